@@ -1,0 +1,1 @@
+"""IndusTrack backend core: domain, services and adapters. Nothing here knows about HTTP or the host."""

@@ -1,0 +1,1 @@
+"""The only modules that import Azure, Stripe or e-mail SDKs; raw documents become domain models here."""

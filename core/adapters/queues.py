@@ -1,0 +1,50 @@
+"""Storage queue adapters. Messages are base64 text, as the Functions host reads and writes them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from azure.storage.queue import QueueClient, QueueServiceClient, TextBase64DecodePolicy, TextBase64EncodePolicy
+
+from core.domain.accounts import AccountEvent
+from core.settings import Settings
+
+MAX_MESSAGE_BYTES = 64 * 1024
+
+
+def build_queue_service(settings: Settings) -> QueueServiceClient:
+    if settings.storage_connection_string is not None:
+        return QueueServiceClient.from_connection_string(settings.storage_connection_string.get_secret_value())
+    if not settings.storage_account_name:
+        raise RuntimeError("Set AzureWebJobsStorage or AzureWebJobsStorage__accountName")
+    from azure.identity import DefaultAzureCredential
+
+    return QueueServiceClient(
+        account_url=f"https://{settings.storage_account_name}.queue.core.windows.net",
+        credential=DefaultAzureCredential(),
+    )
+
+
+def queue_client(service: QueueServiceClient, name: str) -> QueueClient:
+    return service.get_queue_client(
+        name, message_encode_policy=TextBase64EncodePolicy(), message_decode_policy=TextBase64DecodePolicy()
+    )
+
+
+class QueueEventPublisher:
+    def __init__(self, client: QueueClient) -> None:
+        self._client = client
+
+    def publish(self, events: Iterable[AccountEvent]) -> None:
+        for event in events:
+            self._client.send_message(event.model_dump_json(by_alias=True))
+
+
+class QueueProbe:
+    name = "storage"
+
+    def __init__(self, service: QueueServiceClient) -> None:
+        self._service = service
+
+    def check(self) -> None:
+        self._service.get_service_properties(timeout=5)

@@ -1,0 +1,102 @@
+"""The composition root: builds settings, SDK clients and stores once per process, lazily, on first use."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from core.clock import SystemClock
+from core.settings import Settings, get_settings
+from core.signing import LinkSigner
+
+if TYPE_CHECKING:
+    from azure.cosmos import CosmosClient, DatabaseProxy
+    from azure.storage.queue import QueueServiceClient
+
+    from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore
+    from core.adapters.queues import QueueEventPublisher
+    from core.adapters.tokens import JwksTokenVerifier
+    from core.ports import HealthProbe
+
+
+class Container:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.clock = SystemClock()
+
+    @cached_property
+    def cosmos_client(self) -> CosmosClient:
+        from core.adapters.cosmos import build_cosmos_client
+
+        return build_cosmos_client(self.settings)
+
+    @cached_property
+    def database(self) -> DatabaseProxy:
+        return self.cosmos_client.get_database_client(self.settings.cosmos_database)
+
+    @cached_property
+    def queue_service(self) -> QueueServiceClient:
+        from core.adapters.queues import build_queue_service
+
+        return build_queue_service(self.settings)
+
+    @cached_property
+    def accounts(self) -> CosmosAccountStore:
+        from core.adapters.cosmos import CosmosAccountStore
+
+        return CosmosAccountStore(self.database)
+
+    @cached_property
+    def users(self) -> CosmosUserStore:
+        from core.adapters.cosmos import CosmosUserStore
+
+        return CosmosUserStore(self.database)
+
+    @cached_property
+    def account_events(self) -> QueueEventPublisher:
+        from core.adapters.queues import QueueEventPublisher, queue_client
+
+        return QueueEventPublisher(queue_client(self.queue_service, self.settings.queue_account_events))
+
+    @cached_property
+    def token_verifier(self) -> JwksTokenVerifier:
+        from core.adapters.tokens import JwksTokenVerifier
+
+        s = self.settings
+        return JwksTokenVerifier(
+            jwks_uri=s.auth_jwks_uri,
+            issuer=s.auth_issuer,
+            audience=s.auth_audience,
+            leeway_seconds=s.auth_leeway_seconds,
+            admin_role=s.auth_admin_role,
+        )
+
+    @cached_property
+    def signer(self) -> LinkSigner:
+        return LinkSigner(self.settings.token_signing_key.get_secret_value().encode())
+
+    @property
+    def invitation_ttl(self) -> timedelta:
+        return timedelta(hours=self.settings.invitation_ttl_hours)
+
+    @cached_property
+    def health_probes(self) -> list[HealthProbe]:
+        from core.adapters.cosmos import CosmosProbe
+        from core.adapters.queues import QueueProbe
+
+        return [CosmosProbe(self.database), QueueProbe(self.queue_service)]
+
+
+_lock = threading.Lock()
+_container: Container | None = None
+
+
+def container() -> Container:
+    global _container
+    if _container is None:
+        with _lock:
+            if _container is None:
+                _container = Container(get_settings())
+    return _container

@@ -1,0 +1,1 @@
+"""Pure domain models and errors: no I/O, no SDKs."""

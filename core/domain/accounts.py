@@ -1,0 +1,228 @@
+"""Accounts, members and invitations, split by direction: Create / Update / Public, and the stored forms."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from core.domain.identity import Role
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+def _valid_time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("must be an IANA time zone such as America/Chicago") from exc
+    return value
+
+
+TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_valid_time_zone)]
+
+
+class ApiModel(BaseModel):
+    """Request bodies: unknown fields are refused so that nobody can set what they may not (no mass assignment)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+
+class PublicModel(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class BillingAddress(ApiModel):
+    line1: ShortText
+    line2: Annotated[str, StringConstraints(max_length=120)] | None = None
+    city: ShortText
+    state: Annotated[str, StringConstraints(max_length=60)] | None = None
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] = Field(alias="postalCode")
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+        description="ISO 3166-1 alpha-2 country code"
+    )
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class MemberStatus(StrEnum):
+    ACTIVE = "active"
+    REMOVED = "removed"
+
+
+class AccountCreate(ApiModel):
+    full_legal_name: Name = Field(alias="fullLegalName")
+    company_name: Name | None = Field(default=None, alias="companyName")
+    email: EmailStr
+    billing_address: BillingAddress = Field(alias="billingAddress")
+    time_zone: TimeZoneName = Field(alias="timeZone")
+    date_of_birth: date = Field(alias="dateOfBirth")
+
+
+class AccountPublic(PublicModel):
+    account_id: str = Field(alias="accountId")
+    company_name: str | None = Field(default=None, alias="companyName")
+    owner_user_id: str = Field(alias="ownerUserId")
+    status: AccountStatus
+    time_zone: str = Field(alias="timeZone")
+    created_at: datetime = Field(alias="createdAt")
+
+
+class Account(BaseModel):
+    """Stored account document."""
+
+    account_id: str
+    owner_user_id: str
+    company_name: str | None
+    billing_address: BillingAddress
+    time_zone: str
+    status: AccountStatus = AccountStatus.ACTIVE
+    created_at: datetime
+    closed_at: datetime | None = None
+
+    def to_public(self) -> AccountPublic:
+        return AccountPublic(
+            account_id=self.account_id,
+            company_name=self.company_name,
+            owner_user_id=self.owner_user_id,
+            status=self.status,
+            time_zone=self.time_zone,
+            created_at=self.created_at,
+        )
+
+
+class Member(BaseModel):
+    """Stored member profile: the personal information a user can see and change."""
+
+    account_id: str
+    user_id: str
+    role: Role
+    full_name: str
+    email: str
+    time_zone: str
+    phone: str | None = None
+    status: MemberStatus = MemberStatus.ACTIVE
+    joined_at: datetime
+    updated_at: datetime
+    removed_at: datetime | None = None
+    age_confirmed_at: datetime | None = None
+
+    def to_public(self) -> MemberPublic:
+        return MemberPublic(
+            account_id=self.account_id,
+            user_id=self.user_id,
+            role=self.role,
+            full_name=self.full_name,
+            email=self.email,
+            time_zone=self.time_zone,
+            phone=self.phone,
+            status=self.status,
+            joined_at=self.joined_at,
+            updated_at=self.updated_at,
+        )
+
+
+class MemberPublic(PublicModel):
+    account_id: str = Field(alias="accountId")
+    user_id: str = Field(alias="userId")
+    role: Role
+    full_name: str = Field(alias="fullName")
+    email: str
+    time_zone: str = Field(alias="timeZone")
+    phone: str | None = None
+    status: MemberStatus
+    joined_at: datetime = Field(alias="joinedAt")
+    updated_at: datetime = Field(alias="updatedAt")
+
+
+class MemberList(PublicModel):
+    items: list[MemberPublic]
+
+
+class MeUpdate(ApiModel):
+    """The fields a user may change about themselves; everything else is refused."""
+
+    full_name: Name | None = Field(default=None, alias="fullName")
+    email: EmailStr | None = None
+    time_zone: TimeZoneName | None = Field(default=None, alias="timeZone")
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()\-]{5,30}$")] | None = None
+
+
+class RegistrationResult(PublicModel):
+    account: AccountPublic
+    me: MemberPublic
+
+
+class UserRecord(BaseModel):
+    """Sign-in record: which account and role a token subject has. Partitioned by user id."""
+
+    user_id: str
+    account_id: str
+    role: Role
+    status: MemberStatus = MemberStatus.ACTIVE
+    registering: bool = False
+    created_at: datetime
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class InvitationCreate(ApiModel):
+    email: EmailStr
+    full_name: Name | None = Field(default=None, alias="fullName")
+
+
+class Invitation(BaseModel):
+    invitation_id: str
+    account_id: str
+    email: str
+    full_name: str | None = None
+    invited_by: str
+    status: InvitationStatus = InvitationStatus.PENDING
+    created_at: datetime
+    expires_at: datetime
+    accepted_by: str | None = None
+    accepted_at: datetime | None = None
+
+
+class InvitationPublic(PublicModel):
+    invitation_id: str = Field(alias="invitationId")
+    account_id: str = Field(alias="accountId")
+    email: str
+    status: InvitationStatus
+    expires_at: datetime = Field(alias="expiresAt")
+    token: str | None = Field(default=None, description="Single-use signed token; returned once, at creation.")
+
+
+class InvitationAccept(ApiModel):
+    full_name: Name | None = Field(default=None, alias="fullName")
+    time_zone: TimeZoneName | None = Field(default=None, alias="timeZone")
+
+
+class AccountEventType(StrEnum):
+    MEMBER_JOINED = "member.joined"
+    MEMBER_REMOVED = "member.removed"
+    ACCOUNT_REGISTERED = "account.registered"
+
+
+class AccountEvent(BaseModel):
+    """A membership change, put on the account-events queue after the HTTP call answered."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    event_id: str = Field(alias="eventId", min_length=1, max_length=100)
+    type: AccountEventType
+    account_id: str = Field(alias="accountId", min_length=1, max_length=100)
+    user_id: str = Field(alias="userId", min_length=1, max_length=200)
+    occurred_at: datetime = Field(alias="occurredAt")

@@ -1,0 +1,60 @@
+"""The storage layout the code relies on: one source of truth for provisioning scripts, infra and tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    name: str
+    partition_key: str
+    default_ttl: int | None = None
+    included_paths: tuple[str, ...] = ("/*",)
+    excluded_paths: tuple[str, ...] = ('/"_etag"/?',)
+    purpose: str = ""
+
+    def indexing_policy(self) -> dict[str, object]:
+        return {
+            "indexingMode": "consistent",
+            "automatic": True,
+            "includedPaths": [{"path": p} for p in self.included_paths],
+            "excludedPaths": [{"path": p} for p in self.excluded_paths],
+        }
+
+
+ACCOUNTS = ContainerSpec(
+    name="accounts",
+    partition_key="/accountId",
+    purpose="Account, its members' profiles, invitations and account events; one partition per account.",
+)
+USERS = ContainerSpec(
+    name="users",
+    partition_key="/userId",
+    purpose="Sign-in record per user (account, role, status) and per-user data; one partition per user.",
+)
+
+CONTAINERS: tuple[ContainerSpec, ...] = (ACCOUNTS, USERS)
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    setting: str
+    default_name: str
+    purpose: str = ""
+    poison: bool = field(default=True)
+
+
+ACCOUNT_EVENTS_QUEUE = QueueSpec(
+    setting="QUEUE_ACCOUNT_EVENTS",
+    default_name="account-events",
+    purpose="Membership changes (joined, removed) processed after the HTTP call answered.",
+)
+
+QUEUES: tuple[QueueSpec, ...] = (ACCOUNT_EVENTS_QUEUE,)
+
+BLOB_CONTAINERS: tuple[str, ...] = ()
+
+
+def poison_queue_name(queue_name: str) -> str:
+    return f"{queue_name}-poison"

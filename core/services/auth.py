@@ -1,0 +1,37 @@
+"""From a bearer token to a principal: authentication here, authorization in each use case."""
+
+from __future__ import annotations
+
+from core.domain.accounts import MemberStatus
+from core.domain.errors import AccessEnded, Forbidden, NotRegistered, Unauthenticated
+from core.domain.identity import Identity, Principal
+from core.ports import TokenVerifier, UserStore
+
+
+def identify(*, authorization: str | None, verifier: TokenVerifier) -> Identity:
+    if not authorization:
+        raise Unauthenticated("Send Authorization: Bearer <token>.")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Send Authorization: Bearer <token>.")
+    return verifier.verify(token.strip())
+
+
+def resolve_principal(*, identity: Identity, users: UserStore) -> Principal:
+    record = users.get_user(identity.user_id)
+    if record is None or record.registering:
+        raise NotRegistered()
+    if record.status is not MemberStatus.ACTIVE:
+        raise AccessEnded()
+    return Principal(
+        user_id=identity.user_id,
+        email=identity.email,
+        account_id=record.account_id,
+        role=record.role,
+        is_platform_admin=identity.is_platform_admin,
+    )
+
+
+def require_platform_admin(identity: Identity) -> None:
+    if not identity.is_platform_admin:
+        raise Forbidden("This operation is for platform administrators.")

@@ -1,0 +1,186 @@
+"""Invitations, joining an account, listing and removing members."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from core.domain.accounts import (
+    AccountEvent,
+    AccountEventType,
+    AccountStatus,
+    Invitation,
+    InvitationAccept,
+    InvitationCreate,
+    InvitationPublic,
+    InvitationStatus,
+    Member,
+    MemberList,
+    MemberPublic,
+    MemberStatus,
+    UserRecord,
+)
+from core.domain.errors import Conflict, Forbidden, Gone, NotFound
+from core.domain.identity import Identity, Principal, Role
+from core.ports import AccountStore, Clock, EventPublisher, UserStore
+from core.signing import LinkSigner
+
+INVITATION_PURPOSE = "invitation"
+
+
+def invite_member(
+    *,
+    principal: Principal,
+    account_id: str,
+    data: InvitationCreate,
+    accounts: AccountStore,
+    signer: LinkSigner,
+    clock: Clock,
+    ttl: timedelta,
+) -> InvitationPublic:
+    principal.require_owner_of(account_id)
+    now = clock.now()
+    invitation = Invitation(
+        invitation_id=str(uuid.uuid4()),
+        account_id=account_id,
+        email=str(data.email).lower(),
+        full_name=data.full_name,
+        invited_by=principal.user_id,
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    accounts.create_invitation(invitation)
+    token = signer.sign(
+        INVITATION_PURPOSE,
+        {"a": account_id, "i": invitation.invitation_id},
+        expires_at=invitation.expires_at,
+    )
+    return InvitationPublic(
+        invitation_id=invitation.invitation_id,
+        account_id=account_id,
+        email=invitation.email,
+        status=invitation.status,
+        expires_at=invitation.expires_at,
+        token=token,
+    )
+
+
+def accept_invitation(
+    *,
+    identity: Identity,
+    token: str,
+    data: InvitationAccept,
+    accounts: AccountStore,
+    users: UserStore,
+    events: EventPublisher,
+    signer: LinkSigner,
+    clock: Clock,
+) -> MemberPublic:
+    now = clock.now()
+    payload = signer.verify(INVITATION_PURPOSE, token, now=now)
+    account_id, invitation_id = str(payload.get("a", "")), str(payload.get("i", ""))
+    invitation = accounts.get_invitation(account_id, invitation_id)
+    if invitation is None:
+        raise Gone("This invitation is not valid.")
+    if invitation.status is not InvitationStatus.PENDING or now > invitation.expires_at:
+        raise Gone("This invitation has already been used or has expired.")
+    if identity.email is None or identity.email.lower() != invitation.email:
+        raise Forbidden("This invitation was sent to another e-mail address.")
+    account = accounts.get_account(account_id)
+    if account is None or account.status is not AccountStatus.ACTIVE:
+        raise Gone("This invitation is not valid.")
+    existing = users.get_user(identity.user_id)
+    if existing is not None and not (existing.account_id == account_id and existing.registering):
+        raise Conflict("This identity already belongs to an account.")
+
+    accepted = invitation.model_copy(
+        update={"status": InvitationStatus.ACCEPTED, "accepted_by": identity.user_id, "accepted_at": now}
+    )
+    if not accounts.replace_invitation_if_unchanged(accepted, expected=invitation):
+        raise Gone("This invitation has already been used.")
+    record = UserRecord(
+        user_id=identity.user_id, account_id=account_id, role=Role.MEMBER, registering=True, created_at=now
+    )
+    if existing is None and not users.create_user(record):
+        raise Conflict("This identity already belongs to an account.")
+    member = Member(
+        account_id=account_id,
+        user_id=identity.user_id,
+        role=Role.MEMBER,
+        full_name=data.full_name or invitation.full_name or identity.email,
+        email=identity.email.lower(),
+        time_zone=data.time_zone or account.time_zone,
+        joined_at=now,
+        updated_at=now,
+    )
+    accounts.put_member(member)
+    users.put_user(record.model_copy(update={"registering": False}))
+    events.publish(
+        [
+            AccountEvent(
+                event_id=f"joined-{invitation_id}",
+                type=AccountEventType.MEMBER_JOINED,
+                account_id=account_id,
+                user_id=identity.user_id,
+                occurred_at=now,
+            )
+        ]
+    )
+    return member.to_public()
+
+
+def list_members(*, principal: Principal, account_id: str, accounts: AccountStore) -> MemberList:
+    principal.require_owner_of(account_id)
+    members = [m.to_public() for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE]
+    return MemberList(items=sorted(members, key=lambda m: m.joined_at))
+
+
+def remove_member(
+    *,
+    principal: Principal,
+    account_id: str,
+    user_id: str,
+    accounts: AccountStore,
+    users: UserStore,
+    events: EventPublisher,
+    clock: Clock,
+) -> None:
+    principal.require_owner_of(account_id)
+    member = accounts.get_member(account_id, user_id)
+    if member is None or member.status is MemberStatus.REMOVED:
+        raise NotFound()
+    if member.role is Role.OWNER:
+        raise Conflict("The Account Owner cannot be removed; close the account instead.")
+    now = clock.now()
+    record = users.get_user(user_id)
+    if record is not None and record.account_id == account_id:
+        # Access ends first: from this write on, the member's token resolves to "access ended".
+        users.put_user(record.model_copy(update={"status": MemberStatus.REMOVED}))
+    accounts.put_member(member.model_copy(update={"status": MemberStatus.REMOVED, "removed_at": now}))
+    events.publish(
+        [
+            AccountEvent(
+                event_id=f"removed-{account_id}-{user_id}-{int(now.timestamp())}",
+                type=AccountEventType.MEMBER_REMOVED,
+                account_id=account_id,
+                user_id=user_id,
+                occurred_at=now,
+            )
+        ]
+    )
+
+
+def record_account_event(*, event: AccountEvent, accounts: AccountStore) -> bool:
+    """Queue work: store the event once (a redelivered message changes nothing). Answer whether it was new."""
+    return accounts.record_event(event)
+
+
+def expire_invitations(*, accounts: AccountStore, clock: Clock, batch_size: int = 500) -> int:
+    """Timer work: mark pending invitations past their expiry as expired. Answer how many changed."""
+    now = clock.now()
+    changed = 0
+    for invitation in accounts.list_expired_pending_invitations(now, batch_size):
+        expired = invitation.model_copy(update={"status": InvitationStatus.EXPIRED})
+        if accounts.replace_invitation_if_unchanged(expired, expected=invitation):
+            changed += 1
+    return changed

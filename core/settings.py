@@ -1,0 +1,57 @@
+"""One typed settings object, read from the environment (App Settings in Azure, local.settings.json locally)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    environment: str = Field(default="local", validation_alias="APP_ENVIRONMENT")
+
+    # Storage: a connection string locally (Azurite), an account name with managed identity in Azure.
+    storage_connection_string: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("AzureWebJobsStorage", "STORAGE_CONNECTION_STRING")
+    )
+    storage_account_name: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AzureWebJobsStorage__accountName", "STORAGE_ACCOUNT_NAME"),
+    )
+
+    # Cosmos DB: a key locally (emulator), managed identity in Azure when the key is empty.
+    cosmos_endpoint: str = Field(default="https://127.0.0.1:8081", validation_alias="COSMOS_ENDPOINT")
+    cosmos_key: SecretStr | None = Field(default=None, validation_alias="COSMOS_KEY")
+    cosmos_database: str = Field(default="industrack", validation_alias="COSMOS_DATABASE")
+    cosmos_verify_tls: bool = Field(default=True, validation_alias="COSMOS_VERIFY_TLS")
+
+    # Queues (the names are App Settings because queue triggers name them as %SETTING%).
+    queue_account_events: str = Field(default="account-events", validation_alias="QUEUE_ACCOUNT_EVENTS")
+
+    # Authentication (OpenID Connect issuer; locally the development issuer under .local/).
+    auth_issuer: str = Field(default="https://dev-issuer.industrack.local/", validation_alias="AUTH_ISSUER")
+    auth_audience: str = Field(default="api://industrack", validation_alias="AUTH_AUDIENCE")
+    auth_jwks_uri: str = Field(default="file:.local/dev-issuer/jwks.json", validation_alias="AUTH_JWKS_URI")
+    auth_leeway_seconds: int = Field(default=60, ge=0, le=300, validation_alias="AUTH_LEEWAY_SECONDS")
+    auth_admin_role: str = Field(default="platform-admin", validation_alias="AUTH_ADMIN_ROLE")
+
+    # Signing key for invitations and other signed links (Key Vault reference in Azure).
+    token_signing_key: SecretStr = Field(
+        default=SecretStr("local-development-signing-key-change-me"), validation_alias="TOKEN_SIGNING_KEY"
+    )
+    invitation_ttl_hours: int = Field(default=72, ge=1, le=24 * 30, validation_alias="INVITATION_TTL_HOURS")
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
+    minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment == "local"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,10 @@
+"""Composition of the function app: create it and register each area's Blueprint. No I/O here."""
+
+import azure.functions as func
+
+from functions import accounts, health, members, meta
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+for area in (health, accounts, members, meta):
+    app.register_functions(area.bp)

@@ -1,0 +1,230 @@
+"""The one shared HTTP helper: authentication, body limits, parsing, and mapping results and errors to responses.
+
+Every HTTP trigger is declared with `endpoint(...)`, which also records it for the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+from core.adapters.errors import is_transient
+from core.bootstrap import Container, container
+from core.domain.errors import (
+    DependencyUnavailable,
+    DomainError,
+    FieldError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from core.domain.identity import Identity, Principal
+from core.services import auth
+
+log = logging.getLogger("industrack.http")
+
+PROBLEM_BASE = "https://industrack.com/problems/"
+JSON = "application/json"
+
+
+class Auth(Enum):
+    NONE = "none"  # public: health, OpenAPI, policy text, signed links
+    IDENTITY = "identity"  # a valid token, not yet an account (registration, accepting an invitation)
+    PRINCIPAL = "principal"  # a registered, active user of an account
+    ADMIN = "admin"  # a platform administrator
+
+
+@dataclass
+class Call:
+    """What a handler receives: the parsed input and who is calling."""
+
+    req: func.HttpRequest
+    deps: Container
+    route: Mapping[str, str]
+    body: Any = None
+    query: Any = None
+    identity_: Identity | None = None
+    principal_: Principal | None = None
+
+    @property
+    def identity(self) -> Identity:
+        assert self.identity_ is not None, "endpoint declared without authentication"
+        return self.identity_
+
+    @property
+    def principal(self) -> Principal:
+        assert self.principal_ is not None, "endpoint declared without a principal"
+        return self.principal_
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    name: str
+    method: str
+    route: str
+    auth: Auth
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    produces: tuple[str, ...] = (JSON,)
+    extra_statuses: tuple[int, ...] = field(default=())
+
+
+ENDPOINTS: list[EndpointSpec] = []
+
+
+def problem(
+    status: int, code: str, title: str, detail: str | None = None, errors: list[FieldError] | None = None
+) -> func.HttpResponse:
+    doc: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": title, "status": status}
+    if detail:
+        doc["detail"] = detail
+    if errors:
+        doc["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    return func.HttpResponse(
+        body=json.dumps(doc),
+        status_code=status,
+        headers={"Content-Type": "application/problem+json", "Cache-Control": "no-store"},
+    )
+
+
+def problem_for(error: DomainError) -> func.HttpResponse:
+    return problem(error.status, error.code, error.title, error.detail, error.errors)
+
+
+def json_response(model: BaseModel | None, status: int = 200) -> func.HttpResponse:
+    if model is None:
+        return func.HttpResponse(status_code=204, headers={"Cache-Control": "no-store"})
+    return func.HttpResponse(
+        body=model.model_dump_json(by_alias=True),
+        status_code=status,
+        headers={"Content-Type": JSON, "Cache-Control": "no-store"},
+    )
+
+
+def _field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    out: list[FieldError] = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        out.append(FieldError(prefix + loc, err["msg"]))
+    return out
+
+
+def _parse_body(req: func.HttpRequest, model: type[BaseModel], max_bytes: int) -> BaseModel:
+    declared = req.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"The body may be at most {max_bytes} bytes.")
+    raw = req.get_body() or b""
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(f"The body may be at most {max_bytes} bytes.")
+    ctype = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if ctype != JSON and not ctype.endswith("+json"):
+        raise UnsupportedMediaType()
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise ValidationFailed(
+                "The body is not valid JSON (UTF-8, no NaN or Infinity).",
+                errors=[FieldError("body", "malformed JSON")],
+            ) from exc
+        raise ValidationFailed(errors=_field_errors(exc)) from exc
+
+
+def _parse_query(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(req.params))
+    except ValidationError as exc:
+        raise ValidationFailed(errors=_field_errors(exc, prefix="query.")) from exc
+
+
+def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpRequest) -> func.HttpResponse:
+    deps = container()
+    call = Call(req=req, deps=deps, route=req.route_params)
+    if spec.auth is not Auth.NONE:
+        call.identity_ = auth.identify(authorization=req.headers.get("authorization"), verifier=deps.token_verifier)
+        if spec.auth is Auth.ADMIN:
+            auth.require_platform_admin(call.identity_)
+        elif spec.auth is Auth.PRINCIPAL:
+            call.principal_ = auth.resolve_principal(identity=call.identity_, users=deps.users)
+    if spec.query is not None:
+        call.query = _parse_query(req, spec.query)
+    if spec.body is not None:
+        call.body = _parse_body(req, spec.body, deps.settings.max_body_bytes)
+    result = handler(call)
+    if isinstance(result, func.HttpResponse):
+        return result
+    return json_response(result, spec.status if result is not None else 204)
+
+
+def endpoint(
+    bp: func.Blueprint,
+    method: str,
+    route: str,
+    *,
+    auth: Auth,
+    summary: str,
+    tag: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    produces: tuple[str, ...] = (JSON,),
+    extra_statuses: tuple[int, ...] = (),
+) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
+    """Declare an HTTP trigger: the handler takes a Call and returns a model, None (204) or a raw response."""
+
+    def decorate(handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
+        spec = EndpointSpec(
+            name=handler.__name__,
+            method=method.upper(),
+            route=route,
+            auth=auth,
+            summary=summary,
+            tag=tag,
+            body=body,
+            query=query,
+            response=response,
+            status=status,
+            produces=produces,
+            extra_statuses=extra_statuses,
+        )
+        ENDPOINTS.append(spec)
+
+        def trigger(req: func.HttpRequest) -> func.HttpResponse:
+            started = time.perf_counter()
+            try:
+                response_ = _run(spec, handler, req)
+            except DomainError as exc:
+                response_ = problem_for(exc)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise  # the host logs it and answers 500 without detail
+                log.warning("%s: backing service unavailable (%s)", spec.name, type(exc).__name__)
+                response_ = problem_for(DependencyUnavailable())
+            log.info(
+                "%s %s -> %s in %.1f ms",
+                spec.method,
+                spec.route,
+                response_.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
+            return response_
+
+        trigger.__name__ = handler.__name__
+        trigger.__qualname__ = handler.__qualname__
+        bp.route(route=route, methods=[spec.method], auth_level=func.AuthLevel.ANONYMOUS)(trigger)
+        return handler
+
+    return decorate

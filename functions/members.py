@@ -1,0 +1,66 @@
+import logging
+
+import azure.functions as func
+
+from core.domain.accounts import (
+    AccountEvent,
+    InvitationAccept,
+    InvitationCreate,
+    InvitationPublic,
+    MemberList,
+    MemberPublic,
+)
+from core.bootstrap import container
+from core.services import members
+from functions._http import Auth, Call, endpoint
+
+bp = func.Blueprint()
+log = logging.getLogger(__name__)
+
+
+@endpoint(bp, "POST", "accounts/{accountId}/invitations", auth=Auth.PRINCIPAL, body=InvitationCreate,
+          response=InvitationPublic, status=201, summary="Invite a member by e-mail (owner)", tag="members")
+def invite_member(call: Call) -> InvitationPublic:
+    d = call.deps
+    return members.invite_member(principal=call.principal, account_id=call.route["accountId"], data=call.body,
+                                 accounts=d.accounts, signer=d.signer, clock=d.clock, ttl=d.invitation_ttl)
+
+
+@endpoint(bp, "POST", "invitations/{token}/accept", auth=Auth.IDENTITY, body=InvitationAccept,
+          response=MemberPublic, status=201, summary="Join the inviting account as a member", tag="members")
+def accept_invitation(call: Call) -> MemberPublic:
+    d = call.deps
+    return members.accept_invitation(identity=call.identity, token=call.route["token"], data=call.body,
+                                     accounts=d.accounts, users=d.users, events=d.account_events,
+                                     signer=d.signer, clock=d.clock)
+
+
+@endpoint(bp, "GET", "accounts/{accountId}/members", auth=Auth.PRINCIPAL, response=MemberList,
+          summary="List the account's active members (owner)", tag="members")
+def list_members(call: Call) -> MemberList:
+    return members.list_members(principal=call.principal, account_id=call.route["accountId"],
+                                accounts=call.deps.accounts)
+
+
+@endpoint(bp, "DELETE", "accounts/{accountId}/members/{userId}", auth=Auth.PRINCIPAL, status=204,
+          summary="Remove a member; their access ends at once (owner)", tag="members")
+def remove_member(call: Call) -> None:
+    d = call.deps
+    members.remove_member(principal=call.principal, account_id=call.route["accountId"],
+                          user_id=call.route["userId"], accounts=d.accounts, users=d.users,
+                          events=d.account_events, clock=d.clock)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_ACCOUNT_EVENTS%", connection="AzureWebJobsStorage")
+def process_account_event(msg: func.QueueMessage) -> None:
+    """Unknown or malformed messages raise: the host retries them and then moves them to the poison queue."""
+    event = AccountEvent.model_validate_json(msg.get_body())
+    new = members.record_account_event(event=event, accounts=container().accounts)
+    log.info("account event %s (%s) recorded, new=%s", event.event_id, event.type.value, new)
+
+
+@bp.timer_trigger(arg_name="timer", schedule="0 15 3 * * *", run_on_startup=False)
+def expire_invitations(timer: func.TimerRequest) -> None:
+    d = container()
+    changed = members.expire_invitations(accounts=d.accounts, clock=d.clock)
+    log.info("expired %d invitations", changed)

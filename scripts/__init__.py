@@ -1,0 +1,1 @@
+"""Developer commands: the local stack, provisioning, the development token issuer, poison replay."""

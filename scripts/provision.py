@@ -1,0 +1,89 @@
+"""Create the Cosmos DB database and containers, queues (with poison queues) and blob containers, idempotently.
+
+Locally only: in Azure, infra/ creates the same resources from the same names (core/schema.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from azure.core.exceptions import ResourceExistsError
+from azure.cosmos import PartitionKey
+
+from core import schema
+from core.adapters.cosmos import build_cosmos_client
+from core.adapters.queues import build_queue_service
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def queue_names(settings: Settings) -> list[str]:
+    names: list[str] = []
+    for q in schema.QUEUES:
+        name = os.environ.get(q.setting, q.default_name)
+        names.append(name)
+        if q.poison:
+            names.append(schema.poison_queue_name(name))
+    return names
+
+
+def provision(settings: Settings) -> None:
+    client = build_cosmos_client(settings)
+    database = client.create_database_if_not_exists(settings.cosmos_database)
+    for spec in schema.CONTAINERS:
+        kwargs: dict[str, object] = {"indexing_policy": spec.indexing_policy()}
+        if spec.default_ttl is not None:
+            kwargs["default_ttl"] = spec.default_ttl
+        database.create_container_if_not_exists(
+            id=spec.name, partition_key=PartitionKey(path=spec.partition_key), **kwargs
+        )
+    queues = build_queue_service(settings)
+    for name in queue_names(settings):
+        try:
+            queues.create_queue(name)
+        except ResourceExistsError:
+            pass
+    if schema.BLOB_CONTAINERS:
+        from azure.storage.blob import BlobServiceClient
+
+        assert settings.storage_connection_string is not None, "local provisioning needs a connection string"
+        blobs = BlobServiceClient.from_connection_string(settings.storage_connection_string.get_secret_value())
+        for container_name in schema.BLOB_CONTAINERS:
+            try:
+                blobs.create_container(container_name)
+            except ResourceExistsError:
+                pass
+
+
+def drop(settings: Settings) -> None:
+    """Remove a database and queues made for one test session."""
+    client = build_cosmos_client(settings)
+    try:
+        client.delete_database(settings.cosmos_database)
+    except Exception:  # noqa: BLE001 - best effort clean-up
+        log.warning("could not drop database %s", settings.cosmos_database)
+    queues = build_queue_service(settings)
+    for name in queue_names(settings):
+        try:
+            queues.delete_queue(name)
+        except Exception:  # noqa: BLE001 - best effort clean-up
+            log.warning("could not delete queue %s", name)
+
+
+def main() -> int:
+    from devhost.server import load_settings_file
+    from pathlib import Path
+
+    load_settings_file(Path(sys.argv[1] if len(sys.argv) > 1 else "local.settings.json"))
+    settings = Settings()
+    provision(settings)
+    print(f"  provisioned Cosmos DB database '{settings.cosmos_database}' "
+          f"({', '.join(c.name for c in schema.CONTAINERS)}), queues ({', '.join(queue_names(settings))})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
