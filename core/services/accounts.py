@@ -98,7 +98,6 @@ def register_account(
     )
     accounts.put_account(account)
     accounts.put_member(owner)
-    users.put_user(record.model_copy(update={"registering": False}))
     events.publish(
         [
             AccountEvent(
@@ -110,6 +109,8 @@ def register_account(
             )
         ]
     )
+    # Last step: until this write a retry redoes every step above with the same ids (each is idempotent).
+    users.put_user(record.model_copy(update={"registering": False}))
     return RegistrationResult(account=account.to_public(), me=owner.to_public())
 
 

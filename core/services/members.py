@@ -114,7 +114,6 @@ def accept_invitation(
         updated_at=now,
     )
     accounts.put_member(member)
-    users.put_user(record.model_copy(update={"registering": False}))
     events.publish(
         [
             AccountEvent(
@@ -126,6 +125,7 @@ def accept_invitation(
             )
         ]
     )
+    users.put_user(record.model_copy(update={"registering": False}))
     return member.to_public()
 
 
