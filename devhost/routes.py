@@ -67,6 +67,7 @@ class RouteTable:
         self._routes.sort(key=lambda r: (r.rank, -len(r.rank)))
 
     def resolve(self, method: str, path: str) -> tuple[Any, dict[str, str]] | None:
+        path = "/" + path.lstrip("/")
         for route in self._routes:
             if method.upper() not in route.methods:
                 continue

@@ -22,7 +22,9 @@ import azure.functions as func
 from aiohttp import web
 from azure.core.exceptions import ResourceExistsError
 from azure.functions.queue import QueueMessage
-from azure.storage.queue import QueueClient, QueueMessage as StorageMessage, QueueServiceClient
+from azure.functions.timer import TimerRequest
+from azure.storage.queue import QueueClient, QueueServiceClient
+from azure.storage.queue import QueueMessage as StorageMessage
 
 from devhost.ncrontab import Schedule
 from devhost.routes import RouteTable
@@ -48,6 +50,20 @@ def _duration(text: str, default: float) -> float:
         return default
     h, m, s = text.split(":")
     return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def apply_host_overrides(host: dict[str, Any]) -> dict[str, Any]:
+    """App settings named AzureFunctionsJobHost__a__b override host.json's a.b, as on the real host."""
+    prefix = "AzureFunctionsJobHost__"
+    for key, value in os.environ.items():
+        if not key.startswith(prefix):
+            continue
+        path = key[len(prefix):].split("__")
+        node = host
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return host
 
 
 @dataclass
@@ -200,10 +216,10 @@ class TimerRunner:
         self._stopping = True
 
     async def fire(self, past_due: bool = False) -> None:
-        request = func.TimerRequest(past_due=past_due)
+        request = TimerRequest(past_due=past_due)
         try:
             await self.invoker.invoke(self.name, "timer", self.fn, request)
-        except Exception:  # noqa: BLE001 - the host logs a failed timer run and keeps the schedule
+        except Exception:
             log.exception("timer %s failed", self.name)
 
     async def run(self) -> None:
@@ -221,7 +237,7 @@ class TimerRunner:
 class Host:
     def __init__(self, app_module: str, root: Path) -> None:
         self.root = root
-        self.host_json: dict[str, Any] = json.loads((root / "host.json").read_text())
+        self.host_json: dict[str, Any] = apply_host_overrides(json.loads((root / "host.json").read_text()))
         self.prefix = self.host_json.get("extensions", {}).get("http", {}).get("routePrefix", "api").strip("/")
         self.invoker = Invoker(workers=int(os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT", "16")))
         self.routes = RouteTable()
@@ -229,6 +245,7 @@ class Host:
         self.timers: dict[str, TimerRunner] = {}
         self.queue_functions: dict[str, QueueListener] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._admin_runs: set[asyncio.Task[Any]] = set()
         module = importlib.import_module(app_module)
         self._index(module.app)
 
@@ -236,13 +253,13 @@ class Host:
         opts = QueueOptions.from_host_json(self.host_json)
         service: QueueServiceClient | None = None
         for function in app.get_functions():
-            name = function.get_function_name()
+            name = str(function.get_function_name())
             fn = function.get_user_function()
             trigger = function.get_trigger()
             binding = trigger.get_dict_repr() if trigger is not None else {}
             kind = binding.get("type")
             if kind == "httpTrigger":
-                route = binding.get("route") or name
+                route = str(binding.get("route") or name)
                 self.routes.add(route, binding.get("methods"), (name, fn))
             elif kind == "queueTrigger":
                 connection = os.environ[binding.get("connection") or "AzureWebJobsStorage"]
@@ -280,7 +297,7 @@ class Host:
         )
         try:
             result = await self.invoker.invoke(name, "http", fn, req)
-        except Exception:  # noqa: BLE001 - like the real host: log it, answer 500 with no detail
+        except Exception:
             log.exception("function %s raised", name)
             return web.Response(status=500)
         return self._to_response(result)
@@ -305,16 +322,21 @@ class Host:
             except ValueError:
                 return web.Response(status=400, text="body must be JSON")
         if name in self.timers:
-            asyncio.create_task(self.timers[name].fire())
+            self._spawn(self.timers[name].fire())
             return web.Response(status=202)
         if name in self.queue_functions:
             listener = self.queue_functions[name]
             data = str(payload.get("input", "")).encode()
             message = QueueMessage(id="admin-" + str(time.time_ns()), body=data, dequeue_count=1,
                                    insertion_time=datetime.now(UTC))
-            asyncio.create_task(self.invoker.invoke(name, "queue", listener.fn, message))
+            self._spawn(self.invoker.invoke(name, "queue", listener.fn, message))
             return web.Response(status=202)
         return web.Response(status=404)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._admin_runs.add(task)
+        task.add_done_callback(self._admin_runs.discard)
 
     async def start_background(self) -> None:
         for listener in self.queue_listeners:

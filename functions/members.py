@@ -2,6 +2,7 @@ import logging
 
 import azure.functions as func
 
+from core.bootstrap import container
 from core.domain.accounts import (
     AccountEvent,
     InvitationAccept,
@@ -10,7 +11,6 @@ from core.domain.accounts import (
     MemberList,
     MemberPublic,
 )
-from core.bootstrap import container
 from core.services import members
 from functions._http import Auth, Call, endpoint
 

@@ -25,15 +25,15 @@ ISSUER = "https://dev-issuer.industrack.local/"
 AUDIENCE = "api://industrack"
 
 
-def ensure_keys(directory: Path = DIR) -> tuple[Any, str]:
+def ensure_keys(directory: Path = DIR) -> tuple[Any, str]:  # (RSA private key, kid)
     directory.mkdir(parents=True, exist_ok=True)
     key_file, jwks_file = directory / "key.pem", directory / "jwks.json"
     if not key_file.exists():
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key_file.write_bytes(new_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                serialization.NoEncryption()))
         key_file.chmod(0o600)
-    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    key: Any = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
     kid = "dev-" + uuid.uuid5(uuid.NAMESPACE_URL, key_file.read_text()).hex[:12]
     jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))  # type: ignore[arg-type]
     jwk.update({"kid": kid, "use": "sig", "alg": "RS256"})

@@ -34,11 +34,11 @@ def provision(settings: Settings) -> None:
     client = build_cosmos_client(settings)
     database = client.create_database_if_not_exists(settings.cosmos_database)
     for spec in schema.CONTAINERS:
-        kwargs: dict[str, object] = {"indexing_policy": spec.indexing_policy()}
-        if spec.default_ttl is not None:
-            kwargs["default_ttl"] = spec.default_ttl
         database.create_container_if_not_exists(
-            id=spec.name, partition_key=PartitionKey(path=spec.partition_key), **kwargs
+            id=spec.name,
+            partition_key=PartitionKey(path=spec.partition_key),
+            indexing_policy=spec.indexing_policy(),
+            default_ttl=spec.default_ttl,
         )
     queues = build_queue_service(settings)
     for name in queue_names(settings):
@@ -74,8 +74,9 @@ def drop(settings: Settings) -> None:
 
 
 def main() -> int:
-    from devhost.server import load_settings_file
     from pathlib import Path
+
+    from devhost.server import load_settings_file
 
     load_settings_file(Path(sys.argv[1] if len(sys.argv) > 1 else "local.settings.json"))
     settings = Settings()

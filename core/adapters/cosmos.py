@@ -17,7 +17,7 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_SYSTEM_KEYS = ("_rid", "_self", "_etag", "_attachments", "_ts", "id", "type", "ttl")
+_SYSTEM_KEYS = ("_rid", "_self", "_etag", "_attachments", "_ts", "id", "docType", "ttl")
 
 
 def build_cosmos_client(settings: Settings) -> CosmosClient:
@@ -47,7 +47,7 @@ def strip_system(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_doc(model: BaseModel, *, doc_id: str, doc_type: str, **keys: Any) -> dict[str, Any]:
-    return {"id": doc_id, "type": doc_type, **keys, **model.model_dump(mode="json")}
+    return {**model.model_dump(mode="json"), "id": doc_id, "docType": doc_type, **keys}
 
 
 class CosmosAccountStore:
@@ -65,7 +65,7 @@ class CosmosAccountStore:
 
     def get_account(self, account_id: str) -> Account | None:
         doc = self._read(account_id, f"account-{account_id}")
-        return Account.model_validate(strip_system(doc)) if doc and doc.get("type") == "account" else None
+        return Account.model_validate(strip_system(doc)) if doc and doc.get("docType") == "account" else None
 
     def put_account(self, account: Account) -> None:
         self._c.upsert_item(
@@ -74,7 +74,7 @@ class CosmosAccountStore:
 
     def get_member(self, account_id: str, user_id: str) -> Member | None:
         doc = self._read(account_id, f"member-{user_id}")
-        return Member.model_validate(strip_system(doc)) if doc and doc.get("type") == "member" else None
+        return Member.model_validate(strip_system(doc)) if doc and doc.get("docType") == "member" else None
 
     def put_member(self, member: Member) -> None:
         self._c.upsert_item(
@@ -83,7 +83,7 @@ class CosmosAccountStore:
 
     def list_members(self, account_id: str) -> list[Member]:
         docs = self._c.query_items(
-            "SELECT * FROM c WHERE c.accountId = @a AND c.type = 'member'",
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'member'",
             parameters=[{"name": "@a", "value": account_id}],
             partition_key=account_id,
         )
@@ -93,7 +93,7 @@ class CosmosAccountStore:
         if not account_id or not invitation_id:
             return None
         doc = self._read(account_id, f"invitation-{invitation_id}")
-        return Invitation.model_validate(strip_system(doc)) if doc and doc.get("type") == "invitation" else None
+        return Invitation.model_validate(strip_system(doc)) if doc and doc.get("docType") == "invitation" else None
 
     def create_invitation(self, invitation: Invitation) -> None:
         self._c.create_item(self._invitation_doc(invitation))
@@ -124,7 +124,7 @@ class CosmosAccountStore:
     def list_expired_pending_invitations(self, now: datetime, limit: int) -> list[Invitation]:
         # A platform-wide sweep: the only cross-partition query here, bounded by `limit`.
         docs = self._c.query_items(
-            "SELECT * FROM c WHERE c.type = 'invitation' AND c.status = 'pending' AND c.expires_at < @now",
+            "SELECT * FROM c WHERE c.docType = 'invitation' AND c.status = 'pending' AND c.expires_at < @now",
             parameters=[{"name": "@now", "value": now.isoformat().replace("+00:00", "Z")}],
             enable_cross_partition_query=True,
             max_item_count=limit,
@@ -138,10 +138,10 @@ class CosmosAccountStore:
 
     def record_event(self, event: AccountEvent) -> bool:
         doc = {
-            "id": f"event-{event.event_id}",
-            "type": "event",
-            "accountId": event.account_id,
             **event.model_dump(mode="json", by_alias=True),
+            "id": f"event-{event.event_id}",
+            "docType": "event",
+            "accountId": event.account_id,
         }
         try:
             self._c.create_item(doc)
@@ -151,7 +151,7 @@ class CosmosAccountStore:
 
     def list_events(self, account_id: str) -> list[AccountEvent]:
         docs = self._c.query_items(
-            "SELECT * FROM c WHERE c.accountId = @a AND c.type = 'event'",
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'event'",
             parameters=[{"name": "@a", "value": account_id}],
             partition_key=account_id,
         )
@@ -193,7 +193,7 @@ class CosmosUserStore:
 
     def put_refusal_marker(self, marker_id: str, at: datetime) -> None:
         self._c.upsert_item(
-            {"id": marker_id, "userId": marker_id, "type": "registration-refused", "refusedAt": at.isoformat()}
+            {"id": marker_id, "userId": marker_id, "docType": "registration-refused", "refusedAt": at.isoformat()}
         )
 
 

@@ -29,7 +29,7 @@ TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), Af
 class ApiModel(BaseModel):
     """Request bodies: unknown fields are refused so that nobody can set what they may not (no mass assignment)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class PublicModel(BaseModel):

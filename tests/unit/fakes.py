@@ -1,0 +1,104 @@
+"""In-memory fakes of the ports, for unit tests of core services only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
+
+
+class FakeClock:
+    def __init__(self, at: datetime | None = None) -> None:
+        self.at = at or datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, **kwargs: float) -> None:
+        self.at += timedelta(**kwargs)
+
+
+class FakeAccountStore:
+    def __init__(self) -> None:
+        self.accounts: dict[str, Account] = {}
+        self.members: dict[tuple[str, str], Member] = {}
+        self.invitations: dict[tuple[str, str], Invitation] = {}
+        self.events: dict[str, AccountEvent] = {}
+
+    def get_account(self, account_id: str) -> Account | None:
+        return self.accounts.get(account_id)
+
+    def put_account(self, account: Account) -> None:
+        self.accounts[account.account_id] = account
+
+    def get_member(self, account_id: str, user_id: str) -> Member | None:
+        return self.members.get((account_id, user_id))
+
+    def put_member(self, member: Member) -> None:
+        self.members[(member.account_id, member.user_id)] = member
+
+    def list_members(self, account_id: str) -> list[Member]:
+        return [m for (a, _), m in self.members.items() if a == account_id]
+
+    def get_invitation(self, account_id: str, invitation_id: str) -> Invitation | None:
+        return self.invitations.get((account_id, invitation_id))
+
+    def create_invitation(self, invitation: Invitation) -> None:
+        self.invitations[(invitation.account_id, invitation.invitation_id)] = invitation
+
+    def replace_invitation_if_unchanged(self, invitation: Invitation, *, expected: Invitation) -> bool:
+        key = (invitation.account_id, invitation.invitation_id)
+        if self.invitations.get(key) != expected:
+            return False
+        self.invitations[key] = invitation
+        return True
+
+    def list_expired_pending_invitations(self, now: datetime, limit: int) -> list[Invitation]:
+        found = [i for i in self.invitations.values() if i.status == "pending" and i.expires_at < now]
+        return found[:limit]
+
+    def record_event(self, event: AccountEvent) -> bool:
+        if event.event_id in self.events:
+            return False
+        self.events[event.event_id] = event
+        return True
+
+    def list_events(self, account_id: str) -> list[AccountEvent]:
+        return [e for e in self.events.values() if e.account_id == account_id]
+
+
+class FakeUserStore:
+    def __init__(self) -> None:
+        self.users: dict[str, UserRecord] = {}
+        self.markers: dict[str, datetime] = {}
+
+    def get_user(self, user_id: str) -> UserRecord | None:
+        return self.users.get(user_id)
+
+    def create_user(self, record: UserRecord) -> bool:
+        if record.user_id in self.users:
+            return False
+        self.users[record.user_id] = record
+        return True
+
+    def put_user(self, record: UserRecord) -> None:
+        self.users[record.user_id] = record
+
+    def has_refusal_marker(self, marker_id: str) -> bool:
+        return marker_id in self.markers
+
+    def put_refusal_marker(self, marker_id: str, at: datetime) -> None:
+        self.markers[marker_id] = at
+
+
+class FakePublisher:
+    def __init__(self, fail_times: int = 0) -> None:
+        self.published: list[AccountEvent] = []
+        self.fail_times = fail_times
+
+    def publish(self, events: Iterable[AccountEvent]) -> None:
+        if self.fail_times > 0:
+            self.fail_times -= 1
+            raise ConnectionError("queue unreachable")
+        self.published.extend(events)
