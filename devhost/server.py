@@ -74,6 +74,7 @@ class QueueOptions:
     visibility_timeout: float = 0.0
     max_polling_interval: float = 2.0
     function_timeout: float = 600.0
+    lease_seconds: int = 600  # how long a received message stays invisible; renewed while its function runs
 
     @classmethod
     def from_host_json(cls, host: dict[str, Any]) -> QueueOptions:
@@ -86,6 +87,7 @@ class QueueOptions:
             visibility_timeout=_duration(q.get("visibilityTimeout", ""), 0.0),
             max_polling_interval=_duration(q.get("maxPollingInterval", ""), 60.0),
             function_timeout=_duration(host.get("functionTimeout", ""), 600.0),
+            lease_seconds=int(os.environ.get("DEVHOST_QUEUE_LEASE_SECONDS", "600")),
         )
 
 
@@ -150,10 +152,27 @@ class QueueListener:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     def _receive(self) -> list[StorageMessage]:
-        lease = max(int(self.opts.function_timeout), 30)
         return list(self.queue.receive_messages(
-            messages_per_page=self.opts.batch_size, max_messages=self.opts.batch_size, visibility_timeout=lease,
+            messages_per_page=self.opts.batch_size, max_messages=self.opts.batch_size,
+            visibility_timeout=self.opts.lease_seconds,
         ))
+
+    async def _keep_lease(self, message: StorageMessage) -> None:
+        """Renew the message's invisibility while its function runs, as the host does (every half lease)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.opts.lease_seconds / 2)
+            try:
+                receipt = await loop.run_in_executor(
+                    self.invoker.pool,
+                    lambda: self.queue.update_message(message.id, message.pop_receipt,
+                                                      visibility_timeout=self.opts.lease_seconds),
+                )
+                message.pop_receipt = receipt.pop_receipt
+            except Exception as exc:  # noqa: BLE001 - lease lost: the message may be delivered again
+                log.warning("queue %s: lease renewal of %s failed (%s)", self.queue.queue_name, message.id,
+                            type(exc).__name__)
+                return
 
     async def _process(self, message: StorageMessage) -> None:
         loop = asyncio.get_running_loop()
@@ -168,7 +187,11 @@ class QueueListener:
                     expiration_time=message.expires_on, insertion_time=message.inserted_on,
                     time_next_visible=message.next_visible_on, pop_receipt=message.pop_receipt,
                 )
-                await self.invoker.invoke(self.name, "queue", self.fn, trigger_message)
+                renewal = asyncio.create_task(self._keep_lease(message))
+                try:
+                    await self.invoker.invoke(self.name, "queue", self.fn, trigger_message)
+                finally:
+                    renewal.cancel()
             except (Exception, binascii.Error) as exc:  # noqa: BLE001 - any failure is retried, then poisoned
                 log.warning("function=%s message=%s dequeue_count=%s failed: %s", self.name, message.id,
                             message.dequeue_count, type(exc).__name__)
