@@ -7,7 +7,7 @@ RUN_DIR := .local/run
 HOST_PORT ?= 7071
 PYTEST_ARGS ?=
 
-.PHONY: install run test stop status token lint typecheck bench infra-check replay-poison clean
+.PHONY: install run test stop status token lint static bench infra-check replay-poison clean
 
 install: $(VENV)/.installed node_modules/.installed local.settings.json .local/dev-issuer/jwks.json
 
@@ -46,7 +46,8 @@ test: install
 	@rec=$(RUN_DIR)/test-started-$$$$.json; \
 	$(PY) -m scripts.stack up --record $$rec || { $(PY) -m scripts.stack down --only $$rec; exit 1; }; \
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
-	$(PY) -m scripts.stack down --only $$rec; rm -f $$rec; exit $$rc
+	$(PY) -m scripts.stack down --only $$rec; rm -f $$rec; \
+	$(MAKE) --no-print-directory static || rc=1; exit $$rc
 
 stop:
 	@if [ -f $(RUN_DIR)/devhost.pid ]; then kill $$(cat $(RUN_DIR)/devhost.pid) 2>/dev/null || true; rm -f $(RUN_DIR)/devhost.pid; echo "  devhost      stopped"; fi
@@ -62,6 +63,14 @@ token: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+.local/static-venv/.installed: tools/static/requirements.txt
+	@test -x .local/static-venv/bin/python || $(PYTHON) -m venv .local/static-venv
+	.local/static-venv/bin/pip install --quiet --disable-pip-version-check -r tools/static/requirements.txt
+	@touch $@
+
+static: install .local/static-venv/.installed
+	@$(PY) -m scripts.static_checks
 
 replay-poison: install
 	$(PY) -m scripts.replay_poison $(QUEUE)

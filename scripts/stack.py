@@ -12,7 +12,7 @@ import json
 import os
 import signal
 import socket
-import subprocess
+import subprocess  # nosec B404 - starts the fixed emulator commands listed below
 import sys
 import time
 from dataclasses import dataclass
@@ -87,7 +87,7 @@ def up(record: Path | None) -> int:
             return 1
         log = open(LOGS / f"{svc.name}.log", "ab")  # noqa: SIM115 - handed to the child process
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        proc = subprocess.Popen(svc.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(svc.command,  # nosec B603 - fixed argv from SERVICES, no shell cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True, env=env)
         _pid_file(svc).write_text(str(proc.pid))
         started.append(svc.name)

@@ -123,7 +123,7 @@ class CosmosAccountStore:
 
     def list_expired_pending_invitations(self, now: datetime, limit: int) -> list[Invitation]:
         # A platform-wide sweep: the only cross-partition query here, bounded by `limit`.
-        docs = self._c.query_items(
+        docs = self._c.query_items(  # nosemgrep: cosmos-query-without-partition-key - daily sweep, bounded by limit
             "SELECT * FROM c WHERE c.docType = 'invitation' AND c.status = 'pending' AND c.expires_at < @now",
             parameters=[{"name": "@now", "value": now.isoformat().replace("+00:00", "Z")}],
             enable_cross_partition_query=True,
