@@ -70,6 +70,8 @@ lint: install
 	@touch $@
 
 static: install .local/static-venv/.installed
+	@$(VENV)/bin/ruff check --quiet . && echo "ruff: no findings"
+	@$(VENV)/bin/mypy --no-error-summary && echo "mypy: no findings"
 	@$(PY) -m scripts.static_checks
 
 replay-poison: install

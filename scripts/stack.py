@@ -87,8 +87,10 @@ def up(record: Path | None) -> int:
             return 1
         log = open(LOGS / f"{svc.name}.log", "ab")  # noqa: SIM115 - handed to the child process
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        proc = subprocess.Popen(svc.command,  # nosec B603 - fixed argv from SERVICES, no shell cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+        proc = subprocess.Popen(  # nosec B603 - fixed argv from SERVICES, no shell
+            svc.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, env=env,
+        )
         _pid_file(svc).write_text(str(proc.pid))
         started.append(svc.name)
         deadline = time.monotonic() + 90
