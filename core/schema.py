@@ -34,7 +34,14 @@ USERS = ContainerSpec(
     purpose="Sign-in record per user (account, role, status) and per-user data; one partition per user.",
 )
 
-CONTAINERS: tuple[ContainerSpec, ...] = (ACCOUNTS, USERS)
+PRIVACY = ContainerSpec(
+    name="privacy",
+    partition_key="/accountId",
+    purpose="Retention settings, legal holds, purge runs and cursors, closure records, data requests and the privacy"
+    " audit trail; one partition per account (platform-wide records use the partition '_platform').",
+)
+
+CONTAINERS: tuple[ContainerSpec, ...] = (ACCOUNTS, USERS, PRIVACY)
 
 
 @dataclass(frozen=True)
@@ -51,9 +58,17 @@ ACCOUNT_EVENTS_QUEUE = QueueSpec(
     purpose="Membership changes (joined, removed) processed after the HTTP call answered.",
 )
 
-QUEUES: tuple[QueueSpec, ...] = (ACCOUNT_EVENTS_QUEUE,)
+DATA_REQUESTS_QUEUE = QueueSpec(
+    setting="QUEUE_DATA_REQUESTS",
+    default_name="data-requests",
+    purpose="Data-subject requests (export, erasure) processed after the HTTP call answered.",
+)
 
-BLOB_CONTAINERS: tuple[str, ...] = ()
+QUEUES: tuple[QueueSpec, ...] = (ACCOUNT_EVENTS_QUEUE, DATA_REQUESTS_QUEUE)
+
+EXPORTS_BLOB_CONTAINER = "exports"  # private: data-request ZIPs, reached only through short-lived read-only links
+
+BLOB_CONTAINERS: tuple[str, ...] = (EXPORTS_BLOB_CONTAINER,)
 
 
 def poison_queue_name(queue_name: str) -> str:

@@ -44,6 +44,24 @@ class Settings(BaseSettings):
     )
     invitation_ttl_hours: int = Field(default=72, ge=1, le=24 * 30, validation_alias="INVITATION_TTL_HOURS")
 
+    # Privacy and retention (docs/privacy-and-retention.md): platform defaults, minimums and maximums, in days.
+    queue_data_requests: str = Field(default="data-requests", validation_alias="QUEUE_DATA_REQUESTS")
+    retention_location_days: int = Field(default=365, ge=1, validation_alias="RETENTION_LOCATION_DAYS")
+    retention_location_min_days: int = Field(default=30, ge=1, validation_alias="RETENTION_LOCATION_MIN_DAYS")
+    retention_location_max_days: int = Field(default=1095, ge=1, validation_alias="RETENTION_LOCATION_MAX_DAYS")
+    retention_access_log_days: int = Field(default=365, ge=1, validation_alias="RETENTION_ACCESS_LOG_DAYS")
+    retention_access_log_min_days: int = Field(default=90, ge=1, validation_alias="RETENTION_ACCESS_LOG_MIN_DAYS")
+    retention_access_log_max_days: int = Field(default=1095, ge=1, validation_alias="RETENTION_ACCESS_LOG_MAX_DAYS")
+    retention_media_min_days: int = Field(default=30, ge=1, validation_alias="RETENTION_MEDIA_MIN_DAYS")
+    retention_media_max_days: int = Field(default=3650, ge=1, validation_alias="RETENTION_MEDIA_MAX_DAYS")
+    retention_closed_account_days: int = Field(default=90, ge=0, validation_alias="RETENTION_CLOSED_ACCOUNT_DAYS")
+    retention_billing_records_days: int = Field(default=2555, ge=0, validation_alias="RETENTION_BILLING_RECORDS_DAYS")
+    retention_closure_record_days: int = Field(default=2555, ge=0, validation_alias="RETENTION_CLOSURE_RECORD_DAYS")
+    retention_audit_days: int = Field(default=1095, ge=0, validation_alias="RETENTION_AUDIT_DAYS")
+    purge_batch_size: int = Field(default=500, ge=1, le=10_000, validation_alias="PURGE_BATCH_SIZE")
+    purge_max_items_per_run: int = Field(default=20_000, ge=1, validation_alias="PURGE_MAX_ITEMS_PER_RUN")
+    export_link_ttl_hours: int = Field(default=24, ge=1, le=24 * 7, validation_alias="EXPORT_LINK_TTL_HOURS")
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
     minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")
 

@@ -55,6 +55,7 @@ class AccountStatus(StrEnum):
 class MemberStatus(StrEnum):
     ACTIVE = "active"
     REMOVED = "removed"
+    CLOSED = "closed"  # the whole account was closed: access ended for every user at once
 
 
 class AccountCreate(ApiModel):
