@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +105,9 @@ def stack() -> Iterator[Stack]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        drop(settings)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the emulator's self-signed certificate, during clean-up
+            drop(settings)
 
 
 @pytest.fixture(scope="session")
