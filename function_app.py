@@ -2,9 +2,9 @@
 
 import azure.functions as func
 
-from functions import accounts, health, members, meta
+from functions import accounts, health, members, meta, privacy
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for area in (health, accounts, members, meta):
+for area in (health, accounts, members, privacy, meta):
     app.register_functions(area.bp)

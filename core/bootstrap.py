@@ -13,12 +13,16 @@ from core.signing import LinkSigner
 
 if TYPE_CHECKING:
     from azure.cosmos import CosmosClient, DatabaseProxy
-    from azure.storage.queue import QueueServiceClient
+    from azure.storage.blob import BlobServiceClient
+    from azure.storage.queue import QueueClient, QueueServiceClient
 
+    from core.adapters.blob_privacy import BlobExportSink
     from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore
+    from core.adapters.cosmos_privacy import CosmosPrivacyStore
     from core.adapters.queues import QueueEventPublisher
     from core.adapters.tokens import JwksTokenVerifier
-    from core.ports import HealthProbe
+    from core.ports import HealthProbe, PrivacyMailer, SubscriptionCanceller
+    from core.services.retention import Registry, RetentionPolicy
 
 
 class Container:
@@ -80,6 +84,62 @@ class Container:
     @property
     def invitation_ttl(self) -> timedelta:
         return timedelta(hours=self.settings.invitation_ttl_hours)
+
+    # ---- privacy and retention (docs/privacy-and-retention.md)
+    @cached_property
+    def privacy(self) -> CosmosPrivacyStore:
+        from core.adapters.cosmos_privacy import CosmosPrivacyStore
+
+        return CosmosPrivacyStore(self.database)
+
+    @cached_property
+    def privacy_blob_service(self) -> BlobServiceClient:
+        from core.adapters.blob_privacy import build_blob_service
+
+        return build_blob_service(self.settings)
+
+    @cached_property
+    def export_sink(self) -> BlobExportSink:
+        from core.adapters.blob_privacy import BlobExportSink
+
+        return BlobExportSink(self.privacy_blob_service, self.settings)
+
+    @cached_property
+    def retention_policy(self) -> RetentionPolicy:
+        from core.services.retention import RetentionPolicy
+
+        return RetentionPolicy.from_settings(self.settings)
+
+    @cached_property
+    def personal_data(self) -> Registry:
+        """The personal-data registry: one entry per kind of personal data that exists in this build."""
+        from core.adapters.cosmos_privacy import foundation_kinds
+        from core.services.retention import Registry
+
+        return Registry(kinds=foundation_kinds(self.database))
+
+    @cached_property
+    def data_request_queue(self) -> QueueClient:
+        from core.adapters.queues import queue_client
+
+        return queue_client(self.queue_service, self.settings.queue_data_requests)
+
+    def enqueue_data_request(self, message: str) -> None:
+        self.data_request_queue.send_message(message)
+
+    @property
+    def privacy_subscriptions(self) -> SubscriptionCanceller | None:
+        """Hook for account closure: the billing area's subscription cancel (None until it is wired)."""
+        return None
+
+    @property
+    def privacy_mailer(self) -> PrivacyMailer | None:
+        """Hook for closure and data-request e-mails: the outbox's idempotent enqueue (None until it is wired)."""
+        return None
+
+    def privacy_mail_to(self, account_id: str, user_id: str) -> str | None:
+        member = self.accounts.get_member(account_id, user_id)
+        return member.email if member is not None else None
 
     @cached_property
     def health_probes(self) -> list[HealthProbe]:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Protocol
+from typing import IO, Any, Protocol
 
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
 from core.domain.identity import Identity
+from core.domain.privacy import (
+    AuditEntry,
+    ClosureRecord,
+    DataRequest,
+    ItemRef,
+    LegalHold,
+    Page,
+    PurgeCursor,
+    PurgeRun,
+    RetentionSettings,
+)
 
 
 class Clock(Protocol):
@@ -58,3 +69,85 @@ class HealthProbe(Protocol):
     def check(self) -> None:
         """Raise when the dependency does not answer."""
         ...
+
+
+# ---------------------------------------------------------------- privacy and retention (docs/privacy-and-retention.md)
+
+
+class PrivacyStore(Protocol):
+    """Retention settings, legal holds, purge cursor and runs, closure records, data requests, audit trail."""
+
+    def get_retention(self, account_id: str) -> RetentionSettings | None: ...
+    def put_retention(self, settings: RetentionSettings) -> None: ...
+    def put_hold(self, hold: LegalHold) -> None: ...
+    def get_hold(self, account_id: str, hold_id: str) -> LegalHold | None: ...
+    def list_holds(self, account_id: str) -> list[LegalHold]: ...
+    def get_cursor(self) -> PurgeCursor | None: ...
+    def put_cursor(self, cursor: PurgeCursor) -> None: ...
+    def put_run(self, run: PurgeRun) -> None: ...
+    def list_runs(self, limit: int) -> list[PurgeRun]: ...
+    def get_closure(self, account_id: str) -> ClosureRecord | None: ...
+    def put_closure(self, record: ClosureRecord) -> None: ...
+    def put_request(self, request: DataRequest) -> None: ...
+    def get_request(self, account_id: str, request_id: str) -> DataRequest | None: ...
+    def list_requests(self, account_id: str, user_id: str) -> list[DataRequest]: ...
+    def audit(self, entry: AuditEntry) -> None: ...
+    def list_audit(self, account_id: str) -> list[AuditEntry]: ...
+    def accounts_after(self, after: str | None, limit: int) -> list[str]:
+        """Account ids in id order after `after`: the purge's platform-wide walk, one bounded page at a time."""
+        ...
+
+
+class ExportSink(Protocol):
+    """The private exports blob container: streamed writes and short-lived read-only links."""
+
+    def open_writer(self, blob_name: str) -> IO[bytes]: ...
+    def read_only_link(self, blob_name: str, expires_at: datetime) -> str: ...
+    def delete(self, blob_name: str) -> bool: ...
+
+
+class SubscriptionCanceller(Protocol):
+    def cancel_for_account(self, account_id: str) -> str:
+        """Cancel the account's subscription; answer what happened (e.g. canceled, none)."""
+        ...
+
+
+class PrivacyMailer(Protocol):
+    def send(self, *, key: str, account_id: str, user_id: str, to: str, template: str, data: dict[str, str]) -> None:
+        """Enqueue one e-mail once per `key` (idempotent)."""
+        ...
+
+
+class PersonalDataKind(Protocol):
+    """One entry of the personal-data registry (core/services/retention.py): one kind of stored personal data.
+
+    `retention` names the account setting that ages it ("location", "media", "access-log"), or "account" when it
+    lives as long as the account (removed at closure or on erasure). `kept_for` names the legal retention
+    category that keeps it after closure (e.g. "billing-records"), or None. `on_erasure` says what an erasure
+    request does to the user's items: "delete", "anonymize" (strip the personal fields, keep the item) or "keep"
+    (with `kept_reason`).
+    """
+
+    name: str
+    retention: str
+    kept_for: str | None
+    description: str
+    export_file: str | None
+    on_erasure: str
+    kept_reason: str
+
+    def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
+        """Items older than `before` (all of the account's items when None), one bounded page."""
+        ...
+
+    def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page: ...
+
+    def delete(self, ref: ItemRef) -> bool:
+        """Delete the item and its blobs; answer False when it was already gone (deleting twice is a no-op)."""
+        ...
+
+    def anonymize(self, ref: ItemRef) -> bool: ...
+
+    def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]: ...
+
+    def count(self, *, account_id: str) -> int: ...

@@ -1,0 +1,337 @@
+"""Cosmos DB side of privacy: the `privacy` container, and the personal-data kinds stored in Cosmos.
+
+Each kind reads another area's container through the document shapes that area writes; this module never
+changes those documents, it only lists, exports and deletes them. Pages are keyset pages (`c.id > @after`
+ordered by id), so a page boundary survives deletions and a crash: resuming after the last id seen neither
+skips nor repeats an item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from azure.cosmos import ContainerProxy, DatabaseProxy
+from azure.cosmos import exceptions as cosmos_errors
+
+from core import schema
+from core.adapters.cosmos import strip_system, to_doc
+from core.domain.privacy import (
+    PLATFORM_PARTITION,
+    AuditEntry,
+    ClosureRecord,
+    DataRequest,
+    ItemRef,
+    LegalHold,
+    Page,
+    PurgeCursor,
+    PurgeRun,
+    RetentionSettings,
+)
+
+log = logging.getLogger(__name__)
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def first_page(container: ContainerProxy, query: str, params: list[dict[str, Any]], pk: str, limit: int) -> list[
+    dict[str, Any]
+]:
+    pager = container.query_items(query, parameters=params, partition_key=pk, max_item_count=limit).by_page()
+    for page in pager:
+        return list(page)[:limit]
+    return []
+
+
+def delete_doc(container: ContainerProxy, doc_id: str, pk: str) -> bool:
+    try:
+        container.delete_item(item=doc_id, partition_key=pk)
+    except cosmos_errors.CosmosResourceNotFoundError:
+        return False
+    return True
+
+
+class CosmosPrivacyStore:
+    """The `privacy` container: one partition per account; platform records (cursor, runs) in `_platform`."""
+
+    def __init__(self, database: DatabaseProxy) -> None:
+        self._c: ContainerProxy = database.get_container_client(schema.PRIVACY.name)
+        self._accounts: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+
+    def _read(self, pk: str, doc_id: str, doc_type: str) -> dict[str, Any] | None:
+        try:
+            doc: dict[str, Any] = self._c.read_item(item=doc_id, partition_key=pk)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return strip_system(doc) if doc.get("docType") == doc_type else None
+
+    def _query(self, pk: str, doc_type: str, extra: str = "", params: list[dict[str, Any]] | None = None) -> Iterator[
+        dict[str, Any]
+    ]:
+        docs = self._c.query_items(
+            f"SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t{extra}",  # noqa: S608 - fixed fragments only
+            parameters=[{"name": "@a", "value": pk}, {"name": "@t", "value": doc_type}, *(params or [])],
+            partition_key=pk,
+        )
+        for d in docs:
+            yield strip_system(d)
+
+    def get_retention(self, account_id: str) -> RetentionSettings | None:
+        doc = self._read(account_id, "retention", "retention")
+        return RetentionSettings.model_validate(doc) if doc else None
+
+    def put_retention(self, settings: RetentionSettings) -> None:
+        self._c.upsert_item(to_doc(settings, doc_id="retention", doc_type="retention", accountId=settings.account_id))
+
+    def put_hold(self, hold: LegalHold) -> None:
+        self._c.upsert_item(to_doc(hold, doc_id=f"hold-{hold.hold_id}", doc_type="hold", accountId=hold.account_id))
+
+    def get_hold(self, account_id: str, hold_id: str) -> LegalHold | None:
+        doc = self._read(account_id, f"hold-{hold_id}", "hold")
+        return LegalHold.model_validate(doc) if doc else None
+
+    def list_holds(self, account_id: str) -> list[LegalHold]:
+        return [LegalHold.model_validate(d) for d in self._query(account_id, "hold")]
+
+    def get_cursor(self) -> PurgeCursor | None:
+        doc = self._read(PLATFORM_PARTITION, "purge-cursor", "purge-cursor")
+        return PurgeCursor.model_validate(doc) if doc else None
+
+    def put_cursor(self, cursor: PurgeCursor) -> None:
+        self._c.upsert_item(
+            to_doc(cursor, doc_id="purge-cursor", doc_type="purge-cursor", accountId=PLATFORM_PARTITION)
+        )
+
+    def put_run(self, run: PurgeRun) -> None:
+        self._c.upsert_item(to_doc(run, doc_id=f"run-{run.run_id}", doc_type="purge-run", accountId=PLATFORM_PARTITION))
+
+    def list_runs(self, limit: int) -> list[PurgeRun]:
+        runs = [PurgeRun.model_validate(d) for d in self._query(PLATFORM_PARTITION, "purge-run")]
+        return sorted(runs, key=lambda r: r.started_at, reverse=True)[:limit]
+
+    def get_closure(self, account_id: str) -> ClosureRecord | None:
+        doc = self._read(account_id, "closure", "closure")
+        return ClosureRecord.model_validate(doc) if doc else None
+
+    def put_closure(self, record: ClosureRecord) -> None:
+        self._c.upsert_item(to_doc(record, doc_id="closure", doc_type="closure", accountId=record.account_id))
+
+    def put_request(self, request: DataRequest) -> None:
+        self._c.upsert_item(
+            to_doc(request, doc_id=f"request-{request.request_id}", doc_type="data-request",
+                   accountId=request.account_id)
+        )
+
+    def get_request(self, account_id: str, request_id: str) -> DataRequest | None:
+        doc = self._read(account_id, f"request-{request_id}", "data-request")
+        return DataRequest.model_validate(doc) if doc else None
+
+    def list_requests(self, account_id: str, user_id: str) -> list[DataRequest]:
+        docs = self._query(account_id, "data-request", " AND c.user_id = @u", [{"name": "@u", "value": user_id}])
+        return sorted((DataRequest.model_validate(d) for d in docs), key=lambda r: r.received_at, reverse=True)
+
+    def audit(self, entry: AuditEntry) -> None:
+        self._c.upsert_item(to_doc(entry, doc_id=f"audit-{entry.entry_id}", doc_type="audit",
+                                   accountId=entry.account_id))
+
+    def list_audit(self, account_id: str) -> list[AuditEntry]:
+        return sorted((AuditEntry.model_validate(d) for d in self._query(account_id, "audit")), key=lambda e: e.at)
+
+    def accounts_after(self, after: str | None, limit: int) -> list[str]:
+        # The purge's platform-wide walk over accounts: keyset-paged, bounded by `limit`.
+        docs = self._accounts.query_items(  # nosemgrep: cosmos-query-without-partition-key - bounded daily sweep
+            "SELECT c.accountId FROM c WHERE c.docType = 'account' AND c.accountId > @after ORDER BY c.accountId",
+            parameters=[{"name": "@after", "value": after or ""}],
+            enable_cross_partition_query=True,
+            max_item_count=limit,
+        )
+        found: list[str] = []
+        for d in docs:
+            found.append(str(d["accountId"]))
+            if len(found) >= limit:
+                break
+        return found
+
+
+class AccountDocKind:
+    """A kind of personal data stored in the `accounts` container under one docType (one partition per account)."""
+
+    def __init__(
+        self,
+        database: DatabaseProxy,
+        *,
+        name: str,
+        doc_type: str,
+        user_field: str | None,
+        description: str,
+        export_file: str | None,
+        kept_for: str | None = None,
+        on_erasure: str = "delete",
+    ) -> None:
+        self._c: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+        self.name = name
+        self.doc_type = doc_type
+        self.user_field = user_field
+        self.description = description
+        self.export_file = export_file
+        self.retention = "account"
+        self.kept_for = kept_for
+        self.on_erasure = on_erasure
+        self.kept_reason = ""
+
+    def _ref(self, doc: dict[str, Any]) -> ItemRef:
+        user = doc.get(self.user_field) if self.user_field else None
+        return ItemRef(kind=self.name, partition_key=doc["accountId"], doc_id=doc["id"],
+                       user_id=str(user) if user else None)
+
+    def _page(self, account_id: str, extra: str, params: list[dict[str, Any]], after: str | None, limit: int) -> Page:
+        docs = first_page(
+            self._c,
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND c.id > @after"  # noqa: S608
+            + extra + " ORDER BY c.id",
+            [{"name": "@a", "value": account_id}, {"name": "@t", "value": self.doc_type},
+             {"name": "@after", "value": after or ""}, *params],
+            account_id,
+            limit,
+        )
+        refs = [self._ref(d) for d in docs]
+        return Page(items=refs, continuation=refs[-1].doc_id if len(refs) >= limit else None)
+
+    def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
+        if before is not None:
+            return Page(items=[])  # kept while the account exists; removed with the account or on erasure
+        return self._page(account_id, "", [], continuation, limit)
+
+    def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
+        if not self.user_field:
+            return Page(items=[])
+        return self._page(account_id, f" AND c.{self.user_field} = @u", [{"name": "@u", "value": user_id}],
+                          continuation, limit)
+
+    def delete(self, ref: ItemRef) -> bool:
+        return delete_doc(self._c, ref.doc_id, ref.partition_key)
+
+    def anonymize(self, ref: ItemRef) -> bool:
+        """Profiles: keep the membership (ids, role, dates), replace what identifies the person."""
+        try:
+            doc: dict[str, Any] = self._c.read_item(item=ref.doc_id, partition_key=ref.partition_key)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return False
+        marker = hashlib.sha256(str(ref.user_id).encode()).hexdigest()[:16]
+        replacement = {"full_name": "Erased member", "email": f"erased-{marker}@erased.invalid", "phone": None}
+        if all(doc.get(k) == v for k, v in replacement.items()):
+            return False
+        self._c.upsert_item({**strip_system(doc), **replacement, "id": doc["id"], "docType": doc["docType"],
+                             "accountId": doc["accountId"]})
+        return True
+
+    def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            page = self.of_user(account_id=account_id, user_id=user_id, continuation=after, limit=200)
+            for ref in page.items:
+                try:
+                    doc = self._c.read_item(item=ref.doc_id, partition_key=ref.partition_key)
+                except cosmos_errors.CosmosResourceNotFoundError:
+                    continue
+                yield strip_system(doc)
+            if page.continuation is None:
+                return
+            after = page.continuation
+
+    def count(self, *, account_id: str) -> int:
+        docs = self._c.query_items(
+            "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a AND c.docType = @t",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": self.doc_type}],
+            partition_key=account_id,
+        )
+        first: Any = next(iter(docs), 0)
+        return int(first)
+
+
+class SignInRecordKind:
+    """The `users` container's sign-in records of an account's users (found through the account's member list)."""
+
+    name = "sign-in-records"
+    retention = "account"
+    kept_for: str | None = None
+    description = "Your sign-in record: which account and role your sign-in identity has, and its status."
+    export_file: str | None = "sign-in-record.json"
+    on_erasure = "keep"
+    kept_reason = ("Sign-in record: only ids, role and status, no personal details; it lets you sign in and see "
+                   "the outcome of your requests. It is deleted with the account or when you leave it.")
+
+    def __init__(self, database: DatabaseProxy) -> None:
+        self._users: ContainerProxy = database.get_container_client(schema.USERS.name)
+        self._accounts: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+
+    def _record(self, user_id: str) -> dict[str, Any] | None:
+        try:
+            doc: dict[str, Any] = self._users.read_item(item=f"user-{user_id}", partition_key=user_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return doc
+
+    def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
+        if before is not None:
+            return Page(items=[])
+        docs = first_page(
+            self._accounts,
+            "SELECT c.id, c.user_id FROM c WHERE c.accountId = @a AND c.docType = 'member' AND c.id > @after"
+            " ORDER BY c.id",
+            [{"name": "@a", "value": account_id}, {"name": "@after", "value": continuation or ""}],
+            account_id,
+            limit,
+        )
+        refs: list[ItemRef] = []
+        for d in docs:
+            record = self._record(str(d["user_id"]))
+            if record is not None and record.get("account_id") == account_id:
+                refs.append(ItemRef(kind=self.name, partition_key=d["user_id"], doc_id=record["id"],
+                                    user_id=d["user_id"]))
+        return Page(items=refs, continuation=str(docs[-1]["id"]) if len(docs) >= limit else None)
+
+    def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
+        record = None if continuation else self._record(user_id)
+        if record is None or record.get("account_id") != account_id:
+            return Page(items=[])
+        return Page(items=[ItemRef(kind=self.name, partition_key=user_id, doc_id=record["id"], user_id=user_id)])
+
+    def delete(self, ref: ItemRef) -> bool:
+        return delete_doc(self._users, ref.doc_id, ref.partition_key)
+
+    def anonymize(self, ref: ItemRef) -> bool:
+        return False
+
+    def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
+        record = self._record(user_id)
+        if record is not None and record.get("account_id") == account_id:
+            yield strip_system(record)
+
+    def count(self, *, account_id: str) -> int:
+        return len(self.expired(account_id=account_id, before=None, continuation=None, limit=1000).items)
+
+
+def foundation_kinds(database: DatabaseProxy) -> list[Any]:
+    """The kinds of personal data the foundation stores. Order matters for closure: sign-in records are found
+    through the member profiles, so they go first and the profiles last."""
+    return [
+        SignInRecordKind(database),
+        AccountDocKind(database, name="invitations", doc_type="invitation", user_field="accepted_by",
+                       description="The invitation you accepted: the address it was sent to and when.",
+                       export_file="invitations.json"),
+        AccountDocKind(database, name="account-events", doc_type="event", user_field="userId",
+                       description="Membership events about you (joined, removed) and when they happened.",
+                       export_file="account-events.json"),
+        AccountDocKind(database, name="billing-records", doc_type="account", user_field=None,
+                       description="The account record with its billing address.", export_file=None,
+                       kept_for="billing-records"),
+        AccountDocKind(database, name="profiles", doc_type="member", user_field="user_id",
+                       description="Your profile in the account: name, e-mail, phone, time zone, role, dates.",
+                       export_file="profile.json", on_erasure="anonymize"),
+    ]

@@ -1,0 +1,349 @@
+"""Retention settings, legal holds, purge runs, account closure and data-subject requests.
+
+Split by direction as elsewhere: request bodies (ApiModel), answers (PublicModel) and the stored forms.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from core.domain.accounts import ApiModel, PublicModel
+
+PLATFORM_PARTITION = "_platform"
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+
+
+# ---------------------------------------------------------------- retention settings
+
+
+class RetentionSettings(BaseModel):
+    """Stored per account. `None` for photos and notes means: kept until the account deletes them."""
+
+    account_id: str
+    location_days: int
+    media_days: int | None = None
+    access_log_days: int
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class RetentionUpdate(ApiModel):
+    location_days: int | None = Field(default=None, alias="locationDays", ge=1)
+    media_days: int | None = Field(
+        default=None, alias="mediaDays", ge=1, description="Photos and notes; null keeps them until deleted."
+    )
+    access_log_days: int | None = Field(default=None, alias="accessLogDays", ge=1)
+
+
+class RetentionLimits(PublicModel):
+    location_min_days: int = Field(alias="locationMinDays")
+    location_max_days: int = Field(alias="locationMaxDays")
+    media_min_days: int = Field(alias="mediaMinDays")
+    media_max_days: int = Field(alias="mediaMaxDays")
+    access_log_min_days: int = Field(alias="accessLogMinDays")
+    access_log_max_days: int = Field(alias="accessLogMaxDays")
+
+
+class RetentionPublic(PublicModel):
+    account_id: str = Field(alias="accountId")
+    location_days: int = Field(alias="locationDays")
+    media_days: int | None = Field(alias="mediaDays")
+    access_log_days: int = Field(alias="accessLogDays")
+    limits: RetentionLimits
+    updated_at: datetime | None = Field(default=None, alias="updatedAt")
+
+
+# ---------------------------------------------------------------- legal holds
+
+
+class LegalHoldCreate(ApiModel):
+    account_id: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(alias="accountId")
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, alias="userId", description="Hold one member's data; omit to hold the whole account."
+    )
+    reason: Reason
+
+
+class LegalHold(BaseModel):
+    hold_id: str
+    account_id: str
+    user_id: str | None = None
+    reason: str
+    placed_by: str
+    placed_at: datetime
+    lifted_by: str | None = None
+    lifted_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None
+
+    def covers(self, user_id: str | None) -> bool:
+        """An account hold covers everyone; a member hold covers that member's data only."""
+        return self.active and (self.user_id is None or self.user_id == user_id)
+
+    def to_public(self) -> LegalHoldPublic:
+        return LegalHoldPublic.model_validate(self.model_dump())
+
+
+class LegalHoldPublic(PublicModel):
+    hold_id: str = Field(alias="holdId")
+    account_id: str = Field(alias="accountId")
+    user_id: str | None = Field(default=None, alias="userId")
+    reason: str
+    placed_by: str = Field(alias="placedBy")
+    placed_at: datetime = Field(alias="placedAt")
+    lifted_by: str | None = Field(default=None, alias="liftedBy")
+    lifted_at: datetime | None = Field(default=None, alias="liftedAt")
+
+
+class LegalHoldList(PublicModel):
+    items: list[LegalHoldPublic]
+
+
+# ---------------------------------------------------------------- purge runs
+
+
+class PurgeCursor(BaseModel):
+    """Where the purge stopped: saved after every page, so the next run (or a retry after a crash) resumes there."""
+
+    accounts_after: str | None = None
+    current_account: str | None = None
+    kind_index: int = 0
+    kind_continuation: str | None = None
+    updated_at: datetime | None = None
+
+
+class PurgeRun(BaseModel):
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    deleted: dict[str, int] = Field(default_factory=dict)
+    held: dict[str, int] = Field(default_factory=dict)
+    held_accounts: list[str] = Field(default_factory=list)
+    accounts_finished: list[str] = Field(default_factory=list)
+    complete_pass: bool = False
+    gaps: list[str] = Field(default_factory=list)
+
+
+class PurgeRunPublic(PublicModel):
+    run_id: str = Field(alias="runId")
+    started_at: datetime = Field(alias="startedAt")
+    finished_at: datetime | None = Field(alias="finishedAt")
+    deleted: dict[str, int]
+    held: dict[str, int]
+    held_accounts: list[str] = Field(alias="heldAccounts")
+    complete_pass: bool = Field(alias="completePass")
+    gaps: list[str]
+
+
+class PurgeRunList(PublicModel):
+    items: list[PurgeRunPublic]
+
+
+# ---------------------------------------------------------------- closure
+
+
+class ClosureRequest(ApiModel):
+    confirm: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        default=None, description="Omit to receive a confirmation phrase; send it back to close the account."
+    )
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ClosureRecord(BaseModel):
+    """Kept after the account's personal data is purged: proof that and when the account was closed."""
+
+    account_id: str
+    closed_by: str
+    closed_at: datetime
+    reason: str | None = None
+    retention_deadline: datetime
+    users_closed: int = 0
+    subscription: str = "not-applicable"
+    confirmation_email: str = "not-applicable"
+    personal_data_purged_at: datetime | None = None
+
+
+class ClosurePublic(PublicModel):
+    account_id: str = Field(alias="accountId")
+    status: str
+    confirmation_phrase: str | None = Field(default=None, alias="confirmationPhrase")
+    closed_at: datetime | None = Field(default=None, alias="closedAt")
+    retention_deadline: datetime | None = Field(default=None, alias="retentionDeadline")
+    subscription: str | None = None
+    confirmation_email: str | None = Field(default=None, alias="confirmationEmail")
+    kept_after_closure: list[KeptCategory] = Field(default_factory=list, alias="keptAfterClosure")
+
+
+class KeptCategory(PublicModel):
+    category: str
+    reason: str
+    days: int
+
+
+# ---------------------------------------------------------------- data-subject requests
+
+
+class DataRequestType(StrEnum):
+    ACCESS = "access"
+    ERASURE = "erasure"
+    RECTIFICATION = "rectification"
+    CALIFORNIA_DISCLOSURE = "california-disclosure"
+
+
+class DataRequestStatus(StrEnum):
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class DataRequestCreate(ApiModel):
+    type: DataRequestType
+    details: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        default=None, description="For rectification: what is wrong and what it should say."
+    )
+
+
+class DataRequest(BaseModel):
+    request_id: str
+    account_id: str
+    user_id: str
+    type: DataRequestType
+    status: DataRequestStatus = DataRequestStatus.RECEIVED
+    details: str | None = None
+    received_at: datetime
+    due_at: datetime
+    completed_at: datetime | None = None
+    export_blob: str | None = None
+    download_url: str | None = None
+    download_expires_at: datetime | None = None
+    retained: list[KeptCategory] = Field(default_factory=list)
+    erased: dict[str, int] = Field(default_factory=dict)
+    disclosure: CaliforniaDisclosure | None = None
+    outcome: str | None = None
+
+    def to_public(self) -> DataRequestPublic:
+        return DataRequestPublic(
+            request_id=self.request_id,
+            type=self.type,
+            status=self.status,
+            details=self.details,
+            received_at=self.received_at,
+            due_at=self.due_at,
+            completed_at=self.completed_at,
+            download_url=self.download_url,
+            download_expires_at=self.download_expires_at,
+            retained=self.retained,
+            erased=self.erased,
+            disclosure=self.disclosure,
+            outcome=self.outcome,
+        )
+
+
+class DataRequestPublic(PublicModel):
+    request_id: str = Field(alias="requestId")
+    type: DataRequestType
+    status: DataRequestStatus
+    details: str | None = None
+    received_at: datetime = Field(alias="receivedAt")
+    due_at: datetime = Field(alias="dueAt")
+    completed_at: datetime | None = Field(default=None, alias="completedAt")
+    download_url: str | None = Field(default=None, alias="downloadUrl")
+    download_expires_at: datetime | None = Field(default=None, alias="downloadExpiresAt")
+    retained: list[KeptCategory] = Field(default_factory=list, description="What legal retention keeps, and why.")
+    erased: dict[str, int] = Field(default_factory=dict, description="Items erased, per kind of data.")
+    disclosure: CaliforniaDisclosure | None = None
+    outcome: str | None = None
+
+
+class DataRequestList(PublicModel):
+    items: list[DataRequestPublic]
+
+
+class DataRequestMessage(BaseModel):
+    """Queue message: which request to process. Nothing personal travels on the queue."""
+
+    account_id: str = Field(alias="accountId")
+    request_id: str = Field(alias="requestId")
+
+    model_config = {"populate_by_name": True}
+
+
+# ---------------------------------------------------------------- California Civil Code 1798.83
+
+
+class Disclosure(BaseModel):
+    """One entry of the data-sharing register: personal information given to a third party for its marketing."""
+
+    third_party: str
+    categories: list[str]
+    purpose: str
+    start: datetime
+    end: datetime | None = None
+
+
+class DisclosedParty(PublicModel):
+    third_party: str = Field(alias="thirdParty")
+    categories: list[str]
+
+
+class CaliforniaDisclosure(PublicModel):
+    calendar_year: int = Field(alias="calendarYear")
+    categories: list[str]
+    third_parties: list[DisclosedParty] = Field(alias="thirdParties")
+    statement: str
+
+
+# ---------------------------------------------------------------- audit
+
+
+class AuditEntry(BaseModel):
+    entry_id: str
+    account_id: str
+    at: datetime
+    actor: str
+    action: str
+    subject_user_id: str | None = None
+    target: str | None = None
+    outcome: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class AdminAccountView(PublicModel):
+    """What a platform administrator sees of a (possibly closed) account for a dispute."""
+
+    account: dict[str, Any]
+    members: list[dict[str, Any]]
+    closure: dict[str, Any] | None = None
+    holds: list[LegalHoldPublic]
+    data: dict[str, int] = Field(description="Items still stored, per kind of data.")
+
+
+ClosurePublic.model_rebuild()
+DataRequest.model_rebuild()
+DataRequestPublic.model_rebuild()
+
+
+# ---------------------------------------------------------------- the personal-data registry's units of work
+
+
+class ItemRef(BaseModel):
+    """One stored item of personal data, enough to delete it: its document and any blobs that belong to it."""
+
+    kind: str
+    partition_key: str
+    doc_id: str
+    user_id: str | None = None
+    blobs: list[tuple[str, str]] = Field(default_factory=list, description="(blob container, blob name) pairs")
+
+
+class Page(BaseModel):
+    items: list[ItemRef]
+    continuation: str | None = None

@@ -1,0 +1,131 @@
+"""Closing an account: access ends for every user at once, the subscription is canceled, a confirmation e-mail is
+sent, and the account's personal data is purged after the retention window (core/services/retention.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from core.domain.accounts import AccountStatus, MemberStatus
+from core.domain.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed
+from core.domain.identity import Identity, Principal
+from core.domain.privacy import AdminAccountView, ClosurePublic, ClosureRecord, ClosureRequest
+from core.ports import (
+    AccountStore,
+    Clock,
+    PersonalDataKind,
+    PrivacyMailer,
+    PrivacyStore,
+    SubscriptionCanceller,
+    UserStore,
+)
+from core.services.retention import RetentionPolicy, audit
+from core.signing import LinkSigner
+
+CLOSURE_PURPOSE = "account-closure"
+CONFIRMATION_MINUTES = 15
+
+
+def close_account(
+    *,
+    principal: Principal,
+    account_id: str,
+    data: ClosureRequest,
+    accounts: AccountStore,
+    users: UserStore,
+    privacy: PrivacyStore,
+    signer: LinkSigner,
+    clock: Clock,
+    policy: RetentionPolicy,
+    subscriptions: SubscriptionCanceller | None,
+    mailer: PrivacyMailer | None,
+) -> ClosurePublic:
+    """Without `confirm`: answer a short-lived confirmation phrase. With it: close the account.
+
+    Every step is idempotent, so a retry after a failure part-way finishes the job. Access ends first.
+    """
+    principal.require_owner_of(account_id)
+    account = accounts.get_account(account_id)
+    if account is None:
+        raise NotFound()
+    now = clock.now()
+    if data.confirm is None:
+        phrase = signer.sign(CLOSURE_PURPOSE, {"a": account_id, "u": principal.user_id},
+                             expires_at=now + timedelta(minutes=CONFIRMATION_MINUTES))
+        return ClosurePublic(account_id=account_id, status="confirmation-required", confirmation_phrase=phrase,
+                             kept_after_closure=policy.kept_after_closure())
+    try:
+        payload = signer.verify(CLOSURE_PURPOSE, data.confirm, now=now)
+    except Gone as exc:
+        raise _bad_confirmation() from exc
+    if payload.get("a") != account_id or payload.get("u") != principal.user_id:
+        raise _bad_confirmation()
+    if account.status is AccountStatus.CLOSED:
+        raise Conflict("This account is already closed.")
+
+    members = accounts.list_members(account_id)
+    closed_users = 0
+    for member in members:
+        sign_in = users.get_user(member.user_id)
+        if sign_in is not None and sign_in.account_id == account_id and sign_in.status is not MemberStatus.CLOSED:
+            users.put_user(sign_in.model_copy(update={"status": MemberStatus.CLOSED}))
+            closed_users += 1
+    accounts.put_account(account.model_copy(update={"status": AccountStatus.CLOSED, "closed_at": now}))
+    record = privacy.get_closure(account_id) or ClosureRecord(
+        account_id=account_id, closed_by=principal.user_id, closed_at=now, reason=data.reason,
+        retention_deadline=now + timedelta(days=policy.closed_account_days),
+    )
+    record = record.model_copy(update={"users_closed": record.users_closed + closed_users})
+    privacy.put_closure(record)
+
+    if subscriptions is None:
+        record = record.model_copy(update={"subscription": "not-canceled: billing is not wired in this build"})
+    else:
+        record = record.model_copy(update={"subscription": subscriptions.cancel_for_account(account_id)})
+    owner = next((m for m in members if m.user_id == principal.user_id), None)
+    if mailer is None or owner is None:
+        record = record.model_copy(update={"confirmation_email": "not-sent: the e-mail outbox is not wired"})
+    else:
+        mailer.send(key=f"closure-{account_id}", account_id=account_id, user_id=owner.user_id, to=owner.email,
+                    template="account-closed",
+                    data={"closedAt": now.isoformat(), "retentionDeadline": record.retention_deadline.isoformat()})
+        record = record.model_copy(update={"confirmation_email": "queued"})
+    privacy.put_closure(record)
+    audit(privacy, clock, account_id=account_id, actor=principal.user_id, action="account.closed", outcome="closed",
+          details={"usersClosed": closed_users, "subscription": record.subscription,
+                   "confirmationEmail": record.confirmation_email})
+    return ClosurePublic(
+        account_id=account_id, status="closed", closed_at=record.closed_at,
+        retention_deadline=record.retention_deadline, subscription=record.subscription,
+        confirmation_email=record.confirmation_email, kept_after_closure=policy.kept_after_closure(),
+    )
+
+
+def _bad_confirmation() -> ValidationFailed:
+    return ValidationFailed("The confirmation phrase is not valid or has expired; ask for a new one.",
+                            errors=[FieldError("confirm", "not valid or expired")])
+
+
+def admin_view_account(
+    *,
+    identity: Identity,
+    account_id: str,
+    accounts: AccountStore,
+    privacy: PrivacyStore,
+    kinds: Sequence[PersonalDataKind],
+    clock: Clock,
+) -> AdminAccountView:
+    """A platform administrator's read of an account (closed or not) for a dispute; audited."""
+    account = accounts.get_account(account_id)
+    closure = privacy.get_closure(account_id)
+    if account is None and closure is None:
+        raise NotFound()
+    audit(privacy, clock, account_id=account_id, actor=identity.user_id, action="admin.account-read",
+          outcome="read")
+    return AdminAccountView(
+        account=account.model_dump(mode="json") if account else {},
+        members=[m.model_dump(mode="json") for m in accounts.list_members(account_id)],
+        closure=closure.model_dump(mode="json") if closure else None,
+        holds=[h.to_public() for h in privacy.list_holds(account_id)],
+        data={k.name: k.count(account_id=account_id) for k in kinds},
+    )

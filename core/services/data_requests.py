@@ -1,0 +1,233 @@
+"""Data-subject requests: access (export), erasure, rectification and the California disclosure.
+
+A request is always about the caller: its id is looked up in the caller's account and must be the caller's own,
+so another user's request answers 404 exactly like a missing one. Exports and erasures run from a queue; both
+are idempotent (a redelivered message finds the request completed and does nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import IO, Any
+
+from core.domain.errors import NotFound
+from core.domain.identity import Principal
+from core.domain.privacy import (
+    DataRequest,
+    DataRequestCreate,
+    DataRequestList,
+    DataRequestMessage,
+    DataRequestPublic,
+    DataRequestStatus,
+    DataRequestType,
+    KeptCategory,
+)
+from core.ports import Clock, ExportSink, PersonalDataKind, PrivacyMailer, PrivacyStore
+from core.services import data_sharing
+from core.services.retention import EXPECTED_KINDS, RetentionPolicy, audit
+
+log = logging.getLogger(__name__)
+
+DUE_DAYS = {DataRequestType.CALIFORNIA_DISCLOSURE: 45}
+DEFAULT_DUE_DAYS = 30
+PAGE = 200
+
+
+def create_request(
+    *,
+    principal: Principal,
+    data: DataRequestCreate,
+    privacy: PrivacyStore,
+    clock: Clock,
+    enqueue: Callable[[str], None],
+) -> DataRequestPublic:
+    now = clock.now()
+    request = DataRequest(
+        request_id=str(uuid.uuid4()),
+        account_id=principal.account_id,
+        user_id=principal.user_id,
+        type=data.type,
+        details=data.details,
+        received_at=now,
+        due_at=now + timedelta(days=DUE_DAYS.get(data.type, DEFAULT_DUE_DAYS)),
+    )
+    if data.type is DataRequestType.CALIFORNIA_DISCLOSURE:
+        request = request.model_copy(update={
+            "status": DataRequestStatus.COMPLETED, "completed_at": now,
+            "disclosure": data_sharing.california_disclosure(now=now), "outcome": "answered from the register",
+        })
+    elif data.type is DataRequestType.RECTIFICATION:
+        request = request.model_copy(update={
+            "outcome": "Name, e-mail, phone and time zone can be changed at once with PATCH /api/me; this request "
+                       "is recorded for anything else and answered by the account's support.",
+        })
+    privacy.put_request(request)
+    audit(privacy, clock, account_id=principal.account_id, actor=principal.user_id,
+          action=f"data-request.{data.type.value}", outcome=request.status.value, subject_user_id=principal.user_id,
+          target=request.request_id)
+    if data.type in (DataRequestType.ACCESS, DataRequestType.ERASURE):
+        enqueue(DataRequestMessage(account_id=principal.account_id, request_id=request.request_id)
+                .model_dump_json(by_alias=True))
+    return request.to_public()
+
+
+def _own_request(principal: Principal, request_id: str, privacy: PrivacyStore) -> DataRequest:
+    request = privacy.get_request(principal.account_id, request_id)
+    if request is None or request.user_id != principal.user_id:
+        raise NotFound()
+    return request
+
+
+def get_request(*, principal: Principal, request_id: str, privacy: PrivacyStore) -> DataRequestPublic:
+    return _own_request(principal, request_id, privacy).to_public()
+
+
+def list_requests(*, principal: Principal, privacy: PrivacyStore) -> DataRequestList:
+    return DataRequestList(items=[r.to_public() for r in privacy.list_requests(principal.account_id,
+                                                                             principal.user_id)])
+
+
+# ---------------------------------------------------------------- queue work
+
+
+def process_request(
+    *,
+    message: DataRequestMessage,
+    kinds: Sequence[PersonalDataKind],
+    privacy: PrivacyStore,
+    sink: ExportSink,
+    clock: Clock,
+    policy: RetentionPolicy,
+    link_ttl: timedelta,
+    mailer: PrivacyMailer | None,
+    mail_to: Callable[[str, str], str | None],
+) -> DataRequest | None:
+    request = privacy.get_request(message.account_id, message.request_id)
+    if request is None:
+        log.warning("data request %s not found; nothing to do", message.request_id)
+        return None
+    if request.status is DataRequestStatus.COMPLETED:
+        return request
+    request = request.model_copy(update={"status": DataRequestStatus.PROCESSING})
+    privacy.put_request(request)
+    if request.type is DataRequestType.ACCESS:
+        request = _export(request, kinds=kinds, privacy=privacy, sink=sink, clock=clock, link_ttl=link_ttl)
+    elif request.type is DataRequestType.ERASURE:
+        request = _erase(request, kinds=kinds, privacy=privacy, clock=clock, policy=policy)
+    else:
+        return request
+    email = "not-sent: the e-mail outbox is not wired"
+    to = mail_to(request.account_id, request.user_id)
+    if mailer is not None and to:
+        data = {"type": request.type.value, "requestId": request.request_id}
+        if request.download_url and request.download_expires_at:
+            data |= {"downloadUrl": request.download_url, "expiresAt": request.download_expires_at.isoformat()}
+        mailer.send(key=f"data-request-{request.request_id}", account_id=request.account_id,
+                    user_id=request.user_id, to=to, template=f"data-request-{request.type.value}", data=data)
+        email = "queued"
+    request = request.model_copy(update={"outcome": f"{request.outcome}; e-mail {email}"})
+    privacy.put_request(request)
+    audit(privacy, clock, account_id=request.account_id, actor="data-requests", subject_user_id=request.user_id,
+          action=f"data-request.{request.type.value}.completed", outcome="completed", target=request.request_id,
+          details={"erased": request.erased} if request.erased else {})
+    return request
+
+
+def export_blob_name(request: DataRequest) -> str:
+    return f"{request.account_id}/{request.user_id}/{request.request_id}.zip"
+
+
+def _export(
+    request: DataRequest, *, kinds: Sequence[PersonalDataKind], privacy: PrivacyStore, sink: ExportSink,
+    clock: Clock, link_ttl: timedelta,
+) -> DataRequest:
+    blob_name = export_blob_name(request)
+    files: list[tuple[str, str]] = []
+    with sink.open_writer(blob_name) as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for kind in kinds:
+            writer = getattr(kind, "write_export", None)
+            if writer is not None:
+                # A kind with its own formats (e.g. pings as GeoJSON and GPX) writes its files itself.
+                files.extend(writer(zf, account_id=request.account_id, user_id=request.user_id))
+            elif kind.export_file:
+                with zf.open(kind.export_file, "w", force_zip64=True) as out:
+                    _write_json_array(out, kind.export(account_id=request.account_id, user_id=request.user_id))
+                files.append((kind.export_file, kind.description))
+        own = [r.model_dump(mode="json", exclude={"download_url"}) for r in
+               privacy.list_requests(request.account_id, request.user_id)]
+        with zf.open("data-requests.json", "w") as out:
+            _write_json_array(out, iter(own))
+        files.append(("data-requests.json", "Your data-subject requests: type, dates, status and outcome."))
+        zf.writestr("README.txt", _readme(files, kinds, clock.now()))
+    expires = clock.now() + link_ttl
+    link = sink.read_only_link(blob_name, expires)
+    return request.model_copy(update={
+        "status": DataRequestStatus.COMPLETED, "completed_at": clock.now(), "export_blob": blob_name,
+        "download_url": link, "download_expires_at": expires,
+        "outcome": f"export ready; the link expires at {expires.isoformat()}",
+    })
+
+
+def _write_json_array(out: IO[bytes], items: Iterator[dict[str, Any]]) -> None:
+    """One item at a time, so memory does not grow with the history."""
+    out.write(b"[")
+    for i, item in enumerate(items):
+        if i:
+            out.write(b",\n")
+        out.write(json.dumps(item, default=str, ensure_ascii=False).encode())
+    out.write(b"]\n")
+
+
+def _readme(files: list[tuple[str, str]], kinds: Sequence[PersonalDataKind], now: datetime) -> str:
+    lines = [
+        "IndusTrack - export of your personal data",
+        f"Prepared {now.isoformat()} (UTC).",
+        "",
+        "Each file below is UTF-8. JSON files hold one array of records, as stored.",
+        "",
+    ]
+    lines += [f"{name}\n    {text}" for name, text in files]
+    lines.append("README.txt\n    This file.")
+    present = {k.name for k in kinds}
+    missing = [n for n in EXPECTED_KINDS if n not in present and n != "billing-records"]
+    if missing:
+        lines += ["", "Not part of this export because this build does not store them yet: " + ", ".join(missing)]
+    return "\n".join(lines) + "\n"
+
+
+def _erase(
+    request: DataRequest, *, kinds: Sequence[PersonalDataKind], privacy: PrivacyStore, clock: Clock,
+    policy: RetentionPolicy,
+) -> DataRequest:
+    erased: dict[str, int] = {}
+    retained: list[KeptCategory] = []
+    for kind in kinds:
+        if kind.kept_for is not None:
+            continue
+        mode = kind.on_erasure
+        if mode == "keep":
+            retained.append(KeptCategory(category=kind.name, reason=kind.kept_reason, days=0))
+            continue
+        after: str | None = None
+        while True:
+            page = kind.of_user(account_id=request.account_id, user_id=request.user_id, continuation=after,
+                                limit=PAGE)
+            for ref in page.items:
+                done = kind.anonymize(ref) if mode == "anonymize" else kind.delete(ref)
+                if done:
+                    erased[kind.name] = erased.get(kind.name, 0) + 1
+            if page.continuation is None:
+                break
+            after = page.continuation
+    retained.append(KeptCategory(
+        category="privacy-requests-and-audit", days=policy.audit_days,
+        reason="Proof that your requests were answered: type, dates and outcome; nothing else about you."))
+    return request.model_copy(update={
+        "status": DataRequestStatus.COMPLETED, "completed_at": clock.now(), "erased": erased,
+        "retained": retained, "outcome": "personal data erased except what is listed as retained",
+    })

@@ -1,0 +1,135 @@
+"""Privacy and retention: retention settings, legal holds, account closure, data-subject requests, the daily purge
+and the data-request queue. See docs/privacy-and-retention.md."""
+
+import logging
+from datetime import timedelta
+
+import azure.functions as func
+
+from core.bootstrap import container
+from core.domain.privacy import (
+    AdminAccountView,
+    ClosurePublic,
+    ClosureRequest,
+    DataRequestCreate,
+    DataRequestList,
+    DataRequestMessage,
+    DataRequestPublic,
+    LegalHoldCreate,
+    LegalHoldList,
+    LegalHoldPublic,
+    PurgeRunList,
+    RetentionPublic,
+    RetentionUpdate,
+)
+from core.services import closure, data_requests, retention
+from functions._http import Auth, Call, endpoint
+
+bp = func.Blueprint()
+log = logging.getLogger(__name__)
+
+
+@endpoint(bp, "GET", "accounts/{accountId}/retention", auth=Auth.PRINCIPAL, response=RetentionPublic,
+          summary="The account's retention settings and the platform limits", tag="privacy")
+def get_retention(call: Call) -> RetentionPublic:
+    d = call.deps
+    return retention.get_retention(principal=call.principal, account_id=call.route["accountId"], privacy=d.privacy,
+                                   policy=d.retention_policy)
+
+
+@endpoint(bp, "PUT", "accounts/{accountId}/retention", auth=Auth.PRINCIPAL, body=RetentionUpdate,
+          response=RetentionPublic, summary="Change the account's retention settings (owner)", tag="privacy")
+def update_retention(call: Call) -> RetentionPublic:
+    d = call.deps
+    return retention.update_retention(principal=call.principal, account_id=call.route["accountId"],
+                                      changes=call.body, privacy=d.privacy, policy=d.retention_policy, clock=d.clock)
+
+
+@endpoint(bp, "POST", "accounts/{accountId}/closure", auth=Auth.PRINCIPAL, body=ClosureRequest,
+          response=ClosurePublic, summary="Close the account: first call answers a confirmation phrase, the second"
+          " (with it) closes (owner)", tag="privacy")
+def close_account(call: Call) -> ClosurePublic:
+    d = call.deps
+    return closure.close_account(principal=call.principal, account_id=call.route["accountId"], data=call.body,
+                                 accounts=d.accounts, users=d.users, privacy=d.privacy, signer=d.signer,
+                                 clock=d.clock, policy=d.retention_policy, subscriptions=d.privacy_subscriptions,
+                                 mailer=d.privacy_mailer)
+
+
+@endpoint(bp, "POST", "me/data-requests", auth=Auth.PRINCIPAL, body=DataRequestCreate, response=DataRequestPublic,
+          status=202, summary="Ask for access (export), erasure, rectification or the California disclosure",
+          tag="privacy")
+def create_data_request(call: Call) -> DataRequestPublic:
+    d = call.deps
+    return data_requests.create_request(principal=call.principal, data=call.body, privacy=d.privacy, clock=d.clock,
+                                        enqueue=d.enqueue_data_request)
+
+
+@endpoint(bp, "GET", "me/data-requests", auth=Auth.PRINCIPAL, response=DataRequestList,
+          summary="My data-subject requests with status and due date", tag="privacy")
+def list_data_requests(call: Call) -> DataRequestList:
+    return data_requests.list_requests(principal=call.principal, privacy=call.deps.privacy)
+
+
+@endpoint(bp, "GET", "me/data-requests/{requestId}", auth=Auth.PRINCIPAL, response=DataRequestPublic,
+          summary="One of my data-subject requests", tag="privacy")
+def get_data_request(call: Call) -> DataRequestPublic:
+    return data_requests.get_request(principal=call.principal, request_id=call.route["requestId"],
+                                     privacy=call.deps.privacy)
+
+
+@endpoint(bp, "POST", "platform/legal-holds", auth=Auth.ADMIN, body=LegalHoldCreate, response=LegalHoldPublic,
+          status=201, summary="Place a legal hold on an account or one member (platform admin)", tag="privacy")
+def place_legal_hold(call: Call) -> LegalHoldPublic:
+    d = call.deps
+    return retention.place_hold(identity=call.identity, data=call.body, privacy=d.privacy, accounts=d.accounts,
+                                clock=d.clock)
+
+
+@endpoint(bp, "GET", "platform/accounts/{accountId}/legal-holds", auth=Auth.ADMIN, response=LegalHoldList,
+          summary="An account's legal holds (platform admin)", tag="privacy")
+def list_legal_holds(call: Call) -> LegalHoldList:
+    return retention.list_holds(account_id=call.route["accountId"], privacy=call.deps.privacy)
+
+
+@endpoint(bp, "DELETE", "platform/accounts/{accountId}/legal-holds/{holdId}", auth=Auth.ADMIN,
+          response=LegalHoldPublic, summary="Lift a legal hold (platform admin)", tag="privacy")
+def lift_legal_hold(call: Call) -> LegalHoldPublic:
+    d = call.deps
+    return retention.lift_hold(identity=call.identity, account_id=call.route["accountId"],
+                               hold_id=call.route["holdId"], privacy=d.privacy, clock=d.clock)
+
+
+@endpoint(bp, "GET", "platform/accounts/{accountId}/privacy", auth=Auth.ADMIN, response=AdminAccountView,
+          summary="Read an account, also a closed one within its retention window, for a dispute (platform admin)",
+          tag="privacy")
+def admin_view_account(call: Call) -> AdminAccountView:
+    d = call.deps
+    return closure.admin_view_account(identity=call.identity, account_id=call.route["accountId"],
+                                      accounts=d.accounts, privacy=d.privacy, kinds=d.personal_data.kinds,
+                                      clock=d.clock)
+
+
+@endpoint(bp, "GET", "platform/purge-runs", auth=Auth.ADMIN, response=PurgeRunList,
+          summary="The latest purge runs with counts per kind of data (platform admin)", tag="privacy")
+def list_purge_runs(call: Call) -> PurgeRunList:
+    return retention.list_runs(privacy=call.deps.privacy)
+
+
+@bp.timer_trigger(arg_name="timer", schedule="0 30 2 * * *", run_on_startup=False)
+def purge_expired_data(timer: func.TimerRequest) -> None:
+    d = container()
+    run = retention.run_purge(registry=d.personal_data, privacy=d.privacy, accounts=d.accounts, clock=d.clock,
+                              policy=d.retention_policy, batch_size=d.settings.purge_batch_size,
+                              max_items=d.settings.purge_max_items_per_run)
+    log.info("purge run %s finished: complete pass %s", run.run_id, run.complete_pass)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_DATA_REQUESTS%", connection="AzureWebJobsStorage")
+def process_data_request(msg: func.QueueMessage) -> None:
+    d = container()
+    message = DataRequestMessage.model_validate_json(msg.get_body())
+    data_requests.process_request(message=message, kinds=d.personal_data.kinds, privacy=d.privacy,
+                                  sink=d.export_sink, clock=d.clock, policy=d.retention_policy,
+                                  link_ttl=timedelta(hours=d.settings.export_link_ttl_hours),
+                                  mailer=d.privacy_mailer, mail_to=d.privacy_mail_to)
