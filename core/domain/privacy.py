@@ -150,7 +150,7 @@ class PurgeRunList(PublicModel):
 
 
 class ClosureRequest(ApiModel):
-    confirm: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+    confirm: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
         default=None, description="Omit to receive a confirmation phrase; send it back to close the account."
     )
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None

@@ -1,0 +1,110 @@
+"""Account closure: access ends for everyone at once, subscription and e-mail hooks, purge after the window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.domain.accounts import AccountStatus, MemberStatus
+from core.domain.errors import AccessEnded, Forbidden, NotFound, ValidationFailed
+from core.domain.identity import Identity, Principal, Role
+from core.domain.privacy import ClosureRequest
+from core.services import auth, closure
+from core.services.retention import Registry, RetentionPolicy, run_purge
+from core.signing import LinkSigner
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
+from tests.unit.fakes_privacy import FakeCanceller, FakeKind, FakeMailer, FakePrivacyStore, Item
+from tests.unit.test_retention_service import make_account
+
+POLICY = RetentionPolicy(closed_account_days=90, billing_records_days=2555)
+SIGNER = LinkSigner(b"unit-test-signing-key-0123456789abcdef")
+
+
+def setup() -> tuple[FakeClock, FakeAccountStore, FakeUserStore, FakePrivacyStore, Principal]:
+    clock = FakeClock(datetime(2026, 6, 1, tzinfo=UTC))
+    accounts, users = FakeAccountStore(), FakeUserStore()
+    owner = make_account(accounts, users, "acc-a", clock.now(), members=("m1", "m2"))
+    make_account(accounts, users, "acc-b", clock.now())
+    return clock, accounts, users, FakePrivacyStore(accounts), owner
+
+
+def close(owner: Principal, clock: FakeClock, accounts: FakeAccountStore, users: FakeUserStore,
+          privacy: FakePrivacyStore, confirm: str | None, **hooks: object) -> closure.ClosurePublic:
+    return closure.close_account(principal=owner, account_id=owner.account_id, data=ClosureRequest(confirm=confirm),
+                                 accounts=accounts, users=users, privacy=privacy, signer=SIGNER, clock=clock,
+                                 policy=POLICY, subscriptions=hooks.get("subscriptions"),  # type: ignore[arg-type]
+                                 mailer=hooks.get("mailer"))  # type: ignore[arg-type]
+
+
+def test_closure_needs_confirmation_then_ends_access_for_everyone_at_once() -> None:
+    clock, accounts, users, privacy, owner = setup()
+    asked = close(owner, clock, accounts, users, privacy, None)
+    assert asked.status == "confirmation-required" and asked.confirmation_phrase
+    assert accounts.get_account("acc-a").status is AccountStatus.ACTIVE  # type: ignore[union-attr]
+    with pytest.raises(ValidationFailed):
+        close(owner, clock, accounts, users, privacy, "not-the-phrase")
+
+    canceller, mailer = FakeCanceller(), FakeMailer()
+    done = close(owner, clock, accounts, users, privacy, asked.confirmation_phrase, subscriptions=canceller,
+                 mailer=mailer)
+    assert done.status == "closed" and done.retention_deadline == clock.now() + timedelta(days=90)
+    assert canceller.canceled == ["acc-a"] and done.subscription == "canceled"
+    assert list(mailer.sent) == ["closure-acc-a"] and done.confirmation_email == "queued"
+    assert accounts.get_account("acc-a").status is AccountStatus.CLOSED  # type: ignore[union-attr]
+    for uid in ("acc-a-owner", "acc-a-m1", "acc-a-m2"):
+        assert users.get_user(uid).status is MemberStatus.CLOSED  # type: ignore[union-attr]
+        with pytest.raises(AccessEnded):
+            auth.resolve_principal(identity=Identity(user_id=uid, email=None), users=users)
+    assert users.get_user("acc-b-m1").status is MemberStatus.ACTIVE  # type: ignore[union-attr]
+    assert [e.action for e in privacy.list_audit("acc-a")] == ["account.closed"]
+
+
+def test_only_the_owner_of_this_account_can_close_it() -> None:
+    clock, accounts, users, privacy, owner = setup()
+    member = Principal(user_id="acc-a-m1", email=None, account_id="acc-a", role=Role.MEMBER)
+    with pytest.raises(Forbidden):
+        close(member, clock, accounts, users, privacy, None)
+    other = Principal(user_id="acc-b-owner", email=None, account_id="acc-b", role=Role.OWNER)
+    with pytest.raises(NotFound):
+        closure.close_account(principal=other, account_id="acc-a", data=ClosureRequest(), accounts=accounts,
+                              users=users, privacy=privacy, signer=SIGNER, clock=clock, policy=POLICY,
+                              subscriptions=None, mailer=None)
+    # A phrase issued to another account's owner does not close this one.
+    phrase = closure.close_account(principal=other, account_id="acc-b", data=ClosureRequest(), accounts=accounts,
+                                   users=users, privacy=privacy, signer=SIGNER, clock=clock, policy=POLICY,
+                                   subscriptions=None, mailer=None).confirmation_phrase
+    with pytest.raises(ValidationFailed):
+        close(owner, clock, accounts, users, privacy, phrase)
+
+
+def test_after_the_window_personal_data_goes_and_billing_records_stay() -> None:
+    clock, accounts, users, privacy, owner = setup()
+    pings, profiles = FakeKind("pings"), FakeKind("profiles", retention="account")
+    billing = FakeKind("billing-records", retention="account", kept_for="billing-records")
+    for kind in (pings, profiles, billing):
+        kind.add(f"{kind.name}-a", Item("acc-a", "acc-a-m1", clock.now()))
+        kind.add(f"{kind.name}-b", Item("acc-b", "acc-b-m1", clock.now()))
+    registry = Registry(kinds=[pings, profiles, billing], expected=("pings", "profiles", "billing-records"))
+    phrase = close(owner, clock, accounts, users, privacy, None).confirmation_phrase
+    close(owner, clock, accounts, users, privacy, phrase)
+
+    def purge() -> None:
+        run_purge(registry=registry, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY,
+                  batch_size=10, max_items=1000)
+
+    clock.advance(days=89)
+    purge()  # inside the dispute window: everything is still there for the platform admin
+    assert pings.count(account_id="acc-a") == profiles.count(account_id="acc-a") == 1
+    view = closure.admin_view_account(identity=Identity("admin", None, True), account_id="acc-a",
+                                      accounts=accounts, privacy=privacy, kinds=registry.kinds, clock=clock)
+    assert view.data == {"pings": 1, "profiles": 1, "billing-records": 1} and view.closure is not None
+    clock.advance(days=2)
+    purge()
+    assert pings.count(account_id="acc-a") == profiles.count(account_id="acc-a") == 0
+    assert billing.count(account_id="acc-a") == 1  # kept for the billing-records period
+    assert privacy.get_closure("acc-a").personal_data_purged_at is not None  # type: ignore[union-attr]
+    assert pings.count(account_id="acc-b") == 1  # the other account is untouched
+    clock.advance(days=2555)
+    purge()
+    assert billing.count(account_id="acc-a") == 0 and billing.count(account_id="acc-b") == 1
