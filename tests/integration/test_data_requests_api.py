@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
 from tests.helpers import wait_for
-from tests.integration.conftest import User, add_member, register_owner
+from tests.integration.conftest import Stack, User, add_member, register_owner
 
 
 def completed(api: httpx.Client, user: User, request_id: str) -> dict:  # type: ignore[type-arg]
@@ -56,8 +57,12 @@ def test_export_holds_exactly_my_data_and_files_parse(api: httpx.Client, owner: 
     assert all(n in readme for n in names)
 
 
-def test_erasure_then_export_shows_nothing_personal(api: httpx.Client, owner: User) -> None:
+def test_erasure_then_export_shows_nothing_personal(api: httpx.Client, stack: Stack, owner: User) -> None:
     member = add_member(api, owner)
+    events = CosmosAccountStore(build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database))
+    # The join event is recorded from a queue; let it land first so the erasure finds it.
+    wait_for(lambda: [e for e in events.list_events(owner.account_id) if e.user_id == member.user_id],
+             what="the member's join event")
     api.patch("/me", json={"phone": "+1 612 555 0199", "fullName": "Pat Example"}, headers=member.auth)
     r = api.post("/me/data-requests", json={"type": "erasure"}, headers=member.auth)
     assert r.status_code == 202
