@@ -113,10 +113,10 @@ class Container:
     @cached_property
     def personal_data(self) -> Registry:
         """The personal-data registry: one entry per kind of personal data that exists in this build."""
-        from core.adapters.cosmos_privacy import foundation_kinds
+        from core.adapters.cosmos_privacy import registered_kinds
         from core.services.retention import Registry
 
-        return Registry(kinds=foundation_kinds(self.database))
+        return Registry(kinds=registered_kinds(self.database, self.export_sink))
 
     @cached_property
     def data_request_queue(self) -> QueueClient:

@@ -31,6 +31,7 @@ from core.domain.privacy import (
     PurgeRun,
     RetentionSettings,
 )
+from core.ports import ExportSink
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ class CosmosPrivacyStore:
 
 
 class AccountDocKind:
-    """A kind of personal data stored in the `accounts` container under one docType (one partition per account)."""
+    """A kind of data stored under one docType in a container partitioned by account (`accounts` by default)."""
 
     def __init__(
         self,
@@ -172,8 +173,9 @@ class AccountDocKind:
         export_file: str | None,
         kept_for: str | None = None,
         on_erasure: str = "delete",
+        container: str = schema.ACCOUNTS.name,
     ) -> None:
-        self._c: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+        self._c: ContainerProxy = database.get_container_client(container)
         self.name = name
         self.doc_type = doc_type
         self.user_field = user_field
@@ -317,9 +319,55 @@ class SignInRecordKind:
         return len(self.expired(account_id=account_id, before=None, continuation=None, limit=1000).items)
 
 
-def foundation_kinds(database: DatabaseProxy) -> list[Any]:
-    """The kinds of personal data the foundation stores. Order matters for closure: sign-in records are found
-    through the member profiles, so they go first and the profiles last."""
+class ExportLinkKind(AccountDocKind):
+    """Export ZIPs in the private `exports` blob container, found through their data requests. An export is kept
+    until its download link expires; deleting it removes the blob and the link from the request."""
+
+    def __init__(self, database: DatabaseProxy, sink: ExportSink) -> None:
+        super().__init__(database, name="data-exports", doc_type="data-request", user_field="user_id",
+                         description="Export files prepared for you.", export_file=None,
+                         container=schema.PRIVACY.name)
+        self.retention = "export-link"
+        self._sink = sink
+
+    def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
+        if before is None:
+            return self._page(account_id, " AND c.export_blob != null", [], continuation, limit)
+        return self._page(account_id, " AND c.export_blob != null AND c.download_expires_at < @before",
+                          [{"name": "@before", "value": iso(before)}], continuation, limit)
+
+    def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
+        return self._page(account_id, " AND c.export_blob != null AND c.user_id = @u",
+                          [{"name": "@u", "value": user_id}], continuation, limit)
+
+    def delete(self, ref: ItemRef) -> bool:
+        try:
+            doc: dict[str, Any] = self._c.read_item(item=ref.doc_id, partition_key=ref.partition_key)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return False
+        blob = doc.get("export_blob")
+        if not blob:
+            return False
+        self._sink.delete(str(blob))  # first the file, then the pointer: a crash in between only repeats this
+        self._c.upsert_item({**strip_system(doc), "export_blob": None, "download_url": None, "id": doc["id"],
+                             "docType": doc["docType"], "accountId": doc["accountId"]})
+        return True
+
+    def anonymize(self, ref: ItemRef) -> bool:
+        return self.delete(ref)
+
+    def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
+        return iter(())
+
+    def count(self, *, account_id: str) -> int:
+        return len(self.expired(account_id=account_id, before=None, continuation=None, limit=1000).items)
+
+
+def registered_kinds(database: DatabaseProxy, sink: ExportSink) -> list[Any]:
+    """The kinds of personal data this build stores, in purge order. Sign-in records are found through the member
+    profiles, so they go first and the profiles after them; export files go before the requests that point to
+    them; the records kept longest (closure record, billing record) go last."""
+    privacy = schema.PRIVACY.name
     return [
         SignInRecordKind(database),
         AccountDocKind(database, name="invitations", doc_type="invitation", user_field="accepted_by",
@@ -328,10 +376,20 @@ def foundation_kinds(database: DatabaseProxy) -> list[Any]:
         AccountDocKind(database, name="account-events", doc_type="event", user_field="userId",
                        description="Membership events about you (joined, removed) and when they happened.",
                        export_file="account-events.json"),
-        AccountDocKind(database, name="billing-records", doc_type="account", user_field=None,
-                       description="The account record with its billing address.", export_file=None,
-                       kept_for="billing-records"),
+        ExportLinkKind(database, sink),
+        AccountDocKind(database, name="privacy-requests", doc_type="data-request", user_field="user_id",
+                       description="Your data-subject requests.", export_file=None,
+                       kept_for="privacy-requests-and-audit", container=privacy),
+        AccountDocKind(database, name="privacy-audit", doc_type="audit", user_field="subject_user_id",
+                       description="The audit trail of privacy actions about you.", export_file=None,
+                       kept_for="privacy-requests-and-audit", container=privacy),
         AccountDocKind(database, name="profiles", doc_type="member", user_field="user_id",
                        description="Your profile in the account: name, e-mail, phone, time zone, role, dates.",
                        export_file="profile.json", on_erasure="anonymize"),
+        AccountDocKind(database, name="closure-record", doc_type="closure", user_field=None,
+                       description="The record of the account's closure.", export_file=None,
+                       kept_for="closure-record", container=privacy),
+        AccountDocKind(database, name="billing-records", doc_type="account", user_field=None,
+                       description="The account record with its billing address.", export_file=None,
+                       kept_for="billing-records"),
     ]

@@ -45,6 +45,10 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "invitations",
     "account-events",
     "billing-records",
+    "data-exports",
+    "privacy-requests",
+    "privacy-audit",
+    "closure-record",
     "pings",
     "latest-positions",
     "tracking-schedules",
@@ -267,12 +271,17 @@ def plan_account(
             return plan  # inside the dispute window: nothing is purged
         plan.closed_and_due = True
         for kind in kinds:
-            if kind.kept_for is None or now >= closure.closed_at + timedelta(days=policy.category_days(kind.kept_for)):
+            if kind.kept_for is None:
+                plan.cutoffs[kind.name] = None
+            elif not plan.held_users and now >= closure.closed_at + timedelta(
+                days=policy.category_days(kind.kept_for)
+            ):
+                # While a member's data is held, the account's own records stay so the account is still walked.
                 plan.cutoffs[kind.name] = None
         return plan
     settings = effective_settings(account_id, privacy, policy)
     days = {"location": settings.location_days, "media": settings.media_days,
-            "access-log": settings.access_log_days}
+            "access-log": settings.access_log_days, "export-link": 0}
     for kind in kinds:
         keep = days.get(kind.retention)
         if keep is not None:

@@ -103,3 +103,24 @@ def test_another_users_request_is_not_found(api: httpx.Client, owner: User) -> N
         r = api.get(f"/me/data-requests/{mine}", headers=other.auth)
         assert r.status_code == 404 and r.json() == ref.json()
         assert mine not in {i["requestId"] for i in api.get("/me/data-requests", headers=other.auth).json()["items"]}
+
+
+def test_export_file_is_deleted_by_the_purge_once_its_link_expired(api: httpx.Client, stack: Stack,
+                                                                  owner: User) -> None:
+    from core.adapters.cosmos_privacy import CosmosPrivacyStore
+    from tests.integration.conftest import new_identity
+    from tests.integration.test_retention_api import fire_purge
+
+    r = api.post("/me/data-requests", json={"type": "access"}, headers=owner.auth)
+    done = completed(api, owner, r.json()["requestId"])
+    assert httpx.get(done["downloadUrl"], timeout=30).status_code == 200
+    store = CosmosPrivacyStore(build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database))
+    request = store.get_request(owner.account_id, done["requestId"])
+    assert request is not None and request.download_expires_at is not None
+    store.put_request(request.model_copy(update={"download_expires_at": request.download_expires_at
+                                                 - timedelta(hours=25)}))
+    run = fire_purge(api, stack, new_identity(admin=True))
+    assert run["deleted"].get("data-exports", 0) >= 1
+    assert httpx.get(done["downloadUrl"], timeout=30).status_code == 404
+    after = api.get(f"/me/data-requests/{done['requestId']}", headers=owner.auth).json()
+    assert after["downloadUrl"] is None and after["status"] == "completed"
