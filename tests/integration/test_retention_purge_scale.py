@@ -1,0 +1,93 @@
+"""A backlog on the real Cosmos DB emulator purged in bounded runs, with a crash in the middle of one run.
+
+The emulator writes about 300 documents a second here (bench/purge_bench.py prints the figures), so this test
+seeds 5,000 documents to stay well under a minute; the 50,000-item case runs against in-memory fakes in
+tests/unit/test_retention_service.py. Its own database keeps its purge cursor apart from the session's host.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bench.purge_bench import create_scratch_database, seed
+from core.adapters.blob_privacy import BlobExportSink, build_blob_service
+from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
+from core.adapters.cosmos_privacy import CosmosPrivacyStore, registered_kinds
+from core.clock import SystemClock
+from core.domain.accounts import Account, AccountStatus, BillingAddress
+from core.domain.privacy import ClosureRecord
+from core.services.retention import Registry, RetentionPolicy, run_purge
+from core.settings import Settings
+from tests.integration.conftest import Stack
+
+SEEDED = 5_000
+
+
+@pytest.fixture
+def scratch(stack: Stack) -> Iterator[Settings]:
+    settings = Settings(COSMOS_DATABASE=f"{os.environ['COSMOS_DATABASE']}-purge-{uuid.uuid4().hex[:6]}")
+    client = build_cosmos_client(settings)
+    create_scratch_database(client, settings.cosmos_database)
+    try:
+        yield settings
+    finally:
+        client.delete_database(settings.cosmos_database)
+
+
+def closed_account(accounts: CosmosAccountStore, privacy: CosmosPrivacyStore, *, due: bool) -> str:
+    now = datetime.now(UTC)
+    account_id = str(uuid.uuid4())
+    accounts.put_account(Account(account_id=account_id, owner_user_id="o", company_name=None, time_zone="UTC",
+                                 billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+                                 created_at=now, status=AccountStatus.CLOSED, closed_at=now))
+    deadline = now - timedelta(days=1) if due else now + timedelta(days=30)
+    privacy.put_closure(ClosureRecord(account_id=account_id, closed_by="o", closed_at=now - timedelta(days=91),
+                                      retention_deadline=deadline))
+    return account_id
+
+
+def test_backlog_purges_over_bounded_runs_and_survives_a_crash(scratch: Settings) -> None:
+    database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
+    accounts, privacy = CosmosAccountStore(database), CosmosPrivacyStore(database)
+    container = database.get_container_client("accounts")
+    due = closed_account(accounts, privacy, due=True)
+    waiting = closed_account(accounts, privacy, due=False)
+    seed(container, due, SEEDED)
+    seed(container, waiting, 20)
+    registry = Registry(kinds=registered_kinds(database, BlobExportSink(build_blob_service(scratch), scratch)))
+    kwargs = dict(registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
+                  policy=RetentionPolicy(), batch_size=250, max_items=1_500)
+    pages = {"n": 0}
+
+    def crash() -> None:
+        pages["n"] += 1
+        if pages["n"] == 6:
+            raise RuntimeError("simulated crash")
+
+    with pytest.raises(RuntimeError):
+        run_purge(**kwargs, on_page=crash)  # type: ignore[arg-type]
+    counted = privacy.list_runs(1)[0].deleted.get("account-events", 0)
+    assert counted < SEEDED
+    runs = 1
+    while True:
+        run = run_purge(**kwargs)  # type: ignore[arg-type]
+        runs += 1
+        counted += run.deleted.get("account-events", 0)
+        assert run.deleted.get("account-events", 0) <= 1_500  # bounded
+        if run.complete_pass:
+            break
+        assert runs < 20
+
+    def left(account_id: str) -> int:
+        docs = container.query_items("SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a AND c.docType = 'event'",
+                                     parameters=[{"name": "@a", "value": account_id}], partition_key=account_id)
+        return int(next(iter(docs)))
+
+    assert left(due) == 0 and counted == SEEDED and runs >= 4
+    assert left(waiting) == 20  # still inside its window
+    assert accounts.get_account(due) is not None  # the billing record stays
