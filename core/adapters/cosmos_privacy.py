@@ -75,7 +75,7 @@ class CosmosPrivacyStore:
         dict[str, Any]
     ]:
         docs = self._c.query_items(
-            f"SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t{extra}",  # noqa: S608 - fixed fragments only
+            f"SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t{extra}",  # noqa: S608  # nosec B608 - `extra` is a fixed fragment from this module; values are parameters
             parameters=[{"name": "@a", "value": pk}, {"name": "@t", "value": doc_type}, *(params or [])],
             partition_key=pk,
         )
@@ -195,7 +195,7 @@ class AccountDocKind:
         docs = first_page(
             self._c,
             "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND c.id > @after"  # noqa: S608
-            + extra + " ORDER BY c.id",
+            + extra + " ORDER BY c.id",  # nosec B608 - `extra` is a fixed fragment from this module; values are parameters
             [{"name": "@a", "value": account_id}, {"name": "@t", "value": self.doc_type},
              {"name": "@after", "value": after or ""}, *params],
             account_id,
