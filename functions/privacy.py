@@ -53,7 +53,7 @@ def close_account(call: Call) -> ClosurePublic:
     return closure.close_account(principal=call.principal, account_id=call.route["accountId"], data=call.body,
                                  accounts=d.accounts, users=d.users, privacy=d.privacy, signer=d.signer,
                                  clock=d.clock, policy=d.retention_policy, subscriptions=d.privacy_subscriptions,
-                                 mailer=d.privacy_mailer)
+                                 mailer=d.privacy_mailer, enqueue=d.enqueue_data_request)
 
 
 @endpoint(bp, "POST", "me/data-requests", auth=Auth.PRINCIPAL, body=DataRequestCreate, response=DataRequestPublic,
@@ -129,6 +129,10 @@ def purge_expired_data(timer: func.TimerRequest) -> None:
 def process_data_request(msg: func.QueueMessage) -> None:
     d = container()
     message = DataRequestMessage.model_validate_json(msg.get_body())
+    if message.request_id == closure.CLOSURE_FOLLOW_UP:
+        closure.finish_closure(account_id=message.account_id, accounts=d.accounts, privacy=d.privacy, clock=d.clock,
+                               subscriptions=d.privacy_subscriptions, mailer=d.privacy_mailer)
+        return
     data_requests.process_request(message=message, kinds=d.personal_data.kinds, privacy=d.privacy,
                                   sink=d.export_sink, clock=d.clock, policy=d.retention_policy,
                                   link_ttl=timedelta(hours=d.settings.export_link_ttl_hours),

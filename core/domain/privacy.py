@@ -165,8 +165,8 @@ class ClosureRecord(BaseModel):
     reason: str | None = None
     retention_deadline: datetime
     users_closed: int = 0
-    subscription: str = "not-applicable"
-    confirmation_email: str = "not-applicable"
+    subscription: str = "pending"
+    confirmation_email: str = "pending"
     personal_data_purged_at: datetime | None = None
 
 

@@ -3,13 +3,14 @@ sent, and the account's personal data is purged after the retention window (core
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from core.domain.accounts import AccountStatus, MemberStatus
 from core.domain.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed
 from core.domain.identity import Identity, Principal
-from core.domain.privacy import AdminAccountView, ClosurePublic, ClosureRecord, ClosureRequest
+from core.domain.privacy import AdminAccountView, ClosurePublic, ClosureRecord, ClosureRequest, DataRequestMessage
 from core.ports import (
     AccountStore,
     Clock,
@@ -22,7 +23,11 @@ from core.ports import (
 from core.services.retention import RetentionPolicy, audit
 from core.signing import LinkSigner
 
+log = logging.getLogger(__name__)
+
 CLOSURE_PURPOSE = "account-closure"
+CLOSURE_FOLLOW_UP = "closure-follow-up"  # request id of the queue message that retries a closure's follow-ups
+PENDING = ("pending", "not-applicable")
 CONFIRMATION_MINUTES = 15
 
 
@@ -39,6 +44,7 @@ def close_account(
     policy: RetentionPolicy,
     subscriptions: SubscriptionCanceller | None,
     mailer: PrivacyMailer | None,
+    enqueue: Callable[[str], None],
 ) -> ClosurePublic:
     """Without `confirm`: answer a short-lived confirmation phrase. With it: close the account.
 
@@ -63,33 +69,30 @@ def close_account(
     if account.status is AccountStatus.CLOSED:
         raise Conflict("This account is already closed.")
 
-    members = accounts.list_members(account_id)
+    # The closure record comes first: from here on the purge treats the account as closed even if a later step
+    # fails. The owner's own sign-in is closed last, so until then the owner can simply retry.
+    record = privacy.get_closure(account_id) or ClosureRecord(
+        account_id=account_id, closed_by=principal.user_id, closed_at=now, reason=data.reason,
+        retention_deadline=now + timedelta(days=policy.closed_account_days),
+    )
+    privacy.put_closure(record)
+    members = sorted(accounts.list_members(account_id), key=lambda m: m.user_id == principal.user_id)
     closed_users = 0
     for member in members:
         sign_in = users.get_user(member.user_id)
         if sign_in is not None and sign_in.account_id == account_id and sign_in.status is not MemberStatus.CLOSED:
             users.put_user(sign_in.model_copy(update={"status": MemberStatus.CLOSED}))
             closed_users += 1
-    accounts.put_account(account.model_copy(update={"status": AccountStatus.CLOSED, "closed_at": now}))
-    record = privacy.get_closure(account_id) or ClosureRecord(
-        account_id=account_id, closed_by=principal.user_id, closed_at=now, reason=data.reason,
-        retention_deadline=now + timedelta(days=policy.closed_account_days),
-    )
+    accounts.put_account(account.model_copy(update={"status": AccountStatus.CLOSED, "closed_at": record.closed_at}))
     record = record.model_copy(update={"users_closed": record.users_closed + closed_users})
     privacy.put_closure(record)
 
-    if subscriptions is None:
-        record = record.model_copy(update={"subscription": "not-canceled: billing is not wired in this build"})
-    else:
-        record = record.model_copy(update={"subscription": subscriptions.cancel_for_account(account_id)})
     owner = next((m for m in members if m.user_id == principal.user_id), None)
-    if mailer is None or owner is None:
-        record = record.model_copy(update={"confirmation_email": "not-sent: the e-mail outbox is not wired"})
-    else:
-        mailer.send(key=f"closure-{account_id}", account_id=account_id, user_id=owner.user_id, to=owner.email,
-                    template="account-closed",
-                    data={"closedAt": now.isoformat(), "retentionDeadline": record.retention_deadline.isoformat()})
-        record = record.model_copy(update={"confirmation_email": "queued"})
+    try:
+        record = _follow_up(record, subscriptions=subscriptions, mailer=mailer, owner_email=owner.email if owner else None)
+    except Exception:  # noqa: BLE001 - access has already ended: the queue retries what is left
+        log.warning("closure follow-up for %s failed; queued for retry", account_id)
+        enqueue(DataRequestMessage(account_id=account_id, request_id=CLOSURE_FOLLOW_UP).model_dump_json(by_alias=True))
     privacy.put_closure(record)
     audit(privacy, clock, account_id=account_id, actor=principal.user_id, action="account.closed", outcome="closed",
           details={"usersClosed": closed_users, "subscription": record.subscription,
@@ -99,6 +102,50 @@ def close_account(
         retention_deadline=record.retention_deadline, subscription=record.subscription,
         confirmation_email=record.confirmation_email, kept_after_closure=policy.kept_after_closure(),
     )
+
+
+def _follow_up(
+    record: ClosureRecord, *, subscriptions: SubscriptionCanceller | None, mailer: PrivacyMailer | None,
+    owner_email: str | None,
+) -> ClosureRecord:
+    """Cancel the subscription and send the confirmation, each once (both hooks are idempotent)."""
+    if record.subscription in PENDING:
+        if subscriptions is None:
+            record = record.model_copy(update={"subscription": "not-canceled: billing is not wired in this build"})
+        else:
+            record = record.model_copy(update={"subscription": subscriptions.cancel_for_account(record.account_id)})
+    if record.confirmation_email in PENDING:
+        if mailer is None or owner_email is None:
+            record = record.model_copy(update={"confirmation_email": "not-sent: the e-mail outbox is not wired"})
+        else:
+            mailer.send(key=f"closure-{record.account_id}", account_id=record.account_id, user_id=record.closed_by,
+                        to=owner_email, template="account-closed",
+                        data={"closedAt": record.closed_at.isoformat(),
+                              "retentionDeadline": record.retention_deadline.isoformat()})
+            record = record.model_copy(update={"confirmation_email": "queued"})
+    return record
+
+
+def finish_closure(
+    *,
+    account_id: str,
+    accounts: AccountStore,
+    privacy: PrivacyStore,
+    clock: Clock,
+    subscriptions: SubscriptionCanceller | None,
+    mailer: PrivacyMailer | None,
+) -> ClosureRecord | None:
+    """Queue work: retry the follow-ups of a closure whose first attempt failed. Errors propagate (host retries)."""
+    record = privacy.get_closure(account_id)
+    if record is None:
+        return None
+    owner = accounts.get_member(account_id, record.closed_by)
+    done = _follow_up(record, subscriptions=subscriptions, mailer=mailer, owner_email=owner.email if owner else None)
+    if done != record:
+        privacy.put_closure(done)
+        audit(privacy, clock, account_id=account_id, actor="closure", action="account.closure-follow-up",
+              outcome="done", details={"subscription": done.subscription, "confirmationEmail": done.confirmation_email})
+    return done
 
 
 def _bad_confirmation() -> ValidationFailed:

@@ -266,7 +266,7 @@ def plan_account(
     plan.held_users = {h.user_id for h in holds if h.user_id}
     account = accounts.get_account(account_id)
     closure = privacy.get_closure(account_id)
-    if (account is not None and account.status is AccountStatus.CLOSED) or (closure is not None and account is None):
+    if closure is not None or (account is not None and account.status is AccountStatus.CLOSED):
         if closure is None or now < closure.retention_deadline:
             return plan  # inside the dispute window: nothing is purged
         plan.closed_and_due = True

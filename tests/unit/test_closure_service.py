@@ -19,6 +19,7 @@ from tests.unit.test_retention_service import make_account
 
 POLICY = RetentionPolicy(closed_account_days=90, billing_records_days=2555)
 SIGNER = LinkSigner(b"unit-test-signing-key-0123456789abcdef")
+QUEUE: list[str] = []
 
 
 def setup() -> tuple[FakeClock, FakeAccountStore, FakeUserStore, FakePrivacyStore, Principal]:
@@ -34,7 +35,7 @@ def close(owner: Principal, clock: FakeClock, accounts: FakeAccountStore, users:
     return closure.close_account(principal=owner, account_id=owner.account_id, data=ClosureRequest(confirm=confirm),
                                  accounts=accounts, users=users, privacy=privacy, signer=SIGNER, clock=clock,
                                  policy=POLICY, subscriptions=hooks.get("subscriptions"),  # type: ignore[arg-type]
-                                 mailer=hooks.get("mailer"))  # type: ignore[arg-type]
+                                 mailer=hooks.get("mailer"), enqueue=QUEUE.append)  # type: ignore[arg-type]
 
 
 def test_closure_needs_confirmation_then_ends_access_for_everyone_at_once() -> None:
@@ -69,11 +70,11 @@ def test_only_the_owner_of_this_account_can_close_it() -> None:
     with pytest.raises(NotFound):
         closure.close_account(principal=other, account_id="acc-a", data=ClosureRequest(), accounts=accounts,
                               users=users, privacy=privacy, signer=SIGNER, clock=clock, policy=POLICY,
-                              subscriptions=None, mailer=None)
+                              subscriptions=None, mailer=None, enqueue=QUEUE.append)
     # A phrase issued to another account's owner does not close this one.
     phrase = closure.close_account(principal=other, account_id="acc-b", data=ClosureRequest(), accounts=accounts,
                                    users=users, privacy=privacy, signer=SIGNER, clock=clock, policy=POLICY,
-                                   subscriptions=None, mailer=None).confirmation_phrase
+                                   subscriptions=None, mailer=None, enqueue=QUEUE.append).confirmation_phrase
     with pytest.raises(ValidationFailed):
         close(owner, clock, accounts, users, privacy, phrase)
 
@@ -108,3 +109,32 @@ def test_after_the_window_personal_data_goes_and_billing_records_stay() -> None:
     clock.advance(days=2555)
     purge()
     assert billing.count(account_id="acc-a") == 0 and billing.count(account_id="acc-b") == 1
+
+
+class FlakyCanceller(FakeCanceller):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = True
+
+    def cancel_for_account(self, account_id: str) -> str:
+        if self.fail:
+            raise ConnectionError("billing unreachable")
+        return super().cancel_for_account(account_id)
+
+
+def test_a_failed_follow_up_is_queued_and_finished_by_the_worker() -> None:
+    clock, accounts, users, privacy, owner = setup()
+    QUEUE.clear()
+    canceller, mailer = FlakyCanceller(), FakeMailer()
+    phrase = close(owner, clock, accounts, users, privacy, None).confirmation_phrase
+    done = close(owner, clock, accounts, users, privacy, phrase, subscriptions=canceller, mailer=mailer)
+    assert done.status == "closed" and done.subscription == "pending" and done.confirmation_email == "pending"
+    assert users.get_user("acc-a-owner").status is MemberStatus.CLOSED  # type: ignore[union-attr]
+    assert len(QUEUE) == 1 and closure.CLOSURE_FOLLOW_UP in QUEUE[0]
+    canceller.fail = False
+    for _ in range(2):  # a redelivered message changes nothing more
+        closure.finish_closure(account_id="acc-a", accounts=accounts, privacy=privacy, clock=clock,
+                               subscriptions=canceller, mailer=mailer)
+    record = privacy.get_closure("acc-a")
+    assert record is not None and record.subscription == "canceled" and record.confirmation_email == "queued"
+    assert canceller.canceled == ["acc-a"] and list(mailer.sent) == ["closure-acc-a"]
