@@ -363,6 +363,25 @@ class ExportLinkKind(AccountDocKind):
         return len(self.expired(account_id=account_id, before=None, continuation=None, limit=1000).items)
 
 
+class UnansweredInvitationKind(AccountDocKind):
+    """Invitations nobody accepted hold the address of someone who never became a user: they go a fixed number of
+    days (RETENTION_INVITATIONS_DAYS) after they expired or were revoked."""
+
+    def __init__(self, database: DatabaseProxy) -> None:
+        super().__init__(database, name="unanswered-invitations", doc_type="invitation", user_field=None,
+                         description="Invitations that were never accepted.", export_file=None)
+        self.retention = "invitation"
+
+    def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
+        if before is None:
+            return Page(items=[])  # with the account, the `invitations` kind removes them all
+        return self._page(account_id, " AND c.status != 'accepted' AND c.expires_at < @before",
+                          [{"name": "@before", "value": iso(before)}], continuation, limit)
+
+    def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
+        return Page(items=[])
+
+
 def registered_kinds(database: DatabaseProxy, sink: ExportSink) -> list[Any]:
     """The kinds of personal data this build stores, in purge order. Sign-in records are found through the member
     profiles, so they go first and the profiles after them; export files go before the requests that point to
@@ -373,6 +392,7 @@ def registered_kinds(database: DatabaseProxy, sink: ExportSink) -> list[Any]:
         AccountDocKind(database, name="invitations", doc_type="invitation", user_field="accepted_by",
                        description="The invitation you accepted: the address it was sent to and when.",
                        export_file="invitations.json"),
+        UnansweredInvitationKind(database),
         AccountDocKind(database, name="account-events", doc_type="event", user_field="userId",
                        description="Membership events about you (joined, removed) and when they happened.",
                        export_file="account-events.json"),

@@ -43,6 +43,7 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "sign-in-records",
     "profiles",
     "invitations",
+    "unanswered-invitations",
     "account-events",
     "billing-records",
     "data-exports",
@@ -79,6 +80,7 @@ class RetentionPolicy:
     billing_records_days: int = 2555
     closure_record_days: int = 2555
     audit_days: int = 1095
+    invitations_days: int = 30
 
     @classmethod
     def from_settings(cls, s: Any) -> RetentionPolicy:
@@ -281,7 +283,7 @@ def plan_account(
         return plan
     settings = effective_settings(account_id, privacy, policy)
     days = {"location": settings.location_days, "media": settings.media_days,
-            "access-log": settings.access_log_days, "export-link": 0}
+            "access-log": settings.access_log_days, "export-link": 0, "invitation": policy.invitations_days}
     for kind in kinds:
         keep = days.get(kind.retention)
         if keep is not None:

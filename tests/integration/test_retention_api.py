@@ -73,3 +73,32 @@ def test_legal_holds_are_for_platform_admins_and_purge_reports_them(api: httpx.C
     other = register_owner(api)
     r = api.delete(f"/platform/accounts/{other.account_id}/legal-holds/{hold.json()['holdId']}", headers=admin.auth)
     assert r.status_code == 404
+
+
+def test_invitations_nobody_accepted_are_purged_after_their_period(api: httpx.Client, stack: Stack,
+                                                                   owner: User) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
+
+    database = build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database)
+    store = CosmosAccountStore(database)
+    member = add_member(api, owner)
+    stale = api.post(f"/accounts/{owner.account_id}/invitations", json={"email": "never@example.com"},
+                     headers=owner.auth).json()["invitationId"]
+    fresh = api.post(f"/accounts/{owner.account_id}/invitations", json={"email": "soon@example.com"},
+                     headers=owner.auth).json()["invitationId"]
+    container = database.get_container_client("accounts")
+    doc = container.read_item(item=f"invitation-{stale}", partition_key=owner.account_id)
+    doc["expires_at"] = (datetime.now(UTC) - timedelta(days=31)).isoformat().replace("+00:00", "Z")
+    container.upsert_item(doc)
+
+    run = fire_purge(api, stack, new_identity(admin=True))
+    assert run["deleted"].get("unanswered-invitations", 0) >= 1
+    assert store.get_invitation(owner.account_id, stale) is None
+    assert store.get_invitation(owner.account_id, fresh) is not None
+    accepted = [i for i in container.query_items(
+        "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'invitation' AND c.accepted_by = @u",
+        parameters=[{"name": "@a", "value": owner.account_id}, {"name": "@u", "value": member.user_id}],
+        partition_key=owner.account_id)]
+    assert len(accepted) == 1
