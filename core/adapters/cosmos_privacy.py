@@ -40,13 +40,16 @@ def iso(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
-def first_page(container: ContainerProxy, query: str, params: list[dict[str, Any]], pk: str, limit: int) -> list[
-    dict[str, Any]
-]:
-    pager = container.query_items(query, parameters=params, partition_key=pk, max_item_count=limit).by_page()
+def first_page(
+    container: ContainerProxy, query: str, params: list[dict[str, Any]], pk: str, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of at most `limit` documents, and whether more may follow (a full page, or the service says so:
+    Cosmos DB may answer a short page before the end)."""
+    pager: Any = container.query_items(query, parameters=params, partition_key=pk, max_item_count=limit).by_page()
     for page in pager:
-        return list(page)[:limit]
-    return []
+        docs = list(page)[:limit]
+        return docs, len(docs) >= limit or bool(docs and getattr(pager, "continuation_token", None))
+    return [], False
 
 
 def delete_doc(container: ContainerProxy, doc_id: str, pk: str) -> bool:
@@ -191,8 +194,10 @@ class AccountDocKind:
         return ItemRef(kind=self.name, partition_key=doc["accountId"], doc_id=doc["id"],
                        user_id=str(user) if user else None)
 
-    def _page(self, account_id: str, extra: str, params: list[dict[str, Any]], after: str | None, limit: int) -> Page:
-        docs = first_page(
+    def _docs(
+        self, account_id: str, extra: str, params: list[dict[str, Any]], after: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        return first_page(
             self._c,
             "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND c.id > @after"  # noqa: S608
             + extra + " ORDER BY c.id",  # nosec B608 - `extra` is a fixed fragment from this module; values are parameters
@@ -201,8 +206,11 @@ class AccountDocKind:
             account_id,
             limit,
         )
+
+    def _page(self, account_id: str, extra: str, params: list[dict[str, Any]], after: str | None, limit: int) -> Page:
+        docs, more = self._docs(account_id, extra, params, after, limit)
         refs = [self._ref(d) for d in docs]
-        return Page(items=refs, continuation=refs[-1].doc_id if len(refs) >= limit else None)
+        return Page(items=refs, continuation=refs[-1].doc_id if more else None)
 
     def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
         if before is not None:
@@ -233,18 +241,17 @@ class AccountDocKind:
         return True
 
     def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
+        if not self.user_field:
+            return
         after: str | None = None
         while True:
-            page = self.of_user(account_id=account_id, user_id=user_id, continuation=after, limit=200)
-            for ref in page.items:
-                try:
-                    doc = self._c.read_item(item=ref.doc_id, partition_key=ref.partition_key)
-                except cosmos_errors.CosmosResourceNotFoundError:
-                    continue
+            docs, more = self._docs(account_id, f" AND c.{self.user_field} = @u", [{"name": "@u", "value": user_id}],
+                                    after, 200)
+            for doc in docs:
                 yield strip_system(doc)
-            if page.continuation is None:
+            if not more or not docs:
                 return
-            after = page.continuation
+            after = str(docs[-1]["id"])
 
     def count(self, *, account_id: str) -> int:
         docs = self._c.query_items(
@@ -282,7 +289,7 @@ class SignInRecordKind:
     def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
         if before is not None:
             return Page(items=[])
-        docs = first_page(
+        docs, more = first_page(
             self._accounts,
             "SELECT c.id, c.user_id FROM c WHERE c.accountId = @a AND c.docType = 'member' AND c.id > @after"
             " ORDER BY c.id",
@@ -296,7 +303,7 @@ class SignInRecordKind:
             if record is not None and record.get("account_id") == account_id:
                 refs.append(ItemRef(kind=self.name, partition_key=d["user_id"], doc_id=record["id"],
                                     user_id=d["user_id"]))
-        return Page(items=refs, continuation=str(docs[-1]["id"]) if len(docs) >= limit else None)
+        return Page(items=refs, continuation=str(docs[-1]["id"]) if more else None)
 
     def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
         record = None if continuation else self._record(user_id)

@@ -215,6 +215,7 @@ class DataRequest(BaseModel):
     request_id: str
     account_id: str
     user_id: str
+    requester_role: str | None = None
     type: DataRequestType
     status: DataRequestStatus = DataRequestStatus.RECEIVED
     details: str | None = None

@@ -51,6 +51,7 @@ def create_request(
         request_id=str(uuid.uuid4()),
         account_id=principal.account_id,
         user_id=principal.user_id,
+        requester_role=principal.role.value,
         type=data.type,
         details=data.details,
         received_at=now,
@@ -224,6 +225,8 @@ def _erase(
             if page.continuation is None:
                 break
             after = page.continuation
+    if request.requester_role == "owner":
+        retained += [k for k in policy.kept_after_closure() if k.category == "billing-records"]
     retained.append(KeptCategory(
         category="privacy-requests-and-audit", days=policy.audit_days,
         reason="Proof that your requests were answered: type, dates and outcome; nothing else about you."))

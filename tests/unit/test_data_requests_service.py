@@ -105,7 +105,11 @@ def test_erasure_then_export_shows_nothing_personal_left() -> None:
     w.work()
     done = data_requests.get_request(principal=ME, request_id=erasure.request_id, privacy=w.privacy)
     assert done.status == "completed" and done.erased == {"pings": 3, "profiles": 1}
-    assert {k.category for k in done.retained} == {"privacy-requests-and-audit"}
+    assert {k.category for k in done.retained} == {"privacy-requests-and-audit"}  # a member has no billing record
+    owners = w.ask(STRANGER, DataRequestType.ERASURE)
+    w.work()
+    owner_done = data_requests.get_request(principal=STRANGER, request_id=owners.request_id, privacy=w.privacy)
+    assert {k.category for k in owner_done.retained} == {"billing-records", "privacy-requests-and-audit"}
     zf = w.export_of(ME)
     assert json.loads(zf.read("pings.json")) == []
     assert "Real name" not in zf.read("profiles.json").decode()
