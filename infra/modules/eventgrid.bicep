@@ -1,0 +1,93 @@
+// Blob Created -> Event Grid -> storage queue, for photo uploads: a system topic on the storage account delivers
+// BlobCreated events of the photo container to the photo-upload queue, authenticating with its own managed
+// identity (the account accepts no keys). The identity may only send messages, and only to that queue.
+
+@description('Azure region of the storage account.')
+param location string
+
+@description('Tags applied to every resource.')
+param tags object
+
+@description('Storage account that raises the events and holds the queue.')
+param storageAccountName string
+
+@description('Blob container whose uploads are announced.')
+param blobContainerName string
+
+@description('Queue that receives the events.')
+param queueName string
+
+var storageQueueDataMessageSender = 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource queue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  parent: queueService
+  name: queueName
+}
+
+resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
+  name: 'evgt-${storageAccountName}'
+  location: location
+  tags: tags
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    source: storage.id
+    topicType: 'Microsoft.Storage.StorageAccounts'
+  }
+}
+
+resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(queue.id, topic.id, storageQueueDataMessageSender)
+  scope: queue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataMessageSender)
+    principalId: topic.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource uploadsToQueue 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = {
+  parent: topic
+  name: 'photo-uploads-to-queue'
+  properties: {
+    eventDeliverySchema: 'EventGridSchema'
+    filter: {
+      includedEventTypes: [
+        'Microsoft.Storage.BlobCreated'
+      ]
+      subjectBeginsWith: '/blobServices/default/containers/${blobContainerName}/'
+    }
+    deliveryWithResourceIdentity: {
+      identity: {
+        type: 'SystemAssigned'
+      }
+      destination: {
+        endpointType: 'StorageQueue'
+        properties: {
+          resourceId: storage.id
+          queueName: queueName
+          queueMessageTimeToLiveInSeconds: 604800
+        }
+      }
+    }
+    retryPolicy: {
+      maxDeliveryAttempts: 30
+      eventTimeToLiveInMinutes: 1440
+    }
+  }
+  dependsOn: [
+    sender
+  ]
+}
+
+output systemTopicName string = topic.name

@@ -1,0 +1,196 @@
+// The Function App on the Flex Consumption plan: Python 3.11, system-assigned identity, HTTPS only, TLS 1.2, FTP
+// and basic publishing credentials off, CORS limited to the owner portal, and the app settings.
+//
+// App settings = names.json appSettings (copied from local.settings.sample.json), appSettingOverrides (per
+// environment), names.json queueSettings and infraSettings below (the Azure values). Every key of the sample is
+// in one of them or listed as local-only in names.json (tests/infra/test_names.py checks it).
+
+@description('Azure region of the plan and the app.')
+param location string
+
+@description('Tags applied to every resource.')
+param tags object
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Globally unique Function App name.')
+param functionAppName string
+
+@description('Storage account of the host (identity-based AzureWebJobsStorage).')
+param storageAccountName string
+
+@description('URL of the blob container that holds the deployment package.')
+param deploymentContainerUrl string
+
+@description('Most instances the app scales out to (40 to 1000).')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int
+
+@description('Memory of each instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int
+
+@description('Spread the instances over availability zones (the region must support it for Flex Consumption).')
+param zoneRedundant bool
+
+@description('Origins allowed by CORS: the owner portal only.')
+param allowedOrigins array
+
+@description('Settings copied from local.settings.sample.json (names.json appSettings).')
+param copiedSettings object
+
+@description('Queue app settings (names.json queueSettings): setting name to queue name.')
+param queueSettings object
+
+@description('Per-environment overrides of the copied settings.')
+param appSettingOverrides object
+
+@description('Cosmos DB endpoint.')
+param cosmosEndpoint string
+
+@description('Cosmos DB database name.')
+param cosmosDatabase string
+
+@description('Key Vault name, for the Key Vault references.')
+param keyVaultName string
+
+@description('Secret names in the vault: tokenSigningKey, stripeSecretKey, stripeWebhookSecret.')
+param secretNames object
+
+@description('OpenID Connect issuer of the bearer tokens (Microsoft Entra External ID).')
+param authIssuer string
+
+@description('Audience the bearer tokens must carry.')
+param authAudience string
+
+@description('JWKS URI of the issuer.')
+param authJwksUri string
+
+@description('Application Insights connection string.')
+param appInsightsConnectionString string
+
+@description('Azure Communication Services endpoint.')
+param acsEndpoint string
+
+@description('Sender address of the e-mail domain.')
+param emailSenderAddress string
+
+var infraSettings = {
+  APP_ENVIRONMENT: 'azure'
+  AzureWebJobsStorage__accountName: storageAccountName
+  COSMOS_ENDPOINT: cosmosEndpoint
+  COSMOS_DATABASE: cosmosDatabase
+  COSMOS_VERIFY_TLS: 'true'
+  AUTH_ISSUER: authIssuer
+  AUTH_AUDIENCE: authAudience
+  AUTH_JWKS_URI: authJwksUri
+  TOKEN_SIGNING_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.tokenSigningKey})'
+  STRIPE_SECRET_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.stripeSecretKey})'
+  STRIPE_WEBHOOK_SECRET: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.stripeWebhookSecret})'
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  ACS_EMAIL_ENDPOINT: acsEndpoint
+  EMAIL_SENDER_ADDRESS: emailSenderAddress
+}
+
+// Later sources win: an override cannot replace a queue or an infra setting.
+var allSettings = union(copiedSettings, appSettingOverrides, queueSettings, infraSettings)
+
+var appSettings = [for setting in items(allSettings): {
+  name: setting.key
+  value: setting.value
+}]
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  // checkov:skip=CKV_AZURE_225:zone redundancy is the zoneRedundant parameter (on in prod), which checkov cannot evaluate
+  properties: {
+    reserved: true
+    zoneRedundant: zoneRedundant
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: functionAppName
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  // checkov:skip=CKV_AZURE_212:scale to zero is intended on Flex Consumption (billed per execution); always-ready instances can be added with functionAppConfig.scaleAndConcurrency.alwaysReady
+  // checkov:skip=CKV_AZURE_213:no App Service health check: /api/health answers 503 when Cosmos DB or Storage is down, which would mark every instance unhealthy at once during a dependency outage
+  identity: {
+    type: 'SystemAssigned'
+  }
+  // checkov:skip=CKV_AZURE_17:clients are browsers and the mobile app, which present no client certificate
+  // checkov:skip=CKV_AZURE_222:the API is public by design (mobile app and owner portal); access is controlled per request by the bearer token
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    publicNetworkAccess: 'Enabled'
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      remoteDebuggingEnabled: false
+      appSettings: appSettings
+      cors: {
+        allowedOrigins: allowedOrigins
+        supportCredentials: false
+      }
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'SystemAssignedIdentity'
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'python'
+        version: '3.11'
+      }
+    }
+  }
+}
+
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output id string = site.id
+output name string = site.name
+output principalId string = site.identity.principalId
+output defaultHostname string = site.properties.defaultHostName
