@@ -49,8 +49,7 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
   location: location
   tags: tags
   kind: 'GlobalDocumentDB'
-  // checkov:skip=CKV_AZURE_99:the Flex Consumption app reaches Cosmos DB over the public endpoint; every request needs an Entra token (local auth is off), IP rules would not help with its changing outbound addresses
-  // checkov:skip=CKV_AZURE_101:same reason as CKV_AZURE_99: public endpoint with Entra-only data access until the VNet step (infra/README.md)
+  // checkov:skip=CKV_AZURE_101:the Flex Consumption app reaches Cosmos DB over the public endpoint; every request needs an Entra token (local auth is off), private endpoints wait for the VNet step (infra/README.md)
   properties: {
     databaseAccountOfferType: 'Standard'
     disableLocalAuth: true

@@ -1,0 +1,35 @@
+// Development environment. Tenant-specific values and secrets come from environment variables (infra/README.md);
+// the deployment fails if a required one is missing.
+using '../main.bicep'
+
+param environmentName = 'dev'
+
+param storageSkuName = 'Standard_ZRS'
+param blobSoftDeleteDays = 7
+param previousVersionRetentionDays = 7
+param blobDeleteAfterDays = {
+  exports: 7
+}
+param malwareScanningCapGBPerMonth = 100
+
+param cosmosThroughputMode = 'serverless'
+param cosmosBackupTier = 'Continuous7Days'
+param cosmosZoneRedundant = false
+
+param functionMaximumInstanceCount = 40
+param functionInstanceMemoryMB = 2048
+param functionZoneRedundant = false
+param appSettingOverrides = {}
+
+param authIssuer = readEnvironmentVariable('INDUSTRACK_AUTH_ISSUER')
+param authAudience = readEnvironmentVariable('INDUSTRACK_AUTH_AUDIENCE', 'api://industrack')
+param authJwksUri = readEnvironmentVariable('INDUSTRACK_AUTH_JWKS_URI')
+
+param logRetentionDays = 30
+param emailDataLocation = 'United States'
+param portalLocation = 'westeurope'
+param portalCustomDomain = ''
+
+param tokenSigningKey = readEnvironmentVariable('INDUSTRACK_TOKEN_SIGNING_KEY', '')
+param stripeSecretKey = readEnvironmentVariable('INDUSTRACK_STRIPE_SECRET_KEY', '')
+param stripeWebhookSecret = readEnvironmentVariable('INDUSTRACK_STRIPE_WEBHOOK_SECRET', '')

@@ -1,0 +1,36 @@
+// Production. Tenant-specific values and secrets come from environment variables (infra/README.md); the
+// deployment fails if a required one is missing. Cosmos DB throughput mode is fixed once the account exists.
+using '../main.bicep'
+
+param environmentName = 'prod'
+
+param storageSkuName = 'Standard_GZRS'
+param blobSoftDeleteDays = 14
+param previousVersionRetentionDays = 14
+param blobDeleteAfterDays = {
+  exports: 7
+}
+param malwareScanningCapGBPerMonth = 1000
+
+param cosmosThroughputMode = 'autoscale'
+param cosmosAutoscaleMaxThroughput = 4000
+param cosmosBackupTier = 'Continuous30Days'
+param cosmosZoneRedundant = true
+
+param functionMaximumInstanceCount = 100
+param functionInstanceMemoryMB = 2048
+param functionZoneRedundant = true
+param appSettingOverrides = {}
+
+param authIssuer = readEnvironmentVariable('INDUSTRACK_AUTH_ISSUER')
+param authAudience = readEnvironmentVariable('INDUSTRACK_AUTH_AUDIENCE', 'api://industrack')
+param authJwksUri = readEnvironmentVariable('INDUSTRACK_AUTH_JWKS_URI')
+
+param logRetentionDays = 90
+param emailDataLocation = 'United States'
+param portalLocation = 'westeurope'
+param portalCustomDomain = readEnvironmentVariable('INDUSTRACK_PORTAL_DOMAIN', '')
+
+param tokenSigningKey = readEnvironmentVariable('INDUSTRACK_TOKEN_SIGNING_KEY', '')
+param stripeSecretKey = readEnvironmentVariable('INDUSTRACK_STRIPE_SECRET_KEY', '')
+param stripeWebhookSecret = readEnvironmentVariable('INDUSTRACK_STRIPE_WEBHOOK_SECRET', '')

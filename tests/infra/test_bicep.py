@@ -1,0 +1,171 @@
+"""What a Bicep compiler would catch between files (no Bicep CLI here), the parameter files, and the settings that
+make the deployment secure by default, read from the Bicep text."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.infra.bicep_text import (
+    INFRA,
+    bicepparam_values,
+    block_after,
+    module_params,
+    modules,
+    object_literal,
+    outputs,
+    params,
+    read,
+    strip_comments,
+)
+
+MAIN = INFRA / "main.bicep"
+MODULES = INFRA / "modules"
+PARAM_FILES = sorted((INFRA / "params").glob("*.bicepparam"))
+
+
+def module_text(name: str) -> str:
+    return strip_comments(read(MODULES / f"{name}.bicep"))
+
+
+def test_there_is_a_parameter_file_per_environment() -> None:
+    assert {p.stem for p in PARAM_FILES} >= {"dev", "prod"}
+
+
+@pytest.mark.parametrize("module", sorted(modules(read(MAIN))))
+def test_each_module_call_matches_the_module(module: str) -> None:
+    main = read(MAIN)
+    path = INFRA / modules(main)[module]
+    assert path.is_file(), f"module {module}: {path} does not exist"
+    declared = params(read(path))
+    given = module_params(main, module)
+    assert len(given) == len(set(given)), f"module {module}: a parameter is given twice"
+    unknown = set(given) - set(declared)
+    assert not unknown, f"module {module}: {sorted(unknown)} are not parameters of {path.name}"
+    required = {name for name, p in declared.items() if p.default is None}
+    assert required <= set(given), f"module {module}: required {sorted(required - set(given))} not given"
+
+
+def test_module_outputs_used_in_main_exist() -> None:
+    main = strip_comments(read(MAIN))
+    declared = {name: outputs(read(INFRA / path)) for name, path in modules(main).items()}
+    used = re.findall(r"\b(\w+)\.outputs\.(\w+)", main)
+    assert used
+    for module, output in used:
+        assert output in declared[module], f"{module}.outputs.{output} is not an output of {modules(main)[module]}"
+
+
+@pytest.mark.parametrize("param_file", PARAM_FILES, ids=lambda p: p.name)
+def test_parameter_files_set_known_parameters_and_every_required_one(param_file: Path) -> None:
+    text = read(param_file)
+    assert re.search(r"^using '\.\./main\.bicep'$", text, re.MULTILINE)
+    main_params = params(read(MAIN))
+    values = bicepparam_values(text)
+    unknown = set(values) - set(main_params)
+    assert not unknown, f"{param_file.name} sets {sorted(unknown)}, which main.bicep does not declare"
+    required = {name for name, p in main_params.items() if p.default is None}
+    assert required <= set(values), f"{param_file.name} misses required {sorted(required - set(values))}"
+    for secret in ("tokenSigningKey", "stripeSecretKey", "stripeWebhookSecret"):
+        assert secret not in values or values[secret].startswith("readEnvironmentVariable("), (
+            f"{param_file.name}: {secret} must come from the environment, never from the file"
+        )
+
+
+@pytest.mark.parametrize("param_file", PARAM_FILES, ids=lambda p: p.name)
+def test_lifecycle_rules_are_consistent_with_the_code(param_file: Path) -> None:
+    names = json.loads(read(INFRA / "names.json"))
+    main = strip_comments(read(MAIN))
+    deployment = re.search(r"^var deploymentContainerName = '([^']+)'", main, re.MULTILINE)
+    assert deployment
+    values = bicepparam_values(read(param_file))
+    defaults = params(read(MAIN))
+    rules = object_literal(values.get("blobDeleteAfterDays") or str(defaults["blobDeleteAfterDays"].default))
+    known = set(names["blobContainers"]) | {deployment.group(1)}
+    assert set(rules) <= known, f"{param_file.name}: lifecycle rules for unknown containers {set(rules) - known}"
+    overrides = object_literal(values.get("appSettingOverrides", "{}"))
+    assert set(overrides) <= set(names["appSettings"]), "overrides may only change settings copied from the sample"
+    if "exports" in rules:
+        ttl_hours = int(overrides.get("EXPORT_LINK_TTL_HOURS", "").strip("'") or names["appSettings"]["EXPORT_LINK_TTL_HOURS"])
+        assert int(rules["exports"]) * 24 > ttl_hours, "exports would be deleted before their download link expires"
+    for name in ("blobSoftDeleteDays", "previousVersionRetentionDays"):
+        days = int(values.get(name) or str(defaults[name].default))
+        assert 1 <= days <= 30, f"{param_file.name}: {name}={days}; purged personal data stays recoverable that long"
+
+
+def test_storage_is_locked_down() -> None:
+    account = block_after(module_text("storage"), r"^resource storage 'Microsoft\.Storage/storageAccounts@")
+    for setting in (
+        "allowSharedKeyAccess: false",
+        "allowBlobPublicAccess: false",
+        "minimumTlsVersion: 'TLS1_2'",
+        "supportsHttpsTrafficOnly: true",
+        "defaultToOAuthAuthentication: true",
+        "allowCrossTenantReplication: false",
+    ):
+        assert setting in account, setting
+    text = module_text("storage")
+    assert "publicAccess: 'None'" in block_after(text, r"^resource containers ")
+    blob_service = block_after(text, r"^resource blobService ")
+    assert "isVersioningEnabled: true" in blob_service
+    assert re.search(r"deleteRetentionPolicy:\s*\{\s*enabled: true", blob_service)
+    defender = block_after(text, r"^resource defender 'Microsoft\.Security/defenderForStorageSettings@")
+    assert re.search(r"malwareScanning:\s*\{\s*onUpload:\s*\{\s*isEnabled: true", defender)
+
+
+def test_cosmos_is_entra_only_with_continuous_backup() -> None:
+    account = block_after(module_text("cosmos"), r"^resource account ")
+    for setting in ("disableLocalAuth: true", "type: 'Continuous'", "minimalTlsVersion: 'Tls12'"):
+        assert setting in account, setting
+    assert "EnableServerless" in account and "serverless ?" in account, "serverless is a parameter"
+
+
+def test_function_app_is_flex_python_311_https_tls12_no_ftp() -> None:
+    text = module_text("functionapp")
+    plan = block_after(text, r"^resource plan ")
+    assert "tier: 'FlexConsumption'" in plan and "name: 'FC1'" in plan
+    site = block_after(text, r"^resource site ")
+    for setting in (
+        "type: 'SystemAssigned'",
+        "httpsOnly: true",
+        "minTlsVersion: '1.2'",
+        "ftpsState: 'Disabled'",
+        "name: 'python'",
+        "version: '3.11'",
+        "allowedOrigins: allowedOrigins",
+    ):
+        assert setting in site, setting
+    for policy in ("ftp", "scm"):
+        block = block_after(text, rf"^resource {policy}Credentials ")
+        assert f"name: '{policy}'" in block and "allow: false" in block
+
+
+def test_cors_allows_only_the_portal() -> None:
+    call = block_after(strip_comments(read(MAIN)), r"^module\s+functionApp\s+'")
+    origins = re.search(r"allowedOrigins:\s*(.+)$", call, re.MULTILINE)
+    assert origins
+    assert re.findall(r"'(https://[^']*)'", origins.group(1)) == [
+        "https://${portal.outputs.defaultHostname}",
+        "https://${portal.outputs.defaultHostname}",
+        "https://${portalCustomDomain}",
+    ]
+    assert "*" not in origins.group(1)
+
+
+def test_roles_are_scoped_to_single_resources() -> None:
+    text = module_text("roles")
+    assignments = re.findall(r"^resource (\w+) 'Microsoft\.Authorization/roleAssignments@", text, re.MULTILINE)
+    assert set(assignments) == {"blobData", "queueData", "secretsUser", "telemetry", "email"}
+    for name in assignments:
+        block = block_after(text, rf"^resource {name} ")
+        assert re.search(r"^\s*scope: (storage|vault|appInsights|communication)$", block, re.MULTILINE), name
+        assert "principalType: 'ServicePrincipal'" in block
+    cosmos = block_after(text, r"^resource cosmosData 'Microsoft\.DocumentDB/databaseAccounts/sqlRoleAssignments@")
+    assert "scope: cosmos.id" in cosmos and "00000000-0000-0000-0000-000000000002" in text
+
+
+def test_key_vault_is_rbac_with_purge_protection() -> None:
+    vault = block_after(module_text("keyvault"), r"^resource vault ")
+    assert "enableRbacAuthorization: true" in vault and "enablePurgeProtection: true" in vault
