@@ -27,6 +27,7 @@ from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
+HOST_MAX_DEQUEUE_COUNT = 5  # host.json extensions.queues.maxDequeueCount
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/retention", auth=Auth.PRINCIPAL, response=RetentionPublic,
@@ -133,7 +134,13 @@ def process_data_request(msg: func.QueueMessage) -> None:
         closure.finish_closure(account_id=message.account_id, accounts=d.accounts, privacy=d.privacy, clock=d.clock,
                                subscriptions=d.privacy_subscriptions, mailer=d.privacy_mailer)
         return
-    data_requests.process_request(message=message, kinds=d.personal_data.kinds, privacy=d.privacy,
-                                  sink=d.export_sink, clock=d.clock, policy=d.retention_policy,
-                                  link_ttl=timedelta(hours=d.settings.export_link_ttl_hours),
-                                  mailer=d.privacy_mailer, mail_to=d.privacy_mail_to)
+    try:
+        data_requests.process_request(message=message, kinds=d.personal_data.kinds, privacy=d.privacy,
+                                      sink=d.export_sink, clock=d.clock, policy=d.retention_policy,
+                                      link_ttl=timedelta(hours=d.settings.export_link_ttl_hours),
+                                      mailer=d.privacy_mailer, mail_to=d.privacy_mail_to)
+    except Exception:
+        data_requests.record_failure(message=message, attempt=msg.dequeue_count or 1,
+                                     max_attempts=HOST_MAX_DEQUEUE_COUNT, privacy=d.privacy,
+                                     clock=d.clock)
+        raise  # the host retries, then poisons

@@ -118,6 +118,16 @@ class CosmosPrivacyStore:
         runs = [PurgeRun.model_validate(d) for d in self._query(PLATFORM_PARTITION, "purge-run")]
         return sorted(runs, key=lambda r: r.started_at, reverse=True)[:limit]
 
+    def prune_runs(self, before: datetime, limit: int) -> int:
+        docs, _ = first_page(
+            self._c,
+            "SELECT c.id FROM c WHERE c.accountId = @a AND c.docType = 'purge-run' AND c.started_at < @before",
+            [{"name": "@a", "value": PLATFORM_PARTITION}, {"name": "@before", "value": iso(before)}],
+            PLATFORM_PARTITION,
+            limit,
+        )
+        return sum(1 for d in docs if delete_doc(self._c, d["id"], PLATFORM_PARTITION))
+
     def get_closure(self, account_id: str) -> ClosureRecord | None:
         doc = self._read(account_id, "closure", "closure")
         return ClosureRecord.model_validate(doc) if doc else None

@@ -139,6 +139,22 @@ def process_request(
     return request
 
 
+def record_failure(*, message: DataRequestMessage, attempt: int, max_attempts: int, privacy: PrivacyStore,
+                   clock: Clock) -> None:
+    """Queue work failed. On the last attempt (the host then moves the message to the poison queue) the request is
+    marked failed and audited, so the requester sees it and support can replay the message."""
+    if attempt < max_attempts:
+        return
+    request = privacy.get_request(message.account_id, message.request_id)
+    if request is None or request.status is DataRequestStatus.COMPLETED:
+        return
+    privacy.put_request(request.model_copy(update={"status": DataRequestStatus.FAILED,
+                                                   "outcome": "processing failed; support has been alerted"}))
+    audit(privacy, clock, account_id=request.account_id, actor="data-requests", subject_user_id=request.user_id,
+          action=f"data-request.{request.type.value}.failed", outcome="failed", target=request.request_id,
+          details={"attempts": attempt})
+
+
 def export_blob_name(request: DataRequest) -> str:
     return f"{request.account_id}/{request.user_id}/{request.request_id}.zip"
 

@@ -38,6 +38,8 @@ from core.ports import AccountStore, Clock, PersonalDataKind, PrivacyStore
 
 log = logging.getLogger(__name__)
 
+RUN_RECORD_DAYS = 90  # purge-run records are kept this long (they hold counts only, nothing personal)
+
 # Every kind of personal data the product stores. A kind whose area has not landed is reported as a gap.
 EXPECTED_KINDS: tuple[str, ...] = (
     "sign-in-records",
@@ -316,6 +318,7 @@ def run_purge(
                 run.complete_pass = True
                 cursor = PurgeCursor(updated_at=now)
                 privacy.put_cursor(cursor)
+                privacy.prune_runs(now - timedelta(days=RUN_RECORD_DAYS), 500)
                 break
             cursor = PurgeCursor(accounts_after=cursor.accounts_after, current_account=nxt[0], updated_at=now)
             plan = None

@@ -60,6 +60,12 @@ class FakePrivacyStore:
     def list_runs(self, limit: int) -> list[PurgeRun]:
         return sorted(self.runs.values(), key=lambda r: r.started_at, reverse=True)[:limit]
 
+    def prune_runs(self, before: datetime, limit: int) -> int:
+        old = [k for k, r in self.runs.items() if r.started_at < before][:limit]
+        for k in old:
+            del self.runs[k]
+        return len(old)
+
     def get_closure(self, account_id: str) -> ClosureRecord | None:
         return self.closures.get(account_id)
 

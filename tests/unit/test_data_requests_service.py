@@ -136,3 +136,18 @@ def test_california_disclosure_comes_from_the_register() -> None:
     assert [p.third_party for p in listed.third_parties] == ["Ad Partner"]
     assert listed.categories == ["e-mail", "name"]
     assert data_sharing.REGISTER == ()
+
+
+def test_a_request_that_keeps_failing_is_marked_failed_on_its_last_attempt() -> None:
+    w = World()
+    request = w.ask(ME, DataRequestType.ACCESS)
+    message = DataRequestMessage.model_validate_json(w.queue.pop())
+    for attempt in range(1, 5):
+        data_requests.record_failure(message=message, attempt=attempt, max_attempts=5, privacy=w.privacy,
+                                     clock=w.clock)
+        assert data_requests.get_request(principal=ME, request_id=request.request_id, privacy=w.privacy).status \
+            == "received"
+    data_requests.record_failure(message=message, attempt=5, max_attempts=5, privacy=w.privacy, clock=w.clock)
+    failed = data_requests.get_request(principal=ME, request_id=request.request_id, privacy=w.privacy)
+    assert failed.status == "failed"
+    assert w.privacy.list_audit("acc-a")[-1].action == "data-request.access.failed"

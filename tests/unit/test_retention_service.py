@@ -153,3 +153,13 @@ def test_retention_settings_bounds_and_authorization(world) -> None:  # type: ig
     saved = retention.update_retention(principal=owner, account_id="acc-a", privacy=privacy, policy=POLICY,
                                        clock=clock, changes=RetentionUpdate(location_days=60))
     assert saved.location_days == 60 and privacy.list_audit("acc-a")[-1].action == "retention.updated"
+
+
+def test_old_run_records_are_pruned_at_the_end_of_a_pass(world) -> None:  # type: ignore[no-untyped-def]
+    clock, accounts, users, privacy = world
+    make_account(accounts, users, "acc-a", clock.now())
+    registry = Registry(kinds=[FakeKind("pings")], expected=("pings",))
+    first = purge(registry, privacy, accounts, clock)
+    clock.advance(days=91)
+    latest = purge(registry, privacy, accounts, clock)
+    assert first.run_id not in privacy.runs and latest.run_id in privacy.runs
