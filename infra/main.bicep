@@ -284,9 +284,8 @@ module roles 'modules/roles.bicep' = {
 module photoEvents 'modules/eventgrid.bicep' = if (photoEventsEnabled) {
   name: 'photo-events'
   params: {
-    location: location
-    tags: allTags
     storageAccountName: storage.outputs.name
+    systemTopicName: storage.outputs.systemTopicName
     blobContainerName: photoBlobContainer
     queueName: photoQueueName
   }

@@ -1,15 +1,12 @@
-// Blob Created -> Event Grid -> storage queue, for photo uploads: a system topic on the storage account delivers
-// BlobCreated events of the photo container to the photo-upload queue, authenticating with its own managed
-// identity (the account accepts no keys). The identity may only send messages, and only to that queue.
-
-@description('Azure region of the storage account.')
-param location string
-
-@description('Tags applied to every resource.')
-param tags object
+// Blob Created -> Event Grid -> storage queue, for photo uploads: the storage account's system topic (created in
+// storage.bicep) delivers BlobCreated events of the photo container to the photo-upload queue, authenticating with
+// its own managed identity (the account accepts no keys). That identity may only send messages, only to that queue.
 
 @description('Storage account that raises the events and holds the queue.')
 param storageAccountName string
+
+@description('Event Grid system topic of the storage account.')
+param systemTopicName string
 
 @description('Blob container whose uploads are announced.')
 param blobContainerName string
@@ -33,17 +30,8 @@ resource queue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-0
   name: queueName
 }
 
-resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
-  name: 'evgt-${storageAccountName}'
-  location: location
-  tags: tags
-  identity: {
-    type: 'SystemAssigned'
-  }
-  properties: {
-    source: storage.id
-    topicType: 'Microsoft.Storage.StorageAccounts'
-  }
+resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
+  name: systemTopicName
 }
 
 resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -90,4 +78,4 @@ resource uploadsToQueue 'Microsoft.EventGrid/systemTopics/eventSubscriptions@202
   ]
 }
 
-output systemTopicName string = topic.name
+output subscriptionName string = uploadsToQueue.name

@@ -223,9 +223,28 @@ resource queueAudit 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' =
   }
 }
 
+// The account's one Event Grid system topic. Created here, before Defender: malware scanning subscribes to the
+// account's system topic and would otherwise create its own, and an account cannot have two. The photo-upload
+// subscription (eventgrid.bicep) uses the same topic with the topic's managed identity.
+resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
+  name: 'evgt-${storageAccountName}'
+  location: location
+  tags: tags
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    source: storage.id
+    topicType: 'Microsoft.Storage.StorageAccounts'
+  }
+}
+
 resource defender 'Microsoft.Security/defenderForStorageSettings@2022-12-01-preview' = {
   name: 'current'
   scope: storage
+  dependsOn: [
+    systemTopic
+  ]
   properties: {
     isEnabled: true
     overrideSubscriptionLevelSettings: true
@@ -244,4 +263,5 @@ resource defender 'Microsoft.Security/defenderForStorageSettings@2022-12-01-prev
 output id string = storage.id
 output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output systemTopicName string = systemTopic.name
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
