@@ -187,6 +187,8 @@ class AccountDocKind:
         kept_for: str | None = None,
         on_erasure: str = "delete",
         container: str = schema.ACCOUNTS.name,
+        retention: str = "account",
+        time_field: str | None = None,
     ) -> None:
         self._c: ContainerProxy = database.get_container_client(container)
         self.name = name
@@ -194,7 +196,8 @@ class AccountDocKind:
         self.user_field = user_field
         self.description = description
         self.export_file = export_file
-        self.retention = "account"
+        self.retention = retention
+        self.time_field = time_field  # ISO-8601 UTC text ("...Z"); needed for aged kinds (retention != "account")
         self.kept_for = kept_for
         self.on_erasure = on_erasure
         self.kept_reason = ""
@@ -223,9 +226,12 @@ class AccountDocKind:
         return Page(items=refs, continuation=refs[-1].doc_id if more else None)
 
     def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
-        if before is not None:
+        if before is None:
+            return self._page(account_id, "", [], continuation, limit)
+        if self.time_field is None:
             return Page(items=[])  # kept while the account exists; removed with the account or on erasure
-        return self._page(account_id, "", [], continuation, limit)
+        return self._page(account_id, f" AND c.{self.time_field} < @before", [{"name": "@before", "value": iso(before)}],
+                          continuation, limit)
 
     def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
         if not self.user_field:

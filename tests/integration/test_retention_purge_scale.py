@@ -91,3 +91,30 @@ def test_backlog_purges_over_bounded_runs_and_survives_a_crash(scratch: Settings
     assert left(due) == 0 and counted == SEEDED and runs >= 4
     assert left(waiting) == 20  # still inside its window
     assert accounts.get_account(due) is not None  # the billing record stays
+
+
+def test_an_aged_kind_deletes_only_items_older_than_the_cutoff(scratch: Settings) -> None:
+    from core.adapters.cosmos_privacy import AccountDocKind
+    from core.domain.accounts import Account as Acc
+
+    database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
+    accounts, privacy = CosmosAccountStore(database), CosmosPrivacyStore(database)
+    container = database.get_container_client("accounts")
+    now = datetime.now(UTC)
+    account_id = str(uuid.uuid4())
+    accounts.put_account(Acc(account_id=account_id, owner_user_id="o", company_name=None, time_zone="UTC",
+                             billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+                             created_at=now))
+    for i, age in enumerate((400, 366, 364, 1)):
+        at = (now - timedelta(days=age)).isoformat().replace("+00:00", "Z")
+        container.create_item({"id": f"event-aged-{i}", "docType": "event", "accountId": account_id,
+                               "userId": "u-1", "occurredAt": at})
+    aged = AccountDocKind(database, name="aged-events", doc_type="event", user_field="userId", description="t",
+                          export_file=None, retention="location", time_field="occurredAt")
+    run = run_purge(registry=Registry(kinds=[aged], expected=("aged-events",)), privacy=privacy, accounts=accounts,
+                    clock=SystemClock(), policy=RetentionPolicy(), batch_size=2, max_items=100)
+    assert run.complete_pass and run.deleted == {"aged-events": 2}
+    left = {d["id"] for d in container.query_items(
+        "SELECT c.id FROM c WHERE c.accountId = @a AND c.docType = 'event'",
+        parameters=[{"name": "@a", "value": account_id}], partition_key=account_id)}
+    assert left == {"event-aged-2", "event-aged-3"}
