@@ -43,6 +43,11 @@ LOCAL_ONLY: dict[str, str] = {
     "(python 3.11), and the platform rejects this app setting",
 }
 
+
+def _key_vault_reference(secret_name: str) -> str:
+    return f"Key Vault reference (secret {secret_name})"
+
+
 SET_BY_INFRA: dict[str, str] = {
     "APP_ENVIRONMENT": "'azure'",
     "AzureWebJobsStorage__accountName": "the storage account's name (identity-based connection)",
@@ -52,9 +57,9 @@ SET_BY_INFRA: dict[str, str] = {
     "AUTH_ISSUER": "parameter authIssuer (Microsoft Entra External ID)",
     "AUTH_AUDIENCE": "parameter authAudience",
     "AUTH_JWKS_URI": "parameter authJwksUri",
-    "TOKEN_SIGNING_KEY": "Key Vault reference (secret token-signing-key)",
-    "STRIPE_SECRET_KEY": "Key Vault reference (secret stripe-secret-key)",
-    "STRIPE_WEBHOOK_SECRET": "Key Vault reference (secret stripe-webhook-secret)",
+    "TOKEN_SIGNING_KEY": _key_vault_reference("token-signing-key"),
+    "STRIPE_SECRET_KEY": _key_vault_reference("stripe-secret-key"),
+    "STRIPE_WEBHOOK_SECRET": _key_vault_reference("stripe-webhook-secret"),
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "the Application Insights component",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "'Authorization=AAD' (telemetry sent with the managed identity)",
     "ACS_EMAIL_ENDPOINT": "the Azure Communication Services endpoint",
