@@ -9,6 +9,7 @@ skips nor repeats an item.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterator
 from datetime import datetime
@@ -419,6 +420,7 @@ def registered_kinds(database: DatabaseProxy, sink: ExportSink) -> list[Any]:
         AccountDocKind(database, name="account-events", doc_type="event", user_field="userId",
                        description="Membership events about you (joined, removed) and when they happened.",
                        export_file="account-events.json"),
+        *other_area_kinds(database),  # before the profiles: they find the account's users through them
         ExportLinkKind(database, sink),
         AccountDocKind(database, name="privacy-requests", doc_type="data-request", user_field="user_id",
                        description="Your data-subject requests.", export_file=None,
@@ -436,3 +438,230 @@ def registered_kinds(database: DatabaseProxy, sink: ExportSink) -> list[Any]:
                        description="The account record with its billing address.", export_file=None,
                        kept_for="billing-records"),
     ]
+
+
+# ---------------------------------------------------------------- kinds of other areas, wired when their containers
+# exist in core/schema.py. They read the document shapes those areas' adapters write; they never change them.
+
+
+def _member_ids(accounts: ContainerProxy, account_id: str, *, removed_only: bool = False) -> list[str]:
+    extra = " AND c.status = 'removed'" if removed_only else ""
+    docs = accounts.query_items(
+        "SELECT c.user_id FROM c WHERE c.accountId = @a AND c.docType = 'member'" + extra,  # noqa: S608  # nosec B608 - fixed fragment
+        parameters=[{"name": "@a", "value": account_id}],
+        partition_key=account_id,
+    )
+    return sorted(str(d["user_id"]) for d in docs)
+
+
+class UserPartitionDocKind:
+    """Documents of one docType in the `users` container (partition = user id) that carry `account_id`: consent
+    ledger entries, tracking schedules. The account's users are found through its member profiles (any status).
+    Continuation: JSON {"u": user id, "after": last document id}."""
+
+    def __init__(self, database: DatabaseProxy, *, name: str, doc_type: str, description: str,
+                 export_file: str | None, time_field: str | None = None, retention: str = "account",
+                 on_erasure: str = "delete") -> None:
+        self._users: ContainerProxy = database.get_container_client(schema.USERS.name)
+        self._accounts: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+        self.name, self.doc_type, self.description, self.export_file = name, doc_type, description, export_file
+        self.time_field, self.retention, self.on_erasure = time_field, retention, on_erasure
+        self.kept_for: str | None = None
+        self.kept_reason = ""
+
+    def _docs(self, account_id: str, user_id: str, before: datetime | None, after: str | None, limit: int) -> tuple[
+        list[dict[str, Any]], bool
+    ]:
+        extra, params = "", [{"name": "@u", "value": user_id}, {"name": "@t", "value": self.doc_type},
+                             {"name": "@a", "value": account_id}, {"name": "@after", "value": after or ""}]
+        if before is not None and self.time_field:
+            extra = f" AND c.{self.time_field} < @before"
+            params.append({"name": "@before", "value": iso(before)})
+        return first_page(
+            self._users,
+            "SELECT * FROM c WHERE c.userId = @u AND c.docType = @t AND c.account_id = @a AND c.id > @after"  # noqa: S608
+            + extra + " ORDER BY c.id",  # nosec B608 - fixed fragment; values are parameters
+            params, user_id, limit,
+        )
+
+    def _ref(self, doc: dict[str, Any]) -> ItemRef:
+        return ItemRef(kind=self.name, partition_key=str(doc["userId"]), doc_id=str(doc["id"]),
+                       user_id=str(doc["userId"]))
+
+    def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
+        if before is not None and not self.time_field:
+            return Page(items=[])
+        state = json.loads(continuation) if continuation else {}
+        users = [u for u in _member_ids(self._accounts, account_id) if u >= state.get("u", "")]
+        refs: list[ItemRef] = []
+        for index, user in enumerate(users[:50]):  # a bounded number of partitions per call
+            after = state.get("after") if user == state.get("u") else None
+            docs, more = self._docs(account_id, user, before, after, limit - len(refs))
+            refs += [self._ref(d) for d in docs]
+            if more:
+                return Page(items=refs, continuation=json.dumps({"u": user, "after": docs[-1]["id"]}))
+            if len(refs) >= limit and index + 1 < len(users):
+                return Page(items=refs, continuation=json.dumps({"u": users[index + 1]}))
+        if len(users) > 50:
+            return Page(items=refs, continuation=json.dumps({"u": users[50]}))
+        return Page(items=refs)
+
+    def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
+        docs, more = self._docs(account_id, user_id, None, continuation, limit)
+        return Page(items=[self._ref(d) for d in docs], continuation=str(docs[-1]["id"]) if more else None)
+
+    def delete(self, ref: ItemRef) -> bool:
+        return delete_doc(self._users, ref.doc_id, ref.partition_key)
+
+    def anonymize(self, ref: ItemRef) -> bool:
+        return self.delete(ref)
+
+    def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            docs, more = self._docs(account_id, user_id, None, after, 200)
+            for doc in docs:
+                yield strip_system(doc)
+            if not more or not docs:
+                return
+            after = str(docs[-1]["id"])
+
+    def count(self, *, account_id: str) -> int:
+        return sum(len(self._docs(account_id, u, None, None, 1000)[0]) for u in _member_ids(self._accounts, account_id))
+
+
+class AccessLogKind:
+    """The `access-log` container (partition /accountId; indexed: docType, subject_user_ids, at). Pages are keyset
+    pages on `at` (the only ordered index); the continuation is the last `at` seen."""
+
+    name = "access-log"
+    retention = "access-log"
+    kept_for: str | None = None
+    description = "Who in your account read your location, photos or notes, and when."
+    export_file: str | None = "access-log.json"
+    on_erasure = "delete"
+    kept_reason = ""
+
+    def __init__(self, database: DatabaseProxy, container: str) -> None:
+        self._c: ContainerProxy = database.get_container_client(container)
+
+    def _docs(self, account_id: str, extra: str, params: list[dict[str, Any]], after: str | None, limit: int) -> tuple[
+        list[dict[str, Any]], bool
+    ]:
+        return first_page(
+            self._c,
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'access' AND c.at > @after"  # noqa: S608
+            + extra + " ORDER BY c.at",  # nosec B608 - fixed fragment; values are parameters
+            [{"name": "@a", "value": account_id}, {"name": "@after", "value": after or ""}, *params],
+            account_id, limit,
+        )
+
+    def _page(self, account_id: str, extra: str, params: list[dict[str, Any]], after: str | None, limit: int) -> Page:
+        docs, more = self._docs(account_id, extra, params, after, limit)
+        refs = []
+        for d in docs:
+            subjects = [str(u) for u in d.get("subject_user_ids") or []]
+            refs.append(ItemRef(kind=self.name, partition_key=account_id, doc_id=str(d["id"]),
+                                user_id=subjects[0] if len(subjects) == 1 else None))
+        return Page(items=refs, continuation=str(docs[-1]["at"]) if more else None)
+
+    def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
+        if before is None:
+            return self._page(account_id, "", [], continuation, limit)
+        return self._page(account_id, " AND c.at < @before", [{"name": "@before", "value": iso(before)}],
+                          continuation, limit)
+
+    def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
+        return self._page(account_id, " AND ARRAY_CONTAINS(c.subject_user_ids, @u)",
+                          [{"name": "@u", "value": user_id}], continuation, limit)
+
+    def delete(self, ref: ItemRef) -> bool:
+        return delete_doc(self._c, ref.doc_id, ref.partition_key)
+
+    def anonymize(self, ref: ItemRef) -> bool:
+        return self.delete(ref)
+
+    def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            docs, more = self._docs(account_id, " AND ARRAY_CONTAINS(c.subject_user_ids, @u)",
+                                    [{"name": "@u", "value": user_id}], after, 200)
+            for doc in docs:
+                yield strip_system(doc)
+            if not more or not docs:
+                return
+            after = str(docs[-1]["at"])
+
+    def count(self, *, account_id: str) -> int:
+        return len(self._docs(account_id, "", [], None, 10_000)[0])
+
+
+class LatestPositionKind:
+    """The `latest-positions` container (partition /accountId, id = user id): one document per member. Removed
+    members' positions go at the next purge; all go with the account or on erasure."""
+
+    name = "latest-positions"
+    retention = "location"
+    kept_for: str | None = None
+    description = "Your latest known position, as shown on the account's map."
+    export_file: str | None = "latest-position.json"
+    on_erasure = "delete"
+    kept_reason = ""
+
+    def __init__(self, database: DatabaseProxy, container: str) -> None:
+        self._c: ContainerProxy = database.get_container_client(container)
+        self._accounts: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+
+    def _read(self, account_id: str, user_id: str) -> dict[str, Any] | None:
+        try:
+            doc: dict[str, Any] = self._c.read_item(item=user_id, partition_key=account_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return doc
+
+    def _refs(self, account_id: str, users: list[str]) -> list[ItemRef]:
+        return [ItemRef(kind=self.name, partition_key=account_id, doc_id=u, user_id=u) for u in users
+                if self._read(account_id, u) is not None]
+
+    def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
+        users = _member_ids(self._accounts, account_id, removed_only=before is not None)
+        users = [u for u in users if u > (continuation or "")][:limit]
+        return Page(items=self._refs(account_id, users), continuation=users[-1] if len(users) >= limit else None)
+
+    def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
+        return Page(items=[] if continuation else self._refs(account_id, [user_id]))
+
+    def delete(self, ref: ItemRef) -> bool:
+        return delete_doc(self._c, ref.doc_id, ref.partition_key)
+
+    def anonymize(self, ref: ItemRef) -> bool:
+        return self.delete(ref)
+
+    def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
+        doc = self._read(account_id, user_id)
+        if doc is not None:
+            yield strip_system(doc)
+
+    def count(self, *, account_id: str) -> int:
+        return len(self._refs(account_id, _member_ids(self._accounts, account_id)))
+
+
+def other_area_kinds(database: DatabaseProxy) -> list[Any]:
+    """The kinds of areas whose containers exist in this build (checked through core/schema.py by name)."""
+    names = {spec.name for spec in schema.CONTAINERS}
+    if "pings" not in names:
+        return []  # the location-tracking area is not in this build
+    kinds: list[Any] = [
+        UserPartitionDocKind(database, name="consents", doc_type="consent", export_file="consents.json",
+                             description="Your consent ledger: each grant or revocation of location or camera access,"
+                                         " when, from which device and app version, under which policy version."),
+        UserPartitionDocKind(database, name="tracking-schedules", doc_type="tracking-schedule",
+                             export_file="tracking-schedule.json",
+                             description="Your tracking schedule: the days and hours (tracking windows) location is"
+                                         " recorded."),
+    ]
+    if "latest-positions" in names:
+        kinds.append(LatestPositionKind(database, "latest-positions"))
+    if "access-log" in names:
+        kinds.append(AccessLogKind(database, "access-log"))
+    return kinds
