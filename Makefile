@@ -80,7 +80,7 @@ replay-poison: install
 bench: install
 	@echo "no benchmarks yet"
 
-infra-check:
+infra-check: install
 	bash infra/check.sh
 
 clean: stop

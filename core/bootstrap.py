@@ -79,7 +79,11 @@ class Container:
 
     @cached_property
     def signer(self) -> LinkSigner:
-        return LinkSigner(self.settings.token_signing_key.get_secret_value().encode())
+        previous = self.settings.token_signing_key_previous
+        return LinkSigner(
+            self.settings.token_signing_key.get_secret_value().encode(),
+            previous_keys=[previous.get_secret_value().encode()] if previous and previous.get_secret_value() else [],
+        )
 
     @property
     def invitation_ttl(self) -> timedelta:

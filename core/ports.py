@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import IO, Any, Protocol
 
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
+from core.domain.consent import Capability, ConsentEntry
 from core.domain.identity import Identity
 from core.domain.privacy import (
     AuditEntry,
@@ -19,6 +20,7 @@ from core.domain.privacy import (
     PurgeRun,
     RetentionSettings,
 )
+from core.domain.tracking import AccessLogEntry, AccessLogSlice
 
 
 class Clock(Protocol):
@@ -154,3 +156,32 @@ class PersonalDataKind(Protocol):
     def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]: ...
 
     def count(self, *, account_id: str) -> int: ...
+
+
+# ---------------------------------------------------------------- consent and location tracking (docs/tracking.md)
+
+
+class ConsentLedger(Protocol):
+    """Append-only record of each worker's grants and revocations (no update, no delete; retention purges aside)."""
+
+    def append(self, entry: ConsentEntry) -> None: ...
+
+    def history(self, *, account_id: str, user_id: str) -> list[ConsentEntry]:
+        """Every entry of the user in this account, oldest first."""
+        ...
+
+    def state_at(self, *, account_id: str, user_id: str, capability: Capability, at: datetime) -> bool:
+        """Whether the capability was granted at that instant (never asked counts as not granted)."""
+        ...
+
+
+class AccessLog(Protocol):
+    """Reads of a worker's data by someone else (location by the tracking area, photos and notes by theirs)."""
+
+    def append(self, entry: AccessLogEntry) -> None: ...
+
+    def for_subject(
+        self, *, account_id: str, user_id: str, continuation: str | None, limit: int
+    ) -> AccessLogSlice:
+        """Entries naming `user_id` among the subjects, newest first, one page."""
+        ...

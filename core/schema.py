@@ -41,7 +41,31 @@ PRIVACY = ContainerSpec(
     " audit trail; one partition per account (platform-wide records use the partition '_platform').",
 )
 
-CONTAINERS: tuple[ContainerSpec, ...] = (ACCOUNTS, USERS, PRIVACY)
+# Location tracking (docs/tracking.md). Consent entries and tracking schedules live in USERS (docTypes `consent`,
+# `tracking-schedule`). Each container indexes only the paths its queries use.
+PINGS = ContainerSpec(
+    name="pings",
+    partition_key="/pk",
+    included_paths=("/pk/?", "/t/?"),
+    excluded_paths=("/*",),
+    purpose="Location pings; one partition per worker per UTC day (pk = accountId|userId|yyyy-mm-dd), id = ping id.",
+)
+LATEST_POSITIONS = ContainerSpec(
+    name="latest-positions",
+    partition_key="/accountId",
+    included_paths=("/accountId/?", "/t/?"),
+    excluded_paths=("/*",),
+    purpose="Each member's latest position (id = userId), moved forward only; one partition per account.",
+)
+ACCESS_LOG = ContainerSpec(
+    name="access-log",
+    partition_key="/accountId",
+    included_paths=("/docType/?", "/subject_user_ids/[]/?", "/at/?"),
+    excluded_paths=("/*",),
+    purpose="Reads of a worker's location, photos and notes by someone else; one partition per account.",
+)
+
+CONTAINERS: tuple[ContainerSpec, ...] = (ACCOUNTS, USERS, PRIVACY, PINGS, LATEST_POSITIONS, ACCESS_LOG)
 
 
 @dataclass(frozen=True)
@@ -64,7 +88,13 @@ DATA_REQUESTS_QUEUE = QueueSpec(
     purpose="Data-subject requests (export, erasure) processed after the HTTP call answered.",
 )
 
-QUEUES: tuple[QueueSpec, ...] = (ACCOUNT_EVENTS_QUEUE, DATA_REQUESTS_QUEUE)
+LOCATION_PINGS_QUEUE = QueueSpec(
+    setting="QUEUE_LOCATION_PINGS",
+    default_name="location-pings",
+    purpose="Accepted location pings (compact batches under 64 KB) on their way to the pings writer.",
+)
+
+QUEUES: tuple[QueueSpec, ...] = (ACCOUNT_EVENTS_QUEUE, DATA_REQUESTS_QUEUE, LOCATION_PINGS_QUEUE)
 
 EXPORTS_BLOB_CONTAINER = "exports"  # private: data-request ZIPs, reached only through short-lived read-only links
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     token_signing_key: SecretStr = Field(
         default=SecretStr("local-development-signing-key-change-me"), validation_alias="TOKEN_SIGNING_KEY"
     )
+    # During a rotation the previous key still verifies links it signed (it never signs new ones).
+    token_signing_key_previous: SecretStr | None = Field(default=None, validation_alias="TOKEN_SIGNING_KEY_PREVIOUS")
     invitation_ttl_hours: int = Field(default=72, ge=1, le=24 * 30, validation_alias="INVITATION_TTL_HOURS")
 
     # Privacy and retention (docs/privacy-and-retention.md): platform defaults, minimums and maximums, in days.
@@ -65,6 +67,16 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
     minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")
+
+    @model_validator(mode="after")
+    def _no_unresolved_key_vault_references(self) -> Settings:
+        """An App Setting whose Key Vault reference could not be resolved arrives as its literal text; refuse to start
+        with it rather than sign links with a publicly known string."""
+        for name, value in self:
+            raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if isinstance(raw, str) and raw.strip().startswith("@Microsoft.KeyVault("):
+                raise ValueError(f"setting {name} is an unresolved Key Vault reference")
+        return self
 
     @property
     def is_local(self) -> bool:

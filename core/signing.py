@@ -23,13 +23,14 @@ def _unb64(text: str) -> bytes:
 class LinkSigner:
     """Signs a small JSON payload with a purpose, so a token minted for one use is refused for another."""
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) < 16:
+    def __init__(self, key: bytes, *, previous_keys: list[bytes] | None = None) -> None:
+        if len(key) < 16 or any(len(k) < 16 for k in previous_keys or []):
             raise ValueError("signing key too short")
         self._key = key
+        self._verify_keys = [key, *(previous_keys or [])]
 
-    def _mac(self, purpose: str, body: str) -> str:
-        return _b64(hmac.new(self._key, f"{purpose}.{body}".encode(), hashlib.sha256).digest())
+    def _mac(self, purpose: str, body: str, key: bytes | None = None) -> str:
+        return _b64(hmac.new(key or self._key, f"{purpose}.{body}".encode(), hashlib.sha256).digest())
 
     def sign(self, purpose: str, payload: dict[str, Any], *, expires_at: datetime | None = None) -> str:
         data = dict(payload)
@@ -42,7 +43,7 @@ class LinkSigner:
         """Answer the payload, or raise Gone for a token that is malformed, tampered, for another purpose or expired."""
         try:
             body, mac = token.split(".", 1)
-            if not hmac.compare_digest(mac, self._mac(purpose, body)):
+            if not any(hmac.compare_digest(mac, self._mac(purpose, body, k)) for k in self._verify_keys):
                 raise ValueError("bad signature")
             payload = json.loads(_unb64(body))
             if not isinstance(payload, dict):

@@ -29,3 +29,24 @@ def test_tampered_expired_and_foreign_key_tokens_fail() -> None:
         s.verify("x", token, now=NOW + timedelta(minutes=6))
     with pytest.raises(Gone):
         LinkSigner(b"another-key-of-enough-length").verify("x", token, now=NOW)
+
+
+def test_previous_key_verifies_during_rotation_but_never_signs() -> None:
+    old = LinkSigner(b"old-key-0123456789abcdef")
+    token = old.sign("x", {"a": "1"})
+    rotated = LinkSigner(b"new-key-0123456789abcdef", previous_keys=[b"old-key-0123456789abcdef"])
+    assert rotated.verify("x", token, now=NOW)["a"] == "1"
+    fresh = rotated.sign("x", {"a": "2"})
+    with pytest.raises(Gone):
+        old.verify("x", fresh, now=NOW)
+    with pytest.raises(Gone):
+        LinkSigner(b"new-key-0123456789abcdef").verify("x", token, now=NOW)
+
+
+def test_unresolved_key_vault_reference_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from core.settings import Settings
+
+    with pytest.raises(ValidationError, match="Key Vault"):
+        Settings(TOKEN_SIGNING_KEY="@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/x/)")
