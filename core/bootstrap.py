@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from core.adapters.blob_privacy import BlobExportSink
     from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
+    from core.adapters.cosmos_tracking import CosmosAccessLog, CosmosConsentLedger
     from core.adapters.queues import QueueEventPublisher
     from core.adapters.tokens import JwksTokenVerifier
     from core.ports import HealthProbe, PrivacyMailer, SubscriptionCanceller
@@ -144,6 +145,22 @@ class Container:
     def privacy_mail_to(self, account_id: str, user_id: str) -> str | None:
         member = self.accounts.get_member(account_id, user_id)
         return member.email if member is not None else None
+
+    # ---- consent and location tracking (docs/tracking.md)
+    @cached_property
+    def consents(self) -> CosmosConsentLedger:
+        """The consent ledger (append-only); ask it with core.services.consent.consent_granted_at."""
+        from core.adapters.cosmos_tracking import CosmosConsentLedger
+
+        return CosmosConsentLedger(self.database)
+
+    @cached_property
+    def access_log(self) -> CosmosAccessLog:
+        """Reads of a worker's location, photos and notes by someone else; append a core.domain.tracking
+        AccessLogEntry."""
+        from core.adapters.cosmos_tracking import CosmosAccessLog
+
+        return CosmosAccessLog(self.database)
 
     @cached_property
     def health_probes(self) -> list[HealthProbe]:

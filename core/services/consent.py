@@ -1,0 +1,105 @@
+"""Consent: recording the worker's grants and revocations, and answering "was it granted at that instant?".
+
+The ledger is append-only. Each entry records the policy version in force when it was made (today from the
+POLICY_VERSION_IN_FORCE setting; see docs/tracking.md).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from core.domain.consent import (
+    Capability,
+    ConsentEntry,
+    ConsentsPublic,
+    ConsentStatePublic,
+    ConsentUpdate,
+)
+from core.domain.errors import FieldError, ValidationFailed
+from core.domain.identity import Principal
+from core.ports import Clock, ConsentLedger
+
+
+def parse_capability(value: str) -> Capability:
+    try:
+        return Capability(value)
+    except ValueError:
+        allowed = ", ".join(c.value for c in Capability)
+        raise ValidationFailed(errors=[FieldError("capability", f"must be one of: {allowed}")]) from None
+
+
+def consent_granted_at(
+    *, ledger: ConsentLedger, account_id: str, user_id: str, capability: Capability, at: datetime
+) -> bool:
+    """Whether the user had granted the capability at that instant (for checks by other areas, e.g. photos)."""
+    return ledger.state_at(account_id=account_id, user_id=user_id, capability=capability, at=at)
+
+
+def _current(entries: list[ConsentEntry], capability: Capability) -> ConsentEntry | None:
+    mine = [e for e in entries if e.capability is capability]
+    return max(mine, key=lambda e: (e.recorded_at, e.entry_id)) if mine else None
+
+
+def _state(entries: list[ConsentEntry], capability: Capability) -> ConsentStatePublic:
+    last = _current(entries, capability)
+    return ConsentStatePublic(
+        capability=capability,
+        granted=last.granted if last else False,
+        since=last.recorded_at if last else None,
+        policy_version=last.policy_version if last else None,
+    )
+
+
+def _entry_id(capability: Capability, at: datetime) -> str:
+    # Sortable by time within a user's partition; the random tail keeps two entries in one microsecond apart.
+    return f"consent-{capability.value}-{at.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
+
+
+def set_consent(
+    *,
+    principal: Principal,
+    capability: str,
+    data: ConsentUpdate,
+    ledger: ConsentLedger,
+    clock: Clock,
+    policy_version: str,
+) -> ConsentStatePublic:
+    """Record a grant or revocation. Repeating the current state from the same device and app under the same
+    policy version records nothing new (PUT is idempotent); any change is appended."""
+    cap = parse_capability(capability)
+    entries = ledger.history(account_id=principal.account_id, user_id=principal.user_id)
+    last = _current(entries, cap)
+    if (
+        last is not None
+        and last.granted == data.granted
+        and last.device_id == data.device_id
+        and last.app_version == data.app_version
+        and last.policy_version == policy_version
+    ):
+        return _state(entries, cap)
+    now = clock.now()
+    entry = ConsentEntry(
+        entry_id=_entry_id(cap, now),
+        account_id=principal.account_id,
+        user_id=principal.user_id,
+        capability=cap,
+        granted=data.granted,
+        recorded_at=now,
+        device_id=data.device_id,
+        app_version=data.app_version,
+        policy_version=policy_version,
+    )
+    ledger.append(entry)
+    return _state([*entries, entry], cap)
+
+
+def get_consents(*, principal: Principal, ledger: ConsentLedger) -> ConsentsPublic:
+    entries = sorted(
+        ledger.history(account_id=principal.account_id, user_id=principal.user_id),
+        key=lambda e: (e.recorded_at, e.entry_id),
+    )
+    return ConsentsPublic(
+        current=[_state(entries, cap) for cap in Capability],
+        history=[e.to_public() for e in entries],
+    )
