@@ -96,3 +96,83 @@ def test_other_area_kinds_list_age_export_and_delete(scratch: Settings) -> None:
     for ref in consents.of_user(account_id=account_id, user_id="w-1", continuation=None, limit=10).items:
         assert consents.delete(ref)
     assert consents.count(account_id=account_id) == 6
+
+
+def seed_pings(container: object, account_id: str, user_id: str, days: list[datetime], per_day: int) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.adapters.cosmos_privacy import PingsKind
+
+    items = [(PingsKind.pk(account_id, user_id, d.date()), d, i) for d in days for i in range(per_day)]
+
+    def one(item: tuple[str, datetime, int]) -> None:
+        pk, day, i = item
+        container.create_item({"id": f"{day:%Y%m%d}-{i:05d}", "pk": pk, "t": z(day + timedelta(seconds=i)),  # type: ignore[attr-defined]
+                               "lat": 45.0, "lon": -93.0})
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, items))
+    return len(items)
+
+
+PINGS_SEEDED = 6_000  # the emulator writes ~300 documents/s: this keeps seeding + purge around 40 s
+
+
+def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(scratch: Settings) -> None:
+    from core.adapters.blob_privacy import BlobExportSink, build_blob_service
+    from core.adapters.cosmos_privacy import CosmosPrivacyStore, PingsKind, registered_kinds
+    from core.clock import SystemClock
+    from core.domain.privacy import LegalHold
+    from core.services.retention import Registry, RetentionPolicy, run_purge
+
+    database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
+    accounts, privacy = CosmosAccountStore(database), CosmosPrivacyStore(database)
+    now = datetime.now(UTC)
+    account_id = str(uuid.uuid4())
+    accounts.put_account(Account(account_id=account_id, owner_user_id="w-0", company_name=None, time_zone="UTC",
+                                 billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+                                 created_at=now - timedelta(days=420)))
+    for uid in ("w-a", "w-b"):
+        accounts.put_member(Member(account_id=account_id, user_id=uid, role=Role.MEMBER, full_name="W",
+                                   email="w@example.com", time_zone="UTC", joined_at=now, updated_at=now))
+    pings = database.get_container_client("pings")
+    old_days = [now - timedelta(days=d) for d in range(380, 400)]
+    seeded = seed_pings(pings, account_id, "w-a", old_days, PINGS_SEEDED // 20)
+    seed_pings(pings, account_id, "w-a", [now - timedelta(days=2)], 10)  # fresh
+    seed_pings(pings, account_id, "w-b", old_days[:2], 5)  # held
+    privacy.put_hold(LegalHold(hold_id="h1", account_id=account_id, user_id="w-b", reason="dispute",
+                               placed_by="admin", placed_at=now))
+
+    registry = Registry(kinds=registered_kinds(database, BlobExportSink(build_blob_service(scratch), scratch)))
+    assert any(isinstance(k, PingsKind) for k in registry.kinds) and "pings" not in registry.gaps
+    kwargs = dict(registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
+                  policy=RetentionPolicy(), batch_size=500, max_items=2_000)
+    pages = {"n": 0}
+
+    def crash() -> None:
+        pages["n"] += 1
+        if pages["n"] == 3:
+            raise RuntimeError("simulated crash")
+
+    with pytest.raises(RuntimeError):
+        run_purge(**kwargs, on_page=crash)  # type: ignore[arg-type]
+    counted, runs = privacy.list_runs(1)[0].deleted.get("pings", 0), 1
+    while True:
+        run = run_purge(**kwargs)  # type: ignore[arg-type]
+        runs += 1
+        counted += run.deleted.get("pings", 0)
+        if run.complete_pass:
+            break
+        assert runs < 20
+
+    def left(user: str, day: datetime) -> int:
+        pk = PingsKind.pk(account_id, user, day.date())
+        return len(list(pings.query_items("SELECT c.id FROM c WHERE c.pk = @pk",
+                                          parameters=[{"name": "@pk", "value": pk}], partition_key=pk)))
+
+    assert sum(left("w-a", d) for d in old_days) == 0 and counted == seeded and runs >= 3
+    assert left("w-a", now - timedelta(days=2)) == 10
+    assert left("w-b", old_days[0]) == 5  # held
+    mark = PingsKind(database, "pings")._watermark(account_id, "w-a")
+    assert mark is not None and mark == (now - timedelta(days=365)).date()
+    assert PingsKind(database, "pings")._watermark(account_id, "w-b") is None
