@@ -2,9 +2,9 @@
 
 import azure.functions as func
 
-from functions import accounts, consent, health, members, meta, privacy
+from functions import accounts, consent, email, health, members, meta, policy, privacy
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for area in (health, accounts, members, privacy, consent, meta):
+for area in (health, accounts, members, privacy, consent, email, policy, meta):
     app.register_functions(area.bp)

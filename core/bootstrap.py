@@ -18,11 +18,15 @@ if TYPE_CHECKING:
 
     from core.adapters.blob_privacy import BlobExportSink
     from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore
+    from core.adapters.cosmos_email import CosmosEmailProfiles, CosmosOutbox
+    from core.adapters.cosmos_policy import CosmosPolicyStore
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
     from core.adapters.cosmos_tracking import CosmosAccessLog, CosmosConsentLedger
+    from core.adapters.mail import AcsMailer, SmtpMailer
     from core.adapters.queues import QueueEventPublisher
     from core.adapters.tokens import JwksTokenVerifier
     from core.ports import HealthProbe, PrivacyMailer, SubscriptionCanceller
+    from core.services.outbox import EmailRenderer, Links
     from core.services.retention import Registry, RetentionPolicy
 
 
@@ -161,6 +165,60 @@ class Container:
         from core.adapters.cosmos_tracking import CosmosAccessLog
 
         return CosmosAccessLog(self.database)
+
+    # ---- e-mail outbox and policy versions (docs/email-and-policy.md)
+    @cached_property
+    def outbox(self) -> CosmosOutbox:
+        """The e-mail outbox; enqueue with core.services.outbox.enqueue_email(outbox=container().outbox, ...)."""
+        from core.adapters.cosmos_email import CosmosOutbox
+        from core.adapters.queues import queue_client
+
+        return CosmosOutbox(self.database, queue_client(self.queue_service, self.settings.queue_email_outbox))
+
+    @cached_property
+    def email_profiles(self) -> CosmosEmailProfiles:
+        from core.adapters.cosmos_email import CosmosEmailProfiles
+
+        return CosmosEmailProfiles(self.database)
+
+    @cached_property
+    def mailer(self) -> SmtpMailer | AcsMailer:
+        from core.adapters.mail import build_mailer
+
+        return build_mailer(self.settings)
+
+    @cached_property
+    def email_renderer(self) -> EmailRenderer:
+        from core.services.outbox import EmailRenderer
+
+        return EmailRenderer()
+
+    @property
+    def public_base_url(self) -> str:
+        """Where links in e-mails point: PUBLIC_BASE_URL, else the Function App's own host name in Azure."""
+        s = self.settings
+        if s.public_base_url:
+            return s.public_base_url.rstrip("/")
+        if s.website_hostname:
+            return f"https://{s.website_hostname}"
+        return "http://localhost:7071"
+
+    @cached_property
+    def email_links(self) -> Links:
+        from core.services.outbox import Links
+
+        return Links(base_url=self.public_base_url, signer=self.signer,
+                     tracking_ttl=timedelta(days=self.settings.email_tracking_ttl_days))
+
+    @property
+    def email_verification_ttl(self) -> timedelta:
+        return timedelta(hours=self.settings.email_verification_ttl_hours)
+
+    @cached_property
+    def policy(self) -> CosmosPolicyStore:
+        from core.adapters.cosmos_policy import CosmosPolicyStore
+
+        return CosmosPolicyStore(self.database)
 
     @cached_property
     def health_probes(self) -> list[HealthProbe]:

@@ -8,7 +8,9 @@ from typing import IO, Any, Protocol
 
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
 from core.domain.consent import Capability, ConsentEntry
+from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail
 from core.domain.identity import Identity
+from core.domain.policy import PolicyAcknowledgement, PolicyVersion
 from core.domain.privacy import (
     AuditEntry,
     ClosureRecord,
@@ -185,3 +187,56 @@ class AccessLog(Protocol):
     ) -> AccessLogSlice:
         """Entries naming `user_id` among the subjects, newest first, one page."""
         ...
+
+
+# ---------------------------------------------------------------- e-mail outbox and policy versions (docs/email-and-policy.md)
+
+
+class Outbox(Protocol):
+    """The durable e-mail outbox (one document per e-mail) and the queue that wakes the sender."""
+
+    def create_if_absent(self, entry: OutboxEntry) -> bool:
+        """Store the entry; answer False (and change nothing) when an entry with its id exists."""
+        ...
+    def get(self, outbox_id: str) -> OutboxEntry | None: ...
+    def replace_if_unchanged(self, entry: OutboxEntry, *, expected: OutboxEntry) -> bool:
+        """Replace only if nobody changed it since `expected` was read (optimistic concurrency)."""
+        ...
+    def dispatch(self, outbox_id: str) -> None:
+        """Put a message for the sender on the outbox queue."""
+        ...
+    def mark_link_used(self, outbox_id: str, purpose: str, at: datetime) -> bool:
+        """Record the single use of a link minted for this entry; answer False when it was used before."""
+        ...
+    def list_stuck(self, before: datetime, limit: int) -> list[OutboxEntry]:
+        """Pending entries last dispatched (or created) before `before`: their queue message may be lost."""
+        ...
+
+
+class EmailProfiles(Protocol):
+    """Per user: the address and its verification state, and the e-mail preferences."""
+
+    def get_status(self, user_id: str) -> EmailStatus | None: ...
+    def put_status(self, status: EmailStatus) -> None: ...
+    def replace_status_if_unchanged(self, status: EmailStatus, *, expected: EmailStatus) -> bool: ...
+    def get_preferences(self, user_id: str) -> EmailPreferences | None: ...
+    def put_preferences(self, preferences: EmailPreferences) -> None: ...
+    def verified_recipients(self) -> Iterator[EmailStatus]:
+        """Every user with a verified (current or earlier) address: the notice timer's platform-wide walk."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, email: OutgoingEmail) -> str:
+        """Hand the message to the mail service; answer its message id. Raise when it was not accepted."""
+        ...
+
+
+class PolicyStore(Protocol):
+    def create_version(self, version: PolicyVersion) -> bool:
+        """Store a new version; answer False when the id exists (a posted version is never replaced)."""
+        ...
+    def get_version(self, version_id: str) -> PolicyVersion | None: ...
+    def list_versions(self) -> list[PolicyVersion]: ...
+    def put_acknowledgement(self, ack: PolicyAcknowledgement) -> None: ...
+    def list_acknowledgements(self, user_id: str) -> list[PolicyAcknowledgement]: ...

@@ -65,7 +65,21 @@ ACCESS_LOG = ContainerSpec(
     purpose="Reads of a worker's location, photos and notes by someone else; one partition per account.",
 )
 
+# E-mail and policy versions (docs/email-and-policy.md). Per-user e-mail state lives in USERS (docTypes
+# `email-status`, `email-preferences`, `policy-ack`).
+OUTBOX = ContainerSpec(
+    name="outbox",
+    partition_key="/outboxId",
+    purpose="E-mail outbox: one document per e-mail to send (id = outboxId = partition), its state and tracking.",
+)
+POLICY = ContainerSpec(
+    name="policy",
+    partition_key="/policyId",
+    purpose="Privacy policy versions (immutable once posted); one partition per policy ('privacy').",
+)
+
 CONTAINERS: tuple[ContainerSpec, ...] = (ACCOUNTS, USERS, PRIVACY, PINGS, LATEST_POSITIONS, ACCESS_LOG)
+CONTAINERS += (OUTBOX, POLICY)  # e-mail and policy versions
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,14 @@ LOCATION_PINGS_QUEUE = QueueSpec(
     purpose="Accepted location pings (compact batches under 64 KB) on their way to the pings writer.",
 )
 
+EMAIL_OUTBOX_QUEUE = QueueSpec(
+    setting="QUEUE_EMAIL_OUTBOX",
+    default_name="email-outbox",
+    purpose="Outbox ids of e-mails to send; the sender sends each outbox entry at most once.",
+)
+
 QUEUES: tuple[QueueSpec, ...] = (ACCOUNT_EVENTS_QUEUE, DATA_REQUESTS_QUEUE, LOCATION_PINGS_QUEUE)
+QUEUES += (EMAIL_OUTBOX_QUEUE,)  # e-mail outbox
 
 EXPORTS_BLOB_CONTAINER = "exports"  # private: data-request ZIPs, reached only through short-lived read-only links
 

@@ -70,6 +70,23 @@ class Settings(BaseSettings):
     queue_location_pings: str = Field(default="location-pings", validation_alias="QUEUE_LOCATION_PINGS")
     ping_future_skew_seconds: int = Field(default=300, ge=0, le=3600, validation_alias="PING_FUTURE_SKEW_SECONDS")
 
+    # E-mail and policy versions (docs/email-and-policy.md).
+    queue_email_outbox: str = Field(default="email-outbox", validation_alias="QUEUE_EMAIL_OUTBOX")
+    smtp_host: str = Field(default="127.0.0.1", validation_alias="SMTP_HOST")
+    smtp_port: int = Field(default=1025, ge=1, le=65535, validation_alias="SMTP_PORT")
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120, validation_alias="SMTP_TIMEOUT_SECONDS")
+    acs_email_endpoint: str | None = Field(default=None, validation_alias="ACS_EMAIL_ENDPOINT")
+    email_sender_address: str = Field(default="no-reply@industrack.local", validation_alias="EMAIL_SENDER_ADDRESS")
+    public_base_url: str | None = Field(default=None, validation_alias="PUBLIC_BASE_URL")
+    website_hostname: str | None = Field(default=None, validation_alias="WEBSITE_HOSTNAME")
+    email_verification_ttl_hours: int = Field(
+        default=24, ge=1, le=24 * 7, validation_alias="EMAIL_VERIFICATION_TTL_HOURS"
+    )
+    email_send_tries: int = Field(default=3, ge=1, le=10, validation_alias="EMAIL_SEND_TRIES")
+    email_retry_base_seconds: float = Field(default=0.5, ge=0, le=60, validation_alias="EMAIL_RETRY_BASE_SECONDS")
+    email_max_deliveries: int = Field(default=5, ge=1, le=100, validation_alias="EMAIL_MAX_DELIVERIES")
+    email_tracking_ttl_days: int = Field(default=180, ge=1, le=3650, validation_alias="EMAIL_TRACKING_TTL_DAYS")
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
     minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")
 

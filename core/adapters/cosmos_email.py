@@ -1,0 +1,163 @@
+"""Cosmos DB and queue side of e-mail: the `outbox` container (partition = outbox id) with its queue, and the
+per-user e-mail documents in `users` (address verification state and preferences)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.cosmos import ContainerProxy, DatabaseProxy
+from azure.cosmos import exceptions as cosmos_errors
+from azure.storage.queue import QueueClient
+
+from core import schema
+from core.adapters.cosmos import strip_system, to_doc
+from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+_EXTRA_KEYS = ("outboxId", "userId")
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _clean(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in strip_system(doc).items() if k not in _EXTRA_KEYS}
+
+
+class CosmosOutbox:
+    """One document per e-mail, id = outboxId = partition key: every read is a point read."""
+
+    def __init__(self, database: DatabaseProxy, queue: QueueClient) -> None:
+        self._c: ContainerProxy = database.get_container_client(schema.OUTBOX.name)
+        self._queue = queue
+
+    def _doc(self, entry: OutboxEntry) -> dict[str, Any]:
+        return to_doc(entry, doc_id=entry.outbox_id, doc_type="outbox", outboxId=entry.outbox_id)
+
+    def _read(self, outbox_id: str) -> dict[str, Any] | None:
+        try:
+            doc: dict[str, Any] = self._c.read_item(item=outbox_id, partition_key=outbox_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return doc if doc.get("docType") == "outbox" else None
+
+    def create_if_absent(self, entry: OutboxEntry) -> bool:
+        try:
+            self._c.create_item(self._doc(entry))
+        except cosmos_errors.CosmosResourceExistsError:
+            return False
+        return True
+
+    def get(self, outbox_id: str) -> OutboxEntry | None:
+        doc = self._read(outbox_id)
+        return OutboxEntry.model_validate(_clean(doc)) if doc else None
+
+    def replace_if_unchanged(self, entry: OutboxEntry, *, expected: OutboxEntry) -> bool:
+        current = self._read(entry.outbox_id)
+        if current is None or OutboxEntry.model_validate(_clean(current)) != expected:
+            return False
+        try:
+            self._c.replace_item(
+                item=entry.outbox_id,
+                body=self._doc(entry),
+                etag=current["_etag"],
+                match_condition=MatchConditions.IfNotModified,
+            )
+        except cosmos_errors.CosmosAccessConditionFailedError:
+            return False
+        return True
+
+    def dispatch(self, outbox_id: str) -> None:
+        self._queue.send_message(OutboxMessage(outbox_id=outbox_id).model_dump_json(by_alias=True))
+
+    def mark_link_used(self, outbox_id: str, purpose: str, at: datetime) -> bool:
+        marker = {"id": f"used-{purpose}-{outbox_id}", "outboxId": outbox_id, "docType": "link-used",
+                  "purpose": purpose, "at": _iso(at)}
+        try:
+            self._c.create_item(marker)
+        except cosmos_errors.CosmosResourceExistsError:
+            return False
+        return True
+
+    def list_stuck(self, before: datetime, limit: int) -> list[OutboxEntry]:
+        # The daily safety net over every partition (one per e-mail): bounded by `limit` and by the state filter.
+        docs = self._c.query_items(  # nosemgrep: cosmos-query-without-partition-key - daily sweep, bounded by limit
+            "SELECT * FROM c WHERE c.docType = 'outbox' AND c.state = 'pending'"
+            " AND ((IS_NULL(c.dispatched_at) AND c.created_at < @before) OR c.dispatched_at < @before)",
+            parameters=[{"name": "@before", "value": _iso(before)}],
+            enable_cross_partition_query=True,
+            max_item_count=limit,
+        )
+        found: list[OutboxEntry] = []
+        for doc in docs:
+            found.append(OutboxEntry.model_validate(_clean(doc)))
+            if len(found) >= limit:
+                break
+        return found
+
+
+class CosmosEmailProfiles:
+    """Per-user e-mail documents in the `users` container (partition = user id)."""
+
+    def __init__(self, database: DatabaseProxy) -> None:
+        self._c: ContainerProxy = database.get_container_client(schema.USERS.name)
+
+    def _read(self, user_id: str, doc_id: str, doc_type: str) -> dict[str, Any] | None:
+        try:
+            doc: dict[str, Any] = self._c.read_item(item=doc_id, partition_key=user_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return doc if doc.get("docType") == doc_type else None
+
+    def _status_doc(self, status: EmailStatus) -> dict[str, Any]:
+        return to_doc(status, doc_id=f"email-status-{status.user_id}", doc_type="email-status",
+                      userId=status.user_id)
+
+    def get_status(self, user_id: str) -> EmailStatus | None:
+        doc = self._read(user_id, f"email-status-{user_id}", "email-status")
+        return EmailStatus.model_validate(_clean(doc)) if doc else None
+
+    def put_status(self, status: EmailStatus) -> None:
+        self._c.upsert_item(self._status_doc(status))
+
+    def replace_status_if_unchanged(self, status: EmailStatus, *, expected: EmailStatus) -> bool:
+        current = self._read(status.user_id, f"email-status-{status.user_id}", "email-status")
+        if current is None or EmailStatus.model_validate(_clean(current)) != expected:
+            return False
+        try:
+            self._c.replace_item(
+                item=current["id"],
+                body=self._status_doc(status),
+                etag=current["_etag"],
+                match_condition=MatchConditions.IfNotModified,
+            )
+        except cosmos_errors.CosmosAccessConditionFailedError:
+            return False
+        return True
+
+    def get_preferences(self, user_id: str) -> EmailPreferences | None:
+        doc = self._read(user_id, f"email-preferences-{user_id}", "email-preferences")
+        return EmailPreferences.model_validate(_clean(doc)) if doc else None
+
+    def put_preferences(self, preferences: EmailPreferences) -> None:
+        self._c.upsert_item(
+            to_doc(preferences, doc_id=f"email-preferences-{preferences.user_id}", doc_type="email-preferences",
+                   userId=preferences.user_id)
+        )
+
+    def verified_recipients(self) -> Iterator[EmailStatus]:
+        # The notice timer's walk over every user: streamed page by page (continuation tokens), never held whole.
+        docs = self._c.query_items(  # nosemgrep: cosmos-query-without-partition-key - daily notice walk, paged
+            "SELECT * FROM c WHERE c.docType = 'email-status' AND IS_STRING(c.verified_address)",
+            enable_cross_partition_query=True,
+            max_item_count=200,
+        )
+        for page in docs.by_page():
+            for doc in page:
+                yield EmailStatus.model_validate(_clean(doc))

@@ -1,0 +1,181 @@
+"""Transactional and optional e-mail: outbox entries, per-user preferences, verification state, tracking.
+
+Split by direction as elsewhere: request bodies (ApiModel), answers (PublicModel) and the stored forms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from core.domain.accounts import ApiModel, PublicModel
+
+
+class EmailCategory(StrEnum):
+    """Why an e-mail is sent. `account` and `legal` are transactional and always sent; the others are optional."""
+
+    ACCOUNT = "account"  # verification, invitations, billing problems, data requests, closure
+    LEGAL = "legal"  # policy-change notices
+    PRODUCT_UPDATES = "product-updates"
+    TIPS = "tips"
+
+    @property
+    def transactional(self) -> bool:
+        return self in TRANSACTIONAL
+
+    @property
+    def optional(self) -> bool:
+        return self not in TRANSACTIONAL
+
+
+TRANSACTIONAL: frozenset[EmailCategory] = frozenset({EmailCategory.ACCOUNT, EmailCategory.LEGAL})
+OPTIONAL_CATEGORIES: tuple[EmailCategory, ...] = tuple(c for c in EmailCategory if c not in TRANSACTIONAL)
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"  # written, waiting for (or between) send attempts
+    SENDING = "sending"  # claimed by one sender; nobody else sends it
+    SENT = "sent"  # handed to the mail service; never sent again
+    SUPPRESSED = "suppressed"  # not sent on purpose (opted out, unverified address, no address)
+    FAILED = "failed"  # the last attempt failed: the queue message is in the poison queue; a replay retries it
+
+
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9._:@-]{1,200}$")
+
+
+def outbox_id_for(dedupe_key: str) -> str:
+    """The outbox id of a dedupe key: the key itself when it is a safe document id, else a digest of it."""
+    if not dedupe_key:
+        raise ValueError("dedupe_key must not be empty")
+    if _SAFE_KEY.match(dedupe_key):
+        return dedupe_key
+    return "k-" + hashlib.sha256(dedupe_key.encode()).hexdigest()
+
+
+class Click(BaseModel):
+    url: str
+    at: datetime
+
+
+class OutboxEntry(BaseModel):
+    """Stored: one e-mail to send, exactly as enqueued, and what happened to it."""
+
+    outbox_id: str
+    dedupe_key: str
+    category: EmailCategory
+    template: str
+    to_user_id: str | None = None
+    to_address: str | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+    state: OutboxState = OutboxState.PENDING
+    created_at: datetime
+    dispatched_at: datetime | None = None
+    attempts: int = 0
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    sent_to: str | None = None
+    provider_message_id: str | None = None
+    last_error: str | None = None
+    suppressed_reason: str | None = None
+    tracked: bool = False
+    opened_at: datetime | None = None
+    open_count: int = 0
+    clicks: list[Click] = Field(default_factory=list)
+
+
+class OutboxMessage(BaseModel):
+    """The queue message for the sender: only the outbox id; everything else is read from the outbox."""
+
+    outbox_id: str = Field(alias="outboxId", min_length=1, max_length=200)
+
+    model_config = {"populate_by_name": True, "extra": "forbid"}
+
+
+class OutgoingEmail(BaseModel):
+    """What the mail port sends: a rendered message with both parts and extra headers."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    message_key: str  # the outbox id; the adapters send it as a header so a copy can be recognised
+
+
+class RenderedEmail(BaseModel):
+    subject: str
+    text: str
+    html: str
+
+
+# ---------------------------------------------------------------- verification state of a user's address
+
+
+class EmailStatus(BaseModel):
+    """Stored per user: the current address, whether it is verified, and the last verified one."""
+
+    user_id: str
+    account_id: str
+    address: str
+    verified: bool = False
+    verified_address: str | None = None
+    verified_at: datetime | None = None
+    pending_nonce: str | None = None
+    pending_expires_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class VerificationResult(PublicModel):
+    status: str = Field(description="verified")
+    email: str
+
+
+# ---------------------------------------------------------------- preferences
+
+
+class EmailPreferences(BaseModel):
+    """Stored per user: opt-outs of optional categories. Absent means subscribed."""
+
+    user_id: str
+    opted_out: list[EmailCategory] = Field(default_factory=list)
+    updated_at: datetime | None = None
+
+    def allows(self, category: EmailCategory) -> bool:
+        return category.transactional or category not in self.opted_out
+
+    @property
+    def tracking_allowed(self) -> bool:
+        """Open and click tracking only for users who kept every optional category."""
+        return not self.opted_out
+
+
+class CategoryPreference(PublicModel):
+    category: EmailCategory
+    subscribed: bool
+    transactional: bool = Field(description="Always sent; cannot be turned off.")
+
+
+class EmailPreferencesPublic(PublicModel):
+    email: str | None = None
+    verified: bool = False
+    categories: list[CategoryPreference]
+    updated_at: datetime | None = Field(default=None, alias="updatedAt")
+
+
+class EmailPreferencesUpdate(ApiModel):
+    """Which optional categories the user wants; a transactional category may be named only with `true`."""
+
+    categories: dict[EmailCategory, bool] = Field(
+        description="Category -> subscribed. `account` and `legal` cannot be turned off."
+    )
+
+
+class UnsubscribeResult(PublicModel):
+    status: str = Field(description="unsubscribed")
+    category: EmailCategory

@@ -1,0 +1,352 @@
+"""The e-mail outbox: enqueue (idempotent by dedupe key), render, and send each entry at most once.
+
+Any area that sends e-mail calls `enqueue_email(...)`; nothing here talks to a mail service directly. The
+queue-triggered sender calls `deliver(...)` with the outbox id from the message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+
+from core.domain.email import (
+    EmailCategory,
+    EmailPreferences,
+    EmailStatus,
+    OutboxEntry,
+    OutboxState,
+    OutgoingEmail,
+    RenderedEmail,
+    outbox_id_for,
+)
+from core.ports import Clock, EmailProfiles, Mailer, Outbox
+from core.signing import LinkSigner
+
+log = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+MAX_CONTEXT_BYTES = 16 * 1024
+REDISPATCH_AFTER = timedelta(minutes=5)  # an existing pending entry older than this may have lost its message
+CLAIM_TIMEOUT = timedelta(minutes=10)  # a sender that claimed an entry longer ago than this has died
+
+UNSUBSCRIBE_PURPOSE = "email-unsubscribe"
+OPEN_PURPOSE = "email-open"
+CLICK_PURPOSE = "email-click"
+UNSUBSCRIBE_TTL = timedelta(days=365)
+
+
+class EmailNotSent(RuntimeError):
+    """The mail service did not accept the message; the queue retries it (then the poison queue keeps it)."""
+
+
+class SendInProgress(RuntimeError):
+    """Another sender holds this entry right now; the queue retries later and then finds it sent."""
+
+
+# ---------------------------------------------------------------- rendering
+
+
+class EmailRenderer:
+    """Jinja2 templates under core/templates: `<name>.subject.txt`, `<name>.txt` and `<name>.html`.
+
+    HTML is autoescaped (a name such as `<b>Ada</b>` arrives as text, never as markup); the subject is one line.
+    """
+
+    def __init__(self, directory: Path = TEMPLATES_DIR) -> None:
+        # HTML templates are autoescaped; plain-text parts and subjects (.txt) are not markup and stay as written.
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(directory)),
+            autoescape=jinja2.select_autoescape(
+                enabled_extensions=("html",), disabled_extensions=("txt",), default_for_string=True, default=True
+            ),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._directory = directory
+
+    def exists(self, template: str) -> bool:
+        return all((self._directory / f"{template}.{part}").is_file() for part in ("subject.txt", "txt", "html"))
+
+    def render(self, template: str, context: Mapping[str, Any]) -> RenderedEmail:
+        if not self.exists(template):
+            raise ValueError(f"unknown e-mail template {template!r}")
+        subject = self._env.get_template(f"{template}.subject.txt").render(context)
+        subject = " ".join(subject.split())  # one line: no header injection through a name
+        text = self._env.get_template(f"{template}.txt").render(context)
+        html = self._env.get_template(f"{template}.html").render(context)
+        return RenderedEmail(subject=subject, text=text, html=html)
+
+
+# ---------------------------------------------------------------- enqueue
+
+
+def enqueue_email(
+    *,
+    outbox: Outbox,
+    category: EmailCategory,
+    template: str,
+    context: Mapping[str, Any],
+    dedupe_key: str,
+    clock: Clock,
+    to_user_id: str | None = None,
+    to_address: str | None = None,
+    renderer: EmailRenderer | None = None,
+) -> OutboxEntry:
+    """Write one e-mail to the outbox and wake the sender. Idempotent: the same `dedupe_key` never makes a second
+    e-mail (the first entry is answered). Give `to_user_id` whenever the recipient is a user (preferences,
+    verification and tracking follow the user); `to_address` alone is for people who are not users yet
+    (invitations) and only for transactional categories. `context` must be JSON (strings, numbers, lists, dicts).
+    """
+    if not to_user_id and not to_address:
+        raise ValueError("an e-mail needs to_user_id or to_address")
+    if category.optional and not to_user_id:
+        raise ValueError("optional e-mail goes to users only (their preferences decide)")
+    if not (renderer or _default_renderer()).exists(template):
+        raise ValueError(f"unknown e-mail template {template!r}")
+    payload = json.dumps(dict(context), separators=(",", ":"), default=_reject)
+    if len(payload.encode()) > MAX_CONTEXT_BYTES:
+        raise ValueError("e-mail context too large")
+    now = clock.now()
+    entry = OutboxEntry(
+        outbox_id=outbox_id_for(dedupe_key),
+        dedupe_key=dedupe_key,
+        category=category,
+        template=template,
+        to_user_id=to_user_id,
+        to_address=to_address.strip() if to_address else None,
+        context=json.loads(payload),
+        created_at=now,
+        dispatched_at=now,
+    )
+    if outbox.create_if_absent(entry):
+        outbox.dispatch(entry.outbox_id)
+        log.info("outbox %s queued (%s/%s)", entry.outbox_id, category.value, template)
+        return entry
+    existing = outbox.get(entry.outbox_id)
+    if existing is None:  # deleted in between (purged): nothing more to do
+        return entry
+    if existing.state is OutboxState.PENDING and existing.created_at <= now - REDISPATCH_AFTER:
+        outbox.dispatch(existing.outbox_id)  # its first message may have been lost; the sender is idempotent
+    return existing
+
+
+def _reject(value: object) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"e-mail context values must be JSON, not {type(value).__name__}")
+
+
+_renderer: EmailRenderer | None = None
+
+
+def _default_renderer() -> EmailRenderer:
+    global _renderer
+    if _renderer is None:
+        _renderer = EmailRenderer()
+    return _renderer
+
+
+def redispatch_stuck(*, outbox: Outbox, clock: Clock, older_than: timedelta = timedelta(hours=1),
+                     limit: int = 500) -> int:
+    """Timer work: wake the sender again for pending entries whose queue message may have been lost."""
+    now = clock.now()
+    count = 0
+    for entry in outbox.list_stuck(now - older_than, limit):
+        if outbox.replace_if_unchanged(entry.model_copy(update={"dispatched_at": now}), expected=entry):
+            outbox.dispatch(entry.outbox_id)
+            count += 1
+    return count
+
+
+# ---------------------------------------------------------------- send
+
+
+@dataclass(frozen=True)
+class Links:
+    """Builds the absolute links written into e-mails (signed tokens; the base comes from settings)."""
+
+    base_url: str
+    signer: LinkSigner
+    tracking_ttl: timedelta = timedelta(days=180)
+
+    def api(self, path: str) -> str:
+        return f"{self.base_url.rstrip('/')}/api/{path.lstrip('/')}"
+
+    def unsubscribe(self, *, entry: OutboxEntry, user_id: str, now: datetime) -> str:
+        token = self.signer.sign(
+            UNSUBSCRIBE_PURPOSE, {"o": entry.outbox_id, "u": user_id, "c": entry.category.value},
+            expires_at=now + UNSUBSCRIBE_TTL,
+        )
+        return self.api(f"email/unsubscribe/{quote(token, safe='')}")
+
+    def open_pixel(self, *, entry: OutboxEntry, now: datetime) -> str:
+        token = self.signer.sign(OPEN_PURPOSE, {"o": entry.outbox_id}, expires_at=now + self.tracking_ttl)
+        return self.api(f"t/o/{quote(token, safe='')}")
+
+    def click(self, *, entry: OutboxEntry, url: str, now: datetime) -> str:
+        token = self.signer.sign(CLICK_PURPOSE, {"o": entry.outbox_id, "u": url}, expires_at=now + self.tracking_ttl)
+        return self.api(f"t/c/{quote(token, safe='')}")
+
+
+@dataclass(frozen=True)
+class Decision:
+    address: str | None
+    reason: str | None  # why it is suppressed, when address is None
+    tracked: bool
+
+
+def decide(entry: OutboxEntry, status: EmailStatus | None, prefs: EmailPreferences | None) -> Decision:
+    """Who receives the entry, or why nobody does. Pure: the rules of categories, verification and preferences."""
+    prefs = prefs or EmailPreferences(user_id=entry.to_user_id or "")
+    verified_now = status is not None and status.verified
+    if entry.category is EmailCategory.LEGAL:
+        # Legal notices go to the verified address, or the last one that was verified; never to an unproven one.
+        address = status.address if status is not None and status.verified else (
+            status.verified_address if status is not None else None)
+        if address is None and entry.to_user_id is None:
+            address = entry.to_address
+        return Decision(address, None if address else "no verified address", tracked=False)
+    if entry.category is EmailCategory.ACCOUNT:
+        address = entry.to_address or (status.address if status is not None else None)
+        if address is None:
+            return Decision(None, "no address", tracked=False)
+        tracked = (
+            entry.to_user_id is not None and verified_now and status is not None
+            and address.lower() == status.address.lower() and prefs.tracking_allowed
+        )
+        return Decision(address, None, tracked=tracked)
+    # Optional categories: only to a verified address, and only while the user wants them.
+    if status is None or not status.verified:
+        return Decision(None, "address not verified", tracked=False)
+    if not prefs.allows(entry.category):
+        return Decision(None, "opted out", tracked=False)
+    return Decision(status.address, None, tracked=prefs.tracking_allowed)
+
+
+def deliver(
+    *,
+    outbox_id: str,
+    delivery: int,
+    outbox: Outbox,
+    profiles: EmailProfiles,
+    mailer: Mailer,
+    renderer: EmailRenderer,
+    links: Links,
+    sender_name: str = "IndusTrack",
+    clock: Clock,
+    max_deliveries: int,
+    tries: int = 1,
+    retry_base_seconds: float = 0.5,
+    sleep: Callable[[float], None] = time.sleep,
+) -> OutboxState | None:
+    """Queue work: send one outbox entry at most once. `delivery` is the queue's dequeue count (1 on first try).
+
+    A redelivered message of a sent or suppressed entry changes nothing. A failure leaves the entry pending and
+    raises (the host retries); on the last delivery the entry is marked failed and the message goes to the
+    poison queue, from which a replay sends it (once).
+    """
+    entry = outbox.get(outbox_id)
+    if entry is None:
+        log.warning("outbox %s not found; nothing to send", outbox_id)
+        return None
+    if entry.state in (OutboxState.SENT, OutboxState.SUPPRESSED):
+        log.info("outbox %s already %s; redelivery ignored", outbox_id, entry.state.value)
+        return entry.state
+    now = clock.now()
+    if entry.state is OutboxState.SENDING:
+        if entry.claimed_at is not None and now - entry.claimed_at < CLAIM_TIMEOUT:
+            raise SendInProgress(outbox_id)
+        # The sender that claimed it died mid-send: whether it went out is unknown. Mark it; a replay decides.
+        failed = entry.model_copy(update={"state": OutboxState.FAILED,
+                                          "last_error": "interrupted while sending; delivery unknown"})
+        outbox.replace_if_unchanged(failed, expected=entry)
+        raise EmailNotSent(f"outbox {outbox_id}: an earlier send was interrupted")
+
+    claimed = entry.model_copy(update={"state": OutboxState.SENDING, "claimed_at": now,
+                                       "attempts": entry.attempts + 1})
+    if not outbox.replace_if_unchanged(claimed, expected=entry):
+        raise SendInProgress(outbox_id)  # somebody else claimed or changed it: look again later
+
+    status = profiles.get_status(entry.to_user_id) if entry.to_user_id else None
+    prefs = profiles.get_preferences(entry.to_user_id) if entry.to_user_id else None
+    decision = decide(entry, status, prefs)
+    if decision.address is None:
+        done = claimed.model_copy(update={"state": OutboxState.SUPPRESSED, "suppressed_reason": decision.reason})
+        outbox.replace_if_unchanged(done, expected=claimed)
+        log.info("outbox %s suppressed: %s", outbox_id, decision.reason)
+        return OutboxState.SUPPRESSED
+
+    email = compose(entry=claimed, address=decision.address, tracked=decision.tracked, renderer=renderer,
+                    links=links, now=now, sender_name=sender_name)
+    error: Exception | None = None
+    message_id = ""
+    for attempt in range(tries):
+        try:
+            message_id = mailer.send(email)
+            error = None
+            break
+        except Exception as exc:  # noqa: BLE001 - any refusal by the mail service counts as "not sent"
+            error = exc
+            log.warning("outbox %s: send try %d failed (%s)", outbox_id, attempt + 1, type(exc).__name__)
+            if attempt + 1 < tries:
+                sleep(retry_base_seconds * (2**attempt))
+    if error is not None:
+        last = delivery >= max_deliveries
+        back = claimed.model_copy(update={
+            "state": OutboxState.FAILED if last else OutboxState.PENDING,
+            "claimed_at": None,
+            "last_error": type(error).__name__,
+        })
+        outbox.replace_if_unchanged(back, expected=claimed)
+        if last:
+            log.error("outbox %s: not sent after %d deliveries; the message goes to the poison queue", outbox_id,
+                      delivery)
+        raise EmailNotSent(f"outbox {outbox_id} not sent") from error
+
+    sent = claimed.model_copy(update={
+        "state": OutboxState.SENT, "sent_at": clock.now(), "sent_to": decision.address,
+        "provider_message_id": message_id or None, "tracked": decision.tracked, "last_error": None,
+    })
+    if not outbox.replace_if_unchanged(sent, expected=claimed):
+        log.error("outbox %s: sent, but its state could not be recorded", outbox_id)
+    log.info("outbox %s sent (%s/%s)", outbox_id, entry.category.value, entry.template)
+    return OutboxState.SENT
+
+
+def compose(
+    *, entry: OutboxEntry, address: str, tracked: bool, renderer: EmailRenderer, links: Links, now: datetime,
+    sender_name: str = "IndusTrack",
+) -> OutgoingEmail:
+    """Render the entry with its links: unsubscribe for optional mail, open pixel and click links when tracked."""
+    headers: dict[str, str] = {}
+    unsubscribe_url: str | None = None
+    if entry.category.optional and entry.to_user_id:
+        unsubscribe_url = links.unsubscribe(entry=entry, user_id=entry.to_user_id, now=now)
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+
+    def link(url: str) -> str:
+        return links.click(entry=entry, url=url, now=now) if tracked else url
+
+    context: dict[str, Any] = {
+        **entry.context,
+        "category": entry.category.value,
+        "sender_name": sender_name,
+        "unsubscribe_url": unsubscribe_url,
+        "pixel_url": links.open_pixel(entry=entry, now=now) if tracked else None,
+        "preferences_note": entry.category.optional,
+        "link": link,
+    }
+    rendered = renderer.render(entry.template, context)
+    return OutgoingEmail(to=address, subject=rendered.subject, text=rendered.text, html=rendered.html,
+                         headers=headers, message_key=entry.outbox_id)
