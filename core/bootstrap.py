@@ -143,8 +143,10 @@ class Container:
 
     @property
     def privacy_mailer(self) -> PrivacyMailer | None:
-        """Hook for closure and data-request e-mails: the outbox's idempotent enqueue (None until it is wired)."""
-        return None
+        """Closure and data-request e-mails, through the outbox's idempotent enqueue."""
+        from core.services.data_requests import OutboxMailer
+
+        return OutboxMailer(outbox=self.outbox, clock=self.clock)
 
     def privacy_mail_to(self, account_id: str, user_id: str) -> str | None:
         member = self.accounts.get_member(account_id, user_id)

@@ -21,6 +21,7 @@ from azure.cosmos import exceptions as cosmos_errors
 from core import schema
 from core.adapters.cosmos import strip_system, to_doc
 from core.domain.privacy import (
+    ERASED_EMAIL_DOMAIN,
     PLATFORM_PARTITION,
     AuditEntry,
     ClosureRecord,
@@ -250,7 +251,7 @@ class AccountDocKind:
         except cosmos_errors.CosmosResourceNotFoundError:
             return False
         marker = hashlib.sha256(str(ref.user_id).encode()).hexdigest()[:16]
-        replacement = {"full_name": "Erased member", "email": f"erased-{marker}@erased.invalid", "phone": None}
+        replacement = {"full_name": "Erased member", "email": f"erased-{marker}@{ERASED_EMAIL_DOMAIN}", "phone": None}
         if all(doc.get(k) == v for k, v in replacement.items()):
             return False
         self._c.upsert_item({**strip_system(doc), **replacement, "id": doc["id"], "docType": doc["docType"],

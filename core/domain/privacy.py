@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from core.domain.accounts import ApiModel, PublicModel
 
 PLATFORM_PARTITION = "_platform"
+ERASED_EMAIL_DOMAIN = "erased.invalid"  # an erased profile's address: reserved, never delivered
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 

@@ -18,6 +18,7 @@ from typing import IO, Any
 from core.domain.errors import NotFound
 from core.domain.identity import Principal
 from core.domain.privacy import (
+    ERASED_EMAIL_DOMAIN,
     DataRequest,
     DataRequestCreate,
     DataRequestList,
@@ -116,6 +117,7 @@ def process_request(
         return request
     request = request.model_copy(update={"status": DataRequestStatus.PROCESSING})
     privacy.put_request(request)
+    to = mail_to(request.account_id, request.user_id)  # before an erasure removes the address
     if request.type is DataRequestType.ACCESS:
         request = _export(request, kinds=kinds, privacy=privacy, sink=sink, clock=clock, link_ttl=link_ttl)
     elif request.type is DataRequestType.ERASURE:
@@ -123,7 +125,8 @@ def process_request(
     else:
         return request
     email = "not-sent: the e-mail outbox is not wired"
-    to = mail_to(request.account_id, request.user_id)
+    if to and to.endswith("@" + ERASED_EMAIL_DOMAIN):
+        to, email = None, "not-sent: the address was erased"
     if mailer is not None and to:
         data = {"type": request.type.value, "requestId": request.request_id}
         if request.download_url and request.download_expires_at:
@@ -250,3 +253,19 @@ def _erase(
         "status": DataRequestStatus.COMPLETED, "completed_at": clock.now(), "erased": erased,
         "retained": retained, "outcome": "personal data erased except what is listed as retained",
     })
+
+
+class OutboxMailer:
+    """The privacy area's e-mails (closure confirmation, export ready, erasure done) through the outbox's
+    idempotent enqueue (core.services.outbox.enqueue_email): one e-mail per `key`, category `account`."""
+
+    def __init__(self, *, outbox: Any, clock: Clock) -> None:
+        self._outbox = outbox
+        self._clock = clock
+
+    def send(self, *, key: str, account_id: str, user_id: str, to: str, template: str, data: dict[str, str]) -> None:
+        from core.domain.email import EmailCategory
+        from core.services.outbox import enqueue_email
+
+        enqueue_email(outbox=self._outbox, category=EmailCategory.ACCOUNT, template=template, context=data,
+                      dedupe_key=key, clock=self._clock, to_user_id=user_id, to_address=to)

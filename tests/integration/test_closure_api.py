@@ -29,6 +29,7 @@ def test_closure_ends_access_at_once_and_purges_after_the_window(api: httpx.Clie
     assert closed.status_code == 200, closed.text
     body = closed.json()
     assert body["status"] == "closed" and body["retentionDeadline"]
+    assert body["confirmationEmail"] == "queued"  # through the e-mail outbox
     assert {k["category"] for k in body["keptAfterClosure"]} >= {"billing-records", "closure-record"}
     for user in (owner, member):
         r = api.get("/me", headers=user.auth)
