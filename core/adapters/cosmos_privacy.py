@@ -462,11 +462,12 @@ class UserPartitionDocKind:
 
     def __init__(self, database: DatabaseProxy, *, name: str, doc_type: str, description: str,
                  export_file: str | None, time_field: str | None = None, retention: str = "account",
-                 on_erasure: str = "delete") -> None:
+                 on_erasure: str = "delete", account_field: str | None = "account_id") -> None:
         self._users: ContainerProxy = database.get_container_client(schema.USERS.name)
         self._accounts: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
         self.name, self.doc_type, self.description, self.export_file = name, doc_type, description, export_file
         self.time_field, self.retention, self.on_erasure = time_field, retention, on_erasure
+        self.account_field = account_field  # None: per-user documents (a user belongs to one account)
         self.kept_for: str | None = None
         self.kept_reason = ""
 
@@ -474,13 +475,16 @@ class UserPartitionDocKind:
         list[dict[str, Any]], bool
     ]:
         extra, params = "", [{"name": "@u", "value": user_id}, {"name": "@t", "value": self.doc_type},
-                             {"name": "@a", "value": account_id}, {"name": "@after", "value": after or ""}]
+                             {"name": "@after", "value": after or ""}]
+        if self.account_field:
+            extra += f" AND c.{self.account_field} = @a"
+            params.append({"name": "@a", "value": account_id})
         if before is not None and self.time_field:
-            extra = f" AND c.{self.time_field} < @before"
+            extra += f" AND c.{self.time_field} < @before"
             params.append({"name": "@before", "value": iso(before)})
         return first_page(
             self._users,
-            "SELECT * FROM c WHERE c.userId = @u AND c.docType = @t AND c.account_id = @a AND c.id > @after"  # noqa: S608
+            "SELECT * FROM c WHERE c.userId = @u AND c.docType = @t AND c.id > @after"  # noqa: S608
             + extra + " ORDER BY c.id",  # nosec B608 - fixed fragment; values are parameters
             params, user_id, limit,
         )
@@ -647,11 +651,26 @@ class LatestPositionKind:
         return len(self._refs(account_id, _member_ids(self._accounts, account_id)))
 
 
+def email_kinds(database: DatabaseProxy) -> list[Any]:
+    """The e-mail area's per-user documents (in `users`), wired when its `outbox` container exists."""
+    if "outbox" not in {spec.name for spec in schema.CONTAINERS}:
+        return []
+    return [
+        UserPartitionDocKind(database, name="email-preferences", doc_type="email-preferences", account_field=None,
+                             export_file="email-preferences.json",
+                             description="Which optional e-mails you want (product updates, tips) and whether opens and"
+                                         " clicks may be tracked."),
+        UserPartitionDocKind(database, name="email-status", doc_type="email-status", account_field=None,
+                             export_file="email-address.json",
+                             description="Your e-mail address as we send to it: whether and when it was verified."),
+    ]
+
+
 def other_area_kinds(database: DatabaseProxy) -> list[Any]:
     """The kinds of areas whose containers exist in this build (checked through core/schema.py by name)."""
     names = {spec.name for spec in schema.CONTAINERS}
     if "pings" not in names:
-        return []  # the location-tracking area is not in this build
+        return email_kinds(database)  # the location-tracking area is not in this build
     kinds: list[Any] = [
         UserPartitionDocKind(database, name="consents", doc_type="consent", export_file="consents.json",
                              description="Your consent ledger: each grant or revocation of location or camera access,"
@@ -666,7 +685,7 @@ def other_area_kinds(database: DatabaseProxy) -> list[Any]:
         kinds.append(LatestPositionKind(database, "latest-positions"))
     if "access-log" in names:
         kinds.append(AccessLogKind(database, "access-log"))
-    return kinds
+    return kinds + email_kinds(database)
 
 
 class PingsKind:

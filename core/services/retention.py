@@ -61,6 +61,7 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "notes",
     "policy-acknowledgements",
     "email-preferences",
+    "email-status",
     "outbox",
     "used-tokens",
 )
