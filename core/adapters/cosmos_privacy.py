@@ -9,6 +9,7 @@ skips nor repeats an item.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 from collections.abc import Iterator
@@ -807,3 +808,52 @@ class PingsKind:
 
     def count(self, *, account_id: str) -> int:
         return -1  # not counted: it would read every day partition of every worker
+
+    def _day_docs(self, account_id: str, user_id: str, day: date) -> list[dict[str, Any]]:
+        pk = self.pk(account_id, user_id, day)
+        return list(self._c.query_items("SELECT * FROM c WHERE c.pk = @pk ORDER BY c.t",
+                                        parameters=[{"name": "@pk", "value": pk}], partition_key=pk))
+
+    def write_export(self, zf: Any, *, account_id: str, user_id: str) -> list[tuple[str, str]]:
+        """pings.geojson (one FeatureCollection, written a day at a time) and one GPX file per day, through the
+        tracking area's serializers; raw pings.json when they are not in this build. Memory holds one day."""
+        try:
+            formats = importlib.import_module("core.domain.tracking_formats")
+            tracking = importlib.import_module("core.domain.tracking")
+        except ImportError:
+            with zf.open("pings.json", "w", force_zip64=True) as out:
+                out.write(b"[")
+                for i, doc in enumerate(self.export(account_id=account_id, user_id=user_id)):
+                    out.write((b",\n" if i else b"") + json.dumps(doc, default=str).encode())
+                out.write(b"]\n")
+            return [("pings.json", self.description)]
+        def tracks() -> Iterator[Any]:
+            day = self._start(account_id)
+            while day <= self._today():
+                docs = self._day_docs(account_id, user_id, day)
+                if docs:
+                    points = [tracking.Ping(ping_id=d["id"], t=datetime.fromtimestamp(d["t"] / 1000, tz=UTC),
+                                            **{k: d[k] for k in ("lat", "lon", "acc", "src", "alt", "spd", "hdg",
+                                                                 "bat", "dev") if k in d}) for d in docs]
+                    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+                    yield tracking.Track(user_id=user_id, range_from=start, range_to=start + timedelta(days=1),
+                                         points=points, raw_count=len(points))
+                day += timedelta(days=1)
+
+        with zf.open("pings.geojson", "w", force_zip64=True) as out:
+            out.write(b'{"type": "FeatureCollection", "features": [')
+            first = True
+            for track in tracks():
+                for feature in formats.to_geojson(track)["features"]:
+                    out.write((b"" if first else b",\n") + json.dumps(feature).encode())
+                    first = False
+            out.write(b"]}\n")
+        days = 0
+        for track in tracks():  # a second pass: a ZIP takes one open entry at a time
+            zf.writestr(f"pings-gpx/{track.range_from.date().isoformat()}.gpx", formats.to_gpx(track))
+            days += 1
+        return [
+            ("pings.geojson", "Your location pings as GeoJSON (RFC 7946), coordinates [longitude, latitude]: for each"
+                              " day a line of the track and one point per ping with its time and readings."),
+            ("pings-gpx/<day>.gpx", f"Your location pings as GPX 1.1, one file per day ({days} days)."),
+        ]

@@ -107,8 +107,10 @@ def seed_pings(container: object, account_id: str, user_id: str, days: list[date
 
     def one(item: tuple[str, datetime, int]) -> None:
         pk, day, i = item
-        container.create_item({"id": f"{day:%Y%m%d}-{i:05d}", "pk": pk, "t": z(day + timedelta(seconds=i)),  # type: ignore[attr-defined]
-                               "lat": 45.0, "lon": -93.0})
+        at = day + timedelta(seconds=i)
+        container.create_item({"id": f"{day:%Y%m%d}-{i:05d}", "pk": pk, "docType": "ping",  # type: ignore[attr-defined]
+                               "t": int(at.timestamp() * 1000), "lat": 45.0 + i / 1e4, "lon": -93.0, "acc": 8.0,
+                               "src": "gps"})
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, items))
@@ -176,3 +178,39 @@ def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(sc
     mark = PingsKind(database, "pings")._watermark(account_id, "w-a")
     assert mark is not None and mark == (now - timedelta(days=365)).date()
     assert PingsKind(database, "pings")._watermark(account_id, "w-b") is None
+
+
+def test_pings_export_as_geojson_and_gpx_through_the_tracking_serializers(scratch: Settings) -> None:
+    import io
+    import json
+    import zipfile
+    from xml.etree import ElementTree
+
+    from core.adapters.cosmos_privacy import PingsKind
+
+    database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
+    accounts = CosmosAccountStore(database)
+    now = datetime.now(UTC)
+    account_id = str(uuid.uuid4())
+    accounts.put_account(Account(account_id=account_id, owner_user_id="w-0", company_name=None, time_zone="UTC",
+                                 billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+                                 created_at=now - timedelta(days=5)))
+    pings = database.get_container_client("pings")
+    seed_pings(pings, account_id, "w-a", [now - timedelta(days=3), now - timedelta(days=1)], 4)
+    seed_pings(pings, account_id, "w-b", [now - timedelta(days=1)], 3)  # someone else's
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        files = PingsKind(database, "pings").write_export(zf, account_id=account_id, user_id="w-a")
+    zf = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    if "pings.json" in zf.namelist():
+        pytest.skip("the tracking serializers are not in this build")
+    assert [name for name, _ in files] == ["pings.geojson", "pings-gpx/<day>.gpx"]
+    geo = json.loads(zf.read("pings.geojson"))
+    points = [f for f in geo["features"] if f["properties"].get("kind") == "ping"]
+    assert geo["type"] == "FeatureCollection" and len(points) == 8
+    assert all(f["geometry"]["coordinates"][0] == -93.0 for f in points)
+    gpx_files = sorted(n for n in zf.namelist() if n.startswith("pings-gpx/"))
+    assert len(gpx_files) == 2
+    for name in gpx_files:
+        root = ElementTree.fromstring(zf.read(name))  # noqa: S314 - our own test output
+        assert len(root.findall(".//{http://www.topografix.com/GPX/1/1}trkpt")) == 4
