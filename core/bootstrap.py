@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     from core.adapters.cosmos_email import CosmosEmailProfiles, CosmosOutbox
     from core.adapters.cosmos_policy import CosmosPolicyStore
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
-    from core.adapters.cosmos_tracking import CosmosAccessLog, CosmosConsentLedger
+    from core.adapters.cosmos_tracking import (
+        CosmosAccessLog,
+        CosmosConsentLedger,
+        CosmosLatestPositionStore,
+        CosmosPingStore,
+        CosmosTrackingScheduleStore,
+        QueuePingSender,
+    )
     from core.adapters.mail import AcsMailer, SmtpMailer
     from core.adapters.queues import QueueEventPublisher
     from core.adapters.tokens import JwksTokenVerifier
@@ -167,6 +174,31 @@ class Container:
         from core.adapters.cosmos_tracking import CosmosAccessLog
 
         return CosmosAccessLog(self.database)
+
+    @cached_property
+    def tracking_schedules(self) -> CosmosTrackingScheduleStore:
+        from core.adapters.cosmos_tracking import CosmosTrackingScheduleStore
+
+        return CosmosTrackingScheduleStore(self.database)
+
+    @cached_property
+    def pings(self) -> CosmosPingStore:
+        from core.adapters.cosmos_tracking import CosmosPingStore
+
+        return CosmosPingStore(self.database)
+
+    @cached_property
+    def latest_positions(self) -> CosmosLatestPositionStore:
+        from core.adapters.cosmos_tracking import CosmosLatestPositionStore
+
+        return CosmosLatestPositionStore(self.database)
+
+    @cached_property
+    def ping_queue(self) -> QueuePingSender:
+        from core.adapters.cosmos_tracking import QueuePingSender
+        from core.adapters.queues import queue_client
+
+        return QueuePingSender(queue_client(self.queue_service, self.settings.queue_location_pings))
 
     # ---- e-mail outbox and policy versions (docs/email-and-policy.md)
     @cached_property

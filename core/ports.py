@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import IO, Any, Protocol
 
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
@@ -22,7 +22,14 @@ from core.domain.privacy import (
     PurgeRun,
     RetentionSettings,
 )
-from core.domain.tracking import AccessLogEntry, AccessLogSlice
+from core.domain.tracking import (
+    AccessLogEntry,
+    AccessLogSlice,
+    LatestPosition,
+    Ping,
+    PingSlice,
+    TrackingSchedule,
+)
 
 
 class Clock(Protocol):
@@ -187,6 +194,45 @@ class AccessLog(Protocol):
     ) -> AccessLogSlice:
         """Entries naming `user_id` among the subjects, newest first, one page."""
         ...
+
+
+class TrackingScheduleStore(Protocol):
+    def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None: ...
+    def put_schedule(self, schedule: TrackingSchedule) -> None: ...
+    def delete_schedule(self, *, account_id: str, user_id: str) -> None: ...
+
+
+class PingQueue(Protocol):
+    def send(self, message: str) -> None:
+        """Put one message (text under the queue's size limit) on the pings queue."""
+        ...
+
+
+class PingStore(Protocol):
+    """Pings, one partition per worker per UTC day; the ping id is the document id."""
+
+    def stored_ids(self, *, account_id: str, user_id: str, day: date, ids: list[str]) -> set[str]:
+        """Which of these ping ids are already stored in that day's partition."""
+        ...
+
+    def write_day(self, *, account_id: str, user_id: str, day: date, pings: list[Ping]) -> None:
+        """Store the pings of one day; idempotent (a replay stores nothing twice)."""
+        ...
+
+    def read_day(
+        self, *, account_id: str, user_id: str, day: date, start: datetime, end: datetime,
+        continuation: str | None, limit: int,
+    ) -> PingSlice:
+        """Pings of that day with start <= t < end, in time order, one page."""
+        ...
+
+
+class LatestPositionStore(Protocol):
+    def advance(self, position: LatestPosition) -> bool:
+        """Move the member's latest position to this one only if it is newer; answer whether it moved."""
+        ...
+
+    def list_for_account(self, account_id: str) -> list[LatestPosition]: ...
 
 
 # ---------------------------------------------------------------- e-mail outbox and policy versions (docs/email-and-policy.md)

@@ -1,24 +1,37 @@
-"""Cosmos DB adapters for consent and location tracking (docs/tracking.md).
+"""Cosmos DB and queue adapters for consent and location tracking (docs/tracking.md).
 
 * consent ledger entries and tracking schedules: the `users` container (partition /userId), docTypes `consent`
   and `tracking-schedule`;
-* the access log: the `access-log` container (partition /accountId).
+* pings: the `pings` container, partition `pk` = accountId|userId|yyyy-mm-dd (UTC day), id = ping id;
+* latest positions: the `latest-positions` container (partition /accountId), id = userId;
+* the access log: the `access-log` container (partition /accountId);
+* the pings queue (QUEUE_LOCATION_PINGS).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
+from azure.storage.queue import QueueClient
 
 from core import schema
 from core.adapters.cosmos import strip_system, to_doc
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import FieldError, ValidationFailed
-from core.domain.tracking import AccessLogEntry, AccessLogSlice
+from core.domain.tracking import (
+    AccessLogEntry,
+    AccessLogSlice,
+    LatestPosition,
+    Ping,
+    PingSlice,
+    PingSource,
+    TrackingSchedule,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,3 +99,175 @@ class CosmosAccessLog:
         docs, token = _page(query, continuation)
         return AccessLogSlice(entries=[AccessLogEntry.model_validate(strip_system(d)) for d in docs],
                               continuation=token)
+
+
+class CosmosTrackingScheduleStore:
+    """One tracking schedule per worker, in the user's partition of `users` (id tracking-schedule-{accountId})."""
+
+    def __init__(self, database: DatabaseProxy) -> None:
+        self._c: ContainerProxy = database.get_container_client(schema.USERS.name)
+
+    def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None:
+        try:
+            doc = self._c.read_item(item=f"tracking-schedule-{account_id}", partition_key=user_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return TrackingSchedule.model_validate(strip_system(doc))
+
+    def put_schedule(self, schedule: TrackingSchedule) -> None:
+        self._c.upsert_item(to_doc(schedule, doc_id=f"tracking-schedule-{schedule.account_id}",
+                                   doc_type="tracking-schedule", userId=schedule.user_id))
+
+    def delete_schedule(self, *, account_id: str, user_id: str) -> None:
+        try:
+            self._c.delete_item(item=f"tracking-schedule-{account_id}", partition_key=user_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            pass
+
+
+# ---------------------------------------------------------------- pings
+
+BATCH_LIMIT = 100  # operations per transactional batch
+_OPTIONAL = ("alt", "spd", "hdg", "bat", "dev")
+
+
+def ping_partition(account_id: str, user_id: str, day: date) -> str:
+    return f"{account_id}|{user_id}|{day.isoformat()}"
+
+
+def _ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+def _from_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def ping_doc(pk: str, p: Ping) -> dict[str, Any]:
+    """Compact stored form: short field names, time as epoch milliseconds, absent readings left out."""
+    doc: dict[str, Any] = {"id": p.ping_id, "pk": pk, "docType": "ping", "t": _ms(p.t), "lat": p.lat, "lon": p.lon,
+                           "acc": p.acc, "src": p.src.value}
+    for key in _OPTIONAL:
+        value = getattr(p, key)
+        if value is not None:
+            doc[key] = value
+    return doc
+
+
+def _ping(doc: dict[str, Any]) -> Ping:
+    return Ping(ping_id=doc["id"], t=_from_ms(doc["t"]), lat=doc["lat"], lon=doc["lon"], acc=doc["acc"],
+                src=PingSource(doc["src"]), **{k: doc.get(k) for k in _OPTIONAL})
+
+
+class CosmosPingStore:
+    def __init__(self, database: DatabaseProxy) -> None:
+        self._c: ContainerProxy = database.get_container_client(schema.PINGS.name)
+
+    def stored_ids(self, *, account_id: str, user_id: str, day: date, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        pk = ping_partition(account_id, user_id, day)
+        docs = self._c.query_items(
+            "SELECT VALUE c.id FROM c WHERE c.pk = @pk AND ARRAY_CONTAINS(@ids, c.id)",
+            parameters=[{"name": "@pk", "value": pk}, {"name": "@ids", "value": ids}],
+            partition_key=pk,
+        )
+        return {str(d) for d in docs}
+
+    def write_day(self, *, account_id: str, user_id: str, day: date, pings: list[Ping]) -> None:
+        """Creates in transactional batches of at most 100 per partition. A replay (or a ping sent twice) makes a
+        batch fail on the pings already stored: then only the missing ones are created. In Azure a failed batch
+        changes nothing; the emulator keeps the operations before the failure. Both end with each ping stored
+        exactly once. (Creates, not upserts: the emulator's batch cannot parse an upsert's partition key.)"""
+        pk = ping_partition(account_id, user_id, day)
+        for start in range(0, len(pings), BATCH_LIMIT):
+            chunk = pings[start : start + BATCH_LIMIT]
+            for _ in range(5):
+                try:
+                    self._c.execute_item_batch(
+                        batch_operations=[("create", (ping_doc(pk, p),)) for p in chunk], partition_key=pk
+                    )
+                    break
+                except cosmos_errors.CosmosBatchOperationError as exc:
+                    if exc.status_code != 409:
+                        raise
+                    stored = self.stored_ids(account_id=account_id, user_id=user_id, day=day,
+                                             ids=[p.ping_id for p in chunk])
+                    chunk = [p for p in chunk if p.ping_id not in stored]
+                    if not chunk:
+                        break
+            else:
+                raise RuntimeError("pings kept conflicting; the message will be retried")
+
+    def read_day(
+        self, *, account_id: str, user_id: str, day: date, start: datetime, end: datetime,
+        continuation: str | None, limit: int,
+    ) -> PingSlice:
+        pk = ping_partition(account_id, user_id, day)
+        query = self._c.query_items(
+            "SELECT c.id, c.t, c.lat, c.lon, c.acc, c.src, c.alt, c.spd, c.hdg, c.bat, c.dev FROM c"
+            " WHERE c.pk = @pk AND c.t >= @s AND c.t < @e ORDER BY c.t",
+            parameters=[{"name": "@pk", "value": pk}, {"name": "@s", "value": _ms(start)},
+                        {"name": "@e", "value": _ms(end)}],
+            partition_key=pk,
+            max_item_count=limit,
+        )
+        docs, token = _page(query, continuation)
+        return PingSlice(pings=[_ping(d) for d in docs], continuation=token)
+
+
+class CosmosLatestPositionStore:
+    """`latest-positions`: one document per member (id = userId) in the account's partition."""
+
+    def __init__(self, database: DatabaseProxy) -> None:
+        self._c: ContainerProxy = database.get_container_client(schema.LATEST_POSITIONS.name)
+
+    @staticmethod
+    def _doc(p: LatestPosition) -> dict[str, Any]:
+        return {"id": p.user_id, "accountId": p.account_id, "docType": "latest-position", "user_id": p.user_id,
+                "ping_id": p.ping_id, "t": _ms(p.t), "lat": p.lat, "lon": p.lon, "acc": p.acc,
+                "src": p.src.value, "updated_at": p.updated_at.isoformat()}
+
+    @staticmethod
+    def _position(doc: dict[str, Any]) -> LatestPosition:
+        return LatestPosition(account_id=doc["accountId"], user_id=doc["user_id"], ping_id=doc["ping_id"],
+                              t=_from_ms(doc["t"]), lat=doc["lat"], lon=doc["lon"], acc=doc["acc"],
+                              src=PingSource(doc["src"]), updated_at=datetime.fromisoformat(doc["updated_at"]))
+
+    def advance(self, position: LatestPosition) -> bool:
+        """Optimistic concurrency: replace only the version we read (ETag); on a race, read again and re-decide.
+        So two writers never move the position backwards."""
+        for _ in range(20):
+            try:
+                current = self._c.read_item(item=position.user_id, partition_key=position.account_id)
+            except cosmos_errors.CosmosResourceNotFoundError:
+                try:
+                    self._c.create_item(self._doc(position))
+                    return True
+                except cosmos_errors.CosmosResourceExistsError:
+                    continue  # another writer created it first: compare with theirs
+            if not position.is_newer_than(self._position(current)):
+                return False
+            try:
+                self._c.replace_item(item=current["id"], body=self._doc(position), etag=current["_etag"],
+                                     match_condition=MatchConditions.IfNotModified)
+                return True
+            except cosmos_errors.CosmosAccessConditionFailedError:
+                continue
+        raise RuntimeError("latest position kept changing under the writer; the message will be retried")
+
+    def list_for_account(self, account_id: str) -> list[LatestPosition]:
+        docs = self._c.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
+        return [self._position(d) for d in docs]
+
+
+class QueuePingSender:
+    def __init__(self, client: QueueClient) -> None:
+        self._client = client
+
+    def send(self, message: str) -> None:
+        self._client.send_message(message)

@@ -1,0 +1,204 @@
+"""Location tracking, write side: tracking schedules, the ingest call and the queue-triggered pings writer.
+
+Read side (tracks, latest positions): core/services/tracks.py. See docs/tracking.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.domain.accounts import AccountStatus
+from core.domain.consent import Capability, state_in
+from core.domain.errors import Forbidden
+from core.domain.identity import Principal
+from core.domain.tracking import (
+    DroppedCounts,
+    IngestResult,
+    LatestPosition,
+    Ping,
+    PingBatch,
+    PingIn,
+    PingRejection,
+    TrackingSchedule,
+    TrackingSchedulePublic,
+    TrackingScheduleUpdate,
+)
+from core.domain.tracking_formats import PingMessage, encode_ping_messages
+from core.ports import (
+    AccountStore,
+    Clock,
+    ConsentLedger,
+    LatestPositionStore,
+    PingQueue,
+    PingStore,
+    PrivacyStore,
+    TrackingScheduleStore,
+)
+from core.services.retention import RetentionPolicy, effective_settings
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- tracking schedule
+
+
+def _schedule_public(schedule: TrackingSchedule | None) -> TrackingSchedulePublic:
+    if schedule is None:
+        return TrackingSchedulePublic(restricted=False)
+    return TrackingSchedulePublic(restricted=True, time_zone=schedule.time_zone, windows=schedule.windows,
+                                  updated_at=schedule.updated_at)
+
+
+def put_schedule(
+    *, principal: Principal, data: TrackingScheduleUpdate, schedules: TrackingScheduleStore, clock: Clock
+) -> TrackingSchedulePublic:
+    """The worker's own windows. Applies to pings stored from now on (pings already stored stay)."""
+    schedule = TrackingSchedule(account_id=principal.account_id, user_id=principal.user_id,
+                                time_zone=data.time_zone, windows=data.windows, updated_at=clock.now())
+    schedules.put_schedule(schedule)
+    return _schedule_public(schedule)
+
+
+def get_schedule(*, principal: Principal, schedules: TrackingScheduleStore) -> TrackingSchedulePublic:
+    return _schedule_public(schedules.get_schedule(account_id=principal.account_id, user_id=principal.user_id))
+
+
+def delete_schedule(*, principal: Principal, schedules: TrackingScheduleStore) -> None:
+    """Back to "whenever location access is granted"."""
+    schedules.delete_schedule(account_id=principal.account_id, user_id=principal.user_id)
+
+
+# ---------------------------------------------------------------- ingest
+
+
+def ensure_account_may_ingest(*, account_id: str, accounts: AccountStore) -> None:
+    """The single check of whether the caller's account may send location pings at all (403 when not).
+
+    Extend here (e.g. the account's billing status: a suspended account is refused) rather than in the handler."""
+    account = accounts.get_account(account_id)
+    if account is None or account.status is not AccountStatus.ACTIVE:
+        raise Forbidden("This account is not active; location pings are not accepted.")
+
+
+def _raw_id(raw: Any) -> str | None:
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return value[:64] if isinstance(value, str) else None
+
+
+def _rejection(index: int, raw: Any, exc: ValidationError) -> PingRejection:
+    first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or "ping"
+    return PingRejection(index=index, ping_id=_raw_id(raw), field=field, reason=first["msg"])
+
+
+def _to_millis(t: datetime) -> datetime:
+    t = t.astimezone(UTC)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+def ingest_pings(
+    *,
+    principal: Principal,
+    batch: PingBatch,
+    accounts: AccountStore,
+    consents: ConsentLedger,
+    schedules: TrackingScheduleStore,
+    pings: PingStore,
+    queue: PingQueue,
+    privacy: PrivacyStore,
+    retention: RetentionPolicy,
+    clock: Clock,
+    future_skew: timedelta,
+) -> IngestResult:
+    """Check each ping, keep only those taken while location access was granted and inside the worker's windows,
+    and queue them for the writer. Nothing is stored here; the answer counts what happened to each ping."""
+    ensure_account_may_ingest(account_id=principal.account_id, accounts=accounts)
+    now = clock.now()
+    retention_days = effective_settings(principal.account_id, privacy, retention).location_days
+    oldest, newest = now - timedelta(days=retention_days), now + future_skew
+
+    rejected: list[PingRejection] = []
+    valid: list[Ping] = []
+    for index, raw in enumerate(batch.pings):
+        try:
+            ping_in = PingIn.model_validate(raw)
+        except ValidationError as exc:
+            rejected.append(_rejection(index, raw, exc))
+            continue
+        t = _to_millis(ping_in.timestamp)
+        if t > newest:
+            reason = f"is in the future (more than {int(future_skew.total_seconds())} s ahead of the server clock)"
+            rejected.append(PingRejection(index=index, ping_id=str(ping_in.id), field="timestamp", reason=reason))
+        elif t < oldest:
+            reason = f"is older than the account's location retention ({retention_days} days)"
+            rejected.append(PingRejection(index=index, ping_id=str(ping_in.id), field="timestamp", reason=reason))
+        else:
+            valid.append(Ping.from_in(ping_in, t))
+
+    duplicates = 0
+    unique: dict[str, Ping] = {}
+    for p in valid:
+        if p.ping_id in unique:
+            duplicates += 1
+        else:
+            unique[p.ping_id] = p
+
+    history = consents.history(account_id=principal.account_id, user_id=principal.user_id)
+    schedule = schedules.get_schedule(account_id=principal.account_id, user_id=principal.user_id)
+    no_consent = outside_window = 0
+    by_day: dict[date, list[Ping]] = defaultdict(list)
+    for p in unique.values():
+        if not state_in(history, capability=Capability.LOCATION, at=p.t):
+            no_consent += 1
+        elif schedule is not None and not schedule.allows(p.t):
+            outside_window += 1
+        else:
+            by_day[p.day].append(p)
+
+    kept: list[Ping] = []
+    for day, day_pings in sorted(by_day.items()):
+        stored = pings.stored_ids(account_id=principal.account_id, user_id=principal.user_id, day=day,
+                                  ids=[p.ping_id for p in day_pings])
+        duplicates += len(stored)
+        kept.extend(p for p in day_pings if p.ping_id not in stored)
+
+    kept.sort(key=lambda p: p.t)
+    for text in encode_ping_messages(principal.account_id, principal.user_id, kept):
+        queue.send(text)
+    return IngestResult(
+        received=len(batch.pings),
+        accepted=len(kept),
+        duplicates=duplicates,
+        dropped=DroppedCounts(no_consent=no_consent, outside_window=outside_window),
+        rejected_count=len(rejected),
+        rejected=rejected,
+    )
+
+
+# ---------------------------------------------------------------- the pings writer (queue work)
+
+
+def store_ping_message(
+    *, message: PingMessage, pings: PingStore, positions: LatestPositionStore, clock: Clock
+) -> int:
+    """Store one queued message: each UTC day's pings into that day's partition, then move the member's latest
+    position forward if this message holds a newer ping. Safe to run twice (upserts by ping id; the latest
+    position only moves forward). Errors propagate: the host retries, then poisons the message."""
+    items = message.pings()
+    by_day: dict[date, list[Ping]] = defaultdict(list)
+    for p in items:
+        by_day[p.day].append(p)
+    for day, day_pings in sorted(by_day.items()):
+        pings.write_day(account_id=message.account_id, user_id=message.user_id, day=day, pings=day_pings)
+    newest = max(items, key=lambda p: (p.t, p.ping_id))
+    moved = positions.advance(LatestPosition(
+        account_id=message.account_id, user_id=message.user_id, ping_id=newest.ping_id, t=newest.t,
+        lat=newest.lat, lon=newest.lon, acc=newest.acc, src=newest.src, updated_at=clock.now(),
+    ))
+    log.info("stored %d pings over %d day(s); latest position moved=%s", len(items), len(by_day), moved)
+    return len(items)

@@ -1,0 +1,172 @@
+"""Location tracking, read side: a worker's track (owner or the worker), the latest positions (owner).
+
+Every read by someone else than the worker appends to the access log before the data is answered.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from datetime import date, datetime, timedelta
+
+from core.domain.accounts import MemberStatus
+from core.domain.errors import FieldError, NotFound, ValidationFailed
+from core.domain.identity import Principal
+from core.domain.tracking import (
+    MAX_TRACK_DAYS,
+    AccessedData,
+    LatestPositionList,
+    MemberPositionPublic,
+    Ping,
+    PositionPublic,
+    Track,
+    TrackDocument,
+    TrackQuery,
+)
+from core.domain.tracking_formats import GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE, to_geojson, to_gpx
+from core.domain.tracking_geo import detect_stops, simplify
+from core.ports import AccessLog, AccountStore, Clock, LatestPositionStore, PingStore
+from core.services.access_log import new_entry, record_read
+
+DEFAULT_RANGE = timedelta(hours=24)
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(errors=[FieldError(field, message)])
+
+
+def _range(query: TrackQuery, now: datetime) -> tuple[datetime, datetime]:
+    end = query.to or now
+    start = query.from_ or end - DEFAULT_RANGE
+    if start >= end:
+        raise _invalid("query.from", "must be before `to`")
+    if end - start > timedelta(days=MAX_TRACK_DAYS):
+        raise _invalid("query.to", f"the range may span at most {MAX_TRACK_DAYS} days")
+    return start, end
+
+
+def _days(start: datetime, end: datetime) -> list[date]:
+    first, last = start.date(), (end - timedelta(milliseconds=1)).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _range_key(user_id: str, start: datetime, end: datetime) -> str:
+    return hashlib.sha256(f"{user_id}|{start.isoformat()}|{end.isoformat()}".encode()).hexdigest()[:16]
+
+
+def _encode_token(key: str, day: date, continuation: str | None) -> str:
+    raw = json.dumps({"k": key, "d": day.isoformat(), "c": continuation}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str, key: str, days: list[date]) -> tuple[int, str | None]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        day = date.fromisoformat(raw["d"])
+        continuation = raw["c"]
+        valid = raw["k"] == key and day in days and (continuation is None or isinstance(continuation, str))
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        valid = False
+    if not valid:
+        raise _invalid("query.continuation", "is not a continuation token of this track and range")
+    return days.index(day), continuation
+
+
+def _read_points(
+    *, pings: PingStore, account_id: str, user_id: str, start: datetime, end: datetime, query: TrackQuery
+) -> tuple[list[Ping], str | None]:
+    """Up to `limit` points in time order, walking the day partitions of the range; the token resumes after."""
+    days = _days(start, end)
+    key = _range_key(user_id, start, end)
+    index, continuation = (0, None) if query.continuation is None else _decode_token(query.continuation, key, days)
+    points: list[Ping] = []
+    while index < len(days):
+        page = pings.read_day(account_id=account_id, user_id=user_id, day=days[index], start=start, end=end,
+                              continuation=continuation, limit=query.limit - len(points))
+        points.extend(page.pings)
+        if page.continuation:
+            continuation = page.continuation
+        else:
+            index, continuation = index + 1, None
+        if len(points) >= query.limit:
+            break
+    more = index < len(days)
+    return points, (_encode_token(key, days[index], continuation) if more else None)
+
+
+def _document(query: TrackQuery, user_id: str, start: datetime, end: datetime, points: list[Ping],
+              token: str | None) -> TrackDocument:
+    stops = detect_stops(points, radius_m=query.stop_radius, min_minutes=query.stop_minutes) if query.stops else None
+    shown = simplify(points, query.simplify) if query.simplify else points
+    track = Track(user_id=user_id, range_from=start, range_to=end, points=shown, raw_count=len(points),
+                  simplified=query.simplify or None, stops=stops, continuation=token)
+    if query.format == "gpx":
+        return TrackDocument(media_type=GPX_MEDIA_TYPE, body=to_gpx(track), continuation=token, points=len(shown))
+    body = json.dumps(to_geojson(track), separators=(",", ":"))
+    return TrackDocument(media_type=GEOJSON_MEDIA_TYPE, body=body, continuation=token, points=len(shown))
+
+
+def read_member_track(
+    *,
+    principal: Principal,
+    account_id: str,
+    user_id: str,
+    query: TrackQuery,
+    accounts: AccountStore,
+    pings: PingStore,
+    access_log: AccessLog,
+    clock: Clock,
+) -> TrackDocument:
+    """The owner reads a member's track (or a worker their own through this path); a member reading someone
+    else's, or any id of another account, answers 404. The owner's read is logged before it is answered."""
+    principal.require_self_or_owner(account_id, user_id)
+    if accounts.get_member(account_id, user_id) is None:
+        raise NotFound()
+    now = clock.now()
+    start, end = _range(query, now)
+    points, token = _read_points(pings=pings, account_id=account_id, user_id=user_id, start=start, end=end,
+                                 query=query)
+    record_read(log=access_log, entry=new_entry(principal=principal, subject_user_ids=[user_id],
+                                                data=AccessedData.LOCATION_TRACK, at=now, range_from=start,
+                                                range_to=end))
+    return _document(query, user_id, start, end, points, token)
+
+
+def read_my_track(*, principal: Principal, query: TrackQuery, pings: PingStore, clock: Clock) -> TrackDocument:
+    start, end = _range(query, clock.now())
+    points, token = _read_points(pings=pings, account_id=principal.account_id, user_id=principal.user_id,
+                                 start=start, end=end, query=query)
+    return _document(query, principal.user_id, start, end, points, token)
+
+
+def latest_positions(
+    *,
+    principal: Principal,
+    account_id: str,
+    accounts: AccountStore,
+    positions: LatestPositionStore,
+    access_log: AccessLog,
+    clock: Clock,
+) -> LatestPositionList:
+    """Every active member with their latest position and its age. Reads one document per member: the cost does
+    not depend on how much history is stored."""
+    principal.require_owner_of(account_id)
+    now = clock.now()
+    members = sorted((m for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE),
+                     key=lambda m: (m.full_name.lower(), m.user_id))
+    latest = {p.user_id: p for p in positions.list_for_account(account_id)}
+    items: list[MemberPositionPublic] = []
+    for m in members:
+        p = latest.get(m.user_id)
+        position = None if p is None else PositionPublic(
+            timestamp=p.t, latitude=p.lat, longitude=p.lon, horizontal_accuracy=p.acc, source=p.src,
+            age_seconds=max(0, int((now - p.t).total_seconds())),
+        )
+        items.append(MemberPositionPublic(user_id=m.user_id, full_name=m.full_name, position=position))
+    shown = [i.user_id for i in items if i.position is not None]
+    if shown:
+        record_read(log=access_log, entry=new_entry(principal=principal, subject_user_ids=shown,
+                                                    data=AccessedData.LATEST_POSITIONS, at=now))
+    return LatestPositionList(items=items, as_of=now)

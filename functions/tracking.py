@@ -1,0 +1,97 @@
+"""Location tracking: tracking schedule, ping ingest, the queue-triggered pings writer, tracks and latest positions.
+See docs/tracking.md."""
+
+import logging
+from datetime import timedelta
+
+import azure.functions as func
+
+from core.bootstrap import container
+from core.domain.tracking import (
+    IngestResult,
+    LatestPositionList,
+    PingBatch,
+    TrackDocument,
+    TrackingSchedulePublic,
+    TrackingScheduleUpdate,
+    TrackQuery,
+)
+from core.domain.tracking_formats import GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE, decode_ping_message
+from core.services import tracking, tracks
+from functions._http import Auth, Call, endpoint
+
+bp = func.Blueprint()
+log = logging.getLogger(__name__)
+TRACK_TYPES = (GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE)
+
+
+def _track_response(doc: TrackDocument) -> func.HttpResponse:
+    headers = {"Content-Type": doc.media_type, "Cache-Control": "no-store"}
+    if doc.continuation:
+        headers["X-Continuation"] = doc.continuation
+    return func.HttpResponse(body=doc.body, status_code=200, headers=headers)
+
+
+@endpoint(bp, "PUT", "me/tracking-schedule", auth=Auth.PRINCIPAL, body=TrackingScheduleUpdate,
+          response=TrackingSchedulePublic, summary="Set my tracking windows (IANA time zone)", tag="tracking")
+def put_tracking_schedule(call: Call) -> TrackingSchedulePublic:
+    d = call.deps
+    return tracking.put_schedule(principal=call.principal, data=call.body, schedules=d.tracking_schedules,
+                                 clock=d.clock)
+
+
+@endpoint(bp, "GET", "me/tracking-schedule", auth=Auth.PRINCIPAL, response=TrackingSchedulePublic,
+          summary="My tracking windows (restricted=false: whenever location access is granted)", tag="tracking")
+def get_tracking_schedule(call: Call) -> TrackingSchedulePublic:
+    return tracking.get_schedule(principal=call.principal, schedules=call.deps.tracking_schedules)
+
+
+@endpoint(bp, "DELETE", "me/tracking-schedule", auth=Auth.PRINCIPAL, status=204,
+          summary="Remove my tracking windows", tag="tracking")
+def delete_tracking_schedule(call: Call) -> None:
+    tracking.delete_schedule(principal=call.principal, schedules=call.deps.tracking_schedules)
+
+
+@endpoint(bp, "POST", "me/locations", auth=Auth.PRINCIPAL, body=PingBatch, response=IngestResult, status=202,
+          summary="Send 1 to 1,000 location pings; answers what was accepted, rejected, dropped", tag="tracking")
+def ingest_locations(call: Call) -> IngestResult:
+    d = call.deps
+    return tracking.ingest_pings(principal=call.principal, batch=call.body, accounts=d.accounts,
+                                 consents=d.consents, schedules=d.tracking_schedules, pings=d.pings,
+                                 queue=d.ping_queue, privacy=d.privacy, retention=d.retention_policy,
+                                 clock=d.clock, future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds))
+
+
+@endpoint(bp, "GET", "me/track", auth=Auth.PRINCIPAL, query=TrackQuery, produces=TRACK_TYPES,
+          summary="My track as GeoJSON or GPX 1.1 (paged: X-Continuation)", tag="tracking")
+def get_my_track(call: Call) -> func.HttpResponse:
+    d = call.deps
+    return _track_response(tracks.read_my_track(principal=call.principal, query=call.query, pings=d.pings,
+                                                 clock=d.clock))
+
+
+@endpoint(bp, "GET", "accounts/{accountId}/members/{userId}/track", auth=Auth.PRINCIPAL, query=TrackQuery,
+          produces=TRACK_TYPES, summary="A member's track as GeoJSON or GPX 1.1 (owner; logged)", tag="tracking")
+def get_member_track(call: Call) -> func.HttpResponse:
+    d = call.deps
+    return _track_response(tracks.read_member_track(
+        principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"],
+        query=call.query, accounts=d.accounts, pings=d.pings, access_log=d.access_log, clock=d.clock))
+
+
+@endpoint(bp, "GET", "accounts/{accountId}/locations/latest", auth=Auth.PRINCIPAL, response=LatestPositionList,
+          summary="Latest position of every member, with age (owner; logged)", tag="tracking")
+def get_latest_positions(call: Call) -> LatestPositionList:
+    d = call.deps
+    return tracks.latest_positions(principal=call.principal, account_id=call.route["accountId"],
+                                   accounts=d.accounts, positions=d.latest_positions, access_log=d.access_log,
+                                   clock=d.clock)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_LOCATION_PINGS%", connection="AzureWebJobsStorage")
+def write_pings(msg: func.QueueMessage) -> None:
+    """Malformed messages and storage failures raise: the host retries, then moves the message to the poison
+    queue (replay with `make replay-poison QUEUE=location-pings`)."""
+    d = container()
+    message = decode_ping_message(msg.get_body())
+    tracking.store_ping_message(message=message, pings=d.pings, positions=d.latest_positions, clock=d.clock)
