@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import timedelta
 from functools import cached_property
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from core.adapters.tokens import JwksTokenVerifier
     from core.ports import HealthProbe, PrivacyMailer, SubscriptionCanceller
     from core.services.outbox import EmailRenderer, Links
+    from core.services.email_verification import EmailVerification
     from core.services.retention import Registry, RetentionPolicy
 
 
@@ -233,8 +235,9 @@ class Container:
         s = self.settings
         if s.public_base_url:
             return s.public_base_url.rstrip("/")
-        if s.website_hostname:
-            return f"https://{s.website_hostname}"
+        hostname = os.environ.get("WEBSITE_HOSTNAME")  # set by the platform on every Function App
+        if hostname:
+            return f"https://{hostname}"
         return "http://localhost:7071"
 
     @cached_property
@@ -247,6 +250,14 @@ class Container:
     @property
     def email_verification_ttl(self) -> timedelta:
         return timedelta(hours=self.settings.email_verification_ttl_hours)
+
+    @cached_property
+    def email_verification(self) -> EmailVerification:
+        """Starts address verification (registration, address change); handed to the account services."""
+        from core.services.email_verification import EmailVerification
+
+        return EmailVerification(profiles=self.email_profiles, outbox=self.outbox, signer=self.signer,
+                                 links=self.email_links, ttl=self.email_verification_ttl)
 
     @cached_property
     def policy(self) -> CosmosPolicyStore:

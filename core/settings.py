@@ -72,13 +72,12 @@ class Settings(BaseSettings):
 
     # E-mail and policy versions (docs/email-and-policy.md).
     queue_email_outbox: str = Field(default="email-outbox", validation_alias="QUEUE_EMAIL_OUTBOX")
-    smtp_host: str = Field(default="127.0.0.1", validation_alias="SMTP_HOST")
+    smtp_host: str = Field(default="", validation_alias="SMTP_HOST")  # empty: 127.0.0.1
     smtp_port: int = Field(default=1025, ge=1, le=65535, validation_alias="SMTP_PORT")
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120, validation_alias="SMTP_TIMEOUT_SECONDS")
     acs_email_endpoint: str | None = Field(default=None, validation_alias="ACS_EMAIL_ENDPOINT")
     email_sender_address: str = Field(default="no-reply@industrack.local", validation_alias="EMAIL_SENDER_ADDRESS")
     public_base_url: str | None = Field(default=None, validation_alias="PUBLIC_BASE_URL")
-    website_hostname: str | None = Field(default=None, validation_alias="WEBSITE_HOSTNAME")
     email_verification_ttl_hours: int = Field(
         default=24, ge=1, le=24 * 7, validation_alias="EMAIL_VERIFICATION_TTL_HOURS"
     )

@@ -13,7 +13,7 @@ def register_account(call: Call) -> RegistrationResult:
     d = call.deps
     return accounts.register_account(identity=call.identity, data=call.body, accounts=d.accounts, users=d.users,
                                      events=d.account_events, clock=d.clock,
-                                     minimum_age=d.settings.minimum_age_years)
+                                     minimum_age=d.settings.minimum_age_years, verification=d.email_verification)
 
 
 @endpoint(bp, "GET", "me", auth=Auth.PRINCIPAL, response=MemberPublic, summary="My personal information", tag="me")
@@ -25,4 +25,4 @@ def get_me(call: Call) -> MemberPublic:
           summary="Change my personal information", tag="me")
 def update_me(call: Call) -> MemberPublic:
     return accounts.update_me(principal=call.principal, changes=call.body, accounts=call.deps.accounts,
-                              clock=call.deps.clock)
+                              clock=call.deps.clock, verification=call.deps.email_verification)

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 def invite_member(call: Call) -> InvitationPublic:
     d = call.deps
     return members.invite_member(principal=call.principal, account_id=call.route["accountId"], data=call.body,
-                                 accounts=d.accounts, signer=d.signer, clock=d.clock, ttl=d.invitation_ttl)
+                                 accounts=d.accounts, signer=d.signer, clock=d.clock, ttl=d.invitation_ttl,
+                                 outbox=d.outbox)
 
 
 @endpoint(bp, "POST", "invitations/{token}/accept", auth=Auth.IDENTITY, body=InvitationAccept,

@@ -5,5 +5,59 @@ import logging
 
 import azure.functions as func
 
+from core.bootstrap import container
+from core.domain.policy import (
+    PolicyAcknowledgementCreate,
+    PolicyAcknowledgementPublic,
+    PolicyNow,
+    PolicyVersionCreate,
+    PolicyVersionList,
+    PolicyVersionPublic,
+)
+from core.services import policy
+from functions._http import Auth, Call, endpoint
+
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
+
+
+@endpoint(bp, "GET", "policy", auth=Auth.NONE, response=PolicyNow,
+          summary="The privacy policy in force now, and the next version with its effective date", tag="policy")
+def get_policy(call: Call) -> PolicyNow:
+    return policy.policy_now(store=call.deps.policy, clock=call.deps.clock)
+
+
+@endpoint(bp, "GET", "policy/versions", auth=Auth.NONE, response=PolicyVersionList,
+          summary="Every posted version of the privacy policy, newest first", tag="policy")
+def list_policy_versions(call: Call) -> PolicyVersionList:
+    return policy.list_versions(store=call.deps.policy, clock=call.deps.clock)
+
+
+@endpoint(bp, "GET", "policy/versions/{versionId}", auth=Auth.NONE, response=PolicyVersionPublic,
+          summary="One version of the privacy policy (Markdown)", tag="policy")
+def get_policy_version(call: Call) -> PolicyVersionPublic:
+    return policy.get_version(version_id=call.route["versionId"], store=call.deps.policy, clock=call.deps.clock)
+
+
+@endpoint(bp, "POST", "admin/policy/versions", auth=Auth.ADMIN, body=PolicyVersionCreate,
+          response=PolicyVersionPublic, status=201, extra_statuses=(409,),
+          summary="Post a new policy version; it takes effect 30 days later at the soonest (platform admin)",
+          tag="policy")
+def post_policy_version(call: Call) -> PolicyVersionPublic:
+    return policy.post_version(identity=call.identity, data=call.body, store=call.deps.policy, clock=call.deps.clock)
+
+
+@endpoint(bp, "POST", "me/policy-acknowledgements", auth=Auth.PRINCIPAL, body=PolicyAcknowledgementCreate,
+          response=PolicyAcknowledgementPublic, status=201,
+          summary="Record that I saw a policy version in an app", tag="policy")
+def acknowledge_policy(call: Call) -> PolicyAcknowledgementPublic:
+    return policy.acknowledge(principal=call.principal, data=call.body, store=call.deps.policy, clock=call.deps.clock)
+
+
+@bp.timer_trigger(arg_name="timer", schedule="0 0 7 * * *", run_on_startup=False)
+def send_policy_notices(timer: func.TimerRequest) -> None:
+    """Daily: one notice per (user, version); repeated or overlapping runs never send a second one."""
+    d = container()
+    written = policy.send_policy_notices(store=d.policy, profiles=d.email_profiles, outbox=d.outbox,
+                                         links=d.email_links, clock=d.clock)
+    log.info("policy notices queued: %d", written)

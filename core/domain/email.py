@@ -179,3 +179,26 @@ class EmailPreferencesUpdate(ApiModel):
 class UnsubscribeResult(PublicModel):
     status: str = Field(description="unsubscribed")
     category: EmailCategory
+
+
+class VerificationPending(PublicModel):
+    email: str
+    expires_at: datetime | None = Field(default=None, alias="expiresAt")
+
+
+class OutboxEntryAdmin(PublicModel):
+    """What a platform admin sees of an outbox entry: its state and counts, never the address or the content."""
+
+    outbox_id: str = Field(alias="outboxId")
+    category: EmailCategory
+    template: str
+    state: OutboxState
+    attempts: int
+    created_at: datetime = Field(alias="createdAt")
+    sent_at: datetime | None = Field(default=None, alias="sentAt")
+    last_error: str | None = Field(default=None, alias="lastError")
+    suppressed_reason: str | None = Field(default=None, alias="suppressedReason")
+    tracked: bool
+    opened_at: datetime | None = Field(default=None, alias="openedAt")
+    open_count: int = Field(alias="openCount")
+    click_count: int = Field(alias="clickCount")

@@ -20,6 +20,7 @@ from core.domain.accounts import (
 from core.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Identity, Principal, Role
 from core.ports import AccountStore, Clock, EventPublisher, UserStore
+from core.services.email_verification import EmailVerification
 
 REFUSAL_TEXT = "We cannot create an account with the details given."
 
@@ -45,6 +46,7 @@ def register_account(
     events: EventPublisher,
     clock: Clock,
     minimum_age: int,
+    verification: EmailVerification | None = None,
 ) -> RegistrationResult:
     now = clock.now()
     marker = refusal_marker_id(identity.user_id)
@@ -109,6 +111,10 @@ def register_account(
             )
         ]
     )
+    if verification is not None:
+        # Until the link is followed the address gets only transactional e-mail. Idempotent on a retry.
+        verification.start(user_id=identity.user_id, account_id=account.account_id, address=owner.email,
+                           name=owner.full_name, clock=clock)
     # Last step: until this write a retry redoes every step above with the same ids (each is idempotent).
     users.put_user(record.model_copy(update={"registering": False}))
     return RegistrationResult(account=account.to_public(), me=owner.to_public())
@@ -121,7 +127,14 @@ def get_me(*, principal: Principal, accounts: AccountStore) -> MemberPublic:
     return member.to_public()
 
 
-def update_me(*, principal: Principal, changes: MeUpdate, accounts: AccountStore, clock: Clock) -> MemberPublic:
+def update_me(
+    *,
+    principal: Principal,
+    changes: MeUpdate,
+    accounts: AccountStore,
+    clock: Clock,
+    verification: EmailVerification | None = None,
+) -> MemberPublic:
     member = accounts.get_member(principal.account_id, principal.user_id)
     if member is None:
         raise NotFound()
@@ -133,6 +146,10 @@ def update_me(*, principal: Principal, changes: MeUpdate, accounts: AccountStore
         update["email"] = str(update["email"])
     updated = member.model_copy(update={**update, "updated_at": clock.now()})
     accounts.put_member(updated)
+    if verification is not None and updated.email.lower() != member.email.lower():
+        # A new address is unverified until its link is followed; the old one is told of the change.
+        verification.start(user_id=principal.user_id, account_id=principal.account_id, address=updated.email,
+                           name=updated.full_name, clock=clock)
     return updated.to_public()
 
 

@@ -20,9 +20,11 @@ from core.domain.accounts import (
     MemberStatus,
     UserRecord,
 )
+from core.domain.email import EmailCategory
 from core.domain.errors import Conflict, Forbidden, Gone, NotFound
 from core.domain.identity import Identity, Principal, Role
-from core.ports import AccountStore, Clock, EventPublisher, UserStore
+from core.ports import AccountStore, Clock, EventPublisher, Outbox, UserStore
+from core.services.outbox import enqueue_email
 from core.signing import LinkSigner
 
 INVITATION_PURPOSE = "invitation"
@@ -37,6 +39,7 @@ def invite_member(
     signer: LinkSigner,
     clock: Clock,
     ttl: timedelta,
+    outbox: Outbox,
 ) -> InvitationPublic:
     principal.require_owner_of(account_id)
     now = clock.now()
@@ -55,6 +58,10 @@ def invite_member(
         {"a": account_id, "i": invitation.invitation_id},
         expires_at=invitation.expires_at,
     )
+    enqueue_email(outbox=outbox, category=EmailCategory.ACCOUNT, template="invitation", to_address=invitation.email,
+                  context={"token": token, "full_name": invitation.full_name,
+                           "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M")},
+                  dedupe_key=f"invitation-{invitation.invitation_id}", clock=clock)
     return InvitationPublic(
         invitation_id=invitation.invitation_id,
         account_id=account_id,

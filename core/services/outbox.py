@@ -23,11 +23,13 @@ from core.domain.email import (
     EmailPreferences,
     EmailStatus,
     OutboxEntry,
+    OutboxEntryAdmin,
     OutboxState,
     OutgoingEmail,
     RenderedEmail,
     outbox_id_for,
 )
+from core.domain.errors import NotFound
 from core.ports import Clock, EmailProfiles, Mailer, Outbox
 from core.signing import LinkSigner
 
@@ -86,6 +88,10 @@ class EmailRenderer:
         html = self._env.get_template(f"{template}.html").render(context)
         return RenderedEmail(subject=subject, text=text, html=html)
 
+    def page(self, *, title: str, message: str, button: str | None = None) -> str:
+        """A small HTML page for links opened in a browser (confirm, done, refused); autoescaped."""
+        return self._env.get_template("pages/confirm.html").render(title=title, message=message, button=button)
+
 
 # ---------------------------------------------------------------- enqueue
 
@@ -100,20 +106,39 @@ def enqueue_email(
     clock: Clock,
     to_user_id: str | None = None,
     to_address: str | None = None,
-    renderer: EmailRenderer | None = None,
 ) -> OutboxEntry:
     """Write one e-mail to the outbox and wake the sender. Idempotent: the same `dedupe_key` never makes a second
     e-mail (the first entry is answered). Give `to_user_id` whenever the recipient is a user (preferences,
     verification and tracking follow the user); `to_address` alone is for people who are not users yet
     (invitations) and only for transactional categories. `context` must be JSON (strings, numbers, lists, dicts).
     """
+    entry, _ = enqueue_email_once(outbox=outbox, category=category, template=template, context=context,
+                                  dedupe_key=dedupe_key, clock=clock, to_user_id=to_user_id, to_address=to_address)
+    return entry
+
+
+def enqueue_email_once(
+    *,
+    outbox: Outbox,
+    category: EmailCategory,
+    template: str,
+    context: Mapping[str, Any],
+    dedupe_key: str,
+    clock: Clock,
+    to_user_id: str | None = None,
+    to_address: str | None = None,
+) -> tuple[OutboxEntry, bool]:
+    """`enqueue_email`, also answering whether this call created the entry (False: it existed already)."""
     if not to_user_id and not to_address:
         raise ValueError("an e-mail needs to_user_id or to_address")
     if category.optional and not to_user_id:
         raise ValueError("optional e-mail goes to users only (their preferences decide)")
-    if not (renderer or _default_renderer()).exists(template):
+    if not _default_renderer().exists(template):
         raise ValueError(f"unknown e-mail template {template!r}")
-    payload = json.dumps(dict(context), separators=(",", ":"), default=_reject)
+    try:
+        payload = json.dumps(dict(context), separators=(",", ":"), default=_reject)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(str(exc)) from exc
     if len(payload.encode()) > MAX_CONTEXT_BYTES:
         raise ValueError("e-mail context too large")
     now = clock.now()
@@ -131,13 +156,13 @@ def enqueue_email(
     if outbox.create_if_absent(entry):
         outbox.dispatch(entry.outbox_id)
         log.info("outbox %s queued (%s/%s)", entry.outbox_id, category.value, template)
-        return entry
+        return entry, True
     existing = outbox.get(entry.outbox_id)
     if existing is None:  # deleted in between (purged): nothing more to do
-        return entry
+        return entry, False
     if existing.state is OutboxState.PENDING and existing.created_at <= now - REDISPATCH_AFTER:
         outbox.dispatch(existing.outbox_id)  # its first message may have been lost; the sender is idempotent
-    return existing
+    return existing, False
 
 
 def _reject(value: object) -> Any:
@@ -181,6 +206,10 @@ class Links:
 
     def api(self, path: str) -> str:
         return f"{self.base_url.rstrip('/')}/api/{path.lstrip('/')}"
+
+    def web(self, path: str) -> str:
+        """A page of the web app (served from the same public base), e.g. /join?invitation=<token>."""
+        return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
 
     def unsubscribe(self, *, entry: OutboxEntry, user_id: str, now: datetime) -> str:
         token = self.signer.sign(
@@ -346,7 +375,21 @@ def compose(
         "pixel_url": links.open_pixel(entry=entry, now=now) if tracked else None,
         "preferences_note": entry.category.optional,
         "link": link,
+        "web_url": links.web,
     }
     rendered = renderer.render(entry.template, context)
     return OutgoingEmail(to=address, subject=rendered.subject, text=rendered.text, html=rendered.html,
                          headers=headers, message_key=entry.outbox_id)
+
+
+def admin_view(*, outbox_id: str, outbox: Outbox) -> OutboxEntryAdmin:
+    """Platform admin: an entry's state (for deciding on a poison-queue replay), without address or content."""
+    entry = outbox.get(outbox_id_for(outbox_id)) if outbox_id else None
+    if entry is None:
+        raise NotFound()
+    return OutboxEntryAdmin(
+        outbox_id=entry.outbox_id, category=entry.category, template=entry.template, state=entry.state,
+        attempts=entry.attempts, created_at=entry.created_at, sent_at=entry.sent_at, last_error=entry.last_error,
+        suppressed_reason=entry.suppressed_reason, tracked=entry.tracked, opened_at=entry.opened_at,
+        open_count=entry.open_count, click_count=len(entry.clicks),
+    )

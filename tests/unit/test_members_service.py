@@ -10,6 +10,7 @@ from core.domain.identity import Identity, Principal, Role
 from core.services import members
 from core.signing import LinkSigner
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakePublisher, FakeUserStore
+from tests.unit.fakes_email import FakeOutbox
 from tests.unit.test_accounts_service import _register
 
 SIGNER = LinkSigner(b"unit-test-signing-key-0123456789")
@@ -24,7 +25,7 @@ def _setup() -> tuple[FakeUserStore, FakeAccountStore, FakeClock, Principal]:
 def _invite(store: FakeAccountStore, clock: FakeClock, owner: Principal, email: str = "w@example.com") -> str:
     inv = members.invite_member(principal=owner, account_id=owner.account_id,
                                 data=InvitationCreate.model_validate({"email": email}), accounts=store,
-                                signer=SIGNER, clock=clock, ttl=timedelta(hours=1))
+                                signer=SIGNER, clock=clock, ttl=timedelta(hours=1), outbox=FakeOutbox())
     assert inv.token
     return inv.token
 
@@ -70,3 +71,15 @@ def test_expire_invitations_marks_only_stale_pending_ones() -> None:
     assert statuses == [InvitationStatus.EXPIRED.value, InvitationStatus.PENDING.value]
     assert members.expire_invitations(accounts=store, clock=clock) == 0
     _accept(users, store, clock, fresh, "w9", email="fresh@example.com")
+
+
+def test_invitation_enqueues_one_invitation_email() -> None:
+    _users, store, clock, owner = _setup()
+    outbox = FakeOutbox()
+    inv = members.invite_member(principal=owner, account_id=owner.account_id,
+                                data=InvitationCreate.model_validate({"email": "W@example.com"}), accounts=store,
+                                signer=SIGNER, clock=clock, ttl=timedelta(hours=1), outbox=outbox)
+    [entry] = outbox.entries.values()
+    assert entry.outbox_id == f"invitation-{inv.invitation_id}" and outbox.dispatched == [entry.outbox_id]
+    assert entry.to_address == "w@example.com" and entry.category == "account" and entry.template == "invitation"
+    assert entry.context["token"] == inv.token

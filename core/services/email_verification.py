@@ -1,0 +1,140 @@
+"""Address verification: a signed, expiring, single-use link sent at registration and on every address change.
+
+Until the current address is verified it receives only transactional e-mail (see outbox.decide); legal notices
+go to the last verified address.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote
+
+from core.domain.email import EmailCategory, EmailStatus, VerificationPending, VerificationResult
+from core.domain.errors import Gone, NotFound
+from core.domain.identity import Principal
+from core.ports import AccountStore, Clock, EmailProfiles, Outbox
+from core.services.outbox import Links, enqueue_email
+from core.signing import LinkSigner
+
+log = logging.getLogger(__name__)
+
+VERIFY_PURPOSE = "email-verification"
+USED_OR_REPLACED = "This link has already been used or a newer one was sent."
+
+
+@dataclass(frozen=True)
+class EmailVerification:
+    """What starting a verification needs; built once by the container and handed to account services."""
+
+    profiles: EmailProfiles
+    outbox: Outbox
+    signer: LinkSigner
+    links: Links
+    ttl: timedelta
+
+    def start(self, *, user_id: str, account_id: str, address: str, name: str, clock: Clock,
+              renew: bool = False) -> EmailStatus:
+        return start_verification(user_id=user_id, account_id=account_id, address=address, name=name,
+                                  profiles=self.profiles, outbox=self.outbox, signer=self.signer, links=self.links,
+                                  clock=clock, ttl=self.ttl, renew=renew)
+
+
+def start_verification(
+    *,
+    user_id: str,
+    account_id: str,
+    address: str,
+    name: str,
+    profiles: EmailProfiles,
+    outbox: Outbox,
+    signer: LinkSigner,
+    links: Links,
+    clock: Clock,
+    ttl: timedelta,
+    renew: bool = False,
+) -> EmailStatus:
+    """Make `address` the user's current (unverified) address and send it a verification link.
+
+    Idempotent: a retry while the same link is still pending sends nothing new. A verified address that does not
+    change needs no new link. An older pending link stops working (its nonce is replaced); `renew` asks for a
+    new link even while one is pending (the user's "send it again").
+    """
+    now = clock.now()
+    existing = profiles.get_status(user_id)
+    same = existing is not None and existing.address.lower() == address.lower()
+    if existing is not None and same and existing.verified:
+        return existing
+    if (not renew and existing is not None and same and existing.pending_nonce and existing.pending_expires_at
+            and existing.pending_expires_at > now):
+        status = existing  # a retry: the link already on its way stays the valid one
+    else:
+        status = EmailStatus(
+            user_id=user_id,
+            account_id=account_id,
+            address=address,
+            verified=False,
+            verified_address=existing.verified_address if existing else None,
+            verified_at=existing.verified_at if existing else None,
+            pending_nonce=secrets.token_urlsafe(16),
+            pending_expires_at=now + ttl,
+            created_at=existing.created_at if existing else now,
+            updated_at=now,
+        )
+        profiles.put_status(status)
+        if existing is not None and not same and existing.verified:
+            # Tell the address being replaced, in case the change was not the user's own doing.
+            enqueue_email(outbox=outbox, category=EmailCategory.ACCOUNT, template="email-changed",
+                          to_address=existing.address, context={"name": name, "new_address": address},
+                          dedupe_key=f"email-changed-{user_id}-{status.pending_nonce}", clock=clock)
+    assert status.pending_nonce is not None and status.pending_expires_at is not None
+    token = signer.sign(VERIFY_PURPOSE, {"u": user_id, "e": address.lower(), "n": status.pending_nonce},
+                        expires_at=status.pending_expires_at)
+    enqueue_email(
+        outbox=outbox,
+        category=EmailCategory.ACCOUNT,
+        template="email-verification",
+        to_user_id=user_id,
+        to_address=address,
+        context={"name": name, "address": address, "verify_url": links.api(f"email/verify/{quote(token, safe='')}"),
+                 "ttl_hours": int(ttl.total_seconds() // 3600)},
+        dedupe_key=f"verify-{user_id}-{status.pending_nonce}",
+        clock=clock,
+    )
+    return status
+
+
+def verify_email(*, token: str, profiles: EmailProfiles, signer: LinkSigner, clock: Clock) -> VerificationResult:
+    """The link's target (no login): mark the address verified. A reused, replaced, tampered or expired link is
+    refused with 410 Gone and changes nothing."""
+    now = clock.now()
+    payload = signer.verify(VERIFY_PURPOSE, token, now=now)
+    user_id, address, nonce = str(payload.get("u", "")), str(payload.get("e", "")), str(payload.get("n", ""))
+    status = profiles.get_status(user_id) if user_id else None
+    if (status is None or not nonce or status.pending_nonce != nonce
+            or status.address.lower() != address):
+        raise Gone(USED_OR_REPLACED)
+    if status.pending_expires_at is None or status.pending_expires_at < now:
+        raise Gone("This link has expired.")
+    verified = status.model_copy(update={
+        "verified": True, "verified_address": status.address, "verified_at": now,
+        "pending_nonce": None, "pending_expires_at": None, "updated_at": now,
+    })
+    if not profiles.replace_status_if_unchanged(verified, expected=status):
+        raise Gone(USED_OR_REPLACED)  # a second click raced this one and won
+    log.info("e-mail address verified for user %s", user_id)
+    return VerificationResult(status="verified", email=status.address)
+
+
+def resend_verification(
+    *, principal: Principal, accounts: AccountStore, verification: EmailVerification, clock: Clock
+) -> VerificationPending:
+    """Send a new link to the caller's current address (a member who joined by invitation starts here)."""
+    member = accounts.get_member(principal.account_id, principal.user_id)
+    if member is None:
+        raise NotFound()
+    status = verification.start(user_id=principal.user_id, account_id=principal.account_id,
+                                address=member.email, name=member.full_name, clock=clock, renew=True)
+    return VerificationPending(email=status.address, expires_at=status.pending_expires_at)
