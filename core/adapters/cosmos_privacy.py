@@ -857,3 +857,43 @@ class PingsKind:
                               " day a line of the track and one point per ping with its time and readings."),
             ("pings-gpx/<day>.gpx", f"Your location pings as GPX 1.1, one file per day ({days} days)."),
         ]
+
+
+class OutboxKind:
+    """The e-mail outbox (one partition per e-mail): finished entries (sent, suppressed, failed) and used-link
+    markers older than RETENTION_OUTBOX_DAYS. A platform-wide sweep, oldest first, bounded by `limit`."""
+
+    name = "outbox"
+
+    def __init__(self, database: DatabaseProxy, container: str, retention_days: int) -> None:
+        self._c: ContainerProxy = database.get_container_client(container)
+        self.retention_days = retention_days
+
+    def _sweep(self, query: str, before: datetime, limit: int) -> list[ItemRef]:
+        docs = self._c.query_items(  # nosemgrep: cosmos-query-without-partition-key - daily sweep, bounded by limit
+            query, parameters=[{"name": "@before", "value": iso(before)}], enable_cross_partition_query=True,
+            max_item_count=limit,
+        )
+        refs: list[ItemRef] = []
+        for d in docs:
+            refs.append(ItemRef(kind=self.name, partition_key=str(d["outboxId"]), doc_id=str(d["id"])))
+            if len(refs) >= limit:
+                break
+        return refs
+
+    def expired_page(self, *, before: datetime, limit: int) -> list[ItemRef]:
+        refs = self._sweep("SELECT c.id, c.outboxId FROM c WHERE c.docType = 'link-used' AND c.at < @before",
+                           before, limit)
+        if len(refs) < limit:
+            refs += self._sweep(
+                "SELECT c.id, c.outboxId FROM c WHERE c.docType = 'outbox' AND c.created_at < @before"
+                " AND c.state != 'pending' AND c.state != 'sending'", before, limit - len(refs))
+        return refs
+
+    def delete(self, ref: ItemRef) -> bool:
+        return delete_doc(self._c, ref.doc_id, ref.partition_key)
+
+
+def platform_kinds(database: DatabaseProxy, *, outbox_days: int) -> list[Any]:
+    names = {spec.name for spec in schema.CONTAINERS}
+    return [OutboxKind(database, "outbox", outbox_days)] if "outbox" in names else []

@@ -13,13 +13,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from core.domain.accounts import AccountStatus
 from core.domain.errors import ErrorList, NotFound
 from core.domain.identity import Identity, Principal
 from core.domain.privacy import (
     AuditEntry,
+    ItemRef,
     KeptCategory,
     LegalHold,
     LegalHoldCreate,
@@ -63,7 +64,6 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "email-preferences",
     "email-status",
     "outbox",
-    "used-tokens",
 )
 
 
@@ -84,6 +84,7 @@ class RetentionPolicy:
     closure_record_days: int = 2555
     audit_days: int = 1095
     invitations_days: int = 30
+    outbox_days: int = 90
 
     @classmethod
     def from_settings(cls, s: Any) -> RetentionPolicy:
@@ -106,14 +107,26 @@ class RetentionPolicy:
         raise KeyError(category)
 
 
+class PlatformKind(Protocol):
+    """Personal data that belongs to no account partition (e.g. the e-mail outbox, one partition per e-mail):
+    swept platform-wide at the end of each pass, oldest first, in bounded pages."""
+
+    name: str
+    retention_days: int
+
+    def expired_page(self, *, before: datetime, limit: int) -> list[ItemRef]: ...
+    def delete(self, ref: ItemRef) -> bool: ...
+
+
 @dataclass
 class Registry:
     kinds: list[PersonalDataKind]
     expected: Sequence[str] = EXPECTED_KINDS
+    platform: list[PlatformKind] = field(default_factory=list)
 
     @property
     def gaps(self) -> list[str]:
-        present = {k.name for k in self.kinds}
+        present = {k.name for k in self.kinds} | {k.name for k in self.platform}
         return [name for name in self.expected if name not in present]
 
 
@@ -316,6 +329,9 @@ def run_purge(
         if cursor.current_account is None:
             nxt = privacy.accounts_after(cursor.accounts_after, 1)
             if not nxt:
+                work += _sweep_platform(registry.platform, run, privacy, now, batch_size, max_items - work)
+                if work >= max_items:
+                    break  # the platform sweep has more to do: the next run walks on (the cursor stays at the end)
                 run.complete_pass = True
                 cursor = PurgeCursor(updated_at=now)
                 privacy.put_cursor(cursor)
@@ -367,6 +383,23 @@ def run_purge(
     log.info("purge run %s: deleted %s, held %s, held accounts %d, complete pass %s", run.run_id, run.deleted,
              run.held, len(run.held_accounts), run.complete_pass)
     return run
+
+
+def _sweep_platform(kinds: Sequence[PlatformKind], run: PurgeRun, privacy: PrivacyStore, now: datetime,
+                    batch_size: int, budget: int) -> int:
+    work = 0
+    for kind in kinds:
+        while work < budget:
+            refs = kind.expired_page(before=now - timedelta(days=kind.retention_days),
+                                     limit=max(1, min(batch_size, budget - work)))
+            deleted = sum(1 for ref in refs if kind.delete(ref))
+            if deleted:
+                run.deleted[kind.name] = run.deleted.get(kind.name, 0) + deleted
+                privacy.put_run(run)
+            work += max(1, len(refs))
+            if len(refs) < batch_size or not deleted:
+                break
+    return work
 
 
 def _mark_closed_account_purged(

@@ -65,11 +65,11 @@ def test_legal_holds_are_for_platform_admins_and_purge_reports_them(api: httpx.C
     assert owner.account_id in run["heldAccounts"]
     # Kinds whose area is not in this build are reported, not silently skipped.
     from core.adapters.cosmos import build_cosmos_client
-    from core.adapters.cosmos_privacy import registered_kinds
+    from core.adapters.cosmos_privacy import platform_kinds, registered_kinds
     from core.services.retention import EXPECTED_KINDS
 
     database = build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database)
-    wired = {k.name for k in registered_kinds(database, None)}  # type: ignore[arg-type]
+    wired = {k.name for k in registered_kinds(database, None) + platform_kinds(database, outbox_days=90)}  # type: ignore[arg-type]
     assert run["gaps"] == [k for k in EXPECTED_KINDS if k not in wired]
 
     lifted = api.delete(f"/platform/accounts/{owner.account_id}/legal-holds/{hold.json()['holdId']}",
@@ -109,3 +109,35 @@ def test_invitations_nobody_accepted_are_purged_after_their_period(api: httpx.Cl
         parameters=[{"name": "@a", "value": owner.account_id}, {"name": "@u", "value": member.user_id}],
         partition_key=owner.account_id)]
     assert len(accepted) == 1
+
+
+def test_old_finished_outbox_entries_and_used_link_markers_are_swept(api: httpx.Client, stack: Stack) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import pytest
+
+    from core import schema
+    from core.adapters.cosmos import build_cosmos_client
+
+    if "outbox" not in {c.name for c in schema.CONTAINERS}:
+        pytest.skip("the e-mail area is not in this build")
+    database = build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database)
+    outbox = database.get_container_client("outbox")
+    old = (datetime.now(UTC) - timedelta(days=120)).isoformat().replace("+00:00", "Z")
+    recent = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    ids = {name: f"{name}-{new_identity().user_id}" for name in ("sent", "pending", "fresh")}
+    for name, state, at in (("sent", "sent", old), ("pending", "pending", old), ("fresh", "sent", recent)):
+        outbox.create_item({"id": ids[name], "outboxId": ids[name], "docType": "outbox", "state": state,
+                            "created_at": at, "to_address": "someone@example.com"})
+    outbox.create_item({"id": f"used-click-{ids['sent']}", "outboxId": ids["sent"], "docType": "link-used",
+                        "purpose": "click", "at": old})
+    run = fire_purge(api, stack, new_identity(admin=True))
+    assert run["deleted"].get("outbox", 0) >= 2
+
+    def exists(doc_id: str, pk: str) -> bool:
+        return bool(list(outbox.query_items("SELECT c.id FROM c WHERE c.outboxId = @p AND c.id = @i",
+                                            parameters=[{"name": "@p", "value": pk}, {"name": "@i", "value": doc_id}],
+                                            partition_key=pk)))
+
+    assert not exists(ids["sent"], ids["sent"]) and not exists(f"used-click-{ids['sent']}", ids["sent"])
+    assert exists(ids["pending"], ids["pending"]) and exists(ids["fresh"], ids["fresh"])

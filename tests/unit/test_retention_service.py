@@ -163,3 +163,34 @@ def test_old_run_records_are_pruned_at_the_end_of_a_pass(world) -> None:  # type
     clock.advance(days=91)
     latest = purge(registry, privacy, accounts, clock)
     assert first.run_id not in privacy.runs and latest.run_id in privacy.runs
+
+
+class FakeOutbox:
+    name = "outbox"
+    retention_days = 90
+
+    def __init__(self, ages: list[int], now: datetime) -> None:
+        self.items = {f"o{i}": now - timedelta(days=a) for i, a in enumerate(ages)}
+
+    def expired_page(self, *, before: datetime, limit: int) -> list[retention.ItemRef]:
+        ids = sorted(i for i, at in self.items.items() if at < before)[:limit]
+        return [retention.ItemRef(kind="outbox", partition_key=i, doc_id=i) for i in ids]
+
+    def delete(self, ref: retention.ItemRef) -> bool:
+        return self.items.pop(ref.doc_id, None) is not None
+
+
+def test_platform_kinds_are_swept_at_the_end_of_a_pass_within_the_budget(world) -> None:  # type: ignore[no-untyped-def]
+    clock, accounts, users, privacy = world
+    make_account(accounts, users, "acc-a", clock.now())
+    outbox = FakeOutbox([100] * 25 + [10] * 3, clock.now())
+    registry = Registry(kinds=[FakeKind("pings")], expected=("pings", "outbox"), platform=[outbox])
+    assert registry.gaps == []
+    first = purge(registry, privacy, accounts, clock, batch=10, max_items=12)
+    assert not first.complete_pass and first.deleted.get("outbox", 0) >= 10
+    runs = [first]
+    while not runs[-1].complete_pass:
+        clock.advance(minutes=1)
+        runs.append(purge(registry, privacy, accounts, clock, batch=10, max_items=12))
+        assert len(runs) < 10
+    assert len(outbox.items) == 3 and sum(r.deleted.get("outbox", 0) for r in runs) == 25
