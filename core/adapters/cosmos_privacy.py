@@ -653,10 +653,17 @@ class LatestPositionKind:
 
 
 def email_kinds(database: DatabaseProxy) -> list[Any]:
-    """The e-mail area's per-user documents (in `users`), wired when its `outbox` container exists."""
-    if "outbox" not in {spec.name for spec in schema.CONTAINERS}:
-        return []
+    """The e-mail and policy area's per-user documents (in `users`), wired when its containers exist."""
+    names = {spec.name for spec in schema.CONTAINERS}
+    policy: list[Any] = [
+        UserPartitionDocKind(database, name="policy-acknowledgements", doc_type="policy-ack",
+                             export_file="policy-acknowledgements.json",
+                             description="Which privacy-policy versions you were shown, when, and in which app."),
+    ] if "policy" in names else []
+    if "outbox" not in names:
+        return policy
     return [
+        *policy,
         UserPartitionDocKind(database, name="email-preferences", doc_type="email-preferences", account_field=None,
                              export_file="email-preferences.json",
                              description="Which optional e-mails you want (product updates, tips) and whether opens and"
