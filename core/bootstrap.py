@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from core.adapters.queues import QueueEventPublisher
     from core.adapters.tokens import JwksTokenVerifier
     from core.ports import HealthProbe, PrivacyMailer, SubscriptionCanceller
-    from core.services.outbox import EmailRenderer, Links
     from core.services.email_verification import EmailVerification
+    from core.services.outbox import EmailRenderer, Links
     from core.services.retention import Registry, RetentionPolicy
 
 
