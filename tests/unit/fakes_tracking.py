@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from core.domain.consent import Capability, ConsentEntry, state_in
-from core.domain.tracking import AccessLogEntry, AccessLogSlice
+from core.domain.tracking import (
+    AccessLogEntry,
+    AccessLogSlice,
+    LatestPosition,
+    Ping,
+    PingSlice,
+    TrackingSchedule,
+)
 
 
 class FakeConsentLedger:
@@ -41,3 +48,83 @@ class FakeAccessLog:
         page = mine[start : start + limit]
         more = start + limit < len(mine)
         return AccessLogSlice(entries=page, continuation=str(start + limit) if more else None)
+
+
+class FakeScheduleStore:
+    def __init__(self) -> None:
+        self.schedules: dict[tuple[str, str], TrackingSchedule] = {}
+
+    def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None:
+        return self.schedules.get((account_id, user_id))
+
+    def put_schedule(self, schedule: TrackingSchedule) -> None:
+        self.schedules[(schedule.account_id, schedule.user_id)] = schedule
+
+    def delete_schedule(self, *, account_id: str, user_id: str) -> None:
+        self.schedules.pop((account_id, user_id), None)
+
+
+class FakePingQueue:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def send(self, message: str) -> None:
+        assert len(message.encode()) * 4 / 3 <= 64 * 1024, "a queue message must stay under 64 KB in base64"
+        self.messages.append(message)
+
+
+class FakePingStore:
+    """Pings by partition key; `fail_writes` makes the next N write_day calls fail after storing half the chunk
+    (as a non-atomic batch interrupted halfway would)."""
+
+    def __init__(self) -> None:
+        self.partitions: dict[str, dict[str, Ping]] = {}
+        self.fail_writes = 0
+        self.write_calls = 0
+
+    @staticmethod
+    def pk(account_id: str, user_id: str, day: date) -> str:
+        return f"{account_id}|{user_id}|{day.isoformat()}"
+
+    def stored_ids(self, *, account_id: str, user_id: str, day: date, ids: list[str]) -> set[str]:
+        stored = self.partitions.get(self.pk(account_id, user_id, day), {})
+        return {i for i in ids if i in stored}
+
+    def write_day(self, *, account_id: str, user_id: str, day: date, pings: list[Ping]) -> None:
+        self.write_calls += 1
+        part = self.partitions.setdefault(self.pk(account_id, user_id, day), {})
+        if self.fail_writes > 0:
+            self.fail_writes -= 1
+            for p in pings[: len(pings) // 2]:
+                part.setdefault(p.ping_id, p)
+            raise ConnectionError("Cosmos DB unreachable")
+        for p in pings:
+            part.setdefault(p.ping_id, p)  # create semantics: an existing ping is kept, never doubled
+
+    def read_day(self, *, account_id: str, user_id: str, day: date, start: datetime, end: datetime,
+                 continuation: str | None, limit: int) -> PingSlice:
+        part = self.partitions.get(self.pk(account_id, user_id, day), {})
+        found = sorted((p for p in part.values() if start <= p.t < end), key=lambda p: p.t)
+        offset = int(continuation or 0)
+        page = found[offset : offset + limit]
+        more = offset + limit < len(found)
+        return PingSlice(pings=page, continuation=str(offset + limit) if more else None)
+
+    def all(self) -> list[Ping]:
+        return [p for part in self.partitions.values() for p in part.values()]
+
+
+class FakeLatestPositions:
+    def __init__(self) -> None:
+        self.positions: dict[tuple[str, str], LatestPosition] = {}
+
+    def advance(self, position: LatestPosition) -> bool:
+        key = (position.account_id, position.user_id)
+        current = self.positions.get(key)
+        if current is not None and not position.is_newer_than(current):
+            return False
+        self.positions[key] = position
+        return True
+
+    def list_for_account(self, account_id: str) -> list[LatestPosition]:
+        return [p for (a, _), p in self.positions.items() if a == account_id]
