@@ -248,7 +248,7 @@ def test_preferences_opt_out_of_optional_mail_but_not_legal_notices(api: httpx.C
     legal = _enqueue(deps, owner, EmailCategory.LEGAL, "policy-notice",
                      {"version_id": "2099-01-01", "summary": "Clearer words.", "effective_date": "2099-01-31",
                       "policy_url": "https://industrack.com/policy"})
-    [notice] = wait_for_mail(owner.email, subject="Our privacy policy changes")
+    [notice] = wait_for_mail(owner.email, subject="changes on 2099-01-31")
     assert "/api/t/" not in notice.html  # legal mail is never tracked
     wait_for(lambda: _outbox_state(api, admin, tips)["state"] == "suppressed", what="the tip to be suppressed")
     assert _outbox_state(api, admin, tips)["suppressedReason"] == "opted out"
