@@ -131,10 +131,12 @@ class Container:
     @cached_property
     def personal_data(self) -> Registry:
         """The personal-data registry: one entry per kind of personal data that exists in this build."""
+        from core.adapters.blob_privacy import BlobPrefixStore
         from core.adapters.cosmos_privacy import platform_kinds, registered_kinds
         from core.services.retention import Registry
 
-        return Registry(kinds=registered_kinds(self.database, self.export_sink),
+        return Registry(kinds=registered_kinds(self.database, self.export_sink,
+                                               BlobPrefixStore(self.privacy_blob_service)),
                         platform=platform_kinds(self.database, outbox_days=self.settings.retention_outbox_days))
 
     @cached_property

@@ -107,3 +107,35 @@ class BlobExportSink:
         except ResourceNotFoundError:
             return False
         return True
+
+
+class BlobPrefixStore:
+    """Other areas' private blob containers, by name prefix: delete everything under a prefix (idempotent), and
+    stream each blob's content in chunks (for exports)."""
+
+    def __init__(self, service: BlobServiceClient) -> None:
+        self._service = service
+
+    def delete_prefix(self, container: str, prefix: str) -> int:
+        client = self._service.get_container_client(container)
+        deleted = 0
+        try:
+            names = [b.name for b in client.list_blobs(name_starts_with=prefix)]
+        except ResourceNotFoundError:
+            return 0
+        for name in names:
+            try:
+                client.delete_blob(name)
+                deleted += 1
+            except ResourceNotFoundError:
+                pass
+        return deleted
+
+    def list_names(self, container: str, prefix: str) -> list[str]:
+        try:
+            return [b.name for b in self._service.get_container_client(container).list_blobs(name_starts_with=prefix)]
+        except ResourceNotFoundError:
+            return []
+
+    def chunks(self, container: str, name: str) -> Any:
+        return self._service.get_container_client(container).download_blob(name).chunks()

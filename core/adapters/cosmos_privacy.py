@@ -408,7 +408,7 @@ class UnansweredInvitationKind(AccountDocKind):
         return Page(items=[])
 
 
-def registered_kinds(database: DatabaseProxy, sink: ExportSink) -> list[Any]:
+def registered_kinds(database: DatabaseProxy, sink: ExportSink, blobs: Any = None) -> list[Any]:
     """The kinds of personal data this build stores, in purge order. Sign-in records are found through the member
     profiles, so they go first and the profiles after them; export files go before the requests that point to
     them; the records kept longest (closure record, billing record) go last."""
@@ -423,6 +423,7 @@ def registered_kinds(database: DatabaseProxy, sink: ExportSink) -> list[Any]:
                        description="Membership events about you (joined, removed) and when they happened.",
                        export_file="account-events.json"),
         *other_area_kinds(database),  # before the profiles: they find the account's users through them
+        *(media_kinds(database, blobs) if blobs is not None else []),
         ExportLinkKind(database, sink),
         AccountDocKind(database, name="privacy-requests", doc_type="data-request", user_field="user_id",
                        description="Your data-subject requests.", export_file=None,
@@ -436,8 +437,23 @@ def registered_kinds(database: DatabaseProxy, sink: ExportSink) -> list[Any]:
         AccountDocKind(database, name="closure-record", doc_type="closure", user_field=None,
                        description="The record of the account's closure.", export_file=None,
                        kept_for="closure-record", container=privacy),
+        *billing_kinds(database),
         AccountDocKind(database, name="billing-records", doc_type="account", user_field=None,
                        description="The account record with its billing address.", export_file=None,
+                       kept_for="billing-records"),
+    ]
+
+
+def billing_kinds(database: DatabaseProxy) -> list[Any]:
+    """The billing area's records (`billing` container): kept with the billing records after closure."""
+    if "billing" not in {spec.name for spec in schema.CONTAINERS}:
+        return []
+    return [
+        AccountDocKind(database, name="billing-history", doc_type="billing", user_field=None, container="billing",
+                       description="The account's Stripe customer and subscription ids and billing status history.",
+                       export_file=None, kept_for="billing-records"),
+        AccountDocKind(database, name="stripe-events", doc_type="stripe-event", user_field=None, container="billing",
+                       description="Stripe events applied to the account.", export_file=None,
                        kept_for="billing-records"),
     ]
 
@@ -904,3 +920,107 @@ class OutboxKind:
 def platform_kinds(database: DatabaseProxy, *, outbox_days: int) -> list[Any]:
     names = {spec.name for spec in schema.CONTAINERS}
     return [OutboxKind(database, "outbox", outbox_days)] if "outbox" in names else []
+
+
+class MediaKind:
+    """Photos or notes in the `media` container (partition /accountId; indexed: docType, user_id, created_at...).
+    Keyset pages on `created_at`. A photo's blobs ({accountId}/{userId}/{photoId}/... in the photo blob
+    containers) are deleted before its document, so a crash in between only repeats the blob delete."""
+
+    retention = "media"
+    kept_for: str | None = None
+    on_erasure = "delete"
+    kept_reason = ""
+
+    def __init__(self, database: DatabaseProxy, blobs: Any, *, name: str, doc_type: str, id_field: str,
+                 blob_containers: tuple[str, ...], description: str, export_file: str) -> None:
+        self._c: ContainerProxy = database.get_container_client("media")
+        self._blobs = blobs
+        self.name, self.doc_type, self.id_field = name, doc_type, id_field
+        self.blob_containers, self.description, self.export_file = blob_containers, description, export_file
+
+    def _prefix(self, doc: dict[str, Any]) -> str:
+        return f"{doc['accountId']}/{doc['user_id']}/{doc[self.id_field]}/"
+
+    def _docs(self, account_id: str, extra: str, params: list[dict[str, Any]], after: str | None, limit: int) -> tuple[
+        list[dict[str, Any]], bool
+    ]:
+        return first_page(
+            self._c,
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND c.created_at > @after"  # noqa: S608
+            + extra + " ORDER BY c.created_at",  # nosec B608 - fixed fragment; values are parameters
+            [{"name": "@a", "value": account_id}, {"name": "@t", "value": self.doc_type},
+             {"name": "@after", "value": after or ""}, *params],
+            account_id, limit,
+        )
+
+    def _page(self, account_id: str, extra: str, params: list[dict[str, Any]], after: str | None, limit: int) -> Page:
+        docs, more = self._docs(account_id, extra, params, after, limit)
+        refs = [ItemRef(kind=self.name, partition_key=account_id, doc_id=str(d["id"]), user_id=str(d["user_id"]),
+                        blobs=[(c, self._prefix(d)) for c in self.blob_containers]) for d in docs]
+        return Page(items=refs, continuation=str(docs[-1]["created_at"]) if more else None)
+
+    def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
+        if before is None:
+            return self._page(account_id, "", [], continuation, limit)
+        return self._page(account_id, " AND c.created_at < @before", [{"name": "@before", "value": iso(before)}],
+                          continuation, limit)
+
+    def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
+        return self._page(account_id, " AND c.user_id = @u", [{"name": "@u", "value": user_id}], continuation, limit)
+
+    def delete(self, ref: ItemRef) -> bool:
+        blobs = sum(self._blobs.delete_prefix(container, prefix) for container, prefix in ref.blobs)
+        return delete_doc(self._c, ref.doc_id, ref.partition_key) or blobs > 0
+
+    def anonymize(self, ref: ItemRef) -> bool:
+        return self.delete(ref)
+
+    def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            docs, more = self._docs(account_id, " AND c.user_id = @u", [{"name": "@u", "value": user_id}], after, 200)
+            for doc in docs:
+                yield strip_system(doc)
+            if not more or not docs:
+                return
+            after = str(docs[-1]["created_at"])
+
+    def count(self, *, account_id: str) -> int:
+        return len(self._docs(account_id, "", [], None, 10_000)[0])
+
+    def write_export(self, zf: Any, *, account_id: str, user_id: str) -> list[tuple[str, str]]:
+        with zf.open(self.export_file, "w", force_zip64=True) as out:
+            out.write(b"[")
+            for i, doc in enumerate(self.export(account_id=account_id, user_id=user_id)):
+                out.write((b",\n" if i else b"") + json.dumps(doc, default=str).encode())
+            out.write(b"]\n")
+        files = [(self.export_file, self.description)]
+        if not self.blob_containers or not self.blob_containers[0]:
+            return files
+        stored = self.blob_containers[0]  # the verified copies; quarantine holds nothing worth exporting
+        count = 0
+        for name in self._blobs.list_names(stored, f"{account_id}/{user_id}/"):
+            with zf.open(f"{self.name}/{name.split('/', 2)[-1]}", "w", force_zip64=True) as out:
+                for chunk in self._blobs.chunks(stored, name):
+                    out.write(chunk)
+            count += 1
+        if count:
+            files.append((f"{self.name}/<id>/...", f"The {self.name} files themselves ({count} files: original, "
+                                                    "thumbnail and display copy of each)."))
+        return files
+
+
+def media_kinds(database: DatabaseProxy, blobs: Any) -> list[Any]:
+    """Photos and notes, wired when the `media` container exists."""
+    if "media" not in {spec.name for spec in schema.CONTAINERS}:
+        return []
+    photo_containers = tuple(getattr(schema, n) for n in ("PHOTOS_BLOB_CONTAINER", "PHOTO_QUARANTINE_BLOB_CONTAINER")
+                             if hasattr(schema, n))
+    return [
+        MediaKind(database, blobs, name="photos", doc_type="photo", id_field="photo_id",
+                  blob_containers=photo_containers, export_file="photos.json",
+                  description="Your photos' metadata: capture time and place, camera, size, status, linked note."),
+        MediaKind(database, blobs, name="notes", doc_type="note", id_field="note_id", blob_containers=(),
+                  export_file="notes.json", description="Your notes: text, time, place and linked photo."),
+    ]

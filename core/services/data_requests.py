@@ -34,6 +34,8 @@ from core.services.retention import EXPECTED_KINDS, RetentionPolicy, audit
 
 log = logging.getLogger(__name__)
 
+NOT_EXPORTED = {"billing-records", "billing-history", "stripe-events", "outbox", "unanswered-invitations",
+                "privacy-audit", "closure-record", "data-exports", "privacy-requests"}
 DUE_DAYS = {DataRequestType.CALIFORNIA_DISCLOSURE: 45}
 DEFAULT_DUE_DAYS = 30
 PAGE = 200
@@ -214,7 +216,7 @@ def _readme(files: list[tuple[str, str]], kinds: Sequence[PersonalDataKind], now
     lines += [f"{name}\n    {text}" for name, text in files]
     lines.append("README.txt\n    This file.")
     present = {k.name for k in kinds}
-    missing = [n for n in EXPECTED_KINDS if n not in present and n != "billing-records"]
+    missing = [n for n in EXPECTED_KINDS if n not in present and n not in NOT_EXPORTED]
     if missing:
         lines += ["", "Not part of this export because this build does not store them yet: " + ", ".join(missing)]
     return "\n".join(lines) + "\n"

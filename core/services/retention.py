@@ -49,6 +49,8 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "unanswered-invitations",
     "account-events",
     "billing-records",
+    "billing-history",
+    "stripe-events",
     "data-exports",
     "privacy-requests",
     "privacy-audit",

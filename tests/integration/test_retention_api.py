@@ -69,7 +69,8 @@ def test_legal_holds_are_for_platform_admins_and_purge_reports_them(api: httpx.C
     from core.services.retention import EXPECTED_KINDS
 
     database = build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database)
-    wired = {k.name for k in registered_kinds(database, None) + platform_kinds(database, outbox_days=90)}  # type: ignore[arg-type]
+    wired = {k.name for k in registered_kinds(database, None, object())  # type: ignore[arg-type]
+             + platform_kinds(database, outbox_days=90)}
     assert run["gaps"] == [k for k in EXPECTED_KINDS if k not in wired]
 
     lifted = api.delete(f"/platform/accounts/{owner.account_id}/legal-holds/{hold.json()['holdId']}",

@@ -214,3 +214,55 @@ def test_pings_export_as_geojson_and_gpx_through_the_tracking_serializers(scratc
     for name in gpx_files:
         root = ElementTree.fromstring(zf.read(name))  # noqa: S314 - our own test output
         assert len(root.findall(".//{http://www.topografix.com/GPX/1/1}trkpt")) == 4
+
+
+def test_photos_and_notes_kinds_delete_blobs_then_documents_and_export_the_files(scratch: Settings) -> None:
+    import io
+    import json
+    import zipfile
+
+    from core.adapters.blob_privacy import BlobPrefixStore, build_blob_service
+    from core.adapters.cosmos_privacy import media_kinds
+
+    if "media" not in {c.name for c in schema.CONTAINERS}:
+        pytest.skip("the photos and notes area is not in this build")
+    database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
+    service = build_blob_service(scratch)
+    photos_container = schema.PHOTOS_BLOB_CONTAINER  # type: ignore[attr-defined]
+    try:
+        service.create_container(photos_container)
+    except Exception:  # noqa: S110 - already there
+        pass
+    store = BlobPrefixStore(service)
+    kinds = {k.name: k for k in media_kinds(database, store)}
+    now = datetime.now(UTC)
+    account_id = str(uuid.uuid4())
+    media = database.get_container_client("media")
+    for i, (user, age) in enumerate((("w-a", 200), ("w-a", 5), ("w-b", 200))):
+        photo_id = f"p{i}"
+        media.create_item({"id": f"photo-{photo_id}", "docType": "photo", "accountId": account_id, "photo_id": photo_id,
+                           "user_id": user, "created_at": z(now - timedelta(days=age)), "status": "ready"})
+        for part in ("original.jpg", "thumb.jpg"):
+            service.get_blob_client(photos_container, f"{account_id}/{user}/{photo_id}/{part}").upload_blob(
+                f"bytes of {photo_id} {part}".encode(), overwrite=True)
+    media.create_item({"id": "note-n1", "docType": "note", "accountId": account_id, "note_id": "n1",
+                       "user_id": "w-a", "text": "gate code 1234", "created_at": z(now - timedelta(days=200))})
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        kinds["photos"].write_export(zf, account_id=account_id, user_id="w-a")
+        kinds["notes"].write_export(zf, account_id=account_id, user_id="w-a")
+    zf = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    assert len(json.loads(zf.read("photos.json"))) == 2 and len(json.loads(zf.read("notes.json"))) == 1
+    assert zf.read("photos/p0/original.jpg") == b"bytes of p0 original.jpg"
+    assert not any("p2" in n for n in zf.namelist())  # another worker's photo
+
+    old = kinds["photos"].expired(account_id=account_id, before=now - timedelta(days=90), continuation=None, limit=10)
+    assert sorted(r.doc_id for r in old.items) == ["photo-p0", "photo-p2"]
+    for ref in old.items:
+        assert kinds["photos"].delete(ref)
+        assert not kinds["photos"].delete(ref)  # twice is a no-op
+    assert store.list_names(photos_container, f"{account_id}/w-a/p0/") == []
+    assert len(store.list_names(photos_container, f"{account_id}/w-a/p1/")) == 2
+    assert kinds["photos"].count(account_id=account_id) == 1
+    store.delete_prefix(photos_container, f"{account_id}/")
