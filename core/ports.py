@@ -10,6 +10,7 @@ from core.domain.accounts import Account, AccountEvent, Invitation, Member, User
 from core.domain.consent import Capability, ConsentEntry
 from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail
 from core.domain.identity import Identity
+from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoJob, PhotoSlice, ScanVerdict
 from core.domain.policy import PolicyAcknowledgement, PolicyVersion
 from core.domain.privacy import (
     AuditEntry,
@@ -286,3 +287,58 @@ class PolicyStore(Protocol):
     def list_versions(self) -> list[PolicyVersion]: ...
     def put_acknowledgement(self, ack: PolicyAcknowledgement) -> None: ...
     def list_acknowledgements(self, user_id: str) -> list[PolicyAcknowledgement]: ...
+
+
+# ---------------------------------------------------------------- photos and notes (docs/photos-and-notes.md)
+
+
+class MediaStore(Protocol):
+    """Photo documents and notes, one partition per account. Lists are newest first, one page at a time;
+    `start` is inclusive and `end` exclusive (capture time for photos, creation time for notes)."""
+
+    def create_photo(self, photo: Photo) -> None: ...
+    def get_photo(self, account_id: str, photo_id: str) -> Photo | None: ...
+    def replace_photo_if_unchanged(self, photo: Photo, *, expected: Photo) -> bool:
+        """Replace only if nobody changed it since `expected` was read (optimistic concurrency)."""
+        ...
+    def list_photos(self, *, account_id: str, user_id: str | None, start: datetime | None, end: datetime | None,
+                    continuation: str | None, limit: int) -> PhotoSlice: ...
+    def create_note(self, note: Note) -> None: ...
+    def get_note(self, account_id: str, note_id: str) -> Note | None: ...
+    def replace_note_if_unchanged(self, note: Note, *, expected: Note) -> bool: ...
+    def delete_note(self, account_id: str, note_id: str) -> bool:
+        """Answer False when it was already gone."""
+        ...
+    def list_notes(self, *, account_id: str, user_id: str | None, start: datetime | None, end: datetime | None,
+                   continuation: str | None, limit: int) -> NoteSlice: ...
+
+
+class PhotoBlobs(Protocol):
+    """The private quarantine and photos blob containers, and the narrow SAS links into them."""
+
+    def upload_url(self, blob_name: str, *, expires_at: datetime) -> str:
+        """A link that can create exactly this one quarantine blob, once: no read, no overwrite, no other name."""
+        ...
+    def read_url(self, blob_name: str, *, expires_at: datetime) -> str:
+        """A read-only link to exactly this blob of the photos container."""
+        ...
+    def quarantine_info(self, blob_name: str) -> BlobInfo | None: ...
+    def read_quarantine(self, blob_name: str, *, max_bytes: int) -> bytes:
+        """At most `max_bytes` of the upload."""
+        ...
+    def delete_quarantine(self, blob_name: str) -> bool:
+        """Answer False when it was already gone."""
+        ...
+    def put_photo_blob(self, blob_name: str, data: bytes, *, content_type: str) -> None:
+        """Write (or overwrite: names are fixed per photo, so a retry never adds a blob) into the photos container."""
+        ...
+
+
+class MalwareScanner(Protocol):
+    """The one place a malware scanner plugs in: locally the EICAR signature, in Azure also Defender for Storage."""
+
+    def scan(self, *, blob_name: str, data: bytes) -> ScanVerdict: ...
+
+
+class PhotoJobs(Protocol):
+    def enqueue(self, job: PhotoJob, *, delay_seconds: int = 0) -> None: ...

@@ -81,6 +81,17 @@ POLICY = ContainerSpec(
 CONTAINERS: tuple[ContainerSpec, ...] = (ACCOUNTS, USERS, PRIVACY, PINGS, LATEST_POSITIONS, ACCESS_LOG)
 CONTAINERS += (OUTBOX, POLICY)  # e-mail and policy versions
 
+# Photos and notes (docs/photos-and-notes.md): docTypes `photo` (id photo-{photoId}) and `note` (id note-{noteId}).
+MEDIA = ContainerSpec(
+    name="media",
+    partition_key="/accountId",
+    included_paths=("/docType/?", "/user_id/?", "/sort_at/?", "/created_at/?", "/status/?"),
+    excluded_paths=("/*",),
+    purpose="Photo metadata and notes; one partition per account. sort_at = capture time (photos) or creation"
+    " time (notes), UTC, fixed width, for range queries.",
+)
+CONTAINERS += (MEDIA,)  # photos and notes
+
 
 @dataclass(frozen=True)
 class QueueSpec:
@@ -117,9 +128,23 @@ EMAIL_OUTBOX_QUEUE = QueueSpec(
 QUEUES: tuple[QueueSpec, ...] = (ACCOUNT_EVENTS_QUEUE, DATA_REQUESTS_QUEUE, LOCATION_PINGS_QUEUE)
 QUEUES += (EMAIL_OUTBOX_QUEUE,)  # e-mail outbox
 
+PHOTO_UPLOADS_QUEUE = QueueSpec(
+    setting="QUEUE_PHOTO_UPLOADS",
+    default_name="photo-uploads",
+    purpose="Photos to verify: the app's /complete call and, in Azure, Event Grid BlobCreated events of the"
+    " quarantine container.",
+)
+QUEUES += (PHOTO_UPLOADS_QUEUE,)  # photos and notes
+
 EXPORTS_BLOB_CONTAINER = "exports"  # private: data-request ZIPs, reached only through short-lived read-only links
 
 BLOB_CONTAINERS: tuple[str, ...] = (EXPORTS_BLOB_CONTAINER,)
+
+# Photos (docs/photos-and-notes.md), both private. Uploads land in quarantine through a create-only SAS; only a
+# verified photo is copied to `photos` (original, thumbnail, display copy). Names: {accountId}/{userId}/{photoId}/...
+PHOTO_QUARANTINE_BLOB_CONTAINER = "photo-quarantine"
+PHOTOS_BLOB_CONTAINER = "photos"
+BLOB_CONTAINERS += (PHOTO_QUARANTINE_BLOB_CONTAINER, PHOTOS_BLOB_CONTAINER)
 
 
 def poison_queue_name(queue_name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -86,6 +87,16 @@ class Settings(BaseSettings):
     email_retry_base_seconds: float = Field(default=0.5, ge=0, le=60, validation_alias="EMAIL_RETRY_BASE_SECONDS")
     email_max_deliveries: int = Field(default=5, ge=1, le=100, validation_alias="EMAIL_MAX_DELIVERIES")
     email_tracking_ttl_days: int = Field(default=180, ge=1, le=3650, validation_alias="EMAIL_TRACKING_TTL_DAYS")
+
+    # Photos and notes (docs/photos-and-notes.md).
+    queue_photo_uploads: str = Field(default="photo-uploads", validation_alias="QUEUE_PHOTO_UPLOADS")
+    photo_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024,
+                                 validation_alias="PHOTO_MAX_BYTES")
+    photo_max_pixels: int = Field(default=50_000_000, ge=10_000, le=200_000_000, validation_alias="PHOTO_MAX_PIXELS")
+    photo_upload_url_ttl_seconds: int = Field(default=600, ge=1, le=600, validation_alias="PHOTO_UPLOAD_URL_TTL_SECONDS")
+    photo_read_url_ttl_seconds: int = Field(default=300, ge=1, le=300, validation_alias="PHOTO_READ_URL_TTL_SECONDS")
+    photo_malware_scan: Literal["signature", "defender"] = Field(default="signature",
+                                                                 validation_alias="PHOTO_MALWARE_SCAN")
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
     minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")

@@ -1,0 +1,270 @@
+"""Pure verification of an uploaded photo: what the bytes are (magic bytes, never the name or a header), whether
+they decode as an image of an accepted type within a pixel budget, the malware signature check, EXIF metadata,
+and the rendering of the thumbnail and the display copy (EXIF stripped).
+
+No I/O and no process-wide state: the pixel limit is passed on each call (Pillow's global MAX_IMAGE_PIXELS is
+left as it is), HEIF files are read through pillow_heif directly (no opener is registered globally).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from core.domain.media import Camera, GeoPoint, PhotoContentType, RejectReason, ScanVerdict
+
+THUMBNAIL_PX = 320
+DISPLAY_PX = 2048
+THUMBNAIL_QUALITY = 80
+DISPLAY_QUALITY = 85
+
+# The EICAR anti-virus test file, assembled from two halves so that this source file is not itself flagged.
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"heif"}
+
+# EXIF tags (TIFF/EXIF numbers).
+_MAKE, _MODEL, _ORIENTATION = 0x010F, 0x0110, 0x0112
+_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
+_GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON, _GPS_ALT_REF, _GPS_ALT = 1, 2, 3, 4, 5, 6
+
+
+# ---------------------------------------------------------------- magic bytes
+
+
+def sniff(data: bytes) -> str:
+    """What the first bytes say the file is: jpeg, png, heif (accepted) or a label for what it is not."""
+    head = data[:32]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        if head[8:12] in _HEIF_BRANDS:
+            return "heif"
+        if head[8:12] in (b"avif", b"avis"):
+            return "avif"
+        return "iso-media"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith(b"MZ"):
+        return "pe-executable"
+    if head.startswith(b"\x7fELF"):
+        return "elf-executable"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    return "unknown"
+
+
+# ---------------------------------------------------------------- malware signature
+
+
+def signature_verdict(data: bytes) -> ScanVerdict:
+    """The local scanner: the EICAR test signature anywhere in the file counts as malware. In Azure, Defender for
+    Storage's verdict is read as well (core/adapters/blobs.py); this check runs first in both."""
+    return ScanVerdict.INFECTED if EICAR in data else ScanVerdict.CLEAN
+
+
+# ---------------------------------------------------------------- decoding
+
+
+@dataclass
+class Rejection:
+    reason: RejectReason
+    detail: str
+
+
+@dataclass
+class ExifInfo:
+    captured_at: datetime | None = None  # DateTimeOriginal, only when its offset is recorded too
+    camera: Camera | None = None
+    orientation: int | None = None
+    gps: GeoPoint | None = None
+
+
+@dataclass
+class Verified:
+    family: str
+    width: int
+    height: int
+    exif: ExifInfo
+    thumbnail_jpeg: bytes = field(repr=False)
+    display_jpeg: bytes = field(repr=False)
+
+
+def inspect(data: bytes, *, declared: PhotoContentType, max_pixels: int) -> Verified | Rejection:
+    """Check the bytes against the declared type, decode them within `max_pixels`, read EXIF, render the copies."""
+    found = sniff(data)
+    if found not in ("jpeg", "png", "heif"):
+        return Rejection(RejectReason.NOT_AN_IMAGE, f"the file is not a JPEG, PNG or HEIC/HEIF image ({found})")
+    if found != declared.family:
+        return Rejection(RejectReason.TYPE_MISMATCH, f"declared {declared.value} but the file is {found}")
+    opened = _open(data, found, max_pixels)
+    if isinstance(opened, Rejection):
+        return opened
+    image, width, height = opened
+    try:
+        exif = read_exif(image)
+        thumbnail, display = render(image)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        return Rejection(RejectReason.UNDECODABLE, f"the image data is damaged ({type(exc).__name__})")
+    return Verified(family=found, width=width, height=height, exif=exif, thumbnail_jpeg=thumbnail,
+                    display_jpeg=display)
+
+
+def _too_many(width: int, height: int, max_pixels: int) -> Rejection | None:
+    if width <= 0 or height <= 0:
+        return Rejection(RejectReason.UNDECODABLE, "the image has no pixels")
+    if width * height > max_pixels:
+        return Rejection(RejectReason.TOO_MANY_PIXELS,
+                         f"{width}x{height} is more than the limit of {max_pixels} pixels (decompression bomb?)")
+    return None
+
+
+def _open(data: bytes, family: str, max_pixels: int) -> tuple[Image.Image, int, int] | Rejection:
+    """Read the header, check the pixel count, then decode. Only the plugin of the sniffed type is tried."""
+    try:
+        if family == "heif":
+            import pillow_heif
+
+            heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
+            width, height = heif.size
+            if (refused := _too_many(width, height, max_pixels)) is not None:
+                return refused
+            image = heif.to_pillow()  # decodes
+        else:
+            image = Image.open(io.BytesIO(data), formats=["JPEG" if family == "jpeg" else "PNG"])
+            width, height = image.size
+            if (refused := _too_many(width, height, max_pixels)) is not None:
+                return refused
+            if family == "jpeg":
+                image.draft("RGB", (DISPLAY_PX, DISPLAY_PX))  # decode at a reduced DCT scale: every byte still read
+            image.load()
+    except Image.DecompressionBombError:
+        return Rejection(RejectReason.TOO_MANY_PIXELS, "more pixels than Pillow allows (decompression bomb)")
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, RuntimeError) as exc:
+        return Rejection(RejectReason.UNDECODABLE, f"the file does not decode as {family} ({type(exc).__name__})")
+    return image, width, height
+
+
+# ---------------------------------------------------------------- EXIF
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+def _text(value: Any, limit: int = 100) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    cleaned = "".join(ch for ch in value.replace("\x00", "") if ch.isprintable()).strip()
+    return cleaned[:limit] or None
+
+
+def exif_capture_time(original: Any, offset: Any) -> datetime | None:
+    """DateTimeOriginal ("YYYY:MM:DD HH:MM:SS") with OffsetTimeOriginal ("+HH:MM"); None without a usable offset."""
+    text, off = _text(original, 40), _text(offset, 10)
+    if not text or not off:
+        return None
+    m = _OFFSET.match(off)
+    if m is None:
+        return None
+    sign, hours, minutes = m.groups()
+    delta = timedelta(hours=int(hours), minutes=int(minutes))
+    if delta > timedelta(hours=14):
+        return None
+    try:
+        naive = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=timezone(-delta if sign == "-" else delta))
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _degrees(value: Any, ref: Any, negative: str) -> float | None:
+    if not isinstance(value, tuple | list) or len(value) != 3:
+        return None
+    parts = [_number(v) for v in value]
+    if any(p is None or p < 0 for p in parts):
+        return None
+    d, m, s = (float(p) for p in parts if p is not None)
+    degrees = d + m / 60 + s / 3600
+    return -degrees if _text(ref, 2) == negative else degrees
+
+
+def gps_position(gps: Any) -> GeoPoint | None:
+    """The GPS IFD as a position; None when it is missing or out of range."""
+    if not gps:
+        return None
+    lat = _degrees(gps.get(_GPS_LAT), gps.get(_GPS_LAT_REF), "S")
+    lon = _degrees(gps.get(_GPS_LON), gps.get(_GPS_LON_REF), "W")
+    if lat is None or lon is None or not (-90 <= lat <= 90) or not (-180 <= lon <= 180):
+        return None
+    alt = _number(gps.get(_GPS_ALT)) if gps.get(_GPS_ALT) is not None else None
+    if alt is not None and gps.get(_GPS_ALT_REF) in (1, b"\x01"):
+        alt = -alt
+    return GeoPoint(latitude=round(lat, 7), longitude=round(lon, 7),
+                    altitude_m=round(alt, 2) if alt is not None else None)
+
+
+def read_exif(image: Image.Image) -> ExifInfo:
+    exif = image.getexif()
+    if not exif:
+        return ExifInfo()
+    details = exif.get_ifd(_EXIF_IFD)
+    make, model = _text(exif.get(_MAKE)), _text(exif.get(_MODEL))
+    orientation = exif.get(_ORIENTATION)
+    return ExifInfo(
+        captured_at=exif_capture_time(details.get(_DATETIME_ORIGINAL), details.get(_OFFSET_TIME_ORIGINAL)),
+        camera=Camera(make=make, model=model) if make or model else None,
+        orientation=orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else None,
+        gps=gps_position(exif.get_ifd(_GPS_IFD)),
+    )
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        image = image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def _jpeg(image: Image.Image, box: int, quality: int) -> bytes:
+    copy = image.copy()
+    copy.thumbnail((box, box), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    out = _rgb(copy)
+    out.info = {}  # no EXIF, XMP, ICC or comments: nothing of the original's metadata is carried over
+    buf = io.BytesIO()
+    out.save(buf, format="JPEG", quality=quality, optimize=True)
+    return buf.getvalue()
+
+
+def render(image: Image.Image) -> tuple[bytes, bytes]:
+    """The thumbnail (THUMBNAIL_PX box) and the display copy (DISPLAY_PX box), upright, as JPEG without metadata."""
+    upright = ImageOps.exif_transpose(image) or image
+    return _jpeg(upright, THUMBNAIL_PX, THUMBNAIL_QUALITY), _jpeg(upright, DISPLAY_PX, DISPLAY_QUALITY)

@@ -1,0 +1,120 @@
+"""Notes: a worker's own text (up to 10,000 characters) with optional links to one of their photos and to a
+time and place. Workers create, edit and delete their own notes; the owner reads everyone's (logged)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from core.domain.consent import Capability
+from core.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from core.domain.identity import Principal
+from core.domain.media import (
+    GeoPoint,
+    MediaQuery,
+    MyNotesQuery,
+    Note,
+    NoteCreate,
+    NotePage,
+    NotePublic,
+    NoteUpdate,
+    is_media_id,
+)
+from core.domain.tracking import AccessedData
+from core.ports import AccessLog, Clock, ConsentLedger, MediaStore
+from core.services import access_log
+from core.services.consent import consent_granted_at
+from core.services.photos import check_range, scoped_user
+
+UPDATE_TRIES = 3
+
+
+def _check_photo(store: MediaStore, principal: Principal, photo_id: str | None) -> None:
+    if photo_id is None:
+        return
+    photo = store.get_photo(principal.account_id, photo_id)
+    if photo is None or photo.user_id != principal.user_id:
+        raise ValidationFailed(errors=[FieldError("photoId", "is not one of your photos")])
+
+
+def _check_place(consents: ConsentLedger, principal: Principal, place: GeoPoint | None, at: datetime) -> None:
+    """A place is location data: it is kept only while the worker has granted location consent."""
+    if place is None:
+        return
+    if not consent_granted_at(ledger=consents, account_id=principal.account_id, user_id=principal.user_id,
+                              capability=Capability.LOCATION, at=at):
+        raise Forbidden("Location access is not granted, so a note cannot carry a place. Grant location consent "
+                        "(PUT /api/me/consents/location) or leave the place out.")
+
+
+def _own_note(store: MediaStore, principal: Principal, note_id: str) -> Note:
+    note = store.get_note(principal.account_id, note_id) if is_media_id(note_id) else None
+    if note is None or note.user_id != principal.user_id:
+        raise NotFound()
+    return note
+
+
+def create_note(
+    *, principal: Principal, data: NoteCreate, store: MediaStore, consents: ConsentLedger, clock: Clock
+) -> NotePublic:
+    now = clock.now()
+    _check_photo(store, principal, data.photo_id)
+    _check_place(consents, principal, data.place, now)
+    note = Note(note_id=uuid.uuid4().hex, account_id=principal.account_id, user_id=principal.user_id,
+                text=data.text, photo_id=data.photo_id, at=data.at, place=data.place, created_at=now,
+                updated_at=now)
+    store.create_note(note)
+    return NotePublic.of(note)
+
+
+def update_note(
+    *, principal: Principal, note_id: str, data: NoteUpdate, store: MediaStore, consents: ConsentLedger,
+    clock: Clock,
+) -> NotePublic:
+    """Change the fields sent; null clears photoId, at or place. `updatedAt` moves, `createdAt` stays."""
+    sent = data.model_fields_set
+    if "text" in sent and data.text is None:
+        raise ValidationFailed(errors=[FieldError("text", "cannot be null")])
+    changes: dict[str, Any] = {name: getattr(data, name) for name in ("text", "photo_id", "at", "place") if name in sent}
+    if "photo_id" in changes:
+        _check_photo(store, principal, data.photo_id)
+    for _ in range(UPDATE_TRIES):
+        current = _own_note(store, principal, note_id)
+        now = clock.now()
+        if "place" in changes:
+            _check_place(consents, principal, data.place, now)
+        if not changes:
+            return NotePublic.of(current)
+        updated = current.model_copy(update={**changes, "updated_at": now})
+        if store.replace_note_if_unchanged(updated, expected=current):
+            return NotePublic.of(updated)
+    raise Conflict("The note changed while it was being edited; try again.")
+
+
+def delete_note(*, principal: Principal, note_id: str, store: MediaStore) -> None:
+    _own_note(store, principal, note_id)
+    store.delete_note(principal.account_id, note_id)
+
+
+def list_my_notes(*, principal: Principal, query: MyNotesQuery, store: MediaStore) -> NotePage:
+    check_range(query.from_, query.to)
+    page = store.list_notes(account_id=principal.account_id, user_id=principal.user_id, start=query.from_,
+                            end=query.to, continuation=query.continuation, limit=query.limit)
+    return NotePage(items=[NotePublic.of(n) for n in page.notes], continuation=page.continuation)
+
+
+def list_notes(
+    *, principal: Principal, account_id: str, query: MediaQuery, store: MediaStore, log_store: AccessLog,
+    clock: Clock,
+) -> NotePage:
+    """The owner: every worker's notes (or one worker's with userId); a member: their own only."""
+    user_id = scoped_user(principal, account_id, query.user_id)
+    check_range(query.from_, query.to)
+    page = store.list_notes(account_id=account_id, user_id=user_id, start=query.from_, end=query.to,
+                            continuation=query.continuation, limit=query.limit)
+    if page.notes:
+        access_log.record_read(log=log_store, entry=access_log.new_entry(
+            principal=principal, subject_user_ids=[n.user_id for n in page.notes], data=AccessedData.NOTE,
+            at=clock.now(), range_from=query.from_, range_to=query.to))
+    return NotePage(items=[NotePublic.of(n) for n in page.notes], continuation=page.continuation)

@@ -1,0 +1,359 @@
+"""Photos: the upload grant (valet key), completion, the queue-triggered verification, and reads.
+
+Photo bytes never pass through a function. The app asks for an upload link (camera consent required), PUTs the
+file straight into the private quarantine container, and calls /complete (in Azure, Event Grid's BlobCreated event
+on the same queue does the same). The processor checks size, malware verdict, magic bytes and decodability, keeps
+EXIF metadata (GPS only under location consent at capture time), writes the verified original, a thumbnail and a
+display copy to the photos container, and deletes the upload. Every step can run twice without effect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.domain.consent import Capability
+from core.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from core.domain.identity import Principal
+from core.domain.media import (
+    CaptureTimeSource,
+    MediaQuery,
+    Photo,
+    PhotoContentType,
+    PhotoCreate,
+    PhotoDetail,
+    PhotoJob,
+    PhotoPage,
+    PhotoPublic,
+    PhotoStatus,
+    PhotoUploadGrant,
+    QuarantineReason,
+    RejectReason,
+    ScanVerdict,
+    is_media_id,
+)
+from core.domain.tracking import AccessedData
+from core.ports import AccessLog, Clock, ConsentLedger, MalwareScanner, MediaStore, PhotoBlobs, PhotoJobs
+from core.services import access_log, image_checks
+from core.services.consent import consent_granted_at
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_SCAN_CHECKS = 10  # how often a missing scan verdict is asked for again before the photo stays quarantined
+SCAN_RECHECK_SECONDS = 30
+QUARANTINE_CONTAINER_PREFIX = "/blobServices/default/containers/"
+
+
+@dataclass(frozen=True)
+class PhotoLimits:
+    max_bytes: int = 20 * 1024 * 1024
+    max_pixels: int = 50_000_000
+    upload_ttl: timedelta = timedelta(minutes=10)
+    read_ttl: timedelta = timedelta(minutes=5)
+    future_skew: timedelta = timedelta(minutes=5)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PhotoLimits:
+        return cls(
+            max_bytes=settings.photo_max_bytes,
+            max_pixels=settings.photo_max_pixels,
+            upload_ttl=timedelta(seconds=settings.photo_upload_url_ttl_seconds),
+            read_ttl=timedelta(seconds=settings.photo_read_url_ttl_seconds),
+        )
+
+
+# ---------------------------------------------------------------- blob names
+
+
+def blob_prefix(account_id: str, user_id: str, photo_id: str) -> str:
+    """Every blob of a photo starts with this, so an account's or a worker's photos are listed by prefix."""
+    return f"{account_id}/{user_id}/{photo_id}/"
+
+
+def quarantine_name(account_id: str, user_id: str, photo_id: str, content_type: PhotoContentType) -> str:
+    return f"{blob_prefix(account_id, user_id, photo_id)}upload.{content_type.extension}"
+
+
+def _verified_names(photo: Photo) -> tuple[str, str, str]:
+    prefix = blob_prefix(photo.account_id, photo.user_id, photo.photo_id)
+    return (f"{prefix}original.{photo.declared_type.extension}", f"{prefix}thumbnail.jpg", f"{prefix}display.jpg")
+
+
+# ---------------------------------------------------------------- upload
+
+
+def request_upload(
+    *,
+    principal: Principal,
+    data: PhotoCreate,
+    store: MediaStore,
+    blobs: PhotoBlobs,
+    consents: ConsentLedger,
+    clock: Clock,
+    limits: PhotoLimits,
+) -> PhotoUploadGrant:
+    """Create the pending photo and a link that can create exactly its one quarantine blob, for a short time."""
+    now = clock.now()
+    if data.size_bytes > limits.max_bytes:
+        raise ValidationFailed(errors=[FieldError("sizeBytes", f"must be at most {limits.max_bytes} bytes")])
+    if data.captured_at is not None and data.captured_at > now + limits.future_skew:
+        raise ValidationFailed(errors=[FieldError("capturedAt", "must not be in the future")])
+    if not consent_granted_at(ledger=consents, account_id=principal.account_id, user_id=principal.user_id,
+                              capability=Capability.CAMERA, at=now):
+        raise Forbidden("Camera access is not granted. Grant camera consent in the app "
+                        "(PUT /api/me/consents/camera) before uploading photos.")
+    if data.note_id is not None:
+        note = store.get_note(principal.account_id, data.note_id)
+        if note is None or note.user_id != principal.user_id:
+            raise ValidationFailed(errors=[FieldError("noteId", "is not one of your notes")])
+    photo_id = uuid.uuid4().hex
+    expires_at = now + limits.upload_ttl
+    name = quarantine_name(principal.account_id, principal.user_id, photo_id, data.content_type)
+    photo = Photo(
+        photo_id=photo_id,
+        account_id=principal.account_id,
+        user_id=principal.user_id,
+        declared_type=data.content_type,
+        declared_size=data.size_bytes,
+        client_captured_at=data.captured_at,
+        note_id=data.note_id,
+        created_at=now,
+        upload_expires_at=expires_at,
+        captured_at=data.captured_at or now,
+        captured_at_source=CaptureTimeSource.CLIENT if data.captured_at else CaptureTimeSource.UPLOAD,
+        quarantine_blob=name,
+    )
+    store.create_photo(photo)
+    return PhotoUploadGrant(
+        photo_id=photo_id,
+        upload_url=blobs.upload_url(name, expires_at=expires_at),
+        upload_headers={"x-ms-blob-type": "BlockBlob", "Content-Type": data.content_type.value},
+        expires_at=expires_at,
+    )
+
+
+def complete_upload(
+    *, principal: Principal, photo_id: str, store: MediaStore, blobs: PhotoBlobs, jobs: PhotoJobs, clock: Clock
+) -> PhotoPublic:
+    """The app says the PUT finished: put the photo on the processing queue (again, if asked again while pending)."""
+    photo = store.get_photo(principal.account_id, photo_id) if is_media_id(photo_id) else None
+    if photo is None or photo.user_id != principal.user_id:
+        raise NotFound()
+    if photo.status is not PhotoStatus.PENDING:
+        return PhotoPublic.of(photo)
+    if blobs.quarantine_info(photo.quarantine_blob) is None:
+        raise Conflict("The file has not arrived: PUT it to the upload URL first, then call complete.")
+    if photo.completed_at is None:
+        store.replace_photo_if_unchanged(photo.model_copy(update={"completed_at": clock.now()}), expected=photo)
+    jobs.enqueue(PhotoJob(account_id=photo.account_id, user_id=photo.user_id, photo_id=photo.photo_id))
+    return PhotoPublic.of(photo)
+
+
+# ---------------------------------------------------------------- processing
+
+
+def _job_from_event(event: dict[str, Any], quarantine_container: str) -> PhotoJob | None:
+    """An Event Grid (or CloudEvents) BlobCreated event for a quarantine blob named {a}/{u}/{p}/upload.ext."""
+    kind = event.get("eventType") or event.get("type")
+    subject = event.get("subject")
+    if kind != "Microsoft.Storage.BlobCreated" or not isinstance(subject, str):
+        return None
+    expected = f"{QUARANTINE_CONTAINER_PREFIX}{quarantine_container}/blobs/"
+    subject = "/" + subject.lstrip("/")
+    if not subject.startswith(expected):
+        return None
+    parts = subject[len(expected):].split("/")
+    if len(parts) != 4 or not parts[3].startswith("upload.") or not all(parts[:3]):
+        return None
+    return PhotoJob(account_id=parts[0], user_id=parts[1], photo_id=parts[2])
+
+
+def parse_job(raw: bytes | str, *, quarantine_container: str) -> PhotoJob | None:
+    """Our own message, or an Event Grid event envelope (one event, or an array of one). None: not for us.
+    Malformed JSON raises, so that the host retries and then poisons it."""
+    body = json.loads(raw)
+    if isinstance(body, list):
+        if len(body) != 1 or not isinstance(body[0], dict):
+            return None
+        body = body[0]
+    if not isinstance(body, dict):
+        return None
+    if body.get("kind") == "photo-uploaded":
+        try:
+            return PhotoJob.model_validate(body)
+        except ValidationError:
+            return None
+    return _job_from_event(body, quarantine_container)
+
+
+def _capture_time(photo: Photo, exif_time: datetime | None, now: datetime,
+                  uploaded_at: datetime, skew: timedelta) -> tuple[datetime, CaptureTimeSource]:
+    if exif_time is not None and exif_time <= now + skew:
+        return exif_time, CaptureTimeSource.EXIF
+    if photo.client_captured_at is not None:
+        return photo.client_captured_at, CaptureTimeSource.CLIENT
+    return uploaded_at, CaptureTimeSource.UPLOAD
+
+
+def _settle(store: MediaStore, blobs: PhotoBlobs, photo: Photo, update: dict[str, Any], *,
+            delete_upload: bool) -> str:
+    final = photo.model_copy(update=update)
+    if not store.replace_photo_if_unchanged(final, expected=photo):
+        log.info("photo %s changed while processing; leaving it to the other run", photo.photo_id)
+        return "raced"
+    if delete_upload:
+        blobs.delete_quarantine(photo.quarantine_blob)
+    return final.status.value
+
+
+def _reject(store: MediaStore, blobs: PhotoBlobs, photo: Photo, reason: RejectReason, detail: str,
+            now: datetime) -> str:
+    log.info("photo %s rejected: %s (%s)", photo.photo_id, reason.value, detail)
+    return _settle(store, blobs, photo, {"status": PhotoStatus.REJECTED, "reason": reason.value,
+                                         "processed_at": now}, delete_upload=True)
+
+
+def _quarantine(store: MediaStore, blobs: PhotoBlobs, photo: Photo, reason: QuarantineReason,
+                now: datetime) -> str:
+    log.warning("photo %s kept in quarantine: %s", photo.photo_id, reason.value)
+    return _settle(store, blobs, photo, {"status": PhotoStatus.QUARANTINED, "reason": reason.value,
+                                         "processed_at": now}, delete_upload=False)
+
+
+_QUARANTINE_FOR = {
+    ScanVerdict.NOT_SCANNED: QuarantineReason.NOT_SCANNED,
+    ScanVerdict.ERROR: QuarantineReason.SCAN_ERROR,
+    ScanVerdict.CAP_REACHED: QuarantineReason.SCAN_CAP_REACHED,
+}
+
+
+def process_photo(
+    *,
+    job: PhotoJob,
+    store: MediaStore,
+    blobs: PhotoBlobs,
+    scanner: MalwareScanner,
+    consents: ConsentLedger,
+    jobs: PhotoJobs,
+    clock: Clock,
+    limits: PhotoLimits,
+) -> str:
+    """Verify one upload and settle the photo as ready, rejected or quarantined; answer what happened."""
+    photo = store.get_photo(job.account_id, job.photo_id)
+    if photo is None or photo.user_id != job.user_id:
+        log.warning("photo job for unknown photo %s ignored", job.photo_id)
+        return "unknown"
+    if photo.status in (PhotoStatus.READY, PhotoStatus.REJECTED):
+        blobs.delete_quarantine(photo.quarantine_blob)  # finishes a run that stopped after settling
+        return f"already-{photo.status.value}"
+    if photo.status is PhotoStatus.QUARANTINED:
+        return "already-quarantined"
+    now = clock.now()
+    info = blobs.quarantine_info(photo.quarantine_blob)
+    if info is None:
+        return _reject(store, blobs, photo, RejectReason.NOT_UPLOADED, "no file in quarantine", now)
+    if info.size != photo.declared_size:
+        return _reject(store, blobs, photo, RejectReason.SIZE_MISMATCH,
+                       f"declared {photo.declared_size} bytes, received {info.size}", now)
+    data = blobs.read_quarantine(photo.quarantine_blob, max_bytes=photo.declared_size)
+    if len(data) != photo.declared_size:
+        return _reject(store, blobs, photo, RejectReason.SIZE_MISMATCH, "the file changed while it was read", now)
+
+    verdict = scanner.scan(blob_name=photo.quarantine_blob, data=data)
+    if verdict is ScanVerdict.INFECTED:
+        return _reject(store, blobs, photo, RejectReason.MALWARE, "the malware scan found a threat", now)
+    if verdict is ScanVerdict.PENDING:
+        if photo.scan_checks >= MAX_SCAN_CHECKS:
+            return _quarantine(store, blobs, photo, QuarantineReason.NOT_SCANNED, now)
+        if store.replace_photo_if_unchanged(photo.model_copy(update={"scan_checks": photo.scan_checks + 1}),
+                                            expected=photo):
+            jobs.enqueue(job, delay_seconds=SCAN_RECHECK_SECONDS)
+        return "scan-pending"
+    if verdict is not ScanVerdict.CLEAN:
+        return _quarantine(store, blobs, photo, _QUARANTINE_FOR[verdict], now)
+
+    result = image_checks.inspect(data, declared=photo.declared_type, max_pixels=limits.max_pixels)
+    if isinstance(result, image_checks.Rejection):
+        return _reject(store, blobs, photo, result.reason, result.detail, now)
+
+    captured_at, source = _capture_time(photo, result.exif.captured_at, now, info.last_modified, limits.future_skew)
+    location = None
+    if result.exif.gps is not None and consent_granted_at(
+        ledger=consents, account_id=photo.account_id, user_id=photo.user_id, capability=Capability.LOCATION,
+        at=captured_at,
+    ):
+        location = result.exif.gps  # without location consent at capture time the position is never stored
+    original, thumbnail, display = _verified_names(photo)
+    blobs.put_photo_blob(original, data, content_type=photo.declared_type.value)
+    blobs.put_photo_blob(thumbnail, result.thumbnail_jpeg, content_type="image/jpeg")
+    blobs.put_photo_blob(display, result.display_jpeg, content_type="image/jpeg")
+    return _settle(store, blobs, photo, {
+        "status": PhotoStatus.READY, "reason": None, "processed_at": now,
+        "captured_at": captured_at, "captured_at_source": source, "camera": result.exif.camera,
+        "orientation": result.exif.orientation, "width": result.width, "height": result.height,
+        "location": location, "sha256": hashlib.sha256(data).hexdigest(),
+        "original_blob": original, "thumbnail_blob": thumbnail, "display_blob": display,
+    }, delete_upload=True)
+
+
+# ---------------------------------------------------------------- reads
+
+
+def scoped_user(principal: Principal, account_id: str, user_id: str | None) -> str | None:
+    """Whose items the caller may list: the owner anyone's (None = everyone), a member only their own."""
+    principal.require_account(account_id)
+    if principal.is_owner:
+        return user_id
+    if user_id is not None and user_id != principal.user_id:
+        raise NotFound()
+    return principal.user_id
+
+
+def check_range(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and start >= end:
+        raise ValidationFailed(errors=[FieldError("query.from", "must be before to")])
+
+
+def list_photos(
+    *, principal: Principal, account_id: str, query: MediaQuery, store: MediaStore, log_store: AccessLog,
+    clock: Clock,
+) -> PhotoPage:
+    user_id = scoped_user(principal, account_id, query.user_id)
+    check_range(query.from_, query.to)
+    page = store.list_photos(account_id=account_id, user_id=user_id, start=query.from_, end=query.to,
+                             continuation=query.continuation, limit=query.limit)
+    if page.photos:
+        access_log.record_read(log=log_store, entry=access_log.new_entry(
+            principal=principal, subject_user_ids=[p.user_id for p in page.photos], data=AccessedData.PHOTO,
+            at=clock.now(), range_from=query.from_, range_to=query.to))
+    return PhotoPage(items=[PhotoPublic.of(p) for p in page.photos], continuation=page.continuation)
+
+
+def get_photo(
+    *, principal: Principal, account_id: str, photo_id: str, store: MediaStore, blobs: PhotoBlobs,
+    log_store: AccessLog, clock: Clock, limits: PhotoLimits,
+) -> PhotoDetail:
+    """Metadata, and for a ready photo read-only links to exactly its thumbnail and display copy."""
+    principal.require_account(account_id)
+    photo = store.get_photo(account_id, photo_id) if is_media_id(photo_id) else None
+    if photo is None or (not principal.is_owner and photo.user_id != principal.user_id):
+        raise NotFound()
+    now = clock.now()
+    access_log.record_read(log=log_store, entry=access_log.new_entry(
+        principal=principal, subject_user_ids=[photo.user_id], data=AccessedData.PHOTO, at=now,
+        resource_id=photo.photo_id))
+    detail = PhotoDetail(**PhotoPublic.of(photo).model_dump())
+    if photo.status is PhotoStatus.READY and photo.thumbnail_blob and photo.display_blob:
+        expires_at = now + limits.read_ttl
+        detail.thumbnail_url = blobs.read_url(photo.thumbnail_blob, expires_at=expires_at)
+        detail.display_url = blobs.read_url(photo.display_blob, expires_at=expires_at)
+        detail.urls_expire_at = expires_at
+    return detail

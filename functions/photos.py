@@ -1,0 +1,62 @@
+"""Photos: upload grants (the app PUTs straight to Blob Storage), completion, verification on the queue, and
+reads with short-lived links. See docs/photos-and-notes.md."""
+
+import logging
+
+import azure.functions as func
+
+from core import schema
+from core.bootstrap import container
+from core.domain.media import MediaQuery, PhotoCreate, PhotoDetail, PhotoPage, PhotoPublic, PhotoUploadGrant
+from core.services import photos
+from functions._http import Auth, Call, endpoint
+
+bp = func.Blueprint()
+log = logging.getLogger(__name__)
+
+
+@endpoint(bp, "POST", "me/photos", auth=Auth.PRINCIPAL, body=PhotoCreate, response=PhotoUploadGrant, status=201,
+          summary="Get a short-lived link to upload one photo (camera consent required)", tag="photos")
+def request_photo_upload(call: Call) -> PhotoUploadGrant:
+    d = call.deps
+    return photos.request_upload(principal=call.principal, data=call.body, store=d.media, blobs=d.photo_blobs,
+                                 consents=d.consents, clock=d.clock, limits=d.photo_limits)
+
+
+@endpoint(bp, "POST", "me/photos/{photoId}/complete", auth=Auth.PRINCIPAL, response=PhotoPublic, status=202,
+          summary="Tell the service the upload finished; verification runs on a queue", tag="photos")
+def complete_photo_upload(call: Call) -> PhotoPublic:
+    d = call.deps
+    return photos.complete_upload(principal=call.principal, photo_id=call.route["photoId"], store=d.media,
+                                  blobs=d.photo_blobs, jobs=d.photo_jobs, clock=d.clock)
+
+
+@endpoint(bp, "GET", "accounts/{accountId}/photos", auth=Auth.PRINCIPAL, query=MediaQuery, response=PhotoPage,
+          summary="Photos with metadata, newest capture first (owner: all workers; member: their own)", tag="photos")
+def list_photos(call: Call) -> PhotoPage:
+    d = call.deps
+    return photos.list_photos(principal=call.principal, account_id=call.route["accountId"], query=call.query,
+                              store=d.media, log_store=d.access_log, clock=d.clock)
+
+
+@endpoint(bp, "GET", "accounts/{accountId}/photos/{photoId}", auth=Auth.PRINCIPAL, response=PhotoDetail,
+          summary="One photo's metadata and 5-minute read-only links to its thumbnail and display copy", tag="photos")
+def get_photo(call: Call) -> PhotoDetail:
+    d = call.deps
+    return photos.get_photo(principal=call.principal, account_id=call.route["accountId"],
+                            photo_id=call.route["photoId"], store=d.media, blobs=d.photo_blobs,
+                            log_store=d.access_log, clock=d.clock, limits=d.photo_limits)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_PHOTO_UPLOADS%", connection="AzureWebJobsStorage")
+def process_photo_upload(msg: func.QueueMessage) -> None:
+    """Our /complete message or an Event Grid BlobCreated event. Storage or database failures raise: the host
+    retries, then moves the message to the poison queue."""
+    d = container()
+    job = photos.parse_job(msg.get_body(), quarantine_container=schema.PHOTO_QUARANTINE_BLOB_CONTAINER)
+    if job is None:
+        log.info("photo-upload message %s is not about a quarantine upload; ignored", msg.id)
+        return
+    outcome = photos.process_photo(job=job, store=d.media, blobs=d.photo_blobs, scanner=d.malware_scanner,
+                                   consents=d.consents, jobs=d.photo_jobs, clock=d.clock, limits=d.photo_limits)
+    log.info("photo %s processed: %s", job.photo_id, outcome)

@@ -1,0 +1,118 @@
+"""In-memory fakes for the photos-and-notes ports (MediaStore, PhotoBlobs, MalwareScanner, PhotoJobs)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoJob, PhotoSlice, ScanVerdict, sort_key
+from core.services.image_checks import signature_verdict
+
+
+def _page(items: list, continuation: str | None, limit: int) -> tuple[list, str | None]:  # type: ignore[type-arg]
+    start = int(continuation or 0)
+    chunk = items[start:start + limit]
+    return chunk, str(start + limit) if start + limit < len(items) else None
+
+
+class FakeMediaStore:
+    def __init__(self) -> None:
+        self.photos: dict[tuple[str, str], Photo] = {}
+        self.notes: dict[tuple[str, str], Note] = {}
+        self.writes = 0
+
+    def create_photo(self, photo: Photo) -> None:
+        key = (photo.account_id, photo.photo_id)
+        assert key not in self.photos
+        self.photos[key] = photo
+        self.writes += 1
+
+    def get_photo(self, account_id: str, photo_id: str) -> Photo | None:
+        return self.photos.get((account_id, photo_id))
+
+    def replace_photo_if_unchanged(self, photo: Photo, *, expected: Photo) -> bool:
+        key = (photo.account_id, photo.photo_id)
+        if self.photos.get(key) != expected:
+            return False
+        self.photos[key] = photo
+        self.writes += 1
+        return True
+
+    def _select(self, items: list, user_id: str | None, start: datetime | None,  # type: ignore[type-arg]
+                end: datetime | None) -> list:  # type: ignore[type-arg]
+        chosen = [i for i in items if (user_id is None or i.user_id == user_id)
+                  and (start is None or i.sort_at >= sort_key(start)) and (end is None or i.sort_at < sort_key(end))]
+        return sorted(chosen, key=lambda i: i.sort_at, reverse=True)
+
+    def list_photos(self, *, account_id: str, user_id: str | None, start: datetime | None, end: datetime | None,
+                    continuation: str | None, limit: int) -> PhotoSlice:
+        mine = [p for (a, _), p in self.photos.items() if a == account_id]
+        items, token = _page(self._select(mine, user_id, start, end), continuation, limit)
+        return PhotoSlice(photos=items, continuation=token)
+
+    def create_note(self, note: Note) -> None:
+        self.notes[(note.account_id, note.note_id)] = note
+
+    def get_note(self, account_id: str, note_id: str) -> Note | None:
+        return self.notes.get((account_id, note_id))
+
+    def replace_note_if_unchanged(self, note: Note, *, expected: Note) -> bool:
+        key = (note.account_id, note.note_id)
+        if self.notes.get(key) != expected:
+            return False
+        self.notes[key] = note
+        return True
+
+    def delete_note(self, account_id: str, note_id: str) -> bool:
+        return self.notes.pop((account_id, note_id), None) is not None
+
+    def list_notes(self, *, account_id: str, user_id: str | None, start: datetime | None, end: datetime | None,
+                   continuation: str | None, limit: int) -> NoteSlice:
+        mine = [n for (a, _), n in self.notes.items() if a == account_id]
+        items, token = _page(self._select(mine, user_id, start, end), continuation, limit)
+        return NoteSlice(notes=items, continuation=token)
+
+
+class FakePhotoBlobs:
+    def __init__(self) -> None:
+        self.quarantine: dict[str, bytes] = {}
+        self.photos: dict[str, tuple[bytes, str]] = {}
+        self.photo_writes = 0
+        self.uploaded_at = datetime(2026, 6, 1, 12, 1, tzinfo=UTC)
+
+    def upload_url(self, blob_name: str, *, expires_at: datetime) -> str:
+        return f"https://blobs.test/photo-quarantine/{blob_name}?sp=c&se={expires_at.isoformat()}"
+
+    def read_url(self, blob_name: str, *, expires_at: datetime) -> str:
+        return f"https://blobs.test/photos/{blob_name}?sp=r&se={expires_at.isoformat()}"
+
+    def quarantine_info(self, blob_name: str) -> BlobInfo | None:
+        data = self.quarantine.get(blob_name)
+        return BlobInfo(size=len(data), last_modified=self.uploaded_at) if data is not None else None
+
+    def read_quarantine(self, blob_name: str, *, max_bytes: int) -> bytes:
+        return self.quarantine[blob_name][:max_bytes]
+
+    def delete_quarantine(self, blob_name: str) -> bool:
+        return self.quarantine.pop(blob_name, None) is not None
+
+    def put_photo_blob(self, blob_name: str, data: bytes, *, content_type: str) -> None:
+        self.photos[blob_name] = (data, content_type)
+        self.photo_writes += 1
+
+
+class FakeScanner:
+    """The signature check, unless a verdict is forced (to stand in for Defender's answers)."""
+
+    def __init__(self) -> None:
+        self.forced: list[ScanVerdict] = []
+
+    def scan(self, *, blob_name: str, data: bytes) -> ScanVerdict:
+        return self.forced.pop(0) if self.forced else signature_verdict(data)
+
+
+class FakePhotoJobs:
+    def __init__(self) -> None:
+        self.sent: list[tuple[PhotoJob, int]] = []
+
+    def enqueue(self, job: PhotoJob, *, delay_seconds: int = 0) -> None:
+        self.sent.append((job, delay_seconds))
