@@ -271,6 +271,9 @@ class EmailProfiles(Protocol):
     def verified_recipients(self) -> Iterator[EmailStatus]:
         """Every user with a verified (current or earlier) address: the notice timer's platform-wide walk."""
         ...
+    def member_address(self, user_id: str) -> str | None:
+        """The address on the user's member profile (for users with no e-mail status yet), or None."""
+        ...
 
 
 class Mailer(Protocol):

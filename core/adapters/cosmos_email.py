@@ -107,6 +107,7 @@ class CosmosEmailProfiles:
 
     def __init__(self, database: DatabaseProxy) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.USERS.name)
+        self._accounts: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
 
     def _read(self, user_id: str, doc_id: str, doc_type: str) -> dict[str, Any] | None:
         try:
@@ -161,3 +162,15 @@ class CosmosEmailProfiles:
         for page in docs.by_page():
             for doc in page:
                 yield EmailStatus.model_validate(_clean(doc))
+
+    def member_address(self, user_id: str) -> str | None:
+        record = self._read(user_id, f"user-{user_id}", "user")
+        if record is None or not record.get("account_id"):
+            return None
+        account_id = str(record["account_id"])
+        try:
+            member: dict[str, Any] = self._accounts.read_item(item=f"member-{user_id}", partition_key=account_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        email = member.get("email") if member.get("docType") == "member" else None
+        return str(email) if email else None

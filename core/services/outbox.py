@@ -234,7 +234,8 @@ class Decision:
     tracked: bool
 
 
-def decide(entry: OutboxEntry, status: EmailStatus | None, prefs: EmailPreferences | None) -> Decision:
+def decide(entry: OutboxEntry, status: EmailStatus | None, prefs: EmailPreferences | None,
+           member_address: str | None = None) -> Decision:
     """Who receives the entry, or why nobody does. Pure: the rules of categories, verification and preferences."""
     prefs = prefs or EmailPreferences(user_id=entry.to_user_id or "")
     verified_now = status is not None and status.verified
@@ -246,7 +247,7 @@ def decide(entry: OutboxEntry, status: EmailStatus | None, prefs: EmailPreferenc
             address = entry.to_address
         return Decision(address, None if address else "no verified address", tracked=False)
     if entry.category is EmailCategory.ACCOUNT:
-        address = entry.to_address or (status.address if status is not None else None)
+        address = entry.to_address or (status.address if status is not None else member_address)
         if address is None:
             return Decision(None, "no address", tracked=False)
         tracked = (
@@ -308,7 +309,10 @@ def deliver(
 
     status = profiles.get_status(entry.to_user_id) if entry.to_user_id else None
     prefs = profiles.get_preferences(entry.to_user_id) if entry.to_user_id else None
-    decision = decide(entry, status, prefs)
+    fallback = None
+    if entry.category is EmailCategory.ACCOUNT and entry.to_user_id and not entry.to_address and status is None:
+        fallback = profiles.member_address(entry.to_user_id)  # a user from before address verification existed
+    decision = decide(entry, status, prefs, fallback)
     if decision.address is None:
         done = claimed.model_copy(update={"state": OutboxState.SUPPRESSED, "suppressed_reason": decision.reason})
         outbox.replace_if_unchanged(done, expected=claimed)

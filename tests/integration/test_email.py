@@ -338,3 +338,10 @@ def test_preferences_are_per_user_and_admin_endpoints_need_an_admin(api: httpx.C
         assert api.get(f"/admin/email/outbox/{outbox_id}", headers=user.auth).status_code == 403
     assert api.get(f"/admin/email/outbox/{rid('none-')}", headers=admin.auth).status_code == 404
     assert api.get(f"/admin/email/outbox/{outbox_id}", headers=admin.auth).status_code == 200
+
+
+def test_account_mail_reaches_a_member_who_never_verified(api: httpx.Client, member: User) -> None:
+    """A member who joined by invitation has no address record yet: account mail uses the member profile."""
+    _enqueue(local_container(), member, EmailCategory.ACCOUNT, "payment-failed", {"name": "Field Worker"})
+    [mail] = wait_for_mail(member.email, subject="payment did not go through")
+    assert "Field Worker" in mail.text

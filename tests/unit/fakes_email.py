@@ -54,6 +54,7 @@ class FakeEmailProfiles:
     def __init__(self) -> None:
         self.statuses: dict[str, EmailStatus] = {}
         self.preferences: dict[str, EmailPreferences] = {}
+        self.members: dict[str, str] = {}  # user id -> address on the member profile
 
     def get_status(self, user_id: str) -> EmailStatus | None:
         return self.statuses.get(user_id)
@@ -75,6 +76,9 @@ class FakeEmailProfiles:
 
     def verified_recipients(self) -> Iterator[EmailStatus]:
         yield from [s for s in self.statuses.values() if s.verified_address]
+
+    def member_address(self, user_id: str) -> str | None:
+        return self.members.get(user_id)
 
 
 class FakeMailer:

@@ -260,3 +260,17 @@ def test_redispatch_stuck_wakes_the_sender_for_old_pending_entries() -> None:
     assert svc.redispatch_stuck(outbox=w.outbox, clock=w.clock, older_than=timedelta(hours=1)) == 1
     assert w.outbox.take() == [outbox_id]
     assert svc.redispatch_stuck(outbox=w.outbox, clock=w.clock, older_than=timedelta(hours=1)) == 0
+
+
+def test_account_mail_to_a_user_without_an_address_record_uses_the_member_profile() -> None:
+    w = World()
+    w.profiles.members["u1"] = "ada@example.com"
+    account = w.enqueue(key="a")
+    tips = w.enqueue(category=EmailCategory.TIPS, template="tips", key="t", context={"title": "T", "body": "b"})
+    w.run_queue()
+    assert w.outbox.entries[account].sent_to == "ada@example.com"
+    assert w.outbox.entries[tips].state is OutboxState.SUPPRESSED  # optional mail still needs a verified address
+    w.profiles.members.clear()
+    w.enqueue(key="b")
+    w.run_queue()
+    assert w.outbox.entries["b"].suppressed_reason == "no address"
