@@ -59,5 +59,6 @@ def send_policy_notices(timer: func.TimerRequest) -> None:
     """Daily: one notice per (user, version); repeated or overlapping runs never send a second one."""
     d = container()
     written = policy.send_policy_notices(store=d.policy, profiles=d.email_profiles, outbox=d.outbox,
-                                         links=d.email_links, clock=d.clock)
+                                         links=d.email_links, clock=d.clock,
+                                         outbox_keep_days=d.settings.retention_outbox_days)
     log.info("policy notices queued: %d", written)

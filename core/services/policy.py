@@ -170,14 +170,21 @@ def notice_id(version_id: str, user_id: str) -> str:
     return f"notice-{version_id}-{user_id}"
 
 
+def notice_window_end(version: PolicyVersion, *, outbox_keep_days: int) -> datetime:
+    """Until when notices for a version go out: 30 days after it applies, but never once its first notices may
+    have been purged from the outbox (RETENTION_OUTBOX_DAYS), so a purge can never cause a second notice."""
+    return min(version.effective_at + NOTICE_WINDOW, version.posted_at + timedelta(days=outbox_keep_days - 1))
+
+
 def send_policy_notices(*, store: PolicyStore, profiles: EmailProfiles, outbox: Outbox, links: Links,
-                        clock: Clock) -> int:
+                        clock: Clock, outbox_keep_days: int = 90) -> int:
     """Timer work: queue one notice per (user, version) to every user with a verified address (or their last
     verified one) for each version that needs notices. The outbox id is `notice-{version}-{user}`, created with
     create-if-absent, so a second or overlapping run, or a redelivered message, never sends a second notice.
     Answer how many notices this run wrote (existing ones are not counted)."""
     now = clock.now()
-    due = [v for v in _versions(store) if v.notify and v.posted_at <= now < v.effective_at + NOTICE_WINDOW]
+    due = [v for v in _versions(store)
+           if v.notify and v.posted_at <= now < notice_window_end(v, outbox_keep_days=outbox_keep_days)]
     if not due:
         return 0
     written = 0

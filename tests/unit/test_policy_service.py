@@ -131,3 +131,19 @@ def test_notices_one_per_user_and_version_across_repeated_runs() -> None:
     clock.advance(days=40)  # well past the notice window
     _verified(profiles, "u7", clock.now() - timedelta(days=70))
     assert run() == 0
+
+
+def test_no_notices_once_the_first_ones_may_have_been_purged_from_the_outbox() -> None:
+    store, clock, profiles, outbox = FakePolicyStore(), FakeClock(), FakeEmailProfiles(), FakeOutbox()
+    _verified(profiles, "u1", clock.now() - timedelta(days=1))
+    far = clock.now() + timedelta(days=120)
+    version_id = _post(store, clock, effectiveAt=far.isoformat())
+    version = store.versions[version_id]
+    assert policy.notice_window_end(version, outbox_keep_days=90) == version.posted_at + timedelta(days=89)
+    run = lambda: policy.send_policy_notices(store=store, profiles=profiles, outbox=outbox, links=LINKS,  # noqa: E731
+                                             clock=clock, outbox_keep_days=90)
+    assert run() == 1
+    clock.advance(days=91)
+    outbox.entries.clear()  # the retention purge removed the finished notice
+    _verified(profiles, "u2", clock.now() - timedelta(days=100))
+    assert run() == 0 and outbox.entries == {}
