@@ -18,8 +18,11 @@ if TYPE_CHECKING:
     from azure.storage.queue import QueueClient, QueueServiceClient
 
     from core.adapters.blob_privacy import BlobExportSink
+    from core.adapters.blobs import BlobPhotoStore, DefenderScanner, QueuePhotoJobs, SignatureScanner
     from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore
+    from core.adapters.cosmos_billing import CosmosBillingStore
     from core.adapters.cosmos_email import CosmosEmailProfiles, CosmosOutbox
+    from core.adapters.cosmos_media import CosmosMediaStore
     from core.adapters.cosmos_policy import CosmosPolicyStore
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
     from core.adapters.cosmos_tracking import (
@@ -32,10 +35,13 @@ if TYPE_CHECKING:
     )
     from core.adapters.mail import AcsMailer, SmtpMailer
     from core.adapters.queues import QueueEventPublisher
+    from core.adapters.stripe_billing import StripeBillingGateway
     from core.adapters.tokens import JwksTokenVerifier
-    from core.ports import HealthProbe, PrivacyMailer, SubscriptionCanceller
+    from core.domain.billing import BillingPolicy
+    from core.ports import BillingNotifier, HealthProbe, PrivacyMailer, SubscriptionCanceller
     from core.services.email_verification import EmailVerification
     from core.services.outbox import EmailRenderer, Links
+    from core.services.photos import PhotoLimits
     from core.services.retention import Registry, RetentionPolicy
 
 
@@ -150,8 +156,10 @@ class Container:
 
     @property
     def privacy_subscriptions(self) -> SubscriptionCanceller | None:
-        """Hook for account closure: the billing area's subscription cancel (None until it is wired)."""
-        return None
+        """Hook for account closure: the billing area's subscription cancel."""
+        from core.services.billing import SubscriptionCancellation
+
+        return SubscriptionCancellation(store=self.billing, gateway=self.stripe, clock=self.clock)
 
     @property
     def privacy_mailer(self) -> PrivacyMailer | None:
@@ -267,6 +275,82 @@ class Container:
         from core.adapters.cosmos_policy import CosmosPolicyStore
 
         return CosmosPolicyStore(self.database)
+
+    # ---- photos and notes (docs/photos-and-notes.md)
+    @cached_property
+    def media(self) -> CosmosMediaStore:
+        from core.adapters.cosmos_media import CosmosMediaStore
+
+        return CosmosMediaStore(self.database)
+
+    @cached_property
+    def photo_blobs(self) -> BlobPhotoStore:
+        """Quarantine and photos containers; account-key SAS with a connection string, user-delegation SAS without."""
+        from core.adapters.blobs import BlobPhotoStore
+
+        return BlobPhotoStore.from_settings(self.settings)
+
+    @cached_property
+    def photo_jobs(self) -> QueuePhotoJobs:
+        from core.adapters.blobs import QueuePhotoJobs
+        from core.adapters.queues import queue_client
+
+        return QueuePhotoJobs(queue_client(self.queue_service, self.settings.queue_photo_uploads))
+
+    @cached_property
+    def malware_scanner(self) -> SignatureScanner | DefenderScanner:
+        """PHOTO_MALWARE_SCAN: `signature` (EICAR only, local) or `defender` (also Defender for Storage's verdict)."""
+        from core.adapters.blobs import DefenderScanner, SignatureScanner
+
+        if self.settings.photo_malware_scan == "defender":
+            return DefenderScanner(self.photo_blobs)
+        return SignatureScanner()
+
+    @cached_property
+    def photo_limits(self) -> PhotoLimits:
+        from core.services.photos import PhotoLimits
+
+        return PhotoLimits.from_settings(self.settings)
+
+    # ---- billing (docs/billing.md)
+    @cached_property
+    def billing(self) -> CosmosBillingStore:
+        from core.adapters.cosmos_billing import CosmosBillingStore
+
+        return CosmosBillingStore(self.database)
+
+    @cached_property
+    def stripe(self) -> StripeBillingGateway:
+        from core.adapters.stripe_billing import StripeBillingGateway, build_client
+
+        return StripeBillingGateway(build_client(self.settings))
+
+    @cached_property
+    def billing_policy(self) -> BillingPolicy:
+        from core.domain.billing import BillingPolicy
+
+        s = self.settings
+        return BillingPolicy(plan_id=s.stripe_plan_id, trial_days=s.billing_trial_days,
+                             grace=timedelta(days=s.billing_grace_days))
+
+    @property
+    def stripe_webhook_secret(self) -> str:
+        from core.adapters.stripe_billing import webhook_secret
+
+        return webhook_secret(self.settings)
+
+    @cached_property
+    def billing_events(self) -> QueueEventPublisher:
+        """Account events forwarded to billing's own queue (QUEUE_BILLING_EVENTS)."""
+        from core.adapters.queues import QueueEventPublisher, queue_client
+
+        return QueueEventPublisher(queue_client(self.queue_service, self.settings.queue_billing_events))
+
+    @property
+    def billing_notifier(self) -> BillingNotifier | None:
+        """Hook for the payment-failed e-mail: None until the outbox is wired; the need stays recorded on the
+        billing record (`payment_failed_notice`) meanwhile."""
+        return None
 
     @cached_property
     def health_probes(self) -> list[HealthProbe]:

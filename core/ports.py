@@ -7,6 +7,17 @@ from datetime import date, datetime
 from typing import IO, Any, Protocol
 
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
+from core.domain.billing import (
+    BillingRecord,
+    CustomerDetails,
+    GraceMarker,
+    ProcessedEvent,
+    StripeCustomer,
+    StripeInvoice,
+    StripePaymentMethod,
+    StripeSetupIntent,
+    StripeSubscription,
+)
 from core.domain.consent import Capability, ConsentEntry
 from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail
 from core.domain.identity import Identity
@@ -258,6 +269,9 @@ class Outbox(Protocol):
     def list_stuck(self, before: datetime, limit: int) -> list[OutboxEntry]:
         """Pending entries last dispatched (or created) before `before`: their queue message may be lost."""
         ...
+    def ids_with_prefix(self, prefix: str) -> set[str]:
+        """Ids of the entries whose id starts with `prefix` (e.g. every notice of one policy version)."""
+        ...
 
 
 class EmailProfiles(Protocol):
@@ -345,3 +359,69 @@ class MalwareScanner(Protocol):
 
 class PhotoJobs(Protocol):
     def enqueue(self, job: PhotoJob, *, delay_seconds: int = 0) -> None: ...
+
+
+# ---------------------------------------------------------------- billing (docs/billing.md)
+
+
+class BillingStore(Protocol):
+    """The `billing` container: one record per account (with its status history) and the Stripe events applied."""
+
+    def get(self, account_id: str) -> BillingRecord | None: ...
+    def create_if_absent(self, record: BillingRecord) -> bool:
+        """Store the record; answer False (and change nothing) when the account already has one."""
+        ...
+    def replace_if_unchanged(self, record: BillingRecord, *, expected: BillingRecord) -> bool:
+        """Replace only if nobody changed it since `expected` was read (optimistic concurrency)."""
+        ...
+    def is_processed(self, account_id: str, event_id: str) -> bool: ...
+    def mark_processed(self, event: ProcessedEvent) -> bool:
+        """Record the event once; answer False when it was recorded before."""
+        ...
+    def put_grace_marker(self, marker: GraceMarker) -> None: ...
+    def delete_grace_marker(self, account_id: str) -> None: ...
+    def grace_markers_before(self, cutoff: datetime, limit: int) -> list[GraceMarker]:
+        """Accounts that entered past_due before `cutoff` (the suspension timer's one-partition read)."""
+        ...
+
+
+class StripeGateway(Protocol):
+    """The payment provider. Answers domain models; raises when Stripe cannot be reached (the caller retries)."""
+
+    def find_customer(self, *, account_id: str, email: str) -> StripeCustomer | None:
+        """A live customer created for this account (metadata accountId), looked up by the owner's e-mail."""
+        ...
+    def create_customer(self, details: CustomerDetails, *, idempotency_key: str) -> StripeCustomer: ...
+    def get_customer(self, customer_id: str) -> StripeCustomer | None:
+        """None when the customer does not exist (or not at this provider)."""
+        ...
+    def delete_customer(self, customer_id: str) -> None: ...
+    def list_subscriptions(self, customer_id: str) -> list[StripeSubscription]:
+        """The customer's subscriptions that are not canceled, newest first."""
+        ...
+    def get_subscription(self, subscription_id: str) -> StripeSubscription | None: ...
+    def create_subscription(
+        self, *, customer_id: str, account_id: str, plan_id: str, quantity: int, trial_days: int,
+        idempotency_key: str,
+    ) -> StripeSubscription: ...
+    def set_quantity(self, subscription: StripeSubscription, quantity: int) -> StripeSubscription: ...
+    def cancel_subscription(self, subscription_id: str) -> str:
+        """Cancel now; answer the subscription's status afterwards (an already canceled one stays canceled)."""
+        ...
+    def get_invoice(self, invoice_id: str) -> StripeInvoice | None: ...
+    def get_payment_method(self, payment_method_id: str) -> StripePaymentMethod | None: ...
+    def create_setup_intent(self, *, customer_id: str, account_id: str) -> str:
+        """Create a SetupIntent for saving a card off-session; answer its client secret."""
+        ...
+    def get_setup_intent(self, setup_intent_id: str) -> StripeSetupIntent | None: ...
+    def set_default_payment_method(self, *, customer_id: str, payment_method_id: str) -> None:
+        """Attach the payment method to the customer when needed and make it the default for invoices."""
+        ...
+
+
+class BillingNotifier(Protocol):
+    """Tells the owner that a payment failed (the e-mail outbox's idempotent enqueue, keyed by `dedupe_key`)."""
+
+    def payment_failed(self, *, account_id: str, owner_user_id: str, dedupe_key: str, invoice_id: str | None) -> None:
+        ...
+

@@ -92,6 +92,16 @@ MEDIA = ContainerSpec(
 )
 CONTAINERS += (MEDIA,)  # photos and notes
 
+# Billing (docs/billing.md): docTypes `billing` (the account's record and status history) and `stripe-event`
+# (Stripe events applied); partition `_platform` holds `grace-marker` docs (accounts in past_due) for the timer.
+BILLING = ContainerSpec(
+    name="billing",
+    partition_key="/accountId",
+    purpose="Each account's Stripe customer and subscription ids, billing status with its history, and the Stripe"
+    " events applied; one partition per account (grace markers in '_platform').",
+)
+CONTAINERS += (BILLING,)  # billing
+
 
 @dataclass(frozen=True)
 class QueueSpec:
@@ -135,6 +145,14 @@ PHOTO_UPLOADS_QUEUE = QueueSpec(
     " quarantine container.",
 )
 QUEUES += (PHOTO_UPLOADS_QUEUE,)  # photos and notes
+
+BILLING_EVENTS_QUEUE = QueueSpec(
+    setting="QUEUE_BILLING_EVENTS",
+    default_name="billing-events",
+    purpose="Account events (registered, member joined or removed) forwarded for billing: Stripe customer,"
+    " subscription and seats.",
+)
+QUEUES += (BILLING_EVENTS_QUEUE,)  # billing
 
 EXPORTS_BLOB_CONTAINER = "exports"  # private: data-request ZIPs, reached only through short-lived read-only links
 

@@ -98,6 +98,18 @@ class Settings(BaseSettings):
     photo_malware_scan: Literal["signature", "defender"] = Field(default="signature",
                                                                  validation_alias="PHOTO_MALWARE_SCAN")
 
+    # Billing with Stripe (docs/billing.md). Secrets: Key Vault references in Azure, never logged.
+    stripe_secret_key: SecretStr = Field(
+        default=SecretStr(""), validation_alias=AliasChoices("STRIPE_SECRET_KEY", "STRIPE_API_KEY")
+    )
+    stripe_api_base: str | None = Field(default=None, validation_alias="STRIPE_API_BASE")
+    stripe_webhook_secret: SecretStr = Field(default=SecretStr(""), validation_alias="STRIPE_WEBHOOK_SECRET")
+    stripe_plan_id: str = Field(default="industrack-seat-monthly", min_length=1, validation_alias="STRIPE_PLAN_ID")
+    stripe_timeout_seconds: float = Field(default=20.0, gt=0, le=80, validation_alias="STRIPE_TIMEOUT_SECONDS")
+    billing_trial_days: int = Field(default=14, ge=0, le=730, validation_alias="BILLING_TRIAL_DAYS")
+    billing_grace_days: float = Field(default=7, ge=0, le=60, validation_alias="BILLING_GRACE_DAYS")
+    queue_billing_events: str = Field(default="billing-events", validation_alias="QUEUE_BILLING_EVENTS")
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
     minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")
 

@@ -27,7 +27,7 @@ from core.domain.errors import (
     ValidationFailed,
 )
 from core.domain.identity import Identity, Principal
-from core.services import auth
+from core.services import auth, card_guard
 
 log = logging.getLogger("industrack.http")
 
@@ -131,6 +131,12 @@ def _parse_body(req: func.HttpRequest, model: type[BaseModel], max_bytes: int) -
     ctype = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
     if ctype != JSON and not ctype.endswith("+json"):
         raise UnsupportedMediaType()
+    card_field = card_guard.find_card_number(raw)  # before anything parses, stores or logs the body
+    if card_field is not None:
+        raise ValidationFailed(
+            "Payment card numbers are not accepted; cards are entered only in the payment provider's own form.",
+            errors=[FieldError(card_field, "contains what looks like a payment card number")],
+        )
     try:
         return model.model_validate_json(raw or b"{}")
     except ValidationError as exc:

@@ -57,6 +57,7 @@ def process_account_event(msg: func.QueueMessage) -> None:
     """Unknown or malformed messages raise: the host retries them and then moves them to the poison queue."""
     event = AccountEvent.model_validate_json(msg.get_body())
     new = members.record_account_event(event=event, accounts=container().accounts)
+    container().billing_events.publish([event])  # billing's own queue (docs/billing.md); a repeat is harmless
     log.info("account event %s (%s) recorded, new=%s", event.event_id, event.type.value, new)
 
 

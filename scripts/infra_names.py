@@ -41,6 +41,8 @@ LOCAL_ONLY: dict[str, str] = {
     "authenticates with DefaultAzureCredential (the managed identity)",
     "FUNCTIONS_WORKER_RUNTIME": "on the Flex Consumption plan the runtime is set by functionAppConfig.runtime "
     "(python 3.11), and the platform rejects this app setting",
+    "STRIPE_API_BASE": "points the Stripe client at localstripe on the local stack; in Azure it is absent and the "
+    "client talks to Stripe's own API",
 }
 
 

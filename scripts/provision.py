@@ -56,6 +56,19 @@ def provision(settings: Settings) -> None:
                 blobs.create_container(container_name)
             except ResourceExistsError:
                 pass
+    if settings.is_local:
+        _ensure_local_stripe_plan(settings)
+
+
+def _ensure_local_stripe_plan(settings: Settings) -> None:
+    """Billing (docs/billing.md): localstripe keeps nothing across restarts, so create the plan when missing."""
+    from core.adapters.stripe_billing import ensure_plan
+
+    try:
+        if ensure_plan(settings):
+            log.info("created Stripe plan %s", settings.stripe_plan_id)
+    except Exception as exc:  # noqa: BLE001 - billing stays unavailable; everything else is provisioned
+        log.warning("could not ensure the Stripe plan %s (%s)", settings.stripe_plan_id, type(exc).__name__)
 
 
 def drop(settings: Settings) -> None:

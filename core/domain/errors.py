@@ -88,6 +88,22 @@ class UnsupportedMediaType(DomainError):
     title = "The request body must be application/json"
 
 
+class InvalidSignature(DomainError):
+    """A signed callback (the Stripe webhook) whose signature, timestamp or body does not verify."""
+
+    code = "invalid-signature"
+    status = 400
+    title = "The request signature is not valid"
+
+
+class AccountSuspended(DomainError):
+    """Billing suspended the account after the payment grace period: it is read-only, nothing is deleted."""
+
+    code = "account-suspended"
+    status = 403
+    title = "This account is suspended for non-payment"
+
+
 class DependencyUnavailable(DomainError):
     code = "dependency-unavailable"
     status = 503

@@ -1,0 +1,590 @@
+"""Billing use cases: the account's Stripe customer and per-seat subscription, the Stripe webhook, the billing
+state machine and its grace-period timer.
+
+Every step is idempotent, because every caller may retry it: queue messages are delivered at least once, Stripe
+redelivers webhooks, owners press buttons twice.
+- The customer is created with an idempotency key (honoured by Stripe, not by localstripe) and looked up by its
+  `accountId` metadata first; its id is stored with create-if-absent, and a worker that loses that race deletes
+  the customer it created. The subscription works the same way (the loser cancels its own).
+- Seats are set, never incremented: quantity = the number of active members now.
+- Webhook events are applied by reading the current state from Stripe (never the event's payload), so their order
+  does not matter; each event id is recorded and a repeat is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from core.domain.accounts import AccountEvent, AccountStatus, MemberStatus
+from core.domain.billing import (
+    INGEST_REFUSED,
+    BillingPolicy,
+    BillingPublic,
+    BillingRecord,
+    BillingStatus,
+    BillingTransition,
+    CustomerDetails,
+    GraceMarker,
+    PaymentFailedNotice,
+    PaymentMethodPublic,
+    ProcessedEvent,
+    SetupIntentPublic,
+    StripeEvent,
+    StripeSnapshot,
+    StripeSubscription,
+    WebhookAnswer,
+)
+from core.domain.errors import (
+    AccountSuspended,
+    Conflict,
+    FieldError,
+    InvalidSignature,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from core.domain.identity import Principal
+from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, StripeGateway
+
+log = logging.getLogger(__name__)
+
+HANDLED_EVENTS = frozenset({
+    "setup_intent.succeeded",
+    "invoice.paid",
+    "invoice.payment_succeeded",  # what localstripe (and older integrations) send for a paid invoice
+    "invoice.payment_failed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.updated",  # the default payment method changed (e.g. in the Stripe dashboard)
+})
+MAX_TRANSITIONS = 1000  # a safety bound on the history kept in the record (years of normal use)
+_UPDATE_ATTEMPTS = 10
+_SEAT_ROUNDS = 3
+
+
+# ---------------------------------------------------------------- the state machine (pure)
+
+
+def target_status(snapshot: StripeSnapshot, now: datetime) -> BillingStatus | None:
+    """What Stripe's current state means for the account; None when it says nothing (no subscription yet)."""
+    sub = snapshot.subscription
+    if sub is None:
+        return None
+    failed = snapshot.latest_invoice is not None and snapshot.latest_invoice.payment_failed
+    if sub.status in ("canceled", "incomplete_expired"):
+        return BillingStatus.CANCELED
+    if sub.status in ("past_due", "unpaid", "paused") or failed:
+        return BillingStatus.PAST_DUE
+    if sub.status == "trialing":
+        return BillingStatus.TRIALING
+    if sub.status == "incomplete":
+        # localstripe leaves a subscription in trial as `incomplete`; Stripe uses it for an unpaid first invoice.
+        in_trial = sub.trial_end is not None and sub.trial_end > now
+        return BillingStatus.TRIALING if in_trial else BillingStatus.PAST_DUE
+    if sub.status == "active":
+        return BillingStatus.ACTIVE
+    return None
+
+
+def transition(record: BillingRecord, to: BillingStatus, *, cause: str, now: datetime) -> BillingRecord:
+    """Move to `to` and record why; the same status again changes nothing."""
+    if record.status == to:
+        return record
+    history = [*record.transitions, BillingTransition(from_status=record.status, to_status=to, cause=cause, at=now)]
+    update: dict[str, object] = {
+        "status": to,
+        "status_since": now,
+        "transitions": history[-MAX_TRANSITIONS:],
+        "updated_at": now,
+    }
+    if to is BillingStatus.PAST_DUE:
+        update["past_due_since"] = now
+    elif to is not BillingStatus.SUSPENDED:
+        update["past_due_since"] = None
+    return record.model_copy(update=update)
+
+
+def apply_snapshot(record: BillingRecord, snapshot: StripeSnapshot, *, cause: str, now: datetime) -> BillingRecord:
+    """The record after reading Stripe: the facts GET shows, and the status the state machine allows."""
+    sub, invoice, pm = snapshot.subscription, snapshot.latest_invoice, snapshot.payment_method
+    facts: dict[str, object] = {
+        "payment_method_brand": pm.brand if pm else None,
+        "payment_method_last4": pm.last4 if pm else None,
+    }
+    if sub is not None:
+        facts.update(subscription_id=sub.subscription_id, seats=sub.quantity, trial_end=sub.trial_end,
+                     current_period_end=sub.current_period_end)
+    if invoice is not None:
+        facts.update(last_invoice_id=invoice.invoice_id, last_invoice_status=invoice.status)
+    updated = record.model_copy(update=facts)
+    if updated != record:
+        updated = updated.model_copy(update={"updated_at": now})
+    target = target_status(snapshot, now)
+    if target is None or (target is BillingStatus.PAST_DUE and record.status is BillingStatus.SUSPENDED):
+        return updated  # a suspended account stays suspended until Stripe says it is paid (or canceled)
+    moved = transition(updated, target, cause=cause, now=now)
+    if target is BillingStatus.PAST_DUE and record.status is not BillingStatus.PAST_DUE:
+        invoice_id = invoice.invoice_id if invoice is not None and invoice.payment_failed else None
+        key = f"payment-failed-{invoice_id}" if invoice_id else f"payment-failed-{record.account_id}-{int(now.timestamp())}"
+        notice = record.payment_failed_notice
+        if notice is None or notice.dedupe_key != key:
+            moved = moved.model_copy(update={
+                "payment_failed_notice": PaymentFailedNotice(dedupe_key=key, invoice_id=invoice_id, needed_at=now),
+            })
+    return moved
+
+
+def to_public(record: BillingRecord) -> BillingPublic:
+    pm = None
+    if record.payment_method_brand or record.payment_method_last4:
+        pm = PaymentMethodPublic(brand=record.payment_method_brand, last4=record.payment_method_last4)
+    return BillingPublic(
+        account_id=record.account_id, status=record.status, seats=record.seats, trial_end=record.trial_end,
+        current_period_end=record.current_period_end, last_invoice_status=record.last_invoice_status,
+        payment_method=pm,
+    )
+
+
+# ---------------------------------------------------------------- record updates (optimistic concurrency)
+
+
+def _update(
+    store: BillingStore, account_id: str, change: Callable[[BillingRecord], BillingRecord],
+) -> BillingRecord:
+    """Apply `change` to the current record and write it only if nobody wrote in between; retry on a race.
+    Entering past_due writes the grace marker first (a marker without past_due is cleaned by the timer); leaving
+    it removes the marker after the record is written."""
+    for _ in range(_UPDATE_ATTEMPTS):
+        current = store.get(account_id)
+        if current is None:
+            raise NotFound()
+        new = change(current)
+        if new == current:
+            return current
+        entering = new.status is BillingStatus.PAST_DUE and current.status is not BillingStatus.PAST_DUE
+        if entering and new.past_due_since is not None:
+            store.put_grace_marker(GraceMarker(account_id=account_id, past_due_since=new.past_due_since))
+        if store.replace_if_unchanged(new, expected=current):
+            if current.status is BillingStatus.PAST_DUE and new.status is not BillingStatus.PAST_DUE:
+                store.delete_grace_marker(account_id)
+            if new.status is not current.status:
+                log.info("billing %s: %s -> %s (%s)", account_id, current.status.value, new.status.value,
+                         new.transitions[-1].cause if new.transitions else "")
+            return new
+    raise Conflict("The billing record is changing; retry.")
+
+
+# ---------------------------------------------------------------- customer, subscription, seats
+
+
+def _active_seats(accounts: AccountStore, account_id: str) -> int:
+    return max(1, sum(1 for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE))
+
+
+def _customer_details(accounts: AccountStore, account_id: str) -> CustomerDetails | None:
+    account = accounts.get_account(account_id)
+    if account is None or account.status is not AccountStatus.ACTIVE:
+        return None
+    owner = accounts.get_member(account_id, account.owner_user_id)
+    if owner is None:
+        return None
+    address = account.billing_address
+    return CustomerDetails(
+        account_id=account_id, name=account.company_name or owner.full_name, email=owner.email,
+        line1=address.line1, line2=address.line2, city=address.city, state=address.state,
+        postal_code=address.postal_code, country=address.country,
+    )
+
+
+def ensure_customer(
+    *, account_id: str, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
+) -> BillingRecord | None:
+    """The account's billing record with its Stripe customer, created once however often this runs.
+    None when the account does not exist or is closed (no customer is made for it)."""
+    existing = store.get(account_id)
+    if existing is not None:
+        return existing
+    details = _customer_details(accounts, account_id)
+    if details is None:
+        return None
+    customer = gateway.find_customer(account_id=account_id, email=details.email)
+    created = customer is None
+    if customer is None:
+        customer = gateway.create_customer(details, idempotency_key=f"industrack-customer-{account_id}")
+    now = clock.now()
+    record = BillingRecord(
+        account_id=account_id, customer_id=customer.customer_id, status=BillingStatus.INCOMPLETE, status_since=now,
+        transitions=[BillingTransition(from_status=None, to_status=BillingStatus.INCOMPLETE,
+                                       cause="Stripe customer created", at=now)],
+        created_at=now, updated_at=now,
+    )
+    if store.create_if_absent(record):
+        log.info("billing %s: customer stored", account_id)
+        return record
+    winner = store.get(account_id)
+    if winner is None:
+        raise Conflict("The billing record is changing; retry.")
+    if created and winner.customer_id != customer.customer_id:
+        # Another worker stored its customer first: remove ours so that the account has exactly one.
+        gateway.delete_customer(customer.customer_id)
+        log.info("billing %s: duplicate customer removed after a race", account_id)
+    return winner
+
+
+def ensure_subscription(
+    *, record: BillingRecord, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
+    policy: BillingPolicy,
+) -> BillingRecord:
+    """One subscription per account on the configured plan. Created at once when there is a trial; without a trial
+    it waits for a payment method (the first invoice is charged at creation)."""
+    if record.subscription_id is not None:
+        return record
+    existing = gateway.list_subscriptions(record.customer_id)
+    sub: StripeSubscription | None = existing[0] if existing else None
+    created = False
+    if sub is None:
+        if policy.trial_days <= 0:
+            customer = gateway.get_customer(record.customer_id)
+            if customer is None or customer.default_payment_method_id is None:
+                return record
+        sub = gateway.create_subscription(
+            customer_id=record.customer_id, account_id=record.account_id, plan_id=policy.plan_id,
+            quantity=_active_seats(accounts, record.account_id), trial_days=max(0, policy.trial_days),
+            idempotency_key=f"industrack-subscription-{record.account_id}",
+        )
+        created = True
+    chosen = sub.subscription_id
+
+    def adopt(current: BillingRecord) -> BillingRecord:
+        if current.subscription_id is not None:
+            return current
+        return current.model_copy(update={"subscription_id": chosen, "seats": sub.quantity,
+                                          "updated_at": clock.now()})
+
+    stored = _update(store, record.account_id, adopt)
+    if created and stored.subscription_id != chosen:
+        gateway.cancel_subscription(chosen)
+        log.info("billing %s: duplicate subscription canceled after a race", record.account_id)
+    return stored
+
+
+def _with_seats(quantity: int, clock: Clock) -> Callable[[BillingRecord], BillingRecord]:
+    def change(cur: BillingRecord) -> BillingRecord:
+        if cur.seats == quantity:
+            return cur
+        return cur.model_copy(update={"seats": quantity, "updated_at": clock.now()})
+
+    return change
+
+
+def sync_seats(
+    *, record: BillingRecord, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
+) -> BillingRecord:
+    """Set the subscription's quantity to the number of active members now (idempotent by construction), and
+    check again afterwards so that a member who joined meanwhile is not missed."""
+    if record.subscription_id is None:
+        return record
+    for _ in range(_SEAT_ROUNDS):
+        seats = _active_seats(accounts, record.account_id)
+        sub = gateway.get_subscription(record.subscription_id)
+        if sub is None or sub.status in ("canceled", "incomplete_expired"):
+            return record
+        if sub.quantity != seats:
+            sub = gateway.set_quantity(sub, seats)
+            log.info("billing %s: seats set to %d", record.account_id, seats)
+        record = _update(store, record.account_id, _with_seats(sub.quantity, clock))
+        if _active_seats(accounts, record.account_id) == sub.quantity:
+            break
+    return record
+
+
+# ---------------------------------------------------------------- reading Stripe and applying it
+
+
+def read_snapshot(record: BillingRecord, gateway: StripeGateway) -> StripeSnapshot:
+    customer = gateway.get_customer(record.customer_id)
+    if customer is None:
+        raise NotFound()
+    sub = gateway.get_subscription(record.subscription_id) if record.subscription_id else None
+    invoice = gateway.get_invoice(sub.latest_invoice_id) if sub and sub.latest_invoice_id else None
+    pm_id = customer.default_payment_method_id
+    pm = gateway.get_payment_method(pm_id) if pm_id else None
+    return StripeSnapshot(customer=customer, subscription=sub, latest_invoice=invoice, payment_method=pm)
+
+
+def reconcile(
+    *, account_id: str, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
+    cause: str, notifier: BillingNotifier | None = None,
+) -> BillingRecord:
+    """Bring the record in line with Stripe's current state; the cause is recorded with any status change."""
+    record = store.get(account_id)
+    if record is None:
+        raise NotFound()
+    snapshot = read_snapshot(record, gateway)
+    record = _update(store, account_id, lambda cur: apply_snapshot(cur, snapshot, cause=cause, now=clock.now()))
+    return send_payment_failed_notice(record=record, accounts=accounts, store=store, clock=clock, notifier=notifier)
+
+
+def send_payment_failed_notice(
+    *, record: BillingRecord, accounts: AccountStore, store: BillingStore, clock: Clock,
+    notifier: BillingNotifier | None,
+) -> BillingRecord:
+    """Hand a recorded payment-failed notice to the notifier once. Without a notifier the need stays recorded
+    (`payment_failed_notice.queued_at` is None) for the e-mail outbox to pick up."""
+    notice = record.payment_failed_notice
+    if notifier is None or notice is None or notice.queued_at is not None:
+        return record
+    account = accounts.get_account(record.account_id)
+    if account is None:
+        return record
+    notifier.payment_failed(account_id=record.account_id, owner_user_id=account.owner_user_id,
+                            dedupe_key=notice.dedupe_key, invoice_id=notice.invoice_id)
+
+    def queued(cur: BillingRecord) -> BillingRecord:
+        n = cur.payment_failed_notice
+        if n is None or n.dedupe_key != notice.dedupe_key or n.queued_at is not None:
+            return cur
+        return cur.model_copy(update={"payment_failed_notice": n.model_copy(update={"queued_at": clock.now()})})
+
+    return _update(store, record.account_id, queued)
+
+
+def sync_account(
+    *, account_id: str, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
+    policy: BillingPolicy, cause: str, notifier: BillingNotifier | None = None,
+) -> BillingRecord | None:
+    """Everything an account needs, each step idempotent: customer, subscription, seats, then Stripe's state."""
+    record = ensure_customer(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock)
+    if record is None:
+        return None
+    account = accounts.get_account(account_id)
+    if account is None or account.status is not AccountStatus.ACTIVE:
+        return record
+    record = ensure_subscription(record=record, accounts=accounts, store=store, gateway=gateway, clock=clock,
+                                 policy=policy)
+    record = sync_seats(record=record, accounts=accounts, store=store, gateway=gateway, clock=clock)
+    return reconcile(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock,
+                     cause=cause, notifier=notifier)
+
+
+def handle_account_event(
+    *, event: AccountEvent, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
+    policy: BillingPolicy, notifier: BillingNotifier | None = None,
+) -> BillingRecord | None:
+    """Queue work for `account.registered`, `member.joined` and `member.removed`: the same idempotent sync for all
+    three, so a redelivered, late or reordered message leaves the same result."""
+    return sync_account(account_id=event.account_id, accounts=accounts, store=store, gateway=gateway, clock=clock,
+                        policy=policy, cause=f"{event.type.value} {event.event_id}", notifier=notifier)
+
+
+# ---------------------------------------------------------------- owner endpoints
+
+
+def get_billing(*, principal: Principal, account_id: str, store: BillingStore, clock: Clock) -> BillingPublic:
+    principal.require_owner_of(account_id)
+    record = store.get(account_id)
+    if record is None:
+        now = clock.now()
+        return to_public(BillingRecord(account_id=account_id, customer_id="", status_since=now, created_at=now,
+                                       updated_at=now))
+    return to_public(record)
+
+
+def setup_billing(
+    *, principal: Principal, account_id: str, accounts: AccountStore, store: BillingStore, gateway: StripeGateway,
+    clock: Clock, policy: BillingPolicy, notifier: BillingNotifier | None = None,
+) -> BillingPublic:
+    principal.require_owner_of(account_id)
+    record = sync_account(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock,
+                          policy=policy, cause="billing setup requested by the owner", notifier=notifier)
+    if record is None:
+        raise Conflict("Billing cannot be set up for this account.")
+    return to_public(record)
+
+
+def create_setup_intent(
+    *, principal: Principal, account_id: str, accounts: AccountStore, store: BillingStore, gateway: StripeGateway,
+    clock: Clock,
+) -> SetupIntentPublic:
+    """A SetupIntent for the browser: Stripe.js confirms it with the card, which goes to Stripe and never here."""
+    principal.require_owner_of(account_id)
+    record = ensure_customer(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock)
+    if record is None:
+        raise Conflict("Billing cannot be set up for this account.")
+    return SetupIntentPublic(
+        client_secret=gateway.create_setup_intent(customer_id=record.customer_id, account_id=account_id)
+    )
+
+
+# ---------------------------------------------------------------- webhook
+
+
+def verify_signature(
+    *, payload: bytes, header: str | None, secret: str, now: datetime, tolerance_seconds: float,
+) -> None:
+    """Stripe's scheme: header `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (several v1 during a
+    secret roll). Refused: no secret configured, no or malformed header, no matching v1, and a timestamp more than
+    the tolerance away from now in EITHER direction (Stripe's own library only refuses old ones)."""
+    if not secret:
+        log.warning("Stripe webhook refused: STRIPE_WEBHOOK_SECRET is not configured")
+        raise InvalidSignature("Webhook signatures cannot be verified here.")
+    if not header:
+        raise InvalidSignature("The Stripe-Signature header is missing.")
+    timestamp: str | None = None
+    signatures: list[str] = []
+    for part in header.split(","):
+        key, sep, value = part.strip().partition("=")
+        if not sep:
+            continue
+        if key == "t":
+            timestamp = value
+        elif key == "v1":
+            signatures.append(value)
+    if timestamp is None or not timestamp.isdigit() or len(timestamp) > 12 or not signatures:
+        raise InvalidSignature("The Stripe-Signature header is malformed.")
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + payload, hashlib.sha256).hexdigest()
+    if not any(hmac.compare_digest(expected, s) for s in signatures):
+        raise InvalidSignature("The signature does not match the body.")
+    if abs(now.timestamp() - int(timestamp)) > tolerance_seconds:
+        raise InvalidSignature("The signature timestamp is outside the allowed window.")
+
+
+def parse_event(payload: bytes) -> StripeEvent:
+    try:
+        doc = json.loads(payload)
+        obj = doc["data"]["object"]
+        event_id, event_type = doc["id"], doc["type"]
+        if not isinstance(obj, dict) or not isinstance(event_id, str) or not isinstance(event_type, str):
+            raise TypeError("unexpected shape")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationFailed("The event is not a Stripe event.", errors=[FieldError("body", "not an event")]) from exc
+    object_type = obj.get("object") if isinstance(obj.get("object"), str) else None
+    object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+    customer = obj.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    if object_type == "customer":
+        customer = object_id
+    return StripeEvent(event_id=event_id, type=event_type, object_type=object_type, object_id=object_id,
+                       customer_id=customer if isinstance(customer, str) else None)
+
+
+def handle_webhook(
+    *, payload: bytes, signature: str | None, secret: str, accounts: AccountStore, store: BillingStore,
+    gateway: StripeGateway, clock: Clock, policy: BillingPolicy, notifier: BillingNotifier | None = None,
+    max_bytes: int = 1_048_576,
+) -> WebhookAnswer:
+    """Verify, then apply by reading Stripe's current state. Refused (400, nothing changed): a missing or bad
+    signature, a timestamp outside the tolerance, a body altered after signing. Answered 200 without change: a
+    repeat of an applied event, an event type not handled, a customer that is not one of ours."""
+    if len(payload) > max_bytes:
+        raise PayloadTooLarge(f"The body may be at most {max_bytes} bytes.")
+    now = clock.now()
+    verify_signature(payload=payload, header=signature, secret=secret, now=now,
+                     tolerance_seconds=policy.signature_tolerance.total_seconds())
+    event = parse_event(payload)
+    if event.type not in HANDLED_EVENTS:
+        return WebhookAnswer(outcome="ignored: event type not handled")
+    intent = None
+    customer_id = event.customer_id
+    if event.type == "setup_intent.succeeded" and event.object_id:
+        intent = gateway.get_setup_intent(event.object_id)
+        customer_id = intent.customer_id if intent is not None else None
+    if not customer_id:
+        return WebhookAnswer(outcome="ignored: no customer")
+    customer = gateway.get_customer(customer_id)
+    record = store.get(customer.account_id) if customer is not None and customer.account_id else None
+    if record is None or record.customer_id != customer_id:
+        return WebhookAnswer(outcome="ignored: unknown customer")
+    account_id = record.account_id
+    if store.is_processed(account_id, event.event_id):
+        log.info("stripe event %s (%s) for %s already applied", event.event_id, event.type, account_id)
+        return WebhookAnswer(outcome="duplicate")
+    if intent is not None and intent.status == "succeeded" and intent.payment_method_id:
+        gateway.set_default_payment_method(customer_id=customer_id, payment_method_id=intent.payment_method_id)
+        record = ensure_subscription(record=record, accounts=accounts, store=store, gateway=gateway, clock=clock,
+                                     policy=policy)
+    reconcile(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock,
+              cause=f"{event.type} {event.event_id}", notifier=notifier)
+    store.mark_processed(ProcessedEvent(account_id=account_id, event_id=event.event_id, type=event.type,
+                                        outcome="applied", processed_at=clock.now()))
+    log.info("stripe event %s (%s) applied for %s", event.event_id, event.type, account_id)
+    return WebhookAnswer(outcome="applied")
+
+
+# ---------------------------------------------------------------- grace period timer
+
+
+def _suspension(*, cutoff: datetime, cause: str, now: datetime) -> Callable[[BillingRecord], BillingRecord]:
+    def change(cur: BillingRecord) -> BillingRecord:
+        if cur.status is not BillingStatus.PAST_DUE or cur.past_due_since is None or cur.past_due_since > cutoff:
+            return cur
+        return transition(cur, BillingStatus.SUSPENDED, cause=cause, now=now)
+
+    return change
+
+
+def suspend_overdue(
+    *, accounts: AccountStore, store: BillingStore, clock: Clock, policy: BillingPolicy,
+    notifier: BillingNotifier | None = None, limit: int = 500,
+) -> int:
+    """Timer work: suspend accounts whose grace period ended unpaid. Answer how many were suspended."""
+    now = clock.now()
+    cutoff = now - policy.grace
+    cause = f"grace period of {policy.grace.total_seconds() / 86400:g} days ended unpaid (timer)"
+    if notifier is not None:
+        # A notice that could not be handed over when the payment failed gets another chance here.
+        for marker in store.grace_markers_before(now, limit):
+            record = store.get(marker.account_id)
+            if record is not None and record.status is BillingStatus.PAST_DUE:
+                send_payment_failed_notice(record=record, accounts=accounts, store=store, clock=clock,
+                                           notifier=notifier)
+    suspended = 0
+    for marker in store.grace_markers_before(cutoff, limit):
+        record = store.get(marker.account_id)
+        if record is None or record.status is not BillingStatus.PAST_DUE:
+            store.delete_grace_marker(marker.account_id)  # left behind by a crash or a race: nothing to do
+            continue
+        if record.past_due_since is None or record.past_due_since > cutoff:
+            continue  # a newer past_due episode (its marker is rewritten); not due yet
+        after = _update(store, marker.account_id, _suspension(cutoff=cutoff, cause=cause, now=now))
+        if after.status is BillingStatus.SUSPENDED:
+            store.delete_grace_marker(marker.account_id)
+            suspended += 1
+    return suspended
+
+
+# ---------------------------------------------------------------- what billing allows elsewhere
+
+
+def ensure_not_suspended(*, account_id: str, store: BillingStore) -> None:
+    """For ingest (pings, photos, notes): refuse while billing holds the account; nothing is deleted."""
+    record = store.get(account_id)
+    if record is not None and record.status in INGEST_REFUSED:
+        raise AccountSuspended(
+            "This account is suspended because a payment is overdue. Its data is kept and can be read; new data is"
+            " refused until the Account Owner updates the payment method and the invoice is paid."
+        )
+
+
+class SubscriptionCancellation:
+    """The closure hook (core.ports.SubscriptionCanceller): cancel the account's subscription, once."""
+
+    def __init__(self, *, store: BillingStore, gateway: StripeGateway, clock: Clock) -> None:
+        self._store, self._gateway, self._clock = store, gateway, clock
+
+    def cancel_for_account(self, account_id: str) -> str:
+        record = self._store.get(account_id)
+        if record is None or record.subscription_id is None:
+            return "none"
+        status = self._gateway.cancel_subscription(record.subscription_id)
+        now = self._clock.now()
+        _update(self._store, account_id,
+                lambda cur: transition(cur, BillingStatus.CANCELED, cause="account closed by the owner", now=now))
+        return "canceled" if status == "canceled" else status
