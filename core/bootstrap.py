@@ -270,6 +270,13 @@ class Container:
         return EmailVerification(profiles=self.email_profiles, outbox=self.outbox, signer=self.signer,
                                  links=self.email_links, ttl=self.email_verification_ttl)
 
+    @property
+    def policy_version_in_force(self) -> str:
+        """The privacy policy version in force now, computed from the clock (e.g. for consent entries)."""
+        from core.services.policy import current_policy_version
+
+        return current_policy_version(store=self.policy, clock=self.clock)
+
     @cached_property
     def policy(self) -> CosmosPolicyStore:
         from core.adapters.cosmos_policy import CosmosPolicyStore

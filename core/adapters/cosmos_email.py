@@ -102,6 +102,17 @@ class CosmosOutbox:
         return found
 
 
+    def ids_with_prefix(self, prefix: str) -> set[str]:
+        # One query per policy version and notice run instead of a read per user; ids only, streamed page by page.
+        docs = self._c.query_items(  # nosemgrep: cosmos-query-without-partition-key - once per notice run, ids only
+            "SELECT VALUE c.id FROM c WHERE c.docType = 'outbox' AND STARTSWITH(c.id, @p)",
+            parameters=[{"name": "@p", "value": prefix}],
+            enable_cross_partition_query=True,
+            max_item_count=1000,
+        )
+        return {str(doc_id) for doc_id in docs}
+
+
 class CosmosEmailProfiles:
     """Per-user e-mail documents in the `users` container (partition = user id)."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -177,32 +178,46 @@ def notice_window_end(version: PolicyVersion, *, outbox_keep_days: int) -> datet
 
 
 def send_policy_notices(*, store: PolicyStore, profiles: EmailProfiles, outbox: Outbox, links: Links,
-                        clock: Clock, outbox_keep_days: int = 90) -> int:
+                        clock: Clock, outbox_keep_days: int = 90, workers: int = 8) -> int:
     """Timer work: queue one notice per (user, version) to every user with a verified address (or their last
     verified one) for each version that needs notices. The outbox id is `notice-{version}-{user}`, created with
     create-if-absent, so a second or overlapping run, or a redelivered message, never sends a second notice.
+    Notices that exist already are skipped from one listing per version; the rest are written `workers` at a time.
     Answer how many notices this run wrote (existing ones are not counted)."""
     now = clock.now()
     due = [v for v in _versions(store)
            if v.notify and v.posted_at <= now < notice_window_end(v, outbox_keep_days=outbox_keep_days)]
     if not due:
         return 0
+    done = {v.version_id: outbox.ids_with_prefix(f"notice-{v.version_id}-") for v in due}
+
+    def notify(version: PolicyVersion, user_id: str) -> bool:
+        _, created = enqueue_email_once(
+            outbox=outbox,
+            category=EmailCategory.LEGAL,
+            template="policy-notice",
+            to_user_id=user_id,
+            context={"version_id": version.version_id, "summary": version.summary,
+                     "effective_date": version.effective_at.date().isoformat(),
+                     "policy_url": links.api(f"policy/versions/{version.version_id}")},
+            dedupe_key=notice_id(version.version_id, user_id),
+            clock=clock,
+        )
+        return created
+
     written = 0
-    for status in profiles.verified_recipients():
-        for version in due:
-            if status.created_at >= version.effective_at:
-                continue  # the user arrived when this version already applied: it is not a change for them
-            _, created = enqueue_email_once(
-                outbox=outbox,
-                category=EmailCategory.LEGAL,
-                template="policy-notice",
-                to_user_id=status.user_id,
-                context={"version_id": version.version_id, "summary": version.summary,
-                         "effective_date": version.effective_at.date().isoformat(),
-                         "policy_url": links.api(f"policy/versions/{version.version_id}")},
-                dedupe_key=notice_id(version.version_id, status.user_id),
-                clock=clock,
-            )
-            written += created
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notices") as pool:
+        pending: list[Future[bool]] = []
+        for status in profiles.verified_recipients():
+            for version in due:
+                if status.created_at >= version.effective_at:
+                    continue  # the user arrived when this version already applied: it is not a change for them
+                if notice_id(version.version_id, status.user_id) in done[version.version_id]:
+                    continue
+                pending.append(pool.submit(notify, version, status.user_id))
+            if len(pending) >= 4 * workers:
+                written += sum(f.result() for f in pending)
+                pending = []
+        written += sum(f.result() for f in pending)
     log.info("policy notices: %d new for %d version(s)", written, len(due))
     return written

@@ -44,6 +44,9 @@ class FakeOutbox:
                  if e.state is OutboxState.PENDING and (e.dispatched_at or e.created_at) < before]
         return found[:limit]
 
+    def ids_with_prefix(self, prefix: str) -> set[str]:
+        return {k for k in self.entries if k.startswith(prefix)}
+
     def take(self) -> list[str]:
         """The queue: hand out every dispatched id once (as the host would deliver them)."""
         out, self.dispatched = self.dispatched, []
