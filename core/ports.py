@@ -349,6 +349,7 @@ class PhotoBlobs(Protocol):
     def put_photo_blob(self, blob_name: str, data: bytes, *, content_type: str) -> None:
         """Write (or overwrite: names are fixed per photo, so a retry never adds a blob) into the photos container."""
         ...
+    def delete_photo_blob(self, blob_name: str) -> bool: ...
 
 
 class MalwareScanner(Protocol):

@@ -129,6 +129,13 @@ class BlobPhotoStore:
             data, overwrite=True, content_settings=ContentSettings(content_type=content_type)
         )
 
+    def delete_photo_blob(self, blob_name: str) -> bool:
+        try:
+            self._photos.delete_blob(blob_name)
+        except ResourceNotFoundError:
+            return False
+        return True
+
     def list_photo_blobs(self, prefix: str) -> list[str]:
         return [b.name for b in self._photos.list_blobs(name_starts_with=prefix)]
 

@@ -207,6 +207,13 @@ def _settle(store: MediaStore, blobs: PhotoBlobs, photo: Photo, update: dict[str
             delete_upload: bool) -> str:
     final = photo.model_copy(update=update)
     if not store.replace_photo_if_unchanged(final, expected=photo):
+        if store.get_photo(photo.account_id, photo.photo_id) is None:
+            # Deleted meanwhile (retention purge, erasure): leave nothing of it behind.
+            for name in _verified_names(photo):
+                blobs.delete_photo_blob(name)
+            blobs.delete_quarantine(photo.quarantine_blob)
+            log.info("photo %s was deleted while processing; its blobs were removed", photo.photo_id)
+            return "deleted"
         log.info("photo %s changed while processing; leaving it to the other run", photo.photo_id)
         return "raced"
     if delete_upload:

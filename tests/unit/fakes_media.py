@@ -99,6 +99,9 @@ class FakePhotoBlobs:
         self.photos[blob_name] = (data, content_type)
         self.photo_writes += 1
 
+    def delete_photo_blob(self, blob_name: str) -> bool:
+        return self.photos.pop(blob_name, None) is not None
+
 
 class FakeScanner:
     """The signature check, unless a verdict is forced (to stand in for Defender's answers)."""

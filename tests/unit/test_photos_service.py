@@ -361,3 +361,33 @@ def test_photo_detail_has_short_lived_links_only_when_ready(world: World) -> Non
     for who, account in ((COLLEAGUE, "a1"), (STRANGER, "a1"), (STRANGER, "a9")):
         with pytest.raises(NotFound):
             detail(who, ready, account)
+
+
+def test_photo_deleted_while_processing_leaves_no_blobs(world: World) -> None:
+    photo_id = world.request(WORKER, images.jpeg())
+    world.upload(WORKER, photo_id, images.jpeg())
+    original = world.store.replace_photo_if_unchanged
+
+    def purge_first(photo, *, expected):  # type: ignore[no-untyped-def]
+        world.store.photos.pop((photo.account_id, photo.photo_id))  # the retention purge got there first
+        return original(photo, expected=expected)
+
+    world.store.replace_photo_if_unchanged = purge_first  # type: ignore[method-assign]
+    assert world.process(WORKER, photo_id) == "deleted"
+    assert world.blobs.photos == {} and world.blobs.quarantine == {}
+
+
+def test_concurrent_run_that_settled_first_wins(world: World) -> None:
+    photo_id = world.request(WORKER, images.jpeg())
+    world.upload(WORKER, photo_id, images.jpeg())
+    original = world.store.replace_photo_if_unchanged
+
+    def other_run_first(photo, *, expected):  # type: ignore[no-untyped-def]
+        world.store.replace_photo_if_unchanged = original  # type: ignore[method-assign]
+        current = world.store.photos[(photo.account_id, photo.photo_id)]
+        world.store.photos[(photo.account_id, photo.photo_id)] = current.model_copy(update={"scan_checks": 1})
+        return original(photo, expected=expected)
+
+    world.store.replace_photo_if_unchanged = other_run_first  # type: ignore[method-assign]
+    assert world.process(WORKER, photo_id) == "raced"
+    assert world.photo(WORKER, photo_id).status is PhotoStatus.PENDING  # the other run settles it
