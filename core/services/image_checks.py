@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from core.domain.media import Camera, GeoPoint, PhotoContentType, RejectReason, ScanVerdict
 
@@ -119,6 +119,12 @@ def inspect(data: bytes, *, declared: PhotoContentType, max_pixels: int) -> Veri
         thumbnail, display = render(image)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         return Rejection(RejectReason.UNDECODABLE, f"the image data is damaged ({type(exc).__name__})")
+    if found == "heif":
+        # libheif hands the picture over already upright and resets the tag; keep what the file said.
+        original = image.info.get("original_orientation")
+        exif.orientation = original if isinstance(original, int) and 1 <= original <= 8 else exif.orientation
+    elif exif.orientation in (5, 6, 7, 8):
+        width, height = height, width  # dimensions as the picture is seen upright
     return Verified(family=found, width=width, height=height, exif=exif, thumbnail_jpeg=thumbnail,
                     display_jpeg=display)
 
@@ -149,7 +155,9 @@ def _open(data: bytes, family: str, max_pixels: int) -> tuple[Image.Image, int, 
             if (refused := _too_many(width, height, max_pixels)) is not None:
                 return refused
             if family == "jpeg":
-                image.draft("RGB", (DISPLAY_PX, DISPLAY_PX))  # decode at a reduced DCT scale: every byte still read
+                # Decode at a reduced DCT scale when that still leaves at least half the display size on the
+                # short side: every byte is still read (damage is still found), at a fraction of the cost.
+                image.draft("RGB", (DISPLAY_PX // 2, DISPLAY_PX // 2))
             image.load()
     except Image.DecompressionBombError:
         return Rejection(RejectReason.TOO_MANY_PIXELS, "more pixels than Pillow allows (decompression bomb)")
@@ -254,10 +262,28 @@ def _rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _jpeg(image: Image.Image, box: int, quality: int) -> bytes:
-    copy = image.copy()
-    copy.thumbnail((box, box), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    out = _rgb(copy)
+# EXIF orientation -> the transposition that makes the picture upright (as ImageOps.exif_transpose does).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _fit(image: Image.Image, box: int) -> Image.Image:
+    """A resized copy that fits a box x box square (the image itself when it already fits)."""
+    width, height = image.size
+    if max(width, height) <= box:
+        return image
+    scale = box / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
+def _encode(image: Image.Image, orientation: int | None, quality: int) -> bytes:
+    out = _rgb(image)  # always a new image: the original is never changed
+    if orientation in _UPRIGHT:
+        out = out.transpose(_UPRIGHT[orientation])
     out.info = {}  # no EXIF, XMP, ICC or comments: nothing of the original's metadata is carried over
     buf = io.BytesIO()
     out.save(buf, format="JPEG", quality=quality, optimize=True)
@@ -265,6 +291,9 @@ def _jpeg(image: Image.Image, box: int, quality: int) -> bytes:
 
 
 def render(image: Image.Image) -> tuple[bytes, bytes]:
-    """The thumbnail (THUMBNAIL_PX box) and the display copy (DISPLAY_PX box), upright, as JPEG without metadata."""
-    upright = ImageOps.exif_transpose(image) or image
-    return _jpeg(upright, THUMBNAIL_PX, THUMBNAIL_QUALITY), _jpeg(upright, DISPLAY_PX, DISPLAY_QUALITY)
+    """The thumbnail (THUMBNAIL_PX box) and the display copy (DISPLAY_PX box), upright, as JPEG without metadata.
+    Resizing comes first (the thumbnail from the display copy), turning after, so the full image is read once."""
+    orientation = image.getexif().get(_ORIENTATION)
+    display = _fit(image, DISPLAY_PX)
+    thumbnail = _fit(display, THUMBNAIL_PX)
+    return _encode(thumbnail, orientation, THUMBNAIL_QUALITY), _encode(display, orientation, DISPLAY_QUALITY)

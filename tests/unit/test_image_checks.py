@@ -32,7 +32,7 @@ def _rejected(data: bytes, declared: PhotoContentType = PhotoContentType.JPEG, m
 
 def test_jpeg_metadata_is_read_from_exif() -> None:
     got = _verified(images.jpeg(size=(640, 480), taken=TAKEN, gps=(44.9778, -93.2650), orientation=6))
-    assert (got.family, got.width, got.height) == ("jpeg", 640, 480)
+    assert (got.family, got.width, got.height) == ("jpeg", 480, 640)  # upright: orientation 6 turns it
     assert got.exif.captured_at == TAKEN and got.exif.captured_at.utcoffset() == timedelta(hours=-5)
     assert got.exif.camera is not None and (got.exif.camera.make, got.exif.camera.model) == ("Acme", "FieldCam 3")
     assert got.exif.orientation == 6
@@ -56,7 +56,8 @@ def test_thumbnail_and_display_copy_are_upright_jpegs_without_metadata() -> None
     display = Image.open(io.BytesIO(got.display_jpeg))
     assert thumb.format == display.format == "JPEG"
     # Orientation 6 means "rotate 90° clockwise to view": the stored copies are upright (portrait).
-    assert thumb.size == (240, 320) and display.size == (1536, 2048)
+    assert thumb.size == (240, 320) and display.size[0] < display.size[1] <= 2048
+    assert display.size[1] >= 1024
     for copy in (thumb, display):
         assert not copy.getexif(), "EXIF must be stripped"
         assert "exif" not in copy.info and "xmp" not in copy.info and "icc_profile" not in copy.info
@@ -65,6 +66,19 @@ def test_thumbnail_and_display_copy_are_upright_jpegs_without_metadata() -> None
 def test_small_images_keep_their_size_in_the_display_copy() -> None:
     got = _verified(images.jpeg(size=(200, 100)))
     assert Image.open(io.BytesIO(got.display_jpeg)).size == (200, 100)
+
+
+def test_heic_orientation_is_reported_and_applied_once() -> None:
+    import pillow_heif
+
+    picture = Image.new("RGB", (200, 100), (0, 0, 255))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    pillow_heif.from_pillow(picture).save(buf, exif=exif.tobytes())
+    got = _verified(buf.getvalue(), PhotoContentType.HEIC)
+    assert (got.width, got.height, got.exif.orientation) == (100, 200, 6)
+    assert Image.open(io.BytesIO(got.display_jpeg)).size == (100, 200)
 
 
 def test_png_and_heic_are_accepted() -> None:
