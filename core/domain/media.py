@@ -194,7 +194,8 @@ class PhotoDetail(PhotoPublic):
 class MediaQuery(ApiModel):
     """Owner lists (`userId` narrows to one worker; members always see only their own)."""
 
-    user_id: MediaId | None = Field(default=None, alias="userId")
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(default=None,
+                                                                                           alias="userId")
     from_: AwareDatetime | None = Field(default=None, alias="from")
     to: AwareDatetime | None = None
     continuation: str | None = Field(default=None, max_length=4000)
