@@ -59,7 +59,8 @@ def ingest_locations(call: Call) -> IngestResult:
     return tracking.ingest_pings(principal=call.principal, batch=call.body, accounts=d.accounts,
                                  consents=d.consents, schedules=d.tracking_schedules, pings=d.pings,
                                  queue=d.ping_queue, privacy=d.privacy, retention=d.retention_policy,
-                                 clock=d.clock, future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds))
+                                 clock=d.clock, future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds),
+                                 billing=d.billing)
 
 
 @endpoint(bp, "GET", "me/track", auth=Auth.PRINCIPAL, query=TrackQuery, produces=TRACK_TYPES,

@@ -31,6 +31,7 @@ from core.domain.tracking import (
 from core.domain.tracking_formats import PingMessage, encode_ping_messages
 from core.ports import (
     AccountStore,
+    BillingStore,
     Clock,
     ConsentLedger,
     LatestPositionStore,
@@ -39,6 +40,7 @@ from core.ports import (
     PrivacyStore,
     TrackingScheduleStore,
 )
+from core.services.billing import ensure_not_suspended
 from core.services.retention import RetentionPolicy, effective_settings
 
 log = logging.getLogger(__name__)
@@ -76,13 +78,15 @@ def delete_schedule(*, principal: Principal, schedules: TrackingScheduleStore) -
 # ---------------------------------------------------------------- ingest
 
 
-def ensure_account_may_ingest(*, account_id: str, accounts: AccountStore) -> None:
+def ensure_account_may_ingest(*, account_id: str, accounts: AccountStore, billing: BillingStore | None = None) -> None:
     """The single check of whether the caller's account may send location pings at all (403 when not).
 
     Extend here (e.g. the account's billing status: a suspended account is refused) rather than in the handler."""
     account = accounts.get_account(account_id)
     if account is None or account.status is not AccountStatus.ACTIVE:
         raise Forbidden("This account is not active; location pings are not accepted.")
+    if billing is not None:  # billing (docs/billing.md): a suspended account is refused, nothing is deleted
+        ensure_not_suspended(account_id=account_id, store=billing)
 
 
 def _raw_id(raw: Any) -> str | None:
@@ -114,10 +118,11 @@ def ingest_pings(
     retention: RetentionPolicy,
     clock: Clock,
     future_skew: timedelta,
+    billing: BillingStore | None = None,
 ) -> IngestResult:
     """Check each ping, keep only those taken while location access was granted and inside the worker's windows,
     and queue them for the writer. Nothing is stored here; the answer counts what happened to each ping."""
-    ensure_account_may_ingest(account_id=principal.account_id, accounts=accounts)
+    ensure_account_may_ingest(account_id=principal.account_id, accounts=accounts, billing=billing)
     now = clock.now()
     retention_days = effective_settings(principal.account_id, privacy, retention).location_days
     oldest, newest = now - timedelta(days=retention_days), now + future_skew

@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -28,6 +29,7 @@ from core.adapters.stripe_billing import LOCALSTRIPE_BASE, api_key, webhook_secr
 from core.domain.billing import BillingRecord
 from tests.helpers import rid, wait_for
 from tests.integration.conftest import Stack, User, add_member, new_identity, register_owner, registration_body
+from tests.integration.tracking_helpers import ping
 
 # A short grace period for this session's host, so that the timer can suspend within the test. Set while pytest
 # collects, before the session's host starts (the conftest copies the environment to it).
@@ -312,6 +314,9 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
         return bool(view(api, owner)["status"] == "suspended")
 
     wait_for(suspended, timeout=30, interval=0.5, what="the grace timer to suspend the account")
+    refused = api.post("/me/locations", json={"pings": [ping(datetime.now(UTC))]}, headers=owner.auth)
+    assert refused.status_code == 403 and refused.json()["type"].endswith("/account-suspended")
+    assert api.get("/me", headers=owner.auth).status_code == 200  # read-only, nothing deleted
     causes = [t.cause for t in record(stack, owner).transitions]
     assert causes[-2].startswith("invoice.payment_failed evt_test_")
     assert causes[-1] == f"grace period of {GRACE_DAYS:g} days ended unpaid (timer)"
@@ -326,6 +331,8 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     last = record(stack, owner).transitions[-1]
     assert (last.from_status, last.to_status) == ("suspended", "active")
     assert last.cause.startswith("invoice.payment_succeeded evt_") and "evt_test_" not in last.cause
+    taken = api.post("/me/locations", json={"pings": [ping(datetime.now(UTC))]}, headers=owner.auth)
+    assert taken.status_code == 202, taken.text  # ingest accepted again
 
 
 def test_billing_endpoints_are_the_owners_alone(api: httpx.Client, owner: User, member: User) -> None:

@@ -312,3 +312,24 @@ def test_the_public_view_shows_only_the_listed_fields() -> None:
     view = billing.to_public(w.record).model_dump(by_alias=True)
     assert set(view) == {"accountId", "status", "seats", "trialEnd", "currentPeriodEnd", "lastInvoiceStatus",
                          "paymentMethod"}
+
+
+def test_tracking_ingest_is_refused_while_suspended_and_allowed_again() -> None:
+    from core.services import tracking
+
+    w = World()
+    w.register()
+    tracking.ensure_account_may_ingest(account_id=w.account_id, accounts=w.accounts, billing=w.store)
+    inv = w.stripe.invoice(w.subscription.subscription_id, status="open", failed=True)
+    w.reconcile("invoice.payment_failed")
+    tracking.ensure_account_may_ingest(account_id=w.account_id, accounts=w.accounts, billing=w.store)  # grace
+    w.clock.advance(days=8)
+    w.timer()
+    with pytest.raises(AccountSuspended) as refused:
+        tracking.ensure_account_may_ingest(account_id=w.account_id, accounts=w.accounts, billing=w.store)
+    assert refused.value.status == 403 and "kept" in refused.value.detail
+    w.stripe.settle(inv.invoice_id, status="paid", failed=False)
+    w.stripe.set_status(w.subscription.subscription_id, "active")
+    w.reconcile("invoice.paid")
+    tracking.ensure_account_may_ingest(account_id=w.account_id, accounts=w.accounts, billing=w.store)
+

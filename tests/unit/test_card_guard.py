@@ -35,7 +35,8 @@ def test_known_test_cards_are_luhn_valid(number: str) -> None:
     "4242-4242-4242-4242",
     "Amex 3782 822463 10005 please",
     "4242 4242 4242 4242 123",  # the CVC after the number
-    "pay with4242424242424242now",
+    "paid with 4242424242424242.",
+    "(4242424242424242)",
 ])
 def test_free_text_with_a_card_number_is_found(text: str) -> None:
     assert text_has_pan(text)
@@ -49,6 +50,9 @@ def test_free_text_with_a_card_number_is_found(text: str) -> None:
     "2026-11-29T01:20:50Z",
     "readings 120 130 125 140 135",
     "uuid 3f1bcd35-ecf3-12c4-9a1b-0000000000ab",
+    "device-3b62b2c83363434082128446dfb1ffc0",  # 17 digits inside a hex id
+    "id 34b7b9c5-e171-4747-9238-93202a38aa69",
+    "ref4242424242424242x",  # touching letters: part of an identifier, not a typed card number
     "",
 ])
 def test_ordinary_text_is_not_flagged(text: str) -> None:
@@ -75,6 +79,18 @@ def test_numbers_in_other_fields_are_not_free_text() -> None:
     pings = {"pings": [{"t": now_ms + i, "lat": 44.97, "lon": -93.26, "accuracy": 12} for i in range(50)]}
     assert find_card_number(body(pings)) is None
     assert find_card_number(body({"amount": 4242424242424242})) is None
+
+
+def test_many_random_ids_raise_no_false_alarm() -> None:
+    import uuid
+
+    ids = {"items": [{"id": str(uuid.uuid4()), "device": uuid.uuid4().hex} for _ in range(5000)]}
+    assert find_card_number(body(ids)) is None
+
+
+def test_escaped_digits_are_still_found() -> None:
+    escaped = '{"note": "' + "".join(f"\\u{ord(c):04x}" for c in "4242424242424242") + '"}'
+    assert find_card_number(escaped.encode()) == "note"
 
 
 def test_bodies_that_are_not_json_are_scanned_as_text() -> None:
