@@ -355,9 +355,11 @@ class Container:
 
     @property
     def billing_notifier(self) -> BillingNotifier | None:
-        """Hook for the payment-failed e-mail: None until the outbox is wired; the need stays recorded on the
-        billing record (`payment_failed_notice`) meanwhile."""
-        return None
+        """The payment-failed e-mail to the owner, through the outbox (once per dedupe key). The need is recorded
+        on the billing record first (`payment_failed_notice`), so returning None here only delays the e-mail."""
+        from core.services.billing import OutboxPaymentNotifier
+
+        return OutboxPaymentNotifier(outbox=self.outbox, accounts=self.accounts, clock=self.clock)
 
     @cached_property
     def health_probes(self) -> list[HealthProbe]:

@@ -49,7 +49,7 @@ from core.domain.errors import (
     ValidationFailed,
 )
 from core.domain.identity import Principal
-from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, StripeGateway
+from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, Outbox, StripeGateway
 
 log = logging.getLogger(__name__)
 
@@ -588,3 +588,21 @@ class SubscriptionCancellation:
         _update(self._store, account_id,
                 lambda cur: transition(cur, BillingStatus.CANCELED, cause="account closed by the owner", now=now))
         return "canceled" if status == "canceled" else status
+
+
+class OutboxPaymentNotifier:
+    """The BillingNotifier through the e-mail outbox: template `payment-failed`, category `account` (always sent),
+    to the owner as a user; the outbox sends one e-mail per dedupe key however often this is called."""
+
+    def __init__(self, *, outbox: Outbox, accounts: AccountStore, clock: Clock) -> None:
+        self._outbox, self._accounts, self._clock = outbox, accounts, clock
+
+    def payment_failed(self, *, account_id: str, owner_user_id: str, dedupe_key: str, invoice_id: str | None) -> None:
+        from core.domain.email import EmailCategory
+        from core.services.outbox import enqueue_email
+
+        owner = self._accounts.get_member(account_id, owner_user_id)
+        enqueue_email(outbox=self._outbox, category=EmailCategory.ACCOUNT, template="payment-failed",
+                      context={"name": owner.full_name} if owner is not None else {}, dedupe_key=dedupe_key,
+                      clock=self._clock, to_user_id=owner_user_id)
+

@@ -29,6 +29,7 @@ from core.adapters.stripe_billing import LOCALSTRIPE_BASE, api_key, webhook_secr
 from core.domain.billing import BillingRecord
 from tests.helpers import rid, wait_for
 from tests.integration.conftest import Stack, User, add_member, new_identity, register_owner, registration_body
+from tests.integration.test_email import wait_for_mail
 from tests.integration.tracking_helpers import ping
 
 # A short grace period for this session's host, so that the timer can suspend within the test. Set while pytest
@@ -304,10 +305,11 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     shown = view(api, owner)
     assert shown["status"] == "past_due" and shown["lastInvoiceStatus"] == "open"
     notice = record(stack, owner).payment_failed_notice
-    assert notice is not None and notice.invoice_id == invoice["id"] and notice.queued_at is None
+    assert notice is not None and notice.invoice_id == invoice["id"] and notice.queued_at is not None
     again = deliver_signed(stack, stripe_event("invoice.payment_failed", charged))  # Stripe's retry, failing again
     assert again.json()["outcome"] == "applied"
     assert record(stack, owner).payment_failed_notice == notice  # one notice for the failure
+    wait_for_mail(owner.email, subject="payment did not go through")  # through the e-mail outbox
 
     def suspended() -> bool:
         fire(stack, "suspend_overdue_billing")
@@ -317,6 +319,7 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     refused = api.post("/me/locations", json={"pings": [ping(datetime.now(UTC))]}, headers=owner.auth)
     assert refused.status_code == 403 and refused.json()["type"].endswith("/account-suspended")
     assert api.get("/me", headers=owner.auth).status_code == 200  # read-only, nothing deleted
+    assert len(wait_for_mail(owner.email, subject="payment did not go through")) == 1  # the owner is told once
     causes = [t.cause for t in record(stack, owner).transitions]
     assert causes[-2].startswith("invoice.payment_failed evt_test_")
     assert causes[-1] == f"grace period of {GRACE_DAYS:g} days ended unpaid (timer)"

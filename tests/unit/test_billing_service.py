@@ -333,3 +333,21 @@ def test_tracking_ingest_is_refused_while_suspended_and_allowed_again() -> None:
     w.reconcile("invoice.paid")
     tracking.ensure_account_may_ingest(account_id=w.account_id, accounts=w.accounts, billing=w.store)
 
+
+def test_the_outbox_notifier_sends_one_payment_failed_email_to_the_owner() -> None:
+    from tests.unit.fakes_email import FakeOutbox
+
+    w = World()
+    outbox = FakeOutbox()
+    notifier = billing.OutboxPaymentNotifier(outbox=outbox, accounts=w.accounts, clock=w.clock)
+    w.notifier = notifier  # type: ignore[assignment]
+    w.register()
+    w.stripe.invoice(w.subscription.subscription_id, status="open", failed=True)
+    for cause in ("invoice.payment_failed evt_1", "invoice.payment_failed evt_2", "customer.subscription.updated"):
+        w.reconcile(cause)
+    w.clock.advance(days=1)
+    w.timer()
+    [entry] = outbox.entries.values()
+    assert entry.template == "payment-failed" and entry.to_user_id == "owner" and entry.category == "account"
+    assert entry.context == {"name": "owner"} and outbox.dispatched == [entry.outbox_id]
+
