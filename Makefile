@@ -22,7 +22,7 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 local.settings.json: local.settings.sample.json
-	@test -f $@ || { cp $< $@; echo "  created local.settings.json from the sample"; }
+	@$(PYTHON) -m scripts.local_settings
 
 .local/dev-issuer/jwks.json: $(VENV)/.installed
 	@$(PY) -m scripts.dev_issuer init
