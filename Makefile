@@ -78,7 +78,7 @@ replay-poison: install
 	$(PY) -m scripts.replay_poison $(QUEUE)
 
 bench: install
-	@echo "no benchmarks yet"
+	$(PY) -m bench.ingest
 
 infra-check: install
 	bash infra/check.sh
