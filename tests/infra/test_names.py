@@ -199,7 +199,7 @@ def test_photo_upload_events_are_wired_when_the_code_declares_them(names: dict[s
     ("values", "message"),
     [
         ({"SMTP_HOST": "127.0.0.1"}, "looks local-only"),
-        ({"STRIPE_API_BASE": "http://localhost:8420"}, "looks local-only"),
+        ({"PARTNER_API_BASE": "http://localhost:9000"}, "looks local-only"),
         ({"ISSUER_KEYS": "file:.local/keys.json"}, "looks local-only"),
         ({"SOME_API_KEY": "abc"}, "looks like a secret"),
         ({"QUEUE_NOT_IN_SCHEMA": "nope"}, "no queue with that setting"),
