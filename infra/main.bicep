@@ -112,8 +112,8 @@ param portalCustomDomain string = ''
 @description('App setting of the photo-upload queue in core/schema.py; the Event Grid subscription is created once that queue and the photo container exist in names.json.')
 param photoUploadQueueSetting string = 'QUEUE_PHOTO_UPLOADS'
 
-@description('Blob container whose uploads go to the photo-upload queue.')
-param photoBlobContainer string = 'photos'
+@description('Blob container whose uploads go to the photo-upload queue: the private quarantine where the app uploads (verified copies go to photos).')
+param photoBlobContainer string = 'photo-quarantine'
 
 // ---- secrets (optional: empty leaves the Key Vault secret as it is)
 

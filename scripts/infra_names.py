@@ -68,6 +68,7 @@ SET_BY_INFRA: dict[str, str] = {
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "'Authorization=AAD' (telemetry sent with the managed identity)",
     "ACS_EMAIL_ENDPOINT": "the Azure Communication Services endpoint",
     "EMAIL_SENDER_ADDRESS": "the sender address of the Azure-managed e-mail domain",
+    "PHOTO_MALWARE_SCAN": "'defender': only Defender for Storage's 'No threats found' verdict releases a photo",
 }
 
 _LOCAL_VALUE = re.compile(

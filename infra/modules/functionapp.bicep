@@ -97,6 +97,7 @@ var infraSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
   ACS_EMAIL_ENDPOINT: acsEndpoint
   EMAIL_SENDER_ADDRESS: emailSenderAddress
+  PHOTO_MALWARE_SCAN: 'defender'
 }
 
 // Later sources win: an override cannot replace a queue or an infra setting.
