@@ -13,9 +13,11 @@ e-mail addresses) and at DEBUG request and response bodies (client secrets).
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import stripe
 
@@ -33,11 +35,10 @@ logging.getLogger("stripe").setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
 
 LOCALSTRIPE_BASE = "http://127.0.0.1:8420"
-# Local development only (APP_ENVIRONMENT=local): localstripe accepts any `sk_...` key, and the webhook secret is
-# the one the local stack and the tests register with localstripe. In Azure both come from Key Vault, and an empty
-# value there refuses every call rather than fall back to these.
+# Local development only (APP_ENVIRONMENT=local): localstripe accepts any `sk_...` key, so an unset key falls back
+# to this placeholder there. In Azure the key comes from Key Vault and an empty one is refused by Stripe. The
+# webhook secret has no fallback anywhere: without STRIPE_WEBHOOK_SECRET every webhook is refused.
 LOCAL_API_KEY = "sk_test_localstripe"  # nosec B105 - a placeholder localstripe accepts, not a credential
-LOCAL_WEBHOOK_SECRET = "whsec_localstripe_development"  # noqa: S105  # nosec B105 - local stack only, see above
 ACCOUNT_METADATA = "accountId"
 _GONE_STATUSES = ("canceled", "incomplete_expired")
 
@@ -54,8 +55,7 @@ def api_key(settings: Settings) -> str:
 
 
 def webhook_secret(settings: Settings) -> str:
-    secret = settings.stripe_webhook_secret.get_secret_value()
-    return secret or (LOCAL_WEBHOOK_SECRET if settings.is_local else "")
+    return settings.stripe_webhook_secret.get_secret_value()
 
 
 def build_client(settings: Settings) -> stripe.StripeClient:
@@ -105,6 +105,31 @@ def _is_missing(exc: stripe.StripeError) -> bool:
     return isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 404
 
 
+_T = TypeVar("_T")
+
+
+def _unreachable_as_connection_error(cls: type[_T]) -> type[_T]:
+    """Stripe unreachable, rate limiting or a Stripe server error become ConnectionError, which the HTTP layer
+    answers with 503 (core/adapters/errors.py) and queue triggers retry; other Stripe errors stay as they are."""
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+                log.warning("Stripe call %s failed: %s", method.__name__, type(exc).__name__)
+                raise ConnectionError("Stripe could not be reached") from exc
+
+        return call
+
+    for name, member in list(vars(cls).items()):
+        if callable(member) and not name.startswith("_"):
+            setattr(cls, name, wrap(member))
+    return cls
+
+
+@_unreachable_as_connection_error
 class StripeBillingGateway:
     def __init__(self, client: stripe.StripeClient) -> None:
         self._s = client

@@ -446,10 +446,10 @@ def verify_signature(
             timestamp = value
         elif key == "v1":
             signatures.append(value)
-    if timestamp is None or not timestamp.isdigit() or len(timestamp) > 12 or not signatures:
+    if timestamp is None or not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12 or not signatures:
         raise InvalidSignature("The Stripe-Signature header is malformed.")
-    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + payload, hashlib.sha256).hexdigest()
-    if not any(hmac.compare_digest(expected, s) for s in signatures):
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + payload, hashlib.sha256).hexdigest().encode()
+    if not any(hmac.compare_digest(expected, s.encode("utf-8", errors="replace")) for s in signatures):
         raise InvalidSignature("The signature does not match the body.")
     if abs(now.timestamp() - int(timestamp)) > tolerance_seconds:
         raise InvalidSignature("The signature timestamp is outside the allowed window.")

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,8 @@ from tests.integration.tracking_helpers import ping
 # collects, before the session's host starts (the conftest copies the environment to it).
 GRACE_DAYS = 0.00005  # about 4.3 seconds
 os.environ["BILLING_GRACE_DAYS"] = str(GRACE_DAYS)
+# A webhook secret of this session only (registered with localstripe below; never printed).
+os.environ["STRIPE_WEBHOOK_SECRET"] = f"whsec_test_{secrets.token_hex(16)}"
 
 OK_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000341"  # attaches fine, every charge is declined
@@ -51,6 +54,7 @@ LOCALSTRIPE_EVENTS = [  # customer.updated is left out on purpose: see test_a_re
 @pytest.fixture(scope="module", autouse=True)
 def localstripe_webhook(stack: Stack) -> Iterator[None]:
     assert stack.settings.billing_grace_days == GRACE_DAYS, "the host must run with this module's grace period"
+    assert webhook_secret(stack.settings).startswith("whsec_test_"), "the host must run with this session's secret"
     name = f"industrack-test-{stack.suffix}"
     config = {"url": f"{stack.host_url}/api/billing/webhook", "secret": webhook_secret(stack.settings),
               "events": LOCALSTRIPE_EVENTS}

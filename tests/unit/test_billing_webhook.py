@@ -64,7 +64,7 @@ def test_a_good_signature_within_five_minutes_either_way_passes() -> None:
 
 
 @pytest.mark.parametrize("case", ["missing", "garbage", "no-v1", "wrong-secret", "stale", "future-day",
-                                  "altered-body", "empty-secret", "v0-only"])
+                                  "altered-body", "empty-secret", "v0-only", "non-ascii", "unicode-digits"])
 def test_refused_signatures(case: str) -> None:
     body, t = b'{"id":"evt_1","type":"invoice.paid"}', 1_780_000_000
     header: str | None = sign(body, t)
@@ -87,6 +87,10 @@ def test_refused_signatures(case: str) -> None:
         secret = ""
     elif case == "v0-only":
         header = sign(body, t).replace("v1=", "v0=")
+    elif case == "non-ascii":
+        header = f"t={t},v1=\u00e9\u00e9"
+    elif case == "unicode-digits":
+        header = sign(body, t).replace(f"t={t}", "t=\u0661\u0662\u0663")
     with pytest.raises(InvalidSignature):
         _verify(payload, header, now=now, secret=secret)
 
