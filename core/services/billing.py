@@ -312,6 +312,10 @@ def read_snapshot(record: BillingRecord, gateway: StripeGateway) -> StripeSnapsh
     if customer is None:
         raise NotFound()
     sub = gateway.get_subscription(record.subscription_id) if record.subscription_id else None
+    if sub is not None and sub.status in ("canceled", "incomplete_expired"):
+        # A new subscription made at Stripe (e.g. in the dashboard) after this one ended takes its place.
+        live = gateway.list_subscriptions(record.customer_id)
+        sub = live[0] if live else sub
     invoice = gateway.get_invoice(sub.latest_invoice_id) if sub and sub.latest_invoice_id else None
     pm_id = customer.default_payment_method_id
     pm = gateway.get_payment_method(pm_id) if pm_id else None

@@ -351,3 +351,16 @@ def test_the_outbox_notifier_sends_one_payment_failed_email_to_the_owner() -> No
     assert entry.template == "payment-failed" and entry.to_user_id == "owner" and entry.category == "account"
     assert entry.context == {"name": "owner"} and outbox.dispatched == [entry.outbox_id]
 
+
+def test_a_subscription_made_at_stripe_after_a_cancellation_is_adopted() -> None:
+    w = World()
+    w.register()
+    old = w.subscription.subscription_id
+    w.stripe.set_status(old, "canceled")
+    w.reconcile("customer.subscription.deleted evt_1")
+    assert w.record.status is BillingStatus.CANCELED
+    new = w.stripe.create_subscription(customer_id=w.record.customer_id, account_id=w.account_id, plan_id="p",
+                                       quantity=1, trial_days=0, idempotency_key="dashboard")
+    w.reconcile("customer.subscription.created evt_2")
+    assert w.record.subscription_id == new.subscription_id != old and w.record.status is BillingStatus.ACTIVE
+
