@@ -45,7 +45,7 @@ SERVICES: tuple[Service, ...] = (
         "blob http://127.0.0.1:10000, queue http://127.0.0.1:10001, table http://127.0.0.1:10002",
     ),
     Service("cosmos", (8081,), ("node", str(ROOT / "tools/cosmos-emulator.js")), "https://127.0.0.1:8081"),
-    Service("localstripe", (8420,), (PY, "-m", "localstripe", "--port", "8420"), "http://127.0.0.1:8420"),
+    Service("localstripe", (8420,), (PY, "-m", "localstripe", "--port", "8420", "--from-scratch"), "http://127.0.0.1:8420"),
     Service(
         "smtp",
         (1025,),
