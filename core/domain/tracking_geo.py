@@ -18,7 +18,7 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _project(points: Sequence[Ping]) -> list[tuple[float, float]]:
+def project(points: Sequence[Ping]) -> list[tuple[float, float]]:
     """Local equirectangular projection to metres around the points' mean latitude (fine for one track's extent)."""
     lat0 = math.radians(sum(p.lat for p in points) / len(points))
     lon0 = points[0].lon
@@ -30,7 +30,7 @@ def _project(points: Sequence[Ping]) -> list[tuple[float, float]]:
     return out
 
 
-def _segment_distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+def segment_distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
     (px, py), (ax, ay), (bx, by) = p, a, b
     dx, dy = bx - ax, by - ay
     length2 = dx * dx + dy * dy
@@ -40,25 +40,51 @@ def _segment_distance(p: tuple[float, float], a: tuple[float, float], b: tuple[f
     return math.hypot(px - (ax + u * dx), py - (ay + u * dy))
 
 
-def simplify(points: Sequence[Ping], tolerance_m: float) -> list[Ping]:
-    """Douglas-Peucker with the tolerance in metres; keeps the first and last point and the time order."""
-    if tolerance_m <= 0 or len(points) < 3:
-        return list(points)
-    xy = _project(points)
-    keep = [False] * len(points)
-    keep[0] = keep[-1] = True
-    stack = [(0, len(points) - 1)]
+LONG_CLUSTER = 64  # stop detection: see detect_stops
+CHUNK = 256  # Douglas-Peucker runs on runs of at most this many points (see simplify)
+
+
+def _douglas_peucker(xy: Sequence[tuple[float, float]], first: int, last: int, tolerance: float,
+                     keep: list[bool]) -> None:
+    stack = [(first, last)]
     while stack:  # iterative: a long track must not exhaust the recursion limit
-        first, last = stack.pop()
+        lo, hi = stack.pop()
+        if hi - lo < 2:
+            continue
+        (ax, ay), (bx, by) = xy[lo], xy[hi]
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
         worst, index = -1.0, -1
-        for i in range(first + 1, last):
-            d = _segment_distance(xy[i], xy[first], xy[last])
+        for i in range(lo + 1, hi):
+            px, py = xy[i]
+            if length2 == 0:
+                d = math.hypot(px - ax, py - ay)
+            else:
+                u = ((px - ax) * dx + (py - ay) * dy) / length2
+                u = 0.0 if u < 0 else 1.0 if u > 1 else u
+                d = math.hypot(px - ax - u * dx, py - ay - u * dy)
             if d > worst:
                 worst, index = d, i
-        if index > 0 and worst > tolerance_m:
+        if worst > tolerance:
             keep[index] = True
-            stack.append((first, index))
-            stack.append((index, last))
+            stack.append((lo, index))
+            stack.append((index, hi))
+
+
+def simplify(points: Sequence[Ping], tolerance_m: float) -> list[Ping]:
+    """Douglas-Peucker with the tolerance in metres; keeps the first and last point and the time order.
+
+    Douglas-Peucker costs O(n^2) on unlucky shapes (a 10,000-point page could take many seconds), so it runs on
+    consecutive runs of at most CHUNK points whose end points are kept: every dropped point is still within the
+    tolerance of the simplified line, at the price of one extra kept point per run."""
+    if tolerance_m <= 0 or len(points) < 3:
+        return list(points)
+    xy = project(points)
+    keep = [False] * len(points)
+    for first in range(0, len(points) - 1, CHUNK - 1):
+        last = min(first + CHUNK - 1, len(points) - 1)
+        keep[first] = keep[last] = True
+        _douglas_peucker(xy, first, last, tolerance_m, keep)
     return [p for p, k in zip(points, keep, strict=True) if k]
 
 
@@ -82,6 +108,10 @@ def detect_stops(points: Sequence[Ping], *, radius_m: float, min_minutes: float)
             stops.append(Stop(arrival=arrival, departure=departure, lat=lat_sum / count, lon=lon_sum / count,
                               points=count))
             i = j
+        elif count > LONG_CLUSTER:
+            # A long stay that is still too short: retrying from each of its points is quadratic. Retry from its
+            # middle instead (a stop that starts inside it still has to outlast it).
+            i += count // 2
         else:
             i += 1
     return stops

@@ -3,6 +3,7 @@ latest positions and the access log."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 import xml.etree.ElementTree as ET
@@ -15,7 +16,7 @@ from core.domain.accounts import Member, MemberStatus
 from core.domain.errors import Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Principal, Role
 from core.domain.tracking import AccessedData, LatestPosition, Ping, PingSource, Track, TrackQuery
-from core.domain.tracking_geo import detect_stops, distance_m, simplify
+from core.domain.tracking_geo import detect_stops, distance_m, project, segment_distance, simplify
 from core.services import access_log, tracks
 from tests.unit.fakes import FakeAccountStore, FakeClock
 from tests.unit.fakes_tracking import FakeAccessLog, FakeLatestPositions, FakePingStore
@@ -52,8 +53,32 @@ def test_douglas_peucker_tolerance_in_metres() -> None:
     assert len(simplify(zigzag, 30)) == 2
     assert simplify(zigzag, 0) == zigzag
     assert [q.t for q in simplify(zigzag, 10)] == sorted(q.t for q in simplify(zigzag, 10))
-    long_track = [p(NOW + timedelta(seconds=i), 45.0 + (i % 7) * 1e-4, -93.0 + i * 1e-5) for i in range(20_000)]
-    assert 2 <= len(simplify(long_track, 5)) <= 20_000  # iterative: no recursion limit
+
+
+def test_douglas_peucker_keeps_every_point_within_the_tolerance_and_stays_fast() -> None:
+    import random
+    import time
+
+    rng = random.Random(3)
+    lat, lon, track = 45.0, -93.0, []
+    for i in range(2_000):
+        lat += rng.gauss(0, 2e-4)
+        lon += rng.gauss(1e-4, 2e-4)
+        track.append(p(NOW + timedelta(seconds=i), lat, lon))
+    for tolerance in (3.0, 25.0, 200.0):
+        kept = simplify(track, tolerance)
+        xy = project(track)
+        index = {id(q): i for i, q in enumerate(track)}
+        positions = [index[id(q)] for q in kept]
+        assert positions[0] == 0 and positions[-1] == len(track) - 1 and positions == sorted(positions)
+        for a, b in itertools.pairwise(positions):
+            for i in range(a + 1, b):
+                assert segment_distance(xy[i], xy[a], xy[b]) <= tolerance + 1e-6
+    # An unlucky shape (a sawtooth) at the largest page size: quadratic without the runs of CHUNK points.
+    saw = [p(NOW + timedelta(seconds=i), 45.0 + (i % 7) * 1e-4, -93.0 + i * 1e-5) for i in range(10_000)]
+    started = time.perf_counter()
+    assert 2 <= len(simplify(saw, 5)) <= 10_000
+    assert time.perf_counter() - started < 20  # about a second; quadratic took over a minute
 
 
 def test_stops_need_radius_and_duration() -> None:
@@ -71,6 +96,10 @@ def test_stops_need_radius_and_duration() -> None:
     assert distance_m(stop.lat, stop.lon, 45.0501, -93.0) < 15
     assert detect_stops([*drive, *stay], radius_m=50, min_minutes=15) == []
     assert detect_stops(stay, radius_m=5, min_minutes=5) == []
+    still = [p(start + timedelta(seconds=8 * i), 45.0 + (i % 5) * 1e-5, -93.0) for i in range(10_000)]  # 22 h
+    assert detect_stops(still, radius_m=50, min_minutes=1440) == []  # not quadratic: returns at once
+    [whole] = detect_stops(still, radius_m=50, min_minutes=60)
+    assert whole.points == 10_000 and whole.arrival == still[0].t and whole.departure == still[-1].t
 
 
 def _track(points: list[Ping], **kw: Any) -> Track:
