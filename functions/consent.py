@@ -17,7 +17,7 @@ bp = func.Blueprint()
 def set_consent(call: Call) -> ConsentStatePublic:
     d = call.deps
     return consent.set_consent(principal=call.principal, capability=call.route["capability"], data=call.body,
-                               ledger=d.consents, clock=d.clock, policy_version=d.settings.policy_version_in_force)
+                               ledger=d.consents, clock=d.clock, policy_version=d.policy_version_in_force)
 
 
 @endpoint(bp, "GET", "me/consents", auth=Auth.PRINCIPAL, response=ConsentsPublic,

@@ -43,8 +43,10 @@ LOCAL_ONLY: dict[str, str] = {
     "(python 3.11), and the platform rejects this app setting",
     "STRIPE_API_BASE": "points the Stripe client at localstripe on the local stack; in Azure it is absent and the "
     "client talks to Stripe's own API",
-    "TOKEN_SIGNING_KEY_PREVIOUS": "not set by the deployment: an operator sets it to a Key Vault reference of the old "
-    "key's version only for the overlap of a signing-key rotation, then removes it (infra/README.md)",
+    "TOKEN_SIGNING_KEY_PREVIOUS": (  # nosec B105 - describes the setting; holds no secret
+        "not set by the deployment: an operator sets it to a Key Vault reference of the old key's version only for "
+        "the overlap of a signing-key rotation, then removes it (infra/README.md)"
+    ),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
-from xml.etree import ElementTree as ET
+from xml.etree import ElementTree as ET  # nosec B405 - only builds GPX documents; nothing here parses XML
 
 from pydantic import BaseModel, ConfigDict, Field
 
