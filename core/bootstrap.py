@@ -118,7 +118,7 @@ class Container:
 
     @cached_property
     def privacy_blob_service(self) -> BlobServiceClient:
-        from core.adapters.blob_privacy import build_blob_service
+        from core.adapters.storage import build_blob_service
 
         return build_blob_service(self.settings)
 
@@ -295,7 +295,7 @@ class Container:
         """Quarantine and photos containers; account-key SAS with a connection string, user-delegation SAS without."""
         from core.adapters.blobs import BlobPhotoStore
 
-        return BlobPhotoStore.from_settings(self.settings)
+        return BlobPhotoStore.from_settings(self.settings, self.privacy_blob_service)
 
     @cached_property
     def photo_jobs(self) -> QueuePhotoJobs:

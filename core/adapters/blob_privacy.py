@@ -18,19 +18,6 @@ from core.settings import Settings
 BLOCK_BYTES = 4 * 1024 * 1024
 
 
-def build_blob_service(settings: Settings) -> BlobServiceClient:
-    if settings.storage_connection_string is not None:
-        return BlobServiceClient.from_connection_string(settings.storage_connection_string.get_secret_value())
-    if not settings.storage_account_name:
-        raise RuntimeError("Set AzureWebJobsStorage or AzureWebJobsStorage__accountName")
-    from azure.identity import DefaultAzureCredential
-
-    return BlobServiceClient(
-        account_url=f"https://{settings.storage_account_name}.blob.core.windows.net",
-        credential=DefaultAzureCredential(),
-    )
-
-
 class BlockWriter(io.RawIOBase):
     """A write-only, non-seekable stream that uploads each full block and commits the block list on close."""
 

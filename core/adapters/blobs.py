@@ -22,6 +22,7 @@ from azure.storage.blob import (
 from azure.storage.queue import QueueClient
 
 from core import schema
+from core.adapters.storage import build_blob_service
 from core.domain.media import BlobInfo, PhotoJob, ScanVerdict
 from core.services.image_checks import signature_verdict
 from core.settings import Settings
@@ -31,19 +32,6 @@ log = logging.getLogger(__name__)
 SAS_START_SKEW = timedelta(minutes=1)  # a device clock slightly ahead still gets a valid link
 DELEGATION_KEY_LIFETIME = timedelta(hours=2)
 DELEGATION_KEY_RENEW_BEFORE = timedelta(minutes=30)  # longer than any link minted with it lives
-
-
-def build_photo_blob_service(settings: Settings) -> BlobServiceClient:
-    if settings.storage_connection_string is not None:
-        return BlobServiceClient.from_connection_string(settings.storage_connection_string.get_secret_value())
-    if not settings.storage_account_name:
-        raise RuntimeError("Set AzureWebJobsStorage or AzureWebJobsStorage__accountName")
-    from azure.identity import DefaultAzureCredential
-
-    return BlobServiceClient(
-        account_url=f"https://{settings.storage_account_name}.blob.core.windows.net",
-        credential=DefaultAzureCredential(),
-    )
 
 
 class BlobPhotoStore:
@@ -58,8 +46,8 @@ class BlobPhotoStore:
         self._delegation_expires: datetime | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> BlobPhotoStore:
-        service = build_photo_blob_service(settings)
+    def from_settings(cls, settings: Settings, service: BlobServiceClient | None = None) -> BlobPhotoStore:
+        service = service or build_blob_service(settings)
         key = service.credential.account_key if settings.storage_connection_string is not None else None
         return cls(service, account_key=key)
 
