@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.adapters.blob_privacy import BlobExportSink, build_blob_service
+from core.adapters.blob_privacy import BlobExportSink
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
 from core.adapters.cosmos_privacy import CosmosPrivacyStore, registered_kinds
+from core.adapters.storage import build_blob_service
 from core.clock import SystemClock
 from core.domain.accounts import Account, AccountStatus, BillingAddress
 from core.domain.privacy import ClosureRecord

@@ -121,8 +121,9 @@ PINGS_SEEDED = 6_000  # the emulator writes ~300 documents/s: this keeps seeding
 
 
 def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(scratch: Settings) -> None:
-    from core.adapters.blob_privacy import BlobExportSink, build_blob_service
+    from core.adapters.blob_privacy import BlobExportSink
     from core.adapters.cosmos_privacy import CosmosPrivacyStore, PingsKind, registered_kinds
+    from core.adapters.storage import build_blob_service
     from core.clock import SystemClock
     from core.domain.privacy import LegalHold
     from core.services.retention import Registry, RetentionPolicy, run_purge
@@ -221,8 +222,9 @@ def test_photos_and_notes_kinds_delete_blobs_then_documents_and_export_the_files
     import json
     import zipfile
 
-    from core.adapters.blob_privacy import BlobPrefixStore, build_blob_service
+    from core.adapters.blob_privacy import BlobPrefixStore
     from core.adapters.cosmos_privacy import media_kinds
+    from core.adapters.storage import build_blob_service
 
     if "media" not in {c.name for c in schema.CONTAINERS}:
         pytest.skip("the photos and notes area is not in this build")
