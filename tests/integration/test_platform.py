@@ -84,7 +84,7 @@ def test_failing_queue_message_retries_then_lands_in_poison(stack: Stack) -> Non
     def poisoned() -> bool:
         return any(marker in base64.b64decode(m.content).decode() for m in poison.peek_messages(max_messages=32))
 
-    wait_for(poisoned, timeout=60, what="the message to reach the poison queue")
+    wait_for(poisoned, timeout=120, what="the message to reach the poison queue")
     log = stack.host_log()
     assert log.count("function=process_account_event") >= 5  # maxDequeueCount attempts before poisoning
     assert "moved to" in log
@@ -92,7 +92,7 @@ def test_failing_queue_message_retries_then_lands_in_poison(stack: Stack) -> Non
 
 def test_queue_function_records_account_events(api: httpx.Client, owner: User, stack: Stack) -> None:
     store = CosmosAccountStore(build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database))
-    events = wait_for(lambda: store.list_events(owner.account_id), what="the account.registered event")
+    events = wait_for(lambda: store.list_events(owner.account_id), timeout=90, what="the account.registered event")
     assert [e.type.value for e in events] == ["account.registered"]
 
 
@@ -109,5 +109,5 @@ def test_timer_fired_through_admin_endpoint_expires_invitations(api: httpx.Clien
         current = store.get_invitation(owner.account_id, stale.invitation_id)
         return current is not None and current.status is InvitationStatus.EXPIRED
 
-    wait_for(expired, what="the invitation to be marked expired")
+    wait_for(expired, timeout=90, what="the invitation to be marked expired")
     assert httpx.post(f"{stack.host_url}/admin/functions/no_such_function").status_code == 404
