@@ -130,17 +130,9 @@ def purge_expired_data(timer: func.TimerRequest) -> None:
 def process_data_request(msg: func.QueueMessage) -> None:
     d = container()
     message = DataRequestMessage.model_validate_json(msg.get_body())
-    if message.request_id == closure.CLOSURE_FOLLOW_UP:
-        closure.finish_closure(account_id=message.account_id, accounts=d.accounts, privacy=d.privacy, clock=d.clock,
-                               subscriptions=d.privacy_subscriptions, mailer=d.privacy_mailer)
-        return
-    try:
-        data_requests.process_request(message=message, kinds=d.personal_data.kinds, privacy=d.privacy,
-                                      sink=d.export_sink, clock=d.clock, policy=d.retention_policy,
-                                      link_ttl=timedelta(hours=d.settings.export_link_ttl_hours),
-                                      mailer=d.privacy_mailer, mail_to=d.privacy_mail_to)
-    except Exception:
-        data_requests.record_failure(message=message, attempt=msg.dequeue_count or 1,
-                                     max_attempts=HOST_MAX_DEQUEUE_COUNT, privacy=d.privacy,
-                                     clock=d.clock)
-        raise  # the host retries, then poisons
+    data_requests.handle_message(message=message, attempt=msg.dequeue_count or 1, max_attempts=HOST_MAX_DEQUEUE_COUNT,
+                                 kinds=d.personal_data.kinds, accounts=d.accounts, privacy=d.privacy,
+                                 sink=d.export_sink, clock=d.clock, policy=d.retention_policy,
+                                 link_ttl=timedelta(hours=d.settings.export_link_ttl_hours),
+                                 subscriptions=d.privacy_subscriptions, mailer=d.privacy_mailer,
+                                 mail_to=d.privacy_mail_to)

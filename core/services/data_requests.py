@@ -28,7 +28,15 @@ from core.domain.privacy import (
     DataRequestType,
     KeptCategory,
 )
-from core.ports import Clock, ExportSink, PersonalDataKind, PrivacyMailer, PrivacyStore
+from core.ports import (
+    AccountStore,
+    Clock,
+    ExportSink,
+    PersonalDataKind,
+    PrivacyMailer,
+    PrivacyStore,
+    SubscriptionCanceller,
+)
 from core.services import data_sharing
 from core.services.retention import EXPECTED_KINDS, RetentionPolicy, audit
 
@@ -271,3 +279,35 @@ class OutboxMailer:
 
         enqueue_email(outbox=self._outbox, category=EmailCategory.ACCOUNT, template=template, context=data,
                       dedupe_key=key, clock=self._clock, to_user_id=user_id, to_address=to)
+
+
+def handle_message(
+    *,
+    message: DataRequestMessage,
+    attempt: int,
+    max_attempts: int,
+    kinds: Sequence[PersonalDataKind],
+    accounts: AccountStore,
+    privacy: PrivacyStore,
+    sink: ExportSink,
+    clock: Clock,
+    policy: RetentionPolicy,
+    link_ttl: timedelta,
+    subscriptions: SubscriptionCanceller | None,
+    mailer: PrivacyMailer | None,
+    mail_to: Callable[[str, str], str | None],
+) -> None:
+    """Queue work of the data-requests queue: a closure follow-up or a data-subject request. A failure is recorded
+    on the last attempt and re-raised, so the host retries and then poisons the message."""
+    from core.services import closure
+
+    if message.request_id == closure.CLOSURE_FOLLOW_UP:
+        closure.finish_closure(account_id=message.account_id, accounts=accounts, privacy=privacy, clock=clock,
+                               subscriptions=subscriptions, mailer=mailer)
+        return
+    try:
+        process_request(message=message, kinds=kinds, privacy=privacy, sink=sink, clock=clock, policy=policy,
+                        link_ttl=link_ttl, mailer=mailer, mail_to=mail_to)
+    except Exception:
+        record_failure(message=message, attempt=attempt, max_attempts=max_attempts, privacy=privacy, clock=clock)
+        raise
