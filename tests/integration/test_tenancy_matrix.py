@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -28,7 +29,7 @@ def _comparable(r: httpx.Response) -> tuple[int, str, Any]:
     return r.status_code, r.headers.get("content-type", ""), body
 
 
-def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client) -> None:
+def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client, figure: Callable[..., None]) -> None:
     a_owner, b_owner = register_owner(api), register_owner(api)
     a_member, b_member = add_member(api, a_owner), add_member(api, b_owner)
     before = api.get(f"/accounts/{b_owner.account_id}/members", headers=b_owner.auth).json()
@@ -55,7 +56,7 @@ def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client) -> None:
         tried += 1
         if r.status_code < 400:
             leaks.append(f"{spec.method} {spec.route} with B's user under A's account: {r.status_code}")
-    print(f"tenancy matrix: {tried} combinations tried, {len(leaks)} leaks")
+    figure(5, f"{tried} combinations tried (account and user ids), {len(leaks)} leaks", tried=tried, leaks=len(leaks))
     assert not leaks, leaks
     assert api.get(f"/accounts/{b_owner.account_id}/members", headers=b_owner.auth).json() == before
     assert api.get("/me", headers=b_member.auth).status_code == 200
