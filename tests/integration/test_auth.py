@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -14,8 +16,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+import function_app  # noqa: F401 - registers every endpoint
+from functions._http import ENDPOINTS, Auth
 from scripts import dev_issuer
-from tests.integration.conftest import User, bearer
+from tests.integration.conftest import User, add_member, bearer, register_owner
 
 
 def _b64(data: dict[str, object]) -> str:
@@ -95,3 +99,61 @@ def test_valid_token_without_account_is_told_to_register(api: httpx.Client) -> N
     r = api.get("/me", headers=bearer(dev_issuer.mint(sub, f"{sub}@example.com")))
     assert r.status_code == 403
     assert r.json()["type"].endswith("/not-registered")
+
+
+_PARAM = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?\??\}")
+
+
+def _path(route: str, values: dict[str, str]) -> str:
+    return "/" + _PARAM.sub(lambda m: values.get(m.group(1), uuid.uuid4().hex), route)
+
+
+def test_every_protected_endpoint_refuses_every_bad_token(api: httpx.Client, tmp_path: Path,
+                                                           figure: Callable[..., None]) -> None:
+    """Row 6 of issue 9: each forged, stale or foreign token on every endpoint that needs one answers 401 (before
+    any body is read); a member's token on the owner's endpoints and an owner's on the platform admin's answer
+    403 or 404, as docs and README say; nothing is changed."""
+    owner = register_owner(api)
+    member = add_member(api, owner)
+    before = api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth).json()
+    tokens = _forged_tokens(owner.user_id, tmp_path)
+    protected = [e for e in ENDPOINTS if e.auth is not Auth.NONE]
+    ids = {"accountId": owner.account_id, "userId": owner.user_id}
+    wrong = []
+    for label, token in tokens.items():
+        for spec in protected:
+            r = api.request(spec.method, _path(spec.route, ids), json={} if spec.body else None, headers=bearer(token))
+            if r.status_code != 401 or r.headers.get("content-type") != "application/problem+json":
+                wrong.append(f"{label} on {spec.method} {spec.route}: {r.status_code}")
+    # Documented as open to every user of the account: the retention in force, and each member's own photos and
+    # notes (docs/privacy-and-retention.md, docs/photos-and-notes.md); asking for another user's answers 404.
+    shared = {("GET", "accounts/{accountId}/retention"), ("GET", "accounts/{accountId}/photos"),
+              ("GET", "accounts/{accountId}/notes")}
+    owner_only = [e for e in ENDPOINTS if e.auth is Auth.PRINCIPAL and e.route.startswith("accounts/{accountId}")
+                  and not e.route.endswith("/track") and (e.method, e.route) not in shared]
+    valid_bodies = {"accounts/{accountId}/invitations": {"email": "someone@example.com", "fullName": "Someone"}}
+    for spec in owner_only:
+        body = valid_bodies.get(spec.route, {} if spec.body else None)
+        r = api.request(spec.method, _path(spec.route, ids), json=body, headers=member.auth)
+        if r.status_code not in (403, 404):
+            wrong.append(f"member on {spec.method} {spec.route}: {r.status_code}")
+    for method, route in sorted(shared - {("GET", "accounts/{accountId}/retention")}):
+        r = api.request(method, _path(route, ids), params={"userId": owner.user_id}, headers=member.auth)
+        if r.status_code != 404:
+            wrong.append(f"member on {method} {route} for the owner's items: {r.status_code}")
+    # a member's token on the owner's view of another member's track
+    r = api.get(f"/accounts/{owner.account_id}/members/{owner.user_id}/track", headers=member.auth)
+    if r.status_code not in (403, 404):
+        wrong.append(f"member on another user's track: {r.status_code}")
+    admin_only = [e for e in ENDPOINTS if e.auth is Auth.ADMIN]
+    for spec in admin_only:
+        r = api.request(spec.method, _path(spec.route, ids), json={} if spec.body else None, headers=owner.auth)
+        if r.status_code not in (403, 404):
+            wrong.append(f"owner on admin {spec.method} {spec.route}: {r.status_code}")
+    tried = len(tokens) * len(protected) + len(owner_only) + 3 + len(admin_only)
+    figure(6, f"{len(tokens)} bad tokens x {len(protected)} protected endpoints, plus a member token on "
+              f"{len(owner_only) + 3} owner endpoints and an owner token on {len(admin_only)} admin endpoints: "
+              f"{tried} requests, {len(wrong)} wrongly answered", tokens=len(tokens), requests=tried, wrong=len(wrong))
+    assert not wrong, wrong
+    assert api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth).json() == before
+    assert api.get("/me", headers=member.auth).status_code == 200

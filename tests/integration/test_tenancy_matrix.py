@@ -46,7 +46,8 @@ def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client, figure: Cal
                 r_foreign = api.request(spec.method, _fill(spec.route, foreign), json=body, headers=caller.auth)
                 r_absent = api.request(spec.method, _fill(spec.route, absent), json=body, headers=caller.auth)
                 tried += 1
-                if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code < 400:
+                if (_comparable(r_foreign) != _comparable(r_absent) or _headers(r_foreign) != _headers(r_absent)
+                        or r_foreign.status_code < 400):
                     leaks.append(f"{spec.method} {spec.route} as {(caller is a_owner and 'owner') or 'member'}: "
                                  f"{r_foreign.status_code} vs {r_absent.status_code}")
     # A's own account path with B's user ids must not reach B's members either.
@@ -60,3 +61,73 @@ def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client, figure: Cal
     assert not leaks, leaks
     assert api.get(f"/accounts/{b_owner.account_id}/members", headers=b_owner.auth).json() == before
     assert api.get("/me", headers=b_member.auth).status_code == 200
+
+
+_VOLATILE_HEADERS = {"date", "content-length", "server"}
+_RESOURCE_PARAMS = {"noteId", "photoId", "requestId"}
+
+
+def _same_format(real_id: str) -> str:
+    """An id that exists nowhere, in exactly the format of `real_id` (so a format check cannot tell them apart)."""
+    fresh = iter(uuid.uuid4().hex * 4)
+    return "".join(next(fresh) if c.isalnum() else c for c in real_id)
+
+
+def _headers(r: httpx.Response) -> dict[str, str]:
+    return {k.lower(): v for k, v in r.headers.items() if k.lower() not in _VOLATILE_HEADERS}
+
+
+def _seed_resources(api: httpx.Client, member: Any) -> dict[str, str]:
+    consent = {"granted": True, "deviceId": "phone-1", "appVersion": "5.0.0"}
+    assert api.put("/me/consents/camera", json=consent, headers=member.auth).status_code == 200
+    note = api.post("/me/notes", json={"text": "B's gate code"}, headers=member.auth)
+    photo = api.post("/me/photos", json={"contentType": "image/jpeg", "sizeBytes": 1000}, headers=member.auth)
+    request = api.post("/me/data-requests", json={"type": "rectification"}, headers=member.auth)
+    assert (note.status_code, photo.status_code, request.status_code) == (201, 201, 202), (note.text, photo.text)
+    return {"noteId": note.json()["noteId"], "photoId": photo.json()["photoId"],
+            "requestId": request.json()["requestId"]}
+
+
+def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figure: Callable[..., None]) -> None:
+    """Notes, photos (and their read links), data requests (and their exports): B's ids, used by A's owner and
+    member in every route and body that takes them, answer exactly like ids that never existed: same status,
+    same problem body, same headers."""
+    a_owner, b_owner = register_owner(api), register_owner(api)
+    a_member, b_member = add_member(api, a_owner), add_member(api, b_owner)
+    b_ids = _seed_resources(api, b_member)
+    absent_ids = {name: _same_format(value) for name, value in b_ids.items()}
+    targets = [e for e in ENDPOINTS if _RESOURCE_PARAMS & set(_PARAM.findall(e.route))]
+    assert {p for e in targets for p in _PARAM.findall(e.route)} >= _RESOURCE_PARAMS
+    tried, leaks, statuses = 0, [], dict[int, int]()
+    for spec in targets:
+        for caller in (a_owner, a_member):
+            for account in (caller.account_id, b_owner.account_id):
+                foreign = {**b_ids, "accountId": account, "userId": caller.user_id, "_other": "x"}
+                absent = {**absent_ids, "accountId": account, "userId": caller.user_id, "_other": "x"}
+                body = {"text": "changed"} if spec.method == "PATCH" else ({} if spec.body is not None else None)
+                r_foreign = api.request(spec.method, _fill(spec.route, foreign), json=body, headers=caller.auth)
+                r_absent = api.request(spec.method, _fill(spec.route, absent), json=body, headers=caller.auth)
+                tried += 1
+                statuses[r_foreign.status_code] = statuses.get(r_foreign.status_code, 0) + 1
+                if (_comparable(r_foreign) != _comparable(r_absent) or _headers(r_foreign) != _headers(r_absent)
+                        or r_foreign.status_code < 400):
+                    leaks.append(f"{spec.method} {spec.route}: {r_foreign.status_code} vs {r_absent.status_code}")
+    # Ids inside bodies: a note pointing at B's photo, a photo pointing at B's note.
+    body_probes = [("POST", "/me/notes", {"text": "mine"}, "photoId"),
+                   ("POST", "/me/photos", {"contentType": "image/jpeg", "sizeBytes": 1000}, "noteId")]
+    assert api.put("/me/consents/camera", json={"granted": True, "deviceId": "p", "appVersion": "5.0.0"},
+                   headers=a_member.auth).status_code == 200
+    for method, path, body, field in body_probes:
+        r_foreign = api.request(method, path, json={**body, field: b_ids[field]}, headers=a_member.auth)
+        r_absent = api.request(method, path, json={**body, field: absent_ids[field]}, headers=a_member.auth)
+        tried += 1
+        if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code < 400:
+            leaks.append(f"{method} {path} with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")
+    figure(5, f"{tried} combinations tried (note, photo and data-request ids in routes and bodies), "
+              f"{len(leaks)} leaks", tried=tried, leaks=len(leaks), statuses=statuses)
+    assert not leaks, leaks
+    assert statuses.get(404, 0) >= len(targets), statuses  # the probes reached the lookups, not only a 403/422
+    # B's resources are untouched.
+    assert b_ids["noteId"] in {n["noteId"] for n in api.get("/me/notes", headers=b_member.auth).json()["items"]}
+    mine = api.get(f"/me/data-requests/{b_ids['requestId']}", headers=b_member.auth)
+    assert mine.status_code == 200, mine.text
