@@ -51,13 +51,13 @@ def test_always_failing_messages_are_poisoned_while_the_rest_flow(api: httpx.Cli
 
     wait_for(lambda: poisoned_markers() == markers, timeout=90, interval=0.5,
              what=f"the {INJECTED} failing messages in the poison queue")
-    moved_lines = [line for line in stack.host_log().splitlines()
-                   if f"queue {queue_name}: message" in line and "poison after 5 attempts" in line]
     moved = replay(stack.settings, queue_name)
     assert moved == INJECTED
     assert not poisoned_markers()
     # Replayed, they are tried again; the cause is not fixed, so they come back to the poison queue, none lost.
     wait_for(lambda: poisoned_markers() == markers, timeout=90, interval=0.5, what="the replayed messages back")
+    moved_lines = [line for line in stack.host_log().splitlines()
+                   if f"queue {queue_name}: message" in line and "poison after 5 attempts" in line]
     figure(3, f"{INJECTED} always-failing messages injected, {len(poisoned_markers())} poisoned after "
               f"maxDequeueCount attempts; {len(stored)}/{len(sent)} good pings stored meanwhile; replay moved "
               f"{moved} back, all poisoned again", injected=INJECTED, poisoned=len(poisoned_markers()),
