@@ -7,7 +7,7 @@ RUN_DIR := .local/run
 HOST_PORT ?= 7071
 PYTEST_ARGS ?=
 
-.PHONY: install run test stop status token lint static bench infra-check replay-poison clean
+.PHONY: install run test stop status token lint static bench figures infra-check replay-poison clean
 
 install: $(VENV)/.installed node_modules/.installed local.settings.json .local/dev-issuer/jwks.json
 
@@ -79,6 +79,9 @@ replay-poison: install
 
 bench: install
 	$(PY) -m bench.ingest
+
+figures: install
+	$(PY) -m scripts.figures --readme
 
 infra-check: install
 	bash infra/check.sh
