@@ -47,6 +47,7 @@ class Stack:
     log_path: Path
     settings: Settings
     suffix: str
+    pid: int = 0  # the devhost's process id (tests read its memory from /proc/<pid>/status)
 
     def host_log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -98,7 +99,7 @@ def stack() -> Iterator[Stack]:
 
     try:
         wait_for(healthy, timeout=60, what="the local host to answer /api/health")
-        yield Stack(f"{host_url}/api", host_url, log_path, settings, suffix)
+        yield Stack(f"{host_url}/api", host_url, log_path, settings, suffix, proc.pid)
     finally:
         proc.terminate()
         try:
