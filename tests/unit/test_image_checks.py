@@ -116,6 +116,20 @@ def test_a_jpeg_header_on_damaged_data_does_not_decode() -> None:
     assert _rejected(b"\xff\xd8\xff\xe0" + b"\x00" * 100).reason is RejectReason.UNDECODABLE
 
 
+def test_data_after_the_end_of_the_image_is_refused() -> None:
+    jpeg, png = images.jpeg(), images.png()
+    for data, declared in ((jpeg + b"PK\x03\x04zip", PhotoContentType.JPEG), (jpeg + b"<html></html>",
+                           PhotoContentType.JPEG), (png + b"PK\x03\x04zip", PhotoContentType.PNG),
+                           (images.heic() + b"<html></html>", PhotoContentType.HEIC)):
+        got = _rejected(data, declared)
+        assert got.reason in (RejectReason.NOT_AN_IMAGE, RejectReason.UNDECODABLE) and "end" in got.detail
+    _verified(jpeg + b"\x00" * 64)  # zero padding
+    mpo = io.BytesIO()  # a JPEG followed by further complete JPEGs (MPF previews, gain maps) is a photo
+    first = Image.open(io.BytesIO(jpeg))
+    first.save(mpo, format="MPO", save_all=True, append_images=[first.resize((64, 48))])
+    assert len(mpo.getvalue()) > len(jpeg) // 2 and _verified(mpo.getvalue()).width == 640
+
+
 def test_pixel_limit_is_checked_before_decoding() -> None:
     bomb = images.png_bomb(8000, 8000)  # 64 megapixels in about 8 KB
     assert len(bomb) < 20_000
