@@ -425,6 +425,7 @@ def registered_kinds(database: DatabaseProxy, sink: ExportSink, blobs: Any = Non
         *other_area_kinds(database),  # before the profiles: they find the account's users through them
         *(media_kinds(database, blobs) if blobs is not None else []),
         ExportLinkKind(database, sink),
+        *privacy_state_kinds(database),
         AccountDocKind(database, name="privacy-requests", doc_type="data-request", user_field="user_id",
                        description="Your data-subject requests.", export_file=None,
                        kept_for="privacy-requests-and-audit", container=privacy),
@@ -442,6 +443,23 @@ def registered_kinds(database: DatabaseProxy, sink: ExportSink, blobs: Any = Non
                        description="The account record with its billing address.", export_file=None,
                        kept_for="billing-records"),
     ]
+
+
+def privacy_state_kinds(database: DatabaseProxy) -> list[Any]:
+    """The account's own records in the `privacy` container that no legal category keeps: its retention settings
+    (who changed them) and the pings purge's per-worker watermarks (user ids). They are not aged (account
+    kinds): they go with the rest of a closed account's personal data after its window."""
+    privacy = schema.PRIVACY.name
+    kinds: list[Any] = [
+        AccountDocKind(database, name="retention-settings", doc_type="retention", user_field=None,
+                       description="The account's retention settings and who last changed them.", export_file=None,
+                       container=privacy),
+    ]
+    if "pings" in {spec.name for spec in schema.CONTAINERS}:
+        kinds.append(AccountDocKind(database, name="pings-watermarks", doc_type="pings-watermark",
+                                    user_field="user_id", export_file=None, container=privacy,
+                                    description="Where the purge of your location pings stopped (a day)."))
+    return kinds
 
 
 def billing_kinds(database: DatabaseProxy) -> list[Any]:
