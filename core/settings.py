@@ -28,9 +28,16 @@ class Settings(BaseSettings):
     cosmos_key: SecretStr | None = Field(default=None, validation_alias="COSMOS_KEY")
     cosmos_database: str = Field(default="industrack", validation_alias="COSMOS_DATABASE")
     cosmos_verify_tls: bool = Field(default=True, validation_alias="COSMOS_VERIFY_TLS")
+    # How long one Cosmos DB request waits for an answer (the SDK's own default is 65 s); with one retry this bounds
+    # what an API call waits on an unresponsive Cosmos DB before answering 503.
+    cosmos_read_timeout_seconds: float = Field(default=5.0, gt=0, le=65, validation_alias="COSMOS_READ_TIMEOUT_SECONDS")
 
     # Queues (the names are App Settings because queue triggers name them as %SETTING%).
     queue_account_events: str = Field(default="account-events", validation_alias="QUEUE_ACCOUNT_EVENTS")
+    # How long one Storage (queue, blob) request waits for an answer; two retries about 2 s apart (the SDK's own
+    # policy waits 15 s, 18 s and 24 s between tries, which left an ingest call hanging ~80 s when Storage was down).
+    storage_read_timeout_seconds: float = Field(default=10.0, gt=0, le=120,
+                                                validation_alias="STORAGE_READ_TIMEOUT_SECONDS")
 
     # Authentication (OpenID Connect issuer; locally the development issuer under .local/).
     auth_issuer: str = Field(default="https://dev-issuer.industrack.local/", validation_alias="AUTH_ISSUER")

@@ -79,6 +79,7 @@ class EndpointSpec:
     status: int = 200
     produces: tuple[str, ...] = (JSON,)
     extra_statuses: tuple[int, ...] = field(default=())
+    response_headers: tuple[tuple[str, str], ...] = field(default=())  # (name, description) on the success response
 
 
 ENDPOINTS: list[EndpointSpec] = []
@@ -99,8 +100,14 @@ def problem(
     )
 
 
+RETRY_AFTER_SECONDS = 10  # on 503: a backing service is unreachable; clients retry the same call later
+
+
 def problem_for(error: DomainError) -> func.HttpResponse:
-    return problem(error.status, error.code, error.title, error.detail, error.errors)
+    response = problem(error.status, error.code, error.title, error.detail, error.errors)
+    if error.status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def json_response(model: BaseModel | None, status: int = 200) -> func.HttpResponse:
@@ -188,6 +195,7 @@ def endpoint(
     status: int = 200,
     produces: tuple[str, ...] = (JSON,),
     extra_statuses: tuple[int, ...] = (),
+    response_headers: tuple[tuple[str, str], ...] = (),
 ) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
     """Declare an HTTP trigger: the handler takes a Call and returns a model, None (204) or a raw response."""
 
@@ -205,6 +213,7 @@ def endpoint(
             status=status,
             produces=produces,
             extra_statuses=extra_statuses,
+            response_headers=response_headers,
         )
         ENDPOINTS.append(spec)
 

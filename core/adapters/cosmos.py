@@ -37,8 +37,13 @@ def build_cosmos_client(settings: Settings) -> CosmosClient:
         credential=credential,
         connection_verify=settings.cosmos_verify_tls,
         enable_endpoint_discovery=not settings.is_local,
-        retry_total=3,
+        # Bounded waits (issue 9 row 4): without read_timeout the SDK waits 65 s for an answer and retries timed-out
+        # reads, so a stalled Cosmos DB held an API call for over a minute. One retry on connection errors and
+        # timeouts; throttling (429) keeps its 3 retries.
+        retry_total=1,
+        retry_throttle_total=3,
         connection_timeout=5,
+        read_timeout=settings.cosmos_read_timeout_seconds,
     )
 
 

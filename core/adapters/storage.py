@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from azure.storage.blob import BlobServiceClient
+from typing import Any
+
+from azure.storage.blob import BlobServiceClient, LinearRetry
 
 from core.settings import Settings
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Bounded waits, as for queues (core/adapters/queues.py client_options)."""
+    return {
+        "retry_policy": LinearRetry(backoff=2, random_jitter_range=1, retry_total=2),
+        "connection_timeout": 5,
+        "read_timeout": settings.storage_read_timeout_seconds,
+    }
 
 
 def build_blob_service(settings: Settings) -> BlobServiceClient:
     """A connection string locally (Azurite); the account name with the managed identity in Azure."""
     if settings.storage_connection_string is not None:
-        return BlobServiceClient.from_connection_string(settings.storage_connection_string.get_secret_value())
+        return BlobServiceClient.from_connection_string(settings.storage_connection_string.get_secret_value(),
+                                                        **client_options(settings))
     if not settings.storage_account_name:
         raise RuntimeError("Set AzureWebJobsStorage or AzureWebJobsStorage__accountName")
     from azure.identity import DefaultAzureCredential
@@ -18,4 +30,5 @@ def build_blob_service(settings: Settings) -> BlobServiceClient:
     return BlobServiceClient(
         account_url=f"https://{settings.storage_account_name}.blob.core.windows.net",
         credential=DefaultAzureCredential(),
+        **client_options(settings),
     )
