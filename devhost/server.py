@@ -1,4 +1,11 @@
-"""The local host: HTTP triggers over aiohttp, queue triggers polling Azurite, timer triggers on NCRONTAB."""
+"""The local host: HTTP triggers over aiohttp, queue triggers polling Azurite, timer triggers on NCRONTAB.
+
+App settings it honours besides host.json overrides:
+- `AzureWebJobs.<function>.Disabled=true` leaves that function out (no listener, no route), as on the real host;
+- `DEVHOST_QUEUE_LEASE_SECONDS` how long a received message stays invisible (renewed while its function runs);
+- `DEVHOST_FAULT_KILL_BEFORE_DELETE=N` (fault injection, tests only): after the N-th successful queue invocation the
+  host SIGKILLs itself before deleting that message, so a crash lands exactly between "handled" and "deleted".
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ import os
 import re
 import signal
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,6 +99,45 @@ class QueueOptions:
         )
 
 
+def function_disabled(name: str) -> bool:
+    """`AzureWebJobs.<name>.Disabled` set to true/1 in App Settings disables a function, as on the real host."""
+    return os.environ.get(f"AzureWebJobs.{name}.Disabled", "").strip().lower() in ("true", "1")
+
+
+class KillBeforeDelete:
+    """Fault injection: counts successful queue invocations over the whole host and, at the N-th, kills the host
+    (SIGKILL: no clean-up, no delete, no lease release) before that message is deleted. Off unless configured."""
+
+    SETTING = "DEVHOST_FAULT_KILL_BEFORE_DELETE"
+
+    def __init__(self, after: int, kill: Callable[[], None] | None = None) -> None:
+        if after < 0:
+            raise ValueError(f"{self.SETTING} must be a count >= 0 (0 = off)")
+        self.after = after
+        self.count = 0
+        self._kill = kill or (lambda: os.kill(os.getpid(), signal.SIGKILL))
+
+    @classmethod
+    def from_env(cls) -> KillBeforeDelete:
+        text = os.environ.get(cls.SETTING, "").strip()
+        try:
+            return cls(int(text) if text else 0)
+        except ValueError as exc:
+            raise ValueError(f"{cls.SETTING} must be a count >= 0 (0 = off), not {text!r}") from exc
+
+    def succeeded(self, function: str, message_id: str) -> None:
+        """Called after a queue invocation succeeded and before its message is deleted."""
+        if not self.after:
+            return
+        self.count += 1
+        if self.count == self.after:
+            log.critical("fault injection: SIGKILL after queue invocation %d (function=%s message=%s), before its "
+                         "delete", self.count, function, message_id)
+            for handler in logging.getLogger().handlers:
+                handler.flush()
+            self._kill()
+
+
 class Invoker:
     """Runs user functions on a thread pool and logs one line per invocation."""
 
@@ -117,8 +164,9 @@ class Invoker:
 
 class QueueListener:
     def __init__(self, name: str, fn: Any, queue: QueueClient, poison: QueueClient, opts: QueueOptions,
-                 invoker: Invoker) -> None:
+                 invoker: Invoker, fault: KillBeforeDelete | None = None) -> None:
         self.name, self.fn, self.queue, self.poison, self.opts, self.invoker = name, fn, queue, poison, opts, invoker
+        self.fault = fault or KillBeforeDelete(0)
         self.in_flight = 0
         self._stopping = False
 
@@ -197,6 +245,7 @@ class QueueListener:
                             message.dequeue_count, type(exc).__name__)
                 await loop.run_in_executor(self.invoker.pool, self._after_failure, message)
                 return
+            self.fault.succeeded(self.name, message.id)
             await loop.run_in_executor(self.invoker.pool, self._delete, message)
         finally:
             self.in_flight -= 1
@@ -269,6 +318,9 @@ class Host:
         self.queue_functions: dict[str, QueueListener] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._admin_runs: set[asyncio.Task[Any]] = set()
+        self.fault = KillBeforeDelete.from_env()
+        if self.fault.after:
+            log.warning("fault injection armed: SIGKILL after queue invocation %d, before its delete", self.fault.after)
         module = importlib.import_module(app_module)
         self._index(module.app)
 
@@ -277,6 +329,9 @@ class Host:
         service: QueueServiceClient | None = None
         for function in app.get_functions():
             name = str(function.get_function_name())
+            if function_disabled(name):
+                log.info("function=%s disabled by app setting AzureWebJobs.%s.Disabled", name, name)
+                continue
             fn = function.get_user_function()
             trigger = function.get_trigger()
             binding = trigger.get_dict_repr() if trigger is not None else {}
@@ -291,7 +346,7 @@ class Host:
                 queue_name = resolve_setting_expressions(binding["queueName"])
                 listener = QueueListener(
                     name, fn, service.get_queue_client(queue_name),
-                    service.get_queue_client(f"{queue_name}-poison"), opts, self.invoker,
+                    service.get_queue_client(f"{queue_name}-poison"), opts, self.invoker, self.fault,
                 )
                 self.queue_listeners.append(listener)
                 self.queue_functions[name] = listener
