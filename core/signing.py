@@ -43,7 +43,9 @@ class LinkSigner:
         """Answer the payload, or raise Gone for a token that is malformed, tampered, for another purpose or expired."""
         try:
             body, mac = token.split(".", 1)
-            if not any(hmac.compare_digest(mac, self._mac(purpose, body, k)) for k in self._verify_keys):
+            # bytes, not str: compare_digest raises TypeError on non-ASCII text (a crafted link would be a 500)
+            if not any(hmac.compare_digest(mac.encode(), self._mac(purpose, body, k).encode())
+                       for k in self._verify_keys):
                 raise ValueError("bad signature")
             payload = json.loads(_unb64(body))
             if not isinstance(payload, dict):

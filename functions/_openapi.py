@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from core.domain.tracking_formats import GEOJSON_MEDIA_TYPE
 from functions._http import ENDPOINTS, Auth, EndpointSpec
 
 _PARAM = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?\??\}")
@@ -27,6 +28,28 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 "required": ["field", "message"],
                 "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
             },
+        },
+    },
+}
+
+# Bodies of non-model responses that are still JSON: documented by shape, not as an opaque string.
+_MEDIA_SCHEMAS: dict[str, dict[str, Any]] = {
+    GEOJSON_MEDIA_TYPE: {
+        "type": "object",
+        "description": "A GeoJSON FeatureCollection (RFC 7946); `continuation` is a foreign member for the next page.",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"const": "FeatureCollection"},
+            "features": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type", "geometry", "properties"],
+                    "properties": {"type": {"const": "Feature"}, "geometry": {"type": "object"},
+                                   "properties": {"type": "object"}},
+                },
+            },
+            "continuation": {"type": "string"},
         },
     },
 }
@@ -77,17 +100,26 @@ def build_openapi(title: str = "IndusTrack API", version: str = "1.0.0") -> dict
     }
 
 
+def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or a string, never JSON null: `X | None` models document only the X branch."""
+    options = [o for o in prop.get("anyOf", []) if o != {"type": "null"}]
+    if len(options) != 1 or len(options) == len(prop.get("anyOf", [])):
+        return prop
+    out = {k: v for k, v in prop.items() if k != "anyOf" and not (k == "default" and v is None)}
+    return {**options[0], **out}
+
+
 def _operation(e: EndpointSpec, keys: dict[Any, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"operationId": e.name, "summary": e.summary, "tags": [e.tag]}
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
         for name in _PARAM.findall(e.route)
     ]
     if e.query is not None:
         qschema = e.query.model_json_schema(mode="validation")
         required = set(qschema.get("required", []))
         for name, prop in qschema.get("properties", {}).items():
-            params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+            params.append({"name": name, "in": "query", "required": name in required, "schema": _not_null(prop)})
     if params:
         op["parameters"] = params
     if e.body is not None:
@@ -103,9 +135,14 @@ def _operation(e: EndpointSpec, keys: dict[Any, Any]) -> dict[str, Any]:
     else:
         responses[str(e.status)] = {
             "description": _STATUS_TEXT.get(e.status, "OK"),
-            "content": {ct: {"schema": {"type": "string"}} for ct in e.produces},
+            "content": {ct: {"schema": _MEDIA_SCHEMAS.get(ct, {"type": "string"})} for ct in e.produces},
         }
-    errors = {400, 404, 422} | set(e.extra_statuses)
+    if e.response_headers:
+        responses[str(e.status)]["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}} for name, text in e.response_headers
+        }
+    # 503: every trigger answers it (with Retry-After) when a backing service is unreachable (functions/_http.py).
+    errors = {400, 404, 422, 503} | set(e.extra_statuses)
     if e.body is not None:
         errors |= {413, 415}
     if e.auth is not Auth.NONE:
@@ -119,5 +156,8 @@ def _operation(e: EndpointSpec, keys: dict[Any, Any]) -> dict[str, Any]:
             }
         else:
             responses[str(status)] = _problem(status)
+        if status == 503:
+            responses["503"]["headers"] = {"Retry-After": {
+                "description": "Seconds after which the same call may succeed", "schema": {"type": "string"}}}
     op["responses"] = responses
     return op

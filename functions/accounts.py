@@ -8,6 +8,7 @@ bp = func.Blueprint()
 
 
 @endpoint(bp, "POST", "accounts", auth=Auth.IDENTITY, body=AccountCreate, response=RegistrationResult, status=201,
+          extra_statuses=(409,),
           summary="Register an account with the caller as its Account Owner", tag="accounts")
 def register_account(call: Call) -> RegistrationResult:
     d = call.deps

@@ -24,6 +24,7 @@ def get_billing(call: Call) -> BillingPublic:
 
 
 @endpoint(bp, "POST", "accounts/{accountId}/billing/setup", auth=Auth.PRINCIPAL, response=BillingPublic,
+          extra_statuses=(409,),
           summary="Make sure the Stripe customer, subscription and seats exist (owner; idempotent)", tag="billing")
 def setup_billing(call: Call) -> BillingPublic:
     d = call.deps
@@ -33,14 +34,14 @@ def setup_billing(call: Call) -> BillingPublic:
 
 
 @endpoint(bp, "POST", "accounts/{accountId}/billing/setup-intent", auth=Auth.PRINCIPAL, response=SetupIntentPublic,
-          status=201, summary="A SetupIntent client secret for Stripe.js to save a card (owner)", tag="billing")
+          status=201, extra_statuses=(409,), summary="A SetupIntent client secret for Stripe.js to save a card (owner)", tag="billing")
 def create_setup_intent(call: Call) -> SetupIntentPublic:
     d = call.deps
     return billing.create_setup_intent(principal=call.principal, account_id=call.route["accountId"],
                                        accounts=d.accounts, store=d.billing, gateway=d.stripe, clock=d.clock)
 
 
-@endpoint(bp, "POST", "billing/webhook", auth=Auth.NONE, response=WebhookAnswer, extra_statuses=(400,),
+@endpoint(bp, "POST", "billing/webhook", auth=Auth.NONE, response=WebhookAnswer, extra_statuses=(400, 409),
           summary="Stripe webhook: Stripe-Signature verified over the raw body", tag="billing")
 def stripe_webhook(call: Call) -> WebhookAnswer:
     d = call.deps

@@ -28,7 +28,8 @@ def invite_member(call: Call) -> InvitationPublic:
 
 
 @endpoint(bp, "POST", "invitations/{token}/accept", auth=Auth.IDENTITY, body=InvitationAccept,
-          response=MemberPublic, status=201, summary="Join the inviting account as a member", tag="members")
+          response=MemberPublic, status=201, extra_statuses=(409, 410),
+          summary="Join the inviting account as a member", tag="members")
 def accept_invitation(call: Call) -> MemberPublic:
     d = call.deps
     return members.accept_invitation(identity=call.identity, token=call.route["token"], data=call.body,
@@ -43,7 +44,7 @@ def list_members(call: Call) -> MemberList:
                                 accounts=call.deps.accounts)
 
 
-@endpoint(bp, "DELETE", "accounts/{accountId}/members/{userId}", auth=Auth.PRINCIPAL, status=204,
+@endpoint(bp, "DELETE", "accounts/{accountId}/members/{userId}", auth=Auth.PRINCIPAL, status=204, extra_statuses=(409,),
           summary="Remove a member; their access ends at once (owner)", tag="members")
 def remove_member(call: Call) -> None:
     d = call.deps

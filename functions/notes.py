@@ -18,6 +18,7 @@ def create_note(call: Call) -> NotePublic:
 
 
 @endpoint(bp, "PATCH", "me/notes/{noteId}", auth=Auth.PRINCIPAL, body=NoteUpdate, response=NotePublic,
+          extra_statuses=(409,),
           summary="Edit one of my notes (null clears photoId, at or place)", tag="notes")
 def update_note(call: Call) -> NotePublic:
     d = call.deps

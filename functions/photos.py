@@ -24,7 +24,7 @@ def request_photo_upload(call: Call) -> PhotoUploadGrant:
 
 
 @endpoint(bp, "POST", "me/photos/{photoId}/complete", auth=Auth.PRINCIPAL, response=PhotoPublic, status=202,
-          summary="Tell the service the upload finished; verification runs on a queue", tag="photos")
+          extra_statuses=(409,), summary="Tell the service the upload finished; verification runs on a queue", tag="photos")
 def complete_photo_upload(call: Call) -> PhotoPublic:
     d = call.deps
     return photos.complete_upload(principal=call.principal, photo_id=call.route["photoId"], store=d.media,

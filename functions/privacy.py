@@ -47,7 +47,7 @@ def update_retention(call: Call) -> RetentionPublic:
 
 
 @endpoint(bp, "POST", "accounts/{accountId}/closure", auth=Auth.PRINCIPAL, body=ClosureRequest,
-          response=ClosurePublic, summary="Close the account: first call answers a confirmation phrase, the second"
+          response=ClosurePublic, extra_statuses=(409,), summary="Close the account: first call answers a confirmation phrase, the second"
           " (with it) closes (owner)", tag="privacy")
 def close_account(call: Call) -> ClosurePublic:
     d = call.deps

@@ -23,6 +23,7 @@ from functions._http import Auth, Call, endpoint
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
 TRACK_TYPES = (GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE)
+TRACK_HEADERS = (("X-Continuation", "Present when there is a next page: pass it as ?continuation="),)
 
 
 def _track_response(doc: TrackDocument) -> func.HttpResponse:
@@ -64,6 +65,7 @@ def ingest_locations(call: Call) -> IngestResult:
 
 
 @endpoint(bp, "GET", "me/track", auth=Auth.PRINCIPAL, query=TrackQuery, produces=TRACK_TYPES,
+          response_headers=TRACK_HEADERS,
           summary="My track as GeoJSON or GPX 1.1 (paged: X-Continuation)", tag="tracking")
 def get_my_track(call: Call) -> func.HttpResponse:
     d = call.deps
@@ -72,7 +74,8 @@ def get_my_track(call: Call) -> func.HttpResponse:
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/members/{userId}/track", auth=Auth.PRINCIPAL, query=TrackQuery,
-          produces=TRACK_TYPES, summary="A member's track as GeoJSON or GPX 1.1 (owner; logged)", tag="tracking")
+          produces=TRACK_TYPES, response_headers=TRACK_HEADERS,
+          summary="A member's track as GeoJSON or GPX 1.1 (owner; logged)", tag="tracking")
 def get_member_track(call: Call) -> func.HttpResponse:
     d = call.deps
     return _track_response(tracks.read_member_track(
