@@ -1,7 +1,9 @@
 """Card-data guard: find a payment card number (PAN) in a request body before anything stores or logs it.
 
 The service never accepts card data (Stripe's own UI collects cards), so a body carrying one is refused. A PAN is a
-Luhn-valid run of 13 to 19 digits:
+Luhn-valid run of 13 to 19 digits that starts with a card network's first digit, 2 to 6 (Mastercard 2-series and 5,
+Amex/Diners/JCB 3, Visa 4, Discover/UnionPay 6; a run starting 0, 1 or 7-9, such as an epoch-milliseconds reference
+in a note, is no card: one digit run in ten passes Luhn by chance):
 - in any string value (free text such as a note, a name or a phone field), written solid or in groups of 4 to 6
   digits separated by single spaces or dashes ("4242 4242 4242 4242", "3782-822463-10005"), with no letter or
   digit touching the run (so the digits inside hex ids and UUIDs do not count);
@@ -21,6 +23,7 @@ from typing import Any
 
 MIN_DIGITS = 13
 MAX_DIGITS = 19
+CARD_FIRST_DIGITS = frozenset("23456")
 BODY = "body"
 
 # A run counts only when no letter, digit or decimal point touches it: the digits inside hex ids, hashes and UUIDs
@@ -55,7 +58,7 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _is_pan(digits: str) -> bool:
-    return MIN_DIGITS <= len(digits) <= MAX_DIGITS and luhn_valid(digits)
+    return MIN_DIGITS <= len(digits) <= MAX_DIGITS and digits[:1] in CARD_FIRST_DIGITS and luhn_valid(digits)
 
 
 def text_has_pan(text: str) -> bool:

@@ -53,6 +53,8 @@ def test_free_text_with_a_card_number_is_found(text: str) -> None:
     "device-3b62b2c83363434082128446dfb1ffc0",  # 17 digits inside a hex id
     "id 34b7b9c5-e171-4747-9238-93202a38aa69",
     "ref4242424242424242x",  # touching letters: part of an identifier, not a typed card number
+    "ref 1764387920127",  # Luhn-valid epoch milliseconds: no card network starts with 1
+    "meter 7992739871300",  # Luhn-valid, but 7 is no card network's first digit
     "",
 ])
 def test_ordinary_text_is_not_flagged(text: str) -> None:
