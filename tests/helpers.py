@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -24,3 +25,12 @@ def wait_for(condition: Callable[[], T], *, timeout: float = 30.0, interval: flo
 
 def rid(prefix: str = "") -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+@functools.cache
+def app_functions() -> tuple[Any, ...]:
+    """`function_app.app`'s functions, built once per process: azure-functions registers the Blueprints' functions
+    again on every `get_functions()` call and then refuses the duplicates."""
+    from function_app import app
+
+    return tuple(app.get_functions())

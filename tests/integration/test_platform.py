@@ -10,11 +10,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from azure.storage.queue import QueueClient
 
-import function_app
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
 from core.domain.accounts import Invitation, InvitationStatus
 from functions._openapi import openapi_path
-from tests.helpers import wait_for
+from tests.helpers import app_functions, wait_for
 from tests.integration.conftest import Stack, User
 
 PROBLEM = "application/problem+json"
@@ -30,7 +29,7 @@ def test_openapi_covers_every_http_function(api: httpx.Client) -> None:
     doc = api.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.1")
     documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
-    for fn in function_app.app.get_functions():
+    for fn in app_functions():
         binding = fn.get_trigger().get_dict_repr()
         if binding["type"] != "httpTrigger" or fn.get_function_name() == "unknown_route":
             continue

@@ -51,8 +51,8 @@ def test_always_failing_messages_are_poisoned_while_the_rest_flow(api: httpx.Cli
 
     wait_for(lambda: poisoned_markers() == markers, timeout=90, interval=0.5,
              what=f"the {INJECTED} failing messages in the poison queue")
-    moved = replay(stack.settings, queue_name)
-    assert moved == INJECTED
+    moved = replay(stack.settings, queue_name)  # every poisoned message of the session: others' too, if any
+    assert moved >= INJECTED
     assert not poisoned_markers()
     # Replayed, they are tried again; the cause is not fixed, so they come back to the poison queue, none lost.
     wait_for(lambda: poisoned_markers() == markers, timeout=90, interval=0.5, what="the replayed messages back")
@@ -60,7 +60,12 @@ def test_always_failing_messages_are_poisoned_while_the_rest_flow(api: httpx.Cli
                    if f"queue {queue_name}: message" in line and "poison after 5 attempts" in line]
     figure(3, f"{INJECTED} always-failing messages injected, {len(poisoned_markers())} poisoned after "
               f"maxDequeueCount attempts; {len(stored)}/{len(sent)} good pings stored meanwhile; replay moved "
-              f"{moved} back, all poisoned again", injected=INJECTED, poisoned=len(poisoned_markers()),
+              f"{INJECTED} of ours back, all poisoned again", injected=INJECTED, poisoned=len(poisoned_markers()),
            good_sent=len(sent), good_stored=len(stored), replayed=moved)
     assert len(stored) == len(sent)
+    # Clean up: the session's other tests share this poison queue.
+    for message in poison.receive_messages(max_messages=32, visibility_timeout=30):
+        if any(marker in base64.b64decode(message.content).decode(errors="replace") for marker in markers):
+            poison.delete_message(message)
+    assert not poisoned_markers()
     assert len(moved_lines) >= 2 * INJECTED  # both rounds: each failing message tried maxDequeueCount (5) times

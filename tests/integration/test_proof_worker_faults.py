@@ -35,7 +35,7 @@ from core.bootstrap import Container
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services.tracking import store_ping_message
-from tests.helpers import wait_for
+from tests.helpers import app_functions, wait_for
 from tests.integration.conftest import ROOT, Stack, User, _free_port
 from tests.integration.tracking_helpers import post, route, set_location_consent
 
@@ -51,10 +51,8 @@ MAX_DEQUEUE_COUNT = 5  # host.json: attempts before a message is moved to the po
 
 
 def _non_http_functions() -> list[str]:
-    from function_app import app
-
     names = []
-    for function in app.get_functions():
+    for function in app_functions():
         trigger = function.get_trigger()
         if trigger is not None and trigger.get_dict_repr().get("type") != "httpTrigger":
             names.append(str(function.get_function_name()))

@@ -3,6 +3,7 @@ queue, and `python -m scripts.replay_poison <queue>` brings it back; nothing acc
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -36,8 +37,12 @@ def test_writer_failure_goes_to_poison_and_replay_recovers(api: httpx.Client, st
         sent = route(start + timedelta(milliseconds=50), 120, timedelta(milliseconds=5))
         result = post(api, member, sent)
         assert result["accepted"] == 120
-        wait_for(lambda: poison.peek_messages(max_messages=32), timeout=60,
-                 what="the failing message to reach the poison queue")
+        def poisoned() -> bool:  # this test's message: other tests may have poisoned messages of their own
+            marker = str(sent[0]["id"])
+            return any(marker in base64.b64decode(m.content).decode(errors="replace")
+                       for m in poison.peek_messages(max_messages=32))
+
+        wait_for(poisoned, timeout=60, what="the failing message to reach the poison queue")
         window = (start - timedelta(minutes=1), start + timedelta(minutes=1))
         ids = track_ids(api, member, *window)
         assert sorted(ids) == sorted(p["id"] for p in sent)  # five attempts, each ping stored once
