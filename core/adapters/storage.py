@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from azure.storage.blob import BlobServiceClient, LinearRetry
@@ -9,10 +10,13 @@ from azure.storage.blob import BlobServiceClient, LinearRetry
 from core.settings import Settings
 
 
-def client_options(settings: Settings) -> dict[str, Any]:
-    """Bounded waits, as for queues (core/adapters/queues.py client_options)."""
+def client_options(settings: Settings, linear_retry: Callable[..., Any] = LinearRetry) -> dict[str, Any]:
+    """Bounded waits for every Storage client (blobs and queues): an unreachable Storage fails a call in about 4 s
+    (connection refused: two retries about 2 s apart) or 3 x STORAGE_READ_TIMEOUT_SECONDS + 4 s (no answer), so an
+    API call answers 503 instead of waiting through the SDK's default backoffs (15 s, 18 s, 24 s: about 80 s).
+    Each Storage package brings its own retry classes: the queue adapters pass azure.storage.queue's LinearRetry."""
     return {
-        "retry_policy": LinearRetry(backoff=2, random_jitter_range=1, retry_total=2),
+        "retry_policy": linear_retry(backoff=2, random_jitter_range=1, retry_total=2),
         "connection_timeout": 5,
         "read_timeout": settings.storage_read_timeout_seconds,
     }
