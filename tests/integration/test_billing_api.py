@@ -325,9 +325,12 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     assert refused.status_code == 403 and refused.json()["type"].endswith("/account-suspended")
     assert api.get("/me", headers=owner.auth).status_code == 200  # read-only, nothing deleted
     assert len(wait_for_mail(owner.email, subject="payment did not go through")) == 1  # the owner is told once
-    causes = [t.cause for t in record(stack, owner).transitions]
-    assert causes[-2].startswith("invoice.payment_failed evt_test_")
-    assert causes[-1] == f"grace period of {GRACE_DAYS:g} days ended unpaid (timer)"
+    transitions = record(stack, owner).transitions
+    # Into past_due on a Stripe event: each event makes the service read Stripe's current state, so a late event
+    # from localstripe (customer.subscription.*) read after the declined charge may be the one that moved it.
+    assert transitions[-2].to_status == "past_due"
+    assert transitions[-2].cause.startswith(("invoice.payment_failed evt_test_", "customer.subscription."))
+    assert transitions[-1].cause == f"grace period of {GRACE_DAYS:g} days ended unpaid (timer)"
 
     save_card(api, stack, owner, OK_CARD)  # the owner fixes the card ...
     assert view(api, owner)["status"] == "suspended"  # ... which alone pays nothing
