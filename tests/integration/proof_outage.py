@@ -6,6 +6,14 @@ Azurite is stopped for real (SIGTERM, process gone) and started again on the sam
 so what survives is what it wrote to disk. The Cosmos DB server keeps its data in memory only, so a real stop would
 wipe the database: it is frozen with SIGSTOP and thawed with SIGCONT; a frozen server accepts TCP connections and
 never answers, the harder case for client timeouts (a refused connection fails at once).
+
+A receive that Azurite handles while it stops (it marks the messages invisible for the receive's lease and saves
+that on exit) may never send its answer: the host never sees those messages, and they come back only when the lease
+ends. The real host's receive lease is 10 minutes (the devhost's default, DEVHOST_QUEUE_LEASE_SECONDS=600), longer
+than this test can wait, so the Azurite scenario runs its devhost with a LEASE_SECONDS lease (renewed every half
+lease while a function runs, as always). While Azurite is stopped the test reads the queue store Azurite saved on
+exit (its LokiJS file and extents) and records which accepted pings were in the queue, which of those were under a
+lease with no ping stored (a receive answer lost in the stop) and which acknowledged pings are absent from it.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -52,6 +61,8 @@ MAX_BATCHES = 400
 BURST_BATCHES = 4  # sent back to back just before the stop
 CLIENT_TIMEOUT = 60.0  # the test's own patience; an ingest call that reaches it counts as a hang
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+LEASE_SECONDS = 20  # the Azurite scenario's receive lease (the host's is 10 min): see the module docstring
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 Kind = Literal["cosmos", "azurite"]
 
@@ -98,9 +109,19 @@ class Call:
 
 
 @dataclass
+class QueuedAtStop:
+    """One message of the pings queue in the store Azurite saved when it stopped."""
+    message_id: str
+    dequeue_count: int
+    invisible_for: float  # seconds after the stop until it is visible again; <= 0: visible
+    ping_ids: set[str]
+
+
+@dataclass
 class OutageRun:
     kind: Kind
     calls: list[Call] = field(default_factory=list)
+    sigterm_at: float = 0.0
     stopped_at: float = 0.0
     restarted_at: float = 0.0
     accepted_ids: set[str] = field(default_factory=set)
@@ -111,6 +132,52 @@ class OutageRun:
     flush_marker_survived: bool | None = None  # Azurite only: a message sent just before SIGTERM is there after
     azurite_exit_seconds: float | None = None
     host_log_tail: str = ""
+    queued_at_stop: list[QueuedAtStop] | None = None  # Azurite only; None: its saved store could not be read
+    stored_before_restart: set[str] = field(default_factory=set)  # Azurite only: in Cosmos DB just before restart
+
+    def orphaned_lease_ids(self) -> set[str]:
+        """Pings of messages under a lease at the stop none of whose pings was stored while Azurite was down: a
+        receive whose answer never reached the host (a message being handled at the stop is stored meanwhile)."""
+        out: set[str] = set()
+        for m in self.queued_at_stop or []:
+            if m.dequeue_count and m.invisible_for > 0 and not m.ping_ids & self.stored_before_restart:
+                out |= m.ping_ids & self.accepted_ids
+        return out
+
+    def not_kept_by_azurite(self) -> set[str]:
+        """Pings acknowledged (202) before the SIGTERM that are neither stored before the restart nor in the queue
+        store Azurite saved: a message Azurite acknowledged and then dropped (empty when the store was not read)."""
+        if self.queued_at_stop is None:
+            return set()
+        before = {i for c in self.calls if c.ended < self.sigterm_at and c.status == 202 and c.accepted == len(c.ids)
+                  for i in c.ids}
+        return before - self.stored_before_restart - {i for m in self.queued_at_stop for i in m.ping_ids}
+
+    def loss_report(self) -> list[str]:
+        """For each call with accepted pings that were never stored: when it ran and where its pings were."""
+        lost = self.accepted_ids - self.stored_ids
+        by_ping = {i: m for m in self.queued_at_stop or [] for i in m.ping_ids}
+        lines: list[str] = []
+        for c in self.calls:
+            gone = lost & set(c.ids)
+            if not gone:
+                continue
+            when = (f"call {c.started - self.sigterm_at:+.2f}..{c.ended - self.sigterm_at:+.2f} s from SIGTERM, "
+                    f"status {c.status}, {len(gone)}/{len(c.ids)} pings lost: ")
+            m = next((by_ping[i] for i in gone if i in by_ping), None)
+            if c.started > self.restarted_at:
+                where = "accepted after the restart"
+            elif self.queued_at_stop is None:
+                where = "Azurite's saved store not read"
+            elif m is None:
+                where = ("NOT in Azurite's store saved at the stop although acknowledged "
+                         + ("before the SIGTERM" if c.ended < self.sigterm_at else "around the stop"))
+            else:
+                lease = (f"under a lease for {m.invisible_for:.0f} s more" if m.invisible_for > 0 else "visible")
+                where = (f"in Azurite's store at the stop, message {m.message_id} dequeued {m.dequeue_count} time(s), "
+                         f"{lease}")
+            lines.append(when + where)
+        return lines
 
     def during(self) -> list[Call]:
         """Calls that overlapped the outage."""
@@ -158,6 +225,7 @@ class DedicatedStack:
         self.values = values
         self.settings = Settings(**values)  # type: ignore[arg-type]  # by alias, as the host reads them
         self.pings_queue = values[schema.LOCATION_PINGS_QUEUE.setting]
+        self.host_env: dict[str, str] = {}  # extra devhost settings of this scenario
 
     # ---- processes
     def _azurite_argv(self) -> list[str]:
@@ -217,6 +285,7 @@ class DedicatedStack:
     def start_host(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AzureFunctionsJobHost__")}
         env.update(self.values)  # the product's host.json retry settings, not the suite's quick ones
+        env.update(self.host_env)
         with open(self.log_path, "wb") as log:
             self.host = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(self.host_port)], cwd=ROOT,
                                          env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -260,6 +329,31 @@ class DedicatedStack:
                 proc.wait(timeout=10)
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def queued_at_stop(self) -> list[QueuedAtStop] | None:
+        """Azurite stopped: the pings queue's messages in the store it saved on exit (LokiJS JSON, bodies in extent
+        files). Emulator internals, read for the report only; None when the layout is not the expected one."""
+        try:
+            db = json.loads((self.azurite_dir / "__azurite_db_queue__.json").read_text())
+            messages = next(c["data"] for c in db["collections"] if c["name"] == "$MESSAGES_COLLECTION$")
+            now_ms = time.time() * 1000
+            out: list[QueuedAtStop] = []
+            for m in messages:
+                if m["queueName"] != self.pings_queue:
+                    continue
+                extent = m["persistency"]
+                with open(self.azurite_dir / "__queuestorage__" / extent["id"], "rb") as f:
+                    f.seek(int(extent["offset"]))
+                    raw = f.read(int(extent["count"]))
+                try:
+                    text = base64.b64decode(raw, validate=True).decode(errors="replace")
+                except ValueError:
+                    text = raw.decode(errors="replace")
+                out.append(QueuedAtStop(str(m["messageId"]), int(m["dequeueCount"]),
+                                        (float(m["timeNextVisible"]) - now_ms) / 1000, set(UUID_RE.findall(text))))
+            return out
+        except (OSError, ValueError, KeyError, TypeError, StopIteration):
+            return None
+
     # ---- reads of what the stack holds
     def stored_ids(self, owner: User, member: User, days: set[str]) -> set[str]:
         container = build_cosmos_client(self.settings).get_database_client(
@@ -285,6 +379,8 @@ class DedicatedStack:
 @contextmanager
 def dedicated_stack(name: str) -> Iterator[DedicatedStack]:
     stack = DedicatedStack(name)
+    if name == "azurite":
+        stack.host_env["DEVHOST_QUEUE_LEASE_SECONDS"] = str(LEASE_SECONDS)
     try:
         stack.start()
         yield stack
@@ -331,6 +427,10 @@ def _flush_marker(stack: DedicatedStack, text: str | None) -> bool:
     return any(base64.b64decode(m.content).decode().startswith("flush-") for m in queue.peek_messages(max_messages=5))
 
 
+def today() -> set[str]:
+    return {datetime.now(UTC).date().isoformat()}
+
+
 def _reached(at: float) -> Callable[[], bool]:
     return lambda: time.monotonic() >= at
 
@@ -364,13 +464,19 @@ def run_outage(kind: Kind) -> OutageRun:
                             run.burst_ids.update(burst.ids)
                 if kind == "azurite":
                     _flush_marker(stack, f"flush-{uuid.uuid4().hex}")  # written just before the stop
+                    run.sigterm_at = time.monotonic()
                     run.azurite_exit_seconds = stack.stop_azurite()
+                    run.queued_at_stop = stack.queued_at_stop()
                 else:
+                    run.sigterm_at = time.monotonic()
                     stack.freeze_cosmos()
                 run.stopped_at = time.monotonic()
                 wait_for(lambda: time.monotonic() >= run.stopped_at + OUTAGE_SECONDS, timeout=OUTAGE_SECONDS + 5,
                          interval=0.2, what="the end of the outage")
                 if kind == "azurite":
+                    # A message being handled at the stop is stored by now (Cosmos DB is up); one under a lease
+                    # with nothing stored was received by a call whose answer never came.
+                    run.stored_before_restart = stack.stored_ids(owner, member, {c.day for c in list(run.calls)} | today())
                     stack.start_azurite()
                 else:
                     stack.thaw_cosmos()
@@ -399,7 +505,7 @@ def run_outage(kind: Kind) -> OutageRun:
         if kind == "azurite":
             run.flush_marker_survived = _flush_marker(stack, None)
 
-        days = {c.day for c in run.calls} | {datetime.now(UTC).date().isoformat()}
+        days = {c.day for c in run.calls} | today()
 
         run.accepted_ids |= run.burst_ids
 
