@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -37,7 +39,13 @@ def ensure_keys(directory: Path = DIR) -> tuple[Any, str]:  # (RSA private key, 
     kid = "dev-" + uuid.uuid5(uuid.NAMESPACE_URL, key_file.read_text()).hex[:12]
     jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))  # type: ignore[arg-type]
     jwk.update({"kid": kid, "use": "sig", "alg": "RS256"})
-    jwks_file.write_text(json.dumps({"keys": [jwk]}, indent=2))
+    document = json.dumps({"keys": [jwk]}, indent=2)
+    if not jwks_file.exists() or jwks_file.read_text() != document:
+        # Atomic: hosts read this file while tokens are minted (a truncate-then-write was seen half-written, and
+        # a host reading it then had no keys and answered 503).
+        tmp = jwks_file.with_name(f".jwks.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(document)
+        tmp.replace(jwks_file)
     return key, kid
 
 
