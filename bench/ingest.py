@@ -32,7 +32,6 @@ import math
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess  # nosec B404 - starts this checkout's local host
 import sys
@@ -49,26 +48,13 @@ from typing import Any
 
 import httpx
 
+from bench.local_host import scratch_settings, start_host, stop_host
+
 ROOT = Path(__file__).resolve().parents[1]
 BATCH_OPS = 100
 
 
 # ---------------------------------------------------------------- local stack
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _load_settings_into_env() -> None:
-    path = ROOT / "local.settings.json"
-    sample = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
-    values = json.loads(path.read_text())["Values"] if path.exists() else {}
-    for key, value in {**sample, **values}.items():
-        os.environ.setdefault(key, str(value))
 
 
 @dataclass
@@ -82,65 +68,23 @@ class Stack:
 
 
 def start_stack() -> Stack:
-    for name, port in {"Azurite": 10001, "Cosmos DB": 8081}.items():
-        with socket.socket() as s:
-            s.settimeout(0.3)
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                sys.exit(f"{name} is not running: start the emulators with `python -m scripts.stack up`")
-    _load_settings_into_env()
-    from core import schema
-    from core.adapters.cosmos import build_cosmos_client
-    from core.adapters.queues import build_queue_service
-    from core.settings import Settings
-    from scripts import dev_issuer
-    from scripts.provision import provision
-
-    suffix = uuid.uuid4().hex[:8]
-    os.environ["COSMOS_DATABASE"] = f"bench-{suffix}"
-    for q in schema.QUEUES:
-        os.environ[q.setting] = f"{q.default_name}-bench-{suffix}"
-    naive_queue = f"bench-naive-{suffix}"
-    os.environ["BENCH_NAIVE_QUEUE"] = naive_queue
-    os.environ["AzureFunctionsJobHost__extensions__queues__maxPollingInterval"] = "00:00:00.2"
-    os.environ["AUTH_JWKS_URI"] = f"file:{ROOT / '.local/dev-issuer/jwks.json'}"
-    dev_issuer.ensure_keys()
-    settings = Settings()
-    provision(settings)
+    settings, suffix = scratch_settings("bench")
     from azure.cosmos import PartitionKey
 
+    from core.adapters.cosmos import build_cosmos_client
+    from core.adapters.queues import build_queue_service
+
+    naive_queue = f"bench-naive-{suffix}"
+    os.environ["BENCH_NAIVE_QUEUE"] = naive_queue
     database = build_cosmos_client(settings).get_database_client(settings.cosmos_database)
     database.create_container_if_not_exists(id="bench-naive-pings", partition_key=PartitionKey(path="/accountId"))
     build_queue_service(settings).create_queue(naive_queue)
-
-    port = _free_port()
-    log_path = ROOT / ".local" / "logs" / f"devhost-bench-{suffix}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port), "--app", "bench.ingest_app"],
-                                cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            sys.exit(f"the local host exited: see {log_path}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.terminate()
-            sys.exit(f"the local host did not answer within 60 s: see {log_path}")
-        time.sleep(0.2)
+    proc, url, log_path = start_host(f"devhost-bench-{suffix}", app="bench.ingest_app")
     return Stack(url, proc, settings, database, naive_queue, log_path)
 
 
 def stop_stack(stack: Stack) -> None:
-    stack.proc.terminate()
-    try:
-        stack.proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        stack.proc.kill()
+    stop_host(stack.proc)
     from core.adapters.queues import build_queue_service
     from scripts.provision import drop
 

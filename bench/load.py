@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import random
 import signal
 import subprocess  # nosec B404 - starts this checkout's local host
@@ -38,7 +37,8 @@ from typing import Any
 
 import httpx
 
-from bench.ingest import Route, _free_port, _load_settings_into_env, iso, pct
+from bench.ingest import Route, iso, pct
+from bench.local_host import scratch_settings, start_host, stop_host
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "bench/load.py"
@@ -57,58 +57,13 @@ class LoadStack:
 
 
 def start_stack() -> LoadStack:
-    import socket
-
-    for name, port in {"Azurite": 10001, "Cosmos DB": 8081}.items():
-        with socket.socket() as s:
-            s.settimeout(0.3)
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                sys.exit(f"{name} is not running: start the emulators with `python -m scripts.stack up`")
-    _load_settings_into_env()
-    from core import schema
-    from core.settings import Settings
-    from scripts import dev_issuer
-    from scripts.provision import provision
-
-    suffix = uuid.uuid4().hex[:8]
-    os.environ["COSMOS_DATABASE"] = f"load-{suffix}"
-    for q in schema.QUEUES:
-        os.environ[q.setting] = f"{q.default_name}-load-{suffix}"
-    os.environ["AzureFunctionsJobHost__extensions__queues__maxPollingInterval"] = "00:00:00.2"
-    os.environ["AUTH_JWKS_URI"] = f"file:{ROOT / '.local/dev-issuer/jwks.json'}"
-    dev_issuer.ensure_keys()
-    settings = Settings()
-    provision(settings)
-    port = _free_port()
-    log_path = ROOT / ".local" / "logs" / f"devhost-load-{suffix}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port)],  # nosec B603 - fixed argv
-                                cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
-    stack = LoadStack(f"http://127.0.0.1:{port}/api", proc, settings, log_path)
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            stop_stack(stack)
-            sys.exit(f"the local host exited: see {log_path}")
-        try:
-            if httpx.get(f"{stack.url}/health", timeout=2).status_code == 200:
-                return stack
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            stop_stack(stack)
-            sys.exit(f"the local host did not answer within 60 s: see {log_path}")
-        time.sleep(0.2)
+    settings, suffix = scratch_settings("load")
+    proc, url, log_path = start_host(f"devhost-load-{suffix}")
+    return LoadStack(url, proc, settings, log_path)
 
 
 def stop_stack(stack: LoadStack) -> None:
-    if stack.proc.poll() is None:
-        stack.proc.terminate()
-        try:
-            stack.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            stack.proc.kill()
+    stop_host(stack.proc)
     from scripts.provision import drop
 
     drop(stack.settings)
