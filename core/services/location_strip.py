@@ -220,7 +220,10 @@ def _scrub_jpeg(buf: bytearray, start: int) -> None:
     for marker, begin, end in _jpeg_segments(buf, start):
         payload = bytes(buf[begin:end])
         if marker == 0xE1 and payload.startswith(_EXIF_ID):
-            scrub_tiff(buf, begin + len(_EXIF_ID), end)
+            try:
+                scrub_tiff(buf, begin + len(_EXIF_ID), end)
+            except (NotRemovable, struct.error):
+                buf[begin:end] = bytes(end - begin)  # a damaged EXIF block: zeros (no longer an Exif segment)
         elif marker == 0xE1 and payload.startswith(_XMP_ID):
             buf[begin + len(_XMP_ID):end] = scrub_xmp(payload[len(_XMP_ID):])
         elif marker == 0xE1 and payload.startswith(_XMP_EXT_ID):
@@ -248,7 +251,10 @@ def _strip_png(data: bytes) -> bytes:
         keyword = body.split(b"\x00", 1)[0] if kind in (b"tEXt", b"zTXt", b"iTXt") else b""
         if kind == b"eXIf":
             scrubbed = bytearray(body)
-            scrub_tiff(scrubbed, 0, len(scrubbed))
+            try:
+                scrub_tiff(scrubbed, 0, len(scrubbed))
+            except (NotRemovable, struct.error):
+                continue  # a damaged EXIF chunk: dropped
             body = bytes(scrubbed)
         elif keyword.startswith(b"Raw profile type"):
             continue  # EXIF/XMP/IPTC as hex text (ImageMagick): dropped
@@ -405,3 +411,15 @@ def find_location(data: bytes, family: str) -> list[str]:
                     for key, value in iptc.items() if not isinstance(value, list)):
         found.append("iptc")
     return found
+
+
+def original_without_location(data: bytes, family: str) -> bytes:
+    """`strip_location`, then `find_location` on the result: raises NotRemovable unless nothing is left."""
+    stripped = strip_location(data, family)
+    try:
+        left = find_location(stripped, family)
+    except Exception as exc:  # the readers fail in many ways on odd files; then the removal is unproven
+        raise NotRemovable(f"the result cannot be read back ({type(exc).__name__})") from exc
+    if left:
+        raise NotRemovable("still present: " + ", ".join(left))
+    return stripped
