@@ -3,8 +3,10 @@
 Photo bytes never pass through a function. The app asks for an upload link (camera consent required), PUTs the
 file straight into the private quarantine container, and calls /complete (in Azure, Event Grid's BlobCreated event
 on the same queue does the same). The processor checks size, malware verdict, magic bytes and decodability, keeps
-EXIF metadata (GPS only under location consent at capture time), writes the verified original, a thumbnail and a
-display copy to the photos container, and deletes the upload. Every step can run twice without effect.
+EXIF metadata (a position only under location consent at capture time; without it the original is stored with
+every position removed), writes the verified original, a thumbnail and a display copy to the photos container,
+and deletes the upload. Every step can run twice without effect. A job the host gave up on (poison queue) rejects
+its photo (`settle_failed`).
 """
 
 from __future__ import annotations
