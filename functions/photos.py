@@ -60,3 +60,16 @@ def process_photo_upload(msg: func.QueueMessage) -> None:
     outcome = photos.process_photo(job=job, store=d.media, blobs=d.photo_blobs, scanner=d.malware_scanner,
                                    consents=d.consents, jobs=d.photo_jobs, clock=d.clock, limits=d.photo_limits)
     log.info("photo %s processed: %s", job.photo_id, outcome)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_PHOTO_UPLOADS%-poison", connection="AzureWebJobsStorage")
+def settle_failed_photo_upload(msg: func.QueueMessage) -> None:
+    """A processing message the host gave up on (maxDequeueCount failures): its photo is rejected with the reason
+    `processing-failed` instead of staying pending. Storage failures raise (retried, then `...-poison-poison`)."""
+    d = container()
+    job = photos.parse_job(msg.get_body(), quarantine_container=schema.PHOTO_QUARANTINE_BLOB_CONTAINER)
+    if job is None:
+        log.info("poisoned photo-upload message %s is not about a quarantine upload; dropped", msg.id)
+        return
+    outcome = photos.settle_failed(job=job, store=d.media, blobs=d.photo_blobs, clock=d.clock)
+    log.info("photo %s after failed processing: %s", job.photo_id, outcome)

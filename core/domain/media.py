@@ -72,6 +72,8 @@ class RejectReason(StrEnum):
     TOO_MANY_PIXELS = "too-many-pixels"
     UNDECODABLE = "undecodable"
     MALWARE = "malware"
+    LOCATION_NOT_REMOVABLE = "location-not-removable"  # no location consent and the position could not be removed
+    PROCESSING_FAILED = "processing-failed"  # every processing attempt failed (the message reached the poison queue)
 
 
 class QuarantineReason(StrEnum):

@@ -3,8 +3,10 @@
 Photo bytes never pass through a function. The app asks for an upload link (camera consent required), PUTs the
 file straight into the private quarantine container, and calls /complete (in Azure, Event Grid's BlobCreated event
 on the same queue does the same). The processor checks size, malware verdict, magic bytes and decodability, keeps
-EXIF metadata (GPS only under location consent at capture time), writes the verified original, a thumbnail and a
-display copy to the photos container, and deletes the upload. Every step can run twice without effect.
+EXIF metadata (a position only under location consent at capture time; without it the original is stored with
+every position removed), writes the verified original, a thumbnail and a display copy to the photos container,
+and deletes the upload. Every step can run twice without effect. A job the host gave up on (poison queue) rejects
+its photo (`settle_failed`).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from core.domain.media import (
 )
 from core.domain.tracking import AccessedData
 from core.ports import AccessLog, Clock, ConsentLedger, MalwareScanner, MediaStore, PhotoBlobs, PhotoJobs
-from core.services import access_log, image_checks
+from core.services import access_log, image_checks, location_strip
 from core.services.consent import consent_granted_at
 from core.settings import Settings
 
@@ -196,8 +198,11 @@ def parse_job(raw: bytes | str, *, quarantine_container: str) -> PhotoJob | None
 
 def _capture_time(photo: Photo, exif_time: datetime | None, now: datetime,
                   uploaded_at: datetime, skew: timedelta) -> tuple[datetime, CaptureTimeSource]:
+    """EXIF time (already bounded to plausible years by its parser) unless in the future, else the client's."""
     if exif_time is not None and exif_time <= now + skew:
         return exif_time, CaptureTimeSource.EXIF
+    if exif_time is not None:
+        log.info("photo %s: EXIF capture time in the future ignored", photo.photo_id)
     if photo.client_captured_at is not None:
         return photo.client_captured_at, CaptureTimeSource.CLIENT
     return uploaded_at, CaptureTimeSource.UPLOAD
@@ -292,23 +297,46 @@ def process_photo(
         return _reject(store, blobs, photo, result.reason, result.detail, now)
 
     captured_at, source = _capture_time(photo, result.exif.captured_at, now, info.last_modified, limits.future_skew)
-    location = None
-    if result.exif.gps is not None and consent_granted_at(
-        ledger=consents, account_id=photo.account_id, user_id=photo.user_id, capability=Capability.LOCATION,
-        at=captured_at,
-    ):
-        location = result.exif.gps  # without location consent at capture time the position is never stored
+    location, stored = None, data
+    if consent_granted_at(ledger=consents, account_id=photo.account_id, user_id=photo.user_id,
+                          capability=Capability.LOCATION, at=captured_at):
+        location = result.exif.gps
+    else:  # without location consent at capture time no position is stored anywhere, the original included
+        try:
+            stored = location_strip.original_without_location(data, result.family)
+        except location_strip.NotRemovable as exc:
+            return _reject(store, blobs, photo, RejectReason.LOCATION_NOT_REMOVABLE, str(exc), now)
     original, thumbnail, display = _verified_names(photo)
-    blobs.put_photo_blob(original, data, content_type=photo.declared_type.value)
+    blobs.put_photo_blob(original, stored, content_type=photo.declared_type.value)
     blobs.put_photo_blob(thumbnail, result.thumbnail_jpeg, content_type="image/jpeg")
     blobs.put_photo_blob(display, result.display_jpeg, content_type="image/jpeg")
     return _settle(store, blobs, photo, {
         "status": PhotoStatus.READY, "reason": None, "processed_at": now,
         "captured_at": captured_at, "captured_at_source": source, "camera": result.exif.camera,
         "orientation": result.exif.orientation, "width": result.width, "height": result.height,
-        "location": location, "sha256": hashlib.sha256(data).hexdigest(),
+        "location": location, "sha256": hashlib.sha256(stored).hexdigest(),
         "original_blob": original, "thumbnail_blob": thumbnail, "display_blob": display,
     }, delete_upload=True)
+
+
+def settle_failed(*, job: PhotoJob, store: MediaStore, blobs: PhotoBlobs, clock: Clock) -> str:
+    """The job reached the poison queue: every processing attempt failed. A photo still pending becomes rejected
+    (`processing-failed`) and loses its upload and whatever copies a failed run wrote; a photo another run settled
+    stays as it is. Running it again changes nothing more. Storage errors raise (the host retries)."""
+    photo = store.get_photo(job.account_id, job.photo_id)
+    if photo is None or photo.user_id != job.user_id:
+        return "unknown"
+    outcome = f"already-{photo.status.value}"
+    if photo.status is PhotoStatus.PENDING:
+        log.error("photo %s: every processing attempt failed", photo.photo_id)
+        outcome = _reject(store, blobs, photo, RejectReason.PROCESSING_FAILED,
+                          "every processing attempt failed", clock.now())
+        photo = store.get_photo(job.account_id, job.photo_id) or photo
+    if photo.status is PhotoStatus.REJECTED:
+        blobs.delete_quarantine(photo.quarantine_blob)
+        for name in _verified_names(photo):
+            blobs.delete_photo_blob(name)
+    return outcome
 
 
 # ---------------------------------------------------------------- reads

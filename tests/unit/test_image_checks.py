@@ -157,3 +157,36 @@ def test_gps_out_of_range_or_malformed_is_ignored() -> None:
     assert image_checks.gps_position({1: "N", 2: ("x", 0, 0), 3: "E", 4: (10.0, 0.0, 0.0)}) is None
     south_west = image_checks.gps_position({1: "S", 2: (33.0, 30.0, 0.0), 3: "W", 4: (70.0, 15.0, 0.0)})
     assert south_west is not None and (south_west.latitude, south_west.longitude) == (-33.5, -70.25)
+
+
+@pytest.mark.parametrize(("original", "offset"), [
+    ("0000:00:00 00:00:00", "+00:00"),  # the "unknown" value some cameras write
+    ("0001:01:01 00:00:00", "+14:00"),  # UTC would be before year 1: converting it overflowed
+    ("9999:12:31 23:59:59", "+14:00"),
+    ("9999:12:31 23:59:59", "-14:00"),  # UTC would be after year 9999
+    ("1989:12:31 23:59:59", "+00:00"),  # before digital cameras
+    ("2101:01:01 00:00:00", "+00:00"),
+    ("2026:02:30 10:00:00", "+01:00"),  # no such day
+    ("2026:05:01 25:61:00", "+01:00"),
+    ("\x00\x00\x00\x00", "+01:00"),
+    ("2026:05:01 09:30:00", "+14:01"),
+    ("2026:05:01 09:30:00", "Z"),
+])
+def test_absurd_exif_capture_times_are_ignored(original: str, offset: str) -> None:
+    assert image_checks.exif_capture_time(original, offset) is None
+    got = _verified(images.jpeg(taken_text=(original, offset)))
+    assert got.exif.captured_at is None and got.exif.camera is not None
+
+
+def test_plausible_capture_years_are_kept_and_always_convert_to_utc() -> None:
+    for original, offset in (("1990:01:01 00:00:00", "+14:00"), ("2100:12:31 23:59:59", "-14:00")):
+        got = image_checks.exif_capture_time(original, offset)
+        assert got is not None and got.astimezone(UTC).year in (1989, 2101)
+
+
+def test_damaged_exif_is_no_metadata_instead_of_a_crash() -> None:
+    class Broken:
+        def getexif(self) -> object:
+            raise KeyError("IFD pointer to nowhere")
+
+    assert image_checks.read_exif(Broken()) == image_checks.ExifInfo()  # type: ignore[arg-type]
