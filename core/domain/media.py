@@ -72,6 +72,7 @@ class RejectReason(StrEnum):
     TOO_MANY_PIXELS = "too-many-pixels"
     UNDECODABLE = "undecodable"
     MALWARE = "malware"
+    NO_CAMERA_CONSENT = "no-camera-consent"  # camera consent not granted at the capture time
 
 
 class QuarantineReason(StrEnum):

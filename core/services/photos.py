@@ -292,6 +292,10 @@ def process_photo(
         return _reject(store, blobs, photo, result.reason, result.detail, now)
 
     captured_at, source = _capture_time(photo, result.exif.captured_at, now, info.last_modified, limits.future_skew)
+    if not consent_granted_at(ledger=consents, account_id=photo.account_id, user_id=photo.user_id,
+                              capability=Capability.CAMERA, at=captured_at):
+        # As for pings: the consent in force when the photo was taken decides, not the one when it arrives.
+        return _reject(store, blobs, photo, RejectReason.NO_CAMERA_CONSENT, "no camera consent at capture time", now)
     location = None
     if result.exif.gps is not None and consent_granted_at(
         ledger=consents, account_id=photo.account_id, user_id=photo.user_id, capability=Capability.LOCATION,

@@ -81,7 +81,8 @@ class World:
 @pytest.fixture
 def world() -> World:
     w = World()
-    w.grant(WORKER, Capability.CAMERA)
+    # Camera consent since well before the capture times used below (the consent at capture time decides).
+    w.grant(WORKER, Capability.CAMERA, at=w.clock.now() - timedelta(hours=2))
     w.clock.advance(minutes=1)
     return w
 
