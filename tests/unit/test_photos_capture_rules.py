@@ -72,3 +72,12 @@ def test_without_a_capture_time_the_upload_time_decides() -> None:
     w2.blobs.uploaded_at = w2.clock.now()  # written after the revocation
     assert w2.process(WORKER, after) == "rejected"
     assert w2.photo(WORKER, after).reason == "no-camera-consent"
+
+
+def test_taken_before_the_grant_is_judged_at_the_grant() -> None:
+    w = World()
+    w.grant(WORKER, Capability.CAMERA)  # consent given now; the photo was taken a little earlier
+    w.clock.advance(seconds=1)
+    taken = (w.clock.now() - timedelta(minutes=2)).replace(microsecond=0)
+    photo_id = w.send(WORKER, images.jpeg(taken=taken))
+    assert w.photo(WORKER, photo_id).status is PhotoStatus.READY
