@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from functools import cache
 from pathlib import Path
 
 from core import schema
@@ -21,6 +22,7 @@ HOST_SETTINGS = {
 RETENTION_PREFIX = "retention_"
 
 
+@cache
 def _code() -> str:
     parts = [(ROOT / "function_app.py").read_text()]
     for folder in ("core", "functions", "devhost", "scripts"):
