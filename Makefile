@@ -7,7 +7,7 @@ RUN_DIR := .local/run
 HOST_PORT ?= 7071
 PYTEST_ARGS ?=
 
-.PHONY: install run test stop status token lint static bench figures infra-check replay-poison clean
+.PHONY: install run test unit stop status token lint static bench figures infra-check replay-poison clean
 
 install: $(VENV)/.installed node_modules/.installed local.settings.json .local/dev-issuer/jwks.json
 
@@ -48,6 +48,11 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	$(PY) -m scripts.stack down --only $$rec; rm -f $$rec; \
 	$(MAKE) --no-print-directory static || rc=1; exit $$rc
+
+# The emulator-free tests only (core rules with in-memory fakes, the HTTP seam, the local host's queue and routing
+# logic): seconds, no emulators, no local host. `make test` runs these too, once, with everything else.
+unit: install
+	$(PY) -m pytest tests/unit -p no:cacheprovider $(PYTEST_ARGS)
 
 stop:
 	@if [ -f $(RUN_DIR)/devhost.pid ]; then kill $$(cat $(RUN_DIR)/devhost.pid) 2>/dev/null || true; rm -f $(RUN_DIR)/devhost.pid; echo "  devhost      stopped"; fi

@@ -1,8 +1,15 @@
-"""Composition of the function app: create it and register each area's Blueprint. No I/O here."""
+"""Composition of the function app: create it and register each area's Blueprint. No I/O here.
+
+The settings are read (from the environment only, no connection) at import, so a configuration the app must not run
+with (e.g. `MINIMUM_AGE_YEARS` below 13, an unresolved Key Vault reference) stops the host at start-up instead of
+failing on the first request that needs it."""
 
 import azure.functions as func
 
+from core.settings import get_settings
 from functions import accounts, billing, consent, email, health, members, meta, notes, photos, policy, privacy, tracking
+
+get_settings()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 

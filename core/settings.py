@@ -75,7 +75,6 @@ class Settings(BaseSettings):
     export_link_ttl_hours: int = Field(default=24, ge=1, le=24 * 7, validation_alias="EXPORT_LINK_TTL_HOURS")
 
     # Consent and location tracking (docs/tracking.md).
-    policy_version_in_force: str = Field(default="2023-06-15", validation_alias="POLICY_VERSION_IN_FORCE")
     queue_location_pings: str = Field(default="location-pings", validation_alias="QUEUE_LOCATION_PINGS")
     ping_future_skew_seconds: int = Field(default=300, ge=0, le=3600, validation_alias="PING_FUTURE_SKEW_SECONDS")
 

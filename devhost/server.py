@@ -205,22 +205,29 @@ class QueueListener:
             visibility_timeout=self.opts.lease_seconds,
         ))
 
-    async def _keep_lease(self, message: StorageMessage) -> None:
-        """Renew the message's invisibility while its function runs, as the host does (every half lease)."""
+    async def _keep_lease(self, message: StorageMessage, done: asyncio.Event) -> None:
+        """Renew the message's invisibility while its function runs, as the host does (every half lease).
+
+        It stops when `done` is set, between renewals only: a renewal is never cancelled half-way, because Storage
+        may have applied it (a new pop receipt) without this process recording it, and the later delete with the
+        old receipt would fail and the message come back."""
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.opts.lease_seconds / 2)
             try:
-                receipt = await loop.run_in_executor(
-                    self.invoker.pool,
-                    lambda: self.queue.update_message(message.id, message.pop_receipt,
-                                                      visibility_timeout=self.opts.lease_seconds),
-                )
-                message.pop_receipt = receipt.pop_receipt
+                await asyncio.wait_for(done.wait(), timeout=self.opts.lease_seconds / 2)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await loop.run_in_executor(self.invoker.pool, self._renew, message)
             except Exception as exc:  # noqa: BLE001 - lease lost: the message may be delivered again
                 log.warning("queue %s: lease renewal of %s failed (%s)", self.queue.queue_name, message.id,
                             type(exc).__name__)
                 return
+
+    def _renew(self, message: StorageMessage) -> None:
+        receipt = self.queue.update_message(message.id, message.pop_receipt, visibility_timeout=self.opts.lease_seconds)
+        message.pop_receipt = receipt.pop_receipt  # recorded in the same call as the update
 
     async def _process(self, message: StorageMessage) -> None:
         loop = asyncio.get_running_loop()
@@ -235,11 +242,13 @@ class QueueListener:
                     expiration_time=message.expires_on, insertion_time=message.inserted_on,
                     time_next_visible=message.next_visible_on, pop_receipt=message.pop_receipt,
                 )
-                renewal = asyncio.create_task(self._keep_lease(message))
+                done = asyncio.Event()
+                renewal = asyncio.create_task(self._keep_lease(message, done))
                 try:
                     await self.invoker.invoke(self.name, "queue", self.fn, trigger_message)
                 finally:
-                    renewal.cancel()
+                    done.set()
+                    await renewal  # a renewal under way finishes and records its pop receipt first
             except (Exception, binascii.Error) as exc:  # noqa: BLE001 - any failure is retried, then poisoned
                 log.warning("function=%s message=%s dequeue_count=%s failed: %s", self.name, message.id,
                             message.dequeue_count, type(exc).__name__)

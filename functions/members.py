@@ -24,7 +24,7 @@ def invite_member(call: Call) -> InvitationPublic:
     d = call.deps
     return members.invite_member(principal=call.principal, account_id=call.route["accountId"], data=call.body,
                                  accounts=d.accounts, signer=d.signer, clock=d.clock, ttl=d.invitation_ttl,
-                                 outbox=d.outbox)
+                                 outbox=d.outbox, billing=d.billing)
 
 
 @endpoint(bp, "POST", "invitations/{token}/accept", auth=Auth.IDENTITY, body=InvitationAccept,
@@ -34,7 +34,7 @@ def accept_invitation(call: Call) -> MemberPublic:
     d = call.deps
     return members.accept_invitation(identity=call.identity, token=call.route["token"], data=call.body,
                                      accounts=d.accounts, users=d.users, events=d.account_events,
-                                     signer=d.signer, clock=d.clock)
+                                     signer=d.signer, clock=d.clock, billing=d.billing)
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/members", auth=Auth.PRINCIPAL, response=MemberList,

@@ -14,7 +14,7 @@ bp = func.Blueprint()
 def create_note(call: Call) -> NotePublic:
     d = call.deps
     return notes.create_note(principal=call.principal, data=call.body, store=d.media, consents=d.consents,
-                             clock=d.clock)
+                             clock=d.clock, billing=d.billing)
 
 
 @endpoint(bp, "PATCH", "me/notes/{noteId}", auth=Auth.PRINCIPAL, body=NoteUpdate, response=NotePublic,

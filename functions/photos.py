@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 def request_photo_upload(call: Call) -> PhotoUploadGrant:
     d = call.deps
     return photos.request_upload(principal=call.principal, data=call.body, store=d.media, blobs=d.photo_blobs,
-                                 consents=d.consents, clock=d.clock, limits=d.photo_limits)
+                                 consents=d.consents, clock=d.clock, limits=d.photo_limits,
+                                 billing=d.billing)
 
 
 @endpoint(bp, "POST", "me/photos/{photoId}/complete", auth=Auth.PRINCIPAL, response=PhotoPublic, status=202,

@@ -74,6 +74,7 @@ class RejectReason(StrEnum):
     MALWARE = "malware"
     LOCATION_NOT_REMOVABLE = "location-not-removable"  # no location consent and the position could not be removed
     PROCESSING_FAILED = "processing-failed"  # every processing attempt failed (the message reached the poison queue)
+    NO_CAMERA_CONSENT = "no-camera-consent"  # camera consent not granted at the capture time
 
 
 class QuarantineReason(StrEnum):

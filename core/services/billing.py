@@ -22,7 +22,6 @@ from datetime import datetime
 
 from core.domain.accounts import AccountEvent, AccountStatus, MemberStatus
 from core.domain.billing import (
-    INGEST_REFUSED,
     BillingPolicy,
     BillingPublic,
     BillingRecord,
@@ -40,7 +39,6 @@ from core.domain.billing import (
     WebhookAnswer,
 )
 from core.domain.errors import (
-    AccountSuspended,
     Conflict,
     FieldError,
     InvalidSignature,
@@ -564,17 +562,7 @@ def suspend_overdue(
     return suspended
 
 
-# ---------------------------------------------------------------- what billing allows elsewhere
-
-
-def ensure_not_suspended(*, account_id: str, store: BillingStore) -> None:
-    """For ingest (pings, photos, notes): refuse while billing holds the account; nothing is deleted."""
-    record = store.get(account_id)
-    if record is not None and record.status in INGEST_REFUSED:
-        raise AccountSuspended(
-            "This account is suspended because a payment is overdue. Its data is kept and can be read; new data is"
-            " refused until the Account Owner updates the payment method and the invoice is paid."
-        )
+# ---------------------------------------------------------------- closure hook
 
 
 class SubscriptionCancellation:

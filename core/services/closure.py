@@ -20,6 +20,7 @@ from core.ports import (
     SubscriptionCanceller,
     UserStore,
 )
+from core.services import auth
 from core.services.retention import RetentionPolicy, audit
 from core.signing import LinkSigner
 
@@ -162,7 +163,9 @@ def admin_view_account(
     kinds: Sequence[PersonalDataKind],
     clock: Clock,
 ) -> AdminAccountView:
-    """A platform administrator's read of an account (closed or not) for a dispute; audited."""
+    """A platform administrator's read of an account (closed or not) for a dispute. The read is audited in the
+    account's trail before anything is answered: no audit entry, no answer."""
+    auth.require_platform_admin(identity)
     account = accounts.get_account(account_id)
     closure = privacy.get_closure(account_id)
     if account is None and closure is None:

@@ -1,7 +1,7 @@
 """Consent: recording the worker's grants and revocations, and answering "was it granted at that instant?".
 
-The ledger is append-only. Each entry records the policy version in force when it was made (today from the
-POLICY_VERSION_IN_FORCE setting; see docs/tracking.md).
+The ledger is append-only. Each entry records the policy version in force when it was made (from the policy
+versions, core.services.policy.current_policy_version; see docs/tracking.md).
 """
 
 from __future__ import annotations

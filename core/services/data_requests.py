@@ -234,15 +234,24 @@ def _erase(
     request: DataRequest, *, kinds: Sequence[PersonalDataKind], privacy: PrivacyStore, clock: Clock,
     policy: RetentionPolicy,
 ) -> DataRequest:
+    """Delete or anonymize the requester's items of every kind that no legal category keeps. A kind is kept when
+    it names a legal category (`kept_for`) or is itself registered under a legal category's name, whatever its
+    other flags say. The `retained` answer lists only what was kept and holds something of the requester (for
+    the Account Owner, the account's own records too), never a category read from the policy alone."""
+    legal = {k.category: k for k in policy.kept_after_closure()}
     erased: dict[str, int] = {}
-    retained: list[KeptCategory] = []
+    retained: dict[str, KeptCategory] = {}
     for kind in kinds:
-        if kind.kept_for is not None:
+        category = kind.kept_for or (kind.name if kind.name in legal else None)
+        if category is not None or kind.on_erasure == "keep":
+            if _holds_something_of(kind, request):
+                if category is None:
+                    retained[kind.name] = KeptCategory(category=kind.name, reason=kind.kept_reason, days=0)
+                else:
+                    retained[category] = legal.get(category) or KeptCategory(
+                        category=category, reason=kind.kept_reason or "Kept by law.", days=0)
             continue
         mode = kind.on_erasure
-        if mode == "keep":
-            retained.append(KeptCategory(category=kind.name, reason=kind.kept_reason, days=0))
-            continue
         after: str | None = None
         while True:
             page = kind.of_user(account_id=request.account_id, user_id=request.user_id, continuation=after,
@@ -254,15 +263,23 @@ def _erase(
             if page.continuation is None:
                 break
             after = page.continuation
-    if request.requester_role == "owner":
-        retained += [k for k in policy.kept_after_closure() if k.category == "billing-records"]
-    retained.append(KeptCategory(
+    # This request itself is kept (the proof that it was answered), so that category is always true.
+    retained["privacy-requests-and-audit"] = KeptCategory(
         category="privacy-requests-and-audit", days=policy.audit_days,
-        reason="Proof that your requests were answered: type, dates and outcome; nothing else about you."))
+        reason="Proof that your requests were answered: type, dates and outcome; nothing else about you.")
     return request.model_copy(update={
         "status": DataRequestStatus.COMPLETED, "completed_at": clock.now(), "erased": erased,
-        "retained": retained, "outcome": "personal data erased except what is listed as retained",
+        "retained": list(retained.values()),
+        "outcome": "personal data erased except what is listed as retained",
     })
+
+
+def _holds_something_of(kind: PersonalDataKind, request: DataRequest) -> bool:
+    """Whether a kept kind still holds an item of the requester: their own items, or for the Account Owner the
+    account's records (the billing record and closure record are the owner's)."""
+    if kind.of_user(account_id=request.account_id, user_id=request.user_id, continuation=None, limit=1).items:
+        return True
+    return request.requester_role == "owner" and kind.count(account_id=request.account_id) > 0
 
 
 class OutboxMailer:

@@ -23,8 +23,9 @@ from core.domain.accounts import (
 from core.domain.email import EmailCategory
 from core.domain.errors import Conflict, Forbidden, Gone, NotFound
 from core.domain.identity import Identity, Principal, Role
-from core.ports import AccountStore, Clock, EventPublisher, Outbox, UserStore
+from core.ports import AccountStore, BillingStore, Clock, EventPublisher, Outbox, UserStore
 from core.services.outbox import enqueue_email
+from core.services.suspension import Addition, ensure_may_add
 from core.signing import LinkSigner
 
 INVITATION_PURPOSE = "invitation"
@@ -40,8 +41,10 @@ def invite_member(
     clock: Clock,
     ttl: timedelta,
     outbox: Outbox,
+    billing: BillingStore,
 ) -> InvitationPublic:
     principal.require_owner_of(account_id)
+    ensure_may_add(account_id=account_id, what=Addition.INVITATIONS, billing=billing)
     now = clock.now()
     invitation = Invitation(
         invitation_id=str(uuid.uuid4()),
@@ -82,6 +85,7 @@ def accept_invitation(
     events: EventPublisher,
     signer: LinkSigner,
     clock: Clock,
+    billing: BillingStore,
 ) -> MemberPublic:
     now = clock.now()
     payload = signer.verify(INVITATION_PURPOSE, token, now=now)
@@ -96,6 +100,7 @@ def accept_invitation(
     account = accounts.get_account(account_id)
     if account is None or account.status is not AccountStatus.ACTIVE:
         raise Gone("This invitation is not valid.")
+    ensure_may_add(account_id=account_id, what=Addition.MEMBERS, billing=billing)  # a new seat
     existing = users.get_user(identity.user_id)
     if existing is not None and not (existing.account_id == account_id and existing.registering):
         raise Conflict("This identity already belongs to an account.")

@@ -22,10 +22,11 @@ from core.domain.media import (
     is_media_id,
 )
 from core.domain.tracking import AccessedData
-from core.ports import AccessLog, Clock, ConsentLedger, MediaStore
+from core.ports import AccessLog, BillingStore, Clock, ConsentLedger, MediaStore
 from core.services import access_log
 from core.services.consent import consent_granted_at
 from core.services.photos import check_range, scoped_user
+from core.services.suspension import Addition, ensure_may_add
 
 UPDATE_TRIES = 3
 
@@ -56,8 +57,10 @@ def _own_note(store: MediaStore, principal: Principal, note_id: str) -> Note:
 
 
 def create_note(
-    *, principal: Principal, data: NoteCreate, store: MediaStore, consents: ConsentLedger, clock: Clock
+    *, principal: Principal, data: NoteCreate, store: MediaStore, consents: ConsentLedger, clock: Clock,
+    billing: BillingStore,
 ) -> NotePublic:
+    ensure_may_add(account_id=principal.account_id, what=Addition.NOTES, billing=billing)
     now = clock.now()
     _check_photo(store, principal, data.photo_id)
     _check_place(consents, principal, data.place, now)

@@ -42,9 +42,19 @@ from core.domain.media import (
     is_media_id,
 )
 from core.domain.tracking import AccessedData
-from core.ports import AccessLog, Clock, ConsentLedger, MalwareScanner, MediaStore, PhotoBlobs, PhotoJobs
+from core.ports import (
+    AccessLog,
+    BillingStore,
+    Clock,
+    ConsentLedger,
+    MalwareScanner,
+    MediaStore,
+    PhotoBlobs,
+    PhotoJobs,
+)
 from core.services import access_log, image_checks, location_strip
 from core.services.consent import consent_granted_at
+from core.services.suspension import Addition, ensure_may_add
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -101,8 +111,10 @@ def request_upload(
     consents: ConsentLedger,
     clock: Clock,
     limits: PhotoLimits,
+    billing: BillingStore,
 ) -> PhotoUploadGrant:
     """Create the pending photo and a link that can create exactly its one quarantine blob, for a short time."""
+    ensure_may_add(account_id=principal.account_id, what=Addition.PHOTOS, billing=billing)
     now = clock.now()
     if data.size_bytes > limits.max_bytes:
         raise ValidationFailed(errors=[FieldError("sizeBytes", f"must be at most {limits.max_bytes} bytes")])
@@ -297,6 +309,11 @@ def process_photo(
         return _reject(store, blobs, photo, result.reason, result.detail, now)
 
     captured_at, source = _capture_time(photo, result.exif.captured_at, now, info.last_modified, limits.future_skew)
+    if not consent_granted_at(ledger=consents, account_id=photo.account_id, user_id=photo.user_id,
+                              capability=Capability.CAMERA, at=max(captured_at, photo.created_at)):
+        # As for pings, the consent in force when the photo was taken decides, not the one when it arrives; a
+        # photo taken before its upload grant is judged at the grant (which itself required camera consent).
+        return _reject(store, blobs, photo, RejectReason.NO_CAMERA_CONSENT, "no camera consent at capture time", now)
     location, stored = None, data
     if consent_granted_at(ledger=consents, account_id=photo.account_id, user_id=photo.user_id,
                           capability=Capability.LOCATION, at=captured_at):

@@ -40,8 +40,8 @@ from core.ports import (
     PrivacyStore,
     TrackingScheduleStore,
 )
-from core.services.billing import ensure_not_suspended
 from core.services.retention import RetentionPolicy, effective_settings
+from core.services.suspension import Addition, ensure_may_add
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +78,13 @@ def delete_schedule(*, principal: Principal, schedules: TrackingScheduleStore) -
 # ---------------------------------------------------------------- ingest
 
 
-def ensure_account_may_ingest(*, account_id: str, accounts: AccountStore, billing: BillingStore | None = None) -> None:
-    """The single check of whether the caller's account may send location pings at all (403 when not).
-
-    Extend here (e.g. the account's billing status: a suspended account is refused) rather than in the handler."""
+def ensure_account_may_ingest(*, account_id: str, accounts: AccountStore, billing: BillingStore) -> None:
+    """Whether the caller's account may send location pings at all (403 when not): it must be active, and not
+    suspended by billing (core/services/suspension.py decides that for every area)."""
     account = accounts.get_account(account_id)
     if account is None or account.status is not AccountStatus.ACTIVE:
         raise Forbidden("This account is not active; location pings are not accepted.")
-    if billing is not None:  # billing (docs/billing.md): a suspended account is refused, nothing is deleted
-        ensure_not_suspended(account_id=account_id, store=billing)
+    ensure_may_add(account_id=account_id, what=Addition.PINGS, billing=billing)
 
 
 def _raw_id(raw: Any) -> str | None:
@@ -118,7 +116,7 @@ def ingest_pings(
     retention: RetentionPolicy,
     clock: Clock,
     future_skew: timedelta,
-    billing: BillingStore | None = None,
+    billing: BillingStore,
 ) -> IngestResult:
     """Check each ping, keep only those taken while location access was granted and inside the worker's windows,
     and queue them for the writer. Nothing is stored here; the answer counts what happened to each ping."""

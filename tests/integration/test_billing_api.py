@@ -324,6 +324,17 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     refused = api.post("/me/locations", json={"pings": [ping(datetime.now(UTC))]}, headers=owner.auth)
     assert refused.status_code == 403 and refused.json()["type"].endswith("/account-suspended")
     assert api.get("/me", headers=owner.auth).status_code == 200  # read-only, nothing deleted
+    # Every write that adds data or seats is refused (core/services/suspension.py) and stores nothing ...
+    for path, body in [("/me/photos", {"contentType": "image/jpeg", "sizeBytes": 1000}),
+                       ("/me/notes", {"text": "written while suspended"}),
+                       (f"/accounts/{owner.account_id}/invitations", {"email": f"{rid()}@example.com"})]:
+        blocked = api.post(path, json=body, headers=owner.auth)
+        assert blocked.status_code == 403 and blocked.json()["type"].endswith("/account-suspended"), (path, blocked.text)
+    assert api.get("/me/notes", headers=owner.auth).json()["items"] == []
+    assert api.get(f"/accounts/{owner.account_id}/photos", headers=owner.auth).json()["items"] == []
+    # ... while reading and exporting stay allowed.
+    export = api.post("/me/data-requests", json={"type": "access"}, headers=owner.auth)
+    assert export.status_code == 202, export.text
     assert len(wait_for_mail(owner.email, subject="payment did not go through")) == 1  # the owner is told once
     transitions = record(stack, owner).transitions
     # Into past_due on a Stripe event: each event makes the service read Stripe's current state, so a late event
@@ -344,6 +355,7 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     assert last.cause.startswith("invoice.payment_succeeded evt_") and "evt_test_" not in last.cause
     taken = api.post("/me/locations", json={"pings": [ping(datetime.now(UTC))]}, headers=owner.auth)
     assert taken.status_code == 202, taken.text  # ingest accepted again
+    assert api.post("/me/notes", json={"text": "paid again"}, headers=owner.auth).status_code == 201
 
 
 def test_billing_endpoints_are_the_owners_alone(api: httpx.Client, owner: User, member: User) -> None:

@@ -19,7 +19,7 @@ from core.domain.accounts import (
 from core.domain.billing import BillingPolicy, BillingStatus
 from core.domain.errors import AccountSuspended, Forbidden, NotFound
 from core.domain.identity import Principal, Role
-from core.services import billing
+from core.services import billing, suspension
 from tests.unit.fakes import FakeAccountStore, FakeClock
 from tests.unit.fakes_billing import FakeBillingStore, FakeNotifier, FakeStripe
 
@@ -202,7 +202,7 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     w.reconcile("customer.subscription.updated evt_2")  # Stripe still says past_due: stays suspended
     assert w.record.status is BillingStatus.SUSPENDED
     with pytest.raises(AccountSuspended):
-        billing.ensure_not_suspended(account_id=w.account_id, store=w.store)
+        suspension.ensure_may_add(account_id=w.account_id, what=suspension.Addition.PINGS, billing=w.store)
 
     w.stripe.settle(inv.invoice_id, status="paid", failed=False)
     w.stripe.set_status(sub_id, "active")
@@ -215,7 +215,7 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
         (BillingStatus.SUSPENDED, BillingStatus.ACTIVE),
     ]
     assert r.transitions[-1].cause == "invoice.paid evt_3"
-    billing.ensure_not_suspended(account_id=w.account_id, store=w.store)  # ingest allowed again
+    suspension.ensure_may_add(account_id=w.account_id, what=suspension.Addition.PINGS, billing=w.store)  # ingest allowed again
     assert w.notifier.calls == 1
 
 

@@ -111,6 +111,35 @@ def test_after_the_window_personal_data_goes_and_billing_records_stay() -> None:
     assert billing.count(account_id="acc-a") == 0 and billing.count(account_id="acc-b") == 1
 
 
+def test_a_platform_admins_read_of_an_account_is_audited_and_only_for_admins() -> None:
+    clock, accounts, _, privacy, _ = setup()
+    kinds = [FakeKind("pings")]
+    before = len(privacy.list_audit("acc-a"))
+    view = closure.admin_view_account(identity=Identity("admin-1", None, True), account_id="acc-a",
+                                      accounts=accounts, privacy=privacy, kinds=kinds, clock=clock)
+    assert view.account["account_id"] == "acc-a"
+    entries = privacy.list_audit("acc-a")[before:]
+    assert [(e.actor, e.action, e.outcome, e.at) for e in entries] == [
+        ("admin-1", "admin.account-read", "read", clock.now())]
+    assert privacy.list_audit("acc-b") == []  # in the trail of the account that was read, nowhere else
+    with pytest.raises(Forbidden):  # the rule holds in the service, not only in the HTTP layer
+        closure.admin_view_account(identity=Identity("owner-1", None, False), account_id="acc-a",
+                                   accounts=accounts, privacy=privacy, kinds=kinds, clock=clock)
+    assert len(privacy.list_audit("acc-a")) == before + 1
+
+
+def test_no_audit_entry_no_answer() -> None:
+    clock, accounts, _, privacy, _ = setup()
+
+    def refuse(entry: object) -> None:
+        raise ConnectionError("audit store down")
+
+    privacy.audit = refuse  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        closure.admin_view_account(identity=Identity("admin-1", None, True), account_id="acc-a",
+                                   accounts=accounts, privacy=privacy, kinds=[], clock=clock)
+
+
 class FlakyCanceller(FakeCanceller):
     def __init__(self) -> None:
         super().__init__()

@@ -32,6 +32,7 @@ class World:
         self.profiles = FakeKind("profiles", retention="account", on_erasure="anonymize")
         self.pings = FakeKind("pings")
         self.billing = FakeKind("billing-records", retention="account", kept_for="billing-records")
+        self.billing.add("account-acc-b", Item("acc-b", None, self.clock.now(), doc={"address": "1 Main St"}))
         for who in (ME, COLLEAGUE, STRANGER):
             self.profiles.add(f"profile-{who.user_id}", Item(who.account_id, who.user_id, self.clock.now(),
                                                               doc={"name": f"Real name of {who.user_id}"}))
@@ -118,6 +119,41 @@ def test_erasure_then_export_shows_nothing_personal_left() -> None:
     assert w.profiles.items["profile-u-other"].doc["name"] == "Real name of u-other"
     actions = [e.action for e in w.privacy.list_audit("acc-a")]
     assert "data-request.erasure" in actions and "data-request.erasure.completed" in actions
+
+
+def _erase_owner(kinds: list[FakeKind]) -> data_requests.DataRequestPublic:
+    w = World()
+    request = w.ask(STRANGER, DataRequestType.ERASURE)
+    message = DataRequestMessage.model_validate_json(w.queue.pop(0))
+    data_requests.process_request(message=message, kinds=kinds, privacy=w.privacy, sink=w.sink, clock=w.clock,
+                                  policy=RetentionPolicy(), link_ttl=timedelta(hours=24), mailer=w.mailer,
+                                  mail_to=lambda a, u: f"{u}@example.com")
+    return data_requests.get_request(principal=STRANGER, request_id=request.request_id, privacy=w.privacy)
+
+
+def test_owner_erasure_keeps_every_legal_category_and_lists_only_what_was_kept() -> None:
+    now = datetime(2026, 3, 10, tzinfo=UTC)
+    # Registered under a legal category's name without `kept_for` (a registry slip): still kept, never deleted.
+    billing = FakeKind("billing-records", retention="account", kept_for=None, on_erasure="delete")
+    billing.add("invoice-1", Item("acc-b", "u-far", now, doc={"address": "1 Main St"}))
+    closure = FakeKind("closure-record", retention="account", kept_for="closure-record")
+    closure.add("closure-acc-b", Item("acc-b", None, now))
+    notes = FakeKind("notes")
+    notes.add("note-1", Item("acc-b", "u-far", now))
+    done = _erase_owner([billing, closure, notes])
+    assert set(billing.items) == {"invoice-1"} and billing.deletes == {}
+    assert "closure-acc-b" in closure.items and notes.items == {}
+    assert done.erased == {"notes": 1}
+    retained = {k.category: k for k in done.retained}
+    assert set(retained) == {"billing-records", "closure-record", "privacy-requests-and-audit"}
+    assert retained["billing-records"].days == RetentionPolicy().billing_records_days
+
+
+def test_owner_erasure_does_not_claim_billing_records_it_does_not_hold() -> None:
+    empty_billing = FakeKind("billing-records", retention="account", kept_for="billing-records")
+    for kinds in ([], [empty_billing]):
+        done = _erase_owner(kinds)
+        assert {k.category for k in done.retained} == {"privacy-requests-and-audit"}
 
 
 def test_california_disclosure_comes_from_the_register() -> None:

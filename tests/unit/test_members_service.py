@@ -10,6 +10,7 @@ from core.domain.identity import Identity, Principal, Role
 from core.services import members
 from core.signing import LinkSigner
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakePublisher, FakeUserStore
+from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_email import FakeOutbox
 from tests.unit.test_accounts_service import _register
 
@@ -25,7 +26,8 @@ def _setup() -> tuple[FakeUserStore, FakeAccountStore, FakeClock, Principal]:
 def _invite(store: FakeAccountStore, clock: FakeClock, owner: Principal, email: str = "w@example.com") -> str:
     inv = members.invite_member(principal=owner, account_id=owner.account_id,
                                 data=InvitationCreate.model_validate({"email": email}), accounts=store,
-                                signer=SIGNER, clock=clock, ttl=timedelta(hours=1), outbox=FakeOutbox())
+                                signer=SIGNER, clock=clock, ttl=timedelta(hours=1), outbox=FakeOutbox(),
+                                billing=FakeBillingStore())
     assert inv.token
     return inv.token
 
@@ -33,7 +35,8 @@ def _invite(store: FakeAccountStore, clock: FakeClock, owner: Principal, email: 
 def _accept(users: FakeUserStore, store: FakeAccountStore, clock: FakeClock, token: str, who: str,
             email: str = "w@example.com") -> object:
     return members.accept_invitation(identity=Identity(who, email), token=token, data=InvitationAccept(),
-                                     accounts=store, users=users, events=FakePublisher(), signer=SIGNER, clock=clock)
+                                     accounts=store, users=users, events=FakePublisher(), signer=SIGNER, clock=clock,
+                                     billing=FakeBillingStore())
 
 
 def test_invitation_expires() -> None:
@@ -78,7 +81,8 @@ def test_invitation_enqueues_one_invitation_email() -> None:
     outbox = FakeOutbox()
     inv = members.invite_member(principal=owner, account_id=owner.account_id,
                                 data=InvitationCreate.model_validate({"email": "W@example.com"}), accounts=store,
-                                signer=SIGNER, clock=clock, ttl=timedelta(hours=1), outbox=outbox)
+                                signer=SIGNER, clock=clock, ttl=timedelta(hours=1), outbox=outbox,
+                                billing=FakeBillingStore())
     [entry] = outbox.entries.values()
     assert entry.outbox_id == f"invitation-{inv.invitation_id}" and outbox.dispatched == [entry.outbox_id]
     assert entry.to_address == "w@example.com" and entry.category == "account" and entry.template == "invitation"

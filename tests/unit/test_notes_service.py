@@ -15,6 +15,7 @@ from core.domain.media import MediaQuery, MyNotesQuery, NoteCreate, NoteUpdate, 
 from core.domain.tracking import AccessedData
 from core.services import notes
 from tests.unit.fakes import FakeClock
+from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_media import FakeMediaStore
 from tests.unit.fakes_tracking import FakeAccessLog, FakeConsentLedger
 
@@ -29,10 +30,12 @@ class World:
     def __init__(self) -> None:
         self.store, self.ledger, self.log, self.clock = FakeMediaStore(), FakeConsentLedger(), FakeAccessLog(), \
             FakeClock()
+        self.billing = FakeBillingStore()
 
     def create(self, who: Principal, **body: object) -> str:
         return notes.create_note(principal=who, data=NoteCreate.model_validate({"text": "hello", **body}),
-                                 store=self.store, consents=self.ledger, clock=self.clock).note_id
+                                 store=self.store, consents=self.ledger, clock=self.clock,
+                                 billing=self.billing).note_id
 
     def update(self, who: Principal, note_id: str, **body: object):  # type: ignore[no-untyped-def]
         return notes.update_note(principal=who, note_id=note_id, data=NoteUpdate.model_validate(body),

@@ -24,6 +24,7 @@ from core.domain.tracking import AccessedData
 from core.services import photos
 from tests.fixtures import images
 from tests.unit.fakes import FakeClock
+from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_media import FakeMediaStore, FakePhotoBlobs, FakePhotoJobs, FakeScanner
 from tests.unit.fakes_tracking import FakeAccessLog, FakeConsentLedger
 
@@ -38,7 +39,7 @@ class World:
     def __init__(self) -> None:
         self.store, self.blobs, self.jobs = FakeMediaStore(), FakePhotoBlobs(), FakePhotoJobs()
         self.scanner, self.ledger, self.log = FakeScanner(), FakeConsentLedger(), FakeAccessLog()
-        self.clock = FakeClock()
+        self.clock, self.billing = FakeClock(), FakeBillingStore()
 
     def grant(self, who: Principal, capability: Capability, granted: bool = True, at: datetime | None = None) -> None:
         self.ledger.append(ConsentEntry(
@@ -51,7 +52,8 @@ class World:
         body = PhotoCreate.model_validate({"contentType": content_type.value,
                                            "sizeBytes": size if size is not None else len(data), **extra})
         grant = photos.request_upload(principal=who, data=body, store=self.store, blobs=self.blobs,
-                                      consents=self.ledger, clock=self.clock, limits=LIMITS)
+                                      consents=self.ledger, clock=self.clock, limits=LIMITS,
+                                      billing=self.billing)
         return grant.photo_id
 
     def upload(self, who: Principal, photo_id: str, data: bytes) -> None:

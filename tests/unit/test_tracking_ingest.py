@@ -18,6 +18,7 @@ from core.domain.tracking_formats import decode_ping_message
 from core.services import consent, tracking
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock
+from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_privacy import FakePrivacyStore
 from tests.unit.fakes_tracking import FakeConsentLedger, FakePingQueue, FakePingStore, FakeScheduleStore
 
@@ -37,6 +38,7 @@ class World:
         self.pings = FakePingStore()
         self.queue = FakePingQueue()
         self.privacy = FakePrivacyStore(self.accounts)
+        self.billing = FakeBillingStore()
 
     def consent(self, granted: bool) -> None:
         consent.set_consent(principal=WORKER, capability="location",
@@ -47,7 +49,8 @@ class World:
         return tracking.ingest_pings(
             principal=WORKER, batch=PingBatch(pings=pings), accounts=self.accounts, consents=self.ledger,
             schedules=self.schedules, pings=self.pings, queue=self.queue, privacy=self.privacy,
-            retention=RetentionPolicy(), clock=self.clock, future_skew=timedelta(minutes=5))
+            retention=RetentionPolicy(), clock=self.clock, future_skew=timedelta(minutes=5),
+            billing=self.billing)
 
     def queued(self) -> list[Ping]:
         return [p for m in self.queue.messages for p in decode_ping_message(m).pings()]
