@@ -34,7 +34,7 @@ def accept_invitation(call: Call) -> MemberPublic:
     d = call.deps
     return members.accept_invitation(identity=call.identity, token=call.route["token"], data=call.body,
                                      accounts=d.accounts, users=d.users, events=d.account_events,
-                                     signer=d.signer, clock=d.clock)
+                                     signer=d.signer, clock=d.clock, profiles=d.email_profiles)
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/members", auth=Auth.PRINCIPAL, response=MemberList,

@@ -23,7 +23,8 @@ from core.domain.accounts import (
 from core.domain.email import EmailCategory
 from core.domain.errors import Conflict, Forbidden, Gone, NotFound
 from core.domain.identity import Identity, Principal, Role
-from core.ports import AccountStore, Clock, EventPublisher, Outbox, UserStore
+from core.ports import AccountStore, Clock, EmailProfiles, EventPublisher, Outbox, UserStore
+from core.services.email_verification import record_verified_by_invitation
 from core.services.outbox import enqueue_email
 from core.signing import LinkSigner
 
@@ -82,6 +83,7 @@ def accept_invitation(
     events: EventPublisher,
     signer: LinkSigner,
     clock: Clock,
+    profiles: EmailProfiles,
 ) -> MemberPublic:
     now = clock.now()
     payload = signer.verify(INVITATION_PURPOSE, token, now=now)
@@ -121,6 +123,9 @@ def accept_invitation(
         updated_at=now,
     )
     accounts.put_member(member)
+    # The invitation reached this address and was accepted by a sign-in with it: that proves the address.
+    record_verified_by_invitation(user_id=identity.user_id, account_id=account_id, address=member.email,
+                                  profiles=profiles, clock=clock)
     events.publish(
         [
             AccountEvent(
