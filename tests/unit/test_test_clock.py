@@ -85,3 +85,20 @@ def test_the_service_moves_freezes_and_resets_for_an_admin_only(tmp_path: Path) 
 def test_bad_settings_of_the_clock_are_refused(body: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         TestClockSet.model_validate(body)
+
+
+def test_without_a_test_clock_the_endpoints_answer_404_before_any_token_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    import azure.functions as func
+
+    import functions._http as http
+    from functions import test_clock as endpoints  # noqa: F401 - registers the endpoints
+
+    deps = Container(_settings(APP_ENVIRONMENT="azure"))
+    monkeypatch.setattr(http, "container", lambda: deps)
+    specs = [s for s in http.ENDPOINTS if s.route == "admin/test-clock"]
+    assert {s.method for s in specs} == {"GET", "PUT", "DELETE"}
+    for spec in specs:
+        req = func.HttpRequest(method=spec.method, url="http://h/api/admin/test-clock", body=b'{"offsetSeconds": 1}',
+                               headers={"content-type": "application/json"})
+        with pytest.raises(NotFound):  # the handler is never reached, nor the (absent) token checked
+            http._run(spec, lambda call: pytest.fail("reached the handler"), req)
