@@ -267,7 +267,7 @@ class Container:
     def email_links(self) -> Links:
         from core.services.outbox import Links
 
-        return Links(base_url=self.public_base_url, signer=self.signer,
+        return Links(base_url=self.public_base_url, signer=self.signer, portal_base_url=self.settings.portal_base_url,
                      tracking_ttl=timedelta(days=self.settings.email_tracking_ttl_days))
 
     @property

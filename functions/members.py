@@ -7,6 +7,7 @@ from core.domain.accounts import (
     AccountEvent,
     InvitationAccept,
     InvitationCreate,
+    InvitationPreview,
     InvitationPublic,
     MemberList,
     MemberPublic,
@@ -25,6 +26,13 @@ def invite_member(call: Call) -> InvitationPublic:
     return members.invite_member(principal=call.principal, account_id=call.route["accountId"], data=call.body,
                                  accounts=d.accounts, signer=d.signer, clock=d.clock, ttl=d.invitation_ttl,
                                  outbox=d.outbox)
+
+
+@endpoint(bp, "GET", "invitations/{token}", auth=Auth.NONE, response=InvitationPreview, extra_statuses=(410,),
+          summary="What the e-mailed invitation link opens: the invitation and how to accept it", tag="members")
+def preview_invitation(call: Call) -> InvitationPreview:
+    d = call.deps
+    return members.preview_invitation(token=call.route["token"], accounts=d.accounts, signer=d.signer, clock=d.clock)
 
 
 @endpoint(bp, "POST", "invitations/{token}/accept", auth=Auth.IDENTITY, body=InvitationAccept,

@@ -179,6 +179,7 @@ def _plan(w: World, method: str, path: str) -> tuple[str, Callable[[World, dict[
     per_example: dict[tuple[str, str], Callable[[World, dict[str, str]], Prepared]] = {
         ("POST", "/api/accounts"): _fresh_identity,
         ("POST", "/api/invitations/{token}/accept"): _fresh_invitation,
+        ("GET", "/api/invitations/{token}"): _fresh_invitation,
         ("DELETE", "/api/accounts/{accountId}/members/{userId}"): _fresh_member,
         ("DELETE", "/api/me/notes/{noteId}"): _fresh_note,
         ("DELETE", "/api/platform/accounts/{accountId}/legal-holds/{holdId}"): _fresh_hold,
