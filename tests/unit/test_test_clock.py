@@ -93,7 +93,7 @@ def test_without_a_test_clock_the_endpoints_answer_404_before_any_token_is_read(
     import functions._http as http
     from functions import test_clock as endpoints  # noqa: F401 - registers the endpoints
 
-    deps = Container(_settings(APP_ENVIRONMENT="azure"))
+    deps = Container(_settings(APP_ENVIRONMENT="azure", TEST_CLOCK_FILE=""))
     monkeypatch.setattr(http, "container", lambda: deps)
     specs = [s for s in http.ENDPOINTS if s.route == "admin/test-clock"]
     assert {s.method for s in specs} == {"GET", "PUT", "DELETE"}
