@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RUN_DIR := .local/run
 HOST_PORT ?= 7071
+HOST_LOG := .local/logs/devhost.log
 PYTEST_ARGS ?=
 
 .PHONY: install run test unit stop status token lint static bench figures infra-check replay-poison clean
@@ -37,9 +38,11 @@ run: install
 	@echo "  Fire a timer  curl -X POST http://localhost:$(HOST_PORT)/admin/functions/<name>"
 	@echo "  Get a token   make token SUB=<user-id> EMAIL=<address> [ADMIN=1]"
 	@echo "  Stop          make stop"
+	@echo "  Host log      $(HOST_LOG)   (emulators: .local/logs/<service>.log)"
+	@echo "  Test clock    GET/PUT/DELETE http://localhost:$(HOST_PORT)/api/admin/test-clock (admin token; docs/test-clock.md)"
 	@echo ""
 	@mkdir -p $(RUN_DIR)
-	@$(PY) -m devhost --port $(HOST_PORT) & echo $$! > $(RUN_DIR)/devhost.pid; wait $$!
+	@$(PY) -m devhost --port $(HOST_PORT) --log-file $(HOST_LOG) & echo $$! > $(RUN_DIR)/devhost.pid; wait $$!
 
 test: install
 	@mkdir -p $(RUN_DIR)

@@ -7,11 +7,26 @@ failing on the first request that needs it."""
 import azure.functions as func
 
 from core.settings import get_settings
-from functions import accounts, billing, consent, email, health, members, meta, notes, photos, policy, privacy, tracking
+from functions import (
+    accounts,
+    billing,
+    consent,
+    email,
+    health,
+    members,
+    meta,
+    notes,
+    photos,
+    policy,
+    privacy,
+    test_clock,
+    tracking,
+)
 
 get_settings()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for area in (health, accounts, members, privacy, consent, tracking, photos, notes, email, policy, billing, meta):
+for area in (health, accounts, members, privacy, consent, tracking, photos, notes, email, policy, billing, test_clock,
+             meta):
     app.register_functions(area.bp)

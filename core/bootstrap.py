@@ -6,9 +6,10 @@ import os
 import threading
 from datetime import timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.clock import SystemClock
+from core.clock import FileTestClock, SystemClock
 from core.settings import Settings, get_settings
 from core.signing import LinkSigner
 
@@ -48,7 +49,17 @@ if TYPE_CHECKING:
 class Container:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.clock = SystemClock()
+        # The one clock of the process. A test clock only locally (Settings refuses TEST_CLOCK_FILE elsewhere; the
+        # check is repeated here so that no other construction path can slip one into Azure).
+        self.clock: SystemClock | FileTestClock = SystemClock()
+        if settings.test_clock_file:
+            if not settings.is_local:
+                raise RuntimeError("the test clock is accepted only when APP_ENVIRONMENT=local")
+            self.clock = FileTestClock(Path(settings.test_clock_file))
+
+    @property
+    def test_clock_enabled(self) -> bool:
+        return isinstance(self.clock, FileTestClock)
 
     @cached_property
     def cosmos_client(self) -> CosmosClient:
@@ -142,7 +153,8 @@ class Container:
         from core.services.retention import Registry
 
         return Registry(kinds=registered_kinds(self.database, self.export_sink,
-                                               BlobPrefixStore(self.privacy_blob_service)),
+                                               BlobPrefixStore(self.privacy_blob_service),
+                                               today=lambda: self.clock.now().date()),
                         platform=platform_kinds(self.database, outbox_days=self.settings.retention_outbox_days))
 
     @cached_property
@@ -255,7 +267,7 @@ class Container:
     def email_links(self) -> Links:
         from core.services.outbox import Links
 
-        return Links(base_url=self.public_base_url, signer=self.signer,
+        return Links(base_url=self.public_base_url, signer=self.signer, portal_base_url=self.settings.portal_base_url,
                      tracking_ttl=timedelta(days=self.settings.email_tracking_ttl_days))
 
     @property

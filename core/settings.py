@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     acs_email_endpoint: str | None = Field(default=None, validation_alias="ACS_EMAIL_ENDPOINT")
     email_sender_address: str = Field(default="no-reply@industrack.local", validation_alias="EMAIL_SENDER_ADDRESS")
     public_base_url: str | None = Field(default=None, validation_alias="PUBLIC_BASE_URL")
+    # The web portal's base URL for links to portal pages (the invitation); empty: the API's documented path.
+    portal_base_url: str | None = Field(default=None, validation_alias="PORTAL_BASE_URL")
     email_verification_ttl_hours: int = Field(
         default=24, ge=1, le=24 * 7, validation_alias="EMAIL_VERIFICATION_TTL_HOURS"
     )
@@ -116,6 +118,10 @@ class Settings(BaseSettings):
     billing_grace_days: float = Field(default=7, ge=0, le=60, validation_alias="BILLING_GRACE_DAYS")
     queue_billing_events: str = Field(default="billing-events", validation_alias="QUEUE_BILLING_EVENTS")
 
+    # Test clock (docs/test-clock.md): a file holding an offset or a frozen time for the app's clock. Local only:
+    # the app refuses to start with it set when APP_ENVIRONMENT is anything but `local`.
+    test_clock_file: str | None = Field(default=None, validation_alias="TEST_CLOCK_FILE")
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
     minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")
 
@@ -127,6 +133,14 @@ class Settings(BaseSettings):
             raw = value.get_secret_value() if isinstance(value, SecretStr) else value
             if isinstance(raw, str) and raw.strip().startswith("@Microsoft.KeyVault("):
                 raise ValueError(f"setting {name} is an unresolved Key Vault reference")
+        return self
+
+    @model_validator(mode="after")
+    def _test_clock_only_locally(self) -> Settings:
+        if not self.test_clock_file:
+            self.test_clock_file = None
+        elif not self.is_local:
+            raise ValueError("TEST_CLOCK_FILE (the test clock) is accepted only when APP_ENVIRONMENT=local")
         return self
 
     @property

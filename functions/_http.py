@@ -22,6 +22,7 @@ from core.domain.errors import (
     DependencyUnavailable,
     DomainError,
     FieldError,
+    NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
@@ -80,6 +81,8 @@ class EndpointSpec:
     produces: tuple[str, ...] = (JSON,)
     extra_statuses: tuple[int, ...] = field(default=())
     response_headers: tuple[tuple[str, str], ...] = field(default=())  # (name, description) on the success response
+    # When given and false for this process, the route answers 404 before anything else (as if it did not exist).
+    available: Callable[[Container], bool] | None = None
 
 
 ENDPOINTS: list[EndpointSpec] = []
@@ -165,6 +168,8 @@ def _parse_query(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:
 def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpRequest) -> func.HttpResponse:
     deps = container()
     call = Call(req=req, deps=deps, route=req.route_params)
+    if spec.available is not None and not spec.available(deps):
+        raise NotFound()
     if spec.auth is not Auth.NONE:
         call.identity_ = auth.identify(authorization=req.headers.get("authorization"), verifier=deps.token_verifier)
         if spec.auth is Auth.ADMIN:
@@ -196,6 +201,7 @@ def endpoint(
     produces: tuple[str, ...] = (JSON,),
     extra_statuses: tuple[int, ...] = (),
     response_headers: tuple[tuple[str, str], ...] = (),
+    available: Callable[[Container], bool] | None = None,
 ) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
     """Declare an HTTP trigger: the handler takes a Call and returns a model, None (204) or a raw response."""
 
@@ -214,6 +220,7 @@ def endpoint(
             produces=produces,
             extra_statuses=extra_statuses,
             response_headers=response_headers,
+            available=available,
         )
         ENDPOINTS.append(spec)
 

@@ -7,6 +7,7 @@ from core.domain.accounts import (
     AccountEvent,
     InvitationAccept,
     InvitationCreate,
+    InvitationPreview,
     InvitationPublic,
     MemberList,
     MemberPublic,
@@ -27,6 +28,13 @@ def invite_member(call: Call) -> InvitationPublic:
                                  outbox=d.outbox, billing=d.billing)
 
 
+@endpoint(bp, "GET", "invitations/{token}", auth=Auth.NONE, response=InvitationPreview, extra_statuses=(410,),
+          summary="What the e-mailed invitation link opens: the invitation and how to accept it", tag="members")
+def preview_invitation(call: Call) -> InvitationPreview:
+    d = call.deps
+    return members.preview_invitation(token=call.route["token"], accounts=d.accounts, signer=d.signer, clock=d.clock)
+
+
 @endpoint(bp, "POST", "invitations/{token}/accept", auth=Auth.IDENTITY, body=InvitationAccept,
           response=MemberPublic, status=201, extra_statuses=(409, 410),
           summary="Join the inviting account as a member", tag="members")
@@ -34,7 +42,8 @@ def accept_invitation(call: Call) -> MemberPublic:
     d = call.deps
     return members.accept_invitation(identity=call.identity, token=call.route["token"], data=call.body,
                                      accounts=d.accounts, users=d.users, events=d.account_events,
-                                     signer=d.signer, clock=d.clock, billing=d.billing)
+                                     signer=d.signer, clock=d.clock, profiles=d.email_profiles,
+                                     billing=d.billing)
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/members", auth=Auth.PRINCIPAL, response=MemberList,

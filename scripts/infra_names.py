@@ -43,6 +43,8 @@ LOCAL_ONLY: dict[str, str] = {
     "(python 3.11), and the platform rejects this app setting",
     "STRIPE_API_BASE": "points the Stripe client at localstripe on the local stack; in Azure it is absent and the "
     "client talks to Stripe's own API",
+    "TEST_CLOCK_FILE": "the local test clock (docs/test-clock.md); the app refuses to start with it set unless "
+    "APP_ENVIRONMENT=local",
     "TOKEN_SIGNING_KEY_PREVIOUS": (  # nosec B105 - describes the setting; holds no secret
         "not set by the deployment: an operator sets it to a Key Vault reference of the old key's version only for "
         "the overlap of a signing-key rotation, then removes it (infra/README.md)"

@@ -408,7 +408,7 @@ class UnansweredInvitationKind(AccountDocKind):
         return Page(items=[])
 
 
-def registered_kinds(database: DatabaseProxy, sink: ExportSink, blobs: Any = None) -> list[Any]:
+def registered_kinds(database: DatabaseProxy, sink: ExportSink, blobs: Any = None, *, today: Any = None) -> list[Any]:
     """The kinds of personal data this build stores, in purge order. Sign-in records are found through the member
     profiles, so they go first and the profiles after them; export files go before the requests that point to
     them; the records kept longest (closure record, billing record) go last."""
@@ -422,7 +422,7 @@ def registered_kinds(database: DatabaseProxy, sink: ExportSink, blobs: Any = Non
         AccountDocKind(database, name="account-events", doc_type="event", user_field="userId",
                        description="Membership events about you (joined, removed) and when they happened.",
                        export_file="account-events.json"),
-        *other_area_kinds(database),  # before the profiles: they find the account's users through them
+        *other_area_kinds(database, today=today),  # before the profiles: they find the account's users through them
         *(media_kinds(database, blobs) if blobs is not None else []),
         ExportLinkKind(database, sink),
         *privacy_state_kinds(database),
@@ -708,7 +708,7 @@ def email_kinds(database: DatabaseProxy) -> list[Any]:
     ]
 
 
-def other_area_kinds(database: DatabaseProxy) -> list[Any]:
+def other_area_kinds(database: DatabaseProxy, *, today: Any = None) -> list[Any]:
     """The kinds of areas whose containers exist in this build (checked through core/schema.py by name)."""
     names = {spec.name for spec in schema.CONTAINERS}
     if "pings" not in names:
@@ -722,7 +722,7 @@ def other_area_kinds(database: DatabaseProxy) -> list[Any]:
                              description="Your tracking schedule: the days and hours (tracking windows) location is"
                                          " recorded."),
     ]
-    kinds.insert(0, PingsKind(database, "pings"))
+    kinds.insert(0, PingsKind(database, "pings", today=today))  # today: the app's clock (a test clock too)
     if "latest-positions" in names:
         kinds.append(LatestPositionKind(database, "latest-positions"))
     if "access-log" in names:

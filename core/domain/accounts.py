@@ -206,6 +206,18 @@ class InvitationPublic(PublicModel):
     token: str | None = Field(default=None, description="Single-use signed token; returned once, at creation.")
 
 
+class InvitationPreview(PublicModel):
+    """What the invitation link shows before anyone signs in: who is invited, until when, and how to accept."""
+
+    email: str = Field(description="The invited address; accept with a sign-in token of this address.")
+    full_name: str | None = Field(default=None, alias="fullName")
+    status: InvitationStatus
+    expires_at: datetime = Field(alias="expiresAt")
+    accept_method: str = Field(default="POST", alias="acceptMethod")
+    accept_path: str = Field(alias="acceptPath", description="POST here with `Authorization: Bearer <token of the "
+                             "invited address>` and an optional body {fullName, timeZone} to join.")
+
+
 class InvitationAccept(ApiModel):
     full_name: Name | None = Field(default=None, alias="fullName")
     time_zone: TimeZoneName | None = Field(default=None, alias="timeZone")

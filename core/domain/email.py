@@ -125,6 +125,9 @@ class EmailStatus(BaseModel):
     verified: bool = False
     verified_address: str | None = None
     verified_at: datetime | None = None
+    # How the address was proven: `link` (the verification link) or `invitation` (the e-mailed invitation was
+    # accepted by a sign-in with that address). None on records made before this was kept.
+    verified_via: str | None = None
     pending_nonce: str | None = None
     pending_expires_at: datetime | None = None
     created_at: datetime

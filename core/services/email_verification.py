@@ -22,6 +22,8 @@ from core.signing import LinkSigner
 log = logging.getLogger(__name__)
 
 VERIFY_PURPOSE = "email-verification"
+VIA_LINK = "link"
+VIA_INVITATION = "invitation"
 USED_OR_REPLACED = "This link has already been used or a newer one was sent."
 
 
@@ -78,6 +80,7 @@ def start_verification(
             verified=False,
             verified_address=existing.verified_address if existing else None,
             verified_at=existing.verified_at if existing else None,
+            verified_via=existing.verified_via if existing else None,
             pending_nonce=secrets.token_urlsafe(16),
             pending_expires_at=now + ttl,
             created_at=existing.created_at if existing else now,
@@ -119,13 +122,32 @@ def verify_email(*, token: str, profiles: EmailProfiles, signer: LinkSigner, clo
     if status.pending_expires_at is None or status.pending_expires_at < now:
         raise Gone("This link has expired.")
     verified = status.model_copy(update={
-        "verified": True, "verified_address": status.address, "verified_at": now,
+        "verified": True, "verified_address": status.address, "verified_at": now, "verified_via": VIA_LINK,
         "pending_nonce": None, "pending_expires_at": None, "updated_at": now,
     })
     if not profiles.replace_status_if_unchanged(verified, expected=status):
         raise Gone(USED_OR_REPLACED)  # a second click raced this one and won
     log.info("e-mail address verified for user %s", user_id)
     return VerificationResult(status="verified", email=status.address)
+
+
+def record_verified_by_invitation(*, user_id: str, account_id: str, address: str, profiles: EmailProfiles,
+                                  clock: Clock) -> EmailStatus:
+    """A member joined through the e-mailed invitation, signed in with that address: the address is proven as a
+    verification link would prove it. Recorded like a verification (source `invitation`), so the member gets what
+    verified addresses get, legal notices included. An address already verified is left as it is."""
+    now = clock.now()
+    existing = profiles.get_status(user_id)
+    if existing is not None and existing.verified and existing.address.lower() == address.lower():
+        return existing
+    status = EmailStatus(
+        user_id=user_id, account_id=account_id, address=address, verified=True, verified_address=address,
+        verified_at=now, verified_via=VIA_INVITATION,
+        created_at=existing.created_at if existing else now, updated_at=now,
+    )
+    profiles.put_status(status)
+    log.info("e-mail address of user %s verified by the accepted invitation", user_id)
+    return status
 
 
 def resend_verification(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from urllib.parse import quote
 
 from core.domain.accounts import (
     AccountEvent,
@@ -12,6 +13,7 @@ from core.domain.accounts import (
     Invitation,
     InvitationAccept,
     InvitationCreate,
+    InvitationPreview,
     InvitationPublic,
     InvitationStatus,
     Member,
@@ -23,7 +25,8 @@ from core.domain.accounts import (
 from core.domain.email import EmailCategory
 from core.domain.errors import Conflict, Forbidden, Gone, NotFound
 from core.domain.identity import Identity, Principal, Role
-from core.ports import AccountStore, BillingStore, Clock, EventPublisher, Outbox, UserStore
+from core.ports import AccountStore, BillingStore, Clock, EmailProfiles, EventPublisher, Outbox, UserStore
+from core.services.email_verification import record_verified_by_invitation
 from core.services.outbox import enqueue_email
 from core.services.suspension import Addition, ensure_may_add
 from core.signing import LinkSigner
@@ -75,6 +78,25 @@ def invite_member(
     )
 
 
+def preview_invitation(*, token: str, accounts: AccountStore, signer: LinkSigner, clock: Clock) -> InvitationPreview:
+    """The e-mailed link's target (no login; reads only, so a mail scanner opening it changes nothing): the
+    invitation, and the documented call that accepts it. Used, expired, forged or closed-account links: 410."""
+    now = clock.now()
+    payload = signer.verify(INVITATION_PURPOSE, token, now=now)
+    account_id, invitation_id = str(payload.get("a", "")), str(payload.get("i", ""))
+    invitation = accounts.get_invitation(account_id, invitation_id)
+    if invitation is None:
+        raise Gone("This invitation is not valid.")
+    if invitation.status is not InvitationStatus.PENDING or now > invitation.expires_at:
+        raise Gone("This invitation has already been used or has expired.")
+    account = accounts.get_account(account_id)
+    if account is None or account.status is not AccountStatus.ACTIVE:
+        raise Gone("This invitation is not valid.")
+    return InvitationPreview(email=invitation.email, full_name=invitation.full_name, status=invitation.status,
+                             expires_at=invitation.expires_at,
+                             accept_path=f"/api/invitations/{quote(token, safe='')}/accept")
+
+
 def accept_invitation(
     *,
     identity: Identity,
@@ -86,6 +108,7 @@ def accept_invitation(
     signer: LinkSigner,
     clock: Clock,
     billing: BillingStore,
+    profiles: EmailProfiles,
 ) -> MemberPublic:
     now = clock.now()
     payload = signer.verify(INVITATION_PURPOSE, token, now=now)
@@ -126,6 +149,9 @@ def accept_invitation(
         updated_at=now,
     )
     accounts.put_member(member)
+    # The invitation reached this address and was accepted by a sign-in with it: that proves the address.
+    record_verified_by_invitation(user_id=identity.user_id, account_id=account_id, address=member.email,
+                                  profiles=profiles, clock=clock)
     events.publish(
         [
             AccountEvent(

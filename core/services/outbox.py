@@ -203,13 +203,21 @@ class Links:
     base_url: str
     signer: LinkSigner
     tracking_ttl: timedelta = timedelta(days=180)
+    portal_base_url: str | None = None
 
     def api(self, path: str) -> str:
         return f"{self.base_url.rstrip('/')}/api/{path.lstrip('/')}"
 
     def web(self, path: str) -> str:
-        """A page of the web app (served from the same public base), e.g. /join?invitation=<token>."""
-        return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
+        """A page of the web app: under PORTAL_BASE_URL when set, else under the public base."""
+        return f"{(self.portal_base_url or self.base_url).rstrip('/')}/{path.lstrip('/')}"
+
+    def invitation(self, token: str) -> str:
+        """The invitation e-mail's link: the portal's join page once PORTAL_BASE_URL is set; until then the API's
+        documented preview of the invitation (GET /api/invitations/{token}), which says how to accept it."""
+        if self.portal_base_url:
+            return self.web(f"/join?invitation={quote(token, safe='')}")
+        return self.api(f"invitations/{quote(token, safe='')}")
 
     def unsubscribe(self, *, entry: OutboxEntry, user_id: str, now: datetime) -> str:
         token = self.signer.sign(
@@ -380,6 +388,7 @@ def compose(
         "preferences_note": entry.category.optional,
         "link": link,
         "web_url": links.web,
+        "invitation_url": links.invitation,
     }
     rendered = renderer.render(entry.template, context)
     return OutgoingEmail(to=address, subject=rendered.subject, text=rendered.text, html=rendered.html,

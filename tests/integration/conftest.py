@@ -75,6 +75,8 @@ def stack() -> Iterator[Stack]:
     os.environ["AzureFunctionsJobHost__extensions__queues__visibilityTimeout"] = "00:00:01"
     os.environ["AzureFunctionsJobHost__extensions__queues__maxPollingInterval"] = "00:00:00.5"
     os.environ["AUTH_JWKS_URI"] = f"file:{ROOT / '.local/dev-issuer/jwks.json'}"
+    # This session's own test clock (docs/test-clock.md), never the one of a `make run` host in the same checkout.
+    os.environ["TEST_CLOCK_FILE"] = str(ROOT / ".local" / "run" / f"test-clock-{suffix}.json")
     dev_issuer.ensure_keys()
 
     from scripts.provision import drop, provision

@@ -147,12 +147,13 @@ def test_every_protected_endpoint_refuses_every_bad_token(api: httpx.Client, tmp
         wrong.append(f"member on another user's track: {r.status_code}")
     admin_only = [e for e in ENDPOINTS if e.auth is Auth.ADMIN]
     for spec in admin_only:
-        r = api.request(spec.method, _path(spec.route, ids), json={} if spec.body else None, headers=owner.auth)
-        if r.status_code not in (403, 404):
-            wrong.append(f"owner on admin {spec.method} {spec.route}: {r.status_code}")
-    tried = len(tokens) * len(protected) + len(owner_only) + 3 + len(admin_only)
+        for role, user in (("owner", owner), ("member", member)):
+            r = api.request(spec.method, _path(spec.route, ids), json={} if spec.body else None, headers=user.auth)
+            if r.status_code not in (403, 404):
+                wrong.append(f"{role} on admin {spec.method} {spec.route}: {r.status_code}")
+    tried = len(tokens) * len(protected) + len(owner_only) + 3 + 2 * len(admin_only)
     figure(6, f"{len(tokens)} bad tokens x {len(protected)} protected endpoints, plus a member token on "
-              f"{len(owner_only) + 3} owner endpoints and an owner token on {len(admin_only)} admin endpoints: "
+              f"{len(owner_only) + 3} owner endpoints and owner and member tokens on {len(admin_only)} admin endpoints: "
               f"{tried} requests, {len(wrong)} wrongly answered", tokens=len(tokens), requests=tried, wrong=len(wrong))
     assert not wrong, wrong
     assert api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth).json() == before

@@ -35,10 +35,11 @@ def host(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     env = dict(os.environ, DEVHOST_TEST_OUT=str(out), DEVHOST_TEST_QUEUE=queue_name, DEVHOST_QUEUE_LEASE_SECONDS="4",
                AzureFunctionsJobHost__extensions__queues__maxDequeueCount="3")
     log_path = ROOT / ".local" / "logs" / f"devhost-selftest-{queue_name}.log"
+    file_log = tmp_path_factory.mktemp("devhost-log") / "logs" / "devhost.log"  # as make run's --log-file
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port), "--app",
-                                 "tests.integration.devhost_app.app"], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+                                 "tests.integration.devhost_app.app", "--log-file", str(file_log)], cwd=ROOT,
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
@@ -50,6 +51,7 @@ def host(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     try:
         wait_for(up, timeout=30, what="the self-test host")
         yield {"base": base, "out": out, "queue": service.get_queue_client(queue_name), "log": log_path,
+               "file_log": file_log,
                "poison": service.get_queue_client(f"{queue_name}-poison")}
     finally:
         proc.terminate()
@@ -57,6 +59,19 @@ def host(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
         for name in (queue_name, f"{queue_name}-poison"):
             with contextlib.suppress(ResourceNotFoundError):
                 service.delete_queue(name)
+
+
+def test_the_log_file_gets_what_the_console_gets(host: dict[str, Any]) -> None:
+    """make run passes --log-file .local/logs/devhost.log: the file (its folder created) holds the host's log."""
+    assert httpx.get(f"{host['base']}/api/files/log-file-probe", timeout=5).status_code == 200
+
+    def logged() -> list[str]:
+        text = host["file_log"].read_text() if host["file_log"].exists() else ""
+        return [line for line in text.splitlines() if "files" in line and "200" in line]
+
+    lines = wait_for(logged, timeout=10, what="an invocation line in the log file")
+    console = host["log"].read_text()
+    assert all(line in console for line in lines)
 
 
 def _records(host: dict[str, Any], kind: str) -> list[dict[str, Any]]:

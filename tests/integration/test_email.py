@@ -224,7 +224,13 @@ def test_invitation_email_arrives_with_the_invitation(api: httpx.Client, owner: 
                  headers=owner.auth)
     assert r.status_code == 201, r.text
     [mail] = wait_for_mail(invited, subject="invited")
-    assert f"/join?invitation={r.json()['token']}" in mail.text
+    # No portal page yet (PORTAL_BASE_URL empty): the link opens the API's documented preview of the invitation.
+    [link] = mail.links("/api/invitations/")
+    assert link in mail.html and token_of(link) == r.json()["token"]
+    preview = api.get(api_path(link))
+    assert preview.status_code == 200, preview.text
+    assert preview.json() == {**preview.json(), "email": invited, "status": "pending", "acceptMethod": "POST",
+                              "acceptPath": f"/api/invitations/{r.json()['token']}/accept"}
     assert "&lt;i&gt;Wo&lt;/i&gt;" in mail.html
     assert mail.header("List-Unsubscribe") is None  # transactional
 

@@ -11,7 +11,7 @@ from core.services import members
 from core.signing import LinkSigner
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakePublisher, FakeUserStore
 from tests.unit.fakes_billing import FakeBillingStore
-from tests.unit.fakes_email import FakeOutbox
+from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
 from tests.unit.test_accounts_service import _register
 
 SIGNER = LinkSigner(b"unit-test-signing-key-0123456789")
@@ -33,9 +33,10 @@ def _invite(store: FakeAccountStore, clock: FakeClock, owner: Principal, email: 
 
 
 def _accept(users: FakeUserStore, store: FakeAccountStore, clock: FakeClock, token: str, who: str,
-            email: str = "w@example.com") -> object:
+            email: str = "w@example.com", profiles: FakeEmailProfiles | None = None) -> object:
     return members.accept_invitation(identity=Identity(who, email), token=token, data=InvitationAccept(),
                                      accounts=store, users=users, events=FakePublisher(), signer=SIGNER, clock=clock,
+                                     profiles=profiles if profiles is not None else FakeEmailProfiles(),
                                      billing=FakeBillingStore())
 
 
@@ -87,3 +88,15 @@ def test_invitation_enqueues_one_invitation_email() -> None:
     assert entry.outbox_id == f"invitation-{inv.invitation_id}" and outbox.dispatched == [entry.outbox_id]
     assert entry.to_address == "w@example.com" and entry.category == "account" and entry.template == "invitation"
     assert entry.context["token"] == inv.token
+
+
+def test_accepting_the_emailed_invitation_verifies_that_address() -> None:
+    users, store, clock, owner = _setup()
+    token = _invite(store, clock, owner, email="W@Example.com")
+    profiles = FakeEmailProfiles()
+    assert profiles.get_status("w1") is None
+    _accept(users, store, clock, token, "w1", email="w@example.com", profiles=profiles)
+    status = profiles.get_status("w1")
+    assert status is not None and status.verified and status.verified_via == "invitation"
+    assert status.verified_address == "w@example.com" and status.verified_at == clock.now()
+    assert status.pending_nonce is None and status.created_at == clock.now()

@@ -18,7 +18,7 @@ from core.services import members, notes, photos, suspension
 from tests.fixtures import images
 from tests.unit.fakes import FakePublisher
 from tests.unit.fakes_billing import FakeBillingStore
-from tests.unit.fakes_email import FakeOutbox
+from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
 from tests.unit.test_members_service import SIGNER, _setup
 from tests.unit.test_notes_service import World as NotesWorld
 from tests.unit.test_photos_service import OWNER, WORKER
@@ -100,13 +100,15 @@ def test_no_invitation_and_no_joining_while_suspended() -> None:
     assert [i.email for i in store.invitations.values()] == ["w@example.com"]
     _refused(lambda: members.accept_invitation(
         identity=Identity("w1", "w@example.com"), token=token, data=InvitationAccept(), accounts=store,
-        users=users, events=FakePublisher(), signer=SIGNER, clock=clock, billing=billing))
+        users=users, events=FakePublisher(), signer=SIGNER, clock=clock, billing=billing,
+        profiles=FakeEmailProfiles()))
     assert users.get_user("w1") is None  # no seat taken, and the invitation can still be used once paid
     assert [i.status for i in store.invitations.values()] == [InvitationStatus.PENDING]
     hold(billing, owner.account_id, BillingStatus.ACTIVE)
     joined = members.accept_invitation(
         identity=Identity("w1", "w@example.com"), token=token, data=InvitationAccept(), accounts=store,
-        users=users, events=FakePublisher(), signer=SIGNER, clock=clock, billing=billing)
+        users=users, events=FakePublisher(), signer=SIGNER, clock=clock, billing=billing,
+        profiles=FakeEmailProfiles())
     assert joined.user_id == "w1"
     assert [m.user_id for m in members.list_members(principal=owner, account_id=owner.account_id,
                                                     accounts=store).items] == [owner.user_id, "w1"]

@@ -1,0 +1,36 @@
+"""The local test clock (docs/test-clock.md): platform admin only, and 404 unless the app runs locally with
+TEST_CLOCK_FILE set."""
+
+import azure.functions as func
+
+from core.bootstrap import Container
+from core.domain.test_clock import TestClockSet, TestClockView
+from core.services import test_clock
+from functions._http import Auth, Call, endpoint
+
+bp = func.Blueprint()
+
+
+def _enabled(deps: Container) -> bool:
+    return deps.test_clock_enabled
+
+
+@endpoint(bp, "GET", "admin/test-clock", auth=Auth.ADMIN, response=TestClockView, available=_enabled,
+          extra_statuses=(404,), summary="The app's clock and the real time (local stack only, platform admin)",
+          tag="test-clock")
+def get_test_clock(call: Call) -> TestClockView:
+    return test_clock.read_test_clock(identity=call.identity, clock=call.deps.clock)
+
+
+@endpoint(bp, "PUT", "admin/test-clock", auth=Auth.ADMIN, body=TestClockSet, response=TestClockView,
+          available=_enabled, extra_statuses=(404,),
+          summary="Move or freeze the app's clock (local stack only, platform admin)", tag="test-clock")
+def set_test_clock(call: Call) -> TestClockView:
+    return test_clock.set_test_clock(identity=call.identity, data=call.body, clock=call.deps.clock)
+
+
+@endpoint(bp, "DELETE", "admin/test-clock", auth=Auth.ADMIN, response=TestClockView, available=_enabled,
+          extra_statuses=(404,), summary="Back to the real time (local stack only, platform admin)",
+          tag="test-clock")
+def reset_test_clock(call: Call) -> TestClockView:
+    return test_clock.reset_test_clock(identity=call.identity, clock=call.deps.clock)
