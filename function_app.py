@@ -2,9 +2,24 @@
 
 import azure.functions as func
 
-from functions import accounts, billing, consent, email, health, members, meta, notes, photos, policy, privacy, tracking
+from functions import (
+    accounts,
+    billing,
+    consent,
+    devices,
+    email,
+    health,
+    members,
+    meta,
+    notes,
+    photos,
+    policy,
+    privacy,
+    tracking,
+)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for area in (health, accounts, members, privacy, consent, tracking, photos, notes, email, policy, billing, meta):
+AREAS = (health, accounts, members, privacy, consent, tracking, photos, notes, email, policy, billing, devices, meta)
+for area in AREAS:
     app.register_functions(area.bp)
