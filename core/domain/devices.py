@@ -106,7 +106,8 @@ class DevicePublic(PublicModel):
     last_seen_at: datetime | None = Field(default=None, alias="lastSeenAt")
     last_protocol: AppProtocol | None = Field(default=None, alias="lastProtocol")
     received: int
-    stored: int = Field(description="Accepted and queued for storage.")
+    stored: int = Field(description="Accepted for storage. A re-send that arrives before the writer stored the first"
+                                    " copy is counted here again, and still stored once.")
     ignored: int = Field(description="Messages without a location (e.g. OwnTracks transitions).")
     dropped: DroppedByReason
 
