@@ -229,3 +229,25 @@ def test_revocation_removal_and_closure_end_tokens_and_tokens_are_never_logged(a
     log_text = stack.host_log()
     for token in (first, second, own, other[1]):
         assert token not in log_text and token[4:20] not in log_text
+
+
+def test_devices_are_exported_without_the_hash_then_erased_with_their_tokens(api: httpx.Client) -> None:
+    from tests.integration.test_data_requests_api import completed, export
+
+    owner = register_owner(api)
+    member = add_member(api, owner)
+    set_location_consent(api, member, True)
+    device_id, token = make_device(api, member, "Work phone - GPSLogger")
+    assert api.get("/ingest/gpslogger", params={"lat": "1", "lon": "2", "time": iso(soon()),
+                                                "token": token}).status_code == 200
+    zf = export(api, member)
+    [exported] = json.loads(zf.read("devices.json"))
+    assert exported["device_id"] == device_id and exported["name"] == "Work phone - GPSLogger"
+    assert exported["counters"]["received"] == 1 and "token_hash" not in exported
+    assert token not in zf.read("devices.json").decode()
+    r = api.post("/me/data-requests", json={"type": "erasure"}, headers=member.auth)
+    done = completed(api, member, r.json()["requestId"])
+    assert done["erased"]["devices"] == 1
+    r = api.get("/ingest/gpslogger", params={"lat": "1", "lon": "2", "time": iso(soon()), "token": token})
+    assert r.status_code == 401  # the token's lookup went with the device
+    assert api.get("/me/devices", headers=member.auth).json()["items"] == []
