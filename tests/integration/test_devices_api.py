@@ -251,3 +251,31 @@ def test_devices_are_exported_without_the_hash_then_erased_with_their_tokens(api
     r = api.get("/ingest/gpslogger", params={"lat": "1", "lon": "2", "time": iso(soon()), "token": token})
     assert r.status_code == 401  # the token's lookup went with the device
     assert api.get("/me/devices", headers=member.auth).json()["items"] == []
+
+
+def test_hostile_bodies_on_every_app_endpoint_are_refused_before_work(api: httpx.Client, stack: Stack) -> None:
+    """The hostile bodies of issue 9 row 8, on every device endpoint that takes a body: 413 or 422, problem+json,
+    nothing counted or stored."""
+    import function_app  # noqa: F401 - registers every endpoint
+    from functions._http import ENDPOINTS, Auth
+
+    member = add_member(api, register_owner(api))
+    set_location_consent(api, member, True)
+    device_id, token = make_device(api, member)
+    limit = stack.settings.max_body_bytes
+    hostile = {"10 MB": (b'{"a": "' + b"x" * 10_000_000 + b'"}', 413),
+               "just over the limit": (b'{"a": "' + b"x" * limit + b'"}', 413),
+               "deeply nested": (b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", 422),
+               "invalid UTF-8": (b'{"a": "\xff\xfe\xfd"}', 422), "NaN": (b'{"a": NaN}', 422),
+               "not an object": (b"[1, 2, 3]", 422)}
+    targets = [e for e in ENDPOINTS if e.auth is Auth.DEVICE and e.method == "POST"]
+    wrong = []
+    for spec in targets:
+        for ctype in ("application/json", "application/x-www-form-urlencoded"):
+            for label, (raw, status) in hostile.items():
+                r = api.post("/" + spec.route, content=raw, headers={"Authorization": f"Bearer {token}",
+                                                                     "Content-Type": ctype})
+                if r.status_code != status or r.headers.get("content-type") != "application/problem+json":
+                    wrong.append(f"{spec.route} {ctype} {label}: {r.status_code} {r.text[:120]}")
+    assert not wrong, "\n".join(wrong)
+    assert my_device(api, member, device_id)["received"] == 0
