@@ -279,3 +279,34 @@ def test_hostile_bodies_on_every_app_endpoint_are_refused_before_work(api: httpx
                     wrong.append(f"{spec.route} {ctype} {label}: {r.status_code} {r.text[:120]}")
     assert not wrong, "\n".join(wrong)
     assert my_device(api, member, device_id)["received"] == 0
+
+
+def test_windows_old_and_future_timestamps_apply_as_for_the_api(api: httpx.Client) -> None:
+    """Tracking windows, retention age and the future skew judge app pings exactly as POST /api/me/locations; the
+    app gets its success answer and the device page counts each reason."""
+    member = add_member(api, register_owner(api))
+    set_location_consent(api, member, True)
+    device_id, token = make_device(api, member)
+    now = datetime.now(UTC)
+    closed_hour = (now + timedelta(hours=3)).strftime("%H:00")
+    window_end = (now + timedelta(hours=4)).strftime("%H:00")
+    schedule = {"timeZone": "UTC", "windows": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                                 "start": closed_hour, "end": window_end}]}
+    assert api.put("/me/tracking-schedule", json=schedule, headers=member.auth).status_code == 200
+    headers = basic(device_id, token)
+    sends = [int(soon().timestamp()),  # outside the window
+             int((now - timedelta(days=400)).timestamp()),  # older than the 365-day location retention
+             int((now + timedelta(hours=1)).timestamp())]  # beyond PING_FUTURE_SKEW_SECONDS
+    for tst in sends:
+        r = api.post("/ingest/owntracks", json={"_type": "location", "lat": 1.0, "lon": 2.0, "tst": tst},
+                     headers=headers)
+        assert (r.status_code, r.json()) == (200, [])
+    shown = my_device(api, member, device_id)
+    assert (shown["received"], shown["stored"], shown["dropped"]["outsideWindow"], shown["dropped"]["rejected"]) == (
+        3, 0, 1, 2)
+    assert api.delete("/me/tracking-schedule", headers=member.auth).status_code == 204
+    later = soon()
+    api.post("/ingest/owntracks", json={"_type": "location", "lat": 1.0, "lon": 2.0, "tst": int(later.timestamp())},
+             headers=headers)
+    [stored] = wait_stored(api, member, 1, now - DAY, now + DAY)  # only the ping sent afterwards
+    assert stored["properties"]["time"] == iso(later)
