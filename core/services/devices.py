@@ -121,7 +121,7 @@ def ingest_from_device(
     retention: RetentionPolicy,
     clock: Clock,
     future_skew: timedelta,
-    billing: BillingStore | None = None,
+    billing: BillingStore,
 ) -> IngestResult | None:
     """Run the app's pings through the ingest use case and count what happened on the device's record. The app
     is answered success whatever was dropped (it cannot act on a refusal); the member sees the counts."""

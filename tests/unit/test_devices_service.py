@@ -9,14 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.domain.accounts import Account, BillingAddress, Member, MemberStatus, UserRecord
+from core.domain.billing import BillingRecord, BillingStatus
 from core.domain.consent import ConsentUpdate
 from core.domain.device_protocols import ParsedPings, parse_overland
 from core.domain.devices import TOKEN_PREFIX, AppProtocol, DeviceCreate, token_hash
-from core.domain.errors import AccessEnded, Conflict, Forbidden, NotFound, Unauthenticated
+from core.domain.errors import AccessEnded, AccountSuspended, Conflict, Forbidden, NotFound, Unauthenticated
 from core.domain.identity import Principal, Role
 from core.services import consent, device_auth, devices
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
+from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_devices import FakeDeviceStore
 from tests.unit.fakes_privacy import FakePrivacyStore
 from tests.unit.fakes_tracking import FakeConsentLedger, FakePingQueue, FakePingStore, FakeScheduleStore
@@ -53,10 +55,12 @@ class World:
                                         users=self.users)
 
     def ingest(self, caller: device_auth.DeviceCaller, parsed: ParsedPings) -> None:
+        self.billing = getattr(self, "billing", FakeBillingStore())
         devices.ingest_from_device(
             caller=caller, parsed=parsed, protocol=AppProtocol.OVERLAND, devices=self.devices, accounts=self.accounts,
             consents=self.ledger, schedules=FakeScheduleStore(), pings=FakePingStore(), queue=self.queue,
-            privacy=self.privacy, retention=RetentionPolicy(), clock=self.clock, future_skew=timedelta(minutes=5))
+            privacy=self.privacy, retention=RetentionPolicy(), clock=self.clock, future_skew=timedelta(minutes=5),
+            billing=self.billing)
 
 
 def basic(user: str, password: str) -> str:
@@ -184,3 +188,20 @@ def test_pings_without_consent_are_dropped_and_counted_with_consent_queued() -> 
     [shown] = devices.list_my_devices(principal=WORKER, devices=w.devices).items
     assert (shown.received, shown.stored, shown.dropped.no_consent, shown.dropped.rejected) == (7, 3, 3, 1)
     assert shown.last_seen_at == AT + timedelta(seconds=1) and shown.last_protocol is AppProtocol.OVERLAND
+
+
+@pytest.mark.parametrize("parsed", [ParsedPings(ignored=1), None])
+def test_a_suspended_account_is_refused_as_for_the_api(parsed: ParsedPings | None) -> None:
+    w = World()
+    device_id, token = w.make()
+    w.billing = FakeBillingStore()
+    w.billing.create_if_absent(BillingRecord(account_id="a1", customer_id="cus_1", status=BillingStatus.SUSPENDED,
+                                             status_since=AT, updated_at=AT,
+                                             created_at=AT))
+    batch = parsed or parse_overland({"locations": [{"type": "Feature", "geometry": {"coordinates": [2.0, 1.0]},
+                                                     "properties": {"timestamp": AT.isoformat()}}]}, device_id)
+    with pytest.raises(AccountSuspended):
+        w.ingest(w.auth(f"Bearer {token}"), batch)
+    assert w.queue.messages == []
+    [shown] = devices.list_my_devices(principal=WORKER, devices=w.devices).items
+    assert shown.received == 0
