@@ -86,7 +86,7 @@ replay-poison: install
 	$(PY) -m scripts.replay_poison $(QUEUE)
 
 bench: install
-	@rc=0; $(PY) -m bench.ingest || rc=1; $(PY) -m bench.load || rc=1; exit $$rc
+	@rc=0; $(PY) -m bench.ingest || rc=1; $(PY) -m bench.load || rc=1; $(PY) -m bench.devices || rc=1; exit $$rc
 
 figures: install
 	$(PY) -m scripts.figures --readme

@@ -11,6 +11,7 @@ from functions import (
     accounts,
     billing,
     consent,
+    devices,
     email,
     health,
     members,
@@ -27,6 +28,7 @@ get_settings()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for area in (health, accounts, members, privacy, consent, tracking, photos, notes, email, policy, billing, test_clock,
-             meta):
+AREAS = (health, accounts, members, privacy, consent, tracking, photos, notes, email, policy, billing, devices,
+         test_clock, meta)
+for area in AREAS:
     app.register_functions(area.bp)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from core.adapters.blobs import BlobPhotoStore, DefenderScanner, QueuePhotoJobs, SignatureScanner
     from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore
     from core.adapters.cosmos_billing import CosmosBillingStore
+    from core.adapters.cosmos_devices import CosmosDeviceStore
     from core.adapters.cosmos_email import CosmosEmailProfiles, CosmosOutbox
     from core.adapters.cosmos_media import CosmosMediaStore
     from core.adapters.cosmos_policy import CosmosPolicyStore
@@ -217,6 +218,13 @@ class Container:
         from core.adapters.cosmos_tracking import CosmosLatestPositionStore
 
         return CosmosLatestPositionStore(self.database)
+
+    @cached_property
+    def devices(self) -> CosmosDeviceStore:
+        """Device tokens of existing tracking apps (docs/devices.md)."""
+        from core.adapters.cosmos_devices import CosmosDeviceStore
+
+        return CosmosDeviceStore(self.database)
 
     @cached_property
     def ping_queue(self) -> QueuePingSender:

@@ -19,6 +19,7 @@ from core.domain.billing import (
     StripeSubscription,
 )
 from core.domain.consent import Capability, ConsentEntry
+from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup
 from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail
 from core.domain.identity import Identity
 from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoJob, PhotoSlice, ScanVerdict
@@ -426,3 +427,22 @@ class BillingNotifier(Protocol):
     def payment_failed(self, *, account_id: str, owner_user_id: str, dedupe_key: str, invoice_id: str | None) -> None:
         ...
 
+
+
+# ---------------------------------------------------------------- device tokens (docs/devices.md)
+
+
+class DeviceStore(Protocol):
+    """Device records in each member's partition, and the lookup of a token's hash (one point read)."""
+
+    def create(self, device: Device) -> None: ...
+    def lookup(self, token_hash: str) -> DeviceTokenLookup | None: ...
+    def get(self, *, user_id: str, device_id: str) -> Device | None: ...
+    def list_for_user(self, user_id: str) -> list[Device]: ...
+    def revoke(self, device: Device) -> None:
+        """Store the device (revoked) and delete its token lookup."""
+        ...
+    def record_use(self, *, user_id: str, device_id: str, counters: DeviceCounters, at: datetime,
+                   protocol: AppProtocol) -> None:
+        """Add to the device's counters and move its last-seen time forward."""
+        ...

@@ -34,6 +34,10 @@ USERS = ContainerSpec(
     purpose="Sign-in record per user (account, role, status) and per-user data; one partition per user.",
 )
 
+# Device tokens (docs/devices.md) also live in USERS: docType `device` (id `device-{deviceId}`) in the member's
+# partition, and docType `device-token` whose id and partition (`userId`) are both `device-token-{sha256 of the
+# token}`, so authentication finds a token's device with one point read and no query.
+
 PRIVACY = ContainerSpec(
     name="privacy",
     partition_key="/accountId",

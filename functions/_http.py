@@ -28,7 +28,8 @@ from core.domain.errors import (
     ValidationFailed,
 )
 from core.domain.identity import Identity, Principal
-from core.services import auth, card_guard
+from core.services import auth, card_guard, device_auth
+from core.services.device_auth import DeviceCaller
 
 log = logging.getLogger("industrack.http")
 
@@ -41,6 +42,7 @@ class Auth(Enum):
     IDENTITY = "identity"  # a valid token, not yet an account (registration, accepting an invitation)
     PRINCIPAL = "principal"  # a registered, active user of an account
     ADMIN = "admin"  # a platform administrator
+    DEVICE = "device"  # a member's device token, on the app ingest endpoints only (core/services/device_auth.py)
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Call:
     query: Any = None
     identity_: Identity | None = None
     principal_: Principal | None = None
+    device_: DeviceCaller | None = None
 
     @property
     def identity(self) -> Identity:
@@ -64,6 +67,11 @@ class Call:
     def principal(self) -> Principal:
         assert self.principal_ is not None, "endpoint declared without a principal"
         return self.principal_
+
+    @property
+    def device(self) -> DeviceCaller:
+        assert self.device_ is not None, "endpoint declared without a device token"
+        return self.device_
 
 
 @dataclass(frozen=True)
@@ -170,7 +178,11 @@ def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpReque
     call = Call(req=req, deps=deps, route=req.route_params)
     if spec.available is not None and not spec.available(deps):
         raise NotFound()
-    if spec.auth is not Auth.NONE:
+    if spec.auth is Auth.DEVICE:  # never a JWT here, and a device token is never accepted below
+        call.device_ = device_auth.authenticate(authorization=req.headers.get("authorization"),
+                                                query_token=req.params.get("token"), devices=deps.devices,
+                                                users=deps.users)
+    elif spec.auth is not Auth.NONE:
         call.identity_ = auth.identify(authorization=req.headers.get("authorization"), verifier=deps.token_verifier)
         if spec.auth is Auth.ADMIN:
             auth.require_platform_admin(call.identity_)

@@ -95,9 +95,16 @@ def build_openapi(title: str = "IndusTrack API", version: str = "1.0.0") -> dict
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}, **DEVICE_SCHEMES},
         },
     }
+
+
+DEVICE_SCHEMES: dict[str, Any] = {  # device tokens of existing tracking apps (docs/devices.md)
+    "deviceBasic": {"type": "http", "scheme": "basic", "description": "user name = device id, password = token"},
+    "deviceBearer": {"type": "http", "scheme": "bearer", "description": "a device token (itd_...)"},
+    "deviceQuery": {"type": "apiKey", "in": "query", "name": "token", "description": "a device token (itd_...)"},
+}
 
 
 def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +154,7 @@ def _operation(e: EndpointSpec, keys: dict[Any, Any]) -> dict[str, Any]:
         errors |= {413, 415}
     if e.auth is not Auth.NONE:
         errors |= {401, 403}
-        op["security"] = [{"bearer": []}]
+        op["security"] = [{name: []} for name in DEVICE_SCHEMES] if e.auth is Auth.DEVICE else [{"bearer": []}]
     for status in sorted(errors):
         if status == 503 and e.response is not None and e.status == 200 and e.name == "health":
             responses["503"] = {

@@ -727,6 +727,9 @@ def other_area_kinds(database: DatabaseProxy, *, today: Any = None) -> list[Any]
         kinds.append(LatestPositionKind(database, "latest-positions"))
     if "access-log" in names:
         kinds.append(AccessLogKind(database, "access-log"))
+    from core.adapters.privacy_devices import DeviceKind  # device tokens (docs/devices.md); imports this module
+
+    kinds.append(DeviceKind(database))
     return kinds + email_kinds(database)
 
 

@@ -66,6 +66,7 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "email-preferences",
     "email-status",
     "outbox",
+    "devices",
 )
 
 

@@ -158,3 +158,37 @@ def test_every_protected_endpoint_refuses_every_bad_token(api: httpx.Client, tmp
     assert not wrong, wrong
     assert api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth).json() == before
     assert api.get("/me", headers=member.auth).status_code == 200
+
+
+def test_device_tokens_and_bearer_jwts_never_stand_in_for_each_other(api: httpx.Client) -> None:
+    """Device tokens (docs/devices.md): a device token, in each form an app can send it, is refused (401) by every
+    endpoint that takes a bearer JWT; the member's and the owner's valid JWTs are refused by every device endpoint;
+    nothing is changed."""
+    owner = register_owner(api)
+    member = add_member(api, owner)
+    made = api.post("/me/devices", json={"name": "phone"}, headers=member.auth)
+    assert made.status_code == 201, made.text
+    device_id, token = made.json()["deviceId"], made.json()["token"]
+    basic = "Basic " + base64.b64encode(f"{device_id}:{token}".encode()).decode()
+    before = api.get("/me/devices", headers=member.auth).json()
+    ids = {"accountId": owner.account_id, "userId": member.user_id, "deviceId": device_id}
+    jwt_endpoints = [e for e in ENDPOINTS if e.auth not in (Auth.NONE, Auth.DEVICE)]
+    device_endpoints = [e for e in ENDPOINTS if e.auth is Auth.DEVICE]
+    assert device_endpoints and jwt_endpoints
+    wrong = []
+    for spec in jwt_endpoints:
+        for label, headers, params in (("bearer", {"Authorization": f"Bearer {token}"}, {}),
+                                       ("basic", {"Authorization": basic}, {}), ("query", {}, {"token": token})):
+            r = api.request(spec.method, _path(spec.route, ids), json={} if spec.body else None, headers=headers,
+                            params=params)
+            if r.status_code != 401:
+                wrong.append(f"device token ({label}) on {spec.method} {spec.route}: {r.status_code}")
+    location = {"_type": "location", "lat": 1.0, "lon": 2.0, "tst": int(time.time())}
+    for spec in device_endpoints:
+        for user in (member, owner):
+            r = api.request(spec.method, _path(spec.route, ids), json=location if spec.method == "POST" else None,
+                            headers=user.auth)
+            if r.status_code != 401 or r.headers.get("content-type") != "application/problem+json":
+                wrong.append(f"JWT on {spec.method} {spec.route}: {r.status_code}")
+    assert not wrong, wrong
+    assert api.get("/me/devices", headers=member.auth).json() == before  # nothing counted, nothing revoked

@@ -71,6 +71,7 @@ class World:
     admin: User
     closing_owner: User  # only for POST /accounts/{accountId}/closure
     ids: dict[str, str] = field(default_factory=dict)
+    device_auth: dict[str, str] = field(default_factory=dict)  # the member's device token, for /api/ingest/*
 
     @property
     def signer(self) -> LinkSigner:
@@ -117,6 +118,10 @@ def _seed(api: httpx.Client, stack: Stack) -> World:
                               json={"email": f"{rid('inv-')}@example.com", "fullName": "Never Accepts"},
                               headers=owner.auth), 201)
     outbox_id = outbox_id_for(f"invitation-{invitation['invitationId']}")
+    device = _ok(api.post("/me/devices", json={"name": "fuzz: revoked by the DELETE routes"}, headers=member.auth),
+                 201)
+    sender = _ok(api.post("/me/devices", json={"name": "fuzz: sends"}, headers=member.auth), 201)
+    world.device_auth = {"Authorization": f"Bearer {sender['token']}"}
     _ok(api.get(f"/admin/email/outbox/{outbox_id}", headers=world.admin.auth), 200)
     world.ids = {
         "accountId": owner.account_id,
@@ -128,6 +133,7 @@ def _seed(api: httpx.Client, stack: Stack) -> World:
         "versionId": versions["items"][0]["versionId"],
         "capability": "location",
         "outboxId": outbox_id,
+        "deviceId": device["deviceId"],
     }
     return world
 
@@ -191,6 +197,8 @@ def _plan(w: World, method: str, path: str) -> tuple[str, Callable[[World, dict[
         return "public, signed link", lambda _w, _i: ({}, {"token": tokens[path]})
     if path == "/api/accounts/{accountId}/closure":
         return "dedicated owner", lambda _w, _i: (w.closing_owner.auth, {"accountId": w.closing_owner.account_id})
+    if path.startswith("/api/ingest/"):
+        return "member's device token", lambda _w, _i: (w.device_auth, ids)
     if path.startswith(("/api/admin/", "/api/platform/")):
         return "platform admin", lambda _w, _i: (w.admin.auth, ids)
     if path.startswith("/api/accounts/"):

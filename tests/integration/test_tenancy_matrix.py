@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 import function_app  # noqa: F401 - registers every endpoint
-from functions._http import ENDPOINTS
+from functions._http import ENDPOINTS, Auth
 from tests.integration.conftest import add_member, register_owner
 
 _PARAM = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?\??\}")
@@ -64,7 +64,7 @@ def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client, figure: Cal
 
 
 _VOLATILE_HEADERS = {"date", "content-length", "server"}
-_RESOURCE_PARAMS = {"noteId", "photoId", "requestId"}
+_RESOURCE_PARAMS = {"noteId", "photoId", "requestId", "deviceId"}
 
 
 def _same_format(real_id: str) -> str:
@@ -83,9 +83,11 @@ def _seed_resources(api: httpx.Client, member: Any) -> dict[str, str]:
     note = api.post("/me/notes", json={"text": "B's gate code"}, headers=member.auth)
     photo = api.post("/me/photos", json={"contentType": "image/jpeg", "sizeBytes": 1000}, headers=member.auth)
     request = api.post("/me/data-requests", json={"type": "rectification"}, headers=member.auth)
+    device = api.post("/me/devices", json={"name": "B's phone"}, headers=member.auth)
     assert (note.status_code, photo.status_code, request.status_code) == (201, 201, 202), (note.text, photo.text)
+    assert device.status_code == 201, device.text
     return {"noteId": note.json()["noteId"], "photoId": photo.json()["photoId"],
-            "requestId": request.json()["requestId"]}
+            "requestId": request.json()["requestId"], "deviceId": device.json()["deviceId"]}
 
 
 def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figure: Callable[..., None]) -> None:
@@ -123,7 +125,7 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
         tried += 1
         if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code < 400:
             leaks.append(f"{method} {path} with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")
-    figure(5, f"{tried} combinations tried (note, photo and data-request ids in routes and bodies), "
+    figure(5, f"{tried} combinations tried (note, photo, data-request and device ids in routes and bodies), "
               f"{len(leaks)} leaks", tried=tried, leaks=len(leaks), statuses=statuses)
     assert not leaks, leaks
     assert statuses.get(404, 0) >= len(targets), statuses  # the probes reached the lookups, not only a 403/422
@@ -131,3 +133,59 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
     assert b_ids["noteId"] in {n["noteId"] for n in api.get("/me/notes", headers=b_member.auth).json()["items"]}
     mine = api.get(f"/me/data-requests/{b_ids['requestId']}", headers=b_member.auth)
     assert mine.status_code == 200, mine.text
+    b_devices = api.get("/me/devices", headers=b_member.auth).json()["items"]
+    assert [(d["deviceId"], d["revokedAt"]) for d in b_devices] == [(b_ids["deviceId"], None)]
+
+
+def test_a_device_token_reaches_nothing_of_another_account(api: httpx.Client, figure: Callable[..., None]) -> None:
+    """Device tokens (docs/devices.md): A's member's token, with B's ids in every route and in every field an app
+    may send (OwnTracks tid/topic, Overland device_id, Traccar id and device_id), reads nothing (401 on every other
+    endpoint) and writes only A's member's pings; B's track, latest position and devices are unchanged."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.helpers import wait_for
+    from tests.integration.tracking_helpers import iso, latest, set_location_consent, track_ids
+
+    a_owner, b_owner = register_owner(api), register_owner(api)
+    a_member, b_member = add_member(api, a_owner), add_member(api, b_owner)
+    set_location_consent(api, a_member, True)
+    set_location_consent(api, b_member, True)
+    b_device = api.post("/me/devices", json={"name": "B"}, headers=b_member.auth).json()["deviceId"]
+    token = api.post("/me/devices", json={"name": "A"}, headers=a_member.auth).json()["token"]
+    device_auth = {"Authorization": f"Bearer {token}"}
+    foreign = {"accountId": b_owner.account_id, "userId": b_member.user_id, "deviceId": b_device, "_other": "x"}
+    tried, leaks = 0, []
+    for spec in [e for e in ENDPOINTS if e.auth is not Auth.NONE and e.auth is not Auth.DEVICE]:
+        r = api.request(spec.method, _fill(spec.route, foreign), json={} if spec.body else None, headers=device_auth)
+        tried += 1
+        if r.status_code != 401:
+            leaks.append(f"{spec.method} {spec.route}: {r.status_code}")
+    t = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    sends = [
+        ("/ingest/owntracks", {"json": {"_type": "location", "lat": 1.0, "lon": 2.0, "tst": int(t.timestamp()),
+                                        "tid": b_member.user_id[:2], "topic": f"owntracks/{b_member.user_id}/x"}}),
+        ("/ingest/overland", {"json": {"locations": [{"type": "Feature", "geometry": {"type": "Point",
+                                                                                     "coordinates": [2.0, 1.001]},
+                                                      "properties": {"timestamp": iso(t + timedelta(seconds=1)),
+                                                                     "device_id": b_device}}]}}),
+        ("/ingest/traccar", {"json": {"location": {"timestamp": iso(t + timedelta(seconds=2)),
+                                                   "coords": {"latitude": 1.002, "longitude": 2.0}},
+                                      "device_id": b_device}}),
+        ("/ingest/traccar", {"params": {"id": b_device, "deviceid": b_member.user_id, "lat": "1.003", "lon": "2",
+                                        "timestamp": str(int(t.timestamp()) + 3)}}),
+    ]
+    for path, kwargs in sends:
+        r = api.post(path, headers=device_auth, **kwargs)  # type: ignore[arg-type]
+        tried += 1
+        if r.status_code != 200:
+            leaks.append(f"{path}: {r.status_code} {r.text[:200]}")
+    window = (t - timedelta(days=1), t + timedelta(days=1))
+    mine = wait_for(lambda: (lambda ids: ids if len(ids) == 4 else None)(track_ids(api, a_member, *window)),
+                    what="A's member's four pings")
+    assert len(mine) == 4
+    assert track_ids(api, b_member, *window) == []
+    assert latest(api, b_owner)[b_member.user_id]["position"] is None
+    assert [d["received"] for d in api.get("/me/devices", headers=b_member.auth).json()["items"]] == [0]
+    figure(5, f"device token of account A: {tried} calls with B's ids, {len(leaks)} leaks", tried=tried,
+           leaks=len(leaks))
+    assert not leaks, leaks

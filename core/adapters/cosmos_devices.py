@@ -1,0 +1,110 @@
+"""Device tokens in the `users` container (docs/devices.md).
+
+* device record: the member's partition (`userId`), id `device-{deviceId}`, docType `device`;
+* token lookup: id = partition = `device-token-{sha256 hex}`, docType `device-token`, pointing at the device.
+
+Authentication is two point reads (lookup, then the device in its member's partition). Creating writes the device
+first and the lookup second; revoking marks the device first and deletes the lookup second; erasure deletes the
+lookup before the device (core/adapters/cosmos_privacy.py). A crash between the two steps leaves either a device
+nobody can reach yet or a lookup pointing at a revoked device, which authentication refuses.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.cosmos import ContainerProxy, DatabaseProxy
+from azure.cosmos import exceptions as cosmos_errors
+
+from core import schema
+from core.adapters.cosmos import strip_system, to_doc
+from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup
+
+log = logging.getLogger(__name__)
+DEVICE_DOC_TYPE = "device"
+LOOKUP_DOC_TYPE = "device-token"
+
+
+def device_doc_id(device_id: str) -> str:
+    return f"device-{device_id}"
+
+
+def lookup_doc_id(token_hash: str) -> str:
+    return f"device-token-{token_hash}"
+
+
+class CosmosDeviceStore:
+    def __init__(self, database: DatabaseProxy) -> None:
+        self._c: ContainerProxy = database.get_container_client(schema.USERS.name)
+
+    def _read(self, doc_id: str, pk: str, doc_type: str) -> dict[str, Any] | None:
+        try:
+            doc: dict[str, Any] = self._c.read_item(item=doc_id, partition_key=pk)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return doc if doc.get("docType") == doc_type else None
+
+    @staticmethod
+    def _device_doc(device: Device) -> dict[str, Any]:
+        return to_doc(device, doc_id=device_doc_id(device.device_id), doc_type=DEVICE_DOC_TYPE,
+                      userId=device.user_id)
+
+    def create(self, device: Device) -> None:
+        self._c.create_item(self._device_doc(device))
+        lookup = DeviceTokenLookup(token_hash=device.token_hash, account_id=device.account_id, user_id=device.user_id,
+                                   device_id=device.device_id)
+        doc_id = lookup_doc_id(device.token_hash)
+        self._c.create_item(to_doc(lookup, doc_id=doc_id, doc_type=LOOKUP_DOC_TYPE, userId=doc_id))
+
+    def lookup(self, token_hash: str) -> DeviceTokenLookup | None:
+        doc_id = lookup_doc_id(token_hash)
+        doc = self._read(doc_id, doc_id, LOOKUP_DOC_TYPE)
+        return DeviceTokenLookup.model_validate(strip_system(doc)) if doc else None
+
+    def get(self, *, user_id: str, device_id: str) -> Device | None:
+        doc = self._read(device_doc_id(device_id), user_id, DEVICE_DOC_TYPE)
+        return Device.model_validate(strip_system(doc)) if doc else None
+
+    def list_for_user(self, user_id: str) -> list[Device]:
+        docs = self._c.query_items(
+            "SELECT * FROM c WHERE c.userId = @u AND c.docType = @t",
+            parameters=[{"name": "@u", "value": user_id}, {"name": "@t", "value": DEVICE_DOC_TYPE}],
+            partition_key=user_id,
+        )
+        return sorted((Device.model_validate(strip_system(d)) for d in docs), key=lambda d: d.created_at)
+
+    def revoke(self, device: Device) -> None:
+        """`device` carries revoked_at/by. Marked first, lookup deleted second (each step is idempotent)."""
+        self._c.upsert_item(self._device_doc(device))
+        delete_lookup(self._c, device.token_hash)
+
+    def record_use(self, *, user_id: str, device_id: str, counters: DeviceCounters, at: datetime,
+                   protocol: AppProtocol) -> None:
+        """Add to the device's counters and move last-seen forward; ETag-checked so concurrent calls add up."""
+        for _ in range(10):
+            current = self._read(device_doc_id(device_id), user_id, DEVICE_DOC_TYPE)
+            if current is None:
+                return  # erased or deleted meanwhile: nothing to count on
+            device = Device.model_validate(strip_system(current))
+            seen = at if device.last_seen_at is None or at > device.last_seen_at else device.last_seen_at
+            updated = device.model_copy(update={"counters": device.counters.plus(counters), "last_seen_at": seen,
+                                                "last_protocol": protocol})
+            try:
+                self._c.replace_item(item=current["id"], body=self._device_doc(updated), etag=current["_etag"],
+                                     match_condition=MatchConditions.IfNotModified)
+                return
+            except cosmos_errors.CosmosAccessConditionFailedError:
+                continue
+        log.warning("device counters kept changing under ten attempts; this call's counts were not added")
+
+
+def delete_lookup(container: ContainerProxy, token_hash: str) -> bool:
+    doc_id = lookup_doc_id(token_hash)
+    try:
+        container.delete_item(item=doc_id, partition_key=doc_id)
+    except cosmos_errors.CosmosResourceNotFoundError:
+        return False
+    return True

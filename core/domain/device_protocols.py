@@ -1,0 +1,303 @@
+"""What existing tracking apps send, normalised into the pings `POST /api/me/locations` takes (core/domain/tracking.py
+PingIn): speed in m/s, battery in percent, UTC RFC 3339 times, coordinates in WGS 84 degrees.
+
+Pure functions, no I/O. Each ping id is derived from (device, fix time in ms, position to 1e-6 degree), so an app
+that re-sends a location (a retry after a lost answer, a batch sent twice) produces the same id and the ping is
+stored once. A location whose shape cannot be read at all is a `problem` (Overland: skipped and counted, the rest
+of the batch goes on; one-location protocols: 422 naming the field); a readable one goes to the ingest use case,
+which applies every rule (range checks, retention, future skew, consent, windows, dedupe).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from core.domain.errors import FieldError, ValidationFailed
+
+PING_ID_NAMESPACE = uuid.UUID("5d7c3a52-4f0e-4d53-9a51-6f1f2b0c9e11")  # fixed forever: ids must not change
+UNKNOWN_ACCURACY_M = 1_000.0  # an app that reports no accuracy: stored as a coarse fix, never as a precise one
+KNOT_M_S = 1852 / 3600
+KMH_M_S = 1000 / 3600
+MAX_OVERLAND_BATCH = 1_000
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})$")
+
+
+class PointProblem(ValueError):
+    """One location that cannot be read: which field and why."""
+
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(f"{field_name}: {reason}")
+        self.field = field_name
+        self.reason = reason
+
+
+@dataclass
+class ParsedPings:
+    """Pings in PingIn form, locations that could not be read, and messages that carry no location."""
+
+    pings: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[FieldError] = field(default_factory=list)
+    ignored: int = 0
+
+
+def ping_id(device_id: str, t: datetime, lat: float, lon: float) -> str:
+    millis = int(t.timestamp() * 1000)
+    return str(uuid.uuid5(PING_ID_NAMESPACE, f"{device_id}|{millis}|{lat:.6f}|{lon:.6f}"))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def number(value: Any, name: str, *, required: bool = False, from_text: bool = False) -> float | None:
+    """A finite number. JSON bodies: numbers only; query and form values (`from_text`): decimal text. Empty text
+    (a placeholder the app had no value for) counts as absent."""
+    if value is None or (from_text and isinstance(value, str) and not value.strip()):
+        if required:
+            raise PointProblem(name, "is required")
+        return None
+    if _is_number(value):
+        result = float(value)
+    elif from_text and isinstance(value, str):
+        try:
+            result = float(value.strip())
+        except ValueError:
+            raise PointProblem(name, "must be a number") from None
+    else:
+        raise PointProblem(name, "must be a number")
+    if not math.isfinite(result):
+        raise PointProblem(name, "must be a finite number")
+    return result
+
+
+def epoch_time(value: float, name: str) -> datetime:
+    """Epoch seconds, or milliseconds when the value is too large to be seconds (a common mix-up)."""
+    seconds = value / 1000 if abs(value) >= 100_000_000_000 else value
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise PointProblem(name, "is not a valid epoch time") from None
+
+
+def iso_time(value: Any, name: str) -> datetime:
+    """ISO 8601 with an offset (`Z`, `+02:00` or `+0200`); a time without an offset is ambiguous and refused."""
+    if not isinstance(value, str) or not _ISO.match(value.strip()):
+        raise PointProblem(name, "must be an ISO 8601 date-time with an offset, e.g. 2026-03-09T13:30:00Z")
+    text = value.strip().replace("z", "Z").replace("Z", "+00:00")
+    if re.search(r"[+-]\d{4}$", text):
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError:
+        raise PointProblem(name, "is not a valid date-time") from None
+
+
+def any_time(value: Any, name: str, *, from_text: bool) -> datetime:
+    """Epoch seconds, epoch milliseconds or ISO 8601 (the OsmAnd protocol allows all three)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise PointProblem(name, "is required")
+    if _is_number(value) or (from_text and isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value)):
+        return epoch_time(float(value), name)
+    return iso_time(value, name)
+
+
+def battery_percent(value: float | None, *, fraction: bool = False) -> float | None:
+    """OwnTracks, OsmAnd and GPSLogger report percent; Overland and Traccar JSON a fraction 0-1 (`fraction`), where a
+    value above 1 is taken as a percent sent by mistake. Negative means unknown (iOS reports -1)."""
+    if value is None or value < 0:
+        return None
+    return round(value * 100, 1) if fraction and value <= 1 else value
+
+
+def known(value: float | None) -> float | None:
+    """iOS and Android report an unknown speed or course as -1."""
+    return None if value is None or value < 0 else value
+
+
+def source_of(provider: Any) -> str:
+    """Only an explicit statement of the fix's provider is trusted; a phone's location service otherwise fuses GPS,
+    Wi-Fi and cell."""
+    text = str(provider).strip().lower() if isinstance(provider, str) else ""
+    return text if text in ("gps", "wifi", "cell", "fused") else "fused"
+
+
+def make_ping(device_id: str, *, t: datetime, lat: float, lon: float, acc: float | None, alt: float | None = None,
+              speed: float | None = None, heading: float | None = None, battery: float | None = None,
+              source: str = "fused") -> dict[str, Any]:
+    ping: dict[str, Any] = {
+        "id": ping_id(device_id, t, lat, lon),
+        "timestamp": t.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "latitude": lat,
+        "longitude": lon,
+        "horizontalAccuracy": UNKNOWN_ACCURACY_M if acc is None or acc < 0 else acc,
+        "source": source,
+        "deviceId": device_id,
+    }
+    optional = {"altitude": alt, "speed": speed, "heading": heading, "batteryLevel": battery}
+    ping.update({k: round(v, 3) for k, v in optional.items() if v is not None})
+    return ping
+
+
+def _single(parse: Any) -> ParsedPings:
+    try:
+        return ParsedPings(pings=[parse()])
+    except PointProblem as exc:
+        raise ValidationFailed(errors=[FieldError(exc.field, exc.reason)]) from exc
+
+
+# ---------------------------------------------------------------- OwnTracks (HTTP mode)
+
+
+def parse_owntracks(body: Any, device_id: str) -> ParsedPings:
+    """One JSON object per POST. `_type: location` is a ping; other types (transition, waypoint, lwt, card, ...)
+    and an empty body (the apps POST one when a friend is deleted) carry no ping of the device and are ignored."""
+    if body is None:
+        return ParsedPings(ignored=1)
+    if not isinstance(body, dict):
+        raise ValidationFailed(errors=[FieldError("body", "must be a JSON object")])
+    if body.get("_type") != "location":
+        return ParsedPings(ignored=1)
+
+    def parse() -> dict[str, Any]:
+        tst = number(body.get("tst"), "tst", required=True)
+        assert tst is not None
+        lat = number(body.get("lat"), "lat", required=True)
+        lon = number(body.get("lon"), "lon", required=True)
+        assert lat is not None and lon is not None
+        vel = known(number(body.get("vel"), "vel"))  # km/h
+        return make_ping(device_id, t=epoch_time(tst, "tst"), lat=lat, lon=lon, acc=number(body.get("acc"), "acc"),
+                         alt=number(body.get("alt"), "alt"), speed=None if vel is None else vel * KMH_M_S,
+                         heading=known(number(body.get("cog"), "cog")),
+                         battery=battery_percent(number(body.get("batt"), "batt")),
+                         source=source_of(body.get("source")))
+
+    return _single(parse)
+
+
+# ---------------------------------------------------------------- Overland
+
+
+def _overland_point(feature: Any, device_id: str) -> dict[str, Any]:
+    if not isinstance(feature, dict):
+        raise PointProblem("feature", "must be a GeoJSON Feature object")
+    geometry, props = feature.get("geometry"), feature.get("properties")
+    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    if not isinstance(coords, list) or len(coords) < 2:
+        raise PointProblem("geometry.coordinates", "must be [longitude, latitude]")
+    if not isinstance(props, dict):
+        raise PointProblem("properties", "must be an object")
+    lon = number(coords[0], "geometry.coordinates.0", required=True)
+    lat = number(coords[1], "geometry.coordinates.1", required=True)
+    assert lat is not None and lon is not None
+    return make_ping(
+        device_id, t=iso_time(props.get("timestamp"), "properties.timestamp"), lat=lat, lon=lon,
+        acc=number(props.get("horizontal_accuracy"), "properties.horizontal_accuracy"),
+        alt=number(props.get("altitude"), "properties.altitude"),
+        speed=known(number(props.get("speed"), "properties.speed")),
+        heading=known(number(props.get("course"), "properties.course")),
+        battery=battery_percent(number(props.get("battery_level"), "properties.battery_level"), fraction=True),
+        source=source_of(props.get("source")),
+    )
+
+
+def parse_overland(body: Any, device_id: str) -> ParsedPings:
+    """`{"locations": [Feature, ...]}` (up to 1,000). A location that cannot be read is skipped and counted: the
+    app resends the whole batch unless it gets `{"result": "ok"}`, so one bad point must not hold back the rest."""
+    locations = body.get("locations") if isinstance(body, dict) else None
+    if not isinstance(locations, list):
+        raise ValidationFailed(errors=[FieldError("locations", "must be an array of GeoJSON Features")])
+    if len(locations) > MAX_OVERLAND_BATCH:
+        raise ValidationFailed(errors=[FieldError("locations", f"at most {MAX_OVERLAND_BATCH} per request")])
+    result = ParsedPings()
+    for index, feature in enumerate(locations):
+        try:
+            result.pings.append(_overland_point(feature, device_id))
+        except PointProblem as exc:
+            result.problems.append(FieldError(f"locations.{index}.{exc.field}", exc.reason))
+    if not locations:
+        result.ignored = 1
+    return result
+
+
+# ---------------------------------------------------------------- Traccar Client / OsmAnd protocol
+
+
+def parse_traccar_params(params: Mapping[str, str], device_id: str) -> ParsedPings:
+    """Query or form parameters: `lat`, `lon` (or `location=lat,lon`), `timestamp` (epoch s, ms or ISO), `speed`
+    in knots, `bearing`/`heading`, `altitude`, `accuracy`, `batt` (percent)."""
+
+    def parse() -> dict[str, Any]:
+        lat_text, lon_text = params.get("lat"), params.get("lon")
+        if (lat_text is None or lon_text is None) and params.get("location"):
+            lat_text, _, lon_text = params["location"].partition(",")
+        lat = number(lat_text, "lat", required=True, from_text=True)
+        lon = number(lon_text, "lon", required=True, from_text=True)
+        assert lat is not None and lon is not None
+        knots = known(number(params.get("speed"), "speed", from_text=True))
+        bearing = params.get("bearing", params.get("heading"))
+        return make_ping(device_id, t=any_time(params.get("timestamp"), "timestamp", from_text=True), lat=lat,
+                         lon=lon, acc=number(params.get("accuracy"), "accuracy", from_text=True),
+                         alt=number(params.get("altitude"), "altitude", from_text=True),
+                         speed=None if knots is None else knots * KNOT_M_S,
+                         heading=known(number(bearing, "bearing", from_text=True)),
+                         battery=battery_percent(number(params.get("batt"), "batt", from_text=True)),
+                         source=source_of(params.get("provider")))
+
+    return _single(parse)
+
+
+def parse_traccar_json(body: Any, device_id: str) -> ParsedPings:
+    """Traccar Client 9+: `{"location": {"timestamp", "coords": {latitude, longitude, accuracy, speed (m/s),
+    heading, altitude}, "battery": {"level": 0-1}}, "device_id"}`."""
+    location = body.get("location") if isinstance(body, dict) else None
+    if not isinstance(location, dict):
+        raise ValidationFailed(errors=[FieldError("location", "must be an object")])
+
+    def parse() -> dict[str, Any]:
+        coords = location.get("coords")
+        if not isinstance(coords, dict):
+            raise PointProblem("location.coords", "must be an object")
+        lat = number(coords.get("latitude"), "location.coords.latitude", required=True)
+        lon = number(coords.get("longitude"), "location.coords.longitude", required=True)
+        assert lat is not None and lon is not None
+        battery = location.get("battery")
+        level = number(battery.get("level"), "location.battery.level") if isinstance(battery, dict) else None
+        return make_ping(device_id, t=any_time(location.get("timestamp"), "location.timestamp", from_text=False),
+                         lat=lat, lon=lon, acc=number(coords.get("accuracy"), "location.coords.accuracy"),
+                         alt=number(coords.get("altitude"), "location.coords.altitude"),
+                         speed=known(number(coords.get("speed"), "location.coords.speed")),
+                         heading=known(number(coords.get("heading"), "location.coords.heading")),
+                         battery=battery_percent(level, fraction=True))
+
+    return _single(parse)
+
+
+# ---------------------------------------------------------------- GPSLogger for Android (custom URL)
+
+
+def parse_gpslogger(params: Mapping[str, str], device_id: str) -> ParsedPings:
+    """The documented template's parameters (query string, or a form body): `lat`, `lon`, `time` (%TIME, ISO 8601
+    UTC) or `timestamp` (%TIMESTAMP, epoch seconds), `acc`, `alt`, `spd` (m/s), `dir`, `batt` (percent), `prov`
+    (gps, network, ...). A placeholder the app had no value for arrives empty and counts as absent."""
+
+    def parse() -> dict[str, Any]:
+        lat = number(params.get("lat"), "lat", required=True, from_text=True)
+        lon = number(params.get("lon"), "lon", required=True, from_text=True)
+        assert lat is not None and lon is not None
+        when = params.get("time") or params.get("timestamp")
+        return make_ping(device_id, t=any_time(when, "time", from_text=True), lat=lat, lon=lon,
+                         acc=number(params.get("acc"), "acc", from_text=True),
+                         alt=number(params.get("alt"), "alt", from_text=True),
+                         speed=known(number(params.get("spd"), "spd", from_text=True)),
+                         heading=known(number(params.get("dir"), "dir", from_text=True)),
+                         battery=battery_percent(number(params.get("batt"), "batt", from_text=True)),
+                         source=source_of(params.get("prov")))
+
+    return _single(parse)

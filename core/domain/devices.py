@@ -1,0 +1,131 @@
+"""Device tokens: how an existing tracking app (OwnTracks, Overland, Traccar Client, GPSLogger) sends a member's
+location pings. See docs/devices.md.
+
+A token is shown once, when it is made; only its SHA-256 hash is stored. The device record (users container, the
+member's partition) holds the name, the hash and what the device sent; a lookup record keyed by the hash finds the
+device from the token alone (one point read).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from core.domain.accounts import ApiModel, PublicModel
+
+TOKEN_PREFIX = "itd_"  # noqa: S105 - not a secret: IndusTrack device: lets a leaked token be recognised (secret scanners, support)
+TOKEN_BYTES = 32  # 256 bits of randomness
+DEVICE_ID_PREFIX = "dev-"
+MAX_DEVICES_PER_MEMBER = 20
+
+
+def token_hash(token: str) -> str:
+    """The only form of a token that is stored (hex SHA-256 of the whole token text)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AppProtocol(StrEnum):
+    """Which door a ping came in through."""
+
+    OWNTRACKS = "owntracks"
+    OVERLAND = "overland"
+    TRACCAR = "traccar"
+    GPSLOGGER = "gpslogger"
+
+
+class DeviceCounters(BaseModel):
+    """What a device sent, since it was made. Stored with the device; shown on the member's device page."""
+
+    received: int = 0
+    accepted: int = 0  # queued for storage (stored a moment later by the pings writer)
+    duplicates: int = 0  # re-sent by the app: already stored, or twice in one batch
+    no_consent: int = 0
+    outside_window: int = 0
+    rejected: int = 0  # invalid, too old (retention) or in the future
+    ignored: int = 0  # messages that carry no location (OwnTracks transition, waypoint, lwt, ...)
+
+    def plus(self, other: DeviceCounters) -> DeviceCounters:
+        return DeviceCounters(**{k: getattr(self, k) + getattr(other, k) for k in DeviceCounters.model_fields})
+
+
+class Device(BaseModel):
+    """Stored per member (users container, docType `device`, id `device-{deviceId}`)."""
+
+    device_id: str
+    account_id: str
+    user_id: str
+    name: str
+    token_hash: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    last_seen_at: datetime | None = None
+    last_protocol: AppProtocol | None = None
+    counters: DeviceCounters = Field(default_factory=DeviceCounters)
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class DeviceTokenLookup(BaseModel):
+    """Stored keyed by the token's hash (users container, id = partition = `device-token-{hash}`)."""
+
+    token_hash: str
+    account_id: str
+    user_id: str
+    device_id: str
+
+
+DeviceName = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+
+
+class DeviceCreate(ApiModel):
+    name: DeviceName = Field(description="How the member recognises the phone or app, e.g. 'Pixel 8 - OwnTracks'.",
+                             examples=["Pixel 8 - OwnTracks"])
+
+
+class DroppedByReason(PublicModel):
+    no_consent: int = Field(alias="noConsent")
+    outside_window: int = Field(alias="outsideWindow")
+    rejected: int = Field(description="Invalid, older than the account's retention, or in the future.")
+    duplicates: int = Field(description="Re-sent by the app; stored once.")
+
+
+class DevicePublic(PublicModel):
+    device_id: str = Field(alias="deviceId", description="The user name for HTTP Basic authentication.")
+    user_id: str = Field(alias="userId")
+    name: str
+    created_at: datetime = Field(alias="createdAt")
+    revoked_at: datetime | None = Field(default=None, alias="revokedAt")
+    last_seen_at: datetime | None = Field(default=None, alias="lastSeenAt")
+    last_protocol: AppProtocol | None = Field(default=None, alias="lastProtocol")
+    received: int
+    stored: int = Field(description="Accepted for storage. A re-send that arrives before the writer stored the first"
+                                    " copy is counted here again, and still stored once.")
+    ignored: int = Field(description="Messages without a location (e.g. OwnTracks transitions).")
+    dropped: DroppedByReason
+
+    @classmethod
+    def of(cls, device: Device) -> DevicePublic:
+        c = device.counters
+        return cls(
+            device_id=device.device_id, user_id=device.user_id, name=device.name, created_at=device.created_at,
+            revoked_at=device.revoked_at, last_seen_at=device.last_seen_at, last_protocol=device.last_protocol,
+            received=c.received, stored=c.accepted, ignored=c.ignored,
+            dropped=DroppedByReason(no_consent=c.no_consent, outside_window=c.outside_window, rejected=c.rejected,
+                                    duplicates=c.duplicates),
+        )
+
+
+class DeviceCreated(DevicePublic):
+    token: str = Field(description="Shown once. Use it as the HTTP Basic password, a bearer token or ?token=.")
+
+
+class DeviceList(PublicModel):
+    items: list[DevicePublic]

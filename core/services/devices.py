@@ -1,0 +1,144 @@
+"""Device tokens (make, list, revoke) and pings from existing tracking apps (docs/devices.md).
+
+Every ping an app sends goes through `core.services.tracking.ingest_pings`, the use case behind
+`POST /api/me/locations`: the same consent, windows, retention, future-skew, suspension and dedupe rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from core.domain.accounts import MemberStatus
+from core.domain.device_protocols import ParsedPings
+from core.domain.devices import (
+    DEVICE_ID_PREFIX,
+    MAX_DEVICES_PER_MEMBER,
+    TOKEN_BYTES,
+    TOKEN_PREFIX,
+    AppProtocol,
+    Device,
+    DeviceCounters,
+    DeviceCreate,
+    DeviceCreated,
+    DeviceList,
+    DevicePublic,
+    token_hash,
+)
+from core.domain.errors import Conflict, NotFound
+from core.domain.identity import Principal
+from core.domain.tracking import IngestResult, PingBatch
+from core.ports import (
+    AccountStore,
+    BillingStore,
+    Clock,
+    ConsentLedger,
+    DeviceStore,
+    PingQueue,
+    PingStore,
+    PrivacyStore,
+    TrackingScheduleStore,
+)
+from core.services.device_auth import DeviceCaller
+from core.services.retention import RetentionPolicy
+from core.services.tracking import ensure_account_may_ingest, ingest_pings
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def create_device(*, principal: Principal, data: DeviceCreate, devices: DeviceStore, clock: Clock) -> DeviceCreated:
+    """A new token for the caller's own pings. The token is answered once and only its hash is stored."""
+    active = [d for d in devices.list_for_user(principal.user_id) if d.active]
+    if len(active) >= MAX_DEVICES_PER_MEMBER:
+        raise Conflict(f"At most {MAX_DEVICES_PER_MEMBER} active devices per member; revoke one first.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    device = Device(device_id=DEVICE_ID_PREFIX + secrets.token_hex(8), account_id=principal.account_id,
+                    user_id=principal.user_id, name=data.name, token_hash=token_hash(token), created_at=clock.now(),
+                    created_by=principal.user_id)
+    devices.create(device)
+    log.info("device created for a member (%d active)", len(active) + 1)
+    return DeviceCreated(**DevicePublic.of(device).model_dump(), token=token)
+
+
+def list_my_devices(*, principal: Principal, devices: DeviceStore) -> DeviceList:
+    mine = [d for d in devices.list_for_user(principal.user_id) if d.account_id == principal.account_id]
+    return DeviceList(items=[DevicePublic.of(d) for d in mine])
+
+
+def _revoke(device: Device, *, by: Principal, devices: DeviceStore, clock: Clock) -> None:
+    if device.active:
+        devices.revoke(device.model_copy(update={"revoked_at": clock.now(), "revoked_by": by.user_id}))
+
+
+def revoke_my_device(*, principal: Principal, device_id: str, devices: DeviceStore, clock: Clock) -> None:
+    """Effective on the device's next request. Revoking twice is a no-op; another member's device is 404."""
+    device = devices.get(user_id=principal.user_id, device_id=device_id)
+    if device is None or device.account_id != principal.account_id:
+        raise NotFound()
+    _revoke(device, by=principal, devices=devices, clock=clock)
+
+
+def list_account_devices(*, principal: Principal, account_id: str, accounts: AccountStore,
+                         devices: DeviceStore) -> DeviceList:
+    """The owner's view: every device of the account's current members."""
+    principal.require_owner_of(account_id)
+    items: list[DevicePublic] = []
+    for member in accounts.list_members(account_id):
+        if member.status is MemberStatus.ACTIVE:
+            items += [DevicePublic.of(d) for d in devices.list_for_user(member.user_id) if d.account_id == account_id]
+    return DeviceList(items=items)
+
+
+def revoke_member_device(*, principal: Principal, account_id: str, user_id: str, device_id: str,
+                         accounts: AccountStore, devices: DeviceStore, clock: Clock) -> None:
+    principal.require_owner_of(account_id)
+    member = accounts.get_member(account_id, user_id)
+    device = devices.get(user_id=user_id, device_id=device_id) if member is not None else None
+    if device is None or device.account_id != account_id:
+        raise NotFound()
+    _revoke(device, by=principal, devices=devices, clock=clock)
+
+
+# ---------------------------------------------------------------- pings from an app
+
+
+def ingest_from_device(
+    *,
+    caller: DeviceCaller,
+    parsed: ParsedPings,
+    protocol: AppProtocol,
+    devices: DeviceStore,
+    accounts: AccountStore,
+    consents: ConsentLedger,
+    schedules: TrackingScheduleStore,
+    pings: PingStore,
+    queue: PingQueue,
+    privacy: PrivacyStore,
+    retention: RetentionPolicy,
+    clock: Clock,
+    future_skew: timedelta,
+    billing: BillingStore,
+) -> IngestResult | None:
+    """Run the app's pings through the ingest use case and count what happened on the device's record. The app
+    is answered success whatever was dropped (it cannot act on a refusal); the member sees the counts."""
+    principal = caller.principal
+    result: IngestResult | None = None
+    if parsed.pings:
+        result = ingest_pings(principal=principal, batch=PingBatch(pings=parsed.pings), accounts=accounts,
+                              consents=consents, schedules=schedules, pings=pings, queue=queue, privacy=privacy,
+                              retention=retention, clock=clock, future_skew=future_skew, billing=billing)
+    else:
+        ensure_account_may_ingest(account_id=principal.account_id, accounts=accounts, billing=billing)
+    counters = DeviceCounters(received=len(parsed.pings) + len(parsed.problems), ignored=parsed.ignored,
+                              rejected=len(parsed.problems))
+    if result is not None:
+        counters = counters.plus(DeviceCounters(
+            accepted=result.accepted, duplicates=result.duplicates, no_consent=result.dropped.no_consent,
+            outside_window=result.dropped.outside_window, rejected=result.rejected_count))
+    devices.record_use(user_id=principal.user_id, device_id=caller.device_id, counters=counters, at=clock.now(),
+                       protocol=protocol)
+    return result

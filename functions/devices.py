@@ -1,0 +1,192 @@
+"""Device tokens and the ingest endpoints of existing tracking apps (OwnTracks, Overland, Traccar Client / OsmAnd,
+GPSLogger). See docs/devices.md."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+import azure.functions as func
+
+from core.domain import device_protocols as protocols
+from core.domain.accounts import PublicModel
+from core.domain.device_protocols import ParsedPings
+from core.domain.devices import AppProtocol, DeviceCreate, DeviceCreated, DeviceList
+from core.domain.errors import FieldError, PayloadTooLarge, ValidationFailed
+from core.domain.tracking import IngestResult
+from core.services import card_guard, devices
+from functions._http import Auth, Call, endpoint
+
+bp = func.Blueprint()
+log = logging.getLogger(__name__)
+MAX_FORM_FIELDS = 100
+
+
+class OverlandAnswer(PublicModel):
+    result: str = "ok"
+
+
+# ---------------------------------------------------------------- tokens
+
+
+@endpoint(bp, "POST", "me/devices", auth=Auth.PRINCIPAL, body=DeviceCreate, response=DeviceCreated, status=201,
+          extra_statuses=(409,), tag="devices",
+          summary="Make a device token for an existing tracking app (the token is shown once)")
+def create_device(call: Call) -> DeviceCreated:
+    return devices.create_device(principal=call.principal, data=call.body, devices=call.deps.devices,
+                                 clock=call.deps.clock)
+
+
+@endpoint(bp, "GET", "me/devices", auth=Auth.PRINCIPAL, response=DeviceList, tag="devices",
+          summary="My devices: last seen, pings received, stored and dropped by reason")
+def list_my_devices(call: Call) -> DeviceList:
+    return devices.list_my_devices(principal=call.principal, devices=call.deps.devices)
+
+
+@endpoint(bp, "DELETE", "me/devices/{deviceId}", auth=Auth.PRINCIPAL, status=204, tag="devices",
+          summary="Revoke one of my device tokens (effective on its next request)")
+def revoke_my_device(call: Call) -> None:
+    devices.revoke_my_device(principal=call.principal, device_id=call.route["deviceId"], devices=call.deps.devices,
+                             clock=call.deps.clock)
+
+
+@endpoint(bp, "GET", "accounts/{accountId}/devices", auth=Auth.PRINCIPAL, response=DeviceList, tag="devices",
+          summary="Every device token of the account's members (owner)")
+def list_account_devices(call: Call) -> DeviceList:
+    d = call.deps
+    return devices.list_account_devices(principal=call.principal, account_id=call.route["accountId"],
+                                        accounts=d.accounts, devices=d.devices)
+
+
+@endpoint(bp, "DELETE", "accounts/{accountId}/members/{userId}/devices/{deviceId}", auth=Auth.PRINCIPAL,
+          status=204, tag="devices", summary="Revoke a member's device token (owner)")
+def revoke_member_device(call: Call) -> None:
+    d = call.deps
+    devices.revoke_member_device(principal=call.principal, account_id=call.route["accountId"],
+                                 user_id=call.route["userId"], device_id=call.route["deviceId"],
+                                 accounts=d.accounts, devices=d.devices, clock=d.clock)
+
+
+# ---------------------------------------------------------------- app ingest: parsing helpers
+
+
+def _raw(call: Call) -> bytes:
+    """The body within the same limit as every JSON endpoint (413), refused if it carries a card number."""
+    limit = call.deps.settings.max_body_bytes
+    declared = call.req.headers.get("content-length")
+    raw = call.req.get_body() or b""
+    if (declared and declared.isdigit() and int(declared) > limit) or len(raw) > limit:
+        raise PayloadTooLarge(f"The body may be at most {limit} bytes.")
+    card_field = card_guard.find_card_number(raw)
+    if card_field is not None:
+        raise ValidationFailed(errors=[FieldError(card_field, "contains what looks like a payment card number")])
+    return raw
+
+
+def _json(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ValidationFailed("The body is not valid JSON (UTF-8, no NaN or Infinity).",
+                               errors=[FieldError("body", "malformed JSON")]) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _is_json(call: Call) -> bool:
+    ctype = (call.req.headers.get("content-type") or "").split(";")[0].strip().lower()
+    return ctype == "application/json" or ctype.endswith("+json")
+
+
+def _params(call: Call, raw: bytes) -> dict[str, str]:
+    """Query parameters, plus form fields of a POST body (form fields win)."""
+    params = {k: v for k, v in call.req.params.items() if k != "token"}
+    if raw.strip():
+        try:
+            fields = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True,
+                               max_num_fields=MAX_FORM_FIELDS)
+        except (ValueError, UnicodeDecodeError):
+            raise ValidationFailed(errors=[FieldError("body", "must be form fields (a=1&b=2)")]) from None
+        params.update({k: v for k, v in fields if k != "token"})
+    return params
+
+
+def _ingest(call: Call, parsed: ParsedPings, protocol: AppProtocol) -> IngestResult | None:
+    d = call.deps
+    return devices.ingest_from_device(
+        caller=call.device, parsed=parsed, protocol=protocol, devices=d.devices, accounts=d.accounts,
+        consents=d.consents, schedules=d.tracking_schedules, pings=d.pings, queue=d.ping_queue, privacy=d.privacy,
+        retention=d.retention_policy, clock=d.clock,
+        future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds), billing=d.billing)
+
+
+def _answer(body: str, content_type: str = "application/json") -> func.HttpResponse:
+    return func.HttpResponse(body=body, status_code=200, headers={"Content-Type": content_type,
+                                                                   "Cache-Control": "no-store"})
+
+
+# ---------------------------------------------------------------- app ingest endpoints
+
+
+@endpoint(bp, "POST", "ingest/owntracks", auth=Auth.DEVICE, tag="devices", extra_statuses=(413,),
+          summary="OwnTracks HTTP mode: one JSON message per POST; answers 200 [] (docs/devices.md)")
+def ingest_owntracks(call: Call) -> func.HttpResponse:
+    parsed = protocols.parse_owntracks(_json(_raw(call)), call.device.device_id)
+    _ingest(call, parsed, AppProtocol.OWNTRACKS)
+    return _answer("[]")
+
+
+@endpoint(bp, "POST", "ingest/overland", auth=Auth.DEVICE, tag="devices", response=OverlandAnswer,
+          extra_statuses=(413,), summary='Overland: {"locations": [GeoJSON Feature, ...]}; answers {"result": "ok"}')
+def ingest_overland(call: Call) -> func.HttpResponse:
+    parsed = protocols.parse_overland(_json(_raw(call)), call.device.device_id)
+    _ingest(call, parsed, AppProtocol.OVERLAND)
+    return _answer(json.dumps({"result": "ok"}))
+
+
+def _traccar(call: Call) -> func.HttpResponse:
+    raw = _raw(call)
+    device_id = call.device.device_id
+    if call.req.method == "POST" and _is_json(call):
+        parsed = protocols.parse_traccar_json(_json(raw), device_id)
+    else:
+        parsed = protocols.parse_traccar_params(_params(call, raw), device_id)
+    _ingest(call, parsed, AppProtocol.TRACCAR)
+    return _answer("", "text/plain")
+
+
+@endpoint(bp, "GET", "ingest/traccar", auth=Auth.DEVICE, tag="devices",
+          summary="Traccar Client / OsmAnd protocol, query parameters (lat, lon, timestamp, speed in knots, ...)")
+def ingest_traccar_get(call: Call) -> func.HttpResponse:
+    return _traccar(call)
+
+
+@endpoint(bp, "POST", "ingest/traccar", auth=Auth.DEVICE, tag="devices", extra_statuses=(413,),
+          summary="Traccar Client / OsmAnd protocol: form fields, or the JSON body of Traccar Client 9+")
+def ingest_traccar_post(call: Call) -> func.HttpResponse:
+    return _traccar(call)
+
+
+def _gpslogger(call: Call) -> func.HttpResponse:
+    parsed = protocols.parse_gpslogger(_params(call, _raw(call)), call.device.device_id)
+    _ingest(call, parsed, AppProtocol.GPSLOGGER)
+    return _answer("", "text/plain")
+
+
+@endpoint(bp, "GET", "ingest/gpslogger", auth=Auth.DEVICE, tag="devices",
+          summary="GPSLogger custom URL (lat, lon, time, acc, alt, spd, dir, batt, prov)")
+def ingest_gpslogger_get(call: Call) -> func.HttpResponse:
+    return _gpslogger(call)
+
+
+@endpoint(bp, "POST", "ingest/gpslogger", auth=Auth.DEVICE, tag="devices", extra_statuses=(413,),
+          summary="GPSLogger custom URL with the same fields as a form body")
+def ingest_gpslogger_post(call: Call) -> func.HttpResponse:
+    return _gpslogger(call)

@@ -1,0 +1,38 @@
+"""In-memory fake of the DeviceStore port (unit tests of core/services/devices.py and device_auth.py only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup
+
+
+class FakeDeviceStore:
+    def __init__(self) -> None:
+        self.devices: dict[tuple[str, str], Device] = {}
+        self.lookups: dict[str, DeviceTokenLookup] = {}
+
+    def create(self, device: Device) -> None:
+        self.devices[(device.user_id, device.device_id)] = device
+        self.lookups[device.token_hash] = DeviceTokenLookup(token_hash=device.token_hash, account_id=device.account_id,
+                                                            user_id=device.user_id, device_id=device.device_id)
+
+    def lookup(self, token_hash: str) -> DeviceTokenLookup | None:
+        return self.lookups.get(token_hash)
+
+    def get(self, *, user_id: str, device_id: str) -> Device | None:
+        return self.devices.get((user_id, device_id))
+
+    def list_for_user(self, user_id: str) -> list[Device]:
+        return sorted((d for (u, _), d in self.devices.items() if u == user_id), key=lambda d: d.created_at)
+
+    def revoke(self, device: Device) -> None:
+        self.devices[(device.user_id, device.device_id)] = device
+        self.lookups.pop(device.token_hash, None)
+
+    def record_use(self, *, user_id: str, device_id: str, counters: DeviceCounters, at: datetime,
+                   protocol: AppProtocol) -> None:
+        device = self.devices.get((user_id, device_id))
+        if device is not None:
+            self.devices[(user_id, device_id)] = device.model_copy(update={
+                "counters": device.counters.plus(counters), "last_seen_at": at, "last_protocol": protocol})
