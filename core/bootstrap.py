@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from core.adapters.tokens import JwksTokenVerifier
     from core.domain.billing import BillingPolicy
     from core.ports import BillingNotifier, HealthProbe, PrivacyMailer, SubscriptionCanceller
+    from core.services.billing_unconfigured import UnconfiguredStripeGateway
     from core.services.email_verification import EmailVerification
     from core.services.outbox import EmailRenderer, Links
     from core.services.photos import PhotoLimits
@@ -327,10 +328,19 @@ class Container:
         return CosmosBillingStore(self.database)
 
     @cached_property
-    def stripe(self) -> StripeBillingGateway:
+    def stripe(self) -> StripeBillingGateway | UnconfiguredStripeGateway:
+        """Stripe, or (no STRIPE_SECRET_KEY in Azure) a gateway answering 503 billing-not-configured."""
+        if not self.settings.billing_configured:
+            from core.services.billing_unconfigured import UnconfiguredStripeGateway
+
+            return UnconfiguredStripeGateway()
         from core.adapters.stripe_billing import StripeBillingGateway, build_client
 
         return StripeBillingGateway(build_client(self.settings))
+
+    @property
+    def billing_configured(self) -> bool:
+        return self.settings.billing_configured
 
     @cached_property
     def billing_policy(self) -> BillingPolicy:

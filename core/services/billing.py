@@ -41,6 +41,7 @@ from core.domain.billing import (
 )
 from core.domain.errors import (
     AccountSuspended,
+    BillingNotConfigured,
     Conflict,
     FieldError,
     InvalidSignature,
@@ -437,7 +438,7 @@ def verify_signature(
     the tolerance away from now in EITHER direction (Stripe's own library only refuses old ones)."""
     if not secret:
         log.warning("Stripe webhook refused: STRIPE_WEBHOOK_SECRET is not configured")
-        raise InvalidSignature("Webhook signatures cannot be verified here.")
+        raise BillingNotConfigured("STRIPE_WEBHOOK_SECRET is not set; Stripe retries the event later.")
     if not header:
         raise InvalidSignature("The Stripe-Signature header is missing.")
     timestamp: str | None = None
