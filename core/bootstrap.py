@@ -374,9 +374,10 @@ class Container:
     @cached_property
     def health_probes(self) -> list[HealthProbe]:
         from core.adapters.cosmos import CosmosProbe
-        from core.adapters.queues import QueueProbe
+        from core.adapters.queues import QueueProbe, queue_client
 
-        return [CosmosProbe(self.database), QueueProbe(self.queue_service)]
+        return [CosmosProbe(self.database),
+                QueueProbe(queue_client(self.queue_service, self.settings.queue_account_events))]
 
 
 _lock = threading.Lock()
