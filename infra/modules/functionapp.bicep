@@ -127,6 +127,11 @@ var billingSettings = stripeBillingEnabled ? stripeReferences : {}
 // Later sources win: an override cannot replace a queue or an infra setting.
 var allSettings = union(copiedSettings, appSettingOverrides, queueSettings, infraSettings, billingSettings)
 
+// azd deploy finds the app to publish to by this tag (azure.yaml, service `api`).
+var azdTags = {
+  'azd-service-name': 'api'
+}
+
 var appSettings = [for setting in items(allSettings): {
   name: setting.key
   value: setting.value
@@ -151,7 +156,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: functionAppName
   location: location
-  tags: tags
+  tags: union(tags, azdTags)
   kind: 'functionapp,linux'
   // checkov:skip=CKV_AZURE_212:scale to zero is intended on Flex Consumption (billed per execution); always-ready instances can be added with functionAppConfig.scaleAndConcurrency.alwaysReady
   // checkov:skip=CKV_AZURE_213:no App Service health check: /api/health answers 503 when Cosmos DB or Storage is down, which would mark every instance unhealthy at once during a dependency outage
