@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     billing_grace_days: float = Field(default=7, ge=0, le=60, validation_alias="BILLING_GRACE_DAYS")
     queue_billing_events: str = Field(default="billing-events", validation_alias="QUEUE_BILLING_EVENTS")
 
+    # Observability (docs/observability.md): `json` adds JSON log lines on stderr (core/adapters/telemetry.py).
+    log_format: Literal["text", "json"] = Field(default="text", validation_alias="LOG_FORMAT")
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
     minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")
 

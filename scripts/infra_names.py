@@ -74,6 +74,7 @@ SET_BY_INFRA: dict[str, str] = {
     "with the managed identity)",
     "ACS_EMAIL_ENDPOINT": "the Azure Communication Services endpoint",
     "EMAIL_SENDER_ADDRESS": "the sender address of the Azure-managed e-mail domain",
+    "LOG_FORMAT": "'json' (JSON log lines with invocation id and trace context, docs/observability.md)",
     "PHOTO_MALWARE_SCAN": "'defender': only Defender for Storage's 'No threats found' verdict releases a photo",
 }
 

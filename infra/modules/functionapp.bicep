@@ -114,6 +114,7 @@ var infraSettings = {
   ACS_EMAIL_ENDPOINT: acsEndpoint
   EMAIL_SENDER_ADDRESS: emailSenderAddress
   PHOTO_MALWARE_SCAN: 'defender'
+  LOG_FORMAT: 'json'
 }
 
 // Billing is optional: the Stripe references exist only when billing is enabled, because a reference to a missing

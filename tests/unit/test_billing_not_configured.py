@@ -15,6 +15,7 @@ from core.domain.identity import Principal, Role
 from core.services import billing
 from core.services.billing_unconfigured import UnconfiguredStripeGateway
 from core.settings import Settings
+from tests.helpers import app_functions
 from tests.unit.fakes_email import FakeOutbox
 from tests.unit.test_billing_service import World
 
@@ -74,13 +75,11 @@ def test_the_webhook_route_answers_a_503_problem_when_billing_is_not_configured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Through the real HTTP trigger of function_app (functions/_http.py maps the error)."""
-    from function_app import app
-
     deps = bootstrap.Container(azure_settings())
     w = World()
     deps.__dict__.update(accounts=w.accounts, billing=w.store, outbox=FakeOutbox())  # in-memory stores; refusing Stripe
     monkeypatch.setattr(bootstrap, "_container", deps)
-    trigger = next(f for f in app.get_functions() if f.get_function_name() == "stripe_webhook")
+    trigger = next(f for f in app_functions() if f.get_function_name() == "stripe_webhook")
     request = func.HttpRequest(method="POST", url="http://localhost/api/billing/webhook", body=b"{}",
                                headers={"content-type": "application/json", "stripe-signature": "t=1,v1=00"})
     response = trigger.get_user_function()(request)
