@@ -75,6 +75,9 @@ SET_BY_INFRA: dict[str, str] = {
     "ACS_EMAIL_ENDPOINT": "the Azure Communication Services endpoint",
     "EMAIL_SENDER_ADDRESS": "the sender address of the Azure-managed e-mail domain",
     "LOG_FORMAT": "'json' (JSON log lines with invocation id and trace context, docs/observability.md)",
+    "OTEL_TRACES_SAMPLER": "'microsoft.fixed_percentage': the distro's default rate-limited sampler drops child "
+    "spans of kept traces (docs/observability.md)",
+    "OTEL_TRACES_SAMPLER_ARG": "'1': every trace (lower it to sample by trace id)",
     "PHOTO_MALWARE_SCAN": "'defender': only Defender for Storage's 'No threats found' verdict releases a photo",
 }
 

@@ -219,6 +219,45 @@ def traced_http(name: str, route: str, method: str, handler: Any) -> Any:
     return trigger
 
 
+_BACKGROUND = {"queueTrigger": "queue", "timerTrigger": "timer"}
+
+
+def trace_background_functions(blueprint: Any) -> int:
+    """Run each queue and timer function of a Blueprint inside an invocation (CONSUMER span, a new trace). Called
+    by function_app.py before registering the Blueprint; HTTP functions are traced by `traced_http`. Uses the
+    Blueprint's function list (azure-functions keeps no public one); the real worker's indexing test and the local
+    host's tests run the wrapped functions. Answers how many functions it wrapped."""
+    import functools
+
+    wrapped = 0
+    for builder in getattr(blueprint, "_function_builders", []):
+        function = builder._function
+        trigger = function.get_trigger()
+        kind = _BACKGROUND.get(trigger.get_binding_name() if trigger is not None else "")
+        user = function._func
+        if kind is None or getattr(user, "__industrack_traced__", False):
+            continue
+
+        def make(user: Any, kind: str) -> Any:
+            @functools.wraps(user)
+            def run(*args: Any, **kwargs: Any) -> Any:
+                attributes: dict[str, Any] = {}
+                for value in (*args, *kwargs.values()):
+                    message_id = getattr(value, "id", None)
+                    if kind == "queue" and isinstance(message_id, str):
+                        attributes["messaging.message.id"] = message_id
+                        attributes["messaging.delivery_count"] = getattr(value, "dequeue_count", None) or 0
+                with invocation(user.__name__, kind, attributes=attributes):
+                    return user(*args, **kwargs)
+
+            run.__industrack_traced__ = True  # type: ignore[attr-defined]
+            return run
+
+        function._func = make(user, kind)
+        wrapped += 1
+    return wrapped
+
+
 # ---------------------------------------------------------------- Azure Monitor
 
 

@@ -115,6 +115,8 @@ var infraSettings = {
   EMAIL_SENDER_ADDRESS: emailSenderAddress
   PHOTO_MALWARE_SCAN: 'defender'
   LOG_FORMAT: 'json'
+  OTEL_TRACES_SAMPLER: 'microsoft.fixed_percentage'
+  OTEL_TRACES_SAMPLER_ARG: '1'
 }
 
 // Billing is optional: the Stripe references exist only when billing is enabled, because a reference to a missing

@@ -131,7 +131,9 @@ def test_exported_spans_continue_the_trace_name_dependencies_and_carry_nothing_p
     """.replace("sys_parent", repr(PARENT)),
         APPLICATIONINSIGHTS_CONNECTION_STRING="InstrumentationKey=00000000-0000-0000-0000-000000000000;"
         "IngestionEndpoint=http://127.0.0.1:9/", OTEL_BSP_EXPORT_TIMEOUT="100",
-        APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL="true")
+        APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL="true",
+        # as infra sets it: the distro's default rate-limited sampler drops child spans of kept traces at random
+        OTEL_TRACES_SAMPLER="microsoft.fixed_percentage", OTEL_TRACES_SAMPLER_ARG="1")
     result = json.loads(out)
     spans = {s["name"]: s for s in result["spans"]}
     server = spans["setup_billing"]
@@ -153,3 +155,30 @@ def test_url_scrubbing_keeps_host_path_and_blob_container_only() -> None:
     assert telemetry.scrub_url("http://127.0.0.1:10000/devstoreaccount1/exports/acc/x.zip") == \
         "http://127.0.0.1:10000/devstoreaccount1/exports/{blob}"
     assert telemetry.scrub_url("/api/accounts?x=1") == "/api/accounts"
+
+
+def test_every_queue_and_timer_function_runs_inside_an_invocation(caplog: pytest.LogCaptureFixture) -> None:
+    background = [f for f in app_functions()
+                  if f.get_trigger().get_binding_name() in ("queueTrigger", "timerTrigger")]
+    assert len(background) >= 10
+    assert all(getattr(f.get_user_function(), "__industrack_traced__", False) for f in background)
+
+    bp = func.Blueprint()
+    seen: list[telemetry.Invocation | None] = []
+
+    @bp.queue_trigger(arg_name="msg", queue_name="q", connection="AzureWebJobsStorage")
+    def handle_thing(msg: func.QueueMessage) -> None:
+        seen.append(telemetry.current())
+        logging.getLogger("industrack.test").info("handled")
+
+    assert telemetry.trace_background_functions(bp) == 1
+    assert telemetry.trace_background_functions(bp) == 0, "wrapped once"
+    telemetry.install_logging({})
+    user = bp._function_builders[0]._function._func
+    with caplog.at_level(logging.INFO, logger="industrack.test"):
+        user(msg=func.QueueMessage(id="m-1", body=b"{}"))
+    [inv] = seen
+    assert inv is not None and inv.function == "handle_thing" and inv.trigger == "queue"
+    assert inv.attributes == {"messaging.message.id": "m-1", "messaging.delivery_count": 0}
+    assert caplog.records[-1].invocation_id == inv.invocation_id  # type: ignore[attr-defined]
+    assert telemetry.current() is None
