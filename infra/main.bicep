@@ -343,6 +343,7 @@ module photoEvents 'modules/eventgrid.bicep' = if (photoEventsEnabled) {
   params: {
     storageAccountName: storage.outputs.name
     systemTopicName: storage.outputs.systemTopicName
+    topicPrincipalId: storage.outputs.systemTopicPrincipalId
     blobContainerName: photoBlobContainer
     queueName: photoQueueName
     deadLetterContainerName: deadLetterContainerName

@@ -19,6 +19,9 @@ param queueName string
 @description('Blob container that receives the events Event Grid could not deliver.')
 param deadLetterContainerName string
 
+@description('Principal id of the system topic\'s managed identity (a parameter: role assignment names must be known when the deployment starts).')
+param topicPrincipalId string
+
 // Built-in role ids, listed with name and source in infra/builtin-roles.json.
 var storageQueueDataMessageSender = 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
 var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
@@ -52,21 +55,21 @@ resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
 }
 
 resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(queue.id, topic.identity.principalId, storageQueueDataMessageSender)
+  name: guid(queue.id, topicPrincipalId, storageQueueDataMessageSender)
   scope: queue
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataMessageSender)
-    principalId: topic.identity.principalId
+    principalId: topicPrincipalId
     principalType: 'ServicePrincipal'
   }
 }
 
 resource deadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(deadLetterContainer.id, topic.identity.principalId, storageBlobDataContributor)
+  name: guid(deadLetterContainer.id, topicPrincipalId, storageBlobDataContributor)
   scope: deadLetterContainer
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
-    principalId: topic.identity.principalId
+    principalId: topicPrincipalId
     principalType: 'ServicePrincipal'
   }
 }

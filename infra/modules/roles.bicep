@@ -135,7 +135,7 @@ resource scanResultReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' =
   properties: {
     roleName: 'IndusTrack scan result reader (${resourceGroup().name})'
     description: 'Reads blob index tags (the Defender for Storage malware scan verdict) and nothing else.'
-    type: 'CustomRole'
+    type: 'customRole'
     assignableScopes: [
       resourceGroup().id
     ]
@@ -156,7 +156,7 @@ resource scanResults 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(quarantine.id, principalId, scanResultReader.id)
   scope: quarantine
   properties: {
-    roleDefinitionId: scanResultReader.id
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', scanResultReader.name)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }
