@@ -96,7 +96,7 @@ resource communication 'Microsoft.Communication/communicationServices@2025-05-01
   name: communicationServiceName
 }
 
-resource blobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (name, i) in blobContainers: {
+resource blobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (containerName, i) in blobContainers: {
   name: guid(containers[i].id, principalId, roleIds.storageBlobDataContributor)
   scope: containers[i]
   properties: {

@@ -154,7 +154,7 @@ def test_blob_roles_are_scoped_to_containers_and_the_package_is_not_writable_by_
     text = module_text("roles")
     blob = block_after(text, r"^resource blobData ")
     assert re.search(r"^\s*scope: containers\[i\]$", blob, re.MULTILINE)
-    assert "for (name, i) in blobContainers" in text
+    assert "for (containerName, i) in blobContainers" in text
     assert re.search(r"^var blobContainers = concat\(appBlobContainers, hostBlobContainers\)$", text, re.MULTILINE)
     main = strip_comments(read(MAIN))
     roles_call = block_after(main, r"^module\s+roles\s+'")
