@@ -12,10 +12,11 @@ PYTEST_ARGS ?=
 
 install: $(VENV)/.installed node_modules/.installed local.settings.json .local/dev-issuer/jwks.json
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-worker.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --ignore-requires-python -r requirements-worker.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

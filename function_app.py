@@ -6,6 +6,7 @@ failing on the first request that needs it."""
 
 import azure.functions as func
 
+from core.adapters.telemetry import trace_background_functions
 from core.settings import get_settings
 from functions import (
     accounts,
@@ -31,4 +32,5 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 AREAS = (health, accounts, members, privacy, consent, tracking, photos, notes, email, policy, billing, devices,
          test_clock, meta)
 for area in AREAS:
+    trace_background_functions(area.bp)  # queue and timer invocations: invocation id and trace context on logs
     app.register_functions(area.bp)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from core.adapters.tokens import JwksTokenVerifier
     from core.domain.billing import BillingPolicy
     from core.ports import BillingNotifier, HealthProbe, PrivacyMailer, SubscriptionCanceller
+    from core.services.billing_unconfigured import UnconfiguredStripeGateway
     from core.services.email_verification import EmailVerification
     from core.services.outbox import EmailRenderer, Links
     from core.services.photos import PhotoLimits
@@ -347,10 +348,19 @@ class Container:
         return CosmosBillingStore(self.database)
 
     @cached_property
-    def stripe(self) -> StripeBillingGateway:
+    def stripe(self) -> StripeBillingGateway | UnconfiguredStripeGateway:
+        """Stripe, or (no STRIPE_SECRET_KEY in Azure) a gateway answering 503 billing-not-configured."""
+        if not self.settings.billing_configured:
+            from core.services.billing_unconfigured import UnconfiguredStripeGateway
+
+            return UnconfiguredStripeGateway()
         from core.adapters.stripe_billing import StripeBillingGateway, build_client
 
         return StripeBillingGateway(build_client(self.settings))
+
+    @property
+    def billing_configured(self) -> bool:
+        return self.settings.billing_configured
 
     @cached_property
     def billing_policy(self) -> BillingPolicy:
@@ -384,9 +394,10 @@ class Container:
     @cached_property
     def health_probes(self) -> list[HealthProbe]:
         from core.adapters.cosmos import CosmosProbe
-        from core.adapters.queues import QueueProbe
+        from core.adapters.queues import QueueProbe, queue_client
 
-        return [CosmosProbe(self.database), QueueProbe(self.queue_service)]
+        return [CosmosProbe(self.database),
+                QueueProbe(queue_client(self.queue_service, self.settings.queue_account_events))]
 
 
 _lock = threading.Lock()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 
 
 class Settings(BaseSettings):
@@ -122,8 +126,22 @@ class Settings(BaseSettings):
     # the app refuses to start with it set when APP_ENVIRONMENT is anything but `local`.
     test_clock_file: str | None = Field(default=None, validation_alias="TEST_CLOCK_FILE")
 
+    # Observability (docs/observability.md): `json` adds JSON log lines on stderr (core/adapters/telemetry.py).
+    log_format: Literal["text", "json"] = Field(default="text", validation_alias="LOG_FORMAT")
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
     minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")
+
+    @field_validator("stripe_secret_key", "stripe_webhook_secret", mode="before")
+    @classmethod
+    def _optional_stripe_secret(cls, value: Any) -> Any:
+        """Billing is optional: an unresolved Stripe reference (secret missing from the vault, or the role not yet
+        granted) leaves billing unconfigured (503 billing-not-configured on its routes) instead of stopping the app."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str) and raw.strip().startswith(KEY_VAULT_REFERENCE):
+            log.error("a Stripe secret is an unresolved Key Vault reference: billing is not configured")
+            return ""
+        return value
 
     @model_validator(mode="after")
     def _no_unresolved_key_vault_references(self) -> Settings:
@@ -131,7 +149,7 @@ class Settings(BaseSettings):
         with it rather than sign links with a publicly known string."""
         for name, value in self:
             raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-            if isinstance(raw, str) and raw.strip().startswith("@Microsoft.KeyVault("):
+            if isinstance(raw, str) and raw.strip().startswith(KEY_VAULT_REFERENCE):
                 raise ValueError(f"setting {name} is an unresolved Key Vault reference")
         return self
 
@@ -146,6 +164,11 @@ class Settings(BaseSettings):
     @property
     def is_local(self) -> bool:
         return self.environment == "local"
+
+    @property
+    def billing_configured(self) -> bool:
+        """Stripe calls can be made: a secret key is set, or the local stack (localstripe accepts any key)."""
+        return self.is_local or bool(self.stripe_secret_key.get_secret_value())
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from core.adapters.errors import is_transient
+from core.adapters.telemetry import traced_http
 from core.bootstrap import Container, container
 from core.domain.errors import (
     DependencyUnavailable,
@@ -258,7 +259,8 @@ def endpoint(
 
         trigger.__name__ = handler.__name__
         trigger.__qualname__ = handler.__qualname__
-        bp.route(route=route, methods=[spec.method], auth_level=func.AuthLevel.ANONYMOUS)(trigger)
+        bp.route(route=route, methods=[spec.method], auth_level=func.AuthLevel.ANONYMOUS)(
+            traced_http(spec.name, route, spec.method, trigger))
         return handler
 
     return decorate

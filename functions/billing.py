@@ -57,6 +57,9 @@ def process_billing_event(msg: func.QueueMessage) -> None:
     """Account events forwarded by process_account_event. Errors propagate: the host retries, then poisons."""
     d = container()
     event = AccountEvent.model_validate_json(msg.get_body())
+    if not d.billing_configured:  # nothing to sync; `POST .../billing/setup` catches up once billing is enabled
+        log.info("billing event %s (%s): billing is not configured, skipped", event.event_id, event.type.value)
+        return
     record = billing.handle_account_event(event=event, accounts=d.accounts, store=d.billing, gateway=d.stripe,
                                           clock=d.clock, policy=d.billing_policy, notifier=d.billing_notifier)
     log.info("billing event %s (%s): %s", event.event_id, event.type.value,

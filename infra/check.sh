@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make infra-check`: static checks of infra/ that need no Azure access and no Bicep CLI.
 #   1. infra/names.json matches the code (scripts/infra_names.py --check);
-#   2. checkov (pinned in infra/requirements-checkov.txt, installed into .local/checkov-venv) over infra/ with the
+#   2. every .bicep and .bicepparam file parses (scripts/bicep_parse.py, tree-sitter-bicep from requirements-dev);
+#   3. the deployment workflows under .github/workflows pass actionlint (requirements-dev);
+#   4. checkov (pinned in infra/requirements-checkov.txt, installed into .local/checkov-venv) over infra/ with the
 #      bicep framework, its built-in checks plus the project's policies in infra/policies/. Fails on any failed
 #      check, parsing error, or skip without a written reason (infra/checkov_summary.py).
 # `bash infra/check.sh install` only installs checkov (tests/infra/test_policies.py uses it).
@@ -34,6 +36,13 @@ if [ ! -x .venv/bin/python ]; then
   exit 1
 fi
 .venv/bin/python -m scripts.infra_names --check
+.venv/bin/python -m scripts.bicep_parse
+workflows=$(ls .github/workflows/*.yml 2>/dev/null || true)
+if [ -n "$workflows" ]; then
+  # shellcheck disable=SC2086 # one argument per workflow file
+  .venv/bin/actionlint -no-color $workflows
+  echo "actionlint $(.venv/bin/actionlint -version | head -1): $(echo $workflows | wc -w) workflow(s), no findings"
+fi
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT

@@ -97,11 +97,20 @@ param authJwksUri string
 @description('Days the Log Analytics workspace keeps logs.')
 param logRetentionDays int = 30
 
-@description('Where Azure Communication Services stores e-mail data at rest.')
-param emailDataLocation string = 'United States'
+@description('Where Azure Communication Services stores e-mail data at rest (Europe, like every other resource).')
+param emailDataLocation string = 'Europe'
 
 @description('Local part of the sender address; the Azure-managed domain only allows DoNotReply.')
 param emailSenderUsername string = 'DoNotReply'
+
+@description('Own e-mail sending domain for production (the Azure-managed domain is for testing); empty: none.')
+param emailCustomDomain string = ''
+
+@description('Set to true once the DNS records of emailCustomDomain are verified in ACS: then it is linked and used as the sender domain.')
+param emailCustomDomainVerified bool = false
+
+@description('Name of an Event Grid system topic that already exists for the storage account (Defender for Storage enabled by a subscription policy creates one, and an account can have only one); empty: the deployment creates it.')
+param existingEventGridSystemTopicName string = ''
 
 @description('Region of the owner portal Static Web App (the service runs in a few regions only).')
 param portalLocation string = 'westeurope'
@@ -129,6 +138,16 @@ param stripeSecretKey string = ''
 @secure()
 param stripeWebhookSecret string = ''
 
+@description('Billing with Stripe: true sets the Stripe Key Vault references (the two Stripe secrets must be in the vault, given now or earlier). false: billing routes answer 503 billing-not-configured.')
+param stripeBillingEnabled bool = false
+
+@description('Key Vault name; empty: kv-<token>-<environment>. Give a new name when a purge-protected vault of the old name is still soft-deleted (infra/README.md, "Key Vault name after a resource group was deleted").')
+@maxLength(24)
+param keyVaultName string = ''
+
+@description('Recover the soft-deleted vault named keyVaultName (or the default name) instead of creating a new one.')
+param keyVaultRecoverSoftDeleted bool = false
+
 @description('ISO 8601 duration after which the secrets written by this deployment are marked expired.')
 param secretLifetime string = 'P1Y'
 
@@ -142,6 +161,15 @@ var baseName = '${appName}-${environmentName}'
 var storageAccountName = take(toLower('st${replace(appName, '-', '')}${environmentName}${token}'), 24)
 var functionAppName = 'func-${baseName}-${token}'
 var deploymentContainerName = 'deployment-package'
+var deadLetterContainerName = 'eventgrid-deadletter'
+// The Functions host's own containers (timer locks, host keys): created by infra so that roles can name them.
+var hostContainerNames = [
+  'azure-webjobs-hosts'
+  'azure-webjobs-secrets'
+]
+var vaultName = empty(keyVaultName) ? 'kv-${token}-${environmentName}' : keyVaultName
+var systemTopicName = empty(existingEventGridSystemTopicName) ? 'evgt-${storageAccountName}' : existingEventGridSystemTopicName
+var billingEnabled = stripeBillingEnabled || !empty(stripeSecretKey)
 var secretNames = {
   tokenSigningKey: 'token-signing-key'
   stripeSecretKey: 'stripe-secret-key'
@@ -170,6 +198,16 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    location: location
+    tags: allTags
+    appIdentityName: 'id-${baseName}-${token}'
+    deploymentIdentityName: 'id-${baseName}-deploy-${token}'
+  }
+}
+
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   params: {
@@ -179,6 +217,9 @@ module storage 'modules/storage.bicep' = {
     skuName: storageSkuName
     blobContainers: names.blobContainers
     deploymentContainerName: deploymentContainerName
+    deadLetterContainerName: deadLetterContainerName
+    hostContainerNames: hostContainerNames
+    systemTopicName: systemTopicName
     queueNames: names.queueNames
     softDeleteDays: blobSoftDeleteDays
     previousVersionRetentionDays: previousVersionRetentionDays
@@ -209,7 +250,8 @@ module keyVault 'modules/keyvault.bicep' = {
   params: {
     location: location
     tags: allTags
-    vaultName: 'kv-${token}-${environmentName}'
+    vaultName: vaultName
+    recoverSoftDeleted: keyVaultRecoverSoftDeleted
     secretNames: secretNames
     tokenSigningKey: tokenSigningKey
     stripeSecretKey: stripeSecretKey
@@ -227,6 +269,8 @@ module email 'modules/email.bicep' = {
     communicationServiceName: 'acs-${baseName}-${token}'
     dataLocation: emailDataLocation
     senderUsername: emailSenderUsername
+    customDomain: emailCustomDomain
+    customDomainVerified: emailCustomDomainVerified
   }
 }
 
@@ -239,6 +283,25 @@ module portal 'modules/staticwebapp.bicep' = {
   }
 }
 
+// Roles before the site: the Function App starts with its Key Vault references and identity connections already
+// granted (a reference that fails at the first start is cached and keeps the app down).
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    principalId: identity.outputs.appPrincipalId
+    deploymentPrincipalId: identity.outputs.deploymentPrincipalId
+    storageAccountName: storage.outputs.name
+    appBlobContainers: names.blobContainers
+    hostBlobContainers: hostContainerNames
+    deploymentContainerName: deploymentContainerName
+    quarantineContainerName: photoBlobContainer
+    keyVaultName: keyVault.outputs.name
+    cosmosAccountName: cosmos.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    communicationServiceName: email.outputs.communicationServiceName
+  }
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -248,6 +311,10 @@ module functionApp 'modules/functionapp.bicep' = {
     functionAppName: functionAppName
     storageAccountName: storage.outputs.name
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    identityId: identity.outputs.appIdentityId
+    identityClientId: identity.outputs.appClientId
+    deploymentIdentityId: identity.outputs.deploymentIdentityId
+    stripeBillingEnabled: billingEnabled
     maximumInstanceCount: functionMaximumInstanceCount
     instanceMemoryMB: functionInstanceMemoryMB
     zoneRedundant: functionZoneRedundant
@@ -266,19 +333,9 @@ module functionApp 'modules/functionapp.bicep' = {
     acsEndpoint: email.outputs.endpoint
     emailSenderAddress: email.outputs.senderAddress
   }
-}
-
-module roles 'modules/roles.bicep' = {
-  name: 'roles'
-  params: {
-    principalId: functionApp.outputs.principalId
-    functionAppName: functionAppName
-    storageAccountName: storage.outputs.name
-    keyVaultName: keyVault.outputs.name
-    cosmosAccountName: cosmos.outputs.name
-    appInsightsName: monitoring.outputs.appInsightsName
-    communicationServiceName: email.outputs.communicationServiceName
-  }
+  dependsOn: [
+    roles
+  ]
 }
 
 module photoEvents 'modules/eventgrid.bicep' = if (photoEventsEnabled) {
@@ -286,8 +343,10 @@ module photoEvents 'modules/eventgrid.bicep' = if (photoEventsEnabled) {
   params: {
     storageAccountName: storage.outputs.name
     systemTopicName: storage.outputs.systemTopicName
+    topicPrincipalId: storage.outputs.systemTopicPrincipalId
     blobContainerName: photoBlobContainer
     queueName: photoQueueName
+    deadLetterContainerName: deadLetterContainerName
   }
 }
 
@@ -308,3 +367,4 @@ output cosmosEndpoint string = cosmos.outputs.endpoint
 output keyVaultName string = keyVault.outputs.name
 output portalUrl string = 'https://${portal.outputs.defaultHostname}'
 output photoEventsEnabled bool = photoEventsEnabled
+output appIdentityClientId string = identity.outputs.appClientId

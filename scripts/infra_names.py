@@ -59,6 +59,9 @@ def _key_vault_reference(secret_name: str) -> str:
 SET_BY_INFRA: dict[str, str] = {
     "APP_ENVIRONMENT": "'azure'",
     "AzureWebJobsStorage__accountName": "the storage account's name (identity-based connection)",
+    "AzureWebJobsStorage__credential": "'managedidentity' (the host's storage connection uses the runtime identity)",
+    "AzureWebJobsStorage__clientId": "client id of the runtime user-assigned identity",
+    "AZURE_CLIENT_ID": "client id of the runtime user-assigned identity (DefaultAzureCredential picks it)",
     "COSMOS_ENDPOINT": "the Cosmos DB account's endpoint",
     "COSMOS_DATABASE": "the database name from names.json",
     "COSMOS_VERIFY_TLS": "'true'",
@@ -66,12 +69,17 @@ SET_BY_INFRA: dict[str, str] = {
     "AUTH_AUDIENCE": "parameter authAudience",
     "AUTH_JWKS_URI": "parameter authJwksUri",
     "TOKEN_SIGNING_KEY": _key_vault_reference("token-signing-key"),
-    "STRIPE_SECRET_KEY": _key_vault_reference("stripe-secret-key"),
-    "STRIPE_WEBHOOK_SECRET": _key_vault_reference("stripe-webhook-secret"),
+    "STRIPE_SECRET_KEY": _key_vault_reference("stripe-secret-key") + ", only when billing is enabled",
+    "STRIPE_WEBHOOK_SECRET": _key_vault_reference("stripe-webhook-secret") + ", only when billing is enabled",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "the Application Insights component",
-    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "'Authorization=AAD' (telemetry sent with the managed identity)",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "'Authorization=AAD;ClientId=<runtime identity>' (telemetry sent "
+    "with the managed identity)",
     "ACS_EMAIL_ENDPOINT": "the Azure Communication Services endpoint",
     "EMAIL_SENDER_ADDRESS": "the sender address of the Azure-managed e-mail domain",
+    "LOG_FORMAT": "'json' (JSON log lines with invocation id and trace context, docs/observability.md)",
+    "OTEL_TRACES_SAMPLER": "'microsoft.fixed_percentage': the distro's default rate-limited sampler drops child "
+    "spans of kept traces (docs/observability.md)",
+    "OTEL_TRACES_SAMPLER_ARG": "'1': every trace (lower it to sample by trace id)",
     "PHOTO_MALWARE_SCAN": "'defender': only Defender for Storage's 'No threats found' verdict releases a photo",
 }
 

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 
+from core.adapters.telemetry import dependency
 from core.domain.email import OutgoingEmail
 from core.settings import Settings
 
@@ -40,7 +41,7 @@ class SmtpMailer:
 
     def send(self, email: OutgoingEmail) -> str:
         message = build_message(email, sender=self._sender)
-        with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
+        with dependency("SMTP", self._host), smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
             refused = smtp.send_message(message, from_addr=self._sender, to_addrs=[email.to])
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)

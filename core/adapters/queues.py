@@ -50,10 +50,14 @@ class QueueEventPublisher:
 
 
 class QueueProbe:
+    """Peeks one message of the app's own queue: a data-plane read that Storage Queue Data Contributor grants
+    (messages/read). Reading the queue service's properties needs a control-plane permission the app's identity
+    does not have, so in Azure that probe would answer 503 forever."""
+
     name = "storage"
 
-    def __init__(self, service: QueueServiceClient) -> None:
-        self._service = service
+    def __init__(self, queue: QueueClient) -> None:
+        self._queue = queue
 
     def check(self) -> None:
-        self._service.get_service_properties(timeout=5)
+        self._queue.peek_messages(max_messages=1, timeout=5)

@@ -120,3 +120,12 @@ class ErrorList:
     def raise_if_any(self, detail: str | None = None) -> None:
         if self.items:
             raise ValidationFailed(detail, errors=self.items)
+
+
+class BillingNotConfigured(DomainError):
+    """Billing is optional in a deployment: without the Stripe secret key (and, for webhooks, the webhook secret)
+    the billing routes answer this instead of failing the whole app."""
+
+    code = "billing-not-configured"
+    status = 503
+    title = "Billing is not configured in this deployment"

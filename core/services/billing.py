@@ -39,6 +39,7 @@ from core.domain.billing import (
     WebhookAnswer,
 )
 from core.domain.errors import (
+    BillingNotConfigured,
     Conflict,
     FieldError,
     InvalidSignature,
@@ -435,7 +436,7 @@ def verify_signature(
     the tolerance away from now in EITHER direction (Stripe's own library only refuses old ones)."""
     if not secret:
         log.warning("Stripe webhook refused: STRIPE_WEBHOOK_SECRET is not configured")
-        raise InvalidSignature("Webhook signatures cannot be verified here.")
+        raise BillingNotConfigured("STRIPE_WEBHOOK_SECRET is not set; Stripe retries the event later.")
     if not header:
         raise InvalidSignature("The Stripe-Signature header is missing.")
     timestamp: str | None = None

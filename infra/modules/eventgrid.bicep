@@ -1,6 +1,8 @@
 // Blob Created -> Event Grid -> storage queue, for photo uploads: the storage account's system topic (created in
 // storage.bicep) delivers BlobCreated events of the photo container to the photo-upload queue, authenticating with
-// its own managed identity (the account accepts no keys). That identity may only send messages, only to that queue.
+// its own managed identity (the account accepts no keys). That identity may only send messages, only to that queue,
+// and write dead letters, only to the dead-letter container: an event still undelivered after the retries (queue
+// gone, role missing) lands there (kept deadLetterRetentionDays, see storage.bicep) instead of being dropped.
 
 @description('Storage account that raises the events and holds the queue.')
 param storageAccountName string
@@ -14,7 +16,15 @@ param blobContainerName string
 @description('Queue that receives the events.')
 param queueName string
 
+@description('Blob container that receives the events Event Grid could not deliver.')
+param deadLetterContainerName string
+
+@description('Principal id of the system topic\'s managed identity (a parameter: role assignment names must be known when the deployment starts).')
+param topicPrincipalId string
+
+// Built-in role ids, listed with name and source in infra/builtin-roles.json.
 var storageQueueDataMessageSender = 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
+var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -30,16 +40,36 @@ resource queue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-0
   name: queueName
 }
 
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: blobService
+  name: deadLetterContainerName
+}
+
 resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
   name: systemTopicName
 }
 
 resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(queue.id, topic.id, storageQueueDataMessageSender)
+  name: guid(queue.id, topicPrincipalId, storageQueueDataMessageSender)
   scope: queue
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataMessageSender)
-    principalId: topic.identity.principalId
+    principalId: topicPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource deadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(deadLetterContainer.id, topicPrincipalId, storageBlobDataContributor)
+  scope: deadLetterContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: topicPrincipalId
     principalType: 'ServicePrincipal'
   }
 }
@@ -72,9 +102,22 @@ resource uploadsToQueue 'Microsoft.EventGrid/systemTopics/eventSubscriptions@202
       maxDeliveryAttempts: 30
       eventTimeToLiveInMinutes: 1440
     }
+    deadLetterWithResourceIdentity: {
+      identity: {
+        type: 'SystemAssigned'
+      }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: {
+          resourceId: storage.id
+          blobContainerName: deadLetterContainerName
+        }
+      }
+    }
   }
   dependsOn: [
     sender
+    deadLetterWriter
   ]
 }
 

@@ -1,5 +1,8 @@
-// The Function App on the Flex Consumption plan: Python 3.11, system-assigned identity, HTTPS only, TLS 1.2, FTP
-// and basic publishing credentials off, CORS limited to the owner portal, and the app settings.
+// The Function App on the Flex Consumption plan: Python 3.11, user-assigned identities (created with their roles
+// before this module runs: identity.bicep, roles.bicep), HTTPS only, TLS 1.2, FTP and basic publishing credentials
+// off, CORS limited to the owner portal, and the app settings. The runtime identity resolves the Key Vault
+// references (keyVaultReferenceIdentity) and every identity-based connection (`__credential`/`__clientId`,
+// AZURE_CLIENT_ID for the SDK clients); the deployment identity only reaches the deployment package container.
 //
 // App settings = names.json appSettings (copied from local.settings.sample.json), appSettingOverrides (per
 // environment), names.json queueSettings and infraSettings below (the Azure values). Every key of the sample is
@@ -22,6 +25,18 @@ param storageAccountName string
 
 @description('URL of the blob container that holds the deployment package.')
 param deploymentContainerUrl string
+
+@description('Resource id of the runtime identity (user-assigned).')
+param identityId string
+
+@description('Client id of the runtime identity.')
+param identityClientId string
+
+@description('Resource id of the identity the platform uses for the deployment package.')
+param deploymentIdentityId string
+
+@description('Set the Stripe Key Vault references (the secrets must exist in the vault); false leaves billing unconfigured (503 billing-not-configured).')
+param stripeBillingEnabled bool
 
 @description('Most instances the app scales out to (40 to 1000).')
 @minValue(40)
@@ -84,6 +99,9 @@ param emailSenderAddress string
 var infraSettings = {
   APP_ENVIRONMENT: 'azure'
   AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  AZURE_CLIENT_ID: identityClientId
   COSMOS_ENDPOINT: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabase
   COSMOS_VERIFY_TLS: 'true'
@@ -91,17 +109,31 @@ var infraSettings = {
   AUTH_AUDIENCE: authAudience
   AUTH_JWKS_URI: authJwksUri
   TOKEN_SIGNING_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.tokenSigningKey})'
-  STRIPE_SECRET_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.stripeSecretKey})'
-  STRIPE_WEBHOOK_SECRET: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.stripeWebhookSecret})'
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
   ACS_EMAIL_ENDPOINT: acsEndpoint
   EMAIL_SENDER_ADDRESS: emailSenderAddress
   PHOTO_MALWARE_SCAN: 'defender'
+  LOG_FORMAT: 'json'
+  OTEL_TRACES_SAMPLER: 'microsoft.fixed_percentage'
+  OTEL_TRACES_SAMPLER_ARG: '1'
 }
 
+// Billing is optional: the Stripe references exist only when billing is enabled, because a reference to a missing
+// secret reaches the code as its literal text (the app then answers 503 billing-not-configured on billing routes).
+var stripeReferences = {
+  STRIPE_SECRET_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.stripeSecretKey})'
+  STRIPE_WEBHOOK_SECRET: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.stripeWebhookSecret})'
+}
+var billingSettings = stripeBillingEnabled ? stripeReferences : {}
+
 // Later sources win: an override cannot replace a queue or an infra setting.
-var allSettings = union(copiedSettings, appSettingOverrides, queueSettings, infraSettings)
+var allSettings = union(copiedSettings, appSettingOverrides, queueSettings, infraSettings, billingSettings)
+
+// azd deploy finds the app to publish to by this tag (azure.yaml, service `api`).
+var azdTags = {
+  'azd-service-name': 'api'
+}
 
 var appSettings = [for setting in items(allSettings): {
   name: setting.key
@@ -127,12 +159,16 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: functionAppName
   location: location
-  tags: tags
+  tags: union(tags, azdTags)
   kind: 'functionapp,linux'
   // checkov:skip=CKV_AZURE_212:scale to zero is intended on Flex Consumption (billed per execution); always-ready instances can be added with functionAppConfig.scaleAndConcurrency.alwaysReady
   // checkov:skip=CKV_AZURE_213:no App Service health check: /api/health answers 503 when Cosmos DB or Storage is down, which would mark every instance unhealthy at once during a dependency outage
   identity: {
-    type: 'SystemAssigned'
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+      '${deploymentIdentityId}': {}
+    }
   }
   // checkov:skip=CKV_AZURE_17:clients are browsers and the mobile app, which present no client certificate
   // checkov:skip=CKV_AZURE_222:the API is public by design (mobile app and owner portal); access is controlled per request by the bearer token
@@ -141,6 +177,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     clientCertEnabled: false
     publicNetworkAccess: 'Enabled'
+    keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
@@ -159,7 +196,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           type: 'blobContainer'
           value: deploymentContainerUrl
           authentication: {
-            type: 'SystemAssignedIdentity'
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: deploymentIdentityId
           }
         }
       }
@@ -193,5 +231,4 @@ resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@
 
 output id string = site.id
 output name string = site.name
-output principalId string = site.identity.principalId
 output defaultHostname string = site.properties.defaultHostName

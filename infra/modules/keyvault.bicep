@@ -35,6 +35,9 @@ param secretExpiry int
 @description('Log Analytics workspace that receives the vault audit events.')
 param workspaceId string
 
+@description('Recover a soft-deleted vault of this name (after its resource group was deleted) instead of creating one.')
+param recoverSoftDeleted bool = false
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: vaultName
   location: location
@@ -43,6 +46,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   // checkov:skip=CKV_AZURE_189:same reason as CKV_AZURE_109
   properties: {
     tenantId: subscription().tenantId
+    createMode: recoverSoftDeleted ? 'recover' : 'default'
     sku: {
       family: 'A'
       name: 'standard'

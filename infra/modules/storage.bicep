@@ -30,6 +30,20 @@ param blobContainers array
 @description('Infra-only blob container holding the Function App deployment package.')
 param deploymentContainerName string
 
+@description('Infra-only blob container receiving the Event Grid events that could not be delivered (dead letters).')
+param deadLetterContainerName string
+
+@description('Days a dead-lettered event is kept (they name blob paths, which carry account and user ids).')
+@minValue(1)
+@maxValue(90)
+param deadLetterRetentionDays int = 30
+
+@description('Blob containers the Functions host uses itself, created here so that its roles can be scoped to them.')
+param hostContainerNames array
+
+@description('Name of the account\'s Event Grid system topic: ours, or the one Defender for Storage already created for the account (an account has at most one).')
+param systemTopicName string
+
 @description('Every queue the code uses, poison queues included (names.json queueNames).')
 param queueNames array
 
@@ -53,7 +67,7 @@ param malwareScanningCapGBPerMonth int
 @description('Log Analytics workspace that receives the blob and queue audit logs.')
 param workspaceId string
 
-var containerNames = concat(blobContainers, [deploymentContainerName])
+var containerNames = concat(blobContainers, [deploymentContainerName, deadLetterContainerName], hostContainerNames)
 
 var versionRule = {
   enabled: true
@@ -69,6 +83,29 @@ var versionRule = {
       version: {
         delete: {
           daysAfterCreationGreaterThan: previousVersionRetentionDays
+        }
+      }
+    }
+  }
+}
+
+var deadLetterRule = {
+  enabled: true
+  name: 'deleteDeadLetters'
+  type: 'Lifecycle'
+  definition: {
+    filters: {
+      blobTypes: [
+        'blockBlob'
+      ]
+      prefixMatch: [
+        '${deadLetterContainerName}/'
+      ]
+    }
+    actions: {
+      baseBlob: {
+        delete: {
+          daysAfterModificationGreaterThan: deadLetterRetentionDays
         }
       }
     }
@@ -177,7 +214,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
   name: 'default'
   properties: {
     policy: {
-      rules: concat([versionRule], containerRules)
+      rules: concat([versionRule, deadLetterRule], containerRules)
     }
   }
   dependsOn: [
@@ -223,11 +260,13 @@ resource queueAudit 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' =
   }
 }
 
-// The account's one Event Grid system topic. Created here, before Defender: malware scanning subscribes to the
-// account's system topic and would otherwise create its own, and an account cannot have two. The photo-upload
-// subscription (eventgrid.bicep) uses the same topic with the topic's managed identity.
+// The account's one Event Grid system topic. Declared here, before Defender: malware scanning subscribes to the
+// account's system topic and would otherwise create its own, and an account cannot have two. When Defender (for
+// example enabled by a subscription policy) created the topic first, systemTopicName names that topic and this
+// declaration updates it in place (adds the system-assigned identity the photo-upload delivery uses) instead of
+// failing on a second topic. The photo-upload subscription (eventgrid.bicep) uses the same topic.
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
-  name: 'evgt-${storageAccountName}'
+  name: systemTopicName
   location: location
   tags: tags
   identity: {
@@ -264,4 +303,5 @@ output id string = storage.id
 output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output systemTopicName string = systemTopic.name
+output systemTopicPrincipalId string = systemTopic.identity.principalId
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'

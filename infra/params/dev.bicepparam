@@ -26,10 +26,16 @@ param authAudience = readEnvironmentVariable('INDUSTRACK_AUTH_AUDIENCE', 'api://
 param authJwksUri = readEnvironmentVariable('INDUSTRACK_AUTH_JWKS_URI')
 
 param logRetentionDays = 30
-param emailDataLocation = 'United States'
+param emailDataLocation = 'Europe'
+param emailCustomDomain = ''
 param portalLocation = 'westeurope'
 param portalCustomDomain = ''
 
+param existingEventGridSystemTopicName = readEnvironmentVariable('INDUSTRACK_EVENTGRID_SYSTEM_TOPIC', '')
+param keyVaultName = readEnvironmentVariable('INDUSTRACK_KEY_VAULT_NAME', '')
+param keyVaultRecoverSoftDeleted = bool(readEnvironmentVariable('INDUSTRACK_KEY_VAULT_RECOVER', 'false'))
+
+param stripeBillingEnabled = bool(readEnvironmentVariable('INDUSTRACK_STRIPE_BILLING', 'false'))
 param tokenSigningKey = readEnvironmentVariable('INDUSTRACK_TOKEN_SIGNING_KEY', '')
 param stripeSecretKey = readEnvironmentVariable('INDUSTRACK_STRIPE_SECRET_KEY', '')
 param stripeWebhookSecret = readEnvironmentVariable('INDUSTRACK_STRIPE_WEBHOOK_SECRET', '')

@@ -27,10 +27,17 @@ param authAudience = readEnvironmentVariable('INDUSTRACK_AUTH_AUDIENCE', 'api://
 param authJwksUri = readEnvironmentVariable('INDUSTRACK_AUTH_JWKS_URI')
 
 param logRetentionDays = 90
-param emailDataLocation = 'United States'
+param emailDataLocation = 'Europe'
+param emailCustomDomain = readEnvironmentVariable('INDUSTRACK_EMAIL_DOMAIN', '')
+param emailCustomDomainVerified = bool(readEnvironmentVariable('INDUSTRACK_EMAIL_DOMAIN_VERIFIED', 'false'))
 param portalLocation = 'westeurope'
 param portalCustomDomain = readEnvironmentVariable('INDUSTRACK_PORTAL_DOMAIN', '')
 
+param existingEventGridSystemTopicName = readEnvironmentVariable('INDUSTRACK_EVENTGRID_SYSTEM_TOPIC', '')
+param keyVaultName = readEnvironmentVariable('INDUSTRACK_KEY_VAULT_NAME', '')
+param keyVaultRecoverSoftDeleted = bool(readEnvironmentVariable('INDUSTRACK_KEY_VAULT_RECOVER', 'false'))
+
+param stripeBillingEnabled = bool(readEnvironmentVariable('INDUSTRACK_STRIPE_BILLING', 'false'))
 param tokenSigningKey = readEnvironmentVariable('INDUSTRACK_TOKEN_SIGNING_KEY', '')
 param stripeSecretKey = readEnvironmentVariable('INDUSTRACK_STRIPE_SECRET_KEY', '')
 param stripeWebhookSecret = readEnvironmentVariable('INDUSTRACK_STRIPE_WEBHOOK_SECRET', '')

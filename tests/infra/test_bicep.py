@@ -128,7 +128,8 @@ def test_function_app_is_flex_python_311_https_tls12_no_ftp() -> None:
     assert "tier: 'FlexConsumption'" in plan and "name: 'FC1'" in plan
     site = block_after(text, r"^resource site ")
     for setting in (
-        "type: 'SystemAssigned'",
+        "type: 'UserAssigned'",
+        "keyVaultReferenceIdentity: identityId",
         "httpsOnly: true",
         "minTlsVersion: '1.2'",
         "ftpsState: 'Disabled'",
@@ -157,10 +158,12 @@ def test_cors_allows_only_the_portal() -> None:
 def test_roles_are_scoped_to_single_resources() -> None:
     text = module_text("roles")
     assignments = re.findall(r"^resource (\w+) 'Microsoft\.Authorization/roleAssignments@", text, re.MULTILINE)
-    assert set(assignments) == {"blobData", "queueData", "secretsUser", "telemetry", "email"}
+    assert set(assignments) == {"blobData", "delegationKeys", "queueData", "scanResults", "deploymentPackage",
+                                "secretsUser", "telemetry", "email"}
     for name in assignments:
         block = block_after(text, rf"^resource {name} ")
-        assert re.search(r"^\s*scope: (storage|vault|appInsights|communication)$", block, re.MULTILINE), name
+        assert re.search(r"^\s*scope: (storage|vault|appInsights|communication|quarantine|deploymentContainer|"
+                         r"containers\[i\])$", block, re.MULTILINE), name
         assert "principalType: 'ServicePrincipal'" in block
     cosmos = block_after(text, r"^resource cosmosData 'Microsoft\.DocumentDB/databaseAccounts/sqlRoleAssignments@")
     assert "scope: cosmos.id" in cosmos and "00000000-0000-0000-0000-000000000002" in text

@@ -35,7 +35,11 @@ def sample() -> dict[str, str]:
 
 
 def infra_setting_keys() -> list[str]:
-    return top_level_keys(block_after(read(FUNCTION_APP), r"^var infraSettings\s*="))
+    """Settings functionapp.bicep sets itself: infraSettings, plus the Stripe references (set when billing is on)."""
+    text = read(FUNCTION_APP)
+    return top_level_keys(block_after(text, r"^var infraSettings\s*=")) + top_level_keys(
+        block_after(text, r"^var stripeReferences\s*=")
+    )
 
 
 def test_names_json_is_what_the_code_renders_today() -> None:
@@ -95,7 +99,11 @@ def test_main_reads_names_json_and_hands_each_list_to_its_module() -> None:
 def test_modules_loop_over_the_names_instead_of_listing_them() -> None:
     storage = strip_comments(read(STORAGE))
     assert re.search(r"=\s*\[for name in queueNames:", storage)
-    assert re.search(r"var containerNames = concat\(blobContainers, \[deploymentContainerName\]\)", storage)
+    assert re.search(
+        r"var containerNames = concat\(blobContainers, \[deploymentContainerName, deadLetterContainerName\], "
+        r"hostContainerNames\)",
+        storage,
+    )
     assert re.search(r"=\s*\[for name in containerNames:", storage)
     cosmos = strip_comments(read(COSMOS))
     assert re.search(r"=\s*\[for c in containers:", cosmos)
@@ -136,7 +144,7 @@ def test_copied_settings_keep_the_sample_values(names: dict[str, object], sample
 def test_the_function_app_settings_are_built_from_all_four_sources() -> None:
     text = strip_comments(read(FUNCTION_APP))
     assert re.search(
-        r"^var allSettings = union\(copiedSettings, appSettingOverrides, queueSettings, infraSettings\)$",
+        r"^var allSettings = union\(copiedSettings, appSettingOverrides, queueSettings, infraSettings, billingSettings\)$",
         text,
         re.MULTILINE,
     ), "infra settings must come last so that an override cannot replace them"
@@ -164,8 +172,10 @@ def test_azure_gets_identities_not_keys(names: dict[str, object]) -> None:
     block = block_after(read(FUNCTION_APP), r"^var infraSettings\s*=")
     assert re.search(r"^\s*COSMOS_VERIFY_TLS:\s*'true'\s*$", block, re.MULTILINE)
     assert re.search(r"^\s*APP_ENVIRONMENT:\s*'azure'\s*$", block, re.MULTILINE)
-    for secret in ("TOKEN_SIGNING_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
-        assert re.search(rf"^\s*{secret}:\s*'@Microsoft\.KeyVault\(VaultName=", block, re.MULTILINE), secret
+    assert re.search(r"^\s*TOKEN_SIGNING_KEY:\s*'@Microsoft\.KeyVault\(VaultName=", block, re.MULTILINE)
+    stripe = block_after(read(FUNCTION_APP), r"^var stripeReferences\s*=")
+    for secret in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        assert re.search(rf"^\s*{secret}:\s*'@Microsoft\.KeyVault\(VaultName=", stripe, re.MULTILINE), secret
     for path in sorted(INFRA.rglob("*.bicep")):
         text = strip_comments(read(path))
         for pattern in ("listKeys(", "AccountKey=", "primaryMasterKey", "listConnectionStrings("):

@@ -1,0 +1,357 @@
+"""Observability: each invocation's id and W3C trace context on every log record, JSON log lines on request, and
+OpenTelemetry through the Azure Monitor distro when APPLICATIONINSIGHTS_CONNECTION_STRING is set.
+
+- `invocation(...)` (used by functions/_http.py through `traced_http`) binds the invocation id and the trace context
+  (the caller's `traceparent` continued with a new span id, or a new trace) to a context variable for the duration
+  of the invocation; a log record factory copies them onto every record (`invocation_id`, `trace_id`, `span_id`,
+  `traceparent`), whichever handler then writes it (the worker's, OpenTelemetry's, a console's).
+- `LOG_FORMAT=json` adds one JSON object per line on stderr; the default (`text`) leaves logging as it is, so local
+  logs stay readable (the devhost's own format).
+- Azure Monitor is configured lazily, at the first invocation and never at import (function_app imports no
+  OpenTelemetry package), with the runtime identity (`AZURE_CLIENT_ID`; Application Insights accepts no key).
+  Cosmos DB and Storage calls are dependencies through the Azure SDK instrumentation, Stripe through `requests`,
+  SMTP through `dependency(...)`. `ScrubbingSpanProcessor` removes what could be personal from span attributes
+  before export: query strings and fragments of URLs, blob names (they carry account and user ids), client
+  addresses and user ids.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+log = logging.getLogger(__name__)
+
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+_ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
+CONNECTION_SETTING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+
+
+@dataclass
+class Invocation:
+    function: str
+    trigger: str
+    invocation_id: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None = None
+    sampled: bool = True
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def traceparent(self) -> str:
+        return f"00-{self.trace_id}-{self.span_id}-{'01' if self.sampled else '00'}"
+
+
+_current: ContextVar[Invocation | None] = ContextVar("industrack_invocation", default=None)
+
+
+def current() -> Invocation | None:
+    return _current.get()
+
+
+def parse_traceparent(value: str | None) -> tuple[str, str, bool] | None:
+    """(trace id, parent span id, sampled) of a valid W3C traceparent (version 00), else None."""
+    m = _TRACEPARENT.match((value or "").strip().lower())
+    if m is None or m.group(1) == _ZERO_TRACE or m.group(2) == _ZERO_SPAN:
+        return None
+    return m.group(1), m.group(2), int(m.group(3), 16) & 1 == 1
+
+
+# ---------------------------------------------------------------- log records
+
+
+_installed = False
+_install_lock = threading.Lock()
+
+
+def install_logging(env: Mapping[str, str] | None = None) -> None:
+    """Once per process: the record factory (invocation fields on every record) and, with LOG_FORMAT=json, a
+    JSON-lines handler on stderr."""
+    global _installed
+    if _installed:
+        return
+    with _install_lock:
+        if _installed:
+            return
+        env = os.environ if env is None else env
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            annotate(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        if env.get("LOG_FORMAT", "text").strip().lower() == "json":
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(JsonLineFormatter())
+            logging.getLogger().addHandler(handler)
+        _installed = True
+
+
+def annotate(record: logging.LogRecord) -> None:
+    inv = _current.get()
+    record.invocation_id = inv.invocation_id if inv else None
+    record.function_name = inv.function if inv else None
+    record.trace_id = inv.trace_id if inv else None
+    record.span_id = inv.span_id if inv else None
+    record.traceparent = inv.traceparent if inv else None
+
+
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per line. Exceptions give their type and frames only: messages of exceptions can carry
+    input values."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, attr in (("invocationId", "invocation_id"), ("function", "function_name"), ("traceId", "trace_id"),
+                          ("spanId", "span_id"), ("traceparent", "traceparent")):
+            value = getattr(record, attr, None)
+            if value:
+                line[key] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            import traceback
+
+            line["exception"] = record.exc_info[0].__name__
+            line["stack"] = [f"{f.filename}:{f.lineno} in {f.name}"
+                             for f in traceback.extract_tb(record.exc_info[2])]
+        return json.dumps(line, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- invocations and spans
+
+
+@contextmanager
+def invocation(function: str, trigger: str, *, traceparent: str | None = None,
+               invocation_id: str | None = None, attributes: Mapping[str, Any] | None = None) -> Iterator[Invocation]:
+    """Binds one invocation's id and trace context; with Azure Monitor configured it is also a span (SERVER for
+    HTTP, CONSUMER otherwise) continuing the caller's trace. `attributes` must hold nothing personal."""
+    install_logging()
+    ensure_azure_monitor()
+    parent = parse_traceparent(traceparent)
+    inv = Invocation(function=function, trigger=trigger, invocation_id=invocation_id or secrets.token_hex(16),
+                     trace_id=parent[0] if parent else secrets.token_hex(16), span_id=secrets.token_hex(8),
+                     parent_span_id=parent[1] if parent else None, sampled=parent[2] if parent else True,
+                     attributes=dict(attributes or {}))
+    with _span(inv, traceparent if parent else None) as span_ids:
+        if span_ids is not None:  # OpenTelemetry chose the ids; logs must name the span that is exported
+            inv.trace_id, inv.span_id = span_ids
+        token = _current.set(inv)
+        try:
+            yield inv
+        finally:
+            _current.reset(token)
+
+
+@contextmanager
+def _span(inv: Invocation, traceparent: str | None) -> Iterator[tuple[str, str] | None]:
+    if not _monitor_configured:
+        yield None
+        return
+    from opentelemetry import trace
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    ctx = TraceContextTextMapPropagator().extract({"traceparent": traceparent}) if traceparent else None
+    kind = trace.SpanKind.SERVER if inv.trigger == "http" else trace.SpanKind.CONSUMER
+    tracer = trace.get_tracer("industrack")
+    # Exception messages can carry input values: the span records the failure, not the message.
+    with tracer.start_as_current_span(inv.function, context=ctx, kind=kind, record_exception=False,
+                                      set_status_on_exception=True) as span:
+        span.set_attribute("faas.trigger", inv.trigger)
+        span.set_attribute("faas.invocation_id", inv.invocation_id)
+        for key, value in inv.attributes.items():
+            span.set_attribute(key, value)
+        sc = span.get_span_context()
+        yield f"{sc.trace_id:032x}", f"{sc.span_id:016x}"
+        for key, value in inv.attributes.items():  # set during the invocation (status code)
+            span.set_attribute(key, value)
+
+
+@contextmanager
+def dependency(kind: str, target: str) -> Iterator[None]:
+    """A client span for a call no instrumentation sees (SMTP). `target` is a host name, never an address."""
+    if not _monitor_configured:
+        yield
+        return
+    from opentelemetry import trace
+
+    with trace.get_tracer("industrack").start_as_current_span(kind, kind=trace.SpanKind.CLIENT,
+                                                              record_exception=False) as span:
+        span.set_attribute("server.address", target)
+        yield
+
+
+def traced_http(name: str, route: str, method: str, handler: Any) -> Any:
+    """Wraps an HTTP trigger (keeps its name, signature and annotations for the worker's indexing)."""
+    import functools
+
+    @functools.wraps(handler)
+    def trigger(req: Any) -> Any:
+        headers = getattr(req, "headers", {}) or {}
+        with invocation(name, "http", traceparent=headers.get("traceparent"),
+                        invocation_id=headers.get("x-ms-invocation-id"),
+                        attributes={"http.request.method": method, "http.route": route}) as inv:
+            started = time.perf_counter()
+            response = handler(req)
+            inv.attributes["http.response.status_code"] = getattr(response, "status_code", 0)
+            inv.attributes["industrack.duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            return response
+
+    return trigger
+
+
+_BACKGROUND = {"queueTrigger": "queue", "timerTrigger": "timer"}
+
+
+def trace_background_functions(blueprint: Any) -> int:
+    """Run each queue and timer function of a Blueprint inside an invocation (CONSUMER span, a new trace). Called
+    by function_app.py before registering the Blueprint; HTTP functions are traced by `traced_http`. Uses the
+    Blueprint's function list (azure-functions keeps no public one); the real worker's indexing test and the local
+    host's tests run the wrapped functions. Answers how many functions it wrapped."""
+    import functools
+
+    wrapped = 0
+    for builder in getattr(blueprint, "_function_builders", []):
+        function = builder._function
+        trigger = function.get_trigger()
+        kind = _BACKGROUND.get(trigger.get_binding_name() if trigger is not None else "")
+        user = function._func
+        if kind is None or getattr(user, "__industrack_traced__", False):
+            continue
+
+        def make(user: Any, kind: str) -> Any:
+            @functools.wraps(user)
+            def run(*args: Any, **kwargs: Any) -> Any:
+                attributes: dict[str, Any] = {}
+                for value in (*args, *kwargs.values()):
+                    message_id = getattr(value, "id", None)
+                    if kind == "queue" and isinstance(message_id, str):
+                        attributes["messaging.message.id"] = message_id
+                        attributes["messaging.delivery_count"] = getattr(value, "dequeue_count", None) or 0
+                with invocation(user.__name__, kind, attributes=attributes):
+                    return user(*args, **kwargs)
+
+            run.__industrack_traced__ = True  # type: ignore[attr-defined]
+            return run
+
+        function._func = make(user, kind)
+        wrapped += 1
+    return wrapped
+
+
+# ---------------------------------------------------------------- Azure Monitor
+
+
+_monitor_configured = False
+_monitor_tried = False
+_monitor_lock = threading.Lock()
+
+
+def ensure_azure_monitor(env: Mapping[str, str] | None = None) -> bool:
+    """Configure the Azure Monitor distro once, when the connection string is set; a failure is logged and the app
+    goes on without telemetry."""
+    global _monitor_configured, _monitor_tried
+    if _monitor_tried:
+        return _monitor_configured
+    with _monitor_lock:
+        if _monitor_tried:
+            return _monitor_configured
+        _monitor_tried = True
+        env = os.environ if env is None else env
+        connection = env.get(CONNECTION_SETTING, "").strip()
+        if not connection:
+            return False
+        try:
+            from azure.monitor.opentelemetry import configure_azure_monitor
+
+            credential = None
+            if "authorization=aad" in env.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "").lower():
+                from azure.identity import ManagedIdentityCredential
+
+                credential = ManagedIdentityCredential(client_id=env.get("AZURE_CLIENT_ID") or None)
+            configure_azure_monitor(
+                connection_string=connection,
+                credential=credential,
+                span_processors=[ScrubbingSpanProcessor()],
+                instrumentation_options={name: {"enabled": False}
+                                         for name in ("django", "fastapi", "flask", "psycopg2")},
+                enable_live_metrics=False,
+            )
+            _monitor_configured = True
+        except Exception as exc:  # noqa: BLE001 - observability must never stop the app
+            log.warning("Azure Monitor not configured (%s); the app runs without OpenTelemetry", type(exc).__name__)
+        return _monitor_configured
+
+
+_URL_KEYS = ("url.full", "http.url", "http.target", "url.path")
+_DROP_KEYS = ("url.query", "enduser.id", "enduser.pseudo.id", "user.id", "user.email", "user.name",
+              "client.address", "http.client_ip", "net.peer.ip", "db.statement", "db.query.text")
+
+
+def scrub_url(value: str) -> str:
+    """No query string or fragment (Stripe list calls carry e-mail addresses there), and only the container of a
+    blob path (blob names carry account and user ids)."""
+    parts = urlsplit(value)
+    path = parts.path
+    if ".blob." in (parts.hostname or "") or parts.port == 10000:
+        segments = [s for s in path.split("/") if s]
+        keep = 2 if parts.port == 10000 else 1  # Azurite puts the account name first
+        if len(segments) > keep:
+            path = "/" + "/".join(segments[:keep]) + "/{blob}"
+    if not parts.scheme and not parts.netloc:  # http.target: a path only
+        return path
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+class ScrubbingSpanProcessor:
+    """Runs before the exporter's processor (configure_azure_monitor adds given processors first) and replaces the
+    attributes of each ended span with a scrubbed copy."""
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        return None
+
+    def _on_ending(self, span: Any) -> None:
+        return None
+
+    def on_end(self, span: Any) -> None:
+        attributes = dict(span.attributes or {})
+        changed = False
+        for key in _DROP_KEYS:
+            if key in attributes:
+                del attributes[key]
+                changed = True
+        for key in _URL_KEYS:
+            value = attributes.get(key)
+            if isinstance(value, str):
+                scrubbed = scrub_url(value)
+                changed = changed or scrubbed != value
+                attributes[key] = scrubbed
+        if changed:
+            from opentelemetry.attributes import BoundedAttributes
+
+            span._attributes = BoundedAttributes(attributes=attributes, immutable=True)
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
