@@ -78,16 +78,20 @@ _installed = False
 _install_lock = threading.Lock()
 
 
-def install_logging(env: Mapping[str, str] | None = None) -> None:
-    """Once per process: the record factory (invocation fields on every record) and, with LOG_FORMAT=json, a
-    JSON-lines handler on stderr."""
+def install_logging(log_format: str | None = None) -> None:
+    """Once per process: the record factory (invocation fields on every record) and, with LOG_FORMAT=json (the
+    settings' `log_format` unless given), a JSON-lines handler on stderr."""
     global _installed
     if _installed:
         return
     with _install_lock:
         if _installed:
             return
-        env = os.environ if env is None else env
+        if log_format is None:
+            from core.settings import get_settings
+
+            settings = get_settings()
+            log_format = settings.log_format
         previous = logging.getLogRecordFactory()
 
         def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
@@ -96,7 +100,7 @@ def install_logging(env: Mapping[str, str] | None = None) -> None:
             return record
 
         logging.setLogRecordFactory(factory)
-        if env.get("LOG_FORMAT", "text").strip().lower() == "json":
+        if log_format == "json":
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(JsonLineFormatter())
             logging.getLogger().addHandler(handler)

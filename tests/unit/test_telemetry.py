@@ -50,7 +50,7 @@ def test_traceparent_is_parsed_strictly(value: str | None, expected: object) -> 
 def test_log_records_carry_the_invocation_id_and_continue_the_callers_trace(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    telemetry.install_logging({})
+    telemetry.install_logging("text")
     logger = logging.getLogger("industrack.test")
     with caplog.at_level(logging.INFO, logger="industrack.test"):
         logger.info("outside")
@@ -88,7 +88,7 @@ def test_json_lines_have_the_fields_and_no_exception_message() -> None:
 
 
 def test_the_http_hook_runs_each_endpoint_inside_an_invocation(caplog: pytest.LogCaptureFixture) -> None:
-    telemetry.install_logging({})
+    telemetry.install_logging("text")
     trigger = next(f for f in app_functions() if f.get_function_name() == "openapi_document")
     request = func.HttpRequest(method="GET", url="http://localhost/api/openapi.json", body=b"",
                                headers={"traceparent": PARENT})
@@ -173,7 +173,7 @@ def test_every_queue_and_timer_function_runs_inside_an_invocation(caplog: pytest
 
     assert telemetry.trace_background_functions(bp) == 1
     assert telemetry.trace_background_functions(bp) == 0, "wrapped once"
-    telemetry.install_logging({})
+    telemetry.install_logging("text")
     user = bp._function_builders[0]._function._func
     with caplog.at_level(logging.INFO, logger="industrack.test"):
         user(msg=func.QueueMessage(id="m-1", body=b"{}"))
