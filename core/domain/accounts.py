@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from core.domain.identity import Role
+from core.domain.inputs import SINGLE_LINE
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), SINGLE_LINE]
 
 
 def _valid_time_zone(value: str) -> str:
@@ -23,7 +24,8 @@ def _valid_time_zone(value: str) -> str:
     return value
 
 
-TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_valid_time_zone)]
+TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_valid_time_zone),
+                         SINGLE_LINE]
 
 
 class ApiModel(BaseModel):
@@ -38,10 +40,10 @@ class PublicModel(BaseModel):
 
 class BillingAddress(ApiModel):
     line1: ShortText
-    line2: Annotated[str, StringConstraints(max_length=120)] | None = None
+    line2: Annotated[str, StringConstraints(max_length=120), SINGLE_LINE] | None = None
     city: ShortText
-    state: Annotated[str, StringConstraints(max_length=60)] | None = None
-    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] = Field(alias="postalCode")
+    state: Annotated[str, StringConstraints(max_length=60), SINGLE_LINE] | None = None
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20), SINGLE_LINE] = Field(alias="postalCode")
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
         description="ISO 3166-1 alpha-2 country code"
     )
