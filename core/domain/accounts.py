@@ -7,10 +7,10 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from core.domain.identity import Role
-from core.domain.inputs import SINGLE_LINE
+from core.domain.inputs import SINGLE_LINE, EmailAddress
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), SINGLE_LINE]
@@ -63,7 +63,7 @@ class MemberStatus(StrEnum):
 class AccountCreate(ApiModel):
     full_legal_name: Name = Field(alias="fullLegalName")
     company_name: Name | None = Field(default=None, alias="companyName")
-    email: EmailStr
+    email: EmailAddress
     billing_address: BillingAddress = Field(alias="billingAddress")
     time_zone: TimeZoneName = Field(alias="timeZone")
     date_of_birth: date = Field(alias="dateOfBirth")
@@ -153,7 +153,7 @@ class MeUpdate(ApiModel):
     """The fields a user may change about themselves; everything else is refused."""
 
     full_name: Name | None = Field(default=None, alias="fullName")
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     time_zone: TimeZoneName | None = Field(default=None, alias="timeZone")
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()\-]{5,30}$")] | None = None
 
@@ -182,7 +182,7 @@ class InvitationStatus(StrEnum):
 
 
 class InvitationCreate(ApiModel):
-    email: EmailStr
+    email: EmailAddress
     full_name: Name | None = Field(default=None, alias="fullName")
 
 

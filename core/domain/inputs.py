@@ -20,7 +20,7 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, EmailStr, StringConstraints
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -81,6 +81,8 @@ ContinuationToken = Annotated[
 SingleLine = Annotated[str, SINGLE_LINE]
 """One line of text without control characters. With lengths, put the marker last:
 `Annotated[str, StringConstraints(max_length=120), SINGLE_LINE]` (names, address lines, device names...)."""
+EmailAddress = Annotated[EmailStr, SINGLE_LINE]
+"""An e-mail address; a control character anywhere is refused (EmailStr alone would trim one at either end)."""
 MultiLine = Annotated[str, MULTI_LINE]
 """Text that may span lines (LF, CR, TAB) without other control characters (note text, policy text, details)."""
 
