@@ -23,7 +23,8 @@ from functions._http import Auth, Call, endpoint
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
 TRACK_TYPES = (GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE)
-TRACK_HEADERS = (("X-Continuation", "Present when there is a next page: pass it as ?continuation="),)
+TRACK_HEADERS = (("X-Continuation", "Present when there is a next page: pass it unchanged as ?continuation= with the"
+                                    " same query (opaque and signed; any other value is a 422)"),)
 
 
 def _track_response(doc: TrackDocument) -> func.HttpResponse:

@@ -20,7 +20,7 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, EmailStr, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, EmailStr, StringConstraints, WithJsonSchema
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -37,7 +37,12 @@ def _within_range(value: datetime) -> datetime:
     return value
 
 
-ApiDatetime = Annotated[AwareDatetime, AfterValidator(_within_range)]
+ApiDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_within_range),
+    WithJsonSchema({"type": "string", "format": "date-time",
+                    "description": f"RFC 3339 with an offset, between {DATETIME_RANGE_TEXT}."}),
+]
 """An RFC 3339 date-time with an offset, within [EARLIEST, LATEST)."""
 
 
@@ -77,6 +82,8 @@ ContinuationToken = Annotated[
     str, StringConstraints(min_length=3, max_length=CONTINUATION_MAX_CHARS, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 ]
 """The `continuation` query parameter: exactly what the previous page answered (opaque, signed)."""
+CONTINUATION_DOC = ("Opaque: pass exactly the `continuation` (or `X-Continuation`) of the previous page, with the same"
+                    " filters. A token that was not issued for this list is refused with 422 naming this parameter.")
 
 SingleLine = Annotated[str, SINGLE_LINE]
 """One line of text without control characters. With lengths, put the marker last:

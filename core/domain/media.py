@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from core.domain.accounts import ApiModel, PublicModel
-from core.domain.inputs import MULTI_LINE, SINGLE_LINE, ApiDatetime, ContinuationToken
+from core.domain.inputs import CONTINUATION_DOC, MULTI_LINE, SINGLE_LINE, ApiDatetime, ContinuationToken
 
 MediaId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 NOTE_MAX_CHARS = 10_000
@@ -199,14 +199,14 @@ class MediaQuery(ApiModel):
                                                                                            alias="userId")
     from_: ApiDatetime | None = Field(default=None, alias="from")
     to: ApiDatetime | None = None
-    continuation: ContinuationToken | None = None
+    continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)
     limit: int = Field(default=50, ge=1, le=200)
 
 
 class MyNotesQuery(ApiModel):
     from_: ApiDatetime | None = Field(default=None, alias="from")
     to: ApiDatetime | None = None
-    continuation: ContinuationToken | None = None
+    continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)
     limit: int = Field(default=50, ge=1, le=200)
 
 

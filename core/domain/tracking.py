@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, BeforeValidator, Field, Strict, StringConstraints, model_validator
 
 from core.domain.accounts import ApiModel, PublicModel, TimeZoneName
-from core.domain.inputs import SINGLE_LINE, ApiDatetime, ContinuationToken
+from core.domain.inputs import CONTINUATION_DOC, SINGLE_LINE, ApiDatetime, ContinuationToken
 
 # ---------------------------------------------------------------- access log (shared with photos and notes)
 
@@ -61,7 +61,7 @@ class AccessLogEntryPublic(PublicModel):
 
 
 class AccessLogQuery(ApiModel):
-    continuation: ContinuationToken | None = None
+    continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -308,7 +308,7 @@ class TrackQuery(ApiModel):
     stop_radius: float = Field(default=50, alias="stopRadius", ge=5, le=2_000, description="metres")
     stop_minutes: float = Field(default=5, alias="stopMinutes", ge=1, le=24 * 60)
     limit: int = Field(default=5_000, ge=2, le=10_000, description="Points per page (before simplification).")
-    continuation: ContinuationToken | None = None
+    continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)
 
 
 class Stop(BaseModel):
