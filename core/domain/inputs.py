@@ -91,17 +91,32 @@ MultiLine = Annotated[str, MULTI_LINE]
 
 
 class _Members(list[tuple[str, Any]]):
-    """A JSON object as parsed, members in order, repeats kept (the parser's object_pairs_hook)."""
+    """A JSON object as parsed, members in order, repeats kept (the slow path's object_pairs_hook)."""
+
+
+class _Repeated(Exception):
+    pass
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _Repeated
+    return members
 
 
 def duplicate_key(raw: bytes) -> str | None:
-    """The path (e.g. `billingAddress.city`, `pings.3.id`) of a member named twice in one JSON object, or
-    None: also when `raw` is not JSON at all (the model's own parser then reports that)."""
+    """The path (e.g. `billingAddress.city`, `pings.3.id`) of a member named twice in one JSON object, or None:
+    also when `raw` is not JSON at all (the model's own parser then reports that)."""
     try:
-        tree = json.loads(raw.decode("utf-8"), object_pairs_hook=_Members)
+        text = raw.decode("utf-8")
+        json.loads(text, object_pairs_hook=_unique)  # the common case: one cheap check per object
+        return None
+    except _Repeated:
+        pass
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         return None
-    stack: list[tuple[Any, str]] = [(tree, "")]
+    stack: list[tuple[Any, str]] = [(json.loads(text, object_pairs_hook=_Members), "")]
     while stack:
         node, path = stack.pop()
         if isinstance(node, _Members):
