@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from core.services.billing_unconfigured import UnconfiguredStripeGateway
     from core.services.email_verification import EmailVerification
     from core.services.outbox import EmailRenderer, Links
+    from core.services.paging import PageTokens
     from core.services.photos import PhotoLimits
     from core.services.retention import Registry, RetentionPolicy
 
@@ -117,6 +118,12 @@ class Container:
             self.settings.token_signing_key.get_secret_value().encode(),
             previous_keys=[previous.get_secret_value().encode()] if previous and previous.get_secret_value() else [],
         )
+
+    @cached_property
+    def page_tokens(self) -> PageTokens:
+        from core.services.paging import PageTokens
+
+        return PageTokens(self.signer)
 
     @property
     def invitation_ttl(self) -> timedelta:

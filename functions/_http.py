@@ -29,6 +29,7 @@ from core.domain.errors import (
     ValidationFailed,
 )
 from core.domain.identity import Identity, Principal
+from core.domain.inputs import duplicate_key
 from core.services import auth, card_guard, device_auth
 from core.services.device_auth import DeviceCaller
 
@@ -156,6 +157,10 @@ def _parse_body(req: func.HttpRequest, model: type[BaseModel], max_bytes: int) -
             "Payment card numbers are not accepted; cards are entered only in the payment provider's own form.",
             errors=[FieldError(card_field, "contains what looks like a payment card number")],
         )
+    repeated = duplicate_key(raw) if raw else None  # one object member, one value: never "the last one wins"
+    if repeated is not None:
+        raise ValidationFailed("A JSON object in the body names the same member more than once.",
+                               errors=[FieldError(repeated, "appears more than once in its object")])
     try:
         return model.model_validate_json(raw or b"{}")
     except ValidationError as exc:

@@ -31,4 +31,5 @@ def get_consents(call: Call) -> ConsentsPublic:
 def get_access_log(call: Call) -> AccessLogPage:
     d = call.deps
     return access_log.read_my_access_log(principal=call.principal, log=d.access_log, accounts=d.accounts,
-                                         continuation=call.query.continuation, limit=call.query.limit)
+                                         continuation=call.query.continuation, limit=call.query.limit,
+                                         pages=d.page_tokens)

@@ -35,7 +35,8 @@ def delete_note(call: Call) -> None:
 @endpoint(bp, "GET", "me/notes", auth=Auth.PRINCIPAL, query=MyNotesQuery, response=NotePage,
           summary="My notes, newest first", tag="notes")
 def list_my_notes(call: Call) -> NotePage:
-    return notes.list_my_notes(principal=call.principal, query=call.query, store=call.deps.media)
+    return notes.list_my_notes(principal=call.principal, query=call.query, store=call.deps.media,
+                               pages=call.deps.page_tokens)
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/notes", auth=Auth.PRINCIPAL, query=MediaQuery, response=NotePage,
@@ -43,4 +44,4 @@ def list_my_notes(call: Call) -> NotePage:
 def list_notes(call: Call) -> NotePage:
     d = call.deps
     return notes.list_notes(principal=call.principal, account_id=call.route["accountId"], query=call.query,
-                            store=d.media, log_store=d.access_log, clock=d.clock)
+                            store=d.media, log_store=d.access_log, clock=d.clock, pages=d.page_tokens)

@@ -37,7 +37,7 @@ def complete_photo_upload(call: Call) -> PhotoPublic:
 def list_photos(call: Call) -> PhotoPage:
     d = call.deps
     return photos.list_photos(principal=call.principal, account_id=call.route["accountId"], query=call.query,
-                              store=d.media, log_store=d.access_log, clock=d.clock)
+                              store=d.media, log_store=d.access_log, clock=d.clock, pages=d.page_tokens)
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/photos/{photoId}", auth=Auth.PRINCIPAL, response=PhotoDetail,

@@ -23,7 +23,8 @@ from functions._http import Auth, Call, endpoint
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
 TRACK_TYPES = (GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE)
-TRACK_HEADERS = (("X-Continuation", "Present when there is a next page: pass it as ?continuation="),)
+TRACK_HEADERS = (("X-Continuation", "Present when there is a next page: pass it unchanged as ?continuation= with the"
+                                    " same query (opaque and signed; any other value is a 422)"),)
 
 
 def _track_response(doc: TrackDocument) -> func.HttpResponse:
@@ -70,7 +71,7 @@ def ingest_locations(call: Call) -> IngestResult:
 def get_my_track(call: Call) -> func.HttpResponse:
     d = call.deps
     return _track_response(tracks.read_my_track(principal=call.principal, query=call.query, pings=d.pings,
-                                                 clock=d.clock))
+                                                 clock=d.clock, pages=d.page_tokens))
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/members/{userId}/track", auth=Auth.PRINCIPAL, query=TrackQuery,
@@ -80,7 +81,8 @@ def get_member_track(call: Call) -> func.HttpResponse:
     d = call.deps
     return _track_response(tracks.read_member_track(
         principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"],
-        query=call.query, accounts=d.accounts, pings=d.pings, access_log=d.access_log, clock=d.clock))
+        query=call.query, accounts=d.accounts, pings=d.pings, access_log=d.access_log, clock=d.clock,
+        pages=d.page_tokens))
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/locations/latest", auth=Auth.PRINCIPAL, response=LatestPositionList,

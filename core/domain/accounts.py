@@ -7,12 +7,13 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from core.domain.identity import Role
+from core.domain.inputs import SINGLE_LINE, EmailAddress
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), SINGLE_LINE]
 
 
 def _valid_time_zone(value: str) -> str:
@@ -23,7 +24,8 @@ def _valid_time_zone(value: str) -> str:
     return value
 
 
-TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_valid_time_zone)]
+TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_valid_time_zone),
+                         SINGLE_LINE]
 
 
 class ApiModel(BaseModel):
@@ -38,10 +40,10 @@ class PublicModel(BaseModel):
 
 class BillingAddress(ApiModel):
     line1: ShortText
-    line2: Annotated[str, StringConstraints(max_length=120)] | None = None
+    line2: Annotated[str, StringConstraints(max_length=120), SINGLE_LINE] | None = None
     city: ShortText
-    state: Annotated[str, StringConstraints(max_length=60)] | None = None
-    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] = Field(alias="postalCode")
+    state: Annotated[str, StringConstraints(max_length=60), SINGLE_LINE] | None = None
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20), SINGLE_LINE] = Field(alias="postalCode")
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
         description="ISO 3166-1 alpha-2 country code"
     )
@@ -61,7 +63,7 @@ class MemberStatus(StrEnum):
 class AccountCreate(ApiModel):
     full_legal_name: Name = Field(alias="fullLegalName")
     company_name: Name | None = Field(default=None, alias="companyName")
-    email: EmailStr
+    email: EmailAddress
     billing_address: BillingAddress = Field(alias="billingAddress")
     time_zone: TimeZoneName = Field(alias="timeZone")
     date_of_birth: date = Field(alias="dateOfBirth")
@@ -151,7 +153,7 @@ class MeUpdate(ApiModel):
     """The fields a user may change about themselves; everything else is refused."""
 
     full_name: Name | None = Field(default=None, alias="fullName")
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     time_zone: TimeZoneName | None = Field(default=None, alias="timeZone")
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()\-]{5,30}$")] | None = None
 
@@ -180,7 +182,7 @@ class InvitationStatus(StrEnum):
 
 
 class InvitationCreate(ApiModel):
-    email: EmailStr
+    email: EmailAddress
     full_name: Name | None = Field(default=None, alias="fullName")
 
 

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from core.domain.accounts import ApiModel, PublicModel
+from core.domain.inputs import SINGLE_LINE
 
 
 class Capability(StrEnum):
@@ -22,8 +23,8 @@ class Capability(StrEnum):
     CAMERA = "camera"
 
 
-DeviceId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-AppVersion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+DeviceId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), SINGLE_LINE]
+AppVersion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), SINGLE_LINE]
 
 
 class ConsentUpdate(ApiModel):

@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from core.domain.accounts import ApiModel, PublicModel
+from core.domain.inputs import SINGLE_LINE
 
 TOKEN_PREFIX = "itd_"  # noqa: S105 - not a secret: IndusTrack device: lets a leaked token be recognised (secret scanners, support)
 TOKEN_BYTES = 32  # 256 bits of randomness
@@ -82,7 +83,7 @@ class DeviceTokenLookup(BaseModel):
     device_id: str
 
 
-DeviceName = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+DeviceName = Annotated[str, StringConstraints(min_length=1, max_length=80), SINGLE_LINE]
 
 
 class DeviceCreate(ApiModel):

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from core.domain.accounts import ApiModel, PublicModel
+from core.domain.inputs import CONTINUATION_DOC, MULTI_LINE, SINGLE_LINE, ApiDatetime, ContinuationToken
 
 MediaId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 NOTE_MAX_CHARS = 10_000
@@ -103,7 +104,7 @@ class CaptureTimeSource(StrEnum):
 class PhotoCreate(ApiModel):
     content_type: PhotoContentType = Field(alias="contentType")
     size_bytes: int = Field(alias="sizeBytes", gt=0, description="Exact size of the file that will be uploaded.")
-    captured_at: AwareDatetime | None = Field(default=None, alias="capturedAt",
+    captured_at: ApiDatetime | None = Field(default=None, alias="capturedAt",
                                               description="When the device took the photo (used without EXIF time).")
     note_id: MediaId | None = Field(default=None, alias="noteId")
 
@@ -197,18 +198,18 @@ class PhotoDetail(PhotoPublic):
 class MediaQuery(ApiModel):
     """Owner lists (`userId` narrows to one worker; members always see only their own)."""
 
-    user_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(default=None,
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=256), SINGLE_LINE] | None = Field(default=None,
                                                                                            alias="userId")
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
-    continuation: str | None = Field(default=None, max_length=4000)
+    from_: ApiDatetime | None = Field(default=None, alias="from")
+    to: ApiDatetime | None = None
+    continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)
     limit: int = Field(default=50, ge=1, le=200)
 
 
 class MyNotesQuery(ApiModel):
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
-    continuation: str | None = Field(default=None, max_length=4000)
+    from_: ApiDatetime | None = Field(default=None, alias="from")
+    to: ApiDatetime | None = None
+    continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -240,13 +241,13 @@ class PhotoJob(BaseModel):
 
 # ---------------------------------------------------------------- notes
 
-NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX_CHARS)]
+NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX_CHARS), MULTI_LINE]
 
 
 class NoteCreate(ApiModel):
     text: NoteText
     photo_id: MediaId | None = Field(default=None, alias="photoId")
-    at: AwareDatetime | None = Field(default=None, description="The time the note is about.")
+    at: ApiDatetime | None = Field(default=None, description="The time the note is about.")
     place: GeoPoint | None = Field(default=None, description="The place the note is about (needs location consent).")
 
 
@@ -255,7 +256,7 @@ class NoteUpdate(ApiModel):
 
     text: NoteText | None = None
     photo_id: MediaId | None = Field(default=None, alias="photoId")
-    at: AwareDatetime | None = None
+    at: ApiDatetime | None = None
     place: GeoPoint | None = None
 
 

@@ -13,12 +13,13 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from core.domain.accounts import ApiModel, PublicModel
+from core.domain.inputs import MULTI_LINE, ApiDatetime
 
 POLICY_ID = "privacy"
 NOTICE_PERIOD = timedelta(days=30)
 
-PolicyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=200_000)]
-Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)]
+PolicyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=200_000), MULTI_LINE]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000), MULTI_LINE]
 AppName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9-]{1,31}$")]
 VersionId = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[0-9]{1,3})?$")]
 
@@ -45,7 +46,7 @@ class PolicyVersion(BaseModel):
 class PolicyVersionCreate(ApiModel):
     text: PolicyText = Field(description="The whole policy, in Markdown.")
     summary: Summary = Field(description="What changed since the version before, in plain words.")
-    effective_at: datetime | None = Field(
+    effective_at: ApiDatetime | None = Field(
         default=None,
         alias="effectiveAt",
         description="Optional; never sooner than 30 days after posting (the default is exactly 30 days).",

@@ -12,11 +12,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from core.domain.accounts import ApiModel, PublicModel
+from core.domain.inputs import MULTI_LINE, SINGLE_LINE
 
 PLATFORM_PARTITION = "_platform"
 ERASED_EMAIL_DOMAIN = "erased.invalid"  # an erased profile's address: reserved, never delivered
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500), MULTI_LINE]
 
 
 # ---------------------------------------------------------------- retention settings
@@ -63,8 +64,8 @@ class RetentionPublic(PublicModel):
 
 
 class LegalHoldCreate(ApiModel):
-    account_id: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(alias="accountId")
-    user_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+    account_id: Annotated[str, StringConstraints(min_length=1, max_length=100), SINGLE_LINE] = Field(alias="accountId")
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=200), SINGLE_LINE] | None = Field(
         default=None, alias="userId", description="Hold one member's data; omit to hold the whole account."
     )
     reason: Reason
@@ -151,10 +152,10 @@ class PurgeRunList(PublicModel):
 
 
 class ClosureRequest(ApiModel):
-    confirm: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
+    confirm: Annotated[str, StringConstraints(min_length=1, max_length=1000), SINGLE_LINE] | None = Field(
         default=None, description="Omit to receive a confirmation phrase; send it back to close the account."
     )
-    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=500), MULTI_LINE] | None = None
 
 
 class ClosureRecord(BaseModel):
@@ -207,7 +208,7 @@ class DataRequestStatus(StrEnum):
 
 class DataRequestCreate(ApiModel):
     type: DataRequestType
-    details: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+    details: Annotated[str, StringConstraints(max_length=2000), MULTI_LINE] | None = Field(
         default=None, description="For rectification: what is wrong and what it should say."
     )
 

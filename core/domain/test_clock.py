@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.domain.accounts import ApiModel, PublicModel
+from core.domain.inputs import ApiDatetime
 
 
 class TestClockState(BaseModel):
@@ -35,7 +36,7 @@ class TestClockSet(ApiModel):
 
     __test__ = False
 
-    now: AwareDatetime | None = Field(default=None, description="The app's time from now on (RFC 3339, with offset)")
+    now: ApiDatetime | None = Field(default=None, description="The app's time from now on (RFC 3339, with offset)")
     offset_seconds: float | None = Field(default=None, alias="offsetSeconds", ge=-(LATEST - EARLIEST).total_seconds(),
                                          le=(LATEST - EARLIEST).total_seconds(),
                                          description="Seconds to add to the real time (negative: the past)")

@@ -12,9 +12,10 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, Strict, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, Strict, StringConstraints, model_validator
 
 from core.domain.accounts import ApiModel, PublicModel, TimeZoneName
+from core.domain.inputs import CONTINUATION_DOC, SINGLE_LINE, ApiDatetime, ContinuationToken
 
 # ---------------------------------------------------------------- access log (shared with photos and notes)
 
@@ -60,7 +61,7 @@ class AccessLogEntryPublic(PublicModel):
 
 
 class AccessLogQuery(ApiModel):
-    continuation: str | None = Field(default=None, max_length=4000)
+    continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -167,7 +168,7 @@ def _rfc3339_text(value: Any) -> Any:
     return value
 
 
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+Rfc3339 = Annotated[ApiDatetime, BeforeValidator(_rfc3339_text)]
 Number = Annotated[float, Strict()]
 
 
@@ -191,7 +192,7 @@ class PingIn(ApiModel):
     heading: Number | None = Field(default=None, ge=0, le=360, description="degrees from true north")
     battery_level: Number | None = Field(default=None, alias="batteryLevel", ge=0, le=100, description="percent")
     source: PingSource
-    device_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
+    device_id: Annotated[str, StringConstraints(min_length=1, max_length=128), SINGLE_LINE] | None = Field(
         default=None, alias="deviceId"
     )
 
@@ -299,15 +300,15 @@ MAX_TRACK_DAYS = 31
 class TrackQuery(ApiModel):
     """Query of a track view. Times are RFC 3339 with an offset (encode '+' as %2B in a URL, or use Z)."""
 
-    from_: AwareDatetime | None = Field(default=None, alias="from", description="Default: 24 hours before `to`.")
-    to: AwareDatetime | None = Field(default=None, description="Default: now.")
+    from_: ApiDatetime | None = Field(default=None, alias="from", description="Default: 24 hours before `to`.")
+    to: ApiDatetime | None = Field(default=None, description="Default: now.")
     format: Literal["geojson", "gpx"] = "geojson"
     simplify: float | None = Field(default=None, ge=0, le=10_000, description="Douglas-Peucker tolerance, metres")
     stops: bool = False
     stop_radius: float = Field(default=50, alias="stopRadius", ge=5, le=2_000, description="metres")
     stop_minutes: float = Field(default=5, alias="stopMinutes", ge=1, le=24 * 60)
     limit: int = Field(default=5_000, ge=2, le=10_000, description="Points per page (before simplification).")
-    continuation: str | None = Field(default=None, max_length=8_000)
+    continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)
 
 
 class Stop(BaseModel):

@@ -8,6 +8,7 @@ from datetime import datetime
 from core.domain.identity import Principal
 from core.domain.tracking import AccessedData, AccessLogEntry, AccessLogEntryPublic, AccessLogPage
 from core.ports import AccessLog, AccountStore
+from core.services.paging import PageTokens
 
 
 def new_entry(
@@ -44,11 +45,14 @@ def record_read(*, log: AccessLog, entry: AccessLogEntry | None) -> None:
 
 
 def read_my_access_log(
-    *, principal: Principal, log: AccessLog, accounts: AccountStore, continuation: str | None, limit: int
+    *, principal: Principal, log: AccessLog, accounts: AccountStore, continuation: str | None, limit: int,
+    pages: PageTokens,
 ) -> AccessLogPage:
     """The caller's own entries only: who viewed their location, photos and notes, newest first."""
+    scope = ("access-log", principal.account_id, principal.user_id)
     page = log.for_subject(
-        account_id=principal.account_id, user_id=principal.user_id, continuation=continuation, limit=limit
+        account_id=principal.account_id, user_id=principal.user_id, continuation=pages.open(scope, continuation),
+        limit=limit,
     )
     names: dict[str, str | None] = {}
     for entry in page.entries:
@@ -69,5 +73,5 @@ def read_my_access_log(
             )
             for e in page.entries
         ],
-        continuation=page.continuation,
+        continuation=pages.seal(scope, page.continuation),
     )

@@ -25,6 +25,7 @@ from core.domain.tracking import AccessedData
 from core.ports import AccessLog, BillingStore, Clock, ConsentLedger, MediaStore
 from core.services import access_log
 from core.services.consent import consent_granted_at
+from core.services.paging import PageTokens
 from core.services.photos import check_range, scoped_user
 from core.services.suspension import Addition, ensure_may_add
 
@@ -100,24 +101,26 @@ def delete_note(*, principal: Principal, note_id: str, store: MediaStore) -> Non
     store.delete_note(principal.account_id, note_id)
 
 
-def list_my_notes(*, principal: Principal, query: MyNotesQuery, store: MediaStore) -> NotePage:
+def list_my_notes(*, principal: Principal, query: MyNotesQuery, store: MediaStore, pages: PageTokens) -> NotePage:
     check_range(query.from_, query.to)
+    scope = ("notes", principal.account_id, principal.user_id, query.from_, query.to)
     page = store.list_notes(account_id=principal.account_id, user_id=principal.user_id, start=query.from_,
-                            end=query.to, continuation=query.continuation, limit=query.limit)
-    return NotePage(items=[NotePublic.of(n) for n in page.notes], continuation=page.continuation)
+                            end=query.to, continuation=pages.open(scope, query.continuation), limit=query.limit)
+    return NotePage(items=[NotePublic.of(n) for n in page.notes], continuation=pages.seal(scope, page.continuation))
 
 
 def list_notes(
     *, principal: Principal, account_id: str, query: MediaQuery, store: MediaStore, log_store: AccessLog,
-    clock: Clock,
+    clock: Clock, pages: PageTokens,
 ) -> NotePage:
     """The owner: every worker's notes (or one worker's with userId); a member: their own only."""
     user_id = scoped_user(principal, account_id, query.user_id)
     check_range(query.from_, query.to)
+    scope = ("notes", account_id, user_id, query.from_, query.to)  # the same list as `me/notes` for one worker
     page = store.list_notes(account_id=account_id, user_id=user_id, start=query.from_, end=query.to,
-                            continuation=query.continuation, limit=query.limit)
+                            continuation=pages.open(scope, query.continuation), limit=query.limit)
     if page.notes:
         access_log.record_read(log=log_store, entry=access_log.new_entry(
             principal=principal, subject_user_ids=[n.user_id for n in page.notes], data=AccessedData.NOTE,
             at=clock.now(), range_from=query.from_, range_to=query.to))
-    return NotePage(items=[NotePublic.of(n) for n in page.notes], continuation=page.continuation)
+    return NotePage(items=[NotePublic.of(n) for n in page.notes], continuation=pages.seal(scope, page.continuation))

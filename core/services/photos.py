@@ -54,6 +54,7 @@ from core.ports import (
 )
 from core.services import access_log, image_checks, location_strip
 from core.services.consent import consent_granted_at
+from core.services.paging import PageTokens
 from core.services.suspension import Addition, ensure_may_add
 from core.settings import Settings
 
@@ -376,17 +377,18 @@ def check_range(start: datetime | None, end: datetime | None) -> None:
 
 def list_photos(
     *, principal: Principal, account_id: str, query: MediaQuery, store: MediaStore, log_store: AccessLog,
-    clock: Clock,
+    clock: Clock, pages: PageTokens,
 ) -> PhotoPage:
     user_id = scoped_user(principal, account_id, query.user_id)
     check_range(query.from_, query.to)
+    scope = ("photos", account_id, user_id, query.from_, query.to)
     page = store.list_photos(account_id=account_id, user_id=user_id, start=query.from_, end=query.to,
-                             continuation=query.continuation, limit=query.limit)
+                             continuation=pages.open(scope, query.continuation), limit=query.limit)
     if page.photos:
         access_log.record_read(log=log_store, entry=access_log.new_entry(
             principal=principal, subject_user_ids=[p.user_id for p in page.photos], data=AccessedData.PHOTO,
             at=clock.now(), range_from=query.from_, range_to=query.to))
-    return PhotoPage(items=[PhotoPublic.of(p) for p in page.photos], continuation=page.continuation)
+    return PhotoPage(items=[PhotoPublic.of(p) for p in page.photos], continuation=pages.seal(scope, page.continuation))
 
 
 def get_photo(

@@ -5,9 +5,6 @@ Every read by someone else than the worker appends to the access log before the 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 from datetime import date, datetime, timedelta
 
@@ -29,6 +26,7 @@ from core.domain.tracking_formats import GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE, to_
 from core.domain.tracking_geo import detect_stops, simplify
 from core.ports import AccessLog, AccountStore, Clock, LatestPositionStore, PingStore
 from core.services.access_log import new_entry, record_read
+from core.services.paging import PageTokens, invalid_token
 
 DEFAULT_RANGE = timedelta(hours=24)
 
@@ -52,35 +50,29 @@ def _days(start: datetime, end: datetime) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _range_key(user_id: str, start: datetime, end: datetime) -> str:
-    return hashlib.sha256(f"{user_id}|{start.isoformat()}|{end.isoformat()}".encode()).hexdigest()[:16]
-
-
-def _encode_token(key: str, day: date, continuation: str | None) -> str:
-    raw = json.dumps({"k": key, "d": day.isoformat(), "c": continuation}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_token(token: str, key: str, days: list[date]) -> tuple[int, str | None]:
+def _open_token(pages: PageTokens, scope: tuple[object, ...], token: str, days: list[date]) -> tuple[int, str | None]:
+    """The day and the store's cursor in a token sealed for this track and range (core/services/paging.py)."""
+    payload = pages.open_payload(scope, token)
     try:
-        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        day = date.fromisoformat(raw["d"])
-        continuation = raw["c"]
-        valid = raw["k"] == key and day in days and (continuation is None or isinstance(continuation, str))
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        day = date.fromisoformat(payload["d"])
+        continuation = payload["c"]
+        valid = day in days and (continuation is None or isinstance(continuation, str))
+    except (ValueError, KeyError, TypeError):
         valid = False
     if not valid:
-        raise _invalid("query.continuation", "is not a continuation token of this track and range")
+        raise invalid_token()
     return days.index(day), continuation
 
 
 def _read_points(
-    *, pings: PingStore, account_id: str, user_id: str, start: datetime, end: datetime, query: TrackQuery
+    *, pings: PingStore, account_id: str, user_id: str, start: datetime, end: datetime, query: TrackQuery,
+    pages: PageTokens,
 ) -> tuple[list[Ping], str | None]:
     """Up to `limit` points in time order, walking the day partitions of the range; the token resumes after."""
     days = _days(start, end)
-    key = _range_key(user_id, start, end)
-    index, continuation = (0, None) if query.continuation is None else _decode_token(query.continuation, key, days)
+    scope = ("track", account_id, user_id, start.isoformat(), end.isoformat())
+    index, continuation = ((0, None) if query.continuation is None
+                           else _open_token(pages, scope, query.continuation, days))
     points: list[Ping] = []
     while index < len(days):
         page = pings.read_day(account_id=account_id, user_id=user_id, day=days[index], start=start, end=end,
@@ -93,7 +85,7 @@ def _read_points(
         if len(points) >= query.limit:
             break
     more = index < len(days)
-    return points, (_encode_token(key, days[index], continuation) if more else None)
+    return points, (pages.seal_payload(scope, {"d": days[index].isoformat(), "c": continuation}) if more else None)
 
 
 def _document(query: TrackQuery, user_id: str, start: datetime, end: datetime, points: list[Ping],
@@ -118,6 +110,7 @@ def read_member_track(
     pings: PingStore,
     access_log: AccessLog,
     clock: Clock,
+    pages: PageTokens,
 ) -> TrackDocument:
     """The owner reads a member's track (or a worker their own through this path); a member reading someone
     else's, or any id of another account, answers 404. The owner's read is logged before it is answered."""
@@ -127,17 +120,18 @@ def read_member_track(
     now = clock.now()
     start, end = _range(query, now)
     points, token = _read_points(pings=pings, account_id=account_id, user_id=user_id, start=start, end=end,
-                                 query=query)
+                                 query=query, pages=pages)
     record_read(log=access_log, entry=new_entry(principal=principal, subject_user_ids=[user_id],
                                                 data=AccessedData.LOCATION_TRACK, at=now, range_from=start,
                                                 range_to=end))
     return _document(query, user_id, start, end, points, token)
 
 
-def read_my_track(*, principal: Principal, query: TrackQuery, pings: PingStore, clock: Clock) -> TrackDocument:
+def read_my_track(*, principal: Principal, query: TrackQuery, pings: PingStore, clock: Clock,
+                  pages: PageTokens) -> TrackDocument:
     start, end = _range(query, clock.now())
     points, token = _read_points(pings=pings, account_id=principal.account_id, user_id=principal.user_id,
-                                 start=start, end=end, query=query)
+                                 start=start, end=end, query=query, pages=pages)
     return _document(query, principal.user_id, start, end, points, token)
 
 

@@ -8,6 +8,10 @@ Each operation gets a fixed number of positive (schema-valid) and negative (sche
 derandomized Hypothesis run, and every response must pass: no 5xx, a documented status code, a documented content
 type, a body that matches the documented schema, and documented response headers.
 
+Every date-time of the document also carries explicit examples at the edges of the calendar (years 1 and 9999 with
+offsets whose conversion to UTC overflows, and just outside 2000..2100 UTC), and the ping ingest body an example
+batch mixing such pings with a valid one: each operation runs once per such example, under the same checks.
+
 Operations whose effect would end the session's own fixtures get fresh resources per example instead (removing a
 member, deleting a note or a legal hold) or a dedicated owner (closing an account), so nothing is skipped.
 """
@@ -36,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.specs.openapi.examples import get_strategies_from_examples
 
 from core.domain.email import outbox_id_for
 from core.signing import LinkSigner
@@ -56,6 +61,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 # strings end there: they are counted apart and must be such a refusal, never a 5xx and never reach the app.
 HOST_REQUEST_LINE_LIMIT = 8190
 CONSENT = {"granted": True, "deviceId": "fuzz-phone", "appVersion": "5.0.0"}
+# Issue 13: past either end of Python's calendar once converted to UTC, or just outside the accepted 2000..2100 UTC.
+EDGE_DATES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00Z",
+              "9999-12-31T23:59:59.999999Z", "1999-12-31T23:59:59+00:00", "2099-12-31T23:59:59-00:01"]
 
 Prepared = tuple[dict[str, str], dict[str, str]]  # (request headers, path parameters) for one example
 
@@ -136,6 +144,27 @@ def _seed(api: httpx.Client, stack: Stack) -> World:
         "deviceId": device["deviceId"],
     }
     return world
+
+
+def _with_edge_examples(node: Any) -> None:
+    """Give every date-time schema of the document the edge dates as explicit examples (in place)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "date-time":
+            node["examples"] = list(EDGE_DATES)
+        for value in node.values():
+            _with_edge_examples(value)
+    elif isinstance(node, list):
+        for value in node:
+            _with_edge_examples(value)
+
+
+def _edge_ping_batches(document: dict[str, Any]) -> None:
+    """`pings` are free-form in the document (each is checked on its own): an example batch of edge pings."""
+    now = datetime.now(UTC)
+    batch = [ping(now - timedelta(seconds=30), 0), *(ping(now, i + 1, timestamp=t) for i, t in enumerate(EDGE_DATES))]
+    media = document["paths"]["/api/me/locations"]["post"]["requestBody"]["content"]["application/json"]
+    media["examples"] = {"edge-timestamps": {"summary": "one valid ping, the rest at the edges of the calendar",
+                                             "value": {"pings": batch}}}
 
 
 def _fresh_identity(w: World, _: dict[str, str]) -> Prepared:
@@ -229,13 +258,13 @@ class Tally:
 
 
 def _fuzz(w: World, operation: Any, mode: schemathesis.GenerationMode, max_examples: int, tally: Tally,
-          prepare: Callable[[World, dict[str, str]], Prepared]) -> None:
+          prepare: Callable[[World, dict[str, str]], Prepared], strategy: Any = None) -> None:
     label = f"{operation.method.upper()} {operation.path}"
     names = [p.name for p in operation.path_parameters]
 
     @settings(max_examples=max_examples, derandomize=True, database=None, deadline=EXAMPLE_DEADLINE,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=strategy if strategy is not None else operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
         headers, path_ids = prepare(w, dict(w.ids))
         if names:
@@ -282,6 +311,8 @@ def test_every_operation_of_the_served_document_holds_under_fuzzing(api: httpx.C
                                                                     figure: Callable[..., None]) -> None:
     started = time.monotonic()
     document = _ok(api.get("/openapi.json"), 200)
+    _with_edge_examples(document)
+    _edge_ping_batches(document)
     schema = schemathesis.openapi.from_dict(document)
     world = _seed(api, stack)
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -292,6 +323,7 @@ def test_every_operation_of_the_served_document_holds_under_fuzzing(api: httpx.C
     reached: set[str] = set()  # operations where some example got a 2xx/3xx from the real handler
     callers: Counter[str] = Counter()
     out_of_time: list[str] = []
+    explicit = 0  # examples from the document (the edge dates)
     for operation in operations:
         label = f"{operation.method.upper()} {operation.path}"
         if time.monotonic() - started > TIME_BUDGET_S:
@@ -304,6 +336,10 @@ def test_every_operation_of_the_served_document_holds_under_fuzzing(api: httpx.C
         for mode, n in ((schemathesis.GenerationMode.POSITIVE, POSITIVE_EXAMPLES),
                         (schemathesis.GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES)):
             _fuzz(world, operation, mode, n, tally, prepare)
+        edge_examples = get_strategies_from_examples(operation)
+        for strategy in edge_examples:  # one example each: the edge dates (and any other example of the document)
+            _fuzz(world, operation, schemathesis.GenerationMode.POSITIVE, 1, tally, prepare, strategy)
+        explicit += len(edge_examples)
         if "{token}" in operation.path:  # and forged tokens: whatever string the generator makes of one
             _fuzz(world, operation, schemathesis.GenerationMode.POSITIVE, POSITIVE_EXAMPLES, tally,
                   _without_token(prepare))
@@ -315,19 +351,23 @@ def test_every_operation_of_the_served_document_holds_under_fuzzing(api: httpx.C
             reached.add(label)
     unique_failures = sorted(set(tally.failures))
     elapsed = time.monotonic() - started
-    figure(ROW, f"{tally.examples} examples run over {len(covered)}/{in_document} operations "
+    figure(ROW, f"{tally.examples} examples ({explicit} of them the document's edge-date examples) run over "
+                f"{len(covered)}/{in_document} operations "
                 f"({len(reached)} answered 2xx/3xx at least once), {len(unique_failures)} failures, "
                 f"{tally.host_refused} refused by the HTTP host (request line > 8 KiB), "
                 f"{len(out_of_time)} not run for time, {elapsed:.0f} s",
            examples=tally.examples, failures=len(unique_failures), operations_covered=len(covered),
            operations_in_document=in_document, host_refused=tally.host_refused,
            unsatisfiable=len(tally.unsatisfiable), operations_reaching_success=len(reached),
-           statuses=dict(sorted(tally.statuses.items())), callers=dict(callers))
+           statuses=dict(sorted(tally.statuses.items())), callers=dict(callers), edge_date_examples=explicit)
     for label in sorted(set(covered) - reached):
         print(f"never 2xx/3xx: {label} {dict(tally.by_operation.get(label, {}))} e.g. {tally.sample_refusal.get(label)}")
     print("no schema-invalid input to generate (every part fixed or free-form):", tally.unsatisfiable)
     print("\n".join(unique_failures[:60]))
     assert not out_of_time, f"time budget exceeded before: {out_of_time}"
+    # Nine operations take date-times (tracks x2, note lists x2, photo list, photo grant, note create and edit, policy
+    # version): each edge date once, plus the ping batch.
+    assert explicit >= 9 * len(EDGE_DATES) + 1, explicit
     assert in_document == len(operations) == len(covered), (in_document, len(operations), len(covered))
     assert tally.statuses and max(tally.statuses) < 500, tally.statuses
     assert not unique_failures, f"{len(unique_failures)} failures:\n" + "\n".join(unique_failures[:40])

@@ -17,6 +17,7 @@ from core.services import notes
 from tests.unit.fakes import FakeClock
 from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_media import FakeMediaStore
+from tests.unit.fakes_paging import page_tokens
 from tests.unit.fakes_tracking import FakeAccessLog, FakeConsentLedger
 
 OWNER = Principal(user_id="o1", email="o1@example.com", account_id="a1", role=Role.OWNER)
@@ -128,11 +129,12 @@ def test_lists_are_scoped_and_owner_reads_are_logged(world: World) -> None:
     own_owner = world.create(OWNER)
 
     def mine_list(who: Principal) -> list[str]:
-        return [n.note_id for n in notes.list_my_notes(principal=who, query=MyNotesQuery(), store=world.store).items]
+        return [n.note_id for n in notes.list_my_notes(principal=who, query=MyNotesQuery(), store=world.store,
+                                                                 pages=page_tokens()).items]
 
     def account_list(who: Principal, account_id: str = "a1", **query: object) -> list[str]:
         page = notes.list_notes(principal=who, account_id=account_id, query=MediaQuery.model_validate(query),
-                                store=world.store, log_store=world.log, clock=world.clock)
+                                store=world.store, log_store=world.log, clock=world.clock, pages=page_tokens())
         return [n.note_id for n in page.items]
 
     assert mine_list(WORKER) == [mine] and mine_list(COLLEAGUE) == [theirs]
@@ -158,9 +160,9 @@ def test_lists_page_and_filter_by_time(world: World) -> None:
     start = world.store.notes[("a1", ids[1])].created_at
     end = world.store.notes[("a1", ids[4])].created_at
     first = notes.list_my_notes(principal=WORKER, query=MyNotesQuery.model_validate(
-        {"from": start.isoformat(), "to": end.isoformat(), "limit": 2}), store=world.store)
+        {"from": start.isoformat(), "to": end.isoformat(), "limit": 2}), store=world.store, pages=page_tokens())
     assert [n.note_id for n in first.items] == [ids[3], ids[2]] and first.continuation
     second = notes.list_my_notes(principal=WORKER, query=MyNotesQuery.model_validate(
         {"from": start.isoformat(), "to": end.isoformat(), "limit": 2, "continuation": first.continuation}),
-        store=world.store)
+        store=world.store, pages=page_tokens())
     assert [n.note_id for n in second.items] == [ids[1]] and second.continuation is None

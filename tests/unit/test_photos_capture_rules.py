@@ -8,6 +8,7 @@ from core.domain.consent import Capability
 from core.domain.media import CaptureTimeSource, MediaQuery, PhotoStatus
 from core.services import photos
 from tests.fixtures import images
+from tests.unit.fakes_paging import page_tokens
 from tests.unit.test_photos_service import LIMITS, OWNER, WORKER, World
 
 
@@ -28,7 +29,7 @@ def test_the_owners_photo_view_shows_the_exif_capture_time() -> None:
     answer = detail.model_dump(mode="json", by_alias=True)
     assert answer["capturedAt"].startswith(taken.strftime("%Y-%m-%dT%H:%M:%S")) and answer["capturedAtSource"] == "exif"
     listed = photos.list_photos(principal=OWNER, account_id="a1", query=MediaQuery(), store=w.store,
-                                log_store=w.log, clock=w.clock).items
+                                log_store=w.log, clock=w.clock, pages=page_tokens()).items
     assert [(p.photo_id, p.captured_at, p.captured_at_source) for p in listed] == [
         (photo_id, taken, CaptureTimeSource.EXIF)]
 

@@ -26,6 +26,7 @@ from tests.fixtures import images
 from tests.unit.fakes import FakeClock
 from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_media import FakeMediaStore, FakePhotoBlobs, FakePhotoJobs, FakeScanner
+from tests.unit.fakes_paging import page_tokens
 from tests.unit.fakes_tracking import FakeAccessLog, FakeConsentLedger
 
 OWNER = Principal(user_id="o1", email="o1@example.com", account_id="a1", role=Role.OWNER)
@@ -327,7 +328,8 @@ def test_owner_lists_everyones_photos_and_the_read_is_logged(world: World) -> No
 
     def listing(who: Principal, **query: object) -> list[str]:
         page = photos.list_photos(principal=who, account_id="a1", query=MediaQuery.model_validate(query),
-                                  store=world.store, log_store=world.log, clock=world.clock)
+                                  store=world.store, log_store=world.log, clock=world.clock,
+                                  pages=page_tokens())
         return [p.photo_id for p in page.items]
 
     assert set(listing(OWNER)) == {mine, theirs}
@@ -341,7 +343,7 @@ def test_owner_lists_everyones_photos_and_the_read_is_logged(world: World) -> No
         listing(WORKER, userId="u2")
     with pytest.raises(NotFound):
         photos.list_photos(principal=STRANGER, account_id="a1", query=MediaQuery(), store=world.store,
-                           log_store=world.log, clock=world.clock)
+                           log_store=world.log, clock=world.clock, pages=page_tokens())
     with pytest.raises(ValidationFailed):
         listing(OWNER, **{"from": "2026-06-02T00:00:00Z", "to": "2026-06-01T00:00:00Z"})
 

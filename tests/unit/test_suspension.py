@@ -19,6 +19,7 @@ from tests.fixtures import images
 from tests.unit.fakes import FakePublisher
 from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
+from tests.unit.fakes_paging import page_tokens
 from tests.unit.test_members_service import SIGNER, _setup
 from tests.unit.test_notes_service import World as NotesWorld
 from tests.unit.test_photos_service import OWNER, WORKER
@@ -65,7 +66,7 @@ def test_photos_no_new_upload_but_reads_and_earlier_grants_go_on() -> None:
                            clock=w.clock)
     assert w.process(WORKER, earlier) == "ready"  # accepted before: never lost
     listed = photos.list_photos(principal=OWNER, account_id="a1", query=MediaQuery(), store=w.store,
-                                log_store=w.log, clock=w.clock)
+                                log_store=w.log, clock=w.clock, pages=page_tokens())
     assert [p.photo_id for p in listed.items] == [earlier]
 
 
@@ -77,7 +78,8 @@ def test_notes_no_new_note_but_reading_editing_and_deleting_stay() -> None:
     assert [n.note_id for n in w.store.notes.values()] == [mine]
     notes.update_note(principal=WORKER, note_id=mine, data=NoteUpdate.model_validate({"text": "fixed"}),
                       store=w.store, consents=w.ledger, clock=w.clock)
-    assert [n.text for n in notes.list_my_notes(principal=WORKER, query=MyNotesQuery(), store=w.store).items] == [
+    assert [n.text for n in notes.list_my_notes(principal=WORKER, query=MyNotesQuery(), store=w.store,
+                                                  pages=page_tokens()).items] == [
         "fixed"]
     notes.delete_note(principal=WORKER, note_id=mine, store=w.store)
 

@@ -19,6 +19,7 @@ from core.domain.tracking import AccessedData, LatestPosition, Ping, PingSource,
 from core.domain.tracking_geo import detect_stops, distance_m, project, segment_distance, simplify
 from core.services import access_log, tracks
 from tests.unit.fakes import FakeAccountStore, FakeClock
+from tests.unit.fakes_paging import page_tokens
 from tests.unit.fakes_tracking import FakeAccessLog, FakeLatestPositions, FakePingStore
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
@@ -157,7 +158,8 @@ class World:
     def member_track(self, who: Principal, user: str, account: str = "a1", **query: Any) -> Any:
         return tracks.read_member_track(principal=who, account_id=account, user_id=user,
                                         query=TrackQuery.model_validate(query), accounts=self.accounts,
-                                        pings=self.pings, access_log=self.log, clock=self.clock)
+                                        pings=self.pings, access_log=self.log, clock=self.clock,
+                                        pages=page_tokens())
 
 
 def test_paging_walks_the_day_partitions_in_time_order() -> None:
@@ -173,7 +175,7 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
         if token:
             q["continuation"] = token
         doc = tracks.read_my_track(principal=WORKER, query=TrackQuery.model_validate(q), pings=w.pings,
-                                   clock=w.clock)
+                                   clock=w.clock, pages=page_tokens())
         body = json.loads(doc.body)
         seen += [f["properties"]["id"] for f in body["features"] if f["properties"]["kind"] == "ping"]
         pages += 1
@@ -182,21 +184,30 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
         if not token:
             break
     assert seen == [q.ping_id for q in points] and pages == 4
+    first = tracks.read_my_track(principal=WORKER, query=TrackQuery.model_validate(
+        {"from": start, "to": NOW, "limit": 3}), pings=w.pings, clock=w.clock, pages=page_tokens()).continuation
+    assert first is not None
     with pytest.raises(ValidationFailed) as err:  # a token of another range
-        tracks.read_my_track(principal=WORKER, pings=w.pings, clock=w.clock, query=TrackQuery.model_validate(
-            {"from": start - timedelta(hours=1), "to": NOW, "limit": 3, "continuation":
-             tracks._encode_token("other", start.date(), None)}))
+        tracks.read_my_track(principal=WORKER, pings=w.pings, clock=w.clock, pages=page_tokens(),
+                             query=TrackQuery.model_validate({"from": start - timedelta(hours=1), "to": NOW,
+                                                              "limit": 3, "continuation": first}))
+    assert err.value.errors[0].field == "query.continuation"
+    with pytest.raises(ValidationFailed) as err:  # another worker's track, same range
+        tracks.read_my_track(principal=OTHER_WORKER, pings=w.pings, clock=w.clock, pages=page_tokens(),
+                             query=TrackQuery.model_validate({"from": start, "to": NOW, "limit": 3,
+                                                              "continuation": first}))
     assert err.value.errors[0].field == "query.continuation"
 
 
 def test_range_is_bounded_and_defaults_to_a_day() -> None:
     w = World()
     w.store("u1", [p(NOW - timedelta(hours=23), 45, -93), p(NOW - timedelta(hours=25), 45, -93)])
-    doc = tracks.read_my_track(principal=WORKER, query=TrackQuery(), pings=w.pings, clock=w.clock)
+    doc = tracks.read_my_track(principal=WORKER, query=TrackQuery(), pings=w.pings, clock=w.clock,
+                               pages=page_tokens())
     assert json.loads(doc.body)["features"][0]["properties"]["kind"] == "ping"
     assert len(json.loads(doc.body)["features"]) == 1
     with pytest.raises(ValidationFailed):
-        tracks.read_my_track(principal=WORKER, pings=w.pings, clock=w.clock,
+        tracks.read_my_track(principal=WORKER, pings=w.pings, clock=w.clock, pages=page_tokens(),
                              query=TrackQuery.model_validate({"from": NOW - timedelta(days=32), "to": NOW}))
 
 
@@ -220,10 +231,11 @@ def test_track_tenancy_and_access_log() -> None:
     [entry] = w.log.entries
     assert (entry.viewer_user_id, entry.subject_user_ids, entry.data) == ("o1", ["u1"], AccessedData.LOCATION_TRACK)
     assert entry.range_to == NOW and entry.range_from == NOW - timedelta(days=1)
-    page = access_log.read_my_access_log(principal=WORKER, log=w.log, accounts=w.accounts, continuation=None, limit=10)
+    page = access_log.read_my_access_log(principal=WORKER, log=w.log, accounts=w.accounts, continuation=None, limit=10,
+                                         pages=page_tokens())
     assert [(i.viewer_name, i.data) for i in page.items] == [("O1", AccessedData.LOCATION_TRACK)]
     assert access_log.read_my_access_log(principal=OTHER_WORKER, log=w.log, accounts=w.accounts,
-                                         continuation=None, limit=10).items == []
+                                         continuation=None, limit=10, pages=page_tokens()).items == []
 
 
 def test_latest_positions_for_the_owner_with_age_and_access_log() -> None:
