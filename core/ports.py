@@ -21,6 +21,7 @@ from core.domain.billing import (
 from core.domain.consent import Capability, ConsentEntry
 from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail
 from core.domain.identity import Identity
+from core.domain.job_sites import JobSite
 from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoJob, PhotoSlice, ScanVerdict
 from core.domain.policy import PolicyAcknowledgement, PolicyVersion
 from core.domain.privacy import (
@@ -34,6 +35,7 @@ from core.domain.privacy import (
     PurgeRun,
     RetentionSettings,
 )
+from core.domain.site_visits import SiteDay
 from core.domain.tracking import (
     AccessLogEntry,
     AccessLogSlice,
@@ -426,3 +428,29 @@ class BillingNotifier(Protocol):
     def payment_failed(self, *, account_id: str, owner_user_id: str, dedupe_key: str, invoice_id: str | None) -> None:
         ...
 
+
+
+class JobSiteStore(Protocol):
+    """Job sites in the account's partition, with one index entry per geohash cell a site reaches."""
+
+    def get_site(self, account_id: str, site_id: str) -> JobSite | None: ...
+    def put_site(self, site: JobSite, cells: list[str]) -> None:
+        """Create or replace the site and its cell entries (entries of cells it no longer reaches go)."""
+        ...
+    def delete_site(self, account_id: str, site_id: str) -> bool: ...
+    def list_sites(self, account_id: str, *, after: str | None, limit: int) -> tuple[list[JobSite], str | None]: ...
+    def sites_for_member(self, account_id: str, user_id: str) -> list[JobSite]:
+        """Sites assigned to the member or to everyone."""
+        ...
+    def sites_by_id(self, account_id: str, site_ids: list[str]) -> list[JobSite]: ...
+    def sites_in_cells(self, account_id: str, cells: list[str]) -> tuple[list[JobSite], dict[str, list[str]]]:
+        """The sites reaching any of these cells (one query), and the cells of each that were asked for."""
+        ...
+
+
+class SiteDayStore(Protocol):
+    """Each member's evaluated local days (events, visits, stops, trips)."""
+
+    def get_day(self, account_id: str, user_id: str, day: date) -> SiteDay | None: ...
+    def put_day(self, site_day: SiteDay) -> None: ...
+    def list_days(self, account_id: str, *, user_id: str | None, first: date, last: date) -> list[SiteDay]: ...

@@ -91,6 +91,7 @@ class DayEvaluation(BaseModel):
     stops: list[StopSummary]
     trips: list[Trip]
     inside_at_end: list[str]
+    last_cell: str | None = None  # cell of the day's last fix: the next day looks up the sites carried in there
     ping_count: int
 
 
@@ -214,7 +215,8 @@ def evaluate_day(
     stops = _stops(accurate, visits, rules)
     return DayEvaluation(day=day, time_zone=time_zone, day_start=day_start, day_end=day_end, events=events,
                          visits=visits, stops=stops, trips=trips_between_stops(accurate, stops, rules),
-                         inside_at_end=inside_at_end, ping_count=len(fixes))
+                         inside_at_end=inside_at_end, ping_count=len(fixes),
+                         last_cell=geohash(fixes[-1].lat, fixes[-1].lon) if fixes else None)
 
 
 def _stops(fixes: Sequence[Ping], visits: Sequence[Visit], rules: SiteRules) -> list[StopSummary]:
@@ -259,3 +261,20 @@ def trips_between_stops(fixes: Sequence[Ping], stops: Sequence[StopSummary], rul
         if dist >= rules.trip_min_distance_m and trip.seconds >= rules.trip_min_seconds:
             trips.append(trip)
     return trips
+
+
+class SiteDay(DayEvaluation):
+    """Stored per (member, local day) in the account's partition (docType site-day, id site-day-{userId}-{day}).
+    Re-computed whole from the day's stored pings and upserted under its fixed id."""
+
+    account_id: str
+    user_id: str
+    evaluated_at: datetime
+
+    @classmethod
+    def of(cls, evaluation: DayEvaluation, *, account_id: str, user_id: str, at: datetime) -> SiteDay:
+        return cls(**evaluation.model_dump(), account_id=account_id, user_id=user_id, evaluated_at=at)
+
+    def same_result(self, other: SiteDay | None) -> bool:
+        return other is not None and self.model_dump(exclude={"evaluated_at"}) == other.model_dump(
+            exclude={"evaluated_at"})
