@@ -727,7 +727,17 @@ def other_area_kinds(database: DatabaseProxy) -> list[Any]:
         kinds.append(LatestPositionKind(database, "latest-positions"))
     if "access-log" in names:
         kinds.append(AccessLogKind(database, "access-log"))
+    kinds.append(site_visits_kind(database))
     return kinds + email_kinds(database)
+
+
+def site_visits_kind(database: DatabaseProxy) -> AccountDocKind:
+    """Job sites (docs/job-sites.md): each member's evaluated local days (enter/exit events, visits, stops, trips)
+    in the account's partition of `accounts`. Location data: aged with the location retention by the day's start."""
+    return AccountDocKind(database, name="site-visits", doc_type="site-day", user_field="user_id",
+                          export_file="job-site-visits.json", retention="location", time_field="day_start_utc",
+                          description="Your days at job sites: arrivals and departures, visits, stops elsewhere,"
+                                      " trips and distances, computed from your location pings.")
 
 
 class PingsKind:

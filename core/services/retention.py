@@ -60,6 +60,7 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "tracking-schedules",
     "consents",
     "access-log",
+    "site-visits",  # job sites (docs/job-sites.md)
     "photos",
     "notes",
     "policy-acknowledgements",
