@@ -39,6 +39,15 @@ def _site(doc: dict[str, Any]) -> JobSite:
                                                                               "cell", "version")})
 
 
+def site_docs(site: JobSite, cells: list[str]) -> list[dict[str, Any]]:
+    """The cell entries, then the site document (the order put_site writes them in)."""
+    version = site.updated_at.isoformat()
+    docs = [to_doc(site, doc_id=_cell_id(site.site_id, cell), doc_type=CELL, accountId=site.account_id, cell=cell,
+                   version=version) for cell in cells]
+    return [*docs, to_doc(site, doc_id=_site_id(site.site_id), doc_type=SITE, accountId=site.account_id,
+                          cells=cells, version=version)]
+
+
 class CosmosJobSiteStore:
     def __init__(self, database: DatabaseProxy) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
@@ -58,12 +67,8 @@ class CosmosJobSiteStore:
         """Cell entries first, then the site, then the stale entries: a crash in between leaves entries that the
         reader resolves by `version` (the newest copy of a site wins; older entries are ignored)."""
         previous = self._read(site.account_id, site.site_id)
-        version = site.updated_at.isoformat()
-        for cell in cells:
-            self._c.upsert_item(to_doc(site, doc_id=_cell_id(site.site_id, cell), doc_type=CELL,
-                                       accountId=site.account_id, cell=cell, version=version))
-        self._c.upsert_item(to_doc(site, doc_id=_site_id(site.site_id), doc_type=SITE, accountId=site.account_id,
-                                   cells=cells, version=version))
+        for doc in site_docs(site, cells):
+            self._c.upsert_item(doc)
         for cell in set(previous.get("cells", []) if previous else []) - set(cells):
             self._delete(_cell_id(site.site_id, cell), site.account_id)
 
