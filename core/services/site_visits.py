@@ -85,21 +85,18 @@ def evaluate_days(
     *, account_id: str, user_id: str, touched: set[date], tz: str, pings: PingStore, sites: JobSiteStore,
     days: SiteDayStore, clock: Clock, rules: SiteRules = DEFAULT_RULES,
 ) -> int:
-    """Evaluate these local days (one sites query for all of them); answers how many day documents changed."""
-    changed = 0
-    queue = sorted(touched)
-    seen: set[date] = set()
-    while queue:
-        batch = [d for d in queue if d not in seen][:MAX_CASCADE_DAYS]
-        queue = []
-        if not batch:
-            break
+    """Evaluate these local days (one sites query for all of them); answers how many day documents changed. A day
+    whose end state (inside which sites) changed makes the next day, when already evaluated, be evaluated again
+    (at most MAX_CASCADE_DAYS such steps)."""
+    changed = cascaded = 0
+    batch = sorted(touched)
+    while batch:
         pending = [_prepare(d, account_id=account_id, user_id=user_id, tz=tz, pings=pings, days=days) for d in batch]
         found, cells = sites.sites_in_cells(account_id, sorted(set().union(*(p.cells for p in pending))))
         index = SiteIndex(found, cells)
         carry: list[str] | None = None
+        following: list[date] = []
         for p in pending:
-            seen.add(p.day)
             carried = p.carried if carry is None else carry
             result = evaluate_day(pings=p.pings, index=index, user_id=user_id, day=p.day, time_zone=tz,
                                   carried_in=carried, rules=rules)
@@ -113,8 +110,10 @@ def evaluate_days(
                 nxt = p.day + timedelta(days=1)
                 if nxt in batch:
                     carry = site_day.inside_at_end  # the next day of this batch starts from the new state
-                elif len(seen) < MAX_CASCADE_DAYS and days.get_day(account_id, user_id, nxt) is not None:
-                    queue.append(nxt)
+                elif cascaded < MAX_CASCADE_DAYS and days.get_day(account_id, user_id, nxt) is not None:
+                    following.append(nxt)
+                    cascaded += 1
+        batch = following
     return changed
 
 
