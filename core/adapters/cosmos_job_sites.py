@@ -14,6 +14,7 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
+from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
@@ -142,17 +143,31 @@ class CosmosSiteDayStore:
         self._c: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
 
     def get_day(self, account_id: str, user_id: str, day: date) -> SiteDay | None:
+        return self.read_day(account_id, user_id, day)[0]
+
+    def read_day(self, account_id: str, user_id: str, day: date) -> tuple[SiteDay | None, str | None]:
         try:
             doc = self._c.read_item(item=f"site-day-{user_id}-{day.isoformat()}", partition_key=account_id)
         except cosmos_errors.CosmosResourceNotFoundError:
-            return None
-        return SiteDay.model_validate(strip_system(doc))
+            return None, None
+        return SiteDay.model_validate(strip_system(doc)), str(doc["_etag"])
 
-    def put_day(self, site_day: SiteDay) -> None:
+    def put_day(self, site_day: SiteDay, *, version: str | None) -> bool:
+        """Optimistic concurrency: two writers evaluating the same day from different sets of pings never leave
+        the older result last (the loser evaluates again)."""
         doc = to_doc(site_day, doc_id=f"site-day-{site_day.user_id}-{site_day.day.isoformat()}", doc_type=DAY,
                      accountId=site_day.account_id)
         doc["day_start_utc"] = site_day.day_start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # retention's time field
-        self._c.upsert_item(doc)
+        try:
+            if version is None:
+                self._c.create_item(doc)
+            else:
+                self._c.replace_item(item=doc["id"], body=doc, etag=version,
+                                     match_condition=MatchConditions.IfNotModified)
+        except (cosmos_errors.CosmosResourceExistsError, cosmos_errors.CosmosAccessConditionFailedError,
+                cosmos_errors.CosmosResourceNotFoundError):
+            return False
+        return True
 
     def list_days(self, account_id: str, *, user_id: str | None, first: date, last: date) -> list[SiteDay]:
         docs = self._c.query_items(

@@ -40,6 +40,7 @@ from core.services.access_log import new_entry, record_read
 
 log = logging.getLogger(__name__)
 PAGE = 5000
+MAX_CONFLICTS = 10  # optimistic-concurrency retries per message before the host retries the message
 MAX_CASCADE_DAYS = 7  # a late ping that changes whether the day ends on site re-evaluates the days after it
 
 
@@ -50,6 +51,7 @@ class _Pending:
     carried: list[str]
     cells: set[str]
     stored: SiteDay | None
+    version: str | None
 
 
 def _read_local_day(pings: PingStore, account_id: str, user_id: str, start: datetime, end: datetime) -> list[Ping]:
@@ -70,6 +72,9 @@ def _read_local_day(pings: PingStore, account_id: str, user_id: str, start: date
 
 def _prepare(day: date, *, account_id: str, user_id: str, tz: str, pings: PingStore,
              days: SiteDayStore) -> _Pending:
+    # The stored day is read BEFORE the pings: a writer that stored more pings of this day and wrote its result
+    # after this read makes our write fail (version changed), and we evaluate again with its pings.
+    stored, version = days.read_day(account_id, user_id, day)
     start, end = local_day_bounds(day, tz)
     fixes = _read_local_day(pings, account_id, user_id, start, end)
     previous = days.get_day(account_id, user_id, day - timedelta(days=1))
@@ -77,8 +82,7 @@ def _prepare(day: date, *, account_id: str, user_id: str, tz: str, pings: PingSt
     cells = {geohash(p.lat, p.lon) for p in fixes}
     if carried and previous and previous.last_cell:
         cells.add(previous.last_cell)
-    return _Pending(day=day, pings=fixes, carried=carried, cells=cells,
-                    stored=days.get_day(account_id, user_id, day))
+    return _Pending(day=day, pings=fixes, carried=carried, cells=cells, stored=stored, version=version)
 
 
 def evaluate_days(
@@ -88,7 +92,7 @@ def evaluate_days(
     """Evaluate these local days (one sites query for all of them); answers how many day documents changed. A day
     whose end state (inside which sites) changed makes the next day, when already evaluated, be evaluated again
     (at most MAX_CASCADE_DAYS such steps)."""
-    changed = cascaded = 0
+    changed = cascaded = conflicts = 0
     batch = sorted(touched)
     while batch:
         pending = [_prepare(d, account_id=account_id, user_id=user_id, tz=tz, pings=pings, days=days) for d in batch]
@@ -96,13 +100,17 @@ def evaluate_days(
         index = SiteIndex(found, cells)
         carry: list[str] | None = None
         following: list[date] = []
+        retry: list[date] = []
         for p in pending:
             carried = p.carried if carry is None else carry
             result = evaluate_day(pings=p.pings, index=index, user_id=user_id, day=p.day, time_zone=tz,
                                   carried_in=carried, rules=rules)
             site_day = SiteDay.of(result, account_id=account_id, user_id=user_id, at=clock.now())
             if not site_day.same_result(p.stored):
-                days.put_day(site_day)
+                if not days.put_day(site_day, version=p.version):
+                    retry.append(p.day)  # another writer evaluated this day meanwhile: again, from the start
+                    carry = None
+                    continue
                 changed += 1
             carry = None
             before = p.stored.inside_at_end if p.stored else []
@@ -113,7 +121,11 @@ def evaluate_days(
                 elif cascaded < MAX_CASCADE_DAYS and days.get_day(account_id, user_id, nxt) is not None:
                     following.append(nxt)
                     cascaded += 1
-        batch = following
+        if retry:
+            conflicts += 1
+            if conflicts > MAX_CONFLICTS:
+                raise RuntimeError("a day kept changing under the job-site evaluation; the message will be retried")
+        batch = sorted(set(following) | set(retry))
     return changed
 
 

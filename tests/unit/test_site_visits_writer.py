@@ -31,14 +31,29 @@ class FakeSites:
 class FakeDays:
     def __init__(self) -> None:
         self.days: dict[tuple[str, date], SiteDay] = {}
+        self.versions: dict[tuple[str, date], int] = {}
         self.writes = 0
+        self.interfere: SiteDay | None = None
 
     def get_day(self, account_id: str, user_id: str, day: date) -> SiteDay | None:
         return self.days.get((user_id, day))
 
-    def put_day(self, site_day: SiteDay) -> None:
+    def read_day(self, account_id: str, user_id: str, day: date) -> tuple[SiteDay | None, str | None]:
+        found = self.days.get((user_id, day))
+        return found, (None if found is None else str(self.versions[(user_id, day)]))
+
+    def put_day(self, site_day: SiteDay, *, version: str | None) -> bool:
+        key = (site_day.user_id, site_day.day)
+        current = None if key not in self.days else str(self.versions[key])
+        if self.interfere is not None:  # another writer's result lands between our read and our write
+            other, self.interfere = self.interfere, None
+            self.days[key], self.versions[key] = other, self.versions.get(key, 0) + 1
+            return False
+        if version != current:
+            return False
         self.writes += 1
-        self.days[(site_day.user_id, site_day.day)] = site_day
+        self.days[key], self.versions[key] = site_day, self.versions.get(key, 0) + 1
+        return True
 
 
 def setup() -> tuple[FakeAccountStore, FakePingStore, FakeSites, FakeDays]:
@@ -83,3 +98,17 @@ def test_a_late_ping_that_changes_the_end_of_a_day_re_evaluates_the_next_day() -
     again = days.get_day("a1", "u1", date(2026, 3, 3))
     assert again is not None and again.visits[0].carried_in
     assert again.visits[0].start == datetime(2026, 3, 3, tzinfo=UTC)
+
+
+def test_a_concurrent_writer_never_leaves_the_older_result_last() -> None:
+    """Our evaluation read the day, then another writer wrote a result of fewer pings: our write is refused and
+    the day is evaluated again, so the result of all stored pings is what stays."""
+    accounts, store, sites, days = setup()
+    day = track([(0, 0, 0)] * 20 + [(3000, 0, 0)] * 10)
+    deliver(day[:10], accounts, store, sites, days)
+    stale = days.get_day("a1", "u1", date(2026, 3, 2))
+    assert stale is not None and stale.ping_count == 10 and stale.visits[0].end is None  # still on site
+    days.interfere = stale
+    deliver(day[10:], accounts, store, sites, days)
+    final = days.get_day("a1", "u1", date(2026, 3, 2))
+    assert final is not None and final.ping_count == 30 and final.visits[0].end is not None
