@@ -727,8 +727,20 @@ def other_area_kinds(database: DatabaseProxy) -> list[Any]:
         kinds.append(LatestPositionKind(database, "latest-positions"))
     if "access-log" in names:
         kinds.append(AccessLogKind(database, "access-log"))
-    kinds.append(site_visits_kind(database))
+    kinds += job_site_kinds(database)
     return kinds + email_kinds(database)
+
+
+def job_site_kinds(database: DatabaseProxy) -> list[AccountDocKind]:
+    """Job sites (docs/job-sites.md), in the account's partition of `accounts`: the members' evaluated days, and the
+    account's sites with their cell entries (they name assigned members by id): removed with a closed account."""
+    return [
+        site_visits_kind(database),
+        AccountDocKind(database, name="job-sites", doc_type="job-site", user_field=None, export_file=None,
+                       description="The account's job sites, with the ids of the members assigned to each."),
+        AccountDocKind(database, name="job-site-cells", doc_type="job-site-cell", user_field=None, export_file=None,
+                       description="The job sites' spatial index entries (copies of the sites)."),
+    ]
 
 
 def site_visits_kind(database: DatabaseProxy) -> AccountDocKind:

@@ -61,6 +61,8 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "consents",
     "access-log",
     "site-visits",  # job sites (docs/job-sites.md)
+    "job-sites",
+    "job-site-cells",
     "photos",
     "notes",
     "policy-acknowledgements",
