@@ -15,6 +15,7 @@ from functions import (
     devices,
     email,
     health,
+    job_sites,
     members,
     meta,
     notes,
@@ -30,7 +31,7 @@ get_settings()
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 AREAS = (health, accounts, members, privacy, consent, tracking, photos, notes, email, policy, billing, devices,
-         test_clock, meta)
+         job_sites, test_clock, meta)
 for area in AREAS:
     trace_background_functions(area.bp)  # queue and timer invocations: invocation id and trace context on logs
     app.register_functions(area.bp)

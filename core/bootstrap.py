@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from core.adapters.cosmos_billing import CosmosBillingStore
     from core.adapters.cosmos_devices import CosmosDeviceStore
     from core.adapters.cosmos_email import CosmosEmailProfiles, CosmosOutbox
+    from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore
     from core.adapters.cosmos_media import CosmosMediaStore
     from core.adapters.cosmos_policy import CosmosPolicyStore
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
@@ -240,6 +241,19 @@ class Container:
         from core.adapters.queues import queue_client
 
         return QueuePingSender(queue_client(self.queue_service, self.settings.queue_location_pings))
+
+    # ---- job sites, visits and timesheets (docs/job-sites.md)
+    @cached_property
+    def job_sites(self) -> CosmosJobSiteStore:
+        from core.adapters.cosmos_job_sites import CosmosJobSiteStore
+
+        return CosmosJobSiteStore(self.database)
+
+    @cached_property
+    def site_days(self) -> CosmosSiteDayStore:
+        from core.adapters.cosmos_job_sites import CosmosSiteDayStore
+
+        return CosmosSiteDayStore(self.database)
 
     # ---- e-mail outbox and policy versions (docs/email-and-policy.md)
     @cached_property

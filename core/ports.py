@@ -22,6 +22,7 @@ from core.domain.consent import Capability, ConsentEntry
 from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup
 from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail
 from core.domain.identity import Identity
+from core.domain.job_sites import JobSite
 from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoJob, PhotoSlice, ScanVerdict
 from core.domain.policy import PolicyAcknowledgement, PolicyVersion
 from core.domain.privacy import (
@@ -35,6 +36,7 @@ from core.domain.privacy import (
     PurgeRun,
     RetentionSettings,
 )
+from core.domain.site_visits import SiteDay
 from core.domain.tracking import (
     AccessLogEntry,
     AccessLogSlice,
@@ -446,3 +448,37 @@ class DeviceStore(Protocol):
                    protocol: AppProtocol) -> None:
         """Add to the device's counters and move its last-seen time forward."""
         ...
+
+
+# ---------------------------------------------------------------- job sites (docs/job-sites.md)
+
+
+class JobSiteStore(Protocol):
+    """Job sites in the account's partition, with one index entry per geohash cell a site reaches."""
+
+    def get_site(self, account_id: str, site_id: str) -> JobSite | None: ...
+    def put_site(self, site: JobSite, cells: list[str]) -> None:
+        """Create or replace the site and its cell entries (entries of cells it no longer reaches go)."""
+        ...
+    def delete_site(self, account_id: str, site_id: str) -> bool: ...
+    def list_sites(self, account_id: str, *, after: str | None, limit: int) -> tuple[list[JobSite], str | None]: ...
+    def sites_for_member(self, account_id: str, user_id: str) -> list[JobSite]:
+        """Sites assigned to the member or to everyone."""
+        ...
+    def sites_by_id(self, account_id: str, site_ids: list[str]) -> list[JobSite]: ...
+    def sites_in_cells(self, account_id: str, cells: list[str]) -> tuple[list[JobSite], dict[str, list[str]]]:
+        """The sites reaching any of these cells (one query), and the cells of each that were asked for."""
+        ...
+
+
+class SiteDayStore(Protocol):
+    """Each member's evaluated local days (events, visits, stops, trips)."""
+
+    def get_day(self, account_id: str, user_id: str, day: date) -> SiteDay | None: ...
+    def read_day(self, account_id: str, user_id: str, day: date) -> tuple[SiteDay | None, str | None]:
+        """The day and its version (ETag), or (None, None)."""
+        ...
+    def put_day(self, site_day: SiteDay, *, version: str | None) -> bool:
+        """Write only over the version read (None: only if absent); False when someone wrote in between."""
+        ...
+    def list_days(self, account_id: str, *, user_id: str | None, first: date, last: date) -> list[SiteDay]: ...

@@ -28,6 +28,8 @@ ACCOUNTS = ContainerSpec(
     partition_key="/accountId",
     purpose="Account, its members' profiles, invitations and account events; one partition per account.",
 )
+# Job sites (docs/job-sites.md) live in ACCOUNTS too: docTypes `job-site`, `job-site-cell` (one per geohash cell a
+# site reaches) and `site-day` (a member's evaluated local day: visits, stops, trips).
 USERS = ContainerSpec(
     name="users",
     partition_key="/userId",

@@ -100,4 +100,5 @@ def write_pings(msg: func.QueueMessage) -> None:
     queue (replay with `make replay-poison QUEUE=location-pings`)."""
     d = container()
     message = decode_ping_message(msg.get_body())
-    tracking.store_ping_message(message=message, pings=d.pings, positions=d.latest_positions, clock=d.clock)
+    tracking.store_ping_message(message=message, pings=d.pings, positions=d.latest_positions, clock=d.clock,
+                                accounts=d.accounts, job_sites=d.job_sites, site_days=d.site_days)

@@ -730,7 +730,29 @@ def other_area_kinds(database: DatabaseProxy, *, today: Any = None) -> list[Any]
     from core.adapters.privacy_devices import DeviceKind  # device tokens (docs/devices.md); imports this module
 
     kinds.append(DeviceKind(database))
+    kinds += job_site_kinds(database)
     return kinds + email_kinds(database)
+
+
+def job_site_kinds(database: DatabaseProxy) -> list[AccountDocKind]:
+    """Job sites (docs/job-sites.md), in the account's partition of `accounts`: the members' evaluated days, and the
+    account's sites with their cell entries (they name assigned members by id): removed with a closed account."""
+    return [
+        site_visits_kind(database),
+        AccountDocKind(database, name="job-sites", doc_type="job-site", user_field=None, export_file=None,
+                       description="The account's job sites, with the ids of the members assigned to each."),
+        AccountDocKind(database, name="job-site-cells", doc_type="job-site-cell", user_field=None, export_file=None,
+                       description="The job sites' spatial index entries (copies of the sites)."),
+    ]
+
+
+def site_visits_kind(database: DatabaseProxy) -> AccountDocKind:
+    """Job sites (docs/job-sites.md): each member's evaluated local days (enter/exit events, visits, stops, trips)
+    in the account's partition of `accounts`. Location data: aged with the location retention by the day's start."""
+    return AccountDocKind(database, name="site-visits", doc_type="site-day", user_field="user_id",
+                          export_file="job-site-visits.json", retention="location", time_field="day_start_utc",
+                          description="Your days at job sites: arrivals and departures, visits, stops elsewhere,"
+                                      " trips and distances, computed from your location pings.")
 
 
 class PingsKind:

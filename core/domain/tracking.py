@@ -27,6 +27,7 @@ class AccessedData(StrEnum):
     LATEST_POSITIONS = "latest-positions"
     PHOTO = "photo"
     NOTE = "note"
+    VISITS = "visits"  # job-site visits, stops and trips (timesheets)
 
 
 class AccessLogEntry(BaseModel):

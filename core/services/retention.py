@@ -60,6 +60,9 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "tracking-schedules",
     "consents",
     "access-log",
+    "site-visits",  # job sites (docs/job-sites.md)
+    "job-sites",
+    "job-site-cells",
     "photos",
     "notes",
     "policy-acknowledgements",

@@ -34,10 +34,12 @@ from core.ports import (
     BillingStore,
     Clock,
     ConsentLedger,
+    JobSiteStore,
     LatestPositionStore,
     PingQueue,
     PingStore,
     PrivacyStore,
+    SiteDayStore,
     TrackingScheduleStore,
 )
 from core.services.retention import RetentionPolicy, effective_settings
@@ -187,11 +189,15 @@ def ingest_pings(
 
 
 def store_ping_message(
-    *, message: PingMessage, pings: PingStore, positions: LatestPositionStore, clock: Clock
+    *, message: PingMessage, pings: PingStore, positions: LatestPositionStore, clock: Clock,
+    accounts: AccountStore | None = None, job_sites: JobSiteStore | None = None, site_days: SiteDayStore | None = None,
 ) -> int:
     """Store one queued message: each UTC day's pings into that day's partition, then move the member's latest
     position forward if this message holds a newer ping. Safe to run twice (upserts by ping id; the latest
-    position only moves forward). Errors propagate: the host retries, then poisons the message."""
+    position only moves forward). Errors propagate: the host retries, then poisons the message.
+
+    With `accounts`, `job_sites` and `site_days` (job sites, docs/job-sites.md), each local day the message touched
+    is then evaluated again for visits, stops and trips (idempotent: a fixed id per member and day)."""
     items = message.pings()
     by_day: dict[date, list[Ping]] = defaultdict(list)
     for p in items:
@@ -204,4 +210,9 @@ def store_ping_message(
         lat=newest.lat, lon=newest.lon, acc=newest.acc, src=newest.src, updated_at=clock.now(),
     ))
     log.info("stored %d pings over %d day(s); latest position moved=%s", len(items), len(by_day), moved)
+    if accounts is not None and job_sites is not None and site_days is not None:
+        from core.services.site_visits import evaluate_message
+
+        evaluate_message(message=message, accounts=accounts, pings=pings, sites=job_sites, days=site_days,
+                         clock=clock)
     return len(items)

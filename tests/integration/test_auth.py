@@ -131,10 +131,14 @@ def test_every_protected_endpoint_refuses_every_bad_token(api: httpx.Client, tmp
               ("GET", "accounts/{accountId}/notes")}
     owner_only = [e for e in ENDPOINTS if e.auth is Auth.PRINCIPAL and e.route.startswith("accounts/{accountId}")
                   and not e.route.endswith("/track") and (e.method, e.route) not in shared]
-    valid_bodies = {"accounts/{accountId}/invitations": {"email": "someone@example.com", "fullName": "Someone"}}
+    valid_bodies = {"accounts/{accountId}/invitations": {"email": "someone@example.com", "fullName": "Someone"},
+                    "accounts/{accountId}/job-sites": {"name": "Yard", "area": {
+                        "kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26}}}}
+    valid_params = {"accounts/{accountId}/timesheets": {"from": "2026-01-05", "to": "2026-01-06"}}
     for spec in owner_only:
         body = valid_bodies.get(spec.route, {} if spec.body else None)
-        r = api.request(spec.method, _path(spec.route, ids), json=body, headers=member.auth)
+        r = api.request(spec.method, _path(spec.route, ids), json=body, params=valid_params.get(spec.route),
+                        headers=member.auth)
         if r.status_code not in (403, 404):
             wrong.append(f"member on {spec.method} {spec.route}: {r.status_code}")
     for method, route in sorted(shared - {("GET", "accounts/{accountId}/retention")}):

@@ -251,6 +251,14 @@ def track_pings(api: httpx.Client, stores: Stores, user: User, count: int) -> No
     assert result["accepted"] == count, result
     wait_for(lambda: len(stored_pings(stores, user.account_id, user.user_id, start)) == count, timeout=60,
              interval=0.3, what=f"{count} pings stored by the writer")
+    wait_for(lambda: site_days(stores, user.account_id, user.user_id), timeout=60, interval=0.3,
+             what="the writer's job-site evaluation of the day (docs/job-sites.md)")
+
+
+def site_days(stores: Stores, account_id: str, user_id: str) -> list[dict[str, Any]]:
+    return list(stores.database.get_container_client("accounts").query_items(
+        "SELECT c.id FROM c WHERE c.accountId = @a AND c.docType = 'site-day' AND c.user_id = @u",
+        parameters=[{"name": "@a", "value": account_id}, {"name": "@u", "value": user_id}], partition_key=account_id))
 
 
 def seed_account(api: httpx.Client, stores: Stores, *, members: int, billed: bool) -> Seeded:
@@ -260,6 +268,10 @@ def seed_account(api: httpx.Client, stores: Stores, *, members: int, billed: boo
         r = api.post("/me/policy-acknowledgements", json={"versionId": "2023-06-15", "app": "ios"},
                      headers=user.auth)
         assert r.status_code == 201, r.text
+    site = {"name": "Depot", "assignedMemberIds": [m.user_id for m in seeded.members],
+            "area": {"kind": "circle", "centre": {"latitude": 44.9778, "longitude": -93.2650}, "radius": 200}}
+    r = api.post(f"/accounts/{owner.account_id}/job-sites", json=site, headers=owner.auth)
+    assert r.status_code == 201, r.text  # a job site naming the members (docs/job-sites.md)
     for member in seeded.members:
         consent(api, member, "camera")
         track_pings(api, stores, member, 4)

@@ -142,6 +142,7 @@ def _seed(api: httpx.Client, stack: Stack) -> World:
         "capability": "location",
         "outboxId": outbox_id,
         "deviceId": device["deviceId"],
+        "siteId": _job_site(api, owner),
     }
     return world
 
@@ -165,6 +166,19 @@ def _edge_ping_batches(document: dict[str, Any]) -> None:
     media = document["paths"]["/api/me/locations"]["post"]["requestBody"]["content"]["application/json"]
     media["examples"] = {"edge-timestamps": {"summary": "one valid ping, the rest at the edges of the calendar",
                                              "value": {"pings": batch}}}
+
+
+SITE_BODY = {"name": "Fuzz yard", "area": {"kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26}}}
+
+
+def _job_site(api: httpx.Client, owner: User) -> str:
+    site: str = _ok(api.post(f"/accounts/{owner.account_id}/job-sites", json=SITE_BODY, headers=owner.auth),
+                    201)["siteId"]
+    return site
+
+
+def _fresh_job_site(w: World, ids: dict[str, str]) -> Prepared:
+    return w.owner.auth, {**ids, "siteId": _job_site(w.api, w.owner)}
 
 
 def _fresh_identity(w: World, _: dict[str, str]) -> Prepared:
@@ -217,6 +231,7 @@ def _plan(w: World, method: str, path: str) -> tuple[str, Callable[[World, dict[
         ("GET", "/api/invitations/{token}"): _fresh_invitation,
         ("DELETE", "/api/accounts/{accountId}/members/{userId}"): _fresh_member,
         ("DELETE", "/api/me/notes/{noteId}"): _fresh_note,
+        ("DELETE", "/api/accounts/{accountId}/job-sites/{siteId}"): _fresh_job_site,
         ("DELETE", "/api/platform/accounts/{accountId}/legal-holds/{holdId}"): _fresh_hold,
     }
     if (method, path) in per_example:

@@ -64,7 +64,7 @@ def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client, figure: Cal
 
 
 _VOLATILE_HEADERS = {"date", "content-length", "server"}
-_RESOURCE_PARAMS = {"noteId", "photoId", "requestId", "deviceId"}
+_RESOURCE_PARAMS = {"noteId", "photoId", "requestId", "deviceId", "siteId"}
 
 
 def _same_format(real_id: str) -> str:
@@ -90,6 +90,14 @@ def _seed_resources(api: httpx.Client, member: Any) -> dict[str, str]:
             "requestId": request.json()["requestId"], "deviceId": device.json()["deviceId"]}
 
 
+def _seed_job_site(api: httpx.Client, owner: Any) -> str:
+    area = {"kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26}, "radius": 100}
+    r = api.post(f"/accounts/{owner.account_id}/job-sites", json={"name": "B's yard", "area": area},
+                 headers=owner.auth)
+    assert r.status_code == 201, r.text
+    return str(r.json()["siteId"])
+
+
 def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figure: Callable[..., None]) -> None:
     """Notes, photos (and their read links), data requests (and their exports): B's ids, used by A's owner and
     member in every route and body that takes them, answer exactly like ids that never existed: same status,
@@ -97,6 +105,7 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
     a_owner, b_owner = register_owner(api), register_owner(api)
     a_member, b_member = add_member(api, a_owner), add_member(api, b_owner)
     b_ids = _seed_resources(api, b_member)
+    b_ids["siteId"] = _seed_job_site(api, b_owner)
     absent_ids = {name: _same_format(value) for name, value in b_ids.items()}
     targets = [e for e in ENDPOINTS if _RESOURCE_PARAMS & set(_PARAM.findall(e.route))]
     assert {p for e in targets for p in _PARAM.findall(e.route)} >= _RESOURCE_PARAMS
@@ -106,7 +115,8 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
             for account in (caller.account_id, b_owner.account_id):
                 foreign = {**b_ids, "accountId": account, "userId": caller.user_id, "_other": "x"}
                 absent = {**absent_ids, "accountId": account, "userId": caller.user_id, "_other": "x"}
-                body = {"text": "changed"} if spec.method == "PATCH" else ({} if spec.body is not None else None)
+                body = ({"name": "changed"} if "siteId" in spec.route else {"text": "changed"}) \
+                    if spec.method == "PATCH" else ({} if spec.body is not None else None)
                 r_foreign = api.request(spec.method, _fill(spec.route, foreign), json=body, headers=caller.auth)
                 r_absent = api.request(spec.method, _fill(spec.route, absent), json=body, headers=caller.auth)
                 tried += 1
@@ -125,12 +135,24 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
         tried += 1
         if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code < 400:
             leaks.append(f"{method} {path} with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")
-    figure(5, f"{tried} combinations tried (note, photo, data-request and device ids in routes and bodies), "
+    # Ids in query strings: the owner's timesheets filtered by B's site or B's member.
+    day = {"from": "2026-01-05", "to": "2026-01-06"}
+    for field, value, absent in (("siteId", b_ids["siteId"], absent_ids["siteId"]),
+                                 ("memberId", b_member.user_id, _same_format(b_member.user_id))):
+        path = f"/accounts/{a_owner.account_id}/timesheets"
+        r_foreign = api.get(path, params={**day, field: value}, headers=a_owner.auth)
+        r_absent = api.get(path, params={**day, field: absent}, headers=a_owner.auth)
+        tried += 1
+        if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code != 404:
+            leaks.append(f"GET timesheets with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")
+    figure(5, f"{tried} combinations tried (note, photo, data-request, device and job-site ids in routes and bodies), "
               f"{len(leaks)} leaks", tried=tried, leaks=len(leaks), statuses=statuses)
     assert not leaks, leaks
     assert statuses.get(404, 0) >= len(targets), statuses  # the probes reached the lookups, not only a 403/422
     # B's resources are untouched.
     assert b_ids["noteId"] in {n["noteId"] for n in api.get("/me/notes", headers=b_member.auth).json()["items"]}
+    r = api.get(f"/accounts/{b_owner.account_id}/job-sites/{b_ids['siteId']}", headers=b_owner.auth)
+    assert r.status_code == 200 and r.json()["name"] == "B's yard", r.text
     mine = api.get(f"/me/data-requests/{b_ids['requestId']}", headers=b_member.auth)
     assert mine.status_code == 200, mine.text
     b_devices = api.get("/me/devices", headers=b_member.auth).json()["items"]

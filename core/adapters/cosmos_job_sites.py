@@ -1,0 +1,183 @@
+"""Cosmos DB adapters for job sites and the evaluated days of visits (docs/job-sites.md).
+
+All in the `accounts` container (partition /accountId), docTypes:
+* `job-site` (id job-site-{siteId}): the site;
+* `job-site-cell` (id job-site-cell-{siteId}-{cell}): one per geohash cell the site reaches, with a copy of the
+  site, so the pings writer finds the sites near a member's fixes with one query on `cell`, whatever the number
+  of sites in the account;
+* `site-day` (id site-day-{userId}-{yyyy-mm-dd}): one member's local day: events, visits, stops, trips.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import islice
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.cosmos import ContainerProxy, DatabaseProxy
+from azure.cosmos import exceptions as cosmos_errors
+
+from core import schema
+from core.adapters.cosmos import strip_system, to_doc
+from core.domain.job_sites import JobSite
+from core.domain.site_visits import SiteDay
+
+SITE, CELL, DAY = "job-site", "job-site-cell", "site-day"
+
+
+def _site_id(site_id: str) -> str:
+    return f"job-site-{site_id}"
+
+
+def _cell_id(site_id: str, cell: str) -> str:
+    return f"job-site-cell-{site_id}-{cell}"
+
+
+def _site(doc: dict[str, Any]) -> JobSite:
+    body = strip_system(doc)
+    return JobSite.model_validate({k: v for k, v in body.items() if k not in ("id", "docType", "accountId", "cells",
+                                                                              "cell", "version")})
+
+
+def site_docs(site: JobSite, cells: list[str]) -> list[dict[str, Any]]:
+    """The cell entries, then the site document (the order put_site writes them in)."""
+    version = site.updated_at.isoformat()
+    docs = [to_doc(site, doc_id=_cell_id(site.site_id, cell), doc_type=CELL, accountId=site.account_id, cell=cell,
+                   version=version) for cell in cells]
+    return [*docs, to_doc(site, doc_id=_site_id(site.site_id), doc_type=SITE, accountId=site.account_id,
+                          cells=cells, version=version)]
+
+
+class CosmosJobSiteStore:
+    def __init__(self, database: DatabaseProxy) -> None:
+        self._c: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+
+    def _read(self, account_id: str, site_id: str) -> dict[str, Any] | None:
+        try:
+            doc: dict[str, Any] = self._c.read_item(item=_site_id(site_id), partition_key=account_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return doc if doc.get("docType") == SITE else None
+
+    def get_site(self, account_id: str, site_id: str) -> JobSite | None:
+        doc = self._read(account_id, site_id)
+        return None if doc is None else _site(doc)
+
+    def put_site(self, site: JobSite, cells: list[str]) -> None:
+        """Cell entries first, then the site, then the stale entries: a crash in between leaves entries that the
+        reader resolves by `version` (the newest copy of a site wins; older entries are ignored)."""
+        previous = self._read(site.account_id, site.site_id)
+        for doc in site_docs(site, cells):
+            self._c.upsert_item(doc)
+        for cell in set(previous.get("cells", []) if previous else []) - set(cells):
+            self._delete(_cell_id(site.site_id, cell), site.account_id)
+
+    def _delete(self, doc_id: str, account_id: str) -> bool:
+        try:
+            self._c.delete_item(item=doc_id, partition_key=account_id)
+            return True
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return False
+
+    def delete_site(self, account_id: str, site_id: str) -> bool:
+        doc = self._read(account_id, site_id)
+        if doc is None:
+            return False
+        for cell in doc.get("cells", []):
+            self._delete(_cell_id(site_id, cell), account_id)
+        return self._delete(_site_id(site_id), account_id)
+
+    def list_sites(self, account_id: str, *, after: str | None, limit: int) -> tuple[list[JobSite], str | None]:
+        docs = list(islice(self._c.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND c.site_id > @after ORDER BY c.site_id",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": SITE},
+                        {"name": "@after", "value": after or ""}],
+            partition_key=account_id,
+            max_item_count=limit + 1,
+        ), limit + 1))
+        sites = [_site(d) for d in docs[:limit]]
+        return sites, (sites[-1].site_id if len(docs) > limit else None)
+
+    def sites_for_member(self, account_id: str, user_id: str) -> list[JobSite]:
+        docs = self._c.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND"
+            " (ARRAY_LENGTH(c.assigned_member_ids) = 0 OR ARRAY_CONTAINS(c.assigned_member_ids, @u))",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": SITE},
+                        {"name": "@u", "value": user_id}],
+            partition_key=account_id,
+        )
+        return sorted((_site(d) for d in docs), key=lambda s: (s.name.lower(), s.site_id))
+
+    def sites_by_id(self, account_id: str, site_ids: list[str]) -> list[JobSite]:
+        docs = self._c.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND ARRAY_CONTAINS(@ids, c.site_id)",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": SITE},
+                        {"name": "@ids", "value": site_ids}],
+            partition_key=account_id,
+        )
+        return [_site(d) for d in docs]
+
+    def sites_in_cells(self, account_id: str, cells: list[str]) -> tuple[list[JobSite], dict[str, list[str]]]:
+        if not cells:
+            return [], {}
+        docs = self._c.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND ARRAY_CONTAINS(@cells, c.cell)",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": CELL},
+                        {"name": "@cells", "value": sorted(set(cells))}],
+            partition_key=account_id,
+        )
+        newest: dict[str, dict[str, Any]] = {}
+        found: dict[str, list[tuple[str, str]]] = {}
+        for d in docs:
+            found.setdefault(d["site_id"], []).append((d["version"], d["cell"]))
+            if d["site_id"] not in newest or d["version"] > newest[d["site_id"]]["version"]:
+                newest[d["site_id"]] = d
+        sites = [_site(d) for _, d in sorted(newest.items())]
+        in_cells = {s: sorted(c for v, c in entries if v == newest[s]["version"]) for s, entries in found.items()}
+        return sites, in_cells
+
+
+class CosmosSiteDayStore:
+    def __init__(self, database: DatabaseProxy) -> None:
+        self._c: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+
+    def get_day(self, account_id: str, user_id: str, day: date) -> SiteDay | None:
+        return self.read_day(account_id, user_id, day)[0]
+
+    def read_day(self, account_id: str, user_id: str, day: date) -> tuple[SiteDay | None, str | None]:
+        try:
+            doc = self._c.read_item(item=f"site-day-{user_id}-{day.isoformat()}", partition_key=account_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None, None
+        return SiteDay.model_validate(strip_system(doc)), str(doc["_etag"])
+
+    def put_day(self, site_day: SiteDay, *, version: str | None) -> bool:
+        """Optimistic concurrency: two writers evaluating the same day from different sets of pings never leave
+        the older result last (the loser evaluates again)."""
+        doc = to_doc(site_day, doc_id=f"site-day-{site_day.user_id}-{site_day.day.isoformat()}", doc_type=DAY,
+                     accountId=site_day.account_id)
+        doc["day_start_utc"] = site_day.day_start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # retention's time field
+        try:
+            if version is None:
+                self._c.create_item(doc)
+            else:
+                self._c.replace_item(item=doc["id"], body=doc, etag=version,
+                                     match_condition=MatchConditions.IfNotModified)
+        except (cosmos_errors.CosmosResourceExistsError, cosmos_errors.CosmosAccessConditionFailedError,
+                cosmos_errors.CosmosResourceNotFoundError):
+            return False
+        return True
+
+    def list_days(self, account_id: str, *, user_id: str | None, first: date, last: date) -> list[SiteDay]:
+        docs = self._c.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND c.day >= @f AND c.day <= @l"
+            " AND (IS_NULL(@u) OR c.user_id = @u)",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": DAY},
+                        {"name": "@f", "value": first.isoformat()}, {"name": "@l", "value": last.isoformat()},
+                        {"name": "@u", "value": user_id}],
+            partition_key=account_id,
+        )
+        days = [SiteDay.model_validate({k: v for k, v in strip_system(d).items() if k != "day_start_utc"})
+                for d in docs]
+        return sorted(days, key=lambda d: (d.day, d.user_id))

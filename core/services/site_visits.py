@@ -1,0 +1,227 @@
+"""Visits, stops and trips on the writer path, and the timesheets read from them. See docs/job-sites.md.
+
+After the pings writer stored a message, each local day (member's time zone) the message touched is evaluated
+again from all of that day's stored pings and upserted under a fixed id: redelivered, reordered and late pings
+give the same result as pings delivered once in order. The sites come from one query on the geohash cells of the
+day's fixes, so the cost does not grow with the number of sites in the account.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from core.domain.errors import FieldError, NotFound, ValidationFailed
+from core.domain.identity import Principal
+from core.domain.job_sites import JobSite, geohash
+from core.domain.site_visits import (
+    DEFAULT_RULES,
+    SiteDay,
+    SiteIndex,
+    SiteRules,
+    evaluate_day,
+    local_day,
+    local_day_bounds,
+    ordered,
+)
+from core.domain.timesheets import (
+    MAX_TIMESHEET_DAYS,
+    Timesheet,
+    TimesheetQuery,
+    timesheet_days,
+)
+from core.domain.tracking import AccessedData, Ping
+from core.domain.tracking_formats import PingMessage
+from core.ports import AccessLog, AccountStore, Clock, JobSiteStore, PingStore, SiteDayStore
+from core.services.access_log import new_entry, record_read
+
+log = logging.getLogger(__name__)
+PAGE = 5000
+MAX_CONFLICTS = 10  # optimistic-concurrency retries per message before the host retries the message
+MAX_CASCADE_DAYS = 7  # a late ping that changes whether the day ends on site re-evaluates the days after it
+
+
+@dataclass(frozen=True)
+class _Pending:
+    day: date
+    pings: list[Ping]
+    carried: list[str]
+    cells: set[str]
+    stored: SiteDay | None
+    version: str | None
+
+
+def _read_local_day(pings: PingStore, account_id: str, user_id: str, start: datetime, end: datetime) -> list[Ping]:
+    out: list[Ping] = []
+    day = start.date()
+    while day <= (end - timedelta(milliseconds=1)).date():
+        continuation: str | None = None
+        while True:
+            page = pings.read_day(account_id=account_id, user_id=user_id, day=day, start=start, end=end,
+                                  continuation=continuation, limit=PAGE)
+            out.extend(page.pings)
+            continuation = page.continuation
+            if not continuation:
+                break
+        day += timedelta(days=1)
+    return ordered(out)
+
+
+def _prepare(day: date, *, account_id: str, user_id: str, tz: str, pings: PingStore,
+             days: SiteDayStore) -> _Pending:
+    # The stored day is read BEFORE the pings: a writer that stored more pings of this day and wrote its result
+    # after this read makes our write fail (version changed), and we evaluate again with its pings.
+    stored, version = days.read_day(account_id, user_id, day)
+    start, end = local_day_bounds(day, tz)
+    fixes = _read_local_day(pings, account_id, user_id, start, end)
+    previous = days.get_day(account_id, user_id, day - timedelta(days=1))
+    carried = previous.inside_at_end if previous else []
+    cells = {geohash(p.lat, p.lon) for p in fixes}
+    if carried and previous and previous.last_cell:
+        cells.add(previous.last_cell)
+    return _Pending(day=day, pings=fixes, carried=carried, cells=cells, stored=stored, version=version)
+
+
+def evaluate_days(
+    *, account_id: str, user_id: str, touched: set[date], tz: str, pings: PingStore, sites: JobSiteStore,
+    days: SiteDayStore, clock: Clock, rules: SiteRules = DEFAULT_RULES,
+) -> int:
+    """Evaluate these local days (one sites query for all of them); answers how many day documents changed. A day
+    whose end state (inside which sites) changed makes the next day, when already evaluated, be evaluated again
+    (at most MAX_CASCADE_DAYS such steps)."""
+    changed = cascaded = conflicts = 0
+    batch = sorted(touched)
+    while batch:
+        pending = [_prepare(d, account_id=account_id, user_id=user_id, tz=tz, pings=pings, days=days) for d in batch]
+        found, cells = sites.sites_in_cells(account_id, sorted(set().union(*(p.cells for p in pending))))
+        index = SiteIndex(found, cells)
+        carry: list[str] | None = None
+        following: list[date] = []
+        retry: list[date] = []
+        for p in pending:
+            carried = p.carried if carry is None else carry
+            result = evaluate_day(pings=p.pings, index=index, user_id=user_id, day=p.day, time_zone=tz,
+                                  carried_in=carried, rules=rules)
+            site_day = SiteDay.of(result, account_id=account_id, user_id=user_id, at=clock.now())
+            if not site_day.same_result(p.stored):
+                if not days.put_day(site_day, version=p.version):
+                    retry.append(p.day)  # another writer evaluated this day meanwhile: again, from the start
+                    carry = None
+                    continue
+                changed += 1
+            carry = None
+            before = p.stored.inside_at_end if p.stored else []
+            if site_day.inside_at_end != before:
+                nxt = p.day + timedelta(days=1)
+                if nxt in batch:
+                    carry = site_day.inside_at_end  # the next day of this batch starts from the new state
+                elif cascaded < MAX_CASCADE_DAYS and days.get_day(account_id, user_id, nxt) is not None:
+                    following.append(nxt)
+                    cascaded += 1
+        if retry:
+            conflicts += 1
+            if conflicts > MAX_CONFLICTS:
+                raise RuntimeError("a day kept changing under the job-site evaluation; the message will be retried")
+        batch = sorted(set(following) | set(retry))
+    return changed
+
+
+def evaluate_message(
+    *, message: PingMessage, accounts: AccountStore, pings: PingStore, sites: JobSiteStore, days: SiteDayStore,
+    clock: Clock,
+) -> int:
+    """The writer's step after a message's pings are stored: re-evaluate each local day it touched."""
+    member = accounts.get_member(message.account_id, message.user_id)
+    tz = member.time_zone if member is not None else "UTC"
+    touched = {local_day(p.t, tz) for p in message.pings()}
+    changed = evaluate_days(account_id=message.account_id, user_id=message.user_id, touched=touched, tz=tz,
+                            pings=pings, sites=sites, days=days, clock=clock)
+    log.info("evaluated %d local day(s) for job sites; %d changed", len(touched), changed)
+    return changed
+
+
+# ---------------------------------------------------------------- timesheets
+
+
+def _range(query: TimesheetQuery) -> tuple[date, date]:
+    if query.to < query.from_:
+        raise ValidationFailed(errors=[FieldError("query.to", "must not be before `from`")])
+    if (query.to - query.from_).days + 1 > MAX_TIMESHEET_DAYS:
+        raise ValidationFailed(errors=[FieldError("query.to", f"the range may span at most {MAX_TIMESHEET_DAYS} days")])
+    return query.from_, query.to
+
+
+def _site_names(account_id: str, site_days: list[SiteDay], sites: JobSiteStore) -> dict[str, JobSite]:
+    ids = sorted({v.site_id for d in site_days for v in d.visits})
+    return {s.site_id: s for s in sites.sites_by_id(account_id, ids)} if ids else {}
+
+
+def account_timesheet(
+    *, principal: Principal, account_id: str, query: TimesheetQuery, accounts: AccountStore, sites: JobSiteStore,
+    days: SiteDayStore, access_log: AccessLog, clock: Clock,
+) -> Timesheet:
+    """The owner's timesheet of every member (or one). Logged in the access log before it is answered."""
+    principal.require_owner_of(account_id)
+    first, last = _range(query)
+    members = {m.user_id: m for m in accounts.list_members(account_id)}
+    if query.member_id is not None and query.member_id not in members:
+        raise NotFound()
+    if query.site_id is not None and sites.get_site(account_id, query.site_id) is None:
+        raise NotFound()
+    site_days = days.list_days(account_id, user_id=query.member_id, first=first, last=last)
+    now = clock.now()
+    sheet = timesheet_days(site_days, names={u: m.full_name for u, m in members.items()},
+                           sites=_site_names(account_id, site_days, sites), site_id=query.site_id, now=now,
+                           first=first, last=last)
+    shown = sorted({d.member_id for d in sheet.days})
+    if shown:
+        start = min(d.day_start for d in site_days)
+        end = max(d.day_end for d in site_days)
+        record_read(log=access_log, entry=new_entry(principal=principal, subject_user_ids=shown,
+                                                    data=AccessedData.VISITS, at=now, range_from=start,
+                                                    range_to=end))
+    return sheet
+
+
+def my_timesheet(
+    *, principal: Principal, query: TimesheetQuery, accounts: AccountStore, sites: JobSiteStore, days: SiteDayStore,
+    clock: Clock,
+) -> Timesheet:
+    """The worker's own timesheet (not logged: one's own data)."""
+    first, last = _range(query)
+    if query.member_id is not None and query.member_id != principal.user_id:
+        raise NotFound()
+    site_days = days.list_days(principal.account_id, user_id=principal.user_id, first=first, last=last)
+    member = accounts.get_member(principal.account_id, principal.user_id)
+    names = {principal.user_id: member.full_name if member else ""}
+    return timesheet_days(site_days, names=names, sites=_site_names(principal.account_id, site_days, sites),
+                          site_id=query.site_id, now=clock.now(), first=first, last=last)
+
+
+CSV_COLUMNS = ("date", "memberId", "memberName", "timeZone", "kind", "siteId", "siteName", "start", "end",
+               "seconds", "distanceMeters")
+
+
+def to_csv(sheet: Timesheet) -> str:
+    """One row per site of a day, per unsited stop and per trip."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+
+    def text(value: object) -> str:
+        s = "" if value is None else (value.astimezone(UTC).isoformat() if isinstance(value, datetime) else str(value))
+        return "'" + s if s[:1] in ("=", "+", "-", "@") and not isinstance(value, (int, float, datetime)) else s
+
+    for d in sheet.days:
+        base = [d.date.isoformat(), d.member_id, text(d.member_name), d.time_zone]
+        for s in d.sites:
+            writer.writerow([*base, "site", s.site_id, text(s.site_name), text(s.first_arrival),
+                             text(s.last_departure), s.seconds, ""])
+        for st in d.unsited_stops:
+            writer.writerow([*base, "stop", "", "", text(st.arrival), text(st.departure), st.seconds, ""])
+        for t in d.trips:
+            writer.writerow([*base, "trip", "", "", text(t.start), text(t.end), int(t.seconds), t.distance_m])
+    return out.getvalue()
