@@ -11,7 +11,7 @@ import sys
 import uuid
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,7 @@ def bearer(token: str) -> dict[str, str]:
 class User:
     user_id: str
     email: str
-    token: str
+    token: str = field(repr=False)  # never in test output
     account_id: str = ""
 
     @property
