@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     billing_grace_days: float = Field(default=7, ge=0, le=60, validation_alias="BILLING_GRACE_DAYS")
     queue_billing_events: str = Field(default="billing-events", validation_alias="QUEUE_BILLING_EVENTS")
 
+    # Owner portal (issue 15, functions/_cors.py): the browser origins allowed to call the API, comma-separated.
+    portal_origins: str = Field(default="http://localhost:4280", validation_alias="PORTAL_ORIGINS")
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
     minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")
 

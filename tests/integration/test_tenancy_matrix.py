@@ -64,7 +64,7 @@ def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client, figure: Cal
 
 
 _VOLATILE_HEADERS = {"date", "content-length", "server"}
-_RESOURCE_PARAMS = {"noteId", "photoId", "requestId"}
+_RESOURCE_PARAMS = {"noteId", "photoId", "requestId", "invitationId"}
 
 
 def _same_format(real_id: str) -> str:
@@ -95,6 +95,10 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
     a_owner, b_owner = register_owner(api), register_owner(api)
     a_member, b_member = add_member(api, a_owner), add_member(api, b_owner)
     b_ids = _seed_resources(api, b_member)
+    invited = api.post(f"/accounts/{b_owner.account_id}/invitations", json={"email": "x@example.com"},
+                       headers=b_owner.auth)
+    assert invited.status_code == 201, invited.text
+    b_ids["invitationId"] = invited.json()["invitationId"]
     absent_ids = {name: _same_format(value) for name, value in b_ids.items()}
     targets = [e for e in ENDPOINTS if _RESOURCE_PARAMS & set(_PARAM.findall(e.route))]
     assert {p for e in targets for p in _PARAM.findall(e.route)} >= _RESOURCE_PARAMS
