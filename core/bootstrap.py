@@ -255,8 +255,10 @@ class Container:
     def email_links(self) -> Links:
         from core.services.outbox import Links
 
+        portal = next((o.strip() for o in self.settings.portal_origins.split(",") if o.strip()), None)
         return Links(base_url=self.public_base_url, signer=self.signer,
-                     tracking_ttl=timedelta(days=self.settings.email_tracking_ttl_days))
+                     tracking_ttl=timedelta(days=self.settings.email_tracking_ttl_days),
+                     web_base_url=portal)  # issue 15: web pages (joining) are the portal's, its first origin
 
     @property
     def email_verification_ttl(self) -> timedelta:

@@ -203,13 +203,14 @@ class Links:
     base_url: str
     signer: LinkSigner
     tracking_ttl: timedelta = timedelta(days=180)
+    web_base_url: str | None = None  # the owner portal (issue 15); else the public base
 
     def api(self, path: str) -> str:
         return f"{self.base_url.rstrip('/')}/api/{path.lstrip('/')}"
 
     def web(self, path: str) -> str:
-        """A page of the web app (served from the same public base), e.g. /join?invitation=<token>."""
-        return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
+        """A page of the web app (the owner portal), e.g. /join?invitation=<token>."""
+        return f"{(self.web_base_url or self.base_url).rstrip('/')}/{path.lstrip('/')}"
 
     def unsubscribe(self, *, entry: OutboxEntry, user_id: str, now: datetime) -> str:
         token = self.signer.sign(
