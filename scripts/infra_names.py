@@ -71,6 +71,7 @@ SET_BY_INFRA: dict[str, str] = {
     "ACS_EMAIL_ENDPOINT": "the Azure Communication Services endpoint",
     "EMAIL_SENDER_ADDRESS": "the sender address of the Azure-managed e-mail domain",
     "PHOTO_MALWARE_SCAN": "'defender': only Defender for Storage's 'No threats found' verdict releases a photo",
+    "PORTAL_ORIGINS": "the owner portal's https origins (Static Web App host name, custom domain)",
 }
 
 _LOCAL_VALUE = re.compile(

@@ -39,7 +39,7 @@ param instanceMemoryMB int
 @description('Spread the instances over availability zones (the region must support it for Flex Consumption).')
 param zoneRedundant bool
 
-@description('Origins allowed by CORS: the owner portal only.')
+@description('Origins allowed by CORS: the owner portal only. The app answers CORS itself (PORTAL_ORIGINS, functions/_cors.py); the platform list stays empty, or it would answer preflights first and add its headers twice.')
 param allowedOrigins array
 
 @description('Settings copied from local.settings.sample.json (names.json appSettings).')
@@ -98,6 +98,7 @@ var infraSettings = {
   ACS_EMAIL_ENDPOINT: acsEndpoint
   EMAIL_SENDER_ADDRESS: emailSenderAddress
   PHOTO_MALWARE_SCAN: 'defender'
+  PORTAL_ORIGINS: join(allowedOrigins, ',')
 }
 
 // Later sources win: an override cannot replace a queue or an infra setting.
@@ -149,7 +150,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       remoteDebuggingEnabled: false
       appSettings: appSettings
       cors: {
-        allowedOrigins: allowedOrigins
+        allowedOrigins: []
         supportCredentials: false
       }
     }

@@ -127,7 +127,7 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
         tried += 1
         if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code < 400:
             leaks.append(f"{method} {path} with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")
-    figure(5, f"{tried} combinations tried (note, photo and data-request ids in routes and bodies), "
+    figure(5, f"{tried} combinations tried (note, photo, data-request and invitation ids in routes and bodies), "
               f"{len(leaks)} leaks", tried=tried, leaks=len(leaks), statuses=statuses)
     assert not leaks, leaks
     assert statuses.get(404, 0) >= len(targets), statuses  # the probes reached the lookups, not only a 403/422
