@@ -67,11 +67,13 @@ def local_blob_origin() -> str | None:
 
 
 class Portal:
-    def __init__(self, dist: Path, swa: Mapping[str, Any], api: str, local_origins: list[str], dev_sign_in: bool):
+    def __init__(self, dist: Path, swa: Mapping[str, Any], api: str, local_origins: list[str], dev_sign_in: bool,
+                 poll_seconds: int = 15):
         self.dist = dist.resolve()
         self.swa = swa
         self.api = api.rstrip("/")
         self.dev_sign_in = dev_sign_in
+        self.poll_seconds = poll_seconds
         self.identities: list[dict[str, str]] = []
         self.lock = threading.Lock()
         headers = dict(swa.get("globalHeaders", {}))
@@ -97,7 +99,8 @@ class Portal:
         return bool(fallback) and not any(fnmatch.fnmatchcase(path, p) for p in fallback.get("exclude", []))
 
     def config_json(self) -> bytes:
-        return json.dumps({"apiBase": self.api, "auth": {"mode": "dev"}, "map": {"style": None}}).encode()
+        return json.dumps({"apiBase": self.api, "auth": {"mode": "dev"},
+                           "map": {"style": None, "pollSeconds": self.poll_seconds}}).encode()
 
     def remember(self, sub: str, email: str) -> None:
         with self.lock:
@@ -192,7 +195,7 @@ def make_handler(portal: Portal) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def build_server(host: str, port: int, api: str, dist: Path = DIST) -> ThreadingHTTPServer:
+def build_server(host: str, port: int, api: str, dist: Path = DIST, poll_seconds: int = 15) -> ThreadingHTTPServer:
     from core.settings import Settings
 
     if not (dist / "index.html").exists():
@@ -201,7 +204,7 @@ def build_server(host: str, port: int, api: str, dist: Path = DIST) -> Threading
     local = [o for o in {_origin(api), local_blob_origin()} if o]
     local += [o.replace("127.0.0.1", "localhost") for o in local if "127.0.0.1" in o]
     is_local = Settings().is_local and host in _LOOPBACK
-    portal = Portal(dist, swa, api, sorted(set(local)), dev_sign_in=is_local)
+    portal = Portal(dist, swa, api, sorted(set(local)), dev_sign_in=is_local, poll_seconds=poll_seconds)
     server = ThreadingHTTPServer((host, port), make_handler(portal))
     server.daemon_threads = True
     return server

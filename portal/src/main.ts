@@ -28,7 +28,7 @@ function nav(who: Member | null): void {
   append(top,
     h("span", { class: "brand" }, "IndusTrack"),
     h("nav", { "aria-label": "Main" }, h("ul", {}, ...links.map(([href, text]) =>
-      h("li", {}, h("a", { href, "data-link": true, "aria-current": currentPath().startsWith(href) ? "page" : undefined }, text))))),
+      h("li", {}, h("a", { href, "data-link": true, "aria-current": currentPath() === href || currentPath().startsWith(href + "/") ? "page" : undefined }, text))))),
     who ? h("span", { class: "who" }, h("span", { "data-testid": "signed-in-as" }, who.fullName),
       h("button", { type: "button", onclick: () => { signOut(); me = null; navigate("/signin"); } }, "Sign out")) : null,
   );

@@ -27,6 +27,7 @@ CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--enable-unsafe-swiftshader"]
+POLL_SECONDS = 1  # the live map's polling interval in the tests (config.json map.pollSeconds)
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -51,7 +52,7 @@ def portal_fixture(stack: Stack) -> Iterator[str]:
         npm = shutil.which("npm")
         assert npm, "npm is needed to build the portal (make install)"
         subprocess.run([npm, "run", "--silent", "portal:build"], cwd=ROOT, check=True, capture_output=True)
-    server = build_server("127.0.0.1", PORTAL_PORT, stack.base_url)
+    server = build_server("127.0.0.1", PORTAL_PORT, stack.base_url, poll_seconds=POLL_SECONDS)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -29,12 +29,12 @@ from tests.integration.tracking_helpers import latest, ping, post, set_location_
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _send_route(api: httpx.Client, worker: User, lat: float, lon: float, count: int = 6) -> None:
+def _send_route(api: httpx.Client, worker: User, lat: float, lon: float, count: int = 6, acc: float = 25.0) -> None:
     """Pings through the real ingest API, a few seconds apart, ending now."""
     set_location_consent(api, worker, True)
     start = datetime.now(UTC) + timedelta(milliseconds=50)
     post(api, worker, [ping(start + timedelta(milliseconds=10 * i), i, latitude=lat + i * 0.0004,
-                            longitude=lon + i * 0.0003, horizontalAccuracy=25.0) for i in range(count)])
+                            longitude=lon + i * 0.0003, horizontalAccuracy=acc) for i in range(count)])
 
 
 def _rename(api: httpx.Client, user: User, name: str) -> None:
@@ -63,6 +63,11 @@ def test_owner_sees_two_members_on_the_live_map(api: httpx.Client, page: Page) -
     expect(page.locator(f'tr[data-user-id="{quiet.user_id}"]')).to_contain_text("Not sharing location")
     expect(page.locator("#live-map")).to_have_attribute("data-rendered-points", "2")
     assert_accessible(page)
+
+    # Polling: unchanged answers are 304s (If-None-Match); a new ping shows up without a reload.
+    expect(page.locator("#main")).to_have_attribute("data-last-poll", "304")
+    post(api, ben, [ping(datetime.now(UTC) + timedelta(milliseconds=50), latitude=45.5, longitude=-93.5)])
+    expect(page.locator(f'tr[data-user-id="{ben.user_id}"]')).to_contain_text("45.50000, -93.50000", timeout=30_000)
 
 
 def test_owner_opens_a_members_day_and_downloads_its_gpx(api: httpx.Client, page: Page) -> None:
@@ -177,6 +182,7 @@ def test_worker_changes_tracking_windows_and_sees_the_owners_reads(api: httpx.Cl
     sign_in(page, worker)
     expect(page.get_by_role("heading", level=1)).to_contain_text("my data")
     expect(page.locator("#my-track-summary")).to_contain_text("3 positions today")
+    expect(page.locator("#my-map")).to_have_attribute("data-rendered-track", "3")
     expect(page.locator("#consents")).to_contain_text("Location: allowed")
     log = page.locator("#access-log")
     expect(log).to_contain_text("Olive Owner (owner)")
@@ -250,10 +256,10 @@ def test_screenshots_for_the_readme(api: httpx.Client, page: Page) -> None:
     """Not a check: the README's pictures of the portal, taken from this stack so they show the current build."""
     owner = register_owner(api)
     crew = [add_member(api, owner) for _ in range(3)]
-    for user, name, (lat, lon) in zip(crew, ("Ana Field", "Ben Yard", "Cy Route"),
-                                      ((44.977, -93.265), (44.981, -93.255), (44.973, -93.250)), strict=True):
+    for user, name, (lat, lon, acc) in zip(crew, ("Ana Field", "Ben Yard", "Cy Route"), (
+            (44.977, -93.265, 40.0), (44.981, -93.255, 90.0), (44.973, -93.250, 25.0)), strict=True):
         _rename(api, user, name)
-        _send_route(api, user, lat, lon, count=12)
+        _send_route(api, user, lat, lon, count=12, acc=acc)
     wait_for(lambda: all(latest(api, owner)[u.user_id]["position"] for u in crew), timeout=30, what="positions")
     page.set_viewport_size({"width": 1200, "height": 900})
     sign_in(page, owner)

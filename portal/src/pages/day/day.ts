@@ -80,6 +80,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
       ? `${points.length} points from ${timeText(String(points[0].properties.time), tz)} to ${timeText(String(points[points.length - 1].properties.time), tz)}, ${stops.length} stops.`
       : "No positions on this day.";
     clear(stopsBody);
+    if (!stops.length) stopsBody.append(h("tr", {}, h("td", { colspan: 3 }, "No stops.")));
     for (const s of stops) {
       stopsBody.append(h("tr", {}, h("td", {}, timeText(String(s.properties.arrival), tz)),
         h("td", {}, timeText(String(s.properties.departure), tz)), h("td", {}, String(s.properties.minutes))));

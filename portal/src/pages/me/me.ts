@@ -6,6 +6,7 @@ import { get, send, type AccessLogPage, type Consents, type NotePage, type Photo
   type TrackingSchedule, type TrackingScheduleUpdate } from "../../api/client";
 import { h, clear, announce, errorBox, timeText } from "../../ui/dom";
 import { dayRange } from "../day/day";
+import { createMap, webglAvailable } from "../map/maplib";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 type Day = (typeof DAYS)[number];
@@ -15,7 +16,7 @@ function section(id: string, title: string, ...content: (Node | string)[]): HTML
   return h("section", { "aria-labelledby": id }, h("h2", { id }, title), ...content);
 }
 
-export async function renderMe(ctx: Context): Promise<null> {
+export async function renderMe(ctx: Context): Promise<() => void> {
   const me = ctx.me;
   const today = new Intl.DateTimeFormat("en-CA", { timeZone: me.timeZone }).format(new Date());
   const [track, photos, notes, consents, schedule, log] = await Promise.all([
@@ -27,13 +28,14 @@ export async function renderMe(ctx: Context): Promise<null> {
     get<AccessLogPage>("/me/access-log", { limit: 100 }),
   ]);
   const pings = track.features.filter((f) => f.properties.kind === "ping");
+  const mapBox = h("div", { class: "map small", id: "my-map", role: "region", "aria-label": "My track today" });
 
   ctx.main.append(h("h1", {}, `${me.fullName}: my data`),
     h("p", {}, `${me.email}, ${me.role === "owner" ? "Account Owner" : "member"}. Time zone ${me.timeZone}.`),
     section("my-track", "My track today",
       h("p", { id: "my-track-summary" }, pings.length
         ? `${pings.length} positions today, the last at ${timeText(String(pings[pings.length - 1].properties.time), me.timeZone)}.`
-        : "No positions today.")),
+        : "No positions today."), pings.length ? mapBox : ""),
     section("my-windows", "When I am tracked", scheduleEditor(schedule, me.timeZone)),
     section("my-consents", "What I allowed", h("ul", { id: "consents" }, ...consents.current.map((c) =>
       h("li", {}, `${c.capability === "location" ? "Location" : "Camera"}: ${c.granted ? "allowed" : "not allowed"}`,
@@ -50,7 +52,12 @@ export async function renderMe(ctx: Context): Promise<null> {
         h("tbody", {}, ...(log.items.length ? log.items.map((e) => h("tr", {}, h("td", {}, timeText(e.at)),
           h("td", {}, `${e.viewerName ?? e.viewerUserId} (${e.viewerRole})`), h("td", {}, String(e.data))))
           : [h("tr", {}, h("td", { colspan: 3 }, "Nobody has looked at your data."))])))));
-  return null;
+  if (!pings.length || !webglAvailable()) return () => undefined;
+  const map = await createMap(mapBox, "My track today");
+  const coords = pings.map((f) => f.geometry.coordinates as number[]);
+  map.fit(coords);
+  await map.setTrack(coords, []);
+  return () => map.remove();
 }
 
 function scheduleEditor(current: TrackingSchedule, fallbackZone: string): HTMLElement {
