@@ -55,7 +55,8 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
     summary.textContent = `${last.items.length} members, ${sharing.length} sharing their location.`;
     if (map) {
       const points = sharing.map((p) => ({ id: p.userId, lon: p.position!.longitude, lat: p.position!.latitude,
-        accuracy: p.position!.horizontalAccuracy, stale: (ageOf(p) ?? 0) > STALE_SECONDS }));
+        accuracy: p.position!.horizontalAccuracy, stale: (ageOf(p) ?? 0) > STALE_SECONDS,
+        label: `${p.fullName}, ${ageText(ageOf(p) ?? 0)}` }));
       if (!fitted && points.length) { map.fit(points.map((p) => [p.lon, p.lat])); fitted = true; }
       await map.setPoints(points);
     }

@@ -1,8 +1,11 @@
 // The map: MapLibre GL JS, loaded on demand (its own chunk) so pages without a map never download it. The base
 // style comes from config.json; without one (as in the tests, which have no tile server) a blank style is used.
 
-import type { Map as MlMap, GeoJSONSource, LngLatBoundsLike, StyleSpecification } from "maplibre-gl";
+import type { Map as MlMap, GeoJSONSource, LngLatBoundsLike, Marker, StyleSpecification } from "maplibre-gl";
 import { config } from "../../config";
+import { h } from "../../ui/dom";
+
+const LABEL_LIMIT = 100; // name labels (DOM markers) up to this many points; beyond, circles only
 
 const BLANK: StyleSpecification = {
   version: 8,
@@ -61,6 +64,7 @@ export async function createMap(container: HTMLElement, label: string): Promise<
     map.triggerRepaint();
   });
   const source = (id: string): GeoJSONSource => map.getSource(id) as GeoJSONSource;
+  let labels: Marker[] = [];
 
   return {
     map,
@@ -69,6 +73,10 @@ export async function createMap(container: HTMLElement, label: string): Promise<
         geometry: { type: "Point", coordinates: [p.lon, p.lat] }, properties: { id: p.id, stale: !!p.stale } })) });
       source("accuracy").setData({ type: "FeatureCollection", features: points.filter((p) => p.accuracy).map((p) => ({
         type: "Feature", geometry: { type: "Polygon", coordinates: [circle(p.lon, p.lat, p.accuracy!)] }, properties: {} })) });
+      labels.forEach((m) => m.remove());
+      labels = points.length > LABEL_LIMIT ? [] : points.filter((p) => p.label).map((p) =>
+        new maplibregl.Marker({ element: h("span", { class: "map-label", "aria-hidden": "true" }, p.label!), anchor: "left", offset: [10, 0] })
+          .setLngLat([p.lon, p.lat]).addTo(map));
       await rendered("renderedPoints", points.length);
     },
     async setTrack(coords, stops) {
