@@ -42,6 +42,7 @@ PORTAL_PORT = _free_port()
 PORTAL_URL = f"http://127.0.0.1:{PORTAL_PORT}"
 _origins = [PORTAL_URL, *(o for o in os.environ.get("PORTAL_ORIGINS", "").split(",") if o)]
 os.environ["PORTAL_ORIGINS"] = ",".join(_origins)  # first: e-mailed web links (joining) point here
+os.environ["PORTAL_BASE_URL"] = PORTAL_URL  # where main (issue 13) points the invitation link
 
 
 @pytest.fixture(scope="session", name="portal")
