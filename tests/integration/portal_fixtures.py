@@ -8,6 +8,7 @@ starts the host (collection runs before any fixture), so the host answers CORS f
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -40,7 +41,21 @@ def _free_port() -> int:
 
 PORTAL_PORT = _free_port()
 PORTAL_URL = f"http://127.0.0.1:{PORTAL_PORT}"
-_origins = [PORTAL_URL, *(o for o in os.environ.get("PORTAL_ORIGINS", "").split(",") if o)]
+
+
+def _configured_origins() -> str:
+    """PORTAL_ORIGINS as the stack would read it: the environment, else local.settings.json, else the default."""
+    from core.settings import Settings
+
+    if os.environ.get("PORTAL_ORIGINS"):
+        return os.environ["PORTAL_ORIGINS"]
+    path = ROOT / "local.settings.json"
+    if path.exists() and json.loads(path.read_text()).get("Values", {}).get("PORTAL_ORIGINS"):
+        return str(json.loads(path.read_text())["Values"]["PORTAL_ORIGINS"])
+    return str(Settings.model_fields["portal_origins"].default)
+
+
+_origins = [PORTAL_URL, *(o for o in _configured_origins().split(",") if o)]
 os.environ["PORTAL_ORIGINS"] = ",".join(_origins)  # first: e-mailed web links (joining) point here
 os.environ["PORTAL_BASE_URL"] = PORTAL_URL  # where main (issue 13) points the invitation link
 
