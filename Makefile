@@ -6,11 +6,29 @@ PY := $(VENV)/bin/python
 RUN_DIR := .local/run
 HOST_PORT ?= 7071
 HOST_LOG := .local/logs/devhost.log
+PORTAL_PORT ?= 4280
+CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: install run test unit stop status token lint static bench figures infra-check replay-poison clean
+.PHONY: install run test unit stop status token lint static bench figures infra-check replay-poison clean portal chromium screenshots
 
-install: $(VENV)/.installed node_modules/.installed local.settings.json .local/dev-issuer/jwks.json
+install: $(VENV)/.installed node_modules/.installed local.settings.json .local/dev-issuer/jwks.json chromium
+
+# The owner portal's browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the portal's browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The portal's browser tests need Chromium at $(CHROMIUM): install it once (Debian: sudo apt-get install chromium)," \
+	      "or point CHROMIUM and PORTAL_TEST_CHROMIUM at another build."; exit 1; \
+	  fi; \
+	fi
+
+# The owner portal (portal/): type-check, then build the static files into portal/dist.
+portal: node_modules/.installed
+	@npm run --silent portal:build >/dev/null && echo "  portal built in portal/dist"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-worker.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,8 +52,10 @@ run: install
 	  echo "IndusTrack is already running on http://localhost:$(HOST_PORT)/api (stop it with: make stop)"; exit 1; fi
 	@$(PY) -m scripts.stack up
 	@$(PY) -m scripts.provision
+	@$(MAKE) --no-print-directory portal
 	@echo ""
 	@echo "  API           http://localhost:$(HOST_PORT)/api   (health: /api/health, OpenAPI: /api/openapi.json)"
+	@echo "  Portal        http://localhost:$(PORTAL_PORT)/   (development sign-in: any user id and e-mail)"
 	@echo "  Fire a timer  curl -X POST http://localhost:$(HOST_PORT)/admin/functions/<name>"
 	@echo "  Get a token   make token SUB=<user-id> EMAIL=<address> [ADMIN=1]"
 	@echo "  Stop          make stop"
@@ -43,9 +63,10 @@ run: install
 	@echo "  Test clock    GET/PUT/DELETE http://localhost:$(HOST_PORT)/api/admin/test-clock (admin token; docs/test-clock.md)"
 	@echo ""
 	@mkdir -p $(RUN_DIR)
+	@$(PY) -m scripts.portal_server --port $(PORTAL_PORT) --api http://localhost:$(HOST_PORT)/api & echo $$! > $(RUN_DIR)/portal.pid
 	@$(PY) -m devhost --port $(HOST_PORT) --log-file $(HOST_LOG) & echo $$! > $(RUN_DIR)/devhost.pid; wait $$!
 
-test: install
+test: install portal
 	@mkdir -p $(RUN_DIR)
 	@rec=$(RUN_DIR)/test-started-$$$$.json; \
 	$(PY) -m scripts.stack up --record $$rec || { $(PY) -m scripts.stack down --only $$rec; exit 1; }; \
@@ -60,6 +81,7 @@ unit: install
 
 stop:
 	@if [ -f $(RUN_DIR)/devhost.pid ]; then kill $$(cat $(RUN_DIR)/devhost.pid) 2>/dev/null || true; rm -f $(RUN_DIR)/devhost.pid; echo "  devhost      stopped"; fi
+	@if [ -f $(RUN_DIR)/portal.pid ]; then kill $$(cat $(RUN_DIR)/portal.pid) 2>/dev/null || true; rm -f $(RUN_DIR)/portal.pid; echo "  portal       stopped"; fi
 	@$(PY) -m scripts.stack down
 
 status:
@@ -86,8 +108,16 @@ static: install .local/static-venv/.installed
 replay-poison: install
 	$(PY) -m scripts.replay_poison $(QUEUE)
 
-bench: install
-	@rc=0; $(PY) -m bench.ingest || rc=1; $(PY) -m bench.load || rc=1; $(PY) -m bench.devices || rc=1; exit $$rc
+bench: install portal
+	@rc=0; $(PY) -m bench.ingest || rc=1; $(PY) -m bench.load || rc=1; $(PY) -m bench.devices || rc=1; $(PY) -m bench.portal || rc=1; exit $$rc
+
+# README screenshots of the portal (docs/portal-*.png), taken from the browser tests' stack.
+screenshots: install portal
+	@mkdir -p $(RUN_DIR)
+	@rec=$(RUN_DIR)/shots-started-$$$$.json; \
+	$(PY) -m scripts.stack up --record $$rec || { $(PY) -m scripts.stack down --only $$rec; exit 1; }; \
+	PORTAL_SCREENSHOTS=1 $(PY) -m pytest tests/integration/test_portal_browser.py -q -k screenshots; rc=$$?; \
+	$(PY) -m scripts.stack down --only $$rec; rm -f $$rec; exit $$rc
 
 figures: install
 	$(PY) -m scripts.figures --readme

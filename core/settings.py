@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     # Observability (docs/observability.md): `json` adds JSON log lines on stderr (core/adapters/telemetry.py).
     log_format: Literal["text", "json"] = Field(default="text", validation_alias="LOG_FORMAT")
 
+    # Owner portal (issue 15, functions/_cors.py): the browser origins allowed to call the API, comma-separated.
+    portal_origins: str = Field(default="http://localhost:4280", validation_alias="PORTAL_ORIGINS")
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
     minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")
 

@@ -32,6 +32,7 @@ from core.domain.identity import Identity, Principal
 from core.domain.inputs import duplicate_key
 from core.services import auth, card_guard, device_auth
 from core.services.device_auth import DeviceCaller
+from functions import _cors  # issue 15: the portal's origins (one place)
 
 log = logging.getLogger("industrack.http")
 
@@ -260,7 +261,7 @@ def endpoint(
                 response_.status_code,
                 (time.perf_counter() - started) * 1000,
             )
-            return response_
+            return _cors.apply(req, response_)  # issue 15: readable by the portal's origins only
 
         trigger.__name__ = handler.__name__
         trigger.__qualname__ = handler.__qualname__

@@ -156,6 +156,9 @@ def _operation(e: EndpointSpec, keys: dict[Any, Any]) -> dict[str, Any]:
         errors |= {401, 403}
         op["security"] = [{name: []} for name in DEVICE_SCHEMES] if e.auth is Auth.DEVICE else [{"bearer": []}]
     for status in sorted(errors):
+        if status == 304:  # a conditional GET's answer (If-None-Match), no body
+            responses["304"] = {"description": "Not modified"}
+            continue
         if status == 503 and e.response is not None and e.status == 200 and e.name == "health":
             responses["503"] = {
                 "description": "Degraded",

@@ -7,12 +7,13 @@ from core.domain.accounts import (
     AccountEvent,
     InvitationAccept,
     InvitationCreate,
+    InvitationList,
     InvitationPreview,
     InvitationPublic,
     MemberList,
     MemberPublic,
 )
-from core.services import members
+from core.services import invitations, members
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -33,6 +34,22 @@ def invite_member(call: Call) -> InvitationPublic:
 def preview_invitation(call: Call) -> InvitationPreview:
     d = call.deps
     return members.preview_invitation(token=call.route["token"], accounts=d.accounts, signer=d.signer, clock=d.clock)
+
+
+@endpoint(bp, "GET", "accounts/{accountId}/invitations", auth=Auth.PRINCIPAL, response=InvitationList,
+          summary="List the account's pending invitations (owner)", tag="members")
+def list_invitations(call: Call) -> InvitationList:
+    d = call.deps
+    return invitations.list_pending(principal=call.principal, account_id=call.route["accountId"],
+                                    accounts=d.accounts, clock=d.clock)
+
+
+@endpoint(bp, "DELETE", "accounts/{accountId}/invitations/{invitationId}", auth=Auth.PRINCIPAL, status=204,
+          summary="Revoke a pending invitation; its link stops working (owner)", tag="members")
+def revoke_invitation(call: Call) -> None:
+    d = call.deps
+    invitations.revoke(principal=call.principal, account_id=call.route["accountId"],
+                       invitation_id=call.route["invitationId"], accounts=d.accounts, clock=d.clock)
 
 
 @endpoint(bp, "POST", "invitations/{token}/accept", auth=Auth.IDENTITY, body=InvitationAccept,

@@ -86,12 +86,20 @@ def get_member_track(call: Call) -> func.HttpResponse:
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/locations/latest", auth=Auth.PRINCIPAL, response=LatestPositionList,
+          extra_statuses=(304,), response_headers=(("ETag", "Changes only with a new position or member: send it "
+                                                           "back as If-None-Match to get 304 while nothing moved"),),
           summary="Latest position of every member, with age (owner; logged)", tag="tracking")
-def get_latest_positions(call: Call) -> LatestPositionList:
+def get_latest_positions(call: Call) -> func.HttpResponse:
     d = call.deps
-    return tracks.latest_positions(principal=call.principal, account_id=call.route["accountId"],
-                                   accounts=d.accounts, positions=d.latest_positions, access_log=d.access_log,
-                                   clock=d.clock)
+    result = tracks.latest_positions(principal=call.principal, account_id=call.route["accountId"],
+                                     accounts=d.accounts, positions=d.latest_positions, access_log=d.access_log,
+                                     clock=d.clock)
+    etag = result.etag()
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in [t.strip() for t in (call.req.headers.get("if-none-match") or "").split(",")]:
+        return func.HttpResponse(status_code=304, headers=headers)
+    return func.HttpResponse(body=result.model_dump_json(by_alias=True), status_code=200,
+                             headers={**headers, "Content-Type": "application/json"})
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_LOCATION_PINGS%", connection="AzureWebJobsStorage")

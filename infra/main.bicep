@@ -350,15 +350,6 @@ module photoEvents 'modules/eventgrid.bicep' = if (photoEventsEnabled) {
   }
 }
 
-module portalBackend 'modules/portal-backend.bicep' = {
-  name: 'portal-backend'
-  params: {
-    staticWebAppName: portal.outputs.name
-    functionAppId: functionApp.outputs.id
-    functionAppLocation: location
-  }
-}
-
 output functionAppName string = functionApp.outputs.name
 output functionAppUrl string = 'https://${functionApp.outputs.defaultHostname}/api'
 output storageAccountName string = storage.outputs.name

@@ -126,6 +126,14 @@ class CosmosAccountStore:
             return False
         return True
 
+    def list_invitations(self, account_id: str) -> list[Invitation]:
+        docs = self._c.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'invitation'",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
+        return [Invitation.model_validate(strip_system(d)) for d in docs]
+
     def list_expired_pending_invitations(self, now: datetime, limit: int) -> list[Invitation]:
         # A platform-wide sweep: the only cross-partition query here, bounded by `limit`.
         docs = self._c.query_items(  # nosemgrep: cosmos-query-without-partition-key - daily sweep, bounded by limit

@@ -206,6 +206,14 @@ class InvitationPublic(PublicModel):
     status: InvitationStatus
     expires_at: datetime = Field(alias="expiresAt")
     token: str | None = Field(default=None, description="Single-use signed token; returned once, at creation.")
+    full_name: str | None = Field(default=None, alias="fullName")
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+
+
+class InvitationList(PublicModel):
+    """Pending invitations of an account (issue 15: the portal's members page lists and revokes them)."""
+
+    items: list[InvitationPublic]
 
 
 class InvitationPreview(PublicModel):

@@ -5,6 +5,8 @@ Split by direction: request bodies (ApiModel), answers (PublicModel) and the sto
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import date, datetime
 from enum import StrEnum
@@ -291,6 +293,14 @@ class MemberPositionPublic(PublicModel):
 class LatestPositionList(PublicModel):
     items: list[MemberPositionPublic]
     as_of: datetime = Field(alias="asOf")
+
+    def etag(self) -> str:
+        """A strong validator of what changes only with a new ping or a member change (not the ages, not asOf):
+        a poller sending it back as If-None-Match gets 304 while nothing moved (issue 15)."""
+        parts = [(i.user_id, i.full_name, i.position.timestamp.isoformat() if i.position else None,
+                  i.position.latitude if i.position else None, i.position.longitude if i.position else None,
+                  i.position.horizontal_accuracy if i.position else None) for i in self.items]
+        return '"' + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32] + '"'
 
 
 # ---------------------------------------------------------------- tracks

@@ -54,7 +54,7 @@ param instanceMemoryMB int
 @description('Spread the instances over availability zones (the region must support it for Flex Consumption).')
 param zoneRedundant bool
 
-@description('Origins allowed by CORS: the owner portal only.')
+@description('Origins allowed by CORS: the owner portal only. The app answers CORS itself (PORTAL_ORIGINS, functions/_cors.py); the platform list stays empty, or it would answer preflights first and add its headers twice.')
 param allowedOrigins array
 
 @description('Settings copied from local.settings.sample.json (names.json appSettings).')
@@ -117,6 +117,7 @@ var infraSettings = {
   LOG_FORMAT: 'json'
   OTEL_TRACES_SAMPLER: 'microsoft.fixed_percentage'
   OTEL_TRACES_SAMPLER_ARG: '1'
+  PORTAL_ORIGINS: join(allowedOrigins, ',')
 }
 
 // Billing is optional: the Stripe references exist only when billing is enabled, because a reference to a missing
@@ -186,7 +187,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       remoteDebuggingEnabled: false
       appSettings: appSettings
       cors: {
-        allowedOrigins: allowedOrigins
+        allowedOrigins: []
         supportCredentials: false
       }
     }

@@ -135,7 +135,7 @@ def test_function_app_is_flex_python_311_https_tls12_no_ftp() -> None:
         "ftpsState: 'Disabled'",
         "name: 'python'",
         "version: '3.11'",
-        "allowedOrigins: allowedOrigins",
+        "allowedOrigins: []",  # the app answers CORS itself from PORTAL_ORIGINS (functions/_cors.py)
     ):
         assert setting in site, setting
     for policy in ("ftp", "scm"):
@@ -153,6 +153,13 @@ def test_cors_allows_only_the_portal() -> None:
         "https://${portalCustomDomain}",
     ]
     assert "*" not in origins.group(1)
+    assert "PORTAL_ORIGINS: join(allowedOrigins, ',')" in module_text("functionapp")
+
+
+def test_the_portal_is_not_linked_as_a_static_web_apps_backend() -> None:
+    """Issue 15: the /api proxy would replace the bearer token, and the link is not idempotent on redeploy."""
+    assert "userProvidedFunctionApps" not in read(MAIN) + "".join(
+        p.read_text() for p in MAIN.parent.joinpath("modules").glob("*.bicep"))
 
 
 def test_roles_are_scoped_to_single_resources() -> None:

@@ -64,7 +64,7 @@ def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client, figure: Cal
 
 
 _VOLATILE_HEADERS = {"date", "content-length", "server"}
-_RESOURCE_PARAMS = {"noteId", "photoId", "requestId", "deviceId", "siteId"}
+_RESOURCE_PARAMS = {"noteId", "photoId", "requestId", "deviceId", "siteId", "invitationId"}
 
 
 def _same_format(real_id: str) -> str:
@@ -106,6 +106,10 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
     a_member, b_member = add_member(api, a_owner), add_member(api, b_owner)
     b_ids = _seed_resources(api, b_member)
     b_ids["siteId"] = _seed_job_site(api, b_owner)
+    invited = api.post(f"/accounts/{b_owner.account_id}/invitations", json={"email": "x@example.com"},
+                       headers=b_owner.auth)
+    assert invited.status_code == 201, invited.text
+    b_ids["invitationId"] = invited.json()["invitationId"]
     absent_ids = {name: _same_format(value) for name, value in b_ids.items()}
     targets = [e for e in ENDPOINTS if _RESOURCE_PARAMS & set(_PARAM.findall(e.route))]
     assert {p for e in targets for p in _PARAM.findall(e.route)} >= _RESOURCE_PARAMS
@@ -145,7 +149,7 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
         tried += 1
         if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code != 404:
             leaks.append(f"GET timesheets with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")
-    figure(5, f"{tried} combinations tried (note, photo, data-request, device and job-site ids in routes and bodies), "
+    figure(5, f"{tried} combinations tried (note, photo, data-request, device, job-site and invitation ids in routes and bodies), "
               f"{len(leaks)} leaks", tried=tried, leaks=len(leaks), statuses=statuses)
     assert not leaks, leaks
     assert statuses.get(404, 0) >= len(targets), statuses  # the probes reached the lookups, not only a 403/422

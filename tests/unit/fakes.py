@@ -44,6 +44,9 @@ class FakeAccountStore:
     def get_invitation(self, account_id: str, invitation_id: str) -> Invitation | None:
         return self.invitations.get((account_id, invitation_id))
 
+    def list_invitations(self, account_id: str) -> list[Invitation]:
+        return [i for (a, _), i in self.invitations.items() if a == account_id]
+
     def create_invitation(self, invitation: Invitation) -> None:
         self.invitations[(invitation.account_id, invitation.invitation_id)] = invitation
 

@@ -1,0 +1,142 @@
+"""Owner portal figures (issue 15), printed, not asserted:
+
+    python -m bench.portal        (the emulators running; the portal built: npm run portal:build)
+
+1. The production bundle: the initial JavaScript and CSS a first visit downloads, gzipped, and the map library's
+   chunk, which only the map pages load.
+2. Time to first map render: from opening /map (signed in) to the map having drawn the members' positions (the
+   page marks the map's first `idle` after the data), for an account with 2 members.
+3. Time to render 1,000 members: the same for an account with 1,000 members with a latest position each.
+
+The stack is the benchmarks' scratch one (bench/local_host.py) with the portal server in front; the 1,000 members
+and their positions are written through the app's own stores (the API has no bulk import), then read through the
+API by the page. Headless Chromium renders WebGL in software here, so the map times are an upper bound.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DIST = ROOT / "portal" / "dist"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--enable-unsafe-swiftshader"]
+
+
+def _gz(path: Path) -> int:
+    return len(gzip.compress(path.read_bytes(), compresslevel=9))
+
+
+def bundle_figures() -> dict[str, int]:
+    html = (DIST / "index.html").read_text()
+    initial_js = re.findall(r'<(?:script[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="/([^"]+\.js)"', html)
+    initial_css = re.findall(r'<link[^>]*rel="stylesheet"[^>]*href="/([^"]+\.css)"', html)
+    map_chunks = [p for p in (DIST / "assets").iterdir() if p.name.startswith("maplibre-gl") and p.suffix == ".js"]
+    return {
+        "initial_js_gzip": sum(_gz(DIST / p) for p in initial_js),
+        "initial_css_gzip": sum(_gz(DIST / p) for p in initial_css),
+        "map_js_gzip": sum(_gz(p) for p in map_chunks),
+    }
+
+
+def _seed(account_id: str, count: int) -> None:
+    """`count` members with a latest position each, written through the app's stores."""
+    from core.bootstrap import container
+    from core.domain.accounts import Member
+    from core.domain.identity import Role
+    from core.domain.tracking import LatestPosition, PingSource
+
+    deps = container()
+    now = datetime.now(UTC)
+    for i in range(count):
+        user_id = f"bench-{uuid.uuid4().hex[:12]}"
+        deps.accounts.put_member(Member(account_id=account_id, user_id=user_id, role=Role.MEMBER,
+                                        full_name=f"Worker {i:04d}", email=f"{user_id}@example.com",
+                                        time_zone="America/Chicago", joined_at=now, updated_at=now))
+        deps.latest_positions.advance(LatestPosition(
+            account_id=account_id, user_id=user_id, ping_id=str(uuid.uuid4()), t=now - timedelta(seconds=i),
+            lat=44.9 + (i % 40) * 0.002, lon=-93.3 + (i // 40) * 0.003, acc=5 + i % 30, src=PingSource.GPS,
+            updated_at=now))
+
+
+def _time_map(page: object, base: str, expected: int) -> float:
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    started = time.perf_counter()
+    page.goto(f"{base}/map")
+    page.wait_for_selector(f'#live-map[data-rendered-points="{expected}"]', timeout=120_000)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    if not (DIST / "index.html").exists():
+        sys.exit("portal/dist has no build: run `npm run portal:build` (make bench does)")
+    sizes = bundle_figures()
+    print(f"portal bundle: initial JS {sizes['initial_js_gzip'] / 1024:.1f} KiB gzipped, initial CSS "
+          f"{sizes['initial_css_gzip'] / 1024:.1f} KiB gzipped; map library (loaded on demand) "
+          f"{sizes['map_js_gzip'] / 1024:.1f} KiB gzipped")
+
+    from bench.local_host import free_port, scratch_settings, start_host, stop_host
+
+    portal_port = free_port()
+    os.environ["PORTAL_ORIGINS"] = f"http://127.0.0.1:{portal_port}"
+    settings, _ = scratch_settings("bench-portal")
+    proc, api_base, _log = start_host("bench-portal")
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    from scripts import dev_issuer
+    from scripts.portal_server import build_server
+    from scripts.provision import drop
+
+    server = build_server("127.0.0.1", portal_port, api_base)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{portal_port}"
+    try:
+        results: list[tuple[str, float]] = []
+        with sync_playwright() as p, httpx.Client(base_url=api_base, timeout=30) as api:
+            browser = p.chromium.launch(executable_path=os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium"),
+                                        args=CHROMIUM_ARGS)
+            for label, members in (("first map render, 2 members", 2), ("render of 1,000 members", 1000)):
+                sub = f"bench-owner-{uuid.uuid4().hex[:8]}"
+                email = f"{sub}@example.com"
+                token = dev_issuer.mint(sub, email)
+                body = {"fullLegalName": "Bench Owner", "companyName": "Bench Co", "email": email,
+                        "billingAddress": {"line1": "1 Main St", "city": "Plymouth", "state": "MN",
+                                           "postalCode": "55441", "country": "US"},
+                        "timeZone": "America/Chicago", "dateOfBirth": "1985-04-02"}
+                r = api.post("/accounts", json=body, headers={"Authorization": f"Bearer {token}"})
+                r.raise_for_status()
+                _seed(r.json()["account"]["accountId"], members)
+                context = browser.new_context(base_url=base)
+                page = context.new_page()
+                page.goto(f"{base}/signin")
+                page.fill("#dev-sub", sub)
+                page.fill("#dev-email", email)
+                page.click("form button[type=submit]")
+                page.wait_for_selector("[data-testid=signed-in-as]")
+                page.goto(f"{base}/members")  # signed in; the timed navigation below starts cold on /map
+                results.append((label, _time_map(page, base, members)))
+                context.close()
+            browser.close()
+        for label, seconds in results:
+            print(f"portal {label}: {seconds * 1000:.0f} ms (navigation to the map drawn, headless Chromium)")
+    finally:
+        server.shutdown()
+        stop_host(proc)
+        drop(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+// The portal's one API client: bearer token, JSON, problem+json errors, conditional GET. Types are generated from
+// the API's OpenAPI document (schema.d.ts, `python -m scripts.portal_types`).
+
+import { config } from "../config";
+import { currentToken, signOut } from "../auth/session";
+import type { components } from "./schema";
+
+type S = components["schemas"];
+export type Member = S["MemberPublic"];
+export type MemberList = S["MemberList"];
+export type Invitation = S["InvitationPublic"];
+export type InvitationList = S["InvitationList"];
+export type LatestPositions = S["LatestPositionList"];
+export type MemberPosition = S["MemberPositionPublic"];
+export type PhotoPage = S["PhotoPage"];
+export type Photo = S["PhotoPublic"];
+export type PhotoDetail = S["PhotoDetail"];
+export type NotePage = S["NotePage"];
+export type Note = S["NotePublic"];
+export type Consents = S["ConsentsPublic"];
+export type AccessLogPage = S["AccessLogPage"];
+export type TrackingSchedule = S["TrackingSchedulePublic"];
+export type TrackingScheduleUpdate = S["TrackingScheduleUpdate"];
+
+export interface Feature {
+  type: "Feature";
+  geometry: { type: "Point" | "LineString"; coordinates: number[] | number[][] };
+  properties: Record<string, unknown> & { kind: "track" | "ping" | "stop" };
+}
+export interface TrackCollection { type: "FeatureCollection"; features: Feature[] }
+
+export class ApiError extends Error {
+  constructor(public status: number, public title: string, public detail?: string) {
+    super(detail ? `${title}: ${detail}` : title);
+  }
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+function url(path: string, query?: Query): string {
+  const u = new URL(config().apiBase + path);
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+  return u.toString();
+}
+
+async function call(method: string, path: string, init: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+  const token = await currentToken();
+  const headers: Record<string, string> = { ...(init.headers ?? {}) };
+  if (token) headers["Authorization"] = `Bearer ${token}`;
+  if (init.body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(url(path, init.query), {
+    method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), cache: "no-store",
+  });
+  if (r.status === 401) signOut();
+  if (!r.ok && r.status !== 304) {
+    let title = `HTTP ${r.status}`;
+    let detail: string | undefined;
+    try {
+      const p = (await r.json()) as { title?: string; detail?: string };
+      title = p.title ?? title;
+      detail = p.detail;
+    } catch { /* not a problem document */ }
+    throw new ApiError(r.status, title, detail);
+  }
+  return r;
+}
+
+export async function get<T>(path: string, query?: Query): Promise<T> {
+  return (await (await call("GET", path, { query })).json()) as T;
+}
+
+export async function send<T>(method: "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T | null> {
+  const r = await call(method, path, { body });
+  return r.status === 204 ? null : ((await r.json()) as T);
+}
+
+/** GET with If-None-Match: null when the answer has not changed since `etag`. */
+export async function getIfChanged<T>(path: string, etag: string | null): Promise<{ body: T; etag: string | null } | null> {
+  const r = await call("GET", path, { headers: etag ? { "If-None-Match": etag } : {} });
+  if (r.status === 304) return null;
+  return { body: (await r.json()) as T, etag: r.headers.get("ETag") };
+}
+
+export async function getText(path: string, query?: Query): Promise<string> {
+  return (await call("GET", path, { query })).text();
+}

@@ -1,0 +1,96 @@
+// The portal's shell: load config.json, find out who is signed in, draw the navigation and route by path.
+
+import "./styles.css";
+import { loadConfig } from "./config";
+import { ApiError, get, type Member } from "./api/client";
+import { isSignedIn, signOut } from "./auth/session";
+import { h, append, clear, errorBox } from "./ui/dom";
+import { navigate, onNavigate, currentPath } from "./router";
+import { renderSignIn } from "./pages/signin/signin";
+import { renderJoin } from "./pages/join/join";
+import { renderLiveMap } from "./pages/map/livemap";
+import { renderMembers } from "./pages/members/members";
+import { renderDay } from "./pages/day/day";
+import { renderMedia } from "./pages/media/media";
+import { renderMe } from "./pages/me/me";
+
+export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
+
+let me: Member | null = null;
+let leave: (() => void) | null = null;
+
+function nav(who: Member | null): void {
+  const top = document.getElementById("top")!;
+  clear(top);
+  const links: [string, string][] = who?.role === "owner"
+    ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"]]
+    : who ? [["/me", "My data"]] : [];
+  append(top,
+    h("span", { class: "brand" }, "IndusTrack"),
+    h("nav", { "aria-label": "Main" }, h("ul", {}, ...links.map(([href, text]) =>
+      h("li", {}, h("a", { href, "data-link": true, "aria-current": currentPath() === href || currentPath().startsWith(href + "/") ? "page" : undefined }, text))))),
+    who ? h("span", { class: "who" }, h("span", { "data-testid": "signed-in-as" }, who.fullName),
+      h("button", { type: "button", onclick: () => { signOut(); me = null; navigate("/signin"); } }, "Sign out")) : null,
+  );
+}
+
+async function whoAmI(): Promise<Member | null> {
+  if (me) return me;
+  if (!(await isSignedIn())) return null;
+  try {
+    me = await get<Member>("/me");
+    return me;
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 404)) return null;
+    throw e;
+  }
+}
+
+async function route(): Promise<void> {
+  leave?.();
+  leave = null;
+  const main = document.getElementById("main")!;
+  clear(main);
+  const path = currentPath();
+  const params = new URLSearchParams(location.search);
+  try {
+    if (path === "/join") {
+      nav(null);
+      leave = await renderJoin(main, params, () => { me = null; });
+      return;
+    }
+    const who = await whoAmI();
+    nav(who);
+    if (!who) {
+      if (path !== "/signin") sessionStorage.setItem("industrack.after", path + location.search);
+      leave = await renderSignIn(main, () => { me = null; const after = sessionStorage.getItem("industrack.after");
+        sessionStorage.removeItem("industrack.after"); navigate(after && after !== "/signin" ? after : "/"); });
+      return;
+    }
+    const ctx: Context = { me: who, main, params };
+    const owner = who.role === "owner";
+    const day = path.match(/^\/members\/([^/]+)\/day$/);
+    if (owner && (path === "/" || path === "/map" || path === "/signin")) leave = await renderLiveMap(ctx);
+    else if (owner && path === "/members") leave = await renderMembers(ctx);
+    else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
+    else if (owner && path === "/media") leave = await renderMedia(ctx);
+    else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
+    else main.append(h("h1", {}, "Not found"), h("p", {}, "There is no such page."));
+  } catch (e) {
+    main.append(errorBox(e));
+  }
+  main.focus({ preventScroll: true });
+}
+
+async function start(): Promise<void> {
+  try {
+    await loadConfig();
+  } catch (e) {
+    document.getElementById("main")!.append(errorBox(e));
+    return;
+  }
+  onNavigate(() => void route());
+  await route();
+}
+
+void start();

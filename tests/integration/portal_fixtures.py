@@ -1,0 +1,138 @@
+"""Browser fixtures for the owner portal's tests (issue 15): the built portal served by scripts/portal_server.py in
+front of the test stack's host, one headless Chromium (Debian's, driven by Playwright) for the session, a fresh
+browser context (so a fresh sessionStorage) per test, and axe-core injected from node_modules.
+
+Importing this module picks the portal's port and adds its origin to PORTAL_ORIGINS before the `stack` fixture
+starts the host (collection runs before any fixture), so the host answers CORS for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.integration.conftest import Stack, User
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--enable-unsafe-swiftshader"]
+POLL_SECONDS = 1  # the live map's polling interval in the tests (config.json map.pollSeconds)
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+PORTAL_PORT = _free_port()
+PORTAL_URL = f"http://127.0.0.1:{PORTAL_PORT}"
+
+
+def _configured_origins() -> str:
+    """PORTAL_ORIGINS as the stack would read it: the environment, else local.settings.json, else the default."""
+    from core.settings import Settings
+
+    if os.environ.get("PORTAL_ORIGINS"):
+        return os.environ["PORTAL_ORIGINS"]
+    path = ROOT / "local.settings.json"
+    if path.exists() and json.loads(path.read_text()).get("Values", {}).get("PORTAL_ORIGINS"):
+        return str(json.loads(path.read_text())["Values"]["PORTAL_ORIGINS"])
+    return str(Settings.model_fields["portal_origins"].default)
+
+
+_origins = [PORTAL_URL, *(o for o in _configured_origins().split(",") if o)]
+os.environ["PORTAL_ORIGINS"] = ",".join(_origins)  # first: e-mailed web links (joining) point here
+os.environ["PORTAL_BASE_URL"] = PORTAL_URL  # where main (issue 13) points the invitation link
+
+
+@pytest.fixture(scope="session", name="portal")
+def portal_fixture(stack: Stack) -> Iterator[str]:
+    from scripts.portal_server import DIST, build_server
+
+    if not (DIST / "index.html").exists():
+        npm = shutil.which("npm")
+        assert npm, "npm is needed to build the portal (make install)"
+        subprocess.run([npm, "run", "--silent", "portal:build"], cwd=ROOT, check=True, capture_output=True)
+    server = build_server("127.0.0.1", PORTAL_PORT, stack.base_url, poll_seconds=POLL_SECONDS)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield PORTAL_URL
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session", name="browser")
+def browser_fixture() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make install` installs Debian's chromium (as root)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(name="context")
+def context_fixture(browser: Browser, portal: str) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=portal, accept_downloads=True, viewport={"width": 1280, "height": 900})
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture(name="page")
+def page_fixture(context: BrowserContext) -> Iterator[Page]:
+    p = context.new_page()
+    p.set_default_timeout(20_000)
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield p
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def sign_in(page: Page, user: User, path: str = "/") -> None:
+    """The development sign-in, through the page itself (the portal server mints the token)."""
+    page.goto(path)
+    page.get_by_label("User id").fill(user.user_id)
+    page.get_by_label("E-mail").fill(user.email)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_test_id("signed-in-as").wait_for()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Serious and critical axe-core findings on the page as it is now (axe evaluated through the DevTools
+    protocol, which the page's CSP does not govern: the page itself still runs no inline script)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    result: list[dict[str, Any]] = page.evaluate("""async () => {
+        const r = await axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5) }));
+    }""")
+    return result
+
+
+def assert_accessible(page: Page) -> None:
+    found = axe_violations(page)
+    assert not found, f"axe-core: serious/critical violations on {page.url}: {found}"
+
