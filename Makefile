@@ -55,7 +55,7 @@ run: install
 	@$(MAKE) --no-print-directory portal
 	@echo ""
 	@echo "  API           http://localhost:$(HOST_PORT)/api   (health: /api/health, OpenAPI: /api/openapi.json)"
-	@echo "  Portal        http://localhost:$(PORTAL_PORT)/   (development sign-in: any user id and e-mail)"
+	@echo "  Portal        http://localhost:$(PORTAL_PORT)/   (development sign-in: any user id and e-mail; invitation links open its join page)"
 	@echo "  Fire a timer  curl -X POST http://localhost:$(HOST_PORT)/admin/functions/<name>"
 	@echo "  Get a token   make token SUB=<user-id> EMAIL=<address> [ADMIN=1]"
 	@echo "  Stop          make stop"
@@ -64,7 +64,8 @@ run: install
 	@echo ""
 	@mkdir -p $(RUN_DIR)
 	@$(PY) -m scripts.portal_server --port $(PORTAL_PORT) --api http://localhost:$(HOST_PORT)/api & echo $$! > $(RUN_DIR)/portal.pid
-	@$(PY) -m devhost --port $(HOST_PORT) --log-file $(HOST_LOG) & echo $$! > $(RUN_DIR)/devhost.pid; wait $$!
+	@PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://localhost:$(PORTAL_PORT)} \
+	  $(PY) -m devhost --port $(HOST_PORT) --log-file $(HOST_LOG) & echo $$! > $(RUN_DIR)/devhost.pid; wait $$!
 
 test: install portal
 	@mkdir -p $(RUN_DIR)

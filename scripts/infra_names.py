@@ -82,6 +82,7 @@ SET_BY_INFRA: dict[str, str] = {
     "OTEL_TRACES_SAMPLER_ARG": "'1': every trace (lower it to sample by trace id)",
     "PHOTO_MALWARE_SCAN": "'defender': only Defender for Storage's 'No threats found' verdict releases a photo",
     "PORTAL_ORIGINS": "the owner portal's https origins (Static Web App host name, custom domain)",
+    "PORTAL_BASE_URL": "the first portal origin: e-mailed invitation links open the portal's join page",
 }
 
 _LOCAL_VALUE = re.compile(

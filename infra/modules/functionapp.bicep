@@ -118,6 +118,7 @@ var infraSettings = {
   OTEL_TRACES_SAMPLER: 'microsoft.fixed_percentage'
   OTEL_TRACES_SAMPLER_ARG: '1'
   PORTAL_ORIGINS: join(allowedOrigins, ',')
+  PORTAL_BASE_URL: empty(allowedOrigins) ? '' : allowedOrigins[0]
 }
 
 // Billing is optional: the Stripe references exist only when billing is enabled, because a reference to a missing
