@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from core.domain.accounts import ApiModel, PublicModel
 from core.domain.inputs import SINGLE_LINE
 
-TOKEN_PREFIX = "itd_"  # noqa: S105 - not a secret: IndusTrack device: lets a leaked token be recognised (secret scanners, support)
+TOKEN_PREFIX = "itd_"  # noqa: S105  # nosec B105 - not a secret: a public prefix that lets a leaked token be recognised
 TOKEN_BYTES = 32  # 256 bits of randomness
 DEVICE_ID_PREFIX = "dev-"
 MAX_DEVICES_PER_MEMBER = 20

@@ -22,6 +22,7 @@ from core import schema
 from core.settings import Settings
 from scripts import dev_issuer
 from tests.helpers import rid, wait_for
+from tests.integration import portal_address
 
 ROOT = Path(__file__).resolve().parents[2]
 EMULATOR_PORTS = {"Azurite": 10001, "Cosmos DB": 8081, "localstripe": 8420, "SMTP": 1025}
@@ -76,6 +77,7 @@ def stack() -> Iterator[Stack]:
     os.environ["AzureFunctionsJobHost__extensions__queues__maxPollingInterval"] = "00:00:00.5"
     os.environ["AUTH_JWKS_URI"] = f"file:{ROOT / '.local/dev-issuer/jwks.json'}"
     # This session's own test clock (docs/test-clock.md), never the one of a `make run` host in the same checkout.
+    portal_address.apply_to_environment()  # invitation links open the test portal's join page
     os.environ["TEST_CLOCK_FILE"] = str(ROOT / ".local" / "run" / f"test-clock-{suffix}.json")
     dev_issuer.ensure_keys()
 

@@ -1,17 +1,16 @@
 """Browser fixtures for the owner portal's tests (issue 15): the built portal served by scripts/portal_server.py in
-front of the test stack's host, one headless Chromium (Debian's, driven by Playwright) for the session, a fresh
+front of the test stack's host, one headless Chromium (Debian's, driven by Playwright) per test module, a fresh
 browser context (so a fresh sessionStorage) per test, and axe-core injected from node_modules.
 
-Importing this module picks the portal's port and adds its origin to PORTAL_ORIGINS before the `stack` fixture
-starts the host (collection runs before any fixture), so the host answers CORS for it.
+The portal's port and the settings that point the host at it (PORTAL_ORIGINS, PORTAL_BASE_URL) come from
+`portal_address`, applied by the `stack` fixture for every session, so the host answers CORS for the portal and
+e-mails link to its join page whether or not browser tests run.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.integration.conftest import Stack, User
+from tests.integration.portal_address import PORTAL_PORT, PORTAL_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -32,32 +32,6 @@ POLL_SECONDS = 1  # the live map's polling interval in the tests (config.json ma
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-PORTAL_PORT = _free_port()
-PORTAL_URL = f"http://127.0.0.1:{PORTAL_PORT}"
-
-
-def _configured_origins() -> str:
-    """PORTAL_ORIGINS as the stack would read it: the environment, else local.settings.json, else the default."""
-    from core.settings import Settings
-
-    if os.environ.get("PORTAL_ORIGINS"):
-        return os.environ["PORTAL_ORIGINS"]
-    path = ROOT / "local.settings.json"
-    if path.exists() and json.loads(path.read_text()).get("Values", {}).get("PORTAL_ORIGINS"):
-        return str(json.loads(path.read_text())["Values"]["PORTAL_ORIGINS"])
-    return str(Settings.model_fields["portal_origins"].default)
-
-
-_origins = [PORTAL_URL, *(o for o in _configured_origins().split(",") if o)]
-os.environ["PORTAL_ORIGINS"] = ",".join(_origins)  # first: e-mailed web links (joining) point here
-os.environ["PORTAL_BASE_URL"] = PORTAL_URL  # where main (issue 13) points the invitation link
 
 
 @pytest.fixture(scope="session", name="portal")
@@ -78,7 +52,9 @@ def portal_fixture(stack: Stack) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="session", name="browser")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while the browser is open, so it
+# is closed once the browser tests of a module are done (later tests call asyncio.run()).
+@pytest.fixture(scope="module", name="browser")
 def browser_fixture() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make install` installs Debian's chromium (as root)")

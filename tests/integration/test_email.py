@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import httpx
 import pytest
@@ -27,6 +27,7 @@ from core.settings import Settings
 from core.signing import LinkSigner
 from tests.helpers import rid, wait_for
 from tests.integration.conftest import User, bearer, new_identity, register_owner, registration_body
+from tests.integration.portal_address import PORTAL_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 MAILDIR = ROOT / ".local" / "mail"
@@ -96,6 +97,12 @@ def wait_for_mail(address: str, *, count: int = 1, subject: str | None = None, t
 
 def token_of(url: str) -> str:
     return unquote(urlsplit(url).path.rsplit("/", 1)[1])
+
+
+def invitation_of(url: str) -> str:
+    """The invitation token of a portal join link (`<portal>/join?invitation=<token>`)."""
+    [token] = parse_qs(urlsplit(url).query)["invitation"]
+    return token
 
 
 def api_path(url: str) -> str:
@@ -224,10 +231,12 @@ def test_invitation_email_arrives_with_the_invitation(api: httpx.Client, owner: 
                  headers=owner.auth)
     assert r.status_code == 201, r.text
     [mail] = wait_for_mail(invited, subject="invited")
-    # No portal page yet (PORTAL_BASE_URL empty): the link opens the API's documented preview of the invitation.
-    [link] = mail.links("/api/invitations/")
-    assert link in mail.html and token_of(link) == r.json()["token"]
-    preview = api.get(api_path(link))
+    # The link opens the portal's join page, which reads the invitation through the API's preview.
+    [link] = mail.links("/join?invitation=")
+    assert link in mail.html and link.startswith(PORTAL_URL)
+    token = invitation_of(link)
+    assert token == r.json()["token"]
+    preview = api.get(f"/invitations/{quote(token, safe='')}")
     assert preview.status_code == 200, preview.text
     assert preview.json() == {**preview.json(), "email": invited, "status": "pending", "acceptMethod": "POST",
                               "acceptPath": f"/api/invitations/{r.json()['token']}/accept"}

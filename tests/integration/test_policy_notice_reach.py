@@ -5,6 +5,8 @@ delivers every notice message again: still one notice each, and none to an addre
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 import pytest
 
@@ -12,7 +14,7 @@ from core.adapters.queues import queue_client
 from core.services.policy import notice_id
 from tests.helpers import rid, wait_for
 from tests.integration.conftest import Stack, User, bearer, new_identity, register_owner
-from tests.integration.test_email import api_path, local_container, mails_to, verify_owner, wait_for_mail
+from tests.integration.test_email import api_path, invitation_of, local_container, mails_to, verify_owner, wait_for_mail
 
 
 @pytest.fixture(scope="module")
@@ -21,20 +23,21 @@ def admin() -> User:
 
 
 def join_through_the_emailed_invitation(api: httpx.Client, owner: User) -> User:
-    """Follow the invitation e-mail's link (the API's preview while there is no portal page) and accept it the way
-    the preview says."""
+    """Follow the invitation e-mail's link (the portal's join page, which reads the API's preview) and accept it the
+    way the preview says."""
     member = new_identity()
     r = api.post(f"/accounts/{owner.account_id}/invitations", json={"email": member.email, "fullName": "Worker"},
                  headers=owner.auth)
     assert r.status_code == 201, r.text
     [mail] = wait_for_mail(member.email, subject="invited")
-    [link] = mail.links("/api/invitations/")
-    preview = api.get(api_path(link))
+    [link] = mail.links("/join?invitation=")  # the portal's join page, which shows the API's preview
+    preview_path = f"/invitations/{quote(invitation_of(link), safe='')}"
+    preview = api.get(preview_path)
     assert preview.status_code == 200, preview.text
     assert preview.json()["acceptMethod"] == "POST" and preview.json()["email"] == member.email
     r = api.post(preview.json()["acceptPath"].removeprefix("/api"), json={}, headers=member.auth)
     assert r.status_code == 201, r.text
-    gone = api.get(api_path(link))  # the link works once
+    gone = api.get(preview_path)  # the link works once
     assert gone.status_code == 410 and gone.headers["content-type"] == "application/problem+json"
     member.account_id = owner.account_id
     return member
