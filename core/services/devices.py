@@ -141,7 +141,8 @@ def ingest_from_device(
     if result is not None:
         counters = counters.plus(DeviceCounters(
             accepted=result.accepted, duplicates=result.duplicates, no_consent=result.dropped.no_consent,
-            outside_window=result.dropped.outside_window, rejected=result.rejected_count))
+            outside_window=result.dropped.outside_window, private_zone=result.dropped.private_zone,
+            rejected=result.rejected_count))
     devices.record_use(user_id=principal.user_id, device_id=caller.device_id, counters=counters, at=clock.now(),
                        protocol=protocol)
     return result

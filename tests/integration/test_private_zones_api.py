@@ -120,3 +120,29 @@ def test_remove_maximum_bad_input_and_erasure(api: httpx.Client) -> None:
     done = completed(api, member, r.json()["requestId"])
     assert done["erased"]["private-zones"] == 1
     assert api.get("/me/private-zones", headers=member.auth).json()["items"] == []
+
+
+def test_a_device_app_inside_a_zone_stores_nothing_and_the_device_counts_it(api: httpx.Client) -> None:
+    from tests.integration.test_devices_api import make_device, my_device, soon
+
+    owner = register_owner(api)
+    member = add_member(api, owner)
+    set_location_consent(api, member, True)
+    device_id, token = make_device(api, member, "Phone - GPSLogger")
+    add_zone(api, member)
+    t = soon()
+    for lat, lon, when in ((*HOME, t), (*AWAY, t + timedelta(seconds=1))):
+        r = api.get("/ingest/gpslogger", params={"lat": str(lat), "lon": str(lon), "time": iso(when), "token": token})
+        assert r.status_code == 200, r.text
+    counters = my_device(api, member, device_id)
+    assert counters["dropped"]["privateZone"] == 1 and counters["stored"] == 1, counters
+    params = {"from": iso(t - timedelta(minutes=1)), "to": iso(t + timedelta(minutes=1))}
+
+    def stored_points() -> list[dict[str, Any]] | None:
+        doc = api.get("/me/track", params=params, headers=member.auth).json()
+        points = [f for f in doc["features"] if f["properties"]["kind"] == "ping"]
+        return points or None
+
+    [point] = wait_for(stored_points, what="the ping outside the zone to be stored")
+    lon, lat = point["geometry"]["coordinates"][:2]
+    assert distance_m(lat, lon, *AWAY) < 1
