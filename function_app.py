@@ -22,6 +22,7 @@ from functions import (
     photos,
     policy,
     privacy,
+    private_zones,
     test_clock,
     tracking,
 )
@@ -30,7 +31,7 @@ get_settings()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-AREAS = (health, accounts, members, privacy, consent, tracking, photos, notes, email, policy, billing, devices,
+AREAS = (health, accounts, members, privacy, consent, tracking, private_zones, photos, notes, email, policy, billing, devices,
          job_sites, test_clock, meta)
 for area in AREAS:
     trace_background_functions(area.bp)  # queue and timer invocations: invocation id and trace context on logs

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from core.adapters.cosmos_media import CosmosMediaStore
     from core.adapters.cosmos_policy import CosmosPolicyStore
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
+    from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore
     from core.adapters.cosmos_tracking import (
         CosmosAccessLog,
         CosmosConsentLedger,
@@ -215,6 +216,13 @@ class Container:
         from core.adapters.cosmos_tracking import CosmosTrackingScheduleStore
 
         return CosmosTrackingScheduleStore(self.database)
+
+    @cached_property
+    def private_zones(self) -> CosmosPrivateZoneStore:
+        """Members' private zones (docs/private-zones.md)."""
+        from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore
+
+        return CosmosPrivateZoneStore(self.database)
 
     @cached_property
     def pings(self) -> CosmosPingStore:

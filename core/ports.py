@@ -36,6 +36,7 @@ from core.domain.privacy import (
     PurgeRun,
     RetentionSettings,
 )
+from core.domain.private_zones import PrivateZones
 from core.domain.site_visits import SiteDay
 from core.domain.tracking import (
     AccessLogEntry,
@@ -216,6 +217,18 @@ class TrackingScheduleStore(Protocol):
     def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None: ...
     def put_schedule(self, schedule: TrackingSchedule) -> None: ...
     def delete_schedule(self, *, account_id: str, user_id: str) -> None: ...
+
+
+class PrivateZoneStore(Protocol):
+    """A member's private zones, one document (docs/private-zones.md)."""
+
+    def get_zones(self, *, account_id: str, user_id: str) -> PrivateZones:
+        """The member's zones (none: an empty set with version None); one point read."""
+        ...
+
+    def save_zones(self, zones: PrivateZones) -> None:
+        """Write zones read with get_zones; Conflict when they changed since (read again)."""
+        ...
 
 
 class PingQueue(Protocol):

@@ -124,7 +124,8 @@ def _ingest(call: Call, parsed: ParsedPings, protocol: AppProtocol) -> IngestRes
         caller=call.device, parsed=parsed, protocol=protocol, devices=d.devices, accounts=d.accounts,
         consents=d.consents, schedules=d.tracking_schedules, pings=d.pings, queue=d.ping_queue, privacy=d.privacy,
         retention=d.retention_policy, clock=d.clock,
-        future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds), billing=d.billing)
+        future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds), billing=d.billing,
+        zones=d.private_zones)
 
 
 def _answer(body: str, content_type: str = "application/json") -> func.HttpResponse:

@@ -62,7 +62,7 @@ def ingest_locations(call: Call) -> IngestResult:
                                  consents=d.consents, schedules=d.tracking_schedules, pings=d.pings,
                                  queue=d.ping_queue, privacy=d.privacy, retention=d.retention_policy,
                                  clock=d.clock, future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds),
-                                 billing=d.billing)
+                                 billing=d.billing, zones=d.private_zones)
 
 
 @endpoint(bp, "GET", "me/track", auth=Auth.PRINCIPAL, query=TrackQuery, produces=TRACK_TYPES,
@@ -109,4 +109,5 @@ def write_pings(msg: func.QueueMessage) -> None:
     d = container()
     message = decode_ping_message(msg.get_body())
     tracking.store_ping_message(message=message, pings=d.pings, positions=d.latest_positions, clock=d.clock,
-                                accounts=d.accounts, job_sites=d.job_sites, site_days=d.site_days)
+                                accounts=d.accounts, job_sites=d.job_sites, site_days=d.site_days,
+                                zones=d.private_zones)

@@ -46,6 +46,7 @@ class DeviceCounters(BaseModel):
     duplicates: int = 0  # re-sent by the app: already stored, or twice in one batch
     no_consent: int = 0
     outside_window: int = 0
+    private_zone: int = 0  # inside the member's private zones (docs/private-zones.md)
     rejected: int = 0  # invalid, too old (retention) or in the future
     ignored: int = 0  # messages that carry no location (OwnTracks transition, waypoint, lwt, ...)
 
@@ -94,6 +95,8 @@ class DeviceCreate(ApiModel):
 class DroppedByReason(PublicModel):
     no_consent: int = Field(alias="noConsent")
     outside_window: int = Field(alias="outsideWindow")
+    private_zone: int = Field(default=0, alias="privateZone",
+                              description="Inside one of the member's private zones: no position stored.")
     rejected: int = Field(description="Invalid, older than the account's retention, or in the future.")
     duplicates: int = Field(description="Re-sent by the app; stored once.")
 
@@ -119,8 +122,8 @@ class DevicePublic(PublicModel):
             device_id=device.device_id, user_id=device.user_id, name=device.name, created_at=device.created_at,
             revoked_at=device.revoked_at, last_seen_at=device.last_seen_at, last_protocol=device.last_protocol,
             received=c.received, stored=c.accepted, ignored=c.ignored,
-            dropped=DroppedByReason(no_consent=c.no_consent, outside_window=c.outside_window, rejected=c.rejected,
-                                    duplicates=c.duplicates),
+            dropped=DroppedByReason(no_consent=c.no_consent, outside_window=c.outside_window,
+                                    private_zone=c.private_zone, rejected=c.rejected, duplicates=c.duplicates),
         )
 
 

@@ -241,6 +241,9 @@ class PingRejection(PublicModel):
 class DroppedCounts(PublicModel):
     no_consent: int = Field(alias="noConsent", description="Timestamp at a time location access was not granted.")
     outside_window: int = Field(alias="outsideWindow", description="Timestamp outside the worker's tracking windows.")
+    private_zone: int = Field(default=0, alias="privateZone",
+                              description="Taken inside one of the worker's private zones in force at that time"
+                                          " (docs/private-zones.md): no position is stored.")
 
 
 class IngestResult(PublicModel):

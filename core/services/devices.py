@@ -38,6 +38,7 @@ from core.ports import (
     PingQueue,
     PingStore,
     PrivacyStore,
+    PrivateZoneStore,
     TrackingScheduleStore,
 )
 from core.services.device_auth import DeviceCaller
@@ -122,6 +123,7 @@ def ingest_from_device(
     clock: Clock,
     future_skew: timedelta,
     billing: BillingStore,
+    zones: PrivateZoneStore | None = None,
 ) -> IngestResult | None:
     """Run the app's pings through the ingest use case and count what happened on the device's record. The app
     is answered success whatever was dropped (it cannot act on a refusal); the member sees the counts."""
@@ -130,7 +132,8 @@ def ingest_from_device(
     if parsed.pings:
         result = ingest_pings(principal=principal, batch=PingBatch(pings=parsed.pings), accounts=accounts,
                               consents=consents, schedules=schedules, pings=pings, queue=queue, privacy=privacy,
-                              retention=retention, clock=clock, future_skew=future_skew, billing=billing)
+                              retention=retention, clock=clock, future_skew=future_skew, billing=billing,
+                              zones=zones)
     else:
         ensure_account_may_ingest(account_id=principal.account_id, accounts=accounts, billing=billing)
     counters = DeviceCounters(received=len(parsed.pings) + len(parsed.problems), ignored=parsed.ignored,
@@ -138,7 +141,8 @@ def ingest_from_device(
     if result is not None:
         counters = counters.plus(DeviceCounters(
             accepted=result.accepted, duplicates=result.duplicates, no_consent=result.dropped.no_consent,
-            outside_window=result.dropped.outside_window, rejected=result.rejected_count))
+            outside_window=result.dropped.outside_window, private_zone=result.dropped.private_zone,
+            rejected=result.rejected_count))
     devices.record_use(user_id=principal.user_id, device_id=caller.device_id, counters=counters, at=clock.now(),
                        protocol=protocol)
     return result

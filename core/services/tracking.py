@@ -39,6 +39,7 @@ from core.ports import (
     PingQueue,
     PingStore,
     PrivacyStore,
+    PrivateZoneStore,
     SiteDayStore,
     TrackingScheduleStore,
 )
@@ -119,9 +120,12 @@ def ingest_pings(
     clock: Clock,
     future_skew: timedelta,
     billing: BillingStore,
+    zones: PrivateZoneStore | None = None,
 ) -> IngestResult:
     """Check each ping, keep only those taken while location access was granted and inside the worker's windows,
-    and queue them for the writer. Nothing is stored here; the answer counts what happened to each ping."""
+    and queue them for the writer. Nothing is stored here; the answer counts what happened to each ping. With
+    `zones`, pings inside the worker's private zones in force at their time are dropped too (docs/private-zones.md):
+    their positions never reach the queue."""
     ensure_account_may_ingest(account_id=principal.account_id, accounts=accounts, billing=billing)
     now = clock.now()
     retention_days = effective_settings(principal.account_id, privacy, retention).location_days
@@ -155,13 +159,16 @@ def ingest_pings(
 
     history = consents.history(account_id=principal.account_id, user_id=principal.user_id)
     schedule = schedules.get_schedule(account_id=principal.account_id, user_id=principal.user_id)
-    no_consent = outside_window = 0
+    private = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id) if zones else None
+    no_consent = outside_window = in_private_zone = 0
     by_day: dict[date, list[Ping]] = defaultdict(list)
     for p in unique.values():
         if not state_in(history, capability=Capability.LOCATION, at=p.t):
             no_consent += 1
         elif schedule is not None and not schedule.allows(p.t):
             outside_window += 1
+        elif private is not None and private.withholds(p.lat, p.lon, p.t):
+            in_private_zone += 1
         else:
             by_day[p.day].append(p)
 
@@ -179,7 +186,7 @@ def ingest_pings(
         received=len(batch.pings),
         accepted=len(kept),
         duplicates=duplicates,
-        dropped=DroppedCounts(no_consent=no_consent, outside_window=outside_window),
+        dropped=DroppedCounts(no_consent=no_consent, outside_window=outside_window, private_zone=in_private_zone),
         rejected_count=len(rejected),
         rejected=rejected,
     )
@@ -191,14 +198,26 @@ def ingest_pings(
 def store_ping_message(
     *, message: PingMessage, pings: PingStore, positions: LatestPositionStore, clock: Clock,
     accounts: AccountStore | None = None, job_sites: JobSiteStore | None = None, site_days: SiteDayStore | None = None,
+    zones: PrivateZoneStore | None = None,
 ) -> int:
     """Store one queued message: each UTC day's pings into that day's partition, then move the member's latest
     position forward if this message holds a newer ping. Safe to run twice (upserts by ping id; the latest
     position only moves forward). Errors propagate: the host retries, then poisons the message.
 
     With `accounts`, `job_sites` and `site_days` (job sites, docs/job-sites.md), each local day the message touched
-    is then evaluated again for visits, stops and trips (idempotent: a fixed id per member and day)."""
+    is then evaluated again for visits, stops and trips (idempotent: a fixed id per member and day).
+
+    With `zones`, pings inside the member's private zones in force at their time are not stored and do not move the
+    latest position (docs/private-zones.md); the ingest call drops them already, this is the writer's own check."""
     items = message.pings()
+    if zones is not None:  # one point read per message; the zones in force at each ping's time decide
+        private = zones.get_zones(account_id=message.account_id, user_id=message.user_id)
+        kept = [p for p in items if not private.withholds(p.lat, p.lon, p.t)]
+        if len(kept) < len(items):
+            log.info("withheld %d ping(s) inside private zones", len(items) - len(kept))
+        items = kept
+    if not items:
+        return 0
     by_day: dict[date, list[Ping]] = defaultdict(list)
     for p in items:
         by_day[p.day].append(p)

@@ -277,6 +277,9 @@ def seed_account(api: httpx.Client, stores: Stores, *, members: int, billed: boo
         track_pings(api, stores, member, 4)
         seeded.notes.append(add_note(api, member, f"Gate code for site {member.user_id[-4:]}"))
         seeded.photos.append(upload_photo(api, member))
+        r = api.post("/me/private-zones", json={"latitude": 45.1, "longitude": -93.1, "radiusMeters": 150},
+                     headers=member.auth)
+        assert r.status_code == 201, r.text  # a private zone far from the pings (docs/private-zones.md)
     for photo_id in seeded.photos:
         photo_settled(api, owner, photo_id)
     # The owner reads a worker's track (an access-log entry about that worker).

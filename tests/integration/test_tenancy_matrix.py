@@ -64,7 +64,7 @@ def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client, figure: Cal
 
 
 _VOLATILE_HEADERS = {"date", "content-length", "server"}
-_RESOURCE_PARAMS = {"noteId", "photoId", "requestId", "deviceId", "siteId", "invitationId"}
+_RESOURCE_PARAMS = {"noteId", "photoId", "requestId", "deviceId", "siteId", "invitationId", "zoneId"}
 
 
 def _same_format(real_id: str) -> str:
@@ -86,8 +86,12 @@ def _seed_resources(api: httpx.Client, member: Any) -> dict[str, str]:
     device = api.post("/me/devices", json={"name": "B's phone"}, headers=member.auth)
     assert (note.status_code, photo.status_code, request.status_code) == (201, 201, 202), (note.text, photo.text)
     assert device.status_code == 201, device.text
+    zone = api.post("/me/private-zones", json={"latitude": 44.97, "longitude": -93.26, "radiusMeters": 200},
+                    headers=member.auth)
+    assert zone.status_code == 201, zone.text
     return {"noteId": note.json()["noteId"], "photoId": photo.json()["photoId"],
-            "requestId": request.json()["requestId"], "deviceId": device.json()["deviceId"]}
+            "requestId": request.json()["requestId"], "deviceId": device.json()["deviceId"],
+            "zoneId": zone.json()["zoneId"]}
 
 
 def _seed_job_site(api: httpx.Client, owner: Any) -> str:
@@ -149,7 +153,7 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
         tried += 1
         if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code != 404:
             leaks.append(f"GET timesheets with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")
-    figure(5, f"{tried} combinations tried (note, photo, data-request, device, job-site and invitation ids in routes and bodies), "
+    figure(5, f"{tried} combinations tried (note, photo, data-request, device, job-site, invitation and private-zone ids in routes and bodies), "
               f"{len(leaks)} leaks", tried=tried, leaks=len(leaks), statuses=statuses)
     assert not leaks, leaks
     assert statuses.get(404, 0) >= len(targets), statuses  # the probes reached the lookups, not only a 403/422
@@ -161,6 +165,8 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
     assert mine.status_code == 200, mine.text
     b_devices = api.get("/me/devices", headers=b_member.auth).json()["items"]
     assert [(d["deviceId"], d["revokedAt"]) for d in b_devices] == [(b_ids["deviceId"], None)]
+    b_zones = api.get("/me/private-zones", headers=b_member.auth).json()["items"]
+    assert [z["zoneId"] for z in b_zones] == [b_ids["zoneId"]]
 
 
 def test_a_device_token_reaches_nothing_of_another_account(api: httpx.Client, figure: Callable[..., None]) -> None:

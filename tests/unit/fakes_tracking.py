@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from core.domain.consent import Capability, ConsentEntry, state_in
+from core.domain.errors import Conflict
+from core.domain.private_zones import PrivateZones
 from core.domain.tracking import (
     AccessLogEntry,
     AccessLogSlice,
@@ -128,3 +130,25 @@ class FakeLatestPositions:
 
     def list_for_account(self, account_id: str) -> list[LatestPosition]:
         return [p for (a, _), p in self.positions.items() if a == account_id]
+
+
+class FakePrivateZoneStore:
+    """Private zones kept in memory with a version per member (a save of an old version is a Conflict)."""
+
+    def __init__(self) -> None:
+        self.docs: dict[tuple[str, str], tuple[int, list[dict[str, object]]]] = {}
+        self.reads = 0
+
+    def get_zones(self, *, account_id: str, user_id: str) -> PrivateZones:
+        self.reads += 1
+        stored = self.docs.get((account_id, user_id))
+        if stored is None:
+            return PrivateZones(account_id=account_id, user_id=user_id)
+        return PrivateZones(account_id=account_id, user_id=user_id, zones=stored[1], version=str(stored[0]))
+
+    def save_zones(self, zones: PrivateZones) -> None:
+        stored = self.docs.get((zones.account_id, zones.user_id))
+        if (stored is None) != (zones.version is None) or (stored and str(stored[0]) != zones.version):
+            raise Conflict("changed meanwhile")
+        version = stored[0] + 1 if stored else 1
+        self.docs[(zones.account_id, zones.user_id)] = (version, [z.model_dump() for z in zones.zones])

@@ -247,6 +247,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/accounts/{accountId}/members/{userId}/private-zones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many private zones a member has in force (owner, or the member); never where */
+        get: operations["count_member_private_zones"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/accounts/{accountId}/members/{userId}/track": {
         parameters: {
             query?: never;
@@ -867,6 +884,41 @@ export interface paths {
         /** Record that I saw a policy version in an app */
         post: operations["acknowledge_policy"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/private-zones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My private zones in force (centre and radius; only I see where) */
+        get: operations["list_my_private_zones"];
+        put?: never;
+        /** Add a private zone (radius 100 m to 1 km, at most 5): no position inside it is stored from now on */
+        post: operations["add_my_private_zone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/private-zones/{zoneId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a private zone from now on (pings taken while it was in force stay withheld) */
+        delete: operations["remove_my_private_zone"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1675,6 +1727,12 @@ export interface components {
             /** Outsidewindow */
             outsideWindow: number;
             /**
+             * Privatezone
+             * @description Inside one of the member's private zones: no position stored.
+             * @default 0
+             */
+            privateZone: number;
+            /**
              * Rejected
              * @description Invalid, older than the account's retention, or in the future.
              */
@@ -1697,6 +1755,12 @@ export interface components {
              * @description Timestamp outside the worker's tracking windows.
              */
             outsideWindow: number;
+            /**
+             * Privatezone
+             * @description Taken inside one of the worker's private zones in force at that time (docs/private-zones.md): no position is stored.
+             * @default 0
+             */
+            privateZone: number;
         };
         /**
          * EmailCategory
@@ -2638,6 +2702,62 @@ export interface components {
             /** Ageseconds */
             ageSeconds: number;
         };
+        /** PrivateZoneCount */
+        PrivateZoneCount: {
+            /**
+             * Count
+             * @description How many private zones the member has in force (never where).
+             */
+            count: number;
+        };
+        /** PrivateZoneIn */
+        PrivateZoneIn: {
+            /**
+             * Latitude
+             * @description WGS 84 degrees of the centre
+             */
+            latitude: number;
+            /**
+             * Longitude
+             * @description WGS 84 degrees of the centre
+             */
+            longitude: number;
+            /**
+             * Radiusmeters
+             * @description 100 to 1,000 metres
+             */
+            radiusMeters: number;
+        };
+        /** PrivateZoneList */
+        PrivateZoneList: {
+            /**
+             * Items
+             * @description The zones in force now, oldest first.
+             */
+            items: components["schemas"]["PrivateZonePublic"][];
+            /**
+             * Maxzones
+             * @default 5
+             */
+            maxZones: number;
+        };
+        /** PrivateZonePublic */
+        PrivateZonePublic: {
+            /** Zoneid */
+            zoneId: string;
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+            /** Radiusmeters */
+            radiusMeters: number;
+            /**
+             * Createdat
+             * Format: date-time
+             * @description In force for pings taken from this time on.
+             */
+            createdAt: string;
+        };
         /** PurgeRunList */
         PurgeRunList: {
             /** Items */
@@ -3089,6 +3209,10 @@ export type SchemaPolicyVersionSummary = components['schemas']['PolicyVersionSum
 export type SchemaPolygonArea = components['schemas']['PolygonArea'];
 export type SchemaPolygonGeometry = components['schemas']['PolygonGeometry'];
 export type SchemaPositionPublic = components['schemas']['PositionPublic'];
+export type SchemaPrivateZoneCount = components['schemas']['PrivateZoneCount'];
+export type SchemaPrivateZoneIn = components['schemas']['PrivateZoneIn'];
+export type SchemaPrivateZoneList = components['schemas']['PrivateZoneList'];
+export type SchemaPrivateZonePublic = components['schemas']['PrivateZonePublic'];
 export type SchemaPurgeRunList = components['schemas']['PurgeRunList'];
 export type SchemaPurgeRunPublic = components['schemas']['PurgeRunPublic'];
 export type SchemaRegistrationResult = components['schemas']['RegistrationResult'];
@@ -4624,6 +4748,85 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    count_member_private_zones: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivateZoneCount"];
+                };
             };
             /** @description Bad request */
             400: {
@@ -8762,6 +8965,265 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_my_private_zones: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivateZoneList"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_my_private_zone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrivateZoneIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivateZonePublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_my_private_zone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zoneId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

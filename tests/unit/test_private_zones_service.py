@@ -1,0 +1,109 @@
+"""Private zones through the use cases (fakes): the worker adds and removes zones, the owner sees only a count, the
+ingest call drops pings inside a zone in force at their time, and the writer stores none of them nor moves the latest
+position there, with one zones read per message."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.domain.accounts import Member
+from core.domain.errors import Conflict, Forbidden, NotFound
+from core.domain.identity import Principal, Role
+from core.domain.private_zones import MAX_ACTIVE_ZONES, PrivateZoneIn
+from core.domain.tracking import Ping, PingBatch, PingSource
+from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
+from core.services import private_zones, tracking
+from core.services.retention import RetentionPolicy
+from tests.unit.fakes import FakeClock
+from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore, FakePrivateZoneStore
+from tests.unit.test_tracking_ingest import WORKER, World, ping
+
+HOME = (44.97, -93.26)
+T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+OWNER = Principal(user_id="o1", email="o1@example.com", account_id="a1", role=Role.OWNER)
+
+
+def zone_in(lat: float = HOME[0], lon: float = HOME[1], radius: float = 200) -> PrivateZoneIn:
+    return PrivateZoneIn.model_validate({"latitude": lat, "longitude": lon, "radiusMeters": radius})
+
+
+def test_add_list_remove_and_the_maximum() -> None:
+    store, clock = FakePrivateZoneStore(), FakeClock(T0)
+    made = [private_zones.add_zone(principal=WORKER, data=zone_in(lon=HOME[1] + i / 100), zones=store, clock=clock)
+            for i in range(MAX_ACTIVE_ZONES)]
+    with pytest.raises(Conflict):
+        private_zones.add_zone(principal=WORKER, data=zone_in(), zones=store, clock=clock)
+    listed = private_zones.list_zones(principal=WORKER, zones=store)
+    assert [z.zone_id for z in listed.items] == [z.zone_id for z in made]
+    assert "margin" not in listed.model_dump_json(by_alias=True).lower()
+    private_zones.remove_zone(principal=WORKER, zone_id=made[0].zone_id, zones=store, clock=clock)
+    with pytest.raises(NotFound):
+        private_zones.remove_zone(principal=WORKER, zone_id=made[0].zone_id, zones=store, clock=clock)
+    assert len(private_zones.list_zones(principal=WORKER, zones=store).items) == MAX_ACTIVE_ZONES - 1
+    private_zones.add_zone(principal=WORKER, data=zone_in(), zones=store, clock=clock)  # room again
+
+
+def test_the_owner_sees_only_a_count_and_other_members_see_nothing() -> None:
+    world = World()
+    store, accounts = FakePrivateZoneStore(), world.accounts
+    accounts.put_member(Member(account_id="a1", user_id="u1", role=Role.MEMBER, full_name="W One",
+                               email="u1@example.com", time_zone="America/Chicago", joined_at=T0, updated_at=T0))
+    private_zones.add_zone(principal=WORKER, data=zone_in(), zones=store, clock=FakeClock(T0))
+    counted = private_zones.count_member_zones(principal=OWNER, account_id="a1", user_id="u1", accounts=accounts,
+                                               zones=store)
+    assert counted.model_dump(by_alias=True) == {"count": 1}
+    other = Principal(user_id="u2", email="u2@example.com", account_id="a1", role=Role.MEMBER)
+    for who, account in ((other, "a1"), (Principal(user_id="o9", email="o9@example.com", account_id="a9",
+                                                   role=Role.OWNER), "a1")):
+        with pytest.raises(NotFound):
+            private_zones.count_member_zones(principal=who, account_id=account, user_id="u1", accounts=accounts,
+                                             zones=store)
+    with pytest.raises((NotFound, Forbidden)):
+        private_zones.count_member_zones(principal=OWNER, account_id="a1", user_id="nobody", accounts=accounts,
+                                         zones=store)
+
+
+def _ping(t: datetime, lat: float, lon: float) -> Ping:
+    return Ping(ping_id=str(uuid.uuid4()), t=t, lat=lat, lon=lon, acc=5, src=PingSource.GPS)
+
+
+def test_the_writer_withholds_pings_in_a_zone_in_force_at_their_time() -> None:
+    zones, store, positions = FakePrivateZoneStore(), FakePingStore(), FakeLatestPositions()
+    private_zones.add_zone(principal=WORKER, data=zone_in(), zones=zones, clock=FakeClock(T0))
+    before_home = _ping(T0 - timedelta(minutes=5), *HOME)  # at home before the zone existed: kept
+    away = _ping(T0 + timedelta(minutes=1), HOME[0] + 0.02, HOME[1])  # about 2.2 km north: kept
+    home = _ping(T0 + timedelta(minutes=2), *HOME)  # newest, inside: withheld
+    [text] = encode_ping_messages("a1", "u1", [before_home, away, home])
+    zones.reads = 0
+    for _ in range(2):  # a replay changes nothing
+        stored = tracking.store_ping_message(message=decode_ping_message(text), pings=store, positions=positions,
+                                             clock=FakeClock(T0), zones=zones)
+        assert stored == 2
+    assert zones.reads == 2  # one read per message
+    assert {p.ping_id for p in store.all()} == {before_home.ping_id, away.ping_id}
+    assert positions.positions[("a1", "u1")].ping_id == away.ping_id  # not moved into the zone
+    [only_home] = encode_ping_messages("a1", "u1", [_ping(T0 + timedelta(minutes=3), *HOME)])
+    assert tracking.store_ping_message(message=decode_ping_message(only_home), pings=store, positions=positions,
+                                       clock=FakeClock(T0), zones=zones) == 0
+    assert positions.positions[("a1", "u1")].ping_id == away.ping_id
+
+
+def test_ingest_drops_pings_inside_a_zone_and_counts_them() -> None:
+    world = World(at=T0 - timedelta(hours=1))
+    world.consent(True)
+    world.clock.advance(hours=2)
+    zones = FakePrivateZoneStore()
+    private_zones.add_zone(principal=WORKER, data=zone_in(), zones=zones, clock=FakeClock(T0 + timedelta(minutes=30)))
+    inside_later = ping(T0 + timedelta(minutes=40), latitude=HOME[0], longitude=HOME[1])
+    inside_earlier = ping(T0 + timedelta(minutes=20), latitude=HOME[0], longitude=HOME[1])
+    outside = ping(T0 + timedelta(minutes=41), latitude=HOME[0] + 0.02, longitude=HOME[1])
+    result = tracking.ingest_pings(
+        principal=WORKER, batch=PingBatch(pings=[inside_later, inside_earlier, outside]), accounts=world.accounts,
+        consents=world.ledger,
+        schedules=world.schedules, pings=world.pings, queue=world.queue, privacy=world.privacy,
+        retention=RetentionPolicy(), clock=world.clock, future_skew=timedelta(minutes=5), billing=world.billing, zones=zones)
+    assert result.accepted == 2 and result.dropped.private_zone == 1
+    assert {p.ping_id for p in world.queued()} == {inside_earlier["id"], outside["id"]}
