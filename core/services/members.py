@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from core.domain.accounts import (
@@ -78,17 +78,23 @@ def invite_member(
     )
 
 
-def preview_invitation(*, token: str, accounts: AccountStore, signer: LinkSigner, clock: Clock) -> InvitationPreview:
-    """The e-mailed link's target (no login; reads only, so a mail scanner opening it changes nothing): the
-    invitation, and the documented call that accepts it. Used, expired, forged or closed-account links: 410."""
-    now = clock.now()
+def _pending_invitation(*, token: str, accounts: AccountStore, signer: LinkSigner, now: datetime) -> Invitation:
+    """The invitation a signed link names, while it can still be used; else 410 (forged, used, expired)."""
     payload = signer.verify(INVITATION_PURPOSE, token, now=now)
-    account_id, invitation_id = str(payload.get("a", "")), str(payload.get("i", ""))
-    invitation = accounts.get_invitation(account_id, invitation_id)
+    invitation = accounts.get_invitation(str(payload.get("a", "")), str(payload.get("i", "")))
     if invitation is None:
         raise Gone("This invitation is not valid.")
     if invitation.status is not InvitationStatus.PENDING or now > invitation.expires_at:
         raise Gone("This invitation has already been used or has expired.")
+    return invitation
+
+
+def preview_invitation(*, token: str, accounts: AccountStore, signer: LinkSigner, clock: Clock) -> InvitationPreview:
+    """The e-mailed link's target (no login; reads only, so a mail scanner opening it changes nothing): the
+    invitation, and the documented call that accepts it. Used, expired, forged or closed-account links: 410."""
+    now = clock.now()
+    invitation = _pending_invitation(token=token, accounts=accounts, signer=signer, now=now)
+    account_id = invitation.account_id
     account = accounts.get_account(account_id)
     if account is None or account.status is not AccountStatus.ACTIVE:
         raise Gone("This invitation is not valid.")
@@ -111,13 +117,8 @@ def accept_invitation(
     profiles: EmailProfiles,
 ) -> MemberPublic:
     now = clock.now()
-    payload = signer.verify(INVITATION_PURPOSE, token, now=now)
-    account_id, invitation_id = str(payload.get("a", "")), str(payload.get("i", ""))
-    invitation = accounts.get_invitation(account_id, invitation_id)
-    if invitation is None:
-        raise Gone("This invitation is not valid.")
-    if invitation.status is not InvitationStatus.PENDING or now > invitation.expires_at:
-        raise Gone("This invitation has already been used or has expired.")
+    invitation = _pending_invitation(token=token, accounts=accounts, signer=signer, now=now)
+    account_id = invitation.account_id
     if identity.email is None or identity.email.lower() != invitation.email:
         raise Forbidden("This invitation was sent to another e-mail address.")
     account = accounts.get_account(account_id)
@@ -155,7 +156,7 @@ def accept_invitation(
     events.publish(
         [
             AccountEvent(
-                event_id=f"joined-{invitation_id}",
+                event_id=f"joined-{invitation.invitation_id}",
                 type=AccountEventType.MEMBER_JOINED,
                 account_id=account_id,
                 user_id=identity.user_id,

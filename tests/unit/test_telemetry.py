@@ -144,7 +144,8 @@ def test_exported_spans_continue_the_trace_name_dependencies_and_carry_nothing_p
     http = next(s for s in result["spans"] if s["kind"] == "CLIENT" and s["name"] != "SMTP")
     assert http["parent"] == server["span"], "Stripe-like requests calls are dependencies of the invocation"
     dumped = json.dumps(result["spans"])
-    assert "ada" not in dumped and "email=" not in dumped and "limit=" not in dumped, dumped
+    # (not a bare "ada": span and invocation ids are random hex and spell it now and then)
+    assert "example.com" not in dumped and "email=" not in dumped and "limit=" not in dumped, dumped
 
 
 def test_url_scrubbing_keeps_host_path_and_blob_container_only() -> None:
