@@ -6,23 +6,17 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess  # nosec B404 - starts this checkout's local host
+import subprocess  # nosec B404 - the local host's process handle
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
+from devhost.launch import HostDidNotStart, free_port, start_local_host
+
+__all__ = ["free_port", "scratch_settings", "start_host", "stop_host"]
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _load_settings_into_env() -> None:
@@ -62,27 +56,13 @@ def scratch_settings(tag: str) -> tuple[Any, str]:
 def start_host(log_name: str, *, app: str | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
     """Start the local host (with this process's environment) and wait until /api/health answers: (process, API
     base URL, log path). Exits with a message if it dies or does not answer within 60 s."""
-    port = free_port()
-    log_path = ROOT / ".local" / "logs" / f"{log_name}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "devhost", "--port", str(port), *(["--app", app] if app else [])]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=os.environ.copy(),  # nosec B603 - fixed argv, no shell
-                                stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            sys.exit(f"the local host exited: see {log_path}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return proc, url, log_path
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            stop_host(proc)
-            sys.exit(f"the local host did not answer within 60 s: see {log_path}")
-        time.sleep(0.2)
+    host = start_local_host(log_path=ROOT / ".local" / "logs" / f"{log_name}.log", env=os.environ,
+                            extra_args=["--app", app] if app else [])
+    try:
+        host.wait_until_answering(timeout=60)
+    except HostDidNotStart:
+        sys.exit(f"the local host did not start: see {host.log_path}")
+    return host.proc, host.api, host.log_path
 
 
 def stop_host(proc: subprocess.Popen[bytes]) -> None:

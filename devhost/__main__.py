@@ -7,7 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from devhost.server import load_settings_file, serve
+from devhost.config import load_settings_file
+from devhost.server import serve
 
 
 def main() -> None:

@@ -216,7 +216,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=4280)
     parser.add_argument("--api", default="http://localhost:7071/api")
     args = parser.parse_args()
-    from devhost.server import load_settings_file
+    from devhost.config import load_settings_file
 
     load_settings_file(ROOT / "local.settings.json")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)

@@ -89,7 +89,7 @@ def drop(settings: Settings) -> None:
 def main() -> int:
     from pathlib import Path
 
-    from devhost.server import load_settings_file
+    from devhost.config import load_settings_file
 
     load_settings_file(Path(sys.argv[1] if len(sys.argv) > 1 else "local.settings.json"))
     settings = Settings()

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("name the queue: make replay-poison QUEUE=<name>")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    from devhost.server import load_settings_file
+    from devhost.config import load_settings_file
 
     load_settings_file(Path(args.settings))
     queue_name = resolve_queue_name(args.queue)

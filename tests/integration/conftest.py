@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -20,8 +18,9 @@ import pytest
 
 from core import schema
 from core.settings import Settings
+from devhost.launch import start_local_host
 from scripts import dev_issuer
-from tests.helpers import rid, wait_for
+from tests.helpers import rid
 from tests.integration import portal_address
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,13 +31,6 @@ def _port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.3)
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -85,31 +77,12 @@ def stack() -> Iterator[Stack]:
 
     settings = Settings()
     provision(settings)
-    port = _free_port()
-    log_path = ROOT / ".local" / "logs" / f"devhost-test-{suffix}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port)], cwd=ROOT,
-                                env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
-    host_url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"devhost exited: {log_path.read_text()[-3000:]}")
-        try:
-            return httpx.get(f"{host_url}/api/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
+    host = start_local_host(log_path=ROOT / ".local" / "logs" / f"devhost-test-{suffix}.log", env=os.environ)
     try:
-        wait_for(healthy, timeout=60, what="the local host to answer /api/health")
-        yield Stack(f"{host_url}/api", host_url, log_path, settings, suffix, proc.pid)
+        host.wait_until_answering()
+        yield Stack(host.api, host.base, host.log_path, settings, suffix, host.proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        host.stop()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the emulator's self-signed certificate, during clean-up
             drop(settings)

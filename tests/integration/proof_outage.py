@@ -26,7 +26,6 @@ import shutil
 import signal
 import socket
 import subprocess  # nosec B404 - starts the fixed emulator and host commands below
-import sys
 import threading
 import time
 import uuid
@@ -46,6 +45,7 @@ from core.adapters.cosmos import build_cosmos_client
 from core.adapters.cosmos_tracking import ping_partition
 from core.adapters.queues import build_queue_service
 from core.settings import Settings
+from devhost.launch import start_local_host
 from scripts import dev_issuer
 from tests.helpers import wait_for
 from tests.integration.conftest import User, add_member, register_owner
@@ -286,19 +286,9 @@ class DedicatedStack:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AzureFunctionsJobHost__")}
         env.update(self.values)  # the product's host.json retry settings, not the suite's quick ones
         env.update(self.host_env)
-        with open(self.log_path, "wb") as log:
-            self.host = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(self.host_port)], cwd=ROOT,
-                                         env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        proc = self.host
-
-        def healthy() -> bool:
-            assert proc.poll() is None, f"devhost exited: {self.log_path.read_text()[-3000:]}"
-            try:
-                return httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(healthy, timeout=90, interval=0.2, what="the dedicated devhost to answer /api/health")
+        host = start_local_host(log_path=self.log_path, env=env, port=self.host_port)
+        self.host = host.proc
+        host.wait_until_answering(timeout=90)
 
     @property
     def base_url(self) -> str:

@@ -6,8 +6,6 @@ import base64
 import contextlib
 import json
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +16,9 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import QueueClient, QueueServiceClient
 
+from devhost.launch import start_local_host
 from tests.helpers import wait_for
-from tests.integration.conftest import ROOT, Stack, _free_port
+from tests.integration.conftest import ROOT, Stack
 
 
 @pytest.fixture(scope="module")
@@ -31,31 +30,19 @@ def host(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     assert conn is not None
     service = QueueServiceClient.from_connection_string(conn.get_secret_value())
     service.create_queue(queue_name)
-    port = _free_port()
     env = dict(os.environ, DEVHOST_TEST_OUT=str(out), DEVHOST_TEST_QUEUE=queue_name, DEVHOST_QUEUE_LEASE_SECONDS="4",
                AzureFunctionsJobHost__extensions__queues__maxDequeueCount="3")
-    log_path = ROOT / ".local" / "logs" / f"devhost-selftest-{queue_name}.log"
     file_log = tmp_path_factory.mktemp("devhost-log") / "logs" / "devhost.log"  # as make run's --log-file
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port), "--app",
-                                 "tests.integration.devhost_app.app", "--log-file", str(file_log)], cwd=ROOT,
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/api/files/x", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
+    host = start_local_host(log_path=ROOT / ".local" / "logs" / f"devhost-selftest-{queue_name}.log", env=env,
+                            extra_args=["--app", "tests.integration.devhost_app.app", "--log-file", str(file_log)])
+    base = host.base
     try:
-        wait_for(up, timeout=30, what="the self-test host")
-        yield {"base": base, "out": out, "queue": service.get_queue_client(queue_name), "log": log_path,
+        host.wait_until_answering(path="/api/files/x", timeout=30)
+        yield {"base": base, "out": out, "queue": service.get_queue_client(queue_name), "log": host.log_path,
                "file_log": file_log,
                "poison": service.get_queue_client(f"{queue_name}-poison")}
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        host.stop()
         for name in (queue_name, f"{queue_name}-poison"):
             with contextlib.suppress(ResourceNotFoundError):
                 service.delete_queue(name)

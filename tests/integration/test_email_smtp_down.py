@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +25,11 @@ from core.bootstrap import Container
 from core.domain.email import EmailCategory
 from core.services.outbox import enqueue_email
 from core.settings import Settings
+from devhost.launch import free_port, start_local_host
 from scripts.replay_poison import replay
 from scripts.smtp_server import MaildirHandler
 from tests.helpers import rid, wait_for
-from tests.integration.conftest import ROOT, Stack, User, _free_port, new_identity
+from tests.integration.conftest import ROOT, Stack, User, new_identity
 from tests.integration.test_email import mails_to, wait_for_mail
 
 
@@ -46,7 +45,7 @@ class SecondHost:
 def second_host(stack: Stack) -> Iterator[SecondHost]:
     tag = rid("b")[:7]
     queues = {q.setting: f"{q.default_name}-{stack.suffix}-{tag}" for q in schema.QUEUES}
-    smtp_port = _free_port()  # nothing listens here until the test starts its own server
+    smtp_port = free_port()  # nothing listens here until the test starts its own server
     env = {**os.environ, **queues, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),
            "SMTP_TIMEOUT_SECONDS": "2", "EMAIL_SEND_TRIES": "2", "EMAIL_RETRY_BASE_SECONDS": "0.05"}
     settings = Settings()
@@ -54,30 +53,13 @@ def second_host(stack: Stack) -> Iterator[SecondHost]:
     names = [n for name in queues.values() for n in (name, schema.poison_queue_name(name))]
     for name in names:
         service.create_queue(name)
-    port = _free_port()
-    log_path = ROOT / ".local" / "logs" / f"devhost-test-{stack.suffix}-{tag}.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port)], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        assert proc.poll() is None, log_path.read_text()[-3000:]
-        try:
-            return httpx.get(f"{url}/api/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
+    host = start_local_host(log_path=ROOT / ".local" / "logs" / f"devhost-test-{stack.suffix}-{tag}.log", env=env)
     try:
-        wait_for(healthy, timeout=60, what="the second local host")
+        host.wait_until_answering()
         outbox_queue = queues["QUEUE_EMAIL_OUTBOX"]
-        yield SecondHost(url, smtp_port, outbox_queue, Settings(queue_email_outbox=outbox_queue))
+        yield SecondHost(host.base, smtp_port, outbox_queue, Settings(queue_email_outbox=outbox_queue))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        host.stop()
         for name in names:
             with contextlib.suppress(Exception):
                 service.delete_queue(name)

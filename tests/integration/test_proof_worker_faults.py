@@ -10,15 +10,11 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,8 +31,9 @@ from core.bootstrap import Container
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services.tracking import store_ping_message
+from devhost.launch import LocalHost, start_local_host
 from tests.helpers import app_functions, wait_for
-from tests.integration.conftest import ROOT, Stack, User, _free_port
+from tests.integration.conftest import ROOT, Stack, User
 from tests.integration.tracking_helpers import post, route, set_location_consent
 
 WRITER = "write_pings"
@@ -59,45 +56,13 @@ def _non_http_functions() -> list[str]:
     return names
 
 
-@dataclass
-class Host:
-    proc: subprocess.Popen[bytes]
-    url: str
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-
-
-def _start_host(env: dict[str, str], name: str) -> Host:
-    port = _free_port()
+def _start_host(env: dict[str, str], name: str) -> LocalHost:
     log_path = ROOT / ".local" / "logs" / f"devhost-fault-{name}-{uuid.uuid4().hex[:6]}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "devhost", "--port", str(port)], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-    return Host(proc, f"http://127.0.0.1:{port}", log_path)
+    return start_local_host(log_path=log_path, env=env)
 
 
-def _wait_healthy(host: Host) -> None:
-    def healthy() -> bool:
-        if host.proc.poll() is not None:
-            raise AssertionError(f"devhost exited: {host.log()[-3000:]}")
-        try:
-            return httpx.get(f"{host.url}/api/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(healthy, timeout=60, interval=0.2, what="a fault-test devhost to answer /api/health")
+def _wait_healthy(host: LocalHost) -> None:
+    host.wait_until_answering()
 
 
 @pytest.fixture
@@ -159,7 +124,7 @@ def test_worker_killed_between_handling_and_delete_stores_every_ping_once(
     ingest = _start_host(ingest_env, "ingest")
     try:
         _wait_healthy(ingest)
-        with httpx.Client(base_url=f"{ingest.url}/api", timeout=30) as client:
+        with httpx.Client(base_url=ingest.api, timeout=30) as client:
             for m in range(MESSAGES):
                 pings = route(start + timedelta(milliseconds=m * 50), PINGS_PER_MESSAGE, timedelta(milliseconds=7))
                 assert post(client, member, pings)["accepted"] == PINGS_PER_MESSAGE

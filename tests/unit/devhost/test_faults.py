@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from devhost.server import KillBeforeDelete, function_disabled
+from devhost.config import function_disabled
+from devhost.faults import KillBeforeDelete
 
 
 def test_kill_fires_once_exactly_at_the_nth_success() -> None:

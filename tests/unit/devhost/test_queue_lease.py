@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from devhost.server import Invoker, QueueListener, QueueOptions
+from devhost.config import QueueOptions
+from devhost.invoker import Invoker
+from devhost.queues import QueueListener
 
 
 class FakeQueue:
