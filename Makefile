@@ -104,6 +104,7 @@ lint: install
 static: install .local/static-venv/.installed
 	@$(VENV)/bin/ruff check --quiet . && echo "ruff: no findings"
 	@$(VENV)/bin/mypy --no-error-summary && echo "mypy: no findings"
+	@$(VENV)/bin/lint-imports --no-cache > .local/lint-imports.log 2>&1 && sed -n 's/^Contracts: /import-linter: layer contracts /p' .local/lint-imports.log || { cat .local/lint-imports.log; exit 1; }
 	@$(PY) -m scripts.static_checks
 
 replay-poison: install

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.clock import FileTestClock, SystemClock
 from core.settings import Settings, get_settings
@@ -440,3 +440,18 @@ def container() -> Container:
             if _container is None:
                 _container = Container(get_settings())
     return _container
+
+
+def is_transient_failure(exc: BaseException) -> bool:
+    """Whether an SDK failure means a backing service is briefly unreachable (answer 503, retry). The rule lives with
+    the SDKs (core/adapters/errors.py); the HTTP seam asks here so that functions/ never imports an adapter."""
+    from core.adapters.errors import is_transient
+
+    return is_transient(exc)
+
+
+def traced_http(name: str, route: str, method: str, handler: Any) -> Any:
+    """The HTTP trigger wrapped in its invocation span and metrics (core/adapters/telemetry.py)."""
+    from core.adapters import telemetry
+
+    return telemetry.traced_http(name, route, method, handler)

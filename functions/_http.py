@@ -16,9 +16,7 @@ from typing import Any
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from core.adapters.errors import is_transient
-from core.adapters.telemetry import traced_http
-from core.bootstrap import Container, container
+from core.bootstrap import Container, container, is_transient_failure, traced_http
 from core.domain.errors import (
     DependencyUnavailable,
     DomainError,
@@ -250,7 +248,7 @@ def endpoint(
             except DomainError as exc:
                 response_ = problem_for(exc)
             except Exception as exc:
-                if not is_transient(exc):
+                if not is_transient_failure(exc):
                     raise  # the host logs it and answers 500 without detail
                 log.warning("%s: backing service unavailable (%s)", spec.name, type(exc).__name__)
                 response_ = problem_for(DependencyUnavailable())

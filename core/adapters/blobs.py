@@ -23,8 +23,7 @@ from azure.storage.queue import QueueClient
 
 from core import schema
 from core.adapters.storage import build_blob_service
-from core.domain.media import BlobInfo, PhotoJob, ScanVerdict
-from core.services.image_checks import signature_verdict
+from core.domain.media import BlobInfo, PhotoJob, ScanVerdict, signature_verdict
 from core.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
 
-from core.domain.media import PhotoContentType, RejectReason, ScanVerdict
+from core.domain.media import PhotoContentType, RejectReason, signature_verdict
 from core.services.exif_metadata import ExifInfo, exif_capture_time, gps_position, orientation_of, read_exif
 
 __all__ = ["ExifInfo", "Rejection", "Verified", "exif_capture_time", "gps_position", "inspect", "read_exif",
@@ -23,9 +23,6 @@ THUMBNAIL_PX = 320
 DISPLAY_PX = 2048
 THUMBNAIL_QUALITY = 80
 DISPLAY_QUALITY = 85
-
-# The EICAR anti-virus test file, assembled from two halves so that this source file is not itself flagged.
-EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"heif"}
 
@@ -59,15 +56,6 @@ def sniff(data: bytes) -> str:
     if head.startswith(b"PK\x03\x04"):
         return "zip"
     return "unknown"
-
-
-# ---------------------------------------------------------------- malware signature
-
-
-def signature_verdict(data: bytes) -> ScanVerdict:
-    """The local scanner: the EICAR test signature anywhere in the file counts as malware. In Azure, Defender for
-    Storage's verdict is read as well (core/adapters/blobs.py); this check runs first in both."""
-    return ScanVerdict.INFECTED if EICAR in data else ScanVerdict.CLEAN
 
 
 # ---------------------------------------------------------------- decoding

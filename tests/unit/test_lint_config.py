@@ -13,7 +13,7 @@ def _reasons(text: str) -> dict[str, str]:
     """'# CODE: reason' and '# glob CODE: reason' comment lines."""
     found: dict[str, str] = {}
     for line in text.splitlines():
-        m = re.match(r"\s*#\s*(?:(\S+/\*\*)\s+)?([A-Z]+[0-9]*):\s*(.{15,})", line)
+        m = re.match(r"\s*#\s*(?:(\S+/(?:\*\*|\S+\.py))\s+)?([A-Z]+[0-9]*):\s*(.{15,})", line)
         if m:
             found[f"{m.group(1) or ''} {m.group(2)}".strip()] = m.group(3)
     return found
