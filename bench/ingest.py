@@ -386,7 +386,7 @@ def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int
     owner_id = f"bench-owner-{uuid.uuid4().hex[:8]}"
     accounts, users = CosmosAccountStore(db), CosmosUserStore(db)
     accounts.put_account(Account(account_id=account_id, owner_user_id=owner_id, company_name="Growth Co",
-                                 billing_address=BillingAddress(line1="1 Main", city="Plymouth", postalCode="55441",
+                                 billing_address=BillingAddress(line1="1 Main", city="Plymouth", postal_code="55441",
                                                                 country="US"),
                                  time_zone="UTC", created_at=now))
     users.create_user(UserRecord(user_id=owner_id, account_id=account_id, role=Role.OWNER, created_at=now))
@@ -640,9 +640,9 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
     print(f"  RU model: write = {model.write_per_kb} RU x max(1, KB) + {model.per_indexed_term} RU per indexed term"
           f" (pipeline pings: 2 indexed paths; baseline: every path, ~{naive_terms} terms); point read ="
           f" {model.point_read} RU; query = {model.query} RU. Latest-position document: {latest_size:.0f} bytes.")
-    for label, phase, fns, q in (("pipeline", ours, PIPELINE, queue), ("baseline", naive, BASELINE, stack.naive_queue)):
+    for label, phase, fns, qname in (("pipeline", ours, PIPELINE, queue), ("baseline", naive, BASELINE, stack.naive_queue)):
         shown = {k: v for k, v in sorted(phase.counts.items())
-                 if _split(k)[0] in fns or _split(k)[1].startswith(f"queue.{q}.")}
+                 if _split(k)[0] in fns or _split(k)[1].startswith(f"queue.{qname}.")}
         print(f"  counted by the host ({label}): {shown}")
 
     growth(stack, client, args)

@@ -37,7 +37,7 @@ def ensure_keys(directory: Path = DIR) -> tuple[Any, str]:  # (RSA private key, 
         key_file.chmod(0o600)
     key: Any = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
     kid = "dev-" + uuid.uuid5(uuid.NAMESPACE_URL, key_file.read_text()).hex[:12]
-    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))  # type: ignore[arg-type]
+    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
     jwk.update({"kid": kid, "use": "sig", "alg": "RS256"})
     document = json.dumps({"keys": [jwk]}, indent=2)
     if not jwks_file.exists() or jwks_file.read_text() != document:

@@ -386,9 +386,9 @@ def test_card_numbers_are_refused_everywhere_and_never_logged(api: httpx.Client,
         assert [e["field"] for e in r.json()["errors"]] == [field]
         assert not any(n in r.text for n in numbers), "the answer echoes the number"
     newcomer = new_identity()
-    body = registration_body(email=newcomer.email)
-    body["billingAddress"] = {**body["billingAddress"], "line1": "378282246310005"}
-    r = api.post("/accounts", json=body, headers=newcomer.auth)
+    registration = registration_body(email=newcomer.email)
+    registration["billingAddress"] = {**registration["billingAddress"], "line1": "378282246310005"}
+    r = api.post("/accounts", json=registration, headers=newcomer.auth)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "billingAddress.line1"
     assert api.get("/me", headers=newcomer.auth).status_code == 403  # nothing was stored
     assert api.get("/me", headers=owner.auth).json() == before

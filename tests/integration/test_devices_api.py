@@ -161,7 +161,7 @@ def test_consent_off_pings_are_dropped_counted_and_the_app_still_gets_success(ap
     shown = my_device(api, member, device_id)
     assert (shown["received"], shown["stored"], shown["dropped"]["noConsent"]) == (3, 0, 3)
     set_location_consent(api, member, True)
-    later = {**location, "tst": int(soon().timestamp())}
+    later: dict[str, Any] = {**location, "tst": int(soon().timestamp())}
     assert api.post("/ingest/owntracks", json=later, headers=basic(device_id, token)).json() == []
     stored = wait_stored(api, member, 1, t - DAY, t + DAY)  # only the ping sent after consent was granted
     assert stored[0]["properties"]["time"] == iso(datetime.fromtimestamp(later["tst"], UTC))

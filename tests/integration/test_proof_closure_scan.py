@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
@@ -303,7 +303,7 @@ def data_export(api: httpx.Client, user: User) -> dict[str, Any]:
         body: dict[str, Any] = api.get(f"/me/data-requests/{request_id}", headers=user.auth).json()
         return body if body["status"] == "completed" else None
 
-    return cast("dict[str, Any]", wait_for(done, timeout=90, interval=0.5, what="the data export to complete"))
+    return wait_for(done, timeout=90, interval=0.5, what="the data export to complete")
 
 
 def outbox_docs(stores: Stores, needles: list[str]) -> list[dict[str, Any]]:

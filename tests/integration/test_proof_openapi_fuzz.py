@@ -330,7 +330,7 @@ def test_every_operation_of_the_served_document_holds_under_fuzzing(api: httpx.C
     _edge_ping_batches(document)
     schema = schemathesis.openapi.from_dict(document)
     world = _seed(api, stack)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]  # an Err would raise here, failing the proof
     in_document = sum(len([m for m in item if m in {"get", "put", "post", "patch", "delete"}])
                       for item in document["paths"].values())
     tally = Tally()

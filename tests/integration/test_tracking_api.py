@@ -7,6 +7,7 @@ import json
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -62,16 +63,16 @@ def test_pings_outside_the_tracking_windows_are_dropped(api: httpx.Client, membe
     r = api.put("/me/tracking-schedule", json=other_days, headers=member.auth)
     assert r.status_code == 200 and r.json()["restricted"] is True, r.text
     outside = route(_now() + timedelta(milliseconds=20), 3, timedelta(milliseconds=10))
-    r = post(api, member, outside)
-    assert (r["accepted"], r["dropped"]["outsideWindow"], r["dropped"]["noConsent"]) == (0, 3, 0)
+    sent = post(api, member, outside)
+    assert (sent["accepted"], sent["dropped"]["outsideWindow"], sent["dropped"]["noConsent"]) == (0, 3, 0)
 
     # A window that starts yesterday at 23:59 and crosses midnight into today, until 23:58.
     crossing = {"timeZone": "UTC", "windows": [{"days": [yesterday], "start": "23:59", "end": "23:58"}]}
     assert api.put("/me/tracking-schedule", json=crossing, headers=member.auth).status_code == 200
     inside = route(_now() + timedelta(milliseconds=20), 2, timedelta(milliseconds=10))
-    r = post(api, member, inside)
+    sent = post(api, member, inside)
     expected = {p["id"] for p in inside} if _now().strftime("%H:%M") < "23:58" else set()
-    assert r["accepted"] == len(expected)
+    assert sent["accepted"] == len(expected)
     got = api.get("/me/tracking-schedule", headers=member.auth).json()
     assert got["timeZone"] == "UTC" and got["windows"] == crossing["windows"]
 
@@ -89,7 +90,7 @@ def test_a_batch_with_good_and_bad_pings(api: httpx.Client, member: User) -> Non
     set_location_consent(api, member, True)
     t = _now() + timedelta(milliseconds=20)
     good = [ping(t, 0), ping(t + timedelta(milliseconds=10), 1)]
-    bad = [
+    bad: list[Any] = [
         ping(t, 2, latitude=91.0),
         {k: v for k, v in ping(t, 3).items() if k != "id"},
         ping(t, 4, timestamp=iso(_now() + timedelta(hours=2))),

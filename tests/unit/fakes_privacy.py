@@ -109,7 +109,7 @@ class FakeKind:
         self.retention = retention
         self.kept_for = kept_for
         self.description = f"test data of kind {name}"
-        self.export_file = export_file or f"{name}.json"
+        self.export_file: str | None = export_file or f"{name}.json"
         self.on_erasure = on_erasure
         self.kept_reason = "kept by the test"
         self.items: dict[str, Item] = {}

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from core.domain.accounts import AccountCreate, MeUpdate
+from core.domain.accounts import AccountCreate, MeUpdate, RegistrationResult
 from core.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Identity, Principal, Role
 from core.services import accounts
@@ -20,7 +20,7 @@ def _data(dob: date = date(1990, 1, 1)) -> AccountCreate:
 
 
 def _register(users: FakeUserStore, store: FakeAccountStore, events: FakePublisher, clock: FakeClock,
-              dob: date = date(1990, 1, 1), user: str = "u1") -> accounts.RegistrationResult:
+              dob: date = date(1990, 1, 1), user: str = "u1") -> RegistrationResult:
     return accounts.register_account(identity=Identity(user, "ada@example.com"), data=_data(dob), accounts=store,
                                      users=users, events=events, clock=clock, minimum_age=13)
 

@@ -16,7 +16,7 @@ from core.domain.accounts import (
     Member,
     MemberStatus,
 )
-from core.domain.billing import BillingPolicy, BillingStatus
+from core.domain.billing import BillingPolicy, BillingRecord, BillingStatus
 from core.domain.errors import AccountSuspended, Forbidden, NotFound
 from core.domain.identity import Principal, Role
 from core.services import billing, suspension
@@ -74,10 +74,14 @@ class World:
                                        policy=self.policy, notifier=self.notifier)
 
     @property
-    def record(self):  # type: ignore[no-untyped-def]
+    def record(self) -> BillingRecord:
         r = self.store.get(self.account_id)
         assert r is not None
         return r
+
+    def status(self) -> BillingStatus:
+        """Read afresh on each call (a property read would be narrowed by the type checker across the steps)."""
+        return self.record.status
 
     @property
     def subscription(self):  # type: ignore[no-untyped-def]
@@ -92,7 +96,7 @@ def test_retried_registration_makes_exactly_one_customer_and_subscription(honour
         w.register()
     assert len(w.stripe.live_customers(w.account_id)) == 1
     assert len(w.stripe.subscriptions) == 1
-    assert w.record.status is BillingStatus.TRIALING and w.record.seats == 1
+    assert w.status() is BillingStatus.TRIALING and w.record.seats == 1
     assert [t.to_status for t in w.record.transitions] == [BillingStatus.INCOMPLETE, BillingStatus.TRIALING]
     assert w.record.transitions[-1].cause == "account.registered registered-acc-1"
 
@@ -138,7 +142,7 @@ def test_closed_or_unknown_accounts_get_no_customer() -> None:
 def test_without_a_trial_the_subscription_waits_for_a_card() -> None:
     w = World(policy=BillingPolicy(plan_id="p", trial_days=0, grace=timedelta(days=7)))
     w.register()
-    assert w.record.status is BillingStatus.INCOMPLETE and w.record.subscription_id is None
+    assert w.status() is BillingStatus.INCOMPLETE and w.record.subscription_id is None
     assert not w.stripe.subscriptions
 
 
@@ -191,16 +195,16 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     assert list(w.notifier.sent) == [f"payment-failed-{inv.invoice_id}"]
 
     w.clock.advance(days=6, hours=23)
-    assert w.timer() == 0 and w.record.status is BillingStatus.PAST_DUE
+    assert w.timer() == 0 and w.status() is BillingStatus.PAST_DUE
     w.reconcile("invoice.payment_failed evt_1 redelivered")  # still failing: no second notice, same episode
     assert w.notifier.calls == 1 and w.record.past_due_since == r.past_due_since
 
     w.clock.advance(hours=2)
     assert w.timer() == 1
-    assert w.record.status is BillingStatus.SUSPENDED and not w.store.markers
+    assert w.status() is BillingStatus.SUSPENDED and not w.store.markers
     assert w.record.transitions[-1].cause.startswith("grace period of 7 days ended unpaid")
     w.reconcile("customer.subscription.updated evt_2")  # Stripe still says past_due: stays suspended
-    assert w.record.status is BillingStatus.SUSPENDED
+    assert w.status() is BillingStatus.SUSPENDED
     with pytest.raises(AccountSuspended):
         suspension.ensure_may_add(account_id=w.account_id, what=suspension.Addition.PINGS, billing=w.store)
 
@@ -225,13 +229,13 @@ def test_paid_before_the_grace_ends_is_never_suspended_and_the_marker_goes() -> 
     sub_id = w.subscription.subscription_id
     inv = w.stripe.invoice(sub_id, status="open", failed=True)
     w.reconcile("invoice.payment_failed")
-    assert w.record.status is BillingStatus.PAST_DUE
+    assert w.status() is BillingStatus.PAST_DUE
     w.stripe.settle(inv.invoice_id, status="paid", failed=False)
     w.stripe.set_status(sub_id, "active")
     w.reconcile("invoice.paid")
     assert not w.store.markers
     w.clock.advance(days=30)
-    assert w.timer() == 0 and w.record.status is BillingStatus.ACTIVE
+    assert w.timer() == 0 and w.status() is BillingStatus.ACTIVE
 
 
 def test_without_a_notifier_the_notice_stays_recorded_and_the_timer_hands_it_over_once() -> None:
@@ -256,7 +260,7 @@ def test_a_stale_marker_is_cleaned_by_the_timer() -> None:
     from core.domain.billing import GraceMarker
 
     w.store.put_grace_marker(GraceMarker(account_id=w.account_id, past_due_since=w.clock.now() - timedelta(days=9)))
-    assert w.timer() == 0 and not w.store.markers and w.record.status is BillingStatus.TRIALING
+    assert w.timer() == 0 and not w.store.markers and w.status() is BillingStatus.TRIALING
 
 
 def test_record_updates_retry_when_someone_wrote_in_between() -> None:
@@ -270,7 +274,7 @@ def test_record_updates_retry_when_someone_wrote_in_between() -> None:
 
     w.store.before_replace.append(concurrent_writer)
     w.reconcile("invoice.payment_failed")
-    assert w.record.status is BillingStatus.PAST_DUE and w.record.last_invoice_id == inv.invoice_id
+    assert w.status() is BillingStatus.PAST_DUE and w.record.last_invoice_id == inv.invoice_id
 
 
 def test_canceled_subscription_and_closure_cancel() -> None:
@@ -279,11 +283,11 @@ def test_canceled_subscription_and_closure_cancel() -> None:
     canceller = billing.SubscriptionCancellation(store=w.store, gateway=w.stripe, clock=w.clock)
     assert canceller.cancel_for_account(w.account_id) == "canceled"
     assert canceller.cancel_for_account(w.account_id) == "canceled"  # idempotent for the closure retry
-    assert w.record.status is BillingStatus.CANCELED
+    assert w.status() is BillingStatus.CANCELED
     assert w.record.transitions[-1].cause == "account closed by the owner"
     assert canceller.cancel_for_account("unknown") == "none"
     w.register()  # a late account event does not make a new subscription for a canceled account
-    assert len(w.stripe.subscriptions) == 1 and w.record.status is BillingStatus.CANCELED
+    assert len(w.stripe.subscriptions) == 1 and w.status() is BillingStatus.CANCELED
 
 
 def test_owner_endpoints_are_scoped_to_the_owner_of_the_account() -> None:
@@ -358,9 +362,9 @@ def test_a_subscription_made_at_stripe_after_a_cancellation_is_adopted() -> None
     old = w.subscription.subscription_id
     w.stripe.set_status(old, "canceled")
     w.reconcile("customer.subscription.deleted evt_1")
-    assert w.record.status is BillingStatus.CANCELED
+    assert w.status() is BillingStatus.CANCELED
     new = w.stripe.create_subscription(customer_id=w.record.customer_id, account_id=w.account_id, plan_id="p",
                                        quantity=1, trial_days=0, idempotency_key="dashboard")
     w.reconcile("customer.subscription.created evt_2")
-    assert w.record.subscription_id == new.subscription_id != old and w.record.status is BillingStatus.ACTIVE
+    assert w.record.subscription_id == new.subscription_id != old and w.status() is BillingStatus.ACTIVE
 

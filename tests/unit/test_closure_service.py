@@ -9,7 +9,7 @@ import pytest
 from core.domain.accounts import AccountStatus, MemberStatus
 from core.domain.errors import AccessEnded, Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Identity, Principal, Role
-from core.domain.privacy import ClosureRequest
+from core.domain.privacy import ClosurePublic, ClosureRequest
 from core.services import auth, closure
 from core.services.retention import Registry, RetentionPolicy, run_purge
 from core.signing import LinkSigner
@@ -31,7 +31,7 @@ def setup() -> tuple[FakeClock, FakeAccountStore, FakeUserStore, FakePrivacyStor
 
 
 def close(owner: Principal, clock: FakeClock, accounts: FakeAccountStore, users: FakeUserStore,
-          privacy: FakePrivacyStore, confirm: str | None, **hooks: object) -> closure.ClosurePublic:
+          privacy: FakePrivacyStore, confirm: str | None, **hooks: object) -> ClosurePublic:
     return closure.close_account(principal=owner, account_id=owner.account_id, data=ClosureRequest(confirm=confirm),
                                  accounts=accounts, users=users, privacy=privacy, signer=SIGNER, clock=clock,
                                  policy=POLICY, subscriptions=hooks.get("subscriptions"),  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ WORKER = Principal(user_id="u1", email="u1@example.com", account_id="a1", role=R
 def _set(ledger: FakeConsentLedger, clock: FakeClock, granted: bool, *, capability: str = "location",
          device: str = "dev-1", version: str = "2023-06-15", who: Principal = WORKER) -> None:
     consent.set_consent(principal=who, capability=capability,
-                        data=ConsentUpdate(granted=granted, deviceId=device, appVersion="1.4.0"),
+                        data=ConsentUpdate(granted=granted, device_id=device, app_version="1.4.0"),
                         ledger=ledger, clock=clock, policy_version=version)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from core.domain.errors import NotFound
 from core.domain.identity import Principal, Role
-from core.domain.privacy import DataRequestCreate, DataRequestMessage, DataRequestType, Disclosure
+from core.domain.privacy import DataRequestCreate, DataRequestMessage, DataRequestPublic, DataRequestType, Disclosure
 from core.services import data_requests, data_sharing
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock
@@ -40,7 +40,7 @@ class World:
                 self.pings.add(f"ping-{who.user_id}-{i}", Item(who.account_id, who.user_id, self.clock.now(),
                                                                doc={"lat": 45.0 + i, "lon": -93.0}))
 
-    def ask(self, who: Principal, kind: DataRequestType) -> data_requests.DataRequestPublic:
+    def ask(self, who: Principal, kind: DataRequestType) -> DataRequestPublic:
         return data_requests.create_request(principal=who, data=DataRequestCreate(type=kind), privacy=self.privacy,
                                             clock=self.clock, enqueue=self.queue.append)
 
@@ -121,7 +121,7 @@ def test_erasure_then_export_shows_nothing_personal_left() -> None:
     assert "data-request.erasure" in actions and "data-request.erasure.completed" in actions
 
 
-def _erase_owner(kinds: list[FakeKind]) -> data_requests.DataRequestPublic:
+def _erase_owner(kinds: list[FakeKind]) -> DataRequestPublic:
     w = World()
     request = w.ask(STRANGER, DataRequestType.ERASURE)
     message = DataRequestMessage.model_validate_json(w.queue.pop(0))

@@ -29,7 +29,7 @@ def owntracks(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def feature(t: str, lon: float, lat: float, **props: Any) -> dict[str, Any]:
+def feature(t: str, lon: float | str, lat: float, **props: Any) -> dict[str, Any]:
     properties: dict[str, Any] = {"timestamp": t, "horizontal_accuracy": 5, "altitude": 250, "speed": 3.5,
                                   "course": 90, "battery_level": 0.82, "wifi": "", "device_id": "phone"}
     properties.update(props)

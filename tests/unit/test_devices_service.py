@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ class World:
         for account_id, owner in (("a1", "o1"), ("a2", "o2")):
             self.accounts.put_account(Account(
                 account_id=account_id, owner_user_id=owner, company_name="Co", time_zone="UTC",
-                billing_address=BillingAddress(line1="1 Main", city="X", postalCode="55441", country="US"),
+                billing_address=BillingAddress(line1="1 Main", city="X", postal_code="55441", country="US"),
                 created_at=AT - timedelta(days=100)))
         for p in (OWNER, WORKER, OTHER_OWNER):
             self.users.put_user(UserRecord(user_id=p.user_id, account_id=p.account_id, role=p.role, created_at=AT))
@@ -171,14 +172,14 @@ def test_pings_without_consent_are_dropped_and_counted_with_consent_queued() -> 
     device_id, token = w.make()
     caller = w.auth(f"Bearer {token}")
     t = AT - timedelta(minutes=10)
-    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.0, 1.0 + i / 1000]},
+    feats: list[dict[str, Any]] = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.0, 1.0 + i / 1000]},
               "properties": {"timestamp": (t + timedelta(seconds=i)).isoformat(), "horizontal_accuracy": 5}}
              for i in range(3)]
     batch = parse_overland({"locations": [*feats, {"bad": 1}]}, device_id)
     w.ingest(caller, batch)
     assert w.queue.messages == []
     consent.set_consent(principal=WORKER, capability="location",
-                        data=ConsentUpdate(granted=True, deviceId=device_id, appVersion="overland"),
+                        data=ConsentUpdate(granted=True, device_id=device_id, app_version="overland"),
                         ledger=w.ledger, clock=w.clock, policy_version="2023-06-15")
     w.clock.advance(seconds=1)
     later = parse_overland({"locations": [{**f, "properties": {**f["properties"], "timestamp": (

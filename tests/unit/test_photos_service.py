@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -294,7 +295,7 @@ def test_missing_upload_is_rejected_and_unknown_photo_ignored(world: World) -> N
 def test_parse_job_accepts_our_message_and_event_grid_blob_created() -> None:
     ours = PhotoJob(account_id="a1", user_id="u1", photo_id="p1")
     assert photos.parse_job(ours.model_dump_json(by_alias=True), quarantine_container="photo-quarantine") == ours
-    event = {
+    event: dict[str, Any] = {
         "topic": "/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z",
         "subject": "/blobServices/default/containers/photo-quarantine/blobs/a1/u1/p1/upload.jpg",
         "eventType": "Microsoft.Storage.BlobCreated", "id": "e1", "eventTime": "2026-06-01T12:00:00Z",

@@ -114,8 +114,10 @@ def test_notices_one_per_user_and_version_across_repeated_runs() -> None:
     for user in ("u1", "u2", "u3"):
         _verified(profiles, user, clock.now() - timedelta(days=1))
     _verified(profiles, "u4", clock.now() - timedelta(days=1), verified=False)
-    run = lambda: policy.send_policy_notices(store=store, profiles=profiles, outbox=outbox, links=LINKS,  # noqa: E731
-                                             clock=clock)
+
+    def run() -> int:
+        return policy.send_policy_notices(store=store, profiles=profiles, outbox=outbox, links=LINKS, clock=clock)
+
     assert run() == 0  # only the seed: nothing to announce
     version_id = _post(store, clock)
     assert [run(), run(), run()] == [3, 0, 0]
@@ -141,8 +143,11 @@ def test_no_notices_once_the_first_ones_may_have_been_purged_from_the_outbox() -
     version_id = _post(store, clock, effectiveAt=far.isoformat())
     version = store.versions[version_id]
     assert policy.notice_window_end(version, outbox_keep_days=90) == version.posted_at + timedelta(days=89)
-    run = lambda: policy.send_policy_notices(store=store, profiles=profiles, outbox=outbox, links=LINKS,  # noqa: E731
-                                             clock=clock, outbox_keep_days=90)
+
+    def run() -> int:
+        return policy.send_policy_notices(store=store, profiles=profiles, outbox=outbox, links=LINKS, clock=clock,
+                                          outbox_keep_days=90)
+
     assert run() == 1
     clock.advance(days=91)
     outbox.entries.clear()  # the retention purge removed the finished notice

@@ -57,7 +57,8 @@ class RecordingStripe:
     """Wraps the fake Stripe of the billing tests and keeps the details each customer was created with."""
 
     def __init__(self, inner: Any) -> None:
-        self.inner, self.details = inner, []  # type: list[CustomerDetails]
+        self.inner = inner
+        self.details: list[CustomerDetails] = []
 
     def create_customer(self, details: CustomerDetails, *, idempotency_key: str) -> StripeCustomer:
         self.details.append(details)

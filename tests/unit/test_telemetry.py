@@ -164,7 +164,7 @@ def test_every_queue_and_timer_function_runs_inside_an_invocation(caplog: pytest
     assert len(background) >= 10
     assert all(getattr(f.get_user_function(), "__industrack_traced__", False) for f in background)
 
-    bp = func.Blueprint()
+    bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
     seen: list[telemetry.Invocation | None] = []
 
     @bp.queue_trigger(arg_name="msg", queue_name="q", connection="AzureWebJobsStorage")

@@ -31,7 +31,7 @@ class World:
         self.accounts = FakeAccountStore()
         self.accounts.put_account(Account(
             account_id="a1", owner_user_id="o1", company_name="Field Co", time_zone="America/Chicago",
-            billing_address=BillingAddress(line1="1 Main", city="Plymouth", postalCode="55441", country="US"),
+            billing_address=BillingAddress(line1="1 Main", city="Plymouth", postal_code="55441", country="US"),
             created_at=at - timedelta(days=500)))
         self.ledger = FakeConsentLedger()
         self.schedules = FakeScheduleStore()
@@ -42,7 +42,7 @@ class World:
 
     def consent(self, granted: bool) -> None:
         consent.set_consent(principal=WORKER, capability="location",
-                            data=ConsentUpdate(granted=granted, deviceId="d1", appVersion="1.0"),
+                            data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
                             ledger=self.ledger, clock=self.clock, policy_version="2023-06-15")
 
     def ingest(self, pings: list[Any]) -> Any:
@@ -84,9 +84,9 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     w.clock.at = datetime(2026, 3, 1, tzinfo=UTC)
     w.consent(True)
     w.clock.at = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
-    tracking.put_schedule(principal=WORKER, schedules=w.schedules, clock=w.clock, data=TrackingScheduleUpdate(
-        timeZone="America/Chicago", windows=[{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00",
-                                              "end": "18:00"}]))
+    tracking.put_schedule(principal=WORKER, schedules=w.schedules, clock=w.clock, data=TrackingScheduleUpdate.model_validate({
+        "timeZone": "America/Chicago", "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00",
+                                                    "end": "18:00"}]}))
     friday_before = ping(datetime(2026, 3, 6, 12, 30, tzinfo=UTC))  # 06:30 CST: outside
     monday_after = ping(datetime(2026, 3, 9, 12, 30, tzinfo=UTC))  # 07:30 CDT: inside
     sunday = ping(datetime(2026, 3, 8, 17, 0, tzinfo=UTC))  # the DST Sunday itself: no window

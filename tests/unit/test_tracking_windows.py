@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,7 @@ from pydantic import ValidationError
 from core.domain.tracking import TrackingSchedule, TrackingScheduleUpdate, TrackingWindow
 
 
-def schedule(zone: str, *windows: dict[str, object]) -> TrackingSchedule:
+def schedule(zone: str, *windows: Mapping[str, object]) -> TrackingSchedule:
     return TrackingSchedule(account_id="a", user_id="u", time_zone=zone,
                             windows=[TrackingWindow.model_validate(w) for w in windows],
                             updated_at=datetime(2026, 1, 1, tzinfo=UTC))
@@ -19,8 +20,8 @@ def schedule(zone: str, *windows: dict[str, object]) -> TrackingSchedule:
 WEEKDAYS_7_TO_18 = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "end": "18:00"}
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_weekday_window_in_the_workers_zone() -> None:
