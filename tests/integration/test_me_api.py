@@ -1,13 +1,11 @@
-"""My information through the API (issue 16): the tracking-windows preview, and a pending e-mail change that nobody
-else sees and that a link applies only to its own user."""
+"""My information through the API (issue 16): the tracking-windows preview. (The pending e-mail change's tenancy
+proof is in test_tenancy_matrix.py, its rules in test_email.py.)"""
 
 from __future__ import annotations
 
 import httpx
 
-from tests.helpers import rid
-from tests.integration.conftest import User, add_member, register_owner
-from tests.integration.test_email import api_path, wait_for_mail
+from tests.integration.conftest import User
 
 WINDOWS = [{"days": ["sat"], "start": "22:00", "end": "06:00"},
            {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"}]
@@ -44,20 +42,3 @@ def test_a_bad_preview_names_the_field(api: httpx.Client, owner: User) -> None:
         r = api.post("/me/tracking-schedule/preview", json=body, headers=owner.auth)
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
         assert r.json()["errors"][0]["field"] == field, r.text
-
-
-def test_a_pending_address_is_seen_by_nobody_else_and_its_link_changes_only_its_user(api: httpx.Client) -> None:
-    owner = register_owner(api)
-    member, other = add_member(api, owner), add_member(api, owner)
-    new_address = f"{rid('moving-')}@example.com"
-    r = api.patch("/me", json={"email": new_address, "fullName": "Mo Ving"}, headers=member.auth)
-    assert r.status_code == 200, r.text
-    assert r.json() == {**r.json(), "fullName": "Mo Ving", "email": member.email, "pendingEmail": new_address}
-    listed = api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth)
-    assert new_address not in listed.text and "pendingEmail" not in listed.text
-    assert api.get("/me", headers=other.auth).json()["pendingEmail"] is None
-    [mail] = wait_for_mail(new_address, subject="Confirm your e-mail address")
-    assert api.post(api_path(mail.links("/api/email/verify/")[0])).status_code == 200
-    emails = {m["userId"]: m["email"] for m in
-              api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth).json()["items"]}
-    assert emails == {owner.user_id: owner.email, member.user_id: new_address, other.user_id: other.email}

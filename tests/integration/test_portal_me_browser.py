@@ -83,8 +83,7 @@ def test_profile_email_change_waits_for_its_link_and_email_preferences(api: http
     saved = api.get("/me/email-preferences", headers=worker.auth).json()
     assert {c["category"]: c["subscribed"] for c in saved["categories"]} == {
         "account": True, "legal": True, "product-updates": True, "tips": False}
-    page.reload()
-    expect(prefs.get_by_label("Tips for using IndusTrack")).not_to_be_checked()
+    expect(prefs.get_by_label("Tips for using IndusTrack")).not_to_be_checked()  # redrawn from the API's answer
     assert_accessible(page)
 
 

@@ -19,7 +19,15 @@ const CONTENTS: [string, string][] = [["my-track", "My track today"], ["my-infor
   ["my-photos", "My photos"], ["my-notes", "My notes"], ["my-access-log", "Who looked at my data"]];
 
 function section(id: string, title: string, ...content: (Node | string)[]): HTMLElement {
-  return h("section", { "aria-labelledby": id }, h("h2", { id }, title), ...content);
+  return h("section", { "aria-labelledby": id }, h("h2", { id, tabindex: -1 }, title), ...content);
+}
+
+/** In-page links move focus to the section without a history entry (the router re-renders on popstate). */
+function jump(ev: Event, id: string): void {
+  ev.preventDefault();
+  const heading = document.getElementById(id);
+  heading?.scrollIntoView();
+  heading?.focus({ preventScroll: true });
 }
 
 export async function renderMe(ctx: Context): Promise<() => void> {
@@ -41,7 +49,7 @@ export async function renderMe(ctx: Context): Promise<() => void> {
   ctx.main.append(h("h1", {}, `${me.fullName}: my data`),
     h("p", {}, `${me.email}, ${me.role === "owner" ? "Account Owner" : "member"}. Time zone ${me.timeZone}.`),
     h("nav", { "aria-label": "On this page" }, h("ul", { class: "toc" }, ...CONTENTS.map(([id, text]) =>
-      h("li", {}, h("a", { href: `#${id}` }, text))))),
+      h("li", {}, h("a", { href: `#${id}`, onclick: (ev: Event) => jump(ev, id) }, text))))),
     section("my-track", "My track today",
       h("p", { id: "my-track-summary" }, pings.length
         ? `${pings.length} positions today, the last at ${timeText(String(pings[pings.length - 1].properties.time), me.timeZone)}.`
