@@ -10,7 +10,7 @@ const FROM_PORTAL = { deviceId: "web-portal", appVersion: "portal" };
 const KIND: Record<string, string> = { location: "Location", camera: "Camera" };
 const TURN_OFF: Record<string, string> = { location: "Stop sharing my location", camera: "Turn off camera access" };
 
-export function consentsPanel(initial: Consents): HTMLElement {
+export function consentsPanel(initial: Consents, timeZone: string): HTMLElement {
   const current = h("ul", { id: "consents" });
   const history = h("tbody", {});
   const messages = h("div", {});
@@ -21,7 +21,7 @@ export function consentsPanel(initial: Consents): HTMLElement {
     for (const c of consents.current) {
       const item = h("li", { "data-capability": c.capability },
         `${KIND[c.capability] ?? c.capability}: ${c.granted ? "allowed" : "not allowed"}`,
-        c.since ? ` since ${timeText(c.since)}` : "", c.policyVersion ? ` (privacy policy ${c.policyVersion})` : "");
+        c.since ? ` since ${timeText(c.since, timeZone)}` : "", c.policyVersion ? ` (privacy policy ${c.policyVersion})` : "");
       if (c.granted) {
         const off = h("button", { type: "button", class: "danger", id: `revoke-${c.capability}` }, TURN_OFF[c.capability] ?? "Turn off");
         off.addEventListener("click", () => void revoke(c.capability, off));
@@ -33,7 +33,7 @@ export function consentsPanel(initial: Consents): HTMLElement {
     if (!entries.length) history.append(h("tr", {}, h("td", { colspan: 5 }, "Nothing recorded yet.")));
     for (const e of entries) {
       history.append(h("tr", { "data-entry": e.entryId },
-        h("td", {}, timeText(e.recordedAt)), h("td", {}, KIND[e.capability] ?? e.capability),
+        h("td", {}, timeText(e.recordedAt, timeZone)), h("td", {}, KIND[e.capability] ?? e.capability),
         h("td", {}, e.granted ? "granted" : "revoked"), h("td", {}, e.policyVersion),
         h("td", {}, `${e.deviceId}, ${e.appVersion}`)));
     }
@@ -58,7 +58,7 @@ export function consentsPanel(initial: Consents): HTMLElement {
   return h("div", {}, current, messages,
     h("p", { class: "note" }, "Allowing location or camera again is done in the mobile app, on the device itself."),
     h("table", { class: "grid", id: "consent-history" },
-      h("caption", {}, "Consent history as recorded, newest first"),
+      h("caption", {}, `Consent history as recorded, newest first (times in ${timeZone})`),
       h("thead", {}, h("tr", {}, ...["When", "What", "Decision", "Privacy policy", "From (device, app)"].map((t) => h("th", { scope: "col" }, t)))),
       history));
 }

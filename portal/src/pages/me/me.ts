@@ -56,7 +56,7 @@ export async function renderMe(ctx: Context): Promise<() => void> {
         : "No positions today."), pings.length ? mapBox : ""),
     section("my-information", "My information", profileForm(mine)),
     section("my-email", "E-mail I receive", emailPreferencesForm(prefs)),
-    section("my-consents", "What I allowed", consentsPanel(consents)),
+    section("my-consents", "What I allowed", consentsPanel(consents, me.timeZone)),
     section("my-windows", "When I am tracked", scheduleEditor(schedule, me.timeZone)),
     section("my-photos", "My photos", photos.items.length
       ? h("ul", { id: "my-photos" }, ...photos.items.map((p) => h("li", {}, `Taken ${timeText(p.capturedAt)} (${p.status})`)))
