@@ -69,8 +69,8 @@ def show_email_verification(call: Call) -> func.HttpResponse:
           summary="Verify my address with the signed single-use link (no login)", tag="email")
 def verify_email(call: Call) -> BaseModel | func.HttpResponse:
     d = call.deps
-    result = email_verification.verify_email(token=call.route["token"], profiles=d.email_profiles, signer=d.signer,
-                                             clock=d.clock)
+    result = email_verification.verify_email(token=call.route["token"], profiles=d.email_profiles,
+                                             accounts=d.accounts, outbox=d.outbox, signer=d.signer, clock=d.clock)
     return _answer(call, result, "Address confirmed", "Thank you: your e-mail address is confirmed.")
 
 

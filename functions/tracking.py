@@ -17,7 +17,8 @@ from core.domain.tracking import (
     TrackQuery,
 )
 from core.domain.tracking_formats import GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE, decode_ping_message
-from core.services import tracking, tracks
+from core.domain.tracking_preview import TrackingPreview, TrackingPreviewRequest
+from core.services import tracking, tracking_preview, tracks
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -52,6 +53,14 @@ def get_tracking_schedule(call: Call) -> TrackingSchedulePublic:
           summary="Remove my tracking windows", tag="tracking")
 def delete_tracking_schedule(call: Call) -> None:
     tracking.delete_schedule(principal=call.principal, schedules=call.deps.tracking_schedules)
+
+
+@endpoint(bp, "POST", "me/tracking-schedule/preview", auth=Auth.PRINCIPAL, body=TrackingPreviewRequest,
+          response=TrackingPreview, status=200,
+          summary="Lay windows (saved or not) on the coming days in real time, clock changes included; stores nothing",
+          tag="tracking")
+def preview_tracking_schedule(call: Call) -> TrackingPreview:
+    return tracking_preview.preview_windows(data=call.body, clock=call.deps.clock)
 
 
 @endpoint(bp, "POST", "me/locations", auth=Auth.PRINCIPAL, body=PingBatch, response=IngestResult, status=202,

@@ -704,7 +704,8 @@ def email_kinds(database: DatabaseProxy) -> list[Any]:
                                          " clicks may be tracked."),
         UserPartitionDocKind(database, name="email-status", doc_type="email-status", account_field=None,
                              export_file="email-address.json",
-                             description="Your e-mail address as we send to it: whether and when it was verified."),
+                             description="Your e-mail address as we send to it: whether and when it was verified,"
+                                         " and a new address waiting for its verification link."),
     ]
 
 

@@ -145,6 +145,18 @@ class MemberPublic(PublicModel):
     updated_at: datetime = Field(alias="updatedAt")
 
 
+class MePublic(MemberPublic):
+    """What a user sees of themselves: the member profile, plus an address change that waits for its link."""
+
+    email_verified: bool = Field(default=False, alias="emailVerified",
+                                 description="Whether `email` (the address in use) was proven by a link or an invitation.")
+    pending_email: str | None = Field(
+        default=None, alias="pendingEmail",
+        description="A new address asked for with PATCH /api/me: `email` changes to it only when the link sent to it "
+                    "is used.")
+    pending_email_expires_at: datetime | None = Field(default=None, alias="pendingEmailExpiresAt")
+
+
 class MemberList(PublicModel):
     items: list[MemberPublic]
 

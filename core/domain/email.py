@@ -128,6 +128,9 @@ class EmailStatus(BaseModel):
     # How the address was proven: `link` (the verification link) or `invitation` (the e-mailed invitation was
     # accepted by a sign-in with that address). None on records made before this was kept.
     verified_via: str | None = None
+    # A change asked for with PATCH /api/me: `address` (and the member profile) stay as they are until the link
+    # sent to this address is used. The pending nonce then belongs to this address.
+    pending_address: str | None = None
     pending_nonce: str | None = None
     pending_expires_at: datetime | None = None
     created_at: datetime

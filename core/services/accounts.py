@@ -12,14 +12,14 @@ from core.domain.accounts import (
     AccountEvent,
     AccountEventType,
     Member,
-    MemberPublic,
+    MePublic,
     MeUpdate,
     RegistrationResult,
     UserRecord,
 )
 from core.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Identity, Principal, Role
-from core.ports import AccountStore, Clock, EventPublisher, UserStore
+from core.ports import AccountStore, Clock, EmailProfiles, EventPublisher, UserStore
 from core.services.email_verification import EmailVerification
 
 REFUSAL_TEXT = "We cannot create an account with the details given."
@@ -120,11 +120,22 @@ def register_account(
     return RegistrationResult(account=account.to_public(), me=owner.to_public())
 
 
-def get_me(*, principal: Principal, accounts: AccountStore) -> MemberPublic:
+def _me(member: Member, profiles: EmailProfiles | None) -> MePublic:
+    status = profiles.get_status(member.user_id) if profiles is not None else None
+    same = status is not None and status.address.lower() == member.email.lower()
+    return MePublic(
+        **member.to_public().model_dump(),
+        email_verified=bool(status and same and status.verified),
+        pending_email=status.pending_address if status else None,
+        pending_email_expires_at=status.pending_expires_at if status and status.pending_address else None,
+    )
+
+
+def get_me(*, principal: Principal, accounts: AccountStore, profiles: EmailProfiles | None = None) -> MePublic:
     member = accounts.get_member(principal.account_id, principal.user_id)
     if member is None:
         raise NotFound()
-    return member.to_public()
+    return _me(member, profiles)
 
 
 def update_me(
@@ -134,7 +145,10 @@ def update_me(
     accounts: AccountStore,
     clock: Clock,
     verification: EmailVerification | None = None,
-) -> MemberPublic:
+) -> MePublic:
+    """Change my profile. A new e-mail address is not applied here: it waits (`pendingEmail`) until the link sent
+    to it is used (core.services.email_verification.verify_email). The address in use, in another letter case,
+    is applied at once and drops a pending change."""
     member = accounts.get_member(principal.account_id, principal.user_id)
     if member is None:
         raise NotFound()
@@ -142,15 +156,23 @@ def update_me(
     nulls = [k for k, v in update.items() if v is None and k in ("full_name", "email", "time_zone")]
     if nulls:
         raise ValidationFailed(errors=[FieldError(_alias(MeUpdate, k), "must not be null") for k in nulls])
-    if "email" in update:
-        update["email"] = str(update["email"])
-    updated = member.model_copy(update={**update, "updated_at": clock.now()})
-    accounts.put_member(updated)
-    if verification is not None and updated.email.lower() != member.email.lower():
-        # A new address is unverified until its link is followed; the old one is told of the change.
-        verification.start(user_id=principal.user_id, account_id=principal.account_id, address=updated.email,
-                           name=updated.full_name, clock=clock)
-    return updated.to_public()
+    new_email = str(update.pop("email")) if "email" in update else None
+    changes_address = new_email is not None and new_email.lower() != member.email.lower()
+    if changes_address and verification is None:
+        raise ValidationFailed(errors=[FieldError("email", "cannot be changed without address verification")])
+    if new_email is not None and not changes_address:
+        update["email"] = new_email
+    updated = member.model_copy(update={**update, "updated_at": clock.now()}) if update else member
+    if update:
+        accounts.put_member(updated)
+    if verification is not None and new_email is not None:
+        if changes_address:
+            verification.change(user_id=principal.user_id, account_id=principal.account_id,
+                                current_address=member.email, new_address=new_email, name=updated.full_name,
+                                clock=clock)
+        else:
+            verification.cancel_change(user_id=principal.user_id, clock=clock)
+    return _me(updated, verification.profiles if verification is not None else None)
 
 
 def _alias(model: type[MeUpdate], name: str) -> str:

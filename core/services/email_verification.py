@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from core.domain.email import EmailCategory, EmailStatus, VerificationPending, VerificationResult
@@ -43,6 +43,41 @@ class EmailVerification:
                                   profiles=self.profiles, outbox=self.outbox, signer=self.signer, links=self.links,
                                   clock=clock, ttl=self.ttl, renew=renew)
 
+    def change(self, *, user_id: str, account_id: str, current_address: str, new_address: str, name: str,
+               clock: Clock, renew: bool = False) -> EmailStatus:
+        return request_address_change(user_id=user_id, account_id=account_id, current_address=current_address,
+                                      new_address=new_address, name=name, profiles=self.profiles,
+                                      outbox=self.outbox, signer=self.signer, links=self.links, clock=clock,
+                                      ttl=self.ttl, renew=renew)
+
+    def cancel_change(self, *, user_id: str, clock: Clock) -> None:
+        cancel_address_change(user_id=user_id, profiles=self.profiles, clock=clock)
+
+
+def _link_pending(existing: EmailStatus | None, address: str, now: datetime) -> bool:
+    """Whether a link for `address` is on its way and still valid (a retry then sends nothing new)."""
+    return (existing is not None and existing.pending_nonce is not None and existing.pending_expires_at is not None
+            and existing.pending_expires_at > now
+            and (existing.pending_address or existing.address).lower() == address.lower())
+
+
+def _send_link(*, status: EmailStatus, address: str, name: str, outbox: Outbox, signer: LinkSigner, links: Links,
+               clock: Clock, ttl: timedelta) -> None:
+    assert status.pending_nonce is not None and status.pending_expires_at is not None
+    token = signer.sign(VERIFY_PURPOSE, {"u": status.user_id, "e": address.lower(), "n": status.pending_nonce},
+                        expires_at=status.pending_expires_at)
+    enqueue_email(
+        outbox=outbox,
+        category=EmailCategory.ACCOUNT,
+        template="email-verification",
+        to_user_id=status.user_id,
+        to_address=address,
+        context={"name": name, "address": address, "verify_url": links.api(f"email/verify/{quote(token, safe='')}"),
+                 "ttl_hours": int(ttl.total_seconds() // 3600)},
+        dedupe_key=f"verify-{status.user_id}-{status.pending_nonce}",
+        clock=clock,
+    )
+
 
 def start_verification(
     *,
@@ -58,7 +93,8 @@ def start_verification(
     ttl: timedelta,
     renew: bool = False,
 ) -> EmailStatus:
-    """Make `address` the user's current (unverified) address and send it a verification link.
+    """Make `address` the user's current (unverified) address and send it a verification link (registration, and
+    "send it again" for the address in use; a change of address goes through `request_address_change`).
 
     Idempotent: a retry while the same link is still pending sends nothing new. A verified address that does not
     change needs no new link. An older pending link stops working (its nonce is replaced); `renew` asks for a
@@ -69,8 +105,8 @@ def start_verification(
     same = existing is not None and existing.address.lower() == address.lower()
     if existing is not None and same and existing.verified:
         return existing
-    if (not renew and existing is not None and same and existing.pending_nonce and existing.pending_expires_at
-            and existing.pending_expires_at > now):
+    if not renew and same and existing is not None and existing.pending_address is None \
+            and _link_pending(existing, address, now):
         status = existing  # a retry: the link already on its way stays the valid one
     else:
         status = EmailStatus(
@@ -87,48 +123,107 @@ def start_verification(
             updated_at=now,
         )
         profiles.put_status(status)
-        if existing is not None and not same and existing.verified:
-            # Tell the address being replaced, in case the change was not the user's own doing.
-            enqueue_email(outbox=outbox, category=EmailCategory.ACCOUNT, template="email-changed",
-                          to_address=existing.address, context={"name": name, "new_address": address},
-                          dedupe_key=f"email-changed-{user_id}-{status.pending_nonce}", clock=clock)
-    assert status.pending_nonce is not None and status.pending_expires_at is not None
-    token = signer.sign(VERIFY_PURPOSE, {"u": user_id, "e": address.lower(), "n": status.pending_nonce},
-                        expires_at=status.pending_expires_at)
-    enqueue_email(
-        outbox=outbox,
-        category=EmailCategory.ACCOUNT,
-        template="email-verification",
-        to_user_id=user_id,
-        to_address=address,
-        context={"name": name, "address": address, "verify_url": links.api(f"email/verify/{quote(token, safe='')}"),
-                 "ttl_hours": int(ttl.total_seconds() // 3600)},
-        dedupe_key=f"verify-{user_id}-{status.pending_nonce}",
-        clock=clock,
-    )
+    _send_link(status=status, address=address, name=name, outbox=outbox, signer=signer, links=links, clock=clock,
+               ttl=ttl)
     return status
 
 
-def verify_email(*, token: str, profiles: EmailProfiles, signer: LinkSigner, clock: Clock) -> VerificationResult:
-    """The link's target (no login): mark the address verified. A reused, replaced, tampered or expired link is
-    refused with 410 Gone and changes nothing."""
+def request_address_change(
+    *,
+    user_id: str,
+    account_id: str,
+    current_address: str,
+    new_address: str,
+    name: str,
+    profiles: EmailProfiles,
+    outbox: Outbox,
+    signer: LinkSigner,
+    links: Links,
+    clock: Clock,
+    ttl: timedelta,
+    renew: bool = False,
+) -> EmailStatus:
+    """Keep `new_address` aside as the pending address and send it a link. The address in use (the member profile,
+    the status' `address`, where account e-mail goes) does not change until that link is used (`verify_email`).
+
+    A retry for the same new address while its link is valid sends nothing new; another new address, or `renew`,
+    replaces the pending link (the older one stops working).
+    """
+    now = clock.now()
+    existing = profiles.get_status(user_id)
+    if not renew and existing is not None and existing.pending_address is not None \
+            and _link_pending(existing, new_address, now):
+        status = existing
+    else:
+        base = existing or EmailStatus(user_id=user_id, account_id=account_id, address=current_address,
+                                       created_at=now, updated_at=now)
+        status = base.model_copy(update={"pending_address": new_address, "pending_nonce": secrets.token_urlsafe(16),
+                                         "pending_expires_at": now + ttl, "updated_at": now})
+        profiles.put_status(status)
+    _send_link(status=status, address=new_address, name=name, outbox=outbox, signer=signer, links=links,
+               clock=clock, ttl=ttl)
+    return status
+
+
+def cancel_address_change(*, user_id: str, profiles: EmailProfiles, clock: Clock) -> None:
+    """The user went back to the address in use: the pending change and its link are dropped."""
+    existing = profiles.get_status(user_id)
+    if existing is None or existing.pending_address is None:
+        return
+    profiles.put_status(existing.model_copy(update={"pending_address": None, "pending_nonce": None,
+                                                    "pending_expires_at": None, "updated_at": clock.now()}))
+
+
+def _apply_to_member(*, status: EmailStatus, address: str, accounts: AccountStore, now: datetime) -> bool:
+    """The member profile takes the verified address (a change becomes real only here). True when it changed."""
+    member = accounts.get_member(status.account_id, status.user_id)
+    if member is None or member.email.lower() == address.lower():
+        return False
+    accounts.put_member(member.model_copy(update={"email": address, "updated_at": now}))
+    return True
+
+
+def verify_email(*, token: str, profiles: EmailProfiles, accounts: AccountStore, outbox: Outbox, signer: LinkSigner,
+                 clock: Clock) -> VerificationResult:
+    """The link's target (no login): mark the address verified; for a pending change, the new address replaces the
+    one in use (member profile included) and the replaced verified address is told. A reused, replaced, tampered
+    or expired link is refused with 410 Gone and changes nothing."""
     now = clock.now()
     payload = signer.verify(VERIFY_PURPOSE, token, now=now)
     user_id, address, nonce = str(payload.get("u", "")), str(payload.get("e", "")), str(payload.get("n", ""))
     status = profiles.get_status(user_id) if user_id else None
-    if (status is None or not nonce or status.pending_nonce != nonce
-            or status.address.lower() != address):
+    if status is None or not nonce or status.pending_nonce != nonce:
+        if status is not None and status.verified and status.address.lower() == address and nonce \
+                and _apply_to_member(status=status, address=status.address, accounts=accounts, now=now):
+            # The link was used, but the profile write after it failed: this retry completes the change.
+            log.info("e-mail address change of user %s completed on a retried link", user_id)
+            return VerificationResult(status="verified", email=status.address)
+        raise Gone(USED_OR_REPLACED)
+    target = status.pending_address or status.address
+    if target.lower() != address:
         raise Gone(USED_OR_REPLACED)
     if status.pending_expires_at is None or status.pending_expires_at < now:
         raise Gone("This link has expired.")
     verified = status.model_copy(update={
-        "verified": True, "verified_address": status.address, "verified_at": now, "verified_via": VIA_LINK,
-        "pending_nonce": None, "pending_expires_at": None, "updated_at": now,
+        "address": target, "verified": True, "verified_address": target, "verified_at": now,
+        "verified_via": VIA_LINK, "pending_address": None, "pending_nonce": None, "pending_expires_at": None,
+        "updated_at": now,
     })
     if not profiles.replace_status_if_unchanged(verified, expected=status):
         raise Gone(USED_OR_REPLACED)  # a second click raced this one and won
-    log.info("e-mail address verified for user %s", user_id)
-    return VerificationResult(status="verified", email=status.address)
+    if status.pending_address is not None:
+        member = accounts.get_member(status.account_id, status.user_id)
+        if status.verified and status.address.lower() != target.lower():
+            # Tell the address being replaced, in case the change was not the user's own doing.
+            enqueue_email(outbox=outbox, category=EmailCategory.ACCOUNT, template="email-changed",
+                          to_address=status.address,
+                          context={"name": member.full_name if member else "", "new_address": target},
+                          dedupe_key=f"email-changed-{user_id}-{nonce}", clock=clock)
+        _apply_to_member(status=verified, address=target, accounts=accounts, now=now)
+        log.info("e-mail address change of user %s verified and applied", user_id)
+    else:
+        log.info("e-mail address verified for user %s", user_id)
+    return VerificationResult(status="verified", email=target)
 
 
 def record_verified_by_invitation(*, user_id: str, account_id: str, address: str, profiles: EmailProfiles,
@@ -153,10 +248,17 @@ def record_verified_by_invitation(*, user_id: str, account_id: str, address: str
 def resend_verification(
     *, principal: Principal, accounts: AccountStore, verification: EmailVerification, clock: Clock
 ) -> VerificationPending:
-    """Send a new link to the caller's current address (a member who joined by invitation starts here)."""
+    """Send a new link: to the pending new address when a change waits for one, else to the address in use (a
+    member who joined by invitation starts here)."""
     member = accounts.get_member(principal.account_id, principal.user_id)
     if member is None:
         raise NotFound()
+    current = verification.profiles.get_status(principal.user_id)
+    if current is not None and current.pending_address is not None:
+        status = verification.change(user_id=principal.user_id, account_id=principal.account_id,
+                                     current_address=member.email, new_address=current.pending_address,
+                                     name=member.full_name, clock=clock, renew=True)
+        return VerificationPending(email=current.pending_address, expires_at=status.pending_expires_at)
     status = verification.start(user_id=principal.user_id, account_id=principal.account_id,
                                 address=member.email, name=member.full_name, clock=clock, renew=True)
     return VerificationPending(email=status.address, expires_at=status.pending_expires_at)

@@ -45,8 +45,10 @@ def test_export_holds_exactly_my_data_and_files_parse(api: httpx.Client, stack: 
     events = CosmosAccountStore(build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database))
     wait_for(lambda: [e for e in events.list_events(owner.account_id) if e.user_id == member.user_id],
              what="the member's join event")  # recorded from a queue
-    api.patch("/me", json={"phone": "+1 612 555 0100"}, headers=member.auth)
+    pending = f"pending-{member.user_id}@example.com"  # an address change waiting for its link is exported too
+    assert api.patch("/me", json={"phone": "+1 612 555 0100", "email": pending}, headers=member.auth).status_code == 200
     zf = export(api, member)
+    assert [s["pending_address"] for s in json.loads(zf.read("email-address.json"))] == [pending]
     names = set(zf.namelist())
     assert {"profile.json", "sign-in-record.json", "data-requests.json", "README.txt"} <= names
     for name in names:
@@ -67,7 +69,8 @@ def test_erasure_then_export_shows_nothing_personal(api: httpx.Client, stack: St
     # The join event is recorded from a queue; let it land first so the erasure finds it.
     wait_for(lambda: [e for e in events.list_events(owner.account_id) if e.user_id == member.user_id],
              what="the member's join event")
-    api.patch("/me", json={"phone": "+1 612 555 0199", "fullName": "Pat Example"}, headers=member.auth)
+    pending = f"pending-{member.user_id}@example.com"
+    api.patch("/me", json={"phone": "+1 612 555 0199", "fullName": "Pat Example", "email": pending}, headers=member.auth)
     r = api.post("/me/data-requests", json={"type": "erasure"}, headers=member.auth)
     assert r.status_code == 202
     done = completed(api, member, r.json()["requestId"])
@@ -75,7 +78,7 @@ def test_erasure_then_export_shows_nothing_personal(api: httpx.Client, stack: St
     assert {k["category"] for k in done["retained"]} >= {"sign-in-records", "privacy-requests-and-audit"}
     zf = export(api, member)
     text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".json") and n != "data-requests.json")
-    for personal in ("Pat Example", "555 0199", member.email):
+    for personal in ("Pat Example", "555 0199", member.email, pending):
         assert personal not in text
     assert json.loads(zf.read("account-events.json")) == []
     # The owner's data is untouched.

@@ -190,17 +190,25 @@ def test_verification_email_arrives_its_link_verifies_once_and_an_expired_one_is
     assert again.status_code == 410 and again.headers["content-type"] == "application/problem+json"
 
 
-def test_address_change_sends_a_new_link_and_tells_the_old_address(api: httpx.Client, verified_owner: User) -> None:
+def test_address_change_waits_for_its_link_then_tells_the_old_address(api: httpx.Client, verified_owner: User) -> None:
     new_address = f"{rid('new-')}@example.com"
     r = api.patch("/me", json={"email": new_address}, headers=verified_owner.auth)
     assert r.status_code == 200, r.text
+    assert r.json() == {**r.json(), "email": verified_owner.email, "emailVerified": True, "pendingEmail": new_address}
+    # Not applied: the profile, the owner's member list and the address in use stay until the link is used.
+    assert api.get("/me", headers=verified_owner.auth).json()["email"] == verified_owner.email
+    members = api.get(f"/accounts/{verified_owner.account_id}/members", headers=verified_owner.auth).json()["items"]
+    assert [m["email"] for m in members] == [verified_owner.email]
     prefs = api.get("/me/email-preferences", headers=verified_owner.auth).json()
-    assert prefs == {**prefs, "email": new_address, "verified": False}
+    assert prefs == {**prefs, "email": verified_owner.email, "verified": True}
+    [mail] = wait_for_mail(new_address, subject="Confirm your e-mail address")
+    assert not [m for m in mails_to(verified_owner.email) if "was changed" in m.subject]
+    assert api.post(api_path(mail.links("/api/email/verify/")[0])).status_code == 200
+    me = api.get("/me", headers=verified_owner.auth).json()
+    assert me == {**me, "email": new_address, "emailVerified": True, "pendingEmail": None}
+    assert api.get("/me/email-preferences", headers=verified_owner.auth).json()["email"] == new_address
     [changed] = wait_for_mail(verified_owner.email, subject="was changed")
     assert new_address in changed.text
-    [mail] = wait_for_mail(new_address, subject="Confirm your e-mail address")
-    assert api.post(api_path(mail.links("/api/email/verify/")[0])).status_code == 200
-    assert api.get("/me/email-preferences", headers=verified_owner.auth).json()["verified"] is True
 
 
 def test_resend_sends_a_new_link_and_the_old_one_stops_working(api: httpx.Client) -> None:

@@ -190,7 +190,7 @@ def test_worker_changes_tracking_windows_and_sees_the_owners_reads(api: httpx.Cl
     expect(log).to_contain_text("latest-positions")
     assert_accessible(page)
 
-    page.get_by_label("Time zone").fill("Europe/Berlin")
+    page.locator("#windows-form").get_by_label("Time zone").fill("Europe/Berlin")
     page.get_by_role("button", name="Add a window").click()
     page.get_by_label("sat").check()
     page.get_by_label("From").fill("06:30")
@@ -202,7 +202,7 @@ def test_worker_changes_tracking_windows_and_sees_the_owners_reads(api: httpx.Cl
     assert saved["timeZone"] == "Europe/Berlin" and saved["restricted"] is True
     assert saved["windows"] == [{"days": ["mon", "tue", "wed", "thu", "fri", "sat"], "start": "06:30", "end": "14:00"}]
     page.reload()
-    expect(page.get_by_label("Time zone")).to_have_value("Europe/Berlin")
+    expect(page.locator("#windows-form").get_by_label("Time zone")).to_have_value("Europe/Berlin")
     expect(page.get_by_label("From")).to_have_value("06:30")
     assert_accessible(page)
 

@@ -12,7 +12,9 @@ import httpx
 
 import function_app  # noqa: F401 - registers every endpoint
 from functions._http import ENDPOINTS, Auth
+from tests.helpers import rid
 from tests.integration.conftest import add_member, register_owner
+from tests.integration.test_email import api_path, wait_for_mail
 
 _PARAM = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?\??\}")
 
@@ -221,3 +223,27 @@ def test_a_device_token_reaches_nothing_of_another_account(api: httpx.Client, fi
     figure(5, f"device token of account A: {tried} calls with B's ids, {len(leaks)} leaks", tried=tried,
            leaks=len(leaks))
     assert not leaks, leaks
+
+
+def test_my_information_reaches_nobody_else(api: httpx.Client) -> None:
+    """Endpoints of /me take no ids (the caller is the subject): a member's pending e-mail address is seen by neither
+    their owner nor another member nor another account, its link changes only that member, and the windows preview
+    stores nothing for anybody."""
+    owner, stranger = register_owner(api), register_owner(api)
+    member, other = add_member(api, owner), add_member(api, owner)
+    new_address = f"{rid('moving-')}@example.com"
+    r = api.patch("/me", json={"email": new_address, "fullName": "Mo Ving"}, headers=member.auth)
+    assert r.status_code == 200, r.text
+    assert r.json() == {**r.json(), "fullName": "Mo Ving", "email": member.email, "pendingEmail": new_address}
+    listed = api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth)
+    assert new_address not in listed.text and "pendingEmail" not in listed.text
+    assert api.get("/me", headers=other.auth).json()["pendingEmail"] is None
+    assert new_address not in api.get(f"/accounts/{owner.account_id}/members", headers=stranger.auth).text
+    preview = {"timeZone": "UTC", "windows": [{"days": ["mon"], "start": "08:00", "end": "17:00"}]}
+    assert api.post("/me/tracking-schedule/preview", json=preview, headers=stranger.auth).status_code == 200
+    assert api.get("/me/tracking-schedule", headers=member.auth).json()["restricted"] is False
+    [mail] = wait_for_mail(new_address, subject="Confirm your e-mail address")
+    assert api.post(api_path(mail.links("/api/email/verify/")[0])).status_code == 200
+    emails = {m["userId"]: m["email"] for m in
+              api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth).json()["items"]}
+    assert emails == {owner.user_id: owner.email, member.user_id: new_address, other.user_id: other.email}

@@ -21,6 +21,14 @@ export type Consents = S["ConsentsPublic"];
 export type AccessLogPage = S["AccessLogPage"];
 export type TrackingSchedule = S["TrackingSchedulePublic"];
 export type TrackingScheduleUpdate = S["TrackingScheduleUpdate"];
+// My information (pages/me): profile with a pending address, e-mail preferences, windows preview.
+export type Me = S["MePublic"];
+export type MeUpdate = S["MeUpdate"];
+export type EmailPreferences = S["EmailPreferencesPublic"];
+export type EmailPreferencesUpdate = S["EmailPreferencesUpdate"];
+export type VerificationPending = S["VerificationPending"];
+export type TrackingPreview = S["TrackingPreview"];
+export type TrackingPreviewRequest = S["TrackingPreviewRequest"];
 
 export interface Feature {
   type: "Feature";

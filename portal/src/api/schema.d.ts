@@ -608,7 +608,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change my personal information */
+        /** Change my personal information (a new e-mail address waits for its verification link) */
         patch: operations["update_me"];
         trace?: never;
     };
@@ -972,6 +972,23 @@ export interface paths {
         post?: never;
         /** Remove my tracking windows */
         delete: operations["delete_tracking_schedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/tracking-schedule/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lay windows (saved or not) on the coming days in real time, clock changes included; stores nothing */
+        post: operations["preview_tracking_schedule"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1429,6 +1446,25 @@ export interface components {
              * @default 150
              */
             radius: number;
+        };
+        /** ClockChange */
+        ClockChange: {
+            /**
+             * At
+             * Format: date-time
+             * @description The instant of the change, in local time after it
+             */
+            at: string;
+            /**
+             * Offsetbefore
+             * @example -06:00
+             */
+            offsetBefore: string;
+            /**
+             * Offsetafter
+             * @example -05:00
+             */
+            offsetAfter: string;
         };
         /** ClosurePublic */
         ClosurePublic: {
@@ -2100,6 +2136,56 @@ export interface components {
             liftedAt: string | null;
         };
         /**
+         * MePublic
+         * @description What a user sees of themselves: the member profile, plus an address change that waits for its link.
+         */
+        MePublic: {
+            /** Accountid */
+            accountId: string;
+            /** Userid */
+            userId: string;
+            role: components["schemas"]["Role"];
+            /** Fullname */
+            fullName: string;
+            /** Email */
+            email: string;
+            /** Timezone */
+            timeZone: string;
+            /**
+             * Phone
+             * @default null
+             */
+            phone: string | null;
+            status: components["schemas"]["MemberStatus"];
+            /**
+             * Joinedat
+             * Format: date-time
+             */
+            joinedAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /**
+             * Emailverified
+             * @description Whether `email` (the address in use) was proven by a link or an invitation.
+             * @default false
+             */
+            emailVerified: boolean;
+            /**
+             * Pendingemail
+             * @description A new address asked for with PATCH /api/me: `email` changes to it only when the link sent to it is used.
+             * @default null
+             */
+            pendingEmail: string | null;
+            /**
+             * Pendingemailexpiresat
+             * @default null
+             */
+            pendingEmailExpiresAt: string | null;
+        };
+        /**
          * MeUpdate
          * @description The fields a user may change about themselves; everything else is refused.
          */
@@ -2702,6 +2788,26 @@ export interface components {
             /** Ageseconds */
             ageSeconds: number;
         };
+        /** PreviewInterval */
+        PreviewInterval: {
+            /**
+             * Start
+             * Format: date-time
+             * @description Local time with the offset in force then, e.g. 2027-03-14T03:00:00-05:00
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             * @description Local time with the offset in force then (exclusive)
+             */
+            end: string;
+            /**
+             * Minutes
+             * @description Real length in minutes (a clock change inside makes it differ from the wall-clock difference)
+             */
+            minutes: number;
+        };
         /** PrivateZoneCount */
         PrivateZoneCount: {
             /**
@@ -3004,6 +3110,50 @@ export interface components {
             /** Distancemeters */
             distanceMeters: number;
         };
+        /** TrackingPreview */
+        TrackingPreview: {
+            /** Timezone */
+            timeZone: string;
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * To
+             * Format: date
+             * @description The last local day shown (inclusive)
+             */
+            to: string;
+            /**
+             * Intervals
+             * @description When pings are kept (location access granted), merged
+             */
+            intervals: components["schemas"]["PreviewInterval"][];
+            /** Clockchanges */
+            clockChanges: components["schemas"]["ClockChange"][];
+        };
+        /** TrackingPreviewRequest */
+        TrackingPreviewRequest: {
+            /**
+             * Timezone
+             * @example America/Chicago
+             */
+            timeZone: string;
+            /** Windows */
+            windows: components["schemas"]["TrackingWindow"][];
+            /**
+             * From
+             * @description First local day; default: today in `timeZone`. Within a year of today.
+             * @default null
+             */
+            from: string | null;
+            /**
+             * Days
+             * @default 7
+             */
+            days: number;
+        };
         /** TrackingSchedulePublic */
         TrackingSchedulePublic: {
             /**
@@ -3136,6 +3286,7 @@ export type SchemaCaptureTimeSource = components['schemas']['CaptureTimeSource']
 export type SchemaCategoryPreference = components['schemas']['CategoryPreference'];
 export type SchemaCentre = components['schemas']['Centre'];
 export type SchemaCircleArea = components['schemas']['CircleArea'];
+export type SchemaClockChange = components['schemas']['ClockChange'];
 export type SchemaClosurePublic = components['schemas']['ClosurePublic'];
 export type SchemaClosureRequest = components['schemas']['ClosureRequest'];
 export type SchemaConsentEntryPublic = components['schemas']['ConsentEntryPublic'];
@@ -3175,6 +3326,7 @@ export type SchemaLatestPositionList = components['schemas']['LatestPositionList
 export type SchemaLegalHoldCreate = components['schemas']['LegalHoldCreate'];
 export type SchemaLegalHoldList = components['schemas']['LegalHoldList'];
 export type SchemaLegalHoldPublic = components['schemas']['LegalHoldPublic'];
+export type SchemaMePublic = components['schemas']['MePublic'];
 export type SchemaMeUpdate = components['schemas']['MeUpdate'];
 export type SchemaMemberList = components['schemas']['MemberList'];
 export type SchemaMemberPositionPublic = components['schemas']['MemberPositionPublic'];
@@ -3209,6 +3361,7 @@ export type SchemaPolicyVersionSummary = components['schemas']['PolicyVersionSum
 export type SchemaPolygonArea = components['schemas']['PolygonArea'];
 export type SchemaPolygonGeometry = components['schemas']['PolygonGeometry'];
 export type SchemaPositionPublic = components['schemas']['PositionPublic'];
+export type SchemaPreviewInterval = components['schemas']['PreviewInterval'];
 export type SchemaPrivateZoneCount = components['schemas']['PrivateZoneCount'];
 export type SchemaPrivateZoneIn = components['schemas']['PrivateZoneIn'];
 export type SchemaPrivateZoneList = components['schemas']['PrivateZoneList'];
@@ -3228,6 +3381,8 @@ export type SchemaTimesheetDay = components['schemas']['TimesheetDay'];
 export type SchemaTimesheetSite = components['schemas']['TimesheetSite'];
 export type SchemaTimesheetStop = components['schemas']['TimesheetStop'];
 export type SchemaTimesheetTrip = components['schemas']['TimesheetTrip'];
+export type SchemaTrackingPreview = components['schemas']['TrackingPreview'];
+export type SchemaTrackingPreviewRequest = components['schemas']['TrackingPreviewRequest'];
 export type SchemaTrackingSchedulePublic = components['schemas']['TrackingSchedulePublic'];
 export type SchemaTrackingScheduleUpdate = components['schemas']['TrackingScheduleUpdate'];
 export type SchemaTrackingWindow = components['schemas']['TrackingWindow'];
@@ -6998,7 +7153,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberPublic"];
+                    "application/json": components["schemas"]["MePublic"];
                 };
             };
             /** @description Bad request */
@@ -7078,7 +7233,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberPublic"];
+                    "application/json": components["schemas"]["MePublic"];
                 };
             };
             /** @description Bad request */
@@ -9652,6 +9807,104 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_tracking_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackingPreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackingPreview"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
