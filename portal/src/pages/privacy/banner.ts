@@ -18,10 +18,10 @@ export function policyNow(fresh = false): Promise<PolicyNow> {
   return policy;
 }
 
-/** Days until `effectiveAt` when that is within the banner's window (0 = today), else null. */
+/** Days until `effectiveAt`, rounded up, when that is within the banner's window, else null. */
 export function daysUntil(effectiveAt: string, now: number = Date.now()): number | null {
   const ms = new Date(effectiveAt).getTime() - now;
-  return ms > 0 && ms <= BANNER_DAYS * DAY_MS ? Math.floor(ms / DAY_MS) : null;
+  return ms > 0 && ms <= BANNER_DAYS * DAY_MS ? Math.ceil(ms / DAY_MS) : null;
 }
 
 export function dateText(iso: string): string {
@@ -39,7 +39,7 @@ export async function showPolicyBanner(): Promise<void> {
   const next = now.upcoming;
   const days = next ? daysUntil(next.effectiveAt) : null;
   if (!next || days === null || document.getElementById("policy-banner")) return;
-  const when = days === 0 ? "today" : days === 1 ? "tomorrow" : `in ${days} days`;
+  const when = days === 1 ? "within a day" : `in ${days} days`;
   const banner = h("section", { id: "policy-banner", class: "banner", "aria-label": "Privacy policy update" },
     h("p", {}, `An updated privacy policy (version ${next.versionId}) takes effect on ${dateText(next.effectiveAt)}, ${when}. `,
       h("a", { href: "/privacy", "data-link": true }, "See what changes")));

@@ -82,7 +82,7 @@ function confirmForm(ctx: Context, terms: ClosureTerms, result: HTMLElement): HT
       result.append(h("p", { class: "ok", role: "status", id: "closure-done" },
         `The account is closed${closed?.closedAt ? ` (${timeText(closed.closedAt)})` : ""}. Access has ended for everyone. `,
         closed?.retentionDeadline ? `Personal data is deleted after ${timeText(closed.retentionDeadline)}.` : ""),
-        h("p", {}, "You will be signed out when you leave this page."));
+        h("p", {}, "Your own access has ended with it: sign out to leave."));
       announce("The account is closed.");
     } catch (e) {
       button.disabled = false;
