@@ -11,6 +11,7 @@ from core.domain.privacy import (
     AdminAccountView,
     ClosurePublic,
     ClosureRequest,
+    ClosureTerms,
     DataRequestCreate,
     DataRequestList,
     DataRequestMessage,
@@ -44,6 +45,15 @@ def update_retention(call: Call) -> RetentionPublic:
     d = call.deps
     return retention.update_retention(principal=call.principal, account_id=call.route["accountId"],
                                       changes=call.body, privacy=d.privacy, policy=d.retention_policy, clock=d.clock)
+
+
+@endpoint(bp, "GET", "accounts/{accountId}/closure", auth=Auth.PRINCIPAL, response=ClosureTerms,
+          summary="What closing the account would end, and what the law keeps and for how long (owner; read-only)",
+          tag="privacy")
+def get_closure_terms(call: Call) -> ClosureTerms:
+    d = call.deps
+    return closure.closure_terms(principal=call.principal, account_id=call.route["accountId"], accounts=d.accounts,
+                                 policy=d.retention_policy)
 
 
 @endpoint(bp, "POST", "accounts/{accountId}/closure", auth=Auth.PRINCIPAL, body=ClosureRequest,

@@ -6,8 +6,8 @@
   so the browser tests see the Content-Security-Policy that ships. Locally the API and Azurite's blob endpoint are
   other origins than https ones, so they are added to `connect-src` and `img-src` (and nothing else is changed).
 - /config.json is the runtime configuration for this stack (apiBase from --api, development sign-in, blank map).
-- The development sign-in: POST /dev/token {"sub", "email"} answers a token from the development issuer
-  (scripts/dev_issuer.py) and GET /dev/identities the identities signed in before. Both exist only when
+- The development sign-in: POST /dev/token {"sub", "email", "admin"?} answers a token from the development issuer
+  (scripts/dev_issuer.py; with the platform-admin role when "admin" is true) and GET /dev/identities the identities signed in before. Both exist only when
   APP_ENVIRONMENT=local, and only for a loopback client on a loopback Host; the server binds to 127.0.0.1.
 """
 
@@ -74,7 +74,7 @@ class Portal:
         self.api = api.rstrip("/")
         self.dev_sign_in = dev_sign_in
         self.poll_seconds = poll_seconds
-        self.identities: list[dict[str, str]] = []
+        self.identities: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         headers = dict(swa.get("globalHeaders", {}))
         if "Content-Security-Policy" in headers:
@@ -102,10 +102,10 @@ class Portal:
         return json.dumps({"apiBase": self.api, "auth": {"mode": "dev"},
                            "map": {"style": None, "pollSeconds": self.poll_seconds}}).encode()
 
-    def remember(self, sub: str, email: str) -> None:
+    def remember(self, sub: str, email: str, admin: bool = False) -> None:
         with self.lock:
             self.identities = [i for i in self.identities if i["sub"] != sub]
-            self.identities.insert(0, {"sub": sub, "email": email})
+            self.identities.insert(0, {"sub": sub, "email": email, **({"admin": True} if admin else {})})
             del self.identities[20:]
 
 
@@ -185,8 +185,9 @@ def make_handler(portal: Portal) -> type[BaseHTTPRequestHandler]:
                 return
             from scripts import dev_issuer
 
-            token = dev_issuer.mint(sub, email.lower(), minutes=TOKEN_MINUTES)
-            portal.remember(sub, email.lower())
+            admin = isinstance(body, dict) and body.get("admin") is True  # the platform-admin role (admin pages)
+            token = dev_issuer.mint(sub, email.lower(), admin=admin, minutes=TOKEN_MINUTES)
+            portal.remember(sub, email.lower(), admin)
             self._json(200, {"token": token, "expiresIn": TOKEN_MINUTES * 60})
 
         def do_OPTIONS(self) -> None:

@@ -156,6 +156,10 @@ class ClosureRequest(ApiModel):
         default=None, description="Omit to receive a confirmation phrase; send it back to close the account."
     )
     reason: Annotated[str, StringConstraints(max_length=500), MULTI_LINE] | None = None
+    typed_name: Annotated[str, StringConstraints(min_length=1, max_length=200), SINGLE_LINE] | None = Field(
+        default=None, alias="typedName",
+        description="Optional typed confirmation: when given, it must be the account's `confirmationName` "
+                    "(GET .../closure), ignoring case and surrounding spaces, or nothing happens (422).")
 
 
 class ClosureRecord(BaseModel):
@@ -187,6 +191,24 @@ class KeptCategory(PublicModel):
     category: str
     reason: str
     days: int
+
+
+class ClosureTerms(PublicModel):
+    """What closing the account would do, read before deciding: nothing is changed by reading it."""
+
+    account_id: str = Field(alias="accountId")
+    status: str = Field(description="The account's status: active, suspended, closed ...")
+    confirmation_name: str = Field(alias="confirmationName",
+                                   description="The name to type to confirm: the company name, or the owner's full "
+                                               "name for an account without one.")
+    members_losing_access: int = Field(alias="membersLosingAccess",
+                                       description="Users of the account, the owner included, whose access ends.")
+    closed_account_days: int = Field(alias="closedAccountDays",
+                                     description="Days the personal data is kept after closure (for disputes) "
+                                                 "before it is purged.")
+    kept_after_closure: list[KeptCategory] = Field(alias="keptAfterClosure",
+                                                   description="What the law keeps longer, why and for how many "
+                                                               "days after closure.")
 
 
 # ---------------------------------------------------------------- data-subject requests

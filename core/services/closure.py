@@ -7,10 +7,17 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from core.domain.accounts import AccountStatus, MemberStatus
+from core.domain.accounts import Account, AccountStatus, Member, MemberStatus
 from core.domain.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed
 from core.domain.identity import Identity, Principal
-from core.domain.privacy import AdminAccountView, ClosurePublic, ClosureRecord, ClosureRequest, DataRequestMessage
+from core.domain.privacy import (
+    AdminAccountView,
+    ClosurePublic,
+    ClosureRecord,
+    ClosureRequest,
+    ClosureTerms,
+    DataRequestMessage,
+)
 from core.ports import (
     AccountStore,
     Clock,
@@ -30,6 +37,38 @@ CLOSURE_PURPOSE = "account-closure"
 CLOSURE_FOLLOW_UP = "closure-follow-up"  # request id of the queue message that retries a closure's follow-ups
 PENDING = ("pending", "not-applicable")
 CONFIRMATION_MINUTES = 15
+
+
+def confirmation_name(account: Account, members: Sequence[Member]) -> str:
+    """What the owner types to confirm a closure: the company name, or the owner's full name without one."""
+    if account.company_name:
+        return account.company_name
+    owner = next((m for m in members if m.user_id == account.owner_user_id), None)
+    return owner.full_name if owner else account.account_id
+
+
+def closure_terms(
+    *, principal: Principal, account_id: str, accounts: AccountStore, policy: RetentionPolicy
+) -> ClosureTerms:
+    """Read-only: what closing would end and what the law keeps, from the same table the closure applies."""
+    principal.require_owner_of(account_id)
+    account = accounts.get_account(account_id)
+    if account is None:
+        raise NotFound()
+    members = accounts.list_members(account_id)
+    return ClosureTerms(
+        account_id=account_id, status=account.status.value, confirmation_name=confirmation_name(account, members),
+        members_losing_access=sum(1 for m in members if m.status is MemberStatus.ACTIVE),
+        closed_account_days=policy.closed_account_days, kept_after_closure=policy.kept_after_closure(),
+    )
+
+
+def _check_typed_name(typed: str | None, account: Account, members: Sequence[Member]) -> None:
+    if typed is None:
+        return
+    if " ".join(typed.split()).casefold() != " ".join(confirmation_name(account, members).split()).casefold():
+        raise ValidationFailed("The typed name is not the account's name; nothing was closed.",
+                               errors=[FieldError("typedName", "does not match the account's name")])
 
 
 def close_account(
@@ -56,6 +95,8 @@ def close_account(
     if account is None:
         raise NotFound()
     now = clock.now()
+    listed = accounts.list_members(account_id)
+    _check_typed_name(data.typed_name, account, listed)
     if data.confirm is None:
         phrase = signer.sign(CLOSURE_PURPOSE, {"a": account_id, "u": principal.user_id},
                              expires_at=now + timedelta(minutes=CONFIRMATION_MINUTES))
@@ -77,7 +118,7 @@ def close_account(
         retention_deadline=now + timedelta(days=policy.closed_account_days),
     )
     privacy.put_closure(record)
-    members = sorted(accounts.list_members(account_id), key=lambda m: m.user_id == principal.user_id)
+    members = sorted(listed, key=lambda m: m.user_id == principal.user_id)
     closed_users = 0
     for member in members:
         sign_in = users.get_user(member.user_id)

@@ -3,7 +3,7 @@
 import "./styles.css";
 import { loadConfig } from "./config";
 import { ApiError, get, type Member } from "./api/client";
-import { isSignedIn, signOut } from "./auth/session";
+import { currentToken, isSignedIn, signOut } from "./auth/session";
 import { h, append, clear, errorBox } from "./ui/dom";
 import { navigate, onNavigate, currentPath } from "./router";
 import { renderSignIn } from "./pages/signin/signin";
@@ -13,23 +13,29 @@ import { renderMembers } from "./pages/members/members";
 import { renderDay } from "./pages/day/day";
 import { renderMedia } from "./pages/media/media";
 import { renderMe } from "./pages/me/me";
+import { renderPrivacy } from "./pages/privacy/privacy";
+import { renderClosure } from "./pages/privacy/closure";
+import { showPolicyBanner } from "./pages/privacy/banner";
+import { renderAdmin, tokenHasAdminRole } from "./pages/admin/admin";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
 let me: Member | null = null;
 let leave: (() => void) | null = null;
 
-function nav(who: Member | null): void {
+function nav(who: Member | null, admin = false): void {
   const top = document.getElementById("top")!;
   clear(top);
   const links: [string, string][] = who?.role === "owner"
     ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"]]
     : who ? [["/me", "My data"]] : [];
+  if (who) links.push(["/privacy", "Privacy"]);
+  if (admin) links.push(["/admin", "Platform admin"]);
   append(top,
     h("span", { class: "brand" }, "IndusTrack"),
     h("nav", { "aria-label": "Main" }, h("ul", {}, ...links.map(([href, text]) =>
       h("li", {}, h("a", { href, "data-link": true, "aria-current": currentPath() === href || currentPath().startsWith(href + "/") ? "page" : undefined }, text))))),
-    who ? h("span", { class: "who" }, h("span", { "data-testid": "signed-in-as" }, who.fullName),
+    who || admin ? h("span", { class: "who" }, h("span", { "data-testid": "signed-in-as" }, who?.fullName ?? "Platform administrator"),
       h("button", { type: "button", onclick: () => { signOut(); me = null; navigate("/signin"); } }, "Sign out")) : null,
   );
 }
@@ -53,6 +59,7 @@ async function route(): Promise<void> {
   clear(main);
   const path = currentPath();
   const params = new URLSearchParams(location.search);
+  void showPolicyBanner();
   try {
     if (path === "/join") {
       nav(null);
@@ -60,7 +67,12 @@ async function route(): Promise<void> {
       return;
     }
     const who = await whoAmI();
-    nav(who);
+    const admin = (await isSignedIn()) && tokenHasAdminRole(await currentToken());
+    nav(who, admin);
+    if ((path === "/admin" && (who || admin)) || (!who && admin)) {
+      leave = await renderAdmin(main);
+      return;
+    }
     if (!who) {
       if (path !== "/signin") sessionStorage.setItem("industrack.after", path + location.search);
       leave = await renderSignIn(main, () => { me = null; const after = sessionStorage.getItem("industrack.after");
@@ -75,6 +87,8 @@ async function route(): Promise<void> {
     else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
     else if (owner && path === "/media") leave = await renderMedia(ctx);
     else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
+    else if (path === "/privacy") leave = await renderPrivacy(ctx);
+    else if (path === "/privacy/close-account") leave = await renderClosure(ctx);
     else main.append(h("h1", {}, "Not found"), h("p", {}, "There is no such page."));
   } catch (e) {
     main.append(errorBox(e));

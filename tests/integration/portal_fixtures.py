@@ -34,22 +34,33 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 
+# Every browser test module imports this fixture, which makes it a separate session fixture per module: the one
+# server on PORTAL_PORT is shared by all of them (started by the first, closed by the last to finish).
+_shared: dict[str, Any] = {"users": 0, "server": None}
+
+
 @pytest.fixture(scope="session", name="portal")
 def portal_fixture(stack: Stack) -> Iterator[str]:
     from scripts.portal_server import DIST, build_server
 
-    if not (DIST / "index.html").exists():
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to build the portal (make install)"
-        subprocess.run([npm, "run", "--silent", "portal:build"], cwd=ROOT, check=True, capture_output=True)
-    server = build_server("127.0.0.1", PORTAL_PORT, stack.base_url, poll_seconds=POLL_SECONDS)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    if _shared["server"] is None:
+        if not (DIST / "index.html").exists():
+            npm = shutil.which("npm")
+            assert npm, "npm is needed to build the portal (make install)"
+            subprocess.run([npm, "run", "--silent", "portal:build"], cwd=ROOT, check=True, capture_output=True)
+        server = build_server("127.0.0.1", PORTAL_PORT, stack.base_url, poll_seconds=POLL_SECONDS)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _shared["server"] = server
+    _shared["users"] += 1
     try:
         yield PORTAL_URL
     finally:
-        server.shutdown()
-        server.server_close()
+        _shared["users"] -= 1
+        if _shared["users"] == 0:
+            server = _shared["server"]
+            _shared["server"] = None
+            server.shutdown()
+            server.server_close()
 
 
 # Module scope: Playwright's sync API keeps an event loop running in this thread while the browser is open, so it

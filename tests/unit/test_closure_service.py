@@ -167,3 +167,39 @@ def test_a_failed_follow_up_is_queued_and_finished_by_the_worker() -> None:
     record = privacy.get_closure("acc-a")
     assert record is not None and record.subscription == "canceled" and record.confirmation_email == "queued"
     assert canceller.canceled == ["acc-a"] and list(mailer.sent) == ["closure-acc-a"]
+
+
+def test_the_closure_terms_name_what_to_type_and_what_the_law_keeps_without_changing_anything() -> None:
+    _clock, accounts, _users, _privacy, owner = setup()
+    terms = closure.closure_terms(principal=owner, account_id="acc-a", accounts=accounts, policy=POLICY)
+    assert terms.confirmation_name == "Co" and terms.members_losing_access == 3 and terms.status == "active"
+    assert terms.closed_account_days == 90
+    assert terms.kept_after_closure == POLICY.kept_after_closure()  # the very table the closure applies
+    assert accounts.get_account("acc-a").status is AccountStatus.ACTIVE  # type: ignore[union-attr]
+    member = Principal(user_id="acc-a-m1", email=None, account_id="acc-a", role=Role.MEMBER)
+    with pytest.raises(Forbidden):
+        closure.closure_terms(principal=member, account_id="acc-a", accounts=accounts, policy=POLICY)
+    with pytest.raises(NotFound):
+        closure.closure_terms(principal=owner, account_id="acc-b", accounts=accounts, policy=POLICY)
+    nameless = accounts.get_account("acc-a").model_copy(update={"company_name": None})  # type: ignore[union-attr]
+    accounts.put_account(nameless)
+    assert closure.closure_terms(principal=owner, account_id="acc-a", accounts=accounts,
+                                 policy=POLICY).confirmation_name == "Name acc-a-owner"
+
+
+def test_a_wrong_typed_name_closes_nothing_and_the_right_one_in_any_case_does() -> None:
+    clock, accounts, users, privacy, owner = setup()
+    phrase = close(owner, clock, accounts, users, privacy, None).confirmation_phrase
+
+    def typed(name: str) -> closure.ClosurePublic:
+        return closure.close_account(principal=owner, account_id="acc-a",
+                                     data=ClosureRequest(confirm=phrase, typedName=name), accounts=accounts,
+                                     users=users, privacy=privacy, signer=SIGNER, clock=clock, policy=POLICY,
+                                     subscriptions=None, mailer=None, enqueue=QUEUE.append)
+
+    with pytest.raises(ValidationFailed) as refused:
+        typed("Other Co")
+    assert refused.value.errors[0].field == "typedName"
+    assert accounts.get_account("acc-a").status is AccountStatus.ACTIVE  # type: ignore[union-attr]
+    assert privacy.get_closure("acc-a") is None and users.get_user("acc-a-m1").status is MemberStatus.ACTIVE  # type: ignore[union-attr]
+    assert typed("  co ").status == "closed"

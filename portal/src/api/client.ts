@@ -29,6 +29,17 @@ export type EmailPreferencesUpdate = S["EmailPreferencesUpdate"];
 export type VerificationPending = S["VerificationPending"];
 export type TrackingPreview = S["TrackingPreview"];
 export type TrackingPreviewRequest = S["TrackingPreviewRequest"];
+// Privacy centre and platform admin (pages/privacy, pages/admin)
+export type PolicyNow = S["PolicyNow"];
+export type PolicyVersion = S["PolicyVersionPublic"];
+export type PolicyVersionList = S["PolicyVersionList"];
+export type DataRequest = S["DataRequestPublic"];
+export type DataRequestList = S["DataRequestList"];
+export type ClosureTerms = S["ClosureTerms"];
+export type Closure = S["ClosurePublic"];
+export type LegalHold = S["LegalHoldPublic"];
+export type LegalHoldList = S["LegalHoldList"];
+export type PurgeRunList = S["PurgeRunList"];
 
 export interface Feature {
   type: "Feature";

@@ -80,7 +80,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** What closing the account would end, and what the law keeps and for how long (owner; read-only) */
+        get: operations["get_closure_terms"];
         put?: never;
         /** Close the account: first call answers a confirmation phrase, the second (with it) closes (owner) */
         post: operations["close_account"];
@@ -1513,6 +1514,45 @@ export interface components {
              * @default null
              */
             reason: string | null;
+            /**
+             * Typedname
+             * @description Optional typed confirmation: when given, it must be the account's `confirmationName` (GET .../closure), ignoring case and surrounding spaces, or nothing happens (422).
+             * @default null
+             */
+            typedName: string | null;
+        };
+        /**
+         * ClosureTerms
+         * @description What closing the account would do, read before deciding: nothing is changed by reading it.
+         */
+        ClosureTerms: {
+            /** Accountid */
+            accountId: string;
+            /**
+             * Status
+             * @description The account's status: active, suspended, closed ...
+             */
+            status: string;
+            /**
+             * Confirmationname
+             * @description The name to type to confirm: the company name, or the owner's full name for an account without one.
+             */
+            confirmationName: string;
+            /**
+             * Memberslosingaccess
+             * @description Users of the account, the owner included, whose access ends.
+             */
+            membersLosingAccess: number;
+            /**
+             * Closedaccountdays
+             * @description Days the personal data is kept after closure (for disputes) before it is purged.
+             */
+            closedAccountDays: number;
+            /**
+             * Keptafterclosure
+             * @description What the law keeps longer, why and for how many days after closure.
+             */
+            keptAfterClosure: components["schemas"]["KeptCategory"][];
         };
         /** ConsentEntryPublic */
         ConsentEntryPublic: {
@@ -3289,6 +3329,7 @@ export type SchemaCircleArea = components['schemas']['CircleArea'];
 export type SchemaClockChange = components['schemas']['ClockChange'];
 export type SchemaClosurePublic = components['schemas']['ClosurePublic'];
 export type SchemaClosureRequest = components['schemas']['ClosureRequest'];
+export type SchemaClosureTerms = components['schemas']['ClosureTerms'];
 export type SchemaConsentEntryPublic = components['schemas']['ConsentEntryPublic'];
 export type SchemaConsentStatePublic = components['schemas']['ConsentStatePublic'];
 export type SchemaConsentUpdate = components['schemas']['ConsentUpdate'];
@@ -3724,6 +3765,84 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_closure_terms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClosureTerms"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,7 +7,7 @@ import { config } from "../config";
 const KEY = "industrack.session";
 
 interface DevSession { token: string; expiresAt: number; email: string }
-export interface DevIdentity { sub: string; email: string }
+export interface DevIdentity { sub: string; email: string; admin?: boolean }
 
 function readDev(): DevSession | null {
   const raw = sessionStorage.getItem(KEY);

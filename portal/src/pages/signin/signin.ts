@@ -24,18 +24,20 @@ export async function renderSignIn(main: HTMLElement, done: () => void): Promise
   const known = await devIdentities();
   if (known.length) {
     main.append(h("h2", {}, "Signed in before"), h("ul", { class: "plain" }, ...known.map((who) =>
-      h("li", {}, h("button", { type: "button", onclick: () => void go(who) }, `Continue as ${who.email}`)))));
+      h("li", {}, h("button", { type: "button", onclick: () => void go(who) }, `Continue as ${who.email}${who.admin ? " (platform admin)" : ""}`)))));
   }
   const sub = h("input", { id: "dev-sub", name: "sub", required: true, autocomplete: "off" });
   const email = h("input", { id: "dev-email", name: "email", type: "email", required: true, autocomplete: "email" });
+  const admin = h("input", { id: "dev-admin", name: "admin", type: "checkbox" });
   const form = h("form", { class: "stack", "aria-label": "Development sign-in" },
     h("h2", {}, "Another identity"),
     h("label", { for: "dev-sub" }, "User id"), sub,
     h("label", { for: "dev-email" }, "E-mail"), email,
+    h("span", {}, admin, h("label", { for: "dev-admin" }, " With the platform-admin role")),
     h("button", { type: "submit" }, "Sign in"));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    void go({ sub: sub.value.trim(), email: email.value.trim() });
+    void go({ sub: sub.value.trim(), email: email.value.trim(), admin: admin.checked || undefined });
   });
   main.append(form);
   return null;

@@ -1,0 +1,167 @@
+// Privacy centre (everyone signed in): the policy in force, a posted upcoming version with its effective date and
+// what changes (a line diff), acknowledgements, and my data-subject requests with status and due date. The owner
+// also finds the way to close the account here (closure.ts). The API enforces every rule.
+
+import type { Context } from "../../main";
+import { get, send, type DataRequest, type DataRequestList, type PolicyVersion } from "../../api/client";
+import { h, append, clear, announce, errorBox, timeText } from "../../ui/dom";
+import { dateText, policyNow } from "./banner";
+import { diffView, policyDocument } from "./policytext";
+
+const POLL_MS = 2000;
+
+const TYPES: [DataRequest["type"], string, string][] = [
+  ["access", "A copy of my data", "An export of everything stored about you, as a ZIP file you download through a link that works for a short time."],
+  ["rectification", "Correct my data", "Tell us what is wrong and what it should say. Your name, e-mail, phone and time zone you can also change yourself."],
+  ["erasure", "Erase my data", "Everything about you that the law does not require us to keep is deleted. This cannot be undone."],
+  ["california-disclosure", "California disclosure", "Which categories of your personal information were shared with third parties for their direct marketing last year (California Civil Code 1798.83)."],
+];
+const TYPE_NAMES = new Map(TYPES.map(([t, name]) => [t, name]));
+
+function section(id: string, title: string, ...content: (Node | string | null)[]): HTMLElement {
+  return h("section", { "aria-labelledby": id }, h("h2", { id }, title), ...content);
+}
+
+export async function renderPrivacy(ctx: Context): Promise<() => void> {
+  const [policy, requests] = await Promise.all([policyNow(true), get<DataRequestList>("/me/data-requests")]);
+  const current = policy.current;
+  const upcoming = policy.upcoming ?? null;
+  const requestsBox = h("div", { id: "data-requests" });
+  let timer: number | undefined;
+  let gone = false;
+
+  const showRequests = (list: DataRequestList): void => {
+    clear(requestsBox);
+    requestsBox.append(requestTable(list.items));
+    window.clearTimeout(timer);
+    if (!gone && list.items.some((r) => r.status === "received" || r.status === "processing")) {
+      timer = window.setTimeout(() => void refresh(), POLL_MS);
+    }
+  };
+  const refresh = async (): Promise<void> => {
+    try {
+      showRequests(await get<DataRequestList>("/me/data-requests"));
+    } catch (e) {
+      requestsBox.append(errorBox(e));
+    }
+  };
+
+  append(ctx.main, h("h1", {}, "Privacy centre"),
+    upcoming ? section("policy-upcoming", `Upcoming privacy policy: version ${upcoming.versionId}`,
+      h("p", { id: "upcoming-effective" }, `Takes effect on ${dateText(upcoming.effectiveAt)}; posted ${dateText(upcoming.postedAt)}.`),
+      h("p", {}, h("strong", {}, "What changes, in short: "), upcoming.summary),
+      h("h3", {}, current ? `Line by line, compared with version ${current.versionId}` : "Its text"),
+      current ? diffView(current.text, upcoming.text) : policyDocument(upcoming.text, 4),
+      acknowledge(upcoming)) : null,
+    current ? section("policy-current", `The privacy policy in force: version ${current.versionId}`,
+      h("p", {}, `In force since ${dateText(current.effectiveAt)}.`),
+      h("details", { id: "policy-current-text" }, h("summary", {}, "Read the whole policy"), policyDocument(current.text, 3)),
+      acknowledge(current)) : section("policy-current", "The privacy policy", h("p", {}, "No policy is in force yet.")),
+    section("my-requests", "Ask about my data", requestForm(() => void refresh()), requestsBox),
+    ctx.me.role === "owner" ? section("account-closure", "Close the account",
+      h("p", {}, "Closing ends access for you and every member at once and deletes the account's personal data after a dispute window; the law keeps a few records longer. "),
+      h("p", {}, h("a", { href: "/privacy/close-account", "data-link": true }, "What closing keeps, and closing the account"))) : null);
+  showRequests(requests);
+  return () => { gone = true; window.clearTimeout(timer); };
+}
+
+function acknowledge(version: PolicyVersion): HTMLElement {
+  const out = h("p", { role: "status", id: `ack-${version.versionId}-state` });
+  const button = h("button", { type: "button", id: `ack-${version.versionId}` }, `I have read version ${version.versionId}`);
+  button.addEventListener("click", async () => {
+    clear(out);
+    try {
+      const ack = await send<{ versionId: string; at: string }>("POST", "/me/policy-acknowledgements", { versionId: version.versionId, app: "web" });
+      out.append(`Recorded: you read version ${version.versionId} on ${timeText(ack?.at ?? new Date().toISOString())}.`);
+      announce(`Your reading of version ${version.versionId} is recorded.`);
+    } catch (e) {
+      out.append(errorBox(e));
+    }
+  });
+  return h("div", { class: "toolbar" }, button, out);
+}
+
+function requestForm(done: () => void): HTMLElement {
+  const messages = h("div", {});
+  const details = h("textarea", { id: "request-details", rows: 3, maxlength: 2000, "aria-describedby": "request-details-hint" });
+  const radios = TYPES.map(([type, name, hint], i) => {
+    const id = `request-type-${type}`;
+    return h("div", { class: "choice" },
+      h("input", { type: "radio", name: "request-type", id, value: type, checked: i === 0, "aria-describedby": `${id}-hint` }),
+      h("label", { for: id }, name), h("p", { class: "note", id: `${id}-hint` }, hint));
+  });
+  const submit = h("button", { type: "submit" }, "Send my request");
+  const form = h("form", { id: "request-form", class: "stack wide", "aria-label": "A request about my data" },
+    h("fieldset", {}, h("legend", {}, "What do you ask for?"), ...radios),
+    h("label", { for: "request-details" }, "Details (optional; for a correction, what is wrong and what it should say)"), details,
+    h("p", { class: "note", id: "request-details-hint" }, "Each request is answered by its due date: 30 days, 45 for the California disclosure."),
+    submit, messages);
+  let confirmed = false;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clear(messages);
+    const type = (form.querySelector<HTMLInputElement>("input[name=request-type]:checked")?.value ?? "access") as DataRequest["type"];
+    if (type === "erasure" && !confirmed) {
+      confirmed = true;
+      submit.textContent = "Yes, erase my data";
+      submit.classList.add("danger");
+      messages.append(h("p", { class: "error", role: "alert" }, "Erasure cannot be undone. Press the button again to confirm."));
+      return;
+    }
+    confirmed = false;
+    submit.textContent = "Send my request";
+    submit.classList.remove("danger");
+    try {
+      const body: Record<string, string> = { type };
+      if (details.value.trim()) body.details = details.value.trim();
+      const made = await send<DataRequest>("POST", "/me/data-requests", body);
+      details.value = "";
+      const text = `Your request (${TYPE_NAMES.get(type)}) is received${made ? `; due ${dateText(made.dueAt)}` : ""}.`;
+      messages.append(h("p", { class: "ok" }, text));
+      announce(text);
+      done();
+    } catch (e) {
+      messages.append(errorBox(e));
+    }
+  });
+  form.addEventListener("change", () => {
+    if (!confirmed) return;
+    confirmed = false;
+    submit.textContent = "Send my request";
+    submit.classList.remove("danger");
+  });
+  return form;
+}
+
+function requestTable(items: DataRequest[]): HTMLElement {
+  return h("table", { class: "grid", id: "requests" }, h("caption", {}, "My requests, newest first"),
+    h("thead", {}, h("tr", {}, ...["Request", "Status", "Received", "Due", "Answer"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, ...(items.length ? items.map((r) => h("tr", { "data-request-id": r.requestId, "data-status": r.status },
+      h("th", { scope: "row" }, TYPE_NAMES.get(r.type) ?? r.type), h("td", {}, r.status),
+      h("td", {}, timeText(r.receivedAt)), h("td", {}, dateText(r.dueAt)), h("td", {}, answer(r))))
+      : [h("tr", {}, h("td", { colspan: 5 }, "No requests yet."))])));
+}
+
+function answer(r: DataRequest): HTMLElement {
+  const box = h("div", {});
+  if (r.downloadUrl && r.downloadExpiresAt && new Date(r.downloadExpiresAt).getTime() > Date.now()) {
+    box.append(h("a", { href: r.downloadUrl, class: "button", "data-download": "export", rel: "noopener" }, "Download my data (ZIP)"),
+      h("span", { class: "note" }, ` The link works until ${timeText(r.downloadExpiresAt)}.`));
+  } else if (r.type === "access" && r.status === "completed") {
+    box.append("The download link has expired; ask again for a new copy.");
+  }
+  const erased = Object.entries(r.erased ?? {}).filter(([, n]) => n > 0);
+  if (erased.length) box.append(h("p", {}, `Erased: ${erased.map(([k, n]) => `${k} (${n})`).join(", ")}.`));
+  if (r.retained?.length) {
+    box.append(h("p", {}, "Kept by law:"), h("ul", {}, ...r.retained.map((k) => h("li", {}, `${k.category}: ${k.reason} (${k.days} days)`))));
+  }
+  if (r.disclosure) {
+    const d = r.disclosure;
+    box.append(h("p", {}, d.statement),
+      h("p", {}, `Year ${d.calendarYear}: ${d.categories.length ? d.categories.join(", ") : "no categories"}; ${d.thirdParties.length ? d.thirdParties.map((t) => t.thirdParty).join(", ") : "no third parties"}.`));
+  }
+  if (r.details) box.append(h("p", { class: "note" }, `You wrote: ${r.details}`));
+  if (r.outcome) box.append(h("p", {}, r.outcome));
+  if (r.completedAt) box.append(h("p", { class: "note" }, `Answered ${timeText(r.completedAt)}.`));
+  return box;
+}
