@@ -10,7 +10,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import quote
 
 from core.domain.email import EmailCategory, EmailStatus, VerificationPending, VerificationResult
 from core.domain.errors import Gone, NotFound
@@ -101,7 +100,7 @@ def start_verification(
         template="email-verification",
         to_user_id=user_id,
         to_address=address,
-        context={"name": name, "address": address, "verify_url": links.api(f"email/verify/{quote(token, safe='')}"),
+        context={"name": name, "address": address, "verify_url": links.verification(token),
                  "ttl_hours": int(ttl.total_seconds() // 3600)},
         dedupe_key=f"verify-{user_id}-{status.pending_nonce}",
         clock=clock,
