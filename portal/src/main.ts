@@ -3,7 +3,7 @@
 import "./styles.css";
 import { loadConfig } from "./config";
 import { ApiError, get, type Member } from "./api/client";
-import { isSignedIn, signOut } from "./auth/session";
+import { isSignedIn, signOut, signedInEmail } from "./auth/session";
 import { h, append, clear, errorBox } from "./ui/dom";
 import { navigate, onNavigate, currentPath } from "./router";
 import { renderSignIn } from "./pages/signin/signin";
@@ -13,6 +13,10 @@ import { renderMembers } from "./pages/members/members";
 import { renderDay } from "./pages/day/day";
 import { renderMedia } from "./pages/media/media";
 import { renderMe } from "./pages/me/me";
+import { renderSignup } from "./pages/signup/signup";
+import { renderBilling } from "./pages/billing/billing";
+import { renderVerifyEmail } from "./pages/verify/verify";
+import { renderUnsubscribe } from "./pages/unsubscribe/unsubscribe";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
@@ -25,10 +29,11 @@ function nav(who: Member | null): void {
   const links: [string, string][] = who?.role === "owner"
     ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"]]
     : who ? [["/me", "My data"]] : [];
+  if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
   append(top,
     h("span", { class: "brand" }, "IndusTrack"),
     h("nav", { "aria-label": "Main" }, h("ul", {}, ...links.map(([href, text]) =>
-      h("li", {}, h("a", { href, "data-link": true, "aria-current": currentPath() === href || currentPath().startsWith(href + "/") ? "page" : undefined }, text))))),
+      h("li", {}, h("a", { href, "data-link": href !== "/billing", "aria-current": currentPath() === href || currentPath().startsWith(href + "/") ? "page" : undefined }, text))))),
     who ? h("span", { class: "who" }, h("span", { "data-testid": "signed-in-as" }, who.fullName),
       h("button", { type: "button", onclick: () => { signOut(); me = null; navigate("/signin"); } }, "Sign out")) : null,
   );
@@ -59,8 +64,17 @@ async function route(): Promise<void> {
       leave = await renderJoin(main, params, () => { me = null; });
       return;
     }
+    if (path === "/verify-email" || path === "/unsubscribe") { // e-mailed links: no sign-in needed
+      nav(null);
+      leave = await (path === "/unsubscribe" ? renderUnsubscribe : renderVerifyEmail)(main, params);
+      return;
+    }
     const who = await whoAmI();
     nav(who);
+    if (path === "/signup") {
+      leave = await renderSignup(main, await signedInEmail(), who !== null, () => { me = null; });
+      return;
+    }
     if (!who) {
       if (path !== "/signin") sessionStorage.setItem("industrack.after", path + location.search);
       leave = await renderSignIn(main, () => { me = null; const after = sessionStorage.getItem("industrack.after");
@@ -74,6 +88,7 @@ async function route(): Promise<void> {
     else if (owner && path === "/members") leave = await renderMembers(ctx);
     else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
     else if (owner && path === "/media") leave = await renderMedia(ctx);
+    else if (owner && path === "/billing") leave = await renderBilling(ctx);
     else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
     else main.append(h("h1", {}, "Not found"), h("p", {}, "There is no such page."));
   } catch (e) {

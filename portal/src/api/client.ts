@@ -21,6 +21,14 @@ export type Consents = S["ConsentsPublic"];
 export type AccessLogPage = S["AccessLogPage"];
 export type TrackingSchedule = S["TrackingSchedulePublic"];
 export type TrackingScheduleUpdate = S["TrackingScheduleUpdate"];
+// Sign-up and billing (issue 16)
+export type AccountCreate = S["AccountCreate"];
+export type RegistrationResult = S["RegistrationResult"];
+export type Billing = S["BillingPublic"];
+export type SetupIntent = S["SetupIntentPublic"];
+export type CardOnFile = S["CardOnFile"];
+export type VerificationResult = S["VerificationResult"];
+export type UnsubscribeResult = S["UnsubscribeResult"];
 
 export interface Feature {
   type: "Feature";
