@@ -69,6 +69,12 @@ export async function renderBilling(ctx: Context): Promise<() => void> {
   }
   const { me, main, params } = ctx;
   const base = `/accounts/${encodeURIComponent(me.accountId)}/billing`;
+  main.append(h("h1", {}, "Billing"));
+  if (params.get("welcome")) {
+    history.replaceState(null, "", "/billing");
+    main.append(h("p", { class: "ok", id: "welcome" }, "Your account is registered. We sent you an e-mail with a link ",
+      "to confirm your address."));
+  }
   let view = await get<Billing>(base);
   if (view.status === "incomplete" && view.seats === 0) {
     try {
@@ -80,12 +86,6 @@ export async function renderBilling(ctx: Context): Promise<() => void> {
   const top = h("div", { id: "billing-state" });
   const show = (b: Billing): void => { top.replaceChildren(...[banner(b, me.timeZone), summary(b, me.timeZone)].filter((n): n is HTMLElement => n !== null)); };
   show(view);
-  main.append(h("h1", {}, "Billing"));
-  if (params.get("welcome")) {
-    history.replaceState(null, "", "/billing");
-    main.append(h("p", { class: "ok", id: "welcome" }, "Your account is registered. We sent you an e-mail with a link ",
-      "to confirm your address."));
-  }
   main.append(top);
 
   const form = h("section", { "aria-labelledby": "card-title" }, h("h2", { id: "card-title" }, "Card on file"),

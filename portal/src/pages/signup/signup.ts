@@ -2,7 +2,8 @@
 // time zone and the age check. The API decides everything (age rule included); this page only collects and shows.
 
 import { ApiError, send, type AccountCreate, type RegistrationResult } from "../../api/client";
-import { isSignedIn } from "../../auth/session";
+import { isSignedIn, signOut } from "../../auth/session";
+import { navigate } from "../../router";
 import { h, errorBox } from "../../ui/dom";
 
 function field(id: string, label: string, input: HTMLInputElement | HTMLSelectElement, hint?: string): HTMLElement[] {
@@ -35,6 +36,9 @@ export async function renderSignup(main: HTMLElement, signedInAs: string | null,
       "company's details here."), h("a", { href: "/signin", "data-link": true, class: "button" }, "Sign in"));
     return null;
   }
+  const switchIdentity = h("button", { type: "button", class: "link" }, "Sign out");
+  switchIdentity.addEventListener("click", () => { signOut(); registered(); navigate("/signup"); });
+  main.append(h("p", { class: "note" }, `Signed in as ${signedInAs ?? "you"}. Not the right identity? `, switchIdentity));
   if (hasAccount) {
     main.append(h("p", {}, "This identity already belongs to an account."),
       h("p", {}, h("a", { href: "/billing" }, "Go to billing")));
