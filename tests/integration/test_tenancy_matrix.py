@@ -143,6 +143,16 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
         tried += 1
         if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code < 400:
             leaks.append(f"{method} {path} with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")
+    # A SetupIntent of B's Stripe customer named in A's card-on-file request (issue 16).
+    intent = api.post(f"/accounts/{b_owner.account_id}/billing/setup-intent", headers=b_owner.auth)
+    assert intent.status_code == 201, intent.text
+    b_seti = intent.json()["clientSecret"].split("_secret_")[0]
+    path = f"/accounts/{a_owner.account_id}/billing/card"
+    r_foreign = api.post(path, json={"setupIntentId": b_seti}, headers=a_owner.auth)
+    r_absent = api.post(path, json={"setupIntentId": "seti_" + _same_format(b_seti[5:])}, headers=a_owner.auth)
+    tried += 1
+    if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code < 400:
+        leaks.append(f"POST billing/card with B's SetupIntent: {r_foreign.status_code} vs {r_absent.status_code}")
     # Ids in query strings: the owner's timesheets filtered by B's site or B's member.
     day = {"from": "2026-01-05", "to": "2026-01-06"}
     for field, value, absent in (("siteId", b_ids["siteId"], absent_ids["siteId"]),
