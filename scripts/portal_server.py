@@ -43,7 +43,7 @@ log = logging.getLogger("industrack.portal")
 
 
 STRIPE_JS = "https://js.stripe.com"
-LOCAL_PUBLISHABLE_KEY = "pk_test_localstripe"  # nosec B105 - localstripe accepts any pk_ key; not a credential
+LOCAL_PUBLISHABLE_KEY = "pk_test_localstripe"  # localstripe takes any pk_ key: a placeholder, not a credential
 
 
 def widen_csp(csp: str, origins: list[str], stripe_origin: str | None = None) -> str:
