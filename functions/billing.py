@@ -7,8 +7,8 @@ import azure.functions as func
 
 from core.bootstrap import container
 from core.domain.accounts import AccountEvent
-from core.domain.billing import BillingPublic, SetupIntentPublic, WebhookAnswer
-from core.services import billing
+from core.domain.billing import BillingPublic, CardOnFile, SetupIntentPublic, WebhookAnswer
+from core.services import billing, billing_card
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
           tag="billing")
 def get_billing(call: Call) -> BillingPublic:
     return billing.get_billing(principal=call.principal, account_id=call.route["accountId"],
-                               store=call.deps.billing, clock=call.deps.clock)
+                               store=call.deps.billing, clock=call.deps.clock, policy=call.deps.billing_policy)
 
 
 @endpoint(bp, "POST", "accounts/{accountId}/billing/setup", auth=Auth.PRINCIPAL, response=BillingPublic,
@@ -39,6 +39,17 @@ def create_setup_intent(call: Call) -> SetupIntentPublic:
     d = call.deps
     return billing.create_setup_intent(principal=call.principal, account_id=call.route["accountId"],
                                        accounts=d.accounts, store=d.billing, gateway=d.stripe, clock=d.clock)
+
+
+@endpoint(bp, "POST", "accounts/{accountId}/billing/card", auth=Auth.PRINCIPAL, body=CardOnFile, response=BillingPublic,
+          extra_statuses=(409,),
+          summary="Put the card of a SetupIntent confirmed by Stripe.js on file (owner): ids only, never card data",
+          tag="billing")
+def put_card_on_file(call: Call) -> BillingPublic:
+    d = call.deps
+    return billing_card.put_card_on_file(principal=call.principal, account_id=call.route["accountId"], data=call.body,
+                                         accounts=d.accounts, store=d.billing, gateway=d.stripe, clock=d.clock,
+                                         policy=d.billing_policy, notifier=d.billing_notifier)
 
 
 @endpoint(bp, "POST", "billing/webhook", auth=Auth.NONE, response=WebhookAnswer, extra_statuses=(400, 409),

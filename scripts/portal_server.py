@@ -5,9 +5,12 @@
 - The routes, navigation fallback and global headers of portal/staticwebapp.config.json are applied to every answer,
   so the browser tests see the Content-Security-Policy that ships. Locally the API and Azurite's blob endpoint are
   other origins than https ones, so they are added to `connect-src` and `img-src` (and nothing else is changed).
-- /config.json is the runtime configuration for this stack (apiBase from --api, development sign-in, blank map).
+- /config.json is the runtime configuration for this stack (apiBase from --api, development sign-in, blank map, and
+  localstripe's Stripe.js stand-in for the billing page: STRIPE_API_BASE + /js.stripe.com/v3/). A policy that admits
+  https://js.stripe.com (the /billing route's) also admits localstripe's origin in script-src and connect-src.
 - The development sign-in: POST /dev/token {"sub", "email", "admin"?} answers a token from the development issuer
-  (scripts/dev_issuer.py; with the platform-admin role when "admin" is true) and GET /dev/identities the identities signed in before. Both exist only when
+  (scripts/dev_issuer.py; with the platform-admin role when "admin" is true) and GET /dev/identities the identities
+  signed in before. Both exist only when
   APP_ENVIRONMENT=local, and only for a loopback client on a loopback Host; the server binds to 127.0.0.1.
 """
 
@@ -35,17 +38,27 @@ TOKEN_MINUTES = 60
 _SUB = re.compile(r"^[A-Za-z0-9._@:-]{1,128}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+LOCALSTRIPE = "http://127.0.0.1:8420"  # localstripe's default address (core/adapters/stripe_billing.py)
 
 log = logging.getLogger("industrack.portal")
 
 
-def widen_csp(csp: str, origins: list[str]) -> str:
-    """Add local origins to connect-src and img-src of a policy (the local API and blob endpoint are http)."""
+STRIPE_JS = "https://js.stripe.com"
+LOCAL_PUBLISHABLE_KEY = "pk_test_localstripe"  # localstripe takes any pk_ key: a placeholder, not a credential
+
+
+def widen_csp(csp: str, origins: list[str], stripe_origin: str | None = None) -> str:
+    """Add local origins to connect-src and img-src of a policy (the local API and blob endpoint are http). A policy
+    that admits Stripe.js (the billing page's) also admits the local stand-in: `stripe_origin` joins script-src and
+    connect-src."""
     out = []
+    stripe_page = stripe_origin is not None and STRIPE_JS in csp
     for part in (p.strip() for p in csp.split(";") if p.strip()):
         name = part.split()[0]
         if name in ("connect-src", "img-src") and origins:
             part = " ".join([part, *origins])
+        if stripe_page and name in ("script-src", "connect-src"):
+            part = f"{part} {stripe_origin}"
         out.append(part)
     return "; ".join(out)
 
@@ -68,24 +81,30 @@ def local_blob_origin() -> str | None:
 
 class Portal:
     def __init__(self, dist: Path, swa: Mapping[str, Any], api: str, local_origins: list[str], dev_sign_in: bool,
-                 poll_seconds: int = 15):
+                 poll_seconds: int = 15, stripe_base: str | None = None):
         self.dist = dist.resolve()
         self.swa = swa
         self.api = api.rstrip("/")
         self.dev_sign_in = dev_sign_in
         self.poll_seconds = poll_seconds
+        self.stripe_base = stripe_base.rstrip("/") if stripe_base else None
         self.identities: list[dict[str, Any]] = []
         self.lock = threading.Lock()
-        headers = dict(swa.get("globalHeaders", {}))
+        self.local_origins = local_origins
+        self.global_headers = self._widened(dict(swa.get("globalHeaders", {})))
+
+    def _widened(self, headers: dict[str, str]) -> dict[str, str]:
         if "Content-Security-Policy" in headers:
-            headers["Content-Security-Policy"] = widen_csp(headers["Content-Security-Policy"], local_origins)
-        self.global_headers = headers
+            stripe = _origin(self.stripe_base) if self.stripe_base else None
+            headers["Content-Security-Policy"] = widen_csp(headers["Content-Security-Policy"], self.local_origins,
+                                                           stripe)
+        return headers
 
     def route_headers(self, path: str) -> dict[str, str]:
         out: dict[str, str] = {}
         for route in self.swa.get("routes", []):
             if fnmatch.fnmatchcase(path, route["route"]):
-                out.update(route.get("headers", {}))
+                out.update(self._widened(dict(route.get("headers", {}))))
         return out
 
     def file_for(self, path: str) -> Path | None:
@@ -99,8 +118,11 @@ class Portal:
         return bool(fallback) and not any(fnmatch.fnmatchcase(path, p) for p in fallback.get("exclude", []))
 
     def config_json(self) -> bytes:
-        return json.dumps({"apiBase": self.api, "auth": {"mode": "dev"},
-                           "map": {"style": None, "pollSeconds": self.poll_seconds}}).encode()
+        doc: dict[str, Any] = {"apiBase": self.api, "auth": {"mode": "dev"},
+                               "map": {"style": None, "pollSeconds": self.poll_seconds}}
+        if self.stripe_base:  # localstripe serves its Stripe.js stand-in under /js.stripe.com/v3/
+            doc["stripe"] = {"jsUrl": f"{self.stripe_base}/js.stripe.com/v3/", "publishableKey": LOCAL_PUBLISHABLE_KEY}
+        return json.dumps(doc).encode()
 
     def remember(self, sub: str, email: str, admin: bool = False) -> None:
         with self.lock:
@@ -117,11 +139,14 @@ def make_handler(portal: Portal) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s %s", self.address_string(), format % args)
 
-        def _send(self, status: int, body: bytes, content_type: str, path: str) -> None:
+        def _send(self, status: int, body: bytes, content_type: str, path: str, requested: str | None = None) -> None:
+            """`path` is the file served; `requested` the path asked for when the SPA fallback served index.html
+            (its route's headers, e.g. the billing page's policy, apply to that answer too)."""
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
-            for name, value in {**portal.global_headers, **portal.route_headers(path)}.items():
+            route = {**portal.route_headers(path), **(portal.route_headers(requested) if requested else {})}
+            for name, value in {**portal.global_headers, **route}.items():
                 self.send_header(name, value)
             self.end_headers()
             if self.command != "HEAD":
@@ -147,15 +172,16 @@ def make_handler(portal: Portal) -> type[BaseHTTPRequestHandler]:
                     self._json(200, {"items": list(portal.identities)})
                 return
             found = portal.file_for(path)
+            requested = None
             if found is None and portal.fallback_applies(path):
-                found, path = portal.file_for("/index.html"), "/index.html"
+                found, requested, path = portal.file_for("/index.html"), path, "/index.html"
             if found is None:
                 self._send(404, b"Not found", "text/plain; charset=utf-8", path)
                 return
             ctype = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
             if ctype.startswith("text/") or ctype in ("application/javascript", "text/javascript"):
                 ctype += "; charset=utf-8"
-            self._send(200, found.read_bytes(), ctype, path)
+            self._send(200, found.read_bytes(), ctype, path, requested)
 
         do_HEAD = do_GET  # noqa: N815
 
@@ -204,8 +230,11 @@ def build_server(host: str, port: int, api: str, dist: Path = DIST, poll_seconds
     swa = json.loads(SWA_CONFIG.read_text())
     local = [o for o in {_origin(api), local_blob_origin()} if o]
     local += [o.replace("127.0.0.1", "localhost") for o in local if "127.0.0.1" in o]
-    is_local = Settings().is_local and host in _LOOPBACK
-    portal = Portal(dist, swa, api, sorted(set(local)), dev_sign_in=is_local, poll_seconds=poll_seconds)
+    settings = Settings()
+    is_local = settings.is_local and host in _LOOPBACK
+    stripe_base = (settings.stripe_api_base or LOCALSTRIPE) if settings.is_local else None
+    portal = Portal(dist, swa, api, sorted(set(local)), dev_sign_in=is_local, poll_seconds=poll_seconds,
+                    stripe_base=stripe_base)
     server = ThreadingHTTPServer((host, port), make_handler(portal))
     server.daemon_threads = True
     return server

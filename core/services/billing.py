@@ -18,7 +18,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.domain.accounts import AccountEvent, AccountStatus, MemberStatus
 from core.domain.billing import (
@@ -139,12 +139,16 @@ def apply_snapshot(record: BillingRecord, snapshot: StripeSnapshot, *, cause: st
     return moved
 
 
-def to_public(record: BillingRecord) -> BillingPublic:
+def to_public(record: BillingRecord, *, grace: timedelta | None = None) -> BillingPublic:
     pm = None
     if record.payment_method_brand or record.payment_method_last4:
         pm = PaymentMethodPublic(brand=record.payment_method_brand, last4=record.payment_method_last4)
+    held = record.status in (BillingStatus.PAST_DUE, BillingStatus.SUSPENDED)
+    grace_ends = record.past_due_since + grace if held and grace is not None and record.past_due_since else None
     return BillingPublic(
-        account_id=record.account_id, status=record.status, seats=record.seats, trial_end=record.trial_end,
+        account_id=record.account_id, status=record.status,
+        status_since=record.status_since if record.customer_id else None, grace_ends_at=grace_ends,
+        seats=record.seats, trial_end=record.trial_end,
         current_period_end=record.current_period_end, last_invoice_status=record.last_invoice_status,
         payment_method=pm,
     )
@@ -389,14 +393,15 @@ def handle_account_event(
 # ---------------------------------------------------------------- owner endpoints
 
 
-def get_billing(*, principal: Principal, account_id: str, store: BillingStore, clock: Clock) -> BillingPublic:
+def get_billing(*, principal: Principal, account_id: str, store: BillingStore, clock: Clock,
+                policy: BillingPolicy | None = None) -> BillingPublic:
     principal.require_owner_of(account_id)
     record = store.get(account_id)
     if record is None:
         now = clock.now()
         return to_public(BillingRecord(account_id=account_id, customer_id="", status_since=now, created_at=now,
                                        updated_at=now))
-    return to_public(record)
+    return to_public(record, grace=policy.grace if policy else None)
 
 
 def setup_billing(
@@ -408,7 +413,7 @@ def setup_billing(
                           policy=policy, cause="billing setup requested by the owner", notifier=notifier)
     if record is None:
         raise Conflict("Billing cannot be set up for this account.")
-    return to_public(record)
+    return to_public(record, grace=policy.grace)
 
 
 def create_setup_intent(

@@ -10,7 +10,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import quote
 
 from core.domain.email import EmailCategory, EmailStatus, VerificationPending, VerificationResult
 from core.domain.errors import Gone, NotFound
@@ -72,7 +71,7 @@ def _send_link(*, status: EmailStatus, address: str, name: str, outbox: Outbox, 
         template="email-verification",
         to_user_id=status.user_id,
         to_address=address,
-        context={"name": name, "address": address, "verify_url": links.api(f"email/verify/{quote(token, safe='')}"),
+        context={"name": name, "address": address, "verify_url": links.verification(token),
                  "ttl_hours": int(ttl.total_seconds() // 3600)},
         dedupe_key=f"verify-{status.user_id}-{status.pending_nonce}",
         clock=clock,

@@ -219,11 +219,33 @@ class Links:
             return self.web(f"/join?invitation={quote(token, safe='')}")
         return self.api(f"invitations/{quote(token, safe='')}")
 
-    def unsubscribe(self, *, entry: OutboxEntry, user_id: str, now: datetime) -> str:
-        token = self.signer.sign(
+    def verification(self, token: str) -> str:
+        """The verification e-mail's link: the portal's page that completes it once PORTAL_BASE_URL is set (it calls
+        `POST /api/email/verify/{token}`); until then the API's confirm page."""
+        if self.portal_base_url:
+            return self.web(f"/verify-email?token={quote(token, safe='')}")
+        return self.api(f"email/verify/{quote(token, safe='')}")
+
+    def unsubscribe_token(self, *, entry: OutboxEntry, user_id: str, now: datetime) -> str:
+        return self.signer.sign(
             UNSUBSCRIBE_PURPOSE, {"o": entry.outbox_id, "u": user_id, "c": entry.category.value},
             expires_at=now + UNSUBSCRIBE_TTL,
         )
+
+    def unsubscribe(self, *, entry: OutboxEntry, user_id: str, now: datetime) -> str:
+        """The List-Unsubscribe target of a new token (see one_click_unsubscribe)."""
+        return self.one_click_unsubscribe(self.unsubscribe_token(entry=entry, user_id=user_id, now=now))
+
+    def one_click_unsubscribe(self, token: str) -> str:
+        """The List-Unsubscribe header's target: always the API, which takes the RFC 8058 one-click POST (a static
+        portal page cannot)."""
+        return self.api(f"email/unsubscribe/{quote(token, safe='')}")
+
+    def unsubscribe_page(self, token: str) -> str:
+        """The unsubscribe link in the e-mail's text: the portal's page once PORTAL_BASE_URL is set (it calls
+        `POST /api/email/unsubscribe/{token}`), else the API's confirm page."""
+        if self.portal_base_url:
+            return self.web(f"/unsubscribe?token={quote(token, safe='')}")
         return self.api(f"email/unsubscribe/{quote(token, safe='')}")
 
     def open_pixel(self, *, entry: OutboxEntry, now: datetime) -> str:
@@ -372,8 +394,9 @@ def compose(
     headers: dict[str, str] = {}
     unsubscribe_url: str | None = None
     if entry.category.optional and entry.to_user_id:
-        unsubscribe_url = links.unsubscribe(entry=entry, user_id=entry.to_user_id, now=now)
-        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        token = links.unsubscribe_token(entry=entry, user_id=entry.to_user_id, now=now)
+        unsubscribe_url = links.unsubscribe_page(token)
+        headers["List-Unsubscribe"] = f"<{links.one_click_unsubscribe(token)}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 
     def link(url: str) -> str:

@@ -12,6 +12,8 @@ export interface PortalConfig {
   apiBase: string;
   auth: { mode: "dev" | "msal"; msal?: MsalSettings };
   map: { style: string | null; pollSeconds?: number };
+  /** The billing page's Stripe.js: https://js.stripe.com/v3/ in Azure, localstripe's stand-in locally. */
+  stripe?: { jsUrl: string; publishableKey: string };
 }
 
 let loaded: PortalConfig | null = null;

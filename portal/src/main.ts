@@ -3,7 +3,7 @@
 import "./styles.css";
 import { loadConfig } from "./config";
 import { ApiError, get, type Member } from "./api/client";
-import { currentToken, isSignedIn, signOut } from "./auth/session";
+import { currentToken, isSignedIn, signOut, signedInEmail } from "./auth/session";
 import { h, append, clear, errorBox } from "./ui/dom";
 import { navigate, onNavigate, currentPath } from "./router";
 import { renderSignIn } from "./pages/signin/signin";
@@ -17,6 +17,10 @@ import { renderPrivacy } from "./pages/privacy/privacy";
 import { renderClosure } from "./pages/privacy/closure";
 import { showPolicyBanner } from "./pages/privacy/banner";
 import { renderAdmin, tokenHasAdminRole } from "./pages/admin/admin";
+import { renderSignup } from "./pages/signup/signup";
+import { renderBilling } from "./pages/billing/billing";
+import { renderVerifyEmail } from "./pages/verify/verify";
+import { renderUnsubscribe } from "./pages/unsubscribe/unsubscribe";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
@@ -29,12 +33,13 @@ function nav(who: Member | null, admin = false): void {
   const links: [string, string][] = who?.role === "owner"
     ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"]]
     : who ? [["/me", "My data"]] : [];
+  if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
   if (who) links.push(["/privacy", "Privacy"]);
   if (admin) links.push(["/admin", "Platform admin"]);
   append(top,
     h("span", { class: "brand" }, "IndusTrack"),
     h("nav", { "aria-label": "Main" }, h("ul", {}, ...links.map(([href, text]) =>
-      h("li", {}, h("a", { href, "data-link": true, "aria-current": currentPath() === href || currentPath().startsWith(href + "/") ? "page" : undefined }, text))))),
+      h("li", {}, h("a", { href, "data-link": href !== "/billing", "aria-current": currentPath() === href || currentPath().startsWith(href + "/") ? "page" : undefined }, text))))),
     who || admin ? h("span", { class: "who" }, h("span", { "data-testid": "signed-in-as" }, who?.fullName ?? "Platform administrator"),
       h("button", { type: "button", onclick: () => { signOut(); me = null; navigate("/signin"); } }, "Sign out")) : null,
   );
@@ -66,9 +71,18 @@ async function route(): Promise<void> {
       leave = await renderJoin(main, params, () => { me = null; });
       return;
     }
+    if (path === "/verify-email" || path === "/unsubscribe") { // e-mailed links: no sign-in needed
+      nav(null);
+      leave = await (path === "/unsubscribe" ? renderUnsubscribe : renderVerifyEmail)(main, params);
+      return;
+    }
     const who = await whoAmI();
     const admin = (await isSignedIn()) && tokenHasAdminRole(await currentToken());
     nav(who, admin);
+    if (path === "/signup") {
+      leave = await renderSignup(main, await signedInEmail(), who !== null, () => { me = null; });
+      return;
+    }
     if ((path === "/admin" && (who || admin)) || (!who && admin)) {
       leave = await renderAdmin(main);
       return;
@@ -86,6 +100,7 @@ async function route(): Promise<void> {
     else if (owner && path === "/members") leave = await renderMembers(ctx);
     else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
     else if (owner && path === "/media") leave = await renderMedia(ctx);
+    else if (owner && path === "/billing") leave = await renderBilling(ctx);
     else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
     else if (path === "/privacy") leave = await renderPrivacy(ctx);
     else if (path === "/privacy/close-account") leave = await renderClosure(ctx);

@@ -133,7 +133,8 @@ def test_every_protected_endpoint_refuses_every_bad_token(api: httpx.Client, tmp
                   and not e.route.endswith("/track") and (e.method, e.route) not in shared]
     valid_bodies = {"accounts/{accountId}/invitations": {"email": "someone@example.com", "fullName": "Someone"},
                     "accounts/{accountId}/job-sites": {"name": "Yard", "area": {
-                        "kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26}}}}
+                        "kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26}}},
+                    "accounts/{accountId}/billing/card": {"setupIntentId": "seti_of_the_owner"}}
     valid_params = {"accounts/{accountId}/timesheets": {"from": "2026-01-05", "to": "2026-01-06"}}
     for spec in owner_only:
         body = valid_bodies.get(spec.route, {} if spec.body else None)

@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -198,8 +198,8 @@ def test_a_card_confirmed_against_localstripe_becomes_the_default_through_the_we
     assert customer["invoice_settings"]["default_payment_method"] == pm
     shown = view(api, owner)
     assert shown["paymentMethod"] == {"brand": "visa", "last4": "4242"}
-    assert set(shown) == {"accountId", "status", "seats", "trialEnd", "currentPeriodEnd", "lastInvoiceStatus",
-                          "paymentMethod"}
+    assert set(shown) == {"accountId", "status", "statusSince", "graceEndsAt", "seats", "trialEnd",
+                          "currentPeriodEnd", "lastInvoiceStatus", "paymentMethod"}
     assert shown["trialEnd"] and shown["currentPeriodEnd"] and shown["status"] == "trialing"
 
 
@@ -309,6 +309,8 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     assert failed.status_code == 200 and failed.json()["outcome"] == "applied", failed.text
     shown = view(api, owner)
     assert shown["status"] == "past_due" and shown["lastInvoiceStatus"] == "open"
+    since = datetime.fromisoformat(shown["statusSince"])  # when the grace period ends, for the portal's banner
+    assert datetime.fromisoformat(shown["graceEndsAt"]) - since == timedelta(days=GRACE_DAYS)
     notice = record(stack, owner).payment_failed_notice
     assert notice is not None and notice.invoice_id == invoice["id"] and notice.queued_at is not None
     again = deliver_signed(stack, stripe_event("invoice.payment_failed", charged))  # Stripe's retry, failing again

@@ -99,6 +99,27 @@ def token_of(url: str) -> str:
     return unquote(urlsplit(url).path.rsplit("/", 1)[1])
 
 
+VERIFY_PAGE = "/verify-email?token="  # the portal page an e-mailed verification link opens
+UNSUBSCRIBE_PAGE = "/unsubscribe?token="  # the portal page an e-mailed unsubscribe link opens
+
+
+def page_token(url: str) -> str:
+    """The signed token of a portal link (`<portal>/verify-email?token=...`, `<portal>/unsubscribe?token=...`)."""
+    [token] = parse_qs(urlsplit(url).query)["token"]
+    return token
+
+
+def verify_path(url: str) -> str:
+    """The API call the portal's verification page makes for an e-mailed link."""
+    assert url.startswith(PORTAL_URL + VERIFY_PAGE), url  # the link opens the portal
+    return f"/email/verify/{quote(page_token(url), safe='')}"
+
+
+def verification_link(mail: Mail) -> str:
+    [link] = mail.links(VERIFY_PAGE)
+    return link
+
+
 def invitation_of(url: str) -> str:
     """The invitation token of a portal join link (`<portal>/join?invitation=<token>`)."""
     [token] = parse_qs(urlsplit(url).query)["invitation"]
@@ -113,8 +134,7 @@ def api_path(url: str) -> str:
 def verify_owner(api: httpx.Client, owner: User) -> None:
     """Follow the verification link the owner's registration sent."""
     [mail] = wait_for_mail(owner.email, subject="Confirm your e-mail address")
-    [link] = mail.links("/api/email/verify/")
-    r = api.post(api_path(link))
+    r = api.post(verify_path(verification_link(mail)))
     assert r.status_code == 200, r.text
     assert api.get("/me/email-preferences", headers=bearer(owner.token)).json()["verified"] is True
 
@@ -163,16 +183,17 @@ def test_verification_email_arrives_its_link_verifies_once_and_an_expired_one_is
     owner = register_owner(api)
     assert api.get("/me/email-preferences", headers=owner.auth).json()["verified"] is False
     [mail] = wait_for_mail(owner.email, subject="Confirm your e-mail address")
-    [link] = mail.links("/api/email/verify/")
+    link = verification_link(mail)
     assert link in mail.html  # the same link in both parts
     assert mail.message.get_content_type() == "multipart/alternative"
-    # Opening the link only shows a confirmation page (mail scanners that prefetch links change nothing).
-    page = api.get(api_path(link))
+    # The link opens the portal's page, which completes it through the API; the API's own confirm page stays for
+    # clients without the portal, and opening it changes nothing (mail scanners that prefetch links).
+    page = api.get(verify_path(link))
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert api.get("/me/email-preferences", headers=owner.auth).json()["verified"] is False
 
     # The same link with its expiry moved into the past (validly signed) is refused and changes nothing.
-    token = token_of(link)
+    token = page_token(link)
     settings = Settings()
     signer = LinkSigner(settings.token_signing_key.get_secret_value().encode())
     payload = signer.verify("email-verification", token, now=datetime.now(UTC))
@@ -183,10 +204,10 @@ def test_verification_email_arrives_its_link_verifies_once_and_an_expired_one_is
     tampered = token.replace(".", "A.", 1)
     assert api.post(f"/email/verify/{tampered}").status_code == 410
 
-    r = api.post(api_path(link))
+    r = api.post(verify_path(link))
     assert r.status_code == 200 and r.json() == {"status": "verified", "email": owner.email}
     assert api.get("/me/email-preferences", headers=owner.auth).json()["verified"] is True
-    again = api.post(api_path(link))
+    again = api.post(verify_path(link))
     assert again.status_code == 410 and again.headers["content-type"] == "application/problem+json"
 
 
@@ -203,7 +224,7 @@ def test_address_change_waits_for_its_link_then_tells_the_old_address(api: httpx
     assert prefs == {**prefs, "email": verified_owner.email, "verified": True}
     [mail] = wait_for_mail(new_address, subject="Confirm your e-mail address")
     assert not [m for m in mails_to(verified_owner.email) if "was changed" in m.subject]
-    assert api.post(api_path(mail.links("/api/email/verify/")[0])).status_code == 200
+    assert api.post(verify_path(verification_link(mail))).status_code == 200
     me = api.get("/me", headers=verified_owner.auth).json()
     assert me == {**me, "email": new_address, "emailVerified": True, "pendingEmail": None}
     assert api.get("/me/email-preferences", headers=verified_owner.auth).json()["email"] == new_address
@@ -217,9 +238,9 @@ def test_resend_sends_a_new_link_and_the_old_one_stops_working(api: httpx.Client
     r = api.post("/me/email-verification", headers=owner.auth)
     assert r.status_code == 202 and r.json()["email"] == owner.email
     mails = wait_for_mail(owner.email, subject="Confirm", count=2)
-    [second] = [m for m in mails if m.links("/api/email/verify/") != first.links("/api/email/verify/")]
-    assert api.post(api_path(first.links("/api/email/verify/")[0])).status_code == 410
-    assert api.post(api_path(second.links("/api/email/verify/")[0])).status_code == 200
+    [second] = [m for m in mails if verification_link(m) != verification_link(first)]
+    assert api.post(verify_path(verification_link(first))).status_code == 410
+    assert api.post(verify_path(verification_link(second))).status_code == 200
 
 
 def test_html_in_a_users_name_arrives_escaped(api: httpx.Client) -> None:
@@ -294,9 +315,12 @@ def test_unsubscribe_link_works_once_and_a_tampered_one_fails(api: httpx.Client,
     header = mail.header("List-Unsubscribe")
     assert header is not None and header.startswith("<") and header.endswith(">")
     assert mail.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
-    link = header.strip("<>")
-    assert link in mail.text and link in mail.html
+    link = header.strip("<>")  # the one-click target stays the API (RFC 8058: the mail client POSTs to it)
+    assert "/api/email/unsubscribe/" in link and not link.startswith(PORTAL_URL)
     token = token_of(link)
+    [page] = mail.links(UNSUBSCRIBE_PAGE)  # the link in the text opens the portal's page, with the same token
+    assert page.startswith(PORTAL_URL + UNSUBSCRIBE_PAGE) and page_token(page) == token
+    assert page in mail.html and link not in mail.text
     body, mac = token.split(".")
     tampered_payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     tampered_payload["c"] = "tips"

@@ -4,7 +4,8 @@ First (in the normal order) this module makes sure the session has handled test 
 cards sent to localstripe directly, as the owner portal's Stripe.js would (a SetupIntent from our API confirmed
 against localstripe, then Stripe's webhook to our API, which keeps brand and last four only), and bodies carrying
 a card number sent to our own endpoints, which the card guard must refuse. Then, marked `after_all` (moved to the
-end of the session by tests/conftest.py), the Luhn scan (tests/card_scan.py) reads:
+end of the session by tests/conftest.py), the Luhn scan (tests/card_scan.py, over the stores as
+tests/integration/card_store_scan.py walks them) reads:
 
 - the session's devhost log (`stack.log_path`);
 - every document of every container of the session's Cosmos database;
@@ -19,29 +20,20 @@ hits (so the scan can fail), then removed.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
-from azure.cosmos import ContainerProxy, DatabaseProxy
-from azure.storage.blob import BlobServiceClient
-from azure.storage.queue import QueueServiceClient
 
 from core import schema
-from core.adapters.cosmos import build_cosmos_client
-from core.adapters.queues import build_queue_service
 from core.adapters.stripe_billing import LOCALSTRIPE_BASE, api_key, webhook_secret
-from tests import card_scan
 from tests.helpers import rid, wait_for
+from tests.integration.card_store_scan import blob_service, database, scan_session
 from tests.integration.conftest import Stack, User, new_identity, register_owner, registration_body
 
 ROW = 11
@@ -50,7 +42,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Unverified HTTPS request")
 # Stripe's documented test cards (they never appear in our API's stores: Stripe keeps them).
 VISA, MASTERCARD, AMEX = "4242424242424242", "5555555555554444", "378282246310005"
 CANARY_CARD = "4000 0566 5566 5556"  # Visa debit test card, only in the canaries
-PEEK_MAX = 32
 
 
 # ---------------------------------------------------------------- cards going where they may and may not
@@ -122,43 +113,7 @@ def test_stripe_test_cards_go_to_localstripe_and_our_api_refuses_them(api: httpx
     assert ok.status_code == 201, ok.text  # an ordinary note with dates and long ids passes
 
 
-# ---------------------------------------------------------------- the scan
-
-
-def _database(stack: Stack) -> DatabaseProxy:
-    return build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database)
-
-
-def _blob_service(stack: Stack) -> BlobServiceClient:
-    assert stack.settings.storage_connection_string is not None
-    return BlobServiceClient.from_connection_string(stack.settings.storage_connection_string.get_secret_value())
-
-
-def _documents(database: DatabaseProxy) -> Iterator[tuple[str, dict[str, Any]]]:
-    for props in database.list_containers():
-        container: ContainerProxy = database.get_container_client(props["id"])
-        for doc in container.query_items("SELECT * FROM c", enable_cross_partition_query=True):
-            yield props["id"], doc
-
-
-def _account_ids(docs: list[tuple[str, dict[str, Any]]]) -> set[str]:
-    found: set[str] = set()
-    for _, doc in docs:
-        for key in ("accountId", "account_id"):
-            value = doc.get(key)
-            if isinstance(value, str) and value and not value.startswith("_"):
-                found.add(value)
-    return found
-
-
-def _queue_texts(raw: str) -> list[str]:
-    """A queue message as stored (base64 text, as the Functions host writes it) and decoded when it decodes."""
-    texts = [raw]
-    try:
-        texts.append(base64.b64decode(raw, validate=True).decode("utf-8", "replace"))
-    except (binascii.Error, ValueError):
-        pass
-    return texts
+# ---------------------------------------------------------------- the scan (tests/integration/card_store_scan.py)
 
 
 @pytest.fixture
@@ -166,8 +121,8 @@ def canaries(stack: Stack) -> Iterator[list[str]]:
     """A blob and a document of this session carrying a card number: the scan must find exactly these."""
     account = f"card-scan-canary-{rid()}"
     blob_name = f"{account}/canary.json"
-    container = _database(stack).get_container_client(schema.ACCOUNTS.name)
-    blobs = _blob_service(stack).get_container_client(schema.EXPORTS_BLOB_CONTAINER)
+    container = database(stack).get_container_client(schema.ACCOUNTS.name)
+    blobs = blob_service(stack).get_container_client(schema.EXPORTS_BLOB_CONTAINER)
     doc = {"id": f"canary-{rid()}", "accountId": account, "docType": "card-scan-canary",
            "note": f"pay with {CANARY_CARD}"}
     container.create_item(doc)
@@ -183,59 +138,19 @@ def canaries(stack: Stack) -> Iterator[list[str]]:
 def test_no_card_number_in_logs_documents_blobs_or_queues(
     stack: Stack, canaries: list[str], figure: Callable[..., None]
 ) -> None:
-    hits: list[card_scan.Hit] = []
     started = time.monotonic()
-
-    log_bytes = stack.log_path.read_bytes()
-    hits += card_scan.scan_bytes(f"log:{stack.log_path.name}", log_bytes)
-    log_lines = log_bytes.count(b"\n")
-
-    docs = list(_documents(_database(stack)))
-    for container_name, doc in docs:
-        hits += card_scan.scan_text(f"cosmos:{container_name}/{doc.get('id')}", json.dumps(doc, ensure_ascii=False))
-    accounts = _account_ids(docs)
-
-    service = _blob_service(stack)
-    existing = {c.name for c in service.list_containers()}
-    blob_containers = sorted(existing & (set(schema.BLOB_CONTAINERS) | {n for n in existing if stack.suffix in n}))
-    blobs = 0
-    for container_name in blob_containers:
-        client = service.get_container_client(container_name)
-        for blob in client.list_blobs():
-            if blob.name.split("/", 1)[0] not in accounts and stack.suffix not in container_name:
-                continue  # another session's blob
-            try:
-                data = client.download_blob(blob.name).readall()
-            except ResourceNotFoundError:
-                continue  # deleted since it was listed (retention, a redelivered processing run)
-            blobs += 1
-            hits += card_scan.scan_bytes(f"blob:{container_name}/{blob.name}", data)
-
-    queues: QueueServiceClient = build_queue_service(stack.settings)
-    queue_names = [name for spec in schema.QUEUES
-                   for name in (os.environ[spec.setting], schema.poison_queue_name(os.environ[spec.setting]))]
-    messages = not_peeked = 0
-    for name in queue_names:
-        queue = queues.get_queue_client(name)  # raw text: decoded below when it is base64
-        try:
-            count = queue.get_queue_properties().approximate_message_count or 0
-            peeked = queue.peek_messages(max_messages=PEEK_MAX)
-        except ResourceNotFoundError:
-            continue
-        messages += len(peeked)
-        not_peeked += max(0, count - len(peeked))
-        for message in peeked:
-            for text in _queue_texts(str(message.content)):
-                hits += card_scan.scan_text(f"queue:{name}/{message.id}", text)
+    scan = scan_session(stack)
+    hits, log_lines, docs, blobs, messages = scan.hits, scan.log_lines, scan.documents, scan.blobs, scan.messages
+    accounts, queue_names, not_peeked = scan.accounts, scan.queue_names, scan.not_peeked
 
     planted = [h for h in hits if h.where in canaries]
     real = [h for h in hits if h.where not in canaries]
-    figure(ROW, f"{1 + len(docs) + blobs + messages} items scanned (1 devhost log of {log_lines} lines, "
-                f"{len(docs)} Cosmos documents, {blobs} blobs of {len(accounts)} accounts, {messages} queue "
-                f"messages in {len(queue_names)} queues incl. poison, {not_peeked} not peekable); {len(real)} card "
+    figure(ROW, f"{1 + docs + blobs + messages} items scanned (1 devhost log of {log_lines} lines, "
+                f"{docs} Cosmos documents, {blobs} blobs of {accounts} accounts, {messages} queue "
+                f"messages in {queue_names} queues incl. poison, {not_peeked} not peekable); {len(real)} card "
                 f"numbers found (+{len(planted)} of {len(canaries)} planted canaries) in "
                 f"{time.monotonic() - started:.1f} s",
-           items=1 + len(docs) + blobs + messages, log_lines=log_lines, documents=len(docs), blobs=blobs,
+           items=1 + docs + blobs + messages, log_lines=log_lines, documents=docs, blobs=blobs,
            queue_messages=messages, not_peeked=not_peeked, hits=len(real), canaries_found=len(planted))
 
     assert [str(h) for h in real] == [], "card numbers stored"

@@ -14,7 +14,7 @@ import function_app  # noqa: F401 - registers every endpoint
 from functions._http import ENDPOINTS, Auth
 from tests.helpers import rid
 from tests.integration.conftest import add_member, register_owner
-from tests.integration.test_email import api_path, wait_for_mail
+from tests.integration.test_email import verification_link, verify_path, wait_for_mail
 
 _PARAM = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?\??\}")
 
@@ -145,6 +145,16 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
         tried += 1
         if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code < 400:
             leaks.append(f"{method} {path} with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")
+    # A SetupIntent of B's Stripe customer named in A's card-on-file request (issue 16).
+    intent = api.post(f"/accounts/{b_owner.account_id}/billing/setup-intent", headers=b_owner.auth)
+    assert intent.status_code == 201, intent.text
+    b_seti = intent.json()["clientSecret"].split("_secret_")[0]
+    path = f"/accounts/{a_owner.account_id}/billing/card"
+    r_foreign = api.post(path, json={"setupIntentId": b_seti}, headers=a_owner.auth)
+    r_absent = api.post(path, json={"setupIntentId": "seti_" + _same_format(b_seti[5:])}, headers=a_owner.auth)
+    tried += 1
+    if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code < 400:
+        leaks.append(f"POST billing/card with B's SetupIntent: {r_foreign.status_code} vs {r_absent.status_code}")
     # Ids in query strings: the owner's timesheets filtered by B's site or B's member.
     day = {"from": "2026-01-05", "to": "2026-01-06"}
     for field, value, absent in (("siteId", b_ids["siteId"], absent_ids["siteId"]),
@@ -243,7 +253,7 @@ def test_my_information_reaches_nobody_else(api: httpx.Client) -> None:
     assert api.post("/me/tracking-schedule/preview", json=preview, headers=stranger.auth).status_code == 200
     assert api.get("/me/tracking-schedule", headers=member.auth).json()["restricted"] is False
     [mail] = wait_for_mail(new_address, subject="Confirm your e-mail address")
-    assert api.post(api_path(mail.links("/api/email/verify/")[0])).status_code == 200
+    assert api.post(verify_path(verification_link(mail))).status_code == 200
     emails = {m["userId"]: m["email"] for m in
               api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth).json()["items"]}
     assert emails == {owner.user_id: owner.email, member.user_id: new_address, other.user_id: other.email}

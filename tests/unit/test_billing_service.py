@@ -314,8 +314,8 @@ def test_the_public_view_shows_only_the_listed_fields() -> None:
     w = World()
     w.register()
     view = billing.to_public(w.record).model_dump(by_alias=True)
-    assert set(view) == {"accountId", "status", "seats", "trialEnd", "currentPeriodEnd", "lastInvoiceStatus",
-                         "paymentMethod"}
+    assert set(view) == {"accountId", "status", "statusSince", "graceEndsAt", "seats", "trialEnd",
+                         "currentPeriodEnd", "lastInvoiceStatus", "paymentMethod"}
 
 
 def test_tracking_ingest_is_refused_while_suspended_and_allowed_again() -> None:

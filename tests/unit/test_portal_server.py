@@ -61,7 +61,9 @@ def test_routes_fallback_and_headers_as_static_web_apps(local: str) -> None:
     assert asset.status_code == 200 and "immutable" in asset.headers["cache-control"]
     assert httpx.get(f"{local}/assets/missing.js").status_code == 404  # excluded from the fallback
     config = httpx.get(f"{local}/config.json")
-    assert config.json() == {"apiBase": API, "auth": {"mode": "dev"}, "map": {"style": None, "pollSeconds": 15}}
+    stripe = config.json().pop("stripe")  # localstripe's Stripe.js stand-in (test_billing_page_alone_admits_stripe)
+    assert config.json() | {"stripe": stripe} == {"apiBase": API, "auth": {"mode": "dev"},
+                                                  "map": {"style": None, "pollSeconds": 15}, "stripe": stripe}
     assert config.headers["cache-control"] == "no-store"
     assert widen_csp("default-src 'self'; img-src 'self'", ["http://a"]) == "default-src 'self'; img-src 'self' http://a"
 
@@ -89,3 +91,29 @@ def test_no_development_sign_in_outside_local(dist: Path, monkeypatch: pytest.Mo
     for base in _serve(dist):
         assert httpx.post(f"{base}/dev/token", json={"sub": "u", "email": "a@b.c"}).status_code == 404
         assert httpx.get(f"{base}/dev/identities").status_code == 404
+
+
+def _directives(csp: str) -> dict[str, list[str]]:
+    return {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
+
+
+def test_the_billing_page_alone_admits_stripe_js(local: str) -> None:
+    """Issue 16: Stripe's documented sources on /billing only; locally also localstripe's stand-in, which config.json
+    names as the page's Stripe.js."""
+    shipped = json.loads(SWA_CONFIG.read_text())
+    [route] = [r for r in shipped["routes"] if r["route"] == "/billing"]
+    billing = _directives(route["headers"]["Content-Security-Policy"])
+    assert billing["script-src"] == ["'self'", "https://js.stripe.com", "https://*.js.stripe.com"]
+    assert billing["frame-src"] == ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"]
+    assert "https://api.stripe.com" in billing["connect-src"]
+    glob = _directives(shipped["globalHeaders"]["Content-Security-Policy"])
+    assert {k: v for k, v in billing.items() if k not in ("script-src", "frame-src", "connect-src")} == {
+        k: v for k, v in glob.items() if k not in ("script-src", "connect-src")}  # otherwise the same policy
+
+    js = httpx.get(f"{local}/config.json").json()["stripe"]
+    stand_in = js["jsUrl"].removesuffix("/js.stripe.com/v3/")
+    assert js["jsUrl"].endswith("/js.stripe.com/v3/") and js["publishableKey"].startswith("pk_")
+    served = _directives(httpx.get(f"{local}/billing").headers["content-security-policy"])
+    assert stand_in in served["script-src"] and stand_in in served["connect-src"] and "https://js.stripe.com" in served["script-src"]
+    elsewhere = httpx.get(f"{local}/members").headers["content-security-policy"]
+    assert "stripe" not in elsewhere and stand_in not in _directives(elsewhere)["script-src"]

@@ -40,6 +40,14 @@ export type Closure = S["ClosurePublic"];
 export type LegalHold = S["LegalHoldPublic"];
 export type LegalHoldList = S["LegalHoldList"];
 export type PurgeRunList = S["PurgeRunList"];
+// Sign-up and billing (issue 16)
+export type AccountCreate = S["AccountCreate"];
+export type RegistrationResult = S["RegistrationResult"];
+export type Billing = S["BillingPublic"];
+export type SetupIntent = S["SetupIntentPublic"];
+export type CardOnFile = S["CardOnFile"];
+export type VerificationResult = S["VerificationResult"];
+export type UnsubscribeResult = S["UnsubscribeResult"];
 
 export interface Feature {
   type: "Feature";

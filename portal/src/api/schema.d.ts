@@ -39,6 +39,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/accounts/{accountId}/billing/card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Put the card of a SetupIntent confirmed by Stripe.js on file (owner): ids only, never card data */
+        post: operations["put_card_on_file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/accounts/{accountId}/billing/setup": {
         parameters: {
             query?: never;
@@ -1365,6 +1382,18 @@ export interface components {
             /** Accountid */
             accountId: string;
             status: components["schemas"]["BillingStatus"];
+            /**
+             * Statussince
+             * @description When the account entered this status (none before billing was set up)
+             * @default null
+             */
+            statusSince: string | null;
+            /**
+             * Graceendsat
+             * @description past_due: when the account is suspended unless paid; suspended: when the grace period ended
+             * @default null
+             */
+            graceEndsAt: string | null;
             /** Seats */
             seats: number;
             /** Trialend */
@@ -1415,6 +1444,17 @@ export interface components {
          * @enum {string}
          */
         CaptureTimeSource: "exif" | "client" | "upload";
+        /**
+         * CardOnFile
+         * @description The SetupIntent Stripe.js just confirmed in the browser: its card becomes the account's default.
+         */
+        CardOnFile: {
+            /**
+             * Setupintentid
+             * @description The id of a SetupIntent of this account that Stripe reports succeeded
+             */
+            setupIntentId: string;
+        };
         /** CategoryPreference */
         CategoryPreference: {
             category: components["schemas"]["EmailCategory"];
@@ -3323,6 +3363,7 @@ export type SchemaCaliforniaDisclosure = components['schemas']['CaliforniaDisclo
 export type SchemaCamera = components['schemas']['Camera'];
 export type SchemaCapability = components['schemas']['Capability'];
 export type SchemaCaptureTimeSource = components['schemas']['CaptureTimeSource'];
+export type SchemaCardOnFile = components['schemas']['CardOnFile'];
 export type SchemaCategoryPreference = components['schemas']['CategoryPreference'];
 export type SchemaCentre = components['schemas']['Centre'];
 export type SchemaCircleArea = components['schemas']['CircleArea'];
@@ -3591,6 +3632,115 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_card_on_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CardOnFile"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

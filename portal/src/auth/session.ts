@@ -36,6 +36,12 @@ export async function isSignedIn(): Promise<boolean> {
   return readDev() !== null;
 }
 
+/** The signed-in e-mail address when the session knows it (the development sign-in does), for pre-filling forms. */
+export async function signedInEmail(): Promise<string | null> {
+  if (config().auth.mode === "msal") return null;
+  return readDev()?.email ?? null;
+}
+
 export function signOut(): void {
   sessionStorage.removeItem(KEY);
   if (config().auth.mode === "msal") void import("./msal").then((m) => m.signOut());

@@ -5,7 +5,8 @@ import { devIdentities, devSignIn, type DevIdentity } from "../../auth/session";
 import { h, errorBox } from "../../ui/dom";
 
 export async function renderSignIn(main: HTMLElement, done: () => void): Promise<null> {
-  main.append(h("h1", {}, "Sign in"));
+  main.append(h("h1", {}, "Sign in"),
+    h("p", {}, "New to IndusTrack? ", h("a", { href: "/signup", "data-link": true }, "Register your company"), "."));
   if (config().auth.mode === "msal") {
     main.append(h("button", { type: "button", onclick: () => void import("../../auth/msal").then((m) => m.signIn()) },
       "Sign in with your IndusTrack account"));
