@@ -479,6 +479,10 @@ class JobSiteStore(Protocol):
     def sites_for_member(self, account_id: str, user_id: str) -> list[JobSite]:
         """Sites assigned to the member or to everyone."""
         ...
+    def list_sites_for_member(self, account_id: str, user_id: str, *, after: str | None,
+                              limit: int) -> tuple[list[JobSite], str | None]:
+        """`sites_for_member` by site id, one page; the cursor is the last site id of the page."""
+        ...
     def sites_by_id(self, account_id: str, site_ids: list[str]) -> list[JobSite]: ...
     def sites_in_cells(self, account_id: str, cells: list[str]) -> tuple[list[JobSite], dict[str, list[str]]]:
         """The sites reaching any of these cells (one query), and the cells of each that were asked for."""

@@ -99,15 +99,42 @@ class CosmosJobSiteStore:
         sites = [_site(d) for d in docs[:limit]]
         return sites, (sites[-1].site_id if len(docs) > limit else None)
 
+    # Assigned to the member, or to everyone (an empty list, unless every assigned member was erased).
+    _FOR_MEMBER = ("c.accountId = @a AND c.docType = @t AND (ARRAY_CONTAINS(c.assigned_member_ids, @u) OR"
+                   " (ARRAY_LENGTH(c.assigned_member_ids) = 0 AND"
+                   " (NOT IS_DEFINED(c.assignees_erased) OR c.assignees_erased = false)))")
+
     def sites_for_member(self, account_id: str, user_id: str) -> list[JobSite]:
         docs = self._c.query_items(
-            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND"
-            " (ARRAY_LENGTH(c.assigned_member_ids) = 0 OR ARRAY_CONTAINS(c.assigned_member_ids, @u))",
+            "SELECT * FROM c WHERE " + self._FOR_MEMBER,  # noqa: S608  # nosec B608 - a fixed fragment of this class
             parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": SITE},
                         {"name": "@u", "value": user_id}],
             partition_key=account_id,
         )
         return sorted((_site(d) for d in docs), key=lambda s: (s.name.lower(), s.site_id))
+
+    def list_sites_for_member(self, account_id: str, user_id: str, *, after: str | None,
+                              limit: int) -> tuple[list[JobSite], str | None]:
+        docs = list(islice(self._c.query_items(
+            "SELECT * FROM c WHERE " + self._FOR_MEMBER  # noqa: S608  # nosec B608 - a fixed fragment of this class
+            + " AND c.site_id > @after ORDER BY c.site_id",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": SITE},
+                        {"name": "@u", "value": user_id}, {"name": "@after", "value": after or ""}],
+            partition_key=account_id,
+            max_item_count=limit + 1,
+        ), limit + 1))
+        sites = [_site(d) for d in docs[:limit]]
+        return sites, (sites[-1].site_id if len(docs) > limit else None)
+
+    def sites_assigned_to(self, account_id: str, user_id: str) -> list[JobSite]:
+        """The sites whose assignment list names this member (erasure takes the id out)."""
+        docs = self._c.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND ARRAY_CONTAINS(c.assigned_member_ids, @u)",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": SITE},
+                        {"name": "@u", "value": user_id}],
+            partition_key=account_id,
+        )
+        return sorted((_site(d) for d in docs), key=lambda s: s.site_id)
 
     def sites_by_id(self, account_id: str, site_ids: list[str]) -> list[JobSite]:
         docs = self._c.query_items(
