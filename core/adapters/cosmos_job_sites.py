@@ -126,16 +126,6 @@ class CosmosJobSiteStore:
         sites = [_site(d) for d in docs[:limit]]
         return sites, (sites[-1].site_id if len(docs) > limit else None)
 
-    def sites_assigned_to(self, account_id: str, user_id: str) -> list[JobSite]:
-        """The sites whose assignment list names this member (erasure takes the id out)."""
-        docs = self._c.query_items(
-            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND ARRAY_CONTAINS(c.assigned_member_ids, @u)",
-            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": SITE},
-                        {"name": "@u", "value": user_id}],
-            partition_key=account_id,
-        )
-        return sorted((_site(d) for d in docs), key=lambda s: s.site_id)
-
     def sites_by_id(self, account_id: str, site_ids: list[str]) -> list[JobSite]:
         docs = self._c.query_items(
             "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND ARRAY_CONTAINS(@ids, c.site_id)",
