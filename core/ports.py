@@ -459,8 +459,9 @@ class DeviceStore(Protocol):
         """Store the device (revoked) and delete its token lookup."""
         ...
     def record_use(self, *, user_id: str, device_id: str, counters: DeviceCounters, at: datetime,
-                   protocol: AppProtocol) -> None:
-        """Add to the device's counters and move its last-seen time forward."""
+                   protocol: AppProtocol, waypoints_version: str | None = None) -> bool:
+        """Add to the device's counters and move its last-seen time forward. With `waypoints_version`, record it
+        too, answering True only when this call changed it (of concurrent calls, exactly one sees the change)."""
         ...
 
 

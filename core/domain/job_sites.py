@@ -278,10 +278,13 @@ class SiteGeometry:
             best = min(best, math.hypot(x - ax - u * dx, y - ay - u * dy))
         return -best if inside else best
 
+    def outer_radius(self) -> float:
+        """The radius of the circle around `centre` that holds the whole area (a polygon's farthest corner)."""
+        return self.radius if self._circle is not None else self._reach
+
     def reach(self) -> float:
         """Distance from the centre to the farthest point that still matters (boundary plus exit margin)."""
-        base = self.radius if self._circle is not None else self._reach
-        return base + self.exit_margin
+        return self.outer_radius() + self.exit_margin
 
 
 # ---------------------------------------------------------------- geohash cells (spatial buckets)

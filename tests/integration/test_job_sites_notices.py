@@ -1,6 +1,7 @@
 """Job sites and the apps, end to end against the emulators (docs/job-sites.md): the Account Owner's opt-in e-mail
 on a member's first arrival and departure of the day, from pings sent through the real ingest API (out of order,
-late, re-sent) to the SMTP server's Maildir, once per (member, site, kind, day)."""
+late, re-sent) to the SMTP server's Maildir, once per (member, site, kind, day); and the member's sites pushed to
+OwnTracks as waypoints in the ingest answer, only when they changed for that device."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import httpx
 
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack, add_member, register_owner
+from tests.integration.test_devices_api import basic, make_device
 from tests.integration.test_email import api_path, mails_to, verify_owner, wait_for_mail
 from tests.integration.test_job_sites_api import backdate_location_consent, circle, workday
 from tests.integration.tracking_helpers import post
@@ -45,7 +47,11 @@ def test_owner_opted_in_gets_one_arrival_and_one_departure_e_mail(api: httpx.Cli
     left = wait_for_mail(owner.email, subject=f"left {name}", timeout=60)
     zone = ZoneInfo("America/Chicago")
     enter_local = (start + timedelta(seconds=870)).astimezone(zone)  # hand computation: test_job_sites_api
-    assert len(arrived) == 1 and f"at {enter_local:%H:%M} on {enter_local.date().isoformat()}" in arrived[0].text
+    # The time is the first arrival known when the e-mail was queued: fix 29 once the late first half is in, or
+    # fix 70 (the second half's first fix, inside) when the writer saw the second half alone first.
+    provisional = (start + timedelta(seconds=2100)).astimezone(zone)
+    assert len(arrived) == 1 and any(f"{name} at {t:%H:%M} on {t.date().isoformat()}" in arrived[0].text
+                                     for t in (enter_local, provisional)), arrived[0].text
     assert len(left) == 1 and arrived[0].header("List-Unsubscribe")
 
     def settled() -> bool:  # the writer has evaluated every message: both events are in the day
@@ -66,3 +72,32 @@ def test_owner_opted_in_gets_one_arrival_and_one_departure_e_mail(api: httpx.Cli
     r = api.get("/me/email-preferences", headers=owner.auth)
     assert {c["category"]: c["subscribed"] for c in r.json()["categories"]}["job-site-visits"] is False
 
+
+
+def test_owntracks_gets_the_members_sites_as_waypoints_only_when_they_changed(api: httpx.Client) -> None:
+    owner = register_owner(api)
+    worker = add_member(api, owner)
+    device = make_device(api, worker)
+    base = f"/accounts/{owner.account_id}/job-sites"
+
+    def answer(phone: tuple[str, str] = device) -> list[dict]:  # type: ignore[type-arg]
+        r = api.post("/ingest/owntracks", json={"_type": "transition", "event": "enter", "tst": 1},
+                     headers=basic(*phone))  # any message: the answer carries the commands
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    assert answer() == []  # no sites yet: nothing to send
+    site = api.post(base, json=circle(0, 120), headers=owner.auth).json()
+    r = api.post(base, json=circle(900, 100, assignedMemberIds=[owner.user_id]), headers=owner.auth)
+    assert r.status_code == 201, r.text  # assigned to someone else: not the worker's
+    [command] = answer()
+    assert command["_type"] == "cmd" and command["action"] == "setWaypoints"
+    [waypoint] = command["waypoints"]["waypoints"]
+    assert waypoint["rid"] == site["siteId"] and waypoint["desc"] == site["name"] and waypoint["rad"] == 120
+    assert waypoint["lat"] == round(site["area"]["centre"]["latitude"], 6) and waypoint["_type"] == "waypoint"
+    assert answer() == [] and answer() == []  # unchanged: not sent again
+    assert api.patch(f"{base}/{site['siteId']}", json={"name": "Depot"}, headers=owner.auth).status_code == 200
+    [command] = answer()  # changed: sent once
+    assert [w["desc"] for w in command["waypoints"]["waypoints"]] == ["Depot"]
+    assert answer() == []
+    assert len(answer(make_device(api, worker, "Second phone"))) == 1  # per device
