@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from core.domain.accounts import MemberStatus
 from core.domain.errors import FieldError, NotFound, ValidationFailed
 from core.domain.identity import Principal
 from core.domain.job_sites import (
@@ -19,11 +20,14 @@ from core.ports import AccountStore, Clock, JobSiteStore
 from core.services.paging import PageTokens
 
 
-def _check_members(account_id: str, member_ids: list[str], accounts: AccountStore) -> None:
-    """Assigned members must be members of the account (another account's user answers like an unknown one)."""
+def _check_members(account_id: str, member_ids: list[str], accounts: AccountStore,
+                   kept: frozenset[str] = frozenset()) -> None:
+    """Assigned members must be active members of the account (another account's user answers like an unknown
+    one; a removed member cannot be assigned). Ids the site already names (`kept`) may stay, so sending a site's
+    list back unchanged works after one of them was removed."""
     if not member_ids:
         return
-    known = {m.user_id for m in accounts.list_members(account_id)}
+    known = {m.user_id for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE} | kept
     for i, member_id in enumerate(member_ids):
         if member_id not in known:
             raise ValidationFailed(errors=[FieldError(f"assignedMemberIds.{i}", "is not a member of the account")])
@@ -65,7 +69,7 @@ def update_site(*, principal: Principal, account_id: str, site_id: str, data: Jo
     site = _existing(account_id, site_id, sites)
     changes = data.model_dump(exclude_unset=True, by_alias=False)
     if "assigned_member_ids" in changes:
-        _check_members(account_id, data.assigned_member_ids or [], accounts)
+        _check_members(account_id, data.assigned_member_ids or [], accounts, frozenset(site.assigned_member_ids))
     for name in ("name", "address", "area", "active_hours"):
         if name in changes:
             if name == "name" and data.name is None:
