@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from core.services.paging import PageTokens
     from core.services.photos import PhotoLimits
     from core.services.retention import Registry, RetentionPolicy
+    from core.services.site_notices import SiteNotices
 
 
 class Container:
@@ -262,6 +263,13 @@ class Container:
         from core.adapters.cosmos_job_sites import CosmosSiteDayStore
 
         return CosmosSiteDayStore(self.database)
+
+    @cached_property
+    def site_notices(self) -> SiteNotices:
+        """The Account Owner's opt-in e-mails about first arrivals and departures, queued by the pings writer."""
+        from core.services.site_notices import SiteNotices
+
+        return SiteNotices(accounts=self.accounts, profiles=self.email_profiles, outbox=self.outbox, clock=self.clock)
 
     # ---- e-mail outbox and policy versions (docs/email-and-policy.md)
     @cached_property

@@ -459,8 +459,9 @@ class DeviceStore(Protocol):
         """Store the device (revoked) and delete its token lookup."""
         ...
     def record_use(self, *, user_id: str, device_id: str, counters: DeviceCounters, at: datetime,
-                   protocol: AppProtocol) -> None:
-        """Add to the device's counters and move its last-seen time forward."""
+                   protocol: AppProtocol, waypoints_version: str | None = None) -> bool:
+        """Add to the device's counters and move its last-seen time forward. With `waypoints_version`, record it
+        too, answering True only when this call changed it (of concurrent calls, exactly one sees the change)."""
         ...
 
 
@@ -478,6 +479,10 @@ class JobSiteStore(Protocol):
     def list_sites(self, account_id: str, *, after: str | None, limit: int) -> tuple[list[JobSite], str | None]: ...
     def sites_for_member(self, account_id: str, user_id: str) -> list[JobSite]:
         """Sites assigned to the member or to everyone."""
+        ...
+    def list_sites_for_member(self, account_id: str, user_id: str, *, after: str | None,
+                              limit: int) -> tuple[list[JobSite], str | None]:
+        """`sites_for_member` by site id, one page; the cursor is the last site id of the page."""
         ...
     def sites_by_id(self, account_id: str, site_ids: list[str]) -> list[JobSite]: ...
     def sites_in_cells(self, account_id: str, cells: list[str]) -> tuple[list[JobSite], dict[str, list[str]]]:

@@ -16,7 +16,6 @@ from core.domain.accounts import PublicModel
 from core.domain.device_protocols import ParsedPings
 from core.domain.devices import AppProtocol, DeviceCreate, DeviceCreated, DeviceList
 from core.domain.errors import FieldError, PayloadTooLarge, ValidationFailed
-from core.domain.tracking import IngestResult
 from core.services import card_guard, devices
 from functions._http import Auth, Call, endpoint
 
@@ -118,14 +117,14 @@ def _params(call: Call, raw: bytes) -> dict[str, str]:
     return params
 
 
-def _ingest(call: Call, parsed: ParsedPings, protocol: AppProtocol) -> IngestResult | None:
+def _ingest(call: Call, parsed: ParsedPings, protocol: AppProtocol) -> devices.DeviceIngest:
     d = call.deps
     return devices.ingest_from_device(
         caller=call.device, parsed=parsed, protocol=protocol, devices=d.devices, accounts=d.accounts,
         consents=d.consents, schedules=d.tracking_schedules, pings=d.pings, queue=d.ping_queue, privacy=d.privacy,
         retention=d.retention_policy, clock=d.clock,
         future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds), billing=d.billing,
-        zones=d.private_zones)
+        zones=d.private_zones, job_sites=d.job_sites)
 
 
 def _answer(body: str, content_type: str = "application/json") -> func.HttpResponse:
@@ -137,11 +136,12 @@ def _answer(body: str, content_type: str = "application/json") -> func.HttpRespo
 
 
 @endpoint(bp, "POST", "ingest/owntracks", auth=Auth.DEVICE, tag="devices", extra_statuses=(413,),
-          summary="OwnTracks HTTP mode: one JSON message per POST; answers 200 [] (docs/devices.md)")
+          summary="OwnTracks HTTP mode: one JSON message per POST; answers 200 [] or, when the member's job sites"
+                  " changed since this device last received them, [setWaypoints cmd] (docs/devices.md)")
 def ingest_owntracks(call: Call) -> func.HttpResponse:
     parsed = protocols.parse_owntracks(_json(_raw(call)), call.device.device_id)
-    _ingest(call, parsed, AppProtocol.OWNTRACKS)
-    return _answer("[]")
+    done = _ingest(call, parsed, AppProtocol.OWNTRACKS)
+    return _answer(json.dumps(done.commands, separators=(",", ":"), ensure_ascii=False))
 
 
 @endpoint(bp, "POST", "ingest/overland", auth=Auth.DEVICE, tag="devices", response=OverlandAnswer,

@@ -5,7 +5,7 @@ import azure.functions as func
 from core.domain.job_sites import JobSiteCreate, JobSiteList, JobSiteListQuery, JobSitePublic, JobSiteUpdate
 from core.domain.timesheets import Timesheet, TimesheetQuery
 from core.services import job_sites, site_visits
-from functions._http import JSON, Auth, Call, endpoint
+from functions._http import JSON, Auth, Call, endpoint, json_response
 
 bp = func.Blueprint()
 CSV = "text/csv"
@@ -20,11 +20,23 @@ def create_job_site(call: Call) -> JobSitePublic:
                                  accounts=d.accounts, sites=d.job_sites, clock=d.clock)
 
 
+PAGE_HEADERS = (("X-Continuation", "Present when there is a next page: pass it unchanged as ?continuation="
+                                   " (opaque and signed; any other value is a 422)"),)
+
+
+def _page(result: JobSiteList) -> func.HttpResponse:
+    response = json_response(result)
+    if result.continuation:
+        response.headers["X-Continuation"] = result.continuation
+    return response
+
+
 @endpoint(bp, "GET", "accounts/{accountId}/job-sites", auth=Auth.PRINCIPAL, query=JobSiteListQuery,
-          response=JobSiteList, summary="The account's job sites, by id, paged (owner)", tag="job-sites")
-def list_job_sites(call: Call) -> JobSiteList:
-    return job_sites.list_sites(principal=call.principal, account_id=call.route["accountId"], query=call.query,
-                                sites=call.deps.job_sites)
+          response=JobSiteList, response_headers=PAGE_HEADERS,
+          summary="The account's job sites, by id, paged: X-Continuation (owner)", tag="job-sites")
+def list_job_sites(call: Call) -> func.HttpResponse:
+    return _page(job_sites.list_sites(principal=call.principal, account_id=call.route["accountId"],
+                                      query=call.query, sites=call.deps.job_sites, pages=call.deps.page_tokens))
 
 
 @endpoint(bp, "GET", SITE, auth=Auth.PRINCIPAL, response=JobSitePublic, summary="A job site (owner)",
@@ -49,10 +61,13 @@ def delete_job_site(call: Call) -> None:
                           site_id=call.route["siteId"], sites=call.deps.job_sites)
 
 
-@endpoint(bp, "GET", "me/job-sites", auth=Auth.PRINCIPAL, response=JobSiteList,
-          summary="The job sites that apply to me (assigned to me or to everyone)", tag="job-sites")
-def my_job_sites(call: Call) -> JobSiteList:
-    return job_sites.my_sites(principal=call.principal, sites=call.deps.job_sites)
+@endpoint(bp, "GET", "me/job-sites", auth=Auth.PRINCIPAL, query=JobSiteListQuery, response=JobSiteList,
+          response_headers=PAGE_HEADERS,
+          summary="The job sites that apply to me (assigned to me or to everyone), by id, paged: X-Continuation",
+          tag="job-sites")
+def my_job_sites(call: Call) -> func.HttpResponse:
+    return _page(job_sites.my_sites(principal=call.principal, query=call.query, sites=call.deps.job_sites,
+                                    pages=call.deps.page_tokens))
 
 
 def _answer(call: Call, sheet: Timesheet) -> Timesheet | func.HttpResponse:

@@ -119,4 +119,4 @@ def write_pings(msg: func.QueueMessage) -> None:
     message = decode_ping_message(msg.get_body())
     tracking.store_ping_message(message=message, pings=d.pings, positions=d.latest_positions, clock=d.clock,
                                 accounts=d.accounts, job_sites=d.job_sites, site_days=d.site_days,
-                                zones=d.private_zones)
+                                zones=d.private_zones, notices=d.site_notices)

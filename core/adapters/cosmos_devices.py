@@ -82,23 +82,28 @@ class CosmosDeviceStore:
         delete_lookup(self._c, device.token_hash)
 
     def record_use(self, *, user_id: str, device_id: str, counters: DeviceCounters, at: datetime,
-                   protocol: AppProtocol) -> None:
-        """Add to the device's counters and move last-seen forward; ETag-checked so concurrent calls add up."""
+                   protocol: AppProtocol, waypoints_version: str | None = None) -> bool:
+        """Add to the device's counters and move last-seen forward; ETag-checked so concurrent calls add up (and
+        of two calls bringing the same new waypoints version, only the one that wrote it answers True)."""
         for _ in range(10):
             current = self._read(device_doc_id(device_id), user_id, DEVICE_DOC_TYPE)
             if current is None:
-                return  # erased or deleted meanwhile: nothing to count on
+                return False  # erased or deleted meanwhile: nothing to count on
             device = Device.model_validate(strip_system(current))
             seen = at if device.last_seen_at is None or at > device.last_seen_at else device.last_seen_at
+            changed = waypoints_version is not None and waypoints_version != device.waypoints_version
             updated = device.model_copy(update={"counters": device.counters.plus(counters), "last_seen_at": seen,
-                                                "last_protocol": protocol})
+                                                "last_protocol": protocol,
+                                                "waypoints_version": waypoints_version if changed
+                                                else device.waypoints_version})
             try:
                 self._c.replace_item(item=current["id"], body=self._device_doc(updated), etag=current["_etag"],
                                      match_condition=MatchConditions.IfNotModified)
-                return
+                return changed
             except cosmos_errors.CosmosAccessConditionFailedError:
                 continue
         log.warning("device counters kept changing under ten attempts; this call's counts were not added")
+        return False
 
 
 def delete_lookup(container: ContainerProxy, token_hash: str) -> bool:

@@ -10,6 +10,7 @@ All in the `accounts` container (partition /accountId), docTypes:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from itertools import islice
 from typing import Any
@@ -99,15 +100,30 @@ class CosmosJobSiteStore:
         sites = [_site(d) for d in docs[:limit]]
         return sites, (sites[-1].site_id if len(docs) > limit else None)
 
-    def sites_for_member(self, account_id: str, user_id: str) -> list[JobSite]:
+    # Which sites apply to a member (assigned to them, or to everyone) is decided by JobSite.applies_to on the
+    # account's sites read in site-id order: one single-partition query, and the local emulator answers array
+    # functions (ARRAY_CONTAINS, ARRAY_LENGTH, IS_DEFINED) about 30 times slower than a plain docType filter.
+
+    def _sites_in_order(self, account_id: str, after: str | None, page: int) -> Iterator[JobSite]:
         docs = self._c.query_items(
-            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND"
-            " (ARRAY_LENGTH(c.assigned_member_ids) = 0 OR ARRAY_CONTAINS(c.assigned_member_ids, @u))",
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND c.site_id > @after ORDER BY c.site_id",
             parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": SITE},
-                        {"name": "@u", "value": user_id}],
+                        {"name": "@after", "value": after or ""}],
             partition_key=account_id,
+            max_item_count=page,
         )
-        return sorted((_site(d) for d in docs), key=lambda s: (s.name.lower(), s.site_id))
+        return (_site(d) for d in docs)
+
+    def sites_for_member(self, account_id: str, user_id: str) -> list[JobSite]:
+        mine = (s for s in self._sites_in_order(account_id, None, 1000) if s.applies_to(user_id))
+        return sorted(mine, key=lambda s: (s.name.lower(), s.site_id))
+
+    def list_sites_for_member(self, account_id: str, user_id: str, *, after: str | None,
+                              limit: int) -> tuple[list[JobSite], str | None]:
+        mine = (s for s in self._sites_in_order(account_id, after, limit + 1) if s.applies_to(user_id))
+        found = list(islice(mine, limit + 1))
+        sites = found[:limit]
+        return sites, (sites[-1].site_id if len(found) > limit else None)
 
     def sites_by_id(self, account_id: str, site_ids: list[str]) -> list[JobSite]:
         docs = self._c.query_items(

@@ -740,11 +740,13 @@ def other_area_kinds(database: DatabaseProxy, *, today: Any = None) -> list[Any]
 
 def job_site_kinds(database: DatabaseProxy) -> list[AccountDocKind]:
     """Job sites (docs/job-sites.md), in the account's partition of `accounts`: the members' evaluated days, and the
-    account's sites with their cell entries (they name assigned members by id): removed with a closed account."""
+    account's sites with their cell entries (they name assigned members by id; erasure takes the member's id out):
+    removed with a closed account."""
+    from core.adapters.privacy_job_sites import JobSiteKind  # imports this module
+
     return [
         site_visits_kind(database),
-        AccountDocKind(database, name="job-sites", doc_type="job-site", user_field=None, export_file=None,
-                       description="The account's job sites, with the ids of the members assigned to each."),
+        JobSiteKind(database),
         AccountDocKind(database, name="job-site-cells", doc_type="job-site-cell", user_field=None, export_file=None,
                        description="The job sites' spatial index entries (copies of the sites)."),
     ]

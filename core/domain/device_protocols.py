@@ -10,6 +10,8 @@ which applies every rule (range checks, retention, future skew, consent, windows
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 import uuid
@@ -19,6 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.domain.errors import FieldError, ValidationFailed
+from core.domain.job_sites import JobSite
+from core.domain.tracking_geo import distance_m
 
 PING_ID_NAMESPACE = uuid.UUID("5d7c3a52-4f0e-4d53-9a51-6f1f2b0c9e11")  # fixed forever: ids must not change
 UNKNOWN_ACCURACY_M = 1_000.0  # an app that reports no accuracy: stored as a coarse fix, never as a precise one
@@ -301,3 +305,40 @@ def parse_gpslogger(params: Mapping[str, str], device_id: str) -> ParsedPings:
                          source=source_of(params.get("prov")))
 
     return _single(parse)
+
+
+# ---------------------------------------------------------------- OwnTracks: job sites as waypoints (the answer)
+
+MAX_WAYPOINTS = 100  # phones monitor a limited number of regions; beyond this, the sites nearest the fix
+
+
+def owntracks_waypoints(sites: list[JobSite], near: tuple[float, float] | None = None) -> dict[str, Any] | None:
+    """The `setWaypoints` command (OwnTracks JSON, `_type: cmd`) for these sites, or None without sites. Each site
+    is one circular region: a circle as it is, a polygon as the circle around it (centre of its corners, farthest
+    corner). `rid` is the site id and `tst` the site's creation second (the key older apps use; made unique in
+    creation order), so re-sending updates the phone's regions instead of adding copies."""
+    if not sites:
+        return None
+    chosen = sites
+    if len(sites) > MAX_WAYPOINTS:
+        if near is None:
+            chosen = sorted(sites, key=lambda s: (s.name.lower(), s.site_id))[:MAX_WAYPOINTS]
+        else:
+            chosen = sorted(sites, key=lambda s: (distance_m(near[0], near[1], *s.geometry().centre),
+                                                  s.site_id))[:MAX_WAYPOINTS]
+    waypoints: list[dict[str, Any]] = []
+    last_tst = 0
+    for site in sorted(chosen, key=lambda s: (s.created_at, s.site_id)):
+        geometry = site.geometry()
+        tst = max(int(site.created_at.timestamp()), last_tst + 1)
+        last_tst = tst
+        waypoints.append({"_type": "waypoint", "rid": site.site_id, "desc": site.name,
+                          "lat": round(geometry.centre[0], 6), "lon": round(geometry.centre[1], 6),
+                          "rad": math.ceil(geometry.outer_radius()), "tst": tst})
+    return {"_type": "cmd", "action": "setWaypoints", "waypoints": {"_type": "waypoints", "waypoints": waypoints}}
+
+
+def waypoints_version(command: dict[str, Any]) -> str:
+    """What a device last received, as a digest of the command (stored on the device record)."""
+    text = json.dumps(command, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -69,6 +69,7 @@ class Device(BaseModel):
     last_seen_at: datetime | None = None
     last_protocol: AppProtocol | None = None
     counters: DeviceCounters = Field(default_factory=DeviceCounters)
+    waypoints_version: str | None = None  # OwnTracks: digest of the job sites last sent as waypoints
 
     @property
     def active(self) -> bool:

@@ -23,6 +23,7 @@ class EmailCategory(StrEnum):
     LEGAL = "legal"  # policy-change notices
     PRODUCT_UPDATES = "product-updates"
     TIPS = "tips"
+    JOB_SITE_VISITS = "job-site-visits"  # Account Owners only, opt-in: a member first entered or left a job site today
 
     @property
     def transactional(self) -> bool:
@@ -35,6 +36,10 @@ class EmailCategory(StrEnum):
 
 TRANSACTIONAL: frozenset[EmailCategory] = frozenset({EmailCategory.ACCOUNT, EmailCategory.LEGAL})
 OPTIONAL_CATEGORIES: tuple[EmailCategory, ...] = tuple(c for c in EmailCategory if c not in TRANSACTIONAL)
+OPT_IN: frozenset[EmailCategory] = frozenset({EmailCategory.JOB_SITE_VISITS})
+"""Optional categories that are off until the user turns them on (the others are on until turned off)."""
+OWNER_ONLY: frozenset[EmailCategory] = frozenset({EmailCategory.JOB_SITE_VISITS})
+"""Categories only Account Owners receive (and see in their preferences)."""
 
 
 class OutboxState(StrEnum):
@@ -146,13 +151,17 @@ class VerificationResult(PublicModel):
 
 
 class EmailPreferences(BaseModel):
-    """Stored per user: opt-outs of optional categories. Absent means subscribed."""
+    """Stored per user: opt-outs of optional categories (absent means subscribed), and opt-ins of the opt-in ones
+    (`OPT_IN`: absent means not subscribed)."""
 
     user_id: str
     opted_out: list[EmailCategory] = Field(default_factory=list)
+    opted_in: list[EmailCategory] = Field(default_factory=list)
     updated_at: datetime | None = None
 
     def allows(self, category: EmailCategory) -> bool:
+        if category in OPT_IN:
+            return category in self.opted_in
         return category.transactional or category not in self.opted_out
 
     @property

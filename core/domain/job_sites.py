@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from core.domain.accounts import ApiModel, PublicModel, TimeZoneName
-from core.domain.inputs import SINGLE_LINE
+from core.domain.inputs import CONTINUATION_DOC, SINGLE_LINE, ContinuationToken
 from core.domain.tracking import TrackingWindow
 from core.domain.tracking_geo import EARTH_RADIUS_M, distance_m
 
@@ -173,19 +173,23 @@ class JobSitePublic(PublicModel):
     area: Area
     assigned_member_ids: list[str] = Field(alias="assignedMemberIds")
     active_hours: ActiveHours | None = Field(default=None, alias="activeHours")
+    assignees_erased: bool = Field(default=False, alias="assigneesErased",
+                                   description="Every member assigned to the site was erased (a data-subject"
+                                               " request): it applies to nobody until members are assigned again.")
     created_at: datetime = Field(alias="createdAt")
     updated_at: datetime = Field(alias="updatedAt")
 
 
 class JobSiteList(PublicModel):
     items: list[JobSitePublic]
-    continuation: str | None = None
+    continuation: str | None = Field(default=None, description="Also in X-Continuation: pass as ?continuation= for"
+                                                                 " the next page.")
 
 
 class JobSiteListQuery(ApiModel):
     limit: int = Field(default=200, ge=1, le=1000)
-    # keyset paging by site id (a UUID): the last id of the previous page
-    continuation: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")] | None = None
+    # keyset paging by site id, sealed (core/services/paging.py): opaque and bound to the list it continues
+    continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)
 
 
 class JobSite(BaseModel):
@@ -198,16 +202,27 @@ class JobSite(BaseModel):
     area: Area
     assigned_member_ids: list[str] = Field(default_factory=list)
     active_hours: ActiveHours | None = None
+    assignees_erased: bool = False  # the list was emptied by erasures: nobody, not everyone
     created_at: datetime
     updated_at: datetime
 
     def to_public(self) -> JobSitePublic:
         return JobSitePublic(site_id=self.site_id, account_id=self.account_id, name=self.name, address=self.address,
                              area=self.area, assigned_member_ids=self.assigned_member_ids,
-                             active_hours=self.active_hours, created_at=self.created_at, updated_at=self.updated_at)
+                             active_hours=self.active_hours, assignees_erased=self.assignees_erased,
+                             created_at=self.created_at, updated_at=self.updated_at)
 
     def applies_to(self, user_id: str) -> bool:
-        return not self.assigned_member_ids or user_id in self.assigned_member_ids
+        if user_id in self.assigned_member_ids:
+            return True
+        return not self.assigned_member_ids and not self.assignees_erased
+
+    def without_member(self, user_id: str) -> JobSite:
+        """The site once an erased member's id is taken out of its assignment list (applying to nobody, not to
+        everyone, when that was the last one)."""
+        left = [m for m in self.assigned_member_ids if m != user_id]
+        return self.model_copy(update={"assigned_member_ids": left,
+                                       "assignees_erased": self.assignees_erased or not left})
 
     def geometry(self) -> SiteGeometry:
         return SiteGeometry.of(self.area)
@@ -263,10 +278,13 @@ class SiteGeometry:
             best = min(best, math.hypot(x - ax - u * dx, y - ay - u * dy))
         return -best if inside else best
 
+    def outer_radius(self) -> float:
+        """The radius of the circle around `centre` that holds the whole area (a polygon's farthest corner)."""
+        return self.radius if self._circle is not None else self._reach
+
     def reach(self) -> float:
         """Distance from the centre to the farthest point that still matters (boundary plus exit margin)."""
-        base = self.radius if self._circle is not None else self._reach
-        return base + self.exit_margin
+        return self.outer_radius() + self.exit_margin
 
 
 # ---------------------------------------------------------------- geohash cells (spatial buckets)

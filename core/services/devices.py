@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from core.domain.accounts import MemberStatus
-from core.domain.device_protocols import ParsedPings
+from core.domain.device_protocols import ParsedPings, owntracks_waypoints, waypoints_version
 from core.domain.devices import (
     DEVICE_ID_PREFIX,
     MAX_DEVICES_PER_MEMBER,
@@ -35,6 +37,7 @@ from core.ports import (
     Clock,
     ConsentLedger,
     DeviceStore,
+    JobSiteStore,
     PingQueue,
     PingStore,
     PrivacyStore,
@@ -46,6 +49,14 @@ from core.services.retention import RetentionPolicy
 from core.services.tracking import ensure_account_may_ingest, ingest_pings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeviceIngest:
+    """What an app's call did (None: no pings in it), and the commands to answer it with (OwnTracks)."""
+
+    result: IngestResult | None
+    commands: list[dict[str, Any]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- tokens
@@ -124,9 +135,13 @@ def ingest_from_device(
     future_skew: timedelta,
     billing: BillingStore,
     zones: PrivateZoneStore | None = None,
-) -> IngestResult | None:
+    job_sites: JobSiteStore | None = None,
+) -> DeviceIngest:
     """Run the app's pings through the ingest use case and count what happened on the device's record. The app
-    is answered success whatever was dropped (it cannot act on a refusal); the member sees the counts."""
+    is answered success whatever was dropped (it cannot act on a refusal); the member sees the counts.
+
+    OwnTracks with `job_sites`: the sites that apply to the member go back as a `setWaypoints` command, only when
+    they differ from what this device last received (a digest on the device record; one sites query per call)."""
     principal = caller.principal
     result: IngestResult | None = None
     if parsed.pings:
@@ -143,6 +158,15 @@ def ingest_from_device(
             accepted=result.accepted, duplicates=result.duplicates, no_consent=result.dropped.no_consent,
             outside_window=result.dropped.outside_window, private_zone=result.dropped.private_zone,
             rejected=result.rejected_count))
-    devices.record_use(user_id=principal.user_id, device_id=caller.device_id, counters=counters, at=clock.now(),
-                       protocol=protocol)
-    return result
+    command: dict[str, Any] | None = None
+    if protocol is AppProtocol.OWNTRACKS and job_sites is not None:
+        last = parsed.pings[-1] if parsed.pings else None
+        near = (float(last["latitude"]), float(last["longitude"])) if last else None
+        command = owntracks_waypoints(job_sites.sites_for_member(principal.account_id, principal.user_id), near)
+    changed = devices.record_use(user_id=principal.user_id, device_id=caller.device_id, counters=counters,
+                                 at=clock.now(), protocol=protocol,
+                                 waypoints_version=waypoints_version(command) if command else None)
+    if command is not None and changed:
+        log.info("job sites sent to an OwnTracks device as %d waypoint(s)", len(command["waypoints"]["waypoints"]))
+        return DeviceIngest(result=result, commands=[command])
+    return DeviceIngest(result=result)

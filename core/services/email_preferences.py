@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 
 from core.domain.email import (
+    OPT_IN,
+    OWNER_ONLY,
     TRANSACTIONAL,
     CategoryPreference,
     EmailCategory,
@@ -23,14 +25,15 @@ from core.signing import LinkSigner
 log = logging.getLogger(__name__)
 
 
-def _public(prefs: EmailPreferences, profiles: EmailProfiles, user_id: str) -> EmailPreferencesPublic:
-    status = profiles.get_status(user_id)
+def _public(prefs: EmailPreferences, profiles: EmailProfiles, principal: Principal) -> EmailPreferencesPublic:
+    """Owner-only categories (job-site visits) are listed for Account Owners only."""
+    status = profiles.get_status(principal.user_id)
     return EmailPreferencesPublic(
         email=status.address if status else None,
         verified=bool(status and status.verified),
         categories=[
             CategoryPreference(category=c, subscribed=prefs.allows(c), transactional=c in TRANSACTIONAL)
-            for c in EmailCategory
+            for c in EmailCategory if principal.is_owner or c not in OWNER_ONLY
         ],
         updated_at=prefs.updated_at,
     )
@@ -38,30 +41,36 @@ def _public(prefs: EmailPreferences, profiles: EmailProfiles, user_id: str) -> E
 
 def get_preferences(*, principal: Principal, profiles: EmailProfiles) -> EmailPreferencesPublic:
     prefs = profiles.get_preferences(principal.user_id) or EmailPreferences(user_id=principal.user_id)
-    return _public(prefs, profiles, principal.user_id)
+    return _public(prefs, profiles, principal)
 
 
 def update_preferences(
     *, principal: Principal, data: EmailPreferencesUpdate, profiles: EmailProfiles, clock: Clock
 ) -> EmailPreferencesPublic:
-    """Apply the categories named in the body; the others keep their setting. Transactional ones cannot be off."""
+    """Apply the categories named in the body; the others keep their setting. Transactional ones cannot be off;
+    opt-in ones (job-site visits) are off until turned on, and only an Account Owner may turn them on."""
     errors = ErrorList()
     for category, subscribed in data.categories.items():
         if category in TRANSACTIONAL and not subscribed:
             errors.add(f"categories.{category.value}", "transactional e-mail is always sent and cannot be turned off")
+        if category in OWNER_ONLY and subscribed and not principal.is_owner:
+            errors.add(f"categories.{category.value}", "only the Account Owner receives these e-mails")
     errors.raise_if_any()
     prefs = profiles.get_preferences(principal.user_id) or EmailPreferences(user_id=principal.user_id)
-    opted_out = set(prefs.opted_out)
+    opted_out, opted_in = set(prefs.opted_out), set(prefs.opted_in)
     for category, subscribed in data.categories.items():
         if category in TRANSACTIONAL:
             continue
-        if subscribed:
+        if category in OPT_IN:
+            (opted_in.add if subscribed else opted_in.discard)(category)
+        elif subscribed:
             opted_out.discard(category)
         else:
             opted_out.add(category)
-    updated = EmailPreferences(user_id=principal.user_id, opted_out=sorted(opted_out), updated_at=clock.now())
+    updated = EmailPreferences(user_id=principal.user_id, opted_out=sorted(opted_out), opted_in=sorted(opted_in),
+                               updated_at=clock.now())
     profiles.put_preferences(updated)
-    return _public(updated, profiles, principal.user_id)
+    return _public(updated, profiles, principal)
 
 
 def unsubscribe(
@@ -81,8 +90,11 @@ def unsubscribe(
     if not outbox.mark_link_used(outbox_id, "unsubscribe", now):
         raise Gone("This unsubscribe link has already been used.")
     prefs = profiles.get_preferences(user_id) or EmailPreferences(user_id=user_id)
-    if category not in prefs.opted_out:
-        prefs = EmailPreferences(user_id=user_id, opted_out=sorted({*prefs.opted_out, category}), updated_at=now)
-        profiles.put_preferences(prefs)
+    if category in OPT_IN and category in prefs.opted_in:
+        profiles.put_preferences(prefs.model_copy(update={
+            "opted_in": sorted(set(prefs.opted_in) - {category}), "updated_at": now}))
+    elif category not in OPT_IN and category not in prefs.opted_out:
+        profiles.put_preferences(prefs.model_copy(update={
+            "opted_out": sorted({*prefs.opted_out, category}), "updated_at": now}))
     log.info("user %s unsubscribed from %s e-mail", user_id, category.value)
     return UnsubscribeResult(status="unsubscribed", category=category)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from core.domain.accounts import MemberStatus
 from core.domain.errors import FieldError, NotFound, ValidationFailed
 from core.domain.identity import Principal
 from core.domain.job_sites import (
@@ -16,13 +17,17 @@ from core.domain.job_sites import (
     cells_covering,
 )
 from core.ports import AccountStore, Clock, JobSiteStore
+from core.services.paging import PageTokens
 
 
-def _check_members(account_id: str, member_ids: list[str], accounts: AccountStore) -> None:
-    """Assigned members must be members of the account (another account's user answers like an unknown one)."""
+def _check_members(account_id: str, member_ids: list[str], accounts: AccountStore,
+                   kept: frozenset[str] = frozenset()) -> None:
+    """Assigned members must be active members of the account (another account's user answers like an unknown
+    one; a removed member cannot be assigned). Ids the site already names (`kept`) may stay, so sending a site's
+    list back unchanged works after one of them was removed."""
     if not member_ids:
         return
-    known = {m.user_id for m in accounts.list_members(account_id)}
+    known = {m.user_id for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE} | kept
     for i, member_id in enumerate(member_ids):
         if member_id not in known:
             raise ValidationFailed(errors=[FieldError(f"assignedMemberIds.{i}", "is not a member of the account")])
@@ -64,7 +69,7 @@ def update_site(*, principal: Principal, account_id: str, site_id: str, data: Jo
     site = _existing(account_id, site_id, sites)
     changes = data.model_dump(exclude_unset=True, by_alias=False)
     if "assigned_member_ids" in changes:
-        _check_members(account_id, data.assigned_member_ids or [], accounts)
+        _check_members(account_id, data.assigned_member_ids or [], accounts, frozenset(site.assigned_member_ids))
     for name in ("name", "address", "area", "active_hours"):
         if name in changes:
             if name == "name" and data.name is None:
@@ -74,6 +79,7 @@ def update_site(*, principal: Principal, account_id: str, site_id: str, data: Jo
             setattr(site, name, getattr(data, name))
     if "assigned_member_ids" in changes:
         site.assigned_member_ids = data.assigned_member_ids or []
+        site.assignees_erased = False  # the owner decided again: empty means everyone
     site.updated_at = clock.now()
     return _save(site, sites)
 
@@ -85,14 +91,20 @@ def delete_site(*, principal: Principal, account_id: str, site_id: str, sites: J
         raise NotFound()
 
 
-def list_sites(*, principal: Principal, account_id: str, query: JobSiteListQuery,
-               sites: JobSiteStore) -> JobSiteList:
+def list_sites(*, principal: Principal, account_id: str, query: JobSiteListQuery, sites: JobSiteStore,
+               pages: PageTokens) -> JobSiteList:
+    """By site id, paged; the continuation is sealed for this account's list (core/services/paging.py)."""
     principal.require_owner_of(account_id)
-    items, after = sites.list_sites(account_id, after=query.continuation, limit=query.limit)
-    return JobSiteList(items=[s.to_public() for s in items], continuation=after)
+    scope = ("job-sites", account_id)
+    items, after = sites.list_sites(account_id, after=pages.open(scope, query.continuation), limit=query.limit)
+    return JobSiteList(items=[s.to_public() for s in items], continuation=pages.seal(scope, after))
 
 
-def my_sites(*, principal: Principal, sites: JobSiteStore) -> JobSiteList:
-    """The sites that apply to the caller: assigned to them, or to everyone."""
-    items = sites.sites_for_member(principal.account_id, principal.user_id)
-    return JobSiteList(items=[s.to_public() for s in items])
+def my_sites(*, principal: Principal, query: JobSiteListQuery, sites: JobSiteStore,
+             pages: PageTokens) -> JobSiteList:
+    """The sites that apply to the caller (assigned to them, or to everyone), by site id, paged like the owner's
+    list; a token is bound to the caller's own list."""
+    scope = ("my-job-sites", principal.account_id, principal.user_id)
+    items, after = sites.list_sites_for_member(principal.account_id, principal.user_id,
+                                               after=pages.open(scope, query.continuation), limit=query.limit)
+    return JobSiteList(items=[s.to_public() for s in items], continuation=pages.seal(scope, after))

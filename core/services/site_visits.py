@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -37,6 +38,7 @@ from core.domain.tracking import AccessedData, Ping
 from core.domain.tracking_formats import PingMessage
 from core.ports import AccessLog, AccountStore, Clock, JobSiteStore, PingStore, SiteDayStore
 from core.services.access_log import new_entry, record_read
+from core.services.site_notices import SiteNotices, notify_first_events
 
 log = logging.getLogger(__name__)
 PAGE = 5000
@@ -85,13 +87,17 @@ def _prepare(day: date, *, account_id: str, user_id: str, tz: str, pings: PingSt
     return _Pending(day=day, pings=fixes, carried=carried, cells=cells, stored=stored, version=version)
 
 
+OnChange = Callable[[SiteDay | None, SiteDay, SiteIndex], None]
+
+
 def evaluate_days(
     *, account_id: str, user_id: str, touched: set[date], tz: str, pings: PingStore, sites: JobSiteStore,
-    days: SiteDayStore, clock: Clock, rules: SiteRules = DEFAULT_RULES,
+    days: SiteDayStore, clock: Clock, rules: SiteRules = DEFAULT_RULES, on_change: OnChange | None = None,
 ) -> int:
     """Evaluate these local days (one sites query for all of them); answers how many day documents changed. A day
     whose end state (inside which sites) changed makes the next day, when already evaluated, be evaluated again
-    (at most MAX_CASCADE_DAYS such steps)."""
+    (at most MAX_CASCADE_DAYS such steps). `on_change(stored, new, index)` runs before a changed day is written
+    (the owner's e-mails: idempotent, so running again after a lost race or a retry is safe)."""
     changed = cascaded = conflicts = 0
     batch = sorted(touched)
     while batch:
@@ -107,6 +113,8 @@ def evaluate_days(
                                   carried_in=carried, rules=rules)
             site_day = SiteDay.of(result, account_id=account_id, user_id=user_id, at=clock.now())
             if not site_day.same_result(p.stored):
+                if on_change is not None:
+                    on_change(p.stored, site_day, index)
                 if not days.put_day(site_day, version=p.version):
                     retry.append(p.day)  # another writer evaluated this day meanwhile: again, from the start
                     carry = None
@@ -131,14 +139,22 @@ def evaluate_days(
 
 def evaluate_message(
     *, message: PingMessage, accounts: AccountStore, pings: PingStore, sites: JobSiteStore, days: SiteDayStore,
-    clock: Clock,
+    clock: Clock, notices: SiteNotices | None = None,
 ) -> int:
-    """The writer's step after a message's pings are stored: re-evaluate each local day it touched."""
+    """The writer's step after a message's pings are stored: re-evaluate each local day it touched. With
+    `notices`, the Account Owner's opt-in e-mails about first arrivals and departures are queued too."""
     member = accounts.get_member(message.account_id, message.user_id)
     tz = member.time_zone if member is not None else "UTC"
     touched = {local_day(p.t, tz) for p in message.pings()}
+    on_change: OnChange | None = None
+    if notices is not None:
+        name = member.full_name if member is not None else ""
+
+        def on_change(stored: SiteDay | None, new: SiteDay, index: SiteIndex) -> None:
+            notify_first_events(notices=notices, before=stored, after=new, member_name=name, sites=index.sites)
+
     changed = evaluate_days(account_id=message.account_id, user_id=message.user_id, touched=touched, tz=tz,
-                            pings=pings, sites=sites, days=days, clock=clock)
+                            pings=pings, sites=sites, days=days, clock=clock, on_change=on_change)
     log.info("evaluated %d local day(s) for job sites; %d changed", len(touched), changed)
     return changed
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -45,6 +45,9 @@ from core.ports import (
 )
 from core.services.retention import RetentionPolicy, effective_settings
 from core.services.suspension import Addition, ensure_may_add
+
+if TYPE_CHECKING:
+    from core.services.site_notices import SiteNotices
 
 log = logging.getLogger(__name__)
 
@@ -198,14 +201,15 @@ def ingest_pings(
 def store_ping_message(
     *, message: PingMessage, pings: PingStore, positions: LatestPositionStore, clock: Clock,
     accounts: AccountStore | None = None, job_sites: JobSiteStore | None = None, site_days: SiteDayStore | None = None,
-    zones: PrivateZoneStore | None = None,
+    zones: PrivateZoneStore | None = None, notices: SiteNotices | None = None,
 ) -> int:
     """Store one queued message: each UTC day's pings into that day's partition, then move the member's latest
     position forward if this message holds a newer ping. Safe to run twice (upserts by ping id; the latest
     position only moves forward). Errors propagate: the host retries, then poisons the message.
 
     With `accounts`, `job_sites` and `site_days` (job sites, docs/job-sites.md), each local day the message touched
-    is then evaluated again for visits, stops and trips (idempotent: a fixed id per member and day).
+    is then evaluated again for visits, stops and trips (idempotent: a fixed id per member and day); with
+    `notices` too, the Account Owner's opt-in e-mails about first arrivals and departures are queued.
 
     With `zones`, pings inside the member's private zones in force at their time are not stored and do not move the
     latest position (docs/private-zones.md); the ingest call drops them already, this is the writer's own check."""
@@ -233,5 +237,5 @@ def store_ping_message(
         from core.services.site_visits import evaluate_message
 
         evaluate_message(message=message, accounts=accounts, pings=pings, sites=job_sites, days=site_days,
-                         clock=clock)
+                         clock=clock, notices=notices)
     return len(items)

@@ -279,13 +279,15 @@ def test_invitation_email_arrives_with_the_invitation(api: httpx.Client, owner: 
 def test_preferences_opt_out_of_optional_mail_but_not_legal_notices(api: httpx.Client, verified_owner: User,
                                                                     admin: User) -> None:
     owner = verified_owner
-    assert _me_prefs(api, owner) == {"account": True, "legal": True, "product-updates": True, "tips": True}
+    assert _me_prefs(api, owner) == {"account": True, "legal": True, "product-updates": True, "tips": True,
+                                     "job-site-visits": False}
     r = api.put("/me/email-preferences", json={"categories": {"legal": False}}, headers=owner.auth)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "categories.legal"
     r = api.put("/me/email-preferences", json={"categories": {"tips": False, "product-updates": False}},
                 headers=owner.auth)
     assert r.status_code == 200, r.text
-    assert _me_prefs(api, owner) == {"account": True, "legal": True, "product-updates": False, "tips": False}
+    assert _me_prefs(api, owner) == {"account": True, "legal": True, "product-updates": False, "tips": False,
+                                     "job-site-visits": False}
 
     deps = local_container()
     tips = _enqueue(deps, owner, EmailCategory.TIPS, "tips", {"title": "A tip", "body": "Filter by day."})
@@ -332,7 +334,8 @@ def test_unsubscribe_link_works_once_and_a_tampered_one_fails(api: httpx.Client,
     r = api.post(api_path(link), content=b"List-Unsubscribe=One-Click",
                  headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 200 and r.json() == {"status": "unsubscribed", "category": "product-updates"}
-    assert _me_prefs(api, owner) == {"account": True, "legal": True, "product-updates": False, "tips": True}
+    assert _me_prefs(api, owner) == {"account": True, "legal": True, "product-updates": False, "tips": True,
+                                     "job-site-visits": False}
     assert api.post(api_path(link)).status_code == 410  # once
     browser = api.post(api_path(link), headers={"Accept": "text/html"})
     assert browser.status_code == 410

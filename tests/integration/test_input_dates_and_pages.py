@@ -116,8 +116,8 @@ FORGED = [
 def _paged(owner: User, member: User) -> list[tuple[str, User]]:
     routes = sorted(e.route for e in ENDPOINTS if e.query is not None and "continuation" in e.query.model_fields)
     paths = [("/me/access-log", member), (f"/accounts/{owner.account_id}/job-sites", owner),
-             *_list_paths(owner, member)]
-    assert len(routes) == len(paths) == 7, routes  # access log, job sites, both note lists, photos, both tracks
+             ("/me/job-sites", member), *_list_paths(owner, member)]
+    assert len(routes) == len(paths) == 8, routes  # access log, both job-site lists, both note lists, photos, tracks
     return paths
 
 

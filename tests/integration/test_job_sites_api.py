@@ -182,3 +182,35 @@ def test_pings_through_ingest_make_the_hand_computed_timesheet(
         r = api.get("/me/timesheet", params=bad, headers=worker.auth)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.to"
     assert date.fromisoformat(row["date"]) == day
+
+
+def _pages(api: httpx.Client, path: str, caller: User) -> tuple[list[str], list[str]]:
+    ids: list[str] = []
+    tokens: list[str] = []
+    token: str | None = None
+    while True:
+        r = api.get(path, params={"limit": "2", **({"continuation": token} if token else {})}, headers=caller.auth)
+        assert r.status_code == 200, r.text
+        ids += [s["siteId"] for s in r.json()["items"]]
+        token = r.json()["continuation"]
+        assert r.headers.get("x-continuation") == token  # the header carries the same sealed token
+        if not token:
+            return ids, tokens
+        tokens.append(token)
+
+
+def test_both_site_lists_page_with_sealed_tokens(api: httpx.Client, team: tuple[User, User, User]) -> None:
+    owner, worker, other = team
+    base = f"/accounts/{owner.account_id}/job-sites"
+    everyone = [api.post(base, json=circle(100 * i, 100), headers=owner.auth).json()["siteId"] for i in range(4)]
+    theirs = api.post(base, json=circle(900, 100, assignedMemberIds=[other.user_id]), headers=owner.auth)
+    mine, tokens = _pages(api, "/me/job-sites", worker)
+    assert mine == sorted(everyone) and len(tokens) == 1  # by site id; the site assigned to someone else is left out
+    assert "." in tokens[0] and tokens[0] not in everyone  # sealed, not a bare site id
+    all_sites, owner_tokens = _pages(api, base, owner)
+    assert all_sites == sorted([*everyone, theirs.json()["siteId"]]) and len(owner_tokens) == 2
+    for path, caller in (("/me/job-sites", other), (base, owner)):  # another member's list, the owner's list
+        r = api.get(path, params={"continuation": tokens[0]}, headers=caller.auth)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.continuation", r.text
+    r = api.get("/me/job-sites", params={"continuation": owner_tokens[0]}, headers=worker.auth)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.continuation", r.text

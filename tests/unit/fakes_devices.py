@@ -31,8 +31,12 @@ class FakeDeviceStore:
         self.lookups.pop(device.token_hash, None)
 
     def record_use(self, *, user_id: str, device_id: str, counters: DeviceCounters, at: datetime,
-                   protocol: AppProtocol) -> None:
+                   protocol: AppProtocol, waypoints_version: str | None = None) -> bool:
         device = self.devices.get((user_id, device_id))
-        if device is not None:
-            self.devices[(user_id, device_id)] = device.model_copy(update={
-                "counters": device.counters.plus(counters), "last_seen_at": at, "last_protocol": protocol})
+        if device is None:
+            return False
+        changed = waypoints_version is not None and waypoints_version != device.waypoints_version
+        self.devices[(user_id, device_id)] = device.model_copy(update={
+            "counters": device.counters.plus(counters), "last_seen_at": at, "last_protocol": protocol,
+            "waypoints_version": waypoints_version if changed else device.waypoints_version})
+        return changed

@@ -236,11 +236,13 @@ def test_html_in_a_name_is_escaped_in_html_and_the_subject_stays_one_line() -> N
 def test_every_shipped_template_renders_both_parts() -> None:
     names = sorted({p.name.split(".")[0] for p in svc.TEMPLATES_DIR.glob("*.subject.txt")})
     assert {"email-verification", "invitation", "policy-notice", "payment-failed", "account-closed",
-            "data-request-access", "data-request-erasure", "product-update", "tips"} <= set(names)
+            "data-request-access", "data-request-erasure", "product-update", "tips", "job-site-visit"} <= set(names)
     entry_ctx = {"name": "A", "address": "a@x.test", "verify_url": "https://x.test/v", "ttl_hours": 24,
                  "token": "t", "full_name": "A", "expires_at": "2026-01-01", "version_id": "v", "summary": "s",
                  "effective_date": "d", "policy_url": "https://x.test/p", "closedAt": "c",
-                 "retentionDeadline": "r", "requestId": "r1", "title": "T", "body": "B", "new_address": "n@x.test"}
+                 "retentionDeadline": "r", "requestId": "r1", "title": "T", "body": "B", "new_address": "n@x.test",
+                 "member_name": "W", "site_name": "S", "kind": "enter", "local_time": "10:05", "date": "2026-01-01",
+                 "time_zone": "UTC"}
     w = World()
     w.profiles.put_status(_status())
     for name in names:

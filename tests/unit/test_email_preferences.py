@@ -131,3 +131,38 @@ def test_open_pixel_records_valid_tokens_only() -> None:
     assert email_tracking.record_open(token=token, outbox=w.outbox, signer=SIGNER, clock=w.clock) is True
     assert w.outbox.entries["t1"].open_count == 2
     assert email_tracking.PIXEL_GIF.startswith(b"GIF89a") and len(email_tracking.PIXEL_GIF) < 64
+
+
+def test_job_site_visit_mail_is_opt_in_for_owners_only_and_its_unsubscribe_link_turns_it_off() -> None:
+    w = World()
+    owner = Principal("u1", None, "a1", Role.OWNER)
+    visits = EmailCategory.JOB_SITE_VISITS
+    prefs = {c.category: c.subscribed for c in email_preferences.get_preferences(principal=owner,
+                                                                                 profiles=w.profiles).categories}
+    assert prefs[visits] is False and prefs[EmailCategory.TIPS] is True  # off until turned on
+    member_view = email_preferences.get_preferences(principal=ME, profiles=w.profiles)
+    assert visits not in {c.category for c in member_view.categories}  # only owners receive these
+    turn_on = EmailPreferencesUpdate.model_validate({"categories": {"job-site-visits": True}})
+    with pytest.raises(ValidationFailed) as err:
+        email_preferences.update_preferences(principal=ME, data=turn_on, profiles=w.profiles, clock=w.clock)
+    assert [e.field for e in err.value.errors] == ["categories.job-site-visits"]
+
+    def visit_mail(key: str) -> None:
+        enqueue_email(outbox=w.outbox, category=visits, template="job-site-visit", to_user_id="u1", dedupe_key=key,
+                      clock=w.clock, context={"member_name": "W", "site_name": "Yard", "kind": "enter",
+                                              "local_time": "10:05", "date": "2026-06-01", "time_zone": "UTC"})
+        for outbox_id in w.outbox.take():
+            deliver(outbox_id=outbox_id, delivery=1, outbox=w.outbox, profiles=w.profiles, mailer=w.mailer,
+                    renderer=EmailRenderer(), links=LINKS, clock=w.clock, max_deliveries=5)
+
+    visit_mail("v0")
+    assert w.mailer.sent == [] and w.outbox.get("v0").suppressed_reason == "opted out"  # type: ignore[union-attr]
+    email_preferences.update_preferences(principal=owner, data=turn_on, profiles=w.profiles, clock=w.clock)
+    visit_mail("v1")
+    [mail] = w.mailer.sent
+    assert mail.subject == "W arrived at Yard" and "10:05" in mail.text
+    assert w.unsubscribe(_token(mail.headers["List-Unsubscribe"])) is not None
+    stored = w.profiles.get_preferences("u1")
+    assert stored is not None and stored.opted_in == [] and stored.opted_out == []  # other categories untouched
+    visit_mail("v2")
+    assert len(w.mailer.sent) == 1

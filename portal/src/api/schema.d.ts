@@ -167,7 +167,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The account's job sites, by id, paged (owner) */
+        /** The account's job sites, by id, paged: X-Continuation (owner) */
         get: operations["list_job_sites"];
         put?: never;
         /** Create a job site: circle or polygon (owner) */
@@ -552,7 +552,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OwnTracks HTTP mode: one JSON message per POST; answers 200 [] (docs/devices.md) */
+        /** OwnTracks HTTP mode: one JSON message per POST; answers 200 [] or, when the member's job sites changed since this device last received them, [setWaypoints cmd] (docs/devices.md) */
         post: operations["ingest_owntracks"];
         delete?: never;
         options?: never;
@@ -793,7 +793,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The job sites that apply to me (assigned to me or to everyone) */
+        /** The job sites that apply to me (assigned to me or to everyone), by id, paged: X-Continuation */
         get: operations["my_job_sites"];
         put?: never;
         post?: never;
@@ -1883,7 +1883,7 @@ export interface components {
          * @description Why an e-mail is sent. `account` and `legal` are transactional and always sent; the others are optional.
          * @enum {string}
          */
-        EmailCategory: "account" | "legal" | "product-updates" | "tips";
+        EmailCategory: "account" | "legal" | "product-updates" | "tips" | "job-site-visits";
         /** EmailPreferencesPublic */
         EmailPreferencesPublic: {
             /**
@@ -2085,6 +2085,7 @@ export interface components {
             items: components["schemas"]["JobSitePublic"][];
             /**
              * Continuation
+             * @description Also in X-Continuation: pass as ?continuation= for the next page.
              * @default null
              */
             continuation: string | null;
@@ -2108,6 +2109,12 @@ export interface components {
             assignedMemberIds: string[];
             /** @default null */
             activeHours: components["schemas"]["ActiveHours"] | null;
+            /**
+             * Assigneeserased
+             * @description Every member assigned to the site was erased (a data-subject request): it applies to nobody until members are assigned again.
+             * @default false
+             */
+            assigneesErased: boolean;
             /**
              * Createdat
              * Format: date-time
@@ -4481,6 +4488,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Present when there is a next page: pass it unchanged as ?continuation= (opaque and signed; any other value is a 422) */
+                    "X-Continuation"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8599,7 +8608,10 @@ export interface operations {
     };
     my_job_sites: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                continuation?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -8609,6 +8621,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Present when there is a next page: pass it unchanged as ?continuation= (opaque and signed; any other value is a 422) */
+                    "X-Continuation"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,0 +1,41 @@
+"""Job sites in the privacy registry (docs/job-sites.md): an erased member's id leaves every assignment list.
+
+A job site is the account's data, but its assignment list names members by id. Erasure takes the member's id out
+of every site that names it, in the site and in its cell entries (the pings writer reads the copies there). A site
+whose last assigned member was erased applies to nobody (`assignees_erased`), not to everyone as an empty list
+chosen by the owner does. A closed account's sites go entirely with its data after the window.
+"""
+
+from __future__ import annotations
+
+from azure.cosmos import DatabaseProxy
+
+from core.adapters.cosmos_job_sites import SITE, CosmosJobSiteStore
+from core.adapters.cosmos_privacy import AccountDocKind
+from core.domain.job_sites import cells_covering
+from core.domain.privacy import ItemRef, Page
+
+PREFIX = f"{SITE}-"
+
+
+class JobSiteKind(AccountDocKind):
+    def __init__(self, database: DatabaseProxy) -> None:
+        super().__init__(database, name="job-sites", doc_type=SITE, user_field=None, export_file=None,
+                         on_erasure="anonymize",
+                         description="The account's job sites, with the ids of the members assigned to each.")
+        self._sites = CosmosJobSiteStore(database)
+
+    def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
+        """The sites whose assignment list names the member (what erasure changes)."""
+        page = self._page(account_id, " AND ARRAY_CONTAINS(c.assigned_member_ids, @u)",
+                          [{"name": "@u", "value": user_id}], continuation, limit)
+        return Page(items=[r.model_copy(update={"user_id": user_id}) for r in page.items],
+                    continuation=page.continuation)
+
+    def anonymize(self, ref: ItemRef) -> bool:
+        """Take the member's id out of the site and its cell entries (same cells: the area does not change)."""
+        site = self._sites.get_site(ref.partition_key, ref.doc_id.removeprefix(PREFIX))
+        if site is None or ref.user_id is None or ref.user_id not in site.assigned_member_ids:
+            return False
+        self._sites.put_site(site.without_member(ref.user_id), cells_covering(site.geometry()))
+        return True
