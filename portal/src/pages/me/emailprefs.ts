@@ -9,6 +9,7 @@ const NAMES: Record<string, string> = {
   legal: "Legal notices (privacy policy changes)",
   "product-updates": "Product updates",
   tips: "Tips for using IndusTrack",
+  "job-site-visits": "A member's first arrival at and departure from a job site each day (owners)",
 };
 
 export function emailPreferencesForm(initial: EmailPreferences): HTMLElement {
