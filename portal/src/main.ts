@@ -13,6 +13,7 @@ import { renderMembers } from "./pages/members/members";
 import { renderDay } from "./pages/day/day";
 import { renderMedia } from "./pages/media/media";
 import { renderMe } from "./pages/me/me";
+import { startPrivacySignals, pageViewed } from "./privacy/analytics";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
@@ -89,8 +90,10 @@ async function start(): Promise<void> {
     document.getElementById("main")!.append(errorBox(e));
     return;
   }
-  onNavigate(() => void route());
+  startPrivacySignals(); // cookies, optional analytics, Global Privacy Control (docs/privacy-signals.md)
+  onNavigate(() => void route().then(() => pageViewed(currentPath())));
   await route();
+  pageViewed(currentPath());
 }
 
 void start();

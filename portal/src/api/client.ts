@@ -21,6 +21,7 @@ export type Consents = S["ConsentsPublic"];
 export type AccessLogPage = S["AccessLogPage"];
 export type TrackingSchedule = S["TrackingSchedulePublic"];
 export type TrackingScheduleUpdate = S["TrackingScheduleUpdate"];
+export type PageViewReceipt = S["PageViewReceipt"]; // optional analytics (docs/privacy-signals.md)
 
 export interface Feature {
   type: "Feature";
