@@ -198,7 +198,8 @@ def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpReque
                                                 query_token=req.params.get("token"), devices=deps.devices,
                                                 users=deps.users)
     elif spec.auth is Auth.OPTIONAL:
-        if req.headers.get("authorization"):  # a token that is sent must be valid (401 otherwise)
+        # A credential that is sent must be a valid bearer token (401 otherwise; a device token never is).
+        if req.headers.get("authorization") or req.params.get("token"):
             call.identity_ = auth.identify(authorization=req.headers.get("authorization"),
                                            verifier=deps.token_verifier)
             try:
