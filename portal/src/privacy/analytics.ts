@@ -80,7 +80,7 @@ function drawFooter(): void {
       drawBanner(true);
       document.getElementById("privacy-choices-title")?.focus?.();
       document.getElementById("privacy-choices")?.scrollIntoView?.();
-    } }, "Cookies and analytics"), " · ", h("a", { href: "/.well-known/gpc.json" }, "Global Privacy Control")),
+    } }, "Cookies and analytics")),
   );
 }
 
