@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from core.adapters.cosmos_email import CosmosEmailProfiles, CosmosOutbox
     from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore
     from core.adapters.cosmos_media import CosmosMediaStore
+    from core.adapters.cosmos_page_views import CosmosPageViewStore
     from core.adapters.cosmos_policy import CosmosPolicyStore
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
     from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore
@@ -161,13 +162,16 @@ class Container:
     def personal_data(self) -> Registry:
         """The personal-data registry: one entry per kind of personal data that exists in this build."""
         from core.adapters.blob_privacy import BlobPrefixStore
+        from core.adapters.cosmos_page_views import aged_page_view_kinds, page_view_kinds
         from core.adapters.cosmos_privacy import platform_kinds, registered_kinds
         from core.services.retention import Registry
 
         return Registry(kinds=registered_kinds(self.database, self.export_sink,
                                                BlobPrefixStore(self.privacy_blob_service),
-                                               today=lambda: self.clock.now().date()),
-                        platform=platform_kinds(self.database, outbox_days=self.settings.retention_outbox_days))
+                                               today=lambda: self.clock.now().date())
+                        + page_view_kinds(self.database),  # optional analytics (docs/privacy-signals.md)
+                        platform=platform_kinds(self.database, outbox_days=self.settings.retention_outbox_days)
+                        + aged_page_view_kinds(self.database, retention_days=self.settings.retention_page_views_days))
 
     @cached_property
     def data_request_queue(self) -> QueueClient:
@@ -236,6 +240,13 @@ class Container:
         from core.adapters.cosmos_tracking import CosmosLatestPositionStore
 
         return CosmosLatestPositionStore(self.database)
+
+    @cached_property
+    def page_views(self) -> CosmosPageViewStore:
+        """Optional analytics' page views (docs/privacy-signals.md)."""
+        from core.adapters.cosmos_page_views import CosmosPageViewStore
+
+        return CosmosPageViewStore(self.database)
 
     @cached_property
     def devices(self) -> CosmosDeviceStore:
@@ -463,3 +474,11 @@ def traced_http(name: str, route: str, method: str, handler: Any) -> Any:
     from core.adapters import telemetry
 
     return telemetry.traced_http(name, route, method, handler)
+
+
+def current_invocation_id() -> str | None:
+    """The id of the invocation this thread is serving (the request log line names it), if any."""
+    from core.adapters import telemetry
+
+    invocation = telemetry.current()
+    return invocation.invocation_id if invocation else None

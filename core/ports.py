@@ -24,6 +24,7 @@ from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, Outgoi
 from core.domain.identity import Identity
 from core.domain.job_sites import JobSite
 from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoJob, PhotoSlice, ScanVerdict
+from core.domain.page_views import PageView
 from core.domain.policy import PolicyAcknowledgement, PolicyVersion
 from core.domain.privacy import (
     AuditEntry,
@@ -501,3 +502,12 @@ class SiteDayStore(Protocol):
         """Write only over the version read (None: only if absent); False when someone wrote in between."""
         ...
     def list_days(self, account_id: str, *, user_id: str | None, first: date, last: date) -> list[SiteDay]: ...
+
+
+class PageViewStore(Protocol):
+    """Optional analytics (docs/privacy-signals.md): page views in one partition per UTC day."""
+
+    def add(self, view: PageView) -> None: ...
+    def day_summaries(self, day: date, *, limit: int) -> list[tuple[str, str, str, bool]]:
+        """(path, browser family, os family, signed in) of at most `limit` views of one day."""
+        ...

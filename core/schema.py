@@ -108,6 +108,15 @@ BILLING = ContainerSpec(
 )
 CONTAINERS += (BILLING,)  # billing
 
+# Optional analytics (docs/privacy-signals.md): docType `page-view`, id = a random view id.
+PAGE_VIEWS = ContainerSpec(
+    name="page-views",
+    partition_key="/day",
+    purpose="Optional analytics' page views (only with consent, never under Global Privacy Control): UTC day, time,"
+    " path, browser and OS family, truncated network, and for a signed-in person their ids; one partition per day.",
+)
+CONTAINERS += (PAGE_VIEWS,)  # optional analytics
+
 
 @dataclass(frozen=True)
 class QueueSpec:

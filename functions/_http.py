@@ -16,7 +16,8 @@ from typing import Any
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from core.bootstrap import Container, container, is_transient_failure, traced_http
+from core.bootstrap import Container, container, current_invocation_id, is_transient_failure, traced_http
+from core.domain.client_summary import ClientSummary, summarize
 from core.domain.errors import (
     DependencyUnavailable,
     DomainError,
@@ -44,6 +45,7 @@ class Auth(Enum):
     PRINCIPAL = "principal"  # a registered, active user of an account
     ADMIN = "admin"  # a platform administrator
     DEVICE = "device"  # a member's device token, on the app ingest endpoints only (core/services/device_auth.py)
+    OPTIONAL = "optional"  # no token, or a valid one (a principal when it is a registered, active user): analytics
 
 
 @dataclass
@@ -68,6 +70,11 @@ class Call:
     def principal(self) -> Principal:
         assert self.principal_ is not None, "endpoint declared without a principal"
         return self.principal_
+
+    @property
+    def client(self) -> ClientSummary:
+        """The caller's truncated network and browser and OS families (core/domain/client_summary.py)."""
+        return summarize(self.req.headers)
 
     @property
     def device(self) -> DeviceCaller:
@@ -187,6 +194,15 @@ def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpReque
         call.device_ = device_auth.authenticate(authorization=req.headers.get("authorization"),
                                                 query_token=req.params.get("token"), devices=deps.devices,
                                                 users=deps.users)
+    elif spec.auth is Auth.OPTIONAL:
+        # A credential that is sent must be a valid bearer token (401 otherwise; a device token never is).
+        if req.headers.get("authorization") or req.params.get("token"):
+            call.identity_ = auth.identify(authorization=req.headers.get("authorization"),
+                                           verifier=deps.token_verifier)
+            try:
+                call.principal_ = auth.resolve_principal(identity=call.identity_, users=deps.users)
+            except DomainError:
+                call.principal_ = None  # signed in but not (or no longer) a user of an account: as signed out
     elif spec.auth is not Auth.NONE:
         call.identity_ = auth.identify(authorization=req.headers.get("authorization"), verifier=deps.token_verifier)
         if spec.auth is Auth.ADMIN:
@@ -252,12 +268,19 @@ def endpoint(
                     raise  # the host logs it and answers 500 without detail
                 log.warning("%s: backing service unavailable (%s)", spec.name, type(exc).__name__)
                 response_ = problem_for(DependencyUnavailable())
+            # The request log line (policy: "log files"): the route template (never the URL), the truncated
+            # network, browser and OS families and the invocation id; never a token, header value or body.
+            client = summarize(req.headers)
             log.info(
-                "%s %s -> %s in %.1f ms",
+                "%s %s -> %s in %.1f ms; client %s, %s on %s; invocation %s",
                 spec.method,
                 spec.route,
                 response_.status_code,
                 (time.perf_counter() - started) * 1000,
+                client.network,
+                client.browser,
+                client.os,
+                current_invocation_id() or "-",
             )
             return _cors.apply(req, response_)  # issue 15: readable by the portal's origins only
 

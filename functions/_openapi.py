@@ -155,6 +155,8 @@ def _operation(e: EndpointSpec, keys: dict[Any, Any]) -> dict[str, Any]:
     if e.auth is not Auth.NONE:
         errors |= {401, 403}
         op["security"] = [{name: []} for name in DEVICE_SCHEMES] if e.auth is Auth.DEVICE else [{"bearer": []}]
+        if e.auth is Auth.OPTIONAL:
+            op["security"].append({})  # the token is optional (an empty requirement: none)
     for status in sorted(errors):
         if status == 304:  # a conditional GET's answer (If-None-Match), no body
             responses["304"] = {"description": "Not modified"}

@@ -70,6 +70,7 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "email-status",
     "outbox",
     "devices",
+    "page-views",  # optional analytics (docs/privacy-signals.md)
 )
 
 

@@ -21,6 +21,7 @@ import { renderSignup } from "./pages/signup/signup";
 import { renderBilling } from "./pages/billing/billing";
 import { renderVerifyEmail } from "./pages/verify/verify";
 import { renderUnsubscribe } from "./pages/unsubscribe/unsubscribe";
+import { startPrivacySignals, pageViewed } from "./privacy/analytics";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
@@ -118,8 +119,10 @@ async function start(): Promise<void> {
     document.getElementById("main")!.append(errorBox(e));
     return;
   }
-  onNavigate(() => void route());
+  startPrivacySignals(); // cookies, optional analytics, Global Privacy Control (docs/privacy-signals.md)
+  onNavigate(() => void route().then(() => pageViewed(currentPath())));
   await route();
+  pageViewed(currentPath());
 }
 
 void start();

@@ -65,12 +65,13 @@ def test_legal_holds_are_for_platform_admins_and_purge_reports_them(api: httpx.C
     assert owner.account_id in run["heldAccounts"]
     # Kinds whose area is not in this build are reported, not silently skipped.
     from core.adapters.cosmos import build_cosmos_client
+    from core.adapters.cosmos_page_views import page_view_kinds
     from core.adapters.cosmos_privacy import platform_kinds, registered_kinds
     from core.services.retention import EXPECTED_KINDS
 
     database = build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database)
     wired = {k.name for k in registered_kinds(database, None, object())  # type: ignore[arg-type]
-             + platform_kinds(database, outbox_days=90)}
+             + platform_kinds(database, outbox_days=90) + page_view_kinds(database)}  # as core/bootstrap.py wires
     assert run["gaps"] == [k for k in EXPECTED_KINDS if k not in wired]
 
     lifted = api.delete(f"/platform/accounts/{owner.account_id}/legal-holds/{hold.json()['holdId']}",

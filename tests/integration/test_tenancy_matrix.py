@@ -257,3 +257,16 @@ def test_my_information_reaches_nobody_else(api: httpx.Client) -> None:
     emails = {m["userId"]: m["email"] for m in
               api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth).json()["items"]}
     assert emails == {owner.user_id: owner.email, member.user_id: new_address, other.user_id: other.email}
+
+
+def test_page_views_name_no_one_else_and_their_counts_are_for_platform_admins(api: httpx.Client) -> None:
+    """Optional analytics (docs/privacy-signals.md): a page view belongs to the token's person, a body naming
+    another account's ids is refused, and the counts answer neither an owner nor a member of any account."""
+    a_owner, b_owner = register_owner(api), register_owner(api)
+    a_member = add_member(api, a_owner)
+    for extra in ({"accountId": b_owner.account_id}, {"userId": b_owner.user_id}):
+        r = api.post("/analytics/page-views", json={"path": "/me", "consent": True, **extra}, headers=a_owner.auth)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == next(iter(extra)), r.text
+    for caller in (a_owner, a_member, b_owner):
+        r = api.get("/admin/analytics/page-views", headers=caller.auth)
+        assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"

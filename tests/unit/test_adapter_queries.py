@@ -24,6 +24,9 @@ CROSS_PARTITION = {
     ("cosmos_email.py", "ids_with_prefix"): "outbox: one partition per e-mail by design",
     ("cosmos_email.py", "verified_recipients"): "policy notices go to every verified address of the platform",
     ("cosmos_privacy.py", "accounts_after"): "the purge's walk over every account (account ids only)",
+    ("cosmos_page_views.py", "_query"): "page views: one person's events over the day partitions (export, erasure)",
+    ("cosmos_page_views.py", "count"): "page views: an account's events over the day partitions (closure summary)",
+    ("cosmos_page_views.py", "expired_page"): "page views: the purge's age sweep over old day partitions",
 }
 
 

@@ -48,6 +48,7 @@ export type SetupIntent = S["SetupIntentPublic"];
 export type CardOnFile = S["CardOnFile"];
 export type VerificationResult = S["VerificationResult"];
 export type UnsubscribeResult = S["UnsubscribeResult"];
+export type PageViewReceipt = S["PageViewReceipt"]; // optional analytics (docs/privacy-signals.md)
 
 export interface Feature {
   type: "Feature";

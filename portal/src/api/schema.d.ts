@@ -385,6 +385,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/analytics/page-views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Platform admins: page-view counts of the last days (per day, top paths, browsers and systems); aggregates only, no network or person. */
+        get: operations["page_view_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/email/outbox/{outboxId}": {
         parameters: {
             query?: never;
@@ -433,6 +450,23 @@ export interface paths {
         post?: never;
         /** Back to the real time (local stack only, platform admin) */
         delete: operations["reset_test_clock"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/page-views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a page view of the portal: only with consent and never with a `Sec-GPC: 1` header (then answered and dropped). A bearer token is optional; with one, the view is the person's own (in their export, gone with an erasure). */
+        post: operations["record_page_view"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1645,6 +1679,13 @@ export interface components {
              */
             history: components["schemas"]["ConsentEntryPublic"][];
         };
+        /** Count */
+        Count: {
+            /** Key */
+            key: string;
+            /** Count */
+            count: number;
+        };
         /** DataRequestCreate */
         DataRequestCreate: {
             type: components["schemas"]["DataRequestType"];
@@ -1726,6 +1767,11 @@ export interface components {
          * @enum {string}
          */
         DataRequestType: "access" | "erasure" | "rectification" | "california-disclosure";
+        /**
+         * Decision
+         * @enum {string}
+         */
+        Decision: "recorded" | "no-consent" | "global-privacy-control";
         /** DeviceCreate */
         DeviceCreate: {
             /**
@@ -2493,6 +2539,53 @@ export interface components {
              * @default ok
              */
             result: string;
+        };
+        /** PageViewCounts */
+        PageViewCounts: {
+            /** Fromday */
+            fromDay: string;
+            /** Today */
+            toDay: string;
+            /** Total */
+            total: number;
+            /**
+             * Signedin
+             * @description Views by a signed-in person (the rest were signed out).
+             */
+            signedIn: number;
+            /** Byday */
+            byDay: components["schemas"]["Count"][];
+            /** Bypath */
+            byPath: components["schemas"]["Count"][];
+            /** Bybrowser */
+            byBrowser: components["schemas"]["Count"][];
+            /** Byos */
+            byOs: components["schemas"]["Count"][];
+            /**
+             * Truncated
+             * @description True when a day held more views than are counted per day.
+             */
+            truncated: boolean;
+        };
+        /** PageViewIn */
+        PageViewIn: {
+            /**
+             * Path
+             * @description The page's path (location.pathname); a query string, fragment or ids in it are not kept.
+             */
+            path: string;
+            /**
+             * Consent
+             * @description True only when the person chose to allow optional analytics; false (or a `Sec-GPC: 1` request header) and nothing is recorded.
+             */
+            consent: boolean;
+        };
+        /** PageViewReceipt */
+        PageViewReceipt: {
+            /** Recorded */
+            recorded: boolean;
+            /** @description recorded, no-consent, or global-privacy-control (the opt-out honoured) */
+            decision: components["schemas"]["Decision"];
         };
         /** PaymentMethodPublic */
         PaymentMethodPublic: {
@@ -3382,11 +3475,13 @@ export type SchemaConsentEntryPublic = components['schemas']['ConsentEntryPublic
 export type SchemaConsentStatePublic = components['schemas']['ConsentStatePublic'];
 export type SchemaConsentUpdate = components['schemas']['ConsentUpdate'];
 export type SchemaConsentsPublic = components['schemas']['ConsentsPublic'];
+export type SchemaCount = components['schemas']['Count'];
 export type SchemaDataRequestCreate = components['schemas']['DataRequestCreate'];
 export type SchemaDataRequestList = components['schemas']['DataRequestList'];
 export type SchemaDataRequestPublic = components['schemas']['DataRequestPublic'];
 export type SchemaDataRequestStatus = components['schemas']['DataRequestStatus'];
 export type SchemaDataRequestType = components['schemas']['DataRequestType'];
+export type SchemaDecision = components['schemas']['Decision'];
 export type SchemaDeviceCreate = components['schemas']['DeviceCreate'];
 export type SchemaDeviceCreated = components['schemas']['DeviceCreated'];
 export type SchemaDeviceList = components['schemas']['DeviceList'];
@@ -3428,6 +3523,9 @@ export type SchemaNoteUpdate = components['schemas']['NoteUpdate'];
 export type SchemaOutboxEntryAdmin = components['schemas']['OutboxEntryAdmin'];
 export type SchemaOutboxState = components['schemas']['OutboxState'];
 export type SchemaOverlandAnswer = components['schemas']['OverlandAnswer'];
+export type SchemaPageViewCounts = components['schemas']['PageViewCounts'];
+export type SchemaPageViewIn = components['schemas']['PageViewIn'];
+export type SchemaPageViewReceipt = components['schemas']['PageViewReceipt'];
 export type SchemaPaymentMethodPublic = components['schemas']['PaymentMethodPublic'];
 export type SchemaPhotoContentType = components['schemas']['PhotoContentType'];
 export type SchemaPhotoCreate = components['schemas']['PhotoCreate'];
@@ -5929,6 +6027,84 @@ export interface operations {
             };
         };
     };
+    page_view_counts: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageViewCounts"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_outbox_entry: {
         parameters: {
             query?: never;
@@ -6335,6 +6511,104 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_page_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageViewIn"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageViewReceipt"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,135 @@
+"""Cookies, optional analytics and Global Privacy Control in the portal (issue 16, docs/privacy-signals.md), in
+headless Chromium against the real local stack: nothing stored in the browser before a choice; allowing analytics
+records page views (seen through the platform admin's counts); with GPC (the `Sec-GPC: 1` header and
+navigator.globalPrivacyControl) nothing is recorded, even after "Allow" and even when the page is made to send,
+and the page says the opt-out was honoured. axe-core on every state shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from playwright.sync_api import Browser, Page, Request, expect
+
+from tests.helpers import wait_for
+from tests.integration.conftest import User, new_identity, register_owner
+from tests.integration.portal_fixtures import (  # noqa: F401 - fixtures
+    assert_accessible,
+    browser_fixture,
+    context_fixture,
+    page_fixture,
+    portal_fixture,
+    sign_in,
+)
+
+EVENTS = "/analytics/page-views"
+
+
+def _counts(api: httpx.Client, admin: User) -> dict[str, Any]:
+    r = api.get("/admin/analytics/page-views", params={"days": 1}, headers=admin.auth)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _path_count(counts: dict[str, Any], path: str) -> int:
+    return next((row["count"] for row in counts["byPath"] if row["key"] == path), 0)
+
+
+def _browser_state(page: Page) -> dict[str, Any]:
+    state: dict[str, Any] = page.evaluate(
+        "() => ({cookie: document.cookie, local: Object.keys(localStorage), session: Object.keys(sessionStorage)})")
+    state["cookies"] = page.context.cookies()
+    return state
+
+
+def _event_requests(page: Page) -> list[Request]:
+    sent: list[Request] = []
+    page.on("request", lambda r: sent.append(r) if r.url.endswith(EVENTS) and r.method == "POST" else None)
+    return sent
+
+
+def test_nothing_is_stored_before_a_choice_and_allowing_records_page_views(api: httpx.Client, page: Page) -> None:
+    admin, owner = new_identity(admin=True), register_owner(api)
+    sent = _event_requests(page)
+    before = _counts(api, admin)
+
+    page.goto("/")
+    banner = page.get_by_role("complementary", name="Cookies and analytics")
+    expect(banner).to_contain_text("sets no cookies")
+    expect(page.get_by_test_id("analytics-status")).to_have_text("Optional analytics is off until you choose.")
+    assert_accessible(page)
+    sign_in(page, owner)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    state = _browser_state(page)
+    assert state["cookie"] == "" and state["cookies"] == [] and state["local"] == [], state
+    assert set(state["session"]) <= {"industrack.session", "industrack.after"}, state  # sign-in only
+    assert sent == []
+
+    page.get_by_test_id("analytics-allow").click()
+    expect(banner).to_be_hidden()
+    expect(page.get_by_test_id("analytics-status")).to_contain_text("on (you allowed it)")
+    assert page.evaluate("() => localStorage.getItem('industrack.analytics')") == "granted"
+    assert _browser_state(page)["cookies"] == []
+    page.get_by_role("link", name="My data").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    wait_for(lambda: _path_count(_counts(api, admin), "/me") > _path_count(before, "/me"), timeout=20,
+             what="the page view of /me in the admin's counts")
+    after = _counts(api, admin)
+    assert after["total"] >= before["total"] + 2 and after["signedIn"] >= before["signedIn"] + 2  # "/" and "/me"
+    assert {row["key"] for row in after["byBrowser"]} and "unknown" not in {r["key"] for r in after["byOs"]}
+    bodies = [r.post_data_json for r in sent]
+    assert bodies[:2] == [{"path": "/", "consent": True}, {"path": "/me", "consent": True}], bodies
+
+    # The choice is changeable: the footer link reopens it; "No thanks" stops sending at once.
+    page.get_by_test_id("privacy-choices-link").click()
+    expect(banner).to_be_visible()
+    assert_accessible(page)
+    page.get_by_test_id("analytics-deny").click()
+    assert page.evaluate("() => localStorage.getItem('industrack.analytics')") == "denied"
+    sent_before = len(sent)
+    page.get_by_role("link", name="Live map").click()
+    expect(page.locator("#main h1")).to_be_visible()
+    page.reload()  # the choice is remembered: no banner, nothing sent
+    expect(page.get_by_test_id("analytics-status")).to_contain_text("off (you declined it)")
+    expect(banner).to_be_hidden()
+    assert len(sent) == sent_before
+
+
+def test_global_privacy_control_is_honoured_in_the_page_and_by_the_api(api: httpx.Client, browser: Browser,
+                                                                        portal: str) -> None:
+    admin, owner = new_identity(admin=True), register_owner(api)
+    context = browser.new_context(base_url=portal, extra_http_headers={"Sec-GPC": "1"})
+    # GPC on, and an earlier "Allow" stored: the signal must still win.
+    context.add_init_script("Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});"
+                            "localStorage.setItem('industrack.analytics', 'granted');")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        sent = _event_requests(page)
+        before = _counts(api, admin)
+        sign_in(page, owner)
+        expect(page.get_by_test_id("gpc-honoured")).to_contain_text("We honour it as your opt-out")
+        expect(page.get_by_test_id("analytics-status")).to_contain_text("Global Privacy Control signal is honoured")
+        expect(page.get_by_test_id("analytics-allow")).to_have_count(0)  # no choice offered against the signal
+        assert_accessible(page)
+        page.get_by_role("link", name="My data").click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert sent == []
+
+        # Made to send anyway (consent true), the browser's Sec-GPC header reaches the API, which drops the event.
+        api_base = page.evaluate("async () => (await (await fetch('/config.json')).json()).apiBase")
+        answer = page.evaluate("""async (url) => {
+            const r = await fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                        body: JSON.stringify({path: '/me', consent: true})});
+            return {status: r.status, body: await r.json()};
+        }""", api_base + EVENTS)
+        assert answer == {"status": 202, "body": {"recorded": False, "decision": "global-privacy-control"}}
+        assert _counts(api, admin)["total"] == before["total"]
+
+        well_known = context.request.get("/.well-known/gpc.json")
+        assert well_known.status == 200
+        assert well_known.headers["content-type"].split(";")[0] == "application/json"
+        assert well_known.json()["gpc"] is True and len(well_known.json()["lastUpdate"]) == 10
+    finally:
+        context.close()
