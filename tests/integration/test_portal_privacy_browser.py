@@ -55,6 +55,8 @@ def test_admin_posts_a_version_that_owners_see_as_a_banner_and_a_diff(api: httpx
     _admin_sign_in(page, admin)
     expect(page.get_by_role("heading", level=1)).to_have_text("Platform administration")
     expect(page.locator("#purge-runs")).to_be_visible()
+    counts = api.get("/admin/analytics/page-views", params={"days": 30}, headers=admin.auth).json()
+    expect(page.locator("#page-view-counts p").first).to_contain_text(f"{counts['total']} views")  # the API's figure
     assert_accessible(page)
     page.get_by_label("Policy text (Markdown)").fill(changed)
     page.get_by_label("What changed, in plain words").fill("How long location pings are kept.")

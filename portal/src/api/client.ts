@@ -49,6 +49,7 @@ export type CardOnFile = S["CardOnFile"];
 export type VerificationResult = S["VerificationResult"];
 export type UnsubscribeResult = S["UnsubscribeResult"];
 export type PageViewReceipt = S["PageViewReceipt"]; // optional analytics (docs/privacy-signals.md)
+export type PageViewCounts = S["PageViewCounts"];
 
 export interface Feature {
   type: "Feature";

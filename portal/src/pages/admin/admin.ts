@@ -1,7 +1,7 @@
 // Platform admin (the platform-admin role only; the API refuses everyone else with 403 and this page shows that):
-// post a privacy-policy version, place and lift legal holds, and see the purge runs.
+// post a privacy-policy version, place and lift legal holds, see the purge runs and the optional analytics counts.
 
-import { ApiError, get, send, type LegalHold, type LegalHoldList, type PolicyVersion, type PurgeRunList } from "../../api/client";
+import { ApiError, get, send, type LegalHold, type LegalHoldList, type PageViewCounts, type PolicyVersion, type PurgeRunList } from "../../api/client";
 import { h, clear, announce, errorBox, timeText } from "../../ui/dom";
 import { dateText, policyNow } from "../privacy/banner";
 
@@ -36,8 +36,25 @@ export async function renderAdmin(main: HTMLElement): Promise<null> {
   main.append(
     section("admin-policy", "Post a privacy-policy version", await policyForm()),
     section("admin-holds", "Legal holds", holdsPanel()),
-    section("admin-purge", "Purge runs", purgeTable(runs)));
+    section("admin-purge", "Purge runs", purgeTable(runs)),
+    section("admin-analytics", "Page views (optional analytics, last 30 days)",
+      pageViewTables(await get<PageViewCounts>("/admin/analytics/page-views?days=30"))));
   return null;
+}
+
+// Aggregate counts only (docs/privacy-signals.md): views by people who allowed analytics and sent no GPC signal.
+function pageViewTables(c: PageViewCounts): HTMLElement {
+  const table = (id: string, caption: string, head: string, rows: { key: string; count: number }[]): HTMLElement =>
+    h("table", { class: "grid", id }, h("caption", {}, caption),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, head), h("th", { scope: "col" }, "Views"))),
+      h("tbody", {}, ...(rows.length ? rows.map((r) => h("tr", {}, h("th", { scope: "row" }, r.key), h("td", {}, String(r.count))))
+        : [h("tr", {}, h("td", { colspan: 2 }, "None."))])));
+  return h("div", { id: "page-view-counts" },
+    h("p", {}, `${c.total} views from ${c.fromDay} to ${c.toDay}, ${c.signedIn} of them signed in.`,
+      c.truncated ? " Some days held more views than are counted; their figures are lower bounds." : ""),
+    table("views-by-path", "By page", "Page", c.byPath),
+    table("views-by-browser", "By browser family", "Browser", c.byBrowser),
+    table("views-by-os", "By operating system family", "Operating system", c.byOs));
 }
 
 async function policyForm(): Promise<HTMLElement> {
