@@ -115,7 +115,7 @@ def _counting_send(self: Any, request: Any, **kwargs: Any) -> Any:
     return response
 
 
-RequestsTransport.send = _counting_send  # type: ignore[method-assign]
+RequestsTransport.send = _counting_send
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 

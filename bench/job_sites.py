@@ -61,7 +61,7 @@ def _counting(self: Any, request: Any, **kwargs: Any) -> Any:
     return response
 
 
-RequestsTransport.send = _counting  # type: ignore[method-assign]
+RequestsTransport.send = _counting
 
 
 def offset(dx: float, dy: float) -> tuple[float, float]:

@@ -19,7 +19,7 @@ def completed(api: httpx.Client, user: User, request_id: str) -> dict:  # type: 
     def done() -> dict | None:  # type: ignore[type-arg]
         r = api.get(f"/me/data-requests/{request_id}", headers=user.auth)
         assert r.status_code == 200, r.text
-        return r.json() if r.json()["status"] == "completed" else None  # type: ignore[no-any-return]
+        return r.json() if r.json()["status"] == "completed" else None
 
     return wait_for(done, timeout=60, what="the data request to complete")
 

@@ -33,7 +33,8 @@ def _verification_token(mail: Mail) -> str:
         if "/api/email/verify/" in parts.path:
             return unquote(parts.path.rsplit("/", 1)[1])
         if parts.path.endswith("/verify-email") and parse_qs(parts.query).get("token"):
-            return parse_qs(parts.query)["token"][0]
+            token: str = parse_qs(parts.query)["token"][0]
+            return token
     raise AssertionError(f"no verification link in: {mail.text}")
 
 

@@ -230,7 +230,7 @@ def test_photos_and_notes_kinds_delete_blobs_then_documents_and_export_the_files
         pytest.skip("the photos and notes area is not in this build")
     database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
     service = build_blob_service(scratch)
-    photos_container = schema.PHOTOS_BLOB_CONTAINER  # type: ignore[attr-defined]
+    photos_container = schema.PHOTOS_BLOB_CONTAINER
     try:
         service.create_container(photos_container)
     except Exception:  # noqa: S110 - already there

@@ -44,7 +44,7 @@ def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client, figure: Cal
             for b_user in (b_owner, b_member):
                 foreign = {"accountId": b_owner.account_id, "userId": b_user.user_id, "_other": missing}
                 absent = {"accountId": missing, "userId": missing, "_other": missing}
-                body = {} if spec.body is not None else None
+                body: dict[str, Any] | None = {} if spec.body is not None else None
                 r_foreign = api.request(spec.method, _fill(spec.route, foreign), json=body, headers=caller.auth)
                 r_absent = api.request(spec.method, _fill(spec.route, absent), json=body, headers=caller.auth)
                 tried += 1
@@ -135,13 +135,13 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
                         or r_foreign.status_code < 400):
                     leaks.append(f"{spec.method} {spec.route}: {r_foreign.status_code} vs {r_absent.status_code}")
     # Ids inside bodies: a note pointing at B's photo, a photo pointing at B's note.
-    body_probes = [("POST", "/me/notes", {"text": "mine"}, "photoId"),
+    body_probes: list[tuple[str, str, dict[str, Any], str]] = [("POST", "/me/notes", {"text": "mine"}, "photoId"),
                    ("POST", "/me/photos", {"contentType": "image/jpeg", "sizeBytes": 1000}, "noteId")]
     assert api.put("/me/consents/camera", json={"granted": True, "deviceId": "p", "appVersion": "5.0.0"},
                    headers=a_member.auth).status_code == 200
-    for method, path, body, field in body_probes:
-        r_foreign = api.request(method, path, json={**body, field: b_ids[field]}, headers=a_member.auth)
-        r_absent = api.request(method, path, json={**body, field: absent_ids[field]}, headers=a_member.auth)
+    for method, path, probe, field in body_probes:
+        r_foreign = api.request(method, path, json={**probe, field: b_ids[field]}, headers=a_member.auth)
+        r_absent = api.request(method, path, json={**probe, field: absent_ids[field]}, headers=a_member.auth)
         tried += 1
         if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code < 400:
             leaks.append(f"{method} {path} with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")
@@ -157,11 +157,11 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
         leaks.append(f"POST billing/card with B's SetupIntent: {r_foreign.status_code} vs {r_absent.status_code}")
     # Ids in query strings: the owner's timesheets filtered by B's site or B's member.
     day = {"from": "2026-01-05", "to": "2026-01-06"}
-    for field, value, absent in (("siteId", b_ids["siteId"], absent_ids["siteId"]),
-                                 ("memberId", b_member.user_id, _same_format(b_member.user_id))):
+    for field, value, absent_value in (("siteId", b_ids["siteId"], absent_ids["siteId"]),
+                                       ("memberId", b_member.user_id, _same_format(b_member.user_id))):
         path = f"/accounts/{a_owner.account_id}/timesheets"
         r_foreign = api.get(path, params={**day, field: value}, headers=a_owner.auth)
-        r_absent = api.get(path, params={**day, field: absent}, headers=a_owner.auth)
+        r_absent = api.get(path, params={**day, field: absent_value}, headers=a_owner.auth)
         tried += 1
         if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code != 404:
             leaks.append(f"GET timesheets with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")

@@ -45,7 +45,7 @@ def test_an_unresolved_token_signing_key_reference_still_stops_the_app() -> None
 
 def test_billing_is_configured_with_a_key_in_azure_and_always_on_the_local_stack() -> None:
     assert azure_settings(STRIPE_SECRET_KEY="sk_live_x").billing_configured
-    assert Settings(APP_ENVIRONMENT="local").billing_configured  # type: ignore[call-arg]
+    assert Settings(APP_ENVIRONMENT="local").billing_configured
 
 
 def test_the_container_hands_out_the_refusing_gateway_only_when_unconfigured() -> None:

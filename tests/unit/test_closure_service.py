@@ -191,9 +191,9 @@ def test_a_wrong_typed_name_closes_nothing_and_the_right_one_in_any_case_does() 
     clock, accounts, users, privacy, owner = setup()
     phrase = close(owner, clock, accounts, users, privacy, None).confirmation_phrase
 
-    def typed(name: str) -> closure.ClosurePublic:
+    def typed(name: str) -> ClosurePublic:
         return closure.close_account(principal=owner, account_id="acc-a",
-                                     data=ClosureRequest(confirm=phrase, typedName=name), accounts=accounts,
+                                     data=ClosureRequest(confirm=phrase, typed_name=name), accounts=accounts,
                                      users=users, privacy=privacy, signer=SIGNER, clock=clock, policy=POLICY,
                                      subscriptions=None, mailer=None, enqueue=QUEUE.append)
 

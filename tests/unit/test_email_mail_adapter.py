@@ -20,7 +20,7 @@ def test_smtp_message_has_text_then_html_and_the_headers() -> None:
     message = build_message(EMAIL, sender="no-reply@industrack.local")
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
     assert parsed.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]  # type: ignore[attr-defined]
+    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert parsed["X-IndusTrack-Outbox-Id"] == "tips-123" and parsed["To"] == "ada@example.com"
     assert str(parsed["From"]) == "IndusTrack <no-reply@industrack.local>"

@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from core.domain.accounts import MeUpdate
+from core.domain.accounts import MePublic, MeUpdate
 from core.domain.errors import Gone, ValidationFailed
 from core.domain.identity import Identity, Principal, Role
 from core.services import accounts, email_verification
@@ -53,7 +53,7 @@ class World:
         assert member is not None
         return member.email
 
-    def change(self, principal: Principal, address: str) -> accounts.MePublic:
+    def change(self, principal: Principal, address: str) -> MePublic:
         return accounts.update_me(principal=principal, changes=MeUpdate.model_validate({"email": address}),
                                   accounts=self.store, clock=self.clock, verification=self.verification)
 

@@ -3,6 +3,9 @@ names may stay after that member was removed (the owner's list sent back unchang
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
 import pytest
 
 from core.domain.accounts import Member, MemberStatus
@@ -12,6 +15,9 @@ from core.domain.job_sites import JobSite, JobSiteCreate, JobSiteUpdate
 from core.services import job_sites
 from tests.unit.fakes import FakeAccountStore, FakeClock
 from tests.unit.test_site_visits import T0
+
+if TYPE_CHECKING:
+    from core.ports import JobSiteStore
 
 OWNER = Principal(user_id="o1", email="o1@example.com", account_id="a1", role=Role.OWNER)
 
@@ -28,7 +34,8 @@ class Sites:
 
 
 def test_removed_members_cannot_be_assigned_but_may_stay_on_a_site() -> None:
-    accounts, sites, clock = FakeAccountStore(), Sites(), FakeClock()
+    # A partial fake: only the store methods these use cases call (cast to the port for the type checker).
+    accounts, sites, clock = FakeAccountStore(), cast("JobSiteStore", Sites()), FakeClock()
     for user_id in ("w1", "w2"):
         accounts.put_member(Member(account_id="a1", user_id=user_id, role=Role.MEMBER, full_name="W",
                                    email=f"{user_id}@example.com", time_zone="UTC", joined_at=T0, updated_at=T0))
@@ -39,14 +46,15 @@ def test_removed_members_cannot_be_assigned_but_may_stay_on_a_site() -> None:
     removed = accounts.get_member("a1", "w2")
     assert removed is not None
     accounts.put_member(removed.model_copy(update={"status": MemberStatus.REMOVED}))
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: job_sites.create_site(principal=OWNER, account_id="a1", accounts=accounts, sites=sites, clock=clock,
                                       data=JobSiteCreate.model_validate({"name": "B", "area": area,
                                                                          "assignedMemberIds": ["w1", "w2"]})),
         lambda: job_sites.update_site(principal=OWNER, account_id="a1", site_id=site.site_id, accounts=accounts,
                                       sites=sites, clock=clock,
                                       data=JobSiteUpdate.model_validate({"assignedMemberIds": ["w1", "w2"]})),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ValidationFailed) as err:
             call()
         assert [e.field for e in err.value.errors] == ["assignedMemberIds.1"]

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from core.domain.client_summary import ClientSummary
 from core.domain.identity import Principal, Role
-from core.domain.page_views import Decision, PageView, PageViewIn, clean_path, decide, gpc_signal
+from core.domain.page_views import Decision, PageView, PageViewIn, PageViewReceipt, clean_path, decide, gpc_signal
 from core.services import page_views
 from tests.unit.fakes import FakeClock
 
@@ -31,7 +31,7 @@ class FakePageViews:
 
 
 def _record(store: FakePageViews, *, consent: bool, gpc: bool, principal: Principal | None = None,
-            path: str = "/me") -> page_views.PageViewReceipt:
+            path: str = "/me") -> PageViewReceipt:
     return page_views.record_page_view(event=PageViewIn(path=path, consent=consent), gpc=gpc, client=CLIENT,
                                        principal=principal, store=store, clock=FakeClock(NOW))
 

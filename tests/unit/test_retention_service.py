@@ -9,7 +9,7 @@ import pytest
 from core.domain.accounts import Account, BillingAddress, Member, UserRecord
 from core.domain.errors import Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Identity, Principal, Role
-from core.domain.privacy import LegalHoldCreate, RetentionUpdate
+from core.domain.privacy import ItemRef, LegalHoldCreate, PurgeRun, RetentionUpdate
 from core.services import retention
 from core.services.retention import Registry, RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
@@ -41,7 +41,7 @@ def world() -> tuple[FakeClock, FakeAccountStore, FakeUserStore, FakePrivacyStor
 
 
 def purge(registry: Registry, privacy: FakePrivacyStore, accounts: FakeAccountStore, clock: FakeClock,
-          batch: int = 100, max_items: int = 10_000) -> retention.PurgeRun:
+          batch: int = 100, max_items: int = 10_000) -> PurgeRun:
     return retention.run_purge(registry=registry, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY,
                                batch_size=batch, max_items=max_items)
 
@@ -172,11 +172,11 @@ class FakeOutbox:
     def __init__(self, ages: list[int], now: datetime) -> None:
         self.items = {f"o{i}": now - timedelta(days=a) for i, a in enumerate(ages)}
 
-    def expired_page(self, *, before: datetime, limit: int) -> list[retention.ItemRef]:
+    def expired_page(self, *, before: datetime, limit: int) -> list[ItemRef]:
         ids = sorted(i for i, at in self.items.items() if at < before)[:limit]
-        return [retention.ItemRef(kind="outbox", partition_key=i, doc_id=i) for i in ids]
+        return [ItemRef(kind="outbox", partition_key=i, doc_id=i) for i in ids]
 
-    def delete(self, ref: retention.ItemRef) -> bool:
+    def delete(self, ref: ItemRef) -> bool:
         return self.items.pop(ref.doc_id, None) is not None
 
 

@@ -5,6 +5,7 @@ the pings arrive, nothing without the opt-in, nothing about a backlog older than
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, cast
 
 from core.domain.accounts import Account, BillingAddress
 from core.domain.email import EmailCategory, EmailPreferences
@@ -17,6 +18,9 @@ from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
 from tests.unit.fakes_tracking import FakeLatestPositions
 from tests.unit.test_site_visits import T0, approach_stay_leave
 from tests.unit.test_site_visits_writer import setup
+
+if TYPE_CHECKING:
+    from core.ports import JobSiteStore, SiteDayStore
 
 
 class World:
@@ -37,7 +41,8 @@ class World:
         for text in encode_ping_messages("a1", "u1", batch):
             tracking.store_ping_message(message=decode_ping_message(text), pings=self.pings,
                                         positions=FakeLatestPositions(), clock=self.clock, accounts=self.accounts,
-                                        job_sites=self.sites, site_days=self.days, notices=notices)
+                                        job_sites=cast("JobSiteStore", self.sites),
+                                        site_days=cast("SiteDayStore", self.days), notices=notices)
 
 
 def test_first_arrival_and_departure_are_e_mailed_once_however_the_pings_arrive() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -18,7 +20,7 @@ from core.domain.job_sites import (
     cells_covering,
     geohash,
 )
-from core.domain.site_visits import EventKind, SiteIndex, evaluate_day
+from core.domain.site_visits import DayEvaluation, EventKind, SiteIndex, evaluate_day
 from core.domain.tracking import Ping, PingSource
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday, 08:00 UTC
@@ -48,14 +50,15 @@ def index(*sites: JobSite) -> SiteIndex:
     return SiteIndex(list(sites), {s.site_id: cells_covering(s.geometry()) for s in sites})
 
 
-def track(points: list[tuple[float, float, float]], start: datetime = T0, step: float = 30.0,
+def track(points: Sequence[tuple[float, float, float]], start: datetime = T0, step: float = 30.0,
           acc: float = 10.0) -> list[Ping]:
     """(dx, dy, ignored) offsets every `step` seconds; ids derive from the time, so tracks never share one."""
     first = int((start - T0).total_seconds()) * 10
     return [ping(first + i, start + timedelta(seconds=step * i), dx, dy, acc) for i, (dx, dy, _) in enumerate(points)]
 
 
-def run(pings: list[Ping], idx: SiteIndex, day: date = date(2026, 3, 2), tz: str = "UTC", carried: tuple = ()):
+def run(pings: list[Ping], idx: SiteIndex, day: date = date(2026, 3, 2), tz: str = "UTC",
+        carried: tuple[str, ...] = ()) -> DayEvaluation:
     return evaluate_day(pings=pings, index=idx, user_id="u1", day=day, time_zone=tz, carried_in=carried)
 
 
@@ -81,7 +84,7 @@ def test_enter_and_exit_make_one_visit() -> None:
 def test_walking_along_the_boundary_does_not_flap() -> None:
     """A worker pacing along the edge, 10 m in and 15 m out of a 150 m circle, with GPS noise of a few metres."""
     rnd = random.Random(7)
-    pts = [(-300 + 30 * i, 0, 0) for i in range(6)]  # arrives: x=-150 at fix 5
+    pts: list[tuple[float, float, float]] = [(-300 + 30 * i, 0, 0) for i in range(6)]  # arrives: x=-150 at fix 5
     pts += [(0, 0, 0)] * 6  # settles inside
     for i in range(120):  # an hour along the boundary
         angle = i / 40
@@ -145,7 +148,8 @@ def test_overlapping_sites_are_visited_independently() -> None:
     result = run(track(pts), index(a, b))
     by_site = {v.site_id: v for v in result.visits}
     assert set(by_site) == {"a", "b"}
-    assert by_site["b"].start < by_site["a"].end  # both at once while in the overlap
+    end_of_a = by_site["a"].end
+    assert end_of_a is not None and by_site["b"].start < end_of_a  # both at once while in the overlap
 
 
 def test_polygon_site() -> None:
@@ -226,7 +230,7 @@ def test_bucketing_finds_only_nearby_sites() -> None:
         [[0.001 * math.cos(i / 20), 0.001 * math.sin(i / 20)] for i in range(126)] + [[0.001, 0.0]]]}},
      "geometry"),
 ])
-def test_invalid_areas_name_the_field(area: dict, field: str) -> None:
+def test_invalid_areas_name_the_field(area: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationError) as exc:
         JobSiteCreate.model_validate({"name": "x", "area": area})
     locs = [".".join(str(p) for p in e["loc"]) for e in exc.value.errors()]

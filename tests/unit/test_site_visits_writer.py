@@ -4,6 +4,7 @@ re-evaluates the next day, one sites query per message."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 from core.domain.accounts import Member
 from core.domain.identity import Role
@@ -15,6 +16,9 @@ from core.services import tracking
 from tests.unit.fakes import FakeAccountStore, FakeClock
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore
 from tests.unit.test_site_visits import circle_site, track
+
+if TYPE_CHECKING:
+    from core.ports import JobSiteStore, SiteDayStore
 
 
 class FakeSites:
@@ -68,7 +72,8 @@ def deliver(batch: list[Ping], accounts: FakeAccountStore, store: FakePingStore,
             days: FakeDays) -> None:
     for text in encode_ping_messages("a1", "u1", batch):
         tracking.store_ping_message(message=decode_ping_message(text), pings=store, positions=FakeLatestPositions(),
-                                    clock=FakeClock(), accounts=accounts, job_sites=sites, site_days=days)
+                                    clock=FakeClock(), accounts=accounts, job_sites=cast("JobSiteStore", sites),
+                                    site_days=cast("SiteDayStore", days))  # partial fakes: the writer's calls only
 
 
 def test_redelivery_writes_nothing_and_costs_one_sites_query() -> None:
