@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from core.adapters.cosmos_media import CosmosMediaStore
     from core.adapters.cosmos_policy import CosmosPolicyStore
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
-    from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore
+    from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore, CosmosWithheldPingStore
     from core.adapters.cosmos_tracking import (
         CosmosAccessLog,
         CosmosConsentLedger,
@@ -223,6 +223,13 @@ class Container:
         from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore
 
         return CosmosPrivateZoneStore(self.database)
+
+    @cached_property
+    def withheld_pings(self) -> CosmosWithheldPingStore:
+        """Pings withheld inside private zones: id and time, no position (docs/private-zones.md)."""
+        from core.adapters.cosmos_private_zones import CosmosWithheldPingStore
+
+        return CosmosWithheldPingStore(self.database)
 
     @cached_property
     def pings(self) -> CosmosPingStore:

@@ -50,7 +50,7 @@ def test_pings_inside_a_zone_store_nothing_precise_and_earlier_pings_stay(api: h
     zone = add_zone(api, member)
     created = datetime.fromisoformat(zone["createdAt"])
     assert created > start + timedelta(seconds=3)
-    assert set(zone) == {"zoneId", "latitude", "longitude", "radiusMeters", "createdAt"}
+    assert set(zone) == {"zoneId", "latitude", "longitude", "radiusMeters", "createdAt", "historyApplied"}
 
     late_but_earlier = at(start + timedelta(seconds=3, milliseconds=500), HOME, 5)  # taken before the zone: kept
     inside = [at(created + timedelta(seconds=2 + i), HOME, i) for i in range(3)]
