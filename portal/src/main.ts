@@ -13,6 +13,7 @@ import { renderMembers } from "./pages/members/members";
 import { renderDay } from "./pages/day/day";
 import { renderMedia } from "./pages/media/media";
 import { renderMe } from "./pages/me/me";
+import { renderZones } from "./pages/zones/zones";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
@@ -23,12 +24,16 @@ function nav(who: Member | null): void {
   const top = document.getElementById("top")!;
   clear(top);
   const links: [string, string][] = who?.role === "owner"
-    ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"]]
-    : who ? [["/me", "My data"]] : [];
+    ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"],
+      ["/me/zones", "My private zones"]]
+    : who ? [["/me", "My data"], ["/me/zones", "My private zones"]] : [];
+  const here = currentPath();
+  const current = links.map(([href]) => href).filter((href) => here === href || here.startsWith(href + "/"))
+    .sort((a, b) => b.length - a.length)[0];
   append(top,
     h("span", { class: "brand" }, "IndusTrack"),
     h("nav", { "aria-label": "Main" }, h("ul", {}, ...links.map(([href, text]) =>
-      h("li", {}, h("a", { href, "data-link": true, "aria-current": currentPath() === href || currentPath().startsWith(href + "/") ? "page" : undefined }, text))))),
+      h("li", {}, h("a", { href, "data-link": true, "aria-current": href === current ? "page" : undefined }, text))))),
     who ? h("span", { class: "who" }, h("span", { "data-testid": "signed-in-as" }, who.fullName),
       h("button", { type: "button", onclick: () => { signOut(); me = null; navigate("/signin"); } }, "Sign out")) : null,
   );
@@ -74,6 +79,7 @@ async function route(): Promise<void> {
     else if (owner && path === "/members") leave = await renderMembers(ctx);
     else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
     else if (owner && path === "/media") leave = await renderMedia(ctx);
+    else if (path === "/me/zones") leave = await renderZones(ctx);
     else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
     else main.append(h("h1", {}, "Not found"), h("p", {}, "There is no such page."));
   } catch (e) {

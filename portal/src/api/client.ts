@@ -21,11 +21,15 @@ export type Consents = S["ConsentsPublic"];
 export type AccessLogPage = S["AccessLogPage"];
 export type TrackingSchedule = S["TrackingSchedulePublic"];
 export type TrackingScheduleUpdate = S["TrackingScheduleUpdate"];
+export type PrivateZone = S["PrivateZonePublic"];
+export type PrivateZoneList = S["PrivateZoneList"];
+export type PrivateZoneCount = S["PrivateZoneCount"];
+export type HistoryApplied = S["HistoryAppliedPublic"];
 
 export interface Feature {
   type: "Feature";
   geometry: { type: "Point" | "LineString"; coordinates: number[] | number[][] };
-  properties: Record<string, unknown> & { kind: "track" | "ping" | "stop" };
+  properties: Record<string, unknown> & { kind: "track" | "ping" | "stop" | "private-gap" };
 }
 export interface TrackCollection { type: "FeatureCollection"; features: Feature[] }
 

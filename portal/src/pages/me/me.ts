@@ -5,7 +5,7 @@ import type { Context } from "../../main";
 import { get, send, type AccessLogPage, type Consents, type NotePage, type PhotoPage, type TrackCollection,
   type TrackingSchedule, type TrackingScheduleUpdate } from "../../api/client";
 import { h, clear, announce, errorBox, timeText } from "../../ui/dom";
-import { dayRange } from "../day/day";
+import { dayRange, showPrivateGaps } from "../day/day";
 import { createMap, webglAvailable } from "../map/maplib";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
@@ -29,13 +29,17 @@ export async function renderMe(ctx: Context): Promise<() => void> {
   ]);
   const pings = track.features.filter((f) => f.properties.kind === "ping");
   const mapBox = h("div", { class: "map small", id: "my-map", role: "region", "aria-label": "My track today" });
+  const gaps = h("ul", { id: "my-private-gaps", class: "plain", "aria-label": "Private gaps today" });
+  showPrivateGaps(gaps, track.features, me.timeZone);
 
   ctx.main.append(h("h1", {}, `${me.fullName}: my data`),
     h("p", {}, `${me.email}, ${me.role === "owner" ? "Account Owner" : "member"}. Time zone ${me.timeZone}.`),
     section("my-track", "My track today",
       h("p", { id: "my-track-summary" }, pings.length
         ? `${pings.length} positions today, the last at ${timeText(String(pings[pings.length - 1].properties.time), me.timeZone)}.`
-        : "No positions today."), pings.length ? mapBox : ""),
+        : "No positions today."), gaps, pings.length ? mapBox : "",
+      h("p", {}, h("a", { href: "/me/zones", "data-link": true, id: "my-zones-link" }, "My private zones"),
+        ": places such as home where no position of mine is stored.")),
     section("my-windows", "When I am tracked", scheduleEditor(schedule, me.timeZone)),
     section("my-consents", "What I allowed", h("ul", { id: "consents" }, ...consents.current.map((c) =>
       h("li", {}, `${c.capability === "location" ? "Location" : "Camera"}: ${c.granted ? "allowed" : "not allowed"}`,
