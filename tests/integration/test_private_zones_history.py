@@ -36,6 +36,8 @@ def _note(api: httpx.Client, user: User, where: tuple[float, float], when: datet
 
 
 def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_for_good(api: httpx.Client) -> None:
+    from tests.integration.test_data_requests_api import completed
+
     owner = register_owner(api)
     member, other = add_member(api, owner), add_member(api, owner)
     set_location_consent(api, member, True)
@@ -86,6 +88,12 @@ def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_
     assert listed["historyApplied"] == record
     counted = api.get(f"/accounts/{owner.account_id}/members/{member.user_id}/private-zones", headers=owner.auth)
     assert counted.json() == {"count": 1}
+
+    # The withheld records (ids and times) are the member's data: erased with the rest.
+    r = api.post("/me/data-requests", json={"type": "erasure"}, headers=member.auth)
+    done = completed(api, member, r.json()["requestId"])
+    assert done["erased"]["withheld-pings"] == 4 and done["erased"]["private-zones"] == 1, done
+    assert _features(api, member, *span, "private-gap") == []
 
 
 def test_notes_made_inside_a_zone_lose_their_place(api: httpx.Client) -> None:
