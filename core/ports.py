@@ -397,6 +397,9 @@ class PhotoBlobs(Protocol):
         """Write (or overwrite: names are fixed per photo, so a retry never adds a blob) into the photos container."""
         ...
     def delete_photo_blob(self, blob_name: str) -> bool: ...
+    def read_photo_blob(self, blob_name: str) -> bytes | None:
+        """A verified photo file (None when it is gone)."""
+        ...
 
 
 class MalwareScanner(Protocol):

@@ -45,7 +45,8 @@ def apply_my_private_zone_to_history(call: Call) -> HistoryAppliedPublic:
     d = call.deps
     return private_zones.apply_to_history(principal=call.principal, zone_id=call.route["zoneId"], data=call.body,
                                           zones=d.private_zones, pings=d.pings, positions=d.latest_positions,
-                                          withheld=d.withheld_pings, media=d.media, clock=d.clock)
+                                          withheld=d.withheld_pings, media=d.media, clock=d.clock,
+                                          blobs=d.photo_blobs)
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/members/{userId}/private-zones", auth=Auth.PRINCIPAL,

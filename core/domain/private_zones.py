@@ -76,6 +76,7 @@ class HistoryApplied(BaseModel):
     pings_removed: int = 0
     latest_position_withheld: bool = False
     notes_cleared: int = 0
+    photos_cleared: int = 0
 
 
 class HistoryAppliedPublic(PublicModel):
@@ -85,6 +86,8 @@ class HistoryAppliedPublic(PublicModel):
     pings_removed: int = Field(alias="pingsRemoved", description="Stored pings inside the zone that were removed.")
     latest_position_withheld: bool = Field(alias="latestPositionWithheld")
     notes_cleared: int = Field(alias="notesCleared", description="Notes whose place inside the zone was removed.")
+    photos_cleared: int = Field(alias="photosCleared",
+                                description="Photos whose position inside the zone was removed (record and file).")
 
 
 class ApplyToHistoryIn(ApiModel):
@@ -136,7 +139,7 @@ class PrivateZone(BaseModel):
             raise ValueError("the zone was not applied to history")
         return HistoryAppliedPublic(zone_id=self.zone_id, requested_at=a.requested_at, completed_at=a.completed_at,
                                     pings_removed=a.pings_removed, latest_position_withheld=a.latest_position_withheld,
-                                    notes_cleared=a.notes_cleared)
+                                    notes_cleared=a.notes_cleared, photos_cleared=a.photos_cleared)
 
 
 class PrivateZonePublic(PublicModel):

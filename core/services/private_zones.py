@@ -6,6 +6,7 @@ the ingest call and the pings writer apply them (core/services/tracking.py).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections import defaultdict
@@ -32,10 +33,12 @@ from core.ports import (
     Clock,
     LatestPositionStore,
     MediaStore,
+    PhotoBlobs,
     PingStore,
     PrivateZoneStore,
     WithheldPingStore,
 )
+from core.services import location_strip
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 5  # optimistic writes: read, change, write if unchanged; again on a concurrent change
@@ -142,14 +145,43 @@ def _clear_note_places(*, principal: Principal, zone: PrivateZone, media: MediaS
             return cleared
 
 
+def _clear_photo_places(*, principal: Principal, zone: PrivateZone, media: MediaStore, blobs: PhotoBlobs) -> int:
+    """Ready photos with a position inside the zone: the original loses every position in its metadata (as without
+    location consent; an original whose position cannot be removed is deleted, the copies carry no metadata), then
+    the record loses its location."""
+    cleared, continuation = 0, None
+    while True:
+        page = media.list_photos(account_id=principal.account_id, user_id=principal.user_id, start=None, end=None,
+                                 continuation=continuation, limit=100)
+        for photo in page.photos:
+            where = photo.location
+            if where is None or not zone.withholds(where.latitude, where.longitude):
+                continue
+            update: dict[str, object] = {"location": None}
+            data = blobs.read_photo_blob(photo.original_blob) if photo.original_blob else None
+            if data is not None and photo.original_blob:
+                try:
+                    stripped = location_strip.original_without_location(data, photo.declared_type.family)
+                    blobs.put_photo_blob(photo.original_blob, stripped, content_type=photo.declared_type.value)
+                    update["sha256"] = hashlib.sha256(stripped).hexdigest()
+                except location_strip.NotRemovable:
+                    blobs.delete_photo_blob(photo.original_blob)
+                    update["original_blob"] = None
+            cleared += media.replace_photo_if_unchanged(photo.model_copy(update=update), expected=photo)
+        continuation = page.continuation
+        if not continuation:
+            return cleared
+
+
 def apply_to_history(
     *, principal: Principal, zone_id: str, data: ApplyToHistoryIn, zones: PrivateZoneStore, pings: PingStore,
     positions: LatestPositionStore, withheld: WithheldPingStore, media: MediaStore, clock: Clock,
+    blobs: PhotoBlobs | None = None,
 ) -> HistoryAppliedPublic:
     """Apply one of my zones in force to what is stored already (irreversible; `data.confirmation` says so): every
     stored ping within the zone's withheld circle (radius plus its secret margin), whenever it was taken, is
     removed and recorded as withheld (id and time only), the latest position loses its position if it lies there,
-    and notes lose a place there. The zone keeps the record (when, how many). Safe to repeat: a retry of an
+    notes lose a place there, and photos (with `blobs`) their position, in the record and in the original file. The zone keeps the record (when, how many). Safe to repeat: a retry of an
     interrupted run finishes it, a retry of a finished one answers the record."""
     del data  # validated: the confirmation was typed
     zone = _start_application(principal=principal, zone_id=zone_id, zones=zones, clock=clock)
@@ -171,11 +203,13 @@ def apply_to_history(
     position_withheld = positions.withhold_if(account_id=account_id, user_id=user_id, inside=zone.withholds,
                                               at=clock.now())
     notes = _clear_note_places(principal=principal, zone=zone, media=media, clock=clock)
+    photos = _clear_photo_places(principal=principal, zone=zone, media=media, blobs=blobs) if blobs else 0
     requested = applied.requested_at if applied is not None else clock.now()
     result = HistoryApplied(requested_at=requested, completed_at=clock.now(),
                             pings_removed=withheld.count_applied(account_id=account_id, user_id=user_id,
                                                                  zone_id=zone_id),
-                            latest_position_withheld=position_withheld, notes_cleared=notes)
+                            latest_position_withheld=position_withheld, notes_cleared=notes,
+                            photos_cleared=photos)
     done = _finish_application(principal=principal, zone_id=zone_id, result=result, zones=zones)
     log.info("private zone applied to history: %d ping(s) removed, %d note place(s) cleared",
              result.pings_removed, notes)

@@ -35,12 +35,16 @@ def _note(api: httpx.Client, user: User, where: tuple[float, float], when: datet
     return note
 
 
-def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_for_good(api: httpx.Client) -> None:
+def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_for_good(
+    api: httpx.Client, stack: Stack
+) -> None:
     from tests.integration.test_data_requests_api import completed
 
     owner = register_owner(api)
-    member, other = add_member(api, owner), add_member(api, owner)
-    set_location_consent(api, member, True)
+    member, other = worker(api, owner, "camera", "location"), add_member(api, owner)
+    taken = datetime.now(UTC) + timedelta(seconds=1)  # after the consents: the photo keeps its position
+    photo_id = upload(api, member, images.jpeg(size=(800, 600), taken=taken, gps=HOME,
+                                               xmp=images.location_xmp(*HOME)))
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     home = [at(start + timedelta(seconds=i), HOME, i) for i in range(3)]
     away = [at(start + timedelta(seconds=3 + i), AWAY, i) for i in range(2)]
@@ -49,6 +53,7 @@ def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_
     span = (start - timedelta(minutes=1), start + timedelta(minutes=1))
     wait_for_stored(api, member, {p["id"] for p in [*home, *away, last_home]}, *span)
     note_home, note_away = _note(api, member, HOME, start), _note(api, member, AWAY, start)
+    assert abs(settled(api, owner, photo_id)["location"]["latitude"] - HOME[0]) < 1e-4
     zone = add_zone(api, member)
     assert zone["historyApplied"] is None
     assert len(track_ids(api, member, *span)) == 6  # a zone added later does not rewrite the past by itself
@@ -65,8 +70,8 @@ def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_
     r = api.post(path, json={"confirmation": "REMOVE"}, headers=member.auth)
     assert r.status_code == 200, r.text
     record = r.json()
-    assert (record["zoneId"], record["pingsRemoved"], record["latestPositionWithheld"], record["notesCleared"]) == (
-        zone["zoneId"], 4, True, 1)
+    assert (record["zoneId"], record["pingsRemoved"], record["latestPositionWithheld"], record["notesCleared"],
+            record["photosCleared"]) == (zone["zoneId"], 4, True, 1, 1)
     again = api.post(path, json={"confirmation": "REMOVE"}, headers=member.auth)
     assert again.status_code == 200 and again.json() == record  # a retry answers the same record
 
@@ -81,6 +86,9 @@ def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_
     assert notes[note_home["noteId"]]["place"] is None
     assert notes[note_away["noteId"]]["place"]["latitude"] == AWAY[0]
 
+    assert api.get(f"/accounts/{owner.account_id}/photos/{photo_id}", headers=member.auth).json()["location"] is None
+    assert location_strip.find_location(_original(stack, owner, member, photo_id), "jpeg") == []
+
     # Irreversible: the removed pings sent again (an app retrying) are withheld, not stored again.
     resent = post(api, member, [*home, last_home])
     assert resent["dropped"]["privateZone"] == 4 and resent["accepted"] == 0, resent
@@ -94,6 +102,14 @@ def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_
     done = completed(api, member, r.json()["requestId"])
     assert done["erased"]["withheld-pings"] == 4 and done["erased"]["private-zones"] == 1, done
     assert _features(api, member, *span, "private-gap") == []
+
+
+def _original(stack: Stack, owner: User, member: User, photo_id: str) -> bytes:
+    assert stack.settings.storage_connection_string is not None
+    blobs = BlobServiceClient.from_connection_string(stack.settings.storage_connection_string.get_secret_value())
+    data: bytes = blobs.get_container_client(schema.PHOTOS_BLOB_CONTAINER).download_blob(
+        f"{owner.account_id}/{member.user_id}/{photo_id}/original.jpg").readall()
+    return data
 
 
 def test_notes_made_inside_a_zone_lose_their_place(api: httpx.Client) -> None:
@@ -130,9 +146,6 @@ def test_a_photo_taken_inside_a_zone_is_stored_without_its_position(api: httpx.C
     kept = settled(api, owner, upload(api, member, away))
     assert abs(kept["location"]["latitude"] - AWAY[0]) < 1e-4  # outside the zone the position stays
 
-    assert stack.settings.storage_connection_string is not None
-    blobs = BlobServiceClient.from_connection_string(stack.settings.storage_connection_string.get_secret_value())
-    original = blobs.get_container_client(schema.PHOTOS_BLOB_CONTAINER).download_blob(
-        f"{owner.account_id}/{member.user_id}/{photo_id}/original.jpg").readall()
+    original = _original(stack, owner, member, photo_id)
     assert location_strip.find_location(original, "jpeg") == []
     assert f"{HOME[0]}".encode() not in original

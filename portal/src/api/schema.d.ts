@@ -1874,6 +1874,11 @@ export interface components {
              * @description Notes whose place inside the zone was removed.
              */
             notesCleared: number;
+            /**
+             * Photoscleared
+             * @description Photos whose position inside the zone was removed (record and file).
+             */
+            photosCleared: number;
         };
         /** IngestResult */
         IngestResult: {

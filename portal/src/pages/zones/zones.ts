@@ -11,7 +11,8 @@ const CONFIRMATION = "REMOVE";
 
 function applied(a: HistoryApplied): string {
   return `Applied to stored history on ${timeText(a.completedAt)}: ${a.pingsRemoved} stored positions removed` +
-    `${a.latestPositionWithheld ? ", latest position hidden" : ""}, ${a.notesCleared} note places removed.`;
+    `${a.latestPositionWithheld ? ", latest position hidden" : ""}, ${a.notesCleared} note places and ` +
+    `${a.photosCleared} photo positions removed.`;
 }
 
 export async function renderZones(ctx: Context): Promise<() => void> {
