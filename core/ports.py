@@ -275,9 +275,9 @@ class PingStore(Protocol):
         """Delete these pings of that day (ids already gone are fine)."""
         ...
 
-    def in_box(self, *, account_id: str, user_id: str, south: float, west: float, north: float,
+    def in_box(self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float,
                east: float) -> list[Ping]:
-        """Every stored ping of the member (any day) inside this latitude/longitude box (one query over days)."""
+        """The member's stored pings of that day inside this latitude/longitude box (one partition)."""
         ...
 
 

@@ -46,6 +46,7 @@ def apply_my_private_zone_to_history(call: Call) -> HistoryAppliedPublic:
     return private_zones.apply_to_history(principal=call.principal, zone_id=call.route["zoneId"], data=call.body,
                                           zones=d.private_zones, pings=d.pings, positions=d.latest_positions,
                                           withheld=d.withheld_pings, media=d.media, clock=d.clock,
+                                          accounts=d.accounts, privacy=d.privacy, retention=d.retention_policy,
                                           blobs=d.photo_blobs)
 
 

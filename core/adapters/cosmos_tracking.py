@@ -216,14 +216,15 @@ class CosmosPingStore:
         docs, token = _page(query, continuation)
         return PingSlice(pings=[_ping(d) for d in docs], continuation=token)
 
-    def in_box(self, *, account_id: str, user_id: str, south: float, west: float, north: float,
+    def in_box(self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float,
                east: float) -> list[Ping]:
+        pk = ping_partition(account_id, user_id, day)
         docs = self._c.query_items(
-            "SELECT * FROM c WHERE STARTSWITH(c.pk, @prefix) AND c.docType = 'ping'"
+            "SELECT * FROM c WHERE c.pk = @pk AND c.docType = 'ping'"
             " AND c.lat >= @s AND c.lat <= @n AND c.lon >= @w AND c.lon <= @e",
-            parameters=[{"name": "@prefix", "value": f"{account_id}|{user_id}|"}, {"name": "@s", "value": south},
-                        {"name": "@n", "value": north}, {"name": "@w", "value": west}, {"name": "@e", "value": east}],
-            enable_cross_partition_query=True)
+            parameters=[{"name": "@pk", "value": pk}, {"name": "@s", "value": south}, {"name": "@n", "value": north},
+                        {"name": "@w", "value": west}, {"name": "@e", "value": east}],
+            partition_key=pk)
         return [_ping(d) for d in docs]
 
     def delete_day(self, *, account_id: str, user_id: str, day: date, ids: list[str]) -> None:

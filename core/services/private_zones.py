@@ -10,7 +10,7 @@ import hashlib
 import logging
 import uuid
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from core.domain.errors import Conflict, NotFound
 from core.domain.identity import Principal
@@ -28,6 +28,7 @@ from core.domain.private_zones import (
     WithheldPing,
     new_zone,
 )
+from core.domain.tracking import Ping
 from core.ports import (
     AccountStore,
     Clock,
@@ -35,10 +36,12 @@ from core.ports import (
     MediaStore,
     PhotoBlobs,
     PingStore,
+    PrivacyStore,
     PrivateZoneStore,
     WithheldPingStore,
 )
 from core.services import location_strip
+from core.services.retention import RetentionPolicy, effective_settings
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 5  # optimistic writes: read, change, write if unchanged; again on a concurrent change
@@ -173,14 +176,27 @@ def _clear_photo_places(*, principal: Principal, zone: PrivateZone, media: Media
             return cleared
 
 
+def _stored_days(*, account_id: str, accounts: AccountStore, privacy: PrivacyStore, retention: RetentionPolicy,
+                 clock: Clock) -> list[date]:
+    """The UTC days that can hold stored pings: within the account's location retention, not before the account
+    existed, up to tomorrow (pings may be a little ahead of the clock)."""
+    now = clock.now()
+    first = (now - timedelta(days=effective_settings(account_id, privacy, retention).location_days + 1)).date()
+    account = accounts.get_account(account_id)
+    if account is not None:
+        first = max(first, (account.created_at - timedelta(days=1)).date())
+    last = (now + timedelta(days=1)).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def apply_to_history(
     *, principal: Principal, zone_id: str, data: ApplyToHistoryIn, zones: PrivateZoneStore, pings: PingStore,
     positions: LatestPositionStore, withheld: WithheldPingStore, media: MediaStore, clock: Clock,
-    blobs: PhotoBlobs | None = None,
+    accounts: AccountStore, privacy: PrivacyStore, retention: RetentionPolicy, blobs: PhotoBlobs | None = None,
 ) -> HistoryAppliedPublic:
     """Apply one of my zones in force to what is stored already (irreversible; `data.confirmation` says so): every
     stored ping within the zone's withheld circle (radius plus its secret margin), whenever it was taken, is
-    removed and recorded as withheld (id and time only), the latest position loses its position if it lies there,
+    removed and recorded as withheld (id and time only; one query per day partition that can hold pings), the latest position loses its position if it lies there,
     notes lose a place there, and photos (with `blobs`) their position, in the record and in the original file. The zone keeps the record (when, how many). Safe to repeat: a retry of an
     interrupted run finishes it, a retry of a finished one answers the record."""
     del data  # validated: the confirmation was typed
@@ -190,8 +206,11 @@ def apply_to_history(
         return zone.applied_public()
     account_id, user_id = principal.account_id, principal.user_id
     south, west, north, east = zone.box()
-    inside = [p for p in pings.in_box(account_id=account_id, user_id=user_id, south=south, west=west, north=north,
-                                      east=east) if zone.withholds(p.lat, p.lon)]
+    inside: list[Ping] = []
+    for day in _stored_days(account_id=account_id, accounts=accounts, privacy=privacy, retention=retention,
+                            clock=clock):
+        inside += [p for p in pings.in_box(account_id=account_id, user_id=user_id, day=day, south=south, west=west,
+                                           north=north, east=east) if zone.withholds(p.lat, p.lon)]
     # Recorded before they are deleted: a crash in between leaves records whose pings a retry deletes.
     withheld.record(account_id=account_id, user_id=user_id,
                     withheld=[WithheldPing(ping_id=p.ping_id, t=p.t, applied_zone=zone_id) for p in inside])
