@@ -55,7 +55,7 @@ def test_a_worker_adds_applies_and_removes_a_private_zone(api: httpx.Client, pag
     page.get_by_label("This cannot be undone. Type REMOVE").fill("REMOVE")
     assert_accessible(page)
     page.get_by_role("button", name="Remove stored positions").click()
-    expect(row).to_contain_text("Applied to stored history")
+    expect(row).to_contain_text("Applied to stored history", timeout=40_000)  # about 15 store calls
     page.get_by_role("button", name="Remove zone 1").click()
     expect(page.locator("#zones tbody")).to_contain_text("No private zones.")
 
