@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from core.adapters.cosmos_page_views import CosmosPageViewStore
     from core.adapters.cosmos_policy import CosmosPolicyStore
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
-    from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore
+    from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore, CosmosWithheldPingStore
     from core.adapters.cosmos_tracking import (
         CosmosAccessLog,
         CosmosConsentLedger,
@@ -228,6 +228,13 @@ class Container:
         from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore
 
         return CosmosPrivateZoneStore(self.database)
+
+    @cached_property
+    def withheld_pings(self) -> CosmosWithheldPingStore:
+        """Pings withheld inside private zones: id and time, no position (docs/private-zones.md)."""
+        from core.adapters.cosmos_private_zones import CosmosWithheldPingStore
+
+        return CosmosWithheldPingStore(self.database)
 
     @cached_property
     def pings(self) -> CosmosPingStore:

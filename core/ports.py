@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import IO, Any, Protocol
 
@@ -37,7 +37,7 @@ from core.domain.privacy import (
     PurgeRun,
     RetentionSettings,
 )
-from core.domain.private_zones import PrivateZones
+from core.domain.private_zones import PrivateZones, WithheldPing
 from core.domain.site_visits import SiteDay
 from core.domain.tracking import (
     AccessLogEntry,
@@ -232,6 +232,22 @@ class PrivateZoneStore(Protocol):
         ...
 
 
+class WithheldPingStore(Protocol):
+    """Pings withheld inside private zones: id and time only, in the member's partition (docs/private-zones.md)."""
+
+    def record(self, *, account_id: str, user_id: str, withheld: list[WithheldPing]) -> None:
+        """Store each once (a replay stores nothing twice; an existing record is kept)."""
+        ...
+
+    def times_between(self, *, account_id: str, user_id: str, start: datetime, end: datetime) -> list[datetime]:
+        """Times of withheld pings with start <= t < end, in time order."""
+        ...
+
+    def count_applied(self, *, account_id: str, user_id: str, zone_id: str) -> int:
+        """How many stored pings the application of this zone to history removed (recorded)."""
+        ...
+
+
 class PingQueue(Protocol):
     def send(self, message: str) -> None:
         """Put one message (text under the queue's size limit) on the pings queue."""
@@ -256,6 +272,15 @@ class PingStore(Protocol):
         """Pings of that day with start <= t < end, in time order, one page."""
         ...
 
+    def delete_day(self, *, account_id: str, user_id: str, day: date, ids: list[str]) -> None:
+        """Delete these pings of that day (ids already gone are fine)."""
+        ...
+
+    def in_box(self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float,
+               east: float) -> list[Ping]:
+        """The member's stored pings of that day inside this latitude/longitude box (one partition)."""
+        ...
+
 
 class LatestPositionStore(Protocol):
     def advance(self, position: LatestPosition) -> bool:
@@ -263,6 +288,11 @@ class LatestPositionStore(Protocol):
         ...
 
     def list_for_account(self, account_id: str) -> list[LatestPosition]: ...
+
+    def withhold_if(self, *, account_id: str, user_id: str, inside: Callable[[float, float], bool],
+                    at: datetime) -> bool:
+        """Drop the position (keep the time) when `inside(lat, lon)`; answer whether it did."""
+        ...
 
 
 # ---------------------------------------------------------------- e-mail outbox and policy versions (docs/email-and-policy.md)
@@ -368,6 +398,9 @@ class PhotoBlobs(Protocol):
         """Write (or overwrite: names are fixed per photo, so a retry never adds a blob) into the photos container."""
         ...
     def delete_photo_blob(self, blob_name: str) -> bool: ...
+    def read_photo_blob(self, blob_name: str) -> bytes | None:
+        """A verified photo file (None when it is gone)."""
+        ...
 
 
 class MalwareScanner(Protocol):

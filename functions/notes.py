@@ -14,7 +14,7 @@ bp = func.Blueprint()
 def create_note(call: Call) -> NotePublic:
     d = call.deps
     return notes.create_note(principal=call.principal, data=call.body, store=d.media, consents=d.consents,
-                             clock=d.clock, billing=d.billing)
+                             clock=d.clock, billing=d.billing, zones=d.private_zones)
 
 
 @endpoint(bp, "PATCH", "me/notes/{noteId}", auth=Auth.PRINCIPAL, body=NoteUpdate, response=NotePublic,
@@ -23,7 +23,7 @@ def create_note(call: Call) -> NotePublic:
 def update_note(call: Call) -> NotePublic:
     d = call.deps
     return notes.update_note(principal=call.principal, note_id=call.route["noteId"], data=call.body,
-                             store=d.media, consents=d.consents, clock=d.clock)
+                             store=d.media, consents=d.consents, clock=d.clock, zones=d.private_zones)
 
 
 @endpoint(bp, "DELETE", "me/notes/{noteId}", auth=Auth.PRINCIPAL, status=204, summary="Delete one of my notes",

@@ -59,7 +59,8 @@ def process_photo_upload(msg: func.QueueMessage) -> None:
         log.info("photo-upload message %s is not about a quarantine upload; ignored", msg.id)
         return
     outcome = photos.process_photo(job=job, store=d.media, blobs=d.photo_blobs, scanner=d.malware_scanner,
-                                   consents=d.consents, jobs=d.photo_jobs, clock=d.clock, limits=d.photo_limits)
+                                   consents=d.consents, jobs=d.photo_jobs, clock=d.clock, limits=d.photo_limits,
+                                   zones=d.private_zones)
     log.info("photo %s processed: %s", job.photo_id, outcome)
 
 

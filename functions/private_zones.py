@@ -2,7 +2,14 @@
 
 import azure.functions as func
 
-from core.domain.private_zones import PrivateZoneCount, PrivateZoneIn, PrivateZoneList, PrivateZonePublic
+from core.domain.private_zones import (
+    ApplyToHistoryIn,
+    HistoryAppliedPublic,
+    PrivateZoneCount,
+    PrivateZoneIn,
+    PrivateZoneList,
+    PrivateZonePublic,
+)
 from core.services import private_zones
 from functions._http import Auth, Call, endpoint
 
@@ -29,6 +36,18 @@ def remove_my_private_zone(call: Call) -> None:
     d = call.deps
     private_zones.remove_zone(principal=call.principal, zone_id=call.route["zoneId"], zones=d.private_zones,
                               clock=d.clock)
+
+
+@endpoint(bp, "POST", "me/private-zones/{zoneId}/apply-to-history", auth=Auth.PRINCIPAL, body=ApplyToHistoryIn,
+          response=HistoryAppliedPublic, extra_statuses=(409,), tag="tracking",
+          summary="Apply a private zone to stored history (irreversible): stored positions inside it are removed")
+def apply_my_private_zone_to_history(call: Call) -> HistoryAppliedPublic:
+    d = call.deps
+    return private_zones.apply_to_history(principal=call.principal, zone_id=call.route["zoneId"], data=call.body,
+                                          zones=d.private_zones, pings=d.pings, positions=d.latest_positions,
+                                          withheld=d.withheld_pings, media=d.media, clock=d.clock,
+                                          accounts=d.accounts, privacy=d.privacy, retention=d.retention_policy,
+                                          blobs=d.photo_blobs)
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/members/{userId}/private-zones", auth=Auth.PRINCIPAL,

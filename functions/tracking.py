@@ -80,7 +80,7 @@ def ingest_locations(call: Call) -> IngestResult:
 def get_my_track(call: Call) -> func.HttpResponse:
     d = call.deps
     return _track_response(tracks.read_my_track(principal=call.principal, query=call.query, pings=d.pings,
-                                                 clock=d.clock, pages=d.page_tokens))
+                                                 clock=d.clock, pages=d.page_tokens, withheld=d.withheld_pings))
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/members/{userId}/track", auth=Auth.PRINCIPAL, query=TrackQuery,
@@ -91,7 +91,7 @@ def get_member_track(call: Call) -> func.HttpResponse:
     return _track_response(tracks.read_member_track(
         principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"],
         query=call.query, accounts=d.accounts, pings=d.pings, access_log=d.access_log, clock=d.clock,
-        pages=d.page_tokens))
+        pages=d.page_tokens, withheld=d.withheld_pings))
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/locations/latest", auth=Auth.PRINCIPAL, response=LatestPositionList,
@@ -119,4 +119,5 @@ def write_pings(msg: func.QueueMessage) -> None:
     message = decode_ping_message(msg.get_body())
     tracking.store_ping_message(message=message, pings=d.pings, positions=d.latest_positions, clock=d.clock,
                                 accounts=d.accounts, job_sites=d.job_sites, site_days=d.site_days,
-                                zones=d.private_zones, notices=d.site_notices)
+                                zones=d.private_zones, withheld_store=d.withheld_pings,
+                                notices=d.site_notices)

@@ -123,6 +123,13 @@ class BlobPhotoStore:
             return False
         return True
 
+    def read_photo_blob(self, blob_name: str) -> bytes | None:
+        try:
+            data: bytes = self._photos.get_blob_client(blob_name).download_blob().readall()
+        except ResourceNotFoundError:
+            return None
+        return data
+
     def list_photo_blobs(self, prefix: str) -> list[str]:
         return [b.name for b in self._photos.list_blobs(name_starts_with=prefix)]
 

@@ -731,9 +731,9 @@ def other_area_kinds(database: DatabaseProxy, *, today: Any = None) -> list[Any]
     from core.adapters.privacy_devices import DeviceKind  # device tokens (docs/devices.md); imports this module
 
     kinds.append(DeviceKind(database))
-    from core.adapters.cosmos_private_zones import PrivateZoneKind  # docs/private-zones.md; imports this module
+    from core.adapters.cosmos_private_zones import PrivateZoneKind, WithheldPingKind  # docs/private-zones.md
 
-    kinds.append(PrivateZoneKind(database))
+    kinds += [PrivateZoneKind(database), WithheldPingKind(database)]
     kinds += job_site_kinds(database)
     return kinds + email_kinds(database)
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -215,6 +216,25 @@ class CosmosPingStore:
         docs, token = _page(query, continuation)
         return PingSlice(pings=[_ping(d) for d in docs], continuation=token)
 
+    def in_box(self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float,
+               east: float) -> list[Ping]:
+        pk = ping_partition(account_id, user_id, day)
+        docs = self._c.query_items(
+            "SELECT * FROM c WHERE c.pk = @pk AND c.docType = 'ping'"
+            " AND c.lat >= @s AND c.lat <= @n AND c.lon >= @w AND c.lon <= @e",
+            parameters=[{"name": "@pk", "value": pk}, {"name": "@s", "value": south}, {"name": "@n", "value": north},
+                        {"name": "@w", "value": west}, {"name": "@e", "value": east}],
+            partition_key=pk)
+        return [_ping(d) for d in docs]
+
+    def delete_day(self, *, account_id: str, user_id: str, day: date, ids: list[str]) -> None:
+        pk = ping_partition(account_id, user_id, day)
+        for ping_id in ids:
+            try:
+                self._c.delete_item(item=ping_id, partition_key=pk)
+            except cosmos_errors.CosmosResourceNotFoundError:
+                pass
+
 
 class CosmosLatestPositionStore:
     """`latest-positions`: one document per member (id = userId) in the account's partition."""
@@ -224,15 +244,40 @@ class CosmosLatestPositionStore:
 
     @staticmethod
     def _doc(p: LatestPosition) -> dict[str, Any]:
-        return {"id": p.user_id, "accountId": p.account_id, "docType": "latest-position", "user_id": p.user_id,
-                "ping_id": p.ping_id, "t": _ms(p.t), "lat": p.lat, "lon": p.lon, "acc": p.acc,
-                "src": p.src.value, "updated_at": p.updated_at.isoformat()}
+        """A position withheld in a private zone is stored with its time and no position at all."""
+        doc = {"id": p.user_id, "accountId": p.account_id, "docType": "latest-position", "user_id": p.user_id,
+               "ping_id": p.ping_id, "t": _ms(p.t), "updated_at": p.updated_at.isoformat()}
+        if p.in_private_zone:
+            return {**doc, "private": True}
+        return {**doc, "lat": p.lat, "lon": p.lon, "acc": p.acc, "src": p.src.value if p.src else None}
 
     @staticmethod
     def _position(doc: dict[str, Any]) -> LatestPosition:
+        src = doc.get("src")
         return LatestPosition(account_id=doc["accountId"], user_id=doc["user_id"], ping_id=doc["ping_id"],
-                              t=_from_ms(doc["t"]), lat=doc["lat"], lon=doc["lon"], acc=doc["acc"],
-                              src=PingSource(doc["src"]), updated_at=datetime.fromisoformat(doc["updated_at"]))
+                              t=_from_ms(doc["t"]), lat=doc.get("lat"), lon=doc.get("lon"), acc=doc.get("acc"),
+                              src=PingSource(src) if src else None,
+                              updated_at=datetime.fromisoformat(doc["updated_at"]))
+
+    def withhold_if(self, *, account_id: str, user_id: str, inside: Callable[[float, float], bool],
+                    at: datetime) -> bool:
+        for _ in range(20):
+            try:
+                doc = self._c.read_item(item=user_id, partition_key=account_id)
+            except cosmos_errors.CosmosResourceNotFoundError:
+                return False
+            current = self._position(doc)
+            if current.lat is None or current.lon is None or not inside(current.lat, current.lon):
+                return False
+            withheld = current.model_copy(update={"lat": None, "lon": None, "acc": None, "src": None,
+                                                  "updated_at": at})
+            try:
+                self._c.replace_item(item=user_id, body=self._doc(withheld), etag=doc["_etag"],
+                                     match_condition=MatchConditions.IfNotModified)
+                return True
+            except cosmos_errors.CosmosAccessConditionFailedError:
+                continue
+        raise RuntimeError("latest position kept changing; try again")
 
     def advance(self, position: LatestPosition) -> bool:
         """Optimistic concurrency: replace only the version we read (ETag); on a race, read again and re-decide.

@@ -13,11 +13,12 @@ zones in force at a ping's own time decide, so adding or removing a zone never c
 
 from __future__ import annotations
 
+import bisect
 import math
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, Strict
 
@@ -30,6 +31,8 @@ MAX_MARGIN_M = 200.0
 MAX_ACTIVE_ZONES = 5
 MAX_STORED_ZONES = 100  # active and removed; the oldest removed ones go first beyond this
 DOC_TYPE = "private-zones"
+WITHHELD_DOC_TYPE = "withheld-ping"  # a ping withheld inside a zone: its id and time, never a position
+APPLY_CONFIRMATION = "REMOVE"  # what the member types to apply a zone to stored history
 SECRET_FIELDS = ("margin_m", "hidden_lat", "hidden_lon")
 _EARTH_RADIUS_M = 6_371_008.8
 
@@ -64,6 +67,34 @@ class PrivateZoneIn(ApiModel):
                                   description="100 to 1,000 metres")
 
 
+class HistoryApplied(BaseModel):
+    """The record of applying a zone to stored history (irreversible): when it was asked for, when it finished
+    (None: a retry finishes it), how many stored pings it removed and whether it withheld the latest position."""
+
+    requested_at: datetime
+    completed_at: datetime | None = None
+    pings_removed: int = 0
+    latest_position_withheld: bool = False
+    notes_cleared: int = 0
+    photos_cleared: int = 0
+
+
+class HistoryAppliedPublic(PublicModel):
+    zone_id: str = Field(alias="zoneId")
+    requested_at: datetime = Field(alias="requestedAt")
+    completed_at: datetime = Field(alias="completedAt")
+    pings_removed: int = Field(alias="pingsRemoved", description="Stored pings inside the zone that were removed.")
+    latest_position_withheld: bool = Field(alias="latestPositionWithheld")
+    notes_cleared: int = Field(alias="notesCleared", description="Notes whose place inside the zone was removed.")
+    photos_cleared: int = Field(alias="photosCleared",
+                                description="Photos whose position inside the zone was removed (record and file).")
+
+
+class ApplyToHistoryIn(ApiModel):
+    confirmation: Literal["REMOVE"] = Field(
+        description="Type REMOVE: the stored positions inside the zone are removed for good (irreversible).")
+
+
 class PrivateZone(BaseModel):
     """A stored zone. `margin_m`, `hidden_lat` and `hidden_lon` (the withheld circle's shifted centre) are secret:
     they never leave the server (not in answers, not in exports)."""
@@ -77,16 +108,38 @@ class PrivateZone(BaseModel):
     hidden_lon: float
     created_at: datetime
     removed_at: datetime | None = None
+    history_applied: HistoryApplied | None = None
 
     def in_force(self, at: datetime) -> bool:
-        return self.created_at <= at and (self.removed_at is None or at < self.removed_at)
+        """From `created_at` (or, once applied to stored history, from any earlier time too) until removed."""
+        started = self.created_at <= at or self.history_applied is not None
+        return started and (self.removed_at is None or at < self.removed_at)
 
     def withholds(self, lat: float, lon: float) -> bool:
         return _distance_m(self.hidden_lat, self.hidden_lon, lat, lon) <= self.radius_m + self.margin_m
 
+    def box(self) -> tuple[float, float, float, float]:
+        """South, west, north, east bounds around every point this zone withholds (with room to spare; a zone
+        across the 180th meridian is not supported by the box)."""
+        reach = (self.radius_m + self.margin_m) * 1.01 + 1.0
+        dlat = math.degrees(reach / _EARTH_RADIUS_M)
+        widest = math.radians(min(89.9, abs(self.hidden_lat) + dlat))
+        dlon = math.degrees(reach / (_EARTH_RADIUS_M * math.cos(widest)))
+        return self.hidden_lat - dlat, self.hidden_lon - dlon, self.hidden_lat + dlat, self.hidden_lon + dlon
+
     def to_public(self) -> PrivateZonePublic:
+        applied = self.history_applied
+        done = self.applied_public() if applied is not None and applied.completed_at is not None else None
         return PrivateZonePublic(zone_id=self.zone_id, latitude=self.lat, longitude=self.lon,
-                                 radius_meters=self.radius_m, created_at=self.created_at)
+                                 radius_meters=self.radius_m, created_at=self.created_at, history_applied=done)
+
+    def applied_public(self) -> HistoryAppliedPublic:
+        a = self.history_applied
+        if a is None or a.completed_at is None:
+            raise ValueError("the zone was not applied to history")
+        return HistoryAppliedPublic(zone_id=self.zone_id, requested_at=a.requested_at, completed_at=a.completed_at,
+                                    pings_removed=a.pings_removed, latest_position_withheld=a.latest_position_withheld,
+                                    notes_cleared=a.notes_cleared, photos_cleared=a.photos_cleared)
 
 
 class PrivateZonePublic(PublicModel):
@@ -95,6 +148,8 @@ class PrivateZonePublic(PublicModel):
     longitude: float
     radius_meters: float = Field(alias="radiusMeters")
     created_at: datetime = Field(alias="createdAt", description="In force for pings taken from this time on.")
+    history_applied: HistoryAppliedPublic | None = Field(
+        default=None, alias="historyApplied", description="Set once the zone was applied to stored history.")
 
 
 class PrivateZoneList(PublicModel):
@@ -122,6 +177,9 @@ class PrivateZones(BaseModel):
         """Whether a point taken at `at` lies inside (radius + margin) of any zone in force at `at`."""
         return any(z.in_force(at) and z.withholds(lat, lon) for z in self.zones)
 
+    def find_active(self, zone_id: str) -> PrivateZone | None:
+        return next((z for z in self.zones if z.zone_id == zone_id and z.removed_at is None), None)
+
     def add(self, zone: PrivateZone) -> None:
         self.zones.append(zone)
         removed = sorted((z for z in self.zones if z.removed_at is not None), key=lambda z: z.removed_at or zone.created_at)
@@ -136,3 +194,33 @@ class PrivateZones(BaseModel):
                 z.removed_at = max(at, z.created_at)
                 return True
         return False
+
+
+class WithheldPing(BaseModel):
+    """A ping withheld inside a private zone: stored with its id and time only (the track shows a gap labelled
+    private there). `applied_zone`: the zone whose application to history removed the stored ping (None: withheld
+    when it arrived)."""
+
+    ping_id: str
+    t: datetime
+    applied_zone: str | None = None
+
+
+class PrivateGap(BaseModel):
+    """A run of withheld pings with no kept point between them."""
+
+    start: datetime
+    end: datetime
+    withheld: int
+
+
+def private_gaps(withheld: list[datetime], kept: list[datetime]) -> list[PrivateGap]:
+    """Group withheld times (any order) into gaps: a kept point between two withheld times splits them."""
+    kept_sorted = sorted(kept)
+    gaps: list[PrivateGap] = []
+    for t in sorted(withheld):
+        if gaps and bisect.bisect_right(kept_sorted, t) == bisect.bisect_right(kept_sorted, gaps[-1].end):
+            gaps[-1] = PrivateGap(start=gaps[-1].start, end=t, withheld=gaps[-1].withheld + 1)
+        else:
+            gaps.append(PrivateGap(start=t, end=t, withheld=1))
+    return gaps

@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, Field, Strict, StringConstraint
 
 from core.domain.accounts import ApiModel, PublicModel, TimeZoneName
 from core.domain.inputs import CONTINUATION_DOC, SINGLE_LINE, ApiDatetime, ContinuationToken
+from core.domain.private_zones import PrivateGap
 
 # ---------------------------------------------------------------- access log (shared with photos and notes)
 
@@ -268,11 +269,15 @@ class LatestPosition(BaseModel):
     user_id: str
     ping_id: str
     t: datetime
-    lat: float
-    lon: float
-    acc: float
-    src: PingSource
+    lat: float | None  # None (with acc and src): the newest ping was withheld in a private zone
+    lon: float | None
+    acc: float | None
+    src: PingSource | None
     updated_at: datetime
+
+    @property
+    def in_private_zone(self) -> bool:
+        return self.lat is None or self.lon is None
 
     def is_newer_than(self, other: LatestPosition) -> bool:
         return (self.t, self.ping_id) > (other.t, other.ping_id)
@@ -280,11 +285,13 @@ class LatestPosition(BaseModel):
 
 class PositionPublic(PublicModel):
     timestamp: datetime
-    latitude: float
-    longitude: float
-    horizontal_accuracy: float = Field(alias="horizontalAccuracy")
-    source: PingSource
+    latitude: float | None = Field(description="null when the member is in a private zone")
+    longitude: float | None = Field(description="null when the member is in a private zone")
+    horizontal_accuracy: float | None = Field(alias="horizontalAccuracy")
+    source: PingSource | None
     age_seconds: int = Field(alias="ageSeconds")
+    in_private_zone: bool = Field(default=False, alias="inPrivateZone",
+                                  description="The newest ping (at `timestamp`) was taken in a private zone.")
 
 
 class MemberPositionPublic(PublicModel):
@@ -348,6 +355,7 @@ class Track(BaseModel):
     simplified: float | None = None
     stops: list[Stop] | None = None
     continuation: str | None = None
+    private_gaps: list[PrivateGap] = Field(default_factory=list)
 
 
 class TrackDocument(BaseModel):

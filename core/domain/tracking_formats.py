@@ -66,6 +66,13 @@ def to_geojson(track: Track) -> dict[str, Any]:
             "properties": {"kind": "stop", "arrival": _iso(s.arrival), "departure": _iso(s.departure),
                            "minutes": round(s.minutes, 1), "points": s.points},
         })
+    for g in track.private_gaps:  # no geometry: where the member was is not stored (docs/private-zones.md)
+        features.append({
+            "type": "Feature",
+            "geometry": None,
+            "properties": {"kind": "private-gap", "label": "private", "from": _iso(g.start), "to": _iso(g.end),
+                           "withheld": g.withheld},
+        })
     doc: dict[str, Any] = {"type": "FeatureCollection", "features": features}
     if track.continuation:
         doc["continuation"] = track.continuation  # a foreign member: the token for the next page
@@ -130,10 +137,22 @@ class PingMessage(BaseModel):
     rows: list[list[Any]] = Field(alias="p", min_length=1, max_length=1000)
 
     def pings(self) -> list[Ping]:
-        return [_from_row(r) for r in self.rows]
+        return [_from_row(r) for r in self.rows if len(r) != len(_WITHHELD_ROW)]
+
+    def withheld(self) -> list[tuple[str, datetime]]:
+        """Pings the ingest call withheld in a private zone: their id and time only, never a position."""
+        return [_withheld_from_row(r) for r in self.rows if len(r) == len(_WITHHELD_ROW)]
 
 
 _ROW = ("ping_id", "t", "lat", "lon", "acc", "alt", "spd", "hdg", "bat", "src", "dev")
+_WITHHELD_ROW = ("ping_id", "t")
+
+
+def _withheld_from_row(row: list[Any]) -> tuple[str, datetime]:
+    ping_id, t = row
+    if not isinstance(ping_id, str) or not 0 < len(ping_id) <= 64 or isinstance(t, bool) or not isinstance(t, int):
+        raise ValueError("a withheld ping row is [id, epoch milliseconds]")
+    return ping_id, datetime.fromtimestamp(t / 1000, tz=UTC)
 
 
 def _to_row(p: Ping) -> list[Any]:
@@ -151,15 +170,17 @@ def _from_row(row: list[Any]) -> Ping:
 
 
 def encode_ping_messages(account_id: str, user_id: str, pings: list[Ping],
-                         max_bytes: int = MAX_MESSAGE_TEXT_BYTES) -> list[str]:
-    """Split the pings into as few messages as fit under the queue's size limit."""
+                         max_bytes: int = MAX_MESSAGE_TEXT_BYTES, withheld: list[Ping] | None = None) -> list[str]:
+    """Split the pings into as few messages as fit under the queue's size limit. `withheld` (pings inside a
+    private zone) travel as [id, epoch milliseconds] rows: their positions never reach the queue."""
     head = json.dumps({"v": 1, "a": account_id, "u": user_id, "p": []}, separators=(",", ":"))
     budget = max_bytes - len(head.encode())
     messages: list[str] = []
     rows: list[str] = []
     size = 0
-    for p in pings:
-        row = json.dumps(_to_row(p), separators=(",", ":"))
+    rows_out = [_to_row(p) for p in pings] + [[p.ping_id, int(p.t.timestamp() * 1000)] for p in withheld or []]
+    for values in rows_out:
+        row = json.dumps(values, separators=(",", ":"))
         extra = len(row.encode()) + (1 if rows else 0)
         if rows and size + extra > budget:
             messages.append(head[:-3] + "[" + ",".join(rows) + "]}")

@@ -22,7 +22,7 @@ from core.domain.media import (
     is_media_id,
 )
 from core.domain.tracking import AccessedData
-from core.ports import AccessLog, BillingStore, Clock, ConsentLedger, MediaStore
+from core.ports import AccessLog, BillingStore, Clock, ConsentLedger, MediaStore, PrivateZoneStore
 from core.services import access_log
 from core.services.consent import consent_granted_at
 from core.services.paging import PageTokens
@@ -50,6 +50,16 @@ def _check_place(consents: ConsentLedger, principal: Principal, place: GeoPoint 
                         "(PUT /api/me/consents/location) or leave the place out.")
 
 
+def _outside_zones(zones: PrivateZoneStore | None, principal: Principal, place: GeoPoint | None,
+                   at: datetime) -> GeoPoint | None:
+    """The place, or None when it lies in one of the worker's private zones in force at `at` (the note's own time,
+    else now): the note is kept without it (docs/private-zones.md)."""
+    if place is None or zones is None:
+        return place
+    mine = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
+    return None if mine.withholds(place.latitude, place.longitude, at) else place
+
+
 def _own_note(store: MediaStore, principal: Principal, note_id: str) -> Note:
     note = store.get_note(principal.account_id, note_id) if is_media_id(note_id) else None
     if note is None or note.user_id != principal.user_id:
@@ -59,14 +69,15 @@ def _own_note(store: MediaStore, principal: Principal, note_id: str) -> Note:
 
 def create_note(
     *, principal: Principal, data: NoteCreate, store: MediaStore, consents: ConsentLedger, clock: Clock,
-    billing: BillingStore,
+    billing: BillingStore, zones: PrivateZoneStore | None = None,
 ) -> NotePublic:
     ensure_may_add(account_id=principal.account_id, what=Addition.NOTES, billing=billing)
     now = clock.now()
     _check_photo(store, principal, data.photo_id)
     _check_place(consents, principal, data.place, now)
+    place = _outside_zones(zones, principal, data.place, data.at or now)
     note = Note(note_id=uuid.uuid4().hex, account_id=principal.account_id, user_id=principal.user_id,
-                text=data.text, photo_id=data.photo_id, at=data.at, place=data.place, created_at=now,
+                text=data.text, photo_id=data.photo_id, at=data.at, place=place, created_at=now,
                 updated_at=now)
     store.create_note(note)
     return NotePublic.of(note)
@@ -74,7 +85,7 @@ def create_note(
 
 def update_note(
     *, principal: Principal, note_id: str, data: NoteUpdate, store: MediaStore, consents: ConsentLedger,
-    clock: Clock,
+    clock: Clock, zones: PrivateZoneStore | None = None,
 ) -> NotePublic:
     """Change the fields sent; null clears photoId, at or place. `updatedAt` moves, `createdAt` stays."""
     sent = data.model_fields_set
@@ -90,7 +101,11 @@ def update_note(
             _check_place(consents, principal, data.place, now)
         if not changes:
             return NotePublic.of(current)
-        updated = current.model_copy(update={**changes, "updated_at": now})
+        update = dict(changes)
+        if update.get("place") is not None or ("at" in update and current.place is not None):
+            at = update.get("at", current.at)
+            update["place"] = _outside_zones(zones, principal, update.get("place", current.place), at or now)
+        updated = current.model_copy(update={**update, "updated_at": now})
         if store.replace_note_if_unchanged(updated, expected=current):
             return NotePublic.of(updated)
     raise Conflict("The note changed while it was being edited; try again.")

@@ -51,6 +51,7 @@ from core.ports import (
     MediaStore,
     PhotoBlobs,
     PhotoJobs,
+    PrivateZoneStore,
 )
 from core.services import access_log, image_checks, location_strip
 from core.services.consent import consent_granted_at
@@ -270,6 +271,7 @@ def process_photo(
     jobs: PhotoJobs,
     clock: Clock,
     limits: PhotoLimits,
+    zones: PrivateZoneStore | None = None,
 ) -> str:
     """Verify one upload and settle the photo as ready, rejected or quarantined; answer what happened."""
     photo = store.get_photo(job.account_id, job.photo_id)
@@ -316,10 +318,16 @@ def process_photo(
         # photo taken before its upload grant is judged at the grant (which itself required camera consent).
         return _reject(store, blobs, photo, RejectReason.NO_CAMERA_CONSENT, "no camera consent at capture time", now)
     location, stored = None, data
-    if consent_granted_at(ledger=consents, account_id=photo.account_id, user_id=photo.user_id,
-                          capability=Capability.LOCATION, at=captured_at):
-        location = result.exif.gps
-    else:  # without location consent at capture time no position is stored anywhere, the original included
+    strip = not consent_granted_at(ledger=consents, account_id=photo.account_id, user_id=photo.user_id,
+                                   capability=Capability.LOCATION, at=captured_at)
+    gps = result.exif.gps
+    if not strip and gps is not None and zones is not None and zones.get_zones(
+            account_id=photo.account_id, user_id=photo.user_id).withholds(gps.latitude, gps.longitude, captured_at):
+        strip = True  # taken in a private zone in force then: stored like a photo without location consent
+        log.info("photo %s: taken in a private zone; its position is removed", photo.photo_id)
+    if not strip:
+        location = gps
+    else:  # no position is stored anywhere, the original included
         try:
             stored = location_strip.original_without_location(data, result.family)
         except location_strip.NotRemovable as exc:

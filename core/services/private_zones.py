@@ -6,21 +6,42 @@ the ingest call and the pings writer apply them (core/services/tracking.py).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
+from collections import defaultdict
+from datetime import date, timedelta
 
 from core.domain.errors import Conflict, NotFound
 from core.domain.identity import Principal
 from core.domain.private_zones import (
     MAX_ACTIVE_ZONES,
+    ApplyToHistoryIn,
+    HistoryApplied,
+    HistoryAppliedPublic,
+    PrivateZone,
     PrivateZoneCount,
     PrivateZoneIn,
     PrivateZoneList,
     PrivateZonePublic,
     PrivateZones,
+    WithheldPing,
     new_zone,
 )
-from core.ports import AccountStore, Clock, PrivateZoneStore
+from core.domain.tracking import Ping
+from core.ports import (
+    AccountStore,
+    Clock,
+    LatestPositionStore,
+    MediaStore,
+    PhotoBlobs,
+    PingStore,
+    PrivacyStore,
+    PrivateZoneStore,
+    WithheldPingStore,
+)
+from core.services import location_strip
+from core.services.retention import RetentionPolicy, effective_settings
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 5  # optimistic writes: read, change, write if unchanged; again on a concurrent change
@@ -72,3 +93,143 @@ def count_member_zones(*, principal: Principal, account_id: str, user_id: str, a
     if accounts.get_member(account_id, user_id) is None:
         raise NotFound()
     return PrivateZoneCount(count=len(zones.get_zones(account_id=account_id, user_id=user_id).active()))
+
+
+# ---------------------------------------------------------------- applying a zone to stored history
+
+
+def _start_application(*, principal: Principal, zone_id: str, zones: PrivateZoneStore, clock: Clock) -> PrivateZone:
+    """The zone, with its application recorded as asked for (once: a retry finds it)."""
+    for _ in range(_ATTEMPTS):
+        current = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
+        zone = current.find_active(zone_id)
+        if zone is None:
+            raise NotFound()
+        if zone.history_applied is not None:
+            return zone
+        zone.history_applied = HistoryApplied(requested_at=clock.now())
+        try:
+            zones.save_zones(current)
+        except Conflict:
+            continue
+        return zone
+    raise Conflict("The private zones kept changing; try again.")
+
+
+def _finish_application(*, principal: Principal, zone_id: str, result: HistoryApplied,
+                        zones: PrivateZoneStore) -> PrivateZone:
+    for _ in range(_ATTEMPTS):
+        current = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
+        zone = next((z for z in current.zones if z.zone_id == zone_id), None)
+        if zone is None:  # erased meanwhile: nothing left to record on
+            raise NotFound()
+        if zone.history_applied is not None and zone.history_applied.completed_at is not None:
+            return zone
+        zone.history_applied = result
+        try:
+            zones.save_zones(current)
+        except Conflict:
+            continue
+        return zone
+    raise Conflict("The private zones kept changing; try again.")
+
+
+def _clear_note_places(*, principal: Principal, zone: PrivateZone, media: MediaStore, clock: Clock) -> int:
+    cleared, continuation = 0, None
+    while True:
+        page = media.list_notes(account_id=principal.account_id, user_id=principal.user_id, start=None, end=None,
+                                continuation=continuation, limit=200)
+        for note in page.notes:
+            if note.place is not None and zone.withholds(note.place.latitude, note.place.longitude):
+                changed = note.model_copy(update={"place": None, "updated_at": clock.now()})
+                cleared += media.replace_note_if_unchanged(changed, expected=note)  # an edit meanwhile: theirs wins
+        continuation = page.continuation
+        if not continuation:
+            return cleared
+
+
+def _clear_photo_places(*, principal: Principal, zone: PrivateZone, media: MediaStore, blobs: PhotoBlobs) -> int:
+    """Ready photos with a position inside the zone: the original loses every position in its metadata (as without
+    location consent; an original whose position cannot be removed is deleted, the copies carry no metadata), then
+    the record loses its location."""
+    cleared, continuation = 0, None
+    while True:
+        page = media.list_photos(account_id=principal.account_id, user_id=principal.user_id, start=None, end=None,
+                                 continuation=continuation, limit=100)
+        for photo in page.photos:
+            where = photo.location
+            if where is None or not zone.withholds(where.latitude, where.longitude):
+                continue
+            update: dict[str, object] = {"location": None}
+            data = blobs.read_photo_blob(photo.original_blob) if photo.original_blob else None
+            if data is not None and photo.original_blob:
+                try:
+                    stripped = location_strip.original_without_location(data, photo.declared_type.family)
+                    blobs.put_photo_blob(photo.original_blob, stripped, content_type=photo.declared_type.value)
+                    update["sha256"] = hashlib.sha256(stripped).hexdigest()
+                except location_strip.NotRemovable:
+                    blobs.delete_photo_blob(photo.original_blob)
+                    update["original_blob"] = None
+            cleared += media.replace_photo_if_unchanged(photo.model_copy(update=update), expected=photo)
+        continuation = page.continuation
+        if not continuation:
+            return cleared
+
+
+def _stored_days(*, account_id: str, accounts: AccountStore, privacy: PrivacyStore, retention: RetentionPolicy,
+                 clock: Clock) -> list[date]:
+    """The UTC days that can hold stored pings: within the account's location retention, not before the account
+    existed, up to tomorrow (pings may be a little ahead of the clock)."""
+    now = clock.now()
+    first = (now - timedelta(days=effective_settings(account_id, privacy, retention).location_days + 1)).date()
+    account = accounts.get_account(account_id)
+    if account is not None:
+        first = max(first, (account.created_at - timedelta(days=1)).date())
+    last = (now + timedelta(days=1)).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def apply_to_history(
+    *, principal: Principal, zone_id: str, data: ApplyToHistoryIn, zones: PrivateZoneStore, pings: PingStore,
+    positions: LatestPositionStore, withheld: WithheldPingStore, media: MediaStore, clock: Clock,
+    accounts: AccountStore, privacy: PrivacyStore, retention: RetentionPolicy, blobs: PhotoBlobs | None = None,
+) -> HistoryAppliedPublic:
+    """Apply one of my zones in force to what is stored already (irreversible; `data.confirmation` says so): every
+    stored ping within the zone's withheld circle (radius plus its secret margin), whenever it was taken, is
+    removed and recorded as withheld (id and time only; one query per day partition that can hold pings), the latest position loses its position if it lies there,
+    notes lose a place there, and photos (with `blobs`) their position, in the record and in the original file. The zone keeps the record (when, how many). Safe to repeat: a retry of an
+    interrupted run finishes it, a retry of a finished one answers the record."""
+    del data  # validated: the confirmation was typed
+    zone = _start_application(principal=principal, zone_id=zone_id, zones=zones, clock=clock)
+    applied = zone.history_applied
+    if applied is not None and applied.completed_at is not None:
+        return zone.applied_public()
+    account_id, user_id = principal.account_id, principal.user_id
+    south, west, north, east = zone.box()
+    inside: list[Ping] = []
+    for day in _stored_days(account_id=account_id, accounts=accounts, privacy=privacy, retention=retention,
+                            clock=clock):
+        inside += [p for p in pings.in_box(account_id=account_id, user_id=user_id, day=day, south=south, west=west,
+                                           north=north, east=east) if zone.withholds(p.lat, p.lon)]
+    # Recorded before they are deleted: a crash in between leaves records whose pings a retry deletes.
+    withheld.record(account_id=account_id, user_id=user_id,
+                    withheld=[WithheldPing(ping_id=p.ping_id, t=p.t, applied_zone=zone_id) for p in inside])
+    by_day: dict[date, list[str]] = defaultdict(list)
+    for p in inside:
+        by_day[p.day].append(p.ping_id)
+    for day, ids in sorted(by_day.items()):
+        pings.delete_day(account_id=account_id, user_id=user_id, day=day, ids=ids)
+    position_withheld = positions.withhold_if(account_id=account_id, user_id=user_id, inside=zone.withholds,
+                                              at=clock.now())
+    notes = _clear_note_places(principal=principal, zone=zone, media=media, clock=clock)
+    photos = _clear_photo_places(principal=principal, zone=zone, media=media, blobs=blobs) if blobs else 0
+    requested = applied.requested_at if applied is not None else clock.now()
+    result = HistoryApplied(requested_at=requested, completed_at=clock.now(),
+                            pings_removed=withheld.count_applied(account_id=account_id, user_id=user_id,
+                                                                 zone_id=zone_id),
+                            latest_position_withheld=position_withheld, notes_cleared=notes,
+                            photos_cleared=photos)
+    done = _finish_application(principal=principal, zone_id=zone_id, result=result, zones=zones)
+    log.info("private zone applied to history: %d ping(s) removed, %d note place(s) cleared",
+             result.pings_removed, notes)
+    return done.applied_public()

@@ -16,6 +16,7 @@ from core.domain.accounts import AccountStatus
 from core.domain.consent import Capability, state_in
 from core.domain.errors import Forbidden
 from core.domain.identity import Principal
+from core.domain.private_zones import WithheldPing
 from core.domain.tracking import (
     DroppedCounts,
     IngestResult,
@@ -42,6 +43,7 @@ from core.ports import (
     PrivateZoneStore,
     SiteDayStore,
     TrackingScheduleStore,
+    WithheldPingStore,
 )
 from core.services.retention import RetentionPolicy, effective_settings
 from core.services.suspension import Addition, ensure_may_add
@@ -163,7 +165,8 @@ def ingest_pings(
     history = consents.history(account_id=principal.account_id, user_id=principal.user_id)
     schedule = schedules.get_schedule(account_id=principal.account_id, user_id=principal.user_id)
     private = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id) if zones else None
-    no_consent = outside_window = in_private_zone = 0
+    no_consent = outside_window = 0
+    withheld: list[Ping] = []
     by_day: dict[date, list[Ping]] = defaultdict(list)
     for p in unique.values():
         if not state_in(history, capability=Capability.LOCATION, at=p.t):
@@ -171,7 +174,7 @@ def ingest_pings(
         elif schedule is not None and not schedule.allows(p.t):
             outside_window += 1
         elif private is not None and private.withholds(p.lat, p.lon, p.t):
-            in_private_zone += 1
+            withheld.append(p)
         else:
             by_day[p.day].append(p)
 
@@ -183,13 +186,14 @@ def ingest_pings(
         kept.extend(p for p in day_pings if p.ping_id not in stored)
 
     kept.sort(key=lambda p: p.t)
-    for text in encode_ping_messages(principal.account_id, principal.user_id, kept):
+    withheld.sort(key=lambda p: p.t)  # only their ids and times reach the queue: the writer records the gap
+    for text in encode_ping_messages(principal.account_id, principal.user_id, kept, withheld=withheld):
         queue.send(text)
     return IngestResult(
         received=len(batch.pings),
         accepted=len(kept),
         duplicates=duplicates,
-        dropped=DroppedCounts(no_consent=no_consent, outside_window=outside_window, private_zone=in_private_zone),
+        dropped=DroppedCounts(no_consent=no_consent, outside_window=outside_window, private_zone=len(withheld)),
         rejected_count=len(rejected),
         rejected=rejected,
     )
@@ -201,7 +205,8 @@ def ingest_pings(
 def store_ping_message(
     *, message: PingMessage, pings: PingStore, positions: LatestPositionStore, clock: Clock,
     accounts: AccountStore | None = None, job_sites: JobSiteStore | None = None, site_days: SiteDayStore | None = None,
-    zones: PrivateZoneStore | None = None, notices: SiteNotices | None = None,
+    zones: PrivateZoneStore | None = None, withheld_store: WithheldPingStore | None = None,
+    notices: SiteNotices | None = None,
 ) -> int:
     """Store one queued message: each UTC day's pings into that day's partition, then move the member's latest
     position forward if this message holds a newer ping. Safe to run twice (upserts by ping id; the latest
@@ -212,14 +217,25 @@ def store_ping_message(
     `notices` too, the Account Owner's opt-in e-mails about first arrivals and departures are queued.
 
     With `zones`, pings inside the member's private zones in force at their time are not stored and do not move the
-    latest position (docs/private-zones.md); the ingest call drops them already, this is the writer's own check."""
+    latest position (docs/private-zones.md); the ingest call drops them already, this is the writer's own check.
+    With `withheld_store`, the withheld pings (the ingest call's and its own) are recorded by id and time, without
+    a position, and the latest position moves to "in a private zone" when one of them is the newest."""
     items = message.pings()
+    withheld = [WithheldPing(ping_id=i, t=t) for i, t in message.withheld()]
     if zones is not None:  # one point read per message; the zones in force at each ping's time decide
         private = zones.get_zones(account_id=message.account_id, user_id=message.user_id)
         kept = [p for p in items if not private.withholds(p.lat, p.lon, p.t)]
         if len(kept) < len(items):
             log.info("withheld %d ping(s) inside private zones", len(items) - len(kept))
+        kept_ids = {p.ping_id for p in kept}
+        withheld += [WithheldPing(ping_id=p.ping_id, t=p.t) for p in items if p.ping_id not in kept_ids]
         items = kept
+    if withheld and withheld_store is not None:
+        withheld_store.record(account_id=message.account_id, user_id=message.user_id, withheld=withheld)
+        newest_withheld = max(withheld, key=lambda w: (w.t, w.ping_id))
+        positions.advance(LatestPosition(
+            account_id=message.account_id, user_id=message.user_id, ping_id=newest_withheld.ping_id,
+            t=newest_withheld.t, lat=None, lon=None, acc=None, src=None, updated_at=clock.now()))
     if not items:
         return 0
     by_day: dict[date, list[Ping]] = defaultdict(list)

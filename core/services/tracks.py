@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from core.domain.accounts import MemberStatus
 from core.domain.errors import FieldError, NotFound, ValidationFailed
 from core.domain.identity import Principal
+from core.domain.private_zones import PrivateGap, private_gaps
 from core.domain.tracking import (
     MAX_TRACK_DAYS,
     AccessedData,
@@ -24,7 +25,7 @@ from core.domain.tracking import (
 )
 from core.domain.tracking_formats import GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE, to_geojson, to_gpx
 from core.domain.tracking_geo import detect_stops, simplify
-from core.ports import AccessLog, AccountStore, Clock, LatestPositionStore, PingStore
+from core.ports import AccessLog, AccountStore, Clock, LatestPositionStore, PingStore, WithheldPingStore
 from core.services.access_log import new_entry, record_read
 from core.services.paging import PageTokens, invalid_token
 
@@ -50,29 +51,33 @@ def _days(start: datetime, end: datetime) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _open_token(pages: PageTokens, scope: tuple[object, ...], token: str, days: list[date]) -> tuple[int, str | None]:
-    """The day and the store's cursor in a token sealed for this track and range (core/services/paging.py)."""
+def _open_token(pages: PageTokens, scope: tuple[object, ...], token: str,
+                days: list[date]) -> tuple[int, str | None, datetime | None]:
+    """The day, the store's cursor and where the previous page ended, from a token sealed for this track and range
+    (core/services/paging.py)."""
     payload = pages.open_payload(scope, token)
     try:
         day = date.fromisoformat(payload["d"])
         continuation = payload["c"]
+        after = datetime.fromisoformat(payload["t"]) if payload.get("t") else None
         valid = day in days and (continuation is None or isinstance(continuation, str))
     except (ValueError, KeyError, TypeError):
         valid = False
     if not valid:
         raise invalid_token()
-    return days.index(day), continuation
+    return days.index(day), continuation, after
 
 
 def _read_points(
     *, pings: PingStore, account_id: str, user_id: str, start: datetime, end: datetime, query: TrackQuery,
     pages: PageTokens,
-) -> tuple[list[Ping], str | None]:
-    """Up to `limit` points in time order, walking the day partitions of the range; the token resumes after."""
+) -> tuple[list[Ping], str | None, tuple[datetime, datetime]]:
+    """Up to `limit` points in time order, walking the day partitions of the range; the token resumes after. The
+    span is the part of the range this page covers (for the private gaps): pages cover the range without overlap."""
     days = _days(start, end)
     scope = ("track", account_id, user_id, start.isoformat(), end.isoformat())
-    index, continuation = ((0, None) if query.continuation is None
-                           else _open_token(pages, scope, query.continuation, days))
+    index, continuation, after = ((0, None, None) if query.continuation is None
+                                  else _open_token(pages, scope, query.continuation, days))
     points: list[Ping] = []
     while index < len(days):
         page = pings.read_day(account_id=account_id, user_id=user_id, day=days[index], start=start, end=end,
@@ -85,15 +90,28 @@ def _read_points(
         if len(points) >= query.limit:
             break
     more = index < len(days)
-    return points, (pages.seal_payload(scope, {"d": days[index].isoformat(), "c": continuation}) if more else None)
+    span_start = after or start
+    if not more:
+        return points, None, (span_start, end)
+    span_end = points[-1].t + timedelta(milliseconds=1) if points else span_start
+    token = pages.seal_payload(scope, {"d": days[index].isoformat(), "c": continuation, "t": span_end.isoformat()})
+    return points, token, (span_start, span_end)
+
+
+def _gaps(withheld: WithheldPingStore | None, account_id: str, user_id: str, span: tuple[datetime, datetime],
+          points: list[Ping]) -> list[PrivateGap]:
+    if withheld is None:
+        return []
+    times = withheld.times_between(account_id=account_id, user_id=user_id, start=span[0], end=span[1])
+    return private_gaps(times, [p.t for p in points])
 
 
 def _document(query: TrackQuery, user_id: str, start: datetime, end: datetime, points: list[Ping],
-              token: str | None) -> TrackDocument:
+              token: str | None, gaps: list[PrivateGap]) -> TrackDocument:
     stops = detect_stops(points, radius_m=query.stop_radius, min_minutes=query.stop_minutes) if query.stops else None
     shown = simplify(points, query.simplify) if query.simplify else points
     track = Track(user_id=user_id, range_from=start, range_to=end, points=shown, raw_count=len(points),
-                  simplified=query.simplify or None, stops=stops, continuation=token)
+                  simplified=query.simplify or None, stops=stops, continuation=token, private_gaps=gaps)
     if query.format == "gpx":
         return TrackDocument(media_type=GPX_MEDIA_TYPE, body=to_gpx(track), continuation=token, points=len(shown))
     body = json.dumps(to_geojson(track), separators=(",", ":"))
@@ -111,6 +129,7 @@ def read_member_track(
     access_log: AccessLog,
     clock: Clock,
     pages: PageTokens,
+    withheld: WithheldPingStore | None = None,
 ) -> TrackDocument:
     """The owner reads a member's track (or a worker their own through this path); a member reading someone
     else's, or any id of another account, answers 404. The owner's read is logged before it is answered."""
@@ -119,20 +138,22 @@ def read_member_track(
         raise NotFound()
     now = clock.now()
     start, end = _range(query, now)
-    points, token = _read_points(pings=pings, account_id=account_id, user_id=user_id, start=start, end=end,
-                                 query=query, pages=pages)
+    points, token, span = _read_points(pings=pings, account_id=account_id, user_id=user_id, start=start, end=end,
+                                       query=query, pages=pages)
+    gaps = _gaps(withheld, account_id, user_id, span, points)
     record_read(log=access_log, entry=new_entry(principal=principal, subject_user_ids=[user_id],
                                                 data=AccessedData.LOCATION_TRACK, at=now, range_from=start,
                                                 range_to=end))
-    return _document(query, user_id, start, end, points, token)
+    return _document(query, user_id, start, end, points, token, gaps)
 
 
 def read_my_track(*, principal: Principal, query: TrackQuery, pings: PingStore, clock: Clock,
-                  pages: PageTokens) -> TrackDocument:
+                  pages: PageTokens, withheld: WithheldPingStore | None = None) -> TrackDocument:
     start, end = _range(query, clock.now())
-    points, token = _read_points(pings=pings, account_id=principal.account_id, user_id=principal.user_id,
-                                 start=start, end=end, query=query, pages=pages)
-    return _document(query, principal.user_id, start, end, points, token)
+    points, token, span = _read_points(pings=pings, account_id=principal.account_id, user_id=principal.user_id,
+                                       start=start, end=end, query=query, pages=pages)
+    gaps = _gaps(withheld, principal.account_id, principal.user_id, span, points)
+    return _document(query, principal.user_id, start, end, points, token, gaps)
 
 
 def latest_positions(
@@ -156,7 +177,7 @@ def latest_positions(
         p = latest.get(m.user_id)
         position = None if p is None else PositionPublic(
             timestamp=p.t, latitude=p.lat, longitude=p.lon, horizontal_accuracy=p.acc, source=p.src,
-            age_seconds=max(0, int((now - p.t).total_seconds())),
+            age_seconds=max(0, int((now - p.t).total_seconds())), in_private_zone=p.in_private_zone,
         )
         items.append(MemberPositionPublic(user_id=m.user_id, full_name=m.full_name, position=position))
     shown = [i.user_id for i in items if i.position is not None]

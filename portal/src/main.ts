@@ -22,6 +22,7 @@ import { renderBilling } from "./pages/billing/billing";
 import { renderVerifyEmail } from "./pages/verify/verify";
 import { renderUnsubscribe } from "./pages/unsubscribe/unsubscribe";
 import { startPrivacySignals, pageViewed } from "./privacy/analytics";
+import { renderZones } from "./pages/zones/zones";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
@@ -32,15 +33,19 @@ function nav(who: Member | null, admin = false): void {
   const top = document.getElementById("top")!;
   clear(top);
   const links: [string, string][] = who?.role === "owner"
-    ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"]]
-    : who ? [["/me", "My data"]] : [];
+    ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"],
+      ["/me/zones", "My private zones"]]
+    : who ? [["/me", "My data"], ["/me/zones", "My private zones"]] : [];
   if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
   if (who) links.push(["/privacy", "Privacy"]);
   if (admin) links.push(["/admin", "Platform admin"]);
+  const here = currentPath();
+  const current = links.map(([href]) => href).filter((href) => here === href || here.startsWith(href + "/"))
+    .sort((a, b) => b.length - a.length)[0];
   append(top,
     h("span", { class: "brand" }, "IndusTrack"),
     h("nav", { "aria-label": "Main" }, h("ul", {}, ...links.map(([href, text]) =>
-      h("li", {}, h("a", { href, "data-link": href !== "/billing", "aria-current": currentPath() === href || currentPath().startsWith(href + "/") ? "page" : undefined }, text))))),
+      h("li", {}, h("a", { href, "data-link": href !== "/billing", "aria-current": href === current ? "page" : undefined }, text))))),
     who || admin ? h("span", { class: "who" }, h("span", { "data-testid": "signed-in-as" }, who?.fullName ?? "Platform administrator"),
       h("button", { type: "button", onclick: () => { signOut(); me = null; navigate("/signin"); } }, "Sign out")) : null,
   );
@@ -102,6 +107,7 @@ async function route(): Promise<void> {
     else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
     else if (owner && path === "/media") leave = await renderMedia(ctx);
     else if (owner && path === "/billing") leave = await renderBilling(ctx);
+    else if (path === "/me/zones") leave = await renderZones(ctx);
     else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
     else if (path === "/privacy") leave = await renderPrivacy(ctx);
     else if (path === "/privacy/close-account") leave = await renderClosure(ctx);

@@ -50,7 +50,7 @@ def test_pings_inside_a_zone_store_nothing_precise_and_earlier_pings_stay(api: h
     zone = add_zone(api, member)
     created = datetime.fromisoformat(zone["createdAt"])
     assert created > start + timedelta(seconds=3)
-    assert set(zone) == {"zoneId", "latitude", "longitude", "radiusMeters", "createdAt"}
+    assert set(zone) == {"zoneId", "latitude", "longitude", "radiusMeters", "createdAt", "historyApplied"}
 
     late_but_earlier = at(start + timedelta(seconds=3, milliseconds=500), HOME, 5)  # taken before the zone: kept
     inside = [at(created + timedelta(seconds=2 + i), HOME, i) for i in range(3)]
@@ -69,19 +69,29 @@ def test_pings_inside_a_zone_store_nothing_precise_and_earlier_pings_stay(api: h
         lon, lat = f["geometry"]["coordinates"][:2]
         assert distance_m(lat, lon, *HOME) > 300
 
-    def latest_is_outside() -> dict[str, Any] | None:
-        position = latest(api, owner)[member.user_id]["position"]
-        return position if position and position["timestamp"].startswith(outside[-1]["timestamp"][:19]) else None
+    gaps = [f for f in r.json()["features"] if f["properties"]["kind"] == "private-gap"]
+    assert [(g["geometry"], g["properties"]["label"], g["properties"]["withheld"]) for g in gaps] == [
+        (None, "private", 3), (None, "private", 1)]  # split by the points outside between them
+    assert gaps[0]["properties"]["from"].startswith(inside[0]["timestamp"][:19])
+    assert gaps[1]["properties"]["to"].startswith(newest_inside["timestamp"][:19])
 
-    position = wait_for(latest_is_outside, what="the latest position to show the last ping outside the zone")
-    assert distance_m(position["latitude"], position["longitude"], *HOME) > 300
+    def latest_is_private() -> dict[str, Any] | None:  # the newest ping was withheld: "in a private zone" then
+        position = latest(api, owner)[member.user_id]["position"]
+        return position if position and position["inPrivateZone"] else None
+
+    position = wait_for(latest_is_private, what="the latest position to say 'in a private zone'")
+    assert position["timestamp"].startswith(newest_inside["timestamp"][:19])
+    assert (position["latitude"], position["longitude"], position["horizontalAccuracy"]) == (None, None, None)
 
     zf = export(api, member)
     geo = json.loads(zf.read("pings.geojson"))
     exported = [f for f in geo["features"] if f["properties"]["kind"] == "ping"]
     assert {f["properties"]["id"] for f in exported} == kept
     [exported_latest] = json.loads(zf.read("latest-position.json"))
-    assert distance_m(exported_latest["lat"], exported_latest["lon"], *HOME) > 300
+    assert exported_latest["private"] is True and "lat" not in exported_latest and "lon" not in exported_latest
+    withheld = json.loads(zf.read("withheld-pings.json"))
+    assert {w["ping_id"] for w in withheld} == {p["id"] for p in [*inside, newest_inside]}
+    assert not any(k in w for w in withheld for k in ("lat", "lon", "latitude", "longitude"))
     [zones_doc] = json.loads(zf.read("private-zones.json"))
     [exported_zone] = zones_doc["zones"]
     assert exported_zone["zone_id"] == zone["zoneId"]

@@ -280,6 +280,10 @@ def seed_account(api: httpx.Client, stores: Stores, *, members: int, billed: boo
         r = api.post("/me/private-zones", json={"latitude": 45.1, "longitude": -93.1, "radiusMeters": 150},
                      headers=member.auth)
         assert r.status_code == 201, r.text  # a private zone far from the pings (docs/private-zones.md)
+        inside = {"id": str(uuid.uuid4()), "timestamp": z(datetime.now(UTC) + timedelta(milliseconds=50)), "latitude": 45.1, "longitude": -93.1,
+                  "horizontalAccuracy": 10.0, "source": "gps"}
+        r = api.post("/me/locations", json={"pings": [inside]}, headers=member.auth)
+        assert r.status_code == 202 and r.json()["dropped"]["privateZone"] == 1, r.text  # a withheld-ping record
     for photo_id in seeded.photos:
         photo_settled(api, owner, photo_id)
     # The owner reads a worker's track (an access-log entry about that worker).

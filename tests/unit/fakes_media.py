@@ -102,6 +102,10 @@ class FakePhotoBlobs:
     def delete_photo_blob(self, blob_name: str) -> bool:
         return self.photos.pop(blob_name, None) is not None
 
+    def read_photo_blob(self, blob_name: str) -> bytes | None:
+        stored = self.photos.get(blob_name)
+        return stored[0] if stored is not None else None
+
 
 class FakeScanner:
     """The signature check, unless a verdict is forced (to stand in for Defender's answers)."""

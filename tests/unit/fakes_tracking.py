@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from core.domain.consent import Capability, ConsentEntry, state_in
@@ -112,6 +113,17 @@ class FakePingStore:
         more = offset + limit < len(found)
         return PingSlice(pings=page, continuation=str(offset + limit) if more else None)
 
+    def delete_day(self, *, account_id: str, user_id: str, day: date, ids: list[str]) -> None:
+        part = self.partitions.get(self.pk(account_id, user_id, day), {})
+        for ping_id in ids:
+            part.pop(ping_id, None)
+
+    def in_box(self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float,
+               east: float) -> list[Ping]:
+        part = self.partitions.get(self.pk(account_id, user_id, day), {})
+        return sorted((p for p in part.values() if south <= p.lat <= north and west <= p.lon <= east),
+                      key=lambda p: p.t)
+
     def all(self) -> list[Ping]:
         return [p for part in self.partitions.values() for p in part.values()]
 
@@ -130,6 +142,15 @@ class FakeLatestPositions:
 
     def list_for_account(self, account_id: str) -> list[LatestPosition]:
         return [p for (a, _), p in self.positions.items() if a == account_id]
+
+    def withhold_if(self, *, account_id: str, user_id: str, inside: Callable[[float, float], bool],
+                    at: datetime) -> bool:
+        current = self.positions.get((account_id, user_id))
+        if current is None or current.lat is None or current.lon is None or not inside(current.lat, current.lon):
+            return False
+        self.positions[(account_id, user_id)] = current.model_copy(
+            update={"lat": None, "lon": None, "acc": None, "src": None, "updated_at": at})
+        return True
 
 
 class FakePrivateZoneStore:

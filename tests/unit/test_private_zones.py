@@ -60,7 +60,7 @@ def test_edge_every_point_of_the_workers_circle_is_withheld_and_the_margin_is_se
         assert not any(z.withholds(*offset(*HOME, far * math.cos(math.radians(s * 10)),
                                           far * math.sin(math.radians(s * 10)))) for s in range(36))
     public = zone().to_public().model_dump(by_alias=True)
-    assert set(public) == {"zoneId", "latitude", "longitude", "radiusMeters", "createdAt"}
+    assert set(public) == {"zoneId", "latitude", "longitude", "radiusMeters", "createdAt", "historyApplied"}
 
 
 def test_overlapping_zones_withhold_their_union() -> None:

@@ -50,11 +50,15 @@ export type VerificationResult = S["VerificationResult"];
 export type UnsubscribeResult = S["UnsubscribeResult"];
 export type PageViewReceipt = S["PageViewReceipt"]; // optional analytics (docs/privacy-signals.md)
 export type PageViewCounts = S["PageViewCounts"];
+export type PrivateZone = S["PrivateZonePublic"];
+export type PrivateZoneList = S["PrivateZoneList"];
+export type PrivateZoneCount = S["PrivateZoneCount"];
+export type HistoryApplied = S["HistoryAppliedPublic"];
 
 export interface Feature {
   type: "Feature";
   geometry: { type: "Point" | "LineString"; coordinates: number[] | number[][] };
-  properties: Record<string, unknown> & { kind: "track" | "ping" | "stop" };
+  properties: Record<string, unknown> & { kind: "track" | "ping" | "stop" | "private-gap" };
 }
 export interface TrackCollection { type: "FeatureCollection"; features: Feature[] }
 

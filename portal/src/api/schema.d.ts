@@ -976,6 +976,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/private-zones/{zoneId}/apply-to-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply a private zone to stored history (irreversible): stored positions inside it are removed */
+        post: operations["apply_my_private_zone_to_history"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/timesheet": {
         parameters: {
             query?: never;
@@ -1387,6 +1404,15 @@ export interface components {
          * @enum {string}
          */
         AppProtocol: "owntracks" | "overland" | "traccar" | "gpslogger";
+        /** ApplyToHistoryIn */
+        ApplyToHistoryIn: {
+            /**
+             * Confirmation
+             * @description Type REMOVE: the stored positions inside the zone are removed for good (irreversible).
+             * @constant
+             */
+            confirmation: "REMOVE";
+        };
         /** BillingAddress */
         BillingAddress: {
             /** Line1 */
@@ -1983,6 +2009,38 @@ export interface components {
             dependencies: {
                 [key: string]: string;
             };
+        };
+        /** HistoryAppliedPublic */
+        HistoryAppliedPublic: {
+            /** Zoneid */
+            zoneId: string;
+            /**
+             * Requestedat
+             * Format: date-time
+             */
+            requestedAt: string;
+            /**
+             * Completedat
+             * Format: date-time
+             */
+            completedAt: string;
+            /**
+             * Pingsremoved
+             * @description Stored pings inside the zone that were removed.
+             */
+            pingsRemoved: number;
+            /** Latestpositionwithheld */
+            latestPositionWithheld: boolean;
+            /**
+             * Notescleared
+             * @description Notes whose place inside the zone was removed.
+             */
+            notesCleared: number;
+            /**
+             * Photoscleared
+             * @description Photos whose position inside the zone was removed (record and file).
+             */
+            photosCleared: number;
         };
         /** IngestResult */
         IngestResult: {
@@ -2958,15 +3016,27 @@ export interface components {
              * Format: date-time
              */
             timestamp: string;
-            /** Latitude */
-            latitude: number;
-            /** Longitude */
-            longitude: number;
+            /**
+             * Latitude
+             * @description null when the member is in a private zone
+             */
+            latitude: number | null;
+            /**
+             * Longitude
+             * @description null when the member is in a private zone
+             */
+            longitude: number | null;
             /** Horizontalaccuracy */
-            horizontalAccuracy: number;
-            source: components["schemas"]["PingSource"];
+            horizontalAccuracy: number | null;
+            source: components["schemas"]["PingSource"] | null;
             /** Ageseconds */
             ageSeconds: number;
+            /**
+             * Inprivatezone
+             * @description The newest ping (at `timestamp`) was taken in a private zone.
+             * @default false
+             */
+            inPrivateZone: boolean;
         };
         /** PreviewInterval */
         PreviewInterval: {
@@ -3043,6 +3113,11 @@ export interface components {
              * @description In force for pings taken from this time on.
              */
             createdAt: string;
+            /**
+             * @description Set once the zone was applied to stored history.
+             * @default null
+             */
+            historyApplied: components["schemas"]["HistoryAppliedPublic"] | null;
         };
         /** PurgeRunList */
         PurgeRunList: {
@@ -3456,6 +3531,7 @@ export type SchemaAccountStatus = components['schemas']['AccountStatus'];
 export type SchemaActiveHours = components['schemas']['ActiveHours'];
 export type SchemaAdminAccountView = components['schemas']['AdminAccountView'];
 export type SchemaAppProtocol = components['schemas']['AppProtocol'];
+export type SchemaApplyToHistoryIn = components['schemas']['ApplyToHistoryIn'];
 export type SchemaBillingAddress = components['schemas']['BillingAddress'];
 export type SchemaBillingPublic = components['schemas']['BillingPublic'];
 export type SchemaBillingStatus = components['schemas']['BillingStatus'];
@@ -3494,6 +3570,7 @@ export type SchemaEmailPreferencesPublic = components['schemas']['EmailPreferenc
 export type SchemaEmailPreferencesUpdate = components['schemas']['EmailPreferencesUpdate'];
 export type SchemaGeoPoint = components['schemas']['GeoPoint'];
 export type SchemaHealthReport = components['schemas']['HealthReport'];
+export type SchemaHistoryAppliedPublic = components['schemas']['HistoryAppliedPublic'];
 export type SchemaIngestResult = components['schemas']['IngestResult'];
 export type SchemaInvitationAccept = components['schemas']['InvitationAccept'];
 export type SchemaInvitationCreate = components['schemas']['InvitationCreate'];
@@ -9936,6 +10013,115 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    apply_my_private_zone_to_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zoneId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyToHistoryIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryAppliedPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -41,6 +41,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   const gpx = h("button", { type: "button", id: "download-gpx" }, "Download GPX");
   const summary = h("p", { id: "day-summary", role: "status" });
   const stopsBody = h("tbody", {});
+  const privateList = h("ul", { id: "private-gaps", class: "plain", "aria-label": "Private gaps" });
   const mapBox = h("div", { class: "map", id: "day-map", role: "region", "aria-label": `Track of ${member.fullName}` });
   ctx.main.append(
     h("h1", {}, `${member.fullName}: day view`),
@@ -50,6 +51,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
       h("label", { for: "day-simplify" }, "Track detail"), simplify, gpx),
     summary, mapBox,
     h("div", { class: "toolbar" }, h("label", { for: "day-replay" }, "Replay"), slider, sliderText),
+    privateList,
     h("table", { class: "grid", id: "stops" }, h("caption", {}, "Stops"),
       h("thead", {}, h("tr", {}, ...["Arrival", "Departure", "Minutes"].map((t) => h("th", { scope: "col" }, t)))), stopsBody));
 
@@ -75,6 +77,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     } while (continuation);
     points = features.filter((f) => f.properties.kind === "ping");
     const stops = features.filter((f) => f.properties.kind === "stop");
+    showPrivateGaps(privateList, features, tz);
     const coords = points.map((f) => f.geometry.coordinates as number[]);
     summary.textContent = points.length
       ? `${points.length} points from ${timeText(String(points[0].properties.time), tz)} to ${timeText(String(points[points.length - 1].properties.time), tz)}, ${stops.length} stops.`
@@ -123,4 +126,15 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   });
   await load().catch((e) => summary.replaceChildren(errorBox(e)));
   return () => map?.remove();
+}
+
+/** The track's gaps where pings were withheld in a private zone: only their times, never a place. */
+export function showPrivateGaps(list: HTMLElement, features: Feature[], timeZone?: string): void {
+  clear(list);
+  for (const g of features.filter((f) => f.properties.kind === "private-gap")) {
+    const from = timeText(String(g.properties.from), timeZone);
+    const to = timeText(String(g.properties.to), timeZone);
+    list.append(h("li", { class: "private-gap" }, `Private: no position stored from ${from} to ${to}`,
+      ` (${String(g.properties.withheld)} withheld)`));
+  }
 }

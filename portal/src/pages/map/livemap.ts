@@ -3,7 +3,7 @@
 import type { Context } from "../../main";
 import { config } from "../../config";
 import { getIfChanged, type LatestPositions, type MemberPosition } from "../../api/client";
-import { h, clear, ageText, announce, errorBox } from "../../ui/dom";
+import { h, clear, ageText, announce, errorBox, timeText } from "../../ui/dom";
 import { createMap, webglAvailable, type PortalMap } from "./maplib";
 
 const STALE_SECONDS = 3600;
@@ -12,14 +12,23 @@ function ageOf(p: MemberPosition): number | null {
   return p.position ? (Date.now() - new Date(p.position.timestamp).getTime()) / 1000 : null;
 }
 
+/** The position when it has one (a member in a private zone has only a time). */
+function located(p: MemberPosition): { latitude: number; longitude: number; horizontalAccuracy?: number | null } | null {
+  const pos = p.position;
+  return pos && pos.latitude != null && pos.longitude != null
+    ? { latitude: pos.latitude, longitude: pos.longitude, horizontalAccuracy: pos.horizontalAccuracy } : null;
+}
+
 function row(p: MemberPosition, date: string): HTMLTableRowElement {
   const age = ageOf(p);
   const sharing = p.position !== null && p.position !== undefined;
+  const pos = located(p);
   return h("tr", { "data-user-id": p.userId },
     h("th", { scope: "row" }, p.fullName),
     h("td", { class: "age" }, sharing ? ageText(age ?? 0) : "Not sharing location"),
-    h("td", {}, sharing ? `± ${Math.round(p.position!.horizontalAccuracy)} m` : "—"),
-    h("td", {}, sharing ? `${p.position!.latitude.toFixed(5)}, ${p.position!.longitude.toFixed(5)}` : "—"),
+    h("td", {}, pos?.horizontalAccuracy != null ? `± ${Math.round(pos.horizontalAccuracy)} m` : "—"),
+    h("td", { class: "place" }, pos ? `${pos.latitude.toFixed(5)}, ${pos.longitude.toFixed(5)}`
+      : p.position?.inPrivateZone ? `In a private zone (${timeText(p.position.timestamp)})` : "—"),
     h("td", {}, h("a", { href: `/members/${encodeURIComponent(p.userId)}/day?date=${date}`, "data-link": true },
       h("span", {}, "Day view"), h("span", { class: "sr-only" }, ` of ${p.fullName}`))));
 }
@@ -54,8 +63,9 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
     const sharing = last.items.filter((p) => p.position);
     summary.textContent = `${last.items.length} members, ${sharing.length} sharing their location.`;
     if (map) {
-      const points = sharing.map((p) => ({ id: p.userId, lon: p.position!.longitude, lat: p.position!.latitude,
-        accuracy: p.position!.horizontalAccuracy, stale: (ageOf(p) ?? 0) > STALE_SECONDS,
+      const points = sharing.filter((p) => located(p)).map((p) => ({ id: p.userId, lon: located(p)!.longitude,
+        lat: located(p)!.latitude, accuracy: located(p)!.horizontalAccuracy ?? undefined,
+        stale: (ageOf(p) ?? 0) > STALE_SECONDS,
         label: `${p.fullName}, ${ageText(ageOf(p) ?? 0)}` }));
       if (!fitted && points.length) { map.fit(points.map((p) => [p.lon, p.lat])); fitted = true; }
       await map.setPoints(points);

@@ -6,7 +6,7 @@ import type { Context } from "../../main";
 import { get, type AccessLogPage, type Consents, type EmailPreferences, type Me, type NotePage, type PhotoPage,
   type TrackCollection, type TrackingSchedule } from "../../api/client";
 import { h, timeText } from "../../ui/dom";
-import { dayRange } from "../day/day";
+import { dayRange, showPrivateGaps } from "../day/day";
 import { createMap, webglAvailable } from "../map/maplib";
 import { consentsPanel } from "./consents";
 import { emailPreferencesForm } from "./emailprefs";
@@ -45,6 +45,8 @@ export async function renderMe(ctx: Context): Promise<() => void> {
   ]);
   const pings = track.features.filter((f) => f.properties.kind === "ping");
   const mapBox = h("div", { class: "map small", id: "my-map", role: "region", "aria-label": "My track today" });
+  const gaps = h("ul", { id: "my-private-gaps", class: "plain", "aria-label": "Private gaps today" });
+  showPrivateGaps(gaps, track.features, me.timeZone);
 
   ctx.main.append(h("h1", {}, `${me.fullName}: my data`),
     h("p", {}, `${me.email}, ${me.role === "owner" ? "Account Owner" : "member"}. Time zone ${me.timeZone}.`),
@@ -53,7 +55,9 @@ export async function renderMe(ctx: Context): Promise<() => void> {
     section("my-track", "My track today",
       h("p", { id: "my-track-summary" }, pings.length
         ? `${pings.length} positions today, the last at ${timeText(String(pings[pings.length - 1].properties.time), me.timeZone)}.`
-        : "No positions today."), pings.length ? mapBox : ""),
+        : "No positions today."), gaps, pings.length ? mapBox : "",
+      h("p", {}, h("a", { href: "/me/zones", "data-link": true, id: "my-zones-link" }, "My private zones"),
+        ": places such as home where no position of mine is stored.")),
     section("my-information", "My information", profileForm(mine)),
     section("my-email", "E-mail I receive", emailPreferencesForm(prefs)),
     section("my-consents", "What I allowed", consentsPanel(consents, me.timeZone)),

@@ -2,7 +2,7 @@
 // (revoke); remove a member. The API enforces every rule (owner only, the owner cannot be removed).
 
 import type { Context } from "../../main";
-import { get, send, type InvitationList, type LatestPositions, type MemberList } from "../../api/client";
+import { get, send, type InvitationList, type LatestPositions, type MemberList, type PrivateZoneCount } from "../../api/client";
 import { h, clear, ageText, announce, errorBox, timeText } from "../../ui/dom";
 
 export async function renderMembers(ctx: Context): Promise<null> {
@@ -24,6 +24,9 @@ export async function renderMembers(ctx: Context): Promise<null> {
       get<InvitationList>(`/accounts/${accountId}/invitations`),
     ]);
     const seen = new Map(latest.items.map((i) => [i.userId, i.position?.timestamp ?? null]));
+    // How many private zones each member has (never where: the API answers only a count).
+    const zones = new Map(await Promise.all(members.items.map(async (m) => [m.userId,
+      (await get<PrivateZoneCount>(`/accounts/${accountId}/members/${encodeURIComponent(m.userId)}/private-zones`)).count] as const)));
     clear(membersBody);
     for (const m of members.items) {
       const last = seen.get(m.userId);
@@ -31,6 +34,7 @@ export async function renderMembers(ctx: Context): Promise<null> {
       membersBody.append(h("tr", { "data-user-id": m.userId },
         h("th", { scope: "row" }, m.fullName), h("td", {}, m.email), h("td", {}, m.role),
         h("td", {}, last ? ageText((Date.now() - new Date(last).getTime()) / 1000) : "Never"),
+        h("td", { class: "zone-count" }, String(zones.get(m.userId) ?? 0)),
         h("td", {}, m.role === "owner" ? "" : h("a", { href: `/members/${encodeURIComponent(m.userId)}/day`, "data-link": true },
           h("span", {}, "Day view"), h("span", { class: "sr-only" }, ` of ${m.fullName}`))),
         h("td", {}, remove)));
@@ -84,7 +88,7 @@ export async function renderMembers(ctx: Context): Promise<null> {
 
   ctx.main.append(h("h1", {}, "Members"), messages,
     h("table", { class: "grid", id: "members" }, h("caption", {}, "Active members"),
-      h("thead", {}, h("tr", {}, ...["Name", "E-mail", "Role", "Last seen", "Track", "Access"].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, ...["Name", "E-mail", "Role", "Last seen", "Private zones", "Track", "Access"].map((t) => h("th", { scope: "col" }, t)))),
       membersBody),
     h("h2", { id: "invite-title" }, "Invite a worker"), form,
     h("table", { class: "grid", id: "invitations" }, h("caption", {}, "Pending invitations"),
