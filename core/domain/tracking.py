@@ -348,6 +348,7 @@ class Track(BaseModel):
     simplified: float | None = None
     stops: list[Stop] | None = None
     continuation: str | None = None
+    coarse_days: list[date] = Field(default_factory=list)  # UTC days reduced to coarse points (coarsened history)
 
 
 class TrackDocument(BaseModel):

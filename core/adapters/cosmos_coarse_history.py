@@ -1,0 +1,123 @@
+"""Cosmos DB side of the coarsened history (docs/coarsened-history.md).
+
+* a member's day of pings: the `pings` container, partition accountId|userId|yyyy-mm-dd (the tracking area's
+  stored form, `core.adapters.cosmos_tracking.ping_doc`); coarse points are stored there too, ids `coarse-HHMM`;
+* day markers (`coarse-day-{userId}-{day}`, docType `coarse-day`) and per-member watermarks
+  (`coarse-watermark-{userId}`, docType `coarse-watermark`): the `privacy` container, the account's partition;
+* the run's cursor and receipts: the `privacy` container's platform partition (`coarsening-cursor`,
+  `coarsening-run-{runId}`; counts per account and day, no member ids).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from azure.cosmos import ContainerProxy, DatabaseProxy
+from azure.cosmos import exceptions as cosmos_errors
+
+from core import schema
+from core.adapters.cosmos import strip_system, to_doc
+from core.adapters.cosmos_tracking import ping_doc, ping_partition
+from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun
+from core.domain.privacy import PLATFORM_PARTITION
+from core.domain.tracking import Ping, PingSource
+
+MARKER_DOC_TYPE = "coarse-day"
+WATERMARK_DOC_TYPE = "coarse-watermark"
+_OPTIONAL = ("alt", "spd", "hdg", "bat", "dev")
+
+
+def marker_id(user_id: str, day: date) -> str:
+    return f"coarse-day-{user_id}-{day.isoformat()}"
+
+
+def _ping(doc: dict[str, Any]) -> Ping:
+    return Ping(ping_id=doc["id"], t=datetime.fromtimestamp(doc["t"] / 1000, tz=UTC), lat=doc["lat"], lon=doc["lon"],
+                acc=doc["acc"], src=PingSource(doc["src"]), **{k: doc.get(k) for k in _OPTIONAL})
+
+
+class CosmosCoarseHistoryStore:
+    def __init__(self, database: DatabaseProxy) -> None:
+        self._pings: ContainerProxy = database.get_container_client(schema.PINGS.name)
+        self._privacy: ContainerProxy = database.get_container_client(schema.PRIVACY.name)
+
+    # ---- the day's pings
+    def day_pings(self, *, account_id: str, user_id: str, day: date) -> list[Ping]:
+        pk = ping_partition(account_id, user_id, day)
+        docs = self._pings.query_items("SELECT * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}],
+                                       partition_key=pk)
+        return [_ping(d) for d in docs]
+
+    def put_points(self, *, account_id: str, user_id: str, day: date, points: list[Ping]) -> None:
+        pk = ping_partition(account_id, user_id, day)
+        for p in points:
+            self._pings.upsert_item(ping_doc(pk, p))
+
+    def delete_pings(self, *, account_id: str, user_id: str, day: date, ping_ids: list[str]) -> int:
+        pk = ping_partition(account_id, user_id, day)
+        deleted = 0
+        for ping_id in ping_ids:
+            try:
+                self._pings.delete_item(item=ping_id, partition_key=pk)
+                deleted += 1
+            except cosmos_errors.CosmosResourceNotFoundError:
+                pass
+        return deleted
+
+    # ---- markers and watermarks (the account's partition of `privacy`)
+    def get_marker(self, *, account_id: str, user_id: str, day: date) -> CoarseDay | None:
+        try:
+            doc = self._privacy.read_item(item=marker_id(user_id, day), partition_key=account_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return CoarseDay.model_validate(strip_system(doc))
+
+    def put_marker(self, marker: CoarseDay) -> None:
+        self._privacy.upsert_item(to_doc(marker, doc_id=marker_id(marker.user_id, marker.day),
+                                         doc_type=MARKER_DOC_TYPE, accountId=marker.account_id))
+
+    def coarse_days(self, *, account_id: str, user_id: str, first: date, last: date) -> list[date]:
+        docs = self._privacy.query_items(
+            "SELECT VALUE c.day FROM c WHERE c.accountId = @a AND c.docType = @t AND c.user_id = @u"
+            " AND c.day >= @first AND c.day <= @last",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": MARKER_DOC_TYPE},
+                        {"name": "@u", "value": user_id}, {"name": "@first", "value": first.isoformat()},
+                        {"name": "@last", "value": last.isoformat()}],
+            partition_key=account_id,
+        )
+        return sorted(date.fromisoformat(str(d)) for d in docs)
+
+    def get_watermark(self, *, account_id: str, user_id: str) -> date | None:
+        try:
+            doc = self._privacy.read_item(item=f"coarse-watermark-{user_id}", partition_key=account_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return date.fromisoformat(str(doc["next_day"]))
+
+    def put_watermark(self, *, account_id: str, user_id: str, day: date) -> None:
+        self._privacy.upsert_item({"id": f"coarse-watermark-{user_id}", "docType": WATERMARK_DOC_TYPE,
+                                   "accountId": account_id, "user_id": user_id, "next_day": day.isoformat()})
+
+    # ---- the run (platform partition)
+    def get_cursor(self) -> CoarseningCursor | None:
+        try:
+            doc = self._privacy.read_item(item="coarsening-cursor", partition_key=PLATFORM_PARTITION)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return CoarseningCursor.model_validate(strip_system(doc))
+
+    def put_cursor(self, cursor: CoarseningCursor) -> None:
+        self._privacy.upsert_item(to_doc(cursor, doc_id="coarsening-cursor", doc_type="coarsening-cursor",
+                                         accountId=PLATFORM_PARTITION))
+
+    def put_run(self, run: CoarseningRun) -> None:
+        self._privacy.upsert_item(to_doc(run, doc_id=f"coarsening-run-{run.run_id}", doc_type="coarsening-run",
+                                         accountId=PLATFORM_PARTITION))
+
+    def list_runs(self, limit: int) -> list[CoarseningRun]:
+        docs = self._privacy.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'coarsening-run'",
+            parameters=[{"name": "@a", "value": PLATFORM_PARTITION}], partition_key=PLATFORM_PARTITION)
+        runs = [CoarseningRun.model_validate(strip_system(d)) for d in docs]
+        return sorted(runs, key=lambda r: r.started_at, reverse=True)[:limit]
