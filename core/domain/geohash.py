@@ -3,9 +3,9 @@
 Pure: no I/O. A geohash of precision p splits the world into cells whose longitude span is 360 / 2^ceil(5p/2)
 degrees and latitude span 180 / 2^floor(5p/2) degrees (precision 5: about 0.044 x 0.044 degrees, 4.9 km x 4.9 km
 at the equator). The area of a cell on a sphere of radius R is R^2 * dLon * (sin(lat_north) - sin(lat_south)),
-so a cell shrinks with cos(latitude): precision 5 is at least 1 km^2 up to about 78 degrees, and smaller nearer
-the poles. `coarse_cell` therefore takes the finest precision, at most `COARSE_PRECISION`, whose cell holding the
-point is at least `MIN_CELL_KM2`; that is precision 5 below about 78 degrees and precision 4 (or coarser) above.
+so a cell shrinks with cos(latitude): precision 5 (about 24 km^2 at the equator, 17 at 45 degrees, 8.2 at 70) is at
+least 1 km^2 up to about 87.6 degrees, and smaller nearer the poles. `coarse_cell` therefore takes the finest precision, at most `COARSE_PRECISION`, whose cell holding the
+point is at least `MIN_CELL_KM2`; that is precision 5 below about 87.6 degrees and precision 4 above.
 """
 
 from __future__ import annotations
