@@ -19,7 +19,7 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import strip_system, to_doc
-from core.adapters.cosmos_privacy import delete_doc
+from core.adapters.cosmos_privacy import delete_doc, first_page, iso
 from core.adapters.cosmos_tracking import ping_doc, ping_partition
 from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun
 from core.domain.privacy import PLATFORM_PARTITION
@@ -120,6 +120,14 @@ class CosmosCoarseHistoryStore:
     def put_run(self, run: CoarseningRun) -> None:
         self._privacy.upsert_item(to_doc(run, doc_id=f"coarsening-run-{run.run_id}", doc_type="coarsening-run",
                                          accountId=PLATFORM_PARTITION))
+
+    def prune_runs(self, before: datetime, limit: int) -> int:
+        docs, _ = first_page(
+            self._privacy,
+            "SELECT c.id FROM c WHERE c.accountId = @a AND c.docType = 'coarsening-run' AND c.started_at < @before",
+            [{"name": "@a", "value": PLATFORM_PARTITION}, {"name": "@before", "value": iso(before)}],
+            PLATFORM_PARTITION, limit)
+        return sum(1 for d in docs if delete_doc(self._privacy, d["id"], PLATFORM_PARTITION))
 
     def list_runs(self, limit: int) -> list[CoarseningRun]:
         docs = self._privacy.query_items(

@@ -30,7 +30,7 @@ from core.domain.coarse_history import (
     last_day_to_coarsen,
 )
 from core.ports import AccountStore, Clock, CoarseHistoryStore, PrivacyStore
-from core.services.retention import RetentionPolicy, effective_settings
+from core.services.retention import RUN_RECORD_DAYS, RetentionPolicy, effective_settings
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,7 @@ def run_coarsening(
                 run.complete_pass = True
                 cursor = CoarseningCursor(updated_at=now)
                 store.put_cursor(cursor)
+                store.prune_runs(now - timedelta(days=RUN_RECORD_DAYS), 500)
                 break
             cursor = CoarseningCursor(accounts_after=cursor.accounts_after, current_account=nxt[0], updated_at=now)
         account_id = cursor.current_account

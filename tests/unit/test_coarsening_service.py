@@ -91,6 +91,12 @@ class FakeCoarseHistory:
     def put_run(self, run: CoarseningRun) -> None:
         self.runs[run.run_id] = run.model_copy(deep=True)
 
+    def prune_runs(self, before: datetime, limit: int) -> int:
+        old = [k for k, r in self.runs.items() if r.started_at < before][:limit]
+        for k in old:
+            del self.runs[k]
+        return len(old)
+
     def snapshot(self) -> dict[tuple[str, str, date], list[tuple[str, datetime, float, float]]]:
         return {k: sorted((p.ping_id, p.t, p.lat, p.lon) for p in v.values()) for k, v in self.pings.items() if v}
 
@@ -179,6 +185,18 @@ def test_a_second_run_changes_nothing(world) -> None:  # type: ignore[no-untyped
     after = store.snapshot()
     again = run(world)
     assert store.snapshot() == after and again.receipts == [] and again.days_checked == 0
+
+
+def test_receipts_are_kept_90_days(world) -> None:  # type: ignore[no-untyped-def]
+    clock, _, privacy, store = world
+    turn_on(privacy)
+    first = run(world)
+    clock.advance(days=89)
+    second = run(world)
+    assert set(store.runs) == {first.run_id, second.run_id}
+    clock.advance(days=2)
+    third = run(world)
+    assert set(store.runs) == {second.run_id, third.run_id}
 
 
 @pytest.mark.parametrize("step,call", [("put_point", 10), ("delete", 1), ("delete", 500), ("delete", 1500),
