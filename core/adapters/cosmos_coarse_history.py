@@ -4,6 +4,7 @@
   stored form, `core.adapters.cosmos_tracking.ping_doc`); coarse points are stored there too, ids `coarse-HHMM`;
 * day markers (`coarse-day-{userId}-{day}`, docType `coarse-day`) and per-member watermarks
   (`coarse-watermark-{userId}`, docType `coarse-watermark`): the `privacy` container, the account's partition;
+* the member's latest position (`latest-positions`, id = userId) when it is older than N days: snapped in place;
 * the run's cursor and receipts: the `privacy` container's platform partition (`coarsening-cursor`,
   `coarsening-run-{runId}`; counts per account and day, no member ids).
 """
@@ -14,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
 
+from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
@@ -22,6 +24,7 @@ from core.adapters.cosmos import strip_system, to_doc
 from core.adapters.cosmos_privacy import delete_doc, first_page, iso
 from core.adapters.cosmos_tracking import ping_doc, ping_partition
 from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun
+from core.domain.geohash import coarse_cell
 from core.domain.privacy import PLATFORM_PARTITION
 from core.domain.tracking import Ping, PingSource
 
@@ -44,6 +47,7 @@ class CosmosCoarseHistoryStore:
     def __init__(self, database: DatabaseProxy) -> None:
         self._pings: ContainerProxy = database.get_container_client(schema.PINGS.name)
         self._privacy: ContainerProxy = database.get_container_client(schema.PRIVACY.name)
+        self._latest: ContainerProxy = database.get_container_client(schema.LATEST_POSITIONS.name)
 
     # ---- the day's pings
     def day_pings(self, *, account_id: str, user_id: str, day: date) -> list[Ping]:
@@ -70,6 +74,24 @@ class CosmosCoarseHistoryStore:
             return sum(one(i) for i in ping_ids)
         with ThreadPoolExecutor(DELETE_THREADS) as pool:
             return sum(pool.map(one, ping_ids))
+
+    def coarsen_latest(self, *, account_id: str, user_id: str, before: datetime) -> bool:
+        try:
+            doc = self._latest.read_item(item=user_id, partition_key=account_id)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return False
+        if doc.get("coarse") or doc["t"] >= int(before.timestamp() * 1000):
+            return False
+        cell = coarse_cell(doc["lat"], doc["lon"])
+        lat, lon = cell.centre
+        changed = {**strip_system(doc), "lat": round(lat, 7), "lon": round(lon, 7), "acc": round(cell.half_diagonal_m),
+                   "coarse": True}
+        try:
+            self._latest.replace_item(item=user_id, body=changed, etag=doc["_etag"],
+                                      match_condition=MatchConditions.IfNotModified)
+        except cosmos_errors.CosmosAccessConditionFailedError:
+            return False  # the writer moved it meanwhile: to a newer ping, coarsened when it is old enough
+        return True
 
     # ---- markers and watermarks (the account's partition of `privacy`)
     def get_marker(self, *, account_id: str, user_id: str, day: date) -> CoarseDay | None:

@@ -10,7 +10,8 @@ steps is completed by the next run: nothing is coarsened twice and no day is los
 only after its marker is written; the cursor (account, last member finished) after each member.
 
 Not coarsened: accounts without the setting, closed accounts, accounts under a legal hold, and members under one
-(their watermark stays). Time-on-site and trips are stored documents (job sites' site days), untouched here.
+(their watermark stays). A member's latest position older than N days (a copy of a ping) is snapped to its cell.
+Time-on-site and trips are stored documents (job sites' site days), untouched here.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def _member(*, store: CoarseHistoryStore, run: CoarseningRun, account_id: str, u
             moved = False
     if moved:
         store.put_watermark(account_id=account_id, user_id=user_id, day=day)
+    if day > last:
+        store.coarsen_latest(account_id=account_id, user_id=user_id, before=day_start(last + timedelta(days=1)))
     return day > last, used
 
 

@@ -15,8 +15,10 @@ import pytest
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
 from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
 from core.adapters.cosmos_privacy import CosmosPrivacyStore
+from core.adapters.cosmos_tracking import CosmosLatestPositionStore
 from core.clock import SystemClock
 from core.domain.geohash import coarse_cell
+from core.domain.tracking import LatestPosition, PingSource
 from core.services.coarsening import run_coarsening
 from core.services.retention import RetentionPolicy
 from tests.helpers import wait_for
@@ -108,6 +110,12 @@ def test_old_days_become_coarse_recent_ones_stay_and_every_view_agrees(
     r = api.put(f"{base}/retention", json={"coarsenAfterDays": 30}, headers=owner.auth)
     assert r.status_code == 200 and r.json()["coarsenAfterDays"] == 30
 
+    # A latest position older than 30 days (the owner's, written as the pings writer does) is snapped too.
+    kept = (44.9778, -93.2650)
+    CosmosLatestPositionStore(database).advance(LatestPosition(
+        account_id=owner.account_id, user_id=owner.user_id, ping_id="old-fix", src=PingSource.GPS, acc=5,
+        t=datetime.combine(old_a, time(10), tzinfo=UTC), lat=kept[0], lon=kept[1], updated_at=datetime.now(UTC)))
+
     # A run that crashes after 10 of the first day's 60 deletes: the coarse points are written, part of the precise
     # pings are gone, the day is not marked.
     store = CosmosCoarseHistoryStore(database)
@@ -122,6 +130,15 @@ def test_old_days_become_coarse_recent_ones_stay_and_every_view_agrees(
     receipts = fire_timer(stack, store, owner.account_id)  # the retention timer completes the day and goes on
     assert receipts[old_a.isoformat()].precise_removed == 50 and receipts[old_b.isoformat()].precise_removed == 60
     assert receipts[old_b.isoformat()].coarse_points == 4 and recent.isoformat() not in receipts
+
+    latest = {i["userId"]: i["position"] for i in
+              api.get(f"{base}/locations/latest", headers=owner.auth).json()["items"]}
+    centre = coarse_cell(*kept).centre
+    assert (latest[owner.user_id]["latitude"], latest[owner.user_id]["longitude"]) == (
+        round(centre[0], 7), round(centre[1], 7))
+    last_sent = sent[recent][-1]
+    assert (latest[member.user_id]["latitude"], latest[member.user_id]["longitude"]) == (
+        last_sent["latitude"], last_sent["longitude"])
 
     member_path = f"{base}/members/{member.user_id}/track"
     owner_view = track(api, owner, member_path, old_a, days=2)

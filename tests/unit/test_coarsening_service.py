@@ -39,6 +39,7 @@ class FakeCoarseHistory:
         self.runs: dict[str, CoarseningRun] = {}
         self.calls: dict[str, int] = {}
         self.fail_at: tuple[str, int] | None = None
+        self.latest: dict[tuple[str, str], Ping] = {}
 
     def _step(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
@@ -96,6 +97,15 @@ class FakeCoarseHistory:
         for k in old:
             del self.runs[k]
         return len(old)
+
+    def coarsen_latest(self, *, account_id: str, user_id: str, before: datetime) -> bool:
+        p = self.latest.get((account_id, user_id))
+        if p is None or p.t >= before or p.acc > 1000:
+            return False
+        cell = coarse_cell(p.lat, p.lon)
+        self.latest[(account_id, user_id)] = p.model_copy(update={"lat": cell.centre[0], "lon": cell.centre[1],
+                                                                  "acc": cell.half_diagonal_m})
+        return True
 
     def snapshot(self) -> dict[tuple[str, str, date], list[tuple[str, datetime, float, float]]]:
         return {k: sorted((p.ping_id, p.t, p.lat, p.lon) for p in v.values()) for k, v in self.pings.items() if v}
@@ -233,6 +243,18 @@ def test_bounded_runs_resume_where_they_stopped(world) -> None:  # type: ignore[
     assert all(r.pings_read <= 2_500 + 1080 for r in runs)
 
 
+def test_a_latest_position_older_than_n_days_is_snapped_a_recent_one_stays(world) -> None:  # type: ignore[no-untyped-def]
+    _, _, privacy, store = world
+    turn_on(privacy)
+    old = day_of_pings(NOW.date() - timedelta(days=35), 1)[-1]
+    recent = day_of_pings(NOW.date() - timedelta(days=1), 2)[-1]
+    store.latest = {("acc-a", "acc-a-m1"): old, ("acc-a", "acc-a-m2"): recent}
+    run(world)
+    snapped = store.latest[("acc-a", "acc-a-m1")]
+    assert (snapped.lat, snapped.lon) == coarse_cell(old.lat, old.lon).centre and snapped.t == old.t
+    assert store.latest[("acc-a", "acc-a-m2")] == recent
+
+
 def test_legal_holds_stop_coarsening(world) -> None:  # type: ignore[no-untyped-def]
     _, _, privacy, store = world
     turn_on(privacy)
@@ -304,3 +326,23 @@ def test_a_bucket_is_never_recomputed_from_part_of_its_pings(world) -> None:  # 
     run_coarsening(store=store, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY, max_pings=10**6)
     (point,) = store.day_pings(account_id="acc-a", user_id="acc-a-m1", day=day)
     assert coarse_cell(point.lat, point.lon).geohash == coarse_cell(*east).geohash
+
+
+def test_track_answers_name_the_coarse_days() -> None:
+    from core.domain.tracking import Track
+    from core.domain.tracking_formats import to_geojson, to_gpx
+
+    day = date(2026, 4, 1)
+    start = datetime(2026, 4, 1, tzinfo=UTC)
+    coarse = Ping(ping_id="coarse-0900", t=start + timedelta(hours=9), lat=44.97, lon=-93.26, acc=3400,
+                  src=PingSource.GPS)
+    precise = day_of_pings(day + timedelta(days=1), 3)[0]
+    track = Track(user_id="u", range_from=start, range_to=start + timedelta(days=2), points=[coarse, precise],
+                  raw_count=2, coarse_days=[day])
+    doc = to_geojson(track)
+    assert doc["coarseDays"] == ["2026-04-01"]
+    flags = {f["properties"]["id"]: f["properties"].get("coarse") for f in doc["features"]
+             if f["properties"]["kind"] == "ping"}
+    assert flags == {"coarse-0900": True, precise.ping_id: None}
+    assert "coarse days: 2026-04-01" in to_gpx(track)
+    assert to_geojson(track.model_copy(update={"coarse_days": []}))["coarseDays"] == []
