@@ -84,7 +84,7 @@ class CosmosCoarseHistoryStore:
             return False
         cell = coarse_cell(doc["lat"], doc["lon"])
         lat, lon = cell.centre
-        changed = {**strip_system(doc), "lat": round(lat, 7), "lon": round(lon, 7), "acc": round(cell.half_diagonal_m),
+        changed = {**{k: v for k, v in doc.items() if not k.startswith("_")}, "lat": round(lat, 7), "lon": round(lon, 7), "acc": round(cell.half_diagonal_m),
                    "coarse": True}
         try:
             self._latest.replace_item(item=user_id, body=changed, etag=doc["_etag"],
