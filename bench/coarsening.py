@@ -58,6 +58,31 @@ def day_of_pings(day: date, count: int, rng: random.Random) -> list[Ping]:
     return out
 
 
+class TimedStore(CosmosCoarseHistoryStore):
+    """The real adapter, timing where a run spends its time."""
+
+    spent: dict[str, float]
+
+    def _timed(self, name: str, fn: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return fn(**kwargs)
+        finally:
+            self.spent[name] = self.spent.get(name, 0.0) + time.perf_counter() - started
+
+    def day_pings(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._timed("read day", super().day_pings, **kwargs)
+
+    def put_points(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._timed("write coarse points", super().put_points, **kwargs)
+
+    def delete_pings(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._timed("delete precise pings", super().delete_pings, **kwargs)
+
+    def put_marker(self, marker: Any) -> Any:
+        return self._timed("marker", super().put_marker, marker=marker)
+
+
 def measure(container: Any, account_id: str, users: list[str], days: list[date]) -> tuple[int, int, int]:
     """Documents, bytes as stored (system properties included) and bytes of the app's own fields."""
     docs = stored = own = 0
@@ -114,7 +139,8 @@ def main() -> int:
         print(f"{workers} workers x {n_days} days x {per_day} pings = {total:,} pings seeded in {seeded:.1f} s")
         container = database.get_container_client("pings")
         before = measure(container, account_id, users, days)
-        store = CosmosCoarseHistoryStore(database)
+        store = TimedStore(database)
+        store.spent = {}
         started = time.perf_counter()
         runs = read = coarse_days = 0
         while True:
@@ -130,6 +156,7 @@ def main() -> int:
         month = workers * n_days / 22  # worker-months of 22 work days
         print(f"coarsening: {runs} runs of at most {per_run:,} pings, {elapsed:.1f} s wall,"
               f" {read / elapsed:,.0f} pings/s, {coarse_days / elapsed:.2f} worker-days/s")
+        print("time by step: " + ", ".join(f"{k} {v:.1f} s" for k, v in store.spent.items()))
         print("| | documents / worker-month | bytes / worker-month (as stored) | bytes (app fields) |")
         print("|---|---|---|---|")
         for label, (docs, stored, own) in (("before", before), ("after", after)):

@@ -32,6 +32,7 @@ MARKER_DOC_TYPE = "coarse-day"
 WATERMARK_DOC_TYPE = "coarse-watermark"
 _OPTIONAL = ("alt", "spd", "hdg", "bat", "dev")
 DELETE_THREADS = 8
+DAY_PAGE = 5_000  # a day's pings in few pages (each page is a round trip; the emulator scans per page)
 
 
 def marker_id(user_id: str, day: date) -> str:
@@ -53,7 +54,7 @@ class CosmosCoarseHistoryStore:
     def day_pings(self, *, account_id: str, user_id: str, day: date) -> list[Ping]:
         pk = ping_partition(account_id, user_id, day)
         docs = self._pings.query_items("SELECT * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}],
-                                       partition_key=pk)
+                                       partition_key=pk, max_item_count=DAY_PAGE)
         return [_ping(d) for d in docs]
 
     def put_points(self, *, account_id: str, user_id: str, day: date, points: list[Ping]) -> None:
