@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 
-from core.domain.accounts import PublicModel
 from core.domain.geohash import coarse_cell
 from core.domain.tracking import Ping
 
@@ -123,6 +122,3 @@ class CoarseningRun(BaseModel):
         receipt.precise_removed += precise_removed
         receipt.coarse_points += coarse_points
 
-
-class CoarseDaysPublic(PublicModel):
-    coarse_days: list[date] = Field(alias="coarseDays")
