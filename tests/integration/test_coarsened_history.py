@@ -23,7 +23,7 @@ from core.services.coarsening import run_coarsening
 from core.services.retention import RetentionPolicy
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack, User, add_member, new_identity, register_owner
-from tests.integration.test_data_requests_api import export
+from tests.integration.test_data_requests_api import completed, export
 from tests.integration.tracking_helpers import iso, post, route, set_location_consent, track_ids
 
 CLOCK = "/admin/test-clock"
@@ -174,3 +174,11 @@ def test_old_days_become_coarse_recent_ones_stay_and_every_view_agrees(
     assert exported == before + points(precise)
     assert all(f["properties"].get("coarse") is True for f in geo["features"]
                if f["properties"]["kind"] == "ping" and f["properties"]["id"].startswith("coarse-"))
+
+    # Erasure removes the markers and the watermark with the pings (privacy registry kinds).
+    r = api.post("/me/data-requests", json={"type": "erasure"}, headers=member.auth)
+    assert r.status_code == 202, r.text
+    done = completed(api, member, r.json()["requestId"])
+    assert done["erased"]["coarse-days"] == 2 and done["erased"]["coarse-watermarks"] == 1
+    assert store.coarse_days(account_id=owner.account_id, user_id=member.user_id, first=old_a, last=recent) == []
+    assert store.get_watermark(account_id=owner.account_id, user_id=member.user_id) is None
