@@ -111,8 +111,8 @@ class FakeCoarseHistory:
         return {k: sorted((p.ping_id, p.t, p.lat, p.lon) for p in v.values()) for k, v in self.pings.items() if v}
 
 
-def day_of_pings(day: date, seed: int, every_s: int = 30) -> list[Ping]:
-    """A work day (07:00-16:00 UTC) walking around HOME, a ping every 30 s."""
+def day_of_pings(day: date, seed: int, every_s: int = 120) -> list[Ping]:
+    """A work day (07:00-16:00 UTC) walking around HOME, a ping every 2 minutes (270 a day)."""
     rng = random.Random(seed)
     lat, lon = HOME
     out: list[Ping] = []
@@ -132,7 +132,7 @@ def world() -> tuple[FakeClock, FakeAccountStore, FakePrivacyStore, FakeCoarseHi
     privacy = FakePrivacyStore(accounts)
     make_account(accounts, users, "acc-a", NOW - timedelta(days=400), members=("m1", "m2"))
     store = FakeCoarseHistory()
-    for n in range(1, 46):  # 45 days of history for each worker
+    for n in range(1, 41):  # 40 days of history for each worker
         day = NOW.date() - timedelta(days=n)
         store.add("acc-a", "acc-a-m1", day_of_pings(day, n))
         store.add("acc-a", "acc-a-m2", day_of_pings(day, 100 + n))
@@ -183,9 +183,9 @@ def test_old_days_become_one_centred_point_per_bucket_recent_days_stay(world) ->
             assert points == originals[(account, user, day)] and not any(is_coarse(p) for p in points)
             assert (account, user, day) not in store.markers
     old_days = sorted({d for (_, _, d) in store.pings if d < cutoff})
-    assert len(old_days) == 15
+    assert len(old_days) == 10
     assert sorted(r.day for r in result.receipts) == old_days
-    assert all(r.members == 2 and r.precise_removed == 2 * 1080 and r.coarse_points == 72 for r in result.receipts)
+    assert all(r.members == 2 and r.precise_removed == 2 * 270 and r.coarse_points == 72 for r in result.receipts)
 
 
 def test_a_second_run_changes_nothing(world) -> None:  # type: ignore[no-untyped-def]
@@ -233,14 +233,14 @@ def test_bounded_runs_resume_where_they_stopped(world) -> None:  # type: ignore[
     turn_on(privacy)
     runs = []
     for _ in range(40):
-        runs.append(run(world, max_pings=2_500))  # about two days of one worker per run
+        runs.append(run(world, max_pings=600))  # about two days of one worker per run
         if runs[-1].complete_pass:
             break
     assert runs[-1].complete_pass and len(runs) > 5
-    assert sum(len(r.receipts) for r in runs) >= 15
+    assert sum(len(r.receipts) for r in runs) >= 10
     coarse_days = {k for k in store.markers}
-    assert len(coarse_days) == 30  # 15 days x 2 workers, each once
-    assert all(r.pings_read <= 2_500 + 1080 for r in runs)
+    assert len(coarse_days) == 20  # 10 days x 2 workers, each once
+    assert all(r.pings_read <= 600 + 270 for r in runs)
 
 
 def test_a_latest_position_older_than_n_days_is_snapped_a_recent_one_stays(world) -> None:  # type: ignore[no-untyped-def]
