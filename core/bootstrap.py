@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from core.adapters.blobs import BlobPhotoStore, DefenderScanner, QueuePhotoJobs, SignatureScanner
     from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore
     from core.adapters.cosmos_billing import CosmosBillingStore
+    from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
     from core.adapters.cosmos_devices import CosmosDeviceStore
     from core.adapters.cosmos_email import CosmosEmailProfiles, CosmosOutbox
     from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore
@@ -235,6 +236,13 @@ class Container:
         from core.adapters.cosmos_private_zones import CosmosWithheldPingStore
 
         return CosmosWithheldPingStore(self.database)
+
+    @cached_property
+    def coarse_history(self) -> CosmosCoarseHistoryStore:
+        """Coarsened history (docs/coarsened-history.md)."""
+        from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
+
+        return CosmosCoarseHistoryStore(self.database)
 
     @cached_property
     def pings(self) -> CosmosPingStore:

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     retention_outbox_days: int = Field(default=90, ge=1, validation_alias="RETENTION_OUTBOX_DAYS")
     # Optional analytics' page views (docs/privacy-signals.md), signed in or not, are kept this many whole UTC days.
     retention_page_views_days: int = Field(default=90, ge=1, le=400, validation_alias="RETENTION_PAGE_VIEWS_DAYS")
+    retention_coarsen_min_days: int = Field(default=30, ge=1, validation_alias="RETENTION_COARSEN_MIN_DAYS")
+    retention_coarsen_max_days: int = Field(default=365, ge=1, validation_alias="RETENTION_COARSEN_MAX_DAYS")
     purge_batch_size: int = Field(default=500, ge=1, le=10_000, validation_alias="PURGE_BATCH_SIZE")
     purge_max_items_per_run: int = Field(default=20_000, ge=1, validation_alias="PURGE_MAX_ITEMS_PER_RUN")
     export_link_ttl_hours: int = Field(default=24, ge=1, le=24 * 7, validation_alias="EXPORT_LINK_TTL_HOURS")

@@ -23,7 +23,7 @@ from core.domain.privacy import (
     RetentionPublic,
     RetentionUpdate,
 )
-from core.services import closure, data_requests, retention
+from core.services import closure, coarsening, data_requests, retention
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -134,6 +134,11 @@ def purge_expired_data(timer: func.TimerRequest) -> None:
                               policy=d.retention_policy, batch_size=d.settings.purge_batch_size,
                               max_items=d.settings.purge_max_items_per_run)
     log.info("purge run %s finished: complete pass %s", run.run_id, run.complete_pass)
+    # Then the coarsened history (docs/coarsened-history.md), with its own cursor and the same budget.
+    coarse = coarsening.run_coarsening(store=d.coarse_history, privacy=d.privacy, accounts=d.accounts,
+                                       clock=d.clock, policy=d.retention_policy,
+                                       max_pings=d.settings.purge_max_items_per_run)
+    log.info("coarsening run %s finished: complete pass %s", coarse.run_id, coarse.complete_pass)
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_DATA_REQUESTS%", connection="AzureWebJobsStorage")

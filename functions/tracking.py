@@ -80,7 +80,8 @@ def ingest_locations(call: Call) -> IngestResult:
 def get_my_track(call: Call) -> func.HttpResponse:
     d = call.deps
     return _track_response(tracks.read_my_track(principal=call.principal, query=call.query, pings=d.pings,
-                                                 clock=d.clock, pages=d.page_tokens, withheld=d.withheld_pings))
+                                                 clock=d.clock, pages=d.page_tokens, withheld=d.withheld_pings,
+                                                 coarse=d.coarse_history))
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/members/{userId}/track", auth=Auth.PRINCIPAL, query=TrackQuery,
@@ -91,7 +92,8 @@ def get_member_track(call: Call) -> func.HttpResponse:
     return _track_response(tracks.read_member_track(
         principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"],
         query=call.query, accounts=d.accounts, pings=d.pings, access_log=d.access_log, clock=d.clock,
-        pages=d.page_tokens, withheld=d.withheld_pings))
+        pages=d.page_tokens, withheld=d.withheld_pings,
+        coarse=d.coarse_history))
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/locations/latest", auth=Auth.PRINCIPAL, response=LatestPositionList,

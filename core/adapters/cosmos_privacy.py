@@ -734,6 +734,9 @@ def other_area_kinds(database: DatabaseProxy, *, today: Any = None) -> list[Any]
     from core.adapters.cosmos_private_zones import PrivateZoneKind, WithheldPingKind  # docs/private-zones.md
 
     kinds += [PrivateZoneKind(database), WithheldPingKind(database)]
+    from core.adapters.privacy_coarse_history import coarse_history_kinds  # docs/coarsened-history.md
+
+    kinds += coarse_history_kinds(database)
     kinds += job_site_kinds(database)
     return kinds + email_kinds(database)
 

@@ -30,6 +30,7 @@ class RetentionSettings(BaseModel):
     location_days: int
     media_days: int | None = None
     access_log_days: int
+    coarsen_after_days: int | None = None  # docs/coarsened-history.md; None: pings are kept precise
     updated_at: datetime | None = None
     updated_by: str | None = None
 
@@ -40,6 +41,10 @@ class RetentionUpdate(ApiModel):
         default=None, alias="mediaDays", ge=1, description="Photos and notes; null keeps them until deleted."
     )
     access_log_days: int | None = Field(default=None, alias="accessLogDays", ge=1)
+    coarsen_after_days: int | None = Field(
+        default=None, alias="coarsenAfterDays", ge=1,
+        description="Reduce location pings older than this many days to one point per 15 minutes in a cell of at"
+                    " least 1 km^2 (docs/coarsened-history.md); less than locationDays; null turns it off.")
 
 
 class RetentionLimits(PublicModel):
@@ -49,6 +54,8 @@ class RetentionLimits(PublicModel):
     media_max_days: int = Field(alias="mediaMaxDays")
     access_log_min_days: int = Field(alias="accessLogMinDays")
     access_log_max_days: int = Field(alias="accessLogMaxDays")
+    coarsen_min_days: int = Field(alias="coarsenMinDays")
+    coarsen_max_days: int = Field(alias="coarsenMaxDays")
 
 
 class RetentionPublic(PublicModel):
@@ -56,6 +63,7 @@ class RetentionPublic(PublicModel):
     location_days: int = Field(alias="locationDays")
     media_days: int | None = Field(alias="mediaDays")
     access_log_days: int = Field(alias="accessLogDays")
+    coarsen_after_days: int | None = Field(default=None, alias="coarsenAfterDays")
     limits: RetentionLimits
     updated_at: datetime | None = Field(default=None, alias="updatedAt")
 

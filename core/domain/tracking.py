@@ -356,6 +356,7 @@ class Track(BaseModel):
     stops: list[Stop] | None = None
     continuation: str | None = None
     private_gaps: list[PrivateGap] = Field(default_factory=list)
+    coarse_days: list[date] = Field(default_factory=list)  # UTC days reduced to coarse points (coarsened history)
 
 
 class TrackDocument(BaseModel):

@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET  # nosec B405 - only builds GPX document
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.domain.coarse_history import COARSE_PREFIX
 from core.domain.tracking import Ping, PingSource, Track
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
@@ -53,7 +54,8 @@ def to_geojson(track: Track) -> dict[str, Any]:
         })
     for p in track.points:
         props = {"kind": "ping", "id": p.ping_id, "time": _iso(p.t), "horizontalAccuracy": p.acc,
-                 "source": p.src.value, "altitude": p.alt, "speed": p.spd, "heading": p.hdg, "batteryLevel": p.bat}
+                 "source": p.src.value, "altitude": p.alt, "speed": p.spd, "heading": p.hdg, "batteryLevel": p.bat,
+                 "coarse": True if p.ping_id.startswith(COARSE_PREFIX) else None}
         features.append({
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [round(p.lon, 7), round(p.lat, 7)]},
@@ -73,7 +75,8 @@ def to_geojson(track: Track) -> dict[str, Any]:
             "properties": {"kind": "private-gap", "label": "private", "from": _iso(g.start), "to": _iso(g.end),
                            "withheld": g.withheld},
         })
-    doc: dict[str, Any] = {"type": "FeatureCollection", "features": features}
+    doc: dict[str, Any] = {"type": "FeatureCollection", "features": features,
+                           "coarseDays": [d.isoformat() for d in track.coarse_days]}  # docs/coarsened-history.md
     if track.continuation:
         doc["continuation"] = track.continuation  # a foreign member: the token for the next page
     return doc
@@ -101,6 +104,7 @@ def to_gpx(track: Track) -> str:
         f"{len(track.points)} of {track.raw_count} points"
         + (f", simplified at {track.simplified:g} m" if track.simplified else "")
         + (f"; continuation: {track.continuation}" if track.continuation else "")
+        + (f"; coarse days: {', '.join(d.isoformat() for d in track.coarse_days)}" if track.coarse_days else "")
     )
     for n, s in enumerate(track.stops or [], start=1):
         wpt = ET.SubElement(gpx, f"{{{GPX_NS}}}wpt", {"lat": _num(s.lat, 7), "lon": _num(s.lon, 7)})

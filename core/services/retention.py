@@ -71,6 +71,8 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "outbox",
     "devices",
     "page-views",  # optional analytics (docs/privacy-signals.md)
+    "coarse-days",  # coarsened history (docs/coarsened-history.md)
+    "coarse-watermarks",
 )
 
 
@@ -92,6 +94,8 @@ class RetentionPolicy:
     audit_days: int = 1095
     invitations_days: int = 30
     outbox_days: int = 90
+    coarsen_min_days: int = 30
+    coarsen_max_days: int = 365
 
     @classmethod
     def from_settings(cls, s: Any) -> RetentionPolicy:
@@ -183,11 +187,13 @@ def _public(settings: RetentionSettings, policy: RetentionPolicy) -> RetentionPu
         location_days=settings.location_days,
         media_days=settings.media_days,
         access_log_days=settings.access_log_days,
+        coarsen_after_days=settings.coarsen_after_days,
         updated_at=settings.updated_at,
         limits=RetentionLimits(
             location_min_days=policy.location_min_days, location_max_days=policy.location_max_days,
             media_min_days=policy.media_min_days, media_max_days=policy.media_max_days,
             access_log_min_days=policy.access_log_min_days, access_log_max_days=policy.access_log_max_days,
+            coarsen_min_days=policy.coarsen_min_days, coarsen_max_days=policy.coarsen_max_days,
         ),
     )
 
@@ -216,19 +222,33 @@ def update_retention(
         "location_days": ("locationDays", policy.location_min_days, policy.location_max_days),
         "media_days": ("mediaDays", policy.media_min_days, policy.media_max_days),
         "access_log_days": ("accessLogDays", policy.access_log_min_days, policy.access_log_max_days),
+        "coarsen_after_days": ("coarsenAfterDays", policy.coarsen_min_days, policy.coarsen_max_days),
     }
     for key, value in update.items():
         alias, low, high = bounds[key]
-        if value is None and key != "media_days":
+        if value is None and key not in ("media_days", "coarsen_after_days"):
             errors.add(alias, "must not be null")
         elif value is not None and not low <= value <= high:
             errors.add(alias, f"must be between {low} and {high} days")
     errors.raise_if_any()
+    _check_coarsening(current, update, errors)
     updated = current.model_copy(update={**update, "updated_at": clock.now(), "updated_by": principal.user_id})
     privacy.put_retention(updated)
     audit(privacy, clock, account_id=account_id, actor=principal.user_id, action="retention.updated",
           outcome="saved", details={k: v for k, v in update.items()})
     return _public(updated, policy)
+
+
+def _check_coarsening(current: RetentionSettings, update: dict[str, Any], errors: ErrorList) -> None:
+    """Coarsening must start before the pings are purged, or it would mean nothing."""
+    coarsen = update.get("coarsen_after_days", current.coarsen_after_days)
+    location = update.get("location_days", current.location_days)
+    if coarsen is not None and location is not None and coarsen >= location:
+        if "coarsen_after_days" in update:
+            errors.add("coarsenAfterDays", f"must be less than locationDays ({location})")
+        else:
+            errors.add("locationDays", f"must be more than coarsenAfterDays ({coarsen}); turn coarsening off first")
+    errors.raise_if_any()
 
 
 # ---------------------------------------------------------------- legal holds (platform administrators)

@@ -25,7 +25,15 @@ from core.domain.tracking import (
 )
 from core.domain.tracking_formats import GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE, to_geojson, to_gpx
 from core.domain.tracking_geo import detect_stops, simplify
-from core.ports import AccessLog, AccountStore, Clock, LatestPositionStore, PingStore, WithheldPingStore
+from core.ports import (
+    AccessLog,
+    AccountStore,
+    Clock,
+    CoarseHistoryStore,
+    LatestPositionStore,
+    PingStore,
+    WithheldPingStore,
+)
 from core.services.access_log import new_entry, record_read
 from core.services.paging import PageTokens, invalid_token
 
@@ -106,12 +114,22 @@ def _gaps(withheld: WithheldPingStore | None, account_id: str, user_id: str, spa
     return private_gaps(times, [p.t for p in points])
 
 
+def _coarse_days(coarse: CoarseHistoryStore | None, account_id: str, user_id: str, start: datetime,
+                 end: datetime) -> list[date]:
+    """The range's UTC days that hold only coarse points (docs/coarsened-history.md): one query."""
+    if coarse is None:
+        return []
+    days = _days(start, end)
+    return coarse.coarse_days(account_id=account_id, user_id=user_id, first=days[0], last=days[-1])
+
+
 def _document(query: TrackQuery, user_id: str, start: datetime, end: datetime, points: list[Ping],
-              token: str | None, gaps: list[PrivateGap]) -> TrackDocument:
+              token: str | None, gaps: list[PrivateGap], coarse_days: list[date] | None = None) -> TrackDocument:
     stops = detect_stops(points, radius_m=query.stop_radius, min_minutes=query.stop_minutes) if query.stops else None
     shown = simplify(points, query.simplify) if query.simplify else points
     track = Track(user_id=user_id, range_from=start, range_to=end, points=shown, raw_count=len(points),
-                  simplified=query.simplify or None, stops=stops, continuation=token, private_gaps=gaps)
+                  simplified=query.simplify or None, stops=stops, continuation=token, private_gaps=gaps,
+                  coarse_days=coarse_days or [])
     if query.format == "gpx":
         return TrackDocument(media_type=GPX_MEDIA_TYPE, body=to_gpx(track), continuation=token, points=len(shown))
     body = json.dumps(to_geojson(track), separators=(",", ":"))
@@ -130,6 +148,7 @@ def read_member_track(
     clock: Clock,
     pages: PageTokens,
     withheld: WithheldPingStore | None = None,
+    coarse: CoarseHistoryStore | None = None,
 ) -> TrackDocument:
     """The owner reads a member's track (or a worker their own through this path); a member reading someone
     else's, or any id of another account, answers 404. The owner's read is logged before it is answered."""
@@ -144,16 +163,19 @@ def read_member_track(
     record_read(log=access_log, entry=new_entry(principal=principal, subject_user_ids=[user_id],
                                                 data=AccessedData.LOCATION_TRACK, at=now, range_from=start,
                                                 range_to=end))
-    return _document(query, user_id, start, end, points, token, gaps)
+    return _document(query, user_id, start, end, points, token, gaps,
+                     _coarse_days(coarse, account_id, user_id, start, end))
 
 
 def read_my_track(*, principal: Principal, query: TrackQuery, pings: PingStore, clock: Clock,
-                  pages: PageTokens, withheld: WithheldPingStore | None = None) -> TrackDocument:
+                  pages: PageTokens, withheld: WithheldPingStore | None = None,
+                  coarse: CoarseHistoryStore | None = None) -> TrackDocument:
     start, end = _range(query, clock.now())
     points, token, span = _read_points(pings=pings, account_id=principal.account_id, user_id=principal.user_id,
                                        start=start, end=end, query=query, pages=pages)
     gaps = _gaps(withheld, principal.account_id, principal.user_id, span, points)
-    return _document(query, principal.user_id, start, end, points, token, gaps)
+    return _document(query, principal.user_id, start, end, points, token, gaps,
+                     _coarse_days(coarse, principal.account_id, principal.user_id, start, end))
 
 
 def latest_positions(

@@ -3169,6 +3169,10 @@ export interface components {
             accessLogMinDays: number;
             /** Accesslogmaxdays */
             accessLogMaxDays: number;
+            /** Coarsenmindays */
+            coarsenMinDays: number;
+            /** Coarsenmaxdays */
+            coarsenMaxDays: number;
         };
         /** RetentionPublic */
         RetentionPublic: {
@@ -3180,6 +3184,11 @@ export interface components {
             mediaDays: number | null;
             /** Accesslogdays */
             accessLogDays: number;
+            /**
+             * Coarsenafterdays
+             * @default null
+             */
+            coarsenAfterDays: number | null;
             limits: components["schemas"]["RetentionLimits"];
             /**
              * Updatedat
@@ -3205,6 +3214,12 @@ export interface components {
              * @default null
              */
             accessLogDays: number | null;
+            /**
+             * Coarsenafterdays
+             * @description Reduce location pings older than this many days to one point per 15 minutes in a cell of at least 1 km^2 (docs/coarsened-history.md); less than locationDays; null turns it off.
+             * @default null
+             */
+            coarsenAfterDays: number | null;
         };
         /**
          * Role

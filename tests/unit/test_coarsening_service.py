@@ -1,0 +1,348 @@
+"""Coarsened history: the rule, the bounded and resumable run, crashes between its steps, and the setting."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from core.domain.coarse_history import BUCKET_MINUTES, CoarseDay, CoarseningCursor, CoarseningRun, is_coarse
+from core.domain.errors import ValidationFailed
+from core.domain.geohash import coarse_cell
+from core.domain.privacy import LegalHold, RetentionSettings, RetentionUpdate
+from core.domain.tracking import Ping, PingSource
+from core.services import retention
+from core.services.coarsening import run_coarsening
+from core.services.retention import RetentionPolicy
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
+from tests.unit.fakes_privacy import FakePrivacyStore
+from tests.unit.test_retention_service import make_account
+
+POLICY = RetentionPolicy()
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+HOME = (44.9778, -93.2650)
+
+
+class Crash(Exception):
+    pass
+
+
+class FakeCoarseHistory:
+    """In-memory CoarseHistoryStore; `fail_at` = (method, call number) raises Crash there, once."""
+
+    def __init__(self) -> None:
+        self.pings: dict[tuple[str, str, date], dict[str, Ping]] = {}
+        self.markers: dict[tuple[str, str, date], CoarseDay] = {}
+        self.watermarks: dict[tuple[str, str], date] = {}
+        self.cursor: CoarseningCursor | None = None
+        self.runs: dict[str, CoarseningRun] = {}
+        self.calls: dict[str, int] = {}
+        self.fail_at: tuple[str, int] | None = None
+        self.latest: dict[tuple[str, str], Ping] = {}
+
+    def _step(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+        if self.fail_at == (name, self.calls[name]):
+            self.fail_at = None
+            raise Crash(name)
+
+    def add(self, account_id: str, user_id: str, pings: list[Ping]) -> None:
+        for p in pings:
+            self.pings.setdefault((account_id, user_id, p.t.date()), {})[p.ping_id] = p
+
+    def day_pings(self, *, account_id: str, user_id: str, day: date) -> list[Ping]:
+        return list(self.pings.get((account_id, user_id, day), {}).values())
+
+    def put_points(self, *, account_id: str, user_id: str, day: date, points: list[Ping]) -> None:
+        for p in points:
+            self._step("put_point")
+            self.pings.setdefault((account_id, user_id, day), {})[p.ping_id] = p
+
+    def delete_pings(self, *, account_id: str, user_id: str, day: date, ping_ids: list[str]) -> int:
+        n = 0
+        for i in ping_ids:
+            self._step("delete")
+            n += self.pings.get((account_id, user_id, day), {}).pop(i, None) is not None
+        return n
+
+    def get_marker(self, *, account_id: str, user_id: str, day: date) -> CoarseDay | None:
+        return self.markers.get((account_id, user_id, day))
+
+    def put_marker(self, marker: CoarseDay) -> None:
+        self._step("marker")
+        self.markers[(marker.account_id, marker.user_id, marker.day)] = marker
+
+    def coarse_days(self, *, account_id: str, user_id: str, first: date, last: date) -> list[date]:
+        return sorted(d for (a, u, d) in self.markers if a == account_id and u == user_id and first <= d <= last)
+
+    def get_watermark(self, *, account_id: str, user_id: str) -> date | None:
+        return self.watermarks.get((account_id, user_id))
+
+    def put_watermark(self, *, account_id: str, user_id: str, day: date) -> None:
+        self._step("watermark")
+        self.watermarks[(account_id, user_id)] = day
+
+    def get_cursor(self) -> CoarseningCursor | None:
+        return self.cursor
+
+    def put_cursor(self, cursor: CoarseningCursor) -> None:
+        self.cursor = cursor.model_copy()
+
+    def put_run(self, run: CoarseningRun) -> None:
+        self.runs[run.run_id] = run.model_copy(deep=True)
+
+    def prune_runs(self, before: datetime, limit: int) -> int:
+        old = [k for k, r in self.runs.items() if r.started_at < before][:limit]
+        for k in old:
+            del self.runs[k]
+        return len(old)
+
+    def coarsen_latest(self, *, account_id: str, user_id: str, before: datetime) -> bool:
+        p = self.latest.get((account_id, user_id))
+        if p is None or p.t >= before or p.acc > 1000:
+            return False
+        cell = coarse_cell(p.lat, p.lon)
+        self.latest[(account_id, user_id)] = p.model_copy(update={"lat": cell.centre[0], "lon": cell.centre[1],
+                                                                  "acc": cell.half_diagonal_m})
+        return True
+
+    def snapshot(self) -> dict[tuple[str, str, date], list[tuple[str, datetime, float, float]]]:
+        return {k: sorted((p.ping_id, p.t, p.lat, p.lon) for p in v.values()) for k, v in self.pings.items() if v}
+
+
+def day_of_pings(day: date, seed: int, every_s: int = 120) -> list[Ping]:
+    """A work day (07:00-16:00 UTC) walking around HOME, a ping every 2 minutes (270 a day)."""
+    rng = random.Random(seed)
+    lat, lon = HOME
+    out: list[Ping] = []
+    t = datetime(day.year, day.month, day.day, 7, tzinfo=UTC)
+    while t.hour < 16:
+        lat += rng.uniform(-0.0006, 0.0006)
+        lon += rng.uniform(-0.0008, 0.0008)
+        out.append(Ping(ping_id=f"{seed}-{t:%H%M%S}", t=t, lat=lat, lon=lon, acc=8, alt=250, spd=1.2,
+                        src=PingSource.GPS, dev="phone"))
+        t += timedelta(seconds=every_s)
+    return out
+
+
+@pytest.fixture
+def world() -> tuple[FakeClock, FakeAccountStore, FakePrivacyStore, FakeCoarseHistory]:
+    clock, accounts, users = FakeClock(NOW), FakeAccountStore(), FakeUserStore()
+    privacy = FakePrivacyStore(accounts)
+    make_account(accounts, users, "acc-a", NOW - timedelta(days=400), members=("m1", "m2"))
+    store = FakeCoarseHistory()
+    for n in range(1, 41):  # 40 days of history for each worker
+        day = NOW.date() - timedelta(days=n)
+        store.add("acc-a", "acc-a-m1", day_of_pings(day, n))
+        store.add("acc-a", "acc-a-m2", day_of_pings(day, 100 + n))
+    return clock, accounts, privacy, store
+
+
+def turn_on(privacy: FakePrivacyStore, days: int = 30) -> None:
+    privacy.put_retention(RetentionSettings(account_id="acc-a", location_days=365, access_log_days=365,
+                                            coarsen_after_days=days))
+
+
+def run(world, max_pings: int = 1_000_000) -> CoarseningRun:  # type: ignore[no-untyped-def]
+    clock, accounts, privacy, store = world
+    return run_coarsening(store=store, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY,
+                          max_pings=max_pings)
+
+
+def test_off_by_default_nothing_changes(world) -> None:  # type: ignore[no-untyped-def]
+    store = world[3]
+    before = store.snapshot()
+    result = run(world)
+    assert result.complete_pass and result.receipts == [] and store.snapshot() == before
+
+
+def test_old_days_become_one_centred_point_per_bucket_recent_days_stay(world) -> None:  # type: ignore[no-untyped-def]
+    _, _, privacy, store = world
+    turn_on(privacy, 30)
+    originals = {k: list(v.values()) for k, v in store.pings.items()}
+    result = run(world)
+    assert result.complete_pass
+    cutoff = NOW.date() - timedelta(days=30)  # days wholly older than 30 days end before NOW - 30 days
+    for (account, user, day), stored in store.pings.items():
+        points = list(stored.values())
+        if day < cutoff:
+            assert points and all(is_coarse(p) for p in points)
+            buckets = [p.t for p in points]
+            assert len(buckets) == len(set(buckets)) == 36  # 9 hours of 15-minute buckets
+            for p in points:
+                assert p.t.minute % BUCKET_MINUTES == 0 and p.t.second == 0
+                cell = coarse_cell(p.lat, p.lon)
+                assert (round(cell.centre[0], 7), round(cell.centre[1], 7)) == (p.lat, p.lon)
+                assert cell.area_km2 >= 1.0 and p.alt is None and p.spd is None and p.dev is None
+                # the point stands in a cell that holds some of the bucket's own pings
+                own = [q for q in originals[(account, user, day)] if p.t <= q.t < p.t + timedelta(minutes=15)]
+                assert any(coarse_cell(q.lat, q.lon).geohash == cell.geohash for q in own)
+            assert store.markers[(account, user, day)].coarse_points == 36
+        else:
+            assert points == originals[(account, user, day)] and not any(is_coarse(p) for p in points)
+            assert (account, user, day) not in store.markers
+    old_days = sorted({d for (_, _, d) in store.pings if d < cutoff})
+    assert len(old_days) == 10
+    assert sorted(r.day for r in result.receipts) == old_days
+    assert all(r.members == 2 and r.precise_removed == 2 * 270 and r.coarse_points == 72 for r in result.receipts)
+
+
+def test_a_second_run_changes_nothing(world) -> None:  # type: ignore[no-untyped-def]
+    _, _, privacy, store = world
+    turn_on(privacy)
+    run(world)
+    after = store.snapshot()
+    again = run(world)
+    assert store.snapshot() == after and again.receipts == [] and again.days_checked == 0
+
+
+def test_receipts_are_kept_90_days(world) -> None:  # type: ignore[no-untyped-def]
+    clock, _, privacy, store = world
+    turn_on(privacy)
+    first = run(world)
+    clock.advance(days=89)
+    second = run(world)
+    assert set(store.runs) == {first.run_id, second.run_id}
+    clock.advance(days=2)
+    third = run(world)
+    assert set(store.runs) == {second.run_id, third.run_id}
+
+
+@pytest.mark.parametrize("step,call", [("put_point", 10), ("delete", 1), ("delete", 500), ("delete", 1500),
+                                       ("marker", 3), ("watermark", 2)])
+def test_a_crash_between_steps_is_completed_by_the_next_run(world, step: str, call: int) -> None:  # type: ignore[no-untyped-def]
+    clock, accounts, privacy, store = world
+    turn_on(privacy)
+    reference = FakeCoarseHistory()
+    reference.pings = {k: dict(v) for k, v in store.pings.items()}
+    run_coarsening(store=reference, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY,
+                   max_pings=10**6)
+    store.fail_at = (step, call)
+    with pytest.raises(Crash):
+        run(world)
+    assert store.fail_at is None  # it did crash there
+    result = run(world)
+    assert result.complete_pass
+    assert store.snapshot() == reference.snapshot()  # never coarsened twice, no day lost or half done
+    assert set(store.markers) == set(reference.markers)
+
+
+def test_bounded_runs_resume_where_they_stopped(world) -> None:  # type: ignore[no-untyped-def]
+    _, _, privacy, store = world
+    turn_on(privacy)
+    runs = []
+    for _ in range(40):
+        runs.append(run(world, max_pings=600))  # about two days of one worker per run
+        if runs[-1].complete_pass:
+            break
+    assert runs[-1].complete_pass and len(runs) > 5
+    assert sum(len(r.receipts) for r in runs) >= 10
+    coarse_days = {k for k in store.markers}
+    assert len(coarse_days) == 20  # 10 days x 2 workers, each once
+    assert all(r.pings_read <= 600 + 270 for r in runs)
+
+
+def test_a_latest_position_older_than_n_days_is_snapped_a_recent_one_stays(world) -> None:  # type: ignore[no-untyped-def]
+    _, _, privacy, store = world
+    turn_on(privacy)
+    old = day_of_pings(NOW.date() - timedelta(days=35), 1)[-1]
+    recent = day_of_pings(NOW.date() - timedelta(days=1), 2)[-1]
+    store.latest = {("acc-a", "acc-a-m1"): old, ("acc-a", "acc-a-m2"): recent}
+    run(world)
+    snapped = store.latest[("acc-a", "acc-a-m1")]
+    assert (snapped.lat, snapped.lon) == coarse_cell(old.lat, old.lon).centre and snapped.t == old.t
+    assert store.latest[("acc-a", "acc-a-m2")] == recent
+
+
+def test_legal_holds_stop_coarsening(world) -> None:  # type: ignore[no-untyped-def]
+    _, _, privacy, store = world
+    turn_on(privacy)
+    privacy.put_hold(LegalHold(hold_id="h1", account_id="acc-a", user_id="acc-a-m2", reason="dispute",
+                               placed_by="admin", placed_at=NOW))
+    run(world)
+    assert {u for (_, u, _) in store.markers} == {"acc-a-m1"}
+    assert not any(is_coarse(p) for (_, u, _), v in store.pings.items() if u == "acc-a-m2" for p in v.values())
+    privacy.put_hold(LegalHold(hold_id="h2", account_id="acc-a", reason="audit", placed_by="admin", placed_at=NOW))
+    store.markers.clear()
+    store.watermarks.clear()
+    result = run(world)
+    assert result.held_accounts == ["acc-a"] and store.markers == {}
+
+
+# ---------------------------------------------------------------- the setting
+
+
+def update(privacy: FakePrivacyStore, accounts: FakeAccountStore, body: dict[str, object]):  # type: ignore[no-untyped-def]
+    from core.domain.identity import Principal, Role
+
+    owner = Principal(user_id="acc-a-owner", email="o@example.com", account_id="acc-a", role=Role.OWNER)
+    return retention.update_retention(principal=owner, account_id="acc-a", changes=RetentionUpdate.model_validate(body),
+                                      privacy=privacy, policy=POLICY, clock=FakeClock(NOW))
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"coarsenAfterDays": 29}, "coarsenAfterDays"),
+    ({"coarsenAfterDays": 366}, "coarsenAfterDays"),
+    ({"locationDays": 90, "coarsenAfterDays": 90}, "coarsenAfterDays"),
+    ({"locationDays": 60, "coarsenAfterDays": 120}, "coarsenAfterDays"),
+])
+def test_out_of_range_setting_names_the_field_and_stores_nothing(world, body, field) -> None:  # type: ignore[no-untyped-def]
+    _, accounts, privacy, _ = world
+    with pytest.raises(ValidationFailed) as caught:
+        update(privacy, accounts, body)
+    assert [e.field for e in caught.value.errors] == [field]
+    assert privacy.get_retention("acc-a") is None
+
+
+def test_setting_on_off_and_lowering_the_location_retention(world) -> None:  # type: ignore[no-untyped-def]
+    _, accounts, privacy, _ = world
+    answer = update(privacy, accounts, {"coarsenAfterDays": 60})
+    assert answer.coarsen_after_days == 60 and answer.limits.coarsen_min_days == 30
+    with pytest.raises(ValidationFailed) as caught:
+        update(privacy, accounts, {"locationDays": 45})
+    assert [e.field for e in caught.value.errors] == ["locationDays"]
+    assert update(privacy, accounts, {"coarsenAfterDays": None}).coarsen_after_days is None
+    assert update(privacy, accounts, {"locationDays": 45}).location_days == 45
+
+
+def test_a_bucket_is_never_recomputed_from_part_of_its_pings(world) -> None:  # type: ignore[no-untyped-def]
+    """A bucket split between two cells: after a crash that deleted some of the majority cell's pings, a
+    recomputation would pick the other cell. The coarse point written before the crash must stay."""
+    clock, accounts, privacy, _ = world
+    turn_on(privacy)
+    store = FakeCoarseHistory()
+    day = NOW.date() - timedelta(days=40)
+    t0 = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+    west, east = (44.95, -93.30), (44.95, -93.10)  # cells some 16 km apart
+    pings = [Ping(ping_id=f"a{i}", t=t0 + timedelta(minutes=2 + i), lat=east[0], lon=east[1], acc=5,
+                  src=PingSource.GPS) for i in range(4)]
+    pings += [Ping(ping_id=f"z{i}", t=t0 + timedelta(minutes=i), lat=west[0], lon=west[1], acc=5,
+                   src=PingSource.GPS) for i in range(3)]
+    store.add("acc-a", "acc-a-m1", pings)
+    store.fail_at = ("delete", 3)  # two of the four eastern pings are gone when it crashes
+    with pytest.raises(Crash):
+        run_coarsening(store=store, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY, max_pings=10**6)
+    run_coarsening(store=store, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY, max_pings=10**6)
+    (point,) = store.day_pings(account_id="acc-a", user_id="acc-a-m1", day=day)
+    assert coarse_cell(point.lat, point.lon).geohash == coarse_cell(*east).geohash
+
+
+def test_track_answers_name_the_coarse_days() -> None:
+    from core.domain.tracking import Track
+    from core.domain.tracking_formats import to_geojson, to_gpx
+
+    day = date(2026, 4, 1)
+    start = datetime(2026, 4, 1, tzinfo=UTC)
+    coarse = Ping(ping_id="coarse-0900", t=start + timedelta(hours=9), lat=44.97, lon=-93.26, acc=3400,
+                  src=PingSource.GPS)
+    precise = day_of_pings(day + timedelta(days=1), 3)[0]
+    track = Track(user_id="u", range_from=start, range_to=start + timedelta(days=2), points=[coarse, precise],
+                  raw_count=2, coarse_days=[day])
+    doc = to_geojson(track)
+    assert doc["coarseDays"] == ["2026-04-01"]
+    flags = {f["properties"]["id"]: f["properties"].get("coarse") for f in doc["features"]
+             if f["properties"]["kind"] == "ping"}
+    assert flags == {"coarse-0900": True, precise.ping_id: None}
+    assert "coarse days: 2026-04-01" in to_gpx(track)
+    assert to_geojson(track.model_copy(update={"coarse_days": []}))["coarseDays"] == []
