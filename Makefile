@@ -10,7 +10,7 @@ PORTAL_PORT ?= 4280
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: install run test unit stop status token lint static bench figures infra-check replay-poison clean portal chromium screenshots
+.PHONY: install run test unit stop status token lint static bench figures infra-check replay-poison clean portal chromium screenshots checkov
 
 install: $(VENV)/.installed node_modules/.installed local.settings.json .local/dev-issuer/jwks.json chromium
 
@@ -25,6 +25,10 @@ chromium:
 	      "or point CHROMIUM and PORTAL_TEST_CHROMIUM at another build."; exit 1; \
 	  fi; \
 	fi
+
+# checkov for the infra policy tests and `make infra-check`, in its own virtual environment (a no-op once installed).
+checkov:
+	@bash infra/check.sh install
 
 # The owner portal (portal/): type-check, then build the static files into portal/dist.
 portal: node_modules/.installed
@@ -67,7 +71,7 @@ run: install
 	@PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://localhost:$(PORTAL_PORT)} \
 	  $(PY) -m devhost --port $(HOST_PORT) --log-file $(HOST_LOG) & echo $$! > $(RUN_DIR)/devhost.pid; wait $$!
 
-test: install portal
+test: install portal checkov
 	@mkdir -p $(RUN_DIR)
 	@rec=$(RUN_DIR)/test-started-$$$$.json; \
 	$(PY) -m scripts.stack up --record $$rec || { $(PY) -m scripts.stack down --only $$rec; exit 1; }; \

@@ -345,7 +345,7 @@ def run_purge(
     max_items: int,
     on_page: Callable[[], None] | None = None,
 ) -> PurgeRun:
-    """One bounded run of the purge. `on_page` is called after each page is saved (tests use it to crash)."""
+    """One bounded run of the purge. `on_page` is called after each page (tests use it to crash)."""
     now = clock.now()
     run = PurgeRun(run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", started_at=now, gaps=registry.gaps)
     cursor = privacy.get_cursor() or PurgeCursor()
@@ -395,14 +395,18 @@ def run_purge(
             if kind.delete(ref):
                 run.deleted[kind.name] = run.deleted.get(kind.name, 0) + 1
         work += max(1, len(page.items))
-        run.finished_at = clock.now()
-        privacy.put_run(run)
         if page.continuation is None:
             cursor = cursor.model_copy(update={"kind_index": cursor.kind_index + 1, "kind_continuation": None})
         else:
             cursor = cursor.model_copy(update={"kind_continuation": page.continuation})
-        cursor = cursor.model_copy(update={"updated_at": now})
-        privacy.put_cursor(cursor)
+        if page.items or page.continuation is not None:
+            # Progress worth keeping: the run's counts and the cursor are saved after each page that found items.
+            # An empty last page changes nothing, so it is not saved on its own (two writes saved per account and
+            # kind): after a crash the next run asks that kind again, which is harmless.
+            run.finished_at = clock.now()
+            privacy.put_run(run)
+            cursor = cursor.model_copy(update={"updated_at": now})
+            privacy.put_cursor(cursor)
         if on_page is not None:
             on_page()
     run.finished_at = clock.now()
