@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from core.domain.accounts import ApiModel, PublicModel, TimeZoneName
+from core.domain.geohash import encode
 from core.domain.inputs import CONTINUATION_DOC, SINGLE_LINE, ContinuationToken
 from core.domain.tracking import TrackingWindow
 from core.domain.tracking_geo import EARTH_RADIUS_M, distance_m
@@ -289,28 +290,9 @@ class SiteGeometry:
 
 # ---------------------------------------------------------------- geohash cells (spatial buckets)
 
-_BASE32 = "0123456789bcdefghjkmnpqrstuvwxyz"
-
-
 def geohash(lat: float, lon: float, precision: int = CELL_PRECISION) -> str:
-    lat_lo, lat_hi, lon_lo, lon_hi = -90.0, 90.0, -180.0, 180.0
-    out: list[str] = []
-    bits, value, even = 0, 0, True
-    while len(out) < precision:
-        if even:
-            mid = (lon_lo + lon_hi) / 2
-            value = value * 2 + (lon >= mid)
-            lon_lo, lon_hi = (mid, lon_hi) if lon >= mid else (lon_lo, mid)
-        else:
-            mid = (lat_lo + lat_hi) / 2
-            value = value * 2 + (lat >= mid)
-            lat_lo, lat_hi = (mid, lat_hi) if lat >= mid else (lat_lo, mid)
-        even = not even
-        bits += 1
-        if bits == 5:
-            out.append(_BASE32[value])
-            bits, value = 0, 0
-    return "".join(out)
+    """The geohash cell of a point at the job sites' bucket precision (the one encoder: core/domain/geohash.py)."""
+    return encode(lat, lon, precision)
 
 
 def cell_size_deg(precision: int = CELL_PRECISION) -> tuple[float, float]:

@@ -51,3 +51,20 @@ export function errorBox(error: unknown): HTMLElement {
   const text = error instanceof Error ? error.message : String(error);
   return h("p", { class: "error", role: "alert" }, text);
 }
+
+/** A page's change runner: clears `messages`, runs the change, then announces `done`, shows it and reloads the page's
+ * data; a failure shows its error instead. */
+export function changeRunner(messages: HTMLElement, reload: () => Promise<void>):
+  (what: () => Promise<unknown>, done: string) => Promise<void> {
+  return async (what, done) => {
+    clear(messages);
+    try {
+      await what();
+      announce(done);
+      messages.append(h("p", { class: "ok" }, done));
+      await reload();
+    } catch (e) {
+      messages.append(errorBox(e));
+    }
+  };
+}

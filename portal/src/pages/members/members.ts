@@ -3,7 +3,7 @@
 
 import type { Context } from "../../main";
 import { get, send, type InvitationList, type LatestPositions, type MemberList, type PrivateZoneCount } from "../../api/client";
-import { h, clear, ageText, announce, errorBox, timeText } from "../../ui/dom";
+import { h, clear, ageText, changeRunner, errorBox, timeText } from "../../ui/dom";
 
 export async function renderMembers(ctx: Context): Promise<null> {
   const accountId = ctx.me.accountId;
@@ -50,17 +50,7 @@ export async function renderMembers(ctx: Context): Promise<null> {
     }
   };
 
-  const act = async (what: () => Promise<unknown>, done: string): Promise<void> => {
-    clear(messages);
-    try {
-      await what();
-      announce(done);
-      messages.append(h("p", { class: "ok" }, done));
-      await load();
-    } catch (e) {
-      messages.append(errorBox(e));
-    }
-  };
+  const act = changeRunner(messages, () => load());
 
   function removeButton(userId: string, fullName: string): HTMLElement {
     const box = h("span", {});

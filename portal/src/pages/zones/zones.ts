@@ -4,7 +4,7 @@
 
 import type { Context } from "../../main";
 import { get, send, type HistoryApplied, type PrivateZone, type PrivateZoneList } from "../../api/client";
-import { h, clear, announce, errorBox, timeText } from "../../ui/dom";
+import { h, clear, announce, changeRunner, errorBox, timeText } from "../../ui/dom";
 import { createMap, webglAvailable, type PortalMap } from "../map/maplib";
 
 const CONFIRMATION = "REMOVE";
@@ -53,17 +53,7 @@ export async function renderZones(ctx: Context): Promise<() => void> {
     mapBox.append(h("p", { class: "note" }, "This browser cannot draw maps (no WebGL); type the coordinates below."));
   }
 
-  const act = async (what: () => Promise<unknown>, done: string): Promise<void> => {
-    clear(messages);
-    try {
-      await what();
-      announce(done);
-      messages.append(h("p", { class: "ok" }, done));
-      await load();
-    } catch (e) {
-      messages.append(errorBox(e));
-    }
-  };
+  const act = changeRunner(messages, () => load());
 
   const actions = (z: PrivateZone, n: number): HTMLElement => {
     const box = h("span", { class: "toolbar" });
