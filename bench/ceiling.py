@@ -76,7 +76,7 @@ def measure(settings: Any, *, batch: int, threads: int, seconds: float) -> Ceili
             while time.perf_counter() < deadline[0]:
                 docs = [ping_doc(pk, p) for p in _pings(batch, rng)]
                 container.execute_item_batch(batch_operations=[("create", (d,)) for d in docs], partition_key=pk)
-                headers: dict[str, Any] = container.client_connection.last_response_headers or {}
+                headers: Any = container.client_connection.last_response_headers or {}
                 charge += float(headers.get("x-ms-request-charge", 0) or 0)
                 pings += batch
             with lock:
