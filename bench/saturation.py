@@ -193,7 +193,12 @@ def _per_thousand(step: StepResult, sizes: dict[str, float], queue: str, functio
     calls = call_counts(phase, queue, functions)
     table = {"pings": (sizes["ping"], 2), "latest-positions": (sizes["latest"], 2),
              "bench-naive-pings": (sizes["naive"], 12)}
-    return {"calls": calls, "ruPerPing": ru_per_ping(phase, RuModel(), table, functions)}
+    per = 1000 / phase.pings
+    mine = {k: v * per for k, v in step.counts.items()
+            if k.split(" ")[0] in functions or f"queue.{queue}." in k}
+    sends = sum(v for k, v in mine.items() if k.endswith(f"queue.{queue}.send"))
+    return {"calls": calls, "ruPerPing": ru_per_ping(phase, RuModel(), table, functions),
+            "queueSendsPerThousand": sends, "countsPerThousand": mine}
 
 
 def assemble(args: argparse.Namespace, started_at: str, before: dict[int, ceiling.Ceiling],
