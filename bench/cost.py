@@ -240,8 +240,12 @@ def report(capacity: dict[str, Any], crew: Crew) -> list[str]:
            f"{'pipeline/worker':>17}{'naive/worker':>14}"]
 
     def line(label: str, a: float, b: float, money: bool = True) -> None:
-        fmt = usd if money else (lambda x: f"{x:,.0f}")
-        each = (lambda x: f"{x / w:.4f}") if money else (lambda x: f"{x / w:,.3g}")
+        def fmt(x: float) -> str:
+            return usd(x) if money else f"{x:,.0f}"
+
+        def each(x: float) -> str:
+            return f"{x / w:.4f}" if money else f"{x / w:,.3g}"
+
         out.append(f"  {label:<46}{fmt(a):>12}{fmt(b):>12}{each(a):>17}{each(b):>14}")
 
     line("executions", mo.executions, mn.executions, money=False)
