@@ -369,20 +369,17 @@ def row(label: str, ours: float, naive: float, unit: str = "", better: str = "lo
 # ---------------------------------------------------------------- cost growth
 
 
-def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int, levels: list[int],
-                repeat: int) -> list[str]:
-    """An account with `members` members and latest positions, one member whose stored history grows by days."""
+def seed_account(db: Any, members: int, tag: str = "growth") -> tuple[str, dict[str, str], list[str]]:
+    """An account with `members` members, each with a latest position, written straight to Cosmos DB:
+    (account id, the owner's auth header, [owner id, member ids...])."""
     from core import schema
     from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore, to_doc
-    from core.adapters.cosmos_tracking import ping_doc, ping_partition
     from core.domain.accounts import Account, BillingAddress, Member, UserRecord
     from core.domain.identity import Role
-    from core.domain.tracking import Ping, PingSource
     from scripts import dev_issuer
 
-    db = stack.database
     now = datetime.now(UTC)
-    account_id = f"bench-growth-{uuid.uuid4().hex[:8]}"
+    account_id = f"bench-{tag}-{uuid.uuid4().hex[:8]}"
     owner_id = f"bench-owner-{uuid.uuid4().hex[:8]}"
     accounts, users = CosmosAccountStore(db), CosmosUserStore(db)
     accounts.put_account(Account(account_id=account_id, owner_user_id=owner_id, company_name="Growth Co",
@@ -403,7 +400,20 @@ def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int
                "lat": 44.9 + rng.random() / 10, "lon": -93.2 + rng.random() / 10, "acc": 8.0, "src": "gps",
                "updated_at": now.isoformat()} for u in member_ids[1:]]
     _batches(db.get_container_client(schema.LATEST_POSITIONS.name), account_id, latest)
+    return account_id, owner_auth, member_ids
 
+
+def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int, levels: list[int],
+                repeat: int) -> list[str]:
+    """An account with `members` members and latest positions, one member whose stored history grows by days."""
+    from core import schema
+    from core.adapters.cosmos_tracking import ping_doc, ping_partition
+    from core.domain.tracking import Ping, PingSource
+
+    db = stack.database
+    now = datetime.now(UTC)
+    account_id, owner_auth, member_ids = seed_account(db, members)
+    rng = random.Random(7)
     measured = member_ids[1]
     pings_c = db.get_container_client(schema.PINGS.name)
     naive_c = db.get_container_client("bench-naive-pings")
