@@ -50,6 +50,10 @@ def capacity_lines(c: dict[str, Any]) -> list[str]:
     out = [f"  saturation (bench/saturation.py, {c['startedAt']}..{c['finishedAt']}, {c['stepSeconds']:.0f} s steps):",
            "    store ceiling (bare client, mean of before/after): " + ", ".join(
                f"batches of {b}: {v['mean']:,.0f} pings/s" for b, v in sorted(c["ceilings"].items(), key=lambda kv: int(kv[0])))]
+    charged = [v["chargedRuPerPing"] for v in c["ceilings"].values() if v.get("chargedRuPerPing")]
+    out.append("    request charge returned by the store: " + (
+        f"{min(charged):.2f}-{max(charged):.2f} RU per ping (the emulator charges per request, not per work:"
+        " request units below are modelled)" if charged else "none (request units below are modelled)"))
     for b in sorted({s["batch"] for s in c["pipeline"]}):
         p = max((s for s in c["pipeline"] if s["batch"] == b), key=lambda s: s["storedPerS"])
         share = p["shareOfCeiling"] or 0.0
