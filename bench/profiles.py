@@ -1,7 +1,8 @@
 """Reading the CPU profiles that bench/saturation.py saves (cProfile on the thread CPU clock, devhost/cpu.py).
 
 Two views of one profile: the biggest *subtrees* (a function with everything it calls, below half of the total so
-that the call chain's wrappers are skipped, and not inside a subtree already named) say what the time goes to; the
+that the call chain's wrappers are skipped, and not inside a subtree already named; a later one may contain an
+earlier one, so shares can overlap) say what the time goes to; the
 biggest *own* times say where in the code it is spent. cProfile adds a fixed cost to every Python call, so the
 shares lean towards code that makes many small calls; the CPU totals of bench/saturation.py are unprofiled.
 """
@@ -50,7 +51,7 @@ def biggest_subtrees(path: Path, n: int = 3, cut: float = 0.5) -> list[str]:
     out = []
     for func, v in sorted(entries.items(), key=lambda kv: kv[1][3], reverse=True):
         if v[3] >= cut * total or _under(func, picked, entries):
-            continue
+            continue  # a wrapper of the whole call, or inside a cost already named
         picked.add(func)
         out.append(f"{where(func)}: {100 * v[3] / total:.0f} % of CPU with its callees ({v[1]} calls)")
         if len(out) == n:
