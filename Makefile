@@ -114,8 +114,15 @@ static: install .local/static-venv/.installed
 replay-poison: install
 	$(PY) -m scripts.replay_poison $(QUEUE)
 
+# BENCH_STEP_SECONDS: how long each saturation step holds its load (30 s for the README figures; 5 s for a quick look).
+BENCH_STEP_SECONDS ?= 30
 bench: install portal
-	@rc=0; $(PY) -m bench.ingest || rc=1; $(PY) -m bench.load || rc=1; $(PY) -m bench.devices || rc=1; $(PY) -m bench.portal || rc=1; exit $$rc
+	@rm -f .local/bench/ingest.json .local/bench/capacity.json .local/bench/hot_partition.json; \
+	rc=0; $(PY) -m bench.ingest || rc=1; \
+	$(PY) -m bench.saturation --step-seconds $(BENCH_STEP_SECONDS) || rc=1; \
+	$(PY) -m bench.hot_partition || rc=1; \
+	$(PY) -m bench.load || rc=1; $(PY) -m bench.devices || rc=1; $(PY) -m bench.portal || rc=1; \
+	$(PY) -m bench.summary || rc=1; exit $$rc
 
 # README screenshots of the portal (docs/portal-*.png), taken from the browser tests' stack.
 screenshots: install portal

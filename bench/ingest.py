@@ -11,7 +11,8 @@ workers each post their pings along a route; the pipeline and the baseline run i
 1. backend calls per 1,000 pings (HTTP requests + queue operations + Cosmos DB requests), counted by the host;
 2. stored bytes per ping, and Cosmos DB request units per ping modelled from documented costs (the emulator
    charges 1 RU for everything, so requests are counted and priced with the model printed below the table);
-3. sustained pings per second end to end (first HTTP call of a round until its last ping is stored);
+3. sustained pings per second end to end (first HTTP call of a round until its last ping is stored), also as a
+   share of the store's ceiling measured in the same run (bench/ceiling.py: a bare client, same batch size);
 4. p50/p99 latency of the ingest call, and as a ratio to a no-op endpoint called during the same rounds;
 5. freshness: p50/p99 from an accepted call to its newest ping showing as the member's latest position
    (baseline: to the ping being readable, the closest it has);
@@ -369,20 +370,17 @@ def row(label: str, ours: float, naive: float, unit: str = "", better: str = "lo
 # ---------------------------------------------------------------- cost growth
 
 
-def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int, levels: list[int],
-                repeat: int) -> list[str]:
-    """An account with `members` members and latest positions, one member whose stored history grows by days."""
+def seed_account(db: Any, members: int, tag: str = "growth") -> tuple[str, dict[str, str], list[str]]:
+    """An account with `members` members, each with a latest position, written straight to Cosmos DB:
+    (account id, the owner's auth header, [owner id, member ids...])."""
     from core import schema
     from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore, to_doc
-    from core.adapters.cosmos_tracking import ping_doc, ping_partition
     from core.domain.accounts import Account, BillingAddress, Member, UserRecord
     from core.domain.identity import Role
-    from core.domain.tracking import Ping, PingSource
     from scripts import dev_issuer
 
-    db = stack.database
     now = datetime.now(UTC)
-    account_id = f"bench-growth-{uuid.uuid4().hex[:8]}"
+    account_id = f"bench-{tag}-{uuid.uuid4().hex[:8]}"
     owner_id = f"bench-owner-{uuid.uuid4().hex[:8]}"
     accounts, users = CosmosAccountStore(db), CosmosUserStore(db)
     accounts.put_account(Account(account_id=account_id, owner_user_id=owner_id, company_name="Growth Co",
@@ -403,7 +401,20 @@ def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int
                "lat": 44.9 + rng.random() / 10, "lon": -93.2 + rng.random() / 10, "acc": 8.0, "src": "gps",
                "updated_at": now.isoformat()} for u in member_ids[1:]]
     _batches(db.get_container_client(schema.LATEST_POSITIONS.name), account_id, latest)
+    return account_id, owner_auth, member_ids
 
+
+def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int, levels: list[int],
+                repeat: int) -> list[str]:
+    """An account with `members` members and latest positions, one member whose stored history grows by days."""
+    from core import schema
+    from core.adapters.cosmos_tracking import ping_doc, ping_partition
+    from core.domain.tracking import Ping, PingSource
+
+    db = stack.database
+    now = datetime.now(UTC)
+    account_id, owner_auth, member_ids = seed_account(db, members)
+    rng = random.Random(7)
     measured = member_ids[1]
     pings_c = db.get_container_client(schema.PINGS.name)
     naive_c = db.get_container_client("bench-naive-pings")
@@ -499,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default="1,10,100", help="stored days of history (cost growth)")
     parser.add_argument("--repeat", type=int, default=5, help="calls per cost-growth measurement")
     parser.add_argument("--growth-only", action="store_true", help="only the cost-growth measurement (6)")
+    parser.add_argument("--ceiling-seconds", type=float, default=5, help="seconds of the store-ceiling measurement")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # the Cosmos DB emulator's self-signed certificate
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # clean-up (finally) still runs
@@ -596,6 +608,9 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
         ours.add(run_phase(client, workers, pipeline_send, pipeline_fresh, pipeline_stored, expected))
         naive.add(run_phase(client, workers, naive_send, naive_fresh, naive_stored, (r + 1) * args.workers * args.pings))
         print(f"  round {r + 1}/{args.rounds} done", flush=True)
+    from bench import ceiling
+
+    store = ceiling.measure(stack.settings, batch=args.batch, threads=4, seconds=args.ceiling_seconds)
 
     ping_docs = _cosmos_docs(pings_c, "SELECT * FROM c WHERE c.pk = @pk",
                              [{"name": "@pk", "value": f"{account_id}|{workers[0].user_id}|{datetime.now(UTC).date()}"}],
@@ -626,6 +641,9 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
     print(row("   request units per ping (modelled)", ours_ru, naive_ru, "RU"))
     print(row("3. sustained pings per second end to end", ours.pings / ours.seconds, naive.pings / naive.seconds,
               "pings/s", better="higher"))
+    print(f"     as a share of the store's ceiling measured in this run (bare client, batches of {args.batch}:"
+          f" {store.per_second:.0f} pings/s): pipeline {ceiling.share(ours.pings / ours.seconds, store.per_second)},"
+          f" baseline {ceiling.share(naive.pings / naive.seconds, store.per_second)}")
     for q in (50, 99):
         o, n = pct(ours.latencies, q) * 1000, pct(naive.latencies, q) * 1000
         print(row(f"4. ingest call p{q}", o, n, "ms"))
@@ -645,15 +663,31 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
                  if _split(k)[0] in fns or _split(k)[1].startswith(f"queue.{qname}.")}
         print(f"  counted by the host ({label}): {shown}")
 
-    growth(stack, client, args)
+    growth_lines = growth(stack, client, args)
+    figures = {"batch": args.batch, "callsPerThousand": [ours_calls["total"], naive_calls["total"]],
+               "cosmosPerThousand": [ours_calls["cosmos"], naive_calls["cosmos"]], "ruPerPing": [ours_ru, naive_ru],
+               "bytesPerPing": [ours_size, naive_size],
+               "sustainedPerS": [ours.pings / ours.seconds, naive.pings / naive.seconds],
+               "ceilingPerS": store.per_second,
+               "ingestP50Ms": [pct(ours.latencies, 50) * 1000, pct(naive.latencies, 50) * 1000],
+               "ingestP99Ms": [pct(ours.latencies, 99) * 1000, pct(naive.latencies, 99) * 1000],
+               "noopP50Ms": pct(ours.noop, 50) * 1000, "noopP99Ms": pct(ours.noop, 99) * 1000,
+               "freshnessP50Ms": [pct(ours.freshness, 50) * 1000, pct(naive.freshness, 50) * 1000],
+               "freshnessP99Ms": [pct(ours.freshness, 99) * 1000, pct(naive.freshness, 99) * 1000],
+               "growth": growth_lines, "measuredAt": datetime.now(UTC).replace(microsecond=0).isoformat()}
+    out = ROOT / ".local" / "bench" / "ingest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n")
 
 
-def growth(stack: Stack, client: httpx.Client, args: argparse.Namespace) -> None:
+def growth(stack: Stack, client: httpx.Client, args: argparse.Namespace) -> list[str]:
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     print(f"\n  6. cost growth ({args.repeat} calls each; the pipeline's Cosmos requests per call should stay flat):",
           flush=True)
-    for line in seed_growth(stack, client, args.members, args.day_pings, levels, args.repeat):
+    lines = seed_growth(stack, client, args.members, args.day_pings, levels, args.repeat)
+    for line in lines:
         print(line, flush=True)
+    return lines
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from typing import Any
 
 import azure.functions as func
 
+from devhost.cpu import CpuAccounting
+
 log = logging.getLogger("devhost")
 
 
@@ -18,12 +20,13 @@ class Invoker:
 
     def __init__(self, workers: int) -> None:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fn")
+        self.cpu = CpuAccounting.from_env()  # opt-in (DEVHOST_CPU_ACCOUNTING): CPU time per function
 
     async def invoke(self, name: str, trigger: str, fn: Any, *args: Any) -> Any:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            result = await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+            result = await asyncio.get_running_loop().run_in_executor(self.pool, self.cpu.run, name, fn, *args)
             if isinstance(result, func.HttpResponse):
                 outcome = str(result.status_code)
             return result

@@ -5,6 +5,8 @@
 App settings it honours besides host.json overrides:
 - `AzureWebJobs.<function>.Disabled=true` leaves that function out (no listener, no route), as on the real host;
 - `DEVHOST_QUEUE_LEASE_SECONDS` how long a received message stays invisible (renewed while its function runs);
+- `DEVHOST_CPU_ACCOUNTING=1` (benchmarks): CPU time per function on `GET /admin/cpu`, cProfile on demand
+  (`devhost/cpu.py`);
 - `DEVHOST_FAULT_KILL_BEFORE_DELETE=N` (fault injection, tests only): after the N-th successful queue invocation the
   host SIGKILLs itself before deleting that message, so a crash lands exactly between "handled" and "deleted".
 """
@@ -91,6 +93,10 @@ class Host:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path
+        if path.startswith(("/admin/cpu", "/admin/profile/")):
+            answer = await self.invoker.cpu.handle(request)
+            if answer is not None:
+                return answer
         if path.startswith("/admin/functions/") and request.method == "POST":
             return await self._admin(request, path.removeprefix("/admin/functions/"))
         if not path.startswith(f"/{self.prefix}/") and path != f"/{self.prefix}":
