@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from azure.cosmos import exceptions as cosmos_errors
 
 from core.adapters.privacy_registry import platform_kinds, registered_kinds
 from core.ports import PersonalDataKind
@@ -25,7 +24,8 @@ class Pager:
 
 
 class Container:
-    """Records each query; answers 3 to a COUNT, one member `u1` to a member list, nothing otherwise."""
+    """Records each query; answers 3 to a COUNT, one member `u1` to a member list, nothing otherwise. No point
+    reads (a count that read a document would fail on the missing `read_item`)."""
 
     def __init__(self, name: str, log: list[tuple[str, str, dict[str, Any]]]) -> None:
         self.name, self.log = name, log
@@ -39,9 +39,6 @@ class Container:
         if "SELECT c.user_id" in query:
             return iter([{"user_id": "u1"}])
         return Pager()
-
-    def read_item(self, **kwargs: Any) -> Any:
-        raise cosmos_errors.CosmosResourceNotFoundError(message="not found")
 
 
 class Database:
