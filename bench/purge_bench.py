@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.adapters.blob_privacy import BlobExportSink
+from core.adapters.blob_privacy import BlobExportSink, BlobPrefixStore
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
-from core.adapters.cosmos_privacy import CosmosPrivacyStore, registered_kinds
+from core.adapters.cosmos_privacy import CosmosPrivacyStore
+from core.adapters.privacy_registry import registered_kinds
 from core.adapters.storage import build_blob_service
 from core.clock import SystemClock
 from core.domain.accounts import Account, AccountStatus, BillingAddress
@@ -78,7 +79,8 @@ def main() -> int:
                                           retention_deadline=now - timedelta(days=1)))
         seconds = seed(database.get_container_client("accounts"), account_id, count)
         print(f"seeded {count} documents in {seconds:.1f} s ({count / seconds:.0f}/s, 8 threads)")
-        registry = Registry(kinds=registered_kinds(database, BlobExportSink(build_blob_service(settings), settings)))
+        blobs = build_blob_service(settings)
+        registry = Registry(kinds=registered_kinds(database, BlobExportSink(blobs, settings), BlobPrefixStore(blobs)))
         policy, clock = RetentionPolicy(), SystemClock()
         pages = {"n": 0}
 

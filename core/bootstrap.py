@@ -163,16 +163,14 @@ class Container:
     def personal_data(self) -> Registry:
         """The personal-data registry: one entry per kind of personal data that exists in this build."""
         from core.adapters.blob_privacy import BlobPrefixStore
-        from core.adapters.cosmos_page_views import aged_page_view_kinds, page_view_kinds
-        from core.adapters.cosmos_privacy import platform_kinds, registered_kinds
+        from core.adapters.privacy_registry import platform_kinds, registered_kinds
         from core.services.retention import Registry
 
         return Registry(kinds=registered_kinds(self.database, self.export_sink,
                                                BlobPrefixStore(self.privacy_blob_service),
-                                               today=lambda: self.clock.now().date())
-                        + page_view_kinds(self.database),  # optional analytics (docs/privacy-signals.md)
-                        platform=platform_kinds(self.database, outbox_days=self.settings.retention_outbox_days)
-                        + aged_page_view_kinds(self.database, retention_days=self.settings.retention_page_views_days))
+                                               today=lambda: self.clock.now().date()),
+                        platform=platform_kinds(self.database, outbox_days=self.settings.retention_outbox_days,
+                                                page_views_days=self.settings.retention_page_views_days))
 
     @cached_property
     def data_request_queue(self) -> QueueClient:

@@ -186,6 +186,17 @@ class PersonalDataKind(Protocol):
     def count(self, *, account_id: str) -> int: ...
 
 
+class PlatformKind(Protocol):
+    """Personal data that belongs to no account partition (e.g. the e-mail outbox, one partition per e-mail):
+    swept platform-wide at the end of each pass, oldest first, in bounded pages."""
+
+    name: str
+    retention_days: int
+
+    def expired_page(self, *, before: datetime, limit: int) -> list[ItemRef]: ...
+    def delete(self, ref: ItemRef) -> bool: ...
+
+
 # ---------------------------------------------------------------- consent and location tracking (docs/tracking.md)
 
 

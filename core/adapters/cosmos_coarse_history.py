@@ -21,8 +21,8 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import strip_system, to_doc
-from core.adapters.cosmos_privacy import delete_doc, first_page, iso
 from core.adapters.cosmos_tracking import ping_doc, ping_partition
+from core.adapters.privacy_kinds import delete_doc, first_page, iso
 from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun
 from core.domain.geohash import coarse_cell
 from core.domain.privacy import PLATFORM_PARTITION

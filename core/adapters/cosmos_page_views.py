@@ -18,7 +18,7 @@ from azure.cosmos import ContainerProxy, DatabaseProxy
 
 from core import schema
 from core.adapters.cosmos import strip_system, to_doc
-from core.adapters.cosmos_privacy import delete_doc
+from core.adapters.privacy_kinds import delete_doc
 from core.domain.page_views import DOC_TYPE, PageView
 from core.domain.privacy import ItemRef, Page
 
@@ -68,7 +68,7 @@ class PageViewKind:
     kept_for: str | None = None
     on_erasure = "delete"
     kept_reason = ""
-    export_file = "page-views.json"
+    export_file: str | None = "page-views.json"
     description = ("Pages of the portal you viewed while signed in, after you allowed optional analytics: when,"
                    " the page path, browser and operating-system family and your network (address truncated).")
 
@@ -144,11 +144,3 @@ class AgedPageViewKind:
 
     def delete(self, ref: ItemRef) -> bool:
         return delete_doc(self._c, ref.doc_id, ref.partition_key)
-
-
-def page_view_kinds(database: DatabaseProxy) -> list[Any]:
-    return [PageViewKind(database)]
-
-
-def aged_page_view_kinds(database: DatabaseProxy, *, retention_days: int) -> list[Any]:
-    return [AgedPageViewKind(database, retention_days)]

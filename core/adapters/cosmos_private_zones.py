@@ -12,7 +12,7 @@ from azure.cosmos import DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos_privacy import UserPartitionDocKind
+from core.adapters.privacy_kinds import KeysetKind
 from core.domain.errors import Conflict
 from core.domain.private_zones import DOC_TYPE, SECRET_FIELDS, WITHHELD_DOC_TYPE, PrivateZones, WithheldPing
 
@@ -54,12 +54,13 @@ class CosmosPrivateZoneStore:
             raise Conflict("The private zones changed meanwhile.") from exc
 
 
-class PrivateZoneKind(UserPartitionDocKind):
-    """The privacy registry's view (core/adapters/cosmos_privacy.py): exported without the secrets (margins and
+class PrivateZoneKind(KeysetKind):
+    """The privacy registry's view (core/adapters/privacy_registry.py): exported without the secrets (margins and
     shifted centres never leave the server), deleted on erasure and with a closed account."""
 
     def __init__(self, database: DatabaseProxy) -> None:
         super().__init__(database, name="private-zones", doc_type=DOC_TYPE, export_file="private-zones.json",
+                         container=schema.USERS.name, partition="userId",
                          description="Your private zones (centre, radius, when each was added and removed): places"
                                      " where no position of yours is stored.")
 
@@ -113,12 +114,13 @@ class CosmosWithheldPingStore:
         return int(docs[0]) if docs else 0
 
 
-class WithheldPingKind(UserPartitionDocKind):
+class WithheldPingKind(KeysetKind):
     """The privacy registry's view of withheld pings: location data (aged with the account's location retention),
     exported, deleted on erasure and with a closed account."""
 
     def __init__(self, database: DatabaseProxy) -> None:
         super().__init__(database, name="withheld-pings", doc_type=WITHHELD_DOC_TYPE, time_field="t",
+                         container=schema.USERS.name, partition="userId",
                          retention="location", export_file="withheld-pings.json",
                          description="When pings of yours were withheld inside a private zone (time and ping id;"
                                      " no position is stored).")

@@ -16,10 +16,10 @@ from azure.cosmos import DatabaseProxy
 
 from core import schema
 from core.adapters.cosmos_coarse_history import MARKER_DOC_TYPE, WATERMARK_DOC_TYPE
-from core.adapters.cosmos_privacy import AccountDocKind
+from core.adapters.privacy_kinds import KeysetKind
 
 
-class CoarseDayKind(AccountDocKind):
+class CoarseDayKind(KeysetKind):
     def __init__(self, database: DatabaseProxy) -> None:
         super().__init__(database, name="coarse-days", doc_type=MARKER_DOC_TYPE, user_field="user_id",
                          export_file="coarse-days.json", container=schema.PRIVACY.name, retention="location",
@@ -45,10 +45,10 @@ def _json(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, default=str, ensure_ascii=False).encode()
 
 
-def coarse_history_kinds(database: DatabaseProxy) -> list[Any]:
+def coarse_history_kinds(database: DatabaseProxy) -> list[KeysetKind]:
     return [
         CoarseDayKind(database),
-        AccountDocKind(database, name="coarse-watermarks", doc_type=WATERMARK_DOC_TYPE, user_field="user_id",
-                       export_file=None, container=schema.PRIVACY.name,
-                       description="Where the coarsening of your location history stopped (a day)."),
+        KeysetKind(database, name="coarse-watermarks", doc_type=WATERMARK_DOC_TYPE, user_field="user_id",
+                   export_file=None, container=schema.PRIVACY.name,
+                   description="Where the coarsening of your location history stopped (a day)."),
     ]

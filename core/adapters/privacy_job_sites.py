@@ -4,6 +4,9 @@ A job site is the account's data, but its assignment list names members by id. E
 of every site that names it, in the site and in its cell entries (the pings writer reads the copies there). A site
 whose last assigned member was erased applies to nobody (`assignees_erased`), not to everyone as an empty list
 chosen by the owner does. A closed account's sites go entirely with its data after the window.
+
+The members' evaluated days (`site-day`) are location data: aged with the location retention by the day's start.
+The sites' cell entries are copies of the sites (no export, removed with a closed account).
 """
 
 from __future__ import annotations
@@ -11,24 +14,24 @@ from __future__ import annotations
 from azure.cosmos import DatabaseProxy
 
 from core.adapters.cosmos_job_sites import SITE, CosmosJobSiteStore
-from core.adapters.cosmos_privacy import AccountDocKind
+from core.adapters.privacy_kinds import KeysetKind
 from core.domain.job_sites import cells_covering
 from core.domain.privacy import ItemRef, Page
 
 PREFIX = f"{SITE}-"
 
 
-class JobSiteKind(AccountDocKind):
+class JobSiteKind(KeysetKind):
     def __init__(self, database: DatabaseProxy) -> None:
-        super().__init__(database, name="job-sites", doc_type=SITE, user_field=None, export_file=None,
+        super().__init__(database, name="job-sites", doc_type=SITE, export_file=None,
                          on_erasure="anonymize",
                          description="The account's job sites, with the ids of the members assigned to each.")
         self._sites = CosmosJobSiteStore(database)
 
     def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
         """The sites whose assignment list names the member (what erasure changes)."""
-        page = self._page(account_id, " AND ARRAY_CONTAINS(c.assigned_member_ids, @u)",
-                          [{"name": "@u", "value": user_id}], continuation, limit)
+        page = self.page(account_id, " AND ARRAY_CONTAINS(c.assigned_member_ids, @u)",
+                         [{"name": "@u", "value": user_id}], continuation, limit)
         return Page(items=[r.model_copy(update={"user_id": user_id}) for r in page.items],
                     continuation=page.continuation)
 
@@ -39,3 +42,16 @@ class JobSiteKind(AccountDocKind):
             return False
         self._sites.put_site(site.without_member(ref.user_id), cells_covering(site.geometry()))
         return True
+
+
+def job_site_kinds(database: DatabaseProxy) -> list[KeysetKind]:
+    """In the account's partition of `accounts` (what `core/adapters/cosmos_job_sites.py` writes)."""
+    return [
+        KeysetKind(database, name="site-visits", doc_type="site-day", user_field="user_id",
+                   export_file="job-site-visits.json", retention="location", time_field="day_start_utc",
+                   description="Your days at job sites: arrivals and departures, visits, stops elsewhere,"
+                               " trips and distances, computed from your location pings."),
+        JobSiteKind(database),
+        KeysetKind(database, name="job-site-cells", doc_type="job-site-cell", export_file=None,
+                   description="The job sites' spatial index entries (copies of the sites)."),
+    ]

@@ -13,14 +13,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from core.domain.accounts import AccountStatus
 from core.domain.errors import ErrorList, NotFound
 from core.domain.identity import Identity, Principal
 from core.domain.privacy import (
     AuditEntry,
-    ItemRef,
     KeptCategory,
     LegalHold,
     LegalHoldCreate,
@@ -35,7 +34,7 @@ from core.domain.privacy import (
     RetentionSettings,
     RetentionUpdate,
 )
-from core.ports import AccountStore, Clock, PersonalDataKind, PrivacyStore
+from core.ports import AccountStore, Clock, PersonalDataKind, PlatformKind, PrivacyStore
 
 log = logging.getLogger(__name__)
 
@@ -116,17 +115,6 @@ class RetentionPolicy:
             if kept.category == category:
                 return kept.days
         raise KeyError(category)
-
-
-class PlatformKind(Protocol):
-    """Personal data that belongs to no account partition (e.g. the e-mail outbox, one partition per e-mail):
-    swept platform-wide at the end of each pass, oldest first, in bounded pages."""
-
-    name: str
-    retention_days: int
-
-    def expired_page(self, *, before: datetime, limit: int) -> list[ItemRef]: ...
-    def delete(self, ref: ItemRef) -> bool: ...
 
 
 @dataclass

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from core import schema
 from core.adapters.cosmos import build_cosmos_client
 from core.adapters.cosmos_privacy import CosmosPrivacyStore
 from tests.helpers import wait_for
@@ -19,10 +18,9 @@ def test_closure_ends_access_at_once_and_purges_after_the_window(api: httpx.Clie
                                                                   owner: User) -> None:
     member = add_member(api, owner)
     admin = new_identity(admin=True)
-    billed = "billing" in {c.name for c in schema.CONTAINERS}
-    if billed:  # the billing area subscribes the account from a queue: wait for the subscription to exist
-        wait_for(lambda: api.get(f"/accounts/{owner.account_id}/billing", headers=owner.auth).json().get("status")
-                 in ("trialing", "active"), timeout=60, what="the account's Stripe subscription")
+    # The billing area subscribes the account from a queue: wait for the subscription to exist.
+    wait_for(lambda: api.get(f"/accounts/{owner.account_id}/billing", headers=owner.auth).json().get("status")
+             in ("trialing", "active"), timeout=60, what="the account's Stripe subscription")
     path = f"/accounts/{owner.account_id}/closure"
     assert api.post(path, json={}, headers=member.auth).status_code == 403
     asked = api.post(path, json={}, headers=owner.auth)
@@ -36,8 +34,7 @@ def test_closure_ends_access_at_once_and_purges_after_the_window(api: httpx.Clie
     body = closed.json()
     assert body["status"] == "closed" and body["retentionDeadline"]
     assert body["confirmationEmail"] == "queued"  # through the e-mail outbox
-    if billed:
-        assert body["subscription"] == "canceled"  # through the billing area, on localstripe
+    assert body["subscription"] == "canceled"  # through the billing area, on localstripe
     assert {k["category"] for k in body["keptAfterClosure"]} >= {"billing-records", "closure-record"}
     for user in (owner, member):
         r = api.get("/me", headers=user.auth)
@@ -62,8 +59,7 @@ def test_closure_ends_access_at_once_and_purges_after_the_window(api: httpx.Clie
     assert after["members"] == [] and after["data"]["profiles"] == 0 and after["data"]["sign-in-records"] == 0
     assert after["data"]["billing-records"] == 1 and after["account"]["billing_address"]["city"] == "Plymouth"
     assert after["closure"]["personal_data_purged_at"]
-    if billed:
-        assert after["data"]["billing-history"] == 1  # kept with the billing records
+    assert after["data"]["billing-history"] == 1  # kept with the billing records
     for user in (owner, member):
         assert api.get("/me", headers=user.auth).status_code == 403
 

@@ -8,15 +8,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 
-from core import schema
 from tests.helpers import wait_for
 from tests.integration.conftest import User, add_member
 from tests.integration.test_data_requests_api import completed, export
-
-pytestmark = pytest.mark.skipif("pings" not in {c.name for c in schema.CONTAINERS},
-                                reason="the location-tracking area is not in this build")
 
 
 def test_tracking_data_is_exported_then_erased(api: httpx.Client, owner: User) -> None:

@@ -15,7 +15,7 @@ import pytest
 from bench.purge_bench import create_scratch_database
 from core.adapters.cosmos import build_cosmos_client
 from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore
-from core.adapters.cosmos_privacy import registered_kinds
+from core.adapters.privacy_job_sites import job_site_kinds
 from core.domain.job_sites import CircleArea, JobSite, cells_covering
 from core.domain.site_visits import SiteDay, Visit, local_day_bounds
 from core.services.retention import EXPECTED_KINDS
@@ -45,7 +45,7 @@ def site_day(account_id: str, user_id: str, day: date) -> SiteDay:
 
 def test_site_visits_are_aged_exported_and_erased(scratch: Settings) -> None:
     database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
-    kind = next(k for k in registered_kinds(database, sink=None) if k.name == "site-visits")  # type: ignore[arg-type]
+    kind = next(k for k in job_site_kinds(database) if k.name == "site-visits")
     assert {"site-visits", "job-sites", "job-site-cells"} <= set(EXPECTED_KINDS)
     assert kind.retention == "location" and kind.kept_for is None  # location retention; nothing kept after closure
     days = CosmosSiteDayStore(database)
@@ -82,7 +82,7 @@ def stored_site(account_id: str, assigned: list[str]) -> JobSite:
 
 def test_erasure_takes_the_member_out_of_every_assignment_and_closure_removes_the_sites(scratch: Settings) -> None:
     database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
-    kinds = {k.name: k for k in registered_kinds(database, sink=None)}  # type: ignore[arg-type]
+    kinds = {k.name: k for k in job_site_kinds(database)}
     kind = kinds["job-sites"]
     assert kind.on_erasure == "anonymize" and kind.kept_for is None
     store = CosmosJobSiteStore(database)

@@ -2,7 +2,7 @@
 
 Account A (owner + 2 members) is seeded through the public API the way real users fill it: consents, a tracking
 schedule, pings stored by the writer, photos (blobs and documents), notes, a data export (a ZIP in `exports`),
-e-mails in the outbox, policy acknowledgements, retention settings and, when billing is in the build, a Stripe
+e-mails in the outbox, policy acknowledgements, retention settings and a Stripe
 subscription on localstripe. A message about A that always fails is left in a poison queue. Account B gets the
 shortest per-account retention and items older than it; A is closed, its window is made to elapse, and the purge
 timer runs. Then every document of every Cosmos container of the session's database, every blob of every blob
@@ -39,7 +39,8 @@ from azure.storage.queue import QueueServiceClient
 
 from core import schema
 from core.adapters.cosmos import build_cosmos_client
-from core.adapters.cosmos_privacy import CosmosPrivacyStore, PingsKind
+from core.adapters.cosmos_privacy import CosmosPrivacyStore
+from core.adapters.cosmos_tracking import ping_partition
 from tests.fixtures import images
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack, User, add_member, new_identity, register_owner
@@ -238,7 +239,7 @@ def add_note(api: httpx.Client, user: User, text: str) -> str:
 
 
 def stored_pings(stores: Stores, account_id: str, user_id: str, day: datetime) -> list[dict[str, Any]]:
-    pk = PingsKind.pk(account_id, user_id, day.date())
+    pk = ping_partition(account_id, user_id, day.date())
     return list(stores.database.get_container_client("pings").query_items(
         "SELECT * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk))
 
@@ -261,7 +262,7 @@ def site_days(stores: Stores, account_id: str, user_id: str) -> list[dict[str, A
         parameters=[{"name": "@a", "value": account_id}, {"name": "@u", "value": user_id}], partition_key=account_id))
 
 
-def seed_account(api: httpx.Client, stores: Stores, *, members: int, billed: bool) -> Seeded:
+def seed_account(api: httpx.Client, stores: Stores, *, members: int) -> Seeded:
     owner = register_owner(api)
     seeded = Seeded(owner=owner, members=[add_member(api, owner) for _ in range(members)])
     for user in (owner, *seeded.members):
@@ -292,9 +293,8 @@ def seed_account(api: httpx.Client, stores: Stores, *, members: int, billed: boo
                 params={"from": z(today - timedelta(hours=1)), "to": z(today + timedelta(hours=1))},
                 headers=owner.auth)
     assert r.status_code == 200, r.text
-    if billed:
-        wait_for(lambda: api.get(f"/accounts/{owner.account_id}/billing", headers=owner.auth).json().get("status")
-                 in ("trialing", "active"), timeout=60, what="the account's Stripe subscription")
+    wait_for(lambda: api.get(f"/accounts/{owner.account_id}/billing", headers=owner.auth).json().get("status")
+             in ("trialing", "active"), timeout=60, what="the account's Stripe subscription")
     return seeded
 
 
@@ -360,11 +360,11 @@ def backdate_media(stores: Stores, account_id: str, doc_id: str, days: int) -> N
     media.upsert_item({k: v for k, v in doc.items() if k not in SYSTEM_FIELDS})
 
 
-def seed_short_retention(api: httpx.Client, stores: Stores, billed: bool) -> tuple[Seeded, dict[str, Callable[[],
+def seed_short_retention(api: httpx.Client, stores: Stores) -> tuple[Seeded, dict[str, Callable[[],
                                                                                                           bool]]]:
     """Account B with the shortest retention the platform allows, items just past it and items inside it.
     Answers the checks that must hold after the purge: name -> "still as it should be"."""
-    b = seed_account(api, stores, members=1, billed=billed)
+    b = seed_account(api, stores, members=1)
     r = api.put(f"/accounts/{b.account_id}/retention", json={"locationDays": 30, "mediaDays": 30,
                                                             "accessLogDays": 90}, headers=b.owner.auth)
     assert r.status_code == 200, r.text
@@ -378,7 +378,7 @@ def seed_short_retention(api: httpx.Client, stores: Stores, billed: bool) -> tup
     now = datetime.now(UTC)
     old_day = now - timedelta(days=40)
     pings = stores.database.get_container_client("pings")
-    old_pk = PingsKind.pk(b.account_id, worker.user_id, old_day.date())
+    old_pk = ping_partition(b.account_id, worker.user_id, old_day.date())
     for doc in stored_pings(stores, b.account_id, worker.user_id, now):
         copy = {k: v for k, v in doc.items() if k not in SYSTEM_FIELDS}
         copy.update(id=str(uuid.uuid4()), pk=old_pk, t=int(doc["t"]) - 40 * 86_400_000)
@@ -435,15 +435,14 @@ def seed_short_retention(api: httpx.Client, stores: Stores, billed: bool) -> tup
 
 def test_closed_account_leaves_nothing_but_its_legal_records(api: httpx.Client, stack: Stack, stores: Stores,
                                                             figure: Callable[..., None]) -> None:
-    billed = "billing" in {c.name for c in schema.CONTAINERS}
     admin = new_identity(admin=True)
-    a = seed_account(api, stores, members=2, billed=billed)
+    a = seed_account(api, stores, members=2)
     r = api.put(f"/accounts/{a.account_id}/retention", json={"locationDays": 400}, headers=a.owner.auth)
     assert r.status_code == 200, r.text
     export = data_export(api, a.members[0])
     assert export["downloadUrl"]
     marker = poison_message(stores, a)
-    b, b_checks = seed_short_retention(api, stores, billed)
+    b, b_checks = seed_short_retention(api, stores)
 
     seeded = scan(stores, a.needles)
     assert any(i.where == "exports" for i in seeded) and any(i.where == "photos" for i in seeded)

@@ -1,6 +1,5 @@
 """The registry kinds that read other areas' containers (consents, tracking schedules, latest positions, access
-log), exercised on the emulator with documents in the shapes those areas write. Skipped when the area's
-containers are not in core/schema.py."""
+log, pings, photos and notes), exercised on the emulator with documents in the shapes those areas write."""
 
 from __future__ import annotations
 
@@ -14,16 +13,14 @@ import pytest
 from bench.purge_bench import create_scratch_database
 from core import schema
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
-from core.adapters.cosmos_privacy import AccessLogKind, LatestPositionKind, UserPartitionDocKind
+from core.adapters.cosmos_tracking import ping_partition
+from core.adapters.privacy_kinds import KeysetKind
+from core.adapters.privacy_pings import PingsKind
+from core.adapters.privacy_tracking import AccessLogKind, LatestPositionKind
 from core.domain.accounts import Account, BillingAddress, Member, MemberStatus
 from core.domain.identity import Role
 from core.settings import Settings
 from tests.integration.conftest import Stack
-
-pytestmark = pytest.mark.skipif(
-    not {"latest-positions", "access-log"} <= {c.name for c in schema.CONTAINERS},
-    reason="the location-tracking area's containers are not in this build",
-)
 
 
 @pytest.fixture
@@ -70,8 +67,8 @@ def test_other_area_kinds_list_age_export_and_delete(scratch: Settings) -> None:
         log.create_item({"id": f"access-{i}", "docType": "access", "accountId": account_id, "viewer_user_id": "w-0",
                          "subject_user_ids": subjects, "data": "location-track", "at": z(now - timedelta(days=age))})
 
-    consents = UserPartitionDocKind(database, name="consents", doc_type="consent", description="c",
-                                    export_file="consents.json")
+    consents = KeysetKind(database, name="consents", doc_type="consent", description="c", export_file="consents.json",
+                          container=schema.USERS.name, partition="userId")
     page = consents.expired(account_id=account_id, before=None, continuation=None, limit=4)
     assert len(page.items) == 4 and page.continuation
     rest = consents.expired(account_id=account_id, before=None, continuation=page.continuation, limit=10)
@@ -80,13 +77,13 @@ def test_other_area_kinds_list_age_export_and_delete(scratch: Settings) -> None:
     exported = list(consents.export(account_id=account_id, user_id="w-1"))
     assert len(exported) == 3 and {d["account_id"] for d in exported} == {account_id}
 
-    latest = LatestPositionKind(database, "latest-positions")
+    latest = LatestPositionKind(database)
     removed = latest.expired(account_id=account_id, before=now, continuation=None, limit=10)
     assert [r.doc_id for r in removed.items] == ["w-2"]
     assert latest.delete(removed.items[0]) and not latest.delete(removed.items[0])
     assert latest.count(account_id=account_id) == 2
 
-    access = AccessLogKind(database, "access-log")
+    access = AccessLogKind(database)
     old = access.expired(account_id=account_id, before=now - timedelta(days=365), continuation=None, limit=10)
     assert [r.doc_id for r in old.items] == ["access-0"] and old.items[0].user_id == "w-1"
     assert sorted(len(d["subject_user_ids"]) for d in access.export(account_id=account_id, user_id="w-2")) == [1, 2]
@@ -101,9 +98,7 @@ def test_other_area_kinds_list_age_export_and_delete(scratch: Settings) -> None:
 def seed_pings(container: object, account_id: str, user_id: str, days: list[datetime], per_day: int) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from core.adapters.cosmos_privacy import PingsKind
-
-    items = [(PingsKind.pk(account_id, user_id, d.date()), d, i) for d in days for i in range(per_day)]
+    items = [(ping_partition(account_id, user_id, d.date()), d, i) for d in days for i in range(per_day)]
 
     def one(item: tuple[str, datetime, int]) -> None:
         pk, day, i = item
@@ -121,8 +116,9 @@ PINGS_SEEDED = 6_000  # the emulator writes ~300 documents/s: this keeps seeding
 
 
 def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(scratch: Settings) -> None:
-    from core.adapters.blob_privacy import BlobExportSink
-    from core.adapters.cosmos_privacy import CosmosPrivacyStore, PingsKind, registered_kinds
+    from core.adapters.blob_privacy import BlobExportSink, BlobPrefixStore
+    from core.adapters.cosmos_privacy import CosmosPrivacyStore
+    from core.adapters.privacy_registry import registered_kinds
     from core.adapters.storage import build_blob_service
     from core.clock import SystemClock
     from core.domain.privacy import LegalHold
@@ -146,7 +142,8 @@ def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(sc
     privacy.put_hold(LegalHold(hold_id="h1", account_id=account_id, user_id="w-b", reason="dispute",
                                placed_by="admin", placed_at=now))
 
-    registry = Registry(kinds=registered_kinds(database, BlobExportSink(build_blob_service(scratch), scratch)))
+    blobs = build_blob_service(scratch)
+    registry = Registry(kinds=registered_kinds(database, BlobExportSink(blobs, scratch), BlobPrefixStore(blobs)))
     assert any(isinstance(k, PingsKind) for k in registry.kinds) and "pings" not in registry.gaps
     kwargs = dict(registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
                   policy=RetentionPolicy(), batch_size=500, max_items=2_000)
@@ -169,16 +166,16 @@ def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(sc
         assert runs < 20
 
     def left(user: str, day: datetime) -> int:
-        pk = PingsKind.pk(account_id, user, day.date())
+        pk = ping_partition(account_id, user, day.date())
         return len(list(pings.query_items("SELECT c.id FROM c WHERE c.pk = @pk",
                                           parameters=[{"name": "@pk", "value": pk}], partition_key=pk)))
 
     assert sum(left("w-a", d) for d in old_days) == 0 and counted == seeded and runs >= 3
     assert left("w-a", now - timedelta(days=2)) == 10
     assert left("w-b", old_days[0]) == 5  # held
-    mark = PingsKind(database, "pings")._watermark(account_id, "w-a")
+    mark = PingsKind(database)._watermark(account_id, "w-a")
     assert mark is not None and mark == (now - timedelta(days=365)).date()
-    assert PingsKind(database, "pings")._watermark(account_id, "w-b") is None
+    assert PingsKind(database)._watermark(account_id, "w-b") is None
 
 
 def test_pings_export_as_geojson_and_gpx_through_the_tracking_serializers(scratch: Settings) -> None:
@@ -186,8 +183,6 @@ def test_pings_export_as_geojson_and_gpx_through_the_tracking_serializers(scratc
     import json
     import zipfile
     from xml.etree import ElementTree
-
-    from core.adapters.cosmos_privacy import PingsKind
 
     database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
     accounts = CosmosAccountStore(database)
@@ -201,10 +196,8 @@ def test_pings_export_as_geojson_and_gpx_through_the_tracking_serializers(scratc
     seed_pings(pings, account_id, "w-b", [now - timedelta(days=1)], 3)  # someone else's
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
-        files = PingsKind(database, "pings").write_export(zf, account_id=account_id, user_id="w-a")
+        files = PingsKind(database).write_export(zf, account_id=account_id, user_id="w-a")
     zf = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
-    if "pings.json" in zf.namelist():
-        pytest.skip("the tracking serializers are not in this build")
     assert [name for name, _ in files] == ["pings.geojson", "pings-gpx/<day>.gpx"]
     geo = json.loads(zf.read("pings.geojson"))
     points = [f for f in geo["features"] if f["properties"].get("kind") == "ping"]
@@ -223,11 +216,9 @@ def test_photos_and_notes_kinds_delete_blobs_then_documents_and_export_the_files
     import zipfile
 
     from core.adapters.blob_privacy import BlobPrefixStore
-    from core.adapters.cosmos_privacy import media_kinds
+    from core.adapters.privacy_media import media_kinds
     from core.adapters.storage import build_blob_service
 
-    if "media" not in {c.name for c in schema.CONTAINERS}:
-        pytest.skip("the photos and notes area is not in this build")
     database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
     service = build_blob_service(scratch)
     photos_container = schema.PHOTOS_BLOB_CONTAINER

@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.purge_bench import create_scratch_database, seed
-from core.adapters.blob_privacy import BlobExportSink
+from core.adapters.blob_privacy import BlobExportSink, BlobPrefixStore
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
-from core.adapters.cosmos_privacy import CosmosPrivacyStore, registered_kinds
+from core.adapters.cosmos_privacy import CosmosPrivacyStore
+from core.adapters.privacy_registry import registered_kinds
 from core.adapters.storage import build_blob_service
 from core.clock import SystemClock
 from core.domain.accounts import Account, AccountStatus, BillingAddress
@@ -60,7 +61,8 @@ def test_backlog_purges_over_bounded_runs_and_survives_a_crash(scratch: Settings
     waiting = closed_account(accounts, privacy, due=False)
     seed(container, due, SEEDED)
     seed(container, waiting, 20)
-    registry = Registry(kinds=registered_kinds(database, BlobExportSink(build_blob_service(scratch), scratch)))
+    blobs = build_blob_service(scratch)
+    registry = Registry(kinds=registered_kinds(database, BlobExportSink(blobs, scratch), BlobPrefixStore(blobs)))
     kwargs = dict(registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
                   policy=RetentionPolicy(), batch_size=100, max_items=400)
     pages = {"n": 0}
@@ -97,7 +99,7 @@ def test_backlog_purges_over_bounded_runs_and_survives_a_crash(scratch: Settings
 
 
 def test_an_aged_kind_deletes_only_items_older_than_the_cutoff(scratch: Settings) -> None:
-    from core.adapters.cosmos_privacy import AccountDocKind
+    from core.adapters.privacy_kinds import KeysetKind
     from core.domain.accounts import Account as Acc
 
     database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
@@ -112,7 +114,7 @@ def test_an_aged_kind_deletes_only_items_older_than_the_cutoff(scratch: Settings
         at = (now - timedelta(days=age)).isoformat().replace("+00:00", "Z")
         container.create_item({"id": f"event-aged-{i}", "docType": "event", "accountId": account_id,
                                "userId": "u-1", "occurredAt": at})
-    aged = AccountDocKind(database, name="aged-events", doc_type="event", user_field="userId", description="t",
+    aged = KeysetKind(database, name="aged-events", doc_type="event", user_field="userId", description="t",
                           export_file=None, retention="location", time_field="occurredAt")
     run = run_purge(registry=Registry(kinds=[aged], expected=("aged-events",)), privacy=privacy, accounts=accounts,
                     clock=SystemClock(), policy=RetentionPolicy(), batch_size=2, max_items=100)
