@@ -549,3 +549,10 @@ def current_invocation_id() -> str | None:
 
     invocation = telemetry.current()
     return invocation.invocation_id if invocation else None
+
+
+def current_cosmos_requests() -> int:
+    """How many Cosmos DB requests the invocation this thread is serving has sent so far (each try counts)."""
+    from core.adapters import telemetry
+
+    return telemetry.cosmos_requests()

@@ -738,6 +738,9 @@ def other_area_kinds(database: DatabaseProxy, *, today: Any = None) -> list[Any]
 
     kinds += coarse_history_kinds(database)
     kinds += job_site_kinds(database)
+    from core.adapters.cosmos_ingest_gate import ingest_gate_kinds  # docs/tracking.md, "The ingest gate"
+
+    kinds += ingest_gate_kinds(database)
     return kinds + email_kinds(database)
 
 
