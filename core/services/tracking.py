@@ -194,7 +194,7 @@ def ingest_pings(
 
     no_consent = outside_window = 0
     withheld: list[Ping] = []
-    by_day: dict[date, list[Ping]] = defaultdict(list)
+    kept: list[Ping] = []
     for p in unique.values():
         if not state_in(history, capability=Capability.LOCATION, at=p.t):
             no_consent += 1
@@ -203,9 +203,8 @@ def ingest_pings(
         elif private is not None and private.withholds(p.lat, p.lon, p.t):
             withheld.append(p)
         else:
-            by_day[p.day].append(p)
+            kept.append(p)
 
-    kept = [p for day_pings in by_day.values() for p in day_pings]
     kept.sort(key=lambda p: p.t)
     withheld.sort(key=lambda p: p.t)  # only their ids and times reach the queue: the writer records the gap
     for text in encode_ping_messages(principal.account_id, principal.user_id, kept, withheld=withheld):
