@@ -47,6 +47,14 @@ if TYPE_CHECKING:
     from core.ports import BillingNotifier, HealthProbe, PrivacyMailer, SubscriptionCanceller
     from core.services.billing_unconfigured import UnconfiguredStripeGateway
     from core.services.email_verification import EmailVerification
+    from core.services.ingest_gate import (
+        GateKeepingBillingStore,
+        GateKeepingConsentLedger,
+        GateKeepingPrivacyStore,
+        GateKeepingScheduleStore,
+        GateKeepingZoneStore,
+        IngestGateKeeper,
+    )
     from core.services.outbox import EmailRenderer, Links
     from core.services.paging import PageTokens
     from core.services.photos import PhotoLimits
@@ -136,7 +144,14 @@ class Container:
 
     # ---- privacy and retention (docs/privacy-and-retention.md)
     @cached_property
-    def privacy(self) -> CosmosPrivacyStore:
+    def privacy(self) -> GateKeepingPrivacyStore:
+        """Retention changes keep the ingest gate current (core/services/ingest_gate.py)."""
+        from core.services.ingest_gate import GateKeepingPrivacyStore
+
+        return GateKeepingPrivacyStore(self._privacy_source, self.ingest_gate)
+
+    @cached_property
+    def _privacy_source(self) -> CosmosPrivacyStore:
         from core.adapters.cosmos_privacy import CosmosPrivacyStore
 
         return CosmosPrivacyStore(self.database)
@@ -201,11 +216,29 @@ class Container:
 
     # ---- consent and location tracking (docs/tracking.md)
     @cached_property
-    def consents(self) -> CosmosConsentLedger:
-        """The consent ledger (append-only); ask it with core.services.consent.consent_granted_at."""
+    def consents(self) -> GateKeepingConsentLedger:
+        """The consent ledger (append-only); ask it with core.services.consent.consent_granted_at. Appends keep the
+        ingest gate current."""
+        from core.services.ingest_gate import GateKeepingConsentLedger
+
+        return GateKeepingConsentLedger(self._consent_source, self.ingest_gate)
+
+    @cached_property
+    def _consent_source(self) -> CosmosConsentLedger:
         from core.adapters.cosmos_tracking import CosmosConsentLedger
 
         return CosmosConsentLedger(self.database)
+
+    @cached_property
+    def ingest_gate(self) -> IngestGateKeeper:
+        """What the ingest call decides with, in one request (docs/tracking.md, "The ingest gate"); built from the
+        undecorated stores (the sources of truth)."""
+        from core.adapters.cosmos_ingest_gate import CosmosIngestGateStore
+        from core.services.ingest_gate import IngestGateKeeper
+
+        return IngestGateKeeper(store=CosmosIngestGateStore(self.database), billing=self._billing_source,
+                                privacy=self._privacy_source, consents=self._consent_source,
+                                schedules=self._schedule_source, zones=self._zone_source, clock=self.clock)
 
     @cached_property
     def access_log(self) -> CosmosAccessLog:
@@ -216,14 +249,26 @@ class Container:
         return CosmosAccessLog(self.database)
 
     @cached_property
-    def tracking_schedules(self) -> CosmosTrackingScheduleStore:
+    def tracking_schedules(self) -> GateKeepingScheduleStore:
+        from core.services.ingest_gate import GateKeepingScheduleStore
+
+        return GateKeepingScheduleStore(self._schedule_source, self.ingest_gate)
+
+    @cached_property
+    def _schedule_source(self) -> CosmosTrackingScheduleStore:
         from core.adapters.cosmos_tracking import CosmosTrackingScheduleStore
 
         return CosmosTrackingScheduleStore(self.database)
 
     @cached_property
-    def private_zones(self) -> CosmosPrivateZoneStore:
-        """Members' private zones (docs/private-zones.md)."""
+    def private_zones(self) -> GateKeepingZoneStore:
+        """Members' private zones (docs/private-zones.md); saves keep the ingest gate current."""
+        from core.services.ingest_gate import GateKeepingZoneStore
+
+        return GateKeepingZoneStore(self._zone_source, self.ingest_gate)
+
+    @cached_property
+    def _zone_source(self) -> CosmosPrivateZoneStore:
         from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore
 
         return CosmosPrivateZoneStore(self.database)
@@ -403,7 +448,14 @@ class Container:
 
     # ---- billing (docs/billing.md)
     @cached_property
-    def billing(self) -> CosmosBillingStore:
+    def billing(self) -> GateKeepingBillingStore:
+        """Billing records; status changes (suspension and its end) keep the ingest gate current."""
+        from core.services.ingest_gate import GateKeepingBillingStore
+
+        return GateKeepingBillingStore(self._billing_source, self.ingest_gate)
+
+    @cached_property
+    def _billing_source(self) -> CosmosBillingStore:
         from core.adapters.cosmos_billing import CosmosBillingStore
 
         return CosmosBillingStore(self.database)
@@ -495,3 +547,10 @@ def current_invocation_id() -> str | None:
 
     invocation = telemetry.current()
     return invocation.invocation_id if invocation else None
+
+
+def current_cosmos_requests() -> int:
+    """How many Cosmos DB requests the invocation this thread is serving has sent so far (each try counts)."""
+    from core.adapters import telemetry
+
+    return telemetry.cosmos_requests()

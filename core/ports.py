@@ -23,6 +23,7 @@ from core.domain.consent import Capability, ConsentEntry
 from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup
 from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail
 from core.domain.identity import Identity
+from core.domain.ingest_gate import GateDoc, GateRead
 from core.domain.job_sites import JobSite
 from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoJob, PhotoSlice, ScanVerdict
 from core.domain.page_views import PageView
@@ -230,6 +231,22 @@ class TrackingScheduleStore(Protocol):
     def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None: ...
     def put_schedule(self, schedule: TrackingSchedule) -> None: ...
     def delete_schedule(self, *, account_id: str, user_id: str) -> None: ...
+
+
+class IngestGateStore(Protocol):
+    """The ingest gate documents (core/domain/ingest_gate.py): `user_id` None names the account's gate."""
+
+    def read(self, *, account_id: str, user_id: str) -> GateRead:
+        """The account record, the account's gate and the member's gate: ONE request."""
+        ...
+
+    def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None: ...
+    def save(self, *, account_id: str, user_id: str | None, facts: dict[str, Any] | None,
+             pending: dict[str, datetime], etag: str | None) -> bool:
+        """Create (etag None) or replace the version read (etag); False when someone else wrote it meanwhile."""
+        ...
+
+    def delete(self, *, account_id: str, user_id: str | None) -> None: ...
 
 
 class PrivateZoneStore(Protocol):

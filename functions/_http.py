@@ -16,7 +16,14 @@ from typing import Any
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from core.bootstrap import Container, container, current_invocation_id, is_transient_failure, traced_http
+from core.bootstrap import (
+    Container,
+    container,
+    current_cosmos_requests,
+    current_invocation_id,
+    is_transient_failure,
+    traced_http,
+)
 from core.domain.client_summary import ClientSummary, summarize
 from core.domain.errors import (
     DependencyUnavailable,
@@ -272,7 +279,7 @@ def endpoint(
             # network, browser and OS families and the invocation id; never a token, header value or body.
             client = summarize(req.headers)
             log.info(
-                "%s %s -> %s in %.1f ms; client %s, %s on %s; invocation %s",
+                "%s %s -> %s in %.1f ms; client %s, %s on %s; invocation %s; cosmos requests %d",
                 spec.method,
                 spec.route,
                 response_.status_code,
@@ -281,6 +288,7 @@ def endpoint(
                 client.browser,
                 client.os,
                 current_invocation_id() or "-",
+                current_cosmos_requests(),
             )
             return _cors.apply(req, response_)  # issue 15: readable by the portal's origins only
 

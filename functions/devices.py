@@ -121,10 +121,10 @@ def _ingest(call: Call, parsed: ParsedPings, protocol: AppProtocol) -> devices.D
     d = call.deps
     return devices.ingest_from_device(
         caller=call.device, parsed=parsed, protocol=protocol, devices=d.devices, accounts=d.accounts,
-        consents=d.consents, schedules=d.tracking_schedules, pings=d.pings, queue=d.ping_queue, privacy=d.privacy,
+        consents=d.consents, schedules=d.tracking_schedules, queue=d.ping_queue, privacy=d.privacy,
         retention=d.retention_policy, clock=d.clock,
         future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds), billing=d.billing,
-        zones=d.private_zones, job_sites=d.job_sites)
+        zones=d.private_zones, job_sites=d.job_sites, gate=d.ingest_gate)
 
 
 def _answer(body: str, content_type: str = "application/json") -> func.HttpResponse:

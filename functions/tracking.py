@@ -68,10 +68,10 @@ def preview_tracking_schedule(call: Call) -> TrackingPreview:
 def ingest_locations(call: Call) -> IngestResult:
     d = call.deps
     return tracking.ingest_pings(principal=call.principal, batch=call.body, accounts=d.accounts,
-                                 consents=d.consents, schedules=d.tracking_schedules, pings=d.pings,
+                                 consents=d.consents, schedules=d.tracking_schedules,
                                  queue=d.ping_queue, privacy=d.privacy, retention=d.retention_policy,
                                  clock=d.clock, future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds),
-                                 billing=d.billing, zones=d.private_zones)
+                                 billing=d.billing, zones=d.private_zones, gate=d.ingest_gate)
 
 
 @endpoint(bp, "GET", "me/track", auth=Auth.PRINCIPAL, query=TrackQuery, produces=TRACK_TYPES,

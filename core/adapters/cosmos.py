@@ -12,6 +12,7 @@ from azure.cosmos import exceptions as cosmos_errors
 from pydantic import BaseModel
 
 from core import schema
+from core.adapters.telemetry import count_cosmos_request
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
 from core.settings import Settings
 
@@ -44,6 +45,7 @@ def build_cosmos_client(settings: Settings) -> CosmosClient:
         retry_throttle_total=3,
         connection_timeout=5,
         read_timeout=settings.cosmos_read_timeout_seconds,
+        raw_request_hook=count_cosmos_request,  # per invocation, in the request log line (docs/observability.md)
     )
 
 

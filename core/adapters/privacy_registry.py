@@ -15,6 +15,7 @@ from datetime import date
 from azure.cosmos import DatabaseProxy
 
 from core.adapters.blob_privacy import BlobPrefixStore
+from core.adapters.cosmos_ingest_gate import ingest_gate_kinds
 from core.adapters.cosmos_page_views import AgedPageViewKind, PageViewKind
 from core.adapters.cosmos_privacy import (
     ExportLinkKind,
@@ -50,6 +51,7 @@ def registered_kinds(
         WithheldPingKind(database),
         *coarse_history_kinds(database),
         *job_site_kinds(database),
+        *ingest_gate_kinds(database),
         *email_kinds(database),
         *media_kinds(database, blobs),
         ExportLinkKind(database, sink),

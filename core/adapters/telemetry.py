@@ -63,6 +63,22 @@ def current() -> Invocation | None:
     return _current.get()
 
 
+COSMOS_REQUESTS = "industrack.cosmos_requests"
+
+
+def count_cosmos_request(_request: Any) -> None:
+    """The Cosmos DB client's request hook (core/adapters/cosmos.py): counts each request sent (each try) on the
+    current invocation, so the request log line says how many Cosmos DB requests a call made."""
+    inv = _current.get()
+    if inv is not None:
+        inv.attributes[COSMOS_REQUESTS] = int(inv.attributes.get(COSMOS_REQUESTS, 0)) + 1
+
+
+def cosmos_requests() -> int:
+    inv = _current.get()
+    return int(inv.attributes.get(COSMOS_REQUESTS, 0)) if inv is not None else 0
+
+
 def parse_traceparent(value: str | None) -> tuple[str, str, bool] | None:
     """(trace id, parent span id, sampled) of a valid W3C traceparent (version 00), else None."""
     m = _TRACEPARENT.match((value or "").strip().lower())

@@ -250,7 +250,9 @@ class DroppedCounts(PublicModel):
 class IngestResult(PublicModel):
     received: int
     accepted: int = Field(description="Queued for storage.")
-    duplicates: int = Field(description="Sent twice in this batch, or already stored.")
+    duplicates: int = Field(description="Repeats of a ping id within this batch (counted once, queued once). A ping"
+                            " stored by an earlier call is not looked up: it is counted as accepted and"
+                            " the writer stores it once.")
     dropped: DroppedCounts
     rejected_count: int = Field(alias="rejectedCount")
     rejected: list[PingRejection]

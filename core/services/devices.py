@@ -39,12 +39,12 @@ from core.ports import (
     DeviceStore,
     JobSiteStore,
     PingQueue,
-    PingStore,
     PrivacyStore,
     PrivateZoneStore,
     TrackingScheduleStore,
 )
 from core.services.device_auth import DeviceCaller
+from core.services.ingest_gate import IngestGateKeeper
 from core.services.retention import RetentionPolicy
 from core.services.tracking import ensure_account_may_ingest, ingest_pings
 
@@ -127,7 +127,6 @@ def ingest_from_device(
     accounts: AccountStore,
     consents: ConsentLedger,
     schedules: TrackingScheduleStore,
-    pings: PingStore,
     queue: PingQueue,
     privacy: PrivacyStore,
     retention: RetentionPolicy,
@@ -136,6 +135,7 @@ def ingest_from_device(
     billing: BillingStore,
     zones: PrivateZoneStore | None = None,
     job_sites: JobSiteStore | None = None,
+    gate: IngestGateKeeper | None = None,
 ) -> DeviceIngest:
     """Run the app's pings through the ingest use case and count what happened on the device's record. The app
     is answered success whatever was dropped (it cannot act on a refusal); the member sees the counts.
@@ -146,9 +146,9 @@ def ingest_from_device(
     result: IngestResult | None = None
     if parsed.pings:
         result = ingest_pings(principal=principal, batch=PingBatch(pings=parsed.pings), accounts=accounts,
-                              consents=consents, schedules=schedules, pings=pings, queue=queue, privacy=privacy,
+                              consents=consents, schedules=schedules, queue=queue, privacy=privacy,
                               retention=retention, clock=clock, future_skew=future_skew, billing=billing,
-                              zones=zones)
+                              zones=zones, gate=gate)
     else:
         ensure_account_may_ingest(account_id=principal.account_id, accounts=accounts, billing=billing)
     counters = DeviceCounters(received=len(parsed.pings) + len(parsed.problems), ignored=parsed.ignored,

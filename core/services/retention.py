@@ -72,6 +72,10 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "page-views",  # optional analytics (docs/privacy-signals.md)
     "coarse-days",  # coarsened history (docs/coarsened-history.md)
     "coarse-watermarks",
+    "private-zones",  # docs/private-zones.md
+    "withheld-pings",
+    "ingest-gates",  # copies read by each location upload (docs/tracking.md, "The ingest gate")
+    "ingest-gate-account",
 )
 
 

@@ -30,8 +30,13 @@ def ensure_may_add(*, account_id: str, what: Addition, billing: BillingStore) ->
     (registration still setting it up) is not held."""
     record = billing.get(account_id)
     if record is not None and record.status in INGEST_REFUSED:
-        raise AccountSuspended(
-            f"This account is suspended because a payment is overdue, so new {what} are refused until the Account"
-            " Owner updates the payment method and the invoice is paid. Its data is kept and can be read and"
-            " exported."
-        )
+        raise suspended_error(what)
+
+
+def suspended_error(what: Addition) -> AccountSuspended:
+    """The refusal itself, for a caller that learnt of the suspension another way (the ingest gate)."""
+    return AccountSuspended(
+        f"This account is suspended because a payment is overdue, so new {what} are refused until the Account"
+        " Owner updates the payment method and the invoice is paid. Its data is kept and can be read and"
+        " exported."
+    )

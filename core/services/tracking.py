@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from core.domain.accounts import AccountStatus
-from core.domain.consent import Capability, state_in
+from core.domain.accounts import Account, AccountStatus
+from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import Forbidden
 from core.domain.identity import Principal
-from core.domain.private_zones import WithheldPing
+from core.domain.private_zones import PrivateZones, WithheldPing
 from core.domain.tracking import (
     DroppedCounts,
     IngestResult,
@@ -46,9 +46,10 @@ from core.ports import (
     WithheldPingStore,
 )
 from core.services.retention import RetentionPolicy, effective_settings
-from core.services.suspension import Addition, ensure_may_add
+from core.services.suspension import Addition, ensure_may_add, suspended_error
 
 if TYPE_CHECKING:
+    from core.services.ingest_gate import IngestGateKeeper
     from core.services.site_notices import SiteNotices
 
 log = logging.getLogger(__name__)
@@ -89,10 +90,36 @@ def delete_schedule(*, principal: Principal, schedules: TrackingScheduleStore) -
 def ensure_account_may_ingest(*, account_id: str, accounts: AccountStore, billing: BillingStore) -> None:
     """Whether the caller's account may send location pings at all (403 when not): it must be active, and not
     suspended by billing (core/services/suspension.py decides that for every area)."""
-    account = accounts.get_account(account_id)
+    _ensure_active(accounts.get_account(account_id))
+    ensure_may_add(account_id=account_id, what=Addition.PINGS, billing=billing)
+
+
+def _ensure_active(account: Account | None) -> None:
     if account is None or account.status is not AccountStatus.ACTIVE:
         raise Forbidden("This account is not active; location pings are not accepted.")
-    ensure_may_add(account_id=account_id, what=Addition.PINGS, billing=billing)
+
+
+def _ingest_facts(
+    *, principal: Principal, gate: IngestGateKeeper | None, accounts: AccountStore, billing: BillingStore,
+    consents: ConsentLedger, schedules: TrackingScheduleStore, zones: PrivateZoneStore | None, privacy: PrivacyStore,
+    retention: RetentionPolicy,
+) -> tuple[int, list[ConsentEntry], TrackingSchedule | None, PrivateZones | None]:
+    """Retention days, consent history, schedule and zones; refuses (403) an account that may not send pings.
+    With `gate`: one request in the common case (core/services/ingest_gate.py); without: the sources."""
+    a, u = principal.account_id, principal.user_id
+    if gate is None:
+        ensure_account_may_ingest(account_id=a, accounts=accounts, billing=billing)
+        days = effective_settings(a, privacy, retention).location_days
+        return (days, consents.history(account_id=a, user_id=u), schedules.get_schedule(account_id=a, user_id=u),
+                zones.get_zones(account_id=a, user_id=u) if zones else None)
+    facts = gate.facts_for_ingest(account_id=a, user_id=u)
+    _ensure_active(facts.account)
+    if facts.account_facts.suspended:
+        raise suspended_error(Addition.PINGS)
+    stored_days = facts.account_facts.location_days
+    member = facts.member_facts
+    return (stored_days if stored_days is not None else retention.location_days, member.location_consents,
+            member.schedule, member.zones if zones is not None else None)
 
 
 def _raw_id(raw: Any) -> str | None:
@@ -118,7 +145,6 @@ def ingest_pings(
     accounts: AccountStore,
     consents: ConsentLedger,
     schedules: TrackingScheduleStore,
-    pings: PingStore,
     queue: PingQueue,
     privacy: PrivacyStore,
     retention: RetentionPolicy,
@@ -126,14 +152,18 @@ def ingest_pings(
     future_skew: timedelta,
     billing: BillingStore,
     zones: PrivateZoneStore | None = None,
+    gate: IngestGateKeeper | None = None,
 ) -> IngestResult:
     """Check each ping, keep only those taken while location access was granted and inside the worker's windows,
     and queue them for the writer. Nothing is stored here; the answer counts what happened to each ping. With
     `zones`, pings inside the worker's private zones in force at their time are dropped too (docs/private-zones.md):
-    their positions never reach the queue."""
-    ensure_account_may_ingest(account_id=principal.account_id, accounts=accounts, billing=billing)
+    their positions never reach the queue. With `gate`, everything the call decides with is one request in the
+    common case (the ingest gate, docs/tracking.md). Duplicates are the repeats within the call; a ping sent again
+    in another call is queued again and the writer's idempotent write stores it once."""
+    retention_days, history, schedule, private = _ingest_facts(
+        principal=principal, gate=gate, accounts=accounts, billing=billing, consents=consents, schedules=schedules,
+        zones=zones, privacy=privacy, retention=retention)
     now = clock.now()
-    retention_days = effective_settings(principal.account_id, privacy, retention).location_days
     oldest, newest = now - timedelta(days=retention_days), now + future_skew
 
     rejected: list[PingRejection] = []
@@ -162,12 +192,9 @@ def ingest_pings(
         else:
             unique[p.ping_id] = p
 
-    history = consents.history(account_id=principal.account_id, user_id=principal.user_id)
-    schedule = schedules.get_schedule(account_id=principal.account_id, user_id=principal.user_id)
-    private = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id) if zones else None
     no_consent = outside_window = 0
     withheld: list[Ping] = []
-    by_day: dict[date, list[Ping]] = defaultdict(list)
+    kept: list[Ping] = []
     for p in unique.values():
         if not state_in(history, capability=Capability.LOCATION, at=p.t):
             no_consent += 1
@@ -176,14 +203,7 @@ def ingest_pings(
         elif private is not None and private.withholds(p.lat, p.lon, p.t):
             withheld.append(p)
         else:
-            by_day[p.day].append(p)
-
-    kept: list[Ping] = []
-    for day, day_pings in sorted(by_day.items()):
-        stored = pings.stored_ids(account_id=principal.account_id, user_id=principal.user_id, day=day,
-                                  ids=[p.ping_id for p in day_pings])
-        duplicates += len(stored)
-        kept.extend(p for p in day_pings if p.ping_id not in stored)
+            kept.append(p)
 
     kept.sort(key=lambda p: p.t)
     withheld.sort(key=lambda p: p.t)  # only their ids and times reach the queue: the writer records the gap

@@ -318,13 +318,16 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     assert record(stack, owner).payment_failed_notice == notice  # one notice for the failure
     wait_for_mail(owner.email, subject="payment did not go through")  # through the e-mail outbox
 
+    warm = api.post("/me/locations", json={"pings": [ping(datetime.now(UTC))]}, headers=owner.auth)
+    assert warm.status_code == 202, warm.text  # the ingest gate is built and in use (docs/tracking.md) ...
+
     def suspended() -> bool:
         fire(stack, "suspend_overdue_billing")
         return bool(view(api, owner)["status"] == "suspended")
 
     wait_for(suspended, timeout=30, interval=0.5, what="the grace timer to suspend the account")
     refused = api.post("/me/locations", json={"pings": [ping(datetime.now(UTC))]}, headers=owner.auth)
-    assert refused.status_code == 403 and refused.json()["type"].endswith("/account-suspended")
+    assert refused.status_code == 403 and refused.json()["type"].endswith("/account-suspended")  # ... the next call
     assert api.get("/me", headers=owner.auth).status_code == 200  # read-only, nothing deleted
     # Every write that adds data or seats is refused (core/services/suspension.py) and stores nothing ...
     for path, body in [("/me/photos", {"contentType": "image/jpeg", "sizeBytes": 1000}),

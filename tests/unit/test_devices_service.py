@@ -22,7 +22,7 @@ from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
 from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_devices import FakeDeviceStore
 from tests.unit.fakes_privacy import FakePrivacyStore
-from tests.unit.fakes_tracking import FakeConsentLedger, FakePingQueue, FakePingStore, FakeScheduleStore
+from tests.unit.fakes_tracking import FakeConsentLedger, FakePingQueue, FakeScheduleStore
 
 AT = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 OWNER = Principal(user_id="o1", email="o1@example.com", account_id="a1", role=Role.OWNER)
@@ -59,7 +59,7 @@ class World:
         self.billing = getattr(self, "billing", FakeBillingStore())
         devices.ingest_from_device(
             caller=caller, parsed=parsed, protocol=AppProtocol.OVERLAND, devices=self.devices, accounts=self.accounts,
-            consents=self.ledger, schedules=FakeScheduleStore(), pings=FakePingStore(), queue=self.queue,
+            consents=self.ledger, schedules=FakeScheduleStore(), queue=self.queue,
             privacy=self.privacy, retention=RetentionPolicy(), clock=self.clock, future_skew=timedelta(minutes=5),
             billing=self.billing)
 

@@ -12,7 +12,7 @@ from core.domain.job_sites import JobSite, PolygonArea
 from core.services import devices
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes_billing import FakeBillingStore
-from tests.unit.fakes_tracking import FakePingStore, FakeScheduleStore
+from tests.unit.fakes_tracking import FakeScheduleStore
 from tests.unit.test_devices_service import World
 from tests.unit.test_site_visits import T0, circle_site, offset
 
@@ -32,7 +32,7 @@ def send(w: World, device: tuple[str, str], sites: MemberSites, body: object | N
     parsed = parse_owntracks(body, device[0]) if body is not None else ParsedPings(ignored=1)
     done = devices.ingest_from_device(
         caller=caller, parsed=parsed, protocol=AppProtocol.OWNTRACKS, devices=w.devices, accounts=w.accounts,
-        consents=w.ledger, schedules=FakeScheduleStore(), pings=FakePingStore(), queue=w.queue, privacy=w.privacy,
+        consents=w.ledger, schedules=FakeScheduleStore(), queue=w.queue, privacy=w.privacy,
         retention=RetentionPolicy(), clock=w.clock, future_skew=timedelta(minutes=5), billing=FakeBillingStore(),
         job_sites=sites)  # type: ignore[arg-type]
     return done.commands

@@ -103,7 +103,7 @@ def test_ingest_drops_pings_inside_a_zone_and_counts_them() -> None:
     result = tracking.ingest_pings(
         principal=WORKER, batch=PingBatch(pings=[inside_later, inside_earlier, outside]), accounts=world.accounts,
         consents=world.ledger,
-        schedules=world.schedules, pings=world.pings, queue=world.queue, privacy=world.privacy,
+        schedules=world.schedules, queue=world.queue, privacy=world.privacy,
         retention=RetentionPolicy(), clock=world.clock, future_skew=timedelta(minutes=5), billing=world.billing, zones=zones)
     assert result.accepted == 2 and result.dropped.private_zone == 1
     assert {p.ping_id for p in world.queued()} == {inside_earlier["id"], outside["id"]}

@@ -48,7 +48,7 @@ class World:
     def ingest(self, pings: list[Any]) -> Any:
         return tracking.ingest_pings(
             principal=WORKER, batch=PingBatch(pings=pings), accounts=self.accounts, consents=self.ledger,
-            schedules=self.schedules, pings=self.pings, queue=self.queue, privacy=self.privacy,
+            schedules=self.schedules, queue=self.queue, privacy=self.privacy,
             retention=RetentionPolicy(), clock=self.clock, future_skew=timedelta(minutes=5),
             billing=self.billing)
 
@@ -139,7 +139,9 @@ def test_account_retention_setting_bounds_old_pings() -> None:
     assert r.accepted == 1 and "30 days" in r.rejected[0].reason
 
 
-def test_duplicates_in_the_batch_and_already_stored_are_counted_not_queued() -> None:
+def test_duplicates_within_the_call_are_counted_and_a_stored_ping_is_left_to_the_writer() -> None:
+    """Issue 21: no stored-ids query per call. A repeat inside the call is a duplicate; a ping stored by an earlier
+    call is queued again (the writer's idempotent write stores it once: tests/integration/test_tracking_api.py)."""
     w = World()
     w.clock.advance(days=-1)
     w.consent(True)
@@ -149,8 +151,8 @@ def test_duplicates_in_the_batch_and_already_stored_are_counted_not_queued() -> 
     stored = Ping(ping_id=a["id"], t=now - timedelta(minutes=1), lat=1, lon=1, acc=1, src=PingSource.GPS)
     w.pings.write_day(account_id="a1", user_id="u1", day=stored.day, pings=[stored])
     r = w.ingest([a, b, b])
-    assert (r.accepted, r.duplicates) == (1, 2)
-    assert [p.ping_id for p in w.queued()] == [b["id"]]
+    assert (r.accepted, r.duplicates) == (2, 1)
+    assert [p.ping_id for p in w.queued()] == [b["id"], a["id"]]
 
 
 def test_accepted_pings_are_split_into_queue_messages_under_64_kb() -> None:

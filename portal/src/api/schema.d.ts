@@ -2053,7 +2053,7 @@ export interface components {
             accepted: number;
             /**
              * Duplicates
-             * @description Sent twice in this batch, or already stored.
+             * @description Repeats of a ping id within this batch (counted once, queued once). A ping stored by an earlier call is not looked up: it is counted as accepted and the writer stores it once.
              */
             duplicates: number;
             dropped: components["schemas"]["DroppedCounts"];

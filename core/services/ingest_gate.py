@@ -1,0 +1,254 @@
+"""The ingest gate (docs/tracking.md, "The ingest gate"): one request tells the location ingest call whether the
+account may send pings, its retention, and the member's consent, windows and private zones.
+
+Sources of truth stay where they are (consent ledger, tracking schedule, private zones, billing record, retention
+settings, the account record). The gate is a copy kept current BY THE WRITES that change a source, in this order:
+
+1. mark the gate pending (a random token with its start time, conditional write on the gate's ETag);
+2. write the source of truth;
+3. rebuild the gate from the sources and take the token out (conditional on the ETag read before the sources).
+
+A pending gate is never trusted, so a crash between 1 and 3 leaves a gate the ingest call does not use (it reads
+the sources). Two writers never lose each other's change: each rebuild reads the sources after reading the gate's
+version and writes only that version; a rebuild that raced a newer mark keeps that mark. The ingest call repairs
+a gate that is missing (made before this existed, or erased) or whose marks are all older than `STALE_MARK` (a
+writer that crashed), with the same conditional write, so it never overwrites a newer state.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.domain.accounts import Account
+from core.domain.billing import INGEST_REFUSED, BillingRecord
+from core.domain.consent import Capability, ConsentEntry
+from core.domain.ingest_gate import AccountGateFacts, GateDoc, MemberGateFacts
+from core.domain.privacy import RetentionSettings
+from core.domain.private_zones import PrivateZones
+from core.domain.tracking import TrackingSchedule
+from core.ports import (
+    BillingStore,
+    Clock,
+    ConsentLedger,
+    IngestGateStore,
+    PrivacyStore,
+    PrivateZoneStore,
+    TrackingScheduleStore,
+)
+
+log = logging.getLogger(__name__)
+
+STALE_MARK = timedelta(minutes=5)  # a mark this old belongs to a writer that crashed: the gate may be rebuilt
+_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class IngestFacts:
+    """What one ingest call decides with, and whether it came from the gate (one request) or the sources."""
+
+    account: Account | None
+    account_facts: AccountGateFacts
+    member_facts: MemberGateFacts
+    from_gate: bool
+
+
+@dataclass
+class IngestGateKeeper:
+    """Builds, reads and keeps current the gates. `*_sources` are the undecorated stores (sources of truth)."""
+
+    store: IngestGateStore
+    billing: BillingStore
+    privacy: PrivacyStore
+    consents: ConsentLedger
+    schedules: TrackingScheduleStore
+    zones: PrivateZoneStore
+    clock: Clock
+
+    # ---- the sources
+    def account_facts(self, account_id: str) -> AccountGateFacts:
+        record = self.billing.get(account_id)
+        retention = self.privacy.get_retention(account_id)
+        return AccountGateFacts(suspended=record is not None and record.status in INGEST_REFUSED,
+                                location_days=retention.location_days if retention is not None else None)
+
+    def member_facts(self, account_id: str, user_id: str) -> MemberGateFacts:
+        history = self.consents.history(account_id=account_id, user_id=user_id)
+        return MemberGateFacts(
+            location_consents=[e for e in history if e.capability is Capability.LOCATION],
+            schedule=self.schedules.get_schedule(account_id=account_id, user_id=user_id),
+            zones=self.zones.get_zones(account_id=account_id, user_id=user_id).model_copy(update={"version": None}),
+        )
+
+    def _build(self, account_id: str, user_id: str | None) -> dict[str, Any]:
+        facts = self.account_facts(account_id) if user_id is None else self.member_facts(account_id, user_id)
+        return facts.model_dump(mode="json")
+
+    # ---- the ingest call
+    def facts_for_ingest(self, *, account_id: str, user_id: str) -> IngestFacts:
+        """One request when both gates are usable; otherwise the sources decide (and a missing or abandoned gate
+        is rebuilt for the next call)."""
+        read = self.store.read(account_id=account_id, user_id=user_id)
+        account_facts = _parse(AccountGateFacts, read.account_gate)
+        member_facts = _parse(MemberGateFacts, read.member_gate)
+        from_gate = account_facts is not None and member_facts is not None
+        if account_facts is None:
+            account_facts = self.account_facts(account_id)
+            self._repair(account_id, None, read.account_gate, account_facts.model_dump(mode="json"))
+        if member_facts is None:
+            member_facts = self.member_facts(account_id, user_id)
+            self._repair(account_id, user_id, read.member_gate, member_facts.model_dump(mode="json"))
+        if not from_gate:
+            log.info("ingest gate not usable; decided from the sources")
+        return IngestFacts(account=read.account, account_facts=account_facts, member_facts=member_facts,
+                           from_gate=from_gate)
+
+    def _repair(self, account_id: str, user_id: str | None, doc: GateDoc | None, facts: dict[str, Any]) -> None:
+        """Not while a write is under way (a fresh mark); otherwise (missing, abandoned marks, facts this code
+        cannot read) conditional on the version read before the sources, so a newer write wins."""
+        now = self.clock.now()
+        if doc is not None and any(now - at < STALE_MARK for at in doc.pending.values()):
+            return  # a write is under way: its writer rebuilds the gate
+        self.store.save(account_id=account_id, user_id=user_id, facts=facts, pending={},
+                        etag=doc.etag if doc is not None else None)
+
+    # ---- the writes that change a source
+    @contextmanager
+    def changing(self, *, account_id: str, user_id: str | None = None) -> Iterator[None]:
+        """Around the write of a source: mark, write (the body), rebuild. `user_id` None: an account-wide fact."""
+        token = secrets.token_hex(8)
+        self._update(account_id, user_id, lambda doc: (doc.facts if doc else None,
+                                                       {**(doc.pending if doc else {}), token: self.clock.now()}))
+        try:
+            yield
+        finally:
+            self._settle(account_id, user_id, token)
+
+    def _settle(self, account_id: str, user_id: str | None, token: str) -> None:
+        def rebuild(doc: GateDoc | None) -> tuple[dict[str, Any] | None, dict[str, datetime]]:
+            pending = {k: v for k, v in (doc.pending if doc else {}).items() if k != token}
+            return self._build(account_id, user_id), pending
+
+        try:
+            self._update(account_id, user_id, rebuild)
+        except Exception:  # the source is written; the gate stays pending (never trusted) until repaired
+            log.warning("ingest gate left pending after a change", exc_info=True)
+
+    def _update(self, account_id: str, user_id: str | None,
+                change: Callable[[GateDoc | None], tuple[dict[str, Any] | None, dict[str, datetime]]]) -> None:
+        for _ in range(_ATTEMPTS):
+            doc = self.store.get(account_id=account_id, user_id=user_id)
+            facts, pending = change(doc)  # reads the sources (rebuild) only after the gate's version was read
+            if self.store.save(account_id=account_id, user_id=user_id, facts=facts, pending=pending,
+                               etag=doc.etag if doc else None):
+                return
+        raise RuntimeError("the ingest gate kept changing; try again")
+
+    def forget_member(self, *, account_id: str, user_id: str) -> None:
+        """Member removed or erased: the copy goes (rebuilt from the sources if they ever send again)."""
+        self.store.delete(account_id=account_id, user_id=user_id)
+
+
+def _parse(model: type[Any], doc: GateDoc | None) -> Any:
+    if doc is None or not doc.usable:
+        return None
+    try:
+        return model.model_validate(doc.facts)
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- the stores whose writes keep the gate current
+
+
+class GateKeepingConsentLedger:
+    """The consent ledger; each append goes through `IngestGateKeeper.changing` (member gate)."""
+
+    def __init__(self, inner: ConsentLedger, keeper: IngestGateKeeper) -> None:
+        self._inner, self._keeper = inner, keeper
+
+    def append(self, entry: ConsentEntry) -> None:
+        with self._keeper.changing(account_id=entry.account_id, user_id=entry.user_id):
+            self._inner.append(entry)
+
+    def history(self, *, account_id: str, user_id: str) -> list[ConsentEntry]:
+        return self._inner.history(account_id=account_id, user_id=user_id)
+
+    def state_at(self, *, account_id: str, user_id: str, capability: Capability, at: datetime) -> bool:
+        return self._inner.state_at(account_id=account_id, user_id=user_id, capability=capability, at=at)
+
+
+class GateKeepingScheduleStore:
+    """Tracking schedules; a put or delete goes through the member gate."""
+
+    def __init__(self, inner: TrackingScheduleStore, keeper: IngestGateKeeper) -> None:
+        self._inner, self._keeper = inner, keeper
+
+    def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None:
+        return self._inner.get_schedule(account_id=account_id, user_id=user_id)
+
+    def put_schedule(self, schedule: TrackingSchedule) -> None:
+        with self._keeper.changing(account_id=schedule.account_id, user_id=schedule.user_id):
+            self._inner.put_schedule(schedule)
+
+    def delete_schedule(self, *, account_id: str, user_id: str) -> None:
+        with self._keeper.changing(account_id=account_id, user_id=user_id):
+            self._inner.delete_schedule(account_id=account_id, user_id=user_id)
+
+
+class GateKeepingZoneStore:
+    """Private zones; a save (add, change, remove a zone) goes through the member gate."""
+
+    def __init__(self, inner: PrivateZoneStore, keeper: IngestGateKeeper) -> None:
+        self._inner, self._keeper = inner, keeper
+
+    def get_zones(self, *, account_id: str, user_id: str) -> PrivateZones:
+        return self._inner.get_zones(account_id=account_id, user_id=user_id)
+
+    def save_zones(self, zones: PrivateZones) -> None:
+        with self._keeper.changing(account_id=zones.account_id, user_id=zones.user_id):
+            self._inner.save_zones(zones)
+
+
+class GateKeepingBillingStore:
+    """The billing record; a status change (create, replace) goes through the account's gate. Other methods are
+    the inner store's."""
+
+    def __init__(self, inner: BillingStore, keeper: IngestGateKeeper) -> None:
+        self._inner, self._keeper = inner, keeper
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def get(self, account_id: str) -> BillingRecord | None:
+        return self._inner.get(account_id)
+
+    def create_if_absent(self, record: BillingRecord) -> bool:
+        with self._keeper.changing(account_id=record.account_id):
+            return self._inner.create_if_absent(record)
+
+    def replace_if_unchanged(self, record: BillingRecord, *, expected: BillingRecord) -> bool:
+        with self._keeper.changing(account_id=record.account_id):
+            return self._inner.replace_if_unchanged(record, expected=expected)
+
+
+class GateKeepingPrivacyStore:
+    """The privacy store; a retention change goes through the account's gate. Other methods are the inner's."""
+
+    def __init__(self, inner: PrivacyStore, keeper: IngestGateKeeper) -> None:
+        self._inner, self._keeper = inner, keeper
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def get_retention(self, account_id: str) -> RetentionSettings | None:
+        return self._inner.get_retention(account_id)
+
+    def put_retention(self, settings: RetentionSettings) -> None:
+        with self._keeper.changing(account_id=settings.account_id):
+            self._inner.put_retention(settings)
