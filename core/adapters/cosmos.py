@@ -55,6 +55,22 @@ def to_doc(model: BaseModel, *, doc_id: str, doc_type: str, **keys: Any) -> dict
     return {**model.model_dump(mode="json"), "id": doc_id, "docType": doc_type, **keys}
 
 
+def compare_and_swap(container: ContainerProxy, body: dict[str, Any], *, etag: str | None) -> bool:
+    """The adapters' one optimistic-concurrency write: create `body` when `etag` is None (nobody had the document
+    when it was read), else replace only the version carrying that ETag. False when another writer got there
+    first (the document exists already, changed, or was deleted meanwhile): the caller reads again and decides
+    again. Any other failure raises."""
+    try:
+        if etag is None:
+            container.create_item(body)
+        else:
+            container.replace_item(item=body["id"], body=body, etag=etag, match_condition=MatchConditions.IfNotModified)
+    except (cosmos_errors.CosmosResourceExistsError, cosmos_errors.CosmosAccessConditionFailedError,
+            cosmos_errors.CosmosResourceNotFoundError):
+        return False
+    return True
+
+
 class CosmosAccountStore:
     """The `accounts` container: one partition per account holding account, members, invitations, events."""
 
@@ -115,16 +131,7 @@ class CosmosAccountStore:
         current = self._read(invitation.account_id, f"invitation-{invitation.invitation_id}")
         if current is None or Invitation.model_validate(strip_system(current)) != expected:
             return False
-        try:
-            self._c.replace_item(
-                item=current["id"],
-                body=self._invitation_doc(invitation),
-                etag=current["_etag"],
-                match_condition=MatchConditions.IfNotModified,
-            )
-        except cosmos_errors.CosmosAccessConditionFailedError:
-            return False
-        return True
+        return compare_and_swap(self._c, self._invitation_doc(invitation), etag=current["_etag"])
 
     def list_invitations(self, account_id: str) -> list[Invitation]:
         docs = self._c.query_items(

@@ -15,12 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import strip_system, to_doc
+from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
 from core.adapters.cosmos_privacy import delete_doc, first_page, iso
 from core.adapters.cosmos_tracking import ping_doc, ping_partition
 from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun
@@ -87,12 +86,8 @@ class CosmosCoarseHistoryStore:
         lat, lon = cell.centre
         changed = {**{k: v for k, v in doc.items() if not k.startswith("_")}, "lat": round(lat, 7), "lon": round(lon, 7), "acc": round(cell.half_diagonal_m),
                    "coarse": True}
-        try:
-            self._latest.replace_item(item=user_id, body=changed, etag=doc["_etag"],
-                                      match_condition=MatchConditions.IfNotModified)
-        except cosmos_errors.CosmosAccessConditionFailedError:
-            return False  # the writer moved it meanwhile: to a newer ping, coarsened when it is old enough
-        return True
+        # False: the writer moved it meanwhile, to a newer ping, coarsened when it is old enough
+        return compare_and_swap(self._latest, changed, etag=doc["_etag"])
 
     # ---- markers and watermarks (the account's partition of `privacy`)
     def get_marker(self, *, account_id: str, user_id: str, day: date) -> CoarseDay | None:

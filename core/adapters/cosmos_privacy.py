@@ -21,6 +21,7 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import strip_system, to_doc
+from core.adapters.cosmos_tracking import ping_partition
 from core.domain.privacy import (
     ERASED_EMAIL_DOMAIN,
     PLATFORM_PARTITION,
@@ -790,7 +791,7 @@ class PingsKind:
 
     @staticmethod
     def pk(account_id: str, user_id: str, day: date) -> str:
-        return f"{account_id}|{user_id}|{day.isoformat()}"
+        return ping_partition(account_id, user_id, day)
 
     def _start(self, account_id: str) -> date:
         try:

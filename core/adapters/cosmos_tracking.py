@@ -4,8 +4,10 @@
   and `tracking-schedule`;
 * pings: the `pings` container, partition `pk` = accountId|userId|yyyy-mm-dd (UTC day), id = ping id;
 * latest positions: the `latest-positions` container (partition /accountId), id = userId;
-* the access log: the `access-log` container (partition /accountId);
-* the pings queue (QUEUE_LOCATION_PINGS).
+* the access log: the `access-log` container (partition /accountId).
+
+The pings queue's sender is in core/adapters/queues.py. `ping_partition` and `ping_doc` are the one definition of
+a ping's partition key and stored shape (the privacy registry, coarsening and benchmarks use them).
 """
 
 from __future__ import annotations
@@ -15,13 +17,11 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
-from azure.storage.queue import QueueClient
 
 from core import schema
-from core.adapters.cosmos import strip_system, to_doc
+from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import FieldError, ValidationFailed
 from core.domain.tracking import (
@@ -133,6 +133,7 @@ _OPTIONAL = ("alt", "spd", "hdg", "bat", "dev")
 
 
 def ping_partition(account_id: str, user_id: str, day: date) -> str:
+    """The `pings` container's partition key: one partition per worker per UTC day."""
     return f"{account_id}|{user_id}|{day.isoformat()}"
 
 
@@ -271,34 +272,24 @@ class CosmosLatestPositionStore:
                 return False
             withheld = current.model_copy(update={"lat": None, "lon": None, "acc": None, "src": None,
                                                   "updated_at": at})
-            try:
-                self._c.replace_item(item=user_id, body=self._doc(withheld), etag=doc["_etag"],
-                                     match_condition=MatchConditions.IfNotModified)
+            if compare_and_swap(self._c, self._doc(withheld), etag=doc["_etag"]):
                 return True
-            except cosmos_errors.CosmosAccessConditionFailedError:
-                continue
         raise RuntimeError("latest position kept changing; try again")
 
     def advance(self, position: LatestPosition) -> bool:
-        """Optimistic concurrency: replace only the version we read (ETag); on a race, read again and re-decide.
-        So two writers never move the position backwards."""
+        """Optimistic concurrency: one read, then create (nobody had one) or replace only the version read (ETag);
+        on a race, read again and re-decide. So two writers never move the position backwards. The writer calls it
+        once per member per flush."""
         for _ in range(20):
             try:
-                current = self._c.read_item(item=position.user_id, partition_key=position.account_id)
+                current: dict[str, Any] | None = self._c.read_item(item=position.user_id,
+                                                                   partition_key=position.account_id)
             except cosmos_errors.CosmosResourceNotFoundError:
-                try:
-                    self._c.create_item(self._doc(position))
-                    return True
-                except cosmos_errors.CosmosResourceExistsError:
-                    continue  # another writer created it first: compare with theirs
-            if not position.is_newer_than(self._position(current)):
+                current = None
+            if current is not None and not position.is_newer_than(self._position(current)):
                 return False
-            try:
-                self._c.replace_item(item=current["id"], body=self._doc(position), etag=current["_etag"],
-                                     match_condition=MatchConditions.IfNotModified)
+            if compare_and_swap(self._c, self._doc(position), etag=current["_etag"] if current else None):
                 return True
-            except cosmos_errors.CosmosAccessConditionFailedError:
-                continue
         raise RuntimeError("latest position kept changing under the writer; the message will be retried")
 
     def list_for_account(self, account_id: str) -> list[LatestPosition]:
@@ -309,10 +300,3 @@ class CosmosLatestPositionStore:
         )
         return [self._position(d) for d in docs]
 
-
-class QueuePingSender:
-    def __init__(self, client: QueueClient) -> None:
-        self._client = client
-
-    def send(self, message: str) -> None:
-        self._client.send_message(message)
