@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_WAIT_SECONDS = 0.005  # how long the first message of a member waits for others of the same delivery
+MAX_WAIT_SECONDS = 0.02  # how long the first message of a member waits for others of the same delivery
 FULL_AT_ROWS = 100  # a member's group is flushed at once when it holds this many pings (one full batch)
 
 
