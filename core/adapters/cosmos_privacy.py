@@ -21,7 +21,7 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import strip_system, to_doc
-from core.adapters.cosmos_tracking import ping_partition
+from core.adapters.cosmos_tracking import ping_from_doc, ping_partition
 from core.domain.privacy import (
     ERASED_EMAIL_DOMAIN,
     PLATFORM_PARTITION,
@@ -908,9 +908,7 @@ class PingsKind:
             while day <= self._today():
                 docs = self._day_docs(account_id, user_id, day)
                 if docs:
-                    points = [tracking.Ping(ping_id=d["id"], t=datetime.fromtimestamp(d["t"] / 1000, tz=UTC),
-                                            **{k: d[k] for k in ("lat", "lon", "acc", "src", "alt", "spd", "hdg",
-                                                                 "bat", "dev") if k in d}) for d in docs]
+                    points = [ping_from_doc(d) for d in docs]
                     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
                     yield tracking.Track(user_id=user_id, range_from=start, range_to=start + timedelta(days=1),
                                          points=points, raw_count=len(points))

@@ -156,7 +156,8 @@ def ping_doc(pk: str, p: Ping) -> dict[str, Any]:
     return doc
 
 
-def _ping(doc: dict[str, Any]) -> Ping:
+def ping_from_doc(doc: dict[str, Any]) -> Ping:
+    """A stored ping document (`ping_doc`'s shape) read back."""
     return Ping(ping_id=doc["id"], t=_from_ms(doc["t"]), lat=doc["lat"], lon=doc["lon"], acc=doc["acc"],
                 src=PingSource(doc["src"]), **{k: doc.get(k) for k in _OPTIONAL})
 
@@ -215,7 +216,7 @@ class CosmosPingStore:
             max_item_count=limit,
         )
         docs, token = _page(query, continuation)
-        return PingSlice(pings=[_ping(d) for d in docs], continuation=token)
+        return PingSlice(pings=[ping_from_doc(d) for d in docs], continuation=token)
 
     def in_box(self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float,
                east: float) -> list[Ping]:
@@ -226,7 +227,7 @@ class CosmosPingStore:
             parameters=[{"name": "@pk", "value": pk}, {"name": "@s", "value": south}, {"name": "@n", "value": north},
                         {"name": "@w", "value": west}, {"name": "@e", "value": east}],
             partition_key=pk)
-        return [_ping(d) for d in docs]
+        return [ping_from_doc(d) for d in docs]
 
     def delete_day(self, *, account_id: str, user_id: str, day: date, ids: list[str]) -> None:
         pk = ping_partition(account_id, user_id, day)

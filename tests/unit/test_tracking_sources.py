@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.adapters.cosmos_tracking import _ping, ping_doc
+from core.adapters.cosmos_tracking import ping_doc, ping_from_doc
 from core.domain.tracking import PingSource
 from core.domain.tracking_formats import decode_ping_message
 from core.services import ping_writer
@@ -48,7 +48,7 @@ def test_every_source_round_trips_through_the_stored_document(source: PingSource
     [queued] = w.queued()
     doc = ping_doc("a1|u1|2026-03-10", queued)
     assert doc["src"] == source.value and "alt" not in doc
-    assert _ping(doc) == queued
+    assert ping_from_doc(doc) == queued
 
 
 def test_an_unknown_source_is_refused_by_field() -> None:
