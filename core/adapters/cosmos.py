@@ -60,15 +60,21 @@ def compare_and_swap(container: ContainerProxy, body: dict[str, Any], *, etag: s
     when it was read), else replace only the version carrying that ETag. False when another writer got there
     first (the document exists already, changed, or was deleted meanwhile): the caller reads again and decides
     again. Any other failure raises."""
+    return swap_version(container, body, etag=etag) is not None
+
+
+def swap_version(container: ContainerProxy, body: dict[str, Any], *, etag: str | None) -> dict[str, Any] | None:
+    """`compare_and_swap` answering the document written (with its new `_etag`), or None when it lost."""
     try:
         if etag is None:
-            container.create_item(body)
+            written: dict[str, Any] = container.create_item(body)
         else:
-            container.replace_item(item=body["id"], body=body, etag=etag, match_condition=MatchConditions.IfNotModified)
+            written = container.replace_item(item=body["id"], body=body, etag=etag,
+                                             match_condition=MatchConditions.IfNotModified)
     except (cosmos_errors.CosmosResourceExistsError, cosmos_errors.CosmosAccessConditionFailedError,
             cosmos_errors.CosmosResourceNotFoundError):
-        return False
-    return True
+        return None
+    return written
 
 
 class CosmosAccountStore:

@@ -13,6 +13,7 @@ a ping's partition key and stored shape (the privacy registry, coarsening and be
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,7 +22,7 @@ from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
+from core.adapters.cosmos import compare_and_swap, strip_system, swap_version, to_doc
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import FieldError, ValidationFailed
 from core.domain.tracking import (
@@ -238,11 +239,31 @@ class CosmosPingStore:
                 pass
 
 
+HINTS = 10_000  # members whose last-seen version a process remembers (about 1 MB)
+
+
 class CosmosLatestPositionStore:
-    """`latest-positions`: one document per member (id = userId) in the account's partition."""
+    """`latest-positions`: one document per member (id = userId) in the account's partition.
+
+    `advance` remembers, per member, the ETag and `(t, pingId)` of the version this process last read or wrote (at
+    most HINTS members, oldest forgotten first). It is only a guess for the compare-and-swap: when the stored
+    version is still that one, the new position is compared with exactly what is stored and written without a read;
+    when anything changed it (another process, coarsening, a private zone, an erasure) the swap fails and the
+    position is read and decided again. So it never decides from stale data."""
 
     def __init__(self, database: DatabaseProxy) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.LATEST_POSITIONS.name)
+        self._hints: dict[tuple[str, str], tuple[str, LatestPosition]] = {}
+        self._hints_lock = threading.Lock()
+
+    def _remember(self, position: LatestPosition, doc: dict[str, Any] | None) -> None:
+        key = (position.account_id, position.user_id)
+        with self._hints_lock:
+            self._hints.pop(key, None)
+            if doc is not None and doc.get("_etag"):
+                self._hints[key] = (str(doc["_etag"]), self._position(doc))
+                while len(self._hints) > HINTS:
+                    del self._hints[next(iter(self._hints))]
 
     @staticmethod
     def _doc(p: LatestPosition) -> dict[str, Any]:
@@ -281,6 +302,12 @@ class CosmosLatestPositionStore:
         """Optimistic concurrency: one read, then create (nobody had one) or replace only the version read (ETag);
         on a race, read again and re-decide. So two writers never move the position backwards. The writer calls it
         once per member per flush."""
+        hint = self._hints.get((position.account_id, position.user_id))
+        if hint is not None and position.is_newer_than(hint[1]):
+            written = swap_version(self._c, self._doc(position), etag=hint[0])
+            self._remember(position, written)
+            if written is not None:
+                return True
         for _ in range(20):
             try:
                 current: dict[str, Any] | None = self._c.read_item(item=position.user_id,
@@ -288,8 +315,11 @@ class CosmosLatestPositionStore:
             except cosmos_errors.CosmosResourceNotFoundError:
                 current = None
             if current is not None and not position.is_newer_than(self._position(current)):
+                self._remember(position, current)
                 return False
-            if compare_and_swap(self._c, self._doc(position), etag=current["_etag"] if current else None):
+            written = swap_version(self._c, self._doc(position), etag=current["_etag"] if current else None)
+            if written is not None:
+                self._remember(position, written)
                 return True
         raise RuntimeError("latest position kept changing under the writer; the message will be retried")
 

@@ -111,3 +111,28 @@ def test_pings_still_queued_when_the_members_erasure_ran_are_not_stored_afterwar
              timeout=30, what="the pings taken after the erasure")
     assert set(_stored(database, owner.account_id, member.user_id, days)) == {p.ping_id for p in later}
     assert _latest_ping_id(database, owner.account_id, member.user_id) == later[-1].ping_id
+
+
+def test_a_latest_position_hint_gone_stale_never_moves_the_position_backwards(stack: Stack) -> None:
+    """The store's per-process hint (last version seen) against the emulator: another process's newer write and a
+    deletion (erasure) both make the hinted swap fail, and the position is read and decided again."""
+    from core.adapters.cosmos_tracking import CosmosLatestPositionStore
+    from core.domain.tracking import LatestPosition
+
+    database = _database(stack)
+    mine, theirs = CosmosLatestPositionStore(database), CosmosLatestPositionStore(database)
+    account, user = f"a-hint-{uuid.uuid4().hex[:8]}", "u-hint"
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+    def at(seconds: int) -> LatestPosition:
+        return LatestPosition(account_id=account, user_id=user, ping_id=f"p{seconds:04d}", t=t0 + timedelta(seconds=seconds),
+                              lat=45.0, lon=-93.0, acc=5.0, src=PingSource.GPS, updated_at=t0)
+
+    assert mine.advance(at(10))  # created; this store now remembers that version
+    assert theirs.advance(at(30))  # another process moves it on
+    assert not mine.advance(at(20))  # newer than what `mine` saw, older than what is stored: refused
+    assert _latest_ping_id(database, account, user) == "p0030"
+    assert mine.advance(at(40))  # its hint was refreshed by the read: now a direct swap
+    database.get_container_client(schema.LATEST_POSITIONS.name).delete_item(item=user, partition_key=account)
+    assert mine.advance(at(50))  # hinted version deleted (as by an erasure): read again, created
+    assert _latest_ping_id(database, account, user) == "p0050"
