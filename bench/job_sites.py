@@ -39,8 +39,8 @@ from core.domain.job_sites import CircleArea, JobSite, cells_covering
 from core.domain.site_visits import SiteIndex, evaluate_day, local_day
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import PingMessage, decode_ping_message, encode_ping_messages
+from core.services.ping_writer import store_ping_message
 from core.services.site_visits import evaluate_message
-from core.services.tracking import store_ping_message
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -37,10 +37,9 @@ if TYPE_CHECKING:
         CosmosLatestPositionStore,
         CosmosPingStore,
         CosmosTrackingScheduleStore,
-        QueuePingSender,
     )
     from core.adapters.mail import AcsMailer, SmtpMailer
-    from core.adapters.queues import QueueEventPublisher
+    from core.adapters.queues import QueueEventPublisher, QueuePingSender
     from core.adapters.stripe_billing import StripeBillingGateway
     from core.adapters.tokens import JwksTokenVerifier
     from core.domain.billing import BillingPolicy
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
     from core.services.outbox import EmailRenderer, Links
     from core.services.paging import PageTokens
     from core.services.photos import PhotoLimits
+    from core.services.ping_writer import PingWriter
     from core.services.retention import Registry, RetentionPolicy
     from core.services.site_notices import SiteNotices
 
@@ -315,10 +315,21 @@ class Container:
 
     @cached_property
     def ping_queue(self) -> QueuePingSender:
-        from core.adapters.cosmos_tracking import QueuePingSender
-        from core.adapters.queues import queue_client
+        from core.adapters.queues import QueuePingSender, queue_client
 
         return QueuePingSender(queue_client(self.queue_service, self.settings.queue_location_pings))
+
+    @cached_property
+    def ping_writer(self) -> PingWriter:
+        """The pings writer's group commit: deliberately ONE per process (this container is one per process), so
+        the queue invocations of one delivery batch, which the host runs concurrently in this process, share it and
+        their messages are written together (core/services/ping_writer.py, docs/tracking.md "The pings writer")."""
+        from core.services.ping_writer import PingWriter, WriterStores
+
+        return PingWriter(WriterStores(
+            pings=self.pings, positions=self.latest_positions, clock=self.clock, accounts=self.accounts,
+            job_sites=self.job_sites, site_days=self.site_days, zones=self.private_zones,
+            withheld=self.withheld_pings, notices=self.site_notices))
 
     # ---- job sites, visits and timesheets (docs/job-sites.md)
     @cached_property

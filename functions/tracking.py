@@ -116,10 +116,6 @@ def get_latest_positions(call: Call) -> func.HttpResponse:
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_LOCATION_PINGS%", connection="AzureWebJobsStorage")
 def write_pings(msg: func.QueueMessage) -> None:
     """Malformed messages and storage failures raise: the host retries, then moves the message to the poison
-    queue (replay with `make replay-poison QUEUE=location-pings`)."""
-    d = container()
-    message = decode_ping_message(msg.get_body())
-    tracking.store_ping_message(message=message, pings=d.pings, positions=d.latest_positions, clock=d.clock,
-                                accounts=d.accounts, job_sites=d.job_sites, site_days=d.site_days,
-                                zones=d.private_zones, withheld_store=d.withheld_pings,
-                                notices=d.site_notices)
+    queue (replay with `make replay-poison QUEUE=location-pings`). The messages of one delivery batch are written
+    together: this returns once a write holding this message's pings succeeded (core/services/ping_writer.py)."""
+    container().ping_writer.write(decode_ping_message(msg.get_body()))

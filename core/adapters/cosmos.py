@@ -57,6 +57,28 @@ def to_doc(model: BaseModel, *, doc_id: str, doc_type: str, **keys: Any) -> dict
     return {**model.model_dump(mode="json"), "id": doc_id, "docType": doc_type, **keys}
 
 
+def compare_and_swap(container: ContainerProxy, body: dict[str, Any], *, etag: str | None) -> bool:
+    """The adapters' one optimistic-concurrency write: create `body` when `etag` is None (nobody had the document
+    when it was read), else replace only the version carrying that ETag. False when another writer got there
+    first (the document exists already, changed, or was deleted meanwhile): the caller reads again and decides
+    again. Any other failure raises."""
+    return swap_version(container, body, etag=etag) is not None
+
+
+def swap_version(container: ContainerProxy, body: dict[str, Any], *, etag: str | None) -> dict[str, Any] | None:
+    """`compare_and_swap` answering the document written (with its new `_etag`), or None when it lost."""
+    try:
+        if etag is None:
+            written: dict[str, Any] = container.create_item(body)
+        else:
+            written = container.replace_item(item=body["id"], body=body, etag=etag,
+                                             match_condition=MatchConditions.IfNotModified)
+    except (cosmos_errors.CosmosResourceExistsError, cosmos_errors.CosmosAccessConditionFailedError,
+            cosmos_errors.CosmosResourceNotFoundError):
+        return None
+    return written
+
+
 class CosmosAccountStore:
     """The `accounts` container: one partition per account holding account, members, invitations, events."""
 
@@ -117,16 +139,7 @@ class CosmosAccountStore:
         current = self._read(invitation.account_id, f"invitation-{invitation.invitation_id}")
         if current is None or Invitation.model_validate(strip_system(current)) != expected:
             return False
-        try:
-            self._c.replace_item(
-                item=current["id"],
-                body=self._invitation_doc(invitation),
-                etag=current["_etag"],
-                match_condition=MatchConditions.IfNotModified,
-            )
-        except cosmos_errors.CosmosAccessConditionFailedError:
-            return False
-        return True
+        return compare_and_swap(self._c, self._invitation_doc(invitation), etag=current["_etag"])
 
     def list_invitations(self, account_id: str) -> list[Invitation]:
         docs = self._c.query_items(

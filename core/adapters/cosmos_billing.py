@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import strip_system, to_doc
+from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
 from core.domain.billing import BillingRecord, GraceMarker, ProcessedEvent
 
 PLATFORM_PARTITION = "_platform"
@@ -55,12 +54,7 @@ class CosmosBillingStore:
         current = self._read(record.account_id, _record_id(record.account_id))
         if current is None or BillingRecord.model_validate(strip_system(current)) != expected:
             return False
-        try:
-            self._c.replace_item(item=current["id"], body=self._record_doc(record), etag=current["_etag"],
-                                 match_condition=MatchConditions.IfNotModified)
-        except cosmos_errors.CosmosAccessConditionFailedError:
-            return False
-        return True
+        return compare_and_swap(self._c, self._record_doc(record), etag=current["_etag"])
 
     def is_processed(self, account_id: str, event_id: str) -> bool:
         return self._read(account_id, f"stripe-event-{event_id}") is not None

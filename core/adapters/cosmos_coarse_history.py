@@ -12,36 +12,28 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date, datetime
 
-from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import strip_system, to_doc
-from core.adapters.cosmos_tracking import ping_doc, ping_partition
+from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
+from core.adapters.cosmos_tracking import ping_doc, ping_from_doc, ping_partition
 from core.adapters.privacy_kinds import delete_doc, first_page, iso
 from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun
 from core.domain.geohash import coarse_cell
 from core.domain.privacy import PLATFORM_PARTITION
-from core.domain.tracking import Ping, PingSource
+from core.domain.tracking import Ping
 
 MARKER_DOC_TYPE = "coarse-day"
 WATERMARK_DOC_TYPE = "coarse-watermark"
-_OPTIONAL = ("alt", "spd", "hdg", "bat", "dev")
 DELETE_THREADS = 8
 DAY_PAGE = 5_000  # a day's pings in few pages (each page is a round trip; the emulator scans per page)
 
 
 def marker_id(user_id: str, day: date) -> str:
     return f"coarse-day-{user_id}-{day.isoformat()}"
-
-
-def _ping(doc: dict[str, Any]) -> Ping:
-    return Ping(ping_id=doc["id"], t=datetime.fromtimestamp(doc["t"] / 1000, tz=UTC), lat=doc["lat"], lon=doc["lon"],
-                acc=doc["acc"], src=PingSource(doc["src"]), **{k: doc.get(k) for k in _OPTIONAL})
 
 
 class CosmosCoarseHistoryStore:
@@ -55,7 +47,7 @@ class CosmosCoarseHistoryStore:
         pk = ping_partition(account_id, user_id, day)
         docs = self._pings.query_items("SELECT * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}],
                                        partition_key=pk, max_item_count=DAY_PAGE)
-        return [_ping(d) for d in docs]
+        return [ping_from_doc(d) for d in docs]
 
     def put_points(self, *, account_id: str, user_id: str, day: date, points: list[Ping]) -> None:
         pk = ping_partition(account_id, user_id, day)
@@ -87,12 +79,8 @@ class CosmosCoarseHistoryStore:
         lat, lon = cell.centre
         changed = {**{k: v for k, v in doc.items() if not k.startswith("_")}, "lat": round(lat, 7), "lon": round(lon, 7), "acc": round(cell.half_diagonal_m),
                    "coarse": True}
-        try:
-            self._latest.replace_item(item=user_id, body=changed, etag=doc["_etag"],
-                                      match_condition=MatchConditions.IfNotModified)
-        except cosmos_errors.CosmosAccessConditionFailedError:
-            return False  # the writer moved it meanwhile: to a newer ping, coarsened when it is old enough
-        return True
+        # False: the writer moved it meanwhile, to a newer ping, coarsened when it is old enough
+        return compare_and_swap(self._latest, changed, etag=doc["_etag"])
 
     # ---- markers and watermarks (the account's partition of `privacy`)
     def get_marker(self, *, account_id: str, user_id: str, day: date) -> CoarseDay | None:

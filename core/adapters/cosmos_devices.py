@@ -15,12 +15,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import strip_system, to_doc
+from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
 from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup
 
 log = logging.getLogger(__name__)
@@ -96,12 +95,8 @@ class CosmosDeviceStore:
                                                 "last_protocol": protocol,
                                                 "waypoints_version": waypoints_version if changed
                                                 else device.waypoints_version})
-            try:
-                self._c.replace_item(item=current["id"], body=self._device_doc(updated), etag=current["_etag"],
-                                     match_condition=MatchConditions.IfNotModified)
+            if compare_and_swap(self._c, self._device_doc(updated), etag=current["_etag"]):
                 return changed
-            except cosmos_errors.CosmosAccessConditionFailedError:
-                continue
         log.warning("device counters kept changing under ten attempts; this call's counts were not added")
         return False
 

@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 from azure.storage.queue import QueueClient
 
 from core import schema
-from core.adapters.cosmos import strip_system, to_doc
+from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
 from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -62,16 +61,7 @@ class CosmosOutbox:
         current = self._read(entry.outbox_id)
         if current is None or OutboxEntry.model_validate(_clean(current)) != expected:
             return False
-        try:
-            self._c.replace_item(
-                item=entry.outbox_id,
-                body=self._doc(entry),
-                etag=current["_etag"],
-                match_condition=MatchConditions.IfNotModified,
-            )
-        except cosmos_errors.CosmosAccessConditionFailedError:
-            return False
-        return True
+        return compare_and_swap(self._c, self._doc(entry), etag=current["_etag"])
 
     def dispatch(self, outbox_id: str) -> None:
         self._queue.send_message(OutboxMessage(outbox_id=outbox_id).model_dump_json(by_alias=True))
@@ -142,16 +132,7 @@ class CosmosEmailProfiles:
         current = self._read(status.user_id, f"email-status-{status.user_id}", "email-status")
         if current is None or EmailStatus.model_validate(_clean(current)) != expected:
             return False
-        try:
-            self._c.replace_item(
-                item=current["id"],
-                body=self._status_doc(status),
-                etag=current["_etag"],
-                match_condition=MatchConditions.IfNotModified,
-            )
-        except cosmos_errors.CosmosAccessConditionFailedError:
-            return False
-        return True
+        return compare_and_swap(self._c, self._status_doc(status), etag=current["_etag"])
 
     def get_preferences(self, user_id: str) -> EmailPreferences | None:
         doc = self._read(user_id, f"email-preferences-{user_id}", "email-preferences")

@@ -15,12 +15,11 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import strip_system, to_doc
+from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
 from core.domain.job_sites import JobSite
 from core.domain.site_visits import SiteDay
 
@@ -174,16 +173,7 @@ class CosmosSiteDayStore:
         doc = to_doc(site_day, doc_id=f"site-day-{site_day.user_id}-{site_day.day.isoformat()}", doc_type=DAY,
                      accountId=site_day.account_id)
         doc["day_start_utc"] = site_day.day_start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # retention's time field
-        try:
-            if version is None:
-                self._c.create_item(doc)
-            else:
-                self._c.replace_item(item=doc["id"], body=doc, etag=version,
-                                     match_condition=MatchConditions.IfNotModified)
-        except (cosmos_errors.CosmosResourceExistsError, cosmos_errors.CosmosAccessConditionFailedError,
-                cosmos_errors.CosmosResourceNotFoundError):
-            return False
-        return True
+        return compare_and_swap(self._c, doc, etag=version)
 
     def list_days(self, account_id: str, *, user_id: str | None, first: date, last: date) -> list[SiteDay]:
         docs = self._c.query_items(

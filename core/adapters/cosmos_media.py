@@ -9,12 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import strip_system, to_doc
+from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
 from core.domain.errors import FieldError, ValidationFailed
 from core.domain.media import Note, NoteSlice, Photo, PhotoSlice, sort_key
 
@@ -52,12 +51,7 @@ class CosmosMediaStore:
         current = self._read(account_id, doc_id, doc_type)
         if current is None or not matches(strip_system(current)):
             return False
-        try:
-            self._c.replace_item(item=doc_id, body=body, etag=current["_etag"],
-                                 match_condition=MatchConditions.IfNotModified)
-        except cosmos_errors.CosmosAccessConditionFailedError:
-            return False
-        return True
+        return compare_and_swap(self._c, {**body, "id": doc_id}, etag=current["_etag"])
 
     def _list(self, doc_type: str, *, account_id: str, user_id: str | None, start: datetime | None,
               end: datetime | None, continuation: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:

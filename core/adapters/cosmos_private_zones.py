@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.cosmos import DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
+from core.adapters.cosmos import compare_and_swap
 from core.adapters.privacy_kinds import KeysetKind
 from core.domain.errors import Conflict
 from core.domain.private_zones import DOC_TYPE, SECRET_FIELDS, WITHHELD_DOC_TYPE, PrivateZones, WithheldPing
@@ -40,18 +40,8 @@ class CosmosPrivateZoneStore:
         body: dict[str, Any] = {"id": doc_id, "docType": DOC_TYPE, "userId": zones.user_id,
                 "account_id": zones.account_id,
                 "zones": [z.model_dump(mode="json") for z in zones.zones]}
-        try:
-            if zones.version is None:
-                self._c.create_item(body)
-            else:
-                self._c.replace_item(item=doc_id, body=body, etag=zones.version,
-                                     match_condition=MatchConditions.IfNotModified)
-        except cosmos_errors.CosmosResourceExistsError as exc:
-            raise Conflict("The private zones changed meanwhile.") from exc
-        except cosmos_errors.CosmosAccessConditionFailedError as exc:
-            raise Conflict("The private zones changed meanwhile.") from exc
-        except cosmos_errors.CosmosResourceNotFoundError as exc:
-            raise Conflict("The private zones changed meanwhile.") from exc
+        if not compare_and_swap(self._c, body, etag=zones.version):
+            raise Conflict("The private zones changed meanwhile.")
 
 
 class PrivateZoneKind(KeysetKind):

@@ -4,24 +4,25 @@
   and `tracking-schedule`;
 * pings: the `pings` container, partition `pk` = accountId|userId|yyyy-mm-dd (UTC day), id = ping id;
 * latest positions: the `latest-positions` container (partition /accountId), id = userId;
-* the access log: the `access-log` container (partition /accountId);
-* the pings queue (QUEUE_LOCATION_PINGS).
+* the access log: the `access-log` container (partition /accountId).
+
+The pings queue's sender is in core/adapters/queues.py. `ping_partition` and `ping_doc` are the one definition of
+a ping's partition key and stored shape (the privacy registry, coarsening and benchmarks use them).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
-from azure.storage.queue import QueueClient
 
 from core import schema
-from core.adapters.cosmos import strip_system, to_doc
+from core.adapters.cosmos import compare_and_swap, strip_system, swap_version, to_doc
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import FieldError, ValidationFailed
 from core.domain.tracking import (
@@ -133,6 +134,7 @@ _OPTIONAL = ("alt", "spd", "hdg", "bat", "dev")
 
 
 def ping_partition(account_id: str, user_id: str, day: date) -> str:
+    """The `pings` container's partition key: one partition per worker per UTC day."""
     return f"{account_id}|{user_id}|{day.isoformat()}"
 
 
@@ -155,7 +157,8 @@ def ping_doc(pk: str, p: Ping) -> dict[str, Any]:
     return doc
 
 
-def _ping(doc: dict[str, Any]) -> Ping:
+def ping_from_doc(doc: dict[str, Any]) -> Ping:
+    """A stored ping document (`ping_doc`'s shape) read back."""
     return Ping(ping_id=doc["id"], t=_from_ms(doc["t"]), lat=doc["lat"], lon=doc["lon"], acc=doc["acc"],
                 src=PingSource(doc["src"]), **{k: doc.get(k) for k in _OPTIONAL})
 
@@ -214,7 +217,7 @@ class CosmosPingStore:
             max_item_count=limit,
         )
         docs, token = _page(query, continuation)
-        return PingSlice(pings=[_ping(d) for d in docs], continuation=token)
+        return PingSlice(pings=[ping_from_doc(d) for d in docs], continuation=token)
 
     def in_box(self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float,
                east: float) -> list[Ping]:
@@ -225,7 +228,7 @@ class CosmosPingStore:
             parameters=[{"name": "@pk", "value": pk}, {"name": "@s", "value": south}, {"name": "@n", "value": north},
                         {"name": "@w", "value": west}, {"name": "@e", "value": east}],
             partition_key=pk)
-        return [_ping(d) for d in docs]
+        return [ping_from_doc(d) for d in docs]
 
     def delete_day(self, *, account_id: str, user_id: str, day: date, ids: list[str]) -> None:
         pk = ping_partition(account_id, user_id, day)
@@ -236,11 +239,31 @@ class CosmosPingStore:
                 pass
 
 
+HINTS = 10_000  # members whose last-seen version a process remembers (about 1 MB)
+
+
 class CosmosLatestPositionStore:
-    """`latest-positions`: one document per member (id = userId) in the account's partition."""
+    """`latest-positions`: one document per member (id = userId) in the account's partition.
+
+    `advance` remembers, per member, the ETag and `(t, pingId)` of the version this process last read or wrote (at
+    most HINTS members, oldest forgotten first). It is only a guess for the compare-and-swap: when the stored
+    version is still that one, the new position is compared with exactly what is stored and written without a read;
+    when anything changed it (another process, coarsening, a private zone, an erasure) the swap fails and the
+    position is read and decided again. So it never decides from stale data."""
 
     def __init__(self, database: DatabaseProxy) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.LATEST_POSITIONS.name)
+        self._hints: dict[tuple[str, str], tuple[str, LatestPosition]] = {}
+        self._hints_lock = threading.Lock()
+
+    def _remember(self, position: LatestPosition, doc: dict[str, Any] | None) -> None:
+        key = (position.account_id, position.user_id)
+        with self._hints_lock:
+            self._hints.pop(key, None)
+            if doc is not None and doc.get("_etag"):
+                self._hints[key] = (str(doc["_etag"]), self._position(doc))
+                while len(self._hints) > HINTS:
+                    del self._hints[next(iter(self._hints))]
 
     @staticmethod
     def _doc(p: LatestPosition) -> dict[str, Any]:
@@ -271,34 +294,33 @@ class CosmosLatestPositionStore:
                 return False
             withheld = current.model_copy(update={"lat": None, "lon": None, "acc": None, "src": None,
                                                   "updated_at": at})
-            try:
-                self._c.replace_item(item=user_id, body=self._doc(withheld), etag=doc["_etag"],
-                                     match_condition=MatchConditions.IfNotModified)
+            if compare_and_swap(self._c, self._doc(withheld), etag=doc["_etag"]):
                 return True
-            except cosmos_errors.CosmosAccessConditionFailedError:
-                continue
         raise RuntimeError("latest position kept changing; try again")
 
     def advance(self, position: LatestPosition) -> bool:
-        """Optimistic concurrency: replace only the version we read (ETag); on a race, read again and re-decide.
-        So two writers never move the position backwards."""
+        """Optimistic concurrency: one read, then create (nobody had one) or replace only the version read (ETag);
+        on a race, read again and re-decide. So two writers never move the position backwards. The writer calls it
+        once per member per flush."""
+        hint = self._hints.get((position.account_id, position.user_id))
+        if hint is not None and position.is_newer_than(hint[1]):
+            written = swap_version(self._c, self._doc(position), etag=hint[0])
+            self._remember(position, written)
+            if written is not None:
+                return True
         for _ in range(20):
             try:
-                current = self._c.read_item(item=position.user_id, partition_key=position.account_id)
+                current: dict[str, Any] | None = self._c.read_item(item=position.user_id,
+                                                                   partition_key=position.account_id)
             except cosmos_errors.CosmosResourceNotFoundError:
-                try:
-                    self._c.create_item(self._doc(position))
-                    return True
-                except cosmos_errors.CosmosResourceExistsError:
-                    continue  # another writer created it first: compare with theirs
-            if not position.is_newer_than(self._position(current)):
+                current = None
+            if current is not None and not position.is_newer_than(self._position(current)):
+                self._remember(position, current)
                 return False
-            try:
-                self._c.replace_item(item=current["id"], body=self._doc(position), etag=current["_etag"],
-                                     match_condition=MatchConditions.IfNotModified)
+            written = swap_version(self._c, self._doc(position), etag=current["_etag"] if current else None)
+            if written is not None:
+                self._remember(position, written)
                 return True
-            except cosmos_errors.CosmosAccessConditionFailedError:
-                continue
         raise RuntimeError("latest position kept changing under the writer; the message will be retried")
 
     def list_for_account(self, account_id: str) -> list[LatestPosition]:
@@ -309,10 +331,3 @@ class CosmosLatestPositionStore:
         )
         return [self._position(d) for d in docs]
 
-
-class QueuePingSender:
-    def __init__(self, client: QueueClient) -> None:
-        self._client = client
-
-    def send(self, message: str) -> None:
-        self._client.send_message(message)

@@ -16,10 +16,10 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import strip_system
-from core.adapters.cosmos_tracking import ping_partition
+from core.adapters.cosmos_tracking import ping_from_doc, ping_partition
 from core.adapters.privacy_kinds import KeysetKind, delete_doc, first_page, member_ids
 from core.domain.privacy import ItemRef, Page
-from core.domain.tracking import Ping, Track
+from core.domain.tracking import Track
 from core.domain.tracking_formats import to_geojson, to_gpx
 
 
@@ -152,9 +152,7 @@ class PingsKind:
             while day <= self._today():
                 docs = self._day_docs(account_id, user_id, day)
                 if docs:
-                    points = [Ping(ping_id=d["id"], t=datetime.fromtimestamp(d["t"] / 1000, tz=UTC),
-                                   **{k: d[k] for k in ("lat", "lon", "acc", "src", "alt", "spd", "hdg", "bat", "dev")
-                                      if k in d}) for d in docs]
+                    points = [ping_from_doc(d) for d in docs]
                     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
                     yield Track(user_id=user_id, range_from=start, range_to=start + timedelta(days=1), points=points,
                                 raw_count=len(points))

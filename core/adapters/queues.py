@@ -40,6 +40,17 @@ def queue_client(service: QueueServiceClient, name: str) -> QueueClient:
     )
 
 
+class QueuePingSender:
+    """The ingest call's hop onto the pings queue (QUEUE_LOCATION_PINGS); the writer reads it
+    (functions/tracking.py `write_pings`, core/services/ping_writer.py)."""
+
+    def __init__(self, client: QueueClient) -> None:
+        self._client = client
+
+    def send(self, message: str) -> None:
+        self._client.send_message(message)
+
+
 class QueueEventPublisher:
     def __init__(self, client: QueueClient) -> None:
         self._client = client

@@ -116,6 +116,9 @@ class Member(BaseModel):
     updated_at: datetime
     removed_at: datetime | None = None
     age_confirmed_at: datetime | None = None
+    # When an erasure of this member's data last started: the pings writer stores no ping taken before it (a
+    # ping still on the queue when the erasure ran must not come back afterwards). Kept by the anonymization.
+    erased_at: datetime | None = None
 
     def to_public(self) -> MemberPublic:
         return MemberPublic(

@@ -118,7 +118,10 @@ def process_request(
     link_ttl: timedelta,
     mailer: PrivacyMailer | None,
     mail_to: Callable[[str, str], str | None],
+    accounts: AccountStore | None = None,
 ) -> DataRequest | None:
+    """With `accounts`, an erasure first marks the member record (`erased_at`), so the pings writer stores none of
+    their pings taken before it that were still on the queue (docs/tracking.md, "The pings writer")."""
     request = privacy.get_request(message.account_id, message.request_id)
     if request is None:
         log.warning("data request %s not found; nothing to do", message.request_id)
@@ -131,6 +134,8 @@ def process_request(
     if request.type is DataRequestType.ACCESS:
         request = _export(request, kinds=kinds, privacy=privacy, sink=sink, clock=clock, link_ttl=link_ttl)
     elif request.type is DataRequestType.ERASURE:
+        if accounts is not None:
+            _mark_erased(accounts, request, clock.now())
         request = _erase(request, kinds=kinds, privacy=privacy, clock=clock, policy=policy)
     else:
         return request
@@ -274,6 +279,13 @@ def _erase(
     })
 
 
+def _mark_erased(accounts: AccountStore, request: DataRequest, now: datetime) -> None:
+    """Before anything is deleted: from here on the pings writer refuses the member's pings taken until `now`."""
+    member = accounts.get_member(request.account_id, request.user_id)
+    if member is not None and (member.erased_at is None or member.erased_at < now):
+        accounts.put_member(member.model_copy(update={"erased_at": now}))
+
+
 def _holds_something_of(kind: PersonalDataKind, request: DataRequest) -> bool:
     """Whether a kept kind still holds an item of the requester: their own items, or for the Account Owner the
     account's records (the billing record and closure record are the owner's)."""
@@ -324,7 +336,7 @@ def handle_message(
         return
     try:
         process_request(message=message, kinds=kinds, privacy=privacy, sink=sink, clock=clock, policy=policy,
-                        link_ttl=link_ttl, mailer=mailer, mail_to=mail_to)
+                        link_ttl=link_ttl, mailer=mailer, mail_to=mail_to, accounts=accounts)
     except Exception:
         record_failure(message=message, attempt=attempt, max_attempts=max_attempts, privacy=privacy, clock=clock)
         raise

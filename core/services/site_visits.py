@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from core.domain.accounts import Member
 from core.domain.errors import FieldError, NotFound, ValidationFailed
 from core.domain.identity import Principal
 from core.domain.job_sites import JobSite, geohash
@@ -143,9 +144,21 @@ def evaluate_message(
 ) -> int:
     """The writer's step after a message's pings are stored: re-evaluate each local day it touched. With
     `notices`, the Account Owner's opt-in e-mails about first arrivals and departures are queued too."""
-    member = accounts.get_member(message.account_id, message.user_id)
+    return evaluate_member_days(
+        account_id=message.account_id, user_id=message.user_id, times=[p.t for p in message.pings()],
+        member=accounts.get_member(message.account_id, message.user_id), pings=pings, sites=sites, days=days,
+        clock=clock, notices=notices)
+
+
+def evaluate_member_days(
+    *, account_id: str, user_id: str, times: Sequence[datetime], member: Member | None, pings: PingStore,
+    sites: JobSiteStore, days: SiteDayStore, clock: Clock, notices: SiteNotices | None = None,
+) -> int:
+    """Re-evaluate each local day (in the member's time zone; UTC without a member record) holding one of `times`,
+    the times of pings just stored. The pings writer calls it once per member per flush with the member record it
+    read already."""
     tz = member.time_zone if member is not None else "UTC"
-    touched = {local_day(p.t, tz) for p in message.pings()}
+    touched = {local_day(t, tz) for t in times}
     on_change: OnChange | None = None
     if notices is not None:
         name = member.full_name if member is not None else ""
@@ -153,7 +166,7 @@ def evaluate_message(
         def on_change(stored: SiteDay | None, new: SiteDay, index: SiteIndex) -> None:
             notify_first_events(notices=notices, before=stored, after=new, member_name=name, sites=index.sites)
 
-    changed = evaluate_days(account_id=message.account_id, user_id=message.user_id, touched=touched, tz=tz,
+    changed = evaluate_days(account_id=account_id, user_id=user_id, touched=touched, tz=tz,
                             pings=pings, sites=sites, days=days, clock=clock, on_change=on_change)
     log.info("evaluated %d local day(s) for job sites; %d changed", len(touched), changed)
     return changed

@@ -1,13 +1,13 @@
-"""Location tracking, write side: tracking schedules, the ingest call and the queue-triggered pings writer.
+"""Location tracking, write side: tracking schedules and the ingest call.
 
-Read side (tracks, latest positions): core/services/tracks.py. See docs/tracking.md.
+The queue-triggered pings writer: core/services/ping_writer.py. Read side (tracks, latest positions):
+core/services/tracks.py. See docs/tracking.md.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -16,11 +16,10 @@ from core.domain.accounts import Account, AccountStatus
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import Forbidden
 from core.domain.identity import Principal
-from core.domain.private_zones import PrivateZones, WithheldPing
+from core.domain.private_zones import PrivateZones
 from core.domain.tracking import (
     DroppedCounts,
     IngestResult,
-    LatestPosition,
     Ping,
     PingBatch,
     PingIn,
@@ -29,28 +28,22 @@ from core.domain.tracking import (
     TrackingSchedulePublic,
     TrackingScheduleUpdate,
 )
-from core.domain.tracking_formats import PingMessage, encode_ping_messages
+from core.domain.tracking_formats import encode_ping_messages
 from core.ports import (
     AccountStore,
     BillingStore,
     Clock,
     ConsentLedger,
-    JobSiteStore,
-    LatestPositionStore,
     PingQueue,
-    PingStore,
     PrivacyStore,
     PrivateZoneStore,
-    SiteDayStore,
     TrackingScheduleStore,
-    WithheldPingStore,
 )
 from core.services.retention import RetentionPolicy, effective_settings
 from core.services.suspension import Addition, ensure_may_add, suspended_error
 
 if TYPE_CHECKING:
     from core.services.ingest_gate import IngestGateKeeper
-    from core.services.site_notices import SiteNotices
 
 log = logging.getLogger(__name__)
 
@@ -217,61 +210,3 @@ def ingest_pings(
         rejected_count=len(rejected),
         rejected=rejected,
     )
-
-
-# ---------------------------------------------------------------- the pings writer (queue work)
-
-
-def store_ping_message(
-    *, message: PingMessage, pings: PingStore, positions: LatestPositionStore, clock: Clock,
-    accounts: AccountStore | None = None, job_sites: JobSiteStore | None = None, site_days: SiteDayStore | None = None,
-    zones: PrivateZoneStore | None = None, withheld_store: WithheldPingStore | None = None,
-    notices: SiteNotices | None = None,
-) -> int:
-    """Store one queued message: each UTC day's pings into that day's partition, then move the member's latest
-    position forward if this message holds a newer ping. Safe to run twice (upserts by ping id; the latest
-    position only moves forward). Errors propagate: the host retries, then poisons the message.
-
-    With `accounts`, `job_sites` and `site_days` (job sites, docs/job-sites.md), each local day the message touched
-    is then evaluated again for visits, stops and trips (idempotent: a fixed id per member and day); with
-    `notices` too, the Account Owner's opt-in e-mails about first arrivals and departures are queued.
-
-    With `zones`, pings inside the member's private zones in force at their time are not stored and do not move the
-    latest position (docs/private-zones.md); the ingest call drops them already, this is the writer's own check.
-    With `withheld_store`, the withheld pings (the ingest call's and its own) are recorded by id and time, without
-    a position, and the latest position moves to "in a private zone" when one of them is the newest."""
-    items = message.pings()
-    withheld = [WithheldPing(ping_id=i, t=t) for i, t in message.withheld()]
-    if zones is not None:  # one point read per message; the zones in force at each ping's time decide
-        private = zones.get_zones(account_id=message.account_id, user_id=message.user_id)
-        kept = [p for p in items if not private.withholds(p.lat, p.lon, p.t)]
-        if len(kept) < len(items):
-            log.info("withheld %d ping(s) inside private zones", len(items) - len(kept))
-        kept_ids = {p.ping_id for p in kept}
-        withheld += [WithheldPing(ping_id=p.ping_id, t=p.t) for p in items if p.ping_id not in kept_ids]
-        items = kept
-    if withheld and withheld_store is not None:
-        withheld_store.record(account_id=message.account_id, user_id=message.user_id, withheld=withheld)
-        newest_withheld = max(withheld, key=lambda w: (w.t, w.ping_id))
-        positions.advance(LatestPosition(
-            account_id=message.account_id, user_id=message.user_id, ping_id=newest_withheld.ping_id,
-            t=newest_withheld.t, lat=None, lon=None, acc=None, src=None, updated_at=clock.now()))
-    if not items:
-        return 0
-    by_day: dict[date, list[Ping]] = defaultdict(list)
-    for p in items:
-        by_day[p.day].append(p)
-    for day, day_pings in sorted(by_day.items()):
-        pings.write_day(account_id=message.account_id, user_id=message.user_id, day=day, pings=day_pings)
-    newest = max(items, key=lambda p: (p.t, p.ping_id))
-    moved = positions.advance(LatestPosition(
-        account_id=message.account_id, user_id=message.user_id, ping_id=newest.ping_id, t=newest.t,
-        lat=newest.lat, lon=newest.lon, acc=newest.acc, src=newest.src, updated_at=clock.now(),
-    ))
-    log.info("stored %d pings over %d day(s); latest position moved=%s", len(items), len(by_day), moved)
-    if accounts is not None and job_sites is not None and site_days is not None:
-        from core.services.site_visits import evaluate_message
-
-        evaluate_message(message=message, accounts=accounts, pings=pings, sites=job_sites, days=site_days,
-                         clock=clock, notices=notices)
-    return len(items)

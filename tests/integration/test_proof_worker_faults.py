@@ -30,7 +30,7 @@ from core.adapters.queues import build_queue_service
 from core.bootstrap import Container
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
-from core.services.tracking import store_ping_message
+from core.services.ping_writer import store_ping_message
 from devhost.launch import LocalHost, start_local_host
 from tests.helpers import app_functions, wait_for
 from tests.integration.conftest import ROOT, Stack, User

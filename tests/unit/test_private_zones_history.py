@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, cast
 
 from core.domain.private_zones import HistoryApplied, WithheldPing, private_gaps
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
-from core.services import private_zones, tracking
+from core.services import ping_writer, private_zones
 from tests.unit.fakes import FakeClock
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore, FakePrivateZoneStore
 from tests.unit.test_private_zones import HOME, T0, offset, zone, zones
@@ -73,7 +73,7 @@ def test_withheld_pings_travel_without_position_and_the_latest_position_says_pri
     rows = decode_ping_message(text).rows
     assert rows[-1] == [home.ping_id, int(home.t.timestamp() * 1000)]  # only the id and the time
     for _ in range(2):  # a replay records nothing twice
-        tracking.store_ping_message(message=decode_ping_message(text), pings=store, positions=positions,
+        ping_writer.store_ping_message(message=decode_ping_message(text), pings=store, positions=positions,
                                     clock=FakeClock(START), zones=zone_store,
                                     withheld_store=cast("WithheldPingStore", withheld))  # partial fake
     assert list(withheld.records) == [home.ping_id] and withheld.records[home.ping_id].t == home.t

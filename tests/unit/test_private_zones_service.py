@@ -15,7 +15,7 @@ from core.domain.identity import Principal, Role
 from core.domain.private_zones import MAX_ACTIVE_ZONES, PrivateZoneIn
 from core.domain.tracking import Ping, PingBatch, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
-from core.services import private_zones, tracking
+from core.services import ping_writer, private_zones, tracking
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeClock
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore, FakePrivateZoneStore
@@ -79,14 +79,14 @@ def test_the_writer_withholds_pings_in_a_zone_in_force_at_their_time() -> None:
     [text] = encode_ping_messages("a1", "u1", [before_home, away, home])
     zones.reads = 0
     for _ in range(2):  # a replay changes nothing
-        stored = tracking.store_ping_message(message=decode_ping_message(text), pings=store, positions=positions,
+        stored = ping_writer.store_ping_message(message=decode_ping_message(text), pings=store, positions=positions,
                                              clock=FakeClock(T0), zones=zones)
         assert stored == 2
     assert zones.reads == 2  # one read per message
     assert {p.ping_id for p in store.all()} == {before_home.ping_id, away.ping_id}
     assert positions.positions[("a1", "u1")].ping_id == away.ping_id  # not moved into the zone
     [only_home] = encode_ping_messages("a1", "u1", [_ping(T0 + timedelta(minutes=3), *HOME)])
-    assert tracking.store_ping_message(message=decode_ping_message(only_home), pings=store, positions=positions,
+    assert ping_writer.store_ping_message(message=decode_ping_message(only_home), pings=store, positions=positions,
                                        clock=FakeClock(T0), zones=zones) == 0
     assert positions.positions[("a1", "u1")].ping_id == away.ping_id
 

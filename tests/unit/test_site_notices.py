@@ -11,7 +11,7 @@ from core.domain.accounts import Account, BillingAddress
 from core.domain.email import EmailCategory, EmailPreferences
 from core.domain.tracking import Ping
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
-from core.services import tracking
+from core.services import ping_writer
 from core.services.site_notices import MAX_AGE, SiteNotices
 from tests.unit.fakes import FakeClock
 from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
@@ -39,7 +39,7 @@ class World:
     def deliver(self, batch: list[Ping]) -> None:
         notices = SiteNotices(accounts=self.accounts, profiles=self.profiles, outbox=self.outbox, clock=self.clock)
         for text in encode_ping_messages("a1", "u1", batch):
-            tracking.store_ping_message(message=decode_ping_message(text), pings=self.pings,
+            ping_writer.store_ping_message(message=decode_ping_message(text), pings=self.pings,
                                         positions=FakeLatestPositions(), clock=self.clock, accounts=self.accounts,
                                         job_sites=cast("JobSiteStore", self.sites),
                                         site_days=cast("SiteDayStore", self.days), notices=notices)

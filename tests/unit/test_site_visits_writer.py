@@ -12,7 +12,7 @@ from core.domain.job_sites import JobSite, cells_covering, geohash
 from core.domain.site_visits import SiteDay
 from core.domain.tracking import Ping
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
-from core.services import tracking
+from core.services import ping_writer
 from tests.unit.fakes import FakeAccountStore, FakeClock
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore
 from tests.unit.test_site_visits import circle_site, track
@@ -71,7 +71,7 @@ def setup() -> tuple[FakeAccountStore, FakePingStore, FakeSites, FakeDays]:
 def deliver(batch: list[Ping], accounts: FakeAccountStore, store: FakePingStore, sites: FakeSites,
             days: FakeDays) -> None:
     for text in encode_ping_messages("a1", "u1", batch):
-        tracking.store_ping_message(message=decode_ping_message(text), pings=store, positions=FakeLatestPositions(),
+        ping_writer.store_ping_message(message=decode_ping_message(text), pings=store, positions=FakeLatestPositions(),
                                     clock=FakeClock(), accounts=accounts, job_sites=cast("JobSiteStore", sites),
                                     site_days=cast("SiteDayStore", days))  # partial fakes: the writer's calls only
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from core.adapters.cosmos_tracking import _ping, ping_doc
+from core.adapters.cosmos_tracking import ping_doc, ping_from_doc
 from core.domain.tracking import PingSource
 from core.domain.tracking_formats import decode_ping_message
-from core.services import tracking
+from core.services import ping_writer
 from tests.unit.fakes import FakeClock
 from tests.unit.fakes_tracking import FakeLatestPositions
 from tests.unit.test_tracking_ingest import World, ping
@@ -32,7 +32,7 @@ def test_a_wifi_ping_is_accepted_queued_and_stored_with_its_source() -> None:
     assert (queued.ping_id, queued.src, queued.acc) == (body["id"], PingSource.WIFI, 65.0)
     positions = FakeLatestPositions()
     for text in w.queue.messages:
-        tracking.store_ping_message(message=decode_ping_message(text), pings=w.pings, positions=positions,
+        ping_writer.store_ping_message(message=decode_ping_message(text), pings=w.pings, positions=positions,
                                     clock=FakeClock())
     [stored] = w.pings.all()
     assert (stored.ping_id, stored.src) == (body["id"], PingSource.WIFI)
@@ -48,7 +48,7 @@ def test_every_source_round_trips_through_the_stored_document(source: PingSource
     [queued] = w.queued()
     doc = ping_doc("a1|u1|2026-03-10", queued)
     assert doc["src"] == source.value and "alt" not in doc
-    assert _ping(doc) == queued
+    assert ping_from_doc(doc) == queued
 
 
 def test_an_unknown_source_is_refused_by_field() -> None:

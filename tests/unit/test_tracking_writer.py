@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
-from core.services import tracking
+from core.services import ping_writer
 from tests.unit.fakes import FakeClock
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore
 
@@ -24,7 +24,7 @@ def pings(n: int, start: datetime = T0, step: timedelta = timedelta(seconds=20))
 
 
 def deliver(text: str, store: FakePingStore, positions: FakeLatestPositions) -> int:
-    return tracking.store_ping_message(message=decode_ping_message(text), pings=store, positions=positions,
+    return ping_writer.store_ping_message(message=decode_ping_message(text), pings=store, positions=positions,
                                        clock=FakeClock())
 
 

@@ -1,0 +1,175 @@
+"""The pings writer (queue work): stores the pings the ingest call queued, moves each member's latest position
+forward, records pings withheld in private zones and re-evaluates job-site days. docs/tracking.md, "The pings
+writer".
+
+The messages of one delivery batch that arrive together are written together (`PingWriter`, a group commit built
+once per process in core/bootstrap.py): per member, one read of the member record and of the private zones, full
+transactional batches per day partition, one conditional move of the latest position and one job-site evaluation
+per flush, instead of one of each per message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from core.domain.private_zones import WithheldPing
+from core.domain.tracking import LatestPosition, Ping
+from core.domain.tracking_formats import PingMessage
+from core.ports import (
+    AccountStore,
+    Clock,
+    JobSiteStore,
+    LatestPositionStore,
+    PingStore,
+    PrivateZoneStore,
+    SiteDayStore,
+    WithheldPingStore,
+)
+from core.services.coalescer import Coalescer
+
+if TYPE_CHECKING:
+    from core.domain.accounts import Member
+    from core.services.site_notices import SiteNotices
+
+log = logging.getLogger(__name__)
+
+MAX_WAIT_SECONDS = 0.02  # how long the first message of a member waits for others of the same delivery
+FULL_AT_ROWS = 100  # a member's group is flushed at once when it holds this many pings (one full batch)
+
+
+@dataclass(frozen=True)
+class WriterStores:
+    """What the writer writes to and reads from. Without `accounts` there is no erasure check and no job-site step
+    (unit tests of the storing alone); `job_sites` and `site_days` turn the job-site step on, `zones` the writer's
+    own private-zone check, `withheld` the records of withheld pings, `notices` the owner's visit e-mails."""
+
+    pings: PingStore
+    positions: LatestPositionStore
+    clock: Clock
+    accounts: AccountStore | None = None
+    job_sites: JobSiteStore | None = None
+    site_days: SiteDayStore | None = None
+    zones: PrivateZoneStore | None = None
+    withheld: WithheldPingStore | None = None
+    notices: SiteNotices | None = None
+
+
+class PingWriter:
+    """The per-process group commit of the writer: `write(message)` returns once a flush holding the message's
+    pings succeeded, and raises when it failed (core/services/coalescer.py). Messages are grouped per member."""
+
+    def __init__(self, stores: WriterStores, *, max_wait: float = MAX_WAIT_SECONDS,
+                 full_at: int = FULL_AT_ROWS) -> None:
+        self.stores = stores
+        self.coalescer: Coalescer[PingMessage] = Coalescer(
+            self._flush, key=lambda m: (m.account_id, m.user_id), size=lambda m: len(m.rows),
+            max_wait=max_wait, full_at=full_at)
+
+    def write(self, message: PingMessage) -> None:
+        self.coalescer.submit(message)
+
+    def _flush(self, messages: Sequence[PingMessage]) -> None:
+        store_ping_messages(messages=messages, stores=self.stores)
+
+
+def store_ping_message(
+    *, message: PingMessage, pings: PingStore, positions: LatestPositionStore, clock: Clock,
+    accounts: AccountStore | None = None, job_sites: JobSiteStore | None = None, site_days: SiteDayStore | None = None,
+    zones: PrivateZoneStore | None = None, withheld_store: WithheldPingStore | None = None,
+    notices: SiteNotices | None = None,
+) -> int:
+    """One message on its own (what a flush of one does); answers how many pings it stored."""
+    stores = WriterStores(pings=pings, positions=positions, clock=clock, accounts=accounts, job_sites=job_sites,
+                          site_days=site_days, zones=zones, withheld=withheld_store, notices=notices)
+    return store_ping_messages(messages=[message], stores=stores)
+
+
+def store_ping_messages(*, messages: Sequence[PingMessage], stores: WriterStores) -> int:
+    """Store the messages' pings, member by member; answers how many pings were stored. Safe to run again with any
+    of the messages (creates by ping id; the latest position only moves forward). Errors propagate: the host
+    retries, then poisons the messages."""
+    by_member: dict[tuple[str, str], list[PingMessage]] = defaultdict(list)
+    for message in messages:
+        by_member[(message.account_id, message.user_id)].append(message)
+    return sum(_store_member(account_id=a, user_id=u, messages=ms, stores=stores) for (a, u), ms in by_member.items())
+
+
+def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage], stores: WriterStores) -> int:
+    """Every step reads what it needs once for all of the member's messages of this flush."""
+    items: dict[str, Ping] = {}
+    withheld: dict[str, WithheldPing] = {}
+    for message in messages:  # a ping sent twice (a replay, two messages) is written once
+        for p in message.pings():
+            items.setdefault(p.ping_id, p)
+        for ping_id, t in message.withheld():
+            withheld.setdefault(ping_id, WithheldPing(ping_id=ping_id, t=t))
+    kept, held = list(items.values()), list(withheld.values())
+
+    member: Member | None = None
+    if stores.accounts is not None:  # one point read: erasure check, then the time zone of the job-site step
+        member = stores.accounts.get_member(account_id, user_id)
+        if member is None:
+            log.warning("member record gone (removed account); %d queued ping(s) not stored", len(kept) + len(held))
+            return 0
+        if member.erased_at is not None:
+            erased_at = member.erased_at
+            before = len(kept) + len(held)
+            kept = [p for p in kept if p.t > erased_at]
+            held = [w for w in held if w.t > erased_at]
+            if len(kept) + len(held) < before:
+                log.warning("%d queued ping(s) taken before the member's erasure not stored",
+                            before - len(kept) - len(held))
+
+    if stores.zones is not None and kept:  # one point read; the zones in force at each ping's time decide
+        private = stores.zones.get_zones(account_id=account_id, user_id=user_id)
+        inside = [p for p in kept if private.withholds(p.lat, p.lon, p.t)]
+        if inside:
+            log.info("withheld %d ping(s) inside private zones", len(inside))
+            held += [WithheldPing(ping_id=p.ping_id, t=p.t) for p in inside]
+            out = {p.ping_id for p in inside}
+            kept = [p for p in kept if p.ping_id not in out]
+    if stores.withheld is None:
+        held = []
+    if held and stores.withheld is not None:
+        stores.withheld.record(account_id=account_id, user_id=user_id, withheld=held)
+
+    by_day: dict[date, list[Ping]] = defaultdict(list)
+    for p in sorted(kept, key=lambda p: (p.t, p.ping_id)):
+        by_day[p.day].append(p)
+    for day, day_pings in sorted(by_day.items()):
+        stores.pings.write_day(account_id=account_id, user_id=user_id, day=day, pings=day_pings)
+
+    moved = _advance(account_id=account_id, user_id=user_id, kept=kept, held=held, stores=stores)
+    log.info("stored %d ping(s) of %d message(s) over %d day(s); latest position moved=%s", len(kept),
+             len(messages), len(by_day), moved)
+    if kept and stores.accounts is not None and stores.job_sites is not None and stores.site_days is not None:
+        from core.services.site_visits import evaluate_member_days
+
+        evaluate_member_days(account_id=account_id, user_id=user_id, times=[p.t for p in kept], member=member,
+                             pings=stores.pings, sites=stores.job_sites, days=stores.site_days, clock=stores.clock,
+                             notices=stores.notices)
+    return len(kept)
+
+
+def _advance(*, account_id: str, user_id: str, kept: list[Ping], held: list[WithheldPing],
+             stores: WriterStores) -> bool:
+    """One conditional move per member and flush, to the newest of the stored and withheld pings (a withheld one
+    leaves "in a private zone", without a position). Only after the pings are stored."""
+    now = stores.clock.now()
+    newest_kept = max(kept, key=lambda p: (p.t, p.ping_id)) if kept else None
+    newest_held = max(held, key=lambda w: (w.t, w.ping_id)) if held else None
+    if newest_held is not None and (newest_kept is None
+                                    or (newest_held.t, newest_held.ping_id) > (newest_kept.t, newest_kept.ping_id)):
+        return stores.positions.advance(LatestPosition(
+            account_id=account_id, user_id=user_id, ping_id=newest_held.ping_id, t=newest_held.t, lat=None,
+            lon=None, acc=None, src=None, updated_at=now))
+    if newest_kept is None:
+        return False
+    return stores.positions.advance(LatestPosition(
+        account_id=account_id, user_id=user_id, ping_id=newest_kept.ping_id, t=newest_kept.t, lat=newest_kept.lat,
+        lon=newest_kept.lon, acc=newest_kept.acc, src=newest_kept.src, updated_at=now))
