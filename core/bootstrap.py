@@ -45,11 +45,14 @@ if TYPE_CHECKING:
     from core.adapters.tokens import JwksTokenVerifier
     from core.domain.billing import BillingPolicy
     from core.ports import BillingNotifier, HealthProbe, PrivacyMailer, SubscriptionCanceller
+    from core.services.account_billing import AccountBilling
     from core.services.billing_unconfigured import UnconfiguredStripeGateway
+    from core.services.billing_webhook import StripeWebhook
     from core.services.email_verification import EmailVerification
     from core.services.outbox import EmailRenderer, Links
     from core.services.paging import PageTokens
     from core.services.photos import PhotoLimits
+    from core.services.purge import DailyPurge
     from core.services.retention import Registry, RetentionPolicy
     from core.services.site_notices import SiteNotices
 
@@ -158,6 +161,16 @@ class Container:
         from core.services.retention import RetentionPolicy
 
         return RetentionPolicy.from_settings(self.settings)
+
+    @cached_property
+    def daily_purge(self) -> DailyPurge:
+        """The daily timer's purge (then the coarsened history), with the run budget from settings."""
+        from core.services.purge import DailyPurge
+
+        return DailyPurge(registry=self.personal_data, privacy=self.privacy, accounts=self.accounts,
+                          coarse_history=self.coarse_history, clock=self.clock, policy=self.retention_policy,
+                          batch_size=self.settings.purge_batch_size,
+                          max_items=self.settings.purge_max_items_per_run)
 
     @cached_property
     def personal_data(self) -> Registry:
@@ -453,6 +466,23 @@ class Container:
         from core.services.billing import OutboxPaymentNotifier
 
         return OutboxPaymentNotifier(outbox=self.outbox, accounts=self.accounts, clock=self.clock)
+
+    @cached_property
+    def account_billing(self) -> AccountBilling:
+        """The billing use cases the owner's endpoints, the billing-events queue and the grace timer call."""
+        from core.services.account_billing import AccountBilling
+
+        return AccountBilling(accounts=self.accounts, store=self.billing, gateway=self.stripe, clock=self.clock,
+                              policy=self.billing_policy, notifier=self.billing_notifier,
+                              configured=self.billing_configured)
+
+    @cached_property
+    def stripe_webhook(self) -> StripeWebhook:
+        from core.services.billing_webhook import StripeWebhook
+
+        return StripeWebhook(secret=self.stripe_webhook_secret, accounts=self.accounts, store=self.billing,
+                             gateway=self.stripe, clock=self.clock, policy=self.billing_policy,
+                             notifier=self.billing_notifier, max_bytes=self.settings.max_body_bytes)
 
     @cached_property
     def health_probes(self) -> list[HealthProbe]:
