@@ -44,12 +44,12 @@ if TYPE_CHECKING:
     from core.adapters.stripe_billing import StripeBillingGateway
     from core.adapters.tokens import JwksTokenVerifier
     from core.domain.billing import BillingPolicy
-    from core.ports import BillingNotifier, HealthProbe, PrivacyMailer, SubscriptionCanceller
+    from core.ports import BillingNotifier, EmailRenderer, HealthProbe, PrivacyMailer, SubscriptionCanceller
     from core.services.account_billing import AccountBilling
     from core.services.billing_unconfigured import UnconfiguredStripeGateway
     from core.services.billing_webhook import StripeWebhook
     from core.services.email_verification import EmailVerification
-    from core.services.outbox import EmailRenderer, Links
+    from core.services.outbox import Links, OutboxSender
     from core.services.paging import PageTokens
     from core.services.photos import PhotoLimits
     from core.services.purge import DailyPurge
@@ -333,9 +333,21 @@ class Container:
 
     @cached_property
     def email_renderer(self) -> EmailRenderer:
-        from core.services.outbox import EmailRenderer
+        """The outbox's renderer (core.ports.EmailRenderer): the Jinja2 templates under core/templates."""
+        from core.adapters.email_templates import JinjaEmailRenderer
 
-        return EmailRenderer()
+        return JinjaEmailRenderer()
+
+    @cached_property
+    def outbox_sender(self) -> OutboxSender:
+        """The outbox queue's sender and the hourly re-dispatch, with the send settings."""
+        from core.services.outbox import OutboxSender
+
+        s = self.settings
+        return OutboxSender(outbox=self.outbox, profiles=self.email_profiles, mailer=self.mailer,
+                            renderer=self.email_renderer, links=self.email_links, clock=self.clock,
+                            max_deliveries=s.email_max_deliveries, tries=s.email_send_tries,
+                            retry_base_seconds=s.email_retry_base_seconds)
 
     @property
     def public_base_url(self) -> str:
