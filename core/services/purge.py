@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from core.domain.accounts import AccountStatus
 from core.domain.privacy import PurgeCursor, PurgeRun, PurgeRunList, PurgeRunPublic
 from core.ports import AccountStore, Clock, CoarseHistoryStore, PersonalDataKind, PrivacyStore
+from core.services.account_walk import AccountWalk
 from core.services.coarsening import run_coarsening
 from core.services.retention import (
     RUN_RECORD_DAYS,
@@ -30,7 +31,6 @@ from core.services.retention import (
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_PAGE = 100  # account ids read by one query of the walk
 
 
 @dataclass
@@ -78,21 +78,6 @@ def plan_account(
     return plan
 
 
-class _AccountWalk:
-    """The account ids after a given one, in id order, read `page` at a time (one query per page instead of one
-    per account). When the ids read ahead run out it asks again, so the walk ends only on an empty answer."""
-
-    def __init__(self, privacy: PrivacyStore, page: int = ACCOUNT_PAGE) -> None:
-        self._privacy, self._page = privacy, page
-        self._ahead: list[str] = []
-
-    def next_after(self, after: str | None) -> str | None:
-        self._ahead = [a for a in self._ahead if after is None or a > after]
-        if not self._ahead:
-            self._ahead = self._privacy.accounts_after(after, self._page)
-        return self._ahead.pop(0) if self._ahead else None
-
-
 def _found(run: PurgeRun) -> int:
     """How much the run has found so far (deleted or held items, held accounts): a change means progress."""
     return sum(run.deleted.values()) + sum(run.held.values()) + len(run.held_accounts)
@@ -114,7 +99,7 @@ def run_purge(
     run = PurgeRun(run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", started_at=now, gaps=registry.gaps)
     cursor = privacy.get_cursor() or PurgeCursor()
     saved = cursor
-    walk = _AccountWalk(privacy)
+    walk = AccountWalk(privacy)
     kinds = registry.kinds
     work = 0
     plan: AccountPlan | None = None
