@@ -1,7 +1,8 @@
-"""A full purge pass over many accounts on the local Cosmos DB emulator: the cost the suite's purge tests pay for
-every account a session has made. Seeds N active accounts (owner + one member each) and C closed accounts whose
+"""The daily timer's full pass (the purge, then the coarsened history) over many accounts on the local Cosmos DB
+emulator: the cost the suite's purge tests pay for every account a session has made. Seeds N active accounts (owner + one member each) and C closed accounts whose
 window has run out in a scratch database, then times complete passes (nothing is expired in the active accounts, so
-a pass is the walk itself: the per-account and per-kind reads).
+a pass is the walk itself: the per-account and per-kind reads). The first two arguments of `main` take other
+implementations for a before/after comparison.
 
     .venv/bin/python -m bench.purge_pass [N] [C] [PASSES]
 
@@ -24,12 +25,14 @@ from typing import Any
 from bench.purge_bench import create_scratch_database
 from core.adapters.blob_privacy import BlobExportSink, BlobPrefixStore
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
+from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
 from core.adapters.cosmos_privacy import CosmosPrivacyStore, registered_kinds
 from core.adapters.storage import build_blob_service
 from core.clock import SystemClock
 from core.domain.accounts import Account, AccountStatus, BillingAddress, Member
 from core.domain.identity import Role
 from core.domain.privacy import ClosureRecord
+from core.services.coarsening import run_coarsening
 from core.services.purge import run_purge
 from core.services.retention import Registry, RetentionPolicy
 from core.settings import Settings
@@ -56,7 +59,7 @@ def seed_accounts(accounts: CosmosAccountStore, privacy: CosmosPrivacyStore, act
                                               retention_deadline=now - timedelta(days=1)))
 
 
-def main(purge: Callable[..., Any] = run_purge) -> int:
+def main(purge: Callable[..., Any] = run_purge, coarsen: Callable[..., Any] = run_coarsening) -> int:
     logging.basicConfig(level=logging.WARNING)
     active = int(sys.argv[1]) if len(sys.argv) > 1 else 150
     closed = int(sys.argv[2]) if len(sys.argv) > 2 else 10
@@ -73,14 +76,19 @@ def main(purge: Callable[..., Any] = run_purge) -> int:
         seed_accounts(accounts, privacy, active, closed)
         blobs = build_blob_service(settings)
         registry = Registry(kinds=registered_kinds(database, BlobExportSink(blobs, settings), BlobPrefixStore(blobs)))
+        coarse_store = CosmosCoarseHistoryStore(database)
         for n in range(passes):
             started = time.perf_counter()
             run = purge(registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
                         policy=RetentionPolicy(), batch_size=500, max_items=1_000_000)
-            seconds = time.perf_counter() - started
-            print(f"pass {n + 1}: {len(run.accounts_finished)} accounts in {seconds:.1f} s "
-                  f"({1000 * seconds / max(1, len(run.accounts_finished)):.0f} ms per account), "
-                  f"complete {run.complete_pass}, deleted {sum(run.deleted.values())}")
+            purged = time.perf_counter()
+            coarsen(store=coarse_store, privacy=privacy, accounts=accounts, clock=SystemClock(),
+                    policy=RetentionPolicy(), max_pings=1_000_000)
+            done = time.perf_counter()
+            print(f"pass {n + 1}: {len(run.accounts_finished)} accounts, purge {purged - started:.1f} s "
+                  f"({1000 * (purged - started) / max(1, len(run.accounts_finished)):.0f} ms per account), "
+                  f"then coarsening {done - purged:.1f} s; complete {run.complete_pass}, "
+                  f"deleted {sum(run.deleted.values())}")
     finally:
         client.delete_database(settings.cosmos_database)  # only this scratch database
     return 0
