@@ -1,8 +1,6 @@
 """Billing with Stripe: the owner's billing view and card setup, the Stripe webhook, the billing-events queue and
 the grace-period timer. See docs/billing.md."""
 
-import logging
-
 import azure.functions as func
 
 from core.bootstrap import container
@@ -11,7 +9,6 @@ from core.domain.billing import BillingPublic, CardOnFile, SetupIntentPublic, We
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
-log = logging.getLogger(__name__)
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/billing", auth=Auth.PRINCIPAL, response=BillingPublic,
