@@ -20,13 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core import schema
+from core.adapters.email_templates import JinjaEmailRenderer
 from core.adapters.queues import queue_client
 from core.bootstrap import Container
 from core.domain.email import EmailCategory, EmailStatus, OutboxEntry
 from core.domain.identity import Identity
 from core.domain.policy import PolicyVersionCreate
 from core.services import policy
-from core.services.outbox import EmailRenderer, compose
+from core.services.outbox import compose
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +71,7 @@ def main() -> None:
             seconds = time.perf_counter() - started
             messages = queue.get_queue_properties().approximate_message_count
             print(f"{run:>4} {seconds:>8.2f} {written:>12} {messages:>15} {args.users / seconds:>8.0f}")
-        renderer = EmailRenderer()
+        renderer = JinjaEmailRenderer()
         entry = OutboxEntry(outbox_id="bench", dedupe_key="bench", category=EmailCategory.TIPS, template="tips",
                             to_user_id="u", context={"title": "T", "body": "b" * 500, "name": "<b>Ada</b>",
                                                      "url": "https://industrack.com/x"}, created_at=now)

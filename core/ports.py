@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import IO, Any, Protocol
 
@@ -21,7 +21,7 @@ from core.domain.billing import (
 from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun
 from core.domain.consent import Capability, ConsentEntry
 from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup
-from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail
+from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail, RenderedEmail
 from core.domain.identity import Identity
 from core.domain.ingest_gate import GateDoc, GateRead
 from core.domain.job_sites import JobSite
@@ -371,6 +371,16 @@ class Mailer(Protocol):
     def send(self, email: OutgoingEmail) -> str:
         """Hand the message to the mail service; answer its message id. Raise when it was not accepted."""
         ...
+
+
+class EmailRenderer(Protocol):
+    """Turns an outbox entry's template and context into the e-mail's subject, text and HTML (HTML escaped), and
+    draws the small pages that links opened in a browser answer with."""
+
+    def render(self, template: str, context: Mapping[str, Any]) -> RenderedEmail:
+        """Raise ValueError for a template it does not have."""
+        ...
+    def page(self, *, title: str, message: str, button: str | None = None) -> str: ...
 
 
 class PolicyStore(Protocol):

@@ -117,17 +117,10 @@ def get_outbox_entry(call: Call) -> OutboxEntryAdmin:
 def send_outbox_email(msg: func.QueueMessage) -> None:
     """Sends one outbox entry at most once; a failure raises so the host retries and then poisons the message."""
     message = OutboxMessage.model_validate_json(msg.get_body())
-    d, s = container(), container().settings
-    state = outbox.deliver(outbox_id=message.outbox_id, delivery=msg.dequeue_count or 1, outbox=d.outbox,
-                           profiles=d.email_profiles, mailer=d.mailer, renderer=d.email_renderer,
-                           links=d.email_links, clock=d.clock, max_deliveries=s.email_max_deliveries,
-                           tries=s.email_send_tries, retry_base_seconds=s.email_retry_base_seconds)
-    log.info("outbox message %s handled: %s", message.outbox_id, state)
+    container().outbox_sender.deliver(outbox_id=message.outbox_id, delivery=msg.dequeue_count or 1)
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 20 * * * *", run_on_startup=False)
 def redispatch_stuck_email(timer: func.TimerRequest) -> None:
     """Hourly safety net: pending outbox entries whose queue message was lost are queued again."""
-    d = container()
-    count = outbox.redispatch_stuck(outbox=d.outbox, clock=d.clock)
-    log.info("outbox: %d stuck entries queued again", count)
+    container().outbox_sender.redispatch_stuck()

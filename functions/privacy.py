@@ -23,7 +23,7 @@ from core.domain.privacy import (
     RetentionPublic,
     RetentionUpdate,
 )
-from core.services import closure, coarsening, data_requests, retention
+from core.services import closure, data_requests, purge, retention
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -124,21 +124,12 @@ def admin_view_account(call: Call) -> AdminAccountView:
 @endpoint(bp, "GET", "platform/purge-runs", auth=Auth.ADMIN, response=PurgeRunList,
           summary="The latest purge runs with counts per kind of data (platform admin)", tag="privacy")
 def list_purge_runs(call: Call) -> PurgeRunList:
-    return retention.list_runs(privacy=call.deps.privacy)
+    return purge.list_runs(privacy=call.deps.privacy)
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 30 2 * * *", run_on_startup=False)
 def purge_expired_data(timer: func.TimerRequest) -> None:
-    d = container()
-    run = retention.run_purge(registry=d.personal_data, privacy=d.privacy, accounts=d.accounts, clock=d.clock,
-                              policy=d.retention_policy, batch_size=d.settings.purge_batch_size,
-                              max_items=d.settings.purge_max_items_per_run)
-    log.info("purge run %s finished: complete pass %s", run.run_id, run.complete_pass)
-    # Then the coarsened history (docs/coarsened-history.md), with its own cursor and the same budget.
-    coarse = coarsening.run_coarsening(store=d.coarse_history, privacy=d.privacy, accounts=d.accounts,
-                                       clock=d.clock, policy=d.retention_policy,
-                                       max_pings=d.settings.purge_max_items_per_run)
-    log.info("coarsening run %s finished: complete pass %s", coarse.run_id, coarse.complete_pass)
+    container().daily_purge.run()
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_DATA_REQUESTS%", connection="AzureWebJobsStorage")

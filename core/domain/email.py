@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -118,6 +119,23 @@ class RenderedEmail(BaseModel):
     html: str
 
 
+# Every e-mail the product sends: each name has `<name>.subject.txt`, `<name>.txt` and `<name>.html` under
+# core/templates (tests/unit/test_email_outbox.py holds the files to this list). The outbox refuses other names.
+EMAIL_TEMPLATES: frozenset[str] = frozenset({
+    "account-closed",
+    "data-request-access",
+    "data-request-erasure",
+    "email-changed",
+    "email-verification",
+    "invitation",
+    "job-site-visit",
+    "payment-failed",
+    "policy-notice",
+    "product-update",
+    "tips",
+})
+
+
 # ---------------------------------------------------------------- verification state of a user's address
 
 
@@ -217,3 +235,44 @@ class OutboxEntryAdmin(PublicModel):
     opened_at: datetime | None = Field(default=None, alias="openedAt")
     open_count: int = Field(alias="openCount")
     click_count: int = Field(alias="clickCount")
+
+
+# ---------------------------------------------------------------- who receives an outbox entry
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where an outbox entry goes (`address`), or why it goes nowhere (`reason`), and whether it is tracked."""
+
+    address: str | None
+    reason: str | None  # why it is suppressed, when address is None
+    tracked: bool
+
+
+def recipient_of(entry: OutboxEntry, status: EmailStatus | None, prefs: EmailPreferences | None,
+                 member_address: str | None = None) -> Recipient:
+    """Who receives the entry, or why nobody does. Pure: the rules of categories, verification and preferences."""
+    prefs = prefs or EmailPreferences(user_id=entry.to_user_id or "")
+    verified_now = status is not None and status.verified
+    if entry.category is EmailCategory.LEGAL:
+        # Legal notices go to the verified address, or the last one that was verified; never to an unproven one.
+        address = status.address if status is not None and status.verified else (
+            status.verified_address if status is not None else None)
+        if address is None and entry.to_user_id is None:
+            address = entry.to_address
+        return Recipient(address, None if address else "no verified address", tracked=False)
+    if entry.category is EmailCategory.ACCOUNT:
+        address = entry.to_address or (status.address if status is not None else member_address)
+        if address is None:
+            return Recipient(None, "no address", tracked=False)
+        tracked = (
+            entry.to_user_id is not None and verified_now and status is not None
+            and address.lower() == status.address.lower() and prefs.tracking_allowed
+        )
+        return Recipient(address, None, tracked=tracked)
+    # Optional categories: only to a verified address, and only while the user wants them.
+    if status is None or not status.verified:
+        return Recipient(None, "address not verified", tracked=False)
+    if not prefs.allows(entry.category):
+        return Recipient(None, "opted out", tracked=False)
+    return Recipient(status.address, None, tracked=prefs.tracking_allowed)

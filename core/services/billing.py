@@ -1,5 +1,6 @@
-"""Billing use cases: the account's Stripe customer and per-seat subscription, the Stripe webhook, the billing
-state machine and its grace-period timer.
+"""Billing use cases: the account's Stripe customer and per-seat subscription, reading Stripe's state into the
+billing record, the owner's endpoints and the grace-period timer. The state machine itself is pure
+(core/domain/billing_state.py); the Stripe webhook is core/services/billing_webhook.py.
 
 Every step is idempotent, because every caller may retry it: queue messages are delivered at least once, Stripe
 redelivers webhooks, owners press buttons twice.
@@ -7,18 +8,12 @@ redelivers webhooks, owners press buttons twice.
   `accountId` metadata first; its id is stored with create-if-absent, and a worker that loses that race deletes
   the customer it created. The subscription works the same way (the loser cancels its own).
 - Seats are set, never incremented: quantity = the number of active members now.
-- Webhook events are applied by reading the current state from Stripe (never the event's payload), so their order
-  does not matter; each event id is recorded and a repeat is ignored.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
 from core.domain.accounts import AccountEvent, AccountStatus, MemberStatus
 from core.domain.billing import (
@@ -29,129 +24,19 @@ from core.domain.billing import (
     BillingTransition,
     CustomerDetails,
     GraceMarker,
-    PaymentFailedNotice,
-    PaymentMethodPublic,
-    ProcessedEvent,
     SetupIntentPublic,
-    StripeEvent,
     StripeSnapshot,
     StripeSubscription,
-    WebhookAnswer,
 )
-from core.domain.errors import (
-    BillingNotConfigured,
-    Conflict,
-    FieldError,
-    InvalidSignature,
-    NotFound,
-    PayloadTooLarge,
-    ValidationFailed,
-)
+from core.domain.billing_state import ENDED, apply_snapshot, is_overdue, suspend_if_overdue, to_public, transition
+from core.domain.errors import Conflict, NotFound
 from core.domain.identity import Principal
 from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, Outbox, StripeGateway
 
 log = logging.getLogger(__name__)
 
-HANDLED_EVENTS = frozenset({
-    "setup_intent.succeeded",
-    "invoice.paid",
-    "invoice.payment_succeeded",  # what localstripe (and older integrations) send for a paid invoice
-    "invoice.payment_failed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "customer.updated",  # the default payment method changed (e.g. in the Stripe dashboard)
-})
-MAX_TRANSITIONS = 1000  # a safety bound on the history kept in the record (years of normal use)
 _UPDATE_ATTEMPTS = 10
 _SEAT_ROUNDS = 3
-
-
-# ---------------------------------------------------------------- the state machine (pure)
-
-
-def target_status(snapshot: StripeSnapshot, now: datetime) -> BillingStatus | None:
-    """What Stripe's current state means for the account; None when it says nothing (no subscription yet)."""
-    sub = snapshot.subscription
-    if sub is None:
-        return None
-    failed = snapshot.latest_invoice is not None and snapshot.latest_invoice.payment_failed
-    if sub.status in ("canceled", "incomplete_expired"):
-        return BillingStatus.CANCELED
-    if sub.status in ("past_due", "unpaid", "paused") or failed:
-        return BillingStatus.PAST_DUE
-    if sub.status == "trialing":
-        return BillingStatus.TRIALING
-    if sub.status == "incomplete":
-        # localstripe leaves a subscription in trial as `incomplete`; Stripe uses it for an unpaid first invoice.
-        in_trial = sub.trial_end is not None and sub.trial_end > now
-        return BillingStatus.TRIALING if in_trial else BillingStatus.PAST_DUE
-    if sub.status == "active":
-        return BillingStatus.ACTIVE
-    return None
-
-
-def transition(record: BillingRecord, to: BillingStatus, *, cause: str, now: datetime) -> BillingRecord:
-    """Move to `to` and record why; the same status again changes nothing."""
-    if record.status == to:
-        return record
-    history = [*record.transitions, BillingTransition(from_status=record.status, to_status=to, cause=cause, at=now)]
-    update: dict[str, object] = {
-        "status": to,
-        "status_since": now,
-        "transitions": history[-MAX_TRANSITIONS:],
-        "updated_at": now,
-    }
-    if to is BillingStatus.PAST_DUE:
-        update["past_due_since"] = now
-    elif to is not BillingStatus.SUSPENDED:
-        update["past_due_since"] = None
-    return record.model_copy(update=update)
-
-
-def apply_snapshot(record: BillingRecord, snapshot: StripeSnapshot, *, cause: str, now: datetime) -> BillingRecord:
-    """The record after reading Stripe: the facts GET shows, and the status the state machine allows."""
-    sub, invoice, pm = snapshot.subscription, snapshot.latest_invoice, snapshot.payment_method
-    facts: dict[str, object] = {
-        "payment_method_brand": pm.brand if pm else None,
-        "payment_method_last4": pm.last4 if pm else None,
-    }
-    if sub is not None:
-        facts.update(subscription_id=sub.subscription_id, seats=sub.quantity, trial_end=sub.trial_end,
-                     current_period_end=sub.current_period_end)
-    if invoice is not None:
-        facts.update(last_invoice_id=invoice.invoice_id, last_invoice_status=invoice.status)
-    updated = record.model_copy(update=facts)
-    if updated != record:
-        updated = updated.model_copy(update={"updated_at": now})
-    target = target_status(snapshot, now)
-    if target is None or (target is BillingStatus.PAST_DUE and record.status is BillingStatus.SUSPENDED):
-        return updated  # a suspended account stays suspended until Stripe says it is paid (or canceled)
-    moved = transition(updated, target, cause=cause, now=now)
-    if target is BillingStatus.PAST_DUE and record.status is not BillingStatus.PAST_DUE:
-        invoice_id = invoice.invoice_id if invoice is not None and invoice.payment_failed else None
-        key = f"payment-failed-{invoice_id}" if invoice_id else f"payment-failed-{record.account_id}-{int(now.timestamp())}"
-        notice = record.payment_failed_notice
-        if notice is None or notice.dedupe_key != key:
-            moved = moved.model_copy(update={
-                "payment_failed_notice": PaymentFailedNotice(dedupe_key=key, invoice_id=invoice_id, needed_at=now),
-            })
-    return moved
-
-
-def to_public(record: BillingRecord, *, grace: timedelta | None = None) -> BillingPublic:
-    pm = None
-    if record.payment_method_brand or record.payment_method_last4:
-        pm = PaymentMethodPublic(brand=record.payment_method_brand, last4=record.payment_method_last4)
-    held = record.status in (BillingStatus.PAST_DUE, BillingStatus.SUSPENDED)
-    grace_ends = record.past_due_since + grace if held and grace is not None and record.past_due_since else None
-    return BillingPublic(
-        account_id=record.account_id, status=record.status,
-        status_since=record.status_since if record.customer_id else None, grace_ends_at=grace_ends,
-        seats=record.seats, trial_end=record.trial_end,
-        current_period_end=record.current_period_end, last_invoice_status=record.last_invoice_status,
-        payment_method=pm,
-    )
 
 
 # ---------------------------------------------------------------- record updates (optimistic concurrency)
@@ -296,7 +181,7 @@ def sync_seats(
     for _ in range(_SEAT_ROUNDS):
         seats = _active_seats(accounts, record.account_id)
         sub = gateway.get_subscription(record.subscription_id)
-        if sub is None or sub.status in ("canceled", "incomplete_expired"):
+        if sub is None or sub.status in ENDED:
             return record
         if sub.quantity != seats:
             sub = gateway.set_quantity(sub, seats)
@@ -315,7 +200,7 @@ def read_snapshot(record: BillingRecord, gateway: StripeGateway) -> StripeSnapsh
     if customer is None:
         raise NotFound()
     sub = gateway.get_subscription(record.subscription_id) if record.subscription_id else None
-    if sub is not None and sub.status in ("canceled", "incomplete_expired"):
+    if sub is not None and sub.status in ENDED:
         # A new subscription made at Stripe (e.g. in the dashboard) after this one ended takes its place.
         live = gateway.list_subscriptions(record.customer_id)
         sub = live[0] if live else sub
@@ -430,112 +315,7 @@ def create_setup_intent(
     )
 
 
-# ---------------------------------------------------------------- webhook
-
-
-def verify_signature(
-    *, payload: bytes, header: str | None, secret: str, now: datetime, tolerance_seconds: float,
-) -> None:
-    """Stripe's scheme: header `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (several v1 during a
-    secret roll). Refused: no secret configured, no or malformed header, no matching v1, and a timestamp more than
-    the tolerance away from now in EITHER direction (Stripe's own library only refuses old ones)."""
-    if not secret:
-        log.warning("Stripe webhook refused: STRIPE_WEBHOOK_SECRET is not configured")
-        raise BillingNotConfigured("STRIPE_WEBHOOK_SECRET is not set; Stripe retries the event later.")
-    if not header:
-        raise InvalidSignature("The Stripe-Signature header is missing.")
-    timestamp: str | None = None
-    signatures: list[str] = []
-    for part in header.split(","):
-        key, sep, value = part.strip().partition("=")
-        if not sep:
-            continue
-        if key == "t":
-            timestamp = value
-        elif key == "v1":
-            signatures.append(value)
-    if timestamp is None or not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12 or not signatures:
-        raise InvalidSignature("The Stripe-Signature header is malformed.")
-    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + payload, hashlib.sha256).hexdigest().encode()
-    if not any(hmac.compare_digest(expected, s.encode("utf-8", errors="replace")) for s in signatures):
-        raise InvalidSignature("The signature does not match the body.")
-    if abs(now.timestamp() - int(timestamp)) > tolerance_seconds:
-        raise InvalidSignature("The signature timestamp is outside the allowed window.")
-
-
-def parse_event(payload: bytes) -> StripeEvent:
-    try:
-        doc = json.loads(payload)
-        obj = doc["data"]["object"]
-        event_id, event_type = doc["id"], doc["type"]
-        if not isinstance(obj, dict) or not isinstance(event_id, str) or not isinstance(event_type, str):
-            raise TypeError("unexpected shape")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValidationFailed("The event is not a Stripe event.", errors=[FieldError("body", "not an event")]) from exc
-    object_type = obj.get("object") if isinstance(obj.get("object"), str) else None
-    object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-    customer = obj.get("customer")
-    if isinstance(customer, dict):
-        customer = customer.get("id")
-    if object_type == "customer":
-        customer = object_id
-    return StripeEvent(event_id=event_id, type=event_type, object_type=object_type, object_id=object_id,
-                       customer_id=customer if isinstance(customer, str) else None)
-
-
-def handle_webhook(
-    *, payload: bytes, signature: str | None, secret: str, accounts: AccountStore, store: BillingStore,
-    gateway: StripeGateway, clock: Clock, policy: BillingPolicy, notifier: BillingNotifier | None = None,
-    max_bytes: int = 1_048_576,
-) -> WebhookAnswer:
-    """Verify, then apply by reading Stripe's current state. Refused (400, nothing changed): a missing or bad
-    signature, a timestamp outside the tolerance, a body altered after signing. Answered 200 without change: a
-    repeat of an applied event, an event type not handled, a customer that is not one of ours."""
-    if len(payload) > max_bytes:
-        raise PayloadTooLarge(f"The body may be at most {max_bytes} bytes.")
-    now = clock.now()
-    verify_signature(payload=payload, header=signature, secret=secret, now=now,
-                     tolerance_seconds=policy.signature_tolerance.total_seconds())
-    event = parse_event(payload)
-    if event.type not in HANDLED_EVENTS:
-        return WebhookAnswer(outcome="ignored: event type not handled")
-    intent = None
-    customer_id = event.customer_id
-    if event.type == "setup_intent.succeeded" and event.object_id:
-        intent = gateway.get_setup_intent(event.object_id)
-        customer_id = intent.customer_id if intent is not None else None
-    if not customer_id:
-        return WebhookAnswer(outcome="ignored: no customer")
-    customer = gateway.get_customer(customer_id)
-    record = store.get(customer.account_id) if customer is not None and customer.account_id else None
-    if record is None or record.customer_id != customer_id:
-        return WebhookAnswer(outcome="ignored: unknown customer")
-    account_id = record.account_id
-    if store.is_processed(account_id, event.event_id):
-        log.info("stripe event %s (%s) for %s already applied", event.event_id, event.type, account_id)
-        return WebhookAnswer(outcome="duplicate")
-    if intent is not None and intent.status == "succeeded" and intent.payment_method_id:
-        gateway.set_default_payment_method(customer_id=customer_id, payment_method_id=intent.payment_method_id)
-        record = ensure_subscription(record=record, accounts=accounts, store=store, gateway=gateway, clock=clock,
-                                     policy=policy)
-    reconcile(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock,
-              cause=f"{event.type} {event.event_id}", notifier=notifier)
-    store.mark_processed(ProcessedEvent(account_id=account_id, event_id=event.event_id, type=event.type,
-                                        outcome="applied", processed_at=clock.now()))
-    log.info("stripe event %s (%s) applied for %s", event.event_id, event.type, account_id)
-    return WebhookAnswer(outcome="applied")
-
-
 # ---------------------------------------------------------------- grace period timer
-
-
-def _suspension(*, cutoff: datetime, cause: str, now: datetime) -> Callable[[BillingRecord], BillingRecord]:
-    def change(cur: BillingRecord) -> BillingRecord:
-        if cur.status is not BillingStatus.PAST_DUE or cur.past_due_since is None or cur.past_due_since > cutoff:
-            return cur
-        return transition(cur, BillingStatus.SUSPENDED, cause=cause, now=now)
-
-    return change
 
 
 def suspend_overdue(
@@ -545,7 +325,6 @@ def suspend_overdue(
     """Timer work: suspend accounts whose grace period ended unpaid. Answer how many were suspended."""
     now = clock.now()
     cutoff = now - policy.grace
-    cause = f"grace period of {policy.grace.total_seconds() / 86400:g} days ended unpaid (timer)"
     if notifier is not None:
         # A notice that could not be handed over when the payment failed gets another chance here.
         for marker in store.grace_markers_before(now, limit):
@@ -559,9 +338,9 @@ def suspend_overdue(
         if record is None or record.status is not BillingStatus.PAST_DUE:
             store.delete_grace_marker(marker.account_id)  # left behind by a crash or a race: nothing to do
             continue
-        if record.past_due_since is None or record.past_due_since > cutoff:
+        if not is_overdue(record, grace=policy.grace, now=now):
             continue  # a newer past_due episode (its marker is rewritten); not due yet
-        after = _update(store, marker.account_id, _suspension(cutoff=cutoff, cause=cause, now=now))
+        after = _update(store, marker.account_id, lambda cur: suspend_if_overdue(cur, grace=policy.grace, now=now))
         if after.status is BillingStatus.SUSPENDED:
             store.delete_grace_marker(marker.account_id)
             suspended += 1

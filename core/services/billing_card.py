@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 
 from core.domain.billing import BillingPolicy, BillingPublic, CardOnFile
+from core.domain.billing_state import to_public
 from core.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from core.domain.identity import Principal
 from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, StripeGateway
-from core.services.billing import ensure_subscription, reconcile, to_public
+from core.services.billing import ensure_subscription, reconcile
 
 log = logging.getLogger(__name__)
 

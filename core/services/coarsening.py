@@ -31,6 +31,7 @@ from core.domain.coarse_history import (
     last_day_to_coarsen,
 )
 from core.ports import AccountStore, Clock, CoarseHistoryStore, PrivacyStore
+from core.services.account_walk import AccountWalk
 from core.services.retention import RUN_RECORD_DAYS, RetentionPolicy, effective_settings
 
 log = logging.getLogger(__name__)
@@ -113,18 +114,19 @@ def run_coarsening(
     """One bounded run; the next run resumes where this one stopped."""
     now = clock.now()
     run = CoarseningRun(run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", started_at=now)
-    cursor = store.get_cursor() or CoarseningCursor()
+    cursor = saved = store.get_cursor() or CoarseningCursor()
+    walk = AccountWalk(privacy)
     used = 0
     while used < max_pings:
         if cursor.current_account is None:
-            nxt = privacy.accounts_after(cursor.accounts_after, 1)
-            if not nxt:
+            nxt = walk.next_after(cursor.accounts_after)
+            if nxt is None:
                 run.complete_pass = True
-                cursor = CoarseningCursor(updated_at=now)
+                cursor = saved = CoarseningCursor(updated_at=now)
                 store.put_cursor(cursor)
                 store.prune_runs(now - timedelta(days=RUN_RECORD_DAYS), 500)
                 break
-            cursor = CoarseningCursor(accounts_after=cursor.accounts_after, current_account=nxt[0], updated_at=now)
+            cursor = CoarseningCursor(accounts_after=cursor.accounts_after, current_account=nxt, updated_at=now)
         account_id = cursor.current_account
         assert account_id is not None
         plan = _plan(account_id=account_id, privacy=privacy, accounts=accounts, policy=policy, run=run, now=now)
@@ -137,16 +139,21 @@ def run_coarsening(
             if not finished:
                 stopped = True
                 break
-            cursor = cursor.model_copy(update={"users_after": user_id, "updated_at": now})
+            cursor = saved = cursor.model_copy(update={"users_after": user_id, "updated_at": now})
             store.put_cursor(cursor)
             if used >= max_pings:
                 break
         else:
             cursor = CoarseningCursor(accounts_after=account_id, updated_at=now)
-            store.put_cursor(cursor)
+            if users:  # an account with nothing to coarsen is saved with a later one (or at the end of the run)
+                saved = cursor
+                store.put_cursor(cursor)
         if stopped:
+            saved = cursor
             store.put_cursor(cursor)
             break
+    if cursor != saved:
+        store.put_cursor(cursor)  # where this run stopped, so the next one walks on from there
     run.finished_at = clock.now()
     store.put_run(run)
     log.info("coarsening run %s: %d day(s) coarsened, %d day(s) checked, %d ping(s) read, complete pass %s",

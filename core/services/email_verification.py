@@ -1,7 +1,7 @@
 """Address verification: a signed, expiring, single-use link sent at registration and on every address change.
 
-Until the current address is verified it receives only transactional e-mail (see outbox.decide); legal notices
-go to the last verified address.
+Until the current address is verified it receives only transactional e-mail (see core.domain.email.recipient_of);
+legal notices go to the last verified address.
 """
 
 from __future__ import annotations

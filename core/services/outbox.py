@@ -1,7 +1,9 @@
 """The e-mail outbox: enqueue (idempotent by dedupe key), render, and send each entry at most once.
 
 Any area that sends e-mail calls `enqueue_email(...)`; nothing here talks to a mail service directly. The
-queue-triggered sender calls `deliver(...)` with the outbox id from the message.
+queue-triggered sender calls `OutboxSender.deliver(...)` (built by core/bootstrap.py) with the outbox id from the
+message. Rendering is behind the `core.ports.EmailRenderer` port (core/adapters/email_templates.py renders the
+Jinja2 templates); enqueue checks the template's name against `core.domain.email.EMAIL_TEMPLATES`.
 """
 
 from __future__ import annotations
@@ -12,30 +14,25 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import jinja2
-
 from core.domain.email import (
+    EMAIL_TEMPLATES,
     EmailCategory,
-    EmailPreferences,
-    EmailStatus,
     OutboxEntry,
     OutboxEntryAdmin,
     OutboxState,
     OutgoingEmail,
-    RenderedEmail,
     outbox_id_for,
+    recipient_of,
 )
 from core.domain.errors import NotFound
-from core.ports import Clock, EmailProfiles, Mailer, Outbox
+from core.ports import Clock, EmailProfiles, EmailRenderer, Mailer, Outbox
 from core.signing import LinkSigner
 
 log = logging.getLogger(__name__)
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 MAX_CONTEXT_BYTES = 16 * 1024
 REDISPATCH_AFTER = timedelta(minutes=5)  # an existing pending entry older than this may have lost its message
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a sender that claimed an entry longer ago than this has died
@@ -52,45 +49,6 @@ class EmailNotSent(RuntimeError):
 
 class SendInProgress(RuntimeError):
     """Another sender holds this entry right now; the queue retries later and then finds it sent."""
-
-
-# ---------------------------------------------------------------- rendering
-
-
-class EmailRenderer:
-    """Jinja2 templates under core/templates: `<name>.subject.txt`, `<name>.txt` and `<name>.html`.
-
-    HTML is autoescaped (a name such as `<b>Ada</b>` arrives as text, never as markup); the subject is one line.
-    """
-
-    def __init__(self, directory: Path = TEMPLATES_DIR) -> None:
-        # HTML templates are autoescaped; plain-text parts and subjects (.txt) are not markup and stay as written.
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(directory)),
-            autoescape=jinja2.select_autoescape(
-                enabled_extensions=("html",), disabled_extensions=("txt",), default_for_string=True, default=True
-            ),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self._directory = directory
-
-    def exists(self, template: str) -> bool:
-        return all((self._directory / f"{template}.{part}").is_file() for part in ("subject.txt", "txt", "html"))
-
-    def render(self, template: str, context: Mapping[str, Any]) -> RenderedEmail:
-        if not self.exists(template):
-            raise ValueError(f"unknown e-mail template {template!r}")
-        subject = self._env.get_template(f"{template}.subject.txt").render(context)
-        subject = " ".join(subject.split())  # one line: no header injection through a name
-        text = self._env.get_template(f"{template}.txt").render(context)
-        html = self._env.get_template(f"{template}.html").render(context)
-        return RenderedEmail(subject=subject, text=text, html=html)
-
-    def page(self, *, title: str, message: str, button: str | None = None) -> str:
-        """A small HTML page for links opened in a browser (confirm, done, refused); autoescaped."""
-        return self._env.get_template("pages/confirm.html").render(title=title, message=message, button=button)
 
 
 # ---------------------------------------------------------------- enqueue
@@ -133,7 +91,7 @@ def enqueue_email_once(
         raise ValueError("an e-mail needs to_user_id or to_address")
     if category.optional and not to_user_id:
         raise ValueError("optional e-mail goes to users only (their preferences decide)")
-    if not _default_renderer().exists(template):
+    if template not in EMAIL_TEMPLATES:
         raise ValueError(f"unknown e-mail template {template!r}")
     try:
         payload = json.dumps(dict(context), separators=(",", ":"), default=_reject)
@@ -169,16 +127,6 @@ def _reject(value: object) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"e-mail context values must be JSON, not {type(value).__name__}")
-
-
-_renderer: EmailRenderer | None = None
-
-
-def _default_renderer() -> EmailRenderer:
-    global _renderer
-    if _renderer is None:
-        _renderer = EmailRenderer()
-    return _renderer
 
 
 def redispatch_stuck(*, outbox: Outbox, clock: Clock, older_than: timedelta = timedelta(hours=1),
@@ -257,42 +205,6 @@ class Links:
         return self.api(f"t/c/{quote(token, safe='')}")
 
 
-@dataclass(frozen=True)
-class Decision:
-    address: str | None
-    reason: str | None  # why it is suppressed, when address is None
-    tracked: bool
-
-
-def decide(entry: OutboxEntry, status: EmailStatus | None, prefs: EmailPreferences | None,
-           member_address: str | None = None) -> Decision:
-    """Who receives the entry, or why nobody does. Pure: the rules of categories, verification and preferences."""
-    prefs = prefs or EmailPreferences(user_id=entry.to_user_id or "")
-    verified_now = status is not None and status.verified
-    if entry.category is EmailCategory.LEGAL:
-        # Legal notices go to the verified address, or the last one that was verified; never to an unproven one.
-        address = status.address if status is not None and status.verified else (
-            status.verified_address if status is not None else None)
-        if address is None and entry.to_user_id is None:
-            address = entry.to_address
-        return Decision(address, None if address else "no verified address", tracked=False)
-    if entry.category is EmailCategory.ACCOUNT:
-        address = entry.to_address or (status.address if status is not None else member_address)
-        if address is None:
-            return Decision(None, "no address", tracked=False)
-        tracked = (
-            entry.to_user_id is not None and verified_now and status is not None
-            and address.lower() == status.address.lower() and prefs.tracking_allowed
-        )
-        return Decision(address, None, tracked=tracked)
-    # Optional categories: only to a verified address, and only while the user wants them.
-    if status is None or not status.verified:
-        return Decision(None, "address not verified", tracked=False)
-    if not prefs.allows(entry.category):
-        return Decision(None, "opted out", tracked=False)
-    return Decision(status.address, None, tracked=prefs.tracking_allowed)
-
-
 def deliver(
     *,
     outbox_id: str,
@@ -342,7 +254,7 @@ def deliver(
     fallback = None
     if entry.category is EmailCategory.ACCOUNT and entry.to_user_id and not entry.to_address and status is None:
         fallback = profiles.member_address(entry.to_user_id)  # a user from before address verification existed
-    decision = decide(entry, status, prefs, fallback)
+    decision = recipient_of(entry, status, prefs, fallback)
     if decision.address is None:
         done = claimed.model_copy(update={"state": OutboxState.SUPPRESSED, "suppressed_reason": decision.reason})
         outbox.replace_if_unchanged(done, expected=claimed)
@@ -429,3 +341,33 @@ def admin_view(*, outbox_id: str, outbox: Outbox) -> OutboxEntryAdmin:
         suppressed_reason=entry.suppressed_reason, tracked=entry.tracked, opened_at=entry.opened_at,
         open_count=entry.open_count, click_count=len(entry.clicks),
     )
+
+
+@dataclass(frozen=True)
+class OutboxSender:
+    """The outbox queue's and the hourly safety net's work with their dependencies, built by the composition root
+    (core/bootstrap.py)."""
+
+    outbox: Outbox
+    profiles: EmailProfiles
+    mailer: Mailer
+    renderer: EmailRenderer
+    links: Links
+    clock: Clock
+    max_deliveries: int
+    tries: int = 1
+    retry_base_seconds: float = 0.5
+
+    def deliver(self, *, outbox_id: str, delivery: int) -> OutboxState | None:
+        state = deliver(outbox_id=outbox_id, delivery=delivery, outbox=self.outbox, profiles=self.profiles,
+                        mailer=self.mailer, renderer=self.renderer, links=self.links, clock=self.clock,
+                        max_deliveries=self.max_deliveries, tries=self.tries,
+                        retry_base_seconds=self.retry_base_seconds)
+        log.info("outbox message %s handled: %s", outbox_id, state)
+        return state
+
+    def redispatch_stuck(self) -> int:
+        count = redispatch_stuck(outbox=self.outbox, clock=self.clock)
+        log.info("outbox: %d stuck entries queued again", count)
+        return count
+

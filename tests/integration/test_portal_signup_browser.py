@@ -18,9 +18,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Request, expect
 
 from core.adapters.cosmos_billing import CosmosBillingStore
+from core.domain import billing_state
 from core.domain.billing import BillingStatus
 from core.domain.email import EmailCategory
-from core.services import billing
 from core.services.outbox import enqueue_email
 from tests import card_scan
 from tests.helpers import rid
@@ -107,7 +107,7 @@ def _set_status(stack: Stack, account_id: str, to: BillingStatus, since: datetim
     store = CosmosBillingStore(database(stack))
     current = store.get(account_id)
     assert current is not None
-    moved = billing.transition(current, to, cause=f"test: {to.value}", now=since)
+    moved = billing_state.transition(current, to, cause=f"test: {to.value}", now=since)
     assert store.replace_if_unchanged(moved, expected=current)
 
 

@@ -122,7 +122,8 @@ def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(sc
     from core.adapters.storage import build_blob_service
     from core.clock import SystemClock
     from core.domain.privacy import LegalHold
-    from core.services.retention import Registry, RetentionPolicy, run_purge
+    from core.services.purge import run_purge
+    from core.services.retention import Registry, RetentionPolicy
 
     database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
     accounts, privacy = CosmosAccountStore(database), CosmosPrivacyStore(database)

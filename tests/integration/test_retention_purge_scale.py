@@ -23,7 +23,8 @@ from core.adapters.storage import build_blob_service
 from core.clock import SystemClock
 from core.domain.accounts import Account, AccountStatus, BillingAddress
 from core.domain.privacy import ClosureRecord
-from core.services.retention import Registry, RetentionPolicy, run_purge
+from core.services.purge import run_purge
+from core.services.retention import Registry, RetentionPolicy
 from core.settings import Settings
 from tests.integration.conftest import Stack
 

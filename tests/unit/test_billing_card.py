@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.domain import billing_state
 from core.domain.billing import BillingStatus, CardOnFile
 from core.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Principal, Role
@@ -72,11 +73,11 @@ def test_the_view_dates_the_grace_period_while_past_due_or_suspended() -> None:
     w.register()
     record = w.store.get(w.account_id)
     assert record is not None
-    assert billing.to_public(record, grace=POLICY.grace).grace_ends_at is None
+    assert billing_state.to_public(record, grace=POLICY.grace).grace_ends_at is None
     since = w.clock.now()
-    past_due = billing.transition(record, BillingStatus.PAST_DUE, cause="test", now=since)
-    view = billing.to_public(past_due, grace=POLICY.grace)
+    past_due = billing_state.transition(record, BillingStatus.PAST_DUE, cause="test", now=since)
+    view = billing_state.to_public(past_due, grace=POLICY.grace)
     assert view.status_since == since and view.grace_ends_at == since + timedelta(days=7)
-    suspended = billing.transition(past_due, BillingStatus.SUSPENDED, cause="test", now=since + timedelta(days=7))
-    assert billing.to_public(suspended, grace=POLICY.grace).grace_ends_at == since + timedelta(days=7)
-    assert set(billing.to_public(suspended).model_dump(by_alias=True)) >= {"statusSince", "graceEndsAt"}
+    suspended = billing_state.transition(past_due, BillingStatus.SUSPENDED, cause="test", now=since + timedelta(days=7))
+    assert billing_state.to_public(suspended, grace=POLICY.grace).grace_ends_at == since + timedelta(days=7)
+    assert set(billing_state.to_public(suspended).model_dump(by_alias=True)) >= {"statusSince", "graceEndsAt"}

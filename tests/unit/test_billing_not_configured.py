@@ -12,7 +12,7 @@ import core.bootstrap as bootstrap
 from core.adapters.stripe_billing import StripeBillingGateway
 from core.domain.errors import BillingNotConfigured, NotFound
 from core.domain.identity import Principal, Role
-from core.services import billing
+from core.services import billing, billing_webhook
 from core.services.billing_unconfigured import UnconfiguredStripeGateway
 from core.settings import Settings
 from tests.helpers import app_functions
@@ -67,7 +67,7 @@ def test_billing_use_cases_answer_billing_not_configured_and_stay_scoped() -> No
         billing.setup_billing(principal=stranger, account_id=w.account_id, accounts=w.accounts, store=w.store,
                               gateway=gateway, clock=w.clock, policy=w.policy, notifier=w.notifier)
     with pytest.raises(BillingNotConfigured):
-        billing.handle_webhook(payload=b"{}", signature="t=1,v1=00", secret="", accounts=w.accounts,
+        billing_webhook.handle_webhook(payload=b"{}", signature="t=1,v1=00", secret="", accounts=w.accounts,
                                store=w.store, gateway=gateway, clock=w.clock, policy=w.policy)
 
 

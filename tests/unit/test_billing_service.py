@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.domain import billing_state
 from core.domain.accounts import (
     Account,
     AccountEvent,
@@ -313,7 +314,7 @@ def test_owner_endpoints_are_scoped_to_the_owner_of_the_account() -> None:
 def test_the_public_view_shows_only_the_listed_fields() -> None:
     w = World()
     w.register()
-    view = billing.to_public(w.record).model_dump(by_alias=True)
+    view = billing_state.to_public(w.record).model_dump(by_alias=True)
     assert set(view) == {"accountId", "status", "statusSince", "graceEndsAt", "seats", "trialEnd",
                          "currentPeriodEnd", "lastInvoiceStatus", "paymentMethod"}
 

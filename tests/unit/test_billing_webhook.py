@@ -16,7 +16,7 @@ from core.domain.accounts import AccountEventType
 from core.domain.billing import BillingPolicy, BillingStatus, StripeCustomer
 from core.domain.errors import BillingNotConfigured, InvalidSignature, PayloadTooLarge, ValidationFailed
 from core.domain.identity import Principal, Role
-from core.services import billing
+from core.services import billing, billing_webhook
 from tests.unit.test_billing_service import World
 
 SECRET = "whsec_unit_test"
@@ -32,7 +32,7 @@ def event(event_id: str, kind: str, obj: dict[str, Any]) -> bytes:
 
 
 def deliver(w: World, payload: bytes, header: str | None) -> str:
-    return billing.handle_webhook(payload=payload, signature=header, secret=SECRET, accounts=w.accounts,
+    return billing_webhook.handle_webhook(payload=payload, signature=header, secret=SECRET, accounts=w.accounts,
                                   store=w.store, gateway=w.stripe, clock=w.clock, policy=w.policy,
                                   notifier=w.notifier).outcome
 
@@ -51,7 +51,7 @@ def registered() -> World:
 
 
 def _verify(payload: bytes, header: str | None, now: float, secret: str = SECRET) -> None:
-    billing.verify_signature(payload=payload, header=header, secret=secret,
+    billing_webhook.verify_signature(payload=payload, header=header, secret=secret,
                              now=datetime.fromtimestamp(now, UTC), tolerance_seconds=300)
 
 

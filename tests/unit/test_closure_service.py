@@ -11,7 +11,8 @@ from core.domain.errors import AccessEnded, Forbidden, NotFound, ValidationFaile
 from core.domain.identity import Identity, Principal, Role
 from core.domain.privacy import ClosurePublic, ClosureRequest
 from core.services import auth, closure
-from core.services.retention import Registry, RetentionPolicy, run_purge
+from core.services.purge import run_purge
+from core.services.retention import Registry, RetentionPolicy
 from core.signing import LinkSigner
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
 from tests.unit.fakes_privacy import FakeCanceller, FakeKind, FakeMailer, FakePrivacyStore, Item

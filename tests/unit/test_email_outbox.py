@@ -3,20 +3,23 @@ templates with escaped HTML, unsubscribe headers on optional mail only."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from core.domain.email import EmailCategory, EmailPreferences, EmailStatus, OutboxState
+from core.adapters.email_templates import PARTS, TEMPLATES_DIR, JinjaEmailRenderer
+from core.domain.email import EMAIL_TEMPLATES, EmailCategory, EmailPreferences, EmailStatus, OutboxState, RenderedEmail
 from core.services import outbox as svc
-from core.services.outbox import EmailNotSent, EmailRenderer, Links, SendInProgress, deliver, enqueue_email
+from core.services.outbox import EmailNotSent, Links, SendInProgress, deliver, enqueue_email
 from core.signing import LinkSigner
 from tests.unit.fakes import FakeClock
 from tests.unit.fakes_email import FakeEmailProfiles, FakeMailer, FakeOutbox
 
 SIGNER = LinkSigner(b"unit-test-signing-key-0123456789")
 LINKS = Links(base_url="https://app.example.test", signer=SIGNER)
-RENDERER = EmailRenderer()
+RENDERER = JinjaEmailRenderer()
 
 
 def _status(user: str = "u1", *, verified: bool = True, address: str = "ada@example.com",
@@ -233,8 +236,43 @@ def test_html_in_a_name_is_escaped_in_html_and_the_subject_stays_one_line() -> N
     assert "<b>Ada</b>" in m.text  # plain text is not markup
 
 
+def test_the_template_catalogue_is_exactly_the_templates_shipped() -> None:
+    """enqueue checks names against EMAIL_TEMPLATES without reading files: the list and the files must agree."""
+    shipped = {p.name.split(".")[0] for p in TEMPLATES_DIR.iterdir() if not p.name.startswith("_") and p.is_file()}
+    assert shipped == set(EMAIL_TEMPLATES)
+    for name in EMAIL_TEMPLATES:
+        assert all((TEMPLATES_DIR / f"{name}.{part}").is_file() for part in PARTS), name
+        assert JinjaEmailRenderer().exists(name)
+
+
+def test_sending_renders_through_the_renderer_it_is_given() -> None:
+    """The sender renders with the EmailRenderer port passed in (no module-level renderer): a stand-in's text is
+    what goes out."""
+
+    class Stamp:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def render(self, template: str, context: Mapping[str, Any]) -> RenderedEmail:
+            self.asked.append(template)
+            return RenderedEmail(subject="stamped", text="stamped text", html="<!DOCTYPE html><p>stamped</p>")
+
+        def page(self, *, title: str, message: str, button: str | None = None) -> str:
+            return title
+
+    w = World()
+    w.profiles.put_status(_status())
+    outbox_id = w.enqueue(category=EmailCategory.ACCOUNT, template="payment-failed", key="stamp")
+    stamp = Stamp()
+    assert deliver(outbox_id=outbox_id, delivery=1, outbox=w.outbox, profiles=w.profiles, mailer=w.mailer,
+                   renderer=stamp, links=LINKS, clock=w.clock, max_deliveries=5) is OutboxState.SENT
+    assert stamp.asked == ["payment-failed"]
+    [m] = w.mailer.sent
+    assert (m.subject, m.text) == ("stamped", "stamped text")
+
+
 def test_every_shipped_template_renders_both_parts() -> None:
-    names = sorted({p.name.split(".")[0] for p in svc.TEMPLATES_DIR.glob("*.subject.txt")})
+    names = sorted(EMAIL_TEMPLATES)
     assert {"email-verification", "invitation", "policy-notice", "payment-failed", "account-closed",
             "data-request-access", "data-request-erasure", "product-update", "tips", "job-site-visit"} <= set(names)
     entry_ctx = {"name": "A", "address": "a@x.test", "verify_url": "https://x.test/v", "ttl_hours": 24,

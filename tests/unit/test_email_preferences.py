@@ -6,11 +6,12 @@ from urllib.parse import unquote
 
 import pytest
 
+from core.adapters.email_templates import JinjaEmailRenderer
 from core.domain.email import EmailCategory, EmailPreferencesUpdate, EmailStatus
 from core.domain.errors import Gone, ValidationFailed
 from core.domain.identity import Principal, Role
 from core.services import email_preferences, email_tracking
-from core.services.outbox import CLICK_PURPOSE, EmailRenderer, Links, deliver, enqueue_email
+from core.services.outbox import CLICK_PURPOSE, Links, deliver, enqueue_email
 from core.signing import LinkSigner
 from tests.unit.fakes import FakeClock
 from tests.unit.fakes_email import FakeEmailProfiles, FakeMailer, FakeOutbox
@@ -33,7 +34,7 @@ class World:
                       clock=self.clock)
         for outbox_id in self.outbox.take():
             deliver(outbox_id=outbox_id, delivery=1, outbox=self.outbox, profiles=self.profiles, mailer=self.mailer,
-                    renderer=EmailRenderer(), links=LINKS, clock=self.clock, max_deliveries=5)
+                    renderer=JinjaEmailRenderer(), links=LINKS, clock=self.clock, max_deliveries=5)
         return key
 
     def unsubscribe(self, token: str) -> object:
@@ -153,7 +154,7 @@ def test_job_site_visit_mail_is_opt_in_for_owners_only_and_its_unsubscribe_link_
                                               "local_time": "10:05", "date": "2026-06-01", "time_zone": "UTC"})
         for outbox_id in w.outbox.take():
             deliver(outbox_id=outbox_id, delivery=1, outbox=w.outbox, profiles=w.profiles, mailer=w.mailer,
-                    renderer=EmailRenderer(), links=LINKS, clock=w.clock, max_deliveries=5)
+                    renderer=JinjaEmailRenderer(), links=LINKS, clock=w.clock, max_deliveries=5)
 
     visit_mail("v0")
     assert w.mailer.sent == [] and w.outbox.get("v0").suppressed_reason == "opted out"  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ from core.domain.errors import Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Identity, Principal, Role
 from core.domain.privacy import ItemRef, LegalHoldCreate, PurgeRun, RetentionUpdate
 from core.services import retention
+from core.services.purge import run_purge
 from core.services.retention import Registry, RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
 from tests.unit.fakes_privacy import FakeKind, FakePrivacyStore, Item
@@ -42,8 +43,8 @@ def world() -> tuple[FakeClock, FakeAccountStore, FakeUserStore, FakePrivacyStor
 
 def purge(registry: Registry, privacy: FakePrivacyStore, accounts: FakeAccountStore, clock: FakeClock,
           batch: int = 100, max_items: int = 10_000) -> PurgeRun:
-    return retention.run_purge(registry=registry, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY,
-                               batch_size=batch, max_items=max_items)
+    return run_purge(registry=registry, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY,
+                     batch_size=batch, max_items=max_items)
 
 
 def test_expired_pings_photos_notes_go_fresh_ones_stay(world) -> None:  # type: ignore[no-untyped-def]
