@@ -17,6 +17,7 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from core.bootstrap import Container, container, current_invocation_id, is_transient_failure, traced_http
+from core.bootstrap.use_cases import UseCases
 from core.domain.client_summary import ClientSummary, summarize
 from core.domain.errors import (
     DependencyUnavailable,
@@ -60,6 +61,11 @@ class Call:
     identity_: Identity | None = None
     principal_: Principal | None = None
     device_: DeviceCaller | None = None
+
+    @property
+    def use_cases(self) -> UseCases:
+        """The product areas' use cases, their ports filled in by the composition root."""
+        return self.deps.use_cases
 
     @property
     def identity(self) -> Identity:

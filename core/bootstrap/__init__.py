@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.bootstrap.overrides import Ports, root_with
 from core.clock import FileTestClock, SystemClock
 from core.settings import Settings, get_settings
 from core.signing import LinkSigner
+
+__all__ = ["Container", "Ports", "container", "current_invocation_id", "is_transient_failure", "root_with", "serving",
+           "traced_http"]
 
 if TYPE_CHECKING:
     from azure.cosmos import CosmosClient, DatabaseProxy
@@ -43,6 +49,7 @@ if TYPE_CHECKING:
     from core.adapters.queues import QueueEventPublisher
     from core.adapters.stripe_billing import StripeBillingGateway
     from core.adapters.tokens import JwksTokenVerifier
+    from core.bootstrap.use_cases import UseCases
     from core.domain.billing import BillingPolicy
     from core.ports import BillingNotifier, HealthProbe, PrivacyMailer, SubscriptionCanceller
     from core.services.billing_unconfigured import UnconfiguredStripeGateway
@@ -462,6 +469,13 @@ class Container:
         return [CosmosProbe(self.database),
                 QueueProbe(queue_client(self.queue_service, self.settings.queue_account_events))]
 
+    # ---- the use cases the triggers call, one object per area (core/bootstrap/use_cases.py)
+    @cached_property
+    def use_cases(self) -> UseCases:
+        from core.bootstrap.use_cases import UseCases
+
+        return UseCases(self)
+
 
 _lock = threading.Lock()
 _container: Container | None = None
@@ -474,6 +488,17 @@ def container() -> Container:
             if _container is None:
                 _container = Container(get_settings())
     return _container
+
+
+@contextmanager
+def serving(root: Container) -> Iterator[Container]:
+    """Make `root` the process's composition root for the duration (tests: a root built by `root_with`)."""
+    global _container
+    previous, _container = _container, root
+    try:
+        yield root
+    finally:
+        _container = previous
 
 
 def is_transient_failure(exc: BaseException) -> bool:
