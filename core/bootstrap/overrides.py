@@ -92,5 +92,7 @@ def root_with(settings: Settings, **ports: Unpack[Ports]) -> Container:
 
     root = Container(settings)
     for name, port in ports.items():
+        if name != "clock" and not hasattr(Container, name):
+            raise TypeError(f"the composition root has no port named {name!r}")
         root.__dict__[name] = port  # a cached_property reads the instance's own value first: never built
     return root
