@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +16,7 @@ from core.clock import FileTestClock, SystemClock
 from core.settings import Settings, get_settings
 from core.signing import LinkSigner
 
-__all__ = ["Container", "Ports", "container", "current_invocation_id", "is_transient_failure", "root_with", "serving",
-           "traced_http"]
+__all__ = ["Container", "Ports", "container", "current_invocation_id", "root_with", "serving", "traced_http"]
 
 if TYPE_CHECKING:
     from azure.cosmos import CosmosClient, DatabaseProxy
@@ -477,6 +476,27 @@ class Container:
         return UseCases(self)
 
 
+def _raising_core_errors(build: Callable[[Container], Any]) -> Callable[[Container], Any]:
+    @wraps(build)
+    def built(root: Container) -> Any:
+        port = build(root)
+        if not type(port).__module__.startswith("core.adapters."):
+            return port  # SDK clients, settings values and the services' own objects stay as they are
+        from core.adapters.errors import raising_core_errors
+
+        return raising_core_errors(port)
+
+    return built
+
+
+# Every adapter the root builds is handed out raising the core's DependencyUnavailable where its SDK reports an
+# unreachable service (core/adapters/errors.py): services and triggers never see an SDK exception type.
+for _name, _built in list(vars(Container).items()):
+    if isinstance(_built, cached_property):
+        _guarded = cached_property(_raising_core_errors(_built.func))
+        _guarded.__set_name__(Container, _name)
+        setattr(Container, _name, _guarded)
+
 _lock = threading.Lock()
 _container: Container | None = None
 
@@ -499,14 +519,6 @@ def serving(root: Container) -> Iterator[Container]:
         yield root
     finally:
         _container = previous
-
-
-def is_transient_failure(exc: BaseException) -> bool:
-    """Whether an SDK failure means a backing service is briefly unreachable (answer 503, retry). The rule lives with
-    the SDKs (core/adapters/errors.py); the HTTP seam asks here so that functions/ never imports an adapter."""
-    from core.adapters.errors import is_transient
-
-    return is_transient(exc)
 
 
 def traced_http(name: str, route: str, method: str, handler: Any) -> Any:
