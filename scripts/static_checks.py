@@ -82,7 +82,7 @@ def unjustified_suppressions(files: list[Path] | None = None) -> tuple[int, list
     return total, missing
 
 
-TYPED = [*TARGETS, "tests", "bench"]  # what mypy checks: every `type: ignore` there needs its code and reason
+TYPED = [*TARGETS, "tests", "bench"]  # what mypy checks: every ignore comment there needs its code and reason
 _IGNORE = re.compile(r"type:\s*ignore\b(?P<codes>\[[^\]]*\])?(?P<after>.*)")
 _IGNORE_REASON = re.compile(r"^\s*#\s*\S+(?:\s+\S+)+")  # "# " then at least two words
 

@@ -254,7 +254,7 @@ def trace_background_functions(blueprint: Any) -> int:
                 with invocation(user.__name__, kind, attributes=attributes):
                     return user(*args, **kwargs)
 
-            run.__industrack_traced__ = True  # type: ignore[attr-defined]
+            run.__industrack_traced__ = True  # type: ignore[attr-defined]  # a marker attribute on the function object: trace each function once
             return run
 
         function._func = make(user, kind)

@@ -38,7 +38,7 @@ class World:
                                  store=self.store, consents=self.ledger, clock=self.clock,
                                  billing=self.billing).note_id
 
-    def update(self, who: Principal, note_id: str, **body: object):  # type: ignore[no-untyped-def]
+    def update(self, who: Principal, note_id: str, **body: object):  # type: ignore[no-untyped-def]  # a test helper forwarding keyword fields to NoteUpdate as given
         return notes.update_note(principal=who, note_id=note_id, data=NoteUpdate.model_validate(body),
                                  store=self.store, consents=self.ledger, clock=self.clock)
 
