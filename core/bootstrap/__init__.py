@@ -8,30 +8,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import cached_property, wraps
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.bootstrap.clients import Clients
+from core.bootstrap.job_sites import JobSitePorts
 from core.bootstrap.overrides import Ports, root_with
-from core.clock import FileTestClock, SystemClock
-from core.settings import Settings, get_settings
-from core.signing import LinkSigner
+from core.bootstrap.photos import PhotoPorts
+from core.settings import get_settings
 
 __all__ = ["Container", "Ports", "container", "current_invocation_id", "root_with", "serving", "traced_http"]
 
 if TYPE_CHECKING:
-    from azure.cosmos import CosmosClient, DatabaseProxy
     from azure.storage.blob import BlobServiceClient
-    from azure.storage.queue import QueueClient, QueueServiceClient
+    from azure.storage.queue import QueueClient
 
     from core.adapters.blob_privacy import BlobExportSink
-    from core.adapters.blobs import BlobPhotoStore, DefenderScanner, QueuePhotoJobs, SignatureScanner
-    from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore
     from core.adapters.cosmos_billing import CosmosBillingStore
     from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
     from core.adapters.cosmos_devices import CosmosDeviceStore
     from core.adapters.cosmos_email import CosmosEmailProfiles, CosmosOutbox
-    from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore
-    from core.adapters.cosmos_media import CosmosMediaStore
     from core.adapters.cosmos_page_views import CosmosPageViewStore
     from core.adapters.cosmos_policy import CosmosPolicyStore
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
@@ -47,98 +42,19 @@ if TYPE_CHECKING:
     from core.adapters.mail import AcsMailer, SmtpMailer
     from core.adapters.queues import QueueEventPublisher
     from core.adapters.stripe_billing import StripeBillingGateway
-    from core.adapters.tokens import JwksTokenVerifier
     from core.bootstrap.use_cases import UseCases
     from core.domain.billing import BillingPolicy
     from core.ports import BillingNotifier, HealthProbe, PrivacyMailer, SubscriptionCanceller
     from core.services.billing_unconfigured import UnconfiguredStripeGateway
     from core.services.email_verification import EmailVerification
     from core.services.outbox import EmailRenderer, Links
-    from core.services.paging import PageTokens
-    from core.services.photos import PhotoLimits
     from core.services.retention import Registry, RetentionPolicy
     from core.services.site_notices import SiteNotices
 
 
-class Container:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        # The one clock of the process. A test clock only locally (Settings refuses TEST_CLOCK_FILE elsewhere; the
-        # check is repeated here so that no other construction path can slip one into Azure).
-        self.clock: SystemClock | FileTestClock = SystemClock()
-        if settings.test_clock_file:
-            if not settings.is_local:
-                raise RuntimeError("the test clock is accepted only when APP_ENVIRONMENT=local")
-            self.clock = FileTestClock(Path(settings.test_clock_file))
-
-    @property
-    def test_clock_enabled(self) -> bool:
-        return isinstance(self.clock, FileTestClock)
-
-    @cached_property
-    def cosmos_client(self) -> CosmosClient:
-        from core.adapters.cosmos import build_cosmos_client
-
-        return build_cosmos_client(self.settings)
-
-    @cached_property
-    def database(self) -> DatabaseProxy:
-        return self.cosmos_client.get_database_client(self.settings.cosmos_database)
-
-    @cached_property
-    def queue_service(self) -> QueueServiceClient:
-        from core.adapters.queues import build_queue_service
-
-        return build_queue_service(self.settings)
-
-    @cached_property
-    def accounts(self) -> CosmosAccountStore:
-        from core.adapters.cosmos import CosmosAccountStore
-
-        return CosmosAccountStore(self.database)
-
-    @cached_property
-    def users(self) -> CosmosUserStore:
-        from core.adapters.cosmos import CosmosUserStore
-
-        return CosmosUserStore(self.database)
-
-    @cached_property
-    def account_events(self) -> QueueEventPublisher:
-        from core.adapters.queues import QueueEventPublisher, queue_client
-
-        return QueueEventPublisher(queue_client(self.queue_service, self.settings.queue_account_events))
-
-    @cached_property
-    def token_verifier(self) -> JwksTokenVerifier:
-        from core.adapters.tokens import JwksTokenVerifier
-
-        s = self.settings
-        return JwksTokenVerifier(
-            jwks_uri=s.auth_jwks_uri,
-            issuer=s.auth_issuer,
-            audience=s.auth_audience,
-            leeway_seconds=s.auth_leeway_seconds,
-            admin_role=s.auth_admin_role,
-        )
-
-    @cached_property
-    def signer(self) -> LinkSigner:
-        previous = self.settings.token_signing_key_previous
-        return LinkSigner(
-            self.settings.token_signing_key.get_secret_value().encode(),
-            previous_keys=[previous.get_secret_value().encode()] if previous and previous.get_secret_value() else [],
-        )
-
-    @cached_property
-    def page_tokens(self) -> PageTokens:
-        from core.services.paging import PageTokens
-
-        return PageTokens(self.signer)
-
-    @property
-    def invitation_ttl(self) -> timedelta:
-        return timedelta(hours=self.settings.invitation_ttl_hours)
+class Container(PhotoPorts, JobSitePorts, Clients):
+    """The root: the shared clients (core/bootstrap/clients.py), each area's ports (here and in
+    core/bootstrap/<area>.py) and the use cases built from them (core/bootstrap/use_cases.py)."""
 
     # ---- privacy and retention (docs/privacy-and-retention.md)
     @cached_property
@@ -149,9 +65,7 @@ class Container:
 
     @cached_property
     def privacy_blob_service(self) -> BlobServiceClient:
-        from core.adapters.storage import build_blob_service
-
-        return build_blob_service(self.settings)
+        return self.blob_service
 
     @cached_property
     def export_sink(self) -> BlobExportSink:
@@ -283,19 +197,7 @@ class Container:
 
         return QueuePingSender(queue_client(self.queue_service, self.settings.queue_location_pings))
 
-    # ---- job sites, visits and timesheets (docs/job-sites.md)
-    @cached_property
-    def job_sites(self) -> CosmosJobSiteStore:
-        from core.adapters.cosmos_job_sites import CosmosJobSiteStore
-
-        return CosmosJobSiteStore(self.database)
-
-    @cached_property
-    def site_days(self) -> CosmosSiteDayStore:
-        from core.adapters.cosmos_job_sites import CosmosSiteDayStore
-
-        return CosmosSiteDayStore(self.database)
-
+    # ---- job sites, visits and timesheets (docs/job-sites.md; the stores: core/bootstrap/job_sites.py)
     @cached_property
     def site_notices(self) -> SiteNotices:
         """The Account Owner's opt-in e-mails about first arrivals and departures, queued by the pings writer."""
@@ -372,42 +274,6 @@ class Container:
         from core.adapters.cosmos_policy import CosmosPolicyStore
 
         return CosmosPolicyStore(self.database)
-
-    # ---- photos and notes (docs/photos-and-notes.md)
-    @cached_property
-    def media(self) -> CosmosMediaStore:
-        from core.adapters.cosmos_media import CosmosMediaStore
-
-        return CosmosMediaStore(self.database)
-
-    @cached_property
-    def photo_blobs(self) -> BlobPhotoStore:
-        """Quarantine and photos containers; account-key SAS with a connection string, user-delegation SAS without."""
-        from core.adapters.blobs import BlobPhotoStore
-
-        return BlobPhotoStore.from_settings(self.settings, self.privacy_blob_service)
-
-    @cached_property
-    def photo_jobs(self) -> QueuePhotoJobs:
-        from core.adapters.blobs import QueuePhotoJobs
-        from core.adapters.queues import queue_client
-
-        return QueuePhotoJobs(queue_client(self.queue_service, self.settings.queue_photo_uploads))
-
-    @cached_property
-    def malware_scanner(self) -> SignatureScanner | DefenderScanner:
-        """PHOTO_MALWARE_SCAN: `signature` (EICAR only, local) or `defender` (also Defender for Storage's verdict)."""
-        from core.adapters.blobs import DefenderScanner, SignatureScanner
-
-        if self.settings.photo_malware_scan == "defender":
-            return DefenderScanner(self.photo_blobs)
-        return SignatureScanner()
-
-    @cached_property
-    def photo_limits(self) -> PhotoLimits:
-        from core.services.photos import PhotoLimits
-
-        return PhotoLimits.from_settings(self.settings)
 
     # ---- billing (docs/billing.md)
     @cached_property
@@ -491,11 +357,12 @@ def _raising_core_errors(build: Callable[[Container], Any]) -> Callable[[Contain
 
 # Every adapter the root builds is handed out raising the core's DependencyUnavailable where its SDK reports an
 # unreachable service (core/adapters/errors.py): services and triggers never see an SDK exception type.
-for _name, _built in list(vars(Container).items()):
-    if isinstance(_built, cached_property):
-        _guarded = cached_property(_raising_core_errors(_built.func))
-        _guarded.__set_name__(Container, _name)
-        setattr(Container, _name, _guarded)
+for _part in Container.__mro__:
+    for _name, _built in list(vars(_part).items()):
+        if isinstance(_built, cached_property):
+            _guarded = cached_property(_raising_core_errors(_built.func))
+            _guarded.__set_name__(_part, _name)
+            setattr(_part, _name, _guarded)
 
 _lock = threading.Lock()
 _container: Container | None = None
