@@ -342,11 +342,16 @@ class Container(PhotoPorts, JobSitePorts, Clients):
         return UseCases(self)
 
 
+# The mailer keeps the mail service's own errors: the outbox counts any failure as "not sent" and records its type for
+# the admin's outbox view ("ConnectionRefusedError", docs/email-and-policy.md).
+_OWN_ERRORS = frozenset({"mailer"})
+
+
 def _raising_core_errors(build: Callable[[Container], Any]) -> Callable[[Container], Any]:
     @wraps(build)
     def built(root: Container) -> Any:
         port = build(root)
-        if not type(port).__module__.startswith("core.adapters."):
+        if not type(port).__module__.startswith("core.adapters.") or build.__name__ in _OWN_ERRORS:
             return port  # SDK clients, settings values and the services' own objects stay as they are
         from core.adapters.errors import raising_core_errors
 

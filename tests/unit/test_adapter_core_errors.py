@@ -12,6 +12,7 @@ from azure.cosmos.exceptions import CosmosHttpResponseError
 
 from core.adapters.cosmos import CosmosAccountStore
 from core.adapters.errors import raising_core_errors
+from core.adapters.mail import SmtpMailer
 from core.bootstrap import Container
 from core.domain.errors import DependencyUnavailable
 from core.settings import Settings
@@ -82,3 +83,5 @@ def test_the_root_hands_out_adapters_that_raise_the_core_error() -> None:
     with pytest.raises(DependencyUnavailable):
         root.accounts.get_account("acc-1")
     assert root.accounts is root.accounts  # built once, as before
+    # The mailer keeps the mail service's own errors: the outbox records their type ("ConnectionRefusedError").
+    assert type(root.mailer) is SmtpMailer and type(root.accounts) is not CosmosAccountStore  # type() sees a proxy
