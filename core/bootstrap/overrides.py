@@ -5,7 +5,8 @@
         trigger(request)         # the trigger's use case now runs on the fakes
 
 Each name is the root's attribute of that port; a port not given is built as usual on first use (and would reach
-the emulators), so a unit test gives every port its use case touches.
+Azure or the emulators). An area's use-case object is built whole, so a unit test gives every port of that area's
+object (core/bootstrap/use_cases.py lists them).
 """
 
 from __future__ import annotations
