@@ -453,7 +453,7 @@ def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int
         track_params = {"from": iso(start), "to": iso(start + timedelta(days=1)), "limit": "10000"}
         view = _measure(client, repeat, lambda: client.get(f"/accounts/{account_id}/locations/latest",
                                                            headers=owner_auth))
-        track = _measure(client, repeat, lambda p=track_params: client.get(  # type: ignore[misc]
+        track = _measure(client, repeat, lambda p=track_params: client.get(  # type: ignore[misc]  # the lambda's default binds this loop's value; mypy cannot infer a lambda default's type
             f"/accounts/{account_id}/members/{measured}/track", params=p, headers=owner_auth))
         naive_times = []
         for _ in range(repeat):

@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 from collections import Counter
+from types import FrameType
 from typing import Any
 from urllib.parse import urlparse
 
@@ -94,11 +95,11 @@ COUNTED_FUNCTIONS = {"ingest_locations", "write_pings", "bench_naive_ping", "ben
 
 
 def _function() -> str:
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None:
         if frame.f_code.co_name in COUNTED_FUNCTIONS:
             return frame.f_code.co_name
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     return "other"
 
 

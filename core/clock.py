@@ -1,4 +1,4 @@
-"""The app's clock. Every service gets it from the composition root (core/bootstrap.py: `Container.clock`).
+"""The app's clock. Every service gets it from the composition root (core/bootstrap/: `Container.clock`).
 
 `SystemClock` is the real time. `FileTestClock` is the local-only test clock (docs/test-clock.md): the real time
 moved by an offset, or frozen at an instant, as written in a small JSON file. The file is read again whenever it

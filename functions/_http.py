@@ -16,14 +16,8 @@ from typing import Any
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from core.bootstrap import (
-    Container,
-    container,
-    current_cosmos_requests,
-    current_invocation_id,
-    is_transient_failure,
-    traced_http,
-)
+from core.bootstrap import Container, container, current_cosmos_requests, current_invocation_id, traced_http
+from core.bootstrap.use_cases import UseCases
 from core.domain.client_summary import ClientSummary, summarize
 from core.domain.errors import (
     DependencyUnavailable,
@@ -67,6 +61,11 @@ class Call:
     identity_: Identity | None = None
     principal_: Principal | None = None
     device_: DeviceCaller | None = None
+
+    @property
+    def use_cases(self) -> UseCases:
+        """The product areas' use cases, their ports filled in by the composition root."""
+        return self.deps.use_cases
 
     @property
     def identity(self) -> Identity:
@@ -208,6 +207,8 @@ def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpReque
                                            verifier=deps.token_verifier)
             try:
                 call.principal_ = auth.resolve_principal(identity=call.identity_, users=deps.users)
+            except DependencyUnavailable:
+                raise  # the sign-in records are unreachable: 503, not "signed out"
             except DomainError:
                 call.principal_ = None  # signed in but not (or no longer) a user of an account: as signed out
     elif spec.auth is not Auth.NONE:
@@ -268,13 +269,10 @@ def endpoint(
             started = time.perf_counter()
             try:
                 response_ = _run(spec, handler, req)
-            except DomainError as exc:
+            except DomainError as exc:  # other exceptions: the host logs them and answers 500 without detail
+                if isinstance(exc, DependencyUnavailable):  # raised by an adapter (core/adapters/errors.py)
+                    log.warning("%s: backing service unavailable (%s)", spec.name, type(exc.__cause__).__name__)
                 response_ = problem_for(exc)
-            except Exception as exc:
-                if not is_transient_failure(exc):
-                    raise  # the host logs it and answers 500 without detail
-                log.warning("%s: backing service unavailable (%s)", spec.name, type(exc).__name__)
-                response_ = problem_for(DependencyUnavailable())
             # The request log line (policy: "log files"): the route template (never the URL), the truncated
             # network, browser and OS families and the invocation id; never a token, header value or body.
             client = summarize(req.headers)

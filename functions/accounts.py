@@ -1,7 +1,6 @@
 import azure.functions as func
 
 from core.domain.accounts import AccountCreate, MePublic, MeUpdate, RegistrationResult
-from core.services import accounts
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -11,19 +10,15 @@ bp = func.Blueprint()
           extra_statuses=(409,),
           summary="Register an account with the caller as its Account Owner", tag="accounts")
 def register_account(call: Call) -> RegistrationResult:
-    d = call.deps
-    return accounts.register_account(identity=call.identity, data=call.body, accounts=d.accounts, users=d.users,
-                                     events=d.account_events, clock=d.clock,
-                                     minimum_age=d.settings.minimum_age_years, verification=d.email_verification)
+    return call.use_cases.accounts.register(identity=call.identity, data=call.body)
 
 
 @endpoint(bp, "GET", "me", auth=Auth.PRINCIPAL, response=MePublic, summary="My personal information", tag="me")
 def get_me(call: Call) -> MePublic:
-    return accounts.get_me(principal=call.principal, accounts=call.deps.accounts, profiles=call.deps.email_profiles)
+    return call.use_cases.accounts.me(principal=call.principal)
 
 
 @endpoint(bp, "PATCH", "me", auth=Auth.PRINCIPAL, body=MeUpdate, response=MePublic,
           summary="Change my personal information (a new e-mail address waits for its verification link)", tag="me")
 def update_me(call: Call) -> MePublic:
-    return accounts.update_me(principal=call.principal, changes=call.body, accounts=call.deps.accounts,
-                              clock=call.deps.clock, verification=call.deps.email_verification)
+    return call.use_cases.accounts.update_me(principal=call.principal, changes=call.body)

@@ -3,7 +3,6 @@
 import azure.functions as func
 
 from core.domain.page_views import PageViewCounts, PageViewIn, PageViewQuery, PageViewReceipt, gpc_signal
-from core.services import page_views
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -15,10 +14,8 @@ bp = func.Blueprint()
                   " answered and dropped). A bearer token is optional; with one, the view is the person's own"
                   " (in their export, gone with an erasure).")
 def record_page_view(call: Call) -> PageViewReceipt:
-    d = call.deps
-    return page_views.record_page_view(event=call.body, gpc=gpc_signal(call.req.headers.get("sec-gpc")),
-                                       client=call.client, principal=call.principal_, store=d.page_views,
-                                       clock=d.clock)
+    return call.use_cases.analytics.record(event=call.body, gpc=gpc_signal(call.req.headers.get("sec-gpc")),
+                                           client=call.client, principal=call.principal_)
 
 
 @endpoint(bp, "GET", "admin/analytics/page-views", auth=Auth.ADMIN, tag="analytics", query=PageViewQuery,
@@ -26,5 +23,4 @@ def record_page_view(call: Call) -> PageViewReceipt:
           summary="Platform admins: page-view counts of the last days (per day, top paths, browsers and systems);"
                   " aggregates only, no network or person.")
 def page_view_counts(call: Call) -> PageViewCounts:
-    d = call.deps
-    return page_views.page_view_counts(identity=call.identity, days=call.query.days, store=d.page_views, clock=d.clock)
+    return call.use_cases.analytics.counts(identity=call.identity, days=call.query.days)

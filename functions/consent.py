@@ -5,7 +5,6 @@ import azure.functions as func
 
 from core.domain.consent import ConsentsPublic, ConsentStatePublic, ConsentUpdate
 from core.domain.tracking import AccessLogPage, AccessLogQuery
-from core.services import access_log, consent
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -15,21 +14,18 @@ bp = func.Blueprint()
           response=ConsentStatePublic, summary="Grant or revoke location or camera access (appended to the ledger)",
           tag="consent")
 def set_consent(call: Call) -> ConsentStatePublic:
-    d = call.deps
-    return consent.set_consent(principal=call.principal, capability=call.route["capability"], data=call.body,
-                               ledger=d.consents, clock=d.clock, policy_version=d.policy_version_in_force)
+    return call.use_cases.consent.set_consent(principal=call.principal, capability=call.route["capability"],
+                                              data=call.body)
 
 
 @endpoint(bp, "GET", "me/consents", auth=Auth.PRINCIPAL, response=ConsentsPublic,
           summary="My current consent state and the full ledger history", tag="consent")
 def get_consents(call: Call) -> ConsentsPublic:
-    return consent.get_consents(principal=call.principal, ledger=call.deps.consents)
+    return call.use_cases.consent.consents(principal=call.principal)
 
 
 @endpoint(bp, "GET", "me/access-log", auth=Auth.PRINCIPAL, query=AccessLogQuery, response=AccessLogPage,
           summary="Who viewed my location, photos and notes, newest first", tag="consent")
 def get_access_log(call: Call) -> AccessLogPage:
-    d = call.deps
-    return access_log.read_my_access_log(principal=call.principal, log=d.access_log, accounts=d.accounts,
-                                         continuation=call.query.continuation, limit=call.query.limit,
-                                         pages=d.page_tokens)
+    return call.use_cases.consent.my_access_log(principal=call.principal, continuation=call.query.continuation,
+                                                limit=call.query.limit)

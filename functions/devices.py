@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -16,7 +15,8 @@ from core.domain.accounts import PublicModel
 from core.domain.device_protocols import ParsedPings
 from core.domain.devices import AppProtocol, DeviceCreate, DeviceCreated, DeviceList
 from core.domain.errors import FieldError, PayloadTooLarge, ValidationFailed
-from core.services import card_guard, devices
+from core.services import card_guard
+from core.services.devices import DeviceIngest
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -35,38 +35,32 @@ class OverlandAnswer(PublicModel):
           extra_statuses=(409,), tag="devices",
           summary="Make a device token for an existing tracking app (the token is shown once)")
 def create_device(call: Call) -> DeviceCreated:
-    return devices.create_device(principal=call.principal, data=call.body, devices=call.deps.devices,
-                                 clock=call.deps.clock)
+    return call.use_cases.devices.create(principal=call.principal, data=call.body)
 
 
 @endpoint(bp, "GET", "me/devices", auth=Auth.PRINCIPAL, response=DeviceList, tag="devices",
           summary="My devices: last seen, pings received, stored and dropped by reason")
 def list_my_devices(call: Call) -> DeviceList:
-    return devices.list_my_devices(principal=call.principal, devices=call.deps.devices)
+    return call.use_cases.devices.mine(principal=call.principal)
 
 
 @endpoint(bp, "DELETE", "me/devices/{deviceId}", auth=Auth.PRINCIPAL, status=204, tag="devices",
           summary="Revoke one of my device tokens (effective on its next request)")
 def revoke_my_device(call: Call) -> None:
-    devices.revoke_my_device(principal=call.principal, device_id=call.route["deviceId"], devices=call.deps.devices,
-                             clock=call.deps.clock)
+    call.use_cases.devices.revoke_mine(principal=call.principal, device_id=call.route["deviceId"])
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/devices", auth=Auth.PRINCIPAL, response=DeviceList, tag="devices",
           summary="Every device token of the account's members (owner)")
 def list_account_devices(call: Call) -> DeviceList:
-    d = call.deps
-    return devices.list_account_devices(principal=call.principal, account_id=call.route["accountId"],
-                                        accounts=d.accounts, devices=d.devices)
+    return call.use_cases.devices.of_account(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(bp, "DELETE", "accounts/{accountId}/members/{userId}/devices/{deviceId}", auth=Auth.PRINCIPAL,
           status=204, tag="devices", summary="Revoke a member's device token (owner)")
 def revoke_member_device(call: Call) -> None:
-    d = call.deps
-    devices.revoke_member_device(principal=call.principal, account_id=call.route["accountId"],
-                                 user_id=call.route["userId"], device_id=call.route["deviceId"],
-                                 accounts=d.accounts, devices=d.devices, clock=d.clock)
+    call.use_cases.devices.revoke_member_device(principal=call.principal, account_id=call.route["accountId"],
+                                                user_id=call.route["userId"], device_id=call.route["deviceId"])
 
 
 # ---------------------------------------------------------------- app ingest: parsing helpers
@@ -117,14 +111,8 @@ def _params(call: Call, raw: bytes) -> dict[str, str]:
     return params
 
 
-def _ingest(call: Call, parsed: ParsedPings, protocol: AppProtocol) -> devices.DeviceIngest:
-    d = call.deps
-    return devices.ingest_from_device(
-        caller=call.device, parsed=parsed, protocol=protocol, devices=d.devices, accounts=d.accounts,
-        consents=d.consents, schedules=d.tracking_schedules, queue=d.ping_queue, privacy=d.privacy,
-        retention=d.retention_policy, clock=d.clock,
-        future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds), billing=d.billing,
-        zones=d.private_zones, job_sites=d.job_sites, gate=d.ingest_gate)
+def _ingest(call: Call, parsed: ParsedPings, protocol: AppProtocol) -> DeviceIngest:
+    return call.use_cases.devices.ingest(caller=call.device, parsed=parsed, protocol=protocol)
 
 
 def _answer(body: str, content_type: str = "application/json") -> func.HttpResponse:

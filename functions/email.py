@@ -16,7 +16,7 @@ from core.domain.email import (
     VerificationPending,
     VerificationResult,
 )
-from core.services import email_preferences, email_tracking, email_verification, outbox
+from core.services import email_tracking
 from functions._http import Auth, Call, endpoint, json_response
 
 bp = func.Blueprint()
@@ -40,23 +40,19 @@ def _answer(call: Call, result: BaseModel, title: str, message: str) -> BaseMode
 @endpoint(bp, "GET", "me/email-preferences", auth=Auth.PRINCIPAL, response=EmailPreferencesPublic,
           summary="My e-mail preferences and whether my address is verified", tag="email")
 def get_email_preferences(call: Call) -> EmailPreferencesPublic:
-    return email_preferences.get_preferences(principal=call.principal, profiles=call.deps.email_profiles)
+    return call.use_cases.email.preferences(principal=call.principal)
 
 
 @endpoint(bp, "PUT", "me/email-preferences", auth=Auth.PRINCIPAL, body=EmailPreferencesUpdate,
           response=EmailPreferencesPublic, summary="Turn optional e-mail categories on or off", tag="email")
 def update_email_preferences(call: Call) -> EmailPreferencesPublic:
-    d = call.deps
-    return email_preferences.update_preferences(principal=call.principal, data=call.body, profiles=d.email_profiles,
-                                                clock=d.clock)
+    return call.use_cases.email.update_preferences(principal=call.principal, data=call.body)
 
 
 @endpoint(bp, "POST", "me/email-verification", auth=Auth.PRINCIPAL, response=VerificationPending, status=202,
           summary="Send a new verification link to my current address", tag="email")
 def resend_email_verification(call: Call) -> VerificationPending:
-    d = call.deps
-    return email_verification.resend_verification(principal=call.principal, accounts=d.accounts,
-                                                  verification=d.email_verification, clock=d.clock)
+    return call.use_cases.email.resend_verification(principal=call.principal)
 
 
 @endpoint(bp, "GET", "email/verify/{token}", auth=Auth.NONE, produces=(HTML,),
@@ -68,9 +64,7 @@ def show_email_verification(call: Call) -> func.HttpResponse:
 @endpoint(bp, "POST", "email/verify/{token}", auth=Auth.NONE, response=VerificationResult, extra_statuses=(410,),
           summary="Verify my address with the signed single-use link (no login)", tag="email")
 def verify_email(call: Call) -> BaseModel | func.HttpResponse:
-    d = call.deps
-    result = email_verification.verify_email(token=call.route["token"], profiles=d.email_profiles,
-                                             accounts=d.accounts, outbox=d.outbox, signer=d.signer, clock=d.clock)
+    result = call.use_cases.email.verify(token=call.route["token"])
     return _answer(call, result, "Address confirmed", "Thank you: your e-mail address is confirmed.")
 
 
@@ -83,17 +77,14 @@ def show_unsubscribe(call: Call) -> func.HttpResponse:
 @endpoint(bp, "POST", "email/unsubscribe/{token}", auth=Auth.NONE, response=UnsubscribeResult, extra_statuses=(410,),
           summary="One-click unsubscribe (RFC 8058 List-Unsubscribe-Post), no login", tag="email")
 def unsubscribe(call: Call) -> BaseModel | func.HttpResponse:
-    d = call.deps
-    result = email_preferences.unsubscribe(token=call.route["token"], outbox=d.outbox, profiles=d.email_profiles,
-                                           signer=d.signer, clock=d.clock)
+    result = call.use_cases.email.unsubscribe(token=call.route["token"])
     return _answer(call, result, "Unsubscribed", "You will no longer receive this kind of e-mail.")
 
 
 @endpoint(bp, "GET", "t/o/{token}", auth=Auth.NONE, produces=("image/gif",),
           summary="Open-tracking pixel (1x1 GIF)", tag="email")
 def track_open(call: Call) -> func.HttpResponse:
-    d = call.deps
-    email_tracking.record_open(token=call.route["token"], outbox=d.outbox, signer=d.signer, clock=d.clock)
+    call.use_cases.email.record_open(token=call.route["token"])
     return func.HttpResponse(email_tracking.PIXEL_GIF, status_code=200,
                              headers={"Content-Type": "image/gif", "Cache-Control": "no-store"})
 
@@ -101,8 +92,7 @@ def track_open(call: Call) -> func.HttpResponse:
 @endpoint(bp, "GET", "t/c/{token}", auth=Auth.NONE, status=302, extra_statuses=(410,),
           summary="Click tracking: redirect to the signed target only", tag="email")
 def track_click(call: Call) -> func.HttpResponse:
-    d = call.deps
-    url = email_tracking.record_click(token=call.route["token"], outbox=d.outbox, signer=d.signer, clock=d.clock)
+    url = call.use_cases.email.record_click(token=call.route["token"])
     return func.HttpResponse(status_code=302, headers={"Location": url, "Cache-Control": "no-store",
                                                        "Referrer-Policy": "no-referrer"})
 
@@ -110,7 +100,7 @@ def track_click(call: Call) -> func.HttpResponse:
 @endpoint(bp, "GET", "admin/email/outbox/{outboxId}", auth=Auth.ADMIN, response=OutboxEntryAdmin,
           summary="An outbox entry's state and tracking counts (platform admin)", tag="email")
 def get_outbox_entry(call: Call) -> OutboxEntryAdmin:
-    return outbox.admin_view(outbox_id=call.route["outboxId"], outbox=call.deps.outbox)
+    return call.use_cases.email.outbox_entry(outbox_id=call.route["outboxId"])
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_EMAIL_OUTBOX%", connection="AzureWebJobsStorage")

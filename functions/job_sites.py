@@ -4,7 +4,7 @@ import azure.functions as func
 
 from core.domain.job_sites import JobSiteCreate, JobSiteList, JobSiteListQuery, JobSitePublic, JobSiteUpdate
 from core.domain.timesheets import Timesheet, TimesheetQuery
-from core.services import job_sites, site_visits
+from core.services import site_visits
 from functions._http import JSON, Auth, Call, endpoint, json_response
 
 bp = func.Blueprint()
@@ -15,9 +15,8 @@ SITE = "accounts/{accountId}/job-sites/{siteId}"
 @endpoint(bp, "POST", "accounts/{accountId}/job-sites", auth=Auth.PRINCIPAL, body=JobSiteCreate,
           response=JobSitePublic, status=201, summary="Create a job site: circle or polygon (owner)", tag="job-sites")
 def create_job_site(call: Call) -> JobSitePublic:
-    d = call.deps
-    return job_sites.create_site(principal=call.principal, account_id=call.route["accountId"], data=call.body,
-                                 accounts=d.accounts, sites=d.job_sites, clock=d.clock)
+    return call.use_cases.job_sites.create(principal=call.principal, account_id=call.route["accountId"],
+                                           data=call.body)
 
 
 PAGE_HEADERS = (("X-Continuation", "Present when there is a next page: pass it unchanged as ?continuation="
@@ -35,30 +34,28 @@ def _page(result: JobSiteList) -> func.HttpResponse:
           response=JobSiteList, response_headers=PAGE_HEADERS,
           summary="The account's job sites, by id, paged: X-Continuation (owner)", tag="job-sites")
 def list_job_sites(call: Call) -> func.HttpResponse:
-    return _page(job_sites.list_sites(principal=call.principal, account_id=call.route["accountId"],
-                                      query=call.query, sites=call.deps.job_sites, pages=call.deps.page_tokens))
+    return _page(call.use_cases.job_sites.list_sites(principal=call.principal, account_id=call.route["accountId"],
+                                                     query=call.query))
 
 
 @endpoint(bp, "GET", SITE, auth=Auth.PRINCIPAL, response=JobSitePublic, summary="A job site (owner)",
           tag="job-sites")
 def get_job_site(call: Call) -> JobSitePublic:
-    return job_sites.get_site(principal=call.principal, account_id=call.route["accountId"],
-                              site_id=call.route["siteId"], sites=call.deps.job_sites)
+    return call.use_cases.job_sites.site(principal=call.principal, account_id=call.route["accountId"],
+                                         site_id=call.route["siteId"])
 
 
 @endpoint(bp, "PATCH", SITE, auth=Auth.PRINCIPAL, body=JobSiteUpdate, response=JobSitePublic,
           summary="Change a job site: only the fields present (owner)", tag="job-sites")
 def update_job_site(call: Call) -> JobSitePublic:
-    d = call.deps
-    return job_sites.update_site(principal=call.principal, account_id=call.route["accountId"],
-                                 site_id=call.route["siteId"], data=call.body, accounts=d.accounts,
-                                 sites=d.job_sites, clock=d.clock)
+    return call.use_cases.job_sites.update(principal=call.principal, account_id=call.route["accountId"],
+                                           site_id=call.route["siteId"], data=call.body)
 
 
 @endpoint(bp, "DELETE", SITE, auth=Auth.PRINCIPAL, status=204, summary="Delete a job site (owner)", tag="job-sites")
 def delete_job_site(call: Call) -> None:
-    job_sites.delete_site(principal=call.principal, account_id=call.route["accountId"],
-                          site_id=call.route["siteId"], sites=call.deps.job_sites)
+    call.use_cases.job_sites.delete(principal=call.principal, account_id=call.route["accountId"],
+                                    site_id=call.route["siteId"])
 
 
 @endpoint(bp, "GET", "me/job-sites", auth=Auth.PRINCIPAL, query=JobSiteListQuery, response=JobSiteList,
@@ -66,8 +63,7 @@ def delete_job_site(call: Call) -> None:
           summary="The job sites that apply to me (assigned to me or to everyone), by id, paged: X-Continuation",
           tag="job-sites")
 def my_job_sites(call: Call) -> func.HttpResponse:
-    return _page(job_sites.my_sites(principal=call.principal, query=call.query, sites=call.deps.job_sites,
-                                    pages=call.deps.page_tokens))
+    return _page(call.use_cases.job_sites.my_sites(principal=call.principal, query=call.query))
 
 
 def _answer(call: Call, sheet: Timesheet) -> Timesheet | func.HttpResponse:
@@ -83,15 +79,11 @@ def _answer(call: Call, sheet: Timesheet) -> Timesheet | func.HttpResponse:
           summary="Time on job sites, stops elsewhere, trips and distance per member and local day (owner; logged;"
                   " Accept: text/csv for CSV)", tag="job-sites")
 def get_timesheets(call: Call) -> Timesheet | func.HttpResponse:
-    d = call.deps
-    return _answer(call, site_visits.account_timesheet(
-        principal=call.principal, account_id=call.route["accountId"], query=call.query, accounts=d.accounts,
-        sites=d.job_sites, days=d.site_days, access_log=d.access_log, clock=d.clock))
+    return _answer(call, call.use_cases.job_sites.account_timesheet(
+        principal=call.principal, account_id=call.route["accountId"], query=call.query))
 
 
 @endpoint(bp, "GET", "me/timesheet", auth=Auth.PRINCIPAL, query=TimesheetQuery, response=Timesheet,
           produces=(JSON, CSV), summary="My timesheet per local day (Accept: text/csv for CSV)", tag="job-sites")
 def get_my_timesheet(call: Call) -> Timesheet | func.HttpResponse:
-    d = call.deps
-    return _answer(call, site_visits.my_timesheet(principal=call.principal, query=call.query, accounts=d.accounts,
-                                                  sites=d.job_sites, days=d.site_days, clock=d.clock))
+    return _answer(call, call.use_cases.job_sites.my_timesheet(principal=call.principal, query=call.query))

@@ -13,7 +13,6 @@ from core.domain.accounts import (
     MemberList,
     MemberPublic,
 )
-from core.services import invitations, members
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -23,73 +22,59 @@ log = logging.getLogger(__name__)
 @endpoint(bp, "POST", "accounts/{accountId}/invitations", auth=Auth.PRINCIPAL, body=InvitationCreate,
           response=InvitationPublic, status=201, summary="Invite a member by e-mail (owner)", tag="members")
 def invite_member(call: Call) -> InvitationPublic:
-    d = call.deps
-    return members.invite_member(principal=call.principal, account_id=call.route["accountId"], data=call.body,
-                                 accounts=d.accounts, signer=d.signer, clock=d.clock, ttl=d.invitation_ttl,
-                                 outbox=d.outbox, billing=d.billing)
+    return call.use_cases.members.invite(principal=call.principal, account_id=call.route["accountId"],
+                                         data=call.body)
 
 
 @endpoint(bp, "GET", "invitations/{token}", auth=Auth.NONE, response=InvitationPreview, extra_statuses=(410,),
           summary="What the e-mailed invitation link opens: the invitation and how to accept it", tag="members")
 def preview_invitation(call: Call) -> InvitationPreview:
-    d = call.deps
-    return members.preview_invitation(token=call.route["token"], accounts=d.accounts, signer=d.signer, clock=d.clock)
+    return call.use_cases.members.preview_invitation(token=call.route["token"])
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/invitations", auth=Auth.PRINCIPAL, response=InvitationList,
           summary="List the account's pending invitations (owner)", tag="members")
 def list_invitations(call: Call) -> InvitationList:
-    d = call.deps
-    return invitations.list_pending(principal=call.principal, account_id=call.route["accountId"],
-                                    accounts=d.accounts, clock=d.clock)
+    return call.use_cases.members.pending_invitations(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(bp, "DELETE", "accounts/{accountId}/invitations/{invitationId}", auth=Auth.PRINCIPAL, status=204,
           summary="Revoke a pending invitation; its link stops working (owner)", tag="members")
 def revoke_invitation(call: Call) -> None:
-    d = call.deps
-    invitations.revoke(principal=call.principal, account_id=call.route["accountId"],
-                       invitation_id=call.route["invitationId"], accounts=d.accounts, clock=d.clock)
+    call.use_cases.members.revoke_invitation(principal=call.principal, account_id=call.route["accountId"],
+                                             invitation_id=call.route["invitationId"])
 
 
 @endpoint(bp, "POST", "invitations/{token}/accept", auth=Auth.IDENTITY, body=InvitationAccept,
           response=MemberPublic, status=201, extra_statuses=(409, 410),
           summary="Join the inviting account as a member", tag="members")
 def accept_invitation(call: Call) -> MemberPublic:
-    d = call.deps
-    return members.accept_invitation(identity=call.identity, token=call.route["token"], data=call.body,
-                                     accounts=d.accounts, users=d.users, events=d.account_events,
-                                     signer=d.signer, clock=d.clock, profiles=d.email_profiles,
-                                     billing=d.billing)
+    return call.use_cases.members.accept_invitation(identity=call.identity, token=call.route["token"],
+                                                    data=call.body)
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/members", auth=Auth.PRINCIPAL, response=MemberList,
           summary="List the account's active members (owner)", tag="members")
 def list_members(call: Call) -> MemberList:
-    return members.list_members(principal=call.principal, account_id=call.route["accountId"],
-                                accounts=call.deps.accounts)
+    return call.use_cases.members.list_members(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(bp, "DELETE", "accounts/{accountId}/members/{userId}", auth=Auth.PRINCIPAL, status=204, extra_statuses=(409,),
           summary="Remove a member; their access ends at once (owner)", tag="members")
 def remove_member(call: Call) -> None:
-    d = call.deps
-    members.remove_member(principal=call.principal, account_id=call.route["accountId"],
-                          user_id=call.route["userId"], accounts=d.accounts, users=d.users,
-                          events=d.account_events, clock=d.clock)
+    call.use_cases.members.remove_member(principal=call.principal, account_id=call.route["accountId"],
+                                         user_id=call.route["userId"])
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_ACCOUNT_EVENTS%", connection="AzureWebJobsStorage")
 def process_account_event(msg: func.QueueMessage) -> None:
     """Unknown or malformed messages raise: the host retries them and then moves them to the poison queue."""
     event = AccountEvent.model_validate_json(msg.get_body())
-    new = members.record_account_event(event=event, accounts=container().accounts)
-    container().billing_events.publish([event])  # billing's own queue (docs/billing.md); a repeat is harmless
+    new = container().use_cases.members.record_account_event(event)  # also forwarded to billing's own queue
     log.info("account event %s (%s) recorded, new=%s", event.event_id, event.type.value, new)
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 15 3 * * *", run_on_startup=False)
 def expire_invitations(timer: func.TimerRequest) -> None:
-    d = container()
-    changed = members.expire_invitations(accounts=d.accounts, clock=d.clock)
+    changed = container().use_cases.members.expire_invitations()
     log.info("expired %d invitations", changed)

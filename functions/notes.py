@@ -3,7 +3,6 @@
 import azure.functions as func
 
 from core.domain.media import MediaQuery, MyNotesQuery, NoteCreate, NotePage, NotePublic, NoteUpdate
-from core.services import notes
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -12,36 +11,30 @@ bp = func.Blueprint()
 @endpoint(bp, "POST", "me/notes", auth=Auth.PRINCIPAL, body=NoteCreate, response=NotePublic, status=201,
           summary="Write a note (optionally about one of my photos, a time and a place)", tag="notes")
 def create_note(call: Call) -> NotePublic:
-    d = call.deps
-    return notes.create_note(principal=call.principal, data=call.body, store=d.media, consents=d.consents,
-                             clock=d.clock, billing=d.billing, zones=d.private_zones)
+    return call.use_cases.notes.create(principal=call.principal, data=call.body)
 
 
 @endpoint(bp, "PATCH", "me/notes/{noteId}", auth=Auth.PRINCIPAL, body=NoteUpdate, response=NotePublic,
           extra_statuses=(409,),
           summary="Edit one of my notes (null clears photoId, at or place)", tag="notes")
 def update_note(call: Call) -> NotePublic:
-    d = call.deps
-    return notes.update_note(principal=call.principal, note_id=call.route["noteId"], data=call.body,
-                             store=d.media, consents=d.consents, clock=d.clock, zones=d.private_zones)
+    return call.use_cases.notes.update(principal=call.principal, note_id=call.route["noteId"], data=call.body)
 
 
 @endpoint(bp, "DELETE", "me/notes/{noteId}", auth=Auth.PRINCIPAL, status=204, summary="Delete one of my notes",
           tag="notes")
 def delete_note(call: Call) -> None:
-    notes.delete_note(principal=call.principal, note_id=call.route["noteId"], store=call.deps.media)
+    call.use_cases.notes.delete(principal=call.principal, note_id=call.route["noteId"])
 
 
 @endpoint(bp, "GET", "me/notes", auth=Auth.PRINCIPAL, query=MyNotesQuery, response=NotePage,
           summary="My notes, newest first", tag="notes")
 def list_my_notes(call: Call) -> NotePage:
-    return notes.list_my_notes(principal=call.principal, query=call.query, store=call.deps.media,
-                               pages=call.deps.page_tokens)
+    return call.use_cases.notes.my_notes(principal=call.principal, query=call.query)
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/notes", auth=Auth.PRINCIPAL, query=MediaQuery, response=NotePage,
           summary="Notes, newest first (owner: all workers; member: their own)", tag="notes")
 def list_notes(call: Call) -> NotePage:
-    d = call.deps
-    return notes.list_notes(principal=call.principal, account_id=call.route["accountId"], query=call.query,
-                            store=d.media, log_store=d.access_log, clock=d.clock, pages=d.page_tokens)
+    return call.use_cases.notes.list_notes(principal=call.principal, account_id=call.route["accountId"],
+                                           query=call.query)

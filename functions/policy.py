@@ -14,7 +14,6 @@ from core.domain.policy import (
     PolicyVersionList,
     PolicyVersionPublic,
 )
-from core.services import policy
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -24,19 +23,19 @@ log = logging.getLogger(__name__)
 @endpoint(bp, "GET", "policy", auth=Auth.NONE, response=PolicyNow,
           summary="The privacy policy in force now, and the next version with its effective date", tag="policy")
 def get_policy(call: Call) -> PolicyNow:
-    return policy.policy_now(store=call.deps.policy, clock=call.deps.clock)
+    return call.use_cases.policy.now()
 
 
 @endpoint(bp, "GET", "policy/versions", auth=Auth.NONE, response=PolicyVersionList,
           summary="Every posted version of the privacy policy, newest first", tag="policy")
 def list_policy_versions(call: Call) -> PolicyVersionList:
-    return policy.list_versions(store=call.deps.policy, clock=call.deps.clock)
+    return call.use_cases.policy.versions()
 
 
 @endpoint(bp, "GET", "policy/versions/{versionId}", auth=Auth.NONE, response=PolicyVersionPublic,
           summary="One version of the privacy policy (Markdown)", tag="policy")
 def get_policy_version(call: Call) -> PolicyVersionPublic:
-    return policy.get_version(version_id=call.route["versionId"], store=call.deps.policy, clock=call.deps.clock)
+    return call.use_cases.policy.version(version_id=call.route["versionId"])
 
 
 @endpoint(bp, "POST", "admin/policy/versions", auth=Auth.ADMIN, body=PolicyVersionCreate,
@@ -44,21 +43,18 @@ def get_policy_version(call: Call) -> PolicyVersionPublic:
           summary="Post a new policy version; it takes effect 30 days later at the soonest (platform admin)",
           tag="policy")
 def post_policy_version(call: Call) -> PolicyVersionPublic:
-    return policy.post_version(identity=call.identity, data=call.body, store=call.deps.policy, clock=call.deps.clock)
+    return call.use_cases.policy.post_version(identity=call.identity, data=call.body)
 
 
 @endpoint(bp, "POST", "me/policy-acknowledgements", auth=Auth.PRINCIPAL, body=PolicyAcknowledgementCreate,
           response=PolicyAcknowledgementPublic, status=201,
           summary="Record that I saw a policy version in an app", tag="policy")
 def acknowledge_policy(call: Call) -> PolicyAcknowledgementPublic:
-    return policy.acknowledge(principal=call.principal, data=call.body, store=call.deps.policy, clock=call.deps.clock)
+    return call.use_cases.policy.acknowledge(principal=call.principal, data=call.body)
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 0 7 * * *", run_on_startup=False)
 def send_policy_notices(timer: func.TimerRequest) -> None:
     """Daily: one notice per (user, version); repeated or overlapping runs never send a second one."""
-    d = container()
-    written = policy.send_policy_notices(store=d.policy, profiles=d.email_profiles, outbox=d.outbox,
-                                         links=d.email_links, clock=d.clock,
-                                         outbox_keep_days=d.settings.retention_outbox_days)
+    written = container().use_cases.policy.send_notices()
     log.info("policy notices queued: %d", written)

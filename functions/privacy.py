@@ -2,7 +2,6 @@
 and the data-request queue. See docs/privacy-and-retention.md."""
 
 import logging
-from datetime import timedelta
 
 import azure.functions as func
 
@@ -23,7 +22,7 @@ from core.domain.privacy import (
     RetentionPublic,
     RetentionUpdate,
 )
-from core.services import closure, data_requests, purge, retention
+from core.services import purge, retention
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -51,42 +50,34 @@ def update_retention(call: Call) -> RetentionPublic:
           summary="What closing the account would end, and what the law keeps and for how long (owner; read-only)",
           tag="privacy")
 def get_closure_terms(call: Call) -> ClosureTerms:
-    d = call.deps
-    return closure.closure_terms(principal=call.principal, account_id=call.route["accountId"], accounts=d.accounts,
-                                 policy=d.retention_policy)
+    return call.use_cases.privacy.closure_terms(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(bp, "POST", "accounts/{accountId}/closure", auth=Auth.PRINCIPAL, body=ClosureRequest,
           response=ClosurePublic, extra_statuses=(409,), summary="Close the account: first call answers a confirmation phrase, the second"
           " (with it) closes (owner)", tag="privacy")
 def close_account(call: Call) -> ClosurePublic:
-    d = call.deps
-    return closure.close_account(principal=call.principal, account_id=call.route["accountId"], data=call.body,
-                                 accounts=d.accounts, users=d.users, privacy=d.privacy, signer=d.signer,
-                                 clock=d.clock, policy=d.retention_policy, subscriptions=d.privacy_subscriptions,
-                                 mailer=d.privacy_mailer, enqueue=d.enqueue_data_request)
+    return call.use_cases.privacy.close_account(principal=call.principal, account_id=call.route["accountId"],
+                                                data=call.body)
 
 
 @endpoint(bp, "POST", "me/data-requests", auth=Auth.PRINCIPAL, body=DataRequestCreate, response=DataRequestPublic,
           status=202, summary="Ask for access (export), erasure, rectification or the California disclosure",
           tag="privacy")
 def create_data_request(call: Call) -> DataRequestPublic:
-    d = call.deps
-    return data_requests.create_request(principal=call.principal, data=call.body, privacy=d.privacy, clock=d.clock,
-                                        enqueue=d.enqueue_data_request)
+    return call.use_cases.privacy.create_request(principal=call.principal, data=call.body)
 
 
 @endpoint(bp, "GET", "me/data-requests", auth=Auth.PRINCIPAL, response=DataRequestList,
           summary="My data-subject requests with status and due date", tag="privacy")
 def list_data_requests(call: Call) -> DataRequestList:
-    return data_requests.list_requests(principal=call.principal, privacy=call.deps.privacy)
+    return call.use_cases.privacy.my_requests(principal=call.principal)
 
 
 @endpoint(bp, "GET", "me/data-requests/{requestId}", auth=Auth.PRINCIPAL, response=DataRequestPublic,
           summary="One of my data-subject requests", tag="privacy")
 def get_data_request(call: Call) -> DataRequestPublic:
-    return data_requests.get_request(principal=call.principal, request_id=call.route["requestId"],
-                                     privacy=call.deps.privacy)
+    return call.use_cases.privacy.my_request(principal=call.principal, request_id=call.route["requestId"])
 
 
 @endpoint(bp, "POST", "platform/legal-holds", auth=Auth.ADMIN, body=LegalHoldCreate, response=LegalHoldPublic,
@@ -115,10 +106,7 @@ def lift_legal_hold(call: Call) -> LegalHoldPublic:
           summary="Read an account, also a closed one within its retention window, for a dispute (platform admin)",
           tag="privacy")
 def admin_view_account(call: Call) -> AdminAccountView:
-    d = call.deps
-    return closure.admin_view_account(identity=call.identity, account_id=call.route["accountId"],
-                                      accounts=d.accounts, privacy=d.privacy, kinds=d.personal_data.kinds,
-                                      clock=d.clock)
+    return call.use_cases.privacy.admin_view_account(identity=call.identity, account_id=call.route["accountId"])
 
 
 @endpoint(bp, "GET", "platform/purge-runs", auth=Auth.ADMIN, response=PurgeRunList,
@@ -134,11 +122,6 @@ def purge_expired_data(timer: func.TimerRequest) -> None:
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_DATA_REQUESTS%", connection="AzureWebJobsStorage")
 def process_data_request(msg: func.QueueMessage) -> None:
-    d = container()
     message = DataRequestMessage.model_validate_json(msg.get_body())
-    data_requests.handle_message(message=message, attempt=msg.dequeue_count or 1, max_attempts=HOST_MAX_DEQUEUE_COUNT,
-                                 kinds=d.personal_data.kinds, accounts=d.accounts, privacy=d.privacy,
-                                 sink=d.export_sink, clock=d.clock, policy=d.retention_policy,
-                                 link_ttl=timedelta(hours=d.settings.export_link_ttl_hours),
-                                 subscriptions=d.privacy_subscriptions, mailer=d.privacy_mailer,
-                                 mail_to=d.privacy_mail_to)
+    container().use_cases.privacy.handle_request_message(message=message, attempt=msg.dequeue_count or 1,
+                                                         max_attempts=HOST_MAX_DEQUEUE_COUNT)

@@ -67,13 +67,13 @@ def _bad_nodes(node: object) -> Iterator[object]:
 
 def problems_in(path: Path, parser: object | None = None) -> list[SyntaxProblem]:
     source = _as_bicep(path, path.read_bytes())
-    tree = (parser or _parser()).parse(source)  # type: ignore[attr-defined]
+    tree = (parser or _parser()).parse(source)  # type: ignore[attr-defined]  # tree-sitter's parser and nodes come untyped (the parser is passed in as object)
     out: list[SyntaxProblem] = []
     for node in _bad_nodes(tree.root_node):
-        row, col = node.start_point  # type: ignore[attr-defined]
-        text = source[node.start_byte : node.end_byte].decode("utf-8", "replace")  # type: ignore[attr-defined]
+        row, col = node.start_point  # type: ignore[attr-defined]  # tree-sitter's parser and nodes come untyped (the parser is passed in as object)
+        text = source[node.start_byte : node.end_byte].decode("utf-8", "replace")  # type: ignore[attr-defined]  # tree-sitter's parser and nodes come untyped (the parser is passed in as object)
         if getattr(node, "is_missing", False):
-            text = f"missing {node.type}"  # type: ignore[attr-defined]
+            text = f"missing {node.type}"  # type: ignore[attr-defined]  # tree-sitter's parser and nodes come untyped (the parser is passed in as object)
         out.append(SyntaxProblem(path, row + 1, col + 1, text.strip()[:60] or "end of line"))
     return out
 

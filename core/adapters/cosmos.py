@@ -12,6 +12,7 @@ from azure.cosmos import exceptions as cosmos_errors
 from pydantic import BaseModel
 
 from core import schema
+from core.adapters.identity import shared_credential
 from core.adapters.telemetry import count_cosmos_request
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
 from core.settings import Settings
@@ -25,9 +26,7 @@ def build_cosmos_client(settings: Settings) -> CosmosClient:
     if settings.cosmos_key is not None and settings.cosmos_key.get_secret_value():
         credential: Any = settings.cosmos_key.get_secret_value()
     else:
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential()
+        credential = shared_credential()
     if not settings.cosmos_verify_tls:
         # Only the local emulator's self-signed certificate is accepted this way (see COSMOS_VERIFY_TLS).
         import urllib3

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 
+from core.adapters.identity import shared_credential
 from core.adapters.telemetry import dependency
 from core.domain.email import OutgoingEmail
 from core.settings import Settings
@@ -54,9 +55,8 @@ class AcsMailer:
     def __init__(self, *, endpoint: str, sender: str, client: Any | None = None) -> None:
         if client is None:
             from azure.communication.email import EmailClient
-            from azure.identity import DefaultAzureCredential
 
-            client = EmailClient(endpoint, DefaultAzureCredential())
+            client = EmailClient(endpoint, shared_credential())
         self._client = client
         self._sender = sender
 

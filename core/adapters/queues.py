@@ -12,6 +12,7 @@ from azure.storage.queue import (
     TextBase64EncodePolicy,
 )
 
+from core.adapters.identity import shared_credential
 from core.adapters.storage import client_options
 from core.domain.accounts import AccountEvent
 from core.settings import Settings
@@ -25,11 +26,9 @@ def build_queue_service(settings: Settings) -> QueueServiceClient:
                                                          **client_options(settings, LinearRetry))
     if not settings.storage_account_name:
         raise RuntimeError("Set AzureWebJobsStorage or AzureWebJobsStorage__accountName")
-    from azure.identity import DefaultAzureCredential
-
     return QueueServiceClient(
         account_url=f"https://{settings.storage_account_name}.queue.core.windows.net",
-        credential=DefaultAzureCredential(),
+        credential=shared_credential(),
         **client_options(settings, LinearRetry),
     )
 

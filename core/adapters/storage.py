@@ -7,6 +7,7 @@ from typing import Any
 
 from azure.storage.blob import BlobServiceClient, LinearRetry
 
+from core.adapters.identity import shared_credential
 from core.settings import Settings
 
 
@@ -29,10 +30,8 @@ def build_blob_service(settings: Settings) -> BlobServiceClient:
                                                         **client_options(settings))
     if not settings.storage_account_name:
         raise RuntimeError("Set AzureWebJobsStorage or AzureWebJobsStorage__accountName")
-    from azure.identity import DefaultAzureCredential
-
     return BlobServiceClient(
         account_url=f"https://{settings.storage_account_name}.blob.core.windows.net",
-        credential=DefaultAzureCredential(),
+        credential=shared_credential(),
         **client_options(settings),
     )

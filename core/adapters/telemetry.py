@@ -270,7 +270,7 @@ def trace_background_functions(blueprint: Any) -> int:
                 with invocation(user.__name__, kind, attributes=attributes):
                     return user(*args, **kwargs)
 
-            run.__industrack_traced__ = True  # type: ignore[attr-defined]
+            run.__industrack_traced__ = True  # type: ignore[attr-defined]  # a marker attribute on the function object: trace each function once
             return run
 
         function._func = make(user, kind)
@@ -305,9 +305,9 @@ def ensure_azure_monitor(env: Mapping[str, str] | None = None) -> bool:
 
             credential = None
             if "authorization=aad" in env.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "").lower():
-                from azure.identity import ManagedIdentityCredential
+                from core.adapters.identity import shared_credential
 
-                credential = ManagedIdentityCredential(client_id=env.get("AZURE_CLIENT_ID") or None)
+                credential = shared_credential()  # the runtime identity (AZURE_CLIENT_ID), as every client
             configure_azure_monitor(
                 connection_string=connection,
                 credential=credential,

@@ -30,7 +30,7 @@ MAX_AGE = timedelta(hours=24)  # an event older than this when it is first seen 
 
 @dataclass(frozen=True)
 class SiteNotices:
-    """What the writer needs to queue these e-mails (wired in core/bootstrap.py)."""
+    """What the writer needs to queue these e-mails (wired in core/bootstrap/)."""
 
     accounts: AccountStore
     profiles: EmailProfiles

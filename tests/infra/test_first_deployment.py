@@ -159,7 +159,7 @@ def test_blob_roles_are_scoped_to_containers_and_the_package_is_not_writable_by_
     main = strip_comments(read(MAIN))
     roles_call = block_after(main, r"^module\s+roles\s+'")
     assert "appBlobContainers: names.blobContainers" in roles_call
-    assert "deploymentContainerName" not in re.search(r"appBlobContainers:.*", roles_call).group(0)  # type: ignore[union-attr]
+    assert "deploymentContainerName" not in re.search(r"appBlobContainers:.*", roles_call).group(0)  # type: ignore[union-attr]  # a missing match fails the test with AttributeError, which is the point
     package = block_after(text, r"^resource deploymentPackage ")
     assert "principalId: deploymentPrincipalId" in package and "scope: deploymentContainer" in package
     for name in re.findall(r"^resource (\w+) 'Microsoft\.Authorization/roleAssignments@", text, re.MULTILINE):

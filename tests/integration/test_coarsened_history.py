@@ -98,7 +98,7 @@ def test_old_days_become_coarse_recent_ones_stay_and_every_view_agrees(
         assert post(api, member, sent[day])["accepted"] == 60
     for day in sent:
         start = datetime.combine(day, time(0), tzinfo=UTC)
-        wait_for(lambda s=start, d=day: set(track_ids(api, member, s, s + timedelta(days=1))) == {  # type: ignore[misc]
+        wait_for(lambda s=start, d=day: set(track_ids(api, member, s, s + timedelta(days=1))) == {  # type: ignore[misc]  # the lambda's defaults bind this loop's values; mypy cannot infer a lambda default's type
             p["id"] for p in sent[d]}, timeout=30, what="the stored pings")
 
     base = f"/accounts/{owner.account_id}"

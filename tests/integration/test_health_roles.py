@@ -10,6 +10,7 @@ import fnmatch
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -72,7 +73,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]
     seen: list[tuple[str, str]] = []
     original = RequestsTransport.send
 
-    def send(self: RequestsTransport, request, **kwargs):  # type: ignore[no-untyped-def]
+    def send(self: RequestsTransport, request: Any, **kwargs: Any) -> Any:
         seen.append((request.method, request.url))
         return original(self, request, **kwargs)
 

@@ -84,7 +84,7 @@ def test_every_user_of_every_account_gets_the_notice_exactly_once(api: httpx.Cli
 
     fire_notices()
     for address in recipients.values():
-        wait_for(lambda a=address: notices(a), timeout=60, what=f"the notice to {address}")  # type: ignore[misc]
+        wait_for(lambda a=address: notices(a), timeout=60, what=f"the notice to {address}")  # type: ignore[misc]  # the lambda's default binds this loop's value; mypy cannot infer a lambda default's type
     fire_notices()  # the job runs again
     deps = local_container()
     for user_id in recipients:  # and the queue delivers every notice message again

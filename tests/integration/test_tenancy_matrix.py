@@ -221,7 +221,7 @@ def test_a_device_token_reaches_nothing_of_another_account(api: httpx.Client, fi
                                         "timestamp": str(int(t.timestamp()) + 3)}}),
     ]
     for path, kwargs in sends:
-        r = api.post(path, headers=device_auth, **kwargs)  # type: ignore[arg-type]
+        r = api.post(path, headers=device_auth, **kwargs)  # type: ignore[arg-type]  # each case passes json= or params=; httpx's overloads cannot see that through **kwargs
         tried += 1
         if r.status_code != 200:
             leaks.append(f"{path}: {r.status_code} {r.text[:200]}")

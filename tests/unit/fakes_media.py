@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoJob, PhotoSlice, ScanVerdict, sort_key
 from core.services.image_checks import signature_verdict
 
 
-def _page(items: list, continuation: str | None, limit: int) -> tuple[list, str | None]:  # type: ignore[type-arg]
+def _page(items: list[Any], continuation: str | None, limit: int) -> tuple[list[Any], str | None]:
     start = int(continuation or 0)
     chunk = items[start:start + limit]
     return chunk, str(start + limit) if start + limit < len(items) else None
@@ -37,8 +38,8 @@ class FakeMediaStore:
         self.writes += 1
         return True
 
-    def _select(self, items: list, user_id: str | None, start: datetime | None,  # type: ignore[type-arg]
-                end: datetime | None) -> list:  # type: ignore[type-arg]
+    def _select(self, items: list[Any], user_id: str | None, start: datetime | None,
+                end: datetime | None) -> list[Any]:
         chosen = [i for i in items if (user_id is None or i.user_id == user_id)
                   and (start is None or i.sort_at >= sort_key(start)) and (end is None or i.sort_at < sort_key(end))]
         return sorted(chosen, key=lambda i: i.sort_at, reverse=True)

@@ -71,7 +71,7 @@ def _queries() -> list[Query]:
                     continue
                 keywords = {k.arg: k.value for k in call.keywords}
                 cross = isinstance(keywords.get("enable_cross_partition_query"), ast.Constant) and \
-                    keywords["enable_cross_partition_query"].value is True  # type: ignore[attr-defined]
+                    keywords["enable_cross_partition_query"].value is True  # type: ignore[attr-defined]  # an ast.Constant keyword value here (the AST node type is ast.expr)
                 found.append(Query(path.name, fn.name, call.lineno, text, cross,
                                    "partition_key" in keywords or name == "first_page"))
     return found

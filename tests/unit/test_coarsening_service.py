@@ -10,7 +10,7 @@ import pytest
 from core.domain.coarse_history import BUCKET_MINUTES, CoarseDay, CoarseningCursor, CoarseningRun, is_coarse
 from core.domain.errors import ValidationFailed
 from core.domain.geohash import coarse_cell
-from core.domain.privacy import LegalHold, RetentionSettings, RetentionUpdate
+from core.domain.privacy import LegalHold, RetentionPublic, RetentionSettings, RetentionUpdate
 from core.domain.tracking import Ping, PingSource
 from core.services import retention
 from core.services.coarsening import run_coarsening
@@ -126,8 +126,11 @@ def day_of_pings(day: date, seed: int, every_s: int = 120) -> list[Ping]:
     return out
 
 
+World = tuple[FakeClock, FakeAccountStore, FakePrivacyStore, FakeCoarseHistory]
+
+
 @pytest.fixture
-def world() -> tuple[FakeClock, FakeAccountStore, FakePrivacyStore, FakeCoarseHistory]:
+def world() -> World:
     clock, accounts, users = FakeClock(NOW), FakeAccountStore(), FakeUserStore()
     privacy = FakePrivacyStore(accounts)
     make_account(accounts, users, "acc-a", NOW - timedelta(days=400), members=("m1", "m2"))
@@ -144,20 +147,20 @@ def turn_on(privacy: FakePrivacyStore, days: int = 30) -> None:
                                             coarsen_after_days=days))
 
 
-def run(world, max_pings: int = 1_000_000) -> CoarseningRun:  # type: ignore[no-untyped-def]
+def run(world: World, max_pings: int = 1_000_000) -> CoarseningRun:
     clock, accounts, privacy, store = world
     return run_coarsening(store=store, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY,
                           max_pings=max_pings)
 
 
-def test_off_by_default_nothing_changes(world) -> None:  # type: ignore[no-untyped-def]
+def test_off_by_default_nothing_changes(world: World) -> None:
     store = world[3]
     before = store.snapshot()
     result = run(world)
     assert result.complete_pass and result.receipts == [] and store.snapshot() == before
 
 
-def test_old_days_become_one_centred_point_per_bucket_recent_days_stay(world) -> None:  # type: ignore[no-untyped-def]
+def test_old_days_become_one_centred_point_per_bucket_recent_days_stay(world: World) -> None:
     _, _, privacy, store = world
     turn_on(privacy, 30)
     originals = {k: list(v.values()) for k, v in store.pings.items()}
@@ -188,7 +191,7 @@ def test_old_days_become_one_centred_point_per_bucket_recent_days_stay(world) ->
     assert all(r.members == 2 and r.precise_removed == 2 * 270 and r.coarse_points == 72 for r in result.receipts)
 
 
-def test_a_second_run_changes_nothing(world) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_run_changes_nothing(world: World) -> None:
     _, _, privacy, store = world
     turn_on(privacy)
     run(world)
@@ -197,7 +200,7 @@ def test_a_second_run_changes_nothing(world) -> None:  # type: ignore[no-untyped
     assert store.snapshot() == after and again.receipts == [] and again.days_checked == 0
 
 
-def test_receipts_are_kept_90_days(world) -> None:  # type: ignore[no-untyped-def]
+def test_receipts_are_kept_90_days(world: World) -> None:
     clock, _, privacy, store = world
     turn_on(privacy)
     first = run(world)
@@ -211,7 +214,7 @@ def test_receipts_are_kept_90_days(world) -> None:  # type: ignore[no-untyped-de
 
 @pytest.mark.parametrize("step,call", [("put_point", 10), ("delete", 1), ("delete", 500), ("delete", 1500),
                                        ("marker", 3), ("watermark", 2)])
-def test_a_crash_between_steps_is_completed_by_the_next_run(world, step: str, call: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_crash_between_steps_is_completed_by_the_next_run(world: World, step: str, call: int) -> None:
     clock, accounts, privacy, store = world
     turn_on(privacy)
     reference = FakeCoarseHistory()
@@ -228,7 +231,7 @@ def test_a_crash_between_steps_is_completed_by_the_next_run(world, step: str, ca
     assert set(store.markers) == set(reference.markers)
 
 
-def test_bounded_runs_resume_where_they_stopped(world) -> None:  # type: ignore[no-untyped-def]
+def test_bounded_runs_resume_where_they_stopped(world: World) -> None:
     _, _, privacy, store = world
     turn_on(privacy)
     runs = []
@@ -243,7 +246,7 @@ def test_bounded_runs_resume_where_they_stopped(world) -> None:  # type: ignore[
     assert all(r.pings_read <= 600 + 270 for r in runs)
 
 
-def test_a_latest_position_older_than_n_days_is_snapped_a_recent_one_stays(world) -> None:  # type: ignore[no-untyped-def]
+def test_a_latest_position_older_than_n_days_is_snapped_a_recent_one_stays(world: World) -> None:
     _, _, privacy, store = world
     turn_on(privacy)
     old = day_of_pings(NOW.date() - timedelta(days=35), 1)[-1]
@@ -255,7 +258,7 @@ def test_a_latest_position_older_than_n_days_is_snapped_a_recent_one_stays(world
     assert store.latest[("acc-a", "acc-a-m2")] == recent
 
 
-def test_legal_holds_stop_coarsening(world) -> None:  # type: ignore[no-untyped-def]
+def test_legal_holds_stop_coarsening(world: World) -> None:
     _, _, privacy, store = world
     turn_on(privacy)
     privacy.put_hold(LegalHold(hold_id="h1", account_id="acc-a", user_id="acc-a-m2", reason="dispute",
@@ -273,7 +276,7 @@ def test_legal_holds_stop_coarsening(world) -> None:  # type: ignore[no-untyped-
 # ---------------------------------------------------------------- the setting
 
 
-def update(privacy: FakePrivacyStore, accounts: FakeAccountStore, body: dict[str, object]):  # type: ignore[no-untyped-def]
+def update(privacy: FakePrivacyStore, accounts: FakeAccountStore, body: dict[str, object]) -> RetentionPublic:
     from core.domain.identity import Principal, Role
 
     owner = Principal(user_id="acc-a-owner", email="o@example.com", account_id="acc-a", role=Role.OWNER)
@@ -287,7 +290,7 @@ def update(privacy: FakePrivacyStore, accounts: FakeAccountStore, body: dict[str
     ({"locationDays": 90, "coarsenAfterDays": 90}, "coarsenAfterDays"),
     ({"locationDays": 60, "coarsenAfterDays": 120}, "coarsenAfterDays"),
 ])
-def test_out_of_range_setting_names_the_field_and_stores_nothing(world, body, field) -> None:  # type: ignore[no-untyped-def]
+def test_out_of_range_setting_names_the_field_and_stores_nothing(world: World, body: dict[str, object], field: str) -> None:
     _, accounts, privacy, _ = world
     with pytest.raises(ValidationFailed) as caught:
         update(privacy, accounts, body)
@@ -295,7 +298,7 @@ def test_out_of_range_setting_names_the_field_and_stores_nothing(world, body, fi
     assert privacy.get_retention("acc-a") is None
 
 
-def test_setting_on_off_and_lowering_the_location_retention(world) -> None:  # type: ignore[no-untyped-def]
+def test_setting_on_off_and_lowering_the_location_retention(world: World) -> None:
     _, accounts, privacy, _ = world
     answer = update(privacy, accounts, {"coarsenAfterDays": 60})
     assert answer.coarsen_after_days == 60 and answer.limits.coarsen_min_days == 30
@@ -306,7 +309,7 @@ def test_setting_on_off_and_lowering_the_location_retention(world) -> None:  # t
     assert update(privacy, accounts, {"locationDays": 45}).location_days == 45
 
 
-def test_a_bucket_is_never_recomputed_from_part_of_its_pings(world) -> None:  # type: ignore[no-untyped-def]
+def test_a_bucket_is_never_recomputed_from_part_of_its_pings(world: World) -> None:
     """A bucket split between two cells: after a crash that deleted some of the majority cell's pings, a
     recomputation would pick the other cell. The coarse point written before the crash must stay."""
     clock, accounts, privacy, _ = world

@@ -34,7 +34,7 @@ def test_state_follows_the_ledger_at_each_instant() -> None:
 
     def asked(at: object) -> bool:
         return consent.consent_granted_at(ledger=ledger, account_id="a1", user_id="u1",
-                                          capability=Capability.LOCATION, at=at)  # type: ignore[arg-type]
+                                          capability=Capability.LOCATION, at=at)  # type: ignore[arg-type]  # a naive datetime on purpose: the ledger must refuse it
 
     assert not asked(before)
     assert asked(granted_at)

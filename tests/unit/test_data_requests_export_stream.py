@@ -29,7 +29,7 @@ class RecordingBlob:
 def test_zip_streams_in_bounded_blocks_and_reads_back(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blob_privacy, "BLOCK_BYTES", 64 * 1024)
     blob = RecordingBlob()
-    writer = io.BufferedWriter(BlockWriter(blob), buffer_size=8 * 1024)  # type: ignore[arg-type]
+    writer = io.BufferedWriter(BlockWriter(blob), buffer_size=8 * 1024)  # type: ignore[arg-type]  # BlockWriter is a raw stream; typeshed wants io.RawIOBase for BufferedWriter
     with writer as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_STORED) as zf:
         with zf.open("pings.json", "w", force_zip64=True) as out:
             out.write(b"[")

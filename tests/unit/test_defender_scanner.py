@@ -48,7 +48,7 @@ class Tags:
 
 def _scanner(tags: Tags) -> DefenderScanner:
     scanner: Any = DefenderScanner(tags)  # type: ignore[arg-type]  # only scan_result_tag is used
-    return scanner  # type: ignore[no-any-return]
+    return scanner  # type: ignore[no-any-return]  # the scanner is built around a fake blob client typed as Any
 
 
 def test_the_signature_check_wins_over_a_clean_tag() -> None:
@@ -74,7 +74,7 @@ def test_each_tag_through_the_photo_processor(tag: str, status: PhotoStatus, rea
     w = World()
     w.grant(WORKER, Capability.CAMERA)
     w.clock.advance(minutes=1)
-    w.scanner = _scanner(Tags(tag))  # type: ignore[assignment]
+    w.scanner = _scanner(Tags(tag))  # type: ignore[assignment]  # a DefenderScanner over fake blobs replaces the world's scanner
     photo_id = w.request(WORKER, images.jpeg())
     w.upload(WORKER, photo_id, images.jpeg())
     w.process(WORKER, photo_id)
@@ -89,7 +89,7 @@ def test_no_tag_yet_is_asked_again_later() -> None:
     w = World()
     w.grant(WORKER, Capability.CAMERA)
     w.clock.advance(minutes=1)
-    w.scanner = _scanner(Tags(None))  # type: ignore[assignment]
+    w.scanner = _scanner(Tags(None))  # type: ignore[assignment]  # a DefenderScanner over fake blobs replaces the world's scanner
     photo_id = w.request(WORKER, images.jpeg())
     w.upload(WORKER, photo_id, images.jpeg())
     assert w.process(WORKER, photo_id) == "scan-pending"

@@ -49,4 +49,4 @@ def test_acs_payload_and_the_choice_by_settings() -> None:
     assert payload["content"] == {"subject": "Hello", "plainText": "Plain body", "html": "<p>HTML body</p>"}
     assert payload["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     smtp = build_mailer(Settings(SMTP_HOST="", SMTP_PORT=2525, ACS_EMAIL_ENDPOINT=""))
-    assert type(smtp).__name__ == "SmtpMailer" and smtp._host == "127.0.0.1" and smtp._port == 2525  # type: ignore[union-attr]
+    assert type(smtp).__name__ == "SmtpMailer" and smtp._host == "127.0.0.1" and smtp._port == 2525  # type: ignore[union-attr]  # the SMTP mailer's private fields, checked only after its type is

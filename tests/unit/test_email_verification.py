@@ -161,10 +161,10 @@ def test_resend_goes_to_the_pending_address_and_a_half_done_change_completes_on_
     token = w.token_of(latest)
     # The status write succeeds but the profile write after it fails: the same link, used again, completes it.
     put_member = w.store.put_member
-    w.store.put_member = lambda member: (_ for _ in ()).throw(ConnectionError("down"))  # type: ignore[method-assign]
+    w.store.put_member = lambda member: (_ for _ in ()).throw(ConnectionError("down"))  # type: ignore[method-assign]  # the fake store's method replaced to fail once, as Cosmos DB would
     with pytest.raises(ConnectionError):
         w.verify(token)
-    w.store.put_member = put_member  # type: ignore[method-assign]
+    w.store.put_member = put_member  # type: ignore[method-assign]  # the fake store's method replaced to fail once, as Cosmos DB would
     assert w.member_email(principal) == "u1@example.com"
     assert w.verify(token) == "n@example.com"
     assert w.member_email(principal) == "n@example.com"

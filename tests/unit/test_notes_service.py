@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from core.domain.consent import Capability, ConsentEntry
 from core.domain.errors import Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Principal, Role
-from core.domain.media import MediaQuery, MyNotesQuery, NoteCreate, NoteUpdate, Photo, PhotoContentType
+from core.domain.media import MediaQuery, MyNotesQuery, NoteCreate, NotePublic, NoteUpdate, Photo, PhotoContentType
 from core.domain.tracking import AccessedData
 from core.services import notes
 from tests.unit.fakes import FakeClock
@@ -38,7 +38,7 @@ class World:
                                  store=self.store, consents=self.ledger, clock=self.clock,
                                  billing=self.billing).note_id
 
-    def update(self, who: Principal, note_id: str, **body: object):  # type: ignore[no-untyped-def]
+    def update(self, who: Principal, note_id: str, **body: object) -> NotePublic:
         return notes.update_note(principal=who, note_id=note_id, data=NoteUpdate.model_validate(body),
                                  store=self.store, consents=self.ledger, clock=self.clock)
 

@@ -27,14 +27,14 @@ class MemberSites:
         return [s for s in self.sites if s.account_id == account_id and s.applies_to(user_id)]
 
 
-def send(w: World, device: tuple[str, str], sites: MemberSites, body: object | None = None) -> list[dict]:  # type: ignore[type-arg]
+def send(w: World, device: tuple[str, str], sites: MemberSites, body: object | None = None) -> list[dict]:  # type: ignore[type-arg]  # OwnTracks commands are free-form JSON objects
     caller = w.auth(query=device[1])
     parsed = parse_owntracks(body, device[0]) if body is not None else ParsedPings(ignored=1)
     done = devices.ingest_from_device(
         caller=caller, parsed=parsed, protocol=AppProtocol.OWNTRACKS, devices=w.devices, accounts=w.accounts,
         consents=w.ledger, schedules=FakeScheduleStore(), queue=w.queue, privacy=w.privacy,
         retention=RetentionPolicy(), clock=w.clock, future_skew=timedelta(minutes=5), billing=FakeBillingStore(),
-        job_sites=sites)  # type: ignore[arg-type]
+        job_sites=sites)  # type: ignore[arg-type]  # the member's sites fake implements only the JobSiteStore reads ingest uses
     return done.commands
 
 

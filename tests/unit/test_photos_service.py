@@ -15,8 +15,10 @@ from core.domain.media import (
     CaptureTimeSource,
     MediaQuery,
     Note,
+    Photo,
     PhotoContentType,
     PhotoCreate,
+    PhotoDetail,
     PhotoJob,
     PhotoStatus,
     ScanVerdict,
@@ -76,7 +78,7 @@ class World:
         self.process(who, photo_id)
         return photo_id
 
-    def photo(self, who: Principal, photo_id: str):  # type: ignore[no-untyped-def]
+    def photo(self, who: Principal, photo_id: str) -> Photo:
         got = self.store.get_photo(who.account_id, photo_id)
         assert got is not None
         return got
@@ -237,10 +239,10 @@ def test_a_run_that_stopped_before_settling_is_finished_without_extra_blobs(worl
     photo_id = world.request(WORKER, images.jpeg())
     world.upload(WORKER, photo_id, images.jpeg())
     original = world.store.replace_photo_if_unchanged
-    world.store.replace_photo_if_unchanged = lambda *a, **k: (_ for _ in ()).throw(ConnectionError())  # type: ignore[method-assign]
+    world.store.replace_photo_if_unchanged = lambda *a, **k: (_ for _ in ()).throw(ConnectionError())  # type: ignore[method-assign]  # the fake store's method replaced for this one race or failure
     with pytest.raises(ConnectionError):
         world.process(WORKER, photo_id)
-    world.store.replace_photo_if_unchanged = original  # type: ignore[method-assign]
+    world.store.replace_photo_if_unchanged = original  # type: ignore[method-assign]  # the fake store's method replaced for this one race or failure
     assert world.process(WORKER, photo_id) == "ready"
     assert len(world.blobs.photos) == 3 and world.blobs.quarantine == {}
 
@@ -353,7 +355,7 @@ def test_photo_detail_has_short_lived_links_only_when_ready(world: World) -> Non
     ready = world.send(WORKER, images.jpeg())
     pending = world.request(WORKER, images.jpeg())
 
-    def detail(who: Principal, photo_id: str, account_id: str = "a1"):  # type: ignore[no-untyped-def]
+    def detail(who: Principal, photo_id: str, account_id: str = "a1") -> PhotoDetail:
         return photos.get_photo(principal=who, account_id=account_id, photo_id=photo_id, store=world.store,
                                 blobs=world.blobs, log_store=world.log, clock=world.clock, limits=LIMITS)
 
@@ -373,11 +375,11 @@ def test_photo_deleted_while_processing_leaves_no_blobs(world: World) -> None:
     world.upload(WORKER, photo_id, images.jpeg())
     original = world.store.replace_photo_if_unchanged
 
-    def purge_first(photo, *, expected):  # type: ignore[no-untyped-def]
+    def purge_first(photo: Photo, *, expected: Photo) -> bool:
         world.store.photos.pop((photo.account_id, photo.photo_id))  # the retention purge got there first
         return original(photo, expected=expected)
 
-    world.store.replace_photo_if_unchanged = purge_first  # type: ignore[method-assign]
+    world.store.replace_photo_if_unchanged = purge_first  # type: ignore[method-assign]  # the fake store's method replaced for this one race or failure
     assert world.process(WORKER, photo_id) == "deleted"
     assert world.blobs.photos == {} and world.blobs.quarantine == {}
 
@@ -387,12 +389,12 @@ def test_concurrent_run_that_settled_first_wins(world: World) -> None:
     world.upload(WORKER, photo_id, images.jpeg())
     original = world.store.replace_photo_if_unchanged
 
-    def other_run_first(photo, *, expected):  # type: ignore[no-untyped-def]
-        world.store.replace_photo_if_unchanged = original  # type: ignore[method-assign]
+    def other_run_first(photo: Photo, *, expected: Photo) -> bool:
+        world.store.replace_photo_if_unchanged = original  # type: ignore[method-assign]  # the fake store's method replaced for this one race or failure
         current = world.store.photos[(photo.account_id, photo.photo_id)]
         world.store.photos[(photo.account_id, photo.photo_id)] = current.model_copy(update={"scan_checks": 1})
         return original(photo, expected=expected)
 
-    world.store.replace_photo_if_unchanged = other_run_first  # type: ignore[method-assign]
+    world.store.replace_photo_if_unchanged = other_run_first  # type: ignore[method-assign]  # the fake store's method replaced for this one race or failure
     assert world.process(WORKER, photo_id) == "raced"
     assert world.photo(WORKER, photo_id).status is PhotoStatus.PENDING  # the other run settles it

@@ -58,10 +58,10 @@ def test_log_records_carry_the_invocation_id_and_continue_the_callers_trace(
             logger.info("inside")
     outside, inside = caplog.records
     assert getattr(outside, "invocation_id", "missing") is None
-    assert inside.invocation_id == "inv-1" and inside.function_name == "get_me"  # type: ignore[attr-defined]
-    assert inside.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"  # type: ignore[attr-defined]
-    assert inside.span_id == inv.span_id != "00f067aa0ba902b7"  # type: ignore[attr-defined]
-    assert inside.traceparent == f"00-4bf92f3577b34da6a3ce929d0e0e4736-{inv.span_id}-01"  # type: ignore[attr-defined]
+    assert inside.invocation_id == "inv-1" and inside.function_name == "get_me"  # type: ignore[attr-defined]  # the record factory adds this field at run time
+    assert inside.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"  # type: ignore[attr-defined]  # the record factory adds this field at run time
+    assert inside.span_id == inv.span_id != "00f067aa0ba902b7"  # type: ignore[attr-defined]  # the record factory adds this field at run time
+    assert inside.traceparent == f"00-4bf92f3577b34da6a3ce929d0e0e4736-{inv.span_id}-01"  # type: ignore[attr-defined]  # the record factory adds this field at run time
     assert telemetry.current() is None
 
 
@@ -96,8 +96,8 @@ def test_the_http_hook_runs_each_endpoint_inside_an_invocation(caplog: pytest.Lo
         response = trigger.get_user_function()(request)
     assert response.status_code == 200
     line = next(r for r in caplog.records if r.name == "industrack.http")
-    assert line.function_name == "openapi_document"  # type: ignore[attr-defined]
-    assert line.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"  # type: ignore[attr-defined]
+    assert line.function_name == "openapi_document"  # type: ignore[attr-defined]  # the record factory adds this field at run time
+    assert line.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"  # type: ignore[attr-defined]  # the record factory adds this field at run time
 
 
 def test_exported_spans_continue_the_trace_name_dependencies_and_carry_nothing_personal() -> None:
@@ -181,5 +181,5 @@ def test_every_queue_and_timer_function_runs_inside_an_invocation(caplog: pytest
     [inv] = seen
     assert inv is not None and inv.function == "handle_thing" and inv.trigger == "queue"
     assert inv.attributes == {"messaging.message.id": "m-1", "messaging.delivery_count": 0}
-    assert caplog.records[-1].invocation_id == inv.invocation_id  # type: ignore[attr-defined]
+    assert caplog.records[-1].invocation_id == inv.invocation_id  # type: ignore[attr-defined]  # the record factory adds this field at run time
     assert telemetry.current() is None

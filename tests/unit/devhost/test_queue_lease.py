@@ -60,7 +60,7 @@ def _message() -> Any:
 
 def _run(queue: FakeQueue, fn: Any, lease_seconds: int) -> None:
     invoker = Invoker(4)
-    listener = QueueListener("write_things", fn, queue, queue, QueueOptions(lease_seconds=lease_seconds), invoker)  # type: ignore[arg-type]
+    listener = QueueListener("write_things", fn, queue, queue, QueueOptions(lease_seconds=lease_seconds), invoker)  # type: ignore[arg-type]  # FakeQueue stands in for the Azure QueueClient: only the calls the listener makes
     try:
         asyncio.run(listener._process(_message()))
     finally:

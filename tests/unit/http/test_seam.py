@@ -10,6 +10,7 @@ from typing import Any
 
 import azure.functions as func
 import pytest
+from azure.core.exceptions import ServiceRequestError
 from pydantic import Field
 
 from core.domain.accounts import ApiModel
@@ -55,6 +56,11 @@ def seam() -> dict[str, Callable[[func.HttpRequest], func.HttpResponse]]:
 
     @endpoint(bp, "GET", "seam/unreachable", auth=Auth.NONE, response=ThingOut, summary="t", tag="t")
     def seam_unreachable(call: Call) -> ThingOut:
+        account = call.deps.accounts.get_account("acc-1")  # the root's Cosmos DB adapter, its SDK failing below
+        return ThingOut(name=str(account), by="-")
+
+    @endpoint(bp, "GET", "seam/raw-failure", auth=Auth.NONE, response=ThingOut, summary="t", tag="t")
+    def seam_raw_failure(call: Call) -> ThingOut:
         raise ConnectionError("connection refused")
 
     @endpoint(bp, "GET", "seam/bug", auth=Auth.NONE, response=ThingOut, summary="t", tag="t")
@@ -139,10 +145,27 @@ def test_refusals_have_the_problem_json_shape_and_reach_no_handler(deps: Any) ->
     assert _post(b'{"name": "x"}', content_type="application/merge-patch+json").status_code == 201
 
 
+class _UnreachableCosmos:
+    """A database client whose every item read fails as the SDK does when Cosmos DB does not answer."""
+
+    def get_container_client(self, name: str) -> Any:
+        return self
+
+    def read_item(self, **kwargs: Any) -> Any:
+        raise ServiceRequestError("connection refused")
+
+
 def test_an_unreachable_backing_service_is_503_with_retry_after(deps: Any) -> None:
+    deps.__dict__["database"] = _UnreachableCosmos()  # the adapter the root builds on it raises the core's error
     response = seam()["seam_unreachable"](request("GET", "/api/seam/unreachable"))
     problem_of(response, 503, "dependency-unavailable")
     assert response.headers["Retry-After"] == str(_http.RETRY_AFTER_SECONDS)
+
+
+def test_an_sdk_error_is_not_guessed_at_by_the_seam(deps: Any) -> None:
+    """Only the adapters translate SDK failures: a handler's own ConnectionError is a bug, left to the host."""
+    with pytest.raises(ConnectionError):
+        seam()["seam_raw_failure"](request("GET", "/api/seam/raw-failure"))
 
 
 def test_a_bug_is_left_to_the_host_which_answers_500_without_detail(deps: Any) -> None:

@@ -4,29 +4,29 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
-from functools import cached_property
-from pathlib import Path
+from functools import cached_property, wraps
 from typing import TYPE_CHECKING, Any
 
-from core.clock import FileTestClock, SystemClock
-from core.settings import Settings, get_settings
-from core.signing import LinkSigner
+from core.bootstrap.clients import Clients
+from core.bootstrap.job_sites import JobSitePorts
+from core.bootstrap.overrides import Ports, root_with
+from core.bootstrap.photos import PhotoPorts
+from core.settings import get_settings
+
+__all__ = ["Container", "Ports", "container", "current_invocation_id", "root_with", "serving", "traced_http"]
 
 if TYPE_CHECKING:
-    from azure.cosmos import CosmosClient, DatabaseProxy
     from azure.storage.blob import BlobServiceClient
-    from azure.storage.queue import QueueClient, QueueServiceClient
+    from azure.storage.queue import QueueClient
 
     from core.adapters.blob_privacy import BlobExportSink
-    from core.adapters.blobs import BlobPhotoStore, DefenderScanner, QueuePhotoJobs, SignatureScanner
-    from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore
     from core.adapters.cosmos_billing import CosmosBillingStore
     from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
     from core.adapters.cosmos_devices import CosmosDeviceStore
     from core.adapters.cosmos_email import CosmosEmailProfiles, CosmosOutbox
-    from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore
-    from core.adapters.cosmos_media import CosmosMediaStore
     from core.adapters.cosmos_page_views import CosmosPageViewStore
     from core.adapters.cosmos_policy import CosmosPolicyStore
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from core.adapters.mail import AcsMailer, SmtpMailer
     from core.adapters.queues import QueueEventPublisher, QueuePingSender
     from core.adapters.stripe_billing import StripeBillingGateway
-    from core.adapters.tokens import JwksTokenVerifier
+    from core.bootstrap.use_cases import UseCases
     from core.domain.billing import BillingPolicy
     from core.ports import BillingNotifier, EmailRenderer, HealthProbe, PrivacyMailer, SubscriptionCanceller
     from core.services.account_billing import AccountBilling
@@ -57,93 +57,15 @@ if TYPE_CHECKING:
         IngestGateKeeper,
     )
     from core.services.outbox import Links, OutboxSender
-    from core.services.paging import PageTokens
-    from core.services.photos import PhotoLimits
     from core.services.ping_writer import PingWriter
     from core.services.purge import DailyPurge
     from core.services.retention import Registry, RetentionPolicy
     from core.services.site_notices import SiteNotices
 
 
-class Container:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        # The one clock of the process. A test clock only locally (Settings refuses TEST_CLOCK_FILE elsewhere; the
-        # check is repeated here so that no other construction path can slip one into Azure).
-        self.clock: SystemClock | FileTestClock = SystemClock()
-        if settings.test_clock_file:
-            if not settings.is_local:
-                raise RuntimeError("the test clock is accepted only when APP_ENVIRONMENT=local")
-            self.clock = FileTestClock(Path(settings.test_clock_file))
-
-    @property
-    def test_clock_enabled(self) -> bool:
-        return isinstance(self.clock, FileTestClock)
-
-    @cached_property
-    def cosmos_client(self) -> CosmosClient:
-        from core.adapters.cosmos import build_cosmos_client
-
-        return build_cosmos_client(self.settings)
-
-    @cached_property
-    def database(self) -> DatabaseProxy:
-        return self.cosmos_client.get_database_client(self.settings.cosmos_database)
-
-    @cached_property
-    def queue_service(self) -> QueueServiceClient:
-        from core.adapters.queues import build_queue_service
-
-        return build_queue_service(self.settings)
-
-    @cached_property
-    def accounts(self) -> CosmosAccountStore:
-        from core.adapters.cosmos import CosmosAccountStore
-
-        return CosmosAccountStore(self.database)
-
-    @cached_property
-    def users(self) -> CosmosUserStore:
-        from core.adapters.cosmos import CosmosUserStore
-
-        return CosmosUserStore(self.database)
-
-    @cached_property
-    def account_events(self) -> QueueEventPublisher:
-        from core.adapters.queues import QueueEventPublisher, queue_client
-
-        return QueueEventPublisher(queue_client(self.queue_service, self.settings.queue_account_events))
-
-    @cached_property
-    def token_verifier(self) -> JwksTokenVerifier:
-        from core.adapters.tokens import JwksTokenVerifier
-
-        s = self.settings
-        return JwksTokenVerifier(
-            jwks_uri=s.auth_jwks_uri,
-            issuer=s.auth_issuer,
-            audience=s.auth_audience,
-            leeway_seconds=s.auth_leeway_seconds,
-            admin_role=s.auth_admin_role,
-        )
-
-    @cached_property
-    def signer(self) -> LinkSigner:
-        previous = self.settings.token_signing_key_previous
-        return LinkSigner(
-            self.settings.token_signing_key.get_secret_value().encode(),
-            previous_keys=[previous.get_secret_value().encode()] if previous and previous.get_secret_value() else [],
-        )
-
-    @cached_property
-    def page_tokens(self) -> PageTokens:
-        from core.services.paging import PageTokens
-
-        return PageTokens(self.signer)
-
-    @property
-    def invitation_ttl(self) -> timedelta:
-        return timedelta(hours=self.settings.invitation_ttl_hours)
+class Container(PhotoPorts, JobSitePorts, Clients):
+    """The root: the shared clients (core/bootstrap/clients.py), each area's ports (here and in
+    core/bootstrap/<area>.py) and the use cases built from them (core/bootstrap/use_cases.py)."""
 
     # ---- privacy and retention (docs/privacy-and-retention.md)
     @cached_property
@@ -161,9 +83,7 @@ class Container:
 
     @cached_property
     def privacy_blob_service(self) -> BlobServiceClient:
-        from core.adapters.storage import build_blob_service
-
-        return build_blob_service(self.settings)
+        return self.blob_service
 
     @cached_property
     def export_sink(self) -> BlobExportSink:
@@ -344,19 +264,7 @@ class Container:
             job_sites=self.job_sites, site_days=self.site_days, zones=self.private_zones,
             withheld=self.withheld_pings, notices=self.site_notices))
 
-    # ---- job sites, visits and timesheets (docs/job-sites.md)
-    @cached_property
-    def job_sites(self) -> CosmosJobSiteStore:
-        from core.adapters.cosmos_job_sites import CosmosJobSiteStore
-
-        return CosmosJobSiteStore(self.database)
-
-    @cached_property
-    def site_days(self) -> CosmosSiteDayStore:
-        from core.adapters.cosmos_job_sites import CosmosSiteDayStore
-
-        return CosmosSiteDayStore(self.database)
-
+    # ---- job sites, visits and timesheets (docs/job-sites.md; the stores: core/bootstrap/job_sites.py)
     @cached_property
     def site_notices(self) -> SiteNotices:
         """The Account Owner's opt-in e-mails about first arrivals and departures, queued by the pings writer."""
@@ -446,42 +354,6 @@ class Container:
 
         return CosmosPolicyStore(self.database)
 
-    # ---- photos and notes (docs/photos-and-notes.md)
-    @cached_property
-    def media(self) -> CosmosMediaStore:
-        from core.adapters.cosmos_media import CosmosMediaStore
-
-        return CosmosMediaStore(self.database)
-
-    @cached_property
-    def photo_blobs(self) -> BlobPhotoStore:
-        """Quarantine and photos containers; account-key SAS with a connection string, user-delegation SAS without."""
-        from core.adapters.blobs import BlobPhotoStore
-
-        return BlobPhotoStore.from_settings(self.settings, self.privacy_blob_service)
-
-    @cached_property
-    def photo_jobs(self) -> QueuePhotoJobs:
-        from core.adapters.blobs import QueuePhotoJobs
-        from core.adapters.queues import queue_client
-
-        return QueuePhotoJobs(queue_client(self.queue_service, self.settings.queue_photo_uploads))
-
-    @cached_property
-    def malware_scanner(self) -> SignatureScanner | DefenderScanner:
-        """PHOTO_MALWARE_SCAN: `signature` (EICAR only, local) or `defender` (also Defender for Storage's verdict)."""
-        from core.adapters.blobs import DefenderScanner, SignatureScanner
-
-        if self.settings.photo_malware_scan == "defender":
-            return DefenderScanner(self.photo_blobs)
-        return SignatureScanner()
-
-    @cached_property
-    def photo_limits(self) -> PhotoLimits:
-        from core.services.photos import PhotoLimits
-
-        return PhotoLimits.from_settings(self.settings)
-
     # ---- billing (docs/billing.md)
     @cached_property
     def billing(self) -> GateKeepingBillingStore:
@@ -565,6 +437,40 @@ class Container:
         return [CosmosProbe(self.database),
                 QueueProbe(queue_client(self.queue_service, self.settings.queue_account_events))]
 
+    # ---- the use cases the triggers call, one object per area (core/bootstrap/use_cases.py)
+    @cached_property
+    def use_cases(self) -> UseCases:
+        from core.bootstrap.use_cases import UseCases
+
+        return UseCases(self)
+
+
+# The mailer keeps the mail service's own errors: the outbox counts any failure as "not sent" and records its type for
+# the admin's outbox view ("ConnectionRefusedError", docs/email-and-policy.md).
+_OWN_ERRORS = frozenset({"mailer"})
+
+
+def _raising_core_errors(build: Callable[[Container], Any]) -> Callable[[Container], Any]:
+    @wraps(build)
+    def built(root: Container) -> Any:
+        port = build(root)
+        if not type(port).__module__.startswith("core.adapters.") or build.__name__ in _OWN_ERRORS:
+            return port  # SDK clients, settings values and the services' own objects stay as they are
+        from core.adapters.errors import raising_core_errors
+
+        return raising_core_errors(port)
+
+    return built
+
+
+# Every adapter the root builds is handed out raising the core's DependencyUnavailable where its SDK reports an
+# unreachable service (core/adapters/errors.py): services and triggers never see an SDK exception type.
+for _part in Container.__mro__:
+    for _name, _built in list(vars(_part).items()):
+        if isinstance(_built, cached_property):
+            _guarded = cached_property(_raising_core_errors(_built.func))
+            _guarded.__set_name__(_part, _name)
+            setattr(_part, _name, _guarded)
 
 _lock = threading.Lock()
 _container: Container | None = None
@@ -579,12 +485,15 @@ def container() -> Container:
     return _container
 
 
-def is_transient_failure(exc: BaseException) -> bool:
-    """Whether an SDK failure means a backing service is briefly unreachable (answer 503, retry). The rule lives with
-    the SDKs (core/adapters/errors.py); the HTTP seam asks here so that functions/ never imports an adapter."""
-    from core.adapters.errors import is_transient
-
-    return is_transient(exc)
+@contextmanager
+def serving(root: Container) -> Iterator[Container]:
+    """Make `root` the process's composition root for the duration (tests: a root built by `root_with`)."""
+    global _container
+    previous, _container = _container, root
+    try:
+        yield root
+    finally:
+        _container = previous
 
 
 def traced_http(name: str, route: str, method: str, handler: Any) -> Any:

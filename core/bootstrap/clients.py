@@ -1,0 +1,112 @@
+"""The composition root's shared part: settings, the one clock, the SDK clients every area's adapters use, and the
+sign-in and account stores, token verifier and link signer that every area needs. Each SDK client authenticates with
+the process's one managed-identity credential in Azure (core/adapters/identity.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from core.clock import FileTestClock, SystemClock
+from core.settings import Settings
+from core.signing import LinkSigner
+
+if TYPE_CHECKING:
+    from azure.cosmos import CosmosClient, DatabaseProxy
+    from azure.storage.blob import BlobServiceClient
+    from azure.storage.queue import QueueServiceClient
+
+    from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore
+    from core.adapters.queues import QueueEventPublisher
+    from core.adapters.tokens import JwksTokenVerifier
+    from core.services.paging import PageTokens
+
+
+class Clients:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # The one clock of the process. A test clock only locally (Settings refuses TEST_CLOCK_FILE elsewhere; the
+        # check is repeated here so that no other construction path can slip one into Azure).
+        self.clock: SystemClock | FileTestClock = SystemClock()
+        if settings.test_clock_file:
+            if not settings.is_local:
+                raise RuntimeError("the test clock is accepted only when APP_ENVIRONMENT=local")
+            self.clock = FileTestClock(Path(settings.test_clock_file))
+
+    @property
+    def test_clock_enabled(self) -> bool:
+        return isinstance(self.clock, FileTestClock)
+
+    @cached_property
+    def cosmos_client(self) -> CosmosClient:
+        from core.adapters.cosmos import build_cosmos_client
+
+        return build_cosmos_client(self.settings)
+
+    @cached_property
+    def database(self) -> DatabaseProxy:
+        return self.cosmos_client.get_database_client(self.settings.cosmos_database)
+
+    @cached_property
+    def queue_service(self) -> QueueServiceClient:
+        from core.adapters.queues import build_queue_service
+
+        return build_queue_service(self.settings)
+
+    @cached_property
+    def blob_service(self) -> BlobServiceClient:
+        """One Blob Storage client for every blob adapter (photos, exports)."""
+        from core.adapters.storage import build_blob_service
+
+        return build_blob_service(self.settings)
+
+    @cached_property
+    def accounts(self) -> CosmosAccountStore:
+        from core.adapters.cosmos import CosmosAccountStore
+
+        return CosmosAccountStore(self.database)
+
+    @cached_property
+    def users(self) -> CosmosUserStore:
+        from core.adapters.cosmos import CosmosUserStore
+
+        return CosmosUserStore(self.database)
+
+    @cached_property
+    def account_events(self) -> QueueEventPublisher:
+        from core.adapters.queues import QueueEventPublisher, queue_client
+
+        return QueueEventPublisher(queue_client(self.queue_service, self.settings.queue_account_events))
+
+    @cached_property
+    def token_verifier(self) -> JwksTokenVerifier:
+        from core.adapters.tokens import JwksTokenVerifier
+
+        s = self.settings
+        return JwksTokenVerifier(
+            jwks_uri=s.auth_jwks_uri,
+            issuer=s.auth_issuer,
+            audience=s.auth_audience,
+            leeway_seconds=s.auth_leeway_seconds,
+            admin_role=s.auth_admin_role,
+        )
+
+    @cached_property
+    def signer(self) -> LinkSigner:
+        previous = self.settings.token_signing_key_previous
+        return LinkSigner(
+            self.settings.token_signing_key.get_secret_value().encode(),
+            previous_keys=[previous.get_secret_value().encode()] if previous and previous.get_secret_value() else [],
+        )
+
+    @cached_property
+    def page_tokens(self) -> PageTokens:
+        from core.services.paging import PageTokens
+
+        return PageTokens(self.signer)
+
+    @property
+    def invitation_ttl(self) -> timedelta:
+        return timedelta(hours=self.settings.invitation_ttl_hours)

@@ -1,0 +1,26 @@
+"""Job sites and the members' evaluated days (docs/job-sites.md). The owner's opt-in arrival notices, which also
+need the e-mail outbox, are built with it in core/bootstrap/__init__.py (`site_notices`)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from core.bootstrap.clients import Clients
+
+if TYPE_CHECKING:
+    from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore
+
+
+class JobSitePorts(Clients):
+    @cached_property
+    def job_sites(self) -> CosmosJobSiteStore:
+        from core.adapters.cosmos_job_sites import CosmosJobSiteStore
+
+        return CosmosJobSiteStore(self.database)
+
+    @cached_property
+    def site_days(self) -> CosmosSiteDayStore:
+        from core.adapters.cosmos_job_sites import CosmosSiteDayStore
+
+        return CosmosSiteDayStore(self.database)

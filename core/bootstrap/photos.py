@@ -1,0 +1,51 @@
+"""Photos and notes (docs/photos-and-notes.md): the media store, the quarantine and photos blob containers, the
+verification queue, the malware scanner and the upload limits."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from core.bootstrap.clients import Clients
+
+if TYPE_CHECKING:
+    from core.adapters.blobs import BlobPhotoStore, DefenderScanner, QueuePhotoJobs, SignatureScanner
+    from core.adapters.cosmos_media import CosmosMediaStore
+    from core.services.photos import PhotoLimits
+
+
+class PhotoPorts(Clients):
+    @cached_property
+    def media(self) -> CosmosMediaStore:
+        from core.adapters.cosmos_media import CosmosMediaStore
+
+        return CosmosMediaStore(self.database)
+
+    @cached_property
+    def photo_blobs(self) -> BlobPhotoStore:
+        """Quarantine and photos containers; account-key SAS with a connection string, user-delegation SAS without."""
+        from core.adapters.blobs import BlobPhotoStore
+
+        return BlobPhotoStore.from_settings(self.settings, self.blob_service)
+
+    @cached_property
+    def photo_jobs(self) -> QueuePhotoJobs:
+        from core.adapters.blobs import QueuePhotoJobs
+        from core.adapters.queues import queue_client
+
+        return QueuePhotoJobs(queue_client(self.queue_service, self.settings.queue_photo_uploads))
+
+    @cached_property
+    def malware_scanner(self) -> SignatureScanner | DefenderScanner:
+        """PHOTO_MALWARE_SCAN: `signature` (EICAR only, local) or `defender` (also Defender for Storage's verdict)."""
+        from core.adapters.blobs import DefenderScanner, SignatureScanner
+
+        if self.settings.photo_malware_scan == "defender":
+            return DefenderScanner(self.photo_blobs)
+        return SignatureScanner()
+
+    @cached_property
+    def photo_limits(self) -> PhotoLimits:
+        from core.services.photos import PhotoLimits
+
+        return PhotoLimits.from_settings(self.settings)

@@ -1,0 +1,58 @@
+"""E-mail preferences, address verification, unsubscribe and open/click tracking (functions/email.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.domain.email import (
+    EmailPreferencesPublic,
+    EmailPreferencesUpdate,
+    OutboxEntryAdmin,
+    UnsubscribeResult,
+    VerificationPending,
+    VerificationResult,
+)
+from core.domain.identity import Principal
+from core.ports import AccountStore, Clock, EmailProfiles, Outbox
+from core.services import email_preferences, email_tracking, email_verification, outbox
+from core.services.email_verification import EmailVerification
+from core.signing import LinkSigner
+
+
+@dataclass(frozen=True)
+class EmailUseCases:
+    accounts: AccountStore
+    profiles: EmailProfiles
+    outbox: Outbox
+    verification: EmailVerification
+    signer: LinkSigner
+    clock: Clock
+
+    def preferences(self, *, principal: Principal) -> EmailPreferencesPublic:
+        return email_preferences.get_preferences(principal=principal, profiles=self.profiles)
+
+    def update_preferences(self, *, principal: Principal, data: EmailPreferencesUpdate) -> EmailPreferencesPublic:
+        return email_preferences.update_preferences(principal=principal, data=data, profiles=self.profiles,
+                                                    clock=self.clock)
+
+    def resend_verification(self, *, principal: Principal) -> VerificationPending:
+        return email_verification.resend_verification(principal=principal, accounts=self.accounts,
+                                                      verification=self.verification, clock=self.clock)
+
+    def verify(self, *, token: str) -> VerificationResult:
+        return email_verification.verify_email(token=token, profiles=self.profiles, accounts=self.accounts,
+                                               outbox=self.outbox, signer=self.signer, clock=self.clock)
+
+    def unsubscribe(self, *, token: str) -> UnsubscribeResult:
+        return email_preferences.unsubscribe(token=token, outbox=self.outbox, profiles=self.profiles,
+                                             signer=self.signer, clock=self.clock)
+
+    def record_open(self, *, token: str) -> bool:
+        return email_tracking.record_open(token=token, outbox=self.outbox, signer=self.signer, clock=self.clock)
+
+    def record_click(self, *, token: str) -> str:
+        """The signed target to redirect to."""
+        return email_tracking.record_click(token=token, outbox=self.outbox, signer=self.signer, clock=self.clock)
+
+    def outbox_entry(self, *, outbox_id: str) -> OutboxEntryAdmin:
+        return outbox.admin_view(outbox_id=outbox_id, outbox=self.outbox)
