@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from core import schema
 from core.adapters.identity import shared_credential
 from core.adapters.telemetry import count_cosmos_request
+from core.adapters.transport import http_transport
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
 from core.settings import Settings
 
@@ -32,10 +33,11 @@ def build_cosmos_client(settings: Settings) -> CosmosClient:
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    transport, verify = http_transport(verify_tls=settings.cosmos_verify_tls)
     return CosmosClient(
         settings.cosmos_endpoint,
         credential=credential,
-        connection_verify=settings.cosmos_verify_tls,
+        connection_verify=verify,
         enable_endpoint_discovery=not settings.is_local,
         # Bounded waits (issue 9 row 4): without read_timeout the SDK waits 65 s for an answer and retries timed-out
         # reads, so a stalled Cosmos DB held an API call for over a minute. One retry on connection errors and
@@ -45,6 +47,7 @@ def build_cosmos_client(settings: Settings) -> CosmosClient:
         connection_timeout=5,
         read_timeout=settings.cosmos_read_timeout_seconds,
         raw_request_hook=count_cosmos_request,  # per invocation, in the request log line (docs/observability.md)
+        transport=transport,
     )
 
 

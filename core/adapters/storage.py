@@ -8,6 +8,7 @@ from typing import Any
 from azure.storage.blob import BlobServiceClient, LinearRetry
 
 from core.adapters.identity import shared_credential
+from core.adapters.transport import http_transport
 from core.settings import Settings
 
 
@@ -16,10 +17,13 @@ def client_options(settings: Settings, linear_retry: Callable[..., Any] = Linear
     (connection refused: two retries about 2 s apart) or 3 x STORAGE_READ_TIMEOUT_SECONDS + 4 s (no answer), so an
     API call answers 503 instead of waiting through the SDK's default backoffs (15 s, 18 s, 24 s: about 80 s).
     Each Storage package brings its own retry classes: the queue adapters pass azure.storage.queue's LinearRetry."""
+    transport, verify = http_transport()  # the environment read once, not per request (core/adapters/transport.py)
     return {
         "retry_policy": linear_retry(backoff=2, random_jitter_range=1, retry_total=2),
         "connection_timeout": 5,
         "read_timeout": settings.storage_read_timeout_seconds,
+        "transport": transport,
+        "connection_verify": verify,
     }
 
 
