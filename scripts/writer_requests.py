@@ -98,7 +98,7 @@ def main() -> None:
         for i in range(0, len(queue), DELIVERY):
             list(pool.map(handle, queue[i : i + DELIVERY]))
     elapsed = time.perf_counter() - started
-    requests.Session.send = _send  # type: ignore[method-assign]
+    requests.Session.send = _send  # type: ignore[method-assign]  # restores the real method after counting
     total = len(queue) * args.pings
     print(f"writer: {mode}; {args.members} members, {len(queue)} messages of {args.pings} pings in deliveries of "
           f"{DELIVERY}: {_count} Cosmos DB requests for {total} pings = {_count * 1000 / total:.0f} per 1,000 pings; "

@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -15,8 +16,8 @@ from tests.helpers import wait_for
 from tests.integration.conftest import Stack, User, add_member, register_owner
 
 
-def completed(api: httpx.Client, user: User, request_id: str) -> dict:  # type: ignore[type-arg]
-    def done() -> dict | None:  # type: ignore[type-arg]
+def completed(api: httpx.Client, user: User, request_id: str) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
         r = api.get(f"/me/data-requests/{request_id}", headers=user.auth)
         assert r.status_code == 200, r.text
         return r.json() if r.json()["status"] == "completed" else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -80,11 +81,12 @@ def test_owntracks_gets_the_members_sites_as_waypoints_only_when_they_changed(ap
     device = make_device(api, worker)
     base = f"/accounts/{owner.account_id}/job-sites"
 
-    def answer(phone: tuple[str, str] = device) -> list[dict]:  # type: ignore[type-arg]
+    def answer(phone: tuple[str, str] = device) -> list[dict[str, Any]]:
         r = api.post("/ingest/owntracks", json={"_type": "transition", "event": "enter", "tst": 1},
                      headers=basic(*phone))  # any message: the answer carries the commands
         assert r.status_code == 200, r.text
-        return r.json()  # type: ignore[no-any-return]
+        commands: list[dict[str, Any]] = r.json()
+        return commands
 
     assert answer() == []  # no sites yet: nothing to send
     site = api.post(base, json=circle(0, 120), headers=owner.auth).json()

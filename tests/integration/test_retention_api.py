@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack, User, add_member, new_identity, register_owner
 
 
-def fire_purge(api: httpx.Client, stack: Stack, admin: User) -> dict:  # type: ignore[type-arg]
+def fire_purge(api: httpx.Client, stack: Stack, admin: User) -> dict[str, Any]:
     before = {r["runId"] for r in api.get("/platform/purge-runs", headers=admin.auth).json()["items"]}
     assert httpx.post(f"{stack.host_url}/admin/functions/purge_expired_data", timeout=10).status_code == 202
 
-    def finished() -> dict | None:  # type: ignore[type-arg]
-        for run in api.get("/platform/purge-runs", headers=admin.auth).json()["items"]:
+    def finished() -> dict[str, Any] | None:
+        runs: list[dict[str, Any]] = api.get("/platform/purge-runs", headers=admin.auth).json()["items"]
+        for run in runs:
             if run["runId"] not in before and run["completePass"]:
-                return run  # type: ignore[no-any-return]
+                return run
         return None
 
     return wait_for(finished, timeout=60, what="a complete purge run")

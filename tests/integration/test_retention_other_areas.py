@@ -7,8 +7,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
+from azure.cosmos import ContainerProxy
 
 from bench.purge_bench import create_scratch_database
 from core import schema
@@ -95,7 +97,7 @@ def test_other_area_kinds_list_age_export_and_delete(scratch: Settings) -> None:
     assert consents.count(account_id=account_id) == 6
 
 
-def seed_pings(container: object, account_id: str, user_id: str, days: list[datetime], per_day: int) -> int:
+def seed_pings(container: ContainerProxy, account_id: str, user_id: str, days: list[datetime], per_day: int) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     items = [(ping_partition(account_id, user_id, d.date()), d, i) for d in days for i in range(per_day)]
@@ -103,7 +105,7 @@ def seed_pings(container: object, account_id: str, user_id: str, days: list[date
     def one(item: tuple[str, datetime, int]) -> None:
         pk, day, i = item
         at = day + timedelta(seconds=i)
-        container.create_item({"id": f"{day:%Y%m%d}-{i:05d}", "pk": pk, "docType": "ping",  # type: ignore[attr-defined]
+        container.create_item({"id": f"{day:%Y%m%d}-{i:05d}", "pk": pk, "docType": "ping",
                                "t": int(at.timestamp() * 1000), "lat": 45.0 + i / 1e4, "lon": -93.0, "acc": 8.0,
                                "src": "gps"})
 
@@ -146,8 +148,8 @@ def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(sc
     blobs = build_blob_service(scratch)
     registry = Registry(kinds=registered_kinds(database, BlobExportSink(blobs, scratch), BlobPrefixStore(blobs)))
     assert any(isinstance(k, PingsKind) for k in registry.kinds) and "pings" not in registry.gaps
-    kwargs = dict(registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
-                  policy=RetentionPolicy(), batch_size=500, max_items=2_000)
+    purge = partial(run_purge, registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
+                    policy=RetentionPolicy(), batch_size=500, max_items=2_000)
     pages = {"n": 0}
 
     def crash() -> None:
@@ -156,10 +158,10 @@ def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(sc
             raise RuntimeError("simulated crash")
 
     with pytest.raises(RuntimeError):
-        run_purge(**kwargs, on_page=crash)  # type: ignore[arg-type]
+        purge(on_page=crash)
     counted, runs = privacy.list_runs(1)[0].deleted.get("pings", 0), 1
     while True:
-        run = run_purge(**kwargs)  # type: ignore[arg-type]
+        run = purge()
         runs += 1
         counted += run.deleted.get("pings", 0)
         if run.complete_pass:

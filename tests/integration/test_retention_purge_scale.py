@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -64,8 +65,8 @@ def test_backlog_purges_over_bounded_runs_and_survives_a_crash(scratch: Settings
     seed(container, waiting, 20)
     blobs = build_blob_service(scratch)
     registry = Registry(kinds=registered_kinds(database, BlobExportSink(blobs, scratch), BlobPrefixStore(blobs)))
-    kwargs = dict(registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
-                  policy=RetentionPolicy(), batch_size=100, max_items=400)
+    purge = partial(run_purge, registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
+                    policy=RetentionPolicy(), batch_size=100, max_items=400)
     pages = {"n": 0}
 
     def crash() -> None:
@@ -74,12 +75,12 @@ def test_backlog_purges_over_bounded_runs_and_survives_a_crash(scratch: Settings
             raise RuntimeError("simulated crash")
 
     with pytest.raises(RuntimeError):
-        run_purge(**kwargs, on_page=crash)  # type: ignore[arg-type]
+        purge(on_page=crash)
     counted = privacy.list_runs(1)[0].deleted.get("account-events", 0)
     assert counted < SEEDED
     runs = 1
     while True:
-        run = run_purge(**kwargs)  # type: ignore[arg-type]
+        run = purge()
         runs += 1
         counted += run.deleted.get("account-events", 0)
         assert run.deleted.get("account-events", 0) <= 400  # bounded

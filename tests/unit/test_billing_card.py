@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from core.domain import billing_state
-from core.domain.billing import BillingStatus, CardOnFile
+from core.domain.billing import BillingPublic, BillingStatus, CardOnFile
 from core.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Principal, Role
 from core.services import billing, billing_card
@@ -17,7 +17,7 @@ from tests.unit.test_billing_service import POLICY, World
 OWNER = Principal("owner", None, "acc-1", Role.OWNER)
 
 
-def _put(w: World, seti: str, who: Principal = OWNER) -> object:
+def _put(w: World, seti: str, who: Principal = OWNER) -> BillingPublic:
     return billing_card.put_card_on_file(principal=who, account_id=w.account_id,
                                          data=CardOnFile.model_validate({"setupIntentId": seti}),
                                          accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock,
@@ -36,9 +36,9 @@ def test_a_confirmed_setup_intent_puts_its_card_on_file_once() -> None:
     seti = _intent(w)
     w.stripe.confirm_setup_intent(seti, brand="visa", last4="4242")
     view = _put(w, seti)
-    assert view.payment_method is not None  # type: ignore[attr-defined]
-    assert (view.payment_method.brand, view.payment_method.last4) == ("visa", "4242")  # type: ignore[attr-defined]
-    assert view.status is BillingStatus.TRIALING  # type: ignore[attr-defined]
+    assert view.payment_method is not None
+    assert (view.payment_method.brand, view.payment_method.last4) == ("visa", "4242")
+    assert view.status is BillingStatus.TRIALING
     record = w.store.get(w.account_id)
     assert record is not None and record.transitions[-1].to_status is BillingStatus.TRIALING
     assert _put(w, seti) == view  # the same SetupIntent again: the same answer, nothing new

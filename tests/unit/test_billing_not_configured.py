@@ -23,7 +23,10 @@ REFERENCE = "@Microsoft.KeyVault(VaultName=kv-x-dev;SecretName=stripe-secret-key
 
 
 def azure_settings(**values: str) -> Settings:
-    return Settings(APP_ENVIRONMENT="azure", COSMOS_ENDPOINT="https://cosmos.example", **values)  # type: ignore[arg-type]
+    # `values` are str setting aliases (STRIPE_SECRET_KEY=...), but mypy also matches `**values` against the
+    # non-str `_`-prefixed options of BaseSettings.__init__ (_case_sensitive, _env_prefix, ...)
+    return Settings(APP_ENVIRONMENT="azure", COSMOS_ENDPOINT="https://cosmos.example",
+                    **values)  # type: ignore[arg-type]  # str aliases only, see the comment above
 
 
 def test_settings_load_without_stripe_secrets_and_billing_is_not_configured() -> None:

@@ -17,9 +17,10 @@ from core.domain.accounts import (
     Member,
     MemberStatus,
 )
-from core.domain.billing import BillingPolicy, BillingRecord, BillingStatus
+from core.domain.billing import BillingPolicy, BillingRecord, BillingStatus, StripeSubscription
 from core.domain.errors import AccountSuspended, Forbidden, NotFound
 from core.domain.identity import Principal, Role
+from core.ports import BillingNotifier
 from core.services import billing, suspension
 from tests.unit.fakes import FakeAccountStore, FakeClock
 from tests.unit.fakes_billing import FakeBillingStore, FakeNotifier, FakeStripe
@@ -34,6 +35,7 @@ class World:
         self.store = FakeBillingStore()
         self.stripe = FakeStripe(self.clock, honour_idempotency=honour_idempotency)
         self.notifier = FakeNotifier()
+        self.service_notifier: BillingNotifier = self.notifier  # what the use cases get; a test may swap it
         self.policy = policy
         self.account_id = "acc-1"
         now = self.clock.now()
@@ -61,18 +63,18 @@ class World:
     def handle(self, event: AccountEvent) -> object:
         return billing.handle_account_event(event=event, accounts=self.accounts, store=self.store,
                                             gateway=self.stripe, clock=self.clock, policy=self.policy,
-                                            notifier=self.notifier)
+                                            notifier=self.service_notifier)
 
     def register(self) -> None:
         self.handle(self.event(AccountEventType.ACCOUNT_REGISTERED, "registered-acc-1"))
 
     def reconcile(self, cause: str = "test") -> object:
         return billing.reconcile(account_id=self.account_id, accounts=self.accounts, store=self.store,
-                                 gateway=self.stripe, clock=self.clock, cause=cause, notifier=self.notifier)
+                                 gateway=self.stripe, clock=self.clock, cause=cause, notifier=self.service_notifier)
 
     def timer(self) -> int:
         return billing.suspend_overdue(accounts=self.accounts, store=self.store, clock=self.clock,
-                                       policy=self.policy, notifier=self.notifier)
+                                       policy=self.policy, notifier=self.service_notifier)
 
     @property
     def record(self) -> BillingRecord:
@@ -85,7 +87,7 @@ class World:
         return self.record.status
 
     @property
-    def subscription(self):  # type: ignore[no-untyped-def]
+    def subscription(self) -> StripeSubscription:
         assert self.record.subscription_id is not None
         return self.stripe.subscriptions[self.record.subscription_id]
 
@@ -165,19 +167,19 @@ def test_seats_follow_members_and_a_redelivered_event_changes_nothing() -> None:
     assert w.subscription.quantity == 1 and w.record.seats == 1
 
 
-def test_seats_counted_again_when_a_member_joins_during_the_update() -> None:
+def test_seats_counted_again_when_a_member_joins_during_the_update(monkeypatch: pytest.MonkeyPatch) -> None:
     w = World()
     w.register()
     w.add_member("m1")
     real = w.stripe.set_quantity
 
-    def slow_set_quantity(sub, quantity):  # type: ignore[no-untyped-def]
+    def slow_set_quantity(sub: StripeSubscription, quantity: int) -> StripeSubscription:
         result = real(sub, quantity)
         if quantity == 2:
             w.add_member("m2")  # joined while the first update was on its way
         return result
 
-    w.stripe.set_quantity = slow_set_quantity  # type: ignore[method-assign]
+    monkeypatch.setattr(w.stripe, "set_quantity", slow_set_quantity)
     w.handle(w.event(AccountEventType.MEMBER_JOINED, "joined-1", "m1"))
     assert w.subscription.quantity == 3
 
@@ -345,7 +347,7 @@ def test_the_outbox_notifier_sends_one_payment_failed_email_to_the_owner() -> No
     w = World()
     outbox = FakeOutbox()
     notifier = billing.OutboxPaymentNotifier(outbox=outbox, accounts=w.accounts, clock=w.clock)
-    w.notifier = notifier  # type: ignore[assignment]
+    w.service_notifier = notifier
     w.register()
     w.stripe.invoice(w.subscription.subscription_id, status="open", failed=True)
     for cause in ("invoice.payment_failed evt_1", "invoice.payment_failed evt_2", "customer.subscription.updated"):

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.domain.accounts import AccountStatus, MemberStatus
+from core.domain.accounts import Account, AccountStatus, MemberStatus, UserRecord
 from core.domain.errors import AccessEnded, Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Identity, Principal, Role
 from core.domain.privacy import ClosurePublic, ClosureRequest
+from core.ports import PrivacyMailer, SubscriptionCanceller
 from core.services import auth, closure
 from core.services.purge import run_purge
 from core.services.retention import Registry, RetentionPolicy
@@ -32,18 +33,30 @@ def setup() -> tuple[FakeClock, FakeAccountStore, FakeUserStore, FakePrivacyStor
 
 
 def close(owner: Principal, clock: FakeClock, accounts: FakeAccountStore, users: FakeUserStore,
-          privacy: FakePrivacyStore, confirm: str | None, **hooks: object) -> ClosurePublic:
+          privacy: FakePrivacyStore, confirm: str | None, *, subscriptions: SubscriptionCanceller | None = None,
+          mailer: PrivacyMailer | None = None) -> ClosurePublic:
     return closure.close_account(principal=owner, account_id=owner.account_id, data=ClosureRequest(confirm=confirm),
                                  accounts=accounts, users=users, privacy=privacy, signer=SIGNER, clock=clock,
-                                 policy=POLICY, subscriptions=hooks.get("subscriptions"),  # type: ignore[arg-type]
-                                 mailer=hooks.get("mailer"), enqueue=QUEUE.append)  # type: ignore[arg-type]
+                                 policy=POLICY, subscriptions=subscriptions, mailer=mailer, enqueue=QUEUE.append)
+
+
+def account_of(accounts: FakeAccountStore, account_id: str) -> Account:
+    account = accounts.get_account(account_id)
+    assert account is not None
+    return account
+
+
+def user_of(users: FakeUserStore, user_id: str) -> UserRecord:
+    user = users.get_user(user_id)
+    assert user is not None
+    return user
 
 
 def test_closure_needs_confirmation_then_ends_access_for_everyone_at_once() -> None:
     clock, accounts, users, privacy, owner = setup()
     asked = close(owner, clock, accounts, users, privacy, None)
     assert asked.status == "confirmation-required" and asked.confirmation_phrase
-    assert accounts.get_account("acc-a").status is AccountStatus.ACTIVE  # type: ignore[union-attr]
+    assert account_of(accounts, "acc-a").status is AccountStatus.ACTIVE
     with pytest.raises(ValidationFailed):
         close(owner, clock, accounts, users, privacy, "not-the-phrase")
 
@@ -53,12 +66,12 @@ def test_closure_needs_confirmation_then_ends_access_for_everyone_at_once() -> N
     assert done.status == "closed" and done.retention_deadline == clock.now() + timedelta(days=90)
     assert canceller.canceled == ["acc-a"] and done.subscription == "canceled"
     assert list(mailer.sent) == ["closure-acc-a"] and done.confirmation_email == "queued"
-    assert accounts.get_account("acc-a").status is AccountStatus.CLOSED  # type: ignore[union-attr]
+    assert account_of(accounts, "acc-a").status is AccountStatus.CLOSED
     for uid in ("acc-a-owner", "acc-a-m1", "acc-a-m2"):
-        assert users.get_user(uid).status is MemberStatus.CLOSED  # type: ignore[union-attr]
+        assert user_of(users, uid).status is MemberStatus.CLOSED
         with pytest.raises(AccessEnded):
             auth.resolve_principal(identity=Identity(user_id=uid, email=None), users=users)
-    assert users.get_user("acc-b-m1").status is MemberStatus.ACTIVE  # type: ignore[union-attr]
+    assert user_of(users, "acc-b-m1").status is MemberStatus.ACTIVE
     assert [e.action for e in privacy.list_audit("acc-a")] == ["account.closed"]
 
 
@@ -105,7 +118,8 @@ def test_after_the_window_personal_data_goes_and_billing_records_stay() -> None:
     purge()
     assert pings.count(account_id="acc-a") == profiles.count(account_id="acc-a") == 0
     assert billing.count(account_id="acc-a") == 1  # kept for the billing-records period
-    assert privacy.get_closure("acc-a").personal_data_purged_at is not None  # type: ignore[union-attr]
+    record = privacy.get_closure("acc-a")
+    assert record is not None and record.personal_data_purged_at is not None
     assert pings.count(account_id="acc-b") == 1  # the other account is untouched
     clock.advance(days=2555)
     purge()
@@ -129,13 +143,13 @@ def test_a_platform_admins_read_of_an_account_is_audited_and_only_for_admins() -
     assert len(privacy.list_audit("acc-a")) == before + 1
 
 
-def test_no_audit_entry_no_answer() -> None:
+def test_no_audit_entry_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     clock, accounts, _, privacy, _ = setup()
 
     def refuse(entry: object) -> None:
         raise ConnectionError("audit store down")
 
-    privacy.audit = refuse  # type: ignore[method-assign]
+    monkeypatch.setattr(privacy, "audit", refuse)
     with pytest.raises(ConnectionError):
         closure.admin_view_account(identity=Identity("admin-1", None, True), account_id="acc-a",
                                    accounts=accounts, privacy=privacy, kinds=[], clock=clock)
@@ -159,7 +173,7 @@ def test_a_failed_follow_up_is_queued_and_finished_by_the_worker() -> None:
     phrase = close(owner, clock, accounts, users, privacy, None).confirmation_phrase
     done = close(owner, clock, accounts, users, privacy, phrase, subscriptions=canceller, mailer=mailer)
     assert done.status == "closed" and done.subscription == "pending" and done.confirmation_email == "pending"
-    assert users.get_user("acc-a-owner").status is MemberStatus.CLOSED  # type: ignore[union-attr]
+    assert user_of(users, "acc-a-owner").status is MemberStatus.CLOSED
     assert len(QUEUE) == 1 and closure.CLOSURE_FOLLOW_UP in QUEUE[0]
     canceller.fail = False
     for _ in range(2):  # a redelivered message changes nothing more
@@ -176,13 +190,13 @@ def test_the_closure_terms_name_what_to_type_and_what_the_law_keeps_without_chan
     assert terms.confirmation_name == "Co" and terms.members_losing_access == 3 and terms.status == "active"
     assert terms.closed_account_days == 90
     assert terms.kept_after_closure == POLICY.kept_after_closure()  # the very table the closure applies
-    assert accounts.get_account("acc-a").status is AccountStatus.ACTIVE  # type: ignore[union-attr]
+    assert account_of(accounts, "acc-a").status is AccountStatus.ACTIVE
     member = Principal(user_id="acc-a-m1", email=None, account_id="acc-a", role=Role.MEMBER)
     with pytest.raises(Forbidden):
         closure.closure_terms(principal=member, account_id="acc-a", accounts=accounts, policy=POLICY)
     with pytest.raises(NotFound):
         closure.closure_terms(principal=owner, account_id="acc-b", accounts=accounts, policy=POLICY)
-    nameless = accounts.get_account("acc-a").model_copy(update={"company_name": None})  # type: ignore[union-attr]
+    nameless = account_of(accounts, "acc-a").model_copy(update={"company_name": None})
     accounts.put_account(nameless)
     assert closure.closure_terms(principal=owner, account_id="acc-a", accounts=accounts,
                                  policy=POLICY).confirmation_name == "Name acc-a-owner"
@@ -201,6 +215,6 @@ def test_a_wrong_typed_name_closes_nothing_and_the_right_one_in_any_case_does() 
     with pytest.raises(ValidationFailed) as refused:
         typed("Other Co")
     assert refused.value.errors[0].field == "typedName"
-    assert accounts.get_account("acc-a").status is AccountStatus.ACTIVE  # type: ignore[union-attr]
-    assert privacy.get_closure("acc-a") is None and users.get_user("acc-a-m1").status is MemberStatus.ACTIVE  # type: ignore[union-attr]
+    assert account_of(accounts, "acc-a").status is AccountStatus.ACTIVE
+    assert privacy.get_closure("acc-a") is None and user_of(users, "acc-a-m1").status is MemberStatus.ACTIVE
     assert typed("  co ").status == "closed"

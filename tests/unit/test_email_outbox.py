@@ -36,11 +36,11 @@ class World:
         self.sleeps: list[float] = []
 
     def enqueue(self, category: EmailCategory = EmailCategory.ACCOUNT, template: str = "payment-failed",
-                key: str = "k1", **kw: object) -> str:
-        kw.setdefault("to_user_id", "u1")
+                key: str = "k1", *, context: Mapping[str, Any] | None = None, to_user_id: str | None = "u1",
+                to_address: str | None = None) -> str:
         entry = enqueue_email(outbox=self.outbox, category=category, template=template,
-                              context=kw.pop("context", {"name": "Ada"}),  # type: ignore[arg-type]
-                              dedupe_key=key, clock=self.clock, **kw)  # type: ignore[arg-type]
+                              context={"name": "Ada"} if context is None else context, dedupe_key=key,
+                              clock=self.clock, to_user_id=to_user_id, to_address=to_address)
         return entry.outbox_id
 
     def deliver(self, outbox_id: str, delivery: int = 1, max_deliveries: int = 5, tries: int = 1) -> object:

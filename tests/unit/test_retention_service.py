@@ -34,8 +34,11 @@ def make_account(accounts: FakeAccountStore, users: FakeUserStore, account_id: s
     return Principal(user_id=owner, email=f"{owner}@example.com", account_id=account_id, role=Role.OWNER)
 
 
+Stores = tuple[FakeClock, FakeAccountStore, FakeUserStore, FakePrivacyStore]
+
+
 @pytest.fixture
-def world() -> tuple[FakeClock, FakeAccountStore, FakeUserStore, FakePrivacyStore]:
+def world() -> Stores:
     clock = FakeClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
     accounts, users = FakeAccountStore(), FakeUserStore()
     return clock, accounts, users, FakePrivacyStore(accounts)
@@ -47,7 +50,7 @@ def purge(registry: Registry, privacy: FakePrivacyStore, accounts: FakeAccountSt
                      batch_size=batch, max_items=max_items)
 
 
-def test_expired_pings_photos_notes_go_fresh_ones_stay(world) -> None:  # type: ignore[no-untyped-def]
+def test_expired_pings_photos_notes_go_fresh_ones_stay(world: Stores) -> None:
     clock, accounts, users, privacy = world
     owner = make_account(accounts, users, "acc-a", clock.now() - timedelta(days=900))
     pings, photos, notes = FakeKind("pings"), FakeKind("photos", retention="media"), FakeKind("notes", retention="media")
@@ -73,7 +76,7 @@ def test_expired_pings_photos_notes_go_fresh_ones_stay(world) -> None:  # type: 
     assert privacy.list_runs(5)[0].run_id == run.run_id
 
 
-def test_legal_holds_keep_data_and_are_reported_until_lifted(world) -> None:  # type: ignore[no-untyped-def]
+def test_legal_holds_keep_data_and_are_reported_until_lifted(world: Stores) -> None:
     clock, accounts, users, privacy = world
     make_account(accounts, users, "acc-a", clock.now(), members=("m1", "m2"))
     make_account(accounts, users, "acc-b", clock.now())
@@ -103,7 +106,7 @@ def test_legal_holds_keep_data_and_are_reported_until_lifted(world) -> None:  # 
                              data=LegalHoldCreate(account_id="no-such", reason="typo"))
 
 
-def test_fifty_thousand_pings_purge_over_bounded_runs_surviving_a_crash(world) -> None:  # type: ignore[no-untyped-def]
+def test_fifty_thousand_pings_purge_over_bounded_runs_surviving_a_crash(world: Stores) -> None:
     clock, accounts, users, privacy = world
     make_account(accounts, users, "acc-a", clock.now())
     make_account(accounts, users, "acc-b", clock.now())
@@ -135,7 +138,7 @@ def test_fifty_thousand_pings_purge_over_bounded_runs_surviving_a_crash(world) -
     assert len(runs) >= 4
 
 
-def test_retention_settings_bounds_and_authorization(world) -> None:  # type: ignore[no-untyped-def]
+def test_retention_settings_bounds_and_authorization(world: Stores) -> None:
     clock, accounts, users, privacy = world
     owner = make_account(accounts, users, "acc-a", clock.now())
     member = Principal(user_id="acc-a-m1", email=None, account_id="acc-a", role=Role.MEMBER)
@@ -156,7 +159,7 @@ def test_retention_settings_bounds_and_authorization(world) -> None:  # type: ig
     assert saved.location_days == 60 and privacy.list_audit("acc-a")[-1].action == "retention.updated"
 
 
-def test_old_run_records_are_pruned_at_the_end_of_a_pass(world) -> None:  # type: ignore[no-untyped-def]
+def test_old_run_records_are_pruned_at_the_end_of_a_pass(world: Stores) -> None:
     clock, accounts, users, privacy = world
     make_account(accounts, users, "acc-a", clock.now())
     registry = Registry(kinds=[FakeKind("pings")], expected=("pings",))
@@ -181,7 +184,7 @@ class FakeOutbox:
         return self.items.pop(ref.doc_id, None) is not None
 
 
-def test_platform_kinds_are_swept_at_the_end_of_a_pass_within_the_budget(world) -> None:  # type: ignore[no-untyped-def]
+def test_platform_kinds_are_swept_at_the_end_of_a_pass_within_the_budget(world: Stores) -> None:
     clock, accounts, users, privacy = world
     make_account(accounts, users, "acc-a", clock.now())
     outbox = FakeOutbox([100] * 25 + [10] * 3, clock.now())

@@ -11,6 +11,8 @@ import pytest
 from core.adapters.stripe_billing import ACCOUNT_METADATA, StripeBillingGateway
 from core.domain.accounts import BillingAddress
 from core.domain.billing import CustomerDetails, StripeCustomer
+from tests.unit.fakes import FakeClock
+from tests.unit.fakes_billing import FakeStripe
 from tests.unit.test_billing_service import World
 
 
@@ -53,19 +55,16 @@ def test_optional_address_lines_are_left_out_not_sent_empty() -> None:
     assert params["address"] == {"line1": "1 Main", "city": "Paris", "postal_code": "75001", "country": "FR"}
 
 
-class RecordingStripe:
-    """Wraps the fake Stripe of the billing tests and keeps the details each customer was created with."""
+class RecordingStripe(FakeStripe):
+    """The fake Stripe of the billing tests, keeping the details each customer was created with."""
 
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
         self.details: list[CustomerDetails] = []
 
     def create_customer(self, details: CustomerDetails, *, idempotency_key: str) -> StripeCustomer:
         self.details.append(details)
-        return self.inner.create_customer(details, idempotency_key=idempotency_key)  # type: ignore[no-any-return]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+        return super().create_customer(details, idempotency_key=idempotency_key)
 
 
 @pytest.mark.parametrize(("company", "name"), [("Field Co", "Field Co"), (None, "Owner Full Name")])
@@ -80,8 +79,8 @@ def test_the_customer_is_the_company_else_the_owner_with_the_billing_address(com
     owner = w.accounts.get_member(w.account_id, "owner")
     assert owner is not None
     w.accounts.put_member(owner.model_copy(update={"full_name": "Owner Full Name", "email": "boss@example.com"}))
-    w.stripe = RecordingStripe(w.stripe)  # type: ignore[assignment]
+    w.stripe = stripe = RecordingStripe(w.clock)
     w.register()
-    [details] = w.stripe.details  # type: ignore[attr-defined]
+    [details] = stripe.details
     assert details == CustomerDetails(account_id=w.account_id, name=name, email="boss@example.com", line1="9 Elm",
                                       line2="Floor 2", city="Austin", state="TX", postal_code="78701", country="US")
