@@ -85,6 +85,7 @@ class PingsKind:
         refs: list[ItemRef] = []
         visited = 0
         for user in users:
+            mark: date | None = None
             if user == state.get("u") and state.get("d"):
                 day = date.fromisoformat(state["d"])
             else:
@@ -105,7 +106,8 @@ class PingsKind:
                     return Page(items=refs, continuation=json.dumps({"u": user, "d": day.isoformat()}))
             # The watermark moves only past days found empty: a day listed in this call is deleted by the caller
             # after it returns, and a crash before that must find it again.
-            if before is not None and len(refs) == found:
+            # A pass that found nothing new leaves an unchanged watermark alone (one write saved per worker and pass).
+            if before is not None and len(refs) == found and max(end, start) != mark:
                 self._set_watermark(account_id, user, max(end, start))
         return Page(items=refs)
 
