@@ -44,9 +44,7 @@ if TYPE_CHECKING:
     from core.bootstrap.use_cases import UseCases
     from core.domain.billing import BillingPolicy
     from core.ports import BillingNotifier, EmailRenderer, HealthProbe, PrivacyMailer, SubscriptionCanceller
-    from core.services.account_billing import AccountBilling
     from core.services.billing_unconfigured import UnconfiguredStripeGateway
-    from core.services.billing_webhook import StripeWebhook
     from core.services.email_verification import EmailVerification
     from core.services.ingest_gate import (
         GateKeepingBillingStore,
@@ -56,9 +54,7 @@ if TYPE_CHECKING:
         GateKeepingZoneStore,
         IngestGateKeeper,
     )
-    from core.services.outbox import Links, OutboxSender
-    from core.services.ping_writer import PingWriter
-    from core.services.purge import DailyPurge
+    from core.services.outbox import Links
     from core.services.retention import Registry, RetentionPolicy
     from core.services.site_notices import SiteNotices
 
@@ -96,16 +92,6 @@ class Container(PhotoPorts, JobSitePorts, Clients):
         from core.services.retention import RetentionPolicy
 
         return RetentionPolicy.from_settings(self.settings)
-
-    @cached_property
-    def daily_purge(self) -> DailyPurge:
-        """The daily timer's purge (then the coarsened history), with the run budget from settings."""
-        from core.services.purge import DailyPurge
-
-        return DailyPurge(registry=self.personal_data, privacy=self.privacy, accounts=self.accounts,
-                          coarse_history=self.coarse_history, clock=self.clock, policy=self.retention_policy,
-                          batch_size=self.settings.purge_batch_size,
-                          max_items=self.settings.purge_max_items_per_run)
 
     @cached_property
     def personal_data(self) -> Registry:
@@ -252,18 +238,6 @@ class Container(PhotoPorts, JobSitePorts, Clients):
 
         return QueuePingSender(queue_client(self.queue_service, self.settings.queue_location_pings))
 
-    @cached_property
-    def ping_writer(self) -> PingWriter:
-        """The pings writer's group commit: deliberately ONE per process (this container is one per process), so
-        the queue invocations of one delivery batch, which the host runs concurrently in this process, share it and
-        their messages are written together (core/services/ping_writer.py, docs/tracking.md "The pings writer")."""
-        from core.services.ping_writer import PingWriter, WriterStores
-
-        return PingWriter(WriterStores(
-            pings=self.pings, positions=self.latest_positions, clock=self.clock, accounts=self.accounts,
-            job_sites=self.job_sites, site_days=self.site_days, zones=self.private_zones,
-            withheld=self.withheld_pings, notices=self.site_notices))
-
     # ---- job sites, visits and timesheets (docs/job-sites.md; the stores: core/bootstrap/job_sites.py)
     @cached_property
     def site_notices(self) -> SiteNotices:
@@ -299,17 +273,6 @@ class Container(PhotoPorts, JobSitePorts, Clients):
         from core.adapters.email_templates import JinjaEmailRenderer
 
         return JinjaEmailRenderer()
-
-    @cached_property
-    def outbox_sender(self) -> OutboxSender:
-        """The outbox queue's sender and the hourly re-dispatch, with the send settings."""
-        from core.services.outbox import OutboxSender
-
-        s = self.settings
-        return OutboxSender(outbox=self.outbox, profiles=self.email_profiles, mailer=self.mailer,
-                            renderer=self.email_renderer, links=self.email_links, clock=self.clock,
-                            max_deliveries=s.email_max_deliveries, tries=s.email_send_tries,
-                            retry_base_seconds=s.email_retry_base_seconds)
 
     @property
     def public_base_url(self) -> str:
@@ -411,23 +374,6 @@ class Container(PhotoPorts, JobSitePorts, Clients):
         from core.services.billing import OutboxPaymentNotifier
 
         return OutboxPaymentNotifier(outbox=self.outbox, accounts=self.accounts, clock=self.clock)
-
-    @cached_property
-    def account_billing(self) -> AccountBilling:
-        """The billing use cases the owner's endpoints, the billing-events queue and the grace timer call."""
-        from core.services.account_billing import AccountBilling
-
-        return AccountBilling(accounts=self.accounts, store=self.billing, gateway=self.stripe, clock=self.clock,
-                              policy=self.billing_policy, notifier=self.billing_notifier,
-                              configured=self.billing_configured)
-
-    @cached_property
-    def stripe_webhook(self) -> StripeWebhook:
-        from core.services.billing_webhook import StripeWebhook
-
-        return StripeWebhook(secret=self.stripe_webhook_secret, accounts=self.accounts, store=self.billing,
-                             gateway=self.stripe, clock=self.clock, policy=self.billing_policy,
-                             notifier=self.billing_notifier, max_bytes=self.settings.max_body_bytes)
 
     @cached_property
     def health_probes(self) -> list[HealthProbe]:

@@ -22,6 +22,7 @@ from core.ports import (
     ConsentLedger,
     DeviceStore,
     EmailProfiles,
+    EmailRenderer,
     EventPublisher,
     ExportSink,
     HealthProbe,
@@ -77,6 +78,7 @@ class Ports(TypedDict, total=False):
     outbox: Outbox
     email_profiles: EmailProfiles
     mailer: Mailer
+    email_renderer: EmailRenderer
     policy: PolicyStore
     media: MediaStore
     photo_blobs: PhotoBlobs
