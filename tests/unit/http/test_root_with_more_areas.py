@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import azure.functions as func
+from azure.functions.timer import TimerRequest
 
 from core.adapters.tokens import JwksTokenVerifier
 from core.bootstrap import root_with, serving
 from core.domain.accounts import UserRecord
 from core.domain.billing import BillingRecord, BillingStatus
 from core.domain.identity import Role
+from core.services.retention import Registry
 from core.settings import Settings
 from functions import billing, email, privacy
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
@@ -21,6 +23,7 @@ from tests.unit.fakes_billing import FakeBillingStore, FakeStripe
 from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
 from tests.unit.fakes_privacy import FakePrivacyStore
 from tests.unit.http.conftest import ADMIN_ROLE, AUDIENCE, ISSUER, MEMBER, token, triggers
+from tests.unit.test_coarsening_service import FakeCoarseHistory
 
 AT = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 ACCOUNT = "acc-7"
@@ -96,4 +99,18 @@ def test_the_e_mail_pages_are_drawn_by_the_renderer_the_root_was_given(verifier:
     assert page.status_code == 200, page.get_body()
     assert page.get_body() == b"<p>page Unsubscribe / Unsubscribe</p>"
     assert page.headers["Content-Type"].startswith("text/html")
+    assert not set(vars(root)) & AZURE_CLIENTS, "the root reached for an Azure client"
+
+
+def test_the_purge_timer_runs_on_the_registry_and_stores_the_root_was_given() -> None:
+    accounts = FakeAccountStore()
+    store = FakePrivacyStore(accounts)
+    root = root_with(SETTINGS, accounts=accounts, privacy=store, coarse_history=FakeCoarseHistory(),
+                     personal_data=Registry(kinds=[], expected=("given-kind",)), clock=FakeClock(AT))
+    with serving(root):
+        timer: dict[str, Any] = triggers(privacy.bp)  # the timer trigger takes a TimerRequest, not an HttpRequest
+        timer["purge_expired_data"](TimerRequest(past_due=False))
+
+    [run] = store.runs.values()  # recorded in the given store, walking the given registry
+    assert run.complete_pass and run.gaps == ["given-kind"] and run.started_at == AT
     assert not set(vars(root)) & AZURE_CLIENTS, "the root reached for an Azure client"
