@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 HTML = "text/html"
 
 
-def _page(title: str, message: str, button: str | None = None) -> func.HttpResponse:
-    body = container().email_renderer.page(title=title, message=message, button=button)
+def _page(call: Call, title: str, message: str, button: str | None = None) -> func.HttpResponse:
+    body = call.use_cases.email.page(title=title, message=message, button=button)
     return func.HttpResponse(body, status_code=200, headers={
         "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "X-Robots-Tag": "noindex",
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
@@ -34,7 +34,7 @@ def _page(title: str, message: str, button: str | None = None) -> func.HttpRespo
 
 def _answer(call: Call, result: BaseModel, title: str, message: str) -> BaseModel | func.HttpResponse:
     """A browser that submitted the confirm page gets a page back; API clients get JSON."""
-    return _page(title, message) if HTML in (call.req.headers.get("accept") or "") else json_response(result)
+    return _page(call, title, message) if HTML in (call.req.headers.get("accept") or "") else json_response(result)
 
 
 @endpoint(bp, "GET", "me/email-preferences", auth=Auth.PRINCIPAL, response=EmailPreferencesPublic,
@@ -58,7 +58,7 @@ def resend_email_verification(call: Call) -> VerificationPending:
 @endpoint(bp, "GET", "email/verify/{token}", auth=Auth.NONE, produces=(HTML,),
           summary="The verification link: a page that asks to confirm (changes nothing by itself)", tag="email")
 def show_email_verification(call: Call) -> func.HttpResponse:
-    return _page("Confirm your e-mail address", "Confirm that this e-mail address is yours.", "Confirm")
+    return _page(call, "Confirm your e-mail address", "Confirm that this e-mail address is yours.", "Confirm")
 
 
 @endpoint(bp, "POST", "email/verify/{token}", auth=Auth.NONE, response=VerificationResult, extra_statuses=(410,),
@@ -71,7 +71,7 @@ def verify_email(call: Call) -> BaseModel | func.HttpResponse:
 @endpoint(bp, "GET", "email/unsubscribe/{token}", auth=Auth.NONE, produces=(HTML,),
           summary="The unsubscribe link: a page with a one-click button (changes nothing by itself)", tag="email")
 def show_unsubscribe(call: Call) -> func.HttpResponse:
-    return _page("Unsubscribe", "Stop receiving this kind of e-mail from IndusTrack?", "Unsubscribe")
+    return _page(call, "Unsubscribe", "Stop receiving this kind of e-mail from IndusTrack?", "Unsubscribe")
 
 
 @endpoint(bp, "POST", "email/unsubscribe/{token}", auth=Auth.NONE, response=UnsubscribeResult, extra_statuses=(410,),
@@ -107,10 +107,10 @@ def get_outbox_entry(call: Call) -> OutboxEntryAdmin:
 def send_outbox_email(msg: func.QueueMessage) -> None:
     """Sends one outbox entry at most once; a failure raises so the host retries and then poisons the message."""
     message = OutboxMessage.model_validate_json(msg.get_body())
-    container().outbox_sender.deliver(outbox_id=message.outbox_id, delivery=msg.dequeue_count or 1)
+    container().use_cases.outbox_sender.deliver(outbox_id=message.outbox_id, delivery=msg.dequeue_count or 1)
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 20 * * * *", run_on_startup=False)
 def redispatch_stuck_email(timer: func.TimerRequest) -> None:
     """Hourly safety net: pending outbox entries whose queue message was lost are queued again."""
-    container().outbox_sender.redispatch_stuck()
+    container().use_cases.outbox_sender.redispatch_stuck()

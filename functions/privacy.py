@@ -22,7 +22,6 @@ from core.domain.privacy import (
     RetentionPublic,
     RetentionUpdate,
 )
-from core.services import purge, retention
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -33,17 +32,14 @@ HOST_MAX_DEQUEUE_COUNT = 5  # host.json extensions.queues.maxDequeueCount
 @endpoint(bp, "GET", "accounts/{accountId}/retention", auth=Auth.PRINCIPAL, response=RetentionPublic,
           summary="The account's retention settings and the platform limits", tag="privacy")
 def get_retention(call: Call) -> RetentionPublic:
-    d = call.deps
-    return retention.get_retention(principal=call.principal, account_id=call.route["accountId"], privacy=d.privacy,
-                                   policy=d.retention_policy)
+    return call.use_cases.retention.settings(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(bp, "PUT", "accounts/{accountId}/retention", auth=Auth.PRINCIPAL, body=RetentionUpdate,
           response=RetentionPublic, summary="Change the account's retention settings (owner)", tag="privacy")
 def update_retention(call: Call) -> RetentionPublic:
-    d = call.deps
-    return retention.update_retention(principal=call.principal, account_id=call.route["accountId"],
-                                      changes=call.body, privacy=d.privacy, policy=d.retention_policy, clock=d.clock)
+    return call.use_cases.retention.update(principal=call.principal, account_id=call.route["accountId"],
+                                           changes=call.body)
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/closure", auth=Auth.PRINCIPAL, response=ClosureTerms,
@@ -83,23 +79,20 @@ def get_data_request(call: Call) -> DataRequestPublic:
 @endpoint(bp, "POST", "platform/legal-holds", auth=Auth.ADMIN, body=LegalHoldCreate, response=LegalHoldPublic,
           status=201, summary="Place a legal hold on an account or one member (platform admin)", tag="privacy")
 def place_legal_hold(call: Call) -> LegalHoldPublic:
-    d = call.deps
-    return retention.place_hold(identity=call.identity, data=call.body, privacy=d.privacy, accounts=d.accounts,
-                                clock=d.clock)
+    return call.use_cases.retention.place_hold(identity=call.identity, data=call.body)
 
 
 @endpoint(bp, "GET", "platform/accounts/{accountId}/legal-holds", auth=Auth.ADMIN, response=LegalHoldList,
           summary="An account's legal holds (platform admin)", tag="privacy")
 def list_legal_holds(call: Call) -> LegalHoldList:
-    return retention.list_holds(account_id=call.route["accountId"], privacy=call.deps.privacy)
+    return call.use_cases.retention.holds(account_id=call.route["accountId"])
 
 
 @endpoint(bp, "DELETE", "platform/accounts/{accountId}/legal-holds/{holdId}", auth=Auth.ADMIN,
           response=LegalHoldPublic, summary="Lift a legal hold (platform admin)", tag="privacy")
 def lift_legal_hold(call: Call) -> LegalHoldPublic:
-    d = call.deps
-    return retention.lift_hold(identity=call.identity, account_id=call.route["accountId"],
-                               hold_id=call.route["holdId"], privacy=d.privacy, clock=d.clock)
+    return call.use_cases.retention.lift_hold(identity=call.identity, account_id=call.route["accountId"],
+                                              hold_id=call.route["holdId"])
 
 
 @endpoint(bp, "GET", "platform/accounts/{accountId}/privacy", auth=Auth.ADMIN, response=AdminAccountView,
@@ -112,12 +105,12 @@ def admin_view_account(call: Call) -> AdminAccountView:
 @endpoint(bp, "GET", "platform/purge-runs", auth=Auth.ADMIN, response=PurgeRunList,
           summary="The latest purge runs with counts per kind of data (platform admin)", tag="privacy")
 def list_purge_runs(call: Call) -> PurgeRunList:
-    return purge.list_runs(privacy=call.deps.privacy)
+    return call.use_cases.retention.purge_runs()
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 30 2 * * *", run_on_startup=False)
 def purge_expired_data(timer: func.TimerRequest) -> None:
-    container().daily_purge.run()
+    container().use_cases.purge.run()
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_DATA_REQUESTS%", connection="AzureWebJobsStorage")

@@ -2,7 +2,6 @@
 See docs/tracking.md."""
 
 import logging
-from datetime import timedelta
 
 import azure.functions as func
 
@@ -18,7 +17,6 @@ from core.domain.tracking import (
 )
 from core.domain.tracking_formats import GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE, decode_ping_message
 from core.domain.tracking_preview import TrackingPreview, TrackingPreviewRequest
-from core.services import tracking, tracking_preview, tracks
 from functions._http import Auth, Call, endpoint
 
 bp = func.Blueprint()
@@ -38,21 +36,19 @@ def _track_response(doc: TrackDocument) -> func.HttpResponse:
 @endpoint(bp, "PUT", "me/tracking-schedule", auth=Auth.PRINCIPAL, body=TrackingScheduleUpdate,
           response=TrackingSchedulePublic, summary="Set my tracking windows (IANA time zone)", tag="tracking")
 def put_tracking_schedule(call: Call) -> TrackingSchedulePublic:
-    d = call.deps
-    return tracking.put_schedule(principal=call.principal, data=call.body, schedules=d.tracking_schedules,
-                                 clock=d.clock)
+    return call.use_cases.tracking.put_schedule(principal=call.principal, data=call.body)
 
 
 @endpoint(bp, "GET", "me/tracking-schedule", auth=Auth.PRINCIPAL, response=TrackingSchedulePublic,
           summary="My tracking windows (restricted=false: whenever location access is granted)", tag="tracking")
 def get_tracking_schedule(call: Call) -> TrackingSchedulePublic:
-    return tracking.get_schedule(principal=call.principal, schedules=call.deps.tracking_schedules)
+    return call.use_cases.tracking.schedule(principal=call.principal)
 
 
 @endpoint(bp, "DELETE", "me/tracking-schedule", auth=Auth.PRINCIPAL, status=204,
           summary="Remove my tracking windows", tag="tracking")
 def delete_tracking_schedule(call: Call) -> None:
-    tracking.delete_schedule(principal=call.principal, schedules=call.deps.tracking_schedules)
+    call.use_cases.tracking.delete_schedule(principal=call.principal)
 
 
 @endpoint(bp, "POST", "me/tracking-schedule/preview", auth=Auth.PRINCIPAL, body=TrackingPreviewRequest,
@@ -60,40 +56,28 @@ def delete_tracking_schedule(call: Call) -> None:
           summary="Lay windows (saved or not) on the coming days in real time, clock changes included; stores nothing",
           tag="tracking")
 def preview_tracking_schedule(call: Call) -> TrackingPreview:
-    return tracking_preview.preview_windows(data=call.body, clock=call.deps.clock)
+    return call.use_cases.tracking.preview(data=call.body)
 
 
 @endpoint(bp, "POST", "me/locations", auth=Auth.PRINCIPAL, body=PingBatch, response=IngestResult, status=202,
           summary="Send 1 to 1,000 location pings; answers what was accepted, rejected, dropped", tag="tracking")
 def ingest_locations(call: Call) -> IngestResult:
-    d = call.deps
-    return tracking.ingest_pings(principal=call.principal, batch=call.body, accounts=d.accounts,
-                                 consents=d.consents, schedules=d.tracking_schedules,
-                                 queue=d.ping_queue, privacy=d.privacy, retention=d.retention_policy,
-                                 clock=d.clock, future_skew=timedelta(seconds=d.settings.ping_future_skew_seconds),
-                                 billing=d.billing, zones=d.private_zones, gate=d.ingest_gate)
+    return call.use_cases.tracking.ingest(principal=call.principal, batch=call.body)
 
 
 @endpoint(bp, "GET", "me/track", auth=Auth.PRINCIPAL, query=TrackQuery, produces=TRACK_TYPES,
           response_headers=TRACK_HEADERS,
           summary="My track as GeoJSON or GPX 1.1 (paged: X-Continuation)", tag="tracking")
 def get_my_track(call: Call) -> func.HttpResponse:
-    d = call.deps
-    return _track_response(tracks.read_my_track(principal=call.principal, query=call.query, pings=d.pings,
-                                                 clock=d.clock, pages=d.page_tokens, withheld=d.withheld_pings,
-                                                 coarse=d.coarse_history))
+    return _track_response(call.use_cases.tracking.my_track(principal=call.principal, query=call.query))
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/members/{userId}/track", auth=Auth.PRINCIPAL, query=TrackQuery,
           produces=TRACK_TYPES, response_headers=TRACK_HEADERS,
           summary="A member's track as GeoJSON or GPX 1.1 (owner; logged)", tag="tracking")
 def get_member_track(call: Call) -> func.HttpResponse:
-    d = call.deps
-    return _track_response(tracks.read_member_track(
-        principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"],
-        query=call.query, accounts=d.accounts, pings=d.pings, access_log=d.access_log, clock=d.clock,
-        pages=d.page_tokens, withheld=d.withheld_pings,
-        coarse=d.coarse_history))
+    return _track_response(call.use_cases.tracking.member_track(
+        principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"], query=call.query))
 
 
 @endpoint(bp, "GET", "accounts/{accountId}/locations/latest", auth=Auth.PRINCIPAL, response=LatestPositionList,
@@ -101,10 +85,7 @@ def get_member_track(call: Call) -> func.HttpResponse:
                                                            "back as If-None-Match to get 304 while nothing moved"),),
           summary="Latest position of every member, with age (owner; logged)", tag="tracking")
 def get_latest_positions(call: Call) -> func.HttpResponse:
-    d = call.deps
-    result = tracks.latest_positions(principal=call.principal, account_id=call.route["accountId"],
-                                     accounts=d.accounts, positions=d.latest_positions, access_log=d.access_log,
-                                     clock=d.clock)
+    result = call.use_cases.tracking.latest_positions(principal=call.principal, account_id=call.route["accountId"])
     etag = result.etag()
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if etag in [t.strip() for t in (call.req.headers.get("if-none-match") or "").split(",")]:
@@ -118,4 +99,4 @@ def write_pings(msg: func.QueueMessage) -> None:
     """Malformed messages and storage failures raise: the host retries, then moves the message to the poison
     queue (replay with `make replay-poison QUEUE=location-pings`). The messages of one delivery batch are written
     together: this returns once a write holding this message's pings succeeded (core/services/ping_writer.py)."""
-    container().ping_writer.write(decode_ping_message(msg.get_body()))
+    container().use_cases.ping_writer.write(decode_ping_message(msg.get_body()))

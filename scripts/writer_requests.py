@@ -74,7 +74,7 @@ def main() -> None:
 
     handle: Callable[[str], object]
     try:
-        writer = c.ping_writer
+        writer = c.use_cases.ping_writer
 
         def handle(text: str) -> object:
             writer.write(decode_ping_message(text))

@@ -1,5 +1,5 @@
 """Job sites and the members' evaluated days (docs/job-sites.md). The owner's opt-in arrival notices, which also
-need the e-mail outbox, are built with it in core/bootstrap/__init__.py (`site_notices`)."""
+need the e-mail outbox, are built with it in core/bootstrap/email.py (`site_notices`)."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from core.ports import (
     ConsentLedger,
     DeviceStore,
     EmailProfiles,
+    EmailRenderer,
     EventPublisher,
     ExportSink,
     HealthProbe,
@@ -50,6 +51,8 @@ from core.settings import Settings
 
 if TYPE_CHECKING:
     from core.bootstrap import Container
+    from core.services.ingest_gate import IngestGateKeeper
+    from core.services.retention import Registry
 
 
 class Ports(TypedDict, total=False):
@@ -60,8 +63,10 @@ class Ports(TypedDict, total=False):
     account_events: EventPublisher
     billing_events: EventPublisher
     privacy: PrivacyStore
+    personal_data: Registry  # the kinds of personal data the purge, export and erasure walk
     export_sink: ExportSink
     consents: ConsentLedger
+    ingest_gate: IngestGateKeeper  # what ingest decides with (tracking and device ingest build it)
     access_log: AccessLog
     tracking_schedules: TrackingScheduleStore
     private_zones: PrivateZoneStore
@@ -77,6 +82,7 @@ class Ports(TypedDict, total=False):
     outbox: Outbox
     email_profiles: EmailProfiles
     mailer: Mailer
+    email_renderer: EmailRenderer
     policy: PolicyStore
     media: MediaStore
     photo_blobs: PhotoBlobs

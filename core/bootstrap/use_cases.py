@@ -2,7 +2,8 @@
 
 `Container.use_cases` is one `UseCases` per root; each area's object is built on first use and kept. A trigger
 calls `call.use_cases.<area>.<method>(input)` (HTTP) or `container().use_cases.<area>.<method>(input)` (queue,
-timer). Tracking and billing are wired where their own builders are (core/bootstrap/__init__.py).
+timer). The queue and timer work of some areas is one object of its service module (the pings writer, billing's
+`AccountBilling`, the Stripe webhook, the daily purge, the outbox sender); it is built here all the same.
 """
 
 from __future__ import annotations
@@ -24,10 +25,17 @@ from core.services.use_cases.photos import PhotoUseCases
 from core.services.use_cases.policy import PolicyUseCases
 from core.services.use_cases.privacy import PrivacyUseCases
 from core.services.use_cases.private_zones import PrivateZoneUseCases
+from core.services.use_cases.retention import RetentionUseCases
 from core.services.use_cases.test_clock import TestClockUseCases
+from core.services.use_cases.tracking import TrackingUseCases
 
 if TYPE_CHECKING:
     from core.bootstrap import Container
+    from core.services.account_billing import AccountBilling
+    from core.services.billing_webhook import StripeWebhook
+    from core.services.outbox import OutboxSender
+    from core.services.ping_writer import PingWriter
+    from core.services.purge import DailyPurge
 
 
 class UseCases:
@@ -54,7 +62,18 @@ class UseCases:
     def email(self) -> EmailUseCases:
         r = self._root
         return EmailUseCases(accounts=r.accounts, profiles=r.email_profiles, outbox=r.outbox,
-                             verification=r.email_verification, signer=r.signer, clock=r.clock)
+                             verification=r.email_verification, signer=r.signer, clock=r.clock,
+                             renderer=r.email_renderer)
+
+    @cached_property
+    def outbox_sender(self) -> OutboxSender:
+        """The outbox queue's sender and the hourly re-dispatch, with the send settings."""
+        from core.services.outbox import OutboxSender
+
+        r, s = self._root, self._root.settings
+        return OutboxSender(outbox=r.outbox, profiles=r.email_profiles, mailer=r.mailer, renderer=r.email_renderer,
+                            links=r.email_links, clock=r.clock, max_deliveries=s.email_max_deliveries,
+                            tries=s.email_send_tries, retry_base_seconds=s.email_retry_base_seconds)
 
     @cached_property
     def policy(self) -> PolicyUseCases:
@@ -92,6 +111,28 @@ class UseCases:
                               gate=r.ingest_gate)
 
     @cached_property
+    def tracking(self) -> TrackingUseCases:
+        r = self._root
+        return TrackingUseCases(accounts=r.accounts, consents=r.consents, schedules=r.tracking_schedules,
+                                queue=r.ping_queue, privacy=r.privacy, retention=r.retention_policy, billing=r.billing,
+                                zones=r.private_zones, gate=r.ingest_gate, pings=r.pings, positions=r.latest_positions,
+                                access_log=r.access_log, withheld=r.withheld_pings, coarse=r.coarse_history,
+                                pages=r.page_tokens,
+                                future_skew=timedelta(seconds=r.settings.ping_future_skew_seconds), clock=r.clock)
+
+    @cached_property
+    def ping_writer(self) -> PingWriter:
+        """The pings writer's group commit: deliberately ONE per process (one root, one `UseCases` per process), so
+        the queue invocations of one delivery batch, which the host runs concurrently in this process, share it and
+        their messages are written together (core/services/ping_writer.py, docs/tracking.md "The pings writer")."""
+        from core.services.ping_writer import PingWriter, WriterStores
+
+        r = self._root
+        return PingWriter(WriterStores(
+            pings=r.pings, positions=r.latest_positions, clock=r.clock, accounts=r.accounts, job_sites=r.job_sites,
+            site_days=r.site_days, zones=r.private_zones, withheld=r.withheld_pings, notices=r.site_notices))
+
+    @cached_property
     def consent(self) -> ConsentUseCases:
         r = self._root
         return ConsentUseCases(ledger=r.consents, access_log=r.access_log, accounts=r.accounts, policies=r.policy,
@@ -116,6 +157,39 @@ class UseCases:
                                policy=r.retention_policy, subscriptions=r.privacy_subscriptions,
                                mailer=r.privacy_mailer, mail_to=r.privacy_mail_to, enqueue=r.enqueue_data_request,
                                link_ttl=timedelta(hours=r.settings.export_link_ttl_hours), clock=r.clock)
+
+    @cached_property
+    def retention(self) -> RetentionUseCases:
+        r = self._root
+        return RetentionUseCases(privacy=r.privacy, accounts=r.accounts, policy=r.retention_policy, clock=r.clock)
+
+    @cached_property
+    def purge(self) -> DailyPurge:
+        """The daily timer's purge (then the coarsened history), with the run budget from settings."""
+        from core.services.purge import DailyPurge
+
+        r = self._root
+        return DailyPurge(registry=r.personal_data, privacy=r.privacy, accounts=r.accounts,
+                          coarse_history=r.coarse_history, clock=r.clock, policy=r.retention_policy,
+                          batch_size=r.settings.purge_batch_size, max_items=r.settings.purge_max_items_per_run)
+
+    @cached_property
+    def billing(self) -> AccountBilling:
+        """The owner's billing endpoints, the billing-events queue and the grace timer."""
+        from core.services.account_billing import AccountBilling
+
+        r = self._root
+        return AccountBilling(accounts=r.accounts, store=r.billing, gateway=r.stripe, clock=r.clock,
+                              policy=r.billing_policy, notifier=r.billing_notifier, configured=r.billing_configured)
+
+    @cached_property
+    def stripe_webhook(self) -> StripeWebhook:
+        from core.services.billing_webhook import StripeWebhook
+
+        r = self._root
+        return StripeWebhook(secret=r.stripe_webhook_secret, accounts=r.accounts, store=r.billing, gateway=r.stripe,
+                             clock=r.clock, policy=r.billing_policy, notifier=r.billing_notifier,
+                             max_bytes=r.settings.max_body_bytes)
 
     @cached_property
     def health(self) -> HealthUseCases:

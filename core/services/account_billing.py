@@ -1,5 +1,5 @@
 """The billing use cases as the triggers call them: one object per process with its dependencies, built by the
-composition root (core/bootstrap.py), so that `functions/billing.py` passes only the request's own input."""
+composition root (core/bootstrap/use_cases.py), so that `functions/billing.py` passes only the request's own input."""
 
 from __future__ import annotations
 

@@ -125,7 +125,7 @@ def handle_webhook(
 
 @dataclass(frozen=True)
 class StripeWebhook:
-    """The webhook use case with its dependencies, built by the composition root (core/bootstrap.py)."""
+    """The webhook use case with its dependencies, built by the composition root (core/bootstrap/use_cases.py)."""
 
     secret: str
     accounts: AccountStore

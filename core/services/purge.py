@@ -209,7 +209,7 @@ def list_runs(*, privacy: PrivacyStore, limit: int = 20) -> PurgeRunList:
 
 @dataclass(frozen=True)
 class DailyPurge:
-    """The daily timer's work with its dependencies, built by the composition root (core/bootstrap.py): one bounded
+    """The daily timer's work with its dependencies, built by the composition root (core/bootstrap/use_cases.py): one bounded
     purge run, then one bounded run of the coarsened history (docs/coarsened-history.md) with the same budget."""
 
     registry: Registry

@@ -1,4 +1,5 @@
-"""E-mail preferences, address verification, unsubscribe and open/click tracking (functions/email.py)."""
+"""E-mail preferences, address verification, unsubscribe and open/click tracking, and the small pages those links
+answer a browser with (functions/email.py). The outbox queue's sender is `core.services.outbox.OutboxSender`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from core.domain.email import (
     VerificationResult,
 )
 from core.domain.identity import Principal
-from core.ports import AccountStore, Clock, EmailProfiles, Outbox
+from core.ports import AccountStore, Clock, EmailProfiles, EmailRenderer, Outbox
 from core.services import email_preferences, email_tracking, email_verification, outbox
 from core.services.email_verification import EmailVerification
 from core.signing import LinkSigner
@@ -27,6 +28,7 @@ class EmailUseCases:
     verification: EmailVerification
     signer: LinkSigner
     clock: Clock
+    renderer: EmailRenderer
 
     def preferences(self, *, principal: Principal) -> EmailPreferencesPublic:
         return email_preferences.get_preferences(principal=principal, profiles=self.profiles)
@@ -56,3 +58,7 @@ class EmailUseCases:
 
     def outbox_entry(self, *, outbox_id: str) -> OutboxEntryAdmin:
         return outbox.admin_view(outbox_id=outbox_id, outbox=self.outbox)
+
+    def page(self, *, title: str, message: str, button: str | None = None) -> str:
+        """The HTML page a link opened in a browser answers with (confirm, unsubscribe)."""
+        return self.renderer.page(title=title, message=message, button=button)

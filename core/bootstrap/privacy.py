@@ -1,0 +1,76 @@
+"""Privacy and retention (docs/privacy-and-retention.md): the export sink, the retention policy from settings, the
+personal-data registry, the data-request queue, and what closure and data requests take from billing and e-mail.
+The privacy store keeps the ingest gate current (core/bootstrap/ingest_gate.py)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from core.bootstrap.billing import BillingPorts
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobServiceClient
+    from azure.storage.queue import QueueClient
+
+    from core.adapters.blob_privacy import BlobExportSink
+    from core.ports import PrivacyMailer, SubscriptionCanceller
+    from core.services.retention import Registry, RetentionPolicy
+
+
+class PrivacyPorts(BillingPorts):
+    @cached_property
+    def privacy_blob_service(self) -> BlobServiceClient:
+        return self.blob_service
+
+    @cached_property
+    def export_sink(self) -> BlobExportSink:
+        from core.adapters.blob_privacy import BlobExportSink
+
+        return BlobExportSink(self.privacy_blob_service, self.settings)
+
+    @cached_property
+    def retention_policy(self) -> RetentionPolicy:
+        from core.services.retention import RetentionPolicy
+
+        return RetentionPolicy.from_settings(self.settings)
+
+    @cached_property
+    def personal_data(self) -> Registry:
+        """The personal-data registry: one entry per kind of personal data that exists in this build."""
+        from core.adapters.blob_privacy import BlobPrefixStore
+        from core.adapters.privacy_registry import platform_kinds, registered_kinds
+        from core.services.retention import Registry
+
+        return Registry(kinds=registered_kinds(self.database, self.export_sink,
+                                               BlobPrefixStore(self.privacy_blob_service),
+                                               today=lambda: self.clock.now().date()),
+                        platform=platform_kinds(self.database, outbox_days=self.settings.retention_outbox_days,
+                                                page_views_days=self.settings.retention_page_views_days))
+
+    @cached_property
+    def data_request_queue(self) -> QueueClient:
+        from core.adapters.queues import queue_client
+
+        return queue_client(self.queue_service, self.settings.queue_data_requests)
+
+    def enqueue_data_request(self, message: str) -> None:
+        self.data_request_queue.send_message(message)
+
+    @property
+    def privacy_subscriptions(self) -> SubscriptionCanceller | None:
+        """Hook for account closure: the billing area's subscription cancel."""
+        from core.services.billing import SubscriptionCancellation
+
+        return SubscriptionCancellation(store=self.billing, gateway=self.stripe, clock=self.clock)
+
+    @property
+    def privacy_mailer(self) -> PrivacyMailer | None:
+        """Closure and data-request e-mails, through the outbox's idempotent enqueue."""
+        from core.services.data_requests import OutboxMailer
+
+        return OutboxMailer(outbox=self.outbox, clock=self.clock)
+
+    def privacy_mail_to(self, account_id: str, user_id: str) -> str | None:
+        member = self.accounts.get_member(account_id, user_id)
+        return member.email if member is not None else None
