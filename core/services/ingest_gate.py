@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,7 +46,9 @@ from core.ports import (
 log = logging.getLogger(__name__)
 
 STALE_MARK = timedelta(minutes=5)  # a mark this old belongs to a writer that crashed: the gate may be rebuilt
-_ATTEMPTS = 5
+_ATTEMPTS = 12  # compare-and-swap attempts on one gate; between them a jittered pause (at most 50 ms) lets a
+# burst of writers to one account (a retried registration, webhook events) take turns instead of all losing
+_MAX_PAUSE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,9 @@ class IngestGateKeeper:
 
     def _update(self, account_id: str, user_id: str | None,
                 change: Callable[[GateDoc | None], tuple[dict[str, Any] | None, dict[str, datetime]]]) -> None:
-        for _ in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
+            if attempt:
+                time.sleep(min(_MAX_PAUSE_S, 0.002 * 2**attempt) * secrets.randbelow(1000) / 1000)
             doc = self.store.get(account_id=account_id, user_id=user_id)
             facts, pending = change(doc)  # reads the sources (rebuild) only after the gate's version was read
             if self.store.save(account_id=account_id, user_id=user_id, facts=facts, pending=pending,
