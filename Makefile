@@ -10,7 +10,7 @@ PORTAL_PORT ?= 4280
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: install run test unit stop status token lint static bench figures infra-check replay-poison clean portal chromium screenshots checkov
+.PHONY: install run test unit stop status token lint format static bench figures infra-check replay-poison clean portal chromium screenshots checkov
 
 install: $(VENV)/.installed node_modules/.installed local.settings.json .local/dev-issuer/jwks.json chromium
 
@@ -98,7 +98,11 @@ token: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format .
 
 .local/static-venv/.installed: tools/static/requirements.txt
 	@test -x .local/static-venv/bin/python || $(PYTHON) -m venv .local/static-venv
@@ -107,6 +111,7 @@ lint: install
 
 static: install .local/static-venv/.installed
 	@$(VENV)/bin/ruff check --quiet . && echo "ruff: no findings"
+	@$(VENV)/bin/ruff format --check --quiet . && echo "ruff format: every file formatted" || { echo "ruff format: run make format"; exit 1; }
 	@$(VENV)/bin/mypy --no-error-summary && echo "mypy: no findings"
 	@$(VENV)/bin/lint-imports --no-cache > .local/lint-imports.log 2>&1 && sed -n 's/^Contracts: /import-linter: layer contracts /p' .local/lint-imports.log || { cat .local/lint-imports.log; exit 1; }
 	@$(PY) -m scripts.static_checks
