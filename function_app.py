@@ -32,8 +32,25 @@ get_settings()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-AREAS = (health, accounts, members, privacy, consent, tracking, private_zones, photos, notes, email, policy, billing, devices,
-         job_sites, analytics, test_clock, meta)
+AREAS = (
+    health,
+    accounts,
+    members,
+    privacy,
+    consent,
+    tracking,
+    private_zones,
+    photos,
+    notes,
+    email,
+    policy,
+    billing,
+    devices,
+    job_sites,
+    analytics,
+    test_clock,
+    meta,
+)
 for area in AREAS:
     trace_background_functions(area.bp)  # queue and timer invocations: invocation id and trace context on logs
     app.register_functions(area.bp)

@@ -1,6 +1,6 @@
 """How long the card-data guard takes on request bodies of typical and maximal size (prints figures).
 
-    .venv/bin/python -m bench.card_guard_bench
+.venv/bin/python -m bench.card_guard_bench
 """
 
 from __future__ import annotations
@@ -15,12 +15,26 @@ from core.services.card_guard import find_card_number
 
 def _pings(n: int) -> bytes:
     start = datetime.now(UTC)
-    return json.dumps({"pings": [{
-        "id": str(uuid.uuid4()), "timestamp": (start + timedelta(seconds=i)).isoformat(),
-        "latitude": 44.9778 + i * 1e-5, "longitude": -93.265 + i * 1e-5, "horizontalAccuracy": 8.5,
-        "altitude": 260.0, "speed": 1.4, "heading": 45.0, "batteryLevel": 80, "source": "gps",
-        "deviceId": "device-" + uuid.uuid4().hex,
-    } for i in range(n)]}).encode()
+    return json.dumps(
+        {
+            "pings": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "timestamp": (start + timedelta(seconds=i)).isoformat(),
+                    "latitude": 44.9778 + i * 1e-5,
+                    "longitude": -93.265 + i * 1e-5,
+                    "horizontalAccuracy": 8.5,
+                    "altitude": 260.0,
+                    "speed": 1.4,
+                    "heading": 45.0,
+                    "batteryLevel": 80,
+                    "source": "gps",
+                    "deviceId": "device-" + uuid.uuid4().hex,
+                }
+                for i in range(n)
+            ]
+        }
+    ).encode()
 
 
 def _note(chars: int) -> bytes:
@@ -33,8 +47,10 @@ def measure(name: str, body: bytes, rounds: int) -> None:
     for _ in range(rounds):
         assert find_card_number(body) is None
     per_call = (time.perf_counter() - started) / rounds
-    print(f"{name:32} {len(body) / 1024:8.1f} KiB  {per_call * 1000:8.2f} ms per body  "
-          f"{len(body) / per_call / 1_048_576:7.1f} MiB/s")
+    print(
+        f"{name:32} {len(body) / 1024:8.1f} KiB  {per_call * 1000:8.2f} ms per body  "
+        f"{len(body) / per_call / 1_048_576:7.1f} MiB/s"
+    )
 
 
 def main() -> None:

@@ -44,10 +44,22 @@ def _pings(batch: int, rng: random.Random) -> list[Any]:
     from core.domain.tracking import Ping, PingSource
 
     now = datetime.now(UTC)
-    return [Ping(ping_id=str(uuid.uuid4()), t=now - timedelta(milliseconds=20 * (batch - i)),
-                 lat=44.95 + rng.uniform(-0.1, 0.1), lon=-93.2 + rng.uniform(-0.1, 0.1), acc=round(rng.uniform(3, 40), 1),
-                 alt=round(260 + rng.gauss(0, 3), 1), spd=round(rng.uniform(0, 14), 2), hdg=round(rng.uniform(0, 360), 1),
-                 bat=float(rng.randint(20, 100)), src=PingSource.GPS, dev="dev-ceiling") for i in range(batch)]
+    return [
+        Ping(
+            ping_id=str(uuid.uuid4()),
+            t=now - timedelta(milliseconds=20 * (batch - i)),
+            lat=44.95 + rng.uniform(-0.1, 0.1),
+            lon=-93.2 + rng.uniform(-0.1, 0.1),
+            acc=round(rng.uniform(3, 40), 1),
+            alt=round(260 + rng.gauss(0, 3), 1),
+            spd=round(rng.uniform(0, 14), 2),
+            hdg=round(rng.uniform(0, 360), 1),
+            bat=float(rng.randint(20, 100)),
+            src=PingSource.GPS,
+            dev="dev-ceiling",
+        )
+        for i in range(batch)
+    ]
 
 
 def measure(settings: Any, *, batch: int, threads: int, seconds: float) -> Ceiling:
@@ -66,8 +78,11 @@ def measure(settings: Any, *, batch: int, threads: int, seconds: float) -> Ceili
 
     def writer(n: int) -> None:
         try:
-            container = build_cosmos_client(settings).get_database_client(settings.cosmos_database) \
+            container = (
+                build_cosmos_client(settings)
+                .get_database_client(settings.cosmos_database)
                 .get_container_client(schema.PINGS.name)
+            )
             rng = random.Random(n)
             pk = ping_partition(account, f"member-{n}", datetime.now(UTC).date())
             start_gate.wait()
@@ -124,8 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         for batch in (int(b) for b in args.batches.split(",")):
             c = measure(settings, batch=batch, threads=args.threads, seconds=args.seconds)
             ru = f", {c.ru_per_ping:.2f} RU per ping charged" if c.ru_per_ping else ", no request charge returned"
-            print(f"  store ceiling, batches of {batch:>3}: {c.per_second:>8.0f} pings/s ({c.pings} pings in"
-                  f" {c.seconds:.1f} s, {c.threads} threads{ru})", flush=True)
+            print(
+                f"  store ceiling, batches of {batch:>3}: {c.per_second:>8.0f} pings/s ({c.pings} pings in"
+                f" {c.seconds:.1f} s, {c.threads} threads{ru})",
+                flush=True,
+            )
     finally:
         drop(settings)
     return 0

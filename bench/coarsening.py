@@ -50,10 +50,21 @@ def day_of_pings(day: date, count: int, rng: random.Random) -> list[Ping]:
     for _ in range(count):
         lat += rng.uniform(-0.0006, 0.0006)
         lon += rng.uniform(-0.0008, 0.0008)
-        out.append(Ping(ping_id=str(uuid.UUID(int=rng.getrandbits(128))), t=t, lat=round(lat, 7), lon=round(lon, 7),
-                        acc=round(rng.uniform(3, 20), 1), alt=round(rng.uniform(250, 270), 1),
-                        spd=round(rng.uniform(0, 2), 2), hdg=round(rng.uniform(0, 359), 1), bat=rng.randint(20, 100),
-                        src=PingSource.GPS, dev="phone-1"))
+        out.append(
+            Ping(
+                ping_id=str(uuid.UUID(int=rng.getrandbits(128))),
+                t=t,
+                lat=round(lat, 7),
+                lon=round(lon, 7),
+                acc=round(rng.uniform(3, 20), 1),
+                alt=round(rng.uniform(250, 270), 1),
+                spd=round(rng.uniform(0, 2), 2),
+                hdg=round(rng.uniform(0, 359), 1),
+                bat=rng.randint(20, 100),
+                src=PingSource.GPS,
+                dev="phone-1",
+            )
+        )
         t += timedelta(seconds=30)
     return out
 
@@ -89,8 +100,9 @@ def measure(container: Any, account_id: str, users: list[str], days: list[date])
     for user in users:
         for day in days:
             pk = ping_partition(account_id, user, day)
-            for doc in container.query_items("SELECT * FROM c WHERE c.pk = @pk",
-                                             parameters=[{"name": "@pk", "value": pk}], partition_key=pk):
+            for doc in container.query_items(
+                "SELECT * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk
+            ):
                 docs += 1
                 stored += len(json.dumps(doc, separators=(",", ":")).encode())
                 own += len(json.dumps(strip_system(doc), separators=(",", ":")).encode())
@@ -115,17 +127,33 @@ def main() -> int:
         now = datetime.now(UTC)
         account_id = str(uuid.uuid4())
         accounts, privacy = CosmosAccountStore(database), CosmosPrivacyStore(database)
-        accounts.put_account(Account(account_id=account_id, owner_user_id="bench", company_name=None,
-                                     billing_address=BillingAddress(line1="1", city="c", postal_code="1",
-                                                                    country="US"),
-                                     time_zone="UTC", created_at=now - timedelta(days=90)))
+        accounts.put_account(
+            Account(
+                account_id=account_id,
+                owner_user_id="bench",
+                company_name=None,
+                billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+                time_zone="UTC",
+                created_at=now - timedelta(days=90),
+            )
+        )
         users = [f"worker-{i}" for i in range(workers)]
         for user in users:
-            accounts.put_member(Member(account_id=account_id, user_id=user, role=Role.MEMBER, full_name=user,
-                                       email=f"{user}@example.com", time_zone="UTC", joined_at=now,
-                                       updated_at=now))
-        privacy.put_retention(RetentionSettings(account_id=account_id, location_days=365, access_log_days=365,
-                                                coarsen_after_days=30))
+            accounts.put_member(
+                Member(
+                    account_id=account_id,
+                    user_id=user,
+                    role=Role.MEMBER,
+                    full_name=user,
+                    email=f"{user}@example.com",
+                    time_zone="UTC",
+                    joined_at=now,
+                    updated_at=now,
+                )
+            )
+        privacy.put_retention(
+            RetentionSettings(account_id=account_id, location_days=365, access_log_days=365, coarsen_after_days=30)
+        )
         last = (now - timedelta(days=31)).date()
         days = [last - timedelta(days=i) for i in range(n_days)]
         pings = CosmosPingStore(database)
@@ -144,8 +172,14 @@ def main() -> int:
         started = time.perf_counter()
         runs = read = coarse_days = 0
         while True:
-            run = run_coarsening(store=store, privacy=privacy, accounts=accounts, clock=SystemClock(),
-                                 policy=RetentionPolicy(), max_pings=per_run)
+            run = run_coarsening(
+                store=store,
+                privacy=privacy,
+                accounts=accounts,
+                clock=SystemClock(),
+                policy=RetentionPolicy(),
+                max_pings=per_run,
+            )
             runs += 1
             read += run.pings_read
             coarse_days += sum(r.members for r in run.receipts)
@@ -154,8 +188,10 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         after = measure(container, account_id, users, days)
         month = workers * n_days / 22  # worker-months of 22 work days
-        print(f"coarsening: {runs} runs of at most {per_run:,} pings, {elapsed:.1f} s wall,"
-              f" {read / elapsed:,.0f} pings/s, {coarse_days / elapsed:.2f} worker-days/s")
+        print(
+            f"coarsening: {runs} runs of at most {per_run:,} pings, {elapsed:.1f} s wall,"
+            f" {read / elapsed:,.0f} pings/s, {coarse_days / elapsed:.2f} worker-days/s"
+        )
         print("time by step: " + ", ".join(f"{k} {v:.1f} s" for k, v in store.spent.items()))
         print("| | documents / worker-month | bytes / worker-month (as stored) | bytes (app fields) |")
         print("|---|---|---|---|")

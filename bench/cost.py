@@ -63,8 +63,12 @@ QUEUE_MESSAGES_PER_S = 2_000  # one queue, 1 KiB messages (learn.microsoft.com/a
 ACCOUNT_REQUESTS_PER_S = 20_000  # one storage account (same page)
 PARTITION_RU_S = 10_000  # one logical partition (learn.microsoft.com/azure/cosmos-db/concepts-limits)
 PARTITION_GB = 20  # one logical partition (same page)
-SERVERLESS_CONTAINER_RU_S = 5_000  # a serverless container up to 250 GB (learn.microsoft.com/azure/cosmos-db/serverless-performance)
-FLEX_MAX_INSTANCES = 1_000  # instances per Flex Consumption app (learn.microsoft.com/azure/azure-functions/flex-consumption-plan)
+SERVERLESS_CONTAINER_RU_S = (
+    5_000  # a serverless container up to 250 GB (learn.microsoft.com/azure/cosmos-db/serverless-performance)
+)
+FLEX_MAX_INSTANCES = (
+    1_000  # instances per Flex Consumption app (learn.microsoft.com/azure/azure-functions/flex-consumption-plan)
+)
 
 
 @dataclass(frozen=True)
@@ -141,11 +145,18 @@ def month(crew: Crew, p: PerPing) -> Month:
     stored_gb = p.stored_bytes * n / 1e9
     auto, maximum = autoscale_usd(p.ru * crew.pings_per_s, crew.active_hours)
     return Month(
-        executions=executions, gb_s=gb_s, queue_ops=queue_ops, ru=ru, stored_gb=stored_gb,
+        executions=executions,
+        gb_s=gb_s,
+        queue_ops=queue_ops,
+        ru=ru,
+        stored_gb=stored_gb,
         functions_usd=gb_s * FLEX_PRICE_PER_GB_S + executions / 1e6 * FLEX_PRICE_PER_MILLION_EXECUTIONS,
         queue_usd=queue_ops / 10_000 * QUEUE_PRICE_PER_10K_OPS,
         serverless_usd=ru / 1e6 * COSMOS_SERVERLESS_PER_MILLION_RU,
-        autoscale_usd=auto, storage_usd=stored_gb * COSMOS_STORAGE_PER_GB_MONTH, autoscale_max_ru_s=maximum)
+        autoscale_usd=auto,
+        storage_usd=stored_gb * COSMOS_STORAGE_PER_GB_MONTH,
+        autoscale_max_ru_s=maximum,
+    )
 
 
 @dataclass(frozen=True)
@@ -167,8 +178,7 @@ def limits(crew: Crew, p: PerPing, *, messages_per_ping: float) -> list[Limit]:
         Limit("one Storage queue: 2,000 messages/s", pings_s * messages_per_ping, QUEUE_MESSAGES_PER_S, "messages/s"),
         Limit("one storage account: 20,000 requests/s", pings_s * p.queue_ops, ACCOUNT_REQUESTS_PER_S, "requests/s"),
         Limit("Cosmos DB serverless container: 5,000 RU/s", pings_s * p.ru, SERVERLESS_CONTAINER_RU_S, "RU/s"),
-        Limit("one Functions app: 1,000 instances, one CPU each", pings_s * p.cpu_s, FLEX_MAX_INSTANCES,
-              "busy CPUs"),
+        Limit("one Functions app: 1,000 instances, one CPU each", pings_s * p.cpu_s, FLEX_MAX_INSTANCES, "busy CPUs"),
     ]
 
 
@@ -189,8 +199,15 @@ def per_ping(step: dict[str, Any], sizes: dict[str, float], *, writer_first: boo
     calls = step["calls"]
     sends = step.get("queueSendsPerThousand", calls["http"])
     stored = sizes["ping"] if step["kind"] == "pipeline" else sizes["naive"]
-    return PerPing(executions=executions, cpu_s=cpu_s, round_trips=(calls["cosmos"] + sends) / 1000,
-                   queue_ops=calls["queue"] / 1000, ru=step["ruPerPing"], stored_bytes=stored, wall_s=wall_s)
+    return PerPing(
+        executions=executions,
+        cpu_s=cpu_s,
+        round_trips=(calls["cosmos"] + sends) / 1000,
+        queue_ops=calls["queue"] / 1000,
+        ru=step["ruPerPing"],
+        stored_bytes=stored,
+        wall_s=wall_s,
+    )
 
 
 def latest_ru_per_call(step: dict[str, Any], sizes: dict[str, float]) -> float:
@@ -232,12 +249,14 @@ def report(capacity: dict[str, Any], crew: Crew) -> list[str]:
     ours, naive = per_ping(p_step, sizes), per_ping(n_step, sizes)
     mo, mn = month(crew, ours), month(crew, naive)
     w = crew.workers
-    out = [f"  cost of a crew of {w:,} workers: a ping every {crew.ping_every_s:.0f} s, {crew.hours_per_day:.0f} h/day,"
-           f" {crew.days_per_month:.0f} days/month, {crew.pings_per_call} pings per call"
-           f" ({crew.pings_per_month / 1e6:,.2f} M pings/month); pipeline step {p_step['workers']}x{p_step['batch']},"
-           f" naive step {n_step['workers']}x1 of the run of {capacity['startedAt']}",
-           f"  {'per month (USD, list prices, no free grant)':<46}{'pipeline':>12}{'naive':>12}"
-           f"{'pipeline/worker':>17}{'naive/worker':>14}"]
+    out = [
+        f"  cost of a crew of {w:,} workers: a ping every {crew.ping_every_s:.0f} s, {crew.hours_per_day:.0f} h/day,"
+        f" {crew.days_per_month:.0f} days/month, {crew.pings_per_call} pings per call"
+        f" ({crew.pings_per_month / 1e6:,.2f} M pings/month); pipeline step {p_step['workers']}x{p_step['batch']},"
+        f" naive step {n_step['workers']}x1 of the run of {capacity['startedAt']}",
+        f"  {'per month (USD, list prices, no free grant)':<46}{'pipeline':>12}{'naive':>12}"
+        f"{'pipeline/worker':>17}{'naive/worker':>14}",
+    ]
 
     def line(label: str, a: float, b: float, money: bool = True) -> None:
         def fmt(x: float) -> str:
@@ -256,22 +275,29 @@ def report(capacity: dict[str, Any], crew: Crew) -> list[str]:
     line("Functions Flex Consumption", mo.functions_usd, mn.functions_usd)
     line("Queue Storage", mo.queue_usd, mn.queue_usd)
     line("Cosmos DB serverless RU", mo.serverless_usd, mn.serverless_usd)
-    line(f"Cosmos DB autoscale (max {mo.autoscale_max_ru_s:,.0f} / {mn.autoscale_max_ru_s:,.0f} RU/s)",
-         mo.autoscale_usd, mn.autoscale_usd)
+    line(
+        f"Cosmos DB autoscale (max {mo.autoscale_max_ru_s:,.0f} / {mn.autoscale_max_ru_s:,.0f} RU/s)",
+        mo.autoscale_usd,
+        mn.autoscale_usd,
+    )
     line("Cosmos DB storage (one month's growth)", mo.storage_usd, mn.storage_usd)
     line("total with serverless", mo.total(serverless=True), mn.total(serverless=True))
     line("total with autoscale", mo.total(serverless=False), mn.total(serverless=False))
-    out.append(f"  per ping: pipeline {ours.executions:.3f} executions, {ours.cpu_s * 1000:.1f} ms CPU,"
-               f" {ours.round_trips:.2f} backend requests, {ours.queue_ops:.2f} queue ops, {ours.ru:.2f} RU,"
-               f" {ours.stored_bytes:.0f} B; naive {naive.executions:.3f}, {naive.cpu_s * 1000:.1f} ms,"
-               f" {naive.round_trips:.2f}, {naive.queue_ops:.2f}, {naive.ru:.2f} RU, {naive.stored_bytes:.0f} B."
-               f" Execution time = CPU + {AZURE_ROUND_TRIP_S * 1000:.0f} ms per backend request (emulator wall time"
-               f" would give {ours.wall_s * 1000:.0f} / {naive.wall_s * 1000:.0f} ms per ping). Free grants not"
-               f" deducted: {FLEX_FREE_GB_S:,} GB-s and {FLEX_FREE_EXECUTIONS:,} executions per month.")
+    out.append(
+        f"  per ping: pipeline {ours.executions:.3f} executions, {ours.cpu_s * 1000:.1f} ms CPU,"
+        f" {ours.round_trips:.2f} backend requests, {ours.queue_ops:.2f} queue ops, {ours.ru:.2f} RU,"
+        f" {ours.stored_bytes:.0f} B; naive {naive.executions:.3f}, {naive.cpu_s * 1000:.1f} ms,"
+        f" {naive.round_trips:.2f}, {naive.queue_ops:.2f}, {naive.ru:.2f} RU, {naive.stored_bytes:.0f} B."
+        f" Execution time = CPU + {AZURE_ROUND_TRIP_S * 1000:.0f} ms per backend request (emulator wall time"
+        f" would give {ours.wall_s * 1000:.0f} / {naive.wall_s * 1000:.0f} ms per ping). Free grants not"
+        f" deducted: {FLEX_FREE_GB_S:,} GB-s and {FLEX_FREE_EXECUTIONS:,} executions per month."
+    )
     return out
 
 
-def scaling(capacity: dict[str, Any], base: Crew, sizes_of: tuple[int, ...] = (10_000, 100_000, 1_000_000)) -> list[str]:
+def scaling(
+    capacity: dict[str, Any], base: Crew, sizes_of: tuple[int, ...] = (10_000, 100_000, 1_000_000)
+) -> list[str]:
     p_step, n_step = pick(capacity)
     sizes = capacity["sizes"]
     out = ["", "  past one machine: the first documented limit each design meets (whole crew on one shift)"]
@@ -280,17 +306,26 @@ def scaling(capacity: dict[str, Any], base: Crew, sizes_of: tuple[int, ...] = (1
         found = sorted(limits(base, pp, messages_per_ping=messages), key=lambda lim: lim.workers_at_limit)
         out.append(f"  {label}: " + "; ".join(f"{lim.name} at {lim.workers_at_limit:,.0f} workers" for lim in found))
         for n in sizes_of:
-            crew = Crew(workers=n, ping_every_s=base.ping_every_s, hours_per_day=base.hours_per_day,
-                        days_per_month=base.days_per_month, pings_per_call=base.pings_per_call)
+            crew = Crew(
+                workers=n,
+                ping_every_s=base.ping_every_s,
+                hours_per_day=base.hours_per_day,
+                days_per_month=base.days_per_month,
+                pings_per_call=base.pings_per_call,
+            )
             m = month(crew, pp)
             over = [lim.name for lim in found if lim.workers_at_limit < n]
-            out.append(f"    {n:>9,} workers: {m.total(serverless=False):>12,.0f} USD/month with autoscale"
-                       f" ({m.total(serverless=False) / n:.4f} per worker); past: {', '.join(over) or 'none'}")
+            out.append(
+                f"    {n:>9,} workers: {m.total(serverless=False):>12,.0f} USD/month with autoscale"
+                f" ({m.total(serverless=False) / n:.4f} per worker); past: {', '.join(over) or 'none'}"
+            )
     ru_call = latest_ru_per_call(p_step, sizes)
     members = latest_partition_members(base, ru_call)
-    out.append(f"  latest positions: {ru_call:.1f} RU per call on the account's partition (modelled) -> one account"
-               f" fills 10,000 RU/s at {members:,.0f} members; its owners' latest view reads every member's document"
-               f" (bench/hot_partition.py)")
+    out.append(
+        f"  latest positions: {ru_call:.1f} RU per call on the account's partition (modelled) -> one account"
+        f" fills 10,000 RU/s at {members:,.0f} members; its owners' latest view reads every member's document"
+        f" (bench/hot_partition.py)"
+    )
     return out
 
 

@@ -61,9 +61,14 @@ def _identity() -> tuple[str, str, dict[str, str]]:
 def setup(client: httpx.Client, members: int) -> tuple[str, list[tuple[str, dict[str, str], str]]]:
     """An account and `members` consenting members, each with a device token: (user id, JWT header, token)."""
     _, email, owner = _identity()
-    body = {"fullLegalName": "Bench Owner", "companyName": "Bench Co", "email": email, "timeZone": "UTC",
-            "dateOfBirth": "1980-01-01", "billingAddress": {"line1": "1 Main St", "city": "Plymouth",
-                                                            "postalCode": "55441", "country": "US"}}
+    body = {
+        "fullLegalName": "Bench Owner",
+        "companyName": "Bench Co",
+        "email": email,
+        "timeZone": "UTC",
+        "dateOfBirth": "1980-01-01",
+        "billingAddress": {"line1": "1 Main St", "city": "Plymouth", "postalCode": "55441", "country": "US"},
+    }
     r = client.post("/accounts", json=body, headers=owner)
     r.raise_for_status()
     account_id = r.json()["account"]["accountId"]
@@ -73,8 +78,9 @@ def setup(client: httpx.Client, members: int) -> tuple[str, list[tuple[str, dict
         r = client.post(f"/accounts/{account_id}/invitations", json={"email": email}, headers=owner)
         r.raise_for_status()
         client.post(f"/invitations/{r.json()['token']}/accept", json={}, headers=auth).raise_for_status()
-        client.put("/me/consents/location", json={"granted": True, "deviceId": "bench", "appVersion": "1"},
-                   headers=auth).raise_for_status()
+        client.put(
+            "/me/consents/location", json={"granted": True, "deviceId": "bench", "appVersion": "1"}, headers=auth
+        ).raise_for_status()
         made = client.post("/me/devices", json={"name": "bench"}, headers=auth)
         made.raise_for_status()
         out.append((uid, auth, str(made.json()["token"])))
@@ -90,16 +96,43 @@ def iso(t: datetime) -> str:
 
 
 def overland_batch(chunk: list[tuple[datetime, float, float]]) -> dict[str, Any]:
-    return {"locations": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                           "properties": {"timestamp": iso(t), "horizontal_accuracy": 8, "altitude": 250,
-                                          "speed": 1.4, "course": 45, "battery_level": 0.8}}
-                          for t, lat, lon in chunk]}
+    return {
+        "locations": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "timestamp": iso(t),
+                    "horizontal_accuracy": 8,
+                    "altitude": 250,
+                    "speed": 1.4,
+                    "course": 45,
+                    "battery_level": 0.8,
+                },
+            }
+            for t, lat, lon in chunk
+        ]
+    }
 
 
 def api_batch(chunk: list[tuple[datetime, float, float]]) -> dict[str, Any]:
-    return {"pings": [{"id": str(uuid.uuid4()), "timestamp": iso(t), "latitude": lat, "longitude": lon,
-                       "horizontalAccuracy": 8.0, "altitude": 250.0, "speed": 1.4, "heading": 45.0,
-                       "batteryLevel": 80.0, "source": "fused"} for t, lat, lon in chunk]}
+    return {
+        "pings": [
+            {
+                "id": str(uuid.uuid4()),
+                "timestamp": iso(t),
+                "latitude": lat,
+                "longitude": lon,
+                "horizontalAccuracy": 8.0,
+                "altitude": 250.0,
+                "speed": 1.4,
+                "heading": 45.0,
+                "batteryLevel": 80.0,
+                "source": "fused",
+            }
+            for t, lat, lon in chunk
+        ]
+    }
 
 
 def stored(database: Any, account_user: str, days: set[str]) -> int:
@@ -107,23 +140,40 @@ def stored(database: Any, account_user: str, days: set[str]) -> int:
     total = 0
     for day in days:
         pk = f"{account_user}|{day}"
-        total += int(next(iter(pings.query_items("SELECT VALUE COUNT(1) FROM c WHERE c.pk = @pk",
-                                                 parameters=[{"name": "@pk", "value": pk}], partition_key=pk))))
+        total += int(
+            next(
+                iter(
+                    pings.query_items(
+                        "SELECT VALUE COUNT(1) FROM c WHERE c.pk = @pk",
+                        parameters=[{"name": "@pk", "value": pk}],
+                        partition_key=pk,
+                    )
+                )
+            )
+        )
     return total
 
 
-def run(client: httpx.Client, database: Any, account_id: str, member: tuple[str, dict[str, str], str],
-        points: list[tuple[datetime, float, float]], batch: int, overland: bool) -> Result:
+def run(
+    client: httpx.Client,
+    database: Any,
+    account_id: str,
+    member: tuple[str, dict[str, str], str],
+    points: list[tuple[datetime, float, float]],
+    batch: int,
+    overland: bool,
+) -> Result:
     uid, auth, token = member
     result = Result(pings=len(points))
     before = Counter(client.get("/bench/counters").json())
     started = time.perf_counter()
     for i in range(0, len(points), batch):
-        chunk = points[i:i + batch]
+        chunk = points[i : i + batch]
         t0 = time.perf_counter()
         if overland:
-            r = client.post("/ingest/overland", json=overland_batch(chunk),
-                            headers={"Authorization": f"Bearer {token}"})
+            r = client.post(
+                "/ingest/overland", json=overland_batch(chunk), headers={"Authorization": f"Bearer {token}"}
+            )
             ok = r.status_code == 200 and r.json() == {"result": "ok"}
         else:
             r = client.post("/me/locations", json=api_batch(chunk), headers=auth)
@@ -158,9 +208,16 @@ def per_thousand(result: Result, queue: str) -> dict[str, float]:
             else:
                 other += n
     k = 1000 / result.pings
-    return {"http": result.http * k, "ingest": ingest * k, "writer": writer * k, "other": other * k,
-            "queue": queue_ops * k, "call_s": sum(result.call_seconds) * k, "stored_s": result.to_stored * k,
-            "p50_ms": statistics.median(result.call_seconds) * 1000}
+    return {
+        "http": result.http * k,
+        "ingest": ingest * k,
+        "writer": writer * k,
+        "other": other * k,
+        "queue": queue_ops * k,
+        "call_s": sum(result.call_seconds) * k,
+        "stored_s": result.to_stored * k,
+        "p50_ms": statistics.median(result.call_seconds) * 1000,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             totals = {True: Result(), False: Result()}
             for n in range(args.rounds):
                 points = fixes(args.pings, datetime.now(UTC) + timedelta(seconds=1))
-                for overland in ((True, False) if n % 2 == 0 else (False, True)):
+                for overland in (True, False) if n % 2 == 0 else (False, True):
                     member = members[2 * n + (0 if overland else 1)]
                     totals[overland].add(run(client, database, account_id, member, points, args.batch, overland))
         report(totals, settings.queue_location_pings, args)
@@ -204,14 +261,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(totals: dict[bool, Result], queue: str, args: argparse.Namespace) -> None:
     ours, api = per_thousand(totals[True], queue), per_thousand(totals[False], queue)
-    rows = [("HTTP calls", "http", "{:.0f}"), ("Cosmos DB requests, ingest call", "ingest", "{:.0f}"),
-            ("Cosmos DB requests, pings writer", "writer", "{:.0f}"),
-            ("Cosmos DB requests, authentication and other", "other", "{:.0f}"),
-            ("Queue operations", "queue", "{:.0f}"), ("Time in ingest calls (s)", "call_s", "{:.2f}"),
-            ("Time from first call to all stored (s)", "stored_s", "{:.2f}"),
-            ("Ingest call p50 (ms, one batch)", "p50_ms", "{:.0f}")]
-    print(f"Overland batches vs POST /api/me/locations: {args.rounds} rounds x {args.pings} pings, "
-          f"{args.batch} per call, per 1,000 pings")
+    rows = [
+        ("HTTP calls", "http", "{:.0f}"),
+        ("Cosmos DB requests, ingest call", "ingest", "{:.0f}"),
+        ("Cosmos DB requests, pings writer", "writer", "{:.0f}"),
+        ("Cosmos DB requests, authentication and other", "other", "{:.0f}"),
+        ("Queue operations", "queue", "{:.0f}"),
+        ("Time in ingest calls (s)", "call_s", "{:.2f}"),
+        ("Time from first call to all stored (s)", "stored_s", "{:.2f}"),
+        ("Ingest call p50 (ms, one batch)", "p50_ms", "{:.0f}"),
+    ]
+    print(
+        f"Overland batches vs POST /api/me/locations: {args.rounds} rounds x {args.pings} pings, "
+        f"{args.batch} per call, per 1,000 pings"
+    )
     print(f"| Figure | Overland ({args.batch}/call) | /api/me/locations ({args.batch}/call) |")
     print("|---|---|---|")
     for label, key, fmt in rows:

@@ -56,31 +56,61 @@ def main() -> None:
         now = deps.clock.now()
         started = time.perf_counter()
         for i in range(args.users):
-            deps.email_profiles.put_status(EmailStatus(
-                user_id=f"bench-u{i}", account_id="bench-a", address=f"u{i}@example.com", verified=True,
-                verified_address=f"u{i}@example.com", created_at=now, updated_at=now))
+            deps.email_profiles.put_status(
+                EmailStatus(
+                    user_id=f"bench-u{i}",
+                    account_id="bench-a",
+                    address=f"u{i}@example.com",
+                    verified=True,
+                    verified_address=f"u{i}@example.com",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
         print(f"stored {args.users} verified users in {time.perf_counter() - started:.1f} s")
-        policy.post_version(identity=Identity("bench-admin", None, True), store=deps.policy, clock=deps.clock,
-                            data=PolicyVersionCreate(text="# Policy\n\nA new version for the benchmark.",
-                                                     summary="Benchmark version."))
+        policy.post_version(
+            identity=Identity("bench-admin", None, True),
+            store=deps.policy,
+            clock=deps.clock,
+            data=PolicyVersionCreate(text="# Policy\n\nA new version for the benchmark.", summary="Benchmark version."),
+        )
         print(f"{'run':>4} {'seconds':>8} {'new notices':>12} {'queue messages':>15} {'users/s':>8}")
         for run in (1, 2, 3):
             started = time.perf_counter()
-            written = policy.send_policy_notices(store=deps.policy, profiles=deps.email_profiles, outbox=deps.outbox,
-                                                 links=deps.email_links, clock=deps.clock)
+            written = policy.send_policy_notices(
+                store=deps.policy,
+                profiles=deps.email_profiles,
+                outbox=deps.outbox,
+                links=deps.email_links,
+                clock=deps.clock,
+            )
             seconds = time.perf_counter() - started
             messages = queue.get_queue_properties().approximate_message_count
             print(f"{run:>4} {seconds:>8.2f} {written:>12} {messages:>15} {args.users / seconds:>8.0f}")
         renderer = JinjaEmailRenderer()
-        entry = OutboxEntry(outbox_id="bench", dedupe_key="bench", category=EmailCategory.TIPS, template="tips",
-                            to_user_id="u", context={"title": "T", "body": "b" * 500, "name": "<b>Ada</b>",
-                                                     "url": "https://industrack.com/x"}, created_at=now)
+        entry = OutboxEntry(
+            outbox_id="bench",
+            dedupe_key="bench",
+            category=EmailCategory.TIPS,
+            template="tips",
+            to_user_id="u",
+            context={"title": "T", "body": "b" * 500, "name": "<b>Ada</b>", "url": "https://industrack.com/x"},
+            created_at=now,
+        )
         n = 2000
         started = time.perf_counter()
         for _ in range(n):
-            compose(entry=entry, address="a@example.com", tracked=True, renderer=renderer, links=deps.email_links,
-                    now=datetime.now(UTC))
-        print(f"render+sign one tracked optional e-mail (text+HTML): {(time.perf_counter() - started) / n * 1e6:.0f} us")
+            compose(
+                entry=entry,
+                address="a@example.com",
+                tracked=True,
+                renderer=renderer,
+                links=deps.email_links,
+                now=datetime.now(UTC),
+            )
+        print(
+            f"render+sign one tracked optional e-mail (text+HTML): {(time.perf_counter() - started) / n * 1e6:.0f} us"
+        )
     finally:
         queue.delete_queue()
         deps.cosmos_client.delete_database(settings.cosmos_database)

@@ -34,7 +34,9 @@ from bench.ingest import RuModel, doc_size, seed_account, start_stack, stop_stac
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / ".local" / "bench" / "hot_partition.json"
-ITEM_LIMIT_BYTES = 2 * 1024 * 1024  # Cosmos DB's maximum item size (learn.microsoft.com/azure/cosmos-db/concepts-limits)
+ITEM_LIMIT_BYTES = (
+    2 * 1024 * 1024
+)  # Cosmos DB's maximum item size (learn.microsoft.com/azure/cosmos-db/concepts-limits)
 POLL_EVERY_S = 30  # an owner's portal refreshing the latest view
 PARTITION_RU_S = 10_000
 
@@ -55,20 +57,36 @@ def measure(stack: Any, client: httpx.Client, members: int, repeat: int) -> dict
     mine = {k.split(" ", 1)[1]: v for k, v in delta.items() if k.startswith("get_latest_positions ")}
     requests = sum(v for k, v in mine.items() if k.startswith(("cosmos.request.", "cosmos.meta."))) / repeat
     returned = sum(v for k, v in mine.items() if k.startswith("cosmos.returned.")) / repeat
-    latest_docs = list(stack.database.get_container_client(schema.LATEST_POSITIONS.name).query_items(
-        "SELECT TOP 20 * FROM c WHERE c.accountId = @a", parameters=[{"name": "@a", "value": account_id}],
-        partition_key=account_id))
+    latest_docs = list(
+        stack.database.get_container_client(schema.LATEST_POSITIONS.name).query_items(
+            "SELECT TOP 20 * FROM c WHERE c.accountId = @a",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
+    )
     latest_bytes = statistics.mean(doc_size(d) for d in latest_docs)
-    log = list(stack.database.get_container_client(schema.ACCESS_LOG.name).query_items(
-        "SELECT TOP 1 * FROM c WHERE c.accountId = @a ORDER BY c._ts DESC",
-        parameters=[{"name": "@a", "value": account_id}], partition_key=account_id))
+    log = list(
+        stack.database.get_container_client(schema.ACCESS_LOG.name).query_items(
+            "SELECT TOP 1 * FROM c WHERE c.accountId = @a ORDER BY c._ts DESC",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
+    )
     log_bytes = doc_size(log[0]) if log else 0
     model = RuModel()
     view_ru = model.query + members * latest_bytes / 1024  # the latest-positions query alone
-    return {"members": members, "cosmosRequests": requests, "itemsRead": returned, "answerBytes": statistics.median(sizes),
-            "p50Ms": statistics.median(times) * 1000, "latestDocBytes": latest_bytes, "accessLogEntryBytes": log_bytes,
-            "viewRu": view_ru, "ownersToFillPartition": PARTITION_RU_S * POLL_EVERY_S / view_ru,
-            "membersAtItemLimit": ITEM_LIMIT_BYTES / (log_bytes / members) if log_bytes else None}
+    return {
+        "members": members,
+        "cosmosRequests": requests,
+        "itemsRead": returned,
+        "answerBytes": statistics.median(sizes),
+        "p50Ms": statistics.median(times) * 1000,
+        "latestDocBytes": latest_bytes,
+        "accessLogEntryBytes": log_bytes,
+        "viewRu": view_ru,
+        "ownersToFillPartition": PARTITION_RU_S * POLL_EVERY_S / view_ru,
+        "membersAtItemLimit": ITEM_LIMIT_BYTES / (log_bytes / members) if log_bytes else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")  # the Cosmos DB emulator's self-signed certificate
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     began = time.perf_counter()
-    print(f"hot latest-positions partition: one account of {args.members} members, {args.repeat} latest views each",
-          flush=True)
+    print(
+        f"hot latest-positions partition: one account of {args.members} members, {args.repeat} latest views each",
+        flush=True,
+    )
     stack = start_stack()
     rows = []
     try:
@@ -92,12 +112,15 @@ def main(argv: list[str] | None = None) -> int:
             for n in sizes:
                 row = measure(stack, client, n, args.repeat)
                 rows.append(row)
-                at_limit = (f"{row['membersAtItemLimit']:,.0f}" if row["membersAtItemLimit"] else "n/a")
-                print(f"  {n:>6,} members: {row['cosmosRequests']:.0f} Cosmos requests, {row['itemsRead']:,.0f} items"
-                      f" read, answer {row['answerBytes'] / 1024:,.0f} KB, p50 {row['p50Ms']:,.0f} ms; access-log entry"
-                      f" {row['accessLogEntryBytes'] / 1024:,.0f} KB (2 MB item limit at ~{at_limit} members);"
-                      f" ~{row['viewRu']:,.0f} RU per view (modelled) -> {row['ownersToFillPartition']:,.0f} owners"
-                      f" polling every {POLL_EVERY_S} s fill the partition's 10,000 RU/s", flush=True)
+                at_limit = f"{row['membersAtItemLimit']:,.0f}" if row["membersAtItemLimit"] else "n/a"
+                print(
+                    f"  {n:>6,} members: {row['cosmosRequests']:.0f} Cosmos requests, {row['itemsRead']:,.0f} items"
+                    f" read, answer {row['answerBytes'] / 1024:,.0f} KB, p50 {row['p50Ms']:,.0f} ms; access-log entry"
+                    f" {row['accessLogEntryBytes'] / 1024:,.0f} KB (2 MB item limit at ~{at_limit} members);"
+                    f" ~{row['viewRu']:,.0f} RU per view (modelled) -> {row['ownersToFillPartition']:,.0f} owners"
+                    f" polling every {POLL_EVERY_S} s fill the partition's 10,000 RU/s",
+                    flush=True,
+                )
     finally:
         stop_stack(stack)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -134,11 +134,16 @@ class Route:
         source = self.rng.choices(["gps", "fused", "wifi", "cell"], [6, 3, 2, 1])[0]
         accuracy = {"gps": 5, "fused": 10, "wifi": 30, "cell": 400}[source] * self.rng.uniform(0.6, 1.6)
         jitter = accuracy / 111_320 * 0.3
-        return {"latitude": round(self.lat + self.rng.gauss(0, jitter), 7),
-                "longitude": round(self.lon + self.rng.gauss(0, jitter), 7),
-                "horizontalAccuracy": round(accuracy, 1), "altitude": round(260 + self.rng.gauss(0, 3), 1),
-                "speed": round(speed, 2), "heading": round(self.heading, 1), "batteryLevel": round(self.battery),
-                "source": source}
+        return {
+            "latitude": round(self.lat + self.rng.gauss(0, jitter), 7),
+            "longitude": round(self.lon + self.rng.gauss(0, jitter), 7),
+            "horizontalAccuracy": round(accuracy, 1),
+            "altitude": round(260 + self.rng.gauss(0, 3), 1),
+            "speed": round(speed, 2),
+            "heading": round(self.heading, 1),
+            "batteryLevel": round(self.battery),
+            "source": source,
+        }
 
 
 def iso(t: datetime) -> str:
@@ -150,8 +155,12 @@ def make_pings(worker: Worker, count: int, deviceid: str) -> list[dict[str, Any]
     now = datetime.now(UTC)
     pings = []
     for i in range(count):
-        ping = {"id": str(uuid.uuid4()), "timestamp": iso(now - timedelta(milliseconds=20 * (count - i))),
-                **worker.route.step(), "deviceId": deviceid}
+        ping = {
+            "id": str(uuid.uuid4()),
+            "timestamp": iso(now - timedelta(milliseconds=20 * (count - i))),
+            **worker.route.step(),
+            "deviceId": deviceid,
+        }
         pings.append(ping)
         worker.sent.append(ping["id"])
     return pings
@@ -167,9 +176,14 @@ def setup_workers(client: httpx.Client, n: int, rng: random.Random) -> tuple[Wor
 
     uid, email, token = identity()
     owner = Worker(uid, token, Route(rng))
-    body = {"fullLegalName": "Bench Owner", "companyName": "Bench Co", "email": email, "timeZone": "UTC",
-            "dateOfBirth": "1980-01-01", "billingAddress": {"line1": "1 Main St", "city": "Plymouth",
-                                                            "postalCode": "55441", "country": "US"}}
+    body = {
+        "fullLegalName": "Bench Owner",
+        "companyName": "Bench Co",
+        "email": email,
+        "timeZone": "UTC",
+        "dateOfBirth": "1980-01-01",
+        "billingAddress": {"line1": "1 Main St", "city": "Plymouth", "postalCode": "55441", "country": "US"},
+    }
     r = client.post("/accounts", json=body, headers=owner.auth)
     r.raise_for_status()
     account_id = r.json()["account"]["accountId"]
@@ -180,8 +194,11 @@ def setup_workers(client: httpx.Client, n: int, rng: random.Random) -> tuple[Wor
         r = client.post(f"/accounts/{account_id}/invitations", json={"email": email}, headers=owner.auth)
         r.raise_for_status()
         client.post(f"/invitations/{r.json()['token']}/accept", json={}, headers=worker.auth).raise_for_status()
-        client.put("/me/consents/location", json={"granted": True, "deviceId": f"dev-{uid}", "appVersion": "5.0.0"},
-                   headers=worker.auth).raise_for_status()
+        client.put(
+            "/me/consents/location",
+            json={"granted": True, "deviceId": f"dev-{uid}", "appVersion": "5.0.0"},
+            headers=worker.auth,
+        ).raise_for_status()
         workers.append(worker)
     return owner, workers, account_id
 
@@ -228,8 +245,14 @@ def noop_probe(client: httpx.Client, out: list[float], stop: threading.Event) ->
         stop.wait(0.01)
 
 
-def run_phase(client: httpx.Client, workers: list[Worker], send: Callable[[Worker, Phase, list[Any]], None],
-              is_fresh: Callable[[list[Any]], None], stored: Callable[[], int], expected: int) -> Phase:
+def run_phase(
+    client: httpx.Client,
+    workers: list[Worker],
+    send: Callable[[Worker, Phase, list[Any]], None],
+    is_fresh: Callable[[list[Any]], None],
+    stored: Callable[[], int],
+    expected: int,
+) -> Phase:
     """Run `send` for every worker at once, with a no-op probe and a freshness watcher, until all is stored."""
     phase = Phase()
     before = counters(client)
@@ -251,8 +274,10 @@ def run_phase(client: httpx.Client, workers: list[Worker], send: Callable[[Worke
             pending[:] = [p for p in pending if len(p) <= 3]
             time.sleep(0.01)
 
-    helpers = [threading.Thread(target=guarded, args=(noop_probe, client, phase.noop, stop), daemon=True),
-               threading.Thread(target=guarded, args=(watch,), daemon=True)]
+    helpers = [
+        threading.Thread(target=guarded, args=(noop_probe, client, phase.noop, stop), daemon=True),
+        threading.Thread(target=guarded, args=(watch,), daemon=True),
+    ]
     started = time.perf_counter()
     for t in helpers:
         t.start()
@@ -337,12 +362,15 @@ def call_counts(phase: Phase, queue: str, functions: tuple[str, ...]) -> dict[st
         elif fn in functions and what.startswith(("cosmos.request.", "cosmos.meta.")):
             cosmos += n
     per = 1000 / phase.pings
-    return {"http": phase.http * per, "queue": queue_ops * per, "cosmos": cosmos * per,
-            "total": (phase.http + queue_ops + cosmos) * per}
+    return {
+        "http": phase.http * per,
+        "queue": queue_ops * per,
+        "cosmos": cosmos * per,
+        "total": (phase.http + queue_ops + cosmos) * per,
+    }
 
 
-def ru_per_ping(phase: Phase, model: RuModel, sizes: dict[str, tuple[float, int]],
-                functions: tuple[str, ...]) -> float:
+def ru_per_ping(phase: Phase, model: RuModel, sizes: dict[str, tuple[float, int]], functions: tuple[str, ...]) -> float:
     """Writes priced by the stored size and indexed terms of that container's documents; reads and queries flat."""
     total = 0.0
     for key, n in phase.counts.items():
@@ -383,29 +411,62 @@ def seed_account(db: Any, members: int, tag: str = "growth") -> tuple[str, dict[
     account_id = f"bench-{tag}-{uuid.uuid4().hex[:8]}"
     owner_id = f"bench-owner-{uuid.uuid4().hex[:8]}"
     accounts, users = CosmosAccountStore(db), CosmosUserStore(db)
-    accounts.put_account(Account(account_id=account_id, owner_user_id=owner_id, company_name="Growth Co",
-                                 billing_address=BillingAddress(line1="1 Main", city="Plymouth", postal_code="55441",
-                                                                country="US"),
-                                 time_zone="UTC", created_at=now))
+    accounts.put_account(
+        Account(
+            account_id=account_id,
+            owner_user_id=owner_id,
+            company_name="Growth Co",
+            billing_address=BillingAddress(line1="1 Main", city="Plymouth", postal_code="55441", country="US"),
+            time_zone="UTC",
+            created_at=now,
+        )
+    )
     users.create_user(UserRecord(user_id=owner_id, account_id=account_id, role=Role.OWNER, created_at=now))
     owner_auth = {"Authorization": f"Bearer {dev_issuer.mint(owner_id, f'{owner_id}@example.com')}"}
     member_ids = [owner_id] + [f"bench-m-{i:04d}-{uuid.uuid4().hex[:6]}" for i in range(members)]
-    docs = [to_doc(Member(account_id=account_id, user_id=u, role=Role.OWNER if u == owner_id else Role.MEMBER,
-                          full_name=f"Worker {i}", email=f"{u}@example.com", time_zone="UTC", joined_at=now,
-                          updated_at=now), doc_id=f"member-{u}", doc_type="member", accountId=account_id)
-            for i, u in enumerate(member_ids)]
+    docs = [
+        to_doc(
+            Member(
+                account_id=account_id,
+                user_id=u,
+                role=Role.OWNER if u == owner_id else Role.MEMBER,
+                full_name=f"Worker {i}",
+                email=f"{u}@example.com",
+                time_zone="UTC",
+                joined_at=now,
+                updated_at=now,
+            ),
+            doc_id=f"member-{u}",
+            doc_type="member",
+            accountId=account_id,
+        )
+        for i, u in enumerate(member_ids)
+    ]
     _batches(db.get_container_client(schema.ACCOUNTS.name), account_id, docs)
     rng = random.Random(7)
-    latest = [{"id": u, "accountId": account_id, "docType": "latest-position", "user_id": u, "ping_id": str(uuid.uuid4()),
-               "t": int((now - timedelta(seconds=rng.randint(5, 3600))).timestamp() * 1000),
-               "lat": 44.9 + rng.random() / 10, "lon": -93.2 + rng.random() / 10, "acc": 8.0, "src": "gps",
-               "updated_at": now.isoformat()} for u in member_ids[1:]]
+    latest = [
+        {
+            "id": u,
+            "accountId": account_id,
+            "docType": "latest-position",
+            "user_id": u,
+            "ping_id": str(uuid.uuid4()),
+            "t": int((now - timedelta(seconds=rng.randint(5, 3600))).timestamp() * 1000),
+            "lat": 44.9 + rng.random() / 10,
+            "lon": -93.2 + rng.random() / 10,
+            "acc": 8.0,
+            "src": "gps",
+            "updated_at": now.isoformat(),
+        }
+        for u in member_ids[1:]
+    ]
     _batches(db.get_container_client(schema.LATEST_POSITIONS.name), account_id, latest)
     return account_id, owner_auth, member_ids
 
 
-def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int, levels: list[int],
-                repeat: int) -> list[str]:
+def seed_growth(
+    stack: Stack, client: httpx.Client, members: int, day_pings: int, levels: list[int], repeat: int
+) -> list[str]:
     """An account with `members` members and latest positions, one member whose stored history grows by days."""
     from core import schema
     from core.adapters.cosmos_tracking import ping_doc, ping_partition
@@ -425,19 +486,44 @@ def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int
         out = []
         for i in range(day_pings):
             step = route.step()
-            out.append(Ping(ping_id=str(uuid.uuid4()), t=start + timedelta(seconds=40 * i), lat=step["latitude"],
-                            lon=step["longitude"], acc=step["horizontalAccuracy"], src=PingSource(step["source"]),
-                            alt=step["altitude"], spd=step["speed"], hdg=step["heading"], bat=step["batteryLevel"]))
+            out.append(
+                Ping(
+                    ping_id=str(uuid.uuid4()),
+                    t=start + timedelta(seconds=40 * i),
+                    lat=step["latitude"],
+                    lon=step["longitude"],
+                    acc=step["horizontalAccuracy"],
+                    src=PingSource(step["source"]),
+                    alt=step["altitude"],
+                    spd=step["speed"],
+                    hdg=step["heading"],
+                    bat=step["batteryLevel"],
+                )
+            )
         return out
 
     def store_day(day: date) -> None:
         pings = day_of_pings(day)
         pk = ping_partition(account_id, measured, day)
         _batches(pings_c, pk, [ping_doc(pk, p) for p in pings])
-        _batches(naive_c, account_id, [
-            {"id": p.ping_id, "accountId": account_id, "userId": measured, "docType": "ping", "timestamp": iso(p.t),
-             "latitude": p.lat, "longitude": p.lon, "horizontalAccuracy": p.acc, "source": p.src.value}
-            for p in pings])
+        _batches(
+            naive_c,
+            account_id,
+            [
+                {
+                    "id": p.ping_id,
+                    "accountId": account_id,
+                    "userId": measured,
+                    "docType": "ping",
+                    "timestamp": iso(p.t),
+                    "latitude": p.lat,
+                    "longitude": p.lon,
+                    "horizontalAccuracy": p.acc,
+                    "source": p.src.value,
+                }
+                for p in pings
+            ],
+        )
 
     today = now.date()
     measured_day = today - timedelta(days=1)
@@ -451,19 +537,32 @@ def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int
         print(f"     (seeded {stored_days} days in {time.perf_counter() - t_seed:.0f} s)", flush=True)
         start = datetime(measured_day.year, measured_day.month, measured_day.day, tzinfo=UTC)
         track_params = {"from": iso(start), "to": iso(start + timedelta(days=1)), "limit": "10000"}
-        view = _measure(client, repeat, lambda: client.get(f"/accounts/{account_id}/locations/latest",
-                                                           headers=owner_auth))
-        track = _measure(client, repeat, lambda p=track_params: client.get(  # type: ignore[misc]  # the lambda's default binds this loop's value; mypy cannot infer a lambda default's type
-            f"/accounts/{account_id}/members/{measured}/track", params=p, headers=owner_auth))
+        view = _measure(
+            client, repeat, lambda: client.get(f"/accounts/{account_id}/locations/latest", headers=owner_auth)
+        )
+        track = _measure(
+            client,
+            repeat,
+            lambda p=track_params: client.get(  # type: ignore[misc]  # the lambda's default binds this loop's value; mypy cannot infer a lambda default's type
+                f"/accounts/{account_id}/members/{measured}/track", params=p, headers=owner_auth
+            ),
+        )
         naive_times = []
         for _ in range(repeat):
             t0 = time.perf_counter()
-            list(naive_c.query_items(
-                "SELECT * FROM c WHERE c.accountId = @a AND c.userId = @u AND c.timestamp >= @s AND c.timestamp < @e"
-                " ORDER BY c.timestamp",
-                parameters=[{"name": "@a", "value": account_id}, {"name": "@u", "value": measured},
-                            {"name": "@s", "value": iso(start)}, {"name": "@e", "value": iso(start + timedelta(days=1))}],
-                partition_key=account_id))
+            list(
+                naive_c.query_items(
+                    "SELECT * FROM c WHERE c.accountId = @a AND c.userId = @u AND c.timestamp >= @s AND c.timestamp < @e"
+                    " ORDER BY c.timestamp",
+                    parameters=[
+                        {"name": "@a", "value": account_id},
+                        {"name": "@u", "value": measured},
+                        {"name": "@s", "value": iso(start)},
+                        {"name": "@e", "value": iso(start + timedelta(days=1))},
+                    ],
+                    partition_key=account_id,
+                )
+            )
             naive_times.append(time.perf_counter() - t0)
         lines.append(
             f"  {level:>4}x history ({stored_days * day_pings:>6} stored pings of the member)\n"
@@ -471,14 +570,16 @@ def seed_growth(stack: Stack, client: httpx.Client, members: int, day_pings: int
             f" returned, {view['ms']:.0f} ms p50\n"
             f"        day track ({day_pings} points): {track['cosmos']:.0f} Cosmos requests, {track['items']:.0f} items"
             f" returned, {track['ms']:.0f} ms p50\n"
-            f"        baseline day query (one partition per account): {statistics.median(naive_times) * 1000:.0f} ms p50")
+            f"        baseline day query (one partition per account): {statistics.median(naive_times) * 1000:.0f} ms p50"
+        )
     return lines
 
 
 def _batches(container: Any, pk: str, docs: list[dict[str, Any]]) -> None:
     for start in range(0, len(docs), BATCH_OPS):
-        container.execute_item_batch(batch_operations=[("create", (d,)) for d in docs[start : start + BATCH_OPS]],
-                                     partition_key=pk)
+        container.execute_item_batch(
+            batch_operations=[("create", (d,)) for d in docs[start : start + BATCH_OPS]], partition_key=pk
+        )
 
 
 def _measure(client: httpx.Client, repeat: int, call: Callable[[], httpx.Response]) -> dict[str, float]:
@@ -516,12 +617,16 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # clean-up (finally) still runs
     rng = random.Random(42)
     began = time.perf_counter()
-    print(f"ingest benchmark: {args.workers} workers x {args.pings} pings x {args.rounds} rounds per mode, "
-          f"pipeline batches of {args.batch}; loopback only", flush=True)
+    print(
+        f"ingest benchmark: {args.workers} workers x {args.pings} pings x {args.rounds} rounds per mode, "
+        f"pipeline batches of {args.batch}; loopback only",
+        flush=True,
+    )
     stack = start_stack()
     try:
-        with httpx.Client(base_url=stack.url, timeout=60,
-                          limits=httpx.Limits(max_connections=args.workers + 8)) as client:
+        with httpx.Client(
+            base_url=stack.url, timeout=60, limits=httpx.Limits(max_connections=args.workers + 8)
+        ) as client:
             report(stack, client, args, rng)
     finally:
         stop_stack(stack)
@@ -558,8 +663,12 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
     def pipeline_fresh(pending: list[Any]) -> None:
         if not pending:
             return
-        docs = _cosmos_docs(latest_c, "SELECT c.id, c.t FROM c WHERE c.accountId = @a",
-                            [{"name": "@a", "value": account_id}], account_id)
+        docs = _cosmos_docs(
+            latest_c,
+            "SELECT c.id, c.t FROM c WHERE c.accountId = @a",
+            [{"name": "@a", "value": account_id}],
+            account_id,
+        )
         seen = {d["id"]: d["t"] for d in docs}
         now = time.perf_counter()
         for p in pending:
@@ -581,8 +690,14 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
         waiting = [p[0] for p in pending if len(p) == 3][:200]
         if not waiting:
             return
-        found = set(_cosmos_docs(naive_c, "SELECT VALUE c.id FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id)",
-                                 [{"name": "@a", "value": account_id}, {"name": "@ids", "value": waiting}], account_id))
+        found = set(
+            _cosmos_docs(
+                naive_c,
+                "SELECT VALUE c.id FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id)",
+                [{"name": "@a", "value": account_id}, {"name": "@ids", "value": waiting}],
+                account_id,
+            )
+        )
         now = time.perf_counter()
         for p in pending:
             if len(p) == 3 and p[0] in found:
@@ -594,40 +709,58 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
         for w in workers:
             for day in days:
                 pk = f"{account_id}|{w.user_id}|{day.isoformat()}"
-                total += _cosmos_docs(pings_c, "SELECT VALUE COUNT(1) FROM c WHERE c.pk = @pk",
-                                      [{"name": "@pk", "value": pk}], pk)[0]
+                total += _cosmos_docs(
+                    pings_c, "SELECT VALUE COUNT(1) FROM c WHERE c.pk = @pk", [{"name": "@pk", "value": pk}], pk
+                )[0]
         return total
 
     def naive_stored() -> int:
-        return int(_cosmos_docs(naive_c, "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a",
-                                [{"name": "@a", "value": account_id}], account_id)[0])
+        return int(
+            _cosmos_docs(
+                naive_c,
+                "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a",
+                [{"name": "@a", "value": account_id}],
+                account_id,
+            )[0]
+        )
 
     ours, naive = Phase(), Phase()
     for r in range(args.rounds):
         expected = (r + 1) * args.workers * (args.pings // args.batch) * args.batch
         ours.add(run_phase(client, workers, pipeline_send, pipeline_fresh, pipeline_stored, expected))
-        naive.add(run_phase(client, workers, naive_send, naive_fresh, naive_stored, (r + 1) * args.workers * args.pings))
+        naive.add(
+            run_phase(client, workers, naive_send, naive_fresh, naive_stored, (r + 1) * args.workers * args.pings)
+        )
         print(f"  round {r + 1}/{args.rounds} done", flush=True)
     from bench import ceiling
 
     store = ceiling.measure(stack.settings, batch=args.batch, threads=4, seconds=args.ceiling_seconds)
 
-    ping_docs = _cosmos_docs(pings_c, "SELECT * FROM c WHERE c.pk = @pk",
-                             [{"name": "@pk", "value": f"{account_id}|{workers[0].user_id}|{datetime.now(UTC).date()}"}],
-                             f"{account_id}|{workers[0].user_id}|{datetime.now(UTC).date()}") or [{}]
-    naive_docs = _cosmos_docs(naive_c, "SELECT * FROM c WHERE c.accountId = @a AND c.userId = @u",
-                              [{"name": "@a", "value": account_id}, {"name": "@u", "value": workers[0].user_id}],
-                              account_id)
-    latest_docs = _cosmos_docs(latest_c, "SELECT * FROM c WHERE c.accountId = @a", [{"name": "@a", "value": account_id}],
-                               account_id)
+    ping_docs = _cosmos_docs(
+        pings_c,
+        "SELECT * FROM c WHERE c.pk = @pk",
+        [{"name": "@pk", "value": f"{account_id}|{workers[0].user_id}|{datetime.now(UTC).date()}"}],
+        f"{account_id}|{workers[0].user_id}|{datetime.now(UTC).date()}",
+    ) or [{}]
+    naive_docs = _cosmos_docs(
+        naive_c,
+        "SELECT * FROM c WHERE c.accountId = @a AND c.userId = @u",
+        [{"name": "@a", "value": account_id}, {"name": "@u", "value": workers[0].user_id}],
+        account_id,
+    )
+    latest_docs = _cosmos_docs(
+        latest_c, "SELECT * FROM c WHERE c.accountId = @a", [{"name": "@a", "value": account_id}], account_id
+    )
     ours_size = statistics.mean(doc_size(d) for d in ping_docs)
     naive_size = statistics.mean(doc_size(d) for d in naive_docs)
     latest_size = statistics.mean(doc_size(d) for d in latest_docs)
     model = RuModel()
-    ours_ru = ru_per_ping(ours, model, {schema.PINGS.name: (ours_size, 2),
-                                       schema.LATEST_POSITIONS.name: (latest_size, 2)}, PIPELINE)
-    naive_terms = round(statistics.mean(_leaf_count({k: v for k, v in d.items() if k not in SYSTEM})
-                                        for d in naive_docs))
+    ours_ru = ru_per_ping(
+        ours, model, {schema.PINGS.name: (ours_size, 2), schema.LATEST_POSITIONS.name: (latest_size, 2)}, PIPELINE
+    )
+    naive_terms = round(
+        statistics.mean(_leaf_count({k: v for k, v in d.items() if k not in SYSTEM}) for d in naive_docs)
+    )
     naive_ru = ru_per_ping(naive, model, {"bench-naive-pings": (naive_size, naive_terms)}, BASELINE)
     ours_calls = call_counts(ours, queue, PIPELINE)
     naive_calls = call_counts(naive, stack.naive_queue, BASELINE)
@@ -639,42 +772,75 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
     print(row("   Cosmos DB requests", ours_calls["cosmos"], naive_calls["cosmos"], "calls"))
     print(row("2. stored bytes per ping (document body)", ours_size, naive_size, "bytes"))
     print(row("   request units per ping (modelled)", ours_ru, naive_ru, "RU"))
-    print(row("3. sustained pings per second end to end", ours.pings / ours.seconds, naive.pings / naive.seconds,
-              "pings/s", better="higher"))
-    print(f"     as a share of the store's ceiling measured in this run (bare client, batches of {args.batch}:"
-          f" {store.per_second:.0f} pings/s): pipeline {ceiling.share(ours.pings / ours.seconds, store.per_second)},"
-          f" baseline {ceiling.share(naive.pings / naive.seconds, store.per_second)}")
+    print(
+        row(
+            "3. sustained pings per second end to end",
+            ours.pings / ours.seconds,
+            naive.pings / naive.seconds,
+            "pings/s",
+            better="higher",
+        )
+    )
+    print(
+        f"     as a share of the store's ceiling measured in this run (bare client, batches of {args.batch}:"
+        f" {store.per_second:.0f} pings/s): pipeline {ceiling.share(ours.pings / ours.seconds, store.per_second)},"
+        f" baseline {ceiling.share(naive.pings / naive.seconds, store.per_second)}"
+    )
     for q in (50, 99):
         o, n = pct(ours.latencies, q) * 1000, pct(naive.latencies, q) * 1000
         print(row(f"4. ingest call p{q}", o, n, "ms"))
-        print(f"     as a ratio to the no-op endpoint p{q}: pipeline {o / (pct(ours.noop, q) * 1000):.1f}x, "
-              f"baseline {n / (pct(naive.noop, q) * 1000):.1f}x (no-op p{q}: {pct(ours.noop, q) * 1000:.1f} ms / "
-              f"{pct(naive.noop, q) * 1000:.1f} ms)")
+        print(
+            f"     as a ratio to the no-op endpoint p{q}: pipeline {o / (pct(ours.noop, q) * 1000):.1f}x, "
+            f"baseline {n / (pct(naive.noop, q) * 1000):.1f}x (no-op p{q}: {pct(ours.noop, q) * 1000:.1f} ms / "
+            f"{pct(naive.noop, q) * 1000:.1f} ms)"
+        )
     for q in (50, 99):
-        print(row(f"5. freshness p{q} (accepted -> latest position)", pct(ours.freshness, q) * 1000,
-                  pct(naive.freshness, q) * 1000, "ms"))
-    print(f"\n  pings per mode: {ours.pings} (pipeline, {ours.http} calls), {naive.pings} (baseline, {naive.http} calls);"
-          f" freshness samples: {len(ours.freshness)} / {len(naive.freshness)}")
-    print(f"  RU model: write = {model.write_per_kb} RU x max(1, KB) + {model.per_indexed_term} RU per indexed term"
-          f" (pipeline pings: 2 indexed paths; baseline: every path, ~{naive_terms} terms); point read ="
-          f" {model.point_read} RU; query = {model.query} RU. Latest-position document: {latest_size:.0f} bytes.")
-    for label, phase, fns, qname in (("pipeline", ours, PIPELINE, queue), ("baseline", naive, BASELINE, stack.naive_queue)):
-        shown = {k: v for k, v in sorted(phase.counts.items())
-                 if _split(k)[0] in fns or _split(k)[1].startswith(f"queue.{qname}.")}
+        print(
+            row(
+                f"5. freshness p{q} (accepted -> latest position)",
+                pct(ours.freshness, q) * 1000,
+                pct(naive.freshness, q) * 1000,
+                "ms",
+            )
+        )
+    print(
+        f"\n  pings per mode: {ours.pings} (pipeline, {ours.http} calls), {naive.pings} (baseline, {naive.http} calls);"
+        f" freshness samples: {len(ours.freshness)} / {len(naive.freshness)}"
+    )
+    print(
+        f"  RU model: write = {model.write_per_kb} RU x max(1, KB) + {model.per_indexed_term} RU per indexed term"
+        f" (pipeline pings: 2 indexed paths; baseline: every path, ~{naive_terms} terms); point read ="
+        f" {model.point_read} RU; query = {model.query} RU. Latest-position document: {latest_size:.0f} bytes."
+    )
+    for label, phase, fns, qname in (
+        ("pipeline", ours, PIPELINE, queue),
+        ("baseline", naive, BASELINE, stack.naive_queue),
+    ):
+        shown = {
+            k: v
+            for k, v in sorted(phase.counts.items())
+            if _split(k)[0] in fns or _split(k)[1].startswith(f"queue.{qname}.")
+        }
         print(f"  counted by the host ({label}): {shown}")
 
     growth_lines = growth(stack, client, args)
-    figures = {"batch": args.batch, "callsPerThousand": [ours_calls["total"], naive_calls["total"]],
-               "cosmosPerThousand": [ours_calls["cosmos"], naive_calls["cosmos"]], "ruPerPing": [ours_ru, naive_ru],
-               "bytesPerPing": [ours_size, naive_size],
-               "sustainedPerS": [ours.pings / ours.seconds, naive.pings / naive.seconds],
-               "ceilingPerS": store.per_second,
-               "ingestP50Ms": [pct(ours.latencies, 50) * 1000, pct(naive.latencies, 50) * 1000],
-               "ingestP99Ms": [pct(ours.latencies, 99) * 1000, pct(naive.latencies, 99) * 1000],
-               "noopP50Ms": pct(ours.noop, 50) * 1000, "noopP99Ms": pct(ours.noop, 99) * 1000,
-               "freshnessP50Ms": [pct(ours.freshness, 50) * 1000, pct(naive.freshness, 50) * 1000],
-               "freshnessP99Ms": [pct(ours.freshness, 99) * 1000, pct(naive.freshness, 99) * 1000],
-               "growth": growth_lines, "measuredAt": datetime.now(UTC).replace(microsecond=0).isoformat()}
+    figures = {
+        "batch": args.batch,
+        "callsPerThousand": [ours_calls["total"], naive_calls["total"]],
+        "cosmosPerThousand": [ours_calls["cosmos"], naive_calls["cosmos"]],
+        "ruPerPing": [ours_ru, naive_ru],
+        "bytesPerPing": [ours_size, naive_size],
+        "sustainedPerS": [ours.pings / ours.seconds, naive.pings / naive.seconds],
+        "ceilingPerS": store.per_second,
+        "ingestP50Ms": [pct(ours.latencies, 50) * 1000, pct(naive.latencies, 50) * 1000],
+        "ingestP99Ms": [pct(ours.latencies, 99) * 1000, pct(naive.latencies, 99) * 1000],
+        "noopP50Ms": pct(ours.noop, 50) * 1000,
+        "noopP99Ms": pct(ours.noop, 99) * 1000,
+        "freshnessP50Ms": [pct(ours.freshness, 50) * 1000, pct(naive.freshness, 50) * 1000],
+        "freshnessP99Ms": [pct(ours.freshness, 99) * 1000, pct(naive.freshness, 99) * 1000],
+        "growth": growth_lines,
+        "measuredAt": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
     out = ROOT / ".local" / "bench" / "ingest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2) + "\n")
@@ -682,8 +848,10 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
 
 def growth(stack: Stack, client: httpx.Client, args: argparse.Namespace) -> list[str]:
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
-    print(f"\n  6. cost growth ({args.repeat} calls each; the pipeline's Cosmos requests per call should stay flat):",
-          flush=True)
+    print(
+        f"\n  6. cost growth ({args.repeat} calls each; the pipeline's Cosmos requests per call should stay flat):",
+        flush=True,
+    )
     lines = seed_growth(stack, client, args.members, args.day_pings, levels, args.repeat)
     for line in lines:
         print(line, flush=True)

@@ -69,8 +69,11 @@ def _classify(request: Any, response: Any) -> list[tuple[str, int]]:
         if method == "GET":
             return [(f"cosmos.request.{collection}.read", 1)]
         if method in ("POST", "PUT"):
-            op = "upsert" if headers.get("x-ms-documentdb-is-upsert") == "true" else (
-                "create" if method == "POST" else "replace")
+            op = (
+                "upsert"
+                if headers.get("x-ms-documentdb-is-upsert") == "true"
+                else ("create" if method == "POST" else "replace")
+            )
             return [(f"cosmos.request.{collection}.{op}", 1), (f"cosmos.written.{collection}", 1)]
         return [(f"cosmos.request.{collection}.{method.lower()}", 1)]
     if url.port == 10001 and len(parts) >= 3 and parts[2] == "messages":
@@ -89,9 +92,15 @@ def _classify(request: Any, response: Any) -> list[tuple[str, int]]:
 
 # Requests are attributed to the function that made them (found on the call stack), so that background work of
 # other areas (timers, other queues) running at the same time is not counted against either mode.
-COUNTED_FUNCTIONS = {"ingest_locations", "write_pings", "bench_naive_ping", "bench_naive_writer",
-                     "get_latest_positions", "get_member_track",
-                     "ingest_overland"}  # bench/devices.py
+COUNTED_FUNCTIONS = {
+    "ingest_locations",
+    "write_pings",
+    "bench_naive_ping",
+    "bench_naive_writer",
+    "get_latest_positions",
+    "get_member_track",
+    "ingest_overland",
+}  # bench/devices.py
 
 
 def _function() -> str:

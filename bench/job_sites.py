@@ -70,10 +70,10 @@ def offset(dx: float, dy: float) -> tuple[float, float]:
 
 
 def make_site(account_id: str, lat: float, lon: float, now: datetime) -> JobSite:
-    area = CircleArea.model_validate({"kind": "circle", "centre": {"latitude": lat, "longitude": lon},
-                                      "radius": 150})
-    return JobSite(site_id=str(uuid.uuid4()), account_id=account_id, name="s", area=area, created_at=now,
-                   updated_at=now)
+    area = CircleArea.model_validate({"kind": "circle", "centre": {"latitude": lat, "longitude": lon}, "radius": 150})
+    return JobSite(
+        site_id=str(uuid.uuid4()), account_id=account_id, name="s", area=area, created_at=now, updated_at=now
+    )
 
 
 def seed_sites(database: Any, account_id: str, count: int, now: datetime, rnd: random.Random) -> list[JobSite]:
@@ -87,7 +87,7 @@ def seed_sites(database: Any, account_id: str, count: int, now: datetime, rnd: r
         sites.append(make_site(account_id, lat, lon, now))
     docs = [d for s in sites for d in site_docs(s, cells_covering(s.geometry()))]
     container = database.get_container_client("accounts")
-    chunks = [docs[i:i + 100] for i in range(0, len(docs), 100)]
+    chunks = [docs[i : i + 100] for i in range(0, len(docs), 100)]
 
     def write(chunk: list[dict[str, Any]]) -> None:
         container.execute_item_batch([("create", (d,)) for d in chunk], partition_key=account_id)
@@ -106,16 +106,26 @@ def day_of_pings(start: datetime, count: int) -> list[Ping]:
         if phase < 10:
             x += 200.0
         lat, lon = offset(x % 22_000.0, 0)
-        out.append(Ping(ping_id=str(uuid.uuid4()), t=start + timedelta(seconds=30 * i), lat=lat, lon=lon, acc=8.0,
-                        src=PingSource.GPS))
+        out.append(
+            Ping(
+                ping_id=str(uuid.uuid4()),
+                t=start + timedelta(seconds=30 * i),
+                lat=lat,
+                lon=lon,
+                acc=8.0,
+                src=PingSource.GPS,
+            )
+        )
     return out
 
 
 def messages(account_id: str, user_id: str, pings: list[Ping], per_message: int) -> list[PingMessage]:
     out: list[PingMessage] = []
     for i in range(0, len(pings), per_message):
-        out += [decode_ping_message(text.encode()) for text in
-                encode_ping_messages(account_id, user_id, pings[i:i + per_message])]
+        out += [
+            decode_ping_message(text.encode())
+            for text in encode_ping_messages(account_id, user_id, pings[i : i + per_message])
+        ]
     return out
 
 
@@ -132,17 +142,37 @@ def run(database: Any, count: int, per_day: int, per_message: int, now: datetime
     rnd = random.Random(count)
     account_id, user_id = str(uuid.uuid4()), f"worker-{count}"
     accounts = CosmosAccountStore(database)
-    accounts.put_account(Account(account_id=account_id, owner_user_id="bench", company_name=None,
-                                 billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
-                                 time_zone="America/Chicago", created_at=now))
-    accounts.put_member(Member(account_id=account_id, user_id=user_id, role=Role.MEMBER, full_name="W",
-                               email="w@example.com", time_zone="America/Chicago", joined_at=now, updated_at=now))
+    accounts.put_account(
+        Account(
+            account_id=account_id,
+            owner_user_id="bench",
+            company_name=None,
+            billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+            time_zone="America/Chicago",
+            created_at=now,
+        )
+    )
+    accounts.put_member(
+        Member(
+            account_id=account_id,
+            user_id=user_id,
+            role=Role.MEMBER,
+            full_name="W",
+            email="w@example.com",
+            time_zone="America/Chicago",
+            joined_at=now,
+            updated_at=now,
+        )
+    )
     seeded = time.perf_counter()
     sites = seed_sites(database, account_id, count, now, rnd)
     seed_s = time.perf_counter() - seeded
     pings, clock = CosmosPingStore(database), SystemClock()
-    job_sites, days, positions = CosmosJobSiteStore(database), CosmosSiteDayStore(database), \
-        CosmosLatestPositionStore(database)
+    job_sites, days, positions = (
+        CosmosJobSiteStore(database),
+        CosmosSiteDayStore(database),
+        CosmosLatestPositionStore(database),
+    )
     start = datetime.combine(now.date() - timedelta(days=2), datetime.min.time(), tzinfo=UTC) + timedelta(hours=14)
     day = day_of_pings(start, per_day)
     msgs = messages(account_id, user_id, day, per_message)
@@ -154,20 +184,31 @@ def run(database: Any, count: int, per_day: int, per_message: int, now: datetime
         evaluate_message(message=m, accounts=accounts, pings=pings, sites=job_sites, days=days, clock=clock)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     requests, returned = COUNTS["requests"], COUNTS["returned"]
-    found, cells = job_sites.sites_in_cells(account_id, sorted({c for s in sites[:10] for c in
-                                                                cells_covering(s.geometry())}))
+    found, cells = job_sites.sites_in_cells(
+        account_id, sorted({c for s in sites[:10] for c in cells_covering(s.geometry())})
+    )
     index = SiteIndex(found, cells)
     pure = time.process_time()
-    result = evaluate_day(pings=day, index=index, user_id=user_id, day=local_day(day[0].t, "America/Chicago"),
-                          time_zone="America/Chicago")
+    result = evaluate_day(
+        pings=day, index=index, user_id=user_id, day=local_day(day[0].t, "America/Chicago"), time_zone="America/Chicago"
+    )
     pure = (time.process_time() - pure) / len(day)
     stored = days.get_day(account_id, user_id, result.day)
     assert stored is not None and len(stored.visits) == len(result.visits) > 0, "the evaluation found no visits"
-    return {"sites": count, "seed_s": seed_s, "messages": len(msgs), "pings": len(day),
-            "requests_per_message": requests / len(msgs), "requests_per_ping": requests / len(day),
-            "returned_per_message": returned / len(msgs), "cpu_ms_per_ping": 1000 * cpu / len(day),
-            "wall_ms_per_ping": 1000 * wall / len(day), "pure_us_per_ping": 1e6 * pure,
-            "naive_us_per_ping": 1e6 * naive_cpu_per_ping(day[:100], sites), "visits": len(result.visits)}
+    return {
+        "sites": count,
+        "seed_s": seed_s,
+        "messages": len(msgs),
+        "pings": len(day),
+        "requests_per_message": requests / len(msgs),
+        "requests_per_ping": requests / len(day),
+        "returned_per_message": returned / len(msgs),
+        "cpu_ms_per_ping": 1000 * cpu / len(day),
+        "wall_ms_per_ping": 1000 * wall / len(day),
+        "pure_us_per_ping": 1e6 * pure,
+        "naive_us_per_ping": 1e6 * naive_cpu_per_ping(day[:100], sites),
+        "visits": len(result.visits),
+    }
 
 
 def throughput(database: Any, per_day: int, per_message: int, now: datetime) -> tuple[float, float]:
@@ -176,17 +217,35 @@ def throughput(database: Any, per_day: int, per_message: int, now: datetime) -> 
     for evaluate in (True, False):
         account_id, user_id = str(uuid.uuid4()), "worker-throughput"
         accounts = CosmosAccountStore(database)
-        accounts.put_member(Member(account_id=account_id, user_id=user_id, role=Role.MEMBER, full_name="W",
-                                   email="w@example.com", time_zone="UTC", joined_at=now, updated_at=now))
+        accounts.put_member(
+            Member(
+                account_id=account_id,
+                user_id=user_id,
+                role=Role.MEMBER,
+                full_name="W",
+                email="w@example.com",
+                time_zone="UTC",
+                joined_at=now,
+                updated_at=now,
+            )
+        )
         seed_sites(database, account_id, 1000, now, random.Random(1))
         start = now - timedelta(days=1)
         msgs = messages(account_id, user_id, day_of_pings(start, per_day), per_message)
-        extra: dict[str, Any] = {"accounts": accounts, "job_sites": CosmosJobSiteStore(database),
-                                 "site_days": CosmosSiteDayStore(database)} if evaluate else {}
+        extra: dict[str, Any] = (
+            {"accounts": accounts, "job_sites": CosmosJobSiteStore(database), "site_days": CosmosSiteDayStore(database)}
+            if evaluate
+            else {}
+        )
         started = time.perf_counter()
         for m in msgs:
-            store_ping_message(message=m, pings=CosmosPingStore(database),
-                               positions=CosmosLatestPositionStore(database), clock=SystemClock(), **extra)
+            store_ping_message(
+                message=m,
+                pings=CosmosPingStore(database),
+                positions=CosmosLatestPositionStore(database),
+                clock=SystemClock(),
+                **extra,
+            )
         rates.append(per_day / (time.perf_counter() - started))
     return rates[0], rates[1]
 
@@ -213,8 +272,10 @@ def main() -> int:
         print(f"writer throughput, 1,000 sites: {on:.0f} pings/s with evaluation, {off:.0f} pings/s store only")
     finally:
         client.delete_database(name)
-    print("| Sites | Cosmos requests / message | / ping | items returned / message | CPU ms / ping |"
-          " wall ms / ping | pure evaluation us / ping (buckets) | naive scan us / ping | seed s |")
+    print(
+        "| Sites | Cosmos requests / message | / ping | items returned / message | CPU ms / ping |"
+        " wall ms / ping | pure evaluation us / ping (buckets) | naive scan us / ping | seed s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for count in (10, 1000, 10_000):
         database, name = scratch(client, str(count))
@@ -222,9 +283,11 @@ def main() -> int:
             r = run(database, count, per_day, per_message, now)
         finally:
             client.delete_database(name)
-        print(f"| {r['sites']:,} | {r['requests_per_message']:.1f} | {r['requests_per_ping']:.3f} |"
-              f" {r['returned_per_message']:.0f} | {r['cpu_ms_per_ping']:.2f} | {r['wall_ms_per_ping']:.2f} |"
-              f" {r['pure_us_per_ping']:.0f} | {r['naive_us_per_ping']:.0f} | {r['seed_s']:.1f} |")
+        print(
+            f"| {r['sites']:,} | {r['requests_per_message']:.1f} | {r['requests_per_ping']:.3f} |"
+            f" {r['returned_per_message']:.0f} | {r['cpu_ms_per_ping']:.2f} | {r['wall_ms_per_ping']:.2f} |"
+            f" {r['pure_us_per_ping']:.0f} | {r['naive_us_per_ping']:.0f} | {r['seed_s']:.1f} |"
+        )
     return 0
 
 

@@ -94,9 +94,14 @@ def _identity() -> Person:
 
 def setup_account(client: httpx.Client, members: int, rng: random.Random) -> tuple[Person, list[Person]]:
     owner = _identity()
-    body = {"fullLegalName": "Load Owner", "companyName": "Load Co", "email": f"{owner.user_id}@example.com",
-            "timeZone": "UTC", "dateOfBirth": "1980-01-01",
-            "billingAddress": {"line1": "1 Main St", "city": "Plymouth", "postalCode": "55441", "country": "US"}}
+    body = {
+        "fullLegalName": "Load Owner",
+        "companyName": "Load Co",
+        "email": f"{owner.user_id}@example.com",
+        "timeZone": "UTC",
+        "dateOfBirth": "1980-01-01",
+        "billingAddress": {"line1": "1 Main St", "city": "Plymouth", "postalCode": "55441", "country": "US"},
+    }
     r = client.post("/accounts", json=body, headers=owner.auth)
     r.raise_for_status()
     owner.account_id = r.json()["account"]["accountId"]
@@ -104,12 +109,16 @@ def setup_account(client: httpx.Client, members: int, rng: random.Random) -> tup
     for _ in range(members):
         m = _identity()
         m.account_id, m.route = owner.account_id, Route(rng)
-        r = client.post(f"/accounts/{owner.account_id}/invitations", json={"email": f"{m.user_id}@example.com"},
-                        headers=owner.auth)
+        r = client.post(
+            f"/accounts/{owner.account_id}/invitations", json={"email": f"{m.user_id}@example.com"}, headers=owner.auth
+        )
         r.raise_for_status()
         client.post(f"/invitations/{r.json()['token']}/accept", json={}, headers=m.auth).raise_for_status()
-        client.put("/me/consents/location", json={"granted": True, "deviceId": f"dev-{m.user_id}",
-                                                  "appVersion": "5.0.0"}, headers=m.auth).raise_for_status()
+        client.put(
+            "/me/consents/location",
+            json={"granted": True, "deviceId": f"dev-{m.user_id}", "appVersion": "5.0.0"},
+            headers=m.auth,
+        ).raise_for_status()
         team.append(m)
     return owner, team
 
@@ -148,8 +157,15 @@ def member_loop(client: httpx.Client, m: Person, args: argparse.Namespace, deadl
             continue
         next_at = max(next_at + args.interval, now)  # paced; a late call does not cause a burst
         t_now = datetime.now(UTC)
-        pings = [{"id": str(uuid.uuid4()), "timestamp": iso(t_now - timedelta(milliseconds=10 * (args.batch - i))),
-                  **m.route.step(), "deviceId": f"dev-{m.user_id}"} for i in range(args.batch)]
+        pings = [
+            {
+                "id": str(uuid.uuid4()),
+                "timestamp": iso(t_now - timedelta(milliseconds=10 * (args.batch - i))),
+                **m.route.step(),
+                "deviceId": f"dev-{m.user_id}",
+            }
+            for i in range(args.batch)
+        ]
         t0 = time.perf_counter()
         try:
             r = client.post("/me/locations", json={"pings": pings}, headers=m.auth)
@@ -168,12 +184,20 @@ def member_loop(client: httpx.Client, m: Person, args: argparse.Namespace, deadl
             res.not_accepted += len(pings) - accepted
             if accepted == len(pings):  # ids of a partly accepted batch are unknown: it counts as not accepted
                 for p in pings:
-                    m.accepted.setdefault(datetime.fromisoformat(p["timestamp"].replace("Z", "+00:00")).date(),
-                                          set()).add(p["id"])
+                    m.accepted.setdefault(
+                        datetime.fromisoformat(p["timestamp"].replace("Z", "+00:00")).date(), set()
+                    ).add(p["id"])
 
 
-def owner_loop(client: httpx.Client, owner: Person, team: list[Person], args: argparse.Namespace, deadline: float,
-               res: Results, rng: random.Random) -> None:
+def owner_loop(
+    client: httpx.Client,
+    owner: Person,
+    team: list[Person],
+    args: argparse.Namespace,
+    deadline: float,
+    res: Results,
+    rng: random.Random,
+) -> None:
     a = owner.account_id
     for i in range(MAX_CALLS_PER_THREAD):
         if time.monotonic() >= deadline:
@@ -215,8 +239,13 @@ def stored_ids(database: Any, members: list[Person]) -> dict[str, set[str]]:
         ids: set[str] = set()
         for day in sorted({d for first in m.accepted for d in (first, first + timedelta(days=1))}):
             pk = ping_partition(m.account_id, m.user_id, day)
-            ids.update(pings.query_items("SELECT VALUE c.id FROM c WHERE c.pk = @pk",
-                                         parameters=[{"name": "@pk", "value": pk}], partition_key=pk))
+            ids.update(
+                pings.query_items(
+                    "SELECT VALUE c.id FROM c WHERE c.pk = @pk",
+                    parameters=[{"name": "@pk", "value": pk}],
+                    partition_key=pk,
+                )
+            )
         out[m.user_id] = ids
     return out
 
@@ -233,21 +262,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drain", type=float, default=120, help="seconds to wait for the backlog to be stored")
     parser.add_argument("--no-record", action="store_true", help="print only; do not record the row 14 figure")
     args = parser.parse_args(argv)
-    if not (0 < args.duration <= 600 and 1 <= args.batch <= 1000 and 1 <= args.accounts * args.members <= 200
-            and 0 < args.drain <= 600):
+    if not (
+        0 < args.duration <= 600
+        and 1 <= args.batch <= 1000
+        and 1 <= args.accounts * args.members <= 200
+        and 0 < args.drain <= 600
+    ):
         parser.error("out of bounds: duration 0-600 s, batch 1-1000, 1-200 members in all, drain 0-600 s")
     warnings.simplefilter("ignore")  # the Cosmos DB emulator's self-signed certificate
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # clean-up (finally) still runs
     rng = random.Random(14)
     members_total = args.accounts * args.members
     offered = members_total * args.batch / args.interval
-    print(f"load benchmark: {args.duration:.0f} s, {args.accounts} accounts x {args.members} members posting"
-          f" {args.batch} pings every {args.interval} s (offered {offered:.0f} pings/s), {args.accounts} owners"
-          f" reading latest positions / members / tracks back to back; loopback only", flush=True)
+    print(
+        f"load benchmark: {args.duration:.0f} s, {args.accounts} accounts x {args.members} members posting"
+        f" {args.batch} pings every {args.interval} s (offered {offered:.0f} pings/s), {args.accounts} owners"
+        f" reading latest positions / members / tracks back to back; loopback only",
+        flush=True,
+    )
     stack = start_stack()
     try:
-        with httpx.Client(base_url=stack.url, timeout=30,
-                          limits=httpx.Limits(max_connections=members_total + args.accounts + 4)) as client:
+        with httpx.Client(
+            base_url=stack.url, timeout=30, limits=httpx.Limits(max_connections=members_total + args.accounts + 4)
+        ) as client:
             return run(stack, client, args, rng, offered)
     finally:
         stop_stack(stack)
@@ -271,11 +308,18 @@ def run(stack: LoadStack, client: httpx.Client, args: argparse.Namespace, rng: r
 
     started = time.monotonic()
     deadline = started + args.duration
-    threads = [threading.Thread(target=guarded, args=(member_loop, client, m, args, deadline, res), daemon=True)
-               for m in members]
-    threads += [threading.Thread(target=guarded, args=(owner_loop, client, owner, team, args, deadline, res,
-                                                       random.Random(rng.random())), daemon=True)
-                for owner, team in teams]
+    threads = [
+        threading.Thread(target=guarded, args=(member_loop, client, m, args, deadline, res), daemon=True)
+        for m in members
+    ]
+    threads += [
+        threading.Thread(
+            target=guarded,
+            args=(owner_loop, client, owner, team, args, deadline, res, random.Random(rng.random())),
+            daemon=True,
+        )
+        for owner, team in teams
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -303,36 +347,65 @@ def run(stack: LoadStack, client: httpx.Client, args: argparse.Namespace, rng: r
 
     reads = [x for v in res.reads.values() for x in v]
     errors = sum(res.errors.values())
-    ms = {f"{name}_p{q}_ms": round(pct(values, q) * 1000, 1)
-          for name, values in (("ingest", res.ingest), ("reads", reads)) for q in (50, 95, 99)}
+    ms = {
+        f"{name}_p{q}_ms": round(pct(values, q) * 1000, 1)
+        for name, values in (("ingest", res.ingest), ("reads", reads))
+        for q in (50, 95, 99)
+    }
     accepted_rate = res.accepted / args.duration
     stored_rate = stored_count / all_stored
-    print(f"\n  ingest calls          {len(res.ingest):>7}   p50 {ms['ingest_p50_ms']:>7.1f} ms   p95"
-          f" {ms['ingest_p95_ms']:>7.1f} ms   p99 {ms['ingest_p99_ms']:>7.1f} ms")
+    print(
+        f"\n  ingest calls          {len(res.ingest):>7}   p50 {ms['ingest_p50_ms']:>7.1f} ms   p95"
+        f" {ms['ingest_p95_ms']:>7.1f} ms   p99 {ms['ingest_p99_ms']:>7.1f} ms"
+    )
     for kind, values in sorted(res.reads.items()):
-        print(f"  owner reads: {kind:<8} {len(values):>7}   p50 {pct(values, 50) * 1000:>7.1f} ms   p95"
-              f" {pct(values, 95) * 1000:>7.1f} ms   p99 {pct(values, 99) * 1000:>7.1f} ms")
-    print(f"  owner reads (all)     {len(reads):>7}   p50 {ms['reads_p50_ms']:>7.1f} ms   p95 {ms['reads_p95_ms']:>7.1f}"
-          f" ms   p99 {ms['reads_p99_ms']:>7.1f} ms")
-    print(f"  pings: offered {offered:.0f}/s; sent {res.sent}, accepted {res.accepted} ({accepted_rate:.0f}/s over"
-          f" {args.duration:.0f} s), not accepted {res.not_accepted}; stored {stored_count} of {accepted_ids}"
-          f" ({stored_rate:.0f}/s, all stored {all_stored:.1f} s after the start); lost {lost}, unexpected"
-          f" {unexpected}")
+        print(
+            f"  owner reads: {kind:<8} {len(values):>7}   p50 {pct(values, 50) * 1000:>7.1f} ms   p95"
+            f" {pct(values, 95) * 1000:>7.1f} ms   p99 {pct(values, 99) * 1000:>7.1f} ms"
+        )
+    print(
+        f"  owner reads (all)     {len(reads):>7}   p50 {ms['reads_p50_ms']:>7.1f} ms   p95 {ms['reads_p95_ms']:>7.1f}"
+        f" ms   p99 {ms['reads_p99_ms']:>7.1f} ms"
+    )
+    print(
+        f"  pings: offered {offered:.0f}/s; sent {res.sent}, accepted {res.accepted} ({accepted_rate:.0f}/s over"
+        f" {args.duration:.0f} s), not accepted {res.not_accepted}; stored {stored_count} of {accepted_ids}"
+        f" ({stored_rate:.0f}/s, all stored {all_stored:.1f} s after the start); lost {lost}, unexpected"
+        f" {unexpected}"
+    )
     print(f"  errors: {errors} {dict(res.errors) if errors else ''}")
-    text = (f"{args.duration:.0f} s, {len(members)} members posting {args.batch}-ping batches while {len(teams)} owners"
-            f" read: {offered:.0f} pings/s offered, {accepted_rate:.0f} accepted, {stored_rate:.0f} pings/s stored (all {stored_count} of"
-            f" {accepted_ids} accepted stored {all_stored:.0f} s after the start), {lost} lost; ingest p50/p95/p99"
-            f" {ms['ingest_p50_ms']:.0f}/{ms['ingest_p95_ms']:.0f}/{ms['ingest_p99_ms']:.0f} ms over"
-            f" {len(res.ingest)} calls, owner reads p50/p95/p99 {ms['reads_p50_ms']:.0f}/{ms['reads_p95_ms']:.0f}/"
-            f"{ms['reads_p99_ms']:.0f} ms over {len(reads)} calls; {errors} errors")
+    text = (
+        f"{args.duration:.0f} s, {len(members)} members posting {args.batch}-ping batches while {len(teams)} owners"
+        f" read: {offered:.0f} pings/s offered, {accepted_rate:.0f} accepted, {stored_rate:.0f} pings/s stored (all {stored_count} of"
+        f" {accepted_ids} accepted stored {all_stored:.0f} s after the start), {lost} lost; ingest p50/p95/p99"
+        f" {ms['ingest_p50_ms']:.0f}/{ms['ingest_p95_ms']:.0f}/{ms['ingest_p99_ms']:.0f} ms over"
+        f" {len(res.ingest)} calls, owner reads p50/p95/p99 {ms['reads_p50_ms']:.0f}/{ms['reads_p95_ms']:.0f}/"
+        f"{ms['reads_p99_ms']:.0f} ms over {len(reads)} calls; {errors} errors"
+    )
     if not args.no_record:
         from scripts import figures
 
-        figures.record(14, SOURCE, text, duration_s=args.duration, members=len(members), owners=len(teams),
-                       batch=args.batch, accepted=res.accepted, stored=stored_count, lost=lost, unexpected=unexpected,
-                       not_accepted=res.not_accepted, offered_per_s=round(offered, 1), accepted_per_s=round(accepted_rate, 1),
-                       stored_per_s=round(stored_rate, 1), ingest_calls=len(res.ingest), reads=len(reads),
-                       errors=errors, **ms)
+        figures.record(
+            14,
+            SOURCE,
+            text,
+            duration_s=args.duration,
+            members=len(members),
+            owners=len(teams),
+            batch=args.batch,
+            accepted=res.accepted,
+            stored=stored_count,
+            lost=lost,
+            unexpected=unexpected,
+            not_accepted=res.not_accepted,
+            offered_per_s=round(offered, 1),
+            accepted_per_s=round(accepted_rate, 1),
+            stored_per_s=round(stored_rate, 1),
+            ingest_calls=len(res.ingest),
+            reads=len(reads),
+            errors=errors,
+            **ms,
+        )
         print(f"  recorded figure 14: {text}")
     ok = lost == 0 and unexpected == 0 and errors == 0 and res.not_accepted == 0 and res.accepted > 0
     with contextlib.suppress(Exception):

@@ -56,8 +56,9 @@ def scratch_settings(tag: str) -> tuple[Any, str]:
 def start_host(log_name: str, *, app: str | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
     """Start the local host (with this process's environment) and wait until /api/health answers: (process, API
     base URL, log path). Exits with a message if it dies or does not answer within 60 s."""
-    host = start_local_host(log_path=ROOT / ".local" / "logs" / f"{log_name}.log", env=os.environ,
-                            extra_args=["--app", app] if app else [])
+    host = start_local_host(
+        log_path=ROOT / ".local" / "logs" / f"{log_name}.log", env=os.environ, extra_args=["--app", app] if app else []
+    )
     try:
         host.wait_until_answering(timeout=60)
     except HostDidNotStart:

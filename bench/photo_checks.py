@@ -71,16 +71,25 @@ def main() -> None:
         ("2 MP PNG", png_buf.getvalue(), PhotoContentType.PNG),
         ("64 MP PNG bomb (rejected)", images.png_bomb(8000, 8000), PhotoContentType.PNG),
     ]
-    print(f"{'case':<28} {'bytes':>11} {'inspect best':>13} {'median':>8} {'peak RSS MB':>12} {'EICAR scan':>11}  outcome")
+    print(
+        f"{'case':<28} {'bytes':>11} {'inspect best':>13} {'median':>8} {'peak RSS MB':>12} {'EICAR scan':>11}  outcome"
+    )
     for label, data, declared in cases:
-        best, median, peak = _time(lambda d=data, t=declared: image_checks.inspect(d, declared=t,  # type: ignore[misc]  # the lambda's defaults bind this loop's values; mypy cannot infer a lambda default's type
-                                                                                   max_pixels=50_000_000),
-                                   args.repeat)
+        best, median, peak = _time(
+            lambda d=data, t=declared: image_checks.inspect(
+                d,
+                declared=t,  # type: ignore[misc]  # the lambda's defaults bind this loop's values; mypy cannot infer a lambda default's type
+                max_pixels=50_000_000,
+            ),
+            args.repeat,
+        )
         scan = _time(lambda d=data: image_checks.signature_verdict(d), args.repeat)[0]  # type: ignore[misc]  # the lambda's defaults bind this loop's values; mypy cannot infer a lambda default's type
         result = image_checks.inspect(data, declared=declared, max_pixels=50_000_000)
         outcome = getattr(result, "reason", None) or "verified"
-        print(f"{label:<28} {len(data):>11,} {best * 1000:>10.0f} ms {median * 1000:>5.0f} ms {peak:>12.0f} "
-              f"{scan * 1000:>8.2f} ms  {outcome}")
+        print(
+            f"{label:<28} {len(data):>11,} {best * 1000:>10.0f} ms {median * 1000:>5.0f} ms {peak:>12.0f} "
+            f"{scan * 1000:>8.2f} ms  {outcome}"
+        )
 
 
 if __name__ == "__main__":

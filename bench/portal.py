@@ -27,9 +27,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "portal" / "dist"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--enable-unsafe-swiftshader"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-unsafe-swiftshader",
+]
 
 
 def _gz(path: Path) -> int:
@@ -59,13 +67,31 @@ def _seed(account_id: str, count: int) -> None:
     now = datetime.now(UTC)
     for i in range(count):
         user_id = f"bench-{uuid.uuid4().hex[:12]}"
-        deps.accounts.put_member(Member(account_id=account_id, user_id=user_id, role=Role.MEMBER,
-                                        full_name=f"Worker {i:04d}", email=f"{user_id}@example.com",
-                                        time_zone="America/Chicago", joined_at=now, updated_at=now))
-        deps.latest_positions.advance(LatestPosition(
-            account_id=account_id, user_id=user_id, ping_id=str(uuid.uuid4()), t=now - timedelta(seconds=i),
-            lat=44.9 + (i % 40) * 0.002, lon=-93.3 + (i // 40) * 0.003, acc=5 + i % 30, src=PingSource.GPS,
-            updated_at=now))
+        deps.accounts.put_member(
+            Member(
+                account_id=account_id,
+                user_id=user_id,
+                role=Role.MEMBER,
+                full_name=f"Worker {i:04d}",
+                email=f"{user_id}@example.com",
+                time_zone="America/Chicago",
+                joined_at=now,
+                updated_at=now,
+            )
+        )
+        deps.latest_positions.advance(
+            LatestPosition(
+                account_id=account_id,
+                user_id=user_id,
+                ping_id=str(uuid.uuid4()),
+                t=now - timedelta(seconds=i),
+                lat=44.9 + (i % 40) * 0.002,
+                lon=-93.3 + (i // 40) * 0.003,
+                acc=5 + i % 30,
+                src=PingSource.GPS,
+                updated_at=now,
+            )
+        )
 
 
 def _time_map(page: object, base: str, expected: int) -> float:
@@ -82,9 +108,11 @@ def main() -> int:
     if not (DIST / "index.html").exists():
         sys.exit("portal/dist has no build: run `npm run portal:build` (make bench does)")
     sizes = bundle_figures()
-    print(f"portal bundle: initial JS {sizes['initial_js_gzip'] / 1024:.1f} KiB gzipped, initial CSS "
-          f"{sizes['initial_css_gzip'] / 1024:.1f} KiB gzipped; map library (loaded on demand) "
-          f"{sizes['map_js_gzip'] / 1024:.1f} KiB gzipped")
+    print(
+        f"portal bundle: initial JS {sizes['initial_js_gzip'] / 1024:.1f} KiB gzipped, initial CSS "
+        f"{sizes['initial_css_gzip'] / 1024:.1f} KiB gzipped; map library (loaded on demand) "
+        f"{sizes['map_js_gzip'] / 1024:.1f} KiB gzipped"
+    )
 
     from bench.local_host import free_port, scratch_settings, start_host, stop_host
 
@@ -105,16 +133,27 @@ def main() -> int:
     try:
         results: list[tuple[str, float]] = []
         with sync_playwright() as p, httpx.Client(base_url=api_base, timeout=30) as api:
-            browser = p.chromium.launch(executable_path=os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium"),
-                                        args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(
+                executable_path=os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+            )
             for label, members in (("first map render, 2 members", 2), ("render of 1,000 members", 1000)):
                 sub = f"bench-owner-{uuid.uuid4().hex[:8]}"
                 email = f"{sub}@example.com"
                 token = dev_issuer.mint(sub, email)
-                body = {"fullLegalName": "Bench Owner", "companyName": "Bench Co", "email": email,
-                        "billingAddress": {"line1": "1 Main St", "city": "Plymouth", "state": "MN",
-                                           "postalCode": "55441", "country": "US"},
-                        "timeZone": "America/Chicago", "dateOfBirth": "1985-04-02"}
+                body = {
+                    "fullLegalName": "Bench Owner",
+                    "companyName": "Bench Co",
+                    "email": email,
+                    "billingAddress": {
+                        "line1": "1 Main St",
+                        "city": "Plymouth",
+                        "state": "MN",
+                        "postalCode": "55441",
+                        "country": "US",
+                    },
+                    "timeZone": "America/Chicago",
+                    "dateOfBirth": "1985-04-02",
+                }
                 r = api.post("/accounts", json=body, headers={"Authorization": f"Bearer {token}"})
                 r.raise_for_status()
                 _seed(r.json()["account"]["accountId"], members)

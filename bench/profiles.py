@@ -23,7 +23,7 @@ def where(func: Func) -> str:
     parts = Path(filename).parts
     for anchor in ("site-packages", "core", "functions", "devhost", "bench"):
         if anchor in parts:
-            rest = parts[parts.index(anchor) + (1 if anchor == "site-packages" else 0):]
+            rest = parts[parts.index(anchor) + (1 if anchor == "site-packages" else 0) :]
             return f"{'/'.join(rest)}:{line} {name}"
     return f"{Path(filename).name}:{line} {name}"
 

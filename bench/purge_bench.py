@@ -47,9 +47,17 @@ def seed(container: Any, account_id: str, count: int, workers: int = 8) -> float
     started = time.perf_counter()
 
     def one(i: int) -> None:
-        container.create_item({"id": f"event-bench-{i:07d}", "docType": "event", "accountId": account_id,
-                               "eventId": f"bench-{i}", "type": "member.joined", "userId": f"u-{i % 50}",
-                               "occurredAt": "2025-01-01T00:00:00Z"})
+        container.create_item(
+            {
+                "id": f"event-bench-{i:07d}",
+                "docType": "event",
+                "accountId": account_id,
+                "eventId": f"bench-{i}",
+                "type": "member.joined",
+                "userId": f"u-{i % 50}",
+                "occurredAt": "2025-01-01T00:00:00Z",
+            }
+        )
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(one, range(count)))
@@ -72,12 +80,26 @@ def main() -> int:
         accounts, privacy = CosmosAccountStore(database), CosmosPrivacyStore(database)
         now = datetime.now(UTC)
         account_id = str(uuid.uuid4())
-        accounts.put_account(Account(account_id=account_id, owner_user_id="bench", company_name=None,
-                                     billing_address=BillingAddress(line1="1", city="c", postal_code="1",
-                                                                    country="US"),
-                                     time_zone="UTC", created_at=now, status=AccountStatus.CLOSED, closed_at=now))
-        privacy.put_closure(ClosureRecord(account_id=account_id, closed_by="bench", closed_at=now - timedelta(days=91),
-                                          retention_deadline=now - timedelta(days=1)))
+        accounts.put_account(
+            Account(
+                account_id=account_id,
+                owner_user_id="bench",
+                company_name=None,
+                billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+                time_zone="UTC",
+                created_at=now,
+                status=AccountStatus.CLOSED,
+                closed_at=now,
+            )
+        )
+        privacy.put_closure(
+            ClosureRecord(
+                account_id=account_id,
+                closed_by="bench",
+                closed_at=now - timedelta(days=91),
+                retention_deadline=now - timedelta(days=1),
+            )
+        )
         seconds = seed(database.get_container_client("accounts"), account_id, count)
         print(f"seeded {count} documents in {seconds:.1f} s ({count / seconds:.0f}/s, 8 threads)")
         blobs = build_blob_service(settings)
@@ -93,25 +115,46 @@ def main() -> int:
         started = time.perf_counter()
         runs, deleted = 0, 0
         try:
-            run_purge(registry=registry, privacy=privacy, accounts=accounts, clock=clock, policy=policy,
-                      batch_size=batch, max_items=per_run, on_page=crash_once)
+            run_purge(
+                registry=registry,
+                privacy=privacy,
+                accounts=accounts,
+                clock=clock,
+                policy=policy,
+                batch_size=batch,
+                max_items=per_run,
+                on_page=crash_once,
+            )
         except RuntimeError:
             print("run 1 crashed after its third page (as planned)")
         deleted += sum(r.deleted.get("account-events", 0) for r in privacy.list_runs(1))
         runs += 1
         while True:
-            run = run_purge(registry=registry, privacy=privacy, accounts=accounts, clock=clock, policy=policy,
-                            batch_size=batch, max_items=per_run)
+            run = run_purge(
+                registry=registry,
+                privacy=privacy,
+                accounts=accounts,
+                clock=clock,
+                policy=policy,
+                batch_size=batch,
+                max_items=per_run,
+            )
             runs += 1
             deleted += run.deleted.get("account-events", 0)
             if run.complete_pass:
                 break
         seconds = time.perf_counter() - started
-        left = list(database.get_container_client("accounts").query_items(
-            "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a AND c.docType = 'event'",
-            parameters=[{"name": "@a", "value": account_id}], partition_key=account_id))
-        print(f"purged in {runs} runs of at most {per_run} items (pages of {batch}): {seconds:.1f} s, "
-              f"{count / seconds:.0f} docs/s; counted {deleted}, left {left[0]}")
+        left = list(
+            database.get_container_client("accounts").query_items(
+                "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a AND c.docType = 'event'",
+                parameters=[{"name": "@a", "value": account_id}],
+                partition_key=account_id,
+            )
+        )
+        print(
+            f"purged in {runs} runs of at most {per_run} items (pages of {batch}): {seconds:.1f} s, "
+            f"{count / seconds:.0f} docs/s; counted {deleted}, left {left[0]}"
+        )
     finally:
         client.delete_database(settings.cosmos_database)  # only this scratch database; queues are not touched
     return 0

@@ -47,17 +47,40 @@ def seed_accounts(accounts: CosmosAccountStore, privacy: CosmosPrivacyStore, act
     for i in range(active + closed):
         account_id = str(uuid.uuid4())
         is_closed = i >= active
-        accounts.put_account(Account(account_id=account_id, owner_user_id=f"owner-{i}", company_name=None,
-                                     billing_address=address, time_zone="UTC", created_at=now,
-                                     status=AccountStatus.CLOSED if is_closed else AccountStatus.ACTIVE,
-                                     closed_at=now if is_closed else None))
+        accounts.put_account(
+            Account(
+                account_id=account_id,
+                owner_user_id=f"owner-{i}",
+                company_name=None,
+                billing_address=address,
+                time_zone="UTC",
+                created_at=now,
+                status=AccountStatus.CLOSED if is_closed else AccountStatus.ACTIVE,
+                closed_at=now if is_closed else None,
+            )
+        )
         for user, role in ((f"owner-{i}", Role.OWNER), (f"member-{i}", Role.MEMBER)):
-            accounts.put_member(Member(account_id=account_id, user_id=user, role=role, full_name="Bench",
-                                       email=f"{user}@example.test", time_zone="UTC", joined_at=now, updated_at=now))
+            accounts.put_member(
+                Member(
+                    account_id=account_id,
+                    user_id=user,
+                    role=role,
+                    full_name="Bench",
+                    email=f"{user}@example.test",
+                    time_zone="UTC",
+                    joined_at=now,
+                    updated_at=now,
+                )
+            )
         if is_closed:
-            privacy.put_closure(ClosureRecord(account_id=account_id, closed_by=f"owner-{i}",
-                                              closed_at=now - timedelta(days=91),
-                                              retention_deadline=now - timedelta(days=1)))
+            privacy.put_closure(
+                ClosureRecord(
+                    account_id=account_id,
+                    closed_by=f"owner-{i}",
+                    closed_at=now - timedelta(days=91),
+                    retention_deadline=now - timedelta(days=1),
+                )
+            )
 
 
 def main(purge: Callable[..., Any] = run_purge, coarsen: Callable[..., Any] = run_coarsening) -> int:
@@ -80,16 +103,31 @@ def main(purge: Callable[..., Any] = run_purge, coarsen: Callable[..., Any] = ru
         coarse_store = CosmosCoarseHistoryStore(database)
         for n in range(passes):
             started = time.perf_counter()
-            run = purge(registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
-                        policy=RetentionPolicy(), batch_size=500, max_items=1_000_000)
+            run = purge(
+                registry=registry,
+                privacy=privacy,
+                accounts=accounts,
+                clock=SystemClock(),
+                policy=RetentionPolicy(),
+                batch_size=500,
+                max_items=1_000_000,
+            )
             purged = time.perf_counter()
-            coarsen(store=coarse_store, privacy=privacy, accounts=accounts, clock=SystemClock(),
-                    policy=RetentionPolicy(), max_pings=1_000_000)
+            coarsen(
+                store=coarse_store,
+                privacy=privacy,
+                accounts=accounts,
+                clock=SystemClock(),
+                policy=RetentionPolicy(),
+                max_pings=1_000_000,
+            )
             done = time.perf_counter()
-            print(f"pass {n + 1}: {len(run.accounts_finished)} accounts, purge {purged - started:.1f} s "
-                  f"({1000 * (purged - started) / max(1, len(run.accounts_finished)):.0f} ms per account), "
-                  f"then coarsening {done - purged:.1f} s; complete {run.complete_pass}, "
-                  f"deleted {sum(run.deleted.values())}")
+            print(
+                f"pass {n + 1}: {len(run.accounts_finished)} accounts, purge {purged - started:.1f} s "
+                f"({1000 * (purged - started) / max(1, len(run.accounts_finished)):.0f} ms per account), "
+                f"then coarsening {done - purged:.1f} s; complete {run.complete_pass}, "
+                f"deleted {sum(run.deleted.values())}"
+            )
     finally:
         client.delete_database(settings.cosmos_database)  # only this scratch database
     return 0

@@ -65,7 +65,7 @@ GROWTH = 1.05  # a step must store 5 % more than the best so far, or the ladder 
 
 
 def parse_steps(text: str) -> list[tuple[int, int]]:
-    """"8x10,4x30" -> [(8, 10), (4, 30)] (workers x batch); "4,8" -> [(4, 1), (8, 1)]."""
+    """ "8x10,4x30" -> [(8, 10), (4, 30)] (workers x batch); "4,8" -> [(4, 1), (8, 1)]."""
     out = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
         workers, _, batch = part.partition("x")
@@ -80,8 +80,7 @@ def ladder(mode: Mode, steps: list[tuple[int, int]], args: argparse.Namespace, i
     for workers, batch in steps:
         if batch in stopped:
             continue
-        r = run_step(mode, workers=workers, batch=batch, interval=interval, seconds=args.step_seconds,
-                     drain=args.drain)
+        r = run_step(mode, workers=workers, batch=batch, interval=interval, seconds=args.step_seconds, drain=args.drain)
         results.append(r)
         print("  " + r.line(), flush=True)
         if batch in best and r.stored_per_s < best[batch] * GROWTH:
@@ -94,8 +93,11 @@ def ladder(mode: Mode, steps: list[tuple[int, int]], args: argparse.Namespace, i
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--step-seconds", type=float, default=30, help="seconds each step holds its load")
-    parser.add_argument("--pipeline-steps", default="8x10,4x30,8x30,16x30,32x30,8x100,16x100,32x100",
-                        help="workers x batch per pipeline step; batch 10 is the app's 5-minute batch (cost model)")
+    parser.add_argument(
+        "--pipeline-steps",
+        default="8x10,4x30,8x30,16x30,32x30,8x100,16x100,32x100",
+        help="workers x batch per pipeline step; batch 10 is the app's 5-minute batch (cost model)",
+    )
     parser.add_argument("--naive-steps", default="4,8,16,32", help="workers per naive step (one ping per call)")
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between a pipeline worker's calls")
     parser.add_argument("--naive-interval", type=float, default=0.02, help="seconds between a naive worker's calls")
@@ -114,19 +116,24 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["DEVHOST_PROFILE_DIR"] = str(ROOT / ".local" / "bench" / "profiles")
     began = time.perf_counter()
     started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
-    print(f"saturation benchmark: {args.step_seconds:.0f} s per step; pipeline {args.pipeline_steps} (workers x batch,"
-          f" a call every {args.interval} s), naive {args.naive_steps} workers (a ping every {args.naive_interval} s)",
-          flush=True)
+    print(
+        f"saturation benchmark: {args.step_seconds:.0f} s per step; pipeline {args.pipeline_steps} (workers x batch,"
+        f" a call every {args.interval} s), naive {args.naive_steps} workers (a ping every {args.naive_interval} s)",
+        flush=True,
+    )
     stack = start_stack()
     try:
         batches = sorted({b for _, b in pipeline_steps} | {30})
-        before = {b: ceiling.measure(stack.settings, batch=b, threads=args.ceiling_threads,
-                                     seconds=args.ceiling_seconds) for b in batches}
+        before = {
+            b: ceiling.measure(stack.settings, batch=b, threads=args.ceiling_threads, seconds=args.ceiling_seconds)
+            for b in batches
+        }
         for c in before.values():
             print(f"  store ceiling before, batches of {c.batch:>3}: {c.per_second:>7.0f} pings/s", flush=True)
         workers_needed = max(w for w, _ in pipeline_steps + naive_steps + parse_steps(args.profile_step))
-        with httpx.Client(base_url=stack.url, timeout=60,
-                          limits=httpx.Limits(max_connections=workers_needed + 8)) as client:
+        with httpx.Client(
+            base_url=stack.url, timeout=60, limits=httpx.Limits(max_connections=workers_needed + 8)
+        ) as client:
             _owner, workers, account_id = setup_workers(client, workers_needed, random.Random(21))
             time.sleep(1.5)  # every ping below is taken after the consents were granted
             mode = Mode.make(stack, client, workers, account_id)
@@ -134,16 +141,20 @@ def main(argv: list[str] | None = None) -> int:
             naive = ladder(mode.naive(), naive_steps, args, args.naive_interval)
             profiles = profile_step(mode.pipeline(), client, args)
             sizes = stored_sizes(stack, account_id, workers)
-        after = {b: ceiling.measure(stack.settings, batch=b, threads=args.ceiling_threads,
-                                    seconds=args.ceiling_seconds) for b in batches}
+        after = {
+            b: ceiling.measure(stack.settings, batch=b, threads=args.ceiling_threads, seconds=args.ceiling_seconds)
+            for b in batches
+        }
     finally:
         stop_stack(stack)
     result = assemble(args, started_at, before, after, pipeline, naive, profiles, sizes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print_peaks(result)
-    print(f"\n  written {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out};"
-          f" total time {time.perf_counter() - began:.0f} s")
+    print(
+        f"\n  written {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out};"
+        f" total time {time.perf_counter() - began:.0f} s"
+    )
     lost = sum(s["lost"] for s in result["pipeline"] + result["naive"])
     return 1 if lost else 0
 
@@ -151,10 +162,11 @@ def main(argv: list[str] | None = None) -> int:
 def profile_step(mode: Mode, client: httpx.Client, args: argparse.Namespace) -> dict[str, list[str]]:
     from bench.profiles import top_costs
 
-    (workers, batch), = parse_steps(args.profile_step)
+    ((workers, batch),) = parse_steps(args.profile_step)
     client.post(f"{mode.host_base}/admin/profile/start", json={"functions": list(PIPELINE)}).raise_for_status()
-    r = run_step(mode, workers=workers, batch=batch, interval=args.interval, seconds=min(args.step_seconds, 10),
-                 drain=args.drain)
+    r = run_step(
+        mode, workers=workers, batch=batch, interval=args.interval, seconds=min(args.step_seconds, 10), drain=args.drain
+    )
     written = client.post(f"{mode.host_base}/admin/profile/stop").json()["written"]
     print(f"  profiled step: {r.line()}", flush=True)
     out = {}
@@ -173,14 +185,25 @@ def stored_sizes(stack: Any, account_id: str, workers: list[Worker]) -> dict[str
 
     db = stack.database
     pk = ping_partition(account_id, workers[0].user_id, datetime.now(UTC).date())
-    pings = list(db.get_container_client(schema.PINGS.name).query_items(
-        "SELECT TOP 50 * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk))
-    latest = list(db.get_container_client(schema.LATEST_POSITIONS.name).query_items(
-        "SELECT TOP 50 * FROM c WHERE c.accountId = @a", parameters=[{"name": "@a", "value": account_id}],
-        partition_key=account_id))
-    naive = list(db.get_container_client("bench-naive-pings").query_items(
-        "SELECT TOP 50 * FROM c WHERE c.accountId = @a", parameters=[{"name": "@a", "value": account_id}],
-        partition_key=account_id))
+    pings = list(
+        db.get_container_client(schema.PINGS.name).query_items(
+            "SELECT TOP 50 * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk
+        )
+    )
+    latest = list(
+        db.get_container_client(schema.LATEST_POSITIONS.name).query_items(
+            "SELECT TOP 50 * FROM c WHERE c.accountId = @a",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
+    )
+    naive = list(
+        db.get_container_client("bench-naive-pings").query_items(
+            "SELECT TOP 50 * FROM c WHERE c.accountId = @a",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
+    )
 
     def mean(docs: list[dict[str, Any]]) -> float:
         return sum(doc_size(d) for d in docs) / len(docs) if docs else 0.0
@@ -191,22 +214,41 @@ def stored_sizes(stack: Any, account_id: str, workers: list[Worker]) -> dict[str
 def _per_thousand(step: StepResult, sizes: dict[str, float], queue: str, functions: tuple[str, ...]) -> dict[str, Any]:
     phase = Phase(pings=max(1, step.accepted), http=step.calls, counts=step.counts)
     calls = call_counts(phase, queue, functions)
-    table = {"pings": (sizes["ping"], 2), "latest-positions": (sizes["latest"], 2),
-             "bench-naive-pings": (sizes["naive"], 12)}
+    table = {
+        "pings": (sizes["ping"], 2),
+        "latest-positions": (sizes["latest"], 2),
+        "bench-naive-pings": (sizes["naive"], 12),
+    }
     per = 1000 / phase.pings
-    mine = {k: v * per for k, v in step.counts.items()
-            if k.split(" ")[0] in functions or f"queue.{queue}." in k}
+    mine = {k: v * per for k, v in step.counts.items() if k.split(" ")[0] in functions or f"queue.{queue}." in k}
     sends = sum(v for k, v in mine.items() if k.endswith(f"queue.{queue}.send"))
-    return {"calls": calls, "ruPerPing": ru_per_ping(phase, RuModel(), table, functions),
-            "queueSendsPerThousand": sends, "countsPerThousand": mine}
+    return {
+        "calls": calls,
+        "ruPerPing": ru_per_ping(phase, RuModel(), table, functions),
+        "queueSendsPerThousand": sends,
+        "countsPerThousand": mine,
+    }
 
 
-def assemble(args: argparse.Namespace, started_at: str, before: dict[int, ceiling.Ceiling],
-             after: dict[int, ceiling.Ceiling], pipeline: list[StepResult], naive: list[StepResult],
-             profiles: dict[str, list[str]], sizes: dict[str, float]) -> dict[str, Any]:
-    ceilings = {str(b): {"before": before[b].per_second, "after": after[b].per_second,
-                         "mean": (before[b].per_second + after[b].per_second) / 2,
-                         "chargedRuPerPing": before[b].ru_per_ping} for b in before}
+def assemble(
+    args: argparse.Namespace,
+    started_at: str,
+    before: dict[int, ceiling.Ceiling],
+    after: dict[int, ceiling.Ceiling],
+    pipeline: list[StepResult],
+    naive: list[StepResult],
+    profiles: dict[str, list[str]],
+    sizes: dict[str, float],
+) -> dict[str, Any]:
+    ceilings = {
+        str(b): {
+            "before": before[b].per_second,
+            "after": after[b].per_second,
+            "mean": (before[b].per_second + after[b].per_second) / 2,
+            "chargedRuPerPing": before[b].ru_per_ping,
+        }
+        for b in before
+    }
 
     def steps(results: list[StepResult], functions: tuple[str, ...]) -> list[dict[str, Any]]:
         out = []
@@ -219,11 +261,22 @@ def assemble(args: argparse.Namespace, started_at: str, before: dict[int, ceilin
             out.append(d)
         return out
 
-    return {"startedAt": started_at, "finishedAt": datetime.now(UTC).replace(microsecond=0).isoformat(),
-            "stepSeconds": args.step_seconds, "ceilings": ceilings, "sizes": sizes,
-            "pipeline": steps(pipeline, PIPELINE), "naive": steps(naive, BASELINE), "profiles": profiles,
-            "functions": {"ingest": PIPELINE[0], "writer": PIPELINE[1], "naiveIngest": BASELINE[0],
-                          "naiveWriter": BASELINE[1]}}
+    return {
+        "startedAt": started_at,
+        "finishedAt": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "stepSeconds": args.step_seconds,
+        "ceilings": ceilings,
+        "sizes": sizes,
+        "pipeline": steps(pipeline, PIPELINE),
+        "naive": steps(naive, BASELINE),
+        "profiles": profiles,
+        "functions": {
+            "ingest": PIPELINE[0],
+            "writer": PIPELINE[1],
+            "naiveIngest": BASELINE[0],
+            "naiveWriter": BASELINE[1],
+        },
+    }
 
 
 def peak(steps: list[dict[str, Any]], batch: int | None = None) -> dict[str, Any] | None:
@@ -236,14 +289,18 @@ def print_peaks(result: dict[str, Any]) -> None:
     for b in sorted({s["batch"] for s in result["pipeline"]}):
         p = peak(result["pipeline"], b)
         assert p is not None
-        print(f"    pipeline, batches of {b:>3}: {p['storedPerS']:>6.0f} pings/s = {100 * (p['shareOfCeiling'] or 0):.0f} %"
-              f" of {result['ceilings'][str(p['ceilingBatch'])]['mean']:.0f}; freshness p50/p99"
-              f" {p['freshnessP50Ms']:.0f}/{p['freshnessP99Ms']:.0f} ms; lost {p['lost']}; at {p['workers']} workers")
+        print(
+            f"    pipeline, batches of {b:>3}: {p['storedPerS']:>6.0f} pings/s = {100 * (p['shareOfCeiling'] or 0):.0f} %"
+            f" of {result['ceilings'][str(p['ceilingBatch'])]['mean']:.0f}; freshness p50/p99"
+            f" {p['freshnessP50Ms']:.0f}/{p['freshnessP99Ms']:.0f} ms; lost {p['lost']}; at {p['workers']} workers"
+        )
     n = peak(result["naive"])
     if n is not None:
-        print(f"    naive, one ping per call:  {n['storedPerS']:>6.0f} pings/s = {100 * (n['shareOfCeiling'] or 0):.0f} %"
-              f" of the 30-batch ceiling; freshness p50/p99 {n['freshnessP50Ms']:.0f}/{n['freshnessP99Ms']:.0f} ms;"
-              f" lost {n['lost']}; at {n['workers']} workers")
+        print(
+            f"    naive, one ping per call:  {n['storedPerS']:>6.0f} pings/s = {100 * (n['shareOfCeiling'] or 0):.0f} %"
+            f" of the 30-batch ceiling; freshness p50/p99 {n['freshnessP50Ms']:.0f}/{n['freshnessP99Ms']:.0f} ms;"
+            f" lost {n['lost']}; at {n['workers']} workers"
+        )
 
 
 if __name__ == "__main__":

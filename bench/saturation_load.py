@@ -64,24 +64,40 @@ class Mode:
         from core import schema
 
         if self.kind == "pipeline":
-            return set(self._container(schema.PINGS.name).query_items(
-                "SELECT VALUE c.id FROM c WHERE STARTSWITH(c.pk, @p)",
-                parameters=[{"name": "@p", "value": f"{self.account_id}|"}], enable_cross_partition_query=True))
-        return set(self._container("bench-naive-pings").query_items(
-            "SELECT VALUE c.id FROM c WHERE c.accountId = @a", parameters=[{"name": "@a", "value": self.account_id}],
-            partition_key=self.account_id))
+            return set(
+                self._container(schema.PINGS.name).query_items(
+                    "SELECT VALUE c.id FROM c WHERE STARTSWITH(c.pk, @p)",
+                    parameters=[{"name": "@p", "value": f"{self.account_id}|"}],
+                    enable_cross_partition_query=True,
+                )
+            )
+        return set(
+            self._container("bench-naive-pings").query_items(
+                "SELECT VALUE c.id FROM c WHERE c.accountId = @a",
+                parameters=[{"name": "@a", "value": self.account_id}],
+                partition_key=self.account_id,
+            )
+        )
 
     def stored_count(self) -> int:
         from core import schema
 
         if self.kind == "pipeline":
-            found = list(self._container(schema.PINGS.name).query_items(
-                "SELECT VALUE COUNT(1) FROM c WHERE STARTSWITH(c.pk, @p)",
-                parameters=[{"name": "@p", "value": f"{self.account_id}|"}], enable_cross_partition_query=True))
+            found = list(
+                self._container(schema.PINGS.name).query_items(
+                    "SELECT VALUE COUNT(1) FROM c WHERE STARTSWITH(c.pk, @p)",
+                    parameters=[{"name": "@p", "value": f"{self.account_id}|"}],
+                    enable_cross_partition_query=True,
+                )
+            )
         else:
-            found = list(self._container("bench-naive-pings").query_items(
-                "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a",
-                parameters=[{"name": "@a", "value": self.account_id}], partition_key=self.account_id))
+            found = list(
+                self._container("bench-naive-pings").query_items(
+                    "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a",
+                    parameters=[{"name": "@a", "value": self.account_id}],
+                    partition_key=self.account_id,
+                )
+            )
         return int(sum(found))
 
     def visible(self, pending: list[list[Any]]) -> set[int]:
@@ -90,15 +106,20 @@ class Mode:
 
         if self.kind == "pipeline":
             docs = self._container(schema.LATEST_POSITIONS.name).query_items(
-                "SELECT c.id, c.t FROM c WHERE c.accountId = @a", parameters=[{"name": "@a", "value": self.account_id}],
-                partition_key=self.account_id)
+                "SELECT c.id, c.t FROM c WHERE c.accountId = @a",
+                parameters=[{"name": "@a", "value": self.account_id}],
+                partition_key=self.account_id,
+            )
             newest = {d["id"]: d.get("t", -1) for d in docs}
             return {i for i, p in enumerate(pending) if newest.get(p[0], -1) >= p[1]}
         waiting = [p[0] for p in pending[:100]]
-        found = set(self._container("bench-naive-pings").query_items(
-            "SELECT VALUE c.id FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id)",
-            parameters=[{"name": "@a", "value": self.account_id}, {"name": "@ids", "value": waiting}],
-            partition_key=self.account_id))
+        found = set(
+            self._container("bench-naive-pings").query_items(
+                "SELECT VALUE c.id FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id)",
+                parameters=[{"name": "@a", "value": self.account_id}, {"name": "@ids", "value": waiting}],
+                partition_key=self.account_id,
+            )
+        )
         return {i for i, p in enumerate(pending[:100]) if p[0] in found}
 
 
@@ -134,25 +155,31 @@ class StepResult:
         return self.stored_in_window / self.window if self.window else 0.0
 
     def line(self) -> str:
-        fresh = (f"{pct(self.freshness, 50) * 1000:.0f}/{pct(self.freshness, 99) * 1000:.0f}" if self.freshness
-                 else "-/-")
+        fresh = (
+            f"{pct(self.freshness, 50) * 1000:.0f}/{pct(self.freshness, 99) * 1000:.0f}" if self.freshness else "-/-"
+        )
         cpu = self.cpu_per_thousand()
-        return (f"{self.kind:<8} {self.workers:>3} workers x {self.batch:>3}: offered {self.offered_per_s:>6.0f},"
-                f" accepted {self.accepted / self.seconds:>6.0f}, stored {self.stored_per_s:>6.0f} pings/s;"
-                f" ingest p50/p99 {pct(self.latencies, 50) * 1000:.0f}/{pct(self.latencies, 99) * 1000:.0f} ms;"
-                f" freshness p50/p99 {fresh} ms; lost {self.lost}, backlog {self.backlog};"
-                f" CPU ms/1,000 pings ingest {cpu['ingest']:.0f}, writer {cpu['writer']:.0f}, host {cpu['host']:.0f}"
-                + (f"; errors {dict(self.errors)}" if self.errors else ""))
+        return (
+            f"{self.kind:<8} {self.workers:>3} workers x {self.batch:>3}: offered {self.offered_per_s:>6.0f},"
+            f" accepted {self.accepted / self.seconds:>6.0f}, stored {self.stored_per_s:>6.0f} pings/s;"
+            f" ingest p50/p99 {pct(self.latencies, 50) * 1000:.0f}/{pct(self.latencies, 99) * 1000:.0f} ms;"
+            f" freshness p50/p99 {fresh} ms; lost {self.lost}, backlog {self.backlog};"
+            f" CPU ms/1,000 pings ingest {cpu['ingest']:.0f}, writer {cpu['writer']:.0f}, host {cpu['host']:.0f}"
+            + (f"; errors {dict(self.errors)}" if self.errors else "")
+        )
 
     def cpu_per_thousand(self) -> dict[str, float]:
         """Milliseconds of host CPU per 1,000 accepted pings: the ingest function, the writer, the rest."""
         per = 1000 / max(1, self.accepted) / 1e6
         fns = self.cpu.get("functions", {})
-        ingest, writer = (self.functions_for(self.kind))
+        ingest, writer = self.functions_for(self.kind)
         in_fns = sum(v["cpuNs"] for v in fns.values())
-        return {"ingest": fns.get(ingest, {}).get("cpuNs", 0) * per, "writer": fns.get(writer, {}).get("cpuNs", 0) * per,
-                "host": max(0, self.cpu.get("processCpuNs", 0) - in_fns) * per,
-                "process": self.cpu.get("processCpuNs", 0) * per}
+        return {
+            "ingest": fns.get(ingest, {}).get("cpuNs", 0) * per,
+            "writer": fns.get(writer, {}).get("cpuNs", 0) * per,
+            "host": max(0, self.cpu.get("processCpuNs", 0) - in_fns) * per,
+            "process": self.cpu.get("processCpuNs", 0) * per,
+        }
 
     @staticmethod
     def functions_for(kind: str) -> tuple[str, str]:
@@ -166,26 +193,48 @@ class StepResult:
             f = fns.get(name, {})
             return f.get(key, 0) / f["invocations"] / 1e6 if f.get("invocations") else 0.0
 
-        return {"kind": self.kind, "workers": self.workers, "batch": self.batch, "interval": self.interval,
-                "seconds": self.seconds, "offeredPerS": self.offered_per_s, "sentPerS": self.sent / self.seconds,
-                "acceptedPerS": self.accepted / self.seconds, "storedPerS": self.stored_per_s, "calls": self.calls,
-                "accepted": self.accepted, "notAccepted": self.not_accepted, "lost": self.lost,
-                "backlog": self.backlog, "drainSeconds": self.drain_seconds,
-                "ingestP50Ms": pct(self.latencies, 50) * 1000, "ingestP99Ms": pct(self.latencies, 99) * 1000,
-                "freshnessP50Ms": pct(self.freshness, 50) * 1000 if self.freshness else None,
-                "freshnessP99Ms": pct(self.freshness, 99) * 1000 if self.freshness else None,
-                "freshnessSamples": len(self.freshness), "errors": dict(self.errors),
-                "cpuMsPerThousand": self.cpu_per_thousand(),
-                "invocationsPerThousand": {n: fns.get(n, {}).get("invocations", 0) * 1000 / max(1, self.accepted)
-                                           for n in (ingest, writer)},
-                "cpuMsPerInvocation": {n: per_call(n, "cpuNs") for n in (ingest, writer)},
-                "wallMsPerInvocation": {n: per_call(n, "wallNs") for n in (ingest, writer)}}
+        return {
+            "kind": self.kind,
+            "workers": self.workers,
+            "batch": self.batch,
+            "interval": self.interval,
+            "seconds": self.seconds,
+            "offeredPerS": self.offered_per_s,
+            "sentPerS": self.sent / self.seconds,
+            "acceptedPerS": self.accepted / self.seconds,
+            "storedPerS": self.stored_per_s,
+            "calls": self.calls,
+            "accepted": self.accepted,
+            "notAccepted": self.not_accepted,
+            "lost": self.lost,
+            "backlog": self.backlog,
+            "drainSeconds": self.drain_seconds,
+            "ingestP50Ms": pct(self.latencies, 50) * 1000,
+            "ingestP99Ms": pct(self.latencies, 99) * 1000,
+            "freshnessP50Ms": pct(self.freshness, 50) * 1000 if self.freshness else None,
+            "freshnessP99Ms": pct(self.freshness, 99) * 1000 if self.freshness else None,
+            "freshnessSamples": len(self.freshness),
+            "errors": dict(self.errors),
+            "cpuMsPerThousand": self.cpu_per_thousand(),
+            "invocationsPerThousand": {
+                n: fns.get(n, {}).get("invocations", 0) * 1000 / max(1, self.accepted) for n in (ingest, writer)
+            },
+            "cpuMsPerInvocation": {n: per_call(n, "cpuNs") for n in (ingest, writer)},
+            "wallMsPerInvocation": {n: per_call(n, "wallNs") for n in (ingest, writer)},
+        }
 
 
 def _pings(w: Worker, count: int) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
-    return [{"id": str(uuid.uuid4()), "timestamp": iso(now - timedelta(milliseconds=10 * (count - i))),
-             **w.route.step(), "deviceId": f"dev-{w.user_id}"} for i in range(count)]
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "timestamp": iso(now - timedelta(milliseconds=10 * (count - i))),
+            **w.route.step(),
+            "deviceId": f"dev-{w.user_id}",
+        }
+        for i in range(count)
+    ]
 
 
 def _cpu(client: httpx.Client, base: str) -> dict[str, Any]:
@@ -247,8 +296,9 @@ def run_step(mode: Mode, *, workers: int, batch: int, interval: float, seconds: 
                 if took == len(pings):
                     accepted_ids.update(p["id"] for p in pings)
                     if mode.kind == "pipeline":
-                        newest = int(datetime.fromisoformat(pings[-1]["timestamp"].replace("Z", "+00:00"))
-                                     .timestamp() * 1000)
+                        newest = int(
+                            datetime.fromisoformat(pings[-1]["timestamp"].replace("Z", "+00:00")).timestamp() * 1000
+                        )
                         pending.append([w.user_id, newest, done])
                     elif n % 5 == 0:  # naive: every fifth call of a worker is sampled
                         pending.append([pings[0]["id"], 0, done])

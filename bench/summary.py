@@ -47,30 +47,47 @@ def ingest_lines(d: dict[str, Any]) -> list[str]:
 
 
 def capacity_lines(c: dict[str, Any]) -> list[str]:
-    out = [f"  saturation (bench/saturation.py, {c['startedAt']}..{c['finishedAt']}, {c['stepSeconds']:.0f} s steps):",
-           "    store ceiling (bare client, mean of before/after): " + ", ".join(
-               f"batches of {b}: {v['mean']:,.0f} pings/s" for b, v in sorted(c["ceilings"].items(), key=lambda kv: int(kv[0])))]
+    out = [
+        f"  saturation (bench/saturation.py, {c['startedAt']}..{c['finishedAt']}, {c['stepSeconds']:.0f} s steps):",
+        "    store ceiling (bare client, mean of before/after): "
+        + ", ".join(
+            f"batches of {b}: {v['mean']:,.0f} pings/s"
+            for b, v in sorted(c["ceilings"].items(), key=lambda kv: int(kv[0]))
+        ),
+    ]
     charged = [v["chargedRuPerPing"] for v in c["ceilings"].values() if v.get("chargedRuPerPing")]
-    out.append("    request charge returned by the store: " + (
-        f"{min(charged):.2f}-{max(charged):.2f} RU per ping (the emulator charges per request, not per work:"
-        " request units below are modelled)" if charged else "none (request units below are modelled)"))
+    out.append(
+        "    request charge returned by the store: "
+        + (
+            f"{min(charged):.2f}-{max(charged):.2f} RU per ping (the emulator charges per request, not per work:"
+            " request units below are modelled)"
+            if charged
+            else "none (request units below are modelled)"
+        )
+    )
     for b in sorted({s["batch"] for s in c["pipeline"]}):
         p = max((s for s in c["pipeline"] if s["batch"] == b), key=lambda s: s["storedPerS"])
         share = p["shareOfCeiling"] or 0.0
         fresh = p["freshnessP99Ms"] or float("nan")
-        out.append(f"    pipeline peak, batches of {b}: {p['storedPerS']:,.0f} pings/s stored = {100 * share:.0f} % of the"
-                   f" ceiling (target 30 %: {_met(share >= 0.3)}); freshness p50/p99 {p['freshnessP50Ms'] or 0:.0f}/"
-                   f"{fresh:.0f} ms (under 3 s: {_met(fresh < 3000)}); lost {p['lost']}; {p['workers']} workers"
-                   f" offered {p['offeredPerS']:,.0f}/s")
+        out.append(
+            f"    pipeline peak, batches of {b}: {p['storedPerS']:,.0f} pings/s stored = {100 * share:.0f} % of the"
+            f" ceiling (target 30 %: {_met(share >= 0.3)}); freshness p50/p99 {p['freshnessP50Ms'] or 0:.0f}/"
+            f"{fresh:.0f} ms (under 3 s: {_met(fresh < 3000)}); lost {p['lost']}; {p['workers']} workers"
+            f" offered {p['offeredPerS']:,.0f}/s"
+        )
         cpu = p["cpuMsPerThousand"]
-        out.append(f"      host CPU per 1,000 pings: ingest call {cpu['ingest']:,.0f} ms, writer {cpu['writer']:,.0f} ms,"
-                   f" rest of the host {cpu['host']:,.0f} ms (process total {cpu['process']:,.0f} ms)")
+        out.append(
+            f"      host CPU per 1,000 pings: ingest call {cpu['ingest']:,.0f} ms, writer {cpu['writer']:,.0f} ms,"
+            f" rest of the host {cpu['host']:,.0f} ms (process total {cpu['process']:,.0f} ms)"
+        )
     if c["naive"]:
         n = max(c["naive"], key=lambda s: s["storedPerS"])
         cpu = n["cpuMsPerThousand"]
-        out.append(f"    naive peak: {n['storedPerS']:,.0f} pings/s stored ({100 * (n['shareOfCeiling'] or 0):.0f} % of the"
-                   f" 30-batch ceiling); freshness p99 {n['freshnessP99Ms'] or 0:.0f} ms; lost {n['lost']}; CPU per 1,000"
-                   f" pings {cpu['ingest']:,.0f} + {cpu['writer']:,.0f} + {cpu['host']:,.0f} ms")
+        out.append(
+            f"    naive peak: {n['storedPerS']:,.0f} pings/s stored ({100 * (n['shareOfCeiling'] or 0):.0f} % of the"
+            f" 30-batch ceiling); freshness p99 {n['freshnessP99Ms'] or 0:.0f} ms; lost {n['lost']}; CPU per 1,000"
+            f" pings {cpu['ingest']:,.0f} + {cpu['writer']:,.0f} + {cpu['host']:,.0f} ms"
+        )
     lost = sum(s["lost"] for s in c["pipeline"] + c["naive"])
     out.append(f"    loss over every step (accepted ids vs stored ids): {lost} ({_met(lost == 0)})")
     for name, lines in c.get("profiles", {}).items():
@@ -82,9 +99,11 @@ def capacity_lines(c: dict[str, Any]) -> list[str]:
 def hot_lines(h: dict[str, Any]) -> list[str]:
     out = ["  hot latest-positions partition (bench/hot_partition.py): one account's latest view"]
     for r in h["rows"]:
-        out.append(f"    {r['members']:>6,} members: {r['itemsRead']:,.0f} items read, {r['answerBytes'] / 1024:,.0f} KB,"
-                   f" {r['p50Ms']:,.0f} ms, access-log entry {r['accessLogEntryBytes'] / 1024:,.0f} KB;"
-                   f" ~{r['viewRu']:,.0f} RU per view")
+        out.append(
+            f"    {r['members']:>6,} members: {r['itemsRead']:,.0f} items read, {r['answerBytes'] / 1024:,.0f} KB,"
+            f" {r['p50Ms']:,.0f} ms, access-log entry {r['accessLogEntryBytes'] / 1024:,.0f} KB;"
+            f" ~{r['viewRu']:,.0f} RU per view"
+        )
     return out
 
 

@@ -72,11 +72,13 @@ class AccountStore(Protocol):
     def replace_invitation_if_unchanged(self, invitation: Invitation, *, expected: Invitation) -> bool:
         """Replace only if nobody changed it since `expected` was read (optimistic concurrency)."""
         ...
+
     def list_invitations(self, account_id: str) -> list[Invitation]: ...
     def list_expired_pending_invitations(self, now: datetime, limit: int) -> list[Invitation]: ...
     def record_event(self, event: AccountEvent) -> bool:
         """Store the event once; answer False when it was already recorded."""
         ...
+
     def list_events(self, account_id: str) -> list[AccountEvent]: ...
 
 
@@ -85,6 +87,7 @@ class UserStore(Protocol):
     def create_user(self, record: UserRecord) -> bool:
         """Create the record; answer False when one already exists."""
         ...
+
     def put_user(self, record: UserRecord) -> None: ...
     def has_refusal_marker(self, marker_id: str) -> bool: ...
     def put_refusal_marker(self, marker_id: str, at: datetime) -> None: ...
@@ -120,6 +123,7 @@ class PrivacyStore(Protocol):
     def prune_runs(self, before: datetime, limit: int) -> int:
         """Delete purge-run records started before `before`, at most `limit`; answer how many."""
         ...
+
     def get_closure(self, account_id: str) -> ClosureRecord | None: ...
     def put_closure(self, record: ClosureRecord) -> None: ...
     def put_request(self, request: DataRequest) -> None: ...
@@ -220,9 +224,7 @@ class AccessLog(Protocol):
 
     def append(self, entry: AccessLogEntry) -> None: ...
 
-    def for_subject(
-        self, *, account_id: str, user_id: str, continuation: str | None, limit: int
-    ) -> AccessLogSlice:
+    def for_subject(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> AccessLogSlice:
         """Entries naming `user_id` among the subjects, newest first, one page."""
         ...
 
@@ -241,8 +243,15 @@ class IngestGateStore(Protocol):
         ...
 
     def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None: ...
-    def save(self, *, account_id: str, user_id: str | None, facts: dict[str, Any] | None,
-             pending: dict[str, datetime], etag: str | None) -> bool:
+    def save(
+        self,
+        *,
+        account_id: str,
+        user_id: str | None,
+        facts: dict[str, Any] | None,
+        pending: dict[str, datetime],
+        etag: str | None,
+    ) -> bool:
         """Create (etag None) or replace the version read (etag); False when someone else wrote it meanwhile."""
         ...
 
@@ -295,8 +304,15 @@ class PingStore(Protocol):
         ...
 
     def read_day(
-        self, *, account_id: str, user_id: str, day: date, start: datetime, end: datetime,
-        continuation: str | None, limit: int,
+        self,
+        *,
+        account_id: str,
+        user_id: str,
+        day: date,
+        start: datetime,
+        end: datetime,
+        continuation: str | None,
+        limit: int,
     ) -> PingSlice:
         """Pings of that day with start <= t < end, in time order, one page."""
         ...
@@ -305,8 +321,9 @@ class PingStore(Protocol):
         """Delete these pings of that day (ids already gone are fine)."""
         ...
 
-    def in_box(self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float,
-               east: float) -> list[Ping]:
+    def in_box(
+        self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float, east: float
+    ) -> list[Ping]:
         """The member's stored pings of that day inside this latitude/longitude box (one partition)."""
         ...
 
@@ -318,8 +335,9 @@ class LatestPositionStore(Protocol):
 
     def list_for_account(self, account_id: str) -> list[LatestPosition]: ...
 
-    def withhold_if(self, *, account_id: str, user_id: str, inside: Callable[[float, float], bool],
-                    at: datetime) -> bool:
+    def withhold_if(
+        self, *, account_id: str, user_id: str, inside: Callable[[float, float], bool], at: datetime
+    ) -> bool:
         """Drop the position (keep the time) when `inside(lat, lon)`; answer whether it did."""
         ...
 
@@ -333,19 +351,24 @@ class Outbox(Protocol):
     def create_if_absent(self, entry: OutboxEntry) -> bool:
         """Store the entry; answer False (and change nothing) when an entry with its id exists."""
         ...
+
     def get(self, outbox_id: str) -> OutboxEntry | None: ...
     def replace_if_unchanged(self, entry: OutboxEntry, *, expected: OutboxEntry) -> bool:
         """Replace only if nobody changed it since `expected` was read (optimistic concurrency)."""
         ...
+
     def dispatch(self, outbox_id: str) -> None:
         """Put a message for the sender on the outbox queue."""
         ...
+
     def mark_link_used(self, outbox_id: str, purpose: str, at: datetime) -> bool:
         """Record the single use of a link minted for this entry; answer False when it was used before."""
         ...
+
     def list_stuck(self, before: datetime, limit: int) -> list[OutboxEntry]:
         """Pending entries last dispatched (or created) before `before`: their queue message may be lost."""
         ...
+
     def ids_with_prefix(self, prefix: str) -> set[str]:
         """Ids of the entries whose id starts with `prefix` (e.g. every notice of one policy version)."""
         ...
@@ -362,6 +385,7 @@ class EmailProfiles(Protocol):
     def verified_recipients(self) -> Iterator[EmailStatus]:
         """Every user with a verified (current or earlier) address: the notice timer's platform-wide walk."""
         ...
+
     def member_address(self, user_id: str) -> str | None:
         """The address on the user's member profile (for users with no e-mail status yet), or None."""
         ...
@@ -380,6 +404,7 @@ class EmailRenderer(Protocol):
     def render(self, template: str, context: Mapping[str, Any]) -> RenderedEmail:
         """Raise ValueError for a template it does not have."""
         ...
+
     def page(self, *, title: str, message: str, button: str | None = None) -> str: ...
 
 
@@ -387,6 +412,7 @@ class PolicyStore(Protocol):
     def create_version(self, version: PolicyVersion) -> bool:
         """Store a new version; answer False when the id exists (a posted version is never replaced)."""
         ...
+
     def get_version(self, version_id: str) -> PolicyVersion | None: ...
     def list_versions(self) -> list[PolicyVersion]: ...
     def put_acknowledgement(self, ack: PolicyAcknowledgement) -> None: ...
@@ -405,16 +431,34 @@ class MediaStore(Protocol):
     def replace_photo_if_unchanged(self, photo: Photo, *, expected: Photo) -> bool:
         """Replace only if nobody changed it since `expected` was read (optimistic concurrency)."""
         ...
-    def list_photos(self, *, account_id: str, user_id: str | None, start: datetime | None, end: datetime | None,
-                    continuation: str | None, limit: int) -> PhotoSlice: ...
+
+    def list_photos(
+        self,
+        *,
+        account_id: str,
+        user_id: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        continuation: str | None,
+        limit: int,
+    ) -> PhotoSlice: ...
     def create_note(self, note: Note) -> None: ...
     def get_note(self, account_id: str, note_id: str) -> Note | None: ...
     def replace_note_if_unchanged(self, note: Note, *, expected: Note) -> bool: ...
     def delete_note(self, account_id: str, note_id: str) -> bool:
         """Answer False when it was already gone."""
         ...
-    def list_notes(self, *, account_id: str, user_id: str | None, start: datetime | None, end: datetime | None,
-                   continuation: str | None, limit: int) -> NoteSlice: ...
+
+    def list_notes(
+        self,
+        *,
+        account_id: str,
+        user_id: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        continuation: str | None,
+        limit: int,
+    ) -> NoteSlice: ...
 
 
 class PhotoBlobs(Protocol):
@@ -423,19 +467,24 @@ class PhotoBlobs(Protocol):
     def upload_url(self, blob_name: str, *, expires_at: datetime) -> str:
         """A link that can create exactly this one quarantine blob, once: no read, no overwrite, no other name."""
         ...
+
     def read_url(self, blob_name: str, *, expires_at: datetime) -> str:
         """A read-only link to exactly this blob of the photos container."""
         ...
+
     def quarantine_info(self, blob_name: str) -> BlobInfo | None: ...
     def read_quarantine(self, blob_name: str, *, max_bytes: int) -> bytes:
         """At most `max_bytes` of the upload."""
         ...
+
     def delete_quarantine(self, blob_name: str) -> bool:
         """Answer False when it was already gone."""
         ...
+
     def put_photo_blob(self, blob_name: str, data: bytes, *, content_type: str) -> None:
         """Write (or overwrite: names are fixed per photo, so a retry never adds a blob) into the photos container."""
         ...
+
     def delete_photo_blob(self, blob_name: str) -> bool: ...
     def read_photo_blob(self, blob_name: str) -> bytes | None:
         """A verified photo file (None when it is gone)."""
@@ -462,13 +511,16 @@ class BillingStore(Protocol):
     def create_if_absent(self, record: BillingRecord) -> bool:
         """Store the record; answer False (and change nothing) when the account already has one."""
         ...
+
     def replace_if_unchanged(self, record: BillingRecord, *, expected: BillingRecord) -> bool:
         """Replace only if nobody changed it since `expected` was read (optimistic concurrency)."""
         ...
+
     def is_processed(self, account_id: str, event_id: str) -> bool: ...
     def mark_processed(self, event: ProcessedEvent) -> bool:
         """Record the event once; answer False when it was recorded before."""
         ...
+
     def put_grace_marker(self, marker: GraceMarker) -> None: ...
     def delete_grace_marker(self, account_id: str) -> None: ...
     def grace_markers_before(self, cutoff: datetime, limit: int) -> list[GraceMarker]:
@@ -482,28 +534,39 @@ class StripeGateway(Protocol):
     def find_customer(self, *, account_id: str, email: str) -> StripeCustomer | None:
         """A live customer created for this account (metadata accountId), looked up by the owner's e-mail."""
         ...
+
     def create_customer(self, details: CustomerDetails, *, idempotency_key: str) -> StripeCustomer: ...
     def get_customer(self, customer_id: str) -> StripeCustomer | None:
         """None when the customer does not exist (or not at this provider)."""
         ...
+
     def delete_customer(self, customer_id: str) -> None: ...
     def list_subscriptions(self, customer_id: str) -> list[StripeSubscription]:
         """The customer's subscriptions that are not canceled, newest first."""
         ...
+
     def get_subscription(self, subscription_id: str) -> StripeSubscription | None: ...
     def create_subscription(
-        self, *, customer_id: str, account_id: str, plan_id: str, quantity: int, trial_days: int,
+        self,
+        *,
+        customer_id: str,
+        account_id: str,
+        plan_id: str,
+        quantity: int,
+        trial_days: int,
         idempotency_key: str,
     ) -> StripeSubscription: ...
     def set_quantity(self, subscription: StripeSubscription, quantity: int) -> StripeSubscription: ...
     def cancel_subscription(self, subscription_id: str) -> str:
         """Cancel now; answer the subscription's status afterwards (an already canceled one stays canceled)."""
         ...
+
     def get_invoice(self, invoice_id: str) -> StripeInvoice | None: ...
     def get_payment_method(self, payment_method_id: str) -> StripePaymentMethod | None: ...
     def create_setup_intent(self, *, customer_id: str, account_id: str) -> str:
         """Create a SetupIntent for saving a card off-session; answer its client secret."""
         ...
+
     def get_setup_intent(self, setup_intent_id: str) -> StripeSetupIntent | None: ...
     def set_default_payment_method(self, *, customer_id: str, payment_method_id: str) -> None:
         """Attach the payment method to the customer when needed and make it the default for invoices."""
@@ -513,9 +576,9 @@ class StripeGateway(Protocol):
 class BillingNotifier(Protocol):
     """Tells the owner that a payment failed (the e-mail outbox's idempotent enqueue, keyed by `dedupe_key`)."""
 
-    def payment_failed(self, *, account_id: str, owner_user_id: str, dedupe_key: str, invoice_id: str | None) -> None:
-        ...
-
+    def payment_failed(
+        self, *, account_id: str, owner_user_id: str, dedupe_key: str, invoice_id: str | None
+    ) -> None: ...
 
 
 # ---------------------------------------------------------------- device tokens (docs/devices.md)
@@ -531,8 +594,17 @@ class DeviceStore(Protocol):
     def revoke(self, device: Device) -> None:
         """Store the device (revoked) and delete its token lookup."""
         ...
-    def record_use(self, *, user_id: str, device_id: str, counters: DeviceCounters, at: datetime,
-                   protocol: AppProtocol, waypoints_version: str | None = None) -> bool:
+
+    def record_use(
+        self,
+        *,
+        user_id: str,
+        device_id: str,
+        counters: DeviceCounters,
+        at: datetime,
+        protocol: AppProtocol,
+        waypoints_version: str | None = None,
+    ) -> bool:
         """Add to the device's counters and move its last-seen time forward. With `waypoints_version`, record it
         too, answering True only when this call changed it (of concurrent calls, exactly one sees the change)."""
         ...
@@ -548,15 +620,19 @@ class JobSiteStore(Protocol):
     def put_site(self, site: JobSite, cells: list[str]) -> None:
         """Create or replace the site and its cell entries (entries of cells it no longer reaches go)."""
         ...
+
     def delete_site(self, account_id: str, site_id: str) -> bool: ...
     def list_sites(self, account_id: str, *, after: str | None, limit: int) -> tuple[list[JobSite], str | None]: ...
     def sites_for_member(self, account_id: str, user_id: str) -> list[JobSite]:
         """Sites assigned to the member or to everyone."""
         ...
-    def list_sites_for_member(self, account_id: str, user_id: str, *, after: str | None,
-                              limit: int) -> tuple[list[JobSite], str | None]:
+
+    def list_sites_for_member(
+        self, account_id: str, user_id: str, *, after: str | None, limit: int
+    ) -> tuple[list[JobSite], str | None]:
         """`sites_for_member` by site id, one page; the cursor is the last site id of the page."""
         ...
+
     def sites_by_id(self, account_id: str, site_ids: list[str]) -> list[JobSite]: ...
     def sites_in_cells(self, account_id: str, cells: list[str]) -> tuple[list[JobSite], dict[str, list[str]]]:
         """The sites reaching any of these cells (one query), and the cells of each that were asked for."""
@@ -570,9 +646,11 @@ class SiteDayStore(Protocol):
     def read_day(self, account_id: str, user_id: str, day: date) -> tuple[SiteDay | None, str | None]:
         """The day and its version (ETag), or (None, None)."""
         ...
+
     def put_day(self, site_day: SiteDay, *, version: str | None) -> bool:
         """Write only over the version read (None: only if absent); False when someone wrote in between."""
         ...
+
     def list_days(self, account_id: str, *, user_id: str | None, first: date, last: date) -> list[SiteDay]: ...
 
 
@@ -593,15 +671,18 @@ class CoarseHistoryStore(Protocol):
     def put_points(self, *, account_id: str, user_id: str, day: date, points: list[Ping]) -> None:
         """Create or replace (deterministic ids: writing the same point twice leaves one)."""
         ...
+
     def delete_pings(self, *, account_id: str, user_id: str, day: date, ping_ids: list[str]) -> int:
         """Delete; an id already gone is skipped. Answers how many were deleted."""
         ...
+
     def get_marker(self, *, account_id: str, user_id: str, day: date) -> CoarseDay | None: ...
     def put_marker(self, marker: CoarseDay) -> None: ...
     def coarse_days(self, *, account_id: str, user_id: str, first: date, last: date) -> list[date]: ...
     def get_watermark(self, *, account_id: str, user_id: str) -> date | None:
         """The first day of the member not yet coarsened (or found empty)."""
         ...
+
     def put_watermark(self, *, account_id: str, user_id: str, day: date) -> None: ...
     def get_cursor(self) -> CoarseningCursor | None: ...
     def put_cursor(self, cursor: CoarseningCursor) -> None: ...

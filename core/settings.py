@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     queue_account_events: str = Field(default="account-events", validation_alias="QUEUE_ACCOUNT_EVENTS")
     # How long one Storage (queue, blob) request waits for an answer; two retries about 2 s apart (the SDK's own
     # policy waits 15 s, 18 s and 24 s between tries, which left an ingest call hanging ~80 s when Storage was down).
-    storage_read_timeout_seconds: float = Field(default=10.0, gt=0, le=120,
-                                                validation_alias="STORAGE_READ_TIMEOUT_SECONDS")
+    storage_read_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, validation_alias="STORAGE_READ_TIMEOUT_SECONDS"
+    )
 
     # Authentication (OpenID Connect issuer; locally the development issuer under .local/).
     auth_issuer: str = Field(default="https://dev-issuer.industrack.local/", validation_alias="AUTH_ISSUER")
@@ -106,13 +107,17 @@ class Settings(BaseSettings):
 
     # Photos and notes (docs/photos-and-notes.md).
     queue_photo_uploads: str = Field(default="photo-uploads", validation_alias="QUEUE_PHOTO_UPLOADS")
-    photo_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024,
-                                 validation_alias="PHOTO_MAX_BYTES")
+    photo_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024, validation_alias="PHOTO_MAX_BYTES"
+    )
     photo_max_pixels: int = Field(default=50_000_000, ge=10_000, le=200_000_000, validation_alias="PHOTO_MAX_PIXELS")
-    photo_upload_url_ttl_seconds: int = Field(default=600, ge=1, le=600, validation_alias="PHOTO_UPLOAD_URL_TTL_SECONDS")
+    photo_upload_url_ttl_seconds: int = Field(
+        default=600, ge=1, le=600, validation_alias="PHOTO_UPLOAD_URL_TTL_SECONDS"
+    )
     photo_read_url_ttl_seconds: int = Field(default=300, ge=1, le=300, validation_alias="PHOTO_READ_URL_TTL_SECONDS")
-    photo_malware_scan: Literal["signature", "defender"] = Field(default="signature",
-                                                                 validation_alias="PHOTO_MALWARE_SCAN")
+    photo_malware_scan: Literal["signature", "defender"] = Field(
+        default="signature", validation_alias="PHOTO_MALWARE_SCAN"
+    )
 
     # Billing with Stripe (docs/billing.md). Secrets: Key Vault references in Azure, never logged.
     stripe_secret_key: SecretStr = Field(

@@ -44,8 +44,9 @@ class LinkSigner:
         try:
             body, mac = token.split(".", 1)
             # bytes, not str: compare_digest raises TypeError on non-ASCII text (a crafted link would be a 500)
-            if not any(hmac.compare_digest(mac.encode(), self._mac(purpose, body, k).encode())
-                       for k in self._verify_keys):
+            if not any(
+                hmac.compare_digest(mac.encode(), self._mac(purpose, body, k).encode()) for k in self._verify_keys
+            ):
                 raise ValueError("bad signature")
             payload = json.loads(_unb64(body))
             if not isinstance(payload, dict):

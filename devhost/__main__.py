@@ -17,8 +17,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--settings", default="local.settings.json")
     parser.add_argument("--app", default="function_app")
-    parser.add_argument("--log-file", default=None,
-                        help="also append the log to this file (make run: .local/logs/devhost.log)")
+    parser.add_argument(
+        "--log-file", default=None, help="also append the log to this file (make run: .local/logs/devhost.log)"
+    )
     args = parser.parse_args()
     root = Path.cwd()
     load_settings_file(root / args.settings)
@@ -27,8 +28,7 @@ def main() -> None:
         log_file = Path(args.log_file)
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s",
-                        handlers=handlers)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", handlers=handlers)
     logging.getLogger("azure").setLevel(logging.WARNING)
     sys.path.insert(0, str(root))
     asyncio.run(serve(args.app, root, args.host, args.port))

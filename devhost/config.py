@@ -37,7 +37,7 @@ def apply_host_overrides(host: dict[str, Any]) -> dict[str, Any]:
     for key, value in os.environ.items():
         if not key.startswith(prefix):
             continue
-        path = key[len(prefix):].split("__")
+        path = key[len(prefix) :].split("__")
         node = host
         for part in path[:-1]:
             node = node.setdefault(part, {})

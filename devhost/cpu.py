@@ -109,7 +109,7 @@ class CpuAccounting:
             try:
                 names = json.loads(await request.read() or b"{}").get("functions", [])
             except (ValueError, AttributeError):
-                return web.Response(status=400, text="body must be JSON: {\"functions\": [names]}")
+                return web.Response(status=400, text='body must be JSON: {"functions": [names]}')
             self.start_profile([str(n) for n in names])
             return web.Response(status=204)
         if path == "/admin/profile/stop" and method == "POST":

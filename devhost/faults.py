@@ -37,8 +37,12 @@ class KillBeforeDelete:
             return
         self.count += 1
         if self.count == self.after:
-            log.critical("fault injection: SIGKILL after queue invocation %d (function=%s message=%s), before its "
-                         "delete", self.count, function, message_id)
+            log.critical(
+                "fault injection: SIGKILL after queue invocation %d (function=%s message=%s), before its delete",
+                self.count,
+                function,
+                message_id,
+            )
             for handler in logging.getLogger().handlers:
                 handler.flush()
             self._kill()

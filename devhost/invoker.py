@@ -36,5 +36,8 @@ class Invoker:
         finally:
             log.info(
                 "invocation function=%s trigger=%s duration_ms=%.1f outcome=%s",
-                name, trigger, (time.perf_counter() - started) * 1000, outcome,
+                name,
+                trigger,
+                (time.perf_counter() - started) * 1000,
+                outcome,
             )

@@ -57,8 +57,9 @@ class LocalHost:
                 pass
             if time.monotonic() > deadline:
                 self.stop()
-                raise HostDidNotStart(f"the local host did not answer {path} within {timeout:.0f} s: "
-                                      f"{self.log()[-3000:]}")
+                raise HostDidNotStart(
+                    f"the local host did not answer {path} within {timeout:.0f} s: {self.log()[-3000:]}"
+                )
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -71,14 +72,21 @@ class LocalHost:
                 self.proc.wait(timeout=10)
 
 
-def start_local_host(*, log_path: Path, env: Mapping[str, str], port: int | None = None,
-                     extra_args: Sequence[str] = ()) -> LocalHost:
+def start_local_host(
+    *, log_path: Path, env: Mapping[str, str], port: int | None = None, extra_args: Sequence[str] = ()
+) -> LocalHost:
     """Start `python -m devhost` in this checkout with `env` (the whole environment of the child), its output in
     `log_path`. It does not wait: call `wait_until_answering` (tests may need to do something first)."""
     port = port or free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "devhost", "--port", str(port), *extra_args]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=dict(env),  # nosec B603 - fixed argv, no shell
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=dict(env),  # nosec B603 - fixed argv, no shell
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     return LocalHost(proc, port, log_path)

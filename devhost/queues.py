@@ -21,8 +21,16 @@ log = logging.getLogger("devhost")
 
 
 class QueueListener:
-    def __init__(self, name: str, fn: Any, queue: QueueClient, poison: QueueClient, opts: QueueOptions,
-                 invoker: Invoker, fault: KillBeforeDelete | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        fn: Any,
+        queue: QueueClient,
+        poison: QueueClient,
+        opts: QueueOptions,
+        invoker: Invoker,
+        fault: KillBeforeDelete | None = None,
+    ) -> None:
         self.name, self.fn, self.queue, self.poison, self.opts, self.invoker = name, fn, queue, poison, opts, invoker
         self.fault = fault or KillBeforeDelete(0)
         self.in_flight = 0
@@ -58,10 +66,13 @@ class QueueListener:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     def _receive(self) -> list[StorageMessage]:
-        return list(self.queue.receive_messages(
-            messages_per_page=self.opts.batch_size, max_messages=self.opts.batch_size,
-            visibility_timeout=self.opts.lease_seconds,
-        ))
+        return list(
+            self.queue.receive_messages(
+                messages_per_page=self.opts.batch_size,
+                max_messages=self.opts.batch_size,
+                visibility_timeout=self.opts.lease_seconds,
+            )
+        )
 
     async def _keep_lease(self, message: StorageMessage, done: asyncio.Event) -> None:
         """Renew the message's invisibility while its function runs, as the host does (every half lease).
@@ -79,8 +90,9 @@ class QueueListener:
             try:
                 await loop.run_in_executor(self.invoker.pool, self._renew, message)
             except Exception as exc:  # noqa: BLE001 - lease lost: the message may be delivered again
-                log.warning("queue %s: lease renewal of %s failed (%s)", self.queue.queue_name, message.id,
-                            type(exc).__name__)
+                log.warning(
+                    "queue %s: lease renewal of %s failed (%s)", self.queue.queue_name, message.id, type(exc).__name__
+                )
                 return
 
     def _renew(self, message: StorageMessage) -> None:
@@ -96,9 +108,13 @@ class QueueListener:
             try:
                 body = base64.b64decode(message.content, validate=True)
                 trigger_message = QueueMessage(
-                    id=message.id, body=body, dequeue_count=message.dequeue_count,
-                    expiration_time=message.expires_on, insertion_time=message.inserted_on,
-                    time_next_visible=message.next_visible_on, pop_receipt=message.pop_receipt,
+                    id=message.id,
+                    body=body,
+                    dequeue_count=message.dequeue_count,
+                    expiration_time=message.expires_on,
+                    insertion_time=message.inserted_on,
+                    time_next_visible=message.next_visible_on,
+                    pop_receipt=message.pop_receipt,
                 )
                 done = asyncio.Event()
                 renewal = asyncio.create_task(self._keep_lease(message, done))
@@ -108,8 +124,13 @@ class QueueListener:
                     done.set()
                     await renewal  # a renewal under way finishes and records its pop receipt first
             except (Exception, binascii.Error) as exc:  # noqa: BLE001 - any failure is retried, then poisoned
-                log.warning("function=%s message=%s dequeue_count=%s failed: %s", self.name, message.id,
-                            message.dequeue_count, type(exc).__name__)
+                log.warning(
+                    "function=%s message=%s dequeue_count=%s failed: %s",
+                    self.name,
+                    message.id,
+                    message.dequeue_count,
+                    type(exc).__name__,
+                )
                 await loop.run_in_executor(self.invoker.pool, self._after_failure, message)
                 return
             self.fault.succeeded(self.name, message.id)
@@ -128,8 +149,9 @@ class QueueListener:
             self._to_poison(message)
             return
         try:
-            self.queue.update_message(message.id, message.pop_receipt,
-                                      visibility_timeout=int(self.opts.visibility_timeout))
+            self.queue.update_message(
+                message.id, message.pop_receipt, visibility_timeout=int(self.opts.visibility_timeout)
+            )
         except Exception as exc:  # noqa: BLE001 - lease lost: the message reappears when its lease ends
             log.warning("queue %s: release of %s failed (%s)", self.queue.queue_name, message.id, type(exc).__name__)
 
@@ -140,5 +162,10 @@ class QueueListener:
             pass
         self.poison.send_message(message.content)
         self._delete(message)
-        log.error("queue %s: message %s moved to %s after %s attempts", self.queue.queue_name, message.id,
-                  self.poison.queue_name, message.dequeue_count)
+        log.error(
+            "queue %s: message %s moved to %s after %s attempts",
+            self.queue.queue_name,
+            message.id,
+            self.poison.queue_name,
+            message.dequeue_count,
+        )

@@ -61,7 +61,10 @@ class RouteTable:
         self._routes: list[CompiledRoute] = []
 
     def add(self, template: str, methods: list[str] | None, target: Any) -> None:
-        verbs = frozenset(str(getattr(m, "value", m)).upper() for m in (methods or ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]))
+        verbs = frozenset(
+            str(getattr(m, "value", m)).upper()
+            for m in (methods or ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+        )
         self._routes.append(CompiledRoute(template, verbs, target))
         # ASP.NET routing precedence: literal segments before parameters before optional and catch-all ones.
         self._routes.sort(key=lambda r: (r.rank, -len(r.rank)))

@@ -78,15 +78,19 @@ class Host:
                     service = QueueServiceClient.from_connection_string(connection)
                 queue_name = resolve_setting_expressions(binding["queueName"])
                 listener = QueueListener(
-                    name, fn, service.get_queue_client(queue_name),
-                    service.get_queue_client(f"{queue_name}-poison"), opts, self.invoker, self.fault,
+                    name,
+                    fn,
+                    service.get_queue_client(queue_name),
+                    service.get_queue_client(f"{queue_name}-poison"),
+                    opts,
+                    self.invoker,
+                    self.fault,
                 )
                 self.queue_listeners.append(listener)
                 self.queue_functions[name] = listener
             elif kind == "timerTrigger":
                 schedule = resolve_setting_expressions(binding["schedule"])
-                self.timers[name] = TimerRunner(name, fn, schedule, bool(binding.get("runOnStartup")),
-                                                self.invoker)
+                self.timers[name] = TimerRunner(name, fn, schedule, bool(binding.get("runOnStartup")), self.invoker)
             else:
                 raise RuntimeError(f"devhost does not support trigger {kind!r} of function {name}")
             log.info("indexed function=%s trigger=%s", name, kind)
@@ -101,14 +105,18 @@ class Host:
             return await self._admin(request, path.removeprefix("/admin/functions/"))
         if not path.startswith(f"/{self.prefix}/") and path != f"/{self.prefix}":
             return web.Response(status=404)
-        found = self.routes.resolve(request.method, path[len(self.prefix) + 1:])
+        found = self.routes.resolve(request.method, path[len(self.prefix) + 1 :])
         if found is None:
             return web.Response(status=404)
         (name, fn), params = found
         body = await request.read()
         req = func.HttpRequest(
-            method=request.method, url=str(request.url), headers=dict(request.headers),
-            params={k: v for k, v in request.query.items()}, route_params=params, body=body,
+            method=request.method,
+            url=str(request.url),
+            headers=dict(request.headers),
+            params={k: v for k, v in request.query.items()},
+            route_params=params,
+            body=body,
         )
         try:
             result = await self.invoker.invoke(name, "http", fn, req)
@@ -124,8 +132,11 @@ class Host:
         headers = {k: v for k, v in result.headers.items()}
         if not any(k.lower() == "content-type" for k in headers):
             mimetype = result.mimetype or "text/plain"
-            headers["Content-Type"] = f"{mimetype}; charset={result.charset}" if mimetype.startswith(
-                ("text/", "application/json")) else mimetype
+            headers["Content-Type"] = (
+                f"{mimetype}; charset={result.charset}"
+                if mimetype.startswith(("text/", "application/json"))
+                else mimetype
+            )
         return web.Response(status=result.status_code, body=result.get_body(), headers=headers)
 
     async def _admin(self, request: web.Request, name: str) -> web.Response:
@@ -142,8 +153,9 @@ class Host:
         if name in self.queue_functions:
             listener = self.queue_functions[name]
             data = str(payload.get("input", "")).encode()
-            message = QueueMessage(id="admin-" + str(time.time_ns()), body=data, dequeue_count=1,
-                                   insertion_time=datetime.now(UTC))
+            message = QueueMessage(
+                id="admin-" + str(time.time_ns()), body=data, dequeue_count=1, insertion_time=datetime.now(UTC)
+            )
             self._spawn(self.invoker.invoke(name, "queue", listener.fn, message))
             return web.Response(status=202)
         return web.Response(status=404)

@@ -51,8 +51,9 @@ def apply(req: func.HttpRequest, response: func.HttpResponse) -> func.HttpRespon
 
 def preflight(req: func.HttpRequest) -> func.HttpResponse:
     """OPTIONS on any route: 204 with the permissions for an allowed origin, 204 without them for any other."""
-    response = func.HttpResponse(status_code=204, headers={"Allow": "OPTIONS, " + ALLOWED_METHODS,
-                                                           "Cache-Control": "no-store"})
+    response = func.HttpResponse(
+        status_code=204, headers={"Allow": "OPTIONS, " + ALLOWED_METHODS, "Cache-Control": "no-store"}
+    )
     response = apply(req, response)
     if "Access-Control-Allow-Origin" in response.headers:
         response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS

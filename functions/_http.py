@@ -171,8 +171,10 @@ def _parse_body(req: func.HttpRequest, model: type[BaseModel], max_bytes: int) -
         )
     repeated = duplicate_key(raw) if raw else None  # one object member, one value: never "the last one wins"
     if repeated is not None:
-        raise ValidationFailed("A JSON object in the body names the same member more than once.",
-                               errors=[FieldError(repeated, "appears more than once in its object")])
+        raise ValidationFailed(
+            "A JSON object in the body names the same member more than once.",
+            errors=[FieldError(repeated, "appears more than once in its object")],
+        )
     try:
         return model.model_validate_json(raw or b"{}")
     except ValidationError as exc:
@@ -197,14 +199,16 @@ def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpReque
     if spec.available is not None and not spec.available(deps):
         raise NotFound()
     if spec.auth is Auth.DEVICE:  # never a JWT here, and a device token is never accepted below
-        call.device_ = device_auth.authenticate(authorization=req.headers.get("authorization"),
-                                                query_token=req.params.get("token"), devices=deps.devices,
-                                                users=deps.users)
+        call.device_ = device_auth.authenticate(
+            authorization=req.headers.get("authorization"),
+            query_token=req.params.get("token"),
+            devices=deps.devices,
+            users=deps.users,
+        )
     elif spec.auth is Auth.OPTIONAL:
         # A credential that is sent must be a valid bearer token (401 otherwise; a device token never is).
         if req.headers.get("authorization") or req.params.get("token"):
-            call.identity_ = auth.identify(authorization=req.headers.get("authorization"),
-                                           verifier=deps.token_verifier)
+            call.identity_ = auth.identify(authorization=req.headers.get("authorization"), verifier=deps.token_verifier)
             try:
                 call.principal_ = auth.resolve_principal(identity=call.identity_, users=deps.users)
             except DependencyUnavailable:
@@ -293,7 +297,8 @@ def endpoint(
         trigger.__name__ = handler.__name__
         trigger.__qualname__ = handler.__qualname__
         bp.route(route=route, methods=[spec.method], auth_level=func.AuthLevel.ANONYMOUS)(
-            traced_http(spec.name, route, spec.method, trigger))
+            traced_http(spec.name, route, spec.method, trigger)
+        )
         return handler
 
     return decorate

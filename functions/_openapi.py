@@ -45,8 +45,11 @@ _MEDIA_SCHEMAS: dict[str, dict[str, Any]] = {
                 "items": {
                     "type": "object",
                     "required": ["type", "geometry", "properties"],
-                    "properties": {"type": {"const": "Feature"}, "geometry": {"type": "object"},
-                                   "properties": {"type": "object"}},
+                    "properties": {
+                        "type": {"const": "Feature"},
+                        "geometry": {"type": "object"},
+                        "properties": {"type": "object"},
+                    },
                 },
             },
             "continuation": {"type": "string"},
@@ -55,9 +58,21 @@ _MEDIA_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 _STATUS_TEXT = {
-    200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 302: "Found", 400: "Bad request",
-    401: "Unauthenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict", 410: "Gone",
-    413: "Body too large", 415: "Unsupported media type", 422: "Validation failed", 503: "Unavailable",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No content",
+    302: "Found",
+    400: "Bad request",
+    401: "Unauthenticated",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    410: "Gone",
+    413: "Body too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    503: "Unavailable",
 }
 
 
@@ -80,9 +95,11 @@ def build_openapi(title: str = "IndusTrack API", version: str = "1.0.0") -> dict
             mode_models.append((e.body, "validation"))
         if e.response is not None:
             mode_models.append((e.response, "serialization"))
-    keys, schema = models_json_schema(
-        list(dict.fromkeys(mode_models)), ref_template="#/components/schemas/{model}"
-    ) if mode_models else ({}, {})
+    keys, schema = (
+        models_json_schema(list(dict.fromkeys(mode_models)), ref_template="#/components/schemas/{model}")
+        if mode_models
+        else ({}, {})
+    )
     components: dict[str, Any] = dict(schema.get("$defs", {}))
     components["Problem"] = PROBLEM_SCHEMA
     paths: dict[str, dict[str, Any]] = {}
@@ -95,7 +112,10 @@ def build_openapi(title: str = "IndusTrack API", version: str = "1.0.0") -> dict
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}, **DEVICE_SCHEMES},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                **DEVICE_SCHEMES,
+            },
         },
     }
 
@@ -130,7 +150,10 @@ def _operation(e: EndpointSpec, keys: dict[Any, Any]) -> dict[str, Any]:
     if params:
         op["parameters"] = params
     if e.body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": keys[(e.body, "validation")]}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": keys[(e.body, "validation")]}},
+        }
     responses: dict[str, Any] = {}
     if e.status == 204 or (e.response is None and e.produces == ("application/json",)):
         responses[str(e.status)] = {"description": _STATUS_TEXT.get(e.status, "OK")}
@@ -169,7 +192,11 @@ def _operation(e: EndpointSpec, keys: dict[Any, Any]) -> dict[str, Any]:
         else:
             responses[str(status)] = _problem(status)
         if status == 503:
-            responses["503"]["headers"] = {"Retry-After": {
-                "description": "Seconds after which the same call may succeed", "schema": {"type": "string"}}}
+            responses["503"]["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds after which the same call may succeed",
+                    "schema": {"type": "string"},
+                }
+            }
     op["responses"] = responses
     return op

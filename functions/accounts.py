@@ -6,9 +6,18 @@ from functions._http import Auth, Call, endpoint
 bp = func.Blueprint()
 
 
-@endpoint(bp, "POST", "accounts", auth=Auth.IDENTITY, body=AccountCreate, response=RegistrationResult, status=201,
-          extra_statuses=(409,),
-          summary="Register an account with the caller as its Account Owner", tag="accounts")
+@endpoint(
+    bp,
+    "POST",
+    "accounts",
+    auth=Auth.IDENTITY,
+    body=AccountCreate,
+    response=RegistrationResult,
+    status=201,
+    extra_statuses=(409,),
+    summary="Register an account with the caller as its Account Owner",
+    tag="accounts",
+)
 def register_account(call: Call) -> RegistrationResult:
     return call.use_cases.accounts.register(identity=call.identity, data=call.body)
 
@@ -18,7 +27,15 @@ def get_me(call: Call) -> MePublic:
     return call.use_cases.accounts.me(principal=call.principal)
 
 
-@endpoint(bp, "PATCH", "me", auth=Auth.PRINCIPAL, body=MeUpdate, response=MePublic,
-          summary="Change my personal information (a new e-mail address waits for its verification link)", tag="me")
+@endpoint(
+    bp,
+    "PATCH",
+    "me",
+    auth=Auth.PRINCIPAL,
+    body=MeUpdate,
+    response=MePublic,
+    summary="Change my personal information (a new e-mail address waits for its verification link)",
+    tag="me",
+)
 def update_me(call: Call) -> MePublic:
     return call.use_cases.accounts.update_me(principal=call.principal, changes=call.body)

@@ -10,22 +10,46 @@ from functions._http import Auth, Call, endpoint
 bp = func.Blueprint()
 
 
-@endpoint(bp, "PUT", "me/consents/{capability}", auth=Auth.PRINCIPAL, body=ConsentUpdate,
-          response=ConsentStatePublic, summary="Grant or revoke location or camera access (appended to the ledger)",
-          tag="consent")
+@endpoint(
+    bp,
+    "PUT",
+    "me/consents/{capability}",
+    auth=Auth.PRINCIPAL,
+    body=ConsentUpdate,
+    response=ConsentStatePublic,
+    summary="Grant or revoke location or camera access (appended to the ledger)",
+    tag="consent",
+)
 def set_consent(call: Call) -> ConsentStatePublic:
-    return call.use_cases.consent.set_consent(principal=call.principal, capability=call.route["capability"],
-                                              data=call.body)
+    return call.use_cases.consent.set_consent(
+        principal=call.principal, capability=call.route["capability"], data=call.body
+    )
 
 
-@endpoint(bp, "GET", "me/consents", auth=Auth.PRINCIPAL, response=ConsentsPublic,
-          summary="My current consent state and the full ledger history", tag="consent")
+@endpoint(
+    bp,
+    "GET",
+    "me/consents",
+    auth=Auth.PRINCIPAL,
+    response=ConsentsPublic,
+    summary="My current consent state and the full ledger history",
+    tag="consent",
+)
 def get_consents(call: Call) -> ConsentsPublic:
     return call.use_cases.consent.consents(principal=call.principal)
 
 
-@endpoint(bp, "GET", "me/access-log", auth=Auth.PRINCIPAL, query=AccessLogQuery, response=AccessLogPage,
-          summary="Who viewed my location, photos and notes, newest first", tag="consent")
+@endpoint(
+    bp,
+    "GET",
+    "me/access-log",
+    auth=Auth.PRINCIPAL,
+    query=AccessLogQuery,
+    response=AccessLogPage,
+    summary="Who viewed my location, photos and notes, newest first",
+    tag="consent",
+)
 def get_access_log(call: Call) -> AccessLogPage:
-    return call.use_cases.consent.my_access_log(principal=call.principal, continuation=call.query.continuation,
-                                                limit=call.query.limit)
+    return call.use_cases.consent.my_access_log(
+        principal=call.principal, continuation=call.query.continuation, limit=call.query.limit
+    )

@@ -31,36 +31,77 @@ class OverlandAnswer(PublicModel):
 # ---------------------------------------------------------------- tokens
 
 
-@endpoint(bp, "POST", "me/devices", auth=Auth.PRINCIPAL, body=DeviceCreate, response=DeviceCreated, status=201,
-          extra_statuses=(409,), tag="devices",
-          summary="Make a device token for an existing tracking app (the token is shown once)")
+@endpoint(
+    bp,
+    "POST",
+    "me/devices",
+    auth=Auth.PRINCIPAL,
+    body=DeviceCreate,
+    response=DeviceCreated,
+    status=201,
+    extra_statuses=(409,),
+    tag="devices",
+    summary="Make a device token for an existing tracking app (the token is shown once)",
+)
 def create_device(call: Call) -> DeviceCreated:
     return call.use_cases.devices.create(principal=call.principal, data=call.body)
 
 
-@endpoint(bp, "GET", "me/devices", auth=Auth.PRINCIPAL, response=DeviceList, tag="devices",
-          summary="My devices: last seen, pings received, stored and dropped by reason")
+@endpoint(
+    bp,
+    "GET",
+    "me/devices",
+    auth=Auth.PRINCIPAL,
+    response=DeviceList,
+    tag="devices",
+    summary="My devices: last seen, pings received, stored and dropped by reason",
+)
 def list_my_devices(call: Call) -> DeviceList:
     return call.use_cases.devices.mine(principal=call.principal)
 
 
-@endpoint(bp, "DELETE", "me/devices/{deviceId}", auth=Auth.PRINCIPAL, status=204, tag="devices",
-          summary="Revoke one of my device tokens (effective on its next request)")
+@endpoint(
+    bp,
+    "DELETE",
+    "me/devices/{deviceId}",
+    auth=Auth.PRINCIPAL,
+    status=204,
+    tag="devices",
+    summary="Revoke one of my device tokens (effective on its next request)",
+)
 def revoke_my_device(call: Call) -> None:
     call.use_cases.devices.revoke_mine(principal=call.principal, device_id=call.route["deviceId"])
 
 
-@endpoint(bp, "GET", "accounts/{accountId}/devices", auth=Auth.PRINCIPAL, response=DeviceList, tag="devices",
-          summary="Every device token of the account's members (owner)")
+@endpoint(
+    bp,
+    "GET",
+    "accounts/{accountId}/devices",
+    auth=Auth.PRINCIPAL,
+    response=DeviceList,
+    tag="devices",
+    summary="Every device token of the account's members (owner)",
+)
 def list_account_devices(call: Call) -> DeviceList:
     return call.use_cases.devices.of_account(principal=call.principal, account_id=call.route["accountId"])
 
 
-@endpoint(bp, "DELETE", "accounts/{accountId}/members/{userId}/devices/{deviceId}", auth=Auth.PRINCIPAL,
-          status=204, tag="devices", summary="Revoke a member's device token (owner)")
+@endpoint(
+    bp,
+    "DELETE",
+    "accounts/{accountId}/members/{userId}/devices/{deviceId}",
+    auth=Auth.PRINCIPAL,
+    status=204,
+    tag="devices",
+    summary="Revoke a member's device token (owner)",
+)
 def revoke_member_device(call: Call) -> None:
-    call.use_cases.devices.revoke_member_device(principal=call.principal, account_id=call.route["accountId"],
-                                                user_id=call.route["userId"], device_id=call.route["deviceId"])
+    call.use_cases.devices.revoke_member_device(
+        principal=call.principal,
+        account_id=call.route["accountId"],
+        user_id=call.route["userId"],
+        device_id=call.route["deviceId"],
+    )
 
 
 # ---------------------------------------------------------------- app ingest: parsing helpers
@@ -85,8 +126,9 @@ def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
-        raise ValidationFailed("The body is not valid JSON (UTF-8, no NaN or Infinity).",
-                               errors=[FieldError("body", "malformed JSON")]) from None
+        raise ValidationFailed(
+            "The body is not valid JSON (UTF-8, no NaN or Infinity).", errors=[FieldError("body", "malformed JSON")]
+        ) from None
 
 
 def _refuse_constant(name: str) -> Any:
@@ -103,8 +145,9 @@ def _params(call: Call, raw: bytes) -> dict[str, str]:
     params = {k: v for k, v in call.req.params.items() if k != "token"}
     if raw.strip():
         try:
-            fields = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True,
-                               max_num_fields=MAX_FORM_FIELDS)
+            fields = parse_qsl(
+                raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True, max_num_fields=MAX_FORM_FIELDS
+            )
         except (ValueError, UnicodeDecodeError):
             raise ValidationFailed(errors=[FieldError("body", "must be form fields (a=1&b=2)")]) from None
         params.update({k: v for k, v in fields if k != "token"})
@@ -116,24 +159,40 @@ def _ingest(call: Call, parsed: ParsedPings, protocol: AppProtocol) -> DeviceIng
 
 
 def _answer(body: str, content_type: str = "application/json") -> func.HttpResponse:
-    return func.HttpResponse(body=body, status_code=200, headers={"Content-Type": content_type,
-                                                                   "Cache-Control": "no-store"})
+    return func.HttpResponse(
+        body=body, status_code=200, headers={"Content-Type": content_type, "Cache-Control": "no-store"}
+    )
 
 
 # ---------------------------------------------------------------- app ingest endpoints
 
 
-@endpoint(bp, "POST", "ingest/owntracks", auth=Auth.DEVICE, tag="devices", extra_statuses=(413,),
-          summary="OwnTracks HTTP mode: one JSON message per POST; answers 200 [] or, when the member's job sites"
-                  " changed since this device last received them, [setWaypoints cmd] (docs/devices.md)")
+@endpoint(
+    bp,
+    "POST",
+    "ingest/owntracks",
+    auth=Auth.DEVICE,
+    tag="devices",
+    extra_statuses=(413,),
+    summary="OwnTracks HTTP mode: one JSON message per POST; answers 200 [] or, when the member's job sites"
+    " changed since this device last received them, [setWaypoints cmd] (docs/devices.md)",
+)
 def ingest_owntracks(call: Call) -> func.HttpResponse:
     parsed = protocols.parse_owntracks(_json(_raw(call)), call.device.device_id)
     done = _ingest(call, parsed, AppProtocol.OWNTRACKS)
     return _answer(json.dumps(done.commands, separators=(",", ":"), ensure_ascii=False))
 
 
-@endpoint(bp, "POST", "ingest/overland", auth=Auth.DEVICE, tag="devices", response=OverlandAnswer,
-          extra_statuses=(413,), summary='Overland: {"locations": [GeoJSON Feature, ...]}; answers {"result": "ok"}')
+@endpoint(
+    bp,
+    "POST",
+    "ingest/overland",
+    auth=Auth.DEVICE,
+    tag="devices",
+    response=OverlandAnswer,
+    extra_statuses=(413,),
+    summary='Overland: {"locations": [GeoJSON Feature, ...]}; answers {"result": "ok"}',
+)
 def ingest_overland(call: Call) -> func.HttpResponse:
     parsed = protocols.parse_overland(_json(_raw(call)), call.device.device_id)
     _ingest(call, parsed, AppProtocol.OVERLAND)
@@ -151,14 +210,27 @@ def _traccar(call: Call) -> func.HttpResponse:
     return _answer("", "text/plain")
 
 
-@endpoint(bp, "GET", "ingest/traccar", auth=Auth.DEVICE, tag="devices",
-          summary="Traccar Client / OsmAnd protocol, query parameters (lat, lon, timestamp, speed in knots, ...)")
+@endpoint(
+    bp,
+    "GET",
+    "ingest/traccar",
+    auth=Auth.DEVICE,
+    tag="devices",
+    summary="Traccar Client / OsmAnd protocol, query parameters (lat, lon, timestamp, speed in knots, ...)",
+)
 def ingest_traccar_get(call: Call) -> func.HttpResponse:
     return _traccar(call)
 
 
-@endpoint(bp, "POST", "ingest/traccar", auth=Auth.DEVICE, tag="devices", extra_statuses=(413,),
-          summary="Traccar Client / OsmAnd protocol: form fields, or the JSON body of Traccar Client 9+")
+@endpoint(
+    bp,
+    "POST",
+    "ingest/traccar",
+    auth=Auth.DEVICE,
+    tag="devices",
+    extra_statuses=(413,),
+    summary="Traccar Client / OsmAnd protocol: form fields, or the JSON body of Traccar Client 9+",
+)
 def ingest_traccar_post(call: Call) -> func.HttpResponse:
     return _traccar(call)
 
@@ -169,13 +241,26 @@ def _gpslogger(call: Call) -> func.HttpResponse:
     return _answer("", "text/plain")
 
 
-@endpoint(bp, "GET", "ingest/gpslogger", auth=Auth.DEVICE, tag="devices",
-          summary="GPSLogger custom URL (lat, lon, time, acc, alt, spd, dir, batt, prov)")
+@endpoint(
+    bp,
+    "GET",
+    "ingest/gpslogger",
+    auth=Auth.DEVICE,
+    tag="devices",
+    summary="GPSLogger custom URL (lat, lon, time, acc, alt, spd, dir, batt, prov)",
+)
 def ingest_gpslogger_get(call: Call) -> func.HttpResponse:
     return _gpslogger(call)
 
 
-@endpoint(bp, "POST", "ingest/gpslogger", auth=Auth.DEVICE, tag="devices", extra_statuses=(413,),
-          summary="GPSLogger custom URL with the same fields as a form body")
+@endpoint(
+    bp,
+    "POST",
+    "ingest/gpslogger",
+    auth=Auth.DEVICE,
+    tag="devices",
+    extra_statuses=(413,),
+    summary="GPSLogger custom URL with the same fields as a form body",
+)
 def ingest_gpslogger_post(call: Call) -> func.HttpResponse:
     return _gpslogger(call)

@@ -19,51 +19,106 @@ bp = func.Blueprint()
 log = logging.getLogger(__name__)
 
 
-@endpoint(bp, "POST", "accounts/{accountId}/invitations", auth=Auth.PRINCIPAL, body=InvitationCreate,
-          response=InvitationPublic, status=201, summary="Invite a member by e-mail (owner)", tag="members")
+@endpoint(
+    bp,
+    "POST",
+    "accounts/{accountId}/invitations",
+    auth=Auth.PRINCIPAL,
+    body=InvitationCreate,
+    response=InvitationPublic,
+    status=201,
+    summary="Invite a member by e-mail (owner)",
+    tag="members",
+)
 def invite_member(call: Call) -> InvitationPublic:
-    return call.use_cases.members.invite(principal=call.principal, account_id=call.route["accountId"],
-                                         data=call.body)
+    return call.use_cases.members.invite(principal=call.principal, account_id=call.route["accountId"], data=call.body)
 
 
-@endpoint(bp, "GET", "invitations/{token}", auth=Auth.NONE, response=InvitationPreview, extra_statuses=(410,),
-          summary="What the e-mailed invitation link opens: the invitation and how to accept it", tag="members")
+@endpoint(
+    bp,
+    "GET",
+    "invitations/{token}",
+    auth=Auth.NONE,
+    response=InvitationPreview,
+    extra_statuses=(410,),
+    summary="What the e-mailed invitation link opens: the invitation and how to accept it",
+    tag="members",
+)
 def preview_invitation(call: Call) -> InvitationPreview:
     return call.use_cases.members.preview_invitation(token=call.route["token"])
 
 
-@endpoint(bp, "GET", "accounts/{accountId}/invitations", auth=Auth.PRINCIPAL, response=InvitationList,
-          summary="List the account's pending invitations (owner)", tag="members")
+@endpoint(
+    bp,
+    "GET",
+    "accounts/{accountId}/invitations",
+    auth=Auth.PRINCIPAL,
+    response=InvitationList,
+    summary="List the account's pending invitations (owner)",
+    tag="members",
+)
 def list_invitations(call: Call) -> InvitationList:
     return call.use_cases.members.pending_invitations(principal=call.principal, account_id=call.route["accountId"])
 
 
-@endpoint(bp, "DELETE", "accounts/{accountId}/invitations/{invitationId}", auth=Auth.PRINCIPAL, status=204,
-          summary="Revoke a pending invitation; its link stops working (owner)", tag="members")
+@endpoint(
+    bp,
+    "DELETE",
+    "accounts/{accountId}/invitations/{invitationId}",
+    auth=Auth.PRINCIPAL,
+    status=204,
+    summary="Revoke a pending invitation; its link stops working (owner)",
+    tag="members",
+)
 def revoke_invitation(call: Call) -> None:
-    call.use_cases.members.revoke_invitation(principal=call.principal, account_id=call.route["accountId"],
-                                             invitation_id=call.route["invitationId"])
+    call.use_cases.members.revoke_invitation(
+        principal=call.principal, account_id=call.route["accountId"], invitation_id=call.route["invitationId"]
+    )
 
 
-@endpoint(bp, "POST", "invitations/{token}/accept", auth=Auth.IDENTITY, body=InvitationAccept,
-          response=MemberPublic, status=201, extra_statuses=(409, 410),
-          summary="Join the inviting account as a member", tag="members")
+@endpoint(
+    bp,
+    "POST",
+    "invitations/{token}/accept",
+    auth=Auth.IDENTITY,
+    body=InvitationAccept,
+    response=MemberPublic,
+    status=201,
+    extra_statuses=(409, 410),
+    summary="Join the inviting account as a member",
+    tag="members",
+)
 def accept_invitation(call: Call) -> MemberPublic:
-    return call.use_cases.members.accept_invitation(identity=call.identity, token=call.route["token"],
-                                                    data=call.body)
+    return call.use_cases.members.accept_invitation(identity=call.identity, token=call.route["token"], data=call.body)
 
 
-@endpoint(bp, "GET", "accounts/{accountId}/members", auth=Auth.PRINCIPAL, response=MemberList,
-          summary="List the account's active members (owner)", tag="members")
+@endpoint(
+    bp,
+    "GET",
+    "accounts/{accountId}/members",
+    auth=Auth.PRINCIPAL,
+    response=MemberList,
+    summary="List the account's active members (owner)",
+    tag="members",
+)
 def list_members(call: Call) -> MemberList:
     return call.use_cases.members.list_members(principal=call.principal, account_id=call.route["accountId"])
 
 
-@endpoint(bp, "DELETE", "accounts/{accountId}/members/{userId}", auth=Auth.PRINCIPAL, status=204, extra_statuses=(409,),
-          summary="Remove a member; their access ends at once (owner)", tag="members")
+@endpoint(
+    bp,
+    "DELETE",
+    "accounts/{accountId}/members/{userId}",
+    auth=Auth.PRINCIPAL,
+    status=204,
+    extra_statuses=(409,),
+    summary="Remove a member; their access ends at once (owner)",
+    tag="members",
+)
 def remove_member(call: Call) -> None:
-    call.use_cases.members.remove_member(principal=call.principal, account_id=call.route["accountId"],
-                                         user_id=call.route["userId"])
+    call.use_cases.members.remove_member(
+        principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"]
+    )
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_ACCOUNT_EVENTS%", connection="AzureWebJobsStorage")

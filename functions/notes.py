@@ -8,33 +8,68 @@ from functions._http import Auth, Call, endpoint
 bp = func.Blueprint()
 
 
-@endpoint(bp, "POST", "me/notes", auth=Auth.PRINCIPAL, body=NoteCreate, response=NotePublic, status=201,
-          summary="Write a note (optionally about one of my photos, a time and a place)", tag="notes")
+@endpoint(
+    bp,
+    "POST",
+    "me/notes",
+    auth=Auth.PRINCIPAL,
+    body=NoteCreate,
+    response=NotePublic,
+    status=201,
+    summary="Write a note (optionally about one of my photos, a time and a place)",
+    tag="notes",
+)
 def create_note(call: Call) -> NotePublic:
     return call.use_cases.notes.create(principal=call.principal, data=call.body)
 
 
-@endpoint(bp, "PATCH", "me/notes/{noteId}", auth=Auth.PRINCIPAL, body=NoteUpdate, response=NotePublic,
-          extra_statuses=(409,),
-          summary="Edit one of my notes (null clears photoId, at or place)", tag="notes")
+@endpoint(
+    bp,
+    "PATCH",
+    "me/notes/{noteId}",
+    auth=Auth.PRINCIPAL,
+    body=NoteUpdate,
+    response=NotePublic,
+    extra_statuses=(409,),
+    summary="Edit one of my notes (null clears photoId, at or place)",
+    tag="notes",
+)
 def update_note(call: Call) -> NotePublic:
     return call.use_cases.notes.update(principal=call.principal, note_id=call.route["noteId"], data=call.body)
 
 
-@endpoint(bp, "DELETE", "me/notes/{noteId}", auth=Auth.PRINCIPAL, status=204, summary="Delete one of my notes",
-          tag="notes")
+@endpoint(
+    bp, "DELETE", "me/notes/{noteId}", auth=Auth.PRINCIPAL, status=204, summary="Delete one of my notes", tag="notes"
+)
 def delete_note(call: Call) -> None:
     call.use_cases.notes.delete(principal=call.principal, note_id=call.route["noteId"])
 
 
-@endpoint(bp, "GET", "me/notes", auth=Auth.PRINCIPAL, query=MyNotesQuery, response=NotePage,
-          summary="My notes, newest first", tag="notes")
+@endpoint(
+    bp,
+    "GET",
+    "me/notes",
+    auth=Auth.PRINCIPAL,
+    query=MyNotesQuery,
+    response=NotePage,
+    summary="My notes, newest first",
+    tag="notes",
+)
 def list_my_notes(call: Call) -> NotePage:
     return call.use_cases.notes.my_notes(principal=call.principal, query=call.query)
 
 
-@endpoint(bp, "GET", "accounts/{accountId}/notes", auth=Auth.PRINCIPAL, query=MediaQuery, response=NotePage,
-          summary="Notes, newest first (owner: all workers; member: their own)", tag="notes")
+@endpoint(
+    bp,
+    "GET",
+    "accounts/{accountId}/notes",
+    auth=Auth.PRINCIPAL,
+    query=MediaQuery,
+    response=NotePage,
+    summary="Notes, newest first (owner: all workers; member: their own)",
+    tag="notes",
+)
 def list_notes(call: Call) -> NotePage:
-    return call.use_cases.notes.list_notes(principal=call.principal, account_id=call.route["accountId"],
-                                           query=call.query)
+    return call.use_cases.notes.list_notes(
+        principal=call.principal, account_id=call.route["accountId"], query=call.query
+    )

@@ -15,30 +15,65 @@ bp = func.Blueprint()
 log = logging.getLogger(__name__)
 
 
-@endpoint(bp, "POST", "me/photos", auth=Auth.PRINCIPAL, body=PhotoCreate, response=PhotoUploadGrant, status=201,
-          summary="Get a short-lived link to upload one photo (camera consent required)", tag="photos")
+@endpoint(
+    bp,
+    "POST",
+    "me/photos",
+    auth=Auth.PRINCIPAL,
+    body=PhotoCreate,
+    response=PhotoUploadGrant,
+    status=201,
+    summary="Get a short-lived link to upload one photo (camera consent required)",
+    tag="photos",
+)
 def request_photo_upload(call: Call) -> PhotoUploadGrant:
     return call.use_cases.photos.request_upload(principal=call.principal, data=call.body)
 
 
-@endpoint(bp, "POST", "me/photos/{photoId}/complete", auth=Auth.PRINCIPAL, response=PhotoPublic, status=202,
-          extra_statuses=(409,), summary="Tell the service the upload finished; verification runs on a queue", tag="photos")
+@endpoint(
+    bp,
+    "POST",
+    "me/photos/{photoId}/complete",
+    auth=Auth.PRINCIPAL,
+    response=PhotoPublic,
+    status=202,
+    extra_statuses=(409,),
+    summary="Tell the service the upload finished; verification runs on a queue",
+    tag="photos",
+)
 def complete_photo_upload(call: Call) -> PhotoPublic:
     return call.use_cases.photos.complete_upload(principal=call.principal, photo_id=call.route["photoId"])
 
 
-@endpoint(bp, "GET", "accounts/{accountId}/photos", auth=Auth.PRINCIPAL, query=MediaQuery, response=PhotoPage,
-          summary="Photos with metadata, newest capture first (owner: all workers; member: their own)", tag="photos")
+@endpoint(
+    bp,
+    "GET",
+    "accounts/{accountId}/photos",
+    auth=Auth.PRINCIPAL,
+    query=MediaQuery,
+    response=PhotoPage,
+    summary="Photos with metadata, newest capture first (owner: all workers; member: their own)",
+    tag="photos",
+)
 def list_photos(call: Call) -> PhotoPage:
-    return call.use_cases.photos.list_photos(principal=call.principal, account_id=call.route["accountId"],
-                                             query=call.query)
+    return call.use_cases.photos.list_photos(
+        principal=call.principal, account_id=call.route["accountId"], query=call.query
+    )
 
 
-@endpoint(bp, "GET", "accounts/{accountId}/photos/{photoId}", auth=Auth.PRINCIPAL, response=PhotoDetail,
-          summary="One photo's metadata and 5-minute read-only links to its thumbnail and display copy", tag="photos")
+@endpoint(
+    bp,
+    "GET",
+    "accounts/{accountId}/photos/{photoId}",
+    auth=Auth.PRINCIPAL,
+    response=PhotoDetail,
+    summary="One photo's metadata and 5-minute read-only links to its thumbnail and display copy",
+    tag="photos",
+)
 def get_photo(call: Call) -> PhotoDetail:
-    return call.use_cases.photos.photo(principal=call.principal, account_id=call.route["accountId"],
-                                       photo_id=call.route["photoId"])
+    return call.use_cases.photos.photo(
+        principal=call.principal, account_id=call.route["accountId"], photo_id=call.route["photoId"]
+    )
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_PHOTO_UPLOADS%", connection="AzureWebJobsStorage")

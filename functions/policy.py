@@ -20,35 +20,72 @@ bp = func.Blueprint()
 log = logging.getLogger(__name__)
 
 
-@endpoint(bp, "GET", "policy", auth=Auth.NONE, response=PolicyNow,
-          summary="The privacy policy in force now, and the next version with its effective date", tag="policy")
+@endpoint(
+    bp,
+    "GET",
+    "policy",
+    auth=Auth.NONE,
+    response=PolicyNow,
+    summary="The privacy policy in force now, and the next version with its effective date",
+    tag="policy",
+)
 def get_policy(call: Call) -> PolicyNow:
     return call.use_cases.policy.now()
 
 
-@endpoint(bp, "GET", "policy/versions", auth=Auth.NONE, response=PolicyVersionList,
-          summary="Every posted version of the privacy policy, newest first", tag="policy")
+@endpoint(
+    bp,
+    "GET",
+    "policy/versions",
+    auth=Auth.NONE,
+    response=PolicyVersionList,
+    summary="Every posted version of the privacy policy, newest first",
+    tag="policy",
+)
 def list_policy_versions(call: Call) -> PolicyVersionList:
     return call.use_cases.policy.versions()
 
 
-@endpoint(bp, "GET", "policy/versions/{versionId}", auth=Auth.NONE, response=PolicyVersionPublic,
-          summary="One version of the privacy policy (Markdown)", tag="policy")
+@endpoint(
+    bp,
+    "GET",
+    "policy/versions/{versionId}",
+    auth=Auth.NONE,
+    response=PolicyVersionPublic,
+    summary="One version of the privacy policy (Markdown)",
+    tag="policy",
+)
 def get_policy_version(call: Call) -> PolicyVersionPublic:
     return call.use_cases.policy.version(version_id=call.route["versionId"])
 
 
-@endpoint(bp, "POST", "admin/policy/versions", auth=Auth.ADMIN, body=PolicyVersionCreate,
-          response=PolicyVersionPublic, status=201, extra_statuses=(409,),
-          summary="Post a new policy version; it takes effect 30 days later at the soonest (platform admin)",
-          tag="policy")
+@endpoint(
+    bp,
+    "POST",
+    "admin/policy/versions",
+    auth=Auth.ADMIN,
+    body=PolicyVersionCreate,
+    response=PolicyVersionPublic,
+    status=201,
+    extra_statuses=(409,),
+    summary="Post a new policy version; it takes effect 30 days later at the soonest (platform admin)",
+    tag="policy",
+)
 def post_policy_version(call: Call) -> PolicyVersionPublic:
     return call.use_cases.policy.post_version(identity=call.identity, data=call.body)
 
 
-@endpoint(bp, "POST", "me/policy-acknowledgements", auth=Auth.PRINCIPAL, body=PolicyAcknowledgementCreate,
-          response=PolicyAcknowledgementPublic, status=201,
-          summary="Record that I saw a policy version in an app", tag="policy")
+@endpoint(
+    bp,
+    "POST",
+    "me/policy-acknowledgements",
+    auth=Auth.PRINCIPAL,
+    body=PolicyAcknowledgementCreate,
+    response=PolicyAcknowledgementPublic,
+    status=201,
+    summary="Record that I saw a policy version in an app",
+    tag="policy",
+)
 def acknowledge_policy(call: Call) -> PolicyAcknowledgementPublic:
     return call.use_cases.policy.acknowledge(principal=call.principal, data=call.body)
 

@@ -29,81 +29,171 @@ log = logging.getLogger(__name__)
 HOST_MAX_DEQUEUE_COUNT = 5  # host.json extensions.queues.maxDequeueCount
 
 
-@endpoint(bp, "GET", "accounts/{accountId}/retention", auth=Auth.PRINCIPAL, response=RetentionPublic,
-          summary="The account's retention settings and the platform limits", tag="privacy")
+@endpoint(
+    bp,
+    "GET",
+    "accounts/{accountId}/retention",
+    auth=Auth.PRINCIPAL,
+    response=RetentionPublic,
+    summary="The account's retention settings and the platform limits",
+    tag="privacy",
+)
 def get_retention(call: Call) -> RetentionPublic:
     return call.use_cases.retention.settings(principal=call.principal, account_id=call.route["accountId"])
 
 
-@endpoint(bp, "PUT", "accounts/{accountId}/retention", auth=Auth.PRINCIPAL, body=RetentionUpdate,
-          response=RetentionPublic, summary="Change the account's retention settings (owner)", tag="privacy")
+@endpoint(
+    bp,
+    "PUT",
+    "accounts/{accountId}/retention",
+    auth=Auth.PRINCIPAL,
+    body=RetentionUpdate,
+    response=RetentionPublic,
+    summary="Change the account's retention settings (owner)",
+    tag="privacy",
+)
 def update_retention(call: Call) -> RetentionPublic:
-    return call.use_cases.retention.update(principal=call.principal, account_id=call.route["accountId"],
-                                           changes=call.body)
+    return call.use_cases.retention.update(
+        principal=call.principal, account_id=call.route["accountId"], changes=call.body
+    )
 
 
-@endpoint(bp, "GET", "accounts/{accountId}/closure", auth=Auth.PRINCIPAL, response=ClosureTerms,
-          summary="What closing the account would end, and what the law keeps and for how long (owner; read-only)",
-          tag="privacy")
+@endpoint(
+    bp,
+    "GET",
+    "accounts/{accountId}/closure",
+    auth=Auth.PRINCIPAL,
+    response=ClosureTerms,
+    summary="What closing the account would end, and what the law keeps and for how long (owner; read-only)",
+    tag="privacy",
+)
 def get_closure_terms(call: Call) -> ClosureTerms:
     return call.use_cases.privacy.closure_terms(principal=call.principal, account_id=call.route["accountId"])
 
 
-@endpoint(bp, "POST", "accounts/{accountId}/closure", auth=Auth.PRINCIPAL, body=ClosureRequest,
-          response=ClosurePublic, extra_statuses=(409,), summary="Close the account: first call answers a confirmation phrase, the second"
-          " (with it) closes (owner)", tag="privacy")
+@endpoint(
+    bp,
+    "POST",
+    "accounts/{accountId}/closure",
+    auth=Auth.PRINCIPAL,
+    body=ClosureRequest,
+    response=ClosurePublic,
+    extra_statuses=(409,),
+    summary="Close the account: first call answers a confirmation phrase, the second (with it) closes (owner)",
+    tag="privacy",
+)
 def close_account(call: Call) -> ClosurePublic:
-    return call.use_cases.privacy.close_account(principal=call.principal, account_id=call.route["accountId"],
-                                                data=call.body)
+    return call.use_cases.privacy.close_account(
+        principal=call.principal, account_id=call.route["accountId"], data=call.body
+    )
 
 
-@endpoint(bp, "POST", "me/data-requests", auth=Auth.PRINCIPAL, body=DataRequestCreate, response=DataRequestPublic,
-          status=202, summary="Ask for access (export), erasure, rectification or the California disclosure",
-          tag="privacy")
+@endpoint(
+    bp,
+    "POST",
+    "me/data-requests",
+    auth=Auth.PRINCIPAL,
+    body=DataRequestCreate,
+    response=DataRequestPublic,
+    status=202,
+    summary="Ask for access (export), erasure, rectification or the California disclosure",
+    tag="privacy",
+)
 def create_data_request(call: Call) -> DataRequestPublic:
     return call.use_cases.privacy.create_request(principal=call.principal, data=call.body)
 
 
-@endpoint(bp, "GET", "me/data-requests", auth=Auth.PRINCIPAL, response=DataRequestList,
-          summary="My data-subject requests with status and due date", tag="privacy")
+@endpoint(
+    bp,
+    "GET",
+    "me/data-requests",
+    auth=Auth.PRINCIPAL,
+    response=DataRequestList,
+    summary="My data-subject requests with status and due date",
+    tag="privacy",
+)
 def list_data_requests(call: Call) -> DataRequestList:
     return call.use_cases.privacy.my_requests(principal=call.principal)
 
 
-@endpoint(bp, "GET", "me/data-requests/{requestId}", auth=Auth.PRINCIPAL, response=DataRequestPublic,
-          summary="One of my data-subject requests", tag="privacy")
+@endpoint(
+    bp,
+    "GET",
+    "me/data-requests/{requestId}",
+    auth=Auth.PRINCIPAL,
+    response=DataRequestPublic,
+    summary="One of my data-subject requests",
+    tag="privacy",
+)
 def get_data_request(call: Call) -> DataRequestPublic:
     return call.use_cases.privacy.my_request(principal=call.principal, request_id=call.route["requestId"])
 
 
-@endpoint(bp, "POST", "platform/legal-holds", auth=Auth.ADMIN, body=LegalHoldCreate, response=LegalHoldPublic,
-          status=201, summary="Place a legal hold on an account or one member (platform admin)", tag="privacy")
+@endpoint(
+    bp,
+    "POST",
+    "platform/legal-holds",
+    auth=Auth.ADMIN,
+    body=LegalHoldCreate,
+    response=LegalHoldPublic,
+    status=201,
+    summary="Place a legal hold on an account or one member (platform admin)",
+    tag="privacy",
+)
 def place_legal_hold(call: Call) -> LegalHoldPublic:
     return call.use_cases.retention.place_hold(identity=call.identity, data=call.body)
 
 
-@endpoint(bp, "GET", "platform/accounts/{accountId}/legal-holds", auth=Auth.ADMIN, response=LegalHoldList,
-          summary="An account's legal holds (platform admin)", tag="privacy")
+@endpoint(
+    bp,
+    "GET",
+    "platform/accounts/{accountId}/legal-holds",
+    auth=Auth.ADMIN,
+    response=LegalHoldList,
+    summary="An account's legal holds (platform admin)",
+    tag="privacy",
+)
 def list_legal_holds(call: Call) -> LegalHoldList:
     return call.use_cases.retention.holds(account_id=call.route["accountId"])
 
 
-@endpoint(bp, "DELETE", "platform/accounts/{accountId}/legal-holds/{holdId}", auth=Auth.ADMIN,
-          response=LegalHoldPublic, summary="Lift a legal hold (platform admin)", tag="privacy")
+@endpoint(
+    bp,
+    "DELETE",
+    "platform/accounts/{accountId}/legal-holds/{holdId}",
+    auth=Auth.ADMIN,
+    response=LegalHoldPublic,
+    summary="Lift a legal hold (platform admin)",
+    tag="privacy",
+)
 def lift_legal_hold(call: Call) -> LegalHoldPublic:
-    return call.use_cases.retention.lift_hold(identity=call.identity, account_id=call.route["accountId"],
-                                              hold_id=call.route["holdId"])
+    return call.use_cases.retention.lift_hold(
+        identity=call.identity, account_id=call.route["accountId"], hold_id=call.route["holdId"]
+    )
 
 
-@endpoint(bp, "GET", "platform/accounts/{accountId}/privacy", auth=Auth.ADMIN, response=AdminAccountView,
-          summary="Read an account, also a closed one within its retention window, for a dispute (platform admin)",
-          tag="privacy")
+@endpoint(
+    bp,
+    "GET",
+    "platform/accounts/{accountId}/privacy",
+    auth=Auth.ADMIN,
+    response=AdminAccountView,
+    summary="Read an account, also a closed one within its retention window, for a dispute (platform admin)",
+    tag="privacy",
+)
 def admin_view_account(call: Call) -> AdminAccountView:
     return call.use_cases.privacy.admin_view_account(identity=call.identity, account_id=call.route["accountId"])
 
 
-@endpoint(bp, "GET", "platform/purge-runs", auth=Auth.ADMIN, response=PurgeRunList,
-          summary="The latest purge runs with counts per kind of data (platform admin)", tag="privacy")
+@endpoint(
+    bp,
+    "GET",
+    "platform/purge-runs",
+    auth=Auth.ADMIN,
+    response=PurgeRunList,
+    summary="The latest purge runs with counts per kind of data (platform admin)",
+    tag="privacy",
+)
 def list_purge_runs(call: Call) -> PurgeRunList:
     return call.use_cases.retention.purge_runs()
 
@@ -116,5 +206,6 @@ def purge_expired_data(timer: func.TimerRequest) -> None:
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_DATA_REQUESTS%", connection="AzureWebJobsStorage")
 def process_data_request(msg: func.QueueMessage) -> None:
     message = DataRequestMessage.model_validate_json(msg.get_body())
-    container().use_cases.privacy.handle_request_message(message=message, attempt=msg.dequeue_count or 1,
-                                                         max_attempts=HOST_MAX_DEQUEUE_COUNT)
+    container().use_cases.privacy.handle_request_message(
+        message=message, attempt=msg.dequeue_count or 1, max_attempts=HOST_MAX_DEQUEUE_COUNT
+    )

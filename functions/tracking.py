@@ -22,8 +22,13 @@ from functions._http import Auth, Call, endpoint
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
 TRACK_TYPES = (GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE)
-TRACK_HEADERS = (("X-Continuation", "Present when there is a next page: pass it unchanged as ?continuation= with the"
-                                    " same query (opaque and signed; any other value is a 422)"),)
+TRACK_HEADERS = (
+    (
+        "X-Continuation",
+        "Present when there is a next page: pass it unchanged as ?continuation= with the"
+        " same query (opaque and signed; any other value is a 422)",
+    ),
+)
 
 
 def _track_response(doc: TrackDocument) -> func.HttpResponse:
@@ -33,65 +38,137 @@ def _track_response(doc: TrackDocument) -> func.HttpResponse:
     return func.HttpResponse(body=doc.body, status_code=200, headers=headers)
 
 
-@endpoint(bp, "PUT", "me/tracking-schedule", auth=Auth.PRINCIPAL, body=TrackingScheduleUpdate,
-          response=TrackingSchedulePublic, summary="Set my tracking windows (IANA time zone)", tag="tracking")
+@endpoint(
+    bp,
+    "PUT",
+    "me/tracking-schedule",
+    auth=Auth.PRINCIPAL,
+    body=TrackingScheduleUpdate,
+    response=TrackingSchedulePublic,
+    summary="Set my tracking windows (IANA time zone)",
+    tag="tracking",
+)
 def put_tracking_schedule(call: Call) -> TrackingSchedulePublic:
     return call.use_cases.tracking.put_schedule(principal=call.principal, data=call.body)
 
 
-@endpoint(bp, "GET", "me/tracking-schedule", auth=Auth.PRINCIPAL, response=TrackingSchedulePublic,
-          summary="My tracking windows (restricted=false: whenever location access is granted)", tag="tracking")
+@endpoint(
+    bp,
+    "GET",
+    "me/tracking-schedule",
+    auth=Auth.PRINCIPAL,
+    response=TrackingSchedulePublic,
+    summary="My tracking windows (restricted=false: whenever location access is granted)",
+    tag="tracking",
+)
 def get_tracking_schedule(call: Call) -> TrackingSchedulePublic:
     return call.use_cases.tracking.schedule(principal=call.principal)
 
 
-@endpoint(bp, "DELETE", "me/tracking-schedule", auth=Auth.PRINCIPAL, status=204,
-          summary="Remove my tracking windows", tag="tracking")
+@endpoint(
+    bp,
+    "DELETE",
+    "me/tracking-schedule",
+    auth=Auth.PRINCIPAL,
+    status=204,
+    summary="Remove my tracking windows",
+    tag="tracking",
+)
 def delete_tracking_schedule(call: Call) -> None:
     call.use_cases.tracking.delete_schedule(principal=call.principal)
 
 
-@endpoint(bp, "POST", "me/tracking-schedule/preview", auth=Auth.PRINCIPAL, body=TrackingPreviewRequest,
-          response=TrackingPreview, status=200,
-          summary="Lay windows (saved or not) on the coming days in real time, clock changes included; stores nothing",
-          tag="tracking")
+@endpoint(
+    bp,
+    "POST",
+    "me/tracking-schedule/preview",
+    auth=Auth.PRINCIPAL,
+    body=TrackingPreviewRequest,
+    response=TrackingPreview,
+    status=200,
+    summary="Lay windows (saved or not) on the coming days in real time, clock changes included; stores nothing",
+    tag="tracking",
+)
 def preview_tracking_schedule(call: Call) -> TrackingPreview:
     return call.use_cases.tracking.preview(data=call.body)
 
 
-@endpoint(bp, "POST", "me/locations", auth=Auth.PRINCIPAL, body=PingBatch, response=IngestResult, status=202,
-          summary="Send 1 to 1,000 location pings; answers what was accepted, rejected, dropped", tag="tracking")
+@endpoint(
+    bp,
+    "POST",
+    "me/locations",
+    auth=Auth.PRINCIPAL,
+    body=PingBatch,
+    response=IngestResult,
+    status=202,
+    summary="Send 1 to 1,000 location pings; answers what was accepted, rejected, dropped",
+    tag="tracking",
+)
 def ingest_locations(call: Call) -> IngestResult:
     return call.use_cases.tracking.ingest(principal=call.principal, batch=call.body)
 
 
-@endpoint(bp, "GET", "me/track", auth=Auth.PRINCIPAL, query=TrackQuery, produces=TRACK_TYPES,
-          response_headers=TRACK_HEADERS,
-          summary="My track as GeoJSON or GPX 1.1 (paged: X-Continuation)", tag="tracking")
+@endpoint(
+    bp,
+    "GET",
+    "me/track",
+    auth=Auth.PRINCIPAL,
+    query=TrackQuery,
+    produces=TRACK_TYPES,
+    response_headers=TRACK_HEADERS,
+    summary="My track as GeoJSON or GPX 1.1 (paged: X-Continuation)",
+    tag="tracking",
+)
 def get_my_track(call: Call) -> func.HttpResponse:
     return _track_response(call.use_cases.tracking.my_track(principal=call.principal, query=call.query))
 
 
-@endpoint(bp, "GET", "accounts/{accountId}/members/{userId}/track", auth=Auth.PRINCIPAL, query=TrackQuery,
-          produces=TRACK_TYPES, response_headers=TRACK_HEADERS,
-          summary="A member's track as GeoJSON or GPX 1.1 (owner; logged)", tag="tracking")
+@endpoint(
+    bp,
+    "GET",
+    "accounts/{accountId}/members/{userId}/track",
+    auth=Auth.PRINCIPAL,
+    query=TrackQuery,
+    produces=TRACK_TYPES,
+    response_headers=TRACK_HEADERS,
+    summary="A member's track as GeoJSON or GPX 1.1 (owner; logged)",
+    tag="tracking",
+)
 def get_member_track(call: Call) -> func.HttpResponse:
-    return _track_response(call.use_cases.tracking.member_track(
-        principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"], query=call.query))
+    return _track_response(
+        call.use_cases.tracking.member_track(
+            principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"], query=call.query
+        )
+    )
 
 
-@endpoint(bp, "GET", "accounts/{accountId}/locations/latest", auth=Auth.PRINCIPAL, response=LatestPositionList,
-          extra_statuses=(304,), response_headers=(("ETag", "Changes only with a new position or member: send it "
-                                                           "back as If-None-Match to get 304 while nothing moved"),),
-          summary="Latest position of every member, with age (owner; logged)", tag="tracking")
+@endpoint(
+    bp,
+    "GET",
+    "accounts/{accountId}/locations/latest",
+    auth=Auth.PRINCIPAL,
+    response=LatestPositionList,
+    extra_statuses=(304,),
+    response_headers=(
+        (
+            "ETag",
+            "Changes only with a new position or member: send it back as If-None-Match to get 304 while nothing moved",
+        ),
+    ),
+    summary="Latest position of every member, with age (owner; logged)",
+    tag="tracking",
+)
 def get_latest_positions(call: Call) -> func.HttpResponse:
     result = call.use_cases.tracking.latest_positions(principal=call.principal, account_id=call.route["accountId"])
     etag = result.etag()
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if etag in [t.strip() for t in (call.req.headers.get("if-none-match") or "").split(",")]:
         return func.HttpResponse(status_code=304, headers=headers)
-    return func.HttpResponse(body=result.model_dump_json(by_alias=True), status_code=200,
-                             headers={**headers, "Content-Type": "application/json"})
+    return func.HttpResponse(
+        body=result.model_dump_json(by_alias=True),
+        status_code=200,
+        headers={**headers, "Content-Type": "application/json"},
+    )
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_LOCATION_PINGS%", connection="AzureWebJobsStorage")

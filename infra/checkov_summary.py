@@ -38,7 +38,9 @@ def main(report_path: str, policies_dir: str) -> int:
     problems = 0
     for rec in failed:
         lines = rec.get("file_line_range") or ["?", "?"]
-        out.write(f"FAILED  {rec['check_id']}  {rec['file_path']}:{lines[0]}  {rec['resource']}  ({rec['check_name']})\n")
+        out.write(
+            f"FAILED  {rec['check_id']}  {rec['file_path']}:{lines[0]}  {rec['resource']}  ({rec['check_name']})\n"
+        )
         problems += 1
     for path in parsing_errors:
         out.write(f"PARSING ERROR  {path}: checkov could not read this file, so nothing in it was checked\n")

@@ -1,7 +1,7 @@
 """The local development token issuer: an RSA key under .local/dev-issuer and a JWKS the app reads.
 
-    python -m scripts.dev_issuer init
-    python -m scripts.dev_issuer mint --sub USER_ID --email a@example.com [--admin] [--minutes 60]
+python -m scripts.dev_issuer init
+python -m scripts.dev_issuer mint --sub USER_ID --email a@example.com [--admin] [--minutes 60]
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ def ensure_keys(directory: Path = DIR) -> tuple[Any, str]:  # (RSA private key, 
     key_file, jwks_file = directory / "key.pem", directory / "jwks.json"
     if not key_file.exists():
         new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        key_file.write_bytes(new_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+        key_file.write_bytes(
+            new_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         key_file.chmod(0o600)
     key: Any = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
     kid = "dev-" + uuid.uuid5(uuid.NAMESPACE_URL, key_file.read_text()).hex[:12]
@@ -49,13 +52,27 @@ def ensure_keys(directory: Path = DIR) -> tuple[Any, str]:  # (RSA private key, 
     return key, kid
 
 
-def mint(sub: str, email: str | None = None, *, admin: bool = False, minutes: int = 60,
-         issuer: str = ISSUER, audience: str = AUDIENCE, extra: dict[str, Any] | None = None,
-         directory: Path = DIR) -> str:
+def mint(
+    sub: str,
+    email: str | None = None,
+    *,
+    admin: bool = False,
+    minutes: int = 60,
+    issuer: str = ISSUER,
+    audience: str = AUDIENCE,
+    extra: dict[str, Any] | None = None,
+    directory: Path = DIR,
+) -> str:
     key, kid = ensure_keys(directory)
     now = int(time.time())
-    claims: dict[str, Any] = {"iss": issuer, "aud": audience, "sub": sub, "iat": now, "nbf": now,
-                              "exp": now + minutes * 60}
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": sub,
+        "iat": now,
+        "nbf": now,
+        "exp": now + minutes * 60,
+    }
     if email:
         claims["email"] = email
     if admin:

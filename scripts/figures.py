@@ -52,8 +52,13 @@ def record(row: int, source: str, text: str, **values: Any) -> dict[str, Any]:
     """Store one figure (replacing the one of the same row and source) and return it."""
     if row not in ROWS:
         raise ValueError(f"unknown proof row {row}")
-    entry = {"row": row, "source": source, "text": text, "values": values,
-             "measuredAt": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}
+    entry = {
+        "row": row,
+        "source": source,
+        "text": text,
+        "values": values,
+        "measuredAt": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    }
     figures = [f for f in _load() if (f.get("row"), f.get("source")) != (row, source)]
     figures.append(entry)
     figures.sort(key=lambda f: (f["row"], f["source"]))

@@ -80,8 +80,16 @@ def local_blob_origin() -> str | None:
 
 
 class Portal:
-    def __init__(self, dist: Path, swa: Mapping[str, Any], api: str, local_origins: list[str], dev_sign_in: bool,
-                 poll_seconds: int = 15, stripe_base: str | None = None):
+    def __init__(
+        self,
+        dist: Path,
+        swa: Mapping[str, Any],
+        api: str,
+        local_origins: list[str],
+        dev_sign_in: bool,
+        poll_seconds: int = 15,
+        stripe_base: str | None = None,
+    ):
         self.dist = dist.resolve()
         self.swa = swa
         self.api = api.rstrip("/")
@@ -96,8 +104,9 @@ class Portal:
     def _widened(self, headers: dict[str, str]) -> dict[str, str]:
         if "Content-Security-Policy" in headers:
             stripe = _origin(self.stripe_base) if self.stripe_base else None
-            headers["Content-Security-Policy"] = widen_csp(headers["Content-Security-Policy"], self.local_origins,
-                                                           stripe)
+            headers["Content-Security-Policy"] = widen_csp(
+                headers["Content-Security-Policy"], self.local_origins, stripe
+            )
         return headers
 
     def route_headers(self, path: str) -> dict[str, str]:
@@ -118,8 +127,11 @@ class Portal:
         return bool(fallback) and not any(fnmatch.fnmatchcase(path, p) for p in fallback.get("exclude", []))
 
     def config_json(self) -> bytes:
-        doc: dict[str, Any] = {"apiBase": self.api, "auth": {"mode": "dev"},
-                               "map": {"style": None, "pollSeconds": self.poll_seconds}}
+        doc: dict[str, Any] = {
+            "apiBase": self.api,
+            "auth": {"mode": "dev"},
+            "map": {"style": None, "pollSeconds": self.poll_seconds},
+        }
         if self.stripe_base:  # localstripe serves its Stripe.js stand-in under /js.stripe.com/v3/
             doc["stripe"] = {"jsUrl": f"{self.stripe_base}/js.stripe.com/v3/", "publishableKey": LOCAL_PUBLISHABLE_KEY}
         return json.dumps(doc).encode()
@@ -204,8 +216,11 @@ def make_handler(portal: Portal) -> type[BaseHTTPRequestHandler]:
                 body = None
             sub = str(body.get("sub", "")) if isinstance(body, dict) else ""
             email = str(body.get("email", "")) if isinstance(body, dict) else ""
-            errors = [{"field": f, "message": "invalid"} for f, ok in
-                      (("sub", _SUB.match(sub)), ("email", _EMAIL.match(email))) if not ok]
+            errors = [
+                {"field": f, "message": "invalid"}
+                for f, ok in (("sub", _SUB.match(sub)), ("email", _EMAIL.match(email)))
+                if not ok
+            ]
             if errors:
                 self._json(422, {"title": "Validation failed", "status": 422, "errors": errors})
                 return
@@ -233,8 +248,9 @@ def build_server(host: str, port: int, api: str, dist: Path = DIST, poll_seconds
     settings = Settings()
     is_local = settings.is_local and host in _LOOPBACK
     stripe_base = (settings.stripe_api_base or LOCALSTRIPE) if settings.is_local else None
-    portal = Portal(dist, swa, api, sorted(set(local)), dev_sign_in=is_local, poll_seconds=poll_seconds,
-                    stripe_base=stripe_base)
+    portal = Portal(
+        dist, swa, api, sorted(set(local)), dev_sign_in=is_local, poll_seconds=poll_seconds, stripe_base=stripe_base
+    )
     server = ThreadingHTTPServer((host, port), make_handler(portal))
     server.daemon_threads = True
     return server

@@ -94,8 +94,10 @@ def main() -> int:
     load_settings_file(Path(sys.argv[1] if len(sys.argv) > 1 else "local.settings.json"))
     settings = Settings()
     provision(settings)
-    print(f"  provisioned Cosmos DB database '{settings.cosmos_database}' "
-          f"({', '.join(c.name for c in schema.CONTAINERS)}), queues ({', '.join(queue_names(settings))})")
+    print(
+        f"  provisioned Cosmos DB database '{settings.cosmos_database}' "
+        f"({', '.join(c.name for c in schema.CONTAINERS)}), queues ({', '.join(queue_names(settings))})"
+    )
     return 0
 
 

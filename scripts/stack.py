@@ -1,8 +1,8 @@
 """Start, reuse and stop the local emulators: Azurite, the Cosmos DB server, localstripe and an SMTP server.
 
-    python -m scripts.stack up [--record FILE]    start what is not already answering; FILE lists what this call started
-    python -m scripts.stack down [--only FILE]    stop what `up` started (all, or only the services named in FILE)
-    python -m scripts.stack status
+python -m scripts.stack up [--record FILE]    start what is not already answering; FILE lists what this call started
+python -m scripts.stack down [--only FILE]    stop what `up` started (all, or only the services named in FILE)
+python -m scripts.stack status
 """
 
 from __future__ import annotations
@@ -38,14 +38,25 @@ SERVICES: tuple[Service, ...] = (
         "azurite",
         (10000, 10001, 10002),
         (
-            str(ROOT / "node_modules/.bin/azurite"), "--silent", "--disableTelemetry", "--skipApiVersionCheck",
-            "--location", str(LOCAL / "azurite"), "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1",
-            "--tableHost", "127.0.0.1",
+            str(ROOT / "node_modules/.bin/azurite"),
+            "--silent",
+            "--disableTelemetry",
+            "--skipApiVersionCheck",
+            "--location",
+            str(LOCAL / "azurite"),
+            "--blobHost",
+            "127.0.0.1",
+            "--queueHost",
+            "127.0.0.1",
+            "--tableHost",
+            "127.0.0.1",
         ),
         "blob http://127.0.0.1:10000, queue http://127.0.0.1:10001, table http://127.0.0.1:10002",
     ),
     Service("cosmos", (8081,), ("node", str(ROOT / "tools/cosmos-emulator.js")), "https://127.0.0.1:8081"),
-    Service("localstripe", (8420,), (PY, "-m", "localstripe", "--port", "8420", "--from-scratch"), "http://127.0.0.1:8420"),
+    Service(
+        "localstripe", (8420,), (PY, "-m", "localstripe", "--port", "8420", "--from-scratch"), "http://127.0.0.1:8420"
+    ),
     Service(
         "smtp",
         (1025,),
@@ -88,16 +99,20 @@ def up(record: Path | None) -> int:
         log = open(LOGS / f"{svc.name}.log", "ab")  # noqa: SIM115 - handed to the child process
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         proc = subprocess.Popen(  # nosec B603 - fixed argv from SERVICES, no shell
-            svc.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env=env,
+            svc.command,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
         )
         _pid_file(svc).write_text(str(proc.pid))
         started.append(svc.name)
         deadline = time.monotonic() + 90
         while not all(port_open(p) for p in svc.ports):
             if proc.poll() is not None:
-                print(f"  {svc.name:12} exited with {proc.returncode}; see .local/logs/{svc.name}.log",
-                      file=sys.stderr)
+                print(f"  {svc.name:12} exited with {proc.returncode}; see .local/logs/{svc.name}.log", file=sys.stderr)
                 return 1
             if time.monotonic() > deadline:
                 print(f"  {svc.name:12} did not answer within 90 s", file=sys.stderr)

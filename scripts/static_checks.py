@@ -28,9 +28,21 @@ def _bin(name: str) -> str:
 
 def run_semgrep() -> list[str]:
     out = subprocess.run(  # nosec B603 - fixed argv, no shell
-        [_bin("semgrep"), "scan", "--config", str(ROOT / "tools/semgrep"), "--metrics=off", "--disable-version-check",
-         "--json", "--quiet", *TARGETS],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        [
+            _bin("semgrep"),
+            "scan",
+            "--config",
+            str(ROOT / "tools/semgrep"),
+            "--metrics=off",
+            "--disable-version-check",
+            "--json",
+            "--quiet",
+            *TARGETS,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode not in (0, 1):
         raise SystemExit(f"semgrep failed to run ({out.returncode}): {out.stderr[-2000:]}")
@@ -41,7 +53,10 @@ def run_semgrep() -> list[str]:
 def run_bandit() -> list[str]:
     out = subprocess.run(  # nosec B603 - fixed argv, no shell
         [_bin("bandit"), "-r", "-q", "-f", "json", "-c", str(ROOT / "tools/static/bandit.yml"), *TARGETS],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode not in (0, 1):
         raise SystemExit(f"bandit failed to run ({out.returncode}): {out.stderr[-2000:]}")
@@ -52,12 +67,18 @@ def run_bandit() -> list[str]:
 def run_ruff_security() -> list[str]:
     out = subprocess.run(  # nosec B603 - fixed argv, no shell
         [str(ROOT / ".venv" / "bin" / "ruff"), "check", "--output-format", "json", *TARGETS],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode not in (0, 1):
         raise SystemExit(f"ruff failed to run ({out.returncode}): {out.stderr[-2000:]}")
-    return [f"{r['filename']}:{r['location']['row']} {r['code']} {r['message']}" for r in json.loads(out.stdout or "[]")
-            if str(r.get("code") or "").startswith("S")]
+    return [
+        f"{r['filename']}:{r['location']['row']} {r['code']} {r['message']}"
+        for r in json.loads(out.stdout or "[]")
+        if str(r.get("code") or "").startswith("S")
+    ]
 
 
 _SUPPRESSION = re.compile(r"#\s*nosec\b|nosemgrep:|noqa:\s*(?:S\d|BLE\d)")
@@ -72,12 +93,12 @@ def unjustified_suppressions(files: list[Path] | None = None) -> tuple[int, list
     for path in sorted(files):
         lines = path.read_text().splitlines()
         for i, line in enumerate(lines):
-            comment = line[line.index("#"):] if "#" in line else ""
+            comment = line[line.index("#") :] if "#" in line else ""
             if path.name == "static_checks.py" or not _SUPPRESSION.search(comment):
                 continue
             total += 1
             nearby = line + (lines[i + 1] if i + 1 < len(lines) else "")
-            if not _REASON.search(nearby[nearby.index("#"):]):
+            if not _REASON.search(nearby[nearby.index("#") :]):
                 missing.append(f"{path}:{i + 1} suppression without a written reason")
     return total, missing
 
@@ -120,19 +141,38 @@ def main() -> int:
     ruff = run_ruff_security()
     suppressions, unjustified = unjustified_suppressions()
     ignores, unexplained = unexplained_type_ignores()
-    for tool, found in (("semgrep", semgrep), ("bandit", bandit), ("ruff S", ruff), ("suppressions", unjustified),
-                        ("type ignores", unexplained)):
+    for tool, found in (
+        ("semgrep", semgrep),
+        ("bandit", bandit),
+        ("ruff S", ruff),
+        ("suppressions", unjustified),
+        ("type ignores", unexplained),
+    ):
         for line in found:
             print(f"{tool}: {line}")
-    rules = sum(1 for line in (ROOT / "tools/semgrep/industrack.yml").read_text().splitlines()
-                if line.strip().startswith("- id:"))
-    text = (f"semgrep ({rules} project rules) {len(semgrep)}, bandit {len(bandit)}, ruff security rules {len(ruff)} "
-            f"findings; {suppressions} suppressions, {len(unjustified)} without a written reason; {ignores} type "
-            f"ignores, {len(unexplained)} without a code and a reason")
+    rules = sum(
+        1
+        for line in (ROOT / "tools/semgrep/industrack.yml").read_text().splitlines()
+        if line.strip().startswith("- id:")
+    )
+    text = (
+        f"semgrep ({rules} project rules) {len(semgrep)}, bandit {len(bandit)}, ruff security rules {len(ruff)} "
+        f"findings; {suppressions} suppressions, {len(unjustified)} without a written reason; {ignores} type "
+        f"ignores, {len(unexplained)} without a code and a reason"
+    )
     print(f"static checks: {text}")
-    figures.record(13, "make static", text, semgrep=len(semgrep), bandit=len(bandit), ruff_security=len(ruff),
-                   suppressions=suppressions, unjustified=len(unjustified), type_ignores=ignores,
-                   type_ignores_unexplained=len(unexplained))
+    figures.record(
+        13,
+        "make static",
+        text,
+        semgrep=len(semgrep),
+        bandit=len(bandit),
+        ruff_security=len(ruff),
+        suppressions=suppressions,
+        unjustified=len(unjustified),
+        type_ignores=ignores,
+        type_ignores_unexplained=len(unexplained),
+    )
     return 1 if semgrep or bandit or ruff or unjustified or unexplained else 0
 
 

@@ -61,15 +61,34 @@ def main() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     users = [f"u-{uuid.uuid4().hex[:8]}" for _ in range(args.members)]
     for u in users:
-        c.accounts.put_member(Member(account_id=account, user_id=u, role=Role.MEMBER, full_name="Worker",
-                                     email=f"{u}@example.com", time_zone="UTC", joined_at=now, updated_at=now))
+        c.accounts.put_member(
+            Member(
+                account_id=account,
+                user_id=u,
+                role=Role.MEMBER,
+                full_name="Worker",
+                email=f"{u}@example.com",
+                time_zone="UTC",
+                joined_at=now,
+                updated_at=now,
+            )
+        )
     start = now - timedelta(hours=2)
     queue: list[str] = []
     for k in range(args.messages):  # round-robin: every member's k-th call, then the next
         for n, u in enumerate(users):
             t0 = start + timedelta(seconds=(k * args.pings) * 10 + n)
-            pings = [Ping(ping_id=str(uuid.uuid4()), t=t0 + timedelta(seconds=10 * i), lat=44.9 + i * 1e-4,
-                          lon=-93.2, acc=5.0, src=PingSource.GPS) for i in range(args.pings)]
+            pings = [
+                Ping(
+                    ping_id=str(uuid.uuid4()),
+                    t=t0 + timedelta(seconds=10 * i),
+                    lat=44.9 + i * 1e-4,
+                    lon=-93.2,
+                    acc=5.0,
+                    src=PingSource.GPS,
+                )
+                for i in range(args.pings)
+            ]
             queue += encode_ping_messages(account, u, pings)
 
     handle: Callable[[str], object]
@@ -79,15 +98,25 @@ def main() -> None:
         def handle(text: str) -> object:
             writer.write(decode_ping_message(text))
             return None
+
         mode = "group commit (PingWriter)"
     except AttributeError:
         from core.services.ping_writer import store_ping_message
 
         def handle(text: str) -> object:
-            return store_ping_message(message=decode_ping_message(text), pings=c.pings, positions=c.latest_positions,
-                                      clock=c.clock, accounts=c.accounts, job_sites=c.job_sites,
-                                      site_days=c.site_days, zones=c.private_zones, withheld_store=c.withheld_pings,
-                                      notices=c.site_notices)
+            return store_ping_message(
+                message=decode_ping_message(text),
+                pings=c.pings,
+                positions=c.latest_positions,
+                clock=c.clock,
+                accounts=c.accounts,
+                job_sites=c.job_sites,
+                site_days=c.site_days,
+                zones=c.private_zones,
+                withheld_store=c.withheld_pings,
+                notices=c.site_notices,
+            )
+
         mode = "one store_ping_message per message"
 
     handle(queue[0])  # warm up clients and caches; not counted
@@ -100,9 +129,11 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     requests.Session.send = _send  # type: ignore[method-assign]  # restores the real method after counting
     total = len(queue) * args.pings
-    print(f"writer: {mode}; {args.members} members, {len(queue)} messages of {args.pings} pings in deliveries of "
-          f"{DELIVERY}: {_count} Cosmos DB requests for {total} pings = {_count * 1000 / total:.0f} per 1,000 pings; "
-          f"{elapsed:.1f} s")
+    print(
+        f"writer: {mode}; {args.members} members, {len(queue)} messages of {args.pings} pings in deliveries of "
+        f"{DELIVERY}: {_count} Cosmos DB requests for {total} pings = {_count * 1000 / total:.0f} per 1,000 pings; "
+        f"{elapsed:.1f} s"
+    )
     from scripts.provision import drop
 
     with warnings.catch_warnings():

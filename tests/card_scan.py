@@ -53,7 +53,7 @@ def luhn_valid(digits: str) -> bool:
 
 
 def is_card_number(digits: str) -> bool:
-    return (MIN_DIGITS <= len(digits) <= MAX_DIGITS and digits[:1] in CARD_PREFIXES and luhn_valid(digits))
+    return MIN_DIGITS <= len(digits) <= MAX_DIGITS and digits[:1] in CARD_PREFIXES and luhn_valid(digits)
 
 
 def card_numbers(text: str) -> list[str]:

@@ -78,14 +78,26 @@ class BlobExportSink:
         account_name = self._service.account_name or ""
         if self._settings.storage_connection_string is not None:
             key = self._service.credential.account_key
-            sas = generate_blob_sas(account_name, schema.EXPORTS_BLOB_CONTAINER, blob_name, account_key=key,
-                                    permission=BlobSasPermissions(read=True), expiry=expires_at)
+            sas = generate_blob_sas(
+                account_name,
+                schema.EXPORTS_BLOB_CONTAINER,
+                blob_name,
+                account_key=key,
+                permission=BlobSasPermissions(read=True),
+                expiry=expires_at,
+            )
         else:
-            delegation = self._service.get_user_delegation_key(key_start_time=datetime.now(expires_at.tzinfo),
-                                                               key_expiry_time=expires_at)
-            sas = generate_blob_sas(account_name, schema.EXPORTS_BLOB_CONTAINER, blob_name,
-                                    user_delegation_key=delegation, permission=BlobSasPermissions(read=True),
-                                    expiry=expires_at)
+            delegation = self._service.get_user_delegation_key(
+                key_start_time=datetime.now(expires_at.tzinfo), key_expiry_time=expires_at
+            )
+            sas = generate_blob_sas(
+                account_name,
+                schema.EXPORTS_BLOB_CONTAINER,
+                blob_name,
+                user_delegation_key=delegation,
+                permission=BlobSasPermissions(read=True),
+                expiry=expires_at,
+            )
         return f"{blob.url}?{sas}"
 
     def delete(self, blob_name: str) -> bool:

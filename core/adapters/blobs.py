@@ -62,27 +62,52 @@ class BlobPhotoStore:
                 self._delegation_expires = expires
             return self._delegation
 
-    def _sas(self, container: str, blob_name: str, permission: BlobSasPermissions, expires_at: datetime,
-             content_type: str | None = None) -> str:
+    def _sas(
+        self,
+        container: str,
+        blob_name: str,
+        permission: BlobSasPermissions,
+        expires_at: datetime,
+        content_type: str | None = None,
+    ) -> str:
         now = datetime.now(UTC)
         account = self._service.account_name or ""
         if self._account_key is not None:
-            return generate_blob_sas(account, container, blob_name, account_key=self._account_key,
-                                     permission=permission, expiry=expires_at, start=now - SAS_START_SKEW,
-                                     content_type=content_type)
-        return generate_blob_sas(account, container, blob_name, user_delegation_key=self._delegation_key(now),
-                                 permission=permission, expiry=expires_at, start=now - SAS_START_SKEW,
-                                 content_type=content_type, protocol="https")
+            return generate_blob_sas(
+                account,
+                container,
+                blob_name,
+                account_key=self._account_key,
+                permission=permission,
+                expiry=expires_at,
+                start=now - SAS_START_SKEW,
+                content_type=content_type,
+            )
+        return generate_blob_sas(
+            account,
+            container,
+            blob_name,
+            user_delegation_key=self._delegation_key(now),
+            permission=permission,
+            expiry=expires_at,
+            start=now - SAS_START_SKEW,
+            content_type=content_type,
+            protocol="https",
+        )
 
     def upload_url(self, blob_name: str, *, expires_at: datetime) -> str:
         # Create only: the link cannot read, list, delete or overwrite, and names this one blob (sr=b).
-        sas = self._sas(schema.PHOTO_QUARANTINE_BLOB_CONTAINER, blob_name, BlobSasPermissions(create=True),
-                        expires_at)
+        sas = self._sas(schema.PHOTO_QUARANTINE_BLOB_CONTAINER, blob_name, BlobSasPermissions(create=True), expires_at)
         return f"{self._quarantine.get_blob_client(blob_name).url}?{sas}"
 
     def read_url(self, blob_name: str, *, expires_at: datetime) -> str:
-        sas = self._sas(schema.PHOTOS_BLOB_CONTAINER, blob_name, BlobSasPermissions(read=True), expires_at,
-                        content_type="image/jpeg")
+        sas = self._sas(
+            schema.PHOTOS_BLOB_CONTAINER,
+            blob_name,
+            BlobSasPermissions(read=True),
+            expires_at,
+            content_type="image/jpeg",
+        )
         return f"{self._photos.get_blob_client(blob_name).url}?{sas}"
 
     # ---- quarantine

@@ -73,10 +73,14 @@ def swap_version(container: ContainerProxy, body: dict[str, Any], *, etag: str |
         if etag is None:
             written: dict[str, Any] = container.create_item(body)
         else:
-            written = container.replace_item(item=body["id"], body=body, etag=etag,
-                                             match_condition=MatchConditions.IfNotModified)
-    except (cosmos_errors.CosmosResourceExistsError, cosmos_errors.CosmosAccessConditionFailedError,
-            cosmos_errors.CosmosResourceNotFoundError):
+            written = container.replace_item(
+                item=body["id"], body=body, etag=etag, match_condition=MatchConditions.IfNotModified
+            )
+    except (
+        cosmos_errors.CosmosResourceExistsError,
+        cosmos_errors.CosmosAccessConditionFailedError,
+        cosmos_errors.CosmosResourceNotFoundError,
+    ):
         return None
     return written
 

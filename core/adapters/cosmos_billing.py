@@ -60,8 +60,9 @@ class CosmosBillingStore:
         return self._read(account_id, f"stripe-event-{event_id}") is not None
 
     def mark_processed(self, event: ProcessedEvent) -> bool:
-        doc = to_doc(event, doc_id=f"stripe-event-{event.event_id}", doc_type="stripe-event",
-                     accountId=event.account_id)
+        doc = to_doc(
+            event, doc_id=f"stripe-event-{event.event_id}", doc_type="stripe-event", accountId=event.account_id
+        )
         try:
             self._c.create_item(doc)
         except cosmos_errors.CosmosResourceExistsError:
@@ -69,11 +70,14 @@ class CosmosBillingStore:
         return True
 
     def put_grace_marker(self, marker: GraceMarker) -> None:
-        self._c.upsert_item({
-            **to_doc(marker, doc_id=f"grace-{marker.account_id}", doc_type="grace-marker",
-                     accountId=PLATFORM_PARTITION),
-            "since": marker.past_due_since.timestamp(),  # a number: ISO strings do not compare across precisions
-        })
+        self._c.upsert_item(
+            {
+                **to_doc(
+                    marker, doc_id=f"grace-{marker.account_id}", doc_type="grace-marker", accountId=PLATFORM_PARTITION
+                ),
+                "since": marker.past_due_since.timestamp(),  # a number: ISO strings do not compare across precisions
+            }
+        )
 
     def delete_grace_marker(self, account_id: str) -> None:
         try:
@@ -84,8 +88,10 @@ class CosmosBillingStore:
     def grace_markers_before(self, cutoff: datetime, limit: int) -> list[GraceMarker]:
         query = self._c.query_items(
             "SELECT * FROM c WHERE c.accountId = @p AND c.docType = 'grace-marker' AND c.since < @cutoff",
-            parameters=[{"name": "@p", "value": PLATFORM_PARTITION},
-                        {"name": "@cutoff", "value": cutoff.astimezone(UTC).timestamp()}],
+            parameters=[
+                {"name": "@p", "value": PLATFORM_PARTITION},
+                {"name": "@cutoff", "value": cutoff.astimezone(UTC).timestamp()},
+            ],
             partition_key=PLATFORM_PARTITION,
             max_item_count=limit,
         )

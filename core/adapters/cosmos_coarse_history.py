@@ -45,8 +45,12 @@ class CosmosCoarseHistoryStore:
     # ---- the day's pings
     def day_pings(self, *, account_id: str, user_id: str, day: date) -> list[Ping]:
         pk = ping_partition(account_id, user_id, day)
-        docs = self._pings.query_items("SELECT * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}],
-                                       partition_key=pk, max_item_count=DAY_PAGE)
+        docs = self._pings.query_items(
+            "SELECT * FROM c WHERE c.pk = @pk",
+            parameters=[{"name": "@pk", "value": pk}],
+            partition_key=pk,
+            max_item_count=DAY_PAGE,
+        )
         return [ping_from_doc(d) for d in docs]
 
     def put_points(self, *, account_id: str, user_id: str, day: date, points: list[Ping]) -> None:
@@ -77,8 +81,13 @@ class CosmosCoarseHistoryStore:
             return False
         cell = coarse_cell(doc["lat"], doc["lon"])
         lat, lon = cell.centre
-        changed = {**{k: v for k, v in doc.items() if not k.startswith("_")}, "lat": round(lat, 7), "lon": round(lon, 7), "acc": round(cell.half_diagonal_m),
-                   "coarse": True}
+        changed = {
+            **{k: v for k, v in doc.items() if not k.startswith("_")},
+            "lat": round(lat, 7),
+            "lon": round(lon, 7),
+            "acc": round(cell.half_diagonal_m),
+            "coarse": True,
+        }
         # False: the writer moved it meanwhile, to a newer ping, coarsened when it is old enough
         return compare_and_swap(self._latest, changed, etag=doc["_etag"])
 
@@ -91,16 +100,26 @@ class CosmosCoarseHistoryStore:
         return CoarseDay.model_validate(strip_system(doc))
 
     def put_marker(self, marker: CoarseDay) -> None:
-        self._privacy.upsert_item(to_doc(marker, doc_id=marker_id(marker.user_id, marker.day),
-                                         doc_type=MARKER_DOC_TYPE, accountId=marker.account_id))
+        self._privacy.upsert_item(
+            to_doc(
+                marker,
+                doc_id=marker_id(marker.user_id, marker.day),
+                doc_type=MARKER_DOC_TYPE,
+                accountId=marker.account_id,
+            )
+        )
 
     def coarse_days(self, *, account_id: str, user_id: str, first: date, last: date) -> list[date]:
         docs = self._privacy.query_items(
             "SELECT VALUE c.day FROM c WHERE c.accountId = @a AND c.docType = @t AND c.user_id = @u"
             " AND c.day >= @first AND c.day <= @last",
-            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": MARKER_DOC_TYPE},
-                        {"name": "@u", "value": user_id}, {"name": "@first", "value": first.isoformat()},
-                        {"name": "@last", "value": last.isoformat()}],
+            parameters=[
+                {"name": "@a", "value": account_id},
+                {"name": "@t", "value": MARKER_DOC_TYPE},
+                {"name": "@u", "value": user_id},
+                {"name": "@first", "value": first.isoformat()},
+                {"name": "@last", "value": last.isoformat()},
+            ],
             partition_key=account_id,
         )
         return sorted(date.fromisoformat(str(d)) for d in docs)
@@ -113,8 +132,15 @@ class CosmosCoarseHistoryStore:
         return date.fromisoformat(str(doc["next_day"]))
 
     def put_watermark(self, *, account_id: str, user_id: str, day: date) -> None:
-        self._privacy.upsert_item({"id": f"coarse-watermark-{user_id}", "docType": WATERMARK_DOC_TYPE,
-                                   "accountId": account_id, "user_id": user_id, "next_day": day.isoformat()})
+        self._privacy.upsert_item(
+            {
+                "id": f"coarse-watermark-{user_id}",
+                "docType": WATERMARK_DOC_TYPE,
+                "accountId": account_id,
+                "user_id": user_id,
+                "next_day": day.isoformat(),
+            }
+        )
 
     # ---- the run (platform partition)
     def get_cursor(self) -> CoarseningCursor | None:
@@ -125,24 +151,30 @@ class CosmosCoarseHistoryStore:
         return CoarseningCursor.model_validate(strip_system(doc))
 
     def put_cursor(self, cursor: CoarseningCursor) -> None:
-        self._privacy.upsert_item(to_doc(cursor, doc_id="coarsening-cursor", doc_type="coarsening-cursor",
-                                         accountId=PLATFORM_PARTITION))
+        self._privacy.upsert_item(
+            to_doc(cursor, doc_id="coarsening-cursor", doc_type="coarsening-cursor", accountId=PLATFORM_PARTITION)
+        )
 
     def put_run(self, run: CoarseningRun) -> None:
-        self._privacy.upsert_item(to_doc(run, doc_id=f"coarsening-run-{run.run_id}", doc_type="coarsening-run",
-                                         accountId=PLATFORM_PARTITION))
+        self._privacy.upsert_item(
+            to_doc(run, doc_id=f"coarsening-run-{run.run_id}", doc_type="coarsening-run", accountId=PLATFORM_PARTITION)
+        )
 
     def prune_runs(self, before: datetime, limit: int) -> int:
         docs, _ = first_page(
             self._privacy,
             "SELECT c.id FROM c WHERE c.accountId = @a AND c.docType = 'coarsening-run' AND c.started_at < @before",
             [{"name": "@a", "value": PLATFORM_PARTITION}, {"name": "@before", "value": iso(before)}],
-            PLATFORM_PARTITION, limit)
+            PLATFORM_PARTITION,
+            limit,
+        )
         return sum(1 for d in docs if delete_doc(self._privacy, d["id"], PLATFORM_PARTITION))
 
     def list_runs(self, limit: int) -> list[CoarseningRun]:
         docs = self._privacy.query_items(
             "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'coarsening-run'",
-            parameters=[{"name": "@a", "value": PLATFORM_PARTITION}], partition_key=PLATFORM_PARTITION)
+            parameters=[{"name": "@a", "value": PLATFORM_PARTITION}],
+            partition_key=PLATFORM_PARTITION,
+        )
         runs = [CoarseningRun.model_validate(strip_system(d)) for d in docs]
         return sorted(runs, key=lambda r: r.started_at, reverse=True)[:limit]

@@ -48,13 +48,16 @@ class CosmosDeviceStore:
 
     @staticmethod
     def _device_doc(device: Device) -> dict[str, Any]:
-        return to_doc(device, doc_id=device_doc_id(device.device_id), doc_type=DEVICE_DOC_TYPE,
-                      userId=device.user_id)
+        return to_doc(device, doc_id=device_doc_id(device.device_id), doc_type=DEVICE_DOC_TYPE, userId=device.user_id)
 
     def create(self, device: Device) -> None:
         self._c.create_item(self._device_doc(device))
-        lookup = DeviceTokenLookup(token_hash=device.token_hash, account_id=device.account_id, user_id=device.user_id,
-                                   device_id=device.device_id)
+        lookup = DeviceTokenLookup(
+            token_hash=device.token_hash,
+            account_id=device.account_id,
+            user_id=device.user_id,
+            device_id=device.device_id,
+        )
         doc_id = lookup_doc_id(device.token_hash)
         self._c.create_item(to_doc(lookup, doc_id=doc_id, doc_type=LOOKUP_DOC_TYPE, userId=doc_id))
 
@@ -80,8 +83,16 @@ class CosmosDeviceStore:
         self._c.upsert_item(self._device_doc(device))
         delete_lookup(self._c, device.token_hash)
 
-    def record_use(self, *, user_id: str, device_id: str, counters: DeviceCounters, at: datetime,
-                   protocol: AppProtocol, waypoints_version: str | None = None) -> bool:
+    def record_use(
+        self,
+        *,
+        user_id: str,
+        device_id: str,
+        counters: DeviceCounters,
+        at: datetime,
+        protocol: AppProtocol,
+        waypoints_version: str | None = None,
+    ) -> bool:
         """Add to the device's counters and move last-seen forward; ETag-checked so concurrent calls add up (and
         of two calls bringing the same new waypoints version, only the one that wrote it answers True)."""
         for _ in range(10):
@@ -91,10 +102,14 @@ class CosmosDeviceStore:
             device = Device.model_validate(strip_system(current))
             seen = at if device.last_seen_at is None or at > device.last_seen_at else device.last_seen_at
             changed = waypoints_version is not None and waypoints_version != device.waypoints_version
-            updated = device.model_copy(update={"counters": device.counters.plus(counters), "last_seen_at": seen,
-                                                "last_protocol": protocol,
-                                                "waypoints_version": waypoints_version if changed
-                                                else device.waypoints_version})
+            updated = device.model_copy(
+                update={
+                    "counters": device.counters.plus(counters),
+                    "last_seen_at": seen,
+                    "last_protocol": protocol,
+                    "waypoints_version": waypoints_version if changed else device.waypoints_version,
+                }
+            )
             if compare_and_swap(self._c, self._device_doc(updated), etag=current["_etag"]):
                 return changed
         log.warning("device counters kept changing under ten attempts; this call's counts were not added")

@@ -67,8 +67,13 @@ class CosmosOutbox:
         self._queue.send_message(OutboxMessage(outbox_id=outbox_id).model_dump_json(by_alias=True))
 
     def mark_link_used(self, outbox_id: str, purpose: str, at: datetime) -> bool:
-        marker = {"id": f"used-{purpose}-{outbox_id}", "outboxId": outbox_id, "docType": "link-used",
-                  "purpose": purpose, "at": _iso(at)}
+        marker = {
+            "id": f"used-{purpose}-{outbox_id}",
+            "outboxId": outbox_id,
+            "docType": "link-used",
+            "purpose": purpose,
+            "at": _iso(at),
+        }
         try:
             self._c.create_item(marker)
         except cosmos_errors.CosmosResourceExistsError:
@@ -90,7 +95,6 @@ class CosmosOutbox:
             if len(found) >= limit:
                 break
         return found
-
 
     def ids_with_prefix(self, prefix: str) -> set[str]:
         # One query per policy version and notice run instead of a read per user; ids only, streamed page by page.
@@ -118,8 +122,7 @@ class CosmosEmailProfiles:
         return doc if doc.get("docType") == doc_type else None
 
     def _status_doc(self, status: EmailStatus) -> dict[str, Any]:
-        return to_doc(status, doc_id=f"email-status-{status.user_id}", doc_type="email-status",
-                      userId=status.user_id)
+        return to_doc(status, doc_id=f"email-status-{status.user_id}", doc_type="email-status", userId=status.user_id)
 
     def get_status(self, user_id: str) -> EmailStatus | None:
         doc = self._read(user_id, f"email-status-{user_id}", "email-status")
@@ -140,8 +143,12 @@ class CosmosEmailProfiles:
 
     def put_preferences(self, preferences: EmailPreferences) -> None:
         self._c.upsert_item(
-            to_doc(preferences, doc_id=f"email-preferences-{preferences.user_id}", doc_type="email-preferences",
-                   userId=preferences.user_id)
+            to_doc(
+                preferences,
+                doc_id=f"email-preferences-{preferences.user_id}",
+                doc_type="email-preferences",
+                userId=preferences.user_id,
+            )
         )
 
     def verified_recipients(self) -> Iterator[EmailStatus]:

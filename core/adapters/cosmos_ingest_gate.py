@@ -37,8 +37,11 @@ def _gate(doc: dict[str, Any] | None) -> GateDoc | None:
         return None
     pending = {str(k): datetime.fromisoformat(str(v)) for k, v in (doc.get("pending") or {}).items()}
     facts = doc.get("facts")
-    return GateDoc(facts=facts if isinstance(facts, dict) else None, pending=pending,
-                   etag=str(doc["_etag"]) if doc.get("_etag") else None)
+    return GateDoc(
+        facts=facts if isinstance(facts, dict) else None,
+        pending=pending,
+        etag=str(doc["_etag"]) if doc.get("_etag") else None,
+    )
 
 
 class CosmosIngestGateStore:
@@ -47,14 +50,20 @@ class CosmosIngestGateStore:
 
     def read(self, *, account_id: str, user_id: str) -> GateRead:
         ids = [f"account-{account_id}", gate_doc_id(None), gate_doc_id(user_id)]
-        docs = {str(d["id"]): d for d in self._c.query_items(
-            "SELECT * FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id)",
-            parameters=[{"name": "@a", "value": account_id}, {"name": "@ids", "value": ids}],
-            partition_key=account_id,
-        )}
+        docs = {
+            str(d["id"]): d
+            for d in self._c.query_items(
+                "SELECT * FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id)",
+                parameters=[{"name": "@a", "value": account_id}, {"name": "@ids", "value": ids}],
+                partition_key=account_id,
+            )
+        }
         account_doc = docs.get(ids[0])
-        account = (Account.model_validate(strip_system(account_doc))
-                   if account_doc is not None and account_doc.get("docType") == "account" else None)
+        account = (
+            Account.model_validate(strip_system(account_doc))
+            if account_doc is not None and account_doc.get("docType") == "account"
+            else None
+        )
         return GateRead(account=account, account_gate=_gate(docs.get(ids[1])), member_gate=_gate(docs.get(ids[2])))
 
     def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None:
@@ -64,21 +73,36 @@ class CosmosIngestGateStore:
             return None
         return _gate(doc)
 
-    def save(self, *, account_id: str, user_id: str | None, facts: dict[str, Any] | None,
-             pending: dict[str, datetime], etag: str | None) -> bool:
-        body: dict[str, Any] = {"id": gate_doc_id(user_id), "accountId": account_id,
-                                "docType": ACCOUNT_DOC_TYPE if user_id is None else MEMBER_DOC_TYPE,
-                                "facts": facts, "pending": {k: v.isoformat() for k, v in pending.items()}}
+    def save(
+        self,
+        *,
+        account_id: str,
+        user_id: str | None,
+        facts: dict[str, Any] | None,
+        pending: dict[str, datetime],
+        etag: str | None,
+    ) -> bool:
+        body: dict[str, Any] = {
+            "id": gate_doc_id(user_id),
+            "accountId": account_id,
+            "docType": ACCOUNT_DOC_TYPE if user_id is None else MEMBER_DOC_TYPE,
+            "facts": facts,
+            "pending": {k: v.isoformat() for k, v in pending.items()},
+        }
         if user_id is not None:
             body["user_id"] = user_id
         try:
             if etag is None:
                 self._c.create_item(body)
             else:
-                self._c.replace_item(item=body["id"], body=body, etag=etag,
-                                     match_condition=MatchConditions.IfNotModified)
-        except (cosmos_errors.CosmosResourceExistsError, cosmos_errors.CosmosAccessConditionFailedError,
-                cosmos_errors.CosmosResourceNotFoundError):
+                self._c.replace_item(
+                    item=body["id"], body=body, etag=etag, match_condition=MatchConditions.IfNotModified
+                )
+        except (
+            cosmos_errors.CosmosResourceExistsError,
+            cosmos_errors.CosmosAccessConditionFailedError,
+            cosmos_errors.CosmosResourceNotFoundError,
+        ):
             return False
         return True
 
@@ -95,12 +119,21 @@ def ingest_gate_kinds(database: DatabaseProxy) -> list[KeysetKind]:
     exported: each fact is a copy of a record the export already holds (consents, tracking schedule, private
     zones). The account's gate holds no personal data; it goes with the closed account."""
     return [
-        KeysetKind(database, name="ingest-gates", doc_type=MEMBER_DOC_TYPE, user_field="user_id",
-                   export_file=None,
-                   description="A working copy of your location consent entries, tracking schedule and private"
-                                   " zones, read by each location upload to decide which pings to keep."),
-        KeysetKind(database, name="ingest-gate-account", doc_type=ACCOUNT_DOC_TYPE, user_field=None,
-                   export_file=None,
-                   description="The account's suspension state and location retention, read by each location"
-                                   " upload."),
+        KeysetKind(
+            database,
+            name="ingest-gates",
+            doc_type=MEMBER_DOC_TYPE,
+            user_field="user_id",
+            export_file=None,
+            description="A working copy of your location consent entries, tracking schedule and private"
+            " zones, read by each location upload to decide which pings to keep.",
+        ),
+        KeysetKind(
+            database,
+            name="ingest-gate-account",
+            doc_type=ACCOUNT_DOC_TYPE,
+            user_field=None,
+            export_file=None,
+            description="The account's suspension state and location retention, read by each location upload.",
+        ),
     ]

@@ -36,17 +36,31 @@ def _cell_id(site_id: str, cell: str) -> str:
 
 def _site(doc: dict[str, Any]) -> JobSite:
     body = strip_system(doc)
-    return JobSite.model_validate({k: v for k, v in body.items() if k not in ("id", "docType", "accountId", "cells",
-                                                                              "cell", "version")})
+    return JobSite.model_validate(
+        {k: v for k, v in body.items() if k not in ("id", "docType", "accountId", "cells", "cell", "version")}
+    )
 
 
 def site_docs(site: JobSite, cells: list[str]) -> list[dict[str, Any]]:
     """The cell entries, then the site document (the order put_site writes them in)."""
     version = site.updated_at.isoformat()
-    docs = [to_doc(site, doc_id=_cell_id(site.site_id, cell), doc_type=CELL, accountId=site.account_id, cell=cell,
-                   version=version) for cell in cells]
-    return [*docs, to_doc(site, doc_id=_site_id(site.site_id), doc_type=SITE, accountId=site.account_id,
-                          cells=cells, version=version)]
+    docs = [
+        to_doc(
+            site,
+            doc_id=_cell_id(site.site_id, cell),
+            doc_type=CELL,
+            accountId=site.account_id,
+            cell=cell,
+            version=version,
+        )
+        for cell in cells
+    ]
+    return [
+        *docs,
+        to_doc(
+            site, doc_id=_site_id(site.site_id), doc_type=SITE, accountId=site.account_id, cells=cells, version=version
+        ),
+    ]
 
 
 class CosmosJobSiteStore:
@@ -89,13 +103,21 @@ class CosmosJobSiteStore:
         return self._delete(_site_id(site_id), account_id)
 
     def list_sites(self, account_id: str, *, after: str | None, limit: int) -> tuple[list[JobSite], str | None]:
-        docs = list(islice(self._c.query_items(
-            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND c.site_id > @after ORDER BY c.site_id",
-            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": SITE},
-                        {"name": "@after", "value": after or ""}],
-            partition_key=account_id,
-            max_item_count=limit + 1,
-        ), limit + 1))
+        docs = list(
+            islice(
+                self._c.query_items(
+                    "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND c.site_id > @after ORDER BY c.site_id",
+                    parameters=[
+                        {"name": "@a", "value": account_id},
+                        {"name": "@t", "value": SITE},
+                        {"name": "@after", "value": after or ""},
+                    ],
+                    partition_key=account_id,
+                    max_item_count=limit + 1,
+                ),
+                limit + 1,
+            )
+        )
         sites = [_site(d) for d in docs[:limit]]
         return sites, (sites[-1].site_id if len(docs) > limit else None)
 
@@ -106,8 +128,11 @@ class CosmosJobSiteStore:
     def _sites_in_order(self, account_id: str, after: str | None, page: int) -> Iterator[JobSite]:
         docs = self._c.query_items(
             "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND c.site_id > @after ORDER BY c.site_id",
-            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": SITE},
-                        {"name": "@after", "value": after or ""}],
+            parameters=[
+                {"name": "@a", "value": account_id},
+                {"name": "@t", "value": SITE},
+                {"name": "@after", "value": after or ""},
+            ],
             partition_key=account_id,
             max_item_count=page,
         )
@@ -117,8 +142,9 @@ class CosmosJobSiteStore:
         mine = (s for s in self._sites_in_order(account_id, None, 1000) if s.applies_to(user_id))
         return sorted(mine, key=lambda s: (s.name.lower(), s.site_id))
 
-    def list_sites_for_member(self, account_id: str, user_id: str, *, after: str | None,
-                              limit: int) -> tuple[list[JobSite], str | None]:
+    def list_sites_for_member(
+        self, account_id: str, user_id: str, *, after: str | None, limit: int
+    ) -> tuple[list[JobSite], str | None]:
         mine = (s for s in self._sites_in_order(account_id, after, limit + 1) if s.applies_to(user_id))
         found = list(islice(mine, limit + 1))
         sites = found[:limit]
@@ -127,8 +153,11 @@ class CosmosJobSiteStore:
     def sites_by_id(self, account_id: str, site_ids: list[str]) -> list[JobSite]:
         docs = self._c.query_items(
             "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND ARRAY_CONTAINS(@ids, c.site_id)",
-            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": SITE},
-                        {"name": "@ids", "value": site_ids}],
+            parameters=[
+                {"name": "@a", "value": account_id},
+                {"name": "@t", "value": SITE},
+                {"name": "@ids", "value": site_ids},
+            ],
             partition_key=account_id,
         )
         return [_site(d) for d in docs]
@@ -138,8 +167,11 @@ class CosmosJobSiteStore:
             return [], {}
         docs = self._c.query_items(
             "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND ARRAY_CONTAINS(@cells, c.cell)",
-            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": CELL},
-                        {"name": "@cells", "value": sorted(set(cells))}],
+            parameters=[
+                {"name": "@a", "value": account_id},
+                {"name": "@t", "value": CELL},
+                {"name": "@cells", "value": sorted(set(cells))},
+            ],
             partition_key=account_id,
         )
         newest: dict[str, dict[str, Any]] = {}
@@ -170,8 +202,12 @@ class CosmosSiteDayStore:
     def put_day(self, site_day: SiteDay, *, version: str | None) -> bool:
         """Optimistic concurrency: two writers evaluating the same day from different sets of pings never leave
         the older result last (the loser evaluates again)."""
-        doc = to_doc(site_day, doc_id=f"site-day-{site_day.user_id}-{site_day.day.isoformat()}", doc_type=DAY,
-                     accountId=site_day.account_id)
+        doc = to_doc(
+            site_day,
+            doc_id=f"site-day-{site_day.user_id}-{site_day.day.isoformat()}",
+            doc_type=DAY,
+            accountId=site_day.account_id,
+        )
         doc["day_start_utc"] = site_day.day_start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # retention's time field
         return compare_and_swap(self._c, doc, etag=version)
 
@@ -179,11 +215,16 @@ class CosmosSiteDayStore:
         docs = self._c.query_items(
             "SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t AND c.day >= @f AND c.day <= @l"
             " AND (IS_NULL(@u) OR c.user_id = @u)",
-            parameters=[{"name": "@a", "value": account_id}, {"name": "@t", "value": DAY},
-                        {"name": "@f", "value": first.isoformat()}, {"name": "@l", "value": last.isoformat()},
-                        {"name": "@u", "value": user_id}],
+            parameters=[
+                {"name": "@a", "value": account_id},
+                {"name": "@t", "value": DAY},
+                {"name": "@f", "value": first.isoformat()},
+                {"name": "@l", "value": last.isoformat()},
+                {"name": "@u", "value": user_id},
+            ],
             partition_key=account_id,
         )
-        days = [SiteDay.model_validate({k: v for k, v in strip_system(d).items() if k != "day_start_utc"})
-                for d in docs]
+        days = [
+            SiteDay.model_validate({k: v for k, v in strip_system(d).items() if k != "day_start_utc"}) for d in docs
+        ]
         return sorted(days, key=lambda d: (d.day, d.user_id))

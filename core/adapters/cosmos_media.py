@@ -46,15 +46,23 @@ class CosmosMediaStore:
             return None
         return doc if doc.get("docType") == doc_type else None
 
-    def _replace_if(self, doc_id: str, account_id: str, doc_type: str, body: dict[str, Any],
-                    matches: Any) -> bool:
+    def _replace_if(self, doc_id: str, account_id: str, doc_type: str, body: dict[str, Any], matches: Any) -> bool:
         current = self._read(account_id, doc_id, doc_type)
         if current is None or not matches(strip_system(current)):
             return False
         return compare_and_swap(self._c, {**body, "id": doc_id}, etag=current["_etag"])
 
-    def _list(self, doc_type: str, *, account_id: str, user_id: str | None, start: datetime | None,
-              end: datetime | None, continuation: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    def _list(
+        self,
+        doc_type: str,
+        *,
+        account_id: str,
+        user_id: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        continuation: str | None,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], str | None]:
         clauses = ["c.accountId = @a", "c.docType = @t"]
         params: list[dict[str, Any]] = [{"name": "@a", "value": account_id}, {"name": "@t", "value": doc_type}]
         if user_id is not None:
@@ -77,8 +85,9 @@ class CosmosMediaStore:
     # ---- photos
     @staticmethod
     def _photo_doc(photo: Photo) -> dict[str, Any]:
-        return to_doc(photo, doc_id=f"photo-{photo.photo_id}", doc_type="photo", accountId=photo.account_id,
-                      sort_at=photo.sort_at)
+        return to_doc(
+            photo, doc_id=f"photo-{photo.photo_id}", doc_type="photo", accountId=photo.account_id, sort_at=photo.sort_at
+        )
 
     def create_photo(self, photo: Photo) -> None:
         self._c.create_item(self._photo_doc(photo))
@@ -88,20 +97,41 @@ class CosmosMediaStore:
         return Photo.model_validate(strip_system(doc)) if doc else None
 
     def replace_photo_if_unchanged(self, photo: Photo, *, expected: Photo) -> bool:
-        return self._replace_if(f"photo-{photo.photo_id}", photo.account_id, "photo", self._photo_doc(photo),
-                                lambda doc: Photo.model_validate(doc) == expected)
+        return self._replace_if(
+            f"photo-{photo.photo_id}",
+            photo.account_id,
+            "photo",
+            self._photo_doc(photo),
+            lambda doc: Photo.model_validate(doc) == expected,
+        )
 
-    def list_photos(self, *, account_id: str, user_id: str | None, start: datetime | None, end: datetime | None,
-                    continuation: str | None, limit: int) -> PhotoSlice:
-        docs, token = self._list("photo", account_id=account_id, user_id=user_id, start=start, end=end,
-                                 continuation=continuation, limit=limit)
+    def list_photos(
+        self,
+        *,
+        account_id: str,
+        user_id: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        continuation: str | None,
+        limit: int,
+    ) -> PhotoSlice:
+        docs, token = self._list(
+            "photo",
+            account_id=account_id,
+            user_id=user_id,
+            start=start,
+            end=end,
+            continuation=continuation,
+            limit=limit,
+        )
         return PhotoSlice(photos=[Photo.model_validate(strip_system(d)) for d in docs], continuation=token)
 
     # ---- notes
     @staticmethod
     def _note_doc(note: Note) -> dict[str, Any]:
-        return to_doc(note, doc_id=f"note-{note.note_id}", doc_type="note", accountId=note.account_id,
-                      sort_at=note.sort_at)
+        return to_doc(
+            note, doc_id=f"note-{note.note_id}", doc_type="note", accountId=note.account_id, sort_at=note.sort_at
+        )
 
     def create_note(self, note: Note) -> None:
         self._c.create_item(self._note_doc(note))
@@ -111,8 +141,13 @@ class CosmosMediaStore:
         return Note.model_validate(strip_system(doc)) if doc else None
 
     def replace_note_if_unchanged(self, note: Note, *, expected: Note) -> bool:
-        return self._replace_if(f"note-{note.note_id}", note.account_id, "note", self._note_doc(note),
-                                lambda doc: Note.model_validate(doc) == expected)
+        return self._replace_if(
+            f"note-{note.note_id}",
+            note.account_id,
+            "note",
+            self._note_doc(note),
+            lambda doc: Note.model_validate(doc) == expected,
+        )
 
     def delete_note(self, account_id: str, note_id: str) -> bool:
         try:
@@ -121,8 +156,17 @@ class CosmosMediaStore:
             return False
         return True
 
-    def list_notes(self, *, account_id: str, user_id: str | None, start: datetime | None, end: datetime | None,
-                   continuation: str | None, limit: int) -> NoteSlice:
-        docs, token = self._list("note", account_id=account_id, user_id=user_id, start=start, end=end,
-                                 continuation=continuation, limit=limit)
+    def list_notes(
+        self,
+        *,
+        account_id: str,
+        user_id: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        continuation: str | None,
+        limit: int,
+    ) -> NoteSlice:
+        docs, token = self._list(
+            "note", account_id=account_id, user_id=user_id, start=start, end=end, continuation=continuation, limit=limit
+        )
         return NoteSlice(notes=[Note.model_validate(strip_system(d)) for d in docs], continuation=token)

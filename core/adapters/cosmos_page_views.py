@@ -36,7 +36,8 @@ class CosmosPageViewStore:
         rows = self._c.query_items(
             "SELECT c.path, c.browser, c.os, c.user_id FROM c WHERE c.day = @d AND c.docType = @t",
             parameters=[{"name": "@d", "value": day.isoformat()}, {"name": "@t", "value": DOC_TYPE}],
-            partition_key=day.isoformat(), max_item_count=min(limit, 1000),
+            partition_key=day.isoformat(),
+            max_item_count=min(limit, 1000),
         )
         out: list[tuple[str, str, str, bool]] = []
         for row in rows:
@@ -49,7 +50,8 @@ class CosmosPageViewStore:
 def _query(c: ContainerProxy, where: str, params: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
     docs = c.query_items(  # nosemgrep: cosmos-query-without-partition-key - one person's events span day partitions
         "SELECT * FROM c WHERE c.docType = @t AND " + where + " ORDER BY c.id",  # noqa: S608  # nosec B608 - fixed
-        parameters=[{"name": "@t", "value": DOC_TYPE}, *params], enable_cross_partition_query=True,
+        parameters=[{"name": "@t", "value": DOC_TYPE}, *params],
+        enable_cross_partition_query=True,
         max_item_count=limit,
     )
     out: list[dict[str, Any]] = []
@@ -69,17 +71,25 @@ class PageViewKind:
     on_erasure = "delete"
     kept_reason = ""
     export_file: str | None = "page-views.json"
-    description = ("Pages of the portal you viewed while signed in, after you allowed optional analytics: when,"
-                   " the page path, browser and operating-system family and your network (address truncated).")
+    description = (
+        "Pages of the portal you viewed while signed in, after you allowed optional analytics: when,"
+        " the page path, browser and operating-system family and your network (address truncated)."
+    )
 
     def __init__(self, database: DatabaseProxy) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.PAGE_VIEWS.name)
 
     def _page(self, where: str, params: list[dict[str, Any]], after: str | None, limit: int) -> Page:
-        docs = _query(self._c, where + " AND c.id > @after", [*params, {"name": "@after", "value": after or ""}],
-                      limit)
-        refs = [ItemRef(kind=self.name, partition_key=str(d["day"]), doc_id=str(d["id"]),
-                        user_id=str(d["user_id"]) if d.get("user_id") else None) for d in docs]
+        docs = _query(self._c, where + " AND c.id > @after", [*params, {"name": "@after", "value": after or ""}], limit)
+        refs = [
+            ItemRef(
+                kind=self.name,
+                partition_key=str(d["day"]),
+                doc_id=str(d["id"]),
+                user_id=str(d["user_id"]) if d.get("user_id") else None,
+            )
+            for d in docs
+        ]
         return Page(items=refs, continuation=refs[-1].doc_id if len(refs) >= limit else None)
 
     def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
@@ -88,8 +98,12 @@ class PageViewKind:
         return self._page("c.account_id = @a", [{"name": "@a", "value": account_id}], continuation, limit)
 
     def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
-        return self._page("c.account_id = @a AND c.user_id = @u",
-                          [{"name": "@a", "value": account_id}, {"name": "@u", "value": user_id}], continuation, limit)
+        return self._page(
+            "c.account_id = @a AND c.user_id = @u",
+            [{"name": "@a", "value": account_id}, {"name": "@u", "value": user_id}],
+            continuation,
+            limit,
+        )
 
     def delete(self, ref: ItemRef) -> bool:
         return delete_doc(self._c, ref.doc_id, ref.partition_key)
@@ -100,9 +114,16 @@ class PageViewKind:
     def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
         after: str | None = None
         while True:
-            docs = _query(self._c, "c.account_id = @a AND c.user_id = @u AND c.id > @after",
-                          [{"name": "@a", "value": account_id}, {"name": "@u", "value": user_id},
-                           {"name": "@after", "value": after or ""}], 200)
+            docs = _query(
+                self._c,
+                "c.account_id = @a AND c.user_id = @u AND c.id > @after",
+                [
+                    {"name": "@a", "value": account_id},
+                    {"name": "@u", "value": user_id},
+                    {"name": "@after", "value": after or ""},
+                ],
+                200,
+            )
             for doc in docs:
                 kept = strip_system(doc)
                 yield {key: kept.get(key) for key in _EXPORTED}
@@ -133,7 +154,8 @@ class AgedPageViewKind:
         docs = self._c.query_items(  # nosemgrep: cosmos-query-without-partition-key - daily sweep, bounded by limit
             "SELECT c.id, c.day FROM c WHERE c.docType = @t AND c.day < @before",
             parameters=[{"name": "@t", "value": DOC_TYPE}, {"name": "@before", "value": before.date().isoformat()}],
-            enable_cross_partition_query=True, max_item_count=limit,
+            enable_cross_partition_query=True,
+            max_item_count=limit,
         )
         refs: list[ItemRef] = []
         for doc in docs:

@@ -23,8 +23,9 @@ class CosmosPolicyStore:
         self._users: ContainerProxy = database.get_container_client(schema.USERS.name)
 
     def create_version(self, version: PolicyVersion) -> bool:
-        doc = to_doc(version, doc_id=f"version-{version.version_id}", doc_type="policy-version",
-                     policyId=version.policy_id)
+        doc = to_doc(
+            version, doc_id=f"version-{version.version_id}", doc_type="policy-version", policyId=version.policy_id
+        )
         try:
             self._c.create_item(doc)  # never upsert: a posted version is immutable
         except cosmos_errors.CosmosResourceExistsError:

@@ -48,9 +48,9 @@ class CosmosPrivacyStore:
             return None
         return strip_system(doc) if doc.get("docType") == doc_type else None
 
-    def _query(self, pk: str, doc_type: str, extra: str = "", params: list[dict[str, Any]] | None = None) -> Iterator[
-        dict[str, Any]
-    ]:
+    def _query(
+        self, pk: str, doc_type: str, extra: str = "", params: list[dict[str, Any]] | None = None
+    ) -> Iterator[dict[str, Any]]:
         docs = self._c.query_items(
             f"SELECT * FROM c WHERE c.accountId = @a AND c.docType = @t{extra}",  # noqa: S608  # nosec B608 - `extra` is a fixed fragment from this module; values are parameters
             parameters=[{"name": "@a", "value": pk}, {"name": "@t", "value": doc_type}, *(params or [])],
@@ -111,8 +111,9 @@ class CosmosPrivacyStore:
 
     def put_request(self, request: DataRequest) -> None:
         self._c.upsert_item(
-            to_doc(request, doc_id=f"request-{request.request_id}", doc_type="data-request",
-                   accountId=request.account_id)
+            to_doc(
+                request, doc_id=f"request-{request.request_id}", doc_type="data-request", accountId=request.account_id
+            )
         )
 
     def get_request(self, account_id: str, request_id: str) -> DataRequest | None:
@@ -124,8 +125,9 @@ class CosmosPrivacyStore:
         return sorted((DataRequest.model_validate(d) for d in docs), key=lambda r: r.received_at, reverse=True)
 
     def audit(self, entry: AuditEntry) -> None:
-        self._c.upsert_item(to_doc(entry, doc_id=f"audit-{entry.entry_id}", doc_type="audit",
-                                   accountId=entry.account_id))
+        self._c.upsert_item(
+            to_doc(entry, doc_id=f"audit-{entry.entry_id}", doc_type="audit", accountId=entry.account_id)
+        )
 
     def list_audit(self, account_id: str) -> list[AuditEntry]:
         return sorted((AuditEntry.model_validate(d) for d in self._query(account_id, "audit")), key=lambda e: e.at)
@@ -154,10 +156,18 @@ class ExportLinkKind(KeysetKind):
     until its download link expires; deleting it removes the blob and the link from the request."""
 
     def __init__(self, database: DatabaseProxy, sink: ExportSink) -> None:
-        super().__init__(database, name="data-exports", doc_type="data-request", user_field="user_id",
-                         description="Export files prepared for you.", export_file=None,
-                         container=schema.PRIVACY.name, scope=" AND c.export_blob != null",
-                         time_field="download_expires_at", retention="export-link")
+        super().__init__(
+            database,
+            name="data-exports",
+            doc_type="data-request",
+            user_field="user_id",
+            description="Export files prepared for you.",
+            export_file=None,
+            container=schema.PRIVACY.name,
+            scope=" AND c.export_blob != null",
+            time_field="download_expires_at",
+            retention="export-link",
+        )
         self._sink = sink
 
     def delete(self, ref: ItemRef) -> bool:
@@ -169,8 +179,16 @@ class ExportLinkKind(KeysetKind):
         if not blob:
             return False
         self._sink.delete(str(blob))  # first the file, then the pointer: a crash in between only repeats this
-        self._c.upsert_item({**strip_system(doc), "export_blob": None, "download_url": None, "id": doc["id"],
-                             "docType": doc["docType"], "accountId": doc["accountId"]})
+        self._c.upsert_item(
+            {
+                **strip_system(doc),
+                "export_blob": None,
+                "download_url": None,
+                "id": doc["id"],
+                "docType": doc["docType"],
+                "accountId": doc["accountId"],
+            }
+        )
         return True
 
     def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
@@ -180,24 +198,49 @@ class ExportLinkKind(KeysetKind):
 def retention_settings_kind(database: DatabaseProxy) -> KeysetKind:
     """The account's retention settings (who changed them): no legal category keeps them, not aged; they go with
     the rest of a closed account's personal data after its window."""
-    return KeysetKind(database, name="retention-settings", doc_type="retention", export_file=None,
-                      container=schema.PRIVACY.name,
-                      description="The account's retention settings and who last changed them.")
+    return KeysetKind(
+        database,
+        name="retention-settings",
+        doc_type="retention",
+        export_file=None,
+        container=schema.PRIVACY.name,
+        description="The account's retention settings and who last changed them.",
+    )
 
 
 def request_and_audit_kinds(database: DatabaseProxy) -> list[KeysetKind]:
     """Data-subject requests and the privacy audit trail: kept after closure (privacy-requests-and-audit)."""
     return [
-        KeysetKind(database, name="privacy-requests", doc_type="data-request", user_field="user_id",
-                   description="Your data-subject requests.", export_file=None,
-                   kept_for="privacy-requests-and-audit", container=schema.PRIVACY.name),
-        KeysetKind(database, name="privacy-audit", doc_type="audit", user_field="subject_user_id",
-                   description="The audit trail of privacy actions about you.", export_file=None,
-                   kept_for="privacy-requests-and-audit", container=schema.PRIVACY.name),
+        KeysetKind(
+            database,
+            name="privacy-requests",
+            doc_type="data-request",
+            user_field="user_id",
+            description="Your data-subject requests.",
+            export_file=None,
+            kept_for="privacy-requests-and-audit",
+            container=schema.PRIVACY.name,
+        ),
+        KeysetKind(
+            database,
+            name="privacy-audit",
+            doc_type="audit",
+            user_field="subject_user_id",
+            description="The audit trail of privacy actions about you.",
+            export_file=None,
+            kept_for="privacy-requests-and-audit",
+            container=schema.PRIVACY.name,
+        ),
     ]
 
 
 def closure_record_kind(database: DatabaseProxy) -> KeysetKind:
-    return KeysetKind(database, name="closure-record", doc_type="closure",
-                      description="The record of the account's closure.", export_file=None,
-                      kept_for="closure-record", container=schema.PRIVACY.name)
+    return KeysetKind(
+        database,
+        name="closure-record",
+        doc_type="closure",
+        description="The record of the account's closure.",
+        export_file=None,
+        kept_for="closure-record",
+        container=schema.PRIVACY.name,
+    )

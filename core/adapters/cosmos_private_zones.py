@@ -31,15 +31,20 @@ class CosmosPrivateZoneStore:
         except cosmos_errors.CosmosResourceNotFoundError:
             return PrivateZones(account_id=account_id, user_id=user_id)
         etag = doc.get("_etag")
-        return PrivateZones(account_id=account_id, user_id=user_id, zones=doc.get("zones") or [],
-                            version=str(etag) if etag else None)
+        return PrivateZones(
+            account_id=account_id, user_id=user_id, zones=doc.get("zones") or [], version=str(etag) if etag else None
+        )
 
     def save_zones(self, zones: PrivateZones) -> None:
         """Write what was read and changed; Conflict when someone else changed it since (the caller reads again)."""
         doc_id = zones_doc_id(zones.account_id)
-        body: dict[str, Any] = {"id": doc_id, "docType": DOC_TYPE, "userId": zones.user_id,
-                "account_id": zones.account_id,
-                "zones": [z.model_dump(mode="json") for z in zones.zones]}
+        body: dict[str, Any] = {
+            "id": doc_id,
+            "docType": DOC_TYPE,
+            "userId": zones.user_id,
+            "account_id": zones.account_id,
+            "zones": [z.model_dump(mode="json") for z in zones.zones],
+        }
         if not compare_and_swap(self._c, body, etag=zones.version):
             raise Conflict("The private zones changed meanwhile.")
 
@@ -49,10 +54,16 @@ class PrivateZoneKind(KeysetKind):
     shifted centres never leave the server), deleted on erasure and with a closed account."""
 
     def __init__(self, database: DatabaseProxy) -> None:
-        super().__init__(database, name="private-zones", doc_type=DOC_TYPE, export_file="private-zones.json",
-                         container=schema.USERS.name, partition="userId",
-                         description="Your private zones (centre, radius, when each was added and removed): places"
-                                     " where no position of yours is stored.")
+        super().__init__(
+            database,
+            name="private-zones",
+            doc_type=DOC_TYPE,
+            export_file="private-zones.json",
+            container=schema.USERS.name,
+            partition="userId",
+            description="Your private zones (centre, radius, when each was added and removed): places"
+            " where no position of yours is stored.",
+        )
 
     def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
         for doc in super().export(account_id=account_id, user_id=user_id):
@@ -74,9 +85,14 @@ class CosmosWithheldPingStore:
 
     def record(self, *, account_id: str, user_id: str, withheld: list[WithheldPing]) -> None:
         for w in withheld:
-            body: dict[str, Any] = {"id": f"withheld-{account_id}-{w.ping_id}", "docType": WITHHELD_DOC_TYPE,
-                                    "userId": user_id, "account_id": account_id, "ping_id": w.ping_id,
-                                    "t": _iso_ms(w.t)}
+            body: dict[str, Any] = {
+                "id": f"withheld-{account_id}-{w.ping_id}",
+                "docType": WITHHELD_DOC_TYPE,
+                "userId": user_id,
+                "account_id": account_id,
+                "ping_id": w.ping_id,
+                "t": _iso_ms(w.t),
+            }
             if w.applied_zone:
                 body["applied_zone"] = w.applied_zone
             try:
@@ -88,19 +104,31 @@ class CosmosWithheldPingStore:
         docs = self._c.query_items(
             "SELECT VALUE c.t FROM c WHERE c.userId = @u AND c.docType = @d AND c.account_id = @a"
             " AND c.t >= @s AND c.t < @e ORDER BY c.t",
-            parameters=[{"name": "@u", "value": user_id}, {"name": "@d", "value": WITHHELD_DOC_TYPE},
-                        {"name": "@a", "value": account_id}, {"name": "@s", "value": _iso_ms(start)},
-                        {"name": "@e", "value": _iso_ms(end)}],
-            partition_key=user_id)
+            parameters=[
+                {"name": "@u", "value": user_id},
+                {"name": "@d", "value": WITHHELD_DOC_TYPE},
+                {"name": "@a", "value": account_id},
+                {"name": "@s", "value": _iso_ms(start)},
+                {"name": "@e", "value": _iso_ms(end)},
+            ],
+            partition_key=user_id,
+        )
         return [datetime.fromisoformat(str(t).replace("Z", "+00:00")) for t in docs]
 
     def count_applied(self, *, account_id: str, user_id: str, zone_id: str) -> int:
-        docs: list[Any] = list(self._c.query_items(
-            "SELECT VALUE COUNT(1) FROM c WHERE c.userId = @u AND c.docType = @d AND c.account_id = @a"
-            " AND c.applied_zone = @z",
-            parameters=[{"name": "@u", "value": user_id}, {"name": "@d", "value": WITHHELD_DOC_TYPE},
-                        {"name": "@a", "value": account_id}, {"name": "@z", "value": zone_id}],
-            partition_key=user_id))
+        docs: list[Any] = list(
+            self._c.query_items(
+                "SELECT VALUE COUNT(1) FROM c WHERE c.userId = @u AND c.docType = @d AND c.account_id = @a"
+                " AND c.applied_zone = @z",
+                parameters=[
+                    {"name": "@u", "value": user_id},
+                    {"name": "@d", "value": WITHHELD_DOC_TYPE},
+                    {"name": "@a", "value": account_id},
+                    {"name": "@z", "value": zone_id},
+                ],
+                partition_key=user_id,
+            )
+        )
         return int(docs[0]) if docs else 0
 
 
@@ -109,9 +137,15 @@ class WithheldPingKind(KeysetKind):
     exported, deleted on erasure and with a closed account."""
 
     def __init__(self, database: DatabaseProxy) -> None:
-        super().__init__(database, name="withheld-pings", doc_type=WITHHELD_DOC_TYPE, time_field="t",
-                         container=schema.USERS.name, partition="userId",
-                         retention="location", export_file="withheld-pings.json",
-                         description="When pings of yours were withheld inside a private zone (time and ping id;"
-                                     " no position is stored).")
-
+        super().__init__(
+            database,
+            name="withheld-pings",
+            doc_type=WITHHELD_DOC_TYPE,
+            time_field="t",
+            container=schema.USERS.name,
+            partition="userId",
+            retention="location",
+            export_file="withheld-pings.json",
+            description="When pings of yours were withheld inside a private zone (time and ping id;"
+            " no position is stored).",
+        )

@@ -88,9 +88,7 @@ class CosmosAccessLog:
     def append(self, entry: AccessLogEntry) -> None:
         self._c.upsert_item(to_doc(entry, doc_id=entry.entry_id, doc_type="access", accountId=entry.account_id))
 
-    def for_subject(
-        self, *, account_id: str, user_id: str, continuation: str | None, limit: int
-    ) -> AccessLogSlice:
+    def for_subject(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> AccessLogSlice:
         query = self._c.query_items(
             "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'access'"
             " AND ARRAY_CONTAINS(c.subject_user_ids, @u) ORDER BY c.at DESC",
@@ -99,8 +97,9 @@ class CosmosAccessLog:
             max_item_count=limit,
         )
         docs, token = _page(query, continuation)
-        return AccessLogSlice(entries=[AccessLogEntry.model_validate(strip_system(d)) for d in docs],
-                              continuation=token)
+        return AccessLogSlice(
+            entries=[AccessLogEntry.model_validate(strip_system(d)) for d in docs], continuation=token
+        )
 
 
 class CosmosTrackingScheduleStore:
@@ -117,8 +116,14 @@ class CosmosTrackingScheduleStore:
         return TrackingSchedule.model_validate(strip_system(doc))
 
     def put_schedule(self, schedule: TrackingSchedule) -> None:
-        self._c.upsert_item(to_doc(schedule, doc_id=f"tracking-schedule-{schedule.account_id}",
-                                   doc_type="tracking-schedule", userId=schedule.user_id))
+        self._c.upsert_item(
+            to_doc(
+                schedule,
+                doc_id=f"tracking-schedule-{schedule.account_id}",
+                doc_type="tracking-schedule",
+                userId=schedule.user_id,
+            )
+        )
 
     def delete_schedule(self, *, account_id: str, user_id: str) -> None:
         try:
@@ -148,8 +153,16 @@ def _from_ms(value: int) -> datetime:
 
 def ping_doc(pk: str, p: Ping) -> dict[str, Any]:
     """Compact stored form: short field names, time as epoch milliseconds, absent readings left out."""
-    doc: dict[str, Any] = {"id": p.ping_id, "pk": pk, "docType": "ping", "t": _ms(p.t), "lat": p.lat, "lon": p.lon,
-                           "acc": p.acc, "src": p.src.value}
+    doc: dict[str, Any] = {
+        "id": p.ping_id,
+        "pk": pk,
+        "docType": "ping",
+        "t": _ms(p.t),
+        "lat": p.lat,
+        "lon": p.lon,
+        "acc": p.acc,
+        "src": p.src.value,
+    }
     for key in _OPTIONAL:
         value = getattr(p, key)
         if value is not None:
@@ -159,8 +172,15 @@ def ping_doc(pk: str, p: Ping) -> dict[str, Any]:
 
 def ping_from_doc(doc: dict[str, Any]) -> Ping:
     """A stored ping document (`ping_doc`'s shape) read back."""
-    return Ping(ping_id=doc["id"], t=_from_ms(doc["t"]), lat=doc["lat"], lon=doc["lon"], acc=doc["acc"],
-                src=PingSource(doc["src"]), **{k: doc.get(k) for k in _OPTIONAL})
+    return Ping(
+        ping_id=doc["id"],
+        t=_from_ms(doc["t"]),
+        lat=doc["lat"],
+        lon=doc["lon"],
+        acc=doc["acc"],
+        src=PingSource(doc["src"]),
+        **{k: doc.get(k) for k in _OPTIONAL},
+    )
 
 
 class CosmosPingStore:
@@ -195,8 +215,9 @@ class CosmosPingStore:
                 except cosmos_errors.CosmosBatchOperationError as exc:
                     if exc.status_code != 409:
                         raise
-                    stored = self.stored_ids(account_id=account_id, user_id=user_id, day=day,
-                                             ids=[p.ping_id for p in chunk])
+                    stored = self.stored_ids(
+                        account_id=account_id, user_id=user_id, day=day, ids=[p.ping_id for p in chunk]
+                    )
                     chunk = [p for p in chunk if p.ping_id not in stored]
                     if not chunk:
                         break
@@ -204,30 +225,47 @@ class CosmosPingStore:
                 raise RuntimeError("pings kept conflicting; the message will be retried")
 
     def read_day(
-        self, *, account_id: str, user_id: str, day: date, start: datetime, end: datetime,
-        continuation: str | None, limit: int,
+        self,
+        *,
+        account_id: str,
+        user_id: str,
+        day: date,
+        start: datetime,
+        end: datetime,
+        continuation: str | None,
+        limit: int,
     ) -> PingSlice:
         pk = ping_partition(account_id, user_id, day)
         query = self._c.query_items(
             "SELECT c.id, c.t, c.lat, c.lon, c.acc, c.src, c.alt, c.spd, c.hdg, c.bat, c.dev FROM c"
             " WHERE c.pk = @pk AND c.t >= @s AND c.t < @e ORDER BY c.t",
-            parameters=[{"name": "@pk", "value": pk}, {"name": "@s", "value": _ms(start)},
-                        {"name": "@e", "value": _ms(end)}],
+            parameters=[
+                {"name": "@pk", "value": pk},
+                {"name": "@s", "value": _ms(start)},
+                {"name": "@e", "value": _ms(end)},
+            ],
             partition_key=pk,
             max_item_count=limit,
         )
         docs, token = _page(query, continuation)
         return PingSlice(pings=[ping_from_doc(d) for d in docs], continuation=token)
 
-    def in_box(self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float,
-               east: float) -> list[Ping]:
+    def in_box(
+        self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float, east: float
+    ) -> list[Ping]:
         pk = ping_partition(account_id, user_id, day)
         docs = self._c.query_items(
             "SELECT * FROM c WHERE c.pk = @pk AND c.docType = 'ping'"
             " AND c.lat >= @s AND c.lat <= @n AND c.lon >= @w AND c.lon <= @e",
-            parameters=[{"name": "@pk", "value": pk}, {"name": "@s", "value": south}, {"name": "@n", "value": north},
-                        {"name": "@w", "value": west}, {"name": "@e", "value": east}],
-            partition_key=pk)
+            parameters=[
+                {"name": "@pk", "value": pk},
+                {"name": "@s", "value": south},
+                {"name": "@n", "value": north},
+                {"name": "@w", "value": west},
+                {"name": "@e", "value": east},
+            ],
+            partition_key=pk,
+        )
         return [ping_from_doc(d) for d in docs]
 
     def delete_day(self, *, account_id: str, user_id: str, day: date, ids: list[str]) -> None:
@@ -268,8 +306,15 @@ class CosmosLatestPositionStore:
     @staticmethod
     def _doc(p: LatestPosition) -> dict[str, Any]:
         """A position withheld in a private zone is stored with its time and no position at all."""
-        doc = {"id": p.user_id, "accountId": p.account_id, "docType": "latest-position", "user_id": p.user_id,
-               "ping_id": p.ping_id, "t": _ms(p.t), "updated_at": p.updated_at.isoformat()}
+        doc = {
+            "id": p.user_id,
+            "accountId": p.account_id,
+            "docType": "latest-position",
+            "user_id": p.user_id,
+            "ping_id": p.ping_id,
+            "t": _ms(p.t),
+            "updated_at": p.updated_at.isoformat(),
+        }
         if p.in_private_zone:
             return {**doc, "private": True}
         return {**doc, "lat": p.lat, "lon": p.lon, "acc": p.acc, "src": p.src.value if p.src else None}
@@ -277,13 +322,21 @@ class CosmosLatestPositionStore:
     @staticmethod
     def _position(doc: dict[str, Any]) -> LatestPosition:
         src = doc.get("src")
-        return LatestPosition(account_id=doc["accountId"], user_id=doc["user_id"], ping_id=doc["ping_id"],
-                              t=_from_ms(doc["t"]), lat=doc.get("lat"), lon=doc.get("lon"), acc=doc.get("acc"),
-                              src=PingSource(src) if src else None,
-                              updated_at=datetime.fromisoformat(doc["updated_at"]))
+        return LatestPosition(
+            account_id=doc["accountId"],
+            user_id=doc["user_id"],
+            ping_id=doc["ping_id"],
+            t=_from_ms(doc["t"]),
+            lat=doc.get("lat"),
+            lon=doc.get("lon"),
+            acc=doc.get("acc"),
+            src=PingSource(src) if src else None,
+            updated_at=datetime.fromisoformat(doc["updated_at"]),
+        )
 
-    def withhold_if(self, *, account_id: str, user_id: str, inside: Callable[[float, float], bool],
-                    at: datetime) -> bool:
+    def withhold_if(
+        self, *, account_id: str, user_id: str, inside: Callable[[float, float], bool], at: datetime
+    ) -> bool:
         for _ in range(20):
             try:
                 doc = self._c.read_item(item=user_id, partition_key=account_id)
@@ -292,8 +345,7 @@ class CosmosLatestPositionStore:
             current = self._position(doc)
             if current.lat is None or current.lon is None or not inside(current.lat, current.lon):
                 return False
-            withheld = current.model_copy(update={"lat": None, "lon": None, "acc": None, "src": None,
-                                                  "updated_at": at})
+            withheld = current.model_copy(update={"lat": None, "lon": None, "acc": None, "src": None, "updated_at": at})
             if compare_and_swap(self._c, self._doc(withheld), etag=doc["_etag"]):
                 return True
         raise RuntimeError("latest position kept changing; try again")
@@ -310,8 +362,9 @@ class CosmosLatestPositionStore:
                 return True
         for _ in range(20):
             try:
-                current: dict[str, Any] | None = self._c.read_item(item=position.user_id,
-                                                                   partition_key=position.account_id)
+                current: dict[str, Any] | None = self._c.read_item(
+                    item=position.user_id, partition_key=position.account_id
+                )
             except cosmos_errors.CosmosResourceNotFoundError:
                 current = None
             if current is not None and not position.is_newer_than(self._position(current)):
@@ -330,4 +383,3 @@ class CosmosLatestPositionStore:
             partition_key=account_id,
         )
         return [self._position(d) for d in docs]
-

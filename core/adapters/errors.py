@@ -25,8 +25,9 @@ T = TypeVar("T")
 
 def is_transient(exc: BaseException) -> bool:
     """Whether an SDK failure means a backing service is briefly unreachable (answer 503, retry later)."""
-    if isinstance(exc, (ServiceRequestError, ServiceResponseError, CosmosClientTimeoutError, ConnectionError,
-                        TimeoutError)):
+    if isinstance(
+        exc, (ServiceRequestError, ServiceResponseError, CosmosClientTimeoutError, ConnectionError, TimeoutError)
+    ):
         return True
     if isinstance(exc, CosmosHttpResponseError):
         return exc.status_code in (408, 429, 500, 503)

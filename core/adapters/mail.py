@@ -78,5 +78,9 @@ class AcsMailer:
 def build_mailer(settings: Settings) -> SmtpMailer | AcsMailer:
     if settings.acs_email_endpoint:
         return AcsMailer(endpoint=settings.acs_email_endpoint, sender=settings.email_sender_address)
-    return SmtpMailer(host=settings.smtp_host or "127.0.0.1", port=settings.smtp_port, sender=settings.email_sender_address,
-                      timeout=settings.smtp_timeout_seconds)
+    return SmtpMailer(
+        host=settings.smtp_host or "127.0.0.1",
+        port=settings.smtp_port,
+        sender=settings.email_sender_address,
+        timeout=settings.smtp_timeout_seconds,
+    )

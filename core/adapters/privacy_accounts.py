@@ -28,8 +28,10 @@ class SignInRecordKind:
     description = "Your sign-in record: which account and role your sign-in identity has, and its status."
     export_file: str | None = "sign-in-record.json"
     on_erasure = "keep"
-    kept_reason = ("Sign-in record: only ids, role and status, no personal details; it lets you sign in and see "
-                   "the outcome of your requests. It is deleted with the account or when you leave it.")
+    kept_reason = (
+        "Sign-in record: only ids, role and status, no personal details; it lets you sign in and see "
+        "the outcome of your requests. It is deleted with the account or when you leave it."
+    )
 
     def __init__(self, database: DatabaseProxy) -> None:
         self._users: ContainerProxy = database.get_container_client(schema.USERS.name)
@@ -57,8 +59,9 @@ class SignInRecordKind:
         for d in docs:
             record = self._record(str(d["user_id"]))
             if record is not None and record.get("account_id") == account_id:
-                refs.append(ItemRef(kind=self.name, partition_key=d["user_id"], doc_id=record["id"],
-                                    user_id=d["user_id"]))
+                refs.append(
+                    ItemRef(kind=self.name, partition_key=d["user_id"], doc_id=record["id"], user_id=d["user_id"])
+                )
         return Page(items=refs, continuation=str(docs[-1]["id"]) if more else None)
 
     def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
@@ -82,16 +85,22 @@ class SignInRecordKind:
         """The account's members whose sign-in record names the account: one COUNT per member's partition."""
         members = self._accounts.query_items(
             "SELECT VALUE c.user_id FROM c WHERE c.accountId = @a AND c.docType = 'member'",
-            parameters=[{"name": "@a", "value": account_id}], partition_key=account_id,
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
         )
         total = 0
         for user_id in members:
-            rows: list[Any] = list(self._users.query_items(
-                "SELECT VALUE COUNT(1) FROM c WHERE c.userId = @u AND c.id = @id AND c.account_id = @a",
-                parameters=[{"name": "@u", "value": str(user_id)}, {"name": "@id", "value": f"user-{user_id}"},
-                            {"name": "@a", "value": account_id}],
-                partition_key=str(user_id),
-            ))
+            rows: list[Any] = list(
+                self._users.query_items(
+                    "SELECT VALUE COUNT(1) FROM c WHERE c.userId = @u AND c.id = @id AND c.account_id = @a",
+                    parameters=[
+                        {"name": "@u", "value": str(user_id)},
+                        {"name": "@id", "value": f"user-{user_id}"},
+                        {"name": "@a", "value": account_id},
+                    ],
+                    partition_key=str(user_id),
+                )
+            )
             total += int(rows[0]) if rows else 0
         return total
 
@@ -101,23 +110,40 @@ class UnansweredInvitationKind(KeysetKind):
     days (RETENTION_INVITATIONS_DAYS) after they expired or were revoked."""
 
     def __init__(self, database: DatabaseProxy) -> None:
-        super().__init__(database, name="unanswered-invitations", doc_type="invitation", export_file=None,
-                         description="Invitations that were never accepted.", retention="invitation")
+        super().__init__(
+            database,
+            name="unanswered-invitations",
+            doc_type="invitation",
+            export_file=None,
+            description="Invitations that were never accepted.",
+            retention="invitation",
+        )
 
     def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
         if before is None:
             return Page(items=[])  # with the account, the `invitations` kind removes them all
-        return self.page(account_id, " AND c.status != 'accepted' AND c.expires_at < @before",
-                         [{"name": "@before", "value": iso(before)}], continuation, limit)
+        return self.page(
+            account_id,
+            " AND c.status != 'accepted' AND c.expires_at < @before",
+            [{"name": "@before", "value": iso(before)}],
+            continuation,
+            limit,
+        )
 
 
 class ProfileKind(KeysetKind):
     """Member profiles: erasure keeps the membership (ids, role, dates) and replaces what identifies the person."""
 
     def __init__(self, database: DatabaseProxy) -> None:
-        super().__init__(database, name="profiles", doc_type="member", user_field="user_id",
-                         description="Your profile in the account: name, e-mail, phone, time zone, role, dates.",
-                         export_file="profile.json", on_erasure="anonymize")
+        super().__init__(
+            database,
+            name="profiles",
+            doc_type="member",
+            user_field="user_id",
+            description="Your profile in the account: name, e-mail, phone, time zone, role, dates.",
+            export_file="profile.json",
+            on_erasure="anonymize",
+        )
 
     def anonymize(self, ref: ItemRef) -> bool:
         try:
@@ -128,8 +154,15 @@ class ProfileKind(KeysetKind):
         replacement = {"full_name": "Erased member", "email": f"erased-{marker}@{ERASED_EMAIL_DOMAIN}", "phone": None}
         if all(doc.get(k) == v for k, v in replacement.items()):
             return False
-        self._c.upsert_item({**strip_system(doc), **replacement, "id": doc["id"], "docType": doc["docType"],
-                             "accountId": doc["accountId"]})
+        self._c.upsert_item(
+            {
+                **strip_system(doc),
+                **replacement,
+                "id": doc["id"],
+                "docType": doc["docType"],
+                "accountId": doc["accountId"],
+            }
+        )
         return True
 
 
@@ -138,17 +171,33 @@ def membership_kinds(database: DatabaseProxy) -> list[SignInRecordKind | KeysetK
     through the member profiles, which go last (`profile_kind`)."""
     return [
         SignInRecordKind(database),
-        KeysetKind(database, name="invitations", doc_type="invitation", user_field="accepted_by",
-                   description="The invitation you accepted: the address it was sent to and when.",
-                   export_file="invitations.json"),
+        KeysetKind(
+            database,
+            name="invitations",
+            doc_type="invitation",
+            user_field="accepted_by",
+            description="The invitation you accepted: the address it was sent to and when.",
+            export_file="invitations.json",
+        ),
         UnansweredInvitationKind(database),
-        KeysetKind(database, name="account-events", doc_type="event", user_field="userId",
-                   description="Membership events about you (joined, removed) and when they happened.",
-                   export_file="account-events.json"),
+        KeysetKind(
+            database,
+            name="account-events",
+            doc_type="event",
+            user_field="userId",
+            description="Membership events about you (joined, removed) and when they happened.",
+            export_file="account-events.json",
+        ),
     ]
 
 
 def billing_record_kind(database: DatabaseProxy) -> KeysetKind:
     """The account record with its billing address: kept after closure with the billing records, last."""
-    return KeysetKind(database, name="billing-records", doc_type="account", export_file=None,
-                      description="The account record with its billing address.", kept_for="billing-records")
+    return KeysetKind(
+        database,
+        name="billing-records",
+        doc_type="account",
+        export_file=None,
+        description="The account record with its billing address.",
+        kept_for="billing-records",
+    )

@@ -13,9 +13,22 @@ from core.adapters.privacy_kinds import KeysetKind
 def billing_kinds(database: DatabaseProxy) -> list[KeysetKind]:
     billing = schema.BILLING.name
     return [
-        KeysetKind(database, name="billing-history", doc_type="billing", container=billing, export_file=None,
-                   description="The account's Stripe customer and subscription ids and billing status history.",
-                   kept_for="billing-records"),
-        KeysetKind(database, name="stripe-events", doc_type="stripe-event", container=billing, export_file=None,
-                   description="Stripe events applied to the account.", kept_for="billing-records"),
+        KeysetKind(
+            database,
+            name="billing-history",
+            doc_type="billing",
+            container=billing,
+            export_file=None,
+            description="The account's Stripe customer and subscription ids and billing status history.",
+            kept_for="billing-records",
+        ),
+        KeysetKind(
+            database,
+            name="stripe-events",
+            doc_type="stripe-event",
+            container=billing,
+            export_file=None,
+            description="Stripe events applied to the account.",
+            kept_for="billing-records",
+        ),
     ]

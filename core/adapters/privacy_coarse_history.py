@@ -21,11 +21,18 @@ from core.adapters.privacy_kinds import KeysetKind
 
 class CoarseDayKind(KeysetKind):
     def __init__(self, database: DatabaseProxy) -> None:
-        super().__init__(database, name="coarse-days", doc_type=MARKER_DOC_TYPE, user_field="user_id",
-                         export_file="coarse-days.json", container=schema.PRIVACY.name, retention="location",
-                         time_field="day_start_utc",
-                         description="The days of your location history reduced to coarse points (one point per"
-                                     " 15 minutes at the centre of a cell of at least 1 km2): one record per day.")
+        super().__init__(
+            database,
+            name="coarse-days",
+            doc_type=MARKER_DOC_TYPE,
+            user_field="user_id",
+            export_file="coarse-days.json",
+            container=schema.PRIVACY.name,
+            retention="location",
+            time_field="day_start_utc",
+            description="The days of your location history reduced to coarse points (one point per"
+            " 15 minutes at the centre of a cell of at least 1 km2): one record per day.",
+        )
 
     def write_export(self, zf: Any, *, account_id: str, user_id: str) -> list[tuple[str, str]]:
         """`coarse-days.json`, and the days named in the README (the pings files hold coarse points, ids
@@ -48,7 +55,13 @@ def _json(doc: dict[str, Any]) -> bytes:
 def coarse_history_kinds(database: DatabaseProxy) -> list[KeysetKind]:
     return [
         CoarseDayKind(database),
-        KeysetKind(database, name="coarse-watermarks", doc_type=WATERMARK_DOC_TYPE, user_field="user_id",
-                   export_file=None, container=schema.PRIVACY.name,
-                   description="Where the coarsening of your location history stopped (a day)."),
+        KeysetKind(
+            database,
+            name="coarse-watermarks",
+            doc_type=WATERMARK_DOC_TYPE,
+            user_field="user_id",
+            export_file=None,
+            container=schema.PRIVACY.name,
+            description="Where the coarsening of your location history stopped (a day).",
+        ),
     ]

@@ -20,10 +20,16 @@ from core.domain.privacy import ItemRef
 
 class DeviceKind(KeysetKind):
     def __init__(self, database: DatabaseProxy) -> None:
-        super().__init__(database, name="devices", doc_type=DEVICE_DOC_TYPE, export_file="devices.json",
-                         container=schema.USERS.name, partition="userId",
-                         description="Your devices (tracking apps with a device token): name, when each was made,"
-                                     " last seen and revoked, and how many pings each sent, stored or dropped.")
+        super().__init__(
+            database,
+            name="devices",
+            doc_type=DEVICE_DOC_TYPE,
+            export_file="devices.json",
+            container=schema.USERS.name,
+            partition="userId",
+            description="Your devices (tracking apps with a device token): name, when each was made,"
+            " last seen and revoked, and how many pings each sent, stored or dropped.",
+        )
 
     def delete(self, ref: ItemRef) -> bool:
         try:

@@ -18,17 +18,37 @@ def email_kinds(database: DatabaseProxy) -> list[KeysetKind]:
     """Policy acknowledgements (they name the account), e-mail preferences and address status (per user)."""
     users = schema.USERS.name
     return [
-        KeysetKind(database, name="policy-acknowledgements", doc_type="policy-ack", container=users,
-                   partition="userId", export_file="policy-acknowledgements.json",
-                   description="Which privacy-policy versions you were shown, when, and in which app."),
-        KeysetKind(database, name="email-preferences", doc_type="email-preferences", container=users,
-                   partition="userId", account_field=None, export_file="email-preferences.json",
-                   description="Which optional e-mails you want (product updates, tips) and whether opens and"
-                               " clicks may be tracked."),
-        KeysetKind(database, name="email-status", doc_type="email-status", container=users, partition="userId",
-                   account_field=None, export_file="email-address.json",
-                   description="Your e-mail address as we send to it: whether and when it was verified,"
-                               " and a new address waiting for its verification link."),
+        KeysetKind(
+            database,
+            name="policy-acknowledgements",
+            doc_type="policy-ack",
+            container=users,
+            partition="userId",
+            export_file="policy-acknowledgements.json",
+            description="Which privacy-policy versions you were shown, when, and in which app.",
+        ),
+        KeysetKind(
+            database,
+            name="email-preferences",
+            doc_type="email-preferences",
+            container=users,
+            partition="userId",
+            account_field=None,
+            export_file="email-preferences.json",
+            description="Which optional e-mails you want (product updates, tips) and whether opens and"
+            " clicks may be tracked.",
+        ),
+        KeysetKind(
+            database,
+            name="email-status",
+            doc_type="email-status",
+            container=users,
+            partition="userId",
+            account_field=None,
+            export_file="email-address.json",
+            description="Your e-mail address as we send to it: whether and when it was verified,"
+            " and a new address waiting for its verification link.",
+        ),
     ]
 
 
@@ -44,7 +64,9 @@ class OutboxKind:
 
     def _sweep(self, query: str, before: datetime, limit: int) -> list[ItemRef]:
         docs = self._c.query_items(  # nosemgrep: cosmos-query-without-partition-key - daily sweep, bounded by limit
-            query, parameters=[{"name": "@before", "value": iso(before)}], enable_cross_partition_query=True,
+            query,
+            parameters=[{"name": "@before", "value": iso(before)}],
+            enable_cross_partition_query=True,
             max_item_count=limit,
         )
         refs: list[ItemRef] = []
@@ -55,12 +77,16 @@ class OutboxKind:
         return refs
 
     def expired_page(self, *, before: datetime, limit: int) -> list[ItemRef]:
-        refs = self._sweep("SELECT c.id, c.outboxId FROM c WHERE c.docType = 'link-used' AND c.at < @before",
-                           before, limit)
+        refs = self._sweep(
+            "SELECT c.id, c.outboxId FROM c WHERE c.docType = 'link-used' AND c.at < @before", before, limit
+        )
         if len(refs) < limit:
             refs += self._sweep(
                 "SELECT c.id, c.outboxId FROM c WHERE c.docType = 'outbox' AND c.created_at < @before"
-                " AND c.state != 'pending' AND c.state != 'sending'", before, limit - len(refs))
+                " AND c.state != 'pending' AND c.state != 'sending'",
+                before,
+                limit - len(refs),
+            )
         return refs
 
     def delete(self, ref: ItemRef) -> bool:

@@ -23,17 +23,28 @@ PREFIX = f"{SITE}-"
 
 class JobSiteKind(KeysetKind):
     def __init__(self, database: DatabaseProxy) -> None:
-        super().__init__(database, name="job-sites", doc_type=SITE, export_file=None,
-                         on_erasure="anonymize",
-                         description="The account's job sites, with the ids of the members assigned to each.")
+        super().__init__(
+            database,
+            name="job-sites",
+            doc_type=SITE,
+            export_file=None,
+            on_erasure="anonymize",
+            description="The account's job sites, with the ids of the members assigned to each.",
+        )
         self._sites = CosmosJobSiteStore(database)
 
     def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
         """The sites whose assignment list names the member (what erasure changes)."""
-        page = self.page(account_id, " AND ARRAY_CONTAINS(c.assigned_member_ids, @u)",
-                         [{"name": "@u", "value": user_id}], continuation, limit)
-        return Page(items=[r.model_copy(update={"user_id": user_id}) for r in page.items],
-                    continuation=page.continuation)
+        page = self.page(
+            account_id,
+            " AND ARRAY_CONTAINS(c.assigned_member_ids, @u)",
+            [{"name": "@u", "value": user_id}],
+            continuation,
+            limit,
+        )
+        return Page(
+            items=[r.model_copy(update={"user_id": user_id}) for r in page.items], continuation=page.continuation
+        )
 
     def anonymize(self, ref: ItemRef) -> bool:
         """Take the member's id out of the site and its cell entries (same cells: the area does not change)."""
@@ -47,11 +58,23 @@ class JobSiteKind(KeysetKind):
 def job_site_kinds(database: DatabaseProxy) -> list[KeysetKind]:
     """In the account's partition of `accounts` (what `core/adapters/cosmos_job_sites.py` writes)."""
     return [
-        KeysetKind(database, name="site-visits", doc_type="site-day", user_field="user_id",
-                   export_file="job-site-visits.json", retention="location", time_field="day_start_utc",
-                   description="Your days at job sites: arrivals and departures, visits, stops elsewhere,"
-                               " trips and distances, computed from your location pings."),
+        KeysetKind(
+            database,
+            name="site-visits",
+            doc_type="site-day",
+            user_field="user_id",
+            export_file="job-site-visits.json",
+            retention="location",
+            time_field="day_start_utc",
+            description="Your days at job sites: arrivals and departures, visits, stops elsewhere,"
+            " trips and distances, computed from your location pings.",
+        ),
         JobSiteKind(database),
-        KeysetKind(database, name="job-site-cells", doc_type="job-site-cell", export_file=None,
-                   description="The job sites' spatial index entries (copies of the sites)."),
+        KeysetKind(
+            database,
+            name="job-site-cells",
+            doc_type="job-site-cell",
+            export_file=None,
+            description="The job sites' spatial index entries (copies of the sites).",
+        ),
     ]

@@ -122,8 +122,10 @@ class KeysetKind:
 
     def _filters(self, account_id: str, extra: str, params: list[Param]) -> tuple[str, list[Param]]:
         if self.account_field:
-            return f"{self.scope} AND c.{self.account_field} = @a{extra}", [{"name": "@a", "value": account_id},
-                                                                            *params]
+            return f"{self.scope} AND c.{self.account_field} = @a{extra}", [
+                {"name": "@a", "value": account_id},
+                *params,
+            ]
         return self.scope + extra, params
 
     def docs(
@@ -132,19 +134,31 @@ class KeysetKind:
         """One keyset page of the partition `pk` (the account, or a member of it), and whether more may follow."""
         part = "c.accountId = @pk" if self.partition == "accountId" else "c.userId = @pk"
         where, params = self._filters(account_id, extra, params)
-        query = (f"SELECT * FROM c WHERE {part} AND c.docType = @t{where} AND c.{self.order} > @after"  # noqa: S608
-                 f" ORDER BY c.{self.order}")  # nosec B608 - fixed fragments of this module and its callers
-        return first_page(self._c, query, [{"name": "@pk", "value": pk}, {"name": "@t", "value": self.doc_type},
-                                           {"name": "@after", "value": after or ""}, *params], pk, limit)
+        order = self.order
+        query = f"SELECT * FROM c WHERE {part} AND c.docType = @t{where} AND c.{order} > @after ORDER BY c.{order}"  # noqa: S608  # nosec B608 - fixed fragments of this module and its callers
+        return first_page(
+            self._c,
+            query,
+            [
+                {"name": "@pk", "value": pk},
+                {"name": "@t", "value": self.doc_type},
+                {"name": "@after", "value": after or ""},
+                *params,
+            ],
+            pk,
+            limit,
+        )
 
     def _count(self, account_id: str, pk: str) -> int:
         part = "c.accountId = @pk" if self.partition == "accountId" else "c.userId = @pk"
         where, params = self._filters(account_id, "", [])
-        rows: list[Any] = list(self._c.query_items(
-            f"SELECT VALUE COUNT(1) FROM c WHERE {part} AND c.docType = @t{where}",  # noqa: S608  # nosec B608 - fixed fragments
-            parameters=[{"name": "@pk", "value": pk}, {"name": "@t", "value": self.doc_type}, *params],
-            partition_key=pk,
-        ))
+        rows: list[Any] = list(
+            self._c.query_items(
+                f"SELECT VALUE COUNT(1) FROM c WHERE {part} AND c.docType = @t{where}",  # noqa: S608  # nosec B608 - fixed fragments
+                parameters=[{"name": "@pk", "value": pk}, {"name": "@t", "value": self.doc_type}, *params],
+                partition_key=pk,
+            )
+        )
         return int(rows[0]) if rows else 0
 
     def all_docs(self, account_id: str, pk: str, extra: str, params: list[Param]) -> Iterator[dict[str, Any]]:
@@ -169,8 +183,9 @@ class KeysetKind:
         user = doc.get(self.user_field) if self.user_field else None
         return ItemRef(kind=self.name, partition_key=pk, doc_id=str(doc["id"]), user_id=str(user) if user else None)
 
-    def page(self, account_id: str, extra: str, params: list[Param], after: str | None, limit: int,
-             pk: str | None = None) -> Page:
+    def page(
+        self, account_id: str, extra: str, params: list[Param], after: str | None, limit: int, pk: str | None = None
+    ) -> Page:
         docs, more = self.docs(account_id, pk or account_id, extra, params, after, limit)
         return Page(items=[self.ref(d) for d in docs], continuation=str(docs[-1][self.order]) if more else None)
 
@@ -190,7 +205,7 @@ class KeysetKind:
         state = json.loads(continuation) if continuation else {}
         users = [u for u in member_ids(self._accounts, account_id) if u >= state.get("u", "")]
         refs: list[ItemRef] = []
-        for index, user in enumerate(users[:self.users_per_call]):
+        for index, user in enumerate(users[: self.users_per_call]):
             after = state.get("after") if user == state.get("u") else None
             docs, more = self.docs(account_id, user, extra, params, after, limit - len(refs))
             refs += [self.ref(d) for d in docs]

@@ -19,18 +19,42 @@ from core.domain.privacy import ItemRef
 
 
 class MediaKind(KeysetKind):
-    def __init__(self, database: DatabaseProxy, blobs: BlobPrefixStore, *, name: str, doc_type: str, id_field: str,
-                 blob_containers: tuple[str, ...], description: str, export_file: str) -> None:
-        super().__init__(database, name=name, doc_type=doc_type, container=schema.MEDIA.name, order="created_at",
-                         user_field="user_id", time_field="created_at", retention="media", export_file=export_file,
-                         description=description)
+    def __init__(
+        self,
+        database: DatabaseProxy,
+        blobs: BlobPrefixStore,
+        *,
+        name: str,
+        doc_type: str,
+        id_field: str,
+        blob_containers: tuple[str, ...],
+        description: str,
+        export_file: str,
+    ) -> None:
+        super().__init__(
+            database,
+            name=name,
+            doc_type=doc_type,
+            container=schema.MEDIA.name,
+            order="created_at",
+            user_field="user_id",
+            time_field="created_at",
+            retention="media",
+            export_file=export_file,
+            description=description,
+        )
         self._blobs = blobs
         self.id_field, self.blob_containers = id_field, blob_containers
 
     def ref(self, doc: dict[str, Any]) -> ItemRef:
         prefix = f"{doc['accountId']}/{doc['user_id']}/{doc[self.id_field]}/"
-        return ItemRef(kind=self.name, partition_key=str(doc["accountId"]), doc_id=str(doc["id"]),
-                       user_id=str(doc["user_id"]), blobs=[(c, prefix) for c in self.blob_containers])
+        return ItemRef(
+            kind=self.name,
+            partition_key=str(doc["accountId"]),
+            doc_id=str(doc["id"]),
+            user_id=str(doc["user_id"]),
+            blobs=[(c, prefix) for c in self.blob_containers],
+        )
 
     def delete(self, ref: ItemRef) -> bool:
         blobs = sum(self._blobs.delete_prefix(container, prefix) for container, prefix in ref.blobs)
@@ -53,17 +77,35 @@ class MediaKind(KeysetKind):
                     out.write(chunk)
             count += 1
         if count:
-            files.append((f"{self.name}/<id>/...", f"The {self.name} files themselves ({count} files: original, "
-                                                    "thumbnail and display copy of each)."))
+            files.append(
+                (
+                    f"{self.name}/<id>/...",
+                    f"The {self.name} files themselves ({count} files: original, thumbnail and display copy of each).",
+                )
+            )
         return files
 
 
 def media_kinds(database: DatabaseProxy, blobs: BlobPrefixStore) -> list[MediaKind]:
     return [
-        MediaKind(database, blobs, name="photos", doc_type="photo", id_field="photo_id",
-                  blob_containers=(schema.PHOTOS_BLOB_CONTAINER, schema.PHOTO_QUARANTINE_BLOB_CONTAINER),
-                  export_file="photos.json",
-                  description="Your photos' metadata: capture time and place, camera, size, status, linked note."),
-        MediaKind(database, blobs, name="notes", doc_type="note", id_field="note_id", blob_containers=(),
-                  export_file="notes.json", description="Your notes: text, time, place and linked photo."),
+        MediaKind(
+            database,
+            blobs,
+            name="photos",
+            doc_type="photo",
+            id_field="photo_id",
+            blob_containers=(schema.PHOTOS_BLOB_CONTAINER, schema.PHOTO_QUARANTINE_BLOB_CONTAINER),
+            export_file="photos.json",
+            description="Your photos' metadata: capture time and place, camera, size, status, linked note.",
+        ),
+        MediaKind(
+            database,
+            blobs,
+            name="notes",
+            doc_type="note",
+            id_field="note_id",
+            blob_containers=(),
+            export_file="notes.json",
+            description="Your notes: text, time, place and linked photo.",
+        ),
     ]

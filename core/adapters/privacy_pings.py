@@ -62,18 +62,28 @@ class PingsKind:
         return date.fromisoformat(str(doc["first_unpurged_day"]))
 
     def _set_watermark(self, account_id: str, user_id: str, day: date) -> None:
-        self._privacy.upsert_item({"id": f"pings-watermark-{user_id}", "docType": "pings-watermark",
-                                   "accountId": account_id, "user_id": user_id, "first_unpurged_day": day.isoformat()})
+        self._privacy.upsert_item(
+            {
+                "id": f"pings-watermark-{user_id}",
+                "docType": "pings-watermark",
+                "accountId": account_id,
+                "user_id": user_id,
+                "first_unpurged_day": day.isoformat(),
+            }
+        )
 
     def _held(self, account_id: str) -> set[str]:
         docs = self._privacy.query_items(
             "SELECT c.user_id FROM c WHERE c.accountId = @a AND c.docType = 'hold' AND IS_NULL(c.lifted_at)",
-            parameters=[{"name": "@a", "value": account_id}], partition_key=account_id)
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
         return {str(d["user_id"]) for d in docs if d.get("user_id")}
 
     def _ids(self, pk: str, limit: int) -> tuple[list[str], bool]:
-        docs, more = first_page(self._c, "SELECT c.id FROM c WHERE c.pk = @pk", [{"name": "@pk", "value": pk}], pk,
-                                limit)
+        docs, more = first_page(
+            self._c, "SELECT c.id FROM c WHERE c.pk = @pk", [{"name": "@pk", "value": pk}], pk, limit
+        )
         return [str(d["id"]) for d in docs], more
 
     def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
@@ -133,8 +143,9 @@ class PingsKind:
         day = self._start(account_id)
         while day <= self._today():
             pk = ping_partition(account_id, user_id, day)
-            for doc in self._c.query_items("SELECT * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}],
-                                           partition_key=pk):
+            for doc in self._c.query_items(
+                "SELECT * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk
+            ):
                 yield strip_system(doc)
             day += timedelta(days=1)
 
@@ -143,12 +154,18 @@ class PingsKind:
 
     def _day_docs(self, account_id: str, user_id: str, day: date) -> list[dict[str, Any]]:
         pk = ping_partition(account_id, user_id, day)
-        return list(self._c.query_items("SELECT * FROM c WHERE c.pk = @pk ORDER BY c.t",
-                                        parameters=[{"name": "@pk", "value": pk}], partition_key=pk))
+        return list(
+            self._c.query_items(
+                "SELECT * FROM c WHERE c.pk = @pk ORDER BY c.t",
+                parameters=[{"name": "@pk", "value": pk}],
+                partition_key=pk,
+            )
+        )
 
     def write_export(self, zf: ZipFile, *, account_id: str, user_id: str) -> list[tuple[str, str]]:
         """pings.geojson (one FeatureCollection, written a day at a time) and one GPX file per day, through the
         tracking area's serializers. Memory holds one day."""
+
         def tracks() -> Iterator[Track]:
             day = self._start(account_id)
             while day <= self._today():
@@ -156,8 +173,13 @@ class PingsKind:
                 if docs:
                     points = [ping_from_doc(d) for d in docs]
                     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-                    yield Track(user_id=user_id, range_from=start, range_to=start + timedelta(days=1), points=points,
-                                raw_count=len(points))
+                    yield Track(
+                        user_id=user_id,
+                        range_from=start,
+                        range_to=start + timedelta(days=1),
+                        points=points,
+                        raw_count=len(points),
+                    )
                 day += timedelta(days=1)
 
         with zf.open("pings.geojson", "w", force_zip64=True) as out:
@@ -173,8 +195,11 @@ class PingsKind:
             zf.writestr(f"pings-gpx/{track.range_from.date().isoformat()}.gpx", to_gpx(track))
             days += 1
         return [
-            ("pings.geojson", "Your location pings as GeoJSON (RFC 7946), coordinates [longitude, latitude]: for each"
-                              " day a line of the track and one point per ping with its time and readings."),
+            (
+                "pings.geojson",
+                "Your location pings as GeoJSON (RFC 7946), coordinates [longitude, latitude]: for each"
+                " day a line of the track and one point per ping with its time and readings.",
+            ),
             ("pings-gpx/<day>.gpx", f"Your location pings as GPX 1.1, one file per day ({days} days)."),
         ]
 
@@ -182,6 +207,12 @@ class PingsKind:
 def pings_watermark_kind(database: DatabaseProxy) -> KeysetKind:
     """Where the pings purge of a worker stopped (user ids, in `privacy`): not aged (kept while the account exists),
     deleted on erasure and with a closed account's personal data after its window."""
-    return KeysetKind(database, name="pings-watermarks", doc_type="pings-watermark", user_field="user_id",
-                      export_file=None, container=schema.PRIVACY.name,
-                      description="Where the purge of your location pings stopped (a day).")
+    return KeysetKind(
+        database,
+        name="pings-watermarks",
+        doc_type="pings-watermark",
+        user_field="user_id",
+        export_file=None,
+        container=schema.PRIVACY.name,
+        description="Where the purge of your location pings stopped (a day).",
+    )

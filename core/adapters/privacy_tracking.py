@@ -23,18 +23,30 @@ class AccessLogKind(KeysetKind):
     one subject."""
 
     def __init__(self, database: DatabaseProxy) -> None:
-        super().__init__(database, name="access-log", doc_type="access", container=schema.ACCESS_LOG.name,
-                         order="at", time_field="at", retention="access-log", user_field="subject_user_ids",
-                         export_file="access-log.json",
-                         description="Who in your account read your location, photos or notes, and when.")
+        super().__init__(
+            database,
+            name="access-log",
+            doc_type="access",
+            container=schema.ACCESS_LOG.name,
+            order="at",
+            time_field="at",
+            retention="access-log",
+            user_field="subject_user_ids",
+            export_file="access-log.json",
+            description="Who in your account read your location, photos or notes, and when.",
+        )
 
     def user_filter(self, user_id: str) -> tuple[str, list[Param]]:
         return " AND ARRAY_CONTAINS(c.subject_user_ids, @u)", [{"name": "@u", "value": user_id}]
 
     def ref(self, doc: dict[str, Any]) -> ItemRef:
         subjects = [str(u) for u in doc.get("subject_user_ids") or []]
-        return ItemRef(kind=self.name, partition_key=str(doc["accountId"]), doc_id=str(doc["id"]),
-                       user_id=subjects[0] if len(subjects) == 1 else None)
+        return ItemRef(
+            kind=self.name,
+            partition_key=str(doc["accountId"]),
+            doc_id=str(doc["id"]),
+            user_id=subjects[0] if len(subjects) == 1 else None,
+        )
 
 
 class LatestPositionKind:
@@ -61,8 +73,11 @@ class LatestPositionKind:
         return doc
 
     def _refs(self, account_id: str, users: list[str]) -> list[ItemRef]:
-        return [ItemRef(kind=self.name, partition_key=account_id, doc_id=u, user_id=u) for u in users
-                if self._read(account_id, u) is not None]
+        return [
+            ItemRef(kind=self.name, partition_key=account_id, doc_id=u, user_id=u)
+            for u in users
+            if self._read(account_id, u) is not None
+        ]
 
     def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
         users = member_ids(self._accounts, account_id, removed_only=before is not None)
@@ -85,22 +100,36 @@ class LatestPositionKind:
 
     def count(self, *, account_id: str) -> int:
         """The account's positions (the partition holds one document per member, nothing else)."""
-        rows: list[Any] = list(self._c.query_items(
-            "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a",
-            parameters=[{"name": "@a", "value": account_id}], partition_key=account_id,
-        ))
+        rows: list[Any] = list(
+            self._c.query_items(
+                "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a",
+                parameters=[{"name": "@a", "value": account_id}],
+                partition_key=account_id,
+            )
+        )
         return int(rows[0]) if rows else 0
 
 
 def consent_and_schedule_kinds(database: DatabaseProxy) -> list[KeysetKind]:
     """Consent ledger entries and tracking schedules, in each member's partition of `users`."""
     return [
-        KeysetKind(database, name="consents", doc_type="consent", export_file="consents.json",
-                   container=schema.USERS.name, partition="userId",
-                   description="Your consent ledger: each grant or revocation of location or camera access,"
-                               " when, from which device and app version, under which policy version."),
-        KeysetKind(database, name="tracking-schedules", doc_type="tracking-schedule",
-                   export_file="tracking-schedule.json", container=schema.USERS.name, partition="userId",
-                   description="Your tracking schedule: the days and hours (tracking windows) location is"
-                               " recorded."),
+        KeysetKind(
+            database,
+            name="consents",
+            doc_type="consent",
+            export_file="consents.json",
+            container=schema.USERS.name,
+            partition="userId",
+            description="Your consent ledger: each grant or revocation of location or camera access,"
+            " when, from which device and app version, under which policy version.",
+        ),
+        KeysetKind(
+            database,
+            name="tracking-schedules",
+            doc_type="tracking-schedule",
+            export_file="tracking-schedule.json",
+            container=schema.USERS.name,
+            partition="userId",
+            description="Your tracking schedule: the days and hours (tracking windows) location is recorded.",
+        ),
     ]

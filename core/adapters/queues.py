@@ -22,8 +22,9 @@ MAX_MESSAGE_BYTES = 64 * 1024
 
 def build_queue_service(settings: Settings) -> QueueServiceClient:
     if settings.storage_connection_string is not None:
-        return QueueServiceClient.from_connection_string(settings.storage_connection_string.get_secret_value(),
-                                                         **client_options(settings, LinearRetry))
+        return QueueServiceClient.from_connection_string(
+            settings.storage_connection_string.get_secret_value(), **client_options(settings, LinearRetry)
+        )
     if not settings.storage_account_name:
         raise RuntimeError("Set AzureWebJobsStorage or AzureWebJobsStorage__accountName")
     return QueueServiceClient(

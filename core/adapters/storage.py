@@ -30,8 +30,9 @@ def client_options(settings: Settings, linear_retry: Callable[..., Any] = Linear
 def build_blob_service(settings: Settings) -> BlobServiceClient:
     """A connection string locally (Azurite); the account name with the managed identity in Azure."""
     if settings.storage_connection_string is not None:
-        return BlobServiceClient.from_connection_string(settings.storage_connection_string.get_secret_value(),
-                                                        **client_options(settings))
+        return BlobServiceClient.from_connection_string(
+            settings.storage_connection_string.get_secret_value(), **client_options(settings)
+        )
     if not settings.storage_account_name:
         raise RuntimeError("Set AzureWebJobsStorage or AzureWebJobsStorage__accountName")
     return BlobServiceClient(

@@ -155,15 +155,25 @@ class StripeBillingGateway:
         return None
 
     def create_customer(self, details: CustomerDetails, *, idempotency_key: str) -> StripeCustomer:
-        address = {"line1": details.line1, "city": details.city, "postal_code": details.postal_code,
-                   "country": details.country}
+        address = {
+            "line1": details.line1,
+            "city": details.city,
+            "postal_code": details.postal_code,
+            "country": details.country,
+        }
         if details.line2:
             address["line2"] = details.line2
         if details.state:
             address["state"] = details.state
         obj = self._s.v1.customers.create(
-            params=_p({"name": details.name, "email": details.email, "address": address,
-                       "metadata": {ACCOUNT_METADATA: details.account_id}}),
+            params=_p(
+                {
+                    "name": details.name,
+                    "email": details.email,
+                    "address": address,
+                    "metadata": {ACCOUNT_METADATA: details.account_id},
+                }
+            ),
             options={"idempotency_key": idempotency_key},
         )
         return self._customer(_d(obj))
@@ -221,7 +231,13 @@ class StripeBillingGateway:
             raise
 
     def create_subscription(
-        self, *, customer_id: str, account_id: str, plan_id: str, quantity: int, trial_days: int,
+        self,
+        *,
+        customer_id: str,
+        account_id: str,
+        plan_id: str,
+        quantity: int,
+        trial_days: int,
         idempotency_key: str,
     ) -> StripeSubscription:
         params: dict[str, Any] = {
@@ -269,8 +285,9 @@ class StripeBillingGateway:
         status = obj.get("status")
         # An open invoice that was attempted has had a payment fail (a successful attempt would have paid it).
         failed = status == "open" and bool(obj.get("attempted")) and int(obj.get("attempt_count") or 0) > 0
-        return StripeInvoice(invoice_id=obj["id"], customer_id=_id(obj.get("customer")) or "", status=status,
-                             payment_failed=failed)
+        return StripeInvoice(
+            invoice_id=obj["id"], customer_id=_id(obj.get("customer")) or "", status=status, payment_failed=failed
+        )
 
     def get_payment_method(self, payment_method_id: str) -> StripePaymentMethod | None:
         try:
@@ -280,15 +297,27 @@ class StripeBillingGateway:
                 return None
             raise
         card = obj.get("card") or {}
-        return StripePaymentMethod(payment_method_id=obj["id"], customer_id=_id(obj.get("customer")),
-                                   brand=card.get("brand"), last4=card.get("last4"))
+        return StripePaymentMethod(
+            payment_method_id=obj["id"],
+            customer_id=_id(obj.get("customer")),
+            brand=card.get("brand"),
+            last4=card.get("last4"),
+        )
 
     # ---- setup intents
     def create_setup_intent(self, *, customer_id: str, account_id: str) -> str:
-        obj = _d(self._s.v1.setup_intents.create(params=_p({
-            "customer": customer_id, "usage": "off_session", "payment_method_types": ["card"],
-            "metadata": {ACCOUNT_METADATA: account_id},
-        })))
+        obj = _d(
+            self._s.v1.setup_intents.create(
+                params=_p(
+                    {
+                        "customer": customer_id,
+                        "usage": "off_session",
+                        "payment_method_types": ["card"],
+                        "metadata": {ACCOUNT_METADATA: account_id},
+                    }
+                )
+            )
+        )
         secret = obj.get("client_secret")
         if not isinstance(secret, str):
             raise RuntimeError("Stripe answered a SetupIntent without a client secret")
@@ -301,9 +330,12 @@ class StripeBillingGateway:
             if _is_missing(exc):
                 return None
             raise
-        return StripeSetupIntent(setup_intent_id=obj["id"], customer_id=_id(obj.get("customer")),
-                                 status=str(obj.get("status") or ""),
-                                 payment_method_id=_id(obj.get("payment_method")))
+        return StripeSetupIntent(
+            setup_intent_id=obj["id"],
+            customer_id=_id(obj.get("customer")),
+            status=str(obj.get("status") or ""),
+            payment_method_id=_id(obj.get("payment_method")),
+        )
 
     def set_default_payment_method(self, *, customer_id: str, payment_method_id: str) -> None:
         pm = _d(self._s.v1.payment_methods.retrieve(payment_method_id))
@@ -313,7 +345,8 @@ class StripeBillingGateway:
         customer = _d(self._s.v1.customers.retrieve(customer_id))
         if _id(_get(customer, "invoice_settings", "default_payment_method")) != payment_method_id:
             self._s.v1.customers.update(
-                customer_id, params=_p({"invoice_settings": {"default_payment_method": payment_method_id}}))
+                customer_id, params=_p({"invoice_settings": {"default_payment_method": payment_method_id}})
+            )
 
 
 def ensure_plan(settings: Settings, *, amount_cents: int = 900, currency: str = "usd") -> bool:
@@ -326,8 +359,16 @@ def ensure_plan(settings: Settings, *, amount_cents: int = 900, currency: str = 
     except stripe.StripeError as exc:
         if not _is_missing(exc):
             raise
-    client.v1.plans.create(params=_p({
-        "id": settings.stripe_plan_id, "amount": amount_cents, "currency": currency, "interval": "month",
-        "product": {"name": "IndusTrack seat"}, "nickname": "IndusTrack per-seat monthly",
-    }))
+    client.v1.plans.create(
+        params=_p(
+            {
+                "id": settings.stripe_plan_id,
+                "amount": amount_cents,
+                "currency": currency,
+                "interval": "month",
+                "product": {"name": "IndusTrack seat"},
+                "nickname": "IndusTrack per-seat monthly",
+            }
+        )
+    )
     return True

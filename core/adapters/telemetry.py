@@ -143,8 +143,13 @@ class JsonLineFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key, attr in (("invocationId", "invocation_id"), ("function", "function_name"), ("traceId", "trace_id"),
-                          ("spanId", "span_id"), ("traceparent", "traceparent")):
+        for key, attr in (
+            ("invocationId", "invocation_id"),
+            ("function", "function_name"),
+            ("traceId", "trace_id"),
+            ("spanId", "span_id"),
+            ("traceparent", "traceparent"),
+        ):
             value = getattr(record, attr, None)
             if value:
                 line[key] = value
@@ -152,8 +157,7 @@ class JsonLineFormatter(logging.Formatter):
             import traceback
 
             line["exception"] = record.exc_info[0].__name__
-            line["stack"] = [f"{f.filename}:{f.lineno} in {f.name}"
-                             for f in traceback.extract_tb(record.exc_info[2])]
+            line["stack"] = [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(record.exc_info[2])]
         return json.dumps(line, ensure_ascii=False)
 
 
@@ -161,17 +165,29 @@ class JsonLineFormatter(logging.Formatter):
 
 
 @contextmanager
-def invocation(function: str, trigger: str, *, traceparent: str | None = None,
-               invocation_id: str | None = None, attributes: Mapping[str, Any] | None = None) -> Iterator[Invocation]:
+def invocation(
+    function: str,
+    trigger: str,
+    *,
+    traceparent: str | None = None,
+    invocation_id: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Iterator[Invocation]:
     """Binds one invocation's id and trace context; with Azure Monitor configured it is also a span (SERVER for
     HTTP, CONSUMER otherwise) continuing the caller's trace. `attributes` must hold nothing personal."""
     install_logging()
     ensure_azure_monitor()
     parent = parse_traceparent(traceparent)
-    inv = Invocation(function=function, trigger=trigger, invocation_id=invocation_id or secrets.token_hex(16),
-                     trace_id=parent[0] if parent else secrets.token_hex(16), span_id=secrets.token_hex(8),
-                     parent_span_id=parent[1] if parent else None, sampled=parent[2] if parent else True,
-                     attributes=dict(attributes or {}))
+    inv = Invocation(
+        function=function,
+        trigger=trigger,
+        invocation_id=invocation_id or secrets.token_hex(16),
+        trace_id=parent[0] if parent else secrets.token_hex(16),
+        span_id=secrets.token_hex(8),
+        parent_span_id=parent[1] if parent else None,
+        sampled=parent[2] if parent else True,
+        attributes=dict(attributes or {}),
+    )
     with _span(inv, traceparent if parent else None) as span_ids:
         if span_ids is not None:  # OpenTelemetry chose the ids; logs must name the span that is exported
             inv.trace_id, inv.span_id = span_ids
@@ -194,8 +210,9 @@ def _span(inv: Invocation, traceparent: str | None) -> Iterator[tuple[str, str] 
     kind = trace.SpanKind.SERVER if inv.trigger == "http" else trace.SpanKind.CONSUMER
     tracer = trace.get_tracer("industrack")
     # Exception messages can carry input values: the span records the failure, not the message.
-    with tracer.start_as_current_span(inv.function, context=ctx, kind=kind, record_exception=False,
-                                      set_status_on_exception=True) as span:
+    with tracer.start_as_current_span(
+        inv.function, context=ctx, kind=kind, record_exception=False, set_status_on_exception=True
+    ) as span:
         span.set_attribute("faas.trigger", inv.trigger)
         span.set_attribute("faas.invocation_id", inv.invocation_id)
         for key, value in inv.attributes.items():
@@ -214,8 +231,9 @@ def dependency(kind: str, target: str) -> Iterator[None]:
         return
     from opentelemetry import trace
 
-    with trace.get_tracer("industrack").start_as_current_span(kind, kind=trace.SpanKind.CLIENT,
-                                                              record_exception=False) as span:
+    with trace.get_tracer("industrack").start_as_current_span(
+        kind, kind=trace.SpanKind.CLIENT, record_exception=False
+    ) as span:
         span.set_attribute("server.address", target)
         yield
 
@@ -227,9 +245,13 @@ def traced_http(name: str, route: str, method: str, handler: Any) -> Any:
     @functools.wraps(handler)
     def trigger(req: Any) -> Any:
         headers = getattr(req, "headers", {}) or {}
-        with invocation(name, "http", traceparent=headers.get("traceparent"),
-                        invocation_id=headers.get("x-ms-invocation-id"),
-                        attributes={"http.request.method": method, "http.route": route}) as inv:
+        with invocation(
+            name,
+            "http",
+            traceparent=headers.get("traceparent"),
+            invocation_id=headers.get("x-ms-invocation-id"),
+            attributes={"http.request.method": method, "http.route": route},
+        ) as inv:
             started = time.perf_counter()
             response = handler(req)
             inv.attributes["http.response.status_code"] = getattr(response, "status_code", 0)
@@ -312,8 +334,9 @@ def ensure_azure_monitor(env: Mapping[str, str] | None = None) -> bool:
                 connection_string=connection,
                 credential=credential,
                 span_processors=[ScrubbingSpanProcessor()],
-                instrumentation_options={name: {"enabled": False}
-                                         for name in ("django", "fastapi", "flask", "psycopg2")},
+                instrumentation_options={
+                    name: {"enabled": False} for name in ("django", "fastapi", "flask", "psycopg2")
+                },
                 enable_live_metrics=False,
             )
             _monitor_configured = True
@@ -323,8 +346,19 @@ def ensure_azure_monitor(env: Mapping[str, str] | None = None) -> bool:
 
 
 _URL_KEYS = ("url.full", "http.url", "http.target", "url.path")
-_DROP_KEYS = ("url.query", "enduser.id", "enduser.pseudo.id", "user.id", "user.email", "user.name",
-              "client.address", "http.client_ip", "net.peer.ip", "db.statement", "db.query.text")
+_DROP_KEYS = (
+    "url.query",
+    "enduser.id",
+    "enduser.pseudo.id",
+    "user.id",
+    "user.email",
+    "user.name",
+    "client.address",
+    "http.client_ip",
+    "net.peer.ip",
+    "db.statement",
+    "db.query.text",
+)
 
 
 def scrub_url(value: str) -> str:

@@ -33,8 +33,10 @@ class Container(PrivacyPorts, TrackingPorts, PhotoPorts, JobSitePorts, Clients):
         from core.adapters.cosmos import CosmosProbe
         from core.adapters.queues import QueueProbe, queue_client
 
-        return [CosmosProbe(self.database),
-                QueueProbe(queue_client(self.queue_service, self.settings.queue_account_events))]
+        return [
+            CosmosProbe(self.database),
+            QueueProbe(queue_client(self.queue_service, self.settings.queue_account_events)),
+        ]
 
     # ---- the use cases the triggers call, one object per area (core/bootstrap/use_cases.py)
     @cached_property

@@ -40,8 +40,9 @@ class BillingPorts(IngestGatePorts, EmailPorts):
         from core.domain.billing import BillingPolicy
 
         s = self.settings
-        return BillingPolicy(plan_id=s.stripe_plan_id, trial_days=s.billing_trial_days,
-                             grace=timedelta(days=s.billing_grace_days))
+        return BillingPolicy(
+            plan_id=s.stripe_plan_id, trial_days=s.billing_trial_days, grace=timedelta(days=s.billing_grace_days)
+        )
 
     @property
     def stripe_webhook_secret(self) -> str:

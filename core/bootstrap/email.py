@@ -63,8 +63,12 @@ class EmailPorts(Clients):
     def email_links(self) -> Links:
         from core.services.outbox import Links
 
-        return Links(base_url=self.public_base_url, signer=self.signer, portal_base_url=self.settings.portal_base_url,
-                     tracking_ttl=timedelta(days=self.settings.email_tracking_ttl_days))
+        return Links(
+            base_url=self.public_base_url,
+            signer=self.signer,
+            portal_base_url=self.settings.portal_base_url,
+            tracking_ttl=timedelta(days=self.settings.email_tracking_ttl_days),
+        )
 
     @property
     def email_verification_ttl(self) -> timedelta:
@@ -75,8 +79,13 @@ class EmailPorts(Clients):
         """Starts address verification (registration, address change); handed to the account services."""
         from core.services.email_verification import EmailVerification
 
-        return EmailVerification(profiles=self.email_profiles, outbox=self.outbox, signer=self.signer,
-                                 links=self.email_links, ttl=self.email_verification_ttl)
+        return EmailVerification(
+            profiles=self.email_profiles,
+            outbox=self.outbox,
+            signer=self.signer,
+            links=self.email_links,
+            ttl=self.email_verification_ttl,
+        )
 
     @property
     def policy_version_in_force(self) -> str:

@@ -62,9 +62,15 @@ class IngestGatePorts(Clients):
         from core.adapters.cosmos_ingest_gate import CosmosIngestGateStore
         from core.services.ingest_gate import IngestGateKeeper
 
-        return IngestGateKeeper(store=CosmosIngestGateStore(self.database), billing=self._billing_source,
-                                privacy=self._privacy_source, consents=self._consent_source,
-                                schedules=self._schedule_source, zones=self._zone_source, clock=self.clock)
+        return IngestGateKeeper(
+            store=CosmosIngestGateStore(self.database),
+            billing=self._billing_source,
+            privacy=self._privacy_source,
+            consents=self._consent_source,
+            schedules=self._schedule_source,
+            zones=self._zone_source,
+            clock=self.clock,
+        )
 
     @cached_property
     def privacy(self) -> GateKeepingPrivacyStore:

@@ -42,11 +42,19 @@ class PrivacyPorts(BillingPorts):
         from core.adapters.privacy_registry import platform_kinds, registered_kinds
         from core.services.retention import Registry
 
-        return Registry(kinds=registered_kinds(self.database, self.export_sink,
-                                               BlobPrefixStore(self.privacy_blob_service),
-                                               today=lambda: self.clock.now().date()),
-                        platform=platform_kinds(self.database, outbox_days=self.settings.retention_outbox_days,
-                                                page_views_days=self.settings.retention_page_views_days))
+        return Registry(
+            kinds=registered_kinds(
+                self.database,
+                self.export_sink,
+                BlobPrefixStore(self.privacy_blob_service),
+                today=lambda: self.clock.now().date(),
+            ),
+            platform=platform_kinds(
+                self.database,
+                outbox_days=self.settings.retention_outbox_days,
+                page_views_days=self.settings.retention_page_views_days,
+            ),
+        )
 
     @cached_property
     def data_request_queue(self) -> QueueClient:

@@ -24,8 +24,9 @@ def _valid_time_zone(value: str) -> str:
     return value
 
 
-TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_valid_time_zone),
-                         SINGLE_LINE]
+TimeZoneName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), AfterValidator(_valid_time_zone), SINGLE_LINE
+]
 
 
 class ApiModel(BaseModel):
@@ -151,12 +152,17 @@ class MemberPublic(PublicModel):
 class MePublic(MemberPublic):
     """What a user sees of themselves: the member profile, plus an address change that waits for its link."""
 
-    email_verified: bool = Field(default=False, alias="emailVerified",
-                                 description="Whether `email` (the address in use) was proven by a link or an invitation.")
+    email_verified: bool = Field(
+        default=False,
+        alias="emailVerified",
+        description="Whether `email` (the address in use) was proven by a link or an invitation.",
+    )
     pending_email: str | None = Field(
-        default=None, alias="pendingEmail",
+        default=None,
+        alias="pendingEmail",
         description="A new address asked for with PATCH /api/me: `email` changes to it only when the link sent to it "
-                    "is used.")
+        "is used.",
+    )
     pending_email_expires_at: datetime | None = Field(default=None, alias="pendingEmailExpiresAt")
 
 
@@ -239,8 +245,11 @@ class InvitationPreview(PublicModel):
     status: InvitationStatus
     expires_at: datetime = Field(alias="expiresAt")
     accept_method: str = Field(default="POST", alias="acceptMethod")
-    accept_path: str = Field(alias="acceptPath", description="POST here with `Authorization: Bearer <token of the "
-                             "invited address>` and an optional body {fullName, timeZone} to join.")
+    accept_path: str = Field(
+        alias="acceptPath",
+        description="POST here with `Authorization: Bearer <token of the "
+        "invited address>` and an optional body {fullName, timeZone} to join.",
+    )
 
 
 class InvitationAccept(ApiModel):

@@ -187,12 +187,16 @@ class PaymentMethodPublic(PublicModel):
 class BillingPublic(PublicModel):
     account_id: str = Field(alias="accountId")
     status: BillingStatus
-    status_since: datetime | None = Field(default=None, alias="statusSince",
-                                          description="When the account entered this status (none before billing "
-                                                      "was set up)")
+    status_since: datetime | None = Field(
+        default=None,
+        alias="statusSince",
+        description="When the account entered this status (none before billing was set up)",
+    )
     grace_ends_at: datetime | None = Field(
-        default=None, alias="graceEndsAt",
-        description="past_due: when the account is suspended unless paid; suspended: when the grace period ended")
+        default=None,
+        alias="graceEndsAt",
+        description="past_due: when the account is suspended unless paid; suspended: when the grace period ended",
+    )
     seats: int
     trial_end: datetime | None = Field(alias="trialEnd")
     current_period_end: datetime | None = Field(alias="currentPeriodEnd")
@@ -210,8 +214,13 @@ class SetupIntentPublic(PublicModel):
 class CardOnFile(ApiModel):
     """The SetupIntent Stripe.js just confirmed in the browser: its card becomes the account's default."""
 
-    setup_intent_id: str = Field(alias="setupIntentId", min_length=6, max_length=255, pattern=r"^seti_[A-Za-z0-9_]+$",
-                                 description="The id of a SetupIntent of this account that Stripe reports succeeded")
+    setup_intent_id: str = Field(
+        alias="setupIntentId",
+        min_length=6,
+        max_length=255,
+        pattern=r"^seti_[A-Za-z0-9_]+$",
+        description="The id of a SetupIntent of this account that Stripe reports succeeded",
+    )
 
 
 class WebhookAnswer(PublicModel):

@@ -73,8 +73,12 @@ def apply_snapshot(record: BillingRecord, snapshot: StripeSnapshot, *, cause: st
         "payment_method_last4": pm.last4 if pm else None,
     }
     if sub is not None:
-        facts.update(subscription_id=sub.subscription_id, seats=sub.quantity, trial_end=sub.trial_end,
-                     current_period_end=sub.current_period_end)
+        facts.update(
+            subscription_id=sub.subscription_id,
+            seats=sub.quantity,
+            trial_end=sub.trial_end,
+            current_period_end=sub.current_period_end,
+        )
     if invoice is not None:
         facts.update(last_invoice_id=invoice.invoice_id, last_invoice_status=invoice.status)
     updated = record.model_copy(update=facts)
@@ -86,12 +90,18 @@ def apply_snapshot(record: BillingRecord, snapshot: StripeSnapshot, *, cause: st
     moved = transition(updated, target, cause=cause, now=now)
     if target is BillingStatus.PAST_DUE and record.status is not BillingStatus.PAST_DUE:
         invoice_id = invoice.invoice_id if invoice is not None and invoice.payment_failed else None
-        key = f"payment-failed-{invoice_id}" if invoice_id else f"payment-failed-{record.account_id}-{int(now.timestamp())}"
+        key = (
+            f"payment-failed-{invoice_id}"
+            if invoice_id
+            else f"payment-failed-{record.account_id}-{int(now.timestamp())}"
+        )
         notice = record.payment_failed_notice
         if notice is None or notice.dedupe_key != key:
-            moved = moved.model_copy(update={
-                "payment_failed_notice": PaymentFailedNotice(dedupe_key=key, invoice_id=invoice_id, needed_at=now),
-            })
+            moved = moved.model_copy(
+                update={
+                    "payment_failed_notice": PaymentFailedNotice(dedupe_key=key, invoice_id=invoice_id, needed_at=now),
+                }
+            )
     return moved
 
 
@@ -102,10 +112,14 @@ def to_public(record: BillingRecord, *, grace: timedelta | None = None) -> Billi
     held = record.status in (BillingStatus.PAST_DUE, BillingStatus.SUSPENDED)
     grace_ends = record.past_due_since + grace if held and grace is not None and record.past_due_since else None
     return BillingPublic(
-        account_id=record.account_id, status=record.status,
-        status_since=record.status_since if record.customer_id else None, grace_ends_at=grace_ends,
-        seats=record.seats, trial_end=record.trial_end,
-        current_period_end=record.current_period_end, last_invoice_status=record.last_invoice_status,
+        account_id=record.account_id,
+        status=record.status,
+        status_since=record.status_since if record.customer_id else None,
+        grace_ends_at=grace_ends,
+        seats=record.seats,
+        trial_end=record.trial_end,
+        current_period_end=record.current_period_end,
+        last_invoice_status=record.last_invoice_status,
         payment_method=pm,
     )
 
@@ -117,8 +131,11 @@ def grace_cause(grace: timedelta) -> str:
 
 def is_overdue(record: BillingRecord, *, grace: timedelta, now: datetime) -> bool:
     """Past due for longer than the grace period: the timer suspends it."""
-    return (record.status is BillingStatus.PAST_DUE and record.past_due_since is not None
-            and record.past_due_since <= now - grace)
+    return (
+        record.status is BillingStatus.PAST_DUE
+        and record.past_due_since is not None
+        and record.past_due_since <= now - grace
+    )
 
 
 def suspend_if_overdue(record: BillingRecord, *, grace: timedelta, now: datetime) -> BillingRecord:

@@ -18,16 +18,49 @@ _XFF_ENTRIES = 20  # at most this many X-Forwarded-For entries are looked at
 # (marker in the lower-cased User-Agent, family). Order matters: Edge and Opera also say "Chrome", Chrome also says
 # "Safari", Android also says "Linux", iPadOS and iOS also say "Mac OS X".
 _BOTS = ("bot", "crawler", "spider", "slurp", "crawl", "headless", "lighthouse", "pingdom", "uptime")
-_TOOLS = (("curl/", "curl"), ("wget/", "Wget"), ("python-requests", "Python"), ("python-httpx", "Python"),
-          ("python-urllib", "Python"), ("aiohttp", "Python"), ("okhttp", "OkHttp"), ("go-http-client", "Go"),
-          ("java/", "Java"), ("postmanruntime", "Postman"), ("node-fetch", "Node.js"), ("undici", "Node.js"))
-_BROWSERS = (("edg/", "Edge"), ("edga/", "Edge"), ("edgios/", "Edge"), ("opr/", "Opera"), ("opera", "Opera"),
-             ("samsungbrowser/", "Samsung Internet"), ("firefox/", "Firefox"), ("fxios/", "Firefox"),
-             ("crios/", "Chrome"), ("chromium/", "Chromium"), ("chrome/", "Chrome"), ("version/", "Safari"),
-             ("industrack", "IndusTrack app"))
-_SYSTEMS = (("windows phone", "Windows Phone"), ("windows", "Windows"), ("iphone", "iOS"), ("ipad", "iOS"),
-            ("ipod", "iOS"), ("android", "Android"), ("; cros ", "ChromeOS"), ("mac os x", "macOS"),
-            ("macintosh", "macOS"), ("darwin", "macOS"), ("linux", "Linux"), ("freebsd", "FreeBSD"))
+_TOOLS = (
+    ("curl/", "curl"),
+    ("wget/", "Wget"),
+    ("python-requests", "Python"),
+    ("python-httpx", "Python"),
+    ("python-urllib", "Python"),
+    ("aiohttp", "Python"),
+    ("okhttp", "OkHttp"),
+    ("go-http-client", "Go"),
+    ("java/", "Java"),
+    ("postmanruntime", "Postman"),
+    ("node-fetch", "Node.js"),
+    ("undici", "Node.js"),
+)
+_BROWSERS = (
+    ("edg/", "Edge"),
+    ("edga/", "Edge"),
+    ("edgios/", "Edge"),
+    ("opr/", "Opera"),
+    ("opera", "Opera"),
+    ("samsungbrowser/", "Samsung Internet"),
+    ("firefox/", "Firefox"),
+    ("fxios/", "Firefox"),
+    ("crios/", "Chrome"),
+    ("chromium/", "Chromium"),
+    ("chrome/", "Chrome"),
+    ("version/", "Safari"),
+    ("industrack", "IndusTrack app"),
+)
+_SYSTEMS = (
+    ("windows phone", "Windows Phone"),
+    ("windows", "Windows"),
+    ("iphone", "iOS"),
+    ("ipad", "iOS"),
+    ("ipod", "iOS"),
+    ("android", "Android"),
+    ("; cros ", "ChromeOS"),
+    ("mac os x", "macOS"),
+    ("macintosh", "macOS"),
+    ("darwin", "macOS"),
+    ("linux", "Linux"),
+    ("freebsd", "FreeBSD"),
+)
 
 
 @dataclass(frozen=True)

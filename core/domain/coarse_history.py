@@ -44,8 +44,14 @@ def coarse_point(start: datetime, pings: list[Ping]) -> Ping:
     index = next(i for i, c in enumerate(cells) if counts[c.geohash] == best)
     cell = cells[index]
     lat, lon = cell.centre
-    return Ping(ping_id=coarse_id(start), t=start, lat=round(lat, 7), lon=round(lon, 7),
-                acc=round(cell.half_diagonal_m), src=ordered[index].src)
+    return Ping(
+        ping_id=coarse_id(start),
+        t=start,
+        lat=round(lat, 7),
+        lon=round(lon, 7),
+        acc=round(cell.half_diagonal_m),
+        src=ordered[index].src,
+    )
 
 
 def coarsen(pings: list[Ping]) -> tuple[list[Ping], list[str]]:
@@ -121,4 +127,3 @@ class CoarseningRun(BaseModel):
         receipt.members += 1
         receipt.precise_removed += precise_removed
         receipt.coarse_points += coarse_points
-

@@ -132,9 +132,19 @@ def source_of(provider: Any) -> str:
     return text if text in ("gps", "wifi", "cell", "fused") else "fused"
 
 
-def make_ping(device_id: str, *, t: datetime, lat: float, lon: float, acc: float | None, alt: float | None = None,
-              speed: float | None = None, heading: float | None = None, battery: float | None = None,
-              source: str = "fused") -> dict[str, Any]:
+def make_ping(
+    device_id: str,
+    *,
+    t: datetime,
+    lat: float,
+    lon: float,
+    acc: float | None,
+    alt: float | None = None,
+    speed: float | None = None,
+    heading: float | None = None,
+    battery: float | None = None,
+    source: str = "fused",
+) -> dict[str, Any]:
     ping: dict[str, Any] = {
         "id": ping_id(device_id, t, lat, lon),
         "timestamp": t.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -176,11 +186,18 @@ def parse_owntracks(body: Any, device_id: str) -> ParsedPings:
         lon = number(body.get("lon"), "lon", required=True)
         assert lat is not None and lon is not None
         vel = known(number(body.get("vel"), "vel"))  # km/h
-        return make_ping(device_id, t=epoch_time(tst, "tst"), lat=lat, lon=lon, acc=number(body.get("acc"), "acc"),
-                         alt=number(body.get("alt"), "alt"), speed=None if vel is None else vel * KMH_M_S,
-                         heading=known(number(body.get("cog"), "cog")),
-                         battery=battery_percent(number(body.get("batt"), "batt")),
-                         source=source_of(body.get("source")))
+        return make_ping(
+            device_id,
+            t=epoch_time(tst, "tst"),
+            lat=lat,
+            lon=lon,
+            acc=number(body.get("acc"), "acc"),
+            alt=number(body.get("alt"), "alt"),
+            speed=None if vel is None else vel * KMH_M_S,
+            heading=known(number(body.get("cog"), "cog")),
+            battery=battery_percent(number(body.get("batt"), "batt")),
+            source=source_of(body.get("source")),
+        )
 
     return _single(parse)
 
@@ -201,7 +218,10 @@ def _overland_point(feature: Any, device_id: str) -> dict[str, Any]:
     lat = number(coords[1], "geometry.coordinates.1", required=True)
     assert lat is not None and lon is not None
     return make_ping(
-        device_id, t=iso_time(props.get("timestamp"), "properties.timestamp"), lat=lat, lon=lon,
+        device_id,
+        t=iso_time(props.get("timestamp"), "properties.timestamp"),
+        lat=lat,
+        lon=lon,
         acc=number(props.get("horizontal_accuracy"), "properties.horizontal_accuracy"),
         alt=number(props.get("altitude"), "properties.altitude"),
         speed=known(number(props.get("speed"), "properties.speed")),
@@ -246,13 +266,18 @@ def parse_traccar_params(params: Mapping[str, str], device_id: str) -> ParsedPin
         assert lat is not None and lon is not None
         knots = known(number(params.get("speed"), "speed", from_text=True))
         bearing = params.get("bearing", params.get("heading"))
-        return make_ping(device_id, t=any_time(params.get("timestamp"), "timestamp", from_text=True), lat=lat,
-                         lon=lon, acc=number(params.get("accuracy"), "accuracy", from_text=True),
-                         alt=number(params.get("altitude"), "altitude", from_text=True),
-                         speed=None if knots is None else knots * KNOT_M_S,
-                         heading=known(number(bearing, "bearing", from_text=True)),
-                         battery=battery_percent(number(params.get("batt"), "batt", from_text=True)),
-                         source=source_of(params.get("provider")))
+        return make_ping(
+            device_id,
+            t=any_time(params.get("timestamp"), "timestamp", from_text=True),
+            lat=lat,
+            lon=lon,
+            acc=number(params.get("accuracy"), "accuracy", from_text=True),
+            alt=number(params.get("altitude"), "altitude", from_text=True),
+            speed=None if knots is None else knots * KNOT_M_S,
+            heading=known(number(bearing, "bearing", from_text=True)),
+            battery=battery_percent(number(params.get("batt"), "batt", from_text=True)),
+            source=source_of(params.get("provider")),
+        )
 
     return _single(parse)
 
@@ -273,12 +298,17 @@ def parse_traccar_json(body: Any, device_id: str) -> ParsedPings:
         assert lat is not None and lon is not None
         battery = location.get("battery")
         level = number(battery.get("level"), "location.battery.level") if isinstance(battery, dict) else None
-        return make_ping(device_id, t=any_time(location.get("timestamp"), "location.timestamp", from_text=False),
-                         lat=lat, lon=lon, acc=number(coords.get("accuracy"), "location.coords.accuracy"),
-                         alt=number(coords.get("altitude"), "location.coords.altitude"),
-                         speed=known(number(coords.get("speed"), "location.coords.speed")),
-                         heading=known(number(coords.get("heading"), "location.coords.heading")),
-                         battery=battery_percent(level, fraction=True))
+        return make_ping(
+            device_id,
+            t=any_time(location.get("timestamp"), "location.timestamp", from_text=False),
+            lat=lat,
+            lon=lon,
+            acc=number(coords.get("accuracy"), "location.coords.accuracy"),
+            alt=number(coords.get("altitude"), "location.coords.altitude"),
+            speed=known(number(coords.get("speed"), "location.coords.speed")),
+            heading=known(number(coords.get("heading"), "location.coords.heading")),
+            battery=battery_percent(level, fraction=True),
+        )
 
     return _single(parse)
 
@@ -296,13 +326,18 @@ def parse_gpslogger(params: Mapping[str, str], device_id: str) -> ParsedPings:
         lon = number(params.get("lon"), "lon", required=True, from_text=True)
         assert lat is not None and lon is not None
         when = params.get("time") or params.get("timestamp")
-        return make_ping(device_id, t=any_time(when, "time", from_text=True), lat=lat, lon=lon,
-                         acc=number(params.get("acc"), "acc", from_text=True),
-                         alt=number(params.get("alt"), "alt", from_text=True),
-                         speed=known(number(params.get("spd"), "spd", from_text=True)),
-                         heading=known(number(params.get("dir"), "dir", from_text=True)),
-                         battery=battery_percent(number(params.get("batt"), "batt", from_text=True)),
-                         source=source_of(params.get("prov")))
+        return make_ping(
+            device_id,
+            t=any_time(when, "time", from_text=True),
+            lat=lat,
+            lon=lon,
+            acc=number(params.get("acc"), "acc", from_text=True),
+            alt=number(params.get("alt"), "alt", from_text=True),
+            speed=known(number(params.get("spd"), "spd", from_text=True)),
+            heading=known(number(params.get("dir"), "dir", from_text=True)),
+            battery=battery_percent(number(params.get("batt"), "batt", from_text=True)),
+            source=source_of(params.get("prov")),
+        )
 
     return _single(parse)
 
@@ -324,17 +359,26 @@ def owntracks_waypoints(sites: list[JobSite], near: tuple[float, float] | None =
         if near is None:
             chosen = sorted(sites, key=lambda s: (s.name.lower(), s.site_id))[:MAX_WAYPOINTS]
         else:
-            chosen = sorted(sites, key=lambda s: (distance_m(near[0], near[1], *s.geometry().centre),
-                                                  s.site_id))[:MAX_WAYPOINTS]
+            chosen = sorted(sites, key=lambda s: (distance_m(near[0], near[1], *s.geometry().centre), s.site_id))[
+                :MAX_WAYPOINTS
+            ]
     waypoints: list[dict[str, Any]] = []
     last_tst = 0
     for site in sorted(chosen, key=lambda s: (s.created_at, s.site_id)):
         geometry = site.geometry()
         tst = max(int(site.created_at.timestamp()), last_tst + 1)
         last_tst = tst
-        waypoints.append({"_type": "waypoint", "rid": site.site_id, "desc": site.name,
-                          "lat": round(geometry.centre[0], 6), "lon": round(geometry.centre[1], 6),
-                          "rad": math.ceil(geometry.outer_radius()), "tst": tst})
+        waypoints.append(
+            {
+                "_type": "waypoint",
+                "rid": site.site_id,
+                "desc": site.name,
+                "lat": round(geometry.centre[0], 6),
+                "lon": round(geometry.centre[1], 6),
+                "rad": math.ceil(geometry.outer_radius()),
+                "tst": tst,
+            }
+        )
     return {"_type": "cmd", "action": "setWaypoints", "waypoints": {"_type": "waypoints", "waypoints": waypoints}}
 
 

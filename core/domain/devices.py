@@ -89,15 +89,18 @@ DeviceName = Annotated[str, StringConstraints(min_length=1, max_length=80), SING
 
 
 class DeviceCreate(ApiModel):
-    name: DeviceName = Field(description="How the member recognises the phone or app, e.g. 'Pixel 8 - OwnTracks'.",
-                             examples=["Pixel 8 - OwnTracks"])
+    name: DeviceName = Field(
+        description="How the member recognises the phone or app, e.g. 'Pixel 8 - OwnTracks'.",
+        examples=["Pixel 8 - OwnTracks"],
+    )
 
 
 class DroppedByReason(PublicModel):
     no_consent: int = Field(alias="noConsent")
     outside_window: int = Field(alias="outsideWindow")
-    private_zone: int = Field(default=0, alias="privateZone",
-                              description="Inside one of the member's private zones: no position stored.")
+    private_zone: int = Field(
+        default=0, alias="privateZone", description="Inside one of the member's private zones: no position stored."
+    )
     rejected: int = Field(description="Invalid, older than the account's retention, or in the future.")
     duplicates: int = Field(description="Re-sent by the app; stored once.")
 
@@ -111,8 +114,10 @@ class DevicePublic(PublicModel):
     last_seen_at: datetime | None = Field(default=None, alias="lastSeenAt")
     last_protocol: AppProtocol | None = Field(default=None, alias="lastProtocol")
     received: int
-    stored: int = Field(description="Accepted for storage. A re-send that arrives before the writer stored the first"
-                                    " copy is counted here again, and still stored once.")
+    stored: int = Field(
+        description="Accepted for storage. A re-send that arrives before the writer stored the first"
+        " copy is counted here again, and still stored once."
+    )
     ignored: int = Field(description="Messages without a location (e.g. OwnTracks transitions).")
     dropped: DroppedByReason
 
@@ -120,11 +125,23 @@ class DevicePublic(PublicModel):
     def of(cls, device: Device) -> DevicePublic:
         c = device.counters
         return cls(
-            device_id=device.device_id, user_id=device.user_id, name=device.name, created_at=device.created_at,
-            revoked_at=device.revoked_at, last_seen_at=device.last_seen_at, last_protocol=device.last_protocol,
-            received=c.received, stored=c.accepted, ignored=c.ignored,
-            dropped=DroppedByReason(no_consent=c.no_consent, outside_window=c.outside_window,
-                                    private_zone=c.private_zone, rejected=c.rejected, duplicates=c.duplicates),
+            device_id=device.device_id,
+            user_id=device.user_id,
+            name=device.name,
+            created_at=device.created_at,
+            revoked_at=device.revoked_at,
+            last_seen_at=device.last_seen_at,
+            last_protocol=device.last_protocol,
+            received=c.received,
+            stored=c.accepted,
+            ignored=c.ignored,
+            dropped=DroppedByReason(
+                no_consent=c.no_consent,
+                outside_window=c.outside_window,
+                private_zone=c.private_zone,
+                rejected=c.rejected,
+                duplicates=c.duplicates,
+            ),
         )
 
 

@@ -121,19 +121,21 @@ class RenderedEmail(BaseModel):
 
 # Every e-mail the product sends: each name has `<name>.subject.txt`, `<name>.txt` and `<name>.html` under
 # core/templates (tests/unit/test_email_outbox.py holds the files to this list). The outbox refuses other names.
-EMAIL_TEMPLATES: frozenset[str] = frozenset({
-    "account-closed",
-    "data-request-access",
-    "data-request-erasure",
-    "email-changed",
-    "email-verification",
-    "invitation",
-    "job-site-visit",
-    "payment-failed",
-    "policy-notice",
-    "product-update",
-    "tips",
-})
+EMAIL_TEMPLATES: frozenset[str] = frozenset(
+    {
+        "account-closed",
+        "data-request-access",
+        "data-request-erasure",
+        "email-changed",
+        "email-verification",
+        "invitation",
+        "job-site-visit",
+        "payment-failed",
+        "policy-notice",
+        "product-update",
+        "tips",
+    }
+)
 
 
 # ---------------------------------------------------------------- verification state of a user's address
@@ -249,15 +251,19 @@ class Recipient:
     tracked: bool
 
 
-def recipient_of(entry: OutboxEntry, status: EmailStatus | None, prefs: EmailPreferences | None,
-                 member_address: str | None = None) -> Recipient:
+def recipient_of(
+    entry: OutboxEntry, status: EmailStatus | None, prefs: EmailPreferences | None, member_address: str | None = None
+) -> Recipient:
     """Who receives the entry, or why nobody does. Pure: the rules of categories, verification and preferences."""
     prefs = prefs or EmailPreferences(user_id=entry.to_user_id or "")
     verified_now = status is not None and status.verified
     if entry.category is EmailCategory.LEGAL:
         # Legal notices go to the verified address, or the last one that was verified; never to an unproven one.
-        address = status.address if status is not None and status.verified else (
-            status.verified_address if status is not None else None)
+        address = (
+            status.address
+            if status is not None and status.verified
+            else (status.verified_address if status is not None else None)
+        )
         if address is None and entry.to_user_id is None:
             address = entry.to_address
         return Recipient(address, None if address else "no verified address", tracked=False)
@@ -266,8 +272,11 @@ def recipient_of(entry: OutboxEntry, status: EmailStatus | None, prefs: EmailPre
         if address is None:
             return Recipient(None, "no address", tracked=False)
         tracked = (
-            entry.to_user_id is not None and verified_now and status is not None
-            and address.lower() == status.address.lower() and prefs.tracking_allowed
+            entry.to_user_id is not None
+            and verified_now
+            and status is not None
+            and address.lower() == status.address.lower()
+            and prefs.tracking_allowed
         )
         return Recipient(address, None, tracked=tracked)
     # Optional categories: only to a verified address, and only while the user wants them.

@@ -42,8 +42,13 @@ def _within_range(value: datetime) -> datetime:
 ApiDatetime = Annotated[
     AwareDatetime,
     AfterValidator(_within_range),
-    WithJsonSchema({"type": "string", "format": "date-time",
-                    "description": f"RFC 3339 with an offset, between {DATETIME_RANGE_TEXT}."}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": f"RFC 3339 with an offset, between {DATETIME_RANGE_TEXT}.",
+        }
+    ),
 ]
 """An RFC 3339 date-time with an offset, within [EARLIEST, LATEST)."""
 
@@ -78,8 +83,10 @@ ContinuationToken = Annotated[
     str, StringConstraints(min_length=3, max_length=CONTINUATION_MAX_CHARS, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 ]
 """The `continuation` query parameter: exactly what the previous page answered (opaque, signed)."""
-CONTINUATION_DOC = ("Opaque: pass exactly the `continuation` (or `X-Continuation`) of the previous page, with the same"
-                    " filters. A token that was not issued for this list is refused with 422 naming this parameter.")
+CONTINUATION_DOC = (
+    "Opaque: pass exactly the `continuation` (or `X-Continuation`) of the previous page, with the same"
+    " filters. A token that was not issued for this list is refused with 422 naming this parameter."
+)
 
 SingleLine = Annotated[str, SINGLE_LINE]
 """One line of text without control characters. With lengths, put the marker last:

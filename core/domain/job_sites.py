@@ -47,16 +47,19 @@ class CircleArea(ApiModel):
 def _project(lat0: float, lon0: float, lat: float, lon: float) -> tuple[float, float]:
     """Local equirectangular metres around (lat0, lon0); sites are at most 10 km across."""
     dlon = (lon - lon0 + 540.0) % 360.0 - 180.0
-    return (math.radians(dlon) * math.cos(math.radians(lat0)) * EARTH_RADIUS_M,
-            math.radians(lat - lat0) * EARTH_RADIUS_M)
+    return (
+        math.radians(dlon) * math.cos(math.radians(lat0)) * EARTH_RADIUS_M,
+        math.radians(lat - lat0) * EARTH_RADIUS_M,
+    )
 
 
 def _cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
     return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
 
 
-def _segments_cross(p1: tuple[float, float], p2: tuple[float, float], q1: tuple[float, float],
-                    q2: tuple[float, float]) -> bool:
+def _segments_cross(
+    p1: tuple[float, float], p2: tuple[float, float], q1: tuple[float, float], q2: tuple[float, float]
+) -> bool:
     d1, d2 = _cross(q1, q2, p1), _cross(q1, q2, p2)
     d3, d4 = _cross(p1, p2, q1), _cross(p1, p2, q2)
     if ((d1 > 0) != (d2 > 0)) and ((d3 > 0) != (d4 > 0)) and d1 and d2 and d3 and d4:
@@ -72,8 +75,9 @@ class PolygonGeometry(ApiModel):
     """A GeoJSON Polygon (RFC 7946) with one ring: [[longitude, latitude], ...], first position repeated last."""
 
     type: Literal["Polygon"]
-    coordinates: list[list[list[float]]] = Field(min_length=1, max_length=1,
-                                                 description="one exterior ring; holes are not supported")
+    coordinates: list[list[list[float]]] = Field(
+        min_length=1, max_length=1, description="one exterior ring; holes are not supported"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> PolygonGeometry:
@@ -92,8 +96,9 @@ class PolygonGeometry(ApiModel):
         xy = [_project(lat0, lon0, p[1], p[0]) for p in corners]
         xs, ys = [p[0] for p in xy], [p[1] for p in xy]
         if max(xs) - min(xs) > MAX_POLYGON_EXTENT_M or max(ys) - min(ys) > MAX_POLYGON_EXTENT_M:
-            raise ValueError(f"the polygon must fit in {MAX_POLYGON_EXTENT_M / 1000:.0f} km x "
-                             f"{MAX_POLYGON_EXTENT_M / 1000:.0f} km")
+            raise ValueError(
+                f"the polygon must fit in {MAX_POLYGON_EXTENT_M / 1000:.0f} km x {MAX_POLYGON_EXTENT_M / 1000:.0f} km"
+            )
         n = len(xy)
         for i in range(n):
             for j in range(i + 1, n):
@@ -139,9 +144,12 @@ class JobSiteCreate(ApiModel):
     name: SiteName
     address: AddressText | None = None
     area: Area
-    assigned_member_ids: list[MemberId] = Field(default_factory=list, alias="assignedMemberIds",
-                                                max_length=MAX_ASSIGNED,
-                                                description="members the site applies to; empty: every member")
+    assigned_member_ids: list[MemberId] = Field(
+        default_factory=list,
+        alias="assignedMemberIds",
+        max_length=MAX_ASSIGNED,
+        description="members the site applies to; empty: every member",
+    )
     active_hours: ActiveHours | None = Field(default=None, alias="activeHours")
 
     @model_validator(mode="after")
@@ -156,8 +164,7 @@ class JobSiteUpdate(ApiModel):
     name: SiteName | None = None
     address: AddressText | None = None
     area: Area | None = None
-    assigned_member_ids: list[MemberId] | None = Field(default=None, alias="assignedMemberIds",
-                                                       max_length=MAX_ASSIGNED)
+    assigned_member_ids: list[MemberId] | None = Field(default=None, alias="assignedMemberIds", max_length=MAX_ASSIGNED)
     active_hours: ActiveHours | None = Field(default=None, alias="activeHours")
 
     @model_validator(mode="after")
@@ -174,17 +181,21 @@ class JobSitePublic(PublicModel):
     area: Area
     assigned_member_ids: list[str] = Field(alias="assignedMemberIds")
     active_hours: ActiveHours | None = Field(default=None, alias="activeHours")
-    assignees_erased: bool = Field(default=False, alias="assigneesErased",
-                                   description="Every member assigned to the site was erased (a data-subject"
-                                               " request): it applies to nobody until members are assigned again.")
+    assignees_erased: bool = Field(
+        default=False,
+        alias="assigneesErased",
+        description="Every member assigned to the site was erased (a data-subject"
+        " request): it applies to nobody until members are assigned again.",
+    )
     created_at: datetime = Field(alias="createdAt")
     updated_at: datetime = Field(alias="updatedAt")
 
 
 class JobSiteList(PublicModel):
     items: list[JobSitePublic]
-    continuation: str | None = Field(default=None, description="Also in X-Continuation: pass as ?continuation= for"
-                                                                 " the next page.")
+    continuation: str | None = Field(
+        default=None, description="Also in X-Continuation: pass as ?continuation= for the next page."
+    )
 
 
 class JobSiteListQuery(ApiModel):
@@ -208,10 +219,18 @@ class JobSite(BaseModel):
     updated_at: datetime
 
     def to_public(self) -> JobSitePublic:
-        return JobSitePublic(site_id=self.site_id, account_id=self.account_id, name=self.name, address=self.address,
-                             area=self.area, assigned_member_ids=self.assigned_member_ids,
-                             active_hours=self.active_hours, assignees_erased=self.assignees_erased,
-                             created_at=self.created_at, updated_at=self.updated_at)
+        return JobSitePublic(
+            site_id=self.site_id,
+            account_id=self.account_id,
+            name=self.name,
+            address=self.address,
+            area=self.area,
+            assigned_member_ids=self.assigned_member_ids,
+            active_hours=self.active_hours,
+            assignees_erased=self.assignees_erased,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
 
     def applies_to(self, user_id: str) -> bool:
         if user_id in self.assigned_member_ids:
@@ -222,8 +241,9 @@ class JobSite(BaseModel):
         """The site once an erased member's id is taken out of its assignment list (applying to nobody, not to
         everyone, when that was the last one)."""
         left = [m for m in self.assigned_member_ids if m != user_id]
-        return self.model_copy(update={"assigned_member_ids": left,
-                                       "assignees_erased": self.assignees_erased or not left})
+        return self.model_copy(
+            update={"assigned_member_ids": left, "assignees_erased": self.assignees_erased or not left}
+        )
 
     def geometry(self) -> SiteGeometry:
         return SiteGeometry.of(self.area)
@@ -236,8 +256,9 @@ class SiteGeometry:
     """Distances from a site's boundary. `radius` is the circle's radius, or for a polygon the radius of the circle
     of the same area (it sets the accuracy threshold and the exit margin)."""
 
-    def __init__(self, *, circle: tuple[float, float, float] | None = None,
-                 ring: list[tuple[float, float]] | None = None) -> None:
+    def __init__(
+        self, *, circle: tuple[float, float, float] | None = None, ring: list[tuple[float, float]] | None = None
+    ) -> None:
         self._circle = circle
         self._ring = ring  # (lat, lon) corners, not closed
         if circle is not None:
@@ -289,6 +310,7 @@ class SiteGeometry:
 
 
 # ---------------------------------------------------------------- geohash cells (spatial buckets)
+
 
 def geohash(lat: float, lon: float, precision: int = CELL_PRECISION) -> str:
     """The geohash cell of a point at the job sites' bucket precision (the one encoder: core/domain/geohash.py)."""

@@ -104,8 +104,9 @@ class CaptureTimeSource(StrEnum):
 class PhotoCreate(ApiModel):
     content_type: PhotoContentType = Field(alias="contentType")
     size_bytes: int = Field(alias="sizeBytes", gt=0, description="Exact size of the file that will be uploaded.")
-    captured_at: ApiDatetime | None = Field(default=None, alias="capturedAt",
-                                              description="When the device took the photo (used without EXIF time).")
+    captured_at: ApiDatetime | None = Field(
+        default=None, alias="capturedAt", description="When the device took the photo (used without EXIF time)."
+    )
     note_id: MediaId | None = Field(default=None, alias="noteId")
 
 
@@ -179,27 +180,41 @@ class PhotoPublic(PublicModel):
     @classmethod
     def of(cls, photo: Photo) -> PhotoPublic:
         return cls(
-            photo_id=photo.photo_id, user_id=photo.user_id, status=photo.status, reason=photo.reason,
-            content_type=photo.declared_type, size_bytes=photo.declared_size, captured_at=photo.captured_at,
-            captured_at_source=photo.captured_at_source, camera=photo.camera, orientation=photo.orientation,
-            width=photo.width, height=photo.height, location=photo.location, note_id=photo.note_id,
-            created_at=photo.created_at, processed_at=photo.processed_at,
+            photo_id=photo.photo_id,
+            user_id=photo.user_id,
+            status=photo.status,
+            reason=photo.reason,
+            content_type=photo.declared_type,
+            size_bytes=photo.declared_size,
+            captured_at=photo.captured_at,
+            captured_at_source=photo.captured_at_source,
+            camera=photo.camera,
+            orientation=photo.orientation,
+            width=photo.width,
+            height=photo.height,
+            location=photo.location,
+            note_id=photo.note_id,
+            created_at=photo.created_at,
+            processed_at=photo.processed_at,
         )
 
 
 class PhotoDetail(PhotoPublic):
-    thumbnail_url: str | None = Field(default=None, alias="thumbnailUrl",
-                                      description="Read-only link to the thumbnail (ready photos only).")
-    display_url: str | None = Field(default=None, alias="displayUrl",
-                                    description="Read-only link to the display copy, EXIF stripped.")
+    thumbnail_url: str | None = Field(
+        default=None, alias="thumbnailUrl", description="Read-only link to the thumbnail (ready photos only)."
+    )
+    display_url: str | None = Field(
+        default=None, alias="displayUrl", description="Read-only link to the display copy, EXIF stripped."
+    )
     urls_expire_at: datetime | None = Field(default=None, alias="urlsExpireAt")
 
 
 class MediaQuery(ApiModel):
     """Owner lists (`userId` narrows to one worker; members always see only their own)."""
 
-    user_id: Annotated[str, StringConstraints(min_length=1, max_length=256), SINGLE_LINE] | None = Field(default=None,
-                                                                                           alias="userId")
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=256), SINGLE_LINE] | None = Field(
+        default=None, alias="userId"
+    )
     from_: ApiDatetime | None = Field(default=None, alias="from")
     to: ApiDatetime | None = None
     continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)
@@ -290,8 +305,16 @@ class NotePublic(PublicModel):
 
     @classmethod
     def of(cls, note: Note) -> NotePublic:
-        return cls(note_id=note.note_id, user_id=note.user_id, text=note.text, photo_id=note.photo_id, at=note.at,
-                   place=note.place, created_at=note.created_at, updated_at=note.updated_at)
+        return cls(
+            note_id=note.note_id,
+            user_id=note.user_id,
+            text=note.text,
+            photo_id=note.photo_id,
+            at=note.at,
+            place=note.place,
+            created_at=note.created_at,
+            updated_at=note.updated_at,
+        )
 
 
 class NotePage(PublicModel):

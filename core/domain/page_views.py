@@ -68,10 +68,13 @@ Path = Annotated[str, StringConstraints(min_length=1, max_length=2000), SINGLE_L
 
 
 class PageViewIn(ApiModel):
-    path: Path = Field(description="The page's path (location.pathname); a query string, fragment or ids in it are"
-                                   " not kept.")
-    consent: bool = Field(description="True only when the person chose to allow optional analytics; false (or a"
-                                      " `Sec-GPC: 1` request header) and nothing is recorded.")
+    path: Path = Field(
+        description="The page's path (location.pathname); a query string, fragment or ids in it are not kept."
+    )
+    consent: bool = Field(
+        description="True only when the person chose to allow optional analytics; false (or a"
+        " `Sec-GPC: 1` request header) and nothing is recorded."
+    )
 
 
 class PageViewReceipt(PublicModel):

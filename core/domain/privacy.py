@@ -42,9 +42,12 @@ class RetentionUpdate(ApiModel):
     )
     access_log_days: int | None = Field(default=None, alias="accessLogDays", ge=1)
     coarsen_after_days: int | None = Field(
-        default=None, alias="coarsenAfterDays", ge=1,
+        default=None,
+        alias="coarsenAfterDays",
+        ge=1,
         description="Reduce location pings older than this many days to one point per 15 minutes in a cell of at"
-                    " least 1 km^2 (docs/coarsened-history.md); less than locationDays; null turns it off.")
+        " least 1 km^2 (docs/coarsened-history.md); less than locationDays; null turns it off.",
+    )
 
 
 class RetentionLimits(PublicModel):
@@ -165,9 +168,11 @@ class ClosureRequest(ApiModel):
     )
     reason: Annotated[str, StringConstraints(max_length=500), MULTI_LINE] | None = None
     typed_name: Annotated[str, StringConstraints(min_length=1, max_length=200), SINGLE_LINE] | None = Field(
-        default=None, alias="typedName",
+        default=None,
+        alias="typedName",
         description="Optional typed confirmation: when given, it must be the account's `confirmationName` "
-                    "(GET .../closure), ignoring case and surrounding spaces, or nothing happens (422).")
+        "(GET .../closure), ignoring case and surrounding spaces, or nothing happens (422).",
+    )
 
 
 class ClosureRecord(BaseModel):
@@ -206,17 +211,21 @@ class ClosureTerms(PublicModel):
 
     account_id: str = Field(alias="accountId")
     status: str = Field(description="The account's status: active, suspended, closed ...")
-    confirmation_name: str = Field(alias="confirmationName",
-                                   description="The name to type to confirm: the company name, or the owner's full "
-                                               "name for an account without one.")
-    members_losing_access: int = Field(alias="membersLosingAccess",
-                                       description="Users of the account, the owner included, whose access ends.")
-    closed_account_days: int = Field(alias="closedAccountDays",
-                                     description="Days the personal data is kept after closure (for disputes) "
-                                                 "before it is purged.")
-    kept_after_closure: list[KeptCategory] = Field(alias="keptAfterClosure",
-                                                   description="What the law keeps longer, why and for how many "
-                                                               "days after closure.")
+    confirmation_name: str = Field(
+        alias="confirmationName",
+        description="The name to type to confirm: the company name, or the owner's full "
+        "name for an account without one.",
+    )
+    members_losing_access: int = Field(
+        alias="membersLosingAccess", description="Users of the account, the owner included, whose access ends."
+    )
+    closed_account_days: int = Field(
+        alias="closedAccountDays",
+        description="Days the personal data is kept after closure (for disputes) before it is purged.",
+    )
+    kept_after_closure: list[KeptCategory] = Field(
+        alias="keptAfterClosure", description="What the law keeps longer, why and for how many days after closure."
+    )
 
 
 # ---------------------------------------------------------------- data-subject requests

@@ -46,8 +46,9 @@ def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
-def new_zone(*, zone_id: str, data: PrivateZoneIn, at: datetime,
-             uniform: Callable[[float, float], float] | None = None) -> PrivateZone:
+def new_zone(
+    *, zone_id: str, data: PrivateZoneIn, at: datetime, uniform: Callable[[float, float], float] | None = None
+) -> PrivateZone:
     """A new zone in force from `at`, with its secrets drawn from a cryptographic random source (unless one is
     given, in tests)."""
     pick = uniform or secrets.SystemRandom().uniform
@@ -56,15 +57,24 @@ def new_zone(*, zone_id: str, data: PrivateZoneIn, at: datetime,
     north, east = shift * math.cos(bearing), shift * math.sin(bearing)
     hidden_lat = data.latitude + math.degrees(north / _EARTH_RADIUS_M)
     hidden_lon = data.longitude + math.degrees(east / (_EARTH_RADIUS_M * math.cos(math.radians(data.latitude))))
-    return PrivateZone(zone_id=zone_id, lat=data.latitude, lon=data.longitude, radius_m=data.radius_meters,
-                       margin_m=margin, hidden_lat=hidden_lat, hidden_lon=hidden_lon, created_at=at)
+    return PrivateZone(
+        zone_id=zone_id,
+        lat=data.latitude,
+        lon=data.longitude,
+        radius_m=data.radius_meters,
+        margin_m=margin,
+        hidden_lat=hidden_lat,
+        hidden_lon=hidden_lon,
+        created_at=at,
+    )
 
 
 class PrivateZoneIn(ApiModel):
     latitude: Number = Field(ge=-90, le=90, description="WGS 84 degrees of the centre")
     longitude: Number = Field(ge=-180, le=180, description="WGS 84 degrees of the centre")
-    radius_meters: Number = Field(alias="radiusMeters", ge=MIN_RADIUS_M, le=MAX_RADIUS_M,
-                                  description="100 to 1,000 metres")
+    radius_meters: Number = Field(
+        alias="radiusMeters", ge=MIN_RADIUS_M, le=MAX_RADIUS_M, description="100 to 1,000 metres"
+    )
 
 
 class HistoryApplied(BaseModel):
@@ -86,13 +96,15 @@ class HistoryAppliedPublic(PublicModel):
     pings_removed: int = Field(alias="pingsRemoved", description="Stored pings inside the zone that were removed.")
     latest_position_withheld: bool = Field(alias="latestPositionWithheld")
     notes_cleared: int = Field(alias="notesCleared", description="Notes whose place inside the zone was removed.")
-    photos_cleared: int = Field(alias="photosCleared",
-                                description="Photos whose position inside the zone was removed (record and file).")
+    photos_cleared: int = Field(
+        alias="photosCleared", description="Photos whose position inside the zone was removed (record and file)."
+    )
 
 
 class ApplyToHistoryIn(ApiModel):
     confirmation: Literal["REMOVE"] = Field(
-        description="Type REMOVE: the stored positions inside the zone are removed for good (irreversible).")
+        description="Type REMOVE: the stored positions inside the zone are removed for good (irreversible)."
+    )
 
 
 class PrivateZone(BaseModel):
@@ -130,16 +142,28 @@ class PrivateZone(BaseModel):
     def to_public(self) -> PrivateZonePublic:
         applied = self.history_applied
         done = self.applied_public() if applied is not None and applied.completed_at is not None else None
-        return PrivateZonePublic(zone_id=self.zone_id, latitude=self.lat, longitude=self.lon,
-                                 radius_meters=self.radius_m, created_at=self.created_at, history_applied=done)
+        return PrivateZonePublic(
+            zone_id=self.zone_id,
+            latitude=self.lat,
+            longitude=self.lon,
+            radius_meters=self.radius_m,
+            created_at=self.created_at,
+            history_applied=done,
+        )
 
     def applied_public(self) -> HistoryAppliedPublic:
         a = self.history_applied
         if a is None or a.completed_at is None:
             raise ValueError("the zone was not applied to history")
-        return HistoryAppliedPublic(zone_id=self.zone_id, requested_at=a.requested_at, completed_at=a.completed_at,
-                                    pings_removed=a.pings_removed, latest_position_withheld=a.latest_position_withheld,
-                                    notes_cleared=a.notes_cleared, photos_cleared=a.photos_cleared)
+        return HistoryAppliedPublic(
+            zone_id=self.zone_id,
+            requested_at=a.requested_at,
+            completed_at=a.completed_at,
+            pings_removed=a.pings_removed,
+            latest_position_withheld=a.latest_position_withheld,
+            notes_cleared=a.notes_cleared,
+            photos_cleared=a.photos_cleared,
+        )
 
 
 class PrivateZonePublic(PublicModel):
@@ -149,7 +173,8 @@ class PrivateZonePublic(PublicModel):
     radius_meters: float = Field(alias="radiusMeters")
     created_at: datetime = Field(alias="createdAt", description="In force for pings taken from this time on.")
     history_applied: HistoryAppliedPublic | None = Field(
-        default=None, alias="historyApplied", description="Set once the zone was applied to stored history.")
+        default=None, alias="historyApplied", description="Set once the zone was applied to stored history."
+    )
 
 
 class PrivateZoneList(PublicModel):
@@ -182,9 +207,11 @@ class PrivateZones(BaseModel):
 
     def add(self, zone: PrivateZone) -> None:
         self.zones.append(zone)
-        removed = sorted((z for z in self.zones if z.removed_at is not None), key=lambda z: z.removed_at or zone.created_at)
+        removed = sorted(
+            (z for z in self.zones if z.removed_at is not None), key=lambda z: z.removed_at or zone.created_at
+        )
         excess = len(self.zones) - MAX_STORED_ZONES
-        drop = {id(z) for z in removed[:max(0, excess)]}
+        drop = {id(z) for z in removed[: max(0, excess)]}
         self.zones = [z for z in self.zones if id(z) not in drop]
 
     def remove(self, zone_id: str, at: datetime) -> bool:

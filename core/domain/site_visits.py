@@ -187,13 +187,16 @@ def evaluate_day(
                 st.run_start, st.run_count = p, 0
             st.run_count += 1
             span = (p.t - st.run_start.t).total_seconds()
-            if not ((st.run_count >= 2 and span >= rules.dwell_seconds)
-                    or (rules.dwell_fixes > 0 and st.run_count >= rules.dwell_fixes)):
+            if not (
+                (st.run_count >= 2 and span >= rules.dwell_seconds)
+                or (rules.dwell_fixes > 0 and st.run_count >= rules.dwell_fixes)
+            ):
                 continue
             at = st.run_start.t
             kind = EventKind.EXIT if st.inside else EventKind.ENTER
-            events.append(SiteEvent(key=f"{site_id}:{kind.value}:{int(at.timestamp() * 1000)}", site_id=site_id,
-                                    kind=kind, at=at))
+            events.append(
+                SiteEvent(key=f"{site_id}:{kind.value}:{int(at.timestamp() * 1000)}", site_id=site_id, kind=kind, at=at)
+            )
             if st.inside:
                 assert st.visit_start is not None
                 st.visits.append(Visit(site_id=site_id, start=st.visit_start, end=at, carried_in=st.carried))
@@ -213,25 +216,35 @@ def evaluate_day(
     events.sort(key=lambda e: (e.at, e.site_id, e.kind.value))
     accurate = [p for p in fixes if p.acc <= rules.max_accuracy_m]
     stops = _stops(accurate, visits, rules)
-    return DayEvaluation(day=day, time_zone=time_zone, day_start=day_start, day_end=day_end, events=events,
-                         visits=visits, stops=stops, trips=trips_between_stops(accurate, stops, rules),
-                         inside_at_end=inside_at_end, ping_count=len(fixes),
-                         last_cell=geohash(fixes[-1].lat, fixes[-1].lon) if fixes else None)
+    return DayEvaluation(
+        day=day,
+        time_zone=time_zone,
+        day_start=day_start,
+        day_end=day_end,
+        events=events,
+        visits=visits,
+        stops=stops,
+        trips=trips_between_stops(accurate, stops, rules),
+        inside_at_end=inside_at_end,
+        ping_count=len(fixes),
+        last_cell=geohash(fixes[-1].lat, fixes[-1].lon) if fixes else None,
+    )
 
 
 def _stops(fixes: Sequence[Ping], visits: Sequence[Visit], rules: SiteRules) -> list[StopSummary]:
     out: list[StopSummary] = []
     for s in detect_stops(fixes, radius_m=rules.stop_radius_m, min_minutes=rules.stop_minutes):
-        site = next((v.site_id for v in visits if v.start <= s.departure and (v.end is None or v.end >= s.arrival)),
-                    None)
-        out.append(StopSummary(arrival=s.arrival, departure=s.departure, latitude=s.lat, longitude=s.lon,
-                               site_id=site))
+        site = next(
+            (v.site_id for v in visits if v.start <= s.departure and (v.end is None or v.end >= s.arrival)), None
+        )
+        out.append(StopSummary(arrival=s.arrival, departure=s.departure, latitude=s.lat, longitude=s.lon, site_id=site))
     return out
 
 
 def trips_between_stops(fixes: Sequence[Ping], stops: Sequence[StopSummary], rules: SiteRules) -> list[Trip]:
     """Movement between stops: from a stop's last fix to the next stop's first fix. A gap without fixes longer
     than `trip_gap_seconds` splits a trip; trips shorter than the minimal distance or duration are dropped."""
+
     def in_stop(p: Ping) -> bool:
         return any(s.arrival <= p.t <= s.departure for s in stops)
 
@@ -277,4 +290,5 @@ class SiteDay(DayEvaluation):
 
     def same_result(self, other: SiteDay | None) -> bool:
         return other is not None and self.model_dump(exclude={"evaluated_at"}) == other.model_dump(
-            exclude={"evaluated_at"})
+            exclude={"evaluated_at"}
+        )

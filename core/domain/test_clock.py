@@ -37,9 +37,13 @@ class TestClockSet(ApiModel):
     __test__ = False
 
     now: ApiDatetime | None = Field(default=None, description="The app's time from now on (RFC 3339, with offset)")
-    offset_seconds: float | None = Field(default=None, alias="offsetSeconds", ge=-(LATEST - EARLIEST).total_seconds(),
-                                         le=(LATEST - EARLIEST).total_seconds(),
-                                         description="Seconds to add to the real time (negative: the past)")
+    offset_seconds: float | None = Field(
+        default=None,
+        alias="offsetSeconds",
+        ge=-(LATEST - EARLIEST).total_seconds(),
+        le=(LATEST - EARLIEST).total_seconds(),
+        description="Seconds to add to the real time (negative: the past)",
+    )
     frozen: bool = Field(default=False, description="Stop the clock at that time instead of letting it run")
 
     @model_validator(mode="after")

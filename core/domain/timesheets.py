@@ -65,8 +65,9 @@ class Timesheet(PublicModel):
     days: list[TimesheetDay]
 
 
-def day_row(d: SiteDay, *, member_name: str, sites: dict[str, JobSite], site_id: str | None,
-            now: datetime) -> TimesheetDay | None:
+def day_row(
+    d: SiteDay, *, member_name: str, sites: dict[str, JobSite], site_id: str | None, now: datetime
+) -> TimesheetDay | None:
     """One member's day. An open visit counts until the end of the day, or until now while the day lasts; a visit
     that spans midnight counts on each day for its part of it."""
     until = min(d.day_end, max(now, d.day_start))
@@ -78,28 +79,57 @@ def day_row(d: SiteDay, *, member_name: str, sites: dict[str, JobSite], site_id:
         row = rows.get(v.site_id)
         site = sites.get(v.site_id)
         if row is None:
-            rows[v.site_id] = TimesheetSite(site_id=v.site_id, site_name=site.name if site else None, seconds=seconds,
-                                            visits=1, first_arrival=v.start, last_departure=v.end)
+            rows[v.site_id] = TimesheetSite(
+                site_id=v.site_id,
+                site_name=site.name if site else None,
+                seconds=seconds,
+                visits=1,
+                first_arrival=v.start,
+                last_departure=v.end,
+            )
         else:
             row.seconds += seconds
             row.visits += 1
-            row.last_departure = None if v.end is None or row.last_departure is None else max(row.last_departure,
-                                                                                              v.end)
+            row.last_departure = None if v.end is None or row.last_departure is None else max(row.last_departure, v.end)
     if site_id is not None and not rows:
         return None
-    stops = [TimesheetStop(arrival=s.arrival, departure=s.departure, seconds=int((s.departure - s.arrival)
-                                                                                  .total_seconds()),
-                           latitude=round(s.latitude, 6), longitude=round(s.longitude, 6))
-             for s in d.stops if s.site_id is None]
-    trips = [TimesheetTrip(start=t.start, end=t.end, seconds=int(t.seconds), distance_m=t.distance_m)
-             for t in d.trips]
-    return TimesheetDay(date=d.day, member_id=d.user_id, member_name=member_name, time_zone=d.time_zone,
-                        on_site_seconds=sum(r.seconds for r in rows.values()), sites=list(rows.values()),
-                        unsited_stops=stops, trips=trips, distance_m=round(sum(t.distance_m for t in trips), 1))
+    stops = [
+        TimesheetStop(
+            arrival=s.arrival,
+            departure=s.departure,
+            seconds=int((s.departure - s.arrival).total_seconds()),
+            latitude=round(s.latitude, 6),
+            longitude=round(s.longitude, 6),
+        )
+        for s in d.stops
+        if s.site_id is None
+    ]
+    trips = [TimesheetTrip(start=t.start, end=t.end, seconds=int(t.seconds), distance_m=t.distance_m) for t in d.trips]
+    return TimesheetDay(
+        date=d.day,
+        member_id=d.user_id,
+        member_name=member_name,
+        time_zone=d.time_zone,
+        on_site_seconds=sum(r.seconds for r in rows.values()),
+        sites=list(rows.values()),
+        unsited_stops=stops,
+        trips=trips,
+        distance_m=round(sum(t.distance_m for t in trips), 1),
+    )
 
 
-def timesheet_days(site_days: list[SiteDay], *, names: dict[str, str], sites: dict[str, JobSite],
-                   site_id: str | None, now: datetime, first: date, last: date) -> Timesheet:
-    rows = [day_row(d, member_name=names.get(d.user_id, ""), sites=sites, site_id=site_id, now=now)
-            for d in sorted(site_days, key=lambda d: (d.day, names.get(d.user_id, "").lower(), d.user_id))]
+def timesheet_days(
+    site_days: list[SiteDay],
+    *,
+    names: dict[str, str],
+    sites: dict[str, JobSite],
+    site_id: str | None,
+    now: datetime,
+    first: date,
+    last: date,
+) -> Timesheet:
+    rows = [
+        day_row(d, member_name=names.get(d.user_id, ""), sites=sites, site_id=site_id, now=now)
+        for d in sorted(site_days, key=lambda d: (d.day, names.get(d.user_id, "").lower(), d.user_id))
+    ]
     return Timesheet(from_=first, to=last, days=[r for r in rows if r is not None])

@@ -161,9 +161,7 @@ class TrackingSchedulePublic(PublicModel):
 
 # ---------------------------------------------------------------- pings
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 def _rfc3339_text(value: Any) -> Any:
@@ -227,8 +225,17 @@ class Ping(BaseModel):
     @classmethod
     def from_in(cls, p: PingIn, t: datetime) -> Ping:
         return cls(
-            ping_id=str(p.id), t=t, lat=p.latitude, lon=p.longitude, acc=p.horizontal_accuracy, alt=p.altitude,
-            spd=p.speed, hdg=p.heading, bat=p.battery_level, src=p.source, dev=p.device_id,
+            ping_id=str(p.id),
+            t=t,
+            lat=p.latitude,
+            lon=p.longitude,
+            acc=p.horizontal_accuracy,
+            alt=p.altitude,
+            spd=p.speed,
+            hdg=p.heading,
+            bat=p.battery_level,
+            src=p.source,
+            dev=p.device_id,
         )
 
 
@@ -242,17 +249,22 @@ class PingRejection(PublicModel):
 class DroppedCounts(PublicModel):
     no_consent: int = Field(alias="noConsent", description="Timestamp at a time location access was not granted.")
     outside_window: int = Field(alias="outsideWindow", description="Timestamp outside the worker's tracking windows.")
-    private_zone: int = Field(default=0, alias="privateZone",
-                              description="Taken inside one of the worker's private zones in force at that time"
-                                          " (docs/private-zones.md): no position is stored.")
+    private_zone: int = Field(
+        default=0,
+        alias="privateZone",
+        description="Taken inside one of the worker's private zones in force at that time"
+        " (docs/private-zones.md): no position is stored.",
+    )
 
 
 class IngestResult(PublicModel):
     received: int
     accepted: int = Field(description="Queued for storage.")
-    duplicates: int = Field(description="Repeats of a ping id within this batch (counted once, queued once). A ping"
-                            " stored by an earlier call is not looked up: it is counted as accepted and"
-                            " the writer stores it once.")
+    duplicates: int = Field(
+        description="Repeats of a ping id within this batch (counted once, queued once). A ping"
+        " stored by an earlier call is not looked up: it is counted as accepted and"
+        " the writer stores it once."
+    )
     dropped: DroppedCounts
     rejected_count: int = Field(alias="rejectedCount")
     rejected: list[PingRejection]
@@ -292,8 +304,11 @@ class PositionPublic(PublicModel):
     horizontal_accuracy: float | None = Field(alias="horizontalAccuracy")
     source: PingSource | None
     age_seconds: int = Field(alias="ageSeconds")
-    in_private_zone: bool = Field(default=False, alias="inPrivateZone",
-                                  description="The newest ping (at `timestamp`) was taken in a private zone.")
+    in_private_zone: bool = Field(
+        default=False,
+        alias="inPrivateZone",
+        description="The newest ping (at `timestamp`) was taken in a private zone.",
+    )
 
 
 class MemberPositionPublic(PublicModel):
@@ -309,9 +324,17 @@ class LatestPositionList(PublicModel):
     def etag(self) -> str:
         """A strong validator of what changes only with a new ping or a member change (not the ages, not asOf):
         a poller sending it back as If-None-Match gets 304 while nothing moved (issue 15)."""
-        parts = [(i.user_id, i.full_name, i.position.timestamp.isoformat() if i.position else None,
-                  i.position.latitude if i.position else None, i.position.longitude if i.position else None,
-                  i.position.horizontal_accuracy if i.position else None) for i in self.items]
+        parts = [
+            (
+                i.user_id,
+                i.full_name,
+                i.position.timestamp.isoformat() if i.position else None,
+                i.position.latitude if i.position else None,
+                i.position.longitude if i.position else None,
+                i.position.horizontal_accuracy if i.position else None,
+            )
+            for i in self.items
+        ]
         return '"' + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32] + '"'
 
 

@@ -38,45 +38,75 @@ def to_geojson(track: Track) -> dict[str, Any]:
     features: list[dict[str, Any]] = []
     coords = [[round(p.lon, 7), round(p.lat, 7)] for p in track.points]
     if len(coords) >= 2:
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": coords},
-            "properties": {
-                "kind": "track",
-                "userId": track.user_id,
-                "from": _iso(track.range_from),
-                "to": _iso(track.range_to),
-                "times": [_iso(p.t) for p in track.points],
-                "pointCount": len(track.points),
-                "rawPointCount": track.raw_count,
-                "simplifiedMetres": track.simplified,
-            },
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": coords},
+                "properties": {
+                    "kind": "track",
+                    "userId": track.user_id,
+                    "from": _iso(track.range_from),
+                    "to": _iso(track.range_to),
+                    "times": [_iso(p.t) for p in track.points],
+                    "pointCount": len(track.points),
+                    "rawPointCount": track.raw_count,
+                    "simplifiedMetres": track.simplified,
+                },
+            }
+        )
     for p in track.points:
-        props = {"kind": "ping", "id": p.ping_id, "time": _iso(p.t), "horizontalAccuracy": p.acc,
-                 "source": p.src.value, "altitude": p.alt, "speed": p.spd, "heading": p.hdg, "batteryLevel": p.bat,
-                 "coarse": True if p.ping_id.startswith(COARSE_PREFIX) else None}
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(p.lon, 7), round(p.lat, 7)]},
-            "properties": {k: v for k, v in props.items() if v is not None},
-        })
+        props = {
+            "kind": "ping",
+            "id": p.ping_id,
+            "time": _iso(p.t),
+            "horizontalAccuracy": p.acc,
+            "source": p.src.value,
+            "altitude": p.alt,
+            "speed": p.spd,
+            "heading": p.hdg,
+            "batteryLevel": p.bat,
+            "coarse": True if p.ping_id.startswith(COARSE_PREFIX) else None,
+        }
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(p.lon, 7), round(p.lat, 7)]},
+                "properties": {k: v for k, v in props.items() if v is not None},
+            }
+        )
     for s in track.stops or []:
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(s.lon, 7), round(s.lat, 7)]},
-            "properties": {"kind": "stop", "arrival": _iso(s.arrival), "departure": _iso(s.departure),
-                           "minutes": round(s.minutes, 1), "points": s.points},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(s.lon, 7), round(s.lat, 7)]},
+                "properties": {
+                    "kind": "stop",
+                    "arrival": _iso(s.arrival),
+                    "departure": _iso(s.departure),
+                    "minutes": round(s.minutes, 1),
+                    "points": s.points,
+                },
+            }
+        )
     for g in track.private_gaps:  # no geometry: where the member was is not stored (docs/private-zones.md)
-        features.append({
-            "type": "Feature",
-            "geometry": None,
-            "properties": {"kind": "private-gap", "label": "private", "from": _iso(g.start), "to": _iso(g.end),
-                           "withheld": g.withheld},
-        })
-    doc: dict[str, Any] = {"type": "FeatureCollection", "features": features,
-                           "coarseDays": [d.isoformat() for d in track.coarse_days]}  # docs/coarsened-history.md
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": None,
+                "properties": {
+                    "kind": "private-gap",
+                    "label": "private",
+                    "from": _iso(g.start),
+                    "to": _iso(g.end),
+                    "withheld": g.withheld,
+                },
+            }
+        )
+    doc: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": features,
+        "coarseDays": [d.isoformat() for d in track.coarse_days],
+    }  # docs/coarsened-history.md
     if track.continuation:
         doc["continuation"] = track.continuation  # a foreign member: the token for the next page
     return doc
@@ -93,11 +123,14 @@ def to_gpx(track: Track) -> str:
     """GPX 1.1: metadata, one waypoint per detected stop, one track with one segment (schema element order)."""
     ET.register_namespace("", GPX_NS)
     ET.register_namespace("xsi", XSI_NS)
-    gpx = ET.Element(f"{{{GPX_NS}}}gpx", {
-        "version": "1.1",
-        "creator": "IndusTrack",
-        f"{{{XSI_NS}}}schemaLocation": f"{GPX_NS} {GPX_NS}/gpx.xsd",
-    })
+    gpx = ET.Element(
+        f"{{{GPX_NS}}}gpx",
+        {
+            "version": "1.1",
+            "creator": "IndusTrack",
+            f"{{{XSI_NS}}}schemaLocation": f"{GPX_NS} {GPX_NS}/gpx.xsd",
+        },
+    )
     meta = ET.SubElement(gpx, f"{{{GPX_NS}}}metadata")
     ET.SubElement(meta, f"{{{GPX_NS}}}name").text = f"Track {_iso(track.range_from)} to {_iso(track.range_to)}"
     ET.SubElement(meta, f"{{{GPX_NS}}}desc").text = (
@@ -110,9 +143,9 @@ def to_gpx(track: Track) -> str:
         wpt = ET.SubElement(gpx, f"{{{GPX_NS}}}wpt", {"lat": _num(s.lat, 7), "lon": _num(s.lon, 7)})
         ET.SubElement(wpt, f"{{{GPX_NS}}}time").text = _iso(s.arrival)
         ET.SubElement(wpt, f"{{{GPX_NS}}}name").text = f"Stop {n}"
-        ET.SubElement(wpt, f"{{{GPX_NS}}}desc").text = (
-            f"arrival {_iso(s.arrival)}, departure {_iso(s.departure)}, {s.minutes:.1f} min"
-        )
+        ET.SubElement(
+            wpt, f"{{{GPX_NS}}}desc"
+        ).text = f"arrival {_iso(s.arrival)}, departure {_iso(s.departure)}, {s.minutes:.1f} min"
         ET.SubElement(wpt, f"{{{GPX_NS}}}type").text = "stop"
     trk = ET.SubElement(gpx, f"{{{GPX_NS}}}trk")
     ET.SubElement(trk, f"{{{GPX_NS}}}name").text = f"Worker {track.user_id}"
@@ -160,8 +193,19 @@ def _withheld_from_row(row: list[Any]) -> tuple[str, datetime]:
 
 
 def _to_row(p: Ping) -> list[Any]:
-    return [p.ping_id, int(p.t.timestamp() * 1000), p.lat, p.lon, p.acc, _round(p.alt, 2), _round(p.spd, 2),
-            _round(p.hdg, 1), _round(p.bat, 1), p.src.value, p.dev]
+    return [
+        p.ping_id,
+        int(p.t.timestamp() * 1000),
+        p.lat,
+        p.lon,
+        p.acc,
+        _round(p.alt, 2),
+        _round(p.spd, 2),
+        _round(p.hdg, 1),
+        _round(p.bat, 1),
+        p.src.value,
+        p.dev,
+    ]
 
 
 def _from_row(row: list[Any]) -> Ping:
@@ -173,8 +217,13 @@ def _from_row(row: list[Any]) -> Ping:
     return Ping.model_validate(values)
 
 
-def encode_ping_messages(account_id: str, user_id: str, pings: list[Ping],
-                         max_bytes: int = MAX_MESSAGE_TEXT_BYTES, withheld: list[Ping] | None = None) -> list[str]:
+def encode_ping_messages(
+    account_id: str,
+    user_id: str,
+    pings: list[Ping],
+    max_bytes: int = MAX_MESSAGE_TEXT_BYTES,
+    withheld: list[Ping] | None = None,
+) -> list[str]:
     """Split the pings into as few messages as fit under the queue's size limit. `withheld` (pings inside a
     private zone) travel as [id, epoch milliseconds] rows: their positions never reach the queue."""
     head = json.dumps({"v": 1, "a": account_id, "u": user_id, "p": []}, separators=(",", ":"))

@@ -44,8 +44,9 @@ LONG_CLUSTER = 64  # stop detection: see detect_stops
 CHUNK = 256  # Douglas-Peucker runs on runs of at most this many points (see simplify)
 
 
-def _douglas_peucker(xy: Sequence[tuple[float, float]], first: int, last: int, tolerance: float,
-                     keep: list[bool]) -> None:
+def _douglas_peucker(
+    xy: Sequence[tuple[float, float]], first: int, last: int, tolerance: float, keep: list[bool]
+) -> None:
     stack = [(first, last)]
     while stack:  # iterative: a long track must not exhaust the recursion limit
         lo, hi = stack.pop()
@@ -105,8 +106,9 @@ def detect_stops(points: Sequence[Ping], *, radius_m: float, min_minutes: float)
             j += 1
         arrival, departure = points[i].t, points[j - 1].t
         if count > 1 and (departure - arrival).total_seconds() >= min_minutes * 60:
-            stops.append(Stop(arrival=arrival, departure=departure, lat=lat_sum / count, lon=lon_sum / count,
-                              points=count))
+            stops.append(
+                Stop(arrival=arrival, departure=departure, lat=lat_sum / count, lon=lon_sum / count, points=count)
+            )
             i = j
         elif count > LONG_CLUSTER:
             # A long stay that is still too short: retrying from each of its points is quadratic. Retry from its

@@ -25,16 +25,18 @@ _STEP = timedelta(hours=1)  # clock changes are found by sampling the offset hou
 class TrackingPreviewRequest(ApiModel):
     time_zone: TimeZoneName = Field(alias="timeZone", examples=["America/Chicago"])
     windows: list[TrackingWindow] = Field(min_length=1, max_length=28)
-    start: date | None = Field(default=None, alias="from",
-                               description="First local day; default: today in `timeZone`. Within a year of today.")
+    start: date | None = Field(
+        default=None, alias="from", description="First local day; default: today in `timeZone`. Within a year of today."
+    )
     days: int = Field(default=7, ge=1, le=PREVIEW_DAYS_MAX)
 
 
 class PreviewInterval(PublicModel):
     start: datetime = Field(description="Local time with the offset in force then, e.g. 2027-03-14T03:00:00-05:00")
     end: datetime = Field(description="Local time with the offset in force then (exclusive)")
-    minutes: int = Field(description="Real length in minutes (a clock change inside makes it differ from the "
-                                     "wall-clock difference)")
+    minutes: int = Field(
+        description="Real length in minutes (a clock change inside makes it differ from the wall-clock difference)"
+    )
 
 
 class ClockChange(PublicModel):
@@ -141,10 +143,21 @@ def expand(windows: list[TrackingWindow], time_zone: str, first: date, days: int
             merged.append((a, b))
     changes = clock_changes(zone, lo, hi)
     return TrackingPreview(
-        time_zone=time_zone, start=first, end=last,
-        intervals=[PreviewInterval(start=a.astimezone(zone), end=b.astimezone(zone),
-                                   minutes=int((b - a).total_seconds() // 60)) for a, b in merged],
-        clock_changes=[ClockChange(at=c.astimezone(zone),
-                                   offset_before=offset_text(_offset(zone, c - timedelta(seconds=1))),
-                                   offset_after=offset_text(_offset(zone, c))) for c in changes],
+        time_zone=time_zone,
+        start=first,
+        end=last,
+        intervals=[
+            PreviewInterval(
+                start=a.astimezone(zone), end=b.astimezone(zone), minutes=int((b - a).total_seconds() // 60)
+            )
+            for a, b in merged
+        ],
+        clock_changes=[
+            ClockChange(
+                at=c.astimezone(zone),
+                offset_before=offset_text(_offset(zone, c - timedelta(seconds=1))),
+                offset_after=offset_text(_offset(zone, c)),
+            )
+            for c in changes
+        ],
     )

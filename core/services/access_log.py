@@ -45,13 +45,20 @@ def record_read(*, log: AccessLog, entry: AccessLogEntry | None) -> None:
 
 
 def read_my_access_log(
-    *, principal: Principal, log: AccessLog, accounts: AccountStore, continuation: str | None, limit: int,
+    *,
+    principal: Principal,
+    log: AccessLog,
+    accounts: AccountStore,
+    continuation: str | None,
+    limit: int,
     pages: PageTokens,
 ) -> AccessLogPage:
     """The caller's own entries only: who viewed their location, photos and notes, newest first."""
     scope = ("access-log", principal.account_id, principal.user_id)
     page = log.for_subject(
-        account_id=principal.account_id, user_id=principal.user_id, continuation=pages.open(scope, continuation),
+        account_id=principal.account_id,
+        user_id=principal.user_id,
+        continuation=pages.open(scope, continuation),
         limit=limit,
     )
     names: dict[str, str | None] = {}

@@ -113,8 +113,13 @@ def register_account(
     )
     if verification is not None:
         # Until the link is followed the address gets only transactional e-mail. Idempotent on a retry.
-        verification.start(user_id=identity.user_id, account_id=account.account_id, address=owner.email,
-                           name=owner.full_name, clock=clock)
+        verification.start(
+            user_id=identity.user_id,
+            account_id=account.account_id,
+            address=owner.email,
+            name=owner.full_name,
+            clock=clock,
+        )
     # Last step: until this write a retry redoes every step above with the same ids (each is idempotent).
     users.put_user(record.model_copy(update={"registering": False}))
     return RegistrationResult(account=account.to_public(), me=owner.to_public())
@@ -167,9 +172,14 @@ def update_me(
         accounts.put_member(updated)
     if verification is not None and new_email is not None:
         if changes_address:
-            verification.change(user_id=principal.user_id, account_id=principal.account_id,
-                                current_address=member.email, new_address=new_email, name=updated.full_name,
-                                clock=clock)
+            verification.change(
+                user_id=principal.user_id,
+                account_id=principal.account_id,
+                current_address=member.email,
+                new_address=new_email,
+                name=updated.full_name,
+                clock=clock,
+            )
         else:
             verification.cancel_change(user_id=principal.user_id, clock=clock)
     return _me(updated, verification.profiles if verification is not None else None)

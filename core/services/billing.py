@@ -43,7 +43,9 @@ _SEAT_ROUNDS = 3
 
 
 def _update(
-    store: BillingStore, account_id: str, change: Callable[[BillingRecord], BillingRecord],
+    store: BillingStore,
+    account_id: str,
+    change: Callable[[BillingRecord], BillingRecord],
 ) -> BillingRecord:
     """Apply `change` to the current record and write it only if nobody wrote in between; retry on a race.
     Entering past_due writes the grace marker first (a marker without past_due is cleaned by the timer); leaving
@@ -62,8 +64,13 @@ def _update(
             if current.status is BillingStatus.PAST_DUE and new.status is not BillingStatus.PAST_DUE:
                 store.delete_grace_marker(account_id)
             if new.status is not current.status:
-                log.info("billing %s: %s -> %s (%s)", account_id, current.status.value, new.status.value,
-                         new.transitions[-1].cause if new.transitions else "")
+                log.info(
+                    "billing %s: %s -> %s (%s)",
+                    account_id,
+                    current.status.value,
+                    new.status.value,
+                    new.transitions[-1].cause if new.transitions else "",
+                )
             return new
     raise Conflict("The billing record is changing; retry.")
 
@@ -84,14 +91,25 @@ def _customer_details(accounts: AccountStore, account_id: str) -> CustomerDetail
         return None
     address = account.billing_address
     return CustomerDetails(
-        account_id=account_id, name=account.company_name or owner.full_name, email=owner.email,
-        line1=address.line1, line2=address.line2, city=address.city, state=address.state,
-        postal_code=address.postal_code, country=address.country,
+        account_id=account_id,
+        name=account.company_name or owner.full_name,
+        email=owner.email,
+        line1=address.line1,
+        line2=address.line2,
+        city=address.city,
+        state=address.state,
+        postal_code=address.postal_code,
+        country=address.country,
     )
 
 
 def ensure_customer(
-    *, account_id: str, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
+    *,
+    account_id: str,
+    accounts: AccountStore,
+    store: BillingStore,
+    gateway: StripeGateway,
+    clock: Clock,
 ) -> BillingRecord | None:
     """The account's billing record with its Stripe customer, created once however often this runs.
     None when the account does not exist or is closed (no customer is made for it)."""
@@ -107,10 +125,17 @@ def ensure_customer(
         customer = gateway.create_customer(details, idempotency_key=f"industrack-customer-{account_id}")
     now = clock.now()
     record = BillingRecord(
-        account_id=account_id, customer_id=customer.customer_id, status=BillingStatus.INCOMPLETE, status_since=now,
-        transitions=[BillingTransition(from_status=None, to_status=BillingStatus.INCOMPLETE,
-                                       cause="Stripe customer created", at=now)],
-        created_at=now, updated_at=now,
+        account_id=account_id,
+        customer_id=customer.customer_id,
+        status=BillingStatus.INCOMPLETE,
+        status_since=now,
+        transitions=[
+            BillingTransition(
+                from_status=None, to_status=BillingStatus.INCOMPLETE, cause="Stripe customer created", at=now
+            )
+        ],
+        created_at=now,
+        updated_at=now,
     )
     if store.create_if_absent(record):
         log.info("billing %s: customer stored", account_id)
@@ -126,7 +151,12 @@ def ensure_customer(
 
 
 def ensure_subscription(
-    *, record: BillingRecord, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
+    *,
+    record: BillingRecord,
+    accounts: AccountStore,
+    store: BillingStore,
+    gateway: StripeGateway,
+    clock: Clock,
     policy: BillingPolicy,
 ) -> BillingRecord:
     """One subscription per account on the configured plan. Created at once when there is a trial; without a trial
@@ -142,8 +172,11 @@ def ensure_subscription(
             if customer is None or customer.default_payment_method_id is None:
                 return record
         sub = gateway.create_subscription(
-            customer_id=record.customer_id, account_id=record.account_id, plan_id=policy.plan_id,
-            quantity=_active_seats(accounts, record.account_id), trial_days=max(0, policy.trial_days),
+            customer_id=record.customer_id,
+            account_id=record.account_id,
+            plan_id=policy.plan_id,
+            quantity=_active_seats(accounts, record.account_id),
+            trial_days=max(0, policy.trial_days),
             idempotency_key=f"industrack-subscription-{record.account_id}",
         )
         created = True
@@ -152,8 +185,7 @@ def ensure_subscription(
     def adopt(current: BillingRecord) -> BillingRecord:
         if current.subscription_id is not None:
             return current
-        return current.model_copy(update={"subscription_id": chosen, "seats": sub.quantity,
-                                          "updated_at": clock.now()})
+        return current.model_copy(update={"subscription_id": chosen, "seats": sub.quantity, "updated_at": clock.now()})
 
     stored = _update(store, record.account_id, adopt)
     if created and stored.subscription_id != chosen:
@@ -172,7 +204,12 @@ def _with_seats(quantity: int, clock: Clock) -> Callable[[BillingRecord], Billin
 
 
 def sync_seats(
-    *, record: BillingRecord, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
+    *,
+    record: BillingRecord,
+    accounts: AccountStore,
+    store: BillingStore,
+    gateway: StripeGateway,
+    clock: Clock,
 ) -> BillingRecord:
     """Set the subscription's quantity to the number of active members now (idempotent by construction), and
     check again afterwards so that a member who joined meanwhile is not missed."""
@@ -211,8 +248,14 @@ def read_snapshot(record: BillingRecord, gateway: StripeGateway) -> StripeSnapsh
 
 
 def reconcile(
-    *, account_id: str, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
-    cause: str, notifier: BillingNotifier | None = None,
+    *,
+    account_id: str,
+    accounts: AccountStore,
+    store: BillingStore,
+    gateway: StripeGateway,
+    clock: Clock,
+    cause: str,
+    notifier: BillingNotifier | None = None,
 ) -> BillingRecord:
     """Bring the record in line with Stripe's current state; the cause is recorded with any status change."""
     record = store.get(account_id)
@@ -224,7 +267,11 @@ def reconcile(
 
 
 def send_payment_failed_notice(
-    *, record: BillingRecord, accounts: AccountStore, store: BillingStore, clock: Clock,
+    *,
+    record: BillingRecord,
+    accounts: AccountStore,
+    store: BillingStore,
+    clock: Clock,
     notifier: BillingNotifier | None,
 ) -> BillingRecord:
     """Hand a recorded payment-failed notice to the notifier once. Without a notifier the need stays recorded
@@ -235,8 +282,12 @@ def send_payment_failed_notice(
     account = accounts.get_account(record.account_id)
     if account is None:
         return record
-    notifier.payment_failed(account_id=record.account_id, owner_user_id=account.owner_user_id,
-                            dedupe_key=notice.dedupe_key, invoice_id=notice.invoice_id)
+    notifier.payment_failed(
+        account_id=record.account_id,
+        owner_user_id=account.owner_user_id,
+        dedupe_key=notice.dedupe_key,
+        invoice_id=notice.invoice_id,
+    )
 
     def queued(cur: BillingRecord) -> BillingRecord:
         n = cur.payment_failed_notice
@@ -248,8 +299,15 @@ def send_payment_failed_notice(
 
 
 def sync_account(
-    *, account_id: str, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
-    policy: BillingPolicy, cause: str, notifier: BillingNotifier | None = None,
+    *,
+    account_id: str,
+    accounts: AccountStore,
+    store: BillingStore,
+    gateway: StripeGateway,
+    clock: Clock,
+    policy: BillingPolicy,
+    cause: str,
+    notifier: BillingNotifier | None = None,
 ) -> BillingRecord | None:
     """Everything an account needs, each step idempotent: customer, subscription, seats, then Stripe's state."""
     record = ensure_customer(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock)
@@ -258,51 +316,95 @@ def sync_account(
     account = accounts.get_account(account_id)
     if account is None or account.status is not AccountStatus.ACTIVE:
         return record
-    record = ensure_subscription(record=record, accounts=accounts, store=store, gateway=gateway, clock=clock,
-                                 policy=policy)
+    record = ensure_subscription(
+        record=record, accounts=accounts, store=store, gateway=gateway, clock=clock, policy=policy
+    )
     record = sync_seats(record=record, accounts=accounts, store=store, gateway=gateway, clock=clock)
-    return reconcile(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock,
-                     cause=cause, notifier=notifier)
+    return reconcile(
+        account_id=account_id,
+        accounts=accounts,
+        store=store,
+        gateway=gateway,
+        clock=clock,
+        cause=cause,
+        notifier=notifier,
+    )
 
 
 def handle_account_event(
-    *, event: AccountEvent, accounts: AccountStore, store: BillingStore, gateway: StripeGateway, clock: Clock,
-    policy: BillingPolicy, notifier: BillingNotifier | None = None,
+    *,
+    event: AccountEvent,
+    accounts: AccountStore,
+    store: BillingStore,
+    gateway: StripeGateway,
+    clock: Clock,
+    policy: BillingPolicy,
+    notifier: BillingNotifier | None = None,
 ) -> BillingRecord | None:
     """Queue work for `account.registered`, `member.joined` and `member.removed`: the same idempotent sync for all
     three, so a redelivered, late or reordered message leaves the same result."""
-    return sync_account(account_id=event.account_id, accounts=accounts, store=store, gateway=gateway, clock=clock,
-                        policy=policy, cause=f"{event.type.value} {event.event_id}", notifier=notifier)
+    return sync_account(
+        account_id=event.account_id,
+        accounts=accounts,
+        store=store,
+        gateway=gateway,
+        clock=clock,
+        policy=policy,
+        cause=f"{event.type.value} {event.event_id}",
+        notifier=notifier,
+    )
 
 
 # ---------------------------------------------------------------- owner endpoints
 
 
-def get_billing(*, principal: Principal, account_id: str, store: BillingStore, clock: Clock,
-                policy: BillingPolicy | None = None) -> BillingPublic:
+def get_billing(
+    *, principal: Principal, account_id: str, store: BillingStore, clock: Clock, policy: BillingPolicy | None = None
+) -> BillingPublic:
     principal.require_owner_of(account_id)
     record = store.get(account_id)
     if record is None:
         now = clock.now()
-        return to_public(BillingRecord(account_id=account_id, customer_id="", status_since=now, created_at=now,
-                                       updated_at=now))
+        return to_public(
+            BillingRecord(account_id=account_id, customer_id="", status_since=now, created_at=now, updated_at=now)
+        )
     return to_public(record, grace=policy.grace if policy else None)
 
 
 def setup_billing(
-    *, principal: Principal, account_id: str, accounts: AccountStore, store: BillingStore, gateway: StripeGateway,
-    clock: Clock, policy: BillingPolicy, notifier: BillingNotifier | None = None,
+    *,
+    principal: Principal,
+    account_id: str,
+    accounts: AccountStore,
+    store: BillingStore,
+    gateway: StripeGateway,
+    clock: Clock,
+    policy: BillingPolicy,
+    notifier: BillingNotifier | None = None,
 ) -> BillingPublic:
     principal.require_owner_of(account_id)
-    record = sync_account(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock,
-                          policy=policy, cause="billing setup requested by the owner", notifier=notifier)
+    record = sync_account(
+        account_id=account_id,
+        accounts=accounts,
+        store=store,
+        gateway=gateway,
+        clock=clock,
+        policy=policy,
+        cause="billing setup requested by the owner",
+        notifier=notifier,
+    )
     if record is None:
         raise Conflict("Billing cannot be set up for this account.")
     return to_public(record, grace=policy.grace)
 
 
 def create_setup_intent(
-    *, principal: Principal, account_id: str, accounts: AccountStore, store: BillingStore, gateway: StripeGateway,
+    *,
+    principal: Principal,
+    account_id: str,
+    accounts: AccountStore,
+    store: BillingStore,
+    gateway: StripeGateway,
     clock: Clock,
 ) -> SetupIntentPublic:
     """A SetupIntent for the browser: Stripe.js confirms it with the card, which goes to Stripe and never here."""
@@ -319,8 +421,13 @@ def create_setup_intent(
 
 
 def suspend_overdue(
-    *, accounts: AccountStore, store: BillingStore, clock: Clock, policy: BillingPolicy,
-    notifier: BillingNotifier | None = None, limit: int = 500,
+    *,
+    accounts: AccountStore,
+    store: BillingStore,
+    clock: Clock,
+    policy: BillingPolicy,
+    notifier: BillingNotifier | None = None,
+    limit: int = 500,
 ) -> int:
     """Timer work: suspend accounts whose grace period ended unpaid. Answer how many were suspended."""
     now = clock.now()
@@ -330,8 +437,9 @@ def suspend_overdue(
         for marker in store.grace_markers_before(now, limit):
             record = store.get(marker.account_id)
             if record is not None and record.status is BillingStatus.PAST_DUE:
-                send_payment_failed_notice(record=record, accounts=accounts, store=store, clock=clock,
-                                           notifier=notifier)
+                send_payment_failed_notice(
+                    record=record, accounts=accounts, store=store, clock=clock, notifier=notifier
+                )
     suspended = 0
     for marker in store.grace_markers_before(cutoff, limit):
         record = store.get(marker.account_id)
@@ -362,8 +470,11 @@ class SubscriptionCancellation:
             return "none"
         status = self._gateway.cancel_subscription(record.subscription_id)
         now = self._clock.now()
-        _update(self._store, account_id,
-                lambda cur: transition(cur, BillingStatus.CANCELED, cause="account closed by the owner", now=now))
+        _update(
+            self._store,
+            account_id,
+            lambda cur: transition(cur, BillingStatus.CANCELED, cause="account closed by the owner", now=now),
+        )
         return "canceled" if status == "canceled" else status
 
 
@@ -379,7 +490,12 @@ class OutboxPaymentNotifier:
         from core.services.outbox import enqueue_email
 
         owner = self._accounts.get_member(account_id, owner_user_id)
-        enqueue_email(outbox=self._outbox, category=EmailCategory.ACCOUNT, template="payment-failed",
-                      context={"name": owner.full_name} if owner is not None else {}, dedupe_key=dedupe_key,
-                      clock=self._clock, to_user_id=owner_user_id)
-
+        enqueue_email(
+            outbox=self._outbox,
+            category=EmailCategory.ACCOUNT,
+            template="payment-failed",
+            context={"name": owner.full_name} if owner is not None else {},
+            dedupe_key=dedupe_key,
+            clock=self._clock,
+            to_user_id=owner_user_id,
+        )

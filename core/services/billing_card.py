@@ -21,8 +21,16 @@ log = logging.getLogger(__name__)
 
 
 def put_card_on_file(
-    *, principal: Principal, account_id: str, data: CardOnFile, accounts: AccountStore, store: BillingStore,
-    gateway: StripeGateway, clock: Clock, policy: BillingPolicy, notifier: BillingNotifier | None = None,
+    *,
+    principal: Principal,
+    account_id: str,
+    data: CardOnFile,
+    accounts: AccountStore,
+    store: BillingStore,
+    gateway: StripeGateway,
+    clock: Clock,
+    policy: BillingPolicy,
+    notifier: BillingNotifier | None = None,
 ) -> BillingPublic:
     """Owner only. The SetupIntent must be one of this account's Stripe customer (another customer's, or none,
     answers 422 naming `setupIntentId`, alike) and confirmed (`succeeded`, else 409). Idempotent: the same
@@ -33,13 +41,22 @@ def put_card_on_file(
         raise NotFound()
     intent = gateway.get_setup_intent(data.setup_intent_id)
     if intent is None or not record.customer_id or intent.customer_id != record.customer_id:
-        raise ValidationFailed("No SetupIntent of this account has this id.",
-                               errors=[FieldError("setupIntentId", "not a SetupIntent of this account")])
+        raise ValidationFailed(
+            "No SetupIntent of this account has this id.",
+            errors=[FieldError("setupIntentId", "not a SetupIntent of this account")],
+        )
     if intent.status != "succeeded" or not intent.payment_method_id:
         raise Conflict("The card is not confirmed at Stripe yet; confirm it with Stripe.js first.")
     gateway.set_default_payment_method(customer_id=record.customer_id, payment_method_id=intent.payment_method_id)
     ensure_subscription(record=record, accounts=accounts, store=store, gateway=gateway, clock=clock, policy=policy)
-    record = reconcile(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock,
-                       cause=f"card saved by the owner ({intent.setup_intent_id})", notifier=notifier)
+    record = reconcile(
+        account_id=account_id,
+        accounts=accounts,
+        store=store,
+        gateway=gateway,
+        clock=clock,
+        cause=f"card saved by the owner ({intent.setup_intent_id})",
+        notifier=notifier,
+    )
     log.info("billing %s: card of setup intent %s on file", account_id, intent.setup_intent_id)
     return to_public(record, grace=policy.grace)

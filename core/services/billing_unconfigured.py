@@ -46,7 +46,13 @@ class UnconfiguredStripeGateway:
         _refuse()
 
     def create_subscription(
-        self, *, customer_id: str, account_id: str, plan_id: str, quantity: int, trial_days: int,
+        self,
+        *,
+        customer_id: str,
+        account_id: str,
+        plan_id: str,
+        quantity: int,
+        trial_days: int,
         idempotency_key: str,
     ) -> StripeSubscription:
         _refuse()

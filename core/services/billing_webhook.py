@@ -18,20 +18,27 @@ from core.services.billing import ensure_subscription, reconcile
 
 log = logging.getLogger(__name__)
 
-HANDLED_EVENTS = frozenset({
-    "setup_intent.succeeded",
-    "invoice.paid",
-    "invoice.payment_succeeded",  # what localstripe (and older integrations) send for a paid invoice
-    "invoice.payment_failed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "customer.updated",  # the default payment method changed (e.g. in the Stripe dashboard)
-})
+HANDLED_EVENTS = frozenset(
+    {
+        "setup_intent.succeeded",
+        "invoice.paid",
+        "invoice.payment_succeeded",  # what localstripe (and older integrations) send for a paid invoice
+        "invoice.payment_failed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.updated",  # the default payment method changed (e.g. in the Stripe dashboard)
+    }
+)
 
 
 def verify_signature(
-    *, payload: bytes, header: str | None, secret: str, now: datetime, tolerance_seconds: float,
+    *,
+    payload: bytes,
+    header: str | None,
+    secret: str,
+    now: datetime,
+    tolerance_seconds: float,
 ) -> None:
     """Stripe's scheme: header `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (several v1 during a
     secret roll). Refused: no secret configured, no or malformed header, no matching v1, and a timestamp more than
@@ -76,13 +83,26 @@ def parse_event(payload: bytes) -> StripeEvent:
         customer = customer.get("id")
     if object_type == "customer":
         customer = object_id
-    return StripeEvent(event_id=event_id, type=event_type, object_type=object_type, object_id=object_id,
-                       customer_id=customer if isinstance(customer, str) else None)
+    return StripeEvent(
+        event_id=event_id,
+        type=event_type,
+        object_type=object_type,
+        object_id=object_id,
+        customer_id=customer if isinstance(customer, str) else None,
+    )
 
 
 def handle_webhook(
-    *, payload: bytes, signature: str | None, secret: str, accounts: AccountStore, store: BillingStore,
-    gateway: StripeGateway, clock: Clock, policy: BillingPolicy, notifier: BillingNotifier | None = None,
+    *,
+    payload: bytes,
+    signature: str | None,
+    secret: str,
+    accounts: AccountStore,
+    store: BillingStore,
+    gateway: StripeGateway,
+    clock: Clock,
+    policy: BillingPolicy,
+    notifier: BillingNotifier | None = None,
     max_bytes: int = 1_048_576,
 ) -> WebhookAnswer:
     """Verify, then apply by reading Stripe's current state. Refused (400, nothing changed): a missing or bad
@@ -91,8 +111,13 @@ def handle_webhook(
     if len(payload) > max_bytes:
         raise PayloadTooLarge(f"The body may be at most {max_bytes} bytes.")
     now = clock.now()
-    verify_signature(payload=payload, header=signature, secret=secret, now=now,
-                     tolerance_seconds=policy.signature_tolerance.total_seconds())
+    verify_signature(
+        payload=payload,
+        header=signature,
+        secret=secret,
+        now=now,
+        tolerance_seconds=policy.signature_tolerance.total_seconds(),
+    )
     event = parse_event(payload)
     if event.type not in HANDLED_EVENTS:
         return WebhookAnswer(outcome="ignored: event type not handled")
@@ -113,12 +138,23 @@ def handle_webhook(
         return WebhookAnswer(outcome="duplicate")
     if intent is not None and intent.status == "succeeded" and intent.payment_method_id:
         gateway.set_default_payment_method(customer_id=customer_id, payment_method_id=intent.payment_method_id)
-        record = ensure_subscription(record=record, accounts=accounts, store=store, gateway=gateway, clock=clock,
-                                     policy=policy)
-    reconcile(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock,
-              cause=f"{event.type} {event.event_id}", notifier=notifier)
-    store.mark_processed(ProcessedEvent(account_id=account_id, event_id=event.event_id, type=event.type,
-                                        outcome="applied", processed_at=clock.now()))
+        record = ensure_subscription(
+            record=record, accounts=accounts, store=store, gateway=gateway, clock=clock, policy=policy
+        )
+    reconcile(
+        account_id=account_id,
+        accounts=accounts,
+        store=store,
+        gateway=gateway,
+        clock=clock,
+        cause=f"{event.type} {event.event_id}",
+        notifier=notifier,
+    )
+    store.mark_processed(
+        ProcessedEvent(
+            account_id=account_id, event_id=event.event_id, type=event.type, outcome="applied", processed_at=clock.now()
+        )
+    )
     log.info("stripe event %s (%s) applied for %s", event.event_id, event.type, account_id)
     return WebhookAnswer(outcome="applied")
 
@@ -137,6 +173,15 @@ class StripeWebhook:
     max_bytes: int = 1_048_576
 
     def handle(self, *, payload: bytes, signature: str | None) -> WebhookAnswer:
-        return handle_webhook(payload=payload, signature=signature, secret=self.secret, accounts=self.accounts,
-                              store=self.store, gateway=self.gateway, clock=self.clock, policy=self.policy,
-                              notifier=self.notifier, max_bytes=self.max_bytes)
+        return handle_webhook(
+            payload=payload,
+            signature=signature,
+            secret=self.secret,
+            accounts=self.accounts,
+            store=self.store,
+            gateway=self.gateway,
+            clock=self.clock,
+            policy=self.policy,
+            notifier=self.notifier,
+            max_bytes=self.max_bytes,
+        )

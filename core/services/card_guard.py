@@ -100,7 +100,7 @@ def _raw_has_pan(raw: bytes) -> bool:
                 touched = (lo > 0 and mapped[lo - 1] == _A) or (end < len(mapped) and mapped[end] == _A)
                 if not touched and _is_pan(raw[lo:end].decode("ascii")):
                     return True
-            elif text_has_pan(raw[max(0, lo - 1):hi + 1].decode("utf-8", errors="replace")):
+            elif text_has_pan(raw[max(0, lo - 1) : hi + 1].decode("utf-8", errors="replace")):
                 return True
             start = hi
     return False

@@ -57,9 +57,12 @@ def closure_terms(
         raise NotFound()
     members = accounts.list_members(account_id)
     return ClosureTerms(
-        account_id=account_id, status=account.status.value, confirmation_name=confirmation_name(account, members),
+        account_id=account_id,
+        status=account.status.value,
+        confirmation_name=confirmation_name(account, members),
         members_losing_access=sum(1 for m in members if m.status is MemberStatus.ACTIVE),
-        closed_account_days=policy.closed_account_days, kept_after_closure=policy.kept_after_closure(),
+        closed_account_days=policy.closed_account_days,
+        kept_after_closure=policy.kept_after_closure(),
     )
 
 
@@ -67,8 +70,10 @@ def _check_typed_name(typed: str | None, account: Account, members: Sequence[Mem
     if typed is None:
         return
     if " ".join(typed.split()).casefold() != " ".join(confirmation_name(account, members).split()).casefold():
-        raise ValidationFailed("The typed name is not the account's name; nothing was closed.",
-                               errors=[FieldError("typedName", "does not match the account's name")])
+        raise ValidationFailed(
+            "The typed name is not the account's name; nothing was closed.",
+            errors=[FieldError("typedName", "does not match the account's name")],
+        )
 
 
 def close_account(
@@ -98,10 +103,17 @@ def close_account(
     listed = accounts.list_members(account_id)
     _check_typed_name(data.typed_name, account, listed)
     if data.confirm is None:
-        phrase = signer.sign(CLOSURE_PURPOSE, {"a": account_id, "u": principal.user_id},
-                             expires_at=now + timedelta(minutes=CONFIRMATION_MINUTES))
-        return ClosurePublic(account_id=account_id, status="confirmation-required", confirmation_phrase=phrase,
-                             kept_after_closure=policy.kept_after_closure())
+        phrase = signer.sign(
+            CLOSURE_PURPOSE,
+            {"a": account_id, "u": principal.user_id},
+            expires_at=now + timedelta(minutes=CONFIRMATION_MINUTES),
+        )
+        return ClosurePublic(
+            account_id=account_id,
+            status="confirmation-required",
+            confirmation_phrase=phrase,
+            kept_after_closure=policy.kept_after_closure(),
+        )
     try:
         payload = signer.verify(CLOSURE_PURPOSE, data.confirm, now=now)
     except Gone as exc:
@@ -114,7 +126,10 @@ def close_account(
     # The closure record comes first: from here on the purge treats the account as closed even if a later step
     # fails. The owner's own sign-in is closed last, so until then the owner can simply retry.
     record = privacy.get_closure(account_id) or ClosureRecord(
-        account_id=account_id, closed_by=principal.user_id, closed_at=now, reason=data.reason,
+        account_id=account_id,
+        closed_by=principal.user_id,
+        closed_at=now,
+        reason=data.reason,
         retention_deadline=now + timedelta(days=policy.closed_account_days),
     )
     privacy.put_closure(record)
@@ -131,23 +146,42 @@ def close_account(
 
     owner = next((m for m in members if m.user_id == principal.user_id), None)
     try:
-        record = _follow_up(record, subscriptions=subscriptions, mailer=mailer, owner_email=owner.email if owner else None)
+        record = _follow_up(
+            record, subscriptions=subscriptions, mailer=mailer, owner_email=owner.email if owner else None
+        )
     except Exception:  # noqa: BLE001 - access has already ended: the queue retries what is left
         log.warning("closure follow-up for %s failed; queued for retry", account_id)
         enqueue(DataRequestMessage(account_id=account_id, request_id=CLOSURE_FOLLOW_UP).model_dump_json(by_alias=True))
     privacy.put_closure(record)
-    audit(privacy, clock, account_id=account_id, actor=principal.user_id, action="account.closed", outcome="closed",
-          details={"usersClosed": closed_users, "subscription": record.subscription,
-                   "confirmationEmail": record.confirmation_email})
+    audit(
+        privacy,
+        clock,
+        account_id=account_id,
+        actor=principal.user_id,
+        action="account.closed",
+        outcome="closed",
+        details={
+            "usersClosed": closed_users,
+            "subscription": record.subscription,
+            "confirmationEmail": record.confirmation_email,
+        },
+    )
     return ClosurePublic(
-        account_id=account_id, status="closed", closed_at=record.closed_at,
-        retention_deadline=record.retention_deadline, subscription=record.subscription,
-        confirmation_email=record.confirmation_email, kept_after_closure=policy.kept_after_closure(),
+        account_id=account_id,
+        status="closed",
+        closed_at=record.closed_at,
+        retention_deadline=record.retention_deadline,
+        subscription=record.subscription,
+        confirmation_email=record.confirmation_email,
+        kept_after_closure=policy.kept_after_closure(),
     )
 
 
 def _follow_up(
-    record: ClosureRecord, *, subscriptions: SubscriptionCanceller | None, mailer: PrivacyMailer | None,
+    record: ClosureRecord,
+    *,
+    subscriptions: SubscriptionCanceller | None,
+    mailer: PrivacyMailer | None,
     owner_email: str | None,
 ) -> ClosureRecord:
     """Cancel the subscription and send the confirmation, each once (both hooks are idempotent)."""
@@ -160,10 +194,17 @@ def _follow_up(
         if mailer is None or owner_email is None:
             record = record.model_copy(update={"confirmation_email": "not-sent: the e-mail outbox is not wired"})
         else:
-            mailer.send(key=f"closure-{record.account_id}", account_id=record.account_id, user_id=record.closed_by,
-                        to=owner_email, template="account-closed",
-                        data={"closedAt": record.closed_at.isoformat(),
-                              "retentionDeadline": record.retention_deadline.isoformat()})
+            mailer.send(
+                key=f"closure-{record.account_id}",
+                account_id=record.account_id,
+                user_id=record.closed_by,
+                to=owner_email,
+                template="account-closed",
+                data={
+                    "closedAt": record.closed_at.isoformat(),
+                    "retentionDeadline": record.retention_deadline.isoformat(),
+                },
+            )
             record = record.model_copy(update={"confirmation_email": "queued"})
     return record
 
@@ -185,14 +226,23 @@ def finish_closure(
     done = _follow_up(record, subscriptions=subscriptions, mailer=mailer, owner_email=owner.email if owner else None)
     if done != record:
         privacy.put_closure(done)
-        audit(privacy, clock, account_id=account_id, actor="closure", action="account.closure-follow-up",
-              outcome="done", details={"subscription": done.subscription, "confirmationEmail": done.confirmation_email})
+        audit(
+            privacy,
+            clock,
+            account_id=account_id,
+            actor="closure",
+            action="account.closure-follow-up",
+            outcome="done",
+            details={"subscription": done.subscription, "confirmationEmail": done.confirmation_email},
+        )
     return done
 
 
 def _bad_confirmation() -> ValidationFailed:
-    return ValidationFailed("The confirmation phrase is not valid or has expired; ask for a new one.",
-                            errors=[FieldError("confirm", "not valid or expired")])
+    return ValidationFailed(
+        "The confirmation phrase is not valid or has expired; ask for a new one.",
+        errors=[FieldError("confirm", "not valid or expired")],
+    )
 
 
 def admin_view_account(
@@ -211,8 +261,7 @@ def admin_view_account(
     closure = privacy.get_closure(account_id)
     if account is None and closure is None:
         raise NotFound()
-    audit(privacy, clock, account_id=account_id, actor=identity.user_id, action="admin.account-read",
-          outcome="read")
+    audit(privacy, clock, account_id=account_id, actor=identity.user_id, action="admin.account-read", outcome="read")
     return AdminAccountView(
         account=account.model_dump(mode="json") if account else {},
         members=[m.model_dump(mode="json") for m in accounts.list_members(account_id)],

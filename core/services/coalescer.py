@@ -40,8 +40,15 @@ class _Group(Generic[T]):
 class Coalescer(Generic[T]):
     """Thread-safe group commit keyed by `key(item)`; see the module docstring."""
 
-    def __init__(self, flush: Callable[[Sequence[T]], object], *, key: Callable[[T], Hashable],
-                 size: Callable[[T], int] = lambda _item: 1, max_wait: float = 0.005, full_at: int = 100) -> None:
+    def __init__(
+        self,
+        flush: Callable[[Sequence[T]], object],
+        *,
+        key: Callable[[T], Hashable],
+        size: Callable[[T], int] = lambda _item: 1,
+        max_wait: float = 0.005,
+        full_at: int = 100,
+    ) -> None:
         if max_wait < 0 or full_at < 1:
             raise ValueError("max_wait must be >= 0 and full_at >= 1")
         self._flush, self._key, self._size = flush, key, size
@@ -99,4 +106,3 @@ class Coalescer(Generic[T]):
         if self._open.get(key) is group:
             del self._open[key]
         self._flushing.add(key)
-

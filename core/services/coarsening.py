@@ -37,8 +37,9 @@ from core.services.retention import RUN_RECORD_DAYS, RetentionPolicy, effective_
 log = logging.getLogger(__name__)
 
 
-def coarsen_day(*, store: CoarseHistoryStore, run: CoarseningRun, account_id: str, user_id: str, day: date,
-                now: datetime) -> int:
+def coarsen_day(
+    *, store: CoarseHistoryStore, run: CoarseningRun, account_id: str, user_id: str, day: date, now: datetime
+) -> int:
     """One member's day; answers the pings read (at least 1). Safe to repeat at any point."""
     pings = store.day_pings(account_id=account_id, user_id=user_id, day=day)
     if not pings:
@@ -49,15 +50,32 @@ def coarsen_day(*, store: CoarseHistoryStore, run: CoarseningRun, account_id: st
     store.put_points(account_id=account_id, user_id=user_id, day=day, points=new)
     removed = store.delete_pings(account_id=account_id, user_id=user_id, day=day, ping_ids=precise)
     points = len({p.ping_id for p in pings if is_coarse(p)} | {p.ping_id for p in new})
-    store.put_marker(CoarseDay(account_id=account_id, user_id=user_id, day=day,
-                               day_start_utc=day_start(day).isoformat().replace("+00:00", "Z"), coarsened_at=now,
-                               precise_removed=removed, coarse_points=points))
+    store.put_marker(
+        CoarseDay(
+            account_id=account_id,
+            user_id=user_id,
+            day=day,
+            day_start_utc=day_start(day).isoformat().replace("+00:00", "Z"),
+            coarsened_at=now,
+            precise_removed=removed,
+            coarse_points=points,
+        )
+    )
     run.record(account_id, day, removed, points)
     return len(pings)
 
 
-def _member(*, store: CoarseHistoryStore, run: CoarseningRun, account_id: str, user_id: str, first: date,
-            last: date, budget: int, now: datetime) -> tuple[bool, int]:
+def _member(
+    *,
+    store: CoarseHistoryStore,
+    run: CoarseningRun,
+    account_id: str,
+    user_id: str,
+    first: date,
+    last: date,
+    budget: int,
+    now: datetime,
+) -> tuple[bool, int]:
     """Days from the member's watermark to `last`; answers (finished, pings read)."""
     mark = store.get_watermark(account_id=account_id, user_id=user_id)
     day = max(first, mark) if mark else first
@@ -82,8 +100,15 @@ def _member(*, store: CoarseHistoryStore, run: CoarseningRun, account_id: str, u
     return day > last, used
 
 
-def _plan(*, account_id: str, privacy: PrivacyStore, accounts: AccountStore, policy: RetentionPolicy,
-          run: CoarseningRun, now: datetime) -> tuple[list[str], date, date] | None:
+def _plan(
+    *,
+    account_id: str,
+    privacy: PrivacyStore,
+    accounts: AccountStore,
+    policy: RetentionPolicy,
+    run: CoarseningRun,
+    now: datetime,
+) -> tuple[list[str], date, date] | None:
     """The members to coarsen, and the first and last day, or None when the account is not coarsened now."""
     settings = effective_settings(account_id, privacy, policy)
     account = accounts.get_account(account_id)
@@ -133,8 +158,16 @@ def run_coarsening(
         users, first, last = plan if plan is not None else ([], now.date(), now.date())
         stopped = False
         for user_id in (u for u in users if cursor.users_after is None or u > cursor.users_after):
-            finished, read = _member(store=store, run=run, account_id=account_id, user_id=user_id, first=first,
-                                     last=last, budget=max_pings - used, now=now)
+            finished, read = _member(
+                store=store,
+                run=run,
+                account_id=account_id,
+                user_id=user_id,
+                first=first,
+                last=last,
+                budget=max_pings - used,
+                now=now,
+            )
             used += read
             if not finished:
                 stopped = True
@@ -156,6 +189,12 @@ def run_coarsening(
         store.put_cursor(cursor)  # where this run stopped, so the next one walks on from there
     run.finished_at = clock.now()
     store.put_run(run)
-    log.info("coarsening run %s: %d day(s) coarsened, %d day(s) checked, %d ping(s) read, complete pass %s",
-             run.run_id, len(run.receipts), run.days_checked, run.pings_read, run.complete_pass)
+    log.info(
+        "coarsening run %s: %d day(s) coarsened, %d day(s) checked, %d ping(s) read, complete pass %s",
+        run.run_id,
+        len(run.receipts),
+        run.days_checked,
+        run.pings_read,
+        run.complete_pass,
+    )
     return run

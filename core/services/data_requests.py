@@ -42,8 +42,17 @@ from core.services.retention import EXPECTED_KINDS, RetentionPolicy, audit
 
 log = logging.getLogger(__name__)
 
-NOT_EXPORTED = {"billing-records", "billing-history", "stripe-events", "outbox", "unanswered-invitations",
-                "privacy-audit", "closure-record", "data-exports", "privacy-requests"}
+NOT_EXPORTED = {
+    "billing-records",
+    "billing-history",
+    "stripe-events",
+    "outbox",
+    "unanswered-invitations",
+    "privacy-audit",
+    "closure-record",
+    "data-exports",
+    "privacy-requests",
+}
 DUE_DAYS = {DataRequestType.CALIFORNIA_DISCLOSURE: 45}
 DEFAULT_DUE_DAYS = 30
 PAGE = 200
@@ -69,22 +78,38 @@ def create_request(
         due_at=now + timedelta(days=DUE_DAYS.get(data.type, DEFAULT_DUE_DAYS)),
     )
     if data.type is DataRequestType.CALIFORNIA_DISCLOSURE:
-        request = request.model_copy(update={
-            "status": DataRequestStatus.COMPLETED, "completed_at": now,
-            "disclosure": data_sharing.california_disclosure(now=now), "outcome": "answered from the register",
-        })
+        request = request.model_copy(
+            update={
+                "status": DataRequestStatus.COMPLETED,
+                "completed_at": now,
+                "disclosure": data_sharing.california_disclosure(now=now),
+                "outcome": "answered from the register",
+            }
+        )
     elif data.type is DataRequestType.RECTIFICATION:
-        request = request.model_copy(update={
-            "outcome": "Name, e-mail, phone and time zone can be changed at once with PATCH /api/me; this request "
-                       "is recorded for anything else and answered by the account's support.",
-        })
+        request = request.model_copy(
+            update={
+                "outcome": "Name, e-mail, phone and time zone can be changed at once with PATCH /api/me; this request "
+                "is recorded for anything else and answered by the account's support.",
+            }
+        )
     privacy.put_request(request)
-    audit(privacy, clock, account_id=principal.account_id, actor=principal.user_id,
-          action=f"data-request.{data.type.value}", outcome=request.status.value, subject_user_id=principal.user_id,
-          target=request.request_id)
+    audit(
+        privacy,
+        clock,
+        account_id=principal.account_id,
+        actor=principal.user_id,
+        action=f"data-request.{data.type.value}",
+        outcome=request.status.value,
+        subject_user_id=principal.user_id,
+        target=request.request_id,
+    )
     if data.type in (DataRequestType.ACCESS, DataRequestType.ERASURE):
-        enqueue(DataRequestMessage(account_id=principal.account_id, request_id=request.request_id)
-                .model_dump_json(by_alias=True))
+        enqueue(
+            DataRequestMessage(account_id=principal.account_id, request_id=request.request_id).model_dump_json(
+                by_alias=True
+            )
+        )
     return request.to_public()
 
 
@@ -100,8 +125,9 @@ def get_request(*, principal: Principal, request_id: str, privacy: PrivacyStore)
 
 
 def list_requests(*, principal: Principal, privacy: PrivacyStore) -> DataRequestList:
-    return DataRequestList(items=[r.to_public() for r in privacy.list_requests(principal.account_id,
-                                                                             principal.user_id)])
+    return DataRequestList(
+        items=[r.to_public() for r in privacy.list_requests(principal.account_id, principal.user_id)]
+    )
 
 
 # ---------------------------------------------------------------- queue work
@@ -146,19 +172,34 @@ def process_request(
         data = {"type": request.type.value, "requestId": request.request_id}
         if request.download_url and request.download_expires_at:
             data |= {"downloadUrl": request.download_url, "expiresAt": request.download_expires_at.isoformat()}
-        mailer.send(key=f"data-request-{request.request_id}", account_id=request.account_id,
-                    user_id=request.user_id, to=to, template=f"data-request-{request.type.value}", data=data)
+        mailer.send(
+            key=f"data-request-{request.request_id}",
+            account_id=request.account_id,
+            user_id=request.user_id,
+            to=to,
+            template=f"data-request-{request.type.value}",
+            data=data,
+        )
         email = "queued"
     request = request.model_copy(update={"outcome": f"{request.outcome}; e-mail {email}"})
     privacy.put_request(request)
-    audit(privacy, clock, account_id=request.account_id, actor="data-requests", subject_user_id=request.user_id,
-          action=f"data-request.{request.type.value}.completed", outcome="completed", target=request.request_id,
-          details={"erased": request.erased} if request.erased else {})
+    audit(
+        privacy,
+        clock,
+        account_id=request.account_id,
+        actor="data-requests",
+        subject_user_id=request.user_id,
+        action=f"data-request.{request.type.value}.completed",
+        outcome="completed",
+        target=request.request_id,
+        details={"erased": request.erased} if request.erased else {},
+    )
     return request
 
 
-def record_failure(*, message: DataRequestMessage, attempt: int, max_attempts: int, privacy: PrivacyStore,
-                   clock: Clock) -> None:
+def record_failure(
+    *, message: DataRequestMessage, attempt: int, max_attempts: int, privacy: PrivacyStore, clock: Clock
+) -> None:
     """Queue work failed. On the last attempt (the host then moves the message to the poison queue) the request is
     marked failed and audited, so the requester sees it and support can replay the message."""
     if attempt < max_attempts:
@@ -166,11 +207,22 @@ def record_failure(*, message: DataRequestMessage, attempt: int, max_attempts: i
     request = privacy.get_request(message.account_id, message.request_id)
     if request is None or request.status is DataRequestStatus.COMPLETED:
         return
-    privacy.put_request(request.model_copy(update={"status": DataRequestStatus.FAILED,
-                                                   "outcome": "processing failed; support has been alerted"}))
-    audit(privacy, clock, account_id=request.account_id, actor="data-requests", subject_user_id=request.user_id,
-          action=f"data-request.{request.type.value}.failed", outcome="failed", target=request.request_id,
-          details={"attempts": attempt})
+    privacy.put_request(
+        request.model_copy(
+            update={"status": DataRequestStatus.FAILED, "outcome": "processing failed; support has been alerted"}
+        )
+    )
+    audit(
+        privacy,
+        clock,
+        account_id=request.account_id,
+        actor="data-requests",
+        subject_user_id=request.user_id,
+        action=f"data-request.{request.type.value}.failed",
+        outcome="failed",
+        target=request.request_id,
+        details={"attempts": attempt},
+    )
 
 
 def export_blob_name(request: DataRequest) -> str:
@@ -178,8 +230,13 @@ def export_blob_name(request: DataRequest) -> str:
 
 
 def _export(
-    request: DataRequest, *, kinds: Sequence[PersonalDataKind], privacy: PrivacyStore, sink: ExportSink,
-    clock: Clock, link_ttl: timedelta,
+    request: DataRequest,
+    *,
+    kinds: Sequence[PersonalDataKind],
+    privacy: PrivacyStore,
+    sink: ExportSink,
+    clock: Clock,
+    link_ttl: timedelta,
 ) -> DataRequest:
     blob_name = export_blob_name(request)
     files: list[tuple[str, str]] = []
@@ -193,19 +250,26 @@ def _export(
                 with zf.open(kind.export_file, "w", force_zip64=True) as out:
                     _write_json_array(out, kind.export(account_id=request.account_id, user_id=request.user_id))
                 files.append((kind.export_file, kind.description))
-        own = [r.model_dump(mode="json", exclude={"download_url"}) for r in
-               privacy.list_requests(request.account_id, request.user_id)]
+        own = [
+            r.model_dump(mode="json", exclude={"download_url"})
+            for r in privacy.list_requests(request.account_id, request.user_id)
+        ]
         with zf.open("data-requests.json", "w") as out:
             _write_json_array(out, iter(own))
         files.append(("data-requests.json", "Your data-subject requests: type, dates, status and outcome."))
         zf.writestr("README.txt", _readme(files, kinds, clock.now()))
     expires = clock.now() + link_ttl
     link = sink.read_only_link(blob_name, expires)
-    return request.model_copy(update={
-        "status": DataRequestStatus.COMPLETED, "completed_at": clock.now(), "export_blob": blob_name,
-        "download_url": link, "download_expires_at": expires,
-        "outcome": f"export ready; the link expires at {expires.isoformat()}",
-    })
+    return request.model_copy(
+        update={
+            "status": DataRequestStatus.COMPLETED,
+            "completed_at": clock.now(),
+            "export_blob": blob_name,
+            "download_url": link,
+            "download_expires_at": expires,
+            "outcome": f"export ready; the link expires at {expires.isoformat()}",
+        }
+    )
 
 
 def _write_json_array(out: IO[bytes], items: Iterator[dict[str, Any]]) -> None:
@@ -236,7 +300,11 @@ def _readme(files: list[tuple[str, str]], kinds: Sequence[PersonalDataKind], now
 
 
 def _erase(
-    request: DataRequest, *, kinds: Sequence[PersonalDataKind], privacy: PrivacyStore, clock: Clock,
+    request: DataRequest,
+    *,
+    kinds: Sequence[PersonalDataKind],
+    privacy: PrivacyStore,
+    clock: Clock,
     policy: RetentionPolicy,
 ) -> DataRequest:
     """Delete or anonymize the requester's items of every kind that no legal category keeps. A kind is kept when
@@ -254,13 +322,13 @@ def _erase(
                     retained[kind.name] = KeptCategory(category=kind.name, reason=kind.kept_reason, days=0)
                 else:
                     retained[category] = legal.get(category) or KeptCategory(
-                        category=category, reason=kind.kept_reason or "Kept by law.", days=0)
+                        category=category, reason=kind.kept_reason or "Kept by law.", days=0
+                    )
             continue
         mode = kind.on_erasure
         after: str | None = None
         while True:
-            page = kind.of_user(account_id=request.account_id, user_id=request.user_id, continuation=after,
-                                limit=PAGE)
+            page = kind.of_user(account_id=request.account_id, user_id=request.user_id, continuation=after, limit=PAGE)
             for ref in page.items:
                 done = kind.anonymize(ref) if mode == "anonymize" else kind.delete(ref)
                 if done:
@@ -270,13 +338,19 @@ def _erase(
             after = page.continuation
     # This request itself is kept (the proof that it was answered), so that category is always true.
     retained["privacy-requests-and-audit"] = KeptCategory(
-        category="privacy-requests-and-audit", days=policy.audit_days,
-        reason="Proof that your requests were answered: type, dates and outcome; nothing else about you.")
-    return request.model_copy(update={
-        "status": DataRequestStatus.COMPLETED, "completed_at": clock.now(), "erased": erased,
-        "retained": list(retained.values()),
-        "outcome": "personal data erased except what is listed as retained",
-    })
+        category="privacy-requests-and-audit",
+        days=policy.audit_days,
+        reason="Proof that your requests were answered: type, dates and outcome; nothing else about you.",
+    )
+    return request.model_copy(
+        update={
+            "status": DataRequestStatus.COMPLETED,
+            "completed_at": clock.now(),
+            "erased": erased,
+            "retained": list(retained.values()),
+            "outcome": "personal data erased except what is listed as retained",
+        }
+    )
 
 
 def _mark_erased(accounts: AccountStore, request: DataRequest, now: datetime) -> None:
@@ -306,8 +380,16 @@ class OutboxMailer:
         from core.domain.email import EmailCategory
         from core.services.outbox import enqueue_email
 
-        enqueue_email(outbox=self._outbox, category=EmailCategory.ACCOUNT, template=template, context=data,
-                      dedupe_key=key, clock=self._clock, to_user_id=user_id, to_address=to)
+        enqueue_email(
+            outbox=self._outbox,
+            category=EmailCategory.ACCOUNT,
+            template=template,
+            context=data,
+            dedupe_key=key,
+            clock=self._clock,
+            to_user_id=user_id,
+            to_address=to,
+        )
 
 
 def handle_message(
@@ -331,12 +413,28 @@ def handle_message(
     from core.services import closure
 
     if message.request_id == closure.CLOSURE_FOLLOW_UP:
-        closure.finish_closure(account_id=message.account_id, accounts=accounts, privacy=privacy, clock=clock,
-                               subscriptions=subscriptions, mailer=mailer)
+        closure.finish_closure(
+            account_id=message.account_id,
+            accounts=accounts,
+            privacy=privacy,
+            clock=clock,
+            subscriptions=subscriptions,
+            mailer=mailer,
+        )
         return
     try:
-        process_request(message=message, kinds=kinds, privacy=privacy, sink=sink, clock=clock, policy=policy,
-                        link_ttl=link_ttl, mailer=mailer, mail_to=mail_to, accounts=accounts)
+        process_request(
+            message=message,
+            kinds=kinds,
+            privacy=privacy,
+            sink=sink,
+            clock=clock,
+            policy=policy,
+            link_ttl=link_ttl,
+            mailer=mailer,
+            mail_to=mail_to,
+            accounts=accounts,
+        )
     except Exception:
         record_failure(message=message, attempt=attempt, max_attempts=max_attempts, privacy=privacy, clock=clock)
         raise

@@ -20,8 +20,10 @@ from core.domain.errors import AccessEnded, Unauthenticated
 from core.domain.identity import Principal
 from core.ports import DeviceStore, UserStore
 
-HOW = ("Send the device token: HTTP Basic (user name = device id, password = token), "
-       "Authorization: Bearer <token>, or ?token=<token>.")
+HOW = (
+    "Send the device token: HTTP Basic (user name = device id, password = token), "
+    "Authorization: Bearer <token>, or ?token=<token>."
+)
 MAX_TOKEN_CHARS = 128
 
 
@@ -54,8 +56,9 @@ def _credentials(authorization: str | None, query_token: str | None) -> tuple[st
     raise Unauthenticated(HOW)
 
 
-def authenticate(*, authorization: str | None, query_token: str | None, devices: DeviceStore,
-                 users: UserStore) -> DeviceCaller:
+def authenticate(
+    *, authorization: str | None, query_token: str | None, devices: DeviceStore, users: UserStore
+) -> DeviceCaller:
     token, user_name = _credentials(authorization, query_token)
     if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_CHARS:
         raise Unauthenticated(HOW)  # e.g. a JWT: never looked up
@@ -64,8 +67,12 @@ def authenticate(*, authorization: str | None, query_token: str | None, devices:
     if lookup is None:
         raise Unauthenticated(HOW)
     device = devices.get(user_id=lookup.user_id, device_id=lookup.device_id)
-    if (device is None or not device.active or not hmac.compare_digest(device.token_hash, digest)
-            or device.account_id != lookup.account_id):
+    if (
+        device is None
+        or not device.active
+        or not hmac.compare_digest(device.token_hash, digest)
+        or device.account_id != lookup.account_id
+    ):
         raise Unauthenticated(HOW)
     if user_name and user_name != device.device_id:
         raise Unauthenticated(HOW)

@@ -68,9 +68,15 @@ def create_device(*, principal: Principal, data: DeviceCreate, devices: DeviceSt
     if len(active) >= MAX_DEVICES_PER_MEMBER:
         raise Conflict(f"At most {MAX_DEVICES_PER_MEMBER} active devices per member; revoke one first.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
-    device = Device(device_id=DEVICE_ID_PREFIX + secrets.token_hex(8), account_id=principal.account_id,
-                    user_id=principal.user_id, name=data.name, token_hash=token_hash(token), created_at=clock.now(),
-                    created_by=principal.user_id)
+    device = Device(
+        device_id=DEVICE_ID_PREFIX + secrets.token_hex(8),
+        account_id=principal.account_id,
+        user_id=principal.user_id,
+        name=data.name,
+        token_hash=token_hash(token),
+        created_at=clock.now(),
+        created_by=principal.user_id,
+    )
     devices.create(device)
     log.info("device created for a member (%d active)", len(active) + 1)
     return DeviceCreated(**DevicePublic.of(device).model_dump(), token=token)
@@ -94,8 +100,9 @@ def revoke_my_device(*, principal: Principal, device_id: str, devices: DeviceSto
     _revoke(device, by=principal, devices=devices, clock=clock)
 
 
-def list_account_devices(*, principal: Principal, account_id: str, accounts: AccountStore,
-                         devices: DeviceStore) -> DeviceList:
+def list_account_devices(
+    *, principal: Principal, account_id: str, accounts: AccountStore, devices: DeviceStore
+) -> DeviceList:
     """The owner's view: every device of the account's current members."""
     principal.require_owner_of(account_id)
     items: list[DevicePublic] = []
@@ -105,8 +112,16 @@ def list_account_devices(*, principal: Principal, account_id: str, accounts: Acc
     return DeviceList(items=items)
 
 
-def revoke_member_device(*, principal: Principal, account_id: str, user_id: str, device_id: str,
-                         accounts: AccountStore, devices: DeviceStore, clock: Clock) -> None:
+def revoke_member_device(
+    *,
+    principal: Principal,
+    account_id: str,
+    user_id: str,
+    device_id: str,
+    accounts: AccountStore,
+    devices: DeviceStore,
+    clock: Clock,
+) -> None:
     principal.require_owner_of(account_id)
     member = accounts.get_member(account_id, user_id)
     device = devices.get(user_id=user_id, device_id=device_id) if member is not None else None
@@ -145,27 +160,50 @@ def ingest_from_device(
     principal = caller.principal
     result: IngestResult | None = None
     if parsed.pings:
-        result = ingest_pings(principal=principal, batch=PingBatch(pings=parsed.pings), accounts=accounts,
-                              consents=consents, schedules=schedules, queue=queue, privacy=privacy,
-                              retention=retention, clock=clock, future_skew=future_skew, billing=billing,
-                              zones=zones, gate=gate)
+        result = ingest_pings(
+            principal=principal,
+            batch=PingBatch(pings=parsed.pings),
+            accounts=accounts,
+            consents=consents,
+            schedules=schedules,
+            queue=queue,
+            privacy=privacy,
+            retention=retention,
+            clock=clock,
+            future_skew=future_skew,
+            billing=billing,
+            zones=zones,
+            gate=gate,
+        )
     else:
         ensure_account_may_ingest(account_id=principal.account_id, accounts=accounts, billing=billing)
-    counters = DeviceCounters(received=len(parsed.pings) + len(parsed.problems), ignored=parsed.ignored,
-                              rejected=len(parsed.problems))
+    counters = DeviceCounters(
+        received=len(parsed.pings) + len(parsed.problems), ignored=parsed.ignored, rejected=len(parsed.problems)
+    )
     if result is not None:
-        counters = counters.plus(DeviceCounters(
-            accepted=result.accepted, duplicates=result.duplicates, no_consent=result.dropped.no_consent,
-            outside_window=result.dropped.outside_window, private_zone=result.dropped.private_zone,
-            rejected=result.rejected_count))
+        counters = counters.plus(
+            DeviceCounters(
+                accepted=result.accepted,
+                duplicates=result.duplicates,
+                no_consent=result.dropped.no_consent,
+                outside_window=result.dropped.outside_window,
+                private_zone=result.dropped.private_zone,
+                rejected=result.rejected_count,
+            )
+        )
     command: dict[str, Any] | None = None
     if protocol is AppProtocol.OWNTRACKS and job_sites is not None:
         last = parsed.pings[-1] if parsed.pings else None
         near = (float(last["latitude"]), float(last["longitude"])) if last else None
         command = owntracks_waypoints(job_sites.sites_for_member(principal.account_id, principal.user_id), near)
-    changed = devices.record_use(user_id=principal.user_id, device_id=caller.device_id, counters=counters,
-                                 at=clock.now(), protocol=protocol,
-                                 waypoints_version=waypoints_version(command) if command else None)
+    changed = devices.record_use(
+        user_id=principal.user_id,
+        device_id=caller.device_id,
+        counters=counters,
+        at=clock.now(),
+        protocol=protocol,
+        waypoints_version=waypoints_version(command) if command else None,
+    )
     if command is not None and changed:
         log.info("job sites sent to an OwnTracks device as %d waypoint(s)", len(command["waypoints"]["waypoints"]))
         return DeviceIngest(result=result, commands=[command])

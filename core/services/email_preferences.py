@@ -33,7 +33,8 @@ def _public(prefs: EmailPreferences, profiles: EmailProfiles, principal: Princip
         verified=bool(status and status.verified),
         categories=[
             CategoryPreference(category=c, subscribed=prefs.allows(c), transactional=c in TRANSACTIONAL)
-            for c in EmailCategory if principal.is_owner or c not in OWNER_ONLY
+            for c in EmailCategory
+            if principal.is_owner or c not in OWNER_ONLY
         ],
         updated_at=prefs.updated_at,
     )
@@ -67,8 +68,9 @@ def update_preferences(
             opted_out.discard(category)
         else:
             opted_out.add(category)
-    updated = EmailPreferences(user_id=principal.user_id, opted_out=sorted(opted_out), opted_in=sorted(opted_in),
-                               updated_at=clock.now())
+    updated = EmailPreferences(
+        user_id=principal.user_id, opted_out=sorted(opted_out), opted_in=sorted(opted_in), updated_at=clock.now()
+    )
     profiles.put_preferences(updated)
     return _public(updated, profiles, principal)
 
@@ -91,10 +93,12 @@ def unsubscribe(
         raise Gone("This unsubscribe link has already been used.")
     prefs = profiles.get_preferences(user_id) or EmailPreferences(user_id=user_id)
     if category in OPT_IN and category in prefs.opted_in:
-        profiles.put_preferences(prefs.model_copy(update={
-            "opted_in": sorted(set(prefs.opted_in) - {category}), "updated_at": now}))
+        profiles.put_preferences(
+            prefs.model_copy(update={"opted_in": sorted(set(prefs.opted_in) - {category}), "updated_at": now})
+        )
     elif category not in OPT_IN and category not in prefs.opted_out:
-        profiles.put_preferences(prefs.model_copy(update={
-            "opted_out": sorted({*prefs.opted_out, category}), "updated_at": now}))
+        profiles.put_preferences(
+            prefs.model_copy(update={"opted_out": sorted({*prefs.opted_out, category}), "updated_at": now})
+        )
     log.info("user %s unsubscribed from %s e-mail", user_id, category.value)
     return UnsubscribeResult(status="unsubscribed", category=category)

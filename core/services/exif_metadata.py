@@ -101,8 +101,9 @@ def gps_position(gps: Any) -> GeoPoint | None:
     alt = _number(gps.get(_GPS_ALT)) if gps.get(_GPS_ALT) is not None else None
     if alt is not None and gps.get(_GPS_ALT_REF) in (1, b"\x01"):
         alt = -alt
-    return GeoPoint(latitude=round(lat, 7), longitude=round(lon, 7),
-                    altitude_m=round(alt, 2) if alt is not None else None)
+    return GeoPoint(
+        latitude=round(lat, 7), longitude=round(lon, 7), altitude_m=round(alt, 2) if alt is not None else None
+    )
 
 
 def read_exif(image: Image.Image) -> ExifInfo:

@@ -16,8 +16,19 @@ from PIL import Image, UnidentifiedImageError
 from core.domain.media import PhotoContentType, RejectReason, signature_verdict
 from core.services.exif_metadata import ExifInfo, exif_capture_time, gps_position, orientation_of, read_exif
 
-__all__ = ["ExifInfo", "Rejection", "Verified", "exif_capture_time", "gps_position", "inspect", "read_exif",
-           "render", "signature_verdict", "sniff", "trailing_data"]
+__all__ = [
+    "ExifInfo",
+    "Rejection",
+    "Verified",
+    "exif_capture_time",
+    "gps_position",
+    "inspect",
+    "read_exif",
+    "render",
+    "signature_verdict",
+    "sniff",
+    "trailing_data",
+]
 
 THUMBNAIL_PX = 320
 DISPLAY_PX = 2048
@@ -101,16 +112,17 @@ def inspect(data: bytes, *, declared: PhotoContentType, max_pixels: int) -> Veri
         exif.orientation = original if isinstance(original, int) and 1 <= original <= 8 else exif.orientation
     elif exif.orientation in (5, 6, 7, 8):
         width, height = height, width  # dimensions as the picture is seen upright
-    return Verified(family=found, width=width, height=height, exif=exif, thumbnail_jpeg=thumbnail,
-                    display_jpeg=display)
+    return Verified(family=found, width=width, height=height, exif=exif, thumbnail_jpeg=thumbnail, display_jpeg=display)
 
 
 def _too_many(width: int, height: int, max_pixels: int) -> Rejection | None:
     if width <= 0 or height <= 0:
         return Rejection(RejectReason.UNDECODABLE, "the image has no pixels")
     if width * height > max_pixels:
-        return Rejection(RejectReason.TOO_MANY_PIXELS,
-                         f"{width}x{height} is more than the limit of {max_pixels} pixels (decompression bomb?)")
+        return Rejection(
+            RejectReason.TOO_MANY_PIXELS,
+            f"{width}x{height} is more than the limit of {max_pixels} pixels (decompression bomb?)",
+        )
     return None
 
 
@@ -150,7 +162,7 @@ _MAX_EMBEDDED_JPEGS = 16  # MPF / Ultra HDR files append a few secondary JPEGs (
 def _jpeg_end(data: bytes, start: int) -> int | None:
     """The offset just past the EOI of the JPEG starting at `start` (segments walked, entropy data skipped), or
     None when its structure does not end cleanly."""
-    if data[start:start + 3] != b"\xff\xd8\xff":
+    if data[start : start + 3] != b"\xff\xd8\xff":
         return None
     pos, size = start + 2, len(data)
     while pos < size:  # every step moves pos forward
@@ -168,7 +180,7 @@ def _jpeg_end(data: bytes, start: int) -> int | None:
             continue
         if pos + 2 > size:
             return None
-        length = int.from_bytes(data[pos:pos + 2], "big")
+        length = int.from_bytes(data[pos : pos + 2], "big")
         if length < 2:
             return None
         pos += length
@@ -188,8 +200,8 @@ def _jpeg_end(data: bytes, start: int) -> int | None:
 def _png_end(data: bytes) -> int | None:
     pos, size = 8, len(data)
     while pos + 12 <= size:
-        length = int.from_bytes(data[pos:pos + 4], "big")
-        kind = data[pos + 4:pos + 8]
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
         pos += 12 + length
         if kind == b"IEND":
             return pos if pos <= size else None
@@ -202,13 +214,13 @@ def _heif_end(data: bytes) -> int | None:
     while pos < size:
         if pos + 8 > size:
             return None
-        box = int.from_bytes(data[pos:pos + 4], "big")
+        box = int.from_bytes(data[pos : pos + 4], "big")
         if box == 0:  # the last box runs to the end of the file
             return size
         if box == 1:
             if pos + 16 > size:
                 return None
-            box = int.from_bytes(data[pos + 8:pos + 16], "big")
+            box = int.from_bytes(data[pos + 8 : pos + 16], "big")
         if box < 8 or pos + box > size:
             return None
         pos += box
@@ -234,8 +246,10 @@ def trailing_data(data: bytes, family: str) -> Rejection | None:
         return Rejection(RejectReason.UNDECODABLE, f"the {family} structure does not end cleanly")
     rest = data[end:]
     if rest.strip(b"\x00"):
-        return Rejection(RejectReason.NOT_AN_IMAGE,
-                         f"{len(rest)} bytes of other data follow the end of the {family} image (polyglot file?)")
+        return Rejection(
+            RejectReason.NOT_AN_IMAGE,
+            f"{len(rest)} bytes of other data follow the end of the {family} image (polyglot file?)",
+        )
     return None
 
 
@@ -255,8 +269,12 @@ def _rgb(image: Image.Image) -> Image.Image:
 
 # EXIF orientation -> the transposition that makes the picture upright (as ImageOps.exif_transpose does).
 _UPRIGHT = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
 

@@ -77,8 +77,10 @@ class IngestGateKeeper:
     def account_facts(self, account_id: str) -> AccountGateFacts:
         record = self.billing.get(account_id)
         retention = self.privacy.get_retention(account_id)
-        return AccountGateFacts(suspended=record is not None and record.status in INGEST_REFUSED,
-                                location_days=retention.location_days if retention is not None else None)
+        return AccountGateFacts(
+            suspended=record is not None and record.status in INGEST_REFUSED,
+            location_days=retention.location_days if retention is not None else None,
+        )
 
     def member_facts(self, account_id: str, user_id: str) -> MemberGateFacts:
         history = self.consents.history(account_id=account_id, user_id=user_id)
@@ -108,8 +110,9 @@ class IngestGateKeeper:
             self._repair(account_id, user_id, read.member_gate, member_facts.model_dump(mode="json"))
         if not from_gate:
             log.info("ingest gate not usable; decided from the sources")
-        return IngestFacts(account=read.account, account_facts=account_facts, member_facts=member_facts,
-                           from_gate=from_gate)
+        return IngestFacts(
+            account=read.account, account_facts=account_facts, member_facts=member_facts, from_gate=from_gate
+        )
 
     def _repair(self, account_id: str, user_id: str | None, doc: GateDoc | None, facts: dict[str, Any]) -> None:
         """Not while a write is under way (a fresh mark); otherwise (missing, abandoned marks, facts this code
@@ -117,16 +120,20 @@ class IngestGateKeeper:
         now = self.clock.now()
         if doc is not None and any(now - at < STALE_MARK for at in doc.pending.values()):
             return  # a write is under way: its writer rebuilds the gate
-        self.store.save(account_id=account_id, user_id=user_id, facts=facts, pending={},
-                        etag=doc.etag if doc is not None else None)
+        self.store.save(
+            account_id=account_id, user_id=user_id, facts=facts, pending={}, etag=doc.etag if doc is not None else None
+        )
 
     # ---- the writes that change a source
     @contextmanager
     def changing(self, *, account_id: str, user_id: str | None = None) -> Iterator[None]:
         """Around the write of a source: mark, write (the body), rebuild. `user_id` None: an account-wide fact."""
         token = secrets.token_hex(8)
-        self._update(account_id, user_id, lambda doc: (doc.facts if doc else None,
-                                                       {**(doc.pending if doc else {}), token: self.clock.now()}))
+        self._update(
+            account_id,
+            user_id,
+            lambda doc: (doc.facts if doc else None, {**(doc.pending if doc else {}), token: self.clock.now()}),
+        )
         try:
             yield
         finally:
@@ -142,15 +149,20 @@ class IngestGateKeeper:
         except Exception:  # the source is written; the gate stays pending (never trusted) until repaired
             log.warning("ingest gate left pending after a change", exc_info=True)
 
-    def _update(self, account_id: str, user_id: str | None,
-                change: Callable[[GateDoc | None], tuple[dict[str, Any] | None, dict[str, datetime]]]) -> None:
+    def _update(
+        self,
+        account_id: str,
+        user_id: str | None,
+        change: Callable[[GateDoc | None], tuple[dict[str, Any] | None, dict[str, datetime]]],
+    ) -> None:
         for attempt in range(_ATTEMPTS):
             if attempt:
                 time.sleep(min(_MAX_PAUSE_S, 0.002 * 2**attempt) * secrets.randbelow(1000) / 1000)
             doc = self.store.get(account_id=account_id, user_id=user_id)
             facts, pending = change(doc)  # reads the sources (rebuild) only after the gate's version was read
-            if self.store.save(account_id=account_id, user_id=user_id, facts=facts, pending=pending,
-                               etag=doc.etag if doc else None):
+            if self.store.save(
+                account_id=account_id, user_id=user_id, facts=facts, pending=pending, etag=doc.etag if doc else None
+            ):
                 return
         raise RuntimeError("the ingest gate kept changing; try again")
 

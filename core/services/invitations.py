@@ -13,21 +13,27 @@ from core.ports import AccountStore, Clock
 
 
 def _public(invitation: Invitation) -> InvitationPublic:
-    return InvitationPublic(invitation_id=invitation.invitation_id, account_id=invitation.account_id,
-                            email=invitation.email, status=invitation.status, expires_at=invitation.expires_at,
-                            full_name=invitation.full_name, created_at=invitation.created_at)
+    return InvitationPublic(
+        invitation_id=invitation.invitation_id,
+        account_id=invitation.account_id,
+        email=invitation.email,
+        status=invitation.status,
+        expires_at=invitation.expires_at,
+        full_name=invitation.full_name,
+        created_at=invitation.created_at,
+    )
 
 
 def list_pending(*, principal: Principal, account_id: str, accounts: AccountStore, clock: Clock) -> InvitationList:
     principal.require_owner_of(account_id)
     now = clock.now()
-    pending = [i for i in accounts.list_invitations(account_id)
-               if i.status is InvitationStatus.PENDING and i.expires_at > now]
+    pending = [
+        i for i in accounts.list_invitations(account_id) if i.status is InvitationStatus.PENDING and i.expires_at > now
+    ]
     return InvitationList(items=[_public(i) for i in sorted(pending, key=lambda i: i.created_at)])
 
 
-def revoke(*, principal: Principal, account_id: str, invitation_id: str, accounts: AccountStore,
-           clock: Clock) -> None:
+def revoke(*, principal: Principal, account_id: str, invitation_id: str, accounts: AccountStore, clock: Clock) -> None:
     """The link stops working at once; revoking an invitation that is no longer pending is a 404, like a missing
     one (it cannot be revoked, and an accepted one is a member to remove instead)."""
     principal.require_owner_of(account_id)

@@ -20,8 +20,9 @@ from core.ports import AccountStore, Clock, JobSiteStore
 from core.services.paging import PageTokens
 
 
-def _check_members(account_id: str, member_ids: list[str], accounts: AccountStore,
-                   kept: frozenset[str] = frozenset()) -> None:
+def _check_members(
+    account_id: str, member_ids: list[str], accounts: AccountStore, kept: frozenset[str] = frozenset()
+) -> None:
     """Assigned members must be active members of the account (another account's user answers like an unknown
     one; a removed member cannot be assigned). Ids the site already names (`kept`) may stay, so sending a site's
     list back unchanged works after one of them was removed."""
@@ -38,14 +39,29 @@ def _save(site: JobSite, sites: JobSiteStore) -> JobSitePublic:
     return site.to_public()
 
 
-def create_site(*, principal: Principal, account_id: str, data: JobSiteCreate, accounts: AccountStore,
-                sites: JobSiteStore, clock: Clock) -> JobSitePublic:
+def create_site(
+    *,
+    principal: Principal,
+    account_id: str,
+    data: JobSiteCreate,
+    accounts: AccountStore,
+    sites: JobSiteStore,
+    clock: Clock,
+) -> JobSitePublic:
     principal.require_owner_of(account_id)
     _check_members(account_id, data.assigned_member_ids, accounts)
     now = clock.now()
-    site = JobSite(site_id=str(uuid.uuid4()), account_id=account_id, name=data.name, address=data.address,
-                   area=data.area, assigned_member_ids=data.assigned_member_ids, active_hours=data.active_hours,
-                   created_at=now, updated_at=now)
+    site = JobSite(
+        site_id=str(uuid.uuid4()),
+        account_id=account_id,
+        name=data.name,
+        address=data.address,
+        area=data.area,
+        assigned_member_ids=data.assigned_member_ids,
+        active_hours=data.active_hours,
+        created_at=now,
+        updated_at=now,
+    )
     return _save(site, sites)
 
 
@@ -61,8 +77,16 @@ def get_site(*, principal: Principal, account_id: str, site_id: str, sites: JobS
     return _existing(account_id, site_id, sites).to_public()
 
 
-def update_site(*, principal: Principal, account_id: str, site_id: str, data: JobSiteUpdate,
-                accounts: AccountStore, sites: JobSiteStore, clock: Clock) -> JobSitePublic:
+def update_site(
+    *,
+    principal: Principal,
+    account_id: str,
+    site_id: str,
+    data: JobSiteUpdate,
+    accounts: AccountStore,
+    sites: JobSiteStore,
+    clock: Clock,
+) -> JobSitePublic:
     """Only the fields present change. Days already evaluated keep their visits; pings stored from now on are
     evaluated against the new area."""
     principal.require_owner_of(account_id)
@@ -91,8 +115,9 @@ def delete_site(*, principal: Principal, account_id: str, site_id: str, sites: J
         raise NotFound()
 
 
-def list_sites(*, principal: Principal, account_id: str, query: JobSiteListQuery, sites: JobSiteStore,
-               pages: PageTokens) -> JobSiteList:
+def list_sites(
+    *, principal: Principal, account_id: str, query: JobSiteListQuery, sites: JobSiteStore, pages: PageTokens
+) -> JobSiteList:
     """By site id, paged; the continuation is sealed for this account's list (core/services/paging.py)."""
     principal.require_owner_of(account_id)
     scope = ("job-sites", account_id)
@@ -100,11 +125,11 @@ def list_sites(*, principal: Principal, account_id: str, query: JobSiteListQuery
     return JobSiteList(items=[s.to_public() for s in items], continuation=pages.seal(scope, after))
 
 
-def my_sites(*, principal: Principal, query: JobSiteListQuery, sites: JobSiteStore,
-             pages: PageTokens) -> JobSiteList:
+def my_sites(*, principal: Principal, query: JobSiteListQuery, sites: JobSiteStore, pages: PageTokens) -> JobSiteList:
     """The sites that apply to the caller (assigned to them, or to everyone), by site id, paged like the owner's
     list; a token is bound to the caller's own list."""
     scope = ("my-job-sites", principal.account_id, principal.user_id)
-    items, after = sites.list_sites_for_member(principal.account_id, principal.user_id,
-                                               after=pages.open(scope, query.continuation), limit=query.limit)
+    items, after = sites.list_sites_for_member(
+        principal.account_id, principal.user_id, after=pages.open(scope, query.continuation), limit=query.limit
+    )
     return JobSiteList(items=[s.to_public() for s in items], continuation=pages.seal(scope, after))

@@ -35,14 +35,26 @@ _NAMED = {
     "http://ns.adobe.com/photoshop/1.0/": {"City", "State", "Country"},
     "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/": {"Location", "CountryCode"},
     "http://iptc.org/std/Iptc4xmpExt/2008-02-29/": {
-        "LocationCreated", "LocationShown", "City", "CountryName", "CountryCode", "ProvinceState", "Sublocation",
-        "WorldRegion", "LocationId", "LocationName"},
+        "LocationCreated",
+        "LocationShown",
+        "City",
+        "CountryName",
+        "CountryCode",
+        "ProvinceState",
+        "Sublocation",
+        "WorldRegion",
+        "LocationId",
+        "LocationName",
+    },
 }
 # IPTC-IIM record 2: content location code/name, city, sub-location, province/state, country code, country name.
 _IIM_LOCATION = {26, 27, 90, 92, 95, 100, 101}
 # Words that betray a position in XMP text; the final check looks for them in every XMP packet that is left.
-_XMP_NEEDLES = re.compile(rb"gps|latitude|longitude|photoshop:(city|state|country)\b|iptc4xmp(core|ext):"
-                          rb"(location|city|country|provincestate|sublocation|worldregion)", re.IGNORECASE)
+_XMP_NEEDLES = re.compile(
+    rb"gps|latitude|longitude|photoshop:(city|state|country)\b|iptc4xmp(core|ext):"
+    rb"(location|city|country|provincestate|sublocation|worldregion)",
+    re.IGNORECASE,
+)
 _NS = re.compile(rb"""xmlns:([\w.-]+)\s*=\s*["']([^"']*)["']""")
 _ATTR = re.compile(rb"""(?<=\s)([\w.-]+):([\w.-]+)\s*=\s*("[^"]*"|'[^']*')""")
 _START = re.compile(rb"<([\w.-]+):([\w.-]+)")
@@ -77,22 +89,22 @@ def _blank_value(buf: bytearray, base: int, end: int, entry: int, fmt: str) -> N
     kind, count, value = struct.unpack_from(fmt + "HII", buf, entry + 2)
     size = _TYPE_SIZE.get(kind, 1) * count
     if size <= 4:
-        buf[entry + 8:entry + 12] = bytes(4)
+        buf[entry + 8 : entry + 12] = bytes(4)
     elif base + value + size <= end:
-        buf[base + value:base + value + size] = bytes(size)
+        buf[base + value : base + value + size] = bytes(size)
 
 
 def _drop_entry(buf: bytearray, pos: int, count: int, index: int, fmt: str) -> None:
     """Remove entry `index` from the IFD at `pos`: later entries and the next-IFD offset move up 12 bytes."""
     first, last = pos + 2 + 12 * index, pos + 2 + 12 * count + 4
-    buf[first:last - 12] = buf[first + 12:last]
-    buf[last - 12:last] = bytes(12)
+    buf[first : last - 12] = buf[first + 12 : last]
+    buf[last - 12 : last] = bytes(12)
     struct.pack_into(fmt + "H", buf, pos, count - 1)
 
 
 def scrub_tiff(buf: bytearray, base: int, end: int) -> None:
     """Remove the GPS IFD (and the maker note) from the TIFF structure in buf[base:end], in place."""
-    order = bytes(buf[base:base + 2])
+    order = bytes(buf[base : base + 2])
     if order not in (b"II", b"MM") or end - base < 8:
         raise NotRemovable("no TIFF header")
     fmt = "<" if order == b"II" else ">"
@@ -110,7 +122,7 @@ def scrub_tiff(buf: bytearray, base: int, end: int) -> None:
                 gps_pos, gps_count = _ifd(buf, base, end, gps, fmt)
                 for i in range(gps_count):
                     _blank_value(buf, base, end, gps_pos + 2 + 12 * i, fmt)
-                buf[gps_pos:gps_pos + 2 + 12 * gps_count + 4] = bytes(2 + 12 * gps_count + 4)
+                buf[gps_pos : gps_pos + 2 + 12 * gps_count + 4] = bytes(2 + 12 * gps_count + 4)
                 _drop_entry(buf, pos, count, index, fmt)
                 count -= 1
                 continue
@@ -184,7 +196,7 @@ def _jpeg_segments(buf: bytearray, start: int) -> list[tuple[int, int, int]]:
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
             pos += 2
             continue
-        length = int.from_bytes(buf[pos + 2:pos + 4], "big")
+        length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
         if length < 2 or pos + 2 + length > len(buf):
             raise NotRemovable("JPEG segment runs past the file")
         out.append((marker, pos + 4, pos + 2 + length))
@@ -195,23 +207,23 @@ def _jpeg_segments(buf: bytearray, start: int) -> list[tuple[int, int, int]]:
 def _scrub_iim(buf: bytearray, start: int, end: int) -> None:
     """Blank the location datasets of the IPTC-IIM block (Photoshop resource 0x0404) in an APP13 payload."""
     pos = start + len(_PS_ID)
-    while pos + 12 <= end and buf[pos:pos + 4] == b"8BIM":
-        rid = int.from_bytes(buf[pos + 4:pos + 6], "big")
+    while pos + 12 <= end and buf[pos : pos + 4] == b"8BIM":
+        rid = int.from_bytes(buf[pos + 4 : pos + 6], "big")
         name_len = buf[pos + 6]
         name_end = pos + 6 + ((name_len + 2) & ~1)
-        size = int.from_bytes(buf[name_end:name_end + 4], "big")
+        size = int.from_bytes(buf[name_end : name_end + 4], "big")
         data, data_end = name_end + 4, name_end + 4 + size
         if data_end > end:
             raise NotRemovable("Photoshop resource runs past the segment")
         if rid == 0x0404:
             at = data
             while at + 5 <= data_end and buf[at] == 0x1C:
-                record, dataset, length = buf[at + 1], buf[at + 2], int.from_bytes(buf[at + 3:at + 5], "big")
+                record, dataset, length = buf[at + 1], buf[at + 2], int.from_bytes(buf[at + 3 : at + 5], "big")
                 if length & 0x8000 or at + 5 + length > data_end:
                     buf[data:data_end] = bytes(size)  # extended lengths: blank the whole IPTC block
                     break
                 if record == 2 and dataset in _IIM_LOCATION:
-                    buf[at + 5:at + 5 + length] = b" " * length
+                    buf[at + 5 : at + 5 + length] = b" " * length
                 at += 5 + length
         pos = data_end + (size & 1)
 
@@ -225,7 +237,7 @@ def _scrub_jpeg(buf: bytearray, start: int) -> None:
             except (NotRemovable, struct.error):
                 buf[begin:end] = bytes(end - begin)  # a damaged EXIF block: zeros (no longer an Exif segment)
         elif marker == 0xE1 and payload.startswith(_XMP_ID):
-            buf[begin + len(_XMP_ID):end] = scrub_xmp(payload[len(_XMP_ID):])
+            buf[begin + len(_XMP_ID) : end] = scrub_xmp(payload[len(_XMP_ID) :])
         elif marker == 0xE1 and payload.startswith(_XMP_EXT_ID):
             body = begin + len(_XMP_EXT_ID) + 40  # GUID (32), full length (4), offset (4)
             if _XMP_NEEDLES.search(buf[body:end]):
@@ -245,8 +257,8 @@ def _strip_png(data: bytes) -> bytes:
     out, pos = io.BytesIO(), 8
     out.write(data[:8])
     while pos + 12 <= len(data):
-        length = int.from_bytes(data[pos:pos + 4], "big")
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         keyword = body.split(b"\x00", 1)[0] if kind in (b"tEXt", b"zTXt", b"iTXt") else b""
         if kind == b"eXIf":
@@ -263,7 +275,7 @@ def _strip_png(data: bytes) -> bytes:
             head = body.find(b"\x00", head + 1) if head >= 0 else -1  # language tag, then translated keyword
             if head < 0 or body[len(keyword) + 1] != 0:  # compressed XMP: dropped
                 continue
-            body = body[:head + 1] + scrub_xmp(body[head + 1:])
+            body = body[: head + 1] + scrub_xmp(body[head + 1 :])
         elif kind in (b"tEXt", b"zTXt", b"iTXt") and _XMP_NEEDLES.search(keyword):
             continue
         out.write(_png_chunk(kind, body))
@@ -279,10 +291,10 @@ def _boxes(buf: bytearray, start: int, end: int) -> list[tuple[bytes, int, int]]
     """(type, payload start, box end) of the boxes in buf[start:end]."""
     out, pos = [], start
     while pos + 8 <= end:
-        size, kind = int.from_bytes(buf[pos:pos + 4], "big"), bytes(buf[pos + 4:pos + 8])
+        size, kind = int.from_bytes(buf[pos : pos + 4], "big"), bytes(buf[pos + 4 : pos + 8])
         header = 8
         if size == 1:
-            size, header = int.from_bytes(buf[pos + 8:pos + 16], "big"), 16
+            size, header = int.from_bytes(buf[pos + 8 : pos + 16], "big"), 16
         elif size == 0:
             size = end - pos
         if size < header or pos + size > end:
@@ -293,7 +305,7 @@ def _boxes(buf: bytearray, start: int, end: int) -> list[tuple[bytes, int, int]]
 
 
 def _uint(buf: bytearray, pos: int, size: int) -> tuple[int, int]:
-    return (int.from_bytes(buf[pos:pos + size], "big") if size else 0), pos + size
+    return (int.from_bytes(buf[pos : pos + size], "big") if size else 0), pos + size
 
 
 def _heif_items(buf: bytearray, meta: int, meta_end: int) -> tuple[dict[int, str], dict[int, list[tuple[int, int]]]]:
@@ -314,10 +326,11 @@ def _heif_items(buf: bytearray, meta: int, meta_end: int) -> tuple[dict[int, str
                     continue
                 wide = buf[e_start] >= 3
                 item_id, pos = _uint(buf, e_start + 4, 4 if wide else 2)
-                item_type = bytes(buf[pos + 2:pos + 6])
-                rest = bytes(buf[pos + 6:e_end]).split(b"\x00")
-                kinds[item_id] = (rest[1].decode("latin-1") if item_type == b"mime" and len(rest) > 1
-                                  else item_type.decode("latin-1"))
+                item_type = bytes(buf[pos + 2 : pos + 6])
+                rest = bytes(buf[pos + 6 : e_end]).split(b"\x00")
+                kinds[item_id] = (
+                    rest[1].decode("latin-1") if item_type == b"mime" and len(rest) > 1 else item_type.decode("latin-1")
+                )
         elif kind == b"iloc":
             version = buf[start]
             sizes = buf[start + 4], buf[start + 5]
@@ -353,7 +366,7 @@ def _scrub_heif(buf: bytearray) -> None:
                 if item_kind == "Exif":
                     if stop - begin < 4:
                         raise NotRemovable("empty Exif item")
-                    tiff = begin + 4 + int.from_bytes(buf[begin:begin + 4], "big")
+                    tiff = begin + 4 + int.from_bytes(buf[begin : begin + 4], "big")
                     scrub_tiff(buf, tiff, stop)
                 elif item_kind in ("application/rdf+xml", "application/xmp+xml"):
                     buf[begin:stop] = scrub_xmp(bytes(buf[begin:stop]))
@@ -407,8 +420,11 @@ def find_location(data: bytes, family: str) -> list[str]:
         xmp = xmp.encode()
     if _XMP_NEEDLES.search(xmp):
         found.append("xmp")
-    if iptc and any(key[0] == 2 and key[1] in _IIM_LOCATION and bytes(value).strip()
-                    for key, value in iptc.items() if not isinstance(value, list)):
+    if iptc and any(
+        key[0] == 2 and key[1] in _IIM_LOCATION and bytes(value).strip()
+        for key, value in iptc.items()
+        if not isinstance(value, list)
+    ):
         found.append("iptc")
     return found
 

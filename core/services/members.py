@@ -64,10 +64,19 @@ def invite_member(
         {"a": account_id, "i": invitation.invitation_id},
         expires_at=invitation.expires_at,
     )
-    enqueue_email(outbox=outbox, category=EmailCategory.ACCOUNT, template="invitation", to_address=invitation.email,
-                  context={"token": token, "full_name": invitation.full_name,
-                           "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M")},
-                  dedupe_key=f"invitation-{invitation.invitation_id}", clock=clock)
+    enqueue_email(
+        outbox=outbox,
+        category=EmailCategory.ACCOUNT,
+        template="invitation",
+        to_address=invitation.email,
+        context={
+            "token": token,
+            "full_name": invitation.full_name,
+            "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M"),
+        },
+        dedupe_key=f"invitation-{invitation.invitation_id}",
+        clock=clock,
+    )
     return InvitationPublic(
         invitation_id=invitation.invitation_id,
         account_id=account_id,
@@ -98,9 +107,13 @@ def preview_invitation(*, token: str, accounts: AccountStore, signer: LinkSigner
     account = accounts.get_account(account_id)
     if account is None or account.status is not AccountStatus.ACTIVE:
         raise Gone("This invitation is not valid.")
-    return InvitationPreview(email=invitation.email, full_name=invitation.full_name, status=invitation.status,
-                             expires_at=invitation.expires_at,
-                             accept_path=f"/api/invitations/{quote(token, safe='')}/accept")
+    return InvitationPreview(
+        email=invitation.email,
+        full_name=invitation.full_name,
+        status=invitation.status,
+        expires_at=invitation.expires_at,
+        accept_path=f"/api/invitations/{quote(token, safe='')}/accept",
+    )
 
 
 def accept_invitation(
@@ -151,8 +164,9 @@ def accept_invitation(
     )
     accounts.put_member(member)
     # The invitation reached this address and was accepted by a sign-in with it: that proves the address.
-    record_verified_by_invitation(user_id=identity.user_id, account_id=account_id, address=member.email,
-                                  profiles=profiles, clock=clock)
+    record_verified_by_invitation(
+        user_id=identity.user_id, account_id=account_id, address=member.email, profiles=profiles, clock=clock
+    )
     events.publish(
         [
             AccountEvent(

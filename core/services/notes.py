@@ -44,14 +44,22 @@ def _check_place(consents: ConsentLedger, principal: Principal, place: GeoPoint 
     """A place is location data: it is kept only while the worker has granted location consent."""
     if place is None:
         return
-    if not consent_granted_at(ledger=consents, account_id=principal.account_id, user_id=principal.user_id,
-                              capability=Capability.LOCATION, at=at):
-        raise Forbidden("Location access is not granted, so a note cannot carry a place. Grant location consent "
-                        "(PUT /api/me/consents/location) or leave the place out.")
+    if not consent_granted_at(
+        ledger=consents,
+        account_id=principal.account_id,
+        user_id=principal.user_id,
+        capability=Capability.LOCATION,
+        at=at,
+    ):
+        raise Forbidden(
+            "Location access is not granted, so a note cannot carry a place. Grant location consent "
+            "(PUT /api/me/consents/location) or leave the place out."
+        )
 
 
-def _outside_zones(zones: PrivateZoneStore | None, principal: Principal, place: GeoPoint | None,
-                   at: datetime) -> GeoPoint | None:
+def _outside_zones(
+    zones: PrivateZoneStore | None, principal: Principal, place: GeoPoint | None, at: datetime
+) -> GeoPoint | None:
     """The place, or None when it lies in one of the worker's private zones in force at `at` (the note's own time,
     else now): the note is kept without it (docs/private-zones.md)."""
     if place is None or zones is None:
@@ -68,30 +76,52 @@ def _own_note(store: MediaStore, principal: Principal, note_id: str) -> Note:
 
 
 def create_note(
-    *, principal: Principal, data: NoteCreate, store: MediaStore, consents: ConsentLedger, clock: Clock,
-    billing: BillingStore, zones: PrivateZoneStore | None = None,
+    *,
+    principal: Principal,
+    data: NoteCreate,
+    store: MediaStore,
+    consents: ConsentLedger,
+    clock: Clock,
+    billing: BillingStore,
+    zones: PrivateZoneStore | None = None,
 ) -> NotePublic:
     ensure_may_add(account_id=principal.account_id, what=Addition.NOTES, billing=billing)
     now = clock.now()
     _check_photo(store, principal, data.photo_id)
     _check_place(consents, principal, data.place, now)
     place = _outside_zones(zones, principal, data.place, data.at or now)
-    note = Note(note_id=uuid.uuid4().hex, account_id=principal.account_id, user_id=principal.user_id,
-                text=data.text, photo_id=data.photo_id, at=data.at, place=place, created_at=now,
-                updated_at=now)
+    note = Note(
+        note_id=uuid.uuid4().hex,
+        account_id=principal.account_id,
+        user_id=principal.user_id,
+        text=data.text,
+        photo_id=data.photo_id,
+        at=data.at,
+        place=place,
+        created_at=now,
+        updated_at=now,
+    )
     store.create_note(note)
     return NotePublic.of(note)
 
 
 def update_note(
-    *, principal: Principal, note_id: str, data: NoteUpdate, store: MediaStore, consents: ConsentLedger,
-    clock: Clock, zones: PrivateZoneStore | None = None,
+    *,
+    principal: Principal,
+    note_id: str,
+    data: NoteUpdate,
+    store: MediaStore,
+    consents: ConsentLedger,
+    clock: Clock,
+    zones: PrivateZoneStore | None = None,
 ) -> NotePublic:
     """Change the fields sent; null clears photoId, at or place. `updatedAt` moves, `createdAt` stays."""
     sent = data.model_fields_set
     if "text" in sent and data.text is None:
         raise ValidationFailed(errors=[FieldError("text", "cannot be null")])
-    changes: dict[str, Any] = {name: getattr(data, name) for name in ("text", "photo_id", "at", "place") if name in sent}
+    changes: dict[str, Any] = {
+        name: getattr(data, name) for name in ("text", "photo_id", "at", "place") if name in sent
+    }
     if "photo_id" in changes:
         _check_photo(store, principal, data.photo_id)
     for _ in range(UPDATE_TRIES):
@@ -119,23 +149,49 @@ def delete_note(*, principal: Principal, note_id: str, store: MediaStore) -> Non
 def list_my_notes(*, principal: Principal, query: MyNotesQuery, store: MediaStore, pages: PageTokens) -> NotePage:
     check_range(query.from_, query.to)
     scope = ("notes", principal.account_id, principal.user_id, query.from_, query.to)
-    page = store.list_notes(account_id=principal.account_id, user_id=principal.user_id, start=query.from_,
-                            end=query.to, continuation=pages.open(scope, query.continuation), limit=query.limit)
+    page = store.list_notes(
+        account_id=principal.account_id,
+        user_id=principal.user_id,
+        start=query.from_,
+        end=query.to,
+        continuation=pages.open(scope, query.continuation),
+        limit=query.limit,
+    )
     return NotePage(items=[NotePublic.of(n) for n in page.notes], continuation=pages.seal(scope, page.continuation))
 
 
 def list_notes(
-    *, principal: Principal, account_id: str, query: MediaQuery, store: MediaStore, log_store: AccessLog,
-    clock: Clock, pages: PageTokens,
+    *,
+    principal: Principal,
+    account_id: str,
+    query: MediaQuery,
+    store: MediaStore,
+    log_store: AccessLog,
+    clock: Clock,
+    pages: PageTokens,
 ) -> NotePage:
     """The owner: every worker's notes (or one worker's with userId); a member: their own only."""
     user_id = scoped_user(principal, account_id, query.user_id)
     check_range(query.from_, query.to)
     scope = ("notes", account_id, user_id, query.from_, query.to)  # the same list as `me/notes` for one worker
-    page = store.list_notes(account_id=account_id, user_id=user_id, start=query.from_, end=query.to,
-                            continuation=pages.open(scope, query.continuation), limit=query.limit)
+    page = store.list_notes(
+        account_id=account_id,
+        user_id=user_id,
+        start=query.from_,
+        end=query.to,
+        continuation=pages.open(scope, query.continuation),
+        limit=query.limit,
+    )
     if page.notes:
-        access_log.record_read(log=log_store, entry=access_log.new_entry(
-            principal=principal, subject_user_ids=[n.user_id for n in page.notes], data=AccessedData.NOTE,
-            at=clock.now(), range_from=query.from_, range_to=query.to))
+        access_log.record_read(
+            log=log_store,
+            entry=access_log.new_entry(
+                principal=principal,
+                subject_user_ids=[n.user_id for n in page.notes],
+                data=AccessedData.NOTE,
+                at=clock.now(),
+                range_from=query.from_,
+                range_to=query.to,
+            ),
+        )
     return NotePage(items=[NotePublic.of(n) for n in page.notes], continuation=pages.seal(scope, page.continuation))

@@ -70,8 +70,16 @@ def enqueue_email(
     verification and tracking follow the user); `to_address` alone is for people who are not users yet
     (invitations) and only for transactional categories. `context` must be JSON (strings, numbers, lists, dicts).
     """
-    entry, _ = enqueue_email_once(outbox=outbox, category=category, template=template, context=context,
-                                  dedupe_key=dedupe_key, clock=clock, to_user_id=to_user_id, to_address=to_address)
+    entry, _ = enqueue_email_once(
+        outbox=outbox,
+        category=category,
+        template=template,
+        context=context,
+        dedupe_key=dedupe_key,
+        clock=clock,
+        to_user_id=to_user_id,
+        to_address=to_address,
+    )
     return entry
 
 
@@ -129,8 +137,9 @@ def _reject(value: object) -> Any:
     raise TypeError(f"e-mail context values must be JSON, not {type(value).__name__}")
 
 
-def redispatch_stuck(*, outbox: Outbox, clock: Clock, older_than: timedelta = timedelta(hours=1),
-                     limit: int = 500) -> int:
+def redispatch_stuck(
+    *, outbox: Outbox, clock: Clock, older_than: timedelta = timedelta(hours=1), limit: int = 500
+) -> int:
     """Timer work: wake the sender again for pending entries whose queue message may have been lost."""
     now = clock.now()
     count = 0
@@ -176,7 +185,8 @@ class Links:
 
     def unsubscribe_token(self, *, entry: OutboxEntry, user_id: str, now: datetime) -> str:
         return self.signer.sign(
-            UNSUBSCRIBE_PURPOSE, {"o": entry.outbox_id, "u": user_id, "c": entry.category.value},
+            UNSUBSCRIBE_PURPOSE,
+            {"o": entry.outbox_id, "u": user_id, "c": entry.category.value},
             expires_at=now + UNSUBSCRIBE_TTL,
         )
 
@@ -239,13 +249,13 @@ def deliver(
         if entry.claimed_at is not None and now - entry.claimed_at < CLAIM_TIMEOUT:
             raise SendInProgress(outbox_id)
         # The sender that claimed it died mid-send: whether it went out is unknown. Mark it; a replay decides.
-        failed = entry.model_copy(update={"state": OutboxState.FAILED,
-                                          "last_error": "interrupted while sending; delivery unknown"})
+        failed = entry.model_copy(
+            update={"state": OutboxState.FAILED, "last_error": "interrupted while sending; delivery unknown"}
+        )
         outbox.replace_if_unchanged(failed, expected=entry)
         raise EmailNotSent(f"outbox {outbox_id}: an earlier send was interrupted")
 
-    claimed = entry.model_copy(update={"state": OutboxState.SENDING, "claimed_at": now,
-                                       "attempts": entry.attempts + 1})
+    claimed = entry.model_copy(update={"state": OutboxState.SENDING, "claimed_at": now, "attempts": entry.attempts + 1})
     if not outbox.replace_if_unchanged(claimed, expected=entry):
         raise SendInProgress(outbox_id)  # somebody else claimed or changed it: look again later
 
@@ -261,8 +271,15 @@ def deliver(
         log.info("outbox %s suppressed: %s", outbox_id, decision.reason)
         return OutboxState.SUPPRESSED
 
-    email = compose(entry=claimed, address=decision.address, tracked=decision.tracked, renderer=renderer,
-                    links=links, now=now, sender_name=sender_name)
+    email = compose(
+        entry=claimed,
+        address=decision.address,
+        tracked=decision.tracked,
+        renderer=renderer,
+        links=links,
+        now=now,
+        sender_name=sender_name,
+    )
     error: Exception | None = None
     message_id = ""
     for attempt in range(tries):
@@ -277,21 +294,30 @@ def deliver(
                 sleep(retry_base_seconds * (2**attempt))
     if error is not None:
         last = delivery >= max_deliveries
-        back = claimed.model_copy(update={
-            "state": OutboxState.FAILED if last else OutboxState.PENDING,
-            "claimed_at": None,
-            "last_error": type(error).__name__,
-        })
+        back = claimed.model_copy(
+            update={
+                "state": OutboxState.FAILED if last else OutboxState.PENDING,
+                "claimed_at": None,
+                "last_error": type(error).__name__,
+            }
+        )
         outbox.replace_if_unchanged(back, expected=claimed)
         if last:
-            log.error("outbox %s: not sent after %d deliveries; the message goes to the poison queue", outbox_id,
-                      delivery)
+            log.error(
+                "outbox %s: not sent after %d deliveries; the message goes to the poison queue", outbox_id, delivery
+            )
         raise EmailNotSent(f"outbox {outbox_id} not sent") from error
 
-    sent = claimed.model_copy(update={
-        "state": OutboxState.SENT, "sent_at": clock.now(), "sent_to": decision.address,
-        "provider_message_id": message_id or None, "tracked": decision.tracked, "last_error": None,
-    })
+    sent = claimed.model_copy(
+        update={
+            "state": OutboxState.SENT,
+            "sent_at": clock.now(),
+            "sent_to": decision.address,
+            "provider_message_id": message_id or None,
+            "tracked": decision.tracked,
+            "last_error": None,
+        }
+    )
     if not outbox.replace_if_unchanged(sent, expected=claimed):
         log.error("outbox %s: sent, but its state could not be recorded", outbox_id)
     log.info("outbox %s sent (%s/%s)", outbox_id, entry.category.value, entry.template)
@@ -299,7 +325,13 @@ def deliver(
 
 
 def compose(
-    *, entry: OutboxEntry, address: str, tracked: bool, renderer: EmailRenderer, links: Links, now: datetime,
+    *,
+    entry: OutboxEntry,
+    address: str,
+    tracked: bool,
+    renderer: EmailRenderer,
+    links: Links,
+    now: datetime,
     sender_name: str = "IndusTrack",
 ) -> OutgoingEmail:
     """Render the entry with its links: unsubscribe for optional mail, open pixel and click links when tracked."""
@@ -326,8 +358,14 @@ def compose(
         "invitation_url": links.invitation,
     }
     rendered = renderer.render(entry.template, context)
-    return OutgoingEmail(to=address, subject=rendered.subject, text=rendered.text, html=rendered.html,
-                         headers=headers, message_key=entry.outbox_id)
+    return OutgoingEmail(
+        to=address,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        headers=headers,
+        message_key=entry.outbox_id,
+    )
 
 
 def admin_view(*, outbox_id: str, outbox: Outbox) -> OutboxEntryAdmin:
@@ -336,10 +374,19 @@ def admin_view(*, outbox_id: str, outbox: Outbox) -> OutboxEntryAdmin:
     if entry is None:
         raise NotFound()
     return OutboxEntryAdmin(
-        outbox_id=entry.outbox_id, category=entry.category, template=entry.template, state=entry.state,
-        attempts=entry.attempts, created_at=entry.created_at, sent_at=entry.sent_at, last_error=entry.last_error,
-        suppressed_reason=entry.suppressed_reason, tracked=entry.tracked, opened_at=entry.opened_at,
-        open_count=entry.open_count, click_count=len(entry.clicks),
+        outbox_id=entry.outbox_id,
+        category=entry.category,
+        template=entry.template,
+        state=entry.state,
+        attempts=entry.attempts,
+        created_at=entry.created_at,
+        sent_at=entry.sent_at,
+        last_error=entry.last_error,
+        suppressed_reason=entry.suppressed_reason,
+        tracked=entry.tracked,
+        opened_at=entry.opened_at,
+        open_count=entry.open_count,
+        click_count=len(entry.clicks),
     )
 
 
@@ -359,10 +406,19 @@ class OutboxSender:
     retry_base_seconds: float = 0.5
 
     def deliver(self, *, outbox_id: str, delivery: int) -> OutboxState | None:
-        state = deliver(outbox_id=outbox_id, delivery=delivery, outbox=self.outbox, profiles=self.profiles,
-                        mailer=self.mailer, renderer=self.renderer, links=self.links, clock=self.clock,
-                        max_deliveries=self.max_deliveries, tries=self.tries,
-                        retry_base_seconds=self.retry_base_seconds)
+        state = deliver(
+            outbox_id=outbox_id,
+            delivery=delivery,
+            outbox=self.outbox,
+            profiles=self.profiles,
+            mailer=self.mailer,
+            renderer=self.renderer,
+            links=self.links,
+            clock=self.clock,
+            max_deliveries=self.max_deliveries,
+            tries=self.tries,
+            retry_base_seconds=self.retry_base_seconds,
+        )
         log.info("outbox message %s handled: %s", outbox_id, state)
         return state
 
@@ -370,4 +426,3 @@ class OutboxSender:
         count = redispatch_stuck(outbox=self.outbox, clock=self.clock)
         log.info("outbox: %d stuck entries queued again", count)
         return count
-

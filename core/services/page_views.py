@@ -31,16 +31,32 @@ DAY_LIMIT = 20_000  # views counted per day; a busier day is reported as truncat
 TOP = 20  # rows per breakdown
 
 
-def record_page_view(*, event: PageViewIn, gpc: bool, client: ClientSummary, principal: Principal | None,
-                     store: PageViewStore, clock: Clock) -> PageViewReceipt:
+def record_page_view(
+    *,
+    event: PageViewIn,
+    gpc: bool,
+    client: ClientSummary,
+    principal: Principal | None,
+    store: PageViewStore,
+    clock: Clock,
+) -> PageViewReceipt:
     decision = decide(consent=event.consent, gpc=gpc)
     if decision is not Decision.RECORDED:
         return PageViewReceipt(recorded=False, decision=decision)
     now = clock.now()
-    store.add(PageView(view_id=uuid.uuid4().hex, day=now.date().isoformat(), at=now, path=clean_path(event.path),
-                       browser=client.browser, os=client.os, network=client.network,
-                       account_id=principal.account_id if principal else None,
-                       user_id=principal.user_id if principal else None))
+    store.add(
+        PageView(
+            view_id=uuid.uuid4().hex,
+            day=now.date().isoformat(),
+            at=now,
+            path=clean_path(event.path),
+            browser=client.browser,
+            os=client.os,
+            network=client.network,
+            account_id=principal.account_id if principal else None,
+            user_id=principal.user_id if principal else None,
+        )
+    )
     return PageViewReceipt(recorded=True, decision=decision)
 
 
@@ -69,6 +85,14 @@ def page_view_counts(*, identity: Identity, days: int, store: PageViewStore, clo
             systems[os_] += 1
             signed_in += known
         day += timedelta(days=1)
-    return PageViewCounts(from_day=first.isoformat(), to_day=last.isoformat(), total=sum(c.count for c in by_day),
-                          signed_in=signed_in, by_day=by_day, by_path=_top(paths), by_browser=_top(browsers),
-                          by_os=_top(systems), truncated=truncated)
+    return PageViewCounts(
+        from_day=first.isoformat(),
+        to_day=last.isoformat(),
+        total=sum(c.count for c in by_day),
+        signed_in=signed_in,
+        by_day=by_day,
+        by_path=_top(paths),
+        by_browser=_top(browsers),
+        by_os=_top(systems),
+        truncated=truncated,
+    )

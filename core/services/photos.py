@@ -122,10 +122,17 @@ def request_upload(
         raise ValidationFailed(errors=[FieldError("sizeBytes", f"must be at most {limits.max_bytes} bytes")])
     if data.captured_at is not None and data.captured_at > now + limits.future_skew:
         raise ValidationFailed(errors=[FieldError("capturedAt", "must not be in the future")])
-    if not consent_granted_at(ledger=consents, account_id=principal.account_id, user_id=principal.user_id,
-                              capability=Capability.CAMERA, at=now):
-        raise Forbidden("Camera access is not granted. Grant camera consent in the app "
-                        "(PUT /api/me/consents/camera) before uploading photos.")
+    if not consent_granted_at(
+        ledger=consents,
+        account_id=principal.account_id,
+        user_id=principal.user_id,
+        capability=Capability.CAMERA,
+        at=now,
+    ):
+        raise Forbidden(
+            "Camera access is not granted. Grant camera consent in the app "
+            "(PUT /api/me/consents/camera) before uploading photos."
+        )
     if data.note_id is not None:
         note = store.get_note(principal.account_id, data.note_id)
         if note is None or note.user_id != principal.user_id:
@@ -186,7 +193,7 @@ def _job_from_event(event: dict[str, Any], quarantine_container: str) -> PhotoJo
     subject = "/" + subject.lstrip("/")
     if not subject.startswith(expected):
         return None
-    parts = subject[len(expected):].split("/")
+    parts = subject[len(expected) :].split("/")
     if len(parts) != 4 or not parts[3].startswith("upload.") or not all(parts[:3]):
         return None
     return PhotoJob(account_id=parts[0], user_id=parts[1], photo_id=parts[2])
@@ -210,8 +217,9 @@ def parse_job(raw: bytes | str, *, quarantine_container: str) -> PhotoJob | None
     return _job_from_event(body, quarantine_container)
 
 
-def _capture_time(photo: Photo, exif_time: datetime | None, now: datetime,
-                  uploaded_at: datetime, skew: timedelta) -> tuple[datetime, CaptureTimeSource]:
+def _capture_time(
+    photo: Photo, exif_time: datetime | None, now: datetime, uploaded_at: datetime, skew: timedelta
+) -> tuple[datetime, CaptureTimeSource]:
     """EXIF time (already bounded to plausible years by its parser) unless in the future, else the client's."""
     if exif_time is not None and exif_time <= now + skew:
         return exif_time, CaptureTimeSource.EXIF
@@ -222,8 +230,7 @@ def _capture_time(photo: Photo, exif_time: datetime | None, now: datetime,
     return uploaded_at, CaptureTimeSource.UPLOAD
 
 
-def _settle(store: MediaStore, blobs: PhotoBlobs, photo: Photo, update: dict[str, Any], *,
-            delete_upload: bool) -> str:
+def _settle(store: MediaStore, blobs: PhotoBlobs, photo: Photo, update: dict[str, Any], *, delete_upload: bool) -> str:
     final = photo.model_copy(update=update)
     if not store.replace_photo_if_unchanged(final, expected=photo):
         if store.get_photo(photo.account_id, photo.photo_id) is None:
@@ -240,18 +247,28 @@ def _settle(store: MediaStore, blobs: PhotoBlobs, photo: Photo, update: dict[str
     return final.status.value
 
 
-def _reject(store: MediaStore, blobs: PhotoBlobs, photo: Photo, reason: RejectReason, detail: str,
-            now: datetime) -> str:
+def _reject(
+    store: MediaStore, blobs: PhotoBlobs, photo: Photo, reason: RejectReason, detail: str, now: datetime
+) -> str:
     log.info("photo %s rejected: %s (%s)", photo.photo_id, reason.value, detail)
-    return _settle(store, blobs, photo, {"status": PhotoStatus.REJECTED, "reason": reason.value,
-                                         "processed_at": now}, delete_upload=True)
+    return _settle(
+        store,
+        blobs,
+        photo,
+        {"status": PhotoStatus.REJECTED, "reason": reason.value, "processed_at": now},
+        delete_upload=True,
+    )
 
 
-def _quarantine(store: MediaStore, blobs: PhotoBlobs, photo: Photo, reason: QuarantineReason,
-                now: datetime) -> str:
+def _quarantine(store: MediaStore, blobs: PhotoBlobs, photo: Photo, reason: QuarantineReason, now: datetime) -> str:
     log.warning("photo %s kept in quarantine: %s", photo.photo_id, reason.value)
-    return _settle(store, blobs, photo, {"status": PhotoStatus.QUARANTINED, "reason": reason.value,
-                                         "processed_at": now}, delete_upload=False)
+    return _settle(
+        store,
+        blobs,
+        photo,
+        {"status": PhotoStatus.QUARANTINED, "reason": reason.value, "processed_at": now},
+        delete_upload=False,
+    )
 
 
 _QUARANTINE_FOR = {
@@ -288,8 +305,14 @@ def process_photo(
     if info is None:
         return _reject(store, blobs, photo, RejectReason.NOT_UPLOADED, "no file in quarantine", now)
     if info.size != photo.declared_size:
-        return _reject(store, blobs, photo, RejectReason.SIZE_MISMATCH,
-                       f"declared {photo.declared_size} bytes, received {info.size}", now)
+        return _reject(
+            store,
+            blobs,
+            photo,
+            RejectReason.SIZE_MISMATCH,
+            f"declared {photo.declared_size} bytes, received {info.size}",
+            now,
+        )
     data = blobs.read_quarantine(photo.quarantine_blob, max_bytes=photo.declared_size)
     if len(data) != photo.declared_size:
         return _reject(store, blobs, photo, RejectReason.SIZE_MISMATCH, "the file changed while it was read", now)
@@ -300,8 +323,9 @@ def process_photo(
     if verdict is ScanVerdict.PENDING:
         if photo.scan_checks >= MAX_SCAN_CHECKS:
             return _quarantine(store, blobs, photo, QuarantineReason.NOT_SCANNED, now)
-        if store.replace_photo_if_unchanged(photo.model_copy(update={"scan_checks": photo.scan_checks + 1}),
-                                            expected=photo):
+        if store.replace_photo_if_unchanged(
+            photo.model_copy(update={"scan_checks": photo.scan_checks + 1}), expected=photo
+        ):
             jobs.enqueue(job, delay_seconds=SCAN_RECHECK_SECONDS)
         return "scan-pending"
     if verdict is not ScanVerdict.CLEAN:
@@ -312,17 +336,33 @@ def process_photo(
         return _reject(store, blobs, photo, result.reason, result.detail, now)
 
     captured_at, source = _capture_time(photo, result.exif.captured_at, now, info.last_modified, limits.future_skew)
-    if not consent_granted_at(ledger=consents, account_id=photo.account_id, user_id=photo.user_id,
-                              capability=Capability.CAMERA, at=max(captured_at, photo.created_at)):
+    if not consent_granted_at(
+        ledger=consents,
+        account_id=photo.account_id,
+        user_id=photo.user_id,
+        capability=Capability.CAMERA,
+        at=max(captured_at, photo.created_at),
+    ):
         # As for pings, the consent in force when the photo was taken decides, not the one when it arrives; a
         # photo taken before its upload grant is judged at the grant (which itself required camera consent).
         return _reject(store, blobs, photo, RejectReason.NO_CAMERA_CONSENT, "no camera consent at capture time", now)
     location, stored = None, data
-    strip = not consent_granted_at(ledger=consents, account_id=photo.account_id, user_id=photo.user_id,
-                                   capability=Capability.LOCATION, at=captured_at)
+    strip = not consent_granted_at(
+        ledger=consents,
+        account_id=photo.account_id,
+        user_id=photo.user_id,
+        capability=Capability.LOCATION,
+        at=captured_at,
+    )
     gps = result.exif.gps
-    if not strip and gps is not None and zones is not None and zones.get_zones(
-            account_id=photo.account_id, user_id=photo.user_id).withholds(gps.latitude, gps.longitude, captured_at):
+    if (
+        not strip
+        and gps is not None
+        and zones is not None
+        and zones.get_zones(account_id=photo.account_id, user_id=photo.user_id).withholds(
+            gps.latitude, gps.longitude, captured_at
+        )
+    ):
         strip = True  # taken in a private zone in force then: stored like a photo without location consent
         log.info("photo %s: taken in a private zone; its position is removed", photo.photo_id)
     if not strip:
@@ -336,13 +376,28 @@ def process_photo(
     blobs.put_photo_blob(original, stored, content_type=photo.declared_type.value)
     blobs.put_photo_blob(thumbnail, result.thumbnail_jpeg, content_type="image/jpeg")
     blobs.put_photo_blob(display, result.display_jpeg, content_type="image/jpeg")
-    return _settle(store, blobs, photo, {
-        "status": PhotoStatus.READY, "reason": None, "processed_at": now,
-        "captured_at": captured_at, "captured_at_source": source, "camera": result.exif.camera,
-        "orientation": result.exif.orientation, "width": result.width, "height": result.height,
-        "location": location, "sha256": hashlib.sha256(stored).hexdigest(),
-        "original_blob": original, "thumbnail_blob": thumbnail, "display_blob": display,
-    }, delete_upload=True)
+    return _settle(
+        store,
+        blobs,
+        photo,
+        {
+            "status": PhotoStatus.READY,
+            "reason": None,
+            "processed_at": now,
+            "captured_at": captured_at,
+            "captured_at_source": source,
+            "camera": result.exif.camera,
+            "orientation": result.exif.orientation,
+            "width": result.width,
+            "height": result.height,
+            "location": location,
+            "sha256": hashlib.sha256(stored).hexdigest(),
+            "original_blob": original,
+            "thumbnail_blob": thumbnail,
+            "display_blob": display,
+        },
+        delete_upload=True,
+    )
 
 
 def settle_failed(*, job: PhotoJob, store: MediaStore, blobs: PhotoBlobs, clock: Clock) -> str:
@@ -355,8 +410,9 @@ def settle_failed(*, job: PhotoJob, store: MediaStore, blobs: PhotoBlobs, clock:
     outcome = f"already-{photo.status.value}"
     if photo.status is PhotoStatus.PENDING:
         log.error("photo %s: every processing attempt failed", photo.photo_id)
-        outcome = _reject(store, blobs, photo, RejectReason.PROCESSING_FAILED,
-                          "every processing attempt failed", clock.now())
+        outcome = _reject(
+            store, blobs, photo, RejectReason.PROCESSING_FAILED, "every processing attempt failed", clock.now()
+        )
         photo = store.get_photo(job.account_id, job.photo_id) or photo
     if photo.status is PhotoStatus.REJECTED:
         blobs.delete_quarantine(photo.quarantine_blob)
@@ -384,24 +440,51 @@ def check_range(start: datetime | None, end: datetime | None) -> None:
 
 
 def list_photos(
-    *, principal: Principal, account_id: str, query: MediaQuery, store: MediaStore, log_store: AccessLog,
-    clock: Clock, pages: PageTokens,
+    *,
+    principal: Principal,
+    account_id: str,
+    query: MediaQuery,
+    store: MediaStore,
+    log_store: AccessLog,
+    clock: Clock,
+    pages: PageTokens,
 ) -> PhotoPage:
     user_id = scoped_user(principal, account_id, query.user_id)
     check_range(query.from_, query.to)
     scope = ("photos", account_id, user_id, query.from_, query.to)
-    page = store.list_photos(account_id=account_id, user_id=user_id, start=query.from_, end=query.to,
-                             continuation=pages.open(scope, query.continuation), limit=query.limit)
+    page = store.list_photos(
+        account_id=account_id,
+        user_id=user_id,
+        start=query.from_,
+        end=query.to,
+        continuation=pages.open(scope, query.continuation),
+        limit=query.limit,
+    )
     if page.photos:
-        access_log.record_read(log=log_store, entry=access_log.new_entry(
-            principal=principal, subject_user_ids=[p.user_id for p in page.photos], data=AccessedData.PHOTO,
-            at=clock.now(), range_from=query.from_, range_to=query.to))
+        access_log.record_read(
+            log=log_store,
+            entry=access_log.new_entry(
+                principal=principal,
+                subject_user_ids=[p.user_id for p in page.photos],
+                data=AccessedData.PHOTO,
+                at=clock.now(),
+                range_from=query.from_,
+                range_to=query.to,
+            ),
+        )
     return PhotoPage(items=[PhotoPublic.of(p) for p in page.photos], continuation=pages.seal(scope, page.continuation))
 
 
 def get_photo(
-    *, principal: Principal, account_id: str, photo_id: str, store: MediaStore, blobs: PhotoBlobs,
-    log_store: AccessLog, clock: Clock, limits: PhotoLimits,
+    *,
+    principal: Principal,
+    account_id: str,
+    photo_id: str,
+    store: MediaStore,
+    blobs: PhotoBlobs,
+    log_store: AccessLog,
+    clock: Clock,
+    limits: PhotoLimits,
 ) -> PhotoDetail:
     """Metadata, and for a ready photo read-only links to exactly its thumbnail and display copy."""
     principal.require_account(account_id)
@@ -409,9 +492,16 @@ def get_photo(
     if photo is None or (not principal.is_owner and photo.user_id != principal.user_id):
         raise NotFound()
     now = clock.now()
-    access_log.record_read(log=log_store, entry=access_log.new_entry(
-        principal=principal, subject_user_ids=[photo.user_id], data=AccessedData.PHOTO, at=now,
-        resource_id=photo.photo_id))
+    access_log.record_read(
+        log=log_store,
+        entry=access_log.new_entry(
+            principal=principal,
+            subject_user_ids=[photo.user_id],
+            data=AccessedData.PHOTO,
+            at=now,
+            resource_id=photo.photo_id,
+        ),
+    )
     detail = PhotoDetail(**PhotoPublic.of(photo).model_dump())
     if photo.status is PhotoStatus.READY and photo.thumbnail_blob and photo.display_blob:
         expires_at = now + limits.read_ttl

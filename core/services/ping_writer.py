@@ -63,12 +63,17 @@ class PingWriter:
     """The per-process group commit of the writer: `write(message)` returns once a flush holding the message's
     pings succeeded, and raises when it failed (core/services/coalescer.py). Messages are grouped per member."""
 
-    def __init__(self, stores: WriterStores, *, max_wait: float = MAX_WAIT_SECONDS,
-                 full_at: int = FULL_AT_ROWS) -> None:
+    def __init__(
+        self, stores: WriterStores, *, max_wait: float = MAX_WAIT_SECONDS, full_at: int = FULL_AT_ROWS
+    ) -> None:
         self.stores = stores
         self.coalescer: Coalescer[PingMessage] = Coalescer(
-            self._flush, key=lambda m: (m.account_id, m.user_id), size=lambda m: len(m.rows),
-            max_wait=max_wait, full_at=full_at)
+            self._flush,
+            key=lambda m: (m.account_id, m.user_id),
+            size=lambda m: len(m.rows),
+            max_wait=max_wait,
+            full_at=full_at,
+        )
 
     def write(self, message: PingMessage) -> None:
         self.coalescer.submit(message)
@@ -78,14 +83,30 @@ class PingWriter:
 
 
 def store_ping_message(
-    *, message: PingMessage, pings: PingStore, positions: LatestPositionStore, clock: Clock,
-    accounts: AccountStore | None = None, job_sites: JobSiteStore | None = None, site_days: SiteDayStore | None = None,
-    zones: PrivateZoneStore | None = None, withheld_store: WithheldPingStore | None = None,
+    *,
+    message: PingMessage,
+    pings: PingStore,
+    positions: LatestPositionStore,
+    clock: Clock,
+    accounts: AccountStore | None = None,
+    job_sites: JobSiteStore | None = None,
+    site_days: SiteDayStore | None = None,
+    zones: PrivateZoneStore | None = None,
+    withheld_store: WithheldPingStore | None = None,
     notices: SiteNotices | None = None,
 ) -> int:
     """One message on its own (what a flush of one does); answers how many pings it stored."""
-    stores = WriterStores(pings=pings, positions=positions, clock=clock, accounts=accounts, job_sites=job_sites,
-                          site_days=site_days, zones=zones, withheld=withheld_store, notices=notices)
+    stores = WriterStores(
+        pings=pings,
+        positions=positions,
+        clock=clock,
+        accounts=accounts,
+        job_sites=job_sites,
+        site_days=site_days,
+        zones=zones,
+        withheld=withheld_store,
+        notices=notices,
+    )
     return store_ping_messages(messages=[message], stores=stores)
 
 
@@ -122,8 +143,9 @@ def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage],
             kept = [p for p in kept if p.t > erased_at]
             held = [w for w in held if w.t > erased_at]
             if len(kept) + len(held) < before:
-                log.warning("%d queued ping(s) taken before the member's erasure not stored",
-                            before - len(kept) - len(held))
+                log.warning(
+                    "%d queued ping(s) taken before the member's erasure not stored", before - len(kept) - len(held)
+                )
 
     if stores.zones is not None and kept:  # one point read; the zones in force at each ping's time decide
         private = stores.zones.get_zones(account_id=account_id, user_id=user_id)
@@ -145,31 +167,66 @@ def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage],
         stores.pings.write_day(account_id=account_id, user_id=user_id, day=day, pings=day_pings)
 
     moved = _advance(account_id=account_id, user_id=user_id, kept=kept, held=held, stores=stores)
-    log.info("stored %d ping(s) of %d message(s) over %d day(s); latest position moved=%s", len(kept),
-             len(messages), len(by_day), moved)
+    log.info(
+        "stored %d ping(s) of %d message(s) over %d day(s); latest position moved=%s",
+        len(kept),
+        len(messages),
+        len(by_day),
+        moved,
+    )
     if kept and stores.accounts is not None and stores.job_sites is not None and stores.site_days is not None:
         from core.services.site_visits import evaluate_member_days
 
-        evaluate_member_days(account_id=account_id, user_id=user_id, times=[p.t for p in kept], member=member,
-                             pings=stores.pings, sites=stores.job_sites, days=stores.site_days, clock=stores.clock,
-                             notices=stores.notices)
+        evaluate_member_days(
+            account_id=account_id,
+            user_id=user_id,
+            times=[p.t for p in kept],
+            member=member,
+            pings=stores.pings,
+            sites=stores.job_sites,
+            days=stores.site_days,
+            clock=stores.clock,
+            notices=stores.notices,
+        )
     return len(kept)
 
 
-def _advance(*, account_id: str, user_id: str, kept: list[Ping], held: list[WithheldPing],
-             stores: WriterStores) -> bool:
+def _advance(
+    *, account_id: str, user_id: str, kept: list[Ping], held: list[WithheldPing], stores: WriterStores
+) -> bool:
     """One conditional move per member and flush, to the newest of the stored and withheld pings (a withheld one
     leaves "in a private zone", without a position). Only after the pings are stored."""
     now = stores.clock.now()
     newest_kept = max(kept, key=lambda p: (p.t, p.ping_id)) if kept else None
     newest_held = max(held, key=lambda w: (w.t, w.ping_id)) if held else None
-    if newest_held is not None and (newest_kept is None
-                                    or (newest_held.t, newest_held.ping_id) > (newest_kept.t, newest_kept.ping_id)):
-        return stores.positions.advance(LatestPosition(
-            account_id=account_id, user_id=user_id, ping_id=newest_held.ping_id, t=newest_held.t, lat=None,
-            lon=None, acc=None, src=None, updated_at=now))
+    if newest_held is not None and (
+        newest_kept is None or (newest_held.t, newest_held.ping_id) > (newest_kept.t, newest_kept.ping_id)
+    ):
+        return stores.positions.advance(
+            LatestPosition(
+                account_id=account_id,
+                user_id=user_id,
+                ping_id=newest_held.ping_id,
+                t=newest_held.t,
+                lat=None,
+                lon=None,
+                acc=None,
+                src=None,
+                updated_at=now,
+            )
+        )
     if newest_kept is None:
         return False
-    return stores.positions.advance(LatestPosition(
-        account_id=account_id, user_id=user_id, ping_id=newest_kept.ping_id, t=newest_kept.t, lat=newest_kept.lat,
-        lon=newest_kept.lon, acc=newest_kept.acc, src=newest_kept.src, updated_at=now))
+    return stores.positions.advance(
+        LatestPosition(
+            account_id=account_id,
+            user_id=user_id,
+            ping_id=newest_kept.ping_id,
+            t=newest_kept.t,
+            lat=newest_kept.lat,
+            lon=newest_kept.lon,
+            acc=newest_kept.acc,
+            src=newest_kept.src,
+            updated_at=now,
+        )
+    )

@@ -85,8 +85,14 @@ def _state(version: PolicyVersion, current: PolicyVersion | None, now: datetime)
 
 
 def _public(version: PolicyVersion, state: PolicyVersionState) -> PolicyVersionPublic:
-    return PolicyVersionPublic(version_id=version.version_id, summary=version.summary, posted_at=version.posted_at,
-                               effective_at=version.effective_at, state=state, text=version.text)
+    return PolicyVersionPublic(
+        version_id=version.version_id,
+        summary=version.summary,
+        posted_at=version.posted_at,
+        effective_at=version.effective_at,
+        state=state,
+        text=version.text,
+    )
 
 
 def current_policy_version(*, store: PolicyStore, clock: Clock) -> str:
@@ -111,8 +117,13 @@ def list_versions(*, store: PolicyStore, clock: Clock) -> PolicyVersionList:
     versions = _versions(store)
     current = _current(versions, now)
     items = [
-        PolicyVersionSummary(version_id=v.version_id, summary=v.summary, posted_at=v.posted_at,
-                             effective_at=v.effective_at, state=_state(v, current, now))
+        PolicyVersionSummary(
+            version_id=v.version_id,
+            summary=v.summary,
+            posted_at=v.posted_at,
+            effective_at=v.effective_at,
+            state=_state(v, current, now),
+        )
         for v in sorted(versions, key=lambda v: (v.effective_at, v.posted_at), reverse=True)
     ]
     return PolicyVersionList(items=items)
@@ -127,8 +138,9 @@ def get_version(*, version_id: str, store: PolicyStore, clock: Clock) -> PolicyV
     return _public(found, _state(found, _current(versions, now), now))
 
 
-def post_version(*, identity: Identity, data: PolicyVersionCreate, store: PolicyStore,
-                 clock: Clock) -> PolicyVersionPublic:
+def post_version(
+    *, identity: Identity, data: PolicyVersionCreate, store: PolicyStore, clock: Clock
+) -> PolicyVersionPublic:
     """Platform admin: post a new version. It applies `NOTICE_PERIOD` after now, or later if asked; it can never
     apply sooner, never before a version posted earlier, and it is never edited afterwards."""
     now = clock.now()
@@ -148,21 +160,33 @@ def post_version(*, identity: Identity, data: PolicyVersionCreate, store: Policy
         version_id = day if n == 1 else f"{day}.{n}"
         if version_id in taken:
             continue
-        version = PolicyVersion(version_id=version_id, text=data.text, summary=data.summary, posted_at=now,
-                                effective_at=effective_at, posted_by=identity.user_id)
+        version = PolicyVersion(
+            version_id=version_id,
+            text=data.text,
+            summary=data.summary,
+            posted_at=now,
+            effective_at=effective_at,
+            posted_by=identity.user_id,
+        )
         if store.create_version(version):
             log.info("policy version %s posted; effective %s", version_id, effective_at.isoformat())
             return _public(version, PolicyVersionState.UPCOMING)
     raise Conflict("Too many versions posted today.")
 
 
-def acknowledge(*, principal: Principal, data: PolicyAcknowledgementCreate, store: PolicyStore,
-                clock: Clock) -> PolicyAcknowledgementPublic:
+def acknowledge(
+    *, principal: Principal, data: PolicyAcknowledgementCreate, store: PolicyStore, clock: Clock
+) -> PolicyAcknowledgementPublic:
     """Record that the caller saw a version in an app (the latest time per version and app is kept)."""
     if not any(v.version_id == data.version_id for v in _versions(store)):
         raise ValidationFailed(errors=[FieldError("versionId", "no such policy version")])
-    ack = PolicyAcknowledgement(user_id=principal.user_id, account_id=principal.account_id,
-                                version_id=data.version_id, app=data.app, at=clock.now())
+    ack = PolicyAcknowledgement(
+        user_id=principal.user_id,
+        account_id=principal.account_id,
+        version_id=data.version_id,
+        app=data.app,
+        at=clock.now(),
+    )
     store.put_acknowledgement(ack)
     return PolicyAcknowledgementPublic(version_id=ack.version_id, app=ack.app, at=ack.at)
 
@@ -177,16 +201,27 @@ def notice_window_end(version: PolicyVersion, *, outbox_keep_days: int) -> datet
     return min(version.effective_at + NOTICE_WINDOW, version.posted_at + timedelta(days=outbox_keep_days - 1))
 
 
-def send_policy_notices(*, store: PolicyStore, profiles: EmailProfiles, outbox: Outbox, links: Links,
-                        clock: Clock, outbox_keep_days: int = 90, workers: int = 8) -> int:
+def send_policy_notices(
+    *,
+    store: PolicyStore,
+    profiles: EmailProfiles,
+    outbox: Outbox,
+    links: Links,
+    clock: Clock,
+    outbox_keep_days: int = 90,
+    workers: int = 8,
+) -> int:
     """Timer work: queue one notice per (user, version) to every user with a verified address (or their last
     verified one) for each version that needs notices. The outbox id is `notice-{version}-{user}`, created with
     create-if-absent, so a second or overlapping run, or a redelivered message, never sends a second notice.
     Notices that exist already are skipped from one listing per version; the rest are written `workers` at a time.
     Answer how many notices this run wrote (existing ones are not counted)."""
     now = clock.now()
-    due = [v for v in _versions(store)
-           if v.notify and v.posted_at <= now < notice_window_end(v, outbox_keep_days=outbox_keep_days)]
+    due = [
+        v
+        for v in _versions(store)
+        if v.notify and v.posted_at <= now < notice_window_end(v, outbox_keep_days=outbox_keep_days)
+    ]
     if not due:
         return 0
     done = {v.version_id: outbox.ids_with_prefix(f"notice-{v.version_id}-") for v in due}
@@ -197,9 +232,12 @@ def send_policy_notices(*, store: PolicyStore, profiles: EmailProfiles, outbox: 
             category=EmailCategory.LEGAL,
             template="policy-notice",
             to_user_id=user_id,
-            context={"version_id": version.version_id, "summary": version.summary,
-                     "effective_date": version.effective_at.date().isoformat(),
-                     "policy_url": links.api(f"policy/versions/{version.version_id}")},
+            context={
+                "version_id": version.version_id,
+                "summary": version.summary,
+                "effective_date": version.effective_at.date().isoformat(),
+                "policy_url": links.api(f"policy/versions/{version.version_id}"),
+            },
             dedupe_key=notice_id(version.version_id, user_id),
             clock=clock,
         )

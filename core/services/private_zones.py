@@ -86,8 +86,9 @@ def remove_zone(*, principal: Principal, zone_id: str, zones: PrivateZoneStore, 
     raise Conflict("The private zones kept changing; try again.")
 
 
-def count_member_zones(*, principal: Principal, account_id: str, user_id: str, accounts: AccountStore,
-                       zones: PrivateZoneStore) -> PrivateZoneCount:
+def count_member_zones(
+    *, principal: Principal, account_id: str, user_id: str, accounts: AccountStore, zones: PrivateZoneStore
+) -> PrivateZoneCount:
     """How many zones a member has in force: the owner (or the member) sees the count, never where."""
     principal.require_self_or_owner(account_id, user_id)
     if accounts.get_member(account_id, user_id) is None:
@@ -116,8 +117,9 @@ def _start_application(*, principal: Principal, zone_id: str, zones: PrivateZone
     raise Conflict("The private zones kept changing; try again.")
 
 
-def _finish_application(*, principal: Principal, zone_id: str, result: HistoryApplied,
-                        zones: PrivateZoneStore) -> PrivateZone:
+def _finish_application(
+    *, principal: Principal, zone_id: str, result: HistoryApplied, zones: PrivateZoneStore
+) -> PrivateZone:
     for _ in range(_ATTEMPTS):
         current = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
         zone = next((z for z in current.zones if z.zone_id == zone_id), None)
@@ -137,8 +139,14 @@ def _finish_application(*, principal: Principal, zone_id: str, result: HistoryAp
 def _clear_note_places(*, principal: Principal, zone: PrivateZone, media: MediaStore, clock: Clock) -> int:
     cleared, continuation = 0, None
     while True:
-        page = media.list_notes(account_id=principal.account_id, user_id=principal.user_id, start=None, end=None,
-                                continuation=continuation, limit=200)
+        page = media.list_notes(
+            account_id=principal.account_id,
+            user_id=principal.user_id,
+            start=None,
+            end=None,
+            continuation=continuation,
+            limit=200,
+        )
         for note in page.notes:
             if note.place is not None and zone.withholds(note.place.latitude, note.place.longitude):
                 changed = note.model_copy(update={"place": None, "updated_at": clock.now()})
@@ -154,8 +162,14 @@ def _clear_photo_places(*, principal: Principal, zone: PrivateZone, media: Media
     the record loses its location."""
     cleared, continuation = 0, None
     while True:
-        page = media.list_photos(account_id=principal.account_id, user_id=principal.user_id, start=None, end=None,
-                                 continuation=continuation, limit=100)
+        page = media.list_photos(
+            account_id=principal.account_id,
+            user_id=principal.user_id,
+            start=None,
+            end=None,
+            continuation=continuation,
+            limit=100,
+        )
         for photo in page.photos:
             where = photo.location
             if where is None or not zone.withholds(where.latitude, where.longitude):
@@ -176,8 +190,9 @@ def _clear_photo_places(*, principal: Principal, zone: PrivateZone, media: Media
             return cleared
 
 
-def _stored_days(*, account_id: str, accounts: AccountStore, privacy: PrivacyStore, retention: RetentionPolicy,
-                 clock: Clock) -> list[date]:
+def _stored_days(
+    *, account_id: str, accounts: AccountStore, privacy: PrivacyStore, retention: RetentionPolicy, clock: Clock
+) -> list[date]:
     """The UTC days that can hold stored pings: within the account's location retention, not before the account
     existed, up to tomorrow (pings may be a little ahead of the clock)."""
     now = clock.now()
@@ -190,9 +205,20 @@ def _stored_days(*, account_id: str, accounts: AccountStore, privacy: PrivacySto
 
 
 def apply_to_history(
-    *, principal: Principal, zone_id: str, data: ApplyToHistoryIn, zones: PrivateZoneStore, pings: PingStore,
-    positions: LatestPositionStore, withheld: WithheldPingStore, media: MediaStore, clock: Clock,
-    accounts: AccountStore, privacy: PrivacyStore, retention: RetentionPolicy, blobs: PhotoBlobs | None = None,
+    *,
+    principal: Principal,
+    zone_id: str,
+    data: ApplyToHistoryIn,
+    zones: PrivateZoneStore,
+    pings: PingStore,
+    positions: LatestPositionStore,
+    withheld: WithheldPingStore,
+    media: MediaStore,
+    clock: Clock,
+    accounts: AccountStore,
+    privacy: PrivacyStore,
+    retention: RetentionPolicy,
+    blobs: PhotoBlobs | None = None,
 ) -> HistoryAppliedPublic:
     """Apply one of my zones in force to what is stored already (irreversible; `data.confirmation` says so): every
     stored ping within the zone's withheld circle (radius plus its secret margin), whenever it was taken, is
@@ -207,29 +233,43 @@ def apply_to_history(
     account_id, user_id = principal.account_id, principal.user_id
     south, west, north, east = zone.box()
     inside: list[Ping] = []
-    for day in _stored_days(account_id=account_id, accounts=accounts, privacy=privacy, retention=retention,
-                            clock=clock):
-        inside += [p for p in pings.in_box(account_id=account_id, user_id=user_id, day=day, south=south, west=west,
-                                           north=north, east=east) if zone.withholds(p.lat, p.lon)]
+    for day in _stored_days(
+        account_id=account_id, accounts=accounts, privacy=privacy, retention=retention, clock=clock
+    ):
+        inside += [
+            p
+            for p in pings.in_box(
+                account_id=account_id, user_id=user_id, day=day, south=south, west=west, north=north, east=east
+            )
+            if zone.withholds(p.lat, p.lon)
+        ]
     # Recorded before they are deleted: a crash in between leaves records whose pings a retry deletes.
-    withheld.record(account_id=account_id, user_id=user_id,
-                    withheld=[WithheldPing(ping_id=p.ping_id, t=p.t, applied_zone=zone_id) for p in inside])
+    withheld.record(
+        account_id=account_id,
+        user_id=user_id,
+        withheld=[WithheldPing(ping_id=p.ping_id, t=p.t, applied_zone=zone_id) for p in inside],
+    )
     by_day: dict[date, list[str]] = defaultdict(list)
     for p in inside:
         by_day[p.day].append(p.ping_id)
     for day, ids in sorted(by_day.items()):
         pings.delete_day(account_id=account_id, user_id=user_id, day=day, ids=ids)
-    position_withheld = positions.withhold_if(account_id=account_id, user_id=user_id, inside=zone.withholds,
-                                              at=clock.now())
+    position_withheld = positions.withhold_if(
+        account_id=account_id, user_id=user_id, inside=zone.withholds, at=clock.now()
+    )
     notes = _clear_note_places(principal=principal, zone=zone, media=media, clock=clock)
     photos = _clear_photo_places(principal=principal, zone=zone, media=media, blobs=blobs) if blobs else 0
     requested = applied.requested_at if applied is not None else clock.now()
-    result = HistoryApplied(requested_at=requested, completed_at=clock.now(),
-                            pings_removed=withheld.count_applied(account_id=account_id, user_id=user_id,
-                                                                 zone_id=zone_id),
-                            latest_position_withheld=position_withheld, notes_cleared=notes,
-                            photos_cleared=photos)
+    result = HistoryApplied(
+        requested_at=requested,
+        completed_at=clock.now(),
+        pings_removed=withheld.count_applied(account_id=account_id, user_id=user_id, zone_id=zone_id),
+        latest_position_withheld=position_withheld,
+        notes_cleared=notes,
+        photos_cleared=photos,
+    )
     done = _finish_application(principal=principal, zone_id=zone_id, result=result, zones=zones)
-    log.info("private zone applied to history: %d ping(s) removed, %d note place(s) cleared",
-             result.pings_removed, notes)
+    log.info(
+        "private zone applied to history: %d ping(s) removed, %d note place(s) cleared", result.pings_removed, notes
+    )
     return done.applied_public()

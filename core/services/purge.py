@@ -31,7 +31,6 @@ from core.services.retention import (
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class AccountPlan:
     """What may be purged in one account now: per kind, `before` (None = everything) or absent (nothing)."""
@@ -43,8 +42,13 @@ class AccountPlan:
 
 
 def plan_account(
-    *, account_id: str, kinds: Sequence[PersonalDataKind], privacy: PrivacyStore, accounts: AccountStore,
-    policy: RetentionPolicy, now: datetime,
+    *,
+    account_id: str,
+    kinds: Sequence[PersonalDataKind],
+    privacy: PrivacyStore,
+    accounts: AccountStore,
+    policy: RetentionPolicy,
+    now: datetime,
 ) -> AccountPlan:
     plan = AccountPlan()
     holds = [h for h in privacy.list_holds(account_id) if h.active]
@@ -61,15 +65,18 @@ def plan_account(
         for kind in kinds:
             if kind.kept_for is None:
                 plan.cutoffs[kind.name] = None
-            elif not plan.held_users and now >= closure.closed_at + timedelta(
-                days=policy.category_days(kind.kept_for)
-            ):
+            elif not plan.held_users and now >= closure.closed_at + timedelta(days=policy.category_days(kind.kept_for)):
                 # While a member's data is held, the account's own records stay so the account is still walked.
                 plan.cutoffs[kind.name] = None
         return plan
     settings = effective_settings(account_id, privacy, policy)
-    days = {"location": settings.location_days, "media": settings.media_days,
-            "access-log": settings.access_log_days, "export-link": 0, "invitation": policy.invitations_days}
+    days = {
+        "location": settings.location_days,
+        "media": settings.media_days,
+        "access-log": settings.access_log_days,
+        "export-link": 0,
+        "invitation": policy.invitations_days,
+    }
     for kind in kinds:
         keep = days.get(kind.retention)
         if keep is not None:
@@ -121,8 +128,9 @@ def run_purge(
         account_id = cursor.current_account
         assert account_id is not None
         if plan is None:
-            plan = plan_account(account_id=account_id, kinds=kinds, privacy=privacy, accounts=accounts,
-                                policy=policy, now=now)
+            plan = plan_account(
+                account_id=account_id, kinds=kinds, privacy=privacy, accounts=accounts, policy=policy, now=now
+            )
         if plan.held or cursor.kind_index >= len(kinds):
             if plan.held:
                 run.held_accounts.append(account_id)
@@ -140,8 +148,9 @@ def run_purge(
             cursor = cursor.model_copy(update={"kind_index": cursor.kind_index + 1, "kind_continuation": None})
             continue
         limit = max(1, min(batch_size, max_items - work))
-        page = kind.expired(account_id=account_id, before=plan.cutoffs[kind.name],
-                            continuation=cursor.kind_continuation, limit=limit)
+        page = kind.expired(
+            account_id=account_id, before=plan.cutoffs[kind.name], continuation=cursor.kind_continuation, limit=limit
+        )
         for ref in page.items:
             if ref.user_id is not None and ref.user_id in plan.held_users:
                 run.held[kind.name] = run.held.get(kind.name, 0) + 1
@@ -167,18 +176,26 @@ def run_purge(
         privacy.put_cursor(cursor)  # where this run stopped, so the next one walks on from there
     run.finished_at = clock.now()
     privacy.put_run(run)
-    log.info("purge run %s: deleted %s, held %s, held accounts %d, complete pass %s", run.run_id, run.deleted,
-             run.held, len(run.held_accounts), run.complete_pass)
+    log.info(
+        "purge run %s: deleted %s, held %s, held accounts %d, complete pass %s",
+        run.run_id,
+        run.deleted,
+        run.held,
+        len(run.held_accounts),
+        run.complete_pass,
+    )
     return run
 
 
-def _sweep_platform(kinds: Sequence[PlatformKind], run: PurgeRun, privacy: PrivacyStore, now: datetime,
-                    batch_size: int, budget: int) -> int:
+def _sweep_platform(
+    kinds: Sequence[PlatformKind], run: PurgeRun, privacy: PrivacyStore, now: datetime, batch_size: int, budget: int
+) -> int:
     work = 0
     for kind in kinds:
         while work < budget:
-            refs = kind.expired_page(before=now - timedelta(days=kind.retention_days),
-                                     limit=max(1, min(batch_size, budget - work)))
+            refs = kind.expired_page(
+                before=now - timedelta(days=kind.retention_days), limit=max(1, min(batch_size, budget - work))
+            )
             deleted = sum(1 for ref in refs if kind.delete(ref))
             if deleted:
                 run.deleted[kind.name] = run.deleted.get(kind.name, 0) + deleted
@@ -190,7 +207,11 @@ def _sweep_platform(kinds: Sequence[PlatformKind], run: PurgeRun, privacy: Priva
 
 
 def _mark_closed_account_purged(
-    privacy: PrivacyStore, clock: Clock, account_id: str, kinds: Sequence[PersonalDataKind], plan: AccountPlan,
+    privacy: PrivacyStore,
+    clock: Clock,
+    account_id: str,
+    kinds: Sequence[PersonalDataKind],
+    plan: AccountPlan,
     now: datetime,
 ) -> None:
     closure = privacy.get_closure(account_id)
@@ -199,8 +220,15 @@ def _mark_closed_account_purged(
         return
     if all(name in plan.cutoffs for name in personal):
         privacy.put_closure(closure.model_copy(update={"personal_data_purged_at": now}))
-        audit(privacy, clock, account_id=account_id, actor="purge", action="account.personal-data-purged",
-              outcome="purged", details={"kinds": personal})
+        audit(
+            privacy,
+            clock,
+            account_id=account_id,
+            actor="purge",
+            action="account.personal-data-purged",
+            outcome="purged",
+            details={"kinds": personal},
+        )
 
 
 def list_runs(*, privacy: PrivacyStore, limit: int = 20) -> PurgeRunList:
@@ -222,11 +250,23 @@ class DailyPurge:
     max_items: int
 
     def run(self) -> PurgeRun:
-        run = run_purge(registry=self.registry, privacy=self.privacy, accounts=self.accounts, clock=self.clock,
-                        policy=self.policy, batch_size=self.batch_size, max_items=self.max_items)
+        run = run_purge(
+            registry=self.registry,
+            privacy=self.privacy,
+            accounts=self.accounts,
+            clock=self.clock,
+            policy=self.policy,
+            batch_size=self.batch_size,
+            max_items=self.max_items,
+        )
         log.info("purge run %s finished: complete pass %s", run.run_id, run.complete_pass)
-        coarse = run_coarsening(store=self.coarse_history, privacy=self.privacy, accounts=self.accounts,
-                                clock=self.clock, policy=self.policy, max_pings=self.max_items)
+        coarse = run_coarsening(
+            store=self.coarse_history,
+            privacy=self.privacy,
+            accounts=self.accounts,
+            clock=self.clock,
+            policy=self.policy,
+            max_pings=self.max_items,
+        )
         log.info("coarsening run %s finished: complete pass %s", coarse.run_id, coarse.complete_pass)
         return run
-

@@ -98,12 +98,21 @@ class RetentionPolicy:
 
     def kept_after_closure(self) -> list[KeptCategory]:
         return [
-            KeptCategory(category="billing-records", days=self.billing_records_days,
-                         reason="Tax and accounting law: invoices, payments and the billing address of the account."),
-            KeptCategory(category="closure-record", days=self.closure_record_days,
-                         reason="Proof that the account was closed on request, when and by whom."),
-            KeptCategory(category="privacy-requests-and-audit", days=self.audit_days,
-                         reason="Proof that data-subject requests were answered in time (who asked, when, outcome)."),
+            KeptCategory(
+                category="billing-records",
+                days=self.billing_records_days,
+                reason="Tax and accounting law: invoices, payments and the billing address of the account.",
+            ),
+            KeptCategory(
+                category="closure-record",
+                days=self.closure_record_days,
+                reason="Proof that the account was closed on request, when and by whom.",
+            ),
+            KeptCategory(
+                category="privacy-requests-and-audit",
+                days=self.audit_days,
+                reason="Proof that data-subject requests were answered in time (who asked, when, outcome).",
+            ),
         ]
 
     def category_days(self, category: str) -> int:
@@ -160,7 +169,9 @@ def audit(
 
 def effective_settings(account_id: str, privacy: PrivacyStore, policy: RetentionPolicy) -> RetentionSettings:
     return privacy.get_retention(account_id) or RetentionSettings(
-        account_id=account_id, location_days=policy.location_days, media_days=None,
+        account_id=account_id,
+        location_days=policy.location_days,
+        media_days=None,
         access_log_days=policy.access_log_days,
     )
 
@@ -174,10 +185,14 @@ def _public(settings: RetentionSettings, policy: RetentionPolicy) -> RetentionPu
         coarsen_after_days=settings.coarsen_after_days,
         updated_at=settings.updated_at,
         limits=RetentionLimits(
-            location_min_days=policy.location_min_days, location_max_days=policy.location_max_days,
-            media_min_days=policy.media_min_days, media_max_days=policy.media_max_days,
-            access_log_min_days=policy.access_log_min_days, access_log_max_days=policy.access_log_max_days,
-            coarsen_min_days=policy.coarsen_min_days, coarsen_max_days=policy.coarsen_max_days,
+            location_min_days=policy.location_min_days,
+            location_max_days=policy.location_max_days,
+            media_min_days=policy.media_min_days,
+            media_max_days=policy.media_max_days,
+            access_log_min_days=policy.access_log_min_days,
+            access_log_max_days=policy.access_log_max_days,
+            coarsen_min_days=policy.coarsen_min_days,
+            coarsen_max_days=policy.coarsen_max_days,
         ),
     )
 
@@ -218,8 +233,15 @@ def update_retention(
     _check_coarsening(current, update, errors)
     updated = current.model_copy(update={**update, "updated_at": clock.now(), "updated_by": principal.user_id})
     privacy.put_retention(updated)
-    audit(privacy, clock, account_id=account_id, actor=principal.user_id, action="retention.updated",
-          outcome="saved", details={k: v for k, v in update.items()})
+    audit(
+        privacy,
+        clock,
+        account_id=account_id,
+        actor=principal.user_id,
+        action="retention.updated",
+        outcome="saved",
+        details={k: v for k, v in update.items()},
+    )
     return _public(updated, policy)
 
 
@@ -243,11 +265,25 @@ def place_hold(
 ) -> LegalHoldPublic:
     if accounts.get_account(data.account_id) is None:
         raise NotFound()
-    hold = LegalHold(hold_id=str(uuid.uuid4()), account_id=data.account_id, user_id=data.user_id,
-                     reason=data.reason, placed_by=identity.user_id, placed_at=clock.now())
+    hold = LegalHold(
+        hold_id=str(uuid.uuid4()),
+        account_id=data.account_id,
+        user_id=data.user_id,
+        reason=data.reason,
+        placed_by=identity.user_id,
+        placed_at=clock.now(),
+    )
     privacy.put_hold(hold)
-    audit(privacy, clock, account_id=data.account_id, actor=identity.user_id, action="legal-hold.placed",
-          outcome="active", subject_user_id=data.user_id, target=hold.hold_id)
+    audit(
+        privacy,
+        clock,
+        account_id=data.account_id,
+        actor=identity.user_id,
+        action="legal-hold.placed",
+        outcome="active",
+        subject_user_id=data.user_id,
+        target=hold.hold_id,
+    )
     return hold.to_public()
 
 
@@ -260,11 +296,20 @@ def lift_hold(
     if hold.active:
         hold = hold.model_copy(update={"lifted_by": identity.user_id, "lifted_at": clock.now()})
         privacy.put_hold(hold)
-        audit(privacy, clock, account_id=account_id, actor=identity.user_id, action="legal-hold.lifted",
-              outcome="lifted", subject_user_id=hold.user_id, target=hold_id)
+        audit(
+            privacy,
+            clock,
+            account_id=account_id,
+            actor=identity.user_id,
+            action="legal-hold.lifted",
+            outcome="lifted",
+            subject_user_id=hold.user_id,
+            target=hold_id,
+        )
     return hold.to_public()
 
 
 def list_holds(*, account_id: str, privacy: PrivacyStore) -> LegalHoldList:
-    return LegalHoldList(items=[h.to_public() for h in sorted(privacy.list_holds(account_id),
-                                                              key=lambda h: h.placed_at)])
+    return LegalHoldList(
+        items=[h.to_public() for h in sorted(privacy.list_holds(account_id), key=lambda h: h.placed_at)]
+    )

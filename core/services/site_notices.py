@@ -50,8 +50,9 @@ def dedupe_key(account_id: str, user_id: str, site_id: str, kind: EventKind, day
     return f"site-visit:{account_id}:{user_id}:{site_id}:{kind.value}:{day}"
 
 
-def notify_first_events(*, notices: SiteNotices, before: SiteDay | None, after: SiteDay, member_name: str,
-                        sites: dict[str, JobSite]) -> int:
+def notify_first_events(
+    *, notices: SiteNotices, before: SiteDay | None, after: SiteDay, member_name: str, sites: dict[str, JobSite]
+) -> int:
     """Queue one e-mail to the Account Owner per new first enter/exit of the day, if the owner turned these
     e-mails on. Answers how many entries were created. Costs nothing more while no first event is new; then one
     account read and one preferences read, and one outbox write per e-mail."""
@@ -70,13 +71,23 @@ def notify_first_events(*, notices: SiteNotices, before: SiteDay | None, after: 
     created = 0
     for event in new:
         site = sites.get(event.site_id)
-        context = {"member_name": member_name or "A worker", "site_name": site.name if site else "a job site",
-                   "kind": event.kind.value, "local_time": event.at.astimezone(zone).strftime("%H:%M"),
-                   "date": after.day.isoformat(), "time_zone": after.time_zone}
+        context = {
+            "member_name": member_name or "A worker",
+            "site_name": site.name if site else "a job site",
+            "kind": event.kind.value,
+            "local_time": event.at.astimezone(zone).strftime("%H:%M"),
+            "date": after.day.isoformat(),
+            "time_zone": after.time_zone,
+        }
         _, fresh = enqueue_email_once(
-            outbox=notices.outbox, category=CATEGORY, template=TEMPLATE, context=context, clock=notices.clock,
+            outbox=notices.outbox,
+            category=CATEGORY,
+            template=TEMPLATE,
+            context=context,
+            clock=notices.clock,
             dedupe_key=dedupe_key(after.account_id, after.user_id, event.site_id, event.kind, after.day.isoformat()),
-            to_user_id=account.owner_user_id)
+            to_user_id=account.owner_user_id,
+        )
         created += fresh
     log.info("job-site visit e-mails: %d new first event(s), %d queued", len(new), created)
     return created

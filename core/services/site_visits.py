@@ -63,8 +63,15 @@ def _read_local_day(pings: PingStore, account_id: str, user_id: str, start: date
     while day <= (end - timedelta(milliseconds=1)).date():
         continuation: str | None = None
         while True:
-            page = pings.read_day(account_id=account_id, user_id=user_id, day=day, start=start, end=end,
-                                  continuation=continuation, limit=PAGE)
+            page = pings.read_day(
+                account_id=account_id,
+                user_id=user_id,
+                day=day,
+                start=start,
+                end=end,
+                continuation=continuation,
+                limit=PAGE,
+            )
             out.extend(page.pings)
             continuation = page.continuation
             if not continuation:
@@ -73,8 +80,7 @@ def _read_local_day(pings: PingStore, account_id: str, user_id: str, start: date
     return ordered(out)
 
 
-def _prepare(day: date, *, account_id: str, user_id: str, tz: str, pings: PingStore,
-             days: SiteDayStore) -> _Pending:
+def _prepare(day: date, *, account_id: str, user_id: str, tz: str, pings: PingStore, days: SiteDayStore) -> _Pending:
     # The stored day is read BEFORE the pings: a writer that stored more pings of this day and wrote its result
     # after this read makes our write fail (version changed), and we evaluate again with its pings.
     stored, version = days.read_day(account_id, user_id, day)
@@ -92,8 +98,17 @@ OnChange = Callable[[SiteDay | None, SiteDay, SiteIndex], None]
 
 
 def evaluate_days(
-    *, account_id: str, user_id: str, touched: set[date], tz: str, pings: PingStore, sites: JobSiteStore,
-    days: SiteDayStore, clock: Clock, rules: SiteRules = DEFAULT_RULES, on_change: OnChange | None = None,
+    *,
+    account_id: str,
+    user_id: str,
+    touched: set[date],
+    tz: str,
+    pings: PingStore,
+    sites: JobSiteStore,
+    days: SiteDayStore,
+    clock: Clock,
+    rules: SiteRules = DEFAULT_RULES,
+    on_change: OnChange | None = None,
 ) -> int:
     """Evaluate these local days (one sites query for all of them); answers how many day documents changed. A day
     whose end state (inside which sites) changed makes the next day, when already evaluated, be evaluated again
@@ -110,8 +125,9 @@ def evaluate_days(
         retry: list[date] = []
         for p in pending:
             carried = p.carried if carry is None else carry
-            result = evaluate_day(pings=p.pings, index=index, user_id=user_id, day=p.day, time_zone=tz,
-                                  carried_in=carried, rules=rules)
+            result = evaluate_day(
+                pings=p.pings, index=index, user_id=user_id, day=p.day, time_zone=tz, carried_in=carried, rules=rules
+            )
             site_day = SiteDay.of(result, account_id=account_id, user_id=user_id, at=clock.now())
             if not site_day.same_result(p.stored):
                 if on_change is not None:
@@ -139,20 +155,41 @@ def evaluate_days(
 
 
 def evaluate_message(
-    *, message: PingMessage, accounts: AccountStore, pings: PingStore, sites: JobSiteStore, days: SiteDayStore,
-    clock: Clock, notices: SiteNotices | None = None,
+    *,
+    message: PingMessage,
+    accounts: AccountStore,
+    pings: PingStore,
+    sites: JobSiteStore,
+    days: SiteDayStore,
+    clock: Clock,
+    notices: SiteNotices | None = None,
 ) -> int:
     """The writer's step after a message's pings are stored: re-evaluate each local day it touched. With
     `notices`, the Account Owner's opt-in e-mails about first arrivals and departures are queued too."""
     return evaluate_member_days(
-        account_id=message.account_id, user_id=message.user_id, times=[p.t for p in message.pings()],
-        member=accounts.get_member(message.account_id, message.user_id), pings=pings, sites=sites, days=days,
-        clock=clock, notices=notices)
+        account_id=message.account_id,
+        user_id=message.user_id,
+        times=[p.t for p in message.pings()],
+        member=accounts.get_member(message.account_id, message.user_id),
+        pings=pings,
+        sites=sites,
+        days=days,
+        clock=clock,
+        notices=notices,
+    )
 
 
 def evaluate_member_days(
-    *, account_id: str, user_id: str, times: Sequence[datetime], member: Member | None, pings: PingStore,
-    sites: JobSiteStore, days: SiteDayStore, clock: Clock, notices: SiteNotices | None = None,
+    *,
+    account_id: str,
+    user_id: str,
+    times: Sequence[datetime],
+    member: Member | None,
+    pings: PingStore,
+    sites: JobSiteStore,
+    days: SiteDayStore,
+    clock: Clock,
+    notices: SiteNotices | None = None,
 ) -> int:
     """Re-evaluate each local day (in the member's time zone; UTC without a member record) holding one of `times`,
     the times of pings just stored. The pings writer calls it once per member per flush with the member record it
@@ -166,8 +203,17 @@ def evaluate_member_days(
         def on_change(stored: SiteDay | None, new: SiteDay, index: SiteIndex) -> None:
             notify_first_events(notices=notices, before=stored, after=new, member_name=name, sites=index.sites)
 
-    changed = evaluate_days(account_id=account_id, user_id=user_id, touched=touched, tz=tz,
-                            pings=pings, sites=sites, days=days, clock=clock, on_change=on_change)
+    changed = evaluate_days(
+        account_id=account_id,
+        user_id=user_id,
+        touched=touched,
+        tz=tz,
+        pings=pings,
+        sites=sites,
+        days=days,
+        clock=clock,
+        on_change=on_change,
+    )
     log.info("evaluated %d local day(s) for job sites; %d changed", len(touched), changed)
     return changed
 
@@ -189,8 +235,15 @@ def _site_names(account_id: str, site_days: list[SiteDay], sites: JobSiteStore) 
 
 
 def account_timesheet(
-    *, principal: Principal, account_id: str, query: TimesheetQuery, accounts: AccountStore, sites: JobSiteStore,
-    days: SiteDayStore, access_log: AccessLog, clock: Clock,
+    *,
+    principal: Principal,
+    account_id: str,
+    query: TimesheetQuery,
+    accounts: AccountStore,
+    sites: JobSiteStore,
+    days: SiteDayStore,
+    access_log: AccessLog,
+    clock: Clock,
 ) -> Timesheet:
     """The owner's timesheet of every member (or one). Logged in the access log before it is answered."""
     principal.require_owner_of(account_id)
@@ -202,21 +255,40 @@ def account_timesheet(
         raise NotFound()
     site_days = days.list_days(account_id, user_id=query.member_id, first=first, last=last)
     now = clock.now()
-    sheet = timesheet_days(site_days, names={u: m.full_name for u, m in members.items()},
-                           sites=_site_names(account_id, site_days, sites), site_id=query.site_id, now=now,
-                           first=first, last=last)
+    sheet = timesheet_days(
+        site_days,
+        names={u: m.full_name for u, m in members.items()},
+        sites=_site_names(account_id, site_days, sites),
+        site_id=query.site_id,
+        now=now,
+        first=first,
+        last=last,
+    )
     shown = sorted({d.member_id for d in sheet.days})
     if shown:
         start = min(d.day_start for d in site_days)
         end = max(d.day_end for d in site_days)
-        record_read(log=access_log, entry=new_entry(principal=principal, subject_user_ids=shown,
-                                                    data=AccessedData.VISITS, at=now, range_from=start,
-                                                    range_to=end))
+        record_read(
+            log=access_log,
+            entry=new_entry(
+                principal=principal,
+                subject_user_ids=shown,
+                data=AccessedData.VISITS,
+                at=now,
+                range_from=start,
+                range_to=end,
+            ),
+        )
     return sheet
 
 
 def my_timesheet(
-    *, principal: Principal, query: TimesheetQuery, accounts: AccountStore, sites: JobSiteStore, days: SiteDayStore,
+    *,
+    principal: Principal,
+    query: TimesheetQuery,
+    accounts: AccountStore,
+    sites: JobSiteStore,
+    days: SiteDayStore,
     clock: Clock,
 ) -> Timesheet:
     """The worker's own timesheet (not logged: one's own data)."""
@@ -226,12 +298,30 @@ def my_timesheet(
     site_days = days.list_days(principal.account_id, user_id=principal.user_id, first=first, last=last)
     member = accounts.get_member(principal.account_id, principal.user_id)
     names = {principal.user_id: member.full_name if member else ""}
-    return timesheet_days(site_days, names=names, sites=_site_names(principal.account_id, site_days, sites),
-                          site_id=query.site_id, now=clock.now(), first=first, last=last)
+    return timesheet_days(
+        site_days,
+        names=names,
+        sites=_site_names(principal.account_id, site_days, sites),
+        site_id=query.site_id,
+        now=clock.now(),
+        first=first,
+        last=last,
+    )
 
 
-CSV_COLUMNS = ("date", "memberId", "memberName", "timeZone", "kind", "siteId", "siteName", "start", "end",
-               "seconds", "distanceMeters")
+CSV_COLUMNS = (
+    "date",
+    "memberId",
+    "memberName",
+    "timeZone",
+    "kind",
+    "siteId",
+    "siteName",
+    "start",
+    "end",
+    "seconds",
+    "distanceMeters",
+)
 
 
 def to_csv(sheet: Timesheet) -> str:
@@ -247,8 +337,18 @@ def to_csv(sheet: Timesheet) -> str:
     for d in sheet.days:
         base = [d.date.isoformat(), d.member_id, text(d.member_name), d.time_zone]
         for s in d.sites:
-            writer.writerow([*base, "site", s.site_id, text(s.site_name), text(s.first_arrival),
-                             text(s.last_departure), s.seconds, ""])
+            writer.writerow(
+                [
+                    *base,
+                    "site",
+                    s.site_id,
+                    text(s.site_name),
+                    text(s.first_arrival),
+                    text(s.last_departure),
+                    s.seconds,
+                    "",
+                ]
+            )
         for st in d.unsited_stops:
             writer.writerow([*base, "stop", "", "", text(st.arrival), text(st.departure), st.seconds, ""])
         for t in d.trips:

@@ -27,8 +27,12 @@ def _view(clock: FileTestClock) -> TestClockView:
     state = clock.state()
     system = clock.system_now()
     now = clock.now()
-    return TestClockView(now=now, system_now=system, offset_seconds=round((now - system).total_seconds(), 3),
-                         frozen=state.frozen_at is not None)
+    return TestClockView(
+        now=now,
+        system_now=system,
+        offset_seconds=round((now - system).total_seconds(), 3),
+        frozen=state.frozen_at is not None,
+    )
 
 
 def read_test_clock(*, identity: Identity, clock: Clock) -> TestClockView:

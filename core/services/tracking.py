@@ -54,16 +54,22 @@ log = logging.getLogger(__name__)
 def _schedule_public(schedule: TrackingSchedule | None) -> TrackingSchedulePublic:
     if schedule is None:
         return TrackingSchedulePublic(restricted=False)
-    return TrackingSchedulePublic(restricted=True, time_zone=schedule.time_zone, windows=schedule.windows,
-                                  updated_at=schedule.updated_at)
+    return TrackingSchedulePublic(
+        restricted=True, time_zone=schedule.time_zone, windows=schedule.windows, updated_at=schedule.updated_at
+    )
 
 
 def put_schedule(
     *, principal: Principal, data: TrackingScheduleUpdate, schedules: TrackingScheduleStore, clock: Clock
 ) -> TrackingSchedulePublic:
     """The worker's own windows. Applies to pings stored from now on (pings already stored stay)."""
-    schedule = TrackingSchedule(account_id=principal.account_id, user_id=principal.user_id,
-                                time_zone=data.time_zone, windows=data.windows, updated_at=clock.now())
+    schedule = TrackingSchedule(
+        account_id=principal.account_id,
+        user_id=principal.user_id,
+        time_zone=data.time_zone,
+        windows=data.windows,
+        updated_at=clock.now(),
+    )
     schedules.put_schedule(schedule)
     return _schedule_public(schedule)
 
@@ -93,8 +99,15 @@ def _ensure_active(account: Account | None) -> None:
 
 
 def _ingest_facts(
-    *, principal: Principal, gate: IngestGateKeeper | None, accounts: AccountStore, billing: BillingStore,
-    consents: ConsentLedger, schedules: TrackingScheduleStore, zones: PrivateZoneStore | None, privacy: PrivacyStore,
+    *,
+    principal: Principal,
+    gate: IngestGateKeeper | None,
+    accounts: AccountStore,
+    billing: BillingStore,
+    consents: ConsentLedger,
+    schedules: TrackingScheduleStore,
+    zones: PrivateZoneStore | None,
+    privacy: PrivacyStore,
     retention: RetentionPolicy,
 ) -> tuple[int, list[ConsentEntry], TrackingSchedule | None, PrivateZones | None]:
     """Retention days, consent history, schedule and zones; refuses (403) an account that may not send pings.
@@ -103,16 +116,24 @@ def _ingest_facts(
     if gate is None:
         ensure_account_may_ingest(account_id=a, accounts=accounts, billing=billing)
         days = effective_settings(a, privacy, retention).location_days
-        return (days, consents.history(account_id=a, user_id=u), schedules.get_schedule(account_id=a, user_id=u),
-                zones.get_zones(account_id=a, user_id=u) if zones else None)
+        return (
+            days,
+            consents.history(account_id=a, user_id=u),
+            schedules.get_schedule(account_id=a, user_id=u),
+            zones.get_zones(account_id=a, user_id=u) if zones else None,
+        )
     facts = gate.facts_for_ingest(account_id=a, user_id=u)
     _ensure_active(facts.account)
     if facts.account_facts.suspended:
         raise suspended_error(Addition.PINGS)
     stored_days = facts.account_facts.location_days
     member = facts.member_facts
-    return (stored_days if stored_days is not None else retention.location_days, member.location_consents,
-            member.schedule, member.zones if zones is not None else None)
+    return (
+        stored_days if stored_days is not None else retention.location_days,
+        member.location_consents,
+        member.schedule,
+        member.zones if zones is not None else None,
+    )
 
 
 def _raw_id(raw: Any) -> str | None:
@@ -154,8 +175,16 @@ def ingest_pings(
     common case (the ingest gate, docs/tracking.md). Duplicates are the repeats within the call; a ping sent again
     in another call is queued again and the writer's idempotent write stores it once."""
     retention_days, history, schedule, private = _ingest_facts(
-        principal=principal, gate=gate, accounts=accounts, billing=billing, consents=consents, schedules=schedules,
-        zones=zones, privacy=privacy, retention=retention)
+        principal=principal,
+        gate=gate,
+        accounts=accounts,
+        billing=billing,
+        consents=consents,
+        schedules=schedules,
+        zones=zones,
+        privacy=privacy,
+        retention=retention,
+    )
     now = clock.now()
     oldest, newest = now - timedelta(days=retention_days), now + future_skew
 

@@ -59,8 +59,9 @@ def _days(start: datetime, end: datetime) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _open_token(pages: PageTokens, scope: tuple[object, ...], token: str,
-                days: list[date]) -> tuple[int, str | None, datetime | None]:
+def _open_token(
+    pages: PageTokens, scope: tuple[object, ...], token: str, days: list[date]
+) -> tuple[int, str | None, datetime | None]:
     """The day, the store's cursor and where the previous page ended, from a token sealed for this track and range
     (core/services/paging.py)."""
     payload = pages.open_payload(scope, token)
@@ -77,19 +78,33 @@ def _open_token(pages: PageTokens, scope: tuple[object, ...], token: str,
 
 
 def _read_points(
-    *, pings: PingStore, account_id: str, user_id: str, start: datetime, end: datetime, query: TrackQuery,
+    *,
+    pings: PingStore,
+    account_id: str,
+    user_id: str,
+    start: datetime,
+    end: datetime,
+    query: TrackQuery,
     pages: PageTokens,
 ) -> tuple[list[Ping], str | None, tuple[datetime, datetime]]:
     """Up to `limit` points in time order, walking the day partitions of the range; the token resumes after. The
     span is the part of the range this page covers (for the private gaps): pages cover the range without overlap."""
     days = _days(start, end)
     scope = ("track", account_id, user_id, start.isoformat(), end.isoformat())
-    index, continuation, after = ((0, None, None) if query.continuation is None
-                                  else _open_token(pages, scope, query.continuation, days))
+    index, continuation, after = (
+        (0, None, None) if query.continuation is None else _open_token(pages, scope, query.continuation, days)
+    )
     points: list[Ping] = []
     while index < len(days):
-        page = pings.read_day(account_id=account_id, user_id=user_id, day=days[index], start=start, end=end,
-                              continuation=continuation, limit=query.limit - len(points))
+        page = pings.read_day(
+            account_id=account_id,
+            user_id=user_id,
+            day=days[index],
+            start=start,
+            end=end,
+            continuation=continuation,
+            limit=query.limit - len(points),
+        )
         points.extend(page.pings)
         if page.continuation:
             continuation = page.continuation
@@ -106,16 +121,22 @@ def _read_points(
     return points, token, (span_start, span_end)
 
 
-def _gaps(withheld: WithheldPingStore | None, account_id: str, user_id: str, span: tuple[datetime, datetime],
-          points: list[Ping]) -> list[PrivateGap]:
+def _gaps(
+    withheld: WithheldPingStore | None,
+    account_id: str,
+    user_id: str,
+    span: tuple[datetime, datetime],
+    points: list[Ping],
+) -> list[PrivateGap]:
     if withheld is None:
         return []
     times = withheld.times_between(account_id=account_id, user_id=user_id, start=span[0], end=span[1])
     return private_gaps(times, [p.t for p in points])
 
 
-def _coarse_days(coarse: CoarseHistoryStore | None, account_id: str, user_id: str, start: datetime,
-                 end: datetime) -> list[date]:
+def _coarse_days(
+    coarse: CoarseHistoryStore | None, account_id: str, user_id: str, start: datetime, end: datetime
+) -> list[date]:
     """The range's UTC days that hold only coarse points (docs/coarsened-history.md): one query."""
     if coarse is None:
         return []
@@ -123,13 +144,30 @@ def _coarse_days(coarse: CoarseHistoryStore | None, account_id: str, user_id: st
     return coarse.coarse_days(account_id=account_id, user_id=user_id, first=days[0], last=days[-1])
 
 
-def _document(query: TrackQuery, user_id: str, start: datetime, end: datetime, points: list[Ping],
-              token: str | None, gaps: list[PrivateGap], coarse_days: list[date] | None = None) -> TrackDocument:
+def _document(
+    query: TrackQuery,
+    user_id: str,
+    start: datetime,
+    end: datetime,
+    points: list[Ping],
+    token: str | None,
+    gaps: list[PrivateGap],
+    coarse_days: list[date] | None = None,
+) -> TrackDocument:
     stops = detect_stops(points, radius_m=query.stop_radius, min_minutes=query.stop_minutes) if query.stops else None
     shown = simplify(points, query.simplify) if query.simplify else points
-    track = Track(user_id=user_id, range_from=start, range_to=end, points=shown, raw_count=len(points),
-                  simplified=query.simplify or None, stops=stops, continuation=token, private_gaps=gaps,
-                  coarse_days=coarse_days or [])
+    track = Track(
+        user_id=user_id,
+        range_from=start,
+        range_to=end,
+        points=shown,
+        raw_count=len(points),
+        simplified=query.simplify or None,
+        stops=stops,
+        continuation=token,
+        private_gaps=gaps,
+        coarse_days=coarse_days or [],
+    )
     if query.format == "gpx":
         return TrackDocument(media_type=GPX_MEDIA_TYPE, body=to_gpx(track), continuation=token, points=len(shown))
     body = json.dumps(to_geojson(track), separators=(",", ":"))
@@ -157,25 +195,57 @@ def read_member_track(
         raise NotFound()
     now = clock.now()
     start, end = _range(query, now)
-    points, token, span = _read_points(pings=pings, account_id=account_id, user_id=user_id, start=start, end=end,
-                                       query=query, pages=pages)
+    points, token, span = _read_points(
+        pings=pings, account_id=account_id, user_id=user_id, start=start, end=end, query=query, pages=pages
+    )
     gaps = _gaps(withheld, account_id, user_id, span, points)
-    record_read(log=access_log, entry=new_entry(principal=principal, subject_user_ids=[user_id],
-                                                data=AccessedData.LOCATION_TRACK, at=now, range_from=start,
-                                                range_to=end))
-    return _document(query, user_id, start, end, points, token, gaps,
-                     _coarse_days(coarse, account_id, user_id, start, end))
+    record_read(
+        log=access_log,
+        entry=new_entry(
+            principal=principal,
+            subject_user_ids=[user_id],
+            data=AccessedData.LOCATION_TRACK,
+            at=now,
+            range_from=start,
+            range_to=end,
+        ),
+    )
+    return _document(
+        query, user_id, start, end, points, token, gaps, _coarse_days(coarse, account_id, user_id, start, end)
+    )
 
 
-def read_my_track(*, principal: Principal, query: TrackQuery, pings: PingStore, clock: Clock,
-                  pages: PageTokens, withheld: WithheldPingStore | None = None,
-                  coarse: CoarseHistoryStore | None = None) -> TrackDocument:
+def read_my_track(
+    *,
+    principal: Principal,
+    query: TrackQuery,
+    pings: PingStore,
+    clock: Clock,
+    pages: PageTokens,
+    withheld: WithheldPingStore | None = None,
+    coarse: CoarseHistoryStore | None = None,
+) -> TrackDocument:
     start, end = _range(query, clock.now())
-    points, token, span = _read_points(pings=pings, account_id=principal.account_id, user_id=principal.user_id,
-                                       start=start, end=end, query=query, pages=pages)
+    points, token, span = _read_points(
+        pings=pings,
+        account_id=principal.account_id,
+        user_id=principal.user_id,
+        start=start,
+        end=end,
+        query=query,
+        pages=pages,
+    )
     gaps = _gaps(withheld, principal.account_id, principal.user_id, span, points)
-    return _document(query, principal.user_id, start, end, points, token, gaps,
-                     _coarse_days(coarse, principal.account_id, principal.user_id, start, end))
+    return _document(
+        query,
+        principal.user_id,
+        start,
+        end,
+        points,
+        token,
+        gaps,
+        _coarse_days(coarse, principal.account_id, principal.user_id, start, end),
+    )
 
 
 def latest_positions(
@@ -191,19 +261,32 @@ def latest_positions(
     not depend on how much history is stored."""
     principal.require_owner_of(account_id)
     now = clock.now()
-    members = sorted((m for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE),
-                     key=lambda m: (m.full_name.lower(), m.user_id))
+    members = sorted(
+        (m for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE),
+        key=lambda m: (m.full_name.lower(), m.user_id),
+    )
     latest = {p.user_id: p for p in positions.list_for_account(account_id)}
     items: list[MemberPositionPublic] = []
     for m in members:
         p = latest.get(m.user_id)
-        position = None if p is None else PositionPublic(
-            timestamp=p.t, latitude=p.lat, longitude=p.lon, horizontal_accuracy=p.acc, source=p.src,
-            age_seconds=max(0, int((now - p.t).total_seconds())), in_private_zone=p.in_private_zone,
+        position = (
+            None
+            if p is None
+            else PositionPublic(
+                timestamp=p.t,
+                latitude=p.lat,
+                longitude=p.lon,
+                horizontal_accuracy=p.acc,
+                source=p.src,
+                age_seconds=max(0, int((now - p.t).total_seconds())),
+                in_private_zone=p.in_private_zone,
+            )
         )
         items.append(MemberPositionPublic(user_id=m.user_id, full_name=m.full_name, position=position))
     shown = [i.user_id for i in items if i.position is not None]
     if shown:
-        record_read(log=access_log, entry=new_entry(principal=principal, subject_user_ids=shown,
-                                                    data=AccessedData.LATEST_POSITIONS, at=now))
+        record_read(
+            log=access_log,
+            entry=new_entry(principal=principal, subject_user_ids=shown, data=AccessedData.LATEST_POSITIONS, at=now),
+        )
     return LatestPositionList(items=items, as_of=now)

@@ -88,7 +88,9 @@ def test_lifecycle_rules_are_consistent_with_the_code(param_file: Path) -> None:
     overrides = object_literal(values.get("appSettingOverrides", "{}"))
     assert set(overrides) <= set(names["appSettings"]), "overrides may only change settings copied from the sample"
     if "exports" in rules:
-        ttl_hours = int(overrides.get("EXPORT_LINK_TTL_HOURS", "").strip("'") or names["appSettings"]["EXPORT_LINK_TTL_HOURS"])
+        ttl_hours = int(
+            overrides.get("EXPORT_LINK_TTL_HOURS", "").strip("'") or names["appSettings"]["EXPORT_LINK_TTL_HOURS"]
+        )
         assert int(rules["exports"]) * 24 > ttl_hours, "exports would be deleted before their download link expires"
     for name in ("blobSoftDeleteDays", "previousVersionRetentionDays"):
         days = int(values.get(name) or str(defaults[name].default))
@@ -159,18 +161,31 @@ def test_cors_allows_only_the_portal() -> None:
 def test_the_portal_is_not_linked_as_a_static_web_apps_backend() -> None:
     """Issue 15: the /api proxy would replace the bearer token, and the link is not idempotent on redeploy."""
     assert "userProvidedFunctionApps" not in read(MAIN) + "".join(
-        p.read_text() for p in MAIN.parent.joinpath("modules").glob("*.bicep"))
+        p.read_text() for p in MAIN.parent.joinpath("modules").glob("*.bicep")
+    )
 
 
 def test_roles_are_scoped_to_single_resources() -> None:
     text = module_text("roles")
     assignments = re.findall(r"^resource (\w+) 'Microsoft\.Authorization/roleAssignments@", text, re.MULTILINE)
-    assert set(assignments) == {"blobData", "delegationKeys", "queueData", "scanResults", "deploymentPackage",
-                                "secretsUser", "telemetry", "email"}
+    assert set(assignments) == {
+        "blobData",
+        "delegationKeys",
+        "queueData",
+        "scanResults",
+        "deploymentPackage",
+        "secretsUser",
+        "telemetry",
+        "email",
+    }
     for name in assignments:
         block = block_after(text, rf"^resource {name} ")
-        assert re.search(r"^\s*scope: (storage|vault|appInsights|communication|quarantine|deploymentContainer|"
-                         r"containers\[i\])$", block, re.MULTILINE), name
+        assert re.search(
+            r"^\s*scope: (storage|vault|appInsights|communication|quarantine|deploymentContainer|"
+            r"containers\[i\])$",
+            block,
+            re.MULTILINE,
+        ), name
         assert "principalType: 'ServicePrincipal'" in block
     cosmos = block_after(text, r"^resource cosmosData 'Microsoft\.DocumentDB/databaseAccounts/sqlRoleAssignments@")
     assert "scope: cosmos.id" in cosmos and "00000000-0000-0000-0000-000000000002" in text

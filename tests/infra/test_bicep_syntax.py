@@ -49,8 +49,9 @@ def test_broken_files_are_reported(tmp_path: Path, name: str, text: str, line: i
     assert min(p.line for p in problems) <= line, [str(p) for p in problems]
 
 
-def test_the_command_fails_on_a_broken_file_and_make_infra_check_runs_it(tmp_path: Path,
-                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_fails_on_a_broken_file_and_make_infra_check_runs_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.bicep"
     bad.write_text("resource r 'A/b@1' = {\n  name: 'x'\n", encoding="utf-8")
     assert bicep_parse.main([str(bad)]) == 1

@@ -26,8 +26,7 @@ def actionlint() -> str:
 
 
 def lint(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([actionlint(), "-no-color", str(path)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([actionlint(), "-no-color", str(path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_azure_yaml_deploys_the_function_app_from_the_bicep() -> None:
@@ -60,8 +59,7 @@ def test_the_workflow_signs_in_with_oidc_and_builds_checks_and_deploys_in_order(
     login = next(s for s in steps if str(s.get("uses", "")).startswith("azure/login@"))
     assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}, "OIDC: no client secret"
     runs = "\n".join(str(s.get("run", "")) for s in steps)
-    order = [runs.index(cmd) for cmd in ("az bicep build", "az deployment group what-if",
-                                         "az deployment group create")]
+    order = [runs.index(cmd) for cmd in ("az bicep build", "az deployment group what-if", "az deployment group create")]
     assert order == sorted(order)
     publish = next(s for s in steps if str(s.get("uses", "")).startswith("Azure/functions-action@"))
     assert publish["with"]["respect-funcignore"] is True and publish["with"]["sku"] == "flexconsumption"
@@ -78,9 +76,12 @@ def test_the_workflow_passes_actionlint() -> None:
 def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / ".github" / "workflows" / "broken.yml"
     broken.parent.mkdir(parents=True)
-    broken.write_text(read(WORKFLOW).replace("${{ inputs.environment }}", "${{ inputs.enviroment }}", 1)
-                      .replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    timeout-minutes: soon", 1),
-                      encoding="utf-8")
+    broken.write_text(
+        read(WORKFLOW)
+        .replace("${{ inputs.environment }}", "${{ inputs.enviroment }}", 1)
+        .replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    timeout-minutes: soon", 1),
+        encoding="utf-8",
+    )
     done = lint(broken)
     assert done.returncode != 0
     assert "enviroment" in done.stdout and "timeout-minutes" in done.stdout, done.stdout

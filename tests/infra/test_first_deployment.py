@@ -78,7 +78,10 @@ def test_role_assignment_names_are_seeded_from_the_principal_id(path: Path) -> N
     text = strip_comments(read(path))
     headers = re.findall(
         r"^resource (\w+) '(?:Microsoft\.Authorization/roleAssignments|Microsoft\.DocumentDB/databaseAccounts/"
-        r"sqlRoleAssignments)@", text, re.MULTILINE)
+        r"sqlRoleAssignments)@",
+        text,
+        re.MULTILINE,
+    )
     for name in headers:
         block = block_after(text, rf"^resource {name} ")
         seed = re.search(r"^\s*name: guid\((.+)\)\s*$", block, re.MULTILINE)
@@ -112,11 +115,17 @@ def test_the_site_uses_its_user_assigned_identity_for_references_and_every_conne
     assert "userAssignedIdentityResourceId: deploymentIdentityId" in deployment
     settings_block = block_after(text, r"^var infraSettings\s*=")
     settings = dict(
-        (m.group(1), m.group(2).strip())
-        for m in re.finditer(r"^\s*(\w+):\s*(.+)$", settings_block, re.MULTILINE)
+        (m.group(1), m.group(2).strip()) for m in re.finditer(r"^\s*(\w+):\s*(.+)$", settings_block, re.MULTILINE)
     )
-    connections = {k.split("__")[0] for k in settings if re.search(r"__(accountName|\w*ServiceUri|endpoint|"
-                                                                    r"fullyQualifiedNamespace)$", k)}
+    connections = {
+        k.split("__")[0]
+        for k in settings
+        if re.search(
+            r"__(accountName|\w*ServiceUri|endpoint|"
+            r"fullyQualifiedNamespace)$",
+            k,
+        )
+    }
     assert connections, "no identity-based connection found"
     for conn in connections:
         assert settings.get(f"{conn}__credential") == "'managedidentity'", f"{conn}__credential"
@@ -174,8 +183,12 @@ def test_blob_roles_are_scoped_to_containers_and_the_package_is_not_writable_by_
 def test_an_existing_event_grid_system_topic_can_be_used() -> None:
     main = strip_comments(read(MAIN))
     assert params(read(MAIN))["existingEventGridSystemTopicName"].default == "''"
-    assert re.search(r"^var systemTopicName = empty\(existingEventGridSystemTopicName\) \? '[^']+' : "
-                     r"existingEventGridSystemTopicName$", main, re.MULTILINE)
+    assert re.search(
+        r"^var systemTopicName = empty\(existingEventGridSystemTopicName\) \? '[^']+' : "
+        r"existingEventGridSystemTopicName$",
+        main,
+        re.MULTILINE,
+    )
     assert "systemTopicName: systemTopicName" in block_after(main, r"^module\s+storage\s+'")
     topic = block_after(module_text("storage"), r"^resource systemTopic ")
     assert re.search(r"^\s*name: systemTopicName$", topic, re.MULTILINE)
@@ -207,8 +220,9 @@ def test_the_key_vault_name_is_a_parameter_and_a_soft_deleted_vault_can_be_recov
 
 def test_email_accepts_no_keys_keeps_data_in_europe_and_takes_an_own_domain() -> None:
     text = module_text("email")
-    header = re.search(r"^resource communication 'Microsoft\.Communication/communicationServices@([\d-]+)'", text,
-                       re.MULTILINE)
+    header = re.search(
+        r"^resource communication 'Microsoft\.Communication/communicationServices@([\d-]+)'", text, re.MULTILINE
+    )
     assert header and header.group(1) >= "2025-05-01", "disableLocalAuth needs API version 2025-05-01 or later"
     communication = block_after(text, r"^resource communication ")
     assert "disableLocalAuth: true" in communication
@@ -220,8 +234,9 @@ def test_email_accepts_no_keys_keeps_data_in_europe_and_takes_an_own_domain() ->
 
 
 def test_the_function_app_module_gets_every_identity_parameter() -> None:
-    call = top_level_keys(block_after("x" + block_after(strip_comments(read(MAIN)), r"^module\s+functionApp\s+'"),
-                                      r"^\s*params\s*:"))
+    call = top_level_keys(
+        block_after("x" + block_after(strip_comments(read(MAIN)), r"^module\s+functionApp\s+'"), r"^\s*params\s*:")
+    )
     for name in ("identityId", "identityClientId", "deploymentIdentityId", "stripeBillingEnabled"):
         assert name in call, name
 

@@ -25,31 +25,39 @@ def published(paths: list[str]) -> set[str]:
 
 
 def repo_files() -> list[str]:
-    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [line for line in out.splitlines() if line]
 
 
-@pytest.mark.parametrize("path", [
-    ".local/dev-issuer/key.pem",
-    ".local/dev-issuer/jwks.json",
-    ".local/azurite/__azurite_db_queue__.json",
-    ".local/mail/new/1.eml",
-    "local.settings.json",
-    ".venv/lib/python3.11/site-packages/stripe/__init__.py",
-    ".venv/bin/python",
-    "node_modules/azurite/package.json",
-    "tests/integration/conftest.py",
-    "devhost/__main__.py",
-    "scripts/dev_issuer.py",
-    "infra/main.bicep",
-    "portal/src/App.tsx",
-    "core/__pycache__/settings.cpython-311.pyc",
-    ".git/config",
-    ".github/workflows/deploy.yml",
-    "requirements-dev.txt",
-    "README.md",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".local/dev-issuer/key.pem",
+        ".local/dev-issuer/jwks.json",
+        ".local/azurite/__azurite_db_queue__.json",
+        ".local/mail/new/1.eml",
+        "local.settings.json",
+        ".venv/lib/python3.11/site-packages/stripe/__init__.py",
+        ".venv/bin/python",
+        "node_modules/azurite/package.json",
+        "tests/integration/conftest.py",
+        "devhost/__main__.py",
+        "scripts/dev_issuer.py",
+        "infra/main.bicep",
+        "portal/src/App.tsx",
+        "core/__pycache__/settings.cpython-311.pyc",
+        ".git/config",
+        ".github/workflows/deploy.yml",
+        "requirements-dev.txt",
+        "README.md",
+    ],
+)
 def test_secrets_environments_and_development_files_are_not_published(path: str) -> None:
     assert spec().match_file(path), f"{path} would be uploaded by a publish"
 
@@ -79,8 +87,9 @@ def test_every_module_the_function_app_imports_is_published() -> None:
         "                and '/.venv/' not in m.__file__})\n"
         "print(json.dumps([f[len(root) + 1:] for f in files]))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT)], cwd=ROOT, capture_output=True, text=True,
-                         check=True, timeout=120).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT)], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+    ).stdout
     loaded = json.loads(out.splitlines()[-1])
     assert "function_app.py" in loaded and any(f.startswith("core/") for f in loaded)
     missing = [f for f in loaded if spec().match_file(f)]

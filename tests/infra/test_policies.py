@@ -51,9 +51,24 @@ def checkov() -> Path:
 def sample_results(checkov: Path) -> dict[str, dict[str, set[str]]]:
     """Sample file name -> {'failed': ids, 'passed': ids}."""
     done = subprocess.run(
-        [str(checkov), "--directory", str(SAMPLES), "--framework", "bicep", "--external-checks-dir", str(POLICIES),
-         "--skip-download", "--compact", "--output", "json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "LOG_LEVEL": "WARNING"},
+        [
+            str(checkov),
+            "--directory",
+            str(SAMPLES),
+            "--framework",
+            "bicep",
+            "--external-checks-dir",
+            str(POLICIES),
+            "--skip-download",
+            "--compact",
+            "--output",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
     )
     report = json.loads(done.stdout)
     reports = report if isinstance(report, list) else [report]

@@ -109,8 +109,11 @@ def scan_session(stack: Stack) -> SessionScan:
             out.hits += card_scan.scan_bytes(f"blob:{container_name}/{blob.name}", data)
 
     queues: QueueServiceClient = build_queue_service(stack.settings)
-    queue_names = [name for spec in schema.QUEUES
-                   for name in (os.environ[spec.setting], schema.poison_queue_name(os.environ[spec.setting]))]
+    queue_names = [
+        name
+        for spec in schema.QUEUES
+        for name in (os.environ[spec.setting], schema.poison_queue_name(os.environ[spec.setting]))
+    ]
     out.queue_names = len(queue_names)
     for name in queue_names:
         queue = queues.get_queue_client(name)  # raw text: decoded below when it is base64

@@ -115,8 +115,13 @@ def registration_body(**overrides: Any) -> dict[str, Any]:
         "fullLegalName": "Ada Owner",
         "companyName": "Field Co",
         "email": "ada@example.com",
-        "billingAddress": {"line1": "1 Main St", "city": "Plymouth", "state": "MN", "postalCode": "55441",
-                           "country": "US"},
+        "billingAddress": {
+            "line1": "1 Main St",
+            "city": "Plymouth",
+            "state": "MN",
+            "postalCode": "55441",
+            "country": "US",
+        },
         "timeZone": "America/Chicago",
         "dateOfBirth": "1985-04-02",
     }
@@ -140,8 +145,11 @@ def register_owner(api: httpx.Client) -> User:
 
 def add_member(api: httpx.Client, owner: User) -> User:
     member = new_identity()
-    r = api.post(f"/accounts/{owner.account_id}/invitations", json={"email": member.email, "fullName": "Field Worker"},
-                 headers=owner.auth)
+    r = api.post(
+        f"/accounts/{owner.account_id}/invitations",
+        json={"email": member.email, "fullName": "Field Worker"},
+        headers=owner.auth,
+    )
     assert r.status_code == 201, r.text
     r = api.post(f"/invitations/{r.json()['token']}/accept", json={}, headers=member.auth)
     assert r.status_code == 201, r.text

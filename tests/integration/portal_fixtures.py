@@ -25,13 +25,19 @@ from tests.integration.portal_address import PORTAL_PORT, PORTAL_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--enable-unsafe-swiftshader"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-unsafe-swiftshader",
+]
 POLL_SECONDS = 1  # the live map's polling interval in the tests (config.json map.pollSeconds)
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-
-
 
 
 # Every browser test module imports this fixture, which makes it a separate session fixture per module: the one
@@ -122,4 +128,3 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 def assert_accessible(page: Page) -> None:
     found = axe_violations(page)
     assert not found, f"axe-core: serious/critical violations on {page.url}: {found}"
-

@@ -111,6 +111,7 @@ class Call:
 @dataclass
 class QueuedAtStop:
     """One message of the pings queue in the store Azurite saved when it stopped."""
+
     message_id: str
     dequeue_count: int
     invisible_for: float  # seconds after the stop until it is visible again; <= 0: visible
@@ -149,8 +150,12 @@ class OutageRun:
         store Azurite saved: a message Azurite acknowledged and then dropped (empty when the store was not read)."""
         if self.queued_at_stop is None:
             return set()
-        before = {i for c in self.calls if c.ended < self.sigterm_at and c.status == 202 and c.accepted == len(c.ids)
-                  for i in c.ids}
+        before = {
+            i
+            for c in self.calls
+            if c.ended < self.sigterm_at and c.status == 202 and c.accepted == len(c.ids)
+            for i in c.ids
+        }
         return before - self.stored_before_restart - {i for m in self.queued_at_stop for i in m.ping_ids}
 
     def loss_report(self) -> list[str]:
@@ -162,20 +167,25 @@ class OutageRun:
             gone = lost & set(c.ids)
             if not gone:
                 continue
-            when = (f"call {c.started - self.sigterm_at:+.2f}..{c.ended - self.sigterm_at:+.2f} s from SIGTERM, "
-                    f"status {c.status}, {len(gone)}/{len(c.ids)} pings lost: ")
+            when = (
+                f"call {c.started - self.sigterm_at:+.2f}..{c.ended - self.sigterm_at:+.2f} s from SIGTERM, "
+                f"status {c.status}, {len(gone)}/{len(c.ids)} pings lost: "
+            )
             m = next((by_ping[i] for i in gone if i in by_ping), None)
             if c.started > self.restarted_at:
                 where = "accepted after the restart"
             elif self.queued_at_stop is None:
                 where = "Azurite's saved store not read"
             elif m is None:
-                where = ("NOT in Azurite's store saved at the stop although acknowledged "
-                         + ("before the SIGTERM" if c.ended < self.sigterm_at else "around the stop"))
+                where = "NOT in Azurite's store saved at the stop although acknowledged " + (
+                    "before the SIGTERM" if c.ended < self.sigterm_at else "around the stop"
+                )
             else:
-                lease = (f"under a lease for {m.invisible_for:.0f} s more" if m.invisible_for > 0 else "visible")
-                where = (f"in Azurite's store at the stop, message {m.message_id} dequeued {m.dequeue_count} time(s), "
-                         f"{lease}")
+                lease = f"under a lease for {m.invisible_for:.0f} s more" if m.invisible_for > 0 else "visible"
+                where = (
+                    f"in Azurite's store at the stop, message {m.message_id} dequeued {m.dequeue_count} time(s), "
+                    f"{lease}"
+                )
             lines.append(when + where)
         return lines
 
@@ -213,12 +223,14 @@ class DedicatedStack:
             f"QueueEndpoint=http://127.0.0.1:{self.queue_port}/devstoreaccount1;"
             f"TableEndpoint=http://127.0.0.1:{self.table_port}/devstoreaccount1;"
         )
-        values.update({
-            "AzureWebJobsStorage": storage,
-            "COSMOS_ENDPOINT": f"https://127.0.0.1:{self.cosmos_port}",
-            "COSMOS_DATABASE": f"proof-outage-{self.suffix}",
-            "AUTH_JWKS_URI": f"file:{ROOT / '.local/dev-issuer/jwks.json'}",
-        })
+        values.update(
+            {
+                "AzureWebJobsStorage": storage,
+                "COSMOS_ENDPOINT": f"https://127.0.0.1:{self.cosmos_port}",
+                "COSMOS_DATABASE": f"proof-outage-{self.suffix}",
+                "AUTH_JWKS_URI": f"file:{ROOT / '.local/dev-issuer/jwks.json'}",
+            }
+        )
         # scripts.provision names the queues from the environment (or the defaults): use the same names.
         for q in schema.QUEUES:
             values[q.setting] = os.environ.get(q.setting, q.default_name)
@@ -230,17 +242,37 @@ class DedicatedStack:
     # ---- processes
     def _azurite_argv(self) -> list[str]:
         return [
-            str(ROOT / "node_modules/.bin/azurite"), "--silent", "--disableTelemetry", "--skipApiVersionCheck",
-            "--location", str(self.azurite_dir), "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1",
-            "--tableHost", "127.0.0.1", "--blobPort", str(self.blob_port), "--queuePort", str(self.queue_port),
-            "--tablePort", str(self.table_port),
+            str(ROOT / "node_modules/.bin/azurite"),
+            "--silent",
+            "--disableTelemetry",
+            "--skipApiVersionCheck",
+            "--location",
+            str(self.azurite_dir),
+            "--blobHost",
+            "127.0.0.1",
+            "--queueHost",
+            "127.0.0.1",
+            "--tableHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(self.blob_port),
+            "--queuePort",
+            str(self.queue_port),
+            "--tablePort",
+            str(self.table_port),
         ]
 
     def start_azurite(self) -> None:
         self.azurite_dir.mkdir(parents=True, exist_ok=True)
         with open(self.dir / "azurite.log", "ab") as log:
-            self.azurite = subprocess.Popen(self._azurite_argv(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+            self.azurite = subprocess.Popen(
+                self._azurite_argv(),
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         proc = self.azurite
         ports = (self.blob_port, self.queue_port, self.table_port)
 
@@ -263,9 +295,15 @@ class DedicatedStack:
     def start_cosmos(self) -> None:
         env = dict(os.environ, COSMOS_EMULATOR_PORT=str(self.cosmos_port), COSMOS_EMULATOR_HOST="127.0.0.1")
         with open(self.dir / "cosmos.log", "ab") as log:
-            self.cosmos = subprocess.Popen(["node", str(ROOT / "tools/cosmos-emulator.js")], cwd=ROOT, env=env,
-                                           stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                           start_new_session=True)
+            self.cosmos = subprocess.Popen(
+                ["node", str(ROOT / "tools/cosmos-emulator.js")],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         proc = self.cosmos
 
         def up() -> bool:
@@ -338,24 +376,38 @@ class DedicatedStack:
                     text = base64.b64decode(raw, validate=True).decode(errors="replace")
                 except ValueError:
                     text = raw.decode(errors="replace")
-                out.append(QueuedAtStop(str(m["messageId"]), int(m["dequeueCount"]),
-                                        (float(m["timeNextVisible"]) - now_ms) / 1000, set(UUID_RE.findall(text))))
+                out.append(
+                    QueuedAtStop(
+                        str(m["messageId"]),
+                        int(m["dequeueCount"]),
+                        (float(m["timeNextVisible"]) - now_ms) / 1000,
+                        set(UUID_RE.findall(text)),
+                    )
+                )
             return out
         except (OSError, ValueError, KeyError, TypeError, StopIteration):
             return None
 
     # ---- reads of what the stack holds
     def stored_ids(self, owner: User, member: User, days: set[str]) -> set[str]:
-        container = build_cosmos_client(self.settings).get_database_client(
-            self.settings.cosmos_database).get_container_client(schema.PINGS.name)
+        container = (
+            build_cosmos_client(self.settings)
+            .get_database_client(self.settings.cosmos_database)
+            .get_container_client(schema.PINGS.name)
+        )
         found: set[str] = set()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for day in days:
                 pk = ping_partition(owner.account_id, member.user_id, datetime.fromisoformat(day).date())
-                found |= {str(i) for i in container.query_items(
-                    "SELECT VALUE c.id FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}],
-                    partition_key=pk)}
+                found |= {
+                    str(i)
+                    for i in container.query_items(
+                        "SELECT VALUE c.id FROM c WHERE c.pk = @pk",
+                        parameters=[{"name": "@pk", "value": pk}],
+                        partition_key=pk,
+                    )
+                }
         return found
 
     def poisoned(self) -> int:
@@ -379,10 +431,17 @@ def dedicated_stack(name: str) -> Iterator[DedicatedStack]:
 
 
 def _batch(now: datetime, n: int) -> list[dict[str, Any]]:
-    return [{
-        "id": str(uuid.uuid4()), "timestamp": iso(now + timedelta(milliseconds=10 * (i + 1))),
-        "latitude": 44.9778 + i * 0.0001, "longitude": -93.2650, "horizontalAccuracy": 8.5, "source": "gps",
-    } for i in range(n)]
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "timestamp": iso(now + timedelta(milliseconds=10 * (i + 1))),
+            "latitude": 44.9778 + i * 0.0001,
+            "longitude": -93.2650,
+            "horizontalAccuracy": 8.5,
+            "source": "gps",
+        }
+        for i in range(n)
+    ]
 
 
 def _ingest(client: httpx.Client, member: User) -> Call:
@@ -395,9 +454,15 @@ def _ingest(client: httpx.Client, member: User) -> Call:
         r = client.post("/me/locations", json={"pings": pings}, headers=member.auth)
     except httpx.HTTPError:
         return Call(started, time.monotonic(), 0, ids, day)
-    call = Call(started, time.monotonic(), r.status_code, ids, day,
-                problem_json=r.headers.get("content-type", "").startswith("application/problem+json"),
-                retry_after=r.headers.get("retry-after"))
+    call = Call(
+        started,
+        time.monotonic(),
+        r.status_code,
+        ids,
+        day,
+        problem_json=r.headers.get("content-type", "").startswith("application/problem+json"),
+        retry_after=r.headers.get("retry-after"),
+    )
     if r.status_code == 202:
         call.accepted = int(r.json()["accepted"])
     if call.accepted != len(ids):
@@ -443,8 +508,11 @@ def run_outage(kind: Kind) -> OutageRun:
 
         def control() -> None:
             try:
-                wait_for(lambda: time.monotonic() >= begin + BEFORE_SECONDS, timeout=BEFORE_SECONDS + 5,
-                         what="the end of the before phase")
+                wait_for(
+                    lambda: time.monotonic() >= begin + BEFORE_SECONDS,
+                    timeout=BEFORE_SECONDS + 5,
+                    what="the end of the before phase",
+                )
                 # A burst right before the stop, so that accepted messages wait in the queue through the outage.
                 with httpx.Client(base_url=stack.base_url, timeout=CLIENT_TIMEOUT) as burst_client:
                     for _ in range(BURST_BATCHES):
@@ -461,12 +529,18 @@ def run_outage(kind: Kind) -> OutageRun:
                     run.sigterm_at = time.monotonic()
                     stack.freeze_cosmos()
                 run.stopped_at = time.monotonic()
-                wait_for(lambda: time.monotonic() >= run.stopped_at + OUTAGE_SECONDS, timeout=OUTAGE_SECONDS + 5,
-                         interval=0.2, what="the end of the outage")
+                wait_for(
+                    lambda: time.monotonic() >= run.stopped_at + OUTAGE_SECONDS,
+                    timeout=OUTAGE_SECONDS + 5,
+                    interval=0.2,
+                    what="the end of the outage",
+                )
                 if kind == "azurite":
                     # A message being handled at the stop is stored by now (Cosmos DB is up); one under a lease
                     # with nothing stored was received by a call whose answer never came.
-                    run.stored_before_restart = stack.stored_ids(owner, member, {c.day for c in list(run.calls)} | today())
+                    run.stored_before_restart = stack.stored_ids(
+                        owner, member, {c.day for c in list(run.calls)} | today()
+                    )
                     stack.start_azurite()
                 else:
                     stack.thaw_cosmos()

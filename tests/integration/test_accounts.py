@@ -36,8 +36,13 @@ def test_registration_creates_account_and_owner(api: httpx.Client) -> None:
 
 def test_registration_with_bad_fields_names_each_and_stores_nothing(api: httpx.Client, stack: Stack) -> None:
     who = new_identity()
-    bad = registration_body(fullLegalName="", email="not-an-email", timeZone="Mars/Olympus", dateOfBirth="31-31-2000",
-                            billingAddress={"line1": "x", "city": "y", "postalCode": "1", "country": "usa"})
+    bad = registration_body(
+        fullLegalName="",
+        email="not-an-email",
+        timeZone="Mars/Olympus",
+        dateOfBirth="31-31-2000",
+        billingAddress={"line1": "x", "city": "y", "postalCode": "1", "country": "usa"},
+    )
     r = api.post("/accounts", json=bad, headers=who.auth)
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
@@ -57,8 +62,11 @@ def test_under_13_is_refused_keeps_nothing_personal_and_cannot_retry(api: httpx.
     who = new_identity()
     today = datetime.now(UTC).date()
     child = date(today.year - 12, today.month, 1).isoformat()
-    r = api.post("/accounts", json=registration_body(email=who.email, dateOfBirth=child, fullLegalName="Kid Name"),
-                 headers=who.auth)
+    r = api.post(
+        "/accounts",
+        json=registration_body(email=who.email, dateOfBirth=child, fullLegalName="Kid Name"),
+        headers=who.auth,
+    )
     assert r.status_code == 403
     assert "13" not in r.json()["detail"] and "age" not in r.json()["detail"].lower()
     docs = [d for c in ("users", "accounts") for d in _all_docs(stack, c)]
@@ -73,8 +81,13 @@ def test_me_update_changes_only_editable_fields(api: httpx.Client, owner: User) 
     assert r.status_code == 200, r.text
     assert r.json()["fullName"] == "Ada Lovelace"
     before = api.get("/me", headers=owner.auth).json()
-    for field, value in (("role", "member"), ("accountId", "other"), ("userId", "x"), ("joinedAt", "2020-01-01T00:00:00Z"),
-                         ("status", "removed")):
+    for field, value in (
+        ("role", "member"),
+        ("accountId", "other"),
+        ("userId", "x"),
+        ("joinedAt", "2020-01-01T00:00:00Z"),
+        ("status", "removed"),
+    ):
         r = api.patch("/me", json={field: value}, headers=owner.auth)
         assert r.status_code == 422, field
         assert field in _fields(r)

@@ -28,8 +28,15 @@ def _b64(data: dict[str, object]) -> str:
 
 def _claims(sub: str, **overrides: object) -> dict[str, object]:
     now = int(time.time())
-    claims: dict[str, object] = {"iss": dev_issuer.ISSUER, "aud": dev_issuer.AUDIENCE, "sub": sub,
-                                 "iat": now, "nbf": now, "exp": now + 600, "email": f"{sub}@example.com"}
+    claims: dict[str, object] = {
+        "iss": dev_issuer.ISSUER,
+        "aud": dev_issuer.AUDIENCE,
+        "sub": sub,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "email": f"{sub}@example.com",
+    }
     claims.update(overrides)
     return claims
 
@@ -38,26 +45,32 @@ def _forged_tokens(sub: str, tmp_path: Path) -> dict[str, str]:
     key, kid = dev_issuer.ensure_keys()
     now = int(time.time())
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     good = jwt.encode(_claims(sub), key, algorithm="RS256", headers={"kid": kid})
     head, body, sig = good.split(".")
     return {
-        "expired": jwt.encode(_claims(sub, exp=now - 3600, nbf=now - 7200), key, algorithm="RS256",
-                              headers={"kid": kid}),
-        "not yet valid": jwt.encode(_claims(sub, nbf=now + 3600, exp=now + 7200), key, algorithm="RS256",
-                                    headers={"kid": kid}),
-        "wrong audience": jwt.encode(_claims(sub, aud="api://someone-else"), key, algorithm="RS256",
-                                     headers={"kid": kid}),
-        "wrong issuer": jwt.encode(_claims(sub, iss="https://evil.example/"), key, algorithm="RS256",
-                                   headers={"kid": kid}),
+        "expired": jwt.encode(
+            _claims(sub, exp=now - 3600, nbf=now - 7200), key, algorithm="RS256", headers={"kid": kid}
+        ),
+        "not yet valid": jwt.encode(
+            _claims(sub, nbf=now + 3600, exp=now + 7200), key, algorithm="RS256", headers={"kid": kid}
+        ),
+        "wrong audience": jwt.encode(
+            _claims(sub, aud="api://someone-else"), key, algorithm="RS256", headers={"kid": kid}
+        ),
+        "wrong issuer": jwt.encode(
+            _claims(sub, iss="https://evil.example/"), key, algorithm="RS256", headers={"kid": kid}
+        ),
         "badly signed": jwt.encode(_claims(sub), other_key, algorithm="RS256", headers={"kid": kid}),
         "unknown kid": jwt.encode(_claims(sub), other_key, algorithm="RS256", headers={"kid": "nobody"}),
         "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': kid})}.{body}.",
         "HS256 with the public key": _hs256(public_pem, sub, kid),
         "body altered": f"{head}.{_b64({**_claims(sub), 'email': 'someone-else@example.com'})}.{sig}",
-        "no exp": jwt.encode({k: v for k, v in _claims(sub).items() if k != "exp"}, key, algorithm="RS256",
-                             headers={"kid": kid}),
+        "no exp": jwt.encode(
+            {k: v for k, v in _claims(sub).items() if k != "exp"}, key, algorithm="RS256", headers={"kid": kid}
+        ),
         "garbage": "not.a.token",
     }
 
@@ -108,8 +121,9 @@ def _path(route: str, values: dict[str, str]) -> str:
     return "/" + _PARAM.sub(lambda m: values.get(m.group(1), uuid.uuid4().hex), route)
 
 
-def test_every_protected_endpoint_refuses_every_bad_token(api: httpx.Client, tmp_path: Path,
-                                                           figure: Callable[..., None]) -> None:
+def test_every_protected_endpoint_refuses_every_bad_token(
+    api: httpx.Client, tmp_path: Path, figure: Callable[..., None]
+) -> None:
     """Row 6 of issue 9: each forged, stale or foreign token on every endpoint that needs one answers 401 (before
     any body is read); a member's token on the owner's endpoints and an owner's on the platform admin's answer
     403 or 404, as docs and README say; nothing is changed."""
@@ -127,19 +141,33 @@ def test_every_protected_endpoint_refuses_every_bad_token(api: httpx.Client, tmp
                 wrong.append(f"{label} on {spec.method} {spec.route}: {r.status_code}")
     # Documented as open to every user of the account: the retention in force, and each member's own photos and
     # notes (docs/privacy-and-retention.md, docs/photos-and-notes.md); asking for another user's answers 404.
-    shared = {("GET", "accounts/{accountId}/retention"), ("GET", "accounts/{accountId}/photos"),
-              ("GET", "accounts/{accountId}/notes")}
-    owner_only = [e for e in ENDPOINTS if e.auth is Auth.PRINCIPAL and e.route.startswith("accounts/{accountId}")
-                  and not e.route.endswith("/track") and (e.method, e.route) not in shared]
-    valid_bodies = {"accounts/{accountId}/invitations": {"email": "someone@example.com", "fullName": "Someone"},
-                    "accounts/{accountId}/job-sites": {"name": "Yard", "area": {
-                        "kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26}}},
-                    "accounts/{accountId}/billing/card": {"setupIntentId": "seti_of_the_owner"}}
+    shared = {
+        ("GET", "accounts/{accountId}/retention"),
+        ("GET", "accounts/{accountId}/photos"),
+        ("GET", "accounts/{accountId}/notes"),
+    }
+    owner_only = [
+        e
+        for e in ENDPOINTS
+        if e.auth is Auth.PRINCIPAL
+        and e.route.startswith("accounts/{accountId}")
+        and not e.route.endswith("/track")
+        and (e.method, e.route) not in shared
+    ]
+    valid_bodies = {
+        "accounts/{accountId}/invitations": {"email": "someone@example.com", "fullName": "Someone"},
+        "accounts/{accountId}/job-sites": {
+            "name": "Yard",
+            "area": {"kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26}},
+        },
+        "accounts/{accountId}/billing/card": {"setupIntentId": "seti_of_the_owner"},
+    }
     valid_params = {"accounts/{accountId}/timesheets": {"from": "2026-01-05", "to": "2026-01-06"}}
     for spec in owner_only:
         body = valid_bodies.get(spec.route, {} if spec.body else None)
-        r = api.request(spec.method, _path(spec.route, ids), json=body, params=valid_params.get(spec.route),
-                        headers=member.auth)
+        r = api.request(
+            spec.method, _path(spec.route, ids), json=body, params=valid_params.get(spec.route), headers=member.auth
+        )
         if r.status_code not in (403, 404):
             wrong.append(f"member on {spec.method} {spec.route}: {r.status_code}")
     for method, route in sorted(shared - {("GET", "accounts/{accountId}/retention")}):
@@ -157,9 +185,15 @@ def test_every_protected_endpoint_refuses_every_bad_token(api: httpx.Client, tmp
             if r.status_code not in (403, 404):
                 wrong.append(f"{role} on admin {spec.method} {spec.route}: {r.status_code}")
     tried = len(tokens) * len(protected) + len(owner_only) + 3 + 2 * len(admin_only)
-    figure(6, f"{len(tokens)} bad tokens x {len(protected)} protected endpoints, plus a member token on "
-              f"{len(owner_only) + 3} owner endpoints and owner and member tokens on {len(admin_only)} admin endpoints: "
-              f"{tried} requests, {len(wrong)} wrongly answered", tokens=len(tokens), requests=tried, wrong=len(wrong))
+    figure(
+        6,
+        f"{len(tokens)} bad tokens x {len(protected)} protected endpoints, plus a member token on "
+        f"{len(owner_only) + 3} owner endpoints and owner and member tokens on {len(admin_only)} admin endpoints: "
+        f"{tried} requests, {len(wrong)} wrongly answered",
+        tokens=len(tokens),
+        requests=tried,
+        wrong=len(wrong),
+    )
     assert not wrong, wrong
     assert api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth).json() == before
     assert api.get("/me", headers=member.auth).status_code == 200
@@ -182,17 +216,22 @@ def test_device_tokens_and_bearer_jwts_never_stand_in_for_each_other(api: httpx.
     assert device_endpoints and jwt_endpoints
     wrong = []
     for spec in jwt_endpoints:
-        for label, headers, params in (("bearer", {"Authorization": f"Bearer {token}"}, {}),
-                                       ("basic", {"Authorization": basic}, {}), ("query", {}, {"token": token})):
-            r = api.request(spec.method, _path(spec.route, ids), json={} if spec.body else None, headers=headers,
-                            params=params)
+        for label, headers, params in (
+            ("bearer", {"Authorization": f"Bearer {token}"}, {}),
+            ("basic", {"Authorization": basic}, {}),
+            ("query", {}, {"token": token}),
+        ):
+            r = api.request(
+                spec.method, _path(spec.route, ids), json={} if spec.body else None, headers=headers, params=params
+            )
             if r.status_code != 401:
                 wrong.append(f"device token ({label}) on {spec.method} {spec.route}: {r.status_code}")
     location = {"_type": "location", "lat": 1.0, "lon": 2.0, "tst": int(time.time())}
     for spec in device_endpoints:
         for user in (member, owner):
-            r = api.request(spec.method, _path(spec.route, ids), json=location if spec.method == "POST" else None,
-                            headers=user.auth)
+            r = api.request(
+                spec.method, _path(spec.route, ids), json=location if spec.method == "POST" else None, headers=user.auth
+            )
             if r.status_code != 401 or r.headers.get("content-type") != "application/problem+json":
                 wrong.append(f"JWT on {spec.method} {spec.route}: {r.status_code}")
     assert not wrong, wrong

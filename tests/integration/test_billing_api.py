@@ -43,8 +43,13 @@ os.environ["STRIPE_WEBHOOK_SECRET"] = f"whsec_test_{secrets.token_hex(16)}"
 OK_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000341"  # attaches fine, every charge is declined
 LOCALSTRIPE_EVENTS = [  # customer.updated is left out on purpose: see test_a_replayed_event_is_ignored
-    "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
-    "invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed", "setup_intent.succeeded",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "invoice.payment_failed",
+    "setup_intent.succeeded",
 ]
 
 
@@ -56,8 +61,11 @@ def localstripe_webhook(stack: Stack) -> Iterator[None]:
     assert stack.settings.billing_grace_days == GRACE_DAYS, "the host must run with this module's grace period"
     assert webhook_secret(stack.settings).startswith("whsec_test_"), "the host must run with this session's secret"
     name = f"industrack-test-{stack.suffix}"
-    config = {"url": f"{stack.host_url}/api/billing/webhook", "secret": webhook_secret(stack.settings),
-              "events": LOCALSTRIPE_EVENTS}
+    config = {
+        "url": f"{stack.host_url}/api/billing/webhook",
+        "secret": webhook_secret(stack.settings),
+        "events": LOCALSTRIPE_EVENTS,
+    }
     assert httpx.post(f"{LOCALSTRIPE_BASE}/_config/webhooks/{name}", json=config, timeout=10).status_code == 200
     yield
     # localstripe cannot forget a webhook: an empty event list silences it.
@@ -66,8 +74,13 @@ def localstripe_webhook(stack: Stack) -> Iterator[None]:
 
 def ls(stack: Stack, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
     """A call to localstripe with the secret key, as the Stripe dashboard or Stripe's own machinery would act."""
-    r = httpx.request(method, f"{LOCALSTRIPE_BASE}{path}", headers={"Authorization": f"Bearer {api_key(stack.settings)}"},
-                      timeout=20, **kwargs)
+    r = httpx.request(
+        method,
+        f"{LOCALSTRIPE_BASE}{path}",
+        headers={"Authorization": f"Bearer {api_key(stack.settings)}"},
+        timeout=20,
+        **kwargs,
+    )
     assert r.status_code == 200, f"localstripe {method} {path}: {r.status_code}"
     data: dict[str, Any] = r.json()
     return data
@@ -113,8 +126,17 @@ def sign(payload: bytes, t: int, secret: str) -> str:
 
 def stripe_event(kind: str, obj: dict[str, Any]) -> bytes:
     """An event as Stripe would send it (for the types localstripe never emits)."""
-    return json.dumps({"id": f"evt_test_{rid()}", "object": "event", "type": kind, "created": int(time.time()),
-                       "livemode": False, "data": {"object": obj}}, indent=2).encode()
+    return json.dumps(
+        {
+            "id": f"evt_test_{rid()}",
+            "object": "event",
+            "type": kind,
+            "created": int(time.time()),
+            "livemode": False,
+            "data": {"object": obj},
+        },
+        indent=2,
+    ).encode()
 
 
 def deliver(stack: Stack, payload: bytes, header: str | None) -> httpx.Response:
@@ -135,11 +157,19 @@ def save_card(api: httpx.Client, stack: Stack, owner: User, number: str) -> str:
     assert r.status_code == 201, r.text
     secret = r.json()["clientSecret"]
     seti = secret.split("_secret_")[0]
-    confirmed = httpx.post(f"{LOCALSTRIPE_BASE}/v1/setup_intents/{seti}/confirm", timeout=20, data={
-        "key": "pk_test_industrack", "client_secret": secret, "payment_method_data[type]": "card",
-        "payment_method_data[card][number]": number, "payment_method_data[card][exp_month]": "12",
-        "payment_method_data[card][exp_year]": "2030", "payment_method_data[card][cvc]": "123",
-    })
+    confirmed = httpx.post(
+        f"{LOCALSTRIPE_BASE}/v1/setup_intents/{seti}/confirm",
+        timeout=20,
+        data={
+            "key": "pk_test_industrack",
+            "client_secret": secret,
+            "payment_method_data[type]": "card",
+            "payment_method_data[card][number]": number,
+            "payment_method_data[card][exp_month]": "12",
+            "payment_method_data[card][exp_year]": "2030",
+            "payment_method_data[card][cvc]": "123",
+        },
+    )
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "succeeded"
     intent = ls(stack, "GET", f"/v1/setup_intents/{seti}")
     r = deliver_signed(stack, stripe_event("setup_intent.succeeded", intent))
@@ -167,16 +197,23 @@ def test_retried_registration_creates_exactly_one_customer(api: httpx.Client, st
         answers = list(pool.map(lambda _: api.post("/accounts", json=body, headers=owner.auth), range(3)))
     assert {r.status_code for r in answers} <= {201, 409} and 201 in {r.status_code for r in answers}
     owner.account_id = next(r for r in answers if r.status_code == 201).json()["account"]["accountId"]
-    event = {"eventId": f"registered-{owner.account_id}", "type": "account.registered",
-             "accountId": owner.account_id, "userId": owner.user_id, "occurredAt": "2026-01-01T00:00:00Z"}
+    event = {
+        "eventId": f"registered-{owner.account_id}",
+        "type": "account.registered",
+        "accountId": owner.account_id,
+        "userId": owner.user_id,
+        "occurredAt": "2026-01-01T00:00:00Z",
+    }
     for _ in range(3):  # the queue redelivering the registration event
         fire(stack, "process_billing_event", {"input": json.dumps(event)})
     with ThreadPoolExecutor(3) as pool:  # and the owner pressing "set up billing" repeatedly meanwhile
-        setups = list(pool.map(lambda _: api.post(f"/accounts/{owner.account_id}/billing/setup",
-                                                  headers=owner.auth), range(3)))
+        setups = list(
+            pool.map(lambda _: api.post(f"/accounts/{owner.account_id}/billing/setup", headers=owner.auth), range(3))
+        )
     assert all(r.status_code == 200 for r in setups), [r.text for r in setups]
     marker = f"billing event registered-{owner.account_id} (account.registered)"
     wait_for(lambda: stack.host_log().count(marker) >= 4, timeout=60, what="the redelivered registration events")
+
     def exactly_one() -> list[dict[str, Any]] | None:
         found = live_customers(stack, owner)
         return found if len(found) == 1 else None
@@ -189,7 +226,8 @@ def test_retried_registration_creates_exactly_one_customer(api: httpx.Client, st
 
 
 def test_a_card_confirmed_against_localstripe_becomes_the_default_through_the_webhook(
-    api: httpx.Client, stack: Stack,
+    api: httpx.Client,
+    stack: Stack,
 ) -> None:
     owner = billed_owner(api)
     assert view(api, owner)["paymentMethod"] is None
@@ -198,8 +236,17 @@ def test_a_card_confirmed_against_localstripe_becomes_the_default_through_the_we
     assert customer["invoice_settings"]["default_payment_method"] == pm
     shown = view(api, owner)
     assert shown["paymentMethod"] == {"brand": "visa", "last4": "4242"}
-    assert set(shown) == {"accountId", "status", "statusSince", "graceEndsAt", "seats", "trialEnd",
-                          "currentPeriodEnd", "lastInvoiceStatus", "paymentMethod"}
+    assert set(shown) == {
+        "accountId",
+        "status",
+        "statusSince",
+        "graceEndsAt",
+        "seats",
+        "trialEnd",
+        "currentPeriodEnd",
+        "lastInvoiceStatus",
+        "paymentMethod",
+    }
     assert shown["trialEnd"] and shown["currentPeriodEnd"] and shown["status"] == "trialing"
 
 
@@ -213,14 +260,22 @@ def test_seats_follow_members(api: httpx.Client, stack: Stack) -> None:
     first, second = add_member(api, owner), add_member(api, owner)
     wait_for(lambda: quantity() == 3, what="three seats")
     wait_view(api, owner, "three seats shown", lambda v: v["seats"] == 3)
-    joined = {"eventId": "joined-again", "type": "member.joined", "accountId": owner.account_id,
-              "userId": first.user_id, "occurredAt": "2026-01-01T00:00:00Z"}
+    joined = {
+        "eventId": "joined-again",
+        "type": "member.joined",
+        "accountId": owner.account_id,
+        "userId": first.user_id,
+        "occurredAt": "2026-01-01T00:00:00Z",
+    }
     assert api.delete(f"/accounts/{owner.account_id}/members/{second.user_id}", headers=owner.auth).status_code == 204
     wait_for(lambda: quantity() == 2, what="two seats after a removal")
     for _ in range(3):  # late and repeated deliveries of a join: the quantity is the current count, not +1
         fire(stack, "process_billing_event", {"input": json.dumps(joined)})
-    wait_for(lambda: stack.host_log().count("billing event joined-again (member.joined)") >= 3, timeout=30,
-             what="the redelivered join events")
+    wait_for(
+        lambda: stack.host_log().count("billing event joined-again (member.joined)") >= 3,
+        timeout=30,
+        what="the redelivered join events",
+    )
     assert quantity() == 2 and view(api, owner)["seats"] == 2
 
 
@@ -240,9 +295,18 @@ def test_webhooks_delivered_by_localstripe_are_verified_and_applied(api: httpx.C
 def _changed_card_at_stripe(stack: Stack, customer_id: str) -> None:
     """The default card changed in the Stripe dashboard: localstripe then emits customer.updated only, which this
     module's endpoint does not subscribe to, so the account learns of it only through the next event applied."""
-    pm = ls(stack, "POST", "/v1/payment_methods", data={
-        "type": "card", "card[number]": "5555555555554444", "card[exp_month]": "12", "card[exp_year]": "2031",
-        "card[cvc]": "123"})
+    pm = ls(
+        stack,
+        "POST",
+        "/v1/payment_methods",
+        data={
+            "type": "card",
+            "card[number]": "5555555555554444",
+            "card[exp_month]": "12",
+            "card[exp_year]": "2031",
+            "card[cvc]": "123",
+        },
+    )
     ls(stack, "POST", f"/v1/payment_methods/{pm['id']}/attach", data={"customer": customer_id})
     ls(stack, "POST", f"/v1/customers/{customer_id}", data={"invoice_settings[default_payment_method]": pm["id"]})
 
@@ -251,7 +315,9 @@ def test_a_replayed_event_is_ignored(api: httpx.Client, stack: Stack) -> None:
     owner = billed_owner(api)
     save_card(api, stack, owner, OK_CARD)
     rec = record(stack, owner)
-    payload = stripe_event("customer.subscription.updated", ls(stack, "GET", f"/v1/subscriptions/{rec.subscription_id}"))
+    payload = stripe_event(
+        "customer.subscription.updated", ls(stack, "GET", f"/v1/subscriptions/{rec.subscription_id}")
+    )
     header = sign(payload, int(time.time()), webhook_secret(stack.settings))
     first = deliver(stack, payload, header)
     assert first.status_code == 200 and first.json()["outcome"] == "applied"
@@ -259,9 +325,13 @@ def test_a_replayed_event_is_ignored(api: httpx.Client, stack: Stack) -> None:
     replay = deliver(stack, payload, header)
     assert replay.status_code == 200 and replay.json()["outcome"] == "duplicate"
     assert store(stack).is_processed(owner.account_id, json.loads(payload)["id"])  # recorded once, not re-applied
-    fresh = deliver_signed(stack, stripe_event("customer.subscription.updated", {"object": "subscription",
-                                                                               "id": rec.subscription_id,
-                                                                               "customer": rec.customer_id}))
+    fresh = deliver_signed(
+        stack,
+        stripe_event(
+            "customer.subscription.updated",
+            {"object": "subscription", "id": rec.subscription_id, "customer": rec.customer_id},
+        ),
+    )
     assert fresh.json()["outcome"] == "applied" and view(api, owner)["paymentMethod"]["last4"] == "4444"
 
 
@@ -270,8 +340,10 @@ def test_forged_stale_future_and_altered_deliveries_are_refused(api: httpx.Clien
     save_card(api, stack, owner, OK_CARD)
     rec = record(stack, owner)
     _changed_card_at_stripe(stack, rec.customer_id)  # what any accepted event would now apply
-    payload = stripe_event("customer.subscription.updated", {"object": "subscription", "id": rec.subscription_id,
-                                                             "customer": rec.customer_id})
+    payload = stripe_event(
+        "customer.subscription.updated",
+        {"object": "subscription", "id": rec.subscription_id, "customer": rec.customer_id},
+    )
     event_id = json.loads(payload)["id"]
     secret, now = webhook_secret(stack.settings), int(time.time())
     attempts = {
@@ -279,8 +351,10 @@ def test_forged_stale_future_and_altered_deliveries_are_refused(api: httpx.Clien
         "bad signature": (payload, sign(payload, now, "whsec_not_the_secret")),
         "stale timestamp": (payload, sign(payload, now - 600, secret)),
         "a day in the future": (payload, sign(payload, now + 86400, secret)),
-        "body altered after signing": (payload.replace(b'"livemode": false', b'"livemode": true'),
-                                       sign(payload, now, secret)),
+        "body altered after signing": (
+            payload.replace(b'"livemode": false', b'"livemode": true'),
+            sign(payload, now, secret),
+        ),
     }
     for what, (body, header) in attempts.items():
         r = deliver(stack, body, header)
@@ -295,7 +369,8 @@ def test_forged_stale_future_and_altered_deliveries_are_refused(api: httpx.Clien
 
 
 def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_payment(
-    api: httpx.Client, stack: Stack,
+    api: httpx.Client,
+    stack: Stack,
 ) -> None:
     owner = billed_owner(api)
     save_card(api, stack, owner, DECLINED_CARD)
@@ -330,11 +405,16 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     assert refused.status_code == 403 and refused.json()["type"].endswith("/account-suspended")  # ... the next call
     assert api.get("/me", headers=owner.auth).status_code == 200  # read-only, nothing deleted
     # Every write that adds data or seats is refused (core/services/suspension.py) and stores nothing ...
-    for path, body in [("/me/photos", {"contentType": "image/jpeg", "sizeBytes": 1000}),
-                       ("/me/notes", {"text": "written while suspended"}),
-                       (f"/accounts/{owner.account_id}/invitations", {"email": f"{rid()}@example.com"})]:
+    for path, body in [
+        ("/me/photos", {"contentType": "image/jpeg", "sizeBytes": 1000}),
+        ("/me/notes", {"text": "written while suspended"}),
+        (f"/accounts/{owner.account_id}/invitations", {"email": f"{rid()}@example.com"}),
+    ]:
         blocked = api.post(path, json=body, headers=owner.auth)
-        assert blocked.status_code == 403 and blocked.json()["type"].endswith("/account-suspended"), (path, blocked.text)
+        assert blocked.status_code == 403 and blocked.json()["type"].endswith("/account-suspended"), (
+            path,
+            blocked.text,
+        )
     assert api.get("/me/notes", headers=owner.auth).json()["items"] == []
     assert api.get(f"/accounts/{owner.account_id}/photos", headers=owner.auth).json()["items"] == []
     # ... while reading and exporting stay allowed.
@@ -352,8 +432,9 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
     assert view(api, owner)["status"] == "suspended"  # ... which alone pays nothing
     paid = ls(stack, "POST", f"/v1/invoices/{invoice['id']}/pay")  # Stripe's next attempt
     assert paid["status"] == "paid"
-    shown = wait_view(api, owner, "invoice.payment_succeeded delivered by localstripe",
-                      lambda v: v["status"] == "active")
+    shown = wait_view(
+        api, owner, "invoice.payment_succeeded delivered by localstripe", lambda v: v["status"] == "active"
+    )
     assert shown["lastInvoiceStatus"] == "paid" and shown["paymentMethod"]["last4"] == "4242"
     last = record(stack, owner).transitions[-1]
     assert (last.from_status, last.to_status) == ("suspended", "active")
@@ -375,15 +456,18 @@ def test_billing_endpoints_are_the_owners_alone(api: httpx.Client, owner: User, 
 
 
 def test_card_numbers_are_refused_everywhere_and_never_logged(api: httpx.Client, stack: Stack, owner: User) -> None:
-    numbers = ["4242424242424242", "4242 4242 4242 4242", "4000-0000-0000-0341", "5555555555554444",
-               "378282246310005"]
+    numbers = ["4242424242424242", "4242 4242 4242 4242", "4000-0000-0000-0341", "5555555555554444", "378282246310005"]
     before = api.get("/me", headers=owner.auth).json()
     cases = [
         ("PATCH", "/me", {"phone": "4242424242424242"}, "phone"),
         ("PATCH", "/me", {"fullName": "Ada 4242 4242 4242 4242"}, "fullName"),
         ("POST", "/me/notes", {"text": "paid with 4000-0000-0000-0341 exp 12/30"}, "text"),
-        ("POST", f"/accounts/{owner.account_id}/invitations", {"email": "x@example.com",
-                                                                "fullName": "5555555555554444"}, "fullName"),
+        (
+            "POST",
+            f"/accounts/{owner.account_id}/invitations",
+            {"email": "x@example.com", "fullName": "5555555555554444"},
+            "fullName",
+        ),
     ]
     for method, path, body, field in cases:
         r = api.request(method, path, json=body, headers=owner.auth)

@@ -14,13 +14,18 @@ from tests.integration.conftest import Stack, User, add_member, new_identity, re
 from tests.integration.test_retention_api import fire_purge
 
 
-def test_closure_ends_access_at_once_and_purges_after_the_window(api: httpx.Client, stack: Stack,
-                                                                  owner: User) -> None:
+def test_closure_ends_access_at_once_and_purges_after_the_window(api: httpx.Client, stack: Stack, owner: User) -> None:
     member = add_member(api, owner)
     admin = new_identity(admin=True)
     # The billing area subscribes the account from a queue: wait for the subscription to exist.
-    wait_for(lambda: api.get(f"/accounts/{owner.account_id}/billing", headers=owner.auth).json().get("status")
-             in ("trialing", "active"), timeout=60, what="the account's Stripe subscription")
+    wait_for(
+        lambda: (
+            api.get(f"/accounts/{owner.account_id}/billing", headers=owner.auth).json().get("status")
+            in ("trialing", "active")
+        ),
+        timeout=60,
+        what="the account's Stripe subscription",
+    )
     path = f"/accounts/{owner.account_id}/closure"
     assert api.post(path, json={}, headers=member.auth).status_code == 403
     asked = api.post(path, json={}, headers=owner.auth)
@@ -28,8 +33,9 @@ def test_closure_ends_access_at_once_and_purges_after_the_window(api: httpx.Clie
     assert api.get("/me", headers=member.auth).status_code == 200  # asking alone changes nothing
     assert api.post(path, json={"confirm": "wrong"}, headers=owner.auth).status_code == 422
 
-    closed = api.post(path, json={"confirm": asked.json()["confirmationPhrase"], "reason": "moving on"},
-                      headers=owner.auth)
+    closed = api.post(
+        path, json={"confirm": asked.json()["confirmationPhrase"], "reason": "moving on"}, headers=owner.auth
+    )
     assert closed.status_code == 200, closed.text
     body = closed.json()
     assert body["status"] == "closed" and body["retentionDeadline"]
@@ -46,8 +52,7 @@ def test_closure_ends_access_at_once_and_purges_after_the_window(api: httpx.Clie
     assert api.get(f"/platform/accounts/{owner.account_id}/privacy", headers=owner.auth).status_code == 403
 
     fire_purge(api, stack, admin)  # inside the window: nothing is deleted
-    assert api.get(f"/platform/accounts/{owner.account_id}/privacy", headers=admin.auth).json()["data"][
-        "profiles"] == 2
+    assert api.get(f"/platform/accounts/{owner.account_id}/privacy", headers=admin.auth).json()["data"]["profiles"] == 2
 
     # Move the retention deadline into the past, as if the window had run out.
     store = CosmosPrivacyStore(build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database))
@@ -70,8 +75,7 @@ def test_closure_of_another_account_looks_missing(api: httpx.Client, owner: User
     ref = api.post(f"/accounts/{missing}/closure", json={}, headers=owner.auth)
     r = api.post(f"/accounts/{other.account_id}/closure", json={}, headers=owner.auth)
     assert r.status_code == ref.status_code == 404 and r.json() == ref.json()
-    phrase = api.post(f"/accounts/{owner.account_id}/closure", json={}, headers=owner.auth).json()[
-        "confirmationPhrase"]
+    phrase = api.post(f"/accounts/{owner.account_id}/closure", json={}, headers=owner.auth).json()["confirmationPhrase"]
     r = api.post(f"/accounts/{other.account_id}/closure", json={"confirm": phrase}, headers=owner.auth)
     assert r.status_code == 404
     assert api.get("/me", headers=other.auth).status_code == 200

@@ -55,24 +55,32 @@ def database(stack: Stack) -> Iterator[Any]:
 
 def track(api: httpx.Client, user: User, path: str, day: date, days: int = 1) -> dict[str, Any]:
     start = datetime.combine(day, time(0), tzinfo=UTC)
-    r = api.get(path, params={"from": iso(start), "to": iso(start + timedelta(days=days)), "limit": "10000"},
-                headers=user.auth)
+    r = api.get(
+        path, params={"from": iso(start), "to": iso(start + timedelta(days=days)), "limit": "10000"}, headers=user.auth
+    )
     assert r.status_code == 200, r.text
     doc: dict[str, Any] = r.json()
     return doc
 
 
 def points(doc: dict[str, Any]) -> list[tuple[str, str, list[float]]]:
-    return [(f["properties"]["id"], f["properties"]["time"], f["geometry"]["coordinates"])
-            for f in doc["features"] if f["properties"]["kind"] == "ping"]
+    return [
+        (f["properties"]["id"], f["properties"]["time"], f["geometry"]["coordinates"])
+        for f in doc["features"]
+        if f["properties"]["kind"] == "ping"
+    ]
 
 
 def fire_timer(stack: Stack, store: CosmosCoarseHistoryStore, account_id: str) -> dict[str, Any]:
     """Fire the retention timer on the local host and wait for its coarsening run to be recorded."""
     seen = {r.run_id for r in store.list_runs(1000)}
     assert httpx.post(f"{stack.host_url}/admin/functions/purge_expired_data", json={}, timeout=10).status_code == 202
-    run = wait_for(lambda: next((r for r in store.list_runs(1000) if r.run_id not in seen and r.finished_at), None),
-                   timeout=60, interval=0.3, what="the timer's coarsening run")
+    run = wait_for(
+        lambda: next((r for r in store.list_runs(1000) if r.run_id not in seen and r.finished_at), None),
+        timeout=60,
+        interval=0.3,
+        what="the timer's coarsening run",
+    )
     return {r.day.isoformat(): r for r in run.receipts if r.account_id == account_id}
 
 
@@ -83,8 +91,9 @@ def test_old_days_become_coarse_recent_ones_stay_and_every_view_agrees(
     old_a, old_b, recent = today - timedelta(days=39), today - timedelta(days=38), today - timedelta(days=2)
     admin = new_identity(admin=True)
     # The account and the consent exist 40 days ago (test clock), so the old pings were taken under consent.
-    r = api.put(CLOCK, json={"now": iso(datetime.combine(today - timedelta(days=40), time(8), tzinfo=UTC))},
-                headers=admin.auth)
+    r = api.put(
+        CLOCK, json={"now": iso(datetime.combine(today - timedelta(days=40), time(8), tzinfo=UTC))}, headers=admin.auth
+    )
     assert r.status_code == 200, r.text
     try:
         owner = register_owner(api)
@@ -98,8 +107,16 @@ def test_old_days_become_coarse_recent_ones_stay_and_every_view_agrees(
         assert post(api, member, sent[day])["accepted"] == 60
     for day in sent:
         start = datetime.combine(day, time(0), tzinfo=UTC)
-        wait_for(lambda s=start, d=day: set(track_ids(api, member, s, s + timedelta(days=1))) == {  # type: ignore[misc]  # the lambda's defaults bind this loop's values; mypy cannot infer a lambda default's type
-            p["id"] for p in sent[d]}, timeout=30, what="the stored pings")
+        wait_for(
+            lambda s=start, d=day: (
+                set(track_ids(api, member, s, s + timedelta(days=1)))
+                == {  # type: ignore[misc]  # the lambda's defaults bind this loop's values; mypy cannot infer a lambda default's type
+                    p["id"] for p in sent[d]
+                }
+            ),
+            timeout=30,
+            what="the stored pings",
+        )
 
     base = f"/accounts/{owner.account_id}"
     r = api.put(f"{base}/retention", json={"coarsenAfterDays": 400}, headers=owner.auth)
@@ -112,17 +129,33 @@ def test_old_days_become_coarse_recent_ones_stay_and_every_view_agrees(
 
     # A latest position older than 30 days (the owner's, written as the pings writer does) is snapped too.
     kept = (44.9778, -93.2650)
-    CosmosLatestPositionStore(database).advance(LatestPosition(
-        account_id=owner.account_id, user_id=owner.user_id, ping_id="old-fix", src=PingSource.GPS, acc=5,
-        t=datetime.combine(old_a, time(10), tzinfo=UTC), lat=kept[0], lon=kept[1], updated_at=datetime.now(UTC)))
+    CosmosLatestPositionStore(database).advance(
+        LatestPosition(
+            account_id=owner.account_id,
+            user_id=owner.user_id,
+            ping_id="old-fix",
+            src=PingSource.GPS,
+            acc=5,
+            t=datetime.combine(old_a, time(10), tzinfo=UTC),
+            lat=kept[0],
+            lon=kept[1],
+            updated_at=datetime.now(UTC),
+        )
+    )
 
     # A run that crashes after 10 of the first day's 60 deletes: the coarse points are written, part of the precise
     # pings are gone, the day is not marked.
     store = CosmosCoarseHistoryStore(database)
     privacy, accounts = CosmosPrivacyStore(database), CosmosAccountStore(database)
     with pytest.raises(Crash):
-        run_coarsening(store=CrashingStore(database, 10), privacy=privacy, accounts=accounts, clock=SystemClock(),
-                       policy=RetentionPolicy(), max_pings=10**6)
+        run_coarsening(
+            store=CrashingStore(database, 10),
+            privacy=privacy,
+            accounts=accounts,
+            clock=SystemClock(),
+            policy=RetentionPolicy(),
+            max_pings=10**6,
+        )
     half = store.day_pings(account_id=owner.account_id, user_id=member.user_id, day=old_a)
     assert len([p for p in half if p.ping_id.startswith("coarse-")]) == 4 and len(half) == 4 + 50
     assert store.coarse_days(account_id=owner.account_id, user_id=member.user_id, first=old_a, last=recent) == []
@@ -131,14 +164,19 @@ def test_old_days_become_coarse_recent_ones_stay_and_every_view_agrees(
     assert receipts[old_a.isoformat()].precise_removed == 50 and receipts[old_b.isoformat()].precise_removed == 60
     assert receipts[old_b.isoformat()].coarse_points == 4 and recent.isoformat() not in receipts
 
-    latest = {i["userId"]: i["position"] for i in
-              api.get(f"{base}/locations/latest", headers=owner.auth).json()["items"]}
+    latest = {
+        i["userId"]: i["position"] for i in api.get(f"{base}/locations/latest", headers=owner.auth).json()["items"]
+    }
     centre = coarse_cell(*kept).centre
     assert (latest[owner.user_id]["latitude"], latest[owner.user_id]["longitude"]) == (
-        round(centre[0], 7), round(centre[1], 7))
+        round(centre[0], 7),
+        round(centre[1], 7),
+    )
     last_sent = sent[recent][-1]
     assert (latest[member.user_id]["latitude"], latest[member.user_id]["longitude"]) == (
-        last_sent["latitude"], last_sent["longitude"])
+        last_sent["latitude"],
+        last_sent["longitude"],
+    )
 
     member_path = f"{base}/members/{member.user_id}/track"
     owner_view = track(api, owner, member_path, old_a, days=2)
@@ -169,11 +207,17 @@ def test_old_days_become_coarse_recent_ones_stay_and_every_view_agrees(
     assert [d["day"] for d in json.loads(zf.read("coarse-days.json"))] == [old_a.isoformat(), old_b.isoformat()]
     assert f"Coarse days (UTC): {old_a.isoformat()}, {old_b.isoformat()}." in zf.read("README.txt").decode()
     geo = json.loads(zf.read("pings.geojson"))
-    exported = [(f["properties"]["id"], f["properties"]["time"], f["geometry"]["coordinates"])
-                for f in geo["features"] if f["properties"]["kind"] == "ping"]
+    exported = [
+        (f["properties"]["id"], f["properties"]["time"], f["geometry"]["coordinates"])
+        for f in geo["features"]
+        if f["properties"]["kind"] == "ping"
+    ]
     assert exported == before + points(precise)
-    assert all(f["properties"].get("coarse") is True for f in geo["features"]
-               if f["properties"]["kind"] == "ping" and f["properties"]["id"].startswith("coarse-"))
+    assert all(
+        f["properties"].get("coarse") is True
+        for f in geo["features"]
+        if f["properties"]["kind"] == "ping" and f["properties"]["id"].startswith("coarse-")
+    )
 
     # Erasure removes the markers and the watermark with the pings (privacy registry kinds).
     r = api.post("/me/data-requests", json={"type": "erasure"}, headers=member.auth)

@@ -44,8 +44,10 @@ def export(api: httpx.Client, user: User) -> zipfile.ZipFile:
 def test_export_holds_exactly_my_data_and_files_parse(api: httpx.Client, stack: Stack, owner: User) -> None:
     member = add_member(api, owner)
     events = CosmosAccountStore(build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database))
-    wait_for(lambda: [e for e in events.list_events(owner.account_id) if e.user_id == member.user_id],
-             what="the member's join event")  # recorded from a queue
+    wait_for(
+        lambda: [e for e in events.list_events(owner.account_id) if e.user_id == member.user_id],
+        what="the member's join event",
+    )  # recorded from a queue
     pending = f"pending-{member.user_id}@example.com"  # an address change waiting for its link is exported too
     assert api.patch("/me", json={"phone": "+1 612 555 0100", "email": pending}, headers=member.auth).status_code == 200
     zf = export(api, member)
@@ -68,10 +70,14 @@ def test_erasure_then_export_shows_nothing_personal(api: httpx.Client, stack: St
     member = add_member(api, owner)
     events = CosmosAccountStore(build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database))
     # The join event is recorded from a queue; let it land first so the erasure finds it.
-    wait_for(lambda: [e for e in events.list_events(owner.account_id) if e.user_id == member.user_id],
-             what="the member's join event")
+    wait_for(
+        lambda: [e for e in events.list_events(owner.account_id) if e.user_id == member.user_id],
+        what="the member's join event",
+    )
     pending = f"pending-{member.user_id}@example.com"
-    api.patch("/me", json={"phone": "+1 612 555 0199", "fullName": "Pat Example", "email": pending}, headers=member.auth)
+    api.patch(
+        "/me", json={"phone": "+1 612 555 0199", "fullName": "Pat Example", "email": pending}, headers=member.auth
+    )
     r = api.post("/me/data-requests", json={"type": "erasure"}, headers=member.auth)
     assert r.status_code == 202
     done = completed(api, member, r.json()["requestId"])
@@ -93,8 +99,9 @@ def test_california_disclosure_and_due_dates(api: httpx.Client, owner: User) -> 
     assert body["status"] == "completed" and body["disclosure"]["thirdParties"] == []
     received = datetime.fromisoformat(body["receivedAt"])
     assert datetime.fromisoformat(body["dueAt"]) - received == timedelta(days=45)
-    rect = api.post("/me/data-requests", json={"type": "rectification", "details": "my start date is wrong"},
-                    headers=owner.auth).json()
+    rect = api.post(
+        "/me/data-requests", json={"type": "rectification", "details": "my start date is wrong"}, headers=owner.auth
+    ).json()
     assert datetime.fromisoformat(rect["dueAt"]) - datetime.fromisoformat(rect["receivedAt"]) == timedelta(days=30)
     listed = api.get("/me/data-requests", headers=owner.auth).json()["items"]
     assert {i["requestId"] for i in listed} == {body["requestId"], rect["requestId"]}
@@ -113,8 +120,9 @@ def test_another_users_request_is_not_found(api: httpx.Client, owner: User) -> N
         assert mine not in {i["requestId"] for i in api.get("/me/data-requests", headers=other.auth).json()["items"]}
 
 
-def test_export_file_is_deleted_by_the_purge_once_its_link_expired(api: httpx.Client, stack: Stack,
-                                                                  owner: User) -> None:
+def test_export_file_is_deleted_by_the_purge_once_its_link_expired(
+    api: httpx.Client, stack: Stack, owner: User
+) -> None:
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
     from tests.integration.conftest import new_identity
     from tests.integration.test_retention_api import fire_purge
@@ -125,8 +133,9 @@ def test_export_file_is_deleted_by_the_purge_once_its_link_expired(api: httpx.Cl
     store = CosmosPrivacyStore(build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database))
     request = store.get_request(owner.account_id, done["requestId"])
     assert request is not None and request.download_expires_at is not None
-    store.put_request(request.model_copy(update={"download_expires_at": request.download_expires_at
-                                                 - timedelta(hours=25)}))
+    store.put_request(
+        request.model_copy(update={"download_expires_at": request.download_expires_at - timedelta(hours=25)})
+    )
     run = fire_purge(api, stack, new_identity(admin=True))
     assert run["deleted"].get("data-exports", 0) >= 1
     assert httpx.get(done["downloadUrl"], timeout=30).status_code == 404

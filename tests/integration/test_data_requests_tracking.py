@@ -22,23 +22,30 @@ def test_tracking_data_is_exported_then_erased(api: httpx.Client, owner: User) -
     start = datetime.now(UTC) + timedelta(milliseconds=50)  # taken after the consent
     pings = route(start, 5, timedelta(milliseconds=20))
     assert post(api, member, pings)["accepted"] == 5
-    wait_for_stored(api, member, {p["id"] for p in pings}, start - timedelta(minutes=1),
-                    datetime.now(UTC) + timedelta(minutes=1))
-    r = api.get(f"/accounts/{owner.account_id}/members/{member.user_id}/track",
-                params={"from": iso(start - timedelta(minutes=1)), "to": iso(datetime.now(UTC) + timedelta(minutes=1))},
-                headers=owner.auth)
+    wait_for_stored(
+        api, member, {p["id"] for p in pings}, start - timedelta(minutes=1), datetime.now(UTC) + timedelta(minutes=1)
+    )
+    r = api.get(
+        f"/accounts/{owner.account_id}/members/{member.user_id}/track",
+        params={"from": iso(start - timedelta(minutes=1)), "to": iso(datetime.now(UTC) + timedelta(minutes=1))},
+        headers=owner.auth,
+    )
     assert r.status_code == 200  # the owner's read is logged about the member
     # The writer's job-site step evaluated the member's local day (docs/job-sites.md): it is in the export too.
     zone = ZoneInfo(api.get("/me", headers=member.auth).json()["timeZone"])
     today = start.astimezone(zone).date().isoformat()
-    wait_for(lambda: api.get("/me/timesheet", params={"from": today, "to": today},
-                             headers=member.auth).json()["days"], timeout=30, what="the evaluated day")
+    wait_for(
+        lambda: api.get("/me/timesheet", params={"from": today, "to": today}, headers=member.auth).json()["days"],
+        timeout=30,
+        what="the evaluated day",
+    )
 
     zf = export(api, member)
     assert [d["day"] for d in json.loads(zf.read("job-site-visits.json"))] == [today]
     geo = json.loads(zf.read("pings.geojson"))
     assert {f["properties"]["id"] for f in geo["features"] if f["properties"]["kind"] == "ping"} == {
-        p["id"] for p in pings}
+        p["id"] for p in pings
+    }
     assert any(n.startswith("pings-gpx/") for n in zf.namelist())
     assert json.loads(zf.read("consents.json"))
     assert json.loads(zf.read("access-log.json"))

@@ -21,8 +21,11 @@ def test_defender_scanner_reads_the_verdict_from_the_blob_index_tag(stack: Stack
     blob.upload_blob(data)
     try:
         assert scanner.scan(blob_name=name, data=data) is ScanVerdict.PENDING  # not scanned yet: no tag
-        for tag, verdict in [("Malicious", ScanVerdict.INFECTED), ("No threats found", ScanVerdict.CLEAN),
-                             ("Error", ScanVerdict.ERROR)]:
+        for tag, verdict in [
+            ("Malicious", ScanVerdict.INFECTED),
+            ("No threats found", ScanVerdict.CLEAN),
+            ("Error", ScanVerdict.ERROR),
+        ]:
             blob.set_blob_tags({TAG: tag, "Malware Scanning scan time UTC": "2026-12-01 10:00:00Z"})
             assert scanner.scan(blob_name=name, data=data) is verdict, tag
         blob.delete_blob()

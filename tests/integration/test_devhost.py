@@ -30,17 +30,30 @@ def host(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     assert conn is not None
     service = QueueServiceClient.from_connection_string(conn.get_secret_value())
     service.create_queue(queue_name)
-    env = dict(os.environ, DEVHOST_TEST_OUT=str(out), DEVHOST_TEST_QUEUE=queue_name, DEVHOST_QUEUE_LEASE_SECONDS="4",
-               AzureFunctionsJobHost__extensions__queues__maxDequeueCount="3")
+    env = dict(
+        os.environ,
+        DEVHOST_TEST_OUT=str(out),
+        DEVHOST_TEST_QUEUE=queue_name,
+        DEVHOST_QUEUE_LEASE_SECONDS="4",
+        AzureFunctionsJobHost__extensions__queues__maxDequeueCount="3",
+    )
     file_log = tmp_path_factory.mktemp("devhost-log") / "logs" / "devhost.log"  # as make run's --log-file
-    host = start_local_host(log_path=ROOT / ".local" / "logs" / f"devhost-selftest-{queue_name}.log", env=env,
-                            extra_args=["--app", "tests.integration.devhost_app.app", "--log-file", str(file_log)])
+    host = start_local_host(
+        log_path=ROOT / ".local" / "logs" / f"devhost-selftest-{queue_name}.log",
+        env=env,
+        extra_args=["--app", "tests.integration.devhost_app.app", "--log-file", str(file_log)],
+    )
     base = host.base
     try:
         host.wait_until_answering(path="/api/files/x", timeout=30)
-        yield {"base": base, "out": out, "queue": service.get_queue_client(queue_name), "log": host.log_path,
-               "file_log": file_log,
-               "poison": service.get_queue_client(f"{queue_name}-poison")}
+        yield {
+            "base": base,
+            "out": out,
+            "queue": service.get_queue_client(queue_name),
+            "log": host.log_path,
+            "file_log": file_log,
+            "poison": service.get_queue_client(f"{queue_name}-poison"),
+        }
     finally:
         host.stop()
         for name in (queue_name, f"{queue_name}-poison"):

@@ -60,8 +60,16 @@ def soon() -> datetime:
 
 
 def feature(t: datetime, lon: float, lat: float, **props: Any) -> dict[str, Any]:
-    properties: dict[str, Any] = {"timestamp": iso(t), "horizontal_accuracy": 6, "altitude": 251, "speed": 4.2,
-                                  "course": 181, "battery_level": 0.77, "wifi": "", "device_id": "iphone"}
+    properties: dict[str, Any] = {
+        "timestamp": iso(t),
+        "horizontal_accuracy": 6,
+        "altitude": 251,
+        "speed": 4.2,
+        "course": 181,
+        "battery_level": 0.77,
+        "wifi": "",
+        "device_id": "iphone",
+    }
     properties.update(props)
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": properties}
 
@@ -72,8 +80,21 @@ def test_owntracks_stores_once_moves_latest_and_answers_an_empty_array(api: http
     set_location_consent(api, member, True)
     device_id, token = make_device(api, member)
     t = soon()
-    location = {"_type": "location", "lat": 44.97781, "lon": -93.26502, "tst": int(t.timestamp()), "acc": 9,
-                "alt": 260, "vel": 18, "cog": 90, "batt": 71, "conn": "w", "tid": "fw", "SSID": "depot", "t": "u"}
+    location = {
+        "_type": "location",
+        "lat": 44.97781,
+        "lon": -93.26502,
+        "tst": int(t.timestamp()),
+        "acc": 9,
+        "alt": 260,
+        "vel": 18,
+        "cog": 90,
+        "batt": 71,
+        "conn": "w",
+        "tid": "fw",
+        "SSID": "depot",
+        "t": "u",
+    }
     for _ in range(2):  # the app retries when an answer is lost
         r = api.post("/ingest/owntracks", json=location, headers=basic(device_id, token))
         assert (r.status_code, r.json(), r.headers["content-type"]) == (200, [], "application/json")
@@ -85,7 +106,11 @@ def test_owntracks_stores_once_moves_latest_and_answers_an_empty_array(api: http
     props = stored["properties"]
     assert stored["geometry"]["coordinates"] == [-93.26502, 44.97781]
     assert (props["time"], props["horizontalAccuracy"], props["speed"], props["batteryLevel"]) == (
-        iso(t), 9, 5.0, 71)  # 18 km/h = 5 m/s
+        iso(t),
+        9,
+        5.0,
+        71,
+    )  # 18 km/h = 5 m/s
     position = wait_for(lambda: latest(api, owner)[member.user_id]["position"], what="the latest position")
     assert (position["latitude"], position["longitude"]) == (44.97781, -93.26502)
     shown = my_device(api, member, device_id)
@@ -114,7 +139,10 @@ def test_overland_batch_out_of_order_with_a_bad_point_and_a_resend(api: httpx.Cl
     assert position["timestamp"].replace("+00:00", "Z") in (iso(newest), newest.isoformat().replace("+00:00", "Z"))
     shown = my_device(api, member, device_id)
     assert (shown["received"], shown["dropped"]["rejected"], shown["stored"] + shown["dropped"]["duplicates"]) == (
-        12, 4, 8)
+        12,
+        4,
+        8,
+    )
 
 
 def test_traccar_query_form_and_json_and_gpslogger(api: httpx.Client) -> None:
@@ -122,22 +150,54 @@ def test_traccar_query_form_and_json_and_gpslogger(api: httpx.Client) -> None:
     set_location_consent(api, member, True)
     device_id, token = make_device(api, member, "Android - Traccar Client")
     t = soon()
-    query = {"id": "48241179", "timestamp": str(int(t.timestamp())), "lat": "44.9", "lon": "-93.1", "speed": "10",
-             "bearing": "45", "altitude": "250", "accuracy": "5", "batt": "66", "token": token}
+    query = {
+        "id": "48241179",
+        "timestamp": str(int(t.timestamp())),
+        "lat": "44.9",
+        "lon": "-93.1",
+        "speed": "10",
+        "bearing": "45",
+        "altitude": "250",
+        "accuracy": "5",
+        "batt": "66",
+        "token": token,
+    }
     r = api.get("/ingest/traccar", params=query)
     assert r.status_code == 200, r.text
     form = {**query, "timestamp": str(int(t.timestamp() + 1) * 1000), "lat": "44.91"}
     del form["token"]
     r = api.post("/ingest/traccar", data=form, headers=basic(device_id, token))
     assert r.status_code == 200, r.text
-    as_json = {"location": {"timestamp": iso(t + timedelta(seconds=2)), "is_moving": True,
-                            "coords": {"latitude": 44.92, "longitude": -93.1, "accuracy": 4, "speed": 3,
-                                       "heading": -1, "altitude": 250}, "battery": {"level": 0.5}},
-               "device_id": "48241179"}
+    as_json = {
+        "location": {
+            "timestamp": iso(t + timedelta(seconds=2)),
+            "is_moving": True,
+            "coords": {
+                "latitude": 44.92,
+                "longitude": -93.1,
+                "accuracy": 4,
+                "speed": 3,
+                "heading": -1,
+                "altitude": 250,
+            },
+            "battery": {"level": 0.5},
+        },
+        "device_id": "48241179",
+    }
     r = api.post("/ingest/traccar", json=as_json, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
-    gps = {"lat": "44.93", "lon": "-93.1", "time": iso(t + timedelta(seconds=3)), "acc": "3", "alt": "", "spd": "",
-           "dir": "", "batt": "1", "prov": "gps", "token": token}
+    gps = {
+        "lat": "44.93",
+        "lon": "-93.1",
+        "time": iso(t + timedelta(seconds=3)),
+        "acc": "3",
+        "alt": "",
+        "spd": "",
+        "dir": "",
+        "batt": "1",
+        "prov": "gps",
+        "token": token,
+    }
     assert api.get("/ingest/gpslogger", params=gps).status_code == 200
     gps_form = {**gps, "time": iso(t + timedelta(seconds=4)), "lat": "44.94"}
     del gps_form["token"]
@@ -153,8 +213,11 @@ def test_consent_off_pings_are_dropped_counted_and_the_app_still_gets_success(ap
     member = add_member(api, register_owner(api))
     device_id, token = make_device(api, member)
     t = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    r = api.post("/ingest/overland", json={"locations": [feature(t, 2, 1), feature(t + timedelta(seconds=5), 2, 1)]},
-                 headers={"Authorization": f"Bearer {token}"})
+    r = api.post(
+        "/ingest/overland",
+        json={"locations": [feature(t, 2, 1), feature(t + timedelta(seconds=5), 2, 1)]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 200 and r.json() == {"result": "ok"}
     location = {"_type": "location", "lat": 1.0, "lon": 2.0, "tst": int(t.timestamp()) + 10}
     assert api.post("/ingest/owntracks", json=location, headers=basic(device_id, token)).json() == []
@@ -173,11 +236,14 @@ def test_hostile_input_gets_problem_json_and_stores_nothing(api: httpx.Client, s
     _, token = make_device(api, member)
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     limit = stack.settings.max_body_bytes
-    cases = [("/ingest/owntracks", b"{not json", 422, "body"), ("/ingest/owntracks", b'{"_type":"location",'
-             b'"lat":"1","lon":2,"tst":1}', 422, "lat"), ("/ingest/overland", b'{"locations": 5}', 422, "locations"),
-             ("/ingest/overland", b'{"locations": [' + b"0," * (limit // 2) + b"0]}", 413, None),
-             ("/ingest/traccar", b'{"location": {"timestamp": 1}}', 422, "location.coords"),
-             ("/ingest/owntracks", b'{"_type":"location","lat":NaN,"lon":2,"tst":1}', 422, "body")]
+    cases = [
+        ("/ingest/owntracks", b"{not json", 422, "body"),
+        ("/ingest/owntracks", b'{"_type":"location","lat":"1","lon":2,"tst":1}', 422, "lat"),
+        ("/ingest/overland", b'{"locations": 5}', 422, "locations"),
+        ("/ingest/overland", b'{"locations": [' + b"0," * (limit // 2) + b"0]}", 413, None),
+        ("/ingest/traccar", b'{"location": {"timestamp": 1}}', 422, "location.coords"),
+        ("/ingest/owntracks", b'{"_type":"location","lat":NaN,"lon":2,"tst":1}', 422, "body"),
+    ]
     for path, raw, status, field in cases:
         r = api.post(path, content=raw, headers=auth)
         assert r.status_code == status and r.headers["content-type"] == "application/problem+json", (path, r.text)
@@ -186,19 +252,26 @@ def test_hostile_input_gets_problem_json_and_stores_nothing(api: httpx.Client, s
     r = api.get("/ingest/gpslogger", params={"lat": "%LAT", "lon": "2", "time": "now", "token": token})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "lat"
     marker = soon()
-    assert api.post("/ingest/owntracks", json={"_type": "location", "lat": 3.0, "lon": 4.0,
-                                               "tst": int(marker.timestamp())}, headers=auth).status_code == 200
+    assert (
+        api.post(
+            "/ingest/owntracks",
+            json={"_type": "location", "lat": 3.0, "lon": 4.0, "tst": int(marker.timestamp())},
+            headers=auth,
+        ).status_code
+        == 200
+    )
     [stored] = wait_stored(api, member, 1, marker - DAY, marker + DAY)  # the good one after the bad ones, alone
     assert stored["geometry"]["coordinates"] == [4.0, 3.0]
 
 
-def test_revocation_removal_and_closure_end_tokens_and_tokens_are_never_logged(api: httpx.Client,
-                                                                                 stack: Stack) -> None:
+def test_revocation_removal_and_closure_end_tokens_and_tokens_are_never_logged(api: httpx.Client, stack: Stack) -> None:
     owner = register_owner(api)
     member = add_member(api, owner)
     set_location_consent(api, member, True)
-    made = {name: make_device(api, user, name) for name, user in (("first", member), ("second", member),
-                                                                   ("owner's phone", owner))}
+    made = {
+        name: make_device(api, user, name)
+        for name, user in (("first", member), ("second", member), ("owner's phone", owner))
+    }
     location = {"_type": "location", "lat": 1.0, "lon": 2.0, "tst": int(soon().timestamp())}
 
     def send(name: str) -> int:
@@ -214,16 +287,21 @@ def test_revocation_removal_and_closure_end_tokens_and_tokens_are_never_logged(a
     assert "token" not in json.dumps(listed)
     assert api.get(f"/accounts/{owner.account_id}/devices", headers=member.auth).status_code == 403
     made["third"] = make_device(api, member, "third")
-    assert api.delete(f"/accounts/{owner.account_id}/members/{member.user_id}/devices/{made['third'][0]}",
-                      headers=owner.auth).status_code == 204
+    assert (
+        api.delete(
+            f"/accounts/{owner.account_id}/members/{member.user_id}/devices/{made['third'][0]}", headers=owner.auth
+        ).status_code
+        == 204
+    )
     assert send("third") == 401
     assert api.delete(f"/accounts/{owner.account_id}/members/{member.user_id}", headers=owner.auth).status_code == 204
     r = api.post("/ingest/owntracks", json=location, headers=basic(*made["second"]))
     assert r.status_code == 403 and r.json()["type"].endswith("/access-ended")
     assert send("owner's phone") == 200
     asked = api.post(f"/accounts/{owner.account_id}/closure", json={}, headers=owner.auth).json()
-    closed = api.post(f"/accounts/{owner.account_id}/closure", json={"confirm": asked["confirmationPhrase"]},
-                      headers=owner.auth)
+    closed = api.post(
+        f"/accounts/{owner.account_id}/closure", json={"confirm": asked["confirmationPhrase"]}, headers=owner.auth
+    )
     assert closed.status_code in (200, 202), closed.text
     assert send("owner's phone") == 403
     log_text = stack.host_log()
@@ -239,8 +317,10 @@ def test_devices_are_exported_without_the_hash_then_erased_with_their_tokens(api
     member = add_member(api, owner)
     set_location_consent(api, member, True)
     device_id, token = make_device(api, member, "Work phone - GPSLogger")
-    assert api.get("/ingest/gpslogger", params={"lat": "1", "lon": "2", "time": iso(soon()),
-                                                "token": token}).status_code == 200
+    assert (
+        api.get("/ingest/gpslogger", params={"lat": "1", "lon": "2", "time": iso(soon()), "token": token}).status_code
+        == 200
+    )
     zf = export(api, member)
     [exported] = json.loads(zf.read("devices.json"))
     assert exported["device_id"] == device_id and exported["name"] == "Work phone - GPSLogger"
@@ -264,18 +344,22 @@ def test_hostile_bodies_on_every_app_endpoint_are_refused_before_work(api: httpx
     set_location_consent(api, member, True)
     device_id, token = make_device(api, member)
     limit = stack.settings.max_body_bytes
-    hostile = {"10 MB": (b'{"a": "' + b"x" * 10_000_000 + b'"}', 413),
-               "just over the limit": (b'{"a": "' + b"x" * limit + b'"}', 413),
-               "deeply nested": (b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", 422),
-               "invalid UTF-8": (b'{"a": "\xff\xfe\xfd"}', 422), "NaN": (b'{"a": NaN}', 422),
-               "not an object": (b"[1, 2, 3]", 422)}
+    hostile = {
+        "10 MB": (b'{"a": "' + b"x" * 10_000_000 + b'"}', 413),
+        "just over the limit": (b'{"a": "' + b"x" * limit + b'"}', 413),
+        "deeply nested": (b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", 422),
+        "invalid UTF-8": (b'{"a": "\xff\xfe\xfd"}', 422),
+        "NaN": (b'{"a": NaN}', 422),
+        "not an object": (b"[1, 2, 3]", 422),
+    }
     targets = [e for e in ENDPOINTS if e.auth is Auth.DEVICE and e.method == "POST"]
     wrong = []
     for spec in targets:
         for ctype in ("application/json", "application/x-www-form-urlencoded"):
             for label, (raw, status) in hostile.items():
-                r = api.post("/" + spec.route, content=raw, headers={"Authorization": f"Bearer {token}",
-                                                                     "Content-Type": ctype})
+                r = api.post(
+                    "/" + spec.route, content=raw, headers={"Authorization": f"Bearer {token}", "Content-Type": ctype}
+                )
                 if r.status_code != status or r.headers.get("content-type") != "application/problem+json":
                     wrong.append(f"{spec.route} {ctype} {label}: {r.status_code} {r.text[:120]}")
     assert not wrong, "\n".join(wrong)
@@ -291,23 +375,37 @@ def test_windows_old_and_future_timestamps_apply_as_for_the_api(api: httpx.Clien
     now = datetime.now(UTC)
     closed_hour = (now + timedelta(hours=3)).strftime("%H:00")
     window_end = (now + timedelta(hours=4)).strftime("%H:00")
-    schedule = {"timeZone": "UTC", "windows": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                                 "start": closed_hour, "end": window_end}]}
+    schedule = {
+        "timeZone": "UTC",
+        "windows": [
+            {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": closed_hour, "end": window_end}
+        ],
+    }
     assert api.put("/me/tracking-schedule", json=schedule, headers=member.auth).status_code == 200
     headers = basic(device_id, token)
-    sends = [int(soon().timestamp()),  # outside the window
-             int((now - timedelta(days=400)).timestamp()),  # older than the 365-day location retention
-             int((now + timedelta(hours=1)).timestamp())]  # beyond PING_FUTURE_SKEW_SECONDS
+    sends = [
+        int(soon().timestamp()),  # outside the window
+        int((now - timedelta(days=400)).timestamp()),  # older than the 365-day location retention
+        int((now + timedelta(hours=1)).timestamp()),
+    ]  # beyond PING_FUTURE_SKEW_SECONDS
     for tst in sends:
-        r = api.post("/ingest/owntracks", json={"_type": "location", "lat": 1.0, "lon": 2.0, "tst": tst},
-                     headers=headers)
+        r = api.post(
+            "/ingest/owntracks", json={"_type": "location", "lat": 1.0, "lon": 2.0, "tst": tst}, headers=headers
+        )
         assert (r.status_code, r.json()) == (200, [])
     shown = my_device(api, member, device_id)
     assert (shown["received"], shown["stored"], shown["dropped"]["outsideWindow"], shown["dropped"]["rejected"]) == (
-        3, 0, 1, 2)
+        3,
+        0,
+        1,
+        2,
+    )
     assert api.delete("/me/tracking-schedule", headers=member.auth).status_code == 204
     later = soon()
-    api.post("/ingest/owntracks", json={"_type": "location", "lat": 1.0, "lon": 2.0, "tst": int(later.timestamp())},
-             headers=headers)
+    api.post(
+        "/ingest/owntracks",
+        json={"_type": "location", "lat": 1.0, "lon": 2.0, "tst": int(later.timestamp())},
+        headers=headers,
+    )
     [stored] = wait_stored(api, member, 1, now - DAY, now + DAY)  # only the ping sent afterwards
     assert stored["properties"]["time"] == iso(later)

@@ -86,8 +86,9 @@ def mails_to(address: str, maildir: Path = MAILDIR) -> list[Mail]:
     return found
 
 
-def wait_for_mail(address: str, *, count: int = 1, subject: str | None = None, timeout: float = 30,
-                  maildir: Path = MAILDIR) -> list[Mail]:
+def wait_for_mail(
+    address: str, *, count: int = 1, subject: str | None = None, timeout: float = 30, maildir: Path = MAILDIR
+) -> list[Mail]:
     def arrived() -> list[Mail]:
         mails = [m for m in mails_to(address, maildir) if subject is None or subject in m.subject]
         return mails if len(mails) >= count else []
@@ -169,10 +170,23 @@ def verified_owner(api: httpx.Client) -> User:
     return owner
 
 
-def _enqueue(deps: Container, user: User, category: EmailCategory, template: str, context: dict[str, object],
-             key: str | None = None) -> str:
-    entry = enqueue_email(outbox=deps.outbox, category=category, template=template, to_user_id=user.user_id,
-                          context=context, dedupe_key=key or rid(f"{template}-"), clock=deps.clock)
+def _enqueue(
+    deps: Container,
+    user: User,
+    category: EmailCategory,
+    template: str,
+    context: dict[str, object],
+    key: str | None = None,
+) -> str:
+    entry = enqueue_email(
+        outbox=deps.outbox,
+        category=category,
+        template=template,
+        to_user_id=user.user_id,
+        context=context,
+        dedupe_key=key or rid(f"{template}-"),
+        clock=deps.clock,
+    )
     return entry.outbox_id
 
 
@@ -197,8 +211,11 @@ def test_verification_email_arrives_its_link_verifies_once_and_an_expired_one_is
     settings = Settings()
     signer = LinkSigner(settings.token_signing_key.get_secret_value().encode())
     payload = signer.verify("email-verification", token, now=datetime.now(UTC))
-    expired = signer.sign("email-verification", {k: v for k, v in payload.items() if k != "exp"},
-                          expires_at=datetime.now(UTC) - timedelta(seconds=5))
+    expired = signer.sign(
+        "email-verification",
+        {k: v for k, v in payload.items() if k != "exp"},
+        expires_at=datetime.now(UTC) - timedelta(seconds=5),
+    )
     r = api.post(f"/email/verify/{expired}")
     assert r.status_code == 410 and "expired" in r.json()["detail"]
     tampered = token.replace(".", "A.", 1)
@@ -256,8 +273,11 @@ def test_html_in_a_users_name_arrives_escaped(api: httpx.Client) -> None:
 
 def test_invitation_email_arrives_with_the_invitation(api: httpx.Client, owner: User) -> None:
     invited = f"{rid('inv-')}@example.com"
-    r = api.post(f"/accounts/{owner.account_id}/invitations", json={"email": invited, "fullName": "<i>Wo</i>"},
-                 headers=owner.auth)
+    r = api.post(
+        f"/accounts/{owner.account_id}/invitations",
+        json={"email": invited, "fullName": "<i>Wo</i>"},
+        headers=owner.auth,
+    )
     assert r.status_code == 201, r.text
     [mail] = wait_for_mail(invited, subject="invited")
     # The link opens the portal's join page, which reads the invitation through the API's preview.
@@ -267,8 +287,13 @@ def test_invitation_email_arrives_with_the_invitation(api: httpx.Client, owner: 
     assert token == r.json()["token"]
     preview = api.get(f"/invitations/{quote(token, safe='')}")
     assert preview.status_code == 200, preview.text
-    assert preview.json() == {**preview.json(), "email": invited, "status": "pending", "acceptMethod": "POST",
-                              "acceptPath": f"/api/invitations/{r.json()['token']}/accept"}
+    assert preview.json() == {
+        **preview.json(),
+        "email": invited,
+        "status": "pending",
+        "acceptMethod": "POST",
+        "acceptPath": f"/api/invitations/{r.json()['token']}/accept",
+    }
     assert "&lt;i&gt;Wo&lt;/i&gt;" in mail.html
     assert mail.header("List-Unsubscribe") is None  # transactional
 
@@ -276,24 +301,45 @@ def test_invitation_email_arrives_with_the_invitation(api: httpx.Client, owner: 
 # ---------------------------------------------------------------- preferences, unsubscribe, tracking
 
 
-def test_preferences_opt_out_of_optional_mail_but_not_legal_notices(api: httpx.Client, verified_owner: User,
-                                                                    admin: User) -> None:
+def test_preferences_opt_out_of_optional_mail_but_not_legal_notices(
+    api: httpx.Client, verified_owner: User, admin: User
+) -> None:
     owner = verified_owner
-    assert _me_prefs(api, owner) == {"account": True, "legal": True, "product-updates": True, "tips": True,
-                                     "job-site-visits": False}
+    assert _me_prefs(api, owner) == {
+        "account": True,
+        "legal": True,
+        "product-updates": True,
+        "tips": True,
+        "job-site-visits": False,
+    }
     r = api.put("/me/email-preferences", json={"categories": {"legal": False}}, headers=owner.auth)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "categories.legal"
-    r = api.put("/me/email-preferences", json={"categories": {"tips": False, "product-updates": False}},
-                headers=owner.auth)
+    r = api.put(
+        "/me/email-preferences", json={"categories": {"tips": False, "product-updates": False}}, headers=owner.auth
+    )
     assert r.status_code == 200, r.text
-    assert _me_prefs(api, owner) == {"account": True, "legal": True, "product-updates": False, "tips": False,
-                                     "job-site-visits": False}
+    assert _me_prefs(api, owner) == {
+        "account": True,
+        "legal": True,
+        "product-updates": False,
+        "tips": False,
+        "job-site-visits": False,
+    }
 
     deps = local_container()
     tips = _enqueue(deps, owner, EmailCategory.TIPS, "tips", {"title": "A tip", "body": "Filter by day."})
-    legal = _enqueue(deps, owner, EmailCategory.LEGAL, "policy-notice",
-                     {"version_id": "2099-01-01", "summary": "Clearer words.", "effective_date": "2099-01-31",
-                      "policy_url": "https://industrack.com/policy"})
+    legal = _enqueue(
+        deps,
+        owner,
+        EmailCategory.LEGAL,
+        "policy-notice",
+        {
+            "version_id": "2099-01-01",
+            "summary": "Clearer words.",
+            "effective_date": "2099-01-31",
+            "policy_url": "https://industrack.com/policy",
+        },
+    )
     [notice] = wait_for_mail(owner.email, subject="changes on 2099-01-31")
     assert "/api/t/" not in notice.html  # legal mail is never tracked
     wait_for(lambda: _outbox_state(api, admin, tips)["state"] == "suppressed", what="the tip to be suppressed")
@@ -303,16 +349,22 @@ def test_preferences_opt_out_of_optional_mail_but_not_legal_notices(api: httpx.C
 
 
 def test_unverified_address_gets_no_optional_mail(api: httpx.Client, owner: User, admin: User) -> None:
-    outbox_id = _enqueue(local_container(), owner, EmailCategory.PRODUCT_UPDATES, "product-update",
-                         {"title": "News", "body": "b"})
+    outbox_id = _enqueue(
+        local_container(), owner, EmailCategory.PRODUCT_UPDATES, "product-update", {"title": "News", "body": "b"}
+    )
     wait_for(lambda: _outbox_state(api, admin, outbox_id)["state"] == "suppressed", what="suppression")
     assert _outbox_state(api, admin, outbox_id)["suppressedReason"] == "address not verified"
 
 
 def test_unsubscribe_link_works_once_and_a_tampered_one_fails(api: httpx.Client, verified_owner: User) -> None:
     owner = verified_owner
-    _enqueue(local_container(), owner, EmailCategory.PRODUCT_UPDATES, "product-update",
-             {"title": "What is new", "body": "Faster maps."})
+    _enqueue(
+        local_container(),
+        owner,
+        EmailCategory.PRODUCT_UPDATES,
+        "product-update",
+        {"title": "What is new", "body": "Faster maps."},
+    )
     [mail] = wait_for_mail(owner.email, subject="What is new")
     header = mail.header("List-Unsubscribe")
     assert header is not None and header.startswith("<") and header.endswith(">")
@@ -331,21 +383,35 @@ def test_unsubscribe_link_works_once_and_a_tampered_one_fails(api: httpx.Client,
     assert api.get(api_path(link)).status_code == 200  # the confirm page changes nothing
     assert _me_prefs(api, owner)["product-updates"] is True
     # RFC 8058 one-click: the mail client POSTs the form body to the header's URL, no login.
-    r = api.post(api_path(link), content=b"List-Unsubscribe=One-Click",
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = api.post(
+        api_path(link),
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 200 and r.json() == {"status": "unsubscribed", "category": "product-updates"}
-    assert _me_prefs(api, owner) == {"account": True, "legal": True, "product-updates": False, "tips": True,
-                                     "job-site-visits": False}
+    assert _me_prefs(api, owner) == {
+        "account": True,
+        "legal": True,
+        "product-updates": False,
+        "tips": True,
+        "job-site-visits": False,
+    }
     assert api.post(api_path(link)).status_code == 410  # once
     browser = api.post(api_path(link), headers={"Accept": "text/html"})
     assert browser.status_code == 410
 
 
-def test_open_pixel_and_click_redirect_only_to_the_signed_target(api: httpx.Client, verified_owner: User,
-                                                                 admin: User) -> None:
+def test_open_pixel_and_click_redirect_only_to_the_signed_target(
+    api: httpx.Client, verified_owner: User, admin: User
+) -> None:
     target = "https://industrack.com/tips/maps?x=1&y=2"
-    outbox_id = _enqueue(local_container(), verified_owner, EmailCategory.TIPS, "tips",
-                         {"title": "Tracked tip", "body": "b", "url": target})
+    outbox_id = _enqueue(
+        local_container(),
+        verified_owner,
+        EmailCategory.TIPS,
+        "tips",
+        {"title": "Tracked tip", "body": "b", "url": target},
+    )
     [mail] = wait_for_mail(verified_owner.email, subject="Tracked tip")
     [click] = mail.links("/api/t/c/")
     pixel = re.search(r'<img src="([^"]+/api/t/o/[^"]+)"', mail.html)
@@ -373,16 +439,22 @@ def test_open_pixel_and_click_redirect_only_to_the_signed_target(api: httpx.Clie
 # ---------------------------------------------------------------- access
 
 
-def test_preferences_are_per_user_and_admin_endpoints_need_an_admin(api: httpx.Client, owner: User, member: User,
-                                                                    admin: User) -> None:
+def test_preferences_are_per_user_and_admin_endpoints_need_an_admin(
+    api: httpx.Client, owner: User, member: User, admin: User
+) -> None:
     r = api.put("/me/email-preferences", json={"categories": {"tips": False}}, headers=member.auth)
     assert r.status_code == 200
     assert _me_prefs(api, owner)["tips"] is True and _me_prefs(api, member)["tips"] is False
     assert api.get("/me/email-preferences").status_code == 401
-    assert api.put("/me/email-preferences", json={"categories": {"nonsense": True}},
-                   headers=owner.auth).status_code == 422
-    assert api.put("/me/email-preferences", json={"categories": {"tips": False}, "userId": member.user_id},
-                   headers=owner.auth).status_code == 422
+    assert (
+        api.put("/me/email-preferences", json={"categories": {"nonsense": True}}, headers=owner.auth).status_code == 422
+    )
+    assert (
+        api.put(
+            "/me/email-preferences", json={"categories": {"tips": False}, "userId": member.user_id}, headers=owner.auth
+        ).status_code
+        == 422
+    )
     outbox_id = _enqueue(local_container(), owner, EmailCategory.ACCOUNT, "payment-failed", {"name": "A"})
     for user in (owner, member):
         assert api.get(f"/admin/email/outbox/{outbox_id}", headers=user.auth).status_code == 403

@@ -46,8 +46,15 @@ def second_host(stack: Stack) -> Iterator[SecondHost]:
     tag = rid("b")[:7]
     queues = {q.setting: f"{q.default_name}-{stack.suffix}-{tag}" for q in schema.QUEUES}
     smtp_port = free_port()  # nothing listens here until the test starts its own server
-    env = {**os.environ, **queues, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),
-           "SMTP_TIMEOUT_SECONDS": "2", "EMAIL_SEND_TRIES": "2", "EMAIL_RETRY_BASE_SECONDS": "0.05"}
+    env = {
+        **os.environ,
+        **queues,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_TIMEOUT_SECONDS": "2",
+        "EMAIL_SEND_TRIES": "2",
+        "EMAIL_RETRY_BASE_SECONDS": "0.05",
+    }
     settings = Settings()
     service = build_queue_service(settings)
     names = [n for name in queues.values() for n in (name, schema.poison_queue_name(name))]
@@ -78,18 +85,29 @@ def _queue_empty(settings: Settings, name: str) -> bool:
 
 
 @pytest.mark.slow
-def test_smtp_down_retries_then_poison_then_replay_delivers_once(api: httpx.Client, second_host: SecondHost,
-                                                                 tmp_path: Path) -> None:
+def test_smtp_down_retries_then_poison_then_replay_delivers_once(
+    api: httpx.Client, second_host: SecondHost, tmp_path: Path
+) -> None:
     admin = new_identity(admin=True)
     deps = Container(second_host.settings)
     address = f"{rid('down-')}@example.com"
-    entry = enqueue_email(outbox=deps.outbox, category=EmailCategory.ACCOUNT, template="payment-failed",
-                          to_address=address, context={"name": "Ada", "amount": "$49.00"},
-                          dedupe_key=rid("payment-failed-"), clock=deps.clock)
+    entry = enqueue_email(
+        outbox=deps.outbox,
+        category=EmailCategory.ACCOUNT,
+        template="payment-failed",
+        to_address=address,
+        context={"name": "Ada", "amount": "$49.00"},
+        dedupe_key=rid("payment-failed-"),
+        clock=deps.clock,
+    )
     poison = queue_client(deps.queue_service, schema.poison_queue_name(second_host.outbox_queue))
 
-    wait_for(lambda: poison.get_queue_properties().approximate_message_count == 1, timeout=90, interval=0.5,
-             what="the message to reach the poison queue")
+    wait_for(
+        lambda: poison.get_queue_properties().approximate_message_count == 1,
+        timeout=90,
+        interval=0.5,
+        what="the message to reach the poison queue",
+    )
     state = _state(api, admin, entry.outbox_id)
     assert state["state"] == "failed" and state["attempts"] == 5  # host.json maxDequeueCount deliveries
     assert state["lastError"] == "ConnectionRefusedError"
@@ -105,8 +123,11 @@ def test_smtp_down_retries_then_poison_then_replay_delivers_once(api: httpx.Clie
         # The queue delivers the message again (a duplicate, a second replay): still one e-mail.
         deps.outbox.dispatch(entry.outbox_id)
         deps.outbox.dispatch(entry.outbox_id)
-        wait_for(lambda: _queue_empty(second_host.settings, second_host.outbox_queue), timeout=30,
-                 what="the redelivered messages to be handled")
+        wait_for(
+            lambda: _queue_empty(second_host.settings, second_host.outbox_queue),
+            timeout=30,
+            what="the redelivered messages to be handled",
+        )
         assert replay(second_host.settings, second_host.outbox_queue) == 0
         assert len(mails_to(address, maildir)) == 1
         assert mails_to(address) == []  # and nothing went to the shared server

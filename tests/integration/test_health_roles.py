@@ -55,8 +55,12 @@ def granted_data_actions() -> list[str]:
     text = strip_comments(read(INFRA / "modules" / "roles.bicep"))
     ids = dict(re.findall(r"^\s*(\w+): '([0-9a-f-]{36})'$", block_after(text, r"^var roleIds\s*="), re.MULTILINE))
     actions: list[str] = []
-    for name in re.findall(r"^resource (\w+) 'Microsoft\.(?:Authorization/roleAssignments|DocumentDB/"
-                           r"databaseAccounts/sqlRoleAssignments)@", text, re.MULTILINE):
+    for name in re.findall(
+        r"^resource (\w+) 'Microsoft\.(?:Authorization/roleAssignments|DocumentDB/"
+        r"databaseAccounts/sqlRoleAssignments)@",
+        text,
+        re.MULTILINE,
+    ):
         block = block_after(text, rf"^resource {name} ")
         if not re.search(r"^\s*principalId: principalId$", block, re.MULTILINE):
             continue

@@ -59,8 +59,10 @@ class PeakMemory:
         return _status_kib(self.pid, "VmHWM") * 1024
 
     def summary(self) -> str:
-        return (f"host peak RSS {self.peak / MiB:.0f} MiB, {(self.peak - self.before) / MiB:.0f} MiB above the"
-                f" {self.before / MiB:.0f} MiB {'resident' if self.reset else 'peak'} before")
+        return (
+            f"host peak RSS {self.peak / MiB:.0f} MiB, {(self.peak - self.before) / MiB:.0f} MiB above the"
+            f" {self.before / MiB:.0f} MiB {'resident' if self.reset else 'peak'} before"
+        )
 
 
 @pytest.fixture
@@ -76,8 +78,9 @@ def _path(route: str, owner: User) -> str:
     return "/" + _PARAM.sub(lambda m: ids.get(m.group(1), str(uuid.uuid4())), route)
 
 
-def test_hostile_bodies_are_refused_before_work(api: httpx.Client, owner: User, stack: Stack, memory: PeakMemory,
-                                                figure: Callable[..., None]) -> None:
+def test_hostile_bodies_are_refused_before_work(
+    api: httpx.Client, owner: User, stack: Stack, memory: PeakMemory, figure: Callable[..., None]
+) -> None:
     limit = stack.settings.max_body_bytes
     hostile: dict[str, tuple[bytes, int]] = {
         "10 MB JSON": (b'{"a": "' + b"x" * (10 * 1024 * 1024) + b'"}', 413),
@@ -102,11 +105,17 @@ def test_hostile_bodies_are_refused_before_work(api: httpx.Client, owner: User, 
                 continue  # refused before the body was read (e.g. an identity-only or admin endpoint)
             if r.status_code != expected or r.headers.get("content-type") != "application/problem+json":
                 wrong.append(f"{spec.method} {spec.route} {label}: {r.status_code} {r.text[:200]}")
-    figure(8, f"{tried} hostile bodies (10 MB, just over the limit, 5,000-deep nesting, invalid UTF-8, NaN,"
-              f" Infinity, not an object) x {len(targets)} body endpoints: {len(wrong)} not refused with 413/422;"
-              f" {memory.summary()}",
-           tried=tried, endpoints=len(targets), wrong=len(wrong), peak_rss_mib=round(memory.peak / MiB),
-           peak_growth_mib=round((memory.peak - memory.before) / MiB))
+    figure(
+        8,
+        f"{tried} hostile bodies (10 MB, just over the limit, 5,000-deep nesting, invalid UTF-8, NaN,"
+        f" Infinity, not an object) x {len(targets)} body endpoints: {len(wrong)} not refused with 413/422;"
+        f" {memory.summary()}",
+        tried=tried,
+        endpoints=len(targets),
+        wrong=len(wrong),
+        peak_rss_mib=round(memory.peak / MiB),
+        peak_growth_mib=round((memory.peak - memory.before) / MiB),
+    )
     assert not wrong, "\n".join(wrong[:20])
     assert api.get("/me", headers=owner.auth).json() == me_before
     assert memory.peak - memory.before < MAX_PEAK_GROWTH, memory.summary()
@@ -114,8 +123,12 @@ def test_hostile_bodies_are_refused_before_work(api: httpx.Client, owner: User, 
 
 def test_wrong_content_type_on_every_body_endpoint_is_415(api: httpx.Client, owner: User) -> None:
     for spec in [e for e in ENDPOINTS if e.body is not None and e.auth is Auth.PRINCIPAL]:
-        r = api.request(spec.method, _path(spec.route, owner), content=b"<x/>",
-                        headers={**owner.auth, "Content-Type": "application/xml"})
+        r = api.request(
+            spec.method,
+            _path(spec.route, owner),
+            content=b"<x/>",
+            headers={**owner.auth, "Content-Type": "application/xml"},
+        )
         assert r.status_code in (415, 403, 404), f"{spec.method} {spec.route}: {r.status_code}"
 
 
@@ -123,9 +136,9 @@ def _pings(start: datetime, count: int) -> list[dict[str, Any]]:
     return [ping(start + timedelta(milliseconds=i), i % 500) for i in range(count)]
 
 
-def test_a_100000_ping_batch_is_refused_before_anything_is_queued(api: httpx.Client, member: User, stack: Stack,
-                                                                   memory: PeakMemory,
-                                                                   figure: Callable[..., None]) -> None:
+def test_a_100000_ping_batch_is_refused_before_anything_is_queued(
+    api: httpx.Client, member: User, stack: Stack, memory: PeakMemory, figure: Callable[..., None]
+) -> None:
     set_location_consent(api, member, True)
     begin = datetime.now(UTC) + timedelta(milliseconds=50)  # taken while location access is granted
     huge = json.dumps({"pings": _pings(begin, 100_000)}).encode()
@@ -140,11 +153,20 @@ def test_a_100000_ping_batch_is_refused_before_anything_is_queued(api: httpx.Cli
     headers = {**member.auth, "Content-Type": "application/json"}
     attempts: dict[str, tuple[Callable[[], httpx.Response], int, str | None]] = {
         f"100,000 pings ({len(huge) / MiB:.0f} MB)": (
-            lambda: api.post("/me/locations", content=huge, headers=headers), 413, None),
+            lambda: api.post("/me/locations", content=huge, headers=headers),
+            413,
+            None,
+        ),
         "100,000 pings, chunked (no Content-Length)": (
-            lambda: api.post("/me/locations", content=chunks(), headers=headers), 413, None),
+            lambda: api.post("/me/locations", content=chunks(), headers=headers),
+            413,
+            None,
+        ),
         f"100,000 empty pings ({len(compact) / 1024:.0f} KB, under the body limit)": (
-            lambda: api.post("/me/locations", content=compact, headers=headers), 422, "pings"),
+            lambda: api.post("/me/locations", content=compact, headers=headers),
+            422,
+            "pings",
+        ),
         "1,001 valid pings": (lambda: api.post("/me/locations", content=one_over, headers=headers), 422, "pings"),
     }
     queue = build_queue_service(stack.settings).get_queue_client(stack.settings.queue_location_pings)
@@ -163,25 +185,47 @@ def test_a_100000_ping_batch_is_refused_before_anything_is_queued(api: httpx.Cli
     window_end = datetime.now(UTC) + timedelta(minutes=2)
     wait_for_stored(api, member, {sentinel["id"]}, begin - timedelta(minutes=1), window_end)
     stored = track_ids(api, member, begin - timedelta(minutes=1), window_end)
-    figure(8, f"100,000-ping batches ({len(attempts)} variants: {len(huge) / MiB:.0f} MB with and without"
-              f" Content-Length, {len(compact) / 1024:.0f} KB of empty pings, 1,001 pings):"
-              f" {sum(1 for s in outcomes.values() if s in (413, 422))} refused with 413/422, {queued} queued,"
-              f" {len(stored) - 1} stored besides the sentinel; {memory.summary()}",
-           tried=len(attempts), refused=sum(1 for s in outcomes.values() if s in (413, 422)), queued=queued,
-           stored_extra=len(stored) - 1, peak_rss_mib=round(memory.peak / MiB),
-           peak_growth_mib=round((memory.peak - memory.before) / MiB))
+    figure(
+        8,
+        f"100,000-ping batches ({len(attempts)} variants: {len(huge) / MiB:.0f} MB with and without"
+        f" Content-Length, {len(compact) / 1024:.0f} KB of empty pings, 1,001 pings):"
+        f" {sum(1 for s in outcomes.values() if s in (413, 422))} refused with 413/422, {queued} queued,"
+        f" {len(stored) - 1} stored besides the sentinel; {memory.summary()}",
+        tried=len(attempts),
+        refused=sum(1 for s in outcomes.values() if s in (413, 422)),
+        queued=queued,
+        stored_extra=len(stored) - 1,
+        peak_rss_mib=round(memory.peak / MiB),
+        peak_growth_mib=round((memory.peak - memory.before) / MiB),
+    )
     assert not wrong, "\n".join(wrong)
     assert queued == 0, f"{queued} messages queued by refused batches"
     assert stored == [sentinel["id"]], f"{len(stored) - 1} pings of refused batches were stored"
     assert memory.peak - memory.before < MAX_PEAK_GROWTH, memory.summary()
 
 
-PAGE_SIZES = ["1e6", "1000000", "1E+6", "99999999999999999999999999", "9" * 5000, "-1", "0", "-99999999999999999999",
-              "abc", "", "1.5", "0x10", "NaN", "inf", "\uff11\uff12"]
+PAGE_SIZES = [
+    "1e6",
+    "1000000",
+    "1E+6",
+    "99999999999999999999999999",
+    "9" * 5000,
+    "-1",
+    "0",
+    "-99999999999999999999",
+    "abc",
+    "",
+    "1.5",
+    "0x10",
+    "NaN",
+    "inf",
+    "\uff11\uff12",
+]
 
 
-def test_absurd_page_sizes_are_refused_on_every_paged_endpoint(api: httpx.Client, owner: User, memory: PeakMemory,
-                                                               figure: Callable[..., None]) -> None:
+def test_absurd_page_sizes_are_refused_on_every_paged_endpoint(
+    api: httpx.Client, owner: User, memory: PeakMemory, figure: Callable[..., None]
+) -> None:
     paged = [e for e in ENDPOINTS if e.method == "GET" and e.query is not None and PAGE_FIELD in e.query.model_fields]
     assert len(paged) >= 5, [e.route for e in paged]  # access log, my notes, notes, photos, both tracks
     tried, wrong = 0, []
@@ -192,18 +236,26 @@ def test_absurd_page_sizes_are_refused_on_every_paged_endpoint(api: httpx.Client
         ok = api.get(path, params={PAGE_FIELD: str(ceiling)}, headers=owner.auth)  # the endpoint is reachable
         if ok.status_code != 200:
             wrong.append(f"GET {spec.route}?{PAGE_FIELD}={ceiling}: {ok.status_code} {ok.text[:200]}")
-        cases = [(PAGE_FIELD, v) for v in [*PAGE_SIZES, str(ceiling + 1)]] + [("page_size", "1e6"),
-                                                                              ("pageSize", "1000000")]
+        cases = [(PAGE_FIELD, v) for v in [*PAGE_SIZES, str(ceiling + 1)]] + [
+            ("page_size", "1e6"),
+            ("pageSize", "1000000"),
+        ]
         for name, value in cases:
             r = api.get(path, params={name: value}, headers=owner.auth)
             tried += 1
             fields = [e["field"] for e in r.json().get("errors", [])] if r.status_code == 422 else []
             if r.status_code != 422 or fields != [f"query.{name}"]:
                 wrong.append(f"GET {spec.route}?{name}={value[:20]}: {r.status_code} {r.text[:200]}")
-    figure(8, f"{tried} absurd page sizes ({PAGE_FIELD}=1e6, huge, negative, zero, non-numeric, 5,000 digits; unknown"
-              f" page_size/pageSize) on {len(paged)} paged endpoints: {len(wrong)} not refused with a 422 naming the"
-              f" field; {memory.summary()}",
-           tried=tried, endpoints=len(paged), wrong=len(wrong), peak_rss_mib=round(memory.peak / MiB),
-           peak_growth_mib=round((memory.peak - memory.before) / MiB))
+    figure(
+        8,
+        f"{tried} absurd page sizes ({PAGE_FIELD}=1e6, huge, negative, zero, non-numeric, 5,000 digits; unknown"
+        f" page_size/pageSize) on {len(paged)} paged endpoints: {len(wrong)} not refused with a 422 naming the"
+        f" field; {memory.summary()}",
+        tried=tried,
+        endpoints=len(paged),
+        wrong=len(wrong),
+        peak_rss_mib=round(memory.peak / MiB),
+        peak_growth_mib=round((memory.peak - memory.before) / MiB),
+    )
     assert not wrong, "\n".join(wrong[:20])
     assert memory.peak - memory.before < MAX_PEAK_GROWTH, memory.summary()

@@ -58,8 +58,10 @@ def _counted_call(api: httpx.Client, stack: Stack, user: User) -> int:
 
 def _gates_usable(account_id: str, user_id: str) -> bool:
     gates = _gates()
-    return all(g is not None and g.usable for g in (gates.get(account_id=account_id, user_id=None),
-                                                   gates.get(account_id=account_id, user_id=user_id)))
+    return all(
+        g is not None and g.usable
+        for g in (gates.get(account_id=account_id, user_id=None), gates.get(account_id=account_id, user_id=user_id))
+    )
 
 
 def test_an_ingest_call_makes_one_gate_read_besides_the_sign_in_record(api: httpx.Client, stack: Stack) -> None:
@@ -127,11 +129,24 @@ def test_a_missing_or_pending_gate_is_never_trusted_and_erasure_removes_it(api: 
     assert kept is not None and kept.usable
 
     # A revocation written by a writer that died after its mark: the gate still says granted, but it is pending.
-    revoked = ConsentEntry(entry_id=f"consent-location-{uuid.uuid4().hex}", account_id=owner.account_id,
-                           user_id=member.user_id, capability=Capability.LOCATION, granted=False,
-                           recorded_at=_now(), device_id="phone-1", app_version="5.0.0", policy_version="2023-06-15")
-    assert gates.save(account_id=owner.account_id, user_id=member.user_id, facts=kept.facts,
-                      pending={"crashed": _now()}, etag=kept.etag)
+    revoked = ConsentEntry(
+        entry_id=f"consent-location-{uuid.uuid4().hex}",
+        account_id=owner.account_id,
+        user_id=member.user_id,
+        capability=Capability.LOCATION,
+        granted=False,
+        recorded_at=_now(),
+        device_id="phone-1",
+        app_version="5.0.0",
+        policy_version="2023-06-15",
+    )
+    assert gates.save(
+        account_id=owner.account_id,
+        user_id=member.user_id,
+        facts=kept.facts,
+        pending={"crashed": _now()},
+        etag=kept.etag,
+    )
     CosmosConsentLedger(_db()).append(revoked)
     assert _post(api, member, [ping(_now())]).json()["dropped"]["noConsent"] == 1  # the ledger decided
 

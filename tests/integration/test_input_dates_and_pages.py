@@ -19,8 +19,14 @@ from tests.integration.conftest import User, add_member, new_identity, register_
 from tests.integration.tracking_helpers import CONSENT, iso, ping, set_location_consent, wait_for_stored
 
 # Each one leaves the representable range when converted to UTC, or lies outside 2000-01-01..2100-01-01 UTC.
-EDGE_DATES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00Z",
-              "9999-12-31T23:59:59.999999Z", "1999-12-31T23:59:59Z", "2100-01-01T00:00:00Z"]
+EDGE_DATES = [
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.999999Z",
+    "1999-12-31T23:59:59Z",
+    "2100-01-01T00:00:00Z",
+]
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 
@@ -78,19 +84,29 @@ def test_edge_effective_dates_of_a_policy_version_are_refused(api: httpx.Client)
     admin = new_identity(admin=True)
     body = {"text": "A policy text long enough to be posted.", "summary": "Edge dates."}
     for text in ["9999-12-31T23:59:59-14:00", "2100-01-01T00:00:00Z"]:
-        _refused(api.post("/admin/policy/versions", json={**body, "effectiveAt": text}, headers=admin.auth),
-                 "effectiveAt")
+        _refused(
+            api.post("/admin/policy/versions", json={**body, "effectiveAt": text}, headers=admin.auth), "effectiveAt"
+        )
 
 
 def _list_paths(owner: User, member: User) -> list[tuple[str, User]]:
-    return [(f"/accounts/{owner.account_id}/photos", owner), (f"/accounts/{owner.account_id}/notes", owner),
-            ("/me/notes", member), ("/me/track", member),
-            (f"/accounts/{owner.account_id}/members/{member.user_id}/track", owner)]
+    return [
+        (f"/accounts/{owner.account_id}/photos", owner),
+        (f"/accounts/{owner.account_id}/notes", owner),
+        ("/me/notes", member),
+        ("/me/track", member),
+        (f"/accounts/{owner.account_id}/members/{member.user_id}/track", owner),
+    ]
 
 
 def test_edge_from_and_to_filters_are_refused_on_every_list(api: httpx.Client, owner: User, member: User) -> None:
-    filtered = sorted(e.route for e in ENDPOINTS if e.query is not None and "from_" in e.query.model_fields
-                      and "date-time" in json.dumps(e.query.model_json_schema()))  # timesheets take days
+    filtered = sorted(
+        e.route
+        for e in ENDPOINTS
+        if e.query is not None
+        and "from_" in e.query.model_fields
+        and "date-time" in json.dumps(e.query.model_json_schema())
+    )  # timesheets take days
     paths = _list_paths(owner, member)
     assert len(filtered) == len(paths), filtered  # every list with a from/to filter is tried here
     for path, caller in paths:
@@ -115,14 +131,19 @@ FORGED = [
 
 def _paged(owner: User, member: User) -> list[tuple[str, User]]:
     routes = sorted(e.route for e in ENDPOINTS if e.query is not None and "continuation" in e.query.model_fields)
-    paths = [("/me/access-log", member), (f"/accounts/{owner.account_id}/job-sites", owner),
-             ("/me/job-sites", member), *_list_paths(owner, member)]
+    paths = [
+        ("/me/access-log", member),
+        (f"/accounts/{owner.account_id}/job-sites", owner),
+        ("/me/job-sites", member),
+        *_list_paths(owner, member),
+    ]
     assert len(routes) == len(paths) == 8, routes  # access log, both job-site lists, both note lists, photos, tracks
     return paths
 
 
-def test_invalid_continuation_tokens_are_a_422_on_every_paged_endpoint(api: httpx.Client, owner: User,
-                                                                       member: User) -> None:
+def test_invalid_continuation_tokens_are_a_422_on_every_paged_endpoint(
+    api: httpx.Client, owner: User, member: User
+) -> None:
     wrong: list[str] = []
     for path, caller in _paged(owner, member):
         for token in FORGED:
@@ -148,10 +169,10 @@ def _note_pages(api: httpx.Client, path: str, caller: User, **params: str) -> tu
         tokens.append(token)
 
 
-def test_tokens_page_through_and_work_only_for_their_own_list(api: httpx.Client, owner: User,
-                                                              member: User) -> None:
-    written = [api.post("/me/notes", json={"text": f"note {i}"}, headers=member.auth).json()["noteId"]
-               for i in range(3)]
+def test_tokens_page_through_and_work_only_for_their_own_list(api: httpx.Client, owner: User, member: User) -> None:
+    written = [
+        api.post("/me/notes", json={"text": f"note {i}"}, headers=member.auth).json()["noteId"] for i in range(3)
+    ]
     ids, tokens = _note_pages(api, "/me/notes", member)
     assert ids == written[::-1] and len(tokens) >= 2 and all(TOKEN_SHAPE.match(t) for t in tokens)
     first = tokens[0]
@@ -172,8 +193,11 @@ def test_tokens_page_through_and_work_only_for_their_own_list(api: httpx.Client,
     for tampered in (f"{body[:-1]}{'A' if body[-1] != 'A' else 'B'}.{mac}", f"{body}.{mac[::-1]}", f"{body}."):
         _refused(api.get("/me/notes", params={"continuation": tampered}, headers=member.auth), "query.continuation")
     # The owner reading this one worker's notes reads the same list: the token continues it.
-    r = api.get(f"/accounts/{owner.account_id}/notes", params={"userId": member.user_id, "limit": "1",
-                                                               "continuation": first}, headers=owner.auth)
+    r = api.get(
+        f"/accounts/{owner.account_id}/notes",
+        params={"userId": member.user_id, "limit": "1", "continuation": first},
+        headers=owner.auth,
+    )
     assert r.status_code == 200 and [n["noteId"] for n in r.json()["items"]] == [written[1]], r.text
 
 
@@ -190,8 +214,12 @@ def test_track_pages_carry_sealed_tokens_in_x_continuation(api: httpx.Client, me
     assert first.status_code == 200 and token and TOKEN_SHAPE.match(token), first.headers
     second = api.get("/me/track", params={**params, "continuation": token}, headers=member.auth)
     assert second.status_code == 200 and "x-continuation" not in second.headers
-    seen = [f["properties"]["id"] for doc in (first, second) for f in doc.json()["features"]
-            if f["properties"]["kind"] == "ping"]
+    seen = [
+        f["properties"]["id"]
+        for doc in (first, second)
+        for f in doc.json()["features"]
+        if f["properties"]["kind"] == "ping"
+    ]
     assert seen == [p["id"] for p in pings]
     shifted = {**params, "from": iso(window[0] - timedelta(seconds=1)), "continuation": token}
     _refused(api.get("/me/track", params=shifted, headers=member.auth), "query.continuation")

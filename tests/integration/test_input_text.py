@@ -14,8 +14,18 @@ import httpx
 from tests.integration.conftest import User, new_identity, registration_body
 from tests.integration.tracking_helpers import CONSENT, ping, set_location_consent, wait_for_stored
 
-INJECTIONS = ["Ada\r\nBcc: victim@example.com", "Ada\nOwner", "Ada\tOwner", "Ada\x00", "\x1b[31mAda", "Ada\x7f",
-              "Ada\x85", "Ada\u2028Owner", "Ada\u2029", "Ada\u202eenwO"]
+INJECTIONS = [
+    "Ada\r\nBcc: victim@example.com",
+    "Ada\nOwner",
+    "Ada\tOwner",
+    "Ada\x00",
+    "\x1b[31mAda",
+    "Ada\x7f",
+    "Ada\x85",
+    "Ada\u2028Owner",
+    "Ada\u2029",
+    "Ada\u202eenwO",
+]
 
 
 def _refused(r: httpx.Response, field: str) -> None:
@@ -32,19 +42,25 @@ def test_registration_refuses_control_characters_in_every_single_line_field(api:
         cases += [({"fullLegalName": bad}, "fullLegalName"), ({"companyName": bad}, "companyName")]
     for name in ("line1", "line2", "city", "state", "postalCode"):
         cases.append(({"billingAddress": {**address, name: "1 Main St\r\nX"}}, f"billingAddress.{name}"))
-    cases += [({"email": who.email + "\r\nBcc: victim@example.com"}, "email"), ({"email": "\t" + who.email}, "email"),
-              ({"timeZone": "America/Chicago\n"}, "timeZone")]
+    cases += [
+        ({"email": who.email + "\r\nBcc: victim@example.com"}, "email"),
+        ({"email": "\t" + who.email}, "email"),
+        ({"timeZone": "America/Chicago\n"}, "timeZone"),
+    ]
     for override, field in cases:
-        _refused(api.post("/accounts", json=registration_body(**{"email": who.email, **override}), headers=who.auth),
-                 field)
+        _refused(
+            api.post("/accounts", json=registration_body(**{"email": who.email, **override}), headers=who.auth), field
+        )
     assert api.get("/me", headers=who.auth).status_code in (403, 404)  # nothing was registered
-    r = api.post("/accounts", json=registration_body(email=who.email, fullLegalName="Zoë O'Brien-Łukasiewicz"),
-                 headers=who.auth)
+    r = api.post(
+        "/accounts", json=registration_body(email=who.email, fullLegalName="Zoë O'Brien-Łukasiewicz"), headers=who.auth
+    )
     assert r.status_code == 201, r.text
 
 
-def test_profile_invitation_consent_and_schedule_refuse_control_characters(api: httpx.Client, owner: User,
-                                                                          member: User) -> None:
+def test_profile_invitation_consent_and_schedule_refuse_control_characters(
+    api: httpx.Client, owner: User, member: User
+) -> None:
     before = api.get("/me", headers=member.auth).json()
     for bad in INJECTIONS:
         _refused(api.patch("/me", json={"fullName": bad}, headers=member.auth), "fullName")
@@ -61,8 +77,7 @@ def test_profile_invitation_consent_and_schedule_refuse_control_characters(api: 
     assert consents.status_code == 200 and "phone\\r\\n1" not in consents.text  # no ledger entry was appended
 
 
-def test_note_text_keeps_line_breaks_and_tabs_but_no_other_control_character(api: httpx.Client,
-                                                                             member: User) -> None:
+def test_note_text_keeps_line_breaks_and_tabs_but_no_other_control_character(api: httpx.Client, member: User) -> None:
     for bad in ("stop\x00here", "colour \x1b[31mred", "bell\x07", "form\x0cfeed", "del\x7f", "nel\x85"):
         _refused(api.post("/me/notes", json={"text": bad}, headers=member.auth), "text")
     assert api.get("/me/notes", headers=member.auth).json()["items"] == []
@@ -73,8 +88,7 @@ def test_note_text_keeps_line_breaks_and_tabs_but_no_other_control_character(api
     assert api.get("/me/notes", headers=member.auth).json()["items"][0]["text"] == text
 
 
-def test_a_ping_with_a_control_character_in_its_device_name_is_rejected_alone(api: httpx.Client,
-                                                                              member: User) -> None:
+def test_a_ping_with_a_control_character_in_its_device_name_is_rejected_alone(api: httpx.Client, member: User) -> None:
     set_location_consent(api, member, True)
     now = datetime.now(UTC)
     good = ping(now + timedelta(milliseconds=50), 0, deviceId="phone-1")

@@ -35,8 +35,12 @@ def at(dx: float, dy: float = 0.0) -> tuple[float, float]:
 
 def circle(dx: float, radius: float, **extra: Any) -> dict[str, Any]:
     lat, lon = at(dx)
-    return {"name": f"site at {dx:.0f}", "address": "1 Site Rd", **extra,
-            "area": {"kind": "circle", "centre": {"latitude": lat, "longitude": lon}, "radius": radius}}
+    return {
+        "name": f"site at {dx:.0f}",
+        "address": "1 Site Rd",
+        **extra,
+        "area": {"kind": "circle", "centre": {"latitude": lat, "longitude": lon}, "radius": radius},
+    }
 
 
 def polygon(dx: float) -> dict[str, Any]:
@@ -48,16 +52,31 @@ def polygon(dx: float) -> dict[str, Any]:
 def backdate_location_consent(stack: Stack, user: User, since: datetime) -> None:
     """The worker granted location access a week ago (seeded in the ledger: the API records the server clock)."""
     database = build_cosmos_client(Settings()).get_database_client(os.environ["COSMOS_DATABASE"])
-    CosmosConsentLedger(database).append(ConsentEntry(
-        entry_id=f"consent-location-{uuid.uuid4().hex}", account_id=user.account_id, user_id=user.user_id,
-        capability=Capability.LOCATION, granted=True, recorded_at=since, device_id="phone-1", app_version="5.0.0",
-        policy_version="2023-06-15"))
+    CosmosConsentLedger(database).append(
+        ConsentEntry(
+            entry_id=f"consent-location-{uuid.uuid4().hex}",
+            account_id=user.account_id,
+            user_id=user.user_id,
+            capability=Capability.LOCATION,
+            granted=True,
+            recorded_at=since,
+            device_id="phone-1",
+            app_version="5.0.0",
+            policy_version="2023-06-15",
+        )
+    )
 
 
 def fix(t: datetime, dx: float) -> dict[str, Any]:
     lat, lon = at(dx)
-    return {"id": str(uuid.uuid4()), "timestamp": iso(t), "latitude": lat, "longitude": lon,
-            "horizontalAccuracy": 8.0, "source": "gps"}
+    return {
+        "id": str(uuid.uuid4()),
+        "timestamp": iso(t),
+        "latitude": lat,
+        "longitude": lon,
+        "horizontalAccuracy": 8.0,
+        "source": "gps",
+    }
 
 
 def workday(start: datetime) -> list[dict[str, Any]]:
@@ -84,21 +103,39 @@ def test_crud_validation_and_tenancy(api: httpx.Client, team: tuple[User, User, 
     assert r.status_code == 201, r.text
     site = r.json()
     assert site["area"]["radius"] == 100 and site["assignedMemberIds"] == []
-    r = api.post(base, json={"name": "x", "area": {"kind": "circle", "centre": {"latitude": 1, "longitude": 1}}},
-                 headers=owner.auth)
+    r = api.post(
+        base,
+        json={"name": "x", "area": {"kind": "circle", "centre": {"latitude": 1, "longitude": 1}}},
+        headers=owner.auth,
+    )
     assert r.status_code == 201 and r.json()["area"]["radius"] == 150  # the default radius
     r = api.post(base, json=polygon(1000), headers=owner.auth)
     assert r.status_code == 201, r.text
-    for body, field in ((circle(0, 20), "radius"), ({"name": "", "area": circle(0, 100)["area"]}, "name"),
-                        ({**polygon(0), "area": {"kind": "polygon", "geometry": {"type": "Polygon", "coordinates": [
-                            [[0, 0], [0.01, 0.01], [0.01, 0], [0, 0.01], [0, 0]]]}}}, "geometry"),
-                        (circle(0, 100, assignedMemberIds=["not-a-member"]), "assignedMemberIds.0")):
+    for body, field in (
+        (circle(0, 20), "radius"),
+        ({"name": "", "area": circle(0, 100)["area"]}, "name"),
+        (
+            {
+                **polygon(0),
+                "area": {
+                    "kind": "polygon",
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[0, 0], [0.01, 0.01], [0.01, 0], [0, 0.01], [0, 0]]],
+                    },
+                },
+            },
+            "geometry",
+        ),
+        (circle(0, 100, assignedMemberIds=["not-a-member"]), "assignedMemberIds.0"),
+    ):
         r = api.post(base, json=body, headers=owner.auth)
         assert r.status_code == 422, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
         assert any(field in e["field"] for e in r.json()["errors"]), r.json()
-    r = api.patch(f"{base}/{site['siteId']}", json={"assignedMemberIds": [other.user_id], "name": "Depot"},
-                  headers=owner.auth)
+    r = api.patch(
+        f"{base}/{site['siteId']}", json={"assignedMemberIds": [other.user_id], "name": "Depot"}, headers=owner.auth
+    )
     assert r.status_code == 200 and r.json()["name"] == "Depot" and r.json()["area"]["radius"] == 100
     r = api.get(base, headers=owner.auth)
     assert r.status_code == 200, r.text
@@ -112,8 +149,9 @@ def test_crud_validation_and_tenancy(api: httpx.Client, team: tuple[User, User, 
         kwargs: dict[str, Any] = {"json": {"name": "mine"}} if method == "PATCH" else {}
         r = api.request(method, f"{base}/{site['siteId']}", headers=stranger.auth, **kwargs)
         assert r.status_code == 404, (method, r.text)
-        r = api.request(method, f"/accounts/{stranger.account_id}/job-sites/{site['siteId']}",
-                        headers=stranger.auth, **kwargs)
+        r = api.request(
+            method, f"/accounts/{stranger.account_id}/job-sites/{site['siteId']}", headers=stranger.auth, **kwargs
+        )
         assert r.status_code == 404, (method, r.text)
     assert api.post(base, json=circle(0, 100), headers=worker.auth).status_code == 403
     assert api.delete(f"{base}/{site['siteId']}", headers=owner.auth).status_code == 204
@@ -126,8 +164,9 @@ def test_pings_through_ingest_make_the_hand_computed_timesheet(
     owner, worker, other = team
     base = f"/accounts/{owner.account_id}/job-sites"
     site = api.post(base, json=circle(0, 100), headers=owner.auth).json()
-    assert api.post(base, json=circle(6000, 100, assignedMemberIds=[other.user_id]),
-                    headers=owner.auth).status_code == 201  # where the worker's last stop is: not theirs
+    assert (
+        api.post(base, json=circle(6000, 100, assignedMemberIds=[other.user_id]), headers=owner.auth).status_code == 201
+    )  # where the worker's last stop is: not theirs
     assert api.post(base, json=polygon(-1500), headers=owner.auth).status_code == 201  # never visited
     day = (datetime.now(CHICAGO) - timedelta(days=3)).date()
     start = datetime.combine(day, time(10, 0), tzinfo=CHICAGO).astimezone(UTC)
@@ -149,8 +188,11 @@ def test_pings_through_ingest_make_the_hand_computed_timesheet(
         r = api.get("/me/timesheet", params=params, headers=worker.auth)
         assert r.status_code == 200, r.text
         days = r.json()["days"]
-        return days[0] if days and days[0]["sites"] and len(days[0]["trips"]) == 2 \
-            and days[0]["sites"][0]["seconds"] == 1800 else None
+        return (
+            days[0]
+            if days and days[0]["sites"] and len(days[0]["trips"]) == 2 and days[0]["sites"][0]["seconds"] == 1800
+            else None
+        )
 
     row = wait_for(settled, timeout=60, interval=0.5, what="the evaluated day")
     assert row["date"] == day.isoformat() and row["timeZone"] == "America/Chicago"
@@ -163,22 +205,28 @@ def test_pings_through_ingest_make_the_hand_computed_timesheet(
     assert [t["distanceMeters"] for t in row["trips"]] == pytest.approx([3000, 6000], rel=0.005)
     assert row["distanceMeters"] == pytest.approx(9000, rel=0.005)
 
-    r = api.get(f"/accounts/{owner.account_id}/timesheets", params={**params, "memberId": worker.user_id},
-                headers=owner.auth)
+    r = api.get(
+        f"/accounts/{owner.account_id}/timesheets", params={**params, "memberId": worker.user_id}, headers=owner.auth
+    )
     assert r.status_code == 200, r.text
     assert r.json()["days"] == [row]
-    r = api.get(f"/accounts/{owner.account_id}/timesheets", params={**params, "siteId": site["siteId"]},
-                headers={**owner.auth, "Accept": "text/csv"})
+    r = api.get(
+        f"/accounts/{owner.account_id}/timesheets",
+        params={**params, "siteId": site["siteId"]},
+        headers={**owner.auth, "Accept": "text/csv"},
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert [(x["memberId"], x["kind"], x["seconds"]) for x in rows if x["kind"] == "site"] == [
-        (worker.user_id, "site", "1800")]
+        (worker.user_id, "site", "1800")
+    ]
     log = api.get("/me/access-log", headers=worker.auth).json()
     assert any(e["data"] == "visits" for e in log["items"]), log
-    assert api.get(f"/accounts/{owner.account_id}/timesheets", params=params,
-                   headers=worker.auth).status_code == 403
-    for bad in ({"from": day.isoformat(), "to": (day - timedelta(days=1)).isoformat()},
-                {"from": day.isoformat(), "to": (day + timedelta(days=40)).isoformat()}):
+    assert api.get(f"/accounts/{owner.account_id}/timesheets", params=params, headers=worker.auth).status_code == 403
+    for bad in (
+        {"from": day.isoformat(), "to": (day - timedelta(days=1)).isoformat()},
+        {"from": day.isoformat(), "to": (day + timedelta(days=40)).isoformat()},
+    ):
         r = api.get("/me/timesheet", params=bad, headers=worker.auth)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.to"
     assert date.fromisoformat(row["date"]) == day

@@ -26,8 +26,7 @@ def test_owner_opted_in_gets_one_arrival_and_one_departure_e_mail(api: httpx.Cli
     worker = add_member(api, owner)
     assert api.patch("/me", json={"timeZone": "America/Chicago"}, headers=worker.auth).status_code == 200
     name = f"Depot {uuid.uuid4().hex[:6]}"
-    r = api.post(f"/accounts/{owner.account_id}/job-sites", json={**circle(0, 100), "name": name},
-                 headers=owner.auth)
+    r = api.post(f"/accounts/{owner.account_id}/job-sites", json={**circle(0, 100), "name": name}, headers=owner.auth)
     assert r.status_code == 201, r.text
     site_id = r.json()["siteId"]
     r = api.get("/me/email-preferences", headers=owner.auth)
@@ -51,14 +50,17 @@ def test_owner_opted_in_gets_one_arrival_and_one_departure_e_mail(api: httpx.Cli
     # The time is the first arrival known when the e-mail was queued: fix 29 once the late first half is in, or
     # fix 70 (the second half's first fix, inside) when the writer saw the second half alone first.
     provisional = (start + timedelta(seconds=2100)).astimezone(zone)
-    assert len(arrived) == 1 and any(f"{name} at {t:%H:%M} on {t.date().isoformat()}" in arrived[0].text
-                                     for t in (enter_local, provisional)), arrived[0].text
+    assert len(arrived) == 1 and any(
+        f"{name} at {t:%H:%M} on {t.date().isoformat()}" in arrived[0].text for t in (enter_local, provisional)
+    ), arrived[0].text
     assert len(left) == 1 and arrived[0].header("List-Unsubscribe")
 
     def settled() -> bool:  # the writer has evaluated every message: both events are in the day
-        days = api.get("/me/timesheet", params={"from": enter_local.date().isoformat(),
-                                                "to": (enter_local.date() + timedelta(days=1)).isoformat()},
-                       headers=worker.auth).json()["days"]
+        days = api.get(
+            "/me/timesheet",
+            params={"from": enter_local.date().isoformat(), "to": (enter_local.date() + timedelta(days=1)).isoformat()},
+            headers=worker.auth,
+        ).json()["days"]
         return any(s["siteId"] == site_id and s["lastDeparture"] for d in days for s in d["sites"])
 
     wait_for(settled, timeout=60, interval=0.5, what="the evaluated visit")
@@ -74,7 +76,6 @@ def test_owner_opted_in_gets_one_arrival_and_one_departure_e_mail(api: httpx.Cli
     assert {c["category"]: c["subscribed"] for c in r.json()["categories"]}["job-site-visits"] is False
 
 
-
 def test_owntracks_gets_the_members_sites_as_waypoints_only_when_they_changed(api: httpx.Client) -> None:
     owner = register_owner(api)
     worker = add_member(api, owner)
@@ -82,8 +83,9 @@ def test_owntracks_gets_the_members_sites_as_waypoints_only_when_they_changed(ap
     base = f"/accounts/{owner.account_id}/job-sites"
 
     def answer(phone: tuple[str, str] = device) -> list[dict[str, Any]]:
-        r = api.post("/ingest/owntracks", json={"_type": "transition", "event": "enter", "tst": 1},
-                     headers=basic(*phone))  # any message: the answer carries the commands
+        r = api.post(
+            "/ingest/owntracks", json={"_type": "transition", "event": "enter", "tst": 1}, headers=basic(*phone)
+        )  # any message: the answer carries the commands
         assert r.status_code == 200, r.text
         commands: list[dict[str, Any]] = r.json()
         return commands

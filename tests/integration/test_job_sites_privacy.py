@@ -38,9 +38,21 @@ def scratch(stack: Stack) -> Iterator[Settings]:
 def site_day(account_id: str, user_id: str, day: date) -> SiteDay:
     start, end = local_day_bounds(day, "America/Chicago")
     visit = Visit(site_id="s1", start=start + timedelta(hours=9), end=start + timedelta(hours=12))
-    return SiteDay(account_id=account_id, user_id=user_id, day=day, time_zone="America/Chicago", day_start=start,
-                   day_end=end, events=[], visits=[visit], stops=[], trips=[], inside_at_end=[], ping_count=10,
-                   evaluated_at=datetime.now(UTC))
+    return SiteDay(
+        account_id=account_id,
+        user_id=user_id,
+        day=day,
+        time_zone="America/Chicago",
+        day_start=start,
+        day_end=end,
+        events=[],
+        visits=[visit],
+        stops=[],
+        trips=[],
+        inside_at_end=[],
+        ping_count=10,
+        evaluated_at=datetime.now(UTC),
+    )
 
 
 def test_site_visits_are_aged_exported_and_erased(scratch: Settings) -> None:
@@ -74,10 +86,18 @@ def test_site_visits_are_aged_exported_and_erased(scratch: Settings) -> None:
 
 def stored_site(account_id: str, assigned: list[str]) -> JobSite:
     now = datetime.now(UTC)
-    area = CircleArea.model_validate({"kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26},
-                                     "radius": 100})
-    return JobSite(site_id=str(uuid.uuid4()), account_id=account_id, name="yard", area=area,
-                   assigned_member_ids=assigned, created_at=now, updated_at=now)
+    area = CircleArea.model_validate(
+        {"kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26}, "radius": 100}
+    )
+    return JobSite(
+        site_id=str(uuid.uuid4()),
+        account_id=account_id,
+        name="yard",
+        area=area,
+        assigned_member_ids=assigned,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def test_erasure_takes_the_member_out_of_every_assignment_and_closure_removes_the_sites(scratch: Settings) -> None:
@@ -116,8 +136,7 @@ def test_a_members_erasure_request_empties_their_assignments(api: httpx.Client) 
     base = f"/accounts/{owner.account_id}/job-sites"
     area = {"kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26}, "radius": 100}
     ids = {}
-    for name, assigned in (("shared", [worker.user_id, other.user_id]), ("theirs", [worker.user_id]),
-                           ("all", [])):
+    for name, assigned in (("shared", [worker.user_id, other.user_id]), ("theirs", [worker.user_id]), ("all", [])):
         r = api.post(base, json={"name": name, "area": area, "assignedMemberIds": assigned}, headers=owner.auth)
         assert r.status_code == 201, r.text
         ids[name] = r.json()["siteId"]

@@ -7,14 +7,19 @@ import httpx
 
 from tests.integration.conftest import User
 
-WINDOWS = [{"days": ["sat"], "start": "22:00", "end": "06:00"},
-           {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"}]
+WINDOWS = [
+    {"days": ["sat"], "start": "22:00", "end": "06:00"},
+    {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"},
+]
 
 
 def test_the_preview_lays_windows_on_real_time_across_a_clock_change(api: httpx.Client, owner: User) -> None:
     before = api.get("/me/tracking-schedule", headers=owner.auth).json()
-    r = api.post("/me/tracking-schedule/preview", headers=owner.auth,
-                 json={"timeZone": "America/Chicago", "windows": WINDOWS, "from": "2027-03-13", "days": 3})
+    r = api.post(
+        "/me/tracking-schedule/preview",
+        headers=owner.auth,
+        json={"timeZone": "America/Chicago", "windows": WINDOWS, "from": "2027-03-13", "days": 3},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["from"], body["to"], body["timeZone"]) == ("2027-03-13", "2027-03-15", "America/Chicago")
@@ -22,12 +27,14 @@ def test_the_preview_lays_windows_on_real_time_across_a_clock_change(api: httpx.
         {"start": "2027-03-13T22:00:00-06:00", "end": "2027-03-14T06:00:00-05:00", "minutes": 420},
         {"start": "2027-03-15T08:00:00-05:00", "end": "2027-03-15T17:00:00-05:00", "minutes": 540},
     ]
-    assert body["clockChanges"] == [{"at": "2027-03-14T03:00:00-05:00", "offsetBefore": "-06:00",
-                                     "offsetAfter": "-05:00"}]
+    assert body["clockChanges"] == [
+        {"at": "2027-03-14T03:00:00-05:00", "offsetBefore": "-06:00", "offsetAfter": "-05:00"}
+    ]
     assert api.get("/me/tracking-schedule", headers=owner.auth).json() == before  # nothing stored
     # Without `from`: the coming 7 days from today in the zone.
-    r = api.post("/me/tracking-schedule/preview", json={"timeZone": "Asia/Kolkata", "windows": WINDOWS},
-                 headers=owner.auth)
+    r = api.post(
+        "/me/tracking-schedule/preview", json={"timeZone": "Asia/Kolkata", "windows": WINDOWS}, headers=owner.auth
+    )
     assert r.status_code == 200 and len(r.json()["intervals"]) in (5, 6), r.text
 
 

@@ -17,8 +17,9 @@ def test_invited_member_joins_and_is_listed(api: httpx.Client, owner: User) -> N
 
 def test_invitation_is_single_use_and_bound_to_its_address(api: httpx.Client, owner: User) -> None:
     invited = new_identity()
-    token = api.post(f"/accounts/{owner.account_id}/invitations", json={"email": invited.email},
-                     headers=owner.auth).json()["token"]
+    token = api.post(
+        f"/accounts/{owner.account_id}/invitations", json={"email": invited.email}, headers=owner.auth
+    ).json()["token"]
     stranger = new_identity()
     assert api.post(f"/invitations/{token}/accept", json={}, headers=stranger.auth).status_code == 403
     assert api.post(f"/invitations/{token}/accept", json={}, headers=invited.auth).status_code == 201

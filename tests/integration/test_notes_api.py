@@ -36,10 +36,14 @@ def test_note_lifecycle(api: httpx.Client, member: User) -> None:
 
 
 def test_invalid_notes_change_nothing(api: httpx.Client, member: User) -> None:
-    for body, field in (({"text": "x" * 10_001}, "text"), ({"text": ""}, "text"), ({}, "text"),
-                        ({"text": "hi", "userId": "someone"}, "userId"),
-                        ({"text": "hi", "place": {"latitude": 91, "longitude": 0}}, "place.latitude"),
-                        ({"text": "hi", "photoId": "f" * 32}, "photoId")):
+    for body, field in (
+        ({"text": "x" * 10_001}, "text"),
+        ({"text": ""}, "text"),
+        ({}, "text"),
+        ({"text": "hi", "userId": "someone"}, "userId"),
+        ({"text": "hi", "place": {"latitude": 91, "longitude": 0}}, "place.latitude"),
+        ({"text": "hi", "photoId": "f" * 32}, "photoId"),
+    ):
         r = api.post("/me/notes", json=body, headers=member.auth)
         assert r.status_code == 422, (body, r.text)
         assert field in {e["field"] for e in r.json()["errors"]}, (body, r.json())
@@ -85,7 +89,9 @@ def test_owner_lists_notes_and_the_read_is_logged(api: httpx.Client, owner: User
     first, second = create(api, member, text="first"), create(api, colleague, text="second")
     path = f"/accounts/{owner.account_id}/notes"
     assert [n["noteId"] for n in api.get(path, headers=owner.auth).json()["items"]] == [
-        second["noteId"], first["noteId"]]
+        second["noteId"],
+        first["noteId"],
+    ]
     only = api.get(path, params={"userId": member.user_id}, headers=owner.auth).json()["items"]
     assert [n["noteId"] for n in only] == [first["noteId"]]
     page = api.get(path, params={"limit": "1"}, headers=owner.auth).json()
@@ -107,6 +113,9 @@ def test_note_links_only_to_my_own_photo(api: httpx.Client, owner: User, member:
     note = create(api, colleague)
     r = api.patch(f"/me/notes/{note['noteId']}", json={"photoId": photo_id}, headers=colleague.auth)
     assert r.status_code == 422
-    r = api.post("/me/photos", json={"contentType": "image/jpeg", "sizeBytes": 1000, "noteId": note["noteId"]},
-                 headers=member.auth)
+    r = api.post(
+        "/me/photos",
+        json={"contentType": "image/jpeg", "sizeBytes": 1000, "noteId": note["noteId"]},
+        headers=member.auth,
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "noteId"

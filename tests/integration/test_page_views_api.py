@@ -37,21 +37,29 @@ def _probe() -> str:
 
 def _stored(views: CosmosPageViewStore, path: str) -> int:
     today = datetime.now(UTC).date()
-    return sum(1 for day in (today - timedelta(days=1), today)
-               for row in views.day_summaries(day, limit=100_000) if row[0] == path)
+    return sum(
+        1
+        for day in (today - timedelta(days=1), today)
+        for row in views.day_summaries(day, limit=100_000)
+        if row[0] == path
+    )
 
 
-def test_the_api_records_only_with_consent_and_never_under_gpc(api: httpx.Client, stack: Stack,
-                                                               views: CosmosPageViewStore) -> None:
+def test_the_api_records_only_with_consent_and_never_under_gpc(
+    api: httpx.Client, stack: Stack, views: CosmosPageViewStore
+) -> None:
     path = _probe()
     r = api.post(EVENTS, json={"path": path, "consent": False})
     assert (r.status_code, r.json()) == (202, {"recorded": False, "decision": "no-consent"})
     for gpc in ("1",):
         r = api.post(EVENTS, json={"path": path, "consent": True}, headers={"Sec-GPC": gpc})
         assert (r.status_code, r.json()) == (202, {"recorded": False, "decision": "global-privacy-control"})
-    for body, field in (({"consent": True}, "path"), ({"path": path}, "consent"),
-                        ({"path": path, "consent": True, "userId": "someone"}, "userId"),
-                        ({"path": path + "\u0000", "consent": True}, "path")):
+    for body, field in (
+        ({"consent": True}, "path"),
+        ({"path": path}, "consent"),
+        ({"path": path, "consent": True, "userId": "someone"}, "userId"),
+        ({"path": path + "\u0000", "consent": True}, "path"),
+    ):
         r = api.post(EVENTS, json=body)
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
         assert field in {e["field"] for e in r.json()["errors"]}, r.text
@@ -60,13 +68,25 @@ def test_the_api_records_only_with_consent_and_never_under_gpc(api: httpx.Client
     assert _stored(views, path) == 0
 
     # With consent: one event, kept minimally; the request's log line names the client only as families.
-    r = api.post(EVENTS, json={"path": path + "?email=ada%40example.com#x", "consent": True},
-                 headers={"User-Agent": FIREFOX, "X-Forwarded-For": "10.0.0.7, 198.51.100.77:61000"})
+    r = api.post(
+        EVENTS,
+        json={"path": path + "?email=ada%40example.com#x", "consent": True},
+        headers={"User-Agent": FIREFOX, "X-Forwarded-For": "10.0.0.7, 198.51.100.77:61000"},
+    )
     assert (r.status_code, r.json()) == (202, {"recorded": True, "decision": "recorded"})
     assert _stored(views, path) == 1
-    line = wait_for(lambda: next((ln for ln in stack.log_path.read_text(errors="replace").splitlines()
-                                  if "POST analytics/page-views -> 202" in ln and "198.51.100.0/24" in ln), None),
-                    timeout=10, what="the request's log line")
+    line = wait_for(
+        lambda: next(
+            (
+                ln
+                for ln in stack.log_path.read_text(errors="replace").splitlines()
+                if "POST analytics/page-views -> 202" in ln and "198.51.100.0/24" in ln
+            ),
+            None,
+        ),
+        timeout=10,
+        what="the request's log line",
+    )
     assert "Firefox on Linux" in line and "invocation " in line
     log_text = stack.log_path.read_text(errors="replace")
     for raw in ("198.51.100.77", "10.0.0.7", "rv:128.0", "ada%40example.com", "not-a-token", path):
@@ -93,14 +113,25 @@ def test_a_signed_in_persons_views_are_exported_and_erased(api: httpx.Client, vi
     assert _stored(views, path) == 1  # the owner's view stays
 
 
-def test_the_purge_deletes_views_older_than_the_retention(api: httpx.Client, stack: Stack,
-                                                          views: CosmosPageViewStore) -> None:
+def test_the_purge_deletes_views_older_than_the_retention(
+    api: httpx.Client, stack: Stack, views: CosmosPageViewStore
+) -> None:
     now = datetime.now(UTC)
     old_path, new_path = _probe(), _probe()
     days = stack.settings.retention_page_views_days
     for path, at in ((old_path, now - timedelta(days=days + 1)), (new_path, now - timedelta(days=days - 2))):
-        views.add(PageView(view_id=uuid.uuid4().hex, day=at.date().isoformat(), at=at, path=path, browser="Firefox",
-                           os="Linux", network="203.0.113.0/24", user_id=None))
+        views.add(
+            PageView(
+                view_id=uuid.uuid4().hex,
+                day=at.date().isoformat(),
+                at=at,
+                path=path,
+                browser="Firefox",
+                os="Linux",
+                network="203.0.113.0/24",
+                user_id=None,
+            )
+        )
     run = fire_purge(api, stack, new_identity(admin=True))
     assert run["deleted"].get("page-views-aged", 0) >= 1
     old_day, new_day = (now - timedelta(days=days + 1)).date(), (now - timedelta(days=days - 2)).date()

@@ -23,8 +23,16 @@ from tests.integration.test_photos_upload import blob_names, settled, upload, wo
 
 LAT, LON = 44.977753, -93.265015
 # What a position looks like in the bytes: the coordinates as XMP writes them, the place names, the tag names.
-POSITION_TEXTS = [b"44.977753", b"93.265015", b"Minneapolis", b"Warehouse 4", b"GPSLatitude", b"GPSLongitude",
-                  b"photoshop:City", b"LocationCreated"]
+POSITION_TEXTS = [
+    b"44.977753",
+    b"93.265015",
+    b"Minneapolis",
+    b"Warehouse 4",
+    b"GPSLatitude",
+    b"GPSLongitude",
+    b"photoshop:City",
+    b"LocationCreated",
+]
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +47,10 @@ def _photo_with_position(taken: datetime) -> bytes:
 
 def _stored(blob_service: BlobServiceClient, prefix: str) -> dict[str, bytes]:
     photos = blob_service.get_container_client(schema.PHOTOS_BLOB_CONTAINER)
-    return {name.removeprefix(prefix): photos.download_blob(name).readall()
-            for name in blob_names(blob_service, schema.PHOTOS_BLOB_CONTAINER, prefix)}
+    return {
+        name.removeprefix(prefix): photos.download_blob(name).readall()
+        for name in blob_names(blob_service, schema.PHOTOS_BLOB_CONTAINER, prefix)
+    }
 
 
 def _positions(data: bytes) -> list[str]:
@@ -69,8 +79,11 @@ def test_without_location_consent_no_stored_copy_and_no_export_has_a_position(
 
     archive = export(api, member)
     files = {name: archive.read(name) for name in archive.namelist()}
-    assert {f"photos/{photo_id}/original.jpg", f"photos/{photo_id}/thumbnail.jpg",
-            f"photos/{photo_id}/display.jpg"} <= set(files)
+    assert {
+        f"photos/{photo_id}/original.jpg",
+        f"photos/{photo_id}/thumbnail.jpg",
+        f"photos/{photo_id}/display.jpg",
+    } <= set(files)
     for name, content in files.items():
         assert [t for t in POSITION_TEXTS if t in content] == [], name
         if name.endswith(".jpg"):
@@ -97,9 +110,15 @@ def test_with_location_consent_at_capture_time_the_original_keeps_its_gps(
 def test_an_absurd_exif_capture_time_is_ignored_and_the_upload_time_used(api: httpx.Client, owner: User) -> None:
     member = worker(api, owner, "camera")
     before = datetime.now(UTC) - timedelta(seconds=5)
-    ids = [upload(api, member, images.jpeg(taken_text=text))
-           for text in (("0001:01:01 00:00:00", "+14:00"), ("9999:12:31 23:59:59", "-14:00"),
-                        ("0000:00:00 00:00:00", "+00:00"), ("\u00ff\u00fe garbage", "+01:00"))]
+    ids = [
+        upload(api, member, images.jpeg(taken_text=text))
+        for text in (
+            ("0001:01:01 00:00:00", "+14:00"),
+            ("9999:12:31 23:59:59", "-14:00"),
+            ("0000:00:00 00:00:00", "+00:00"),
+            ("\u00ff\u00fe garbage", "+01:00"),
+        )
+    ]
     for photo_id in ids:
         photo = settled(api, owner, photo_id)
         assert (photo["status"], photo["capturedAtSource"]) == ("ready", "upload"), photo
@@ -121,8 +140,10 @@ def test_a_photo_whose_processing_always_fails_ends_rejected_with_its_blobs_remo
     blocker.upload_blob(b"held", overwrite=True)
     lease = blocker.acquire_lease(lease_duration=-1)
     try:
-        assert httpx.put(g.json()["uploadUrl"], content=data, headers=g.json()["uploadHeaders"],
-                         timeout=30).status_code == 201
+        assert (
+            httpx.put(g.json()["uploadUrl"], content=data, headers=g.json()["uploadHeaders"], timeout=30).status_code
+            == 201
+        )
         assert api.post(f"/me/photos/{photo_id}/complete", headers=member.auth).status_code == 202
         photo = settled(api, owner, photo_id, timeout=120)
     finally:
@@ -134,8 +155,11 @@ def test_a_photo_whose_processing_always_fails_ends_rejected_with_its_blobs_remo
     # The upload left quarantine; the poison trigger removes what the failed runs wrote (retrying while the
     # lease still held the blob).
     assert blob_names(blob_service, schema.PHOTO_QUARANTINE_BLOB_CONTAINER, prefix) == []
-    wait_for(lambda: blob_names(blob_service, schema.PHOTOS_BLOB_CONTAINER, prefix) == [], timeout=60,
-             what="the failed runs' copies to be removed")
+    wait_for(
+        lambda: blob_names(blob_service, schema.PHOTOS_BLOB_CONTAINER, prefix) == [],
+        timeout=60,
+        what="the failed runs' copies to be removed",
+    )
     wait_for(lambda: f"photo {photo_id} after failed processing:" in stack.host_log(), what="the poison trigger")
     member_view = api.get(f"/accounts/{owner.account_id}/photos/{photo_id}", headers=member.auth).json()
     assert (member_view["status"], member_view["reason"]) == ("rejected", "processing-failed")

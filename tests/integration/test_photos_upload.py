@@ -53,10 +53,12 @@ def worker(api: httpx.Client, owner: User, *capabilities: str) -> User:
     return member
 
 
-def grant(api: httpx.Client, user: User, data: bytes, content_type: str = "image/jpeg",
-          size: int | None = None, **extra: Any) -> dict[str, Any]:
-    r = api.post("/me/photos", json={"contentType": content_type, "sizeBytes": size or len(data), **extra},
-                 headers=user.auth)
+def grant(
+    api: httpx.Client, user: User, data: bytes, content_type: str = "image/jpeg", size: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    r = api.post(
+        "/me/photos", json={"contentType": content_type, "sizeBytes": size or len(data), **extra}, headers=user.auth
+    )
     assert r.status_code == 201, r.text
     body: dict[str, Any] = r.json()
     return body
@@ -66,8 +68,15 @@ def put_blob(url: str, data: bytes, headers: dict[str, str]) -> httpx.Response:
     return httpx.put(url, content=data, headers=headers, timeout=30)
 
 
-def upload(api: httpx.Client, user: User, data: bytes, content_type: str = "image/jpeg",
-           size: int | None = None, complete: bool = True, **extra: Any) -> str:
+def upload(
+    api: httpx.Client,
+    user: User,
+    data: bytes,
+    content_type: str = "image/jpeg",
+    size: int | None = None,
+    complete: bool = True,
+    **extra: Any,
+) -> str:
     g = grant(api, user, data, content_type, size, **extra)
     r = put_blob(g["uploadUrl"], data, g["uploadHeaders"])
     assert r.status_code == 201, r.text
@@ -113,7 +122,10 @@ def test_jpeg_with_gps_end_to_end_keeps_gps_only_with_location_consent(
 
     prefix = f"{owner.account_id}/{with_location.user_id}/{kept}/"
     assert blob_names(blob_service, "photos", prefix) == [
-        f"{prefix}display.jpg", f"{prefix}original.jpg", f"{prefix}thumbnail.jpg"]
+        f"{prefix}display.jpg",
+        f"{prefix}original.jpg",
+        f"{prefix}thumbnail.jpg",
+    ]
     assert blob_names(blob_service, "photo-quarantine", prefix) == []
     original = blob_service.get_blob_client("photos", f"{prefix}original.jpg").download_blob().readall()
     assert original == data
@@ -169,7 +181,8 @@ def test_bad_uploads_are_rejected_and_deleted(api: httpx.Client, owner: User, bl
     ids = {label: upload(api, member, data, ctype, size) for label, (data, ctype, size, _) in cases.items()}
     outcome = {label: settled(api, owner, photo_id) for label, photo_id in ids.items()}
     assert {label: (o["status"], o["reason"]) for label, o in outcome.items()} == {
-        label: ("rejected", reason) for label, (_, _, _, reason) in cases.items()}
+        label: ("rejected", reason) for label, (_, _, _, reason) in cases.items()
+    }
     for label, photo_id in ids.items():
         prefix = f"{owner.account_id}/{member.user_id}/{photo_id}/"
         assert blob_names(blob_service, "photo-quarantine", prefix) == [], label
@@ -216,15 +229,20 @@ def test_no_camera_consent_is_refused_with_a_reason(api: httpx.Client, owner: Us
     assert r.status_code == 403 and "camera" in r.json()["detail"].lower()
     consent(api, member, "camera")
     consent(api, member, "camera", granted=False)
-    assert api.post("/me/photos", json={"contentType": "image/jpeg", "sizeBytes": 1000},
-                    headers=member.auth).status_code == 403
-    assert api.get(f"/accounts/{owner.account_id}/photos", params={"userId": member.user_id},
-                   headers=owner.auth).json()["items"] == []
+    assert (
+        api.post("/me/photos", json={"contentType": "image/jpeg", "sizeBytes": 1000}, headers=member.auth).status_code
+        == 403
+    )
+    assert (
+        api.get(f"/accounts/{owner.account_id}/photos", params={"userId": member.user_id}, headers=owner.auth).json()[
+            "items"
+        ]
+        == []
+    )
     consent(api, member, "camera")
     r = api.post("/me/photos", json={"contentType": "image/gif", "sizeBytes": 1000}, headers=member.auth)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "contentType"
-    r = api.post("/me/photos", json={"contentType": "image/jpeg", "sizeBytes": 21 * 1024 * 1024},
-                 headers=member.auth)
+    r = api.post("/me/photos", json={"contentType": "image/jpeg", "sizeBytes": 21 * 1024 * 1024}, headers=member.auth)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sizeBytes"
 
 
@@ -233,8 +251,9 @@ def test_complete_before_the_upload_is_409(api: httpx.Client, owner: User) -> No
     g = grant(api, member, images.jpeg())
     r = api.post(f"/me/photos/{g['photoId']}/complete", headers=member.auth)
     assert r.status_code == 409
-    assert api.get(f"/accounts/{owner.account_id}/photos/{g['photoId']}", headers=owner.auth).json()["status"] \
-        == "pending"
+    assert (
+        api.get(f"/accounts/{owner.account_id}/photos/{g['photoId']}", headers=owner.auth).json()["status"] == "pending"
+    )
 
 
 def test_other_accounts_and_other_members_photos_are_404(api: httpx.Client, owner: User) -> None:
@@ -245,8 +264,12 @@ def test_other_accounts_and_other_members_photos_are_404(api: httpx.Client, owne
     other_member = worker(api, other_owner, "camera")
     missing = api.get(f"/accounts/{other_owner.account_id}/photos/{'f' * 32}", headers=other_owner.auth)
     assert missing.status_code == 404
-    for who, account in ((other_owner, other_owner.account_id), (other_owner, owner.account_id),
-                         (other_member, owner.account_id), (colleague, owner.account_id)):
+    for who, account in (
+        (other_owner, other_owner.account_id),
+        (other_owner, owner.account_id),
+        (other_member, owner.account_id),
+        (colleague, owner.account_id),
+    ):
         r = api.get(f"/accounts/{account}/photos/{photo_id}", headers=who.auth)
         assert (r.status_code, r.json()) == (404, missing.json())
     for who in (other_member, colleague, owner):
@@ -276,11 +299,17 @@ def test_owner_reads_are_in_the_workers_access_log(api: httpx.Client, owner: Use
 def test_photos_list_pages_and_filters_by_capture_time(api: httpx.Client, owner: User) -> None:
     member = worker(api, owner, "camera")
     base = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    ids = [upload(api, member, images.jpeg(), capturedAt=(base + timedelta(hours=i)).isoformat(), complete=False)
-           for i in range(4)]
+    ids = [
+        upload(api, member, images.jpeg(), capturedAt=(base + timedelta(hours=i)).isoformat(), complete=False)
+        for i in range(4)
+    ]
     path = f"/accounts/{owner.account_id}/photos"
-    params = {"userId": member.user_id, "from": (base + timedelta(hours=1)).isoformat(),
-              "to": (base + timedelta(hours=3)).isoformat(), "limit": "1"}
+    params = {
+        "userId": member.user_id,
+        "from": (base + timedelta(hours=1)).isoformat(),
+        "to": (base + timedelta(hours=3)).isoformat(),
+        "limit": "1",
+    }
     first = api.get(path, params=params, headers=owner.auth).json()
     assert [p["photoId"] for p in first["items"]] == [ids[2]] and first["continuation"]
     second = api.get(path, params={**params, "continuation": first["continuation"]}, headers=owner.auth).json()
@@ -304,32 +333,45 @@ def test_redelivered_and_event_grid_messages_do_not_duplicate(
     event = {
         "topic": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/devstoreaccount1",
         "subject": f"/blobServices/default/containers/photo-quarantine/blobs/{blob}",
-        "eventType": "Microsoft.Storage.BlobCreated", "id": "evt-1", "eventTime": datetime.now(UTC).isoformat(),
-        "data": {"api": "PutBlob", "contentType": "image/jpeg", "blobType": "BlockBlob",
-                 "url": f"http://127.0.0.1:10000/devstoreaccount1/photo-quarantine/{blob}"},
-        "dataVersion": "", "metadataVersion": "1",
+        "eventType": "Microsoft.Storage.BlobCreated",
+        "id": "evt-1",
+        "eventTime": datetime.now(UTC).isoformat(),
+        "data": {
+            "api": "PutBlob",
+            "contentType": "image/jpeg",
+            "blobType": "BlockBlob",
+            "url": f"http://127.0.0.1:10000/devstoreaccount1/photo-quarantine/{blob}",
+        },
+        "dataVersion": "",
+        "metadataVersion": "1",
     }
     queue.send_message(json.dumps(event))
     first = settled(api, owner, photo_id)
     assert first["status"] == "ready"
     prefix = f"{owner.account_id}/{member.user_id}/{photo_id}/"
-    blobs_before = {b.name: b.etag for b in blob_service.get_container_client("photos").list_blobs(
-        name_starts_with=prefix)}
+    blobs_before = {
+        b.name: b.etag for b in blob_service.get_container_client("photos").list_blobs(name_starts_with=prefix)
+    }
     assert len(blobs_before) == 3
 
     # The same event again, our own message, and /complete: each finds the photo settled.
     seen = _processed_lines(stack, photo_id)
     queue.send_message(json.dumps(event))
-    queue.send_message(json.dumps({"kind": "photo-uploaded", "accountId": owner.account_id,
-                                   "userId": member.user_id, "photoId": photo_id}))
+    queue.send_message(
+        json.dumps(
+            {"kind": "photo-uploaded", "accountId": owner.account_id, "userId": member.user_id, "photoId": photo_id}
+        )
+    )
     assert api.post(f"/me/photos/{photo_id}/complete", headers=member.auth).status_code == 202
     wait_for(lambda: _processed_lines(stack, photo_id) >= seen + 2, what="the redelivered messages")
     assert stack.host_log().count(f"photo {photo_id} processed: already-ready") >= 2
-    blobs_after = {b.name: b.etag for b in blob_service.get_container_client("photos").list_blobs(
-        name_starts_with=prefix)}
+    blobs_after = {
+        b.name: b.etag for b in blob_service.get_container_client("photos").list_blobs(name_starts_with=prefix)
+    }
     assert blobs_after == blobs_before  # not rewritten, nothing added
     again = api.get(f"/accounts/{owner.account_id}/photos/{photo_id}", headers=owner.auth).json()
     assert again["processedAt"] == first["processedAt"]
-    listed = api.get(f"/accounts/{owner.account_id}/photos", params={"userId": member.user_id},
-                     headers=owner.auth).json()["items"]
+    listed = api.get(
+        f"/accounts/{owner.account_id}/photos", params={"userId": member.user_id}, headers=owner.auth
+    ).json()["items"]
     assert [p["photoId"] for p in listed] == [photo_id]

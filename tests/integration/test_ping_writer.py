@@ -27,8 +27,17 @@ PINGS = 30  # per message, as a phone's 30-ping call makes one message
 
 
 def _pings(start: datetime, count: int = PINGS) -> list[Ping]:
-    return [Ping(ping_id=str(uuid.uuid4()), t=start + timedelta(seconds=i), lat=44.97 + i * 1e-5,
-                 lon=-93.26 + i * 1e-5, acc=6.0, src=PingSource.GPS) for i in range(count)]
+    return [
+        Ping(
+            ping_id=str(uuid.uuid4()),
+            t=start + timedelta(seconds=i),
+            lat=44.97 + i * 1e-5,
+            lon=-93.26 + i * 1e-5,
+            acc=6.0,
+            src=PingSource.GPS,
+        )
+        for i in range(count)
+    ]
 
 
 def _database(stack: Stack) -> DatabaseProxy:
@@ -40,16 +49,24 @@ def _stored(database: DatabaseProxy, account_id: str, user_id: str, days: set[da
     found: Counter[str] = Counter()
     for day in {d.date() for d in days}:
         pk = ping_partition(account_id, user_id, day)
-        found.update(str(i) for i in container.query_items(
-            "SELECT VALUE c.id FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk))
+        found.update(
+            str(i)
+            for i in container.query_items(
+                "SELECT VALUE c.id FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk
+            )
+        )
     return found
 
 
 def _latest_ping_id(database: DatabaseProxy, account_id: str, user_id: str) -> str | None:
     container = database.get_container_client(schema.LATEST_POSITIONS.name)
-    docs = list(container.query_items("SELECT VALUE c.ping_id FROM c WHERE c.accountId = @a AND c.id = @u",
-                                      parameters=[{"name": "@a", "value": account_id}, {"name": "@u", "value": user_id}],
-                                      partition_key=account_id))
+    docs = list(
+        container.query_items(
+            "SELECT VALUE c.ping_id FROM c WHERE c.accountId = @a AND c.id = @u",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@u", "value": user_id}],
+            partition_key=account_id,
+        )
+    )
     return str(docs[0]) if docs else None
 
 
@@ -65,8 +82,11 @@ def test_many_members_messages_in_one_delivery_are_stored_once_with_each_latest_
     newest: dict[str, str] = {}
     times: dict[str, set[datetime]] = {}
     for n, m in enumerate(members):
-        first, newer, older = _pings(base + timedelta(minutes=n)), _pings(base + timedelta(minutes=n + 10)), \
-            _pings(base + timedelta(minutes=n - 10))
+        first, newer, older = (
+            _pings(base + timedelta(minutes=n)),
+            _pings(base + timedelta(minutes=n + 10)),
+            _pings(base + timedelta(minutes=n - 10)),
+        )
         # in queue order: a message, a newer one, the first again (a replay), then an older one
         for batch in (first, newer, first, older):
             messages += encode_ping_messages(owner.account_id, m.user_id, batch)
@@ -82,8 +102,11 @@ def test_many_members_messages_in_one_delivery_are_stored_once_with_each_latest_
         return all(set(_stored(database, owner.account_id, u, times[u])) == ids for u, ids in expected.items())
 
     wait_for(all_stored, timeout=60, interval=0.5, what=f"{MEMBERS * 3 * PINGS} stored pings")
-    wait_for(lambda: all(_latest_ping_id(database, owner.account_id, u) == newest[u] for u in expected),
-             timeout=30, what="each member's latest position at their newest ping")
+    wait_for(
+        lambda: all(_latest_ping_id(database, owner.account_id, u) == newest[u] for u in expected),
+        timeout=30,
+        what="each member's latest position at their newest ping",
+    )
     for u, ids in expected.items():  # each ping exactly once, nothing else
         assert _stored(database, owner.account_id, u, times[u]) == Counter(dict.fromkeys(ids, 1))
     # The host wrote several of these messages in one flush (a member's messages that arrived together).
@@ -107,8 +130,11 @@ def test_pings_still_queued_when_the_members_erasure_ran_are_not_stored_afterwar
         queue.send_message(text)
     days = {p.t for p in queued + later}
     # The same message's pings taken after the erasure are stored: then the writer has handled it.
-    wait_for(lambda: set(_stored(database, owner.account_id, member.user_id, days)) >= {p.ping_id for p in later},
-             timeout=30, what="the pings taken after the erasure")
+    wait_for(
+        lambda: set(_stored(database, owner.account_id, member.user_id, days)) >= {p.ping_id for p in later},
+        timeout=30,
+        what="the pings taken after the erasure",
+    )
     assert set(_stored(database, owner.account_id, member.user_id, days)) == {p.ping_id for p in later}
     assert _latest_ping_id(database, owner.account_id, member.user_id) == later[-1].ping_id
 
@@ -125,8 +151,17 @@ def test_a_latest_position_hint_gone_stale_never_moves_the_position_backwards(st
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
     def at(seconds: int) -> LatestPosition:
-        return LatestPosition(account_id=account, user_id=user, ping_id=f"p{seconds:04d}", t=t0 + timedelta(seconds=seconds),
-                              lat=45.0, lon=-93.0, acc=5.0, src=PingSource.GPS, updated_at=t0)
+        return LatestPosition(
+            account_id=account,
+            user_id=user,
+            ping_id=f"p{seconds:04d}",
+            t=t0 + timedelta(seconds=seconds),
+            lat=45.0,
+            lon=-93.0,
+            acc=5.0,
+            src=PingSource.GPS,
+            updated_at=t0,
+        )
 
     assert mine.advance(at(10))  # created; this store now remembers that version
     assert theirs.advance(at(30))  # another process moves it on

@@ -56,7 +56,9 @@ def test_body_over_limit_is_413_before_parsing(api: httpx.Client, owner: User, s
 
 
 def test_wrong_content_type_is_415(api: httpx.Client, owner: User) -> None:
-    r = api.patch("/me", content=b"fullName=x", headers={**owner.auth, "Content-Type": "application/x-www-form-urlencoded"})
+    r = api.patch(
+        "/me", content=b"fullName=x", headers={**owner.auth, "Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert r.status_code == 415
     assert r.json()["type"].endswith("/unsupported-media-type")
 
@@ -99,8 +101,14 @@ def test_queue_function_records_account_events(api: httpx.Client, owner: User, s
 def test_timer_fired_through_admin_endpoint_expires_invitations(api: httpx.Client, owner: User, stack: Stack) -> None:
     store = CosmosAccountStore(build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database))
     past = datetime.now(UTC) - timedelta(days=10)
-    stale = Invitation(invitation_id=str(uuid.uuid4()), account_id=owner.account_id, email="late@example.com",
-                       invited_by=owner.user_id, created_at=past, expires_at=past + timedelta(hours=1))
+    stale = Invitation(
+        invitation_id=str(uuid.uuid4()),
+        account_id=owner.account_id,
+        email="late@example.com",
+        invited_by=owner.user_id,
+        created_at=past,
+        expires_at=past + timedelta(hours=1),
+    )
     store.create_invitation(stale)
     r = httpx.post(f"{stack.host_url}/admin/functions/expire_invitations", json={})
     assert r.status_code == 202

@@ -24,8 +24,11 @@ def admin() -> User:
 
 
 def _post(api: httpx.Client, admin: User, **extra: object) -> httpx.Response:
-    return api.post("/admin/policy/versions", json={"text": TEXT, "summary": "Clearer words on tracking windows.",
-                                                    **extra}, headers=admin.auth)
+    return api.post(
+        "/admin/policy/versions",
+        json={"text": TEXT, "summary": "Clearer words on tracking windows.", **extra},
+        headers=admin.auth,
+    )
 
 
 def test_the_seed_policy_is_public_and_in_force(api: httpx.Client) -> None:
@@ -42,8 +45,7 @@ def test_the_seed_policy_is_public_and_in_force(api: httpx.Client) -> None:
     assert api.get("/policy/versions/..%2F..").status_code == 404
 
 
-def test_only_a_platform_admin_posts_and_never_sooner_than_30_days(api: httpx.Client, owner: User,
-                                                                   admin: User) -> None:
+def test_only_a_platform_admin_posts_and_never_sooner_than_30_days(api: httpx.Client, owner: User, admin: User) -> None:
     assert api.post("/admin/policy/versions", json={"text": TEXT, "summary": "x y z"}).status_code == 401
     assert _post(api, owner).status_code == 403
     soon = (datetime.now().astimezone() + timedelta(days=29)).isoformat()
@@ -61,23 +63,26 @@ def test_only_a_platform_admin_posts_and_never_sooner_than_30_days(api: httpx.Cl
     assert now["upcoming"]["effectiveAt"] >= version["effectiveAt"]
     # Posted versions are immutable: there is no way to change one.
     for method in ("PUT", "PATCH", "DELETE"):
-        r = api.request(method, f"/admin/policy/versions/{version['versionId']}", json={"text": "changed"},
-                        headers=admin.auth)
+        r = api.request(
+            method, f"/admin/policy/versions/{version['versionId']}", json={"text": "changed"}, headers=admin.auth
+        )
         assert r.status_code == 404
     assert api.get(f"/policy/versions/{version['versionId']}").json()["text"] == TEXT
 
 
 def test_acknowledgements(api: httpx.Client, owner: User, member: User) -> None:
     for user in (owner, member):
-        r = api.post("/me/policy-acknowledgements", json={"versionId": "2023-06-15", "app": "ios"},
-                     headers=user.auth)
+        r = api.post("/me/policy-acknowledgements", json={"versionId": "2023-06-15", "app": "ios"}, headers=user.auth)
         assert r.status_code == 201 and r.json()["versionId"] == "2023-06-15" and r.json()["app"] == "ios"
     r = api.post("/me/policy-acknowledgements", json={"versionId": "2024-02-30", "app": "ios"}, headers=owner.auth)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "versionId"
     r = api.post("/me/policy-acknowledgements", json={"versionId": "2023-06-15", "app": "<x>"}, headers=owner.auth)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "app"
-    r = api.post("/me/policy-acknowledgements", json={"versionId": "2023-06-15", "app": "ios",
-                                                      "userId": member.user_id}, headers=owner.auth)
+    r = api.post(
+        "/me/policy-acknowledgements",
+        json={"versionId": "2023-06-15", "app": "ios", "userId": member.user_id},
+        headers=owner.auth,
+    )
     assert r.status_code == 422
     assert api.post("/me/policy-acknowledgements", json={"versionId": "2023-06-15", "app": "ios"}).status_code == 401
 
@@ -106,8 +111,11 @@ def test_a_version_posted_today_sends_one_notice_per_user_despite_three_runs_and
         deps.outbox.dispatch(notice_id(version_id, user.user_id))
     assert httpx.post(f"{stack.host_url}/admin/functions/send_policy_notices", timeout=10).status_code == 202
     outbox_queue = queue_client(deps.queue_service, deps.settings.queue_email_outbox)
-    wait_for(lambda: outbox_queue.get_queue_properties().approximate_message_count == 0, timeout=60,
-             what="the outbox queue to drain")
+    wait_for(
+        lambda: outbox_queue.get_queue_properties().approximate_message_count == 0,
+        timeout=60,
+        what="the outbox queue to drain",
+    )
     for user in users:
         notices = [m for m in mails_to(user.email) if f"({version_id})" in m.text]  # one per version posted
         assert len(notices) == 1, [m.subject for m in notices]

@@ -34,8 +34,11 @@ def join_through_the_emailed_invitation(api: httpx.Client, owner: User) -> User:
     """Follow the invitation e-mail's link (the portal's join page, which reads the API's preview) and accept it the
     way the preview says."""
     member = new_identity()
-    r = api.post(f"/accounts/{owner.account_id}/invitations", json={"email": member.email, "fullName": "Worker"},
-                 headers=owner.auth)
+    r = api.post(
+        f"/accounts/{owner.account_id}/invitations",
+        json={"email": member.email, "fullName": "Worker"},
+        headers=owner.auth,
+    )
     assert r.status_code == 201, r.text
     [mail] = wait_for_mail(member.email, subject="invited")
     [link] = mail.links("/join?invitation=")  # the portal's join page, which shows the API's preview
@@ -51,13 +54,14 @@ def join_through_the_emailed_invitation(api: httpx.Client, owner: User) -> User:
     return member
 
 
-def test_every_user_of_every_account_gets_the_notice_exactly_once(api: httpx.Client, stack: Stack,
-                                                                   admin: User) -> None:
+def test_every_user_of_every_account_gets_the_notice_exactly_once(api: httpx.Client, stack: Stack, admin: User) -> None:
     owner_a, owner_b = register_owner(api), register_owner(api)
     verify_owner(api, owner_a)
     verify_owner(api, owner_b)
-    invited_a, invited_b = join_through_the_emailed_invitation(api, owner_a), join_through_the_emailed_invitation(
-        api, owner_b)
+    invited_a, invited_b = (
+        join_through_the_emailed_invitation(api, owner_a),
+        join_through_the_emailed_invitation(api, owner_b),
+    )
     for member in (invited_a, invited_b):  # the accepted invitation proved the address: no link needed
         prefs = api.get("/me/email-preferences", headers=member.auth).json()
         assert prefs["verified"] is True and prefs["email"] == member.email, prefs
@@ -69,12 +73,20 @@ def test_every_user_of_every_account_gets_the_notice_exactly_once(api: httpx.Cli
     assert api.post(verify_path(verification_link(confirm))).status_code == 200
     never_verified = register_owner(api)  # no address proven: legal mail never goes to an unproven address
 
-    r = api.post("/admin/policy/versions", json={"text": "# Policy\n\nEvery user is told.",
-                                                 "summary": "Everyone gets this notice."}, headers=admin.auth)
+    r = api.post(
+        "/admin/policy/versions",
+        json={"text": "# Policy\n\nEvery user is told.", "summary": "Everyone gets this notice."},
+        headers=admin.auth,
+    )
     assert r.status_code == 201, r.text
     version_id = r.json()["versionId"]
-    recipients = {owner_a.user_id: owner_a.email, owner_b.user_id: owner_b.email, invited_a.user_id: invited_a.email,
-                  invited_b.user_id: invited_b.email, moved.user_id: new_address}
+    recipients = {
+        owner_a.user_id: owner_a.email,
+        owner_b.user_id: owner_b.email,
+        invited_a.user_id: invited_a.email,
+        invited_b.user_id: invited_b.email,
+        moved.user_id: new_address,
+    }
 
     def fire_notices() -> None:
         assert httpx.post(f"{stack.host_url}/admin/functions/send_policy_notices", timeout=10).status_code == 202
@@ -90,13 +102,20 @@ def test_every_user_of_every_account_gets_the_notice_exactly_once(api: httpx.Cli
     for user_id in recipients:  # and the queue delivers every notice message again
         deps.outbox.dispatch(notice_id(version_id, user_id))
     outbox_queue = queue_client(deps.queue_service, deps.settings.queue_email_outbox)
-    wait_for(lambda: outbox_queue.get_queue_properties().approximate_message_count == 0, timeout=60,
-             what="the outbox queue to drain")
+    wait_for(
+        lambda: outbox_queue.get_queue_properties().approximate_message_count == 0,
+        timeout=60,
+        what="the outbox queue to drain",
+    )
     for user_id, address in recipients.items():
         assert len(notices(address)) == 1, (address, notices(address))
         state = api.get(f"/admin/email/outbox/{notice_id(version_id, user_id)}", headers=admin.auth).json()
         assert state["state"] == "sent" and state["attempts"] == 1 and state["category"] == "legal", state
     assert notices(moved.email) == []  # the address the member left behind is not told
     assert notices(never_verified.email) == []
-    assert api.get(f"/admin/email/outbox/{notice_id(version_id, never_verified.user_id)}",
-                   headers=bearer(admin.token)).status_code == 404
+    assert (
+        api.get(
+            f"/admin/email/outbox/{notice_id(version_id, never_verified.user_id)}", headers=bearer(admin.token)
+        ).status_code
+        == 404
+    )

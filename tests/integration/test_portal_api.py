@@ -17,8 +17,14 @@ STRANGER = "https://evil.example"
 
 def test_preflight_allows_the_portal_origin_only(api: httpx.Client, owner: User) -> None:
     route = f"/accounts/{owner.account_id}/members"
-    ok = api.options(route, headers={"Origin": PORTAL, "Access-Control-Request-Method": "GET",
-                                     "Access-Control-Request-Headers": "authorization"})
+    ok = api.options(
+        route,
+        headers={
+            "Origin": PORTAL,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
     assert ok.status_code == 204
     assert ok.headers["access-control-allow-origin"] == PORTAL
     assert "Authorization" in ok.headers["access-control-allow-headers"]
@@ -29,7 +35,8 @@ def test_preflight_allows_the_portal_origin_only(api: httpx.Client, owner: User)
     read = api.get(route, headers={**owner.auth, "Origin": PORTAL})
     assert read.status_code == 200 and read.headers["access-control-allow-origin"] == PORTAL
     assert {"ETag", "X-Continuation", "Retry-After"} <= {
-        h.strip() for h in read.headers["access-control-expose-headers"].split(",")}
+        h.strip() for h in read.headers["access-control-expose-headers"].split(",")
+    }
     assert "access-control-allow-origin" not in api.get(route, headers={**owner.auth, "Origin": STRANGER}).headers
     # Errors and unknown routes carry it too, so the portal can read a problem body.
     assert api.get(route, headers={"Origin": PORTAL}).headers["access-control-allow-origin"] == PORTAL

@@ -33,8 +33,20 @@ def _send_route(api: httpx.Client, worker: User, lat: float, lon: float, count: 
     """Pings through the real ingest API, a few seconds apart, ending now."""
     set_location_consent(api, worker, True)
     start = datetime.now(UTC) + timedelta(milliseconds=50)
-    post(api, worker, [ping(start + timedelta(milliseconds=10 * i), i, latitude=lat + i * 0.0004,
-                            longitude=lon + i * 0.0003, horizontalAccuracy=acc) for i in range(count)])
+    post(
+        api,
+        worker,
+        [
+            ping(
+                start + timedelta(milliseconds=10 * i),
+                i,
+                latitude=lat + i * 0.0004,
+                longitude=lon + i * 0.0003,
+                horizontalAccuracy=acc,
+            )
+            for i in range(count)
+        ],
+    )
 
 
 def _rename(api: httpx.Client, user: User, name: str) -> None:
@@ -51,8 +63,11 @@ def test_owner_sees_two_members_on_the_live_map(api: httpx.Client, page: Page) -
     _rename(api, quiet, "Quinn Quiet")
     _send_route(api, ana, 44.97, -93.26)
     _send_route(api, ben, 44.99, -93.20)
-    wait_for(lambda: all(latest(api, owner)[u.user_id]["position"] for u in (ana, ben)), timeout=30,
-             what="both positions stored")
+    wait_for(
+        lambda: all(latest(api, owner)[u.user_id]["position"] for u in (ana, ben)),
+        timeout=30,
+        what="both positions stored",
+    )
 
     sign_in(page, owner)
     rows = page.locator("#main table tbody tr")
@@ -98,7 +113,9 @@ def test_owner_opens_a_members_day_and_downloads_its_gpx(api: httpx.Client, page
         page.get_by_role("button", name="Download GPX").click()
     gpx = download.value.path().read_text()
     assert gpx.startswith("<?xml") and "<gpx" in gpx and gpx.count("<trkpt") >= 2
-    assert download.value.suggested_filename.startswith("Dana_Day-") and download.value.suggested_filename.endswith(".gpx")
+    assert download.value.suggested_filename.startswith("Dana_Day-") and download.value.suggested_filename.endswith(
+        ".gpx"
+    )
 
 
 def test_owner_opens_a_photo_uploaded_through_the_upload_flow(api: httpx.Client, page: Page) -> None:
@@ -114,23 +131,30 @@ def test_owner_opens_a_photo_uploaded_through_the_upload_flow(api: httpx.Client,
     sign_in(page, owner, "/media")
     thumb = page.locator(f'button[data-photo-id="{photo_id}"] img')
     expect(thumb).to_be_visible()
-    wait_for(lambda: thumb.evaluate("img => img.complete && img.naturalWidth > 0"), timeout=20,
-             what="the thumbnail to load through its read link")
+    wait_for(
+        lambda: thumb.evaluate("img => img.complete && img.naturalWidth > 0"),
+        timeout=20,
+        what="the thumbnail to load through its read link",
+    )
     assert_accessible(page)
     page.locator(f'button[data-photo-id="{photo_id}"]').click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Photo by Pat Photo")
     expect(dialog).to_contain_text("44.97780, -93.26500")
     display = page.locator("#photo-display")
-    wait_for(lambda: display.evaluate("img => img.complete && img.naturalWidth > 0"), timeout=20,
-             what="the display copy to load")
+    wait_for(
+        lambda: display.evaluate("img => img.complete && img.naturalWidth > 0"),
+        timeout=20,
+        what="the display copy to load",
+    )
     assert_accessible(page)
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
 
-def test_owner_invites_a_worker_who_accepts_through_the_emailed_link(api: httpx.Client, context: BrowserContext,
-                                                                     page: Page, browser: Browser) -> None:
+def test_owner_invites_a_worker_who_accepts_through_the_emailed_link(
+    api: httpx.Client, context: BrowserContext, page: Page, browser: Browser
+) -> None:
     owner = register_owner(api)
     invitee, revoked = new_identity(), new_identity()
     sign_in(page, owner, "/members")
@@ -218,10 +242,14 @@ def test_markup_in_names_and_notes_renders_as_text(api: httpx.Client, page: Page
     wait_for(lambda: latest(api, owner)[worker.user_id]["position"], timeout=30, what="the position stored")
 
     sign_in(page, owner)
-    page.evaluate("() => { window.__ran = []; document.addEventListener('securitypolicyviolation', "
-                  "e => window.__ran.push(e.violatedDirective)); }")
+    page.evaluate(
+        "() => { window.__ran = []; document.addEventListener('securitypolicyviolation', "
+        "e => window.__ran.push(e.violatedDirective)); }"
+    )
     for path, where in (("/map", "#main table"), ("/members", "#members"), ("/media", "#notes")):
-        page.get_by_role("link", name={"/map": "Live map", "/members": "Members", "/media": "Photos and notes"}[path]).click()
+        page.get_by_role(
+            "link", name={"/map": "Live map", "/members": "Members", "/media": "Photos and notes"}[path]
+        ).click()
         expect(page.locator(where)).to_contain_text(evil_name if path != "/media" else evil_note)
         assert page.locator("img[src=x], #injected, #main script").count() == 0
         assert page.title() == "IndusTrack"
@@ -256,8 +284,12 @@ def test_screenshots_for_the_readme(api: httpx.Client, page: Page) -> None:
     """Not a check: the README's pictures of the portal, taken from this stack so they show the current build."""
     owner = register_owner(api)
     crew = [add_member(api, owner) for _ in range(3)]
-    for user, name, (lat, lon, acc) in zip(crew, ("Ana Field", "Ben Yard", "Cy Route"), (
-            (44.977, -93.265, 40.0), (44.981, -93.255, 90.0), (44.973, -93.250, 25.0)), strict=True):
+    for user, name, (lat, lon, acc) in zip(
+        crew,
+        ("Ana Field", "Ben Yard", "Cy Route"),
+        ((44.977, -93.265, 40.0), (44.981, -93.255, 90.0), (44.973, -93.250, 25.0)),
+        strict=True,
+    ):
         _rename(api, user, name)
         _send_route(api, user, lat, lon, count=12, acc=acc)
     wait_for(lambda: all(latest(api, owner)[u.user_id]["position"] for u in crew), timeout=30, what="positions")

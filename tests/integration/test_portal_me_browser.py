@@ -83,13 +83,18 @@ def test_profile_email_change_waits_for_its_link_and_email_preferences(api: http
     expect(prefs).to_contain_text("Saved.")
     saved = api.get("/me/email-preferences", headers=worker.auth).json()
     assert {c["category"]: c["subscribed"] for c in saved["categories"]} == {
-        "account": True, "legal": True, "product-updates": True, "tips": False}
+        "account": True,
+        "legal": True,
+        "product-updates": True,
+        "tips": False,
+    }
     expect(prefs.get_by_label("Tips for using IndusTrack")).not_to_be_checked()  # redrawn from the API's answer
     assert_accessible(page)
 
 
-def test_consent_history_location_revoked_and_the_windows_preview_across_a_clock_change(api: httpx.Client,
-                                                                                       page: Page) -> None:
+def test_consent_history_location_revoked_and_the_windows_preview_across_a_clock_change(
+    api: httpx.Client, page: Page
+) -> None:
     worker = add_member(api, register_owner(api))
     set_location_consent(api, worker, True)  # from the phone: deviceId phone-1, app 5.0.0
     before = post(api, worker, [ping(datetime.now(UTC))])
@@ -143,15 +148,19 @@ def test_consent_history_location_revoked_and_the_windows_preview_across_a_clock
     sunday = table.locator("tr[data-date='2027-03-14']")
     expect(sunday).to_contain_text("Not tracked")
     expect(sunday.locator(".clock-change")).to_have_text(
-        "Clocks go from 02:00 to 03:00 (UTC\u221206:00 \u2192 UTC\u221205:00, 1 h ahead)")
+        "Clocks go from 02:00 to 03:00 (UTC\u221206:00 \u2192 UTC\u221205:00, 1 h ahead)"
+    )
     expect(table.locator("tr[data-date='2027-03-12']")).to_have_count(0)
     expect(table.locator("tr[data-date='2027-03-15']")).to_contain_text("08:00 to 17:00 (UTC\u221205:00), 9 h")
     expect(table.locator("tr[data-date='2027-03-19']")).to_contain_text("08:00 to 17:00 (UTC\u221205:00), 9 h")
-    assert api.get("/me/tracking-schedule", headers=worker.auth).json()["restricted"] is False  # a preview saves nothing
+    assert (
+        api.get("/me/tracking-schedule", headers=worker.auth).json()["restricted"] is False
+    )  # a preview saves nothing
     assert_accessible(page)
     form.get_by_role("button", name="Save windows").click()
     expect(form).to_contain_text("Saved.")
     saved = api.get("/me/tracking-schedule", headers=worker.auth).json()
     assert saved["timeZone"] == "America/Chicago" and saved["windows"] == [
         {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"},
-        {"days": ["sat"], "start": "22:00", "end": "06:00"}]
+        {"days": ["sat"], "start": "22:00", "end": "06:00"},
+    ]

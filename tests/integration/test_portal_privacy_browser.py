@@ -45,8 +45,9 @@ def _lines(text: str) -> set[str]:
     return {line for line in text.replace("\r\n", "\n").split("\n") if line.strip()}
 
 
-def test_admin_posts_a_version_that_owners_see_as_a_banner_and_a_diff(api: httpx.Client, page: Page,
-                                                                       browser: Browser, portal: str) -> None:
+def test_admin_posts_a_version_that_owners_see_as_a_banner_and_a_diff(
+    api: httpx.Client, page: Page, browser: Browser, portal: str
+) -> None:
     current = api.get("/policy").json()["current"]["text"]
     changed = current.replace(REMOVED_PREFIX, "## Who we are, and who runs the service", 1) + f"\n{ADDED}\n"
     admin = new_identity(admin=True)
@@ -62,7 +63,9 @@ def test_admin_posts_a_version_that_owners_see_as_a_banner_and_a_diff(api: httpx
     page.get_by_label("What changed, in plain words").fill("How long location pings are kept.")
     page.get_by_role("button", name="Post the version").click()
     expect(page.locator("#policy-posted")).to_contain_text("is posted")
-    mine = [v for v in api.get("/policy/versions").json()["items"] if v["summary"] == "How long location pings are kept."]
+    mine = [
+        v for v in api.get("/policy/versions").json()["items"] if v["summary"] == "How long location pings are kept."
+    ]
     assert len(mine) == 1 and mine[0]["state"] == "upcoming"
     assert api.get(f"/policy/versions/{mine[0]['versionId']}").json()["text"] == changed.strip()
 
@@ -116,8 +119,7 @@ def test_admin_posts_a_version_that_owners_see_as_a_banner_and_a_diff(api: httpx
     assert api.get("/platform/purge-runs", headers=owner.auth).status_code == 403
 
 
-def test_owner_downloads_an_export_then_closes_the_account_with_the_typed_name(api: httpx.Client,
-                                                                                page: Page) -> None:
+def test_owner_downloads_an_export_then_closes_the_account_with_the_typed_name(api: httpx.Client, page: Page) -> None:
     owner = register_owner(api)
     worker = add_member(api, owner)
     version = api.get("/policy").json()["current"]["versionId"]
@@ -155,7 +157,8 @@ def test_owner_downloads_an_export_then_closes_the_account_with_the_typed_name(a
     expect(kept).to_have_count(len(terms["keptAfterClosure"]))
     for category in terms["keptAfterClosure"]:
         expect(page.locator(f'#kept-after-closure tr[data-category="{category["category"]}"]')).to_contain_text(
-            f"{category['days']} days")
+            f"{category['days']} days"
+        )
     expect(page.locator("#closure-window")).to_contain_text(f"{terms['closedAccountDays']} days")
     expect(page.locator("#closure-workers")).to_contain_text("you and 1 member")
     assert_accessible(page)

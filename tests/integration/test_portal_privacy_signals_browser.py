@@ -38,7 +38,8 @@ def _path_count(counts: dict[str, Any], path: str) -> int:
 
 def _browser_state(page: Page) -> dict[str, Any]:
     state: dict[str, Any] = page.evaluate(
-        "() => ({cookie: document.cookie, local: Object.keys(localStorage), session: Object.keys(sessionStorage)})")
+        "() => ({cookie: document.cookie, local: Object.keys(localStorage), session: Object.keys(sessionStorage)})"
+    )
     state["cookies"] = page.context.cookies()
     return state
 
@@ -73,8 +74,11 @@ def test_nothing_is_stored_before_a_choice_and_allowing_records_page_views(api: 
     assert _browser_state(page)["cookies"] == []
     page.get_by_role("link", name="My data").click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    wait_for(lambda: _path_count(_counts(api, admin), "/me") > _path_count(before, "/me"), timeout=20,
-             what="the page view of /me in the admin's counts")
+    wait_for(
+        lambda: _path_count(_counts(api, admin), "/me") > _path_count(before, "/me"),
+        timeout=20,
+        what="the page view of /me in the admin's counts",
+    )
     after = _counts(api, admin)
     assert after["total"] >= before["total"] + 2 and after["signedIn"] >= before["signedIn"] + 2  # "/" and "/me"
     assert {row["key"] for row in after["byBrowser"]} and "unknown" not in {r["key"] for r in after["byOs"]}
@@ -96,13 +100,16 @@ def test_nothing_is_stored_before_a_choice_and_allowing_records_page_views(api: 
     assert len(sent) == sent_before
 
 
-def test_global_privacy_control_is_honoured_in_the_page_and_by_the_api(api: httpx.Client, browser: Browser,
-                                                                        portal: str) -> None:
+def test_global_privacy_control_is_honoured_in_the_page_and_by_the_api(
+    api: httpx.Client, browser: Browser, portal: str
+) -> None:
     admin, owner = new_identity(admin=True), register_owner(api)
     context = browser.new_context(base_url=portal, extra_http_headers={"Sec-GPC": "1"})
     # GPC on, and an earlier "Allow" stored: the signal must still win.
-    context.add_init_script("Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});"
-                            "localStorage.setItem('industrack.analytics', 'granted');")
+    context.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});"
+        "localStorage.setItem('industrack.analytics', 'granted');"
+    )
     try:
         page = context.new_page()
         page.set_default_timeout(20_000)
@@ -119,11 +126,14 @@ def test_global_privacy_control_is_honoured_in_the_page_and_by_the_api(api: http
 
         # Made to send anyway (consent true), the browser's Sec-GPC header reaches the API, which drops the event.
         api_base = page.evaluate("async () => (await (await fetch('/config.json')).json()).apiBase")
-        answer = page.evaluate("""async (url) => {
+        answer = page.evaluate(
+            """async (url) => {
             const r = await fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
                                         body: JSON.stringify({path: '/me', consent: true})});
             return {status: r.status, body: await r.json()};
-        }""", api_base + EVENTS)
+        }""",
+            api_base + EVENTS,
+        )
         assert answer == {"status": 202, "body": {"recorded": False, "decision": "global-privacy-control"}}
         assert _counts(api, admin)["total"] == before["total"]
 

@@ -66,11 +66,14 @@ def _accessible_but_the_card_field(page: Page) -> None:
     stand-in (bare inputs with placeholders); neither is ours to fix."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text())
-    found = page.evaluate("""async (field) => {
+    found = page.evaluate(
+        """async (field) => {
         const r = await axe.run({ exclude: [[field]] }, { resultTypes: ['violations'] });
         return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
             .map(v => ({ id: v.id, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5) }));
-    }""", CARD_FIELD)
+    }""",
+        CARD_FIELD,
+    )
     assert not found, f"axe-core: serious/critical violations on {page.url}: {found}"
 
 
@@ -112,12 +115,19 @@ def _set_status(stack: Stack, account_id: str, to: BillingStatus, since: datetim
 
 
 def test_owner_signs_up_verifies_and_puts_a_card_on_file_that_reaches_only_stripe(
-        api: httpx.Client, stack: Stack, page: Page, portal: str) -> None:
+    api: httpx.Client, stack: Stack, page: Page, portal: str
+) -> None:
     sent: list[tuple[str, str]] = []  # every request the page made: (url, body)
     page.on("request", lambda r: sent.append((r.url, _body(r))))
     refused: list[str] = []  # every 403 answer the page got: "METHOD path"
-    page.on("response", lambda r: refused.append(f"{r.request.method} {urlsplit(r.url).path.split('/api', 1)[-1]}")
-            if r.status == 403 else None)
+    page.on(
+        "response",
+        lambda r: (
+            refused.append(f"{r.request.method} {urlsplit(r.url).path.split('/api', 1)[-1]}")
+            if r.status == 403
+            else None
+        ),
+    )
 
     # A child: refused with the API's words; nothing about them is kept.
     child = new_identity()
@@ -132,11 +142,15 @@ def test_owner_signs_up_verifies_and_puts_a_card_on_file_that_reaches_only_strip
     today = datetime.now(UTC).date()
     _register(page, child_name, today.replace(year=today.year - 12))
     expect(page.locator("#signup-outcome [role=alert]")).to_have_text(
-        "We cannot create an account with the details given.")
+        "We cannot create an account with the details given."
+    )
     assert api.get("/me", headers=child.auth).json()["type"].endswith("/not-registered")
     assert refused == ["GET /me", "POST /accounts"]  # not registered yet; then the refusal
-    kept = [f"{c}/{d.get('id')}" for c, d in documents(database(stack))
-            if child_name in json.dumps(d) or child.email in json.dumps(d)]
+    kept = [
+        f"{c}/{d.get('id')}"
+        for c, d in documents(database(stack))
+        if child_name in json.dumps(d) or child.email in json.dumps(d)
+    ]
     assert kept == [], kept
 
     # The Account Owner registers and lands on billing (a full page load: its policy admits Stripe.js).
@@ -165,9 +179,15 @@ def test_owner_signs_up_verifies_and_puts_a_card_on_file_that_reaches_only_strip
 
     # The unsubscribe link of an optional e-mail opens the portal too.
     deps = local_container()
-    enqueue_email(outbox=deps.outbox, category=EmailCategory.PRODUCT_UPDATES, template="product-update",
-                  to_user_id=owner.user_id, context={"title": "Portal news", "body": "Billing page."},
-                  dedupe_key=rid("signup-news-"), clock=deps.clock)
+    enqueue_email(
+        outbox=deps.outbox,
+        category=EmailCategory.PRODUCT_UPDATES,
+        template="product-update",
+        to_user_id=owner.user_id,
+        context={"title": "Portal news", "body": "Billing page."},
+        dedupe_key=rid("signup-news-"),
+        clock=deps.clock,
+    )
     [news] = wait_for_mail(owner.email, subject="Portal news")
     [unsubscribe] = news.links(UNSUBSCRIBE_PAGE)
     assert unsubscribe.startswith(portal + UNSUBSCRIBE_PAGE)

@@ -48,8 +48,11 @@ def test_a_worker_adds_applies_and_removes_a_private_zone(api: httpx.Client, pag
     # A ping at home now: withheld; the owner will see only "in a private zone".
     t = datetime.now(UTC) + timedelta(milliseconds=50)
     assert post(api, member, [at(t, HOME)])["dropped"]["privateZone"] == 1
-    wait_for(lambda: (latest(api, owner)[member.user_id]["position"] or {}).get("inPrivateZone"), timeout=30,
-             what="the latest position to say 'in a private zone'")
+    wait_for(
+        lambda: (latest(api, owner)[member.user_id]["position"] or {}).get("inPrivateZone"),
+        timeout=30,
+        what="the latest position to say 'in a private zone'",
+    )
 
     page.get_by_role("button", name="Apply to stored history: zone 1").click()
     page.get_by_label("This cannot be undone. Type REMOVE").fill("REMOVE")

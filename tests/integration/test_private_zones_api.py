@@ -30,8 +30,9 @@ def at(t: datetime, where: tuple[float, float], n: int = 0) -> dict[str, Any]:
 
 
 def add_zone(api: httpx.Client, user: User, radius: float = 300) -> dict[str, Any]:
-    r = api.post("/me/private-zones", json={"latitude": HOME[0], "longitude": HOME[1], "radiusMeters": radius},
-                 headers=user.auth)
+    r = api.post(
+        "/me/private-zones", json={"latitude": HOME[0], "longitude": HOME[1], "radiusMeters": radius}, headers=user.auth
+    )
     assert r.status_code == 201, r.text
     body: dict[str, Any] = r.json()
     return body
@@ -71,7 +72,9 @@ def test_pings_inside_a_zone_store_nothing_precise_and_earlier_pings_stay(api: h
 
     gaps = [f for f in r.json()["features"] if f["properties"]["kind"] == "private-gap"]
     assert [(g["geometry"], g["properties"]["label"], g["properties"]["withheld"]) for g in gaps] == [
-        (None, "private", 3), (None, "private", 1)]  # split by the points outside between them
+        (None, "private", 3),
+        (None, "private", 1),
+    ]  # split by the points outside between them
     assert gaps[0]["properties"]["from"].startswith(inside[0]["timestamp"][:19])
     assert gaps[1]["properties"]["to"].startswith(newest_inside["timestamp"][:19])
 
@@ -111,15 +114,18 @@ def test_remove_maximum_bad_input_and_erasure(api: httpx.Client) -> None:
 
     owner = register_owner(api)
     member = add_member(api, owner)
-    for bad, field in (({"latitude": 1.0, "longitude": 1.0, "radiusMeters": 50}, "radiusMeters"),
-                       ({"latitude": 91.0, "longitude": 1.0, "radiusMeters": 200}, "latitude"),
-                       ({"latitude": 1.0, "longitude": 1.0, "radiusMeters": 200, "marginM": 0}, "marginM")):
+    for bad, field in (
+        ({"latitude": 1.0, "longitude": 1.0, "radiusMeters": 50}, "radiusMeters"),
+        ({"latitude": 91.0, "longitude": 1.0, "radiusMeters": 200}, "latitude"),
+        ({"latitude": 1.0, "longitude": 1.0, "radiusMeters": 200, "marginM": 0}, "marginM"),
+    ):
         r = api.post("/me/private-zones", json=bad, headers=member.auth)
         assert r.status_code == 422 and field in r.text, r.text
     assert api.get("/me/private-zones", headers=member.auth).json()["items"] == []
     made = [add_zone(api, member, 100 + i * 100)["zoneId"] for i in range(5)]
-    r = api.post("/me/private-zones", json={"latitude": 1.0, "longitude": 1.0, "radiusMeters": 200},
-                 headers=member.auth)
+    r = api.post(
+        "/me/private-zones", json={"latitude": 1.0, "longitude": 1.0, "radiusMeters": 200}, headers=member.auth
+    )
     assert r.status_code == 409 and r.headers["content-type"].startswith("application/problem+json")
     assert api.delete(f"/me/private-zones/{made[0]}", headers=member.auth).status_code == 204
     assert api.delete(f"/me/private-zones/{made[0]}", headers=member.auth).status_code == 404

@@ -45,8 +45,7 @@ def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_
     owner = register_owner(api)
     member, other = worker(api, owner, "camera", "location"), add_member(api, owner)
     taken = datetime.now(UTC) + timedelta(seconds=1)  # after the consents: the photo keeps its position
-    photo_id = upload(api, member, images.jpeg(size=(800, 600), taken=taken, gps=HOME,
-                                               xmp=images.location_xmp(*HOME)))
+    photo_id = upload(api, member, images.jpeg(size=(800, 600), taken=taken, gps=HOME, xmp=images.location_xmp(*HOME)))
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     home = [at(start + timedelta(seconds=i), HOME, i) for i in range(3)]
     away = [at(start + timedelta(seconds=3 + i), AWAY, i) for i in range(2)]
@@ -72,8 +71,13 @@ def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_
     r = api.post(path, json={"confirmation": "REMOVE"}, headers=member.auth)
     assert r.status_code == 200, r.text
     record = r.json()
-    assert (record["zoneId"], record["pingsRemoved"], record["latestPositionWithheld"], record["notesCleared"],
-            record["photosCleared"]) == (zone["zoneId"], 4, True, 1, 1)
+    assert (
+        record["zoneId"],
+        record["pingsRemoved"],
+        record["latestPositionWithheld"],
+        record["notesCleared"],
+        record["photosCleared"],
+    ) == (zone["zoneId"], 4, True, 1, 1)
     again = api.post(path, json={"confirmation": "REMOVE"}, headers=member.auth)
     assert again.status_code == 200 and again.json() == record  # a retry answers the same record
 
@@ -102,8 +106,11 @@ def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_
     # The withheld records (ids and times) are the member's data: erased with the rest, once the writer has handled
     # the resent message (queued work of an erased member is not what this test is about).
     pings_queue = build_queue_service(stack.settings).get_queue_client(stack.settings.queue_location_pings)
-    wait_for(lambda: (pings_queue.get_queue_properties().approximate_message_count or 0) == 0, timeout=30,
-             what="the pings writer to handle the resent message")
+    wait_for(
+        lambda: (pings_queue.get_queue_properties().approximate_message_count or 0) == 0,
+        timeout=30,
+        what="the pings writer to handle the resent message",
+    )
     r = api.post("/me/data-requests", json={"type": "erasure"}, headers=member.auth)
     done = completed(api, member, r.json()["requestId"])
     assert done["erased"]["withheld-pings"] == 4 and done["erased"]["private-zones"] == 1, done
@@ -113,8 +120,11 @@ def test_applying_a_zone_to_history_removes_stored_positions_inside_it_once_and_
 def _original(stack: Stack, owner: User, member: User, photo_id: str) -> bytes:
     assert stack.settings.storage_connection_string is not None
     blobs = BlobServiceClient.from_connection_string(stack.settings.storage_connection_string.get_secret_value())
-    data: bytes = blobs.get_container_client(schema.PHOTOS_BLOB_CONTAINER).download_blob(
-        f"{owner.account_id}/{member.user_id}/{photo_id}/original.jpg").readall()
+    data: bytes = (
+        blobs.get_container_client(schema.PHOTOS_BLOB_CONTAINER)
+        .download_blob(f"{owner.account_id}/{member.user_id}/{photo_id}/original.jpg")
+        .readall()
+    )
     return data
 
 
@@ -130,8 +140,9 @@ def test_notes_made_inside_a_zone_lose_their_place(api: httpx.Client) -> None:
     assert old["place"]["latitude"] == HOME[0]
     r = api.patch(f"/me/notes/{old['noteId']}", json={"at": iso(datetime.now(UTC))}, headers=member.auth)
     assert r.status_code == 200 and r.json()["place"] is None  # moved into the zone's time: the place goes
-    r = api.patch(f"/me/notes/{old['noteId']}", json={"place": {"latitude": HOME[0], "longitude": HOME[1]}},
-                  headers=member.auth)
+    r = api.patch(
+        f"/me/notes/{old['noteId']}", json={"place": {"latitude": HOME[0], "longitude": HOME[1]}}, headers=member.auth
+    )
     assert r.status_code == 200 and r.json()["place"] is None
     stored = [n for n in api.get("/me/notes", headers=member.auth).json()["items"] if n["place"]]
     assert all(distance_m(n["place"]["latitude"], n["place"]["longitude"], *HOME) > 1000 for n in stored)

@@ -55,22 +55,39 @@ def _billing_view(api: httpx.Client, owner: User) -> dict[str, Any]:
 
 
 def _stripe_event(kind: str, obj: dict[str, Any]) -> bytes:
-    return json.dumps({"id": f"evt_test_{rid()}", "object": "event", "type": kind, "created": int(time.time()),
-                       "livemode": False, "data": {"object": obj}}).encode()
+    return json.dumps(
+        {
+            "id": f"evt_test_{rid()}",
+            "object": "event",
+            "type": kind,
+            "created": int(time.time()),
+            "livemode": False,
+            "data": {"object": obj},
+        }
+    ).encode()
 
 
 def _deliver_signed(stack: Stack, payload: bytes) -> httpx.Response:
     t = int(time.time())
-    mac = hmac.new(webhook_secret(stack.settings).encode(), str(t).encode() + b"." + payload,
-                   hashlib.sha256).hexdigest()
-    return httpx.post(f"{stack.base_url}/billing/webhook", content=payload, timeout=30,
-                      headers={"Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={mac}"})
+    mac = hmac.new(
+        webhook_secret(stack.settings).encode(), str(t).encode() + b"." + payload, hashlib.sha256
+    ).hexdigest()
+    return httpx.post(
+        f"{stack.base_url}/billing/webhook",
+        content=payload,
+        timeout=30,
+        headers={"Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={mac}"},
+    )
 
 
 def test_stripe_test_cards_go_to_localstripe_and_our_api_refuses_them(api: httpx.Client, stack: Stack) -> None:
     owner = register_owner(api)
-    wait_for(lambda: _billing_view(api, owner)["status"] == "trialing", timeout=45, interval=0.5,
-             what="the account's subscription in trial")
+    wait_for(
+        lambda: _billing_view(api, owner)["status"] == "trialing",
+        timeout=45,
+        interval=0.5,
+        what="the account's subscription in trial",
+    )
 
     # The owner portal: a SetupIntent from our API, confirmed with the card against localstripe (as Stripe.js
     # would), then Stripe's setup_intent.succeeded to our webhook. Our API only ever sees ids, brand and last4.
@@ -78,30 +95,59 @@ def test_stripe_test_cards_go_to_localstripe_and_our_api_refuses_them(api: httpx
     assert r.status_code == 201, r.text
     secret = r.json()["clientSecret"]
     seti = secret.split("_secret_")[0]
-    confirmed = httpx.post(f"{LOCALSTRIPE_BASE}/v1/setup_intents/{seti}/confirm", timeout=20, data={
-        "key": "pk_test_industrack", "client_secret": secret, "payment_method_data[type]": "card",
-        "payment_method_data[card][number]": MASTERCARD, "payment_method_data[card][exp_month]": "12",
-        "payment_method_data[card][exp_year]": "2031", "payment_method_data[card][cvc]": "123"})
+    confirmed = httpx.post(
+        f"{LOCALSTRIPE_BASE}/v1/setup_intents/{seti}/confirm",
+        timeout=20,
+        data={
+            "key": "pk_test_industrack",
+            "client_secret": secret,
+            "payment_method_data[type]": "card",
+            "payment_method_data[card][number]": MASTERCARD,
+            "payment_method_data[card][exp_month]": "12",
+            "payment_method_data[card][exp_year]": "2031",
+            "payment_method_data[card][cvc]": "123",
+        },
+    )
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "succeeded", confirmed.text
-    intent = httpx.get(f"{LOCALSTRIPE_BASE}/v1/setup_intents/{seti}", timeout=20,
-                       headers={"Authorization": f"Bearer {api_key(stack.settings)}"}).json()
+    intent = httpx.get(
+        f"{LOCALSTRIPE_BASE}/v1/setup_intents/{seti}",
+        timeout=20,
+        headers={"Authorization": f"Bearer {api_key(stack.settings)}"},
+    ).json()
     r = _deliver_signed(stack, _stripe_event("setup_intent.succeeded", intent))
     assert r.status_code == 200, r.text
     assert _billing_view(api, owner)["paymentMethod"]["last4"] == "4444"  # (localstripe names every brand visa)
     # A card tokenized directly with the publishable key, as Stripe.js' createToken does (localstripe accepts the
     # publishable key on /v1/tokens and SetupIntent confirmation only).
-    token = httpx.post(f"{LOCALSTRIPE_BASE}/v1/tokens", timeout=20, data={
-        "key": "pk_test_industrack", "card[number]": VISA, "card[exp_month]": "12", "card[exp_year]": "2030",
-        "card[cvc]": "123"})
+    token = httpx.post(
+        f"{LOCALSTRIPE_BASE}/v1/tokens",
+        timeout=20,
+        data={
+            "key": "pk_test_industrack",
+            "card[number]": VISA,
+            "card[exp_month]": "12",
+            "card[exp_year]": "2030",
+            "card[cvc]": "123",
+        },
+    )
     assert token.status_code == 200 and token.json()["card"]["last4"] == "4242", token.status_code
 
     # Cards sent to our own endpoints: the card guard refuses each body (422 naming the field), nothing stored.
     refused = [
         api.patch("/me", json={"phone": "4242 4242 4242 4242"}, headers=owner.auth),
-        api.post("/me/notes", json={"text": f"company card {MASTERCARD[:4]}-{MASTERCARD[4:8]}-{MASTERCARD[8:12]}-"
-                                            f"{MASTERCARD[12:]} exp 12/31"}, headers=owner.auth),
-        api.post(f"/accounts/{owner.account_id}/invitations", json={"email": "x@example.com", "fullName": AMEX},
-                 headers=owner.auth),
+        api.post(
+            "/me/notes",
+            json={
+                "text": f"company card {MASTERCARD[:4]}-{MASTERCARD[4:8]}-{MASTERCARD[8:12]}-"
+                f"{MASTERCARD[12:]} exp 12/31"
+            },
+            headers=owner.auth,
+        ),
+        api.post(
+            f"/accounts/{owner.account_id}/invitations",
+            json={"email": "x@example.com", "fullName": AMEX},
+            headers=owner.auth,
+        ),
     ]
     assert [r.status_code for r in refused] == [422, 422, 422], [r.text for r in refused]
     newcomer = new_identity()
@@ -123,8 +169,12 @@ def canaries(stack: Stack) -> Iterator[list[str]]:
     blob_name = f"{account}/canary.json"
     container = database(stack).get_container_client(schema.ACCOUNTS.name)
     blobs = blob_service(stack).get_container_client(schema.EXPORTS_BLOB_CONTAINER)
-    doc = {"id": f"canary-{rid()}", "accountId": account, "docType": "card-scan-canary",
-           "note": f"pay with {CANARY_CARD}"}
+    doc = {
+        "id": f"canary-{rid()}",
+        "accountId": account,
+        "docType": "card-scan-canary",
+        "note": f"pay with {CANARY_CARD}",
+    }
     container.create_item(doc)
     blobs.upload_blob(blob_name, json.dumps({"card": CANARY_CARD}).encode())
     try:
@@ -145,13 +195,22 @@ def test_no_card_number_in_logs_documents_blobs_or_queues(
 
     planted = [h for h in hits if h.where in canaries]
     real = [h for h in hits if h.where not in canaries]
-    figure(ROW, f"{1 + docs + blobs + messages} items scanned (1 devhost log of {log_lines} lines, "
-                f"{docs} Cosmos documents, {blobs} blobs of {accounts} accounts, {messages} queue "
-                f"messages in {queue_names} queues incl. poison, {not_peeked} not peekable); {len(real)} card "
-                f"numbers found (+{len(planted)} of {len(canaries)} planted canaries) in "
-                f"{time.monotonic() - started:.1f} s",
-           items=1 + docs + blobs + messages, log_lines=log_lines, documents=docs, blobs=blobs,
-           queue_messages=messages, not_peeked=not_peeked, hits=len(real), canaries_found=len(planted))
+    figure(
+        ROW,
+        f"{1 + docs + blobs + messages} items scanned (1 devhost log of {log_lines} lines, "
+        f"{docs} Cosmos documents, {blobs} blobs of {accounts} accounts, {messages} queue "
+        f"messages in {queue_names} queues incl. poison, {not_peeked} not peekable); {len(real)} card "
+        f"numbers found (+{len(planted)} of {len(canaries)} planted canaries) in "
+        f"{time.monotonic() - started:.1f} s",
+        items=1 + docs + blobs + messages,
+        log_lines=log_lines,
+        documents=docs,
+        blobs=blobs,
+        queue_messages=messages,
+        not_peeked=not_peeked,
+        hits=len(real),
+        canaries_found=len(planted),
+    )
 
     assert [str(h) for h in real] == [], "card numbers stored"
     assert sorted(h.where for h in planted) == sorted(canaries), "the scan missed a planted card number"

@@ -49,8 +49,10 @@ from tests.integration.tracking_helpers import post, route, set_location_consent
 
 ROW = 12
 CONSENT = {"granted": True, "deviceId": "phone-1", "appVersion": "5.0.0"}
-ALL_DAY = {"timeZone": "UTC", "windows": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                           "start": "00:00", "end": "24:00"}]}
+ALL_DAY = {
+    "timeZone": "UTC",
+    "windows": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00"}],
+}
 SYSTEM_FIELDS = ("_rid", "_self", "_etag", "_attachments", "_ts", "_lsn")
 FINAL_OUTBOX_STATES = ("sent", "suppressed", "failed")
 PEEK_MAX = 32  # the most messages one peek returns; the scan checks the queue holds no more than that
@@ -240,8 +242,11 @@ def add_note(api: httpx.Client, user: User, text: str) -> str:
 
 def stored_pings(stores: Stores, account_id: str, user_id: str, day: datetime) -> list[dict[str, Any]]:
     pk = ping_partition(account_id, user_id, day.date())
-    return list(stores.database.get_container_client("pings").query_items(
-        "SELECT * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk))
+    return list(
+        stores.database.get_container_client("pings").query_items(
+            "SELECT * FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk
+        )
+    )
 
 
 def track_pings(api: httpx.Client, stores: Stores, user: User, count: int) -> None:
@@ -250,27 +255,41 @@ def track_pings(api: httpx.Client, stores: Stores, user: User, count: int) -> No
     start = datetime.now(UTC) + timedelta(milliseconds=50)
     result = post(api, user, route(start, count, timedelta(milliseconds=20)))
     assert result["accepted"] == count, result
-    wait_for(lambda: len(stored_pings(stores, user.account_id, user.user_id, start)) == count, timeout=60,
-             interval=0.3, what=f"{count} pings stored by the writer")
-    wait_for(lambda: site_days(stores, user.account_id, user.user_id), timeout=60, interval=0.3,
-             what="the writer's job-site evaluation of the day (docs/job-sites.md)")
+    wait_for(
+        lambda: len(stored_pings(stores, user.account_id, user.user_id, start)) == count,
+        timeout=60,
+        interval=0.3,
+        what=f"{count} pings stored by the writer",
+    )
+    wait_for(
+        lambda: site_days(stores, user.account_id, user.user_id),
+        timeout=60,
+        interval=0.3,
+        what="the writer's job-site evaluation of the day (docs/job-sites.md)",
+    )
 
 
 def site_days(stores: Stores, account_id: str, user_id: str) -> list[dict[str, Any]]:
-    return list(stores.database.get_container_client("accounts").query_items(
-        "SELECT c.id FROM c WHERE c.accountId = @a AND c.docType = 'site-day' AND c.user_id = @u",
-        parameters=[{"name": "@a", "value": account_id}, {"name": "@u", "value": user_id}], partition_key=account_id))
+    return list(
+        stores.database.get_container_client("accounts").query_items(
+            "SELECT c.id FROM c WHERE c.accountId = @a AND c.docType = 'site-day' AND c.user_id = @u",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@u", "value": user_id}],
+            partition_key=account_id,
+        )
+    )
 
 
 def seed_account(api: httpx.Client, stores: Stores, *, members: int) -> Seeded:
     owner = register_owner(api)
     seeded = Seeded(owner=owner, members=[add_member(api, owner) for _ in range(members)])
     for user in (owner, *seeded.members):
-        r = api.post("/me/policy-acknowledgements", json={"versionId": "2023-06-15", "app": "ios"},
-                     headers=user.auth)
+        r = api.post("/me/policy-acknowledgements", json={"versionId": "2023-06-15", "app": "ios"}, headers=user.auth)
         assert r.status_code == 201, r.text
-    site = {"name": "Depot", "assignedMemberIds": [m.user_id for m in seeded.members],
-            "area": {"kind": "circle", "centre": {"latitude": 44.9778, "longitude": -93.2650}, "radius": 200}}
+    site = {
+        "name": "Depot",
+        "assignedMemberIds": [m.user_id for m in seeded.members],
+        "area": {"kind": "circle", "centre": {"latitude": 44.9778, "longitude": -93.2650}, "radius": 200},
+    }
     r = api.post(f"/accounts/{owner.account_id}/job-sites", json=site, headers=owner.auth)
     assert r.status_code == 201, r.text  # a job site naming the members (docs/job-sites.md)
     for member in seeded.members:
@@ -278,23 +297,38 @@ def seed_account(api: httpx.Client, stores: Stores, *, members: int) -> Seeded:
         track_pings(api, stores, member, 4)
         seeded.notes.append(add_note(api, member, f"Gate code for site {member.user_id[-4:]}"))
         seeded.photos.append(upload_photo(api, member))
-        r = api.post("/me/private-zones", json={"latitude": 45.1, "longitude": -93.1, "radiusMeters": 150},
-                     headers=member.auth)
+        r = api.post(
+            "/me/private-zones", json={"latitude": 45.1, "longitude": -93.1, "radiusMeters": 150}, headers=member.auth
+        )
         assert r.status_code == 201, r.text  # a private zone far from the pings (docs/private-zones.md)
-        inside = {"id": str(uuid.uuid4()), "timestamp": z(datetime.now(UTC) + timedelta(milliseconds=50)), "latitude": 45.1, "longitude": -93.1,
-                  "horizontalAccuracy": 10.0, "source": "gps"}
+        inside = {
+            "id": str(uuid.uuid4()),
+            "timestamp": z(datetime.now(UTC) + timedelta(milliseconds=50)),
+            "latitude": 45.1,
+            "longitude": -93.1,
+            "horizontalAccuracy": 10.0,
+            "source": "gps",
+        }
         r = api.post("/me/locations", json={"pings": [inside]}, headers=member.auth)
         assert r.status_code == 202 and r.json()["dropped"]["privateZone"] == 1, r.text  # a withheld-ping record
     for photo_id in seeded.photos:
         photo_settled(api, owner, photo_id)
     # The owner reads a worker's track (an access-log entry about that worker).
     today = datetime.now(UTC)
-    r = api.get(f"/accounts/{owner.account_id}/members/{seeded.members[0].user_id}/track",
-                params={"from": z(today - timedelta(hours=1)), "to": z(today + timedelta(hours=1))},
-                headers=owner.auth)
+    r = api.get(
+        f"/accounts/{owner.account_id}/members/{seeded.members[0].user_id}/track",
+        params={"from": z(today - timedelta(hours=1)), "to": z(today + timedelta(hours=1))},
+        headers=owner.auth,
+    )
     assert r.status_code == 200, r.text
-    wait_for(lambda: api.get(f"/accounts/{owner.account_id}/billing", headers=owner.auth).json().get("status")
-             in ("trialing", "active"), timeout=60, what="the account's Stripe subscription")
+    wait_for(
+        lambda: (
+            api.get(f"/accounts/{owner.account_id}/billing", headers=owner.auth).json().get("status")
+            in ("trialing", "active")
+        ),
+        timeout=60,
+        what="the account's Stripe subscription",
+    )
     return seeded
 
 
@@ -311,8 +345,11 @@ def data_export(api: httpx.Client, user: User) -> dict[str, Any]:
 
 
 def outbox_docs(stores: Stores, needles: list[str]) -> list[dict[str, Any]]:
-    return [doc for name, doc in _cosmos_items(stores) if name == "outbox"
-            and _mentions(json.dumps(doc, default=str), needles)]
+    return [
+        doc
+        for name, doc in _cosmos_items(stores)
+        if name == "outbox" and _mentions(json.dumps(doc, default=str), needles)
+    ]
 
 
 def age_outbox(stores: Stores, needles: list[str], days: int) -> int:
@@ -360,13 +397,15 @@ def backdate_media(stores: Stores, account_id: str, doc_id: str, days: int) -> N
     media.upsert_item({k: v for k, v in doc.items() if k not in SYSTEM_FIELDS})
 
 
-def seed_short_retention(api: httpx.Client, stores: Stores) -> tuple[Seeded, dict[str, Callable[[],
-                                                                                                          bool]]]:
+def seed_short_retention(api: httpx.Client, stores: Stores) -> tuple[Seeded, dict[str, Callable[[], bool]]]:
     """Account B with the shortest retention the platform allows, items just past it and items inside it.
     Answers the checks that must hold after the purge: name -> "still as it should be"."""
     b = seed_account(api, stores, members=1)
-    r = api.put(f"/accounts/{b.account_id}/retention", json={"locationDays": 30, "mediaDays": 30,
-                                                            "accessLogDays": 90}, headers=b.owner.auth)
+    r = api.put(
+        f"/accounts/{b.account_id}/retention",
+        json={"locationDays": 30, "mediaDays": 30, "accessLogDays": 90},
+        headers=b.owner.auth,
+    )
     assert r.status_code == 200, r.text
     worker = b.members[0]
     accounts = stores.database.get_container_client("accounts")
@@ -388,33 +427,53 @@ def seed_short_retention(api: httpx.Client, stores: Stores) -> tuple[Seeded, dic
     old_photo = b.photos[0]
     backdate_media(stores, b.account_id, f"photo-{old_photo}", 40)
     log = stores.database.get_container_client("access-log")
-    entries = list(log.query_items("SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'access'",
-                                   parameters=[{"name": "@a", "value": b.account_id}], partition_key=b.account_id))
+    entries = list(
+        log.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'access'",
+            parameters=[{"name": "@a", "value": b.account_id}],
+            partition_key=b.account_id,
+        )
+    )
     assert entries, "the owner's read of the track was not logged"
     old_entry = entries[0]
     old_entry["at"] = z(now - timedelta(days=100))
     log.upsert_item({k: v for k, v in old_entry.items() if k not in SYSTEM_FIELDS})
-    r = api.get(f"/accounts/{b.account_id}/members/{worker.user_id}/track",
-                params={"from": z(now - timedelta(hours=1)), "to": z(now + timedelta(hours=1))}, headers=b.owner.auth)
+    r = api.get(
+        f"/accounts/{b.account_id}/members/{worker.user_id}/track",
+        params={"from": z(now - timedelta(hours=1)), "to": z(now + timedelta(hours=1))},
+        headers=b.owner.auth,
+    )
     assert r.status_code == 200  # a fresh access-log entry, inside the 90 days
 
     media = stores.database.get_container_client("media")
 
     def media_exists(doc_id: str) -> bool:
-        return bool(list(media.query_items("SELECT c.id FROM c WHERE c.accountId = @a AND c.id = @i",
-                                           parameters=[{"name": "@a", "value": b.account_id},
-                                                       {"name": "@i", "value": doc_id}],
-                                           partition_key=b.account_id)))
+        return bool(
+            list(
+                media.query_items(
+                    "SELECT c.id FROM c WHERE c.accountId = @a AND c.id = @i",
+                    parameters=[{"name": "@a", "value": b.account_id}, {"name": "@i", "value": doc_id}],
+                    partition_key=b.account_id,
+                )
+            )
+        )
 
     def photo_blobs(photo_id: str) -> int:
         prefix = f"{b.account_id}/{worker.user_id}/{photo_id}/"
-        return sum(len(list(stores.blobs.get_container_client(c).list_blobs(name_starts_with=prefix)))
-                   for c in (schema.PHOTOS_BLOB_CONTAINER, schema.PHOTO_QUARANTINE_BLOB_CONTAINER))
+        return sum(
+            len(list(stores.blobs.get_container_client(c).list_blobs(name_starts_with=prefix)))
+            for c in (schema.PHOTOS_BLOB_CONTAINER, schema.PHOTO_QUARANTINE_BLOB_CONTAINER)
+        )
 
     def access_ids() -> set[str]:
-        return {d["id"] for d in log.query_items("SELECT c.id FROM c WHERE c.accountId = @a",
-                                                 parameters=[{"name": "@a", "value": b.account_id}],
-                                                 partition_key=b.account_id)}
+        return {
+            d["id"]
+            for d in log.query_items(
+                "SELECT c.id FROM c WHERE c.accountId = @a",
+                parameters=[{"name": "@a", "value": b.account_id}],
+                partition_key=b.account_id,
+            )
+        }
 
     assert photo_blobs(old_photo) > 0 and len(access_ids()) >= 2
     checks: dict[str, Callable[[], bool]] = {
@@ -433,8 +492,9 @@ def seed_short_retention(api: httpx.Client, stores: Stores) -> tuple[Seeded, dic
 # ---------------------------------------------------------------- the row
 
 
-def test_closed_account_leaves_nothing_but_its_legal_records(api: httpx.Client, stack: Stack, stores: Stores,
-                                                            figure: Callable[..., None]) -> None:
+def test_closed_account_leaves_nothing_but_its_legal_records(
+    api: httpx.Client, stack: Stack, stores: Stores, figure: Callable[..., None]
+) -> None:
     admin = new_identity(admin=True)
     a = seed_account(api, stores, members=2)
     r = api.put(f"/accounts/{a.account_id}/retention", json={"locationDays": 400}, headers=a.owner.auth)
@@ -461,9 +521,15 @@ def test_closed_account_leaves_nothing_but_its_legal_records(api: httpx.Client, 
     closed = api.post(path, json={"confirm": phrase, "reason": "closure scan"}, headers=a.owner.auth)
     assert closed.status_code == 200, closed.text
     deadline = datetime.fromisoformat(closed.json()["retentionDeadline"])
-    wait_for(lambda: all(d.get("state") in FINAL_OUTBOX_STATES or d.get("docType") != "outbox"
-                         for d in outbox_docs(stores, a.needles)), timeout=60, interval=0.5,
-             what="the account's e-mails to be sent")
+    wait_for(
+        lambda: all(
+            d.get("state") in FINAL_OUTBOX_STATES or d.get("docType") != "outbox"
+            for d in outbox_docs(stores, a.needles)
+        ),
+        timeout=60,
+        interval=0.5,
+        what="the account's e-mails to be sent",
+    )
     privacy = CosmosPrivacyStore(stores.database)
     record = privacy.get_closure(a.account_id)
     assert record is not None
@@ -493,14 +559,24 @@ def test_closed_account_leaves_nothing_but_its_legal_records(api: httpx.Client, 
     changed = comparable(after) ^ comparable(again)
     second_deleted = sum(run_c["deleted"].values())
 
-    figure(ROW, f"account with owner + 2 members: {len(seeded)} items seeded ({by_store(seeded)}); after closure and"
-                f" purge {len(left)} left behind, {len(wrongly_deleted)} legal records wrongly deleted,"
-                f" {kept_by_law} items kept by law ({kept_detail}), {queue_ttl} queue messages expiring on"
-                f" their own TTL before the deadline; short retention on a second account: {len(b_failed)} of"
-                f" {len(b_checks)} checks failed; second purge run deleted {second_deleted}, {len(changed)} items"
-                " changed", seeded=len(seeded), left=len(left), wrongly_deleted=len(wrongly_deleted),
-           kept_by_law=kept_by_law, kept_detail=kept_detail, queue_ttl=queue_ttl, short_retention_failed=len(b_failed),
-           second_run_deleted=second_deleted, changed_on_rerun=len(changed))
+    figure(
+        ROW,
+        f"account with owner + 2 members: {len(seeded)} items seeded ({by_store(seeded)}); after closure and"
+        f" purge {len(left)} left behind, {len(wrongly_deleted)} legal records wrongly deleted,"
+        f" {kept_by_law} items kept by law ({kept_detail}), {queue_ttl} queue messages expiring on"
+        f" their own TTL before the deadline; short retention on a second account: {len(b_failed)} of"
+        f" {len(b_checks)} checks failed; second purge run deleted {second_deleted}, {len(changed)} items"
+        " changed",
+        seeded=len(seeded),
+        left=len(left),
+        wrongly_deleted=len(wrongly_deleted),
+        kept_by_law=kept_by_law,
+        kept_detail=kept_detail,
+        queue_ttl=queue_ttl,
+        short_retention_failed=len(b_failed),
+        second_run_deleted=second_deleted,
+        changed_on_rerun=len(changed),
+    )
 
     assert not a_lost_in_pass, f"the retention pass deleted items of account A: {sorted(a_lost_in_pass)[:10]}"
     assert not b_failed, f"short retention on account B: {b_failed} (run: {run_a['deleted']})"

@@ -19,16 +19,30 @@ NOW = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 # Fields a client must never set: ownership, role, identity, audit times, retention, consent ledger timestamps.
 SERVER_FIELDS: dict[str, Any] = {
-    "accountId": "acc-" + uuid.uuid4().hex, "userId": "u-" + uuid.uuid4().hex, "role": "owner", "id": "x",
-    "createdAt": "2001-01-01T00:00:00Z", "updatedAt": "2001-01-01T00:00:00Z", "status": "active",
-    "retention": {"locationDays": 100000}, "grantedAt": "2001-01-01T00:00:00Z",
-    "recordedAt": "2001-01-01T00:00:00Z", "withdrawnAt": None, "policyVersion": "1999-01-01",
+    "accountId": "acc-" + uuid.uuid4().hex,
+    "userId": "u-" + uuid.uuid4().hex,
+    "role": "owner",
+    "id": "x",
+    "createdAt": "2001-01-01T00:00:00Z",
+    "updatedAt": "2001-01-01T00:00:00Z",
+    "status": "active",
+    "retention": {"locationDays": 100000},
+    "grantedAt": "2001-01-01T00:00:00Z",
+    "recordedAt": "2001-01-01T00:00:00Z",
+    "withdrawnAt": None,
+    "policyVersion": "1999-01-01",
 }
 
 
 def _ping() -> dict[str, Any]:
-    return {"id": str(uuid.uuid4()), "timestamp": NOW, "latitude": 44.97, "longitude": -93.26,
-            "horizontalAccuracy": 8.0, "source": "gps"}
+    return {
+        "id": str(uuid.uuid4()),
+        "timestamp": NOW,
+        "latitude": 44.97,
+        "longitude": -93.26,
+        "horizontalAccuracy": 8.0,
+        "source": "gps",
+    }
 
 
 def _bodies(owner: User, note_id: str) -> list[tuple[User | None, str, str, dict[str, Any]]]:
@@ -43,8 +57,12 @@ def _bodies(owner: User, note_id: str) -> list[tuple[User | None, str, str, dict
         (None, "POST", "/me/photos", {"contentType": "image/jpeg", "sizeBytes": 1000}),
         (None, "POST", "/me/policy-acknowledgements", {"versionId": "2023-06-15", "app": "ios"}),
         (None, "POST", "/me/data-requests", {"type": "rectification"}),
-        (None, "PUT", "/me/tracking-schedule",
-         {"timeZone": "UTC", "windows": [{"days": ["mon"], "start": "07:00", "end": "18:00"}]}),
+        (
+            None,
+            "PUT",
+            "/me/tracking-schedule",
+            {"timeZone": "UTC", "windows": [{"days": ["mon"], "start": "07:00", "end": "18:00"}]},
+        ),
         (None, "POST", "/me/locations", {"pings": [_ping()]}),
         (owner, "PUT", f"/accounts/{account}/retention", {"locationDays": 30}),
         (owner, "POST", f"/accounts/{account}/invitations", {"email": "new@example.com", "fullName": "New Worker"}),
@@ -55,10 +73,18 @@ def _bodies(owner: User, note_id: str) -> list[tuple[User | None, str, str, dict
 
 def _snapshot(api: httpx.Client, owner: User, member: User) -> list[Any]:
     account = owner.account_id
-    reads = [(member, "/me"), (member, "/me/consents"), (member, "/me/email-preferences"), (member, "/me/notes"),
-             (member, "/me/tracking-schedule"), (member, "/me/data-requests"), (owner, "/me"),
-             (owner, f"/accounts/{account}/members"), (owner, f"/accounts/{account}/retention"),
-             (owner, f"/accounts/{account}/photos")]
+    reads = [
+        (member, "/me"),
+        (member, "/me/consents"),
+        (member, "/me/email-preferences"),
+        (member, "/me/notes"),
+        (member, "/me/tracking-schedule"),
+        (member, "/me/data-requests"),
+        (owner, "/me"),
+        (owner, f"/accounts/{account}/members"),
+        (owner, f"/accounts/{account}/retention"),
+        (owner, f"/accounts/{account}/photos"),
+    ]
     out = []
     for user, path in reads:
         r = api.get(path, headers=user.auth)
@@ -87,8 +113,11 @@ def test_server_owned_fields_are_refused_everywhere(api: httpx.Client, figure: C
                 body = {"pings": [{**_ping(), field: value}]}
             r = api.request(method, path, json=body, headers=user.auth)
             tried += 1
-            names = " ".join(str(e.get("field", "")) + str(e.get("loc", "")) for e in r.json().get("errors", [])) \
-                if r.headers.get("content-type") == "application/problem+json" else ""
+            names = (
+                " ".join(str(e.get("field", "")) + str(e.get("loc", "")) for e in r.json().get("errors", []))
+                if r.headers.get("content-type") == "application/problem+json"
+                else ""
+            )
             if path == "/me/locations" and r.status_code == 202:
                 # per-ping validation: the ping carrying the field is rejected by index, naming it; none is accepted
                 result = r.json()
@@ -99,9 +128,15 @@ def test_server_owned_fields_are_refused_everywhere(api: httpx.Client, figure: C
                 wrong.append(f"{method} {path} with {field}: {r.status_code} {r.text[:160]}")
     after = _snapshot(api, owner, member)
     changed = [b[0] for b, a in zip(before, after, strict=True) if b != a]
-    figure(7, f"{tried} requests: {len(SERVER_FIELDS)} server-owned fields x {len(bodies)} bodies, "
-              f"{len(wrong)} not refused, {len(changed)} stored records changed",
-           fields=len(SERVER_FIELDS), requests=tried, not_refused=len(wrong), changed=len(changed))
+    figure(
+        7,
+        f"{tried} requests: {len(SERVER_FIELDS)} server-owned fields x {len(bodies)} bodies, "
+        f"{len(wrong)} not refused, {len(changed)} stored records changed",
+        fields=len(SERVER_FIELDS),
+        requests=tried,
+        not_refused=len(wrong),
+        changed=len(changed),
+    )
     assert not wrong, wrong[:10]
     assert not changed, [(b, a) for b, a in zip(before, after, strict=True) if b != a]
     # every valid body is accepted as it is, so the refusals above are about the extra field

@@ -55,16 +55,27 @@ EXAMPLE_DEADLINE = timedelta(seconds=15)  # per example, including its fresh res
 REQUEST_TIMEOUT = 15.0
 TIME_BUDGET_PER_OPERATION_S = 1.6  # the whole run gets this per documented operation (0.9 s each measured on a
 # quiet machine); past it the remaining operations fail the test instead of running on
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 # The HTTP server in front of the app refuses a request line longer than this before any function runs (the
 # devhost's aiohttp: 400 text/plain; Azure's Kestrel front end: 414 at 8 KiB). Negative examples with huge query
 # strings end there: they are counted apart and must be such a refusal, never a 5xx and never reach the app.
 HOST_REQUEST_LINE_LIMIT = 8190
 CONSENT = {"granted": True, "deviceId": "fuzz-phone", "appVersion": "5.0.0"}
 # Issue 13: past either end of Python's calendar once converted to UTC, or just outside the accepted 2000..2100 UTC.
-EDGE_DATES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00Z",
-              "9999-12-31T23:59:59.999999Z", "1999-12-31T23:59:59+00:00", "2099-12-31T23:59:59-00:01"]
+EDGE_DATES = [
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.999999Z",
+    "1999-12-31T23:59:59+00:00",
+    "2099-12-31T23:59:59-00:01",
+]
 
 Prepared = tuple[dict[str, str], dict[str, str]]  # (request headers, path parameters) for one example
 
@@ -101,8 +112,9 @@ def _jpeg() -> bytes:
 
 def _uploaded_photo(api: httpx.Client, member: User) -> str:
     data = _jpeg()
-    grant = _ok(api.post("/me/photos", json={"contentType": "image/jpeg", "sizeBytes": len(data)},
-                         headers=member.auth), 201)
+    grant = _ok(
+        api.post("/me/photos", json={"contentType": "image/jpeg", "sizeBytes": len(data)}, headers=member.auth), 201
+    )
     put = httpx.put(grant["uploadUrl"], content=data, headers=grant["uploadHeaders"], timeout=REQUEST_TIMEOUT)
     assert put.status_code == 201, put.text
     _ok(api.post(f"/me/photos/{grant['photoId']}/complete", headers=member.auth), 202)
@@ -116,19 +128,31 @@ def _seed(api: httpx.Client, stack: Stack) -> World:
     world = World(api, stack, owner, member, new_identity(admin=True), register_owner(api))
     for capability in ("location", "camera"):
         _ok(api.put(f"/me/consents/{capability}", json=CONSENT, headers=member.auth), 200)
-    _ok(api.post("/me/locations", json={"pings": [ping(datetime.now(UTC) - timedelta(minutes=1))]},
-                 headers=member.auth), 202)
+    _ok(
+        api.post(
+            "/me/locations", json={"pings": [ping(datetime.now(UTC) - timedelta(minutes=1))]}, headers=member.auth
+        ),
+        202,
+    )
     note = _ok(api.post("/me/notes", json={"text": "fuzz seed"}, headers=member.auth), 201)
     request = _ok(api.post("/me/data-requests", json={"type": "rectification"}, headers=member.auth), 202)
-    hold = _ok(api.post("/platform/legal-holds", json={"accountId": owner.account_id, "reason": "fuzz"},
-                        headers=world.admin.auth), 201)
+    hold = _ok(
+        api.post(
+            "/platform/legal-holds", json={"accountId": owner.account_id, "reason": "fuzz"}, headers=world.admin.auth
+        ),
+        201,
+    )
     versions = _ok(api.get("/policy/versions"), 200)
-    invitation = _ok(api.post(f"/accounts/{owner.account_id}/invitations",
-                              json={"email": f"{rid('inv-')}@example.com", "fullName": "Never Accepts"},
-                              headers=owner.auth), 201)
+    invitation = _ok(
+        api.post(
+            f"/accounts/{owner.account_id}/invitations",
+            json={"email": f"{rid('inv-')}@example.com", "fullName": "Never Accepts"},
+            headers=owner.auth,
+        ),
+        201,
+    )
     outbox_id = outbox_id_for(f"invitation-{invitation['invitationId']}")
-    device = _ok(api.post("/me/devices", json={"name": "fuzz: revoked by the DELETE routes"}, headers=member.auth),
-                 201)
+    device = _ok(api.post("/me/devices", json={"name": "fuzz: revoked by the DELETE routes"}, headers=member.auth), 201)
     sender = _ok(api.post("/me/devices", json={"name": "fuzz: sends"}, headers=member.auth), 201)
     world.device_auth = {"Authorization": f"Bearer {sender['token']}"}
     _ok(api.get(f"/admin/email/outbox/{outbox_id}", headers=world.admin.auth), 200)
@@ -165,16 +189,21 @@ def _edge_ping_batches(document: dict[str, Any]) -> None:
     now = datetime.now(UTC)
     batch = [ping(now - timedelta(seconds=30), 0), *(ping(now, i + 1, timestamp=t) for i, t in enumerate(EDGE_DATES))]
     media = document["paths"]["/api/me/locations"]["post"]["requestBody"]["content"]["application/json"]
-    media["examples"] = {"edge-timestamps": {"summary": "one valid ping, the rest at the edges of the calendar",
-                                             "value": {"pings": batch}}}
+    media["examples"] = {
+        "edge-timestamps": {
+            "summary": "one valid ping, the rest at the edges of the calendar",
+            "value": {"pings": batch},
+        }
+    }
 
 
 SITE_BODY = {"name": "Fuzz yard", "area": {"kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26}}}
 
 
 def _job_site(api: httpx.Client, owner: User) -> str:
-    site: str = _ok(api.post(f"/accounts/{owner.account_id}/job-sites", json=SITE_BODY, headers=owner.auth),
-                    201)["siteId"]
+    site: str = _ok(api.post(f"/accounts/{owner.account_id}/job-sites", json=SITE_BODY, headers=owner.auth), 201)[
+        "siteId"
+    ]
     return site
 
 
@@ -188,8 +217,14 @@ def _fresh_identity(w: World, _: dict[str, str]) -> Prepared:
 
 def _fresh_invitation(w: World, _: dict[str, str]) -> Prepared:
     invitee = new_identity()
-    r = _ok(w.api.post(f"/accounts/{w.owner.account_id}/invitations",
-                       json={"email": invitee.email, "fullName": "Fuzz Worker"}, headers=w.owner.auth), 201)
+    r = _ok(
+        w.api.post(
+            f"/accounts/{w.owner.account_id}/invitations",
+            json={"email": invitee.email, "fullName": "Fuzz Worker"},
+            headers=w.owner.auth,
+        ),
+        201,
+    )
     return invitee.auth, {"token": r["token"]}
 
 
@@ -203,8 +238,12 @@ def _fresh_note(w: World, ids: dict[str, str]) -> Prepared:
 
 
 def _fresh_hold(w: World, ids: dict[str, str]) -> Prepared:
-    hold = _ok(w.api.post("/platform/legal-holds", json={"accountId": w.owner.account_id, "reason": "fuzz"},
-                          headers=w.admin.auth), 201)
+    hold = _ok(
+        w.api.post(
+            "/platform/legal-holds", json={"accountId": w.owner.account_id, "reason": "fuzz"}, headers=w.admin.auth
+        ),
+        201,
+    )
     return w.admin.auth, {**ids, "holdId": hold["holdId"]}
 
 
@@ -213,13 +252,14 @@ def _signed_tokens(w: World) -> dict[str, str]:
     later = datetime.now(UTC) + timedelta(hours=1)
     s, outbox_id = w.signer, w.ids["outboxId"]
     return {
-        "/api/email/verify/{token}": s.sign("email-verification", {"u": w.member.user_id, "e": w.member.email,
-                                                                   "n": rid("n-")}, expires_at=later),
-        "/api/email/unsubscribe/{token}": s.sign("email-unsubscribe", {"o": outbox_id, "u": w.member.user_id,
-                                                                       "c": "product"}, expires_at=later),
+        "/api/email/verify/{token}": s.sign(
+            "email-verification", {"u": w.member.user_id, "e": w.member.email, "n": rid("n-")}, expires_at=later
+        ),
+        "/api/email/unsubscribe/{token}": s.sign(
+            "email-unsubscribe", {"o": outbox_id, "u": w.member.user_id, "c": "product"}, expires_at=later
+        ),
         "/api/t/o/{token}": s.sign("email-open", {"o": outbox_id}, expires_at=later),
-        "/api/t/c/{token}": s.sign("email-click", {"o": outbox_id, "u": "https://industrack.com/"},
-                                   expires_at=later),
+        "/api/t/c/{token}": s.sign("email-click", {"o": outbox_id, "u": "https://industrack.com/"}, expires_at=later),
     }
 
 
@@ -253,8 +293,7 @@ def _plan(w: World, method: str, path: str) -> tuple[str, Callable[[World, dict[
     return "public", lambda _w, _i: ({}, ids)
 
 
-def _without_token(prepare: Callable[[World, dict[str, str]], Prepared]) -> Callable[[World, dict[str, str]],
-                                                                                   Prepared]:
+def _without_token(prepare: Callable[[World, dict[str, str]], Prepared]) -> Callable[[World, dict[str, str]], Prepared]:
     def prepared(w: World, ids: dict[str, str]) -> Prepared:
         headers, path_ids = prepare(w, ids)
         return headers, {k: v for k, v in path_ids.items() if k != "token"}
@@ -273,21 +312,36 @@ class Tally:
     host_refused: int = 0  # request line over HOST_REQUEST_LINE_LIMIT: answered by the HTTP server, not the app
 
 
-def _fuzz(w: World, operation: Any, mode: schemathesis.GenerationMode, max_examples: int, tally: Tally,
-          prepare: Callable[[World, dict[str, str]], Prepared], strategy: Any = None) -> None:
+def _fuzz(
+    w: World,
+    operation: Any,
+    mode: schemathesis.GenerationMode,
+    max_examples: int,
+    tally: Tally,
+    prepare: Callable[[World, dict[str, str]], Prepared],
+    strategy: Any = None,
+) -> None:
     label = f"{operation.method.upper()} {operation.path}"
     names = [p.name for p in operation.path_parameters]
 
-    @settings(max_examples=max_examples, derandomize=True, database=None, deadline=EXAMPLE_DEADLINE,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+    @settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=EXAMPLE_DEADLINE,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
     @given(case=strategy if strategy is not None else operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
         headers, path_ids = prepare(w, dict(w.ids))
         if names:
             case.path_parameters = {name: path_ids.get(name, case.path_parameters.get(name, "x")) for name in names}
         try:
-            response = case.call(base_url=w.stack.host_url, headers=headers, timeout=REQUEST_TIMEOUT,
-                                 allow_redirects=False)
+            response = case.call(
+                base_url=w.stack.host_url, headers=headers, timeout=REQUEST_TIMEOUT, allow_redirects=False
+            )
         except Exception as exc:  # a reset or timeout is a failure of the server, not of the run
             tally.examples += 1
             tally.failures.append(f"{label} [{mode.value}]: transport error {type(exc).__name__}: {exc}")
@@ -301,8 +355,10 @@ def _fuzz(w: World, operation: Any, mode: schemathesis.GenerationMode, max_examp
         if len(request_line.encode()) > HOST_REQUEST_LINE_LIMIT:
             tally.host_refused += 1
             if response.status_code not in (400, 414):
-                tally.failures.append(f"{label} [{mode.value}]: a {len(request_line)}-byte request line got "
-                                      f"{response.status_code}, not the host's 400/414")
+                tally.failures.append(
+                    f"{label} [{mode.value}]: a {len(request_line)}-byte request line got "
+                    f"{response.status_code}, not the host's 400/414"
+                )
             return
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
@@ -323,8 +379,9 @@ def _describe(label: str, mode: schemathesis.GenerationMode, response: Any, fail
     return f"{label} [{mode.value}] -> {response.status_code}: {failure.title}: {failure.message[:400]} | {body}"
 
 
-def test_every_operation_of_the_served_document_holds_under_fuzzing(api: httpx.Client, stack: Stack,
-                                                                    figure: Callable[..., None]) -> None:
+def test_every_operation_of_the_served_document_holds_under_fuzzing(
+    api: httpx.Client, stack: Stack, figure: Callable[..., None]
+) -> None:
     started = time.monotonic()
     document = _ok(api.get("/openapi.json"), 200)
     _with_edge_examples(document)
@@ -332,8 +389,9 @@ def test_every_operation_of_the_served_document_holds_under_fuzzing(api: httpx.C
     schema = schemathesis.openapi.from_dict(document)
     world = _seed(api, stack)
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]  # an Err would raise here, failing the proof
-    in_document = sum(len([m for m in item if m in {"get", "put", "post", "patch", "delete"}])
-                      for item in document["paths"].values())
+    in_document = sum(
+        len([m for m in item if m in {"get", "put", "post", "patch", "delete"}]) for item in document["paths"].values()
+    )
     tally = Tally()
     covered: list[str] = []
     reached: set[str] = set()  # operations where some example got a 2xx/3xx from the real handler
@@ -349,16 +407,24 @@ def test_every_operation_of_the_served_document_holds_under_fuzzing(api: httpx.C
         callers[caller] += 1
         before = tally.examples
         before_ok = sum(n for s, n in tally.statuses.items() if s < 400)
-        for mode, n in ((schemathesis.GenerationMode.POSITIVE, POSITIVE_EXAMPLES),
-                        (schemathesis.GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES)):
+        for mode, n in (
+            (schemathesis.GenerationMode.POSITIVE, POSITIVE_EXAMPLES),
+            (schemathesis.GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES),
+        ):
             _fuzz(world, operation, mode, n, tally, prepare)
         edge_examples = get_strategies_from_examples(operation)
         for strategy in edge_examples:  # one example each: the edge dates (and any other example of the document)
             _fuzz(world, operation, schemathesis.GenerationMode.POSITIVE, 1, tally, prepare, strategy)
         explicit += len(edge_examples)
         if "{token}" in operation.path:  # and forged tokens: whatever string the generator makes of one
-            _fuzz(world, operation, schemathesis.GenerationMode.POSITIVE, POSITIVE_EXAMPLES, tally,
-                  _without_token(prepare))
+            _fuzz(
+                world,
+                operation,
+                schemathesis.GenerationMode.POSITIVE,
+                POSITIVE_EXAMPLES,
+                tally,
+                _without_token(prepare),
+            )
         if operation.path == "/api/admin/test-clock":  # the operations after it run on the real time again
             _ok(api.delete("/admin/test-clock", headers=world.admin.auth), 200)
         if tally.examples > before:
@@ -367,17 +433,28 @@ def test_every_operation_of_the_served_document_holds_under_fuzzing(api: httpx.C
             reached.add(label)
     unique_failures = sorted(set(tally.failures))
     elapsed = time.monotonic() - started
-    figure(ROW, f"{tally.examples} examples ({explicit} of them the document's edge-date examples) run over "
-                f"{len(covered)}/{in_document} operations "
-                f"({len(reached)} answered 2xx/3xx at least once), {len(unique_failures)} failures, "
-                f"{tally.host_refused} refused by the HTTP host (request line > 8 KiB), "
-                f"{len(out_of_time)} not run for time, {elapsed:.0f} s",
-           examples=tally.examples, failures=len(unique_failures), operations_covered=len(covered),
-           operations_in_document=in_document, host_refused=tally.host_refused,
-           unsatisfiable=len(tally.unsatisfiable), operations_reaching_success=len(reached),
-           statuses=dict(sorted(tally.statuses.items())), callers=dict(callers), edge_date_examples=explicit)
+    figure(
+        ROW,
+        f"{tally.examples} examples ({explicit} of them the document's edge-date examples) run over "
+        f"{len(covered)}/{in_document} operations "
+        f"({len(reached)} answered 2xx/3xx at least once), {len(unique_failures)} failures, "
+        f"{tally.host_refused} refused by the HTTP host (request line > 8 KiB), "
+        f"{len(out_of_time)} not run for time, {elapsed:.0f} s",
+        examples=tally.examples,
+        failures=len(unique_failures),
+        operations_covered=len(covered),
+        operations_in_document=in_document,
+        host_refused=tally.host_refused,
+        unsatisfiable=len(tally.unsatisfiable),
+        operations_reaching_success=len(reached),
+        statuses=dict(sorted(tally.statuses.items())),
+        callers=dict(callers),
+        edge_date_examples=explicit,
+    )
     for label in sorted(set(covered) - reached):
-        print(f"never 2xx/3xx: {label} {dict(tally.by_operation.get(label, {}))} e.g. {tally.sample_refusal.get(label)}")
+        print(
+            f"never 2xx/3xx: {label} {dict(tally.by_operation.get(label, {}))} e.g. {tally.sample_refusal.get(label)}"
+        )
     print("no schema-invalid input to generate (every part fixed or free-form):", tally.unsatisfiable)
     print("\n".join(unique_failures[:60]))
     assert not out_of_time, f"time budget exceeded before: {out_of_time}"

@@ -45,24 +45,40 @@ def _check(run: OutageRun, row_text: str, figure: Callable[..., None]) -> None:
     orphaned = run.orphaned_lease_ids()
     not_kept = run.not_kept_by_azurite()
     if run.kind == "azurite":
-        row_text += (f"; at the stop {len(waiting_at_stop)} accepted pings were in Azurite's queue, "
-                     f"{len(orphaned)} of them under the lease of a receive whose answer was lost in the stop "
-                     f"(delivered again when its {LEASE_SECONDS} s lease ended; the host's lease is 10 min), "
-                     f"{len(not_kept)} acknowledged before the stop and missing from it"
-                     if run.queued_at_stop is not None
-                     else "; Azurite's saved queue store could not be read")
-    figure(4, f"{run.kind} stopped {OUTAGE_SECONDS:.0f} s: {len(run.accepted_ids)} accepted / "
-              f"{len(run.accepted_ids & run.stored_ids)} stored, {len(lost)} lost; {len(answers_503)} ingest calls "
-              f"answered 503 during the outage, longest answer {longest:.1f} s; {run.writer_failures} failed writer "
-              f"deliveries retried, {run.poisoned} poisoned"
-              + row_text,
-           scenario=run.kind, accepted=len(run.accepted_ids), stored=len(run.accepted_ids & run.stored_ids),
-           lost=len(lost), answered_503=len(answers_503), longest_answer_s=round(longest, 1),
-           statuses_during=run.statuses(during), statuses_all=run.statuses(run.calls),
-           writer_failures=run.writer_failures, poisoned=run.poisoned,
-           **({"in_queue_at_stop": len(waiting_at_stop), "orphaned_lease_pings": len(orphaned),
-               "acknowledged_not_kept": len(not_kept)}
-              if run.kind == "azurite" else {}))
+        row_text += (
+            f"; at the stop {len(waiting_at_stop)} accepted pings were in Azurite's queue, "
+            f"{len(orphaned)} of them under the lease of a receive whose answer was lost in the stop "
+            f"(delivered again when its {LEASE_SECONDS} s lease ended; the host's lease is 10 min), "
+            f"{len(not_kept)} acknowledged before the stop and missing from it"
+            if run.queued_at_stop is not None
+            else "; Azurite's saved queue store could not be read"
+        )
+    figure(
+        4,
+        f"{run.kind} stopped {OUTAGE_SECONDS:.0f} s: {len(run.accepted_ids)} accepted / "
+        f"{len(run.accepted_ids & run.stored_ids)} stored, {len(lost)} lost; {len(answers_503)} ingest calls "
+        f"answered 503 during the outage, longest answer {longest:.1f} s; {run.writer_failures} failed writer "
+        f"deliveries retried, {run.poisoned} poisoned" + row_text,
+        scenario=run.kind,
+        accepted=len(run.accepted_ids),
+        stored=len(run.accepted_ids & run.stored_ids),
+        lost=len(lost),
+        answered_503=len(answers_503),
+        longest_answer_s=round(longest, 1),
+        statuses_during=run.statuses(during),
+        statuses_all=run.statuses(run.calls),
+        writer_failures=run.writer_failures,
+        poisoned=run.poisoned,
+        **(
+            {
+                "in_queue_at_stop": len(waiting_at_stop),
+                "orphaned_lease_pings": len(orphaned),
+                "acknowledged_not_kept": len(not_kept),
+            }
+            if run.kind == "azurite"
+            else {}
+        ),
+    )
     assert run.stopped_at and run.restarted_at, "the outage did not happen"
     assert any(c.status == 202 for c in run.calls if c.ended < run.stopped_at), "nothing accepted before the stop"
     assert run.burst_ids, "the burst just before the stop was not accepted"
@@ -70,29 +86,41 @@ def _check(run: OutageRun, row_text: str, figure: Callable[..., None]) -> None:
     assert set(run.statuses(during)) <= {202, 503}, f"no 500 and no hang: {run.statuses(during)}\n{run.host_log_tail}"
     assert all(c.problem_json and c.retry_after for c in answers_503), "503 answers are problem+json with Retry-After"
     assert longest <= MAX_ANSWER_SECONDS, f"an ingest call took {longest:.1f} s during the outage"
-    assert any(c.status == 202 and c.accepted == len(c.ids) for c in after), \
+    assert any(c.status == 202 and c.accepted == len(c.ids) for c in after), (
         f"ingest did not recover after the restart: {run.statuses(after)}"
-    partial = [(round(c.started - run.stopped_at, 1), c.detail) for c in run.calls
-               if c.status == 202 and c.accepted != len(c.ids)]
+    )
+    partial = [
+        (round(c.started - run.stopped_at, 1), c.detail)
+        for c in run.calls
+        if c.status == 202 and c.accepted != len(c.ids)
+    ]
     assert not partial, f"202 answers that did not accept the whole batch (s after the stop, body): {partial}"
-    assert not not_kept, (f"Azurite acknowledged {len(not_kept)} pings before the SIGTERM and its saved store does not "
-                          "hold them (an emulator artifact: Azure Storage keeps what it acknowledged):\n"
-                          + "\n".join(run.loss_report()))
-    assert not lost, (f"{len(lost)} accepted pings never stored:\n" + "\n".join(run.loss_report())
-                      + f"\nhost log tail:\n{run.host_log_tail}")
+    assert not not_kept, (
+        f"Azurite acknowledged {len(not_kept)} pings before the SIGTERM and its saved store does not "
+        "hold them (an emulator artifact: Azure Storage keeps what it acknowledged):\n" + "\n".join(run.loss_report())
+    )
+    assert not lost, (
+        f"{len(lost)} accepted pings never stored:\n"
+        + "\n".join(run.loss_report())
+        + f"\nhost log tail:\n{run.host_log_tail}"
+    )
     assert run.poisoned == 0, "a transient outage must not poison messages (retry budget)"
 
 
-def test_cosmos_db_stopped_30s_nothing_accepted_is_lost(outage_runs: dict[Kind, Future[OutageRun]],
-                                                       figure: Callable[..., None]) -> None:
+def test_cosmos_db_stopped_30s_nothing_accepted_is_lost(
+    outage_runs: dict[Kind, Future[OutageRun]], figure: Callable[..., None]
+) -> None:
     run = outage_runs["cosmos"].result(timeout=400)
     _check(run, " (Cosmos DB server frozen with SIGSTOP, its data kept in memory)", figure)
 
 
-def test_azurite_stopped_30s_nothing_accepted_is_lost(outage_runs: dict[Kind, Future[OutageRun]],
-                                                     figure: Callable[..., None]) -> None:
+def test_azurite_stopped_30s_nothing_accepted_is_lost(
+    outage_runs: dict[Kind, Future[OutageRun]], figure: Callable[..., None]
+) -> None:
     run = outage_runs["azurite"].result(timeout=400)
-    text = (f" (Azurite stopped with SIGTERM, exited in {run.azurite_exit_seconds or 0:.1f} s, restarted on its "
-            f"--location; a message sent just before the stop {'survived' if run.flush_marker_survived else 'LOST'})")
+    text = (
+        f" (Azurite stopped with SIGTERM, exited in {run.azurite_exit_seconds or 0:.1f} s, restarted on its "
+        f"--location; a message sent just before the stop {'survived' if run.flush_marker_survived else 'LOST'})"
+    )
     _check(run, text, figure)
     assert run.flush_marker_survived, "Azurite lost a message written just before SIGTERM"

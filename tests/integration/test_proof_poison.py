@@ -22,8 +22,9 @@ from tests.integration.tracking_helpers import post, route, set_location_consent
 INJECTED = 4
 
 
-def test_always_failing_messages_are_poisoned_while_the_rest_flow(api: httpx.Client, stack: Stack, member: User,
-                                                                  figure: Callable[..., None]) -> None:
+def test_always_failing_messages_are_poisoned_while_the_rest_flow(
+    api: httpx.Client, stack: Stack, member: User, figure: Callable[..., None]
+) -> None:
     set_location_consent(api, member, True)
     queue_name = os.environ[schema.LOCATION_PINGS_QUEUE.setting]
     service = build_queue_service(stack.settings)
@@ -49,19 +50,33 @@ def test_always_failing_messages_are_poisoned_while_the_rest_flow(api: httpx.Cli
             found |= {marker for marker in markers if marker in text}
         return found
 
-    wait_for(lambda: poisoned_markers() == markers, timeout=90, interval=0.5,
-             what=f"the {INJECTED} failing messages in the poison queue")
+    wait_for(
+        lambda: poisoned_markers() == markers,
+        timeout=90,
+        interval=0.5,
+        what=f"the {INJECTED} failing messages in the poison queue",
+    )
     moved = replay(stack.settings, queue_name)  # every poisoned message of the session: others' too, if any
     assert moved >= INJECTED
     assert not poisoned_markers()
     # Replayed, they are tried again; the cause is not fixed, so they come back to the poison queue, none lost.
     wait_for(lambda: poisoned_markers() == markers, timeout=90, interval=0.5, what="the replayed messages back")
-    moved_lines = [line for line in stack.host_log().splitlines()
-                   if f"queue {queue_name}: message" in line and "poison after 5 attempts" in line]
-    figure(3, f"{INJECTED} always-failing messages injected, {len(poisoned_markers())} poisoned after "
-              f"maxDequeueCount attempts; {len(stored)}/{len(sent)} good pings stored meanwhile; replay moved "
-              f"{INJECTED} of ours back, all poisoned again", injected=INJECTED, poisoned=len(poisoned_markers()),
-           good_sent=len(sent), good_stored=len(stored), replayed=moved)
+    moved_lines = [
+        line
+        for line in stack.host_log().splitlines()
+        if f"queue {queue_name}: message" in line and "poison after 5 attempts" in line
+    ]
+    figure(
+        3,
+        f"{INJECTED} always-failing messages injected, {len(poisoned_markers())} poisoned after "
+        f"maxDequeueCount attempts; {len(stored)}/{len(sent)} good pings stored meanwhile; replay moved "
+        f"{INJECTED} of ours back, all poisoned again",
+        injected=INJECTED,
+        poisoned=len(poisoned_markers()),
+        good_sent=len(sent),
+        good_stored=len(stored),
+        replayed=moved,
+    )
     assert len(stored) == len(sent)
     # Clean up: the session's other tests share this poison queue.
     for message in poison.receive_messages(max_messages=32, visibility_timeout=30):

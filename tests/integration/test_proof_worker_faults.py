@@ -94,9 +94,12 @@ def _stored_docs(container: ContainerProxy, user: User, days: set[date]) -> list
     ids: list[str] = []
     for day in sorted(days):
         pk = ping_partition(user.account_id, user.user_id, day)
-        ids.extend(str(i) for i in container.query_items(
-            "SELECT VALUE c.id FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}],
-            partition_key=pk))
+        ids.extend(
+            str(i)
+            for i in container.query_items(
+                "SELECT VALUE c.id FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk
+            )
+        )
     return ids
 
 
@@ -133,15 +136,24 @@ def test_worker_killed_between_handling_and_delete_stores_every_ping_once(
         ingest.stop()
     assert _queue_length(queue) == MESSAGES  # accepted = queued, one message per call, none handled yet
     sent_ids = {i for ids in sent for i in ids}
-    days = {(start + timedelta(milliseconds=m * 50 + k * 7)).date()
-            for m in range(MESSAGES) for k in range(PINGS_PER_MESSAGE)}
+    days = {
+        (start + timedelta(milliseconds=m * 50 + k * 7)).date()
+        for m in range(MESSAGES)
+        for k in range(PINGS_PER_MESSAGE)
+    }
 
     # The worker: a short lease, so the messages it held come back soon after it dies; killed by the hook.
-    worker = _start_host({**worker_env, "DEVHOST_FAULT_KILL_BEFORE_DELETE": str(KILL_AFTER),
-                          "DEVHOST_QUEUE_LEASE_SECONDS": "2"}, "killed")
+    worker = _start_host(
+        {**worker_env, "DEVHOST_FAULT_KILL_BEFORE_DELETE": str(KILL_AFTER), "DEVHOST_QUEUE_LEASE_SECONDS": "2"},
+        "killed",
+    )
     try:
-        wait_for(lambda: worker.proc.poll() is not None, timeout=60, interval=0.2,
-                 what="the worker to be killed by its fault hook")
+        wait_for(
+            lambda: worker.proc.poll() is not None,
+            timeout=60,
+            interval=0.2,
+            what="the worker to be killed by its fault hook",
+        )
     finally:
         worker.stop()
     killed_log = worker.log()
@@ -153,8 +165,12 @@ def test_worker_killed_between_handling_and_delete_stores_every_ping_once(
     restarted = _start_host(worker_env, "restarted")
     settled = ""  # why the restarted worker did not finish, if it did not (the figure is recorded either way)
     try:
-        wait_for(lambda: sent_ids <= set(_stored_docs(pings_c, member, days)), timeout=60, interval=0.3,
-                 what=f"all {len(sent_ids)} pings stored after the restart")
+        wait_for(
+            lambda: sent_ids <= set(_stored_docs(pings_c, member, days)),
+            timeout=60,
+            interval=0.3,
+            what=f"all {len(sent_ids)} pings stored after the restart",
+        )
         wait_for(lambda: _queue_length(queue) == 0, timeout=30, interval=0.3, what="the pings queue drained")
     except AssertionError as exc:
         settled = str(exc)
@@ -164,10 +180,12 @@ def test_worker_killed_between_handling_and_delete_stores_every_ping_once(
     stored = set(docs) & sent_ids
     duplicates = len(docs) - len(stored)  # every document beyond one per accepted ping
     lost = len(sent_ids - stored)
-    handled_after_restart = len(re.findall(rf"invocation function={WRITER} trigger=queue .* outcome=ok",
-                                           restarted.log()))
-    failed_after_restart = len(re.findall(rf"invocation function={WRITER} trigger=queue .* outcome=failed",
-                                          restarted.log()))
+    handled_after_restart = len(
+        re.findall(rf"invocation function={WRITER} trigger=queue .* outcome=ok", restarted.log())
+    )
+    failed_after_restart = len(
+        re.findall(rf"invocation function={WRITER} trigger=queue .* outcome=failed", restarted.log())
+    )
     poison = build_queue_service(stack.settings).get_queue_client(schema.poison_queue_name(queue.queue_name))
     try:
         poisoned = _queue_length(poison)
@@ -175,14 +193,22 @@ def test_worker_killed_between_handling_and_delete_stores_every_ping_once(
         poisoned = 0  # the host creates the poison queue on its first move
     # Messages handled again although all their pings were already stored: the killed one at least.
     replayed_stored = handled_after_restart + poisoned - (MESSAGES - whole_at_kill)
-    figure(1, f"worker SIGKILLed after its {KILL_AFTER}th handled message, before the delete ({handled_before_kill} "
-              f"handled, {len(at_kill)}/{len(sent_ids)} pings stored, {left_at_kill}/{MESSAGES} messages left); after "
-              f"the restart {handled_after_restart} messages handled ({replayed_stored} already stored, "
-              f"{failed_after_restart} failed attempts, {poisoned} poisoned): "
-              f"sent {len(sent_ids)} / stored {len(stored)} / duplicates {duplicates} / lost {lost}",
-           sent=len(sent_ids), stored=len(stored), duplicates=duplicates, lost=lost,
-           stored_at_kill=len(at_kill), messages_left_at_kill=left_at_kill, replayed_already_stored=replayed_stored,
-           poisoned=poisoned)
+    figure(
+        1,
+        f"worker SIGKILLed after its {KILL_AFTER}th handled message, before the delete ({handled_before_kill} "
+        f"handled, {len(at_kill)}/{len(sent_ids)} pings stored, {left_at_kill}/{MESSAGES} messages left); after "
+        f"the restart {handled_after_restart} messages handled ({replayed_stored} already stored, "
+        f"{failed_after_restart} failed attempts, {poisoned} poisoned): "
+        f"sent {len(sent_ids)} / stored {len(stored)} / duplicates {duplicates} / lost {lost}",
+        sent=len(sent_ids),
+        stored=len(stored),
+        duplicates=duplicates,
+        lost=lost,
+        stored_at_kill=len(at_kill),
+        messages_left_at_kill=left_at_kill,
+        replayed_already_stored=replayed_stored,
+        poisoned=poisoned,
+    )
     assert not settled, settled
     assert worker.proc.returncode == -signal.SIGKILL, killed_log[-3000:]
     assert f"fault injection: SIGKILL after queue invocation {KILL_AFTER} " in killed_log
@@ -199,8 +225,17 @@ def test_worker_killed_between_handling_and_delete_stores_every_ping_once(
 
 
 def _pings(start: datetime, count: int, tag: int) -> list[Ping]:
-    return [Ping(ping_id=str(uuid.uuid4()), t=start + timedelta(seconds=i), lat=45.0 + tag * 0.001 + i * 1e-5,
-                 lon=-93.0 + i * 1e-5, acc=5.0, src=PingSource.GPS) for i in range(count)]
+    return [
+        Ping(
+            ping_id=str(uuid.uuid4()),
+            t=start + timedelta(seconds=i),
+            lat=45.0 + tag * 0.001 + i * 1e-5,
+            lon=-93.0 + i * 1e-5,
+            acc=5.0,
+            src=PingSource.GPS,
+        )
+        for i in range(count)
+    ]
 
 
 def _race(work: list[Callable[[], Any]]) -> tuple[int, int]:
@@ -244,14 +279,18 @@ def test_one_message_handled_by_two_workers_at_once_is_stored_once_and_never_mov
     base = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
 
     def handle(worker: Container, text: str) -> Callable[[], Any]:
-        return lambda: store_ping_message(message=decode_ping_message(text), pings=worker.pings,
-                                          positions=worker.latest_positions, clock=worker.clock)
+        return lambda: store_ping_message(
+            message=decode_ping_message(text), pings=worker.pings, positions=worker.latest_positions, clock=worker.clock
+        )
 
     def docs_of(user: str) -> Counter[str]:
         pk = ping_partition(account, user, base.date())
-        return Counter(str(i) for i in pings_c.query_items(
-            "SELECT VALUE c.id FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}],
-            partition_key=pk))
+        return Counter(
+            str(i)
+            for i in pings_c.query_items(
+                "SELECT VALUE c.id FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk
+            )
+        )
 
     def latest_id(user: str) -> str:
         return str(latest_c.read_item(item=user, partition_key=account)["ping_id"])
@@ -267,8 +306,8 @@ def test_one_message_handled_by_two_workers_at_once_is_stored_once_and_never_mov
         user = f"u-race-{n}-{uuid.uuid4().hex[:6]}"
         older = _pings(base + timedelta(minutes=n), 20, 0)
         newer = _pings(base + timedelta(minutes=n, seconds=30), 20, 1)
-        old_text, = encode_ping_messages(account, user, older)
-        new_text, = encode_ping_messages(account, user, newer)
+        (old_text,) = encode_ping_messages(account, user, older)
+        (new_text,) = encode_ping_messages(account, user, newer)
         # 1. The very same message, twice at once (a lease expired while the first worker still ran).
         run_race([handle(workers[0], old_text), handle(workers[1], old_text)])
         # 2. The newer and the older message at once, the pair swapped on every other race.
@@ -285,9 +324,16 @@ def test_one_message_handled_by_two_workers_at_once_is_stored_once_and_never_mov
         lost += len(expected - set(docs))
         if latest_id(user) != newer[-1].ping_id:
             backwards += 1
-    figure(2, f"{RACES} races (same message twice at once; older and newer message at once, both orders; a late "
-              f"older redelivery): duplicates {duplicates}, lost {lost}, latest position moved backwards "
-              f"{backwards}, failed attempts retried {errors}, messages that would be poisoned {poisoned}",
-           races=RACES, duplicates=duplicates, lost=lost, backwards=backwards, retried_attempts=errors,
-           poisoned=poisoned)
+    figure(
+        2,
+        f"{RACES} races (same message twice at once; older and newer message at once, both orders; a late "
+        f"older redelivery): duplicates {duplicates}, lost {lost}, latest position moved backwards "
+        f"{backwards}, failed attempts retried {errors}, messages that would be poisoned {poisoned}",
+        races=RACES,
+        duplicates=duplicates,
+        lost=lost,
+        backwards=backwards,
+        retried_attempts=errors,
+        poisoned=poisoned,
+    )
     assert (duplicates, lost, backwards, poisoned) == (0, 0, 0, 0)

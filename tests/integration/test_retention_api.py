@@ -48,8 +48,9 @@ def test_retention_settings_of_another_account_look_missing(api: httpx.Client, o
     assert api.get(f"/accounts/{other.account_id}/retention", headers=other.auth).json()["locationDays"] == 365
 
 
-def test_legal_holds_are_for_platform_admins_and_purge_reports_them(api: httpx.Client, stack: Stack,
-                                                                     owner: User) -> None:
+def test_legal_holds_are_for_platform_admins_and_purge_reports_them(
+    api: httpx.Client, stack: Stack, owner: User
+) -> None:
     admin = new_identity(admin=True)
     member = add_member(api, owner)
     body = {"accountId": owner.account_id, "reason": "litigation notice"}
@@ -68,8 +69,9 @@ def test_legal_holds_are_for_platform_admins_and_purge_reports_them(api: httpx.C
     assert owner.account_id in run["heldAccounts"]
     assert run["gaps"] == []  # every expected kind is wired (core/adapters/privacy_registry.py): none missing
 
-    lifted = api.delete(f"/platform/accounts/{owner.account_id}/legal-holds/{hold.json()['holdId']}",
-                        headers=admin.auth)
+    lifted = api.delete(
+        f"/platform/accounts/{owner.account_id}/legal-holds/{hold.json()['holdId']}", headers=admin.auth
+    )
     assert lifted.status_code == 200 and lifted.json()["liftedAt"]
     run = fire_purge(api, stack, admin)
     assert owner.account_id not in run["heldAccounts"]
@@ -78,8 +80,9 @@ def test_legal_holds_are_for_platform_admins_and_purge_reports_them(api: httpx.C
     assert r.status_code == 404
 
 
-def test_invitations_nobody_accepted_are_purged_after_their_period(api: httpx.Client, stack: Stack,
-                                                                   owner: User) -> None:
+def test_invitations_nobody_accepted_are_purged_after_their_period(
+    api: httpx.Client, stack: Stack, owner: User
+) -> None:
     from datetime import UTC, datetime, timedelta
 
     from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
@@ -87,10 +90,12 @@ def test_invitations_nobody_accepted_are_purged_after_their_period(api: httpx.Cl
     database = build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database)
     store = CosmosAccountStore(database)
     member = add_member(api, owner)
-    stale = api.post(f"/accounts/{owner.account_id}/invitations", json={"email": "never@example.com"},
-                     headers=owner.auth).json()["invitationId"]
-    fresh = api.post(f"/accounts/{owner.account_id}/invitations", json={"email": "soon@example.com"},
-                     headers=owner.auth).json()["invitationId"]
+    stale = api.post(
+        f"/accounts/{owner.account_id}/invitations", json={"email": "never@example.com"}, headers=owner.auth
+    ).json()["invitationId"]
+    fresh = api.post(
+        f"/accounts/{owner.account_id}/invitations", json={"email": "soon@example.com"}, headers=owner.auth
+    ).json()["invitationId"]
     container = database.get_container_client("accounts")
     doc = container.read_item(item=f"invitation-{stale}", partition_key=owner.account_id)
     doc["expires_at"] = (datetime.now(UTC) - timedelta(days=31)).isoformat().replace("+00:00", "Z")
@@ -100,10 +105,14 @@ def test_invitations_nobody_accepted_are_purged_after_their_period(api: httpx.Cl
     assert run["deleted"].get("unanswered-invitations", 0) >= 1
     assert store.get_invitation(owner.account_id, stale) is None
     assert store.get_invitation(owner.account_id, fresh) is not None
-    accepted = [i for i in container.query_items(
-        "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'invitation' AND c.accepted_by = @u",
-        parameters=[{"name": "@a", "value": owner.account_id}, {"name": "@u", "value": member.user_id}],
-        partition_key=owner.account_id)]
+    accepted = [
+        i
+        for i in container.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'invitation' AND c.accepted_by = @u",
+            parameters=[{"name": "@a", "value": owner.account_id}, {"name": "@u", "value": member.user_id}],
+            partition_key=owner.account_id,
+        )
+    ]
     assert len(accepted) == 1
 
 
@@ -118,17 +127,38 @@ def test_old_finished_outbox_entries_and_used_link_markers_are_swept(api: httpx.
     recent = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     ids = {name: f"{name}-{new_identity().user_id}" for name in ("sent", "pending", "fresh")}
     for name, state, at in (("sent", "sent", old), ("pending", "pending", old), ("fresh", "sent", recent)):
-        outbox.create_item({"id": ids[name], "outboxId": ids[name], "docType": "outbox", "state": state,
-                            "created_at": at, "to_address": "someone@example.com"})
-    outbox.create_item({"id": f"used-click-{ids['sent']}", "outboxId": ids["sent"], "docType": "link-used",
-                        "purpose": "click", "at": old})
+        outbox.create_item(
+            {
+                "id": ids[name],
+                "outboxId": ids[name],
+                "docType": "outbox",
+                "state": state,
+                "created_at": at,
+                "to_address": "someone@example.com",
+            }
+        )
+    outbox.create_item(
+        {
+            "id": f"used-click-{ids['sent']}",
+            "outboxId": ids["sent"],
+            "docType": "link-used",
+            "purpose": "click",
+            "at": old,
+        }
+    )
     run = fire_purge(api, stack, new_identity(admin=True))
     assert run["deleted"].get("outbox", 0) >= 2
 
     def exists(doc_id: str, pk: str) -> bool:
-        return bool(list(outbox.query_items("SELECT c.id FROM c WHERE c.outboxId = @p AND c.id = @i",
-                                            parameters=[{"name": "@p", "value": pk}, {"name": "@i", "value": doc_id}],
-                                            partition_key=pk)))
+        return bool(
+            list(
+                outbox.query_items(
+                    "SELECT c.id FROM c WHERE c.outboxId = @p AND c.id = @i",
+                    parameters=[{"name": "@p", "value": pk}, {"name": "@i", "value": doc_id}],
+                    partition_key=pk,
+                )
+            )
+        )
 
     assert not exists(ids["sent"], ids["sent"]) and not exists(f"used-click-{ids['sent']}", ids["sent"])
     assert exists(ids["pending"], ids["pending"]) and exists(ids["fresh"], ids["fresh"])

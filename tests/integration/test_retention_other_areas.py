@@ -45,32 +45,80 @@ def test_other_area_kinds_list_age_export_and_delete(scratch: Settings) -> None:
     accounts = CosmosAccountStore(database)
     now = datetime.now(UTC)
     account_id = str(uuid.uuid4())
-    accounts.put_account(Account(account_id=account_id, owner_user_id="w-0", company_name=None, time_zone="UTC",
-                                 billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
-                                 created_at=now))
+    accounts.put_account(
+        Account(
+            account_id=account_id,
+            owner_user_id="w-0",
+            company_name=None,
+            time_zone="UTC",
+            billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+            created_at=now,
+        )
+    )
     for i, status in enumerate((MemberStatus.ACTIVE, MemberStatus.ACTIVE, MemberStatus.REMOVED)):
-        accounts.put_member(Member(account_id=account_id, user_id=f"w-{i}", role=Role.MEMBER, full_name="W",
-                                   email="w@example.com", time_zone="UTC", joined_at=now, updated_at=now,
-                                   status=status))
+        accounts.put_member(
+            Member(
+                account_id=account_id,
+                user_id=f"w-{i}",
+                role=Role.MEMBER,
+                full_name="W",
+                email="w@example.com",
+                time_zone="UTC",
+                joined_at=now,
+                updated_at=now,
+                status=status,
+            )
+        )
     users = database.get_container_client("users")
     for i in range(3):
         for j in range(3):
-            users.create_item({"id": f"consent-{i}-{j}", "docType": "consent", "userId": f"w-{i}",
-                               "user_id": f"w-{i}", "account_id": account_id, "granted": True,
-                               "recorded_at": z(now - timedelta(days=j))})
-    users.create_item({"id": "consent-elsewhere", "docType": "consent", "userId": "w-1", "user_id": "w-1",
-                       "account_id": "another-account", "recorded_at": z(now)})
+            users.create_item(
+                {
+                    "id": f"consent-{i}-{j}",
+                    "docType": "consent",
+                    "userId": f"w-{i}",
+                    "user_id": f"w-{i}",
+                    "account_id": account_id,
+                    "granted": True,
+                    "recorded_at": z(now - timedelta(days=j)),
+                }
+            )
+    users.create_item(
+        {
+            "id": "consent-elsewhere",
+            "docType": "consent",
+            "userId": "w-1",
+            "user_id": "w-1",
+            "account_id": "another-account",
+            "recorded_at": z(now),
+        }
+    )
     positions = database.get_container_client("latest-positions")
     for i in range(3):
-        positions.create_item({"id": f"w-{i}", "accountId": account_id, "docType": "latest-position",
-                               "t": z(now)})
+        positions.create_item({"id": f"w-{i}", "accountId": account_id, "docType": "latest-position", "t": z(now)})
     log = database.get_container_client("access-log")
     for i, (subjects, age) in enumerate(((["w-1"], 400), (["w-1", "w-2"], 10), (["w-2"], 1))):
-        log.create_item({"id": f"access-{i}", "docType": "access", "accountId": account_id, "viewer_user_id": "w-0",
-                         "subject_user_ids": subjects, "data": "location-track", "at": z(now - timedelta(days=age))})
+        log.create_item(
+            {
+                "id": f"access-{i}",
+                "docType": "access",
+                "accountId": account_id,
+                "viewer_user_id": "w-0",
+                "subject_user_ids": subjects,
+                "data": "location-track",
+                "at": z(now - timedelta(days=age)),
+            }
+        )
 
-    consents = KeysetKind(database, name="consents", doc_type="consent", description="c", export_file="consents.json",
-                          container=schema.USERS.name, partition="userId")
+    consents = KeysetKind(
+        database,
+        name="consents",
+        doc_type="consent",
+        description="c",
+        export_file="consents.json",
+        container=schema.USERS.name,
+        partition="userId",
+    )
     page = consents.expired(account_id=account_id, before=None, continuation=None, limit=4)
     assert len(page.items) == 4 and page.continuation
     rest = consents.expired(account_id=account_id, before=None, continuation=page.continuation, limit=10)
@@ -105,9 +153,18 @@ def seed_pings(container: ContainerProxy, account_id: str, user_id: str, days: l
     def one(item: tuple[str, datetime, int]) -> None:
         pk, day, i = item
         at = day + timedelta(seconds=i)
-        container.create_item({"id": f"{day:%Y%m%d}-{i:05d}", "pk": pk, "docType": "ping",
-                               "t": int(at.timestamp() * 1000), "lat": 45.0 + i / 1e4, "lon": -93.0, "acc": 8.0,
-                               "src": "gps"})
+        container.create_item(
+            {
+                "id": f"{day:%Y%m%d}-{i:05d}",
+                "pk": pk,
+                "docType": "ping",
+                "t": int(at.timestamp() * 1000),
+                "lat": 45.0 + i / 1e4,
+                "lon": -93.0,
+                "acc": 8.0,
+                "src": "gps",
+            }
+        )
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, items))
@@ -131,25 +188,53 @@ def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(sc
     accounts, privacy = CosmosAccountStore(database), CosmosPrivacyStore(database)
     now = datetime.now(UTC)
     account_id = str(uuid.uuid4())
-    accounts.put_account(Account(account_id=account_id, owner_user_id="w-0", company_name=None, time_zone="UTC",
-                                 billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
-                                 created_at=now - timedelta(days=420)))
+    accounts.put_account(
+        Account(
+            account_id=account_id,
+            owner_user_id="w-0",
+            company_name=None,
+            time_zone="UTC",
+            billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+            created_at=now - timedelta(days=420),
+        )
+    )
     for uid in ("w-a", "w-b"):
-        accounts.put_member(Member(account_id=account_id, user_id=uid, role=Role.MEMBER, full_name="W",
-                                   email="w@example.com", time_zone="UTC", joined_at=now, updated_at=now))
+        accounts.put_member(
+            Member(
+                account_id=account_id,
+                user_id=uid,
+                role=Role.MEMBER,
+                full_name="W",
+                email="w@example.com",
+                time_zone="UTC",
+                joined_at=now,
+                updated_at=now,
+            )
+        )
     pings = database.get_container_client("pings")
     old_days = [now - timedelta(days=d) for d in range(380, 400)]
     seeded = seed_pings(pings, account_id, "w-a", old_days, PINGS_SEEDED // 20)
     seed_pings(pings, account_id, "w-a", [now - timedelta(days=2)], 10)  # fresh
     seed_pings(pings, account_id, "w-b", old_days[:2], 5)  # held
-    privacy.put_hold(LegalHold(hold_id="h1", account_id=account_id, user_id="w-b", reason="dispute",
-                               placed_by="admin", placed_at=now))
+    privacy.put_hold(
+        LegalHold(
+            hold_id="h1", account_id=account_id, user_id="w-b", reason="dispute", placed_by="admin", placed_at=now
+        )
+    )
 
     blobs = build_blob_service(scratch)
     registry = Registry(kinds=registered_kinds(database, BlobExportSink(blobs, scratch), BlobPrefixStore(blobs)))
     assert any(isinstance(k, PingsKind) for k in registry.kinds) and "pings" not in registry.gaps
-    purge = partial(run_purge, registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
-                    policy=RetentionPolicy(), batch_size=500, max_items=2_000)
+    purge = partial(
+        run_purge,
+        registry=registry,
+        privacy=privacy,
+        accounts=accounts,
+        clock=SystemClock(),
+        policy=RetentionPolicy(),
+        batch_size=500,
+        max_items=2_000,
+    )
     pages = {"n": 0}
 
     def crash() -> None:
@@ -170,8 +255,13 @@ def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(sc
 
     def left(user: str, day: datetime) -> int:
         pk = ping_partition(account_id, user, day.date())
-        return len(list(pings.query_items("SELECT c.id FROM c WHERE c.pk = @pk",
-                                          parameters=[{"name": "@pk", "value": pk}], partition_key=pk)))
+        return len(
+            list(
+                pings.query_items(
+                    "SELECT c.id FROM c WHERE c.pk = @pk", parameters=[{"name": "@pk", "value": pk}], partition_key=pk
+                )
+            )
+        )
 
     assert sum(left("w-a", d) for d in old_days) == 0 and counted == seeded and runs >= 3
     assert left("w-a", now - timedelta(days=2)) == 10
@@ -191,9 +281,16 @@ def test_pings_export_as_geojson_and_gpx_through_the_tracking_serializers(scratc
     accounts = CosmosAccountStore(database)
     now = datetime.now(UTC)
     account_id = str(uuid.uuid4())
-    accounts.put_account(Account(account_id=account_id, owner_user_id="w-0", company_name=None, time_zone="UTC",
-                                 billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
-                                 created_at=now - timedelta(days=5)))
+    accounts.put_account(
+        Account(
+            account_id=account_id,
+            owner_user_id="w-0",
+            company_name=None,
+            time_zone="UTC",
+            billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+            created_at=now - timedelta(days=5),
+        )
+    )
     pings = database.get_container_client("pings")
     seed_pings(pings, account_id, "w-a", [now - timedelta(days=3), now - timedelta(days=1)], 4)
     seed_pings(pings, account_id, "w-b", [now - timedelta(days=1)], 3)  # someone else's
@@ -236,13 +333,32 @@ def test_photos_and_notes_kinds_delete_blobs_then_documents_and_export_the_files
     media = database.get_container_client("media")
     for i, (user, age) in enumerate((("w-a", 200), ("w-a", 5), ("w-b", 200))):
         photo_id = f"p{i}"
-        media.create_item({"id": f"photo-{photo_id}", "docType": "photo", "accountId": account_id, "photo_id": photo_id,
-                           "user_id": user, "created_at": z(now - timedelta(days=age)), "status": "ready"})
+        media.create_item(
+            {
+                "id": f"photo-{photo_id}",
+                "docType": "photo",
+                "accountId": account_id,
+                "photo_id": photo_id,
+                "user_id": user,
+                "created_at": z(now - timedelta(days=age)),
+                "status": "ready",
+            }
+        )
         for part in ("original.jpg", "thumb.jpg"):
             service.get_blob_client(photos_container, f"{account_id}/{user}/{photo_id}/{part}").upload_blob(
-                f"bytes of {photo_id} {part}".encode(), overwrite=True)
-    media.create_item({"id": "note-n1", "docType": "note", "accountId": account_id, "note_id": "n1",
-                       "user_id": "w-a", "text": "gate code 1234", "created_at": z(now - timedelta(days=200))})
+                f"bytes of {photo_id} {part}".encode(), overwrite=True
+            )
+    media.create_item(
+        {
+            "id": "note-n1",
+            "docType": "note",
+            "accountId": account_id,
+            "note_id": "n1",
+            "user_id": "w-a",
+            "text": "gate code 1234",
+            "created_at": z(now - timedelta(days=200)),
+        }
+    )
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:

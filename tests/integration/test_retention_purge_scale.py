@@ -46,12 +46,24 @@ def scratch(stack: Stack) -> Iterator[Settings]:
 def closed_account(accounts: CosmosAccountStore, privacy: CosmosPrivacyStore, *, due: bool) -> str:
     now = datetime.now(UTC)
     account_id = str(uuid.uuid4())
-    accounts.put_account(Account(account_id=account_id, owner_user_id="o", company_name=None, time_zone="UTC",
-                                 billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
-                                 created_at=now, status=AccountStatus.CLOSED, closed_at=now))
+    accounts.put_account(
+        Account(
+            account_id=account_id,
+            owner_user_id="o",
+            company_name=None,
+            time_zone="UTC",
+            billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+            created_at=now,
+            status=AccountStatus.CLOSED,
+            closed_at=now,
+        )
+    )
     deadline = now - timedelta(days=1) if due else now + timedelta(days=30)
-    privacy.put_closure(ClosureRecord(account_id=account_id, closed_by="o", closed_at=now - timedelta(days=91),
-                                      retention_deadline=deadline))
+    privacy.put_closure(
+        ClosureRecord(
+            account_id=account_id, closed_by="o", closed_at=now - timedelta(days=91), retention_deadline=deadline
+        )
+    )
     return account_id
 
 
@@ -65,8 +77,16 @@ def test_backlog_purges_over_bounded_runs_and_survives_a_crash(scratch: Settings
     seed(container, waiting, 20)
     blobs = build_blob_service(scratch)
     registry = Registry(kinds=registered_kinds(database, BlobExportSink(blobs, scratch), BlobPrefixStore(blobs)))
-    purge = partial(run_purge, registry=registry, privacy=privacy, accounts=accounts, clock=SystemClock(),
-                    policy=RetentionPolicy(), batch_size=100, max_items=400)
+    purge = partial(
+        run_purge,
+        registry=registry,
+        privacy=privacy,
+        accounts=accounts,
+        clock=SystemClock(),
+        policy=RetentionPolicy(),
+        batch_size=100,
+        max_items=400,
+    )
     pages = {"n": 0}
 
     def crash() -> None:
@@ -89,8 +109,11 @@ def test_backlog_purges_over_bounded_runs_and_survives_a_crash(scratch: Settings
         assert runs < 20
 
     def left(account_id: str) -> int:
-        docs = container.query_items("SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a AND c.docType = 'event'",
-                                     parameters=[{"name": "@a", "value": account_id}], partition_key=account_id)
+        docs = container.query_items(
+            "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a AND c.docType = 'event'",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
         count: object = next(iter(docs))  # SELECT VALUE COUNT(1) answers a number, typed by the SDK as a document
         assert isinstance(count, int)
         return count
@@ -109,19 +132,47 @@ def test_an_aged_kind_deletes_only_items_older_than_the_cutoff(scratch: Settings
     container = database.get_container_client("accounts")
     now = datetime.now(UTC)
     account_id = str(uuid.uuid4())
-    accounts.put_account(Acc(account_id=account_id, owner_user_id="o", company_name=None, time_zone="UTC",
-                             billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
-                             created_at=now))
+    accounts.put_account(
+        Acc(
+            account_id=account_id,
+            owner_user_id="o",
+            company_name=None,
+            time_zone="UTC",
+            billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
+            created_at=now,
+        )
+    )
     for i, age in enumerate((400, 366, 364, 1)):
         at = (now - timedelta(days=age)).isoformat().replace("+00:00", "Z")
-        container.create_item({"id": f"event-aged-{i}", "docType": "event", "accountId": account_id,
-                               "userId": "u-1", "occurredAt": at})
-    aged = KeysetKind(database, name="aged-events", doc_type="event", user_field="userId", description="t",
-                          export_file=None, retention="location", time_field="occurredAt")
-    run = run_purge(registry=Registry(kinds=[aged], expected=("aged-events",)), privacy=privacy, accounts=accounts,
-                    clock=SystemClock(), policy=RetentionPolicy(), batch_size=2, max_items=100)
+        container.create_item(
+            {"id": f"event-aged-{i}", "docType": "event", "accountId": account_id, "userId": "u-1", "occurredAt": at}
+        )
+    aged = KeysetKind(
+        database,
+        name="aged-events",
+        doc_type="event",
+        user_field="userId",
+        description="t",
+        export_file=None,
+        retention="location",
+        time_field="occurredAt",
+    )
+    run = run_purge(
+        registry=Registry(kinds=[aged], expected=("aged-events",)),
+        privacy=privacy,
+        accounts=accounts,
+        clock=SystemClock(),
+        policy=RetentionPolicy(),
+        batch_size=2,
+        max_items=100,
+    )
     assert run.complete_pass and run.deleted == {"aged-events": 2}
-    left = {d["id"] for d in container.query_items(
-        "SELECT c.id FROM c WHERE c.accountId = @a AND c.docType = 'event'",
-        parameters=[{"name": "@a", "value": account_id}], partition_key=account_id)}
+    left = {
+        d["id"]
+        for d in container.query_items(
+            "SELECT c.id FROM c WHERE c.accountId = @a AND c.docType = 'event'",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
+    }
     assert left == {"event-aged-2", "event-aged-3"}

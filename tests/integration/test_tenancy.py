@@ -38,8 +38,9 @@ def test_cross_account_requests_look_exactly_like_missing_ids(api: httpx.Client)
     # A's member gets the same answers on B's account as on a missing one.
     for method, template, body in probes:
         ref = api.request(method, template.format(acc=missing, user=missing), json=body, headers=a_member.auth)
-        r = api.request(method, template.format(acc=b_owner.account_id, user=b_member.user_id), json=body,
-                        headers=a_member.auth)
+        r = api.request(
+            method, template.format(acc=b_owner.account_id, user=b_member.user_id), json=body, headers=a_member.auth
+        )
         tried += 1
         assert _shape(r) == _shape(ref)
     # A's owner cannot remove B's member through A's own account path either.

@@ -48,10 +48,15 @@ def test_no_endpoint_reveals_another_accounts_ids(api: httpx.Client, figure: Cal
                 r_foreign = api.request(spec.method, _fill(spec.route, foreign), json=body, headers=caller.auth)
                 r_absent = api.request(spec.method, _fill(spec.route, absent), json=body, headers=caller.auth)
                 tried += 1
-                if (_comparable(r_foreign) != _comparable(r_absent) or _headers(r_foreign) != _headers(r_absent)
-                        or r_foreign.status_code < 400):
-                    leaks.append(f"{spec.method} {spec.route} as {(caller is a_owner and 'owner') or 'member'}: "
-                                 f"{r_foreign.status_code} vs {r_absent.status_code}")
+                if (
+                    _comparable(r_foreign) != _comparable(r_absent)
+                    or _headers(r_foreign) != _headers(r_absent)
+                    or r_foreign.status_code < 400
+                ):
+                    leaks.append(
+                        f"{spec.method} {spec.route} as {(caller is a_owner and 'owner') or 'member'}: "
+                        f"{r_foreign.status_code} vs {r_absent.status_code}"
+                    )
     # A's own account path with B's user ids must not reach B's members either.
     for spec in [e for e in targets if "userId" in e.route and "accountId" in e.route]:
         ids = {"accountId": a_owner.account_id, "userId": b_member.user_id, "_other": missing}
@@ -88,18 +93,22 @@ def _seed_resources(api: httpx.Client, member: Any) -> dict[str, str]:
     device = api.post("/me/devices", json={"name": "B's phone"}, headers=member.auth)
     assert (note.status_code, photo.status_code, request.status_code) == (201, 201, 202), (note.text, photo.text)
     assert device.status_code == 201, device.text
-    zone = api.post("/me/private-zones", json={"latitude": 44.97, "longitude": -93.26, "radiusMeters": 200},
-                    headers=member.auth)
+    zone = api.post(
+        "/me/private-zones", json={"latitude": 44.97, "longitude": -93.26, "radiusMeters": 200}, headers=member.auth
+    )
     assert zone.status_code == 201, zone.text
-    return {"noteId": note.json()["noteId"], "photoId": photo.json()["photoId"],
-            "requestId": request.json()["requestId"], "deviceId": device.json()["deviceId"],
-            "zoneId": zone.json()["zoneId"]}
+    return {
+        "noteId": note.json()["noteId"],
+        "photoId": photo.json()["photoId"],
+        "requestId": request.json()["requestId"],
+        "deviceId": device.json()["deviceId"],
+        "zoneId": zone.json()["zoneId"],
+    }
 
 
 def _seed_job_site(api: httpx.Client, owner: Any) -> str:
     area = {"kind": "circle", "centre": {"latitude": 44.97, "longitude": -93.26}, "radius": 100}
-    r = api.post(f"/accounts/{owner.account_id}/job-sites", json={"name": "B's yard", "area": area},
-                 headers=owner.auth)
+    r = api.post(f"/accounts/{owner.account_id}/job-sites", json={"name": "B's yard", "area": area}, headers=owner.auth)
     assert r.status_code == 201, r.text
     return str(r.json()["siteId"])
 
@@ -112,8 +121,9 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
     a_member, b_member = add_member(api, a_owner), add_member(api, b_owner)
     b_ids = _seed_resources(api, b_member)
     b_ids["siteId"] = _seed_job_site(api, b_owner)
-    invited = api.post(f"/accounts/{b_owner.account_id}/invitations", json={"email": "x@example.com"},
-                       headers=b_owner.auth)
+    invited = api.post(
+        f"/accounts/{b_owner.account_id}/invitations", json={"email": "x@example.com"}, headers=b_owner.auth
+    )
     assert invited.status_code == 201, invited.text
     b_ids["invitationId"] = invited.json()["invitationId"]
     absent_ids = {name: _same_format(value) for name, value in b_ids.items()}
@@ -125,22 +135,34 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
             for account in (caller.account_id, b_owner.account_id):
                 foreign = {**b_ids, "accountId": account, "userId": caller.user_id, "_other": "x"}
                 absent = {**absent_ids, "accountId": account, "userId": caller.user_id, "_other": "x"}
-                body = ({"name": "changed"} if "siteId" in spec.route else {"text": "changed"}) \
-                    if spec.method == "PATCH" else ({} if spec.body is not None else None)
+                body = (
+                    ({"name": "changed"} if "siteId" in spec.route else {"text": "changed"})
+                    if spec.method == "PATCH"
+                    else ({} if spec.body is not None else None)
+                )
                 if spec.route.endswith("/apply-to-history"):  # a valid body: the probe reaches the zone lookup
                     body = {"confirmation": "REMOVE"}
                 r_foreign = api.request(spec.method, _fill(spec.route, foreign), json=body, headers=caller.auth)
                 r_absent = api.request(spec.method, _fill(spec.route, absent), json=body, headers=caller.auth)
                 tried += 1
                 statuses[r_foreign.status_code] = statuses.get(r_foreign.status_code, 0) + 1
-                if (_comparable(r_foreign) != _comparable(r_absent) or _headers(r_foreign) != _headers(r_absent)
-                        or r_foreign.status_code < 400):
+                if (
+                    _comparable(r_foreign) != _comparable(r_absent)
+                    or _headers(r_foreign) != _headers(r_absent)
+                    or r_foreign.status_code < 400
+                ):
                     leaks.append(f"{spec.method} {spec.route}: {r_foreign.status_code} vs {r_absent.status_code}")
     # Ids inside bodies: a note pointing at B's photo, a photo pointing at B's note.
-    body_probes: list[tuple[str, str, dict[str, Any], str]] = [("POST", "/me/notes", {"text": "mine"}, "photoId"),
-                   ("POST", "/me/photos", {"contentType": "image/jpeg", "sizeBytes": 1000}, "noteId")]
-    assert api.put("/me/consents/camera", json={"granted": True, "deviceId": "p", "appVersion": "5.0.0"},
-                   headers=a_member.auth).status_code == 200
+    body_probes: list[tuple[str, str, dict[str, Any], str]] = [
+        ("POST", "/me/notes", {"text": "mine"}, "photoId"),
+        ("POST", "/me/photos", {"contentType": "image/jpeg", "sizeBytes": 1000}, "noteId"),
+    ]
+    assert (
+        api.put(
+            "/me/consents/camera", json={"granted": True, "deviceId": "p", "appVersion": "5.0.0"}, headers=a_member.auth
+        ).status_code
+        == 200
+    )
     for method, path, probe, field in body_probes:
         r_foreign = api.request(method, path, json={**probe, field: b_ids[field]}, headers=a_member.auth)
         r_absent = api.request(method, path, json={**probe, field: absent_ids[field]}, headers=a_member.auth)
@@ -159,16 +181,24 @@ def test_no_endpoint_reveals_another_accounts_resources(api: httpx.Client, figur
         leaks.append(f"POST billing/card with B's SetupIntent: {r_foreign.status_code} vs {r_absent.status_code}")
     # Ids in query strings: the owner's timesheets filtered by B's site or B's member.
     day = {"from": "2026-01-05", "to": "2026-01-06"}
-    for field, value, absent_value in (("siteId", b_ids["siteId"], absent_ids["siteId"]),
-                                       ("memberId", b_member.user_id, _same_format(b_member.user_id))):
+    for field, value, absent_value in (
+        ("siteId", b_ids["siteId"], absent_ids["siteId"]),
+        ("memberId", b_member.user_id, _same_format(b_member.user_id)),
+    ):
         path = f"/accounts/{a_owner.account_id}/timesheets"
         r_foreign = api.get(path, params={**day, field: value}, headers=a_owner.auth)
         r_absent = api.get(path, params={**day, field: absent_value}, headers=a_owner.auth)
         tried += 1
         if _comparable(r_foreign) != _comparable(r_absent) or r_foreign.status_code != 404:
             leaks.append(f"GET timesheets with B's {field}: {r_foreign.status_code} vs {r_absent.status_code}")
-    figure(5, f"{tried} combinations tried (note, photo, data-request, device, job-site, invitation and private-zone ids in routes and bodies), "
-              f"{len(leaks)} leaks", tried=tried, leaks=len(leaks), statuses=statuses)
+    figure(
+        5,
+        f"{tried} combinations tried (note, photo, data-request, device, job-site, invitation and private-zone ids in routes and bodies), "
+        f"{len(leaks)} leaks",
+        tried=tried,
+        leaks=len(leaks),
+        statuses=statuses,
+    )
     assert not leaks, leaks
     assert statuses.get(404, 0) >= len(targets), statuses  # the probes reached the lookups, not only a 403/422
     # B's resources are untouched.
@@ -208,17 +238,57 @@ def test_a_device_token_reaches_nothing_of_another_account(api: httpx.Client, fi
             leaks.append(f"{spec.method} {spec.route}: {r.status_code}")
     t = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     sends = [
-        ("/ingest/owntracks", {"json": {"_type": "location", "lat": 1.0, "lon": 2.0, "tst": int(t.timestamp()),
-                                        "tid": b_member.user_id[:2], "topic": f"owntracks/{b_member.user_id}/x"}}),
-        ("/ingest/overland", {"json": {"locations": [{"type": "Feature", "geometry": {"type": "Point",
-                                                                                     "coordinates": [2.0, 1.001]},
-                                                      "properties": {"timestamp": iso(t + timedelta(seconds=1)),
-                                                                     "device_id": b_device}}]}}),
-        ("/ingest/traccar", {"json": {"location": {"timestamp": iso(t + timedelta(seconds=2)),
-                                                   "coords": {"latitude": 1.002, "longitude": 2.0}},
-                                      "device_id": b_device}}),
-        ("/ingest/traccar", {"params": {"id": b_device, "deviceid": b_member.user_id, "lat": "1.003", "lon": "2",
-                                        "timestamp": str(int(t.timestamp()) + 3)}}),
+        (
+            "/ingest/owntracks",
+            {
+                "json": {
+                    "_type": "location",
+                    "lat": 1.0,
+                    "lon": 2.0,
+                    "tst": int(t.timestamp()),
+                    "tid": b_member.user_id[:2],
+                    "topic": f"owntracks/{b_member.user_id}/x",
+                }
+            },
+        ),
+        (
+            "/ingest/overland",
+            {
+                "json": {
+                    "locations": [
+                        {
+                            "type": "Feature",
+                            "geometry": {"type": "Point", "coordinates": [2.0, 1.001]},
+                            "properties": {"timestamp": iso(t + timedelta(seconds=1)), "device_id": b_device},
+                        }
+                    ]
+                }
+            },
+        ),
+        (
+            "/ingest/traccar",
+            {
+                "json": {
+                    "location": {
+                        "timestamp": iso(t + timedelta(seconds=2)),
+                        "coords": {"latitude": 1.002, "longitude": 2.0},
+                    },
+                    "device_id": b_device,
+                }
+            },
+        ),
+        (
+            "/ingest/traccar",
+            {
+                "params": {
+                    "id": b_device,
+                    "deviceid": b_member.user_id,
+                    "lat": "1.003",
+                    "lon": "2",
+                    "timestamp": str(int(t.timestamp()) + 3),
+                }
+            },
+        ),
     ]
     for path, kwargs in sends:
         r = api.post(path, headers=device_auth, **kwargs)  # type: ignore[arg-type]  # each case passes json= or params=; httpx's overloads cannot see that through **kwargs
@@ -226,14 +296,17 @@ def test_a_device_token_reaches_nothing_of_another_account(api: httpx.Client, fi
         if r.status_code != 200:
             leaks.append(f"{path}: {r.status_code} {r.text[:200]}")
     window = (t - timedelta(days=1), t + timedelta(days=1))
-    mine = wait_for(lambda: (lambda ids: ids if len(ids) == 4 else None)(track_ids(api, a_member, *window)),
-                    what="A's member's four pings")
+    mine = wait_for(
+        lambda: (lambda ids: ids if len(ids) == 4 else None)(track_ids(api, a_member, *window)),
+        what="A's member's four pings",
+    )
     assert len(mine) == 4
     assert track_ids(api, b_member, *window) == []
     assert latest(api, b_owner)[b_member.user_id]["position"] is None
     assert [d["received"] for d in api.get("/me/devices", headers=b_member.auth).json()["items"]] == [0]
-    figure(5, f"device token of account A: {tried} calls with B's ids, {len(leaks)} leaks", tried=tried,
-           leaks=len(leaks))
+    figure(
+        5, f"device token of account A: {tried} calls with B's ids, {len(leaks)} leaks", tried=tried, leaks=len(leaks)
+    )
     assert not leaks, leaks
 
 
@@ -256,8 +329,10 @@ def test_my_information_reaches_nobody_else(api: httpx.Client) -> None:
     assert api.get("/me/tracking-schedule", headers=member.auth).json()["restricted"] is False
     [mail] = wait_for_mail(new_address, subject="Confirm your e-mail address")
     assert api.post(verify_path(verification_link(mail))).status_code == 200
-    emails = {m["userId"]: m["email"] for m in
-              api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth).json()["items"]}
+    emails = {
+        m["userId"]: m["email"]
+        for m in api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth).json()["items"]
+    }
     assert emails == {owner.user_id: owner.email, member.user_id: new_address, other.user_id: other.email}
 
 

@@ -52,8 +52,9 @@ def _outbox(api: httpx.Client, admin: User, outbox_id: str) -> dict[str, Any] | 
     return body if r.status_code == 200 and body["state"] == "sent" else None
 
 
-def test_the_test_clock_is_for_a_platform_admin_and_in_the_api_document(api: httpx.Client, admin: User,
-                                                                         owner: User, member: User) -> None:
+def test_the_test_clock_is_for_a_platform_admin_and_in_the_api_document(
+    api: httpx.Client, admin: User, owner: User, member: User
+) -> None:
     r = api.get(CLOCK, headers=admin.auth)
     assert r.status_code == 200, r.text
     view = r.json()
@@ -62,8 +63,9 @@ def test_the_test_clock_is_for_a_platform_admin_and_in_the_api_document(api: htt
     assert api.get(CLOCK).status_code == 401
     for user in (owner, member):  # neither an Account Owner nor a member may move time
         for method in ("GET", "PUT", "DELETE"):
-            r = api.request(method, CLOCK, json={"offsetSeconds": 60} if method == "PUT" else None,
-                            headers=bearer(user.token))
+            r = api.request(
+                method, CLOCK, json={"offsetSeconds": 60} if method == "PUT" else None, headers=bearer(user.token)
+            )
             assert r.status_code == 403, (method, r.status_code, r.text)
     r = api.put(CLOCK, json={"now": "2027-01-01T00:00:00", "offsetSeconds": 5}, headers=admin.auth)
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
@@ -73,7 +75,8 @@ def test_the_test_clock_is_for_a_platform_admin_and_in_the_api_document(api: htt
 
 
 def test_a_journey_across_a_30_day_policy_effective_date_and_the_march_dst_change(
-        api: httpx.Client, stack: Stack, admin: User, clock: Any) -> None:
+    api: httpx.Client, stack: Stack, admin: User, clock: Any
+) -> None:
     owner = register_owner(api)
     verify_owner(api, owner)
     worker = add_member(api, owner)
@@ -82,8 +85,11 @@ def test_a_journey_across_a_30_day_policy_effective_date_and_the_march_dst_chang
     assert api.put("/me/tracking-schedule", json=schedule, headers=worker.auth).status_code == 200
 
     # A policy version posted now takes effect 30 days later, not before.
-    r = api.post("/admin/policy/versions", json={"text": "# Policy\n\nMoved clocks.", "summary": "Test clock."},
-                 headers=admin.auth)
+    r = api.post(
+        "/admin/policy/versions",
+        json={"text": "# Policy\n\nMoved clocks.", "summary": "Test clock."},
+        headers=admin.auth,
+    )
     assert r.status_code == 201, r.text
     version_id, effective = r.json()["versionId"], datetime.fromisoformat(r.json()["effectiveAt"])
     assert effective - datetime.fromisoformat(r.json()["postedAt"]) == timedelta(days=30)
@@ -99,24 +105,29 @@ def test_a_journey_across_a_30_day_policy_effective_date_and_the_march_dst_chang
     # The timer and the queue trigger read the same clock: the notice the timer queues now, and the sender sends,
     # carry the frozen instant.
     assert httpx.post(f"{stack.host_url}/admin/functions/send_policy_notices", timeout=10).status_code == 202
-    sent = wait_for(lambda: _outbox(api, admin, notice_id(version_id, owner.user_id)), timeout=60,
-                    what="the policy notice to be sent")
+    sent = wait_for(
+        lambda: _outbox(api, admin, notice_id(version_id, owner.user_id)),
+        timeout=60,
+        what="the policy notice to be sent",
+    )
     assert datetime.fromisoformat(sent["createdAt"]) == effective + timedelta(seconds=1)
     assert datetime.fromisoformat(sent["sentAt"]) == effective + timedelta(seconds=1)
 
     # Saturday 2027-03-13, evening in Chicago (CST, UTC-6): the day's pings at 09:00 and 17:30 local are inside
     # the 07:00-18:00 window, 06:30 and 18:30 are not.
     clock(local(2027, 3, 13, 20, 0, CST))
-    before = {h: ping(local(2027, 3, 13, h, m, CST), n) for n, (h, m) in enumerate([(6, 30), (9, 0), (17, 30),
-                                                                                   (18, 30)])}
+    before = {
+        h: ping(local(2027, 3, 13, h, m, CST), n) for n, (h, m) in enumerate([(6, 30), (9, 0), (17, 30), (18, 30)])
+    }
     result = post(api, worker, list(before.values()))
     assert (result["accepted"], result["dropped"]["outsideWindow"], result["rejectedCount"]) == (2, 2, 0), result
 
     # Monday 2027-03-15 (CDT, UTC-5 since Sunday 02:00): the same local hours give the same answers, although
     # each falls an hour earlier in UTC (06:30 CST was 12:30Z; 12:30Z is now 07:30 CDT, inside the window).
     clock(local(2027, 3, 15, 20, 0, CDT))
-    after = {h: ping(local(2027, 3, 15, h, m, CDT), 10 + n) for n, (h, m) in enumerate([(6, 30), (9, 0), (17, 30),
-                                                                                       (18, 30)])}
+    after = {
+        h: ping(local(2027, 3, 15, h, m, CDT), 10 + n) for n, (h, m) in enumerate([(6, 30), (9, 0), (17, 30), (18, 30)])
+    }
     same_utc_as_dropped = ping(local(2027, 3, 15, 7, 30, CDT), 20)
     assert same_utc_as_dropped["timestamp"][11:16] == "12:30"
     result = post(api, worker, [*after.values(), same_utc_as_dropped])

@@ -58,8 +58,10 @@ def test_pings_outside_the_tracking_windows_are_dropped(api: httpx.Client, membe
     begin = _now()
     days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     today, yesterday = days[begin.weekday()], days[(begin.weekday() - 1) % 7]
-    other_days = {"timeZone": "UTC", "windows": [{"days": [d for d in days if d != today],
-                                                  "start": "00:00", "end": "24:00"}]}
+    other_days = {
+        "timeZone": "UTC",
+        "windows": [{"days": [d for d in days if d != today], "start": "00:00", "end": "24:00"}],
+    }
     r = api.put("/me/tracking-schedule", json=other_days, headers=member.auth)
     assert r.status_code == 200 and r.json()["restricted"] is True, r.text
     outside = route(_now() + timedelta(milliseconds=20), 3, timedelta(milliseconds=10))
@@ -105,8 +107,17 @@ def test_a_batch_with_good_and_bad_pings(api: httpx.Client, member: User) -> Non
     r = post(api, member, batch)
     assert r["received"] == 11 and r["accepted"] == 2 and r["rejectedCount"] == 9
     reasons = {x["index"]: x["field"] for x in r["rejected"]}
-    assert reasons == {1: "latitude", 2: "id", 3: "timestamp", 4: "timestamp", 5: "longitude", 6: "timestamp",
-                       7: "source", 8: "ping", 9: "extra"}
+    assert reasons == {
+        1: "latitude",
+        2: "id",
+        3: "timestamp",
+        4: "timestamp",
+        5: "longitude",
+        6: "timestamp",
+        7: "source",
+        8: "ping",
+        9: "extra",
+    }
     assert all(x["reason"] for x in r["rejected"])
     wait_for_stored(api, member, {p["id"] for p in good}, t - timedelta(minutes=1), t + timedelta(minutes=1))
 
@@ -126,6 +137,7 @@ def test_duplicates_and_out_of_order_pings(api: httpx.Client, owner: User, membe
     r = post(api, member, [*first, first[1]])  # one sent twice in the batch
     assert (r["accepted"], r["duplicates"]) == (4, 1)
     newest = first[-1]
+
     def shows_newest() -> bool:
         position = latest(api, owner)[member.user_id]["position"]
         return position is not None and _t(position["timestamp"]) == _t(newest["timestamp"])
@@ -137,8 +149,9 @@ def test_duplicates_and_out_of_order_pings(api: httpx.Client, owner: User, membe
     # Issue 21: no stored-ids query per call; pings stored by an earlier call are queued again and the writer's
     # idempotent write stores them once (below: each id once in the track).
     assert (r["accepted"], r["duplicates"]) == (3, 0)
-    ids = wait_for_stored(api, member, {p["id"] for p in first} | {older["id"]}, t - timedelta(minutes=1),
-                          t + timedelta(minutes=1))
+    ids = wait_for_stored(
+        api, member, {p["id"] for p in first} | {older["id"]}, t - timedelta(minutes=1), t + timedelta(minutes=1)
+    )
     assert ids == [older["id"], *[p["id"] for p in first]]  # time order, each once
     assert shows_newest()  # never moved backwards by the older ping
 
@@ -184,8 +197,11 @@ def test_gpx_and_geojson_outputs_parse(api: httpx.Client, owner: User, member: U
         assert [c.tag for c in pt] == [f"{GPX}ele", f"{GPX}time", f"{GPX}src"]
         assert datetime.fromisoformat(pt.findtext(f"{GPX}time", "")).tzinfo is not None
 
-    r = api.get(base, params={"from": iso(start), "to": iso(end), "stops": "true", "stopMinutes": "1",
-                              "simplify": "5"}, headers=owner.auth)
+    r = api.get(
+        base,
+        params={"from": iso(start), "to": iso(end), "stops": "true", "stopMinutes": "1", "simplify": "5"},
+        headers=owner.auth,
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
     doc = json.loads(r.text)
     assert doc["type"] == "FeatureCollection" and isinstance(doc["features"], list)
@@ -222,8 +238,11 @@ def test_track_paging_and_range_limits(api: httpx.Client, member: User) -> None:
         if not token:
             break
     assert seen == [p["id"] for p in pings] and pages >= 3
-    r = api.get("/me/track", params={"from": iso(start - timedelta(hours=1)), "to": iso(end), "continuation":
-                                     "eyJrIjoieCJ9"}, headers=member.auth)
+    r = api.get(
+        "/me/track",
+        params={"from": iso(start - timedelta(hours=1)), "to": iso(end), "continuation": "eyJrIjoieCJ9"},
+        headers=member.auth,
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.continuation"
     r = api.get("/me/track", params={"from": iso(end - timedelta(days=32)), "to": iso(end)}, headers=member.auth)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.to"
@@ -239,8 +258,11 @@ def test_owner_reads_are_in_the_workers_access_log(api: httpx.Client, owner: Use
     wait_for(lambda: latest(api, owner)[member.user_id]["position"], what="a latest position")
     start, end = t - timedelta(hours=1), t + timedelta(hours=1)
     api.get("/me/track", params={"from": iso(start), "to": iso(end)}, headers=member.auth)  # own read: not logged
-    r = api.get(f"/accounts/{owner.account_id}/members/{member.user_id}/track",
-                params={"from": iso(start), "to": iso(end)}, headers=owner.auth)
+    r = api.get(
+        f"/accounts/{owner.account_id}/members/{member.user_id}/track",
+        params={"from": iso(start), "to": iso(end)},
+        headers=owner.auth,
+    )
     assert r.status_code == 200
     entries = api.get("/me/access-log", headers=member.auth).json()["items"]
     track_entry = entries[0]  # newest first
@@ -253,6 +275,7 @@ def test_owner_reads_are_in_the_workers_access_log(api: httpx.Client, owner: Use
     assert api.get("/me/access-log", headers=owner.auth).json()["items"] == []
     page = api.get("/me/access-log", params={"limit": "1"}, headers=member.auth).json()
     assert len(page["items"]) == 1 and page["continuation"]
-    rest = api.get("/me/access-log", params={"limit": "1", "continuation": page["continuation"]},
-                   headers=member.auth).json()
+    rest = api.get(
+        "/me/access-log", params={"limit": "1", "continuation": page["continuation"]}, headers=member.auth
+    ).json()
     assert rest["items"] and rest["items"][0] != page["items"][0]

@@ -21,8 +21,9 @@ from tests.integration.conftest import ROOT, Stack, User
 from tests.integration.tracking_helpers import latest, post, route, set_location_consent, track_ids
 
 
-def test_writer_failure_goes_to_poison_and_replay_recovers(api: httpx.Client, stack: Stack, owner: User,
-                                                           member: User) -> None:
+def test_writer_failure_goes_to_poison_and_replay_recovers(
+    api: httpx.Client, stack: Stack, owner: User, member: User
+) -> None:
     set_location_consent(api, member, True)
     queue_name = os.environ[schema.LOCATION_PINGS_QUEUE.setting]
     poison = build_queue_service(stack.settings).get_queue_client(schema.poison_queue_name(queue_name))
@@ -37,10 +38,13 @@ def test_writer_failure_goes_to_poison_and_replay_recovers(api: httpx.Client, st
         sent = route(start + timedelta(milliseconds=50), 120, timedelta(milliseconds=5))
         result = post(api, member, sent)
         assert result["accepted"] == 120
+
         def poisoned() -> bool:  # this test's message: other tests may have poisoned messages of their own
             marker = str(sent[0]["id"])
-            return any(marker in base64.b64decode(m.content).decode(errors="replace")
-                       for m in poison.peek_messages(max_messages=32))
+            return any(
+                marker in base64.b64decode(m.content).decode(errors="replace")
+                for m in poison.peek_messages(max_messages=32)
+            )
 
         wait_for(poisoned, timeout=60, what="the failing message to reach the poison queue")
         window = (start - timedelta(minutes=1), start + timedelta(minutes=1))
@@ -51,8 +55,14 @@ def test_writer_failure_goes_to_poison_and_replay_recovers(api: httpx.Client, st
             warnings.simplefilter("ignore")
             provision(stack.settings)  # the cause is fixed: the container is back
 
-    replay = subprocess.run([sys.executable, "-m", "scripts.replay_poison", queue_name], cwd=ROOT,
-                            env=os.environ.copy(), capture_output=True, text=True, timeout=60)
+    replay = subprocess.run(
+        [sys.executable, "-m", "scripts.replay_poison", queue_name],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert replay.returncode == 0, replay.stderr
     assert "moved" in replay.stderr + replay.stdout
     assert not poison.peek_messages(max_messages=32)
@@ -61,8 +71,9 @@ def test_writer_failure_goes_to_poison_and_replay_recovers(api: httpx.Client, st
 
     def recovered() -> bool:
         position = latest(api, owner)[member.user_id]["position"]
-        return position is not None and datetime.fromisoformat(position["timestamp"].replace("Z", "+00:00")) == \
-            datetime.fromisoformat(newest)
+        return position is not None and datetime.fromisoformat(
+            position["timestamp"].replace("Z", "+00:00")
+        ) == datetime.fromisoformat(newest)
 
     wait_for(recovered, timeout=30, what="the replayed message to move the latest position")
     ids = track_ids(api, member, start - timedelta(minutes=1), start + timedelta(minutes=1))
@@ -72,8 +83,14 @@ def test_writer_failure_goes_to_poison_and_replay_recovers(api: httpx.Client, st
 def test_replay_poison_with_an_empty_or_missing_poison_queue(stack: Stack) -> None:
     name = f"replay-check-{stack.suffix}"
     service = build_queue_service(stack.settings)
-    replay = subprocess.run([sys.executable, "-m", "scripts.replay_poison", name], cwd=ROOT, env=os.environ.copy(),
-                            capture_output=True, text=True, timeout=60)
+    replay = subprocess.run(
+        [sys.executable, "-m", "scripts.replay_poison", name],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert replay.returncode == 0 and "moved 0 message(s)" in replay.stderr + replay.stdout
     poison = service.get_queue_client(schema.poison_queue_name(name))
     target = service.get_queue_client(name)
@@ -82,8 +99,14 @@ def test_replay_poison_with_an_empty_or_missing_poison_queue(stack: Stack) -> No
     try:
         for i in range(40):
             poison.send_message(f"bWVzc2FnZS17aX0={i}")
-        replay = subprocess.run([sys.executable, "-m", "scripts.replay_poison", name, "--max", "35"], cwd=ROOT,
-                                env=os.environ.copy(), capture_output=True, text=True, timeout=60)
+        replay = subprocess.run(
+            [sys.executable, "-m", "scripts.replay_poison", name, "--max", "35"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert replay.returncode == 0, replay.stderr
         assert target.get_queue_properties().approximate_message_count == 35
         assert poison.get_queue_properties().approximate_message_count == 5

@@ -13,8 +13,14 @@ from tests.integration.tracking_helpers import iso, ping, post, set_location_con
 def test_a_wifi_ping_is_accepted_and_stored_with_its_source(api: httpx.Client, member: User) -> None:
     set_location_consent(api, member, True)
     begin = datetime.now(UTC)
-    wifi = ping(begin + timedelta(milliseconds=50), source="wifi", horizontalAccuracy=65.0, altitude=None,
-                speed=None, heading=None)
+    wifi = ping(
+        begin + timedelta(milliseconds=50),
+        source="wifi",
+        horizontalAccuracy=65.0,
+        altitude=None,
+        speed=None,
+        heading=None,
+    )
     gps = ping(begin + timedelta(milliseconds=60), 1)
     result = post(api, member, [wifi, gps])
     assert result["accepted"] == 2, result

@@ -69,12 +69,15 @@ def track_ids(api: httpx.Client, user: User, start: datetime, end: datetime) -> 
             return ids
 
 
-def wait_for_stored(api: httpx.Client, user: User, expected: set[str], start: datetime, end: datetime,
-                    timeout: float = 30) -> list[str]:
+def wait_for_stored(
+    api: httpx.Client, user: User, expected: set[str], start: datetime, end: datetime, timeout: float = 30
+) -> list[str]:
     """Wait until exactly the expected pings are stored (then a little more would show extras)."""
+
     def done() -> list[str] | None:
         ids = track_ids(api, user, start, end)
         return ids if set(ids) == expected else None
+
     return wait_for(done, timeout=timeout, interval=0.3, what=f"{len(expected)} stored pings")
 
 

@@ -97,9 +97,14 @@ class FakeStripe:
     # ---- customers
     def find_customer(self, *, account_id: str, email: str) -> StripeCustomer | None:
         self._call("find_customer")
-        found = next((c for c in self.customers.values()
-                      if c.account_id == account_id and self.emails.get(c.customer_id) == email and not c.deleted),
-                     None)
+        found = next(
+            (
+                c
+                for c in self.customers.values()
+                if c.account_id == account_id and self.emails.get(c.customer_id) == email and not c.deleted
+            ),
+            None,
+        )
         while self.on_find:  # a concurrent worker that runs right after this search answered
             hook = self.on_find.pop(0)
             assert callable(hook)
@@ -132,15 +137,24 @@ class FakeStripe:
     # ---- subscriptions
     def list_subscriptions(self, customer_id: str) -> list[StripeSubscription]:
         self._call("list_subscriptions")
-        return [s for s in self.subscriptions.values()
-                if s.customer_id == customer_id and s.status not in ("canceled", "incomplete_expired")][::-1]
+        return [
+            s
+            for s in self.subscriptions.values()
+            if s.customer_id == customer_id and s.status not in ("canceled", "incomplete_expired")
+        ][::-1]
 
     def get_subscription(self, subscription_id: str) -> StripeSubscription | None:
         self._call("get_subscription")
         return self.subscriptions.get(subscription_id)
 
     def create_subscription(
-        self, *, customer_id: str, account_id: str, plan_id: str, quantity: int, trial_days: int,
+        self,
+        *,
+        customer_id: str,
+        account_id: str,
+        plan_id: str,
+        quantity: int,
+        trial_days: int,
         idempotency_key: str,
     ) -> StripeSubscription:
         self._call("create_subscription")
@@ -148,8 +162,11 @@ class FakeStripe:
             return self.subscriptions[self.by_key[idempotency_key]]
         now = self.clock.now()
         sub = StripeSubscription(
-            subscription_id=_new_id("sub_"), customer_id=customer_id,
-            status="trialing" if trial_days > 0 else "active", item_id=_new_id("si_"), quantity=quantity,
+            subscription_id=_new_id("sub_"),
+            customer_id=customer_id,
+            status="trialing" if trial_days > 0 else "active",
+            item_id=_new_id("si_"),
+            quantity=quantity,
             trial_end=now + timedelta(days=trial_days) if trial_days > 0 else None,
             current_period_end=now + timedelta(days=30),
         )
@@ -183,15 +200,17 @@ class FakeStripe:
     def invoice(self, subscription_id: str, *, status: str, failed: bool) -> StripeInvoice:
         """Stage an invoice as the subscription's latest (what Stripe does at renewal)."""
         sub = self.subscriptions[subscription_id]
-        inv = StripeInvoice(invoice_id=_new_id("in_"), customer_id=sub.customer_id, status=status,
-                            payment_failed=failed)
+        inv = StripeInvoice(
+            invoice_id=_new_id("in_"), customer_id=sub.customer_id, status=status, payment_failed=failed
+        )
         self.invoices[inv.invoice_id] = inv
         self.subscriptions[subscription_id] = sub.model_copy(update={"latest_invoice_id": inv.invoice_id})
         return inv
 
     def settle(self, invoice_id: str, *, status: str, failed: bool) -> None:
         self.invoices[invoice_id] = self.invoices[invoice_id].model_copy(
-            update={"status": status, "payment_failed": failed})
+            update={"status": status, "payment_failed": failed}
+        )
 
     def get_payment_method(self, payment_method_id: str) -> StripePaymentMethod | None:
         self._call("get_payment_method")
@@ -200,8 +219,9 @@ class FakeStripe:
     # ---- setup intents
     def create_setup_intent(self, *, customer_id: str, account_id: str) -> str:
         self._call("create_setup_intent")
-        seti = StripeSetupIntent(setup_intent_id=_new_id("seti_"), customer_id=customer_id,
-                                 status="requires_payment_method")
+        seti = StripeSetupIntent(
+            setup_intent_id=_new_id("seti_"), customer_id=customer_id, status="requires_payment_method"
+        )
         self.setup_intents[seti.setup_intent_id] = seti
         return f"{seti.setup_intent_id}_secret_fake"
 
@@ -210,7 +230,8 @@ class FakeStripe:
         pm = StripePaymentMethod(payment_method_id=_new_id("pm_"), customer_id=None, brand=brand, last4=last4)
         self.payment_methods[pm.payment_method_id] = pm
         self.setup_intents[setup_intent_id] = self.setup_intents[setup_intent_id].model_copy(
-            update={"status": "succeeded", "payment_method_id": pm.payment_method_id})
+            update={"status": "succeeded", "payment_method_id": pm.payment_method_id}
+        )
         return pm.payment_method_id
 
     def get_setup_intent(self, setup_intent_id: str) -> StripeSetupIntent | None:
@@ -222,7 +243,8 @@ class FakeStripe:
         pm = self.payment_methods[payment_method_id]
         self.payment_methods[payment_method_id] = pm.model_copy(update={"customer_id": customer_id})
         self.customers[customer_id] = self.customers[customer_id].model_copy(
-            update={"default_payment_method_id": payment_method_id})
+            update={"default_payment_method_id": payment_method_id}
+        )
 
 
 class FakeNotifier:

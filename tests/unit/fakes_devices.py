@@ -14,8 +14,12 @@ class FakeDeviceStore:
 
     def create(self, device: Device) -> None:
         self.devices[(device.user_id, device.device_id)] = device
-        self.lookups[device.token_hash] = DeviceTokenLookup(token_hash=device.token_hash, account_id=device.account_id,
-                                                            user_id=device.user_id, device_id=device.device_id)
+        self.lookups[device.token_hash] = DeviceTokenLookup(
+            token_hash=device.token_hash,
+            account_id=device.account_id,
+            user_id=device.user_id,
+            device_id=device.device_id,
+        )
 
     def lookup(self, token_hash: str) -> DeviceTokenLookup | None:
         return self.lookups.get(token_hash)
@@ -30,13 +34,26 @@ class FakeDeviceStore:
         self.devices[(device.user_id, device.device_id)] = device
         self.lookups.pop(device.token_hash, None)
 
-    def record_use(self, *, user_id: str, device_id: str, counters: DeviceCounters, at: datetime,
-                   protocol: AppProtocol, waypoints_version: str | None = None) -> bool:
+    def record_use(
+        self,
+        *,
+        user_id: str,
+        device_id: str,
+        counters: DeviceCounters,
+        at: datetime,
+        protocol: AppProtocol,
+        waypoints_version: str | None = None,
+    ) -> bool:
         device = self.devices.get((user_id, device_id))
         if device is None:
             return False
         changed = waypoints_version is not None and waypoints_version != device.waypoints_version
-        self.devices[(user_id, device_id)] = device.model_copy(update={
-            "counters": device.counters.plus(counters), "last_seen_at": at, "last_protocol": protocol,
-            "waypoints_version": waypoints_version if changed else device.waypoints_version})
+        self.devices[(user_id, device_id)] = device.model_copy(
+            update={
+                "counters": device.counters.plus(counters),
+                "last_seen_at": at,
+                "last_protocol": protocol,
+                "waypoints_version": waypoints_version if changed else device.waypoints_version,
+            }
+        )
         return changed

@@ -40,8 +40,11 @@ class FakeOutbox:
         return True
 
     def list_stuck(self, before: datetime, limit: int) -> list[OutboxEntry]:
-        found = [e for e in self.entries.values()
-                 if e.state is OutboxState.PENDING and (e.dispatched_at or e.created_at) < before]
+        found = [
+            e
+            for e in self.entries.values()
+            if e.state is OutboxState.PENDING and (e.dispatched_at or e.created_at) < before
+        ]
         return found[:limit]
 
     def ids_with_prefix(self, prefix: str) -> set[str]:

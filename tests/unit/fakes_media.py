@@ -11,7 +11,7 @@ from core.services.image_checks import signature_verdict
 
 def _page(items: list[Any], continuation: str | None, limit: int) -> tuple[list[Any], str | None]:
     start = int(continuation or 0)
-    chunk = items[start:start + limit]
+    chunk = items[start : start + limit]
     return chunk, str(start + limit) if start + limit < len(items) else None
 
 
@@ -38,14 +38,26 @@ class FakeMediaStore:
         self.writes += 1
         return True
 
-    def _select(self, items: list[Any], user_id: str | None, start: datetime | None,
-                end: datetime | None) -> list[Any]:
-        chosen = [i for i in items if (user_id is None or i.user_id == user_id)
-                  and (start is None or i.sort_at >= sort_key(start)) and (end is None or i.sort_at < sort_key(end))]
+    def _select(self, items: list[Any], user_id: str | None, start: datetime | None, end: datetime | None) -> list[Any]:
+        chosen = [
+            i
+            for i in items
+            if (user_id is None or i.user_id == user_id)
+            and (start is None or i.sort_at >= sort_key(start))
+            and (end is None or i.sort_at < sort_key(end))
+        ]
         return sorted(chosen, key=lambda i: i.sort_at, reverse=True)
 
-    def list_photos(self, *, account_id: str, user_id: str | None, start: datetime | None, end: datetime | None,
-                    continuation: str | None, limit: int) -> PhotoSlice:
+    def list_photos(
+        self,
+        *,
+        account_id: str,
+        user_id: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        continuation: str | None,
+        limit: int,
+    ) -> PhotoSlice:
         mine = [p for (a, _), p in self.photos.items() if a == account_id]
         items, token = _page(self._select(mine, user_id, start, end), continuation, limit)
         return PhotoSlice(photos=items, continuation=token)
@@ -66,8 +78,16 @@ class FakeMediaStore:
     def delete_note(self, account_id: str, note_id: str) -> bool:
         return self.notes.pop((account_id, note_id), None) is not None
 
-    def list_notes(self, *, account_id: str, user_id: str | None, start: datetime | None, end: datetime | None,
-                   continuation: str | None, limit: int) -> NoteSlice:
+    def list_notes(
+        self,
+        *,
+        account_id: str,
+        user_id: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        continuation: str | None,
+        limit: int,
+    ) -> NoteSlice:
         mine = [n for (a, _), n in self.notes.items() if a == account_id]
         items, token = _page(self._select(mine, user_id, start, end), continuation, limit)
         return NoteSlice(notes=items, continuation=token)

@@ -103,8 +103,15 @@ class Item:
 class FakeKind:
     """One kind of personal data in memory; keyset pages over sorted ids like the Cosmos kinds."""
 
-    def __init__(self, name: str, *, retention: str = "location", kept_for: str | None = None,
-                 export_file: str | None = None, on_erasure: str = "delete") -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        retention: str = "location",
+        kept_for: str | None = None,
+        export_file: str | None = None,
+        on_erasure: str = "delete",
+    ) -> None:
         self.name = name
         self.retention = retention
         self.kept_for = kept_for
@@ -123,13 +130,16 @@ class FakeKind:
 
     def _page(self, match: list[str], continuation: str | None, limit: int) -> Page:
         ids = sorted(i for i in match if i > (continuation or ""))[:limit]
-        refs = [ItemRef(kind=self.name, partition_key=self.items[i].account_id, doc_id=i,
-                        user_id=self.items[i].user_id) for i in ids]
+        refs = [
+            ItemRef(kind=self.name, partition_key=self.items[i].account_id, doc_id=i, user_id=self.items[i].user_id)
+            for i in ids
+        ]
         return Page(items=refs, continuation=ids[-1] if len(ids) >= limit else None)
 
     def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
-        match = [i for i, it in self.items.items()
-                 if it.account_id == account_id and (before is None or it.at < before)]
+        match = [
+            i for i, it in self.items.items() if it.account_id == account_id and (before is None or it.at < before)
+        ]
         return self._page(match, continuation, limit)
 
     def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:

@@ -104,8 +104,17 @@ class FakePingStore:
         for p in pings:
             part.setdefault(p.ping_id, p)  # create semantics: an existing ping is kept, never doubled
 
-    def read_day(self, *, account_id: str, user_id: str, day: date, start: datetime, end: datetime,
-                 continuation: str | None, limit: int) -> PingSlice:
+    def read_day(
+        self,
+        *,
+        account_id: str,
+        user_id: str,
+        day: date,
+        start: datetime,
+        end: datetime,
+        continuation: str | None,
+        limit: int,
+    ) -> PingSlice:
         part = self.partitions.get(self.pk(account_id, user_id, day), {})
         found = sorted((p for p in part.values() if start <= p.t < end), key=lambda p: p.t)
         offset = int(continuation or 0)
@@ -118,11 +127,13 @@ class FakePingStore:
         for ping_id in ids:
             part.pop(ping_id, None)
 
-    def in_box(self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float,
-               east: float) -> list[Ping]:
+    def in_box(
+        self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float, east: float
+    ) -> list[Ping]:
         part = self.partitions.get(self.pk(account_id, user_id, day), {})
-        return sorted((p for p in part.values() if south <= p.lat <= north and west <= p.lon <= east),
-                      key=lambda p: p.t)
+        return sorted(
+            (p for p in part.values() if south <= p.lat <= north and west <= p.lon <= east), key=lambda p: p.t
+        )
 
     def all(self) -> list[Ping]:
         return [p for part in self.partitions.values() for p in part.values()]
@@ -143,13 +154,15 @@ class FakeLatestPositions:
     def list_for_account(self, account_id: str) -> list[LatestPosition]:
         return [p for (a, _), p in self.positions.items() if a == account_id]
 
-    def withhold_if(self, *, account_id: str, user_id: str, inside: Callable[[float, float], bool],
-                    at: datetime) -> bool:
+    def withhold_if(
+        self, *, account_id: str, user_id: str, inside: Callable[[float, float], bool], at: datetime
+    ) -> bool:
         current = self.positions.get((account_id, user_id))
         if current is None or current.lat is None or current.lon is None or not inside(current.lat, current.lon):
             return False
         self.positions[(account_id, user_id)] = current.model_copy(
-            update={"lat": None, "lon": None, "acc": None, "src": None, "updated_at": at})
+            update={"lat": None, "lon": None, "acc": None, "src": None, "updated_at": at}
+        )
         return True
 
 

@@ -12,17 +12,34 @@ from tests.unit.fakes import FakeAccountStore, FakeClock, FakePublisher, FakeUse
 
 
 def _data(dob: date = date(1990, 1, 1)) -> AccountCreate:
-    return AccountCreate.model_validate({
-        "fullLegalName": "Ada Owner", "email": "ada@example.com", "timeZone": "America/Chicago",
-        "dateOfBirth": dob.isoformat(),
-        "billingAddress": {"line1": "1 Main", "city": "Plymouth", "postalCode": "55441", "country": "US"},
-    })
+    return AccountCreate.model_validate(
+        {
+            "fullLegalName": "Ada Owner",
+            "email": "ada@example.com",
+            "timeZone": "America/Chicago",
+            "dateOfBirth": dob.isoformat(),
+            "billingAddress": {"line1": "1 Main", "city": "Plymouth", "postalCode": "55441", "country": "US"},
+        }
+    )
 
 
-def _register(users: FakeUserStore, store: FakeAccountStore, events: FakePublisher, clock: FakeClock,
-              dob: date = date(1990, 1, 1), user: str = "u1") -> RegistrationResult:
-    return accounts.register_account(identity=Identity(user, "ada@example.com"), data=_data(dob), accounts=store,
-                                     users=users, events=events, clock=clock, minimum_age=13)
+def _register(
+    users: FakeUserStore,
+    store: FakeAccountStore,
+    events: FakePublisher,
+    clock: FakeClock,
+    dob: date = date(1990, 1, 1),
+    user: str = "u1",
+) -> RegistrationResult:
+    return accounts.register_account(
+        identity=Identity(user, "ada@example.com"),
+        data=_data(dob),
+        accounts=store,
+        users=users,
+        events=events,
+        clock=clock,
+        minimum_age=13,
+    )
 
 
 def test_age_on_counts_birthdays() -> None:
@@ -65,10 +82,12 @@ def test_update_me_rejects_nulls_and_keeps_other_fields() -> None:
     result = _register(users, store, FakePublisher(), clock)
     principal = Principal("u1", None, result.account.account_id, Role.OWNER)
     with pytest.raises(ValidationFailed):
-        accounts.update_me(principal=principal, changes=MeUpdate.model_validate({"fullName": None}), accounts=store,
-                           clock=clock)
-    updated = accounts.update_me(principal=principal, changes=MeUpdate.model_validate({"phone": "+1 555 0100"}),
-                                 accounts=store, clock=clock)
+        accounts.update_me(
+            principal=principal, changes=MeUpdate.model_validate({"fullName": None}), accounts=store, clock=clock
+        )
+    updated = accounts.update_me(
+        principal=principal, changes=MeUpdate.model_validate({"phone": "+1 555 0100"}), accounts=store, clock=clock
+    )
     assert updated.full_name == "Ada Owner" and updated.phone == "+1 555 0100"
 
 

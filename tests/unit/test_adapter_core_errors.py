@@ -40,9 +40,9 @@ class Flaky:
         return "fine"
 
 
-@pytest.mark.parametrize("failure", [ServiceRequestError("refused"), TimeoutError(), ConnectionResetError(),
-                                     _cosmos(503),
-                                     _cosmos(429)])
+@pytest.mark.parametrize(
+    "failure", [ServiceRequestError("refused"), TimeoutError(), ConnectionResetError(), _cosmos(503), _cosmos(429)]
+)
 def test_an_unreachable_service_is_dependency_unavailable(failure: Exception) -> None:
     adapter = raising_core_errors(Flaky(failure))
     with pytest.raises(DependencyUnavailable) as raised:
@@ -54,8 +54,7 @@ def test_an_unreachable_service_is_dependency_unavailable(failure: Exception) ->
         next(pages)
 
 
-@pytest.mark.parametrize("failure", [ResourceNotFoundError("gone"), KeyError("bug"),
-                                     _cosmos(412)])
+@pytest.mark.parametrize("failure", [ResourceNotFoundError("gone"), KeyError("bug"), _cosmos(412)])
 def test_other_errors_pass_unchanged(failure: Exception) -> None:
     with pytest.raises(type(failure)):
         raising_core_errors(Flaky(failure)).read()

@@ -57,7 +57,9 @@ def _queries() -> list[Query]:
                     continue
                 name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
                 if name == "query_items":
-                    arg = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "query"), None)
+                    arg = (
+                        call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "query"), None)
+                    )
                 elif name == "first_page" and len(call.args) >= 2:
                     arg = call.args[1]
                 else:
@@ -70,10 +72,20 @@ def _queries() -> list[Query]:
                 if "SELECT" not in text.upper():  # a helper that receives its query from its caller (first_page)
                     continue
                 keywords = {k.arg: k.value for k in call.keywords}
-                cross = isinstance(keywords.get("enable_cross_partition_query"), ast.Constant) and \
-                    keywords["enable_cross_partition_query"].value is True  # type: ignore[attr-defined]  # an ast.Constant keyword value here (the AST node type is ast.expr)
-                found.append(Query(path.name, fn.name, call.lineno, text, cross,
-                                   "partition_key" in keywords or name == "first_page"))
+                cross = (
+                    isinstance(keywords.get("enable_cross_partition_query"), ast.Constant)
+                    and keywords["enable_cross_partition_query"].value is True  # type: ignore[attr-defined]  # an ast.Constant keyword value here (the AST node type is ast.expr)
+                )
+                found.append(
+                    Query(
+                        path.name,
+                        fn.name,
+                        call.lineno,
+                        text,
+                        cross,
+                        "partition_key" in keywords or name == "first_page",
+                    )
+                )
     return found
 
 

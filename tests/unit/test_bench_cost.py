@@ -11,8 +11,7 @@ from bench import cost
 
 
 def _ping(**over: float) -> cost.PerPing:
-    values = {"executions": 0.2, "cpu_s": 0.005, "round_trips": 0.5, "queue_ops": 0.3, "ru": 8.0,
-              "stored_bytes": 300.0}
+    values = {"executions": 0.2, "cpu_s": 0.005, "round_trips": 0.5, "queue_ops": 0.3, "ru": 8.0, "stored_bytes": 300.0}
     values.update(over)
     return cost.PerPing(**values)
 
@@ -33,8 +32,9 @@ def test_monthly_volumes_and_prices_follow_from_the_per_ping_figures() -> None:
     assert m.executions == pytest.approx(0.2 * n)
     # execution time on Azure: CPU + one modelled round trip per backend request, on a 2 GB instance
     assert m.gb_s == pytest.approx((0.005 + 0.5 * cost.AZURE_ROUND_TRIP_S) * n * cost.FLEX_INSTANCE_GB)
-    assert m.functions_usd == pytest.approx(m.gb_s * cost.FLEX_PRICE_PER_GB_S
-                                            + m.executions / 1e6 * cost.FLEX_PRICE_PER_MILLION_EXECUTIONS)
+    assert m.functions_usd == pytest.approx(
+        m.gb_s * cost.FLEX_PRICE_PER_GB_S + m.executions / 1e6 * cost.FLEX_PRICE_PER_MILLION_EXECUTIONS
+    )
     assert m.queue_usd == pytest.approx(0.3 * n / 10_000 * cost.QUEUE_PRICE_PER_10K_OPS)
     assert m.serverless_usd == pytest.approx(8.0 * n / 1e6 * cost.COSMOS_SERVERLESS_PER_MILLION_RU)
     assert m.stored_gb == pytest.approx(300 * n / 1e9)

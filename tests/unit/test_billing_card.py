@@ -18,15 +18,23 @@ OWNER = Principal("owner", None, "acc-1", Role.OWNER)
 
 
 def _put(w: World, seti: str, who: Principal = OWNER) -> BillingPublic:
-    return billing_card.put_card_on_file(principal=who, account_id=w.account_id,
-                                         data=CardOnFile.model_validate({"setupIntentId": seti}),
-                                         accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock,
-                                         policy=w.policy, notifier=w.notifier)
+    return billing_card.put_card_on_file(
+        principal=who,
+        account_id=w.account_id,
+        data=CardOnFile.model_validate({"setupIntentId": seti}),
+        accounts=w.accounts,
+        store=w.store,
+        gateway=w.stripe,
+        clock=w.clock,
+        policy=w.policy,
+        notifier=w.notifier,
+    )
 
 
 def _intent(w: World) -> str:
-    secret = billing.create_setup_intent(principal=OWNER, account_id=w.account_id, accounts=w.accounts,
-                                         store=w.store, gateway=w.stripe, clock=w.clock).client_secret
+    secret = billing.create_setup_intent(
+        principal=OWNER, account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+    ).client_secret
     return secret.split("_secret_")[0]
 
 
@@ -52,8 +60,13 @@ def test_unconfirmed_foreign_or_unknown_setup_intents_change_nothing() -> None:
         _put(w, seti)  # not confirmed yet
     # A SetupIntent of another Stripe customer (another account's), confirmed: answered like an unknown id.
     w.stripe.setup_intents["seti_foreign"] = w.stripe.setup_intents[seti].model_copy(
-        update={"setup_intent_id": "seti_foreign", "customer_id": "cus_someone_else", "status": "succeeded",
-                "payment_method_id": "pm_x"})
+        update={
+            "setup_intent_id": "seti_foreign",
+            "customer_id": "cus_someone_else",
+            "status": "succeeded",
+            "payment_method_id": "pm_x",
+        }
+    )
     for unknown in ("seti_foreign", "seti_missing"):
         with pytest.raises(ValidationFailed) as err:
             _put(w, unknown)

@@ -25,8 +25,7 @@ REFERENCE = "@Microsoft.KeyVault(VaultName=kv-x-dev;SecretName=stripe-secret-key
 def azure_settings(**values: str) -> Settings:
     # `values` are str setting aliases (STRIPE_SECRET_KEY=...), but mypy also matches `**values` against the
     # non-str `_`-prefixed options of BaseSettings.__init__ (_case_sensitive, _env_prefix, ...)
-    return Settings(APP_ENVIRONMENT="azure", COSMOS_ENDPOINT="https://cosmos.example",
-                    **values)  # type: ignore[arg-type]  # str aliases only, see the comment above
+    return Settings(APP_ENVIRONMENT="azure", COSMOS_ENDPOINT="https://cosmos.example", **values)  # type: ignore[arg-type]  # str aliases only, see the comment above
 
 
 def test_settings_load_without_stripe_secrets_and_billing_is_not_configured() -> None:
@@ -62,16 +61,40 @@ def test_billing_use_cases_answer_billing_not_configured_and_stay_scoped() -> No
     stranger = Principal("x", None, "acc-2", Role.OWNER)
     gateway = UnconfiguredStripeGateway()
     with pytest.raises(BillingNotConfigured) as refused:
-        billing.setup_billing(principal=owner, account_id=w.account_id, accounts=w.accounts, store=w.store,
-                              gateway=gateway, clock=w.clock, policy=w.policy, notifier=w.notifier)
+        billing.setup_billing(
+            principal=owner,
+            account_id=w.account_id,
+            accounts=w.accounts,
+            store=w.store,
+            gateway=gateway,
+            clock=w.clock,
+            policy=w.policy,
+            notifier=w.notifier,
+        )
     assert refused.value.status == 503 and refused.value.code == "billing-not-configured"
     assert w.store.get(w.account_id) is None, "nothing stored"
     with pytest.raises(NotFound):  # another account's id still answers like a missing one
-        billing.setup_billing(principal=stranger, account_id=w.account_id, accounts=w.accounts, store=w.store,
-                              gateway=gateway, clock=w.clock, policy=w.policy, notifier=w.notifier)
+        billing.setup_billing(
+            principal=stranger,
+            account_id=w.account_id,
+            accounts=w.accounts,
+            store=w.store,
+            gateway=gateway,
+            clock=w.clock,
+            policy=w.policy,
+            notifier=w.notifier,
+        )
     with pytest.raises(BillingNotConfigured):
-        billing_webhook.handle_webhook(payload=b"{}", signature="t=1,v1=00", secret="", accounts=w.accounts,
-                               store=w.store, gateway=gateway, clock=w.clock, policy=w.policy)
+        billing_webhook.handle_webhook(
+            payload=b"{}",
+            signature="t=1,v1=00",
+            secret="",
+            accounts=w.accounts,
+            store=w.store,
+            gateway=gateway,
+            clock=w.clock,
+            policy=w.policy,
+        )
 
 
 def test_the_webhook_route_answers_a_503_problem_when_billing_is_not_configured(
@@ -83,8 +106,12 @@ def test_the_webhook_route_answers_a_503_problem_when_billing_is_not_configured(
     deps.__dict__.update(accounts=w.accounts, billing=w.store, outbox=FakeOutbox())  # in-memory stores; refusing Stripe
     monkeypatch.setattr(bootstrap, "_container", deps)
     trigger = next(f for f in app_functions() if f.get_function_name() == "stripe_webhook")
-    request = func.HttpRequest(method="POST", url="http://localhost/api/billing/webhook", body=b"{}",
-                               headers={"content-type": "application/json", "stripe-signature": "t=1,v1=00"})
+    request = func.HttpRequest(
+        method="POST",
+        url="http://localhost/api/billing/webhook",
+        body=b"{}",
+        headers={"content-type": "application/json", "stripe-signature": "t=1,v1=00"},
+    )
     response = trigger.get_user_function()(request)
     assert response.status_code == 503
     assert response.headers["Content-Type"] == "application/problem+json"

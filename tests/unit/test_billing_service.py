@@ -39,17 +39,32 @@ class World:
         self.policy = policy
         self.account_id = "acc-1"
         now = self.clock.now()
-        self.accounts.put_account(Account(
-            account_id=self.account_id, owner_user_id="owner", company_name="Field Co",
-            billing_address=BillingAddress(line1="1 Main", city="Plymouth", postal_code="55441", country="US"),
-            time_zone="America/Chicago", created_at=now))
+        self.accounts.put_account(
+            Account(
+                account_id=self.account_id,
+                owner_user_id="owner",
+                company_name="Field Co",
+                billing_address=BillingAddress(line1="1 Main", city="Plymouth", postal_code="55441", country="US"),
+                time_zone="America/Chicago",
+                created_at=now,
+            )
+        )
         self.add_member("owner", Role.OWNER)
 
     def add_member(self, user_id: str, role: Role = Role.MEMBER) -> None:
         now = self.clock.now()
-        self.accounts.put_member(Member(account_id=self.account_id, user_id=user_id, role=role, full_name=user_id,
-                                        email=f"{user_id}@example.com", time_zone="UTC", joined_at=now,
-                                        updated_at=now))
+        self.accounts.put_member(
+            Member(
+                account_id=self.account_id,
+                user_id=user_id,
+                role=role,
+                full_name=user_id,
+                email=f"{user_id}@example.com",
+                time_zone="UTC",
+                joined_at=now,
+                updated_at=now,
+            )
+        )
 
     def remove_member(self, user_id: str) -> None:
         m = self.accounts.get_member(self.account_id, user_id)
@@ -57,24 +72,43 @@ class World:
         self.accounts.put_member(m.model_copy(update={"status": MemberStatus.REMOVED}))
 
     def event(self, kind: AccountEventType, event_id: str, user_id: str = "owner") -> AccountEvent:
-        return AccountEvent(event_id=event_id, type=kind, account_id=self.account_id, user_id=user_id,
-                            occurred_at=self.clock.now())
+        return AccountEvent(
+            event_id=event_id, type=kind, account_id=self.account_id, user_id=user_id, occurred_at=self.clock.now()
+        )
 
     def handle(self, event: AccountEvent) -> object:
-        return billing.handle_account_event(event=event, accounts=self.accounts, store=self.store,
-                                            gateway=self.stripe, clock=self.clock, policy=self.policy,
-                                            notifier=self.service_notifier)
+        return billing.handle_account_event(
+            event=event,
+            accounts=self.accounts,
+            store=self.store,
+            gateway=self.stripe,
+            clock=self.clock,
+            policy=self.policy,
+            notifier=self.service_notifier,
+        )
 
     def register(self) -> None:
         self.handle(self.event(AccountEventType.ACCOUNT_REGISTERED, "registered-acc-1"))
 
     def reconcile(self, cause: str = "test") -> object:
-        return billing.reconcile(account_id=self.account_id, accounts=self.accounts, store=self.store,
-                                 gateway=self.stripe, clock=self.clock, cause=cause, notifier=self.service_notifier)
+        return billing.reconcile(
+            account_id=self.account_id,
+            accounts=self.accounts,
+            store=self.store,
+            gateway=self.stripe,
+            clock=self.clock,
+            cause=cause,
+            notifier=self.service_notifier,
+        )
 
     def timer(self) -> int:
-        return billing.suspend_overdue(accounts=self.accounts, store=self.store, clock=self.clock,
-                                       policy=self.policy, notifier=self.service_notifier)
+        return billing.suspend_overdue(
+            accounts=self.accounts,
+            store=self.store,
+            clock=self.clock,
+            policy=self.policy,
+            notifier=self.service_notifier,
+        )
 
     @property
     def record(self) -> BillingRecord:
@@ -110,12 +144,14 @@ def test_a_worker_that_loses_the_race_deletes_the_customer_it_created() -> None:
     w = World(honour_idempotency=False)
 
     def other_worker_runs_to_completion() -> None:
-        billing.ensure_customer(account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe,
-                                clock=w.clock)
+        billing.ensure_customer(
+            account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+        )
 
     w.stripe.on_find.append(other_worker_runs_to_completion)
-    record = billing.ensure_customer(account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe,
-                                     clock=w.clock)
+    record = billing.ensure_customer(
+        account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+    )
     assert record is not None
     live = w.stripe.live_customers(w.account_id)
     assert [c.customer_id for c in live] == [record.customer_id]
@@ -138,8 +174,10 @@ def test_closed_or_unknown_accounts_get_no_customer() -> None:
     w.accounts.put_account(account.model_copy(update={"status": AccountStatus.CLOSED}))
     w.register()
     assert w.store.get(w.account_id) is None and not w.stripe.customers
-    assert billing.ensure_customer(account_id="nope", accounts=w.accounts, store=w.store, gateway=w.stripe,
-                                   clock=w.clock) is None
+    assert (
+        billing.ensure_customer(account_id="nope", accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock)
+        is None
+    )
 
 
 def test_without_a_trial_the_subscription_waits_for_a_card() -> None:
@@ -222,7 +260,9 @@ def test_payment_failure_past_due_then_suspended_after_grace_then_active_on_paym
         (BillingStatus.SUSPENDED, BillingStatus.ACTIVE),
     ]
     assert r.transitions[-1].cause == "invoice.paid evt_3"
-    suspension.ensure_may_add(account_id=w.account_id, what=suspension.Addition.PINGS, billing=w.store)  # ingest allowed again
+    suspension.ensure_may_add(
+        account_id=w.account_id, what=suspension.Addition.PINGS, billing=w.store
+    )  # ingest allowed again
     assert w.notifier.calls == 1
 
 
@@ -245,8 +285,15 @@ def test_without_a_notifier_the_notice_stays_recorded_and_the_timer_hands_it_ove
     w = World()
     w.register()
     inv = w.stripe.invoice(w.subscription.subscription_id, status="open", failed=True)
-    billing.reconcile(account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe,
-                      clock=w.clock, cause="invoice.payment_failed", notifier=None)
+    billing.reconcile(
+        account_id=w.account_id,
+        accounts=w.accounts,
+        store=w.store,
+        gateway=w.stripe,
+        clock=w.clock,
+        cause="invoice.payment_failed",
+        notifier=None,
+    )
     notice = w.record.payment_failed_notice
     assert notice is not None and notice.queued_at is None and notice.invoice_id == inv.invoice_id
     w.clock.advance(minutes=15)
@@ -306,10 +353,17 @@ def test_owner_endpoints_are_scoped_to_the_owner_of_the_account() -> None:
     with pytest.raises(NotFound):
         billing.get_billing(principal=stranger, account_id=w.account_id, store=w.store, clock=w.clock)
     with pytest.raises(NotFound):
-        billing.create_setup_intent(principal=stranger, account_id=w.account_id, accounts=w.accounts,
-                                    store=w.store, gateway=w.stripe, clock=w.clock)
-    secret = billing.create_setup_intent(principal=owner, account_id=w.account_id, accounts=w.accounts,
-                                         store=w.store, gateway=w.stripe, clock=w.clock)
+        billing.create_setup_intent(
+            principal=stranger,
+            account_id=w.account_id,
+            accounts=w.accounts,
+            store=w.store,
+            gateway=w.stripe,
+            clock=w.clock,
+        )
+    secret = billing.create_setup_intent(
+        principal=owner, account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+    )
     assert secret.client_secret.startswith("seti_")
 
 
@@ -317,8 +371,17 @@ def test_the_public_view_shows_only_the_listed_fields() -> None:
     w = World()
     w.register()
     view = billing_state.to_public(w.record).model_dump(by_alias=True)
-    assert set(view) == {"accountId", "status", "statusSince", "graceEndsAt", "seats", "trialEnd",
-                         "currentPeriodEnd", "lastInvoiceStatus", "paymentMethod"}
+    assert set(view) == {
+        "accountId",
+        "status",
+        "statusSince",
+        "graceEndsAt",
+        "seats",
+        "trialEnd",
+        "currentPeriodEnd",
+        "lastInvoiceStatus",
+        "paymentMethod",
+    }
 
 
 def test_tracking_ingest_is_refused_while_suspended_and_allowed_again() -> None:
@@ -366,8 +429,13 @@ def test_a_subscription_made_at_stripe_after_a_cancellation_is_adopted() -> None
     w.stripe.set_status(old, "canceled")
     w.reconcile("customer.subscription.deleted evt_1")
     assert w.status() is BillingStatus.CANCELED
-    new = w.stripe.create_subscription(customer_id=w.record.customer_id, account_id=w.account_id, plan_id="p",
-                                       quantity=1, trial_days=0, idempotency_key="dashboard")
+    new = w.stripe.create_subscription(
+        customer_id=w.record.customer_id,
+        account_id=w.account_id,
+        plan_id="p",
+        quantity=1,
+        trial_days=0,
+        idempotency_key="dashboard",
+    )
     w.reconcile("customer.subscription.created evt_2")
     assert w.record.subscription_id == new.subscription_id != old and w.status() is BillingStatus.ACTIVE
-

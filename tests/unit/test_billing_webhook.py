@@ -32,9 +32,17 @@ def event(event_id: str, kind: str, obj: dict[str, Any]) -> bytes:
 
 
 def deliver(w: World, payload: bytes, header: str | None) -> str:
-    return billing_webhook.handle_webhook(payload=payload, signature=header, secret=SECRET, accounts=w.accounts,
-                                  store=w.store, gateway=w.stripe, clock=w.clock, policy=w.policy,
-                                  notifier=w.notifier).outcome
+    return billing_webhook.handle_webhook(
+        payload=payload,
+        signature=header,
+        secret=SECRET,
+        accounts=w.accounts,
+        store=w.store,
+        gateway=w.stripe,
+        clock=w.clock,
+        policy=w.policy,
+        notifier=w.notifier,
+    ).outcome
 
 
 def now_ts(w: World) -> int:
@@ -51,8 +59,9 @@ def registered() -> World:
 
 
 def _verify(payload: bytes, header: str | None, now: float, secret: str = SECRET) -> None:
-    billing_webhook.verify_signature(payload=payload, header=header, secret=secret,
-                             now=datetime.fromtimestamp(now, UTC), tolerance_seconds=300)
+    billing_webhook.verify_signature(
+        payload=payload, header=header, secret=secret, now=datetime.fromtimestamp(now, UTC), tolerance_seconds=300
+    )
 
 
 def test_a_good_signature_within_five_minutes_either_way_passes() -> None:
@@ -63,8 +72,22 @@ def test_a_good_signature_within_five_minutes_either_way_passes() -> None:
     _verify(body, sign(body, t, "old") + "," + sign(body, t).split(",")[1], now=t)
 
 
-@pytest.mark.parametrize("case", ["missing", "garbage", "no-v1", "wrong-secret", "stale", "future-day",
-                                  "altered-body", "empty-secret", "v0-only", "non-ascii", "unicode-digits"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "garbage",
+        "no-v1",
+        "wrong-secret",
+        "stale",
+        "future-day",
+        "altered-body",
+        "empty-secret",
+        "v0-only",
+        "non-ascii",
+        "unicode-digits",
+    ],
+)
 def test_refused_signatures(case: str) -> None:
     body, t = b'{"id":"evt_1","type":"invoice.paid"}', 1_780_000_000
     header: str | None = sign(body, t)
@@ -104,8 +127,11 @@ def test_refused_deliveries_change_nothing() -> None:
     sub = w.subscription
     w.stripe.set_status(sub.subscription_id, "canceled")  # what the event would apply if it were accepted
     before = w.record
-    body = event("evt_bad", "customer.subscription.deleted", {"object": "subscription", "id": sub.subscription_id,
-                                                               "customer": w.record.customer_id})
+    body = event(
+        "evt_bad",
+        "customer.subscription.deleted",
+        {"object": "subscription", "id": sub.subscription_id, "customer": w.record.customer_id},
+    )
     t = now_ts(w)
     for payload, header in [
         (body, None),
@@ -124,8 +150,11 @@ def test_refused_deliveries_change_nothing() -> None:
 def test_a_replayed_event_is_ignored() -> None:
     w = registered()
     sub_id = w.subscription.subscription_id
-    body = event("evt_1", "customer.subscription.updated", {"object": "subscription", "id": sub_id,
-                                                             "customer": w.record.customer_id})
+    body = event(
+        "evt_1",
+        "customer.subscription.updated",
+        {"object": "subscription", "id": sub_id, "customer": w.record.customer_id},
+    )
     header = sign(body, now_ts(w))
     assert deliver(w, body, header) == "applied"
     w.stripe.set_status(sub_id, "canceled")  # had the replay been applied, the account would be canceled
@@ -138,10 +167,14 @@ def test_order_does_not_matter_the_current_state_wins() -> None:
     sub_id = w.subscription.subscription_id
     customer = w.record.customer_id
     inv = w.stripe.invoice(sub_id, status="open", failed=True)
-    failed = event("evt_failed", "invoice.payment_failed", {"object": "invoice", "id": inv.invoice_id,
-                                                            "customer": customer, "status": "open"})
-    paid = event("evt_paid", "invoice.paid", {"object": "invoice", "id": inv.invoice_id, "customer": customer,
-                                              "status": "paid"})
+    failed = event(
+        "evt_failed",
+        "invoice.payment_failed",
+        {"object": "invoice", "id": inv.invoice_id, "customer": customer, "status": "open"},
+    )
+    paid = event(
+        "evt_paid", "invoice.paid", {"object": "invoice", "id": inv.invoice_id, "customer": customer, "status": "paid"}
+    )
     w.stripe.settle(inv.invoice_id, status="paid", failed=False)
     w.stripe.set_status(sub_id, "active")
     t = now_ts(w)
@@ -154,12 +187,16 @@ def test_order_does_not_matter_the_current_state_wins() -> None:
 def test_setup_intent_succeeded_makes_the_card_the_default_and_shows_brand_and_last4() -> None:
     w = registered()
     owner = Principal("owner", None, w.account_id, Role.OWNER)
-    secret = billing.create_setup_intent(principal=owner, account_id=w.account_id, accounts=w.accounts,
-                                         store=w.store, gateway=w.stripe, clock=w.clock).client_secret
+    secret = billing.create_setup_intent(
+        principal=owner, account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+    ).client_secret
     seti_id = secret.split("_secret_")[0]
     pm_id = w.stripe.confirm_setup_intent(seti_id, brand="visa", last4="4242")  # in the browser, by Stripe.js
-    body = event("evt_seti", "setup_intent.succeeded", {"object": "setup_intent", "id": seti_id,
-                                                         "customer": w.record.customer_id})
+    body = event(
+        "evt_seti",
+        "setup_intent.succeeded",
+        {"object": "setup_intent", "id": seti_id, "customer": w.record.customer_id},
+    )
     assert deliver(w, body, sign(body, now_ts(w))) == "applied"
     assert w.stripe.customers[w.record.customer_id].default_payment_method_id == pm_id
     assert (w.record.payment_method_brand, w.record.payment_method_last4) == ("visa", "4242")
@@ -170,8 +207,9 @@ def test_without_a_trial_the_card_starts_the_subscription() -> None:
     w.handle(w.event(AccountEventType.ACCOUNT_REGISTERED, "registered-acc-1"))
     assert w.record.subscription_id is None
     owner = Principal("owner", None, w.account_id, Role.OWNER)
-    secret = billing.create_setup_intent(principal=owner, account_id=w.account_id, accounts=w.accounts,
-                                         store=w.store, gateway=w.stripe, clock=w.clock).client_secret
+    secret = billing.create_setup_intent(
+        principal=owner, account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+    ).client_secret
     seti_id = secret.split("_secret_")[0]
     w.stripe.confirm_setup_intent(seti_id, brand="visa", last4="4242")
     body = event("evt_seti", "setup_intent.succeeded", {"object": "setup_intent", "id": seti_id})
@@ -179,11 +217,18 @@ def test_without_a_trial_the_card_starts_the_subscription() -> None:
     assert w.record.subscription_id is not None and w.record.status is BillingStatus.ACTIVE
 
 
-@pytest.mark.parametrize(("kind", "obj", "outcome"), [
-    ("charge.refunded", {"object": "charge", "id": "ch_1", "customer": "cus_x"}, "ignored: event type not handled"),
-    ("invoice.paid", {"object": "invoice", "id": "in_1"}, "ignored: no customer"),
-    ("invoice.paid", {"object": "invoice", "id": "in_1", "customer": "cus_someone_else"}, "ignored: unknown customer"),
-])
+@pytest.mark.parametrize(
+    ("kind", "obj", "outcome"),
+    [
+        ("charge.refunded", {"object": "charge", "id": "ch_1", "customer": "cus_x"}, "ignored: event type not handled"),
+        ("invoice.paid", {"object": "invoice", "id": "in_1"}, "ignored: no customer"),
+        (
+            "invoice.paid",
+            {"object": "invoice", "id": "in_1", "customer": "cus_someone_else"},
+            "ignored: unknown customer",
+        ),
+    ],
+)
 def test_events_that_are_not_ours_are_acknowledged_and_ignored(kind: str, obj: dict[str, Any], outcome: str) -> None:
     w = registered()
     before = w.record

@@ -15,48 +15,57 @@ def body(doc: object) -> bytes:
     return json.dumps(doc).encode()
 
 
-@pytest.mark.parametrize("number", [
-    "4242424242424242",  # Visa test card (16)
-    "4000000000000341",
-    "5555555555554444",  # Mastercard
-    "378282246310005",  # Amex (15)
-    "4222222222222",  # 13 digits
-    "6011111111111117",
-    "3530111333300000",
-    "6250941006528599",  # UnionPay (16)
-    "4000002500003155",
-])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "4242424242424242",  # Visa test card (16)
+        "4000000000000341",
+        "5555555555554444",  # Mastercard
+        "378282246310005",  # Amex (15)
+        "4222222222222",  # 13 digits
+        "6011111111111117",
+        "3530111333300000",
+        "6250941006528599",  # UnionPay (16)
+        "4000002500003155",
+    ],
+)
 def test_known_test_cards_are_luhn_valid(number: str) -> None:
     assert luhn_valid(number) and text_has_pan(number)
 
 
-@pytest.mark.parametrize("text", [
-    "card 4242 4242 4242 4242 exp 12/30",
-    "4242-4242-4242-4242",
-    "Amex 3782 822463 10005 please",
-    "4242 4242 4242 4242 123",  # the CVC after the number
-    "paid with 4242424242424242.",
-    "(4242424242424242)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4242 4242 4242 4242 exp 12/30",
+        "4242-4242-4242-4242",
+        "Amex 3782 822463 10005 please",
+        "4242 4242 4242 4242 123",  # the CVC after the number
+        "paid with 4242424242424242.",
+        "(4242424242424242)",
+    ],
+)
 def test_free_text_with_a_card_number_is_found(text: str) -> None:
     assert text_has_pan(text)
 
 
-@pytest.mark.parametrize("text", [
-    "4242424242424241",  # one digit off: not Luhn-valid
-    "call +1 (612) 746-4017",
-    "order 123456789012",  # 12 digits
-    "42424242424242424242",  # 20 digits: not a card number
-    "2026-11-29T01:20:50Z",
-    "readings 120 130 125 140 135",
-    "uuid 3f1bcd35-ecf3-12c4-9a1b-0000000000ab",
-    "device-3b62b2c83363434082128446dfb1ffc0",  # 17 digits inside a hex id
-    "id 34b7b9c5-e171-4747-9238-93202a38aa69",
-    "ref4242424242424242x",  # touching letters: part of an identifier, not a typed card number
-    "ref 1764387920127",  # Luhn-valid epoch milliseconds: no card network starts with 1
-    "meter 7992739871300",  # Luhn-valid, but 7 is no card network's first digit
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4242424242424241",  # one digit off: not Luhn-valid
+        "call +1 (612) 746-4017",
+        "order 123456789012",  # 12 digits
+        "42424242424242424242",  # 20 digits: not a card number
+        "2026-11-29T01:20:50Z",
+        "readings 120 130 125 140 135",
+        "uuid 3f1bcd35-ecf3-12c4-9a1b-0000000000ab",
+        "device-3b62b2c83363434082128446dfb1ffc0",  # 17 digits inside a hex id
+        "id 34b7b9c5-e171-4747-9238-93202a38aa69",
+        "ref4242424242424242x",  # touching letters: part of an identifier, not a typed card number
+        "ref 1764387920127",  # Luhn-valid epoch milliseconds: no card network starts with 1
+        "meter 7992739871300",  # Luhn-valid, but 7 is no card network's first digit
+        "",
+    ],
+)
 def test_ordinary_text_is_not_flagged(text: str) -> None:
     assert not text_has_pan(text)
 

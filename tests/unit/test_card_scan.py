@@ -11,36 +11,42 @@ import pytest
 from tests import card_scan
 
 
-@pytest.mark.parametrize("text", [
-    "4242424242424242",
-    "paid with 4242 4242 4242 4242 yesterday",
-    '{"phone": "5555-5555-5555-4444"}',
-    "amex 3782 822463 10005.",
-    "card[number]=4000000000000341&exp=12",
-    "2223003122003222",  # Mastercard 2-series
-    "6011111111111117",  # Discover
-    "4111-1111-1111-1111\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4242424242424242",
+        "paid with 4242 4242 4242 4242 yesterday",
+        '{"phone": "5555-5555-5555-4444"}',
+        "amex 3782 822463 10005.",
+        "card[number]=4000000000000341&exp=12",
+        "2223003122003222",  # Mastercard 2-series
+        "6011111111111117",  # Discover
+        "4111-1111-1111-1111\n",
+    ],
+)
 def test_a_planted_card_number_is_found(text: str) -> None:
     hits = card_scan.scan_text("planted", text)
     assert len(hits) == 1 and hits[0].where == "planted"
     assert hits[0].last4 == "".join(ch for ch in text if ch.isdigit())[-4:] or hits[0].last4 in text
 
 
-@pytest.mark.parametrize("text", [
-    "4242424242424241",  # fails Luhn
-    "5555 5555 5555 4445",  # fails Luhn
-    "1764387920127",  # epoch milliseconds (Luhn-valid, but no card starts with 1)
-    "1764387920123456784",  # epoch nanoseconds, Luhn-valid
-    "7000000000000005",  # Luhn-valid, not a card network prefix
-    "3b62b2c8-4242-4242-4242-424242424242",  # a UUID
-    "deadbeef4242424242424242cafe",  # hex
-    "pm_4242424242424242",  # inside an identifier
-    "44.4242424242424242",  # the fraction of a coordinate
-    "+1 612 746 4017",  # a phone number
-    "2026-11-29 03:25:20,123",  # a log timestamp
-    "42424242424242424242",  # 20 digits (Luhn-valid, too long)
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4242424242424241",  # fails Luhn
+        "5555 5555 5555 4445",  # fails Luhn
+        "1764387920127",  # epoch milliseconds (Luhn-valid, but no card starts with 1)
+        "1764387920123456784",  # epoch nanoseconds, Luhn-valid
+        "7000000000000005",  # Luhn-valid, not a card network prefix
+        "3b62b2c8-4242-4242-4242-424242424242",  # a UUID
+        "deadbeef4242424242424242cafe",  # hex
+        "pm_4242424242424242",  # inside an identifier
+        "44.4242424242424242",  # the fraction of a coordinate
+        "+1 612 746 4017",  # a phone number
+        "2026-11-29 03:25:20,123",  # a log timestamp
+        "42424242424242424242",  # 20 digits (Luhn-valid, too long)
+    ],
+)
 def test_ids_timestamps_and_non_luhn_numbers_are_ignored(text: str) -> None:
     assert card_scan.scan_text("x", text) == []
 

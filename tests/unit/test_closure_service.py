@@ -32,12 +32,31 @@ def setup() -> tuple[FakeClock, FakeAccountStore, FakeUserStore, FakePrivacyStor
     return clock, accounts, users, FakePrivacyStore(accounts), owner
 
 
-def close(owner: Principal, clock: FakeClock, accounts: FakeAccountStore, users: FakeUserStore,
-          privacy: FakePrivacyStore, confirm: str | None, *, subscriptions: SubscriptionCanceller | None = None,
-          mailer: PrivacyMailer | None = None) -> ClosurePublic:
-    return closure.close_account(principal=owner, account_id=owner.account_id, data=ClosureRequest(confirm=confirm),
-                                 accounts=accounts, users=users, privacy=privacy, signer=SIGNER, clock=clock,
-                                 policy=POLICY, subscriptions=subscriptions, mailer=mailer, enqueue=QUEUE.append)
+def close(
+    owner: Principal,
+    clock: FakeClock,
+    accounts: FakeAccountStore,
+    users: FakeUserStore,
+    privacy: FakePrivacyStore,
+    confirm: str | None,
+    *,
+    subscriptions: SubscriptionCanceller | None = None,
+    mailer: PrivacyMailer | None = None,
+) -> ClosurePublic:
+    return closure.close_account(
+        principal=owner,
+        account_id=owner.account_id,
+        data=ClosureRequest(confirm=confirm),
+        accounts=accounts,
+        users=users,
+        privacy=privacy,
+        signer=SIGNER,
+        clock=clock,
+        policy=POLICY,
+        subscriptions=subscriptions,
+        mailer=mailer,
+        enqueue=QUEUE.append,
+    )
 
 
 def account_of(accounts: FakeAccountStore, account_id: str) -> Account:
@@ -61,8 +80,9 @@ def test_closure_needs_confirmation_then_ends_access_for_everyone_at_once() -> N
         close(owner, clock, accounts, users, privacy, "not-the-phrase")
 
     canceller, mailer = FakeCanceller(), FakeMailer()
-    done = close(owner, clock, accounts, users, privacy, asked.confirmation_phrase, subscriptions=canceller,
-                 mailer=mailer)
+    done = close(
+        owner, clock, accounts, users, privacy, asked.confirmation_phrase, subscriptions=canceller, mailer=mailer
+    )
     assert done.status == "closed" and done.retention_deadline == clock.now() + timedelta(days=90)
     assert canceller.canceled == ["acc-a"] and done.subscription == "canceled"
     assert list(mailer.sent) == ["closure-acc-a"] and done.confirmation_email == "queued"
@@ -82,13 +102,35 @@ def test_only_the_owner_of_this_account_can_close_it() -> None:
         close(member, clock, accounts, users, privacy, None)
     other = Principal(user_id="acc-b-owner", email=None, account_id="acc-b", role=Role.OWNER)
     with pytest.raises(NotFound):
-        closure.close_account(principal=other, account_id="acc-a", data=ClosureRequest(), accounts=accounts,
-                              users=users, privacy=privacy, signer=SIGNER, clock=clock, policy=POLICY,
-                              subscriptions=None, mailer=None, enqueue=QUEUE.append)
+        closure.close_account(
+            principal=other,
+            account_id="acc-a",
+            data=ClosureRequest(),
+            accounts=accounts,
+            users=users,
+            privacy=privacy,
+            signer=SIGNER,
+            clock=clock,
+            policy=POLICY,
+            subscriptions=None,
+            mailer=None,
+            enqueue=QUEUE.append,
+        )
     # A phrase issued to another account's owner does not close this one.
-    phrase = closure.close_account(principal=other, account_id="acc-b", data=ClosureRequest(), accounts=accounts,
-                                   users=users, privacy=privacy, signer=SIGNER, clock=clock, policy=POLICY,
-                                   subscriptions=None, mailer=None, enqueue=QUEUE.append).confirmation_phrase
+    phrase = closure.close_account(
+        principal=other,
+        account_id="acc-b",
+        data=ClosureRequest(),
+        accounts=accounts,
+        users=users,
+        privacy=privacy,
+        signer=SIGNER,
+        clock=clock,
+        policy=POLICY,
+        subscriptions=None,
+        mailer=None,
+        enqueue=QUEUE.append,
+    ).confirmation_phrase
     with pytest.raises(ValidationFailed):
         close(owner, clock, accounts, users, privacy, phrase)
 
@@ -105,14 +147,27 @@ def test_after_the_window_personal_data_goes_and_billing_records_stay() -> None:
     close(owner, clock, accounts, users, privacy, phrase)
 
     def purge() -> None:
-        run_purge(registry=registry, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY,
-                  batch_size=10, max_items=1000)
+        run_purge(
+            registry=registry,
+            privacy=privacy,
+            accounts=accounts,
+            clock=clock,
+            policy=POLICY,
+            batch_size=10,
+            max_items=1000,
+        )
 
     clock.advance(days=89)
     purge()  # inside the dispute window: everything is still there for the platform admin
     assert pings.count(account_id="acc-a") == profiles.count(account_id="acc-a") == 1
-    view = closure.admin_view_account(identity=Identity("admin", None, True), account_id="acc-a",
-                                      accounts=accounts, privacy=privacy, kinds=registry.kinds, clock=clock)
+    view = closure.admin_view_account(
+        identity=Identity("admin", None, True),
+        account_id="acc-a",
+        accounts=accounts,
+        privacy=privacy,
+        kinds=registry.kinds,
+        clock=clock,
+    )
     assert view.data == {"pings": 1, "profiles": 1, "billing-records": 1} and view.closure is not None
     clock.advance(days=2)
     purge()
@@ -130,16 +185,29 @@ def test_a_platform_admins_read_of_an_account_is_audited_and_only_for_admins() -
     clock, accounts, _, privacy, _ = setup()
     kinds = [FakeKind("pings")]
     before = len(privacy.list_audit("acc-a"))
-    view = closure.admin_view_account(identity=Identity("admin-1", None, True), account_id="acc-a",
-                                      accounts=accounts, privacy=privacy, kinds=kinds, clock=clock)
+    view = closure.admin_view_account(
+        identity=Identity("admin-1", None, True),
+        account_id="acc-a",
+        accounts=accounts,
+        privacy=privacy,
+        kinds=kinds,
+        clock=clock,
+    )
     assert view.account["account_id"] == "acc-a"
     entries = privacy.list_audit("acc-a")[before:]
     assert [(e.actor, e.action, e.outcome, e.at) for e in entries] == [
-        ("admin-1", "admin.account-read", "read", clock.now())]
+        ("admin-1", "admin.account-read", "read", clock.now())
+    ]
     assert privacy.list_audit("acc-b") == []  # in the trail of the account that was read, nowhere else
     with pytest.raises(Forbidden):  # the rule holds in the service, not only in the HTTP layer
-        closure.admin_view_account(identity=Identity("owner-1", None, False), account_id="acc-a",
-                                   accounts=accounts, privacy=privacy, kinds=kinds, clock=clock)
+        closure.admin_view_account(
+            identity=Identity("owner-1", None, False),
+            account_id="acc-a",
+            accounts=accounts,
+            privacy=privacy,
+            kinds=kinds,
+            clock=clock,
+        )
     assert len(privacy.list_audit("acc-a")) == before + 1
 
 
@@ -151,8 +219,14 @@ def test_no_audit_entry_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(privacy, "audit", refuse)
     with pytest.raises(ConnectionError):
-        closure.admin_view_account(identity=Identity("admin-1", None, True), account_id="acc-a",
-                                   accounts=accounts, privacy=privacy, kinds=[], clock=clock)
+        closure.admin_view_account(
+            identity=Identity("admin-1", None, True),
+            account_id="acc-a",
+            accounts=accounts,
+            privacy=privacy,
+            kinds=[],
+            clock=clock,
+        )
 
 
 class FlakyCanceller(FakeCanceller):
@@ -177,8 +251,9 @@ def test_a_failed_follow_up_is_queued_and_finished_by_the_worker() -> None:
     assert len(QUEUE) == 1 and closure.CLOSURE_FOLLOW_UP in QUEUE[0]
     canceller.fail = False
     for _ in range(2):  # a redelivered message changes nothing more
-        closure.finish_closure(account_id="acc-a", accounts=accounts, privacy=privacy, clock=clock,
-                               subscriptions=canceller, mailer=mailer)
+        closure.finish_closure(
+            account_id="acc-a", accounts=accounts, privacy=privacy, clock=clock, subscriptions=canceller, mailer=mailer
+        )
     record = privacy.get_closure("acc-a")
     assert record is not None and record.subscription == "canceled" and record.confirmation_email == "queued"
     assert canceller.canceled == ["acc-a"] and list(mailer.sent) == ["closure-acc-a"]
@@ -198,8 +273,10 @@ def test_the_closure_terms_name_what_to_type_and_what_the_law_keeps_without_chan
         closure.closure_terms(principal=owner, account_id="acc-b", accounts=accounts, policy=POLICY)
     nameless = account_of(accounts, "acc-a").model_copy(update={"company_name": None})
     accounts.put_account(nameless)
-    assert closure.closure_terms(principal=owner, account_id="acc-a", accounts=accounts,
-                                 policy=POLICY).confirmation_name == "Name acc-a-owner"
+    assert (
+        closure.closure_terms(principal=owner, account_id="acc-a", accounts=accounts, policy=POLICY).confirmation_name
+        == "Name acc-a-owner"
+    )
 
 
 def test_a_wrong_typed_name_closes_nothing_and_the_right_one_in_any_case_does() -> None:
@@ -207,10 +284,20 @@ def test_a_wrong_typed_name_closes_nothing_and_the_right_one_in_any_case_does() 
     phrase = close(owner, clock, accounts, users, privacy, None).confirmation_phrase
 
     def typed(name: str) -> ClosurePublic:
-        return closure.close_account(principal=owner, account_id="acc-a",
-                                     data=ClosureRequest(confirm=phrase, typed_name=name), accounts=accounts,
-                                     users=users, privacy=privacy, signer=SIGNER, clock=clock, policy=POLICY,
-                                     subscriptions=None, mailer=None, enqueue=QUEUE.append)
+        return closure.close_account(
+            principal=owner,
+            account_id="acc-a",
+            data=ClosureRequest(confirm=phrase, typed_name=name),
+            accounts=accounts,
+            users=users,
+            privacy=privacy,
+            signer=SIGNER,
+            clock=clock,
+            policy=POLICY,
+            subscriptions=None,
+            mailer=None,
+            enqueue=QUEUE.append,
+        )
 
     with pytest.raises(ValidationFailed) as refused:
         typed("Other Co")

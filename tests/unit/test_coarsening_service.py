@@ -103,8 +103,9 @@ class FakeCoarseHistory:
         if p is None or p.t >= before or p.acc > 1000:
             return False
         cell = coarse_cell(p.lat, p.lon)
-        self.latest[(account_id, user_id)] = p.model_copy(update={"lat": cell.centre[0], "lon": cell.centre[1],
-                                                                  "acc": cell.half_diagonal_m})
+        self.latest[(account_id, user_id)] = p.model_copy(
+            update={"lat": cell.centre[0], "lon": cell.centre[1], "acc": cell.half_diagonal_m}
+        )
         return True
 
     def snapshot(self) -> dict[tuple[str, str, date], list[tuple[str, datetime, float, float]]]:
@@ -120,8 +121,19 @@ def day_of_pings(day: date, seed: int, every_s: int = 120) -> list[Ping]:
     while t.hour < 16:
         lat += rng.uniform(-0.0006, 0.0006)
         lon += rng.uniform(-0.0008, 0.0008)
-        out.append(Ping(ping_id=f"{seed}-{t:%H%M%S}", t=t, lat=lat, lon=lon, acc=8, alt=250, spd=1.2,
-                        src=PingSource.GPS, dev="phone"))
+        out.append(
+            Ping(
+                ping_id=f"{seed}-{t:%H%M%S}",
+                t=t,
+                lat=lat,
+                lon=lon,
+                acc=8,
+                alt=250,
+                spd=1.2,
+                src=PingSource.GPS,
+                dev="phone",
+            )
+        )
         t += timedelta(seconds=every_s)
     return out
 
@@ -143,14 +155,16 @@ def world() -> World:
 
 
 def turn_on(privacy: FakePrivacyStore, days: int = 30) -> None:
-    privacy.put_retention(RetentionSettings(account_id="acc-a", location_days=365, access_log_days=365,
-                                            coarsen_after_days=days))
+    privacy.put_retention(
+        RetentionSettings(account_id="acc-a", location_days=365, access_log_days=365, coarsen_after_days=days)
+    )
 
 
 def run(world: World, max_pings: int = 1_000_000) -> CoarseningRun:
     clock, accounts, privacy, store = world
-    return run_coarsening(store=store, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY,
-                          max_pings=max_pings)
+    return run_coarsening(
+        store=store, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY, max_pings=max_pings
+    )
 
 
 def test_off_by_default_nothing_changes(world: World) -> None:
@@ -212,15 +226,15 @@ def test_receipts_are_kept_90_days(world: World) -> None:
     assert set(store.runs) == {second.run_id, third.run_id}
 
 
-@pytest.mark.parametrize("step,call", [("put_point", 10), ("delete", 1), ("delete", 500), ("delete", 1500),
-                                       ("marker", 3), ("watermark", 2)])
+@pytest.mark.parametrize(
+    "step,call", [("put_point", 10), ("delete", 1), ("delete", 500), ("delete", 1500), ("marker", 3), ("watermark", 2)]
+)
 def test_a_crash_between_steps_is_completed_by_the_next_run(world: World, step: str, call: int) -> None:
     clock, accounts, privacy, store = world
     turn_on(privacy)
     reference = FakeCoarseHistory()
     reference.pings = {k: dict(v) for k, v in store.pings.items()}
-    run_coarsening(store=reference, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY,
-                   max_pings=10**6)
+    run_coarsening(store=reference, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY, max_pings=10**6)
     store.fail_at = (step, call)
     with pytest.raises(Crash):
         run(world)
@@ -261,8 +275,11 @@ def test_a_latest_position_older_than_n_days_is_snapped_a_recent_one_stays(world
 def test_legal_holds_stop_coarsening(world: World) -> None:
     _, _, privacy, store = world
     turn_on(privacy)
-    privacy.put_hold(LegalHold(hold_id="h1", account_id="acc-a", user_id="acc-a-m2", reason="dispute",
-                               placed_by="admin", placed_at=NOW))
+    privacy.put_hold(
+        LegalHold(
+            hold_id="h1", account_id="acc-a", user_id="acc-a-m2", reason="dispute", placed_by="admin", placed_at=NOW
+        )
+    )
     run(world)
     assert {u for (_, u, _) in store.markers} == {"acc-a-m1"}
     assert not any(is_coarse(p) for (_, u, _), v in store.pings.items() if u == "acc-a-m2" for p in v.values())
@@ -280,17 +297,28 @@ def update(privacy: FakePrivacyStore, accounts: FakeAccountStore, body: dict[str
     from core.domain.identity import Principal, Role
 
     owner = Principal(user_id="acc-a-owner", email="o@example.com", account_id="acc-a", role=Role.OWNER)
-    return retention.update_retention(principal=owner, account_id="acc-a", changes=RetentionUpdate.model_validate(body),
-                                      privacy=privacy, policy=POLICY, clock=FakeClock(NOW))
+    return retention.update_retention(
+        principal=owner,
+        account_id="acc-a",
+        changes=RetentionUpdate.model_validate(body),
+        privacy=privacy,
+        policy=POLICY,
+        clock=FakeClock(NOW),
+    )
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"coarsenAfterDays": 29}, "coarsenAfterDays"),
-    ({"coarsenAfterDays": 366}, "coarsenAfterDays"),
-    ({"locationDays": 90, "coarsenAfterDays": 90}, "coarsenAfterDays"),
-    ({"locationDays": 60, "coarsenAfterDays": 120}, "coarsenAfterDays"),
-])
-def test_out_of_range_setting_names_the_field_and_stores_nothing(world: World, body: dict[str, object], field: str) -> None:
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"coarsenAfterDays": 29}, "coarsenAfterDays"),
+        ({"coarsenAfterDays": 366}, "coarsenAfterDays"),
+        ({"locationDays": 90, "coarsenAfterDays": 90}, "coarsenAfterDays"),
+        ({"locationDays": 60, "coarsenAfterDays": 120}, "coarsenAfterDays"),
+    ],
+)
+def test_out_of_range_setting_names_the_field_and_stores_nothing(
+    world: World, body: dict[str, object], field: str
+) -> None:
     _, accounts, privacy, _ = world
     with pytest.raises(ValidationFailed) as caught:
         update(privacy, accounts, body)
@@ -318,10 +346,14 @@ def test_a_bucket_is_never_recomputed_from_part_of_its_pings(world: World) -> No
     day = NOW.date() - timedelta(days=40)
     t0 = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
     west, east = (44.95, -93.30), (44.95, -93.10)  # cells some 16 km apart
-    pings = [Ping(ping_id=f"a{i}", t=t0 + timedelta(minutes=2 + i), lat=east[0], lon=east[1], acc=5,
-                  src=PingSource.GPS) for i in range(4)]
-    pings += [Ping(ping_id=f"z{i}", t=t0 + timedelta(minutes=i), lat=west[0], lon=west[1], acc=5,
-                   src=PingSource.GPS) for i in range(3)]
+    pings = [
+        Ping(ping_id=f"a{i}", t=t0 + timedelta(minutes=2 + i), lat=east[0], lon=east[1], acc=5, src=PingSource.GPS)
+        for i in range(4)
+    ]
+    pings += [
+        Ping(ping_id=f"z{i}", t=t0 + timedelta(minutes=i), lat=west[0], lon=west[1], acc=5, src=PingSource.GPS)
+        for i in range(3)
+    ]
     store.add("acc-a", "acc-a-m1", pings)
     store.fail_at = ("delete", 3)  # two of the four eastern pings are gone when it crashes
     with pytest.raises(Crash):
@@ -337,15 +369,25 @@ def test_track_answers_name_the_coarse_days() -> None:
 
     day = date(2026, 4, 1)
     start = datetime(2026, 4, 1, tzinfo=UTC)
-    coarse = Ping(ping_id="coarse-0900", t=start + timedelta(hours=9), lat=44.97, lon=-93.26, acc=3400,
-                  src=PingSource.GPS)
+    coarse = Ping(
+        ping_id="coarse-0900", t=start + timedelta(hours=9), lat=44.97, lon=-93.26, acc=3400, src=PingSource.GPS
+    )
     precise = day_of_pings(day + timedelta(days=1), 3)[0]
-    track = Track(user_id="u", range_from=start, range_to=start + timedelta(days=2), points=[coarse, precise],
-                  raw_count=2, coarse_days=[day])
+    track = Track(
+        user_id="u",
+        range_from=start,
+        range_to=start + timedelta(days=2),
+        points=[coarse, precise],
+        raw_count=2,
+        coarse_days=[day],
+    )
     doc = to_geojson(track)
     assert doc["coarseDays"] == ["2026-04-01"]
-    flags = {f["properties"]["id"]: f["properties"].get("coarse") for f in doc["features"]
-             if f["properties"]["kind"] == "ping"}
+    flags = {
+        f["properties"]["id"]: f["properties"].get("coarse")
+        for f in doc["features"]
+        if f["properties"]["kind"] == "ping"
+    }
     assert flags == {"coarse-0900": True, precise.ping_id: None}
     assert "coarse days: 2026-04-01" in to_gpx(track)
     assert to_geojson(track.model_copy(update={"coarse_days": []}))["coarseDays"] == []

@@ -16,11 +16,24 @@ from tests.unit.fakes_tracking import FakeConsentLedger
 WORKER = Principal(user_id="u1", email="u1@example.com", account_id="a1", role=Role.MEMBER)
 
 
-def _set(ledger: FakeConsentLedger, clock: FakeClock, granted: bool, *, capability: str = "location",
-         device: str = "dev-1", version: str = "2023-06-15", who: Principal = WORKER) -> None:
-    consent.set_consent(principal=who, capability=capability,
-                        data=ConsentUpdate(granted=granted, device_id=device, app_version="1.4.0"),
-                        ledger=ledger, clock=clock, policy_version=version)
+def _set(
+    ledger: FakeConsentLedger,
+    clock: FakeClock,
+    granted: bool,
+    *,
+    capability: str = "location",
+    device: str = "dev-1",
+    version: str = "2023-06-15",
+    who: Principal = WORKER,
+) -> None:
+    consent.set_consent(
+        principal=who,
+        capability=capability,
+        data=ConsentUpdate(granted=granted, device_id=device, app_version="1.4.0"),
+        ledger=ledger,
+        clock=clock,
+        policy_version=version,
+    )
 
 
 def test_state_follows_the_ledger_at_each_instant() -> None:
@@ -33,8 +46,13 @@ def test_state_follows_the_ledger_at_each_instant() -> None:
     revoked_at = clock.now()
 
     def asked(at: object) -> bool:
-        return consent.consent_granted_at(ledger=ledger, account_id="a1", user_id="u1",
-                                          capability=Capability.LOCATION, at=at)  # type: ignore[arg-type]  # a naive datetime on purpose: the ledger must refuse it
+        return consent.consent_granted_at(
+            ledger=ledger,
+            account_id="a1",
+            user_id="u1",
+            capability=Capability.LOCATION,
+            at=at,  # type: ignore[arg-type]  # a naive datetime on purpose: the ledger must refuse it
+        )
 
     assert not asked(before)
     assert asked(granted_at)
@@ -42,10 +60,12 @@ def test_state_follows_the_ledger_at_each_instant() -> None:
     assert not asked(revoked_at)
     assert not asked(revoked_at + timedelta(days=1))
     # Camera was never asked: not granted. Another account's worker with the same id: not granted.
-    assert not consent.consent_granted_at(ledger=ledger, account_id="a1", user_id="u1",
-                                          capability=Capability.CAMERA, at=granted_at)
-    assert not consent.consent_granted_at(ledger=ledger, account_id="a2", user_id="u1",
-                                          capability=Capability.LOCATION, at=granted_at)
+    assert not consent.consent_granted_at(
+        ledger=ledger, account_id="a1", user_id="u1", capability=Capability.CAMERA, at=granted_at
+    )
+    assert not consent.consent_granted_at(
+        ledger=ledger, account_id="a2", user_id="u1", capability=Capability.LOCATION, at=granted_at
+    )
 
 
 def test_each_change_is_appended_with_device_app_and_policy_version() -> None:
@@ -59,7 +79,10 @@ def test_each_change_is_appended_with_device_app_and_policy_version() -> None:
     clock.advance(minutes=1)
     _set(ledger, clock, False, device="dev-2", version="2026-01-01")
     assert [(e.granted, e.device_id, e.policy_version) for e in ledger.entries] == [
-        (True, "dev-1", "2023-06-15"), (True, "dev-1", "2026-01-01"), (False, "dev-2", "2026-01-01")]
+        (True, "dev-1", "2023-06-15"),
+        (True, "dev-1", "2026-01-01"),
+        (False, "dev-2", "2026-01-01"),
+    ]
     view = consent.get_consents(principal=WORKER, ledger=ledger)
     current = {c.capability: c for c in view.current}
     assert current[Capability.LOCATION].granted is False

@@ -34,23 +34,38 @@ class World:
         self.billing = FakeKind("billing-records", retention="account", kept_for="billing-records")
         self.billing.add("account-acc-b", Item("acc-b", None, self.clock.now(), doc={"address": "1 Main St"}))
         for who in (ME, COLLEAGUE, STRANGER):
-            self.profiles.add(f"profile-{who.user_id}", Item(who.account_id, who.user_id, self.clock.now(),
-                                                              doc={"name": f"Real name of {who.user_id}"}))
+            self.profiles.add(
+                f"profile-{who.user_id}",
+                Item(who.account_id, who.user_id, self.clock.now(), doc={"name": f"Real name of {who.user_id}"}),
+            )
             for i in range(3):
-                self.pings.add(f"ping-{who.user_id}-{i}", Item(who.account_id, who.user_id, self.clock.now(),
-                                                               doc={"lat": 45.0 + i, "lon": -93.0}))
+                self.pings.add(
+                    f"ping-{who.user_id}-{i}",
+                    Item(who.account_id, who.user_id, self.clock.now(), doc={"lat": 45.0 + i, "lon": -93.0}),
+                )
 
     def ask(self, who: Principal, kind: DataRequestType) -> DataRequestPublic:
-        return data_requests.create_request(principal=who, data=DataRequestCreate(type=kind), privacy=self.privacy,
-                                            clock=self.clock, enqueue=self.queue.append)
+        return data_requests.create_request(
+            principal=who,
+            data=DataRequestCreate(type=kind),
+            privacy=self.privacy,
+            clock=self.clock,
+            enqueue=self.queue.append,
+        )
 
     def work(self) -> None:
         while self.queue:
             data_requests.process_request(
                 message=DataRequestMessage.model_validate_json(self.queue.pop(0)),
-                kinds=[self.profiles, self.pings, self.billing], privacy=self.privacy, sink=self.sink,
-                clock=self.clock, policy=RetentionPolicy(), link_ttl=timedelta(hours=24), mailer=self.mailer,
-                mail_to=lambda a, u: f"{u}@example.com")
+                kinds=[self.profiles, self.pings, self.billing],
+                privacy=self.privacy,
+                sink=self.sink,
+                clock=self.clock,
+                policy=RetentionPolicy(),
+                link_ttl=timedelta(hours=24),
+                mailer=self.mailer,
+                mail_to=lambda a, u: f"{u}@example.com",
+            )
 
     def export_of(self, who: Principal) -> zipfile.ZipFile:
         request = self.ask(who, DataRequestType.ACCESS)
@@ -75,8 +90,10 @@ def test_due_dates_and_only_my_own_requests() -> None:
         with pytest.raises(NotFound):
             data_requests.get_request(principal=other, request_id=access.request_id, privacy=w.privacy)
     assert len(w.queue) == 1  # only the export goes through the queue
-    assert {e.action for e in w.privacy.list_audit("acc-a")} == {"data-request.access",
-                                                                 "data-request.california-disclosure"}
+    assert {e.action for e in w.privacy.list_audit("acc-a")} == {
+        "data-request.access",
+        "data-request.california-disclosure",
+    }
 
 
 def test_export_zip_parses_and_holds_exactly_my_data() -> None:
@@ -125,9 +142,17 @@ def _erase_owner(kinds: list[FakeKind]) -> DataRequestPublic:
     w = World()
     request = w.ask(STRANGER, DataRequestType.ERASURE)
     message = DataRequestMessage.model_validate_json(w.queue.pop(0))
-    data_requests.process_request(message=message, kinds=kinds, privacy=w.privacy, sink=w.sink, clock=w.clock,
-                                  policy=RetentionPolicy(), link_ttl=timedelta(hours=24), mailer=w.mailer,
-                                  mail_to=lambda a, u: f"{u}@example.com")
+    data_requests.process_request(
+        message=message,
+        kinds=kinds,
+        privacy=w.privacy,
+        sink=w.sink,
+        clock=w.clock,
+        policy=RetentionPolicy(),
+        link_ttl=timedelta(hours=24),
+        mailer=w.mailer,
+        mail_to=lambda a, u: f"{u}@example.com",
+    )
     return data_requests.get_request(principal=STRANGER, request_id=request.request_id, privacy=w.privacy)
 
 
@@ -163,10 +188,20 @@ def test_california_disclosure_comes_from_the_register() -> None:
     assert answer.disclosure.calendar_year == 2025
     assert answer.disclosure.third_parties == [] and answer.disclosure.categories == []
     register = (
-        Disclosure(third_party="Ad Partner", categories=["name", "e-mail"], purpose="marketing",
-                   start=datetime(2025, 5, 1, tzinfo=UTC), end=datetime(2025, 8, 1, tzinfo=UTC)),
-        Disclosure(third_party="Old Partner", categories=["phone"], purpose="marketing",
-                   start=datetime(2020, 1, 1, tzinfo=UTC), end=datetime(2021, 1, 1, tzinfo=UTC)),
+        Disclosure(
+            third_party="Ad Partner",
+            categories=["name", "e-mail"],
+            purpose="marketing",
+            start=datetime(2025, 5, 1, tzinfo=UTC),
+            end=datetime(2025, 8, 1, tzinfo=UTC),
+        ),
+        Disclosure(
+            third_party="Old Partner",
+            categories=["phone"],
+            purpose="marketing",
+            start=datetime(2020, 1, 1, tzinfo=UTC),
+            end=datetime(2021, 1, 1, tzinfo=UTC),
+        ),
     )
     listed = data_sharing.california_disclosure(now=w.clock.now(), register=register)
     assert [p.third_party for p in listed.third_parties] == ["Ad Partner"]
@@ -179,10 +214,11 @@ def test_a_request_that_keeps_failing_is_marked_failed_on_its_last_attempt() -> 
     request = w.ask(ME, DataRequestType.ACCESS)
     message = DataRequestMessage.model_validate_json(w.queue.pop())
     for attempt in range(1, 5):
-        data_requests.record_failure(message=message, attempt=attempt, max_attempts=5, privacy=w.privacy,
-                                     clock=w.clock)
-        assert data_requests.get_request(principal=ME, request_id=request.request_id, privacy=w.privacy).status \
+        data_requests.record_failure(message=message, attempt=attempt, max_attempts=5, privacy=w.privacy, clock=w.clock)
+        assert (
+            data_requests.get_request(principal=ME, request_id=request.request_id, privacy=w.privacy).status
             == "received"
+        )
     data_requests.record_failure(message=message, attempt=5, max_attempts=5, privacy=w.privacy, clock=w.clock)
     failed = data_requests.get_request(principal=ME, request_id=request.request_id, privacy=w.privacy)
     assert failed.status == "failed"

@@ -15,20 +15,23 @@ from tests.fixtures import images
 from tests.unit.test_photos_service import WORKER, World
 
 
-@pytest.mark.parametrize(("tag", "verdict"), [
-    (None, ScanVerdict.PENDING),
-    ("No threats found", ScanVerdict.CLEAN),
-    ("  no threats FOUND ", ScanVerdict.CLEAN),
-    ("Malicious", ScanVerdict.INFECTED),
-    ("MALICIOUS", ScanVerdict.INFECTED),
-    ("Error", ScanVerdict.ERROR),
-    ("Scan failed - internal service error", ScanVerdict.ERROR),
-    ("Scan aborted - the file size exceeds the limit", ScanVerdict.CAP_REACHED),
-    ("Monthly capping limit reached", ScanVerdict.CAP_REACHED),
-    ("Not scanned", ScanVerdict.NOT_SCANNED),
-    ("", ScanVerdict.NOT_SCANNED),
-    ("No threats found (partially)", ScanVerdict.NOT_SCANNED),  # only the exact clean text is clean
-])
+@pytest.mark.parametrize(
+    ("tag", "verdict"),
+    [
+        (None, ScanVerdict.PENDING),
+        ("No threats found", ScanVerdict.CLEAN),
+        ("  no threats FOUND ", ScanVerdict.CLEAN),
+        ("Malicious", ScanVerdict.INFECTED),
+        ("MALICIOUS", ScanVerdict.INFECTED),
+        ("Error", ScanVerdict.ERROR),
+        ("Scan failed - internal service error", ScanVerdict.ERROR),
+        ("Scan aborted - the file size exceeds the limit", ScanVerdict.CAP_REACHED),
+        ("Monthly capping limit reached", ScanVerdict.CAP_REACHED),
+        ("Not scanned", ScanVerdict.NOT_SCANNED),
+        ("", ScanVerdict.NOT_SCANNED),
+        ("No threats found (partially)", ScanVerdict.NOT_SCANNED),  # only the exact clean text is clean
+    ],
+)
 def test_every_defender_tag_maps_to_its_verdict(tag: str | None, verdict: ScanVerdict) -> None:
     assert verdict_of(tag) is verdict
 
@@ -62,15 +65,19 @@ def test_an_unreadable_tag_is_an_error_never_clean(error: Exception) -> None:
     assert _scanner(Tags("No threats found", error)).scan(blob_name="b", data=images.jpeg()) is ScanVerdict.ERROR
 
 
-@pytest.mark.parametrize(("tag", "status", "reason", "upload_kept"), [
-    ("Malicious", PhotoStatus.REJECTED, "malware", False),
-    ("Error", PhotoStatus.QUARANTINED, "scan-error", True),
-    ("Scan aborted - the file size exceeds the limit", PhotoStatus.QUARANTINED, "scan-cap-reached", True),
-    ("Not scanned", PhotoStatus.QUARANTINED, "not-scanned", True),
-    ("No threats found", PhotoStatus.READY, None, False),
-])
-def test_each_tag_through_the_photo_processor(tag: str, status: PhotoStatus, reason: str | None,
-                                             upload_kept: bool) -> None:
+@pytest.mark.parametrize(
+    ("tag", "status", "reason", "upload_kept"),
+    [
+        ("Malicious", PhotoStatus.REJECTED, "malware", False),
+        ("Error", PhotoStatus.QUARANTINED, "scan-error", True),
+        ("Scan aborted - the file size exceeds the limit", PhotoStatus.QUARANTINED, "scan-cap-reached", True),
+        ("Not scanned", PhotoStatus.QUARANTINED, "not-scanned", True),
+        ("No threats found", PhotoStatus.READY, None, False),
+    ],
+)
+def test_each_tag_through_the_photo_processor(
+    tag: str, status: PhotoStatus, reason: str | None, upload_kept: bool
+) -> None:
     w = World()
     w.grant(WORKER, Capability.CAMERA)
     w.clock.advance(minutes=1)

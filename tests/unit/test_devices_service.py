@@ -35,33 +35,61 @@ class World:
         self.clock = FakeClock(AT)
         self.accounts, self.users, self.devices = FakeAccountStore(), FakeUserStore(), FakeDeviceStore()
         for account_id, owner in (("a1", "o1"), ("a2", "o2")):
-            self.accounts.put_account(Account(
-                account_id=account_id, owner_user_id=owner, company_name="Co", time_zone="UTC",
-                billing_address=BillingAddress(line1="1 Main", city="X", postal_code="55441", country="US"),
-                created_at=AT - timedelta(days=100)))
+            self.accounts.put_account(
+                Account(
+                    account_id=account_id,
+                    owner_user_id=owner,
+                    company_name="Co",
+                    time_zone="UTC",
+                    billing_address=BillingAddress(line1="1 Main", city="X", postal_code="55441", country="US"),
+                    created_at=AT - timedelta(days=100),
+                )
+            )
         for p in (OWNER, WORKER, OTHER_OWNER):
             self.users.put_user(UserRecord(user_id=p.user_id, account_id=p.account_id, role=p.role, created_at=AT))
-            self.accounts.put_member(Member(account_id=p.account_id, user_id=p.user_id, role=p.role, full_name="N",
-                                            email=p.email or "", time_zone="UTC", joined_at=AT, updated_at=AT))
+            self.accounts.put_member(
+                Member(
+                    account_id=p.account_id,
+                    user_id=p.user_id,
+                    role=p.role,
+                    full_name="N",
+                    email=p.email or "",
+                    time_zone="UTC",
+                    joined_at=AT,
+                    updated_at=AT,
+                )
+            )
         self.ledger, self.queue = FakeConsentLedger(), FakePingQueue()
         self.privacy = FakePrivacyStore(self.accounts)
 
     def make(self, who: Principal = WORKER, name: str = "Pixel") -> tuple[str, str]:
-        created = devices.create_device(principal=who, data=DeviceCreate(name=name), devices=self.devices,
-                                        clock=self.clock)
+        created = devices.create_device(
+            principal=who, data=DeviceCreate(name=name), devices=self.devices, clock=self.clock
+        )
         return created.device_id, created.token
 
     def auth(self, authorization: str | None = None, query: str | None = None) -> device_auth.DeviceCaller:
-        return device_auth.authenticate(authorization=authorization, query_token=query, devices=self.devices,
-                                        users=self.users)
+        return device_auth.authenticate(
+            authorization=authorization, query_token=query, devices=self.devices, users=self.users
+        )
 
     def ingest(self, caller: device_auth.DeviceCaller, parsed: ParsedPings) -> None:
         self.billing = getattr(self, "billing", FakeBillingStore())
         devices.ingest_from_device(
-            caller=caller, parsed=parsed, protocol=AppProtocol.OVERLAND, devices=self.devices, accounts=self.accounts,
-            consents=self.ledger, schedules=FakeScheduleStore(), queue=self.queue,
-            privacy=self.privacy, retention=RetentionPolicy(), clock=self.clock, future_skew=timedelta(minutes=5),
-            billing=self.billing)
+            caller=caller,
+            parsed=parsed,
+            protocol=AppProtocol.OVERLAND,
+            devices=self.devices,
+            accounts=self.accounts,
+            consents=self.ledger,
+            schedules=FakeScheduleStore(),
+            queue=self.queue,
+            privacy=self.privacy,
+            retention=RetentionPolicy(),
+            clock=self.clock,
+            future_skew=timedelta(minutes=5),
+            billing=self.billing,
+        )
 
 
 def basic(user: str, password: str) -> str:
@@ -84,13 +112,18 @@ def test_token_is_shown_once_long_enough_and_stored_only_as_a_hash() -> None:
 def test_each_form_of_the_token_finds_its_member(form: str) -> None:
     w = World()
     device_id, token = w.make()
-    caller = {"basic": lambda: w.auth(basic(device_id, token)), "bearer": lambda: w.auth(f"Bearer {token}"),
-              "query": lambda: w.auth(query=token)}[form]()
+    caller = {
+        "basic": lambda: w.auth(basic(device_id, token)),
+        "bearer": lambda: w.auth(f"Bearer {token}"),
+        "query": lambda: w.auth(query=token),
+    }[form]()
     assert (caller.principal.user_id, caller.principal.account_id, caller.device_id) == ("u1", "a1", device_id)
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer", "Basic !!!", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig",
-                                           "Digest x", "Bearer itd_not-a-real-token"])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer", "Basic !!!", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig", "Digest x", "Bearer itd_not-a-real-token"],
+)
 def test_anything_but_a_valid_device_token_is_401(authorization: str | None) -> None:
     w = World()
     w.make()
@@ -143,11 +176,25 @@ def test_owner_lists_and_revokes_members_devices_only_in_their_account() -> None
         devices.list_account_devices(principal=WORKER, account_id="a1", accounts=w.accounts, devices=w.devices)
     for who, account, user in ((OTHER_OWNER, "a2", "u1"), (OTHER_OWNER, "a1", "u1"), (OWNER, "a1", "o2")):
         with pytest.raises((NotFound, Forbidden)):
-            devices.revoke_member_device(principal=who, account_id=account, user_id=user, device_id=device_id,
-                                         accounts=w.accounts, devices=w.devices, clock=w.clock)
+            devices.revoke_member_device(
+                principal=who,
+                account_id=account,
+                user_id=user,
+                device_id=device_id,
+                accounts=w.accounts,
+                devices=w.devices,
+                clock=w.clock,
+            )
     assert w.auth(f"Bearer {token}").device_id == device_id
-    devices.revoke_member_device(principal=OWNER, account_id="a1", user_id="u1", device_id=device_id,
-                                 accounts=w.accounts, devices=w.devices, clock=w.clock)
+    devices.revoke_member_device(
+        principal=OWNER,
+        account_id="a1",
+        user_id="u1",
+        device_id=device_id,
+        accounts=w.accounts,
+        devices=w.devices,
+        clock=w.clock,
+    )
     with pytest.raises(Unauthenticated):
         w.auth(f"Bearer {token}")
 
@@ -172,18 +219,35 @@ def test_pings_without_consent_are_dropped_and_counted_with_consent_queued() -> 
     device_id, token = w.make()
     caller = w.auth(f"Bearer {token}")
     t = AT - timedelta(minutes=10)
-    feats: list[dict[str, Any]] = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.0, 1.0 + i / 1000]},
-              "properties": {"timestamp": (t + timedelta(seconds=i)).isoformat(), "horizontal_accuracy": 5}}
-             for i in range(3)]
+    feats: list[dict[str, Any]] = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [2.0, 1.0 + i / 1000]},
+            "properties": {"timestamp": (t + timedelta(seconds=i)).isoformat(), "horizontal_accuracy": 5},
+        }
+        for i in range(3)
+    ]
     batch = parse_overland({"locations": [*feats, {"bad": 1}]}, device_id)
     w.ingest(caller, batch)
     assert w.queue.messages == []
-    consent.set_consent(principal=WORKER, capability="location",
-                        data=ConsentUpdate(granted=True, device_id=device_id, app_version="overland"),
-                        ledger=w.ledger, clock=w.clock, policy_version="2023-06-15")
+    consent.set_consent(
+        principal=WORKER,
+        capability="location",
+        data=ConsentUpdate(granted=True, device_id=device_id, app_version="overland"),
+        ledger=w.ledger,
+        clock=w.clock,
+        policy_version="2023-06-15",
+    )
     w.clock.advance(seconds=1)
-    later = parse_overland({"locations": [{**f, "properties": {**f["properties"], "timestamp": (
-        AT + timedelta(seconds=i)).isoformat()}} for i, f in enumerate(feats)]}, device_id)
+    later = parse_overland(
+        {
+            "locations": [
+                {**f, "properties": {**f["properties"], "timestamp": (AT + timedelta(seconds=i)).isoformat()}}
+                for i, f in enumerate(feats)
+            ]
+        },
+        device_id,
+    )
     w.ingest(caller, later)
     assert len(w.queue.messages) == 1
     [shown] = devices.list_my_devices(principal=WORKER, devices=w.devices).items
@@ -196,11 +260,28 @@ def test_a_suspended_account_is_refused_as_for_the_api(parsed: ParsedPings | Non
     w = World()
     device_id, token = w.make()
     w.billing = FakeBillingStore()
-    w.billing.create_if_absent(BillingRecord(account_id="a1", customer_id="cus_1", status=BillingStatus.SUSPENDED,
-                                             status_since=AT, updated_at=AT,
-                                             created_at=AT))
-    batch = parsed or parse_overland({"locations": [{"type": "Feature", "geometry": {"coordinates": [2.0, 1.0]},
-                                                     "properties": {"timestamp": AT.isoformat()}}]}, device_id)
+    w.billing.create_if_absent(
+        BillingRecord(
+            account_id="a1",
+            customer_id="cus_1",
+            status=BillingStatus.SUSPENDED,
+            status_since=AT,
+            updated_at=AT,
+            created_at=AT,
+        )
+    )
+    batch = parsed or parse_overland(
+        {
+            "locations": [
+                {
+                    "type": "Feature",
+                    "geometry": {"coordinates": [2.0, 1.0]},
+                    "properties": {"timestamp": AT.isoformat()},
+                }
+            ]
+        },
+        device_id,
+    )
     with pytest.raises(AccountSuspended):
         w.ingest(w.auth(f"Bearer {token}"), batch)
     assert w.queue.messages == []

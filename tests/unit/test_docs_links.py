@@ -10,8 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_no_document_points_outside_the_repository() -> None:
     docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-    outside = [(d.name, m.group(0)) for d in docs
-               for m in re.finditer(r"`(?:\.\./|/work/|/home/|/tmp/)[^`]*`", d.read_text())]
+    outside = [
+        (d.name, m.group(0)) for d in docs for m in re.finditer(r"`(?:\.\./|/work/|/home/|/tmp/)[^`]*`", d.read_text())
+    ]
     assert not outside, f"paths outside the repository: {outside}"
 
 

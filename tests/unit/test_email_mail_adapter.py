@@ -10,10 +10,17 @@ from core.adapters.mail import AcsMailer, build_mailer, build_message
 from core.domain.email import OutgoingEmail
 from core.settings import Settings
 
-EMAIL = OutgoingEmail(to="ada@example.com", subject="Hello", text="Plain body", html="<p>HTML body</p>",
-                      headers={"List-Unsubscribe": "<https://x.test/api/email/unsubscribe/t>",
-                               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-                      message_key="tips-123")
+EMAIL = OutgoingEmail(
+    to="ada@example.com",
+    subject="Hello",
+    text="Plain body",
+    html="<p>HTML body</p>",
+    headers={
+        "List-Unsubscribe": "<https://x.test/api/email/unsubscribe/t>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    },
+    message_key="tips-123",
+)
 
 
 def test_smtp_message_has_text_then_html_and_the_headers() -> None:

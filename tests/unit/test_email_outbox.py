@@ -22,32 +22,68 @@ LINKS = Links(base_url="https://app.example.test", signer=SIGNER)
 RENDERER = JinjaEmailRenderer()
 
 
-def _status(user: str = "u1", *, verified: bool = True, address: str = "ada@example.com",
-            clock: FakeClock | None = None) -> EmailStatus:
+def _status(
+    user: str = "u1", *, verified: bool = True, address: str = "ada@example.com", clock: FakeClock | None = None
+) -> EmailStatus:
     now = (clock or FakeClock()).now()
-    return EmailStatus(user_id=user, account_id="a1", address=address, verified=verified,
-                       verified_address=address if verified else None, created_at=now, updated_at=now)
+    return EmailStatus(
+        user_id=user,
+        account_id="a1",
+        address=address,
+        verified=verified,
+        verified_address=address if verified else None,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 class World:
     def __init__(self, fail_times: int = 0) -> None:
-        self.outbox, self.profiles, self.mailer, self.clock = (FakeOutbox(), FakeEmailProfiles(),
-                                                               FakeMailer(fail_times), FakeClock())
+        self.outbox, self.profiles, self.mailer, self.clock = (
+            FakeOutbox(),
+            FakeEmailProfiles(),
+            FakeMailer(fail_times),
+            FakeClock(),
+        )
         self.sleeps: list[float] = []
 
-    def enqueue(self, category: EmailCategory = EmailCategory.ACCOUNT, template: str = "payment-failed",
-                key: str = "k1", *, context: Mapping[str, Any] | None = None, to_user_id: str | None = "u1",
-                to_address: str | None = None) -> str:
-        entry = enqueue_email(outbox=self.outbox, category=category, template=template,
-                              context={"name": "Ada"} if context is None else context, dedupe_key=key,
-                              clock=self.clock, to_user_id=to_user_id, to_address=to_address)
+    def enqueue(
+        self,
+        category: EmailCategory = EmailCategory.ACCOUNT,
+        template: str = "payment-failed",
+        key: str = "k1",
+        *,
+        context: Mapping[str, Any] | None = None,
+        to_user_id: str | None = "u1",
+        to_address: str | None = None,
+    ) -> str:
+        entry = enqueue_email(
+            outbox=self.outbox,
+            category=category,
+            template=template,
+            context={"name": "Ada"} if context is None else context,
+            dedupe_key=key,
+            clock=self.clock,
+            to_user_id=to_user_id,
+            to_address=to_address,
+        )
         return entry.outbox_id
 
     def deliver(self, outbox_id: str, delivery: int = 1, max_deliveries: int = 5, tries: int = 1) -> object:
-        return deliver(outbox_id=outbox_id, delivery=delivery, outbox=self.outbox, profiles=self.profiles,
-                       mailer=self.mailer, renderer=RENDERER, links=LINKS, clock=self.clock,
-                       max_deliveries=max_deliveries, tries=tries, retry_base_seconds=0.5,
-                       sleep=self.sleeps.append)
+        return deliver(
+            outbox_id=outbox_id,
+            delivery=delivery,
+            outbox=self.outbox,
+            profiles=self.profiles,
+            mailer=self.mailer,
+            renderer=RENDERER,
+            links=LINKS,
+            clock=self.clock,
+            max_deliveries=max_deliveries,
+            tries=tries,
+            retry_base_seconds=0.5,
+            sleep=self.sleeps.append,
+        )
 
     def run_queue(self) -> None:
         for outbox_id in self.outbox.take():
@@ -109,8 +145,7 @@ def test_a_claimed_entry_is_not_sent_by_a_second_sender() -> None:
     w.profiles.put_status(_status())
     outbox_id = w.enqueue()
     entry = w.outbox.entries[outbox_id]
-    w.outbox.entries[outbox_id] = entry.model_copy(update={"state": OutboxState.SENDING,
-                                                           "claimed_at": w.clock.now()})
+    w.outbox.entries[outbox_id] = entry.model_copy(update={"state": OutboxState.SENDING, "claimed_at": w.clock.now()})
     with pytest.raises(SendInProgress):
         w.deliver(outbox_id)
     assert w.mailer.calls == 0
@@ -150,8 +185,9 @@ def test_unverified_address_gets_transactional_mail_only() -> None:
     w = World()
     w.profiles.put_status(_status(verified=False))
     account = w.enqueue(key="a")
-    tips = w.enqueue(category=EmailCategory.TIPS, template="tips", key="t",
-                     context={"title": "Tip", "body": "Use filters."})
+    tips = w.enqueue(
+        category=EmailCategory.TIPS, template="tips", key="t", context={"title": "Tip", "body": "Use filters."}
+    )
     w.run_queue()
     assert w.outbox.entries[account].state is OutboxState.SENT
     assert w.outbox.entries[tips].state is OutboxState.SUPPRESSED
@@ -162,9 +198,17 @@ def test_legal_mail_goes_to_the_last_verified_address() -> None:
     w = World()
     status = _status(address="old@example.com")
     w.profiles.put_status(status.model_copy(update={"address": "new@example.com", "verified": False}))
-    outbox_id = w.enqueue(category=EmailCategory.LEGAL, template="policy-notice", key="n",
-                          context={"version_id": "2026-01-01", "summary": "s", "effective_date": "2026-01-31",
-                                   "policy_url": "https://x.test/p"})
+    outbox_id = w.enqueue(
+        category=EmailCategory.LEGAL,
+        template="policy-notice",
+        key="n",
+        context={
+            "version_id": "2026-01-01",
+            "summary": "s",
+            "effective_date": "2026-01-31",
+            "policy_url": "https://x.test/p",
+        },
+    )
     w.run_queue()
     assert w.outbox.entries[outbox_id].sent_to == "old@example.com"
 
@@ -172,8 +216,12 @@ def test_legal_mail_goes_to_the_last_verified_address() -> None:
 def test_legal_mail_without_any_verified_address_is_suppressed_not_lost() -> None:
     w = World()
     w.profiles.put_status(_status(verified=False))
-    outbox_id = w.enqueue(category=EmailCategory.LEGAL, template="policy-notice", key="n",
-                          context={"version_id": "v", "summary": "s", "effective_date": "d", "policy_url": "u"})
+    outbox_id = w.enqueue(
+        category=EmailCategory.LEGAL,
+        template="policy-notice",
+        key="n",
+        context={"version_id": "v", "summary": "s", "effective_date": "d", "policy_url": "u"},
+    )
     w.run_queue()
     entry = w.outbox.entries[outbox_id]
     assert entry.state is OutboxState.SUPPRESSED and entry.suppressed_reason == "no verified address"
@@ -183,11 +231,19 @@ def test_opt_out_stops_optional_mail_but_not_legal_or_account_mail() -> None:
     w = World()
     w.profiles.put_status(_status())
     w.profiles.put_preferences(EmailPreferences(user_id="u1", opted_out=[EmailCategory.PRODUCT_UPDATES]))
-    update = w.enqueue(category=EmailCategory.PRODUCT_UPDATES, template="product-update", key="p",
-                       context={"title": "New", "body": "b"})
+    update = w.enqueue(
+        category=EmailCategory.PRODUCT_UPDATES,
+        template="product-update",
+        key="p",
+        context={"title": "New", "body": "b"},
+    )
     tips = w.enqueue(category=EmailCategory.TIPS, template="tips", key="t", context={"title": "T", "body": "b"})
-    legal = w.enqueue(category=EmailCategory.LEGAL, template="policy-notice", key="n",
-                      context={"version_id": "v", "summary": "s", "effective_date": "d", "policy_url": "u"})
+    legal = w.enqueue(
+        category=EmailCategory.LEGAL,
+        template="policy-notice",
+        key="n",
+        context={"version_id": "v", "summary": "s", "effective_date": "d", "policy_url": "u"},
+    )
     w.run_queue()
     states = {k: w.outbox.entries[k].state for k in (update, tips, legal)}
     assert states == {update: OutboxState.SUPPRESSED, tips: OutboxState.SENT, legal: OutboxState.SENT}
@@ -196,10 +252,18 @@ def test_opt_out_stops_optional_mail_but_not_legal_or_account_mail() -> None:
 def test_optional_mail_has_unsubscribe_headers_and_tracking_transactional_has_neither_header() -> None:
     w = World()
     w.profiles.put_status(_status())
-    w.enqueue(category=EmailCategory.TIPS, template="tips", key="t",
-              context={"title": "T", "body": "b", "url": "https://industrack.com/tips/1"})
-    w.enqueue(category=EmailCategory.LEGAL, template="policy-notice", key="n",
-              context={"version_id": "v", "summary": "s", "effective_date": "d", "policy_url": "https://x.test/p"})
+    w.enqueue(
+        category=EmailCategory.TIPS,
+        template="tips",
+        key="t",
+        context={"title": "T", "body": "b", "url": "https://industrack.com/tips/1"},
+    )
+    w.enqueue(
+        category=EmailCategory.LEGAL,
+        template="policy-notice",
+        key="n",
+        context={"version_id": "v", "summary": "s", "effective_date": "d", "policy_url": "https://x.test/p"},
+    )
     w.run_queue()
     tips, legal = w.mailer.sent
     assert tips.headers["List-Unsubscribe"].startswith("<https://app.example.test/api/email/unsubscribe/")
@@ -214,8 +278,12 @@ def test_no_tracking_for_users_who_opted_out_of_optional_mail() -> None:
     w = World()
     w.profiles.put_status(_status())
     w.profiles.put_preferences(EmailPreferences(user_id="u1", opted_out=[EmailCategory.PRODUCT_UPDATES]))
-    w.enqueue(category=EmailCategory.TIPS, template="tips", key="t",
-              context={"title": "T", "body": "b", "url": "https://industrack.com/tips/1"})
+    w.enqueue(
+        category=EmailCategory.TIPS,
+        template="tips",
+        key="t",
+        context={"title": "T", "body": "b", "url": "https://industrack.com/tips/1"},
+    )
     w.enqueue(key="acct")
     w.run_queue()
     assert [m.html.count("/api/t/") for m in w.mailer.sent] == [0, 0]
@@ -225,9 +293,12 @@ def test_no_tracking_for_users_who_opted_out_of_optional_mail() -> None:
 def test_html_in_a_name_is_escaped_in_html_and_the_subject_stays_one_line() -> None:
     w = World()
     w.profiles.put_status(_status())
-    w.enqueue(category=EmailCategory.TIPS, template="tips", key="t",
-              context={"title": "Hi\r\nBcc: evil@example.com", "body": "<script>alert(1)</script>",
-                       "name": "<b>Ada</b>"})
+    w.enqueue(
+        category=EmailCategory.TIPS,
+        template="tips",
+        key="t",
+        context={"title": "Hi\r\nBcc: evil@example.com", "body": "<script>alert(1)</script>", "name": "<b>Ada</b>"},
+    )
     w.run_queue()
     [m] = w.mailer.sent
     assert "<b>Ada</b>" not in m.html and "&lt;b&gt;Ada&lt;/b&gt;" in m.html
@@ -264,8 +335,20 @@ def test_sending_renders_through_the_renderer_it_is_given() -> None:
     w.profiles.put_status(_status())
     outbox_id = w.enqueue(category=EmailCategory.ACCOUNT, template="payment-failed", key="stamp")
     stamp = Stamp()
-    assert deliver(outbox_id=outbox_id, delivery=1, outbox=w.outbox, profiles=w.profiles, mailer=w.mailer,
-                   renderer=stamp, links=LINKS, clock=w.clock, max_deliveries=5) is OutboxState.SENT
+    assert (
+        deliver(
+            outbox_id=outbox_id,
+            delivery=1,
+            outbox=w.outbox,
+            profiles=w.profiles,
+            mailer=w.mailer,
+            renderer=stamp,
+            links=LINKS,
+            clock=w.clock,
+            max_deliveries=5,
+        )
+        is OutboxState.SENT
+    )
     assert stamp.asked == ["payment-failed"]
     [m] = w.mailer.sent
     assert (m.subject, m.text) == ("stamped", "stamped text")
@@ -273,14 +356,43 @@ def test_sending_renders_through_the_renderer_it_is_given() -> None:
 
 def test_every_shipped_template_renders_both_parts() -> None:
     names = sorted(EMAIL_TEMPLATES)
-    assert {"email-verification", "invitation", "policy-notice", "payment-failed", "account-closed",
-            "data-request-access", "data-request-erasure", "product-update", "tips", "job-site-visit"} <= set(names)
-    entry_ctx = {"name": "A", "address": "a@x.test", "verify_url": "https://x.test/v", "ttl_hours": 24,
-                 "token": "t", "full_name": "A", "expires_at": "2026-01-01", "version_id": "v", "summary": "s",
-                 "effective_date": "d", "policy_url": "https://x.test/p", "closedAt": "c",
-                 "retentionDeadline": "r", "requestId": "r1", "title": "T", "body": "B", "new_address": "n@x.test",
-                 "member_name": "W", "site_name": "S", "kind": "enter", "local_time": "10:05", "date": "2026-01-01",
-                 "time_zone": "UTC"}
+    assert {
+        "email-verification",
+        "invitation",
+        "policy-notice",
+        "payment-failed",
+        "account-closed",
+        "data-request-access",
+        "data-request-erasure",
+        "product-update",
+        "tips",
+        "job-site-visit",
+    } <= set(names)
+    entry_ctx = {
+        "name": "A",
+        "address": "a@x.test",
+        "verify_url": "https://x.test/v",
+        "ttl_hours": 24,
+        "token": "t",
+        "full_name": "A",
+        "expires_at": "2026-01-01",
+        "version_id": "v",
+        "summary": "s",
+        "effective_date": "d",
+        "policy_url": "https://x.test/p",
+        "closedAt": "c",
+        "retentionDeadline": "r",
+        "requestId": "r1",
+        "title": "T",
+        "body": "B",
+        "new_address": "n@x.test",
+        "member_name": "W",
+        "site_name": "S",
+        "kind": "enter",
+        "local_time": "10:05",
+        "date": "2026-01-01",
+        "time_zone": "UTC",
+    }
     w = World()
     w.profiles.put_status(_status())
     for name in names:

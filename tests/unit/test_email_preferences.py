@@ -23,23 +23,53 @@ ME = Principal("u1", None, "a1", Role.MEMBER)
 
 class World:
     def __init__(self) -> None:
-        self.outbox, self.profiles, self.mailer, self.clock = FakeOutbox(), FakeEmailProfiles(), FakeMailer(), FakeClock()
+        self.outbox, self.profiles, self.mailer, self.clock = (
+            FakeOutbox(),
+            FakeEmailProfiles(),
+            FakeMailer(),
+            FakeClock(),
+        )
         now = self.clock.now()
-        self.profiles.put_status(EmailStatus(user_id="u1", account_id="a1", address="ada@example.com", verified=True,
-                                             verified_address="ada@example.com", created_at=now, updated_at=now))
+        self.profiles.put_status(
+            EmailStatus(
+                user_id="u1",
+                account_id="a1",
+                address="ada@example.com",
+                verified=True,
+                verified_address="ada@example.com",
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
     def send_tip(self, key: str) -> str:
-        enqueue_email(outbox=self.outbox, category=EmailCategory.TIPS, template="tips", to_user_id="u1",
-                      context={"title": "T", "body": "b", "url": "https://industrack.com/tips/1"}, dedupe_key=key,
-                      clock=self.clock)
+        enqueue_email(
+            outbox=self.outbox,
+            category=EmailCategory.TIPS,
+            template="tips",
+            to_user_id="u1",
+            context={"title": "T", "body": "b", "url": "https://industrack.com/tips/1"},
+            dedupe_key=key,
+            clock=self.clock,
+        )
         for outbox_id in self.outbox.take():
-            deliver(outbox_id=outbox_id, delivery=1, outbox=self.outbox, profiles=self.profiles, mailer=self.mailer,
-                    renderer=JinjaEmailRenderer(), links=LINKS, clock=self.clock, max_deliveries=5)
+            deliver(
+                outbox_id=outbox_id,
+                delivery=1,
+                outbox=self.outbox,
+                profiles=self.profiles,
+                mailer=self.mailer,
+                renderer=JinjaEmailRenderer(),
+                links=LINKS,
+                clock=self.clock,
+                max_deliveries=5,
+            )
         return key
 
     def unsubscribe(self, token: str) -> object:
-        return email_preferences.unsubscribe(token=token, outbox=self.outbox, profiles=self.profiles, signer=SIGNER,
-                                             clock=self.clock)
+        return email_preferences.unsubscribe(
+            token=token, outbox=self.outbox, profiles=self.profiles, signer=SIGNER, clock=self.clock
+        )
 
 
 def _token(header: str) -> str:
@@ -53,8 +83,11 @@ def test_defaults_subscribe_to_everything_and_transactional_cannot_be_turned_off
     assert {c.category for c in prefs.categories if c.transactional} == {EmailCategory.ACCOUNT, EmailCategory.LEGAL}
     with pytest.raises(ValidationFailed) as err:
         email_preferences.update_preferences(
-            principal=ME, data=EmailPreferencesUpdate.model_validate({"categories": {"legal": False, "tips": False}}),
-            profiles=w.profiles, clock=w.clock)
+            principal=ME,
+            data=EmailPreferencesUpdate.model_validate({"categories": {"legal": False, "tips": False}}),
+            profiles=w.profiles,
+            clock=w.clock,
+        )
     assert [e.field for e in err.value.errors] == ["categories.legal"]
     assert w.profiles.get_preferences("u1") is None  # bad input changes nothing
 
@@ -62,14 +95,20 @@ def test_defaults_subscribe_to_everything_and_transactional_cannot_be_turned_off
 def test_opting_out_and_back_in() -> None:
     w = World()
     out = email_preferences.update_preferences(
-        principal=ME, data=EmailPreferencesUpdate.model_validate({"categories": {"tips": False, "account": True}}),
-        profiles=w.profiles, clock=w.clock)
+        principal=ME,
+        data=EmailPreferencesUpdate.model_validate({"categories": {"tips": False, "account": True}}),
+        profiles=w.profiles,
+        clock=w.clock,
+    )
     assert {c.category: c.subscribed for c in out.categories}[EmailCategory.TIPS] is False
     w.send_tip("t1")
     assert w.mailer.sent == []
     email_preferences.update_preferences(
-        principal=ME, data=EmailPreferencesUpdate.model_validate({"categories": {"tips": True}}),
-        profiles=w.profiles, clock=w.clock)
+        principal=ME,
+        data=EmailPreferencesUpdate.model_validate({"categories": {"tips": True}}),
+        profiles=w.profiles,
+        clock=w.clock,
+    )
     w.send_tip("t2")
     assert len(w.mailer.sent) == 1
 
@@ -103,17 +142,20 @@ def test_click_redirects_only_to_the_signed_target() -> None:
     w.send_tip("t1")
     html = w.mailer.sent[0].html
     start = html.index("https://app.example.test/api/t/c/")
-    token = unquote(html[start:html.index('"', start)].rsplit("/", 1)[1])
-    assert email_tracking.record_click(token=token, outbox=w.outbox, signer=SIGNER,
-                                       clock=w.clock) == "https://industrack.com/tips/1"
+    token = unquote(html[start : html.index('"', start)].rsplit("/", 1)[1])
+    assert (
+        email_tracking.record_click(token=token, outbox=w.outbox, signer=SIGNER, clock=w.clock)
+        == "https://industrack.com/tips/1"
+    )
     entry = w.outbox.entries["t1"]
     assert [c.url for c in entry.clicks] == ["https://industrack.com/tips/1"] and entry.opened_at is not None
     payload = SIGNER.verify(CLICK_PURPOSE, token, now=w.clock.now())
     body = token.split(".")[0]
     evil = LinkSigner(b"another-key-that-is-long-enough").sign(CLICK_PURPOSE, {**payload, "u": "https://evil.test"})
     with pytest.raises(Gone):
-        email_tracking.record_click(token=evil.split(".")[0] + "." + token.split(".")[1], outbox=w.outbox,
-                                    signer=SIGNER, clock=w.clock)
+        email_tracking.record_click(
+            token=evil.split(".")[0] + "." + token.split(".")[1], outbox=w.outbox, signer=SIGNER, clock=w.clock
+        )
     with pytest.raises(Gone):
         email_tracking.record_click(token=body + ".", outbox=w.outbox, signer=SIGNER, clock=w.clock)
     javascript = SIGNER.sign(CLICK_PURPOSE, {"o": "t1", "u": "javascript:alert(1)"})
@@ -126,7 +168,7 @@ def test_open_pixel_records_valid_tokens_only() -> None:
     w.send_tip("t1")
     html = w.mailer.sent[0].html
     start = html.index("https://app.example.test/api/t/o/")
-    token = unquote(html[start:html.index('"', start)].rsplit("/", 1)[1])
+    token = unquote(html[start : html.index('"', start)].rsplit("/", 1)[1])
     assert email_tracking.record_open(token="garbage", outbox=w.outbox, signer=SIGNER, clock=w.clock) is False
     assert email_tracking.record_open(token=token, outbox=w.outbox, signer=SIGNER, clock=w.clock) is True
     assert email_tracking.record_open(token=token, outbox=w.outbox, signer=SIGNER, clock=w.clock) is True
@@ -138,8 +180,10 @@ def test_job_site_visit_mail_is_opt_in_for_owners_only_and_its_unsubscribe_link_
     w = World()
     owner = Principal("u1", None, "a1", Role.OWNER)
     visits = EmailCategory.JOB_SITE_VISITS
-    prefs = {c.category: c.subscribed for c in email_preferences.get_preferences(principal=owner,
-                                                                                 profiles=w.profiles).categories}
+    prefs = {
+        c.category: c.subscribed
+        for c in email_preferences.get_preferences(principal=owner, profiles=w.profiles).categories
+    }
     assert prefs[visits] is False and prefs[EmailCategory.TIPS] is True  # off until turned on
     member_view = email_preferences.get_preferences(principal=ME, profiles=w.profiles)
     assert visits not in {c.category for c in member_view.categories}  # only owners receive these
@@ -149,12 +193,34 @@ def test_job_site_visit_mail_is_opt_in_for_owners_only_and_its_unsubscribe_link_
     assert [e.field for e in err.value.errors] == ["categories.job-site-visits"]
 
     def visit_mail(key: str) -> None:
-        enqueue_email(outbox=w.outbox, category=visits, template="job-site-visit", to_user_id="u1", dedupe_key=key,
-                      clock=w.clock, context={"member_name": "W", "site_name": "Yard", "kind": "enter",
-                                              "local_time": "10:05", "date": "2026-06-01", "time_zone": "UTC"})
+        enqueue_email(
+            outbox=w.outbox,
+            category=visits,
+            template="job-site-visit",
+            to_user_id="u1",
+            dedupe_key=key,
+            clock=w.clock,
+            context={
+                "member_name": "W",
+                "site_name": "Yard",
+                "kind": "enter",
+                "local_time": "10:05",
+                "date": "2026-06-01",
+                "time_zone": "UTC",
+            },
+        )
         for outbox_id in w.outbox.take():
-            deliver(outbox_id=outbox_id, delivery=1, outbox=w.outbox, profiles=w.profiles, mailer=w.mailer,
-                    renderer=JinjaEmailRenderer(), links=LINKS, clock=w.clock, max_deliveries=5)
+            deliver(
+                outbox_id=outbox_id,
+                delivery=1,
+                outbox=w.outbox,
+                profiles=w.profiles,
+                mailer=w.mailer,
+                renderer=JinjaEmailRenderer(),
+                links=LINKS,
+                clock=w.clock,
+                max_deliveries=5,
+            )
 
     visit_mail("v0")
     assert w.mailer.sent == [] and w.outbox.get("v0").suppressed_reason == "opted out"  # type: ignore[union-attr]  # the entry exists here (created above); None would fail the test

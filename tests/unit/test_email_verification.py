@@ -25,16 +25,25 @@ class World:
     def __init__(self) -> None:
         self.outbox, self.profiles, self.clock = FakeOutbox(), FakeEmailProfiles(), FakeClock()
         self.store, self.users = FakeAccountStore(), FakeUserStore()
-        self.verification = EmailVerification(profiles=self.profiles, outbox=self.outbox, signer=SIGNER,
-                                              links=Links(base_url="https://x.test", signer=SIGNER),
-                                              ttl=timedelta(hours=24))
+        self.verification = EmailVerification(
+            profiles=self.profiles,
+            outbox=self.outbox,
+            signer=SIGNER,
+            links=Links(base_url="https://x.test", signer=SIGNER),
+            ttl=timedelta(hours=24),
+        )
 
     def register(self, user: str = "u1") -> Principal:
         result = accounts.register_account(
             identity=Identity(user, f"{user}@example.com"),
-            data=_data().model_copy(update={"email": f"{user}@example.com"}), accounts=self.store,
-            users=self.users, events=FakePublisher(), clock=self.clock, minimum_age=13,
-            verification=self.verification)
+            data=_data().model_copy(update={"email": f"{user}@example.com"}),
+            accounts=self.store,
+            users=self.users,
+            events=FakePublisher(),
+            clock=self.clock,
+            minimum_age=13,
+            verification=self.verification,
+        )
         return Principal(user, None, result.account.account_id, Role.OWNER)
 
     def token_of(self, outbox_id: str) -> str:
@@ -45,8 +54,14 @@ class World:
         return [k for k, e in self.outbox.entries.items() if e.template == "email-verification"]
 
     def verify(self, token: str) -> str:
-        return verify_email(token=token, profiles=self.profiles, accounts=self.store, outbox=self.outbox, signer=SIGNER,
-                            clock=self.clock).email
+        return verify_email(
+            token=token,
+            profiles=self.profiles,
+            accounts=self.store,
+            outbox=self.outbox,
+            signer=SIGNER,
+            clock=self.clock,
+        ).email
 
     def member_email(self, principal: Principal) -> str:
         member = self.store.get_member(principal.account_id, principal.user_id)
@@ -54,8 +69,13 @@ class World:
         return member.email
 
     def change(self, principal: Principal, address: str) -> MePublic:
-        return accounts.update_me(principal=principal, changes=MeUpdate.model_validate({"email": address}),
-                                  accounts=self.store, clock=self.clock, verification=self.verification)
+        return accounts.update_me(
+            principal=principal,
+            changes=MeUpdate.model_validate({"email": address}),
+            accounts=self.store,
+            clock=self.clock,
+            verification=self.verification,
+        )
 
 
 def test_registration_sends_one_link_that_verifies_once() -> None:
@@ -153,8 +173,9 @@ def test_resend_goes_to_the_pending_address_and_a_half_done_change_completes_on_
     principal = w.register()
     w.verify(w.token_of(w.verification_ids()[0]))
     w.change(principal, "n@example.com")
-    pending = email_verification.resend_verification(principal=principal, accounts=w.store,
-                                                     verification=w.verification, clock=w.clock)
+    pending = email_verification.resend_verification(
+        principal=principal, accounts=w.store, verification=w.verification, clock=w.clock
+    )
     assert pending.email == "n@example.com"
     latest = w.verification_ids()[-1]
     assert w.outbox.entries[latest].to_address == "n@example.com"
@@ -176,8 +197,12 @@ def test_without_verification_an_address_cannot_change() -> None:
     w = World()
     principal = w.register()
     with pytest.raises(ValidationFailed) as err:
-        accounts.update_me(principal=principal, changes=MeUpdate.model_validate({"email": "x@example.com"}),
-                           accounts=w.store, clock=w.clock)
+        accounts.update_me(
+            principal=principal,
+            changes=MeUpdate.model_validate({"email": "x@example.com"}),
+            accounts=w.store,
+            clock=w.clock,
+        )
     assert err.value.errors[0].field == "email"
     assert w.member_email(principal) == "u1@example.com"
 
@@ -186,8 +211,18 @@ def test_changing_other_fields_sends_nothing() -> None:
     w = World()
     principal = w.register()
     before = len(w.outbox.entries)
-    accounts.update_me(principal=principal, changes=MeUpdate.model_validate({"phone": "+1 555 0100"}),
-                       accounts=w.store, clock=w.clock, verification=w.verification)
-    accounts.update_me(principal=principal, changes=MeUpdate.model_validate({"email": "U1@example.com"}),
-                       accounts=w.store, clock=w.clock, verification=w.verification)
+    accounts.update_me(
+        principal=principal,
+        changes=MeUpdate.model_validate({"phone": "+1 555 0100"}),
+        accounts=w.store,
+        clock=w.clock,
+        verification=w.verification,
+    )
+    accounts.update_me(
+        principal=principal,
+        changes=MeUpdate.model_validate({"email": "U1@example.com"}),
+        accounts=w.store,
+        clock=w.clock,
+        verification=w.verification,
+    )
     assert len(w.outbox.entries) == before

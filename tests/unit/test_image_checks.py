@@ -16,15 +16,17 @@ from tests.fixtures import images
 TAKEN = datetime(2026, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=-5)))
 
 
-def _verified(data: bytes, declared: PhotoContentType = PhotoContentType.JPEG, max_pixels: int = 50_000_000
-              ) -> Verified:
+def _verified(
+    data: bytes, declared: PhotoContentType = PhotoContentType.JPEG, max_pixels: int = 50_000_000
+) -> Verified:
     result = image_checks.inspect(data, declared=declared, max_pixels=max_pixels)
     assert isinstance(result, Verified), result
     return result
 
 
-def _rejected(data: bytes, declared: PhotoContentType = PhotoContentType.JPEG, max_pixels: int = 50_000_000
-              ) -> Rejection:
+def _rejected(
+    data: bytes, declared: PhotoContentType = PhotoContentType.JPEG, max_pixels: int = 50_000_000
+) -> Rejection:
     result = image_checks.inspect(data, declared=declared, max_pixels=max_pixels)
     assert isinstance(result, Rejection), result
     return result
@@ -44,8 +46,7 @@ def test_jpeg_metadata_is_read_from_exif() -> None:
 def test_capture_time_without_an_offset_is_not_trusted() -> None:
     naive = datetime(2026, 5, 1, 9, 30)  # DateTimeOriginal without OffsetTimeOriginal: local time of unknown zone
     assert _verified(images.jpeg(taken=naive)).exif.captured_at is None
-    assert image_checks.exif_capture_time("2026:05:01 09:30:00", "+02:00") == datetime(
-        2026, 5, 1, 7, 30, tzinfo=UTC)
+    assert image_checks.exif_capture_time("2026:05:01 09:30:00", "+02:00") == datetime(2026, 5, 1, 7, 30, tzinfo=UTC)
     assert image_checks.exif_capture_time("garbage", "+02:00") is None
     assert image_checks.exif_capture_time("2026:05:01 09:30:00", "+99:00") is None
 
@@ -97,13 +98,16 @@ def test_png_renamed_as_jpeg_is_a_type_mismatch() -> None:
     assert _rejected(images.heic(), PhotoContentType.JPEG).reason is RejectReason.TYPE_MISMATCH
 
 
-@pytest.mark.parametrize(("data", "label"), [
-    (b"just some text, not a picture\n" * 10, "unknown"),
-    (images.ELF_HEADER, "elf-executable"),
-    (images.PE_HEADER, "pe-executable"),
-    (b"%PDF-1.7\n", "pdf"),
-    (b"GIF89a" + b"\x00" * 20, "gif"),
-])
+@pytest.mark.parametrize(
+    ("data", "label"),
+    [
+        (b"just some text, not a picture\n" * 10, "unknown"),
+        (images.ELF_HEADER, "elf-executable"),
+        (images.PE_HEADER, "pe-executable"),
+        (b"%PDF-1.7\n", "pdf"),
+        (b"GIF89a" + b"\x00" * 20, "gif"),
+    ],
+)
 def test_non_images_are_refused_by_their_magic_bytes(data: bytes, label: str) -> None:
     assert image_checks.sniff(data) == label
     got = _rejected(data)
@@ -118,9 +122,12 @@ def test_a_jpeg_header_on_damaged_data_does_not_decode() -> None:
 
 def test_data_after_the_end_of_the_image_is_refused() -> None:
     jpeg, png = images.jpeg(), images.png()
-    for data, declared in ((jpeg + b"PK\x03\x04zip", PhotoContentType.JPEG), (jpeg + b"<html></html>",
-                           PhotoContentType.JPEG), (png + b"PK\x03\x04zip", PhotoContentType.PNG),
-                           (images.heic() + b"<html></html>", PhotoContentType.HEIC)):
+    for data, declared in (
+        (jpeg + b"PK\x03\x04zip", PhotoContentType.JPEG),
+        (jpeg + b"<html></html>", PhotoContentType.JPEG),
+        (png + b"PK\x03\x04zip", PhotoContentType.PNG),
+        (images.heic() + b"<html></html>", PhotoContentType.HEIC),
+    ):
         got = _rejected(data, declared)
         assert got.reason in (RejectReason.NOT_AN_IMAGE, RejectReason.UNDECODABLE) and "end" in got.detail
     _verified(jpeg + b"\x00" * 64)  # zero padding
@@ -141,8 +148,10 @@ def test_pixel_limit_is_checked_before_decoding() -> None:
 
 
 def test_heic_pixel_limit() -> None:
-    assert _rejected(images.heic((256, 192)), PhotoContentType.HEIC, max_pixels=10_000).reason \
+    assert (
+        _rejected(images.heic((256, 192)), PhotoContentType.HEIC, max_pixels=10_000).reason
         is RejectReason.TOO_MANY_PIXELS
+    )
 
 
 def test_eicar_signature_anywhere_is_malware() -> None:
@@ -159,19 +168,22 @@ def test_gps_out_of_range_or_malformed_is_ignored() -> None:
     assert south_west is not None and (south_west.latitude, south_west.longitude) == (-33.5, -70.25)
 
 
-@pytest.mark.parametrize(("original", "offset"), [
-    ("0000:00:00 00:00:00", "+00:00"),  # the "unknown" value some cameras write
-    ("0001:01:01 00:00:00", "+14:00"),  # UTC would be before year 1: converting it overflowed
-    ("9999:12:31 23:59:59", "+14:00"),
-    ("9999:12:31 23:59:59", "-14:00"),  # UTC would be after year 9999
-    ("1989:12:31 23:59:59", "+00:00"),  # before digital cameras
-    ("2101:01:01 00:00:00", "+00:00"),
-    ("2026:02:30 10:00:00", "+01:00"),  # no such day
-    ("2026:05:01 25:61:00", "+01:00"),
-    ("\x00\x00\x00\x00", "+01:00"),
-    ("2026:05:01 09:30:00", "+14:01"),
-    ("2026:05:01 09:30:00", "Z"),
-])
+@pytest.mark.parametrize(
+    ("original", "offset"),
+    [
+        ("0000:00:00 00:00:00", "+00:00"),  # the "unknown" value some cameras write
+        ("0001:01:01 00:00:00", "+14:00"),  # UTC would be before year 1: converting it overflowed
+        ("9999:12:31 23:59:59", "+14:00"),
+        ("9999:12:31 23:59:59", "-14:00"),  # UTC would be after year 9999
+        ("1989:12:31 23:59:59", "+00:00"),  # before digital cameras
+        ("2101:01:01 00:00:00", "+00:00"),
+        ("2026:02:30 10:00:00", "+01:00"),  # no such day
+        ("2026:05:01 25:61:00", "+01:00"),
+        ("\x00\x00\x00\x00", "+01:00"),
+        ("2026:05:01 09:30:00", "+14:01"),
+        ("2026:05:01 09:30:00", "Z"),
+    ],
+)
 def test_absurd_exif_capture_times_are_ignored(original: str, offset: str) -> None:
     assert image_checks.exif_capture_time(original, offset) is None
     got = _verified(images.jpeg(taken_text=(original, offset)))

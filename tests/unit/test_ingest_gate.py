@@ -41,14 +41,24 @@ class FakeGateStore:
 
     def read(self, *, account_id: str, user_id: str) -> GateRead:
         self.reads += 1
-        return GateRead(account=self.world.accounts.get_account(account_id), account_gate=self._doc((account_id, None)),
-                        member_gate=self._doc((account_id, user_id)))
+        return GateRead(
+            account=self.world.accounts.get_account(account_id),
+            account_gate=self._doc((account_id, None)),
+            member_gate=self._doc((account_id, user_id)),
+        )
 
     def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None:
         return self._doc((account_id, user_id))
 
-    def save(self, *, account_id: str, user_id: str | None, facts: dict[str, Any] | None,
-             pending: dict[str, datetime], etag: str | None) -> bool:
+    def save(
+        self,
+        *,
+        account_id: str,
+        user_id: str | None,
+        facts: dict[str, Any] | None,
+        pending: dict[str, datetime],
+        etag: str | None,
+    ) -> bool:
         while self.before_save:
             self.before_save.pop(0)()
         stored = self.docs.get((account_id, user_id))
@@ -87,23 +97,43 @@ class GateWorld(World):
         self.sources = Sources(self)
         self.zones = FakePrivateZoneStore()
         self.keeper = IngestGateKeeper(
-            store=self.gates, billing=self.sources.wrap(self.billing), privacy=self.sources.wrap(self.privacy),
-            consents=self.sources.wrap(self.ledger), schedules=self.sources.wrap(self.schedules),
-            zones=self.sources.wrap(self.zones), clock=self.clock)
+            store=self.gates,
+            billing=self.sources.wrap(self.billing),
+            privacy=self.sources.wrap(self.privacy),
+            consents=self.sources.wrap(self.ledger),
+            schedules=self.sources.wrap(self.schedules),
+            zones=self.sources.wrap(self.zones),
+            clock=self.clock,
+        )
         self.kept_ledger = GateKeepingConsentLedger(self.ledger, self.keeper)
         self.kept_billing = GateKeepingBillingStore(self.billing, self.keeper)
 
     def consent(self, granted: bool) -> None:
-        consent.set_consent(principal=WORKER, capability="location",
-                            data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
-                            ledger=self.kept_ledger, clock=self.clock, policy_version="2023-06-15")
+        consent.set_consent(
+            principal=WORKER,
+            capability="location",
+            data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
+            ledger=self.kept_ledger,
+            clock=self.clock,
+            policy_version="2023-06-15",
+        )
 
     def ingest(self, pings: list[Any]) -> Any:
         return tracking.ingest_pings(
-            principal=WORKER, batch=PingBatch(pings=pings), accounts=self.accounts, consents=self.ledger,
-            schedules=self.schedules, queue=self.queue, privacy=self.privacy, retention=RetentionPolicy(),
-            clock=self.clock, future_skew=timedelta(minutes=5), billing=self.billing, zones=self.zones,
-            gate=self.keeper)
+            principal=WORKER,
+            batch=PingBatch(pings=pings),
+            accounts=self.accounts,
+            consents=self.ledger,
+            schedules=self.schedules,
+            queue=self.queue,
+            privacy=self.privacy,
+            retention=RetentionPolicy(),
+            clock=self.clock,
+            future_skew=timedelta(minutes=5),
+            billing=self.billing,
+            zones=self.zones,
+            gate=self.keeper,
+        )
 
 
 def granted_world() -> GateWorld:
@@ -137,8 +167,14 @@ def test_a_revocation_takes_effect_on_the_very_next_call() -> None:
 def test_a_suspension_refuses_the_very_next_call_and_its_end_accepts_again() -> None:
     w = granted_world()
     w.ingest([ping(w.clock.now() - timedelta(minutes=1))])
-    record = BillingRecord(account_id="a1", customer_id="cus_1", status=BillingStatus.ACTIVE,
-                           status_since=w.clock.now(), created_at=w.clock.now(), updated_at=w.clock.now())
+    record = BillingRecord(
+        account_id="a1",
+        customer_id="cus_1",
+        status=BillingStatus.ACTIVE,
+        status_since=w.clock.now(),
+        created_at=w.clock.now(),
+        updated_at=w.clock.now(),
+    )
     assert w.kept_billing.create_if_absent(record)
     assert w.ingest([ping(w.clock.now() - timedelta(seconds=50))]).accepted == 1
     suspended = record.model_copy(update={"status": BillingStatus.SUSPENDED})
@@ -154,9 +190,14 @@ def test_a_writer_that_crashed_after_its_mark_leaves_a_gate_that_is_never_truste
     w.ingest([ping(w.clock.now() - timedelta(minutes=1))])
     crashed = w.keeper.changing(account_id="a1", user_id="u1")
     crashed.__enter__()  # marked; the source is written below; the rebuild never runs (the process died)
-    consent.set_consent(principal=WORKER, capability="location",
-                        data=ConsentUpdate(granted=False, device_id="d1", app_version="1.0"),
-                        ledger=w.ledger, clock=w.clock, policy_version="2023-06-15")
+    consent.set_consent(
+        principal=WORKER,
+        capability="location",
+        data=ConsentUpdate(granted=False, device_id="d1", app_version="1.0"),
+        ledger=w.ledger,
+        clock=w.clock,
+        policy_version="2023-06-15",
+    )
     w.clock.advance(seconds=1)
     r = w.ingest([ping(w.clock.now())])
     assert r.dropped.no_consent == 1  # decided from the sources

@@ -38,24 +38,35 @@ DATES = TypeAdapter(ApiDatetime)
 # ---------------------------------------------------------------- date-times
 
 
-@pytest.mark.parametrize("text", [
-    "0001-01-01T00:00:00+14:00",  # before year 1 in UTC: converting it would overflow
-    "0001-01-01T00:00:00Z",
-    "9999-12-31T23:59:59-14:00",  # after year 9999 in UTC
-    "9999-12-31T23:59:59.999999Z",
-    "1999-12-31T23:59:59.999999Z",
-    "2000-01-01T00:00:00+00:01",  # 1999-12-31T23:59Z
-    "2100-01-01T00:00:00Z",
-    "2099-12-31T23:59:59-00:01",  # 2100-01-01T00:00:59Z
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01T00:00:00+14:00",  # before year 1 in UTC: converting it would overflow
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59-14:00",  # after year 9999 in UTC
+        "9999-12-31T23:59:59.999999Z",
+        "1999-12-31T23:59:59.999999Z",
+        "2000-01-01T00:00:00+00:01",  # 1999-12-31T23:59Z
+        "2100-01-01T00:00:00Z",
+        "2099-12-31T23:59:59-00:01",  # 2100-01-01T00:00:59Z
+    ],
+)
 def test_date_times_outside_the_range_are_input_errors(text: str) -> None:
     with pytest.raises(ValidationError) as err:
         DATES.validate_json(json.dumps(text))
     assert "between 2000-01-01T00:00:00Z" in err.value.errors()[0]["msg"]
 
 
-@pytest.mark.parametrize("text", ["2000-01-01T00:00:00Z", "2000-01-01T00:00:00-14:00", "2099-12-31T23:59:59.999999Z",
-                                  "2100-01-01T00:00:00+00:01", "2026-03-08T02:30:00-05:00"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2000-01-01T00:00:00Z",
+        "2000-01-01T00:00:00-14:00",
+        "2099-12-31T23:59:59.999999Z",
+        "2100-01-01T00:00:00+00:01",
+        "2026-03-08T02:30:00-05:00",
+    ],
+)
 def test_date_times_inside_the_range_are_accepted_and_convert_to_utc(text: str) -> None:
     value = DATES.validate_json(json.dumps(text))
     assert EARLIEST <= value.astimezone(UTC) < LATEST
@@ -75,8 +86,14 @@ def test_a_date_time_without_offset_or_as_a_huge_number_is_refused() -> None:
 
 
 def test_a_ping_with_an_edge_timestamp_is_refused_by_its_own_model() -> None:
-    ping = {"id": "7a1c4bb2-8f51-4d3c-9a71-0d9d4a0f3c11", "timestamp": "0001-01-01T00:00:00+14:00", "latitude": 1.0,
-            "longitude": 1.0, "horizontalAccuracy": 5.0, "source": "gps"}
+    ping = {
+        "id": "7a1c4bb2-8f51-4d3c-9a71-0d9d4a0f3c11",
+        "timestamp": "0001-01-01T00:00:00+14:00",
+        "latitude": 1.0,
+        "longitude": 1.0,
+        "horizontalAccuracy": 5.0,
+        "source": "gps",
+    }
     with pytest.raises(ValidationError) as err:
         PingIn.model_validate(ping)
     assert err.value.errors()[0]["loc"] == ("timestamp",)
@@ -157,8 +174,11 @@ def test_every_date_time_the_api_accepts_is_the_bounded_type() -> None:
 def test_every_text_the_api_accepts_refuses_control_characters() -> None:
     texts = [(path, meta) for tp, meta, path in _accepted_fields() if tp is str]
     assert len(texts) >= 30, texts
-    wrong = [path for path, meta in texts
-             if SINGLE_LINE not in meta and MULTI_LINE not in meta and not any(getattr(m, "pattern", None) for m in meta)]
+    wrong = [
+        path
+        for path, meta in texts
+        if SINGLE_LINE not in meta and MULTI_LINE not in meta and not any(getattr(m, "pattern", None) for m in meta)
+    ]
     assert not wrong, f"text accepted without SINGLE_LINE / MULTI_LINE or a pattern: {wrong}"
     emails = [(path, meta) for tp, meta, path in _accepted_fields() if tp is EmailStr]
     assert len(emails) >= 3 and all(SINGLE_LINE in meta for _, meta in emails), emails
@@ -180,19 +200,32 @@ def test_continuation_tokens_are_only_the_sealed_alphabet() -> None:
 # ---------------------------------------------------------------- duplicate keys
 
 
-@pytest.mark.parametrize(("raw", "path"), [
-    (b'{"fullName": "A", "fullName": "B"}', "fullName"),
-    (b'{"billingAddress": {"city": "A", "line1": "x", "city": "B"}}', "billingAddress.city"),
-    (b'{"pings": [{"id": "1"}, {"id": "2", "source": "gps", "id": "3"}]}', "pings.1.id"),
-    (b'{"a": 1, "\\u0061": 2}', "a"),  # the same name, escaped
-    (b'[{"x": 1, "x": 1}]', "0.x"),
-])
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        (b'{"fullName": "A", "fullName": "B"}', "fullName"),
+        (b'{"billingAddress": {"city": "A", "line1": "x", "city": "B"}}', "billingAddress.city"),
+        (b'{"pings": [{"id": "1"}, {"id": "2", "source": "gps", "id": "3"}]}', "pings.1.id"),
+        (b'{"a": 1, "\\u0061": 2}', "a"),  # the same name, escaped
+        (b'[{"x": 1, "x": 1}]', "0.x"),
+    ],
+)
 def test_duplicate_keys_are_found_at_any_depth(raw: bytes, path: str) -> None:
     assert duplicate_key(raw) == path
 
 
-@pytest.mark.parametrize("raw", [b'{"a": 1, "b": {"a": 2}}', b'[{"a": 1}, {"a": 2}]', b"not json", b"\xff\xfe",
-                                 b'{"a": NaN}', b"[" * 5000, b'"text"'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a": 1, "b": {"a": 2}}',
+        b'[{"a": 1}, {"a": 2}]',
+        b"not json",
+        b"\xff\xfe",
+        b'{"a": NaN}',
+        b"[" * 5000,
+        b'"text"',
+    ],
+)
 def test_no_duplicate_is_reported_for_distinct_keys_or_for_what_is_not_json(raw: bytes) -> None:
     assert duplicate_key(raw) is None
 
@@ -203,8 +236,9 @@ class _Body(BaseModel):
 
 
 def _request(body: bytes) -> func.HttpRequest:
-    return func.HttpRequest(method="POST", url="http://localhost/api/x", body=body,
-                            headers={"Content-Type": "application/json"})
+    return func.HttpRequest(
+        method="POST", url="http://localhost/api/x", body=body, headers={"Content-Type": "application/json"}
+    )
 
 
 def test_the_body_parser_refuses_duplicate_keys_naming_the_member() -> None:
@@ -236,8 +270,12 @@ def test_a_sealed_token_gives_back_the_store_cursor_for_the_same_list_only() -> 
     assert "\n" not in token and '"' not in token
     assert pages.open(scope, token) == COSMOS
     assert pages.seal(scope, None) is None and pages.open(scope, None) is None
-    for other in (("photos", "acc-1", "user-1", None, None), ("notes", "acc-2", "user-1", None, None),
-                  ("notes", "acc-1", "user-2", None, None), ("notes", "acc-1", "user-1", "2026-01-01", None)):
+    for other in (
+        ("photos", "acc-1", "user-1", None, None),
+        ("notes", "acc-2", "user-1", None, None),
+        ("notes", "acc-1", "user-2", None, None),
+        ("notes", "acc-1", "user-1", "2026-01-01", None),
+    ):
         with pytest.raises(ValidationFailed) as err:
             pages.open(other, token)
         assert [e.field for e in err.value.errors] == ["query.continuation"]
@@ -250,8 +288,15 @@ def test_tampered_forged_or_injected_tokens_are_refused() -> None:
     body, mac = token.split(".")
     flipped = body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1]
     forged = LinkSigner(b"someone-elses-key-0123456789abcd").sign("page:x", {"c": "\r\nX-Injected: 1"})
-    for bad in (f"{flipped}.{mac}", f"{body}.{mac[:-1]}", body, "abc\r\nX-Injected: 1", forged, "\u00e9.\u00e9",
-                _pages(b"another-service-key-0123456789ab").seal(scope, COSMOS) or ""):
+    for bad in (
+        f"{flipped}.{mac}",
+        f"{body}.{mac[:-1]}",
+        body,
+        "abc\r\nX-Injected: 1",
+        forged,
+        "\u00e9.\u00e9",
+        _pages(b"another-service-key-0123456789ab").seal(scope, COSMOS) or "",
+    ):
         with pytest.raises(ValidationFailed) as err:
             pages.open(scope, bad)
         assert [e.field for e in err.value.errors] == ["query.continuation"]

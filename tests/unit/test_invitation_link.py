@@ -29,29 +29,50 @@ def test_the_link_points_at_the_portal_only_when_its_base_is_set() -> None:
 
 def test_the_preview_shows_how_to_accept_until_the_invitation_is_used_or_expired() -> None:
     users, store, clock, owner = _setup()
-    inv = members.invite_member(principal=owner, account_id=owner.account_id,
-                                data=InvitationCreate.model_validate({"email": "w@example.com"}), accounts=store,
-                                signer=SIGNER, clock=clock, ttl=timedelta(hours=1), outbox=FakeOutbox(),
-                                billing=FakeBillingStore())
+    inv = members.invite_member(
+        principal=owner,
+        account_id=owner.account_id,
+        data=InvitationCreate.model_validate({"email": "w@example.com"}),
+        accounts=store,
+        signer=SIGNER,
+        clock=clock,
+        ttl=timedelta(hours=1),
+        outbox=FakeOutbox(),
+        billing=FakeBillingStore(),
+    )
     assert inv.token
     preview = members.preview_invitation(token=inv.token, accounts=store, signer=SIGNER, clock=clock)
     assert preview.email == "w@example.com" and preview.accept_path == f"/api/invitations/{inv.token}/accept"
-    members.accept_invitation(identity=Identity("w1", "w@example.com"), token=inv.token, data=InvitationAccept(),
-                              accounts=store, users=users, events=FakePublisher(), signer=SIGNER, clock=clock,
-                              profiles=FakeEmailProfiles(), billing=FakeBillingStore())
+    members.accept_invitation(
+        identity=Identity("w1", "w@example.com"),
+        token=inv.token,
+        data=InvitationAccept(),
+        accounts=store,
+        users=users,
+        events=FakePublisher(),
+        signer=SIGNER,
+        clock=clock,
+        profiles=FakeEmailProfiles(),
+        billing=FakeBillingStore(),
+    )
     with pytest.raises(Gone):
         members.preview_invitation(token=inv.token, accounts=store, signer=SIGNER, clock=clock)
 
 
 def test_an_expired_invitation_has_no_preview() -> None:
     _, store, clock, owner = _setup()
-    inv = members.invite_member(principal=owner, account_id=owner.account_id,
-                                data=InvitationCreate.model_validate({"email": "w@example.com"}), accounts=store,
-                                signer=SIGNER, clock=clock, ttl=timedelta(hours=1), outbox=FakeOutbox(),
-                                billing=FakeBillingStore())
+    inv = members.invite_member(
+        principal=owner,
+        account_id=owner.account_id,
+        data=InvitationCreate.model_validate({"email": "w@example.com"}),
+        accounts=store,
+        signer=SIGNER,
+        clock=clock,
+        ttl=timedelta(hours=1),
+        outbox=FakeOutbox(),
+        billing=FakeBillingStore(),
+    )
     assert inv.token
     clock.advance(hours=2)
     with pytest.raises(Gone):
         members.preview_invitation(token=inv.token, accounts=store, signer=SIGNER, clock=clock)
-
-

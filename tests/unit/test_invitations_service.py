@@ -21,16 +21,23 @@ def test_lists_pending_only_and_revoking_ends_the_link() -> None:
     assert all(i.token is None for i in listed.items)
 
     target = next(i for i in listed.items if i.email == "r@example.com")
-    invitations.revoke(principal=owner, account_id=owner.account_id, invitation_id=target.invitation_id,
-                       accounts=store, clock=clock)
+    invitations.revoke(
+        principal=owner, account_id=owner.account_id, invitation_id=target.invitation_id, accounts=store, clock=clock
+    )
     with pytest.raises(Gone):
         _accept(users, store, clock, revoked, "w2", email="r@example.com")
     with pytest.raises(NotFound):  # not pending any more
-        invitations.revoke(principal=owner, account_id=owner.account_id, invitation_id=target.invitation_id,
-                           accounts=store, clock=clock)
+        invitations.revoke(
+            principal=owner,
+            account_id=owner.account_id,
+            invitation_id=target.invitation_id,
+            accounts=store,
+            clock=clock,
+        )
     clock.advance(hours=2)  # past the one-hour lifetime: expired ones are not listed
-    assert invitations.list_pending(principal=owner, account_id=owner.account_id, accounts=store,
-                                    clock=clock).items == []
+    assert (
+        invitations.list_pending(principal=owner, account_id=owner.account_id, accounts=store, clock=clock).items == []
+    )
 
 
 def test_only_the_owner_of_that_account() -> None:
@@ -42,5 +49,6 @@ def test_only_the_owner_of_that_account() -> None:
         with pytest.raises((Forbidden, NotFound)):
             invitations.list_pending(principal=who, account_id=owner.account_id, accounts=store, clock=clock)
     with pytest.raises(NotFound):
-        invitations.revoke(principal=owner, account_id=owner.account_id, invitation_id="missing", accounts=store,
-                           clock=clock)
+        invitations.revoke(
+            principal=owner, account_id=owner.account_id, invitation_id="missing", accounts=store, clock=clock
+        )

@@ -37,22 +37,48 @@ def test_removed_members_cannot_be_assigned_but_may_stay_on_a_site() -> None:
     # A partial fake: only the store methods these use cases call (cast to the port for the type checker).
     accounts, sites, clock = FakeAccountStore(), cast("JobSiteStore", Sites()), FakeClock()
     for user_id in ("w1", "w2"):
-        accounts.put_member(Member(account_id="a1", user_id=user_id, role=Role.MEMBER, full_name="W",
-                                   email=f"{user_id}@example.com", time_zone="UTC", joined_at=T0, updated_at=T0))
+        accounts.put_member(
+            Member(
+                account_id="a1",
+                user_id=user_id,
+                role=Role.MEMBER,
+                full_name="W",
+                email=f"{user_id}@example.com",
+                time_zone="UTC",
+                joined_at=T0,
+                updated_at=T0,
+            )
+        )
     area = {"kind": "circle", "centre": {"latitude": 1, "longitude": 1}}
-    site = job_sites.create_site(principal=OWNER, account_id="a1", accounts=accounts, sites=sites, clock=clock,
-                                 data=JobSiteCreate.model_validate({"name": "Yard", "area": area,
-                                                                    "assignedMemberIds": ["w1"]}))
+    site = job_sites.create_site(
+        principal=OWNER,
+        account_id="a1",
+        accounts=accounts,
+        sites=sites,
+        clock=clock,
+        data=JobSiteCreate.model_validate({"name": "Yard", "area": area, "assignedMemberIds": ["w1"]}),
+    )
     removed = accounts.get_member("a1", "w2")
     assert removed is not None
     accounts.put_member(removed.model_copy(update={"status": MemberStatus.REMOVED}))
     calls: tuple[Callable[[], object], ...] = (
-        lambda: job_sites.create_site(principal=OWNER, account_id="a1", accounts=accounts, sites=sites, clock=clock,
-                                      data=JobSiteCreate.model_validate({"name": "B", "area": area,
-                                                                         "assignedMemberIds": ["w1", "w2"]})),
-        lambda: job_sites.update_site(principal=OWNER, account_id="a1", site_id=site.site_id, accounts=accounts,
-                                      sites=sites, clock=clock,
-                                      data=JobSiteUpdate.model_validate({"assignedMemberIds": ["w1", "w2"]})),
+        lambda: job_sites.create_site(
+            principal=OWNER,
+            account_id="a1",
+            accounts=accounts,
+            sites=sites,
+            clock=clock,
+            data=JobSiteCreate.model_validate({"name": "B", "area": area, "assignedMemberIds": ["w1", "w2"]}),
+        ),
+        lambda: job_sites.update_site(
+            principal=OWNER,
+            account_id="a1",
+            site_id=site.site_id,
+            accounts=accounts,
+            sites=sites,
+            clock=clock,
+            data=JobSiteUpdate.model_validate({"assignedMemberIds": ["w1", "w2"]}),
+        ),
     )
     for call in calls:
         with pytest.raises(ValidationFailed) as err:
@@ -61,7 +87,13 @@ def test_removed_members_cannot_be_assigned_but_may_stay_on_a_site() -> None:
     first = accounts.get_member("a1", "w1")
     assert first is not None
     accounts.put_member(first.model_copy(update={"status": MemberStatus.REMOVED}))
-    kept = job_sites.update_site(principal=OWNER, account_id="a1", site_id=site.site_id, accounts=accounts,
-                                 sites=sites, clock=clock,
-                                 data=JobSiteUpdate.model_validate({"name": "Depot", "assignedMemberIds": ["w1"]}))
+    kept = job_sites.update_site(
+        principal=OWNER,
+        account_id="a1",
+        site_id=site.site_id,
+        accounts=accounts,
+        sites=sites,
+        clock=clock,
+        data=JobSiteUpdate.model_validate({"name": "Depot", "assignedMemberIds": ["w1"]}),
+    )
     assert kept.name == "Depot" and kept.assigned_member_ids == ["w1"]

@@ -31,5 +31,6 @@ def test_every_ruff_ignore_has_a_reason() -> None:
 
 def test_the_check_sees_a_reasonless_ignore() -> None:
     assert _reasons('# S101: assert states invariants for mypy only\nignore = ["S101"]') == {
-        "S101": "assert states invariants for mypy only"}
+        "S101": "assert states invariants for mypy only"
+    }
     assert "E501" not in _reasons('ignore = ["E501"]  # long lines')

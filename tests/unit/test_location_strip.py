@@ -20,8 +20,16 @@ from tests.fixtures import images
 LAT, LON = 44.977753, -93.265015
 XMP = images.location_xmp(LAT, LON)
 TAKEN = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
-POSITION_TEXTS = [b"44.977", b"93.265", b"Minneapolis", b"Warehouse 4", b"GPSLatitude", b"GPSLongitude",
-                  b"photoshop:City", b"LocationCreated"]
+POSITION_TEXTS = [
+    b"44.977",
+    b"93.265",
+    b"Minneapolis",
+    b"Warehouse 4",
+    b"GPSLatitude",
+    b"GPSLongitude",
+    b"photoshop:City",
+    b"LocationCreated",
+]
 
 
 def _pixels(data: bytes) -> bytes:
@@ -93,7 +101,7 @@ def test_every_jpeg_of_a_multi_picture_file_is_cleaned() -> None:
     # MPF previews and Ultra HDR gain maps are further JPEGs after the first one's EOI.
     data = images.jpeg(gps=(LAT, LON)) + images.jpeg(size=(64, 48), gps=(LAT, LON), xmp=XMP)
     stripped = location_strip.strip_location(data, "jpeg")
-    second = stripped[len(images.jpeg(gps=(LAT, LON))):]
+    second = stripped[len(images.jpeg(gps=(LAT, LON))) :]
     assert location_strip.find_location(stripped, "jpeg") == []
     assert location_strip.find_location(second, "jpeg") == []
     assert b"Minneapolis" not in stripped
@@ -103,23 +111,26 @@ def test_every_jpeg_of_a_multi_picture_file_is_cleaned() -> None:
 def test_a_damaged_exif_block_is_blanked_instead_of_kept() -> None:
     data = bytearray(images.jpeg(gps=(LAT, LON)))
     tiff = data.index(b"Exif\x00\x00") + 6
-    order = "<" if data[tiff:tiff + 2] == b"II" else ">"
+    order = "<" if data[tiff : tiff + 2] == b"II" else ">"
     struct.pack_into(order + "I", data, tiff + 4, 0x7FFFFFF0)  # IFD0 far outside the segment
     stripped = location_strip.original_without_location(bytes(data), "jpeg")
     assert b"Exif\x00\x00" not in stripped and len(stripped) == len(data)
     assert _pixels(stripped) == _pixels(bytes(data))
 
 
-@pytest.mark.parametrize("packet", [
-    # Entities could spell a property name the scrubber never sees: such a packet is blanked whole.
-    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY g "GPSLatitude">]><x:xmpmeta xmlns:x="adobe:ns:meta/">&g;'
-    b"</x:xmpmeta>",
-    # Not well-formed once scrubbed (or before): blanked whole.
-    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><exif:GPSLatitude>1</x:xmpmeta>',
-    # A prefix bound to another name than usual is still found by its namespace.
-    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-    b'<rdf:Description xmlns:p="http://ns.adobe.com/photoshop/1.0/" p:City="Oslo"/></rdf:RDF></x:xmpmeta>',
-])
+@pytest.mark.parametrize(
+    "packet",
+    [
+        # Entities could spell a property name the scrubber never sees: such a packet is blanked whole.
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY g "GPSLatitude">]><x:xmpmeta xmlns:x="adobe:ns:meta/">&g;'
+        b"</x:xmpmeta>",
+        # Not well-formed once scrubbed (or before): blanked whole.
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><exif:GPSLatitude>1</x:xmpmeta>',
+        # A prefix bound to another name than usual is still found by its namespace.
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description xmlns:p="http://ns.adobe.com/photoshop/1.0/" p:City="Oslo"/></rdf:RDF></x:xmpmeta>',
+    ],
+)
 def test_xmp_that_cannot_be_scrubbed_cleanly_is_blanked(packet: bytes) -> None:
     scrubbed = location_strip.scrub_xmp(packet)
     assert len(scrubbed) == len(packet)

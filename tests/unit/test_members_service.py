@@ -24,20 +24,42 @@ def _setup() -> tuple[FakeUserStore, FakeAccountStore, FakeClock, Principal]:
 
 
 def _invite(store: FakeAccountStore, clock: FakeClock, owner: Principal, email: str = "w@example.com") -> str:
-    inv = members.invite_member(principal=owner, account_id=owner.account_id,
-                                data=InvitationCreate.model_validate({"email": email}), accounts=store,
-                                signer=SIGNER, clock=clock, ttl=timedelta(hours=1), outbox=FakeOutbox(),
-                                billing=FakeBillingStore())
+    inv = members.invite_member(
+        principal=owner,
+        account_id=owner.account_id,
+        data=InvitationCreate.model_validate({"email": email}),
+        accounts=store,
+        signer=SIGNER,
+        clock=clock,
+        ttl=timedelta(hours=1),
+        outbox=FakeOutbox(),
+        billing=FakeBillingStore(),
+    )
     assert inv.token
     return inv.token
 
 
-def _accept(users: FakeUserStore, store: FakeAccountStore, clock: FakeClock, token: str, who: str,
-            email: str = "w@example.com", profiles: FakeEmailProfiles | None = None) -> object:
-    return members.accept_invitation(identity=Identity(who, email), token=token, data=InvitationAccept(),
-                                     accounts=store, users=users, events=FakePublisher(), signer=SIGNER, clock=clock,
-                                     profiles=profiles if profiles is not None else FakeEmailProfiles(),
-                                     billing=FakeBillingStore())
+def _accept(
+    users: FakeUserStore,
+    store: FakeAccountStore,
+    clock: FakeClock,
+    token: str,
+    who: str,
+    email: str = "w@example.com",
+    profiles: FakeEmailProfiles | None = None,
+) -> object:
+    return members.accept_invitation(
+        identity=Identity(who, email),
+        token=token,
+        data=InvitationAccept(),
+        accounts=store,
+        users=users,
+        events=FakePublisher(),
+        signer=SIGNER,
+        clock=clock,
+        profiles=profiles if profiles is not None else FakeEmailProfiles(),
+        billing=FakeBillingStore(),
+    )
 
 
 def test_invitation_expires() -> None:
@@ -80,10 +102,17 @@ def test_expire_invitations_marks_only_stale_pending_ones() -> None:
 def test_invitation_enqueues_one_invitation_email() -> None:
     _users, store, clock, owner = _setup()
     outbox = FakeOutbox()
-    inv = members.invite_member(principal=owner, account_id=owner.account_id,
-                                data=InvitationCreate.model_validate({"email": "W@example.com"}), accounts=store,
-                                signer=SIGNER, clock=clock, ttl=timedelta(hours=1), outbox=outbox,
-                                billing=FakeBillingStore())
+    inv = members.invite_member(
+        principal=owner,
+        account_id=owner.account_id,
+        data=InvitationCreate.model_validate({"email": "W@example.com"}),
+        accounts=store,
+        signer=SIGNER,
+        clock=clock,
+        ttl=timedelta(hours=1),
+        outbox=outbox,
+        billing=FakeBillingStore(),
+    )
     [entry] = outbox.entries.values()
     assert entry.outbox_id == f"invitation-{inv.invitation_id}" and outbox.dispatched == [entry.outbox_id]
     assert entry.to_address == "w@example.com" and entry.category == "account" and entry.template == "invitation"

@@ -29,30 +29,64 @@ PLACE = {"latitude": 44.98, "longitude": -93.27}
 
 class World:
     def __init__(self) -> None:
-        self.store, self.ledger, self.log, self.clock = FakeMediaStore(), FakeConsentLedger(), FakeAccessLog(), \
-            FakeClock()
+        self.store, self.ledger, self.log, self.clock = (
+            FakeMediaStore(),
+            FakeConsentLedger(),
+            FakeAccessLog(),
+            FakeClock(),
+        )
         self.billing = FakeBillingStore()
 
     def create(self, who: Principal, **body: object) -> str:
-        return notes.create_note(principal=who, data=NoteCreate.model_validate({"text": "hello", **body}),
-                                 store=self.store, consents=self.ledger, clock=self.clock,
-                                 billing=self.billing).note_id
+        return notes.create_note(
+            principal=who,
+            data=NoteCreate.model_validate({"text": "hello", **body}),
+            store=self.store,
+            consents=self.ledger,
+            clock=self.clock,
+            billing=self.billing,
+        ).note_id
 
     def update(self, who: Principal, note_id: str, **body: object) -> NotePublic:
-        return notes.update_note(principal=who, note_id=note_id, data=NoteUpdate.model_validate(body),
-                                 store=self.store, consents=self.ledger, clock=self.clock)
+        return notes.update_note(
+            principal=who,
+            note_id=note_id,
+            data=NoteUpdate.model_validate(body),
+            store=self.store,
+            consents=self.ledger,
+            clock=self.clock,
+        )
 
     def photo(self, who: Principal, photo_id: str) -> None:
         now = self.clock.now()
-        self.store.create_photo(Photo(photo_id=photo_id, account_id=who.account_id, user_id=who.user_id,
-                                      declared_type=PhotoContentType.JPEG, declared_size=1, created_at=now,
-                                      upload_expires_at=now, captured_at=now, quarantine_blob="q"))
+        self.store.create_photo(
+            Photo(
+                photo_id=photo_id,
+                account_id=who.account_id,
+                user_id=who.user_id,
+                declared_type=PhotoContentType.JPEG,
+                declared_size=1,
+                created_at=now,
+                upload_expires_at=now,
+                captured_at=now,
+                quarantine_blob="q",
+            )
+        )
 
     def grant_location(self, who: Principal) -> None:
-        self.ledger.append(ConsentEntry(entry_id=f"c{len(self.ledger.entries)}", account_id=who.account_id,
-                                        user_id=who.user_id, capability=Capability.LOCATION, granted=True,
-                                        recorded_at=self.clock.now(), device_id="d", app_version="1",
-                                        policy_version="2023-06-15"))
+        self.ledger.append(
+            ConsentEntry(
+                entry_id=f"c{len(self.ledger.entries)}",
+                account_id=who.account_id,
+                user_id=who.user_id,
+                capability=Capability.LOCATION,
+                granted=True,
+                recorded_at=self.clock.now(),
+                device_id="d",
+                app_version="1",
+                policy_version="2023-06-15",
+            )
+        )
 
 
 @pytest.fixture
@@ -129,12 +163,23 @@ def test_lists_are_scoped_and_owner_reads_are_logged(world: World) -> None:
     own_owner = world.create(OWNER)
 
     def mine_list(who: Principal) -> list[str]:
-        return [n.note_id for n in notes.list_my_notes(principal=who, query=MyNotesQuery(), store=world.store,
-                                                                 pages=page_tokens()).items]
+        return [
+            n.note_id
+            for n in notes.list_my_notes(
+                principal=who, query=MyNotesQuery(), store=world.store, pages=page_tokens()
+            ).items
+        ]
 
     def account_list(who: Principal, account_id: str = "a1", **query: object) -> list[str]:
-        page = notes.list_notes(principal=who, account_id=account_id, query=MediaQuery.model_validate(query),
-                                store=world.store, log_store=world.log, clock=world.clock, pages=page_tokens())
+        page = notes.list_notes(
+            principal=who,
+            account_id=account_id,
+            query=MediaQuery.model_validate(query),
+            store=world.store,
+            log_store=world.log,
+            clock=world.clock,
+            pages=page_tokens(),
+        )
         return [n.note_id for n in page.items]
 
     assert mine_list(WORKER) == [mine] and mine_list(COLLEAGUE) == [theirs]
@@ -159,10 +204,19 @@ def test_lists_page_and_filter_by_time(world: World) -> None:
         world.clock.advance(hours=1)
     start = world.store.notes[("a1", ids[1])].created_at
     end = world.store.notes[("a1", ids[4])].created_at
-    first = notes.list_my_notes(principal=WORKER, query=MyNotesQuery.model_validate(
-        {"from": start.isoformat(), "to": end.isoformat(), "limit": 2}), store=world.store, pages=page_tokens())
+    first = notes.list_my_notes(
+        principal=WORKER,
+        query=MyNotesQuery.model_validate({"from": start.isoformat(), "to": end.isoformat(), "limit": 2}),
+        store=world.store,
+        pages=page_tokens(),
+    )
     assert [n.note_id for n in first.items] == [ids[3], ids[2]] and first.continuation
-    second = notes.list_my_notes(principal=WORKER, query=MyNotesQuery.model_validate(
-        {"from": start.isoformat(), "to": end.isoformat(), "limit": 2, "continuation": first.continuation}),
-        store=world.store, pages=page_tokens())
+    second = notes.list_my_notes(
+        principal=WORKER,
+        query=MyNotesQuery.model_validate(
+            {"from": start.isoformat(), "to": end.isoformat(), "limit": 2, "continuation": first.continuation}
+        ),
+        store=world.store,
+        pages=page_tokens(),
+    )
     assert [n.note_id for n in second.items] == [ids[1]] and second.continuation is None

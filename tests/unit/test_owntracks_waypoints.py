@@ -31,10 +31,21 @@ def send(w: World, device: tuple[str, str], sites: MemberSites, body: object | N
     caller = w.auth(query=device[1])
     parsed = parse_owntracks(body, device[0]) if body is not None else ParsedPings(ignored=1)
     done = devices.ingest_from_device(
-        caller=caller, parsed=parsed, protocol=AppProtocol.OWNTRACKS, devices=w.devices, accounts=w.accounts,
-        consents=w.ledger, schedules=FakeScheduleStore(), queue=w.queue, privacy=w.privacy,
-        retention=RetentionPolicy(), clock=w.clock, future_skew=timedelta(minutes=5), billing=FakeBillingStore(),
-        job_sites=sites)  # type: ignore[arg-type]  # the member's sites fake implements only the JobSiteStore reads ingest uses
+        caller=caller,
+        parsed=parsed,
+        protocol=AppProtocol.OWNTRACKS,
+        devices=w.devices,
+        accounts=w.accounts,
+        consents=w.ledger,
+        schedules=FakeScheduleStore(),
+        queue=w.queue,
+        privacy=w.privacy,
+        retention=RetentionPolicy(),
+        clock=w.clock,
+        future_skew=timedelta(minutes=5),
+        billing=FakeBillingStore(),
+        job_sites=sites,  # type: ignore[arg-type]  # the member's sites fake implements only the JobSiteStore reads ingest uses
+    )
     return done.commands
 
 
@@ -51,8 +62,15 @@ def test_the_command_is_owntracks_json_with_one_region_per_site() -> None:
     assert command is not None and command["_type"] == "cmd" and command["action"] == "setWaypoints"
     assert command["waypoints"]["_type"] == "waypoints"
     first, second = command["waypoints"]["waypoints"]
-    assert first == {"_type": "waypoint", "rid": "s1", "desc": "s1", "lat": round(offset(0, 0)[0], 6),
-                     "lon": round(offset(0, 0)[1], 6), "rad": 120, "tst": int(T0.timestamp())}
+    assert first == {
+        "_type": "waypoint",
+        "rid": "s1",
+        "desc": "s1",
+        "lat": round(offset(0, 0)[0], 6),
+        "lon": round(offset(0, 0)[1], 6),
+        "rad": 120,
+        "tst": int(T0.timestamp()),
+    }
     assert second["rid"] == "s2" and second["tst"] == first["tst"] + 1  # same creation second: still unique keys
     assert second["rad"] == math.ceil(math.hypot(150, 200))  # a polygon as the circle holding it (farthest corner)
     assert owntracks_waypoints([]) is None

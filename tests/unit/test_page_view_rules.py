@@ -27,13 +27,21 @@ class FakePageViews:
 
     def day_summaries(self, day: date, *, limit: int) -> list[tuple[str, str, str, bool]]:
         return [(v.path, v.browser, v.os, v.user_id is not None) for v in self.views if v.day == day.isoformat()][
-            :limit]
+            :limit
+        ]
 
 
-def _record(store: FakePageViews, *, consent: bool, gpc: bool, principal: Principal | None = None,
-            path: str = "/me") -> PageViewReceipt:
-    return page_views.record_page_view(event=PageViewIn(path=path, consent=consent), gpc=gpc, client=CLIENT,
-                                       principal=principal, store=store, clock=FakeClock(NOW))
+def _record(
+    store: FakePageViews, *, consent: bool, gpc: bool, principal: Principal | None = None, path: str = "/me"
+) -> PageViewReceipt:
+    return page_views.record_page_view(
+        event=PageViewIn(path=path, consent=consent),
+        gpc=gpc,
+        client=CLIENT,
+        principal=principal,
+        store=store,
+        clock=FakeClock(NOW),
+    )
 
 
 def test_no_consent_no_event() -> None:
@@ -76,23 +84,28 @@ def test_the_rule_table() -> None:
     assert decide(consent=False, gpc=True) is Decision.GLOBAL_PRIVACY_CONTROL
 
 
-@pytest.mark.parametrize(("header", "on"), [("1", True), (" 1 ", True), ("0", False), ("", False), (None, False),
-                                            ("true", False), ("11", False)])
+@pytest.mark.parametrize(
+    ("header", "on"),
+    [("1", True), (" 1 ", True), ("0", False), ("", False), (None, False), ("true", False), ("11", False)],
+)
 def test_only_sec_gpc_1_is_the_signal(header: str | None, on: bool) -> None:
     assert gpc_signal(header) is on
 
 
-@pytest.mark.parametrize(("raw", "kept"), [
-    ("/", "/"),
-    ("/me", "/me"),
-    ("/map?user=ada@example.com", "/map"),
-    ("/join?invitation=secret-token", "/join"),
-    ("/members/ada/day", "/members/{userId}/day"),
-    ("/photos/3f2a9c1e-0000-4000-8000-000000000000", "/photos/{id}"),
-    ("https://portal.example/me#top", "/me"),
-    ("/" + "a/" * 50, "/" + "/".join(["a"] * 10)),
-    ("/.well-known/gpc.json", "/.well-known/{id}"),
-])
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("/", "/"),
+        ("/me", "/me"),
+        ("/map?user=ada@example.com", "/map"),
+        ("/join?invitation=secret-token", "/join"),
+        ("/members/ada/day", "/members/{userId}/day"),
+        ("/photos/3f2a9c1e-0000-4000-8000-000000000000", "/photos/{id}"),
+        ("https://portal.example/me#top", "/me"),
+        ("/" + "a/" * 50, "/" + "/".join(["a"] * 10)),
+        ("/.well-known/gpc.json", "/.well-known/{id}"),
+    ],
+)
 def test_paths_keep_no_query_fragment_or_ids(raw: str, kept: str) -> None:
     assert clean_path(raw) == kept
 

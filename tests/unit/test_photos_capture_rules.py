@@ -22,16 +22,32 @@ def test_the_owners_photo_view_shows_the_exif_capture_time() -> None:
     w = _world()
     taken = (w.clock.now() - timedelta(minutes=20)).replace(microsecond=0)
     photo_id = w.send(WORKER, images.jpeg(taken=taken), captured_at=(taken - timedelta(hours=3)).isoformat())
-    detail = photos.get_photo(principal=OWNER, account_id="a1", photo_id=photo_id, store=w.store, blobs=w.blobs,
-                              log_store=w.log, clock=w.clock, limits=LIMITS)
+    detail = photos.get_photo(
+        principal=OWNER,
+        account_id="a1",
+        photo_id=photo_id,
+        store=w.store,
+        blobs=w.blobs,
+        log_store=w.log,
+        clock=w.clock,
+        limits=LIMITS,
+    )
     assert detail.status is PhotoStatus.READY
     assert (detail.captured_at, detail.captured_at_source) == (taken, CaptureTimeSource.EXIF)  # EXIF beats client
     answer = detail.model_dump(mode="json", by_alias=True)
     assert answer["capturedAt"].startswith(taken.strftime("%Y-%m-%dT%H:%M:%S")) and answer["capturedAtSource"] == "exif"
-    listed = photos.list_photos(principal=OWNER, account_id="a1", query=MediaQuery(), store=w.store,
-                                log_store=w.log, clock=w.clock, pages=page_tokens()).items
+    listed = photos.list_photos(
+        principal=OWNER,
+        account_id="a1",
+        query=MediaQuery(),
+        store=w.store,
+        log_store=w.log,
+        clock=w.clock,
+        pages=page_tokens(),
+    ).items
     assert [(p.photo_id, p.captured_at, p.captured_at_source) for p in listed] == [
-        (photo_id, taken, CaptureTimeSource.EXIF)]
+        (photo_id, taken, CaptureTimeSource.EXIF)
+    ]
 
 
 def _upload_then_revoke(w: World, data: bytes) -> str:

@@ -46,18 +46,41 @@ class World:
         self.clock, self.billing = FakeClock(), FakeBillingStore()
 
     def grant(self, who: Principal, capability: Capability, granted: bool = True, at: datetime | None = None) -> None:
-        self.ledger.append(ConsentEntry(
-            entry_id=f"c-{len(self.ledger.entries)}", account_id=who.account_id, user_id=who.user_id,
-            capability=capability, granted=granted, recorded_at=at or self.clock.now(), device_id="d",
-            app_version="1", policy_version="2023-06-15"))
+        self.ledger.append(
+            ConsentEntry(
+                entry_id=f"c-{len(self.ledger.entries)}",
+                account_id=who.account_id,
+                user_id=who.user_id,
+                capability=capability,
+                granted=granted,
+                recorded_at=at or self.clock.now(),
+                device_id="d",
+                app_version="1",
+                policy_version="2023-06-15",
+            )
+        )
 
-    def request(self, who: Principal, data: bytes, content_type: PhotoContentType = PhotoContentType.JPEG,
-                size: int | None = None, **extra: object) -> str:
-        body = PhotoCreate.model_validate({"contentType": content_type.value,
-                                           "sizeBytes": size if size is not None else len(data), **extra})
-        grant = photos.request_upload(principal=who, data=body, store=self.store, blobs=self.blobs,
-                                      consents=self.ledger, clock=self.clock, limits=LIMITS,
-                                      billing=self.billing)
+    def request(
+        self,
+        who: Principal,
+        data: bytes,
+        content_type: PhotoContentType = PhotoContentType.JPEG,
+        size: int | None = None,
+        **extra: object,
+    ) -> str:
+        body = PhotoCreate.model_validate(
+            {"contentType": content_type.value, "sizeBytes": size if size is not None else len(data), **extra}
+        )
+        grant = photos.request_upload(
+            principal=who,
+            data=body,
+            store=self.store,
+            blobs=self.blobs,
+            consents=self.ledger,
+            clock=self.clock,
+            limits=LIMITS,
+            billing=self.billing,
+        )
         return grant.photo_id
 
     def upload(self, who: Principal, photo_id: str, data: bytes) -> None:
@@ -67,11 +90,25 @@ class World:
 
     def process(self, who: Principal, photo_id: str) -> str:
         job = PhotoJob(account_id=who.account_id, user_id=who.user_id, photo_id=photo_id)
-        return photos.process_photo(job=job, store=self.store, blobs=self.blobs, scanner=self.scanner,
-                                    consents=self.ledger, jobs=self.jobs, clock=self.clock, limits=LIMITS)
+        return photos.process_photo(
+            job=job,
+            store=self.store,
+            blobs=self.blobs,
+            scanner=self.scanner,
+            consents=self.ledger,
+            jobs=self.jobs,
+            clock=self.clock,
+            limits=LIMITS,
+        )
 
-    def send(self, who: Principal, data: bytes, declared: PhotoContentType = PhotoContentType.JPEG,
-             size: int | None = None, **extra: object) -> str:
+    def send(
+        self,
+        who: Principal,
+        data: bytes,
+        declared: PhotoContentType = PhotoContentType.JPEG,
+        size: int | None = None,
+        **extra: object,
+    ) -> str:
         photo_id = self.request(who, data, declared, size, **extra)
         self.upload(who, photo_id, data)
         self.clock.advance(seconds=5)
@@ -129,13 +166,11 @@ def test_size_limit_and_future_capture_time_are_field_errors(world: World) -> No
 
 def test_note_link_must_be_one_of_my_notes(world: World) -> None:
     now = world.clock.now()
-    world.store.create_note(Note(note_id="n2", account_id="a1", user_id="u2", text="x", created_at=now,
-                                 updated_at=now))
+    world.store.create_note(Note(note_id="n2", account_id="a1", user_id="u2", text="x", created_at=now, updated_at=now))
     with pytest.raises(ValidationFailed) as refused:
         world.request(WORKER, images.jpeg(), noteId="n2")
     assert [e.field for e in refused.value.errors] == ["noteId"]
-    world.store.create_note(Note(note_id="n1", account_id="a1", user_id="u1", text="x", created_at=now,
-                                 updated_at=now))
+    world.store.create_note(Note(note_id="n1", account_id="a1", user_id="u1", text="x", created_at=now, updated_at=now))
     assert world.photo(WORKER, world.request(WORKER, images.jpeg(), noteId="n1")).note_id == "n1"
 
 
@@ -143,8 +178,9 @@ def test_complete_needs_the_upload_and_queues_the_photo(world: World) -> None:
     photo_id = world.request(WORKER, images.jpeg())
 
     def complete(who: Principal) -> object:
-        return photos.complete_upload(principal=who, photo_id=photo_id, store=world.store, blobs=world.blobs,
-                                      jobs=world.jobs, clock=world.clock)
+        return photos.complete_upload(
+            principal=who, photo_id=photo_id, store=world.store, blobs=world.blobs, jobs=world.jobs, clock=world.clock
+        )
 
     with pytest.raises(Conflict):
         complete(WORKER)
@@ -156,8 +192,9 @@ def test_complete_needs_the_upload_and_queues_the_photo(world: World) -> None:
     assert [j.photo_id for j, _ in world.jobs.sent] == [photo_id]
     assert world.photo(WORKER, photo_id).completed_at == world.clock.now()
     with pytest.raises(NotFound):
-        photos.complete_upload(principal=WORKER, photo_id="../x", store=world.store, blobs=world.blobs,
-                               jobs=world.jobs, clock=world.clock)
+        photos.complete_upload(
+            principal=WORKER, photo_id="../x", store=world.store, blobs=world.blobs, jobs=world.jobs, clock=world.clock
+        )
 
 
 # ---------------------------------------------------------------- processing
@@ -174,8 +211,11 @@ def test_verified_photo_gets_metadata_and_copies_and_leaves_quarantine(world: Wo
     assert (photo.width, photo.height, photo.orientation) == (800, 600, 1)
     assert photo.camera is not None and photo.camera.model == "FieldCam 3"
     assert photo.location is not None and photo.location.latitude == pytest.approx(44.9778, abs=1e-4)
-    assert set(world.blobs.photos) == {f"a1/u1/{photo_id}/original.jpg", f"a1/u1/{photo_id}/thumbnail.jpg",
-                                       f"a1/u1/{photo_id}/display.jpg"}
+    assert set(world.blobs.photos) == {
+        f"a1/u1/{photo_id}/original.jpg",
+        f"a1/u1/{photo_id}/thumbnail.jpg",
+        f"a1/u1/{photo_id}/display.jpg",
+    }
     assert world.blobs.photos[f"a1/u1/{photo_id}/original.jpg"][0] == data
     assert world.blobs.quarantine == {}
 
@@ -195,24 +235,30 @@ def test_capture_time_falls_back_to_the_client_then_to_the_upload(world: World) 
     client_time = datetime(2026, 6, 1, 11, 0, tzinfo=UTC)
     with_client = world.send(WORKER, images.jpeg(), captured_at=client_time.isoformat())
     assert (world.photo(WORKER, with_client).captured_at, world.photo(WORKER, with_client).captured_at_source) == (
-        client_time, CaptureTimeSource.CLIENT)
+        client_time,
+        CaptureTimeSource.CLIENT,
+    )
     neither = world.photo(WORKER, world.send(WORKER, images.jpeg()))
     assert (neither.captured_at, neither.captured_at_source) == (world.blobs.uploaded_at, CaptureTimeSource.UPLOAD)
     future_exif = images.jpeg(taken=world.clock.now() + timedelta(days=2))
     assert world.photo(WORKER, world.send(WORKER, future_exif)).captured_at_source is CaptureTimeSource.UPLOAD
 
 
-@pytest.mark.parametrize(("data", "declared", "reason"), [
-    (images.png(), PhotoContentType.JPEG, "type-mismatch"),
-    (b"hello, I am text\n" * 50, PhotoContentType.JPEG, "not-an-image"),
-    (images.ELF_HEADER * 4, PhotoContentType.JPEG, "not-an-image"),
-    (images.PE_HEADER * 4, PhotoContentType.JPEG, "not-an-image"),
-    (images.png_bomb(8000, 8000), PhotoContentType.PNG, "too-many-pixels"),
-    (images.EICAR_TEXT, PhotoContentType.JPEG, "malware"),
-    (images.jpeg(extra=images.EICAR_TEXT), PhotoContentType.JPEG, "malware"),
-])
-def test_bad_uploads_are_rejected_and_deleted(world: World, data: bytes, declared: PhotoContentType,
-                                              reason: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "declared", "reason"),
+    [
+        (images.png(), PhotoContentType.JPEG, "type-mismatch"),
+        (b"hello, I am text\n" * 50, PhotoContentType.JPEG, "not-an-image"),
+        (images.ELF_HEADER * 4, PhotoContentType.JPEG, "not-an-image"),
+        (images.PE_HEADER * 4, PhotoContentType.JPEG, "not-an-image"),
+        (images.png_bomb(8000, 8000), PhotoContentType.PNG, "too-many-pixels"),
+        (images.EICAR_TEXT, PhotoContentType.JPEG, "malware"),
+        (images.jpeg(extra=images.EICAR_TEXT), PhotoContentType.JPEG, "malware"),
+    ],
+)
+def test_bad_uploads_are_rejected_and_deleted(
+    world: World, data: bytes, declared: PhotoContentType, reason: str
+) -> None:
     photo = world.photo(WORKER, world.send(WORKER, data, declared))
     assert (photo.status, photo.reason) == (PhotoStatus.REJECTED, reason)
     assert world.blobs.quarantine == {} and world.blobs.photos == {}
@@ -268,17 +314,23 @@ def test_scan_without_a_verdict_is_asked_again_then_quarantined(world: World) ->
     assert photo.quarantine_blob in world.blobs.quarantine and world.blobs.photos == {}
 
 
-@pytest.mark.parametrize(("verdict", "reason"), [
-    (ScanVerdict.ERROR, "scan-error"), (ScanVerdict.CAP_REACHED, "scan-cap-reached"),
-    (ScanVerdict.NOT_SCANNED, "not-scanned"),
-])
+@pytest.mark.parametrize(
+    ("verdict", "reason"),
+    [
+        (ScanVerdict.ERROR, "scan-error"),
+        (ScanVerdict.CAP_REACHED, "scan-cap-reached"),
+        (ScanVerdict.NOT_SCANNED, "not-scanned"),
+    ],
+)
 def test_no_clean_verdict_keeps_the_upload_in_quarantine(world: World, verdict: ScanVerdict, reason: str) -> None:
     photo_id = world.request(WORKER, images.jpeg())
     world.upload(WORKER, photo_id, images.jpeg())
     world.scanner.forced = [verdict]
     world.process(WORKER, photo_id)
     assert (world.photo(WORKER, photo_id).status, world.photo(WORKER, photo_id).reason) == (
-        PhotoStatus.QUARANTINED, reason)
+        PhotoStatus.QUARANTINED,
+        reason,
+    )
     assert len(world.blobs.quarantine) == 1 and world.blobs.photos == {}
     assert world.process(WORKER, photo_id) == "already-quarantined"
 
@@ -300,9 +352,12 @@ def test_parse_job_accepts_our_message_and_event_grid_blob_created() -> None:
     event: dict[str, Any] = {
         "topic": "/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z",
         "subject": "/blobServices/default/containers/photo-quarantine/blobs/a1/u1/p1/upload.jpg",
-        "eventType": "Microsoft.Storage.BlobCreated", "id": "e1", "eventTime": "2026-06-01T12:00:00Z",
+        "eventType": "Microsoft.Storage.BlobCreated",
+        "id": "e1",
+        "eventTime": "2026-06-01T12:00:00Z",
         "data": {"api": "PutBlob", "contentLength": 100, "url": "https://z.blob.core.windows.net/x"},
-        "dataVersion": "", "metadataVersion": "1",
+        "dataVersion": "",
+        "metadataVersion": "1",
     }
     assert photos.parse_job(json.dumps(event), quarantine_container="photo-quarantine") == ours
     assert photos.parse_job(json.dumps([event]), quarantine_container="photo-quarantine") == ours
@@ -330,9 +385,15 @@ def test_owner_lists_everyones_photos_and_the_read_is_logged(world: World) -> No
     mine, theirs = world.send(WORKER, images.jpeg()), world.send(COLLEAGUE, images.jpeg())
 
     def listing(who: Principal, **query: object) -> list[str]:
-        page = photos.list_photos(principal=who, account_id="a1", query=MediaQuery.model_validate(query),
-                                  store=world.store, log_store=world.log, clock=world.clock,
-                                  pages=page_tokens())
+        page = photos.list_photos(
+            principal=who,
+            account_id="a1",
+            query=MediaQuery.model_validate(query),
+            store=world.store,
+            log_store=world.log,
+            clock=world.clock,
+            pages=page_tokens(),
+        )
         return [p.photo_id for p in page.items]
 
     assert set(listing(OWNER)) == {mine, theirs}
@@ -345,8 +406,15 @@ def test_owner_lists_everyones_photos_and_the_read_is_logged(world: World) -> No
     with pytest.raises(NotFound):
         listing(WORKER, userId="u2")
     with pytest.raises(NotFound):
-        photos.list_photos(principal=STRANGER, account_id="a1", query=MediaQuery(), store=world.store,
-                           log_store=world.log, clock=world.clock, pages=page_tokens())
+        photos.list_photos(
+            principal=STRANGER,
+            account_id="a1",
+            query=MediaQuery(),
+            store=world.store,
+            log_store=world.log,
+            clock=world.clock,
+            pages=page_tokens(),
+        )
     with pytest.raises(ValidationFailed):
         listing(OWNER, **{"from": "2026-06-02T00:00:00Z", "to": "2026-06-01T00:00:00Z"})
 
@@ -356,8 +424,16 @@ def test_photo_detail_has_short_lived_links_only_when_ready(world: World) -> Non
     pending = world.request(WORKER, images.jpeg())
 
     def detail(who: Principal, photo_id: str, account_id: str = "a1") -> PhotoDetail:
-        return photos.get_photo(principal=who, account_id=account_id, photo_id=photo_id, store=world.store,
-                                blobs=world.blobs, log_store=world.log, clock=world.clock, limits=LIMITS)
+        return photos.get_photo(
+            principal=who,
+            account_id=account_id,
+            photo_id=photo_id,
+            store=world.store,
+            blobs=world.blobs,
+            log_store=world.log,
+            clock=world.clock,
+            limits=LIMITS,
+        )
 
     got = detail(OWNER, ready)
     assert got.thumbnail_url is not None and f"a1/u1/{ready}/thumbnail.jpg" in got.thumbnail_url

@@ -28,13 +28,15 @@ def world() -> World:
 
 def _stored(world: World, photo_id: str) -> dict[str, bytes]:
     prefix = f"{WORKER.account_id}/{WORKER.user_id}/{photo_id}/"
-    return {name.removeprefix(prefix): data for name, (data, _) in world.blobs.photos.items()
-            if name.startswith(prefix)}
+    return {
+        name.removeprefix(prefix): data for name, (data, _) in world.blobs.photos.items() if name.startswith(prefix)
+    }
 
 
 def test_without_location_consent_no_stored_copy_has_a_position(world: World) -> None:
-    data = images.jpeg(taken=world.clock.now() - timedelta(minutes=1), gps=(LAT, LON),
-                       xmp=images.location_xmp(LAT, LON))
+    data = images.jpeg(
+        taken=world.clock.now() - timedelta(minutes=1), gps=(LAT, LON), xmp=images.location_xmp(LAT, LON)
+    )
     photo_id = world.send(WORKER, data)
     photo = world.photo(WORKER, photo_id)
     assert photo.status is PhotoStatus.READY and photo.location is None
@@ -52,8 +54,9 @@ def test_without_location_consent_no_stored_copy_has_a_position(world: World) ->
 def test_with_location_consent_at_capture_time_the_original_is_kept_as_uploaded(world: World) -> None:
     world.grant(WORKER, Capability.LOCATION)
     world.clock.advance(minutes=2)
-    data = images.jpeg(taken=world.clock.now() - timedelta(minutes=1), gps=(LAT, LON),
-                       xmp=images.location_xmp(LAT, LON))
+    data = images.jpeg(
+        taken=world.clock.now() - timedelta(minutes=1), gps=(LAT, LON), xmp=images.location_xmp(LAT, LON)
+    )
     photo_id = world.send(WORKER, data)
     assert world.photo(WORKER, photo_id).location is not None
     assert _stored(world, photo_id)["original.jpg"] == data
@@ -80,10 +83,16 @@ def test_a_position_that_cannot_be_removed_rejects_the_photo(world: World, monke
     assert _stored(world, photo_id) == {} and world.blobs.quarantine == {}
 
 
-@pytest.mark.parametrize(("original", "offset"), [
-    ("0000:00:00 00:00:00", "+00:00"), ("0001:01:01 00:00:00", "+14:00"), ("9999:12:31 23:59:59", "+14:00"),
-    ("9999:12:31 23:59:59", "-14:00"), ("not a date at all", "+01:00"),
-])
+@pytest.mark.parametrize(
+    ("original", "offset"),
+    [
+        ("0000:00:00 00:00:00", "+00:00"),
+        ("0001:01:01 00:00:00", "+14:00"),
+        ("9999:12:31 23:59:59", "+14:00"),
+        ("9999:12:31 23:59:59", "-14:00"),
+        ("not a date at all", "+01:00"),
+    ],
+)
 def test_absurd_exif_capture_time_falls_back_to_the_upload_time(world: World, original: str, offset: str) -> None:
     photo_id = world.send(WORKER, images.jpeg(taken_text=(original, offset)))
     photo = world.photo(WORKER, photo_id)

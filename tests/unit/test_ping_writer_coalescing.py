@@ -152,13 +152,31 @@ class CountingPositions(FakeLatestPositions):
 
 
 def pings(n: int, start: datetime) -> list[Ping]:
-    return [Ping(ping_id=str(uuid.uuid4()), t=start + timedelta(seconds=10 * i), lat=45 + i * 1e-4, lon=-93, acc=5,
-                 src=PingSource.GPS) for i in range(n)]
+    return [
+        Ping(
+            ping_id=str(uuid.uuid4()),
+            t=start + timedelta(seconds=10 * i),
+            lat=45 + i * 1e-4,
+            lon=-93,
+            acc=5,
+            src=PingSource.GPS,
+        )
+        for i in range(n)
+    ]
 
 
 def member(user_id: str, erased_at: datetime | None = None) -> Member:
-    return Member(account_id="a1", user_id=user_id, role=Role.MEMBER, full_name="W", email="w@example.com",
-                  time_zone="UTC", joined_at=T0 - timedelta(days=9), updated_at=T0, erased_at=erased_at)
+    return Member(
+        account_id="a1",
+        user_id=user_id,
+        role=Role.MEMBER,
+        full_name="W",
+        email="w@example.com",
+        time_zone="UTC",
+        joined_at=T0 - timedelta(days=9),
+        updated_at=T0,
+        erased_at=erased_at,
+    )
 
 
 def message(user_id: str, batch: list[Ping]) -> PingMessage:
@@ -182,8 +200,11 @@ def test_a_members_messages_of_one_flush_cost_one_member_read_one_batch_per_day_
 def test_a_writer_of_one_process_coalesces_concurrent_deliveries() -> None:
     accounts, store, positions = CountingAccounts(), FakePingStore(), CountingPositions()
     accounts.put_member(member("u1"))
-    writer = PingWriter(WriterStores(pings=store, positions=positions, clock=FakeClock(), accounts=accounts),
-                        max_wait=5.0, full_at=4 * 20)
+    writer = PingWriter(
+        WriterStores(pings=store, positions=positions, clock=FakeClock(), accounts=accounts),
+        max_wait=5.0,
+        full_at=4 * 20,
+    )
     batches = [pings(20, T0 + timedelta(minutes=i)) for i in range(4)]
     assert run_together([partial(writer.write, message("u1", b)) for b in batches]) == [None] * 4
     assert writer.coalescer.flushes == 1 and store.write_calls == 1 and accounts.member_reads == 1

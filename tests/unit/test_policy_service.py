@@ -25,8 +25,9 @@ TEXT = "# Privacy policy\n\nA new version with clearer words about location."
 
 def _post(store: FakePolicyStore, clock: FakeClock, **extra: object) -> str:
     body = {"text": TEXT, "summary": "Clearer words about location.", **extra}
-    return policy.post_version(identity=ADMIN, data=PolicyVersionCreate.model_validate(body), store=store,
-                               clock=clock).version_id
+    return policy.post_version(
+        identity=ADMIN, data=PolicyVersionCreate.model_validate(body), store=store, clock=clock
+    ).version_id
 
 
 def test_seed_version_is_created_once_from_the_shipped_text() -> None:
@@ -94,19 +95,35 @@ def test_get_version_and_not_found() -> None:
 def test_acknowledgement_needs_an_existing_version() -> None:
     store, clock = FakePolicyStore(), FakeClock()
     me = Principal("u1", None, "a1", Role.MEMBER)
-    ack = policy.acknowledge(principal=me, data=PolicyAcknowledgementCreate.model_validate(
-        {"versionId": "2023-06-15", "app": "ios"}), store=store, clock=clock)
+    ack = policy.acknowledge(
+        principal=me,
+        data=PolicyAcknowledgementCreate.model_validate({"versionId": "2023-06-15", "app": "ios"}),
+        store=store,
+        clock=clock,
+    )
     assert ack.version_id == "2023-06-15" and ack.at == clock.now()
     assert [a.app for a in store.list_acknowledgements("u1")] == ["ios"]
     with pytest.raises(ValidationFailed):
-        policy.acknowledge(principal=me, data=PolicyAcknowledgementCreate.model_validate(
-            {"versionId": "2024-01-01", "app": "ios"}), store=store, clock=clock)
+        policy.acknowledge(
+            principal=me,
+            data=PolicyAcknowledgementCreate.model_validate({"versionId": "2024-01-01", "app": "ios"}),
+            store=store,
+            clock=clock,
+        )
 
 
 def _verified(profiles: FakeEmailProfiles, user: str, at: datetime, verified: bool = True) -> None:
-    profiles.put_status(EmailStatus(user_id=user, account_id="a1", address=f"{user}@example.com", verified=verified,
-                                    verified_address=f"{user}@example.com" if verified else None,
-                                    created_at=at, updated_at=at))
+    profiles.put_status(
+        EmailStatus(
+            user_id=user,
+            account_id="a1",
+            address=f"{user}@example.com",
+            verified=verified,
+            verified_address=f"{user}@example.com" if verified else None,
+            created_at=at,
+            updated_at=at,
+        )
+    )
 
 
 def test_notices_one_per_user_and_version_across_repeated_runs() -> None:
@@ -145,8 +162,9 @@ def test_no_notices_once_the_first_ones_may_have_been_purged_from_the_outbox() -
     assert policy.notice_window_end(version, outbox_keep_days=90) == version.posted_at + timedelta(days=89)
 
     def run() -> int:
-        return policy.send_policy_notices(store=store, profiles=profiles, outbox=outbox, links=LINKS, clock=clock,
-                                          outbox_keep_days=90)
+        return policy.send_policy_notices(
+            store=store, profiles=profiles, outbox=outbox, links=LINKS, clock=clock, outbox_keep_days=90
+        )
 
     assert run() == 1
     clock.advance(days=91)

@@ -30,8 +30,14 @@ BEFORE = "# Policy\nA\nB\nC\nD\n"
 AFTER = "# Policy\nA\nB2\nC\nD\nE\n"
 LONG_BEFORE = "\n".join(f"line {i}" for i in range(200))
 LONG_AFTER = "\n".join(f"line {i}" if i % 17 else f"changed {i}" for i in range(0, 230, 1) if i % 41)
-CASES = ((BEFORE, BEFORE), (BEFORE, AFTER), ("x\r\ny\r\n", "x\ny\n"), (BEFORE, ""),
-         ("a", "<script>alert(1)</script>\na"), (LONG_BEFORE, LONG_AFTER))
+CASES = (
+    (BEFORE, BEFORE),
+    (BEFORE, AFTER),
+    ("x\r\ny\r\n", "x\ny\n"),
+    (BEFORE, ""),
+    ("a", "<script>alert(1)</script>\na"),
+    (LONG_BEFORE, LONG_AFTER),
+)
 
 
 @functools.cache
@@ -40,8 +46,14 @@ def _all() -> list[list[dict[str, Any]]]:
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is needed (make install)")
-    out = subprocess.run([node, "-e", RUNNER, str(ROOT / "node_modules" / "typescript"), str(MODULE)],
-                         input=json.dumps(CASES), capture_output=True, text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [node, "-e", RUNNER, str(ROOT / "node_modules" / "typescript"), str(MODULE)],
+        input=json.dumps(CASES),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     result: list[list[dict[str, Any]]] = json.loads(out.stdout)
     return result
 
@@ -53,8 +65,15 @@ def _ops(lines: list[dict[str, Any]]) -> list[tuple[str, str]]:
 def test_changes_are_the_lines_added_and_removed_and_the_rest_is_kept_in_order() -> None:
     same, edited, crlf, emptied, markup, _ = _all()
     assert all(op == "same" for op, _ in _ops(same)) and [t for _, t in _ops(same)] == ["# Policy", "A", "B", "C", "D"]
-    assert _ops(edited) == [("same", "# Policy"), ("same", "A"), ("removed", "B"), ("added", "B2"), ("same", "C"),
-                            ("same", "D"), ("added", "E")]
+    assert _ops(edited) == [
+        ("same", "# Policy"),
+        ("same", "A"),
+        ("removed", "B"),
+        ("added", "B2"),
+        ("same", "C"),
+        ("same", "D"),
+        ("added", "E"),
+    ]
     assert _ops(crlf) == [("same", "x"), ("same", "y")]
     assert [op for op, _ in _ops(emptied)] == ["removed"] * 5 + ["added"]  # "" is one empty line
     assert _ops(markup) == [("added", "<script>alert(1)</script>"), ("same", "a")]  # text, not parsed

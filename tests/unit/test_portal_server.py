@@ -62,10 +62,16 @@ def test_routes_fallback_and_headers_as_static_web_apps(local: str) -> None:
     assert httpx.get(f"{local}/assets/missing.js").status_code == 404  # excluded from the fallback
     config = httpx.get(f"{local}/config.json")
     stripe = config.json().pop("stripe")  # localstripe's Stripe.js stand-in (test_billing_page_alone_admits_stripe)
-    assert config.json() | {"stripe": stripe} == {"apiBase": API, "auth": {"mode": "dev"},
-                                                  "map": {"style": None, "pollSeconds": 15}, "stripe": stripe}
+    assert config.json() | {"stripe": stripe} == {
+        "apiBase": API,
+        "auth": {"mode": "dev"},
+        "map": {"style": None, "pollSeconds": 15},
+        "stripe": stripe,
+    }
     assert config.headers["cache-control"] == "no-store"
-    assert widen_csp("default-src 'self'; img-src 'self'", ["http://a"]) == "default-src 'self'; img-src 'self' http://a"
+    assert (
+        widen_csp("default-src 'self'; img-src 'self'", ["http://a"]) == "default-src 'self'; img-src 'self' http://a"
+    )
 
 
 def test_development_sign_in_mints_a_token_for_a_loopback_client(local: str) -> None:
@@ -80,10 +86,18 @@ def test_development_sign_in_mints_a_token_for_a_loopback_client(local: str) -> 
     assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["sub", "email"]
     assert httpx.post(f"{local}/dev/token", content=b"sub=x", headers={"Content-Type": "text/plain"}).status_code == 415
     # A page on another origin (or a rebound DNS name) gets nothing.
-    assert httpx.post(f"{local}/dev/token", json={"sub": "u", "email": "a@b.c"},
-                      headers={"Origin": "https://evil.example"}).status_code == 403
-    assert httpx.post(f"{local}/dev/token", json={"sub": "u", "email": "a@b.c"},
-                      headers={"Host": "evil.example"}).status_code == 404
+    assert (
+        httpx.post(
+            f"{local}/dev/token", json={"sub": "u", "email": "a@b.c"}, headers={"Origin": "https://evil.example"}
+        ).status_code
+        == 403
+    )
+    assert (
+        httpx.post(
+            f"{local}/dev/token", json={"sub": "u", "email": "a@b.c"}, headers={"Host": "evil.example"}
+        ).status_code
+        == 404
+    )
 
 
 def test_no_development_sign_in_outside_local(dist: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -108,12 +122,17 @@ def test_the_billing_page_alone_admits_stripe_js(local: str) -> None:
     assert "https://api.stripe.com" in billing["connect-src"]
     glob = _directives(shipped["globalHeaders"]["Content-Security-Policy"])
     assert {k: v for k, v in billing.items() if k not in ("script-src", "frame-src", "connect-src")} == {
-        k: v for k, v in glob.items() if k not in ("script-src", "connect-src")}  # otherwise the same policy
+        k: v for k, v in glob.items() if k not in ("script-src", "connect-src")
+    }  # otherwise the same policy
 
     js = httpx.get(f"{local}/config.json").json()["stripe"]
     stand_in = js["jsUrl"].removesuffix("/js.stripe.com/v3/")
     assert js["jsUrl"].endswith("/js.stripe.com/v3/") and js["publishableKey"].startswith("pk_")
     served = _directives(httpx.get(f"{local}/billing").headers["content-security-policy"])
-    assert stand_in in served["script-src"] and stand_in in served["connect-src"] and "https://js.stripe.com" in served["script-src"]
+    assert (
+        stand_in in served["script-src"]
+        and stand_in in served["connect-src"]
+        and "https://js.stripe.com" in served["script-src"]
+    )
     elsewhere = httpx.get(f"{local}/members").headers["content-security-policy"]
     assert "stripe" not in elsewhere and stand_in not in _directives(elsewhere)["script-src"]

@@ -65,13 +65,24 @@ def test_every_expected_kind_is_wired_once() -> None:
 
 def test_kinds_that_find_users_through_the_profiles_go_before_them() -> None:
     order = [k.name for k in wired(Database())]
-    before_profiles = ("sign-in-records", "pings", "consents", "tracking-schedules", "latest-positions", "devices",
-                       "private-zones", "withheld-pings", "policy-acknowledgements", "email-preferences",
-                       "email-status")
+    before_profiles = (
+        "sign-in-records",
+        "pings",
+        "consents",
+        "tracking-schedules",
+        "latest-positions",
+        "devices",
+        "private-zones",
+        "withheld-pings",
+        "policy-acknowledgements",
+        "email-preferences",
+        "email-status",
+    )
     assert all(order.index(name) < order.index("profiles") for name in before_profiles)
     assert order.index("data-exports") < order.index("privacy-requests")
     assert order.index("closure-record") > order.index("profiles") and order.index("billing-records") > order.index(
-        "billing-history")
+        "billing-history"
+    )
 
 
 @pytest.mark.parametrize("name", [k.name for k in wired(Database()) if k.name != "pings"])

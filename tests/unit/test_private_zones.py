@@ -25,12 +25,15 @@ HOME = (45.0, -93.0)
 
 
 def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
-    return (lat + math.degrees(north_m / 6_371_008.8),
-            lon + math.degrees(east_m / (6_371_008.8 * math.cos(math.radians(lat)))))
+    return (
+        lat + math.degrees(north_m / 6_371_008.8),
+        lon + math.degrees(east_m / (6_371_008.8 * math.cos(math.radians(lat)))),
+    )
 
 
-def zone(zone_id: str = "z1", centre: tuple[float, float] = HOME, radius: float = 200, at: datetime = T0,
-         seed: int = 1) -> PrivateZone:
+def zone(
+    zone_id: str = "z1", centre: tuple[float, float] = HOME, radius: float = 200, at: datetime = T0, seed: int = 1
+) -> PrivateZone:
     data = PrivateZoneIn.model_validate({"latitude": centre[0], "longitude": centre[1], "radiusMeters": radius})
     return new_zone(zone_id=zone_id, data=data, at=at, uniform=random.Random(seed).uniform)
 
@@ -57,8 +60,10 @@ def test_edge_every_point_of_the_workers_circle_is_withheld_and_the_margin_is_se
             assert z.withholds(*offset(*HOME, 99.9 * math.cos(b), 99.9 * math.sin(b)))
         # beyond radius + 2 x margin nothing is withheld
         far = 100 + 2 * z.margin_m + 1
-        assert not any(z.withholds(*offset(*HOME, far * math.cos(math.radians(s * 10)),
-                                          far * math.sin(math.radians(s * 10)))) for s in range(36))
+        assert not any(
+            z.withholds(*offset(*HOME, far * math.cos(math.radians(s * 10)), far * math.sin(math.radians(s * 10))))
+            for s in range(36)
+        )
     public = zone().to_public().model_dump(by_alias=True)
     assert set(public) == {"zoneId", "latitude", "longitude", "radiusMeters", "createdAt", "historyApplied"}
 

@@ -65,7 +65,12 @@ class FakeWithheld:
 
 
 def test_withheld_pings_travel_without_position_and_the_latest_position_says_private() -> None:
-    zone_store, store, positions, withheld = FakePrivateZoneStore(), FakePingStore(), FakeLatestPositions(), FakeWithheld()
+    zone_store, store, positions, withheld = (
+        FakePrivateZoneStore(),
+        FakePingStore(),
+        FakeLatestPositions(),
+        FakeWithheld(),
+    )
     private_zones.add_zone(principal=WORKER, data=zone_in(), zones=zone_store, clock=FakeClock(START))
     away = _ping(START + timedelta(minutes=1), AT_HOME[0] + 0.02, AT_HOME[1])
     home = _ping(START + timedelta(minutes=2), *AT_HOME)
@@ -73,9 +78,14 @@ def test_withheld_pings_travel_without_position_and_the_latest_position_says_pri
     rows = decode_ping_message(text).rows
     assert rows[-1] == [home.ping_id, int(home.t.timestamp() * 1000)]  # only the id and the time
     for _ in range(2):  # a replay records nothing twice
-        ping_writer.store_ping_message(message=decode_ping_message(text), pings=store, positions=positions,
-                                    clock=FakeClock(START), zones=zone_store,
-                                    withheld_store=cast("WithheldPingStore", withheld))  # partial fake
+        ping_writer.store_ping_message(
+            message=decode_ping_message(text),
+            pings=store,
+            positions=positions,
+            clock=FakeClock(START),
+            zones=zone_store,
+            withheld_store=cast("WithheldPingStore", withheld),
+        )  # partial fake
     assert list(withheld.records) == [home.ping_id] and withheld.records[home.ping_id].t == home.t
     latest = positions.positions[("a1", "u1")]
     assert latest.in_private_zone and latest.t == home.t and latest.lat is None and latest.acc is None

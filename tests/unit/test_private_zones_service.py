@@ -32,8 +32,10 @@ def zone_in(lat: float = HOME[0], lon: float = HOME[1], radius: float = 200) -> 
 
 def test_add_list_remove_and_the_maximum() -> None:
     store, clock = FakePrivateZoneStore(), FakeClock(T0)
-    made = [private_zones.add_zone(principal=WORKER, data=zone_in(lon=HOME[1] + i / 100), zones=store, clock=clock)
-            for i in range(MAX_ACTIVE_ZONES)]
+    made = [
+        private_zones.add_zone(principal=WORKER, data=zone_in(lon=HOME[1] + i / 100), zones=store, clock=clock)
+        for i in range(MAX_ACTIVE_ZONES)
+    ]
     with pytest.raises(Conflict):
         private_zones.add_zone(principal=WORKER, data=zone_in(), zones=store, clock=clock)
     listed = private_zones.list_zones(principal=WORKER, zones=store)
@@ -49,21 +51,36 @@ def test_add_list_remove_and_the_maximum() -> None:
 def test_the_owner_sees_only_a_count_and_other_members_see_nothing() -> None:
     world = World()
     store, accounts = FakePrivateZoneStore(), world.accounts
-    accounts.put_member(Member(account_id="a1", user_id="u1", role=Role.MEMBER, full_name="W One",
-                               email="u1@example.com", time_zone="America/Chicago", joined_at=T0, updated_at=T0))
+    accounts.put_member(
+        Member(
+            account_id="a1",
+            user_id="u1",
+            role=Role.MEMBER,
+            full_name="W One",
+            email="u1@example.com",
+            time_zone="America/Chicago",
+            joined_at=T0,
+            updated_at=T0,
+        )
+    )
     private_zones.add_zone(principal=WORKER, data=zone_in(), zones=store, clock=FakeClock(T0))
-    counted = private_zones.count_member_zones(principal=OWNER, account_id="a1", user_id="u1", accounts=accounts,
-                                               zones=store)
+    counted = private_zones.count_member_zones(
+        principal=OWNER, account_id="a1", user_id="u1", accounts=accounts, zones=store
+    )
     assert counted.model_dump(by_alias=True) == {"count": 1}
     other = Principal(user_id="u2", email="u2@example.com", account_id="a1", role=Role.MEMBER)
-    for who, account in ((other, "a1"), (Principal(user_id="o9", email="o9@example.com", account_id="a9",
-                                                   role=Role.OWNER), "a1")):
+    for who, account in (
+        (other, "a1"),
+        (Principal(user_id="o9", email="o9@example.com", account_id="a9", role=Role.OWNER), "a1"),
+    ):
         with pytest.raises(NotFound):
-            private_zones.count_member_zones(principal=who, account_id=account, user_id="u1", accounts=accounts,
-                                             zones=store)
+            private_zones.count_member_zones(
+                principal=who, account_id=account, user_id="u1", accounts=accounts, zones=store
+            )
     with pytest.raises((NotFound, Forbidden)):
-        private_zones.count_member_zones(principal=OWNER, account_id="a1", user_id="nobody", accounts=accounts,
-                                         zones=store)
+        private_zones.count_member_zones(
+            principal=OWNER, account_id="a1", user_id="nobody", accounts=accounts, zones=store
+        )
 
 
 def _ping(t: datetime, lat: float, lon: float) -> Ping:
@@ -79,15 +96,20 @@ def test_the_writer_withholds_pings_in_a_zone_in_force_at_their_time() -> None:
     [text] = encode_ping_messages("a1", "u1", [before_home, away, home])
     zones.reads = 0
     for _ in range(2):  # a replay changes nothing
-        stored = ping_writer.store_ping_message(message=decode_ping_message(text), pings=store, positions=positions,
-                                             clock=FakeClock(T0), zones=zones)
+        stored = ping_writer.store_ping_message(
+            message=decode_ping_message(text), pings=store, positions=positions, clock=FakeClock(T0), zones=zones
+        )
         assert stored == 2
     assert zones.reads == 2  # one read per message
     assert {p.ping_id for p in store.all()} == {before_home.ping_id, away.ping_id}
     assert positions.positions[("a1", "u1")].ping_id == away.ping_id  # not moved into the zone
     [only_home] = encode_ping_messages("a1", "u1", [_ping(T0 + timedelta(minutes=3), *HOME)])
-    assert ping_writer.store_ping_message(message=decode_ping_message(only_home), pings=store, positions=positions,
-                                       clock=FakeClock(T0), zones=zones) == 0
+    assert (
+        ping_writer.store_ping_message(
+            message=decode_ping_message(only_home), pings=store, positions=positions, clock=FakeClock(T0), zones=zones
+        )
+        == 0
+    )
     assert positions.positions[("a1", "u1")].ping_id == away.ping_id
 
 
@@ -101,9 +123,18 @@ def test_ingest_drops_pings_inside_a_zone_and_counts_them() -> None:
     inside_earlier = ping(T0 + timedelta(minutes=20), latitude=HOME[0], longitude=HOME[1])
     outside = ping(T0 + timedelta(minutes=41), latitude=HOME[0] + 0.02, longitude=HOME[1])
     result = tracking.ingest_pings(
-        principal=WORKER, batch=PingBatch(pings=[inside_later, inside_earlier, outside]), accounts=world.accounts,
+        principal=WORKER,
+        batch=PingBatch(pings=[inside_later, inside_earlier, outside]),
+        accounts=world.accounts,
         consents=world.ledger,
-        schedules=world.schedules, queue=world.queue, privacy=world.privacy,
-        retention=RetentionPolicy(), clock=world.clock, future_skew=timedelta(minutes=5), billing=world.billing, zones=zones)
+        schedules=world.schedules,
+        queue=world.queue,
+        privacy=world.privacy,
+        retention=RetentionPolicy(),
+        clock=world.clock,
+        future_skew=timedelta(minutes=5),
+        billing=world.billing,
+        zones=zones,
+    )
     assert result.accepted == 2 and result.dropped.private_zone == 1
     assert {p.ping_id for p in world.queued()} == {inside_earlier["id"], outside["id"]}

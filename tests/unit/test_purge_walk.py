@@ -42,10 +42,22 @@ def world(count: int) -> tuple[FakeClock, FakeAccountStore, CountingPrivacyStore
     return clock, accounts, CountingPrivacyStore(accounts), FakeKind("pings")
 
 
-def purge(clock: FakeClock, accounts: FakeAccountStore, privacy: CountingPrivacyStore, kind: FakeKind,
-          max_items: int = 100_000) -> PurgeRun:
-    return run_purge(registry=Registry(kinds=[kind], expected=("pings",)), privacy=privacy, accounts=accounts,
-                     clock=clock, policy=RetentionPolicy(), batch_size=100, max_items=max_items)
+def purge(
+    clock: FakeClock,
+    accounts: FakeAccountStore,
+    privacy: CountingPrivacyStore,
+    kind: FakeKind,
+    max_items: int = 100_000,
+) -> PurgeRun:
+    return run_purge(
+        registry=Registry(kinds=[kind], expected=("pings",)),
+        privacy=privacy,
+        accounts=accounts,
+        clock=clock,
+        policy=RetentionPolicy(),
+        batch_size=100,
+        max_items=max_items,
+    )
 
 
 def test_a_pass_over_quiet_accounts_reads_ids_by_page_and_saves_the_cursor_once() -> None:
@@ -71,7 +83,10 @@ def test_a_bounded_run_over_quiet_accounts_saves_where_it_stopped_and_the_next_o
     assert not first.complete_pass and first.accounts_finished[-1] == "acc-0008"
     cursor = privacy.get_cursor()  # saved once, at the end of the run: inside acc-0009, its only kind asked
     assert cursor is not None and (cursor.accounts_after, cursor.current_account, cursor.kind_index) == (
-        "acc-0008", "acc-0009", 1)
+        "acc-0008",
+        "acc-0009",
+        1,
+    )
     assert len(privacy.cursor_writes) == 1
     second = purge(clock, accounts, privacy, kind, max_items=10)
     assert second.accounts_finished[0] == "acc-0009"  # progress, not the same accounts again
@@ -94,9 +109,16 @@ def test_a_crash_repeats_only_the_quiet_accounts_since_the_last_save() -> None:
             raise RuntimeError("crash")
 
     with pytest.raises(RuntimeError):
-        run_purge(registry=Registry(kinds=[kind], expected=("pings",)), privacy=privacy, accounts=accounts,
-                  clock=clock, policy=RetentionPolicy(), batch_size=100, max_items=100_000,
-                  on_page=crash_on_fourth_page)
+        run_purge(
+            registry=Registry(kinds=[kind], expected=("pings",)),
+            privacy=privacy,
+            accounts=accounts,
+            clock=clock,
+            policy=RetentionPolicy(),
+            batch_size=100,
+            max_items=100_000,
+            on_page=crash_on_fourth_page,
+        )
     assert set(kind.items) == {"old-6"}
     cursor = privacy.get_cursor()  # saved when acc-0001 (items found) was done; the quiet acc-0002 was not
     assert cursor is not None and (cursor.accounts_after, cursor.current_account) == ("acc-0001", None)
@@ -104,13 +126,13 @@ def test_a_crash_repeats_only_the_quiet_accounts_since_the_last_save() -> None:
     assert resumed.complete_pass and not kind.items and resumed.deleted == {"pings": 1}
     assert resumed.accounts_finished == sorted(accounts.accounts)[2:]  # from where it was saved, none skipped
 
+
 def test_an_account_made_during_the_walk_after_the_ids_read_ahead_is_reached() -> None:
     clock, accounts, privacy, _ = world(3)
     users = FakeUserStore()
 
     class Late(FakeKind):
-        def expired(self, *, account_id: str, before: datetime | None, continuation: str | None,
-                    limit: int) -> Page:
+        def expired(self, *, account_id: str, before: datetime | None, continuation: str | None, limit: int) -> Page:
             if account_id == "acc-0002" and "acc-0009" not in accounts.accounts:
                 make_account(accounts, users, "acc-0009", NOW - timedelta(days=900))
             return super().expired(account_id=account_id, before=before, continuation=continuation, limit=limit)
@@ -138,6 +160,7 @@ def test_the_coarsening_walk_reads_ids_by_page_and_saves_quiet_accounts_only_at_
 
     clock, accounts, privacy, _ = world(250)
     store = Counting()
-    run = run_coarsening(store=store, privacy=privacy, accounts=accounts, clock=clock, policy=RetentionPolicy(),
-                         max_pings=1_000_000)
+    run = run_coarsening(
+        store=store, privacy=privacy, accounts=accounts, clock=clock, policy=RetentionPolicy(), max_pings=1_000_000
+    )
     assert run.complete_pass and privacy.walk_queries == 250 // ACCOUNT_PAGE + 2 and len(store.writes) == 1

@@ -20,16 +20,33 @@ POLICY = RetentionPolicy()
 ADMIN = Identity(user_id="admin-1", email="admin@example.com", is_platform_admin=True)
 
 
-def make_account(accounts: FakeAccountStore, users: FakeUserStore, account_id: str, at: datetime,
-                 members: tuple[str, ...] = ("m1",)) -> Principal:
+def make_account(
+    accounts: FakeAccountStore, users: FakeUserStore, account_id: str, at: datetime, members: tuple[str, ...] = ("m1",)
+) -> Principal:
     owner = f"{account_id}-owner"
-    accounts.put_account(Account(account_id=account_id, owner_user_id=owner, company_name="Co",
-                                 billing_address=BillingAddress(line1="1 Main", city="X", postal_code="1",
-                                                                country="US"),
-                                 time_zone="UTC", created_at=at))
+    accounts.put_account(
+        Account(
+            account_id=account_id,
+            owner_user_id=owner,
+            company_name="Co",
+            billing_address=BillingAddress(line1="1 Main", city="X", postal_code="1", country="US"),
+            time_zone="UTC",
+            created_at=at,
+        )
+    )
     for uid, role in ((owner, Role.OWNER), *((f"{account_id}-{m}", Role.MEMBER) for m in members)):
-        accounts.put_member(Member(account_id=account_id, user_id=uid, role=role, full_name=f"Name {uid}",
-                                   email=f"{uid}@example.com", time_zone="UTC", joined_at=at, updated_at=at))
+        accounts.put_member(
+            Member(
+                account_id=account_id,
+                user_id=uid,
+                role=role,
+                full_name=f"Name {uid}",
+                email=f"{uid}@example.com",
+                time_zone="UTC",
+                joined_at=at,
+                updated_at=at,
+            )
+        )
         users.put_user(UserRecord(user_id=uid, account_id=account_id, role=role, created_at=at))
     return Principal(user_id=owner, email=f"{owner}@example.com", account_id=account_id, role=Role.OWNER)
 
@@ -44,16 +61,33 @@ def world() -> Stores:
     return clock, accounts, users, FakePrivacyStore(accounts)
 
 
-def purge(registry: Registry, privacy: FakePrivacyStore, accounts: FakeAccountStore, clock: FakeClock,
-          batch: int = 100, max_items: int = 10_000) -> PurgeRun:
-    return run_purge(registry=registry, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY,
-                     batch_size=batch, max_items=max_items)
+def purge(
+    registry: Registry,
+    privacy: FakePrivacyStore,
+    accounts: FakeAccountStore,
+    clock: FakeClock,
+    batch: int = 100,
+    max_items: int = 10_000,
+) -> PurgeRun:
+    return run_purge(
+        registry=registry,
+        privacy=privacy,
+        accounts=accounts,
+        clock=clock,
+        policy=POLICY,
+        batch_size=batch,
+        max_items=max_items,
+    )
 
 
 def test_expired_pings_photos_notes_go_fresh_ones_stay(world: Stores) -> None:
     clock, accounts, users, privacy = world
     owner = make_account(accounts, users, "acc-a", clock.now() - timedelta(days=900))
-    pings, photos, notes = FakeKind("pings"), FakeKind("photos", retention="media"), FakeKind("notes", retention="media")
+    pings, photos, notes = (
+        FakeKind("pings"),
+        FakeKind("photos", retention="media"),
+        FakeKind("notes", retention="media"),
+    )
     now = clock.now()
     pings.add("old", Item("acc-a", "acc-a-m1", now - timedelta(days=400)))
     pings.add("fresh", Item("acc-a", "acc-a-m1", now - timedelta(days=10)))
@@ -67,8 +101,14 @@ def test_expired_pings_photos_notes_go_fresh_ones_stay(world: Stores) -> None:
     assert set(pings.items) == {"fresh"} and set(photos.items) == {"old-photo", "new-photo"}
     assert run.deleted == {"pings": 1} and run.complete_pass and run.gaps == ["consents"]
 
-    retention.update_retention(principal=owner, account_id="acc-a", changes=RetentionUpdate(media_days=90),
-                               privacy=privacy, policy=POLICY, clock=clock)
+    retention.update_retention(
+        principal=owner,
+        account_id="acc-a",
+        changes=RetentionUpdate(media_days=90),
+        privacy=privacy,
+        policy=POLICY,
+        clock=clock,
+    )
     clock.advance(days=1)
     run = purge(registry, privacy, accounts, clock)
     assert set(photos.items) == {"new-photo"} and photos.blobs == {"p/new"}
@@ -86,24 +126,38 @@ def test_legal_holds_keep_data_and_are_reported_until_lifted(world: Stores) -> N
     pings.add("a2", Item("acc-a", "acc-a-m2", old))
     pings.add("b1", Item("acc-b", "acc-b-m1", old))
     registry = Registry(kinds=[pings], expected=("pings",))
-    member_hold = retention.place_hold(identity=ADMIN, privacy=privacy, accounts=accounts, clock=clock,
-                                       data=LegalHoldCreate(account_id="acc-a", user_id="acc-a-m1", reason="dispute"))
-    account_hold = retention.place_hold(identity=ADMIN, privacy=privacy, accounts=accounts, clock=clock,
-                                        data=LegalHoldCreate(account_id="acc-b", reason="investigation"))
+    member_hold = retention.place_hold(
+        identity=ADMIN,
+        privacy=privacy,
+        accounts=accounts,
+        clock=clock,
+        data=LegalHoldCreate(account_id="acc-a", user_id="acc-a-m1", reason="dispute"),
+    )
+    account_hold = retention.place_hold(
+        identity=ADMIN,
+        privacy=privacy,
+        accounts=accounts,
+        clock=clock,
+        data=LegalHoldCreate(account_id="acc-b", reason="investigation"),
+    )
 
     run = purge(registry, privacy, accounts, clock)
     assert set(pings.items) == {"a1", "b1"}
     assert run.held == {"pings": 1} and run.held_accounts == ["acc-b"] and run.deleted == {"pings": 1}
 
     retention.lift_hold(identity=ADMIN, account_id="acc-a", hold_id=member_hold.hold_id, privacy=privacy, clock=clock)
-    retention.lift_hold(identity=ADMIN, account_id="acc-b", hold_id=account_hold.hold_id, privacy=privacy,
-                        clock=clock)
+    retention.lift_hold(identity=ADMIN, account_id="acc-b", hold_id=account_hold.hold_id, privacy=privacy, clock=clock)
     purge(registry, privacy, accounts, clock)
     assert pings.items == {}
     assert [e.action for e in privacy.list_audit("acc-b")] == ["legal-hold.placed", "legal-hold.lifted"]
     with pytest.raises(NotFound):
-        retention.place_hold(identity=ADMIN, privacy=privacy, accounts=accounts, clock=clock,
-                             data=LegalHoldCreate(account_id="no-such", reason="typo"))
+        retention.place_hold(
+            identity=ADMIN,
+            privacy=privacy,
+            accounts=accounts,
+            clock=clock,
+            data=LegalHoldCreate(account_id="no-such", reason="typo"),
+        )
 
 
 def test_fifty_thousand_pings_purge_over_bounded_runs_surviving_a_crash(world: Stores) -> None:
@@ -145,17 +199,35 @@ def test_retention_settings_bounds_and_authorization(world: Stores) -> None:
     got = retention.get_retention(principal=member, account_id="acc-a", privacy=privacy, policy=POLICY)
     assert got.location_days == 365 and got.media_days is None and got.limits.location_max_days == 1095
     with pytest.raises(ValidationFailed) as err:
-        retention.update_retention(principal=owner, account_id="acc-a", privacy=privacy, policy=POLICY, clock=clock,
-                                   changes=RetentionUpdate(location_days=5, access_log_days=5000))
+        retention.update_retention(
+            principal=owner,
+            account_id="acc-a",
+            privacy=privacy,
+            policy=POLICY,
+            clock=clock,
+            changes=RetentionUpdate(location_days=5, access_log_days=5000),
+        )
     assert {e.field for e in err.value.errors} == {"locationDays", "accessLogDays"}
     assert privacy.get_retention("acc-a") is None  # bad input changes nothing
     with pytest.raises(Forbidden):
-        retention.update_retention(principal=member, account_id="acc-a", privacy=privacy, policy=POLICY,
-                                   clock=clock, changes=RetentionUpdate(location_days=60))
+        retention.update_retention(
+            principal=member,
+            account_id="acc-a",
+            privacy=privacy,
+            policy=POLICY,
+            clock=clock,
+            changes=RetentionUpdate(location_days=60),
+        )
     with pytest.raises(NotFound):
         retention.get_retention(principal=owner, account_id="acc-b", privacy=privacy, policy=POLICY)
-    saved = retention.update_retention(principal=owner, account_id="acc-a", privacy=privacy, policy=POLICY,
-                                       clock=clock, changes=RetentionUpdate(location_days=60))
+    saved = retention.update_retention(
+        principal=owner,
+        account_id="acc-a",
+        privacy=privacy,
+        policy=POLICY,
+        clock=clock,
+        changes=RetentionUpdate(location_days=60),
+    )
     assert saved.location_days == 60 and privacy.list_audit("acc-a")[-1].action == "retention.updated"
 
 

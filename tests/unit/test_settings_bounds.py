@@ -28,8 +28,15 @@ def test_a_minimum_age_of_13_or_more_is_taken(age: str) -> None:
 
 
 def _import_app(**env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "import function_app"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, env={**os.environ, **env}, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", "import function_app"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+        check=False,
+    )
 
 
 def test_the_function_app_refuses_to_start_with_a_minimum_age_below_13() -> None:

@@ -46,8 +46,10 @@ def _is_read(field: str, code: str, settings_text: str) -> bool:
     if re.search(rf"(?:settings|\bs)\.{field}\b", code):
         return True
     if field.startswith(RETENTION_PREFIX):  # RetentionPolicy.from_settings reads retention_<its field> by name
-        return (field[len(RETENTION_PREFIX):] in {f.name for f in dataclasses.fields(RetentionPolicy)}
-                and "RetentionPolicy.from_settings(" in code)
+        return (
+            field[len(RETENTION_PREFIX) :] in {f.name for f in dataclasses.fields(RetentionPolicy)}
+            and "RetentionPolicy.from_settings(" in code
+        )
     # A property of Settings that reads it, used by the code (e.g. environment -> is_local).
     for prop in re.findall(rf"def (\w+)\(self\) -> \w+:\s+return [^\n]*self\.{field}\b", settings_text):
         if re.search(rf"(?:settings|\bs)\.{prop}\b", code):

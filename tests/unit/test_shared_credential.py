@@ -16,9 +16,15 @@ from core.settings import Settings
 
 def _azure() -> Settings:
     """As in Azure: no key and no connection string, so every client needs the managed identity."""
-    return Settings().model_copy(update={"storage_connection_string": None, "storage_account_name": "industrackst",
-                                         "cosmos_key": None, "cosmos_endpoint": "https://industrack.documents.test",
-                                         "acs_email_endpoint": "https://industrack.communication.test"})
+    return Settings().model_copy(
+        update={
+            "storage_connection_string": None,
+            "storage_account_name": "industrackst",
+            "cosmos_key": None,
+            "cosmos_endpoint": "https://industrack.documents.test",
+            "acs_email_endpoint": "https://industrack.communication.test",
+        }
+    )
 
 
 def test_cosmos_storage_and_mail_share_one_credential(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,9 +26,16 @@ if TYPE_CHECKING:
 class World:
     def __init__(self, *, opted_in: bool = True, now_after_last_fix: timedelta = timedelta(minutes=5)) -> None:
         self.accounts, self.pings, self.sites, self.days = setup()
-        self.accounts.put_account(Account(
-            account_id="a1", owner_user_id="o1", company_name="Co", time_zone="UTC", created_at=T0,
-            billing_address=BillingAddress(line1="1 Main", city="X", postal_code="1", country="US")))
+        self.accounts.put_account(
+            Account(
+                account_id="a1",
+                owner_user_id="o1",
+                company_name="Co",
+                time_zone="UTC",
+                created_at=T0,
+                billing_address=BillingAddress(line1="1 Main", city="X", postal_code="1", country="US"),
+            )
+        )
         self.profiles = FakeEmailProfiles()
         if opted_in:
             self.profiles.put_preferences(EmailPreferences(user_id="o1", opted_in=[EmailCategory.JOB_SITE_VISITS]))
@@ -39,10 +46,16 @@ class World:
     def deliver(self, batch: list[Ping]) -> None:
         notices = SiteNotices(accounts=self.accounts, profiles=self.profiles, outbox=self.outbox, clock=self.clock)
         for text in encode_ping_messages("a1", "u1", batch):
-            ping_writer.store_ping_message(message=decode_ping_message(text), pings=self.pings,
-                                        positions=FakeLatestPositions(), clock=self.clock, accounts=self.accounts,
-                                        job_sites=cast("JobSiteStore", self.sites),
-                                        site_days=cast("SiteDayStore", self.days), notices=notices)
+            ping_writer.store_ping_message(
+                message=decode_ping_message(text),
+                pings=self.pings,
+                positions=FakeLatestPositions(),
+                clock=self.clock,
+                accounts=self.accounts,
+                job_sites=cast("JobSiteStore", self.sites),
+                site_days=cast("SiteDayStore", self.days),
+                notices=notices,
+            )
 
 
 def test_first_arrival_and_departure_are_e_mailed_once_however_the_pings_arrive() -> None:
@@ -58,7 +71,8 @@ def test_first_arrival_and_departure_are_e_mailed_once_however_the_pings_arrive(
     assert kinds == ["enter", "exit"]  # one per (member, site, kind, day)
     assert all(e.to_user_id == "o1" and e.category is EmailCategory.JOB_SITE_VISITS for e in w.outbox.entries.values())
     assert {e.dedupe_key for e in w.outbox.entries.values()} == {
-        f"site-visit:a1:u1:s1:{k}:{T0.date().isoformat()}" for k in ("enter", "exit")}
+        f"site-visit:a1:u1:s1:{k}:{T0.date().isoformat()}" for k in ("enter", "exit")
+    }
     assert {e.context["site_name"] for e in w.outbox.entries.values()} == {"s1"}
 
 
@@ -83,8 +97,9 @@ def test_nothing_without_the_owners_opt_in_or_about_a_backlog() -> None:
 def test_sites_on_and_off_again_in_a_day_make_no_second_arrival_e_mail() -> None:
     w = World()
     w.deliver(w.track)
-    again = [p.model_copy(update={"ping_id": f"again-{p.ping_id}", "t": p.t + timedelta(hours=2)})
-             for p in w.track]  # a second visit two hours later
+    again = [
+        p.model_copy(update={"ping_id": f"again-{p.ping_id}", "t": p.t + timedelta(hours=2)}) for p in w.track
+    ]  # a second visit two hours later
     w.deliver(again)
     day = w.days.get_day("a1", "u1", T0.date())
     assert day is not None and len(day.visits) == 2

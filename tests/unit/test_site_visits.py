@@ -37,28 +37,39 @@ def ping(n: int, t: datetime, dx: float, dy: float, acc: float = 10.0) -> Ping:
     return Ping(ping_id=f"p{n:08d}", t=t, lat=lat, lon=lon, acc=acc, src=PingSource.GPS)
 
 
-def circle_site(site_id: str = "s1", radius: float = 150.0, dx: float = 0.0, dy: float = 0.0,
-                assigned: list[str] | None = None) -> JobSite:
+def circle_site(
+    site_id: str = "s1", radius: float = 150.0, dx: float = 0.0, dy: float = 0.0, assigned: list[str] | None = None
+) -> JobSite:
     lat, lon = offset(dx, dy)
-    area = CircleArea.model_validate({"kind": "circle", "centre": {"latitude": lat, "longitude": lon},
-                                      "radius": radius})
-    return JobSite(site_id=site_id, account_id="a1", name=site_id, area=area, assigned_member_ids=assigned or [],
-                   created_at=T0, updated_at=T0)
+    area = CircleArea.model_validate(
+        {"kind": "circle", "centre": {"latitude": lat, "longitude": lon}, "radius": radius}
+    )
+    return JobSite(
+        site_id=site_id,
+        account_id="a1",
+        name=site_id,
+        area=area,
+        assigned_member_ids=assigned or [],
+        created_at=T0,
+        updated_at=T0,
+    )
 
 
 def index(*sites: JobSite) -> SiteIndex:
     return SiteIndex(list(sites), {s.site_id: cells_covering(s.geometry()) for s in sites})
 
 
-def track(points: Sequence[tuple[float, float, float]], start: datetime = T0, step: float = 30.0,
-          acc: float = 10.0) -> list[Ping]:
+def track(
+    points: Sequence[tuple[float, float, float]], start: datetime = T0, step: float = 30.0, acc: float = 10.0
+) -> list[Ping]:
     """(dx, dy, ignored) offsets every `step` seconds; ids derive from the time, so tracks never share one."""
     first = int((start - T0).total_seconds()) * 10
     return [ping(first + i, start + timedelta(seconds=step * i), dx, dy, acc) for i, (dx, dy, _) in enumerate(points)]
 
 
-def run(pings: list[Ping], idx: SiteIndex, day: date = date(2026, 3, 2), tz: str = "UTC",
-        carried: tuple[str, ...] = ()) -> DayEvaluation:
+def run(
+    pings: list[Ping], idx: SiteIndex, day: date = date(2026, 3, 2), tz: str = "UTC", carried: tuple[str, ...] = ()
+) -> DayEvaluation:
     return evaluate_day(pings=pings, index=idx, user_id="u1", day=day, time_zone=tz, carried_in=carried)
 
 
@@ -143,8 +154,13 @@ def test_a_late_ping_changes_the_past() -> None:
 
 def test_overlapping_sites_are_visited_independently() -> None:
     a, b = circle_site("a", 150), circle_site("b", 150, dx=200)
-    pts = [(-1000 + 50 * i, 0, 0) for i in range(20)] + [(0, 0, 0)] * 10 + [(100, 0, 0)] * 10 + \
-          [(200, 0, 0)] * 10 + [(1500, 0, 0)] * 10
+    pts = (
+        [(-1000 + 50 * i, 0, 0) for i in range(20)]
+        + [(0, 0, 0)] * 10
+        + [(100, 0, 0)] * 10
+        + [(200, 0, 0)] * 10
+        + [(1500, 0, 0)] * 10
+    )
     result = run(track(pts), index(a, b))
     by_site = {v.site_id: v for v in result.visits}
     assert set(by_site) == {"a", "b"}
@@ -169,7 +185,8 @@ def test_assigned_members_and_active_hours() -> None:
     assert run(approach_stay_leave(), index(other)).events == []
     hours = circle_site()
     hours.active_hours = ActiveHours.model_validate(
-        {"timeZone": "UTC", "windows": [{"days": ["mon"], "start": "08:20", "end": "08:40"}]})
+        {"timeZone": "UTC", "windows": [{"days": ["mon"], "start": "08:20", "end": "08:40"}]}
+    )
     result = run(approach_stay_leave(), index(hours))
     assert result.visits[0].end is not None and result.visits[0].end == T0 + timedelta(minutes=40)
 
@@ -184,8 +201,13 @@ def test_a_day_crossing_midnight_in_the_members_zone() -> None:
     assert monday.inside_at_end == ["s1"] and monday.visits[0].end is None
     assert monday.day_end == datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
     assert monday.ping_count == 120  # only the fixes of the local day
-    tuesday = run(pings + track([(2000, 0, 0)] * 10, start=start + timedelta(hours=2)), idx,
-                  day=date(2026, 3, 3), tz="America/Chicago", carried=tuple(monday.inside_at_end))
+    tuesday = run(
+        pings + track([(2000, 0, 0)] * 10, start=start + timedelta(hours=2)),
+        idx,
+        day=date(2026, 3, 3),
+        tz="America/Chicago",
+        carried=tuple(monday.inside_at_end),
+    )
     (visit,) = tuesday.visits
     assert visit.carried_in and visit.start == datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
     assert visit.end == start + timedelta(hours=2)
@@ -219,17 +241,36 @@ def test_bucketing_finds_only_nearby_sites() -> None:
     assert idx.near(*offset(0, 0)) == ["s1"]
 
 
-@pytest.mark.parametrize(("area", "field"), [
-    ({"kind": "circle", "centre": {"latitude": 1, "longitude": 1}, "radius": 10}, "radius"),
-    ({"kind": "circle", "centre": {"latitude": 91, "longitude": 1}}, "latitude"),
-    ({"kind": "polygon", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [0.01, 0.01], [0.01, 0],
-                                                                           [0, 0.01], [0, 0]]]}}, "geometry"),
-    ({"kind": "polygon", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [0.01, 0], [0, 0.01]]]}},
-     "geometry"),
-    ({"kind": "polygon", "geometry": {"type": "Polygon", "coordinates": [
-        [[0.001 * math.cos(i / 20), 0.001 * math.sin(i / 20)] for i in range(126)] + [[0.001, 0.0]]]}},
-     "geometry"),
-])
+@pytest.mark.parametrize(
+    ("area", "field"),
+    [
+        ({"kind": "circle", "centre": {"latitude": 1, "longitude": 1}, "radius": 10}, "radius"),
+        ({"kind": "circle", "centre": {"latitude": 91, "longitude": 1}}, "latitude"),
+        (
+            {
+                "kind": "polygon",
+                "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [0.01, 0.01], [0.01, 0], [0, 0.01], [0, 0]]]},
+            },
+            "geometry",
+        ),
+        (
+            {"kind": "polygon", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [0.01, 0], [0, 0.01]]]}},
+            "geometry",
+        ),
+        (
+            {
+                "kind": "polygon",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[0.001 * math.cos(i / 20), 0.001 * math.sin(i / 20)] for i in range(126)] + [[0.001, 0.0]]
+                    ],
+                },
+            },
+            "geometry",
+        ),
+    ],
+)
 def test_invalid_areas_name_the_field(area: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationError) as exc:
         JobSiteCreate.model_validate({"name": "x", "area": area})
@@ -238,6 +279,7 @@ def test_invalid_areas_name_the_field(area: dict[str, Any], field: str) -> None:
 
 
 def test_default_radius_is_150_m() -> None:
-    site = JobSiteCreate.model_validate({"name": "x", "area": {"kind": "circle",
-                                                                 "centre": {"latitude": 1, "longitude": 1}}})
+    site = JobSiteCreate.model_validate(
+        {"name": "x", "area": {"kind": "circle", "centre": {"latitude": 1, "longitude": 1}}}
+    )
     assert isinstance(site.area, CircleArea) and site.area.radius == 150

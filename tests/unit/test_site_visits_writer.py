@@ -63,17 +63,34 @@ class FakeDays:
 def setup() -> tuple[FakeAccountStore, FakePingStore, FakeSites, FakeDays]:
     accounts = FakeAccountStore()
     now = datetime(2026, 3, 1, tzinfo=UTC)
-    accounts.put_member(Member(account_id="a1", user_id="u1", role=Role.MEMBER, full_name="W", email="w@example.com",
-                               time_zone="UTC", joined_at=now, updated_at=now))
+    accounts.put_member(
+        Member(
+            account_id="a1",
+            user_id="u1",
+            role=Role.MEMBER,
+            full_name="W",
+            email="w@example.com",
+            time_zone="UTC",
+            joined_at=now,
+            updated_at=now,
+        )
+    )
     return accounts, FakePingStore(), FakeSites([circle_site()]), FakeDays()
 
 
-def deliver(batch: list[Ping], accounts: FakeAccountStore, store: FakePingStore, sites: FakeSites,
-            days: FakeDays) -> None:
+def deliver(
+    batch: list[Ping], accounts: FakeAccountStore, store: FakePingStore, sites: FakeSites, days: FakeDays
+) -> None:
     for text in encode_ping_messages("a1", "u1", batch):
-        ping_writer.store_ping_message(message=decode_ping_message(text), pings=store, positions=FakeLatestPositions(),
-                                    clock=FakeClock(), accounts=accounts, job_sites=cast("JobSiteStore", sites),
-                                    site_days=cast("SiteDayStore", days))  # partial fakes: the writer's calls only
+        ping_writer.store_ping_message(
+            message=decode_ping_message(text),
+            pings=store,
+            positions=FakeLatestPositions(),
+            clock=FakeClock(),
+            accounts=accounts,
+            job_sites=cast("JobSiteStore", sites),
+            site_days=cast("SiteDayStore", days),
+        )  # partial fakes: the writer's calls only
 
 
 def test_redelivery_writes_nothing_and_costs_one_sites_query() -> None:

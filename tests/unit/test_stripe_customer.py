@@ -33,14 +33,30 @@ def _gateway() -> tuple[StripeBillingGateway, Customers]:
 
 def test_the_adapter_sends_name_email_full_address_and_the_account_id() -> None:
     gateway, customers = _gateway()
-    details = CustomerDetails(account_id="acc-1", name="Field Co", email="ada@example.com", line1="1 Main St",
-                              line2="Suite 5", city="Plymouth", state="MN", postal_code="55441", country="US")
+    details = CustomerDetails(
+        account_id="acc-1",
+        name="Field Co",
+        email="ada@example.com",
+        line1="1 Main St",
+        line2="Suite 5",
+        city="Plymouth",
+        state="MN",
+        postal_code="55441",
+        country="US",
+    )
     got = gateway.create_customer(details, idempotency_key="customer-acc-1")
     [(params, options)] = customers.created
     assert params == {
-        "name": "Field Co", "email": "ada@example.com",
-        "address": {"line1": "1 Main St", "line2": "Suite 5", "city": "Plymouth", "state": "MN",
-                    "postal_code": "55441", "country": "US"},
+        "name": "Field Co",
+        "email": "ada@example.com",
+        "address": {
+            "line1": "1 Main St",
+            "line2": "Suite 5",
+            "city": "Plymouth",
+            "state": "MN",
+            "postal_code": "55441",
+            "country": "US",
+        },
         "metadata": {ACCOUNT_METADATA: "acc-1"},
     }
     assert options == {"idempotency_key": "customer-acc-1"}
@@ -49,8 +65,18 @@ def test_the_adapter_sends_name_email_full_address_and_the_account_id() -> None:
 
 def test_optional_address_lines_are_left_out_not_sent_empty() -> None:
     gateway, customers = _gateway()
-    gateway.create_customer(CustomerDetails(account_id="acc-1", name="Ada", email="a@example.com", line1="1 Main",
-                                            city="Paris", postal_code="75001", country="FR"), idempotency_key="k")
+    gateway.create_customer(
+        CustomerDetails(
+            account_id="acc-1",
+            name="Ada",
+            email="a@example.com",
+            line1="1 Main",
+            city="Paris",
+            postal_code="75001",
+            country="FR",
+        ),
+        idempotency_key="k",
+    )
     [(params, _)] = customers.created
     assert params["address"] == {"line1": "1 Main", "city": "Paris", "postal_code": "75001", "country": "FR"}
 
@@ -72,15 +98,30 @@ def test_the_customer_is_the_company_else_the_owner_with_the_billing_address(com
     w = World()
     account = w.accounts.get_account(w.account_id)
     assert account is not None
-    w.accounts.put_account(account.model_copy(update={
-        "company_name": company,
-        "billing_address": BillingAddress(line1="9 Elm", line2="Floor 2", city="Austin", state="TX",
-                                          postal_code="78701", country="US")}))
+    w.accounts.put_account(
+        account.model_copy(
+            update={
+                "company_name": company,
+                "billing_address": BillingAddress(
+                    line1="9 Elm", line2="Floor 2", city="Austin", state="TX", postal_code="78701", country="US"
+                ),
+            }
+        )
+    )
     owner = w.accounts.get_member(w.account_id, "owner")
     assert owner is not None
     w.accounts.put_member(owner.model_copy(update={"full_name": "Owner Full Name", "email": "boss@example.com"}))
     w.stripe = stripe = RecordingStripe(w.clock)
     w.register()
     [details] = stripe.details
-    assert details == CustomerDetails(account_id=w.account_id, name=name, email="boss@example.com", line1="9 Elm",
-                                      line2="Floor 2", city="Austin", state="TX", postal_code="78701", country="US")
+    assert details == CustomerDetails(
+        account_id=w.account_id,
+        name=name,
+        email="boss@example.com",
+        line1="9 Elm",
+        line2="Floor 2",
+        city="Austin",
+        state="TX",
+        postal_code="78701",
+        country="US",
+    )

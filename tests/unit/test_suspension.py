@@ -31,8 +31,9 @@ T0 = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def hold(store: FakeBillingStore, account_id: str, status: BillingStatus = BillingStatus.SUSPENDED) -> None:
-    store.records[account_id] = BillingRecord(account_id=account_id, customer_id="cus_1", status=status,
-                                              status_since=T0, created_at=T0, updated_at=T0)
+    store.records[account_id] = BillingRecord(
+        account_id=account_id, customer_id="cus_1", status=status, status_since=T0, created_at=T0, updated_at=T0
+    )
 
 
 @pytest.mark.parametrize("status", [s for s in BillingStatus if s is not BillingStatus.SUSPENDED])
@@ -62,11 +63,17 @@ def test_photos_no_new_upload_but_reads_and_earlier_grants_go_on() -> None:
     _refused(lambda: w.request(WORKER, images.jpeg()))
     assert [p.photo_id for p in w.store.photos.values()] == [earlier]  # nothing new stored
     w.upload(WORKER, earlier, images.jpeg())
-    photos.complete_upload(principal=WORKER, photo_id=earlier, store=w.store, blobs=w.blobs, jobs=w.jobs,
-                           clock=w.clock)
+    photos.complete_upload(principal=WORKER, photo_id=earlier, store=w.store, blobs=w.blobs, jobs=w.jobs, clock=w.clock)
     assert w.process(WORKER, earlier) == "ready"  # accepted before: never lost
-    listed = photos.list_photos(principal=OWNER, account_id="a1", query=MediaQuery(), store=w.store,
-                                log_store=w.log, clock=w.clock, pages=page_tokens())
+    listed = photos.list_photos(
+        principal=OWNER,
+        account_id="a1",
+        query=MediaQuery(),
+        store=w.store,
+        log_store=w.log,
+        clock=w.clock,
+        pages=page_tokens(),
+    )
     assert [p.photo_id for p in listed.items] == [earlier]
 
 
@@ -76,11 +83,18 @@ def test_notes_no_new_note_but_reading_editing_and_deleting_stay() -> None:
     hold(w.billing, "a1")
     _refused(lambda: w.create(WORKER))
     assert [n.note_id for n in w.store.notes.values()] == [mine]
-    notes.update_note(principal=WORKER, note_id=mine, data=NoteUpdate.model_validate({"text": "fixed"}),
-                      store=w.store, consents=w.ledger, clock=w.clock)
-    assert [n.text for n in notes.list_my_notes(principal=WORKER, query=MyNotesQuery(), store=w.store,
-                                                  pages=page_tokens()).items] == [
-        "fixed"]
+    notes.update_note(
+        principal=WORKER,
+        note_id=mine,
+        data=NoteUpdate.model_validate({"text": "fixed"}),
+        store=w.store,
+        consents=w.ledger,
+        clock=w.clock,
+    )
+    assert [
+        n.text
+        for n in notes.list_my_notes(principal=WORKER, query=MyNotesQuery(), store=w.store, pages=page_tokens()).items
+    ] == ["fixed"]
     notes.delete_note(principal=WORKER, note_id=mine, store=w.store)
 
 
@@ -89,10 +103,17 @@ def test_no_invitation_and_no_joining_while_suspended() -> None:
     billing = FakeBillingStore()
 
     def invite(email: str) -> str:
-        inv = members.invite_member(principal=owner, account_id=owner.account_id,
-                                    data=InvitationCreate.model_validate({"email": email}), accounts=store,
-                                    signer=SIGNER, clock=clock, ttl=timedelta(hours=1), outbox=FakeOutbox(),
-                                    billing=billing)
+        inv = members.invite_member(
+            principal=owner,
+            account_id=owner.account_id,
+            data=InvitationCreate.model_validate({"email": email}),
+            accounts=store,
+            signer=SIGNER,
+            clock=clock,
+            ttl=timedelta(hours=1),
+            outbox=FakeOutbox(),
+            billing=billing,
+        )
         assert inv.token
         return inv.token
 
@@ -100,20 +121,39 @@ def test_no_invitation_and_no_joining_while_suspended() -> None:
     hold(billing, owner.account_id)
     _refused(lambda: invite("x@example.com"))
     assert [i.email for i in store.invitations.values()] == ["w@example.com"]
-    _refused(lambda: members.accept_invitation(
-        identity=Identity("w1", "w@example.com"), token=token, data=InvitationAccept(), accounts=store,
-        users=users, events=FakePublisher(), signer=SIGNER, clock=clock, billing=billing,
-        profiles=FakeEmailProfiles()))
+    _refused(
+        lambda: members.accept_invitation(
+            identity=Identity("w1", "w@example.com"),
+            token=token,
+            data=InvitationAccept(),
+            accounts=store,
+            users=users,
+            events=FakePublisher(),
+            signer=SIGNER,
+            clock=clock,
+            billing=billing,
+            profiles=FakeEmailProfiles(),
+        )
+    )
     assert users.get_user("w1") is None  # no seat taken, and the invitation can still be used once paid
     assert [i.status for i in store.invitations.values()] == [InvitationStatus.PENDING]
     hold(billing, owner.account_id, BillingStatus.ACTIVE)
     joined = members.accept_invitation(
-        identity=Identity("w1", "w@example.com"), token=token, data=InvitationAccept(), accounts=store,
-        users=users, events=FakePublisher(), signer=SIGNER, clock=clock, billing=billing,
-        profiles=FakeEmailProfiles())
+        identity=Identity("w1", "w@example.com"),
+        token=token,
+        data=InvitationAccept(),
+        accounts=store,
+        users=users,
+        events=FakePublisher(),
+        signer=SIGNER,
+        clock=clock,
+        billing=billing,
+        profiles=FakeEmailProfiles(),
+    )
     assert joined.user_id == "w1"
-    assert [m.user_id for m in members.list_members(principal=owner, account_id=owner.account_id,
-                                                    accounts=store).items] == [owner.user_id, "w1"]
+    assert [
+        m.user_id for m in members.list_members(principal=owner, account_id=owner.account_id, accounts=store).items
+    ] == [owner.user_id, "w1"]
 
 
 def test_no_pings_while_suspended() -> None:

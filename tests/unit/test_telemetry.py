@@ -21,28 +21,40 @@ PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 def run_python(code: str, **env: str) -> str:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=180, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env})
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.strip().splitlines()[-1]
 
 
 def test_importing_the_function_app_loads_no_opentelemetry_even_with_a_connection_string() -> None:
-    out = run_python("""
+    out = run_python(
+        """
         import sys, function_app
         print(sorted(m for m in sys.modules if m.startswith(("opentelemetry", "azure.monitor"))))
-    """, APPLICATIONINSIGHTS_CONNECTION_STRING="InstrumentationKey=00000000-0000-0000-0000-000000000000")
+    """,
+        APPLICATIONINSIGHTS_CONNECTION_STRING="InstrumentationKey=00000000-0000-0000-0000-000000000000",
+    )
     assert out == "[]"
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (PARENT, ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", True)),
-    (PARENT[:-2] + "00", ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", False)),
-    ("00-00000000000000000000000000000000-00f067aa0ba902b7-01", None),
-    ("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", None),
-    ("garbage", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (PARENT, ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", True)),
+        (PARENT[:-2] + "00", ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", False)),
+        ("00-00000000000000000000000000000000-00f067aa0ba902b7-01", None),
+        ("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", None),
+        ("garbage", None),
+        (None, None),
+    ],
+)
 def test_traceparent_is_parsed_strictly(value: str | None, expected: object) -> None:
     assert telemetry.parse_traceparent(value) == expected
 
@@ -90,8 +102,9 @@ def test_json_lines_have_the_fields_and_no_exception_message() -> None:
 def test_the_http_hook_runs_each_endpoint_inside_an_invocation(caplog: pytest.LogCaptureFixture) -> None:
     telemetry.install_logging("text")
     trigger = next(f for f in app_functions() if f.get_function_name() == "openapi_document")
-    request = func.HttpRequest(method="GET", url="http://localhost/api/openapi.json", body=b"",
-                               headers={"traceparent": PARENT})
+    request = func.HttpRequest(
+        method="GET", url="http://localhost/api/openapi.json", body=b"", headers={"traceparent": PARENT}
+    )
     with caplog.at_level(logging.INFO, logger="industrack.http"):
         response = trigger.get_user_function()(request)
     assert response.status_code == 200
@@ -103,7 +116,8 @@ def test_the_http_hook_runs_each_endpoint_inside_an_invocation(caplog: pytest.Lo
 def test_exported_spans_continue_the_trace_name_dependencies_and_carry_nothing_personal() -> None:
     """The Azure Monitor distro configured for real (a connection string to a closed local port), spans captured
     in memory after the project's scrubbing processor."""
-    out = run_python("""
+    out = run_python(
+        """
         import json, logging, requests
         from opentelemetry import trace
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -130,10 +144,13 @@ def test_exported_spans_continue_the_trace_name_dependencies_and_carry_nothing_p
         print(json.dumps({"seen": seen, "spans": spans}))
     """.replace("sys_parent", repr(PARENT)),
         APPLICATIONINSIGHTS_CONNECTION_STRING="InstrumentationKey=00000000-0000-0000-0000-000000000000;"
-        "IngestionEndpoint=http://127.0.0.1:9/", OTEL_BSP_EXPORT_TIMEOUT="100",
+        "IngestionEndpoint=http://127.0.0.1:9/",
+        OTEL_BSP_EXPORT_TIMEOUT="100",
         APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL="true",
         # as infra sets it: the distro's default rate-limited sampler drops child spans of kept traces at random
-        OTEL_TRACES_SAMPLER="microsoft.fixed_percentage", OTEL_TRACES_SAMPLER_ARG="1")
+        OTEL_TRACES_SAMPLER="microsoft.fixed_percentage",
+        OTEL_TRACES_SAMPLER_ARG="1",
+    )
     result = json.loads(out)
     spans = {s["name"]: s for s in result["spans"]}
     server = spans["setup_billing"]
@@ -149,18 +166,23 @@ def test_exported_spans_continue_the_trace_name_dependencies_and_carry_nothing_p
 
 
 def test_url_scrubbing_keeps_host_path_and_blob_container_only() -> None:
-    assert telemetry.scrub_url("https://api.stripe.com/v1/customers?email=a%40b.c#x") == \
-        "https://api.stripe.com/v1/customers"
-    assert telemetry.scrub_url("https://st1.blob.core.windows.net/photos/acc-1/user-1/p1/original?sv=1") == \
-        "https://st1.blob.core.windows.net/photos/{blob}"
-    assert telemetry.scrub_url("http://127.0.0.1:10000/devstoreaccount1/exports/acc/x.zip") == \
-        "http://127.0.0.1:10000/devstoreaccount1/exports/{blob}"
+    assert (
+        telemetry.scrub_url("https://api.stripe.com/v1/customers?email=a%40b.c#x")
+        == "https://api.stripe.com/v1/customers"
+    )
+    assert (
+        telemetry.scrub_url("https://st1.blob.core.windows.net/photos/acc-1/user-1/p1/original?sv=1")
+        == "https://st1.blob.core.windows.net/photos/{blob}"
+    )
+    assert (
+        telemetry.scrub_url("http://127.0.0.1:10000/devstoreaccount1/exports/acc/x.zip")
+        == "http://127.0.0.1:10000/devstoreaccount1/exports/{blob}"
+    )
     assert telemetry.scrub_url("/api/accounts?x=1") == "/api/accounts"
 
 
 def test_every_queue_and_timer_function_runs_inside_an_invocation(caplog: pytest.LogCaptureFixture) -> None:
-    background = [f for f in app_functions()
-                  if f.get_trigger().get_binding_name() in ("queueTrigger", "timerTrigger")]
+    background = [f for f in app_functions() if f.get_trigger().get_binding_name() in ("queueTrigger", "timerTrigger")]
     assert len(background) >= 10
     assert all(getattr(f.get_user_function(), "__industrack_traced__", False) for f in background)
 

@@ -68,26 +68,36 @@ def test_the_service_moves_freezes_and_resets_for_an_admin_only(tmp_path: Path) 
     view = test_clock.set_test_clock(identity=ADMIN, data=TestClockSet(now=target), clock=clock)
     assert view.now == target and view.system_now == REAL and not view.frozen
     assert view.offset_seconds == (target - REAL).total_seconds()
-    view = test_clock.set_test_clock(identity=ADMIN, data=TestClockSet.model_validate(
-        {"offsetSeconds": 60, "frozen": True}), clock=clock)
+    view = test_clock.set_test_clock(
+        identity=ADMIN, data=TestClockSet.model_validate({"offsetSeconds": 60, "frozen": True}), clock=clock
+    )
     assert view.now == REAL + timedelta(seconds=60) and view.frozen
     assert test_clock.reset_test_clock(identity=ADMIN, clock=clock).now == REAL
     with pytest.raises(Forbidden):
-        test_clock.set_test_clock(identity=Identity("u1", "u@example.com"), data=TestClockSet(now=target),
-                                  clock=clock)
+        test_clock.set_test_clock(identity=Identity("u1", "u@example.com"), data=TestClockSet(now=target), clock=clock)
     with pytest.raises(NotFound):  # no test clock in this process: as if the endpoint did not exist
         test_clock.read_test_clock(identity=ADMIN, clock=SystemClock())
 
 
-@pytest.mark.parametrize("body", [{}, {"now": "2027-01-01T00:00:00Z", "offsetSeconds": 1},
-                                  {"now": "2027-01-01T00:00:00"}, {"now": "2101-01-01T00:00:00Z"},
-                                  {"offsetSeconds": 1e12}, {"offsetSeconds": 1, "extra": 1}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"now": "2027-01-01T00:00:00Z", "offsetSeconds": 1},
+        {"now": "2027-01-01T00:00:00"},
+        {"now": "2101-01-01T00:00:00Z"},
+        {"offsetSeconds": 1e12},
+        {"offsetSeconds": 1, "extra": 1},
+    ],
+)
 def test_bad_settings_of_the_clock_are_refused(body: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         TestClockSet.model_validate(body)
 
 
-def test_without_a_test_clock_the_endpoints_answer_404_before_any_token_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_test_clock_the_endpoints_answer_404_before_any_token_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import azure.functions as func
 
     import functions._http as http
@@ -98,7 +108,11 @@ def test_without_a_test_clock_the_endpoints_answer_404_before_any_token_is_read(
     specs = [s for s in http.ENDPOINTS if s.route == "admin/test-clock"]
     assert {s.method for s in specs} == {"GET", "PUT", "DELETE"}
     for spec in specs:
-        req = func.HttpRequest(method=spec.method, url="http://h/api/admin/test-clock", body=b'{"offsetSeconds": 1}',
-                               headers={"content-type": "application/json"})
+        req = func.HttpRequest(
+            method=spec.method,
+            url="http://h/api/admin/test-clock",
+            body=b'{"offsetSeconds": 1}',
+            headers={"content-type": "application/json"},
+        )
         with pytest.raises(NotFound):  # the handler is never reached, nor the (absent) token checked
             http._run(spec, lambda call: pytest.fail("reached the handler"), req)

@@ -29,10 +29,16 @@ class World:
     def __init__(self, at: datetime = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)) -> None:
         self.clock = FakeClock(at)
         self.accounts = FakeAccountStore()
-        self.accounts.put_account(Account(
-            account_id="a1", owner_user_id="o1", company_name="Field Co", time_zone="America/Chicago",
-            billing_address=BillingAddress(line1="1 Main", city="Plymouth", postal_code="55441", country="US"),
-            created_at=at - timedelta(days=500)))
+        self.accounts.put_account(
+            Account(
+                account_id="a1",
+                owner_user_id="o1",
+                company_name="Field Co",
+                time_zone="America/Chicago",
+                billing_address=BillingAddress(line1="1 Main", city="Plymouth", postal_code="55441", country="US"),
+                created_at=at - timedelta(days=500),
+            )
+        )
         self.ledger = FakeConsentLedger()
         self.schedules = FakeScheduleStore()
         self.pings = FakePingStore()
@@ -41,24 +47,43 @@ class World:
         self.billing = FakeBillingStore()
 
     def consent(self, granted: bool) -> None:
-        consent.set_consent(principal=WORKER, capability="location",
-                            data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
-                            ledger=self.ledger, clock=self.clock, policy_version="2023-06-15")
+        consent.set_consent(
+            principal=WORKER,
+            capability="location",
+            data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
+            ledger=self.ledger,
+            clock=self.clock,
+            policy_version="2023-06-15",
+        )
 
     def ingest(self, pings: list[Any]) -> Any:
         return tracking.ingest_pings(
-            principal=WORKER, batch=PingBatch(pings=pings), accounts=self.accounts, consents=self.ledger,
-            schedules=self.schedules, queue=self.queue, privacy=self.privacy,
-            retention=RetentionPolicy(), clock=self.clock, future_skew=timedelta(minutes=5),
-            billing=self.billing)
+            principal=WORKER,
+            batch=PingBatch(pings=pings),
+            accounts=self.accounts,
+            consents=self.ledger,
+            schedules=self.schedules,
+            queue=self.queue,
+            privacy=self.privacy,
+            retention=RetentionPolicy(),
+            clock=self.clock,
+            future_skew=timedelta(minutes=5),
+            billing=self.billing,
+        )
 
     def queued(self) -> list[Ping]:
         return [p for m in self.queue.messages for p in decode_ping_message(m).pings()]
 
 
 def ping(t: datetime, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": str(uuid.uuid4()), "timestamp": t.isoformat(), "latitude": 44.97,
-                            "longitude": -93.26, "horizontalAccuracy": 5, "source": "gps"}
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "timestamp": t.isoformat(),
+        "latitude": 44.97,
+        "longitude": -93.26,
+        "horizontalAccuracy": 5,
+        "source": "gps",
+    }
     body.update(overrides)
     return body
 
@@ -73,7 +98,11 @@ def test_pings_before_consent_and_after_revocation_are_dropped() -> None:
     w.consent(False)
     w.clock.advance(hours=1)
     inside = [ping(t0 + timedelta(minutes=m)) for m in (0, 30, 59)]
-    outside = [ping(t0 - timedelta(seconds=1)), ping(t0 + timedelta(hours=1)), ping(t0 + timedelta(hours=1, minutes=30))]
+    outside = [
+        ping(t0 - timedelta(seconds=1)),
+        ping(t0 + timedelta(hours=1)),
+        ping(t0 + timedelta(hours=1, minutes=30)),
+    ]
     r = w.ingest(inside + outside)
     assert (r.accepted, r.dropped.no_consent, r.dropped.outside_window) == (3, 3, 0)
     assert {p.ping_id for p in w.queued()} == {p["id"] for p in inside}
@@ -84,9 +113,17 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     w.clock.at = datetime(2026, 3, 1, tzinfo=UTC)
     w.consent(True)
     w.clock.at = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
-    tracking.put_schedule(principal=WORKER, schedules=w.schedules, clock=w.clock, data=TrackingScheduleUpdate.model_validate({
-        "timeZone": "America/Chicago", "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00",
-                                                    "end": "18:00"}]}))
+    tracking.put_schedule(
+        principal=WORKER,
+        schedules=w.schedules,
+        clock=w.clock,
+        data=TrackingScheduleUpdate.model_validate(
+            {
+                "timeZone": "America/Chicago",
+                "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "end": "18:00"}],
+            }
+        ),
+    )
     friday_before = ping(datetime(2026, 3, 6, 12, 30, tzinfo=UTC))  # 06:30 CST: outside
     monday_after = ping(datetime(2026, 3, 9, 12, 30, tzinfo=UTC))  # 07:30 CDT: inside
     sunday = ping(datetime(2026, 3, 8, 17, 0, tzinfo=UTC))  # the DST Sunday itself: no window
@@ -119,9 +156,16 @@ def test_a_mixed_batch_rejects_bad_pings_one_by_one() -> None:
     ]
     r = w.ingest(batch)
     assert (r.received, r.accepted, r.rejected_count) == (10, 2, 8)
-    assert [(x.index, x.field) for x in r.rejected] == [(1, "latitude"), (2, "horizontalAccuracy"), (3, "timestamp"),
-                                                        (4, "timestamp"), (5, "id"), (6, "timestamp"),
-                                                        (7, "heading"), (8, "ping")]
+    assert [(x.index, x.field) for x in r.rejected] == [
+        (1, "latitude"),
+        (2, "horizontalAccuracy"),
+        (3, "timestamp"),
+        (4, "timestamp"),
+        (5, "id"),
+        (6, "timestamp"),
+        (7, "heading"),
+        (8, "ping"),
+    ]
     assert "365 days" in r.rejected[3].reason and "future" in r.rejected[2].reason
     assert r.rejected[0].ping_id == batch[1]["id"]
     assert {p.ping_id for p in w.queued()} == {g["id"] for g in good}
@@ -161,8 +205,10 @@ def test_accepted_pings_are_split_into_queue_messages_under_64_kb() -> None:
     w.consent(True)
     w.clock.advance(days=1)
     now = w.clock.now()
-    batch = [ping(now - timedelta(seconds=i), deviceId="x" * 128, altitude=250.5, speed=3.25, heading=181.5,
-                  batteryLevel=55) for i in range(1000)]
+    batch = [
+        ping(now - timedelta(seconds=i), deviceId="x" * 128, altitude=250.5, speed=3.25, heading=181.5, batteryLevel=55)
+        for i in range(1000)
+    ]
     r = w.ingest(batch)
     assert r.accepted == 1000
     assert len(w.queue.messages) >= 2  # the fake refuses any message over 64 KB in base64

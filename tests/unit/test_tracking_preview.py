@@ -18,17 +18,21 @@ WINDOWS = [
 ]
 
 
-@pytest.mark.parametrize(("zone", "first"), [
-    ("America/Chicago", date(2027, 3, 10)),  # spring forward, Sunday 14 March 02:00
-    ("America/Chicago", date(2026, 10, 28)),  # fall back, Sunday 1 November 02:00
-    ("Europe/Berlin", date(2027, 3, 25)),  # Sunday 28 March 02:00 -> 03:00
-    ("Australia/Lord_Howe", date(2027, 4, 1)),  # a 30-minute change, Sunday 4 April
-    ("Asia/Kolkata", date(2027, 3, 10)),  # no change at all
-])
+@pytest.mark.parametrize(
+    ("zone", "first"),
+    [
+        ("America/Chicago", date(2027, 3, 10)),  # spring forward, Sunday 14 March 02:00
+        ("America/Chicago", date(2026, 10, 28)),  # fall back, Sunday 1 November 02:00
+        ("Europe/Berlin", date(2027, 3, 25)),  # Sunday 28 March 02:00 -> 03:00
+        ("Australia/Lord_Howe", date(2027, 4, 1)),  # a 30-minute change, Sunday 4 April
+        ("Asia/Kolkata", date(2027, 3, 10)),  # no change at all
+    ],
+)
 def test_the_preview_is_exactly_the_instants_ingest_keeps(zone: str, first: date) -> None:
     preview = expand(WINDOWS, zone, first, 7)
-    schedule = TrackingSchedule(account_id="a", user_id="u", time_zone=zone, windows=WINDOWS,
-                                updated_at=datetime(2027, 1, 1, tzinfo=UTC))
+    schedule = TrackingSchedule(
+        account_id="a", user_id="u", time_zone=zone, windows=WINDOWS, updated_at=datetime(2027, 1, 1, tzinfo=UTC)
+    )
     start = min(i.start for i in preview.intervals).astimezone(UTC) - timedelta(hours=30)
     inside = [(i.start, i.end) for i in preview.intervals]
     t = start.replace(minute=0, second=0)
@@ -56,14 +60,19 @@ def test_a_spring_forward_night_is_an_hour_shorter_and_the_change_is_named() -> 
     assert interval.minutes == 7 * 60
     [change] = preview.clock_changes
     assert (change.at.isoformat(), change.offset_before, change.offset_after) == (
-        "2027-03-14T03:00:00-05:00", "-06:00", "-05:00")
+        "2027-03-14T03:00:00-05:00",
+        "-06:00",
+        "-05:00",
+    )
 
 
 def test_a_fall_back_hour_is_covered_twice_by_a_wall_clock_window() -> None:
     repeated = [TrackingWindow.model_validate({"days": ["sun"], "start": "01:00", "end": "01:30"})]
     preview = expand(repeated, "America/Chicago", date(2026, 11, 1), 1)
     assert [(i.start.isoformat(), i.minutes) for i in preview.intervals] == [
-        ("2026-11-01T01:00:00-05:00", 30), ("2026-11-01T01:00:00-06:00", 30)]
+        ("2026-11-01T01:00:00-05:00", 30),
+        ("2026-11-01T01:00:00-06:00", 30),
+    ]
 
 
 def test_offsets_are_written_as_in_rfc_3339() -> None:

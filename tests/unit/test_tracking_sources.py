@@ -32,8 +32,9 @@ def test_a_wifi_ping_is_accepted_queued_and_stored_with_its_source() -> None:
     assert (queued.ping_id, queued.src, queued.acc) == (body["id"], PingSource.WIFI, 65.0)
     positions = FakeLatestPositions()
     for text in w.queue.messages:
-        ping_writer.store_ping_message(message=decode_ping_message(text), pings=w.pings, positions=positions,
-                                    clock=FakeClock())
+        ping_writer.store_ping_message(
+            message=decode_ping_message(text), pings=w.pings, positions=positions, clock=FakeClock()
+        )
     [stored] = w.pings.all()
     assert (stored.ping_id, stored.src) == (body["id"], PingSource.WIFI)
     assert positions.positions[("a1", "u1")].src is PingSource.WIFI

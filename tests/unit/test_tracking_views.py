@@ -104,8 +104,9 @@ def test_stops_need_radius_and_duration() -> None:
 
 
 def _track(points: list[Ping], **kw: Any) -> Track:
-    return Track(user_id="u1", range_from=NOW - timedelta(days=1), range_to=NOW, points=points,
-                 raw_count=len(points), **kw)
+    return Track(
+        user_id="u1", range_from=NOW - timedelta(days=1), range_to=NOW, points=points, raw_count=len(points), **kw
+    )
 
 
 def test_geojson_is_a_feature_collection_with_a_line_and_points() -> None:
@@ -115,8 +116,7 @@ def test_geojson_is_a_feature_collection_with_a_line_and_points() -> None:
     doc = json.loads(json.dumps(to_geojson(_track(pts))))
     assert doc["type"] == "FeatureCollection"
     [track, *points] = doc["features"]
-    assert track["geometry"] == {"type": "LineString", "coordinates": [[-93.0, 45.0], [-93.0, 45.001],
-                                                                       [-93.0, 45.002]]}
+    assert track["geometry"] == {"type": "LineString", "coordinates": [[-93.0, 45.0], [-93.0, 45.001], [-93.0, 45.002]]}
     assert len(track["properties"]["times"]) == 3
     assert [f["geometry"]["type"] for f in points] == ["Point"] * 3
     assert points[0]["properties"]["id"] == pts[0].ping_id and points[0]["properties"]["altitude"] == 200.0
@@ -127,8 +127,9 @@ def test_geojson_is_a_feature_collection_with_a_line_and_points() -> None:
 def test_gpx_is_gpx_1_1_in_schema_order() -> None:
     from core.domain.tracking_formats import to_gpx
 
-    stops = detect_stops([p(NOW - timedelta(minutes=10 - i), 45.0, -93.0) for i in range(10)], radius_m=20,
-                         min_minutes=5)
+    stops = detect_stops(
+        [p(NOW - timedelta(minutes=10 - i), 45.0, -93.0) for i in range(10)], radius_m=20, min_minutes=5
+    )
     root = ET.fromstring(to_gpx(_track(line(4), stops=stops)))  # noqa: S314 - our own output
     assert root.tag == f"{GPX}gpx" and root.get("version") == "1.1"
     assert [c.tag for c in root] == [f"{GPX}metadata", f"{GPX}wpt", f"{GPX}trk"]
@@ -141,11 +142,30 @@ class World:
     def __init__(self) -> None:
         self.accounts = FakeAccountStore()
         for user, role in (("o1", Role.OWNER), ("u1", Role.MEMBER), ("u2", Role.MEMBER)):
-            self.accounts.put_member(Member(account_id="a1", user_id=user, role=role, full_name=user.upper(),
-                                            email=f"{user}@example.com", time_zone="UTC", joined_at=NOW,
-                                            updated_at=NOW))
-        self.accounts.put_member(Member(account_id="a9", user_id="u9", role=Role.MEMBER, full_name="U9",
-                                        email="u9@example.com", time_zone="UTC", joined_at=NOW, updated_at=NOW))
+            self.accounts.put_member(
+                Member(
+                    account_id="a1",
+                    user_id=user,
+                    role=role,
+                    full_name=user.upper(),
+                    email=f"{user}@example.com",
+                    time_zone="UTC",
+                    joined_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+        self.accounts.put_member(
+            Member(
+                account_id="a9",
+                user_id="u9",
+                role=Role.MEMBER,
+                full_name="U9",
+                email="u9@example.com",
+                time_zone="UTC",
+                joined_at=NOW,
+                updated_at=NOW,
+            )
+        )
         self.pings = FakePingStore()
         self.log = FakeAccessLog()
         self.positions = FakeLatestPositions()
@@ -156,10 +176,17 @@ class World:
             self.pings.write_day(account_id=account, user_id=user, day=q.day, pings=[q])
 
     def member_track(self, who: Principal, user: str, account: str = "a1", **query: Any) -> Any:
-        return tracks.read_member_track(principal=who, account_id=account, user_id=user,
-                                        query=TrackQuery.model_validate(query), accounts=self.accounts,
-                                        pings=self.pings, access_log=self.log, clock=self.clock,
-                                        pages=page_tokens())
+        return tracks.read_member_track(
+            principal=who,
+            account_id=account,
+            user_id=user,
+            query=TrackQuery.model_validate(query),
+            accounts=self.accounts,
+            pings=self.pings,
+            access_log=self.log,
+            clock=self.clock,
+            pages=page_tokens(),
+        )
 
 
 def test_paging_walks_the_day_partitions_in_time_order() -> None:
@@ -174,8 +201,9 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
         q: dict[str, Any] = {"from": start, "to": NOW, "limit": 3}
         if token:
             q["continuation"] = token
-        doc = tracks.read_my_track(principal=WORKER, query=TrackQuery.model_validate(q), pings=w.pings,
-                                   clock=w.clock, pages=page_tokens())
+        doc = tracks.read_my_track(
+            principal=WORKER, query=TrackQuery.model_validate(q), pings=w.pings, clock=w.clock, pages=page_tokens()
+        )
         body = json.loads(doc.body)
         seen += [f["properties"]["id"] for f in body["features"] if f["properties"]["kind"] == "ping"]
         pages += 1
@@ -184,31 +212,50 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
         if not token:
             break
     assert seen == [q.ping_id for q in points] and pages == 4
-    first = tracks.read_my_track(principal=WORKER, query=TrackQuery.model_validate(
-        {"from": start, "to": NOW, "limit": 3}), pings=w.pings, clock=w.clock, pages=page_tokens()).continuation
+    first = tracks.read_my_track(
+        principal=WORKER,
+        query=TrackQuery.model_validate({"from": start, "to": NOW, "limit": 3}),
+        pings=w.pings,
+        clock=w.clock,
+        pages=page_tokens(),
+    ).continuation
     assert first is not None
     with pytest.raises(ValidationFailed) as err:  # a token of another range
-        tracks.read_my_track(principal=WORKER, pings=w.pings, clock=w.clock, pages=page_tokens(),
-                             query=TrackQuery.model_validate({"from": start - timedelta(hours=1), "to": NOW,
-                                                              "limit": 3, "continuation": first}))
+        tracks.read_my_track(
+            principal=WORKER,
+            pings=w.pings,
+            clock=w.clock,
+            pages=page_tokens(),
+            query=TrackQuery.model_validate(
+                {"from": start - timedelta(hours=1), "to": NOW, "limit": 3, "continuation": first}
+            ),
+        )
     assert err.value.errors[0].field == "query.continuation"
     with pytest.raises(ValidationFailed) as err:  # another worker's track, same range
-        tracks.read_my_track(principal=OTHER_WORKER, pings=w.pings, clock=w.clock, pages=page_tokens(),
-                             query=TrackQuery.model_validate({"from": start, "to": NOW, "limit": 3,
-                                                              "continuation": first}))
+        tracks.read_my_track(
+            principal=OTHER_WORKER,
+            pings=w.pings,
+            clock=w.clock,
+            pages=page_tokens(),
+            query=TrackQuery.model_validate({"from": start, "to": NOW, "limit": 3, "continuation": first}),
+        )
     assert err.value.errors[0].field == "query.continuation"
 
 
 def test_range_is_bounded_and_defaults_to_a_day() -> None:
     w = World()
     w.store("u1", [p(NOW - timedelta(hours=23), 45, -93), p(NOW - timedelta(hours=25), 45, -93)])
-    doc = tracks.read_my_track(principal=WORKER, query=TrackQuery(), pings=w.pings, clock=w.clock,
-                               pages=page_tokens())
+    doc = tracks.read_my_track(principal=WORKER, query=TrackQuery(), pings=w.pings, clock=w.clock, pages=page_tokens())
     assert json.loads(doc.body)["features"][0]["properties"]["kind"] == "ping"
     assert len(json.loads(doc.body)["features"]) == 1
     with pytest.raises(ValidationFailed):
-        tracks.read_my_track(principal=WORKER, pings=w.pings, clock=w.clock, pages=page_tokens(),
-                             query=TrackQuery.model_validate({"from": NOW - timedelta(days=32), "to": NOW}))
+        tracks.read_my_track(
+            principal=WORKER,
+            pings=w.pings,
+            clock=w.clock,
+            pages=page_tokens(),
+            query=TrackQuery.model_validate({"from": NOW - timedelta(days=32), "to": NOW}),
+        )
 
 
 def test_track_tenancy_and_access_log() -> None:
@@ -231,24 +278,44 @@ def test_track_tenancy_and_access_log() -> None:
     [entry] = w.log.entries
     assert (entry.viewer_user_id, entry.subject_user_ids, entry.data) == ("o1", ["u1"], AccessedData.LOCATION_TRACK)
     assert entry.range_to == NOW and entry.range_from == NOW - timedelta(days=1)
-    page = access_log.read_my_access_log(principal=WORKER, log=w.log, accounts=w.accounts, continuation=None, limit=10,
-                                         pages=page_tokens())
+    page = access_log.read_my_access_log(
+        principal=WORKER, log=w.log, accounts=w.accounts, continuation=None, limit=10, pages=page_tokens()
+    )
     assert [(i.viewer_name, i.data) for i in page.items] == [("O1", AccessedData.LOCATION_TRACK)]
-    assert access_log.read_my_access_log(principal=OTHER_WORKER, log=w.log, accounts=w.accounts,
-                                         continuation=None, limit=10, pages=page_tokens()).items == []
+    assert (
+        access_log.read_my_access_log(
+            principal=OTHER_WORKER, log=w.log, accounts=w.accounts, continuation=None, limit=10, pages=page_tokens()
+        ).items
+        == []
+    )
 
 
 def test_latest_positions_for_the_owner_with_age_and_access_log() -> None:
     w = World()
-    w.positions.advance(LatestPosition(account_id="a1", user_id="u1", ping_id="x", t=NOW - timedelta(minutes=3),
-                                       lat=45, lon=-93, acc=5, src=PingSource.FUSED, updated_at=NOW))
-    w.positions.advance(LatestPosition(account_id="a9", user_id="u9", ping_id="y", t=NOW, lat=1, lon=1, acc=5,
-                                       src=PingSource.GPS, updated_at=NOW))
+    w.positions.advance(
+        LatestPosition(
+            account_id="a1",
+            user_id="u1",
+            ping_id="x",
+            t=NOW - timedelta(minutes=3),
+            lat=45,
+            lon=-93,
+            acc=5,
+            src=PingSource.FUSED,
+            updated_at=NOW,
+        )
+    )
+    w.positions.advance(
+        LatestPosition(
+            account_id="a9", user_id="u9", ping_id="y", t=NOW, lat=1, lon=1, acc=5, src=PingSource.GPS, updated_at=NOW
+        )
+    )
     removed = w.accounts.get_member("a1", "u2")
     assert removed is not None
     w.accounts.put_member(removed.model_copy(update={"status": MemberStatus.REMOVED}))
-    view = tracks.latest_positions(principal=OWNER, account_id="a1", accounts=w.accounts, positions=w.positions,
-                                   access_log=w.log, clock=w.clock)
+    view = tracks.latest_positions(
+        principal=OWNER, account_id="a1", accounts=w.accounts, positions=w.positions, access_log=w.log, clock=w.clock
+    )
     by_user = {i.user_id: i for i in view.items}
     assert set(by_user) == {"o1", "u1"}
     position = by_user["u1"].position
@@ -256,8 +323,20 @@ def test_latest_positions_for_the_owner_with_age_and_access_log() -> None:
     [entry] = w.log.entries
     assert entry.subject_user_ids == ["u1"] and entry.data is AccessedData.LATEST_POSITIONS
     with pytest.raises(Forbidden):
-        tracks.latest_positions(principal=WORKER, account_id="a1", accounts=w.accounts, positions=w.positions,
-                                access_log=w.log, clock=w.clock)
+        tracks.latest_positions(
+            principal=WORKER,
+            account_id="a1",
+            accounts=w.accounts,
+            positions=w.positions,
+            access_log=w.log,
+            clock=w.clock,
+        )
     with pytest.raises(NotFound):
-        tracks.latest_positions(principal=STRANGER, account_id="a1", accounts=w.accounts, positions=w.positions,
-                                access_log=w.log, clock=w.clock)
+        tracks.latest_positions(
+            principal=STRANGER,
+            account_id="a1",
+            accounts=w.accounts,
+            positions=w.positions,
+            access_log=w.log,
+            clock=w.clock,
+        )

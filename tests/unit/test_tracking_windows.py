@@ -12,9 +12,13 @@ from core.domain.tracking import TrackingSchedule, TrackingScheduleUpdate, Track
 
 
 def schedule(zone: str, *windows: Mapping[str, object]) -> TrackingSchedule:
-    return TrackingSchedule(account_id="a", user_id="u", time_zone=zone,
-                            windows=[TrackingWindow.model_validate(w) for w in windows],
-                            updated_at=datetime(2026, 1, 1, tzinfo=UTC))
+    return TrackingSchedule(
+        account_id="a",
+        user_id="u",
+        time_zone=zone,
+        windows=[TrackingWindow.model_validate(w) for w in windows],
+        updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
 
 
 WEEKDAYS_7_TO_18 = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "end": "18:00"}
@@ -65,9 +69,14 @@ def test_whole_day_and_validation() -> None:
     s = schedule("UTC", {"days": ["sun"], "start": "00:00", "end": "24:00"})
     assert s.allows(utc(2026, 6, 7, 0, 0)) and s.allows(utc(2026, 6, 7, 23, 59, 59))
     assert not s.allows(utc(2026, 6, 8, 0, 0))
-    for bad in ({"days": ["mon"], "start": "07:00", "end": "07:00"}, {"days": ["mon"], "start": "24:00", "end": "01:00"},
-                {"days": ["mon", "mon"], "start": "07:00", "end": "08:00"}, {"days": [], "start": "07:00", "end": "08:00"},
-                {"days": ["mon"], "start": "7:00", "end": "08:00"}, {"days": ["monday"], "start": "07:00", "end": "08:00"}):
+    for bad in (
+        {"days": ["mon"], "start": "07:00", "end": "07:00"},
+        {"days": ["mon"], "start": "24:00", "end": "01:00"},
+        {"days": ["mon", "mon"], "start": "07:00", "end": "08:00"},
+        {"days": [], "start": "07:00", "end": "08:00"},
+        {"days": ["mon"], "start": "7:00", "end": "08:00"},
+        {"days": ["monday"], "start": "07:00", "end": "08:00"},
+    ):
         with pytest.raises(ValidationError):
             TrackingWindow.model_validate(bad)
     with pytest.raises(ValidationError) as err:

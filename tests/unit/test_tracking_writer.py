@@ -19,13 +19,16 @@ T0 = datetime(2026, 5, 4, 23, 58, tzinfo=UTC)
 
 
 def pings(n: int, start: datetime = T0, step: timedelta = timedelta(seconds=20)) -> list[Ping]:
-    return [Ping(ping_id=str(uuid.uuid4()), t=start + i * step, lat=45 + i * 1e-4, lon=-93, acc=5,
-                 src=PingSource.WIFI) for i in range(n)]
+    return [
+        Ping(ping_id=str(uuid.uuid4()), t=start + i * step, lat=45 + i * 1e-4, lon=-93, acc=5, src=PingSource.WIFI)
+        for i in range(n)
+    ]
 
 
 def deliver(text: str, store: FakePingStore, positions: FakeLatestPositions) -> int:
-    return ping_writer.store_ping_message(message=decode_ping_message(text), pings=store, positions=positions,
-                                       clock=FakeClock())
+    return ping_writer.store_ping_message(
+        message=decode_ping_message(text), pings=store, positions=positions, clock=FakeClock()
+    )
 
 
 def test_writer_failing_then_recovering_stores_each_ping_once() -> None:
@@ -56,8 +59,12 @@ def test_out_of_order_messages_never_move_the_latest_position_back() -> None:
 
 def test_malformed_messages_raise() -> None:
     store, positions = FakePingStore(), FakeLatestPositions()
-    for text in ("not json", '{"v":1,"a":"a1","u":"u1","p":[]}', '{"v":2,"a":"a1","u":"u1","p":[[1]]}',
-                 '{"v":1,"a":"a1","u":"u1","p":[["id",1,2,3,4,null,null,null,null,"radio",null]]}'):
+    for text in (
+        "not json",
+        '{"v":1,"a":"a1","u":"u1","p":[]}',
+        '{"v":2,"a":"a1","u":"u1","p":[[1]]}',
+        '{"v":1,"a":"a1","u":"u1","p":[["id",1,2,3,4,null,null,null,null,"radio",null]]}',
+    ):
         with pytest.raises((ValidationError, ValueError)):
             deliver(text, store, positions)
     assert store.all() == [] and positions.positions == {}

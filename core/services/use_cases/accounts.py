@@ -22,13 +22,25 @@ class AccountUseCases:
     minimum_age: int
 
     def register(self, *, identity: Identity, data: AccountCreate) -> RegistrationResult:
-        return accounts.register_account(identity=identity, data=data, accounts=self.accounts, users=self.users,
-                                         events=self.events, clock=self.clock, minimum_age=self.minimum_age,
-                                         verification=self.verification)
+        return accounts.register_account(
+            identity=identity,
+            data=data,
+            accounts=self.accounts,
+            users=self.users,
+            events=self.events,
+            clock=self.clock,
+            minimum_age=self.minimum_age,
+            verification=self.verification,
+        )
 
     def me(self, *, principal: Principal) -> MePublic:
         return accounts.get_me(principal=principal, accounts=self.accounts, profiles=self.profiles)
 
     def update_me(self, *, principal: Principal, changes: MeUpdate) -> MePublic:
-        return accounts.update_me(principal=principal, changes=changes, accounts=self.accounts, clock=self.clock,
-                                  verification=self.verification)
+        return accounts.update_me(
+            principal=principal,
+            changes=changes,
+            accounts=self.accounts,
+            clock=self.clock,
+            verification=self.verification,
+        )

@@ -16,10 +16,12 @@ class AnalyticsUseCases:
     store: PageViewStore
     clock: Clock
 
-    def record(self, *, event: PageViewIn, gpc: bool, client: ClientSummary,
-               principal: Principal | None) -> PageViewReceipt:
-        return page_views.record_page_view(event=event, gpc=gpc, client=client, principal=principal,
-                                           store=self.store, clock=self.clock)
+    def record(
+        self, *, event: PageViewIn, gpc: bool, client: ClientSummary, principal: Principal | None
+    ) -> PageViewReceipt:
+        return page_views.record_page_view(
+            event=event, gpc=gpc, client=client, principal=principal, store=self.store, clock=self.clock
+        )
 
     def counts(self, *, identity: Identity, days: int) -> PageViewCounts:
         return page_views.page_view_counts(identity=identity, days=days, store=self.store, clock=self.clock)

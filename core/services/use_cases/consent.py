@@ -24,13 +24,24 @@ class ConsentUseCases:
 
     def set_consent(self, *, principal: Principal, capability: str, data: ConsentUpdate) -> ConsentStatePublic:
         """Appends to the ledger with the policy version in force now (computed from the clock)."""
-        return consent.set_consent(principal=principal, capability=capability, data=data, ledger=self.ledger,
-                                   clock=self.clock,
-                                   policy_version=current_policy_version(store=self.policies, clock=self.clock))
+        return consent.set_consent(
+            principal=principal,
+            capability=capability,
+            data=data,
+            ledger=self.ledger,
+            clock=self.clock,
+            policy_version=current_policy_version(store=self.policies, clock=self.clock),
+        )
 
     def consents(self, *, principal: Principal) -> ConsentsPublic:
         return consent.get_consents(principal=principal, ledger=self.ledger)
 
     def my_access_log(self, *, principal: Principal, continuation: str | None, limit: int) -> AccessLogPage:
-        return access_log.read_my_access_log(principal=principal, log=self.access_log, accounts=self.accounts,
-                                             continuation=continuation, limit=limit, pages=self.pages)
+        return access_log.read_my_access_log(
+            principal=principal,
+            log=self.access_log,
+            accounts=self.accounts,
+            continuation=continuation,
+            limit=limit,
+            pages=self.pages,
+        )

@@ -53,17 +53,37 @@ class DeviceUseCases:
         devices.revoke_my_device(principal=principal, device_id=device_id, devices=self.devices, clock=self.clock)
 
     def of_account(self, *, principal: Principal, account_id: str) -> DeviceList:
-        return devices.list_account_devices(principal=principal, account_id=account_id, accounts=self.accounts,
-                                            devices=self.devices)
+        return devices.list_account_devices(
+            principal=principal, account_id=account_id, accounts=self.accounts, devices=self.devices
+        )
 
     def revoke_member_device(self, *, principal: Principal, account_id: str, user_id: str, device_id: str) -> None:
-        devices.revoke_member_device(principal=principal, account_id=account_id, user_id=user_id,
-                                     device_id=device_id, accounts=self.accounts, devices=self.devices,
-                                     clock=self.clock)
+        devices.revoke_member_device(
+            principal=principal,
+            account_id=account_id,
+            user_id=user_id,
+            device_id=device_id,
+            accounts=self.accounts,
+            devices=self.devices,
+            clock=self.clock,
+        )
 
     def ingest(self, *, caller: DeviceCaller, parsed: ParsedPings, protocol: AppProtocol) -> DeviceIngest:
         return devices.ingest_from_device(
-            caller=caller, parsed=parsed, protocol=protocol, devices=self.devices, accounts=self.accounts,
-            consents=self.consents, schedules=self.schedules, queue=self.queue,
-            privacy=self.privacy, retention=self.retention, clock=self.clock, future_skew=self.future_skew,
-            billing=self.billing, zones=self.zones, job_sites=self.job_sites, gate=self.gate)
+            caller=caller,
+            parsed=parsed,
+            protocol=protocol,
+            devices=self.devices,
+            accounts=self.accounts,
+            consents=self.consents,
+            schedules=self.schedules,
+            queue=self.queue,
+            privacy=self.privacy,
+            retention=self.retention,
+            clock=self.clock,
+            future_skew=self.future_skew,
+            billing=self.billing,
+            zones=self.zones,
+            job_sites=self.job_sites,
+            gate=self.gate,
+        )

@@ -34,20 +34,29 @@ class EmailUseCases:
         return email_preferences.get_preferences(principal=principal, profiles=self.profiles)
 
     def update_preferences(self, *, principal: Principal, data: EmailPreferencesUpdate) -> EmailPreferencesPublic:
-        return email_preferences.update_preferences(principal=principal, data=data, profiles=self.profiles,
-                                                    clock=self.clock)
+        return email_preferences.update_preferences(
+            principal=principal, data=data, profiles=self.profiles, clock=self.clock
+        )
 
     def resend_verification(self, *, principal: Principal) -> VerificationPending:
-        return email_verification.resend_verification(principal=principal, accounts=self.accounts,
-                                                      verification=self.verification, clock=self.clock)
+        return email_verification.resend_verification(
+            principal=principal, accounts=self.accounts, verification=self.verification, clock=self.clock
+        )
 
     def verify(self, *, token: str) -> VerificationResult:
-        return email_verification.verify_email(token=token, profiles=self.profiles, accounts=self.accounts,
-                                               outbox=self.outbox, signer=self.signer, clock=self.clock)
+        return email_verification.verify_email(
+            token=token,
+            profiles=self.profiles,
+            accounts=self.accounts,
+            outbox=self.outbox,
+            signer=self.signer,
+            clock=self.clock,
+        )
 
     def unsubscribe(self, *, token: str) -> UnsubscribeResult:
-        return email_preferences.unsubscribe(token=token, outbox=self.outbox, profiles=self.profiles,
-                                             signer=self.signer, clock=self.clock)
+        return email_preferences.unsubscribe(
+            token=token, outbox=self.outbox, profiles=self.profiles, signer=self.signer, clock=self.clock
+        )
 
     def record_open(self, *, token: str) -> bool:
         return email_tracking.record_open(token=token, outbox=self.outbox, signer=self.signer, clock=self.clock)

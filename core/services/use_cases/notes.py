@@ -22,12 +22,26 @@ class NoteUseCases:
     clock: Clock
 
     def create(self, *, principal: Principal, data: NoteCreate) -> NotePublic:
-        return notes.create_note(principal=principal, data=data, store=self.store, consents=self.consents,
-                                 clock=self.clock, billing=self.billing, zones=self.zones)
+        return notes.create_note(
+            principal=principal,
+            data=data,
+            store=self.store,
+            consents=self.consents,
+            clock=self.clock,
+            billing=self.billing,
+            zones=self.zones,
+        )
 
     def update(self, *, principal: Principal, note_id: str, data: NoteUpdate) -> NotePublic:
-        return notes.update_note(principal=principal, note_id=note_id, data=data, store=self.store,
-                                 consents=self.consents, clock=self.clock, zones=self.zones)
+        return notes.update_note(
+            principal=principal,
+            note_id=note_id,
+            data=data,
+            store=self.store,
+            consents=self.consents,
+            clock=self.clock,
+            zones=self.zones,
+        )
 
     def delete(self, *, principal: Principal, note_id: str) -> None:
         notes.delete_note(principal=principal, note_id=note_id, store=self.store)
@@ -36,5 +50,12 @@ class NoteUseCases:
         return notes.list_my_notes(principal=principal, query=query, store=self.store, pages=self.pages)
 
     def list_notes(self, *, principal: Principal, account_id: str, query: MediaQuery) -> NotePage:
-        return notes.list_notes(principal=principal, account_id=account_id, query=query, store=self.store,
-                                log_store=self.access_log, clock=self.clock, pages=self.pages)
+        return notes.list_notes(
+            principal=principal,
+            account_id=account_id,
+            query=query,
+            store=self.store,
+            log_store=self.access_log,
+            clock=self.clock,
+            pages=self.pages,
+        )

@@ -37,27 +37,58 @@ class PhotoUseCases:
     clock: Clock
 
     def request_upload(self, *, principal: Principal, data: PhotoCreate) -> PhotoUploadGrant:
-        return photos.request_upload(principal=principal, data=data, store=self.store, blobs=self.blobs,
-                                     consents=self.consents, clock=self.clock, limits=self.limits,
-                                     billing=self.billing)
+        return photos.request_upload(
+            principal=principal,
+            data=data,
+            store=self.store,
+            blobs=self.blobs,
+            consents=self.consents,
+            clock=self.clock,
+            limits=self.limits,
+            billing=self.billing,
+        )
 
     def complete_upload(self, *, principal: Principal, photo_id: str) -> PhotoPublic:
-        return photos.complete_upload(principal=principal, photo_id=photo_id, store=self.store, blobs=self.blobs,
-                                      jobs=self.jobs, clock=self.clock)
+        return photos.complete_upload(
+            principal=principal, photo_id=photo_id, store=self.store, blobs=self.blobs, jobs=self.jobs, clock=self.clock
+        )
 
     def list_photos(self, *, principal: Principal, account_id: str, query: MediaQuery) -> PhotoPage:
-        return photos.list_photos(principal=principal, account_id=account_id, query=query, store=self.store,
-                                  log_store=self.access_log, clock=self.clock, pages=self.pages)
+        return photos.list_photos(
+            principal=principal,
+            account_id=account_id,
+            query=query,
+            store=self.store,
+            log_store=self.access_log,
+            clock=self.clock,
+            pages=self.pages,
+        )
 
     def photo(self, *, principal: Principal, account_id: str, photo_id: str) -> PhotoDetail:
-        return photos.get_photo(principal=principal, account_id=account_id, photo_id=photo_id, store=self.store,
-                                blobs=self.blobs, log_store=self.access_log, clock=self.clock, limits=self.limits)
+        return photos.get_photo(
+            principal=principal,
+            account_id=account_id,
+            photo_id=photo_id,
+            store=self.store,
+            blobs=self.blobs,
+            log_store=self.access_log,
+            clock=self.clock,
+            limits=self.limits,
+        )
 
     def process(self, job: PhotoJob) -> str:
         """Queue work: verify one upload; answers the outcome."""
-        return photos.process_photo(job=job, store=self.store, blobs=self.blobs, scanner=self.scanner,
-                                    consents=self.consents, jobs=self.jobs, clock=self.clock, limits=self.limits,
-                                    zones=self.zones)
+        return photos.process_photo(
+            job=job,
+            store=self.store,
+            blobs=self.blobs,
+            scanner=self.scanner,
+            consents=self.consents,
+            jobs=self.jobs,
+            clock=self.clock,
+            limits=self.limits,
+            zones=self.zones,
+        )
 
     def settle_failed(self, job: PhotoJob) -> str:
         """Poison-queue work: the photo of a message the host gave up on is rejected (`processing-failed`)."""

@@ -44,6 +44,11 @@ class PolicyUseCases:
 
     def send_notices(self) -> int:
         """Timer work: one notice per (user, version); answers how many were queued."""
-        return policy.send_policy_notices(store=self.store, profiles=self.profiles, outbox=self.outbox,
-                                          links=self.links, clock=self.clock,
-                                          outbox_keep_days=self.outbox_keep_days)
+        return policy.send_policy_notices(
+            store=self.store,
+            profiles=self.profiles,
+            outbox=self.outbox,
+            links=self.links,
+            clock=self.clock,
+            outbox_keep_days=self.outbox_keep_days,
+        )

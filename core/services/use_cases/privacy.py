@@ -50,18 +50,30 @@ class PrivacyUseCases:
     clock: Clock
 
     def closure_terms(self, *, principal: Principal, account_id: str) -> ClosureTerms:
-        return closure.closure_terms(principal=principal, account_id=account_id, accounts=self.accounts,
-                                     policy=self.policy)
+        return closure.closure_terms(
+            principal=principal, account_id=account_id, accounts=self.accounts, policy=self.policy
+        )
 
     def close_account(self, *, principal: Principal, account_id: str, data: ClosureRequest) -> ClosurePublic:
-        return closure.close_account(principal=principal, account_id=account_id, data=data, accounts=self.accounts,
-                                     users=self.users, privacy=self.privacy, signer=self.signer, clock=self.clock,
-                                     policy=self.policy, subscriptions=self.subscriptions, mailer=self.mailer,
-                                     enqueue=self.enqueue)
+        return closure.close_account(
+            principal=principal,
+            account_id=account_id,
+            data=data,
+            accounts=self.accounts,
+            users=self.users,
+            privacy=self.privacy,
+            signer=self.signer,
+            clock=self.clock,
+            policy=self.policy,
+            subscriptions=self.subscriptions,
+            mailer=self.mailer,
+            enqueue=self.enqueue,
+        )
 
     def create_request(self, *, principal: Principal, data: DataRequestCreate) -> DataRequestPublic:
-        return data_requests.create_request(principal=principal, data=data, privacy=self.privacy, clock=self.clock,
-                                            enqueue=self.enqueue)
+        return data_requests.create_request(
+            principal=principal, data=data, privacy=self.privacy, clock=self.clock, enqueue=self.enqueue
+        )
 
     def my_requests(self, *, principal: Principal) -> DataRequestList:
         return data_requests.list_requests(principal=principal, privacy=self.privacy)
@@ -70,13 +82,30 @@ class PrivacyUseCases:
         return data_requests.get_request(principal=principal, request_id=request_id, privacy=self.privacy)
 
     def admin_view_account(self, *, identity: Identity, account_id: str) -> AdminAccountView:
-        return closure.admin_view_account(identity=identity, account_id=account_id, accounts=self.accounts,
-                                          privacy=self.privacy, kinds=self.kinds(), clock=self.clock)
+        return closure.admin_view_account(
+            identity=identity,
+            account_id=account_id,
+            accounts=self.accounts,
+            privacy=self.privacy,
+            kinds=self.kinds(),
+            clock=self.clock,
+        )
 
     def handle_request_message(self, *, message: DataRequestMessage, attempt: int, max_attempts: int) -> None:
         """Queue work: an export, erasure or closure follow-up; failures propagate (the host retries, then
         poisons; the last attempt records the failure)."""
-        data_requests.handle_message(message=message, attempt=attempt, max_attempts=max_attempts, kinds=self.kinds(),
-                                     accounts=self.accounts, privacy=self.privacy, sink=self.sink, clock=self.clock,
-                                     policy=self.policy, link_ttl=self.link_ttl, subscriptions=self.subscriptions,
-                                     mailer=self.mailer, mail_to=self.mail_to)
+        data_requests.handle_message(
+            message=message,
+            attempt=attempt,
+            max_attempts=max_attempts,
+            kinds=self.kinds(),
+            accounts=self.accounts,
+            privacy=self.privacy,
+            sink=self.sink,
+            clock=self.clock,
+            policy=self.policy,
+            link_ttl=self.link_ttl,
+            subscriptions=self.subscriptions,
+            mailer=self.mailer,
+            mail_to=self.mail_to,
+        )

@@ -51,11 +51,23 @@ class PrivateZoneUseCases:
         private_zones.remove_zone(principal=principal, zone_id=zone_id, zones=self.zones, clock=self.clock)
 
     def apply_to_history(self, *, principal: Principal, zone_id: str, data: ApplyToHistoryIn) -> HistoryAppliedPublic:
-        return private_zones.apply_to_history(principal=principal, zone_id=zone_id, data=data, zones=self.zones,
-                                              pings=self.pings, positions=self.positions, withheld=self.withheld,
-                                              media=self.media, clock=self.clock, accounts=self.accounts,
-                                              privacy=self.privacy, retention=self.retention, blobs=self.blobs)
+        return private_zones.apply_to_history(
+            principal=principal,
+            zone_id=zone_id,
+            data=data,
+            zones=self.zones,
+            pings=self.pings,
+            positions=self.positions,
+            withheld=self.withheld,
+            media=self.media,
+            clock=self.clock,
+            accounts=self.accounts,
+            privacy=self.privacy,
+            retention=self.retention,
+            blobs=self.blobs,
+        )
 
     def count_of_member(self, *, principal: Principal, account_id: str, user_id: str) -> PrivateZoneCount:
-        return private_zones.count_member_zones(principal=principal, account_id=account_id, user_id=user_id,
-                                                accounts=self.accounts, zones=self.zones)
+        return private_zones.count_member_zones(
+            principal=principal, account_id=account_id, user_id=user_id, accounts=self.accounts, zones=self.zones
+        )

@@ -27,23 +27,32 @@ class RetentionUseCases:
     clock: Clock
 
     def settings(self, *, principal: Principal, account_id: str) -> RetentionPublic:
-        return retention.get_retention(principal=principal, account_id=account_id, privacy=self.privacy,
-                                       policy=self.policy)
+        return retention.get_retention(
+            principal=principal, account_id=account_id, privacy=self.privacy, policy=self.policy
+        )
 
     def update(self, *, principal: Principal, account_id: str, changes: RetentionUpdate) -> RetentionPublic:
-        return retention.update_retention(principal=principal, account_id=account_id, changes=changes,
-                                          privacy=self.privacy, policy=self.policy, clock=self.clock)
+        return retention.update_retention(
+            principal=principal,
+            account_id=account_id,
+            changes=changes,
+            privacy=self.privacy,
+            policy=self.policy,
+            clock=self.clock,
+        )
 
     def place_hold(self, *, identity: Identity, data: LegalHoldCreate) -> LegalHoldPublic:
-        return retention.place_hold(identity=identity, data=data, privacy=self.privacy, accounts=self.accounts,
-                                    clock=self.clock)
+        return retention.place_hold(
+            identity=identity, data=data, privacy=self.privacy, accounts=self.accounts, clock=self.clock
+        )
 
     def holds(self, *, account_id: str) -> LegalHoldList:
         return retention.list_holds(account_id=account_id, privacy=self.privacy)
 
     def lift_hold(self, *, identity: Identity, account_id: str, hold_id: str) -> LegalHoldPublic:
-        return retention.lift_hold(identity=identity, account_id=account_id, hold_id=hold_id, privacy=self.privacy,
-                                   clock=self.clock)
+        return retention.lift_hold(
+            identity=identity, account_id=account_id, hold_id=hold_id, privacy=self.privacy, clock=self.clock
+        )
 
     def purge_runs(self) -> PurgeRunList:
         return purge.list_runs(privacy=self.privacy)

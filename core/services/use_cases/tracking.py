@@ -73,21 +73,54 @@ class TrackingUseCases:
         return tracking_preview.preview_windows(data=data, clock=self.clock)
 
     def ingest(self, *, principal: Principal, batch: PingBatch) -> IngestResult:
-        return tracking.ingest_pings(principal=principal, batch=batch, accounts=self.accounts, consents=self.consents,
-                                     schedules=self.schedules, queue=self.queue, privacy=self.privacy,
-                                     retention=self.retention, clock=self.clock, future_skew=self.future_skew,
-                                     billing=self.billing, zones=self.zones, gate=self.gate)
+        return tracking.ingest_pings(
+            principal=principal,
+            batch=batch,
+            accounts=self.accounts,
+            consents=self.consents,
+            schedules=self.schedules,
+            queue=self.queue,
+            privacy=self.privacy,
+            retention=self.retention,
+            clock=self.clock,
+            future_skew=self.future_skew,
+            billing=self.billing,
+            zones=self.zones,
+            gate=self.gate,
+        )
 
     def my_track(self, *, principal: Principal, query: TrackQuery) -> TrackDocument:
-        return tracks.read_my_track(principal=principal, query=query, pings=self.pings, clock=self.clock,
-                                    pages=self.pages, withheld=self.withheld, coarse=self.coarse)
+        return tracks.read_my_track(
+            principal=principal,
+            query=query,
+            pings=self.pings,
+            clock=self.clock,
+            pages=self.pages,
+            withheld=self.withheld,
+            coarse=self.coarse,
+        )
 
     def member_track(self, *, principal: Principal, account_id: str, user_id: str, query: TrackQuery) -> TrackDocument:
-        return tracks.read_member_track(principal=principal, account_id=account_id, user_id=user_id, query=query,
-                                        accounts=self.accounts, pings=self.pings, access_log=self.access_log,
-                                        clock=self.clock, pages=self.pages, withheld=self.withheld,
-                                        coarse=self.coarse)
+        return tracks.read_member_track(
+            principal=principal,
+            account_id=account_id,
+            user_id=user_id,
+            query=query,
+            accounts=self.accounts,
+            pings=self.pings,
+            access_log=self.access_log,
+            clock=self.clock,
+            pages=self.pages,
+            withheld=self.withheld,
+            coarse=self.coarse,
+        )
 
     def latest_positions(self, *, principal: Principal, account_id: str) -> LatestPositionList:
-        return tracks.latest_positions(principal=principal, account_id=account_id, accounts=self.accounts,
-                                       positions=self.positions, access_log=self.access_log, clock=self.clock)
+        return tracks.latest_positions(
+            principal=principal,
+            account_id=account_id,
+            accounts=self.accounts,
+            positions=self.positions,
+            access_log=self.access_log,
+            clock=self.clock,
+        )

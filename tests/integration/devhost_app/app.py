@@ -18,8 +18,13 @@ def _record(kind: str, **data: object) -> None:
 
 @app.route(route="items/{n:int}", methods=["GET", "POST"])
 def item_by_number(req: func.HttpRequest) -> func.HttpResponse:
-    body = {"route": dict(req.route_params), "query": dict(req.params), "method": req.method,
-            "length": len(req.get_body() or b""), "header": req.headers.get("x-probe")}
+    body = {
+        "route": dict(req.route_params),
+        "query": dict(req.params),
+        "method": req.method,
+        "length": len(req.get_body() or b""),
+        "header": req.headers.get("x-probe"),
+    }
     return func.HttpResponse(json.dumps(body), mimetype="application/json", headers={"X-Handled": "int"})
 
 
@@ -41,8 +46,13 @@ def boom(req: func.HttpRequest) -> func.HttpResponse:
 @app.queue_trigger(arg_name="msg", queue_name="%DEVHOST_TEST_QUEUE%", connection="AzureWebJobsStorage")
 def work(msg: func.QueueMessage) -> None:
     text = msg.get_body().decode()
-    _record("queue", id=msg.id, body=text, dequeue_count=msg.dequeue_count,
-            inserted=msg.insertion_time.isoformat() if msg.insertion_time else None)
+    _record(
+        "queue",
+        id=msg.id,
+        body=text,
+        dequeue_count=msg.dequeue_count,
+        inserted=msg.insertion_time.isoformat() if msg.insertion_time else None,
+    )
     if text.startswith("slow:"):
         time.sleep(float(text.split(":", 1)[1]))
     if text == "fail":

@@ -41,7 +41,9 @@ class FakeQueue:
                 assert self.function_returned.wait(10)
                 time.sleep(0.3)  # a slow answer from Storage, arriving after the function returned
             if pop_receipt != self.receipt:
-                raise HttpResponseError("The specified pop receipt did not match the pop receipt of a dequeued message.")
+                raise HttpResponseError(
+                    "The specified pop receipt did not match the pop receipt of a dequeued message."
+                )
             self.updates += 1
             self.receipt = f"r{self.updates}"
             return SimpleNamespace(pop_receipt=self.receipt)
@@ -49,13 +51,22 @@ class FakeQueue:
     def delete_message(self, message_id: str, pop_receipt: str) -> None:
         with self.lock:
             if pop_receipt != self.receipt:
-                raise HttpResponseError("The specified pop receipt did not match the pop receipt of a dequeued message.")
+                raise HttpResponseError(
+                    "The specified pop receipt did not match the pop receipt of a dequeued message."
+                )
             self.deleted.append(message_id)
 
 
 def _message() -> Any:
-    return SimpleNamespace(id="m1", content=base64.b64encode(b'{"x": 1}').decode(), dequeue_count=1, expires_on=None,
-                           inserted_on=None, next_visible_on=None, pop_receipt="r0")
+    return SimpleNamespace(
+        id="m1",
+        content=base64.b64encode(b'{"x": 1}').decode(),
+        dequeue_count=1,
+        expires_on=None,
+        inserted_on=None,
+        next_visible_on=None,
+        pop_receipt="r0",
+    )
 
 
 def _run(queue: FakeQueue, fn: Any, lease_seconds: int) -> None:

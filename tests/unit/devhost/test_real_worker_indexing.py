@@ -83,8 +83,14 @@ class Protos:
 
 @pytest.fixture(scope="module")
 def indexed() -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", WORKER, str(ROOT)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=180, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER, str(ROOT)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0, f"the worker refused the app:\n{done.stderr[-3000:]}"
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result

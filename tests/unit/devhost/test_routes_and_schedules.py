@@ -29,13 +29,16 @@ def test_route_params_are_url_decoded() -> None:
     assert t.resolve("GET", "files/a%20b") == ("f", {"name": "a b"})
 
 
-@pytest.mark.parametrize(("expr", "after", "expected"), [
-    ("0 */5 * * * *", "2026-01-01T00:03:10", "2026-01-01T00:05:00"),
-    ("0 15 3 * * *", "2026-01-01T03:15:00", "2026-01-02T03:15:00"),
-    ("30 0 9 * * Mon-Fri", "2026-01-02T10:00:00", "2026-01-05T09:00:30"),  # Friday -> Monday
-    ("0 0 0 1 * *", "2026-01-15T00:00:00", "2026-02-01T00:00:00"),
-    ("*/20 * * * * *", "2026-01-01T00:00:41", "2026-01-01T00:01:00"),
-])
+@pytest.mark.parametrize(
+    ("expr", "after", "expected"),
+    [
+        ("0 */5 * * * *", "2026-01-01T00:03:10", "2026-01-01T00:05:00"),
+        ("0 15 3 * * *", "2026-01-01T03:15:00", "2026-01-02T03:15:00"),
+        ("30 0 9 * * Mon-Fri", "2026-01-02T10:00:00", "2026-01-05T09:00:30"),  # Friday -> Monday
+        ("0 0 0 1 * *", "2026-01-15T00:00:00", "2026-02-01T00:00:00"),
+        ("*/20 * * * * *", "2026-01-01T00:00:41", "2026-01-01T00:01:00"),
+    ],
+)
 def test_ncrontab_next_occurrence(expr: str, after: str, expected: str) -> None:
     start = datetime.fromisoformat(after).replace(tzinfo=UTC)
     assert Schedule.parse(expr).next_after(start) == datetime.fromisoformat(expected).replace(tzinfo=UTC)

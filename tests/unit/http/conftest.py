@@ -39,8 +39,15 @@ MEMBER, ADMIN, NEWCOMER = "user-member", "user-admin", "user-new"
 
 def claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    body: dict[str, Any] = {"iss": ISSUER, "aud": AUDIENCE, "sub": MEMBER, "email": "m@example.com", "iat": now,
-                            "nbf": now - 5, "exp": now + 600}
+    body: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": MEMBER,
+        "email": "m@example.com",
+        "iat": now,
+        "nbf": now - 5,
+        "exp": now + 600,
+    }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -72,19 +79,32 @@ def hs256_with_public_key(**overrides: Any) -> str:
 def verifier(tmp_path: Path) -> JwksTokenVerifier:
     jwk = RSAAlgorithm.to_jwk(KEY.public_key(), as_dict=True)
     (tmp_path / "jwks.json").write_text(json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}))
-    return JwksTokenVerifier(jwks_uri=f"file:{tmp_path / 'jwks.json'}", issuer=ISSUER, audience=AUDIENCE,
-                             leeway_seconds=LEEWAY, admin_role=ADMIN_ROLE)
+    return JwksTokenVerifier(
+        jwks_uri=f"file:{tmp_path / 'jwks.json'}",
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        leeway_seconds=LEEWAY,
+        admin_role=ADMIN_ROLE,
+    )
 
 
 @pytest.fixture
 def deps(verifier: JwksTokenVerifier, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
     """The process's composition root, with the token verifier above and in-memory sign-in records."""
-    container = Container(Settings(MAX_BODY_BYTES="2048", AUTH_ISSUER=ISSUER, AUTH_AUDIENCE=AUDIENCE,
-                                   AUTH_ADMIN_ROLE=ADMIN_ROLE))
+    container = Container(
+        Settings(MAX_BODY_BYTES="2048", AUTH_ISSUER=ISSUER, AUTH_AUDIENCE=AUDIENCE, AUTH_ADMIN_ROLE=ADMIN_ROLE)
+    )
     users = FakeUserStore()
     for user_id in (MEMBER, ADMIN):
-        users.create_user(UserRecord(user_id=user_id, account_id="acc-1", role=Role.MEMBER, registering=False,
-                                     created_at=container.clock.now()))
+        users.create_user(
+            UserRecord(
+                user_id=user_id,
+                account_id="acc-1",
+                role=Role.MEMBER,
+                registering=False,
+                created_at=container.clock.now(),
+            )
+        )
     container.__dict__["token_verifier"] = verifier
     container.__dict__["users"] = users
     monkeypatch.setattr(bootstrap, "_container", container)
@@ -98,15 +118,21 @@ def triggers(*blueprints: func.Blueprint) -> dict[str, Callable[[func.HttpReques
     return {str(f.get_function_name()): f.get_user_function() for f in app.get_functions()}
 
 
-def request(method: str, url: str, *, bearer: str | None = None, body: bytes | None = None,
-            content_type: str | None = "application/json", headers: dict[str, str] | None = None) -> func.HttpRequest:
+def request(
+    method: str,
+    url: str,
+    *,
+    bearer: str | None = None,
+    body: bytes | None = None,
+    content_type: str | None = "application/json",
+    headers: dict[str, str] | None = None,
+) -> func.HttpRequest:
     all_headers = dict(headers or {})
     if bearer is not None:
         all_headers["Authorization"] = f"Bearer {bearer}"
     if body is not None and content_type is not None:
         all_headers["Content-Type"] = content_type
-    return func.HttpRequest(method=method, url=url, headers=all_headers, params={}, route_params={},
-                            body=body or b"")
+    return func.HttpRequest(method=method, url=url, headers=all_headers, params={}, route_params={}, body=body or b"")
 
 
 def problem_of(response: func.HttpResponse, status: int, code: str) -> dict[str, Any]:

@@ -26,25 +26,53 @@ AT = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 AZURE_CLIENTS = {"cosmos_client", "database", "queue_service", "privacy_blob_service", "credential"}
 
 
-def _request(method: str, url: str, body: dict[str, object] | None = None,
-             route: dict[str, str] | None = None) -> func.HttpRequest:
+def _request(
+    method: str, url: str, body: dict[str, object] | None = None, route: dict[str, str] | None = None
+) -> func.HttpRequest:
     headers = {"Authorization": f"Bearer {token()}", "Content-Type": "application/json"}
-    return func.HttpRequest(method=method, url=url, headers=headers, params={}, route_params=route or {},
-                            body=json.dumps(body).encode() if body is not None else b"")
+    return func.HttpRequest(
+        method=method,
+        url=url,
+        headers=headers,
+        params={},
+        route_params=route or {},
+        body=json.dumps(body).encode() if body is not None else b"",
+    )
 
 
 def test_a_trigger_runs_its_use_case_on_the_ports_the_root_was_given(verifier: JwksTokenVerifier) -> None:
     users, ledger, policies, clock = FakeUserStore(), FakeConsentLedger(), FakePolicyStore(), FakeClock(AT)
     users.create_user(UserRecord(user_id=MEMBER, account_id="acc-7", role=Role.MEMBER, created_at=AT))
-    policies.create_version(PolicyVersion(version_id="2026-02-01", text="t", summary="s", posted_by="admin",
-                                          posted_at=AT - timedelta(days=60), effective_at=AT - timedelta(days=30)))
-    root = root_with(Settings(AUTH_ISSUER=ISSUER, AUTH_AUDIENCE=AUDIENCE, AUTH_ADMIN_ROLE=ADMIN_ROLE),
-                     token_verifier=verifier, users=users, consents=ledger, policy=policies, clock=clock,
-                     accounts=FakeAccountStore(), access_log=FakeAccessLog())
+    policies.create_version(
+        PolicyVersion(
+            version_id="2026-02-01",
+            text="t",
+            summary="s",
+            posted_by="admin",
+            posted_at=AT - timedelta(days=60),
+            effective_at=AT - timedelta(days=30),
+        )
+    )
+    root = root_with(
+        Settings(AUTH_ISSUER=ISSUER, AUTH_AUDIENCE=AUDIENCE, AUTH_ADMIN_ROLE=ADMIN_ROLE),
+        token_verifier=verifier,
+        users=users,
+        consents=ledger,
+        policy=policies,
+        clock=clock,
+        accounts=FakeAccountStore(),
+        access_log=FakeAccessLog(),
+    )
     run = triggers(consent.bp)
     with serving(root):
-        granted = run["set_consent"](_request("PUT", "/api/me/consents/location", route={"capability": "location"},
-                                              body={"granted": True, "deviceId": "phone-1", "appVersion": "2.1.0"}))
+        granted = run["set_consent"](
+            _request(
+                "PUT",
+                "/api/me/consents/location",
+                route={"capability": "location"},
+                body={"granted": True, "deviceId": "phone-1", "appVersion": "2.1.0"},
+            )
+        )
         read = run["get_consents"](_request("GET", "/api/me/consents"))
 
     assert granted.status_code == 200, granted.get_body()

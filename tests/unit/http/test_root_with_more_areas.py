@@ -37,23 +37,37 @@ def _owner() -> FakeUserStore:
     return users
 
 
-def _request(method: str, url: str, *, route: dict[str, str], body: dict[str, object] | None = None,
-             headers: dict[str, str] | None = None) -> func.HttpRequest:
+def _request(
+    method: str,
+    url: str,
+    *,
+    route: dict[str, str],
+    body: dict[str, object] | None = None,
+    headers: dict[str, str] | None = None,
+) -> func.HttpRequest:
     all_headers = {"Authorization": f"Bearer {token()}", "Content-Type": "application/json", **(headers or {})}
-    return func.HttpRequest(method=method, url=url, headers=all_headers, params={}, route_params=route,
-                            body=json.dumps(body).encode() if body is not None else b"")
+    return func.HttpRequest(
+        method=method,
+        url=url,
+        headers=all_headers,
+        params={},
+        route_params=route,
+        body=json.dumps(body).encode() if body is not None else b"",
+    )
 
 
 def test_retention_triggers_run_on_the_privacy_store_the_root_was_given(verifier: JwksTokenVerifier) -> None:
     accounts = FakeAccountStore()
     store = FakePrivacyStore(accounts)
-    root = root_with(SETTINGS, token_verifier=verifier, users=_owner(), accounts=accounts, privacy=store,
-                     clock=FakeClock(AT))
+    root = root_with(
+        SETTINGS, token_verifier=verifier, users=_owner(), accounts=accounts, privacy=store, clock=FakeClock(AT)
+    )
     run = triggers(privacy.bp)
     route = {"accountId": ACCOUNT}
     with serving(root):
-        changed = run["update_retention"](_request("PUT", f"/api/accounts/{ACCOUNT}/retention", route=route,
-                                                   body={"locationDays": 30}))
+        changed = run["update_retention"](
+            _request("PUT", f"/api/accounts/{ACCOUNT}/retention", route=route, body={"locationDays": 30})
+        )
         read = run["get_retention"](_request("GET", f"/api/accounts/{ACCOUNT}/retention", route=route))
 
     assert changed.status_code == 200, changed.get_body()
@@ -65,13 +79,30 @@ def test_retention_triggers_run_on_the_privacy_store_the_root_was_given(verifier
 def test_the_billing_view_reads_the_billing_store_the_root_was_given(verifier: JwksTokenVerifier) -> None:
     clock = FakeClock(AT)
     store = FakeBillingStore()
-    store.create_if_absent(BillingRecord(account_id=ACCOUNT, customer_id="cus_1", status=BillingStatus.PAST_DUE,
-                                         status_since=AT, created_at=AT, updated_at=AT))
-    root = root_with(SETTINGS, token_verifier=verifier, users=_owner(), accounts=FakeAccountStore(), billing=store,
-                     stripe=FakeStripe(clock), outbox=FakeOutbox(), clock=clock)
+    store.create_if_absent(
+        BillingRecord(
+            account_id=ACCOUNT,
+            customer_id="cus_1",
+            status=BillingStatus.PAST_DUE,
+            status_since=AT,
+            created_at=AT,
+            updated_at=AT,
+        )
+    )
+    root = root_with(
+        SETTINGS,
+        token_verifier=verifier,
+        users=_owner(),
+        accounts=FakeAccountStore(),
+        billing=store,
+        stripe=FakeStripe(clock),
+        outbox=FakeOutbox(),
+        clock=clock,
+    )
     with serving(root):
         answer = triggers(billing.bp)["get_billing"](
-            _request("GET", f"/api/accounts/{ACCOUNT}/billing", route={"accountId": ACCOUNT}))
+            _request("GET", f"/api/accounts/{ACCOUNT}/billing", route={"accountId": ACCOUNT})
+        )
 
     assert answer.status_code == 200, answer.get_body()
     assert json.loads(answer.get_body())["status"] == "past_due"
@@ -89,12 +120,20 @@ class PageRenderer:
 
 
 def test_the_e_mail_pages_are_drawn_by_the_renderer_the_root_was_given(verifier: JwksTokenVerifier) -> None:
-    root = root_with(SETTINGS, token_verifier=verifier, users=_owner(), accounts=FakeAccountStore(),
-                     email_profiles=FakeEmailProfiles(), outbox=FakeOutbox(), email_renderer=PageRenderer(),
-                     clock=FakeClock(AT))
+    root = root_with(
+        SETTINGS,
+        token_verifier=verifier,
+        users=_owner(),
+        accounts=FakeAccountStore(),
+        email_profiles=FakeEmailProfiles(),
+        outbox=FakeOutbox(),
+        email_renderer=PageRenderer(),
+        clock=FakeClock(AT),
+    )
     with serving(root):
         page = triggers(email.bp)["show_unsubscribe"](
-            _request("GET", "/api/email/unsubscribe/tok", route={"token": "tok"}))
+            _request("GET", "/api/email/unsubscribe/tok", route={"token": "tok"})
+        )
 
     assert page.status_code == 200, page.get_body()
     assert page.get_body() == b"<p>page Unsubscribe / Unsubscribe</p>"
@@ -105,8 +144,14 @@ def test_the_e_mail_pages_are_drawn_by_the_renderer_the_root_was_given(verifier:
 def test_the_purge_timer_runs_on_the_registry_and_stores_the_root_was_given() -> None:
     accounts = FakeAccountStore()
     store = FakePrivacyStore(accounts)
-    root = root_with(SETTINGS, accounts=accounts, privacy=store, coarse_history=FakeCoarseHistory(),
-                     personal_data=Registry(kinds=[], expected=("given-kind",)), clock=FakeClock(AT))
+    root = root_with(
+        SETTINGS,
+        accounts=accounts,
+        privacy=store,
+        coarse_history=FakeCoarseHistory(),
+        personal_data=Registry(kinds=[], expected=("given-kind",)),
+        clock=FakeClock(AT),
+    )
     with serving(root):
         timer: dict[str, Any] = triggers(privacy.bp)  # the timer trigger takes a TimerRequest, not an HttpRequest
         timer["purge_expired_data"](TimerRequest(past_due=False))

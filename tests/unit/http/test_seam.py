@@ -48,8 +48,9 @@ def seam() -> dict[str, Callable[[func.HttpRequest], func.HttpResponse]]:
         CALLS.append("admin")
         return ThingOut(name="admin", by=call.identity.user_id)
 
-    @endpoint(bp, "POST", "seam/things", auth=Auth.IDENTITY, body=ThingIn, response=ThingOut, status=201,
-              summary="t", tag="t")
+    @endpoint(
+        bp, "POST", "seam/things", auth=Auth.IDENTITY, body=ThingIn, response=ThingOut, status=201, summary="t", tag="t"
+    )
     def seam_things(call: Call) -> ThingOut:
         CALLS.append("things")
         return ThingOut(name=call.body.name, by=call.identity.user_id)
@@ -77,10 +78,19 @@ def _clear_calls() -> Iterator[None]:
     yield
 
 
-def _post(body: bytes, *, content_type: str | None = "application/json",
-          headers: dict[str, str] | None = None) -> func.HttpResponse:
-    return seam()["seam_things"](request("POST", "/api/seam/things", bearer=token(sub=NEWCOMER), body=body,
-                                         content_type=content_type, headers=headers))
+def _post(
+    body: bytes, *, content_type: str | None = "application/json", headers: dict[str, str] | None = None
+) -> func.HttpResponse:
+    return seam()["seam_things"](
+        request(
+            "POST",
+            "/api/seam/things",
+            bearer=token(sub=NEWCOMER),
+            body=body,
+            content_type=content_type,
+            headers=headers,
+        )
+    )
 
 
 # ---------------------------------------------------------------- roles
@@ -107,11 +117,14 @@ def test_the_platform_admin_check_is_the_token_role(deps: Any) -> None:
 # ---------------------------------------------------------------- the card guard, in the parser
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    (b'{"name": "x", "note": "my card 4242 4242 4242 4242"}', "note"),
-    (b'{"name": "4111-1111-1111-1111"}', "name"),
-    (b'{"name": "x", "unknownField": "5555555555554444"}', "unknownField"),  # the model would refuse it anyway
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"name": "x", "note": "my card 4242 4242 4242 4242"}', "note"),
+        (b'{"name": "4111-1111-1111-1111"}', "name"),
+        (b'{"name": "x", "unknownField": "5555555555554444"}', "unknownField"),  # the model would refuse it anyway
+    ],
+)
 def test_a_card_number_is_refused_before_the_body_is_parsed(deps: Any, body: bytes, field: str) -> None:
     doc = problem_of(_post(body), 422, "validation-failed")
     assert doc["errors"] == [{"field": field, "message": "contains what looks like a payment card number"}]
@@ -185,15 +198,25 @@ class Probe:
             raise self.error
 
 
-@pytest.mark.parametrize(("probes", "status", "state"), [
-    ([Probe("cosmos"), Probe("storage")], 200, {"status": "ok", "dependencies": {"cosmos": "ok", "storage": "ok"}}),
-    ([Probe("cosmos", TimeoutError()), Probe("storage")], 503,
-     {"status": "degraded", "dependencies": {"cosmos": "unavailable", "storage": "ok"}}),
-    ([Probe("cosmos"), Probe("storage", ConnectionError("refused"))], 503,
-     {"status": "degraded", "dependencies": {"cosmos": "ok", "storage": "unavailable"}}),
-])
-def test_health_is_503_when_a_dependency_is_unreachable(deps: Any, probes: list[HealthProbe], status: int,
-                                                        state: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("probes", "status", "state"),
+    [
+        ([Probe("cosmos"), Probe("storage")], 200, {"status": "ok", "dependencies": {"cosmos": "ok", "storage": "ok"}}),
+        (
+            [Probe("cosmos", TimeoutError()), Probe("storage")],
+            503,
+            {"status": "degraded", "dependencies": {"cosmos": "unavailable", "storage": "ok"}},
+        ),
+        (
+            [Probe("cosmos"), Probe("storage", ConnectionError("refused"))],
+            503,
+            {"status": "degraded", "dependencies": {"cosmos": "ok", "storage": "unavailable"}},
+        ),
+    ],
+)
+def test_health_is_503_when_a_dependency_is_unreachable(
+    deps: Any, probes: list[HealthProbe], status: int, state: dict[str, Any]
+) -> None:
     deps.__dict__["health_probes"] = probes
     response = triggers(health.bp)["health"](request("GET", "/api/health"))
     assert response.status_code == status and json.loads(response.get_body()) == state
