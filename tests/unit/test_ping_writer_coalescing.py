@@ -20,6 +20,7 @@ from core.domain.tracking import LatestPosition, Ping, PingSource
 from core.domain.tracking_formats import PingMessage, decode_ping_message, encode_ping_messages
 from core.services.coalescer import Coalescer
 from core.services.ping_writer import PingWriter, WriterStores, store_ping_messages
+from tests.helpers import wait_for
 from tests.unit.fakes import FakeAccountStore, FakeClock
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore
 
@@ -50,9 +51,14 @@ def run_together(calls: Sequence[Callable[[], object]]) -> list[BaseException | 
 class Recorder:
     """A flush that records its groups; `fail` decides per group whether it raises."""
 
-    def __init__(self, fail: Callable[[list[str]], bool] = lambda _items: False, hold: float = 0.0) -> None:
+    def __init__(
+        self,
+        fail: Callable[[list[str]], bool] = lambda _items: False,
+        hold: float = 0.0,
+        release: threading.Event | None = None,
+    ) -> None:
         self.groups: list[list[str]] = []
-        self.fail, self.hold = fail, hold
+        self.fail, self.hold, self.release = fail, hold, release
         self.lock = threading.Lock()
         self.running: dict[str, int] = {}
         self.max_running_per_key = 0
@@ -63,7 +69,9 @@ class Recorder:
             self.running[key] = self.running.get(key, 0) + 1
             self.max_running_per_key = max(self.max_running_per_key, self.running[key])
         try:
-            time.sleep(self.hold)
+            time.sleep(self.hold)  # a store that takes this long to answer
+            if self.release is not None and not self.release.wait(10):  # a store that answers when the test says
+                raise TimeoutError("the test never released the flush")
             if self.fail(list(items)):
                 raise ConnectionError("store unreachable")
             with self.lock:
@@ -117,13 +125,24 @@ def test_the_wait_is_bounded_when_alone_and_skipped_when_full() -> None:
 
 
 def test_one_flush_per_member_at_a_time_and_latecomers_gather_meanwhile() -> None:
-    flush = Recorder(hold=0.2)
+    release = threading.Event()
+    flush = Recorder(release=release)
     c: Coalescer[str] = Coalescer(flush, key=key_of, max_wait=0.01, full_at=100)
     first = threading.Thread(target=c.submit, args=("m:first",))
     first.start()
-    time.sleep(0.1)  # the first flush is running (it holds for 0.2 s); these arrive during it
-    assert run_together([partial(c.submit, f"m:late{i}") for i in range(5)]) == [None] * 5
-    first.join()
+    wait_for(lambda: flush.running.get("m") == 1 or None, timeout=10, what="the first flush running")
+    late = threading.Thread(target=run_together, args=([partial(c.submit, f"m:late{i}") for i in range(5)],))
+    late.start()  # these arrive while the first flush is held open
+
+    def gathered() -> bool | None:  # the group gathering behind the running flush (private: this tests the class)
+        group = c._open.get("m")
+        return (group is not None and len(group.items) == 5) or None
+
+    wait_for(gathered, timeout=10, what="5 late submissions gathered")
+    release.set()
+    late.join(timeout=10)
+    first.join(timeout=10)
+    assert not late.is_alive() and not first.is_alive()
     assert flush.max_running_per_key == 1
     assert flush.groups[0] == ["m:first"] and sorted(flush.groups[1]) == [f"m:late{i}" for i in range(5)]
 
