@@ -70,7 +70,7 @@ def main() -> None:
         print(f"stored {args.users} verified users in {time.perf_counter() - started:.1f} s")
         policy.post_version(
             identity=Identity("bench-admin", None, True),
-            store=deps.policy,
+            policy=deps.policy,
             clock=deps.clock,
             data=PolicyVersionCreate(text="# Policy\n\nA new version for the benchmark.", summary="Benchmark version."),
         )
@@ -78,10 +78,10 @@ def main() -> None:
         for run in (1, 2, 3):
             started = time.perf_counter()
             written = policy.send_policy_notices(
-                store=deps.policy,
-                profiles=deps.email_profiles,
+                policy=deps.policy,
+                email_profiles=deps.email_profiles,
                 outbox=deps.outbox,
-                links=deps.email_links,
+                email_links=deps.email_links,
                 clock=deps.clock,
             )
             seconds = time.perf_counter() - started

@@ -92,7 +92,7 @@ class EmailPorts(Clients):
         """The privacy policy version in force now, computed from the clock (e.g. for consent entries)."""
         from core.services.policy import current_policy_version
 
-        return current_policy_version(store=self.policy, clock=self.clock)
+        return current_policy_version(policy=self.policy, clock=self.clock)
 
     @cached_property
     def policy(self) -> CosmosPolicyStore:

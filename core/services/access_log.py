@@ -47,18 +47,18 @@ def record_read(*, log: AccessLog, entry: AccessLogEntry | None) -> None:
 def read_my_access_log(
     *,
     principal: Principal,
-    log: AccessLog,
+    access_log: AccessLog,
     accounts: AccountStore,
     continuation: str | None,
     limit: int,
-    pages: PageTokens,
+    page_tokens: PageTokens,
 ) -> AccessLogPage:
     """The caller's own entries only: who viewed their location, photos and notes, newest first."""
     scope = ("access-log", principal.account_id, principal.user_id)
-    page = log.for_subject(
+    page = access_log.for_subject(
         account_id=principal.account_id,
         user_id=principal.user_id,
-        continuation=pages.open(scope, continuation),
+        continuation=page_tokens.open(scope, continuation),
         limit=limit,
     )
     names: dict[str, str | None] = {}
@@ -80,5 +80,5 @@ def read_my_access_log(
             )
             for e in page.entries
         ],
-        continuation=pages.seal(scope, page.continuation),
+        continuation=page_tokens.seal(scope, page.continuation),
     )

@@ -43,10 +43,10 @@ def register_account(
     data: AccountCreate,
     accounts: AccountStore,
     users: UserStore,
-    events: EventPublisher,
+    account_events: EventPublisher,
     clock: Clock,
     minimum_age: int,
-    verification: EmailVerification | None = None,
+    email_verification: EmailVerification | None = None,
 ) -> RegistrationResult:
     now = clock.now()
     marker = refusal_marker_id(identity.user_id)
@@ -100,7 +100,7 @@ def register_account(
     )
     accounts.put_account(account)
     accounts.put_member(owner)
-    events.publish(
+    account_events.publish(
         [
             AccountEvent(
                 event_id=f"registered-{account.account_id}",
@@ -111,9 +111,9 @@ def register_account(
             )
         ]
     )
-    if verification is not None:
+    if email_verification is not None:
         # Until the link is followed the address gets only transactional e-mail. Idempotent on a retry.
-        verification.start(
+        email_verification.start(
             user_id=identity.user_id,
             account_id=account.account_id,
             address=owner.email,
@@ -136,11 +136,11 @@ def _me(member: Member, profiles: EmailProfiles | None) -> MePublic:
     )
 
 
-def get_me(*, principal: Principal, accounts: AccountStore, profiles: EmailProfiles | None = None) -> MePublic:
+def get_me(*, principal: Principal, accounts: AccountStore, email_profiles: EmailProfiles | None = None) -> MePublic:
     member = accounts.get_member(principal.account_id, principal.user_id)
     if member is None:
         raise NotFound()
-    return _me(member, profiles)
+    return _me(member, email_profiles)
 
 
 def update_me(
@@ -149,7 +149,7 @@ def update_me(
     changes: MeUpdate,
     accounts: AccountStore,
     clock: Clock,
-    verification: EmailVerification | None = None,
+    email_verification: EmailVerification | None = None,
 ) -> MePublic:
     """Change my profile. A new e-mail address is not applied here: it waits (`pendingEmail`) until the link sent
     to it is used (core.services.email_verification.verify_email). The address in use, in another letter case,
@@ -163,16 +163,16 @@ def update_me(
         raise ValidationFailed(errors=[FieldError(_alias(MeUpdate, k), "must not be null") for k in nulls])
     new_email = str(update.pop("email")) if "email" in update else None
     changes_address = new_email is not None and new_email.lower() != member.email.lower()
-    if changes_address and verification is None:
+    if changes_address and email_verification is None:
         raise ValidationFailed(errors=[FieldError("email", "cannot be changed without address verification")])
     if new_email is not None and not changes_address:
         update["email"] = new_email
     updated = member.model_copy(update={**update, "updated_at": clock.now()}) if update else member
     if update:
         accounts.put_member(updated)
-    if verification is not None and new_email is not None:
+    if email_verification is not None and new_email is not None:
         if changes_address:
-            verification.change(
+            email_verification.change(
                 user_id=principal.user_id,
                 account_id=principal.account_id,
                 current_address=member.email,
@@ -181,8 +181,8 @@ def update_me(
                 clock=clock,
             )
         else:
-            verification.cancel_change(user_id=principal.user_id, clock=clock)
-    return _me(updated, verification.profiles if verification is not None else None)
+            email_verification.cancel_change(user_id=principal.user_id, clock=clock)
+    return _me(updated, email_verification.profiles if email_verification is not None else None)
 
 
 def _alias(model: type[MeUpdate], name: str) -> str:

@@ -48,7 +48,7 @@ def confirmation_name(account: Account, members: Sequence[Member]) -> str:
 
 
 def closure_terms(
-    *, principal: Principal, account_id: str, accounts: AccountStore, policy: RetentionPolicy
+    *, principal: Principal, account_id: str, accounts: AccountStore, retention_policy: RetentionPolicy
 ) -> ClosureTerms:
     """Read-only: what closing would end and what the law keeps, from the same table the closure applies."""
     principal.require_owner_of(account_id)
@@ -61,8 +61,8 @@ def closure_terms(
         status=account.status.value,
         confirmation_name=confirmation_name(account, members),
         members_losing_access=sum(1 for m in members if m.status is MemberStatus.ACTIVE),
-        closed_account_days=policy.closed_account_days,
-        kept_after_closure=policy.kept_after_closure(),
+        closed_account_days=retention_policy.closed_account_days,
+        kept_after_closure=retention_policy.kept_after_closure(),
     )
 
 
@@ -86,10 +86,10 @@ def close_account(
     privacy: PrivacyStore,
     signer: LinkSigner,
     clock: Clock,
-    policy: RetentionPolicy,
-    subscriptions: SubscriptionCanceller | None,
-    mailer: PrivacyMailer | None,
-    enqueue: Callable[[str], None],
+    retention_policy: RetentionPolicy,
+    privacy_subscriptions: SubscriptionCanceller | None,
+    privacy_mailer: PrivacyMailer | None,
+    enqueue_data_request: Callable[[str], None],
 ) -> ClosurePublic:
     """Without `confirm`: answer a short-lived confirmation phrase. With it: close the account.
 
@@ -112,7 +112,7 @@ def close_account(
             account_id=account_id,
             status="confirmation-required",
             confirmation_phrase=phrase,
-            kept_after_closure=policy.kept_after_closure(),
+            kept_after_closure=retention_policy.kept_after_closure(),
         )
     try:
         payload = signer.verify(CLOSURE_PURPOSE, data.confirm, now=now)
@@ -130,7 +130,7 @@ def close_account(
         closed_by=principal.user_id,
         closed_at=now,
         reason=data.reason,
-        retention_deadline=now + timedelta(days=policy.closed_account_days),
+        retention_deadline=now + timedelta(days=retention_policy.closed_account_days),
     )
     privacy.put_closure(record)
     members = sorted(listed, key=lambda m: m.user_id == principal.user_id)
@@ -147,11 +147,16 @@ def close_account(
     owner = next((m for m in members if m.user_id == principal.user_id), None)
     try:
         record = _follow_up(
-            record, subscriptions=subscriptions, mailer=mailer, owner_email=owner.email if owner else None
+            record,
+            subscriptions=privacy_subscriptions,
+            mailer=privacy_mailer,
+            owner_email=owner.email if owner else None,
         )
     except Exception:  # noqa: BLE001 - access has already ended: the queue retries what is left
         log.warning("closure follow-up for %s failed; queued for retry", account_id)
-        enqueue(DataRequestMessage(account_id=account_id, request_id=CLOSURE_FOLLOW_UP).model_dump_json(by_alias=True))
+        enqueue_data_request(
+            DataRequestMessage(account_id=account_id, request_id=CLOSURE_FOLLOW_UP).model_dump_json(by_alias=True)
+        )
     privacy.put_closure(record)
     audit(
         privacy,
@@ -173,7 +178,7 @@ def close_account(
         retention_deadline=record.retention_deadline,
         subscription=record.subscription,
         confirmation_email=record.confirmation_email,
-        kept_after_closure=policy.kept_after_closure(),
+        kept_after_closure=retention_policy.kept_after_closure(),
     )
 
 
@@ -251,7 +256,7 @@ def admin_view_account(
     account_id: str,
     accounts: AccountStore,
     privacy: PrivacyStore,
-    kinds: Sequence[PersonalDataKind],
+    personal_data_kinds: Sequence[PersonalDataKind],
     clock: Clock,
 ) -> AdminAccountView:
     """A platform administrator's read of an account (closed or not) for a dispute. The read is audited in the
@@ -267,5 +272,5 @@ def admin_view_account(
         members=[m.model_dump(mode="json") for m in accounts.list_members(account_id)],
         closure=closure.model_dump(mode="json") if closure else None,
         holds=[h.to_public() for h in privacy.list_holds(account_id)],
-        data={k.name: k.count(account_id=account_id) for k in kinds},
+        data={k.name: k.count(account_id=account_id) for k in personal_data_kinds},
     )

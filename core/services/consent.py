@@ -61,14 +61,14 @@ def set_consent(
     principal: Principal,
     capability: str,
     data: ConsentUpdate,
-    ledger: ConsentLedger,
+    consents: ConsentLedger,
     clock: Clock,
     policy_version: str,
 ) -> ConsentStatePublic:
     """Record a grant or revocation. Repeating the current state from the same device and app under the same
     policy version records nothing new (PUT is idempotent); any change is appended."""
     cap = parse_capability(capability)
-    entries = ledger.history(account_id=principal.account_id, user_id=principal.user_id)
+    entries = consents.history(account_id=principal.account_id, user_id=principal.user_id)
     last = _current(entries, cap)
     if (
         last is not None
@@ -90,13 +90,13 @@ def set_consent(
         app_version=data.app_version,
         policy_version=policy_version,
     )
-    ledger.append(entry)
+    consents.append(entry)
     return _state([*entries, entry], cap)
 
 
-def get_consents(*, principal: Principal, ledger: ConsentLedger) -> ConsentsPublic:
+def get_consents(*, principal: Principal, consents: ConsentLedger) -> ConsentsPublic:
     entries = sorted(
-        ledger.history(account_id=principal.account_id, user_id=principal.user_id),
+        consents.history(account_id=principal.account_id, user_id=principal.user_id),
         key=lambda e: (e.recorded_at, e.entry_id),
     )
     return ConsentsPublic(

@@ -64,7 +64,7 @@ def create_request(
     data: DataRequestCreate,
     privacy: PrivacyStore,
     clock: Clock,
-    enqueue: Callable[[str], None],
+    enqueue_data_request: Callable[[str], None],
 ) -> DataRequestPublic:
     now = clock.now()
     request = DataRequest(
@@ -105,7 +105,7 @@ def create_request(
         target=request.request_id,
     )
     if data.type in (DataRequestType.ACCESS, DataRequestType.ERASURE):
-        enqueue(
+        enqueue_data_request(
             DataRequestMessage(account_id=principal.account_id, request_id=request.request_id).model_dump_json(
                 by_alias=True
             )
@@ -397,16 +397,16 @@ def handle_message(
     message: DataRequestMessage,
     attempt: int,
     max_attempts: int,
-    kinds: Sequence[PersonalDataKind],
+    personal_data_kinds: Sequence[PersonalDataKind],
     accounts: AccountStore,
     privacy: PrivacyStore,
-    sink: ExportSink,
+    export_sink: ExportSink,
     clock: Clock,
-    policy: RetentionPolicy,
-    link_ttl: timedelta,
-    subscriptions: SubscriptionCanceller | None,
-    mailer: PrivacyMailer | None,
-    mail_to: Callable[[str, str], str | None],
+    retention_policy: RetentionPolicy,
+    export_link_ttl: timedelta,
+    privacy_subscriptions: SubscriptionCanceller | None,
+    privacy_mailer: PrivacyMailer | None,
+    privacy_mail_to: Callable[[str, str], str | None],
 ) -> None:
     """Queue work of the data-requests queue: a closure follow-up or a data-subject request. A failure is recorded
     on the last attempt and re-raised, so the host retries and then poisons the message."""
@@ -418,21 +418,21 @@ def handle_message(
             accounts=accounts,
             privacy=privacy,
             clock=clock,
-            subscriptions=subscriptions,
-            mailer=mailer,
+            subscriptions=privacy_subscriptions,
+            mailer=privacy_mailer,
         )
         return
     try:
         process_request(
             message=message,
-            kinds=kinds,
+            kinds=personal_data_kinds,
             privacy=privacy,
-            sink=sink,
+            sink=export_sink,
             clock=clock,
-            policy=policy,
-            link_ttl=link_ttl,
-            mailer=mailer,
-            mail_to=mail_to,
+            policy=retention_policy,
+            link_ttl=export_link_ttl,
+            mailer=privacy_mailer,
+            mail_to=privacy_mail_to,
             accounts=accounts,
         )
     except Exception:

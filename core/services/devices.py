@@ -141,16 +141,16 @@ def ingest_from_device(
     devices: DeviceStore,
     accounts: AccountStore,
     consents: ConsentLedger,
-    schedules: TrackingScheduleStore,
-    queue: PingQueue,
+    tracking_schedules: TrackingScheduleStore,
+    ping_queue: PingQueue,
     privacy: PrivacyStore,
-    retention: RetentionPolicy,
+    retention_policy: RetentionPolicy,
     clock: Clock,
     future_skew: timedelta,
     billing: BillingStore,
-    zones: PrivateZoneStore | None = None,
+    private_zones: PrivateZoneStore | None = None,
     job_sites: JobSiteStore | None = None,
-    gate: IngestGateKeeper | None = None,
+    ingest_gate: IngestGateKeeper | None = None,
 ) -> DeviceIngest:
     """Run the app's pings through the ingest use case and count what happened on the device's record. The app
     is answered success whatever was dropped (it cannot act on a refusal); the member sees the counts.
@@ -165,15 +165,15 @@ def ingest_from_device(
             batch=PingBatch(pings=parsed.pings),
             accounts=accounts,
             consents=consents,
-            schedules=schedules,
-            queue=queue,
+            tracking_schedules=tracking_schedules,
+            ping_queue=ping_queue,
             privacy=privacy,
-            retention=retention,
+            retention_policy=retention_policy,
             clock=clock,
             future_skew=future_skew,
             billing=billing,
-            zones=zones,
-            gate=gate,
+            private_zones=private_zones,
+            ingest_gate=ingest_gate,
         )
     else:
         ensure_account_may_ingest(account_id=principal.account_id, accounts=accounts, billing=billing)

@@ -40,13 +40,13 @@ def _public(prefs: EmailPreferences, profiles: EmailProfiles, principal: Princip
     )
 
 
-def get_preferences(*, principal: Principal, profiles: EmailProfiles) -> EmailPreferencesPublic:
-    prefs = profiles.get_preferences(principal.user_id) or EmailPreferences(user_id=principal.user_id)
-    return _public(prefs, profiles, principal)
+def get_preferences(*, principal: Principal, email_profiles: EmailProfiles) -> EmailPreferencesPublic:
+    prefs = email_profiles.get_preferences(principal.user_id) or EmailPreferences(user_id=principal.user_id)
+    return _public(prefs, email_profiles, principal)
 
 
 def update_preferences(
-    *, principal: Principal, data: EmailPreferencesUpdate, profiles: EmailProfiles, clock: Clock
+    *, principal: Principal, data: EmailPreferencesUpdate, email_profiles: EmailProfiles, clock: Clock
 ) -> EmailPreferencesPublic:
     """Apply the categories named in the body; the others keep their setting. Transactional ones cannot be off;
     opt-in ones (job-site visits) are off until turned on, and only an Account Owner may turn them on."""
@@ -57,7 +57,7 @@ def update_preferences(
         if category in OWNER_ONLY and subscribed and not principal.is_owner:
             errors.add(f"categories.{category.value}", "only the Account Owner receives these e-mails")
     errors.raise_if_any()
-    prefs = profiles.get_preferences(principal.user_id) or EmailPreferences(user_id=principal.user_id)
+    prefs = email_profiles.get_preferences(principal.user_id) or EmailPreferences(user_id=principal.user_id)
     opted_out, opted_in = set(prefs.opted_out), set(prefs.opted_in)
     for category, subscribed in data.categories.items():
         if category in TRANSACTIONAL:
@@ -71,12 +71,12 @@ def update_preferences(
     updated = EmailPreferences(
         user_id=principal.user_id, opted_out=sorted(opted_out), opted_in=sorted(opted_in), updated_at=clock.now()
     )
-    profiles.put_preferences(updated)
-    return _public(updated, profiles, principal)
+    email_profiles.put_preferences(updated)
+    return _public(updated, email_profiles, principal)
 
 
 def unsubscribe(
-    *, token: str, outbox: Outbox, profiles: EmailProfiles, signer: LinkSigner, clock: Clock
+    *, token: str, outbox: Outbox, email_profiles: EmailProfiles, signer: LinkSigner, clock: Clock
 ) -> UnsubscribeResult:
     """One-click unsubscribe (no login): the signed link turns off the category of the e-mail it came in. Each link
     works once; a tampered, foreign or reused link is refused with 410 Gone."""
@@ -91,13 +91,13 @@ def unsubscribe(
         raise Gone("This link is not valid.")
     if not outbox.mark_link_used(outbox_id, "unsubscribe", now):
         raise Gone("This unsubscribe link has already been used.")
-    prefs = profiles.get_preferences(user_id) or EmailPreferences(user_id=user_id)
+    prefs = email_profiles.get_preferences(user_id) or EmailPreferences(user_id=user_id)
     if category in OPT_IN and category in prefs.opted_in:
-        profiles.put_preferences(
+        email_profiles.put_preferences(
             prefs.model_copy(update={"opted_in": sorted(set(prefs.opted_in) - {category}), "updated_at": now})
         )
     elif category not in OPT_IN and category not in prefs.opted_out:
-        profiles.put_preferences(
+        email_profiles.put_preferences(
             prefs.model_copy(update={"opted_out": sorted({*prefs.opted_out, category}), "updated_at": now})
         )
     log.info("user %s unsubscribed from %s e-mail", user_id, category.value)

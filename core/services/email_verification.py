@@ -259,7 +259,13 @@ def _apply_to_member(*, status: EmailStatus, address: str, accounts: AccountStor
 
 
 def verify_email(
-    *, token: str, profiles: EmailProfiles, accounts: AccountStore, outbox: Outbox, signer: LinkSigner, clock: Clock
+    *,
+    token: str,
+    email_profiles: EmailProfiles,
+    accounts: AccountStore,
+    outbox: Outbox,
+    signer: LinkSigner,
+    clock: Clock,
 ) -> VerificationResult:
     """The link's target (no login): mark the address verified; for a pending change, the new address replaces the
     one in use (member profile included) and the replaced verified address is told. A reused, replaced, tampered
@@ -267,7 +273,7 @@ def verify_email(
     now = clock.now()
     payload = signer.verify(VERIFY_PURPOSE, token, now=now)
     user_id, address, nonce = str(payload.get("u", "")), str(payload.get("e", "")), str(payload.get("n", ""))
-    status = profiles.get_status(user_id) if user_id else None
+    status = email_profiles.get_status(user_id) if user_id else None
     if status is None or not nonce or status.pending_nonce != nonce:
         if (
             status is not None
@@ -298,7 +304,7 @@ def verify_email(
             "updated_at": now,
         }
     )
-    if not profiles.replace_status_if_unchanged(verified, expected=status):
+    if not email_profiles.replace_status_if_unchanged(verified, expected=status):
         raise Gone(USED_OR_REPLACED)  # a second click raced this one and won
     if status.pending_address is not None:
         member = accounts.get_member(status.account_id, status.user_id)
@@ -347,16 +353,16 @@ def record_verified_by_invitation(
 
 
 def resend_verification(
-    *, principal: Principal, accounts: AccountStore, verification: EmailVerification, clock: Clock
+    *, principal: Principal, accounts: AccountStore, email_verification: EmailVerification, clock: Clock
 ) -> VerificationPending:
     """Send a new link: to the pending new address when a change waits for one, else to the address in use (a
     member who joined by invitation starts here)."""
     member = accounts.get_member(principal.account_id, principal.user_id)
     if member is None:
         raise NotFound()
-    current = verification.profiles.get_status(principal.user_id)
+    current = email_verification.profiles.get_status(principal.user_id)
     if current is not None and current.pending_address is not None:
-        status = verification.change(
+        status = email_verification.change(
             user_id=principal.user_id,
             account_id=principal.account_id,
             current_address=member.email,
@@ -366,7 +372,7 @@ def resend_verification(
             renew=True,
         )
         return VerificationPending(email=current.pending_address, expires_at=status.pending_expires_at)
-    status = verification.start(
+    status = email_verification.start(
         user_id=principal.user_id,
         account_id=principal.account_id,
         address=member.email,

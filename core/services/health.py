@@ -15,9 +15,9 @@ class HealthReport(BaseModel):
     dependencies: dict[str, str]
 
 
-def check_health(*, probes: Sequence[HealthProbe]) -> HealthReport:
+def check_health(*, health_probes: Sequence[HealthProbe]) -> HealthReport:
     results: dict[str, str] = {}
-    for probe in probes:
+    for probe in health_probes:
         try:
             probe.check()
             results[probe.name] = "ok"

@@ -45,7 +45,7 @@ def create_site(
     account_id: str,
     data: JobSiteCreate,
     accounts: AccountStore,
-    sites: JobSiteStore,
+    job_sites: JobSiteStore,
     clock: Clock,
 ) -> JobSitePublic:
     principal.require_owner_of(account_id)
@@ -62,7 +62,7 @@ def create_site(
         created_at=now,
         updated_at=now,
     )
-    return _save(site, sites)
+    return _save(site, job_sites)
 
 
 def _existing(account_id: str, site_id: str, sites: JobSiteStore) -> JobSite:
@@ -72,9 +72,9 @@ def _existing(account_id: str, site_id: str, sites: JobSiteStore) -> JobSite:
     return site
 
 
-def get_site(*, principal: Principal, account_id: str, site_id: str, sites: JobSiteStore) -> JobSitePublic:
+def get_site(*, principal: Principal, account_id: str, site_id: str, job_sites: JobSiteStore) -> JobSitePublic:
     principal.require_owner_of(account_id)
-    return _existing(account_id, site_id, sites).to_public()
+    return _existing(account_id, site_id, job_sites).to_public()
 
 
 def update_site(
@@ -84,13 +84,13 @@ def update_site(
     site_id: str,
     data: JobSiteUpdate,
     accounts: AccountStore,
-    sites: JobSiteStore,
+    job_sites: JobSiteStore,
     clock: Clock,
 ) -> JobSitePublic:
     """Only the fields present change. Days already evaluated keep their visits; pings stored from now on are
     evaluated against the new area."""
     principal.require_owner_of(account_id)
-    site = _existing(account_id, site_id, sites)
+    site = _existing(account_id, site_id, job_sites)
     changes = data.model_dump(exclude_unset=True, by_alias=False)
     if "assigned_member_ids" in changes:
         _check_members(account_id, data.assigned_member_ids or [], accounts, frozenset(site.assigned_member_ids))
@@ -105,31 +105,35 @@ def update_site(
         site.assigned_member_ids = data.assigned_member_ids or []
         site.assignees_erased = False  # the owner decided again: empty means everyone
     site.updated_at = clock.now()
-    return _save(site, sites)
+    return _save(site, job_sites)
 
 
-def delete_site(*, principal: Principal, account_id: str, site_id: str, sites: JobSiteStore) -> None:
+def delete_site(*, principal: Principal, account_id: str, site_id: str, job_sites: JobSiteStore) -> None:
     """Visits already recorded keep the site's id (timesheets then show it without a name)."""
     principal.require_owner_of(account_id)
-    if not sites.delete_site(account_id, site_id):
+    if not job_sites.delete_site(account_id, site_id):
         raise NotFound()
 
 
 def list_sites(
-    *, principal: Principal, account_id: str, query: JobSiteListQuery, sites: JobSiteStore, pages: PageTokens
+    *, principal: Principal, account_id: str, query: JobSiteListQuery, job_sites: JobSiteStore, page_tokens: PageTokens
 ) -> JobSiteList:
     """By site id, paged; the continuation is sealed for this account's list (core/services/paging.py)."""
     principal.require_owner_of(account_id)
     scope = ("job-sites", account_id)
-    items, after = sites.list_sites(account_id, after=pages.open(scope, query.continuation), limit=query.limit)
-    return JobSiteList(items=[s.to_public() for s in items], continuation=pages.seal(scope, after))
+    items, after = job_sites.list_sites(
+        account_id, after=page_tokens.open(scope, query.continuation), limit=query.limit
+    )
+    return JobSiteList(items=[s.to_public() for s in items], continuation=page_tokens.seal(scope, after))
 
 
-def my_sites(*, principal: Principal, query: JobSiteListQuery, sites: JobSiteStore, pages: PageTokens) -> JobSiteList:
+def my_sites(
+    *, principal: Principal, query: JobSiteListQuery, job_sites: JobSiteStore, page_tokens: PageTokens
+) -> JobSiteList:
     """The sites that apply to the caller (assigned to them, or to everyone), by site id, paged like the owner's
     list; a token is bound to the caller's own list."""
     scope = ("my-job-sites", principal.account_id, principal.user_id)
-    items, after = sites.list_sites_for_member(
-        principal.account_id, principal.user_id, after=pages.open(scope, query.continuation), limit=query.limit
+    items, after = job_sites.list_sites_for_member(
+        principal.account_id, principal.user_id, after=page_tokens.open(scope, query.continuation), limit=query.limit
     )
-    return JobSiteList(items=[s.to_public() for s in items], continuation=pages.seal(scope, after))
+    return JobSiteList(items=[s.to_public() for s in items], continuation=page_tokens.seal(scope, after))

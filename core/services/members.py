@@ -42,7 +42,7 @@ def invite_member(
     accounts: AccountStore,
     signer: LinkSigner,
     clock: Clock,
-    ttl: timedelta,
+    invitation_ttl: timedelta,
     outbox: Outbox,
     billing: BillingStore,
 ) -> InvitationPublic:
@@ -56,7 +56,7 @@ def invite_member(
         full_name=data.full_name,
         invited_by=principal.user_id,
         created_at=now,
-        expires_at=now + ttl,
+        expires_at=now + invitation_ttl,
     )
     accounts.create_invitation(invitation)
     token = signer.sign(
@@ -123,11 +123,11 @@ def accept_invitation(
     data: InvitationAccept,
     accounts: AccountStore,
     users: UserStore,
-    events: EventPublisher,
+    account_events: EventPublisher,
     signer: LinkSigner,
     clock: Clock,
     billing: BillingStore,
-    profiles: EmailProfiles,
+    email_profiles: EmailProfiles,
 ) -> MemberPublic:
     now = clock.now()
     invitation = _pending_invitation(token=token, accounts=accounts, signer=signer, now=now)
@@ -165,9 +165,9 @@ def accept_invitation(
     accounts.put_member(member)
     # The invitation reached this address and was accepted by a sign-in with it: that proves the address.
     record_verified_by_invitation(
-        user_id=identity.user_id, account_id=account_id, address=member.email, profiles=profiles, clock=clock
+        user_id=identity.user_id, account_id=account_id, address=member.email, profiles=email_profiles, clock=clock
     )
-    events.publish(
+    account_events.publish(
         [
             AccountEvent(
                 event_id=f"joined-{invitation.invitation_id}",
@@ -195,7 +195,7 @@ def remove_member(
     user_id: str,
     accounts: AccountStore,
     users: UserStore,
-    events: EventPublisher,
+    account_events: EventPublisher,
     clock: Clock,
 ) -> None:
     principal.require_owner_of(account_id)
@@ -210,7 +210,7 @@ def remove_member(
         # Access ends first: from this write on, the member's token resolves to "access ended".
         users.put_user(record.model_copy(update={"status": MemberStatus.REMOVED}))
     accounts.put_member(member.model_copy(update={"status": MemberStatus.REMOVED, "removed_at": now}))
-    events.publish(
+    account_events.publish(
         [
             AccountEvent(
                 event_id=f"removed-{account_id}-{user_id}-{int(now.timestamp())}",

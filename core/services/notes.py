@@ -23,7 +23,7 @@ from core.domain.media import (
 )
 from core.domain.tracking import AccessedData
 from core.ports import AccessLog, BillingStore, Clock, ConsentLedger, MediaStore, PrivateZoneStore
-from core.services import access_log
+from core.services import access_log as reads
 from core.services.consent import consent_granted_at
 from core.services.paging import PageTokens
 from core.services.photos import check_range, scoped_user
@@ -79,17 +79,17 @@ def create_note(
     *,
     principal: Principal,
     data: NoteCreate,
-    store: MediaStore,
+    media: MediaStore,
     consents: ConsentLedger,
     clock: Clock,
     billing: BillingStore,
-    zones: PrivateZoneStore | None = None,
+    private_zones: PrivateZoneStore | None = None,
 ) -> NotePublic:
     ensure_may_add(account_id=principal.account_id, what=Addition.NOTES, billing=billing)
     now = clock.now()
-    _check_photo(store, principal, data.photo_id)
+    _check_photo(media, principal, data.photo_id)
     _check_place(consents, principal, data.place, now)
-    place = _outside_zones(zones, principal, data.place, data.at or now)
+    place = _outside_zones(private_zones, principal, data.place, data.at or now)
     note = Note(
         note_id=uuid.uuid4().hex,
         account_id=principal.account_id,
@@ -101,7 +101,7 @@ def create_note(
         created_at=now,
         updated_at=now,
     )
-    store.create_note(note)
+    media.create_note(note)
     return NotePublic.of(note)
 
 
@@ -110,10 +110,10 @@ def update_note(
     principal: Principal,
     note_id: str,
     data: NoteUpdate,
-    store: MediaStore,
+    media: MediaStore,
     consents: ConsentLedger,
     clock: Clock,
-    zones: PrivateZoneStore | None = None,
+    private_zones: PrivateZoneStore | None = None,
 ) -> NotePublic:
     """Change the fields sent; null clears photoId, at or place. `updatedAt` moves, `createdAt` stays."""
     sent = data.model_fields_set
@@ -123,9 +123,9 @@ def update_note(
         name: getattr(data, name) for name in ("text", "photo_id", "at", "place") if name in sent
     }
     if "photo_id" in changes:
-        _check_photo(store, principal, data.photo_id)
+        _check_photo(media, principal, data.photo_id)
     for _ in range(UPDATE_TRIES):
-        current = _own_note(store, principal, note_id)
+        current = _own_note(media, principal, note_id)
         now = clock.now()
         if "place" in changes:
             _check_place(consents, principal, data.place, now)
@@ -134,30 +134,32 @@ def update_note(
         update = dict(changes)
         if update.get("place") is not None or ("at" in update and current.place is not None):
             at = update.get("at", current.at)
-            update["place"] = _outside_zones(zones, principal, update.get("place", current.place), at or now)
+            update["place"] = _outside_zones(private_zones, principal, update.get("place", current.place), at or now)
         updated = current.model_copy(update={**update, "updated_at": now})
-        if store.replace_note_if_unchanged(updated, expected=current):
+        if media.replace_note_if_unchanged(updated, expected=current):
             return NotePublic.of(updated)
     raise Conflict("The note changed while it was being edited; try again.")
 
 
-def delete_note(*, principal: Principal, note_id: str, store: MediaStore) -> None:
-    _own_note(store, principal, note_id)
-    store.delete_note(principal.account_id, note_id)
+def delete_note(*, principal: Principal, note_id: str, media: MediaStore) -> None:
+    _own_note(media, principal, note_id)
+    media.delete_note(principal.account_id, note_id)
 
 
-def list_my_notes(*, principal: Principal, query: MyNotesQuery, store: MediaStore, pages: PageTokens) -> NotePage:
+def list_my_notes(*, principal: Principal, query: MyNotesQuery, media: MediaStore, page_tokens: PageTokens) -> NotePage:
     check_range(query.from_, query.to)
     scope = ("notes", principal.account_id, principal.user_id, query.from_, query.to)
-    page = store.list_notes(
+    page = media.list_notes(
         account_id=principal.account_id,
         user_id=principal.user_id,
         start=query.from_,
         end=query.to,
-        continuation=pages.open(scope, query.continuation),
+        continuation=page_tokens.open(scope, query.continuation),
         limit=query.limit,
     )
-    return NotePage(items=[NotePublic.of(n) for n in page.notes], continuation=pages.seal(scope, page.continuation))
+    return NotePage(
+        items=[NotePublic.of(n) for n in page.notes], continuation=page_tokens.seal(scope, page.continuation)
+    )
 
 
 def list_notes(
@@ -165,27 +167,27 @@ def list_notes(
     principal: Principal,
     account_id: str,
     query: MediaQuery,
-    store: MediaStore,
-    log_store: AccessLog,
+    media: MediaStore,
+    access_log: AccessLog,
     clock: Clock,
-    pages: PageTokens,
+    page_tokens: PageTokens,
 ) -> NotePage:
     """The owner: every worker's notes (or one worker's with userId); a member: their own only."""
     user_id = scoped_user(principal, account_id, query.user_id)
     check_range(query.from_, query.to)
     scope = ("notes", account_id, user_id, query.from_, query.to)  # the same list as `me/notes` for one worker
-    page = store.list_notes(
+    page = media.list_notes(
         account_id=account_id,
         user_id=user_id,
         start=query.from_,
         end=query.to,
-        continuation=pages.open(scope, query.continuation),
+        continuation=page_tokens.open(scope, query.continuation),
         limit=query.limit,
     )
     if page.notes:
-        access_log.record_read(
-            log=log_store,
-            entry=access_log.new_entry(
+        reads.record_read(
+            log=access_log,
+            entry=reads.new_entry(
                 principal=principal,
                 subject_user_ids=[n.user_id for n in page.notes],
                 data=AccessedData.NOTE,
@@ -194,4 +196,6 @@ def list_notes(
                 range_to=query.to,
             ),
         )
-    return NotePage(items=[NotePublic.of(n) for n in page.notes], continuation=pages.seal(scope, page.continuation))
+    return NotePage(
+        items=[NotePublic.of(n) for n in page.notes], continuation=page_tokens.seal(scope, page.continuation)
+    )

@@ -37,14 +37,14 @@ def record_page_view(
     gpc: bool,
     client: ClientSummary,
     principal: Principal | None,
-    store: PageViewStore,
+    page_views: PageViewStore,
     clock: Clock,
 ) -> PageViewReceipt:
     decision = decide(consent=event.consent, gpc=gpc)
     if decision is not Decision.RECORDED:
         return PageViewReceipt(recorded=False, decision=decision)
     now = clock.now()
-    store.add(
+    page_views.add(
         PageView(
             view_id=uuid.uuid4().hex,
             day=now.date().isoformat(),
@@ -64,7 +64,7 @@ def _top(counter: Counter[str]) -> list[Count]:
     return [Count(key=key, count=n) for key, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]]
 
 
-def page_view_counts(*, identity: Identity, days: int, store: PageViewStore, clock: Clock) -> PageViewCounts:
+def page_view_counts(*, identity: Identity, days: int, page_views: PageViewStore, clock: Clock) -> PageViewCounts:
     """Aggregate counts only (no network, no user): per day, and the top paths, browsers and systems."""
     del identity  # the endpoint is for platform admins (checked before the call)
     last = clock.now().date()
@@ -76,7 +76,7 @@ def page_view_counts(*, identity: Identity, days: int, store: PageViewStore, clo
     signed_in, truncated = 0, False
     day: date = first
     while day <= last:
-        rows = store.day_summaries(day, limit=DAY_LIMIT)
+        rows = page_views.day_summaries(day, limit=DAY_LIMIT)
         truncated = truncated or len(rows) >= DAY_LIMIT
         by_day.append(Count(key=day.isoformat(), count=len(rows)))
         for path, browser, os_, known in rows:

@@ -53,7 +53,8 @@ from core.ports import (
     PhotoJobs,
     PrivateZoneStore,
 )
-from core.services import access_log, image_checks, location_strip
+from core.services import access_log as reads
+from core.services import image_checks, location_strip
 from core.services.consent import consent_granted_at
 from core.services.paging import PageTokens
 from core.services.suspension import Addition, ensure_may_add
@@ -108,19 +109,19 @@ def request_upload(
     *,
     principal: Principal,
     data: PhotoCreate,
-    store: MediaStore,
-    blobs: PhotoBlobs,
+    media: MediaStore,
+    photo_blobs: PhotoBlobs,
     consents: ConsentLedger,
     clock: Clock,
-    limits: PhotoLimits,
+    photo_limits: PhotoLimits,
     billing: BillingStore,
 ) -> PhotoUploadGrant:
     """Create the pending photo and a link that can create exactly its one quarantine blob, for a short time."""
     ensure_may_add(account_id=principal.account_id, what=Addition.PHOTOS, billing=billing)
     now = clock.now()
-    if data.size_bytes > limits.max_bytes:
-        raise ValidationFailed(errors=[FieldError("sizeBytes", f"must be at most {limits.max_bytes} bytes")])
-    if data.captured_at is not None and data.captured_at > now + limits.future_skew:
+    if data.size_bytes > photo_limits.max_bytes:
+        raise ValidationFailed(errors=[FieldError("sizeBytes", f"must be at most {photo_limits.max_bytes} bytes")])
+    if data.captured_at is not None and data.captured_at > now + photo_limits.future_skew:
         raise ValidationFailed(errors=[FieldError("capturedAt", "must not be in the future")])
     if not consent_granted_at(
         ledger=consents,
@@ -134,11 +135,11 @@ def request_upload(
             "(PUT /api/me/consents/camera) before uploading photos."
         )
     if data.note_id is not None:
-        note = store.get_note(principal.account_id, data.note_id)
+        note = media.get_note(principal.account_id, data.note_id)
         if note is None or note.user_id != principal.user_id:
             raise ValidationFailed(errors=[FieldError("noteId", "is not one of your notes")])
     photo_id = uuid.uuid4().hex
-    expires_at = now + limits.upload_ttl
+    expires_at = now + photo_limits.upload_ttl
     name = quarantine_name(principal.account_id, principal.user_id, photo_id, data.content_type)
     photo = Photo(
         photo_id=photo_id,
@@ -154,29 +155,35 @@ def request_upload(
         captured_at_source=CaptureTimeSource.CLIENT if data.captured_at else CaptureTimeSource.UPLOAD,
         quarantine_blob=name,
     )
-    store.create_photo(photo)
+    media.create_photo(photo)
     return PhotoUploadGrant(
         photo_id=photo_id,
-        upload_url=blobs.upload_url(name, expires_at=expires_at),
+        upload_url=photo_blobs.upload_url(name, expires_at=expires_at),
         upload_headers={"x-ms-blob-type": "BlockBlob", "Content-Type": data.content_type.value},
         expires_at=expires_at,
     )
 
 
 def complete_upload(
-    *, principal: Principal, photo_id: str, store: MediaStore, blobs: PhotoBlobs, jobs: PhotoJobs, clock: Clock
+    *,
+    principal: Principal,
+    photo_id: str,
+    media: MediaStore,
+    photo_blobs: PhotoBlobs,
+    photo_jobs: PhotoJobs,
+    clock: Clock,
 ) -> PhotoPublic:
     """The app says the PUT finished: put the photo on the processing queue (again, if asked again while pending)."""
-    photo = store.get_photo(principal.account_id, photo_id) if is_media_id(photo_id) else None
+    photo = media.get_photo(principal.account_id, photo_id) if is_media_id(photo_id) else None
     if photo is None or photo.user_id != principal.user_id:
         raise NotFound()
     if photo.status is not PhotoStatus.PENDING:
         return PhotoPublic.of(photo)
-    if blobs.quarantine_info(photo.quarantine_blob) is None:
+    if photo_blobs.quarantine_info(photo.quarantine_blob) is None:
         raise Conflict("The file has not arrived: PUT it to the upload URL first, then call complete.")
     if photo.completed_at is None:
-        store.replace_photo_if_unchanged(photo.model_copy(update={"completed_at": clock.now()}), expected=photo)
-    jobs.enqueue(PhotoJob(account_id=photo.account_id, user_id=photo.user_id, photo_id=photo.photo_id))
+        media.replace_photo_if_unchanged(photo.model_copy(update={"completed_at": clock.now()}), expected=photo)
+    photo_jobs.enqueue(PhotoJob(account_id=photo.account_id, user_id=photo.user_id, photo_id=photo.photo_id))
     return PhotoPublic.of(photo)
 
 
@@ -281,61 +288,63 @@ _QUARANTINE_FOR = {
 def process_photo(
     *,
     job: PhotoJob,
-    store: MediaStore,
-    blobs: PhotoBlobs,
-    scanner: MalwareScanner,
+    media: MediaStore,
+    photo_blobs: PhotoBlobs,
+    malware_scanner: MalwareScanner,
     consents: ConsentLedger,
-    jobs: PhotoJobs,
+    photo_jobs: PhotoJobs,
     clock: Clock,
-    limits: PhotoLimits,
-    zones: PrivateZoneStore | None = None,
+    photo_limits: PhotoLimits,
+    private_zones: PrivateZoneStore | None = None,
 ) -> str:
     """Verify one upload and settle the photo as ready, rejected or quarantined; answer what happened."""
-    photo = store.get_photo(job.account_id, job.photo_id)
+    photo = media.get_photo(job.account_id, job.photo_id)
     if photo is None or photo.user_id != job.user_id:
         log.warning("photo job for unknown photo %s ignored", job.photo_id)
         return "unknown"
     if photo.status in (PhotoStatus.READY, PhotoStatus.REJECTED):
-        blobs.delete_quarantine(photo.quarantine_blob)  # finishes a run that stopped after settling
+        photo_blobs.delete_quarantine(photo.quarantine_blob)  # finishes a run that stopped after settling
         return f"already-{photo.status.value}"
     if photo.status is PhotoStatus.QUARANTINED:
         return "already-quarantined"
     now = clock.now()
-    info = blobs.quarantine_info(photo.quarantine_blob)
+    info = photo_blobs.quarantine_info(photo.quarantine_blob)
     if info is None:
-        return _reject(store, blobs, photo, RejectReason.NOT_UPLOADED, "no file in quarantine", now)
+        return _reject(media, photo_blobs, photo, RejectReason.NOT_UPLOADED, "no file in quarantine", now)
     if info.size != photo.declared_size:
         return _reject(
-            store,
-            blobs,
+            media,
+            photo_blobs,
             photo,
             RejectReason.SIZE_MISMATCH,
             f"declared {photo.declared_size} bytes, received {info.size}",
             now,
         )
-    data = blobs.read_quarantine(photo.quarantine_blob, max_bytes=photo.declared_size)
+    data = photo_blobs.read_quarantine(photo.quarantine_blob, max_bytes=photo.declared_size)
     if len(data) != photo.declared_size:
-        return _reject(store, blobs, photo, RejectReason.SIZE_MISMATCH, "the file changed while it was read", now)
+        return _reject(media, photo_blobs, photo, RejectReason.SIZE_MISMATCH, "the file changed while it was read", now)
 
-    verdict = scanner.scan(blob_name=photo.quarantine_blob, data=data)
+    verdict = malware_scanner.scan(blob_name=photo.quarantine_blob, data=data)
     if verdict is ScanVerdict.INFECTED:
-        return _reject(store, blobs, photo, RejectReason.MALWARE, "the malware scan found a threat", now)
+        return _reject(media, photo_blobs, photo, RejectReason.MALWARE, "the malware scan found a threat", now)
     if verdict is ScanVerdict.PENDING:
         if photo.scan_checks >= MAX_SCAN_CHECKS:
-            return _quarantine(store, blobs, photo, QuarantineReason.NOT_SCANNED, now)
-        if store.replace_photo_if_unchanged(
+            return _quarantine(media, photo_blobs, photo, QuarantineReason.NOT_SCANNED, now)
+        if media.replace_photo_if_unchanged(
             photo.model_copy(update={"scan_checks": photo.scan_checks + 1}), expected=photo
         ):
-            jobs.enqueue(job, delay_seconds=SCAN_RECHECK_SECONDS)
+            photo_jobs.enqueue(job, delay_seconds=SCAN_RECHECK_SECONDS)
         return "scan-pending"
     if verdict is not ScanVerdict.CLEAN:
-        return _quarantine(store, blobs, photo, _QUARANTINE_FOR[verdict], now)
+        return _quarantine(media, photo_blobs, photo, _QUARANTINE_FOR[verdict], now)
 
-    result = image_checks.inspect(data, declared=photo.declared_type, max_pixels=limits.max_pixels)
+    result = image_checks.inspect(data, declared=photo.declared_type, max_pixels=photo_limits.max_pixels)
     if isinstance(result, image_checks.Rejection):
-        return _reject(store, blobs, photo, result.reason, result.detail, now)
+        return _reject(media, photo_blobs, photo, result.reason, result.detail, now)
 
-    captured_at, source = _capture_time(photo, result.exif.captured_at, now, info.last_modified, limits.future_skew)
+    captured_at, source = _capture_time(
+        photo, result.exif.captured_at, now, info.last_modified, photo_limits.future_skew
+    )
     if not consent_granted_at(
         ledger=consents,
         account_id=photo.account_id,
@@ -345,7 +354,9 @@ def process_photo(
     ):
         # As for pings, the consent in force when the photo was taken decides, not the one when it arrives; a
         # photo taken before its upload grant is judged at the grant (which itself required camera consent).
-        return _reject(store, blobs, photo, RejectReason.NO_CAMERA_CONSENT, "no camera consent at capture time", now)
+        return _reject(
+            media, photo_blobs, photo, RejectReason.NO_CAMERA_CONSENT, "no camera consent at capture time", now
+        )
     location, stored = None, data
     strip = not consent_granted_at(
         ledger=consents,
@@ -358,8 +369,8 @@ def process_photo(
     if (
         not strip
         and gps is not None
-        and zones is not None
-        and zones.get_zones(account_id=photo.account_id, user_id=photo.user_id).withholds(
+        and private_zones is not None
+        and private_zones.get_zones(account_id=photo.account_id, user_id=photo.user_id).withholds(
             gps.latitude, gps.longitude, captured_at
         )
     ):
@@ -371,14 +382,14 @@ def process_photo(
         try:
             stored = location_strip.original_without_location(data, result.family)
         except location_strip.NotRemovable as exc:
-            return _reject(store, blobs, photo, RejectReason.LOCATION_NOT_REMOVABLE, str(exc), now)
+            return _reject(media, photo_blobs, photo, RejectReason.LOCATION_NOT_REMOVABLE, str(exc), now)
     original, thumbnail, display = _verified_names(photo)
-    blobs.put_photo_blob(original, stored, content_type=photo.declared_type.value)
-    blobs.put_photo_blob(thumbnail, result.thumbnail_jpeg, content_type="image/jpeg")
-    blobs.put_photo_blob(display, result.display_jpeg, content_type="image/jpeg")
+    photo_blobs.put_photo_blob(original, stored, content_type=photo.declared_type.value)
+    photo_blobs.put_photo_blob(thumbnail, result.thumbnail_jpeg, content_type="image/jpeg")
+    photo_blobs.put_photo_blob(display, result.display_jpeg, content_type="image/jpeg")
     return _settle(
-        store,
-        blobs,
+        media,
+        photo_blobs,
         photo,
         {
             "status": PhotoStatus.READY,
@@ -400,24 +411,24 @@ def process_photo(
     )
 
 
-def settle_failed(*, job: PhotoJob, store: MediaStore, blobs: PhotoBlobs, clock: Clock) -> str:
+def settle_failed(*, job: PhotoJob, media: MediaStore, photo_blobs: PhotoBlobs, clock: Clock) -> str:
     """The job reached the poison queue: every processing attempt failed. A photo still pending becomes rejected
     (`processing-failed`) and loses its upload and whatever copies a failed run wrote; a photo another run settled
     stays as it is. Running it again changes nothing more. Storage errors raise (the host retries)."""
-    photo = store.get_photo(job.account_id, job.photo_id)
+    photo = media.get_photo(job.account_id, job.photo_id)
     if photo is None or photo.user_id != job.user_id:
         return "unknown"
     outcome = f"already-{photo.status.value}"
     if photo.status is PhotoStatus.PENDING:
         log.error("photo %s: every processing attempt failed", photo.photo_id)
         outcome = _reject(
-            store, blobs, photo, RejectReason.PROCESSING_FAILED, "every processing attempt failed", clock.now()
+            media, photo_blobs, photo, RejectReason.PROCESSING_FAILED, "every processing attempt failed", clock.now()
         )
-        photo = store.get_photo(job.account_id, job.photo_id) or photo
+        photo = media.get_photo(job.account_id, job.photo_id) or photo
     if photo.status is PhotoStatus.REJECTED:
-        blobs.delete_quarantine(photo.quarantine_blob)
+        photo_blobs.delete_quarantine(photo.quarantine_blob)
         for name in _verified_names(photo):
-            blobs.delete_photo_blob(name)
+            photo_blobs.delete_photo_blob(name)
     return outcome
 
 
@@ -444,26 +455,26 @@ def list_photos(
     principal: Principal,
     account_id: str,
     query: MediaQuery,
-    store: MediaStore,
-    log_store: AccessLog,
+    media: MediaStore,
+    access_log: AccessLog,
     clock: Clock,
-    pages: PageTokens,
+    page_tokens: PageTokens,
 ) -> PhotoPage:
     user_id = scoped_user(principal, account_id, query.user_id)
     check_range(query.from_, query.to)
     scope = ("photos", account_id, user_id, query.from_, query.to)
-    page = store.list_photos(
+    page = media.list_photos(
         account_id=account_id,
         user_id=user_id,
         start=query.from_,
         end=query.to,
-        continuation=pages.open(scope, query.continuation),
+        continuation=page_tokens.open(scope, query.continuation),
         limit=query.limit,
     )
     if page.photos:
-        access_log.record_read(
-            log=log_store,
-            entry=access_log.new_entry(
+        reads.record_read(
+            log=access_log,
+            entry=reads.new_entry(
                 principal=principal,
                 subject_user_ids=[p.user_id for p in page.photos],
                 data=AccessedData.PHOTO,
@@ -472,7 +483,9 @@ def list_photos(
                 range_to=query.to,
             ),
         )
-    return PhotoPage(items=[PhotoPublic.of(p) for p in page.photos], continuation=pages.seal(scope, page.continuation))
+    return PhotoPage(
+        items=[PhotoPublic.of(p) for p in page.photos], continuation=page_tokens.seal(scope, page.continuation)
+    )
 
 
 def get_photo(
@@ -480,21 +493,21 @@ def get_photo(
     principal: Principal,
     account_id: str,
     photo_id: str,
-    store: MediaStore,
-    blobs: PhotoBlobs,
-    log_store: AccessLog,
+    media: MediaStore,
+    photo_blobs: PhotoBlobs,
+    access_log: AccessLog,
     clock: Clock,
-    limits: PhotoLimits,
+    photo_limits: PhotoLimits,
 ) -> PhotoDetail:
     """Metadata, and for a ready photo read-only links to exactly its thumbnail and display copy."""
     principal.require_account(account_id)
-    photo = store.get_photo(account_id, photo_id) if is_media_id(photo_id) else None
+    photo = media.get_photo(account_id, photo_id) if is_media_id(photo_id) else None
     if photo is None or (not principal.is_owner and photo.user_id != principal.user_id):
         raise NotFound()
     now = clock.now()
-    access_log.record_read(
-        log=log_store,
-        entry=access_log.new_entry(
+    reads.record_read(
+        log=access_log,
+        entry=reads.new_entry(
             principal=principal,
             subject_user_ids=[photo.user_id],
             data=AccessedData.PHOTO,
@@ -504,8 +517,8 @@ def get_photo(
     )
     detail = PhotoDetail(**PhotoPublic.of(photo).model_dump())
     if photo.status is PhotoStatus.READY and photo.thumbnail_blob and photo.display_blob:
-        expires_at = now + limits.read_ttl
-        detail.thumbnail_url = blobs.read_url(photo.thumbnail_blob, expires_at=expires_at)
-        detail.display_url = blobs.read_url(photo.display_blob, expires_at=expires_at)
+        expires_at = now + photo_limits.read_ttl
+        detail.thumbnail_url = photo_blobs.read_url(photo.thumbnail_blob, expires_at=expires_at)
+        detail.display_url = photo_blobs.read_url(photo.display_blob, expires_at=expires_at)
         detail.urls_expire_at = expires_at
     return detail

@@ -95,15 +95,15 @@ def _public(version: PolicyVersion, state: PolicyVersionState) -> PolicyVersionP
     )
 
 
-def current_policy_version(*, store: PolicyStore, clock: Clock) -> str:
+def current_policy_version(*, policy: PolicyStore, clock: Clock) -> str:
     """The id of the version in force now (for consent records and the like)."""
-    current = _current(_versions(store), clock.now())
+    current = _current(_versions(policy), clock.now())
     return current.version_id if current is not None else SEED_VERSION_ID
 
 
-def policy_now(*, store: PolicyStore, clock: Clock) -> PolicyNow:
+def policy_now(*, policy: PolicyStore, clock: Clock) -> PolicyNow:
     now = clock.now()
-    versions = _versions(store)
+    versions = _versions(policy)
     current = _current(versions, now)
     upcoming = [v for v in versions if v.effective_at > now]
     return PolicyNow(
@@ -112,9 +112,9 @@ def policy_now(*, store: PolicyStore, clock: Clock) -> PolicyNow:
     )
 
 
-def list_versions(*, store: PolicyStore, clock: Clock) -> PolicyVersionList:
+def list_versions(*, policy: PolicyStore, clock: Clock) -> PolicyVersionList:
     now = clock.now()
-    versions = _versions(store)
+    versions = _versions(policy)
     current = _current(versions, now)
     items = [
         PolicyVersionSummary(
@@ -129,9 +129,9 @@ def list_versions(*, store: PolicyStore, clock: Clock) -> PolicyVersionList:
     return PolicyVersionList(items=items)
 
 
-def get_version(*, version_id: str, store: PolicyStore, clock: Clock) -> PolicyVersionPublic:
+def get_version(*, version_id: str, policy: PolicyStore, clock: Clock) -> PolicyVersionPublic:
     now = clock.now()
-    versions = _versions(store)
+    versions = _versions(policy)
     found = next((v for v in versions if v.version_id == version_id), None)
     if found is None:
         raise NotFound()
@@ -139,7 +139,7 @@ def get_version(*, version_id: str, store: PolicyStore, clock: Clock) -> PolicyV
 
 
 def post_version(
-    *, identity: Identity, data: PolicyVersionCreate, store: PolicyStore, clock: Clock
+    *, identity: Identity, data: PolicyVersionCreate, policy: PolicyStore, clock: Clock
 ) -> PolicyVersionPublic:
     """Platform admin: post a new version. It applies `NOTICE_PERIOD` after now, or later if asked; it can never
     apply sooner, never before a version posted earlier, and it is never edited afterwards."""
@@ -150,7 +150,7 @@ def post_version(
         raise ValidationFailed(errors=[FieldError("effectiveAt", "must include a time zone offset")])
     if effective_at < earliest:
         raise ValidationFailed(errors=[FieldError("effectiveAt", "must be at least 30 days after posting")])
-    versions = _versions(store)
+    versions = _versions(policy)
     latest = max((v.effective_at for v in versions), default=None)
     if latest is not None and effective_at < latest:
         raise Conflict("A version posted earlier takes effect later; the new one must not take effect before it.")
@@ -168,17 +168,17 @@ def post_version(
             effective_at=effective_at,
             posted_by=identity.user_id,
         )
-        if store.create_version(version):
+        if policy.create_version(version):
             log.info("policy version %s posted; effective %s", version_id, effective_at.isoformat())
             return _public(version, PolicyVersionState.UPCOMING)
     raise Conflict("Too many versions posted today.")
 
 
 def acknowledge(
-    *, principal: Principal, data: PolicyAcknowledgementCreate, store: PolicyStore, clock: Clock
+    *, principal: Principal, data: PolicyAcknowledgementCreate, policy: PolicyStore, clock: Clock
 ) -> PolicyAcknowledgementPublic:
     """Record that the caller saw a version in an app (the latest time per version and app is kept)."""
-    if not any(v.version_id == data.version_id for v in _versions(store)):
+    if not any(v.version_id == data.version_id for v in _versions(policy)):
         raise ValidationFailed(errors=[FieldError("versionId", "no such policy version")])
     ack = PolicyAcknowledgement(
         user_id=principal.user_id,
@@ -187,7 +187,7 @@ def acknowledge(
         app=data.app,
         at=clock.now(),
     )
-    store.put_acknowledgement(ack)
+    policy.put_acknowledgement(ack)
     return PolicyAcknowledgementPublic(version_id=ack.version_id, app=ack.app, at=ack.at)
 
 
@@ -203,10 +203,10 @@ def notice_window_end(version: PolicyVersion, *, outbox_keep_days: int) -> datet
 
 def send_policy_notices(
     *,
-    store: PolicyStore,
-    profiles: EmailProfiles,
+    policy: PolicyStore,
+    email_profiles: EmailProfiles,
     outbox: Outbox,
-    links: Links,
+    email_links: Links,
     clock: Clock,
     outbox_keep_days: int = 90,
     workers: int = 8,
@@ -219,7 +219,7 @@ def send_policy_notices(
     now = clock.now()
     due = [
         v
-        for v in _versions(store)
+        for v in _versions(policy)
         if v.notify and v.posted_at <= now < notice_window_end(v, outbox_keep_days=outbox_keep_days)
     ]
     if not due:
@@ -236,7 +236,7 @@ def send_policy_notices(
                 "version_id": version.version_id,
                 "summary": version.summary,
                 "effective_date": version.effective_at.date().isoformat(),
-                "policy_url": links.api(f"policy/versions/{version.version_id}"),
+                "policy_url": email_links.api(f"policy/versions/{version.version_id}"),
             },
             dedupe_key=notice_id(version.version_id, user_id),
             clock=clock,
@@ -246,7 +246,7 @@ def send_policy_notices(
     written = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notices") as pool:
         pending: list[Future[bool]] = []
-        for status in profiles.verified_recipients():
+        for status in email_profiles.verified_recipients():
             for version in due:
                 if status.created_at >= version.effective_at:
                     continue  # the user arrived when this version already applied: it is not a change for them

@@ -51,20 +51,22 @@ def _listing(zones: PrivateZones) -> PrivateZoneList:
     return PrivateZoneList(items=[z.to_public() for z in zones.active()])
 
 
-def list_zones(*, principal: Principal, zones: PrivateZoneStore) -> PrivateZoneList:
-    return _listing(zones.get_zones(account_id=principal.account_id, user_id=principal.user_id))
+def list_zones(*, principal: Principal, private_zones: PrivateZoneStore) -> PrivateZoneList:
+    return _listing(private_zones.get_zones(account_id=principal.account_id, user_id=principal.user_id))
 
 
-def add_zone(*, principal: Principal, data: PrivateZoneIn, zones: PrivateZoneStore, clock: Clock) -> PrivateZonePublic:
+def add_zone(
+    *, principal: Principal, data: PrivateZoneIn, private_zones: PrivateZoneStore, clock: Clock
+) -> PrivateZonePublic:
     """A new zone in force from now (pings taken before now are not affected). 409 beyond the maximum."""
     for _ in range(_ATTEMPTS):
-        current = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
+        current = private_zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
         if len(current.active()) >= MAX_ACTIVE_ZONES:
             raise Conflict(f"At most {MAX_ACTIVE_ZONES} private zones may be in force; remove one first.")
         zone = new_zone(zone_id=str(uuid.uuid4()), data=data, at=clock.now())
         current.add(zone)
         try:
-            zones.save_zones(current)
+            private_zones.save_zones(current)
         except Conflict:
             continue
         log.info("private zone added; %d in force", len(current.active()))
@@ -72,14 +74,14 @@ def add_zone(*, principal: Principal, data: PrivateZoneIn, zones: PrivateZoneSto
     raise Conflict("The private zones kept changing; try again.")
 
 
-def remove_zone(*, principal: Principal, zone_id: str, zones: PrivateZoneStore, clock: Clock) -> None:
+def remove_zone(*, principal: Principal, zone_id: str, private_zones: PrivateZoneStore, clock: Clock) -> None:
     """End a zone from now on: pings taken while it was in force stay withheld; 404 when no such zone is in force."""
     for _ in range(_ATTEMPTS):
-        current = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
+        current = private_zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
         if not current.remove(zone_id, clock.now()):
             raise NotFound()
         try:
-            zones.save_zones(current)
+            private_zones.save_zones(current)
         except Conflict:
             continue
         return
@@ -87,13 +89,13 @@ def remove_zone(*, principal: Principal, zone_id: str, zones: PrivateZoneStore, 
 
 
 def count_member_zones(
-    *, principal: Principal, account_id: str, user_id: str, accounts: AccountStore, zones: PrivateZoneStore
+    *, principal: Principal, account_id: str, user_id: str, accounts: AccountStore, private_zones: PrivateZoneStore
 ) -> PrivateZoneCount:
     """How many zones a member has in force: the owner (or the member) sees the count, never where."""
     principal.require_self_or_owner(account_id, user_id)
     if accounts.get_member(account_id, user_id) is None:
         raise NotFound()
-    return PrivateZoneCount(count=len(zones.get_zones(account_id=account_id, user_id=user_id).active()))
+    return PrivateZoneCount(count=len(private_zones.get_zones(account_id=account_id, user_id=user_id).active()))
 
 
 # ---------------------------------------------------------------- applying a zone to stored history
@@ -209,16 +211,16 @@ def apply_to_history(
     principal: Principal,
     zone_id: str,
     data: ApplyToHistoryIn,
-    zones: PrivateZoneStore,
+    private_zones: PrivateZoneStore,
     pings: PingStore,
-    positions: LatestPositionStore,
-    withheld: WithheldPingStore,
+    latest_positions: LatestPositionStore,
+    withheld_pings: WithheldPingStore,
     media: MediaStore,
     clock: Clock,
     accounts: AccountStore,
     privacy: PrivacyStore,
-    retention: RetentionPolicy,
-    blobs: PhotoBlobs | None = None,
+    retention_policy: RetentionPolicy,
+    photo_blobs: PhotoBlobs | None = None,
 ) -> HistoryAppliedPublic:
     """Apply one of my zones in force to what is stored already (irreversible; `data.confirmation` says so): every
     stored ping within the zone's withheld circle (radius plus its secret margin), whenever it was taken, is
@@ -226,7 +228,7 @@ def apply_to_history(
     notes lose a place there, and photos (with `blobs`) their position, in the record and in the original file. The zone keeps the record (when, how many). Safe to repeat: a retry of an
     interrupted run finishes it, a retry of a finished one answers the record."""
     del data  # validated: the confirmation was typed
-    zone = _start_application(principal=principal, zone_id=zone_id, zones=zones, clock=clock)
+    zone = _start_application(principal=principal, zone_id=zone_id, zones=private_zones, clock=clock)
     applied = zone.history_applied
     if applied is not None and applied.completed_at is not None:
         return zone.applied_public()
@@ -234,7 +236,7 @@ def apply_to_history(
     south, west, north, east = zone.box()
     inside: list[Ping] = []
     for day in _stored_days(
-        account_id=account_id, accounts=accounts, privacy=privacy, retention=retention, clock=clock
+        account_id=account_id, accounts=accounts, privacy=privacy, retention=retention_policy, clock=clock
     ):
         inside += [
             p
@@ -244,7 +246,7 @@ def apply_to_history(
             if zone.withholds(p.lat, p.lon)
         ]
     # Recorded before they are deleted: a crash in between leaves records whose pings a retry deletes.
-    withheld.record(
+    withheld_pings.record(
         account_id=account_id,
         user_id=user_id,
         withheld=[WithheldPing(ping_id=p.ping_id, t=p.t, applied_zone=zone_id) for p in inside],
@@ -254,21 +256,21 @@ def apply_to_history(
         by_day[p.day].append(p.ping_id)
     for day, ids in sorted(by_day.items()):
         pings.delete_day(account_id=account_id, user_id=user_id, day=day, ids=ids)
-    position_withheld = positions.withhold_if(
+    position_withheld = latest_positions.withhold_if(
         account_id=account_id, user_id=user_id, inside=zone.withholds, at=clock.now()
     )
     notes = _clear_note_places(principal=principal, zone=zone, media=media, clock=clock)
-    photos = _clear_photo_places(principal=principal, zone=zone, media=media, blobs=blobs) if blobs else 0
+    photos = _clear_photo_places(principal=principal, zone=zone, media=media, blobs=photo_blobs) if photo_blobs else 0
     requested = applied.requested_at if applied is not None else clock.now()
     result = HistoryApplied(
         requested_at=requested,
         completed_at=clock.now(),
-        pings_removed=withheld.count_applied(account_id=account_id, user_id=user_id, zone_id=zone_id),
+        pings_removed=withheld_pings.count_applied(account_id=account_id, user_id=user_id, zone_id=zone_id),
         latest_position_withheld=position_withheld,
         notes_cleared=notes,
         photos_cleared=photos,
     )
-    done = _finish_application(principal=principal, zone_id=zone_id, result=result, zones=zones)
+    done = _finish_application(principal=principal, zone_id=zone_id, result=result, zones=private_zones)
     log.info(
         "private zone applied to history: %d ping(s) removed, %d note place(s) cleared", result.pings_removed, notes
     )

@@ -199,10 +199,10 @@ def _public(settings: RetentionSettings, policy: RetentionPolicy) -> RetentionPu
 
 
 def get_retention(
-    *, principal: Principal, account_id: str, privacy: PrivacyStore, policy: RetentionPolicy
+    *, principal: Principal, account_id: str, privacy: PrivacyStore, retention_policy: RetentionPolicy
 ) -> RetentionPublic:
     principal.require_account(account_id)
-    return _public(effective_settings(account_id, privacy, policy), policy)
+    return _public(effective_settings(account_id, privacy, retention_policy), retention_policy)
 
 
 def update_retention(
@@ -211,18 +211,26 @@ def update_retention(
     account_id: str,
     changes: RetentionUpdate,
     privacy: PrivacyStore,
-    policy: RetentionPolicy,
+    retention_policy: RetentionPolicy,
     clock: Clock,
 ) -> RetentionPublic:
     principal.require_owner_of(account_id)
-    current = effective_settings(account_id, privacy, policy)
+    current = effective_settings(account_id, privacy, retention_policy)
     update = changes.model_dump(exclude_unset=True)
     errors = ErrorList()
     bounds = {
-        "location_days": ("locationDays", policy.location_min_days, policy.location_max_days),
-        "media_days": ("mediaDays", policy.media_min_days, policy.media_max_days),
-        "access_log_days": ("accessLogDays", policy.access_log_min_days, policy.access_log_max_days),
-        "coarsen_after_days": ("coarsenAfterDays", policy.coarsen_min_days, policy.coarsen_max_days),
+        "location_days": ("locationDays", retention_policy.location_min_days, retention_policy.location_max_days),
+        "media_days": ("mediaDays", retention_policy.media_min_days, retention_policy.media_max_days),
+        "access_log_days": (
+            "accessLogDays",
+            retention_policy.access_log_min_days,
+            retention_policy.access_log_max_days,
+        ),
+        "coarsen_after_days": (
+            "coarsenAfterDays",
+            retention_policy.coarsen_min_days,
+            retention_policy.coarsen_max_days,
+        ),
     }
     for key, value in update.items():
         alias, low, high = bounds[key]
@@ -243,7 +251,7 @@ def update_retention(
         outcome="saved",
         details={k: v for k, v in update.items()},
     )
-    return _public(updated, policy)
+    return _public(updated, retention_policy)
 
 
 def _check_coarsening(current: RetentionSettings, update: dict[str, Any], errors: ErrorList) -> None:

@@ -240,8 +240,8 @@ def account_timesheet(
     account_id: str,
     query: TimesheetQuery,
     accounts: AccountStore,
-    sites: JobSiteStore,
-    days: SiteDayStore,
+    job_sites: JobSiteStore,
+    site_days: SiteDayStore,
     access_log: AccessLog,
     clock: Clock,
 ) -> Timesheet:
@@ -251,14 +251,14 @@ def account_timesheet(
     members = {m.user_id: m for m in accounts.list_members(account_id)}
     if query.member_id is not None and query.member_id not in members:
         raise NotFound()
-    if query.site_id is not None and sites.get_site(account_id, query.site_id) is None:
+    if query.site_id is not None and job_sites.get_site(account_id, query.site_id) is None:
         raise NotFound()
-    site_days = days.list_days(account_id, user_id=query.member_id, first=first, last=last)
+    days = site_days.list_days(account_id, user_id=query.member_id, first=first, last=last)
     now = clock.now()
     sheet = timesheet_days(
-        site_days,
+        days,
         names={u: m.full_name for u, m in members.items()},
-        sites=_site_names(account_id, site_days, sites),
+        sites=_site_names(account_id, days, job_sites),
         site_id=query.site_id,
         now=now,
         first=first,
@@ -266,8 +266,8 @@ def account_timesheet(
     )
     shown = sorted({d.member_id for d in sheet.days})
     if shown:
-        start = min(d.day_start for d in site_days)
-        end = max(d.day_end for d in site_days)
+        start = min(d.day_start for d in days)
+        end = max(d.day_end for d in days)
         record_read(
             log=access_log,
             entry=new_entry(
@@ -287,21 +287,21 @@ def my_timesheet(
     principal: Principal,
     query: TimesheetQuery,
     accounts: AccountStore,
-    sites: JobSiteStore,
-    days: SiteDayStore,
+    job_sites: JobSiteStore,
+    site_days: SiteDayStore,
     clock: Clock,
 ) -> Timesheet:
     """The worker's own timesheet (not logged: one's own data)."""
     first, last = _range(query)
     if query.member_id is not None and query.member_id != principal.user_id:
         raise NotFound()
-    site_days = days.list_days(principal.account_id, user_id=principal.user_id, first=first, last=last)
+    days = site_days.list_days(principal.account_id, user_id=principal.user_id, first=first, last=last)
     member = accounts.get_member(principal.account_id, principal.user_id)
     names = {principal.user_id: member.full_name if member else ""}
     return timesheet_days(
-        site_days,
+        days,
         names=names,
-        sites=_site_names(principal.account_id, site_days, sites),
+        sites=_site_names(principal.account_id, days, job_sites),
         site_id=query.site_id,
         now=clock.now(),
         first=first,

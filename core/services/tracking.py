@@ -60,7 +60,7 @@ def _schedule_public(schedule: TrackingSchedule | None) -> TrackingSchedulePubli
 
 
 def put_schedule(
-    *, principal: Principal, data: TrackingScheduleUpdate, schedules: TrackingScheduleStore, clock: Clock
+    *, principal: Principal, data: TrackingScheduleUpdate, tracking_schedules: TrackingScheduleStore, clock: Clock
 ) -> TrackingSchedulePublic:
     """The worker's own windows. Applies to pings stored from now on (pings already stored stay)."""
     schedule = TrackingSchedule(
@@ -70,17 +70,17 @@ def put_schedule(
         windows=data.windows,
         updated_at=clock.now(),
     )
-    schedules.put_schedule(schedule)
+    tracking_schedules.put_schedule(schedule)
     return _schedule_public(schedule)
 
 
-def get_schedule(*, principal: Principal, schedules: TrackingScheduleStore) -> TrackingSchedulePublic:
-    return _schedule_public(schedules.get_schedule(account_id=principal.account_id, user_id=principal.user_id))
+def get_schedule(*, principal: Principal, tracking_schedules: TrackingScheduleStore) -> TrackingSchedulePublic:
+    return _schedule_public(tracking_schedules.get_schedule(account_id=principal.account_id, user_id=principal.user_id))
 
 
-def delete_schedule(*, principal: Principal, schedules: TrackingScheduleStore) -> None:
+def delete_schedule(*, principal: Principal, tracking_schedules: TrackingScheduleStore) -> None:
     """Back to "whenever location access is granted"."""
-    schedules.delete_schedule(account_id=principal.account_id, user_id=principal.user_id)
+    tracking_schedules.delete_schedule(account_id=principal.account_id, user_id=principal.user_id)
 
 
 # ---------------------------------------------------------------- ingest
@@ -158,15 +158,15 @@ def ingest_pings(
     batch: PingBatch,
     accounts: AccountStore,
     consents: ConsentLedger,
-    schedules: TrackingScheduleStore,
-    queue: PingQueue,
+    tracking_schedules: TrackingScheduleStore,
+    ping_queue: PingQueue,
     privacy: PrivacyStore,
-    retention: RetentionPolicy,
+    retention_policy: RetentionPolicy,
     clock: Clock,
     future_skew: timedelta,
     billing: BillingStore,
-    zones: PrivateZoneStore | None = None,
-    gate: IngestGateKeeper | None = None,
+    private_zones: PrivateZoneStore | None = None,
+    ingest_gate: IngestGateKeeper | None = None,
 ) -> IngestResult:
     """Check each ping, keep only those taken while location access was granted and inside the worker's windows,
     and queue them for the writer. Nothing is stored here; the answer counts what happened to each ping. With
@@ -176,14 +176,14 @@ def ingest_pings(
     in another call is queued again and the writer's idempotent write stores it once."""
     retention_days, history, schedule, private = _ingest_facts(
         principal=principal,
-        gate=gate,
+        gate=ingest_gate,
         accounts=accounts,
         billing=billing,
         consents=consents,
-        schedules=schedules,
-        zones=zones,
+        schedules=tracking_schedules,
+        zones=private_zones,
         privacy=privacy,
-        retention=retention,
+        retention=retention_policy,
     )
     now = clock.now()
     oldest, newest = now - timedelta(days=retention_days), now + future_skew
@@ -230,7 +230,7 @@ def ingest_pings(
     kept.sort(key=lambda p: p.t)
     withheld.sort(key=lambda p: p.t)  # only their ids and times reach the queue: the writer records the gap
     for text in encode_ping_messages(principal.account_id, principal.user_id, kept, withheld=withheld):
-        queue.send(text)
+        ping_queue.send(text)
     return IngestResult(
         received=len(batch.pings),
         accepted=len(kept),

@@ -184,9 +184,9 @@ def read_member_track(
     pings: PingStore,
     access_log: AccessLog,
     clock: Clock,
-    pages: PageTokens,
-    withheld: WithheldPingStore | None = None,
-    coarse: CoarseHistoryStore | None = None,
+    page_tokens: PageTokens,
+    withheld_pings: WithheldPingStore | None = None,
+    coarse_history: CoarseHistoryStore | None = None,
 ) -> TrackDocument:
     """The owner reads a member's track (or a worker their own through this path); a member reading someone
     else's, or any id of another account, answers 404. The owner's read is logged before it is answered."""
@@ -196,9 +196,9 @@ def read_member_track(
     now = clock.now()
     start, end = _range(query, now)
     points, token, span = _read_points(
-        pings=pings, account_id=account_id, user_id=user_id, start=start, end=end, query=query, pages=pages
+        pings=pings, account_id=account_id, user_id=user_id, start=start, end=end, query=query, pages=page_tokens
     )
-    gaps = _gaps(withheld, account_id, user_id, span, points)
+    gaps = _gaps(withheld_pings, account_id, user_id, span, points)
     record_read(
         log=access_log,
         entry=new_entry(
@@ -211,7 +211,7 @@ def read_member_track(
         ),
     )
     return _document(
-        query, user_id, start, end, points, token, gaps, _coarse_days(coarse, account_id, user_id, start, end)
+        query, user_id, start, end, points, token, gaps, _coarse_days(coarse_history, account_id, user_id, start, end)
     )
 
 
@@ -221,9 +221,9 @@ def read_my_track(
     query: TrackQuery,
     pings: PingStore,
     clock: Clock,
-    pages: PageTokens,
-    withheld: WithheldPingStore | None = None,
-    coarse: CoarseHistoryStore | None = None,
+    page_tokens: PageTokens,
+    withheld_pings: WithheldPingStore | None = None,
+    coarse_history: CoarseHistoryStore | None = None,
 ) -> TrackDocument:
     start, end = _range(query, clock.now())
     points, token, span = _read_points(
@@ -233,9 +233,9 @@ def read_my_track(
         start=start,
         end=end,
         query=query,
-        pages=pages,
+        pages=page_tokens,
     )
-    gaps = _gaps(withheld, principal.account_id, principal.user_id, span, points)
+    gaps = _gaps(withheld_pings, principal.account_id, principal.user_id, span, points)
     return _document(
         query,
         principal.user_id,
@@ -244,7 +244,7 @@ def read_my_track(
         points,
         token,
         gaps,
-        _coarse_days(coarse, principal.account_id, principal.user_id, start, end),
+        _coarse_days(coarse_history, principal.account_id, principal.user_id, start, end),
     )
 
 
@@ -253,7 +253,7 @@ def latest_positions(
     principal: Principal,
     account_id: str,
     accounts: AccountStore,
-    positions: LatestPositionStore,
+    latest_positions: LatestPositionStore,
     access_log: AccessLog,
     clock: Clock,
 ) -> LatestPositionList:
@@ -265,7 +265,7 @@ def latest_positions(
         (m for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE),
         key=lambda m: (m.full_name.lower(), m.user_id),
     )
-    latest = {p.user_id: p for p in positions.list_for_account(account_id)}
+    latest = {p.user_id: p for p in latest_positions.list_for_account(account_id)}
     items: list[MemberPositionPublic] = []
     for m in members:
         p = latest.get(m.user_id)

@@ -90,7 +90,7 @@ def test_health_uses_only_operations_the_app_roles_grant(stack: Stack, recorded:
     probes = deps.health_probes
     _ = deps.database  # the Cosmos client reads the account when it is built; the probes' own calls come after
     recorded.clear()
-    report = check_health(probes=probes)
+    report = check_health(health_probes=probes)
     assert report.status == "ok", report
     ports = {urlsplit(url).port for _, url in recorded}
     assert ports >= {8081, 10001}, f"both probes' requests are recorded (Cosmos DB, Storage queues): {recorded}"

@@ -36,7 +36,7 @@ def _register(
         data=_data(dob),
         accounts=store,
         users=users,
-        events=events,
+        account_events=events,
         clock=clock,
         minimum_age=13,
     )

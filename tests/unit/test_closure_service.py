@@ -52,10 +52,10 @@ def close(
         privacy=privacy,
         signer=SIGNER,
         clock=clock,
-        policy=POLICY,
-        subscriptions=subscriptions,
-        mailer=mailer,
-        enqueue=QUEUE.append,
+        retention_policy=POLICY,
+        privacy_subscriptions=subscriptions,
+        privacy_mailer=mailer,
+        enqueue_data_request=QUEUE.append,
     )
 
 
@@ -111,10 +111,10 @@ def test_only_the_owner_of_this_account_can_close_it() -> None:
             privacy=privacy,
             signer=SIGNER,
             clock=clock,
-            policy=POLICY,
-            subscriptions=None,
-            mailer=None,
-            enqueue=QUEUE.append,
+            retention_policy=POLICY,
+            privacy_subscriptions=None,
+            privacy_mailer=None,
+            enqueue_data_request=QUEUE.append,
         )
     # A phrase issued to another account's owner does not close this one.
     phrase = closure.close_account(
@@ -126,10 +126,10 @@ def test_only_the_owner_of_this_account_can_close_it() -> None:
         privacy=privacy,
         signer=SIGNER,
         clock=clock,
-        policy=POLICY,
-        subscriptions=None,
-        mailer=None,
-        enqueue=QUEUE.append,
+        retention_policy=POLICY,
+        privacy_subscriptions=None,
+        privacy_mailer=None,
+        enqueue_data_request=QUEUE.append,
     ).confirmation_phrase
     with pytest.raises(ValidationFailed):
         close(owner, clock, accounts, users, privacy, phrase)
@@ -165,7 +165,7 @@ def test_after_the_window_personal_data_goes_and_billing_records_stay() -> None:
         account_id="acc-a",
         accounts=accounts,
         privacy=privacy,
-        kinds=registry.kinds,
+        personal_data_kinds=registry.kinds,
         clock=clock,
     )
     assert view.data == {"pings": 1, "profiles": 1, "billing-records": 1} and view.closure is not None
@@ -190,7 +190,7 @@ def test_a_platform_admins_read_of_an_account_is_audited_and_only_for_admins() -
         account_id="acc-a",
         accounts=accounts,
         privacy=privacy,
-        kinds=kinds,
+        personal_data_kinds=kinds,
         clock=clock,
     )
     assert view.account["account_id"] == "acc-a"
@@ -205,7 +205,7 @@ def test_a_platform_admins_read_of_an_account_is_audited_and_only_for_admins() -
             account_id="acc-a",
             accounts=accounts,
             privacy=privacy,
-            kinds=kinds,
+            personal_data_kinds=kinds,
             clock=clock,
         )
     assert len(privacy.list_audit("acc-a")) == before + 1
@@ -224,7 +224,7 @@ def test_no_audit_entry_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:
             account_id="acc-a",
             accounts=accounts,
             privacy=privacy,
-            kinds=[],
+            personal_data_kinds=[],
             clock=clock,
         )
 
@@ -261,20 +261,22 @@ def test_a_failed_follow_up_is_queued_and_finished_by_the_worker() -> None:
 
 def test_the_closure_terms_name_what_to_type_and_what_the_law_keeps_without_changing_anything() -> None:
     _clock, accounts, _users, _privacy, owner = setup()
-    terms = closure.closure_terms(principal=owner, account_id="acc-a", accounts=accounts, policy=POLICY)
+    terms = closure.closure_terms(principal=owner, account_id="acc-a", accounts=accounts, retention_policy=POLICY)
     assert terms.confirmation_name == "Co" and terms.members_losing_access == 3 and terms.status == "active"
     assert terms.closed_account_days == 90
     assert terms.kept_after_closure == POLICY.kept_after_closure()  # the very table the closure applies
     assert account_of(accounts, "acc-a").status is AccountStatus.ACTIVE
     member = Principal(user_id="acc-a-m1", email=None, account_id="acc-a", role=Role.MEMBER)
     with pytest.raises(Forbidden):
-        closure.closure_terms(principal=member, account_id="acc-a", accounts=accounts, policy=POLICY)
+        closure.closure_terms(principal=member, account_id="acc-a", accounts=accounts, retention_policy=POLICY)
     with pytest.raises(NotFound):
-        closure.closure_terms(principal=owner, account_id="acc-b", accounts=accounts, policy=POLICY)
+        closure.closure_terms(principal=owner, account_id="acc-b", accounts=accounts, retention_policy=POLICY)
     nameless = account_of(accounts, "acc-a").model_copy(update={"company_name": None})
     accounts.put_account(nameless)
     assert (
-        closure.closure_terms(principal=owner, account_id="acc-a", accounts=accounts, policy=POLICY).confirmation_name
+        closure.closure_terms(
+            principal=owner, account_id="acc-a", accounts=accounts, retention_policy=POLICY
+        ).confirmation_name
         == "Name acc-a-owner"
     )
 
@@ -293,10 +295,10 @@ def test_a_wrong_typed_name_closes_nothing_and_the_right_one_in_any_case_does() 
             privacy=privacy,
             signer=SIGNER,
             clock=clock,
-            policy=POLICY,
-            subscriptions=None,
-            mailer=None,
-            enqueue=QUEUE.append,
+            retention_policy=POLICY,
+            privacy_subscriptions=None,
+            privacy_mailer=None,
+            enqueue_data_request=QUEUE.append,
         )
 
     with pytest.raises(ValidationFailed) as refused:

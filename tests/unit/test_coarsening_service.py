@@ -302,7 +302,7 @@ def update(privacy: FakePrivacyStore, accounts: FakeAccountStore, body: dict[str
         account_id="acc-a",
         changes=RetentionUpdate.model_validate(body),
         privacy=privacy,
-        policy=POLICY,
+        retention_policy=POLICY,
         clock=FakeClock(NOW),
     )
 

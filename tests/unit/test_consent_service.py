@@ -30,7 +30,7 @@ def _set(
         principal=who,
         capability=capability,
         data=ConsentUpdate(granted=granted, device_id=device, app_version="1.4.0"),
-        ledger=ledger,
+        consents=ledger,
         clock=clock,
         policy_version=version,
     )
@@ -83,7 +83,7 @@ def test_each_change_is_appended_with_device_app_and_policy_version() -> None:
         (True, "dev-1", "2026-01-01"),
         (False, "dev-2", "2026-01-01"),
     ]
-    view = consent.get_consents(principal=WORKER, ledger=ledger)
+    view = consent.get_consents(principal=WORKER, consents=ledger)
     current = {c.capability: c for c in view.current}
     assert current[Capability.LOCATION].granted is False
     assert current[Capability.LOCATION].since == clock.now()

@@ -50,7 +50,7 @@ class World:
             data=DataRequestCreate(type=kind),
             privacy=self.privacy,
             clock=self.clock,
-            enqueue=self.queue.append,
+            enqueue_data_request=self.queue.append,
         )
 
     def work(self) -> None:

@@ -68,7 +68,7 @@ class World:
 
     def unsubscribe(self, token: str) -> object:
         return email_preferences.unsubscribe(
-            token=token, outbox=self.outbox, profiles=self.profiles, signer=SIGNER, clock=self.clock
+            token=token, outbox=self.outbox, email_profiles=self.profiles, signer=SIGNER, clock=self.clock
         )
 
 
@@ -78,14 +78,14 @@ def _token(header: str) -> str:
 
 def test_defaults_subscribe_to_everything_and_transactional_cannot_be_turned_off() -> None:
     w = World()
-    prefs = email_preferences.get_preferences(principal=ME, profiles=w.profiles)
+    prefs = email_preferences.get_preferences(principal=ME, email_profiles=w.profiles)
     assert all(c.subscribed for c in prefs.categories) and prefs.verified
     assert {c.category for c in prefs.categories if c.transactional} == {EmailCategory.ACCOUNT, EmailCategory.LEGAL}
     with pytest.raises(ValidationFailed) as err:
         email_preferences.update_preferences(
             principal=ME,
             data=EmailPreferencesUpdate.model_validate({"categories": {"legal": False, "tips": False}}),
-            profiles=w.profiles,
+            email_profiles=w.profiles,
             clock=w.clock,
         )
     assert [e.field for e in err.value.errors] == ["categories.legal"]
@@ -97,7 +97,7 @@ def test_opting_out_and_back_in() -> None:
     out = email_preferences.update_preferences(
         principal=ME,
         data=EmailPreferencesUpdate.model_validate({"categories": {"tips": False, "account": True}}),
-        profiles=w.profiles,
+        email_profiles=w.profiles,
         clock=w.clock,
     )
     assert {c.category: c.subscribed for c in out.categories}[EmailCategory.TIPS] is False
@@ -106,7 +106,7 @@ def test_opting_out_and_back_in() -> None:
     email_preferences.update_preferences(
         principal=ME,
         data=EmailPreferencesUpdate.model_validate({"categories": {"tips": True}}),
-        profiles=w.profiles,
+        email_profiles=w.profiles,
         clock=w.clock,
     )
     w.send_tip("t2")
@@ -182,14 +182,14 @@ def test_job_site_visit_mail_is_opt_in_for_owners_only_and_its_unsubscribe_link_
     visits = EmailCategory.JOB_SITE_VISITS
     prefs = {
         c.category: c.subscribed
-        for c in email_preferences.get_preferences(principal=owner, profiles=w.profiles).categories
+        for c in email_preferences.get_preferences(principal=owner, email_profiles=w.profiles).categories
     }
     assert prefs[visits] is False and prefs[EmailCategory.TIPS] is True  # off until turned on
-    member_view = email_preferences.get_preferences(principal=ME, profiles=w.profiles)
+    member_view = email_preferences.get_preferences(principal=ME, email_profiles=w.profiles)
     assert visits not in {c.category for c in member_view.categories}  # only owners receive these
     turn_on = EmailPreferencesUpdate.model_validate({"categories": {"job-site-visits": True}})
     with pytest.raises(ValidationFailed) as err:
-        email_preferences.update_preferences(principal=ME, data=turn_on, profiles=w.profiles, clock=w.clock)
+        email_preferences.update_preferences(principal=ME, data=turn_on, email_profiles=w.profiles, clock=w.clock)
     assert [e.field for e in err.value.errors] == ["categories.job-site-visits"]
 
     def visit_mail(key: str) -> None:
@@ -224,7 +224,7 @@ def test_job_site_visit_mail_is_opt_in_for_owners_only_and_its_unsubscribe_link_
 
     visit_mail("v0")
     assert w.mailer.sent == [] and w.outbox.get("v0").suppressed_reason == "opted out"  # type: ignore[union-attr]  # the entry exists here (created above); None would fail the test
-    email_preferences.update_preferences(principal=owner, data=turn_on, profiles=w.profiles, clock=w.clock)
+    email_preferences.update_preferences(principal=owner, data=turn_on, email_profiles=w.profiles, clock=w.clock)
     visit_mail("v1")
     [mail] = w.mailer.sent
     assert mail.subject == "W arrived at Yard" and "10:05" in mail.text

@@ -39,10 +39,10 @@ class World:
             data=_data().model_copy(update={"email": f"{user}@example.com"}),
             accounts=self.store,
             users=self.users,
-            events=FakePublisher(),
+            account_events=FakePublisher(),
             clock=self.clock,
             minimum_age=13,
-            verification=self.verification,
+            email_verification=self.verification,
         )
         return Principal(user, None, result.account.account_id, Role.OWNER)
 
@@ -56,7 +56,7 @@ class World:
     def verify(self, token: str) -> str:
         return verify_email(
             token=token,
-            profiles=self.profiles,
+            email_profiles=self.profiles,
             accounts=self.store,
             outbox=self.outbox,
             signer=SIGNER,
@@ -74,7 +74,7 @@ class World:
             changes=MeUpdate.model_validate({"email": address}),
             accounts=self.store,
             clock=self.clock,
-            verification=self.verification,
+            email_verification=self.verification,
         )
 
 
@@ -174,7 +174,7 @@ def test_resend_goes_to_the_pending_address_and_a_half_done_change_completes_on_
     w.verify(w.token_of(w.verification_ids()[0]))
     w.change(principal, "n@example.com")
     pending = email_verification.resend_verification(
-        principal=principal, accounts=w.store, verification=w.verification, clock=w.clock
+        principal=principal, accounts=w.store, email_verification=w.verification, clock=w.clock
     )
     assert pending.email == "n@example.com"
     latest = w.verification_ids()[-1]
@@ -216,13 +216,13 @@ def test_changing_other_fields_sends_nothing() -> None:
         changes=MeUpdate.model_validate({"phone": "+1 555 0100"}),
         accounts=w.store,
         clock=w.clock,
-        verification=w.verification,
+        email_verification=w.verification,
     )
     accounts.update_me(
         principal=principal,
         changes=MeUpdate.model_validate({"email": "U1@example.com"}),
         accounts=w.store,
         clock=w.clock,
-        verification=w.verification,
+        email_verification=w.verification,
     )
     assert len(w.outbox.entries) == before

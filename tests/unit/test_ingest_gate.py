@@ -113,7 +113,7 @@ class GateWorld(World):
             principal=WORKER,
             capability="location",
             data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
-            ledger=self.kept_ledger,
+            consents=self.kept_ledger,
             clock=self.clock,
             policy_version="2023-06-15",
         )
@@ -124,15 +124,15 @@ class GateWorld(World):
             batch=PingBatch(pings=pings),
             accounts=self.accounts,
             consents=self.ledger,
-            schedules=self.schedules,
-            queue=self.queue,
+            tracking_schedules=self.schedules,
+            ping_queue=self.queue,
             privacy=self.privacy,
-            retention=RetentionPolicy(),
+            retention_policy=RetentionPolicy(),
             clock=self.clock,
             future_skew=timedelta(minutes=5),
             billing=self.billing,
-            zones=self.zones,
-            gate=self.keeper,
+            private_zones=self.zones,
+            ingest_gate=self.keeper,
         )
 
 
@@ -194,7 +194,7 @@ def test_a_writer_that_crashed_after_its_mark_leaves_a_gate_that_is_never_truste
         principal=WORKER,
         capability="location",
         data=ConsentUpdate(granted=False, device_id="d1", app_version="1.0"),
-        ledger=w.ledger,
+        consents=w.ledger,
         clock=w.clock,
         policy_version="2023-06-15",
     )

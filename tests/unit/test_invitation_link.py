@@ -36,7 +36,7 @@ def test_the_preview_shows_how_to_accept_until_the_invitation_is_used_or_expired
         accounts=store,
         signer=SIGNER,
         clock=clock,
-        ttl=timedelta(hours=1),
+        invitation_ttl=timedelta(hours=1),
         outbox=FakeOutbox(),
         billing=FakeBillingStore(),
     )
@@ -49,10 +49,10 @@ def test_the_preview_shows_how_to_accept_until_the_invitation_is_used_or_expired
         data=InvitationAccept(),
         accounts=store,
         users=users,
-        events=FakePublisher(),
+        account_events=FakePublisher(),
         signer=SIGNER,
         clock=clock,
-        profiles=FakeEmailProfiles(),
+        email_profiles=FakeEmailProfiles(),
         billing=FakeBillingStore(),
     )
     with pytest.raises(Gone):
@@ -68,7 +68,7 @@ def test_an_expired_invitation_has_no_preview() -> None:
         accounts=store,
         signer=SIGNER,
         clock=clock,
-        ttl=timedelta(hours=1),
+        invitation_ttl=timedelta(hours=1),
         outbox=FakeOutbox(),
         billing=FakeBillingStore(),
     )

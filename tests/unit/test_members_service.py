@@ -31,7 +31,7 @@ def _invite(store: FakeAccountStore, clock: FakeClock, owner: Principal, email: 
         accounts=store,
         signer=SIGNER,
         clock=clock,
-        ttl=timedelta(hours=1),
+        invitation_ttl=timedelta(hours=1),
         outbox=FakeOutbox(),
         billing=FakeBillingStore(),
     )
@@ -54,10 +54,10 @@ def _accept(
         data=InvitationAccept(),
         accounts=store,
         users=users,
-        events=FakePublisher(),
+        account_events=FakePublisher(),
         signer=SIGNER,
         clock=clock,
-        profiles=profiles if profiles is not None else FakeEmailProfiles(),
+        email_profiles=profiles if profiles is not None else FakeEmailProfiles(),
         billing=FakeBillingStore(),
     )
 
@@ -109,7 +109,7 @@ def test_invitation_enqueues_one_invitation_email() -> None:
         accounts=store,
         signer=SIGNER,
         clock=clock,
-        ttl=timedelta(hours=1),
+        invitation_ttl=timedelta(hours=1),
         outbox=outbox,
         billing=FakeBillingStore(),
     )

@@ -41,7 +41,7 @@ class World:
         return notes.create_note(
             principal=who,
             data=NoteCreate.model_validate({"text": "hello", **body}),
-            store=self.store,
+            media=self.store,
             consents=self.ledger,
             clock=self.clock,
             billing=self.billing,
@@ -52,7 +52,7 @@ class World:
             principal=who,
             note_id=note_id,
             data=NoteUpdate.model_validate(body),
-            store=self.store,
+            media=self.store,
             consents=self.ledger,
             clock=self.clock,
         )
@@ -121,11 +121,11 @@ def test_only_the_author_edits_or_deletes(world: World) -> None:
         with pytest.raises(NotFound):
             world.update(other, note_id, text="mine now")
         with pytest.raises(NotFound):
-            notes.delete_note(principal=other, note_id=note_id, store=world.store)
+            notes.delete_note(principal=other, note_id=note_id, media=world.store)
     assert world.store.notes[("a1", note_id)].text == "hello"
-    notes.delete_note(principal=WORKER, note_id=note_id, store=world.store)
+    notes.delete_note(principal=WORKER, note_id=note_id, media=world.store)
     with pytest.raises(NotFound):
-        notes.delete_note(principal=WORKER, note_id=note_id, store=world.store)
+        notes.delete_note(principal=WORKER, note_id=note_id, media=world.store)
     with pytest.raises(NotFound):
         world.update(WORKER, "../../etc", text="x")
 
@@ -166,7 +166,7 @@ def test_lists_are_scoped_and_owner_reads_are_logged(world: World) -> None:
         return [
             n.note_id
             for n in notes.list_my_notes(
-                principal=who, query=MyNotesQuery(), store=world.store, pages=page_tokens()
+                principal=who, query=MyNotesQuery(), media=world.store, page_tokens=page_tokens()
             ).items
         ]
 
@@ -175,10 +175,10 @@ def test_lists_are_scoped_and_owner_reads_are_logged(world: World) -> None:
             principal=who,
             account_id=account_id,
             query=MediaQuery.model_validate(query),
-            store=world.store,
-            log_store=world.log,
+            media=world.store,
+            access_log=world.log,
             clock=world.clock,
-            pages=page_tokens(),
+            page_tokens=page_tokens(),
         )
         return [n.note_id for n in page.items]
 
@@ -207,8 +207,8 @@ def test_lists_page_and_filter_by_time(world: World) -> None:
     first = notes.list_my_notes(
         principal=WORKER,
         query=MyNotesQuery.model_validate({"from": start.isoformat(), "to": end.isoformat(), "limit": 2}),
-        store=world.store,
-        pages=page_tokens(),
+        media=world.store,
+        page_tokens=page_tokens(),
     )
     assert [n.note_id for n in first.items] == [ids[3], ids[2]] and first.continuation
     second = notes.list_my_notes(
@@ -216,7 +216,7 @@ def test_lists_page_and_filter_by_time(world: World) -> None:
         query=MyNotesQuery.model_validate(
             {"from": start.isoformat(), "to": end.isoformat(), "limit": 2, "continuation": first.continuation}
         ),
-        store=world.store,
-        pages=page_tokens(),
+        media=world.store,
+        page_tokens=page_tokens(),
     )
     assert [n.note_id for n in second.items] == [ids[1]] and second.continuation is None

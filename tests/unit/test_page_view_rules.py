@@ -39,7 +39,7 @@ def _record(
         gpc=gpc,
         client=CLIENT,
         principal=principal,
-        store=store,
+        page_views=store,
         clock=FakeClock(NOW),
     )
 
@@ -124,7 +124,7 @@ def test_the_admin_sees_aggregate_counts_only() -> None:
     for path, principal in (("/map", ada), ("/map", None), ("/members", ada)):
         _record(store, consent=True, gpc=False, principal=principal, path=path)
     store.views.append(store.views[0].model_copy(update={"day": (NOW - timedelta(days=40)).date().isoformat()}))
-    counts = page_views.page_view_counts(identity=None, days=7, store=store, clock=FakeClock(NOW))  # type: ignore[arg-type]  # no identity on purpose: the counts must refuse a caller who is not signed in
+    counts = page_views.page_view_counts(identity=None, days=7, page_views=store, clock=FakeClock(NOW))  # type: ignore[arg-type]  # no identity on purpose: the counts must refuse a caller who is not signed in
     assert (counts.from_day, counts.to_day, counts.total, counts.signed_in) == ("2026-11-25", "2026-12-01", 3, 2)
     assert [(c.key, c.count) for c in counts.by_path] == [("/map", 2), ("/members", 1)]
     assert [(c.key, c.count) for c in counts.by_browser] == [("Firefox", 3)]

@@ -26,11 +26,11 @@ def test_the_owners_photo_view_shows_the_exif_capture_time() -> None:
         principal=OWNER,
         account_id="a1",
         photo_id=photo_id,
-        store=w.store,
-        blobs=w.blobs,
-        log_store=w.log,
+        media=w.store,
+        photo_blobs=w.blobs,
+        access_log=w.log,
         clock=w.clock,
-        limits=LIMITS,
+        photo_limits=LIMITS,
     )
     assert detail.status is PhotoStatus.READY
     assert (detail.captured_at, detail.captured_at_source) == (taken, CaptureTimeSource.EXIF)  # EXIF beats client
@@ -40,10 +40,10 @@ def test_the_owners_photo_view_shows_the_exif_capture_time() -> None:
         principal=OWNER,
         account_id="a1",
         query=MediaQuery(),
-        store=w.store,
-        log_store=w.log,
+        media=w.store,
+        access_log=w.log,
         clock=w.clock,
-        pages=page_tokens(),
+        page_tokens=page_tokens(),
     ).items
     assert [(p.photo_id, p.captured_at, p.captured_at_source) for p in listed] == [
         (photo_id, taken, CaptureTimeSource.EXIF)

@@ -74,11 +74,11 @@ class World:
         grant = photos.request_upload(
             principal=who,
             data=body,
-            store=self.store,
-            blobs=self.blobs,
+            media=self.store,
+            photo_blobs=self.blobs,
             consents=self.ledger,
             clock=self.clock,
-            limits=LIMITS,
+            photo_limits=LIMITS,
             billing=self.billing,
         )
         return grant.photo_id
@@ -92,13 +92,13 @@ class World:
         job = PhotoJob(account_id=who.account_id, user_id=who.user_id, photo_id=photo_id)
         return photos.process_photo(
             job=job,
-            store=self.store,
-            blobs=self.blobs,
-            scanner=self.scanner,
+            media=self.store,
+            photo_blobs=self.blobs,
+            malware_scanner=self.scanner,
             consents=self.ledger,
-            jobs=self.jobs,
+            photo_jobs=self.jobs,
             clock=self.clock,
-            limits=LIMITS,
+            photo_limits=LIMITS,
         )
 
     def send(
@@ -179,7 +179,12 @@ def test_complete_needs_the_upload_and_queues_the_photo(world: World) -> None:
 
     def complete(who: Principal) -> object:
         return photos.complete_upload(
-            principal=who, photo_id=photo_id, store=world.store, blobs=world.blobs, jobs=world.jobs, clock=world.clock
+            principal=who,
+            photo_id=photo_id,
+            media=world.store,
+            photo_blobs=world.blobs,
+            photo_jobs=world.jobs,
+            clock=world.clock,
         )
 
     with pytest.raises(Conflict):
@@ -193,7 +198,12 @@ def test_complete_needs_the_upload_and_queues_the_photo(world: World) -> None:
     assert world.photo(WORKER, photo_id).completed_at == world.clock.now()
     with pytest.raises(NotFound):
         photos.complete_upload(
-            principal=WORKER, photo_id="../x", store=world.store, blobs=world.blobs, jobs=world.jobs, clock=world.clock
+            principal=WORKER,
+            photo_id="../x",
+            media=world.store,
+            photo_blobs=world.blobs,
+            photo_jobs=world.jobs,
+            clock=world.clock,
         )
 
 
@@ -389,10 +399,10 @@ def test_owner_lists_everyones_photos_and_the_read_is_logged(world: World) -> No
             principal=who,
             account_id="a1",
             query=MediaQuery.model_validate(query),
-            store=world.store,
-            log_store=world.log,
+            media=world.store,
+            access_log=world.log,
             clock=world.clock,
-            pages=page_tokens(),
+            page_tokens=page_tokens(),
         )
         return [p.photo_id for p in page.items]
 
@@ -410,10 +420,10 @@ def test_owner_lists_everyones_photos_and_the_read_is_logged(world: World) -> No
             principal=STRANGER,
             account_id="a1",
             query=MediaQuery(),
-            store=world.store,
-            log_store=world.log,
+            media=world.store,
+            access_log=world.log,
             clock=world.clock,
-            pages=page_tokens(),
+            page_tokens=page_tokens(),
         )
     with pytest.raises(ValidationFailed):
         listing(OWNER, **{"from": "2026-06-02T00:00:00Z", "to": "2026-06-01T00:00:00Z"})
@@ -428,11 +438,11 @@ def test_photo_detail_has_short_lived_links_only_when_ready(world: World) -> Non
             principal=who,
             account_id=account_id,
             photo_id=photo_id,
-            store=world.store,
-            blobs=world.blobs,
-            log_store=world.log,
+            media=world.store,
+            photo_blobs=world.blobs,
+            access_log=world.log,
             clock=world.clock,
-            limits=LIMITS,
+            photo_limits=LIMITS,
         )
 
     got = detail(OWNER, ready)

@@ -102,7 +102,7 @@ def test_absurd_exif_capture_time_falls_back_to_the_upload_time(world: World, or
 
 def _settle_failed(world: World, photo_id: str) -> str:
     job = PhotoJob(account_id=WORKER.account_id, user_id=WORKER.user_id, photo_id=photo_id)
-    return photos.settle_failed(job=job, store=world.store, blobs=world.blobs, clock=world.clock)
+    return photos.settle_failed(job=job, media=world.store, photo_blobs=world.blobs, clock=world.clock)
 
 
 def test_a_poisoned_job_rejects_its_pending_photo_and_removes_every_blob(world: World) -> None:

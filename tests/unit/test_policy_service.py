@@ -26,35 +26,35 @@ TEXT = "# Privacy policy\n\nA new version with clearer words about location."
 def _post(store: FakePolicyStore, clock: FakeClock, **extra: object) -> str:
     body = {"text": TEXT, "summary": "Clearer words about location.", **extra}
     return policy.post_version(
-        identity=ADMIN, data=PolicyVersionCreate.model_validate(body), store=store, clock=clock
+        identity=ADMIN, data=PolicyVersionCreate.model_validate(body), policy=store, clock=clock
     ).version_id
 
 
 def test_seed_version_is_created_once_from_the_shipped_text() -> None:
     store, clock = FakePolicyStore(), FakeClock()
-    assert policy.current_policy_version(store=store, clock=clock) == "2023-06-15"
+    assert policy.current_policy_version(policy=store, clock=clock) == "2023-06-15"
     assert policy.ensure_seeded(store=store) is False
     seed = store.versions["2023-06-15"]
     assert seed.effective_at - seed.posted_at == timedelta(days=30) and not seed.notify
     assert "30 days" in seed.text and seed.text.startswith("# IndusTrack Privacy Policy")
-    assert len(policy.list_versions(store=store, clock=clock).items) == 1
+    assert len(policy.list_versions(policy=store, clock=clock).items) == 1
 
 
 def test_posted_version_becomes_current_exactly_30_days_later() -> None:
     store, clock = FakePolicyStore(), FakeClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
     version_id = _post(store, clock)
     assert version_id == "2026-06-01"
-    now = policy.policy_now(store=store, clock=clock)
+    now = policy.policy_now(policy=store, clock=clock)
     assert now.current is not None and now.current.version_id == "2023-06-15"
     assert now.upcoming is not None and now.upcoming.version_id == version_id
     assert now.upcoming.effective_at == datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
     clock.at = datetime(2026, 7, 1, 11, 59, 59, 999999, tzinfo=UTC)
-    assert policy.current_policy_version(store=store, clock=clock) == "2023-06-15"
+    assert policy.current_policy_version(policy=store, clock=clock) == "2023-06-15"
     clock.at = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
-    assert policy.current_policy_version(store=store, clock=clock) == version_id
-    now = policy.policy_now(store=store, clock=clock)
+    assert policy.current_policy_version(policy=store, clock=clock) == version_id
+    now = policy.policy_now(policy=store, clock=clock)
     assert now.upcoming is None and now.current is not None and now.current.state == "current"
-    states = {v.version_id: v.state for v in policy.list_versions(store=store, clock=clock).items}
+    states = {v.version_id: v.state for v in policy.list_versions(policy=store, clock=clock).items}
     assert states == {version_id: "current", "2023-06-15": "superseded"}
 
 
@@ -87,9 +87,9 @@ def test_posted_versions_are_immutable_and_same_day_versions_get_new_ids() -> No
 
 def test_get_version_and_not_found() -> None:
     store, clock = FakePolicyStore(), FakeClock()
-    assert policy.get_version(version_id="2023-06-15", store=store, clock=clock).state == "current"
+    assert policy.get_version(version_id="2023-06-15", policy=store, clock=clock).state == "current"
     with pytest.raises(NotFound):
-        policy.get_version(version_id="1999-01-01", store=store, clock=clock)
+        policy.get_version(version_id="1999-01-01", policy=store, clock=clock)
 
 
 def test_acknowledgement_needs_an_existing_version() -> None:
@@ -98,7 +98,7 @@ def test_acknowledgement_needs_an_existing_version() -> None:
     ack = policy.acknowledge(
         principal=me,
         data=PolicyAcknowledgementCreate.model_validate({"versionId": "2023-06-15", "app": "ios"}),
-        store=store,
+        policy=store,
         clock=clock,
     )
     assert ack.version_id == "2023-06-15" and ack.at == clock.now()
@@ -107,7 +107,7 @@ def test_acknowledgement_needs_an_existing_version() -> None:
         policy.acknowledge(
             principal=me,
             data=PolicyAcknowledgementCreate.model_validate({"versionId": "2024-01-01", "app": "ios"}),
-            store=store,
+            policy=store,
             clock=clock,
         )
 
@@ -133,7 +133,9 @@ def test_notices_one_per_user_and_version_across_repeated_runs() -> None:
     _verified(profiles, "u4", clock.now() - timedelta(days=1), verified=False)
 
     def run() -> int:
-        return policy.send_policy_notices(store=store, profiles=profiles, outbox=outbox, links=LINKS, clock=clock)
+        return policy.send_policy_notices(
+            policy=store, email_profiles=profiles, outbox=outbox, email_links=LINKS, clock=clock
+        )
 
     assert run() == 0  # only the seed: nothing to announce
     version_id = _post(store, clock)
@@ -163,7 +165,7 @@ def test_no_notices_once_the_first_ones_may_have_been_purged_from_the_outbox() -
 
     def run() -> int:
         return policy.send_policy_notices(
-            store=store, profiles=profiles, outbox=outbox, links=LINKS, clock=clock, outbox_keep_days=90
+            policy=store, email_profiles=profiles, outbox=outbox, email_links=LINKS, clock=clock, outbox_keep_days=90
         )
 
     assert run() == 1

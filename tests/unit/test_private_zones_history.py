@@ -71,7 +71,7 @@ def test_withheld_pings_travel_without_position_and_the_latest_position_says_pri
         FakeLatestPositions(),
         FakeWithheld(),
     )
-    private_zones.add_zone(principal=WORKER, data=zone_in(), zones=zone_store, clock=FakeClock(START))
+    private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=zone_store, clock=FakeClock(START))
     away = _ping(START + timedelta(minutes=1), AT_HOME[0] + 0.02, AT_HOME[1])
     home = _ping(START + timedelta(minutes=2), *AT_HOME)
     [text] = encode_ping_messages("a1", "u1", [away], withheld=[home])

@@ -33,19 +33,19 @@ def zone_in(lat: float = HOME[0], lon: float = HOME[1], radius: float = 200) -> 
 def test_add_list_remove_and_the_maximum() -> None:
     store, clock = FakePrivateZoneStore(), FakeClock(T0)
     made = [
-        private_zones.add_zone(principal=WORKER, data=zone_in(lon=HOME[1] + i / 100), zones=store, clock=clock)
+        private_zones.add_zone(principal=WORKER, data=zone_in(lon=HOME[1] + i / 100), private_zones=store, clock=clock)
         for i in range(MAX_ACTIVE_ZONES)
     ]
     with pytest.raises(Conflict):
-        private_zones.add_zone(principal=WORKER, data=zone_in(), zones=store, clock=clock)
-    listed = private_zones.list_zones(principal=WORKER, zones=store)
+        private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=store, clock=clock)
+    listed = private_zones.list_zones(principal=WORKER, private_zones=store)
     assert [z.zone_id for z in listed.items] == [z.zone_id for z in made]
     assert "margin" not in listed.model_dump_json(by_alias=True).lower()
-    private_zones.remove_zone(principal=WORKER, zone_id=made[0].zone_id, zones=store, clock=clock)
+    private_zones.remove_zone(principal=WORKER, zone_id=made[0].zone_id, private_zones=store, clock=clock)
     with pytest.raises(NotFound):
-        private_zones.remove_zone(principal=WORKER, zone_id=made[0].zone_id, zones=store, clock=clock)
-    assert len(private_zones.list_zones(principal=WORKER, zones=store).items) == MAX_ACTIVE_ZONES - 1
-    private_zones.add_zone(principal=WORKER, data=zone_in(), zones=store, clock=clock)  # room again
+        private_zones.remove_zone(principal=WORKER, zone_id=made[0].zone_id, private_zones=store, clock=clock)
+    assert len(private_zones.list_zones(principal=WORKER, private_zones=store).items) == MAX_ACTIVE_ZONES - 1
+    private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=store, clock=clock)  # room again
 
 
 def test_the_owner_sees_only_a_count_and_other_members_see_nothing() -> None:
@@ -63,9 +63,9 @@ def test_the_owner_sees_only_a_count_and_other_members_see_nothing() -> None:
             updated_at=T0,
         )
     )
-    private_zones.add_zone(principal=WORKER, data=zone_in(), zones=store, clock=FakeClock(T0))
+    private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=store, clock=FakeClock(T0))
     counted = private_zones.count_member_zones(
-        principal=OWNER, account_id="a1", user_id="u1", accounts=accounts, zones=store
+        principal=OWNER, account_id="a1", user_id="u1", accounts=accounts, private_zones=store
     )
     assert counted.model_dump(by_alias=True) == {"count": 1}
     other = Principal(user_id="u2", email="u2@example.com", account_id="a1", role=Role.MEMBER)
@@ -75,11 +75,11 @@ def test_the_owner_sees_only_a_count_and_other_members_see_nothing() -> None:
     ):
         with pytest.raises(NotFound):
             private_zones.count_member_zones(
-                principal=who, account_id=account, user_id="u1", accounts=accounts, zones=store
+                principal=who, account_id=account, user_id="u1", accounts=accounts, private_zones=store
             )
     with pytest.raises((NotFound, Forbidden)):
         private_zones.count_member_zones(
-            principal=OWNER, account_id="a1", user_id="nobody", accounts=accounts, zones=store
+            principal=OWNER, account_id="a1", user_id="nobody", accounts=accounts, private_zones=store
         )
 
 
@@ -89,7 +89,7 @@ def _ping(t: datetime, lat: float, lon: float) -> Ping:
 
 def test_the_writer_withholds_pings_in_a_zone_in_force_at_their_time() -> None:
     zones, store, positions = FakePrivateZoneStore(), FakePingStore(), FakeLatestPositions()
-    private_zones.add_zone(principal=WORKER, data=zone_in(), zones=zones, clock=FakeClock(T0))
+    private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=zones, clock=FakeClock(T0))
     before_home = _ping(T0 - timedelta(minutes=5), *HOME)  # at home before the zone existed: kept
     away = _ping(T0 + timedelta(minutes=1), HOME[0] + 0.02, HOME[1])  # about 2.2 km north: kept
     home = _ping(T0 + timedelta(minutes=2), *HOME)  # newest, inside: withheld
@@ -118,7 +118,9 @@ def test_ingest_drops_pings_inside_a_zone_and_counts_them() -> None:
     world.consent(True)
     world.clock.advance(hours=2)
     zones = FakePrivateZoneStore()
-    private_zones.add_zone(principal=WORKER, data=zone_in(), zones=zones, clock=FakeClock(T0 + timedelta(minutes=30)))
+    private_zones.add_zone(
+        principal=WORKER, data=zone_in(), private_zones=zones, clock=FakeClock(T0 + timedelta(minutes=30))
+    )
     inside_later = ping(T0 + timedelta(minutes=40), latitude=HOME[0], longitude=HOME[1])
     inside_earlier = ping(T0 + timedelta(minutes=20), latitude=HOME[0], longitude=HOME[1])
     outside = ping(T0 + timedelta(minutes=41), latitude=HOME[0] + 0.02, longitude=HOME[1])
@@ -127,14 +129,14 @@ def test_ingest_drops_pings_inside_a_zone_and_counts_them() -> None:
         batch=PingBatch(pings=[inside_later, inside_earlier, outside]),
         accounts=world.accounts,
         consents=world.ledger,
-        schedules=world.schedules,
-        queue=world.queue,
+        tracking_schedules=world.schedules,
+        ping_queue=world.queue,
         privacy=world.privacy,
-        retention=RetentionPolicy(),
+        retention_policy=RetentionPolicy(),
         clock=world.clock,
         future_skew=timedelta(minutes=5),
         billing=world.billing,
-        zones=zones,
+        private_zones=zones,
     )
     assert result.accepted == 2 and result.dropped.private_zone == 1
     assert {p.ping_id for p in world.queued()} == {inside_earlier["id"], outside["id"]}

@@ -106,7 +106,7 @@ def test_expired_pings_photos_notes_go_fresh_ones_stay(world: Stores) -> None:
         account_id="acc-a",
         changes=RetentionUpdate(media_days=90),
         privacy=privacy,
-        policy=POLICY,
+        retention_policy=POLICY,
         clock=clock,
     )
     clock.advance(days=1)
@@ -196,14 +196,14 @@ def test_retention_settings_bounds_and_authorization(world: Stores) -> None:
     clock, accounts, users, privacy = world
     owner = make_account(accounts, users, "acc-a", clock.now())
     member = Principal(user_id="acc-a-m1", email=None, account_id="acc-a", role=Role.MEMBER)
-    got = retention.get_retention(principal=member, account_id="acc-a", privacy=privacy, policy=POLICY)
+    got = retention.get_retention(principal=member, account_id="acc-a", privacy=privacy, retention_policy=POLICY)
     assert got.location_days == 365 and got.media_days is None and got.limits.location_max_days == 1095
     with pytest.raises(ValidationFailed) as err:
         retention.update_retention(
             principal=owner,
             account_id="acc-a",
             privacy=privacy,
-            policy=POLICY,
+            retention_policy=POLICY,
             clock=clock,
             changes=RetentionUpdate(location_days=5, access_log_days=5000),
         )
@@ -214,17 +214,17 @@ def test_retention_settings_bounds_and_authorization(world: Stores) -> None:
             principal=member,
             account_id="acc-a",
             privacy=privacy,
-            policy=POLICY,
+            retention_policy=POLICY,
             clock=clock,
             changes=RetentionUpdate(location_days=60),
         )
     with pytest.raises(NotFound):
-        retention.get_retention(principal=owner, account_id="acc-b", privacy=privacy, policy=POLICY)
+        retention.get_retention(principal=owner, account_id="acc-b", privacy=privacy, retention_policy=POLICY)
     saved = retention.update_retention(
         principal=owner,
         account_id="acc-a",
         privacy=privacy,
-        policy=POLICY,
+        retention_policy=POLICY,
         clock=clock,
         changes=RetentionUpdate(location_days=60),
     )

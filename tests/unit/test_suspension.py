@@ -63,16 +63,18 @@ def test_photos_no_new_upload_but_reads_and_earlier_grants_go_on() -> None:
     _refused(lambda: w.request(WORKER, images.jpeg()))
     assert [p.photo_id for p in w.store.photos.values()] == [earlier]  # nothing new stored
     w.upload(WORKER, earlier, images.jpeg())
-    photos.complete_upload(principal=WORKER, photo_id=earlier, store=w.store, blobs=w.blobs, jobs=w.jobs, clock=w.clock)
+    photos.complete_upload(
+        principal=WORKER, photo_id=earlier, media=w.store, photo_blobs=w.blobs, photo_jobs=w.jobs, clock=w.clock
+    )
     assert w.process(WORKER, earlier) == "ready"  # accepted before: never lost
     listed = photos.list_photos(
         principal=OWNER,
         account_id="a1",
         query=MediaQuery(),
-        store=w.store,
-        log_store=w.log,
+        media=w.store,
+        access_log=w.log,
         clock=w.clock,
-        pages=page_tokens(),
+        page_tokens=page_tokens(),
     )
     assert [p.photo_id for p in listed.items] == [earlier]
 
@@ -87,15 +89,17 @@ def test_notes_no_new_note_but_reading_editing_and_deleting_stay() -> None:
         principal=WORKER,
         note_id=mine,
         data=NoteUpdate.model_validate({"text": "fixed"}),
-        store=w.store,
+        media=w.store,
         consents=w.ledger,
         clock=w.clock,
     )
     assert [
         n.text
-        for n in notes.list_my_notes(principal=WORKER, query=MyNotesQuery(), store=w.store, pages=page_tokens()).items
+        for n in notes.list_my_notes(
+            principal=WORKER, query=MyNotesQuery(), media=w.store, page_tokens=page_tokens()
+        ).items
     ] == ["fixed"]
-    notes.delete_note(principal=WORKER, note_id=mine, store=w.store)
+    notes.delete_note(principal=WORKER, note_id=mine, media=w.store)
 
 
 def test_no_invitation_and_no_joining_while_suspended() -> None:
@@ -110,7 +114,7 @@ def test_no_invitation_and_no_joining_while_suspended() -> None:
             accounts=store,
             signer=SIGNER,
             clock=clock,
-            ttl=timedelta(hours=1),
+            invitation_ttl=timedelta(hours=1),
             outbox=FakeOutbox(),
             billing=billing,
         )
@@ -128,11 +132,11 @@ def test_no_invitation_and_no_joining_while_suspended() -> None:
             data=InvitationAccept(),
             accounts=store,
             users=users,
-            events=FakePublisher(),
+            account_events=FakePublisher(),
             signer=SIGNER,
             clock=clock,
             billing=billing,
-            profiles=FakeEmailProfiles(),
+            email_profiles=FakeEmailProfiles(),
         )
     )
     assert users.get_user("w1") is None  # no seat taken, and the invitation can still be used once paid
@@ -144,11 +148,11 @@ def test_no_invitation_and_no_joining_while_suspended() -> None:
         data=InvitationAccept(),
         accounts=store,
         users=users,
-        events=FakePublisher(),
+        account_events=FakePublisher(),
         signer=SIGNER,
         clock=clock,
         billing=billing,
-        profiles=FakeEmailProfiles(),
+        email_profiles=FakeEmailProfiles(),
     )
     assert joined.user_id == "w1"
     assert [

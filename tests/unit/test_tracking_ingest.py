@@ -51,7 +51,7 @@ class World:
             principal=WORKER,
             capability="location",
             data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
-            ledger=self.ledger,
+            consents=self.ledger,
             clock=self.clock,
             policy_version="2023-06-15",
         )
@@ -62,10 +62,10 @@ class World:
             batch=PingBatch(pings=pings),
             accounts=self.accounts,
             consents=self.ledger,
-            schedules=self.schedules,
-            queue=self.queue,
+            tracking_schedules=self.schedules,
+            ping_queue=self.queue,
             privacy=self.privacy,
-            retention=RetentionPolicy(),
+            retention_policy=RetentionPolicy(),
             clock=self.clock,
             future_skew=timedelta(minutes=5),
             billing=self.billing,
@@ -115,7 +115,7 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     w.clock.at = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
     tracking.put_schedule(
         principal=WORKER,
-        schedules=w.schedules,
+        tracking_schedules=w.schedules,
         clock=w.clock,
         data=TrackingScheduleUpdate.model_validate(
             {
@@ -130,7 +130,7 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     r = w.ingest([friday_before, monday_after, sunday])
     assert (r.accepted, r.dropped.outside_window) == (1, 2)
     assert [p.ping_id for p in w.queued()] == [monday_after["id"]]
-    tracking.delete_schedule(principal=WORKER, schedules=w.schedules)
+    tracking.delete_schedule(principal=WORKER, tracking_schedules=w.schedules)
     r = w.ingest([friday_before, sunday])
     assert r.accepted == 2
 

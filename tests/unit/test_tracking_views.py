@@ -185,7 +185,7 @@ class World:
             pings=self.pings,
             access_log=self.log,
             clock=self.clock,
-            pages=page_tokens(),
+            page_tokens=page_tokens(),
         )
 
 
@@ -202,7 +202,11 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
         if token:
             q["continuation"] = token
         doc = tracks.read_my_track(
-            principal=WORKER, query=TrackQuery.model_validate(q), pings=w.pings, clock=w.clock, pages=page_tokens()
+            principal=WORKER,
+            query=TrackQuery.model_validate(q),
+            pings=w.pings,
+            clock=w.clock,
+            page_tokens=page_tokens(),
         )
         body = json.loads(doc.body)
         seen += [f["properties"]["id"] for f in body["features"] if f["properties"]["kind"] == "ping"]
@@ -217,7 +221,7 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
         query=TrackQuery.model_validate({"from": start, "to": NOW, "limit": 3}),
         pings=w.pings,
         clock=w.clock,
-        pages=page_tokens(),
+        page_tokens=page_tokens(),
     ).continuation
     assert first is not None
     with pytest.raises(ValidationFailed) as err:  # a token of another range
@@ -225,7 +229,7 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
             principal=WORKER,
             pings=w.pings,
             clock=w.clock,
-            pages=page_tokens(),
+            page_tokens=page_tokens(),
             query=TrackQuery.model_validate(
                 {"from": start - timedelta(hours=1), "to": NOW, "limit": 3, "continuation": first}
             ),
@@ -236,7 +240,7 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
             principal=OTHER_WORKER,
             pings=w.pings,
             clock=w.clock,
-            pages=page_tokens(),
+            page_tokens=page_tokens(),
             query=TrackQuery.model_validate({"from": start, "to": NOW, "limit": 3, "continuation": first}),
         )
     assert err.value.errors[0].field == "query.continuation"
@@ -245,7 +249,9 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
 def test_range_is_bounded_and_defaults_to_a_day() -> None:
     w = World()
     w.store("u1", [p(NOW - timedelta(hours=23), 45, -93), p(NOW - timedelta(hours=25), 45, -93)])
-    doc = tracks.read_my_track(principal=WORKER, query=TrackQuery(), pings=w.pings, clock=w.clock, pages=page_tokens())
+    doc = tracks.read_my_track(
+        principal=WORKER, query=TrackQuery(), pings=w.pings, clock=w.clock, page_tokens=page_tokens()
+    )
     assert json.loads(doc.body)["features"][0]["properties"]["kind"] == "ping"
     assert len(json.loads(doc.body)["features"]) == 1
     with pytest.raises(ValidationFailed):
@@ -253,7 +259,7 @@ def test_range_is_bounded_and_defaults_to_a_day() -> None:
             principal=WORKER,
             pings=w.pings,
             clock=w.clock,
-            pages=page_tokens(),
+            page_tokens=page_tokens(),
             query=TrackQuery.model_validate({"from": NOW - timedelta(days=32), "to": NOW}),
         )
 
@@ -279,12 +285,17 @@ def test_track_tenancy_and_access_log() -> None:
     assert (entry.viewer_user_id, entry.subject_user_ids, entry.data) == ("o1", ["u1"], AccessedData.LOCATION_TRACK)
     assert entry.range_to == NOW and entry.range_from == NOW - timedelta(days=1)
     page = access_log.read_my_access_log(
-        principal=WORKER, log=w.log, accounts=w.accounts, continuation=None, limit=10, pages=page_tokens()
+        principal=WORKER, access_log=w.log, accounts=w.accounts, continuation=None, limit=10, page_tokens=page_tokens()
     )
     assert [(i.viewer_name, i.data) for i in page.items] == [("O1", AccessedData.LOCATION_TRACK)]
     assert (
         access_log.read_my_access_log(
-            principal=OTHER_WORKER, log=w.log, accounts=w.accounts, continuation=None, limit=10, pages=page_tokens()
+            principal=OTHER_WORKER,
+            access_log=w.log,
+            accounts=w.accounts,
+            continuation=None,
+            limit=10,
+            page_tokens=page_tokens(),
         ).items
         == []
     )
@@ -314,7 +325,12 @@ def test_latest_positions_for_the_owner_with_age_and_access_log() -> None:
     assert removed is not None
     w.accounts.put_member(removed.model_copy(update={"status": MemberStatus.REMOVED}))
     view = tracks.latest_positions(
-        principal=OWNER, account_id="a1", accounts=w.accounts, positions=w.positions, access_log=w.log, clock=w.clock
+        principal=OWNER,
+        account_id="a1",
+        accounts=w.accounts,
+        latest_positions=w.positions,
+        access_log=w.log,
+        clock=w.clock,
     )
     by_user = {i.user_id: i for i in view.items}
     assert set(by_user) == {"o1", "u1"}
@@ -327,7 +343,7 @@ def test_latest_positions_for_the_owner_with_age_and_access_log() -> None:
             principal=WORKER,
             account_id="a1",
             accounts=w.accounts,
-            positions=w.positions,
+            latest_positions=w.positions,
             access_log=w.log,
             clock=w.clock,
         )
@@ -336,7 +352,7 @@ def test_latest_positions_for_the_owner_with_age_and_access_log() -> None:
             principal=STRANGER,
             account_id="a1",
             accounts=w.accounts,
-            positions=w.positions,
+            latest_positions=w.positions,
             access_log=w.log,
             clock=w.clock,
         )

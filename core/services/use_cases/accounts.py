@@ -27,14 +27,14 @@ class AccountUseCases:
             data=data,
             accounts=self.accounts,
             users=self.users,
-            events=self.events,
+            account_events=self.events,
             clock=self.clock,
             minimum_age=self.minimum_age,
-            verification=self.verification,
+            email_verification=self.verification,
         )
 
     def me(self, *, principal: Principal) -> MePublic:
-        return accounts.get_me(principal=principal, accounts=self.accounts, profiles=self.profiles)
+        return accounts.get_me(principal=principal, accounts=self.accounts, email_profiles=self.profiles)
 
     def update_me(self, *, principal: Principal, changes: MeUpdate) -> MePublic:
         return accounts.update_me(
@@ -42,5 +42,5 @@ class AccountUseCases:
             changes=changes,
             accounts=self.accounts,
             clock=self.clock,
-            verification=self.verification,
+            email_verification=self.verification,
         )

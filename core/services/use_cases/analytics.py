@@ -20,8 +20,8 @@ class AnalyticsUseCases:
         self, *, event: PageViewIn, gpc: bool, client: ClientSummary, principal: Principal | None
     ) -> PageViewReceipt:
         return page_views.record_page_view(
-            event=event, gpc=gpc, client=client, principal=principal, store=self.store, clock=self.clock
+            event=event, gpc=gpc, client=client, principal=principal, page_views=self.store, clock=self.clock
         )
 
     def counts(self, *, identity: Identity, days: int) -> PageViewCounts:
-        return page_views.page_view_counts(identity=identity, days=days, store=self.store, clock=self.clock)
+        return page_views.page_view_counts(identity=identity, days=days, page_views=self.store, clock=self.clock)

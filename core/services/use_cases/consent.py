@@ -28,20 +28,20 @@ class ConsentUseCases:
             principal=principal,
             capability=capability,
             data=data,
-            ledger=self.ledger,
+            consents=self.ledger,
             clock=self.clock,
-            policy_version=current_policy_version(store=self.policies, clock=self.clock),
+            policy_version=current_policy_version(policy=self.policies, clock=self.clock),
         )
 
     def consents(self, *, principal: Principal) -> ConsentsPublic:
-        return consent.get_consents(principal=principal, ledger=self.ledger)
+        return consent.get_consents(principal=principal, consents=self.ledger)
 
     def my_access_log(self, *, principal: Principal, continuation: str | None, limit: int) -> AccessLogPage:
         return access_log.read_my_access_log(
             principal=principal,
-            log=self.access_log,
+            access_log=self.access_log,
             accounts=self.accounts,
             continuation=continuation,
             limit=limit,
-            pages=self.pages,
+            page_tokens=self.pages,
         )

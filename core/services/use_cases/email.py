@@ -31,22 +31,22 @@ class EmailUseCases:
     renderer: EmailRenderer
 
     def preferences(self, *, principal: Principal) -> EmailPreferencesPublic:
-        return email_preferences.get_preferences(principal=principal, profiles=self.profiles)
+        return email_preferences.get_preferences(principal=principal, email_profiles=self.profiles)
 
     def update_preferences(self, *, principal: Principal, data: EmailPreferencesUpdate) -> EmailPreferencesPublic:
         return email_preferences.update_preferences(
-            principal=principal, data=data, profiles=self.profiles, clock=self.clock
+            principal=principal, data=data, email_profiles=self.profiles, clock=self.clock
         )
 
     def resend_verification(self, *, principal: Principal) -> VerificationPending:
         return email_verification.resend_verification(
-            principal=principal, accounts=self.accounts, verification=self.verification, clock=self.clock
+            principal=principal, accounts=self.accounts, email_verification=self.verification, clock=self.clock
         )
 
     def verify(self, *, token: str) -> VerificationResult:
         return email_verification.verify_email(
             token=token,
-            profiles=self.profiles,
+            email_profiles=self.profiles,
             accounts=self.accounts,
             outbox=self.outbox,
             signer=self.signer,
@@ -55,7 +55,7 @@ class EmailUseCases:
 
     def unsubscribe(self, *, token: str) -> UnsubscribeResult:
         return email_preferences.unsubscribe(
-            token=token, outbox=self.outbox, profiles=self.profiles, signer=self.signer, clock=self.clock
+            token=token, outbox=self.outbox, email_profiles=self.profiles, signer=self.signer, clock=self.clock
         )
 
     def record_open(self, *, token: str) -> bool:

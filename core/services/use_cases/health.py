@@ -14,4 +14,4 @@ class HealthUseCases:
     probes: Sequence[HealthProbe]
 
     def check(self) -> HealthReport:
-        return check_health(probes=self.probes)
+        return check_health(health_probes=self.probes)

@@ -27,17 +27,17 @@ class JobSiteUseCases:
             account_id=account_id,
             data=data,
             accounts=self.accounts,
-            sites=self.sites,
+            job_sites=self.sites,
             clock=self.clock,
         )
 
     def list_sites(self, *, principal: Principal, account_id: str, query: JobSiteListQuery) -> JobSiteList:
         return job_sites.list_sites(
-            principal=principal, account_id=account_id, query=query, sites=self.sites, pages=self.pages
+            principal=principal, account_id=account_id, query=query, job_sites=self.sites, page_tokens=self.pages
         )
 
     def site(self, *, principal: Principal, account_id: str, site_id: str) -> JobSitePublic:
-        return job_sites.get_site(principal=principal, account_id=account_id, site_id=site_id, sites=self.sites)
+        return job_sites.get_site(principal=principal, account_id=account_id, site_id=site_id, job_sites=self.sites)
 
     def update(self, *, principal: Principal, account_id: str, site_id: str, data: JobSiteUpdate) -> JobSitePublic:
         return job_sites.update_site(
@@ -46,15 +46,15 @@ class JobSiteUseCases:
             site_id=site_id,
             data=data,
             accounts=self.accounts,
-            sites=self.sites,
+            job_sites=self.sites,
             clock=self.clock,
         )
 
     def delete(self, *, principal: Principal, account_id: str, site_id: str) -> None:
-        job_sites.delete_site(principal=principal, account_id=account_id, site_id=site_id, sites=self.sites)
+        job_sites.delete_site(principal=principal, account_id=account_id, site_id=site_id, job_sites=self.sites)
 
     def my_sites(self, *, principal: Principal, query: JobSiteListQuery) -> JobSiteList:
-        return job_sites.my_sites(principal=principal, query=query, sites=self.sites, pages=self.pages)
+        return job_sites.my_sites(principal=principal, query=query, job_sites=self.sites, page_tokens=self.pages)
 
     def account_timesheet(self, *, principal: Principal, account_id: str, query: TimesheetQuery) -> Timesheet:
         return site_visits.account_timesheet(
@@ -62,13 +62,18 @@ class JobSiteUseCases:
             account_id=account_id,
             query=query,
             accounts=self.accounts,
-            sites=self.sites,
-            days=self.days,
+            job_sites=self.sites,
+            site_days=self.days,
             access_log=self.access_log,
             clock=self.clock,
         )
 
     def my_timesheet(self, *, principal: Principal, query: TimesheetQuery) -> Timesheet:
         return site_visits.my_timesheet(
-            principal=principal, query=query, accounts=self.accounts, sites=self.sites, days=self.days, clock=self.clock
+            principal=principal,
+            query=query,
+            accounts=self.accounts,
+            job_sites=self.sites,
+            site_days=self.days,
+            clock=self.clock,
         )

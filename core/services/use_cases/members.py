@@ -42,7 +42,7 @@ class MemberUseCases:
             accounts=self.accounts,
             signer=self.signer,
             clock=self.clock,
-            ttl=self.invitation_ttl,
+            invitation_ttl=self.invitation_ttl,
             outbox=self.outbox,
             billing=self.billing,
         )
@@ -71,10 +71,10 @@ class MemberUseCases:
             data=data,
             accounts=self.accounts,
             users=self.users,
-            events=self.events,
+            account_events=self.events,
             signer=self.signer,
             clock=self.clock,
-            profiles=self.profiles,
+            email_profiles=self.profiles,
             billing=self.billing,
         )
 
@@ -88,7 +88,7 @@ class MemberUseCases:
             user_id=user_id,
             accounts=self.accounts,
             users=self.users,
-            events=self.events,
+            account_events=self.events,
             clock=self.clock,
         )
 

@@ -25,11 +25,11 @@ class NoteUseCases:
         return notes.create_note(
             principal=principal,
             data=data,
-            store=self.store,
+            media=self.store,
             consents=self.consents,
             clock=self.clock,
             billing=self.billing,
-            zones=self.zones,
+            private_zones=self.zones,
         )
 
     def update(self, *, principal: Principal, note_id: str, data: NoteUpdate) -> NotePublic:
@@ -37,25 +37,25 @@ class NoteUseCases:
             principal=principal,
             note_id=note_id,
             data=data,
-            store=self.store,
+            media=self.store,
             consents=self.consents,
             clock=self.clock,
-            zones=self.zones,
+            private_zones=self.zones,
         )
 
     def delete(self, *, principal: Principal, note_id: str) -> None:
-        notes.delete_note(principal=principal, note_id=note_id, store=self.store)
+        notes.delete_note(principal=principal, note_id=note_id, media=self.store)
 
     def my_notes(self, *, principal: Principal, query: MyNotesQuery) -> NotePage:
-        return notes.list_my_notes(principal=principal, query=query, store=self.store, pages=self.pages)
+        return notes.list_my_notes(principal=principal, query=query, media=self.store, page_tokens=self.pages)
 
     def list_notes(self, *, principal: Principal, account_id: str, query: MediaQuery) -> NotePage:
         return notes.list_notes(
             principal=principal,
             account_id=account_id,
             query=query,
-            store=self.store,
-            log_store=self.access_log,
+            media=self.store,
+            access_log=self.access_log,
             clock=self.clock,
-            pages=self.pages,
+            page_tokens=self.pages,
         )

@@ -40,17 +40,22 @@ class PhotoUseCases:
         return photos.request_upload(
             principal=principal,
             data=data,
-            store=self.store,
-            blobs=self.blobs,
+            media=self.store,
+            photo_blobs=self.blobs,
             consents=self.consents,
             clock=self.clock,
-            limits=self.limits,
+            photo_limits=self.limits,
             billing=self.billing,
         )
 
     def complete_upload(self, *, principal: Principal, photo_id: str) -> PhotoPublic:
         return photos.complete_upload(
-            principal=principal, photo_id=photo_id, store=self.store, blobs=self.blobs, jobs=self.jobs, clock=self.clock
+            principal=principal,
+            photo_id=photo_id,
+            media=self.store,
+            photo_blobs=self.blobs,
+            photo_jobs=self.jobs,
+            clock=self.clock,
         )
 
     def list_photos(self, *, principal: Principal, account_id: str, query: MediaQuery) -> PhotoPage:
@@ -58,10 +63,10 @@ class PhotoUseCases:
             principal=principal,
             account_id=account_id,
             query=query,
-            store=self.store,
-            log_store=self.access_log,
+            media=self.store,
+            access_log=self.access_log,
             clock=self.clock,
-            pages=self.pages,
+            page_tokens=self.pages,
         )
 
     def photo(self, *, principal: Principal, account_id: str, photo_id: str) -> PhotoDetail:
@@ -69,27 +74,27 @@ class PhotoUseCases:
             principal=principal,
             account_id=account_id,
             photo_id=photo_id,
-            store=self.store,
-            blobs=self.blobs,
-            log_store=self.access_log,
+            media=self.store,
+            photo_blobs=self.blobs,
+            access_log=self.access_log,
             clock=self.clock,
-            limits=self.limits,
+            photo_limits=self.limits,
         )
 
     def process(self, job: PhotoJob) -> str:
         """Queue work: verify one upload; answers the outcome."""
         return photos.process_photo(
             job=job,
-            store=self.store,
-            blobs=self.blobs,
-            scanner=self.scanner,
+            media=self.store,
+            photo_blobs=self.blobs,
+            malware_scanner=self.scanner,
             consents=self.consents,
-            jobs=self.jobs,
+            photo_jobs=self.jobs,
             clock=self.clock,
-            limits=self.limits,
-            zones=self.zones,
+            photo_limits=self.limits,
+            private_zones=self.zones,
         )
 
     def settle_failed(self, job: PhotoJob) -> str:
         """Poison-queue work: the photo of a message the host gave up on is rejected (`processing-failed`)."""
-        return photos.settle_failed(job=job, store=self.store, blobs=self.blobs, clock=self.clock)
+        return photos.settle_failed(job=job, media=self.store, photo_blobs=self.blobs, clock=self.clock)

@@ -28,27 +28,27 @@ class PolicyUseCases:
     outbox_keep_days: int
 
     def now(self) -> PolicyNow:
-        return policy.policy_now(store=self.store, clock=self.clock)
+        return policy.policy_now(policy=self.store, clock=self.clock)
 
     def versions(self) -> PolicyVersionList:
-        return policy.list_versions(store=self.store, clock=self.clock)
+        return policy.list_versions(policy=self.store, clock=self.clock)
 
     def version(self, *, version_id: str) -> PolicyVersionPublic:
-        return policy.get_version(version_id=version_id, store=self.store, clock=self.clock)
+        return policy.get_version(version_id=version_id, policy=self.store, clock=self.clock)
 
     def post_version(self, *, identity: Identity, data: PolicyVersionCreate) -> PolicyVersionPublic:
-        return policy.post_version(identity=identity, data=data, store=self.store, clock=self.clock)
+        return policy.post_version(identity=identity, data=data, policy=self.store, clock=self.clock)
 
     def acknowledge(self, *, principal: Principal, data: PolicyAcknowledgementCreate) -> PolicyAcknowledgementPublic:
-        return policy.acknowledge(principal=principal, data=data, store=self.store, clock=self.clock)
+        return policy.acknowledge(principal=principal, data=data, policy=self.store, clock=self.clock)
 
     def send_notices(self) -> int:
         """Timer work: one notice per (user, version); answers how many were queued."""
         return policy.send_policy_notices(
-            store=self.store,
-            profiles=self.profiles,
+            policy=self.store,
+            email_profiles=self.profiles,
             outbox=self.outbox,
-            links=self.links,
+            email_links=self.links,
             clock=self.clock,
             outbox_keep_days=self.outbox_keep_days,
         )

@@ -51,7 +51,7 @@ class PrivacyUseCases:
 
     def closure_terms(self, *, principal: Principal, account_id: str) -> ClosureTerms:
         return closure.closure_terms(
-            principal=principal, account_id=account_id, accounts=self.accounts, policy=self.policy
+            principal=principal, account_id=account_id, accounts=self.accounts, retention_policy=self.policy
         )
 
     def close_account(self, *, principal: Principal, account_id: str, data: ClosureRequest) -> ClosurePublic:
@@ -64,15 +64,15 @@ class PrivacyUseCases:
             privacy=self.privacy,
             signer=self.signer,
             clock=self.clock,
-            policy=self.policy,
-            subscriptions=self.subscriptions,
-            mailer=self.mailer,
-            enqueue=self.enqueue,
+            retention_policy=self.policy,
+            privacy_subscriptions=self.subscriptions,
+            privacy_mailer=self.mailer,
+            enqueue_data_request=self.enqueue,
         )
 
     def create_request(self, *, principal: Principal, data: DataRequestCreate) -> DataRequestPublic:
         return data_requests.create_request(
-            principal=principal, data=data, privacy=self.privacy, clock=self.clock, enqueue=self.enqueue
+            principal=principal, data=data, privacy=self.privacy, clock=self.clock, enqueue_data_request=self.enqueue
         )
 
     def my_requests(self, *, principal: Principal) -> DataRequestList:
@@ -87,7 +87,7 @@ class PrivacyUseCases:
             account_id=account_id,
             accounts=self.accounts,
             privacy=self.privacy,
-            kinds=self.kinds(),
+            personal_data_kinds=self.kinds(),
             clock=self.clock,
         )
 
@@ -98,14 +98,14 @@ class PrivacyUseCases:
             message=message,
             attempt=attempt,
             max_attempts=max_attempts,
-            kinds=self.kinds(),
+            personal_data_kinds=self.kinds(),
             accounts=self.accounts,
             privacy=self.privacy,
-            sink=self.sink,
+            export_sink=self.sink,
             clock=self.clock,
-            policy=self.policy,
-            link_ttl=self.link_ttl,
-            subscriptions=self.subscriptions,
-            mailer=self.mailer,
-            mail_to=self.mail_to,
+            retention_policy=self.policy,
+            export_link_ttl=self.link_ttl,
+            privacy_subscriptions=self.subscriptions,
+            privacy_mailer=self.mailer,
+            privacy_mail_to=self.mail_to,
         )

@@ -28,7 +28,7 @@ class RetentionUseCases:
 
     def settings(self, *, principal: Principal, account_id: str) -> RetentionPublic:
         return retention.get_retention(
-            principal=principal, account_id=account_id, privacy=self.privacy, policy=self.policy
+            principal=principal, account_id=account_id, privacy=self.privacy, retention_policy=self.policy
         )
 
     def update(self, *, principal: Principal, account_id: str, changes: RetentionUpdate) -> RetentionPublic:
@@ -37,7 +37,7 @@ class RetentionUseCases:
             account_id=account_id,
             changes=changes,
             privacy=self.privacy,
-            policy=self.policy,
+            retention_policy=self.policy,
             clock=self.clock,
         )
 

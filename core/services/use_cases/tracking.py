@@ -60,13 +60,15 @@ class TrackingUseCases:
     clock: Clock
 
     def put_schedule(self, *, principal: Principal, data: TrackingScheduleUpdate) -> TrackingSchedulePublic:
-        return tracking.put_schedule(principal=principal, data=data, schedules=self.schedules, clock=self.clock)
+        return tracking.put_schedule(
+            principal=principal, data=data, tracking_schedules=self.schedules, clock=self.clock
+        )
 
     def schedule(self, *, principal: Principal) -> TrackingSchedulePublic:
-        return tracking.get_schedule(principal=principal, schedules=self.schedules)
+        return tracking.get_schedule(principal=principal, tracking_schedules=self.schedules)
 
     def delete_schedule(self, *, principal: Principal) -> None:
-        tracking.delete_schedule(principal=principal, schedules=self.schedules)
+        tracking.delete_schedule(principal=principal, tracking_schedules=self.schedules)
 
     def preview(self, *, data: TrackingPreviewRequest) -> TrackingPreview:
         """Lays windows on the coming days; stores nothing."""
@@ -78,15 +80,15 @@ class TrackingUseCases:
             batch=batch,
             accounts=self.accounts,
             consents=self.consents,
-            schedules=self.schedules,
-            queue=self.queue,
+            tracking_schedules=self.schedules,
+            ping_queue=self.queue,
             privacy=self.privacy,
-            retention=self.retention,
+            retention_policy=self.retention,
             clock=self.clock,
             future_skew=self.future_skew,
             billing=self.billing,
-            zones=self.zones,
-            gate=self.gate,
+            private_zones=self.zones,
+            ingest_gate=self.gate,
         )
 
     def my_track(self, *, principal: Principal, query: TrackQuery) -> TrackDocument:
@@ -95,9 +97,9 @@ class TrackingUseCases:
             query=query,
             pings=self.pings,
             clock=self.clock,
-            pages=self.pages,
-            withheld=self.withheld,
-            coarse=self.coarse,
+            page_tokens=self.pages,
+            withheld_pings=self.withheld,
+            coarse_history=self.coarse,
         )
 
     def member_track(self, *, principal: Principal, account_id: str, user_id: str, query: TrackQuery) -> TrackDocument:
@@ -110,9 +112,9 @@ class TrackingUseCases:
             pings=self.pings,
             access_log=self.access_log,
             clock=self.clock,
-            pages=self.pages,
-            withheld=self.withheld,
-            coarse=self.coarse,
+            page_tokens=self.pages,
+            withheld_pings=self.withheld,
+            coarse_history=self.coarse,
         )
 
     def latest_positions(self, *, principal: Principal, account_id: str) -> LatestPositionList:
@@ -120,7 +122,7 @@ class TrackingUseCases:
             principal=principal,
             account_id=account_id,
             accounts=self.accounts,
-            positions=self.positions,
+            latest_positions=self.positions,
             access_log=self.access_log,
             clock=self.clock,
         )
