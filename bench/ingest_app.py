@@ -146,7 +146,7 @@ def bench_counters(req: func.HttpRequest) -> func.HttpResponse:
 def bench_naive_ping(req: func.HttpRequest) -> func.HttpResponse:
     """The baseline: authenticate, check the JSON, one queue message for one ping. No consent, no windows."""
     d = container()
-    identity = auth.identify(authorization=req.headers.get("authorization"), verifier=d.token_verifier)
+    identity = auth.identify(authorization=req.headers.get("authorization"), token_verifier=d.token_verifier)
     principal = auth.resolve_principal(identity=identity, users=d.users)
     ping = json.loads(req.get_body())
     if not isinstance(ping, dict) or "id" not in ping:

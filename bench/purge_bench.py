@@ -116,13 +116,13 @@ def main() -> int:
         runs, deleted = 0, 0
         try:
             run_purge(
-                registry=registry,
+                personal_data=registry,
                 privacy=privacy,
                 accounts=accounts,
                 clock=clock,
-                policy=policy,
-                batch_size=batch,
-                max_items=per_run,
+                retention_policy=policy,
+                purge_batch_size=batch,
+                purge_max_items=per_run,
                 on_page=crash_once,
             )
         except RuntimeError:
@@ -131,13 +131,13 @@ def main() -> int:
         runs += 1
         while True:
             run = run_purge(
-                registry=registry,
+                personal_data=registry,
                 privacy=privacy,
                 accounts=accounts,
                 clock=clock,
-                policy=policy,
-                batch_size=batch,
-                max_items=per_run,
+                retention_policy=policy,
+                purge_batch_size=batch,
+                purge_max_items=per_run,
             )
             runs += 1
             deleted += run.deleted.get("account-events", 0)

@@ -11,13 +11,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from core.bootstrap import Container, container, current_cosmos_requests, current_invocation_id, traced_http
-from core.bootstrap.use_cases import UseCases
+from core.bootstrap import container, current_cosmos_requests, current_invocation_id, traced_http
 from core.domain.client_summary import ClientSummary, summarize
 from core.domain.errors import (
     DependencyUnavailable,
@@ -30,11 +29,15 @@ from core.domain.errors import (
 )
 from core.domain.identity import Identity, Principal
 from core.domain.inputs import duplicate_key
-from core.services import auth, card_guard, device_auth
+from core.services import card_guard
 from core.services.device_auth import DeviceCaller
+from core.services.use_cases.sign_in import SignInUseCases
+from core.services.wiring import UseCases
 from functions import _cors  # issue 15: the portal's origins (one place)
 
 log = logging.getLogger("industrack.http")
+
+U = TypeVar("U", bound=UseCases)
 
 PROBLEM_BASE = "https://industrack.com/problems/"
 JSON = "application/json"
@@ -54,18 +57,13 @@ class Call:
     """What a handler receives: the parsed input and who is calling."""
 
     req: func.HttpRequest
-    deps: Container
     route: Mapping[str, str]
     body: Any = None
+    raw: bytes = b""  # the body as sent, on endpoints declared with raw_body=True (within the same limits)
     query: Any = None
     identity_: Identity | None = None
     principal_: Principal | None = None
     device_: DeviceCaller | None = None
-
-    @property
-    def use_cases(self) -> UseCases:
-        """The product areas' use cases, their ports filled in by the composition root."""
-        return self.deps.use_cases
 
     @property
     def identity(self) -> Identity:
@@ -104,7 +102,8 @@ class EndpointSpec:
     extra_statuses: tuple[int, ...] = field(default=())
     response_headers: tuple[tuple[str, str], ...] = field(default=())  # (name, description) on the success response
     # When given and false for this process, the route answers 404 before anything else (as if it did not exist).
-    available: Callable[[Container], bool] | None = None
+    available: Callable[[], bool] | None = None
+    raw_body: bool = False  # the handler reads `call.raw` itself (the tracking apps' own formats)
 
 
 ENDPOINTS: list[EndpointSpec] = []
@@ -153,22 +152,39 @@ def _field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
     return out
 
 
-def _parse_body(req: func.HttpRequest, model: type[BaseModel], max_bytes: int) -> BaseModel:
+def _sized_body(req: func.HttpRequest, max_bytes: int) -> bytes:
+    """The body, or 413 when it (or its declared length) passes the limit every endpoint shares."""
     declared = req.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"The body may be at most {max_bytes} bytes.")
     raw = req.get_body() or b""
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"The body may be at most {max_bytes} bytes.")
-    ctype = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if ctype != JSON and not ctype.endswith("+json"):
-        raise UnsupportedMediaType()
-    card_field = card_guard.find_card_number(raw)  # before anything parses, stores or logs the body
+    return raw
+
+
+def _refuse_card_numbers(raw: bytes) -> None:
+    """422 for a body that carries what looks like a card number: before anything parses, stores or logs it."""
+    card_field = card_guard.find_card_number(raw)
     if card_field is not None:
         raise ValidationFailed(
             "Payment card numbers are not accepted; cards are entered only in the payment provider's own form.",
             errors=[FieldError(card_field, "contains what looks like a payment card number")],
         )
+
+
+def _raw_body(req: func.HttpRequest, max_bytes: int) -> bytes:
+    raw = _sized_body(req, max_bytes)
+    _refuse_card_numbers(raw)
+    return raw
+
+
+def _parse_body(req: func.HttpRequest, model: type[BaseModel], max_bytes: int) -> BaseModel:
+    raw = _sized_body(req, max_bytes)
+    ctype = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if ctype != JSON and not ctype.endswith("+json"):
+        raise UnsupportedMediaType()
+    _refuse_card_numbers(raw)
     repeated = duplicate_key(raw) if raw else None  # one object member, one value: never "the last one wins"
     if repeated is not None:
         raise ValidationFailed(
@@ -193,38 +209,51 @@ def _parse_query(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:
         raise ValidationFailed(errors=_field_errors(exc, prefix="query.")) from exc
 
 
+def use_cases(area: type[U]) -> Callable[[], U]:
+    """A trigger module's product area: `notes = use_cases(NoteUseCases)`, then `notes().create(...)` inside a
+    trigger. The area's object comes from the process's composition root on first use (no I/O at import); a trigger
+    never sees the root or a store."""
+
+    def current() -> U:
+        return container().use_case(area)
+
+    return current
+
+
+sign_in = use_cases(SignInUseCases)
+
+
 def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpRequest) -> func.HttpResponse:
-    deps = container()
-    call = Call(req=req, deps=deps, route=req.route_params)
-    if spec.available is not None and not spec.available(deps):
+    call = Call(req=req, route=req.route_params)
+    if spec.available is not None and not spec.available():
         raise NotFound()
+    gate = sign_in()
     if spec.auth is Auth.DEVICE:  # never a JWT here, and a device token is never accepted below
-        call.device_ = device_auth.authenticate(
-            authorization=req.headers.get("authorization"),
-            query_token=req.params.get("token"),
-            devices=deps.devices,
-            users=deps.users,
+        call.device_ = gate.authenticate_device(
+            authorization=req.headers.get("authorization"), query_token=req.params.get("token")
         )
     elif spec.auth is Auth.OPTIONAL:
         # A credential that is sent must be a valid bearer token (401 otherwise; a device token never is).
         if req.headers.get("authorization") or req.params.get("token"):
-            call.identity_ = auth.identify(authorization=req.headers.get("authorization"), verifier=deps.token_verifier)
+            call.identity_ = gate.identify(authorization=req.headers.get("authorization"))
             try:
-                call.principal_ = auth.resolve_principal(identity=call.identity_, users=deps.users)
+                call.principal_ = gate.resolve_principal(identity=call.identity_)
             except DependencyUnavailable:
                 raise  # the sign-in records are unreachable: 503, not "signed out"
             except DomainError:
                 call.principal_ = None  # signed in but not (or no longer) a user of an account: as signed out
     elif spec.auth is not Auth.NONE:
-        call.identity_ = auth.identify(authorization=req.headers.get("authorization"), verifier=deps.token_verifier)
+        call.identity_ = gate.identify(authorization=req.headers.get("authorization"))
         if spec.auth is Auth.ADMIN:
-            auth.require_platform_admin(call.identity_)
+            gate.require_platform_admin(identity=call.identity_)
         elif spec.auth is Auth.PRINCIPAL:
-            call.principal_ = auth.resolve_principal(identity=call.identity_, users=deps.users)
+            call.principal_ = gate.resolve_principal(identity=call.identity_)
     if spec.query is not None:
         call.query = _parse_query(req, spec.query)
     if spec.body is not None:
-        call.body = _parse_body(req, spec.body, deps.settings.max_body_bytes)
+        call.body = _parse_body(req, spec.body, gate.limits.max_body_bytes)
+    elif spec.raw_body:
+        call.raw = _raw_body(req, gate.limits.max_body_bytes)
     result = handler(call)
     if isinstance(result, func.HttpResponse):
         return result
@@ -246,7 +275,8 @@ def endpoint(
     produces: tuple[str, ...] = (JSON,),
     extra_statuses: tuple[int, ...] = (),
     response_headers: tuple[tuple[str, str], ...] = (),
-    available: Callable[[Container], bool] | None = None,
+    available: Callable[[], bool] | None = None,
+    raw_body: bool = False,
 ) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
     """Declare an HTTP trigger: the handler takes a Call and returns a model, None (204) or a raw response."""
 
@@ -266,6 +296,7 @@ def endpoint(
             extra_statuses=extra_statuses,
             response_headers=response_headers,
             available=available,
+            raw_body=raw_body,
         )
         ENDPOINTS.append(spec)
 

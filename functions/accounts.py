@@ -1,9 +1,11 @@
 import azure.functions as func
 
 from core.domain.accounts import AccountCreate, MePublic, MeUpdate, RegistrationResult
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.accounts import AccountUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+accounts = use_cases(AccountUseCases)
 
 
 @endpoint(
@@ -19,12 +21,12 @@ bp = func.Blueprint()
     tag="accounts",
 )
 def register_account(call: Call) -> RegistrationResult:
-    return call.use_cases.accounts.register(identity=call.identity, data=call.body)
+    return accounts().register(identity=call.identity, data=call.body)
 
 
 @endpoint(bp, "GET", "me", auth=Auth.PRINCIPAL, response=MePublic, summary="My personal information", tag="me")
 def get_me(call: Call) -> MePublic:
-    return call.use_cases.accounts.me(principal=call.principal)
+    return accounts().me(principal=call.principal)
 
 
 @endpoint(
@@ -38,4 +40,4 @@ def get_me(call: Call) -> MePublic:
     tag="me",
 )
 def update_me(call: Call) -> MePublic:
-    return call.use_cases.accounts.update_me(principal=call.principal, changes=call.body)
+    return accounts().update_me(principal=call.principal, changes=call.body)

@@ -3,9 +3,11 @@
 import azure.functions as func
 
 from core.domain.page_views import PageViewCounts, PageViewIn, PageViewQuery, PageViewReceipt, gpc_signal
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.analytics import AnalyticsUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+analytics = use_cases(AnalyticsUseCases)
 
 
 @endpoint(
@@ -22,7 +24,7 @@ bp = func.Blueprint()
     " (in their export, gone with an erasure).",
 )
 def record_page_view(call: Call) -> PageViewReceipt:
-    return call.use_cases.analytics.record(
+    return analytics().record(
         event=call.body, gpc=gpc_signal(call.req.headers.get("sec-gpc")), client=call.client, principal=call.principal_
     )
 
@@ -39,4 +41,4 @@ def record_page_view(call: Call) -> PageViewReceipt:
     " aggregates only, no network or person.",
 )
 def page_view_counts(call: Call) -> PageViewCounts:
-    return call.use_cases.analytics.counts(identity=call.identity, days=call.query.days)
+    return analytics().counts(identity=call.identity, days=call.query.days)

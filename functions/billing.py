@@ -3,12 +3,13 @@ the grace-period timer. See docs/billing.md."""
 
 import azure.functions as func
 
-from core.bootstrap import container
 from core.domain.accounts import AccountEvent
 from core.domain.billing import BillingPublic, CardOnFile, SetupIntentPublic, WebhookAnswer
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.billing import BillingUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+billing = use_cases(BillingUseCases)
 
 
 @endpoint(
@@ -21,7 +22,7 @@ bp = func.Blueprint()
     tag="billing",
 )
 def get_billing(call: Call) -> BillingPublic:
-    return call.use_cases.billing.view(principal=call.principal, account_id=call.route["accountId"])
+    return billing().view(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(
@@ -35,7 +36,7 @@ def get_billing(call: Call) -> BillingPublic:
     tag="billing",
 )
 def setup_billing(call: Call) -> BillingPublic:
-    return call.use_cases.billing.setup(principal=call.principal, account_id=call.route["accountId"])
+    return billing().setup(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(
@@ -50,7 +51,7 @@ def setup_billing(call: Call) -> BillingPublic:
     tag="billing",
 )
 def create_setup_intent(call: Call) -> SetupIntentPublic:
-    return call.use_cases.billing.setup_intent(principal=call.principal, account_id=call.route["accountId"])
+    return billing().setup_intent(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(
@@ -65,9 +66,7 @@ def create_setup_intent(call: Call) -> SetupIntentPublic:
     tag="billing",
 )
 def put_card_on_file(call: Call) -> BillingPublic:
-    return call.use_cases.billing.put_card_on_file(
-        principal=call.principal, account_id=call.route["accountId"], data=call.body
-    )
+    return billing().put_card_on_file(principal=call.principal, account_id=call.route["accountId"], data=call.body)
 
 
 @endpoint(
@@ -81,7 +80,7 @@ def put_card_on_file(call: Call) -> BillingPublic:
     tag="billing",
 )
 def stripe_webhook(call: Call) -> WebhookAnswer:
-    return call.use_cases.stripe_webhook.handle(
+    return billing().handle_webhook(
         payload=call.req.get_body() or b"", signature=call.req.headers.get("stripe-signature")
     )
 
@@ -89,9 +88,9 @@ def stripe_webhook(call: Call) -> WebhookAnswer:
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_BILLING_EVENTS%", connection="AzureWebJobsStorage")
 def process_billing_event(msg: func.QueueMessage) -> None:
     """Account events forwarded by process_account_event. Errors propagate: the host retries, then poisons."""
-    container().use_cases.billing.on_account_event(AccountEvent.model_validate_json(msg.get_body()))
+    billing().on_account_event(event=AccountEvent.model_validate_json(msg.get_body()))
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 */15 * * * *", run_on_startup=False)
 def suspend_overdue_billing(timer: func.TimerRequest) -> None:
-    container().use_cases.billing.suspend_overdue()
+    billing().suspend_overdue()

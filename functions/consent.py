@@ -5,9 +5,11 @@ import azure.functions as func
 
 from core.domain.consent import ConsentsPublic, ConsentStatePublic, ConsentUpdate
 from core.domain.tracking import AccessLogPage, AccessLogQuery
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.consent import ConsentUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+consent = use_cases(ConsentUseCases)
 
 
 @endpoint(
@@ -21,9 +23,7 @@ bp = func.Blueprint()
     tag="consent",
 )
 def set_consent(call: Call) -> ConsentStatePublic:
-    return call.use_cases.consent.set_consent(
-        principal=call.principal, capability=call.route["capability"], data=call.body
-    )
+    return consent().set_consent(principal=call.principal, capability=call.route["capability"], data=call.body)
 
 
 @endpoint(
@@ -36,7 +36,7 @@ def set_consent(call: Call) -> ConsentStatePublic:
     tag="consent",
 )
 def get_consents(call: Call) -> ConsentsPublic:
-    return call.use_cases.consent.consents(principal=call.principal)
+    return consent().consents(principal=call.principal)
 
 
 @endpoint(
@@ -50,6 +50,6 @@ def get_consents(call: Call) -> ConsentsPublic:
     tag="consent",
 )
 def get_access_log(call: Call) -> AccessLogPage:
-    return call.use_cases.consent.my_access_log(
+    return consent().my_access_log(
         principal=call.principal, continuation=call.query.continuation, limit=call.query.limit
     )

@@ -14,12 +14,13 @@ from core.domain import device_protocols as protocols
 from core.domain.accounts import PublicModel
 from core.domain.device_protocols import ParsedPings
 from core.domain.devices import AppProtocol, DeviceCreate, DeviceCreated, DeviceList
-from core.domain.errors import FieldError, PayloadTooLarge, ValidationFailed
-from core.services import card_guard
+from core.domain.errors import FieldError, ValidationFailed
 from core.services.devices import DeviceIngest
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.devices import DeviceUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+devices = use_cases(DeviceUseCases)
 log = logging.getLogger(__name__)
 MAX_FORM_FIELDS = 100
 
@@ -44,7 +45,7 @@ class OverlandAnswer(PublicModel):
     summary="Make a device token for an existing tracking app (the token is shown once)",
 )
 def create_device(call: Call) -> DeviceCreated:
-    return call.use_cases.devices.create(principal=call.principal, data=call.body)
+    return devices().create(principal=call.principal, data=call.body)
 
 
 @endpoint(
@@ -57,7 +58,7 @@ def create_device(call: Call) -> DeviceCreated:
     summary="My devices: last seen, pings received, stored and dropped by reason",
 )
 def list_my_devices(call: Call) -> DeviceList:
-    return call.use_cases.devices.mine(principal=call.principal)
+    return devices().mine(principal=call.principal)
 
 
 @endpoint(
@@ -70,7 +71,7 @@ def list_my_devices(call: Call) -> DeviceList:
     summary="Revoke one of my device tokens (effective on its next request)",
 )
 def revoke_my_device(call: Call) -> None:
-    call.use_cases.devices.revoke_mine(principal=call.principal, device_id=call.route["deviceId"])
+    devices().revoke_mine(principal=call.principal, device_id=call.route["deviceId"])
 
 
 @endpoint(
@@ -83,7 +84,7 @@ def revoke_my_device(call: Call) -> None:
     summary="Every device token of the account's members (owner)",
 )
 def list_account_devices(call: Call) -> DeviceList:
-    return call.use_cases.devices.of_account(principal=call.principal, account_id=call.route["accountId"])
+    return devices().of_account(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(
@@ -96,7 +97,7 @@ def list_account_devices(call: Call) -> DeviceList:
     summary="Revoke a member's device token (owner)",
 )
 def revoke_member_device(call: Call) -> None:
-    call.use_cases.devices.revoke_member_device(
+    devices().revoke_member_device(
         principal=call.principal,
         account_id=call.route["accountId"],
         user_id=call.route["userId"],
@@ -105,19 +106,6 @@ def revoke_member_device(call: Call) -> None:
 
 
 # ---------------------------------------------------------------- app ingest: parsing helpers
-
-
-def _raw(call: Call) -> bytes:
-    """The body within the same limit as every JSON endpoint (413), refused if it carries a card number."""
-    limit = call.deps.settings.max_body_bytes
-    declared = call.req.headers.get("content-length")
-    raw = call.req.get_body() or b""
-    if (declared and declared.isdigit() and int(declared) > limit) or len(raw) > limit:
-        raise PayloadTooLarge(f"The body may be at most {limit} bytes.")
-    card_field = card_guard.find_card_number(raw)
-    if card_field is not None:
-        raise ValidationFailed(errors=[FieldError(card_field, "contains what looks like a payment card number")])
-    return raw
 
 
 def _json(raw: bytes) -> Any:
@@ -155,7 +143,7 @@ def _params(call: Call, raw: bytes) -> dict[str, str]:
 
 
 def _ingest(call: Call, parsed: ParsedPings, protocol: AppProtocol) -> DeviceIngest:
-    return call.use_cases.devices.ingest(caller=call.device, parsed=parsed, protocol=protocol)
+    return devices().ingest(caller=call.device, parsed=parsed, protocol=protocol)
 
 
 def _answer(body: str, content_type: str = "application/json") -> func.HttpResponse:
@@ -172,13 +160,14 @@ def _answer(body: str, content_type: str = "application/json") -> func.HttpRespo
     "POST",
     "ingest/owntracks",
     auth=Auth.DEVICE,
+    raw_body=True,
     tag="devices",
     extra_statuses=(413,),
     summary="OwnTracks HTTP mode: one JSON message per POST; answers 200 [] or, when the member's job sites"
     " changed since this device last received them, [setWaypoints cmd] (docs/devices.md)",
 )
 def ingest_owntracks(call: Call) -> func.HttpResponse:
-    parsed = protocols.parse_owntracks(_json(_raw(call)), call.device.device_id)
+    parsed = protocols.parse_owntracks(_json(call.raw), call.device.device_id)
     done = _ingest(call, parsed, AppProtocol.OWNTRACKS)
     return _answer(json.dumps(done.commands, separators=(",", ":"), ensure_ascii=False))
 
@@ -188,19 +177,20 @@ def ingest_owntracks(call: Call) -> func.HttpResponse:
     "POST",
     "ingest/overland",
     auth=Auth.DEVICE,
+    raw_body=True,
     tag="devices",
     response=OverlandAnswer,
     extra_statuses=(413,),
     summary='Overland: {"locations": [GeoJSON Feature, ...]}; answers {"result": "ok"}',
 )
 def ingest_overland(call: Call) -> func.HttpResponse:
-    parsed = protocols.parse_overland(_json(_raw(call)), call.device.device_id)
+    parsed = protocols.parse_overland(_json(call.raw), call.device.device_id)
     _ingest(call, parsed, AppProtocol.OVERLAND)
     return _answer(json.dumps({"result": "ok"}))
 
 
 def _traccar(call: Call) -> func.HttpResponse:
-    raw = _raw(call)
+    raw = call.raw
     device_id = call.device.device_id
     if call.req.method == "POST" and _is_json(call):
         parsed = protocols.parse_traccar_json(_json(raw), device_id)
@@ -215,6 +205,7 @@ def _traccar(call: Call) -> func.HttpResponse:
     "GET",
     "ingest/traccar",
     auth=Auth.DEVICE,
+    raw_body=True,
     tag="devices",
     summary="Traccar Client / OsmAnd protocol, query parameters (lat, lon, timestamp, speed in knots, ...)",
 )
@@ -227,6 +218,7 @@ def ingest_traccar_get(call: Call) -> func.HttpResponse:
     "POST",
     "ingest/traccar",
     auth=Auth.DEVICE,
+    raw_body=True,
     tag="devices",
     extra_statuses=(413,),
     summary="Traccar Client / OsmAnd protocol: form fields, or the JSON body of Traccar Client 9+",
@@ -236,7 +228,7 @@ def ingest_traccar_post(call: Call) -> func.HttpResponse:
 
 
 def _gpslogger(call: Call) -> func.HttpResponse:
-    parsed = protocols.parse_gpslogger(_params(call, _raw(call)), call.device.device_id)
+    parsed = protocols.parse_gpslogger(_params(call, call.raw), call.device.device_id)
     _ingest(call, parsed, AppProtocol.GPSLOGGER)
     return _answer("", "text/plain")
 
@@ -246,6 +238,7 @@ def _gpslogger(call: Call) -> func.HttpResponse:
     "GET",
     "ingest/gpslogger",
     auth=Auth.DEVICE,
+    raw_body=True,
     tag="devices",
     summary="GPSLogger custom URL (lat, lon, time, acc, alt, spd, dir, batt, prov)",
 )
@@ -258,6 +251,7 @@ def ingest_gpslogger_get(call: Call) -> func.HttpResponse:
     "POST",
     "ingest/gpslogger",
     auth=Auth.DEVICE,
+    raw_body=True,
     tag="devices",
     extra_statuses=(413,),
     summary="GPSLogger custom URL with the same fields as a form body",

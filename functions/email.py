@@ -6,7 +6,6 @@ import logging
 import azure.functions as func
 from pydantic import BaseModel
 
-from core.bootstrap import container
 from core.domain.email import (
     EmailPreferencesPublic,
     EmailPreferencesUpdate,
@@ -17,15 +16,17 @@ from core.domain.email import (
     VerificationResult,
 )
 from core.services import email_tracking
-from functions._http import Auth, Call, endpoint, json_response
+from core.services.use_cases.email import EmailUseCases
+from functions._http import Auth, Call, endpoint, json_response, use_cases
 
 bp = func.Blueprint()
+email = use_cases(EmailUseCases)
 log = logging.getLogger(__name__)
 HTML = "text/html"
 
 
 def _page(call: Call, title: str, message: str, button: str | None = None) -> func.HttpResponse:
-    body = call.use_cases.email.page(title=title, message=message, button=button)
+    body = email().page(title=title, message=message, button=button)
     return func.HttpResponse(
         body,
         status_code=200,
@@ -54,7 +55,7 @@ def _answer(call: Call, result: BaseModel, title: str, message: str) -> BaseMode
     tag="email",
 )
 def get_email_preferences(call: Call) -> EmailPreferencesPublic:
-    return call.use_cases.email.preferences(principal=call.principal)
+    return email().preferences(principal=call.principal)
 
 
 @endpoint(
@@ -68,7 +69,7 @@ def get_email_preferences(call: Call) -> EmailPreferencesPublic:
     tag="email",
 )
 def update_email_preferences(call: Call) -> EmailPreferencesPublic:
-    return call.use_cases.email.update_preferences(principal=call.principal, data=call.body)
+    return email().update_preferences(principal=call.principal, data=call.body)
 
 
 @endpoint(
@@ -82,7 +83,7 @@ def update_email_preferences(call: Call) -> EmailPreferencesPublic:
     tag="email",
 )
 def resend_email_verification(call: Call) -> VerificationPending:
-    return call.use_cases.email.resend_verification(principal=call.principal)
+    return email().resend_verification(principal=call.principal)
 
 
 @endpoint(
@@ -109,7 +110,7 @@ def show_email_verification(call: Call) -> func.HttpResponse:
     tag="email",
 )
 def verify_email(call: Call) -> BaseModel | func.HttpResponse:
-    result = call.use_cases.email.verify(token=call.route["token"])
+    result = email().verify(token=call.route["token"])
     return _answer(call, result, "Address confirmed", "Thank you: your e-mail address is confirmed.")
 
 
@@ -137,7 +138,7 @@ def show_unsubscribe(call: Call) -> func.HttpResponse:
     tag="email",
 )
 def unsubscribe(call: Call) -> BaseModel | func.HttpResponse:
-    result = call.use_cases.email.unsubscribe(token=call.route["token"])
+    result = email().unsubscribe(token=call.route["token"])
     return _answer(call, result, "Unsubscribed", "You will no longer receive this kind of e-mail.")
 
 
@@ -151,7 +152,7 @@ def unsubscribe(call: Call) -> BaseModel | func.HttpResponse:
     tag="email",
 )
 def track_open(call: Call) -> func.HttpResponse:
-    call.use_cases.email.record_open(token=call.route["token"])
+    email().record_open(token=call.route["token"])
     return func.HttpResponse(
         email_tracking.PIXEL_GIF, status_code=200, headers={"Content-Type": "image/gif", "Cache-Control": "no-store"}
     )
@@ -168,7 +169,7 @@ def track_open(call: Call) -> func.HttpResponse:
     tag="email",
 )
 def track_click(call: Call) -> func.HttpResponse:
-    url = call.use_cases.email.record_click(token=call.route["token"])
+    url = email().record_click(token=call.route["token"])
     return func.HttpResponse(
         status_code=302, headers={"Location": url, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     )
@@ -184,17 +185,17 @@ def track_click(call: Call) -> func.HttpResponse:
     tag="email",
 )
 def get_outbox_entry(call: Call) -> OutboxEntryAdmin:
-    return call.use_cases.email.outbox_entry(outbox_id=call.route["outboxId"])
+    return email().outbox_entry(outbox_id=call.route["outboxId"])
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_EMAIL_OUTBOX%", connection="AzureWebJobsStorage")
 def send_outbox_email(msg: func.QueueMessage) -> None:
     """Sends one outbox entry at most once; a failure raises so the host retries and then poisons the message."""
     message = OutboxMessage.model_validate_json(msg.get_body())
-    container().use_cases.outbox_sender.deliver(outbox_id=message.outbox_id, delivery=msg.dequeue_count or 1)
+    email().deliver(outbox_id=message.outbox_id, delivery=msg.dequeue_count or 1)
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 20 * * * *", run_on_startup=False)
 def redispatch_stuck_email(timer: func.TimerRequest) -> None:
     """Hourly safety net: pending outbox entries whose queue message was lost are queued again."""
-    container().use_cases.outbox_sender.redispatch_stuck()
+    email().redispatch_stuck()

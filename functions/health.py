@@ -1,9 +1,11 @@
 import azure.functions as func
 
 from core.services.health import HealthReport
-from functions._http import Auth, Call, endpoint, json_response
+from core.services.use_cases.health import HealthUseCases
+from functions._http import Auth, Call, endpoint, json_response, use_cases
 
 bp = func.Blueprint()
+checks = use_cases(HealthUseCases)
 
 
 @endpoint(
@@ -17,5 +19,5 @@ bp = func.Blueprint()
     extra_statuses=(503,),
 )
 def health(call: Call) -> func.HttpResponse:
-    report = call.use_cases.health.check()
+    report = checks().check()
     return json_response(report, 200 if report.status == "ok" else 503)

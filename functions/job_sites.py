@@ -5,9 +5,11 @@ import azure.functions as func
 from core.domain.job_sites import JobSiteCreate, JobSiteList, JobSiteListQuery, JobSitePublic, JobSiteUpdate
 from core.domain.timesheets import Timesheet, TimesheetQuery
 from core.services import site_visits
-from functions._http import JSON, Auth, Call, endpoint, json_response
+from core.services.use_cases.job_sites import JobSiteUseCases
+from functions._http import JSON, Auth, Call, endpoint, json_response, use_cases
 
 bp = func.Blueprint()
+job_sites = use_cases(JobSiteUseCases)
 CSV = "text/csv"
 SITE = "accounts/{accountId}/job-sites/{siteId}"
 
@@ -24,7 +26,7 @@ SITE = "accounts/{accountId}/job-sites/{siteId}"
     tag="job-sites",
 )
 def create_job_site(call: Call) -> JobSitePublic:
-    return call.use_cases.job_sites.create(principal=call.principal, account_id=call.route["accountId"], data=call.body)
+    return job_sites().create(principal=call.principal, account_id=call.route["accountId"], data=call.body)
 
 
 PAGE_HEADERS = (
@@ -55,18 +57,12 @@ def _page(result: JobSiteList) -> func.HttpResponse:
     tag="job-sites",
 )
 def list_job_sites(call: Call) -> func.HttpResponse:
-    return _page(
-        call.use_cases.job_sites.list_sites(
-            principal=call.principal, account_id=call.route["accountId"], query=call.query
-        )
-    )
+    return _page(job_sites().list_sites(principal=call.principal, account_id=call.route["accountId"], query=call.query))
 
 
 @endpoint(bp, "GET", SITE, auth=Auth.PRINCIPAL, response=JobSitePublic, summary="A job site (owner)", tag="job-sites")
 def get_job_site(call: Call) -> JobSitePublic:
-    return call.use_cases.job_sites.site(
-        principal=call.principal, account_id=call.route["accountId"], site_id=call.route["siteId"]
-    )
+    return job_sites().site(principal=call.principal, account_id=call.route["accountId"], site_id=call.route["siteId"])
 
 
 @endpoint(
@@ -80,16 +76,14 @@ def get_job_site(call: Call) -> JobSitePublic:
     tag="job-sites",
 )
 def update_job_site(call: Call) -> JobSitePublic:
-    return call.use_cases.job_sites.update(
+    return job_sites().update(
         principal=call.principal, account_id=call.route["accountId"], site_id=call.route["siteId"], data=call.body
     )
 
 
 @endpoint(bp, "DELETE", SITE, auth=Auth.PRINCIPAL, status=204, summary="Delete a job site (owner)", tag="job-sites")
 def delete_job_site(call: Call) -> None:
-    call.use_cases.job_sites.delete(
-        principal=call.principal, account_id=call.route["accountId"], site_id=call.route["siteId"]
-    )
+    job_sites().delete(principal=call.principal, account_id=call.route["accountId"], site_id=call.route["siteId"])
 
 
 @endpoint(
@@ -104,7 +98,7 @@ def delete_job_site(call: Call) -> None:
     tag="job-sites",
 )
 def my_job_sites(call: Call) -> func.HttpResponse:
-    return _page(call.use_cases.job_sites.my_sites(principal=call.principal, query=call.query))
+    return _page(job_sites().my_sites(principal=call.principal, query=call.query))
 
 
 def _answer(call: Call, sheet: Timesheet) -> Timesheet | func.HttpResponse:
@@ -133,9 +127,7 @@ def _answer(call: Call, sheet: Timesheet) -> Timesheet | func.HttpResponse:
 def get_timesheets(call: Call) -> Timesheet | func.HttpResponse:
     return _answer(
         call,
-        call.use_cases.job_sites.account_timesheet(
-            principal=call.principal, account_id=call.route["accountId"], query=call.query
-        ),
+        job_sites().account_timesheet(principal=call.principal, account_id=call.route["accountId"], query=call.query),
     )
 
 
@@ -151,4 +143,4 @@ def get_timesheets(call: Call) -> Timesheet | func.HttpResponse:
     tag="job-sites",
 )
 def get_my_timesheet(call: Call) -> Timesheet | func.HttpResponse:
-    return _answer(call, call.use_cases.job_sites.my_timesheet(principal=call.principal, query=call.query))
+    return _answer(call, job_sites().my_timesheet(principal=call.principal, query=call.query))

@@ -2,7 +2,6 @@ import logging
 
 import azure.functions as func
 
-from core.bootstrap import container
 from core.domain.accounts import (
     AccountEvent,
     InvitationAccept,
@@ -13,9 +12,11 @@ from core.domain.accounts import (
     MemberList,
     MemberPublic,
 )
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.members import MemberUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+members = use_cases(MemberUseCases)
 log = logging.getLogger(__name__)
 
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
     tag="members",
 )
 def invite_member(call: Call) -> InvitationPublic:
-    return call.use_cases.members.invite(principal=call.principal, account_id=call.route["accountId"], data=call.body)
+    return members().invite(principal=call.principal, account_id=call.route["accountId"], data=call.body)
 
 
 @endpoint(
@@ -45,7 +46,7 @@ def invite_member(call: Call) -> InvitationPublic:
     tag="members",
 )
 def preview_invitation(call: Call) -> InvitationPreview:
-    return call.use_cases.members.preview_invitation(token=call.route["token"])
+    return members().preview_invitation(token=call.route["token"])
 
 
 @endpoint(
@@ -58,7 +59,7 @@ def preview_invitation(call: Call) -> InvitationPreview:
     tag="members",
 )
 def list_invitations(call: Call) -> InvitationList:
-    return call.use_cases.members.pending_invitations(principal=call.principal, account_id=call.route["accountId"])
+    return members().pending_invitations(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(
@@ -71,7 +72,7 @@ def list_invitations(call: Call) -> InvitationList:
     tag="members",
 )
 def revoke_invitation(call: Call) -> None:
-    call.use_cases.members.revoke_invitation(
+    members().revoke_invitation(
         principal=call.principal, account_id=call.route["accountId"], invitation_id=call.route["invitationId"]
     )
 
@@ -89,7 +90,7 @@ def revoke_invitation(call: Call) -> None:
     tag="members",
 )
 def accept_invitation(call: Call) -> MemberPublic:
-    return call.use_cases.members.accept_invitation(identity=call.identity, token=call.route["token"], data=call.body)
+    return members().accept_invitation(identity=call.identity, token=call.route["token"], data=call.body)
 
 
 @endpoint(
@@ -102,7 +103,7 @@ def accept_invitation(call: Call) -> MemberPublic:
     tag="members",
 )
 def list_members(call: Call) -> MemberList:
-    return call.use_cases.members.list_members(principal=call.principal, account_id=call.route["accountId"])
+    return members().list_members(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(
@@ -116,20 +117,18 @@ def list_members(call: Call) -> MemberList:
     tag="members",
 )
 def remove_member(call: Call) -> None:
-    call.use_cases.members.remove_member(
-        principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"]
-    )
+    members().remove_member(principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"])
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_ACCOUNT_EVENTS%", connection="AzureWebJobsStorage")
 def process_account_event(msg: func.QueueMessage) -> None:
     """Unknown or malformed messages raise: the host retries them and then moves them to the poison queue."""
     event = AccountEvent.model_validate_json(msg.get_body())
-    new = container().use_cases.members.record_account_event(event)  # also forwarded to billing's own queue
+    new = members().record_account_event(event=event)  # also forwarded to billing's own queue
     log.info("account event %s (%s) recorded, new=%s", event.event_id, event.type.value, new)
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 15 3 * * *", run_on_startup=False)
 def expire_invitations(timer: func.TimerRequest) -> None:
-    changed = container().use_cases.members.expire_invitations()
+    changed = members().expire_invitations()
     log.info("expired %d invitations", changed)

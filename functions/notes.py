@@ -3,9 +3,11 @@
 import azure.functions as func
 
 from core.domain.media import MediaQuery, MyNotesQuery, NoteCreate, NotePage, NotePublic, NoteUpdate
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.notes import NoteUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+notes = use_cases(NoteUseCases)
 
 
 @endpoint(
@@ -20,7 +22,7 @@ bp = func.Blueprint()
     tag="notes",
 )
 def create_note(call: Call) -> NotePublic:
-    return call.use_cases.notes.create(principal=call.principal, data=call.body)
+    return notes().create(principal=call.principal, data=call.body)
 
 
 @endpoint(
@@ -35,14 +37,14 @@ def create_note(call: Call) -> NotePublic:
     tag="notes",
 )
 def update_note(call: Call) -> NotePublic:
-    return call.use_cases.notes.update(principal=call.principal, note_id=call.route["noteId"], data=call.body)
+    return notes().update(principal=call.principal, note_id=call.route["noteId"], data=call.body)
 
 
 @endpoint(
     bp, "DELETE", "me/notes/{noteId}", auth=Auth.PRINCIPAL, status=204, summary="Delete one of my notes", tag="notes"
 )
 def delete_note(call: Call) -> None:
-    call.use_cases.notes.delete(principal=call.principal, note_id=call.route["noteId"])
+    notes().delete(principal=call.principal, note_id=call.route["noteId"])
 
 
 @endpoint(
@@ -56,7 +58,7 @@ def delete_note(call: Call) -> None:
     tag="notes",
 )
 def list_my_notes(call: Call) -> NotePage:
-    return call.use_cases.notes.my_notes(principal=call.principal, query=call.query)
+    return notes().my_notes(principal=call.principal, query=call.query)
 
 
 @endpoint(
@@ -70,6 +72,4 @@ def list_my_notes(call: Call) -> NotePage:
     tag="notes",
 )
 def list_notes(call: Call) -> NotePage:
-    return call.use_cases.notes.list_notes(
-        principal=call.principal, account_id=call.route["accountId"], query=call.query
-    )
+    return notes().list_notes(principal=call.principal, account_id=call.route["accountId"], query=call.query)

@@ -6,12 +6,13 @@ import logging
 import azure.functions as func
 
 from core import schema
-from core.bootstrap import container
 from core.domain.media import MediaQuery, PhotoCreate, PhotoDetail, PhotoPage, PhotoPublic, PhotoUploadGrant
-from core.services import photos
-from functions._http import Auth, Call, endpoint
+from core.services.photos import parse_job
+from core.services.use_cases.photos import PhotoUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+photos = use_cases(PhotoUseCases)
 log = logging.getLogger(__name__)
 
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
     tag="photos",
 )
 def request_photo_upload(call: Call) -> PhotoUploadGrant:
-    return call.use_cases.photos.request_upload(principal=call.principal, data=call.body)
+    return photos().request_upload(principal=call.principal, data=call.body)
 
 
 @endpoint(
@@ -42,7 +43,7 @@ def request_photo_upload(call: Call) -> PhotoUploadGrant:
     tag="photos",
 )
 def complete_photo_upload(call: Call) -> PhotoPublic:
-    return call.use_cases.photos.complete_upload(principal=call.principal, photo_id=call.route["photoId"])
+    return photos().complete_upload(principal=call.principal, photo_id=call.route["photoId"])
 
 
 @endpoint(
@@ -56,9 +57,7 @@ def complete_photo_upload(call: Call) -> PhotoPublic:
     tag="photos",
 )
 def list_photos(call: Call) -> PhotoPage:
-    return call.use_cases.photos.list_photos(
-        principal=call.principal, account_id=call.route["accountId"], query=call.query
-    )
+    return photos().list_photos(principal=call.principal, account_id=call.route["accountId"], query=call.query)
 
 
 @endpoint(
@@ -71,20 +70,18 @@ def list_photos(call: Call) -> PhotoPage:
     tag="photos",
 )
 def get_photo(call: Call) -> PhotoDetail:
-    return call.use_cases.photos.photo(
-        principal=call.principal, account_id=call.route["accountId"], photo_id=call.route["photoId"]
-    )
+    return photos().photo(principal=call.principal, account_id=call.route["accountId"], photo_id=call.route["photoId"])
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_PHOTO_UPLOADS%", connection="AzureWebJobsStorage")
 def process_photo_upload(msg: func.QueueMessage) -> None:
     """Our /complete message or an Event Grid BlobCreated event. Storage or database failures raise: the host
     retries, then moves the message to the poison queue."""
-    job = photos.parse_job(msg.get_body(), quarantine_container=schema.PHOTO_QUARANTINE_BLOB_CONTAINER)
+    job = parse_job(msg.get_body(), quarantine_container=schema.PHOTO_QUARANTINE_BLOB_CONTAINER)
     if job is None:
         log.info("photo-upload message %s is not about a quarantine upload; ignored", msg.id)
         return
-    outcome = container().use_cases.photos.process(job)
+    outcome = photos().process(job=job)
     log.info("photo %s processed: %s", job.photo_id, outcome)
 
 
@@ -92,9 +89,9 @@ def process_photo_upload(msg: func.QueueMessage) -> None:
 def settle_failed_photo_upload(msg: func.QueueMessage) -> None:
     """A processing message the host gave up on (maxDequeueCount failures): its photo is rejected with the reason
     `processing-failed` instead of staying pending. Storage failures raise (retried, then `...-poison-poison`)."""
-    job = photos.parse_job(msg.get_body(), quarantine_container=schema.PHOTO_QUARANTINE_BLOB_CONTAINER)
+    job = parse_job(msg.get_body(), quarantine_container=schema.PHOTO_QUARANTINE_BLOB_CONTAINER)
     if job is None:
         log.info("poisoned photo-upload message %s is not about a quarantine upload; dropped", msg.id)
         return
-    outcome = container().use_cases.photos.settle_failed(job)
+    outcome = photos().settle_failed(job=job)
     log.info("photo %s after failed processing: %s", job.photo_id, outcome)

@@ -5,7 +5,6 @@ import logging
 
 import azure.functions as func
 
-from core.bootstrap import container
 from core.domain.policy import (
     PolicyAcknowledgementCreate,
     PolicyAcknowledgementPublic,
@@ -14,9 +13,11 @@ from core.domain.policy import (
     PolicyVersionList,
     PolicyVersionPublic,
 )
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.policy import PolicyUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+policy = use_cases(PolicyUseCases)
 log = logging.getLogger(__name__)
 
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
     tag="policy",
 )
 def get_policy(call: Call) -> PolicyNow:
-    return call.use_cases.policy.now()
+    return policy().now()
 
 
 @endpoint(
@@ -43,7 +44,7 @@ def get_policy(call: Call) -> PolicyNow:
     tag="policy",
 )
 def list_policy_versions(call: Call) -> PolicyVersionList:
-    return call.use_cases.policy.versions()
+    return policy().versions()
 
 
 @endpoint(
@@ -56,7 +57,7 @@ def list_policy_versions(call: Call) -> PolicyVersionList:
     tag="policy",
 )
 def get_policy_version(call: Call) -> PolicyVersionPublic:
-    return call.use_cases.policy.version(version_id=call.route["versionId"])
+    return policy().version(version_id=call.route["versionId"])
 
 
 @endpoint(
@@ -72,7 +73,7 @@ def get_policy_version(call: Call) -> PolicyVersionPublic:
     tag="policy",
 )
 def post_policy_version(call: Call) -> PolicyVersionPublic:
-    return call.use_cases.policy.post_version(identity=call.identity, data=call.body)
+    return policy().post_version(identity=call.identity, data=call.body)
 
 
 @endpoint(
@@ -87,11 +88,11 @@ def post_policy_version(call: Call) -> PolicyVersionPublic:
     tag="policy",
 )
 def acknowledge_policy(call: Call) -> PolicyAcknowledgementPublic:
-    return call.use_cases.policy.acknowledge(principal=call.principal, data=call.body)
+    return policy().acknowledge(principal=call.principal, data=call.body)
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 0 7 * * *", run_on_startup=False)
 def send_policy_notices(timer: func.TimerRequest) -> None:
     """Daily: one notice per (user, version); repeated or overlapping runs never send a second one."""
-    written = container().use_cases.policy.send_notices()
+    written = policy().send_notices()
     log.info("policy notices queued: %d", written)

@@ -5,7 +5,6 @@ import logging
 
 import azure.functions as func
 
-from core.bootstrap import container
 from core.domain.privacy import (
     AdminAccountView,
     ClosurePublic,
@@ -22,9 +21,13 @@ from core.domain.privacy import (
     RetentionPublic,
     RetentionUpdate,
 )
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.privacy import PrivacyUseCases
+from core.services.use_cases.retention import RetentionUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+privacy = use_cases(PrivacyUseCases)
+retention = use_cases(RetentionUseCases)
 log = logging.getLogger(__name__)
 HOST_MAX_DEQUEUE_COUNT = 5  # host.json extensions.queues.maxDequeueCount
 
@@ -39,7 +42,7 @@ HOST_MAX_DEQUEUE_COUNT = 5  # host.json extensions.queues.maxDequeueCount
     tag="privacy",
 )
 def get_retention(call: Call) -> RetentionPublic:
-    return call.use_cases.retention.settings(principal=call.principal, account_id=call.route["accountId"])
+    return retention().settings(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(
@@ -53,9 +56,7 @@ def get_retention(call: Call) -> RetentionPublic:
     tag="privacy",
 )
 def update_retention(call: Call) -> RetentionPublic:
-    return call.use_cases.retention.update(
-        principal=call.principal, account_id=call.route["accountId"], changes=call.body
-    )
+    return retention().update(principal=call.principal, account_id=call.route["accountId"], changes=call.body)
 
 
 @endpoint(
@@ -68,7 +69,7 @@ def update_retention(call: Call) -> RetentionPublic:
     tag="privacy",
 )
 def get_closure_terms(call: Call) -> ClosureTerms:
-    return call.use_cases.privacy.closure_terms(principal=call.principal, account_id=call.route["accountId"])
+    return privacy().closure_terms(principal=call.principal, account_id=call.route["accountId"])
 
 
 @endpoint(
@@ -83,9 +84,7 @@ def get_closure_terms(call: Call) -> ClosureTerms:
     tag="privacy",
 )
 def close_account(call: Call) -> ClosurePublic:
-    return call.use_cases.privacy.close_account(
-        principal=call.principal, account_id=call.route["accountId"], data=call.body
-    )
+    return privacy().close_account(principal=call.principal, account_id=call.route["accountId"], data=call.body)
 
 
 @endpoint(
@@ -100,7 +99,7 @@ def close_account(call: Call) -> ClosurePublic:
     tag="privacy",
 )
 def create_data_request(call: Call) -> DataRequestPublic:
-    return call.use_cases.privacy.create_request(principal=call.principal, data=call.body)
+    return privacy().create_request(principal=call.principal, data=call.body)
 
 
 @endpoint(
@@ -113,7 +112,7 @@ def create_data_request(call: Call) -> DataRequestPublic:
     tag="privacy",
 )
 def list_data_requests(call: Call) -> DataRequestList:
-    return call.use_cases.privacy.my_requests(principal=call.principal)
+    return privacy().my_requests(principal=call.principal)
 
 
 @endpoint(
@@ -126,7 +125,7 @@ def list_data_requests(call: Call) -> DataRequestList:
     tag="privacy",
 )
 def get_data_request(call: Call) -> DataRequestPublic:
-    return call.use_cases.privacy.my_request(principal=call.principal, request_id=call.route["requestId"])
+    return privacy().my_request(principal=call.principal, request_id=call.route["requestId"])
 
 
 @endpoint(
@@ -141,7 +140,7 @@ def get_data_request(call: Call) -> DataRequestPublic:
     tag="privacy",
 )
 def place_legal_hold(call: Call) -> LegalHoldPublic:
-    return call.use_cases.retention.place_hold(identity=call.identity, data=call.body)
+    return retention().place_hold(identity=call.identity, data=call.body)
 
 
 @endpoint(
@@ -154,7 +153,7 @@ def place_legal_hold(call: Call) -> LegalHoldPublic:
     tag="privacy",
 )
 def list_legal_holds(call: Call) -> LegalHoldList:
-    return call.use_cases.retention.holds(account_id=call.route["accountId"])
+    return retention().holds(account_id=call.route["accountId"])
 
 
 @endpoint(
@@ -167,7 +166,7 @@ def list_legal_holds(call: Call) -> LegalHoldList:
     tag="privacy",
 )
 def lift_legal_hold(call: Call) -> LegalHoldPublic:
-    return call.use_cases.retention.lift_hold(
+    return retention().lift_hold(
         identity=call.identity, account_id=call.route["accountId"], hold_id=call.route["holdId"]
     )
 
@@ -182,7 +181,7 @@ def lift_legal_hold(call: Call) -> LegalHoldPublic:
     tag="privacy",
 )
 def admin_view_account(call: Call) -> AdminAccountView:
-    return call.use_cases.privacy.admin_view_account(identity=call.identity, account_id=call.route["accountId"])
+    return privacy().admin_view_account(identity=call.identity, account_id=call.route["accountId"])
 
 
 @endpoint(
@@ -195,17 +194,17 @@ def admin_view_account(call: Call) -> AdminAccountView:
     tag="privacy",
 )
 def list_purge_runs(call: Call) -> PurgeRunList:
-    return call.use_cases.retention.purge_runs()
+    return retention().purge_runs()
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 30 2 * * *", run_on_startup=False)
 def purge_expired_data(timer: func.TimerRequest) -> None:
-    container().use_cases.purge.run()
+    retention().daily_purge()
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_DATA_REQUESTS%", connection="AzureWebJobsStorage")
 def process_data_request(msg: func.QueueMessage) -> None:
     message = DataRequestMessage.model_validate_json(msg.get_body())
-    container().use_cases.privacy.handle_request_message(
+    privacy().handle_request_message(
         message=message, attempt=msg.dequeue_count or 1, max_attempts=HOST_MAX_DEQUEUE_COUNT
     )

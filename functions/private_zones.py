@@ -10,9 +10,11 @@ from core.domain.private_zones import (
     PrivateZoneList,
     PrivateZonePublic,
 )
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.private_zones import PrivateZoneUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+private_zones = use_cases(PrivateZoneUseCases)
 
 
 @endpoint(
@@ -25,7 +27,7 @@ bp = func.Blueprint()
     summary="My private zones in force (centre and radius; only I see where)",
 )
 def list_my_private_zones(call: Call) -> PrivateZoneList:
-    return call.use_cases.private_zones.mine(principal=call.principal)
+    return private_zones().mine(principal=call.principal)
 
 
 @endpoint(
@@ -41,7 +43,7 @@ def list_my_private_zones(call: Call) -> PrivateZoneList:
     summary="Add a private zone (radius 100 m to 1 km, at most 5): no position inside it is stored from now on",
 )
 def add_my_private_zone(call: Call) -> PrivateZonePublic:
-    return call.use_cases.private_zones.add(principal=call.principal, data=call.body)
+    return private_zones().add(principal=call.principal, data=call.body)
 
 
 @endpoint(
@@ -54,7 +56,7 @@ def add_my_private_zone(call: Call) -> PrivateZonePublic:
     summary="Remove a private zone from now on (pings taken while it was in force stay withheld)",
 )
 def remove_my_private_zone(call: Call) -> None:
-    call.use_cases.private_zones.remove(principal=call.principal, zone_id=call.route["zoneId"])
+    private_zones().remove(principal=call.principal, zone_id=call.route["zoneId"])
 
 
 @endpoint(
@@ -69,9 +71,7 @@ def remove_my_private_zone(call: Call) -> None:
     summary="Apply a private zone to stored history (irreversible): stored positions inside it are removed",
 )
 def apply_my_private_zone_to_history(call: Call) -> HistoryAppliedPublic:
-    return call.use_cases.private_zones.apply_to_history(
-        principal=call.principal, zone_id=call.route["zoneId"], data=call.body
-    )
+    return private_zones().apply_to_history(principal=call.principal, zone_id=call.route["zoneId"], data=call.body)
 
 
 @endpoint(
@@ -84,6 +84,6 @@ def apply_my_private_zone_to_history(call: Call) -> HistoryAppliedPublic:
     summary="How many private zones a member has in force (owner, or the member); never where",
 )
 def count_member_private_zones(call: Call) -> PrivateZoneCount:
-    return call.use_cases.private_zones.count_of_member(
+    return private_zones().count_of_member(
         principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"]
     )

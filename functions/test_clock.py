@@ -3,15 +3,16 @@ TEST_CLOCK_FILE set."""
 
 import azure.functions as func
 
-from core.bootstrap import Container
 from core.domain.test_clock import TestClockSet, TestClockView
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.test_clock import TestClockUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+test_clock = use_cases(TestClockUseCases)
 
 
-def _enabled(deps: Container) -> bool:
-    return deps.use_cases.test_clock.enabled
+def _enabled() -> bool:
+    return test_clock().available()
 
 
 @endpoint(
@@ -26,7 +27,7 @@ def _enabled(deps: Container) -> bool:
     tag="test-clock",
 )
 def get_test_clock(call: Call) -> TestClockView:
-    return call.use_cases.test_clock.read(identity=call.identity)
+    return test_clock().read(identity=call.identity)
 
 
 @endpoint(
@@ -42,7 +43,7 @@ def get_test_clock(call: Call) -> TestClockView:
     tag="test-clock",
 )
 def set_test_clock(call: Call) -> TestClockView:
-    return call.use_cases.test_clock.move(identity=call.identity, data=call.body)
+    return test_clock().move(identity=call.identity, data=call.body)
 
 
 @endpoint(
@@ -57,4 +58,4 @@ def set_test_clock(call: Call) -> TestClockView:
     tag="test-clock",
 )
 def reset_test_clock(call: Call) -> TestClockView:
-    return call.use_cases.test_clock.reset(identity=call.identity)
+    return test_clock().reset(identity=call.identity)

@@ -5,7 +5,6 @@ import logging
 
 import azure.functions as func
 
-from core.bootstrap import container
 from core.domain.tracking import (
     IngestResult,
     LatestPositionList,
@@ -17,9 +16,11 @@ from core.domain.tracking import (
 )
 from core.domain.tracking_formats import GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE, decode_ping_message
 from core.domain.tracking_preview import TrackingPreview, TrackingPreviewRequest
-from functions._http import Auth, Call, endpoint
+from core.services.use_cases.tracking import TrackingUseCases
+from functions._http import Auth, Call, endpoint, use_cases
 
 bp = func.Blueprint()
+tracking = use_cases(TrackingUseCases)
 log = logging.getLogger(__name__)
 TRACK_TYPES = (GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE)
 TRACK_HEADERS = (
@@ -49,7 +50,7 @@ def _track_response(doc: TrackDocument) -> func.HttpResponse:
     tag="tracking",
 )
 def put_tracking_schedule(call: Call) -> TrackingSchedulePublic:
-    return call.use_cases.tracking.put_schedule(principal=call.principal, data=call.body)
+    return tracking().put_schedule(principal=call.principal, data=call.body)
 
 
 @endpoint(
@@ -62,7 +63,7 @@ def put_tracking_schedule(call: Call) -> TrackingSchedulePublic:
     tag="tracking",
 )
 def get_tracking_schedule(call: Call) -> TrackingSchedulePublic:
-    return call.use_cases.tracking.schedule(principal=call.principal)
+    return tracking().schedule(principal=call.principal)
 
 
 @endpoint(
@@ -75,7 +76,7 @@ def get_tracking_schedule(call: Call) -> TrackingSchedulePublic:
     tag="tracking",
 )
 def delete_tracking_schedule(call: Call) -> None:
-    call.use_cases.tracking.delete_schedule(principal=call.principal)
+    tracking().delete_schedule(principal=call.principal)
 
 
 @endpoint(
@@ -90,7 +91,7 @@ def delete_tracking_schedule(call: Call) -> None:
     tag="tracking",
 )
 def preview_tracking_schedule(call: Call) -> TrackingPreview:
-    return call.use_cases.tracking.preview(data=call.body)
+    return tracking().preview(data=call.body)
 
 
 @endpoint(
@@ -105,7 +106,7 @@ def preview_tracking_schedule(call: Call) -> TrackingPreview:
     tag="tracking",
 )
 def ingest_locations(call: Call) -> IngestResult:
-    return call.use_cases.tracking.ingest(principal=call.principal, batch=call.body)
+    return tracking().ingest(principal=call.principal, batch=call.body)
 
 
 @endpoint(
@@ -120,7 +121,7 @@ def ingest_locations(call: Call) -> IngestResult:
     tag="tracking",
 )
 def get_my_track(call: Call) -> func.HttpResponse:
-    return _track_response(call.use_cases.tracking.my_track(principal=call.principal, query=call.query))
+    return _track_response(tracking().my_track(principal=call.principal, query=call.query))
 
 
 @endpoint(
@@ -136,7 +137,7 @@ def get_my_track(call: Call) -> func.HttpResponse:
 )
 def get_member_track(call: Call) -> func.HttpResponse:
     return _track_response(
-        call.use_cases.tracking.member_track(
+        tracking().member_track(
             principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"], query=call.query
         )
     )
@@ -159,7 +160,7 @@ def get_member_track(call: Call) -> func.HttpResponse:
     tag="tracking",
 )
 def get_latest_positions(call: Call) -> func.HttpResponse:
-    result = call.use_cases.tracking.latest_positions(principal=call.principal, account_id=call.route["accountId"])
+    result = tracking().latest_positions(principal=call.principal, account_id=call.route["accountId"])
     etag = result.etag()
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if etag in [t.strip() for t in (call.req.headers.get("if-none-match") or "").split(",")]:
@@ -176,4 +177,4 @@ def write_pings(msg: func.QueueMessage) -> None:
     """Malformed messages and storage failures raise: the host retries, then moves the message to the poison
     queue (replay with `make replay-poison QUEUE=location-pings`). The messages of one delivery batch are written
     together: this returns once a write holding this message's pings succeeded (core/services/ping_writer.py)."""
-    container().use_cases.ping_writer.write(decode_ping_message(msg.get_body()))
+    tracking().writer.write(decode_ping_message(msg.get_body()))

@@ -55,6 +55,7 @@ def main() -> None:
     from core.domain.identity import Role
     from core.domain.tracking import Ping, PingSource
     from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
+    from core.services.use_cases.tracking import TrackingUseCases
 
     c = Container(settings)
     account = f"a-{uuid.uuid4().hex[:8]}"
@@ -93,7 +94,7 @@ def main() -> None:
 
     handle: Callable[[str], object]
     try:
-        writer = c.use_cases.ping_writer
+        writer = c.use_case(TrackingUseCases).writer
 
         def handle(text: str) -> object:
             writer.write(decode_ping_message(text))

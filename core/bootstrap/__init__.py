@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property, wraps
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from core.bootstrap.clients import Clients
 from core.bootstrap.job_sites import JobSitePorts
@@ -14,19 +14,39 @@ from core.bootstrap.overrides import Ports, root_with
 from core.bootstrap.photos import PhotoPorts
 from core.bootstrap.privacy import PrivacyPorts
 from core.bootstrap.tracking import TrackingPorts
-from core.settings import get_settings
+from core.services.wiring import PORT_NAMES, UseCases
+from core.settings import Settings, get_settings
 
 __all__ = ["Container", "Ports", "container", "current_invocation_id", "root_with", "serving", "traced_http"]
 
 if TYPE_CHECKING:
-    from core.bootstrap.use_cases import UseCases
     from core.ports import HealthProbe
+
+U = TypeVar("U", bound=UseCases)
 
 
 class Container(PrivacyPorts, TrackingPorts, PhotoPorts, JobSitePorts, Clients):
-    """The root: the shared clients (core/bootstrap/clients.py), each area's ports (core/bootstrap/<area>.py: the
-    stores that keep the ingest gate current in ingest_gate.py) and the use cases built from them
-    (core/bootstrap/use_cases.py)."""
+    """The root: the shared clients (core/bootstrap/clients.py) and each area's ports (core/bootstrap/<area>.py),
+    each built on first use. Use cases take their ports from it by name (`port`, core/services/wiring.py); a trigger
+    gets only the use cases of its area (`use_case`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._areas: dict[type[UseCases], UseCases] = {}
+
+    def port(self, name: str) -> Any:
+        """The port a service function's parameter of this name receives (`Ports` in core/services/wiring.py)."""
+        if name not in PORT_NAMES:
+            raise TypeError(f"the composition root has no port named {name!r}")
+        return getattr(self, name)
+
+    def use_case(self, area: type[U]) -> U:
+        """The root's one object of this product area's use cases, built on first use."""
+        built = self._areas.get(area)
+        if built is None:
+            with _lock:
+                built = self._areas.setdefault(area, area(self))
+        return cast("U", built)
 
     @cached_property
     def health_probes(self) -> list[HealthProbe]:
@@ -38,42 +58,8 @@ class Container(PrivacyPorts, TrackingPorts, PhotoPorts, JobSitePorts, Clients):
             QueueProbe(queue_client(self.queue_service, self.settings.queue_account_events)),
         ]
 
-    # ---- the use cases the triggers call, one object per area (core/bootstrap/use_cases.py)
-    @cached_property
-    def use_cases(self) -> UseCases:
-        from core.bootstrap.use_cases import UseCases
 
-        return UseCases(self)
-
-
-# The mailer keeps the mail service's own errors: the outbox counts any failure as "not sent" and records its type for
-# the admin's outbox view ("ConnectionRefusedError", docs/email-and-policy.md).
-_OWN_ERRORS = frozenset({"mailer"})
-
-
-def _raising_core_errors(build: Callable[[Container], Any]) -> Callable[[Container], Any]:
-    @wraps(build)
-    def built(root: Container) -> Any:
-        port = build(root)
-        if not type(port).__module__.startswith("core.adapters.") or build.__name__ in _OWN_ERRORS:
-            return port  # SDK clients, settings values and the services' own objects stay as they are
-        from core.adapters.errors import raising_core_errors
-
-        return raising_core_errors(port)
-
-    return built
-
-
-# Every adapter the root builds is handed out raising the core's DependencyUnavailable where its SDK reports an
-# unreachable service (core/adapters/errors.py): services and triggers never see an SDK exception type.
-for _part in Container.__mro__:
-    for _name, _built in list(vars(_part).items()):
-        if isinstance(_built, cached_property):
-            _guarded = cached_property(_raising_core_errors(_built.func))
-            _guarded.__set_name__(_part, _name)
-            setattr(_part, _name, _guarded)
-
-_lock = threading.Lock()
+_lock = threading.RLock()
 _container: Container | None = None
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from core.bootstrap.adapter import adapter
 from core.bootstrap.email import EmailPorts
 from core.bootstrap.ingest_gate import IngestGatePorts
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class BillingPorts(IngestGatePorts, EmailPorts):
-    @cached_property
+    @adapter
     def stripe(self) -> StripeBillingGateway | UnconfiguredStripeGateway:
         """Stripe, or (no STRIPE_SECRET_KEY in Azure) a gateway answering 503 billing-not-configured."""
         if not self.settings.billing_configured:
@@ -50,7 +51,7 @@ class BillingPorts(IngestGatePorts, EmailPorts):
 
         return webhook_secret(self.settings)
 
-    @cached_property
+    @adapter
     def billing_events(self) -> QueueEventPublisher:
         """Account events forwarded to billing's own queue (QUEUE_BILLING_EVENTS)."""
         from core.adapters.queues import QueueEventPublisher, queue_client

@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.bootstrap.adapter import adapter
 from core.clock import FileTestClock, SystemClock
 from core.settings import Settings
 from core.signing import LinkSigner
@@ -62,25 +63,25 @@ class Clients:
 
         return build_blob_service(self.settings)
 
-    @cached_property
+    @adapter
     def accounts(self) -> CosmosAccountStore:
         from core.adapters.cosmos import CosmosAccountStore
 
         return CosmosAccountStore(self.database)
 
-    @cached_property
+    @adapter
     def users(self) -> CosmosUserStore:
         from core.adapters.cosmos import CosmosUserStore
 
         return CosmosUserStore(self.database)
 
-    @cached_property
+    @adapter
     def account_events(self) -> QueueEventPublisher:
         from core.adapters.queues import QueueEventPublisher, queue_client
 
         return QueueEventPublisher(queue_client(self.queue_service, self.settings.queue_account_events))
 
-    @cached_property
+    @adapter
     def token_verifier(self) -> JwksTokenVerifier:
         from core.adapters.tokens import JwksTokenVerifier
 
@@ -110,3 +111,44 @@ class Clients:
     @property
     def invitation_ttl(self) -> timedelta:
         return timedelta(hours=self.settings.invitation_ttl_hours)
+
+    # ---- settings values that services take as ports (core/services/wiring.py, `Ports`)
+    @property
+    def future_skew(self) -> timedelta:
+        return timedelta(seconds=self.settings.ping_future_skew_seconds)
+
+    @property
+    def minimum_age(self) -> int:
+        return self.settings.minimum_age_years
+
+    @property
+    def export_link_ttl(self) -> timedelta:
+        return timedelta(hours=self.settings.export_link_ttl_hours)
+
+    @property
+    def outbox_keep_days(self) -> int:
+        return self.settings.retention_outbox_days
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.settings.max_body_bytes
+
+    @property
+    def purge_batch_size(self) -> int:
+        return self.settings.purge_batch_size
+
+    @property
+    def purge_max_items(self) -> int:
+        return self.settings.purge_max_items_per_run
+
+    @property
+    def email_max_deliveries(self) -> int:
+        return self.settings.email_max_deliveries
+
+    @property
+    def email_send_tries(self) -> int:
+        return self.settings.email_send_tries
+
+    @property
+    def email_retry_base_seconds(self) -> float:
+        return self.settings.email_retry_base_seconds

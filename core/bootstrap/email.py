@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from core.bootstrap.adapter import adapter
 from core.bootstrap.clients import Clients
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class EmailPorts(Clients):
-    @cached_property
+    @adapter
     def outbox(self) -> CosmosOutbox:
         """The e-mail outbox; enqueue with core.services.outbox.enqueue_email(outbox=container().outbox, ...)."""
         from core.adapters.cosmos_email import CosmosOutbox
@@ -29,7 +30,7 @@ class EmailPorts(Clients):
 
         return CosmosOutbox(self.database, queue_client(self.queue_service, self.settings.queue_email_outbox))
 
-    @cached_property
+    @adapter
     def email_profiles(self) -> CosmosEmailProfiles:
         from core.adapters.cosmos_email import CosmosEmailProfiles
 
@@ -41,7 +42,7 @@ class EmailPorts(Clients):
 
         return build_mailer(self.settings)
 
-    @cached_property
+    @adapter
     def email_renderer(self) -> EmailRenderer:
         """The outbox's renderer (core.ports.EmailRenderer): the Jinja2 templates under core/templates."""
         from core.adapters.email_templates import JinjaEmailRenderer
@@ -94,7 +95,7 @@ class EmailPorts(Clients):
 
         return current_policy_version(policy=self.policy, clock=self.clock)
 
-    @cached_property
+    @adapter
     def policy(self) -> CosmosPolicyStore:
         from core.adapters.cosmos_policy import CosmosPolicyStore
 

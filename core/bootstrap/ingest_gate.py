@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from core.bootstrap.adapter import adapter
 from core.bootstrap.clients import Clients
 
 if TYPE_CHECKING:
@@ -25,31 +26,31 @@ if TYPE_CHECKING:
 
 
 class IngestGatePorts(Clients):
-    @cached_property
+    @adapter
     def _privacy_source(self) -> CosmosPrivacyStore:
         from core.adapters.cosmos_privacy import CosmosPrivacyStore
 
         return CosmosPrivacyStore(self.database)
 
-    @cached_property
+    @adapter
     def _consent_source(self) -> CosmosConsentLedger:
         from core.adapters.cosmos_tracking import CosmosConsentLedger
 
         return CosmosConsentLedger(self.database)
 
-    @cached_property
+    @adapter
     def _schedule_source(self) -> CosmosTrackingScheduleStore:
         from core.adapters.cosmos_tracking import CosmosTrackingScheduleStore
 
         return CosmosTrackingScheduleStore(self.database)
 
-    @cached_property
+    @adapter
     def _zone_source(self) -> CosmosPrivateZoneStore:
         from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore
 
         return CosmosPrivateZoneStore(self.database)
 
-    @cached_property
+    @adapter
     def _billing_source(self) -> CosmosBillingStore:
         from core.adapters.cosmos_billing import CosmosBillingStore
 

@@ -3,9 +3,9 @@ need the e-mail outbox, are built with it in core/bootstrap/email.py (`site_noti
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING
 
+from core.bootstrap.adapter import adapter
 from core.bootstrap.clients import Clients
 
 if TYPE_CHECKING:
@@ -13,13 +13,13 @@ if TYPE_CHECKING:
 
 
 class JobSitePorts(Clients):
-    @cached_property
+    @adapter
     def job_sites(self) -> CosmosJobSiteStore:
         from core.adapters.cosmos_job_sites import CosmosJobSiteStore
 
         return CosmosJobSiteStore(self.database)
 
-    @cached_property
+    @adapter
     def site_days(self) -> CosmosSiteDayStore:
         from core.adapters.cosmos_job_sites import CosmosSiteDayStore
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from core.bootstrap.adapter import adapter
 from core.bootstrap.clients import Clients
 
 if TYPE_CHECKING:
@@ -15,27 +16,27 @@ if TYPE_CHECKING:
 
 
 class PhotoPorts(Clients):
-    @cached_property
+    @adapter
     def media(self) -> CosmosMediaStore:
         from core.adapters.cosmos_media import CosmosMediaStore
 
         return CosmosMediaStore(self.database)
 
-    @cached_property
+    @adapter
     def photo_blobs(self) -> BlobPhotoStore:
         """Quarantine and photos containers; account-key SAS with a connection string, user-delegation SAS without."""
         from core.adapters.blobs import BlobPhotoStore
 
         return BlobPhotoStore.from_settings(self.settings, self.blob_service)
 
-    @cached_property
+    @adapter
     def photo_jobs(self) -> QueuePhotoJobs:
         from core.adapters.blobs import QueuePhotoJobs
         from core.adapters.queues import queue_client
 
         return QueuePhotoJobs(queue_client(self.queue_service, self.settings.queue_photo_uploads))
 
-    @cached_property
+    @adapter
     def malware_scanner(self) -> SignatureScanner | DefenderScanner:
         """PHOTO_MALWARE_SCAN: `signature` (EICAR only, local) or `defender` (also Defender for Storage's verdict)."""
         from core.adapters.blobs import DefenderScanner, SignatureScanner

@@ -7,14 +7,17 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from core.bootstrap.adapter import adapter
 from core.bootstrap.billing import BillingPorts
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from azure.storage.blob import BlobServiceClient
     from azure.storage.queue import QueueClient
 
     from core.adapters.blob_privacy import BlobExportSink
-    from core.ports import PrivacyMailer, SubscriptionCanceller
+    from core.ports import PersonalDataKind, PrivacyMailer, SubscriptionCanceller
     from core.services.retention import Registry, RetentionPolicy
 
 
@@ -23,7 +26,7 @@ class PrivacyPorts(BillingPorts):
     def privacy_blob_service(self) -> BlobServiceClient:
         return self.blob_service
 
-    @cached_property
+    @adapter
     def export_sink(self) -> BlobExportSink:
         from core.adapters.blob_privacy import BlobExportSink
 
@@ -34,6 +37,11 @@ class PrivacyPorts(BillingPorts):
         from core.services.retention import RetentionPolicy
 
         return RetentionPolicy.from_settings(self.settings)
+
+    @property
+    def personal_data_kinds(self) -> Sequence[PersonalDataKind]:
+        """The registry's kinds, read at each use (the registry is built on first use)."""
+        return self.personal_data.kinds
 
     @cached_property
     def personal_data(self) -> Registry:

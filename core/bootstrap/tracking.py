@@ -4,9 +4,9 @@ private zones keep the ingest gate current (core/bootstrap/ingest_gate.py)."""
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING
 
+from core.bootstrap.adapter import adapter
 from core.bootstrap.ingest_gate import IngestGatePorts
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class TrackingPorts(IngestGatePorts):
-    @cached_property
+    @adapter
     def access_log(self) -> CosmosAccessLog:
         """Reads of a worker's location, photos and notes by someone else; append a core.domain.tracking
         AccessLogEntry."""
@@ -27,47 +27,47 @@ class TrackingPorts(IngestGatePorts):
 
         return CosmosAccessLog(self.database)
 
-    @cached_property
+    @adapter
     def withheld_pings(self) -> CosmosWithheldPingStore:
         """Pings withheld inside private zones: id and time, no position (docs/private-zones.md)."""
         from core.adapters.cosmos_private_zones import CosmosWithheldPingStore
 
         return CosmosWithheldPingStore(self.database)
 
-    @cached_property
+    @adapter
     def coarse_history(self) -> CosmosCoarseHistoryStore:
         """Coarsened history (docs/coarsened-history.md)."""
         from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
 
         return CosmosCoarseHistoryStore(self.database)
 
-    @cached_property
+    @adapter
     def pings(self) -> CosmosPingStore:
         from core.adapters.cosmos_tracking import CosmosPingStore
 
         return CosmosPingStore(self.database)
 
-    @cached_property
+    @adapter
     def latest_positions(self) -> CosmosLatestPositionStore:
         from core.adapters.cosmos_tracking import CosmosLatestPositionStore
 
         return CosmosLatestPositionStore(self.database)
 
-    @cached_property
+    @adapter
     def page_views(self) -> CosmosPageViewStore:
         """Optional analytics' page views (docs/privacy-signals.md)."""
         from core.adapters.cosmos_page_views import CosmosPageViewStore
 
         return CosmosPageViewStore(self.database)
 
-    @cached_property
+    @adapter
     def devices(self) -> CosmosDeviceStore:
         """Device tokens of existing tracking apps (docs/devices.md)."""
         from core.adapters.cosmos_devices import CosmosDeviceStore
 
         return CosmosDeviceStore(self.database)
 
-    @cached_property
+    @adapter
     def ping_queue(self) -> QueuePingSender:
         from core.adapters.queues import QueuePingSender, queue_client
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from core.domain.accounts import MemberStatus
 from core.domain.errors import AccessEnded, Forbidden, NotRegistered, Unauthenticated
 from core.domain.identity import Identity, Principal
 from core.ports import TokenVerifier, UserStore
 
 
-def identify(*, authorization: str | None, verifier: TokenVerifier) -> Identity:
+def identify(*, authorization: str | None, token_verifier: TokenVerifier) -> Identity:
     if not authorization:
         raise Unauthenticated("Send Authorization: Bearer <token>.")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Send Authorization: Bearer <token>.")
-    return verifier.verify(token.strip())
+    return token_verifier.verify(token.strip())
 
 
 def resolve_principal(*, identity: Identity, users: UserStore) -> Principal:
@@ -35,3 +37,10 @@ def resolve_principal(*, identity: Identity, users: UserStore) -> Principal:
 def require_platform_admin(identity: Identity) -> None:
     if not identity.is_platform_admin:
         raise Forbidden("This operation is for platform administrators.")
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """What every HTTP request is held to before its body is read (functions/_http.py)."""
+
+    max_body_bytes: int

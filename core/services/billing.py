@@ -335,23 +335,23 @@ def handle_account_event(
     *,
     event: AccountEvent,
     accounts: AccountStore,
-    store: BillingStore,
-    gateway: StripeGateway,
+    billing: BillingStore,
+    stripe: StripeGateway,
     clock: Clock,
-    policy: BillingPolicy,
-    notifier: BillingNotifier | None = None,
+    billing_policy: BillingPolicy,
+    billing_notifier: BillingNotifier | None = None,
 ) -> BillingRecord | None:
     """Queue work for `account.registered`, `member.joined` and `member.removed`: the same idempotent sync for all
     three, so a redelivered, late or reordered message leaves the same result."""
     return sync_account(
         account_id=event.account_id,
         accounts=accounts,
-        store=store,
-        gateway=gateway,
+        store=billing,
+        gateway=stripe,
         clock=clock,
-        policy=policy,
+        policy=billing_policy,
         cause=f"{event.type.value} {event.event_id}",
-        notifier=notifier,
+        notifier=billing_notifier,
     )
 
 
@@ -359,16 +359,21 @@ def handle_account_event(
 
 
 def get_billing(
-    *, principal: Principal, account_id: str, store: BillingStore, clock: Clock, policy: BillingPolicy | None = None
+    *,
+    principal: Principal,
+    account_id: str,
+    billing: BillingStore,
+    clock: Clock,
+    billing_policy: BillingPolicy | None = None,
 ) -> BillingPublic:
     principal.require_owner_of(account_id)
-    record = store.get(account_id)
+    record = billing.get(account_id)
     if record is None:
         now = clock.now()
         return to_public(
             BillingRecord(account_id=account_id, customer_id="", status_since=now, created_at=now, updated_at=now)
         )
-    return to_public(record, grace=policy.grace if policy else None)
+    return to_public(record, grace=billing_policy.grace if billing_policy else None)
 
 
 def setup_billing(
@@ -376,26 +381,26 @@ def setup_billing(
     principal: Principal,
     account_id: str,
     accounts: AccountStore,
-    store: BillingStore,
-    gateway: StripeGateway,
+    billing: BillingStore,
+    stripe: StripeGateway,
     clock: Clock,
-    policy: BillingPolicy,
-    notifier: BillingNotifier | None = None,
+    billing_policy: BillingPolicy,
+    billing_notifier: BillingNotifier | None = None,
 ) -> BillingPublic:
     principal.require_owner_of(account_id)
     record = sync_account(
         account_id=account_id,
         accounts=accounts,
-        store=store,
-        gateway=gateway,
+        store=billing,
+        gateway=stripe,
         clock=clock,
-        policy=policy,
+        policy=billing_policy,
         cause="billing setup requested by the owner",
-        notifier=notifier,
+        notifier=billing_notifier,
     )
     if record is None:
         raise Conflict("Billing cannot be set up for this account.")
-    return to_public(record, grace=policy.grace)
+    return to_public(record, grace=billing_policy.grace)
 
 
 def create_setup_intent(
@@ -403,17 +408,17 @@ def create_setup_intent(
     principal: Principal,
     account_id: str,
     accounts: AccountStore,
-    store: BillingStore,
-    gateway: StripeGateway,
+    billing: BillingStore,
+    stripe: StripeGateway,
     clock: Clock,
 ) -> SetupIntentPublic:
     """A SetupIntent for the browser: Stripe.js confirms it with the card, which goes to Stripe and never here."""
     principal.require_owner_of(account_id)
-    record = ensure_customer(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock)
+    record = ensure_customer(account_id=account_id, accounts=accounts, store=billing, gateway=stripe, clock=clock)
     if record is None:
         raise Conflict("Billing cannot be set up for this account.")
     return SetupIntentPublic(
-        client_secret=gateway.create_setup_intent(customer_id=record.customer_id, account_id=account_id)
+        client_secret=stripe.create_setup_intent(customer_id=record.customer_id, account_id=account_id)
     )
 
 
@@ -423,34 +428,36 @@ def create_setup_intent(
 def suspend_overdue(
     *,
     accounts: AccountStore,
-    store: BillingStore,
+    billing: BillingStore,
     clock: Clock,
-    policy: BillingPolicy,
-    notifier: BillingNotifier | None = None,
+    billing_policy: BillingPolicy,
+    billing_notifier: BillingNotifier | None = None,
     limit: int = 500,
 ) -> int:
     """Timer work: suspend accounts whose grace period ended unpaid. Answer how many were suspended."""
     now = clock.now()
-    cutoff = now - policy.grace
-    if notifier is not None:
+    cutoff = now - billing_policy.grace
+    if billing_notifier is not None:
         # A notice that could not be handed over when the payment failed gets another chance here.
-        for marker in store.grace_markers_before(now, limit):
-            record = store.get(marker.account_id)
+        for marker in billing.grace_markers_before(now, limit):
+            record = billing.get(marker.account_id)
             if record is not None and record.status is BillingStatus.PAST_DUE:
                 send_payment_failed_notice(
-                    record=record, accounts=accounts, store=store, clock=clock, notifier=notifier
+                    record=record, accounts=accounts, store=billing, clock=clock, notifier=billing_notifier
                 )
     suspended = 0
-    for marker in store.grace_markers_before(cutoff, limit):
-        record = store.get(marker.account_id)
+    for marker in billing.grace_markers_before(cutoff, limit):
+        record = billing.get(marker.account_id)
         if record is None or record.status is not BillingStatus.PAST_DUE:
-            store.delete_grace_marker(marker.account_id)  # left behind by a crash or a race: nothing to do
+            billing.delete_grace_marker(marker.account_id)  # left behind by a crash or a race: nothing to do
             continue
-        if not is_overdue(record, grace=policy.grace, now=now):
+        if not is_overdue(record, grace=billing_policy.grace, now=now):
             continue  # a newer past_due episode (its marker is rewritten); not due yet
-        after = _update(store, marker.account_id, lambda cur: suspend_if_overdue(cur, grace=policy.grace, now=now))
+        after = _update(
+            billing, marker.account_id, lambda cur: suspend_if_overdue(cur, grace=billing_policy.grace, now=now)
+        )
         if after.status is BillingStatus.SUSPENDED:
-            store.delete_grace_marker(marker.account_id)
+            billing.delete_grace_marker(marker.account_id)
             suspended += 1
     return suspended
 

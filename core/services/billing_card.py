@@ -26,20 +26,20 @@ def put_card_on_file(
     account_id: str,
     data: CardOnFile,
     accounts: AccountStore,
-    store: BillingStore,
-    gateway: StripeGateway,
+    billing: BillingStore,
+    stripe: StripeGateway,
     clock: Clock,
-    policy: BillingPolicy,
-    notifier: BillingNotifier | None = None,
+    billing_policy: BillingPolicy,
+    billing_notifier: BillingNotifier | None = None,
 ) -> BillingPublic:
     """Owner only. The SetupIntent must be one of this account's Stripe customer (another customer's, or none,
     answers 422 naming `setupIntentId`, alike) and confirmed (`succeeded`, else 409). Idempotent: the same
     SetupIntent again leaves the same default card."""
     principal.require_owner_of(account_id)
-    record = store.get(account_id)
+    record = billing.get(account_id)
     if record is None:
         raise NotFound()
-    intent = gateway.get_setup_intent(data.setup_intent_id)
+    intent = stripe.get_setup_intent(data.setup_intent_id)
     if intent is None or not record.customer_id or intent.customer_id != record.customer_id:
         raise ValidationFailed(
             "No SetupIntent of this account has this id.",
@@ -47,16 +47,18 @@ def put_card_on_file(
         )
     if intent.status != "succeeded" or not intent.payment_method_id:
         raise Conflict("The card is not confirmed at Stripe yet; confirm it with Stripe.js first.")
-    gateway.set_default_payment_method(customer_id=record.customer_id, payment_method_id=intent.payment_method_id)
-    ensure_subscription(record=record, accounts=accounts, store=store, gateway=gateway, clock=clock, policy=policy)
+    stripe.set_default_payment_method(customer_id=record.customer_id, payment_method_id=intent.payment_method_id)
+    ensure_subscription(
+        record=record, accounts=accounts, store=billing, gateway=stripe, clock=clock, policy=billing_policy
+    )
     record = reconcile(
         account_id=account_id,
         accounts=accounts,
-        store=store,
-        gateway=gateway,
+        store=billing,
+        gateway=stripe,
         clock=clock,
         cause=f"card saved by the owner ({intent.setup_intent_id})",
-        notifier=notifier,
+        notifier=billing_notifier,
     )
     log.info("billing %s: card of setup intent %s on file", account_id, intent.setup_intent_id)
-    return to_public(record, grace=policy.grace)
+    return to_public(record, grace=billing_policy.grace)

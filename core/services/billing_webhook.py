@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from core.domain.billing import BillingPolicy, ProcessedEvent, StripeEvent, WebhookAnswer
@@ -96,27 +95,27 @@ def handle_webhook(
     *,
     payload: bytes,
     signature: str | None,
-    secret: str,
+    stripe_webhook_secret: str,
     accounts: AccountStore,
-    store: BillingStore,
-    gateway: StripeGateway,
+    billing: BillingStore,
+    stripe: StripeGateway,
     clock: Clock,
-    policy: BillingPolicy,
-    notifier: BillingNotifier | None = None,
-    max_bytes: int = 1_048_576,
+    billing_policy: BillingPolicy,
+    billing_notifier: BillingNotifier | None = None,
+    max_body_bytes: int = 1_048_576,
 ) -> WebhookAnswer:
     """Verify, then apply by reading Stripe's current state. Refused (400, nothing changed): a missing or bad
     signature, a timestamp outside the tolerance, a body altered after signing. Answered 200 without change: a
     repeat of an applied event, an event type not handled, a customer that is not one of ours."""
-    if len(payload) > max_bytes:
-        raise PayloadTooLarge(f"The body may be at most {max_bytes} bytes.")
+    if len(payload) > max_body_bytes:
+        raise PayloadTooLarge(f"The body may be at most {max_body_bytes} bytes.")
     now = clock.now()
     verify_signature(
         payload=payload,
         header=signature,
-        secret=secret,
+        secret=stripe_webhook_secret,
         now=now,
-        tolerance_seconds=policy.signature_tolerance.total_seconds(),
+        tolerance_seconds=billing_policy.signature_tolerance.total_seconds(),
     )
     event = parse_event(payload)
     if event.type not in HANDLED_EVENTS:
@@ -124,64 +123,36 @@ def handle_webhook(
     intent = None
     customer_id = event.customer_id
     if event.type == "setup_intent.succeeded" and event.object_id:
-        intent = gateway.get_setup_intent(event.object_id)
+        intent = stripe.get_setup_intent(event.object_id)
         customer_id = intent.customer_id if intent is not None else None
     if not customer_id:
         return WebhookAnswer(outcome="ignored: no customer")
-    customer = gateway.get_customer(customer_id)
-    record = store.get(customer.account_id) if customer is not None and customer.account_id else None
+    customer = stripe.get_customer(customer_id)
+    record = billing.get(customer.account_id) if customer is not None and customer.account_id else None
     if record is None or record.customer_id != customer_id:
         return WebhookAnswer(outcome="ignored: unknown customer")
     account_id = record.account_id
-    if store.is_processed(account_id, event.event_id):
+    if billing.is_processed(account_id, event.event_id):
         log.info("stripe event %s (%s) for %s already applied", event.event_id, event.type, account_id)
         return WebhookAnswer(outcome="duplicate")
     if intent is not None and intent.status == "succeeded" and intent.payment_method_id:
-        gateway.set_default_payment_method(customer_id=customer_id, payment_method_id=intent.payment_method_id)
+        stripe.set_default_payment_method(customer_id=customer_id, payment_method_id=intent.payment_method_id)
         record = ensure_subscription(
-            record=record, accounts=accounts, store=store, gateway=gateway, clock=clock, policy=policy
+            record=record, accounts=accounts, store=billing, gateway=stripe, clock=clock, policy=billing_policy
         )
     reconcile(
         account_id=account_id,
         accounts=accounts,
-        store=store,
-        gateway=gateway,
+        store=billing,
+        gateway=stripe,
         clock=clock,
         cause=f"{event.type} {event.event_id}",
-        notifier=notifier,
+        notifier=billing_notifier,
     )
-    store.mark_processed(
+    billing.mark_processed(
         ProcessedEvent(
             account_id=account_id, event_id=event.event_id, type=event.type, outcome="applied", processed_at=clock.now()
         )
     )
     log.info("stripe event %s (%s) applied for %s", event.event_id, event.type, account_id)
     return WebhookAnswer(outcome="applied")
-
-
-@dataclass(frozen=True)
-class StripeWebhook:
-    """The webhook use case with its dependencies, built by the composition root (core/bootstrap/use_cases.py)."""
-
-    secret: str
-    accounts: AccountStore
-    store: BillingStore
-    gateway: StripeGateway
-    clock: Clock
-    policy: BillingPolicy
-    notifier: BillingNotifier | None
-    max_bytes: int = 1_048_576
-
-    def handle(self, *, payload: bytes, signature: str | None) -> WebhookAnswer:
-        return handle_webhook(
-            payload=payload,
-            signature=signature,
-            secret=self.secret,
-            accounts=self.accounts,
-            store=self.store,
-            gateway=self.gateway,
-            clock=self.clock,
-            policy=self.policy,
-            notifier=self.notifier,
-            max_bytes=self.max_bytes,
-        )

@@ -18,7 +18,8 @@ from core.domain.consent import (
 )
 from core.domain.errors import FieldError, ValidationFailed
 from core.domain.identity import Principal
-from core.ports import Clock, ConsentLedger
+from core.ports import Clock, ConsentLedger, PolicyStore
+from core.services.policy import current_policy_version
 
 
 def parse_capability(value: str) -> Capability:
@@ -102,4 +103,24 @@ def get_consents(*, principal: Principal, consents: ConsentLedger) -> ConsentsPu
     return ConsentsPublic(
         current=[_state(entries, cap) for cap in Capability],
         history=[e.to_public() for e in entries],
+    )
+
+
+def record_consent(
+    *,
+    principal: Principal,
+    capability: str,
+    data: ConsentUpdate,
+    consents: ConsentLedger,
+    policy: PolicyStore,
+    clock: Clock,
+) -> ConsentStatePublic:
+    """`set_consent` under the policy version in force now (computed from the clock)."""
+    return set_consent(
+        principal=principal,
+        capability=capability,
+        data=data,
+        consents=consents,
+        clock=clock,
+        policy_version=current_policy_version(policy=policy, clock=clock),
     )

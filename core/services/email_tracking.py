@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from core.domain.email import Click, OutboxState
 from core.domain.errors import Gone
-from core.ports import Clock, Outbox
+from core.ports import Clock, EmailRenderer, Outbox
 from core.services.outbox import CLICK_PURPOSE, OPEN_PURPOSE
 from core.signing import LinkSigner
 
@@ -61,3 +61,8 @@ def record_click(*, token: str, outbox: Outbox, signer: LinkSigner, clock: Clock
         if outbox.replace_if_unchanged(updated, expected=entry):
             break
     return url
+
+
+def link_page(*, title: str, message: str, button: str | None = None, email_renderer: EmailRenderer) -> str:
+    """The HTML page a link opened in a browser answers with (confirm, unsubscribe)."""
+    return email_renderer.page(title=title, message=message, button=button)

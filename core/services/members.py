@@ -223,9 +223,12 @@ def remove_member(
     )
 
 
-def record_account_event(*, event: AccountEvent, accounts: AccountStore) -> bool:
-    """Queue work: store the event once (a redelivered message changes nothing). Answer whether it was new."""
-    return accounts.record_event(event)
+def record_account_event(*, event: AccountEvent, accounts: AccountStore, billing_events: EventPublisher) -> bool:
+    """Queue work: store the event once (a redelivered message changes nothing), then forward it to billing's own
+    queue (docs/billing.md; a repeat is harmless there). Answer whether it was new."""
+    new = accounts.record_event(event)
+    billing_events.publish([event])
+    return new
 
 
 def expire_invitations(*, accounts: AccountStore, clock: Clock, batch_size: int = 500) -> int:

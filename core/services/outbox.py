@@ -220,15 +220,15 @@ def deliver(
     outbox_id: str,
     delivery: int,
     outbox: Outbox,
-    profiles: EmailProfiles,
+    email_profiles: EmailProfiles,
     mailer: Mailer,
-    renderer: EmailRenderer,
-    links: Links,
+    email_renderer: EmailRenderer,
+    email_links: Links,
     sender_name: str = "IndusTrack",
     clock: Clock,
-    max_deliveries: int,
-    tries: int = 1,
-    retry_base_seconds: float = 0.5,
+    email_max_deliveries: int,
+    email_send_tries: int = 1,
+    email_retry_base_seconds: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
 ) -> OutboxState | None:
     """Queue work: send one outbox entry at most once. `delivery` is the queue's dequeue count (1 on first try).
@@ -259,11 +259,11 @@ def deliver(
     if not outbox.replace_if_unchanged(claimed, expected=entry):
         raise SendInProgress(outbox_id)  # somebody else claimed or changed it: look again later
 
-    status = profiles.get_status(entry.to_user_id) if entry.to_user_id else None
-    prefs = profiles.get_preferences(entry.to_user_id) if entry.to_user_id else None
+    status = email_profiles.get_status(entry.to_user_id) if entry.to_user_id else None
+    prefs = email_profiles.get_preferences(entry.to_user_id) if entry.to_user_id else None
     fallback = None
     if entry.category is EmailCategory.ACCOUNT and entry.to_user_id and not entry.to_address and status is None:
-        fallback = profiles.member_address(entry.to_user_id)  # a user from before address verification existed
+        fallback = email_profiles.member_address(entry.to_user_id)  # a user from before address verification existed
     decision = recipient_of(entry, status, prefs, fallback)
     if decision.address is None:
         done = claimed.model_copy(update={"state": OutboxState.SUPPRESSED, "suppressed_reason": decision.reason})
@@ -275,14 +275,14 @@ def deliver(
         entry=claimed,
         address=decision.address,
         tracked=decision.tracked,
-        renderer=renderer,
-        links=links,
+        renderer=email_renderer,
+        links=email_links,
         now=now,
         sender_name=sender_name,
     )
     error: Exception | None = None
     message_id = ""
-    for attempt in range(tries):
+    for attempt in range(email_send_tries):
         try:
             message_id = mailer.send(email)
             error = None
@@ -290,10 +290,10 @@ def deliver(
         except Exception as exc:  # noqa: BLE001 - any refusal by the mail service counts as "not sent"
             error = exc
             log.warning("outbox %s: send try %d failed (%s)", outbox_id, attempt + 1, type(exc).__name__)
-            if attempt + 1 < tries:
-                sleep(retry_base_seconds * (2**attempt))
+            if attempt + 1 < email_send_tries:
+                sleep(email_retry_base_seconds * (2**attempt))
     if error is not None:
-        last = delivery >= max_deliveries
+        last = delivery >= email_max_deliveries
         back = claimed.model_copy(
             update={
                 "state": OutboxState.FAILED if last else OutboxState.PENDING,
@@ -390,39 +390,40 @@ def admin_view(*, outbox_id: str, outbox: Outbox) -> OutboxEntryAdmin:
     )
 
 
-@dataclass(frozen=True)
-class OutboxSender:
-    """The outbox queue's and the hourly safety net's work with their dependencies, built by the composition root
-    (core/bootstrap/use_cases.py)."""
+def deliver_message(
+    *,
+    outbox_id: str,
+    delivery: int,
+    outbox: Outbox,
+    email_profiles: EmailProfiles,
+    mailer: Mailer,
+    email_renderer: EmailRenderer,
+    email_links: Links,
+    clock: Clock,
+    email_max_deliveries: int,
+    email_send_tries: int = 1,
+    email_retry_base_seconds: float = 0.5,
+) -> OutboxState | None:
+    """Queue work: send one outbox message (`deliver`), and log how it ended."""
+    state = deliver(
+        outbox_id=outbox_id,
+        delivery=delivery,
+        outbox=outbox,
+        email_profiles=email_profiles,
+        mailer=mailer,
+        email_renderer=email_renderer,
+        email_links=email_links,
+        clock=clock,
+        email_max_deliveries=email_max_deliveries,
+        email_send_tries=email_send_tries,
+        email_retry_base_seconds=email_retry_base_seconds,
+    )
+    log.info("outbox message %s handled: %s", outbox_id, state)
+    return state
 
-    outbox: Outbox
-    profiles: EmailProfiles
-    mailer: Mailer
-    renderer: EmailRenderer
-    links: Links
-    clock: Clock
-    max_deliveries: int
-    tries: int = 1
-    retry_base_seconds: float = 0.5
 
-    def deliver(self, *, outbox_id: str, delivery: int) -> OutboxState | None:
-        state = deliver(
-            outbox_id=outbox_id,
-            delivery=delivery,
-            outbox=self.outbox,
-            profiles=self.profiles,
-            mailer=self.mailer,
-            renderer=self.renderer,
-            links=self.links,
-            clock=self.clock,
-            max_deliveries=self.max_deliveries,
-            tries=self.tries,
-            retry_base_seconds=self.retry_base_seconds,
-        )
-        log.info("outbox message %s handled: %s", outbox_id, state)
-        return state
-
-    def redispatch_stuck(self) -> int:
-        count = redispatch_stuck(outbox=self.outbox, clock=self.clock)
-        log.info("outbox: %d stuck entries queued again", count)
-        return count
+def redispatch_stuck_messages(*, outbox: Outbox, clock: Clock) -> int:
+    """The hourly safety net: queue again the entries whose queue message was lost; answers how many."""
+    count = redispatch_stuck(outbox=outbox, clock=clock)
+    log.info("outbox: %d stuck entries queued again", count)
+    return count

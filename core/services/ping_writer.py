@@ -230,3 +230,32 @@ def _advance(
             updated_at=now,
         )
     )
+
+
+def start_writer(
+    *,
+    pings: PingStore,
+    latest_positions: LatestPositionStore,
+    clock: Clock,
+    accounts: AccountStore,
+    job_sites: JobSiteStore,
+    site_days: SiteDayStore,
+    private_zones: PrivateZoneStore,
+    withheld_pings: WithheldPingStore,
+    site_notices: SiteNotices,
+) -> PingWriter:
+    """The process's writer with every step on: the erasure check, private zones, withheld records and the
+    job-site step with the owner's visit e-mails (the root builds one per process: core/services/use_cases/tracking.py)."""
+    return PingWriter(
+        WriterStores(
+            pings=pings,
+            positions=latest_positions,
+            clock=clock,
+            accounts=accounts,
+            job_sites=job_sites,
+            site_days=site_days,
+            zones=private_zones,
+            withheld=withheld_pings,
+            notices=site_notices,
+        )
+    )

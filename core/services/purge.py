@@ -91,31 +91,33 @@ def _found(run: PurgeRun) -> int:
 
 def run_purge(
     *,
-    registry: Registry,
+    personal_data: Registry,
     privacy: PrivacyStore,
     accounts: AccountStore,
     clock: Clock,
-    policy: RetentionPolicy,
-    batch_size: int,
-    max_items: int,
+    retention_policy: RetentionPolicy,
+    purge_batch_size: int,
+    purge_max_items: int,
     on_page: Callable[[], None] | None = None,
 ) -> PurgeRun:
     """One bounded run of the purge. `on_page` is called after each page (tests use it to crash)."""
     now = clock.now()
-    run = PurgeRun(run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", started_at=now, gaps=registry.gaps)
+    run = PurgeRun(run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", started_at=now, gaps=personal_data.gaps)
     cursor = privacy.get_cursor() or PurgeCursor()
     saved = cursor
     walk = AccountWalk(privacy)
-    kinds = registry.kinds
+    kinds = personal_data.kinds
     work = 0
     plan: AccountPlan | None = None
     found_at_account_start = 0
-    while work < max_items:
+    while work < purge_max_items:
         if cursor.current_account is None:
             nxt = walk.next_after(cursor.accounts_after)
             if nxt is None:
-                work += _sweep_platform(registry.platform, run, privacy, now, batch_size, max_items - work)
-                if work >= max_items:
+                work += _sweep_platform(
+                    personal_data.platform, run, privacy, now, purge_batch_size, purge_max_items - work
+                )
+                if work >= purge_max_items:
                     break  # the platform sweep has more to do: the next run walks on (the cursor stays at the end)
                 run.complete_pass = True
                 cursor = saved = PurgeCursor(updated_at=now)
@@ -129,7 +131,7 @@ def run_purge(
         assert account_id is not None
         if plan is None:
             plan = plan_account(
-                account_id=account_id, kinds=kinds, privacy=privacy, accounts=accounts, policy=policy, now=now
+                account_id=account_id, kinds=kinds, privacy=privacy, accounts=accounts, policy=retention_policy, now=now
             )
         if plan.held or cursor.kind_index >= len(kinds):
             if plan.held:
@@ -147,7 +149,7 @@ def run_purge(
         if kind.name not in plan.cutoffs:
             cursor = cursor.model_copy(update={"kind_index": cursor.kind_index + 1, "kind_continuation": None})
             continue
-        limit = max(1, min(batch_size, max_items - work))
+        limit = max(1, min(purge_batch_size, purge_max_items - work))
         page = kind.expired(
             account_id=account_id, before=plan.cutoffs[kind.name], continuation=cursor.kind_continuation, limit=limit
         )
@@ -235,38 +237,36 @@ def list_runs(*, privacy: PrivacyStore, limit: int = 20) -> PurgeRunList:
     return PurgeRunList(items=[PurgeRunPublic.model_validate(r.model_dump()) for r in privacy.list_runs(limit)])
 
 
-@dataclass(frozen=True)
-class DailyPurge:
-    """The daily timer's work with its dependencies, built by the composition root (core/bootstrap/use_cases.py): one bounded
-    purge run, then one bounded run of the coarsened history (docs/coarsened-history.md) with the same budget."""
-
-    registry: Registry
-    privacy: PrivacyStore
-    accounts: AccountStore
-    coarse_history: CoarseHistoryStore
-    clock: Clock
-    policy: RetentionPolicy
-    batch_size: int
-    max_items: int
-
-    def run(self) -> PurgeRun:
-        run = run_purge(
-            registry=self.registry,
-            privacy=self.privacy,
-            accounts=self.accounts,
-            clock=self.clock,
-            policy=self.policy,
-            batch_size=self.batch_size,
-            max_items=self.max_items,
-        )
-        log.info("purge run %s finished: complete pass %s", run.run_id, run.complete_pass)
-        coarse = run_coarsening(
-            store=self.coarse_history,
-            privacy=self.privacy,
-            accounts=self.accounts,
-            clock=self.clock,
-            policy=self.policy,
-            max_pings=self.max_items,
-        )
-        log.info("coarsening run %s finished: complete pass %s", coarse.run_id, coarse.complete_pass)
-        return run
+def daily_purge(
+    *,
+    personal_data: Registry,
+    privacy: PrivacyStore,
+    accounts: AccountStore,
+    coarse_history: CoarseHistoryStore,
+    clock: Clock,
+    retention_policy: RetentionPolicy,
+    purge_batch_size: int,
+    purge_max_items: int,
+) -> PurgeRun:
+    """The daily timer's work: one bounded purge run, then one bounded run of the coarsened history
+    (docs/coarsened-history.md) with the same budget."""
+    run = run_purge(
+        personal_data=personal_data,
+        privacy=privacy,
+        accounts=accounts,
+        clock=clock,
+        retention_policy=retention_policy,
+        purge_batch_size=purge_batch_size,
+        purge_max_items=purge_max_items,
+    )
+    log.info("purge run %s finished: complete pass %s", run.run_id, run.complete_pass)
+    coarse = run_coarsening(
+        store=coarse_history,
+        privacy=privacy,
+        accounts=accounts,
+        clock=clock,
+        policy=retention_policy,
+        max_pings=purge_max_items,
+    )
+    log.info("coarsening run %s finished: complete pass %s", coarse.run_id, coarse.complete_pass)
+    return run

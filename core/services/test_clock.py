@@ -61,3 +61,8 @@ def reset_test_clock(*, identity: Identity, clock: Clock) -> TestClockView:
     test_clock.reset()
     log.warning("test clock reset to the real time by %s", identity.user_id)
     return _view(test_clock)
+
+
+def clock_is_movable(*, test_clock_enabled: bool) -> bool:
+    """Whether this process runs on a test clock (the routes answer 404 elsewhere, as if they did not exist)."""
+    return test_clock_enabled

@@ -227,13 +227,13 @@ def test_pings_purge_by_day_partition_in_bounded_runs_with_a_crash_and_a_hold(sc
     assert any(isinstance(k, PingsKind) for k in registry.kinds) and "pings" not in registry.gaps
     purge = partial(
         run_purge,
-        registry=registry,
+        personal_data=registry,
         privacy=privacy,
         accounts=accounts,
         clock=SystemClock(),
-        policy=RetentionPolicy(),
-        batch_size=500,
-        max_items=2_000,
+        retention_policy=RetentionPolicy(),
+        purge_batch_size=500,
+        purge_max_items=2_000,
     )
     pages = {"n": 0}
 

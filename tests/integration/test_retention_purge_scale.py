@@ -79,13 +79,13 @@ def test_backlog_purges_over_bounded_runs_and_survives_a_crash(scratch: Settings
     registry = Registry(kinds=registered_kinds(database, BlobExportSink(blobs, scratch), BlobPrefixStore(blobs)))
     purge = partial(
         run_purge,
-        registry=registry,
+        personal_data=registry,
         privacy=privacy,
         accounts=accounts,
         clock=SystemClock(),
-        policy=RetentionPolicy(),
-        batch_size=100,
-        max_items=400,
+        retention_policy=RetentionPolicy(),
+        purge_batch_size=100,
+        purge_max_items=400,
     )
     pages = {"n": 0}
 
@@ -158,13 +158,13 @@ def test_an_aged_kind_deletes_only_items_older_than_the_cutoff(scratch: Settings
         time_field="occurredAt",
     )
     run = run_purge(
-        registry=Registry(kinds=[aged], expected=("aged-events",)),
+        personal_data=Registry(kinds=[aged], expected=("aged-events",)),
         privacy=privacy,
         accounts=accounts,
         clock=SystemClock(),
-        policy=RetentionPolicy(),
-        batch_size=2,
-        max_items=100,
+        retention_policy=RetentionPolicy(),
+        purge_batch_size=2,
+        purge_max_items=100,
     )
     assert run.complete_pass and run.deleted == {"aged-events": 2}
     left = {

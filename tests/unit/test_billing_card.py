@@ -23,17 +23,17 @@ def _put(w: World, seti: str, who: Principal = OWNER) -> BillingPublic:
         account_id=w.account_id,
         data=CardOnFile.model_validate({"setupIntentId": seti}),
         accounts=w.accounts,
-        store=w.store,
-        gateway=w.stripe,
+        billing=w.store,
+        stripe=w.stripe,
         clock=w.clock,
-        policy=w.policy,
-        notifier=w.notifier,
+        billing_policy=w.policy,
+        billing_notifier=w.notifier,
     )
 
 
 def _intent(w: World) -> str:
     secret = billing.create_setup_intent(
-        principal=OWNER, account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+        principal=OWNER, account_id=w.account_id, accounts=w.accounts, billing=w.store, stripe=w.stripe, clock=w.clock
     ).client_secret
     return secret.split("_secret_")[0]
 

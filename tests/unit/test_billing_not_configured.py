@@ -65,11 +65,11 @@ def test_billing_use_cases_answer_billing_not_configured_and_stay_scoped() -> No
             principal=owner,
             account_id=w.account_id,
             accounts=w.accounts,
-            store=w.store,
-            gateway=gateway,
+            billing=w.store,
+            stripe=gateway,
             clock=w.clock,
-            policy=w.policy,
-            notifier=w.notifier,
+            billing_policy=w.policy,
+            billing_notifier=w.notifier,
         )
     assert refused.value.status == 503 and refused.value.code == "billing-not-configured"
     assert w.store.get(w.account_id) is None, "nothing stored"
@@ -78,22 +78,22 @@ def test_billing_use_cases_answer_billing_not_configured_and_stay_scoped() -> No
             principal=stranger,
             account_id=w.account_id,
             accounts=w.accounts,
-            store=w.store,
-            gateway=gateway,
+            billing=w.store,
+            stripe=gateway,
             clock=w.clock,
-            policy=w.policy,
-            notifier=w.notifier,
+            billing_policy=w.policy,
+            billing_notifier=w.notifier,
         )
     with pytest.raises(BillingNotConfigured):
         billing_webhook.handle_webhook(
             payload=b"{}",
             signature="t=1,v1=00",
-            secret="",
+            stripe_webhook_secret="",
             accounts=w.accounts,
-            store=w.store,
-            gateway=gateway,
+            billing=w.store,
+            stripe=gateway,
             clock=w.clock,
-            policy=w.policy,
+            billing_policy=w.policy,
         )
 
 

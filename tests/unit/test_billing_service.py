@@ -80,11 +80,11 @@ class World:
         return billing.handle_account_event(
             event=event,
             accounts=self.accounts,
-            store=self.store,
-            gateway=self.stripe,
+            billing=self.store,
+            stripe=self.stripe,
             clock=self.clock,
-            policy=self.policy,
-            notifier=self.service_notifier,
+            billing_policy=self.policy,
+            billing_notifier=self.service_notifier,
         )
 
     def register(self) -> None:
@@ -104,10 +104,10 @@ class World:
     def timer(self) -> int:
         return billing.suspend_overdue(
             accounts=self.accounts,
-            store=self.store,
+            billing=self.store,
             clock=self.clock,
-            policy=self.policy,
-            notifier=self.service_notifier,
+            billing_policy=self.policy,
+            billing_notifier=self.service_notifier,
         )
 
     @property
@@ -346,23 +346,23 @@ def test_owner_endpoints_are_scoped_to_the_owner_of_the_account() -> None:
     owner = Principal("owner", None, w.account_id, Role.OWNER)
     member = Principal("m1", None, w.account_id, Role.MEMBER)
     stranger = Principal("x", None, "acc-2", Role.OWNER)
-    view = billing.get_billing(principal=owner, account_id=w.account_id, store=w.store, clock=w.clock)
+    view = billing.get_billing(principal=owner, account_id=w.account_id, billing=w.store, clock=w.clock)
     assert view.status is BillingStatus.TRIALING and view.seats == 1 and view.trial_end is not None
     with pytest.raises(Forbidden):
-        billing.get_billing(principal=member, account_id=w.account_id, store=w.store, clock=w.clock)
+        billing.get_billing(principal=member, account_id=w.account_id, billing=w.store, clock=w.clock)
     with pytest.raises(NotFound):
-        billing.get_billing(principal=stranger, account_id=w.account_id, store=w.store, clock=w.clock)
+        billing.get_billing(principal=stranger, account_id=w.account_id, billing=w.store, clock=w.clock)
     with pytest.raises(NotFound):
         billing.create_setup_intent(
             principal=stranger,
             account_id=w.account_id,
             accounts=w.accounts,
-            store=w.store,
-            gateway=w.stripe,
+            billing=w.store,
+            stripe=w.stripe,
             clock=w.clock,
         )
     secret = billing.create_setup_intent(
-        principal=owner, account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+        principal=owner, account_id=w.account_id, accounts=w.accounts, billing=w.store, stripe=w.stripe, clock=w.clock
     )
     assert secret.client_secret.startswith("seti_")
 

@@ -35,13 +35,13 @@ def deliver(w: World, payload: bytes, header: str | None) -> str:
     return billing_webhook.handle_webhook(
         payload=payload,
         signature=header,
-        secret=SECRET,
+        stripe_webhook_secret=SECRET,
         accounts=w.accounts,
-        store=w.store,
-        gateway=w.stripe,
+        billing=w.store,
+        stripe=w.stripe,
         clock=w.clock,
-        policy=w.policy,
-        notifier=w.notifier,
+        billing_policy=w.policy,
+        billing_notifier=w.notifier,
     ).outcome
 
 
@@ -188,7 +188,7 @@ def test_setup_intent_succeeded_makes_the_card_the_default_and_shows_brand_and_l
     w = registered()
     owner = Principal("owner", None, w.account_id, Role.OWNER)
     secret = billing.create_setup_intent(
-        principal=owner, account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+        principal=owner, account_id=w.account_id, accounts=w.accounts, billing=w.store, stripe=w.stripe, clock=w.clock
     ).client_secret
     seti_id = secret.split("_secret_")[0]
     pm_id = w.stripe.confirm_setup_intent(seti_id, brand="visa", last4="4242")  # in the browser, by Stripe.js
@@ -208,7 +208,7 @@ def test_without_a_trial_the_card_starts_the_subscription() -> None:
     assert w.record.subscription_id is None
     owner = Principal("owner", None, w.account_id, Role.OWNER)
     secret = billing.create_setup_intent(
-        principal=owner, account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+        principal=owner, account_id=w.account_id, accounts=w.accounts, billing=w.store, stripe=w.stripe, clock=w.clock
     ).client_secret
     seti_id = secret.split("_secret_")[0]
     w.stripe.confirm_setup_intent(seti_id, brand="visa", last4="4242")

@@ -148,13 +148,13 @@ def test_after_the_window_personal_data_goes_and_billing_records_stay() -> None:
 
     def purge() -> None:
         run_purge(
-            registry=registry,
+            personal_data=registry,
             privacy=privacy,
             accounts=accounts,
             clock=clock,
-            policy=POLICY,
-            batch_size=10,
-            max_items=1000,
+            retention_policy=POLICY,
+            purge_batch_size=10,
+            purge_max_items=1000,
         )
 
     clock.advance(days=89)

@@ -74,14 +74,14 @@ class World:
             outbox_id=outbox_id,
             delivery=delivery,
             outbox=self.outbox,
-            profiles=self.profiles,
+            email_profiles=self.profiles,
             mailer=self.mailer,
-            renderer=RENDERER,
-            links=LINKS,
+            email_renderer=RENDERER,
+            email_links=LINKS,
             clock=self.clock,
-            max_deliveries=max_deliveries,
-            tries=tries,
-            retry_base_seconds=0.5,
+            email_max_deliveries=max_deliveries,
+            email_send_tries=tries,
+            email_retry_base_seconds=0.5,
             sleep=self.sleeps.append,
         )
 
@@ -340,12 +340,12 @@ def test_sending_renders_through_the_renderer_it_is_given() -> None:
             outbox_id=outbox_id,
             delivery=1,
             outbox=w.outbox,
-            profiles=w.profiles,
+            email_profiles=w.profiles,
             mailer=w.mailer,
-            renderer=stamp,
-            links=LINKS,
+            email_renderer=stamp,
+            email_links=LINKS,
             clock=w.clock,
-            max_deliveries=5,
+            email_max_deliveries=5,
         )
         is OutboxState.SENT
     )

@@ -57,12 +57,12 @@ class World:
                 outbox_id=outbox_id,
                 delivery=1,
                 outbox=self.outbox,
-                profiles=self.profiles,
+                email_profiles=self.profiles,
                 mailer=self.mailer,
-                renderer=JinjaEmailRenderer(),
-                links=LINKS,
+                email_renderer=JinjaEmailRenderer(),
+                email_links=LINKS,
                 clock=self.clock,
-                max_deliveries=5,
+                email_max_deliveries=5,
             )
         return key
 
@@ -214,12 +214,12 @@ def test_job_site_visit_mail_is_opt_in_for_owners_only_and_its_unsubscribe_link_
                 outbox_id=outbox_id,
                 delivery=1,
                 outbox=w.outbox,
-                profiles=w.profiles,
+                email_profiles=w.profiles,
                 mailer=w.mailer,
-                renderer=JinjaEmailRenderer(),
-                links=LINKS,
+                email_renderer=JinjaEmailRenderer(),
+                email_links=LINKS,
                 clock=w.clock,
-                max_deliveries=5,
+                email_max_deliveries=5,
             )
 
     visit_mail("v0")

@@ -50,13 +50,13 @@ def purge(
     max_items: int = 100_000,
 ) -> PurgeRun:
     return run_purge(
-        registry=Registry(kinds=[kind], expected=("pings",)),
+        personal_data=Registry(kinds=[kind], expected=("pings",)),
         privacy=privacy,
         accounts=accounts,
         clock=clock,
-        policy=RetentionPolicy(),
-        batch_size=100,
-        max_items=max_items,
+        retention_policy=RetentionPolicy(),
+        purge_batch_size=100,
+        purge_max_items=max_items,
     )
 
 
@@ -110,13 +110,13 @@ def test_a_crash_repeats_only_the_quiet_accounts_since_the_last_save() -> None:
 
     with pytest.raises(RuntimeError):
         run_purge(
-            registry=Registry(kinds=[kind], expected=("pings",)),
+            personal_data=Registry(kinds=[kind], expected=("pings",)),
             privacy=privacy,
             accounts=accounts,
             clock=clock,
-            policy=RetentionPolicy(),
-            batch_size=100,
-            max_items=100_000,
+            retention_policy=RetentionPolicy(),
+            purge_batch_size=100,
+            purge_max_items=100_000,
             on_page=crash_on_fourth_page,
         )
     assert set(kind.items) == {"old-6"}

@@ -70,13 +70,13 @@ def purge(
     max_items: int = 10_000,
 ) -> PurgeRun:
     return run_purge(
-        registry=registry,
+        personal_data=registry,
         privacy=privacy,
         accounts=accounts,
         clock=clock,
-        policy=POLICY,
-        batch_size=batch,
-        max_items=max_items,
+        retention_policy=POLICY,
+        purge_batch_size=batch,
+        purge_max_items=max_items,
     )
 
 

@@ -3,71 +3,22 @@ answer a browser with (functions/email.py). The outbox queue's sender is `core.s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from core.domain.email import (
-    EmailPreferencesPublic,
-    EmailPreferencesUpdate,
-    OutboxEntryAdmin,
-    UnsubscribeResult,
-    VerificationPending,
-    VerificationResult,
-)
-from core.domain.identity import Principal
-from core.ports import AccountStore, Clock, EmailProfiles, EmailRenderer, Outbox
 from core.services import email_preferences, email_tracking, email_verification, outbox
-from core.services.email_verification import EmailVerification
-from core.signing import LinkSigner
+from core.services.wiring import UseCases, inject
 
 
-@dataclass(frozen=True)
-class EmailUseCases:
-    accounts: AccountStore
-    profiles: EmailProfiles
-    outbox: Outbox
-    verification: EmailVerification
-    signer: LinkSigner
-    clock: Clock
-    renderer: EmailRenderer
-
-    def preferences(self, *, principal: Principal) -> EmailPreferencesPublic:
-        return email_preferences.get_preferences(principal=principal, email_profiles=self.profiles)
-
-    def update_preferences(self, *, principal: Principal, data: EmailPreferencesUpdate) -> EmailPreferencesPublic:
-        return email_preferences.update_preferences(
-            principal=principal, data=data, email_profiles=self.profiles, clock=self.clock
-        )
-
-    def resend_verification(self, *, principal: Principal) -> VerificationPending:
-        return email_verification.resend_verification(
-            principal=principal, accounts=self.accounts, email_verification=self.verification, clock=self.clock
-        )
-
-    def verify(self, *, token: str) -> VerificationResult:
-        return email_verification.verify_email(
-            token=token,
-            email_profiles=self.profiles,
-            accounts=self.accounts,
-            outbox=self.outbox,
-            signer=self.signer,
-            clock=self.clock,
-        )
-
-    def unsubscribe(self, *, token: str) -> UnsubscribeResult:
-        return email_preferences.unsubscribe(
-            token=token, outbox=self.outbox, email_profiles=self.profiles, signer=self.signer, clock=self.clock
-        )
-
-    def record_open(self, *, token: str) -> bool:
-        return email_tracking.record_open(token=token, outbox=self.outbox, signer=self.signer, clock=self.clock)
-
-    def record_click(self, *, token: str) -> str:
-        """The signed target to redirect to."""
-        return email_tracking.record_click(token=token, outbox=self.outbox, signer=self.signer, clock=self.clock)
-
-    def outbox_entry(self, *, outbox_id: str) -> OutboxEntryAdmin:
-        return outbox.admin_view(outbox_id=outbox_id, outbox=self.outbox)
-
-    def page(self, *, title: str, message: str, button: str | None = None) -> str:
-        """The HTML page a link opened in a browser answers with (confirm, unsubscribe)."""
-        return self.renderer.page(title=title, message=message, button=button)
+class EmailUseCases(UseCases):
+    preferences = inject(email_preferences.get_preferences)
+    update_preferences = inject(email_preferences.update_preferences)
+    resend_verification = inject(email_verification.resend_verification)
+    verify = inject(email_verification.verify_email)
+    unsubscribe = inject(email_preferences.unsubscribe)
+    record_open = inject(email_tracking.record_open)
+    # The signed target to redirect to.
+    record_click = inject(email_tracking.record_click)
+    outbox_entry = inject(outbox.admin_view)
+    # The HTML page a link opened in a browser answers with (confirm, unsubscribe).
+    page = inject(email_tracking.link_page)
+    # Queue work: send one outbox message; the hourly safety net queues stuck ones again.
+    deliver = inject(outbox.deliver_message)
+    redispatch_stuck = inject(outbox.redispatch_stuck_messages)

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-from core.ports import HealthProbe
-from core.services.health import HealthReport, check_health
+from core.services.health import check_health
+from core.services.wiring import UseCases, inject
 
 
-@dataclass(frozen=True)
-class HealthUseCases:
-    probes: Sequence[HealthProbe]
-
-    def check(self) -> HealthReport:
-        return check_health(health_probes=self.probes)
+class HealthUseCases(UseCases):
+    check = inject(check_health)

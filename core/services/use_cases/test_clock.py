@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from core.domain.identity import Identity
-from core.domain.test_clock import TestClockSet, TestClockView
-from core.ports import Clock
 from core.services import test_clock
+from core.services.wiring import UseCases, inject
 
 
-@dataclass(frozen=True)
-class TestClockUseCases:
+class TestClockUseCases(UseCases):
     __test__ = False  # not a pytest test class
-    clock: Clock
-    enabled: bool  # a test clock only locally with TEST_CLOCK_FILE set; otherwise the routes answer 404
 
-    def read(self, *, identity: Identity) -> TestClockView:
-        return test_clock.read_test_clock(identity=identity, clock=self.clock)
-
-    def move(self, *, identity: Identity, data: TestClockSet) -> TestClockView:
-        return test_clock.set_test_clock(identity=identity, data=data, clock=self.clock)
-
-    def reset(self, *, identity: Identity) -> TestClockView:
-        return test_clock.reset_test_clock(identity=identity, clock=self.clock)
+    read = inject(test_clock.read_test_clock)
+    move = inject(test_clock.set_test_clock)
+    reset = inject(test_clock.reset_test_clock)
+    # A test clock only locally with TEST_CLOCK_FILE set; otherwise the routes answer 404.
+    available = inject(test_clock.clock_is_movable)

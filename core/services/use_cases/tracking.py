@@ -4,125 +4,20 @@ process, so the messages of one delivery batch are written together."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
-
-from core.domain.identity import Principal
-from core.domain.tracking import (
-    IngestResult,
-    LatestPositionList,
-    PingBatch,
-    TrackDocument,
-    TrackingSchedulePublic,
-    TrackingScheduleUpdate,
-    TrackQuery,
-)
-from core.domain.tracking_preview import TrackingPreview, TrackingPreviewRequest
-from core.ports import (
-    AccessLog,
-    AccountStore,
-    BillingStore,
-    Clock,
-    CoarseHistoryStore,
-    ConsentLedger,
-    LatestPositionStore,
-    PingQueue,
-    PingStore,
-    PrivacyStore,
-    PrivateZoneStore,
-    TrackingScheduleStore,
-    WithheldPingStore,
-)
-from core.services import tracking, tracking_preview, tracks
-from core.services.ingest_gate import IngestGateKeeper
-from core.services.paging import PageTokens
-from core.services.retention import RetentionPolicy
+from core.services import ping_writer, tracking, tracking_preview, tracks
+from core.services.wiring import UseCases, built, inject
 
 
-@dataclass(frozen=True)
-class TrackingUseCases:
-    accounts: AccountStore
-    consents: ConsentLedger
-    schedules: TrackingScheduleStore
-    queue: PingQueue
-    privacy: PrivacyStore
-    retention: RetentionPolicy
-    billing: BillingStore
-    zones: PrivateZoneStore
-    gate: IngestGateKeeper
-    pings: PingStore
-    positions: LatestPositionStore
-    access_log: AccessLog
-    withheld: WithheldPingStore
-    coarse: CoarseHistoryStore
-    pages: PageTokens
-    future_skew: timedelta
-    clock: Clock
-
-    def put_schedule(self, *, principal: Principal, data: TrackingScheduleUpdate) -> TrackingSchedulePublic:
-        return tracking.put_schedule(
-            principal=principal, data=data, tracking_schedules=self.schedules, clock=self.clock
-        )
-
-    def schedule(self, *, principal: Principal) -> TrackingSchedulePublic:
-        return tracking.get_schedule(principal=principal, tracking_schedules=self.schedules)
-
-    def delete_schedule(self, *, principal: Principal) -> None:
-        tracking.delete_schedule(principal=principal, tracking_schedules=self.schedules)
-
-    def preview(self, *, data: TrackingPreviewRequest) -> TrackingPreview:
-        """Lays windows on the coming days; stores nothing."""
-        return tracking_preview.preview_windows(data=data, clock=self.clock)
-
-    def ingest(self, *, principal: Principal, batch: PingBatch) -> IngestResult:
-        return tracking.ingest_pings(
-            principal=principal,
-            batch=batch,
-            accounts=self.accounts,
-            consents=self.consents,
-            tracking_schedules=self.schedules,
-            ping_queue=self.queue,
-            privacy=self.privacy,
-            retention_policy=self.retention,
-            clock=self.clock,
-            future_skew=self.future_skew,
-            billing=self.billing,
-            private_zones=self.zones,
-            ingest_gate=self.gate,
-        )
-
-    def my_track(self, *, principal: Principal, query: TrackQuery) -> TrackDocument:
-        return tracks.read_my_track(
-            principal=principal,
-            query=query,
-            pings=self.pings,
-            clock=self.clock,
-            page_tokens=self.pages,
-            withheld_pings=self.withheld,
-            coarse_history=self.coarse,
-        )
-
-    def member_track(self, *, principal: Principal, account_id: str, user_id: str, query: TrackQuery) -> TrackDocument:
-        return tracks.read_member_track(
-            principal=principal,
-            account_id=account_id,
-            user_id=user_id,
-            query=query,
-            accounts=self.accounts,
-            pings=self.pings,
-            access_log=self.access_log,
-            clock=self.clock,
-            page_tokens=self.pages,
-            withheld_pings=self.withheld,
-            coarse_history=self.coarse,
-        )
-
-    def latest_positions(self, *, principal: Principal, account_id: str) -> LatestPositionList:
-        return tracks.latest_positions(
-            principal=principal,
-            account_id=account_id,
-            accounts=self.accounts,
-            latest_positions=self.positions,
-            access_log=self.access_log,
-            clock=self.clock,
-        )
+class TrackingUseCases(UseCases):
+    put_schedule = inject(tracking.put_schedule)
+    schedule = inject(tracking.get_schedule)
+    delete_schedule = inject(tracking.delete_schedule)
+    # Lays windows on the coming days; stores nothing.
+    preview = inject(tracking_preview.preview_windows)
+    ingest = inject(tracking.ingest_pings)
+    my_track = inject(tracks.read_my_track)
+    member_track = inject(tracks.read_member_track)
+    latest_positions = inject(tracks.latest_positions)
+    # The pings writer's group commit: ONE per root (so one per process), so the queue invocations of one delivery
+    # batch, which the host runs concurrently, share it and their messages are written together.
+    writer = built(ping_writer.start_writer)

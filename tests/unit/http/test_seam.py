@@ -13,6 +13,7 @@ import pytest
 from azure.core.exceptions import ServiceRequestError
 from pydantic import Field
 
+from core.bootstrap import container
 from core.domain.accounts import ApiModel
 from core.ports import HealthProbe
 from functions import _http, health
@@ -57,7 +58,7 @@ def seam() -> dict[str, Callable[[func.HttpRequest], func.HttpResponse]]:
 
     @endpoint(bp, "GET", "seam/unreachable", auth=Auth.NONE, response=ThingOut, summary="t", tag="t")
     def seam_unreachable(call: Call) -> ThingOut:
-        account = call.deps.accounts.get_account("acc-1")  # the root's Cosmos DB adapter, its SDK failing below
+        account = container().accounts.get_account("acc-1")  # the root's Cosmos DB adapter, its SDK failing below
         return ThingOut(name=str(account), by="-")
 
     @endpoint(bp, "GET", "seam/raw-failure", auth=Auth.NONE, response=ThingOut, summary="t", tag="t")

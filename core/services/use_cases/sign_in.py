@@ -1,0 +1,15 @@
+"""Who is calling, for every HTTP trigger (functions/_http.py): a bearer token, the user's sign-in record, a device
+token on the tracking apps' ingest endpoints, and the limits every request body is held to."""
+
+from __future__ import annotations
+
+from core.services import auth, device_auth
+from core.services.wiring import UseCases, built, inject
+
+
+class SignInUseCases(UseCases):
+    identify = inject(auth.identify)
+    resolve_principal = inject(auth.resolve_principal)
+    require_platform_admin = inject(auth.require_platform_admin)
+    authenticate_device = inject(device_auth.authenticate)
+    limits = built(auth.RequestLimits)
