@@ -1,7 +1,7 @@
 """The e-mail outbox: enqueue (idempotent by dedupe key), render, and send each entry at most once.
 
 Any area that sends e-mail calls `enqueue_email(...)`; nothing here talks to a mail service directly. The
-queue-triggered sender calls `OutboxSender.deliver(...)` (built by core/bootstrap/use_cases.py) with the outbox id from the
+queue-triggered sender calls `deliver_message(...)` (EmailUseCases.deliver) with the outbox id from the
 message. Rendering is behind the `core.ports.EmailRenderer` port (core/adapters/email_templates.py renders the
 Jinja2 templates); enqueue checks the template's name against `core.domain.email.EMAIL_TEMPLATES`.
 """

@@ -3,7 +3,7 @@ forward, records pings withheld in private zones and re-evaluates job-site days.
 writer".
 
 The messages of one delivery batch that arrive together are written together (`PingWriter`, a group commit built
-once per process by the composition root, core/bootstrap/use_cases.py): per member, one read of the member record
+once per process by the composition root: `TrackingUseCases.writer`): per member, one read of the member record
 and of the private zones, full transactional batches per day partition, one conditional move of the latest position
 and one job-site evaluation per flush, instead of one of each per message.
 """

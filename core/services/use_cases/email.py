@@ -1,5 +1,5 @@
 """E-mail preferences, address verification, unsubscribe and open/click tracking, and the small pages those links
-answer a browser with (functions/email.py). The outbox queue's sender is `core.services.outbox.OutboxSender`."""
+answer a browser with (functions/email.py). The outbox queue's sender is `deliver`."""
 
 from __future__ import annotations
 
