@@ -16,13 +16,16 @@ from __future__ import annotations
 import bisect
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field, Strict
 
 from core.domain.accounts import ApiModel, PublicModel
+
+if TYPE_CHECKING:
+    from core.domain.tracking import Ping
 
 MIN_RADIUS_M = 100.0
 MAX_RADIUS_M = 1_000.0
@@ -201,6 +204,16 @@ class PrivateZones(BaseModel):
     def withholds(self, lat: float, lon: float, at: datetime) -> bool:
         """Whether a point taken at `at` lies inside (radius + margin) of any zone in force at `at`."""
         return any(z.in_force(at) and z.withholds(lat, lon) for z in self.zones)
+
+    def split(self, pings: Iterable[Ping]) -> tuple[list[Ping], list[Ping]]:
+        """The pings kept and the pings withheld (inside a zone in force at the ping's own time), each in the order
+        given. The one decision of both places that withhold pings, the ingest call and the pings writer
+        (docs/tracking.md, "Private zones: decided at ingest and again by the writer")."""
+        kept: list[Ping] = []
+        withheld: list[Ping] = []
+        for p in pings:
+            (withheld if self.withholds(p.lat, p.lon, p.t) else kept).append(p)
+        return kept, withheld
 
     def find_active(self, zone_id: str) -> PrivateZone | None:
         return next((z for z in self.zones if z.zone_id == zone_id and z.removed_at is None), None)

@@ -31,22 +31,11 @@ from core.domain.devices import (
 from core.domain.errors import Conflict, NotFound
 from core.domain.identity import Principal
 from core.domain.tracking import IngestResult, PingBatch
-from core.ports import (
-    AccountStore,
-    BillingStore,
-    Clock,
-    ConsentLedger,
-    DeviceStore,
-    JobSiteStore,
-    PingQueue,
-    PrivacyStore,
-    PrivateZoneStore,
-    TrackingScheduleStore,
-)
+from core.ports import AccountStore, Clock, DeviceStore, JobSiteStore, PingQueue
 from core.services.device_auth import DeviceCaller
 from core.services.ingest_gate import IngestGateKeeper
 from core.services.retention import RetentionPolicy
-from core.services.tracking import ensure_account_may_ingest, ingest_pings
+from core.services.tracking import ensure_may_ingest, ingest_pings
 
 log = logging.getLogger(__name__)
 
@@ -139,44 +128,33 @@ def ingest_from_device(
     parsed: ParsedPings,
     protocol: AppProtocol,
     devices: DeviceStore,
-    accounts: AccountStore,
-    consents: ConsentLedger,
-    tracking_schedules: TrackingScheduleStore,
-    ping_queue: PingQueue,
-    privacy: PrivacyStore,
+    job_sites: JobSiteStore,
+    ingest_gate: IngestGateKeeper,
     retention_policy: RetentionPolicy,
+    ping_queue: PingQueue,
     clock: Clock,
     future_skew: timedelta,
-    billing: BillingStore,
-    private_zones: PrivateZoneStore | None = None,
-    job_sites: JobSiteStore | None = None,
-    ingest_gate: IngestGateKeeper | None = None,
 ) -> DeviceIngest:
     """Run the app's pings through the ingest use case and count what happened on the device's record. The app
-    is answered success whatever was dropped (it cannot act on a refusal); the member sees the counts.
+    is answered success whatever was dropped (it cannot act on a refusal); the member sees the counts. A call
+    without pings is refused like one with pings when the account may not send any.
 
-    OwnTracks with `job_sites`: the sites that apply to the member go back as a `setWaypoints` command, only when
-    they differ from what this device last received (a digest on the device record; one sites query per call)."""
+    OwnTracks: the job sites that apply to the member go back as a `setWaypoints` command, only when they differ
+    from what this device last received (a digest on the device record; one sites query per call)."""
     principal = caller.principal
     result: IngestResult | None = None
     if parsed.pings:
         result = ingest_pings(
             principal=principal,
             batch=PingBatch(pings=parsed.pings),
-            accounts=accounts,
-            consents=consents,
-            tracking_schedules=tracking_schedules,
-            ping_queue=ping_queue,
-            privacy=privacy,
+            ingest_gate=ingest_gate,
             retention_policy=retention_policy,
+            ping_queue=ping_queue,
             clock=clock,
             future_skew=future_skew,
-            billing=billing,
-            private_zones=private_zones,
-            ingest_gate=ingest_gate,
         )
     else:
-        ensure_account_may_ingest(account_id=principal.account_id, accounts=accounts, billing=billing)
+        ensure_may_ingest(principal=principal, ingest_gate=ingest_gate)
     counters = DeviceCounters(
         received=len(parsed.pings) + len(parsed.problems), ignored=parsed.ignored, rejected=len(parsed.problems)
     )
@@ -192,7 +170,7 @@ def ingest_from_device(
             )
         )
     command: dict[str, Any] | None = None
-    if protocol is AppProtocol.OWNTRACKS and job_sites is not None:
+    if protocol is AppProtocol.OWNTRACKS:
         last = parsed.pings[-1] if parsed.pings else None
         near = (float(last["latitude"]), float(last["longitude"])) if last else None
         command = owntracks_waypoints(job_sites.sites_for_member(principal.account_id, principal.user_id), near)

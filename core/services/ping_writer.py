@@ -147,14 +147,12 @@ def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage],
                     "%d queued ping(s) taken before the member's erasure not stored", before - len(kept) - len(held)
                 )
 
-    if stores.zones is not None and kept:  # one point read; the zones in force at each ping's time decide
-        private = stores.zones.get_zones(account_id=account_id, user_id=user_id)
-        inside = [p for p in kept if private.withholds(p.lat, p.lon, p.t)]
+    if stores.zones is not None and kept:  # one point read; the ingest call's decision, made again with the zones
+        # of now (docs/tracking.md, "Private zones: decided at ingest and again by the writer")
+        kept, inside = stores.zones.get_zones(account_id=account_id, user_id=user_id).split(kept)
         if inside:
             log.info("withheld %d ping(s) inside private zones", len(inside))
             held += [WithheldPing(ping_id=p.ping_id, t=p.t) for p in inside]
-            out = {p.ping_id for p in inside}
-            kept = [p for p in kept if p.ping_id not in out]
     if stores.withheld is None:
         held = []
     if held and stores.withheld is not None:

@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from core.domain.accounts import Account, AccountStatus
-from core.domain.consent import Capability, ConsentEntry, state_in
+from core.domain.consent import Capability, state_in
 from core.domain.errors import Forbidden
 from core.domain.identity import Principal
-from core.domain.private_zones import PrivateZones
 from core.domain.tracking import (
     DroppedCounts,
     IngestResult,
@@ -29,21 +28,12 @@ from core.domain.tracking import (
     TrackingScheduleUpdate,
 )
 from core.domain.tracking_formats import encode_ping_messages
-from core.ports import (
-    AccountStore,
-    BillingStore,
-    Clock,
-    ConsentLedger,
-    PingQueue,
-    PrivacyStore,
-    PrivateZoneStore,
-    TrackingScheduleStore,
-)
-from core.services.retention import RetentionPolicy, effective_settings
-from core.services.suspension import Addition, ensure_may_add, suspended_error
+from core.ports import Clock, PingQueue, TrackingScheduleStore
+from core.services.retention import RetentionPolicy
+from core.services.suspension import Addition, suspended_error
 
 if TYPE_CHECKING:
-    from core.services.ingest_gate import IngestGateKeeper
+    from core.services.ingest_gate import IngestFacts, IngestGateKeeper
 
 log = logging.getLogger(__name__)
 
@@ -86,54 +76,20 @@ def delete_schedule(*, principal: Principal, tracking_schedules: TrackingSchedul
 # ---------------------------------------------------------------- ingest
 
 
-def ensure_account_may_ingest(*, account_id: str, accounts: AccountStore, billing: BillingStore) -> None:
-    """Whether the caller's account may send location pings at all (403 when not): it must be active, and not
-    suspended by billing (core/services/suspension.py decides that for every area)."""
-    _ensure_active(accounts.get_account(account_id))
-    ensure_may_add(account_id=account_id, what=Addition.PINGS, billing=billing)
-
-
 def _ensure_active(account: Account | None) -> None:
     if account is None or account.status is not AccountStatus.ACTIVE:
         raise Forbidden("This account is not active; location pings are not accepted.")
 
 
-def _ingest_facts(
-    *,
-    principal: Principal,
-    gate: IngestGateKeeper | None,
-    accounts: AccountStore,
-    billing: BillingStore,
-    consents: ConsentLedger,
-    schedules: TrackingScheduleStore,
-    zones: PrivateZoneStore | None,
-    privacy: PrivacyStore,
-    retention: RetentionPolicy,
-) -> tuple[int, list[ConsentEntry], TrackingSchedule | None, PrivateZones | None]:
-    """Retention days, consent history, schedule and zones; refuses (403) an account that may not send pings.
-    With `gate`: one request in the common case (core/services/ingest_gate.py); without: the sources."""
-    a, u = principal.account_id, principal.user_id
-    if gate is None:
-        ensure_account_may_ingest(account_id=a, accounts=accounts, billing=billing)
-        days = effective_settings(a, privacy, retention).location_days
-        return (
-            days,
-            consents.history(account_id=a, user_id=u),
-            schedules.get_schedule(account_id=a, user_id=u),
-            zones.get_zones(account_id=a, user_id=u) if zones else None,
-        )
-    facts = gate.facts_for_ingest(account_id=a, user_id=u)
+def ensure_may_ingest(*, principal: Principal, ingest_gate: IngestGateKeeper) -> IngestFacts:
+    """What an ingest call decides with, read through the ingest gate (one request in the common case; the sources
+    when the gate cannot be trusted: core/services/ingest_gate.py). Refuses (403) an account that is not active, and
+    (`account-suspended`) one that billing suspended (the rule: core/services/suspension.py)."""
+    facts = ingest_gate.facts_for_ingest(account_id=principal.account_id, user_id=principal.user_id)
     _ensure_active(facts.account)
     if facts.account_facts.suspended:
         raise suspended_error(Addition.PINGS)
-    stored_days = facts.account_facts.location_days
-    member = facts.member_facts
-    return (
-        stored_days if stored_days is not None else retention.location_days,
-        member.location_consents,
-        member.schedule,
-        member.zones if zones is not None else None,
-    )
+    return facts
 
 
 def _raw_id(raw: Any) -> str | None:
@@ -156,35 +112,23 @@ def ingest_pings(
     *,
     principal: Principal,
     batch: PingBatch,
-    accounts: AccountStore,
-    consents: ConsentLedger,
-    tracking_schedules: TrackingScheduleStore,
-    ping_queue: PingQueue,
-    privacy: PrivacyStore,
+    ingest_gate: IngestGateKeeper,
     retention_policy: RetentionPolicy,
+    ping_queue: PingQueue,
     clock: Clock,
     future_skew: timedelta,
-    billing: BillingStore,
-    private_zones: PrivateZoneStore | None = None,
-    ingest_gate: IngestGateKeeper | None = None,
 ) -> IngestResult:
     """Check each ping, keep only those taken while location access was granted and inside the worker's windows,
-    and queue them for the writer. Nothing is stored here; the answer counts what happened to each ping. With
-    `zones`, pings inside the worker's private zones in force at their time are dropped too (docs/private-zones.md):
-    their positions never reach the queue. With `gate`, everything the call decides with is one request in the
-    common case (the ingest gate, docs/tracking.md). Duplicates are the repeats within the call; a ping sent again
-    in another call is queued again and the writer's idempotent write stores it once."""
-    retention_days, history, schedule, private = _ingest_facts(
-        principal=principal,
-        gate=ingest_gate,
-        accounts=accounts,
-        billing=billing,
-        consents=consents,
-        schedules=tracking_schedules,
-        zones=private_zones,
-        privacy=privacy,
-        retention=retention_policy,
-    )
+    and queue them for the writer. Nothing is stored here; the answer counts what happened to each ping. Pings
+    inside the worker's private zones in force at their time are withheld (docs/private-zones.md): only their ids
+    and times reach the queue. Everything the call decides with comes through the ingest gate, one request in the
+    common case (docs/tracking.md); `retention_policy` is the app's default retention, for an account that never
+    saved its own. Duplicates are the repeats within the call; a ping sent again in another call is queued again
+    and the writer's idempotent write stores it once."""
+    facts = ensure_may_ingest(principal=principal, ingest_gate=ingest_gate)
+    stored_days = facts.account_facts.location_days
+    retention_days = stored_days if stored_days is not None else retention_policy.location_days
+    member = facts.member_facts
     now = clock.now()
     oldest, newest = now - timedelta(days=retention_days), now + future_skew
 
@@ -215,17 +159,15 @@ def ingest_pings(
             unique[p.ping_id] = p
 
     no_consent = outside_window = 0
-    withheld: list[Ping] = []
-    kept: list[Ping] = []
+    allowed: list[Ping] = []
     for p in unique.values():
-        if not state_in(history, capability=Capability.LOCATION, at=p.t):
+        if not state_in(member.location_consents, capability=Capability.LOCATION, at=p.t):
             no_consent += 1
-        elif schedule is not None and not schedule.allows(p.t):
+        elif member.schedule is not None and not member.schedule.allows(p.t):
             outside_window += 1
-        elif private is not None and private.withholds(p.lat, p.lon, p.t):
-            withheld.append(p)
         else:
-            kept.append(p)
+            allowed.append(p)
+    kept, withheld = member.zones.split(allowed)  # decided again by the writer: docs/tracking.md, "Private zones"
 
     kept.sort(key=lambda p: p.t)
     withheld.sort(key=lambda p: p.t)  # only their ids and times reach the queue: the writer records the gap

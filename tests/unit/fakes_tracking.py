@@ -1,12 +1,16 @@
-"""In-memory fakes for the tracking area's ports (ConsentLedger, AccessLog, TrackingStore, PingQueue...)."""
+"""In-memory fakes for the tracking area's ports (ConsentLedger, AccessLog, TrackingStore, PingQueue...) and the
+ingest gate over in-memory sources (`FakeIngestGate`), what every ingest call decides with."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import Conflict
+from core.domain.ingest_gate import GateDoc, GateRead
 from core.domain.private_zones import PrivateZones
 from core.domain.tracking import (
     AccessLogEntry,
@@ -16,6 +20,26 @@ from core.domain.tracking import (
     PingSlice,
     TrackingSchedule,
 )
+from core.ports import (
+    AccountStore,
+    BillingStore,
+    Clock,
+    ConsentLedger,
+    PrivacyStore,
+    PrivateZoneStore,
+    TrackingScheduleStore,
+)
+from core.services.ingest_gate import (
+    GateKeepingBillingStore,
+    GateKeepingConsentLedger,
+    GateKeepingPrivacyStore,
+    GateKeepingScheduleStore,
+    GateKeepingZoneStore,
+    IngestGateKeeper,
+)
+from tests.unit.fakes import FakeAccountStore
+from tests.unit.fakes_billing import FakeBillingStore
+from tests.unit.fakes_privacy import FakePrivacyStore
 
 
 class FakeConsentLedger:
@@ -186,3 +210,92 @@ class FakePrivateZoneStore:
             raise Conflict("changed meanwhile")
         version = stored[0] + 1 if stored else 1
         self.docs[(zones.account_id, zones.user_id)] = (version, [z.model_dump() for z in zones.zones])
+
+
+class FakeIngestGateStore:
+    """Gate documents with a version each (IngestGateStore); the account record comes from `accounts`, as the one
+    query of the Cosmos store answers it. `reads` counts `read` calls; `before_save` runs once before the next save
+    (to stage a race)."""
+
+    def __init__(self, accounts: AccountStore) -> None:
+        self.accounts = accounts
+        self.docs: dict[tuple[str, str | None], tuple[str, dict[str, Any] | None, dict[str, datetime]]] = {}
+        self.reads = 0
+        self.before_save: list[Callable[[], object]] = []
+
+    def _doc(self, key: tuple[str, str | None]) -> GateDoc | None:
+        stored = self.docs.get(key)
+        return None if stored is None else GateDoc(facts=stored[1], pending=dict(stored[2]), etag=stored[0])
+
+    def read(self, *, account_id: str, user_id: str) -> GateRead:
+        self.reads += 1
+        return GateRead(
+            account=self.accounts.get_account(account_id),
+            account_gate=self._doc((account_id, None)),
+            member_gate=self._doc((account_id, user_id)),
+        )
+
+    def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None:
+        return self._doc((account_id, user_id))
+
+    def save(
+        self,
+        *,
+        account_id: str,
+        user_id: str | None,
+        facts: dict[str, Any] | None,
+        pending: dict[str, datetime],
+        etag: str | None,
+    ) -> bool:
+        while self.before_save:
+            self.before_save.pop(0)()
+        stored = self.docs.get((account_id, user_id))
+        if (stored[0] if stored else None) != etag:
+            return False
+        self.docs[(account_id, user_id)] = (uuid.uuid4().hex, facts, dict(pending))
+        return True
+
+    def delete(self, *, account_id: str, user_id: str | None) -> None:
+        self.docs.pop((account_id, user_id), None)
+
+
+class FakeIngestGate:
+    """The ingest gate over in-memory sources of truth, wired as the composition root wires it
+    (core/bootstrap/ingest_gate.py). `keeper` is the `ingest_gate` port: it reads the sources given (each passed
+    through `read_sources` first, for a test that counts the reads). `consents`, `tracking_schedules`,
+    `private_zones`, `billing` and `privacy` are those sources as the root hands them out to every other use case:
+    a write through them keeps the gate current. A write straight to a source bypasses the gate, as a crashed
+    writer would."""
+
+    def __init__(
+        self,
+        *,
+        accounts: FakeAccountStore,
+        clock: Clock,
+        consents: ConsentLedger | None = None,
+        schedules: TrackingScheduleStore | None = None,
+        zones: PrivateZoneStore | None = None,
+        billing: BillingStore | None = None,
+        privacy: PrivacyStore | None = None,
+        read_sources: Callable[[Any], Any] = lambda source: source,
+    ) -> None:
+        consents = consents if consents is not None else FakeConsentLedger()
+        schedules = schedules if schedules is not None else FakeScheduleStore()
+        zones = zones if zones is not None else FakePrivateZoneStore()
+        billing = billing if billing is not None else FakeBillingStore()
+        privacy = privacy if privacy is not None else FakePrivacyStore(accounts)
+        self.store = FakeIngestGateStore(accounts)
+        self.keeper = IngestGateKeeper(
+            store=self.store,
+            billing=read_sources(billing),
+            privacy=read_sources(privacy),
+            consents=read_sources(consents),
+            schedules=read_sources(schedules),
+            zones=read_sources(zones),
+            clock=clock,
+        )
+        self.consents = GateKeepingConsentLedger(consents, self.keeper)
+        self.tracking_schedules = GateKeepingScheduleStore(schedules, self.keeper)
+        self.private_zones = GateKeepingZoneStore(zones, self.keeper)
+        self.billing = GateKeepingBillingStore(billing, self.keeper)
+        self.privacy = GateKeepingPrivacyStore(privacy, self.keeper)

@@ -386,22 +386,29 @@ def test_the_public_view_shows_only_the_listed_fields() -> None:
 
 def test_tracking_ingest_is_refused_while_suspended_and_allowed_again() -> None:
     from core.services import tracking
+    from tests.unit.fakes_tracking import FakeIngestGate
+
+    def may_ingest(w: World) -> None:
+        """The ingest call's check, through an ingest gate not yet built: it decides from the billing record."""
+        gate = FakeIngestGate(accounts=w.accounts, clock=w.clock, billing=w.store)
+        who = Principal(user_id="owner", email="owner@example.com", account_id=w.account_id, role=Role.OWNER)
+        tracking.ensure_may_ingest(principal=who, ingest_gate=gate.keeper)
 
     w = World()
     w.register()
-    tracking.ensure_account_may_ingest(account_id=w.account_id, accounts=w.accounts, billing=w.store)
+    may_ingest(w)
     inv = w.stripe.invoice(w.subscription.subscription_id, status="open", failed=True)
     w.reconcile("invoice.payment_failed")
-    tracking.ensure_account_may_ingest(account_id=w.account_id, accounts=w.accounts, billing=w.store)  # grace
+    may_ingest(w)  # grace
     w.clock.advance(days=8)
     w.timer()
     with pytest.raises(AccountSuspended) as refused:
-        tracking.ensure_account_may_ingest(account_id=w.account_id, accounts=w.accounts, billing=w.store)
+        may_ingest(w)
     assert refused.value.status == 403 and "kept" in refused.value.detail
     w.stripe.settle(inv.invoice_id, status="paid", failed=False)
     w.stripe.set_status(w.subscription.subscription_id, "active")
     w.reconcile("invoice.paid")
-    tracking.ensure_account_may_ingest(account_id=w.account_id, accounts=w.accounts, billing=w.store)
+    may_ingest(w)
 
 
 def test_the_outbox_notifier_sends_one_payment_failed_email_to_the_owner() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -16,13 +16,15 @@ from core.domain.device_protocols import ParsedPings, parse_overland
 from core.domain.devices import TOKEN_PREFIX, AppProtocol, DeviceCreate, token_hash
 from core.domain.errors import AccessEnded, AccountSuspended, Conflict, Forbidden, NotFound, Unauthenticated
 from core.domain.identity import Principal, Role
+from core.domain.job_sites import JobSite
 from core.services import consent, device_auth, devices
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
-from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_devices import FakeDeviceStore
-from tests.unit.fakes_privacy import FakePrivacyStore
-from tests.unit.fakes_tracking import FakeConsentLedger, FakePingQueue, FakeScheduleStore
+from tests.unit.fakes_tracking import FakeIngestGate, FakePingQueue
+
+if TYPE_CHECKING:
+    from core.ports import JobSiteStore
 
 AT = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 OWNER = Principal(user_id="o1", email="o1@example.com", account_id="a1", role=Role.OWNER)
@@ -59,8 +61,10 @@ class World:
                     updated_at=AT,
                 )
             )
-        self.ledger, self.queue = FakeConsentLedger(), FakePingQueue()
-        self.privacy = FakePrivacyStore(self.accounts)
+        self.queue = FakePingQueue()
+        # The ingest gate over in-memory sources, as in production: consents and billing records are written
+        # through `gate.consents` and `gate.billing` (the root's stores), and every ingest reads `gate.keeper`.
+        self.gate = FakeIngestGate(accounts=self.accounts, clock=self.clock)
 
     def make(self, who: Principal = WORKER, name: str = "Pixel") -> tuple[str, str]:
         created = devices.create_device(
@@ -74,22 +78,25 @@ class World:
         )
 
     def ingest(self, caller: device_auth.DeviceCaller, parsed: ParsedPings) -> None:
-        self.billing = getattr(self, "billing", FakeBillingStore())
         devices.ingest_from_device(
             caller=caller,
             parsed=parsed,
             protocol=AppProtocol.OVERLAND,
             devices=self.devices,
-            accounts=self.accounts,
-            consents=self.ledger,
-            tracking_schedules=FakeScheduleStore(),
-            ping_queue=self.queue,
-            privacy=self.privacy,
+            job_sites=cast("JobSiteStore", NoJobSites()),  # a partial fake: the one read ingest makes
+            ingest_gate=self.gate.keeper,
             retention_policy=RetentionPolicy(),
+            ping_queue=self.queue,
             clock=self.clock,
             future_skew=timedelta(minutes=5),
-            billing=self.billing,
         )
+
+
+class NoJobSites:
+    """The job sites of an account without any (only the OwnTracks answer reads them)."""
+
+    def sites_for_member(self, account_id: str, user_id: str) -> list[JobSite]:
+        return []
 
 
 def basic(user: str, password: str) -> str:
@@ -234,7 +241,7 @@ def test_pings_without_consent_are_dropped_and_counted_with_consent_queued() -> 
         principal=WORKER,
         capability="location",
         data=ConsentUpdate(granted=True, device_id=device_id, app_version="overland"),
-        consents=w.ledger,
+        consents=w.gate.consents,
         clock=w.clock,
         policy_version="2023-06-15",
     )
@@ -259,8 +266,7 @@ def test_pings_without_consent_are_dropped_and_counted_with_consent_queued() -> 
 def test_a_suspended_account_is_refused_as_for_the_api(parsed: ParsedPings | None) -> None:
     w = World()
     device_id, token = w.make()
-    w.billing = FakeBillingStore()
-    w.billing.create_if_absent(
+    w.gate.billing.create_if_absent(
         BillingRecord(
             account_id="a1",
             customer_id="cus_1",

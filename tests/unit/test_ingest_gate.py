@@ -3,8 +3,7 @@ change a source, never trusted while missing or pending, repaired without overwr
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,70 +11,16 @@ import pytest
 from core.domain.billing import BillingRecord, BillingStatus
 from core.domain.consent import ConsentUpdate
 from core.domain.errors import AccountSuspended
-from core.domain.ingest_gate import GateDoc, GateRead
-from core.domain.tracking import PingBatch
-from core.services import consent, tracking
-from core.services.ingest_gate import (
-    STALE_MARK,
-    GateKeepingBillingStore,
-    GateKeepingConsentLedger,
-    IngestGateKeeper,
-)
-from core.services.retention import RetentionPolicy
-from tests.unit.fakes_tracking import FakePrivateZoneStore
+from core.services import consent
+from core.services.ingest_gate import STALE_MARK
 from tests.unit.test_tracking_ingest import WORKER, World, ping
-
-
-class FakeGateStore:
-    """Gate documents with a version each; `before_save` runs once before the next save (to stage a race)."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.docs: dict[tuple[str, str | None], tuple[str, dict[str, Any] | None, dict[str, datetime]]] = {}
-        self.reads = 0
-        self.before_save: list[Any] = []
-
-    def _doc(self, key: tuple[str, str | None]) -> GateDoc | None:
-        stored = self.docs.get(key)
-        return None if stored is None else GateDoc(facts=stored[1], pending=dict(stored[2]), etag=stored[0])
-
-    def read(self, *, account_id: str, user_id: str) -> GateRead:
-        self.reads += 1
-        return GateRead(
-            account=self.world.accounts.get_account(account_id),
-            account_gate=self._doc((account_id, None)),
-            member_gate=self._doc((account_id, user_id)),
-        )
-
-    def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None:
-        return self._doc((account_id, user_id))
-
-    def save(
-        self,
-        *,
-        account_id: str,
-        user_id: str | None,
-        facts: dict[str, Any] | None,
-        pending: dict[str, datetime],
-        etag: str | None,
-    ) -> bool:
-        while self.before_save:
-            self.before_save.pop(0)()
-        stored = self.docs.get((account_id, user_id))
-        if (stored[0] if stored else None) != etag:
-            return False
-        self.docs[(account_id, user_id)] = (uuid.uuid4().hex, facts, dict(pending))
-        return True
-
-    def delete(self, *, account_id: str, user_id: str | None) -> None:
-        self.docs.pop((account_id, user_id), None)
 
 
 class Sources:
     """Counts every read of a source of truth."""
 
-    def __init__(self, world: World) -> None:
-        self.world, self.reads = world, 0
+    def __init__(self) -> None:
+        self.reads = 0
 
     def wrap(self, obj: Any) -> Any:
         sources = self
@@ -91,49 +36,20 @@ class Sources:
 
 
 class GateWorld(World):
+    """The ingest World (production wiring) whose gate keeper's source reads are counted; `gates` is the gate
+    store, `keeper` the gate keeper and `kept_ledger`, `kept_billing` the consent ledger and billing store as the
+    root hands them out (a write keeps the gate current), `ledger` the consent ledger itself."""
+
     def __init__(self) -> None:
+        self.sources = Sources()
         super().__init__()
-        self.gates = FakeGateStore(self)
-        self.sources = Sources(self)
-        self.zones = FakePrivateZoneStore()
-        self.keeper = IngestGateKeeper(
-            store=self.gates,
-            billing=self.sources.wrap(self.billing),
-            privacy=self.sources.wrap(self.privacy),
-            consents=self.sources.wrap(self.ledger),
-            schedules=self.sources.wrap(self.schedules),
-            zones=self.sources.wrap(self.zones),
-            clock=self.clock,
-        )
-        self.kept_ledger = GateKeepingConsentLedger(self.ledger, self.keeper)
-        self.kept_billing = GateKeepingBillingStore(self.billing, self.keeper)
+        self.gates = self.gate.store
+        self.keeper = self.gate.keeper
+        self.kept_ledger = self.gate.consents
+        self.kept_billing = self.gate.billing
 
-    def consent(self, granted: bool) -> None:
-        consent.set_consent(
-            principal=WORKER,
-            capability="location",
-            data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
-            consents=self.kept_ledger,
-            clock=self.clock,
-            policy_version="2023-06-15",
-        )
-
-    def ingest(self, pings: list[Any]) -> Any:
-        return tracking.ingest_pings(
-            principal=WORKER,
-            batch=PingBatch(pings=pings),
-            accounts=self.accounts,
-            consents=self.ledger,
-            tracking_schedules=self.schedules,
-            ping_queue=self.queue,
-            privacy=self.privacy,
-            retention_policy=RetentionPolicy(),
-            clock=self.clock,
-            future_skew=timedelta(minutes=5),
-            billing=self.billing,
-            private_zones=self.zones,
-            ingest_gate=self.keeper,
-        )
+    def read_source(self, source: Any) -> Any:
+        return self.sources.wrap(source)
 
 
 def granted_world() -> GateWorld:

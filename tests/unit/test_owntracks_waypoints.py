@@ -11,8 +11,6 @@ from core.domain.devices import AppProtocol
 from core.domain.job_sites import JobSite, PolygonArea
 from core.services import devices
 from core.services.retention import RetentionPolicy
-from tests.unit.fakes_billing import FakeBillingStore
-from tests.unit.fakes_tracking import FakeScheduleStore
 from tests.unit.test_devices_service import World
 from tests.unit.test_site_visits import T0, circle_site, offset
 
@@ -35,16 +33,12 @@ def send(w: World, device: tuple[str, str], sites: MemberSites, body: object | N
         parsed=parsed,
         protocol=AppProtocol.OWNTRACKS,
         devices=w.devices,
-        accounts=w.accounts,
-        consents=w.ledger,
-        tracking_schedules=FakeScheduleStore(),
-        ping_queue=w.queue,
-        privacy=w.privacy,
+        job_sites=sites,  # type: ignore[arg-type]  # the member's sites fake implements only the JobSiteStore reads ingest uses
+        ingest_gate=w.gate.keeper,
         retention_policy=RetentionPolicy(),
+        ping_queue=w.queue,
         clock=w.clock,
         future_skew=timedelta(minutes=5),
-        billing=FakeBillingStore(),
-        job_sites=sites,  # type: ignore[arg-type]  # the member's sites fake implements only the JobSiteStore reads ingest uses
     )
     return done.commands
 

@@ -13,10 +13,9 @@ from core.domain.accounts import Member
 from core.domain.errors import Conflict, Forbidden, NotFound
 from core.domain.identity import Principal, Role
 from core.domain.private_zones import MAX_ACTIVE_ZONES, PrivateZoneIn
-from core.domain.tracking import Ping, PingBatch, PingSource
+from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
-from core.services import ping_writer, private_zones, tracking
-from core.services.retention import RetentionPolicy
+from core.services import ping_writer, private_zones
 from tests.unit.fakes import FakeClock
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore, FakePrivateZoneStore
 from tests.unit.test_tracking_ingest import WORKER, World, ping
@@ -117,26 +116,35 @@ def test_ingest_drops_pings_inside_a_zone_and_counts_them() -> None:
     world = World(at=T0 - timedelta(hours=1))
     world.consent(True)
     world.clock.advance(hours=2)
-    zones = FakePrivateZoneStore()
     private_zones.add_zone(
-        principal=WORKER, data=zone_in(), private_zones=zones, clock=FakeClock(T0 + timedelta(minutes=30))
+        principal=WORKER,
+        data=zone_in(),
+        private_zones=world.gate.private_zones,
+        clock=FakeClock(T0 + timedelta(minutes=30)),
     )
     inside_later = ping(T0 + timedelta(minutes=40), latitude=HOME[0], longitude=HOME[1])
     inside_earlier = ping(T0 + timedelta(minutes=20), latitude=HOME[0], longitude=HOME[1])
     outside = ping(T0 + timedelta(minutes=41), latitude=HOME[0] + 0.02, longitude=HOME[1])
-    result = tracking.ingest_pings(
-        principal=WORKER,
-        batch=PingBatch(pings=[inside_later, inside_earlier, outside]),
-        accounts=world.accounts,
-        consents=world.ledger,
-        tracking_schedules=world.schedules,
-        ping_queue=world.queue,
-        privacy=world.privacy,
-        retention_policy=RetentionPolicy(),
-        clock=world.clock,
-        future_skew=timedelta(minutes=5),
-        billing=world.billing,
-        private_zones=zones,
-    )
+    result = world.ingest([inside_later, inside_earlier, outside])
     assert result.accepted == 2 and result.dropped.private_zone == 1
     assert {p.ping_id for p in world.queued()} == {inside_earlier["id"], outside["id"]}
+
+
+def test_a_zone_made_after_the_call_withholds_in_the_writer_what_the_call_kept() -> None:
+    """Why the writer decides again (docs/tracking.md, "Private zones: decided at ingest and again by the writer"):
+    a ping up to the future skew ahead of the server clock is kept by the call, and a zone made before the write
+    and in force at the ping's time must still withhold it."""
+    world = World(at=T0 - timedelta(hours=1))
+    world.consent(True)
+    world.clock.advance(hours=1)
+    ahead = ping(T0 + timedelta(minutes=4), latitude=HOME[0], longitude=HOME[1])
+    assert world.ingest([ahead]).accepted == 1  # no zone yet
+    private_zones.add_zone(
+        principal=WORKER, data=zone_in(), private_zones=world.gate.private_zones, clock=FakeClock(T0)
+    )
+    store, positions = FakePingStore(), FakeLatestPositions()
+    [text] = world.queue.messages
+    stored = ping_writer.store_ping_message(
+        message=decode_ping_message(text), pings=store, positions=positions, clock=world.clock, zones=world.zones
+    )
+    assert stored == 0 and store.all() == [] and positions.positions == {}  # no position inside the zone

@@ -160,12 +160,24 @@ def test_no_invitation_and_no_joining_while_suspended() -> None:
     ] == [owner.user_id, "w1"]
 
 
+def _hold_pings(w: PingsWorld, status: BillingStatus = BillingStatus.SUSPENDED) -> None:
+    """A status change as billing makes it: through the root's billing store, which keeps the ingest gate current."""
+    record = BillingRecord(
+        account_id="a1", customer_id="cus_1", status=status, status_since=T0, created_at=T0, updated_at=T0
+    )
+    current = w.billing.get("a1")
+    if current is None:
+        assert w.gate.billing.create_if_absent(record)
+    else:
+        assert w.gate.billing.replace_if_unchanged(record, expected=current)
+
+
 def test_no_pings_while_suspended() -> None:
     w = PingsWorld()
     w.consent(True)
     w.clock.advance(minutes=1)
-    hold(w.billing, "a1")
+    _hold_pings(w)
     _refused(lambda: w.ingest([ping(w.clock.now())]))
     assert w.queue.messages == []
-    hold(w.billing, "a1", BillingStatus.PAST_DUE)  # the grace period still takes data
+    _hold_pings(w, BillingStatus.PAST_DUE)  # the grace period still takes data
     assert w.ingest([ping(w.clock.now())]).accepted == 1

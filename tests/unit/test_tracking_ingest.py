@@ -20,12 +20,23 @@ from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock
 from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_privacy import FakePrivacyStore
-from tests.unit.fakes_tracking import FakeConsentLedger, FakePingQueue, FakePingStore, FakeScheduleStore
+from tests.unit.fakes_tracking import (
+    FakeConsentLedger,
+    FakeIngestGate,
+    FakePingQueue,
+    FakePingStore,
+    FakePrivateZoneStore,
+    FakeScheduleStore,
+)
 
 WORKER = Principal(user_id="u1", email="u1@example.com", account_id="a1", role=Role.MEMBER)
 
 
 class World:
+    """The sources of truth in memory and the ingest gate over them, wired as in production: `ledger`, `schedules`,
+    `zones`, `privacy` and `billing` are the sources; `gate` holds the same stores as the root hands them out (a
+    write through them keeps the gate current) and the gate keeper the ingest call reads."""
+
     def __init__(self, at: datetime = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)) -> None:
         self.clock = FakeClock(at)
         self.accounts = FakeAccountStore()
@@ -41,17 +52,32 @@ class World:
         )
         self.ledger = FakeConsentLedger()
         self.schedules = FakeScheduleStore()
+        self.zones = FakePrivateZoneStore()
         self.pings = FakePingStore()
         self.queue = FakePingQueue()
         self.privacy = FakePrivacyStore(self.accounts)
         self.billing = FakeBillingStore()
+        self.gate = FakeIngestGate(
+            accounts=self.accounts,
+            clock=self.clock,
+            consents=self.ledger,
+            schedules=self.schedules,
+            zones=self.zones,
+            billing=self.billing,
+            privacy=self.privacy,
+            read_sources=self.read_source,
+        )
+
+    def read_source(self, source: Any) -> Any:
+        """The source as the gate keeper reads it (a subclass counts the reads)."""
+        return source
 
     def consent(self, granted: bool) -> None:
         consent.set_consent(
             principal=WORKER,
             capability="location",
             data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
-            consents=self.ledger,
+            consents=self.gate.consents,
             clock=self.clock,
             policy_version="2023-06-15",
         )
@@ -60,15 +86,11 @@ class World:
         return tracking.ingest_pings(
             principal=WORKER,
             batch=PingBatch(pings=pings),
-            accounts=self.accounts,
-            consents=self.ledger,
-            tracking_schedules=self.schedules,
-            ping_queue=self.queue,
-            privacy=self.privacy,
+            ingest_gate=self.gate.keeper,
             retention_policy=RetentionPolicy(),
+            ping_queue=self.queue,
             clock=self.clock,
             future_skew=timedelta(minutes=5),
-            billing=self.billing,
         )
 
     def queued(self) -> list[Ping]:
@@ -115,7 +137,7 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     w.clock.at = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
     tracking.put_schedule(
         principal=WORKER,
-        tracking_schedules=w.schedules,
+        tracking_schedules=w.gate.tracking_schedules,
         clock=w.clock,
         data=TrackingScheduleUpdate.model_validate(
             {
@@ -130,7 +152,7 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     r = w.ingest([friday_before, monday_after, sunday])
     assert (r.accepted, r.dropped.outside_window) == (1, 2)
     assert [p.ping_id for p in w.queued()] == [monday_after["id"]]
-    tracking.delete_schedule(principal=WORKER, tracking_schedules=w.schedules)
+    tracking.delete_schedule(principal=WORKER, tracking_schedules=w.gate.tracking_schedules)
     r = w.ingest([friday_before, sunday])
     assert r.accepted == 2
 
@@ -178,7 +200,7 @@ def test_account_retention_setting_bounds_old_pings() -> None:
     w.clock.advance(days=-100)
     w.consent(True)
     w.clock.advance(days=100)
-    w.privacy.put_retention(RetentionSettings(account_id="a1", location_days=30, access_log_days=365))
+    w.gate.privacy.put_retention(RetentionSettings(account_id="a1", location_days=30, access_log_days=365))
     r = w.ingest([ping(w.clock.now() - timedelta(days=31)), ping(w.clock.now() - timedelta(days=29))])
     assert r.accepted == 1 and "30 days" in r.rejected[0].reason
 
