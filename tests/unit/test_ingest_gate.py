@@ -3,8 +3,7 @@ change a source, never trusted while missing or pending, repaired without overwr
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from core.domain.billing import BillingRecord, BillingStatus
 from core.domain.consent import ConsentUpdate
 from core.domain.errors import AccountSuspended
-from core.domain.ingest_gate import GateDoc, GateRead
 from core.domain.tracking import PingBatch
 from core.services import consent, tracking
 from core.services.ingest_gate import (
@@ -22,53 +20,8 @@ from core.services.ingest_gate import (
     IngestGateKeeper,
 )
 from core.services.retention import RetentionPolicy
-from tests.unit.fakes_tracking import FakePrivateZoneStore
+from tests.unit.fakes_tracking import FakeIngestGateStore, FakePrivateZoneStore
 from tests.unit.test_tracking_ingest import WORKER, World, ping
-
-
-class FakeGateStore:
-    """Gate documents with a version each; `before_save` runs once before the next save (to stage a race)."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.docs: dict[tuple[str, str | None], tuple[str, dict[str, Any] | None, dict[str, datetime]]] = {}
-        self.reads = 0
-        self.before_save: list[Any] = []
-
-    def _doc(self, key: tuple[str, str | None]) -> GateDoc | None:
-        stored = self.docs.get(key)
-        return None if stored is None else GateDoc(facts=stored[1], pending=dict(stored[2]), etag=stored[0])
-
-    def read(self, *, account_id: str, user_id: str) -> GateRead:
-        self.reads += 1
-        return GateRead(
-            account=self.world.accounts.get_account(account_id),
-            account_gate=self._doc((account_id, None)),
-            member_gate=self._doc((account_id, user_id)),
-        )
-
-    def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None:
-        return self._doc((account_id, user_id))
-
-    def save(
-        self,
-        *,
-        account_id: str,
-        user_id: str | None,
-        facts: dict[str, Any] | None,
-        pending: dict[str, datetime],
-        etag: str | None,
-    ) -> bool:
-        while self.before_save:
-            self.before_save.pop(0)()
-        stored = self.docs.get((account_id, user_id))
-        if (stored[0] if stored else None) != etag:
-            return False
-        self.docs[(account_id, user_id)] = (uuid.uuid4().hex, facts, dict(pending))
-        return True
-
-    def delete(self, *, account_id: str, user_id: str | None) -> None:
-        self.docs.pop((account_id, user_id), None)
 
 
 class Sources:
@@ -93,7 +46,7 @@ class Sources:
 class GateWorld(World):
     def __init__(self) -> None:
         super().__init__()
-        self.gates = FakeGateStore(self)
+        self.gates = FakeIngestGateStore(self.accounts)
         self.sources = Sources(self)
         self.zones = FakePrivateZoneStore()
         self.keeper = IngestGateKeeper(
