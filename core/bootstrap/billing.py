@@ -58,7 +58,7 @@ class BillingPorts(IngestGatePorts, EmailPorts):
 
         return QueueEventPublisher(queue_client(self.queue_service, self.settings.queue_billing_events))
 
-    @property
+    @cached_property
     def billing_notifier(self) -> BillingNotifier | None:
         """The payment-failed e-mail to the owner, through the outbox (once per dedupe key). The need is recorded
         on the billing record first (`payment_failed_notice`), so returning None here only delays the e-mail."""

@@ -73,14 +73,14 @@ class PrivacyPorts(BillingPorts):
     def enqueue_data_request(self, message: str) -> None:
         self.data_request_queue.send_message(message)
 
-    @property
+    @cached_property
     def privacy_subscriptions(self) -> SubscriptionCanceller | None:
         """Hook for account closure: the billing area's subscription cancel."""
         from core.services.billing import SubscriptionCancellation
 
         return SubscriptionCancellation(store=self.billing, gateway=self.stripe, clock=self.clock)
 
-    @property
+    @cached_property
     def privacy_mailer(self) -> PrivacyMailer | None:
         """Closure and data-request e-mails, through the outbox's idempotent enqueue."""
         from core.services.data_requests import OutboxMailer

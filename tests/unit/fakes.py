@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
+from core.domain.errors import Unauthenticated
+from core.domain.identity import Identity
+
+TOKEN_PREFIX = "fake-token."
 
 
 class FakeClock:
@@ -105,3 +112,44 @@ class FakePublisher:
             self.fail_times -= 1
             raise ConnectionError("queue unreachable")
         self.published.extend(events)
+
+
+def fake_token(user_id: str, *, email: str | None = None, admin: bool = False) -> str:
+    """A bearer token that FakeTokenVerifier accepts: who it names is readable, nothing is signed."""
+    claims = {"sub": user_id, "email": email if email is not None else f"{user_id}@example.com", "admin": admin}
+    return TOKEN_PREFIX + base64.urlsafe_b64encode(json.dumps(claims).encode()).decode()
+
+
+class FakeTokenVerifier:
+    """Accepts the tokens of `fake_token` (and refuses every other string as the real verifier refuses an invalid
+    one); `refused` names subjects whose tokens it refuses (an expired or revoked sign-in)."""
+
+    def __init__(self) -> None:
+        self.refused: set[str] = set()
+        self.verified: list[str] = []
+
+    def verify(self, token: str) -> Identity:
+        if not token.startswith(TOKEN_PREFIX):
+            raise Unauthenticated("The token is not valid.")
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(token[len(TOKEN_PREFIX) :].encode()))
+        except (binascii.Error, ValueError):
+            raise Unauthenticated("The token is not valid.") from None
+        if claims["sub"] in self.refused:
+            raise Unauthenticated("The token has expired.")
+        self.verified.append(claims["sub"])
+        return Identity(user_id=claims["sub"], email=claims["email"], is_platform_admin=bool(claims["admin"]))
+
+
+class FakeHealthProbe:
+    """A dependency that answers, or (with `error`) one that does not."""
+
+    def __init__(self, name: str, error: Exception | None = None) -> None:
+        self.name = name
+        self.error = error
+        self.checks = 0
+
+    def check(self) -> None:
+        self.checks += 1
+        if self.error is not None:
+            raise self.error

@@ -16,7 +16,7 @@ from core.domain.billing import (
     StripeSetupIntent,
     StripeSubscription,
 )
-from tests.unit.fakes import FakeClock
+from core.ports import Clock
 
 _ids = itertools.count(1)
 
@@ -74,7 +74,7 @@ class FakeBillingStore:
 class FakeStripe:
     """Stripe as the service sees it. `honour_idempotency=False` behaves like localstripe (keys ignored)."""
 
-    def __init__(self, clock: FakeClock, *, honour_idempotency: bool = True) -> None:
+    def __init__(self, clock: Clock, *, honour_idempotency: bool = True) -> None:
         self.clock = clock
         self.honour_idempotency = honour_idempotency
         self.customers: dict[str, StripeCustomer] = {}

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import html
+import json
+from collections.abc import Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
-from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutboxState, OutgoingEmail
+from core.domain.email import (
+    EMAIL_TEMPLATES,
+    EmailPreferences,
+    EmailStatus,
+    OutboxEntry,
+    OutboxState,
+    OutgoingEmail,
+    RenderedEmail,
+)
 from core.domain.policy import PolicyAcknowledgement, PolicyVersion
 
 
@@ -129,3 +140,22 @@ class FakePolicyStore:
 
     def list_acknowledgements(self, user_id: str) -> list[PolicyAcknowledgement]:
         return [a for (u, _, _), a in self.acks.items() if u == user_id]
+
+
+class FakeEmailRenderer:
+    """Renders any template the product has as its name and context (no Jinja files); refuses other names as the
+    real renderer does. Pages name their title, message and button."""
+
+    def __init__(self) -> None:
+        self.rendered: list[str] = []
+
+    def render(self, template: str, context: Mapping[str, Any]) -> RenderedEmail:
+        if template not in EMAIL_TEMPLATES:
+            raise ValueError(f"unknown e-mail template {template!r}")
+        self.rendered.append(template)
+        body = json.dumps(dict(context), sort_keys=True, default=str)
+        return RenderedEmail(subject=f"[{template}]", text=body, html=f"<pre>{html.escape(body)}</pre>")
+
+    def page(self, *, title: str, message: str, button: str | None = None) -> str:
+        parts = [title, message] + ([button] if button else [])
+        return "<main>" + "".join(f"<p>{html.escape(p)}</p>" for p in parts) + "</main>"

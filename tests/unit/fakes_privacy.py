@@ -215,3 +215,13 @@ class FakeCanceller:
     def cancel_for_account(self, account_id: str) -> str:
         self.canceled.append(account_id)
         return "canceled"
+
+
+class FakeDataRequestQueue:
+    """The data-requests queue: `send` is the root's `enqueue_data_request`."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def send(self, message: str) -> None:
+        self.messages.append(message)

@@ -3,6 +3,33 @@ ingest gate over in-memory sources (`FakeIngestGate`), what every ingest call de
 
 from __future__ import annotations
 
+from __future__ import annotations
+import uuid
+from collections.abc import Callable
+from datetime import date
+from datetime import datetime
+from typing import Any
+from core.domain.coarse_history import CoarseDay
+from core.domain.coarse_history import CoarseningCursor
+from core.domain.coarse_history import CoarseningRun
+from core.domain.consent import Capability
+from core.domain.consent import ConsentEntry
+from core.domain.consent import state_in
+from core.domain.errors import Conflict
+from core.domain.geohash import coarse_cell
+from core.domain.ingest_gate import GateDoc
+from core.domain.ingest_gate import GateRead
+from core.domain.page_views import PageView
+from core.domain.private_zones import PrivateZones
+from core.domain.private_zones import WithheldPing
+from core.domain.tracking import AccessLogEntry
+from core.domain.tracking import AccessLogSlice
+from core.domain.tracking import LatestPosition
+from core.domain.tracking import Ping
+from core.domain.tracking import PingSlice
+from core.domain.tracking import TrackingSchedule
+from core.ports import AccountStore
+
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
@@ -299,3 +326,123 @@ class FakeIngestGate:
         self.private_zones = GateKeepingZoneStore(zones, self.keeper)
         self.billing = GateKeepingBillingStore(billing, self.keeper)
         self.privacy = GateKeepingPrivacyStore(privacy, self.keeper)
+
+
+class FakeWithheldPingStore:
+    """Withheld pings by member: id and time only (the first record of an id is kept, as the real store keeps it)."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], dict[str, WithheldPing]] = {}
+
+    def record(self, *, account_id: str, user_id: str, withheld: list[WithheldPing]) -> None:
+        mine = self.records.setdefault((account_id, user_id), {})
+        for w in withheld:
+            mine.setdefault(w.ping_id, w)
+
+    def times_between(self, *, account_id: str, user_id: str, start: datetime, end: datetime) -> list[datetime]:
+        mine = self.records.get((account_id, user_id), {})
+        return sorted(w.t for w in mine.values() if start <= w.t < end)
+
+    def count_applied(self, *, account_id: str, user_id: str, zone_id: str) -> int:
+        return sum(1 for w in self.records.get((account_id, user_id), {}).values() if w.applied_zone == zone_id)
+
+
+class FakePageViews:
+    def __init__(self) -> None:
+        self.views: list[PageView] = []
+
+    def add(self, view: PageView) -> None:
+        self.views.append(view)
+
+    def day_summaries(self, day: date, *, limit: int) -> list[tuple[str, str, str, bool]]:
+        return [(v.path, v.browser, v.os, v.user_id is not None) for v in self.views if v.day == day.isoformat()][
+            :limit
+        ]
+
+
+class Crash(Exception):
+    pass
+
+
+class FakeCoarseHistory:
+    """In-memory CoarseHistoryStore; `fail_at` = (method, call number) raises Crash there, once."""
+
+    def __init__(self) -> None:
+        self.pings: dict[tuple[str, str, date], dict[str, Ping]] = {}
+        self.markers: dict[tuple[str, str, date], CoarseDay] = {}
+        self.watermarks: dict[tuple[str, str], date] = {}
+        self.cursor: CoarseningCursor | None = None
+        self.runs: dict[str, CoarseningRun] = {}
+        self.calls: dict[str, int] = {}
+        self.fail_at: tuple[str, int] | None = None
+        self.latest: dict[tuple[str, str], Ping] = {}
+
+    def _step(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+        if self.fail_at == (name, self.calls[name]):
+            self.fail_at = None
+            raise Crash(name)
+
+    def add(self, account_id: str, user_id: str, pings: list[Ping]) -> None:
+        for p in pings:
+            self.pings.setdefault((account_id, user_id, p.t.date()), {})[p.ping_id] = p
+
+    def day_pings(self, *, account_id: str, user_id: str, day: date) -> list[Ping]:
+        return list(self.pings.get((account_id, user_id, day), {}).values())
+
+    def put_points(self, *, account_id: str, user_id: str, day: date, points: list[Ping]) -> None:
+        for p in points:
+            self._step("put_point")
+            self.pings.setdefault((account_id, user_id, day), {})[p.ping_id] = p
+
+    def delete_pings(self, *, account_id: str, user_id: str, day: date, ping_ids: list[str]) -> int:
+        n = 0
+        for i in ping_ids:
+            self._step("delete")
+            n += self.pings.get((account_id, user_id, day), {}).pop(i, None) is not None
+        return n
+
+    def get_marker(self, *, account_id: str, user_id: str, day: date) -> CoarseDay | None:
+        return self.markers.get((account_id, user_id, day))
+
+    def put_marker(self, marker: CoarseDay) -> None:
+        self._step("marker")
+        self.markers[(marker.account_id, marker.user_id, marker.day)] = marker
+
+    def coarse_days(self, *, account_id: str, user_id: str, first: date, last: date) -> list[date]:
+        return sorted(d for (a, u, d) in self.markers if a == account_id and u == user_id and first <= d <= last)
+
+    def get_watermark(self, *, account_id: str, user_id: str) -> date | None:
+        return self.watermarks.get((account_id, user_id))
+
+    def put_watermark(self, *, account_id: str, user_id: str, day: date) -> None:
+        self._step("watermark")
+        self.watermarks[(account_id, user_id)] = day
+
+    def get_cursor(self) -> CoarseningCursor | None:
+        return self.cursor
+
+    def put_cursor(self, cursor: CoarseningCursor) -> None:
+        self.cursor = cursor.model_copy()
+
+    def put_run(self, run: CoarseningRun) -> None:
+        self.runs[run.run_id] = run.model_copy(deep=True)
+
+    def prune_runs(self, before: datetime, limit: int) -> int:
+        old = [k for k, r in self.runs.items() if r.started_at < before][:limit]
+        for k in old:
+            del self.runs[k]
+        return len(old)
+
+    def coarsen_latest(self, *, account_id: str, user_id: str, before: datetime) -> bool:
+        p = self.latest.get((account_id, user_id))
+        if p is None or p.t >= before or p.acc > 1000:
+            return False
+        cell = coarse_cell(p.lat, p.lon)
+        self.latest[(account_id, user_id)] = p.model_copy(
+            update={"lat": cell.centre[0], "lon": cell.centre[1], "acc": cell.half_diagonal_m}
+        )
+        return True
+
+    def snapshot(self) -> dict[tuple[str, str, date], list[tuple[str, datetime, float, float]]]:
+        return {k: sorted((p.ping_id, p.t, p.lat, p.lon) for p in v.values()) for k, v in self.pings.items() if v}

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core.domain.coarse_history import BUCKET_MINUTES, CoarseDay, CoarseningCursor, CoarseningRun, is_coarse
+from core.domain.coarse_history import BUCKET_MINUTES, CoarseningRun, is_coarse
 from core.domain.errors import ValidationFailed
 from core.domain.geohash import coarse_cell
 from core.domain.privacy import LegalHold, RetentionPublic, RetentionSettings, RetentionUpdate
@@ -17,99 +17,12 @@ from core.services.coarsening import run_coarsening
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
 from tests.unit.fakes_privacy import FakePrivacyStore
+from tests.unit.fakes_tracking import Crash, FakeCoarseHistory
 from tests.unit.test_retention_service import make_account
 
 POLICY = RetentionPolicy()
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HOME = (44.9778, -93.2650)
-
-
-class Crash(Exception):
-    pass
-
-
-class FakeCoarseHistory:
-    """In-memory CoarseHistoryStore; `fail_at` = (method, call number) raises Crash there, once."""
-
-    def __init__(self) -> None:
-        self.pings: dict[tuple[str, str, date], dict[str, Ping]] = {}
-        self.markers: dict[tuple[str, str, date], CoarseDay] = {}
-        self.watermarks: dict[tuple[str, str], date] = {}
-        self.cursor: CoarseningCursor | None = None
-        self.runs: dict[str, CoarseningRun] = {}
-        self.calls: dict[str, int] = {}
-        self.fail_at: tuple[str, int] | None = None
-        self.latest: dict[tuple[str, str], Ping] = {}
-
-    def _step(self, name: str) -> None:
-        self.calls[name] = self.calls.get(name, 0) + 1
-        if self.fail_at == (name, self.calls[name]):
-            self.fail_at = None
-            raise Crash(name)
-
-    def add(self, account_id: str, user_id: str, pings: list[Ping]) -> None:
-        for p in pings:
-            self.pings.setdefault((account_id, user_id, p.t.date()), {})[p.ping_id] = p
-
-    def day_pings(self, *, account_id: str, user_id: str, day: date) -> list[Ping]:
-        return list(self.pings.get((account_id, user_id, day), {}).values())
-
-    def put_points(self, *, account_id: str, user_id: str, day: date, points: list[Ping]) -> None:
-        for p in points:
-            self._step("put_point")
-            self.pings.setdefault((account_id, user_id, day), {})[p.ping_id] = p
-
-    def delete_pings(self, *, account_id: str, user_id: str, day: date, ping_ids: list[str]) -> int:
-        n = 0
-        for i in ping_ids:
-            self._step("delete")
-            n += self.pings.get((account_id, user_id, day), {}).pop(i, None) is not None
-        return n
-
-    def get_marker(self, *, account_id: str, user_id: str, day: date) -> CoarseDay | None:
-        return self.markers.get((account_id, user_id, day))
-
-    def put_marker(self, marker: CoarseDay) -> None:
-        self._step("marker")
-        self.markers[(marker.account_id, marker.user_id, marker.day)] = marker
-
-    def coarse_days(self, *, account_id: str, user_id: str, first: date, last: date) -> list[date]:
-        return sorted(d for (a, u, d) in self.markers if a == account_id and u == user_id and first <= d <= last)
-
-    def get_watermark(self, *, account_id: str, user_id: str) -> date | None:
-        return self.watermarks.get((account_id, user_id))
-
-    def put_watermark(self, *, account_id: str, user_id: str, day: date) -> None:
-        self._step("watermark")
-        self.watermarks[(account_id, user_id)] = day
-
-    def get_cursor(self) -> CoarseningCursor | None:
-        return self.cursor
-
-    def put_cursor(self, cursor: CoarseningCursor) -> None:
-        self.cursor = cursor.model_copy()
-
-    def put_run(self, run: CoarseningRun) -> None:
-        self.runs[run.run_id] = run.model_copy(deep=True)
-
-    def prune_runs(self, before: datetime, limit: int) -> int:
-        old = [k for k, r in self.runs.items() if r.started_at < before][:limit]
-        for k in old:
-            del self.runs[k]
-        return len(old)
-
-    def coarsen_latest(self, *, account_id: str, user_id: str, before: datetime) -> bool:
-        p = self.latest.get((account_id, user_id))
-        if p is None or p.t >= before or p.acc > 1000:
-            return False
-        cell = coarse_cell(p.lat, p.lon)
-        self.latest[(account_id, user_id)] = p.model_copy(
-            update={"lat": cell.centre[0], "lon": cell.centre[1], "acc": cell.half_diagonal_m}
-        )
-        return True
-
-    def snapshot(self) -> dict[tuple[str, str, date], list[tuple[str, datetime, float, float]]]:
-        return {k: sorted((p.ping_id, p.t, p.lat, p.lon) for p in v.values()) for k, v in self.pings.items() if v}
 
 
 def day_of_pings(day: date, seed: int, every_s: int = 120) -> list[Ping]:

@@ -3,32 +3,20 @@ an event; Global Privacy Control overrides consent. What an event keeps, and the
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 
 from core.domain.client_summary import ClientSummary
 from core.domain.identity import Principal, Role
-from core.domain.page_views import Decision, PageView, PageViewIn, PageViewReceipt, clean_path, decide, gpc_signal
+from core.domain.page_views import Decision, PageViewIn, PageViewReceipt, clean_path, decide, gpc_signal
 from core.services import page_views
 from tests.unit.fakes import FakeClock
+from tests.unit.fakes_tracking import FakePageViews
 
 CLIENT = ClientSummary(network="203.0.113.0/24", browser="Firefox", os="Linux")
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
-
-
-class FakePageViews:
-    def __init__(self) -> None:
-        self.views: list[PageView] = []
-
-    def add(self, view: PageView) -> None:
-        self.views.append(view)
-
-    def day_summaries(self, day: date, *, limit: int) -> list[tuple[str, str, str, bool]]:
-        return [(v.path, v.browser, v.os, v.user_id is not None) for v in self.views if v.day == day.isoformat()][
-            :limit
-        ]
 
 
 def _record(

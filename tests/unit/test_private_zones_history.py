@@ -6,21 +6,22 @@ from __future__ import annotations
 import math
 import random
 from datetime import timedelta
-from typing import TYPE_CHECKING, cast
 
-from core.domain.private_zones import HistoryApplied, WithheldPing, private_gaps
+from core.domain.private_zones import HistoryApplied, private_gaps
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services import ping_writer, private_zones
 from tests.unit.fakes import FakeClock
-from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore, FakePrivateZoneStore
+from tests.unit.fakes_tracking import (
+    FakeLatestPositions,
+    FakePingStore,
+    FakePrivateZoneStore,
+    FakeWithheldPingStore,
+)
 from tests.unit.test_private_zones import HOME, T0, offset, zone, zones
 from tests.unit.test_private_zones_service import HOME as AT_HOME
 from tests.unit.test_private_zones_service import T0 as START
 from tests.unit.test_private_zones_service import _ping, zone_in
 from tests.unit.test_tracking_ingest import WORKER
-
-if TYPE_CHECKING:
-    from core.ports import WithheldPingStore
 
 
 def test_a_zone_applied_to_history_withholds_earlier_points_too_and_still_ends_when_removed() -> None:
@@ -55,21 +56,12 @@ def test_withheld_times_group_into_gaps_split_by_kept_points() -> None:
     assert [g.withheld for g in private_gaps(t[:3], kept=[])] == [3]
 
 
-class FakeWithheld:
-    def __init__(self) -> None:
-        self.records: dict[str, WithheldPing] = {}
-
-    def record(self, *, account_id: str, user_id: str, withheld: list[WithheldPing]) -> None:
-        for w in withheld:
-            self.records.setdefault(w.ping_id, w)
-
-
 def test_withheld_pings_travel_without_position_and_the_latest_position_says_private() -> None:
     zone_store, store, positions, withheld = (
         FakePrivateZoneStore(),
         FakePingStore(),
         FakeLatestPositions(),
-        FakeWithheld(),
+        FakeWithheldPingStore(),
     )
     private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=zone_store, clock=FakeClock(START))
     away = _ping(START + timedelta(minutes=1), AT_HOME[0] + 0.02, AT_HOME[1])
@@ -84,9 +76,10 @@ def test_withheld_pings_travel_without_position_and_the_latest_position_says_pri
             positions=positions,
             clock=FakeClock(START),
             zones=zone_store,
-            withheld_store=cast("WithheldPingStore", withheld),
-        )  # partial fake
-    assert list(withheld.records) == [home.ping_id] and withheld.records[home.ping_id].t == home.t
+            withheld_store=withheld,
+        )
+    recorded = withheld.records[("a1", "u1")]
+    assert list(recorded) == [home.ping_id] and recorded[home.ping_id].t == home.t
     latest = positions.positions[("a1", "u1")]
     assert latest.in_private_zone and latest.t == home.t and latest.lat is None and latest.acc is None
     assert {p.ping_id for p in store.all()} == {away.ping_id}

@@ -147,7 +147,7 @@ def test_the_coarsening_walk_reads_ids_by_page_and_saves_quiet_accounts_only_at_
     """The timer's second walk (coarsened history) over accounts that do not coarsen: the same paged walk, and one
     cursor write at the end of the pass."""
     from core.services.coarsening import run_coarsening
-    from tests.unit.test_coarsening_service import FakeCoarseHistory
+    from tests.unit.fakes_tracking import FakeCoarseHistory
 
     class Counting(FakeCoarseHistory):
         def __init__(self) -> None:

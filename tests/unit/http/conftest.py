@@ -23,14 +23,13 @@ from jwt.algorithms import RSAAlgorithm
 from core import bootstrap
 from core.adapters.tokens import JwksTokenVerifier
 from core.bootstrap import Container
+from core.bootstrap.clients import Clients
 from core.domain.accounts import UserRecord
 from core.domain.identity import Role
 from core.settings import Settings
 from tests.unit.fakes import FakeUserStore
+from tests.unit.roots import ADMIN_ROLE, AUDIENCE, ISSUER
 
-ISSUER = "https://issuer.test/tenant/v2.0"
-AUDIENCE = "api://industrack-test"
-ADMIN_ROLE = "platform-admin"
 LEEWAY = 60
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -145,3 +144,15 @@ def problem_of(response: func.HttpResponse, status: int, code: str) -> dict[str,
     assert isinstance(doc["title"], str) and doc["title"]
     assert set(doc) <= {"type", "title", "status", "detail", "errors"}
     return doc
+
+
+@pytest.fixture
+def no_azure_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root's builders of SDK clients (core/bootstrap/clients.py) fail the test if anything reaches them, on
+    every root of the test (the area tests also check each root's attributes: tests/unit/http/areas.py)."""
+
+    def refuse(root: object) -> Any:
+        raise AssertionError("a root of fakes reached for an Azure client")
+
+    for name in ("cosmos_client", "queue_service", "blob_service"):
+        monkeypatch.setattr(Clients, name, property(refuse))

@@ -20,7 +20,8 @@ from functions import consent
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
 from tests.unit.fakes_email import FakePolicyStore
 from tests.unit.fakes_tracking import FakeAccessLog, FakeConsentLedger
-from tests.unit.http.conftest import ADMIN_ROLE, AUDIENCE, ISSUER, MEMBER, token, triggers
+from tests.unit.http.conftest import MEMBER, token, triggers
+from tests.unit.roots import ADMIN_ROLE, AUDIENCE, ISSUER
 
 AT = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 AZURE_CLIENTS = {"cosmos_client", "database", "queue_service", "privacy_blob_service", "credential"}

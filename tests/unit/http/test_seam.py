@@ -18,7 +18,8 @@ from core.domain.accounts import ApiModel
 from core.ports import HealthProbe
 from functions import _http, health
 from functions._http import Auth, Call, endpoint
-from tests.unit.http.conftest import ADMIN, ADMIN_ROLE, MEMBER, NEWCOMER, problem_of, request, token, triggers
+from tests.unit.http.conftest import ADMIN, MEMBER, NEWCOMER, problem_of, request, token, triggers
+from tests.unit.roots import ADMIN_ROLE
 
 CALLS: list[str] = []  # what reached a handler
 

@@ -11,7 +11,6 @@ import pytest
 from core.adapters.tokens import JwksTokenVerifier
 from core.domain.errors import Unauthenticated
 from tests.unit.http.conftest import (
-    ADMIN_ROLE,
     LEEWAY,
     MEMBER,
     OTHER_KEY,
@@ -22,6 +21,7 @@ from tests.unit.http.conftest import (
     unsigned_token,
 )
 from tests.unit.http.test_seam import seam
+from tests.unit.roots import ADMIN_ROLE
 
 NOW = int(time.time())
 BAD_TOKENS: dict[str, Callable[[], str]] = {
