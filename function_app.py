@@ -6,7 +6,7 @@ failing on the first request that needs it."""
 
 import azure.functions as func
 
-from core.adapters.telemetry import trace_background_functions
+from core.bootstrap import trace_background_functions
 from core.settings import get_settings
 from functions import (
     accounts,

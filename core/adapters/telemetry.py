@@ -266,9 +266,9 @@ _BACKGROUND = {"queueTrigger": "queue", "timerTrigger": "timer"}
 
 def trace_background_functions(blueprint: Any) -> int:
     """Run each queue and timer function of a Blueprint inside an invocation (CONSUMER span, a new trace). Called
-    by function_app.py before registering the Blueprint; HTTP functions are traced by `traced_http`. Uses the
-    Blueprint's function list (azure-functions keeps no public one); the real worker's indexing test and the local
-    host's tests run the wrapped functions. Answers how many functions it wrapped."""
+    by function_app.py, through core.bootstrap, before registering the Blueprint; HTTP functions are traced by
+    `traced_http`. Uses the Blueprint's function list (azure-functions keeps no public one); the real worker's
+    indexing test and the local host's tests run the wrapped functions. Answers how many functions it wrapped."""
     import functools
 
     wrapped = 0

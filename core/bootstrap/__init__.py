@@ -17,7 +17,16 @@ from core.bootstrap.tracking import TrackingPorts
 from core.services.wiring import PORT_NAMES, UseCases
 from core.settings import Settings, get_settings
 
-__all__ = ["Container", "Ports", "container", "current_invocation_id", "root_with", "serving", "traced_http"]
+__all__ = [
+    "Container",
+    "Ports",
+    "container",
+    "current_invocation_id",
+    "root_with",
+    "serving",
+    "trace_background_functions",
+    "traced_http",
+]
 
 if TYPE_CHECKING:
     from core.ports import HealthProbe
@@ -88,6 +97,15 @@ def traced_http(name: str, route: str, method: str, handler: Any) -> Any:
     from core.adapters import telemetry
 
     return telemetry.traced_http(name, route, method, handler)
+
+
+def trace_background_functions(blueprint: Any) -> int:
+    """Wrap the Blueprint's queue and timer functions in their invocation (core/adapters/telemetry.py); function_app
+    calls it before registering each Blueprint. Wraps only: no I/O, and Azure Monitor is still configured at the
+    first invocation. Answers how many functions it wrapped."""
+    from core.adapters import telemetry
+
+    return telemetry.trace_background_functions(blueprint)
 
 
 def current_invocation_id() -> str | None:
