@@ -10,6 +10,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from bench.lib.cli import whole_numbers
 from core.services.card_guard import find_card_number
 
 
@@ -54,6 +55,7 @@ def measure(name: str, body: bytes, rounds: int) -> None:
 
 
 def main() -> None:
+    whole_numbers(__doc__)  # no arguments; --help describes it
     measure("profile update", json.dumps({"fullName": "Ada Owner", "phone": "+1 612 746 4017"}).encode(), 20_000)
     measure("note, 2,000 characters", _note(2000), 2_000)
     measure("100 pings", _pings(100), 200)

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", default="30,100")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # the emulator's self-signed certificate
-    from bench.local_host import scratch_settings
+    from bench.lib.stack import scratch_settings
     from scripts.provision import drop
 
     settings, _ = scratch_settings("ceiling")

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import random
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -25,19 +24,20 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.purge_bench import create_scratch_database
-from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client, strip_system
+from bench.lib.cli import whole_numbers
+from bench.lib.people import bare_account
+from bench.lib.stack import scratch_database
+from core.adapters.cosmos import CosmosAccountStore, strip_system
 from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
 from core.adapters.cosmos_privacy import CosmosPrivacyStore
 from core.adapters.cosmos_tracking import CosmosPingStore, ping_partition
 from core.clock import SystemClock
-from core.domain.accounts import Account, BillingAddress, Member
+from core.domain.accounts import Member
 from core.domain.identity import Role
 from core.domain.privacy import RetentionSettings
 from core.domain.tracking import Ping, PingSource
 from core.services.coarsening import run_coarsening
 from core.services.retention import RetentionPolicy
-from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = (44.9778, -93.2650)
@@ -111,32 +111,15 @@ def measure(container: Any, account_id: str, users: list[str], days: list[date])
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING)
-    workers = int(sys.argv[1]) if len(sys.argv) > 1 else 2
-    n_days = int(sys.argv[2]) if len(sys.argv) > 2 else 22
-    per_day = int(sys.argv[3]) if len(sys.argv) > 3 else 1080
-    per_run = int(sys.argv[4]) if len(sys.argv) > 4 else 20_000
-    values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
-    for key, value in values.items():
-        os.environ.setdefault(key, str(value))
+    args = whole_numbers(__doc__, workers=2, days=22, pings_per_day=1080, max_pings_per_run=20_000)
+    workers, n_days, per_day, per_run = args.workers, args.days, args.pings_per_day, args.max_pings_per_run
     os.environ["COSMOS_READ_TIMEOUT_SECONDS"] = "60"
-    os.environ["COSMOS_DATABASE"] = f"bench-coarse-{uuid.uuid4().hex[:8]}"
-    settings = Settings()
-    client = build_cosmos_client(settings)
-    database = create_scratch_database(client, settings.cosmos_database)
+    settings, client, database = scratch_database("bench-coarse")
     try:
         now = datetime.now(UTC)
         account_id = str(uuid.uuid4())
         accounts, privacy = CosmosAccountStore(database), CosmosPrivacyStore(database)
-        accounts.put_account(
-            Account(
-                account_id=account_id,
-                owner_user_id="bench",
-                company_name=None,
-                billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
-                time_zone="UTC",
-                created_at=now - timedelta(days=90),
-            )
-        )
+        accounts.put_account(bare_account(account_id, now - timedelta(days=90)))
         users = [f"worker-{i}" for i in range(workers)]
         for user in users:
             accounts.put_member(

@@ -212,7 +212,7 @@ def per_ping(step: dict[str, Any], sizes: dict[str, float], *, writer_first: boo
 
 def latest_ru_per_call(step: dict[str, Any], sizes: dict[str, float]) -> float:
     """Modelled RU the writer spends on the latest-positions partition per ingest call (reads, queries, writes)."""
-    from bench.ingest import RuModel
+    from bench.lib.measure import RuModel
 
     model = RuModel()
     per_thousand = 0.0

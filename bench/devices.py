@@ -3,7 +3,7 @@ through `POST /api/ingest/overland` (device token) and as batches of 200 through
 
     .venv/bin/python -m bench.devices [--pings 2000] [--batch 200] [--rounds 2]
 
-It starts its own local host on a free port with a scratch database and queues (bench/local_host.py), serving
+It starts its own local host on a free port with a scratch database and queues (bench/lib/stack.py), serving
 bench/ingest_app.py (the product's app plus counters of every request the host makes to Cosmos DB and the queues,
 by function). Each round sends the same positions and times once per mode, each mode to a fresh member (so that
 neither sees the other's pings as duplicates), one call after another, and waits until every ping is stored
@@ -16,83 +16,37 @@ operations, time in the ingest calls, and time from the first call until the las
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import statistics
 import time
 import uuid
-import warnings
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from bench.local_host import scratch_settings, start_host, stop_host
+from bench.lib.measure import Phase, call_counts, counters, split_key
+from bench.lib.people import add_member, identity, iso, open_account
+from bench.lib.stack import start_stack, stop_stack
 
 INGEST_FUNCTIONS = ("ingest_overland", "ingest_locations")
 
 
-@dataclass
-class Result:
-    pings: int = 0
-    http: int = 0
-    call_seconds: list[float] = field(default_factory=list)
-    to_stored: float = 0.0
-    counts: Counter[str] = field(default_factory=Counter)
-
-    def add(self, other: Result) -> None:
-        self.pings += other.pings
-        self.http += other.http
-        self.call_seconds += other.call_seconds
-        self.to_stored += other.to_stored
-        self.counts.update(other.counts)
-
-
-def _identity() -> tuple[str, str, dict[str, str]]:
-    from scripts import dev_issuer
-
-    uid = f"benchdev-{uuid.uuid4().hex[:12]}"
-    email = f"{uid}@example.com"
-    return uid, email, {"Authorization": f"Bearer {dev_issuer.mint(uid, email)}"}
-
-
 def setup(client: httpx.Client, members: int) -> tuple[str, list[tuple[str, dict[str, str], str]]]:
     """An account and `members` consenting members, each with a device token: (user id, JWT header, token)."""
-    _, email, owner = _identity()
-    body = {
-        "fullLegalName": "Bench Owner",
-        "companyName": "Bench Co",
-        "email": email,
-        "timeZone": "UTC",
-        "dateOfBirth": "1980-01-01",
-        "billingAddress": {"line1": "1 Main St", "city": "Plymouth", "postalCode": "55441", "country": "US"},
-    }
-    r = client.post("/accounts", json=body, headers=owner)
-    r.raise_for_status()
-    account_id = r.json()["account"]["accountId"]
+    owner = identity("benchdev")
+    account_id = open_account(client, owner)
     out = []
     for _ in range(members):
-        uid, email, auth = _identity()
-        r = client.post(f"/accounts/{account_id}/invitations", json={"email": email}, headers=owner)
-        r.raise_for_status()
-        client.post(f"/invitations/{r.json()['token']}/accept", json={}, headers=auth).raise_for_status()
-        client.put(
-            "/me/consents/location", json={"granted": True, "deviceId": "bench", "appVersion": "1"}, headers=auth
-        ).raise_for_status()
-        made = client.post("/me/devices", json={"name": "bench"}, headers=auth)
+        member = identity("benchdev")
+        add_member(client, account_id, owner, member, device_id="bench", app_version="1")
+        made = client.post("/me/devices", json={"name": "bench"}, headers=member.auth)
         made.raise_for_status()
-        out.append((uid, auth, str(made.json()["token"])))
+        out.append((member.user_id, member.auth, str(made.json()["token"])))
     return account_id, out
 
 
 def fixes(count: int, start: datetime) -> list[tuple[datetime, float, float]]:
     return [(start + timedelta(milliseconds=5 * i), 44.97 + i * 1e-5, -93.26 + i * 7e-6) for i in range(count)]
-
-
-def iso(t: datetime) -> str:
-    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def overland_batch(chunk: list[tuple[datetime, float, float]]) -> dict[str, Any]:
@@ -162,10 +116,10 @@ def run(
     points: list[tuple[datetime, float, float]],
     batch: int,
     overland: bool,
-) -> Result:
+) -> Phase:
     uid, auth, token = member
-    result = Result(pings=len(points))
-    before = Counter(client.get("/bench/counters").json())
+    result = Phase(pings=len(points))
+    before = counters(client)
     started = time.perf_counter()
     for i in range(0, len(points), batch):
         chunk = points[i : i + batch]
@@ -178,7 +132,7 @@ def run(
         else:
             r = client.post("/me/locations", json=api_batch(chunk), headers=auth)
             ok = r.status_code == 202 and r.json()["accepted"] == len(chunk)
-        result.call_seconds.append(time.perf_counter() - t0)
+        result.latencies.append(time.perf_counter() - t0)
         result.http += 1
         if not ok:
             raise SystemExit(f"unexpected answer {r.status_code}: {r.text[:300]}")
@@ -188,35 +142,27 @@ def run(
         if time.monotonic() > deadline:
             raise SystemExit("pings were not all stored within 5 minutes")
         time.sleep(0.1)
-    result.to_stored = time.perf_counter() - started
-    result.counts = Counter(client.get("/bench/counters").json())
+    result.seconds = time.perf_counter() - started
+    result.counts = counters(client)
     result.counts.subtract(before)
     return result
 
 
-def per_thousand(result: Result, queue: str) -> dict[str, float]:
-    ingest = writer = other = queue_ops = 0
-    for key, n in result.counts.items():
-        fn, _, what = key.partition(" ")
-        if what.startswith(f"queue.{queue}.") and not what.endswith("receive-empty"):
-            queue_ops += n
-        elif what.startswith(("cosmos.request.", "cosmos.meta.")):
-            if fn in INGEST_FUNCTIONS:
-                ingest += n
-            elif fn == "write_pings":
-                writer += n
-            else:
-                other += n
-    k = 1000 / result.pings
+def per_thousand(result: Phase, queue: str) -> dict[str, float]:
+    """Per 1,000 pings: HTTP calls, queue operations, Cosmos DB requests of the ingest calls, of the pings writer and
+    of every other function (authentication included), and the times."""
+    ingest = call_counts(result, queue, INGEST_FUNCTIONS)
+    writer = call_counts(result, queue, ("write_pings",))
+    every = call_counts(result, queue, tuple({split_key(key)[0] for key in result.counts}))
     return {
-        "http": result.http * k,
-        "ingest": ingest * k,
-        "writer": writer * k,
-        "other": other * k,
-        "queue": queue_ops * k,
-        "call_s": sum(result.call_seconds) * k,
-        "stored_s": result.to_stored * k,
-        "p50_ms": statistics.median(result.call_seconds) * 1000,
+        "http": ingest["http"],
+        "ingest": ingest["cosmos"],
+        "writer": writer["cosmos"],
+        "other": every["cosmos"] - ingest["cosmos"] - writer["cosmos"],
+        "queue": ingest["queue"],
+        "call_s": sum(result.latencies) * 1000 / result.pings,
+        "stored_s": result.seconds * 1000 / result.pings,
+        "p50_ms": statistics.median(result.latencies) * 1000,
     }
 
 
@@ -226,40 +172,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    settings, suffix = scratch_settings("benchdev")
-    from core.adapters.queues import build_queue_service
-
-    naive_queue = f"bench-naive-{suffix}"  # bench/ingest_app.py's baseline queue: idle here, but the host polls it
-    os.environ["BENCH_NAIVE_QUEUE"] = naive_queue
-    queues = build_queue_service(settings)
-    queues.create_queue(naive_queue)
-    proc, url, _ = start_host(f"devhost-benchdev-{suffix}", app="bench.ingest_app")
+    stack = start_stack("benchdev")  # bench/ingest_app.py for its counters (the baseline stays idle)
     try:
-        from core.adapters.cosmos import build_cosmos_client
-
-        database = build_cosmos_client(settings).get_database_client(settings.cosmos_database)
-        with httpx.Client(base_url=url, timeout=120) as client:
+        database = stack.database
+        with httpx.Client(base_url=stack.url, timeout=120) as client:
             account_id, members = setup(client, 2 * args.rounds)
-            totals = {True: Result(), False: Result()}
+            totals = {True: Phase(), False: Phase()}
             for n in range(args.rounds):
                 points = fixes(args.pings, datetime.now(UTC) + timedelta(seconds=1))
                 for overland in (True, False) if n % 2 == 0 else (False, True):
                     member = members[2 * n + (0 if overland else 1)]
                     totals[overland].add(run(client, database, account_id, member, points, args.batch, overland))
-        report(totals, settings.queue_location_pings, args)
+        report(totals, stack.settings.queue_location_pings, args)
     finally:
-        stop_host(proc)
-        from scripts.provision import drop
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            drop(settings)
-        with contextlib.suppress(Exception):  # best effort clean-up
-            queues.delete_queue(naive_queue)
+        stop_stack(stack)
     return 0
 
 
-def report(totals: dict[bool, Result], queue: str, args: argparse.Namespace) -> None:
+def report(totals: dict[bool, Phase], queue: str, args: argparse.Namespace) -> None:
     ours, api = per_thousand(totals[True], queue), per_thousand(totals[False], queue)
     rows = [
         ("HTTP calls", "http", "{:.0f}"),

@@ -24,13 +24,14 @@ import statistics
 import sys
 import time
 import warnings
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.ingest import RuModel, doc_size, seed_account, start_stack, stop_stack
+from bench.lib.measure import RuModel, cosmos_reads, counters, doc_size
+from bench.lib.people import seed_account
+from bench.lib.stack import start_stack, stop_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / ".local" / "bench" / "hot_partition.json"
@@ -46,17 +47,14 @@ def measure(stack: Any, client: httpx.Client, members: int, repeat: int) -> dict
 
     account_id, owner_auth, _ids = seed_account(stack.database, members, tag="hot")
     times, sizes = [], []
-    before = Counter(client.get("/bench/counters").json())
+    before = counters(client)
     for _ in range(repeat):
         t0 = time.perf_counter()
         r = client.get(f"/accounts/{account_id}/locations/latest", headers=owner_auth)
         times.append(time.perf_counter() - t0)
         r.raise_for_status()
         sizes.append(len(r.content))
-    delta = Counter(client.get("/bench/counters").json()) - before
-    mine = {k.split(" ", 1)[1]: v for k, v in delta.items() if k.startswith("get_latest_positions ")}
-    requests = sum(v for k, v in mine.items() if k.startswith(("cosmos.request.", "cosmos.meta."))) / repeat
-    returned = sum(v for k, v in mine.items() if k.startswith("cosmos.returned.")) / repeat
+    requests, returned = (n / repeat for n in cosmos_reads(counters(client) - before, ("get_latest_positions",)))
     latest_docs = list(
         stack.database.get_container_client(schema.LATEST_POSITIONS.name).query_items(
             "SELECT TOP 20 * FROM c WHERE c.accountId = @a",

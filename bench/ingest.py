@@ -27,214 +27,46 @@ everything stored; the counted requests and items returned are what Cosmos DB wo
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import math
 import os
 import random
 import signal
 import statistics
-import subprocess  # nosec B404 - starts this checkout's local host
 import sys
 import threading
 import time
 import uuid
 import warnings
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.local_host import scratch_settings, start_host, stop_host
+from bench.lib.measure import (
+    BASELINE,
+    NAIVE_CONTAINER,
+    PIPELINE,
+    SYSTEM,
+    Phase,
+    RuModel,
+    call_counts,
+    cosmos_reads,
+    counters,
+    doc_size,
+    leaf_count,
+    pct,
+    ru_per_ping,
+    split_key,
+)
+from bench.lib.people import Route, Worker, iso, route_pings, seed_account, setup_workers, write_in_batches
+from bench.lib.stack import Stack, start_stack, stop_stack
 
 ROOT = Path(__file__).resolve().parents[1]
-BATCH_OPS = 100
 
 
-# ---------------------------------------------------------------- local stack
-
-
-@dataclass
-class Stack:
-    url: str
-    proc: subprocess.Popen[bytes]
-    settings: Any
-    database: Any
-    naive_queue: str
-    log_path: Path
-
-
-def start_stack() -> Stack:
-    settings, suffix = scratch_settings("bench")
-    from azure.cosmos import PartitionKey
-
-    from core.adapters.cosmos import build_cosmos_client
-    from core.adapters.queues import build_queue_service
-
-    naive_queue = f"bench-naive-{suffix}"
-    os.environ["BENCH_NAIVE_QUEUE"] = naive_queue
-    database = build_cosmos_client(settings).get_database_client(settings.cosmos_database)
-    database.create_container_if_not_exists(id="bench-naive-pings", partition_key=PartitionKey(path="/accountId"))
-    build_queue_service(settings).create_queue(naive_queue)
-    proc, url, log_path = start_host(f"devhost-bench-{suffix}", app="bench.ingest_app")
-    return Stack(url, proc, settings, database, naive_queue, log_path)
-
-
-def stop_stack(stack: Stack) -> None:
-    stop_host(stack.proc)
-    from core.adapters.queues import build_queue_service
-    from scripts.provision import drop
-
-    drop(stack.settings)
-    with contextlib.suppress(Exception):  # best effort clean-up
-        build_queue_service(stack.settings).delete_queue(stack.naive_queue)
-
-
-# ---------------------------------------------------------------- people and routes
-
-
-@dataclass
-class Worker:
-    user_id: str
-    token: str
-    route: Route
-    sent: list[str] = field(default_factory=list)
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-class Route:
-    """A plausible field day: walking, driving and standing still, with GPS/Wi-Fi/fused fixes of varying accuracy."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-        self.lat = 44.95 + rng.uniform(-0.1, 0.1)
-        self.lon = -93.2 + rng.uniform(-0.1, 0.1)
-        self.heading = rng.uniform(0, 360)
-        self.mode, self.left = "walk", 0
-        self.battery = rng.uniform(40, 100)
-
-    def step(self, seconds: float = 10.0) -> dict[str, Any]:
-        if self.left <= 0:
-            self.mode = self.rng.choice(["walk", "drive", "drive", "stay"])
-            self.left = self.rng.randint(6, 40)
-        self.left -= 1
-        speed = {"walk": 1.4, "drive": 13.0, "stay": 0.0}[self.mode] * self.rng.uniform(0.7, 1.2)
-        self.heading = (self.heading + self.rng.gauss(0, 12)) % 360
-        metres = speed * seconds
-        self.lat += metres * math.cos(math.radians(self.heading)) / 111_320
-        self.lon += metres * math.sin(math.radians(self.heading)) / (111_320 * math.cos(math.radians(self.lat)))
-        self.battery = max(5.0, self.battery - 0.01)
-        source = self.rng.choices(["gps", "fused", "wifi", "cell"], [6, 3, 2, 1])[0]
-        accuracy = {"gps": 5, "fused": 10, "wifi": 30, "cell": 400}[source] * self.rng.uniform(0.6, 1.6)
-        jitter = accuracy / 111_320 * 0.3
-        return {
-            "latitude": round(self.lat + self.rng.gauss(0, jitter), 7),
-            "longitude": round(self.lon + self.rng.gauss(0, jitter), 7),
-            "horizontalAccuracy": round(accuracy, 1),
-            "altitude": round(260 + self.rng.gauss(0, 3), 1),
-            "speed": round(speed, 2),
-            "heading": round(self.heading, 1),
-            "batteryLevel": round(self.battery),
-            "source": source,
-        }
-
-
-def iso(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def make_pings(worker: Worker, count: int, deviceid: str) -> list[dict[str, Any]]:
-    """`count` pings ending now, 20 ms apart (the route advances 10 s per ping: a compressed field day)."""
-    now = datetime.now(UTC)
-    pings = []
-    for i in range(count):
-        ping = {
-            "id": str(uuid.uuid4()),
-            "timestamp": iso(now - timedelta(milliseconds=20 * (count - i))),
-            **worker.route.step(),
-            "deviceId": deviceid,
-        }
-        pings.append(ping)
-        worker.sent.append(ping["id"])
-    return pings
-
-
-def setup_workers(client: httpx.Client, n: int, rng: random.Random) -> tuple[Worker, list[Worker], str]:
-    from scripts import dev_issuer
-
-    def identity() -> tuple[str, str, str]:
-        uid = f"bench-{uuid.uuid4().hex[:12]}"
-        email = f"{uid}@example.com"
-        return uid, email, dev_issuer.mint(uid, email)
-
-    uid, email, token = identity()
-    owner = Worker(uid, token, Route(rng))
-    body = {
-        "fullLegalName": "Bench Owner",
-        "companyName": "Bench Co",
-        "email": email,
-        "timeZone": "UTC",
-        "dateOfBirth": "1980-01-01",
-        "billingAddress": {"line1": "1 Main St", "city": "Plymouth", "postalCode": "55441", "country": "US"},
-    }
-    r = client.post("/accounts", json=body, headers=owner.auth)
-    r.raise_for_status()
-    account_id = r.json()["account"]["accountId"]
-    workers = []
-    for _ in range(n):
-        uid, email, token = identity()
-        worker = Worker(uid, token, Route(rng))
-        r = client.post(f"/accounts/{account_id}/invitations", json={"email": email}, headers=owner.auth)
-        r.raise_for_status()
-        client.post(f"/invitations/{r.json()['token']}/accept", json={}, headers=worker.auth).raise_for_status()
-        client.put(
-            "/me/consents/location",
-            json={"granted": True, "deviceId": f"dev-{uid}", "appVersion": "5.0.0"},
-            headers=worker.auth,
-        ).raise_for_status()
-        workers.append(worker)
-    return owner, workers, account_id
-
-
-# ---------------------------------------------------------------- measuring
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
-
-
-@dataclass
-class Phase:
-    pings: int = 0
-    http: int = 0
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    noop: list[float] = field(default_factory=list)
-    freshness: list[float] = field(default_factory=list)
-    counts: Counter[str] = field(default_factory=Counter)
-
-    def add(self, other: Phase) -> None:
-        self.pings += other.pings
-        self.http += other.http
-        self.seconds += other.seconds
-        self.latencies += other.latencies
-        self.noop += other.noop
-        self.freshness += other.freshness
-        self.counts.update(other.counts)
-
-
-def counters(client: httpx.Client) -> Counter[str]:
-    return Counter(client.get("/bench/counters").json())
+# ---------------------------------------------------------------- one round of a mode
 
 
 def noop_probe(client: httpx.Client, out: list[float], stop: threading.Event) -> None:
@@ -311,83 +143,6 @@ def _cosmos_docs(container: Any, query: str, params: list[dict[str, Any]], pk: s
     return list(container.query_items(query, parameters=params, partition_key=pk))
 
 
-# ---------------------------------------------------------------- figures
-
-
-@dataclass
-class RuModel:
-    """Documented ballpark costs, applied to the counted requests (the emulator charges 1 RU for everything)."""
-
-    write_per_kb: float = 5.5  # a 1 KB document write, few indexed paths
-    per_indexed_term: float = 0.4  # each indexed property value adds to a write
-    point_read: float = 1.0
-    query: float = 2.9  # a small single-partition query
-
-    def write(self, size_bytes: float, indexed_terms: int) -> float:
-        return self.write_per_kb * max(1.0, size_bytes / 1024) + self.per_indexed_term * indexed_terms
-
-
-def _leaf_count(value: Any) -> int:
-    if isinstance(value, dict):
-        return sum(_leaf_count(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_leaf_count(v) for v in value) or 1
-    return 1
-
-
-SYSTEM = ("_rid", "_self", "_etag", "_attachments", "_ts")
-
-
-def doc_size(doc: dict[str, Any]) -> int:
-    return len(json.dumps({k: v for k, v in doc.items() if k not in SYSTEM}, separators=(",", ":")).encode())
-
-
-PIPELINE = ("ingest_locations", "write_pings")
-BASELINE = ("bench_naive_ping", "bench_naive_writer")
-
-
-def _split(key: str) -> tuple[str, str]:
-    fn, _, what = key.partition(" ")
-    return fn, what
-
-
-def call_counts(phase: Phase, queue: str, functions: tuple[str, ...]) -> dict[str, float]:
-    """Cosmos DB requests made by the mode's functions; queue operations on the mode's queue (sends by the
-    function, receives and deletes by the host); HTTP calls counted by the client."""
-    queue_ops = cosmos = 0
-    for key, n in phase.counts.items():
-        fn, what = _split(key)
-        if what.startswith(f"queue.{queue}.") and not what.endswith("receive-empty"):
-            queue_ops += n
-        elif fn in functions and what.startswith(("cosmos.request.", "cosmos.meta.")):
-            cosmos += n
-    per = 1000 / phase.pings
-    return {
-        "http": phase.http * per,
-        "queue": queue_ops * per,
-        "cosmos": cosmos * per,
-        "total": (phase.http + queue_ops + cosmos) * per,
-    }
-
-
-def ru_per_ping(phase: Phase, model: RuModel, sizes: dict[str, tuple[float, int]], functions: tuple[str, ...]) -> float:
-    """Writes priced by the stored size and indexed terms of that container's documents; reads and queries flat."""
-    total = 0.0
-    for key, n in phase.counts.items():
-        fn, what = _split(key)
-        if fn not in functions:
-            continue
-        parts = what.split(".")
-        if parts[:2] == ["cosmos", "written"]:
-            size, terms = sizes.get(parts[2], (1024.0, 10))
-            total += n * model.write(size, terms)
-        elif parts[:2] == ["cosmos", "request"] and parts[-1] == "read":
-            total += n * model.point_read
-        elif parts[:2] == ["cosmos", "request"] and parts[-1] == "query":
-            total += n * model.query
-    return total / phase.pings
-
-
 def row(label: str, ours: float, naive: float, unit: str = "", better: str = "lower") -> str:
     ratio = (naive / ours) if ours else float("inf")
     note = "x baseline/pipeline" if better == "lower" else "x pipeline/baseline"
@@ -396,72 +151,6 @@ def row(label: str, ours: float, naive: float, unit: str = "", better: str = "lo
 
 
 # ---------------------------------------------------------------- cost growth
-
-
-def seed_account(db: Any, members: int, tag: str = "growth") -> tuple[str, dict[str, str], list[str]]:
-    """An account with `members` members, each with a latest position, written straight to Cosmos DB:
-    (account id, the owner's auth header, [owner id, member ids...])."""
-    from core import schema
-    from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore, to_doc
-    from core.domain.accounts import Account, BillingAddress, Member, UserRecord
-    from core.domain.identity import Role
-    from scripts import dev_issuer
-
-    now = datetime.now(UTC)
-    account_id = f"bench-{tag}-{uuid.uuid4().hex[:8]}"
-    owner_id = f"bench-owner-{uuid.uuid4().hex[:8]}"
-    accounts, users = CosmosAccountStore(db), CosmosUserStore(db)
-    accounts.put_account(
-        Account(
-            account_id=account_id,
-            owner_user_id=owner_id,
-            company_name="Growth Co",
-            billing_address=BillingAddress(line1="1 Main", city="Plymouth", postal_code="55441", country="US"),
-            time_zone="UTC",
-            created_at=now,
-        )
-    )
-    users.create_user(UserRecord(user_id=owner_id, account_id=account_id, role=Role.OWNER, created_at=now))
-    owner_auth = {"Authorization": f"Bearer {dev_issuer.mint(owner_id, f'{owner_id}@example.com')}"}
-    member_ids = [owner_id] + [f"bench-m-{i:04d}-{uuid.uuid4().hex[:6]}" for i in range(members)]
-    docs = [
-        to_doc(
-            Member(
-                account_id=account_id,
-                user_id=u,
-                role=Role.OWNER if u == owner_id else Role.MEMBER,
-                full_name=f"Worker {i}",
-                email=f"{u}@example.com",
-                time_zone="UTC",
-                joined_at=now,
-                updated_at=now,
-            ),
-            doc_id=f"member-{u}",
-            doc_type="member",
-            accountId=account_id,
-        )
-        for i, u in enumerate(member_ids)
-    ]
-    _batches(db.get_container_client(schema.ACCOUNTS.name), account_id, docs)
-    rng = random.Random(7)
-    latest = [
-        {
-            "id": u,
-            "accountId": account_id,
-            "docType": "latest-position",
-            "user_id": u,
-            "ping_id": str(uuid.uuid4()),
-            "t": int((now - timedelta(seconds=rng.randint(5, 3600))).timestamp() * 1000),
-            "lat": 44.9 + rng.random() / 10,
-            "lon": -93.2 + rng.random() / 10,
-            "acc": 8.0,
-            "src": "gps",
-            "updated_at": now.isoformat(),
-        }
-        for u in member_ids[1:]
-    ]
-    _batches(db.get_container_client(schema.LATEST_POSITIONS.name), account_id, latest)
-    return account_id, owner_auth, member_ids
 
 
 def seed_growth(
@@ -478,7 +167,7 @@ def seed_growth(
     rng = random.Random(7)
     measured = member_ids[1]
     pings_c = db.get_container_client(schema.PINGS.name)
-    naive_c = db.get_container_client("bench-naive-pings")
+    naive_c = db.get_container_client(NAIVE_CONTAINER)
     route = Route(rng)
 
     def day_of_pings(day: date) -> list[Ping]:
@@ -505,8 +194,8 @@ def seed_growth(
     def store_day(day: date) -> None:
         pings = day_of_pings(day)
         pk = ping_partition(account_id, measured, day)
-        _batches(pings_c, pk, [ping_doc(pk, p) for p in pings])
-        _batches(
+        write_in_batches(pings_c, pk, [ping_doc(pk, p) for p in pings])
+        write_in_batches(
             naive_c,
             account_id,
             [
@@ -575,13 +264,6 @@ def seed_growth(
     return lines
 
 
-def _batches(container: Any, pk: str, docs: list[dict[str, Any]]) -> None:
-    for start in range(0, len(docs), BATCH_OPS):
-        container.execute_item_batch(
-            batch_operations=[("create", (d,)) for d in docs[start : start + BATCH_OPS]], partition_key=pk
-        )
-
-
 def _measure(client: httpx.Client, repeat: int, call: Callable[[], httpx.Response]) -> dict[str, float]:
     before = counters(client)
     times = []
@@ -590,10 +272,7 @@ def _measure(client: httpx.Client, repeat: int, call: Callable[[], httpx.Respons
         r = call()
         times.append(time.perf_counter() - t0)
         r.raise_for_status()
-    delta = counters(client) - before
-    mine = {_split(k)[1]: v for k, v in delta.items() if _split(k)[0] in ("get_latest_positions", "get_member_track")}
-    cosmos = sum(v for k, v in mine.items() if k.startswith(("cosmos.request.", "cosmos.meta.")))
-    returned = sum(v for k, v in mine.items() if k.startswith("cosmos.returned."))
+    cosmos, returned = cosmos_reads(counters(client) - before, ("get_latest_positions", "get_member_track"))
     return {"cosmos": cosmos / repeat, "items": returned / repeat, "ms": statistics.median(times) * 1000}
 
 
@@ -643,13 +322,15 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
     _owner, workers, account_id = setup_workers(client, args.workers, rng)
     pings_c = stack.database.get_container_client(schema.PINGS.name)
     latest_c = stack.database.get_container_client(schema.LATEST_POSITIONS.name)
-    naive_c = stack.database.get_container_client("bench-naive-pings")
+    naive_c = stack.database.get_container_client(NAIVE_CONTAINER)
     queue = os.environ[schema.LOCATION_PINGS_QUEUE.setting]
+    naive_queue = stack.naive_queue
+    assert naive_queue is not None, "start_stack() serves bench/ingest_app.py, with its baseline queue"
     time.sleep(1.5)  # every ping below is taken after the consents were granted
 
     def pipeline_send(w: Worker, phase: Phase, pending: list[Any]) -> None:
         for _ in range(args.pings // args.batch):
-            pings = make_pings(w, args.batch, f"dev-{w.user_id}")
+            pings = route_pings(w.route, f"dev-{w.user_id}", args.batch, apart_ms=20)
             t0 = time.perf_counter()
             r = client.post("/me/locations", json={"pings": pings}, headers=w.auth)
             done = time.perf_counter()
@@ -676,7 +357,7 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
                 p.append(now - p[2])
 
     def naive_send(w: Worker, phase: Phase, pending: list[Any]) -> None:
-        for ping in make_pings(w, args.pings, f"dev-{w.user_id}"):
+        for ping in route_pings(w.route, f"dev-{w.user_id}", args.pings, apart_ms=20):
             t0 = time.perf_counter()
             r = client.post("/bench/naive-ping", json=ping, headers=w.auth)
             done = time.perf_counter()
@@ -759,11 +440,11 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
         ours, model, {schema.PINGS.name: (ours_size, 2), schema.LATEST_POSITIONS.name: (latest_size, 2)}, PIPELINE
     )
     naive_terms = round(
-        statistics.mean(_leaf_count({k: v for k, v in d.items() if k not in SYSTEM}) for d in naive_docs)
+        statistics.mean(leaf_count({k: v for k, v in d.items() if k not in SYSTEM}) for d in naive_docs)
     )
-    naive_ru = ru_per_ping(naive, model, {"bench-naive-pings": (naive_size, naive_terms)}, BASELINE)
+    naive_ru = ru_per_ping(naive, model, {NAIVE_CONTAINER: (naive_size, naive_terms)}, BASELINE)
     ours_calls = call_counts(ours, queue, PIPELINE)
-    naive_calls = call_counts(naive, stack.naive_queue, BASELINE)
+    naive_calls = call_counts(naive, naive_queue, BASELINE)
 
     print(f"\n  {'figure':<44}{'pipeline':>12}{'baseline':>12}  {'unit':<8}  ratio")
     print(row("1. backend calls per 1,000 pings", ours_calls["total"], naive_calls["total"], "calls"))
@@ -814,12 +495,12 @@ def report(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: ra
     )
     for label, phase, fns, qname in (
         ("pipeline", ours, PIPELINE, queue),
-        ("baseline", naive, BASELINE, stack.naive_queue),
+        ("baseline", naive, BASELINE, naive_queue),
     ):
         shown = {
             k: v
             for k, v in sorted(phase.counts.items())
-            if _split(k)[0] in fns or _split(k)[1].startswith(f"queue.{qname}.")
+            if split_key(k)[0] in fns or split_key(k)[1].startswith(f"queue.{qname}.")
         }
         print(f"  counted by the host ({label}): {shown}")
 

@@ -17,7 +17,6 @@ import logging
 import math
 import os
 import random
-import sys
 import time
 import uuid
 from collections import Counter
@@ -28,12 +27,14 @@ from typing import Any
 
 from azure.core.pipeline.transport import RequestsTransport
 
-from bench.purge_bench import create_scratch_database
+from bench.lib.cli import whole_numbers
+from bench.lib.people import bare_account
+from bench.lib.stack import create_scratch_database, sample_settings_into_env
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
 from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore, site_docs
 from core.adapters.cosmos_tracking import CosmosLatestPositionStore, CosmosPingStore
 from core.clock import SystemClock
-from core.domain.accounts import Account, BillingAddress, Member
+from core.domain.accounts import Member
 from core.domain.identity import Role
 from core.domain.job_sites import CircleArea, JobSite, cells_covering
 from core.domain.site_visits import SiteIndex, evaluate_day, local_day
@@ -142,16 +143,7 @@ def run(database: Any, count: int, per_day: int, per_message: int, now: datetime
     rnd = random.Random(count)
     account_id, user_id = str(uuid.uuid4()), f"worker-{count}"
     accounts = CosmosAccountStore(database)
-    accounts.put_account(
-        Account(
-            account_id=account_id,
-            owner_user_id="bench",
-            company_name=None,
-            billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
-            time_zone="America/Chicago",
-            created_at=now,
-        )
-    )
+    accounts.put_account(bare_account(account_id, now, time_zone="America/Chicago"))
     accounts.put_member(
         Member(
             account_id=account_id,
@@ -257,11 +249,9 @@ def scratch(client: Any, label: str) -> tuple[Any, str]:
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING)
-    per_day = int(sys.argv[1]) if len(sys.argv) > 1 else 600
-    per_message = int(sys.argv[2]) if len(sys.argv) > 2 else 100
-    values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
-    for key, value in values.items():
-        os.environ.setdefault(key, str(value))
+    args = whole_numbers(__doc__, pings_per_day=600, pings_per_message=100)
+    per_day, per_message = args.pings_per_day, args.pings_per_message
+    sample_settings_into_env()
     os.environ["COSMOS_READ_TIMEOUT_SECONDS"] = "60"  # the emulator scans every document of a container per query
     client = build_cosmos_client(Settings())
     now = datetime.now(UTC)

@@ -23,11 +23,9 @@ import argparse
 import contextlib
 import random
 import signal
-import subprocess  # nosec B404 - starts this checkout's local host
 import sys
 import threading
 import time
-import uuid
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,88 +35,35 @@ from typing import Any
 
 import httpx
 
-from bench.ingest import Route, iso, pct
-from bench.local_host import scratch_settings, start_host, stop_host
+from bench.lib.measure import paced, pct
+from bench.lib.people import Identity, Route, add_member, identity, iso, open_account, route_pings
+from bench.lib.stack import Stack, start_stack, stop_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "bench/load.py"
 MAX_CALLS_PER_THREAD = 100_000  # a bound besides the deadline
 
 
-# ---------------------------------------------------------------- local stack
-
-
-@dataclass
-class LoadStack:
-    url: str
-    proc: subprocess.Popen[bytes]
-    settings: Any
-    log_path: Path
-
-
-def start_stack() -> LoadStack:
-    settings, suffix = scratch_settings("load")
-    proc, url, log_path = start_host(f"devhost-load-{suffix}")
-    return LoadStack(url, proc, settings, log_path)
-
-
-def stop_stack(stack: LoadStack) -> None:
-    stop_host(stack.proc)
-    from scripts.provision import drop
-
-    drop(stack.settings)
-
-
 # ---------------------------------------------------------------- people
 
 
 @dataclass
-class Person:
-    user_id: str
-    token: str
+class Person(Identity):
     account_id: str = ""
     route: Route | None = None
     accepted: dict[date, set[str]] = field(default_factory=dict)  # UTC day -> accepted ping ids
 
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def _identity() -> Person:
-    from scripts import dev_issuer
-
-    uid = f"load-{uuid.uuid4().hex[:12]}"
-    return Person(uid, dev_issuer.mint(uid, f"{uid}@example.com", minutes=120))
-
 
 def setup_account(client: httpx.Client, members: int, rng: random.Random) -> tuple[Person, list[Person]]:
-    owner = _identity()
-    body = {
-        "fullLegalName": "Load Owner",
-        "companyName": "Load Co",
-        "email": f"{owner.user_id}@example.com",
-        "timeZone": "UTC",
-        "dateOfBirth": "1980-01-01",
-        "billingAddress": {"line1": "1 Main St", "city": "Plymouth", "postalCode": "55441", "country": "US"},
-    }
-    r = client.post("/accounts", json=body, headers=owner.auth)
-    r.raise_for_status()
-    owner.account_id = r.json()["account"]["accountId"]
+    """An owner's account and `members` consenting members on their routes (tokens valid for two hours)."""
+    me = identity("load", minutes=120)
+    account_id = open_account(client, me, company="Load Co", owner_name="Load Owner")
+    owner = Person(me.user_id, me.email, me.token, account_id)
     team = []
     for _ in range(members):
-        m = _identity()
-        m.account_id, m.route = owner.account_id, Route(rng)
-        r = client.post(
-            f"/accounts/{owner.account_id}/invitations", json={"email": f"{m.user_id}@example.com"}, headers=owner.auth
-        )
-        r.raise_for_status()
-        client.post(f"/invitations/{r.json()['token']}/accept", json={}, headers=m.auth).raise_for_status()
-        client.put(
-            "/me/consents/location",
-            json={"granted": True, "deviceId": f"dev-{m.user_id}", "appVersion": "5.0.0"},
-            headers=m.auth,
-        ).raise_for_status()
+        me = identity("load", minutes=120)
+        m = Person(me.user_id, me.email, me.token, account_id, Route(rng))
+        add_member(client, account_id, owner, m, device_id=f"dev-{m.user_id}", app_version="5.0.0")
         team.append(m)
     return owner, team
 
@@ -147,25 +92,8 @@ class Results:
 
 def member_loop(client: httpx.Client, m: Person, args: argparse.Namespace, deadline: float, res: Results) -> None:
     assert m.route is not None
-    next_at = time.monotonic()
-    for _ in range(MAX_CALLS_PER_THREAD):
-        now = time.monotonic()
-        if now >= deadline:
-            return
-        if next_at > now:
-            time.sleep(min(next_at - now, deadline - now))
-            continue
-        next_at = max(next_at + args.interval, now)  # paced; a late call does not cause a burst
-        t_now = datetime.now(UTC)
-        pings = [
-            {
-                "id": str(uuid.uuid4()),
-                "timestamp": iso(t_now - timedelta(milliseconds=10 * (args.batch - i))),
-                **m.route.step(),
-                "deviceId": f"dev-{m.user_id}",
-            }
-            for i in range(args.batch)
-        ]
+    for _ in paced(args.interval, deadline, most=MAX_CALLS_PER_THREAD):
+        pings = route_pings(m.route, f"dev-{m.user_id}", args.batch, apart_ms=10)
         t0 = time.perf_counter()
         try:
             r = client.post("/me/locations", json={"pings": pings}, headers=m.auth)
@@ -280,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         f" reading latest positions / members / tracks back to back; loopback only",
         flush=True,
     )
-    stack = start_stack()
+    stack = start_stack("load", bench_app=False)  # the product's app alone
     try:
         with httpx.Client(
             base_url=stack.url, timeout=30, limits=httpx.Limits(max_connections=members_total + args.accounts + 4)
@@ -291,9 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  host log: {stack.log_path.relative_to(ROOT)}; scratch database and queues dropped")
 
 
-def run(stack: LoadStack, client: httpx.Client, args: argparse.Namespace, rng: random.Random, offered: float) -> int:
-    from core.adapters.cosmos import build_cosmos_client
-
+def run(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: random.Random, offered: float) -> int:
     teams = [setup_account(client, args.members, rng) for _ in range(args.accounts)]
     members = [m for _, team in teams for m in team]
     time.sleep(1.0)  # every ping below is taken after its member's consent was granted
@@ -330,7 +256,7 @@ def run(stack: LoadStack, client: httpx.Client, args: argparse.Namespace, rng: r
         return 1
     print(f"  load done in {load_seconds:.1f} s: {res.accepted} pings accepted; waiting for storage", flush=True)
 
-    database = build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database)
+    database = stack.database
     expected = {m.user_id: set().union(*m.accepted.values()) if m.accepted else set() for m in members}
     accepted_ids = sum(len(v) for v in expected.values())
     drain_deadline = time.monotonic() + args.drain

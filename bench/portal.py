@@ -8,7 +8,7 @@
    page marks the map's first `idle` after the data), for an account with 2 members.
 3. Time to render 1,000 members: the same for an account with 1,000 members with a latest position each.
 
-The stack is the benchmarks' scratch one (bench/local_host.py) with the portal server in front; the 1,000 members
+The stack is the benchmarks' scratch one (bench/lib/stack.py) with the portal server in front; the 1,000 members
 and their positions are written through the app's own stores (the API has no bulk import), then read through the
 API by the page. Headless Chromium renders WebGL in software here, so the map times are an upper bound.
 """
@@ -24,6 +24,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench.lib.cli import whole_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "portal" / "dist"
@@ -105,6 +107,7 @@ def _time_map(page: object, base: str, expected: int) -> float:
 
 
 def main() -> int:
+    whole_numbers(__doc__)  # no arguments; --help describes it
     if not (DIST / "index.html").exists():
         sys.exit("portal/dist has no build: run `npm run portal:build` (make bench does)")
     sizes = bundle_figures()
@@ -114,7 +117,7 @@ def main() -> int:
         f"{sizes['map_js_gzip'] / 1024:.1f} KiB gzipped"
     )
 
-    from bench.local_host import free_port, scratch_settings, start_host, stop_host
+    from bench.lib.stack import free_port, scratch_settings, start_host, stop_host
 
     portal_port = free_port()
     os.environ["PORTAL_ORIGINS"] = f"http://127.0.0.1:{portal_port}"

@@ -6,10 +6,7 @@ retention window has run out, then purge them in bounded runs (with one simulate
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -17,30 +14,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.lib.cli import whole_numbers
+from bench.lib.people import bare_account
+from bench.lib.stack import scratch_database
 from core.adapters.blob_privacy import BlobExportSink, BlobPrefixStore
-from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
+from core.adapters.cosmos import CosmosAccountStore
 from core.adapters.cosmos_privacy import CosmosPrivacyStore
 from core.adapters.privacy_registry import registered_kinds
 from core.adapters.storage import build_blob_service
 from core.clock import SystemClock
-from core.domain.accounts import Account, AccountStatus, BillingAddress
 from core.domain.privacy import ClosureRecord
 from core.services.purge import run_purge
 from core.services.retention import Registry, RetentionPolicy
-from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def create_scratch_database(client: Any, name: str) -> Any:
-    from azure.cosmos import PartitionKey
-
-    from core import schema
-
-    database = client.create_database_if_not_exists(name)
-    for spec in schema.CONTAINERS:
-        database.create_container_if_not_exists(id=spec.name, partition_key=PartitionKey(path=spec.partition_key))
-    return database
 
 
 def seed(container: Any, account_id: str, count: int, workers: int = 8) -> float:
@@ -66,32 +53,14 @@ def seed(container: Any, account_id: str, count: int, workers: int = 8) -> float
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING)
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    batch = int(sys.argv[2]) if len(sys.argv) > 2 else 500
-    per_run = int(sys.argv[3]) if len(sys.argv) > 3 else 4_000
-    values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
-    for key, value in values.items():
-        os.environ.setdefault(key, str(value))
-    os.environ["COSMOS_DATABASE"] = f"bench-{uuid.uuid4().hex[:8]}"
-    settings = Settings()
-    client = build_cosmos_client(settings)
-    database = create_scratch_database(client, settings.cosmos_database)
+    args = whole_numbers(__doc__, n=10_000, batch=500, max_per_run=4_000)
+    count, batch, per_run = args.n, args.batch, args.max_per_run
+    settings, client, database = scratch_database("bench")
     try:
         accounts, privacy = CosmosAccountStore(database), CosmosPrivacyStore(database)
         now = datetime.now(UTC)
         account_id = str(uuid.uuid4())
-        accounts.put_account(
-            Account(
-                account_id=account_id,
-                owner_user_id="bench",
-                company_name=None,
-                billing_address=BillingAddress(line1="1", city="c", postal_code="1", country="US"),
-                time_zone="UTC",
-                created_at=now,
-                status=AccountStatus.CLOSED,
-                closed_at=now,
-            )
-        )
+        accounts.put_account(bare_account(account_id, now, closed=True))
         privacy.put_closure(
             ClosureRecord(
                 account_id=account_id,

@@ -11,10 +11,7 @@ Keep N small on a shared machine (the emulator is single-threaded): 150 accounts
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -22,43 +19,32 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.purge_bench import create_scratch_database
+from bench.lib.cli import whole_numbers
+from bench.lib.people import bare_account
+from bench.lib.stack import scratch_database
 from core.adapters.blob_privacy import BlobExportSink, BlobPrefixStore
-from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
+from core.adapters.cosmos import CosmosAccountStore
 from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
 from core.adapters.cosmos_privacy import CosmosPrivacyStore
 from core.adapters.privacy_registry import registered_kinds
 from core.adapters.storage import build_blob_service
 from core.clock import SystemClock
-from core.domain.accounts import Account, AccountStatus, BillingAddress, Member
+from core.domain.accounts import Member
 from core.domain.identity import Role
 from core.domain.privacy import ClosureRecord
 from core.services.coarsening import run_coarsening
 from core.services.purge import run_purge
 from core.services.retention import Registry, RetentionPolicy
-from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def seed_accounts(accounts: CosmosAccountStore, privacy: CosmosPrivacyStore, active: int, closed: int) -> None:
     now = datetime.now(UTC)
-    address = BillingAddress(line1="1 Main St", city="Springfield", postal_code="12345", country="US")
     for i in range(active + closed):
         account_id = str(uuid.uuid4())
         is_closed = i >= active
-        accounts.put_account(
-            Account(
-                account_id=account_id,
-                owner_user_id=f"owner-{i}",
-                company_name=None,
-                billing_address=address,
-                time_zone="UTC",
-                created_at=now,
-                status=AccountStatus.CLOSED if is_closed else AccountStatus.ACTIVE,
-                closed_at=now if is_closed else None,
-            )
-        )
+        accounts.put_account(bare_account(account_id, now, owner_user_id=f"owner-{i}", closed=is_closed))
         for user, role in ((f"owner-{i}", Role.OWNER), (f"member-{i}", Role.MEMBER)):
             accounts.put_member(
                 Member(
@@ -85,16 +71,9 @@ def seed_accounts(accounts: CosmosAccountStore, privacy: CosmosPrivacyStore, act
 
 def main(purge: Callable[..., Any] = run_purge, coarsen: Callable[..., Any] = run_coarsening) -> int:
     logging.basicConfig(level=logging.WARNING)
-    active = int(sys.argv[1]) if len(sys.argv) > 1 else 150
-    closed = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-    passes = int(sys.argv[3]) if len(sys.argv) > 3 else 2
-    values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
-    for key, value in values.items():
-        os.environ.setdefault(key, str(value))
-    os.environ["COSMOS_DATABASE"] = f"bench-{uuid.uuid4().hex[:8]}"
-    settings = Settings()
-    client = build_cosmos_client(settings)
-    database = create_scratch_database(client, settings.cosmos_database)
+    args = whole_numbers(__doc__, n=150, c=10, passes=2)
+    active, closed, passes = args.n, args.c, args.passes
+    settings, client, database = scratch_database("bench")
     try:
         accounts, privacy = CosmosAccountStore(database), CosmosPrivacyStore(database)
         seed_accounts(accounts, privacy, active, closed)
@@ -103,14 +82,14 @@ def main(purge: Callable[..., Any] = run_purge, coarsen: Callable[..., Any] = ru
         coarse_store = CosmosCoarseHistoryStore(database)
         for n in range(passes):
             started = time.perf_counter()
-            run = purge(
-                registry=registry,
+            run = purge(  # run_purge's parameters, named after the composition root's ports (issue 26)
+                personal_data=registry,
                 privacy=privacy,
                 accounts=accounts,
                 clock=SystemClock(),
-                policy=RetentionPolicy(),
-                batch_size=500,
-                max_items=1_000_000,
+                retention_policy=RetentionPolicy(),
+                purge_batch_size=500,
+                purge_max_items=1_000_000,
             )
             purged = time.perf_counter()
             coarsen(

@@ -44,19 +44,18 @@ from typing import Any
 import httpx
 
 from bench import ceiling
-from bench.ingest import (
+from bench.lib.measure import (
     BASELINE,
+    NAIVE_CONTAINER,
     PIPELINE,
     Phase,
     RuModel,
-    Worker,
     call_counts,
     doc_size,
     ru_per_ping,
-    setup_workers,
-    start_stack,
-    stop_stack,
 )
+from bench.lib.people import Worker, setup_workers
+from bench.lib.stack import start_stack, stop_stack
 from bench.saturation_load import Mode, StepResult, run_step
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,7 +197,7 @@ def stored_sizes(stack: Any, account_id: str, workers: list[Worker]) -> dict[str
         )
     )
     naive = list(
-        db.get_container_client("bench-naive-pings").query_items(
+        db.get_container_client(NAIVE_CONTAINER).query_items(
             "SELECT TOP 50 * FROM c WHERE c.accountId = @a",
             parameters=[{"name": "@a", "value": account_id}],
             partition_key=account_id,
@@ -217,7 +216,7 @@ def _per_thousand(step: StepResult, sizes: dict[str, float], queue: str, functio
     table = {
         "pings": (sizes["ping"], 2),
         "latest-positions": (sizes["latest"], 2),
-        "bench-naive-pings": (sizes["naive"], 12),
+        NAIVE_CONTAINER: (sizes["naive"], 12),
     }
     per = 1000 / phase.pings
     mine = {k: v * per for k, v in step.counts.items() if k.split(" ")[0] in functions or f"queue.{queue}." in k}

@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from bench.ingest import BASELINE, PIPELINE, Worker, iso, pct
+from bench.lib.measure import BASELINE, NAIVE_CONTAINER, PIPELINE, counters, paced, pct
+from bench.lib.people import Worker, route_pings
 
 WATCH_EVERY = 0.1  # seconds between freshness polls
 MAX_CALLS = 1_000_000  # a bound on every loop besides its deadline
@@ -72,7 +72,7 @@ class Mode:
                 )
             )
         return set(
-            self._container("bench-naive-pings").query_items(
+            self._container(NAIVE_CONTAINER).query_items(
                 "SELECT VALUE c.id FROM c WHERE c.accountId = @a",
                 parameters=[{"name": "@a", "value": self.account_id}],
                 partition_key=self.account_id,
@@ -92,7 +92,7 @@ class Mode:
             )
         else:
             found = list(
-                self._container("bench-naive-pings").query_items(
+                self._container(NAIVE_CONTAINER).query_items(
                     "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a",
                     parameters=[{"name": "@a", "value": self.account_id}],
                     partition_key=self.account_id,
@@ -114,7 +114,7 @@ class Mode:
             return {i for i, p in enumerate(pending) if newest.get(p[0], -1) >= p[1]}
         waiting = [p[0] for p in pending[:100]]
         found = set(
-            self._container("bench-naive-pings").query_items(
+            self._container(NAIVE_CONTAINER).query_items(
                 "SELECT VALUE c.id FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id)",
                 parameters=[{"name": "@a", "value": self.account_id}, {"name": "@ids", "value": waiting}],
                 partition_key=self.account_id,
@@ -224,19 +224,6 @@ class StepResult:
         }
 
 
-def _pings(w: Worker, count: int) -> list[dict[str, Any]]:
-    now = datetime.now(UTC)
-    return [
-        {
-            "id": str(uuid.uuid4()),
-            "timestamp": iso(now - timedelta(milliseconds=10 * (count - i))),
-            **w.route.step(),
-            "deviceId": f"dev-{w.user_id}",
-        }
-        for i in range(count)
-    ]
-
-
 def _cpu(client: httpx.Client, base: str) -> dict[str, Any]:
     r = client.get(f"{base}/admin/cpu")
     return r.json() if r.status_code == 200 else {}
@@ -256,22 +243,14 @@ def run_step(mode: Mode, *, workers: int, batch: int, interval: float, seconds: 
     lock = threading.Lock()
     accepted_ids: set[str] = set()
     pending: list[list[Any]] = []  # pipeline: [user, newest ms, accepted at]; naive: [ping id, 0, accepted at]
-    counters0 = Counter(client.get("/bench/counters").json())
+    counters0 = counters(client)
     cpu0 = _cpu(client, mode.host_base)
     stored0 = mode.stored_count()
     stop_watch = threading.Event()
 
     def send(w: Worker, deadline: float) -> None:
-        next_at = time.monotonic()
-        for n in range(MAX_CALLS):
-            now = time.monotonic()
-            if now >= deadline:
-                return
-            if next_at > now:
-                time.sleep(min(next_at - now, deadline - now))
-                continue
-            next_at = max(next_at + interval, now)
-            pings = _pings(w, batch)
+        for n in paced(interval, deadline, most=MAX_CALLS):
+            pings = route_pings(w.route, f"dev-{w.user_id}", batch, apart_ms=10)
             t0 = time.perf_counter()
             try:
                 if mode.kind == "pipeline":
@@ -343,6 +322,6 @@ def run_step(mode: Mode, *, workers: int, batch: int, interval: float, seconds: 
     missing = accepted_ids - mode.stored_ids()
     drained = mode.stored_count() >= expected
     res.lost, res.backlog = (len(missing), 0) if drained else (0, len(missing))
-    res.counts = Counter(client.get("/bench/counters").json()) - counters0
+    res.counts = counters(client) - counters0
     res.cpu = _cpu_delta(cpu0, _cpu(client, mode.host_base))
     return res

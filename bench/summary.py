@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import cost
+from bench.lib.cli import whole_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 DIR = ROOT / ".local" / "bench"
@@ -108,6 +109,7 @@ def hot_lines(h: dict[str, Any]) -> list[str]:
 
 
 def main() -> int:
+    whole_numbers(__doc__)  # no arguments; --help describes it
     ingest, capacity, hot = _load("ingest.json"), _load("capacity.json"), _load("hot_partition.json")
     lines = ["", "=" * 100, "make bench: summary (figures from this machine's emulators are relative)"]
     if ingest:

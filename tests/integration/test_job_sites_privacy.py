@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
-from bench.purge_bench import create_scratch_database
+from bench.lib.stack import create_scratch_database
 from core.adapters.cosmos import build_cosmos_client
 from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore
 from core.adapters.privacy_job_sites import job_site_kinds

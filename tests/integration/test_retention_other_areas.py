@@ -12,7 +12,7 @@ from functools import partial
 import pytest
 from azure.cosmos import ContainerProxy
 
-from bench.purge_bench import create_scratch_database
+from bench.lib.stack import create_scratch_database
 from core import schema
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
 from core.adapters.cosmos_tracking import ping_partition

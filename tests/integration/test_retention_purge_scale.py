@@ -15,7 +15,8 @@ from functools import partial
 
 import pytest
 
-from bench.purge_bench import create_scratch_database, seed
+from bench.lib.stack import create_scratch_database
+from bench.purge_bench import seed
 from core.adapters.blob_privacy import BlobExportSink, BlobPrefixStore
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
 from core.adapters.cosmos_privacy import CosmosPrivacyStore

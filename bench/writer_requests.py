@@ -1,6 +1,6 @@
 """Cosmos DB requests the pings writer makes per 1,000 pings (docs/tracking.md, "The pings writer").
 
-    .venv/bin/python -m scripts.writer_requests [--members 10] [--messages 8] [--pings 30]
+    .venv/bin/python -m bench.writer_requests [--members 10] [--messages 8] [--pings 30]
 
 Against the running emulators, in a scratch database: `members` members each get `messages` queue messages of
 `pings` pings, put in queue order (round-robin over the members, as phones call in turn) and handed over in
@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--pings", type=int, default=30, help="pings per message")
     args = parser.parse_args()
 
-    from bench.local_host import scratch_settings
+    from bench.lib.stack import scratch_settings
 
     settings, _ = scratch_settings("writer-requests")
     from core.bootstrap import Container
