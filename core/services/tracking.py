@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from core.domain.accounts import Account, AccountStatus
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import Forbidden
+from core.domain.events import TrackingScheduleChanged
 from core.domain.identity import Principal
 from core.domain.private_zones import PrivateZones
 from core.domain.tracking import (
@@ -37,6 +38,7 @@ from core.ports import (
     PingQueue,
     PrivacyStore,
     PrivateZoneStore,
+    Reactions,
     TrackingScheduleStore,
 )
 from core.services.retention import RetentionPolicy, effective_settings
@@ -60,7 +62,12 @@ def _schedule_public(schedule: TrackingSchedule | None) -> TrackingSchedulePubli
 
 
 def put_schedule(
-    *, principal: Principal, data: TrackingScheduleUpdate, tracking_schedules: TrackingScheduleStore, clock: Clock
+    *,
+    principal: Principal,
+    data: TrackingScheduleUpdate,
+    tracking_schedules: TrackingScheduleStore,
+    reactions: Reactions,
+    clock: Clock,
 ) -> TrackingSchedulePublic:
     """The worker's own windows. Applies to pings stored from now on (pings already stored stay)."""
     schedule = TrackingSchedule(
@@ -70,7 +77,8 @@ def put_schedule(
         windows=data.windows,
         updated_at=clock.now(),
     )
-    tracking_schedules.put_schedule(schedule)
+    with reactions.changing(TrackingScheduleChanged(account_id=principal.account_id, user_id=principal.user_id)):
+        tracking_schedules.put_schedule(schedule)
     return _schedule_public(schedule)
 
 
@@ -78,9 +86,10 @@ def get_schedule(*, principal: Principal, tracking_schedules: TrackingScheduleSt
     return _schedule_public(tracking_schedules.get_schedule(account_id=principal.account_id, user_id=principal.user_id))
 
 
-def delete_schedule(*, principal: Principal, tracking_schedules: TrackingScheduleStore) -> None:
+def delete_schedule(*, principal: Principal, tracking_schedules: TrackingScheduleStore, reactions: Reactions) -> None:
     """Back to "whenever location access is granted"."""
-    tracking_schedules.delete_schedule(account_id=principal.account_id, user_id=principal.user_id)
+    with reactions.changing(TrackingScheduleChanged(account_id=principal.account_id, user_id=principal.user_id)):
+        tracking_schedules.delete_schedule(account_id=principal.account_id, user_id=principal.user_id)
 
 
 # ---------------------------------------------------------------- ingest

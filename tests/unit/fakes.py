@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
+from core.domain.events import Change, Fact
 
 
 class FakeClock:
@@ -105,3 +107,24 @@ class FakePublisher:
             self.fail_times -= 1
             raise ConnectionError("queue unreachable")
         self.published.extend(events)
+
+
+class FakeReactions:
+    """The `reactions` port without the table: records each event raised. `under_way` holds the Changes whose
+    write is in progress (entered, not yet left), so a fake store can check that its write is inside one."""
+
+    def __init__(self) -> None:
+        self.raised: list[Change | Fact] = []
+        self.under_way: list[Change] = []
+
+    @contextmanager
+    def changing(self, event: Change) -> Iterator[None]:
+        self.raised.append(event)
+        self.under_way.append(event)
+        try:
+            yield
+        finally:
+            self.under_way.remove(event)
+
+    def happened(self, event: Fact) -> None:
+        self.raised.append(event)

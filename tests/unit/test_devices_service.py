@@ -18,7 +18,7 @@ from core.domain.errors import AccessEnded, AccountSuspended, Conflict, Forbidde
 from core.domain.identity import Principal, Role
 from core.services import consent, device_auth, devices
 from core.services.retention import RetentionPolicy
-from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeReactions, FakeUserStore
 from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_devices import FakeDeviceStore
 from tests.unit.fakes_privacy import FakePrivacyStore
@@ -235,6 +235,7 @@ def test_pings_without_consent_are_dropped_and_counted_with_consent_queued() -> 
         capability="location",
         data=ConsentUpdate(granted=True, device_id=device_id, app_version="overland"),
         consents=w.ledger,
+        reactions=FakeReactions(),
         clock=w.clock,
         policy_version="2023-06-15",
     )

@@ -15,9 +15,10 @@ from core.domain.errors import Forbidden
 from core.domain.identity import Principal, Role
 from core.domain.tracking import Ping, PingBatch, PingSource, TrackingScheduleUpdate
 from core.domain.tracking_formats import decode_ping_message
+from core.ports import Reactions
 from core.services import consent, tracking
 from core.services.retention import RetentionPolicy
-from tests.unit.fakes import FakeAccountStore, FakeClock
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeReactions
 from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_privacy import FakePrivacyStore
 from tests.unit.fakes_tracking import FakeConsentLedger, FakePingQueue, FakePingStore, FakeScheduleStore
@@ -45,6 +46,7 @@ class World:
         self.queue = FakePingQueue()
         self.privacy = FakePrivacyStore(self.accounts)
         self.billing = FakeBillingStore()
+        self.reactions: Reactions = FakeReactions()
 
     def consent(self, granted: bool) -> None:
         consent.set_consent(
@@ -52,6 +54,7 @@ class World:
             capability="location",
             data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
             consents=self.ledger,
+            reactions=self.reactions,
             clock=self.clock,
             policy_version="2023-06-15",
         )
@@ -116,6 +119,7 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     tracking.put_schedule(
         principal=WORKER,
         tracking_schedules=w.schedules,
+        reactions=w.reactions,
         clock=w.clock,
         data=TrackingScheduleUpdate.model_validate(
             {
@@ -130,7 +134,7 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     r = w.ingest([friday_before, monday_after, sunday])
     assert (r.accepted, r.dropped.outside_window) == (1, 2)
     assert [p.ping_id for p in w.queued()] == [monday_after["id"]]
-    tracking.delete_schedule(principal=WORKER, tracking_schedules=w.schedules)
+    tracking.delete_schedule(principal=WORKER, tracking_schedules=w.schedules, reactions=w.reactions)
     r = w.ingest([friday_before, sunday])
     assert r.accepted == 2
 

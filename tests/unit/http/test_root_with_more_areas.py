@@ -14,11 +14,12 @@ from core.adapters.tokens import JwksTokenVerifier
 from core.bootstrap import root_with, serving
 from core.domain.accounts import UserRecord
 from core.domain.billing import BillingRecord, BillingStatus
+from core.domain.events import RetentionChanged
 from core.domain.identity import Role
 from core.services.retention import Registry
 from core.settings import Settings
 from functions import billing, email, privacy
-from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeReactions, FakeUserStore
 from tests.unit.fakes_billing import FakeBillingStore, FakeStripe
 from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
 from tests.unit.fakes_privacy import FakePrivacyStore
@@ -57,10 +58,16 @@ def _request(
 
 
 def test_retention_triggers_run_on_the_privacy_store_the_root_was_given(verifier: JwksTokenVerifier) -> None:
-    accounts = FakeAccountStore()
+    accounts, reactions = FakeAccountStore(), FakeReactions()
     store = FakePrivacyStore(accounts)
     root = root_with(
-        SETTINGS, token_verifier=verifier, users=_owner(), accounts=accounts, privacy=store, clock=FakeClock(AT)
+        SETTINGS,
+        token_verifier=verifier,
+        users=_owner(),
+        accounts=accounts,
+        privacy=store,
+        reactions=reactions,
+        clock=FakeClock(AT),
     )
     run = triggers(privacy.bp)
     route = {"accountId": ACCOUNT}
@@ -72,6 +79,7 @@ def test_retention_triggers_run_on_the_privacy_store_the_root_was_given(verifier
 
     assert changed.status_code == 200, changed.get_body()
     assert store.retention[ACCOUNT].location_days == 30  # written to the given store
+    assert reactions.raised == [RetentionChanged(account_id=ACCOUNT)]  # raised through the given reactions
     assert read.status_code == 200 and json.loads(read.get_body())["locationDays"] == 30
     assert not set(vars(root)) & AZURE_CLIENTS, "the root reached for an Azure client"
 
