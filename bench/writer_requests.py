@@ -111,11 +111,9 @@ def main() -> None:
                 positions=c.latest_positions,
                 clock=c.clock,
                 accounts=c.accounts,
-                job_sites=c.job_sites,
-                site_days=c.site_days,
+                reactions=c.reactions,
                 zones=c.private_zones,
                 withheld_store=c.withheld_pings,
-                notices=c.site_notices,
             )
 
         mode = "one store_ping_message per message"

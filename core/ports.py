@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import IO, Any, Protocol
 
@@ -22,6 +23,7 @@ from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRu
 from core.domain.consent import Capability, ConsentEntry
 from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup
 from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail, RenderedEmail
+from core.domain.events import Change, Fact
 from core.domain.identity import Identity
 from core.domain.ingest_gate import GateDoc, GateRead
 from core.domain.job_sites import JobSite
@@ -95,6 +97,18 @@ class UserStore(Protocol):
 
 class EventPublisher(Protocol):
     def publish(self, events: Iterable[AccountEvent]) -> None: ...
+
+
+class Reactions(Protocol):
+    """Cross-area reactions to domain events (core/domain/events.py), listed in core/services/reactions.py."""
+
+    def changing(self, event: Change) -> AbstractContextManager[None]:
+        """Around the write the event names: `with reactions.changing(event): write`."""
+        ...
+
+    def happened(self, event: Fact) -> None:
+        """After the fact; an error of a reaction reaches the caller."""
+        ...
 
 
 class HealthProbe(Protocol):

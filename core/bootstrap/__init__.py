@@ -9,12 +9,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from core.bootstrap.clients import Clients
+from core.bootstrap.ingest_gate import IngestGatePorts
 from core.bootstrap.job_sites import JobSitePorts
 from core.bootstrap.overrides import Ports, root_with
 from core.bootstrap.photos import PhotoPorts
 from core.bootstrap.privacy import PrivacyPorts
+from core.bootstrap.reactions import ReactionPorts
 from core.bootstrap.tracking import TrackingPorts
-from core.services.wiring import PORT_NAMES, UseCases
+from core.services.wiring import UseCases
 from core.settings import Settings, get_settings
 
 __all__ = [
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 U = TypeVar("U", bound=UseCases)
 
 
-class Container(PrivacyPorts, TrackingPorts, PhotoPorts, JobSitePorts, Clients):
+class Container(IngestGatePorts, PrivacyPorts, ReactionPorts, TrackingPorts, PhotoPorts, JobSitePorts, Clients):
     """The root: the shared clients (core/bootstrap/clients.py) and each area's ports (core/bootstrap/<area>.py),
     each built on first use. Use cases take their ports from it by name (`port`, core/services/wiring.py); a trigger
     gets only the use cases of its area (`use_case`)."""
@@ -42,12 +44,6 @@ class Container(PrivacyPorts, TrackingPorts, PhotoPorts, JobSitePorts, Clients):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._areas: dict[type[UseCases], UseCases] = {}
-
-    def port(self, name: str) -> Any:
-        """The port a service function's parameter of this name receives (`Ports` in core/services/wiring.py)."""
-        if name not in PORT_NAMES:
-            raise TypeError(f"the composition root has no port named {name!r}")
-        return getattr(self, name)
 
     def use_case(self, area: type[U]) -> U:
         """The root's one object of this product area's use cases, built on first use."""

@@ -1,6 +1,6 @@
 """Billing with Stripe (docs/billing.md): the gateway (or the unconfigured one), the billing policy from settings,
-the webhook secret, billing's own events queue and the payment-failed notice. The billing records keep the ingest
-gate current (core/bootstrap/ingest_gate.py)."""
+the webhook secret, billing's own events queue, the payment-failed notice and the billing records (whose status
+changes the ingest gate follows: core/services/reactions.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from core.bootstrap.adapter import adapter
 from core.bootstrap.email import EmailPorts
-from core.bootstrap.ingest_gate import IngestGatePorts
 
 if TYPE_CHECKING:
+    from core.adapters.cosmos_billing import CosmosBillingStore
     from core.adapters.queues import QueueEventPublisher
     from core.adapters.stripe_billing import StripeBillingGateway
     from core.domain.billing import BillingPolicy
@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from core.services.billing_unconfigured import UnconfiguredStripeGateway
 
 
-class BillingPorts(IngestGatePorts, EmailPorts):
+class BillingPorts(EmailPorts):
+    @adapter
+    def billing(self) -> CosmosBillingStore:
+        """The accounts' billing records (docs/billing.md)."""
+        from core.adapters.cosmos_billing import CosmosBillingStore
+
+        return CosmosBillingStore(self.database)
+
     @adapter
     def stripe(self) -> StripeBillingGateway | UnconfiguredStripeGateway:
         """Stripe, or (no STRIPE_SECRET_KEY in Azure) a gateway answering 503 billing-not-configured."""

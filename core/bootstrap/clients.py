@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.bootstrap.adapter import adapter
 from core.clock import FileTestClock, SystemClock
+from core.services.wiring import PORT_NAMES
 from core.settings import Settings
 from core.signing import LinkSigner
 
@@ -35,6 +36,12 @@ class Clients:
             if not settings.is_local:
                 raise RuntimeError("the test clock is accepted only when APP_ENVIRONMENT=local")
             self.clock = FileTestClock(Path(settings.test_clock_file))
+
+    def port(self, name: str) -> Any:
+        """The port a service function's parameter of this name receives (`Ports` in core/services/wiring.py)."""
+        if name not in PORT_NAMES:
+            raise TypeError(f"the composition root has no port named {name!r}")
+        return getattr(self, name)
 
     @property
     def test_clock_enabled(self) -> bool:

@@ -1,6 +1,6 @@
 """Privacy and retention (docs/privacy-and-retention.md): the export sink, the retention policy from settings, the
-personal-data registry, the data-request queue, and what closure and data requests take from billing and e-mail.
-The privacy store keeps the ingest gate current (core/bootstrap/ingest_gate.py)."""
+personal-data registry, the data-request queue, the privacy store (whose retention changes the ingest gate follows:
+core/services/reactions.py), and what closure and data requests take from billing and e-mail."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from core.bootstrap.adapter import adapter
 from core.bootstrap.billing import BillingPorts
+from core.bootstrap.reactions import ReactionPorts
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -17,11 +18,19 @@ if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
 
     from core.adapters.blob_privacy import BlobExportSink
+    from core.adapters.cosmos_privacy import CosmosPrivacyStore
     from core.ports import PersonalDataKind, PrivacyMailer, SubscriptionCanceller
     from core.services.retention import Registry, RetentionPolicy
 
 
-class PrivacyPorts(BillingPorts):
+class PrivacyPorts(BillingPorts, ReactionPorts):
+    @adapter
+    def privacy(self) -> CosmosPrivacyStore:
+        """Retention settings, legal holds, data requests, closures, purge runs and the audit trail."""
+        from core.adapters.cosmos_privacy import CosmosPrivacyStore
+
+        return CosmosPrivacyStore(self.database)
+
     @cached_property
     def privacy_blob_service(self) -> BlobServiceClient:
         return self.blob_service
@@ -78,7 +87,9 @@ class PrivacyPorts(BillingPorts):
         """Hook for account closure: the billing area's subscription cancel."""
         from core.services.billing import SubscriptionCancellation
 
-        return SubscriptionCancellation(store=self.billing, gateway=self.stripe, clock=self.clock)
+        return SubscriptionCancellation(
+            store=self.billing, reactions=self.reactions, gateway=self.stripe, clock=self.clock
+        )
 
     @cached_property
     def privacy_mailer(self) -> PrivacyMailer | None:

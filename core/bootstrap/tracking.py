@@ -1,24 +1,50 @@
 """Location tracking's stores and queue (docs/tracking.md): the access log, pings, latest positions, withheld pings,
-the coarsened history, page views, device tokens and the location-pings queue. The consent ledger, schedules and
-private zones keep the ingest gate current (core/bootstrap/ingest_gate.py)."""
+the coarsened history, page views, device tokens, the location-pings queue, and the consent ledger, tracking
+schedules and private zones (whose changes the ingest gate follows: core/services/reactions.py)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from core.bootstrap.adapter import adapter
-from core.bootstrap.ingest_gate import IngestGatePorts
+from core.bootstrap.clients import Clients
 
 if TYPE_CHECKING:
     from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
     from core.adapters.cosmos_devices import CosmosDeviceStore
     from core.adapters.cosmos_page_views import CosmosPageViewStore
-    from core.adapters.cosmos_private_zones import CosmosWithheldPingStore
-    from core.adapters.cosmos_tracking import CosmosAccessLog, CosmosLatestPositionStore, CosmosPingStore
+    from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore, CosmosWithheldPingStore
+    from core.adapters.cosmos_tracking import (
+        CosmosAccessLog,
+        CosmosConsentLedger,
+        CosmosLatestPositionStore,
+        CosmosPingStore,
+        CosmosTrackingScheduleStore,
+    )
     from core.adapters.queues import QueuePingSender
 
 
-class TrackingPorts(IngestGatePorts):
+class TrackingPorts(Clients):
+    @adapter
+    def consents(self) -> CosmosConsentLedger:
+        """The consent ledger (append-only); ask it with core.services.consent.consent_granted_at."""
+        from core.adapters.cosmos_tracking import CosmosConsentLedger
+
+        return CosmosConsentLedger(self.database)
+
+    @adapter
+    def tracking_schedules(self) -> CosmosTrackingScheduleStore:
+        from core.adapters.cosmos_tracking import CosmosTrackingScheduleStore
+
+        return CosmosTrackingScheduleStore(self.database)
+
+    @adapter
+    def private_zones(self) -> CosmosPrivateZoneStore:
+        """Members' private zones (docs/private-zones.md)."""
+        from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore
+
+        return CosmosPrivateZoneStore(self.database)
+
     @adapter
     def access_log(self) -> CosmosAccessLog:
         """Reads of a worker's location, photos and notes by someone else; append a core.domain.tracking

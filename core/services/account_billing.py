@@ -1,5 +1,6 @@
 """Billing's queue and timer work as the triggers call it: account and member events, and the grace-period timer
-(docs/billing.md). The owner's billing endpoints are the functions of core/services/billing.py itself."""
+(docs/billing.md), and billing's reaction to a recorded account event (core/services/reactions.py). The owner's
+billing endpoints are the functions of core/services/billing.py itself."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ import logging
 
 from core.domain.accounts import AccountEvent
 from core.domain.billing import BillingPolicy, BillingRecord
-from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, StripeGateway
+from core.domain.events import AccountEventRecorded
+from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, EventPublisher, Reactions, StripeGateway
 from core.services import billing as billing_rules
 
 log = logging.getLogger(__name__)
+
+
+def queue_billing_sync(event: AccountEventRecorded, billing_events: EventPublisher) -> None:
+    """Reaction to an account event recorded from the account-events queue: forward it to billing's own queue, whose
+    trigger syncs the account (`on_account_event`; a repeat is harmless there)."""
+    billing_events.publish([event.event])
 
 
 def on_account_event(
@@ -18,6 +26,7 @@ def on_account_event(
     event: AccountEvent,
     accounts: AccountStore,
     billing: BillingStore,
+    reactions: Reactions,
     stripe: StripeGateway,
     clock: Clock,
     billing_policy: BillingPolicy,
@@ -33,6 +42,7 @@ def on_account_event(
         event=event,
         accounts=accounts,
         billing=billing,
+        reactions=reactions,
         stripe=stripe,
         clock=clock,
         billing_policy=billing_policy,
@@ -51,6 +61,7 @@ def suspend_overdue(
     *,
     accounts: AccountStore,
     billing: BillingStore,
+    reactions: Reactions,
     clock: Clock,
     billing_policy: BillingPolicy,
     billing_notifier: BillingNotifier | None,
@@ -59,6 +70,7 @@ def suspend_overdue(
     count = billing_rules.suspend_overdue(
         accounts=accounts,
         billing=billing,
+        reactions=reactions,
         clock=clock,
         billing_policy=billing_policy,
         billing_notifier=billing_notifier,

@@ -30,8 +30,9 @@ from core.domain.billing import (
 )
 from core.domain.billing_state import ENDED, apply_snapshot, is_overdue, suspend_if_overdue, to_public, transition
 from core.domain.errors import Conflict, NotFound
+from core.domain.events import BillingStatusChanged
 from core.domain.identity import Principal
-from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, Outbox, StripeGateway
+from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, Outbox, Reactions, StripeGateway
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,20 @@ _SEAT_ROUNDS = 3
 # ---------------------------------------------------------------- record updates (optimistic concurrency)
 
 
+def _replace(store: BillingStore, new: BillingRecord, current: BillingRecord, reactions: Reactions) -> bool:
+    """A status change is a change the ingest gate follows (core/services/reactions.py); the other updates (seats,
+    the subscription's id, the payment notice) change nothing the gate holds."""
+    if new.status is current.status:
+        return store.replace_if_unchanged(new, expected=current)
+    with reactions.changing(BillingStatusChanged(account_id=new.account_id)):
+        return store.replace_if_unchanged(new, expected=current)
+
+
 def _update(
     store: BillingStore,
     account_id: str,
     change: Callable[[BillingRecord], BillingRecord],
+    reactions: Reactions,
 ) -> BillingRecord:
     """Apply `change` to the current record and write it only if nobody wrote in between; retry on a race.
     Entering past_due writes the grace marker first (a marker without past_due is cleaned by the timer); leaving
@@ -60,7 +71,7 @@ def _update(
         entering = new.status is BillingStatus.PAST_DUE and current.status is not BillingStatus.PAST_DUE
         if entering and new.past_due_since is not None:
             store.put_grace_marker(GraceMarker(account_id=account_id, past_due_since=new.past_due_since))
-        if store.replace_if_unchanged(new, expected=current):
+        if _replace(store, new, current, reactions):
             if current.status is BillingStatus.PAST_DUE and new.status is not BillingStatus.PAST_DUE:
                 store.delete_grace_marker(account_id)
             if new.status is not current.status:
@@ -108,6 +119,7 @@ def ensure_customer(
     account_id: str,
     accounts: AccountStore,
     store: BillingStore,
+    reactions: Reactions,
     gateway: StripeGateway,
     clock: Clock,
 ) -> BillingRecord | None:
@@ -137,7 +149,9 @@ def ensure_customer(
         created_at=now,
         updated_at=now,
     )
-    if store.create_if_absent(record):
+    with reactions.changing(BillingStatusChanged(account_id=account_id)):  # the record's first status
+        stored = store.create_if_absent(record)
+    if stored:
         log.info("billing %s: customer stored", account_id)
         return record
     winner = store.get(account_id)
@@ -155,6 +169,7 @@ def ensure_subscription(
     record: BillingRecord,
     accounts: AccountStore,
     store: BillingStore,
+    reactions: Reactions,
     gateway: StripeGateway,
     clock: Clock,
     policy: BillingPolicy,
@@ -187,7 +202,7 @@ def ensure_subscription(
             return current
         return current.model_copy(update={"subscription_id": chosen, "seats": sub.quantity, "updated_at": clock.now()})
 
-    stored = _update(store, record.account_id, adopt)
+    stored = _update(store, record.account_id, adopt, reactions)
     if created and stored.subscription_id != chosen:
         gateway.cancel_subscription(chosen)
         log.info("billing %s: duplicate subscription canceled after a race", record.account_id)
@@ -208,6 +223,7 @@ def sync_seats(
     record: BillingRecord,
     accounts: AccountStore,
     store: BillingStore,
+    reactions: Reactions,
     gateway: StripeGateway,
     clock: Clock,
 ) -> BillingRecord:
@@ -223,7 +239,7 @@ def sync_seats(
         if sub.quantity != seats:
             sub = gateway.set_quantity(sub, seats)
             log.info("billing %s: seats set to %d", record.account_id, seats)
-        record = _update(store, record.account_id, _with_seats(sub.quantity, clock))
+        record = _update(store, record.account_id, _with_seats(sub.quantity, clock), reactions)
         if _active_seats(accounts, record.account_id) == sub.quantity:
             break
     return record
@@ -252,6 +268,7 @@ def reconcile(
     account_id: str,
     accounts: AccountStore,
     store: BillingStore,
+    reactions: Reactions,
     gateway: StripeGateway,
     clock: Clock,
     cause: str,
@@ -262,8 +279,12 @@ def reconcile(
     if record is None:
         raise NotFound()
     snapshot = read_snapshot(record, gateway)
-    record = _update(store, account_id, lambda cur: apply_snapshot(cur, snapshot, cause=cause, now=clock.now()))
-    return send_payment_failed_notice(record=record, accounts=accounts, store=store, clock=clock, notifier=notifier)
+    record = _update(
+        store, account_id, lambda cur: apply_snapshot(cur, snapshot, cause=cause, now=clock.now()), reactions
+    )
+    return send_payment_failed_notice(
+        record=record, accounts=accounts, store=store, reactions=reactions, clock=clock, notifier=notifier
+    )
 
 
 def send_payment_failed_notice(
@@ -271,6 +292,7 @@ def send_payment_failed_notice(
     record: BillingRecord,
     accounts: AccountStore,
     store: BillingStore,
+    reactions: Reactions,
     clock: Clock,
     notifier: BillingNotifier | None,
 ) -> BillingRecord:
@@ -295,7 +317,7 @@ def send_payment_failed_notice(
             return cur
         return cur.model_copy(update={"payment_failed_notice": n.model_copy(update={"queued_at": clock.now()})})
 
-    return _update(store, record.account_id, queued)
+    return _update(store, record.account_id, queued, reactions)
 
 
 def sync_account(
@@ -303,6 +325,7 @@ def sync_account(
     account_id: str,
     accounts: AccountStore,
     store: BillingStore,
+    reactions: Reactions,
     gateway: StripeGateway,
     clock: Clock,
     policy: BillingPolicy,
@@ -310,20 +333,25 @@ def sync_account(
     notifier: BillingNotifier | None = None,
 ) -> BillingRecord | None:
     """Everything an account needs, each step idempotent: customer, subscription, seats, then Stripe's state."""
-    record = ensure_customer(account_id=account_id, accounts=accounts, store=store, gateway=gateway, clock=clock)
+    record = ensure_customer(
+        account_id=account_id, accounts=accounts, store=store, reactions=reactions, gateway=gateway, clock=clock
+    )
     if record is None:
         return None
     account = accounts.get_account(account_id)
     if account is None or account.status is not AccountStatus.ACTIVE:
         return record
     record = ensure_subscription(
-        record=record, accounts=accounts, store=store, gateway=gateway, clock=clock, policy=policy
+        record=record, accounts=accounts, store=store, reactions=reactions, gateway=gateway, clock=clock, policy=policy
     )
-    record = sync_seats(record=record, accounts=accounts, store=store, gateway=gateway, clock=clock)
+    record = sync_seats(
+        record=record, accounts=accounts, store=store, reactions=reactions, gateway=gateway, clock=clock
+    )
     return reconcile(
         account_id=account_id,
         accounts=accounts,
         store=store,
+        reactions=reactions,
         gateway=gateway,
         clock=clock,
         cause=cause,
@@ -336,6 +364,7 @@ def handle_account_event(
     event: AccountEvent,
     accounts: AccountStore,
     billing: BillingStore,
+    reactions: Reactions,
     stripe: StripeGateway,
     clock: Clock,
     billing_policy: BillingPolicy,
@@ -347,6 +376,7 @@ def handle_account_event(
         account_id=event.account_id,
         accounts=accounts,
         store=billing,
+        reactions=reactions,
         gateway=stripe,
         clock=clock,
         policy=billing_policy,
@@ -382,6 +412,7 @@ def setup_billing(
     account_id: str,
     accounts: AccountStore,
     billing: BillingStore,
+    reactions: Reactions,
     stripe: StripeGateway,
     clock: Clock,
     billing_policy: BillingPolicy,
@@ -392,6 +423,7 @@ def setup_billing(
         account_id=account_id,
         accounts=accounts,
         store=billing,
+        reactions=reactions,
         gateway=stripe,
         clock=clock,
         policy=billing_policy,
@@ -409,12 +441,15 @@ def create_setup_intent(
     account_id: str,
     accounts: AccountStore,
     billing: BillingStore,
+    reactions: Reactions,
     stripe: StripeGateway,
     clock: Clock,
 ) -> SetupIntentPublic:
     """A SetupIntent for the browser: Stripe.js confirms it with the card, which goes to Stripe and never here."""
     principal.require_owner_of(account_id)
-    record = ensure_customer(account_id=account_id, accounts=accounts, store=billing, gateway=stripe, clock=clock)
+    record = ensure_customer(
+        account_id=account_id, accounts=accounts, store=billing, reactions=reactions, gateway=stripe, clock=clock
+    )
     if record is None:
         raise Conflict("Billing cannot be set up for this account.")
     return SetupIntentPublic(
@@ -429,6 +464,7 @@ def suspend_overdue(
     *,
     accounts: AccountStore,
     billing: BillingStore,
+    reactions: Reactions,
     clock: Clock,
     billing_policy: BillingPolicy,
     billing_notifier: BillingNotifier | None = None,
@@ -443,7 +479,12 @@ def suspend_overdue(
             record = billing.get(marker.account_id)
             if record is not None and record.status is BillingStatus.PAST_DUE:
                 send_payment_failed_notice(
-                    record=record, accounts=accounts, store=billing, clock=clock, notifier=billing_notifier
+                    record=record,
+                    accounts=accounts,
+                    store=billing,
+                    reactions=reactions,
+                    clock=clock,
+                    notifier=billing_notifier,
                 )
     suspended = 0
     for marker in billing.grace_markers_before(cutoff, limit):
@@ -454,7 +495,10 @@ def suspend_overdue(
         if not is_overdue(record, grace=billing_policy.grace, now=now):
             continue  # a newer past_due episode (its marker is rewritten); not due yet
         after = _update(
-            billing, marker.account_id, lambda cur: suspend_if_overdue(cur, grace=billing_policy.grace, now=now)
+            billing,
+            marker.account_id,
+            lambda cur: suspend_if_overdue(cur, grace=billing_policy.grace, now=now),
+            reactions,
         )
         if after.status is BillingStatus.SUSPENDED:
             billing.delete_grace_marker(marker.account_id)
@@ -468,8 +512,8 @@ def suspend_overdue(
 class SubscriptionCancellation:
     """The closure hook (core.ports.SubscriptionCanceller): cancel the account's subscription, once."""
 
-    def __init__(self, *, store: BillingStore, gateway: StripeGateway, clock: Clock) -> None:
-        self._store, self._gateway, self._clock = store, gateway, clock
+    def __init__(self, *, store: BillingStore, reactions: Reactions, gateway: StripeGateway, clock: Clock) -> None:
+        self._store, self._reactions, self._gateway, self._clock = store, reactions, gateway, clock
 
     def cancel_for_account(self, account_id: str) -> str:
         record = self._store.get(account_id)
@@ -481,6 +525,7 @@ class SubscriptionCancellation:
             self._store,
             account_id,
             lambda cur: transition(cur, BillingStatus.CANCELED, cause="account closed by the owner", now=now),
+            self._reactions,
         )
         return "canceled" if status == "canceled" else status
 

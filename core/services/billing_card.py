@@ -14,7 +14,7 @@ from core.domain.billing import BillingPolicy, BillingPublic, CardOnFile
 from core.domain.billing_state import to_public
 from core.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from core.domain.identity import Principal
-from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, StripeGateway
+from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, Reactions, StripeGateway
 from core.services.billing import ensure_subscription, reconcile
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ def put_card_on_file(
     data: CardOnFile,
     accounts: AccountStore,
     billing: BillingStore,
+    reactions: Reactions,
     stripe: StripeGateway,
     clock: Clock,
     billing_policy: BillingPolicy,
@@ -49,12 +50,19 @@ def put_card_on_file(
         raise Conflict("The card is not confirmed at Stripe yet; confirm it with Stripe.js first.")
     stripe.set_default_payment_method(customer_id=record.customer_id, payment_method_id=intent.payment_method_id)
     ensure_subscription(
-        record=record, accounts=accounts, store=billing, gateway=stripe, clock=clock, policy=billing_policy
+        record=record,
+        accounts=accounts,
+        store=billing,
+        reactions=reactions,
+        gateway=stripe,
+        clock=clock,
+        policy=billing_policy,
     )
     record = reconcile(
         account_id=account_id,
         accounts=accounts,
         store=billing,
+        reactions=reactions,
         gateway=stripe,
         clock=clock,
         cause=f"card saved by the owner ({intent.setup_intent_id})",

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from core.domain.billing import BillingPolicy, ProcessedEvent, StripeEvent, WebhookAnswer
 from core.domain.errors import BillingNotConfigured, FieldError, InvalidSignature, PayloadTooLarge, ValidationFailed
-from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, StripeGateway
+from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, Reactions, StripeGateway
 from core.services.billing import ensure_subscription, reconcile
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ def handle_webhook(
     stripe_webhook_secret: str,
     accounts: AccountStore,
     billing: BillingStore,
+    reactions: Reactions,
     stripe: StripeGateway,
     clock: Clock,
     billing_policy: BillingPolicy,
@@ -138,12 +139,19 @@ def handle_webhook(
     if intent is not None and intent.status == "succeeded" and intent.payment_method_id:
         stripe.set_default_payment_method(customer_id=customer_id, payment_method_id=intent.payment_method_id)
         record = ensure_subscription(
-            record=record, accounts=accounts, store=billing, gateway=stripe, clock=clock, policy=billing_policy
+            record=record,
+            accounts=accounts,
+            store=billing,
+            reactions=reactions,
+            gateway=stripe,
+            clock=clock,
+            policy=billing_policy,
         )
     reconcile(
         account_id=account_id,
         accounts=accounts,
         store=billing,
+        reactions=reactions,
         gateway=stripe,
         clock=clock,
         cause=f"{event.type} {event.event_id}",

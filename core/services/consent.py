@@ -17,8 +17,9 @@ from core.domain.consent import (
     ConsentUpdate,
 )
 from core.domain.errors import FieldError, ValidationFailed
+from core.domain.events import ConsentChanged
 from core.domain.identity import Principal
-from core.ports import Clock, ConsentLedger, PolicyStore
+from core.ports import Clock, ConsentLedger, PolicyStore, Reactions
 from core.services.policy import current_policy_version
 
 
@@ -63,6 +64,7 @@ def set_consent(
     capability: str,
     data: ConsentUpdate,
     consents: ConsentLedger,
+    reactions: Reactions,
     clock: Clock,
     policy_version: str,
 ) -> ConsentStatePublic:
@@ -91,7 +93,8 @@ def set_consent(
         app_version=data.app_version,
         policy_version=policy_version,
     )
-    consents.append(entry)
+    with reactions.changing(ConsentChanged(account_id=principal.account_id, user_id=principal.user_id)):
+        consents.append(entry)
     return _state([*entries, entry], cap)
 
 
@@ -112,6 +115,7 @@ def record_consent(
     capability: str,
     data: ConsentUpdate,
     consents: ConsentLedger,
+    reactions: Reactions,
     policy: PolicyStore,
     clock: Clock,
 ) -> ConsentStatePublic:
@@ -121,6 +125,7 @@ def record_consent(
         capability=capability,
         data=data,
         consents=consents,
+        reactions=reactions,
         clock=clock,
         policy_version=current_policy_version(policy=policy, clock=clock),
     )

@@ -2,7 +2,9 @@
 account may send pings, its retention, and the member's consent, windows and private zones.
 
 Sources of truth stay where they are (consent ledger, tracking schedule, private zones, billing record, retention
-settings, the account record). The gate is a copy kept current BY THE WRITES that change a source, in this order:
+settings, the account record). The gate is a copy kept current BY THE WRITES that change a source: each such write
+raises its event around the write (`with reactions.changing(ConsentChanged(...))`, core/services/reactions.py), whose
+reaction here (`keep_member_gate_current`, `keep_account_gate_current`) does, in this order:
 
 1. mark the gate pending (a random token with its start time, conditional write on the gate's ETag);
 2. write the source of truth;
@@ -21,18 +23,22 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from core.domain.accounts import Account
-from core.domain.billing import INGEST_REFUSED, BillingRecord
-from core.domain.consent import Capability, ConsentEntry
+from core.domain.billing import INGEST_REFUSED
+from core.domain.consent import Capability
+from core.domain.events import (
+    BillingStatusChanged,
+    ConsentChanged,
+    PrivateZonesChanged,
+    RetentionChanged,
+    TrackingScheduleChanged,
+)
 from core.domain.ingest_gate import AccountGateFacts, GateDoc, MemberGateFacts
-from core.domain.privacy import RetentionSettings
-from core.domain.private_zones import PrivateZones
-from core.domain.tracking import TrackingSchedule
 from core.ports import (
     BillingStore,
     Clock,
@@ -63,7 +69,7 @@ class IngestFacts:
 
 @dataclass
 class IngestGateKeeper:
-    """Builds, reads and keeps current the gates. `*_sources` are the undecorated stores (sources of truth)."""
+    """Builds, reads and keeps current the gates, reading the sources of truth (the stores below)."""
 
     store: IngestGateStore
     billing: BillingStore
@@ -180,92 +186,19 @@ def _parse(model: type[Any], doc: GateDoc | None) -> Any:
         return None
 
 
-# ---------------------------------------------------------------- the stores whose writes keep the gate current
+# ---------------------------------------------------------------- the reactions that keep the gate current
 
 
-class GateKeepingConsentLedger:
-    """The consent ledger; each append goes through `IngestGateKeeper.changing` (member gate)."""
-
-    def __init__(self, inner: ConsentLedger, keeper: IngestGateKeeper) -> None:
-        self._inner, self._keeper = inner, keeper
-
-    def append(self, entry: ConsentEntry) -> None:
-        with self._keeper.changing(account_id=entry.account_id, user_id=entry.user_id):
-            self._inner.append(entry)
-
-    def history(self, *, account_id: str, user_id: str) -> list[ConsentEntry]:
-        return self._inner.history(account_id=account_id, user_id=user_id)
-
-    def state_at(self, *, account_id: str, user_id: str, capability: Capability, at: datetime) -> bool:
-        return self._inner.state_at(account_id=account_id, user_id=user_id, capability=capability, at=at)
+def keep_member_gate_current(
+    event: ConsentChanged | TrackingScheduleChanged | PrivateZonesChanged, ingest_gate: IngestGateKeeper
+) -> AbstractContextManager[None]:
+    """Around a write of the member's consent, schedule or zones: the member's gate is marked pending before the
+    write and rebuilt after it (core/services/reactions.py)."""
+    return ingest_gate.changing(account_id=event.account_id, user_id=event.user_id)
 
 
-class GateKeepingScheduleStore:
-    """Tracking schedules; a put or delete goes through the member gate."""
-
-    def __init__(self, inner: TrackingScheduleStore, keeper: IngestGateKeeper) -> None:
-        self._inner, self._keeper = inner, keeper
-
-    def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None:
-        return self._inner.get_schedule(account_id=account_id, user_id=user_id)
-
-    def put_schedule(self, schedule: TrackingSchedule) -> None:
-        with self._keeper.changing(account_id=schedule.account_id, user_id=schedule.user_id):
-            self._inner.put_schedule(schedule)
-
-    def delete_schedule(self, *, account_id: str, user_id: str) -> None:
-        with self._keeper.changing(account_id=account_id, user_id=user_id):
-            self._inner.delete_schedule(account_id=account_id, user_id=user_id)
-
-
-class GateKeepingZoneStore:
-    """Private zones; a save (add, change, remove a zone) goes through the member gate."""
-
-    def __init__(self, inner: PrivateZoneStore, keeper: IngestGateKeeper) -> None:
-        self._inner, self._keeper = inner, keeper
-
-    def get_zones(self, *, account_id: str, user_id: str) -> PrivateZones:
-        return self._inner.get_zones(account_id=account_id, user_id=user_id)
-
-    def save_zones(self, zones: PrivateZones) -> None:
-        with self._keeper.changing(account_id=zones.account_id, user_id=zones.user_id):
-            self._inner.save_zones(zones)
-
-
-class GateKeepingBillingStore:
-    """The billing record; a status change (create, replace) goes through the account's gate. Other methods are
-    the inner store's."""
-
-    def __init__(self, inner: BillingStore, keeper: IngestGateKeeper) -> None:
-        self._inner, self._keeper = inner, keeper
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def get(self, account_id: str) -> BillingRecord | None:
-        return self._inner.get(account_id)
-
-    def create_if_absent(self, record: BillingRecord) -> bool:
-        with self._keeper.changing(account_id=record.account_id):
-            return self._inner.create_if_absent(record)
-
-    def replace_if_unchanged(self, record: BillingRecord, *, expected: BillingRecord) -> bool:
-        with self._keeper.changing(account_id=record.account_id):
-            return self._inner.replace_if_unchanged(record, expected=expected)
-
-
-class GateKeepingPrivacyStore:
-    """The privacy store; a retention change goes through the account's gate. Other methods are the inner's."""
-
-    def __init__(self, inner: PrivacyStore, keeper: IngestGateKeeper) -> None:
-        self._inner, self._keeper = inner, keeper
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def get_retention(self, account_id: str) -> RetentionSettings | None:
-        return self._inner.get_retention(account_id)
-
-    def put_retention(self, settings: RetentionSettings) -> None:
-        with self._keeper.changing(account_id=settings.account_id):
-            self._inner.put_retention(settings)
+def keep_account_gate_current(
+    event: BillingStatusChanged | RetentionChanged, ingest_gate: IngestGateKeeper
+) -> AbstractContextManager[None]:
+    """Around a write of the account's billing status or retention: the account's gate, pending then rebuilt."""
+    return ingest_gate.changing(account_id=event.account_id)

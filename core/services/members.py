@@ -24,8 +24,9 @@ from core.domain.accounts import (
 )
 from core.domain.email import EmailCategory
 from core.domain.errors import Conflict, Forbidden, Gone, NotFound
+from core.domain.events import AccountEventRecorded
 from core.domain.identity import Identity, Principal, Role
-from core.ports import AccountStore, BillingStore, Clock, EmailProfiles, EventPublisher, Outbox, UserStore
+from core.ports import AccountStore, BillingStore, Clock, EmailProfiles, EventPublisher, Outbox, Reactions, UserStore
 from core.services.email_verification import record_verified_by_invitation
 from core.services.outbox import enqueue_email
 from core.services.suspension import Addition, ensure_may_add
@@ -223,11 +224,12 @@ def remove_member(
     )
 
 
-def record_account_event(*, event: AccountEvent, accounts: AccountStore, billing_events: EventPublisher) -> bool:
-    """Queue work: store the event once (a redelivered message changes nothing), then forward it to billing's own
-    queue (docs/billing.md; a repeat is harmless there). Answer whether it was new."""
+def record_account_event(*, event: AccountEvent, accounts: AccountStore, reactions: Reactions) -> bool:
+    """Queue work: store the event once (a redelivered message changes nothing), then raise AccountEventRecorded
+    (billing forwards it to its own queue, docs/billing.md; raised again for a redelivered message, which is
+    harmless there). Answer whether it was new."""
     new = accounts.record_event(event)
-    billing_events.publish([event])
+    reactions.happened(AccountEventRecorded(event=event))
     return new
 
 

@@ -1,11 +1,11 @@
 """The pings writer (queue work): stores the pings the ingest call queued, moves each member's latest position
-forward, records pings withheld in private zones and re-evaluates job-site days. docs/tracking.md, "The pings
-writer".
+forward, records pings withheld in private zones and raises PingsStored, to which the job-site days react
+(core/services/reactions.py). docs/tracking.md, "The pings writer".
 
 The messages of one delivery batch that arrive together are written together (`PingWriter`, a group commit built
 once per process by the composition root: `TrackingUseCases.writer`): per member, one read of the member record
 and of the private zones, full transactional batches per day partition, one conditional move of the latest position
-and one job-site evaluation per flush, instead of one of each per message.
+and one PingsStored (one job-site evaluation) per flush, instead of one of each per message.
 """
 
 from __future__ import annotations
@@ -17,24 +17,23 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from core.domain.events import PingsStored
 from core.domain.private_zones import WithheldPing
 from core.domain.tracking import LatestPosition, Ping
 from core.domain.tracking_formats import PingMessage
 from core.ports import (
     AccountStore,
     Clock,
-    JobSiteStore,
     LatestPositionStore,
     PingStore,
     PrivateZoneStore,
-    SiteDayStore,
+    Reactions,
     WithheldPingStore,
 )
 from core.services.coalescer import Coalescer
 
 if TYPE_CHECKING:
     from core.domain.accounts import Member
-    from core.services.site_notices import SiteNotices
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +43,17 @@ FULL_AT_ROWS = 100  # a member's group is flushed at once when it holds this man
 
 @dataclass(frozen=True)
 class WriterStores:
-    """What the writer writes to and reads from. Without `accounts` there is no erasure check and no job-site step
-    (unit tests of the storing alone); `job_sites` and `site_days` turn the job-site step on, `zones` the writer's
-    own private-zone check, `withheld` the records of withheld pings, `notices` the owner's visit e-mails."""
+    """What the writer writes to and reads from. Without `accounts` there is no erasure check and no PingsStored
+    (unit tests of the storing alone); `reactions` turns PingsStored on (the job-site step and the owner's visit
+    e-mails react to it), `zones` the writer's own private-zone check, `withheld` the records of withheld pings."""
 
     pings: PingStore
     positions: LatestPositionStore
     clock: Clock
     accounts: AccountStore | None = None
-    job_sites: JobSiteStore | None = None
-    site_days: SiteDayStore | None = None
+    reactions: Reactions | None = None
     zones: PrivateZoneStore | None = None
     withheld: WithheldPingStore | None = None
-    notices: SiteNotices | None = None
 
 
 class PingWriter:
@@ -89,11 +86,9 @@ def store_ping_message(
     positions: LatestPositionStore,
     clock: Clock,
     accounts: AccountStore | None = None,
-    job_sites: JobSiteStore | None = None,
-    site_days: SiteDayStore | None = None,
+    reactions: Reactions | None = None,
     zones: PrivateZoneStore | None = None,
     withheld_store: WithheldPingStore | None = None,
-    notices: SiteNotices | None = None,
 ) -> int:
     """One message on its own (what a flush of one does); answers how many pings it stored."""
     stores = WriterStores(
@@ -101,11 +96,9 @@ def store_ping_message(
         positions=positions,
         clock=clock,
         accounts=accounts,
-        job_sites=job_sites,
-        site_days=site_days,
+        reactions=reactions,
         zones=zones,
         withheld=withheld_store,
-        notices=notices,
     )
     return store_ping_messages(messages=[message], stores=stores)
 
@@ -132,7 +125,7 @@ def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage],
     kept, held = list(items.values()), list(withheld.values())
 
     member: Member | None = None
-    if stores.accounts is not None:  # one point read: erasure check, then the time zone of the job-site step
+    if stores.accounts is not None:  # one point read: erasure check, then the member's time zone for PingsStored
         member = stores.accounts.get_member(account_id, user_id)
         if member is None:
             log.warning("member record gone (removed account); %d queued ping(s) not stored", len(kept) + len(held))
@@ -172,19 +165,15 @@ def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage],
         len(by_day),
         moved,
     )
-    if kept and stores.accounts is not None and stores.job_sites is not None and stores.site_days is not None:
-        from core.services.site_visits import evaluate_member_days
-
-        evaluate_member_days(
-            account_id=account_id,
-            user_id=user_id,
-            times=[p.t for p in kept],
-            member=member,
-            pings=stores.pings,
-            sites=stores.job_sites,
-            days=stores.site_days,
-            clock=stores.clock,
-            notices=stores.notices,
+    if kept and member is not None and stores.reactions is not None:  # an error here fails the flush: retried
+        stores.reactions.happened(
+            PingsStored(
+                account_id=account_id,
+                user_id=user_id,
+                times=tuple(p.t for p in kept),
+                time_zone=member.time_zone,
+                member_name=member.full_name,
+            )
         )
     return len(kept)
 
@@ -236,24 +225,21 @@ def start_writer(
     latest_positions: LatestPositionStore,
     clock: Clock,
     accounts: AccountStore,
-    job_sites: JobSiteStore,
-    site_days: SiteDayStore,
+    reactions: Reactions,
     private_zones: PrivateZoneStore,
     withheld_pings: WithheldPingStore,
-    site_notices: SiteNotices,
 ) -> PingWriter:
-    """The process's writer with every step on: the erasure check, private zones, withheld records and the
-    job-site step with the owner's visit e-mails (the root builds one per process: core/services/use_cases/tracking.py)."""
+    """The process's writer with every step on: the erasure check, private zones, withheld records and PingsStored
+    (the job-site step with the owner's visit e-mails reacts to it; the root builds one writer per process:
+    core/services/use_cases/tracking.py)."""
     return PingWriter(
         WriterStores(
             pings=pings,
             positions=latest_positions,
             clock=clock,
             accounts=accounts,
-            job_sites=job_sites,
-            site_days=site_days,
+            reactions=reactions,
             zones=private_zones,
             withheld=withheld_pings,
-            notices=site_notices,
         )
     )

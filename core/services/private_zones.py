@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from core.domain.errors import Conflict, NotFound
+from core.domain.events import PrivateZonesChanged
 from core.domain.identity import Principal
 from core.domain.private_zones import (
     MAX_ACTIVE_ZONES,
@@ -38,6 +39,7 @@ from core.ports import (
     PingStore,
     PrivacyStore,
     PrivateZoneStore,
+    Reactions,
     WithheldPingStore,
 )
 from core.services import location_strip
@@ -55,8 +57,19 @@ def list_zones(*, principal: Principal, private_zones: PrivateZoneStore) -> Priv
     return _listing(private_zones.get_zones(account_id=principal.account_id, user_id=principal.user_id))
 
 
+def _save(zones: PrivateZones, private_zones: PrivateZoneStore, reactions: Reactions) -> None:
+    """Every save of a member's zones is a change the ingest gate follows (core/services/reactions.py)."""
+    with reactions.changing(PrivateZonesChanged(account_id=zones.account_id, user_id=zones.user_id)):
+        private_zones.save_zones(zones)
+
+
 def add_zone(
-    *, principal: Principal, data: PrivateZoneIn, private_zones: PrivateZoneStore, clock: Clock
+    *,
+    principal: Principal,
+    data: PrivateZoneIn,
+    private_zones: PrivateZoneStore,
+    reactions: Reactions,
+    clock: Clock,
 ) -> PrivateZonePublic:
     """A new zone in force from now (pings taken before now are not affected). 409 beyond the maximum."""
     for _ in range(_ATTEMPTS):
@@ -66,7 +79,7 @@ def add_zone(
         zone = new_zone(zone_id=str(uuid.uuid4()), data=data, at=clock.now())
         current.add(zone)
         try:
-            private_zones.save_zones(current)
+            _save(current, private_zones, reactions)
         except Conflict:
             continue
         log.info("private zone added; %d in force", len(current.active()))
@@ -74,14 +87,16 @@ def add_zone(
     raise Conflict("The private zones kept changing; try again.")
 
 
-def remove_zone(*, principal: Principal, zone_id: str, private_zones: PrivateZoneStore, clock: Clock) -> None:
+def remove_zone(
+    *, principal: Principal, zone_id: str, private_zones: PrivateZoneStore, reactions: Reactions, clock: Clock
+) -> None:
     """End a zone from now on: pings taken while it was in force stay withheld; 404 when no such zone is in force."""
     for _ in range(_ATTEMPTS):
         current = private_zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
         if not current.remove(zone_id, clock.now()):
             raise NotFound()
         try:
-            private_zones.save_zones(current)
+            _save(current, private_zones, reactions)
         except Conflict:
             continue
         return
@@ -101,7 +116,9 @@ def count_member_zones(
 # ---------------------------------------------------------------- applying a zone to stored history
 
 
-def _start_application(*, principal: Principal, zone_id: str, zones: PrivateZoneStore, clock: Clock) -> PrivateZone:
+def _start_application(
+    *, principal: Principal, zone_id: str, zones: PrivateZoneStore, reactions: Reactions, clock: Clock
+) -> PrivateZone:
     """The zone, with its application recorded as asked for (once: a retry finds it)."""
     for _ in range(_ATTEMPTS):
         current = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
@@ -112,7 +129,7 @@ def _start_application(*, principal: Principal, zone_id: str, zones: PrivateZone
             return zone
         zone.history_applied = HistoryApplied(requested_at=clock.now())
         try:
-            zones.save_zones(current)
+            _save(current, zones, reactions)
         except Conflict:
             continue
         return zone
@@ -120,7 +137,7 @@ def _start_application(*, principal: Principal, zone_id: str, zones: PrivateZone
 
 
 def _finish_application(
-    *, principal: Principal, zone_id: str, result: HistoryApplied, zones: PrivateZoneStore
+    *, principal: Principal, zone_id: str, result: HistoryApplied, zones: PrivateZoneStore, reactions: Reactions
 ) -> PrivateZone:
     for _ in range(_ATTEMPTS):
         current = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
@@ -131,7 +148,7 @@ def _finish_application(
             return zone
         zone.history_applied = result
         try:
-            zones.save_zones(current)
+            _save(current, zones, reactions)
         except Conflict:
             continue
         return zone
@@ -212,6 +229,7 @@ def apply_to_history(
     zone_id: str,
     data: ApplyToHistoryIn,
     private_zones: PrivateZoneStore,
+    reactions: Reactions,
     pings: PingStore,
     latest_positions: LatestPositionStore,
     withheld_pings: WithheldPingStore,
@@ -228,7 +246,9 @@ def apply_to_history(
     notes lose a place there, and photos (with `blobs`) their position, in the record and in the original file. The zone keeps the record (when, how many). Safe to repeat: a retry of an
     interrupted run finishes it, a retry of a finished one answers the record."""
     del data  # validated: the confirmation was typed
-    zone = _start_application(principal=principal, zone_id=zone_id, zones=private_zones, clock=clock)
+    zone = _start_application(
+        principal=principal, zone_id=zone_id, zones=private_zones, reactions=reactions, clock=clock
+    )
     applied = zone.history_applied
     if applied is not None and applied.completed_at is not None:
         return zone.applied_public()
@@ -270,7 +290,9 @@ def apply_to_history(
         notes_cleared=notes,
         photos_cleared=photos,
     )
-    done = _finish_application(principal=principal, zone_id=zone_id, result=result, zones=private_zones)
+    done = _finish_application(
+        principal=principal, zone_id=zone_id, result=result, zones=private_zones, reactions=reactions
+    )
     log.info(
         "private zone applied to history: %d ping(s) removed, %d note place(s) cleared", result.pings_removed, notes
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.domain.errors import ErrorList, NotFound
+from core.domain.events import RetentionChanged
 from core.domain.identity import Identity, Principal
 from core.domain.privacy import (
     AuditEntry,
@@ -26,7 +27,7 @@ from core.domain.privacy import (
     RetentionSettings,
     RetentionUpdate,
 )
-from core.ports import AccountStore, Clock, PersonalDataKind, PlatformKind, PrivacyStore
+from core.ports import AccountStore, Clock, PersonalDataKind, PlatformKind, PrivacyStore, Reactions
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,7 @@ def update_retention(
     account_id: str,
     changes: RetentionUpdate,
     privacy: PrivacyStore,
+    reactions: Reactions,
     retention_policy: RetentionPolicy,
     clock: Clock,
 ) -> RetentionPublic:
@@ -241,7 +243,8 @@ def update_retention(
     errors.raise_if_any()
     _check_coarsening(current, update, errors)
     updated = current.model_copy(update={**update, "updated_at": clock.now(), "updated_by": principal.user_id})
-    privacy.put_retention(updated)
+    with reactions.changing(RetentionChanged(account_id=updated.account_id)):
+        privacy.put_retention(updated)
     audit(
         privacy,
         clock,

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from core.domain.accounts import Member
 from core.domain.errors import FieldError, NotFound, ValidationFailed
+from core.domain.events import PingsStored
 from core.domain.identity import Principal
 from core.domain.job_sites import JobSite, geohash
 from core.domain.site_visits import (
@@ -192,13 +193,62 @@ def evaluate_member_days(
     notices: SiteNotices | None = None,
 ) -> int:
     """Re-evaluate each local day (in the member's time zone; UTC without a member record) holding one of `times`,
-    the times of pings just stored. The pings writer calls it once per member per flush with the member record it
-    read already."""
-    tz = member.time_zone if member is not None else "UTC"
+    the times of pings just stored."""
+    return _evaluate_times(
+        account_id=account_id,
+        user_id=user_id,
+        times=times,
+        tz=member.time_zone if member is not None else "UTC",
+        name=member.full_name if member is not None else "",
+        pings=pings,
+        sites=sites,
+        days=days,
+        clock=clock,
+        notices=notices,
+    )
+
+
+def evaluate_stored_days(
+    event: PingsStored,
+    pings: PingStore,
+    job_sites: JobSiteStore,
+    site_days: SiteDayStore,
+    clock: Clock,
+    site_notices: SiteNotices,
+) -> int:
+    """Reaction to the pings writer's PingsStored (core/services/reactions.py), once per member per flush: each
+    local day holding one of the stored pings is evaluated again, and the owner's opt-in visit e-mails queued. An
+    error reaches the writer, whose message is retried."""
+    return _evaluate_times(
+        account_id=event.account_id,
+        user_id=event.user_id,
+        times=event.times,
+        tz=event.time_zone,
+        name=event.member_name,
+        pings=pings,
+        sites=job_sites,
+        days=site_days,
+        clock=clock,
+        notices=site_notices,
+    )
+
+
+def _evaluate_times(
+    *,
+    account_id: str,
+    user_id: str,
+    times: Sequence[datetime],
+    tz: str,
+    name: str,
+    pings: PingStore,
+    sites: JobSiteStore,
+    days: SiteDayStore,
+    clock: Clock,
+    notices: SiteNotices | None,
+) -> int:
     touched = {local_day(t, tz) for t in times}
     on_change: OnChange | None = None
     if notices is not None:
-        name = member.full_name if member is not None else ""
 
         def on_change(stored: SiteDay | None, new: SiteDay, index: SiteIndex) -> None:
             notify_first_events(notices=notices, before=stored, after=new, member_name=name, sites=index.sites)

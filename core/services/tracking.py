@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from core.domain.accounts import Account, AccountStatus
 from core.domain.consent import Capability, state_in
 from core.domain.errors import Forbidden
+from core.domain.events import TrackingScheduleChanged
 from core.domain.identity import Principal
 from core.domain.tracking import (
     DroppedCounts,
@@ -28,7 +29,7 @@ from core.domain.tracking import (
     TrackingScheduleUpdate,
 )
 from core.domain.tracking_formats import encode_ping_messages
-from core.ports import Clock, PingQueue, TrackingScheduleStore
+from core.ports import Clock, PingQueue, Reactions, TrackingScheduleStore
 from core.services.retention import RetentionPolicy
 from core.services.suspension import Addition, suspended_error
 
@@ -50,7 +51,12 @@ def _schedule_public(schedule: TrackingSchedule | None) -> TrackingSchedulePubli
 
 
 def put_schedule(
-    *, principal: Principal, data: TrackingScheduleUpdate, tracking_schedules: TrackingScheduleStore, clock: Clock
+    *,
+    principal: Principal,
+    data: TrackingScheduleUpdate,
+    tracking_schedules: TrackingScheduleStore,
+    reactions: Reactions,
+    clock: Clock,
 ) -> TrackingSchedulePublic:
     """The worker's own windows. Applies to pings stored from now on (pings already stored stay)."""
     schedule = TrackingSchedule(
@@ -60,7 +66,8 @@ def put_schedule(
         windows=data.windows,
         updated_at=clock.now(),
     )
-    tracking_schedules.put_schedule(schedule)
+    with reactions.changing(TrackingScheduleChanged(account_id=principal.account_id, user_id=principal.user_id)):
+        tracking_schedules.put_schedule(schedule)
     return _schedule_public(schedule)
 
 
@@ -68,9 +75,10 @@ def get_schedule(*, principal: Principal, tracking_schedules: TrackingScheduleSt
     return _schedule_public(tracking_schedules.get_schedule(account_id=principal.account_id, user_id=principal.user_id))
 
 
-def delete_schedule(*, principal: Principal, tracking_schedules: TrackingScheduleStore) -> None:
+def delete_schedule(*, principal: Principal, tracking_schedules: TrackingScheduleStore, reactions: Reactions) -> None:
     """Back to "whenever location access is granted"."""
-    tracking_schedules.delete_schedule(account_id=principal.account_id, user_id=principal.user_id)
+    with reactions.changing(TrackingScheduleChanged(account_id=principal.account_id, user_id=principal.user_id)):
+        tracking_schedules.delete_schedule(account_id=principal.account_id, user_id=principal.user_id)
 
 
 # ---------------------------------------------------------------- ingest

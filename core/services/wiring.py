@@ -55,6 +55,7 @@ from core.ports import (
     PrivacyMailer,
     PrivacyStore,
     PrivateZoneStore,
+    Reactions,
     SiteDayStore,
     StripeGateway,
     SubscriptionCanceller,
@@ -95,6 +96,7 @@ class Ports(TypedDict, total=False):
     export_sink: ExportSink
     consents: ConsentLedger
     ingest_gate: IngestGateKeeper  # what ingest decides with (docs/tracking.md, "The ingest gate")
+    reactions: Reactions  # raise a domain event; the reactions are the table in core/services/reactions.py
     access_log: AccessLog
     tracking_schedules: TrackingScheduleStore
     private_zones: PrivateZoneStore

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
 from core.domain.errors import Unauthenticated
+from core.domain.events import Change, Fact
 from core.domain.identity import Identity
 
 TOKEN_PREFIX = "fake-token."
@@ -153,3 +155,24 @@ class FakeHealthProbe:
         self.checks += 1
         if self.error is not None:
             raise self.error
+
+
+class FakeReactions:
+    """The `reactions` port without the table: records each event raised. `under_way` holds the Changes whose
+    write is in progress (entered, not yet left), so a fake store can check that its write is inside one."""
+
+    def __init__(self) -> None:
+        self.raised: list[Change | Fact] = []
+        self.under_way: list[Change] = []
+
+    @contextmanager
+    def changing(self, event: Change) -> Iterator[None]:
+        self.raised.append(event)
+        self.under_way.append(event)
+        try:
+            yield
+        finally:
+            self.under_way.remove(event)
+
+    def happened(self, event: Fact) -> None:
+        self.raised.append(event)

@@ -25,14 +25,8 @@ from core.ports import (
     PrivateZoneStore,
     TrackingScheduleStore,
 )
-from core.services.ingest_gate import (
-    GateKeepingBillingStore,
-    GateKeepingConsentLedger,
-    GateKeepingPrivacyStore,
-    GateKeepingScheduleStore,
-    GateKeepingZoneStore,
-    IngestGateKeeper,
-)
+from core.services.ingest_gate import IngestGateKeeper
+from core.services.reactions import Dispatcher
 from tests.unit.fakes import FakeAccountStore
 from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_privacy import FakePrivacyStore
@@ -257,11 +251,11 @@ class FakeIngestGateStore:
 
 class FakeIngestGate:
     """The ingest gate over in-memory sources of truth, wired as the composition root wires it
-    (core/bootstrap/ingest_gate.py). `keeper` is the `ingest_gate` port: it reads the sources given (each passed
-    through `read_sources` first, for a test that counts the reads). `consents`, `tracking_schedules`,
-    `private_zones`, `billing` and `privacy` are those sources as the root hands them out to every other use case:
-    a write through them keeps the gate current. A write straight to a source bypasses the gate, as a crashed
-    writer would."""
+    (core/bootstrap/ingest_gate.py and reactions.py). `keeper` is the `ingest_gate` port: it reads the sources given
+    (each passed through `read_sources` first, for a test that counts the reads). `consents`, `tracking_schedules`,
+    `private_zones`, `billing` and `privacy` are the sources themselves, and `reactions` is the real dispatcher of
+    the reactions table (core/services/reactions.py) with this gate: a service write raised with it keeps the gate
+    current. A write straight to a source without its event bypasses the gate, as a crashed writer would."""
 
     def __init__(
         self,
@@ -275,26 +269,34 @@ class FakeIngestGate:
         privacy: PrivacyStore | None = None,
         read_sources: Callable[[Any], Any] = lambda source: source,
     ) -> None:
-        consents = consents if consents is not None else FakeConsentLedger()
-        schedules = schedules if schedules is not None else FakeScheduleStore()
-        zones = zones if zones is not None else FakePrivateZoneStore()
-        billing = billing if billing is not None else FakeBillingStore()
-        privacy = privacy if privacy is not None else FakePrivacyStore(accounts)
+        self.consents = consents if consents is not None else FakeConsentLedger()
+        self.tracking_schedules = schedules if schedules is not None else FakeScheduleStore()
+        self.private_zones = zones if zones is not None else FakePrivateZoneStore()
+        self.billing = billing if billing is not None else FakeBillingStore()
+        self.privacy = privacy if privacy is not None else FakePrivacyStore(accounts)
         self.store = FakeIngestGateStore(accounts)
         self.keeper = IngestGateKeeper(
             store=self.store,
-            billing=read_sources(billing),
-            privacy=read_sources(privacy),
-            consents=read_sources(consents),
-            schedules=read_sources(schedules),
-            zones=read_sources(zones),
+            billing=read_sources(self.billing),
+            privacy=read_sources(self.privacy),
+            consents=read_sources(self.consents),
+            schedules=read_sources(self.tracking_schedules),
+            zones=read_sources(self.private_zones),
             clock=clock,
         )
-        self.consents = GateKeepingConsentLedger(consents, self.keeper)
-        self.tracking_schedules = GateKeepingScheduleStore(schedules, self.keeper)
-        self.private_zones = GateKeepingZoneStore(zones, self.keeper)
-        self.billing = GateKeepingBillingStore(billing, self.keeper)
-        self.privacy = GateKeepingPrivacyStore(privacy, self.keeper)
+        self.reactions = Dispatcher(_GatePorts(self.keeper))
+
+
+class _GatePorts:
+    """The ports the gate's reactions take (only `ingest_gate`)."""
+
+    def __init__(self, keeper: IngestGateKeeper) -> None:
+        self.keeper = keeper
+
+    def port(self, name: str) -> Any:
+        if name != "ingest_gate":
+            raise KeyError(f"this unit world has no port {name!r}")
+        return self.keeper
 
 
 class FakeWithheldPingStore:

@@ -22,14 +22,7 @@ from typing import Any, Unpack
 
 from core.bootstrap import Container, Ports, root_with
 from core.ports import AccountStore
-from core.services.ingest_gate import (
-    GateKeepingBillingStore,
-    GateKeepingConsentLedger,
-    GateKeepingPrivacyStore,
-    GateKeepingScheduleStore,
-    GateKeepingZoneStore,
-    IngestGateKeeper,
-)
+from core.services.ingest_gate import IngestGateKeeper
 from core.services.retention import Registry
 from core.settings import Settings
 from tests.unit.fakes import (
@@ -91,7 +84,8 @@ def fake_root(settings: Settings | None = None, **ports: Unpack[Ports]) -> Conta
     accounts: AccountStore = ports.get("accounts") or FakeAccountStore()
     listed = accounts if isinstance(accounts, FakeAccountStore) else FakeAccountStore()  # the purge's account walk
 
-    # The sources of the ingest gate, undecorated (given or fake); the root hands them out wrapped (below).
+    # The sources of the ingest gate (given or fake); the root's reactions (core/services/reactions.py) keep the gate
+    # current when a service writes them.
     billing = ports.get("billing") or FakeBillingStore()
     privacy = ports.get("privacy") or FakePrivacyStore(listed)
     consents = ports.get("consents") or FakeConsentLedger()
@@ -143,11 +137,11 @@ def fake_root(settings: Settings | None = None, **ports: Unpack[Ports]) -> Conta
     fakes.update(
         {
             "ingest_gate": gate,
-            "privacy": GateKeepingPrivacyStore(privacy, gate),
-            "consents": GateKeepingConsentLedger(consents, gate),
-            "tracking_schedules": GateKeepingScheduleStore(schedules, gate),
-            "private_zones": GateKeepingZoneStore(zones, gate),
-            "billing": GateKeepingBillingStore(billing, gate),
+            "privacy": privacy,
+            "consents": consents,
+            "tracking_schedules": schedules,
+            "private_zones": zones,
+            "billing": billing,
         }
     )
     return root_with(settings or unit_settings(), **fakes)

@@ -24,6 +24,7 @@ def _put(w: World, seti: str, who: Principal = OWNER) -> BillingPublic:
         data=CardOnFile.model_validate({"setupIntentId": seti}),
         accounts=w.accounts,
         billing=w.store,
+        reactions=w.reactions,
         stripe=w.stripe,
         clock=w.clock,
         billing_policy=w.policy,
@@ -33,7 +34,13 @@ def _put(w: World, seti: str, who: Principal = OWNER) -> BillingPublic:
 
 def _intent(w: World) -> str:
     secret = billing.create_setup_intent(
-        principal=OWNER, account_id=w.account_id, accounts=w.accounts, billing=w.store, stripe=w.stripe, clock=w.clock
+        principal=OWNER,
+        account_id=w.account_id,
+        accounts=w.accounts,
+        billing=w.store,
+        reactions=w.reactions,
+        stripe=w.stripe,
+        clock=w.clock,
     ).client_secret
     return secret.split("_secret_")[0]
 

@@ -19,20 +19,43 @@ from core.domain.accounts import (
 )
 from core.domain.billing import BillingPolicy, BillingRecord, BillingStatus, StripeSubscription
 from core.domain.errors import AccountSuspended, Forbidden, NotFound
+from core.domain.events import BillingStatusChanged
 from core.domain.identity import Principal, Role
 from core.ports import BillingNotifier
 from core.services import billing, suspension
-from tests.unit.fakes import FakeAccountStore, FakeClock
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeReactions
 from tests.unit.fakes_billing import FakeBillingStore, FakeNotifier, FakeStripe
 
 POLICY = BillingPolicy(plan_id="plan-seat", trial_days=14, grace=timedelta(days=7))
+
+
+class WatchedBillingStore(FakeBillingStore):
+    """Refuses a new record or a status change written outside a BillingStatusChanged of its account: the ingest
+    gate would miss it (core/services/reactions.py)."""
+
+    def __init__(self, reactions: FakeReactions) -> None:
+        super().__init__()
+        self.reactions = reactions
+
+    def _check(self, account_id: str) -> None:
+        assert BillingStatusChanged(account_id=account_id) in self.reactions.under_way, "outside BillingStatusChanged"
+
+    def create_if_absent(self, record: BillingRecord) -> bool:
+        self._check(record.account_id)
+        return super().create_if_absent(record)
+
+    def replace_if_unchanged(self, record: BillingRecord, *, expected: BillingRecord) -> bool:
+        if record.status is not expected.status:
+            self._check(record.account_id)
+        return super().replace_if_unchanged(record, expected=expected)
 
 
 class World:
     def __init__(self, *, honour_idempotency: bool = True, policy: BillingPolicy = POLICY) -> None:
         self.clock = FakeClock()
         self.accounts = FakeAccountStore()
-        self.store = FakeBillingStore()
+        self.reactions = FakeReactions()
+        self.store = WatchedBillingStore(self.reactions)
         self.stripe = FakeStripe(self.clock, honour_idempotency=honour_idempotency)
         self.notifier = FakeNotifier()
         self.service_notifier: BillingNotifier = self.notifier  # what the use cases get; a test may swap it
@@ -81,6 +104,7 @@ class World:
             event=event,
             accounts=self.accounts,
             billing=self.store,
+            reactions=self.reactions,
             stripe=self.stripe,
             clock=self.clock,
             billing_policy=self.policy,
@@ -95,6 +119,7 @@ class World:
             account_id=self.account_id,
             accounts=self.accounts,
             store=self.store,
+            reactions=self.reactions,
             gateway=self.stripe,
             clock=self.clock,
             cause=cause,
@@ -105,6 +130,7 @@ class World:
         return billing.suspend_overdue(
             accounts=self.accounts,
             billing=self.store,
+            reactions=self.reactions,
             clock=self.clock,
             billing_policy=self.policy,
             billing_notifier=self.service_notifier,
@@ -145,12 +171,22 @@ def test_a_worker_that_loses_the_race_deletes_the_customer_it_created() -> None:
 
     def other_worker_runs_to_completion() -> None:
         billing.ensure_customer(
-            account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+            account_id=w.account_id,
+            accounts=w.accounts,
+            store=w.store,
+            reactions=w.reactions,
+            gateway=w.stripe,
+            clock=w.clock,
         )
 
     w.stripe.on_find.append(other_worker_runs_to_completion)
     record = billing.ensure_customer(
-        account_id=w.account_id, accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock
+        account_id=w.account_id,
+        accounts=w.accounts,
+        store=w.store,
+        reactions=w.reactions,
+        gateway=w.stripe,
+        clock=w.clock,
     )
     assert record is not None
     live = w.stripe.live_customers(w.account_id)
@@ -175,7 +211,14 @@ def test_closed_or_unknown_accounts_get_no_customer() -> None:
     w.register()
     assert w.store.get(w.account_id) is None and not w.stripe.customers
     assert (
-        billing.ensure_customer(account_id="nope", accounts=w.accounts, store=w.store, gateway=w.stripe, clock=w.clock)
+        billing.ensure_customer(
+            account_id="nope",
+            accounts=w.accounts,
+            store=w.store,
+            reactions=w.reactions,
+            gateway=w.stripe,
+            clock=w.clock,
+        )
         is None
     )
 
@@ -289,6 +332,7 @@ def test_without_a_notifier_the_notice_stays_recorded_and_the_timer_hands_it_ove
         account_id=w.account_id,
         accounts=w.accounts,
         store=w.store,
+        reactions=w.reactions,
         gateway=w.stripe,
         clock=w.clock,
         cause="invoice.payment_failed",
@@ -330,7 +374,7 @@ def test_record_updates_retry_when_someone_wrote_in_between() -> None:
 def test_canceled_subscription_and_closure_cancel() -> None:
     w = World()
     w.register()
-    canceller = billing.SubscriptionCancellation(store=w.store, gateway=w.stripe, clock=w.clock)
+    canceller = billing.SubscriptionCancellation(store=w.store, reactions=w.reactions, gateway=w.stripe, clock=w.clock)
     assert canceller.cancel_for_account(w.account_id) == "canceled"
     assert canceller.cancel_for_account(w.account_id) == "canceled"  # idempotent for the closure retry
     assert w.status() is BillingStatus.CANCELED
@@ -358,11 +402,18 @@ def test_owner_endpoints_are_scoped_to_the_owner_of_the_account() -> None:
             account_id=w.account_id,
             accounts=w.accounts,
             billing=w.store,
+            reactions=w.reactions,
             stripe=w.stripe,
             clock=w.clock,
         )
     secret = billing.create_setup_intent(
-        principal=owner, account_id=w.account_id, accounts=w.accounts, billing=w.store, stripe=w.stripe, clock=w.clock
+        principal=owner,
+        account_id=w.account_id,
+        accounts=w.accounts,
+        billing=w.store,
+        reactions=w.reactions,
+        stripe=w.stripe,
+        clock=w.clock,
     )
     assert secret.client_secret.startswith("seti_")
 
@@ -446,3 +497,14 @@ def test_a_subscription_made_at_stripe_after_a_cancellation_is_adopted() -> None
     )
     w.reconcile("customer.subscription.created evt_2")
     assert w.record.subscription_id == new.subscription_id != old and w.status() is BillingStatus.ACTIVE
+
+
+def test_only_a_new_record_or_a_status_change_is_a_change_the_ingest_gate_follows() -> None:
+    w = World()
+    w.register()
+    gate_changes = [BillingStatusChanged(account_id=w.account_id)] * 2
+    assert w.reactions.raised == gate_changes  # the record created (incomplete), then trialing
+    w.add_member("m1")
+    w.handle(w.event(AccountEventType.MEMBER_JOINED, "joined-m1", "m1"))
+    assert w.subscription.quantity == 2 and w.record.seats == 2
+    assert w.reactions.raised == gate_changes  # seats only: nothing the gate holds changed

@@ -38,6 +38,7 @@ def deliver(w: World, payload: bytes, header: str | None) -> str:
         stripe_webhook_secret=SECRET,
         accounts=w.accounts,
         billing=w.store,
+        reactions=w.reactions,
         stripe=w.stripe,
         clock=w.clock,
         billing_policy=w.policy,
@@ -188,7 +189,13 @@ def test_setup_intent_succeeded_makes_the_card_the_default_and_shows_brand_and_l
     w = registered()
     owner = Principal("owner", None, w.account_id, Role.OWNER)
     secret = billing.create_setup_intent(
-        principal=owner, account_id=w.account_id, accounts=w.accounts, billing=w.store, stripe=w.stripe, clock=w.clock
+        principal=owner,
+        account_id=w.account_id,
+        accounts=w.accounts,
+        billing=w.store,
+        reactions=w.reactions,
+        stripe=w.stripe,
+        clock=w.clock,
     ).client_secret
     seti_id = secret.split("_secret_")[0]
     pm_id = w.stripe.confirm_setup_intent(seti_id, brand="visa", last4="4242")  # in the browser, by Stripe.js
@@ -208,7 +215,13 @@ def test_without_a_trial_the_card_starts_the_subscription() -> None:
     assert w.record.subscription_id is None
     owner = Principal("owner", None, w.account_id, Role.OWNER)
     secret = billing.create_setup_intent(
-        principal=owner, account_id=w.account_id, accounts=w.accounts, billing=w.store, stripe=w.stripe, clock=w.clock
+        principal=owner,
+        account_id=w.account_id,
+        accounts=w.accounts,
+        billing=w.store,
+        reactions=w.reactions,
+        stripe=w.stripe,
+        clock=w.clock,
     ).client_secret
     seti_id = secret.split("_secret_")[0]
     w.stripe.confirm_setup_intent(seti_id, brand="visa", last4="4242")

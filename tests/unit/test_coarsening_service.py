@@ -15,7 +15,7 @@ from core.domain.tracking import Ping, PingSource
 from core.services import retention
 from core.services.coarsening import run_coarsening
 from core.services.retention import RetentionPolicy
-from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeReactions, FakeUserStore
 from tests.unit.fakes_privacy import FakePrivacyStore
 from tests.unit.fakes_tracking import Crash, FakeCoarseHistory
 from tests.unit.test_retention_service import make_account
@@ -215,6 +215,7 @@ def update(privacy: FakePrivacyStore, accounts: FakeAccountStore, body: dict[str
         account_id="acc-a",
         changes=RetentionUpdate.model_validate(body),
         privacy=privacy,
+        reactions=FakeReactions(),
         retention_policy=POLICY,
         clock=FakeClock(NOW),
     )

@@ -10,7 +10,7 @@ from core.domain.consent import Capability, ConsentUpdate
 from core.domain.errors import ValidationFailed
 from core.domain.identity import Principal, Role
 from core.services import consent
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, FakeReactions
 from tests.unit.fakes_tracking import FakeConsentLedger
 
 WORKER = Principal(user_id="u1", email="u1@example.com", account_id="a1", role=Role.MEMBER)
@@ -31,6 +31,7 @@ def _set(
         capability=capability,
         data=ConsentUpdate(granted=granted, device_id=device, app_version="1.4.0"),
         consents=ledger,
+        reactions=FakeReactions(),
         clock=clock,
         policy_version=version,
     )

@@ -242,6 +242,7 @@ def test_pings_without_consent_are_dropped_and_counted_with_consent_queued() -> 
         capability="location",
         data=ConsentUpdate(granted=True, device_id=device_id, app_version="overland"),
         consents=w.gate.consents,
+        reactions=w.gate.reactions,
         clock=w.clock,
         policy_version="2023-06-15",
     )

@@ -10,7 +10,7 @@ from datetime import timedelta
 from core.domain.private_zones import HistoryApplied, private_gaps
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services import ping_writer, private_zones
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, FakeReactions
 from tests.unit.fakes_tracking import (
     FakeLatestPositions,
     FakePingStore,
@@ -63,7 +63,9 @@ def test_withheld_pings_travel_without_position_and_the_latest_position_says_pri
         FakeLatestPositions(),
         FakeWithheldPingStore(),
     )
-    private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=zone_store, clock=FakeClock(START))
+    private_zones.add_zone(
+        principal=WORKER, data=zone_in(), private_zones=zone_store, reactions=FakeReactions(), clock=FakeClock(START)
+    )
     away = _ping(START + timedelta(minutes=1), AT_HOME[0] + 0.02, AT_HOME[1])
     home = _ping(START + timedelta(minutes=2), *AT_HOME)
     [text] = encode_ping_messages("a1", "u1", [away], withheld=[home])

@@ -11,12 +11,13 @@ import pytest
 
 from core.domain.accounts import Member
 from core.domain.errors import Conflict, Forbidden, NotFound
+from core.domain.events import PrivateZonesChanged
 from core.domain.identity import Principal, Role
 from core.domain.private_zones import MAX_ACTIVE_ZONES, PrivateZoneIn
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services import ping_writer, private_zones
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, FakeReactions
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore, FakePrivateZoneStore
 from tests.unit.test_tracking_ingest import WORKER, World, ping
 
@@ -30,21 +31,31 @@ def zone_in(lat: float = HOME[0], lon: float = HOME[1], radius: float = 200) -> 
 
 
 def test_add_list_remove_and_the_maximum() -> None:
-    store, clock = FakePrivateZoneStore(), FakeClock(T0)
+    store, clock, reactions = FakePrivateZoneStore(), FakeClock(T0), FakeReactions()
     made = [
-        private_zones.add_zone(principal=WORKER, data=zone_in(lon=HOME[1] + i / 100), private_zones=store, clock=clock)
+        private_zones.add_zone(
+            principal=WORKER, data=zone_in(lon=HOME[1] + i / 100), private_zones=store, reactions=reactions, clock=clock
+        )
         for i in range(MAX_ACTIVE_ZONES)
     ]
     with pytest.raises(Conflict):
-        private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=store, clock=clock)
+        private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=store, reactions=reactions, clock=clock)
     listed = private_zones.list_zones(principal=WORKER, private_zones=store)
     assert [z.zone_id for z in listed.items] == [z.zone_id for z in made]
     assert "margin" not in listed.model_dump_json(by_alias=True).lower()
-    private_zones.remove_zone(principal=WORKER, zone_id=made[0].zone_id, private_zones=store, clock=clock)
+    private_zones.remove_zone(
+        principal=WORKER, zone_id=made[0].zone_id, private_zones=store, reactions=reactions, clock=clock
+    )
     with pytest.raises(NotFound):
-        private_zones.remove_zone(principal=WORKER, zone_id=made[0].zone_id, private_zones=store, clock=clock)
+        private_zones.remove_zone(
+            principal=WORKER, zone_id=made[0].zone_id, private_zones=store, reactions=reactions, clock=clock
+        )
     assert len(private_zones.list_zones(principal=WORKER, private_zones=store).items) == MAX_ACTIVE_ZONES - 1
-    private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=store, clock=clock)  # room again
+    private_zones.add_zone(
+        principal=WORKER, data=zone_in(), private_zones=store, reactions=reactions, clock=clock
+    )  # room again
+    # Each save (MAX_ACTIVE_ZONES + 1 adds, one removal) was a change the ingest gate follows; the refusals none.
+    assert reactions.raised == [PrivateZonesChanged(account_id="a1", user_id="u1")] * (MAX_ACTIVE_ZONES + 2)
 
 
 def test_the_owner_sees_only_a_count_and_other_members_see_nothing() -> None:
@@ -62,7 +73,9 @@ def test_the_owner_sees_only_a_count_and_other_members_see_nothing() -> None:
             updated_at=T0,
         )
     )
-    private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=store, clock=FakeClock(T0))
+    private_zones.add_zone(
+        principal=WORKER, data=zone_in(), private_zones=store, reactions=FakeReactions(), clock=FakeClock(T0)
+    )
     counted = private_zones.count_member_zones(
         principal=OWNER, account_id="a1", user_id="u1", accounts=accounts, private_zones=store
     )
@@ -88,7 +101,9 @@ def _ping(t: datetime, lat: float, lon: float) -> Ping:
 
 def test_the_writer_withholds_pings_in_a_zone_in_force_at_their_time() -> None:
     zones, store, positions = FakePrivateZoneStore(), FakePingStore(), FakeLatestPositions()
-    private_zones.add_zone(principal=WORKER, data=zone_in(), private_zones=zones, clock=FakeClock(T0))
+    private_zones.add_zone(
+        principal=WORKER, data=zone_in(), private_zones=zones, reactions=FakeReactions(), clock=FakeClock(T0)
+    )
     before_home = _ping(T0 - timedelta(minutes=5), *HOME)  # at home before the zone existed: kept
     away = _ping(T0 + timedelta(minutes=1), HOME[0] + 0.02, HOME[1])  # about 2.2 km north: kept
     home = _ping(T0 + timedelta(minutes=2), *HOME)  # newest, inside: withheld
@@ -120,6 +135,7 @@ def test_ingest_drops_pings_inside_a_zone_and_counts_them() -> None:
         principal=WORKER,
         data=zone_in(),
         private_zones=world.gate.private_zones,
+        reactions=world.gate.reactions,
         clock=FakeClock(T0 + timedelta(minutes=30)),
     )
     inside_later = ping(T0 + timedelta(minutes=40), latitude=HOME[0], longitude=HOME[1])
@@ -140,7 +156,11 @@ def test_a_zone_made_after_the_call_withholds_in_the_writer_what_the_call_kept()
     ahead = ping(T0 + timedelta(minutes=4), latitude=HOME[0], longitude=HOME[1])
     assert world.ingest([ahead]).accepted == 1  # no zone yet
     private_zones.add_zone(
-        principal=WORKER, data=zone_in(), private_zones=world.gate.private_zones, clock=FakeClock(T0)
+        principal=WORKER,
+        data=zone_in(),
+        private_zones=world.gate.private_zones,
+        reactions=world.gate.reactions,
+        clock=FakeClock(T0),
     )
     store, positions = FakePingStore(), FakeLatestPositions()
     [text] = world.queue.messages

@@ -8,12 +8,13 @@ import pytest
 
 from core.domain.accounts import Account, BillingAddress, Member, UserRecord
 from core.domain.errors import Forbidden, NotFound, ValidationFailed
+from core.domain.events import RetentionChanged
 from core.domain.identity import Identity, Principal, Role
 from core.domain.privacy import ItemRef, LegalHoldCreate, PurgeRun, RetentionUpdate
 from core.services import retention
 from core.services.purge import run_purge
 from core.services.retention import Registry, RetentionPolicy
-from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeReactions, FakeUserStore
 from tests.unit.fakes_privacy import FakeKind, FakePrivacyStore, Item
 
 POLICY = RetentionPolicy()
@@ -106,6 +107,7 @@ def test_expired_pings_photos_notes_go_fresh_ones_stay(world: Stores) -> None:
         account_id="acc-a",
         changes=RetentionUpdate(media_days=90),
         privacy=privacy,
+        reactions=FakeReactions(),
         retention_policy=POLICY,
         clock=clock,
     )
@@ -196,6 +198,7 @@ def test_retention_settings_bounds_and_authorization(world: Stores) -> None:
     clock, accounts, users, privacy = world
     owner = make_account(accounts, users, "acc-a", clock.now())
     member = Principal(user_id="acc-a-m1", email=None, account_id="acc-a", role=Role.MEMBER)
+    reactions = FakeReactions()
     got = retention.get_retention(principal=member, account_id="acc-a", privacy=privacy, retention_policy=POLICY)
     assert got.location_days == 365 and got.media_days is None and got.limits.location_max_days == 1095
     with pytest.raises(ValidationFailed) as err:
@@ -203,6 +206,7 @@ def test_retention_settings_bounds_and_authorization(world: Stores) -> None:
             principal=owner,
             account_id="acc-a",
             privacy=privacy,
+            reactions=reactions,
             retention_policy=POLICY,
             clock=clock,
             changes=RetentionUpdate(location_days=5, access_log_days=5000),
@@ -214,6 +218,7 @@ def test_retention_settings_bounds_and_authorization(world: Stores) -> None:
             principal=member,
             account_id="acc-a",
             privacy=privacy,
+            reactions=reactions,
             retention_policy=POLICY,
             clock=clock,
             changes=RetentionUpdate(location_days=60),
@@ -224,11 +229,13 @@ def test_retention_settings_bounds_and_authorization(world: Stores) -> None:
         principal=owner,
         account_id="acc-a",
         privacy=privacy,
+        reactions=reactions,
         retention_policy=POLICY,
         clock=clock,
         changes=RetentionUpdate(location_days=60),
     )
     assert saved.location_days == 60 and privacy.list_audit("acc-a")[-1].action == "retention.updated"
+    assert reactions.raised == [RetentionChanged(account_id="acc-a")]  # refused changes raise nothing
 
 
 def test_old_run_records_are_pruned_at_the_end_of_a_pass(world: Stores) -> None:

@@ -5,7 +5,7 @@ the pings arrive, nothing without the opt-in, nothing about a backlog older than
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from core.domain.accounts import Account, BillingAddress
 from core.domain.email import EmailCategory, EmailPreferences
@@ -17,10 +17,10 @@ from tests.unit.fakes import FakeClock
 from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
 from tests.unit.fakes_tracking import FakeLatestPositions
 from tests.unit.test_site_visits import T0, approach_stay_leave
-from tests.unit.test_site_visits_writer import setup
+from tests.unit.test_site_visits_writer import job_site_reactions, setup
 
 if TYPE_CHECKING:
-    from core.ports import JobSiteStore, SiteDayStore
+    pass
 
 
 class World:
@@ -52,9 +52,7 @@ class World:
                 positions=FakeLatestPositions(),
                 clock=self.clock,
                 accounts=self.accounts,
-                job_sites=cast("JobSiteStore", self.sites),
-                site_days=cast("SiteDayStore", self.days),
-                notices=notices,
+                reactions=job_site_reactions(self.accounts, self.pings, self.sites, self.days, self.clock, notices),
             )
 
 

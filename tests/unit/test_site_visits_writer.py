@@ -1,11 +1,13 @@
 """The writer's job-site step with fakes: redelivery changes nothing, a late ping that changes how a day ends
-re-evaluates the next day, one sites query per message."""
+re-evaluates the next day, one sites query per message. The step is the reaction to the writer's PingsStored
+(core/services/reactions.py), run here by the real table on a root of these fakes."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
+from core.bootstrap import root_with
 from core.domain.accounts import Member
 from core.domain.identity import Role
 from core.domain.job_sites import JobSite, cells_covering, geohash
@@ -13,12 +15,15 @@ from core.domain.site_visits import SiteDay
 from core.domain.tracking import Ping
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services import ping_writer
+from core.services.site_notices import SiteNotices
+from core.settings import Settings
 from tests.unit.fakes import FakeAccountStore, FakeClock
+from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore
 from tests.unit.test_site_visits import circle_site, track
 
 if TYPE_CHECKING:
-    from core.ports import JobSiteStore, SiteDayStore
+    from core.ports import JobSiteStore, Reactions, SiteDayStore
 
 
 class FakeSites:
@@ -78,19 +83,41 @@ def setup() -> tuple[FakeAccountStore, FakePingStore, FakeSites, FakeDays]:
     return accounts, FakePingStore(), FakeSites([circle_site()]), FakeDays()
 
 
+def job_site_reactions(
+    accounts: FakeAccountStore,
+    store: FakePingStore,
+    sites: FakeSites,
+    days: FakeDays,
+    clock: FakeClock,
+    notices: SiteNotices | None = None,
+) -> Reactions:
+    """The reactions table on a root of these fakes (partial fakes: the job-site step's calls only). Without
+    `notices`, the owner's e-mails go to an outbox nobody reads (the account has no owner opted in)."""
+    return root_with(
+        Settings(),
+        accounts=accounts,
+        pings=store,
+        job_sites=cast("JobSiteStore", sites),
+        site_days=cast("SiteDayStore", days),
+        clock=clock,
+        site_notices=notices
+        or SiteNotices(accounts=accounts, profiles=FakeEmailProfiles(), outbox=FakeOutbox(), clock=clock),
+    ).reactions
+
+
 def deliver(
     batch: list[Ping], accounts: FakeAccountStore, store: FakePingStore, sites: FakeSites, days: FakeDays
 ) -> None:
+    clock = FakeClock()
     for text in encode_ping_messages("a1", "u1", batch):
         ping_writer.store_ping_message(
             message=decode_ping_message(text),
             pings=store,
             positions=FakeLatestPositions(),
-            clock=FakeClock(),
+            clock=clock,
             accounts=accounts,
-            job_sites=cast("JobSiteStore", sites),
-            site_days=cast("SiteDayStore", days),
-        )  # partial fakes: the writer's calls only
+            reactions=job_site_reactions(accounts, store, sites, days, clock),
+        )
 
 
 def test_redelivery_writes_nothing_and_costs_one_sites_query() -> None:

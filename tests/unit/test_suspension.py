@@ -12,6 +12,7 @@ from core.domain.accounts import InvitationAccept, InvitationCreate, InvitationS
 from core.domain.billing import BillingRecord, BillingStatus
 from core.domain.consent import Capability
 from core.domain.errors import AccountSuspended
+from core.domain.events import BillingStatusChanged
 from core.domain.identity import Identity
 from core.domain.media import MediaQuery, MyNotesQuery, NoteUpdate
 from core.services import members, notes, photos, suspension
@@ -161,15 +162,16 @@ def test_no_invitation_and_no_joining_while_suspended() -> None:
 
 
 def _hold_pings(w: PingsWorld, status: BillingStatus = BillingStatus.SUSPENDED) -> None:
-    """A status change as billing makes it: through the root's billing store, which keeps the ingest gate current."""
+    """A status change as billing makes it: raised as `BillingStatusChanged`, which keeps the ingest gate current."""
     record = BillingRecord(
         account_id="a1", customer_id="cus_1", status=status, status_since=T0, created_at=T0, updated_at=T0
     )
     current = w.billing.get("a1")
-    if current is None:
-        assert w.gate.billing.create_if_absent(record)
-    else:
-        assert w.gate.billing.replace_if_unchanged(record, expected=current)
+    with w.gate.reactions.changing(BillingStatusChanged(account_id="a1")):
+        if current is None:
+            assert w.gate.billing.create_if_absent(record)
+        else:
+            assert w.gate.billing.replace_if_unchanged(record, expected=current)
 
 
 def test_no_pings_while_suspended() -> None:

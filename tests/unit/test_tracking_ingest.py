@@ -15,6 +15,7 @@ from core.domain.errors import Forbidden
 from core.domain.identity import Principal, Role
 from core.domain.tracking import Ping, PingBatch, PingSource, TrackingScheduleUpdate
 from core.domain.tracking_formats import decode_ping_message
+from core.ports import Reactions
 from core.services import consent, tracking
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock
@@ -67,6 +68,7 @@ class World:
             privacy=self.privacy,
             read_sources=self.read_source,
         )
+        self.reactions: Reactions = self.gate.reactions  # the reactions table: a change keeps the gate current
 
     def read_source(self, source: Any) -> Any:
         """The source as the gate keeper reads it (a subclass counts the reads)."""
@@ -78,6 +80,7 @@ class World:
             capability="location",
             data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
             consents=self.gate.consents,
+            reactions=self.reactions,
             clock=self.clock,
             policy_version="2023-06-15",
         )
@@ -138,6 +141,7 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     tracking.put_schedule(
         principal=WORKER,
         tracking_schedules=w.gate.tracking_schedules,
+        reactions=w.reactions,
         clock=w.clock,
         data=TrackingScheduleUpdate.model_validate(
             {
@@ -152,7 +156,7 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     r = w.ingest([friday_before, monday_after, sunday])
     assert (r.accepted, r.dropped.outside_window) == (1, 2)
     assert [p.ping_id for p in w.queued()] == [monday_after["id"]]
-    tracking.delete_schedule(principal=WORKER, tracking_schedules=w.gate.tracking_schedules)
+    tracking.delete_schedule(principal=WORKER, tracking_schedules=w.gate.tracking_schedules, reactions=w.reactions)
     r = w.ingest([friday_before, sunday])
     assert r.accepted == 2
 

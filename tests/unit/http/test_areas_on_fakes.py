@@ -67,11 +67,12 @@ def test_a_root_without_fakes_is_stopped_before_it_reaches_azure() -> None:
         run["process_account_event"](message(_event("joined-1")))
 
 
-def test_a_port_the_test_gives_is_used_and_the_gate_keeps_wrapping_it() -> None:
+def test_a_port_the_test_gives_is_used_and_feeds_the_ingest_gate() -> None:
     given, outbox = FakeConsentLedger(), FakeOutbox()
     root = fake_root(consents=given, outbox=outbox)
     assert root.port("outbox") is outbox
-    assert root.port("consents")._inner is given  # handed out wrapped, as the real root hands out its ledger
+    assert root.port("consents") is given  # the plain ledger: the reactions table keeps the gate current
+    assert root.port("ingest_gate").consents is given
     with pytest.raises(TypeError, match="settings value"):
         fake_root(max_body_bytes=10)
 

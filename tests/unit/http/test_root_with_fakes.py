@@ -13,11 +13,12 @@ import pytest
 from core.adapters.tokens import JwksTokenVerifier
 from core.bootstrap import Container, root_with, serving
 from core.domain.accounts import UserRecord
+from core.domain.events import ConsentChanged
 from core.domain.identity import Role
 from core.domain.policy import PolicyVersion
 from core.settings import Settings
 from functions import consent
-from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeReactions, FakeUserStore
 from tests.unit.fakes_email import FakePolicyStore
 from tests.unit.fakes_tracking import FakeAccessLog, FakeConsentLedger
 from tests.unit.http.conftest import MEMBER, token, triggers
@@ -43,6 +44,7 @@ def _request(
 
 def test_a_trigger_runs_its_use_case_on_the_ports_the_root_was_given(verifier: JwksTokenVerifier) -> None:
     users, ledger, policies, clock = FakeUserStore(), FakeConsentLedger(), FakePolicyStore(), FakeClock(AT)
+    reactions = FakeReactions()
     users.create_user(UserRecord(user_id=MEMBER, account_id="acc-7", role=Role.MEMBER, created_at=AT))
     policies.create_version(
         PolicyVersion(
@@ -59,6 +61,7 @@ def test_a_trigger_runs_its_use_case_on_the_ports_the_root_was_given(verifier: J
         token_verifier=verifier,
         users=users,
         consents=ledger,
+        reactions=reactions,
         policy=policies,
         clock=clock,
         accounts=FakeAccountStore(),
@@ -83,6 +86,7 @@ def test_a_trigger_runs_its_use_case_on_the_ports_the_root_was_given(verifier: J
     assert state["since"].startswith("2026-03-04T05:06:07")
     [entry] = ledger.entries  # appended to the given ledger, under the caller's account
     assert (entry.account_id, entry.user_id, entry.capability.value) == ("acc-7", MEMBER, "location")
+    assert reactions.raised == [ConsentChanged(account_id="acc-7", user_id=MEMBER)]  # through the given reactions
     assert read.status_code == 200 and len(json.loads(read.get_body())["history"]) == 1
     assert not set(vars(root)) & AZURE_CLIENTS, "the root reached for an Azure client"
 
