@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from core.domain.consent import Capability
 from core.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Principal
+from core.domain.images import LocationNotRemovable, Rejection
 from core.domain.media import (
     CaptureTimeSource,
     MediaQuery,
@@ -47,6 +48,7 @@ from core.ports import (
     BillingStore,
     Clock,
     ConsentLedger,
+    ImageCodec,
     MalwareScanner,
     MediaStore,
     PhotoBlobs,
@@ -54,7 +56,6 @@ from core.ports import (
     PrivateZoneStore,
 )
 from core.services import access_log as reads
-from core.services import image_checks, location_strip
 from core.services.consent import consent_granted_at
 from core.services.paging import PageTokens
 from core.services.suspension import Addition, ensure_may_add
@@ -295,6 +296,7 @@ def process_photo(
     photo_jobs: PhotoJobs,
     clock: Clock,
     photo_limits: PhotoLimits,
+    image_codec: ImageCodec,
     private_zones: PrivateZoneStore | None = None,
 ) -> str:
     """Verify one upload and settle the photo as ready, rejected or quarantined; answer what happened."""
@@ -338,8 +340,8 @@ def process_photo(
     if verdict is not ScanVerdict.CLEAN:
         return _quarantine(media, photo_blobs, photo, _QUARANTINE_FOR[verdict], now)
 
-    result = image_checks.inspect(data, declared=photo.declared_type, max_pixels=photo_limits.max_pixels)
-    if isinstance(result, image_checks.Rejection):
+    result = image_codec.inspect(data, declared=photo.declared_type, max_pixels=photo_limits.max_pixels)
+    if isinstance(result, Rejection):
         return _reject(media, photo_blobs, photo, result.reason, result.detail, now)
 
     captured_at, source = _capture_time(
@@ -380,8 +382,8 @@ def process_photo(
         location = gps
     else:  # no position is stored anywhere, the original included
         try:
-            stored = location_strip.original_without_location(data, result.family)
-        except location_strip.NotRemovable as exc:
+            stored = image_codec.without_location(data, declared=photo.declared_type)
+        except LocationNotRemovable as exc:
             return _reject(media, photo_blobs, photo, RejectReason.LOCATION_NOT_REMOVABLE, str(exc), now)
     original, thumbnail, display = _verified_names(photo)
     photo_blobs.put_photo_blob(original, stored, content_type=photo.declared_type.value)
