@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.photo_checks [--repeat 3]
 
 Makes a 12-megapixel camera-like JPEG (noise, so it does not compress to nothing) with EXIF GPS, the same picture
-as HEIC, a 2-megapixel PNG, and a 64-megapixel PNG decompression bomb, then times `image_checks.inspect` (magic
-bytes, pixel check, decode, EXIF, thumbnail and display copy) and the EICAR scan on each. Printed: file size,
-best and median time per call, and the process's peak resident memory after each case.
+as HEIC, a 2-megapixel PNG, and a 64-megapixel PNG decompression bomb, then times the image codec's
+`checks.inspect` (core/adapters/images: magic bytes, pixel check, decode, EXIF, thumbnail and display copy) and the
+EICAR scan on each. Printed: file size, best and median time per call, and the process's peak resident memory after
+each case.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from datetime import UTC, datetime
 
 from PIL import Image
 
-from core.domain.media import PhotoContentType
-from core.services import image_checks
+from core.adapters.images import checks
+from core.domain.media import PhotoContentType, signature_verdict
 from tests.fixtures import images
 
 
@@ -76,15 +77,15 @@ def main() -> None:
     )
     for label, data, declared in cases:
         best, median, peak = _time(
-            lambda d=data, t=declared: image_checks.inspect(
+            lambda d=data, t=declared: checks.inspect(
                 d,
                 declared=t,  # type: ignore[misc]  # the lambda's defaults bind this loop's values; mypy cannot infer a lambda default's type
                 max_pixels=50_000_000,
             ),
             args.repeat,
         )
-        scan = _time(lambda d=data: image_checks.signature_verdict(d), args.repeat)[0]  # type: ignore[misc]  # the lambda's defaults bind this loop's values; mypy cannot infer a lambda default's type
-        result = image_checks.inspect(data, declared=declared, max_pixels=50_000_000)
+        scan = _time(lambda d=data: signature_verdict(d), args.repeat)[0]  # type: ignore[misc]  # the lambda's defaults bind this loop's values; mypy cannot infer a lambda default's type
+        result = checks.inspect(data, declared=declared, max_pixels=50_000_000)
         outcome = getattr(result, "reason", None) or "verified"
         print(
             f"{label:<28} {len(data):>11,} {best * 1000:>10.0f} ms {median * 1000:>5.0f} ms {peak:>12.0f} "

@@ -25,9 +25,10 @@ from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceToken
 from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail, RenderedEmail
 from core.domain.events import Change, Fact
 from core.domain.identity import Identity
+from core.domain.images import Rejection, Verified
 from core.domain.ingest_gate import GateDoc, GateRead
 from core.domain.job_sites import JobSite
-from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoJob, PhotoSlice, ScanVerdict
+from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoContentType, PhotoJob, PhotoSlice, ScanVerdict
 from core.domain.page_views import PageView
 from core.domain.policy import PolicyAcknowledgement, PolicyVersion
 from core.domain.privacy import (
@@ -513,6 +514,22 @@ class MalwareScanner(Protocol):
 
 class PhotoJobs(Protocol):
     def enqueue(self, job: PhotoJob, *, delay_seconds: int = 0) -> None: ...
+
+
+class ImageCodec(Protocol):
+    """Reading and rewriting photo files (core/adapters/images/): the photo services never decode an image."""
+
+    def inspect(self, data: bytes, *, declared: PhotoContentType, max_pixels: int) -> Verified | Rejection:
+        """Everything processing needs to know of an upload, or why it is refused: the type its bytes say (which
+        must be the declared one), that it decodes within `max_pixels` and nothing follows the image, its size as
+        seen upright, its EXIF metadata (capture time, camera, orientation, position), and the thumbnail and display
+        copy, rendered upright as JPEG without metadata."""
+        ...
+
+    def without_location(self, data: bytes, *, declared: PhotoContentType) -> bytes:
+        """The file with every position removed from its metadata and the picture untouched, checked by reading it
+        back. Raises LocationNotRemovable (core/domain/images.py) when that cannot be done or proven."""
+        ...
 
 
 # ---------------------------------------------------------------- billing (docs/billing.md)

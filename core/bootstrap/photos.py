@@ -1,5 +1,5 @@
 """Photos and notes (docs/photos-and-notes.md): the media store, the quarantine and photos blob containers, the
-verification queue, the malware scanner and the upload limits."""
+verification queue, the malware scanner, the image codec and the upload limits."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from core.bootstrap.clients import Clients
 if TYPE_CHECKING:
     from core.adapters.blobs import BlobPhotoStore, DefenderScanner, QueuePhotoJobs, SignatureScanner
     from core.adapters.cosmos_media import CosmosMediaStore
+    from core.adapters.images.codec import PillowImageCodec
     from core.services.photos import PhotoLimits
 
 
@@ -44,6 +45,13 @@ class PhotoPorts(Clients):
         if self.settings.photo_malware_scan == "defender":
             return DefenderScanner(self.photo_blobs)
         return SignatureScanner()
+
+    @cached_property
+    def image_codec(self) -> PillowImageCodec:
+        """Pure computation on bytes (no SDK, no I/O): nothing to wrap into DependencyUnavailable."""
+        from core.adapters.images.codec import PillowImageCodec
+
+        return PillowImageCodec()
 
     @cached_property
     def photo_limits(self) -> PhotoLimits:

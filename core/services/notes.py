@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from core.domain.consent import Capability
-from core.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from core.domain.errors import Conflict, FieldError, ValidationFailed
 from core.domain.identity import Principal
 from core.domain.media import (
     GeoPoint,
@@ -19,42 +19,26 @@ from core.domain.media import (
     NotePage,
     NotePublic,
     NoteUpdate,
-    is_media_id,
 )
-from core.domain.tracking import AccessedData
 from core.ports import AccessLog, BillingStore, Clock, ConsentLedger, MediaStore, PrivateZoneStore
-from core.services import access_log as reads
-from core.services.consent import consent_granted_at
+from core.services import media_reads
 from core.services.paging import PageTokens
-from core.services.photos import check_range, scoped_user
 from core.services.suspension import Addition, ensure_may_add
 
 UPDATE_TRIES = 3
-
-
-def _check_photo(store: MediaStore, principal: Principal, photo_id: str | None) -> None:
-    if photo_id is None:
-        return
-    photo = store.get_photo(principal.account_id, photo_id)
-    if photo is None or photo.user_id != principal.user_id:
-        raise ValidationFailed(errors=[FieldError("photoId", "is not one of your photos")])
+NO_LOCATION = (
+    "Location access is not granted, so a note cannot carry a place. Grant location consent "
+    "(PUT /api/me/consents/location) or leave the place out."
+)
 
 
 def _check_place(consents: ConsentLedger, principal: Principal, place: GeoPoint | None, at: datetime) -> None:
     """A place is location data: it is kept only while the worker has granted location consent."""
     if place is None:
         return
-    if not consent_granted_at(
-        ledger=consents,
-        account_id=principal.account_id,
-        user_id=principal.user_id,
-        capability=Capability.LOCATION,
-        at=at,
-    ):
-        raise Forbidden(
-            "Location access is not granted, so a note cannot carry a place. Grant location consent "
-            "(PUT /api/me/consents/location) or leave the place out."
-        )
+    media_reads.require_consent(
+        consents, principal=principal, capability=Capability.LOCATION, at=at, refusal=NO_LOCATION
+    )
 
 
 def _outside_zones(
@@ -62,17 +46,12 @@ def _outside_zones(
 ) -> GeoPoint | None:
     """The place, or None when it lies in one of the worker's private zones in force at `at` (the note's own time,
     else now): the note is kept without it (docs/private-zones.md)."""
-    if place is None or zones is None:
-        return place
-    mine = zones.get_zones(account_id=principal.account_id, user_id=principal.user_id)
-    return None if mine.withholds(place.latitude, place.longitude, at) else place
-
-
-def _own_note(store: MediaStore, principal: Principal, note_id: str) -> Note:
-    note = store.get_note(principal.account_id, note_id) if is_media_id(note_id) else None
-    if note is None or note.user_id != principal.user_id:
-        raise NotFound()
-    return note
+    if place is None:
+        return None
+    kept = not media_reads.in_private_zone(
+        zones, account_id=principal.account_id, user_id=principal.user_id, place=place, at=at
+    )
+    return place if kept else None
 
 
 def create_note(
@@ -87,7 +66,7 @@ def create_note(
 ) -> NotePublic:
     ensure_may_add(account_id=principal.account_id, what=Addition.NOTES, billing=billing)
     now = clock.now()
-    _check_photo(media, principal, data.photo_id)
+    media_reads.check_link(media_reads.PHOTOS, principal=principal, item_id=data.photo_id, field="photoId", media=media)
     _check_place(consents, principal, data.place, now)
     place = _outside_zones(private_zones, principal, data.place, data.at or now)
     note = Note(
@@ -123,9 +102,11 @@ def update_note(
         name: getattr(data, name) for name in ("text", "photo_id", "at", "place") if name in sent
     }
     if "photo_id" in changes:
-        _check_photo(media, principal, data.photo_id)
+        media_reads.check_link(
+            media_reads.PHOTOS, principal=principal, item_id=data.photo_id, field="photoId", media=media
+        )
     for _ in range(UPDATE_TRIES):
-        current = _own_note(media, principal, note_id)
+        current = media_reads.own(media_reads.NOTES, principal=principal, item_id=note_id, media=media)
         now = clock.now()
         if "place" in changes:
             _check_place(consents, principal, data.place, now)
@@ -142,24 +123,20 @@ def update_note(
 
 
 def delete_note(*, principal: Principal, note_id: str, media: MediaStore) -> None:
-    _own_note(media, principal, note_id)
+    media_reads.own(media_reads.NOTES, principal=principal, item_id=note_id, media=media)
     media.delete_note(principal.account_id, note_id)
 
 
 def list_my_notes(*, principal: Principal, query: MyNotesQuery, media: MediaStore, page_tokens: PageTokens) -> NotePage:
-    check_range(query.from_, query.to)
-    scope = ("notes", principal.account_id, principal.user_id, query.from_, query.to)
-    page = media.list_notes(
+    found, continuation = media_reads.page_of(
+        media_reads.NOTES,
         account_id=principal.account_id,
         user_id=principal.user_id,
-        start=query.from_,
-        end=query.to,
-        continuation=page_tokens.open(scope, query.continuation),
-        limit=query.limit,
+        query=query,
+        media=media,
+        page_tokens=page_tokens,
     )
-    return NotePage(
-        items=[NotePublic.of(n) for n in page.notes], continuation=page_tokens.seal(scope, page.continuation)
-    )
+    return NotePage(items=[NotePublic.of(n) for n in found], continuation=continuation)
 
 
 def list_notes(
@@ -172,30 +149,16 @@ def list_notes(
     clock: Clock,
     page_tokens: PageTokens,
 ) -> NotePage:
-    """The owner: every worker's notes (or one worker's with userId); a member: their own only."""
-    user_id = scoped_user(principal, account_id, query.user_id)
-    check_range(query.from_, query.to)
-    scope = ("notes", account_id, user_id, query.from_, query.to)  # the same list as `me/notes` for one worker
-    page = media.list_notes(
+    """The owner: every worker's notes (or one worker's with userId); a member: their own only. The same list as
+    `me/notes` for one worker (the same page tokens)."""
+    found, continuation = media_reads.listed_for(
+        media_reads.NOTES,
+        principal=principal,
         account_id=account_id,
-        user_id=user_id,
-        start=query.from_,
-        end=query.to,
-        continuation=page_tokens.open(scope, query.continuation),
-        limit=query.limit,
+        query=query,
+        media=media,
+        access_log=access_log,
+        clock=clock,
+        page_tokens=page_tokens,
     )
-    if page.notes:
-        reads.record_read(
-            log=access_log,
-            entry=reads.new_entry(
-                principal=principal,
-                subject_user_ids=[n.user_id for n in page.notes],
-                data=AccessedData.NOTE,
-                at=clock.now(),
-                range_from=query.from_,
-                range_to=query.to,
-            ),
-        )
-    return NotePage(
-        items=[NotePublic.of(n) for n in page.notes], continuation=page_tokens.seal(scope, page.continuation)
-    )
+    return NotePage(items=[NotePublic.of(n) for n in found], continuation=continuation)

@@ -22,8 +22,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.domain.consent import Capability
-from core.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from core.domain.errors import Conflict, FieldError, ValidationFailed
 from core.domain.identity import Principal
+from core.domain.images import LocationNotRemovable, Rejection
 from core.domain.media import (
     CaptureTimeSource,
     MediaQuery,
@@ -39,7 +40,6 @@ from core.domain.media import (
     QuarantineReason,
     RejectReason,
     ScanVerdict,
-    is_media_id,
 )
 from core.domain.tracking import AccessedData
 from core.ports import (
@@ -47,6 +47,7 @@ from core.ports import (
     BillingStore,
     Clock,
     ConsentLedger,
+    ImageCodec,
     MalwareScanner,
     MediaStore,
     PhotoBlobs,
@@ -54,7 +55,7 @@ from core.ports import (
     PrivateZoneStore,
 )
 from core.services import access_log as reads
-from core.services import image_checks, location_strip
+from core.services import media_reads
 from core.services.consent import consent_granted_at
 from core.services.paging import PageTokens
 from core.services.suspension import Addition, ensure_may_add
@@ -65,6 +66,10 @@ log = logging.getLogger(__name__)
 MAX_SCAN_CHECKS = 10  # how often a missing scan verdict is asked for again before the photo stays quarantined
 SCAN_RECHECK_SECONDS = 30
 QUARANTINE_CONTAINER_PREFIX = "/blobServices/default/containers/"
+NO_CAMERA = (
+    "Camera access is not granted. Grant camera consent in the app "
+    "(PUT /api/me/consents/camera) before uploading photos."
+)
 
 
 @dataclass(frozen=True)
@@ -123,21 +128,8 @@ def request_upload(
         raise ValidationFailed(errors=[FieldError("sizeBytes", f"must be at most {photo_limits.max_bytes} bytes")])
     if data.captured_at is not None and data.captured_at > now + photo_limits.future_skew:
         raise ValidationFailed(errors=[FieldError("capturedAt", "must not be in the future")])
-    if not consent_granted_at(
-        ledger=consents,
-        account_id=principal.account_id,
-        user_id=principal.user_id,
-        capability=Capability.CAMERA,
-        at=now,
-    ):
-        raise Forbidden(
-            "Camera access is not granted. Grant camera consent in the app "
-            "(PUT /api/me/consents/camera) before uploading photos."
-        )
-    if data.note_id is not None:
-        note = media.get_note(principal.account_id, data.note_id)
-        if note is None or note.user_id != principal.user_id:
-            raise ValidationFailed(errors=[FieldError("noteId", "is not one of your notes")])
+    media_reads.require_consent(consents, principal=principal, capability=Capability.CAMERA, at=now, refusal=NO_CAMERA)
+    media_reads.check_link(media_reads.NOTES, principal=principal, item_id=data.note_id, field="noteId", media=media)
     photo_id = uuid.uuid4().hex
     expires_at = now + photo_limits.upload_ttl
     name = quarantine_name(principal.account_id, principal.user_id, photo_id, data.content_type)
@@ -174,9 +166,7 @@ def complete_upload(
     clock: Clock,
 ) -> PhotoPublic:
     """The app says the PUT finished: put the photo on the processing queue (again, if asked again while pending)."""
-    photo = media.get_photo(principal.account_id, photo_id) if is_media_id(photo_id) else None
-    if photo is None or photo.user_id != principal.user_id:
-        raise NotFound()
+    photo = media_reads.own(media_reads.PHOTOS, principal=principal, item_id=photo_id, media=media)
     if photo.status is not PhotoStatus.PENDING:
         return PhotoPublic.of(photo)
     if photo_blobs.quarantine_info(photo.quarantine_blob) is None:
@@ -295,6 +285,7 @@ def process_photo(
     photo_jobs: PhotoJobs,
     clock: Clock,
     photo_limits: PhotoLimits,
+    image_codec: ImageCodec,
     private_zones: PrivateZoneStore | None = None,
 ) -> str:
     """Verify one upload and settle the photo as ready, rejected or quarantined; answer what happened."""
@@ -338,8 +329,8 @@ def process_photo(
     if verdict is not ScanVerdict.CLEAN:
         return _quarantine(media, photo_blobs, photo, _QUARANTINE_FOR[verdict], now)
 
-    result = image_checks.inspect(data, declared=photo.declared_type, max_pixels=photo_limits.max_pixels)
-    if isinstance(result, image_checks.Rejection):
+    result = image_codec.inspect(data, declared=photo.declared_type, max_pixels=photo_limits.max_pixels)
+    if isinstance(result, Rejection):
         return _reject(media, photo_blobs, photo, result.reason, result.detail, now)
 
     captured_at, source = _capture_time(
@@ -369,9 +360,8 @@ def process_photo(
     if (
         not strip
         and gps is not None
-        and private_zones is not None
-        and private_zones.get_zones(account_id=photo.account_id, user_id=photo.user_id).withholds(
-            gps.latitude, gps.longitude, captured_at
+        and media_reads.in_private_zone(
+            private_zones, account_id=photo.account_id, user_id=photo.user_id, place=gps, at=captured_at
         )
     ):
         strip = True  # taken in a private zone in force then: stored like a photo without location consent
@@ -380,8 +370,8 @@ def process_photo(
         location = gps
     else:  # no position is stored anywhere, the original included
         try:
-            stored = location_strip.original_without_location(data, result.family)
-        except location_strip.NotRemovable as exc:
+            stored = image_codec.without_location(data, declared=photo.declared_type)
+        except LocationNotRemovable as exc:
             return _reject(media, photo_blobs, photo, RejectReason.LOCATION_NOT_REMOVABLE, str(exc), now)
     original, thumbnail, display = _verified_names(photo)
     photo_blobs.put_photo_blob(original, stored, content_type=photo.declared_type.value)
@@ -435,21 +425,6 @@ def settle_failed(*, job: PhotoJob, media: MediaStore, photo_blobs: PhotoBlobs, 
 # ---------------------------------------------------------------- reads
 
 
-def scoped_user(principal: Principal, account_id: str, user_id: str | None) -> str | None:
-    """Whose items the caller may list: the owner anyone's (None = everyone), a member only their own."""
-    principal.require_account(account_id)
-    if principal.is_owner:
-        return user_id
-    if user_id is not None and user_id != principal.user_id:
-        raise NotFound()
-    return principal.user_id
-
-
-def check_range(start: datetime | None, end: datetime | None) -> None:
-    if start is not None and end is not None and start >= end:
-        raise ValidationFailed(errors=[FieldError("query.from", "must be before to")])
-
-
 def list_photos(
     *,
     principal: Principal,
@@ -460,32 +435,17 @@ def list_photos(
     clock: Clock,
     page_tokens: PageTokens,
 ) -> PhotoPage:
-    user_id = scoped_user(principal, account_id, query.user_id)
-    check_range(query.from_, query.to)
-    scope = ("photos", account_id, user_id, query.from_, query.to)
-    page = media.list_photos(
+    found, continuation = media_reads.listed_for(
+        media_reads.PHOTOS,
+        principal=principal,
         account_id=account_id,
-        user_id=user_id,
-        start=query.from_,
-        end=query.to,
-        continuation=page_tokens.open(scope, query.continuation),
-        limit=query.limit,
+        query=query,
+        media=media,
+        access_log=access_log,
+        clock=clock,
+        page_tokens=page_tokens,
     )
-    if page.photos:
-        reads.record_read(
-            log=access_log,
-            entry=reads.new_entry(
-                principal=principal,
-                subject_user_ids=[p.user_id for p in page.photos],
-                data=AccessedData.PHOTO,
-                at=clock.now(),
-                range_from=query.from_,
-                range_to=query.to,
-            ),
-        )
-    return PhotoPage(
-        items=[PhotoPublic.of(p) for p in page.photos], continuation=page_tokens.seal(scope, page.continuation)
-    )
+    return PhotoPage(items=[PhotoPublic.of(p) for p in found], continuation=continuation)
 
 
 def get_photo(
@@ -500,10 +460,9 @@ def get_photo(
     photo_limits: PhotoLimits,
 ) -> PhotoDetail:
     """Metadata, and for a ready photo read-only links to exactly its thumbnail and display copy."""
-    principal.require_account(account_id)
-    photo = media.get_photo(account_id, photo_id) if is_media_id(photo_id) else None
-    if photo is None or (not principal.is_owner and photo.user_id != principal.user_id):
-        raise NotFound()
+    photo = media_reads.visible(
+        media_reads.PHOTOS, principal=principal, account_id=account_id, item_id=photo_id, media=media
+    )
     now = clock.now()
     reads.record_read(
         log=access_log,

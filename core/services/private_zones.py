@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from core.domain.errors import Conflict, NotFound
 from core.domain.events import PrivateZonesChanged
 from core.domain.identity import Principal
+from core.domain.images import LocationNotRemovable
 from core.domain.private_zones import (
     MAX_ACTIVE_ZONES,
     ApplyToHistoryIn,
@@ -33,6 +34,7 @@ from core.domain.tracking import Ping
 from core.ports import (
     AccountStore,
     Clock,
+    ImageCodec,
     LatestPositionStore,
     MediaStore,
     PhotoBlobs,
@@ -42,7 +44,6 @@ from core.ports import (
     Reactions,
     WithheldPingStore,
 )
-from core.services import location_strip
 from core.services.retention import RetentionPolicy, effective_settings
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,9 @@ def _clear_note_places(*, principal: Principal, zone: PrivateZone, media: MediaS
             return cleared
 
 
-def _clear_photo_places(*, principal: Principal, zone: PrivateZone, media: MediaStore, blobs: PhotoBlobs) -> int:
+def _clear_photo_places(
+    *, principal: Principal, zone: PrivateZone, media: MediaStore, blobs: PhotoBlobs, image_codec: ImageCodec
+) -> int:
     """Ready photos with a position inside the zone: the original loses every position in its metadata (as without
     location consent; an original whose position cannot be removed is deleted, the copies carry no metadata), then
     the record loses its location."""
@@ -197,10 +200,10 @@ def _clear_photo_places(*, principal: Principal, zone: PrivateZone, media: Media
             data = blobs.read_photo_blob(photo.original_blob) if photo.original_blob else None
             if data is not None and photo.original_blob:
                 try:
-                    stripped = location_strip.original_without_location(data, photo.declared_type.family)
+                    stripped = image_codec.without_location(data, declared=photo.declared_type)
                     blobs.put_photo_blob(photo.original_blob, stripped, content_type=photo.declared_type.value)
                     update["sha256"] = hashlib.sha256(stripped).hexdigest()
-                except location_strip.NotRemovable:
+                except LocationNotRemovable:
                     blobs.delete_photo_blob(photo.original_blob)
                     update["original_blob"] = None
             cleared += media.replace_photo_if_unchanged(photo.model_copy(update=update), expected=photo)
@@ -238,6 +241,7 @@ def apply_to_history(
     accounts: AccountStore,
     privacy: PrivacyStore,
     retention_policy: RetentionPolicy,
+    image_codec: ImageCodec,
     photo_blobs: PhotoBlobs | None = None,
 ) -> HistoryAppliedPublic:
     """Apply one of my zones in force to what is stored already (irreversible; `data.confirmation` says so): every
@@ -280,7 +284,11 @@ def apply_to_history(
         account_id=account_id, user_id=user_id, inside=zone.withholds, at=clock.now()
     )
     notes = _clear_note_places(principal=principal, zone=zone, media=media, clock=clock)
-    photos = _clear_photo_places(principal=principal, zone=zone, media=media, blobs=photo_blobs) if photo_blobs else 0
+    photos = (
+        _clear_photo_places(principal=principal, zone=zone, media=media, blobs=photo_blobs, image_codec=image_codec)
+        if photo_blobs
+        else 0
+    )
     requested = applied.requested_at if applied is not None else clock.now()
     result = HistoryApplied(
         requested_at=requested,

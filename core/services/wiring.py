@@ -39,6 +39,7 @@ from core.ports import (
     EventPublisher,
     ExportSink,
     HealthProbe,
+    ImageCodec,
     JobSiteStore,
     LatestPositionStore,
     Mailer,
@@ -122,6 +123,7 @@ class Ports(TypedDict, total=False):
     photo_jobs: PhotoJobs
     photo_limits: PhotoLimits
     malware_scanner: MalwareScanner
+    image_codec: ImageCodec
     billing: BillingStore
     billing_policy: BillingPolicy
     billing_notifier: BillingNotifier | None

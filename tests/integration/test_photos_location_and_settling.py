@@ -14,7 +14,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from core import schema
-from core.services import location_strip
+from core.adapters.images import location_strip
 from tests.fixtures import images
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack, User

@@ -11,8 +11,8 @@ import httpx
 from azure.storage.blob import BlobServiceClient
 
 from core import schema
+from core.adapters.images import location_strip
 from core.adapters.queues import build_queue_service
-from core.services import location_strip
 from tests.fixtures import images
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack, User, add_member, register_owner

@@ -1,12 +1,23 @@
-"""In-memory fakes for the photos-and-notes ports (MediaStore, PhotoBlobs, MalwareScanner, PhotoJobs)."""
+"""In-memory fakes for the photos-and-notes ports (MediaStore, PhotoBlobs, MalwareScanner, PhotoJobs, ImageCodec)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoJob, PhotoSlice, ScanVerdict, sort_key
-from core.services.image_checks import signature_verdict
+from core.domain.images import ExifInfo, LocationNotRemovable, Rejection, Verified
+from core.domain.media import (
+    BlobInfo,
+    Note,
+    NoteSlice,
+    Photo,
+    PhotoContentType,
+    PhotoJob,
+    PhotoSlice,
+    ScanVerdict,
+    signature_verdict,
+    sort_key,
+)
 
 
 def _page(items: list[Any], continuation: str | None, limit: int) -> tuple[list[Any], str | None]:
@@ -144,3 +155,26 @@ class FakePhotoJobs:
 
     def enqueue(self, job: PhotoJob, *, delay_seconds: int = 0) -> None:
         self.sent.append((job, delay_seconds))
+
+
+class FakeImageCodec:
+    """Decodes nothing: every file is an acceptable picture of `size` without metadata (or the test's `answer`),
+    and removing its position leaves it as it is (or raises, with `not_removable`). The photo tests that check
+    what a real file holds use the real codec, core/adapters/images (pure computation on bytes)."""
+
+    def __init__(self, answer: Verified | Rejection | None = None, size: tuple[int, int] = (1, 1)) -> None:
+        self.answer, self.size = answer, size
+        self.not_removable: str | None = None
+        self.inspected: list[bytes] = []
+
+    def inspect(self, data: bytes, *, declared: PhotoContentType, max_pixels: int) -> Verified | Rejection:
+        self.inspected.append(data)
+        if self.answer is not None:
+            return self.answer
+        width, height = self.size
+        return Verified(declared.family, width, height, ExifInfo(), thumbnail_jpeg=b"thumb", display_jpeg=b"display")
+
+    def without_location(self, data: bytes, *, declared: PhotoContentType) -> bytes:
+        if self.not_removable is not None:
+            raise LocationNotRemovable(self.not_removable)
+        return data

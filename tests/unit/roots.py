@@ -37,7 +37,7 @@ from tests.unit.fakes_billing import FakeBillingStore, FakeStripe
 from tests.unit.fakes_devices import FakeDeviceStore
 from tests.unit.fakes_email import FakeEmailProfiles, FakeEmailRenderer, FakeMailer, FakeOutbox, FakePolicyStore
 from tests.unit.fakes_job_sites import FakeJobSiteStore, FakeSiteDayStore
-from tests.unit.fakes_media import FakeMediaStore, FakePhotoBlobs, FakePhotoJobs, FakeScanner
+from tests.unit.fakes_media import FakeImageCodec, FakeMediaStore, FakePhotoBlobs, FakePhotoJobs, FakeScanner
 from tests.unit.fakes_privacy import FakeDataRequestQueue, FakeExportSink, FakePrivacyStore
 from tests.unit.fakes_tracking import (
     FakeAccessLog,
@@ -130,6 +130,7 @@ def fake_root(settings: Settings | None = None, **ports: Unpack[Ports]) -> Conta
         "photo_blobs": FakePhotoBlobs(),
         "photo_jobs": FakePhotoJobs(),
         "malware_scanner": FakeScanner(),
+        "image_codec": FakeImageCodec(),
         "stripe": FakeStripe(clock),
         "health_probes": [FakeHealthProbe("cosmos"), FakeHealthProbe("storage")],
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from core.adapters.images.codec import PillowImageCodec
 from core.domain.consent import Capability, ConsentEntry
 from core.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Principal, Role
@@ -44,6 +45,7 @@ class World:
         self.store, self.blobs, self.jobs = FakeMediaStore(), FakePhotoBlobs(), FakePhotoJobs()
         self.scanner, self.ledger, self.log = FakeScanner(), FakeConsentLedger(), FakeAccessLog()
         self.clock, self.billing = FakeClock(), FakeBillingStore()
+        self.codec = PillowImageCodec()  # the real codec: pure computation on bytes, and what these tests check
 
     def grant(self, who: Principal, capability: Capability, granted: bool = True, at: datetime | None = None) -> None:
         self.ledger.append(
@@ -99,6 +101,7 @@ class World:
             photo_jobs=self.jobs,
             clock=self.clock,
             photo_limits=LIMITS,
+            image_codec=self.codec,
         )
 
     def send(

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
+from core.adapters.images import location_strip
 from core.domain.consent import Capability
 from core.domain.media import CaptureTimeSource, PhotoJob, PhotoStatus
-from core.services import location_strip, photos
+from core.services import photos
 from tests.fixtures import images
 from tests.unit.test_photos_service import WORKER, World
 

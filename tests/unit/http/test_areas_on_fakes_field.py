@@ -17,7 +17,7 @@ from functions import consent, devices, job_sites, photos, private_zones, tracki
 from tests.fixtures import images
 from tests.unit.fakes_devices import FakeDeviceStore
 from tests.unit.fakes_job_sites import FakeJobSiteStore, FakeSiteDayStore
-from tests.unit.fakes_media import FakeMediaStore, FakePhotoBlobs, FakePhotoJobs
+from tests.unit.fakes_media import FakeImageCodec, FakeMediaStore, FakePhotoBlobs, FakePhotoJobs
 from tests.unit.fakes_tracking import (
     FakeConsentLedger,
     FakeLatestPositions,
@@ -254,7 +254,13 @@ def test_private_zones_refuse_a_too_small_zone_an_unconfirmed_removal_and_a_stra
 def test_photos_an_upload_is_granted_completed_verified_on_the_queue_and_shown_to_the_owner() -> None:
     team, media, blobs, jobs = Team(), FakeMediaStore(), FakePhotoBlobs(), FakePhotoJobs()
     data = images.jpeg(size=(320, 240), taken=AT - timedelta(minutes=5))
-    root = team.root(media=media, photo_blobs=blobs, photo_jobs=jobs, consents=granted(Capability.CAMERA))
+    root = team.root(
+        media=media,
+        photo_blobs=blobs,
+        photo_jobs=jobs,
+        consents=granted(Capability.CAMERA),
+        image_codec=FakeImageCodec(size=(320, 240)),  # what the codec finds in the upload (a real 320x240 JPEG)
+    )
     with on_fakes(root):
         body = {"contentType": "image/jpeg", "sizeBytes": len(data)}
         grant = answer(run["request_photo_upload"](http("POST", "me/photos", user=MEMBER, body=body)), 201)

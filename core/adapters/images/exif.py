@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from PIL import Image
 
+from core.domain.images import ExifInfo
 from core.domain.media import Camera, GeoPoint
 
 log = logging.getLogger(__name__)
@@ -28,14 +28,6 @@ _GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON, _GPS_ALT_REF, _GPS_ALT = 1, 2, 3
 # Years an EXIF capture time may name (digital cameras; far from datetime's limits, so that converting any
 # offset to UTC cannot overflow). Outside them the time is ignored.
 EARLIEST_CAPTURE_YEAR, LATEST_CAPTURE_YEAR = 1990, 2100
-
-
-@dataclass
-class ExifInfo:
-    captured_at: datetime | None = None  # DateTimeOriginal, only when its offset is recorded too
-    camera: Camera | None = None
-    orientation: int | None = None
-    gps: GeoPoint | None = None
 
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")

@@ -12,9 +12,9 @@ import pillow_heif
 import pytest
 from PIL import Image
 
+from core.adapters.images import location_strip
+from core.adapters.images.checks import inspect
 from core.domain.media import PhotoContentType
-from core.services import location_strip
-from core.services.image_checks import inspect
 from tests.fixtures import images
 
 LAT, LON = 44.977753, -93.265015

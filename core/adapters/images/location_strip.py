@@ -19,7 +19,8 @@ import zlib
 
 from defusedxml import DefusedXmlException, ElementTree
 
-from core.services.image_checks import _MAX_EMBEDDED_JPEGS, _jpeg_end
+from core.adapters.images.formats import MAX_EMBEDDED_JPEGS, jpeg_end
+from core.domain.images import LocationNotRemovable
 
 _TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
 _GPS_POINTER = 0x8825
@@ -60,10 +61,6 @@ _ATTR = re.compile(rb"""(?<=\s)([\w.-]+):([\w.-]+)\s*=\s*("[^"]*"|'[^']*')""")
 _START = re.compile(rb"<([\w.-]+):([\w.-]+)")
 
 
-class NotRemovable(Exception):
-    """The file's metadata could not be walked; the caller must not store it without consent."""
-
-
 def is_location_property(namespace: str, local: str) -> bool:
     name = local.lower()
     if name.startswith("gps") or "latitude" in name or "longitude" in name or "longtitude" in name:
@@ -78,10 +75,10 @@ def _ifd(buf: bytearray, base: int, end: int, offset: int, fmt: str) -> tuple[in
     """Position and entry count of the IFD at `offset` (relative to the TIFF header at `base`)."""
     pos = base + offset
     if offset < 8 or pos + 2 > end:
-        raise NotRemovable("IFD outside the EXIF block")
+        raise LocationNotRemovable("IFD outside the EXIF block")
     count = struct.unpack_from(fmt + "H", buf, pos)[0]
     if pos + 2 + 12 * count + 4 > end:
-        raise NotRemovable("IFD runs past the EXIF block")
+        raise LocationNotRemovable("IFD runs past the EXIF block")
     return pos, count
 
 
@@ -106,7 +103,7 @@ def scrub_tiff(buf: bytearray, base: int, end: int) -> None:
     """Remove the GPS IFD (and the maker note) from the TIFF structure in buf[base:end], in place."""
     order = bytes(buf[base : base + 2])
     if order not in (b"II", b"MM") or end - base < 8:
-        raise NotRemovable("no TIFF header")
+        raise LocationNotRemovable("no TIFF header")
     fmt = "<" if order == b"II" else ">"
     offset = struct.unpack_from(fmt + "I", buf, base + 4)[0]
     seen: set[int] = set()
@@ -198,7 +195,7 @@ def _jpeg_segments(buf: bytearray, start: int) -> list[tuple[int, int, int]]:
             continue
         length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
         if length < 2 or pos + 2 + length > len(buf):
-            raise NotRemovable("JPEG segment runs past the file")
+            raise LocationNotRemovable("JPEG segment runs past the file")
         out.append((marker, pos + 4, pos + 2 + length))
         pos += 2 + length
     return out
@@ -214,7 +211,7 @@ def _scrub_iim(buf: bytearray, start: int, end: int) -> None:
         size = int.from_bytes(buf[name_end : name_end + 4], "big")
         data, data_end = name_end + 4, name_end + 4 + size
         if data_end > end:
-            raise NotRemovable("Photoshop resource runs past the segment")
+            raise LocationNotRemovable("Photoshop resource runs past the segment")
         if rid == 0x0404:
             at = data
             while at + 5 <= data_end and buf[at] == 0x1C:
@@ -234,7 +231,7 @@ def _scrub_jpeg(buf: bytearray, start: int) -> None:
         if marker == 0xE1 and payload.startswith(_EXIF_ID):
             try:
                 scrub_tiff(buf, begin + len(_EXIF_ID), end)
-            except (NotRemovable, struct.error):
+            except (LocationNotRemovable, struct.error):
                 buf[begin:end] = bytes(end - begin)  # a damaged EXIF block: zeros (no longer an Exif segment)
         elif marker == 0xE1 and payload.startswith(_XMP_ID):
             buf[begin + len(_XMP_ID) : end] = scrub_xmp(payload[len(_XMP_ID) :])
@@ -265,7 +262,7 @@ def _strip_png(data: bytes) -> bytes:
             scrubbed = bytearray(body)
             try:
                 scrub_tiff(scrubbed, 0, len(scrubbed))
-            except (NotRemovable, struct.error):
+            except (LocationNotRemovable, struct.error):
                 continue  # a damaged EXIF chunk: dropped
             body = bytes(scrubbed)
         elif keyword.startswith(b"Raw profile type"):
@@ -298,7 +295,7 @@ def _boxes(buf: bytearray, start: int, end: int) -> list[tuple[bytes, int, int]]
         elif size == 0:
             size = end - pos
         if size < header or pos + size > end:
-            raise NotRemovable("ISO box runs past its parent")
+            raise LocationNotRemovable("ISO box runs past its parent")
         out.append((kind, pos + header, pos + size))
         pos += size
     return out
@@ -351,7 +348,7 @@ def _heif_items(buf: bytearray, meta: int, meta_end: int) -> tuple[dict[int, str
                     length, pos = _uint(buf, pos, length_size)
                     origin = idat if method == 1 else 0
                     if method not in (0, 1) or origin + base + offset + length > len(buf):
-                        raise NotRemovable("HEIF item outside the file")
+                        raise LocationNotRemovable("HEIF item outside the file")
                     places.setdefault(item_id, []).append((origin + base + offset, origin + base + offset + length))
     return kinds, places
 
@@ -365,7 +362,7 @@ def _scrub_heif(buf: bytearray) -> None:
             for begin, stop in places.get(item_id, []):
                 if item_kind == "Exif":
                     if stop - begin < 4:
-                        raise NotRemovable("empty Exif item")
+                        raise LocationNotRemovable("empty Exif item")
                     tiff = begin + 4 + int.from_bytes(buf[begin : begin + 4], "big")
                     scrub_tiff(buf, tiff, stop)
                 elif item_kind in ("application/rdf+xml", "application/xmp+xml"):
@@ -376,22 +373,22 @@ def _scrub_heif(buf: bytearray) -> None:
 
 
 def strip_location(data: bytes, family: str) -> bytes:
-    """The file without any position in its metadata (family: jpeg, png or heif). Raises NotRemovable."""
+    """The file without any position in its metadata (family: jpeg, png or heif). Raises LocationNotRemovable."""
     if family == "png":
         return _strip_png(data)
     buf = bytearray(data)
     try:
         if family == "jpeg":
             start: int | None = 0
-            for _ in range(_MAX_EMBEDDED_JPEGS + 1):  # the image, then further JPEGs (MPF previews, gain maps)
+            for _ in range(MAX_EMBEDDED_JPEGS + 1):  # the image, then further JPEGs (MPF previews, gain maps)
                 if start is None or not data.startswith(b"\xff\xd8\xff", start):
                     break
                 _scrub_jpeg(buf, start)
-                start = _jpeg_end(data, start)
+                start = jpeg_end(data, start)
         else:
             _scrub_heif(buf)
     except (struct.error, IndexError, ValueError) as exc:
-        raise NotRemovable(type(exc).__name__) from exc
+        raise LocationNotRemovable(type(exc).__name__) from exc
     return bytes(buf)
 
 
@@ -430,12 +427,12 @@ def find_location(data: bytes, family: str) -> list[str]:
 
 
 def original_without_location(data: bytes, family: str) -> bytes:
-    """`strip_location`, then `find_location` on the result: raises NotRemovable unless nothing is left."""
+    """`strip_location`, then `find_location` on the result: raises LocationNotRemovable unless nothing is left."""
     stripped = strip_location(data, family)
     try:
         left = find_location(stripped, family)
     except Exception as exc:  # the readers fail in many ways on odd files; then the removal is unproven
-        raise NotRemovable(f"the result cannot be read back ({type(exc).__name__})") from exc
+        raise LocationNotRemovable(f"the result cannot be read back ({type(exc).__name__})") from exc
     if left:
-        raise NotRemovable("still present: " + ", ".join(left))
+        raise LocationNotRemovable("still present: " + ", ".join(left))
     return stripped

@@ -1,4 +1,5 @@
-"""Pure verification: magic bytes, decoding within a pixel budget, EICAR, EXIF, rendering without metadata."""
+"""The image codec's checks (core/adapters/images/): magic bytes, decoding within a pixel budget, EICAR, EXIF,
+rendering without metadata."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from PIL import Image
 
-from core.domain.media import PhotoContentType, RejectReason, ScanVerdict
-from core.services import image_checks
-from core.services.image_checks import Rejection, Verified
+from core.adapters.images import checks, exif, formats
+from core.domain.images import ExifInfo, Rejection, Verified
+from core.domain.media import PhotoContentType, RejectReason, ScanVerdict, signature_verdict
 from tests.fixtures import images
 
 TAKEN = datetime(2026, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=-5)))
@@ -19,7 +20,7 @@ TAKEN = datetime(2026, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=-5)))
 def _verified(
     data: bytes, declared: PhotoContentType = PhotoContentType.JPEG, max_pixels: int = 50_000_000
 ) -> Verified:
-    result = image_checks.inspect(data, declared=declared, max_pixels=max_pixels)
+    result = checks.inspect(data, declared=declared, max_pixels=max_pixels)
     assert isinstance(result, Verified), result
     return result
 
@@ -27,7 +28,7 @@ def _verified(
 def _rejected(
     data: bytes, declared: PhotoContentType = PhotoContentType.JPEG, max_pixels: int = 50_000_000
 ) -> Rejection:
-    result = image_checks.inspect(data, declared=declared, max_pixels=max_pixels)
+    result = checks.inspect(data, declared=declared, max_pixels=max_pixels)
     assert isinstance(result, Rejection), result
     return result
 
@@ -46,9 +47,9 @@ def test_jpeg_metadata_is_read_from_exif() -> None:
 def test_capture_time_without_an_offset_is_not_trusted() -> None:
     naive = datetime(2026, 5, 1, 9, 30)  # DateTimeOriginal without OffsetTimeOriginal: local time of unknown zone
     assert _verified(images.jpeg(taken=naive)).exif.captured_at is None
-    assert image_checks.exif_capture_time("2026:05:01 09:30:00", "+02:00") == datetime(2026, 5, 1, 7, 30, tzinfo=UTC)
-    assert image_checks.exif_capture_time("garbage", "+02:00") is None
-    assert image_checks.exif_capture_time("2026:05:01 09:30:00", "+99:00") is None
+    assert exif.exif_capture_time("2026:05:01 09:30:00", "+02:00") == datetime(2026, 5, 1, 7, 30, tzinfo=UTC)
+    assert exif.exif_capture_time("garbage", "+02:00") is None
+    assert exif.exif_capture_time("2026:05:01 09:30:00", "+99:00") is None
 
 
 def test_thumbnail_and_display_copy_are_upright_jpegs_without_metadata() -> None:
@@ -86,7 +87,7 @@ def test_png_and_heic_are_accepted() -> None:
     png = _verified(images.png(mode="RGBA"), PhotoContentType.PNG)
     assert (png.family, png.width, png.height) == ("png", 300, 200)
     heic = images.heic()
-    assert image_checks.sniff(heic) == "heif"
+    assert formats.sniff(heic) == "heif"
     for declared in (PhotoContentType.HEIC, PhotoContentType.HEIF):
         got = _verified(heic, declared)
         assert (got.family, got.width, got.height) == ("heif", 256, 192)
@@ -109,7 +110,7 @@ def test_png_renamed_as_jpeg_is_a_type_mismatch() -> None:
     ],
 )
 def test_non_images_are_refused_by_their_magic_bytes(data: bytes, label: str) -> None:
-    assert image_checks.sniff(data) == label
+    assert formats.sniff(data) == label
     got = _rejected(data)
     assert got.reason is RejectReason.NOT_AN_IMAGE and label in got.detail
 
@@ -155,16 +156,16 @@ def test_heic_pixel_limit() -> None:
 
 
 def test_eicar_signature_anywhere_is_malware() -> None:
-    assert image_checks.signature_verdict(images.EICAR_TEXT) is ScanVerdict.INFECTED
-    assert image_checks.signature_verdict(images.jpeg(extra=images.EICAR_TEXT)) is ScanVerdict.INFECTED
-    assert image_checks.signature_verdict(images.jpeg()) is ScanVerdict.CLEAN
+    assert signature_verdict(images.EICAR_TEXT) is ScanVerdict.INFECTED
+    assert signature_verdict(images.jpeg(extra=images.EICAR_TEXT)) is ScanVerdict.INFECTED
+    assert signature_verdict(images.jpeg()) is ScanVerdict.CLEAN
 
 
 def test_gps_out_of_range_or_malformed_is_ignored() -> None:
-    assert image_checks.gps_position({1: "N", 2: (91.0, 0.0, 0.0), 3: "E", 4: (10.0, 0.0, 0.0)}) is None
-    assert image_checks.gps_position({1: "N", 2: (10.0, 0.0), 3: "E", 4: (10.0, 0.0, 0.0)}) is None
-    assert image_checks.gps_position({1: "N", 2: ("x", 0, 0), 3: "E", 4: (10.0, 0.0, 0.0)}) is None
-    south_west = image_checks.gps_position({1: "S", 2: (33.0, 30.0, 0.0), 3: "W", 4: (70.0, 15.0, 0.0)})
+    assert exif.gps_position({1: "N", 2: (91.0, 0.0, 0.0), 3: "E", 4: (10.0, 0.0, 0.0)}) is None
+    assert exif.gps_position({1: "N", 2: (10.0, 0.0), 3: "E", 4: (10.0, 0.0, 0.0)}) is None
+    assert exif.gps_position({1: "N", 2: ("x", 0, 0), 3: "E", 4: (10.0, 0.0, 0.0)}) is None
+    south_west = exif.gps_position({1: "S", 2: (33.0, 30.0, 0.0), 3: "W", 4: (70.0, 15.0, 0.0)})
     assert south_west is not None and (south_west.latitude, south_west.longitude) == (-33.5, -70.25)
 
 
@@ -185,14 +186,14 @@ def test_gps_out_of_range_or_malformed_is_ignored() -> None:
     ],
 )
 def test_absurd_exif_capture_times_are_ignored(original: str, offset: str) -> None:
-    assert image_checks.exif_capture_time(original, offset) is None
+    assert exif.exif_capture_time(original, offset) is None
     got = _verified(images.jpeg(taken_text=(original, offset)))
     assert got.exif.captured_at is None and got.exif.camera is not None
 
 
 def test_plausible_capture_years_are_kept_and_always_convert_to_utc() -> None:
     for original, offset in (("1990:01:01 00:00:00", "+14:00"), ("2100:12:31 23:59:59", "-14:00")):
-        got = image_checks.exif_capture_time(original, offset)
+        got = exif.exif_capture_time(original, offset)
         assert got is not None and got.astimezone(UTC).year in (1989, 2101)
 
 
@@ -201,4 +202,4 @@ def test_damaged_exif_is_no_metadata_instead_of_a_crash() -> None:
         def getexif(self) -> object:
             raise KeyError("IFD pointer to nowhere")
 
-    assert image_checks.read_exif(Broken()) == image_checks.ExifInfo()  # type: ignore[arg-type]  # a file-like object that fails every read, not a real file
+    assert exif.read_exif(Broken()) == ExifInfo()  # type: ignore[arg-type]  # a file-like object that fails every read, not a real file
