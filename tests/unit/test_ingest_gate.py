@@ -29,7 +29,7 @@ from core.services.retention import RetentionPolicy
 from core.settings import Settings
 from tests.unit.fakes import FakeReactions
 from tests.unit.fakes_billing import FakeStripe
-from tests.unit.fakes_media import FakeMediaStore
+from tests.unit.fakes_media import FakeImageCodec, FakeMediaStore
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePrivateZoneStore
 from tests.unit.test_billing_service import POLICY
 from tests.unit.test_tracking_ingest import WORKER, World, ping
@@ -287,6 +287,7 @@ def _apply_zone(w: GateWorld, zone_id: str) -> None:
         latest_positions=FakeLatestPositions(),
         withheld_pings=cast("WithheldPingStore", CountingWithheld()),
         media=FakeMediaStore(),
+        image_codec=FakeImageCodec(),
         clock=w.clock,
         accounts=w.accounts,
         privacy=w.privacy,
