@@ -83,6 +83,7 @@ def main() -> None:
                 outbox=deps.outbox,
                 email_links=deps.email_links,
                 clock=deps.clock,
+                outbox_keep_days=deps.outbox_keep_days,
             )
             seconds = time.perf_counter() - started
             messages = queue.get_queue_properties().approximate_message_count

@@ -32,16 +32,20 @@ from bench.lib.people import bare_account
 from bench.lib.stack import create_scratch_database, sample_settings_into_env
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
 from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore, site_docs
+from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore, CosmosWithheldPingStore
 from core.adapters.cosmos_tracking import CosmosLatestPositionStore, CosmosPingStore
 from core.bootstrap import root_with
 from core.clock import SystemClock
 from core.domain.accounts import Member
+from core.domain.events import PingsStored
 from core.domain.identity import Role
 from core.domain.job_sites import CircleArea, JobSite, cells_covering
 from core.domain.site_visits import SiteIndex, evaluate_day, local_day
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import PingMessage, decode_ping_message, encode_ping_messages
+from core.ports import AccountStore, Reactions
 from core.services.ping_writer import store_ping_message
+from core.services.reactions import Dispatcher
 from core.services.site_visits import evaluate_message
 from core.settings import Settings
 
@@ -140,6 +144,22 @@ def naive_cpu_per_ping(pings: list[Ping], sites: list[JobSite]) -> float:
     return (time.process_time() - started) / len(pings)
 
 
+def store_only(root: Any) -> Reactions:
+    """The reactions with nothing done on PingsStored: the writer's store step without the job-site step."""
+    return Dispatcher(root, table={PingsStored: ()})
+
+
+def writer_ports(database: Any, accounts: AccountStore, reactions: Reactions) -> dict[str, Any]:
+    """The writer's stores beyond the pings, on the scratch database: every step production runs."""
+    return {
+        "latest_positions": CosmosLatestPositionStore(database),
+        "accounts": accounts,
+        "reactions": reactions,
+        "private_zones": CosmosPrivateZoneStore(database),
+        "withheld_pings": CosmosWithheldPingStore(database),
+    }
+
+
 def run(database: Any, count: int, per_day: int, per_message: int, now: datetime) -> dict[str, Any]:
     rnd = random.Random(count)
     account_id, user_id = str(uuid.uuid4()), f"worker-{count}"
@@ -161,16 +181,13 @@ def run(database: Any, count: int, per_day: int, per_message: int, now: datetime
     sites = seed_sites(database, account_id, count, now, rnd)
     seed_s = time.perf_counter() - seeded
     pings, clock = CosmosPingStore(database), SystemClock()
-    job_sites, days, positions = (
-        CosmosJobSiteStore(database),
-        CosmosSiteDayStore(database),
-        CosmosLatestPositionStore(database),
-    )
+    job_sites, days = CosmosJobSiteStore(database), CosmosSiteDayStore(database)
+    ports = writer_ports(database, accounts, store_only(root_with(Settings(), accounts=accounts)))
     start = datetime.combine(now.date() - timedelta(days=2), datetime.min.time(), tzinfo=UTC) + timedelta(hours=14)
     day = day_of_pings(start, per_day)
     msgs = messages(account_id, user_id, day, per_message)
     for m in msgs:  # the store step, not measured here
-        store_ping_message(message=m, pings=pings, positions=positions, clock=clock)
+        store_ping_message(message=m, pings=pings, clock=clock, **ports)
     COUNTS.clear()
     cpu, wall = time.process_time(), time.perf_counter()
     for m in msgs:
@@ -236,12 +253,10 @@ def throughput(database: Any, per_day: int, per_message: int, now: datetime) -> 
             site_days=CosmosSiteDayStore(database),
             clock=clock,
         )
-        extra: dict[str, Any] = {"accounts": accounts, "reactions": root.reactions} if evaluate else {}
+        ports = writer_ports(database, accounts, root.reactions if evaluate else store_only(root))
         started = time.perf_counter()
         for m in msgs:
-            store_ping_message(
-                message=m, pings=pings, positions=CosmosLatestPositionStore(database), clock=clock, **extra
-            )
+            store_ping_message(message=m, pings=pings, clock=clock, **ports)
         rates.append(per_day / (time.perf_counter() - started))
     return rates[0], rates[1]
 

@@ -108,12 +108,12 @@ def main() -> None:
             return store_ping_message(
                 message=decode_ping_message(text),
                 pings=c.pings,
-                positions=c.latest_positions,
+                latest_positions=c.latest_positions,
                 clock=c.clock,
                 accounts=c.accounts,
                 reactions=c.reactions,
-                zones=c.private_zones,
-                withheld_store=c.withheld_pings,
+                private_zones=c.private_zones,
+                withheld_pings=c.withheld_pings,
             )
 
         mode = "one store_ping_message per message"

@@ -46,7 +46,7 @@ def register_account(
     account_events: EventPublisher,
     clock: Clock,
     minimum_age: int,
-    email_verification: EmailVerification | None = None,
+    email_verification: EmailVerification,
 ) -> RegistrationResult:
     now = clock.now()
     marker = refusal_marker_id(identity.user_id)
@@ -111,22 +111,21 @@ def register_account(
             )
         ]
     )
-    if email_verification is not None:
-        # Until the link is followed the address gets only transactional e-mail. Idempotent on a retry.
-        email_verification.start(
-            user_id=identity.user_id,
-            account_id=account.account_id,
-            address=owner.email,
-            name=owner.full_name,
-            clock=clock,
-        )
+    # Until the link is followed the address gets only transactional e-mail. Idempotent on a retry.
+    email_verification.start(
+        user_id=identity.user_id,
+        account_id=account.account_id,
+        address=owner.email,
+        name=owner.full_name,
+        clock=clock,
+    )
     # Last step: until this write a retry redoes every step above with the same ids (each is idempotent).
     users.put_user(record.model_copy(update={"registering": False}))
     return RegistrationResult(account=account.to_public(), me=owner.to_public())
 
 
-def _me(member: Member, profiles: EmailProfiles | None) -> MePublic:
-    status = profiles.get_status(member.user_id) if profiles is not None else None
+def _me(member: Member, profiles: EmailProfiles) -> MePublic:
+    status = profiles.get_status(member.user_id)
     same = status is not None and status.address.lower() == member.email.lower()
     return MePublic(
         **member.to_public().model_dump(),
@@ -136,7 +135,7 @@ def _me(member: Member, profiles: EmailProfiles | None) -> MePublic:
     )
 
 
-def get_me(*, principal: Principal, accounts: AccountStore, email_profiles: EmailProfiles | None = None) -> MePublic:
+def get_me(*, principal: Principal, accounts: AccountStore, email_profiles: EmailProfiles) -> MePublic:
     member = accounts.get_member(principal.account_id, principal.user_id)
     if member is None:
         raise NotFound()
@@ -149,7 +148,7 @@ def update_me(
     changes: MeUpdate,
     accounts: AccountStore,
     clock: Clock,
-    email_verification: EmailVerification | None = None,
+    email_verification: EmailVerification,
 ) -> MePublic:
     """Change my profile. A new e-mail address is not applied here: it waits (`pendingEmail`) until the link sent
     to it is used (core.services.email_verification.verify_email). The address in use, in another letter case,
@@ -163,14 +162,12 @@ def update_me(
         raise ValidationFailed(errors=[FieldError(_alias(MeUpdate, k), "must not be null") for k in nulls])
     new_email = str(update.pop("email")) if "email" in update else None
     changes_address = new_email is not None and new_email.lower() != member.email.lower()
-    if changes_address and email_verification is None:
-        raise ValidationFailed(errors=[FieldError("email", "cannot be changed without address verification")])
     if new_email is not None and not changes_address:
         update["email"] = new_email
     updated = member.model_copy(update={**update, "updated_at": clock.now()}) if update else member
     if update:
         accounts.put_member(updated)
-    if email_verification is not None and new_email is not None:
+    if new_email is not None:
         if changes_address:
             email_verification.change(
                 user_id=principal.user_id,
@@ -182,7 +179,7 @@ def update_me(
             )
         else:
             email_verification.cancel_change(user_id=principal.user_id, clock=clock)
-    return _me(updated, email_verification.profiles if email_verification is not None else None)
+    return _me(updated, email_verification.profiles)
 
 
 def _alias(model: type[MeUpdate], name: str) -> str:

@@ -368,7 +368,7 @@ def handle_account_event(
     stripe: StripeGateway,
     clock: Clock,
     billing_policy: BillingPolicy,
-    billing_notifier: BillingNotifier | None = None,
+    billing_notifier: BillingNotifier | None,
 ) -> BillingRecord | None:
     """Queue work for `account.registered`, `member.joined` and `member.removed`: the same idempotent sync for all
     three, so a redelivered, late or reordered message leaves the same result."""
@@ -394,7 +394,7 @@ def get_billing(
     account_id: str,
     billing: BillingStore,
     clock: Clock,
-    billing_policy: BillingPolicy | None = None,
+    billing_policy: BillingPolicy,
 ) -> BillingPublic:
     principal.require_owner_of(account_id)
     record = billing.get(account_id)
@@ -403,7 +403,7 @@ def get_billing(
         return to_public(
             BillingRecord(account_id=account_id, customer_id="", status_since=now, created_at=now, updated_at=now)
         )
-    return to_public(record, grace=billing_policy.grace if billing_policy else None)
+    return to_public(record, grace=billing_policy.grace)
 
 
 def setup_billing(
@@ -416,7 +416,7 @@ def setup_billing(
     stripe: StripeGateway,
     clock: Clock,
     billing_policy: BillingPolicy,
-    billing_notifier: BillingNotifier | None = None,
+    billing_notifier: BillingNotifier | None,
 ) -> BillingPublic:
     principal.require_owner_of(account_id)
     record = sync_account(
@@ -467,7 +467,7 @@ def suspend_overdue(
     reactions: Reactions,
     clock: Clock,
     billing_policy: BillingPolicy,
-    billing_notifier: BillingNotifier | None = None,
+    billing_notifier: BillingNotifier | None,
     limit: int = 500,
 ) -> int:
     """Timer work: suspend accounts whose grace period ended unpaid. Answer how many were suspended."""

@@ -31,7 +31,7 @@ def put_card_on_file(
     stripe: StripeGateway,
     clock: Clock,
     billing_policy: BillingPolicy,
-    billing_notifier: BillingNotifier | None = None,
+    billing_notifier: BillingNotifier | None,
 ) -> BillingPublic:
     """Owner only. The SetupIntent must be one of this account's Stripe customer (another customer's, or none,
     answers 422 naming `setupIntentId`, alike) and confirmed (`succeeded`, else 409). Idempotent: the same

@@ -102,8 +102,8 @@ def handle_webhook(
     stripe: StripeGateway,
     clock: Clock,
     billing_policy: BillingPolicy,
-    billing_notifier: BillingNotifier | None = None,
-    max_body_bytes: int = 1_048_576,
+    billing_notifier: BillingNotifier | None,
+    max_body_bytes: int,
 ) -> WebhookAnswer:
     """Verify, then apply by reading Stripe's current state. Refused (400, nothing changed): a missing or bad
     signature, a timestamp outside the tolerance, a body altered after signing. Answered 200 without change: a

@@ -144,9 +144,9 @@ def process_request(
     link_ttl: timedelta,
     mailer: PrivacyMailer | None,
     mail_to: Callable[[str, str], str | None],
-    accounts: AccountStore | None = None,
+    accounts: AccountStore,
 ) -> DataRequest | None:
-    """With `accounts`, an erasure first marks the member record (`erased_at`), so the pings writer stores none of
+    """An erasure first marks the member record (`erased_at`), so the pings writer stores none of
     their pings taken before it that were still on the queue (docs/tracking.md, "The pings writer")."""
     request = privacy.get_request(message.account_id, message.request_id)
     if request is None:
@@ -160,8 +160,7 @@ def process_request(
     if request.type is DataRequestType.ACCESS:
         request = _export(request, kinds=kinds, privacy=privacy, sink=sink, clock=clock, link_ttl=link_ttl)
     elif request.type is DataRequestType.ERASURE:
-        if accounts is not None:
-            _mark_erased(accounts, request, clock.now())
+        _mark_erased(accounts, request, clock.now())
         request = _erase(request, kinds=kinds, privacy=privacy, clock=clock, policy=policy)
     else:
         return request

@@ -176,11 +176,9 @@ def require_consent(
 
 
 def in_private_zone(
-    private_zones: PrivateZoneStore | None, *, account_id: str, user_id: str, place: GeoPoint, at: datetime
+    private_zones: PrivateZoneStore, *, account_id: str, user_id: str, place: GeoPoint, at: datetime
 ) -> bool:
     """Whether the place lies in one of the worker's private zones in force at `at` (docs/private-zones.md): it is
     then kept nowhere, neither a note's place nor a photo's position."""
-    if private_zones is None:
-        return False
     zones = private_zones.get_zones(account_id=account_id, user_id=user_id)
     return zones.withholds(place.latitude, place.longitude, at)

@@ -42,7 +42,7 @@ def _check_place(consents: ConsentLedger, principal: Principal, place: GeoPoint 
 
 
 def _outside_zones(
-    zones: PrivateZoneStore | None, principal: Principal, place: GeoPoint | None, at: datetime
+    zones: PrivateZoneStore, principal: Principal, place: GeoPoint | None, at: datetime
 ) -> GeoPoint | None:
     """The place, or None when it lies in one of the worker's private zones in force at `at` (the note's own time,
     else now): the note is kept without it (docs/private-zones.md)."""
@@ -62,7 +62,7 @@ def create_note(
     consents: ConsentLedger,
     clock: Clock,
     billing: BillingStore,
-    private_zones: PrivateZoneStore | None = None,
+    private_zones: PrivateZoneStore,
 ) -> NotePublic:
     ensure_may_add(account_id=principal.account_id, what=Addition.NOTES, billing=billing)
     now = clock.now()
@@ -92,7 +92,7 @@ def update_note(
     media: MediaStore,
     consents: ConsentLedger,
     clock: Clock,
-    private_zones: PrivateZoneStore | None = None,
+    private_zones: PrivateZoneStore,
 ) -> NotePublic:
     """Change the fields sent; null clears photoId, at or place. `updatedAt` moves, `createdAt` stays."""
     sent = data.model_fields_set

@@ -227,8 +227,8 @@ def deliver(
     sender_name: str = "IndusTrack",
     clock: Clock,
     email_max_deliveries: int,
-    email_send_tries: int = 1,
-    email_retry_base_seconds: float = 0.5,
+    email_send_tries: int,
+    email_retry_base_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> OutboxState | None:
     """Queue work: send one outbox entry at most once. `delivery` is the queue's dequeue count (1 on first try).
@@ -401,8 +401,8 @@ def deliver_message(
     email_links: Links,
     clock: Clock,
     email_max_deliveries: int,
-    email_send_tries: int = 1,
-    email_retry_base_seconds: float = 0.5,
+    email_send_tries: int,
+    email_retry_base_seconds: float,
 ) -> OutboxState | None:
     """Queue work: send one outbox message (`deliver`), and log how it ended."""
     state = deliver(

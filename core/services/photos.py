@@ -286,7 +286,7 @@ def process_photo(
     clock: Clock,
     photo_limits: PhotoLimits,
     image_codec: ImageCodec,
-    private_zones: PrivateZoneStore | None = None,
+    private_zones: PrivateZoneStore,
 ) -> str:
     """Verify one upload and settle the photo as ready, rejected or quarantined; answer what happened."""
     photo = media.get_photo(job.account_id, job.photo_id)

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from core.domain.events import PingsStored
 from core.domain.private_zones import WithheldPing
@@ -32,9 +31,6 @@ from core.ports import (
 )
 from core.services.coalescer import Coalescer
 
-if TYPE_CHECKING:
-    from core.domain.accounts import Member
-
 log = logging.getLogger(__name__)
 
 MAX_WAIT_SECONDS = 0.02  # how long the first message of a member waits for others of the same delivery
@@ -43,17 +39,18 @@ FULL_AT_ROWS = 100  # a member's group is flushed at once when it holds this man
 
 @dataclass(frozen=True)
 class WriterStores:
-    """What the writer writes to and reads from. Without `accounts` there is no erasure check and no PingsStored
-    (unit tests of the storing alone); `reactions` turns PingsStored on (the job-site step and the owner's visit
-    e-mails react to it), `zones` the writer's own private-zone check, `withheld` the records of withheld pings."""
+    """What the writer writes to and reads from: `accounts` for the erasure check and the member's time zone,
+    `reactions` for PingsStored (the job-site step and the owner's visit e-mails react to it), `zones` for the
+    writer's own private-zone check, `withheld` for the records of withheld pings. Every one is required: a unit
+    test runs the steps production runs."""
 
     pings: PingStore
     positions: LatestPositionStore
     clock: Clock
-    accounts: AccountStore | None = None
-    reactions: Reactions | None = None
-    zones: PrivateZoneStore | None = None
-    withheld: WithheldPingStore | None = None
+    accounts: AccountStore
+    reactions: Reactions
+    zones: PrivateZoneStore
+    withheld: WithheldPingStore
 
 
 class PingWriter:
@@ -83,22 +80,22 @@ def store_ping_message(
     *,
     message: PingMessage,
     pings: PingStore,
-    positions: LatestPositionStore,
+    latest_positions: LatestPositionStore,
     clock: Clock,
-    accounts: AccountStore | None = None,
-    reactions: Reactions | None = None,
-    zones: PrivateZoneStore | None = None,
-    withheld_store: WithheldPingStore | None = None,
+    accounts: AccountStore,
+    reactions: Reactions,
+    private_zones: PrivateZoneStore,
+    withheld_pings: WithheldPingStore,
 ) -> int:
     """One message on its own (what a flush of one does); answers how many pings it stored."""
     stores = WriterStores(
         pings=pings,
-        positions=positions,
+        positions=latest_positions,
         clock=clock,
         accounts=accounts,
         reactions=reactions,
-        zones=zones,
-        withheld=withheld_store,
+        zones=private_zones,
+        withheld=withheld_pings,
     )
     return store_ping_messages(messages=[message], stores=stores)
 
@@ -124,31 +121,28 @@ def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage],
             withheld.setdefault(ping_id, WithheldPing(ping_id=ping_id, t=t))
     kept, held = list(items.values()), list(withheld.values())
 
-    member: Member | None = None
-    if stores.accounts is not None:  # one point read: erasure check, then the member's time zone for PingsStored
-        member = stores.accounts.get_member(account_id, user_id)
-        if member is None:
-            log.warning("member record gone (removed account); %d queued ping(s) not stored", len(kept) + len(held))
-            return 0
-        if member.erased_at is not None:
-            erased_at = member.erased_at
-            before = len(kept) + len(held)
-            kept = [p for p in kept if p.t > erased_at]
-            held = [w for w in held if w.t > erased_at]
-            if len(kept) + len(held) < before:
-                log.warning(
-                    "%d queued ping(s) taken before the member's erasure not stored", before - len(kept) - len(held)
-                )
+    # One point read: the erasure check, then the member's time zone for PingsStored.
+    member = stores.accounts.get_member(account_id, user_id)
+    if member is None:
+        log.warning("member record gone (removed account); %d queued ping(s) not stored", len(kept) + len(held))
+        return 0
+    if member.erased_at is not None:
+        erased_at = member.erased_at
+        before = len(kept) + len(held)
+        kept = [p for p in kept if p.t > erased_at]
+        held = [w for w in held if w.t > erased_at]
+        if len(kept) + len(held) < before:
+            log.warning(
+                "%d queued ping(s) taken before the member's erasure not stored", before - len(kept) - len(held)
+            )
 
-    if stores.zones is not None and kept:  # one point read; the ingest call's decision, made again with the zones
+    if kept:  # one point read; the ingest call's decision, made again with the zones
         # of now (docs/tracking.md, "Private zones: decided at ingest and again by the writer")
         kept, inside = stores.zones.get_zones(account_id=account_id, user_id=user_id).split(kept)
         if inside:
             log.info("withheld %d ping(s) inside private zones", len(inside))
             held += [WithheldPing(ping_id=p.ping_id, t=p.t) for p in inside]
-    if stores.withheld is None:
-        held = []
-    if held and stores.withheld is not None:
+    if held:
         stores.withheld.record(account_id=account_id, user_id=user_id, withheld=held)
 
     by_day: dict[date, list[Ping]] = defaultdict(list)
@@ -165,7 +159,7 @@ def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage],
         len(by_day),
         moved,
     )
-    if kept and member is not None and stores.reactions is not None:  # an error here fails the flush: retried
+    if kept:  # an error here fails the flush: retried
         stores.reactions.happened(
             PingsStored(
                 account_id=account_id,

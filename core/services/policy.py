@@ -208,7 +208,7 @@ def send_policy_notices(
     outbox: Outbox,
     email_links: Links,
     clock: Clock,
-    outbox_keep_days: int = 90,
+    outbox_keep_days: int,
     workers: int = 8,
 ) -> int:
     """Timer work: queue one notice per (user, version) to every user with a verified address (or their last

@@ -242,12 +242,12 @@ def apply_to_history(
     privacy: PrivacyStore,
     retention_policy: RetentionPolicy,
     image_codec: ImageCodec,
-    photo_blobs: PhotoBlobs | None = None,
+    photo_blobs: PhotoBlobs,
 ) -> HistoryAppliedPublic:
     """Apply one of my zones in force to what is stored already (irreversible; `data.confirmation` says so): every
     stored ping within the zone's withheld circle (radius plus its secret margin), whenever it was taken, is
     removed and recorded as withheld (id and time only; one query per day partition that can hold pings), the latest position loses its position if it lies there,
-    notes lose a place there, and photos (with `blobs`) their position, in the record and in the original file. The zone keeps the record (when, how many). Safe to repeat: a retry of an
+    notes lose a place there, and photos their position, in the record and in the original file. The zone keeps the record (when, how many). Safe to repeat: a retry of an
     interrupted run finishes it, a retry of a finished one answers the record."""
     del data  # validated: the confirmation was typed
     zone = _start_application(
@@ -284,10 +284,8 @@ def apply_to_history(
         account_id=account_id, user_id=user_id, inside=zone.withholds, at=clock.now()
     )
     notes = _clear_note_places(principal=principal, zone=zone, media=media, clock=clock)
-    photos = (
-        _clear_photo_places(principal=principal, zone=zone, media=media, blobs=photo_blobs, image_codec=image_codec)
-        if photo_blobs
-        else 0
+    photos = _clear_photo_places(
+        principal=principal, zone=zone, media=media, blobs=photo_blobs, image_codec=image_codec
     )
     requested = applied.requested_at if applied is not None else clock.now()
     result = HistoryApplied(

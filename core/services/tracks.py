@@ -122,24 +122,20 @@ def _read_points(
 
 
 def _gaps(
-    withheld: WithheldPingStore | None,
+    withheld: WithheldPingStore,
     account_id: str,
     user_id: str,
     span: tuple[datetime, datetime],
     points: list[Ping],
 ) -> list[PrivateGap]:
-    if withheld is None:
-        return []
     times = withheld.times_between(account_id=account_id, user_id=user_id, start=span[0], end=span[1])
     return private_gaps(times, [p.t for p in points])
 
 
 def _coarse_days(
-    coarse: CoarseHistoryStore | None, account_id: str, user_id: str, start: datetime, end: datetime
+    coarse: CoarseHistoryStore, account_id: str, user_id: str, start: datetime, end: datetime
 ) -> list[date]:
     """The range's UTC days that hold only coarse points (docs/coarsened-history.md): one query."""
-    if coarse is None:
-        return []
     days = _days(start, end)
     return coarse.coarse_days(account_id=account_id, user_id=user_id, first=days[0], last=days[-1])
 
@@ -152,7 +148,7 @@ def _document(
     points: list[Ping],
     token: str | None,
     gaps: list[PrivateGap],
-    coarse_days: list[date] | None = None,
+    coarse_days: list[date],
 ) -> TrackDocument:
     stops = detect_stops(points, radius_m=query.stop_radius, min_minutes=query.stop_minutes) if query.stops else None
     shown = simplify(points, query.simplify) if query.simplify else points
@@ -166,7 +162,7 @@ def _document(
         stops=stops,
         continuation=token,
         private_gaps=gaps,
-        coarse_days=coarse_days or [],
+        coarse_days=coarse_days,
     )
     if query.format == "gpx":
         return TrackDocument(media_type=GPX_MEDIA_TYPE, body=to_gpx(track), continuation=token, points=len(shown))
@@ -185,8 +181,8 @@ def read_member_track(
     access_log: AccessLog,
     clock: Clock,
     page_tokens: PageTokens,
-    withheld_pings: WithheldPingStore | None = None,
-    coarse_history: CoarseHistoryStore | None = None,
+    withheld_pings: WithheldPingStore,
+    coarse_history: CoarseHistoryStore,
 ) -> TrackDocument:
     """The owner reads a member's track (or a worker their own through this path); a member reading someone
     else's, or any id of another account, answers 404. The owner's read is logged before it is answered."""
@@ -222,8 +218,8 @@ def read_my_track(
     pings: PingStore,
     clock: Clock,
     page_tokens: PageTokens,
-    withheld_pings: WithheldPingStore | None = None,
-    coarse_history: CoarseHistoryStore | None = None,
+    withheld_pings: WithheldPingStore,
+    coarse_history: CoarseHistoryStore,
 ) -> TrackDocument:
     start, end = _range(query, clock.now())
     points, token, span = _read_points(

@@ -28,6 +28,8 @@ from core.adapters.cosmos import build_cosmos_client
 from core.adapters.cosmos_tracking import ping_partition
 from core.adapters.queues import build_queue_service
 from core.bootstrap import Container
+from core.domain.accounts import Member
+from core.domain.identity import Role
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services.ping_writer import store_ping_message
@@ -280,7 +282,14 @@ def test_one_message_handled_by_two_workers_at_once_is_stored_once_and_never_mov
 
     def handle(worker: Container, text: str) -> Callable[[], Any]:
         return lambda: store_ping_message(
-            message=decode_ping_message(text), pings=worker.pings, positions=worker.latest_positions, clock=worker.clock
+            message=decode_ping_message(text),
+            pings=worker.pings,
+            latest_positions=worker.latest_positions,
+            clock=worker.clock,
+            accounts=worker.accounts,
+            reactions=worker.reactions,
+            private_zones=worker.private_zones,
+            withheld_pings=worker.withheld_pings,
         )
 
     def docs_of(user: str) -> Counter[str]:
@@ -304,6 +313,18 @@ def test_one_message_handled_by_two_workers_at_once_is_stored_once_and_never_mov
 
     for n in range(RACES):
         user = f"u-race-{n}-{uuid.uuid4().hex[:6]}"
+        workers[0].accounts.put_member(  # the writer stores only a member's pings (its erasure check)
+            Member(
+                account_id=account,
+                user_id=user,
+                role=Role.MEMBER,
+                full_name="Racer",
+                email=f"{user}@example.com",
+                time_zone="UTC",
+                joined_at=base - timedelta(days=1),
+                updated_at=base - timedelta(days=1),
+            )
+        )
         older = _pings(base + timedelta(minutes=n), 20, 0)
         newer = _pings(base + timedelta(minutes=n, seconds=30), 20, 1)
         (old_text,) = encode_ping_messages(account, user, older)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from core.domain.accounts import Member
 from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import Conflict
 from core.domain.geohash import coarse_cell
+from core.domain.identity import Role
 from core.domain.ingest_gate import GateDoc, GateRead
 from core.domain.page_views import PageView
 from core.domain.private_zones import PrivateZones, WithheldPing
@@ -30,6 +32,27 @@ from core.services.reactions import Dispatcher
 from tests.unit.fakes import FakeAccountStore
 from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_privacy import FakePrivacyStore
+
+
+def members_of(*user_ids: str, account_id: str = "a1") -> FakeAccountStore:
+    """An account store holding the named members of one account (joined long ago, time zone UTC): what the pings
+    writer reads first for its erasure check, as in production."""
+    accounts = FakeAccountStore()
+    joined = datetime(2020, 1, 1, tzinfo=UTC)
+    for user_id in user_ids:
+        accounts.put_member(
+            Member(
+                account_id=account_id,
+                user_id=user_id,
+                role=Role.MEMBER,
+                full_name=f"Member {user_id}",
+                email=f"{user_id}@example.com",
+                time_zone="UTC",
+                joined_at=joined,
+                updated_at=joined,
+            )
+        )
+    return accounts
 
 
 class FakeConsentLedger:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -8,7 +8,23 @@ from core.domain.accounts import AccountCreate, MeUpdate, RegistrationResult
 from core.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Identity, Principal, Role
 from core.services import accounts
+from core.services.email_verification import EmailVerification
+from core.services.outbox import Links
+from core.signing import LinkSigner
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakePublisher, FakeUserStore
+from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
+
+SIGNER = LinkSigner(b"unit-test-signing-key-0123456789")
+
+
+def _verification() -> EmailVerification:
+    return EmailVerification(
+        profiles=FakeEmailProfiles(),
+        outbox=FakeOutbox(),
+        signer=SIGNER,
+        links=Links(base_url="https://x.test", signer=SIGNER),
+        ttl=timedelta(hours=24),
+    )
 
 
 def _data(dob: date = date(1990, 1, 1)) -> AccountCreate:
@@ -39,6 +55,7 @@ def _register(
         account_events=events,
         clock=clock,
         minimum_age=13,
+        email_verification=_verification(),
     )
 
 
@@ -81,12 +98,21 @@ def test_update_me_rejects_nulls_and_keeps_other_fields() -> None:
     users, store, clock = FakeUserStore(), FakeAccountStore(), FakeClock()
     result = _register(users, store, FakePublisher(), clock)
     principal = Principal("u1", None, result.account.account_id, Role.OWNER)
+    verification = _verification()
     with pytest.raises(ValidationFailed):
         accounts.update_me(
-            principal=principal, changes=MeUpdate.model_validate({"fullName": None}), accounts=store, clock=clock
+            principal=principal,
+            changes=MeUpdate.model_validate({"fullName": None}),
+            accounts=store,
+            clock=clock,
+            email_verification=verification,
         )
     updated = accounts.update_me(
-        principal=principal, changes=MeUpdate.model_validate({"phone": "+1 555 0100"}), accounts=store, clock=clock
+        principal=principal,
+        changes=MeUpdate.model_validate({"phone": "+1 555 0100"}),
+        accounts=store,
+        clock=clock,
+        email_verification=verification,
     )
     assert updated.full_name == "Ada Owner" and updated.phone == "+1 555 0100"
 

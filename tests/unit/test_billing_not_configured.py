@@ -97,6 +97,8 @@ def test_billing_use_cases_answer_billing_not_configured_and_stay_scoped() -> No
             stripe=gateway,
             clock=w.clock,
             billing_policy=w.policy,
+            billing_notifier=w.notifier,
+            max_body_bytes=1_048_576,
         )
 
 

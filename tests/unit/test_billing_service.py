@@ -390,12 +390,18 @@ def test_owner_endpoints_are_scoped_to_the_owner_of_the_account() -> None:
     owner = Principal("owner", None, w.account_id, Role.OWNER)
     member = Principal("m1", None, w.account_id, Role.MEMBER)
     stranger = Principal("x", None, "acc-2", Role.OWNER)
-    view = billing.get_billing(principal=owner, account_id=w.account_id, billing=w.store, clock=w.clock)
+    view = billing.get_billing(
+        principal=owner, account_id=w.account_id, billing=w.store, clock=w.clock, billing_policy=w.policy
+    )
     assert view.status is BillingStatus.TRIALING and view.seats == 1 and view.trial_end is not None
     with pytest.raises(Forbidden):
-        billing.get_billing(principal=member, account_id=w.account_id, billing=w.store, clock=w.clock)
+        billing.get_billing(
+            principal=member, account_id=w.account_id, billing=w.store, clock=w.clock, billing_policy=w.policy
+        )
     with pytest.raises(NotFound):
-        billing.get_billing(principal=stranger, account_id=w.account_id, billing=w.store, clock=w.clock)
+        billing.get_billing(
+            principal=stranger, account_id=w.account_id, billing=w.store, clock=w.clock, billing_policy=w.policy
+        )
     with pytest.raises(NotFound):
         billing.create_setup_intent(
             principal=stranger,

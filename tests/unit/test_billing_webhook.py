@@ -43,6 +43,7 @@ def deliver(w: World, payload: bytes, header: str | None) -> str:
         clock=w.clock,
         billing_policy=w.policy,
         billing_notifier=w.notifier,
+        max_body_bytes=1_048_576,
     ).outcome
 
 

@@ -25,7 +25,8 @@ STRANGER = Principal(user_id="u-far", email=None, account_id="acc-b", role=Role.
 class World:
     def __init__(self) -> None:
         self.clock = FakeClock(datetime(2026, 3, 10, tzinfo=UTC))
-        self.privacy = FakePrivacyStore(FakeAccountStore())
+        self.accounts = FakeAccountStore()
+        self.privacy = FakePrivacyStore(self.accounts)
         self.queue: list[str] = []
         self.sink = FakeExportSink()
         self.mailer = FakeMailer()
@@ -65,6 +66,7 @@ class World:
                 link_ttl=timedelta(hours=24),
                 mailer=self.mailer,
                 mail_to=lambda a, u: f"{u}@example.com",
+                accounts=self.accounts,
             )
 
     def export_of(self, who: Principal) -> zipfile.ZipFile:
@@ -152,6 +154,7 @@ def _erase_owner(kinds: list[FakeKind]) -> DataRequestPublic:
         link_ttl=timedelta(hours=24),
         mailer=w.mailer,
         mail_to=lambda a, u: f"{u}@example.com",
+        accounts=w.accounts,
     )
     return data_requests.get_request(principal=STRANGER, request_id=request.request_id, privacy=w.privacy)
 

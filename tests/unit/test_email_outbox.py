@@ -346,6 +346,8 @@ def test_sending_renders_through_the_renderer_it_is_given() -> None:
             email_links=LINKS,
             clock=w.clock,
             email_max_deliveries=5,
+            email_send_tries=1,
+            email_retry_base_seconds=0.5,
         )
         is OutboxState.SENT
     )

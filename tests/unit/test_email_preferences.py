@@ -63,6 +63,8 @@ class World:
                 email_links=LINKS,
                 clock=self.clock,
                 email_max_deliveries=5,
+                email_send_tries=1,
+                email_retry_base_seconds=0.5,
             )
         return key
 
@@ -220,6 +222,8 @@ def test_job_site_visit_mail_is_opt_in_for_owners_only_and_its_unsubscribe_link_
                 email_links=LINKS,
                 clock=w.clock,
                 email_max_deliveries=5,
+                email_send_tries=1,
+                email_retry_base_seconds=0.5,
             )
 
     visit_mail("v0")

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 import pytest
 
 from core.domain.accounts import MePublic, MeUpdate
-from core.domain.errors import Gone, ValidationFailed
+from core.domain.errors import Gone
 from core.domain.identity import Identity, Principal, Role
 from core.services import accounts, email_verification
 from core.services.email_verification import EmailVerification, verify_email
@@ -191,20 +191,6 @@ def test_resend_goes_to_the_pending_address_and_a_half_done_change_completes_on_
     assert w.member_email(principal) == "n@example.com"
     with pytest.raises(Gone):
         w.verify(token)
-
-
-def test_without_verification_an_address_cannot_change() -> None:
-    w = World()
-    principal = w.register()
-    with pytest.raises(ValidationFailed) as err:
-        accounts.update_me(
-            principal=principal,
-            changes=MeUpdate.model_validate({"email": "x@example.com"}),
-            accounts=w.store,
-            clock=w.clock,
-        )
-    assert err.value.errors[0].field == "email"
-    assert w.member_email(principal) == "u1@example.com"
 
 
 def test_changing_other_fields_sends_nothing() -> None:

@@ -29,7 +29,7 @@ from core.services.retention import RetentionPolicy
 from core.settings import Settings
 from tests.unit.fakes import FakeReactions
 from tests.unit.fakes_billing import FakeStripe
-from tests.unit.fakes_media import FakeImageCodec, FakeMediaStore
+from tests.unit.fakes_media import FakeImageCodec, FakeMediaStore, FakePhotoBlobs
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePrivateZoneStore
 from tests.unit.test_billing_service import POLICY
 from tests.unit.test_tracking_ingest import WORKER, World, ping
@@ -288,6 +288,7 @@ def _apply_zone(w: GateWorld, zone_id: str) -> None:
         withheld_pings=cast("WithheldPingStore", CountingWithheld()),
         media=FakeMediaStore(),
         image_codec=FakeImageCodec(),
+        photo_blobs=FakePhotoBlobs(),
         clock=w.clock,
         accounts=w.accounts,
         privacy=w.privacy,
@@ -333,7 +334,12 @@ def _suspend_overdue(w: GateWorld) -> None:
     )
     w.billing.put_grace_marker(GraceMarker(account_id="a1", past_due_since=since))
     suspended = billing.suspend_overdue(
-        accounts=w.accounts, billing=w.billing, reactions=w.reactions, clock=w.clock, billing_policy=POLICY
+        accounts=w.accounts,
+        billing=w.billing,
+        reactions=w.reactions,
+        clock=w.clock,
+        billing_policy=POLICY,
+        billing_notifier=None,  # no notice pending: the gate is what this checks
     )
     assert suspended == 1
 

@@ -18,7 +18,7 @@ from tests.unit.fakes import FakeClock
 from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_media import FakeMediaStore
 from tests.unit.fakes_paging import page_tokens
-from tests.unit.fakes_tracking import FakeAccessLog, FakeConsentLedger
+from tests.unit.fakes_tracking import FakeAccessLog, FakeConsentLedger, FakePrivateZoneStore
 
 OWNER = Principal(user_id="o1", email="o1@example.com", account_id="a1", role=Role.OWNER)
 WORKER = Principal(user_id="u1", email="u1@example.com", account_id="a1", role=Role.MEMBER)
@@ -36,6 +36,7 @@ class World:
             FakeClock(),
         )
         self.billing = FakeBillingStore()
+        self.zones = FakePrivateZoneStore()
 
     def create(self, who: Principal, **body: object) -> str:
         return notes.create_note(
@@ -45,6 +46,7 @@ class World:
             consents=self.ledger,
             clock=self.clock,
             billing=self.billing,
+            private_zones=self.zones,
         ).note_id
 
     def update(self, who: Principal, note_id: str, **body: object) -> NotePublic:
@@ -55,6 +57,7 @@ class World:
             media=self.store,
             consents=self.ledger,
             clock=self.clock,
+            private_zones=self.zones,
         )
 
     def photo(self, who: Principal, photo_id: str) -> None:

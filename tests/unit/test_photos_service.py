@@ -31,7 +31,7 @@ from tests.unit.fakes import FakeClock
 from tests.unit.fakes_billing import FakeBillingStore
 from tests.unit.fakes_media import FakeMediaStore, FakePhotoBlobs, FakePhotoJobs, FakeScanner
 from tests.unit.fakes_paging import page_tokens
-from tests.unit.fakes_tracking import FakeAccessLog, FakeConsentLedger
+from tests.unit.fakes_tracking import FakeAccessLog, FakeConsentLedger, FakePrivateZoneStore
 
 OWNER = Principal(user_id="o1", email="o1@example.com", account_id="a1", role=Role.OWNER)
 WORKER = Principal(user_id="u1", email="u1@example.com", account_id="a1", role=Role.MEMBER)
@@ -44,7 +44,7 @@ class World:
     def __init__(self) -> None:
         self.store, self.blobs, self.jobs = FakeMediaStore(), FakePhotoBlobs(), FakePhotoJobs()
         self.scanner, self.ledger, self.log = FakeScanner(), FakeConsentLedger(), FakeAccessLog()
-        self.clock, self.billing = FakeClock(), FakeBillingStore()
+        self.clock, self.billing, self.zones = FakeClock(), FakeBillingStore(), FakePrivateZoneStore()
         self.codec = PillowImageCodec()  # the real codec: pure computation on bytes, and what these tests check
 
     def grant(self, who: Principal, capability: Capability, granted: bool = True, at: datetime | None = None) -> None:
@@ -102,6 +102,7 @@ class World:
             clock=self.clock,
             photo_limits=LIMITS,
             image_codec=self.codec,
+            private_zones=self.zones,
         )
 
     def send(

@@ -21,8 +21,13 @@ from core.domain.tracking_formats import PingMessage, decode_ping_message, encod
 from core.services.coalescer import Coalescer
 from core.services.ping_writer import PingWriter, WriterStores, store_ping_messages
 from tests.helpers import wait_for
-from tests.unit.fakes import FakeAccountStore, FakeClock
-from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeReactions
+from tests.unit.fakes_tracking import (
+    FakeLatestPositions,
+    FakePingStore,
+    FakePrivateZoneStore,
+    FakeWithheldPingStore,
+)
 
 T0 = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 
@@ -198,6 +203,18 @@ def member(user_id: str, erased_at: datetime | None = None) -> Member:
     )
 
 
+def writer_stores(store: FakePingStore, positions: FakeLatestPositions, accounts: FakeAccountStore) -> WriterStores:
+    return WriterStores(
+        pings=store,
+        positions=positions,
+        clock=FakeClock(),
+        accounts=accounts,
+        reactions=FakeReactions(),
+        zones=FakePrivateZoneStore(),
+        withheld=FakeWithheldPingStore(),
+    )
+
+
 def message(user_id: str, batch: list[Ping]) -> PingMessage:
     [text] = encode_ping_messages("a1", user_id, batch)
     return decode_ping_message(text)
@@ -207,7 +224,7 @@ def test_a_members_messages_of_one_flush_cost_one_member_read_one_batch_per_day_
     accounts, store, positions = CountingAccounts(), FakePingStore(), CountingPositions()
     for u in ("u1", "u2"):
         accounts.put_member(member(u))
-    stores = WriterStores(pings=store, positions=positions, clock=FakeClock(), accounts=accounts)
+    stores = writer_stores(store, positions, accounts)
     newer, older = pings(30, T0 + timedelta(hours=1)), pings(30, T0)
     msgs = [message("u1", older), message("u1", newer), message("u1", older), message("u2", pings(30, T0))]
     assert store_ping_messages(messages=msgs, stores=stores) == 90  # the replayed message counted once
@@ -220,7 +237,7 @@ def test_a_writer_of_one_process_coalesces_concurrent_deliveries() -> None:
     accounts, store, positions = CountingAccounts(), FakePingStore(), CountingPositions()
     accounts.put_member(member("u1"))
     writer = PingWriter(
-        WriterStores(pings=store, positions=positions, clock=FakeClock(), accounts=accounts),
+        writer_stores(store, positions, accounts),
         max_wait=5.0,
         full_at=4 * 20,
     )
@@ -234,7 +251,7 @@ def test_pings_taken_before_the_members_erasure_are_not_stored() -> None:
     accounts, store, positions = CountingAccounts(), FakePingStore(), CountingPositions()
     erased_at = T0 + timedelta(minutes=5)
     accounts.put_member(member("u1", erased_at=erased_at))
-    stores = WriterStores(pings=store, positions=positions, clock=FakeClock(), accounts=accounts)
+    stores = writer_stores(store, positions, accounts)
     before, after = pings(10, T0), pings(3, erased_at + timedelta(seconds=1))
     assert store_ping_messages(messages=[message("u1", before + after)], stores=stores) == 3
     assert {p.ping_id for p in store.all()} == {p.ping_id for p in after}
@@ -243,7 +260,7 @@ def test_pings_taken_before_the_members_erasure_are_not_stored() -> None:
 
 def test_a_removed_member_record_stores_nothing() -> None:
     accounts, store, positions = CountingAccounts(), FakePingStore(), CountingPositions()
-    stores = WriterStores(pings=store, positions=positions, clock=FakeClock(), accounts=accounts)
+    stores = writer_stores(store, positions, accounts)
     assert store_ping_messages(messages=[message("gone", pings(5, T0))], stores=stores) == 0
     assert store.all() == [] and positions.positions == {}
 

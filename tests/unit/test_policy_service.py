@@ -134,7 +134,7 @@ def test_notices_one_per_user_and_version_across_repeated_runs() -> None:
 
     def run() -> int:
         return policy.send_policy_notices(
-            policy=store, email_profiles=profiles, outbox=outbox, email_links=LINKS, clock=clock
+            policy=store, email_profiles=profiles, outbox=outbox, email_links=LINKS, clock=clock, outbox_keep_days=90
         )
 
     assert run() == 0  # only the seed: nothing to announce

@@ -16,6 +16,7 @@ from tests.unit.fakes_tracking import (
     FakePingStore,
     FakePrivateZoneStore,
     FakeWithheldPingStore,
+    members_of,
 )
 from tests.unit.test_private_zones import HOME, T0, offset, zone, zones
 from tests.unit.test_private_zones_service import HOME as AT_HOME
@@ -75,10 +76,12 @@ def test_withheld_pings_travel_without_position_and_the_latest_position_says_pri
         ping_writer.store_ping_message(
             message=decode_ping_message(text),
             pings=store,
-            positions=positions,
+            latest_positions=positions,
             clock=FakeClock(START),
-            zones=zone_store,
-            withheld_store=withheld,
+            accounts=members_of("u1"),
+            reactions=FakeReactions(),
+            private_zones=zone_store,
+            withheld_pings=withheld,
         )
     recorded = withheld.records[("a1", "u1")]
     assert list(recorded) == [home.ping_id] and recorded[home.ping_id].t == home.t

@@ -18,7 +18,13 @@ from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services import ping_writer, private_zones
 from tests.unit.fakes import FakeClock, FakeReactions
-from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore, FakePrivateZoneStore
+from tests.unit.fakes_tracking import (
+    FakeLatestPositions,
+    FakePingStore,
+    FakePrivateZoneStore,
+    FakeWithheldPingStore,
+    members_of,
+)
 from tests.unit.test_tracking_ingest import WORKER, World, ping
 
 HOME = (44.97, -93.26)
@@ -101,6 +107,7 @@ def _ping(t: datetime, lat: float, lon: float) -> Ping:
 
 def test_the_writer_withholds_pings_in_a_zone_in_force_at_their_time() -> None:
     zones, store, positions = FakePrivateZoneStore(), FakePingStore(), FakeLatestPositions()
+    withheld, accounts = FakeWithheldPingStore(), members_of("u1")
     private_zones.add_zone(
         principal=WORKER, data=zone_in(), private_zones=zones, reactions=FakeReactions(), clock=FakeClock(T0)
     )
@@ -111,20 +118,39 @@ def test_the_writer_withholds_pings_in_a_zone_in_force_at_their_time() -> None:
     zones.reads = 0
     for _ in range(2):  # a replay changes nothing
         stored = ping_writer.store_ping_message(
-            message=decode_ping_message(text), pings=store, positions=positions, clock=FakeClock(T0), zones=zones
+            message=decode_ping_message(text),
+            pings=store,
+            latest_positions=positions,
+            clock=FakeClock(T0),
+            accounts=accounts,
+            reactions=FakeReactions(),
+            private_zones=zones,
+            withheld_pings=withheld,
         )
         assert stored == 2
     assert zones.reads == 2  # one read per message
     assert {p.ping_id for p in store.all()} == {before_home.ping_id, away.ping_id}
-    assert positions.positions[("a1", "u1")].ping_id == away.ping_id  # not moved into the zone
-    [only_home] = encode_ping_messages("a1", "u1", [_ping(T0 + timedelta(minutes=3), *HOME)])
+    assert [w.ping_id for w in withheld.records[("a1", "u1")].values()] == [home.ping_id]
+    latest = positions.positions[("a1", "u1")]
+    # Moved to the newest ping, the withheld one, but without a position: not moved into the zone.
+    assert (latest.ping_id, latest.lat, latest.lon) == (home.ping_id, None, None)
+    only_home_ping = _ping(T0 + timedelta(minutes=3), *HOME)
+    [only_home] = encode_ping_messages("a1", "u1", [only_home_ping])
     assert (
         ping_writer.store_ping_message(
-            message=decode_ping_message(only_home), pings=store, positions=positions, clock=FakeClock(T0), zones=zones
+            message=decode_ping_message(only_home),
+            pings=store,
+            latest_positions=positions,
+            clock=FakeClock(T0),
+            accounts=accounts,
+            reactions=FakeReactions(),
+            private_zones=zones,
+            withheld_pings=withheld,
         )
         == 0
     )
-    assert positions.positions[("a1", "u1")].ping_id == away.ping_id
+    latest = positions.positions[("a1", "u1")]
+    assert (latest.ping_id, latest.lat, latest.lon) == (only_home_ping.ping_id, None, None)
 
 
 def test_ingest_drops_pings_inside_a_zone_and_counts_them() -> None:
@@ -165,6 +191,15 @@ def test_a_zone_made_after_the_call_withholds_in_the_writer_what_the_call_kept()
     store, positions = FakePingStore(), FakeLatestPositions()
     [text] = world.queue.messages
     stored = ping_writer.store_ping_message(
-        message=decode_ping_message(text), pings=store, positions=positions, clock=world.clock, zones=world.zones
+        message=decode_ping_message(text),
+        pings=store,
+        latest_positions=positions,
+        clock=world.clock,
+        accounts=members_of("u1"),
+        reactions=FakeReactions(),
+        private_zones=world.zones,
+        withheld_pings=FakeWithheldPingStore(),
     )
-    assert stored == 0 and store.all() == [] and positions.positions == {}  # no position inside the zone
+    assert stored == 0 and store.all() == []
+    latest = positions.positions[("a1", "u1")]
+    assert (latest.lat, latest.lon) == (None, None)  # no position inside the zone

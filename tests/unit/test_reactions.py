@@ -36,7 +36,12 @@ from core.services.site_notices import SiteNotices
 from core.services.wiring import Ports
 from core.settings import Settings
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakePublisher, FakeReactions
-from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore
+from tests.unit.fakes_tracking import (
+    FakeLatestPositions,
+    FakePingStore,
+    FakePrivateZoneStore,
+    FakeWithheldPingStore,
+)
 from tests.unit.test_ingest_gate import GateWorld, granted_world
 from tests.unit.test_site_notices import World as NoticeWorld
 from tests.unit.test_site_visits import track
@@ -143,9 +148,17 @@ def test_keep_account_gate_current_marks_the_accounts_gate_before_the_write_and_
 
 def test_evaluate_stored_days_evaluates_the_days_of_the_stored_pings_and_e_mails_the_owner() -> None:
     w = NoticeWorld()
-    for text in encode_ping_messages("a1", "u1", w.track):  # stored without raising anything
+    stored_reactions = FakeReactions()  # records PingsStored without reacting to it
+    for text in encode_ping_messages("a1", "u1", w.track):
         ping_writer.store_ping_message(
-            message=decode_ping_message(text), pings=w.pings, positions=FakeLatestPositions(), clock=w.clock
+            message=decode_ping_message(text),
+            pings=w.pings,
+            latest_positions=FakeLatestPositions(),
+            clock=w.clock,
+            accounts=w.accounts,
+            reactions=stored_reactions,
+            private_zones=FakePrivateZoneStore(),
+            withheld_pings=FakeWithheldPingStore(),
         )
     assert w.days.writes == 0
     notices = SiteNotices(accounts=w.accounts, profiles=w.profiles, outbox=w.outbox, clock=w.clock)
@@ -170,7 +183,14 @@ def test_evaluate_stored_days_uses_the_members_time_zone_the_event_carries() -> 
     evening = track([(0, 0, 0)] * 20, start=datetime(2026, 3, 2, 23, 50, tzinfo=UTC))
     for text in encode_ping_messages("a1", "u1", evening):
         ping_writer.store_ping_message(
-            message=decode_ping_message(text), pings=store, positions=FakeLatestPositions(), clock=FakeClock()
+            message=decode_ping_message(text),
+            pings=store,
+            latest_positions=FakeLatestPositions(),
+            clock=FakeClock(),
+            accounts=accounts,
+            reactions=FakeReactions(),  # records PingsStored without reacting to it
+            private_zones=FakePrivateZoneStore(),
+            withheld_pings=FakeWithheldPingStore(),
         )
     job_site_reactions(accounts, store, sites, days, FakeClock()).happened(
         PingsStored(
@@ -281,7 +301,13 @@ def test_the_writer_raises_pings_stored_once_per_member_per_flush_with_the_membe
     messages = [decode_ping_message(t) for t in texts]  # two messages of one member, flushed together
     reactions = FakeReactions()
     stores = ping_writer.WriterStores(
-        pings=store, positions=FakeLatestPositions(), clock=FakeClock(), accounts=accounts, reactions=reactions
+        pings=store,
+        positions=FakeLatestPositions(),
+        clock=FakeClock(),
+        accounts=accounts,
+        reactions=reactions,
+        zones=FakePrivateZoneStore(),
+        withheld=FakeWithheldPingStore(),
     )
     assert ping_writer.store_ping_messages(messages=messages, stores=stores) == 6
     [raised] = reactions.raised
@@ -302,10 +328,12 @@ def test_the_writer_raises_nothing_when_it_stored_nothing() -> None:
     ping_writer.store_ping_message(
         message=decode_ping_message(text),
         pings=store,
-        positions=FakeLatestPositions(),
+        latest_positions=FakeLatestPositions(),
         clock=FakeClock(),
         accounts=accounts,
         reactions=reactions,
+        private_zones=FakePrivateZoneStore(),
+        withheld_pings=FakeWithheldPingStore(),
     )
     assert reactions.raised == []
 
@@ -325,6 +353,8 @@ def test_an_error_of_the_job_site_step_fails_the_write_so_the_message_is_retried
             clock=FakeClock(),
             accounts=accounts,
             reactions=FailingReactions(),
+            zones=FakePrivateZoneStore(),
+            withheld=FakeWithheldPingStore(),
         ),
         max_wait=0,
     )

@@ -15,7 +15,7 @@ from core.services import ping_writer
 from core.services.site_notices import MAX_AGE, SiteNotices
 from tests.unit.fakes import FakeClock
 from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
-from tests.unit.fakes_tracking import FakeLatestPositions
+from tests.unit.fakes_tracking import FakeLatestPositions, FakePrivateZoneStore, FakeWithheldPingStore
 from tests.unit.test_site_visits import T0, approach_stay_leave
 from tests.unit.test_site_visits_writer import job_site_reactions, setup
 
@@ -49,10 +49,12 @@ class World:
             ping_writer.store_ping_message(
                 message=decode_ping_message(text),
                 pings=self.pings,
-                positions=FakeLatestPositions(),
+                latest_positions=FakeLatestPositions(),
                 clock=self.clock,
                 accounts=self.accounts,
                 reactions=job_site_reactions(self.accounts, self.pings, self.sites, self.days, self.clock, notices),
+                private_zones=FakePrivateZoneStore(),
+                withheld_pings=FakeWithheldPingStore(),
             )
 
 

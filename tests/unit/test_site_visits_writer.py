@@ -19,7 +19,12 @@ from core.services.site_notices import SiteNotices
 from core.settings import Settings
 from tests.unit.fakes import FakeAccountStore, FakeClock
 from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
-from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore
+from tests.unit.fakes_tracking import (
+    FakeLatestPositions,
+    FakePingStore,
+    FakePrivateZoneStore,
+    FakeWithheldPingStore,
+)
 from tests.unit.test_site_visits import circle_site, track
 
 if TYPE_CHECKING:
@@ -113,10 +118,12 @@ def deliver(
         ping_writer.store_ping_message(
             message=decode_ping_message(text),
             pings=store,
-            positions=FakeLatestPositions(),
+            latest_positions=FakeLatestPositions(),
             clock=clock,
             accounts=accounts,
             reactions=job_site_reactions(accounts, store, sites, days, clock),
+            private_zones=FakePrivateZoneStore(),
+            withheld_pings=FakeWithheldPingStore(),
         )
 
 

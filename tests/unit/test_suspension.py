@@ -93,6 +93,7 @@ def test_notes_no_new_note_but_reading_editing_and_deleting_stay() -> None:
         media=w.store,
         consents=w.ledger,
         clock=w.clock,
+        private_zones=w.zones,
     )
     assert [
         n.text

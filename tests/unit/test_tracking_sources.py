@@ -11,8 +11,8 @@ from core.adapters.cosmos_tracking import ping_doc, ping_from_doc
 from core.domain.tracking import PingSource
 from core.domain.tracking_formats import decode_ping_message
 from core.services import ping_writer
-from tests.unit.fakes import FakeClock
-from tests.unit.fakes_tracking import FakeLatestPositions
+from tests.unit.fakes import FakeClock, FakeReactions
+from tests.unit.fakes_tracking import FakeLatestPositions, FakeWithheldPingStore, members_of
 from tests.unit.test_tracking_ingest import World, ping
 
 
@@ -33,7 +33,14 @@ def test_a_wifi_ping_is_accepted_queued_and_stored_with_its_source() -> None:
     positions = FakeLatestPositions()
     for text in w.queue.messages:
         ping_writer.store_ping_message(
-            message=decode_ping_message(text), pings=w.pings, positions=positions, clock=FakeClock()
+            message=decode_ping_message(text),
+            pings=w.pings,
+            latest_positions=positions,
+            clock=FakeClock(),
+            accounts=members_of("u1"),
+            reactions=FakeReactions(),
+            private_zones=w.zones,
+            withheld_pings=FakeWithheldPingStore(),
         )
     [stored] = w.pings.all()
     assert (stored.ping_id, stored.src) == (body["id"], PingSource.WIFI)

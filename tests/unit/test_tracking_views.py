@@ -20,7 +20,13 @@ from core.domain.tracking_geo import detect_stops, distance_m, project, segment_
 from core.services import access_log, tracks
 from tests.unit.fakes import FakeAccountStore, FakeClock
 from tests.unit.fakes_paging import page_tokens
-from tests.unit.fakes_tracking import FakeAccessLog, FakeLatestPositions, FakePingStore
+from tests.unit.fakes_tracking import (
+    FakeAccessLog,
+    FakeCoarseHistory,
+    FakeLatestPositions,
+    FakePingStore,
+    FakeWithheldPingStore,
+)
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 OWNER = Principal(user_id="o1", email="o@example.com", account_id="a1", role=Role.OWNER)
@@ -169,6 +175,8 @@ class World:
         self.pings = FakePingStore()
         self.log = FakeAccessLog()
         self.positions = FakeLatestPositions()
+        self.withheld = FakeWithheldPingStore()
+        self.coarse = FakeCoarseHistory()
         self.clock = FakeClock(NOW)
 
     def store(self, user: str, points: list[Ping], account: str = "a1") -> None:
@@ -186,6 +194,8 @@ class World:
             access_log=self.log,
             clock=self.clock,
             page_tokens=page_tokens(),
+            withheld_pings=self.withheld,
+            coarse_history=self.coarse,
         )
 
 
@@ -207,6 +217,8 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
             pings=w.pings,
             clock=w.clock,
             page_tokens=page_tokens(),
+            withheld_pings=w.withheld,
+            coarse_history=w.coarse,
         )
         body = json.loads(doc.body)
         seen += [f["properties"]["id"] for f in body["features"] if f["properties"]["kind"] == "ping"]
@@ -222,6 +234,8 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
         pings=w.pings,
         clock=w.clock,
         page_tokens=page_tokens(),
+        withheld_pings=w.withheld,
+        coarse_history=w.coarse,
     ).continuation
     assert first is not None
     with pytest.raises(ValidationFailed) as err:  # a token of another range
@@ -230,6 +244,8 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
             pings=w.pings,
             clock=w.clock,
             page_tokens=page_tokens(),
+            withheld_pings=w.withheld,
+            coarse_history=w.coarse,
             query=TrackQuery.model_validate(
                 {"from": start - timedelta(hours=1), "to": NOW, "limit": 3, "continuation": first}
             ),
@@ -241,6 +257,8 @@ def test_paging_walks_the_day_partitions_in_time_order() -> None:
             pings=w.pings,
             clock=w.clock,
             page_tokens=page_tokens(),
+            withheld_pings=w.withheld,
+            coarse_history=w.coarse,
             query=TrackQuery.model_validate({"from": start, "to": NOW, "limit": 3, "continuation": first}),
         )
     assert err.value.errors[0].field == "query.continuation"
@@ -250,7 +268,13 @@ def test_range_is_bounded_and_defaults_to_a_day() -> None:
     w = World()
     w.store("u1", [p(NOW - timedelta(hours=23), 45, -93), p(NOW - timedelta(hours=25), 45, -93)])
     doc = tracks.read_my_track(
-        principal=WORKER, query=TrackQuery(), pings=w.pings, clock=w.clock, page_tokens=page_tokens()
+        principal=WORKER,
+        query=TrackQuery(),
+        pings=w.pings,
+        clock=w.clock,
+        page_tokens=page_tokens(),
+        withheld_pings=w.withheld,
+        coarse_history=w.coarse,
     )
     assert json.loads(doc.body)["features"][0]["properties"]["kind"] == "ping"
     assert len(json.loads(doc.body)["features"]) == 1
@@ -260,6 +284,8 @@ def test_range_is_bounded_and_defaults_to_a_day() -> None:
             pings=w.pings,
             clock=w.clock,
             page_tokens=page_tokens(),
+            withheld_pings=w.withheld,
+            coarse_history=w.coarse,
             query=TrackQuery.model_validate({"from": NOW - timedelta(days=32), "to": NOW}),
         )
 

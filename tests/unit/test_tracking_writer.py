@@ -12,8 +12,14 @@ from pydantic import ValidationError
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services import ping_writer
-from tests.unit.fakes import FakeClock
-from tests.unit.fakes_tracking import FakeLatestPositions, FakePingStore
+from tests.unit.fakes import FakeClock, FakeReactions
+from tests.unit.fakes_tracking import (
+    FakeLatestPositions,
+    FakePingStore,
+    FakePrivateZoneStore,
+    FakeWithheldPingStore,
+    members_of,
+)
 
 T0 = datetime(2026, 5, 4, 23, 58, tzinfo=UTC)
 
@@ -27,7 +33,14 @@ def pings(n: int, start: datetime = T0, step: timedelta = timedelta(seconds=20))
 
 def deliver(text: str, store: FakePingStore, positions: FakeLatestPositions) -> int:
     return ping_writer.store_ping_message(
-        message=decode_ping_message(text), pings=store, positions=positions, clock=FakeClock()
+        message=decode_ping_message(text),
+        pings=store,
+        latest_positions=positions,
+        clock=FakeClock(),
+        accounts=members_of("u1"),
+        reactions=FakeReactions(),
+        private_zones=FakePrivateZoneStore(),
+        withheld_pings=FakeWithheldPingStore(),
     )
 
 
