@@ -279,12 +279,8 @@ def test_a_query_in_a_small_partition_scans_only_that_partition(
 
     found = list(container.query_items("SELECT * FROM c WHERE c.n >= 0", partition_key="target"))
     assert ids(found) == {f"t{i}" for i in range(10)}
-    assert emulator.stats()["lastQuery"] == {
-        "container": container.id,
-        "scope": "partition",
-        "scanned": 10,
-        "visible": 10,
-    }
+    last = emulator.stats()["lastQuery"]
+    assert (last["container"], last["scope"], last["scanned"], last["visible"]) == (container.id, "partition", 10, 10)
     pinned = container.query_items(
         "SELECT VALUE COUNT(1) FROM c WHERE c.pk = @p",
         parameters=[{"name": "@p", "value": "target"}],

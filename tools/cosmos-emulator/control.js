@@ -5,7 +5,7 @@
 //   DELETE /_emulator/clock   back to the real time
 //   GET    /_emulator/sweep   {paused}
 //   PUT    /_emulator/sweep   body {"paused": true | false}: holds or resumes the background removal
-//   GET    /_emulator/stats   the last query's scope and items scanned, sweep counters, memory, per-container
+//   GET    /_emulator/stats   the last query's scope, items scanned and time, sweep counters, memory, per-container
 //                             counts
 "use strict";
 

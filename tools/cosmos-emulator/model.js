@@ -28,7 +28,7 @@ const Items = itemsModule.default;
 
 // What the control endpoint reports (GET /_emulator/stats).
 const counters = {
-  lastQuery: null, // {container, scope: "partition" | "container", scanned, visible}
+  lastQuery: null, // {container, scope: "partition" | "container", scanned, visible, ms (inside the emulator)}
   expiredSwept: 0,
   expiredRemovedOnAccess: 0,
   sweepTicks: 0,
@@ -130,14 +130,16 @@ class EmulatorDocuments extends PackageDocuments {
     if (!collection) {
       return null;
     }
+    const started = process.hrtime.bigint();
     const q = this._getQuery(params.query);
     const path = partitionPath(collection);
     const scope = path ? headerScope || scopeFromWhere(q.ast, path, params.parameters) : null;
     const docs = this._visible(collection, scope);
     const compositeIndexes =
       (collection.indexingPolicy ? collection.indexingPolicy.compositeIndexes : null) || [];
+    let page;
     try {
-      return q.exec(docs, {
+      page = q.exec(docs, {
         parameters: params.parameters,
         udf: this._userDefinedFunctions(),
         maxItemCount,
@@ -148,6 +150,8 @@ class EmulatorDocuments extends PackageDocuments {
       err.badRequest = true;
       throw err;
     }
+    counters.lastQuery.ms = Number(process.hrtime.bigint() - started) / 1e6;
+    return page;
   }
 
   read({ maxItemCount, continuation } = {}, headerScope = null) {
@@ -155,8 +159,12 @@ class EmulatorDocuments extends PackageDocuments {
     if (!collection) {
       return null;
     }
+    const started = process.hrtime.bigint();
     const scope = partitionPath(collection) ? headerScope : null;
-    return this._getQuery("SELECT * FROM c").exec(this._visible(collection, scope), { maxItemCount, continuation });
+    const docs = this._visible(collection, scope);
+    const page = this._getQuery("SELECT * FROM c").exec(docs, { maxItemCount, continuation });
+    counters.lastQuery.ms = Number(process.hrtime.bigint() - started) / 1e6;
+    return page;
   }
 
   // Handles up to `budget` due entries of the expiry queue: {popped, removed (items)}.
