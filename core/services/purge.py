@@ -214,8 +214,6 @@ def run_purge(
             run.accounts_finished.append(entry.account_id)
         cursor = cursor.model_copy(update={"accounts_after": entry.account_id, "updated_at": now})
         if _found(run) != found_before:
-            run.finished_at = clock.now()
-            privacy.put_run(run)
             saved = cursor
             privacy.put_cursor(cursor)  # a turn where nothing was found is saved with a later one
     if cursor != saved:
@@ -289,6 +287,9 @@ def _turn(
         deleted = delete_refs(kind, refs)
         if deleted:
             run.deleted[kind.name] = run.deleted.get(kind.name, 0) + deleted
+        if page.items:
+            run.finished_at = clock.now()
+            privacy.put_run(run)  # the counts after each page that found items: a crash loses only the page in flight
         spent = max(1, len(page.items))
         used += spent
         budget.work += spent
