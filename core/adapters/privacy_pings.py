@@ -124,6 +124,15 @@ class PingsKind:
             self._advance(account_id, user, mark, first_listed if len(refs) > found else max(end, start), before)
         return Page(items=refs)
 
+    def purged(self, *, account_id: str, before: datetime) -> None:
+        """Called by the purge once every page of this pass is listed and deleted: each worker who is not held has
+        nothing left before the cutoff, so the watermark moves up to it (a read per worker, a write where it moves)."""
+        held = self._held(account_id)
+        end = max(before.date(), self._start(account_id))
+        for user in member_ids(self._accounts, account_id):
+            if user not in held:
+                self._advance(account_id, user, self._watermark(account_id, user), end, before)
+
     def _advance(
         self, account_id: str, user: str, mark: date | None, day: date | None, before: datetime | None
     ) -> None:

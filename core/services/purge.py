@@ -294,6 +294,9 @@ def _turn(
         used += spent
         budget.work += spent
         if page.continuation is None:
+            done = getattr(kind, "purged", None)  # every expired item of the kind is deleted now: bookmarks move on
+            if done is not None and plan.cutoffs[kind.name] is not None:
+                done(account_id=account_id, before=plan.cutoffs[kind.name])
             index, continuation = index + 1, None
         else:
             continuation = page.continuation
