@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import IO, Any, Protocol
@@ -39,6 +39,7 @@ from core.domain.privacy import (
     LegalHold,
     Page,
     PurgeCursor,
+    PurgeDue,
     PurgeRun,
     RetentionSettings,
 )
@@ -150,6 +151,19 @@ class PrivacyStore(Protocol):
         """Account ids in id order after `after`: the purge's platform-wide walk, one bounded page at a time."""
         ...
 
+    # The work indexes (docs/privacy-and-retention.md, "The purge"): `queue` is "purge" or "coarsening".
+    def get_due(self, queue: str, account_id: str) -> PurgeDue | None: ...
+    def put_due(self, entry: PurgeDue) -> None: ...
+    def delete_due(self, queue: str, account_id: str) -> None: ...
+    def due_page(self, queue: str, now: datetime, after: str | None, limit: int) -> list[PurgeDue]:
+        """Entries due at `now` (due_at <= now) in account id order after `after`: one query on the index's
+        partition, bounded by `limit`."""
+        ...
+
+    def due_entries(self, queue: str, account_ids: Sequence[str]) -> set[str]:
+        """Which of these accounts have an entry in the index (due or not): one query on its partition."""
+        ...
+
 
 class ExportSink(Protocol):
     """The private exports blob container: streamed writes and short-lived read-only links."""
@@ -179,6 +193,11 @@ class PersonalDataKind(Protocol):
     category that keeps it after closure (e.g. "billing-records"), or None. `on_erasure` says what an erasure
     request does to the user's items: "delete", "anonymize" (strip the personal fields, keep the item) or "keep"
     (with `kept_reason`).
+
+    Two optional members the purge looks for (core/services/purge.py): `expires_by_ttl = True` when the store
+    removes the kind's aged items by itself (Cosmos DB time-to-live stamped at write), so an active account does not
+    need the purge for it; and `delete_many(refs) -> int` (`BatchDeletes`), which deletes a page of items in
+    batches (answering how many were there) instead of one request per item.
     """
 
     name: str
@@ -204,6 +223,13 @@ class PersonalDataKind(Protocol):
     def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]: ...
 
     def count(self, *, account_id: str) -> int: ...
+
+
+class BatchDeletes(Protocol):
+    """A kind that deletes a page of items in batches (Cosmos DB transactional batches: up to 100 operations on one
+    partition key). Items already gone are skipped; answers how many were deleted."""
+
+    def delete_many(self, refs: Sequence[ItemRef]) -> int: ...
 
 
 class PlatformKind(Protocol):

@@ -8,7 +8,7 @@ registry puts them in purge order (`core/adapters/privacy_registry.py`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from core.domain.privacy import (
     ItemRef,
     LegalHold,
     PurgeCursor,
+    PurgeDue,
     PurgeRun,
     RetentionSettings,
 )
@@ -146,6 +147,50 @@ class CosmosPrivacyStore:
             if len(found) >= limit:
                 break
         return found
+
+    # ------------------------------------------------------------ the work indexes: one partition per queue
+
+    @staticmethod
+    def _due_pk(queue: str) -> str:
+        return f"_{queue}-due"
+
+    def get_due(self, queue: str, account_id: str) -> PurgeDue | None:
+        doc = self._read(self._due_pk(queue), account_id, "purge-due")
+        return PurgeDue.model_validate(doc) if doc else None
+
+    def put_due(self, entry: PurgeDue) -> None:
+        self._c.upsert_item(
+            to_doc(entry, doc_id=entry.account_id, doc_type="purge-due", accountId=self._due_pk(entry.queue))
+        )
+
+    def delete_due(self, queue: str, account_id: str) -> None:
+        delete_doc(self._c, account_id, self._due_pk(queue))
+
+    def due_page(self, queue: str, now: datetime, after: str | None, limit: int) -> list[PurgeDue]:
+        pk = self._due_pk(queue)
+        docs, _ = first_page(
+            self._c,
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'purge-due' AND c.due_at <= @now"
+            " AND c.account_id > @after ORDER BY c.account_id",
+            [
+                {"name": "@a", "value": pk},
+                {"name": "@now", "value": iso(now)},
+                {"name": "@after", "value": after or ""},
+            ],
+            pk,
+            limit,
+        )
+        return [PurgeDue.model_validate(strip_system(d)) for d in docs]
+
+    def due_entries(self, queue: str, account_ids: Sequence[str]) -> set[str]:
+        pk = self._due_pk(queue)
+        docs = self._c.query_items(
+            "SELECT c.account_id FROM c WHERE c.accountId = @a AND c.docType = 'purge-due'"
+            " AND ARRAY_CONTAINS(@ids, c.account_id)",
+            parameters=[{"name": "@a", "value": pk}, {"name": "@ids", "value": list(account_ids)}],
+            partition_key=pk,
+        )
+        return {str(d["account_id"]) for d in docs}
 
 
 # ---------------------------------------------------------------- the registry's kinds of the `privacy` container

@@ -11,7 +11,7 @@ after the last key seen neither skips nor repeats an item. Areas subclass it onl
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import IO, Any, Literal
 
@@ -47,6 +47,44 @@ def delete_doc(container: ContainerProxy, doc_id: str, pk: str) -> bool:
     try:
         container.delete_item(item=doc_id, partition_key=pk)
     except cosmos_errors.CosmosResourceNotFoundError:
+        return False
+    return True
+
+
+BATCH_LIMIT = 100  # operations in one Cosmos DB transactional batch (all on one partition key)
+
+
+def batch_delete(container: ContainerProxy, refs: Sequence[ItemRef]) -> int:
+    """Delete items in transactional batches (`execute_item_batch`, up to 100 deletes on one partition key): one
+    request per batch instead of one per item. A batch fails as a whole when one of its items is already gone (or the
+    server has no batches, like the local emulator): then that batch's items are deleted one by one, which skips the
+    missing ones. Answers how many items were deleted."""
+    by_pk: dict[str, list[str]] = {}
+    for ref in refs:
+        by_pk.setdefault(ref.partition_key, []).append(ref.doc_id)
+    deleted = 0
+    for pk, ids in by_pk.items():
+        for start in range(0, len(ids), BATCH_LIMIT):
+            chunk = ids[start : start + BATCH_LIMIT]
+            if len(chunk) > 1 and _batch(container, pk, chunk):
+                deleted += len(chunk)
+            else:
+                deleted += sum(1 for doc_id in chunk if delete_doc(container, doc_id, pk))
+    return deleted
+
+
+_NO_BATCHES: set[str] = set()  # containers whose server answered a batch with an error of its own (no batches)
+
+
+def _batch(container: ContainerProxy, pk: str, ids: list[str]) -> bool:
+    if container.id in _NO_BATCHES:
+        return False
+    try:
+        container.execute_item_batch(batch_operations=[("delete", (doc_id,)) for doc_id in ids], partition_key=pk)
+    except cosmos_errors.CosmosBatchOperationError:
+        return False  # an item of the batch was already gone: nothing of it was applied
+    except cosmos_errors.CosmosHttpResponseError:
+        _NO_BATCHES.add(container.id)  # e.g. the local emulator: one by one from now on
         return False
     return True
 
@@ -225,6 +263,12 @@ class KeysetKind:
 
     def delete(self, ref: ItemRef) -> bool:
         return delete_doc(self._c, ref.doc_id, ref.partition_key)
+
+    def delete_many(self, refs: Sequence[ItemRef]) -> int:
+        """In transactional batches (BatchDeletes), unless a subclass deletes more than the document (blobs)."""
+        if type(self).delete is not KeysetKind.delete:
+            return sum(1 for ref in refs if self.delete(ref))
+        return batch_delete(self._c, refs)
 
     def anonymize(self, ref: ItemRef) -> bool:
         return self.delete(ref)

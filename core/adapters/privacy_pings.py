@@ -6,7 +6,7 @@ pings purge's per-worker watermarks in the `privacy` container.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zipfile import ZipFile
@@ -17,7 +17,7 @@ from azure.cosmos import exceptions as cosmos_errors
 from core import schema
 from core.adapters.cosmos import strip_system
 from core.adapters.cosmos_tracking import ping_from_doc, ping_partition
-from core.adapters.privacy_kinds import KeysetKind, delete_doc, first_page, member_ids
+from core.adapters.privacy_kinds import KeysetKind, batch_delete, delete_doc, first_page, member_ids
 from core.domain.privacy import ItemRef, Page
 from core.domain.tracking import Track
 from core.domain.tracking_formats import to_geojson, to_gpx
@@ -102,24 +102,44 @@ class PingsKind:
                 mark = self._watermark(account_id, user) if before is not None else None
                 day = max(start, mark) if mark else start
             found = len(refs)
+            first_listed: date | None = None  # the first day of this worker listed in this call
             while day < end:
                 pk = ping_partition(account_id, user, day)
                 ids, more = self._ids(pk, limit - len(refs))
                 refs += [ItemRef(kind=self.name, partition_key=pk, doc_id=i, user_id=user) for i in ids]
+                if ids and first_listed is None:
+                    first_listed = day
                 visited += 1
                 if more or len(refs) >= limit:
+                    self._advance(account_id, user, mark, first_listed or day, before)
                     return Page(items=refs, continuation=json.dumps({"u": user, "d": day.isoformat()}))
                 day += timedelta(days=1)
                 if visited >= self.partitions_per_call:
-                    if before is not None and len(refs) == found:
-                        self._set_watermark(account_id, user, day)  # every day before it was found empty
+                    self._advance(account_id, user, mark, first_listed or day, before)
                     return Page(items=refs, continuation=json.dumps({"u": user, "d": day.isoformat()}))
-            # The watermark moves only past days found empty: a day listed in this call is deleted by the caller
-            # after it returns, and a crash before that must find it again.
-            # A pass that found nothing new leaves an unchanged watermark alone (one write saved per worker and pass).
-            if before is not None and len(refs) == found and max(end, start) != mark:
-                self._set_watermark(account_id, user, max(end, start))
+            # The watermark moves up to the first day listed in this call (every day before it was found empty, or
+            # was deleted after an earlier call listed it); a day listed now is deleted by the caller after this
+            # returns, so a crash before that finds it again. A worker who pings every day therefore costs two
+            # partition reads a day (yesterday's day, deleted, and the newly expired one), not one more each day.
+            self._advance(account_id, user, mark, first_listed if len(refs) > found else max(end, start), before)
         return Page(items=refs)
+
+    def purged(self, *, account_id: str, before: datetime) -> None:
+        """Called by the purge once every page of this pass is listed and deleted: each worker who is not held has
+        nothing left before the cutoff, so the watermark moves up to it (a read per worker, a write where it moves)."""
+        held = self._held(account_id)
+        end = max(before.date(), self._start(account_id))
+        for user in member_ids(self._accounts, account_id):
+            if user not in held:
+                self._advance(account_id, user, self._watermark(account_id, user), end, before)
+
+    def _advance(
+        self, account_id: str, user: str, mark: date | None, day: date | None, before: datetime | None
+    ) -> None:
+        """Move the worker's watermark to `day` when the run ages data (`before`) and it moves forward; a pass that
+        found nothing new leaves an unchanged watermark alone (one write saved per worker and pass)."""
+        if before is not None and day is not None and (mark is None or day > mark):
+            self._set_watermark(account_id, user, day)
 
     def of_user(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> Page:
         day = date.fromisoformat(continuation) if continuation else self._start(account_id)
@@ -135,6 +155,10 @@ class PingsKind:
 
     def delete(self, ref: ItemRef) -> bool:
         return delete_doc(self._c, ref.doc_id, ref.partition_key)
+
+    def delete_many(self, refs: Sequence[ItemRef]) -> int:
+        """A page of pings in transactional batches, one per day partition (BatchDeletes)."""
+        return batch_delete(self._c, refs)
 
     def anonymize(self, ref: ItemRef) -> bool:
         return self.delete(ref)

@@ -123,10 +123,29 @@ class LegalHoldList(PublicModel):
 
 
 class PurgeCursor(BaseModel):
-    """Where the purge stopped: saved after every page, so the next run (or a retry after a crash) resumes there."""
+    """Where the purge's walk over the work index stopped (docs/privacy-and-retention.md, "The purge"): the last
+    account whose turn ended, and how far this pass's enrolment sweep got. An account's own progress (kind and
+    continuation) is kept in its index entry (`PurgeDue`), so the walk can leave an account part-way and come back.
+    `current_account`, `kind_index` and `kind_continuation` are read from cursors saved before the index existed."""
 
     accounts_after: str | None = None
     current_account: str | None = None
+    kind_index: int = 0
+    kind_continuation: str | None = None
+    enrol_after: str | None = None
+    enrolled: bool = False
+    updated_at: datetime | None = None
+
+
+class PurgeDue(BaseModel):
+    """One account in a work index (`privacy` container, partition `_purge-due` or `_coarsening-due`): the account
+    has work for the purge (or the coarsening walk) from `due_at` on, for `reasons` (e.g. retention-shortened,
+    hold-lifted, account-closed, retention). The purge keeps the account's progress here between turns."""
+
+    account_id: str
+    queue: str = "purge"
+    due_at: datetime
+    reasons: list[str] = Field(default_factory=list)
     kind_index: int = 0
     kind_continuation: str | None = None
     updated_at: datetime | None = None

@@ -28,6 +28,7 @@ from core.ports import (
     UserStore,
 )
 from core.services import auth
+from core.services.purge_index import mark_due
 from core.services.retention import RetentionPolicy, audit
 from core.signing import LinkSigner
 
@@ -133,6 +134,7 @@ def close_account(
         retention_deadline=now + timedelta(days=retention_policy.closed_account_days),
     )
     privacy.put_closure(record)
+    mark_due(privacy, account_id=account_id, at=record.retention_deadline, reason="account-closed")
     members = sorted(listed, key=lambda m: m.user_id == principal.user_id)
     closed_users = 0
     for member in members:

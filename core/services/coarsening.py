@@ -1,7 +1,8 @@
 """Coarsened history (docs/coarsened-history.md): the retention timer's second step reduces each member's stored
 pings older than the account's `coarsenAfterDays` to one coarse point per 15 minutes (core/domain/coarse_history.py).
 
-The run walks accounts in id order, members in id order, and each member's UTC days from a per-member watermark
+The run walks the accounts of the coarsening index (core/services/purge_index.py: accounts with coarsening on) in
+id order, members in id order, and each member's UTC days from a per-member watermark
 up to the last day wholly older than N days, in bounded runs (`max_pings` pings read, an empty day counts one).
 Each day is idempotent, in three steps: (1) write the coarse points of the buckets that have none (deterministic
 ids), (2) delete the precise pings, (3) write the day's marker. A bucket's precise pings are deleted only after its
@@ -17,7 +18,9 @@ Time-on-site and trips are stored documents (job sites' site days), untouched he
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from core.domain.accounts import AccountStatus
@@ -30,8 +33,10 @@ from core.domain.coarse_history import (
     is_coarse,
     last_day_to_coarsen,
 )
+from core.domain.privacy import PurgeDue
 from core.ports import AccountStore, Clock, CoarseHistoryStore, PrivacyStore
-from core.services.account_walk import AccountWalk
+from core.services.account_walk import DueWalk
+from core.services.purge_index import COARSENING
 from core.services.retention import RUN_RECORD_DAYS, RetentionPolicy, effective_settings
 
 log = logging.getLogger(__name__)
@@ -135,16 +140,21 @@ def run_coarsening(
     clock: Clock,
     policy: RetentionPolicy,
     max_pings: int,
+    time_budget_s: float = 240.0,
+    elapsed: Callable[[], float] = time.monotonic,
 ) -> CoarseningRun:
-    """One bounded run; the next run resumes where this one stopped."""
+    """One bounded run over the accounts the coarsening index says are due (pings read and time); the next run
+    resumes where this one stopped."""
     now = clock.now()
     run = CoarseningRun(run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", started_at=now)
     cursor = saved = store.get_cursor() or CoarseningCursor()
-    walk = AccountWalk(privacy)
+    walk = DueWalk(privacy, COARSENING, now)
+    started = elapsed()
     used = 0
-    while used < max_pings:
+    while used < max_pings and elapsed() - started < time_budget_s:
         if cursor.current_account is None:
-            nxt = walk.next_after(cursor.accounts_after)
+            entry = walk.next_after(cursor.accounts_after)
+            nxt = entry.account_id if entry is not None else None
             if nxt is None:
                 run.complete_pass = True
                 cursor = saved = CoarseningCursor(updated_at=now)
@@ -155,6 +165,8 @@ def run_coarsening(
         account_id = cursor.current_account
         assert account_id is not None
         plan = _plan(account_id=account_id, privacy=privacy, accounts=accounts, policy=policy, run=run, now=now)
+        if plan is None:
+            privacy.delete_due(COARSENING, account_id)  # coarsening off, closed or held: it leaves the index
         users, first, last = plan if plan is not None else ([], now.date(), now.date())
         stopped = False
         for user_id in (u for u in users if cursor.users_after is None or u > cursor.users_after):
@@ -177,10 +189,18 @@ def run_coarsening(
             if used >= max_pings:
                 break
         else:
-            cursor = CoarseningCursor(accounts_after=account_id, updated_at=now)
-            if users:  # an account with nothing to coarsen is saved with a later one (or at the end of the run)
-                saved = cursor
-                store.put_cursor(cursor)
+            if plan is not None:  # done for today: the next day to coarsen is due tomorrow
+                privacy.put_due(
+                    PurgeDue(
+                        account_id=account_id,
+                        queue=COARSENING,
+                        due_at=now + timedelta(days=1),
+                        reasons=["coarsening"],
+                        updated_at=now,
+                    )
+                )
+            cursor = saved = CoarseningCursor(accounts_after=account_id, updated_at=now)
+            store.put_cursor(cursor)  # every account of the index has work, so each one is saved
         if stopped:
             saved = cursor
             store.put_cursor(cursor)

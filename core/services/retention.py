@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from core.domain.errors import ErrorList, NotFound
@@ -28,6 +29,7 @@ from core.domain.privacy import (
     RetentionUpdate,
 )
 from core.ports import AccountStore, Clock, PersonalDataKind, PlatformKind, PrivacyStore, Reactions
+from core.services.purge_index import COARSENING, mark_due
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +247,7 @@ def update_retention(
     updated = current.model_copy(update={**update, "updated_at": clock.now(), "updated_by": principal.user_id})
     with reactions.changing(RetentionChanged(account_id=updated.account_id)):
         privacy.put_retention(updated)
+    _index_work(privacy, current, updated)
     audit(
         privacy,
         clock,
@@ -255,6 +258,19 @@ def update_retention(
         details={k: v for k, v in update.items()},
     )
     return _public(updated, retention_policy)
+
+
+def _index_work(privacy: PrivacyStore, before: RetentionSettings, after: RetentionSettings) -> None:
+    """Data already stored under a longer setting is the purge's work from now on; coarsening turned on is the
+    coarsening walk's (core/services/purge_index.py)."""
+    at = after.updated_at or datetime.now(UTC)
+    for field_name in ("location_days", "media_days", "access_log_days"):
+        old, new = getattr(before, field_name), getattr(after, field_name)
+        if new is not None and (old is None or new < old):
+            mark_due(privacy, account_id=after.account_id, at=at, reason="retention-shortened")
+            break
+    if after.coarsen_after_days is not None and after.coarsen_after_days != before.coarsen_after_days:
+        mark_due(privacy, account_id=after.account_id, at=at, reason="coarsening", queue=COARSENING)
 
 
 def _check_coarsening(current: RetentionSettings, update: dict[str, Any], errors: ErrorList) -> None:
@@ -308,6 +324,9 @@ def lift_hold(
     if hold.active:
         hold = hold.model_copy(update={"lifted_by": identity.user_id, "lifted_at": clock.now()})
         privacy.put_hold(hold)
+        # What the hold kept is the purge's work now (at once, not on its own schedule); coarsening resumes too.
+        mark_due(privacy, account_id=account_id, at=clock.now(), reason="hold-lifted")
+        mark_due(privacy, account_id=account_id, at=clock.now(), reason="hold-lifted", queue=COARSENING)
         audit(
             privacy,
             clock,

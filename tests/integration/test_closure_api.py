@@ -9,6 +9,7 @@ import httpx
 
 from core.adapters.cosmos import build_cosmos_client
 from core.adapters.cosmos_privacy import CosmosPrivacyStore
+from core.services.purge_index import mark_due
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack, User, add_member, new_identity, register_owner
 from tests.integration.test_retention_api import fire_purge
@@ -58,7 +59,9 @@ def test_closure_ends_access_at_once_and_purges_after_the_window(api: httpx.Clie
     store = CosmosPrivacyStore(build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database))
     record = store.get_closure(owner.account_id)
     assert record is not None
-    store.put_closure(record.model_copy(update={"retention_deadline": datetime.now(UTC) - timedelta(minutes=1)}))
+    moved = datetime.now(UTC) - timedelta(minutes=1)
+    store.put_closure(record.model_copy(update={"retention_deadline": moved}))
+    mark_due(store, account_id=owner.account_id, at=moved, reason="account-closed")  # the closure's index entry
     fire_purge(api, stack, admin)
     after = api.get(f"/platform/accounts/{owner.account_id}/privacy", headers=admin.auth).json()
     assert after["members"] == [] and after["data"]["profiles"] == 0 and after["data"]["sign-in-records"] == 0

@@ -41,6 +41,7 @@ from core import schema
 from core.adapters.cosmos import build_cosmos_client
 from core.adapters.cosmos_privacy import CosmosPrivacyStore
 from core.adapters.cosmos_tracking import ping_partition
+from core.services.purge_index import mark_due
 from tests.fixtures import images
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack, User, add_member, new_identity, register_owner
@@ -70,7 +71,7 @@ LEGAL: dict[tuple[str, str], str] = {
     ("privacy", "hold"): "legal-hold",
 }
 # The purge's own bookkeeping in the `_platform` partition: ids and counts only, pruned after 90 days.
-BOOKKEEPING: set[tuple[str, str]] = {("privacy", "purge-run"), ("privacy", "purge-cursor")}
+BOOKKEEPING: set[tuple[str, str]] = {("privacy", "purge-run"), ("privacy", "purge-cursor"), ("privacy", "purge-due")}
 
 
 def z(at: datetime) -> str:
@@ -534,7 +535,9 @@ def test_closed_account_leaves_nothing_but_its_legal_records(
     record = privacy.get_closure(a.account_id)
     assert record is not None
     window = record.retention_deadline - record.closed_at
-    privacy.put_closure(record.model_copy(update={"retention_deadline": datetime.now(UTC) - timedelta(minutes=1)}))
+    moved = datetime.now(UTC) - timedelta(minutes=1)
+    privacy.put_closure(record.model_copy(update={"retention_deadline": moved}))
+    mark_due(privacy, account_id=a.account_id, at=moved, reason="account-closed")  # what the closure wrote, moved
     age_outbox(stores, a.needles, window.days + 1)
     before_purge = scan(stores, a.needles)
 

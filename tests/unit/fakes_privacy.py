@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
@@ -16,6 +16,7 @@ from core.domain.privacy import (
     LegalHold,
     Page,
     PurgeCursor,
+    PurgeDue,
     PurgeRun,
     RetentionSettings,
 )
@@ -32,6 +33,8 @@ class FakePrivacyStore:
         self.closures: dict[str, ClosureRecord] = {}
         self.requests: dict[tuple[str, str], DataRequest] = {}
         self.entries: list[AuditEntry] = []
+        self.due: dict[tuple[str, str], PurgeDue] = {}  # (queue, account id): the work indexes
+        self.due_queries = 0
 
     def get_retention(self, account_id: str) -> RetentionSettings | None:
         return self.retention.get(account_id)
@@ -89,6 +92,23 @@ class FakePrivacyStore:
 
     def accounts_after(self, after: str | None, limit: int) -> list[str]:
         return sorted(a for a in self._accounts.accounts if a > (after or ""))[:limit]
+
+    def get_due(self, queue: str, account_id: str) -> PurgeDue | None:
+        return self.due.get((queue, account_id))
+
+    def put_due(self, entry: PurgeDue) -> None:
+        self.due[(entry.queue, entry.account_id)] = entry.model_copy(deep=True)
+
+    def delete_due(self, queue: str, account_id: str) -> None:
+        self.due.pop((queue, account_id), None)
+
+    def due_page(self, queue: str, now: datetime, after: str | None, limit: int) -> list[PurgeDue]:
+        self.due_queries += 1
+        found = [e for (q, a), e in self.due.items() if q == queue and e.due_at <= now and a > (after or "")]
+        return [e.model_copy(deep=True) for e in sorted(found, key=lambda e: e.account_id)[:limit]]
+
+    def due_entries(self, queue: str, account_ids: Sequence[str]) -> set[str]:
+        return {a for a in account_ids if (queue, a) in self.due}
 
 
 @dataclass

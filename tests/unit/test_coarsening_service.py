@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,6 +15,7 @@ from core.domain.privacy import LegalHold, RetentionPublic, RetentionSettings, R
 from core.domain.tracking import Ping, PingSource
 from core.services import retention
 from core.services.coarsening import run_coarsening
+from core.services.purge_index import COARSENING, mark_due
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeReactions, FakeUserStore
 from tests.unit.fakes_privacy import FakePrivacyStore
@@ -71,6 +73,8 @@ def turn_on(privacy: FakePrivacyStore, days: int = 30) -> None:
     privacy.put_retention(
         RetentionSettings(account_id="acc-a", location_days=365, access_log_days=365, coarsen_after_days=days)
     )
+    # What `retention.update_retention` also does: the account enters the coarsening walk's index.
+    mark_due(privacy, account_id="acc-a", at=NOW - timedelta(days=1), reason="coarsening", queue=COARSENING)
 
 
 def run(world: World, max_pings: int = 1_000_000) -> CoarseningRun:
@@ -147,7 +151,8 @@ def test_a_crash_between_steps_is_completed_by_the_next_run(world: World, step: 
     turn_on(privacy)
     reference = FakeCoarseHistory()
     reference.pings = {k: dict(v) for k, v in store.pings.items()}
-    run_coarsening(store=reference, privacy=privacy, accounts=accounts, clock=clock, policy=POLICY, max_pings=10**6)
+    own_index = copy.deepcopy(privacy)  # the reference run reschedules its own copy of the index
+    run_coarsening(store=reference, privacy=own_index, accounts=accounts, clock=clock, policy=POLICY, max_pings=10**6)
     store.fail_at = (step, call)
     with pytest.raises(Crash):
         run(world)
@@ -199,6 +204,7 @@ def test_legal_holds_stop_coarsening(world: World) -> None:
     privacy.put_hold(LegalHold(hold_id="h2", account_id="acc-a", reason="audit", placed_by="admin", placed_at=NOW))
     store.markers.clear()
     store.watermarks.clear()
+    world[0].advance(days=1)  # the next day's run: the account was done for the day
     result = run(world)
     assert result.held_accounts == ["acc-a"] and store.markers == {}
 

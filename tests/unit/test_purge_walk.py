@@ -80,16 +80,16 @@ def test_an_account_where_items_were_found_is_saved_at_once() -> None:
 def test_a_bounded_run_over_quiet_accounts_saves_where_it_stopped_and_the_next_one_walks_on() -> None:
     clock, accounts, privacy, kind = world(30)
     first = purge(clock, accounts, privacy, kind, max_items=10)  # one unit of work per quiet account
-    assert not first.complete_pass and first.accounts_finished[-1] == "acc-0008"
-    cursor = privacy.get_cursor()  # saved once, at the end of the run: inside acc-0009, its only kind asked
-    assert cursor is not None and (cursor.accounts_after, cursor.current_account, cursor.kind_index) == (
-        "acc-0008",
+    assert not first.complete_pass and first.accounts_finished[-1] == "acc-0009"
+    cursor = privacy.get_cursor()  # saved once, at the end of the run: after the last account whose turn ended
+    assert cursor is not None and (cursor.accounts_after, cursor.current_account, cursor.enrolled) == (
         "acc-0009",
-        1,
+        None,
+        True,
     )
     assert len(privacy.cursor_writes) == 1
     second = purge(clock, accounts, privacy, kind, max_items=10)
-    assert second.accounts_finished[0] == "acc-0009"  # progress, not the same accounts again
+    assert second.accounts_finished[0] == "acc-0010"  # progress, not the same accounts again
     runs = [first, second]
     while not runs[-1].complete_pass:
         runs.append(purge(clock, accounts, privacy, kind, max_items=10))
@@ -124,10 +124,12 @@ def test_a_crash_repeats_only_the_quiet_accounts_since_the_last_save() -> None:
     assert cursor is not None and (cursor.accounts_after, cursor.current_account) == ("acc-0001", None)
     resumed = purge(clock, accounts, privacy, kind)
     assert resumed.complete_pass and not kind.items and resumed.deleted == {"pings": 1}
-    assert resumed.accounts_finished == sorted(accounts.accounts)[2:]  # from where it was saved, none skipped
+    # From where it was saved, none skipped; the quiet acc-0002 is not repeated either: its turn ended before the
+    # crash, and its index entry already says it is due again tomorrow.
+    assert resumed.accounts_finished == sorted(accounts.accounts)[3:]
 
 
-def test_an_account_made_during_the_walk_after_the_ids_read_ahead_is_reached() -> None:
+def test_an_account_made_during_the_walk_is_enrolled_and_reached_by_the_next_pass() -> None:
     clock, accounts, privacy, _ = world(3)
     users = FakeUserStore()
 
@@ -140,12 +142,15 @@ def test_an_account_made_during_the_walk_after_the_ids_read_ahead_is_reached() -
     late = Late("pings")
     late.add("old", Item("acc-0009", "acc-0009-m1", NOW - timedelta(days=400)))
     run = purge(clock, accounts, privacy, late)
-    assert run.accounts_finished == ["acc-0000", "acc-0001", "acc-0002", "acc-0009"] and not late.items
+    assert run.accounts_finished == ["acc-0000", "acc-0001", "acc-0002"] and run.complete_pass
+    clock.advance(minutes=1)
+    nxt = purge(clock, accounts, privacy, late)  # the pass's enrolment sweep finds it; it is due at once
+    assert nxt.accounts_finished == ["acc-0009"] and not late.items
 
 
-def test_the_coarsening_walk_reads_ids_by_page_and_saves_quiet_accounts_only_at_the_end() -> None:
-    """The timer's second walk (coarsened history) over accounts that do not coarsen: the same paged walk, and one
-    cursor write at the end of the pass."""
+def test_the_coarsening_walk_visits_only_accounts_with_coarsening_on() -> None:
+    """The timer's second walk (coarsened history) reads its own index: over 250 accounts that do not coarsen it
+    reads no account id and visits none, and writes the cursor once, at the end of the pass."""
     from core.services.coarsening import run_coarsening
     from tests.unit.fakes_tracking import FakeCoarseHistory
 
@@ -163,4 +168,4 @@ def test_the_coarsening_walk_reads_ids_by_page_and_saves_quiet_accounts_only_at_
     run = run_coarsening(
         store=store, privacy=privacy, accounts=accounts, clock=clock, policy=RetentionPolicy(), max_pings=1_000_000
     )
-    assert run.complete_pass and privacy.walk_queries == 250 // ACCOUNT_PAGE + 2 and len(store.writes) == 1
+    assert run.complete_pass and privacy.walk_queries == 0 and privacy.due_queries == 1 and len(store.writes) == 1
