@@ -73,7 +73,11 @@ def _rule(
         extra = " An erasure request deletes it sooner."
     rolling_days = rolling.get(kind.retention)
     if rolling_days is not None:
-        return rolling_days, None, f"Each item is deleted {rolling_days} days after it was recorded (the account's setting).{extra}"
+        return (
+            rolling_days,
+            None,
+            f"Each item is deleted {rolling_days} days after it was recorded (the account's setting).{extra}",
+        )
     if kind.retention == "export-link":
         return 0, None, "Deleted at the next daily purge after its download link expired."
     return (

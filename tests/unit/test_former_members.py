@@ -63,7 +63,7 @@ def test_the_owner_cannot_leave_and_nothing_changes() -> None:
 
 @pytest.mark.parametrize("status", [MemberStatus.REMOVED, MemberStatus.CLOSED])
 def test_a_user_whose_access_ended_resolves_to_a_former_member_only_on_the_rights_path(status: MemberStatus) -> None:
-    users, store, _, owner, _ = _world()
+    users, _, _, owner, _ = _world()
     record = users.get_user("w1")
     assert record is not None
     users.put_user(record.model_copy(update={"status": status}))
