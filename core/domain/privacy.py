@@ -309,6 +309,51 @@ class DataRequestList(PublicModel):
     items: list[DataRequestPublic]
 
 
+class HeldKind(PublicModel):
+    """One kind of personal data still held about the caller: how many items, and how long they are kept."""
+
+    kind: str
+    description: str
+    items: int
+    items_at_least: bool = Field(
+        default=False, alias="itemsAtLeast", description="True when counting stopped early: there are more."
+    )
+    kept_days: int | None = Field(
+        default=None,
+        alias="keptDays",
+        description="Each item is deleted this many days after it was recorded (the account's setting), or this "
+        "many days after the account closed for what the law keeps; null: see `rule`.",
+    )
+    kept_until: datetime | None = Field(
+        default=None,
+        alias="keptUntil",
+        description="The latest time the kind is kept, when it is fixed (a closed account's retention deadline, "
+        "or the end of a legal period); null: it follows the account's retention while the account exists.",
+    )
+    rule: str = Field(description="How long the kind is kept, in words.")
+
+
+class HeldData(PublicModel):
+    """What is still held about the caller in their account, per kind: nothing of anyone else."""
+
+    account_id: str = Field(alias="accountId")
+    user_id: str = Field(alias="userId")
+    access: str = Field(description="active, or why access ended: removed (also after leaving) or closed")
+    account_closed_at: datetime | None = Field(default=None, alias="accountClosedAt")
+    kinds: list[HeldKind]
+    erasure_path: str = Field(default="/api/me/data-requests", alias="erasurePath")
+
+
+class MembershipEnded(PublicModel):
+    """The answer to leaving an account."""
+
+    account_id: str = Field(alias="accountId")
+    user_id: str = Field(alias="userId")
+    status: str
+    left_at: datetime = Field(alias="leftAt")
+    held_data_path: str = Field(default="/api/me/held-data", alias="heldDataPath")
+
+
 class DataRequestMessage(BaseModel):
     """Queue message: which request to process. Nothing personal travels on the queue."""
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Any
 
-from core.domain.errors import NotFound
-from core.domain.identity import Principal
+from core.domain.errors import AccessEnded, NotFound
+from core.domain.identity import FormerMember, Subject
 from core.domain.privacy import (
     ERASED_EMAIL_DOMAIN,
     DataRequest,
@@ -58,14 +58,26 @@ DEFAULT_DUE_DAYS = 30
 PAGE = 200
 
 
+# What a person whose access ended may still ask for about their own data (docs/privacy-and-retention.md,
+# "After leaving an account"): their export and erasure.
+FORMER_MEMBER_TYPES = frozenset({DataRequestType.ACCESS, DataRequestType.ERASURE})
+
+
 def create_request(
     *,
-    principal: Principal,
+    principal: Subject,
     data: DataRequestCreate,
     privacy: PrivacyStore,
     clock: Clock,
     enqueue_data_request: Callable[[str], None],
 ) -> DataRequestPublic:
+    """`principal` is the requester: an active user, or a former member (access ended) asking for their export
+    or erasure, which are always about their own data in the account they left."""
+    if isinstance(principal, FormerMember) and data.type not in FORMER_MEMBER_TYPES:
+        raise AccessEnded(
+            "After leaving an account you can ask for your export (access) or for erasure; other requests go to "
+            "the account's support."
+        )
     now = clock.now()
     request = DataRequest(
         request_id=str(uuid.uuid4()),
@@ -113,18 +125,18 @@ def create_request(
     return request.to_public()
 
 
-def _own_request(principal: Principal, request_id: str, privacy: PrivacyStore) -> DataRequest:
+def _own_request(principal: Subject, request_id: str, privacy: PrivacyStore) -> DataRequest:
     request = privacy.get_request(principal.account_id, request_id)
     if request is None or request.user_id != principal.user_id:
         raise NotFound()
     return request
 
 
-def get_request(*, principal: Principal, request_id: str, privacy: PrivacyStore) -> DataRequestPublic:
+def get_request(*, principal: Subject, request_id: str, privacy: PrivacyStore) -> DataRequestPublic:
     return _own_request(principal, request_id, privacy).to_public()
 
 
-def list_requests(*, principal: Principal, privacy: PrivacyStore) -> DataRequestList:
+def list_requests(*, principal: Subject, privacy: PrivacyStore) -> DataRequestList:
     return DataRequestList(
         items=[r.to_public() for r in privacy.list_requests(principal.account_id, principal.user_id)]
     )

@@ -725,7 +725,7 @@ export interface paths {
         /** My data-subject requests with status and due date */
         get: operations["list_data_requests"];
         put?: never;
-        /** Ask for access (export), erasure, rectification or the California disclosure */
+        /** Ask for access (export), erasure, rectification or the California disclosure (after leaving an account: export and erasure) */
         post: operations["create_data_request"];
         delete?: never;
         options?: never;
@@ -820,6 +820,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/held-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What is still held about me, per kind, with counts and how long it is kept (also after leaving) */
+        get: operations["get_held_data"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/job-sites": {
         parameters: {
             query?: never;
@@ -831,6 +848,23 @@ export interface paths {
         get: operations["my_job_sites"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Leave the account: your access ends at once, as after a removal (members; an owner closes instead) */
+        post: operations["leave_account"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2010,6 +2044,68 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * HeldData
+         * @description What is still held about the caller in their account, per kind: nothing of anyone else.
+         */
+        HeldData: {
+            /** Accountid */
+            accountId: string;
+            /** Userid */
+            userId: string;
+            /**
+             * Access
+             * @description active, or why access ended: removed (also after leaving) or closed
+             */
+            access: string;
+            /**
+             * Accountclosedat
+             * @default null
+             */
+            accountClosedAt: string | null;
+            /** Kinds */
+            kinds: components["schemas"]["HeldKind"][];
+            /**
+             * Erasurepath
+             * @default /api/me/data-requests
+             */
+            erasurePath: string;
+        };
+        /**
+         * HeldKind
+         * @description One kind of personal data still held about the caller: how many items, and how long they are kept.
+         */
+        HeldKind: {
+            /** Kind */
+            kind: string;
+            /** Description */
+            description: string;
+            /** Items */
+            items: number;
+            /**
+             * Itemsatleast
+             * @description True when counting stopped early: there are more.
+             * @default false
+             */
+            itemsAtLeast: boolean;
+            /**
+             * Keptdays
+             * @description Each item is deleted this many days after it was recorded (the account's setting), or this many days after the account closed for what the law keeps; null: see `rule`.
+             * @default null
+             */
+            keptDays: number | null;
+            /**
+             * Keptuntil
+             * @description The latest time the kind is kept, when it is fixed (a closed account's retention deadline, or the end of a legal period); null: it follows the account's retention while the account exists.
+             * @default null
+             */
+            keptUntil: string | null;
+            /**
+             * Rule
+             * @description How long the kind is kept, in words.
+             */
+            rule: string;
+        };
         /** HistoryAppliedPublic */
         HistoryAppliedPublic: {
             /** Zoneid */
@@ -2451,6 +2547,28 @@ export interface components {
          * @enum {string}
          */
         MemberStatus: "active" | "removed" | "closed";
+        /**
+         * MembershipEnded
+         * @description The answer to leaving an account.
+         */
+        MembershipEnded: {
+            /** Accountid */
+            accountId: string;
+            /** Userid */
+            userId: string;
+            /** Status */
+            status: string;
+            /**
+             * Leftat
+             * Format: date-time
+             */
+            leftAt: string;
+            /**
+             * Helddatapath
+             * @default /api/me/held-data
+             */
+            heldDataPath: string;
+        };
         /** NoteCreate */
         NoteCreate: {
             /** Text */
@@ -3585,6 +3703,8 @@ export type SchemaEmailPreferencesPublic = components['schemas']['EmailPreferenc
 export type SchemaEmailPreferencesUpdate = components['schemas']['EmailPreferencesUpdate'];
 export type SchemaGeoPoint = components['schemas']['GeoPoint'];
 export type SchemaHealthReport = components['schemas']['HealthReport'];
+export type SchemaHeldData = components['schemas']['HeldData'];
+export type SchemaHeldKind = components['schemas']['HeldKind'];
 export type SchemaHistoryAppliedPublic = components['schemas']['HistoryAppliedPublic'];
 export type SchemaIngestResult = components['schemas']['IngestResult'];
 export type SchemaInvitationAccept = components['schemas']['InvitationAccept'];
@@ -3608,6 +3728,7 @@ export type SchemaMemberList = components['schemas']['MemberList'];
 export type SchemaMemberPositionPublic = components['schemas']['MemberPositionPublic'];
 export type SchemaMemberPublic = components['schemas']['MemberPublic'];
 export type SchemaMemberStatus = components['schemas']['MemberStatus'];
+export type SchemaMembershipEnded = components['schemas']['MembershipEnded'];
 export type SchemaNoteCreate = components['schemas']['NoteCreate'];
 export type SchemaNotePage = components['schemas']['NotePage'];
 export type SchemaNotePublic = components['schemas']['NotePublic'];
@@ -8972,6 +9093,82 @@ export interface operations {
             };
         };
     };
+    get_held_data: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeldData"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     my_job_sites: {
         parameters: {
             query?: {
@@ -9024,6 +9221,91 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    leave_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembershipEnded"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -60,9 +60,34 @@ export async function renderPrivacy(ctx: Context): Promise<() => void> {
     section("my-requests", "Ask about my data", requestForm(() => void refresh()), requestsBox),
     ctx.me.role === "owner" ? section("account-closure", "Close the account",
       h("p", {}, "Closing ends access for you and every member at once and deletes the account's personal data after a dispute window; the law keeps a few records longer. "),
-      h("p", {}, h("a", { href: "/privacy/close-account", "data-link": true }, "What closing keeps, and closing the account"))) : null);
+      h("p", {}, h("a", { href: "/privacy/close-account", "data-link": true }, "What closing keeps, and closing the account")))
+      : section("account-leave", "Leave the account", leaveForm()));
   showRequests(requests);
   return () => { gone = true; window.clearTimeout(timer); };
+}
+
+function leaveForm(): HTMLElement {
+  const messages = h("div", {});
+  const understood = h("input", { type: "checkbox", id: "leave-confirm" });
+  const button = h("button", { type: "button", id: "leave-account", class: "danger" }, "Leave this account");
+  button.addEventListener("click", async () => {
+    clear(messages);
+    if (!understood.checked) {
+      messages.append(h("p", { class: "error", role: "alert" }, "Tick the box first: leaving ends your access at once."));
+      return;
+    }
+    try {
+      await send("POST", "/me/leave");
+      // main.ts switches to the limited view: what is kept about you, your export and erasure (pages/former)
+      window.dispatchEvent(new Event("industrack:access-ended"));
+    } catch (e) {
+      messages.append(errorBox(e));
+    }
+  });
+  return h("div", { class: "stack wide" },
+    h("p", {}, "Leaving ends your access to the account and its apps at once. What is kept about you then follows the account's retention; you can still sign in to see it, download it or ask for its erasure."),
+    h("div", { class: "choice" }, understood, h("label", { for: "leave-confirm" }, "I understand that my access ends at once")),
+    h("div", { class: "toolbar" }, button), messages);
 }
 
 function acknowledge(version: PolicyVersion): HTMLElement {
@@ -133,7 +158,7 @@ function requestForm(done: () => void): HTMLElement {
   return form;
 }
 
-function requestTable(items: DataRequest[]): HTMLElement {
+export function requestTable(items: DataRequest[]): HTMLElement {
   return h("table", { class: "grid", id: "requests" }, h("caption", {}, "My requests, newest first"),
     h("thead", {}, h("tr", {}, ...["Request", "Status", "Received", "Due", "Answer"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...(items.length ? items.map((r) => h("tr", { "data-request-id": r.requestId, "data-status": r.status },
