@@ -4,6 +4,7 @@ current, and the gate itself, built from the undecorated stores (the sources of 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,8 @@ class IngestGatePorts(Clients):
     def _schedule_source(self) -> CosmosTrackingScheduleStore:
         from core.adapters.cosmos_tracking import CosmosTrackingScheduleStore
 
-        return CosmosTrackingScheduleStore(self.database)
+        keep = timedelta(days=self.settings.retention_location_max_days)  # no ping older than this is accepted
+        return CosmosTrackingScheduleStore(self.database, clock=self.clock, keep=keep)
 
     @adapter
     def _zone_source(self) -> CosmosPrivateZoneStore:

@@ -32,7 +32,7 @@ from core.ports import AccountStore
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from core.domain.consent import Capability, ConsentEntry, state_in
@@ -45,7 +45,9 @@ from core.domain.tracking import (
     LatestPosition,
     Ping,
     PingSlice,
+    ScheduleVersion,
     TrackingSchedule,
+    with_change,
 )
 from core.ports import (
     AccountStore,
@@ -105,17 +107,38 @@ class FakeAccessLog:
 
 
 class FakeScheduleStore:
-    def __init__(self) -> None:
+    """The current schedules and their versions (as CosmosTrackingScheduleStore keeps them); a delete takes effect
+    at `clock`'s time (the real clock when none is given)."""
+
+    def __init__(self, clock: Clock | None = None, keep: timedelta = timedelta(days=1095)) -> None:
         self.schedules: dict[tuple[str, str], TrackingSchedule] = {}
+        self.versions: dict[tuple[str, str], list[ScheduleVersion]] = {}
+        self.clock, self.keep = clock, keep
+
+    def _now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else datetime.now(UTC)
 
     def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None:
         return self.schedules.get((account_id, user_id))
 
+    def schedule_versions(self, *, account_id: str, user_id: str) -> list[ScheduleVersion]:
+        return list(self.versions.get((account_id, user_id), []))
+
+    def _change(self, key: tuple[str, str], to: TrackingSchedule | None, at: datetime) -> None:
+        if key not in self.versions and to is None:
+            return
+        change = ScheduleVersion.of(to, since=at)
+        self.versions[key] = with_change(self.versions.get(key, []), change, keep_since=self._now() - self.keep)
+        if to is None:
+            self.schedules.pop(key, None)
+        else:
+            self.schedules[key] = to
+
     def put_schedule(self, schedule: TrackingSchedule) -> None:
-        self.schedules[(schedule.account_id, schedule.user_id)] = schedule
+        self._change((schedule.account_id, schedule.user_id), schedule, schedule.updated_at)
 
     def delete_schedule(self, *, account_id: str, user_id: str) -> None:
-        self.schedules.pop((account_id, user_id), None)
+        self._change((account_id, user_id), None, self._now())
 
 
 class FakePingQueue:
@@ -300,14 +323,14 @@ class FakeIngestGate:
         accounts: FakeAccountStore,
         clock: Clock,
         consents: ConsentLedger | None = None,
-        schedules: TrackingScheduleStore | None = None,
+        schedules: FakeScheduleStore | None = None,
         zones: PrivateZoneStore | None = None,
         billing: BillingStore | None = None,
         privacy: PrivacyStore | None = None,
         read_sources: Callable[[Any], Any] = lambda source: source,
     ) -> None:
         consents = consents if consents is not None else FakeConsentLedger()
-        schedules = schedules if schedules is not None else FakeScheduleStore()
+        schedules = schedules if schedules is not None else FakeScheduleStore(clock)
         zones = zones if zones is not None else FakePrivateZoneStore()
         billing = billing if billing is not None else FakeBillingStore()
         privacy = privacy if privacy is not None else FakePrivacyStore(accounts)
