@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
 
     from core.adapters.blob_privacy import BlobExportSink
+    from core.domain.privacy import DeletionResidue
     from core.ports import PersonalDataKind, PrivacyMailer, SubscriptionCanceller
     from core.services.retention import Registry, RetentionPolicy
 
@@ -38,6 +39,17 @@ class PrivacyPorts(BillingPorts):
 
         return RetentionPolicy.from_settings(self.settings)
 
+    @cached_property
+    def deletion_residue(self) -> DeletionResidue:
+        """The deployed soft delete and backup days (set from the same Bicep parameters as the accounts)."""
+        from core.domain.privacy import DeletionResidue
+
+        return DeletionResidue(
+            blob_soft_delete_days=self.settings.blob_soft_delete_days,
+            blob_versioning_enabled=self.settings.blob_versioning_enabled,
+            backup_retention_days=self.settings.cosmos_backup_retention_days,
+        )
+
     @property
     def personal_data_kinds(self) -> Sequence[PersonalDataKind]:
         """The registry's kinds, read at each use (the registry is built on first use)."""
@@ -54,7 +66,7 @@ class PrivacyPorts(BillingPorts):
             kinds=registered_kinds(
                 self.database,
                 self.export_sink,
-                BlobPrefixStore(self.privacy_blob_service),
+                BlobPrefixStore(self.privacy_blob_service, purge_versions=self.settings.blob_versioning_enabled),
                 today=lambda: self.clock.now().date(),
             ),
             platform=platform_kinds(
