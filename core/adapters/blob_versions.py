@@ -24,7 +24,8 @@ def purge_previous_versions(container: ContainerClient, blob_name: str) -> int:
     """Delete every previous version of exactly `blob_name` (never the current one, never another blob sharing the
     prefix); answers how many were deleted. A version already gone is skipped (a retry does no harm)."""
     purged = 0
-    for item in container.list_blobs(name_starts_with=blob_name, include=["versions"]):
+    listed = list(container.list_blobs(name_starts_with=blob_name, include=["versions"]))  # read, then delete
+    for item in listed:
         if item.name != blob_name or not item.version_id or item.is_current_version:
             continue
         try:
