@@ -3,42 +3,18 @@ ingest gate over in-memory sources (`FakeIngestGate`), what every ingest call de
 
 from __future__ import annotations
 
-from __future__ import annotations
-import uuid
-from collections.abc import Callable
-from datetime import date
-from datetime import datetime
-from typing import Any
-from core.domain.coarse_history import CoarseDay
-from core.domain.coarse_history import CoarseningCursor
-from core.domain.coarse_history import CoarseningRun
-from core.domain.consent import Capability
-from core.domain.consent import ConsentEntry
-from core.domain.consent import state_in
-from core.domain.errors import Conflict
-from core.domain.geohash import coarse_cell
-from core.domain.ingest_gate import GateDoc
-from core.domain.ingest_gate import GateRead
-from core.domain.page_views import PageView
-from core.domain.private_zones import PrivateZones
-from core.domain.private_zones import WithheldPing
-from core.domain.tracking import AccessLogEntry
-from core.domain.tracking import AccessLogSlice
-from core.domain.tracking import LatestPosition
-from core.domain.tracking import Ping
-from core.domain.tracking import PingSlice
-from core.domain.tracking import TrackingSchedule
-from core.ports import AccountStore
-
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import Conflict
+from core.domain.geohash import coarse_cell
 from core.domain.ingest_gate import GateDoc, GateRead
-from core.domain.private_zones import PrivateZones
+from core.domain.page_views import PageView
+from core.domain.private_zones import PrivateZones, WithheldPing
 from core.domain.tracking import (
     AccessLogEntry,
     AccessLogSlice,
@@ -56,7 +32,6 @@ from core.ports import (
     ConsentLedger,
     PrivacyStore,
     PrivateZoneStore,
-    TrackingScheduleStore,
 )
 from core.services.ingest_gate import (
     GateKeepingBillingStore,
