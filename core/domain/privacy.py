@@ -5,7 +5,8 @@ Split by direction as elsewhere: request bodies (ApiModel), answers (PublicModel
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -228,6 +229,97 @@ class ClosureTerms(PublicModel):
     )
 
 
+# ---------------------------------------------------------------- what remains after a deletion (issue 28)
+
+
+class ResidualCopy(PublicModel):
+    """Where data the app deleted may still exist for a while, out of the app's reach, and until when at the
+    latest."""
+
+    where: str = Field(description="photo-files-soft-delete or database-backup")
+    what: str
+    until: datetime = Field(description="The last of these copies is gone by then.")
+    days: int
+
+
+class DeletionNotice(PublicModel):
+    """The deployed platform settings behind `ResidualCopy` (set from the Bicep parameters of the storage and
+    Cosmos DB accounts), for the privacy centre."""
+
+    blob_soft_delete_days: int = Field(alias="blobSoftDeleteDays")
+    blob_versioning_enabled: bool = Field(alias="blobVersioningEnabled")
+    backup_retention_days: int = Field(alias="backupRetentionDays")
+    text: str
+
+
+@dataclass(frozen=True)
+class DeletionResidue:
+    """What the platform keeps after the app deletes (settings BLOB_SOFT_DELETE_DAYS, BLOB_VERSIONING_ENABLED,
+    COSMOS_BACKUP_RETENTION_DAYS, BLOB_VERSION_RETENTION_DAYS; docs/privacy-and-retention.md, "Deleted is not gone at once"). The defaults are
+    main.bicep's."""
+
+    blob_soft_delete_days: int = 7
+    blob_versioning_enabled: bool = True
+    backup_retention_days: int = 7
+    # Earlier versions the app could not delete itself (a failed call) go by the lifecycle rule after this many days.
+    blob_version_retention_days: int = 7
+
+    def copies(self, deleted_at: datetime) -> list[ResidualCopy]:
+        out: list[ResidualCopy] = []
+        if self.blob_soft_delete_days > 0:
+            versions = " and their earlier versions (deleted with them)" if self.blob_versioning_enabled else ""
+            out.append(
+                ResidualCopy(
+                    where="photo-files-soft-delete",
+                    what=f"Deleted photo files{versions} stay recoverable by the platform's operators in the storage"
+                    " account's soft delete; nobody can read them through the app, and they cannot be purged early.",
+                    until=deleted_at + timedelta(days=self.blob_soft_delete_days),
+                    days=self.blob_soft_delete_days,
+                )
+            )
+        if self.backup_retention_days > 0:
+            out.append(
+                ResidualCopy(
+                    where="database-backup",
+                    what="The database's continuous backup can restore the state of any moment of the last"
+                    f" {self.backup_retention_days} days, deleted records included; it is used only to recover from"
+                    " a disaster and is not readable by the app.",
+                    until=deleted_at + timedelta(days=self.backup_retention_days),
+                    days=self.backup_retention_days,
+                )
+            )
+        return out
+
+    def text(self) -> str:
+        parts = ["Deleted is not gone at once."]
+        if self.blob_soft_delete_days > 0:
+            parts.append(
+                f"Deleted photo files stay recoverable by the platform's operators for {self.blob_soft_delete_days}"
+                " days (storage soft delete)"
+                + (
+                    "; their earlier versions, such as an original that still had its position before it was"
+                    " removed, are deleted with them and stay only in that soft delete."
+                    if self.blob_versioning_enabled
+                    else "."
+                )
+            )
+        if self.backup_retention_days > 0:
+            parts.append(
+                f"The database's continuous backup keeps every deleted record restorable for {self.backup_retention_days}"
+                " days, for disaster recovery only."
+            )
+        parts.append("Neither copy is readable through the app, and neither can be purged earlier.")
+        return " ".join(parts)
+
+    def notice(self) -> DeletionNotice:
+        return DeletionNotice(
+            blob_soft_delete_days=self.blob_soft_delete_days,
+            blob_versioning_enabled=self.blob_versioning_enabled,
+            backup_retention_days=self.backup_retention_days,
+            text=self.text(),
+        )
+
+
 # ---------------------------------------------------------------- data-subject requests
 
 
@@ -270,6 +362,7 @@ class DataRequest(BaseModel):
     erased: dict[str, int] = Field(default_factory=dict)
     disclosure: CaliforniaDisclosure | None = None
     outcome: str | None = None
+    residual_copies: list[ResidualCopy] = Field(default_factory=list)
 
     def to_public(self) -> DataRequestPublic:
         return DataRequestPublic(
@@ -286,6 +379,7 @@ class DataRequest(BaseModel):
             erased=self.erased,
             disclosure=self.disclosure,
             outcome=self.outcome,
+            residual_copies=self.residual_copies,
         )
 
 
@@ -303,10 +397,19 @@ class DataRequestPublic(PublicModel):
     erased: dict[str, int] = Field(default_factory=dict, description="Items erased, per kind of data.")
     disclosure: CaliforniaDisclosure | None = None
     outcome: str | None = None
+    residual_copies: list[ResidualCopy] = Field(
+        default_factory=list,
+        alias="residualCopies",
+        description="For a completed erasure: where deleted data may still exist, out of the app's reach, and until"
+        " when at the latest (storage soft delete, database backup).",
+    )
 
 
 class DataRequestList(PublicModel):
     items: list[DataRequestPublic]
+    deletion: DeletionNotice | None = Field(
+        default=None, description="How long deleted data remains in soft delete and backups (the deployed settings)."
+    )
 
 
 class HeldKind(PublicModel):

@@ -26,6 +26,7 @@ from core.domain.privacy import (
     DataRequestPublic,
     DataRequestStatus,
     DataRequestType,
+    DeletionResidue,
     KeptCategory,
 )
 from core.ports import (
@@ -136,9 +137,12 @@ def get_request(*, principal: Subject, request_id: str, privacy: PrivacyStore) -
     return _own_request(principal, request_id, privacy).to_public()
 
 
-def list_requests(*, principal: Subject, privacy: PrivacyStore) -> DataRequestList:
+def list_requests(*, principal: Subject, privacy: PrivacyStore, deletion_residue: DeletionResidue) -> DataRequestList:
+    """The answer also says how long deleted data remains out of the app's reach (`deletion_residue`: the deployed
+    soft delete and backup days; the privacy centre shows it)."""
     return DataRequestList(
-        items=[r.to_public() for r in privacy.list_requests(principal.account_id, principal.user_id)]
+        items=[r.to_public() for r in privacy.list_requests(principal.account_id, principal.user_id)],
+        deletion=deletion_residue.notice() if deletion_residue is not None else None,
     )
 
 
@@ -157,9 +161,13 @@ def process_request(
     mailer: PrivacyMailer | None,
     mail_to: Callable[[str, str], str | None],
     accounts: AccountStore | None = None,
+    residue: DeletionResidue | None = None,
 ) -> DataRequest | None:
     """With `accounts`, an erasure first marks the member record (`erased_at`), so the pings writer stores none of
-    their pings taken before it that were still on the queue (docs/tracking.md, "The pings writer")."""
+    their pings taken before it that were still on the queue (docs/tracking.md, "The pings writer"). `residue`
+    (the deployed soft delete and backup days; main.bicep's defaults when not given): a completed erasure lists
+    where deleted data may remain and until when (`residual_copies`), the export's README says the same."""
+    residue = residue if residue is not None else DeletionResidue()
     request = privacy.get_request(message.account_id, message.request_id)
     if request is None:
         log.warning("data request %s not found; nothing to do", message.request_id)
@@ -170,11 +178,15 @@ def process_request(
     privacy.put_request(request)
     to = mail_to(request.account_id, request.user_id)  # before an erasure removes the address
     if request.type is DataRequestType.ACCESS:
-        request = _export(request, kinds=kinds, privacy=privacy, sink=sink, clock=clock, link_ttl=link_ttl)
+        request = _export(
+            request, kinds=kinds, privacy=privacy, sink=sink, clock=clock, link_ttl=link_ttl, residue=residue
+        )
     elif request.type is DataRequestType.ERASURE:
         if accounts is not None:
             _mark_erased(accounts, request, clock.now())
         request = _erase(request, kinds=kinds, privacy=privacy, clock=clock, policy=policy)
+        erased_at = request.completed_at or clock.now()
+        request = request.model_copy(update={"residual_copies": residue.copies(erased_at)})
     else:
         return request
     email = "not-sent: the e-mail outbox is not wired"
@@ -249,6 +261,7 @@ def _export(
     sink: ExportSink,
     clock: Clock,
     link_ttl: timedelta,
+    residue: DeletionResidue,
 ) -> DataRequest:
     blob_name = export_blob_name(request)
     files: list[tuple[str, str]] = []
@@ -269,7 +282,7 @@ def _export(
         with zf.open("data-requests.json", "w") as out:
             _write_json_array(out, iter(own))
         files.append(("data-requests.json", "Your data-subject requests: type, dates, status and outcome."))
-        zf.writestr("README.txt", _readme(files, kinds, clock.now()))
+        zf.writestr("README.txt", _readme(files, kinds, clock.now(), residue))
     expires = clock.now() + link_ttl
     link = sink.read_only_link(blob_name, expires)
     return request.model_copy(
@@ -294,7 +307,9 @@ def _write_json_array(out: IO[bytes], items: Iterator[dict[str, Any]]) -> None:
     out.write(b"]\n")
 
 
-def _readme(files: list[tuple[str, str]], kinds: Sequence[PersonalDataKind], now: datetime) -> str:
+def _readme(
+    files: list[tuple[str, str]], kinds: Sequence[PersonalDataKind], now: datetime, residue: DeletionResidue
+) -> str:
     lines = [
         "IndusTrack - export of your personal data",
         f"Prepared {now.isoformat()} (UTC).",
@@ -308,6 +323,7 @@ def _readme(files: list[tuple[str, str]], kinds: Sequence[PersonalDataKind], now
     missing = [n for n in EXPECTED_KINDS if n not in present and n not in NOT_EXPORTED]
     if missing:
         lines += ["", "Not part of this export because this build does not store them yet: " + ", ".join(missing)]
+    lines += ["", "After a deletion (an erasure, a retention purge, a photo you delete):", "    " + residue.text()]
     return "\n".join(lines) + "\n"
 
 
@@ -419,6 +435,7 @@ def handle_message(
     privacy_subscriptions: SubscriptionCanceller | None,
     privacy_mailer: PrivacyMailer | None,
     privacy_mail_to: Callable[[str, str], str | None],
+    deletion_residue: DeletionResidue,
 ) -> None:
     """Queue work of the data-requests queue: a closure follow-up or a data-subject request. A failure is recorded
     on the last attempt and re-raised, so the host retries and then poisons the message."""
@@ -446,6 +463,7 @@ def handle_message(
             mailer=privacy_mailer,
             mail_to=privacy_mail_to,
             accounts=accounts,
+            residue=deletion_residue,
         )
     except Exception:
         record_failure(message=message, attempt=attempt, max_attempts=max_attempts, privacy=privacy, clock=clock)

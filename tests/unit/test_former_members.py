@@ -11,7 +11,7 @@ import pytest
 from core.domain.accounts import AccountEventType, MemberStatus
 from core.domain.errors import AccessEnded, Conflict, NotFound, NotRegistered
 from core.domain.identity import FormerMember, Identity, Principal, Role
-from core.domain.privacy import ClosureRecord, DataRequestCreate, DataRequestType
+from core.domain.privacy import ClosureRecord, DataRequestCreate, DataRequestType, DeletionResidue
 from core.services import auth, data_requests, held_data, members
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakePublisher, FakeUserStore
@@ -109,7 +109,7 @@ def test_a_former_member_may_ask_for_export_and_erasure_only_and_reads_only_thei
         clock=clock,
         enqueue_data_request=queued.append,
     )
-    listed = data_requests.list_requests(principal=former, privacy=privacy).items
+    listed = data_requests.list_requests(principal=former, privacy=privacy, deletion_residue=DeletionResidue()).items
     assert {r.request_id for r in listed} == {r.request_id for r in made.values()}
     with pytest.raises(NotFound):
         data_requests.get_request(principal=former, request_id=theirs.request_id, privacy=privacy)

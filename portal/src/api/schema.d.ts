@@ -1760,6 +1760,11 @@ export interface components {
         DataRequestList: {
             /** Items */
             items: components["schemas"]["DataRequestPublic"][];
+            /**
+             * @description How long deleted data remains in soft delete and backups (the deployed settings).
+             * @default null
+             */
+            deletion: components["schemas"]["DeletionNotice"] | null;
         };
         /** DataRequestPublic */
         DataRequestPublic: {
@@ -1816,6 +1821,11 @@ export interface components {
              * @default null
              */
             outcome: string | null;
+            /**
+             * Residualcopies
+             * @description For a completed erasure: where deleted data may still exist, out of the app's reach, and until when at the latest (storage soft delete, database backup).
+             */
+            residualCopies?: components["schemas"]["ResidualCopy"][];
         };
         /**
          * DataRequestStatus
@@ -1832,6 +1842,21 @@ export interface components {
          * @enum {string}
          */
         Decision: "recorded" | "no-consent" | "global-privacy-control";
+        /**
+         * DeletionNotice
+         * @description The deployed platform settings behind `ResidualCopy` (set from the Bicep parameters of the storage and
+         *     Cosmos DB accounts), for the privacy centre.
+         */
+        DeletionNotice: {
+            /** Blobsoftdeletedays */
+            blobSoftDeleteDays: number;
+            /** Blobversioningenabled */
+            blobVersioningEnabled: boolean;
+            /** Backupretentiondays */
+            backupRetentionDays: number;
+            /** Text */
+            text: string;
+        };
         /** DeviceCreate */
         DeviceCreate: {
             /**
@@ -3273,6 +3298,28 @@ export interface components {
             account: components["schemas"]["AccountPublic"];
             me: components["schemas"]["MemberPublic"];
         };
+        /**
+         * ResidualCopy
+         * @description Where data the app deleted may still exist for a while, out of the app's reach, and until when at the
+         *     latest.
+         */
+        ResidualCopy: {
+            /**
+             * Where
+             * @description photo-files-soft-delete or database-backup
+             */
+            where: string;
+            /** What */
+            what: string;
+            /**
+             * Until
+             * Format: date-time
+             * @description The last of these copies is gone by then.
+             */
+            until: string;
+            /** Days */
+            days: number;
+        };
         /** RetentionLimits */
         RetentionLimits: {
             /** Locationmindays */
@@ -3691,6 +3738,7 @@ export type SchemaDataRequestPublic = components['schemas']['DataRequestPublic']
 export type SchemaDataRequestStatus = components['schemas']['DataRequestStatus'];
 export type SchemaDataRequestType = components['schemas']['DataRequestType'];
 export type SchemaDecision = components['schemas']['Decision'];
+export type SchemaDeletionNotice = components['schemas']['DeletionNotice'];
 export type SchemaDeviceCreate = components['schemas']['DeviceCreate'];
 export type SchemaDeviceCreated = components['schemas']['DeviceCreated'];
 export type SchemaDeviceList = components['schemas']['DeviceList'];
@@ -3769,6 +3817,7 @@ export type SchemaPrivateZonePublic = components['schemas']['PrivateZonePublic']
 export type SchemaPurgeRunList = components['schemas']['PurgeRunList'];
 export type SchemaPurgeRunPublic = components['schemas']['PurgeRunPublic'];
 export type SchemaRegistrationResult = components['schemas']['RegistrationResult'];
+export type SchemaResidualCopy = components['schemas']['ResidualCopy'];
 export type SchemaRetentionLimits = components['schemas']['RetentionLimits'];
 export type SchemaRetentionPublic = components['schemas']['RetentionPublic'];
 export type SchemaRetentionUpdate = components['schemas']['RetentionUpdate'];

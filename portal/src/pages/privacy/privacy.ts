@@ -57,7 +57,7 @@ export async function renderPrivacy(ctx: Context): Promise<() => void> {
       h("p", {}, `In force since ${dateText(current.effectiveAt)}.`),
       h("details", { id: "policy-current-text" }, h("summary", {}, "Read the whole policy"), policyDocument(current.text, 3)),
       acknowledge(current)) : section("policy-current", "The privacy policy", h("p", {}, "No policy is in force yet.")),
-    section("my-requests", "Ask about my data", requestForm(() => void refresh()), requestsBox),
+    section("my-requests", "Ask about my data", requestForm(() => void refresh()), deletionNotice(requests), requestsBox),
     ctx.me.role === "owner" ? section("account-closure", "Close the account",
       h("p", {}, "Closing ends access for you and every member at once and deletes the account's personal data after a dispute window; the law keeps a few records longer. "),
       h("p", {}, h("a", { href: "/privacy/close-account", "data-link": true }, "What closing keeps, and closing the account")))
@@ -158,6 +158,13 @@ function requestForm(done: () => void): HTMLElement {
   return form;
 }
 
+// How long deleted data stays in soft delete and backups: the deployed values, as the API states them (issue 28).
+function deletionNotice(list: DataRequestList): HTMLElement | null {
+  const notice = list.deletion;
+  if (!notice) return null;
+  return h("div", { id: "deletion-notice" }, h("h3", {}, "When data is deleted"), h("p", {}, notice.text));
+}
+
 export function requestTable(items: DataRequest[]): HTMLElement {
   return h("table", { class: "grid", id: "requests" }, h("caption", {}, "My requests, newest first"),
     h("thead", {}, h("tr", {}, ...["Request", "Status", "Received", "Due", "Answer"].map((t) => h("th", { scope: "col" }, t)))),
@@ -179,6 +186,10 @@ function answer(r: DataRequest): HTMLElement {
   if (erased.length) box.append(h("p", {}, `Erased: ${erased.map(([k, n]) => `${k} (${n})`).join(", ")}.`));
   if (r.retained?.length) {
     box.append(h("p", {}, "Kept by law:"), h("ul", {}, ...r.retained.map((k) => h("li", {}, `${k.category}: ${k.reason} (${k.days} days)`))));
+  }
+  if (r.residualCopies?.length) {
+    box.append(h("p", {}, "Still held out of reach for a while:"),
+      h("ul", { "data-residual-copies": "" }, ...r.residualCopies.map((c) => h("li", {}, `${c.what} Gone by ${dateText(c.until)}.`))));
   }
   if (r.disclosure) {
     const d = r.disclosure;
