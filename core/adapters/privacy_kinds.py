@@ -149,9 +149,9 @@ class KeysetKind:
             limit,
         )
 
-    def _count(self, account_id: str, pk: str) -> int:
+    def _count(self, account_id: str, pk: str, extra: str = "", extra_params: list[Param] | None = None) -> int:
         part = "c.accountId = @pk" if self.partition == "accountId" else "c.userId = @pk"
-        where, params = self._filters(account_id, "", [])
+        where, params = self._filters(account_id, extra, extra_params or [])
         rows: list[Any] = list(
             self._c.query_items(
                 f"SELECT VALUE COUNT(1) FROM c WHERE {part} AND c.docType = @t{where}",  # noqa: S608  # nosec B608 - fixed fragments
@@ -235,6 +235,13 @@ class KeysetKind:
         pk = user_id if self.partition == "userId" else account_id
         for doc in self.all_docs(account_id, pk, *self.user_filter(user_id)):
             yield strip_system(doc)
+
+    def count_of_user(self, *, account_id: str, user_id: str) -> int | None:
+        """How many items of one member the kind holds (one COUNT query in one partition)."""
+        if self.user_field is None:
+            return 0
+        pk = user_id if self.partition == "userId" else account_id
+        return self._count(account_id, pk, *self.user_filter(user_id))
 
     def count(self, *, account_id: str) -> int:
         if self.partition == "accountId":
