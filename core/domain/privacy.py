@@ -189,6 +189,13 @@ class ClosureRecord(BaseModel):
     personal_data_purged_at: datetime | None = None
 
 
+class KeptData(PublicModel):
+    """Data an erasure (or another removal) did not touch because a legal hold covers it."""
+
+    kind: str = Field(description="The kind of data kept, or `all` when everything of yours is held.")
+    reason: str = Field(description="Why: `legal-hold <hold id>`.")
+
+
 class ClosurePublic(PublicModel):
     account_id: str = Field(alias="accountId")
     status: str
@@ -198,6 +205,11 @@ class ClosurePublic(PublicModel):
     subscription: str | None = None
     confirmation_email: str | None = Field(default=None, alias="confirmationEmail")
     kept_after_closure: list[KeptCategory] = Field(default_factory=list, alias="keptAfterClosure")
+    kept: list[KeptData] = Field(
+        default_factory=list,
+        description="Data the purge after the closure window keeps because a legal hold covers it: `all` (a hold on"
+        " the whole account) or `member-data` (a hold on some members), with `legal-hold <hold id>`.",
+    )
 
 
 class KeptCategory(PublicModel):
@@ -273,13 +285,6 @@ class KindProgressPublic(PublicModel):
         default=None, description="Items of yours of this kind still stored and due to go; null when not counted."
     )
     finished: bool = Field(description="True once nothing of yours of this kind is left to erase.")
-
-
-class KeptData(PublicModel):
-    """Data an erasure (or another removal) did not touch because a legal hold covers it."""
-
-    kind: str = Field(description="The kind of data kept, or `all` when everything of yours is held.")
-    reason: str = Field(description="Why: `legal-hold <hold id>`.")
 
 
 class DataRequest(BaseModel):

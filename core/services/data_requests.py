@@ -41,7 +41,8 @@ from core.ports import (
     PrivacyStore,
     SubscriptionCanceller,
 )
-from core.services import data_sharing
+from core.services import data_sharing, legal_holds
+from core.services.legal_holds import covering_holds
 from core.services.retention import EXPECTED_KINDS, RetentionPolicy, audit
 
 log = logging.getLogger(__name__)
@@ -356,11 +357,6 @@ def _remove(kind: PersonalDataKind, refs: Sequence[ItemRef]) -> int:
     return sum(1 for ref in refs if kind.delete(ref))
 
 
-def covering_holds(privacy: PrivacyStore, account_id: str, user_id: str) -> list[LegalHold]:
-    """The active legal holds that cover a member's data (account-wide or on the member), oldest first."""
-    return sorted((h for h in privacy.list_holds(account_id) if h.covers(user_id)), key=lambda h: h.placed_at)
-
-
 def _erase(
     request: DataRequest,
     *,
@@ -437,7 +433,7 @@ def _kept_by_hold(
 ) -> DataRequest:
     """A legal hold wins over the erasure: nothing is erased; each kind holding something of the requester is
     listed as kept with the (oldest) hold, and the audit log records the holds and the kinds kept."""
-    reason = f"legal-hold {holds[0].hold_id}"
+    reason = legal_holds.reason(list(holds))
     kept = [
         KeptData(kind=k.name, reason=reason)
         for k in kinds
