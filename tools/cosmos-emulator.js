@@ -2,7 +2,9 @@
 // The package's own CLI answers every request with "connection: close", which costs
 // a TLS handshake per operation; this launcher keeps connections open instead.
 // It also mends one gap: a point read of a missing document throws inside the
-// package (answering 500) where Cosmos DB answers 404.
+// package (answering 500) where Cosmos DB answers 404. And a second: a transactional batch names its partition key
+// once, in the request header, as Cosmos DB expects; the package reads it from each operation, so a batched delete
+// (which has no body to take it from) failed. Each operation without one now gets the header's.
 "use strict";
 
 const readDocument = require("@vercel/cosmosdb-server/lib/handler/read-document");
@@ -18,6 +20,20 @@ readDocument.default = (account, req, res, params) => {
     }
     throw err;
   }
+};
+
+const json = require("@vercel/cosmosdb-server/lib/json");
+
+const readJson = json.default;
+json.default = async (req) => {
+  const body = await readJson(req);
+  const header = req.headers["x-ms-documentdb-partitionkey"];
+  if (Array.isArray(body) && req.headers["x-ms-cosmos-is-batch-request"] && header) {
+    for (const operation of body) {
+      if (operation && operation.partitionKey === undefined) operation.partitionKey = header;
+    }
+  }
+  return body;
 };
 
 const { createHttpsServer } = require("@vercel/cosmosdb-server");

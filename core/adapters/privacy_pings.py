@@ -6,7 +6,7 @@ pings purge's per-worker watermarks in the `privacy` container.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zipfile import ZipFile
@@ -16,7 +16,7 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import strip_system
-from core.adapters.cosmos_tracking import ping_from_doc, ping_partition
+from core.adapters.cosmos_tracking import BATCH_LIMIT, ping_from_doc, ping_partition
 from core.adapters.privacy_kinds import KeysetKind, delete_doc, first_page, member_ids
 from core.domain.privacy import ItemRef, Page
 from core.domain.tracking import Track
@@ -135,6 +135,41 @@ class PingsKind:
 
     def delete(self, ref: ItemRef) -> bool:
         return delete_doc(self._c, ref.doc_id, ref.partition_key)
+
+    def delete_many(self, refs: Sequence[ItemRef]) -> int:
+        """Delete a page of pings in transactional batches (at most BATCH_LIMIT deletes per day partition and
+        request); answer how many were there. A batch that fails because a ping is gone already (an erasure
+        resumed after a crash, a private zone applied meanwhile) is done again one ping at a time, and so is every
+        batch on the local emulator, which refuses batched deletes."""
+        by_partition: dict[str, list[str]] = {}
+        for ref in refs:
+            by_partition.setdefault(ref.partition_key, []).append(ref.doc_id)
+        deleted = 0
+        for pk, ids in by_partition.items():
+            for start in range(0, len(ids), BATCH_LIMIT):
+                chunk = ids[start : start + BATCH_LIMIT]
+                try:
+                    self._c.execute_item_batch(batch_operations=[("delete", (i,)) for i in chunk], partition_key=pk)
+                    deleted += len(chunk)
+                except cosmos_errors.CosmosBatchOperationError:
+                    deleted += sum(delete_doc(self._c, i, pk) for i in chunk)
+                except cosmos_errors.CosmosHttpResponseError:
+                    # The local emulator cannot read a batched delete's partition key (Azure can): one at a time.
+                    # Were the service failing, the single deletes fail too and the step is retried.
+                    deleted += sum(delete_doc(self._c, i, pk) for i in chunk)
+        return deleted
+
+    def count_of_user(self, *, account_id: str, user_id: str) -> int | None:
+        """The member's pings in every day partition: one query over the range of their partition keys."""
+        prefix = ping_partition(account_id, user_id, date(2000, 1, 1))[: -len("2000-01-01")]
+        rows: list[Any] = list(
+            self._c.query_items(
+                "SELECT VALUE COUNT(1) FROM c WHERE c.pk >= @lo AND c.pk < @hi",
+                parameters=[{"name": "@lo", "value": prefix}, {"name": "@hi", "value": prefix + "~"}],
+                enable_cross_partition_query=True,
+            )
+        )
+        return int(sum(rows)) if rows else 0
 
     def anonymize(self, ref: ItemRef) -> bool:
         return self.delete(ref)

@@ -190,6 +190,13 @@ class ClosureRecord(BaseModel):
     personal_data_purged_at: datetime | None = None
 
 
+class KeptData(PublicModel):
+    """Data an erasure (or another removal) did not touch because a legal hold covers it."""
+
+    kind: str = Field(description="The kind of data kept, or `all` when everything of yours is held.")
+    reason: str = Field(description="Why: `legal-hold <hold id>`.")
+
+
 class ClosurePublic(PublicModel):
     account_id: str = Field(alias="accountId")
     status: str
@@ -199,6 +206,11 @@ class ClosurePublic(PublicModel):
     subscription: str | None = None
     confirmation_email: str | None = Field(default=None, alias="confirmationEmail")
     kept_after_closure: list[KeptCategory] = Field(default_factory=list, alias="keptAfterClosure")
+    kept: list[KeptData] = Field(
+        default_factory=list,
+        description="Data the purge after the closure window keeps because a legal hold covers it: `all` (a hold on"
+        " the whole account) or `member-data` (a hold on some members), with `legal-hold <hold id>`.",
+    )
 
 
 class KeptCategory(PublicModel):
@@ -344,6 +356,29 @@ class DataRequestCreate(ApiModel):
     )
 
 
+class KindProgress(BaseModel):
+    """An erasure's progress in one kind of data: items handled so far, items of the requester still there (None:
+    the kind cannot count them cheaply), whether the kind is done, and where its next page starts (never shown)."""
+
+    kind: str
+    erased: int = 0
+    left: int | None = None
+    finished: bool = False
+    continuation: str | None = None
+
+    def to_public(self) -> KindProgressPublic:
+        return KindProgressPublic(kind=self.kind, done=self.erased, left=self.left, finished=self.finished)
+
+
+class KindProgressPublic(PublicModel):
+    kind: str
+    done: int = Field(description="Items of this kind erased (or anonymized) so far.")
+    left: int | None = Field(
+        default=None, description="Items of yours of this kind still stored and due to go; null when not counted."
+    )
+    finished: bool = Field(description="True once nothing of yours of this kind is left to erase.")
+
+
 class DataRequest(BaseModel):
     request_id: str
     account_id: str
@@ -363,6 +398,9 @@ class DataRequest(BaseModel):
     disclosure: CaliforniaDisclosure | None = None
     outcome: str | None = None
     residual_copies: list[ResidualCopy] = Field(default_factory=list)
+    step: int = 0  # erasure: the step the next queue message must carry (earlier ones are stale)
+    progress: list[KindProgress] = Field(default_factory=list)
+    kept: list[KeptData] = Field(default_factory=list)
 
     def to_public(self) -> DataRequestPublic:
         return DataRequestPublic(
@@ -380,6 +418,8 @@ class DataRequest(BaseModel):
             disclosure=self.disclosure,
             outcome=self.outcome,
             residual_copies=self.residual_copies,
+            progress=[p.to_public() for p in self.progress],
+            kept=self.kept,
         )
 
 
@@ -402,6 +442,14 @@ class DataRequestPublic(PublicModel):
         alias="residualCopies",
         description="For a completed erasure: where deleted data may still exist, out of the app's reach, and until"
         " when at the latest (storage soft delete, database backup).",
+    )
+    progress: list[KindProgressPublic] = Field(
+        default_factory=list,
+        description="Erasure: per kind of data, items done and left; the request completes only when every kind"
+        " is finished.",
+    )
+    kept: list[KeptData] = Field(
+        default_factory=list, description="Erasure: data not erased because a legal hold covers it, and which hold."
     )
 
 
@@ -462,6 +510,7 @@ class DataRequestMessage(BaseModel):
 
     account_id: str = Field(alias="accountId")
     request_id: str = Field(alias="requestId")
+    step: int = Field(default=0, description="Erasure: which bounded step this message runs (0: the first).")
 
     model_config = {"populate_by_name": True}
 

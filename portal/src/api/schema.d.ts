@@ -1634,6 +1634,11 @@ export interface components {
             confirmationEmail: string | null;
             /** Keptafterclosure */
             keptAfterClosure?: components["schemas"]["KeptCategory"][];
+            /**
+             * Kept
+             * @description Data the purge after the closure window keeps because a legal hold covers it: `all` (a hold on the whole account) or `member-data` (a hold on some members), with `legal-hold <hold id>`.
+             */
+            kept?: components["schemas"]["KeptData"][];
         };
         /** ClosureRequest */
         ClosureRequest: {
@@ -1826,6 +1831,16 @@ export interface components {
              * @description For a completed erasure: where deleted data may still exist, out of the app's reach, and until when at the latest (storage soft delete, database backup).
              */
             residualCopies?: components["schemas"]["ResidualCopy"][];
+            /**
+             * Progress
+             * @description Erasure: per kind of data, items done and left; the request completes only when every kind is finished.
+             */
+            progress?: components["schemas"]["KindProgressPublic"][];
+            /**
+             * Kept
+             * @description Erasure: data not erased because a legal hold covers it, and which hold.
+             */
+            kept?: components["schemas"]["KeptData"][];
         };
         /**
          * DataRequestStatus
@@ -2162,6 +2177,11 @@ export interface components {
              * @description Photos whose position inside the zone was removed (record and file).
              */
             photosCleared: number;
+            /**
+             * Kept
+             * @description What stayed inside the zone because a legal hold covers it (kind and `legal-hold <hold id>`).
+             */
+            kept?: components["schemas"]["KeptData"][];
         };
         /** IngestResult */
         IngestResult: {
@@ -2387,6 +2407,43 @@ export interface components {
             reason: string;
             /** Days */
             days: number;
+        };
+        /**
+         * KeptData
+         * @description Data an erasure (or another removal) did not touch because a legal hold covers it.
+         */
+        KeptData: {
+            /**
+             * Kind
+             * @description The kind of data kept, or `all` when everything of yours is held.
+             */
+            kind: string;
+            /**
+             * Reason
+             * @description Why: `legal-hold <hold id>`.
+             */
+            reason: string;
+        };
+        /** KindProgressPublic */
+        KindProgressPublic: {
+            /** Kind */
+            kind: string;
+            /**
+             * Done
+             * @description Items of this kind erased (or anonymized) so far.
+             */
+            done: number;
+            /**
+             * Left
+             * @description Items of yours of this kind still stored and due to go; null when not counted.
+             * @default null
+             */
+            left: number | null;
+            /**
+             * Finished
+             * @description True once nothing of yours of this kind is left to erase.
+             */
+            finished: boolean;
         };
         /** LatestPositionList */
         LatestPositionList: {
@@ -3766,6 +3823,8 @@ export type SchemaJobSiteList = components['schemas']['JobSiteList'];
 export type SchemaJobSitePublic = components['schemas']['JobSitePublic'];
 export type SchemaJobSiteUpdate = components['schemas']['JobSiteUpdate'];
 export type SchemaKeptCategory = components['schemas']['KeptCategory'];
+export type SchemaKeptData = components['schemas']['KeptData'];
+export type SchemaKindProgressPublic = components['schemas']['KindProgressPublic'];
 export type SchemaLatestPositionList = components['schemas']['LatestPositionList'];
 export type SchemaLegalHoldCreate = components['schemas']['LegalHoldCreate'];
 export type SchemaLegalHoldList = components['schemas']['LegalHoldList'];

@@ -184,6 +184,15 @@ function answer(r: DataRequest): HTMLElement {
   }
   const erased = Object.entries(r.erased ?? {}).filter(([, n]) => n > 0);
   if (erased.length) box.append(h("p", {}, `Erased: ${erased.map(([k, n]) => `${k} (${n})`).join(", ")}.`));
+  const pending = (r.progress ?? []).filter((p) => !p.finished);
+  if (r.status !== "completed" && pending.length) {
+    box.append(h("p", {}, "Still being erased:"), h("ul", { "data-erasure": "progress" },
+      ...pending.map((p) => h("li", {}, `${p.kind}: ${p.done} done, ${p.left ?? "an unknown number"} left`))));
+  }
+  if (r.kept?.length) {
+    box.append(h("p", {}, "Kept under a legal hold:"), h("ul", { "data-erasure": "kept" },
+      ...r.kept.map((k) => h("li", {}, `${k.kind} (${k.reason})`))));
+  }
   if (r.retained?.length) {
     box.append(h("p", {}, "Kept by law:"), h("ul", {}, ...r.retained.map((k) => h("li", {}, `${k.category}: ${k.reason} (${k.days} days)`))));
   }
