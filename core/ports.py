@@ -51,6 +51,7 @@ from core.domain.tracking import (
     LatestPosition,
     Ping,
     PingSlice,
+    ScheduleVersion,
     TrackingSchedule,
 )
 
@@ -271,9 +272,19 @@ class AccessLog(Protocol):
 
 
 class TrackingScheduleStore(Protocol):
+    """The current schedule. A put (in force from its `updated_at`) and a delete (from the store's clock) each keep
+    the previous states as versions (`TrackingScheduleVersions`)."""
+
     def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None: ...
     def put_schedule(self, schedule: TrackingSchedule) -> None: ...
     def delete_schedule(self, *, account_id: str, user_id: str) -> None: ...
+
+
+class TrackingScheduleVersions(Protocol):
+    """A worker's windows over time, oldest first: every version that may still judge a ping (what the ingest gate
+    copies)."""
+
+    def schedule_versions(self, *, account_id: str, user_id: str) -> list[ScheduleVersion]: ...
 
 
 class IngestGateStore(Protocol):

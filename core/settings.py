@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     # Optional analytics' page views (docs/privacy-signals.md), signed in or not, are kept this many whole UTC days.
     retention_page_views_days: int = Field(default=90, ge=1, le=400, validation_alias="RETENTION_PAGE_VIEWS_DAYS")
     retention_coarsen_min_days: int = Field(default=30, ge=1, validation_alias="RETENTION_COARSEN_MIN_DAYS")
+    # What the platform keeps after a deletion (issue 28, docs/privacy-and-retention.md "Deleted is not gone at
+    # once"): set in Azure from the same Bicep parameters as the storage and Cosmos DB accounts
+    # (infra/modules/functionapp.bicep; tests/infra checks they agree); the defaults are main.bicep's.
+    blob_soft_delete_days: int = Field(default=7, ge=0, le=365, validation_alias="BLOB_SOFT_DELETE_DAYS")
+    blob_versioning_enabled: bool = Field(default=True, validation_alias="BLOB_VERSIONING_ENABLED")
+    blob_version_retention_days: int = Field(default=7, ge=0, validation_alias="BLOB_VERSION_RETENTION_DAYS")
+    cosmos_backup_retention_days: int = Field(default=7, ge=0, validation_alias="COSMOS_BACKUP_RETENTION_DAYS")
     retention_coarsen_max_days: int = Field(default=365, ge=1, validation_alias="RETENTION_COARSEN_MAX_DAYS")
     purge_batch_size: int = Field(default=500, ge=1, le=10_000, validation_alias="PURGE_BATCH_SIZE")
     purge_max_items_per_run: int = Field(default=20_000, ge=1, validation_alias="PURGE_MAX_ITEMS_PER_RUN")

@@ -27,7 +27,7 @@ from core.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from core.domain.identity import Identity, Principal
+from core.domain.identity import Identity, Principal, Subject
 from core.domain.inputs import duplicate_key
 from core.services import card_guard
 from core.services.device_auth import DeviceCaller
@@ -50,6 +50,9 @@ class Auth(Enum):
     ADMIN = "admin"  # a platform administrator
     DEVICE = "device"  # a member's device token, on the app ingest endpoints only (core/services/device_auth.py)
     OPTIONAL = "optional"  # no token, or a valid one (a principal when it is a registered, active user): analytics
+    # An active user, or a former one (removed, left, account closed) while their sign-in record is kept: only the
+    # endpoints of a person's rights about their own data (what is held, export, erasure, their requests).
+    FORMER_OR_PRINCIPAL = "former-or-principal"
 
 
 @dataclass
@@ -64,6 +67,7 @@ class Call:
     identity_: Identity | None = None
     principal_: Principal | None = None
     device_: DeviceCaller | None = None
+    subject_: Subject | None = None
 
     @property
     def identity(self) -> Identity:
@@ -74,6 +78,12 @@ class Call:
     def principal(self) -> Principal:
         assert self.principal_ is not None, "endpoint declared without a principal"
         return self.principal_
+
+    @property
+    def subject(self) -> Subject:
+        """The caller on `Auth.FORMER_OR_PRINCIPAL` endpoints: a Principal, or a FormerMember whose access ended."""
+        assert self.subject_ is not None, "endpoint declared without a subject"
+        return self.subject_
 
     @property
     def client(self) -> ClientSummary:
@@ -248,6 +258,8 @@ def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpReque
             gate.require_platform_admin(identity=call.identity_)
         elif spec.auth is Auth.PRINCIPAL:
             call.principal_ = gate.resolve_principal(identity=call.identity_)
+        elif spec.auth is Auth.FORMER_OR_PRINCIPAL:
+            call.subject_ = gate.resolve_subject(identity=call.identity_)
     if spec.query is not None:
         call.query = _parse_query(req, spec.query)
     if spec.body is not None:

@@ -12,6 +12,7 @@ from core.domain.accounts import (
     MemberList,
     MemberPublic,
 )
+from core.domain.privacy import MembershipEnded
 from core.services.use_cases.members import MemberUseCases
 from functions._http import Auth, Call, endpoint, use_cases
 
@@ -118,6 +119,20 @@ def list_members(call: Call) -> MemberList:
 )
 def remove_member(call: Call) -> None:
     members().remove_member(principal=call.principal, account_id=call.route["accountId"], user_id=call.route["userId"])
+
+
+@endpoint(
+    bp,
+    "POST",
+    "me/leave",
+    auth=Auth.PRINCIPAL,
+    response=MembershipEnded,
+    extra_statuses=(409,),
+    summary="Leave the account: your access ends at once, as after a removal (members; an owner closes instead)",
+    tag="members",
+)
+def leave_account(call: Call) -> MembershipEnded:
+    return members().leave(principal=call.principal)
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_ACCOUNT_EVENTS%", connection="AzureWebJobsStorage")

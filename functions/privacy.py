@@ -14,6 +14,7 @@ from core.domain.privacy import (
     DataRequestList,
     DataRequestMessage,
     DataRequestPublic,
+    HeldData,
     LegalHoldCreate,
     LegalHoldList,
     LegalHoldPublic,
@@ -91,41 +92,55 @@ def close_account(call: Call) -> ClosurePublic:
     bp,
     "POST",
     "me/data-requests",
-    auth=Auth.PRINCIPAL,
+    auth=Auth.FORMER_OR_PRINCIPAL,
     body=DataRequestCreate,
     response=DataRequestPublic,
     status=202,
-    summary="Ask for access (export), erasure, rectification or the California disclosure",
+    summary="Ask for access (export), erasure, rectification or the California disclosure (after leaving an account:"
+    " export and erasure)",
     tag="privacy",
 )
 def create_data_request(call: Call) -> DataRequestPublic:
-    return privacy().create_request(principal=call.principal, data=call.body)
+    return privacy().create_request(principal=call.subject, data=call.body)
 
 
 @endpoint(
     bp,
     "GET",
     "me/data-requests",
-    auth=Auth.PRINCIPAL,
+    auth=Auth.FORMER_OR_PRINCIPAL,
     response=DataRequestList,
     summary="My data-subject requests with status and due date",
     tag="privacy",
 )
 def list_data_requests(call: Call) -> DataRequestList:
-    return privacy().my_requests(principal=call.principal)
+    return privacy().my_requests(principal=call.subject)
 
 
 @endpoint(
     bp,
     "GET",
     "me/data-requests/{requestId}",
-    auth=Auth.PRINCIPAL,
+    auth=Auth.FORMER_OR_PRINCIPAL,
     response=DataRequestPublic,
     summary="One of my data-subject requests",
     tag="privacy",
 )
 def get_data_request(call: Call) -> DataRequestPublic:
-    return privacy().my_request(principal=call.principal, request_id=call.route["requestId"])
+    return privacy().my_request(principal=call.subject, request_id=call.route["requestId"])
+
+
+@endpoint(
+    bp,
+    "GET",
+    "me/held-data",
+    auth=Auth.FORMER_OR_PRINCIPAL,
+    response=HeldData,
+    summary="What is still held about me, per kind, with counts and how long it is kept (also after leaving)",
+    tag="privacy",
+)
+def get_held_data(call: Call) -> HeldData:
+    return privacy().held_data(principal=call.subject)
 
 
 @endpoint(

@@ -332,6 +332,10 @@ module functionApp 'modules/functionapp.bicep' = {
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     acsEndpoint: email.outputs.endpoint
     emailSenderAddress: email.outputs.senderAddress
+    blobSoftDeleteDays: storage.outputs.softDeleteDays
+    blobVersioningEnabled: storage.outputs.versioningEnabled
+    blobVersionRetentionDays: storage.outputs.previousVersionRetentionDays
+    cosmosBackupRetentionDays: cosmos.outputs.backupRetentionDays
   }
   dependsOn: [
     roles

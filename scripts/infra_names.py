@@ -83,6 +83,10 @@ SET_BY_INFRA: dict[str, str] = {
     "PHOTO_MALWARE_SCAN": "'defender': only Defender for Storage's 'No threats found' verdict releases a photo",
     "PORTAL_ORIGINS": "the owner portal's https origins (Static Web App host name, custom domain)",
     "PORTAL_BASE_URL": "the first portal origin: e-mailed invitation links open the portal's join page",
+    "BLOB_SOFT_DELETE_DAYS": "the storage account's soft delete days (storage.bicep output): told to data subjects",
+    "BLOB_VERSIONING_ENABLED": "whether the storage account keeps blob versions (storage.bicep output)",
+    "BLOB_VERSION_RETENTION_DAYS": "days the lifecycle rule keeps a previous blob version (storage.bicep output)",
+    "COSMOS_BACKUP_RETENTION_DAYS": "days the Cosmos DB continuous backup can restore (cosmos.bicep output)",
 }
 
 _LOCAL_VALUE = re.compile(

@@ -9,6 +9,7 @@
 //     path) reads only that partition's items, kept in an index by partition-key value (partitioned-store.js,
 //     query-scope.js);
 //   - replacing a container keeps its documents;
+//   - a transactional batch's operations take the partition key of the request header;
 //   - the query engine gathers rows in linear time (it copied its row list once per item: quadratic) (linear-query.js);
 //   - local-only control endpoints under /_emulator/ (control.js): the clock offset used for expiry and `_ts`,
 //     and counters (items scanned by the last query, items swept).
@@ -27,6 +28,23 @@ installLinearQueries();
 installModel();
 installHandlers();
 installControl();
+
+// A transactional batch names its partition key once, in the request header, as Cosmos DB expects; the package
+// reads it from each operation, so a batched delete (no body to take it from) failed. Each operation without one
+// now gets the header's.
+const json = require("@vercel/cosmosdb-server/lib/json");
+
+const readJson = json.default;
+json.default = async (req) => {
+  const body = await readJson(req);
+  const header = req.headers["x-ms-documentdb-partitionkey"];
+  if (Array.isArray(body) && req.headers["x-ms-cosmos-is-batch-request"] && header) {
+    for (const operation of body) {
+      if (operation && operation.partitionKey === undefined) operation.partitionKey = header;
+    }
+  }
+  return body;
+};
 
 const { createHttpsServer } = require("@vercel/cosmosdb-server");
 

@@ -13,6 +13,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobBlock, BlobClient, BlobSasPermissions, BlobServiceClient, generate_blob_sas
 
 from core import schema
+from core.adapters.blob_versions import purge_previous_versions
 from core.settings import Settings
 
 BLOCK_BYTES = 4 * 1024 * 1024
@@ -112,22 +113,32 @@ class BlobPrefixStore:
     """Other areas' private blob containers, by name prefix: delete everything under a prefix (idempotent), and
     stream each blob's content in chunks (for exports)."""
 
-    def __init__(self, service: BlobServiceClient) -> None:
+    def __init__(self, service: BlobServiceClient, *, purge_versions: bool = True) -> None:
+        """`purge_versions`: the storage account keeps blob versions; a delete also deletes every previous version
+        (core/adapters/blob_versions.py)."""
         self._service = service
+        self._purge_versions = purge_versions
 
     def delete_prefix(self, container: str, prefix: str) -> int:
+        """Answers how many current blobs were deleted. Previous versions go too, also those of a blob whose current
+        version an earlier, interrupted run already deleted."""
         client = self._service.get_container_client(container)
         deleted = 0
         try:
-            names = [b.name for b in client.list_blobs(name_starts_with=prefix)]
+            listed = list(
+                client.list_blobs(name_starts_with=prefix, include=["versions"] if self._purge_versions else None)
+            )
         except ResourceNotFoundError:
             return 0
-        for name in names:
+        for name in [b.name for b in listed if not b.version_id or b.is_current_version]:
             try:
                 client.delete_blob(name)
                 deleted += 1
             except ResourceNotFoundError:
                 pass
+        if self._purge_versions:
+            for name in sorted({b.name for b in listed}):
+                purge_previous_versions(client, name)
         return deleted
 
     def list_names(self, container: str, prefix: str) -> list[str]:

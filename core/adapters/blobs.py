@@ -15,6 +15,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import (
     BlobSasPermissions,
     BlobServiceClient,
+    ContainerClient,
     ContentSettings,
     UserDelegationKey,
     generate_blob_sas,
@@ -22,6 +23,7 @@ from azure.storage.blob import (
 from azure.storage.queue import QueueClient
 
 from core import schema
+from core.adapters.blob_versions import purge_previous_versions
 from core.adapters.storage import build_blob_service
 from core.domain.media import BlobInfo, PhotoJob, ScanVerdict, signature_verdict
 from core.settings import Settings
@@ -34,10 +36,13 @@ DELEGATION_KEY_RENEW_BEFORE = timedelta(minutes=30)  # longer than any link mint
 
 
 class BlobPhotoStore:
-    def __init__(self, service: BlobServiceClient, *, account_key: str | None) -> None:
-        """`account_key`: sign with it (Azurite); None: user-delegation SAS (Azure)."""
+    def __init__(self, service: BlobServiceClient, *, account_key: str | None, purge_versions: bool = True) -> None:
+        """`account_key`: sign with it (Azurite); None: user-delegation SAS (Azure). `purge_versions`: the storage
+        account keeps blob versions, so an overwrite or a delete also deletes the previous versions (the replaced
+        bytes, e.g. an original that still had its position; core/adapters/blob_versions.py)."""
         self._service = service
         self._account_key = account_key
+        self._purge_versions = purge_versions
         self._quarantine = service.get_container_client(schema.PHOTO_QUARANTINE_BLOB_CONTAINER)
         self._photos = service.get_container_client(schema.PHOTOS_BLOB_CONTAINER)
         self._lock = threading.Lock()
@@ -48,7 +53,7 @@ class BlobPhotoStore:
     def from_settings(cls, settings: Settings, service: BlobServiceClient | None = None) -> BlobPhotoStore:
         service = service or build_blob_service(settings)
         key = service.credential.account_key if settings.storage_connection_string is not None else None
-        return cls(service, account_key=key)
+        return cls(service, account_key=key, purge_versions=settings.blob_versioning_enabled)
 
     # ---- SAS
     def _delegation_key(self, now: datetime) -> UserDelegationKey:
@@ -123,11 +128,20 @@ class BlobPhotoStore:
         return data
 
     def delete_quarantine(self, blob_name: str) -> bool:
+        """The upload (as sent: it may carry a position) and its previous versions."""
+        return self._delete(self._quarantine, blob_name)
+
+    def _delete(self, container: ContainerClient, blob_name: str) -> bool:
+        """Delete the blob, then its previous versions (the delete itself made the current one a previous version);
+        the versions are purged even when the blob was already gone, so a retry after a crash finishes them."""
         try:
-            self._quarantine.delete_blob(blob_name)
+            container.delete_blob(blob_name)
+            deleted = True
         except ResourceNotFoundError:
-            return False
-        return True
+            deleted = False
+        if self._purge_versions:
+            purge_previous_versions(container, blob_name)
+        return deleted
 
     def scan_result_tag(self, blob_name: str) -> str | None:
         """Defender for Storage's verdict, written as a blob index tag on the scanned blob (None: none yet)."""
@@ -137,16 +151,15 @@ class BlobPhotoStore:
 
     # ---- verified photos
     def put_photo_blob(self, blob_name: str, data: bytes, *, content_type: str) -> None:
+        """An overwrite (location stripping rewrites an original) leaves no previous version of the old bytes."""
         self._photos.get_blob_client(blob_name).upload_blob(
             data, overwrite=True, content_settings=ContentSettings(content_type=content_type)
         )
+        if self._purge_versions:
+            purge_previous_versions(self._photos, blob_name)
 
     def delete_photo_blob(self, blob_name: str) -> bool:
-        try:
-            self._photos.delete_blob(blob_name)
-        except ResourceNotFoundError:
-            return False
-        return True
+        return self._delete(self._photos, blob_name)
 
     def read_photo_blob(self, blob_name: str) -> bytes | None:
         try:

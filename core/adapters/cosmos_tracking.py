@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from azure.cosmos import ContainerProxy, DatabaseProxy
@@ -32,8 +32,11 @@ from core.domain.tracking import (
     Ping,
     PingSlice,
     PingSource,
+    ScheduleVersion,
     TrackingSchedule,
+    with_change,
 )
+from core.ports import Clock
 
 log = logging.getLogger(__name__)
 
@@ -103,33 +106,72 @@ class CosmosAccessLog:
 
 
 class CosmosTrackingScheduleStore:
-    """One tracking schedule per worker, in the user's partition of `users` (id tracking-schedule-{accountId})."""
+    """One document per worker and account in the user's partition of `users` (id tracking-schedule-{accountId}):
+    the current schedule's fields (`time_zone` null once deleted) and `versions`, the windows over time (oldest
+    first, docs/tracking.md "Windows by time"). A put or delete appends a version (read, then replace only the
+    version read: two changes never lose each other); versions replaced more than `keep` ago go, since no ping that
+    old is accepted. A document written before versions were kept counts as one version in force since always."""
 
-    def __init__(self, database: DatabaseProxy) -> None:
+    def __init__(self, database: DatabaseProxy, *, clock: Clock, keep: timedelta) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.USERS.name)
+        self._clock, self._keep = clock, keep
 
-    def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None:
+    def _read(self, account_id: str, user_id: str) -> dict[str, Any] | None:
         try:
-            doc = self._c.read_item(item=f"tracking-schedule-{account_id}", partition_key=user_id)
+            doc: dict[str, Any] = self._c.read_item(item=f"tracking-schedule-{account_id}", partition_key=user_id)
         except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return doc
+
+    @staticmethod
+    def _current(doc: dict[str, Any] | None) -> TrackingSchedule | None:
+        if doc is None or doc.get("time_zone") is None:
             return None
         return TrackingSchedule.model_validate(strip_system(doc))
 
-    def put_schedule(self, schedule: TrackingSchedule) -> None:
-        self._c.upsert_item(
-            to_doc(
-                schedule,
-                doc_id=f"tracking-schedule-{schedule.account_id}",
-                doc_type="tracking-schedule",
-                userId=schedule.user_id,
+    @classmethod
+    def _versions(cls, doc: dict[str, Any] | None) -> list[ScheduleVersion]:
+        if doc is None:
+            return []
+        if "versions" not in doc:  # written before versions were kept
+            return [ScheduleVersion.of(cls._current(doc), since=None)]
+        return [ScheduleVersion.model_validate(v) for v in doc["versions"]]
+
+    def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None:
+        return self._current(self._read(account_id, user_id))
+
+    def schedule_versions(self, *, account_id: str, user_id: str) -> list[ScheduleVersion]:
+        return self._versions(self._read(account_id, user_id))
+
+    def _change(self, *, account_id: str, user_id: str, to: TrackingSchedule | None, at: datetime) -> None:
+        for _ in range(20):
+            doc = self._read(account_id, user_id)
+            if doc is None and to is None:
+                return  # never had a schedule: nothing changes
+            versions = with_change(
+                self._versions(doc), ScheduleVersion.of(to, since=at), keep_since=self._clock.now() - self._keep
             )
-        )
+            body = {
+                "id": f"tracking-schedule-{account_id}",
+                "userId": user_id,
+                "docType": "tracking-schedule",
+                "account_id": account_id,
+                "user_id": user_id,
+                "time_zone": to.time_zone if to else None,
+                "windows": [w.model_dump(mode="json") for w in to.windows] if to else [],
+                "updated_at": to.model_dump(mode="json")["updated_at"] if to else at.isoformat(),
+                "versions": [v.model_dump(mode="json") for v in versions],
+            }
+            if compare_and_swap(self._c, body, etag=doc["_etag"] if doc else None):
+                return
+        raise RuntimeError("the tracking schedule kept changing; try again")
+
+    def put_schedule(self, schedule: TrackingSchedule) -> None:
+        self._change(account_id=schedule.account_id, user_id=schedule.user_id, to=schedule, at=schedule.updated_at)
 
     def delete_schedule(self, *, account_id: str, user_id: str) -> None:
-        try:
-            self._c.delete_item(item=f"tracking-schedule-{account_id}", partition_key=user_id)
-        except cosmos_errors.CosmosResourceNotFoundError:
-            pass
+        """Back to no schedule from now on; the earlier versions stay to judge late pings."""
+        self._change(account_id=account_id, user_id=user_id, to=None, at=self._clock.now())
 
 
 # ---------------------------------------------------------------- pings

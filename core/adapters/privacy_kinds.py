@@ -187,9 +187,9 @@ class KeysetKind:
             limit,
         )
 
-    def _count(self, account_id: str, pk: str) -> int:
+    def _count(self, account_id: str, pk: str, extra: str = "", extra_params: list[Param] | None = None) -> int:
         part = "c.accountId = @pk" if self.partition == "accountId" else "c.userId = @pk"
-        where, params = self._filters(account_id, "", [])
+        where, params = self._filters(account_id, extra, extra_params or [])
         rows: list[Any] = list(
             self._c.query_items(
                 f"SELECT VALUE COUNT(1) FROM c WHERE {part} AND c.docType = @t{where}",  # noqa: S608  # nosec B608 - fixed fragments
@@ -279,6 +279,21 @@ class KeysetKind:
         pk = user_id if self.partition == "userId" else account_id
         for doc in self.all_docs(account_id, pk, *self.user_filter(user_id)):
             yield strip_system(doc)
+
+    def count_of_user(self, *, account_id: str, user_id: str) -> int:
+        """The member's items in one COUNT query (what is still held about them, core/services/held_data.py)."""
+        if self.user_field is None:
+            return 0
+        if type(self).of_user is not KeysetKind.of_user:  # a kind that finds a member's items its own way
+            total, after = 0, None
+            while True:
+                page = self.of_user(account_id=account_id, user_id=user_id, continuation=after, limit=EXPORT_PAGE)
+                total += len(page.items)
+                if page.continuation is None:
+                    return total
+                after = page.continuation
+        pk = user_id if self.partition == "userId" else account_id
+        return self._count(account_id, pk, *self.user_filter(user_id))
 
     def count(self, *, account_id: str) -> int:
         if self.partition == "accountId":

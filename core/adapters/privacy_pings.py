@@ -160,6 +160,18 @@ class PingsKind:
         """A page of pings in transactional batches, one per day partition (BatchDeletes)."""
         return batch_delete(self._c, refs)
 
+    def count_of_user(self, *, account_id: str, user_id: str) -> int | None:
+        """The member's pings in every day partition: one query over the range of their partition keys."""
+        prefix = ping_partition(account_id, user_id, date(2000, 1, 1))[: -len("2000-01-01")]
+        rows: list[Any] = list(
+            self._c.query_items(
+                "SELECT VALUE COUNT(1) FROM c WHERE c.pk >= @lo AND c.pk < @hi",
+                parameters=[{"name": "@lo", "value": prefix}, {"name": "@hi", "value": prefix + "~"}],
+                enable_cross_partition_query=True,
+            )
+        )
+        return int(sum(rows)) if rows else 0
+
     def anonymize(self, ref: ItemRef) -> bool:
         return self.delete(ref)
 

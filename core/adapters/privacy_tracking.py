@@ -130,6 +130,7 @@ def consent_and_schedule_kinds(database: DatabaseProxy) -> list[KeysetKind]:
             export_file="tracking-schedule.json",
             container=schema.USERS.name,
             partition="userId",
-            description="Your tracking schedule: the days and hours (tracking windows) location is recorded.",
+            description="Your tracking schedule: the days and hours (tracking windows) location is recorded,"
+            " with its earlier versions (each from when it took effect) that still judge late pings.",
         ),
     ]

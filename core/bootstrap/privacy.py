@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from core.adapters.blob_privacy import BlobExportSink
     from core.adapters.cosmos_privacy import CosmosPrivacyStore
+    from core.domain.privacy import DeletionResidue
     from core.ports import PersonalDataKind, PrivacyMailer, SubscriptionCanceller
     from core.services.retention import Registry, RetentionPolicy
 
@@ -47,6 +48,18 @@ class PrivacyPorts(BillingPorts, ReactionPorts):
 
         return RetentionPolicy.from_settings(self.settings)
 
+    @cached_property
+    def deletion_residue(self) -> DeletionResidue:
+        """The deployed soft delete and backup days (set from the same Bicep parameters as the accounts)."""
+        from core.domain.privacy import DeletionResidue
+
+        return DeletionResidue(
+            blob_soft_delete_days=self.settings.blob_soft_delete_days,
+            blob_versioning_enabled=self.settings.blob_versioning_enabled,
+            backup_retention_days=self.settings.cosmos_backup_retention_days,
+            blob_version_retention_days=self.settings.blob_version_retention_days,
+        )
+
     @property
     def personal_data_kinds(self) -> Sequence[PersonalDataKind]:
         """The registry's kinds, read at each use (the registry is built on first use)."""
@@ -63,7 +76,7 @@ class PrivacyPorts(BillingPorts, ReactionPorts):
             kinds=registered_kinds(
                 self.database,
                 self.export_sink,
-                BlobPrefixStore(self.privacy_blob_service),
+                BlobPrefixStore(self.privacy_blob_service, purge_versions=self.settings.blob_versioning_enabled),
                 today=lambda: self.clock.now().date(),
             ),
             platform=platform_kinds(

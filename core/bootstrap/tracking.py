@@ -4,6 +4,7 @@ schedules and private zones (whose changes the ingest gate follows: core/service
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from core.bootstrap.adapter import adapter
@@ -36,7 +37,8 @@ class TrackingPorts(Clients):
     def tracking_schedules(self) -> CosmosTrackingScheduleStore:
         from core.adapters.cosmos_tracking import CosmosTrackingScheduleStore
 
-        return CosmosTrackingScheduleStore(self.database)
+        keep = timedelta(days=self.settings.retention_location_max_days)  # no ping older than this is accepted
+        return CosmosTrackingScheduleStore(self.database, clock=self.clock, keep=keep)
 
     @adapter
     def private_zones(self) -> CosmosPrivateZoneStore:

@@ -117,6 +117,11 @@ class CoarseningRun(BaseModel):
     days_checked: int = 0
     pings_read: int = 0
     held_accounts: list[str] = Field(default_factory=list)
+    kept: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per account, why pings stayed precise: `legal-hold <hold id>`, one per active hold (no ids of"
+        " members; the privacy audit log names the member a hold covers).",
+    )
     complete_pass: bool = False
 
     def record(self, account_id: str, day: date, precise_removed: int, coarse_points: int) -> None:

@@ -53,6 +53,13 @@ class AccessEnded(DomainError):
     status = 403
     title = "Access to this account has ended"
 
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(
+            detail
+            or "Nothing of the account can be reached any more. What is still kept about you, your export and "
+            "erasure remain available: GET /api/me/held-data and /api/me/data-requests."
+        )
+
 
 class NotFound(DomainError):
     code = "not-found"

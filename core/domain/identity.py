@@ -50,3 +50,19 @@ class Principal:
         self.require_account(account_id)
         if not self.is_owner and user_id != self.user_id:
             raise NotFound()
+
+
+@dataclass(frozen=True)
+class FormerMember:
+    """A user whose access to their account ended (removed, left, or the account was closed) while their sign-in
+    record is still kept. Not a Principal, so no use case of the account accepts one: only the few that serve a
+    person's own rights after leaving (functions/_http.py `Auth.FORMER_OR_PRINCIPAL`) take it."""
+
+    user_id: str
+    email: str | None
+    account_id: str
+    role: Role  # the role they had
+    ended: str  # why access ended: the sign-in record's status ("removed" or "closed")
+
+
+Subject = Principal | FormerMember  # the person a request about their own data is from

@@ -4,7 +4,7 @@
 Two documents in the account's partition of `accounts`, read together with the account record in one query:
 
 * the account's gate: whether billing holds the account (suspension) and its stored location retention;
-* the member's gate: the member's location consent entries, tracking schedule and private zones.
+* the member's gate: the member's location consent entries, tracking windows over time and private zones.
 
 A gate is usable only when it is built (`facts`) and no write is under way (`pending` empty). Writes that change a
 source of truth mark the gate pending first, write the source, then rebuild the gate from the sources and take
@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from core.domain.accounts import Account
 from core.domain.consent import ConsentEntry
 from core.domain.private_zones import PrivateZones
-from core.domain.tracking import TrackingSchedule
+from core.domain.tracking import ScheduleVersion, windows_allow
 
 
 class AccountGateFacts(BaseModel):
@@ -34,11 +34,17 @@ class AccountGateFacts(BaseModel):
 
 
 class MemberGateFacts(BaseModel):
-    """One member's facts: only the location entries of the consent ledger are kept (what `state_in` reads)."""
+    """One member's facts: only the location entries of the consent ledger are kept (what `state_in` reads), and the
+    tracking windows over time (every version, so a late ping is judged by the windows in force at its own time).
+    `schedule_versions` has no default: a gate written before versions were kept does not parse, so it is never
+    trusted and is rebuilt from the sources."""
 
     location_consents: list[ConsentEntry] = Field(default_factory=list)
-    schedule: TrackingSchedule | None = None
+    schedule_versions: list[ScheduleVersion]
     zones: PrivateZones
+
+    def windows_allow(self, at: datetime) -> bool:
+        return windows_allow(self.schedule_versions, at)
 
 
 @dataclass(frozen=True)

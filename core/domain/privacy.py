@@ -5,7 +5,8 @@ Split by direction as elsewhere: request bodies (ApiModel), answers (PublicModel
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -208,6 +209,13 @@ class ClosureRecord(BaseModel):
     personal_data_purged_at: datetime | None = None
 
 
+class KeptData(PublicModel):
+    """Data an erasure (or another removal) did not touch because a legal hold covers it."""
+
+    kind: str = Field(description="The kind of data kept, or `all` when everything of yours is held.")
+    reason: str = Field(description="Why: `legal-hold <hold id>`.")
+
+
 class ClosurePublic(PublicModel):
     account_id: str = Field(alias="accountId")
     status: str
@@ -217,6 +225,11 @@ class ClosurePublic(PublicModel):
     subscription: str | None = None
     confirmation_email: str | None = Field(default=None, alias="confirmationEmail")
     kept_after_closure: list[KeptCategory] = Field(default_factory=list, alias="keptAfterClosure")
+    kept: list[KeptData] = Field(
+        default_factory=list,
+        description="Data the purge after the closure window keeps because a legal hold covers it: `all` (a hold on"
+        " the whole account) or `member-data` (a hold on some members), with `legal-hold <hold id>`.",
+    )
 
 
 class KeptCategory(PublicModel):
@@ -247,6 +260,97 @@ class ClosureTerms(PublicModel):
     )
 
 
+# ---------------------------------------------------------------- what remains after a deletion (issue 28)
+
+
+class ResidualCopy(PublicModel):
+    """Where data the app deleted may still exist for a while, out of the app's reach, and until when at the
+    latest."""
+
+    where: str = Field(description="photo-files-soft-delete or database-backup")
+    what: str
+    until: datetime = Field(description="The last of these copies is gone by then.")
+    days: int
+
+
+class DeletionNotice(PublicModel):
+    """The deployed platform settings behind `ResidualCopy` (set from the Bicep parameters of the storage and
+    Cosmos DB accounts), for the privacy centre."""
+
+    blob_soft_delete_days: int = Field(alias="blobSoftDeleteDays")
+    blob_versioning_enabled: bool = Field(alias="blobVersioningEnabled")
+    backup_retention_days: int = Field(alias="backupRetentionDays")
+    text: str
+
+
+@dataclass(frozen=True)
+class DeletionResidue:
+    """What the platform keeps after the app deletes (settings BLOB_SOFT_DELETE_DAYS, BLOB_VERSIONING_ENABLED,
+    COSMOS_BACKUP_RETENTION_DAYS, BLOB_VERSION_RETENTION_DAYS; docs/privacy-and-retention.md, "Deleted is not gone at once"). The defaults are
+    main.bicep's."""
+
+    blob_soft_delete_days: int = 7
+    blob_versioning_enabled: bool = True
+    backup_retention_days: int = 7
+    # Earlier versions the app could not delete itself (a failed call) go by the lifecycle rule after this many days.
+    blob_version_retention_days: int = 7
+
+    def copies(self, deleted_at: datetime) -> list[ResidualCopy]:
+        out: list[ResidualCopy] = []
+        if self.blob_soft_delete_days > 0:
+            versions = " and their earlier versions (deleted with them)" if self.blob_versioning_enabled else ""
+            out.append(
+                ResidualCopy(
+                    where="photo-files-soft-delete",
+                    what=f"Deleted photo files{versions} stay recoverable by the platform's operators in the storage"
+                    " account's soft delete; nobody can read them through the app, and they cannot be purged early.",
+                    until=deleted_at + timedelta(days=self.blob_soft_delete_days),
+                    days=self.blob_soft_delete_days,
+                )
+            )
+        if self.backup_retention_days > 0:
+            out.append(
+                ResidualCopy(
+                    where="database-backup",
+                    what="The database's continuous backup can restore the state of any moment of the last"
+                    f" {self.backup_retention_days} days, deleted records included; it is used only to recover from"
+                    " a disaster and is not readable by the app.",
+                    until=deleted_at + timedelta(days=self.backup_retention_days),
+                    days=self.backup_retention_days,
+                )
+            )
+        return out
+
+    def text(self) -> str:
+        parts = ["Deleted is not gone at once."]
+        if self.blob_soft_delete_days > 0:
+            parts.append(
+                f"Deleted photo files stay recoverable by the platform's operators for {self.blob_soft_delete_days}"
+                " days (storage soft delete)"
+                + (
+                    "; their earlier versions, such as an original that still had its position before it was"
+                    " removed, are deleted with them and stay only in that soft delete."
+                    if self.blob_versioning_enabled
+                    else "."
+                )
+            )
+        if self.backup_retention_days > 0:
+            parts.append(
+                f"The database's continuous backup keeps every deleted record restorable for {self.backup_retention_days}"
+                " days, for disaster recovery only."
+            )
+        parts.append("Neither copy is readable through the app, and neither can be purged earlier.")
+        return " ".join(parts)
+
+    def notice(self) -> DeletionNotice:
+        return DeletionNotice(
+            blob_soft_delete_days=self.blob_soft_delete_days,
+            blob_versioning_enabled=self.blob_versioning_enabled,
+            backup_retention_days=self.backup_retention_days,
+            text=self.text(),
+        )
+
+
 # ---------------------------------------------------------------- data-subject requests
 
 
@@ -271,6 +375,29 @@ class DataRequestCreate(ApiModel):
     )
 
 
+class KindProgress(BaseModel):
+    """An erasure's progress in one kind of data: items handled so far, items of the requester still there (None:
+    the kind cannot count them cheaply), whether the kind is done, and where its next page starts (never shown)."""
+
+    kind: str
+    erased: int = 0
+    left: int | None = None
+    finished: bool = False
+    continuation: str | None = None
+
+    def to_public(self) -> KindProgressPublic:
+        return KindProgressPublic(kind=self.kind, done=self.erased, left=self.left, finished=self.finished)
+
+
+class KindProgressPublic(PublicModel):
+    kind: str
+    done: int = Field(description="Items of this kind erased (or anonymized) so far.")
+    left: int | None = Field(
+        default=None, description="Items of yours of this kind still stored and due to go; null when not counted."
+    )
+    finished: bool = Field(description="True once nothing of yours of this kind is left to erase.")
+
+
 class DataRequest(BaseModel):
     request_id: str
     account_id: str
@@ -289,6 +416,10 @@ class DataRequest(BaseModel):
     erased: dict[str, int] = Field(default_factory=dict)
     disclosure: CaliforniaDisclosure | None = None
     outcome: str | None = None
+    residual_copies: list[ResidualCopy] = Field(default_factory=list)
+    step: int = 0  # erasure: the step the next queue message must carry (earlier ones are stale)
+    progress: list[KindProgress] = Field(default_factory=list)
+    kept: list[KeptData] = Field(default_factory=list)
 
     def to_public(self) -> DataRequestPublic:
         return DataRequestPublic(
@@ -305,6 +436,9 @@ class DataRequest(BaseModel):
             erased=self.erased,
             disclosure=self.disclosure,
             outcome=self.outcome,
+            residual_copies=self.residual_copies,
+            progress=[p.to_public() for p in self.progress],
+            kept=self.kept,
         )
 
 
@@ -322,10 +456,72 @@ class DataRequestPublic(PublicModel):
     erased: dict[str, int] = Field(default_factory=dict, description="Items erased, per kind of data.")
     disclosure: CaliforniaDisclosure | None = None
     outcome: str | None = None
+    residual_copies: list[ResidualCopy] = Field(
+        default_factory=list,
+        alias="residualCopies",
+        description="For a completed erasure: where deleted data may still exist, out of the app's reach, and until"
+        " when at the latest (storage soft delete, database backup).",
+    )
+    progress: list[KindProgressPublic] = Field(
+        default_factory=list,
+        description="Erasure: per kind of data, items done and left; the request completes only when every kind"
+        " is finished.",
+    )
+    kept: list[KeptData] = Field(
+        default_factory=list, description="Erasure: data not erased because a legal hold covers it, and which hold."
+    )
 
 
 class DataRequestList(PublicModel):
     items: list[DataRequestPublic]
+    deletion: DeletionNotice | None = Field(
+        default=None, description="How long deleted data remains in soft delete and backups (the deployed settings)."
+    )
+
+
+class HeldKind(PublicModel):
+    """One kind of personal data still held about the caller: how many items, and how long they are kept."""
+
+    kind: str
+    description: str
+    items: int
+    items_at_least: bool = Field(
+        default=False, alias="itemsAtLeast", description="True when counting stopped early: there are more."
+    )
+    kept_days: int | None = Field(
+        default=None,
+        alias="keptDays",
+        description="Each item is deleted this many days after it was recorded (the account's setting), or this "
+        "many days after the account closed for what the law keeps; null: see `rule`.",
+    )
+    kept_until: datetime | None = Field(
+        default=None,
+        alias="keptUntil",
+        description="The latest time the kind is kept, when it is fixed (a closed account's retention deadline, "
+        "or the end of a legal period); null: it follows the account's retention while the account exists.",
+    )
+    rule: str = Field(description="How long the kind is kept, in words.")
+
+
+class HeldData(PublicModel):
+    """What is still held about the caller in their account, per kind: nothing of anyone else."""
+
+    account_id: str = Field(alias="accountId")
+    user_id: str = Field(alias="userId")
+    access: str = Field(description="active, or why access ended: removed (also after leaving) or closed")
+    account_closed_at: datetime | None = Field(default=None, alias="accountClosedAt")
+    kinds: list[HeldKind]
+    erasure_path: str = Field(default="/api/me/data-requests", alias="erasurePath")
+
+
+class MembershipEnded(PublicModel):
+    """The answer to leaving an account."""
+
+    account_id: str = Field(alias="accountId")
+    user_id: str = Field(alias="userId")
+    status: str
+    left_at: datetime = Field(alias="leftAt")
+    held_data_path: str = Field(default="/api/me/held-data", alias="heldDataPath")
 
 
 class DataRequestMessage(BaseModel):
@@ -333,6 +529,7 @@ class DataRequestMessage(BaseModel):
 
     account_id: str = Field(alias="accountId")
     request_id: str = Field(alias="requestId")
+    step: int = Field(default=0, description="Erasure: which bounded step this message runs (0: the first).")
 
     model_config = {"populate_by_name": True}
 

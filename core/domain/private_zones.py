@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, Field, Strict
 
 from core.domain.accounts import ApiModel, PublicModel
+from core.domain.privacy import KeptData
 
 if TYPE_CHECKING:
     from core.domain.tracking import Ping
@@ -90,6 +91,7 @@ class HistoryApplied(BaseModel):
     latest_position_withheld: bool = False
     notes_cleared: int = 0
     photos_cleared: int = 0
+    kept: list[KeptData] = Field(default_factory=list)
 
 
 class HistoryAppliedPublic(PublicModel):
@@ -101,6 +103,10 @@ class HistoryAppliedPublic(PublicModel):
     notes_cleared: int = Field(alias="notesCleared", description="Notes whose place inside the zone was removed.")
     photos_cleared: int = Field(
         alias="photosCleared", description="Photos whose position inside the zone was removed (record and file)."
+    )
+    kept: list[KeptData] = Field(
+        default_factory=list,
+        description="What stayed inside the zone because a legal hold covers it (kind and `legal-hold <hold id>`).",
     )
 
 
@@ -166,6 +172,7 @@ class PrivateZone(BaseModel):
             latest_position_withheld=a.latest_position_withheld,
             notes_cleared=a.notes_cleared,
             photos_cleared=a.photos_cleared,
+            kept=a.kept,
         )
 
 

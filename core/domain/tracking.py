@@ -152,6 +152,71 @@ class TrackingSchedule(BaseModel):
         return any(w.contains(local) for w in self.windows)
 
 
+MAX_SCHEDULE_VERSIONS = 100  # kept per worker (docs/tracking.md, "Windows by time"); the oldest go first
+
+
+class ScheduleVersion(BaseModel):
+    """One state of a worker's windows, in force from `since` until the next version's `since`. `since` None: in
+    force before any recorded change (a schedule saved before versions were kept). `time_zone` None: no schedule
+    (pings are kept whenever location access is granted)."""
+
+    since: datetime | None = None
+    time_zone: str | None = None
+    windows: list[TrackingWindow] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, schedule: TrackingSchedule | None, *, since: datetime | None) -> ScheduleVersion:
+        if schedule is None:
+            return cls(since=since)
+        return cls(since=since, time_zone=schedule.time_zone, windows=schedule.windows)
+
+    def allows(self, at: datetime) -> bool:
+        if self.time_zone is None:
+            return True
+        local = at.astimezone(ZoneInfo(self.time_zone))
+        return any(w.contains(local) for w in self.windows)
+
+
+def version_in_force(versions: list[ScheduleVersion], at: datetime) -> ScheduleVersion | None:
+    """The version in force at `at`: the last one (in recorded order) that started at or before it. None: before the
+    first recorded change there was no schedule."""
+    found: ScheduleVersion | None = None
+    for version in versions:
+        if version.since is None or version.since <= at:
+            found = version
+    return found
+
+
+def windows_allow(versions: list[ScheduleVersion], at: datetime) -> bool:
+    """Whether a ping taken at `at` falls inside the windows in force AT THAT TIME (not today's windows): a late
+    batch is judged as it would have been on time, whatever changed since."""
+    version = version_in_force(versions, at)
+    return version is None or version.allows(at)
+
+
+def with_change(
+    versions: list[ScheduleVersion], change: ScheduleVersion, *, keep_since: datetime
+) -> list[ScheduleVersion]:
+    """`versions` with `change` appended (a change never rewrites the past), minus what can no longer judge a ping:
+    versions replaced before `keep_since` (no ping older than the longest location retention is accepted) and,
+    beyond MAX_SCHEDULE_VERSIONS, the oldest ones."""
+    if change.since is None:
+        raise ValueError("a change needs the time it takes effect")
+    latest = max((v.since for v in versions if v.since is not None), default=None)
+    if latest is not None and change.since < latest:  # another instance's clock ran ahead: never insert in the past
+        change = change.model_copy(update={"since": latest})
+    ordered = [*versions, change]
+    first_kept = 0
+    for index in range(1, len(ordered)):
+        replaced_at = ordered[index].since
+        if replaced_at is not None and replaced_at <= keep_since:
+            first_kept = index
+    kept = ordered[first_kept:][-MAX_SCHEDULE_VERSIONS:]
+    if len(kept) < len(ordered):  # the oldest kept one now stands for everything before it
+        kept[0] = kept[0].model_copy(update={"since": None})
+    return kept
+
+
 class TrackingSchedulePublic(PublicModel):
     restricted: bool = Field(description="False: no schedule, pings are kept whenever location access is granted.")
     time_zone: str | None = Field(default=None, alias="timeZone")

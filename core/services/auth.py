@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from core.domain.accounts import MemberStatus
 from core.domain.errors import AccessEnded, Forbidden, NotRegistered, Unauthenticated
-from core.domain.identity import Identity, Principal
+from core.domain.identity import FormerMember, Identity, Principal, Subject
 from core.ports import TokenVerifier, UserStore
 
 
@@ -31,6 +31,23 @@ def resolve_principal(*, identity: Identity, users: UserStore) -> Principal:
         account_id=record.account_id,
         role=record.role,
         is_platform_admin=identity.is_platform_admin,
+    )
+
+
+def resolve_subject(*, identity: Identity, users: UserStore) -> Subject:
+    """The active user as a Principal, or a user whose access ended (removed, left, account closed) as a
+    FormerMember, for the endpoints that serve a person's rights about their own data after leaving."""
+    record = users.get_user(identity.user_id)
+    if record is None or record.registering:
+        raise NotRegistered()
+    if record.status is MemberStatus.ACTIVE:
+        return resolve_principal(identity=identity, users=users)
+    return FormerMember(
+        user_id=identity.user_id,
+        email=identity.email,
+        account_id=record.account_id,
+        role=record.role,
+        ended=record.status.value,
     )
 
 

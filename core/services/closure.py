@@ -17,6 +17,7 @@ from core.domain.privacy import (
     ClosureRequest,
     ClosureTerms,
     DataRequestMessage,
+    KeptData,
 )
 from core.ports import (
     AccountStore,
@@ -160,6 +161,7 @@ def close_account(
             DataRequestMessage(account_id=account_id, request_id=CLOSURE_FOLLOW_UP).model_dump_json(by_alias=True)
         )
     privacy.put_closure(record)
+    kept = kept_under_holds(privacy, account_id)
     audit(
         privacy,
         clock,
@@ -171,7 +173,8 @@ def close_account(
             "usersClosed": closed_users,
             "subscription": record.subscription,
             "confirmationEmail": record.confirmation_email,
-        },
+        }
+        | ({"kept": [k.model_dump() for k in kept]} if kept else {}),
     )
     return ClosurePublic(
         account_id=account_id,
@@ -181,7 +184,19 @@ def close_account(
         subscription=record.subscription,
         confirmation_email=record.confirmation_email,
         kept_after_closure=retention_policy.kept_after_closure(),
+        kept=kept,
     )
+
+
+def kept_under_holds(privacy: PrivacyStore, account_id: str) -> list[KeptData]:
+    """What the purge after the closure window will keep (core/services/purge.py, `plan_account`): everything under
+    a hold on the account, each held member's data under a hold on them. No member is named."""
+    kept: list[KeptData] = []
+    for hold in sorted((h for h in privacy.list_holds(account_id) if h.active), key=lambda h: h.placed_at):
+        kept.append(
+            KeptData(kind="all" if hold.user_id is None else "member-data", reason=f"legal-hold {hold.hold_id}")
+        )
+    return kept
 
 
 def _follow_up(

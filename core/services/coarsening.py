@@ -33,7 +33,7 @@ from core.domain.coarse_history import (
     is_coarse,
     last_day_to_coarsen,
 )
-from core.domain.privacy import PurgeDue
+from core.domain.privacy import AuditEntry, LegalHold, PurgeDue
 from core.ports import AccountStore, Clock, CoarseHistoryStore, PrivacyStore
 from core.services.account_walk import DueWalk
 from core.services.purge_index import COARSENING
@@ -122,6 +122,8 @@ def _plan(
     if privacy.get_closure(account_id) is not None:
         return None
     holds = [h for h in privacy.list_holds(account_id) if h.active]
+    if holds:
+        _record_kept(privacy, run, account_id, holds, now)
     if any(h.user_id is None for h in holds):
         run.held_accounts.append(account_id)
         return None
@@ -130,6 +132,28 @@ def _plan(
     last = last_day_to_coarsen(now, settings.coarsen_after_days)
     users = sorted({m.user_id for m in accounts.list_members(account_id)} - held)
     return users, first, last
+
+
+def _record_kept(
+    privacy: PrivacyStore, run: CoarseningRun, account_id: str, holds: list[LegalHold], now: datetime
+) -> None:
+    """Say what a legal hold kept precise, and why: on the run record and in the privacy audit log (once per hold
+    and run)."""
+    run.kept[account_id] = [f"legal-hold {h.hold_id}" for h in holds]
+    for hold in holds:
+        privacy.audit(
+            AuditEntry(
+                entry_id=str(uuid.uuid4()),
+                account_id=account_id,
+                at=now,
+                actor="coarsening",
+                action="coarsening.kept",
+                subject_user_id=hold.user_id,
+                target=run.run_id,
+                outcome="held",
+                details={"kind": "pings", "reason": f"legal-hold {hold.hold_id}"},
+            )
+        )
 
 
 def run_coarsening(

@@ -77,8 +77,12 @@ def list_my_devices(*, principal: Principal, devices: DeviceStore) -> DeviceList
 
 
 def _revoke(device: Device, *, by: Principal, devices: DeviceStore, clock: Clock) -> None:
+    """The store marks the device revoked, then deletes its token lookup. A crash between the two leaves a lookup
+    whose device is revoked: `device_auth.authenticate` refuses it (the `active` check), and revoking again
+    redoes the store's writes, keeping the first time and author, so the lookup goes too."""
     if device.active:
-        devices.revoke(device.model_copy(update={"revoked_at": clock.now(), "revoked_by": by.user_id}))
+        device = device.model_copy(update={"revoked_at": clock.now(), "revoked_by": by.user_id})
+    devices.revoke(device)
 
 
 def revoke_my_device(*, principal: Principal, device_id: str, devices: DeviceStore, clock: Clock) -> None:

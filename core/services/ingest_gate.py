@@ -46,7 +46,7 @@ from core.ports import (
     IngestGateStore,
     PrivacyStore,
     PrivateZoneStore,
-    TrackingScheduleStore,
+    TrackingScheduleVersions,
 )
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class IngestGateKeeper:
     billing: BillingStore
     privacy: PrivacyStore
     consents: ConsentLedger
-    schedules: TrackingScheduleStore
+    schedules: TrackingScheduleVersions
     zones: PrivateZoneStore
     clock: Clock
 
@@ -92,7 +92,7 @@ class IngestGateKeeper:
         history = self.consents.history(account_id=account_id, user_id=user_id)
         return MemberGateFacts(
             location_consents=[e for e in history if e.capability is Capability.LOCATION],
-            schedule=self.schedules.get_schedule(account_id=account_id, user_id=user_id),
+            schedule_versions=self.schedules.schedule_versions(account_id=account_id, user_id=user_id),
             zones=self.zones.get_zones(account_id=account_id, user_id=user_id).model_copy(update={"version": None}),
         )
 

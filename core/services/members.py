@@ -26,9 +26,21 @@ from core.domain.email import EmailCategory
 from core.domain.errors import Conflict, Forbidden, Gone, NotFound
 from core.domain.events import AccountEventRecorded
 from core.domain.identity import Identity, Principal, Role
-from core.ports import AccountStore, BillingStore, Clock, EmailProfiles, EventPublisher, Outbox, Reactions, UserStore
+from core.domain.privacy import MembershipEnded
+from core.ports import (
+    AccountStore,
+    BillingStore,
+    Clock,
+    EmailProfiles,
+    EventPublisher,
+    Outbox,
+    PrivacyStore,
+    Reactions,
+    UserStore,
+)
 from core.services.email_verification import record_verified_by_invitation
 from core.services.outbox import enqueue_email
+from core.services.retention import audit
 from core.services.suspension import Addition, ensure_may_add
 from core.signing import LinkSigner
 
@@ -205,7 +217,50 @@ def remove_member(
         raise NotFound()
     if member.role is Role.OWNER:
         raise Conflict("The Account Owner cannot be removed; close the account instead.")
+    _end_membership(member, accounts=accounts, users=users, account_events=account_events, now=clock.now())
+
+
+def leave_account(
+    *,
+    principal: Principal,
+    accounts: AccountStore,
+    users: UserStore,
+    account_events: EventPublisher,
+    privacy: PrivacyStore,
+    clock: Clock,
+) -> MembershipEnded:
+    """The member ends their own membership, with the same effects as a removal by the owner (access ends at
+    once, the seat is released through the account event). Their data then follows the account's retention and
+    their own requests, which they can still make after leaving (core/services/held_data.py). The owner closes
+    the account instead (409)."""
+    if principal.is_owner:
+        raise Conflict(
+            "The Account Owner cannot leave the account; close it instead (POST /api/accounts/{accountId}/closure)."
+        )
+    member = accounts.get_member(principal.account_id, principal.user_id)
+    if member is None or member.status is not MemberStatus.ACTIVE:
+        raise NotFound()
     now = clock.now()
+    _end_membership(member, accounts=accounts, users=users, account_events=account_events, now=now)
+    audit(
+        privacy,
+        clock,
+        account_id=principal.account_id,
+        actor=principal.user_id,
+        action="member.left",
+        outcome=MemberStatus.REMOVED.value,
+        subject_user_id=principal.user_id,
+    )
+    return MembershipEnded(
+        account_id=principal.account_id, user_id=principal.user_id, status=MemberStatus.REMOVED.value, left_at=now
+    )
+
+
+def _end_membership(
+    member: Member, *, accounts: AccountStore, users: UserStore, account_events: EventPublisher, now: datetime
+) -> None:
+    """A membership ends (removed by the owner, or left): access first, then the profile, then the seat."""
+    account_id, user_id = member.account_id, member.user_id
     record = users.get_user(user_id)
     if record is not None and record.account_id == account_id:
         # Access ends first: from this write on, the member's token resolves to "access ended".

@@ -16,6 +16,7 @@ from core.domain.errors import Conflict, NotFound
 from core.domain.events import PrivateZonesChanged
 from core.domain.identity import Principal
 from core.domain.images import LocationNotRemovable
+from core.domain.privacy import LegalHold
 from core.domain.private_zones import (
     MAX_ACTIVE_ZONES,
     ApplyToHistoryIn,
@@ -44,7 +45,8 @@ from core.ports import (
     Reactions,
     WithheldPingStore,
 )
-from core.services.retention import RetentionPolicy, effective_settings
+from core.services import legal_holds
+from core.services.retention import RetentionPolicy, audit, effective_settings
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 5  # optimistic writes: read, change, write if unchanged; again on a concurrent change
@@ -156,7 +158,10 @@ def _finish_application(
     raise Conflict("The private zones kept changing; try again.")
 
 
-def _clear_note_places(*, principal: Principal, zone: PrivateZone, media: MediaStore, clock: Clock) -> int:
+def _clear_note_places(
+    *, principal: Principal, zone: PrivateZone, media: MediaStore, clock: Clock, dry_run: bool = False
+) -> int:
+    """Notes with a place inside the zone lose it; with `dry_run` they are only counted."""
     cleared, continuation = 0, None
     while True:
         page = media.list_notes(
@@ -169,6 +174,9 @@ def _clear_note_places(*, principal: Principal, zone: PrivateZone, media: MediaS
         )
         for note in page.notes:
             if note.place is not None and zone.withholds(note.place.latitude, note.place.longitude):
+                if dry_run:
+                    cleared += 1
+                    continue
                 changed = note.model_copy(update={"place": None, "updated_at": clock.now()})
                 cleared += media.replace_note_if_unchanged(changed, expected=note)  # an edit meanwhile: theirs wins
         continuation = page.continuation
@@ -226,6 +234,68 @@ def _stored_days(
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+def _photos_inside(*, principal: Principal, zone: PrivateZone, media: MediaStore) -> int:
+    found, continuation = 0, None
+    while True:
+        page = media.list_photos(
+            account_id=principal.account_id,
+            user_id=principal.user_id,
+            start=None,
+            end=None,
+            continuation=continuation,
+            limit=100,
+        )
+        found += sum(1 for p in page.photos if p.location and zone.withholds(p.location.latitude, p.location.longitude))
+        continuation = page.continuation
+        if not continuation:
+            return found
+
+
+def _kept_by_hold(
+    *,
+    principal: Principal,
+    zone: PrivateZone,
+    inside: int,
+    holds: list[LegalHold],
+    zones: PrivateZoneStore,
+    reactions: Reactions,
+    privacy: PrivacyStore,
+    media: MediaStore,
+    clock: Clock,
+) -> HistoryAppliedPublic:
+    """A legal hold covers the member: nothing stored is changed. The record names what stayed inside the zone
+    (pings, note places, photo positions) with the hold, and so does the privacy audit log. The latest position is
+    a copy of a stored ping and stays with it."""
+    found = {
+        "pings": inside,
+        "notes": _clear_note_places(principal=principal, zone=zone, media=media, clock=clock, dry_run=True),
+        "photos": _photos_inside(principal=principal, zone=zone, media=media),
+    }
+    kept = legal_holds.kept([kind for kind, n in found.items() if n], holds)
+    applied = zone.history_applied
+    result = HistoryApplied(
+        requested_at=applied.requested_at if applied is not None else clock.now(),
+        completed_at=clock.now(),
+        kept=kept,
+    )
+    done = _finish_application(
+        principal=principal, zone_id=zone.zone_id, result=result, zones=zones, reactions=reactions
+    )
+    audit(
+        privacy,
+        clock,
+        account_id=principal.account_id,
+        actor=principal.user_id,
+        action="private-zone.history.kept",
+        outcome="held",
+        subject_user_id=principal.user_id,
+        target=zone.zone_id,
+        details={"holds": [h.hold_id for h in holds], "kept": {k.kind: k.reason for k in kept}, "found": found},
+    )
+    log.info("private zone not applied to history: a legal hold covers the member (%d ping(s) kept)", inside)
+    return done.applied_public()
+
+
 def apply_to_history(
     *,
     principal: Principal,
@@ -269,6 +339,19 @@ def apply_to_history(
             )
             if zone.withholds(p.lat, p.lon)
         ]
+    holds = legal_holds.covering_holds(privacy, account_id, user_id)
+    if holds:
+        return _kept_by_hold(
+            principal=principal,
+            zone=zone,
+            inside=len(inside),
+            holds=holds,
+            zones=private_zones,
+            reactions=reactions,
+            privacy=privacy,
+            media=media,
+            clock=clock,
+        )
     # Recorded before they are deleted: a crash in between leaves records whose pings a retry deletes.
     withheld_pings.record(
         account_id=account_id,

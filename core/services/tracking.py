@@ -58,7 +58,8 @@ def put_schedule(
     reactions: Reactions,
     clock: Clock,
 ) -> TrackingSchedulePublic:
-    """The worker's own windows. Applies to pings stored from now on (pings already stored stay)."""
+    """The worker's own windows, in force from now: pings taken from now on are judged by them, pings taken earlier
+    (even when they arrive later) by the windows in force when they were taken. Pings already stored stay."""
     schedule = TrackingSchedule(
         account_id=principal.account_id,
         user_id=principal.user_id,
@@ -76,7 +77,7 @@ def get_schedule(*, principal: Principal, tracking_schedules: TrackingScheduleSt
 
 
 def delete_schedule(*, principal: Principal, tracking_schedules: TrackingScheduleStore, reactions: Reactions) -> None:
-    """Back to "whenever location access is granted"."""
+    """Back to "whenever location access is granted", from now (earlier pings keep the windows of their time)."""
     with reactions.changing(TrackingScheduleChanged(account_id=principal.account_id, user_id=principal.user_id)):
         tracking_schedules.delete_schedule(account_id=principal.account_id, user_id=principal.user_id)
 
@@ -171,7 +172,7 @@ def ingest_pings(
     for p in unique.values():
         if not state_in(member.location_consents, capability=Capability.LOCATION, at=p.t):
             no_consent += 1
-        elif member.schedule is not None and not member.schedule.allows(p.t):
+        elif not member.windows_allow(p.t):  # the windows in force at the ping's own time
             outside_window += 1
         else:
             allowed.append(p)

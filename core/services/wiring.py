@@ -68,6 +68,7 @@ from core.ports import (
 
 if TYPE_CHECKING:
     from core.domain.billing import BillingPolicy
+    from core.domain.privacy import DeletionResidue
     from core.services.email_verification import EmailVerification
     from core.services.ingest_gate import IngestGateKeeper
     from core.services.outbox import Links
@@ -132,6 +133,7 @@ class Ports(TypedDict, total=False):
     stripe_webhook_secret: str
     health_probes: list[HealthProbe]
     retention_policy: RetentionPolicy
+    deletion_residue: DeletionResidue  # what soft delete and backups keep after a deletion (issue 28)
     privacy_subscriptions: SubscriptionCanceller | None
     privacy_mailer: PrivacyMailer | None
     privacy_mail_to: Callable[[str, str], str | None]

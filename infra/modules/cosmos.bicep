@@ -125,3 +125,5 @@ resource audit 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
 output id string = account.id
 output name string = account.name
 output endpoint string = account.properties.documentEndpoint
+// Days the continuous backup can restore (deleted records included), for the app's settings (functionapp.bicep).
+output backupRetentionDays int = backupTier == 'Continuous30Days' ? 30 : 7

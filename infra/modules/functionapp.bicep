@@ -96,6 +96,18 @@ param acsEndpoint string
 @description('Sender address of the e-mail domain.')
 param emailSenderAddress string
 
+@description('Days deleted blobs stay in soft delete (storage.bicep output), told to the people whose data it is.')
+param blobSoftDeleteDays int
+
+@description('Whether the storage account keeps blob versions (storage.bicep output).')
+param blobVersioningEnabled bool
+
+@description('Days a previous blob version is kept by the lifecycle rule (storage.bicep output).')
+param blobVersionRetentionDays int
+
+@description('Days the Cosmos DB continuous backup can restore (cosmos.bicep output).')
+param cosmosBackupRetentionDays int
+
 var infraSettings = {
   APP_ENVIRONMENT: 'azure'
   AzureWebJobsStorage__accountName: storageAccountName
@@ -119,6 +131,11 @@ var infraSettings = {
   OTEL_TRACES_SAMPLER_ARG: '1'
   PORTAL_ORIGINS: join(allowedOrigins, ',')
   PORTAL_BASE_URL: empty(allowedOrigins) ? '' : allowedOrigins[0]
+  // What deleted data leaves behind (issue 28): the erasure answer, the export's README and the privacy centre say it.
+  BLOB_SOFT_DELETE_DAYS: string(blobSoftDeleteDays)
+  BLOB_VERSIONING_ENABLED: string(blobVersioningEnabled)
+  BLOB_VERSION_RETENTION_DAYS: string(blobVersionRetentionDays)
+  COSMOS_BACKUP_RETENTION_DAYS: string(cosmosBackupRetentionDays)
 }
 
 // Billing is optional: the Stripe references exist only when billing is enabled, because a reference to a missing

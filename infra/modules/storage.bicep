@@ -185,11 +185,15 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
+// Versioning is always on (a rewrite or a delete keeps the replaced content as a previous version, deleted by
+// the lifecycle rule above and, for photos, by the app at once: core/adapters/blob_versions.py).
+var versioningEnabled = true
+
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
   parent: storage
   name: 'default'
   properties: {
-    isVersioningEnabled: true
+    isVersioningEnabled: versioningEnabled
     deleteRetentionPolicy: {
       enabled: true
       days: softDeleteDays
@@ -305,3 +309,7 @@ output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output systemTopicName string = systemTopic.name
 output systemTopicPrincipalId string = systemTopic.identity.principalId
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+// What deleted data leaves behind, for the app's settings (functionapp.bicep): the same values as set above.
+output softDeleteDays int = softDeleteDays
+output versioningEnabled bool = versioningEnabled
+output previousVersionRetentionDays int = previousVersionRetentionDays

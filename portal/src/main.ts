@@ -23,10 +23,12 @@ import { renderVerifyEmail } from "./pages/verify/verify";
 import { renderUnsubscribe } from "./pages/unsubscribe/unsubscribe";
 import { startPrivacySignals, pageViewed } from "./privacy/analytics";
 import { renderZones } from "./pages/zones/zones";
+import { renderFormer } from "./pages/former/former";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
 let me: Member | null = null;
+let accessEnded = false; // signed in, but access to the account ended: only the limited view (pages/former)
 let leave: (() => void) | null = null;
 
 function nav(who: Member | null, admin = false): void {
@@ -54,10 +56,13 @@ function nav(who: Member | null, admin = false): void {
 async function whoAmI(): Promise<Member | null> {
   if (me) return me;
   if (!(await isSignedIn())) return null;
+  if (accessEnded) return null; // known already (e.g. just left the account): no need to ask /me again
   try {
     me = await get<Member>("/me");
+    accessEnded = false;
     return me;
   } catch (e) {
+    accessEnded = e instanceof ApiError && e.status === 403 && (e.problemType ?? "").endsWith("/access-ended");
     if (e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 404)) return null;
     throw e;
   }
@@ -91,6 +96,10 @@ async function route(): Promise<void> {
     }
     if ((path === "/admin" && (who || admin)) || (!who && admin)) {
       leave = await renderAdmin(main);
+      return;
+    }
+    if (!who && accessEnded) {
+      leave = await renderFormer(main, () => { signOut(); me = null; accessEnded = false; navigate("/signin"); });
       return;
     }
     if (!who) {
@@ -130,5 +139,8 @@ async function start(): Promise<void> {
   await route();
   pageViewed(currentPath());
 }
+
+// Leaving the account (pages/privacy) ends access at once: show the limited view without asking /me again.
+window.addEventListener("industrack:access-ended", () => { me = null; accessEnded = true; navigate("/"); });
 
 void start();

@@ -111,7 +111,8 @@ def test_storage_is_locked_down() -> None:
     text = module_text("storage")
     assert "publicAccess: 'None'" in block_after(text, r"^resource containers ")
     blob_service = block_after(text, r"^resource blobService ")
-    assert "isVersioningEnabled: true" in blob_service
+    assert "isVersioningEnabled: versioningEnabled" in blob_service
+    assert re.search(r"^var versioningEnabled = true$", text, re.MULTILINE)
     assert re.search(r"deleteRetentionPolicy:\s*\{\s*enabled: true", blob_service)
     defender = block_after(text, r"^resource defender 'Microsoft\.Security/defenderForStorageSettings@")
     assert re.search(r"malwareScanning:\s*\{\s*onUpload:\s*\{\s*isEnabled: true", defender)
@@ -194,3 +195,55 @@ def test_roles_are_scoped_to_single_resources() -> None:
 def test_key_vault_is_rbac_with_purge_protection() -> None:
     vault = block_after(module_text("keyvault"), r"^resource vault ")
     assert "enableRbacAuthorization: true" in vault and "enablePurgeProtection: true" in vault
+
+
+def test_the_app_is_told_the_deployed_soft_delete_versioning_and_backup_values() -> None:
+    """Issue 28: the erasure answer, the export's README and the privacy centre state how long deleted data stays in
+    soft delete and backups. The values reach the app settings from the storage and Cosmos DB modules' own values
+    (outputs of what they deploy), so they cannot drift; the settings' defaults are main.bicep's defaults."""
+    from core.settings import Settings
+
+    storage, cosmos = module_text("storage"), module_text("cosmos")
+    blob_service = block_after(storage, r"^resource blobService ")
+    assert re.search(r"deleteRetentionPolicy:\s*\{\s*enabled: true\s*days: softDeleteDays", blob_service)
+    assert re.search(r"^output softDeleteDays int = softDeleteDays$", storage, re.MULTILINE)
+    assert re.search(r"^output versioningEnabled bool = versioningEnabled$", storage, re.MULTILINE)
+    assert re.search(r"^output previousVersionRetentionDays int = previousVersionRetentionDays$", storage, re.MULTILINE)
+    assert "daysAfterCreationGreaterThan: previousVersionRetentionDays" in storage
+    account = block_after(cosmos, r"^resource account ")
+    assert re.search(r"continuousModeProperties:\s*\{\s*tier: backupTier", account)
+    tiers = re.search(r"@allowed\(\[([^\]]*)\]\)\s*param backupTier string", cosmos)
+    assert tiers and set(re.findall(r"'(\w+)'", tiers.group(1))) == {"Continuous7Days", "Continuous30Days"}
+    assert re.search(
+        r"^output backupRetentionDays int = backupTier == 'Continuous30Days' \? 30 : 7$", cosmos, re.MULTILINE
+    )
+
+    main = strip_comments(read(MAIN))
+    call = block_after(main, r"^module functionApp ")
+    for param, source in (
+        ("blobSoftDeleteDays", "storage.outputs.softDeleteDays"),
+        ("blobVersioningEnabled", "storage.outputs.versioningEnabled"),
+        ("blobVersionRetentionDays", "storage.outputs.previousVersionRetentionDays"),
+        ("cosmosBackupRetentionDays", "cosmos.outputs.backupRetentionDays"),
+    ):
+        assert re.search(rf"^\s*{param}: {re.escape(source)}$", call, re.MULTILINE), param
+    assert re.search(r"^\s*softDeleteDays: blobSoftDeleteDays$", block_after(main, r"^module storage "), re.MULTILINE)
+    assert re.search(r"^\s*backupTier: cosmosBackupTier$", block_after(main, r"^module cosmos "), re.MULTILINE)
+
+    app = module_text("functionapp")
+    for setting, param in (
+        ("BLOB_SOFT_DELETE_DAYS", "blobSoftDeleteDays"),
+        ("BLOB_VERSIONING_ENABLED", "blobVersioningEnabled"),
+        ("BLOB_VERSION_RETENTION_DAYS", "blobVersionRetentionDays"),
+        ("COSMOS_BACKUP_RETENTION_DAYS", "cosmosBackupRetentionDays"),
+    ):
+        assert re.search(rf"^\s*{setting}: string\({param}\)$", app, re.MULTILINE), setting
+        field = Settings.model_fields[setting.lower()]
+        assert field.validation_alias == setting
+
+    defaults, s = params(read(MAIN)), Settings.model_fields
+    assert s["blob_soft_delete_days"].default == int(str(defaults["blobSoftDeleteDays"].default))
+    assert s["blob_version_retention_days"].default == int(str(defaults["previousVersionRetentionDays"].default))
+    tier = str(defaults["cosmosBackupTier"].default).strip("'")
+    assert s["cosmos_backup_retention_days"].default == (30 if tier == "Continuous30Days" else 7)
+    assert s["blob_versioning_enabled"].default is True

@@ -409,3 +409,60 @@ def test_windows_old_and_future_timestamps_apply_as_for_the_api(api: httpx.Clien
     )
     [stored] = wait_stored(api, member, 1, now - DAY, now + DAY)  # only the ping sent afterwards
     assert stored["properties"]["time"] == iso(later)
+
+
+def test_a_revocation_cut_between_its_two_writes_refuses_the_token_and_a_retry_completes_it(
+    api: httpx.Client, stack: Stack, monkeypatch: Any
+) -> None:
+    """Issue 28, on the emulator: the first write of a revocation (the device marked revoked) lands and the second
+    (the token lookup's delete) is lost, as in a crash between them. The next request is already refused (the
+    `active` check in device_auth.authenticate: the mutant that drops it survives every other test), and revoking
+    again through the API deletes the lookup, keeping the first revocation's time."""
+    import pytest
+
+    from core.adapters import cosmos_devices
+    from core.adapters.cosmos import build_cosmos_client
+    from core.domain.devices import token_hash
+
+    owner = register_owner(api)
+    member = add_member(api, owner)
+    set_location_consent(api, member, True)
+    device_id, token = make_device(api, member)
+    location = {"_type": "location", "lat": 1.0, "lon": 2.0, "tst": int(soon().timestamp())}
+    first = api.post("/ingest/owntracks", json=location, headers=basic(device_id, token)).status_code
+    assert first == 200
+
+    store = cosmos_devices.CosmosDeviceStore(
+        build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database)
+    )
+    device = store.get(user_id=member.user_id, device_id=device_id)
+    assert device is not None and device.active
+    cut_at = datetime.now(UTC).replace(microsecond=0)
+
+    def crash(*_: Any) -> None:
+        raise ConnectionError("the host stopped between the two writes")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cosmos_devices, "delete_lookup", crash)
+        with pytest.raises(ConnectionError):
+            store.revoke(device.model_copy(update={"revoked_at": cut_at, "revoked_by": member.user_id}))
+    digest = token_hash(token)
+    survived = store.lookup(digest) is not None
+    assert survived, "the cut should have left the token's lookup behind"
+
+    forms: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+        "basic": (basic(device_id, token), {}),
+        "bearer": ({"Authorization": f"Bearer {token}"}, {}),
+        "query": ({}, {"token": token}),
+    }
+    answers = {
+        form: api.post("/ingest/owntracks", json=location, headers=h, params=p).status_code
+        for form, (h, p) in forms.items()
+    }  # by form, so that a failure message never shows the token
+    assert answers == {"basic": 401, "bearer": 401, "query": 401}
+    assert api.delete(f"/me/devices/{device_id}", headers=member.auth).status_code == 204
+    gone = store.lookup(digest) is None
+    assert gone, "revoking again should have deleted the token's lookup"
+    assert my_device(api, member, device_id)["revokedAt"].startswith(cut_at.isoformat()[:19])
+    last = api.post("/ingest/owntracks", json=location, headers=basic(device_id, token)).status_code
+    assert last == 401

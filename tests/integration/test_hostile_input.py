@@ -101,7 +101,7 @@ def test_hostile_bodies_are_refused_before_work(
         for label, (raw, expected) in hostile.items():
             r = api.request(spec.method, _path(spec.route, owner), content=raw, headers=headers)
             tried += 1
-            if r.status_code in (401, 403, 404) and spec.auth is not Auth.PRINCIPAL:
+            if r.status_code in (401, 403, 404) and spec.auth not in (Auth.PRINCIPAL, Auth.FORMER_OR_PRINCIPAL):
                 continue  # refused before the body was read (e.g. an identity-only or admin endpoint)
             if r.status_code != expected or r.headers.get("content-type") != "application/problem+json":
                 wrong.append(f"{spec.method} {spec.route} {label}: {r.status_code} {r.text[:200]}")
@@ -122,7 +122,7 @@ def test_hostile_bodies_are_refused_before_work(
 
 
 def test_wrong_content_type_on_every_body_endpoint_is_415(api: httpx.Client, owner: User) -> None:
-    for spec in [e for e in ENDPOINTS if e.body is not None and e.auth is Auth.PRINCIPAL]:
+    for spec in [e for e in ENDPOINTS if e.body is not None and e.auth in (Auth.PRINCIPAL, Auth.FORMER_OR_PRINCIPAL)]:
         r = api.request(
             spec.method,
             _path(spec.route, owner),

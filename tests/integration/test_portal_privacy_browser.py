@@ -181,3 +181,34 @@ def test_owner_downloads_an_export_then_closes_the_account_with_the_typed_name(a
     for user in (owner, worker):
         r = api.get("/me", headers=user.auth)
         assert r.status_code == 403 and r.json()["type"].endswith("/access-ended")
+
+
+def test_a_member_leaves_on_the_page_and_then_sees_only_what_is_kept_about_them(api: httpx.Client, page: Page) -> None:
+    """Issue 28: a member leaves from the privacy centre; the portal then shows only the limited view (what is kept
+    about them and until when, their export and erasure, their requests), axe-clean, and nothing of the account."""
+    owner = register_owner(api)
+    worker = add_member(api, owner)
+    sign_in(page, worker, "/privacy")
+    page.get_by_role("button", name="Leave this account").click()
+    expect(page.get_by_role("alert")).to_contain_text("Tick the box first")
+    assert api.get("/me", headers=worker.auth).status_code == 200
+    page.get_by_label("I understand that my access ends at once").check()
+    page.get_by_role("button", name="Leave this account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your access to this account has ended")
+    r = api.get("/me", headers=worker.auth)
+    assert r.status_code == 403 and r.json()["type"].endswith("/access-ended")
+    expect(page.locator("#former-why")).to_contain_text("no longer a member")
+    expect(page.locator('#held-data tr[data-kind="profiles"]')).to_contain_text("1")
+    assert owner.email not in page.content() and owner.user_id not in page.content()
+    assert_accessible(page)
+    page.get_by_role("button", name="Download my data").click()
+    row = page.locator("#requests tbody tr[data-request-id]")
+    expect(row).to_have_count(1)
+    expect(row).to_have_attribute("data-status", "completed", timeout=60_000)
+    expect(row.get_by_role("link", name="Download my data (ZIP)")).to_be_visible()
+    page.get_by_role("button", name="Erase my data").click()
+    expect(page.get_by_role("alert")).to_contain_text("cannot be undone")
+    page.get_by_label("I understand that erasure cannot be undone").check()
+    page.get_by_role("button", name="Erase my data").click()
+    expect(page.locator("#requests tbody tr[data-request-id]")).to_have_count(2)
+    assert_accessible(page)

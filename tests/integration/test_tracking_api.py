@@ -88,6 +88,46 @@ def test_pings_outside_the_tracking_windows_are_dropped(api: httpx.Client, membe
     wait_for_stored(api, member, expected, begin - timedelta(minutes=1), _now() + timedelta(minutes=1))
 
 
+def test_a_late_batch_is_judged_by_the_windows_in_force_when_each_ping_was_taken(
+    api: httpx.Client, member: User
+) -> None:
+    """Issue 28: windows are versioned by time. Pings taken under wide windows, then narrow ones, then wide ones
+    again, sent late: narrowing never drops what the old windows allowed, widening never admits what they left
+    out. (Explicit timestamps on the real clock; the narrow windows leave out this hour and the next, in UTC.)"""
+    set_location_consent(api, member, True)
+    hour = _now().hour
+    all_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    wide = {"timeZone": "UTC", "windows": [{"days": all_days, "start": "00:00", "end": "24:00"}]}
+    narrow = {
+        "timeZone": "UTC",
+        "windows": [{"days": all_days, "start": f"{(hour + 2) % 24:02d}:00", "end": f"{hour:02d}:00"}],
+    }
+
+    def change(schedule: dict[str, Any]) -> datetime:
+        r = api.put("/me/tracking-schedule", json=schedule, headers=member.auth)
+        assert r.status_code == 200, r.text
+        return _t(r.json()["updatedAt"])
+
+    begin = change(wide)
+    under_wide = ping(_now() + timedelta(milliseconds=2), 0)
+    narrowed_at = change(narrow)
+    under_narrow = ping(_now() + timedelta(milliseconds=2), 1)
+    assert _t(under_wide["timestamp"]) < narrowed_at < _t(under_narrow["timestamp"])
+    sent = post(api, member, [under_wide, under_narrow])  # the current windows are the narrow ones
+    assert (sent["accepted"], sent["dropped"]["outsideWindow"]) == (1, 1), sent
+
+    widened_at = change(wide)
+    under_wide_again = ping(_now() + timedelta(milliseconds=2), 2)
+    assert _t(under_narrow["timestamp"]) < widened_at < _t(under_wide_again["timestamp"])
+    sent = post(api, member, [under_narrow, under_wide_again])  # the current windows are the wide ones
+    assert (sent["accepted"], sent["dropped"]["outsideWindow"]) == (1, 1), sent
+    got = api.get("/me/tracking-schedule", headers=member.auth).json()
+    assert got["windows"] == wide["windows"] and _t(got["updatedAt"]) == widened_at  # GET: the current schedule
+    expected = {under_wide["id"], under_wide_again["id"]}
+    wait_for_stored(api, member, expected, begin - timedelta(seconds=1), _now() + timedelta(minutes=1))
+    assert api.delete("/me/tracking-schedule", headers=member.auth).status_code == 204
+
+
 def test_a_batch_with_good_and_bad_pings(api: httpx.Client, member: User) -> None:
     set_location_consent(api, member, True)
     t = _now() + timedelta(milliseconds=20)

@@ -194,6 +194,9 @@ class FakeKind:
     def count(self, *, account_id: str) -> int:
         return sum(1 for it in self.items.values() if it.account_id == account_id)
 
+    def count_of_user(self, *, account_id: str, user_id: str) -> int | None:
+        return sum(1 for it in self.items.values() if it.account_id == account_id and it.user_id == user_id)
+
 
 class _Closing(io.BytesIO):
     def __init__(self, sink: FakeExportSink, name: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from core.domain.accounts import Member
@@ -17,7 +17,16 @@ from core.domain.identity import Role
 from core.domain.ingest_gate import GateDoc, GateRead
 from core.domain.page_views import PageView
 from core.domain.private_zones import PrivateZones, WithheldPing
-from core.domain.tracking import AccessLogEntry, AccessLogSlice, LatestPosition, Ping, PingSlice, TrackingSchedule
+from core.domain.tracking import (
+    AccessLogEntry,
+    AccessLogSlice,
+    LatestPosition,
+    Ping,
+    PingSlice,
+    ScheduleVersion,
+    TrackingSchedule,
+    with_change,
+)
 from core.ports import (
     AccountStore,
     BillingStore,
@@ -25,7 +34,6 @@ from core.ports import (
     ConsentLedger,
     PrivacyStore,
     PrivateZoneStore,
-    TrackingScheduleStore,
 )
 from core.services.ingest_gate import IngestGateKeeper
 from core.services.reactions import Dispatcher
@@ -91,17 +99,38 @@ class FakeAccessLog:
 
 
 class FakeScheduleStore:
-    def __init__(self) -> None:
+    """The current schedules and their versions (as CosmosTrackingScheduleStore keeps them); a delete takes effect
+    at `clock`'s time (the real clock when none is given)."""
+
+    def __init__(self, clock: Clock | None = None, keep: timedelta = timedelta(days=1095)) -> None:
         self.schedules: dict[tuple[str, str], TrackingSchedule] = {}
+        self.versions: dict[tuple[str, str], list[ScheduleVersion]] = {}
+        self.clock, self.keep = clock, keep
+
+    def _now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else datetime.now(UTC)
 
     def get_schedule(self, *, account_id: str, user_id: str) -> TrackingSchedule | None:
         return self.schedules.get((account_id, user_id))
 
+    def schedule_versions(self, *, account_id: str, user_id: str) -> list[ScheduleVersion]:
+        return list(self.versions.get((account_id, user_id), []))
+
+    def _change(self, key: tuple[str, str], to: TrackingSchedule | None, at: datetime) -> None:
+        if key not in self.versions and to is None:
+            return
+        change = ScheduleVersion.of(to, since=at)
+        self.versions[key] = with_change(self.versions.get(key, []), change, keep_since=self._now() - self.keep)
+        if to is None:
+            self.schedules.pop(key, None)
+        else:
+            self.schedules[key] = to
+
     def put_schedule(self, schedule: TrackingSchedule) -> None:
-        self.schedules[(schedule.account_id, schedule.user_id)] = schedule
+        self._change((schedule.account_id, schedule.user_id), schedule, schedule.updated_at)
 
     def delete_schedule(self, *, account_id: str, user_id: str) -> None:
-        self.schedules.pop((account_id, user_id), None)
+        self._change((account_id, user_id), None, self._now())
 
 
 class FakePingQueue:
@@ -286,14 +315,14 @@ class FakeIngestGate:
         accounts: FakeAccountStore,
         clock: Clock,
         consents: ConsentLedger | None = None,
-        schedules: TrackingScheduleStore | None = None,
+        schedules: FakeScheduleStore | None = None,
         zones: PrivateZoneStore | None = None,
         billing: BillingStore | None = None,
         privacy: PrivacyStore | None = None,
         read_sources: Callable[[Any], Any] = lambda source: source,
     ) -> None:
         self.consents = consents if consents is not None else FakeConsentLedger()
-        self.tracking_schedules = schedules if schedules is not None else FakeScheduleStore()
+        self.tracking_schedules = schedules if schedules is not None else FakeScheduleStore(clock)
         self.private_zones = zones if zones is not None else FakePrivateZoneStore()
         self.billing = billing if billing is not None else FakeBillingStore()
         self.privacy = privacy if privacy is not None else FakePrivacyStore(accounts)

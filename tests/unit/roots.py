@@ -89,7 +89,8 @@ def fake_root(settings: Settings | None = None, **ports: Unpack[Ports]) -> Conta
     billing = ports.get("billing") or FakeBillingStore()
     privacy = ports.get("privacy") or FakePrivacyStore(listed)
     consents = ports.get("consents") or FakeConsentLedger()
-    schedules = ports.get("tracking_schedules") or FakeScheduleStore()
+    # a given schedule store must also answer `schedule_versions` (the gate copies the windows over time)
+    schedules: Any = ports.get("tracking_schedules") or FakeScheduleStore(clock)
     zones = ports.get("private_zones") or FakePrivateZoneStore()
     gate = ports.get("ingest_gate") or IngestGateKeeper(
         store=FakeIngestGateStore(accounts),

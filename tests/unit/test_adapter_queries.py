@@ -27,6 +27,8 @@ CROSS_PARTITION = {
     ("cosmos_page_views.py", "_query"): "page views: one person's events over the day partitions (export, erasure)",
     ("cosmos_page_views.py", "count"): "page views: an account's events over the day partitions (closure summary)",
     ("cosmos_page_views.py", "expired_page"): "page views: the purge's age sweep over old day partitions",
+    ("privacy_pings.py", "count_of_user"): "an erasure's progress: one member's pings over their day partitions"
+    " (one COUNT over a range of partition keys, once per erasure step)",
 }
 
 

@@ -11,7 +11,14 @@ import pytest
 
 from core.domain.errors import NotFound
 from core.domain.identity import Principal, Role
-from core.domain.privacy import DataRequestCreate, DataRequestMessage, DataRequestPublic, DataRequestType, Disclosure
+from core.domain.privacy import (
+    DataRequestCreate,
+    DataRequestMessage,
+    DataRequestPublic,
+    DataRequestType,
+    DeletionResidue,
+    Disclosure,
+)
 from core.services import data_requests, data_sharing
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock
@@ -85,9 +92,12 @@ def test_due_dates_and_only_my_own_requests() -> None:
     california = w.ask(ME, DataRequestType.CALIFORNIA_DISCLOSURE)
     assert access.due_at == w.clock.now() + timedelta(days=30) and access.status == "received"
     assert california.due_at == w.clock.now() + timedelta(days=45)
-    mine = data_requests.list_requests(principal=ME, privacy=w.privacy).items
+    mine = data_requests.list_requests(principal=ME, privacy=w.privacy, deletion_residue=DeletionResidue()).items
     assert {r.request_id for r in mine} == {access.request_id, california.request_id}
-    assert data_requests.list_requests(principal=COLLEAGUE, privacy=w.privacy).items == []
+    assert (
+        data_requests.list_requests(principal=COLLEAGUE, privacy=w.privacy, deletion_residue=DeletionResidue()).items
+        == []
+    )
     for other in (COLLEAGUE, STRANGER):
         with pytest.raises(NotFound):
             data_requests.get_request(principal=other, request_id=access.request_id, privacy=w.privacy)

@@ -294,3 +294,46 @@ def test_a_suspended_account_is_refused_as_for_the_api(parsed: ParsedPings | Non
     assert w.queue.messages == []
     [shown] = devices.list_my_devices(principal=WORKER, devices=w.devices).items
     assert shown.received == 0
+
+
+class CrashAfterMarking(FakeDeviceStore):
+    """A store that dies between revocation's two writes: the device is marked revoked, the token's lookup stays
+    (what a crash of the host between the upsert and the lookup's delete leaves in Cosmos DB)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crash = True
+
+    def revoke(self, device: Any) -> None:
+        self.devices[(device.user_id, device.device_id)] = device
+        if self.crash:
+            raise ConnectionError("host stopped between the two writes")
+        self.lookups.pop(device.token_hash, None)
+
+
+def test_a_revocation_cut_between_its_writes_already_refuses_the_token_and_a_retry_completes_it() -> None:
+    """Issue 28: the token is refused on the next request even when its lookup survived a crash (this kills the
+    mutant that drops `not device.active` in device_auth.authenticate), and revoking again finishes the job
+    (the lookup goes) without changing when or by whom it was revoked."""
+    w = World()
+    w.devices = CrashAfterMarking()
+    device_id, token = w.make()
+    assert w.auth(f"Bearer {token}").device_id == device_id
+    with pytest.raises(ConnectionError):
+        devices.revoke_my_device(principal=WORKER, device_id=device_id, devices=w.devices, clock=w.clock)
+    assert w.devices.lookup(token_hash(token)) is not None  # the crash left the lookup behind
+    for form in (f"Bearer {token}", basic(device_id, token)):
+        with pytest.raises(Unauthenticated):
+            w.auth(form)
+    with pytest.raises(Unauthenticated):
+        w.auth(query=token)
+    first = w.devices.get(user_id="u1", device_id=device_id)
+    assert first is not None and first.revoked_at == AT
+    w.devices.crash = False
+    w.clock.advance(minutes=5)
+    devices.revoke_my_device(principal=WORKER, device_id=device_id, devices=w.devices, clock=w.clock)
+    assert w.devices.lookup(token_hash(token)) is None
+    again = w.devices.get(user_id="u1", device_id=device_id)
+    assert again is not None and (again.revoked_at, again.revoked_by) == (AT, "u1")
+    with pytest.raises(Unauthenticated):
+        w.auth(f"Bearer {token}")

@@ -95,7 +95,7 @@ class Sources:
         class Counting:
             def __getattr__(self, name: str) -> Any:
                 attr = getattr(obj, name)
-                if name in ("history", "get_schedule", "get_zones", "get", "get_retention"):
+                if name in ("history", "schedule_versions", "get_zones", "get", "get_retention"):
                     sources.reads += 1
                 return attr
 

@@ -52,7 +52,7 @@ class World:
             )
         )
         self.ledger = FakeConsentLedger()
-        self.schedules = FakeScheduleStore()
+        self.schedules = FakeScheduleStore(self.clock)
         self.zones = FakePrivateZoneStore()
         self.pings = FakePingStore()
         self.queue = FakePingQueue()
@@ -137,8 +137,7 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     w = World(at=datetime(2026, 3, 10, 15, 0, tzinfo=UTC))
     w.clock.at = datetime(2026, 3, 1, tzinfo=UTC)
     w.consent(True)
-    w.clock.at = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
-    tracking.put_schedule(
+    tracking.put_schedule(  # in force from March 1st, before the pings
         principal=WORKER,
         tracking_schedules=w.gate.tracking_schedules,
         reactions=w.reactions,
@@ -150,6 +149,7 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
             }
         ),
     )
+    w.clock.at = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
     friday_before = ping(datetime(2026, 3, 6, 12, 30, tzinfo=UTC))  # 06:30 CST: outside
     monday_after = ping(datetime(2026, 3, 9, 12, 30, tzinfo=UTC))  # 07:30 CDT: inside
     sunday = ping(datetime(2026, 3, 8, 17, 0, tzinfo=UTC))  # the DST Sunday itself: no window
@@ -157,8 +157,13 @@ def test_pings_outside_the_windows_are_dropped_including_across_dst() -> None:
     assert (r.accepted, r.dropped.outside_window) == (1, 2)
     assert [p.ping_id for p in w.queued()] == [monday_after["id"]]
     tracking.delete_schedule(principal=WORKER, tracking_schedules=w.gate.tracking_schedules, reactions=w.reactions)
-    r = w.ingest([friday_before, sunday])
-    assert r.accepted == 2
+    r = w.ingest([friday_before, sunday])  # sent again after the delete: still judged by the windows of their time
+    assert (r.accepted, r.dropped.outside_window) == (0, 2)
+    r = w.ingest([ping(datetime(2026, 3, 10, 15, 1, tzinfo=UTC))])  # Tuesday 10:01 CDT, after the delete
+    assert r.accepted == 1
+    w.clock.at = datetime(2026, 3, 11, 1, 30, tzinfo=UTC)
+    r = w.ingest([ping(datetime(2026, 3, 11, 1, 0, tzinfo=UTC))])  # Tuesday 20:00 CDT: no schedule any more
+    assert r.accepted == 1
 
 
 def test_a_mixed_batch_rejects_bad_pings_one_by_one() -> None:

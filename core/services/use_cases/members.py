@@ -14,6 +14,7 @@ class MemberUseCases(UseCases):
     accept_invitation = inject(members.accept_invitation)
     list_members = inject(members.list_members)
     remove_member = inject(members.remove_member)
+    leave = inject(members.leave_account)
     # Queue work: record the event once, then forward it to billing's queue (a repeat is harmless there).
     # Answers whether the event was new.
     record_account_event = inject(members.record_account_event)

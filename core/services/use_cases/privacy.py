@@ -3,7 +3,7 @@ Retention settings, legal holds and the purge are wired with the retention servi
 
 from __future__ import annotations
 
-from core.services import closure, data_requests
+from core.services import closure, data_requests, held_data
 from core.services.wiring import UseCases, inject
 
 
@@ -13,6 +13,7 @@ class PrivacyUseCases(UseCases):
     create_request = inject(data_requests.create_request)
     my_requests = inject(data_requests.list_requests)
     my_request = inject(data_requests.get_request)
+    held_data = inject(held_data.held_data)  # what is still held about the caller, also after leaving
     admin_view_account = inject(closure.admin_view_account)
     # Queue work: an export, erasure or closure follow-up; failures propagate (the host retries, then
     # poisons; the last attempt records the failure).

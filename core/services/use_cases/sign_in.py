@@ -10,6 +10,7 @@ from core.services.wiring import UseCases, built, inject
 class SignInUseCases(UseCases):
     identify = inject(auth.identify)
     resolve_principal = inject(auth.resolve_principal)
+    resolve_subject = inject(auth.resolve_subject)
     require_platform_admin = inject(auth.require_platform_admin)
     authenticate_device = inject(device_auth.authenticate)
     limits = built(auth.RequestLimits)

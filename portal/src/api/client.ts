@@ -36,6 +36,8 @@ export type PolicyVersionList = S["PolicyVersionList"];
 export type DataRequest = S["DataRequestPublic"];
 export type DataRequestList = S["DataRequestList"];
 export type ClosureTerms = S["ClosureTerms"];
+export type HeldData = S["HeldData"]; // what is still kept about me, also after leaving (issue 28)
+export type MembershipEnded = S["MembershipEnded"];
 export type Closure = S["ClosurePublic"];
 export type LegalHold = S["LegalHoldPublic"];
 export type LegalHoldList = S["LegalHoldList"];
@@ -63,7 +65,7 @@ export interface Feature {
 export interface TrackCollection { type: "FeatureCollection"; features: Feature[] }
 
 export class ApiError extends Error {
-  constructor(public status: number, public title: string, public detail?: string) {
+  constructor(public status: number, public title: string, public detail?: string, public problemType?: string) {
     super(detail ? `${title}: ${detail}` : title);
   }
 }
@@ -88,12 +90,14 @@ async function call(method: string, path: string, init: { query?: Query; body?: 
   if (!r.ok && r.status !== 304) {
     let title = `HTTP ${r.status}`;
     let detail: string | undefined;
+    let problemType: string | undefined;
     try {
-      const p = (await r.json()) as { title?: string; detail?: string };
+      const p = (await r.json()) as { title?: string; detail?: string; type?: string };
       title = p.title ?? title;
       detail = p.detail;
+      problemType = p.type;
     } catch { /* not a problem document */ }
-    throw new ApiError(r.status, title, detail);
+    throw new ApiError(r.status, title, detail, problemType);
   }
   return r;
 }

@@ -725,7 +725,7 @@ export interface paths {
         /** My data-subject requests with status and due date */
         get: operations["list_data_requests"];
         put?: never;
-        /** Ask for access (export), erasure, rectification or the California disclosure */
+        /** Ask for access (export), erasure, rectification or the California disclosure (after leaving an account: export and erasure) */
         post: operations["create_data_request"];
         delete?: never;
         options?: never;
@@ -820,6 +820,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/held-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What is still held about me, per kind, with counts and how long it is kept (also after leaving) */
+        get: operations["get_held_data"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/job-sites": {
         parameters: {
             query?: never;
@@ -831,6 +848,23 @@ export interface paths {
         get: operations["my_job_sites"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Leave the account: your access ends at once, as after a removal (members; an owner closes instead) */
+        post: operations["leave_account"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1600,6 +1634,11 @@ export interface components {
             confirmationEmail: string | null;
             /** Keptafterclosure */
             keptAfterClosure?: components["schemas"]["KeptCategory"][];
+            /**
+             * Kept
+             * @description Data the purge after the closure window keeps because a legal hold covers it: `all` (a hold on the whole account) or `member-data` (a hold on some members), with `legal-hold <hold id>`.
+             */
+            kept?: components["schemas"]["KeptData"][];
         };
         /** ClosureRequest */
         ClosureRequest: {
@@ -1726,6 +1765,11 @@ export interface components {
         DataRequestList: {
             /** Items */
             items: components["schemas"]["DataRequestPublic"][];
+            /**
+             * @description How long deleted data remains in soft delete and backups (the deployed settings).
+             * @default null
+             */
+            deletion: components["schemas"]["DeletionNotice"] | null;
         };
         /** DataRequestPublic */
         DataRequestPublic: {
@@ -1782,6 +1826,21 @@ export interface components {
              * @default null
              */
             outcome: string | null;
+            /**
+             * Residualcopies
+             * @description For a completed erasure: where deleted data may still exist, out of the app's reach, and until when at the latest (storage soft delete, database backup).
+             */
+            residualCopies?: components["schemas"]["ResidualCopy"][];
+            /**
+             * Progress
+             * @description Erasure: per kind of data, items done and left; the request completes only when every kind is finished.
+             */
+            progress?: components["schemas"]["KindProgressPublic"][];
+            /**
+             * Kept
+             * @description Erasure: data not erased because a legal hold covers it, and which hold.
+             */
+            kept?: components["schemas"]["KeptData"][];
         };
         /**
          * DataRequestStatus
@@ -1798,6 +1857,21 @@ export interface components {
          * @enum {string}
          */
         Decision: "recorded" | "no-consent" | "global-privacy-control";
+        /**
+         * DeletionNotice
+         * @description The deployed platform settings behind `ResidualCopy` (set from the Bicep parameters of the storage and
+         *     Cosmos DB accounts), for the privacy centre.
+         */
+        DeletionNotice: {
+            /** Blobsoftdeletedays */
+            blobSoftDeleteDays: number;
+            /** Blobversioningenabled */
+            blobVersioningEnabled: boolean;
+            /** Backupretentiondays */
+            backupRetentionDays: number;
+            /** Text */
+            text: string;
+        };
         /** DeviceCreate */
         DeviceCreate: {
             /**
@@ -2010,6 +2084,68 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * HeldData
+         * @description What is still held about the caller in their account, per kind: nothing of anyone else.
+         */
+        HeldData: {
+            /** Accountid */
+            accountId: string;
+            /** Userid */
+            userId: string;
+            /**
+             * Access
+             * @description active, or why access ended: removed (also after leaving) or closed
+             */
+            access: string;
+            /**
+             * Accountclosedat
+             * @default null
+             */
+            accountClosedAt: string | null;
+            /** Kinds */
+            kinds: components["schemas"]["HeldKind"][];
+            /**
+             * Erasurepath
+             * @default /api/me/data-requests
+             */
+            erasurePath: string;
+        };
+        /**
+         * HeldKind
+         * @description One kind of personal data still held about the caller: how many items, and how long they are kept.
+         */
+        HeldKind: {
+            /** Kind */
+            kind: string;
+            /** Description */
+            description: string;
+            /** Items */
+            items: number;
+            /**
+             * Itemsatleast
+             * @description True when counting stopped early: there are more.
+             * @default false
+             */
+            itemsAtLeast: boolean;
+            /**
+             * Keptdays
+             * @description Each item is deleted this many days after it was recorded (the account's setting), or this many days after the account closed for what the law keeps; null: see `rule`.
+             * @default null
+             */
+            keptDays: number | null;
+            /**
+             * Keptuntil
+             * @description The latest time the kind is kept, when it is fixed (a closed account's retention deadline, or the end of a legal period); null: it follows the account's retention while the account exists.
+             * @default null
+             */
+            keptUntil: string | null;
+            /**
+             * Rule
+             * @description How long the kind is kept, in words.
+             */
+            rule: string;
+        };
         /** HistoryAppliedPublic */
         HistoryAppliedPublic: {
             /** Zoneid */
@@ -2041,6 +2177,11 @@ export interface components {
              * @description Photos whose position inside the zone was removed (record and file).
              */
             photosCleared: number;
+            /**
+             * Kept
+             * @description What stayed inside the zone because a legal hold covers it (kind and `legal-hold <hold id>`).
+             */
+            kept?: components["schemas"]["KeptData"][];
         };
         /** IngestResult */
         IngestResult: {
@@ -2267,6 +2408,43 @@ export interface components {
             /** Days */
             days: number;
         };
+        /**
+         * KeptData
+         * @description Data an erasure (or another removal) did not touch because a legal hold covers it.
+         */
+        KeptData: {
+            /**
+             * Kind
+             * @description The kind of data kept, or `all` when everything of yours is held.
+             */
+            kind: string;
+            /**
+             * Reason
+             * @description Why: `legal-hold <hold id>`.
+             */
+            reason: string;
+        };
+        /** KindProgressPublic */
+        KindProgressPublic: {
+            /** Kind */
+            kind: string;
+            /**
+             * Done
+             * @description Items of this kind erased (or anonymized) so far.
+             */
+            done: number;
+            /**
+             * Left
+             * @description Items of yours of this kind still stored and due to go; null when not counted.
+             * @default null
+             */
+            left: number | null;
+            /**
+             * Finished
+             * @description True once nothing of yours of this kind is left to erase.
+             */
+            finished: boolean;
+        };
         /** LatestPositionList */
         LatestPositionList: {
             /** Items */
@@ -2451,6 +2629,28 @@ export interface components {
          * @enum {string}
          */
         MemberStatus: "active" | "removed" | "closed";
+        /**
+         * MembershipEnded
+         * @description The answer to leaving an account.
+         */
+        MembershipEnded: {
+            /** Accountid */
+            accountId: string;
+            /** Userid */
+            userId: string;
+            /** Status */
+            status: string;
+            /**
+             * Leftat
+             * Format: date-time
+             */
+            leftAt: string;
+            /**
+             * Helddatapath
+             * @default /api/me/held-data
+             */
+            heldDataPath: string;
+        };
         /** NoteCreate */
         NoteCreate: {
             /** Text */
@@ -3155,6 +3355,28 @@ export interface components {
             account: components["schemas"]["AccountPublic"];
             me: components["schemas"]["MemberPublic"];
         };
+        /**
+         * ResidualCopy
+         * @description Where data the app deleted may still exist for a while, out of the app's reach, and until when at the
+         *     latest.
+         */
+        ResidualCopy: {
+            /**
+             * Where
+             * @description photo-files-soft-delete or database-backup
+             */
+            where: string;
+            /** What */
+            what: string;
+            /**
+             * Until
+             * Format: date-time
+             * @description The last of these copies is gone by then.
+             */
+            until: string;
+            /** Days */
+            days: number;
+        };
         /** RetentionLimits */
         RetentionLimits: {
             /** Locationmindays */
@@ -3573,6 +3795,7 @@ export type SchemaDataRequestPublic = components['schemas']['DataRequestPublic']
 export type SchemaDataRequestStatus = components['schemas']['DataRequestStatus'];
 export type SchemaDataRequestType = components['schemas']['DataRequestType'];
 export type SchemaDecision = components['schemas']['Decision'];
+export type SchemaDeletionNotice = components['schemas']['DeletionNotice'];
 export type SchemaDeviceCreate = components['schemas']['DeviceCreate'];
 export type SchemaDeviceCreated = components['schemas']['DeviceCreated'];
 export type SchemaDeviceList = components['schemas']['DeviceList'];
@@ -3585,6 +3808,8 @@ export type SchemaEmailPreferencesPublic = components['schemas']['EmailPreferenc
 export type SchemaEmailPreferencesUpdate = components['schemas']['EmailPreferencesUpdate'];
 export type SchemaGeoPoint = components['schemas']['GeoPoint'];
 export type SchemaHealthReport = components['schemas']['HealthReport'];
+export type SchemaHeldData = components['schemas']['HeldData'];
+export type SchemaHeldKind = components['schemas']['HeldKind'];
 export type SchemaHistoryAppliedPublic = components['schemas']['HistoryAppliedPublic'];
 export type SchemaIngestResult = components['schemas']['IngestResult'];
 export type SchemaInvitationAccept = components['schemas']['InvitationAccept'];
@@ -3598,6 +3823,8 @@ export type SchemaJobSiteList = components['schemas']['JobSiteList'];
 export type SchemaJobSitePublic = components['schemas']['JobSitePublic'];
 export type SchemaJobSiteUpdate = components['schemas']['JobSiteUpdate'];
 export type SchemaKeptCategory = components['schemas']['KeptCategory'];
+export type SchemaKeptData = components['schemas']['KeptData'];
+export type SchemaKindProgressPublic = components['schemas']['KindProgressPublic'];
 export type SchemaLatestPositionList = components['schemas']['LatestPositionList'];
 export type SchemaLegalHoldCreate = components['schemas']['LegalHoldCreate'];
 export type SchemaLegalHoldList = components['schemas']['LegalHoldList'];
@@ -3608,6 +3835,7 @@ export type SchemaMemberList = components['schemas']['MemberList'];
 export type SchemaMemberPositionPublic = components['schemas']['MemberPositionPublic'];
 export type SchemaMemberPublic = components['schemas']['MemberPublic'];
 export type SchemaMemberStatus = components['schemas']['MemberStatus'];
+export type SchemaMembershipEnded = components['schemas']['MembershipEnded'];
 export type SchemaNoteCreate = components['schemas']['NoteCreate'];
 export type SchemaNotePage = components['schemas']['NotePage'];
 export type SchemaNotePublic = components['schemas']['NotePublic'];
@@ -3648,6 +3876,7 @@ export type SchemaPrivateZonePublic = components['schemas']['PrivateZonePublic']
 export type SchemaPurgeRunList = components['schemas']['PurgeRunList'];
 export type SchemaPurgeRunPublic = components['schemas']['PurgeRunPublic'];
 export type SchemaRegistrationResult = components['schemas']['RegistrationResult'];
+export type SchemaResidualCopy = components['schemas']['ResidualCopy'];
 export type SchemaRetentionLimits = components['schemas']['RetentionLimits'];
 export type SchemaRetentionPublic = components['schemas']['RetentionPublic'];
 export type SchemaRetentionUpdate = components['schemas']['RetentionUpdate'];
@@ -8972,6 +9201,82 @@ export interface operations {
             };
         };
     };
+    get_held_data: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeldData"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     my_job_sites: {
         parameters: {
             query?: {
@@ -9024,6 +9329,91 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    leave_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembershipEnded"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

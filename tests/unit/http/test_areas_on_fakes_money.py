@@ -24,7 +24,8 @@ from core.domain.billing import BillingStatus
 from core.domain.email import OutboxState
 from core.domain.privacy import DataRequestStatus
 from core.services.retention import Registry
-from functions import billing, email, privacy
+from functions import billing, email, members, privacy
+from tests.unit.fakes import FakePublisher
 from tests.unit.fakes_billing import FakeBillingStore, FakeStripe
 from tests.unit.fakes_email import FakeEmailProfiles, FakeMailer, FakeOutbox
 from tests.unit.fakes_privacy import FakeDataRequestQueue, FakeExportSink, FakeKind, FakePrivacyStore, Item
@@ -268,3 +269,33 @@ def test_privacy_the_owner_shortens_retention_and_the_daily_purge_deletes_what_o
     assert list(pings.items) == ["new"]
     [purge] = store.runs.values()
     assert purge.complete_pass and purge.gaps == [] and len(runs["items"]) == 1
+
+
+def test_privacy_a_member_leaves_then_reaches_only_what_is_held_their_export_and_their_requests() -> None:
+    """Issue 28, through the triggers: after `POST me/leave` the member's token is a former member's: the account's
+    endpoints answer 403 access-ended, the rights endpoints answer with their own data only; the owner may not leave."""
+    team, queue, events = Team(), FakeDataRequestQueue(), FakePublisher()
+    notes = FakeKind("notes", retention="media")
+    notes.add("n1", Item(ACCOUNT, MEMBER, AT - timedelta(days=1), doc={"text": "mine"}))
+    notes.add("n2", Item(ACCOUNT, OWNER, AT - timedelta(days=1), doc={"text": "not mine"}))
+    leave = triggers(members.bp)["leave_account"]
+    root = team.root(enqueue_data_request=queue.send, account_events=events, personal_data=_registry(notes))
+    with on_fakes(root):
+        refused(leave(http("POST", "me/leave", user=OWNER)), 409, "conflict")
+        left = answer(leave(http("POST", "me/leave", user=MEMBER)), 200)
+        refused(leave(http("POST", "me/leave", user=MEMBER)), 403, "access-ended")
+        route = {"accountId": ACCOUNT}
+        refused(run["get_retention"](http("GET", "r", user=MEMBER, route=route)), 403, "access-ended")
+        held = answer(run["get_held_data"](http("GET", "me/held-data", user=MEMBER)), 200)
+        refused(
+            run["create_data_request"](http("POST", "d", user=MEMBER, body={"type": "rectification"})),
+            403,
+            "access-ended",
+        )
+        made = answer(run["create_data_request"](http("POST", "d", user=MEMBER, body={"type": "erasure"})), 202)
+        mine = answer(run["list_data_requests"](http("GET", "d", user=MEMBER)), 200)
+
+    assert (left["status"], left["userId"]) == ("removed", MEMBER)
+    assert [(e.type, e.user_id) for e in events.published] == [(AccountEventType.MEMBER_REMOVED, MEMBER)]
+    assert held["access"] == "removed" and [(k["kind"], k["items"]) for k in held["kinds"]] == [("notes", 1)]
+    assert [r["requestId"] for r in mine["items"]] == [made["requestId"]] and len(queue.messages) == 1

@@ -57,12 +57,37 @@ export async function renderPrivacy(ctx: Context): Promise<() => void> {
       h("p", {}, `In force since ${dateText(current.effectiveAt)}.`),
       h("details", { id: "policy-current-text" }, h("summary", {}, "Read the whole policy"), policyDocument(current.text, 3)),
       acknowledge(current)) : section("policy-current", "The privacy policy", h("p", {}, "No policy is in force yet.")),
-    section("my-requests", "Ask about my data", requestForm(() => void refresh()), requestsBox),
+    section("my-requests", "Ask about my data", requestForm(() => void refresh()), deletionNotice(requests), requestsBox),
     ctx.me.role === "owner" ? section("account-closure", "Close the account",
       h("p", {}, "Closing ends access for you and every member at once and deletes the account's personal data after a dispute window; the law keeps a few records longer. "),
-      h("p", {}, h("a", { href: "/privacy/close-account", "data-link": true }, "What closing keeps, and closing the account"))) : null);
+      h("p", {}, h("a", { href: "/privacy/close-account", "data-link": true }, "What closing keeps, and closing the account")))
+      : section("account-leave", "Leave the account", leaveForm()));
   showRequests(requests);
   return () => { gone = true; window.clearTimeout(timer); };
+}
+
+function leaveForm(): HTMLElement {
+  const messages = h("div", {});
+  const understood = h("input", { type: "checkbox", id: "leave-confirm" });
+  const button = h("button", { type: "button", id: "leave-account", class: "danger" }, "Leave this account");
+  button.addEventListener("click", async () => {
+    clear(messages);
+    if (!understood.checked) {
+      messages.append(h("p", { class: "error", role: "alert" }, "Tick the box first: leaving ends your access at once."));
+      return;
+    }
+    try {
+      await send("POST", "/me/leave");
+      // main.ts switches to the limited view: what is kept about you, your export and erasure (pages/former)
+      window.dispatchEvent(new Event("industrack:access-ended"));
+    } catch (e) {
+      messages.append(errorBox(e));
+    }
+  });
+  return h("div", { class: "stack wide" },
+    h("p", {}, "Leaving ends your access to the account and its apps at once. What is kept about you then follows the account's retention; you can still sign in to see it, download it or ask for its erasure."),
+    h("div", { class: "choice" }, understood, h("label", { for: "leave-confirm" }, "I understand that my access ends at once")),
+    h("div", { class: "toolbar" }, button), messages);
 }
 
 function acknowledge(version: PolicyVersion): HTMLElement {
@@ -133,7 +158,14 @@ function requestForm(done: () => void): HTMLElement {
   return form;
 }
 
-function requestTable(items: DataRequest[]): HTMLElement {
+// How long deleted data stays in soft delete and backups: the deployed values, as the API states them (issue 28).
+function deletionNotice(list: DataRequestList): HTMLElement | null {
+  const notice = list.deletion;
+  if (!notice) return null;
+  return h("div", { id: "deletion-notice" }, h("h3", {}, "When data is deleted"), h("p", {}, notice.text));
+}
+
+export function requestTable(items: DataRequest[]): HTMLElement {
   return h("table", { class: "grid", id: "requests" }, h("caption", {}, "My requests, newest first"),
     h("thead", {}, h("tr", {}, ...["Request", "Status", "Received", "Due", "Answer"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...(items.length ? items.map((r) => h("tr", { "data-request-id": r.requestId, "data-status": r.status },
@@ -152,8 +184,21 @@ function answer(r: DataRequest): HTMLElement {
   }
   const erased = Object.entries(r.erased ?? {}).filter(([, n]) => n > 0);
   if (erased.length) box.append(h("p", {}, `Erased: ${erased.map(([k, n]) => `${k} (${n})`).join(", ")}.`));
+  const pending = (r.progress ?? []).filter((p) => !p.finished);
+  if (r.status !== "completed" && pending.length) {
+    box.append(h("p", {}, "Still being erased:"), h("ul", { "data-erasure": "progress" },
+      ...pending.map((p) => h("li", {}, `${p.kind}: ${p.done} done, ${p.left ?? "an unknown number"} left`))));
+  }
+  if (r.kept?.length) {
+    box.append(h("p", {}, "Kept under a legal hold:"), h("ul", { "data-erasure": "kept" },
+      ...r.kept.map((k) => h("li", {}, `${k.kind} (${k.reason})`))));
+  }
   if (r.retained?.length) {
     box.append(h("p", {}, "Kept by law:"), h("ul", {}, ...r.retained.map((k) => h("li", {}, `${k.category}: ${k.reason} (${k.days} days)`))));
+  }
+  if (r.residualCopies?.length) {
+    box.append(h("p", {}, "Still held out of reach for a while:"),
+      h("ul", { "data-residual-copies": "" }, ...r.residualCopies.map((c) => h("li", {}, `${c.what} Gone by ${dateText(c.until)}.`))));
   }
   if (r.disclosure) {
     const d = r.disclosure;
