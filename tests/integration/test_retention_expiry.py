@@ -9,6 +9,7 @@ COSMOS_ENDPOINT pointing at one (scripts/cosmos_emulator.py); skipped on an olde
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -21,6 +22,7 @@ import pytest
 from core.bootstrap import Container
 from core.domain.tracking import Ping, PingSource
 from tests.integration.conftest import Stack, add_member, new_identity, register_owner
+from tests.integration.test_data_requests_api import export
 from tests.integration.tracking_helpers import post, route, set_location_consent, track_ids, wait_for_stored
 
 MEMBERS = 30
@@ -120,6 +122,12 @@ def test_expired_pings_go_by_the_store_and_a_held_member_keeps_theirs(api: httpx
         assert r.status_code == 200, r.text
         assert {i["userId"] for i in r.json()["items"] if i["position"] is not None} <= {held.user_id}
         assert sender.user_id in {i["userId"] for i in r.json()["items"]}  # listed, without its expired position
+
+        # the data export: nothing expired of the sender, every ping of the held member
+        geo = json.loads(export(api, sender).read("pings.geojson"))
+        assert [f for f in geo["features"] if f["properties"]["kind"] == "ping"] == []
+        geo = json.loads(export(api, held).read("pings.geojson"))
+        assert len([f for f in geo["features"] if f["properties"]["kind"] == "ping"]) == PINGS_EACH
 
         # lifting the hold: the items get their normal ttl back, whose end has passed: they go at once
         r = api.delete(f"/platform/accounts/{account}/legal-holds/{hold_id}", headers=admin.auth)
