@@ -24,6 +24,7 @@ from core.domain.consent import Capability, ConsentEntry
 from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup
 from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutgoingEmail, RenderedEmail
 from core.domain.events import Change, Fact
+from core.domain.expiry import ExpiryPlan
 from core.domain.identity import Identity
 from core.domain.images import Rejection, Verified
 from core.domain.ingest_gate import GateDoc, GateRead
@@ -759,4 +760,39 @@ class CoarseHistoryStore(Protocol):
     def coarsen_latest(self, *, account_id: str, user_id: str, before: datetime) -> bool:
         """Snap the member's latest position to its coarse cell when it was taken before `before` (it is a copy
         of a ping); keep its time and id, so the pings writer still moves it forward. True when changed."""
+        ...
+
+
+class ExpiryPlans(Protocol):
+    """The expiry of an account's items (core/domain/expiry.py): its retention and active legal holds, read at
+    each call (a new hold applies to the next write)."""
+
+    def for_account(self, account_id: str) -> ExpiryPlan: ...
+
+
+class StoreClock(Protocol):
+    """Local only: moves the store's own clock with the app's test clock, so items expire under a moved clock."""
+
+    def move(self, *, offset_seconds: float) -> None: ...
+
+
+class TtlRestamper(Protocol):
+    """Rewrites the `ttl` of an account's (or one member's) stored items, one bounded page at a time."""
+
+    @property
+    def kinds(self) -> Sequence[str]:
+        """The kinds a job walks, in order."""
+        ...
+
+    def restamp_page(
+        self,
+        *,
+        kind: str,
+        plan: ExpiryPlan,
+        user_id: str | None,
+        continuation: str | None,
+        limit: int,
+        now: datetime,
+    ) -> tuple[int, str | None]:
+        """Re-stamp up to `limit` items of `kind`; answers how many and the continuation (None: the kind is done)."""
         ...

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Expiry by the store (docs/privacy-and-retention.md): -1 turns time-to-live on without a container default, so only
+# items that carry a positive `ttl` of their own expire (core/domain/expiry.py). Without it Cosmos DB ignores `ttl`.
+EXPIRY_BY_ITEM = -1
+
 
 @dataclass(frozen=True)
 class ContainerSpec:
@@ -25,6 +29,7 @@ class ContainerSpec:
 
 ACCOUNTS = ContainerSpec(
     name="accounts",
+    default_ttl=EXPIRY_BY_ITEM,
     partition_key="/accountId",
     purpose="Account, its members' profiles, invitations and account events; one partition per account.",
 )
@@ -32,6 +37,7 @@ ACCOUNTS = ContainerSpec(
 # site reaches) and `site-day` (a member's evaluated local day: visits, stops, trips).
 USERS = ContainerSpec(
     name="users",
+    default_ttl=EXPIRY_BY_ITEM,
     partition_key="/userId",
     purpose="Sign-in record per user (account, role, status) and per-user data; one partition per user.",
 )
@@ -42,6 +48,7 @@ USERS = ContainerSpec(
 
 PRIVACY = ContainerSpec(
     name="privacy",
+    default_ttl=EXPIRY_BY_ITEM,
     partition_key="/accountId",
     purpose="Retention settings, legal holds, purge runs and cursors, closure records, data requests and the privacy"
     " audit trail; one partition per account (platform-wide records use the partition '_platform').",
@@ -51,6 +58,7 @@ PRIVACY = ContainerSpec(
 # `tracking-schedule`). Each container indexes only the paths its queries use.
 PINGS = ContainerSpec(
     name="pings",
+    default_ttl=EXPIRY_BY_ITEM,
     partition_key="/pk",
     included_paths=("/pk/?", "/t/?"),
     excluded_paths=("/*",),
@@ -58,6 +66,7 @@ PINGS = ContainerSpec(
 )
 LATEST_POSITIONS = ContainerSpec(
     name="latest-positions",
+    default_ttl=EXPIRY_BY_ITEM,
     partition_key="/accountId",
     included_paths=("/accountId/?", "/t/?"),
     excluded_paths=("/*",),
@@ -65,6 +74,7 @@ LATEST_POSITIONS = ContainerSpec(
 )
 ACCESS_LOG = ContainerSpec(
     name="access-log",
+    default_ttl=EXPIRY_BY_ITEM,
     partition_key="/accountId",
     included_paths=("/docType/?", "/subject_user_ids/[]/?", "/at/?"),
     excluded_paths=("/*",),
@@ -75,6 +85,7 @@ ACCESS_LOG = ContainerSpec(
 # `email-status`, `email-preferences`, `policy-ack`).
 OUTBOX = ContainerSpec(
     name="outbox",
+    default_ttl=EXPIRY_BY_ITEM,
     partition_key="/outboxId",
     purpose="E-mail outbox: one document per e-mail to send (id = outboxId = partition), its state and tracking.",
 )
@@ -111,6 +122,7 @@ CONTAINERS += (BILLING,)  # billing
 # Optional analytics (docs/privacy-signals.md): docType `page-view`, id = a random view id.
 PAGE_VIEWS = ContainerSpec(
     name="page-views",
+    default_ttl=EXPIRY_BY_ITEM,
     partition_key="/day",
     purpose="Optional analytics' page views (only with consent, never under Global Privacy Control): UTC day, time,"
     " path, browser and OS family, truncated network, and for a signed-in person their ids; one partition per day.",

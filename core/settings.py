@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     retention_coarsen_max_days: int = Field(default=365, ge=1, validation_alias="RETENTION_COARSEN_MAX_DAYS")
     purge_batch_size: int = Field(default=500, ge=1, le=10_000, validation_alias="PURGE_BATCH_SIZE")
     purge_max_items_per_run: int = Field(default=20_000, ge=1, validation_alias="PURGE_MAX_ITEMS_PER_RUN")
+    # Expiry by the store: every account-aged item's ttl ends this many days after its retention end, the time a
+    # new legal hold's re-stamp has to reach the items already stored (the purge deletes at the exact cutoff).
+    retention_ttl_margin_days: int = Field(default=1, ge=1, le=30, validation_alias="RETENTION_TTL_MARGIN_DAYS")
     export_link_ttl_hours: int = Field(default=24, ge=1, le=24 * 7, validation_alias="EXPORT_LINK_TTL_HOURS")
 
     # Consent and location tracking (docs/tracking.md).

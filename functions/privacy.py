@@ -5,6 +5,7 @@ import logging
 
 import azure.functions as func
 
+from core.domain.expiry import TtlRestampMessage
 from core.domain.privacy import (
     AdminAccountView,
     ClosurePublic,
@@ -219,7 +220,11 @@ def purge_expired_data(timer: func.TimerRequest) -> None:
 
 @bp.queue_trigger(arg_name="msg", queue_name="%QUEUE_DATA_REQUESTS%", connection="AzureWebJobsStorage")
 def process_data_request(msg: func.QueueMessage) -> None:
-    message = DataRequestMessage.model_validate_json(msg.get_body())
+    body = msg.get_body()
+    if b'"restamp"' in body:  # a step of a ttl re-stamp job shares the queue (core/services/expiry.py)
+        retention().restamp_step(message=TtlRestampMessage.model_validate_json(body))
+        return
+    message = DataRequestMessage.model_validate_json(body)
     privacy().handle_request_message(
         message=message, attempt=msg.dequeue_count or 1, max_attempts=HOST_MAX_DEQUEUE_COUNT
     )

@@ -19,9 +19,10 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
-from core.adapters.cosmos_tracking import ping_doc, ping_from_doc, ping_partition
+from core.adapters.cosmos_expiry import Stamp
+from core.adapters.cosmos_tracking import ping_doc, ping_from_doc, ping_partition, ping_ttl
 from core.adapters.privacy_kinds import delete_doc, first_page, iso
-from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun
+from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun, day_start
 from core.domain.geohash import coarse_cell
 from core.domain.privacy import PLATFORM_PARTITION
 from core.domain.tracking import Ping
@@ -37,7 +38,8 @@ def marker_id(user_id: str, day: date) -> str:
 
 
 class CosmosCoarseHistoryStore:
-    def __init__(self, database: DatabaseProxy) -> None:
+    def __init__(self, database: DatabaseProxy, stamp: Stamp | None = None) -> None:
+        self._stamp = stamp  # the coarse points and day markers carry the location ttl, as the pings they replace
         self._pings: ContainerProxy = database.get_container_client(schema.PINGS.name)
         self._privacy: ContainerProxy = database.get_container_client(schema.PRIVACY.name)
         self._latest: ContainerProxy = database.get_container_client(schema.LATEST_POSITIONS.name)
@@ -55,8 +57,9 @@ class CosmosCoarseHistoryStore:
 
     def put_points(self, *, account_id: str, user_id: str, day: date, points: list[Ping]) -> None:
         pk = ping_partition(account_id, user_id, day)
+        ttl = ping_ttl(self._stamp, account_id, user_id, day)
         for p in points:
-            self._pings.upsert_item(ping_doc(pk, p))
+            self._pings.upsert_item(ping_doc(pk, p, ttl))
 
     def delete_pings(self, *, account_id: str, user_id: str, day: date, ping_ids: list[str]) -> int:
         """Point deletes, DELETE_THREADS at a time (transactional batches would take 100 per request on Azure, but
@@ -100,14 +103,17 @@ class CosmosCoarseHistoryStore:
         return CoarseDay.model_validate(strip_system(doc))
 
     def put_marker(self, marker: CoarseDay) -> None:
-        self._privacy.upsert_item(
-            to_doc(
-                marker,
-                doc_id=marker_id(marker.user_id, marker.day),
-                doc_type=MARKER_DOC_TYPE,
-                accountId=marker.account_id,
-            )
+        doc = to_doc(
+            marker,
+            doc_id=marker_id(marker.user_id, marker.day),
+            doc_type=MARKER_DOC_TYPE,
+            accountId=marker.account_id,
         )
+        if self._stamp is not None:
+            doc["ttl"] = self._stamp.plan(marker.account_id).location_ttl(
+                user_id=marker.user_id, start=day_start(marker.day), now=self._stamp.now()
+            )
+        self._privacy.upsert_item(doc)
 
     def coarse_days(self, *, account_id: str, user_id: str, first: date, last: date) -> list[date]:
         docs = self._privacy.query_items(

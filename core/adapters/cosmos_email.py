@@ -4,7 +4,7 @@ per-user e-mail documents in `users` (address verification state and preferences
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,10 @@ from azure.storage.queue import QueueClient
 
 from core import schema
 from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
-from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutboxMessage
+from core.domain.email import EmailPreferences, EmailStatus, OutboxEntry, OutboxMessage, OutboxState
+from core.domain.expiry import platform_ttl
+
+FINAL_STATES = frozenset({OutboxState.SENT, OutboxState.SUPPRESSED, OutboxState.FAILED})
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +35,31 @@ def _clean(doc: dict[str, Any]) -> dict[str, Any]:
 class CosmosOutbox:
     """One document per e-mail, id = outboxId = partition key: every read is a point read."""
 
-    def __init__(self, database: DatabaseProxy, queue: QueueClient) -> None:
+    def __init__(
+        self,
+        database: DatabaseProxy,
+        queue: QueueClient,
+        *,
+        keep_days: int | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.OUTBOX.name)
         self._queue = queue
+        self._keep_days = keep_days  # RETENTION_OUTBOX_DAYS after the entry's last change to a final state
+        self._now = now
+
+    def _ttl(self) -> int | None:
+        if self._keep_days is None or self._now is None:
+            return None
+        now = self._now()
+        return platform_ttl(start=now, days=self._keep_days, now=now)
 
     def _doc(self, entry: OutboxEntry) -> dict[str, Any]:
-        return to_doc(entry, doc_id=entry.outbox_id, doc_type="outbox", outboxId=entry.outbox_id)
+        doc = to_doc(entry, doc_id=entry.outbox_id, doc_type="outbox", outboxId=entry.outbox_id)
+        ttl = self._ttl() if entry.state in FINAL_STATES else None
+        if ttl is not None:
+            doc["ttl"] = ttl  # a pending entry never expires: it is still to be sent
+        return doc
 
     def _read(self, outbox_id: str) -> dict[str, Any] | None:
         try:
@@ -67,13 +89,16 @@ class CosmosOutbox:
         self._queue.send_message(OutboxMessage(outbox_id=outbox_id).model_dump_json(by_alias=True))
 
     def mark_link_used(self, outbox_id: str, purpose: str, at: datetime) -> bool:
-        marker = {
+        marker: dict[str, Any] = {
             "id": f"used-{purpose}-{outbox_id}",
             "outboxId": outbox_id,
             "docType": "link-used",
             "purpose": purpose,
             "at": _iso(at),
         }
+        ttl = self._ttl()
+        if ttl is not None:
+            marker["ttl"] = ttl
         try:
             self._c.create_item(marker)
         except cosmos_errors.CosmosResourceExistsError:

@@ -20,6 +20,7 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
+from core.adapters.cosmos_expiry import Stamp
 from core.domain.job_sites import JobSite
 from core.domain.site_visits import SiteDay
 
@@ -186,8 +187,9 @@ class CosmosJobSiteStore:
 
 
 class CosmosSiteDayStore:
-    def __init__(self, database: DatabaseProxy) -> None:
+    def __init__(self, database: DatabaseProxy, stamp: Stamp | None = None) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+        self._stamp = stamp
 
     def get_day(self, account_id: str, user_id: str, day: date) -> SiteDay | None:
         return self.read_day(account_id, user_id, day)[0]
@@ -209,6 +211,10 @@ class CosmosSiteDayStore:
             accountId=site_day.account_id,
         )
         doc["day_start_utc"] = site_day.day_start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # retention's time field
+        if self._stamp is not None:
+            doc["ttl"] = self._stamp.plan(site_day.account_id).location_ttl(
+                user_id=site_day.user_id, start=site_day.day_start, now=self._stamp.now()
+            )
         return compare_and_swap(self._c, doc, etag=version)
 
     def list_days(self, account_id: str, *, user_id: str | None, first: date, last: date) -> list[SiteDay]:

@@ -10,8 +10,8 @@ the privacy registry (docs/privacy-signals.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from azure.cosmos import ContainerProxy, DatabaseProxy
@@ -19,6 +19,7 @@ from azure.cosmos import ContainerProxy, DatabaseProxy
 from core import schema
 from core.adapters.cosmos import strip_system, to_doc
 from core.adapters.privacy_kinds import delete_doc
+from core.domain.expiry import platform_ttl
 from core.domain.page_views import DOC_TYPE, PageView
 from core.domain.privacy import ItemRef, Page
 
@@ -26,11 +27,19 @@ _EXPORTED = ("at", "path", "browser", "os", "network")
 
 
 class CosmosPageViewStore:
-    def __init__(self, database: DatabaseProxy) -> None:
+    def __init__(
+        self, database: DatabaseProxy, *, keep_days: int | None = None, now: Callable[[], datetime] | None = None
+    ) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.PAGE_VIEWS.name)
+        self._keep_days = keep_days  # RETENTION_PAGE_VIEWS_DAYS whole UTC days: a view's ttl ends with its day's
+        self._now = now
 
     def add(self, view: PageView) -> None:
-        self._c.create_item(to_doc(view, doc_id=view.view_id, doc_type=DOC_TYPE))
+        doc = to_doc(view, doc_id=view.view_id, doc_type=DOC_TYPE)
+        if self._keep_days is not None and self._now is not None:
+            day_end = datetime.combine(date.fromisoformat(view.day), time(0), tzinfo=UTC) + timedelta(days=1)
+            doc["ttl"] = platform_ttl(start=day_end, days=self._keep_days, now=self._now())
+        self._c.create_item(doc)
 
     def day_summaries(self, day: date, *, limit: int) -> list[tuple[str, str, str, bool]]:
         rows = self._c.query_items(

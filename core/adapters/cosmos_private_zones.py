@@ -12,6 +12,7 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import compare_and_swap
+from core.adapters.cosmos_expiry import Stamp
 from core.adapters.privacy_kinds import KeysetKind
 from core.domain.errors import Conflict
 from core.domain.private_zones import DOC_TYPE, SECRET_FIELDS, WITHHELD_DOC_TYPE, PrivateZones, WithheldPing
@@ -80,10 +81,12 @@ class CosmosWithheldPingStore:
     """Pings withheld inside private zones: one small document per ping in the member's partition of `users`
     (id withheld-{accountId}-{pingId}, docType withheld-ping, `t`; never a position). Aged with location data."""
 
-    def __init__(self, database: DatabaseProxy) -> None:
+    def __init__(self, database: DatabaseProxy, stamp: Stamp | None = None) -> None:
         self._c = database.get_container_client(schema.USERS.name)
+        self._stamp = stamp
 
     def record(self, *, account_id: str, user_id: str, withheld: list[WithheldPing]) -> None:
+        plan = self._stamp.plan(account_id) if self._stamp is not None and withheld else None
         for w in withheld:
             body: dict[str, Any] = {
                 "id": f"withheld-{account_id}-{w.ping_id}",
@@ -95,6 +98,8 @@ class CosmosWithheldPingStore:
             }
             if w.applied_zone:
                 body["applied_zone"] = w.applied_zone
+            if plan is not None and self._stamp is not None:
+                body["ttl"] = plan.location_ttl(user_id=user_id, start=w.t, now=self._stamp.now())
             try:
                 self._c.create_item(body)
             except cosmos_errors.CosmosResourceExistsError:

@@ -23,8 +23,10 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import compare_and_swap, strip_system, swap_version, to_doc
+from core.adapters.cosmos_expiry import Stamp
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import FieldError, ValidationFailed
+from core.domain.expiry import DAY
 from core.domain.tracking import (
     AccessLogEntry,
     AccessLogSlice,
@@ -83,13 +85,20 @@ class CosmosConsentLedger:
 
 
 class CosmosAccessLog:
-    """The `access-log` container: one partition per account; entries name the workers whose data was read."""
+    """The `access-log` container: one partition per account; entries name the workers whose data was read. Each
+    entry carries its `ttl` (the account's access-log retention; never while a worker it names is held)."""
 
-    def __init__(self, database: DatabaseProxy) -> None:
+    def __init__(self, database: DatabaseProxy, stamp: Stamp | None = None) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.ACCESS_LOG.name)
+        self._stamp = stamp
 
     def append(self, entry: AccessLogEntry) -> None:
-        self._c.upsert_item(to_doc(entry, doc_id=entry.entry_id, doc_type="access", accountId=entry.account_id))
+        doc = to_doc(entry, doc_id=entry.entry_id, doc_type="access", accountId=entry.account_id)
+        if self._stamp is not None:
+            doc["ttl"] = self._stamp.plan(entry.account_id).access_log_ttl(
+                subject_user_ids=entry.subject_user_ids, at=entry.at, now=self._stamp.now()
+            )
+        self._c.upsert_item(doc)
 
     def for_subject(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> AccessLogSlice:
         query = self._c.query_items(
@@ -193,8 +202,9 @@ def _from_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
-def ping_doc(pk: str, p: Ping) -> dict[str, Any]:
-    """Compact stored form: short field names, time as epoch milliseconds, absent readings left out."""
+def ping_doc(pk: str, p: Ping, ttl: int | None = None) -> dict[str, Any]:
+    """Compact stored form: short field names, time as epoch milliseconds, absent readings left out; `ttl` in
+    seconds from this write (core/domain/expiry.py; the day partition expires as a whole)."""
     doc: dict[str, Any] = {
         "id": p.ping_id,
         "pk": pk,
@@ -209,7 +219,17 @@ def ping_doc(pk: str, p: Ping) -> dict[str, Any]:
         value = getattr(p, key)
         if value is not None:
             doc[key] = value
+    if ttl is not None:
+        doc["ttl"] = ttl
     return doc
+
+
+def ping_ttl(stamp: Stamp | None, account_id: str, user_id: str, day: date) -> int | None:
+    """The ttl of a ping written now into the member's day partition: the day's end plus the retention."""
+    if stamp is None:
+        return None
+    end = datetime(day.year, day.month, day.day, tzinfo=UTC) + DAY
+    return stamp.plan(account_id).location_ttl(user_id=user_id, start=end, now=stamp.now())
 
 
 def ping_from_doc(doc: dict[str, Any]) -> Ping:
@@ -226,8 +246,9 @@ def ping_from_doc(doc: dict[str, Any]) -> Ping:
 
 
 class CosmosPingStore:
-    def __init__(self, database: DatabaseProxy) -> None:
+    def __init__(self, database: DatabaseProxy, stamp: Stamp | None = None) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.PINGS.name)
+        self._stamp = stamp
 
     def stored_ids(self, *, account_id: str, user_id: str, day: date, ids: list[str]) -> set[str]:
         if not ids:
@@ -246,12 +267,13 @@ class CosmosPingStore:
         changes nothing; the emulator keeps the operations before the failure. Both end with each ping stored
         exactly once. (Creates, not upserts: the emulator's batch cannot parse an upsert's partition key.)"""
         pk = ping_partition(account_id, user_id, day)
+        ttl = ping_ttl(self._stamp, account_id, user_id, day)  # one plan per day written (retention and holds)
         for start in range(0, len(pings), BATCH_LIMIT):
             chunk = pings[start : start + BATCH_LIMIT]
             for _ in range(5):
                 try:
                     self._c.execute_item_batch(
-                        batch_operations=[("create", (ping_doc(pk, p),)) for p in chunk], partition_key=pk
+                        batch_operations=[("create", (ping_doc(pk, p, ttl),)) for p in chunk], partition_key=pk
                     )
                     break
                 except cosmos_errors.CosmosBatchOperationError as exc:
@@ -331,8 +353,9 @@ class CosmosLatestPositionStore:
     when anything changed it (another process, coarsening, a private zone, an erasure) the swap fails and the
     position is read and decided again. So it never decides from stale data."""
 
-    def __init__(self, database: DatabaseProxy) -> None:
+    def __init__(self, database: DatabaseProxy, stamp: Stamp | None = None) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.LATEST_POSITIONS.name)
+        self._stamp = stamp  # a position carries the ttl of its ping's day: it goes with the pings
         self._hints: dict[tuple[str, str], tuple[str, LatestPosition]] = {}
         self._hints_lock = threading.Lock()
 
@@ -345,10 +368,9 @@ class CosmosLatestPositionStore:
                 while len(self._hints) > HINTS:
                     del self._hints[next(iter(self._hints))]
 
-    @staticmethod
-    def _doc(p: LatestPosition) -> dict[str, Any]:
+    def _doc(self, p: LatestPosition) -> dict[str, Any]:
         """A position withheld in a private zone is stored with its time and no position at all."""
-        doc = {
+        doc: dict[str, Any] = {
             "id": p.user_id,
             "accountId": p.account_id,
             "docType": "latest-position",
@@ -357,6 +379,9 @@ class CosmosLatestPositionStore:
             "t": _ms(p.t),
             "updated_at": p.updated_at.isoformat(),
         }
+        ttl = ping_ttl(self._stamp, p.account_id, p.user_id, p.t.astimezone(UTC).date())
+        if ttl is not None:
+            doc["ttl"] = ttl
         if p.in_private_zone:
             return {**doc, "private": True}
         return {**doc, "lat": p.lat, "lon": p.lon, "acc": p.acc, "src": p.src.value if p.src else None}

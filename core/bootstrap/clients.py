@@ -21,8 +21,11 @@ if TYPE_CHECKING:
     from azure.storage.queue import QueueServiceClient
 
     from core.adapters.cosmos import CosmosAccountStore, CosmosUserStore
+    from core.adapters.cosmos_expiry import CosmosTtlRestamper, Stamp
     from core.adapters.queues import QueueEventPublisher
     from core.adapters.tokens import JwksTokenVerifier
+    from core.ports import StoreClock
+    from core.services.expiry import RetentionExpiry
     from core.services.paging import PageTokens
 
 
@@ -69,6 +72,44 @@ class Clients:
         from core.adapters.storage import build_blob_service
 
         return build_blob_service(self.settings)
+
+    # ---- expiry by the store (docs/privacy-and-retention.md, "Which kinds expire how")
+    @cached_property
+    def expiry_plans(self) -> RetentionExpiry:
+        """Each account's retention and active holds, read at each write that stamps a ttl."""
+        from core.adapters.cosmos_privacy import CosmosPrivacyStore
+        from core.services.expiry import RetentionExpiry
+        from core.services.retention import RetentionPolicy
+
+        return RetentionExpiry(
+            privacy=CosmosPrivacyStore(self.database),
+            policy=RetentionPolicy.from_settings(self.settings),
+            margin_days=self.settings.retention_ttl_margin_days,
+        )
+
+    @cached_property
+    def expiry_stamp(self) -> Stamp:
+        """What the writer adapters stamp `ttl` with (the plans and the app's clock)."""
+        from core.adapters.cosmos_expiry import Stamp
+
+        return Stamp(plans=self.expiry_plans, now=self.clock.now)
+
+    @adapter
+    def ttl_restamper(self) -> CosmosTtlRestamper:
+        from core.adapters.cosmos_expiry import CosmosTtlRestamper
+
+        return CosmosTtlRestamper(
+            self.database, members=lambda account_id: [m.user_id for m in self.accounts.list_members(account_id)]
+        )
+
+    @cached_property
+    def store_clock(self) -> StoreClock | None:
+        """Local only, with the test clock: the local Cosmos DB server's clock follows it. None anywhere else."""
+        if not (self.settings.is_local and self.test_clock_enabled):
+            return None
+        from core.adapters.cosmos_expiry import EmulatorStoreClock
+
+        return EmulatorStoreClock(self.settings.cosmos_endpoint)
 
     @adapter
     def accounts(self) -> CosmosAccountStore:

@@ -28,7 +28,12 @@ class EmailPorts(Clients):
         from core.adapters.cosmos_email import CosmosOutbox
         from core.adapters.queues import queue_client
 
-        return CosmosOutbox(self.database, queue_client(self.queue_service, self.settings.queue_email_outbox))
+        return CosmosOutbox(
+            self.database,
+            queue_client(self.queue_service, self.settings.queue_email_outbox),
+            keep_days=self.settings.retention_outbox_days,
+            now=self.clock.now,
+        )
 
     @adapter
     def email_profiles(self) -> CosmosEmailProfiles:

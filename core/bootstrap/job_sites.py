@@ -23,4 +23,4 @@ class JobSitePorts(Clients):
     def site_days(self) -> CosmosSiteDayStore:
         from core.adapters.cosmos_job_sites import CosmosSiteDayStore
 
-        return CosmosSiteDayStore(self.database)
+        return CosmosSiteDayStore(self.database, self.expiry_stamp)

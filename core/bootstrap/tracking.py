@@ -53,40 +53,40 @@ class TrackingPorts(Clients):
         AccessLogEntry."""
         from core.adapters.cosmos_tracking import CosmosAccessLog
 
-        return CosmosAccessLog(self.database)
+        return CosmosAccessLog(self.database, self.expiry_stamp)
 
     @adapter
     def withheld_pings(self) -> CosmosWithheldPingStore:
         """Pings withheld inside private zones: id and time, no position (docs/private-zones.md)."""
         from core.adapters.cosmos_private_zones import CosmosWithheldPingStore
 
-        return CosmosWithheldPingStore(self.database)
+        return CosmosWithheldPingStore(self.database, self.expiry_stamp)
 
     @adapter
     def coarse_history(self) -> CosmosCoarseHistoryStore:
         """Coarsened history (docs/coarsened-history.md)."""
         from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
 
-        return CosmosCoarseHistoryStore(self.database)
+        return CosmosCoarseHistoryStore(self.database, self.expiry_stamp)
 
     @adapter
     def pings(self) -> CosmosPingStore:
         from core.adapters.cosmos_tracking import CosmosPingStore
 
-        return CosmosPingStore(self.database)
+        return CosmosPingStore(self.database, self.expiry_stamp)
 
     @adapter
     def latest_positions(self) -> CosmosLatestPositionStore:
         from core.adapters.cosmos_tracking import CosmosLatestPositionStore
 
-        return CosmosLatestPositionStore(self.database)
+        return CosmosLatestPositionStore(self.database, self.expiry_stamp)
 
     @adapter
     def page_views(self) -> CosmosPageViewStore:
         """Optional analytics' page views (docs/privacy-signals.md)."""
         from core.adapters.cosmos_page_views import CosmosPageViewStore
 
-        return CosmosPageViewStore(self.database)
+        return CosmosPageViewStore(self.database, keep_days=self.settings.retention_page_views_days, now=self.clock.now)
 
     @adapter
     def devices(self) -> CosmosDeviceStore:

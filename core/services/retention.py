@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from core.domain.errors import ErrorList, NotFound
 from core.domain.events import RetentionChanged
+from core.domain.expiry import TtlRestampMessage
 from core.domain.identity import Identity, Principal
 from core.domain.privacy import (
     AuditEntry,
@@ -138,6 +139,18 @@ class Registry:
         return [name for name in self.expected if name not in present]
 
 
+# ---------------------------------------------------------------- expiry by the store
+
+
+def start_restamp(*, account_id: str, user_id: str | None, reason: str, enqueue: Callable[[str], None] | None) -> None:
+    """Queue the first step of a job that rewrites the `ttl` of the scope's stored items to the plan of now
+    (core/services/expiry.py, `restamp_step`). New writes see the change at once (the writers read the plan)."""
+    if enqueue is None:
+        return
+    enqueue(TtlRestampMessage(account_id=account_id, user_id=user_id, reason=reason).model_dump_json(by_alias=True))
+    log.info("ttl re-stamp queued (%s)", reason)
+
+
 # ---------------------------------------------------------------- audit
 
 
@@ -217,6 +230,7 @@ def update_retention(
     reactions: Reactions,
     retention_policy: RetentionPolicy,
     clock: Clock,
+    enqueue_data_request: Callable[[str], None] | None = None,
 ) -> RetentionPublic:
     principal.require_owner_of(account_id)
     current = effective_settings(account_id, privacy, retention_policy)
@@ -257,6 +271,9 @@ def update_retention(
         outcome="saved",
         details={k: v for k, v in update.items()},
     )
+    if updated.location_days != current.location_days or updated.access_log_days != current.access_log_days:
+        # shorter: stored items go within a day of the change; longer: they are kept to the new end
+        start_restamp(account_id=account_id, user_id=None, reason="retention", enqueue=enqueue_data_request)
     return _public(updated, retention_policy)
 
 
@@ -289,7 +306,13 @@ def _check_coarsening(current: RetentionSettings, update: dict[str, Any], errors
 
 
 def place_hold(
-    *, identity: Identity, data: LegalHoldCreate, privacy: PrivacyStore, accounts: AccountStore, clock: Clock
+    *,
+    identity: Identity,
+    data: LegalHoldCreate,
+    privacy: PrivacyStore,
+    accounts: AccountStore,
+    clock: Clock,
+    enqueue_data_request: Callable[[str], None] | None = None,
 ) -> LegalHoldPublic:
     if accounts.get_account(data.account_id) is None:
         raise NotFound()
@@ -312,11 +335,18 @@ def place_hold(
         subject_user_id=data.user_id,
         target=hold.hold_id,
     )
+    start_restamp(account_id=data.account_id, user_id=data.user_id, reason="hold", enqueue=enqueue_data_request)
     return hold.to_public()
 
 
 def lift_hold(
-    *, identity: Identity, account_id: str, hold_id: str, privacy: PrivacyStore, clock: Clock
+    *,
+    identity: Identity,
+    account_id: str,
+    hold_id: str,
+    privacy: PrivacyStore,
+    clock: Clock,
+    enqueue_data_request: Callable[[str], None] | None = None,
 ) -> LegalHoldPublic:
     hold = privacy.get_hold(account_id, hold_id)
     if hold is None:
@@ -337,6 +367,8 @@ def lift_hold(
             subject_user_id=hold.user_id,
             target=hold_id,
         )
+        # the items get their normal ttl back; those whose end has passed go at once (docs)
+        start_restamp(account_id=account_id, user_id=hold.user_id, reason="hold-lifted", enqueue=enqueue_data_request)
     return hold.to_public()
 
 

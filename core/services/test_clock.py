@@ -11,7 +11,7 @@ from core.clock import FileTestClock
 from core.domain.errors import NotFound
 from core.domain.identity import Identity
 from core.domain.test_clock import TestClockSet, TestClockState, TestClockView
-from core.ports import Clock
+from core.ports import Clock, StoreClock
 from core.services import auth
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,16 @@ def read_test_clock(*, identity: Identity, clock: Clock) -> TestClockView:
     return _view(test_clock)
 
 
-def set_test_clock(*, identity: Identity, data: TestClockSet, clock: Clock) -> TestClockView:
+def _move_store(test_clock: FileTestClock, store_clock: StoreClock | None) -> None:
+    """The local Cosmos DB server's clock follows the test clock (items expire by their ttl under a moved clock).
+    A frozen test clock moves it to the frozen instant once; the server's clock then runs on from there."""
+    if store_clock is not None:
+        store_clock.move(offset_seconds=(test_clock.now() - test_clock.system_now()).total_seconds())
+
+
+def set_test_clock(
+    *, identity: Identity, data: TestClockSet, clock: Clock, store_clock: StoreClock | None = None
+) -> TestClockView:
     test_clock = _test_clock(clock)
     auth.require_platform_admin(identity)
     system = test_clock.system_now()
@@ -51,14 +60,16 @@ def set_test_clock(*, identity: Identity, data: TestClockSet, clock: Clock) -> T
     else:
         state = TestClockState(offset_seconds=(target - system).total_seconds())
     test_clock.set(state)
+    _move_store(test_clock, store_clock)
     log.warning("test clock moved to %s (frozen: %s) by %s", target.isoformat(), data.frozen, identity.user_id)
     return _view(test_clock)
 
 
-def reset_test_clock(*, identity: Identity, clock: Clock) -> TestClockView:
+def reset_test_clock(*, identity: Identity, clock: Clock, store_clock: StoreClock | None = None) -> TestClockView:
     test_clock = _test_clock(clock)
     auth.require_platform_admin(identity)
     test_clock.reset()
+    _move_store(test_clock, store_clock)
     log.warning("test clock reset to the real time by %s", identity.user_id)
     return _view(test_clock)
 

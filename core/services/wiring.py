@@ -37,6 +37,7 @@ from core.ports import (
     EmailProfiles,
     EmailRenderer,
     EventPublisher,
+    ExpiryPlans,
     ExportSink,
     HealthProbe,
     ImageCodec,
@@ -58,10 +59,12 @@ from core.ports import (
     PrivateZoneStore,
     Reactions,
     SiteDayStore,
+    StoreClock,
     StripeGateway,
     SubscriptionCanceller,
     TokenVerifier,
     TrackingScheduleStore,
+    TtlRestamper,
     UserStore,
     WithheldPingStore,
 )
@@ -134,6 +137,9 @@ class Ports(TypedDict, total=False):
     health_probes: list[HealthProbe]
     retention_policy: RetentionPolicy
     deletion_residue: DeletionResidue  # what soft delete and backups keep after a deletion (issue 28)
+    expiry_plans: ExpiryPlans  # expiry by the store (core/services/expiry.py)
+    ttl_restamper: TtlRestamper
+    store_clock: StoreClock | None  # local only: the local Cosmos DB server's clock follows the test clock
     privacy_subscriptions: SubscriptionCanceller | None
     privacy_mailer: PrivacyMailer | None
     privacy_mail_to: Callable[[str, str], str | None]

@@ -224,3 +224,25 @@ def test_the_renderer_copies_an_ordinary_new_setting() -> None:
     rendered = infra_names.build_names({"PHOTO_MAX_BYTES": "10485760", "COSMOS_KEY": "emulator-key"})
     assert rendered["appSettings"] == {"PHOTO_MAX_BYTES": "10485760"}
     assert "COSMOS_KEY" in rendered["localOnly"]
+
+
+# Expiry by the store (docs/privacy-and-retention.md, "Which kinds expire how"): Cosmos DB ignores an item's `ttl`
+# unless its container has a defaultTtl, so every container that holds items stamped with one must have -1.
+EXPIRING_CONTAINERS = (
+    "pings",
+    "latest-positions",
+    "users",
+    "accounts",
+    "privacy",
+    "access-log",
+    "outbox",
+    "page-views",
+)
+
+
+def test_every_container_holding_expiring_items_has_time_to_live_on(names: dict[str, object]) -> None:
+    by_name = {c["name"]: c for c in names["cosmos"]["containers"]}  # type: ignore[index]
+    for name in EXPIRING_CONTAINERS:
+        assert by_name[name]["defaultTtl"] == -1, name
+    bicep = read(INFRA / "modules" / "cosmos.bicep")
+    assert "defaultTtl: c.defaultTtl" in bicep

@@ -248,3 +248,27 @@ class FakeDataRequestQueue:
 
     def send(self, message: str) -> None:
         self.messages.append(message)
+
+
+class FakeTtlRestamper:
+    """The re-stamp job's store side: records each page asked for; `pages[kind]` says how many pages a kind has."""
+
+    def __init__(self, kinds: tuple[str, ...] = (), pages: dict[str, int] | None = None) -> None:
+        self.kinds = kinds
+        self.pages = pages or {}
+        self.calls: list[tuple[str, Any, str | None, str | None]] = []
+
+    def restamp_page(
+        self, *, kind: str, plan: Any, user_id: str | None, continuation: str | None, limit: int, now: Any
+    ) -> tuple[int, str | None]:
+        self.calls.append((kind, plan, user_id, continuation))
+        page = int(continuation or 0) + 1
+        return limit, (str(page) if page < self.pages.get(kind, 1) else None)
+
+
+class FakeStoreClock:
+    def __init__(self) -> None:
+        self.offsets: list[float] = []
+
+    def move(self, *, offset_seconds: float) -> None:
+        self.offsets.append(offset_seconds)

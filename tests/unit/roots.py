@@ -22,8 +22,9 @@ from typing import Any, Unpack
 
 from core.bootstrap import Container, Ports, root_with
 from core.ports import AccountStore
+from core.services.expiry import RetentionExpiry
 from core.services.ingest_gate import IngestGateKeeper
-from core.services.retention import Registry
+from core.services.retention import Registry, RetentionPolicy
 from core.settings import Settings
 from tests.unit.fakes import (
     FakeAccountStore,
@@ -38,7 +39,7 @@ from tests.unit.fakes_devices import FakeDeviceStore
 from tests.unit.fakes_email import FakeEmailProfiles, FakeEmailRenderer, FakeMailer, FakeOutbox, FakePolicyStore
 from tests.unit.fakes_job_sites import FakeJobSiteStore, FakeSiteDayStore
 from tests.unit.fakes_media import FakeImageCodec, FakeMediaStore, FakePhotoBlobs, FakePhotoJobs, FakeScanner
-from tests.unit.fakes_privacy import FakeDataRequestQueue, FakeExportSink, FakePrivacyStore
+from tests.unit.fakes_privacy import FakeDataRequestQueue, FakeExportSink, FakePrivacyStore, FakeTtlRestamper
 from tests.unit.fakes_tracking import (
     FakeAccessLog,
     FakeCoarseHistory,
@@ -112,6 +113,9 @@ def fake_root(settings: Settings | None = None, **ports: Unpack[Ports]) -> Conta
         "personal_data": Registry(kinds=[], expected=()),
         "export_sink": FakeExportSink(),
         "enqueue_data_request": queue.send,
+        "expiry_plans": RetentionExpiry(privacy=privacy, policy=RetentionPolicy(), margin_days=1),
+        "ttl_restamper": FakeTtlRestamper(),
+        "store_clock": None,
         "access_log": FakeAccessLog(),
         "withheld_pings": FakeWithheldPingStore(),
         "coarse_history": FakeCoarseHistory(),

@@ -20,6 +20,8 @@ PARTITION_FIELDS = {spec.partition_key.lstrip("/") for spec in schema.CONTAINERS
 # (module, function) -> why it reads across partitions. Each is a timer's or a purge's platform-wide sweep.
 CROSS_PARTITION = {
     ("cosmos.py", "list_expired_pending_invitations"): "daily expiry timer over every account's pending invitations",
+    ("cosmos_expiry.py", "_query"): "ttl re-stamp after a hold or a retention change: a member's day partitions by"
+    " the partition key's prefix, paged (one job per change, not per request)",
     ("cosmos_email.py", "list_stuck"): "outbox re-dispatch timer: one partition per e-mail by design",
     ("cosmos_email.py", "ids_with_prefix"): "outbox: one partition per e-mail by design",
     ("cosmos_email.py", "verified_recipients"): "policy notices go to every verified address of the platform",

@@ -1,0 +1,79 @@
+"""Expiry by the store (docs/privacy-and-retention.md, "Which kinds expire how"): the expiry plan each writer stamps
+its items' `ttl` from, and the re-stamp job that rewrites the `ttl` of items already stored when a legal hold is
+placed or lifted or the retention changes.
+
+The re-stamp job is a chain of queue messages on the data-requests queue (`TtlRestampMessage`): each step re-stamps
+one bounded page of one kind and sends the next step with its continuation, so a crash or a retry repeats at most
+one page (a re-stamp is idempotent: it writes the ttl of the plan of now). The plan is read again at every step, so
+a hold lifted meanwhile is seen by the pages still to come; a later change starts a job of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.domain.expiry import ExpiryPlan, TtlRestampMessage
+from core.ports import Clock, ExpiryPlans, PrivacyStore, TtlRestamper
+from core.services.retention import RetentionPolicy, effective_settings
+
+log = logging.getLogger(__name__)
+
+RESTAMP_PAGE = 200  # items re-stamped per queue message (one write each): well inside a queue message's time
+
+
+@dataclass(frozen=True)
+class RetentionExpiry:
+    """The `ExpiryPlans` port: the account's retention settings (or the platform defaults) and active holds, two
+    single-partition reads of the `privacy` container per call."""
+
+    privacy: PrivacyStore
+    policy: RetentionPolicy
+    margin_days: int
+
+    def for_account(self, account_id: str) -> ExpiryPlan:
+        settings = effective_settings(account_id, self.privacy, self.policy)
+        holds = [h for h in self.privacy.list_holds(account_id) if h.active]
+        return ExpiryPlan(
+            account_id=account_id,
+            location_days=settings.location_days,
+            access_log_days=settings.access_log_days,
+            margin_days=self.margin_days,
+            account_held=any(h.user_id is None for h in holds),
+            held_users=frozenset(h.user_id for h in holds if h.user_id is not None),
+        )
+
+
+def restamp_step(
+    *,
+    message: TtlRestampMessage,
+    ttl_restamper: TtlRestamper,
+    expiry_plans: ExpiryPlans,
+    enqueue_data_request: Callable[[str], None],
+    clock: Clock,
+    page: int = RESTAMP_PAGE,
+) -> int:
+    """Re-stamp one page and queue the next step (none when every kind is done); answers the items re-stamped."""
+    kinds = list(ttl_restamper.kinds)
+    if message.kind >= len(kinds):
+        return 0
+    plan = expiry_plans.for_account(message.account_id)
+    done, continuation = ttl_restamper.restamp_page(
+        kind=kinds[message.kind],
+        plan=plan,
+        user_id=message.user_id,
+        continuation=message.continuation,
+        limit=page,
+        now=clock.now(),
+    )
+    following = (
+        message.model_copy(update={"continuation": continuation})
+        if continuation is not None
+        else message.model_copy(update={"kind": message.kind + 1, "continuation": None})
+    )
+    if following.kind < len(kinds):
+        enqueue_data_request(following.model_dump_json(by_alias=True))
+    else:
+        log.info("ttl re-stamp done (%s)", message.reason)
+    return done

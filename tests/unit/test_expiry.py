@@ -1,0 +1,130 @@
+"""Expiry by the store (core/domain/expiry.py, core/services/expiry.py): the ttl each writer stamps, the plan read
+from the retention settings and holds, and the re-stamp job's steps on the data-requests queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from core.clock import FileTestClock
+from core.domain.expiry import NEVER, ExpiryPlan, TtlRestampMessage, platform_ttl
+from core.domain.privacy import LegalHold, LegalHoldCreate, RetentionSettings
+from core.domain.test_clock import TestClockSet
+from core.services import expiry, retention, test_clock
+from core.services.retention import RetentionPolicy
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
+from tests.unit.fakes_privacy import FakeDataRequestQueue, FakePrivacyStore, FakeStoreClock, FakeTtlRestamper
+from tests.unit.test_retention_service import ADMIN, make_account
+
+NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+DAY_END = datetime(2027, 3, 2, tzinfo=UTC)
+
+
+def plan(**overrides: object) -> ExpiryPlan:
+    base: dict[str, object] = {"account_id": "acc", "location_days": 30, "access_log_days": 90, "margin_days": 1}
+    return ExpiryPlan(**{**base, **overrides})  # type: ignore[arg-type]
+
+
+def test_a_ping_day_expires_retention_plus_margin_after_its_end_counted_from_the_write() -> None:
+    ttl = plan().location_ttl(user_id="u1", start=DAY_END, now=NOW)
+    assert NOW + timedelta(seconds=ttl) == DAY_END + timedelta(days=31)
+    later = NOW + timedelta(days=10)  # written later (a replay): the same end
+    assert later + timedelta(seconds=plan().location_ttl(user_id="u1", start=DAY_END, now=later)) == NOW + timedelta(
+        seconds=ttl
+    )
+
+
+def test_an_item_past_its_end_goes_at_once_and_a_held_one_never() -> None:
+    assert plan().location_ttl(user_id="u1", start=DAY_END, now=DAY_END + timedelta(days=40)) == 1
+    assert plan(held_users=frozenset({"u1"})).location_ttl(user_id="u1", start=DAY_END, now=NOW) == NEVER
+    assert plan(held_users=frozenset({"u1"})).location_ttl(user_id="u2", start=DAY_END, now=NOW) > 0
+    assert plan(account_held=True).location_ttl(user_id="u2", start=DAY_END, now=NOW) == NEVER
+
+
+def test_an_access_log_entry_is_held_when_any_worker_it_names_is() -> None:
+    held = plan(held_users=frozenset({"u2"}))
+    assert held.access_log_ttl(subject_user_ids=["u1", "u2"], at=NOW, now=NOW) == NEVER
+    assert held.access_log_ttl(subject_user_ids=["u1"], at=NOW, now=NOW) == 91 * 86400
+
+
+def test_platform_kinds_have_no_margin() -> None:
+    assert platform_ttl(start=DAY_END, days=90, now=NOW) == int((DAY_END + timedelta(days=90) - NOW).total_seconds())
+
+
+def test_the_plan_reads_the_settings_and_only_active_holds() -> None:
+    privacy = FakePrivacyStore(FakeAccountStore())
+    policy = RetentionPolicy()
+    plans = expiry.RetentionExpiry(privacy=privacy, policy=policy, margin_days=2)
+    assert plans.for_account("acc").location_days == policy.location_days
+    privacy.put_retention(RetentionSettings(account_id="acc", location_days=30, media_days=None, access_log_days=120))
+    hold = LegalHold(hold_id="h1", account_id="acc", user_id="u1", reason="r", placed_by="a", placed_at=NOW)
+    privacy.put_hold(hold)
+    privacy.put_hold(hold.model_copy(update={"hold_id": "h2", "user_id": "u2", "lifted_at": NOW, "lifted_by": "a"}))
+    got = plans.for_account("acc")
+    assert (got.location_days, got.access_log_days, got.margin_days) == (30, 120, 2)
+    assert got.held_users == frozenset({"u1"}) and not got.account_held
+
+
+def test_a_hold_placed_and_lifted_each_start_a_restamp_of_its_scope() -> None:
+    accounts, users = FakeAccountStore(), FakeUserStore()
+    privacy, queue, clock = FakePrivacyStore(accounts), FakeDataRequestQueue(), FakeClock(NOW)
+    make_account(accounts, users, "acc", NOW, members=("u1",))
+    hold = retention.place_hold(
+        identity=ADMIN,
+        data=LegalHoldCreate(account_id="acc", user_id="u1", reason="dispute"),
+        privacy=privacy,
+        accounts=accounts,
+        clock=clock,
+        enqueue_data_request=queue.send,
+    )
+    retention.lift_hold(
+        identity=ADMIN,
+        account_id="acc",
+        hold_id=hold.hold_id,
+        privacy=privacy,
+        clock=clock,
+        enqueue_data_request=queue.send,
+    )
+    steps = [TtlRestampMessage.model_validate_json(m) for m in queue.messages]
+    assert [(s.account_id, s.user_id, s.reason, s.kind) for s in steps] == [
+        ("acc", "u1", "hold", 0),
+        ("acc", "u1", "hold-lifted", 0),
+    ]
+
+
+def test_the_restamp_job_walks_every_kind_page_by_page_and_ends() -> None:
+    restamper = FakeTtlRestamper(kinds=("pings", "withheld-pings"), pages={"pings": 3})
+    queue, privacy = FakeDataRequestQueue(), FakePrivacyStore(FakeAccountStore())
+    plans = expiry.RetentionExpiry(privacy=privacy, policy=RetentionPolicy(), margin_days=1)
+    message = TtlRestampMessage(account_id="acc", user_id="u1", reason="hold")
+    steps = 0
+    while True:
+        expiry.restamp_step(
+            message=message,
+            ttl_restamper=restamper,
+            expiry_plans=plans,
+            enqueue_data_request=queue.send,
+            clock=FakeClock(NOW),
+        )
+        steps += 1
+        if not queue.messages:
+            break
+        message = TtlRestampMessage.model_validate_json(queue.messages.pop())
+    assert steps == 4  # three pages of pings, one of withheld pings
+    assert [(k, u, c) for k, _, u, c in restamper.calls] == [
+        ("pings", "u1", None),
+        ("pings", "u1", "1"),
+        ("pings", "u1", "2"),
+        ("withheld-pings", "u1", None),
+    ]
+
+
+def test_moving_the_test_clock_moves_the_stores_clock(tmp_path: Path) -> None:
+    clock = FileTestClock(tmp_path / "clock.json", system=lambda: NOW)
+    store = FakeStoreClock()
+    admin = ADMIN
+    test_clock.set_test_clock(
+        identity=admin, data=TestClockSet(now=NOW + timedelta(days=32), frozen=False), clock=clock, store_clock=store
+    )
+    test_clock.reset_test_clock(identity=admin, clock=clock, store_clock=store)
+    assert store.offsets == [32 * 86400, 0]
