@@ -2,8 +2,10 @@
 # `make infra-check`: static checks of infra/ that need no Azure access and no Bicep CLI.
 #   1. infra/names.json matches the code (scripts/infra_names.py --check);
 #   2. every .bicep and .bicepparam file parses (scripts/bicep_parse.py, tree-sitter-bicep from requirements-dev);
-#   3. the deployment workflows under .github/workflows pass actionlint (requirements-dev);
-#   4. checkov (pinned in infra/requirements-checkov.txt, installed into .local/checkov-venv) over infra/ with the
+#   3. what would stop a first deployment (scripts/deploy_checks.py): a site-config property a Flex Consumption
+#      site refuses, a workflow variable without its default, a missing azd preprovision hook;
+#   4. the deployment workflows under .github/workflows pass actionlint (requirements-dev);
+#   5. checkov (pinned in infra/requirements-checkov.txt, installed into .local/checkov-venv) over infra/ with the
 #      bicep framework, its built-in checks plus the project's policies in infra/policies/. Fails on any failed
 #      check, parsing error, or skip without a written reason (infra/checkov_summary.py).
 # `bash infra/check.sh install` only installs checkov (tests/infra/test_policies.py uses it).
@@ -37,6 +39,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m scripts.infra_names --check
 .venv/bin/python -m scripts.bicep_parse
+.venv/bin/python -m scripts.deploy_checks
 workflows=$(ls .github/workflows/*.yml 2>/dev/null || true)
 if [ -n "$workflows" ]; then
   # shellcheck disable=SC2086 # one argument per workflow file

@@ -84,12 +84,15 @@ param functionInstanceMemoryMB int = 2048
 param appSettingOverrides object = {}
 
 @description('OpenID Connect issuer of the bearer tokens (Microsoft Entra External ID tenant).')
+@minLength(1)
 param authIssuer string
 
 @description('Audience the bearer tokens must carry.')
+@minLength(1)
 param authAudience string
 
 @description('JWKS URI of the issuer.')
+@minLength(1)
 param authJwksUri string
 
 // ---- monitoring, e-mail, portal, photo uploads
@@ -115,8 +118,24 @@ param existingEventGridSystemTopicName string = ''
 @description('Region of the owner portal Static Web App (the service runs in a few regions only).')
 param portalLocation string = 'westeurope'
 
-@description('Custom domain of the owner portal (for example portal.example.com); empty when there is none.')
+@description('Custom domain of the owner portal (for example portal.example.com); empty when there is none. Its links (PORTAL_BASE_URL) then use it.')
 param portalCustomDomain string = ''
+
+@description('Application (client) id of the owner portal\'s app registration (MSAL.js sign-in, written to the portal\'s config.json).')
+@minLength(1)
+param portalClientId string
+
+@description('MSAL authority of the owner portal\'s sign-in; empty: the issuer without its trailing /v2.0.')
+param portalAuthority string = ''
+
+@description('Scope the owner portal asks for when it calls the API; empty: <authAudience>/.default.')
+param portalApiScope string = ''
+
+@description('Map style URL of the owner portal\'s maps (MapLibre); empty: a blank map.')
+param portalMapStyle string = ''
+
+@description('Stripe publishable key of the owner portal\'s billing page (not a secret; needed when billing is enabled).')
+param stripePublishableKey string = ''
 
 @description('App setting of the photo-upload queue in core/schema.py; the Event Grid subscription is created once that queue and the photo container exist in names.json.')
 param photoUploadQueueSetting string = 'QUEUE_PHOTO_UPLOADS'
@@ -162,7 +181,8 @@ var storageAccountName = take(toLower('st${replace(appName, '-', '')}${environme
 var functionAppName = 'func-${baseName}-${token}'
 var deploymentContainerName = 'deployment-package'
 var deadLetterContainerName = 'eventgrid-deadletter'
-// The Functions host's own containers (timer locks, host keys): created by infra so that roles can name them.
+// The Functions host's own containers (timer locks, host keys), created with the account so that they carry its
+// settings from the start (the host identity, Storage Blob Data Owner on the account, could create them itself).
 var hostContainerNames = [
   'azure-webjobs-hosts'
   'azure-webjobs-secrets'
@@ -186,6 +206,10 @@ var photoQueueName = first(concat(photoQueues, [
     name: ''
   }
 ])).name
+// Where e-mailed links (invitations, verification, unsubscribe) open the portal: its custom domain when it has one.
+var portalBaseUrl = empty(portalCustomDomain) ? 'https://${portal.outputs.defaultHostname}' : 'https://${portalCustomDomain}'
+var msalAuthority = empty(portalAuthority) ? replace(authIssuer, '/v2.0', '') : portalAuthority
+var msalApiScope = empty(portalApiScope) ? '${authAudience}/.default' : portalApiScope
 
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
@@ -204,6 +228,7 @@ module identity 'modules/identity.bicep' = {
     location: location
     tags: allTags
     appIdentityName: 'id-${baseName}-${token}'
+    hostIdentityName: 'id-${baseName}-host-${token}'
     deploymentIdentityName: 'id-${baseName}-deploy-${token}'
   }
 }
@@ -289,10 +314,10 @@ module roles 'modules/roles.bicep' = {
   name: 'roles'
   params: {
     principalId: identity.outputs.appPrincipalId
+    hostPrincipalId: identity.outputs.hostPrincipalId
     deploymentPrincipalId: identity.outputs.deploymentPrincipalId
     storageAccountName: storage.outputs.name
     appBlobContainers: names.blobContainers
-    hostBlobContainers: hostContainerNames
     deploymentContainerName: deploymentContainerName
     quarantineContainerName: photoBlobContainer
     keyVaultName: keyVault.outputs.name
@@ -313,11 +338,14 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     identityId: identity.outputs.appIdentityId
     identityClientId: identity.outputs.appClientId
+    hostIdentityId: identity.outputs.hostIdentityId
+    hostIdentityClientId: identity.outputs.hostClientId
     deploymentIdentityId: identity.outputs.deploymentIdentityId
     stripeBillingEnabled: billingEnabled
     maximumInstanceCount: functionMaximumInstanceCount
     instanceMemoryMB: functionInstanceMemoryMB
     zoneRedundant: functionZoneRedundant
+    portalBaseUrl: portalBaseUrl
     allowedOrigins: empty(portalCustomDomain) ? [ 'https://${portal.outputs.defaultHostname}' ] : [ 'https://${portal.outputs.defaultHostname}', 'https://${portalCustomDomain}' ]
     copiedSettings: names.appSettings
     queueSettings: names.queueSettings
@@ -357,5 +385,17 @@ output deploymentContainerUrl string = storage.outputs.deploymentContainerUrl
 output cosmosEndpoint string = cosmos.outputs.endpoint
 output keyVaultName string = keyVault.outputs.name
 output portalUrl string = 'https://${portal.outputs.defaultHostname}'
+output portalBaseUrl string = portalBaseUrl
+output portalName string = portal.outputs.name
 output photoEventsEnabled bool = photoEventsEnabled
 output appIdentityClientId string = identity.outputs.appClientId
+
+// The owner portal's config.json, written by scripts/portal_config.py after the portal is built (azd: the portal
+// service's prepackage hook, which sees these outputs as environment variables of the azd environment; the GitHub
+// workflow: from `az deployment group show`). Upper-case names because azd stores outputs under their own names.
+output PORTAL_CONFIG_API_BASE string = 'https://${functionApp.outputs.defaultHostname}/api'
+output PORTAL_CONFIG_MSAL_CLIENT_ID string = portalClientId
+output PORTAL_CONFIG_MSAL_AUTHORITY string = msalAuthority
+output PORTAL_CONFIG_API_SCOPE string = msalApiScope
+output PORTAL_CONFIG_MAP_STYLE string = portalMapStyle
+output PORTAL_CONFIG_STRIPE_PUBLISHABLE_KEY string = billingEnabled ? stripePublishableKey : ''

@@ -1,15 +1,22 @@
 // Least-privilege roles of the Function App's identities, each on the narrowest scope that works, created before
 // the site (main.bicep makes the Function App depend on this module). Role ids: infra/builtin-roles.json.
-//   runtime identity: blobs of the containers the code and the host use (one assignment per container), user
+//   runtime identity (the code): blobs of the containers the code uses (one assignment per container), user
 //     delegation keys for SAS links (account scope: the only scope the action exists at), queue messages, the
 //     Defender scan verdict (blob index tags) of the quarantine container only, the secrets of its vault,
 //     data-plane Cosmos DB, telemetry to its Application Insights, e-mail through its Communication Services.
+//   host identity (AzureWebJobsStorage): Storage Blob Data Owner and Storage Queue Data Contributor on the account,
+//     the documented minimum of an identity-based host storage connection (host keys, timer leases, queue
+//     triggers); granted to this identity only, so the code's own identity cannot write blob index tags (forge a
+//     scan verdict) or manage containers.
 //   deployment identity: the deployment package container only. The runtime identity has no role on it.
 // Every assignment name is guid(scope, principal id, role): a new identity gets new assignments instead of
 // colliding with the previous identity's (RoleAssignmentUpdateNotPermitted on a redeploy).
 
 @description('Principal id of the Function App runtime identity (user-assigned).')
 param principalId string
+
+@description('Principal id of the identity of the Functions host\'s storage connection (AzureWebJobsStorage).')
+param hostPrincipalId string
 
 @description('Principal id of the identity the platform uses to read and write the deployment package.')
 param deploymentPrincipalId string
@@ -19,9 +26,6 @@ param storageAccountName string
 
 @description('Blob containers the code uses (names.json blobContainers).')
 param appBlobContainers array
-
-@description('Blob containers the Functions host uses itself (timer locks, host keys).')
-param hostBlobContainers array
 
 @description('Blob container holding the deployment package.')
 param deploymentContainerName string
@@ -44,6 +48,7 @@ param communicationServiceName string
 // Built-in role definition ids, each listed with its name and source in infra/builtin-roles.json.
 var roleIds = {
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
@@ -54,8 +59,6 @@ var roleIds = {
 // Cosmos DB Built-in Data Contributor: a data-plane role of the account itself, not an Azure RBAC role.
 var cosmosDataContributorId = '00000000-0000-0000-0000-000000000002'
 
-var blobContainers = concat(appBlobContainers, hostBlobContainers)
-
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -65,7 +68,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   name: 'default'
 }
 
-resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = [for name in blobContainers: {
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = [for name in appBlobContainers: {
   parent: blobService
   name: name
 }]
@@ -96,7 +99,7 @@ resource communication 'Microsoft.Communication/communicationServices@2025-05-01
   name: communicationServiceName
 }
 
-resource blobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (containerName, i) in blobContainers: {
+resource blobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (containerName, i) in appBlobContainers: {
   name: guid(containers[i].id, principalId, roleIds.storageBlobDataContributor)
   scope: containers[i]
   properties: {
@@ -105,6 +108,28 @@ resource blobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (c
     principalType: 'ServicePrincipal'
   }
 }]
+
+// The host's storage connection: blob ownership of the account (the documented role of identity-based
+// AzureWebJobsStorage, as in Microsoft's Flex Consumption samples) and the queue messages of the queue triggers.
+resource hostBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, hostPrincipalId, roleIds.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataOwner)
+    principalId: hostPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource hostQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, hostPrincipalId, roleIds.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataContributor)
+    principalId: hostPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
 
 resource delegationKeys 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, principalId, roleIds.storageBlobDelegator)

@@ -1,4 +1,6 @@
-// The owner portal: a Static Web App (Standard, required to link a backend).
+// The owner portal: a Static Web App (Standard). Its files (portal/dist-azure, with the config.json written from
+// this deployment's outputs) are uploaded by `azd deploy` (service `portal`, found by the azd-service-name tag) or
+// by the GitHub workflow; infra/README.md, "The owner portal".
 
 @description('Region of the Static Web App (a region where the service is offered).')
 param location string
@@ -9,10 +11,15 @@ param tags object
 @description('Name of the Static Web App.')
 param name string
 
+// azd deploy finds the Static Web App to upload to by this tag (azure.yaml, service `portal`).
+var azdTags = {
+  'azd-service-name': 'portal'
+}
+
 resource portal 'Microsoft.Web/staticSites@2023-12-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, azdTags)
   sku: {
     name: 'Standard'
     tier: 'Standard'

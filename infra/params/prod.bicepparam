@@ -1,5 +1,6 @@
 // Production. Tenant-specific values and secrets come from environment variables (infra/README.md); the
-// deployment fails if a required one is missing. Cosmos DB throughput mode is fixed once the account exists.
+// deployment fails if a required one is missing. A variable that is set but empty is read as '' (not as the default
+// given here): the GitHub workflow gives each one its default (scripts/deploy_checks.py checks that). Cosmos DB throughput mode is fixed once the account exists.
 using '../main.bicep'
 
 param environmentName = 'prod'
@@ -31,6 +32,10 @@ param emailDataLocation = 'Europe'
 param emailCustomDomain = readEnvironmentVariable('INDUSTRACK_EMAIL_DOMAIN', '')
 param emailCustomDomainVerified = bool(readEnvironmentVariable('INDUSTRACK_EMAIL_DOMAIN_VERIFIED', 'false'))
 param portalLocation = 'westeurope'
+param portalClientId = readEnvironmentVariable('INDUSTRACK_PORTAL_CLIENT_ID')
+param portalAuthority = readEnvironmentVariable('INDUSTRACK_PORTAL_AUTHORITY', '')
+param portalApiScope = readEnvironmentVariable('INDUSTRACK_PORTAL_API_SCOPE', '')
+param portalMapStyle = readEnvironmentVariable('INDUSTRACK_PORTAL_MAP_STYLE', '')
 param portalCustomDomain = readEnvironmentVariable('INDUSTRACK_PORTAL_DOMAIN', '')
 
 param existingEventGridSystemTopicName = readEnvironmentVariable('INDUSTRACK_EVENTGRID_SYSTEM_TOPIC', '')
@@ -38,6 +43,7 @@ param keyVaultName = readEnvironmentVariable('INDUSTRACK_KEY_VAULT_NAME', '')
 param keyVaultRecoverSoftDeleted = bool(readEnvironmentVariable('INDUSTRACK_KEY_VAULT_RECOVER', 'false'))
 
 param stripeBillingEnabled = bool(readEnvironmentVariable('INDUSTRACK_STRIPE_BILLING', 'false'))
+param stripePublishableKey = readEnvironmentVariable('INDUSTRACK_STRIPE_PUBLISHABLE_KEY', '')
 param tokenSigningKey = readEnvironmentVariable('INDUSTRACK_TOKEN_SIGNING_KEY', '')
 param stripeSecretKey = readEnvironmentVariable('INDUSTRACK_STRIPE_SECRET_KEY', '')
 param stripeWebhookSecret = readEnvironmentVariable('INDUSTRACK_STRIPE_WEBHOOK_SECRET', '')

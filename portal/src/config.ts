@@ -16,6 +16,11 @@ export interface PortalConfig {
   stripe?: { jsUrl: string; publishableKey: string };
 }
 
+/** The build for Azure (`npm run portal:build:azure`, Vite mode "azure") signs in with MSAL only: it refuses a
+ * config.json that asks for the development sign-in, which exists only on the local stack. */
+export const AZURE_BUILD = import.meta.env.MODE === "azure";
+export const AZURE_BUILD_REFUSAL = "This build of the portal is for Azure and signs in with MSAL only";
+
 let loaded: PortalConfig | null = null;
 
 export async function loadConfig(): Promise<PortalConfig> {
@@ -23,6 +28,9 @@ export async function loadConfig(): Promise<PortalConfig> {
   if (!r.ok) throw new Error(`config.json: HTTP ${r.status}`);
   const c = (await r.json()) as PortalConfig;
   if (!c.apiBase || !c.auth || !c.map) throw new Error("config.json lacks apiBase, auth or map");
+  if (AZURE_BUILD && (c.auth.mode !== "msal" || !c.auth.msal)) {
+    throw new Error(`${AZURE_BUILD_REFUSAL}: config.json must set auth.mode "msal" and auth.msal.`);
+  }
   loaded = { ...c, apiBase: c.apiBase.replace(/\/$/, "") };
   return loaded;
 }

@@ -134,12 +134,13 @@ def test_function_app_is_flex_python_311_https_tls12_no_ftp() -> None:
         "keyVaultReferenceIdentity: identityId",
         "httpsOnly: true",
         "minTlsVersion: '1.2'",
-        "ftpsState: 'Disabled'",
         "name: 'python'",
         "version: '3.11'",
         "allowedOrigins: []",  # the app answers CORS itself from PORTAL_ORIGINS (functions/_cors.py)
     ):
         assert setting in site, setting
+    # FTP is off through the publishing credentials policy: Flex Consumption refuses siteConfig.ftpsState (51021).
+    assert "ftpsState" not in site
     for policy in ("ftp", "scm"):
         block = block_after(text, rf"^resource {policy}Credentials ")
         assert f"name: '{policy}'" in block and "allow: false" in block
@@ -170,6 +171,8 @@ def test_roles_are_scoped_to_single_resources() -> None:
     assignments = re.findall(r"^resource (\w+) 'Microsoft\.Authorization/roleAssignments@", text, re.MULTILINE)
     assert set(assignments) == {
         "blobData",
+        "hostBlobs",
+        "hostQueues",
         "delegationKeys",
         "queueData",
         "scanResults",

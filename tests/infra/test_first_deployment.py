@@ -127,9 +127,15 @@ def test_the_site_uses_its_user_assigned_identity_for_references_and_every_conne
         )
     }
     assert connections, "no identity-based connection found"
+    # The host's storage connection has its own identity (Storage Blob Data Owner on the account); every other
+    # connection is the runtime identity's.
+    expected = {"AzureWebJobsStorage": "hostIdentityClientId"}
     for conn in connections:
         assert settings.get(f"{conn}__credential") == "'managedidentity'", f"{conn}__credential"
-        assert settings.get(f"{conn}__clientId") == "identityClientId", f"{conn}__clientId"
+        assert settings.get(f"{conn}__clientId") == expected.get(conn, "identityClientId"), f"{conn}__clientId"
+    identities = block_after(site, r"^\s*userAssignedIdentities\s*:")
+    for attached in ("identityId", "hostIdentityId", "deploymentIdentityId"):
+        assert f"'${{{attached}}}': {{}}" in identities, f"{attached} is not attached to the site"
     assert settings.get("AZURE_CLIENT_ID") == "identityClientId", "the SDK clients' DefaultAzureCredential"
     assert "ClientId=${identityClientId}" in settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]
 
@@ -163,8 +169,7 @@ def test_blob_roles_are_scoped_to_containers_and_the_package_is_not_writable_by_
     text = module_text("roles")
     blob = block_after(text, r"^resource blobData ")
     assert re.search(r"^\s*scope: containers\[i\]$", blob, re.MULTILINE)
-    assert "for (containerName, i) in blobContainers" in text
-    assert re.search(r"^var blobContainers = concat\(appBlobContainers, hostBlobContainers\)$", text, re.MULTILINE)
+    assert "for (containerName, i) in appBlobContainers" in text
     main = strip_comments(read(MAIN))
     roles_call = block_after(main, r"^module\s+roles\s+'")
     assert "appBlobContainers: names.blobContainers" in roles_call
@@ -254,3 +259,39 @@ def test_resource_names_are_known_when_the_deployment_starts(path: Path) -> None
         assert not re.search(r"\.(properties|identity|outputs)\.", first.group(1)), (
             f"{path.name} {header}: name uses a runtime value: {first.group(1)}"
         )
+
+
+def role_assignments(text: str) -> dict[str, str]:
+    """Assignment symbol -> its block, for every roleAssignments resource of a Bicep text."""
+    names = re.findall(r"^resource (\w+) 'Microsoft\.Authorization/roleAssignments@", text, re.MULTILINE)
+    return {name: block_after(text, rf"^resource {name} ") for name in names}
+
+
+def test_host_storage_identity_owns_the_account_blobs_and_the_app_identity_does_not() -> None:
+    """Identity-based AzureWebJobsStorage needs Storage Blob Data Owner on the storage account (Microsoft's Flex
+    Consumption samples assign it there), plus queue access for the queue triggers. It goes to the host identity
+    only: with it, the app's own identity could write blob index tags, i.e. forge the malware scan verdict."""
+    text = module_text("roles")
+    owner_id = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+    assert role_table()[owner_id]["name"] == "Storage Blob Data Owner"
+    assert f"storageBlobDataOwner: '{owner_id}'" in text
+    assignments = role_assignments(text)
+    owners = {name: block for name, block in assignments.items() if "roleIds.storageBlobDataOwner" in block}
+    assert set(owners) == {"hostBlobs"}, owners.keys()
+    host = owners["hostBlobs"]
+    assert re.search(r"^\s*scope: storage$", host, re.MULTILINE), "on the account, not on containers"
+    assert re.search(r"^\s*principalId: hostPrincipalId$", host, re.MULTILINE)
+    queues = assignments["hostQueues"]
+    assert "roleIds.storageQueueDataContributor" in queues and "principalId: hostPrincipalId" in queues
+    assert re.search(r"^\s*scope: storage$", queues, re.MULTILINE)
+    for name, block in assignments.items():
+        if "principalId: hostPrincipalId" in block:
+            assert name in {"hostBlobs", "hostQueues"}, f"{name}: the host identity needs storage roles only"
+    main = strip_comments(read(MAIN))
+    assert "hostPrincipalId: identity.outputs.hostPrincipalId" in block_after(main, r"^module\s+roles\s+'")
+    site_call = block_after(main, r"^module\s+functionApp\s+'")
+    assert "hostIdentityClientId: identity.outputs.hostClientId" in site_call
+    assert "hostIdentityId: identity.outputs.hostIdentityId" in site_call
+    settings = block_after(module_text("functionapp"), r"^var infraSettings\s*=")
+    assert re.search(r"^\s*AzureWebJobsStorage__clientId: hostIdentityClientId$", settings, re.MULTILINE)
+    assert re.search(r"^\s*AZURE_CLIENT_ID: identityClientId$", settings, re.MULTILINE)
