@@ -692,3 +692,14 @@ class CoarseHistoryStore(Protocol):
         """Snap the member's latest position to its coarse cell when it was taken before `before` (it is a copy
         of a ping); keep its time and id, so the pings writer still moves it forward. True when changed."""
         ...
+
+
+class RateLimiter(Protocol):
+    """Abuse limits' counters (docs/abuse-limits.md): one small document per key and window, which deletes itself
+    (`ttl`) after its window."""
+
+    def take(self, *, key: str, limit: int, expires_after_seconds: int) -> bool:
+        """Count one call against the counter `key` (a policy, a window and a subject's digest) unless it already
+        holds `limit` calls: True when counted, False when refused (then nothing changes). Atomic across instances.
+        The counter is deleted by the store about `expires_after_seconds` after its last change."""
+        ...

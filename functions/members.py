@@ -12,6 +12,7 @@ from core.domain.accounts import (
     MemberList,
     MemberPublic,
 )
+from core.domain.rate_limits import INVITATIONS
 from core.services.use_cases.members import MemberUseCases
 from functions._http import Auth, Call, endpoint, use_cases
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
     status=201,
     summary="Invite a member by e-mail (owner)",
     tag="members",
+    limits=(INVITATIONS,),
 )
 def invite_member(call: Call) -> InvitationPublic:
     return members().invite(principal=call.principal, account_id=call.route["accountId"], data=call.body)

@@ -13,6 +13,7 @@ from core.bootstrap.job_sites import JobSitePorts
 from core.bootstrap.overrides import Ports, root_with
 from core.bootstrap.photos import PhotoPorts
 from core.bootstrap.privacy import PrivacyPorts
+from core.bootstrap.rate_limits import RateLimitPorts
 from core.bootstrap.tracking import TrackingPorts
 from core.services.wiring import PORT_NAMES, UseCases
 from core.settings import Settings, get_settings
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 U = TypeVar("U", bound=UseCases)
 
 
-class Container(PrivacyPorts, TrackingPorts, PhotoPorts, JobSitePorts, Clients):
+class Container(PrivacyPorts, TrackingPorts, PhotoPorts, JobSitePorts, RateLimitPorts, Clients):
     """The root: the shared clients (core/bootstrap/clients.py) and each area's ports (core/bootstrap/<area>.py),
     each built on first use. Use cases take their ports from it by name (`port`, core/services/wiring.py); a trigger
     gets only the use cases of its area (`use_case`)."""
