@@ -91,10 +91,11 @@ UNKNOWN_NETWORK = "unknown"  # core/domain/client_summary.py: no address could b
 
 
 def counter_id(policy: LimitPolicy, subject: str, window: Window) -> str:
-    """The counter document's id: the policy, the window's start and a digest of the subject (a user or device id,
-    or a truncated network), so the store never holds the subject itself."""
+    """The counter document's id: the policy, the window (length and start: two hosts with different rates never
+    share a counter) and a digest of the subject (a user or device id, or a truncated network), so the store never
+    holds the subject itself."""
     digest = hashlib.sha256(f"{policy.name}\n{subject}".encode()).hexdigest()[:40]
-    return f"{policy.name}.{window.start}.{digest}"
+    return f"{policy.name}.{window.seconds}.{window.start}.{digest}"
 
 
 def refusal_detail(policy: LimitPolicy, rate: Rate, window: Window) -> str:
