@@ -795,4 +795,14 @@ class TtlRestamper(Protocol):
         now: datetime,
     ) -> tuple[int, str | None]:
         """Re-stamp up to `limit` items of `kind`; answers how many and the continuation (None: the kind is done)."""
+
+
+class RateLimiter(Protocol):
+    """Abuse limits' counters (docs/abuse-limits.md): one small document per key and window, which deletes itself
+    (`ttl`) after its window."""
+
+    def take(self, *, key: str, limit: int, expires_after_seconds: int) -> bool:
+        """Count one call against the counter `key` (a policy, a window and a subject's digest) unless it already
+        holds `limit` calls: True when counted, False when refused (then nothing changes). Atomic across instances.
+        The counter is deleted by the store about `expires_after_seconds` after its last change."""
         ...

@@ -130,6 +130,20 @@ PAGE_VIEWS = ContainerSpec(
 CONTAINERS += (PAGE_VIEWS,)  # optional analytics
 
 
+# Abuse limits (docs/abuse-limits.md): counters that delete themselves. defaultTtl -1: no container-wide expiry, but
+# each document's own `ttl` is honoured. Point operations only, so nothing is indexed.
+RATE_LIMITS = ContainerSpec(
+    name="rate-limits",
+    partition_key="/id",
+    default_ttl=-1,
+    included_paths=(),
+    excluded_paths=("/*",),
+    purpose="Abuse-limit counters: one document per policy, window and subject digest (no subject kept), deleted"
+    " by Cosmos DB after its window (ttl).",
+)
+CONTAINERS += (RATE_LIMITS,)  # abuse limits
+
+
 @dataclass(frozen=True)
 class QueueSpec:
     setting: str

@@ -9,6 +9,8 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.domain.rate_limits import Rate
+
 log = logging.getLogger(__name__)
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 
@@ -151,6 +153,20 @@ class Settings(BaseSettings):
     # Owner portal (issue 15, functions/_cors.py): the browser origins allowed to call the API, comma-separated.
     portal_origins: str = Field(default="http://localhost:4280", validation_alias="PORTAL_ORIGINS")
 
+    # Abuse limits (docs/abuse-limits.md): calls of one kind per caller or per network in a fixed window, written
+    # `count/window` (`20/h`, `600/m`, `5/10m`; units s, m, h, d). Generous: normal use never meets them.
+    rate_limit_sign_up_per_network: str = Field(default="30/h", validation_alias="RATE_LIMIT_SIGN_UP_PER_NETWORK")
+    rate_limit_sign_up_per_identity: str = Field(default="10/h", validation_alias="RATE_LIMIT_SIGN_UP_PER_IDENTITY")
+    rate_limit_invitations: str = Field(default="200/h", validation_alias="RATE_LIMIT_INVITATIONS")
+    rate_limit_email_changes: str = Field(default="20/h", validation_alias="RATE_LIMIT_EMAIL_CHANGES")
+    rate_limit_data_requests: str = Field(default="20/d", validation_alias="RATE_LIMIT_DATA_REQUESTS")
+    rate_limit_device_tokens: str = Field(default="30/h", validation_alias="RATE_LIMIT_DEVICE_TOKENS")
+    rate_limit_page_views_per_network: str = Field(
+        default="600/m", validation_alias="RATE_LIMIT_PAGE_VIEWS_PER_NETWORK"
+    )
+    rate_limit_ingest_per_device: str = Field(default="1200/m", validation_alias="RATE_LIMIT_INGEST_PER_DEVICE")
+    rate_limit_ingest_per_member: str = Field(default="1200/m", validation_alias="RATE_LIMIT_INGEST_PER_MEMBER")
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024, validation_alias="MAX_BODY_BYTES")
     minimum_age_years: int = Field(default=13, ge=13, validation_alias="MINIMUM_AGE_YEARS")
 
@@ -164,6 +180,22 @@ class Settings(BaseSettings):
             log.error("a Stripe secret is an unresolved Key Vault reference: billing is not configured")
             return ""
         return value
+
+    @field_validator(
+        "rate_limit_sign_up_per_network",
+        "rate_limit_sign_up_per_identity",
+        "rate_limit_invitations",
+        "rate_limit_email_changes",
+        "rate_limit_data_requests",
+        "rate_limit_device_tokens",
+        "rate_limit_page_views_per_network",
+        "rate_limit_ingest_per_device",
+        "rate_limit_ingest_per_member",
+    )
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        Rate.parse(value)  # ValueError: the app does not start with a limit it cannot read
+        return value.strip()
 
     @model_validator(mode="after")
     def _no_unresolved_key_vault_references(self) -> Settings:

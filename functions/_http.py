@@ -24,11 +24,13 @@ from core.domain.errors import (
     FieldError,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     UnsupportedMediaType,
     ValidationFailed,
 )
 from core.domain.identity import Identity, Principal, Subject
 from core.domain.inputs import duplicate_key
+from core.domain.rate_limits import LimitPolicy, Per
 from core.services import card_guard
 from core.services.device_auth import DeviceCaller
 from core.services.use_cases.sign_in import SignInUseCases
@@ -114,6 +116,9 @@ class EndpointSpec:
     # When given and false for this process, the route answers 404 before anything else (as if it did not exist).
     available: Callable[[], bool] | None = None
     raw_body: bool = False  # the handler reads `call.raw` itself (the tracking apps' own formats)
+    # Abuse limits (core/domain/rate_limits.py, docs/abuse-limits.md): per network before authentication, per caller
+    # (identity, principal or device) after it; a refused call answers 429 with Retry-After.
+    limits: tuple[LimitPolicy, ...] = field(default=())
 
 
 ENDPOINTS: list[EndpointSpec] = []
@@ -141,6 +146,8 @@ def problem_for(error: DomainError) -> func.HttpResponse:
     response = problem(error.status, error.code, error.title, error.detail, error.errors)
     if error.status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    elif isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 
@@ -238,6 +245,9 @@ def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpReque
     if spec.available is not None and not spec.available():
         raise NotFound()
     gate = sign_in()
+    for policy in spec.limits:  # before the token is even looked at: a flood costs one counter each
+        if policy.per is Per.NETWORK:
+            gate.enforce_limit(limit=policy, subject=call.client.network)
     if spec.auth is Auth.DEVICE:  # never a JWT here, and a device token is never accepted below
         call.device_ = gate.authenticate_device(
             authorization=req.headers.get("authorization"), query_token=req.params.get("token")
@@ -260,6 +270,9 @@ def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpReque
             call.principal_ = gate.resolve_principal(identity=call.identity_)
         elif spec.auth is Auth.FORMER_OR_PRINCIPAL:
             call.subject_ = gate.resolve_subject(identity=call.identity_)
+    for policy in spec.limits:
+        if policy.per is Per.CALLER:
+            gate.enforce_limit(limit=policy, subject=_caller(call))
     if spec.query is not None:
         call.query = _parse_query(req, spec.query)
     if spec.body is not None:
@@ -270,6 +283,13 @@ def _run(spec: EndpointSpec, handler: Callable[[Call], Any], req: func.HttpReque
     if isinstance(result, func.HttpResponse):
         return result
     return json_response(result, spec.status if result is not None else 204)
+
+
+def _caller(call: Call) -> str:
+    """Whom a per-caller limit counts: the device on the ingest endpoints, otherwise the signed-in identity."""
+    if call.device_ is not None:
+        return f"device:{call.device.principal.user_id}:{call.device.device_id}"
+    return f"user:{call.identity.user_id}"
 
 
 def endpoint(
@@ -289,8 +309,11 @@ def endpoint(
     response_headers: tuple[tuple[str, str], ...] = (),
     available: Callable[[], bool] | None = None,
     raw_body: bool = False,
+    limits: tuple[LimitPolicy, ...] = (),
 ) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
     """Declare an HTTP trigger: the handler takes a Call and returns a model, None (204) or a raw response."""
+    if any(p.per is Per.CALLER for p in limits) and auth in (Auth.NONE, Auth.OPTIONAL):
+        raise ValueError(f"{route}: a per-caller limit needs an endpoint whose caller is always known")
 
     def decorate(handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
         spec = EndpointSpec(
@@ -309,6 +332,7 @@ def endpoint(
             response_headers=response_headers,
             available=available,
             raw_body=raw_body,
+            limits=limits,
         )
         ENDPOINTS.append(spec)
 

@@ -72,6 +72,7 @@ _STATUS_TEXT = {
     413: "Body too large",
     415: "Unsupported media type",
     422: "Validation failed",
+    429: "Too many requests",
     503: "Unavailable",
 }
 
@@ -175,6 +176,8 @@ def _operation(e: EndpointSpec, keys: dict[Any, Any]) -> dict[str, Any]:
     errors = {400, 404, 422, 503} | set(e.extra_statuses)
     if e.body is not None:
         errors |= {413, 415}
+    if e.limits:  # abuse limits (docs/abuse-limits.md): 429 with Retry-After
+        errors |= {429}
     if e.auth is not Auth.NONE:
         errors |= {401, 403}
         op["security"] = [{name: []} for name in DEVICE_SCHEMES] if e.auth is Auth.DEVICE else [{"bearer": []}]
@@ -191,12 +194,15 @@ def _operation(e: EndpointSpec, keys: dict[Any, Any]) -> dict[str, Any]:
             }
         else:
             responses[str(status)] = _problem(status)
-        if status == 503:
-            responses["503"]["headers"] = {
+        if status in (429, 503):
+            responses[str(status)]["headers"] = {
                 "Retry-After": {
                     "description": "Seconds after which the same call may succeed",
                     "schema": {"type": "string"},
                 }
             }
+    if e.limits:
+        names = ", ".join(f"{p.name} (per {p.per.value})" for p in e.limits)
+        responses["429"]["description"] = f"Too many requests; abuse limits {names}, docs/abuse-limits.md"
     op["responses"] = responses
     return op

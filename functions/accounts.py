@@ -1,6 +1,7 @@
 import azure.functions as func
 
 from core.domain.accounts import AccountCreate, MePublic, MeUpdate, RegistrationResult
+from core.domain.rate_limits import EMAIL_CHANGES, SIGN_UP_PER_IDENTITY, SIGN_UP_PER_NETWORK
 from core.services.use_cases.accounts import AccountUseCases
 from functions._http import Auth, Call, endpoint, use_cases
 
@@ -19,6 +20,7 @@ accounts = use_cases(AccountUseCases)
     extra_statuses=(409,),
     summary="Register an account with the caller as its Account Owner",
     tag="accounts",
+    limits=(SIGN_UP_PER_NETWORK, SIGN_UP_PER_IDENTITY),
 )
 def register_account(call: Call) -> RegistrationResult:
     return accounts().register(identity=call.identity, data=call.body)
@@ -38,6 +40,7 @@ def get_me(call: Call) -> MePublic:
     response=MePublic,
     summary="Change my personal information (a new e-mail address waits for its verification link)",
     tag="me",
+    limits=(EMAIL_CHANGES,),
 )
 def update_me(call: Call) -> MePublic:
     return accounts().update_me(principal=call.principal, changes=call.body)

@@ -3,6 +3,7 @@
 import azure.functions as func
 
 from core.domain.page_views import PageViewCounts, PageViewIn, PageViewQuery, PageViewReceipt, gpc_signal
+from core.domain.rate_limits import PAGE_VIEWS
 from core.services.use_cases.analytics import AnalyticsUseCases
 from functions._http import Auth, Call, endpoint, use_cases
 
@@ -22,6 +23,7 @@ analytics = use_cases(AnalyticsUseCases)
     summary="Record a page view of the portal: only with consent and never with a `Sec-GPC: 1` header (then"
     " answered and dropped). A bearer token is optional; with one, the view is the person's own"
     " (in their export, gone with an erasure).",
+    limits=(PAGE_VIEWS,),
 )
 def record_page_view(call: Call) -> PageViewReceipt:
     return analytics().record(

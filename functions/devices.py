@@ -15,6 +15,7 @@ from core.domain.accounts import PublicModel
 from core.domain.device_protocols import ParsedPings
 from core.domain.devices import AppProtocol, DeviceCreate, DeviceCreated, DeviceList
 from core.domain.errors import FieldError, ValidationFailed
+from core.domain.rate_limits import DEVICE_TOKENS, INGEST_PER_DEVICE
 from core.services.devices import DeviceIngest
 from core.services.use_cases.devices import DeviceUseCases
 from functions._http import Auth, Call, endpoint, use_cases
@@ -43,6 +44,7 @@ class OverlandAnswer(PublicModel):
     extra_statuses=(409,),
     tag="devices",
     summary="Make a device token for an existing tracking app (the token is shown once)",
+    limits=(DEVICE_TOKENS,),
 )
 def create_device(call: Call) -> DeviceCreated:
     return devices().create(principal=call.principal, data=call.body)
@@ -165,6 +167,7 @@ def _answer(body: str, content_type: str = "application/json") -> func.HttpRespo
     extra_statuses=(413,),
     summary="OwnTracks HTTP mode: one JSON message per POST; answers 200 [] or, when the member's job sites"
     " changed since this device last received them, [setWaypoints cmd] (docs/devices.md)",
+    limits=(INGEST_PER_DEVICE,),
 )
 def ingest_owntracks(call: Call) -> func.HttpResponse:
     parsed = protocols.parse_owntracks(_json(call.raw), call.device.device_id)
@@ -182,6 +185,7 @@ def ingest_owntracks(call: Call) -> func.HttpResponse:
     response=OverlandAnswer,
     extra_statuses=(413,),
     summary='Overland: {"locations": [GeoJSON Feature, ...]}; answers {"result": "ok"}',
+    limits=(INGEST_PER_DEVICE,),
 )
 def ingest_overland(call: Call) -> func.HttpResponse:
     parsed = protocols.parse_overland(_json(call.raw), call.device.device_id)
@@ -208,6 +212,7 @@ def _traccar(call: Call) -> func.HttpResponse:
     raw_body=True,
     tag="devices",
     summary="Traccar Client / OsmAnd protocol, query parameters (lat, lon, timestamp, speed in knots, ...)",
+    limits=(INGEST_PER_DEVICE,),
 )
 def ingest_traccar_get(call: Call) -> func.HttpResponse:
     return _traccar(call)
@@ -222,6 +227,7 @@ def ingest_traccar_get(call: Call) -> func.HttpResponse:
     tag="devices",
     extra_statuses=(413,),
     summary="Traccar Client / OsmAnd protocol: form fields, or the JSON body of Traccar Client 9+",
+    limits=(INGEST_PER_DEVICE,),
 )
 def ingest_traccar_post(call: Call) -> func.HttpResponse:
     return _traccar(call)
@@ -241,6 +247,7 @@ def _gpslogger(call: Call) -> func.HttpResponse:
     raw_body=True,
     tag="devices",
     summary="GPSLogger custom URL (lat, lon, time, acc, alt, spd, dir, batt, prov)",
+    limits=(INGEST_PER_DEVICE,),
 )
 def ingest_gpslogger_get(call: Call) -> func.HttpResponse:
     return _gpslogger(call)
@@ -255,6 +262,7 @@ def ingest_gpslogger_get(call: Call) -> func.HttpResponse:
     tag="devices",
     extra_statuses=(413,),
     summary="GPSLogger custom URL with the same fields as a form body",
+    limits=(INGEST_PER_DEVICE,),
 )
 def ingest_gpslogger_post(call: Call) -> func.HttpResponse:
     return _gpslogger(call)

@@ -15,6 +15,7 @@ from core.domain.email import (
     VerificationPending,
     VerificationResult,
 )
+from core.domain.rate_limits import EMAIL_CHANGES
 from core.services import email_tracking
 from core.services.use_cases.email import EmailUseCases
 from functions._http import Auth, Call, endpoint, json_response, use_cases
@@ -81,6 +82,7 @@ def update_email_preferences(call: Call) -> EmailPreferencesPublic:
     status=202,
     summary="Send a new verification link to my current address",
     tag="email",
+    limits=(EMAIL_CHANGES,),
 )
 def resend_email_verification(call: Call) -> VerificationPending:
     return email().resend_verification(principal=call.principal)

@@ -13,6 +13,7 @@ from core.domain.accounts import (
     MemberPublic,
 )
 from core.domain.privacy import MembershipEnded
+from core.domain.rate_limits import INVITATIONS
 from core.services.use_cases.members import MemberUseCases
 from functions._http import Auth, Call, endpoint, use_cases
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
     status=201,
     summary="Invite a member by e-mail (owner)",
     tag="members",
+    limits=(INVITATIONS,),
 )
 def invite_member(call: Call) -> InvitationPublic:
     return members().invite(principal=call.principal, account_id=call.route["accountId"], data=call.body)

@@ -23,6 +23,7 @@ from core.domain.privacy import (
     RetentionPublic,
     RetentionUpdate,
 )
+from core.domain.rate_limits import DATA_REQUESTS
 from core.services.use_cases.privacy import PrivacyUseCases
 from core.services.use_cases.retention import RetentionUseCases
 from functions._http import Auth, Call, endpoint, use_cases
@@ -100,6 +101,7 @@ def close_account(call: Call) -> ClosurePublic:
     summary="Ask for access (export), erasure, rectification or the California disclosure (after leaving an account:"
     " export and erasure)",
     tag="privacy",
+    limits=(DATA_REQUESTS,),
 )
 def create_data_request(call: Call) -> DataRequestPublic:
     return privacy().create_request(principal=call.subject, data=call.body)

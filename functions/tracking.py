@@ -5,6 +5,7 @@ import logging
 
 import azure.functions as func
 
+from core.domain.rate_limits import INGEST_PER_MEMBER
 from core.domain.tracking import (
     IngestResult,
     LatestPositionList,
@@ -104,6 +105,7 @@ def preview_tracking_schedule(call: Call) -> TrackingPreview:
     status=202,
     summary="Send 1 to 1,000 location pings; answers what was accepted, rejected, dropped",
     tag="tracking",
+    limits=(INGEST_PER_MEMBER,),
 )
 def ingest_locations(call: Call) -> IngestResult:
     return tracking().ingest(principal=call.principal, batch=call.body)

@@ -14,6 +14,7 @@ from core.bootstrap.job_sites import JobSitePorts
 from core.bootstrap.overrides import Ports, root_with
 from core.bootstrap.photos import PhotoPorts
 from core.bootstrap.privacy import PrivacyPorts
+from core.bootstrap.rate_limits import RateLimitPorts
 from core.bootstrap.reactions import ReactionPorts
 from core.bootstrap.tracking import TrackingPorts
 from core.services.wiring import UseCases
@@ -36,7 +37,9 @@ if TYPE_CHECKING:
 U = TypeVar("U", bound=UseCases)
 
 
-class Container(IngestGatePorts, PrivacyPorts, ReactionPorts, TrackingPorts, PhotoPorts, JobSitePorts, Clients):
+class Container(
+    IngestGatePorts, PrivacyPorts, ReactionPorts, TrackingPorts, PhotoPorts, JobSitePorts, RateLimitPorts, Clients
+):
     """The root: the shared clients (core/bootstrap/clients.py) and each area's ports (core/bootstrap/<area>.py),
     each built on first use. Use cases take their ports from it by name (`port`, core/services/wiring.py); a trigger
     gets only the use cases of its area (`use_case`)."""

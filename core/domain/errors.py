@@ -117,6 +117,19 @@ class DependencyUnavailable(DomainError):
     title = "A backing service is unavailable; retry later"
 
 
+class TooManyRequests(DomainError):
+    """An abuse limit (docs/abuse-limits.md): this caller or network made too many calls of one kind in the current
+    window. `retry_after` is the whole seconds until the window ends (the `Retry-After` header)."""
+
+    code = "too-many-requests"
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
+
 @dataclass
 class ErrorList:
     items: list[FieldError] = field(default_factory=list)

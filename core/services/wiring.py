@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypedDict, TypeVar, cast
 
@@ -57,6 +57,7 @@ from core.ports import (
     PrivacyMailer,
     PrivacyStore,
     PrivateZoneStore,
+    RateLimiter,
     Reactions,
     SiteDayStore,
     StoreClock,
@@ -72,6 +73,7 @@ from core.ports import (
 if TYPE_CHECKING:
     from core.domain.billing import BillingPolicy
     from core.domain.privacy import DeletionResidue
+    from core.domain.rate_limits import Rate
     from core.services.email_verification import EmailVerification
     from core.services.ingest_gate import IngestGateKeeper
     from core.services.outbox import Links
@@ -147,6 +149,8 @@ class Ports(TypedDict, total=False):
     page_tokens: PageTokens
     signer: LinkSigner
     test_clock_enabled: bool
+    rate_limiter: RateLimiter  # abuse limits' counters (docs/abuse-limits.md)
+    rate_limits: Mapping[str, Rate]  # each abuse limit's rate, by policy name (from the settings)
     # settings values, named for what they are
     invitation_ttl: timedelta
     export_link_ttl: timedelta

@@ -176,3 +176,18 @@ class FakeReactions:
 
     def happened(self, event: Fact) -> None:
         self.raised.append(event)
+
+
+class FakeRateLimiter:
+    """Abuse limits' counters in memory: `calls[key]` counted calls, `expiries[key]` the seconds asked for."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+        self.expiries: dict[str, int] = {}
+
+    def take(self, *, key: str, limit: int, expires_after_seconds: int) -> bool:
+        if self.calls.get(key, 0) >= limit:
+            return False
+        self.calls[key] = self.calls.get(key, 0) + 1
+        self.expiries[key] = expires_after_seconds
+        return True

@@ -31,6 +31,7 @@ from tests.unit.fakes import (
     FakeClock,
     FakeHealthProbe,
     FakePublisher,
+    FakeRateLimiter,
     FakeTokenVerifier,
     FakeUserStore,
 )
@@ -138,6 +139,7 @@ def fake_root(settings: Settings | None = None, **ports: Unpack[Ports]) -> Conta
         "image_codec": FakeImageCodec(),
         "stripe": FakeStripe(clock),
         "health_probes": [FakeHealthProbe("cosmos"), FakeHealthProbe("storage")],
+        "rate_limiter": FakeRateLimiter(),
     }
     fakes.update(ports)
     fakes.update(

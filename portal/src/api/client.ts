@@ -1,5 +1,6 @@
-// The portal's one API client: bearer token, JSON, problem+json errors, conditional GET. Types are generated from
-// the API's OpenAPI document (schema.d.ts, `python -m scripts.portal_types`).
+// The portal's one API client: bearer token, JSON, problem+json errors, conditional GET, and the API's abuse limits
+// (429 with Retry-After, docs/abuse-limits.md). Types are generated from the API's OpenAPI document (schema.d.ts,
+// `python -m scripts.portal_types`).
 
 import { config } from "../config";
 import { currentToken, signOut } from "../auth/session";
@@ -65,9 +66,32 @@ export interface Feature {
 export interface TrackCollection { type: "FeatureCollection"; features: Feature[] }
 
 export class ApiError extends Error {
-  constructor(public status: number, public title: string, public detail?: string, public problemType?: string) {
+  constructor(
+    public status: number,
+    public title: string,
+    public detail?: string,
+    public problemType?: string,
+    public retryAfter?: number,
+  ) {
     super(detail ? `${title}: ${detail}` : title);
   }
+}
+
+// A 429 whose Retry-After is at most this many seconds is waited out and the call made once more; a longer wait (or
+// a second refusal) is shown to the person instead of freezing the page.
+export const RETRY_WAIT_MAX_SECONDS = 10;
+
+/** Retry-After as whole seconds (the API sends seconds; an HTTP date is also understood), or undefined. */
+export function retryAfterSeconds(value: string | null, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+function wait(seconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -83,9 +107,21 @@ async function call(method: string, path: string, init: { query?: Query; body?: 
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   if (token) headers["Authorization"] = `Bearer ${token}`;
   if (init.body !== undefined) headers["Content-Type"] = "application/json";
-  const r = await fetch(url(path, init.query), {
+  const request = () => fetch(url(path, init.query), {
     method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), cache: "no-store",
   });
+  let r = await request();
+  if (r.status === 429) {
+    const seconds = retryAfterSeconds(r.headers.get("Retry-After"));
+    if (seconds !== undefined && seconds <= RETRY_WAIT_MAX_SECONDS) {
+      await wait(seconds);
+      r = await request(); // once: a second refusal is shown
+    }
+    if (r.status === 429) {
+      const again = retryAfterSeconds(r.headers.get("Retry-After"));
+      throw new ApiError(429, "Too many requests", again === undefined ? "try again later." : `try again in ${again} s.`, undefined, again);
+    }
+  }
   if (r.status === 401) signOut();
   if (!r.ok && r.status !== 304) {
     let title = `HTTP ${r.status}`;
