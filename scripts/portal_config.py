@@ -71,6 +71,13 @@ def _https_url(value: str, what: str) -> str:
     return value.strip().rstrip("/")
 
 
+def authority_host(authority: str) -> str:
+    """The authority's host as MSAL.js compares it with `knownAuthorities`: with its port when it has one (a local
+    provider's does; Entra's never)."""
+    parts = urlsplit(authority)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+
 def production_config(values: Mapping[str, str]) -> dict[str, Any]:
     """The config.json of the deployed portal. Raises ConfigError on a missing or malformed value."""
     missing = [OUTPUTS[k] for k in ("apiBase", "clientId", "authority", "scope") if not values.get(k, "").strip()]
@@ -88,7 +95,7 @@ def production_config(values: Mapping[str, str]) -> dict[str, Any]:
             "msal": {
                 "clientId": client_id,
                 "authority": authority,
-                "knownAuthorities": [urlsplit(authority).hostname],
+                "knownAuthorities": [authority_host(authority)],
                 "scopes": [values["scope"].strip()],
             },
         },

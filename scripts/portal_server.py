@@ -1,6 +1,8 @@
 """Serves the built owner portal (portal/dist) locally, as Azure Static Web Apps would, plus the development sign-in.
 
     python -m scripts.portal_server [--port 4280] [--api http://localhost:7071/api]
+    python -m scripts.portal_server --dist portal/dist-azure --config msal-config.json   # MSAL against a local
+                                                                     # provider (scripts/oidc_provider.py)
 
 - The routes, navigation fallback and global headers of portal/staticwebapp.config.json are applied to every answer,
   so the browser tests see the Content-Security-Policy that ships. Locally the API and Azurite's blob endpoint are
@@ -12,6 +14,7 @@
   (scripts/dev_issuer.py; with the platform-admin role when "admin" is true) and GET /dev/identities the identities
   signed in before. Both exist only when
   APP_ENVIRONMENT=local, and only for a loopback client on a loopback Host; the server binds to 127.0.0.1.
+- `--config` serves that file as /config.json instead (and no development sign-in), e.g. an MSAL one.
 """
 
 from __future__ import annotations
@@ -89,8 +92,10 @@ class Portal:
         dev_sign_in: bool,
         poll_seconds: int = 15,
         stripe_base: str | None = None,
+        config: Mapping[str, Any] | None = None,
     ):
         self.dist = dist.resolve()
+        self.config = config
         self.swa = swa
         self.api = api.rstrip("/")
         self.dev_sign_in = dev_sign_in
@@ -127,6 +132,8 @@ class Portal:
         return bool(fallback) and not any(fnmatch.fnmatchcase(path, p) for p in fallback.get("exclude", []))
 
     def config_json(self) -> bytes:
+        if self.config is not None:
+            return json.dumps(self.config).encode()
         doc: dict[str, Any] = {
             "apiBase": self.api,
             "auth": {"mode": "dev"},
@@ -237,7 +244,16 @@ def make_handler(portal: Portal) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def build_server(host: str, port: int, api: str, dist: Path = DIST, poll_seconds: int = 15) -> ThreadingHTTPServer:
+def build_server(
+    host: str,
+    port: int,
+    api: str,
+    dist: Path = DIST,
+    poll_seconds: int = 15,
+    config: Mapping[str, Any] | None = None,
+) -> ThreadingHTTPServer:
+    """`config` replaces the local config.json (e.g. an MSAL one for the Azure build, whose sign-in then goes to
+    the issuer it names); the development sign-in is served only with the local config."""
     from core.settings import Settings
 
     if not (dist / "index.html").exists():
@@ -246,10 +262,17 @@ def build_server(host: str, port: int, api: str, dist: Path = DIST, poll_seconds
     local = [o for o in {_origin(api), local_blob_origin()} if o]
     local += [o.replace("127.0.0.1", "localhost") for o in local if "127.0.0.1" in o]
     settings = Settings()
-    is_local = settings.is_local and host in _LOOPBACK
+    is_local = settings.is_local and host in _LOOPBACK and config is None
     stripe_base = (settings.stripe_api_base or LOCALSTRIPE) if settings.is_local else None
     portal = Portal(
-        dist, swa, api, sorted(set(local)), dev_sign_in=is_local, poll_seconds=poll_seconds, stripe_base=stripe_base
+        dist,
+        swa,
+        api,
+        sorted(set(local)),
+        dev_sign_in=is_local,
+        poll_seconds=poll_seconds,
+        stripe_base=stripe_base,
+        config=config,
     )
     server = ThreadingHTTPServer((host, port), make_handler(portal))
     server.daemon_threads = True
@@ -261,12 +284,15 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4280)
     parser.add_argument("--api", default="http://localhost:7071/api")
+    parser.add_argument("--dist", type=Path, default=DIST, help="the build to serve (portal/dist-azure: MSAL only)")
+    parser.add_argument("--config", type=Path, default=None, help="a config.json to serve instead of the local one")
     args = parser.parse_args()
     from devhost.config import load_settings_file
 
     load_settings_file(ROOT / "local.settings.json")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
-    server = build_server(args.host, args.port, args.api)
+    config = json.loads(args.config.read_text(encoding="utf-8")) if args.config else None
+    server = build_server(args.host, args.port, args.api, dist=args.dist, config=config)
     log.info("serving the portal on http://localhost:%d/", args.port)
     try:
         server.serve_forever()

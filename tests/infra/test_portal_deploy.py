@@ -61,6 +61,11 @@ def test_the_production_config_signs_in_with_msal_against_the_deployed_api() -> 
     assert "stripe" not in portal_config.production_config(values(stripeKey=""))
 
 
+def test_a_known_authority_keeps_the_port_msal_compares() -> None:
+    config = portal_config.production_config(values(authority="https://127.0.0.1:8443/tenant-1"))
+    assert config["auth"]["msal"]["knownAuthorities"] == ["127.0.0.1:8443"]
+
+
 def test_the_values_come_from_azd_environment_variables_as_well() -> None:
     env = {name: str(entry["value"]) for name, entry in OUTPUTS.items()} | {"UNRELATED": "x"}
     assert portal_config.values_from_env(env) == portal_config.values_from_outputs(OUTPUTS)

@@ -2,6 +2,7 @@
 
 import { send, type Member } from "../../api/client";
 import { isSignedIn } from "../../auth/session";
+import { config } from "../../config";
 import { navigate } from "../../router";
 import { h, errorBox } from "../../ui/dom";
 
@@ -13,9 +14,22 @@ export async function renderJoin(main: HTMLElement, params: URLSearchParams, joi
     return null;
   }
   if (!(await isSignedIn())) {
-    sessionStorage.setItem("industrack.after", `/join?invitation=${encodeURIComponent(token)}`);
-    main.append(h("p", {}, "Sign in with the e-mail address the invitation was sent to, then come back to this link."),
-      h("a", { href: "/signin", "data-link": true, class: "button" }, "Sign in"));
+    const back = `/join?invitation=${encodeURIComponent(token)}`;
+    main.append(h("p", {}, "Sign in with the e-mail address the invitation was sent to, then come back to this link."));
+    if (config().auth.mode === "msal") { // straight to the issuer's sign-in page, which brings the visitor back here
+      const go = h("button", { type: "button" }, "Sign in");
+      go.addEventListener("click", () => {
+        go.disabled = true;
+        import("../../auth/msal").then((m) => m.signIn(back)).catch((e: unknown) => {
+          go.disabled = false;
+          main.append(errorBox(e));
+        });
+      });
+      main.append(go);
+    } else {
+      sessionStorage.setItem("industrack.after", back);
+      main.append(h("a", { href: "/signin", "data-link": true, class: "button" }, "Sign in"));
+    }
     return null;
   }
   const accept = h("button", { type: "button" }, "Accept the invitation");

@@ -7,9 +7,16 @@ import { h, errorBox } from "../../ui/dom";
 export async function renderSignIn(main: HTMLElement, done: () => void): Promise<null> {
   main.append(h("h1", {}, "Sign in"),
     h("p", {}, "New to IndusTrack? ", h("a", { href: "/signup", "data-link": true }, "Register your company"), "."));
-  if (config().auth.mode === "msal") {
-    main.append(h("button", { type: "button", onclick: () => void import("../../auth/msal").then((m) => m.signIn()) },
-      "Sign in with your IndusTrack account"));
+  if (config().auth.mode === "msal") { // back to the page remembered before coming here (msal.ts AFTER_SIGN_IN)
+    const go = h("button", { type: "button" }, "Sign in with your IndusTrack account");
+    go.addEventListener("click", () => {
+      go.disabled = true;
+      import("../../auth/msal").then((m) => m.signIn()).catch((e: unknown) => {
+        go.disabled = false;
+        main.append(errorBox(e));
+      });
+    });
+    main.append(go);
     return null;
   }
   const go = async (who: DevIdentity): Promise<void> => {
