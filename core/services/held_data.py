@@ -25,8 +25,9 @@ def count_of_user(kind: PersonalDataKind, *, account_id: str, user_id: str) -> t
     """(items of the user, whether counting stopped early). A kind with a `count_of_user` query answers in one
     request; any other is paged through `of_user`, bounded by MAX_COUNTED."""
     counter = getattr(kind, "count_of_user", None)
-    if callable(counter):
-        return int(counter(account_id=account_id, user_id=user_id)), False
+    counted = counter(account_id=account_id, user_id=user_id) if callable(counter) else None
+    if counted is not None:  # None: the kind has no count query of its own
+        return int(counted), False
     total, after = 0, None
     while True:
         page = kind.of_user(account_id=account_id, user_id=user_id, continuation=after, limit=COUNT_PAGE)

@@ -230,7 +230,7 @@ def update_retention(
     reactions: Reactions,
     retention_policy: RetentionPolicy,
     clock: Clock,
-    enqueue_data_request: Callable[[str], None] | None = None,
+    enqueue_data_request: Callable[[str], None] | None,
 ) -> RetentionPublic:
     principal.require_owner_of(account_id)
     current = effective_settings(account_id, privacy, retention_policy)
@@ -312,7 +312,7 @@ def place_hold(
     privacy: PrivacyStore,
     accounts: AccountStore,
     clock: Clock,
-    enqueue_data_request: Callable[[str], None] | None = None,
+    enqueue_data_request: Callable[[str], None] | None,
 ) -> LegalHoldPublic:
     if accounts.get_account(data.account_id) is None:
         raise NotFound()
@@ -346,7 +346,7 @@ def lift_hold(
     hold_id: str,
     privacy: PrivacyStore,
     clock: Clock,
-    enqueue_data_request: Callable[[str], None] | None = None,
+    enqueue_data_request: Callable[[str], None] | None,
 ) -> LegalHoldPublic:
     hold = privacy.get_hold(account_id, hold_id)
     if hold is None:

@@ -49,7 +49,7 @@ def _move_store(test_clock: FileTestClock, store_clock: StoreClock | None) -> No
 
 
 def set_test_clock(
-    *, identity: Identity, data: TestClockSet, clock: Clock, store_clock: StoreClock | None = None
+    *, identity: Identity, data: TestClockSet, clock: Clock, store_clock: StoreClock | None
 ) -> TestClockView:
     test_clock = _test_clock(clock)
     auth.require_platform_admin(identity)
@@ -65,7 +65,7 @@ def set_test_clock(
     return _view(test_clock)
 
 
-def reset_test_clock(*, identity: Identity, clock: Clock, store_clock: StoreClock | None = None) -> TestClockView:
+def reset_test_clock(*, identity: Identity, clock: Clock, store_clock: StoreClock | None) -> TestClockView:
     test_clock = _test_clock(clock)
     auth.require_platform_admin(identity)
     test_clock.reset()

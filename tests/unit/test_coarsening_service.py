@@ -217,6 +217,7 @@ def update(privacy: FakePrivacyStore, accounts: FakeAccountStore, body: dict[str
 
     owner = Principal(user_id="acc-a-owner", email="o@example.com", account_id="acc-a", role=Role.OWNER)
     return retention.update_retention(
+        enqueue_data_request=lambda message: None,
         principal=owner,
         account_id="acc-a",
         changes=RetentionUpdate.model_validate(body),

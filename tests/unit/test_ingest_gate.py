@@ -379,6 +379,7 @@ WRITES: dict[str, tuple[Callable[[GateWorld], object], str, str, str | None]] = 
     "zone applied to history": (lambda w: _apply_zone(w, w.zone_id), "zones", "save_zones", "u1"),
     "retention saved": (
         lambda w: retention.update_retention(
+            enqueue_data_request=lambda message: None,
             principal=OWNER,
             account_id="a1",
             changes=RetentionUpdate(location_days=30),

@@ -117,6 +117,7 @@ def test_the_index_is_written_where_the_facts_change_and_only_due_accounts_are_v
     kind.add("b1", Item("acc-b", "acc-b-m1", OLD))
     admin = Identity(user_id="admin", email="admin@example.com", is_platform_admin=True)
     hold = retention.place_hold(
+        enqueue_data_request=lambda message: None,
         identity=admin,
         privacy=privacy,
         accounts=accounts,
@@ -125,7 +126,14 @@ def test_the_index_is_written_where_the_facts_change_and_only_due_accounts_are_v
     )
     first = purge(privacy, accounts, clock, kind)
     assert first.complete_pass and first.accounts_finished == [] and set(kind.items) == {"a1", "b1"}
-    retention.lift_hold(identity=admin, account_id="acc-a", hold_id=hold.hold_id, privacy=privacy, clock=clock)
+    retention.lift_hold(
+        enqueue_data_request=lambda message: None,
+        identity=admin,
+        account_id="acc-a",
+        hold_id=hold.hold_id,
+        privacy=privacy,
+        clock=clock,
+    )
     entry = privacy.get_due(PURGE, "acc-a")
     assert entry is not None and entry.reasons == ["hold-lifted"]
     second = purge(privacy, accounts, clock, kind)

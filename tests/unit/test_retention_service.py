@@ -103,6 +103,7 @@ def test_expired_pings_photos_notes_go_fresh_ones_stay(world: Stores) -> None:
     assert run.deleted == {"pings": 1} and run.complete_pass and run.gaps == ["consents"]
 
     retention.update_retention(
+        enqueue_data_request=lambda message: None,
         principal=owner,
         account_id="acc-a",
         changes=RetentionUpdate(media_days=90),
@@ -129,6 +130,7 @@ def test_legal_holds_keep_data_and_are_reported_until_lifted(world: Stores) -> N
     pings.add("b1", Item("acc-b", "acc-b-m1", old))
     registry = Registry(kinds=[pings], expected=("pings",))
     member_hold = retention.place_hold(
+        enqueue_data_request=lambda message: None,
         identity=ADMIN,
         privacy=privacy,
         accounts=accounts,
@@ -136,6 +138,7 @@ def test_legal_holds_keep_data_and_are_reported_until_lifted(world: Stores) -> N
         data=LegalHoldCreate(account_id="acc-a", user_id="acc-a-m1", reason="dispute"),
     )
     account_hold = retention.place_hold(
+        enqueue_data_request=lambda message: None,
         identity=ADMIN,
         privacy=privacy,
         accounts=accounts,
@@ -147,13 +150,28 @@ def test_legal_holds_keep_data_and_are_reported_until_lifted(world: Stores) -> N
     assert set(pings.items) == {"a1", "b1"}
     assert run.held == {"pings": 1} and run.held_accounts == ["acc-b"] and run.deleted == {"pings": 1}
 
-    retention.lift_hold(identity=ADMIN, account_id="acc-a", hold_id=member_hold.hold_id, privacy=privacy, clock=clock)
-    retention.lift_hold(identity=ADMIN, account_id="acc-b", hold_id=account_hold.hold_id, privacy=privacy, clock=clock)
+    retention.lift_hold(
+        enqueue_data_request=lambda message: None,
+        identity=ADMIN,
+        account_id="acc-a",
+        hold_id=member_hold.hold_id,
+        privacy=privacy,
+        clock=clock,
+    )
+    retention.lift_hold(
+        enqueue_data_request=lambda message: None,
+        identity=ADMIN,
+        account_id="acc-b",
+        hold_id=account_hold.hold_id,
+        privacy=privacy,
+        clock=clock,
+    )
     purge(registry, privacy, accounts, clock)
     assert pings.items == {}
     assert [e.action for e in privacy.list_audit("acc-b")] == ["legal-hold.placed", "legal-hold.lifted"]
     with pytest.raises(NotFound):
         retention.place_hold(
+            enqueue_data_request=lambda message: None,
             identity=ADMIN,
             privacy=privacy,
             accounts=accounts,
@@ -203,6 +221,7 @@ def test_retention_settings_bounds_and_authorization(world: Stores) -> None:
     assert got.location_days == 365 and got.media_days is None and got.limits.location_max_days == 1095
     with pytest.raises(ValidationFailed) as err:
         retention.update_retention(
+            enqueue_data_request=lambda message: None,
             principal=owner,
             account_id="acc-a",
             privacy=privacy,
@@ -215,6 +234,7 @@ def test_retention_settings_bounds_and_authorization(world: Stores) -> None:
     assert privacy.get_retention("acc-a") is None  # bad input changes nothing
     with pytest.raises(Forbidden):
         retention.update_retention(
+            enqueue_data_request=lambda message: None,
             principal=member,
             account_id="acc-a",
             privacy=privacy,
@@ -226,6 +246,7 @@ def test_retention_settings_bounds_and_authorization(world: Stores) -> None:
     with pytest.raises(NotFound):
         retention.get_retention(principal=owner, account_id="acc-b", privacy=privacy, retention_policy=POLICY)
     saved = retention.update_retention(
+        enqueue_data_request=lambda message: None,
         principal=owner,
         account_id="acc-a",
         privacy=privacy,

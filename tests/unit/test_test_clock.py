@@ -65,16 +65,21 @@ def test_offset_and_frozen_time_are_shared_through_the_file(tmp_path: Path) -> N
 def test_the_service_moves_freezes_and_resets_for_an_admin_only(tmp_path: Path) -> None:
     clock = FileTestClock(tmp_path / "clock.json", system=lambda: REAL)
     target = datetime(2027, 3, 13, 9, 0, tzinfo=UTC)
-    view = test_clock.set_test_clock(identity=ADMIN, data=TestClockSet(now=target), clock=clock)
+    view = test_clock.set_test_clock(store_clock=None, identity=ADMIN, data=TestClockSet(now=target), clock=clock)
     assert view.now == target and view.system_now == REAL and not view.frozen
     assert view.offset_seconds == (target - REAL).total_seconds()
     view = test_clock.set_test_clock(
-        identity=ADMIN, data=TestClockSet.model_validate({"offsetSeconds": 60, "frozen": True}), clock=clock
+        store_clock=None,
+        identity=ADMIN,
+        data=TestClockSet.model_validate({"offsetSeconds": 60, "frozen": True}),
+        clock=clock,
     )
     assert view.now == REAL + timedelta(seconds=60) and view.frozen
-    assert test_clock.reset_test_clock(identity=ADMIN, clock=clock).now == REAL
+    assert test_clock.reset_test_clock(store_clock=None, identity=ADMIN, clock=clock).now == REAL
     with pytest.raises(Forbidden):
-        test_clock.set_test_clock(identity=Identity("u1", "u@example.com"), data=TestClockSet(now=target), clock=clock)
+        test_clock.set_test_clock(
+            store_clock=None, identity=Identity("u1", "u@example.com"), data=TestClockSet(now=target), clock=clock
+        )
     with pytest.raises(NotFound):  # no test clock in this process: as if the endpoint did not exist
         test_clock.read_test_clock(identity=ADMIN, clock=SystemClock())
 
