@@ -111,8 +111,8 @@ def test_storage_is_locked_down() -> None:
     text = module_text("storage")
     assert "publicAccess: 'None'" in block_after(text, r"^resource containers ")
     blob_service = block_after(text, r"^resource blobService ")
-    assert "isVersioningEnabled: versioningEnabled" in blob_service
-    assert re.search(r"^var versioningEnabled = true$", text, re.MULTILINE)
+    assert "isVersioningEnabled: true" in blob_service  # a literal: checkov's policy reads it
+    assert re.search(r"^var versioningEnabled = true$", text, re.MULTILINE)  # what the module's output says
     assert re.search(r"deleteRetentionPolicy:\s*\{\s*enabled: true", blob_service)
     defender = block_after(text, r"^resource defender 'Microsoft\.Security/defenderForStorageSettings@")
     assert re.search(r"malwareScanning:\s*\{\s*onUpload:\s*\{\s*isEnabled: true", defender)
