@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     # Abuse limits (docs/abuse-limits.md): calls of one kind per caller or per network in a fixed window, written
     # `count/window` (`20/h`, `600/m`, `5/10m`; units s, m, h, d). Generous: normal use never meets them.
     rate_limit_sign_up_per_network: str = Field(default="30/h", validation_alias="RATE_LIMIT_SIGN_UP_PER_NETWORK")
-    rate_limit_sign_up_per_identity: str = Field(default="10/h", validation_alias="RATE_LIMIT_SIGN_UP_PER_IDENTITY")
+    rate_limit_sign_up_per_identity: str = Field(default="60/h", validation_alias="RATE_LIMIT_SIGN_UP_PER_IDENTITY")
     rate_limit_invitations: str = Field(default="200/h", validation_alias="RATE_LIMIT_INVITATIONS")
     rate_limit_email_changes: str = Field(default="20/h", validation_alias="RATE_LIMIT_EMAIL_CHANGES")
     rate_limit_data_requests: str = Field(default="20/d", validation_alias="RATE_LIMIT_DATA_REQUESTS")

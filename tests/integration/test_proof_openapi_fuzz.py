@@ -232,6 +232,11 @@ def _fresh_member(w: World, ids: dict[str, str]) -> Prepared:
     return w.owner.auth, {**ids, "userId": add_member(w.api, w.owner).user_id}
 
 
+def _fresh_leaver(w: World, ids: dict[str, str]) -> Prepared:
+    """A member of their own for each example of `POST /me/leave`: the session's member stays in the account."""
+    return add_member(w.api, w.owner).auth, ids
+
+
 def _fresh_note(w: World, ids: dict[str, str]) -> Prepared:
     note = _ok(w.api.post("/me/notes", json={"text": "to delete"}, headers=w.member.auth), 201)
     return w.member.auth, {**ids, "noteId": note["noteId"]}
@@ -271,6 +276,7 @@ def _plan(w: World, method: str, path: str) -> tuple[str, Callable[[World, dict[
         ("POST", "/api/invitations/{token}/accept"): _fresh_invitation,
         ("GET", "/api/invitations/{token}"): _fresh_invitation,
         ("DELETE", "/api/accounts/{accountId}/members/{userId}"): _fresh_member,
+        ("POST", "/api/me/leave"): _fresh_leaver,
         ("DELETE", "/api/me/notes/{noteId}"): _fresh_note,
         ("DELETE", "/api/accounts/{accountId}/job-sites/{siteId}"): _fresh_job_site,
         ("DELETE", "/api/platform/accounts/{accountId}/legal-holds/{holdId}"): _fresh_hold,
