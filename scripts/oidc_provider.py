@@ -305,7 +305,7 @@ class OidcProvider:
             id_claims["nonce"] = grant.nonce
         resource = self._resource_scopes(grant.scopes)
         body: dict[str, Any] = {
-            "token_type": "Bearer",
+            "token_type": "Bearer",  # nosec B105 - the OAuth token type, not a secret
             "scope": " ".join(resource or grant.scopes),
             "expires_in": TOKEN_SECONDS,
             "ext_expires_in": TOKEN_SECONDS,

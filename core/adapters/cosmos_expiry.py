@@ -131,7 +131,7 @@ class CosmosTtlRestamper:
             )
             parameters.append({"name": "@u", "value": user_id})
         query = container.query_items(
-            f"SELECT * FROM c WHERE c.accountId = @a AND c.docType = @d{user_clause}",  # noqa: S608 - fixed clauses
+            f"SELECT * FROM c WHERE c.accountId = @a AND c.docType = @d{user_clause}",  # noqa: S608  # nosec B608 - fixed clauses, values as parameters
             parameters=parameters,
             partition_key=account_id,
             max_item_count=limit,
@@ -200,7 +200,7 @@ class EmulatorStoreClock:
             response = httpx.put(
                 self._url,
                 json={"offsetSeconds": offset_seconds},
-                verify=False,  # noqa: S501 - the local server's self-signed certificate, local only
+                verify=False,  # noqa: S501  # nosec B501 - the local server's self-signed certificate, local only
                 timeout=5,
             )
         except httpx.HTTPError as exc:

@@ -241,7 +241,7 @@ EXPIRING_CONTAINERS = (
 
 
 def test_every_container_holding_expiring_items_has_time_to_live_on(names: dict[str, object]) -> None:
-    by_name = {c["name"]: c for c in names["cosmos"]["containers"]}  # type: ignore[index]
+    by_name = {c["name"]: c for c in names["cosmos"]["containers"]}  # type: ignore[index]  # the JSON document's shape, checked by the tests above
     for name in EXPIRING_CONTAINERS:
         assert by_name[name]["defaultTtl"] == -1, name
     bicep = read(INFRA / "modules" / "cosmos.bicep")

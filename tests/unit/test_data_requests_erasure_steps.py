@@ -167,7 +167,7 @@ def test_a_crash_between_saving_a_step_and_queueing_the_next_resumes() -> None:
     w.send = lost  # type: ignore[method-assign]  # the step is saved, its follow-up is never queued
     with pytest.raises(ConnectionError):
         w.deliver(step_items=300)
-    w.send = sent  # type: ignore[method-assign]
+    w.send = sent  # type: ignore[method-assign]  # the world's queue replaced by one that fails once
     saved = w.privacy.get_request("acc-a", request.request_id)
     assert saved is not None and saved.step == 1 and len(w.queue) == 1  # only the redelivery of step 0 is left
     w.run(step_items=300)

@@ -164,14 +164,14 @@ def test_purge_deletes_only_previous_versions_of_exactly_that_blob() -> None:
     c.upload("a/p1/original", b"stripped")
     c.upload("a/p1/original.bak", b"other blob")
     c.upload("a/p1/original.bak", b"other blob 2")
-    assert purge_previous_versions(c, "a/p1/original") == 1  # type: ignore[arg-type]
+    assert purge_previous_versions(c, "a/p1/original") == 1  # type: ignore[arg-type]  # a fake of the SDK's client, not the client
     assert c.current["a/p1/original"] == b"stripped" and c.versions["a/p1/original"] == {}
     assert len(c.versions["a/p1/original.bak"]) == 1  # shares the prefix: untouched
 
 
 def test_a_rewritten_original_keeps_no_version_with_the_position() -> None:
     c = FakeContainer()
-    store = BlobPhotoStore(FakeService(c), account_key="k")  # type: ignore[arg-type]
+    store = BlobPhotoStore(FakeService(c), account_key="k")  # type: ignore[arg-type]  # a fake of the SDK's client, not the client
     store.put_photo_blob("a/p1/original", b"with position", content_type="image/jpeg")
     store.put_photo_blob("a/p1/original", b"stripped", content_type="image/jpeg")
     assert c.current["a/p1/original"] == b"stripped"
@@ -181,7 +181,7 @@ def test_a_rewritten_original_keeps_no_version_with_the_position() -> None:
 
 def test_a_deleted_photo_keeps_no_version_and_a_retry_finishes_the_versions() -> None:
     c = FakeContainer()
-    store = BlobPhotoStore(FakeService(c), account_key="k")  # type: ignore[arg-type]
+    store = BlobPhotoStore(FakeService(c), account_key="k")  # type: ignore[arg-type]  # a fake of the SDK's client, not the client
     c.upload("a/p1/display", b"one")
     c.upload("a/p1/display", b"two")
     assert store.delete_photo_blob("a/p1/display") is True
@@ -199,7 +199,7 @@ def test_erasure_by_prefix_deletes_current_blobs_and_every_version() -> None:
     c.versions["acc/u1/p3/original"] = {"v7": b"only a version left"}
     c.upload("acc/u2/p9/original", b"someone else")
     c.upload("acc/u2/p9/original", b"someone else 2")
-    store = BlobPrefixStore(FakeService(c))  # type: ignore[arg-type]
+    store = BlobPrefixStore(FakeService(c))  # type: ignore[arg-type]  # a fake of the SDK's client, not the client
     assert store.delete_prefix("photos", "acc/u1/") == 2
     assert not any(n.startswith("acc/u1/") for n in c.current)
     assert all(not v for n, v in c.versions.items() if n.startswith("acc/u1/"))
@@ -210,7 +210,7 @@ def test_without_versioning_nothing_more_is_asked() -> None:
     """As on Azurite (no versions) or with BLOB_VERSIONING_ENABLED false: deletes work as before."""
     c = FakeContainer(versioning=False)
     c.upload("acc/u1/p1/original", b"x")
-    assert BlobPrefixStore(FakeService(c), purge_versions=False).delete_prefix("photos", "acc/u1/") == 1  # type: ignore[arg-type]
+    assert BlobPrefixStore(FakeService(c), purge_versions=False).delete_prefix("photos", "acc/u1/") == 1  # type: ignore[arg-type]  # a fake of the SDK's client, not the client
     c.upload("acc/u1/p2/original", b"x")
-    assert BlobPrefixStore(FakeService(c)).delete_prefix("photos", "acc/u1/") == 1  # type: ignore[arg-type]
+    assert BlobPrefixStore(FakeService(c)).delete_prefix("photos", "acc/u1/") == 1  # type: ignore[arg-type]  # a fake of the SDK's client, not the client
     assert c.current == {} and c.deleted_versions == []

@@ -46,8 +46,8 @@ def purge(
         clock=clock,
         retention_policy=RetentionPolicy(),
         purge_batch_size=100,
-        purge_max_items=int(kw.get("max_items", 1_000)),  # type: ignore[call-overload]
-        **{k: v for k, v in kw.items() if k != "max_items"},  # type: ignore[arg-type]
+        purge_max_items=int(kw.get("max_items", 1_000)),  # type: ignore[call-overload]  # the test's keyword arguments, of mixed types
+        **{k: v for k, v in kw.items() if k != "max_items"},  # type: ignore[arg-type]  # the test's keyword arguments, of mixed types
     )
 
 
