@@ -102,20 +102,19 @@ function url(path: string, query?: Query): string {
   return u.toString();
 }
 
-async function call(method: string, path: string, init: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+/** Sends `request` with the signed-in person's token: a short 429 is waited out once, a 401 signs out, and any other
+ * refusal becomes an ApiError carrying the problem document's title, detail and type. 304 passes through. */
+export async function guardedFetch(request: Request): Promise<Response> {
   const token = await currentToken();
-  const headers: Record<string, string> = { ...(init.headers ?? {}) };
-  if (token) headers["Authorization"] = `Bearer ${token}`;
-  if (init.body !== undefined) headers["Content-Type"] = "application/json";
-  const request = () => fetch(url(path, init.query), {
-    method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), cache: "no-store",
-  });
-  let r = await request();
+  const prepared = new Request(request, { cache: "no-store" });
+  if (token) prepared.headers.set("Authorization", `Bearer ${token}`);
+  const spare = prepared.clone(); // a body can be read once: the copy is for the one retry after a short 429
+  let r = await fetch(prepared);
   if (r.status === 429) {
     const seconds = retryAfterSeconds(r.headers.get("Retry-After"));
     if (seconds !== undefined && seconds <= RETRY_WAIT_MAX_SECONDS) {
       await wait(seconds);
-      r = await request(); // once: a second refusal is shown
+      r = await fetch(spare); // once: a second refusal is shown
     }
     if (r.status === 429) {
       const again = retryAfterSeconds(r.headers.get("Retry-After"));
@@ -136,6 +135,14 @@ async function call(method: string, path: string, init: { query?: Query; body?: 
     throw new ApiError(r.status, title, detail, problemType);
   }
   return r;
+}
+
+async function call(method: string, path: string, init: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...(init.headers ?? {}) };
+  if (init.body !== undefined) headers["Content-Type"] = "application/json";
+  return guardedFetch(new Request(url(path, init.query), {
+    method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  }));
 }
 
 export async function get<T>(path: string, query?: Query): Promise<T> {
