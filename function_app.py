@@ -17,6 +17,7 @@ from functions import (
     email,
     health,
     job_sites,
+    maps,
     members,
     meta,
     notes,
@@ -48,6 +49,7 @@ AREAS = (
     devices,
     job_sites,
     analytics,
+    maps,
     test_clock,
     meta,
 )

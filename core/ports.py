@@ -29,6 +29,7 @@ from core.domain.identity import Identity
 from core.domain.images import Rejection, Verified
 from core.domain.ingest_gate import GateDoc, GateRead
 from core.domain.job_sites import JobSite
+from core.domain.maps import MapToken
 from core.domain.media import BlobInfo, Note, NoteSlice, Photo, PhotoContentType, PhotoJob, PhotoSlice, ScanVerdict
 from core.domain.page_views import PageView
 from core.domain.policy import PolicyAcknowledgement, PolicyVersion
@@ -805,4 +806,12 @@ class RateLimiter(Protocol):
         """Count one call against the counter `key` (a policy, a window and a subject's digest) unless it already
         holds `limit` calls: True when counted, False when refused (then nothing changes). Atomic across instances.
         The counter is deleted by the store about `expires_after_seconds` after its last change."""
+        ...
+
+
+class MapTokens(Protocol):
+    """Tokens for Azure Maps obtained with the app's managed identity (core/adapters/azure_maps.py)."""
+
+    def current(self) -> MapToken:
+        """A token valid for at least a few more minutes (a cached one while it is)."""
         ...

@@ -143,6 +143,11 @@ class Settings(BaseSettings):
     billing_grace_days: float = Field(default=7, ge=0, le=60, validation_alias="BILLING_GRACE_DAYS")
     queue_billing_events: str = Field(default="billing-events", validation_alias="QUEUE_BILLING_EVENTS")
 
+    # The portal's base map in Azure (docs/portal.md, "Base map"): the Azure Maps account's client id (its uniqueId,
+    # sent as x-ms-client-id). Unset (the local stack): GET /api/maps/token answers 404 and the portal draws its
+    # offline base map.
+    azure_maps_client_id: str | None = Field(default=None, validation_alias="AZURE_MAPS_CLIENT_ID")
+
     # Test clock (docs/test-clock.md): a file holding an offset or a frozen time for the app's clock. Local only:
     # the app refuses to start with it set when APP_ENVIRONMENT is anything but `local`.
     test_clock_file: str | None = Field(default=None, validation_alias="TEST_CLOCK_FILE")

@@ -131,7 +131,7 @@ param portalAuthority string = ''
 @description('Scope the owner portal asks for when it calls the API; empty: <authAudience>/.default.')
 param portalApiScope string = ''
 
-@description('Map style URL of the owner portal\'s maps (MapLibre); empty: a blank map.')
+@description('Map style URL of the owner portal\'s maps (MapLibre); empty: Azure Maps road tiles (the maps module).')
 param portalMapStyle string = ''
 
 @description('Stripe publishable key of the owner portal\'s billing page (not a secret; needed when billing is enabled).')
@@ -308,6 +308,17 @@ module portal 'modules/staticwebapp.bicep' = {
   }
 }
 
+// The owner portal's base map: Azure Maps, Entra ID only (the runtime identity reads it and hands browsers tokens).
+module maps 'modules/maps.bicep' = {
+  name: 'maps'
+  params: {
+    tags: allTags
+    name: 'map-${baseName}-${token}'
+    principalId: identity.outputs.appPrincipalId
+    allowedOrigins: empty(portalCustomDomain) ? [ 'https://${portal.outputs.defaultHostname}' ] : [ 'https://${portal.outputs.defaultHostname}', 'https://${portalCustomDomain}' ]
+  }
+}
+
 // Roles before the site: the Function App starts with its Key Vault references and identity connections already
 // granted (a reference that fails at the first start is cached and keeps the app down).
 module roles 'modules/roles.bicep' = {
@@ -364,6 +375,7 @@ module functionApp 'modules/functionapp.bicep' = {
     blobVersioningEnabled: storage.outputs.versioningEnabled
     blobVersionRetentionDays: storage.outputs.previousVersionRetentionDays
     cosmosBackupRetentionDays: cosmos.outputs.backupRetentionDays
+    mapsClientId: maps.outputs.clientId
   }
   dependsOn: [
     roles
@@ -402,4 +414,7 @@ output PORTAL_CONFIG_MSAL_CLIENT_ID string = portalClientId
 output PORTAL_CONFIG_MSAL_AUTHORITY string = msalAuthority
 output PORTAL_CONFIG_API_SCOPE string = msalApiScope
 output PORTAL_CONFIG_MAP_STYLE string = portalMapStyle
+output PORTAL_CONFIG_MAP_PROVIDER string = 'azure-maps'
+output PORTAL_CONFIG_BLOB_ORIGIN string = storage.outputs.blobEndpoint
+output mapsAccountName string = maps.outputs.name
 output PORTAL_CONFIG_STRIPE_PUBLISHABLE_KEY string = billingEnabled ? stripePublishableKey : ''

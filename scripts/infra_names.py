@@ -87,6 +87,7 @@ SET_BY_INFRA: dict[str, str] = {
     "BLOB_VERSIONING_ENABLED": "whether the storage account keeps blob versions (storage.bicep output)",
     "BLOB_VERSION_RETENTION_DAYS": "days the lifecycle rule keeps a previous blob version (storage.bicep output)",
     "COSMOS_BACKUP_RETENTION_DAYS": "days the Cosmos DB continuous backup can restore (cosmos.bicep output)",
+    "AZURE_MAPS_CLIENT_ID": "the Azure Maps account of the portal's base map (maps.bicep output)",
 }
 
 _LOCAL_VALUE = re.compile(

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,6 +38,8 @@ OUTPUTS = {
     "authority": "PORTAL_CONFIG_MSAL_AUTHORITY",
     "scope": "PORTAL_CONFIG_API_SCOPE",
     "mapStyle": "PORTAL_CONFIG_MAP_STYLE",
+    "mapProvider": "PORTAL_CONFIG_MAP_PROVIDER",
+    "blobOrigin": "PORTAL_CONFIG_BLOB_ORIGIN",
     "stripeKey": "PORTAL_CONFIG_STRIPE_PUBLISHABLE_KEY",
 }
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -78,6 +79,18 @@ def authority_host(authority: str) -> str:
     return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
 
 
+MAP_PROVIDERS = ("azure-maps", "offline")
+
+
+def _map(values: Mapping[str, str]) -> dict[str, Any]:
+    """The base map: Azure Maps when infra deployed it (docs/portal.md, "Base map"), a style URL if one is given."""
+    provider = values.get("mapProvider", "").strip() or "offline"
+    if provider not in MAP_PROVIDERS:
+        raise ConfigError(f"{OUTPUTS['mapProvider']} must be one of {', '.join(MAP_PROVIDERS)}, not {provider!r}")
+    style = _https_url(values["mapStyle"], OUTPUTS["mapStyle"]) if values.get("mapStyle") else None
+    return {"provider": provider, "style": style}
+
+
 def production_config(values: Mapping[str, str]) -> dict[str, Any]:
     """The config.json of the deployed portal. Raises ConfigError on a missing or malformed value."""
     missing = [OUTPUTS[k] for k in ("apiBase", "clientId", "authority", "scope") if not values.get(k, "").strip()]
@@ -99,7 +112,7 @@ def production_config(values: Mapping[str, str]) -> dict[str, Any]:
                 "scopes": [values["scope"].strip()],
             },
         },
-        "map": {"style": _https_url(values["mapStyle"], OUTPUTS["mapStyle"]) if values.get("mapStyle") else None},
+        "map": _map(values),
     }
     key = values.get("stripeKey", "").strip()
     if key:
@@ -122,10 +135,52 @@ def check_azure_build(dist: Path) -> None:
         )
 
 
+AZURE_MAPS = "https://atlas.microsoft.com"
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def named_hosts(csp: str, *, connect: Sequence[str], images: Sequence[str]) -> str:
+    """The deployed policy names its hosts: the `https:` wildcard the local file keeps (for the local stand-ins) is
+    replaced in connect-src by `connect` and in img-src by `images`; every other directive stays as it is."""
+    out = []
+    for part in (p.strip() for p in csp.split(";") if p.strip()):
+        name, *sources = part.split()
+        extra = connect if name == "connect-src" else images if name == "img-src" else None
+        if extra is not None and "https:" in sources:
+            sources = [src for src in sources if src != "https:"]
+            sources += [host for host in extra if host not in sources]
+        out.append(" ".join([name, *sources]))
+    return "; ".join(out)
+
+
+def swa_config_for(config: Mapping[str, Any], values: Mapping[str, str], swa_config: Path = SWA_CONFIG) -> str:
+    """staticwebapp.config.json with each Content-Security-Policy naming exactly the hosts the portal talks to: the
+    API, the sign-in authority, Azure Maps when it is the base map, the photos' blob endpoint (read links)."""
+    doc = json.loads(swa_config.read_text(encoding="utf-8"))
+    connect = [_origin_of(config["apiBase"]), _origin_of(config["auth"]["msal"]["authority"])]
+    images = []
+    if config["map"]["provider"] == "azure-maps":
+        connect.append(AZURE_MAPS)
+    if config["map"]["style"]:
+        connect.append(_origin_of(config["map"]["style"]))
+    blob = values.get("blobOrigin", "").strip()
+    if blob:
+        images.append(_origin_of(_https_url(blob, OUTPUTS["blobOrigin"])))
+    headers = [doc.get("globalHeaders", {})] + [r.get("headers", {}) for r in doc.get("routes", [])]
+    for h in headers:
+        if "Content-Security-Policy" in h:
+            h["Content-Security-Policy"] = named_hosts(h["Content-Security-Policy"], connect=connect, images=images)
+    return json.dumps(doc, indent=2) + "\n"
+
+
 def write(dist: Path, values: Mapping[str, str], swa_config: Path = SWA_CONFIG) -> dict[str, Any]:
     check_azure_build(dist)
     config = production_config(values)
-    shutil.copyfile(swa_config, dist / "staticwebapp.config.json")
+    (dist / "staticwebapp.config.json").write_text(swa_config_for(config, values, swa_config), encoding="utf-8")
     (dist / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return config
 

@@ -11,10 +11,23 @@ from core.domain import rate_limits as limits
 from core.domain.rate_limits import Rate
 
 if TYPE_CHECKING:
+    from core.adapters.azure_maps import EntraMapTokens
     from core.adapters.cosmos_rate_limits import CosmosRateLimiter
 
 
 class RateLimitPorts(Clients):
+    @adapter
+    def map_tokens(self) -> EntraMapTokens:
+        """Azure Maps tokens for the portal's base map (not a limit: the one small port of the maps area)."""
+        from core.adapters.azure_maps import EntraMapTokens
+        from core.adapters.identity import shared_credential
+
+        return EntraMapTokens(shared_credential())
+
+    @property
+    def maps_client_id(self) -> str | None:
+        return self.settings.azure_maps_client_id
+
     @adapter
     def rate_limiter(self) -> CosmosRateLimiter:
         from core.adapters.cosmos_rate_limits import CosmosRateLimiter

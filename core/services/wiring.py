@@ -45,6 +45,7 @@ from core.ports import (
     LatestPositionStore,
     Mailer,
     MalwareScanner,
+    MapTokens,
     MediaStore,
     Outbox,
     PageViewStore,
@@ -151,6 +152,8 @@ class Ports(TypedDict, total=False):
     test_clock_enabled: bool
     rate_limiter: RateLimiter  # abuse limits' counters (docs/abuse-limits.md)
     rate_limits: Mapping[str, Rate]  # each abuse limit's rate, by policy name (from the settings)
+    map_tokens: MapTokens  # Azure Maps tokens for the portal's base map (core/adapters/azure_maps.py)
+    maps_client_id: str | None  # the Azure Maps account (x-ms-client-id); None: no Azure Maps (the local stack)
     # settings values, named for what they are
     invitation_ttl: timedelta
     export_link_ttl: timedelta

@@ -124,6 +124,9 @@ param blobVersionRetentionDays int
 @description('Days the Cosmos DB continuous backup can restore (cosmos.bicep output).')
 param cosmosBackupRetentionDays int
 
+@description('Client id (uniqueId) of the Azure Maps account of the portal\'s base map.')
+param mapsClientId string
+
 var infraSettings = {
   APP_ENVIRONMENT: 'azure'
   AzureWebJobsStorage__accountName: storageAccountName
@@ -152,6 +155,7 @@ var infraSettings = {
   BLOB_VERSIONING_ENABLED: string(blobVersioningEnabled)
   BLOB_VERSION_RETENTION_DAYS: string(blobVersionRetentionDays)
   COSMOS_BACKUP_RETENTION_DAYS: string(cosmosBackupRetentionDays)
+  AZURE_MAPS_CLIENT_ID: mapsClientId
 }
 
 // Billing is optional: the Stripe references exist only when billing is enabled, because a reference to a missing

@@ -11,7 +11,9 @@ export interface MsalSettings {
 export interface PortalConfig {
   apiBase: string;
   auth: { mode: "dev" | "msal"; msal?: MsalSettings };
-  map: { style: string | null; pollSeconds?: number };
+  /** provider "azure-maps": Azure Maps tiles with an Entra token from the API; otherwise `style` (a MapLibre style URL)
+   * or, when null, the offline base map shipped with the portal (pages/map/basemap.ts). */
+  map: { style: string | null; provider?: "azure-maps" | "offline"; pollSeconds?: number };
   /** The billing page's Stripe.js: https://js.stripe.com/v3/ in Azure, localstripe's stand-in locally. */
   stripe?: { jsUrl: string; publishableKey: string };
 }

@@ -29,6 +29,8 @@ OUTPUTS = {
     "portal_config_msal_authority": {"type": "String", "value": "https://contoso.ciamlogin.com/1111-2222"},
     "PORTAL_CONFIG_API_SCOPE": {"type": "String", "value": "api://industrack/.default"},
     "PORTAL_CONFIG_MAP_STYLE": {"type": "String", "value": ""},
+    "PORTAL_CONFIG_MAP_PROVIDER": {"type": "String", "value": "azure-maps"},
+    "PORTAL_CONFIG_BLOB_ORIGIN": {"type": "String", "value": "https://stindustrackprodabc.blob.core.windows.net/"},
     "PORTAL_CONFIG_STRIPE_PUBLISHABLE_KEY": {"type": "String", "value": "pk_live_abc"},
 }
 
@@ -55,7 +57,7 @@ def test_the_production_config_signs_in_with_msal_against_the_deployed_api() -> 
                 "scopes": ["api://industrack/.default"],
             },
         },
-        "map": {"style": None},
+        "map": {"provider": "azure-maps", "style": None},
         "stripe": {"jsUrl": "https://js.stripe.com/v3/", "publishableKey": "pk_live_abc"},
     }
     assert "stripe" not in portal_config.production_config(values(stripeKey=""))
@@ -80,11 +82,46 @@ def test_the_values_come_from_azd_environment_variables_as_well() -> None:
         ({"clientId": "portal-app"}, "a GUID"),
         ({"stripeKey": "sk_live_secret"}, "publishable key"),
         ({"stripeKey": "rk_live_restricted"}, "publishable key"),
+        ({"mapProvider": "google"}, "PORTAL_CONFIG_MAP_PROVIDER must be one of azure-maps, offline"),
     ],
 )
 def test_a_missing_or_dangerous_value_is_refused(changes: dict[str, str], expected: str) -> None:
     with pytest.raises(portal_config.ConfigError, match=re.escape(expected)):
         portal_config.production_config(values(**changes))
+
+
+def test_the_deployed_csp_names_exactly_the_hosts_the_portal_talks_to() -> None:
+    config = portal_config.production_config(values())
+    swa = json.loads(portal_config.swa_config_for(config, values()))
+    policies = [swa["globalHeaders"]["Content-Security-Policy"]] + [
+        r["headers"]["Content-Security-Policy"] for r in swa["routes"] if "Content-Security-Policy" in r["headers"]
+    ]
+    assert len(policies) == 2  # every page, and the billing page with Stripe.js
+    for csp in policies:
+        directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+        assert "https:" not in directives["connect-src"] and "https:" not in directives["img-src"]
+        assert {
+            "https://func-industrack-prod-abc.azurewebsites.net",
+            "https://contoso.ciamlogin.com",
+            "https://atlas.microsoft.com",
+        } <= set(directives["connect-src"])
+        assert "https://stindustrackprodabc.blob.core.windows.net" in directives["img-src"]
+        assert directives["script-src"][0] == "'self'" and "'unsafe-inline'" not in csp
+    # Without Azure Maps, its host is not admitted.
+    offline = portal_config.production_config(values(mapProvider="offline"))
+    assert "atlas.microsoft.com" not in portal_config.swa_config_for(offline, values(mapProvider="offline"))
+
+
+def test_the_base_map_is_azure_maps_with_entra_only_and_a_reader_role_for_the_app() -> None:
+    maps = strip_comments(read(INFRA / "modules" / "maps.bicep"))
+    assert "disableLocalAuth: true" in maps
+    assert "listKeys" not in maps and "primaryKey" not in maps  # no key is ever read out of the account
+    assert "'423170ca-a8f6-4b0f-8487-9e4eb8f49bfa'" in maps  # Azure Maps Data Reader, nothing wider
+    assert "scope: maps" in maps
+    main = strip_comments(read(INFRA / "main.bicep"))
+    assert "principalId: identity.outputs.appPrincipalId" in block_after(main, r"^module\s+maps\s+'")
+    assert "mapsClientId: maps.outputs.clientId" in block_after(main, r"^module\s+functionApp\s+'")
+    assert "AZURE_MAPS_CLIENT_ID: mapsClientId" in strip_comments(read(INFRA / "modules" / "functionapp.bicep"))
 
 
 def test_every_value_the_script_reads_is_an_output_of_the_deployment() -> None:
@@ -163,7 +200,10 @@ def test_the_script_finishes_the_azure_build(azure_build: Path, tmp_path: Path) 
     assert portal_config.main(["--dist", str(dist), "--outputs", str(outputs_file)]) == 0
     written = json.loads(read(dist / "config.json"))
     assert written["auth"]["mode"] == "msal" and written == portal_config.production_config(values())
-    assert read(dist / "staticwebapp.config.json") == read(ROOT / "portal" / "staticwebapp.config.json")
+    swa = json.loads(read(dist / "staticwebapp.config.json"))
+    source = json.loads(read(ROOT / "portal" / "staticwebapp.config.json"))
+    assert swa["routes"][:-1] == source["routes"][:-1] and swa["navigationFallback"] == source["navigationFallback"]
+    assert swa == json.loads(portal_config.swa_config_for(written, values()))  # the CSP with the named hosts
 
 
 class _Quiet(SimpleHTTPRequestHandler):

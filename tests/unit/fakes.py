@@ -13,6 +13,8 @@ from core.domain.accounts import Account, AccountEvent, Invitation, Member, User
 from core.domain.errors import Unauthenticated
 from core.domain.events import Change, Fact
 from core.domain.identity import Identity
+from core.domain.maps import MapToken
+from core.ports import Clock
 
 TOKEN_PREFIX = "fake-token."
 
@@ -176,6 +178,18 @@ class FakeReactions:
 
     def happened(self, event: Fact) -> None:
         self.raised.append(event)
+
+
+class FakeMapTokens:
+    """Azure Maps tokens in memory: a fixed token valid for an hour after the clock's now; `issued` counts asks."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or FakeClock()
+        self.issued = 0
+
+    def current(self) -> MapToken:
+        self.issued += 1
+        return MapToken(access_token="map-token-for-tests", expires_on=self.clock.now() + timedelta(hours=1))
 
 
 class FakeRateLimiter:

@@ -30,6 +30,7 @@ from tests.unit.fakes import (
     FakeAccountStore,
     FakeClock,
     FakeHealthProbe,
+    FakeMapTokens,
     FakePublisher,
     FakeRateLimiter,
     FakeTokenVerifier,
@@ -140,6 +141,7 @@ def fake_root(settings: Settings | None = None, **ports: Unpack[Ports]) -> Conta
         "stripe": FakeStripe(clock),
         "health_probes": [FakeHealthProbe("cosmos"), FakeHealthProbe("storage")],
         "rate_limiter": FakeRateLimiter(),
+        "map_tokens": FakeMapTokens(clock),
     }
     fakes.update(ports)
     fakes.update(

@@ -646,6 +646,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/maps/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A short-lived Azure Maps token for the portal's base map (Microsoft Entra ID, no key) */
+        get: operations["map_token"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -2504,6 +2521,24 @@ export interface components {
              */
             liftedAt: string | null;
         };
+        /** MapTokenPublic */
+        MapTokenPublic: {
+            /**
+             * Accesstoken
+             * @description Bearer token for Azure Maps requests
+             */
+            accessToken: string;
+            /**
+             * Expireson
+             * Format: date-time
+             */
+            expiresOn: string;
+            /**
+             * Clientid
+             * @description The Azure Maps account, sent as x-ms-client-id
+             */
+            clientId: string;
+        };
         /**
          * MePublic
          * @description What a user sees of themselves: the member profile, plus an address change that waits for its link.
@@ -3829,6 +3864,7 @@ export type SchemaLatestPositionList = components['schemas']['LatestPositionList
 export type SchemaLegalHoldCreate = components['schemas']['LegalHoldCreate'];
 export type SchemaLegalHoldList = components['schemas']['LegalHoldList'];
 export type SchemaLegalHoldPublic = components['schemas']['LegalHoldPublic'];
+export type SchemaMapTokenPublic = components['schemas']['MapTokenPublic'];
 export type SchemaMePublic = components['schemas']['MePublic'];
 export type SchemaMeUpdate = components['schemas']['MeUpdate'];
 export type SchemaMemberList = components['schemas']['MemberList'];
@@ -8081,6 +8117,82 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    map_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapTokenPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,17 +1,19 @@
-// The map: MapLibre GL JS, loaded on demand (its own chunk) so pages without a map never download it. The base
-// style comes from config.json; without one (as in the tests, which have no tile server) a blank style is used.
+// The map: MapLibre GL JS, loaded on demand (its own chunk) so pages without a map never download it. The base map:
+// - in Azure (config.json map.provider "azure-maps"), Azure Maps road tiles with Microsoft Entra ID authentication: the
+//   API hands the browser a short-lived token obtained through the app's managed identity (GET /api/maps/token); no
+//   subscription key ever reaches the browser;
+// - a style URL in config.json map.style, if one is set;
+// - otherwise an offline base map shipped with the portal: Natural Earth land and country borders (world-atlas), so
+//   the local portal and its screenshots are never blank.
 
-import type { Map as MlMap, GeoJSONSource, LngLatBoundsLike, Marker, StyleSpecification } from "maplibre-gl";
+import type { Map as MlMap, GeoJSONSource, LngLatBoundsLike, Marker, RequestParameters } from "maplibre-gl";
 import { config } from "../../config";
 import { h } from "../../ui/dom";
+import { offlineStyle, azureMapsStyle, type BaseMap } from "./basemap";
+import { api, data } from "../../api/typed";
 
-const LABEL_LIMIT = 100; // name labels (DOM markers) up to this many points; beyond, circles only
-
-const BLANK: StyleSpecification = {
-  version: 8,
-  sources: {},
-  layers: [{ id: "background", type: "background", paint: { "background-color": "#e9eef2" } }],
-};
+const LABEL_LIMIT = 100; // name labels (DOM markers) up to this many points; beyond, clusters and names on click
+const CLUSTER_RADIUS = 40; // pixels
 
 export interface Point { id: string; lon: number; lat: number; accuracy?: number; label?: string; stale?: boolean }
 
@@ -23,6 +25,8 @@ export interface PortalMap {
   fit(coords: number[][]): void;
   remove(): void;
 }
+
+type MapLibre = typeof import("maplibre-gl");
 
 function circle(lon: number, lat: number, metres: number, steps = 24): number[][] {
   const out: number[][] = [];
@@ -37,24 +41,51 @@ function circle(lon: number, lat: number, metres: number, steps = 24): number[][
 
 const empty = (): { type: "FeatureCollection"; features: never[] } => ({ type: "FeatureCollection", features: [] });
 
+let library: Promise<MapLibre> | null = null;
+
+/** Starts downloading the map library (and its worker and CSS) without waiting: a page calls it first thing, so the
+ * library loads while the page's data is requested. */
+export function preloadMapLibrary(): Promise<MapLibre> {
+  library ??= Promise.all([import("maplibre-gl"), import("maplibre-gl/dist/maplibre-gl-worker.mjs?url"),
+    import("maplibre-gl/dist/maplibre-gl.css")]).then(([maplibregl, worker]) => {
+    maplibregl.setWorkerUrl(worker.default); // the worker ships as its own file; the bundle would lose its URL
+    return maplibregl;
+  });
+  return library;
+}
+
+async function baseMap(): Promise<BaseMap> {
+  const settings = config().map;
+  if (settings.provider === "azure-maps") {
+    return azureMapsStyle(async () => data(await api().GET("/api/maps/token")));
+  }
+  if (settings.style) return { style: settings.style, attribution: "", stop: () => undefined };
+  return offlineStyle();
+}
+
 export async function createMap(container: HTMLElement, label: string): Promise<PortalMap> {
-  const [maplibregl, worker] = await Promise.all([import("maplibre-gl"),
-    import("maplibre-gl/dist/maplibre-gl-worker.mjs?url"), import("maplibre-gl/dist/maplibre-gl.css")]);
-  maplibregl.setWorkerUrl(worker.default); // the worker ships as its own file; the bundle would lose its URL
-  const style = config().map.style ?? BLANK;
-  const map = new maplibregl.Map({ container, style, center: [0, 20], zoom: 1, attributionControl: false, fadeDuration: 0 });
+  const [maplibregl, base] = await Promise.all([preloadMapLibrary(), baseMap()]);
+  const map = new maplibregl.Map({ container, style: base.style, center: [0, 20], zoom: 1, fadeDuration: 0,
+    attributionControl: false, transformRequest: base.transformRequest as ((url: string) => RequestParameters) | undefined });
+  map.addControl(new maplibregl.AttributionControl({ compact: false, customAttribution: base.attribution || undefined }), "bottom-right");
   map.getCanvas().setAttribute("aria-label", label);
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+  container.dataset.baseMap = config().map.provider === "azure-maps" ? "azure-maps" : config().map.style ? "style" : "offline";
   await new Promise<void>((resolve) => map.once("load", () => resolve()));
   map.addSource("accuracy", { type: "geojson", data: empty() });
-  map.addSource("points", { type: "geojson", data: empty() });
+  map.addSource("points", { type: "geojson", data: empty(), cluster: true, clusterRadius: CLUSTER_RADIUS, clusterMaxZoom: 15 });
   map.addSource("track", { type: "geojson", data: empty() });
   map.addSource("stops", { type: "geojson", data: empty() });
+  map.addSource("start", { type: "geojson", data: empty() });
   map.addSource("cursor", { type: "geojson", data: empty() });
   map.addLayer({ id: "accuracy", type: "fill", source: "accuracy", paint: { "fill-color": "#1b5e9a", "fill-opacity": 0.15 } });
   map.addLayer({ id: "track", type: "line", source: "track", paint: { "line-color": "#1b5e9a", "line-width": 3 } });
   map.addLayer({ id: "stops", type: "circle", source: "stops", paint: { "circle-radius": 8, "circle-color": "#b3541e", "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
-  map.addLayer({ id: "points", type: "circle", source: "points", paint: {
+  map.addLayer({ id: "start", type: "circle", source: "start", paint: { "circle-radius": 7, "circle-color": "#fff", "circle-stroke-color": "#0f7b3f", "circle-stroke-width": 3 } });
+  map.addLayer({ id: "clusters", type: "circle", source: "points", filter: ["has", "point_count"], paint: {
+    "circle-color": "#1b5e9a", "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 2,
+    "circle-radius": ["step", ["get", "point_count"], 14, 10, 18, 100, 24, 1000, 30] } });
+  map.addLayer({ id: "points", type: "circle", source: "points", filter: ["!", ["has", "point_count"]], paint: {
     "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 2,
     "circle-color": ["case", ["get", "stale"], "#6b7280", "#1b5e9a"] } });
   map.addLayer({ id: "cursor", type: "circle", source: "cursor", paint: { "circle-radius": 7, "circle-color": "#0f7b3f" } });
@@ -65,10 +96,48 @@ export async function createMap(container: HTMLElement, label: string): Promise<
   });
   const source = (id: string): GeoJSONSource => map.getSource(id) as GeoJSONSource;
   let labels: Marker[] = [];
+  let counts: Marker[] = [];
+  let names = new Map<string, string>();
+
+  // A cluster's count as text beside it (the offline map has no font server for symbol layers), for the clusters
+  // drawn now; clicking a cluster zooms in until it splits, clicking a member's dot shows their name.
+  const showCounts = (): void => {
+    counts.forEach((m) => m.remove());
+    counts = [];
+    const seen = new Set<number>();
+    for (const f of map.queryRenderedFeatures({ layers: ["clusters"] })) {
+      const id = Number(f.properties?.cluster_id);
+      if (seen.has(id) || f.geometry.type !== "Point") continue;
+      seen.add(id);
+      counts.push(new maplibregl.Marker({ element: h("span", { class: "map-count", "aria-hidden": "true" }, String(f.properties?.point_count)) })
+        .setLngLat(f.geometry.coordinates as [number, number]).addTo(map));
+      if (counts.length >= 200) break;
+    }
+    container.dataset.clusters = String(seen.size);
+  };
+  map.on("moveend", showCounts);
+  map.on("click", "clusters", (ev) => {
+    const f = ev.features?.[0];
+    if (!f || f.geometry.type !== "Point") return;
+    const centre = f.geometry.coordinates as [number, number];
+    void source("points").getClusterExpansionZoom(Number(f.properties?.cluster_id))
+      .then((zoom) => map.easeTo({ center: centre, zoom, duration: 0 }));
+  });
+  map.on("click", "points", (ev) => {
+    const f = ev.features?.[0];
+    if (!f || f.geometry.type !== "Point") return;
+    const text = names.get(String(f.properties?.id)) ?? "";
+    new maplibregl.Popup({ closeButton: true, offset: 10 }).setLngLat(f.geometry.coordinates as [number, number]).setText(text).addTo(map);
+  });
+  for (const layer of ["clusters", "points"]) {
+    map.on("mouseenter", layer, () => { map.getCanvas().style.cursor = "pointer"; });
+    map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
+  }
 
   return {
     map,
     async setPoints(points) {
+      names = new Map(points.map((p) => [p.id, p.label ?? ""]));
       source("points").setData({ type: "FeatureCollection", features: points.map((p) => ({ type: "Feature",
         geometry: { type: "Point", coordinates: [p.lon, p.lat] }, properties: { id: p.id, stale: !!p.stale } })) });
       source("accuracy").setData({ type: "FeatureCollection", features: points.filter((p) => p.accuracy).map((p) => ({
@@ -78,12 +147,14 @@ export async function createMap(container: HTMLElement, label: string): Promise<
         new maplibregl.Marker({ element: h("span", { class: "map-label", "aria-hidden": "true" }, p.label!), anchor: "left", offset: [10, 0] })
           .setLngLat([p.lon, p.lat]).addTo(map));
       await rendered("renderedPoints", points.length);
+      showCounts();
     },
     async setTrack(coords, stops) {
       source("track").setData(coords.length > 1
         ? { type: "Feature", geometry: { type: "LineString", coordinates: coords }, properties: {} } : empty());
       source("stops").setData({ type: "FeatureCollection", features: stops.map((c) => ({ type: "Feature",
         geometry: { type: "Point", coordinates: c }, properties: {} })) });
+      source("start").setData(coords.length ? { type: "Feature", geometry: { type: "Point", coordinates: coords[0] }, properties: {} } : empty());
       await rendered("renderedTrack", coords.length);
     },
     setCursor(coord) {
@@ -96,7 +167,7 @@ export async function createMap(container: HTMLElement, label: string): Promise<
       const pad = 0.002;
       map.fitBounds([[w - pad, s - pad], [e + pad, n + pad]] as LngLatBoundsLike, { padding: 40, duration: 0, maxZoom: 16 });
     },
-    remove() { map.remove(); },
+    remove() { base.stop(); map.remove(); },
   };
 }
 

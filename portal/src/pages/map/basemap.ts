@@ -1,0 +1,94 @@
+// Base maps for MapLibre. Two sources, chosen by config.json (map.provider):
+// - "azure-maps": Azure Maps road tiles (Render v2, tileset microsoft.base.road), authenticated with a Microsoft
+//   Entra ID token that the API obtains through the app's managed identity (GET /api/maps/token) and the
+//   x-ms-client-id header naming the Maps account; the token is renewed before it expires. No subscription key.
+// - anything else: an offline base map shipped with the portal, Natural Earth land (1:50m) and country borders
+//   (1:110m) from the world-atlas package, drawn from two static files of the build. It has no streets, but the
+//   local portal and its screenshots are never blank.
+
+import type { RequestParameters, StyleSpecification } from "maplibre-gl";
+import { feature, mesh } from "topojson-client";
+import type { GeometryCollection, Topology } from "topojson-specification";
+import landUrl from "world-atlas/land-50m.json?url";
+import countriesUrl from "world-atlas/countries-110m.json?url";
+
+export const AZURE_MAPS_HOST = "https://atlas.microsoft.com";
+const AZURE_MAPS_TILES =
+  `${AZURE_MAPS_HOST}/map/tile?api-version=2024-04-01&tilesetId=microsoft.base.road&zoom={z}&x={x}&y={y}&tileSize=256`;
+/** Azure Maps' terms require the data providers' attribution on every map that shows its tiles. */
+export const AZURE_MAPS_ATTRIBUTION = "© Microsoft Azure Maps, © TomTom";
+export const OFFLINE_ATTRIBUTION = "Natural Earth";
+const RENEW_BEFORE_MS = 5 * 60_000;
+
+const WATER = "#cfe3ef";
+const LAND = "#f4f1ea";
+const BORDER = "#9aa5b1";
+
+export interface MapToken { accessToken: string; expiresOn: string; clientId: string }
+
+export interface BaseMap {
+  style: StyleSpecification | string;
+  attribution: string;
+  /** Adds the Entra token and the Maps account's client id to Azure Maps requests (and nothing to others). */
+  transformRequest?: (url: string) => RequestParameters | undefined;
+  stop(): void;
+}
+
+async function topology(url: string): Promise<Topology> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`base map ${url}: HTTP ${r.status}`);
+  return (await r.json()) as Topology;
+}
+
+/** Natural Earth land and borders, no network beyond the portal's own files. */
+export async function offlineStyle(): Promise<BaseMap> {
+  const [land, countries] = await Promise.all([topology(landUrl), topology(countriesUrl)]);
+  const landShapes = feature(land, land.objects.land as GeometryCollection);
+  const borders = mesh(countries, countries.objects.countries as GeometryCollection, (a, b) => a !== b);
+  return {
+    attribution: OFFLINE_ATTRIBUTION,
+    stop: () => undefined,
+    style: {
+      version: 8,
+      sources: {
+        land: { type: "geojson", data: landShapes, attribution: OFFLINE_ATTRIBUTION },
+        borders: { type: "geojson", data: borders },
+      },
+      layers: [
+        { id: "water", type: "background", paint: { "background-color": WATER } },
+        { id: "land", type: "fill", source: "land", paint: { "fill-color": LAND } },
+        { id: "borders", type: "line", source: "borders", paint: { "line-color": BORDER, "line-width": 0.8 } },
+      ],
+    },
+  };
+}
+
+/** Azure Maps road tiles; `token` asks the API for a fresh token (it is called again before each one expires). */
+export async function azureMapsStyle(token: () => Promise<MapToken>): Promise<BaseMap> {
+  let current = await token();
+  let timer = 0;
+  const schedule = (): void => {
+    const wait = Math.max(30_000, new Date(current.expiresOn).getTime() - Date.now() - RENEW_BEFORE_MS);
+    timer = window.setTimeout(() => {
+      void token().then((t) => { current = t; }).catch(() => undefined).finally(schedule);
+    }, wait);
+  };
+  schedule();
+  return {
+    attribution: AZURE_MAPS_ATTRIBUTION,
+    stop: () => window.clearTimeout(timer),
+    transformRequest: (url) => url.startsWith(`${AZURE_MAPS_HOST}/`)
+      ? { url, headers: { Authorization: `Bearer ${current.accessToken}`, "x-ms-client-id": current.clientId } }
+      : undefined,
+    style: {
+      version: 8,
+      sources: {
+        road: { type: "raster", tiles: [AZURE_MAPS_TILES], tileSize: 256, maxzoom: 19, attribution: AZURE_MAPS_ATTRIBUTION },
+      },
+      layers: [
+        { id: "water", type: "background", paint: { "background-color": WATER } },
+        { id: "road", type: "raster", source: "road" },
+      ],
+    },
+  };
+}
