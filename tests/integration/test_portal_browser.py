@@ -75,14 +75,17 @@ def test_owner_sees_two_members_on_the_live_map(api: httpx.Client, page: Page) -
     expect(page.locator(f'tr[data-user-id="{ana.user_id}"]')).to_contain_text("Ana Field")
     expect(page.locator(f'tr[data-user-id="{ana.user_id}"]')).to_contain_text("± 25 m")
     expect(page.locator(f'tr[data-user-id="{ben.user_id}"]')).to_contain_text("s ago")
-    expect(page.locator(f'tr[data-user-id="{quiet.user_id}"]')).to_contain_text("Not sharing location")
+    expect(page.locator(f'tr[data-user-id="{quiet.user_id}"]')).to_contain_text("No position yet")
     expect(page.locator("#live-map")).to_have_attribute("data-rendered-points", "2")
+    # The offline base map (Natural Earth land and borders, shipped with the portal) is drawn, not a grey canvas.
+    expect(page.locator("#live-map")).to_have_attribute("data-base-map", "offline")
+    expect(page.locator("#live-map .maplibregl-ctrl-attrib")).to_contain_text("Natural Earth")
     assert_accessible(page)
 
     # Polling: unchanged answers are 304s (If-None-Match); a new ping shows up without a reload.
     expect(page.locator("#main")).to_have_attribute("data-last-poll", "304")
     post(api, ben, [ping(datetime.now(UTC) + timedelta(milliseconds=50), latitude=45.5, longitude=-93.5)])
-    expect(page.locator(f'tr[data-user-id="{ben.user_id}"]')).to_contain_text("45.50000, -93.50000", timeout=30_000)
+    expect(page.locator(f'tr[data-user-id="{ben.user_id}"]')).to_contain_text("45.5000, -93.5000", timeout=30_000)
 
 
 def test_owner_opens_a_members_day_and_downloads_its_gpx(api: httpx.Client, page: Page) -> None:

@@ -132,7 +132,7 @@ export async function guardedFetch(request: Request): Promise<Response> {
       detail = p.detail;
       problemType = p.type;
     } catch { /* not a problem document */ }
-    throw new ApiError(r.status, title, detail, problemType);
+    throw new ApiError(r.status, title, detail, problemType, retryAfterSeconds(r.headers.get("Retry-After")));
   }
   return r;
 }

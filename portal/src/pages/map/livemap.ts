@@ -1,15 +1,20 @@
 // Live map (owner): every member's latest position with its age and accuracy circle, polled with If-None-Match.
+// The map library starts loading before the first positions request, both in parallel. Polling pauses while the
+// tab is hidden (one poll when it shows again), waits as long as a 429 or 503 asks (Retry-After), and stops for good
+// when the page is left, also when that happens while the map library is still loading. On a 304 the ages and the
+// stale colour are still brought up to date: a phone that went silent turns grey without any new data.
 
 import type { Context } from "../../main";
 import { config } from "../../config";
-import { getIfChanged, type LatestPositions, type MemberPosition } from "../../api/client";
+import { ApiError, type LatestPositions, type MemberPosition } from "../../api/client";
+import { api, changed } from "../../api/typed";
 import { h, clear, ageText, announce, errorBox, timeText } from "../../ui/dom";
-import { createMap, webglAvailable, type PortalMap } from "./maplib";
+import { createMap, preloadMapLibrary, webglAvailable, type PortalMap, type Point } from "./maplib";
 
 const STALE_SECONDS = 3600;
 
-function ageOf(p: MemberPosition): number | null {
-  return p.position ? (Date.now() - new Date(p.position.timestamp).getTime()) / 1000 : null;
+function ageOf(p: MemberPosition, now: number): number | null {
+  return p.position ? (now - new Date(p.position.timestamp).getTime()) / 1000 : null;
 }
 
 /** The position when it has one (a member in a private zone has only a time). */
@@ -19,83 +24,143 @@ function located(p: MemberPosition): { latitude: number; longitude: number; hori
     ? { latitude: pos.latitude, longitude: pos.longitude, horizontalAccuracy: pos.horizontalAccuracy } : null;
 }
 
-function row(p: MemberPosition, date: string): HTMLTableRowElement {
-  const age = ageOf(p);
-  const sharing = p.position !== null && p.position !== undefined;
+function ageCell(p: MemberPosition, now: number): string {
+  if (!p.position) return "No position yet";
+  const age = ageOf(p, now) ?? 0;
+  return age > STALE_SECONDS ? `${ageText(age)} (no fix since)` : ageText(age);
+}
+
+function row(p: MemberPosition, now: number): HTMLTableRowElement {
   const pos = located(p);
-  return h("tr", { "data-user-id": p.userId },
+  const stale = (ageOf(p, now) ?? 0) > STALE_SECONDS;
+  return h("tr", { "data-user-id": p.userId, class: stale ? "stale" : undefined },
     h("th", { scope: "row" }, p.fullName),
-    h("td", { class: "age" }, sharing ? ageText(age ?? 0) : "Not sharing location"),
+    h("td", { class: "age" }, ageCell(p, now)),
     h("td", {}, pos?.horizontalAccuracy != null ? `± ${Math.round(pos.horizontalAccuracy)} m` : "—"),
-    h("td", { class: "place" }, pos ? `${pos.latitude.toFixed(5)}, ${pos.longitude.toFixed(5)}`
+    h("td", { class: "place" }, pos ? `${pos.latitude.toFixed(4)}, ${pos.longitude.toFixed(4)}`
       : p.position?.inPrivateZone ? `In a private zone (${timeText(p.position.timestamp)})` : "—"),
-    h("td", {}, h("a", { href: `/members/${encodeURIComponent(p.userId)}/day?date=${date}`, "data-link": true },
+    // No date: the day view opens the member's own today, in their time zone (not the viewer's UTC date).
+    h("td", {}, h("a", { href: `/members/${encodeURIComponent(p.userId)}/day`, "data-link": true },
       h("span", {}, "Day view"), h("span", { class: "sr-only" }, ` of ${p.fullName}`))));
+}
+
+function points(list: LatestPositions, now: number): Point[] {
+  return list.items.flatMap((p) => {
+    const pos = located(p);
+    if (!pos) return [];
+    const age = ageOf(p, now) ?? 0;
+    return [{ id: p.userId, lon: pos.longitude, lat: pos.latitude, accuracy: pos.horizontalAccuracy ?? undefined,
+      stale: age > STALE_SECONDS, label: `${p.fullName}, ${ageText(age)}` }];
+  });
 }
 
 export async function renderLiveMap(ctx: Context): Promise<() => void> {
   const accountId = ctx.me.accountId;
+  const drawMap = webglAvailable();
+  if (drawMap) void preloadMapLibrary().catch(() => undefined); // in parallel with the first positions request
   const mapBox = h("div", { class: "map", id: "live-map", role: "region", "aria-label": "Map of the crew's latest positions" });
   const body = h("tbody", {});
-  const summary = h("p", { id: "map-summary" });
+  const summary = h("p", { id: "map-summary", role: "status" }, "Loading positions…");
   ctx.main.append(h("h1", {}, "Live map"), summary, mapBox,
     h("table", { class: "grid", "aria-describedby": "map-summary" },
       h("caption", {}, "Latest position of every member"),
       h("thead", {}, h("tr", {}, ...["Member", "Last position", "Accuracy", "Place", "Track"].map((t) => h("th", { scope: "col" }, t)))),
       body));
 
+  let left = false;
+  // Left before this function returned its clean-up (the router clears the page): the map box is no longer shown.
+  const gone = (): boolean => left || !mapBox.isConnected;
   let map: PortalMap | null = null;
-  if (webglAvailable()) {
-    try { map = await createMap(mapBox, "Map of the crew's latest positions"); } catch (e) { mapBox.append(errorBox(e)); }
-  } else {
-    mapBox.append(h("p", { class: "note" }, "This browser cannot draw maps (no WebGL); the positions are listed below."));
-  }
-
   let etag: string | null = null;
   let last: LatestPositions | null = null;
   let fitted = false;
-  const today = new Date().toISOString().slice(0, 10);
+  let timer = 0;
+  const pollMs = (config().map.pollSeconds ?? 15) * 1000;
 
   const draw = async (): Promise<void> => {
     if (!last) return;
+    const now = Date.now();
     clear(body);
-    body.append(...last.items.map((p) => row(p, today)));
+    body.append(...last.items.map((p) => row(p, now)));
     const sharing = last.items.filter((p) => p.position);
     summary.textContent = `${last.items.length} members, ${sharing.length} sharing their location.`;
-    if (map) {
-      const points = sharing.filter((p) => located(p)).map((p) => ({ id: p.userId, lon: located(p)!.longitude,
-        lat: located(p)!.latitude, accuracy: located(p)!.horizontalAccuracy ?? undefined,
-        stale: (ageOf(p) ?? 0) > STALE_SECONDS,
-        label: `${p.fullName}, ${ageText(ageOf(p) ?? 0)}` }));
-      if (!fitted && points.length) { map.fit(points.map((p) => [p.lon, p.lat])); fitted = true; }
-      await map.setPoints(points);
-    }
     mapBox.dataset.members = String(sharing.length);
+    if (map) {
+      const pts = points(last, now);
+      if (!fitted && pts.length) { map.fit(pts.map((p) => [p.lon, p.lat])); fitted = true; }
+      await map.setPoints(pts);
+    }
+  };
+
+  /** Nothing moved (304): the ages, the "no fix since" marks and the dots' stale colour still follow the clock. */
+  const refreshAges = async (): Promise<void> => {
+    if (!last) return;
+    const now = Date.now();
+    for (const tr of Array.from(body.querySelectorAll("tr"))) {
+      const p = last.items.find((i) => i.userId === tr.dataset.userId);
+      if (!p) continue;
+      const cell = tr.querySelector(".age");
+      if (cell) cell.textContent = ageCell(p, now);
+      tr.classList.toggle("stale", (ageOf(p, now) ?? 0) > STALE_SECONDS);
+    }
+    if (map) await map.setPoints(points(last, now));
+  };
+
+  const schedule = (ms: number): void => {
+    window.clearTimeout(timer);
+    if (!gone() && !document.hidden) timer = window.setTimeout(() => void poll(), ms);
   };
 
   const poll = async (): Promise<void> => {
+    let wait = pollMs;
     try {
-      const changed = await getIfChanged<LatestPositions>(`/accounts/${accountId}/locations/latest`, etag);
-      if (changed) {
-        etag = changed.etag;
-        last = changed.body;
+      const answer = await api().GET("/api/accounts/{accountId}/locations/latest", {
+        params: { path: { accountId } }, headers: etag ? { "If-None-Match": etag } : {} });
+      if (gone()) return;
+      if (answer.response.ok) etag = answer.response.headers.get("ETag");
+      const fresh = changed(answer);
+      if (fresh) {
+        last = fresh;
         await draw();
         announce("Positions updated.");
       } else {
-        for (const tr of Array.from(body.querySelectorAll("tr"))) {  // only the ages move
-          const p = last?.items.find((i) => i.userId === tr.dataset.userId);
-          const cell = tr.querySelector(".age");
-          if (p?.position && cell) cell.textContent = ageText(ageOf(p) ?? 0);
-        }
+        await refreshAges();
       }
       ctx.main.dataset.polls = String(Number(ctx.main.dataset.polls ?? 0) + 1);
-      ctx.main.dataset.lastPoll = changed ? "200" : "304";
+      ctx.main.dataset.lastPoll = fresh ? "200" : "304";
     } catch (e) {
+      if (gone()) return;
+      if (e instanceof ApiError && e.retryAfter !== undefined) wait = Math.max(wait, e.retryAfter * 1000);
       summary.replaceChildren(errorBox(e));
+    } finally {
+      schedule(wait);
     }
   };
 
-  await poll();
-  const timer = window.setInterval(() => void poll(), (config().map.pollSeconds ?? 15) * 1000);
-  return () => { window.clearInterval(timer); map?.remove(); };
+  const visibility = (): void => {
+    if (gone()) document.removeEventListener("visibilitychange", visibility);
+    else if (document.hidden) window.clearTimeout(timer);
+    else void poll(); // back in view: at once, then on the interval again
+  };
+  document.addEventListener("visibilitychange", visibility);
+
+  const first = poll();
+  if (drawMap) {
+    try {
+      const created = await createMap(mapBox, "Map of the crew's latest positions");
+      if (gone()) created.remove();
+      else { map = created; await first; await draw(); }
+    } catch (e) {
+      mapBox.append(errorBox(e));
+    }
+  } else {
+    mapBox.append(h("p", { class: "note" }, "This browser cannot draw maps (no WebGL); the positions are listed below."));
+  }
+  await first;
+  return () => {
+    left = true;
+    window.clearTimeout(timer);
+    document.removeEventListener("visibilitychange", visibility);
+    map?.remove();
+  };
 }

@@ -70,6 +70,7 @@ export async function createMap(container: HTMLElement, label: string): Promise<
   map.addControl(new maplibregl.AttributionControl({ compact: false, customAttribution: base.attribution || undefined }), "bottom-right");
   map.getCanvas().setAttribute("aria-label", label);
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left"); // distances at street zoom
   container.dataset.baseMap = config().map.provider === "azure-maps" ? "azure-maps" : config().map.style ? "style" : "offline";
   await new Promise<void>((resolve) => map.once("load", () => resolve()));
   map.addSource("accuracy", { type: "geojson", data: empty() });
