@@ -127,9 +127,10 @@ export async function guardedFetch(request: Request): Promise<Response> {
     let detail: string | undefined;
     let problemType: string | undefined;
     try {
-      const p = (await r.json()) as { title?: string; detail?: string; type?: string };
+      const p = (await r.json()) as { title?: string; detail?: string; type?: string; errors?: { field: string; message: string }[] };
       title = p.title ?? title;
-      detail = p.detail;
+      // A refused field is named with the API's reason ("area.radius: ..."), not just "invalid fields".
+      detail = p.errors?.length ? p.errors.map((e) => `${e.field}: ${e.message}`).join("; ") : p.detail;
       problemType = p.type;
     } catch { /* not a problem document */ }
     throw new ApiError(r.status, title, detail, problemType, retryAfterSeconds(r.headers.get("Retry-After")));

@@ -17,9 +17,14 @@ const CLUSTER_RADIUS = 40; // pixels
 
 export interface Point { id: string; lon: number; lat: number; accuracy?: number; label?: string; stale?: boolean }
 
+/** A job site's outline as one closed ring of [longitude, latitude] (a circle is drawn as a 48-corner ring). */
+export interface SiteShape { id: string; name: string; ring: number[][]; selected?: boolean }
+
 export interface PortalMap {
   map: MlMap;
   setPoints(points: Point[]): Promise<void>;
+  /** Job sites (outlined areas), and the shape being drawn in an editor (corners and outline), if any. */
+  setSites(sites: SiteShape[], draft?: number[][]): void;
   setTrack(coords: number[][], stops: number[][]): Promise<void>;
   setCursor(coord: number[] | null): void;
   fit(coords: number[][]): void;
@@ -28,7 +33,7 @@ export interface PortalMap {
 
 type MapLibre = typeof import("maplibre-gl");
 
-function circle(lon: number, lat: number, metres: number, steps = 24): number[][] {
+export function circle(lon: number, lat: number, metres: number, steps = 24): number[][] {
   const out: number[][] = [];
   const dLat = metres / 111_320;
   const dLon = metres / (111_320 * Math.max(0.01, Math.cos((lat * Math.PI) / 180)));
@@ -79,6 +84,16 @@ export async function createMap(container: HTMLElement, label: string): Promise<
   map.addSource("stops", { type: "geojson", data: empty() });
   map.addSource("start", { type: "geojson", data: empty() });
   map.addSource("cursor", { type: "geojson", data: empty() });
+  map.addSource("sites", { type: "geojson", data: empty() });
+  map.addSource("draft", { type: "geojson", data: empty() });
+  map.addLayer({ id: "sites", type: "fill", source: "sites", paint: {
+    "fill-color": ["case", ["get", "selected"], "#b3541e", "#0f7b3f"], "fill-opacity": 0.18 } });
+  map.addLayer({ id: "sites-outline", type: "line", source: "sites", paint: {
+    "line-color": ["case", ["get", "selected"], "#b3541e", "#0f7b3f"], "line-width": 2 } });
+  map.addLayer({ id: "draft-line", type: "line", source: "draft", filter: ["==", ["geometry-type"], "LineString"],
+    paint: { "line-color": "#b3541e", "line-width": 2, "line-dasharray": [2, 1] } });
+  map.addLayer({ id: "draft-corners", type: "circle", source: "draft", filter: ["==", ["geometry-type"], "Point"],
+    paint: { "circle-radius": 5, "circle-color": "#fff", "circle-stroke-color": "#b3541e", "circle-stroke-width": 2 } });
   map.addLayer({ id: "accuracy", type: "fill", source: "accuracy", paint: { "fill-color": "#1b5e9a", "fill-opacity": 0.15 } });
   map.addLayer({ id: "track", type: "line", source: "track", paint: { "line-color": "#1b5e9a", "line-width": 3 } });
   map.addLayer({ id: "stops", type: "circle", source: "stops", paint: { "circle-radius": 8, "circle-color": "#b3541e", "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
@@ -149,6 +164,18 @@ export async function createMap(container: HTMLElement, label: string): Promise<
           .setLngLat([p.lon, p.lat]).addTo(map));
       await rendered("renderedPoints", points.length);
       showCounts();
+    },
+    setSites(sites, draft) {
+      source("sites").setData({ type: "FeatureCollection", features: sites.map((site) => ({ type: "Feature",
+        geometry: { type: "Polygon", coordinates: [site.ring] }, properties: { id: site.id, selected: !!site.selected } })) });
+      const corners = draft ?? [];
+      source("draft").setData({ type: "FeatureCollection", features: [
+        ...corners.map((c) => ({ type: "Feature" as const, geometry: { type: "Point" as const, coordinates: c }, properties: {} })),
+        ...(corners.length > 1 ? [{ type: "Feature" as const, properties: {},
+          geometry: { type: "LineString" as const, coordinates: [...corners, corners[0]] } }] : []),
+      ] });
+      container.dataset.sites = String(sites.length);
+      container.dataset.draftCorners = String(corners.length);
     },
     async setTrack(coords, stops) {
       source("track").setData(coords.length > 1
