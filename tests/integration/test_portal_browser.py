@@ -101,6 +101,8 @@ def test_owner_opens_a_members_day_and_downloads_its_gpx(api: httpx.Client, page
     page.get_by_role("link", name="Day view of Dana Day").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dana Day: day view")
     expect(page.locator("#day-summary")).to_contain_text("8 points")
+    expect(page.locator("#day-summary")).to_contain_text("travelled")  # the day's distance, from the timesheet
+    expect(page.locator("#visits tbody")).to_contain_text("No visits to job sites")
     expect(page.locator("#day-map")).to_have_attribute("data-rendered-track", "8")
     assert_accessible(page)
 

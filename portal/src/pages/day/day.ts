@@ -2,22 +2,58 @@
 // GPX download. The day is the member's own calendar day, in their time zone.
 
 import type { Context } from "../../main";
+import type { components } from "../../api/schema";
 import { get, getText, type Feature, type MemberList, type TrackCollection } from "../../api/client";
+import { api, data } from "../../api/typed";
 import { h, clear, errorBox, timeText } from "../../ui/dom";
 import { createMap, webglAvailable, type PortalMap } from "../map/maplib";
+import { ringOf } from "../sites/sites";
+import { distanceText, durationText, unitsPreference } from "../timesheets/format";
 
-/** "+HH:MM" offset of a time zone at a given instant. */
-function offsetAt(timeZone: string, at: Date): string {
-  const part = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "longOffset" })
-    .formatToParts(at).find((p) => p.type === "timeZoneName")?.value ?? "GMT";
-  const m = part.match(/GMT([+-]\d{2}):?(\d{2})?/);
-  return m ? `${m[1]}:${m[2] ?? "00"}` : "+00:00";
+type Site = components["schemas"]["JobSitePublic"];
+type SheetDay = components["schemas"]["TimesheetDay"];
+
+/** Whether a [longitude, latitude] lies inside a closed ring (ray casting; sites are small enough to be flat). */
+export function insideRing(point: number[], ring: number[][]): boolean {
+  const [x, y] = point;
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
 }
 
+/** The name of the job site a stop lies in, if any. */
+export function siteOf(point: number[], sites: Site[]): string | null {
+  return sites.find((s) => insideRing(point, ringOf(s.area)))?.name ?? null;
+}
+
+export const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/** The time zone's offset from UTC at an instant, in minutes (east positive). */
+function offsetMinutes(timeZone: string, at: number): number {
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(new Date(at));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const local = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  return Math.round((local - Math.floor(at / 1000) * 1000) / 60_000);
+}
+
+/** The UTC instant of a local wall-clock midnight: its own offset, found from the offset of a first guess and
+ * checked once more (a midnight on a clock-change day has the offset of that instant, not of the day's noon). */
+export function localMidnight(date: string, timeZone: string): number {
+  const wall = Date.parse(`${date}T00:00:00Z`);
+  let guess = wall - offsetMinutes(timeZone, wall) * 60_000;
+  guess = wall - offsetMinutes(timeZone, guess) * 60_000;
+  return guess;
+}
+
+/** A member's local calendar day as UTC instants: 23 or 25 hours long on clock-change days. */
 export function dayRange(date: string, timeZone: string): { from: string; to: string } {
-  const noon = new Date(`${date}T12:00:00Z`);
-  const next = new Date(noon.getTime() + 86_400_000).toISOString().slice(0, 10);
-  return { from: `${date}T00:00:00${offsetAt(timeZone, noon)}`, to: `${next}T00:00:00${offsetAt(timeZone, new Date(noon.getTime() + 86_400_000))}` };
+  const next = new Date(Date.parse(`${date}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  return { from: new Date(localMidnight(date, timeZone)).toISOString(), to: new Date(localMidnight(next, timeZone)).toISOString() };
 }
 
 function todayIn(timeZone: string): string {
@@ -42,6 +78,8 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   const summary = h("p", { id: "day-summary", role: "status" });
   const stopsBody = h("tbody", {});
   const privateList = h("ul", { id: "private-gaps", class: "plain", "aria-label": "Private gaps" });
+  const coarseNote = h("p", { id: "day-coarse", class: "note", hidden: true });
+  const visitsBody = h("tbody", {});
   const mapBox = h("div", { class: "map", id: "day-map", role: "region", "aria-label": `Track of ${member.fullName}` });
   ctx.main.append(
     h("h1", {}, `${member.fullName}: day view`),
@@ -51,18 +89,25 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
       h("label", { for: "day-simplify" }, "Track detail"), simplify, gpx),
     summary, mapBox,
     h("div", { class: "toolbar" }, h("label", { for: "day-replay" }, "Replay"), slider, sliderText),
-    privateList,
+    coarseNote, privateList,
+    h("table", { class: "grid", id: "visits" }, h("caption", {}, "Visits to job sites"),
+      h("thead", {}, h("tr", {}, ...["Site", "Arrival", "Departure", "Time on site"].map((t) => h("th", { scope: "col" }, t)))), visitsBody),
     h("table", { class: "grid", id: "stops" }, h("caption", {}, "Stops"),
-      h("thead", {}, h("tr", {}, ...["Arrival", "Departure", "Minutes"].map((t) => h("th", { scope: "col" }, t)))), stopsBody));
+      h("thead", {}, h("tr", {}, ...["Place", "Arrival", "Departure", "Minutes"].map((t) => h("th", { scope: "col" }, t)))), stopsBody));
 
+  // The map is created while the day's data is fetched; the track is drawn when both are there.
   let map: PortalMap | null = null;
-  if (webglAvailable()) {
-    try { map = await createMap(mapBox, `Track of ${member.fullName}`); } catch (e) { mapBox.append(errorBox(e)); }
-  } else {
+  const mapReady: Promise<PortalMap | null> = webglAvailable()
+    ? createMap(mapBox, `Track of ${member.fullName}`).then((m) => (map = m)).catch((e) => { mapBox.append(errorBox(e)); return null; })
+    : Promise.resolve(null);
+  if (!webglAvailable()) {
     mapBox.append(h("p", { class: "note" }, "This browser cannot draw maps (no WebGL); the day is summarised below."));
   }
 
   let points: Feature[] = [];
+  // The account's job sites name the stops inside them (one request for the page, not per day).
+  const sites: Site[] = await api().GET("/api/accounts/{accountId}/job-sites", { params: { path: { accountId }, query: { limit: 1000 } } })
+    .then((r) => data(r).items).catch(() => []);
   const trackPath = `/accounts/${accountId}/members/${encodeURIComponent(userId)}/track`;
 
   const load = async (): Promise<void> => {
@@ -78,26 +123,46 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     points = features.filter((f) => f.properties.kind === "ping");
     const stops = features.filter((f) => f.properties.kind === "stop");
     showPrivateGaps(privateList, features, tz);
+    const coarse = points.filter((f) => f.properties.coarse === true).length;
+    coarseNote.hidden = coarse === 0;
+    coarseNote.textContent = coarse ? `Coarsened history: ${plural(coarse, "point", "points")} of this day were kept ` +
+      "at reduced detail after the account's detailed-history period (see Retention)." : "";
     const coords = points.map((f) => f.geometry.coordinates as number[]);
+    const sheet: SheetDay | undefined = await api().GET("/api/accounts/{accountId}/timesheets", {
+      params: { path: { accountId }, query: { from: date.value, to: date.value, memberId: userId } } })
+      .then((r) => data(r).days[0]).catch(() => undefined);
+    const travelled = sheet ? `, ${distanceText(sheet.distanceMeters, unitsPreference())} travelled` : "";
     summary.textContent = points.length
-      ? `${points.length} points from ${timeText(String(points[0].properties.time), tz)} to ${timeText(String(points[points.length - 1].properties.time), tz)}, ${stops.length} stops.`
+      ? `${plural(points.length, "point", "points")} from ${timeText(String(points[0].properties.time), tz)} to ` +
+        `${timeText(String(points[points.length - 1].properties.time), tz)}, ${plural(stops.length, "stop", "stops")}${travelled}.`
       : "No positions on this day.";
+    clear(visitsBody);
+    const visits = sheet?.sites ?? [];
+    if (!visits.length) visitsBody.append(h("tr", {}, h("td", { colspan: 4 }, "No visits to job sites.")));
+    for (const v of visits) {
+      visitsBody.append(h("tr", {}, h("th", { scope: "row" }, v.siteName ?? "A deleted site"),
+        h("td", {}, timeText(v.firstArrival, tz)), h("td", {}, v.lastDeparture ? timeText(v.lastDeparture, tz) : "Still there"),
+        h("td", {}, `${durationText(v.seconds)}${v.visits > 1 ? ` (${v.visits} visits)` : ""}`)));
+    }
     clear(stopsBody);
-    if (!stops.length) stopsBody.append(h("tr", {}, h("td", { colspan: 3 }, "No stops.")));
+    if (!stops.length) stopsBody.append(h("tr", {}, h("td", { colspan: 4 }, "No stops.")));
     for (const s of stops) {
-      stopsBody.append(h("tr", {}, h("td", {}, timeText(String(s.properties.arrival), tz)),
+      const at = s.geometry.coordinates as number[];
+      stopsBody.append(h("tr", {}, h("th", { scope: "row" }, siteOf(at, sites) ?? `${at[1].toFixed(4)}, ${at[0].toFixed(4)}`),
+        h("td", {}, timeText(String(s.properties.arrival), tz)),
         h("td", {}, timeText(String(s.properties.departure), tz)), h("td", {}, String(s.properties.minutes))));
     }
     slider.max = String(Math.max(0, points.length - 1));
     slider.value = slider.max;
     slider.disabled = points.length === 0;
     sliderText.textContent = points.length ? timeText(String(points[points.length - 1].properties.time), tz) : "";
-    if (map) {
-      map.fit(coords);
-      map.setCursor(coords.length ? coords[coords.length - 1] : null);
-      await map.setTrack(coords, stops.map((s) => s.geometry.coordinates as number[]));
-    }
     mapBox.dataset.points = String(points.length);
+    const drawn = await mapReady;
+    if (drawn) {
+      drawn.fit(coords);
+      drawn.setCursor(coords.length ? coords[coords.length - 1] : null);
+      await drawn.setTrack(coords, stops.map((s) => s.geometry.coordinates as number[]));
+    }
   };
 
   slider.addEventListener("input", () => {
@@ -125,6 +190,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     }
   });
   await load().catch((e) => summary.replaceChildren(errorBox(e)));
+  if (!mapBox.isConnected) (await mapReady)?.remove(); // left while loading
   return () => map?.remove();
 }
 

@@ -40,11 +40,21 @@ async function topology(url: string): Promise<Topology> {
   return (await r.json()) as Topology;
 }
 
+let shapes: Promise<{ land: GeoJSON.GeoJSON; borders: GeoJSON.GeoJSON }> | null = null;
+
+/** The offline shapes, fetched and converted once per page load (every map page after the first reuses them). */
+function offlineShapes(): Promise<{ land: GeoJSON.GeoJSON; borders: GeoJSON.GeoJSON }> {
+  shapes ??= Promise.all([topology(landUrl), topology(countriesUrl)]).then(([land, countries]) => ({
+    land: feature(land, land.objects.land as GeometryCollection),
+    borders: mesh(countries, countries.objects.countries as GeometryCollection, (a, b) => a !== b),
+  }));
+  shapes.catch(() => { shapes = null; }); // a failed download is tried again by the next map
+  return shapes;
+}
+
 /** Natural Earth land and borders, no network beyond the portal's own files. */
 export async function offlineStyle(): Promise<BaseMap> {
-  const [land, countries] = await Promise.all([topology(landUrl), topology(countriesUrl)]);
-  const landShapes = feature(land, land.objects.land as GeometryCollection);
-  const borders = mesh(countries, countries.objects.countries as GeometryCollection, (a, b) => a !== b);
+  const { land: landShapes, borders } = await offlineShapes();
   return {
     attribution: OFFLINE_ATTRIBUTION,
     stop: () => undefined,
