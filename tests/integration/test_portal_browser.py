@@ -61,6 +61,10 @@ def test_owner_sees_two_members_on_the_live_map(api: httpx.Client, page: Page) -
     _rename(api, ben, "Ben Yard")
     quiet = add_member(api, owner)
     _rename(api, quiet, "Quinn Quiet")
+    # Ana's last ping (the 6th of her route) is inside a job site: the place is named after it.
+    site = {"kind": "circle", "centre": {"latitude": 44.97 + 5 * 0.0004, "longitude": -93.26 + 5 * 0.0003}, "radius": 60}
+    r = api.post(f"/accounts/{owner.account_id}/job-sites", json={"name": "Riverside yard", "area": site}, headers=owner.auth)
+    assert r.status_code == 201, r.text
     _send_route(api, ana, 44.97, -93.26)
     _send_route(api, ben, 44.99, -93.20)
     wait_for(
@@ -74,6 +78,8 @@ def test_owner_sees_two_members_on_the_live_map(api: httpx.Client, page: Page) -
     expect(rows).to_have_count(4)  # the owner and three members
     expect(page.locator(f'tr[data-user-id="{ana.user_id}"]')).to_contain_text("Ana Field")
     expect(page.locator(f'tr[data-user-id="{ana.user_id}"]')).to_contain_text("± 25 m")
+    expect(page.locator(f'tr[data-user-id="{ana.user_id}"] .place')).to_have_text("Riverside yard")
+    expect(page.locator(f'tr[data-user-id="{ben.user_id}"] .place')).to_contain_text("44.99")  # no site: coordinates
     expect(page.locator(f'tr[data-user-id="{ben.user_id}"]')).to_contain_text("s ago")
     expect(page.locator(f'tr[data-user-id="{quiet.user_id}"]')).to_contain_text("No position yet")
     expect(page.locator("#live-map")).to_have_attribute("data-rendered-points", "2")

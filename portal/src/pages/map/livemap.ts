@@ -7,9 +7,20 @@
 import type { Context } from "../../main";
 import { config } from "../../config";
 import { ApiError, type LatestPositions, type MemberPosition } from "../../api/client";
-import { api, changed } from "../../api/typed";
+import { api, changed, data } from "../../api/typed";
 import { h, clear, ageText, announce, errorBox, timeText } from "../../ui/dom";
 import { createMap, preloadMapLibrary, webglAvailable, type PortalMap, type Point } from "./maplib";
+import type { components } from "../../api/schema";
+import { siteOf } from "../day/day";
+
+type Site = components["schemas"]["JobSitePublic"];
+
+/** A place in words: the job site's name when the position is inside one, else coordinates to about 10 m. */
+function placeText(p: MemberPosition, sites: Site[]): string {
+  const pos = located(p);
+  if (pos) return siteOf([pos.longitude, pos.latitude], sites) ?? `${pos.latitude.toFixed(4)}, ${pos.longitude.toFixed(4)}`;
+  return p.position?.inPrivateZone ? `In a private zone (${timeText(p.position.timestamp)})` : "—";
+}
 
 const STALE_SECONDS = 3600;
 
@@ -30,15 +41,14 @@ function ageCell(p: MemberPosition, now: number): string {
   return age > STALE_SECONDS ? `${ageText(age)} (no fix since)` : ageText(age);
 }
 
-function row(p: MemberPosition, now: number): HTMLTableRowElement {
+function row(p: MemberPosition, now: number, sites: Site[]): HTMLTableRowElement {
   const pos = located(p);
   const stale = (ageOf(p, now) ?? 0) > STALE_SECONDS;
   return h("tr", { "data-user-id": p.userId, class: stale ? "stale" : undefined },
     h("th", { scope: "row" }, p.fullName),
     h("td", { class: "age" }, ageCell(p, now)),
     h("td", {}, pos?.horizontalAccuracy != null ? `± ${Math.round(pos.horizontalAccuracy)} m` : "—"),
-    h("td", { class: "place" }, pos ? `${pos.latitude.toFixed(4)}, ${pos.longitude.toFixed(4)}`
-      : p.position?.inPrivateZone ? `In a private zone (${timeText(p.position.timestamp)})` : "—"),
+    h("td", { class: "place" }, placeText(p, sites)),
     // No date: the day view opens the member's own today, in their time zone (not the viewer's UTC date).
     h("td", {}, h("a", { href: `/members/${encodeURIComponent(p.userId)}/day`, "data-link": true },
       h("span", {}, "Day view"), h("span", { class: "sr-only" }, ` of ${p.fullName}`))));
@@ -68,6 +78,10 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
       body));
 
   let left = false;
+  let sites: Site[] = [];
+  // The job sites name the places (one request beside the positions; the live map works without them).
+  const sitesLoaded = api().GET("/api/accounts/{accountId}/job-sites", { params: { path: { accountId }, query: { limit: 1000 } } })
+    .then((r) => { sites = data(r).items; }).catch(() => undefined);
   // Left before this function returned its clean-up (the router clears the page): the map box is no longer shown.
   const gone = (): boolean => left || !mapBox.isConnected;
   let map: PortalMap | null = null;
@@ -81,7 +95,7 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
     if (!last) return;
     const now = Date.now();
     clear(body);
-    body.append(...last.items.map((p) => row(p, now)));
+    body.append(...last.items.map((p) => row(p, now, sites)));
     const sharing = last.items.filter((p) => p.position);
     summary.textContent = `${last.items.length} members, ${sharing.length} sharing their location.`;
     mapBox.dataset.members = String(sharing.length);
@@ -120,6 +134,7 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
       if (answer.response.ok) etag = answer.response.headers.get("ETag");
       const fresh = changed(answer);
       if (fresh) {
+        await sitesLoaded;
         last = fresh;
         await draw();
         announce("Positions updated.");
