@@ -62,8 +62,14 @@ def test_owner_sees_two_members_on_the_live_map(api: httpx.Client, page: Page) -
     quiet = add_member(api, owner)
     _rename(api, quiet, "Quinn Quiet")
     # Ana's last ping (the 6th of her route) is inside a job site: the place is named after it.
-    site = {"kind": "circle", "centre": {"latitude": 44.97 + 5 * 0.0004, "longitude": -93.26 + 5 * 0.0003}, "radius": 60}
-    r = api.post(f"/accounts/{owner.account_id}/job-sites", json={"name": "Riverside yard", "area": site}, headers=owner.auth)
+    site = {
+        "kind": "circle",
+        "centre": {"latitude": 44.97 + 5 * 0.0004, "longitude": -93.26 + 5 * 0.0003},
+        "radius": 60,
+    }
+    r = api.post(
+        f"/accounts/{owner.account_id}/job-sites", json={"name": "Riverside yard", "area": site}, headers=owner.auth
+    )
     assert r.status_code == 201, r.text
     _send_route(api, ana, 44.97, -93.26)
     _send_route(api, ben, 44.99, -93.20)

@@ -103,7 +103,9 @@ def test_owner_reads_a_workers_day_on_the_timesheet_and_downloads_it(
 ) -> None:
     owner = register_owner(api)
     worker = add_member(api, owner)
-    assert api.patch("/me", json={"timeZone": "America/Chicago", "fullName": "Wes Worker"}, headers=worker.auth).is_success
+    assert api.patch(
+        "/me", json={"timeZone": "America/Chicago", "fullName": "Wes Worker"}, headers=worker.auth
+    ).is_success
     site = api.post(
         f"/accounts/{owner.account_id}/job-sites", json=circle(0, 100, name="Main site"), headers=owner.auth
     ).json()
@@ -133,7 +135,7 @@ def test_owner_reads_a_workers_day_on_the_timesheet_and_downloads_it(
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
-    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
     assert [(r["memberId"], r["siteId"], r["seconds"]) for r in rows if r["kind"] == "site"] == [
         (worker.user_id, site["siteId"], "1800")
     ]
