@@ -168,7 +168,7 @@ def test_owner_invites_a_worker_who_accepts_through_the_emailed_link(
     page.get_by_role("button", name=f"Revoke the invitation to {revoked.email}").click()
     expect(page.locator("#invitations")).not_to_contain_text(revoked.email)
 
-    [mail] = wait_for_mail(invitee.email, subject="invited")
+    [mail] = wait_for_mail(invitee.email, subject="invites you to join")
     [link] = mail.links("/join?invitation=")
     assert link.startswith(page.url.split("/members")[0])  # the e-mailed link opens the portal
     worker_context = browser.new_context(base_url=page.url.split("/members")[0])
@@ -189,7 +189,7 @@ def test_owner_invites_a_worker_who_accepts_through_the_emailed_link(
     page.reload()
     expect(page.locator(f'#members tr[data-user-id="{invitee.user_id}"]')).to_contain_text("Ivy Invited")
     expect(page.locator("#invitations")).to_contain_text("No pending invitations.")
-    [revoked_mail] = wait_for_mail(revoked.email, subject="invited")
+    [revoked_mail] = wait_for_mail(revoked.email, subject="invites you to join")
     token = revoked_mail.links("/join?invitation=")[0].split("invitation=")[1]
     assert api.post(f"/invitations/{token}/accept", json={}, headers=revoked.auth).status_code == 410
 
