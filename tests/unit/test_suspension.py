@@ -76,6 +76,8 @@ def test_photos_no_new_upload_but_reads_and_earlier_grants_go_on() -> None:
         access_log=w.log,
         clock=w.clock,
         page_tokens=page_tokens(),
+        photo_blobs=w.blobs,
+        photo_limits=photos.PhotoLimits(),
     )
     assert [p.photo_id for p in listed.items] == [earlier]
 

@@ -2782,6 +2782,12 @@ export interface components {
              * Format: date-time
              */
             updatedAt: string;
+            /**
+             * Writtenat
+             * Format: date-time
+             * @description When the note was written: `at` as the app gave it, else when it was stored. Every page shows this.
+             */
+            writtenAt: string;
         };
         /**
          * NoteUpdate
@@ -3019,19 +3025,93 @@ export interface components {
              */
             urlsExpireAt: string | null;
         };
+        /**
+         * PhotoListItem
+         * @description A photo in a list, with its thumbnail's read link, so that a gallery costs one API request.
+         */
+        PhotoListItem: {
+            /** Photoid */
+            photoId: string;
+            /** Userid */
+            userId: string;
+            status: components["schemas"]["PhotoStatus"];
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            contentType: components["schemas"]["PhotoContentType"];
+            /** Sizebytes */
+            sizeBytes: number;
+            /**
+             * Capturedat
+             * Format: date-time
+             */
+            capturedAt: string;
+            capturedAtSource: components["schemas"]["CaptureTimeSource"];
+            /** @default null */
+            camera: components["schemas"]["Camera"] | null;
+            /**
+             * Orientation
+             * @default null
+             */
+            orientation: number | null;
+            /**
+             * Width
+             * @default null
+             */
+            width: number | null;
+            /**
+             * Height
+             * @default null
+             */
+            height: number | null;
+            /**
+             * @description Only when the worker had location consent.
+             * @default null
+             */
+            location: components["schemas"]["GeoPoint"] | null;
+            /**
+             * Noteid
+             * @default null
+             */
+            noteId: string | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Processedat
+             * @default null
+             */
+            processedAt: string | null;
+            /**
+             * Thumbnailurl
+             * @description Short-lived read-only link to the thumbnail (at most 320 px, JPEG, no metadata), made by the photo pipeline; ready photos only. It expires at the page's `urlsExpireAt`.
+             * @default null
+             */
+            thumbnailUrl: string | null;
+        };
         /** PhotoPage */
         PhotoPage: {
             /**
              * Items
              * @description Newest capture first.
              */
-            items: components["schemas"]["PhotoPublic"][];
+            items: components["schemas"]["PhotoListItem"][];
             /**
              * Continuation
              * @description Pass as ?continuation= for the next page.
              * @default null
              */
             continuation: string | null;
+            /**
+             * Urlsexpireat
+             * @description When the items' thumbnail links stop working.
+             * @default null
+             */
+            urlsExpireAt: string | null;
         };
         /** PhotoPublic */
         PhotoPublic: {
@@ -3919,6 +3999,7 @@ export type SchemaPaymentMethodPublic = components['schemas']['PaymentMethodPubl
 export type SchemaPhotoContentType = components['schemas']['PhotoContentType'];
 export type SchemaPhotoCreate = components['schemas']['PhotoCreate'];
 export type SchemaPhotoDetail = components['schemas']['PhotoDetail'];
+export type SchemaPhotoListItem = components['schemas']['PhotoListItem'];
 export type SchemaPhotoPage = components['schemas']['PhotoPage'];
 export type SchemaPhotoPublic = components['schemas']['PhotoPublic'];
 export type SchemaPhotoStatus = components['schemas']['PhotoStatus'];
