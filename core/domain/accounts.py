@@ -273,7 +273,10 @@ JOINING_MEANS: tuple[tuple[str, str], ...] = (
         "the next ping is refused.",
     ),
     ("who-sees", "The account owner sees your location, photos, notes and their metadata."),
-    ("private-zones", "Places you mark as private zones are never shown: pings inside them are not stored."),
+    (
+        "private-zones",
+        "Places you mark as private zones stay private: no position inside them is stored or shown to anyone.",
+    ),
     (
         "rights",
         "You can see who looked at your data, export it, have it erased and leave the account; the privacy policy "
