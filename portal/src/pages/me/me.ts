@@ -66,7 +66,7 @@ export async function renderMe(ctx: Context): Promise<() => void> {
       ? h("ul", { id: "my-photos" }, ...photos.items.map((p) => h("li", {}, `Taken ${timeText(p.capturedAt)} (${p.status})`)))
       : h("p", {}, "No photos.")),
     section("my-notes", "My notes", notes.items.length
-      ? h("ul", { id: "my-notes" }, ...notes.items.map((n) => h("li", {}, h("span", { class: "when" }, timeText(n.createdAt)), " ", h("span", { class: "note-text" }, n.text))))
+      ? h("ul", { id: "my-notes" }, ...notes.items.map((n) => h("li", {}, h("span", { class: "when" }, timeText(n.writtenAt)), " ", h("span", { class: "note-text" }, n.text))))
       : h("p", {}, "No notes.")),
     section("my-access-log", "Who looked at my data",
       h("table", { class: "grid", id: "access-log" }, h("caption", {}, "Reads of my data by others, newest first"),
