@@ -331,6 +331,7 @@ def ensure_azure_monitor(env: Mapping[str, str] | None = None) -> bool:
         if _monitor_tried:
             return _monitor_configured
         _monitor_tried = True
+        explicit = env is not None
         env = os.environ if env is None else env
         connection = env.get(CONNECTION_SETTING, "").strip()
         if not connection:
@@ -353,13 +354,20 @@ def ensure_azure_monitor(env: Mapping[str, str] | None = None) -> bool:
                 enable_live_metrics=False,
                 # Whole traces by trace id (Application Insights' own sampler: a trace's dependencies are kept or
                 # dropped with it). OTEL_TRACES_SAMPLER, when set, overrides this (the distro reads it first).
-                sampling_ratio=sampling_ratio(env),
+                sampling_ratio=sampling_ratio(env) if explicit else _settings_sampling_ratio(),
             )
             sample_log_records()
             _monitor_configured = True
         except Exception as exc:  # noqa: BLE001 - observability must never stop the app
             log.warning("Azure Monitor not configured (%s); the app runs without OpenTelemetry", type(exc).__name__)
         return _monitor_configured
+
+
+def _settings_sampling_ratio() -> float:
+    from core.settings import get_settings
+
+    settings = get_settings()
+    return settings.telemetry_sampling_ratio
 
 
 def sampling_ratio(env: Mapping[str, str]) -> float:
