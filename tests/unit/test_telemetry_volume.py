@@ -5,10 +5,13 @@ root of fakes.
 
 The fakes make no Azure SDK request, so the test adds the requests production makes: each ingest call sends real
 Azure SDK requests (a Storage queue client against a closed local port: the SDK's own spans and log lines) as many
-as the production path makes (INGEST_SDK_REQUESTS: the gate query, the rate-limit counter and the queue send), and
+as the production path makes (INGEST_SDK_REQUESTS: the sign-in read, the gate query, the rate-limit counter and
+the queue send), and
 each writer message WRITER_SDK_REQUESTS (README, "backend calls per 1,000 pings": 300 Cosmos DB requests per
-1,000 pings in 30-ping messages, 9 a message). Trace ids come from a seeded random generator, so which traces the
-sampler keeps is the same on every run. Budget: at most 3 records per call and per message at the default rate.
+1,000 pings in 30-ping messages, 9 a message). Trace ids come from a seeded random generator, but the distro's own
+threads draw from it too, so which traces the sampler keeps varies a little between runs: at 100 calls the mean of a
+writer message (21 records per kept trace, 5 % kept) passes 3 only if 15 or more of 100 traces are kept, a chance
+below 1 in 100,000. Budget: at most 3 records per call and per message at the default rate.
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ import pytest
 from core.settings import DEFAULT_TELEMETRY_SAMPLING_RATIO
 from tests.unit.test_telemetry import run_python
 
-INGEST_SDK_REQUESTS = 3
+INGEST_SDK_REQUESTS = 4
 WRITER_SDK_REQUESTS = 9
 BUDGET = 3.0
 
 PROBE = """
 import json, logging, random
-random.seed(31)  # OpenTelemetry's id generator draws from `random`: the same trace ids on every run
+random.seed(31)  # OpenTelemetry's id generator draws from `random` (so do other threads: nearly the same ids)
 from opentelemetry import _logs, trace
 from opentelemetry.sdk._logs.export import InMemoryLogExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -73,7 +76,11 @@ class Store(FakePingStore):
 
 
 def records():
-    found = {"spans": len(spans.get_finished_spans()), "logs": len(logs.get_finished_logs()),
+    # a root CLIENT span is the process's own (the distro's resource detection asks the Azure metadata endpoint
+    # once, on its own thread), not a call's: counted apart
+    finished = spans.get_finished_spans()
+    own = [s for s in finished if s.parent is None and s.kind.name == "CLIENT"]
+    found = {"spans": len(finished) - len(own), "logs": len(logs.get_finished_logs()),
              "sdk_info_logs": sum(1 for r in logs.get_finished_logs()
                                   if (r.log_record.attributes or {}).get("code.namespace", "").startswith("azure")
                                   and r.log_record.severity_number.value < 13)}
@@ -131,7 +138,7 @@ def test_at_the_default_rate_an_ingest_call_and_a_writer_message_export_at_most_
     result = measure(str(DEFAULT_TELEMETRY_SAMPLING_RATIO), 100)
     assert result["stored"] == 1_000 and result["messages"] == 100
     ingest, writer = per(result["ingest"], 100), per(result["writer"], 100)
-    # measured 0.28 and 0.84 (docs/observability.md, "Volume and cost")
+    # measured 0.30-0.70 and 1.26-1.89 (docs/observability.md, "Volume and cost"; expected 0.05 x 10 and 0.05 x 21)
     assert ingest <= BUDGET and writer <= BUDGET, result
     assert ingest > 0 and writer > 0, "some traces are kept"
     for part in ("ingest", "writer"):
