@@ -193,6 +193,7 @@ class Design:
     records_per_ingest_call: float  # worker records (spans + logs) exported per ingest call
     records_per_writer_message: float
     host_records_per_invocation: float  # the host's own records per invocation (its invocation span / logs)
+    sampling_ratio: float = 1.0  # TELEMETRY_SAMPLING_RATIO (today: every trace, log lines sent twice)
     # levers this model points to (not built): each one's effect is printed on its own
     coarsen_after_days: int | None = None  # docs/coarsened-history.md (an account setting, off by default)
     members_cached: bool = False  # the live map's member list kept under a membership version
@@ -223,6 +224,7 @@ ISSUE31 = Design(
     records_per_ingest_call=0.05 * 10,
     records_per_writer_message=0.05 * 21,
     host_records_per_invocation=1,  # the host's invocation span, which the app's ratio does not sample
+    sampling_ratio=0.05,
 )
 LEVERS: dict[str, dict[str, Any]] = {
     "pings coarsened after 30 days": {"coarsen_after_days": 30},
@@ -348,7 +350,9 @@ def ledger(crew: Crew, d: Design) -> Ledger:
         access_terms = 2 + n
     out.executions += polls
     out.execution_s += polls * (CPU_MAP_POLL_S + map_requests * AZURE_ROUND_TRIP_S)
-    out.records += polls * (1 + d.host_records_per_invocation) * (0.05 if d.positions_version else 1)
+    # a traced answer: its SERVER span, 2 spans per request, the request log line (sent twice today)
+    traced = 2 + 2 * map_requests + (1 if d.sampling_ratio == 1.0 else 0)
+    out.records += polls * (d.host_records_per_invocation + d.sampling_ratio * traced)
     out.executions += crew.photos_per_day * 2  # the upload's verification and its queue step
 
     # ---- expiry by ttl of what the day wrote (serverless: charged as deletes; provisioned: leftover throughput)
