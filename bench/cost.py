@@ -96,6 +96,13 @@ AUTOSCALE_MIN_MAX_RU_S = (
 )
 PROD_FLEX_MAX_INSTANCES = 100  # functionMaximumInstanceCount
 PROD_ALWAYS_READY = 0  # no alwaysReady in functionapp.bicep: on demand only
+# https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan (read 2026-12-07): an instance is billed
+# while it executes at least one function, "the minimum billable execution period ... is 1,000 ms", then rounded up
+# to 100 ms; all HTTP functions scale together, each other function on its own instances (per-function scaling);
+# instance memory 2,048 or 4,096 MB. Executions per instance: HTTP concurrency "depends on the instance memory size"
+# (figure not read here; assumption 16 at 2,048 MB); the writer takes host.json's batch of 16.
+FLEX_MIN_BILLED_S = 1.0
+FLEX_CONCURRENCY = {"http": 16, "writer": 16, "photos": 4}
 HOURS_PER_MONTH = 730
 AZURE_ROUND_TRIP_S = 0.010  # per backend request inside a function (Cosmos DB point operations, p99 in region)
 QUEUE_TRIGGERS = 7  # queue-triggered functions in functions/ (each polls its queue)
@@ -201,7 +208,7 @@ class Design:
     host_sampled: bool = False  # the host's invocation span sampled at the app's ratio
     packed_pings: bool = False  # one document per member and call holding its pings, not one per ping
     counter_in_memory: bool = False  # the ingest rate limit counted per instance, one shared write per 10 calls
-    instance_gb: float = 2.048  # functionInstanceMemoryMB (512 MB if the app fits: to measure)
+    instance_gb: float = 2.048  # functionInstanceMemoryMB (the smallest size documented, with 4,096)
 
 
 TODAY = Design(
@@ -233,7 +240,6 @@ LEVERS: dict[str, dict[str, Any]] = {
     "host invocation span sampled": {"host_sampled": True, "host_records_per_invocation": 0.05},
     "pings packed per call": {"packed_pings": True},
     "rate limit counted per instance": {"counter_in_memory": True},
-    "512 MB instances": {"instance_gb": 0.512},
 }
 NEXT = replace(ISSUE31, name="next", **{k: v for lever in LEVERS.values() for k, v in lever.items()})
 DESIGNS = (TODAY, ISSUE31, NEXT)
@@ -266,9 +272,18 @@ class Ledger:
     expiry_ru: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     executions: float = 0.0
     execution_s: float = 0.0
+    by_group: dict[str, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0.0]))
     queue_ops: float = 0.0
     records: float = 0.0
     stored: dict[str, tuple[float, str]] = field(default_factory=dict)  # bytes, index kind
+
+    def run(self, group: str, count: float, seconds_each: float) -> None:
+        """`count` executions of `seconds_each` in a Flex scale group (all HTTP functions share one; each queue
+        function has its own)."""
+        self.executions += count
+        self.execution_s += count * seconds_each
+        self.by_group[group][0] += count
+        self.by_group[group][1] += count * seconds_each
 
 
 def ledger(crew: Crew, d: Design) -> Ledger:
@@ -283,8 +298,7 @@ def ledger(crew: Crew, d: Design) -> Ledger:
     counter_share = 0.1 if d.counter_in_memory else 1.0
     out.ru["ingest: rate-limit counter (patch)"] += calls * counter_share * patch_ru(RATE_COUNTER_BYTES, 1)
     ingest_requests = 3 + counter_share  # sign-in read, gate query, queue send; the counter
-    out.executions += calls
-    out.execution_s += calls * (CPU_INGEST_S + ingest_requests * AZURE_ROUND_TRIP_S)
+    out.run("http", calls, CPU_INGEST_S + ingest_requests * AZURE_ROUND_TRIP_S)
     out.queue_ops += calls * 3  # send; the writer's receive and delete
     out.records += calls * (d.records_per_ingest_call + d.host_records_per_invocation)
 
@@ -320,8 +334,7 @@ def ledger(crew: Crew, d: Design) -> Ledger:
         out.ru["writer: site day rewritten every flush"] += calls * replace_ru(SITE_DAY_BYTES, SITE_DAY_MODIFIED_TERMS)
         writer_requests += 5
         cpu += CPU_WRITER_PER_STORED_PING_S * stored_before
-    out.executions += calls
-    out.execution_s += calls * (cpu + writer_requests * AZURE_ROUND_TRIP_S)
+    out.run("writer", calls, cpu + writer_requests * AZURE_ROUND_TRIP_S)
     out.records += calls * (d.records_per_writer_message + d.host_records_per_invocation)
 
     # ---- the owner's live map, shared by the account's n workers
@@ -348,12 +361,12 @@ def ledger(crew: Crew, d: Design) -> Ledger:
         map_requests += 1
         access_bytes_per_day = polls * entry
         access_terms = 2 + n
-    out.executions += polls
-    out.execution_s += polls * (CPU_MAP_POLL_S + map_requests * AZURE_ROUND_TRIP_S)
+    out.run("http", polls, CPU_MAP_POLL_S + map_requests * AZURE_ROUND_TRIP_S)
     # a traced answer: its SERVER span, 2 spans per request, the request log line (sent twice today)
     traced = 2 + 2 * map_requests + (1 if d.sampling_ratio == 1.0 else 0)
     out.records += polls * (d.host_records_per_invocation + d.sampling_ratio * traced)
-    out.executions += crew.photos_per_day * 2  # the upload's verification and its queue step
+    out.run("http", crew.photos_per_day, 0.05)  # the upload's URL
+    out.run("photos", crew.photos_per_day, 2.0)  # verification: decode, strip, thumbnails (assumption)
 
     # ---- expiry by ttl of what the day wrote (serverless: charged as deletes; provisioned: leftover throughput)
     if d.packed_pings:
@@ -407,6 +420,17 @@ def autoscale_month(peak_ru_s: float, off_shift_ru_s: float, crew: Crew, *, size
     return usd, maximum
 
 
+def flex_instance_seconds(rate_per_s: float, duration_s: float, concurrency: float, shift_s: float) -> float:
+    """Billed instance-seconds of one Flex scale group through the shift: enough instances for the concurrent
+    executions (at `concurrency` each, at most the prod maximum), each billed while it runs at least one execution,
+    an activity period lasting at least FLEX_MIN_BILLED_S (so executions closer than that keep it billed)."""
+    if rate_per_s <= 0:
+        return 0.0
+    instances = min(PROD_FLEX_MAX_INSTANCES, max(1, math.ceil(rate_per_s * duration_s / concurrency)))
+    active = 1 - math.exp(-rate_per_s / instances * (FLEX_MIN_BILLED_S + duration_s))
+    return instances * shift_s * active
+
+
 def polling_ops_per_month(crew: Crew, concurrency: float) -> float:
     """The host's polling of idle queues while instances run (the shift; Flex scales to zero after it) and the
     platform's queue-length checks all month. Instances: one per concurrent execution (Python, assumption)."""
@@ -434,7 +458,16 @@ def bill(crew: Crew, d: Design, *, serverless: bool = False) -> Bill:
     items["Cosmos DB storage at retention"] = stored / 1e9 * COSMOS_STORAGE_PER_GB_MONTH
     if not serverless:
         items["Cosmos DB continuous backup 30 d"] = stored / 1e9 * COSMOS_CONTINUOUS_30D_PER_GB_MONTH
-    gb_s = led.execution_s * days * d.instance_gb
+    gb_s = (
+        sum(
+            flex_instance_seconds(n * w / shift_s, secs / n, FLEX_CONCURRENCY.get(group, 16), shift_s)
+            for group, (n, secs) in led.by_group.items()
+            if n
+        )
+        * days
+        * d.instance_gb
+        / w
+    )
     items["Functions executions"] = led.executions * days / 1e6 * FLEX_PRICE_PER_MILLION_EXECUTIONS
     items["Functions GB-s"] = gb_s * FLEX_PRICE_PER_GB_S
     concurrency = led.execution_s * w / shift_s
@@ -534,8 +567,10 @@ def scaling(capacity: dict[str, Any] | None = None, crew: Crew | None = None) ->
         out.append(
             f"  {d.name}: {ru_s_per_worker:.3f} RU/s per worker on shift -> the prod autoscale maximum"
             f" ({PROD_AUTOSCALE_MAX_RU_S:,} RU/s) at {PROD_AUTOSCALE_MAX_RU_S / ru_s_per_worker:,.0f} workers;"
-            f" {conc_per_worker:.4f} busy instances per worker -> {PROD_FLEX_MAX_INSTANCES} instances at"
-            f" {PROD_FLEX_MAX_INSTANCES / conc_per_worker:,.0f} workers (one execution per instance)"
+            f" {conc_per_worker:.5f} concurrent executions per worker -> {PROD_FLEX_MAX_INSTANCES} instances at"
+            f" {PROD_FLEX_MAX_INSTANCES * FLEX_CONCURRENCY['http'] / conc_per_worker:,.0f} workers"
+            f" ({FLEX_CONCURRENCY['http']} executions per instance), {PROD_FLEX_MAX_INSTANCES / conc_per_worker:,.0f}"
+            f" at one per instance"
         )
     return out
 
