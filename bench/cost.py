@@ -8,8 +8,9 @@ The crew (`Crew`): a ping every 30 s for 8 hours a day, 22 days a month, in call
 accounts of 25 workers whose owner keeps the live map open through the shift; location and access-log retention
 at the platform defaults (365 days). Each design below is a list of operations per worker-day taken from the code
 (`ledger`): every Cosmos DB request with its container, kind, document size and indexed terms, priced in request
-units by Cosmos DB's documented charges (`create_ru`, `replace_ru`, ...); function executions and their time;
-queue operations and the host's polling; telemetry records; blobs; e-mail. Storage is priced at steady state: what
+units by Cosmos DB's documented charges (`create_ru`, `replace_ru`, ...); function executions and their time, by
+Flex scale group (billed while an instance runs an execution, a second at least: `flex_instance_seconds`); queue
+operations and the host's polling; telemetry records; blobs; e-mail. Storage is priced at steady state: what
 the retention keeps (a year of pings), not one month's growth. Cosmos DB throughput is priced two ways: serverless
 (every RU, expiry deletes included) and the production parameters (infra/params/prod.bicepparam: autoscale with a
 4,000 RU/s maximum, zone redundant, continuous backup of 30 days; billed per hour at the highest RU/s, never below
@@ -17,8 +18,11 @@ a tenth of the maximum; expiry deletes use the throughput left over).
 
 Designs: `today` (main before issue 31), `issue31` (the writer carrying its day state, the live map's positions
 version and coalesced access log, telemetry sampled: each modelled from the code as issue 31 describes it), and
-`next` (issue31 plus the changes this model points to: pings coarsened after 30 days, the live map's member list
-cached under a membership version). The target is at most 0.05 USD per worker-month, the goal 0.03.
+`next` (issue31 plus every change in `LEVERS`, the ones this model points to: pings coarsened after 30 days, pings
+packed one document per call, the autoscale maximum sized to the crew, the host's span sampled, the live map's
+member list cached under a membership version, the rate limit counted per instance; none of them is built). The
+target is at most 0.05 USD per worker-month, the goal 0.03. The crew is the whole platform's: its fixed floors (two
+Flex instances through the shift, the autoscale minimum) weigh per worker on a small platform.
 
 Prices: each a constant with its source and the date read; a price that could not be read from the sources
 reachable here says so, with the figure assumed. Free grants are not deducted.
