@@ -101,6 +101,7 @@ AUTOSCALE_MIN_MAX_RU_S = (
 )
 PROD_FLEX_MAX_INSTANCES = 100  # functionMaximumInstanceCount
 PROD_ALWAYS_READY = 0  # no alwaysReady in functionapp.bicep: on demand only
+# functionZoneRedundant true in prod: no separate Flex charge for it is modelled (NOT found in the sources here)
 # https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan (read 2026-12-07): an instance is billed
 # while it executes at least one function, "the minimum billable execution period ... is 1,000 ms", then rounded up
 # to 100 ms; all HTTP functions scale together, each other function on its own instances (per-function scaling);
