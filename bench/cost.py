@@ -1,74 +1,159 @@
-"""What a crew costs per month, priced from the counts measured by bench/saturation.py (pipeline vs naive).
+"""What a worker costs per month, itemised, from what the code does per call and Azure's documented charges
+(issue 31).
 
-    .venv/bin/python -m bench.cost [--capacity .local/bench/capacity.json] [--workers 1000] [--scaling]
-    make bench
+    .venv/bin/python -m bench.cost [--workers 1000 100000] [--capacity .local/bench/capacity.json]
+    make bench                     (bench/summary.py prints the same model)
 
-The crew: `--workers` workers sending a ping every 30 s for 8 hours a day, 22 days a month, in the batches the app
-sends (every 5 minutes: 10 pings per call). Per ping, from the saturation run's batch-10 pipeline step and its
-lowest naive step: executions, CPU and backend round trips per invocation, queue operations, request units (the
-model of bench/ingest.py: the emulator charges 1 RU per request whatever it does), stored bytes. Priced with the
-list prices below; printed per month and per worker-month. `--scaling` adds 10,000 / 100,000 / 1,000,000 workers
-and the first documented limit each design meets (docs/scaling.md explains the arithmetic).
+The crew (`Crew`): a ping every 30 s for 8 hours a day, 22 days a month, in calls of 10 pings (every 5 minutes), in
+accounts of 25 workers whose owner keeps the live map open through the shift; location and access-log retention
+at the platform defaults (365 days). Each design below is a list of operations per worker-day taken from the code
+(`ledger`): every Cosmos DB request with its container, kind, document size and indexed terms, priced in request
+units by Cosmos DB's documented charges (`create_ru`, `replace_ru`, ...); function executions and their time, by
+Flex scale group (billed while an instance runs an execution, a second at least: `flex_instance_seconds`); queue
+operations and the host's polling; telemetry records; blobs; e-mail. Storage is priced at steady state: what
+the retention keeps (a year of pings), not one month's growth. Cosmos DB throughput is priced two ways: serverless
+(every RU, expiry deletes included) and the production parameters (infra/params/prod.bicepparam: autoscale with a
+4,000 RU/s maximum, zone redundant, continuous backup of 30 days; billed per hour at the highest RU/s, never below
+a tenth of the maximum; expiry deletes use the throughput left over).
 
-Execution time on Azure is modelled, not the emulator's wall time: measured CPU per invocation plus
-AZURE_ROUND_TRIP_S per backend request made inside the function. Flex Consumption bills the instance's memory
-while it executes at least one function, so concurrent executions on one instance overlap and this is an upper
-bound. The monthly free grants are left out of the per-worker figures and shown separately.
+Designs: `today` (main before issue 31), `issue31` (the writer carrying its day state, the live map's positions
+version and coalesced access log, telemetry sampled: each modelled from the code as issue 31 describes it), and
+`next` (issue31 plus every change in `LEVERS`, the ones this model points to: pings coarsened after 30 days, pings
+packed one document per call, the autoscale maximum sized to the crew, the host's span sampled, the live map's
+member list cached under a membership version, the rate limit counted per instance, 512 MB instances if offered
+and enough; none of them is built). The
+target is at most 0.05 USD per worker-month, the goal 0.03. The crew is the whole platform's: its fixed floors (two
+Flex instances through the shift, the autoscale minimum) weigh per worker on a small platform.
+
+Prices: each a constant with its source and the date read; a price that could not be read from the sources
+reachable here says so, with the figure assumed. Free grants are not deducted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+READ_ON = "2026-12-07"
 
-# ---------------------------------------------------------------- list prices (USD, pay as you go, read 2026-12-01)
-# Functions Flex Consumption, on demand. Official page: https://azure.microsoft.com/pricing/details/functions/ (not
-# reachable from here); figures as quoted from it by https://modal.com/blog/azure-function-pricing-guide (May 2025).
+# ---------------------------------------------------------------- Cosmos DB request charges (documented)
+# https://learn.microsoft.com/azure/cosmos-db/understand-request-unit-consumption (read 2026-12-07): RU of a read
+# and of a write by document size; a create adds 0.2 RU per indexed term; a replace deletes the old document and
+# inserts the new (2 x the size charge) plus 0.2 per modified indexed term removed and 0.2 per term inserted; a
+# patch adds 0.4 per operation; a delete is the size charge plus 0.2 per indexed term; feed reads cost about what
+# reading each document would; TTL deletion is a background task on the throughput left over (provisioned), and on a
+# serverless account it is charged like a delete (https://learn.microsoft.com/azure/cosmos-db/time-to-live).
+SIZE_KB = (1, 2, 4, 8, 16, 32, 64, 128)
+READ_RU = (1.00, 1.04, 1.14, 1.33, 1.67, 2.19, 4.76, 9.95)
+WRITE_RU = (4.95, 6.29, 6.67, 7.04, 9.52, 11.23, 22.67, 48.19)
+RU_PER_INDEXED_TERM = 0.2
+RU_PER_PATCH_OPERATION = 0.4
+# A query's fixed part: NOT documented as a figure. Assumption: 2.3 RU, the smallest charge Cosmos DB reports for a
+# single-partition query served by the index; plus the documents it loads at 1 RU per KB (the feed rule above).
+QUERY_BASE_RU = 2.3
+
+# ---------------------------------------------------------------- list prices (USD, pay as you go, one region)
+# Cosmos DB. Official pages (https://azure.microsoft.com/pricing/details/cosmos-db/) NOT reachable from here;
+# figures as last published there, to check before relying on them:
+COSMOS_SERVERLESS_PER_MILLION_RU = 0.25  # serverless, per million RU (assumption: official page not read)
+COSMOS_AUTOSCALE_PER_100_RU_S_HOUR = 0.012  # autoscale, per 100 RU/s of the hour's highest (cloud-horizons.com,
+#   2026-05-08, quoting the official page)
+COSMOS_ZONE_REDUNDANT_FACTOR = 1.25  # availability zones on a single-region provisioned account (assumption:
+#   official page not read)
+COSMOS_STORAGE_PER_GB_MONTH = 0.25  # transactional storage, data and index (assumption: official page not read)
+COSMOS_CONTINUOUS_30D_PER_GB_MONTH = 0.20  # continuous backup, 30 days (assumption: official page not read)
+COSMOS_INDEX_OVERHEAD = {"narrow": 0.10, "all paths": 0.30}  # index storage over data (assumption)
+# Functions Flex Consumption, on demand: https://azure.microsoft.com/pricing/details/functions/ NOT reachable from
+# here; as quoted by https://modal.com/blog/azure-function-pricing-guide (2025-05-22).
 FLEX_PRICE_PER_GB_S = 0.000026
 FLEX_PRICE_PER_MILLION_EXECUTIONS = 0.40
-FLEX_FREE_GB_S = 100_000  # monthly free grant per subscription (same source)
-FLEX_FREE_EXECUTIONS = 250_000
-# Instance memory: 2,048 MB is the default size (supported 2,048 / 4,096: learn.microsoft.com, Flex Consumption
-# resource configuration, "instanceMemoryMB").
-FLEX_INSTANCE_GB = 2.0
-# Queue Storage (GPv2, LRS): NOT FOUND in the sources reachable from here. Assumption: USD 0.004 per 10,000
-# operations of every kind (put, get, delete), the order of the published class 2 price; check
-# https://azure.microsoft.com/pricing/details/storage/queues/ before relying on it.
+FLEX_FREE_GB_S, FLEX_FREE_EXECUTIONS = 100_000, 250_000  # monthly grants (same source), not deducted
+# Queue Storage: NOT found in the sources reachable here. Assumption: USD 0.004 per 10,000 operations of any kind
+# (the order of the published class-2 price for LRS; prod's GZRS costs more: check
+# https://azure.microsoft.com/pricing/details/storage/queues/).
 QUEUE_PRICE_PER_10K_OPS = 0.004
-# Cosmos DB serverless: NOT FOUND in the sources reachable from here. Assumption: USD 0.25 per million RU, as the
-# official page (https://azure.microsoft.com/pricing/details/cosmos-db/serverless/) listed it when last read.
-COSMOS_SERVERLESS_PER_MILLION_RU = 0.25
-# Cosmos DB provisioned autoscale: USD 0.012 per 100 RU/s (maximum) per hour, single region (1.5x the standard
-# USD 0.008), billed on the highest RU/s of each hour with a floor of 10 % of the maximum; source:
-# https://cloud-horizons.com/blog/cosmos-db-the-rus-vs-storage-tradeoff/ (2026-05-08), quoting the official page
-# https://azure.microsoft.com/pricing/details/cosmos-db/autoscale-provisioned/.
-COSMOS_AUTOSCALE_PER_100_RU_S_HOUR = 0.012
-COSMOS_AUTOSCALE_MIN_MAX_RU_S = 1_000  # the smallest autoscale maximum (scales 100-1,000 RU/s)
-# Cosmos DB transactional storage: assumption USD 0.25 per GB-month (official page above; not found here).
-COSMOS_STORAGE_PER_GB_MONTH = 0.25
+# Log Analytics (Application Insights is workspace-based): NOT found here. Assumption: USD 2.30 per GB ingested
+# (Analytics logs, pay as you go; https://azure.microsoft.com/pricing/details/monitor/); 5 GB a month free per
+# billing account, not deducted. Billed size per record: assumption 0.7 KB (the billed size is the stored columns,
+# https://learn.microsoft.com/azure/azure-monitor/logs/cost-logs, read 2026-12-07).
+LOG_ANALYTICS_PER_GB = 2.30
+TELEMETRY_RECORD_BYTES = 700
+# Blob Storage, hot tier, GZRS as prod (storageSkuName Standard_GZRS): NOT found here. Assumptions: USD 0.045 per
+# GB-month and USD 0.13 per 10,000 writes; Defender for Storage malware scanning on upload USD 0.15 per GB scanned.
+BLOB_GZRS_HOT_PER_GB_MONTH = 0.045
+BLOB_WRITE_PER_10K = 0.13
+MALWARE_SCAN_PER_GB = 0.15
+# E-mail (Azure Communication Services): https://learn.microsoft.com/azure/communication-services/concepts/pricing
+# read 2026-12-07 has no e-mail figure. Assumption: USD 0.00025 per e-mail and USD 0.00012 per MB sent.
+EMAIL_PER_MESSAGE, EMAIL_PER_MB = 0.00025, 0.00012
 
-# ---------------------------------------------------------------- the modelled parts
-AZURE_ROUND_TRIP_S = 0.010  # per backend request inside a function: Cosmos DB's SLA bounds point reads/writes of
-#                             1 KB under 10 ms at p99 in region (learn.microsoft.com/azure/cosmos-db/introduction)
+# ---------------------------------------------------------------- production parameters (infra/params/prod.bicepparam)
+PROD_AUTOSCALE_MAX_RU_S = 4_000  # cosmosAutoscaleMaxThroughput
+AUTOSCALE_MIN_MAX_RU_S = (
+    1_000  # the smallest autoscale maximum (learn.microsoft.com/azure/cosmos-db/provision-throughput-autoscale)
+)
+PROD_FLEX_MAX_INSTANCES = 100  # functionMaximumInstanceCount
+PROD_ALWAYS_READY = 0  # no alwaysReady in functionapp.bicep: on demand only
+# functionZoneRedundant true in prod: no separate Flex charge for it is modelled (NOT found in the sources here)
+# https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan (read 2026-12-07): an instance is billed
+# while it executes at least one function, "the minimum billable execution period ... is 1,000 ms", then rounded up
+# to 100 ms; all HTTP functions scale together, each other function on its own instances (per-function scaling);
+# instance memory 2,048 or 4,096 MB. Executions per instance: HTTP concurrency "depends on the instance memory size"
+# (figure not read here; assumption 16 at 2,048 MB); the writer takes host.json's batch of 16.
+FLEX_MIN_BILLED_S = 1.0
+FLEX_CONCURRENCY = {"http": 16, "writer": 16, "photos": 4}
 HOURS_PER_MONTH = 730
+AZURE_ROUND_TRIP_S = 0.010  # per backend request inside a function (Cosmos DB point operations, p99 in region)
+QUEUE_TRIGGERS = 7  # queue-triggered functions in functions/ (each polls its queue)
+MAX_POLLING_INTERVAL_S = 2.0  # host.json extensions.queues.maxPollingInterval: an idle queue is polled this often
+SCALE_CONTROLLER_CHECK_S = 10.0  # the platform's queue-length checks per queue: NOT documented; assumption
 
-# ---------------------------------------------------------------- documented limits (docs/scaling.md)
-QUEUE_MESSAGES_PER_S = 2_000  # one queue, 1 KiB messages (learn.microsoft.com/azure/storage/queues/scalability-targets)
-ACCOUNT_REQUESTS_PER_S = 20_000  # one storage account (same page)
-PARTITION_RU_S = 10_000  # one logical partition (learn.microsoft.com/azure/cosmos-db/concepts-limits)
-PARTITION_GB = 20  # one logical partition (same page)
-SERVERLESS_CONTAINER_RU_S = (
-    5_000  # a serverless container up to 250 GB (learn.microsoft.com/azure/cosmos-db/serverless-performance)
-)
-FLEX_MAX_INSTANCES = (
-    1_000  # instances per Flex Consumption app (learn.microsoft.com/azure/azure-functions/flex-consumption-plan)
-)
+
+# ---------------------------------------------------------------- request units by operation
+
+
+def _per_kb(table: tuple[float, ...], size_bytes: float) -> float:
+    """The documented charge at `size_bytes`, linear between the table's sizes (1 KB and less: the 1 KB figure)."""
+    kb = max(1.0, size_bytes / 1024)
+    for i in range(1, len(SIZE_KB)):
+        k0, k1, v0, v1 = SIZE_KB[i - 1], SIZE_KB[i], table[i - 1], table[i]
+        if kb <= k1:
+            return v0 + (v1 - v0) * (kb - k0) / (k1 - k0)
+    return table[-1] * kb / SIZE_KB[-1]
+
+
+def read_ru(size_bytes: float) -> float:
+    return _per_kb(READ_RU, size_bytes)
+
+
+def create_ru(size_bytes: float, indexed_terms: int) -> float:
+    return _per_kb(WRITE_RU, size_bytes) + RU_PER_INDEXED_TERM * indexed_terms
+
+
+def replace_ru(size_bytes: float, modified_terms: int) -> float:
+    return 2 * _per_kb(WRITE_RU, size_bytes) + 2 * RU_PER_INDEXED_TERM * modified_terms
+
+
+def patch_ru(size_bytes: float, operations: int, modified_terms: int = 0) -> float:
+    return replace_ru(size_bytes, modified_terms) + RU_PER_PATCH_OPERATION * operations
+
+
+def delete_ru(size_bytes: float, indexed_terms: int) -> float:
+    return _per_kb(WRITE_RU, size_bytes) + RU_PER_INDEXED_TERM * indexed_terms
+
+
+def query_ru(items: float, item_bytes: float) -> float:
+    return QUERY_BASE_RU + items * item_bytes / 1024
+
+
+# ---------------------------------------------------------------- the crew and the designs
 
 
 @dataclass(frozen=True)
@@ -78,10 +163,25 @@ class Crew:
     hours_per_day: float = 8
     days_per_month: float = 22
     pings_per_call: int = 10  # a call every 5 minutes
+    account_size: int = 25  # workers per account (the owner's live map shows them all)
+    map_open_hours: float = 8  # the owner (or a dispatcher) keeps the live map open through the shift
+    map_poll_s: float = 15  # the portal's live-map refresh
+    location_days: int = 365  # RETENTION_LOCATION_DAYS
+    access_log_days: int = 365  # RETENTION_ACCESS_LOG_DAYS
+    photos_per_day: float = 0.25  # a photo every fourth working day (assumption)
+    emails_per_month: float = 5  # site-visit notices and digests about the worker (assumption)
+
+    @property
+    def pings_per_day(self) -> float:
+        return self.hours_per_day * 3600 / self.ping_every_s
+
+    @property
+    def calls_per_day(self) -> float:
+        return self.pings_per_day / self.pings_per_call
 
     @property
     def pings_per_month(self) -> float:
-        return self.workers * self.hours_per_day * 3600 / self.ping_every_s * self.days_per_month
+        return self.workers * self.pings_per_day * self.days_per_month
 
     @property
     def active_hours(self) -> float:
@@ -89,258 +189,414 @@ class Crew:
 
     @property
     def pings_per_s(self) -> float:
-        """While the crew works (all workers on the same shift: the peak the store must take)."""
         return self.workers / self.ping_every_s
 
-
-@dataclass(frozen=True)
-class PerPing:
-    """What one ping costs, as measured (per ping, not per 1,000)."""
-
-    executions: float  # function invocations (ingest call + writer)
-    cpu_s: float  # CPU seconds in those invocations
-    round_trips: float  # backend requests made inside them (Cosmos DB requests + queue sends)
-    queue_ops: float  # every queue operation (send, receive, delete)
-    ru: float  # request units (modelled)
-    stored_bytes: float  # document body per stored ping
-    wall_s: float = 0.0  # the emulator's wall time per ping inside functions (for comparison only)
-
     @property
-    def execution_s(self) -> float:
-        return self.cpu_s + self.round_trips * AZURE_ROUND_TRIP_S
+    def working_days_kept(self) -> float:
+        """Working days a retention of `location_days` keeps (22 of every 30.4 days)."""
+        return self.location_days * self.days_per_month * 12 / 365
 
 
 @dataclass(frozen=True)
-class Month:
-    executions: float
-    gb_s: float
-    queue_ops: float
-    ru: float
-    stored_gb: float
-    functions_usd: float
-    queue_usd: float
-    serverless_usd: float
-    autoscale_usd: float
-    storage_usd: float
-    autoscale_max_ru_s: float
-
-    def total(self, *, serverless: bool) -> float:
-        db = self.serverless_usd if serverless else self.autoscale_usd
-        return self.functions_usd + self.queue_usd + db + self.storage_usd
-
-
-def autoscale_usd(peak_ru_s: float, active_hours: float) -> tuple[float, float]:
-    """(monthly USD, the autoscale maximum): the maximum at the peak (at least the smallest allowed), billed at the
-    maximum during working hours and at its 10 % floor the rest of the month."""
-    maximum = max(COSMOS_AUTOSCALE_MIN_MAX_RU_S, -(-peak_ru_s // 100) * 100)
-    billed = maximum * active_hours + 0.1 * maximum * max(0.0, HOURS_PER_MONTH - active_hours)
-    return billed / 100 * COSMOS_AUTOSCALE_PER_100_RU_S_HOUR, maximum
-
-
-def month(crew: Crew, p: PerPing) -> Month:
-    n = crew.pings_per_month
-    executions = p.executions * n
-    gb_s = p.execution_s * n * FLEX_INSTANCE_GB
-    queue_ops, ru = p.queue_ops * n, p.ru * n
-    stored_gb = p.stored_bytes * n / 1e9
-    auto, maximum = autoscale_usd(p.ru * crew.pings_per_s, crew.active_hours)
-    return Month(
-        executions=executions,
-        gb_s=gb_s,
-        queue_ops=queue_ops,
-        ru=ru,
-        stored_gb=stored_gb,
-        functions_usd=gb_s * FLEX_PRICE_PER_GB_S + executions / 1e6 * FLEX_PRICE_PER_MILLION_EXECUTIONS,
-        queue_usd=queue_ops / 10_000 * QUEUE_PRICE_PER_10K_OPS,
-        serverless_usd=ru / 1e6 * COSMOS_SERVERLESS_PER_MILLION_RU,
-        autoscale_usd=auto,
-        storage_usd=stored_gb * COSMOS_STORAGE_PER_GB_MONTH,
-        autoscale_max_ru_s=maximum,
-    )
-
-
-@dataclass(frozen=True)
-class Limit:
+class Design:
     name: str
-    load_per_worker: float  # what one worker adds to the limited quantity
-    limit: float
-    unit: str
-
-    @property
-    def workers_at_limit(self) -> float:
-        return self.limit / self.load_per_worker if self.load_per_worker else float("inf")
-
-
-def limits(crew: Crew, p: PerPing, *, messages_per_ping: float) -> list[Limit]:
-    """The documented limits the whole crew moves towards, with one worker's share (peak: everyone on shift)."""
-    pings_s = 1 / crew.ping_every_s  # one worker
-    return [
-        Limit("one Storage queue: 2,000 messages/s", pings_s * messages_per_ping, QUEUE_MESSAGES_PER_S, "messages/s"),
-        Limit("one storage account: 20,000 requests/s", pings_s * p.queue_ops, ACCOUNT_REQUESTS_PER_S, "requests/s"),
-        Limit("Cosmos DB serverless container: 5,000 RU/s", pings_s * p.ru, SERVERLESS_CONTAINER_RU_S, "RU/s"),
-        Limit("one Functions app: 1,000 instances, one CPU each", pings_s * p.cpu_s, FLEX_MAX_INSTANCES, "busy CPUs"),
-    ]
+    incremental_writer: bool  # writer31: the day's open state carried under an ETag, only new pings evaluated
+    positions_version: bool  # live31: an unchanged live-map poll is one point read, answered 304
+    coalesced_access_log: bool  # live31: one entry per viewer, subject and kind per 10-minute window
+    records_per_ingest_call: float  # worker records (spans + logs) exported per ingest call
+    records_per_writer_message: float
+    host_records_per_invocation: float  # the host's own records per invocation (its invocation span / logs)
+    sampling_ratio: float = 1.0  # TELEMETRY_SAMPLING_RATIO (today: every trace, log lines sent twice)
+    # levers this model points to (not built): each one's effect is printed on its own
+    coarsen_after_days: int | None = None  # docs/coarsened-history.md (an account setting, off by default)
+    members_cached: bool = False  # the live map's member list kept under a membership version
+    autoscale_sized: bool = False  # the autoscale maximum sized to the crew, not prod's fixed 4,000 RU/s
+    host_sampled: bool = False  # the host's invocation span sampled at the app's ratio
+    packed_pings: bool = False  # one document per member and call holding its pings, not one per ping
+    counter_in_memory: bool = False  # the ingest rate limit counted per instance, one shared write per 10 calls
+    instance_gb: float = 2.048  # functionInstanceMemoryMB
 
 
-def latest_partition_members(crew: Crew, ru_per_update: float, updates_per_call: float = 1.0) -> float:
-    """Members of ONE account whose latest-position updates fill its logical partition's 10,000 RU/s."""
-    per_member = updates_per_call * ru_per_update / (crew.ping_every_s * crew.pings_per_call)
-    return PARTITION_RU_S / per_member if per_member else float("inf")
+TODAY = Design(
+    "today",
+    incremental_writer=False,
+    positions_version=False,
+    coalesced_access_log=False,
+    # issue 31's estimate from the code: every span exported, every log line twice (host and distro)
+    records_per_ingest_call=11,
+    records_per_writer_message=17,
+    host_records_per_invocation=0,  # counted in the figures above (the host's copies)
+)
+ISSUE31 = Design(
+    "issue31",
+    incremental_writer=True,
+    positions_version=True,
+    coalesced_access_log=True,
+    # tests/unit/test_telemetry_volume.py: 10 and 21 records per traced call and message, kept at the default
+    # TELEMETRY_SAMPLING_RATIO of 0.05 (runs of 100 measured 0.30-0.70 and 1.26-1.89)
+    records_per_ingest_call=0.05 * 10,
+    records_per_writer_message=0.05 * 21,
+    host_records_per_invocation=1,  # the host's invocation span, which the app's ratio does not sample
+    sampling_ratio=0.05,
+)
+LEVERS: dict[str, dict[str, Any]] = {
+    "pings coarsened after 30 days": {"coarsen_after_days": 30},
+    "live map: members cached": {"members_cached": True},
+    "autoscale maximum sized to the crew": {"autoscale_sized": True},
+    "host invocation span sampled": {"host_sampled": True, "host_records_per_invocation": 0.05},
+    "pings packed per call": {"packed_pings": True},
+    "rate limit counted per instance": {"counter_in_memory": True},
+    # infra/README.md lists 512 MB for functionInstanceMemoryMB; the Flex page read here offers 2,048 and 4,096 MB:
+    # to verify, and to measure that the app (host and Python worker) fits
+    "512 MB instances (to verify)": {"instance_gb": 0.512},
+}
+NEXT = replace(ISSUE31, name="next", **{k: v for lever in LEVERS.values() for k, v in lever.items()})
+DESIGNS = (TODAY, ISSUE31, NEXT)
+
+# Stored sizes (bytes, system properties included) and indexed terms, from the code and the local runs:
+PING_BYTES = 432  # docs/coarsened-history.md: 10,272,900 B / 23,760 pings as stored
+PING_TERMS = 2  # pings: /pk and /t only (core/schema.py)
+COARSE_FACTOR = 37.2  # the same page: bytes as stored before / after coarsening
+LATEST_BYTES, LATEST_MODIFIED_TERMS = 310, 1  # latest-positions: /accountId and /t indexed; t changes
+MEMBER_BYTES = 1_200  # a member document (accounts container)
+SITE_DAY_BYTES, SITE_DAY_MODIFIED_TERMS = 10_000, 12  # 5-22 KB; the accounts container indexes every path
+DAY_STATE_BYTES, DAY_STATE_MODIFIED_TERMS = 3_000, 6  # writer31's carried state, arrays excluded from the index
+SITE_DAY_REWRITES_PER_DAY = 6  # writer31: a site day is rewritten only when a visit or a stop changes (assumption)
+ACCESS_ENTRY_BYTES, ACCESS_BYTES_PER_SUBJECT = 250, 22  # bench/hot_partition.py: ~22 bytes per worker named
+PACKED_BYTES_PER_PING = 150  # packed: ~110 bytes of fields per ping plus the document's share (assumption)
+RATE_COUNTER_BYTES = 150  # rate-limits: nothing indexed, one `incr` patch per ingest call
+PHOTO_BYTES = 3_000_000 + 300_000 + 30_000  # original (metadata removed), display copy, thumbnail (assumption)
+CPU_INGEST_S = 0.005  # per 10-ping call (README, issue 21 run: 498 ms per 1,000 pings ingest, with sign-in)
+CPU_WRITER_BASE_S = 0.010  # per flush, without the day's re-evaluation (assumption from the same run)
+CPU_WRITER_PER_STORED_PING_S = 25e-6  # issue 31: the whole-day re-evaluation, per ping already stored that day
+CPU_MAP_POLL_S = 0.015  # per live-map answer (assumption)
 
 
-def per_ping(step: dict[str, Any], sizes: dict[str, float], *, writer_first: bool = True) -> PerPing:
-    """PerPing from one step of capacity.json (per-1,000 figures there)."""
-    inv = step["invocationsPerThousand"]
-    cpu_ms = step["cpuMsPerInvocation"]
-    wall_ms = step["wallMsPerInvocation"]
-    executions = sum(inv.values()) / 1000
-    cpu_s = sum(inv[n] * cpu_ms[n] for n in inv) / 1000 / 1000
-    wall_s = sum(inv[n] * wall_ms[n] for n in inv) / 1000 / 1000
-    calls = step["calls"]
-    sends = step.get("queueSendsPerThousand", calls["http"])
-    stored = sizes["ping"] if step["kind"] == "pipeline" else sizes["naive"]
-    return PerPing(
-        executions=executions,
-        cpu_s=cpu_s,
-        round_trips=(calls["cosmos"] + sends) / 1000,
-        queue_ops=calls["queue"] / 1000,
-        ru=step["ruPerPing"],
-        stored_bytes=stored,
-        wall_s=wall_s,
-    )
+@dataclass
+class Ledger:
+    """Per worker-day: RU by line, executions and their seconds, queue operations, telemetry records; per worker:
+    bytes kept at steady state."""
+
+    ru: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    expiry_ru: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    executions: float = 0.0
+    execution_s: float = 0.0
+    by_group: dict[str, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0.0]))
+    queue_ops: float = 0.0
+    records: float = 0.0
+    stored: dict[str, tuple[float, str]] = field(default_factory=dict)  # bytes, index kind
+
+    def run(self, group: str, count: float, seconds_each: float) -> None:
+        """`count` executions of `seconds_each` in a Flex scale group (all HTTP functions share one; each queue
+        function has its own)."""
+        self.executions += count
+        self.execution_s += count * seconds_each
+        self.by_group[group][0] += count
+        self.by_group[group][1] += count * seconds_each
 
 
-def latest_ru_per_call(step: dict[str, Any], sizes: dict[str, float]) -> float:
-    """Modelled RU the writer spends on the latest-positions partition per ingest call (reads, queries, writes)."""
-    from bench.lib.measure import RuModel
+def ledger(crew: Crew, d: Design) -> Ledger:
+    """Operations per worker-day (one worker of an account of `crew.account_size`)."""
+    out = Ledger()
+    calls, pings, n = crew.calls_per_day, crew.pings_per_day, crew.account_size
+    ping_bytes_each = PACKED_BYTES_PER_PING if d.packed_pings else PING_BYTES
 
-    model = RuModel()
-    per_thousand = 0.0
-    for key, n in step.get("countsPerThousand", {}).items():
-        what = key.split(" ", 1)[-1]
-        if "latest-positions" not in what:
-            continue
-        if what.startswith("cosmos.written."):
-            per_thousand += n * model.write(sizes["latest"], 2)
-        elif what.endswith(".read"):
-            per_thousand += n * model.point_read
-        elif what.endswith(".query"):
-            per_thousand += n * model.query
-    return float(per_thousand / 1000 * step["batch"])
+    # ---- ingest call (functions/tracking.py ingest_locations), per 10-ping call
+    out.ru["ingest: sign-in record read"] += calls * read_ru(500)
+    out.ru["ingest: gate query"] += calls * query_ru(1, 1_000)
+    counter_share = 0.1 if d.counter_in_memory else 1.0
+    out.ru["ingest: rate-limit counter (patch)"] += calls * counter_share * patch_ru(RATE_COUNTER_BYTES, 1)
+    ingest_requests = 3 + counter_share  # sign-in read, gate query, queue send; the counter
+    out.run("http", calls, CPU_INGEST_S + ingest_requests * AZURE_ROUND_TRIP_S)
+    out.queue_ops += calls * 3  # send; the writer's receive and delete
+    out.records += calls * (d.records_per_ingest_call + d.host_records_per_invocation)
 
+    # ---- writer flush (core/services/ping_writer.py), one member's message per flush at this pace
+    out.ru["writer: member record read"] += calls * read_ru(MEMBER_BYTES)
+    out.ru["writer: private zones read"] += calls * read_ru(500)
+    out.ru["writer: ttl stamping, 2 privacy reads"] += calls * 2 * read_ru(500)
+    if d.packed_pings:
+        packed = crew.pings_per_call * PACKED_BYTES_PER_PING
+        out.ru["writer: ping documents (one per call)"] += calls * create_ru(packed, PING_TERMS + 1)
+    else:
+        out.ru["writer: ping documents (batch creates)"] += pings * create_ru(PING_BYTES, PING_TERMS)
+    out.ru["writer: latest position (compare-and-swap)"] += calls * replace_ru(LATEST_BYTES, LATEST_MODIFIED_TERMS)
+    out.ru["writer: job sites query"] += calls * query_ru(2, 600)
+    writer_requests = 7
+    stored_before = pings / 2  # pings already stored that day, on average over the day's flushes
+    cpu = CPU_WRITER_BASE_S
+    if d.incremental_writer:
+        out.ru["writer: day state read + write"] += calls * (
+            read_ru(DAY_STATE_BYTES) + replace_ru(DAY_STATE_BYTES, DAY_STATE_MODIFIED_TERMS)
+        )
+        out.ru["writer: site day written when changed"] += SITE_DAY_REWRITES_PER_DAY * replace_ru(
+            SITE_DAY_BYTES, SITE_DAY_MODIFIED_TERMS
+        )
+        writer_requests += 2
+    else:
+        # the whole local day read back (two UTC partitions for a member not on UTC), stored and previous site day
+        # read, the site day rewritten every flush (ping_count always changes)
+        out.ru["writer: the day's pings read back"] += calls * (
+            2 * QUERY_BASE_RU + (stored_before + crew.pings_per_call) * ping_bytes_each / 1024
+        )
+        out.ru["writer: site days read (stored, previous)"] += calls * 2 * read_ru(SITE_DAY_BYTES)
+        out.ru["writer: site day rewritten every flush"] += calls * replace_ru(SITE_DAY_BYTES, SITE_DAY_MODIFIED_TERMS)
+        writer_requests += 5
+        cpu += CPU_WRITER_PER_STORED_PING_S * stored_before
+    out.run("writer", calls, cpu + writer_requests * AZURE_ROUND_TRIP_S)
+    out.records += calls * (d.records_per_writer_message + d.host_records_per_invocation)
 
-def pick(capacity: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The pipeline step at the app's batch of 10 (the lowest offered load: nearest to a steady crew) and the lowest
-    naive step."""
-    pipeline = sorted(capacity["pipeline"], key=lambda s: (s["batch"] != 10, s["offeredPerS"]))
-    naive = sorted(capacity["naive"], key=lambda s: s["offeredPerS"])
-    if not pipeline or not naive:
-        raise SystemExit("capacity.json has no pipeline or naive step: run python -m bench.saturation first")
-    return pipeline[0], naive[0]
+    # ---- the owner's live map, shared by the account's n workers
+    polls = crew.map_open_hours * 3600 / crew.map_poll_s / n  # per worker
+    members_q = query_ru(n, MEMBER_BYTES)
+    positions_q = query_ru(n, LATEST_BYTES)
+    unchanged = math.exp(-n * crew.map_poll_s / (crew.ping_every_s * crew.pings_per_call))
+    map_requests = 3.0
+    if d.positions_version:
+        changed = 1 - unchanged
+        reads = read_ru(300) + changed * (positions_q + (0 if d.members_cached else members_q))
+        map_requests = 1 + changed * (1 if d.members_cached else 2)
+    else:
+        reads = members_q + positions_q
+    out.ru["live map: reads"] += polls * reads
+    if d.coalesced_access_log:
+        windows = crew.map_open_hours * 6  # 10-minute windows; an entry per subject: created, then its last time
+        out.ru["access log: coalesced entries"] += windows * 2 * create_ru(ACCESS_ENTRY_BYTES, 3)
+        access_bytes_per_day = windows * ACCESS_ENTRY_BYTES
+        access_terms = 3
+    else:
+        entry = ACCESS_ENTRY_BYTES + n * ACCESS_BYTES_PER_SUBJECT
+        out.ru["access log: an entry per poll"] += polls * create_ru(entry, 2 + n)
+        map_requests += 1
+        access_bytes_per_day = polls * entry
+        access_terms = 2 + n
+    out.run("http", polls, CPU_MAP_POLL_S + map_requests * AZURE_ROUND_TRIP_S)
+    # a traced answer: its SERVER span, 2 spans per request, the request log line (sent twice today)
+    traced = 2 + 2 * map_requests + (1 if d.sampling_ratio == 1.0 else 0)
+    out.records += polls * (d.host_records_per_invocation + d.sampling_ratio * traced)
+    out.run("http", crew.photos_per_day, 0.05)  # the upload's URL
+    out.run("photos", crew.photos_per_day, 2.0)  # verification: decode, strip, thumbnails (assumption)
 
+    # ---- expiry by ttl of what the day wrote (serverless: charged as deletes; provisioned: leftover throughput)
+    if d.packed_pings:
+        out.expiry_ru["pings"] += calls * delete_ru(crew.pings_per_call * PACKED_BYTES_PER_PING, PING_TERMS + 1)
+    else:
+        out.expiry_ru["pings"] += pings * delete_ru(PING_BYTES, PING_TERMS)
+    out.expiry_ru["site day"] += delete_ru(SITE_DAY_BYTES, 300)
+    entries = crew.map_open_hours * 6 if d.coalesced_access_log else polls
+    out.expiry_ru["access log"] += entries * delete_ru(access_bytes_per_day / max(entries, 1), access_terms)
 
-def usd(x: float) -> str:
-    return f"{x:,.2f}" if x < 1000 else f"{x:,.0f}"
-
-
-def report(capacity: dict[str, Any], crew: Crew) -> list[str]:
-    p_step, n_step = pick(capacity)
-    sizes = capacity["sizes"]
-    ours, naive = per_ping(p_step, sizes), per_ping(n_step, sizes)
-    mo, mn = month(crew, ours), month(crew, naive)
-    w = crew.workers
-    out = [
-        f"  cost of a crew of {w:,} workers: a ping every {crew.ping_every_s:.0f} s, {crew.hours_per_day:.0f} h/day,"
-        f" {crew.days_per_month:.0f} days/month, {crew.pings_per_call} pings per call"
-        f" ({crew.pings_per_month / 1e6:,.2f} M pings/month); pipeline step {p_step['workers']}x{p_step['batch']},"
-        f" naive step {n_step['workers']}x1 of the run of {capacity['startedAt']}",
-        f"  {'per month (USD, list prices, no free grant)':<46}{'pipeline':>12}{'naive':>12}"
-        f"{'pipeline/worker':>17}{'naive/worker':>14}",
-    ]
-
-    def line(label: str, a: float, b: float, money: bool = True) -> None:
-        def fmt(x: float) -> str:
-            return usd(x) if money else f"{x:,.0f}"
-
-        def each(x: float) -> str:
-            return f"{x / w:.4f}" if money else f"{x / w:,.3g}"
-
-        out.append(f"  {label:<46}{fmt(a):>12}{fmt(b):>12}{each(a):>17}{each(b):>14}")
-
-    line("executions", mo.executions, mn.executions, money=False)
-    line("execution GB-s (modelled Azure time)", mo.gb_s, mn.gb_s, money=False)
-    line("queue operations", mo.queue_ops, mn.queue_ops, money=False)
-    line("request units (millions)", mo.ru / 1e6, mn.ru / 1e6, money=False)
-    line("storage growth (GB per month)", mo.stored_gb, mn.stored_gb, money=False)
-    line("Functions Flex Consumption", mo.functions_usd, mn.functions_usd)
-    line("Queue Storage", mo.queue_usd, mn.queue_usd)
-    line("Cosmos DB serverless RU", mo.serverless_usd, mn.serverless_usd)
-    line(
-        f"Cosmos DB autoscale (max {mo.autoscale_max_ru_s:,.0f} / {mn.autoscale_max_ru_s:,.0f} RU/s)",
-        mo.autoscale_usd,
-        mn.autoscale_usd,
-    )
-    line("Cosmos DB storage (one month's growth)", mo.storage_usd, mn.storage_usd)
-    line("total with serverless", mo.total(serverless=True), mn.total(serverless=True))
-    line("total with autoscale", mo.total(serverless=False), mn.total(serverless=False))
-    out.append(
-        f"  per ping: pipeline {ours.executions:.3f} executions, {ours.cpu_s * 1000:.1f} ms CPU,"
-        f" {ours.round_trips:.2f} backend requests, {ours.queue_ops:.2f} queue ops, {ours.ru:.2f} RU,"
-        f" {ours.stored_bytes:.0f} B; naive {naive.executions:.3f}, {naive.cpu_s * 1000:.1f} ms,"
-        f" {naive.round_trips:.2f}, {naive.queue_ops:.2f}, {naive.ru:.2f} RU, {naive.stored_bytes:.0f} B."
-        f" Execution time = CPU + {AZURE_ROUND_TRIP_S * 1000:.0f} ms per backend request (emulator wall time"
-        f" would give {ours.wall_s * 1000:.0f} / {naive.wall_s * 1000:.0f} ms per ping). Free grants not"
-        f" deducted: {FLEX_FREE_GB_S:,} GB-s and {FLEX_FREE_EXECUTIONS:,} executions per month."
-    )
+    # ---- storage kept at steady state (per worker)
+    days = crew.working_days_kept
+    ping_bytes = days * pings * ping_bytes_each
+    if d.coarsen_after_days is not None:
+        precise_days = min(days, d.coarsen_after_days * crew.days_per_month * 12 / 365)
+        ping_bytes = (precise_days + (days - precise_days) / COARSE_FACTOR) * pings * ping_bytes_each
+    out.stored["pings"] = (ping_bytes, "narrow")
+    out.stored["site days"] = (days * SITE_DAY_BYTES, "all paths")
+    out.stored["access log"] = (crew.access_log_days * crew.days_per_month * 12 / 365 * access_bytes_per_day, "narrow")
+    out.stored["member, latest position, consents"] = (MEMBER_BYTES + LATEST_BYTES + 3_000, "all paths")
     return out
 
 
-def scaling(
-    capacity: dict[str, Any], base: Crew, sizes_of: tuple[int, ...] = (10_000, 100_000, 1_000_000)
-) -> list[str]:
-    p_step, n_step = pick(capacity)
-    sizes = capacity["sizes"]
-    out = ["", "  past one machine: the first documented limit each design meets (whole crew on one shift)"]
-    for label, step, messages in (("pipeline", p_step, 1 / base.pings_per_call), ("naive", n_step, 1.0)):
-        pp = per_ping(step, sizes)
-        found = sorted(limits(base, pp, messages_per_ping=messages), key=lambda lim: lim.workers_at_limit)
-        out.append(f"  {label}: " + "; ".join(f"{lim.name} at {lim.workers_at_limit:,.0f} workers" for lim in found))
-        for n in sizes_of:
-            crew = Crew(
-                workers=n,
-                ping_every_s=base.ping_every_s,
-                hours_per_day=base.hours_per_day,
-                days_per_month=base.days_per_month,
-                pings_per_call=base.pings_per_call,
-            )
-            m = month(crew, pp)
-            over = [lim.name for lim in found if lim.workers_at_limit < n]
-            out.append(
-                f"    {n:>9,} workers: {m.total(serverless=False):>12,.0f} USD/month with autoscale"
-                f" ({m.total(serverless=False) / n:.4f} per worker); past: {', '.join(over) or 'none'}"
-            )
-    ru_call = latest_ru_per_call(p_step, sizes)
-    members = latest_partition_members(base, ru_call)
-    out.append(
-        f"  latest positions: {ru_call:.1f} RU per call on the account's partition (modelled) -> one account"
-        f" fills 10,000 RU/s at {members:,.0f} members; its owners' latest view reads every member's document"
-        f" (bench/hot_partition.py)"
+# ---------------------------------------------------------------- pricing
+
+
+@dataclass(frozen=True)
+class Bill:
+    items: dict[str, float]  # USD per worker-month by item
+    ru_per_worker_day: float
+    expiry_ru_per_worker_day: float
+    autoscale_max_ru_s: float
+    stored_mb_per_worker: float
+    records_per_worker_day: float
+
+    @property
+    def total(self) -> float:
+        return sum(self.items.values())
+
+
+def autoscale_month(peak_ru_s: float, off_shift_ru_s: float, crew: Crew, *, sized: bool = False) -> tuple[float, float]:
+    """(USD a month for the whole crew, the maximum needed): the production maximum unless the peak needs more
+    (`sized`: the smallest maximum that holds the peak, at least 1,000 RU/s); each hour billed at its highest RU/s,
+    never below a tenth of the maximum; zone redundant."""
+    least = AUTOSCALE_MIN_MAX_RU_S if sized else PROD_AUTOSCALE_MAX_RU_S
+    maximum = max(least, math.ceil(peak_ru_s / 1000) * 1000)
+    floor = maximum / 10
+    on = crew.active_hours * max(floor, peak_ru_s)
+    off = (HOURS_PER_MONTH - crew.active_hours) * max(floor, off_shift_ru_s)
+    usd = (on + off) / 100 * COSMOS_AUTOSCALE_PER_100_RU_S_HOUR * COSMOS_ZONE_REDUNDANT_FACTOR
+    return usd, maximum
+
+
+def flex_instance_seconds(rate_per_s: float, duration_s: float, concurrency: float, shift_s: float) -> float:
+    """Billed instance-seconds of one Flex scale group through the shift: enough instances for the concurrent
+    executions (at `concurrency` each, at most the prod maximum), each billed while it runs at least one execution,
+    an activity period lasting at least FLEX_MIN_BILLED_S (so executions closer than that keep it billed)."""
+    if rate_per_s <= 0:
+        return 0.0
+    instances = min(PROD_FLEX_MAX_INSTANCES, max(1, math.ceil(rate_per_s * duration_s / concurrency)))
+    active = 1 - math.exp(-rate_per_s / instances * (FLEX_MIN_BILLED_S + duration_s))
+    return instances * shift_s * active
+
+
+def polling_ops_per_month(crew: Crew, concurrency: float) -> float:
+    """The host's polling of idle queues while instances run (the shift; Flex scales to zero after it) and the
+    platform's queue-length checks all month. Instances: one per concurrent execution (Python, assumption)."""
+    instances = min(PROD_FLEX_MAX_INSTANCES, max(1, math.ceil(concurrency)))
+    host = instances * (QUEUE_TRIGGERS - 1) / MAX_POLLING_INTERVAL_S * crew.active_hours * 3600
+    controller = QUEUE_TRIGGERS / SCALE_CONTROLLER_CHECK_S * HOURS_PER_MONTH * 3600
+    return host + controller
+
+
+def bill(crew: Crew, d: Design, *, serverless: bool = False) -> Bill:
+    led = ledger(crew, d)
+    w, days = crew.workers, crew.days_per_month
+    ru_day, expiry_day = sum(led.ru.values()), sum(led.expiry_ru.values())
+    items: dict[str, float] = {}
+    shift_s = crew.hours_per_day * 3600
+    if serverless:
+        items["Cosmos DB RU (serverless)"] = (ru_day + expiry_day) * days / 1e6 * COSMOS_SERVERLESS_PER_MILLION_RU
+        maximum = 0.0
+    else:
+        peak = ru_day * w / shift_s
+        off_shift = expiry_day * w * days / 30.4 / (24 * 3600 - shift_s)  # expiry spreads over the whole calendar
+        usd, maximum = autoscale_month(peak, off_shift, crew, sized=d.autoscale_sized)
+        items["Cosmos DB RU (autoscale, prod)"] = usd / w
+    stored = sum(b * (1 + COSMOS_INDEX_OVERHEAD[kind]) for b, kind in led.stored.values())
+    items["Cosmos DB storage at retention"] = stored / 1e9 * COSMOS_STORAGE_PER_GB_MONTH
+    if not serverless:
+        items["Cosmos DB continuous backup 30 d"] = stored / 1e9 * COSMOS_CONTINUOUS_30D_PER_GB_MONTH
+    gb_s = (
+        sum(
+            flex_instance_seconds(n * w / shift_s, secs / n, FLEX_CONCURRENCY.get(group, 16), shift_s)
+            for group, (n, secs) in led.by_group.items()
+            if n
+        )
+        * days
+        * d.instance_gb
+        / w
     )
+    items["Functions executions"] = led.executions * days / 1e6 * FLEX_PRICE_PER_MILLION_EXECUTIONS
+    items["Functions GB-s"] = gb_s * FLEX_PRICE_PER_GB_S
+    concurrency = led.execution_s * w / shift_s
+    polling = polling_ops_per_month(crew, concurrency) / w
+    items["Queue operations"] = led.queue_ops * days / 10_000 * QUEUE_PRICE_PER_10K_OPS
+    items["Queue polling"] = polling / 10_000 * QUEUE_PRICE_PER_10K_OPS
+    items["Telemetry ingestion"] = led.records * days * TELEMETRY_RECORD_BYTES / 1e9 * LOG_ANALYTICS_PER_GB
+    photos_kept = crew.photos_per_day * crew.working_days_kept
+    items["Blob: photos kept"] = photos_kept * PHOTO_BYTES / 1e9 * BLOB_GZRS_HOT_PER_GB_MONTH
+    items["Blob: photo writes and scan"] = (
+        crew.photos_per_day * days * (3 / 10_000 * BLOB_WRITE_PER_10K + PHOTO_BYTES / 1e9 * MALWARE_SCAN_PER_GB)
+    )
+    items["E-mail"] = crew.emails_per_month * (EMAIL_PER_MESSAGE + 0.05 * EMAIL_PER_MB)
+    return Bill(
+        items=items,
+        ru_per_worker_day=ru_day,
+        expiry_ru_per_worker_day=expiry_day,
+        autoscale_max_ru_s=maximum,
+        stored_mb_per_worker=stored / 1e6,
+        records_per_worker_day=led.records,
+    )
+
+
+# ---------------------------------------------------------------- report
+
+TARGET, GOAL = 0.05, 0.03
+
+
+def report(capacity: dict[str, Any] | None = None, crew: Crew | None = None, sizes: tuple[int, ...] = ()) -> list[str]:
+    """The itemised table per worker-month for each design, at `crew.workers` and each of `sizes`."""
+    base = crew or Crew()
+    out = [
+        f"  cost per worker-month (USD), itemised: a ping every {base.ping_every_s:.0f} s, {base.hours_per_day:.0f}"
+        f" h/day, {base.days_per_month:.0f} days/month, {base.pings_per_call}-ping calls, accounts of"
+        f" {base.account_size}, live map open {base.map_open_hours:.0f} h/day, retention {base.location_days} days;"
+        f" prices read {READ_ON} (bench/cost.py names each source)"
+    ]
+    if capacity:
+        out.append(f"  (capacity.json of {capacity.get('startedAt', '?')} present: the model does not depend on it)")
+    for workers in (base.workers, *sizes):
+        c = replace(base, workers=workers)
+        bills = [bill(c, d) for d in DESIGNS]
+        out.append(f"\n  {workers:,} workers" + "".join(f"{d.name:>14}" for d in DESIGNS))
+        for item in bills[0].items:
+            out.append(f"    {item:<38}" + "".join(f"{b.items[item]:>14.4f}" for b in bills))
+        out.append(f"    {'total':<38}" + "".join(f"{b.total:>14.4f}" for b in bills))
+        verdict = ["met" if b.total <= TARGET else "NOT met" for b in bills]
+        out.append(f"    {'target <= 0.05 (goal 0.03)':<38}" + "".join(f"{v:>14}" for v in verdict))
+        out.append(
+            f"    {'RU per worker-day (+ expiry)':<38}"
+            + "".join(f"{b.ru_per_worker_day:>8,.0f}+{b.expiry_ru_per_worker_day:<5,.0f}" for b in bills)
+        )
+        out.append(
+            f"    {'autoscale maximum needed, RU/s':<38}" + "".join(f"{b.autoscale_max_ru_s:>14,.0f}" for b in bills)
+        )
+        out.append(f"    {'MB kept per worker':<38}" + "".join(f"{b.stored_mb_per_worker:>14.1f}" for b in bills))
+        out.append(
+            f"    {'telemetry records per worker-day':<38}"
+            + "".join(f"{b.records_per_worker_day:>14.1f}" for b in bills)
+        )
+        serverless = [bill(c, d, serverless=True) for d in DESIGNS]
+        out.append(f"    {'total with serverless Cosmos DB':<38}" + "".join(f"{b.total:>14.4f}" for b in serverless))
+    return out
+
+
+def levers(crew: Crew) -> list[str]:
+    """Each lever on its own, applied to issue31: USD per worker-month saved."""
+    base = bill(crew, ISSUE31).total
+    out = [f"  levers, each alone on issue31 ({base:.4f} at {crew.workers:,} workers): USD per worker-month saved"]
+    for name, change in LEVERS.items():
+        saved = base - bill(crew, replace(ISSUE31, **change)).total
+        out.append(f"    {name:<40}{saved:>10.4f}")
+    return out
+
+
+def drivers(crew: Crew, d: Design, top: int = 5) -> list[str]:
+    """The biggest items and RU lines of a design."""
+    b, led = bill(crew, d), ledger(crew, d)
+    items = sorted(b.items.items(), key=lambda kv: -kv[1])[:top]
+    ru = sorted(led.ru.items(), key=lambda kv: -kv[1])[:top]
+    return [
+        f"  {d.name} at {crew.workers:,}: biggest items "
+        + "; ".join(f"{k} {v:.4f}" for k, v in items)
+        + "\n    biggest RU per worker-day: "
+        + "; ".join(f"{k} {v:,.0f}" for k, v in ru)
+    ]
+
+
+def scaling(capacity: dict[str, Any] | None = None, crew: Crew | None = None) -> list[str]:
+    """Where the production parameters run out (docs/scaling.md)."""
+    c = crew or Crew()
+    out = ["", "  limits at the production parameters (docs/scaling.md)"]
+    for d in (ISSUE31,):
+        led = ledger(c, d)
+        ru_s_per_worker = sum(led.ru.values()) / (c.hours_per_day * 3600)
+        conc_per_worker = led.execution_s / (c.hours_per_day * 3600)
+        out.append(
+            f"  {d.name}: {ru_s_per_worker:.3f} RU/s per worker on shift -> the prod autoscale maximum"
+            f" ({PROD_AUTOSCALE_MAX_RU_S:,} RU/s) at {PROD_AUTOSCALE_MAX_RU_S / ru_s_per_worker:,.0f} workers;"
+            f" {conc_per_worker:.5f} concurrent executions per worker -> {PROD_FLEX_MAX_INSTANCES} instances at"
+            f" {PROD_FLEX_MAX_INSTANCES * FLEX_CONCURRENCY['http'] / conc_per_worker:,.0f} workers"
+            f" ({FLEX_CONCURRENCY['http']} executions per instance), {PROD_FLEX_MAX_INSTANCES / conc_per_worker:,.0f}"
+            f" at one per instance"
+        )
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1_000, 100_000])
     parser.add_argument("--capacity", type=Path, default=ROOT / ".local" / "bench" / "capacity.json")
-    parser.add_argument("--workers", type=int, default=1_000)
-    parser.add_argument("--scaling", action="store_true", help="also 10,000 / 100,000 / 1,000,000 workers")
     args = parser.parse_args(argv)
-    if not args.capacity.exists():
-        print(f"{args.capacity} is missing: run python -m bench.saturation first", file=sys.stderr)
-        return 1
-    capacity = json.loads(args.capacity.read_text())
-    crew = Crew(workers=args.workers)
-    lines = report(capacity, crew) + (scaling(capacity, crew) if args.scaling else [])
+    capacity = json.loads(args.capacity.read_text()) if args.capacity.exists() else None
+    first, *rest = args.workers
+    crew = Crew(workers=first)
+    lines = report(capacity, crew, tuple(rest))
+    lines += ["", *drivers(crew, TODAY), *drivers(crew, ISSUE31), *drivers(crew, NEXT)]
+    for workers in args.workers:
+        lines += ["", *levers(replace(crew, workers=workers))]
+    lines += scaling(capacity, crew)
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 

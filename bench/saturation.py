@@ -25,18 +25,26 @@ The store's ceiling (bench/ceiling.py) is measured before and after, for every b
 also a share of it. Finally one profiled pipeline step saves a CPU profile (cProfile, thread CPU clock) of the ingest
 call and of the writer under .local/bench/profiles/ and prints the three biggest costs of each. Everything lands in
 `--out` for bench/cost.py and bench/summary.py. Figures on a shared 2-core machine are relative, not a capacity plan.
+
+A step that raises, or that has not finished `STEP_GRACE_S` after its load and drain, ends the ladder of its batch
+size (issue 31): it is printed, listed under `failedSteps` in `--out`, and the run goes on with the next batch size,
+the naive path, the profile and the ceiling after, so `make bench` always completes.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
 import signal
 import sys
+import threading
 import time
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,6 +69,7 @@ from bench.saturation_load import Mode, StepResult, run_step
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / ".local" / "bench" / "capacity.json"
 GROWTH = 1.05  # a step must store 5 % more than the best so far, or the ladder of that batch size stops
+STEP_GRACE_S = 180.0  # beyond a step's load and drain: counting, CPU counters and the loss check
 
 
 def parse_steps(text: str) -> list[tuple[int, int]]:
@@ -72,14 +81,67 @@ def parse_steps(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def ladder(mode: Mode, steps: list[tuple[int, int]], args: argparse.Namespace, interval: float) -> list[StepResult]:
+@dataclass(frozen=True)
+class StepFailure:
+    """A step that raised or did not finish in time: its batch size's ladder ends there, the run goes on."""
+
+    kind: str
+    workers: int
+    batch: int
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "workers": self.workers, "batch": self.batch, "reason": self.reason}
+
+
+def guarded(step: Callable[[], StepResult], limit_s: float) -> StepResult | str:
+    """Runs one step on a daemon thread: its result, or why there is none (the exception, or that it outlived
+    `limit_s`; a step that hangs is left behind, its senders stop at their own deadline)."""
+    box: dict[str, StepResult | str] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = step()
+        except Exception as exc:  # noqa: BLE001 - any failure of one step ends its ladder, not the benchmark
+            box["result"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+
+    thread = threading.Thread(target=target, daemon=True, name="saturation-step")
+    thread.start()
+    thread.join(limit_s)
+    if thread.is_alive():
+        return f"timed out after {limit_s:.0f} s"
+    return box.get("result", "ended without a result")
+
+
+def ladder(
+    mode: Mode,
+    steps: list[tuple[int, int]],
+    args: argparse.Namespace,
+    interval: float,
+    *,
+    failures: list[StepFailure] | None = None,
+    step: Callable[..., StepResult] = run_step,
+    grace_s: float = STEP_GRACE_S,
+) -> list[StepResult]:
+    """The steps in order; a batch size's ladder stops when its stored rate stops growing, or when one of its steps
+    fails or outlives its load + drain + `grace_s` (recorded in `failures`)."""
     results: list[StepResult] = []
     best: dict[int, float] = {}
     stopped: set[int] = set()
     for workers, batch in steps:
         if batch in stopped:
             continue
-        r = run_step(mode, workers=workers, batch=batch, interval=interval, seconds=args.step_seconds, drain=args.drain)
+        limit = args.step_seconds + args.drain + grace_s
+        one = functools.partial(
+            step, mode, workers=workers, batch=batch, interval=interval, seconds=args.step_seconds, drain=args.drain
+        )
+        r = guarded(one, limit)
+        if isinstance(r, str):
+            stopped.add(batch)
+            if failures is not None:
+                failures.append(StepFailure(mode.kind, workers, batch, r))
+            print(f"  step {workers}x{batch} FAILED ({r}): no larger step of batches of {batch}; the run goes on")
+            continue
         results.append(r)
         print("  " + r.line(), flush=True)
         if batch in best and r.stored_per_s < best[batch] * GROWTH:
@@ -136,9 +198,14 @@ def main(argv: list[str] | None = None) -> int:
             _owner, workers, account_id = setup_workers(client, workers_needed, random.Random(21))
             time.sleep(1.5)  # every ping below is taken after the consents were granted
             mode = Mode.make(stack, client, workers, account_id)
-            pipeline = ladder(mode.pipeline(), pipeline_steps, args, args.interval)
-            naive = ladder(mode.naive(), naive_steps, args, args.naive_interval)
-            profiles = profile_step(mode.pipeline(), client, args)
+            failures: list[StepFailure] = []
+            pipeline = ladder(mode.pipeline(), pipeline_steps, args, args.interval, failures=failures)
+            naive = ladder(mode.naive(), naive_steps, args, args.naive_interval, failures=failures)
+            try:
+                profiles = profile_step(mode.pipeline(), client, args)
+            except Exception as exc:  # noqa: BLE001 - the profile is optional; the figures above stand
+                print(f"  profiled step FAILED ({type(exc).__name__}): no profile this run", flush=True)
+                profiles = {}
             sizes = stored_sizes(stack, account_id, workers)
         after = {
             b: ceiling.measure(stack.settings, batch=b, threads=args.ceiling_threads, seconds=args.ceiling_seconds)
@@ -147,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_stack(stack)
     result = assemble(args, started_at, before, after, pipeline, naive, profiles, sizes)
+    result["failedSteps"] = [f.as_dict() for f in failures]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print_peaks(result)

@@ -56,6 +56,8 @@ def capacity_lines(c: dict[str, Any]) -> list[str]:
             for b, v in sorted(c["ceilings"].items(), key=lambda kv: int(kv[0]))
         ),
     ]
+    for f in c.get("failedSteps", []):  # issue 31: a failed step ends its batch size; the run went on
+        out.append(f"    step {f['workers']}x{f['batch']} ({f['kind']}) FAILED: {f['reason']}")
     charged = [v["chargedRuPerPing"] for v in c["ceilings"].values() if v.get("chargedRuPerPing")]
     out.append(
         "    request charge returned by the store: "

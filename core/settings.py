@@ -13,6 +13,8 @@ from core.domain.rate_limits import Rate
 
 log = logging.getLogger(__name__)
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
+# Share of traces the app exports by default (TELEMETRY_SAMPLING_RATIO; core/adapters/telemetry.py reads it too).
+DEFAULT_TELEMETRY_SAMPLING_RATIO = 0.05
 
 
 class Settings(BaseSettings):
@@ -154,6 +156,11 @@ class Settings(BaseSettings):
 
     # Observability (docs/observability.md): `json` adds JSON log lines on stderr (core/adapters/telemetry.py).
     log_format: Literal["text", "json"] = Field(default="text", validation_alias="LOG_FORMAT")
+    # Share of traces exported to Application Insights (whole traces, by trace id): 1 exports everything (an
+    # investigation), the default keeps telemetry at a few records per hundred calls (docs/observability.md).
+    telemetry_sampling_ratio: float = Field(
+        default=DEFAULT_TELEMETRY_SAMPLING_RATIO, ge=0, le=1, validation_alias="TELEMETRY_SAMPLING_RATIO"
+    )
 
     # Owner portal (issue 15, functions/_cors.py): the browser origins allowed to call the API, comma-separated.
     portal_origins: str = Field(default="http://localhost:4280", validation_alias="PORTAL_ORIGINS")

@@ -100,6 +100,9 @@ param authJwksUri string
 @description('Days the Log Analytics workspace keeps logs.')
 param logRetentionDays int = 30
 
+@description('Daily ingestion cap of the Log Analytics workspace (GB a day; docs/observability.md sizes it).')
+param logDailyCapGb int = 1
+
 @description('Where Azure Communication Services stores e-mail data at rest (Europe, like every other resource).')
 param emailDataLocation string = 'Europe'
 
@@ -219,6 +222,7 @@ module monitoring 'modules/monitoring.bicep' = {
     workspaceName: 'log-${baseName}'
     appInsightsName: 'appi-${baseName}'
     retentionDays: logRetentionDays
+    dailyCapGb: logDailyCapGb
   }
 }
 

@@ -77,9 +77,8 @@ SET_BY_INFRA: dict[str, str] = {
     "ACS_EMAIL_ENDPOINT": "the Azure Communication Services endpoint",
     "EMAIL_SENDER_ADDRESS": "the sender address of the Azure-managed e-mail domain",
     "LOG_FORMAT": "'json' (JSON log lines with invocation id and trace context, docs/observability.md)",
-    "OTEL_TRACES_SAMPLER": "'microsoft.fixed_percentage': the distro's default rate-limited sampler drops child "
-    "spans of kept traces (docs/observability.md)",
-    "OTEL_TRACES_SAMPLER_ARG": "'1': every trace (lower it to sample by trace id)",
+    "PYTHON_ENABLE_OPENTELEMETRY": "'true': the worker exports its own logs and spans (host.json telemetryMode "
+    "OpenTelemetry), so the host does not forward them a second time (docs/observability.md)",
     "PHOTO_MALWARE_SCAN": "'defender': only Defender for Storage's 'No threats found' verdict releases a photo",
     "PORTAL_ORIGINS": "the owner portal's https origins (Static Web App host name, custom domain)",
     "PORTAL_BASE_URL": "the first portal origin: e-mailed invitation links open the portal's join page",

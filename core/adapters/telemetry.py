@@ -13,6 +13,8 @@ OpenTelemetry through the Azure Monitor distro when APPLICATIONINSIGHTS_CONNECTI
   SMTP through `dependency(...)`. `ScrubbingSpanProcessor` removes what could be personal from span attributes
   before export: query strings and fragments of URLs, blob names (they carry account and user ids), client
   addresses and user ids.
+- Volume (issue 31, docs/observability.md "Volume and cost"): whole traces sampled by TELEMETRY_SAMPLING_RATIO,
+  log records below WARNING exported only inside a kept trace (`SampledLogFilter`), the SDK loggers at WARNING.
 """
 
 from __future__ import annotations
@@ -116,11 +118,22 @@ def install_logging(log_format: str | None = None) -> None:
             return record
 
         logging.setLogRecordFactory(factory)
+        quiet_sdk_loggers()
         if log_format == "json":
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(JsonLineFormatter())
             logging.getLogger().addHandler(handler)
         _installed = True
+
+
+# Libraries whose INFO lines describe every HTTP request they send (the Azure SDK's logging policy writes the
+# request and the response of each call): warnings and errors only, wherever the app runs.
+SDK_LOGGERS = ("azure", "azure.core", "azure.cosmos", "azure.storage", "azure.identity", "urllib3", "requests", "msal")
+
+
+def quiet_sdk_loggers() -> None:
+    for name in SDK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def annotate(record: logging.LogRecord) -> None:
@@ -318,6 +331,7 @@ def ensure_azure_monitor(env: Mapping[str, str] | None = None) -> bool:
         if _monitor_tried:
             return _monitor_configured
         _monitor_tried = True
+        explicit = env is not None
         env = os.environ if env is None else env
         connection = env.get(CONNECTION_SETTING, "").strip()
         if not connection:
@@ -338,11 +352,66 @@ def ensure_azure_monitor(env: Mapping[str, str] | None = None) -> bool:
                     name: {"enabled": False} for name in ("django", "fastapi", "flask", "psycopg2")
                 },
                 enable_live_metrics=False,
+                # Whole traces by trace id (Application Insights' own sampler: a trace's dependencies are kept or
+                # dropped with it). OTEL_TRACES_SAMPLER, when set, overrides this (the distro reads it first).
+                sampling_ratio=sampling_ratio(env) if explicit else _settings_sampling_ratio(),
             )
+            sample_log_records()
             _monitor_configured = True
         except Exception as exc:  # noqa: BLE001 - observability must never stop the app
             log.warning("Azure Monitor not configured (%s); the app runs without OpenTelemetry", type(exc).__name__)
         return _monitor_configured
+
+
+def _settings_sampling_ratio() -> float:
+    from core.settings import get_settings
+
+    settings = get_settings()
+    return settings.telemetry_sampling_ratio
+
+
+def sampling_ratio(env: Mapping[str, str]) -> float:
+    """TELEMETRY_SAMPLING_RATIO (0 to 1); the default when unset or out of range (logged: never stop the app)."""
+    from core.settings import DEFAULT_TELEMETRY_SAMPLING_RATIO
+
+    raw = env.get("TELEMETRY_SAMPLING_RATIO", "").strip()
+    if not raw:
+        return DEFAULT_TELEMETRY_SAMPLING_RATIO
+    try:
+        ratio = float(raw)
+    except ValueError:
+        ratio = -1.0
+    if not 0.0 <= ratio <= 1.0:
+        log.warning("TELEMETRY_SAMPLING_RATIO must be 0 to 1; using %s", DEFAULT_TELEMETRY_SAMPLING_RATIO)
+        return DEFAULT_TELEMETRY_SAMPLING_RATIO
+    return ratio
+
+
+class SampledLogFilter(logging.Filter):
+    """On the distro's log handler: a record below WARNING is exported only inside a sampled span (the log lines of
+    an exported trace stay with it, the others go with their trace); warnings and errors are always exported."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        from opentelemetry import trace
+
+        context = trace.get_current_span().get_span_context()
+        return bool(context.is_valid and context.trace_flags.sampled)
+
+
+def sample_log_records() -> int:
+    """Adds SampledLogFilter to each OpenTelemetry logging handler of the root logger (the distro's); answers how
+    many it found."""
+    from opentelemetry.instrumentation.logging.handler import LoggingHandler
+
+    found = 0
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, LoggingHandler):
+            if not any(isinstance(f, SampledLogFilter) for f in handler.filters):
+                handler.addFilter(SampledLogFilter())
+            found += 1
+    return found
 
 
 _URL_KEYS = ("url.full", "http.url", "http.target", "url.path")

@@ -146,8 +146,9 @@ var infraSettings = {
   EMAIL_SENDER_ADDRESS: emailSenderAddress
   PHOTO_MALWARE_SCAN: 'defender'
   LOG_FORMAT: 'json'
-  OTEL_TRACES_SAMPLER: 'microsoft.fixed_percentage'
-  OTEL_TRACES_SAMPLER_ARG: '1'
+  // One export path (host.json telemetryMode OpenTelemetry): the worker exports its own logs and spans through the
+  // distro the app configures (sampled by TELEMETRY_SAMPLING_RATIO), and the host stops forwarding them as well.
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
   PORTAL_ORIGINS: join(allowedOrigins, ',')
   PORTAL_BASE_URL: portalBaseUrl
   // What deleted data leaves behind (issue 28): the erasure answer, the export's README and the privacy centre say it.

@@ -18,6 +18,10 @@ param appInsightsName string
 @maxValue(730)
 param retentionDays int
 
+@description('Daily ingestion cap of the workspace in GB: ingestion stops for the rest of the UTC day once reached.')
+@minValue(1)
+param dailyCapGb int
+
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: workspaceName
   location: location
@@ -27,6 +31,9 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
       name: 'PerGB2018'
     }
     retentionInDays: retentionDays
+    workspaceCapping: {
+      dailyQuotaGb: dailyCapGb
+    }
     features: {
       disableLocalAuth: true
     }

@@ -27,6 +27,7 @@ param authAudience = readEnvironmentVariable('INDUSTRACK_AUTH_AUDIENCE', 'api://
 param authJwksUri = readEnvironmentVariable('INDUSTRACK_AUTH_JWKS_URI')
 
 param logRetentionDays = 30
+param logDailyCapGb = 1
 param emailDataLocation = 'Europe'
 param emailCustomDomain = ''
 param portalLocation = 'westeurope'

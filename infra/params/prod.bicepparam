@@ -28,6 +28,7 @@ param authAudience = readEnvironmentVariable('INDUSTRACK_AUTH_AUDIENCE', 'api://
 param authJwksUri = readEnvironmentVariable('INDUSTRACK_AUTH_JWKS_URI')
 
 param logRetentionDays = 90
+param logDailyCapGb = 5
 param emailDataLocation = 'Europe'
 param emailCustomDomain = readEnvironmentVariable('INDUSTRACK_EMAIL_DOMAIN', '')
 param emailCustomDomainVerified = bool(readEnvironmentVariable('INDUSTRACK_EMAIL_DOMAIN_VERIFIED', 'false'))

@@ -250,3 +250,22 @@ def test_the_app_is_told_the_deployed_soft_delete_versioning_and_backup_values()
     tier = str(defaults["cosmosBackupTier"].default).strip("'")
     assert s["cosmos_backup_retention_days"].default == (30 if tier == "Continuous30Days" else 7)
     assert s["blob_versioning_enabled"].default is True
+
+
+def test_telemetry_has_one_export_path_and_a_daily_cap_per_environment() -> None:
+    """Issue 31: the host in OpenTelemetry mode with the worker exporting its own records (no second copy through
+    the host), no sampler override in infra (TELEMETRY_SAMPLING_RATIO, copied from the sample, decides), and the
+    workspace capped per day by a parameter every environment sets."""
+    host = json.loads((INFRA.parent / "host.json").read_text(encoding="utf-8"))
+    assert host["telemetryMode"] == "OpenTelemetry" and "applicationInsights" not in host["logging"]
+    app = module_text("functionapp")
+    assert "PYTHON_ENABLE_OPENTELEMETRY: 'true'" in app and "OTEL_TRACES_SAMPLER" not in app
+    assert "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY" not in app, "the worker would configure a second distro"
+    names = json.loads((INFRA / "names.json").read_text(encoding="utf-8"))
+    assert float(names["appSettings"]["TELEMETRY_SAMPLING_RATIO"]) <= 0.1
+    workspace = block_after(module_text("monitoring"), r"^resource workspace ")
+    assert re.search(r"workspaceCapping:\s*\{\s*dailyQuotaGb: dailyCapGb\s*\}", workspace), workspace
+    assert "dailyCapGb: logDailyCapGb" in strip_comments(read(MAIN))
+    for param_file in PARAM_FILES:
+        cap = bicepparam_values(read(param_file)).get("logDailyCapGb")
+        assert cap is not None and 1 <= int(cap) <= 20, f"{param_file.name}: logDailyCapGb {cap}"

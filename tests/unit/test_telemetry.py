@@ -147,9 +147,8 @@ def test_exported_spans_continue_the_trace_name_dependencies_and_carry_nothing_p
         "IngestionEndpoint=http://127.0.0.1:9/",
         OTEL_BSP_EXPORT_TIMEOUT="100",
         APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL="true",
-        # as infra sets it: the distro's default rate-limited sampler drops child spans of kept traces at random
-        OTEL_TRACES_SAMPLER="microsoft.fixed_percentage",
-        OTEL_TRACES_SAMPLER_ARG="1",
+        # every trace (the default exports a few in a hundred: tests/unit/test_telemetry_volume.py)
+        TELEMETRY_SAMPLING_RATIO="1",
     )
     result = json.loads(out)
     spans = {s["name"]: s for s in result["spans"]}
