@@ -564,8 +564,9 @@ def trips_between_stops(fixes: Sequence[Ping], stops: Sequence[StopSummary], rul
 
 
 class SiteDay(DayEvaluation):
-    """Stored per (member, local day) in the account's partition (docType site-day, id site-day-{userId}-{day}).
-    Re-computed whole from the day's stored pings and upserted under its fixed id."""
+    """Stored per (member, local day) in the account's partition (docType site-day, id site-day-{userId}-{day}),
+    written over the version read (ETag). The writer continues its open day with each flush's later pings, and
+    computes it whole again from the day's stored pings when a ping is older than the last one evaluated."""
 
     account_id: str
     user_id: str
@@ -573,7 +574,8 @@ class SiteDay(DayEvaluation):
 
     @classmethod
     def of(cls, evaluation: DayEvaluation, *, account_id: str, user_id: str, at: datetime) -> SiteDay:
-        return cls(**evaluation.model_dump(), account_id=account_id, user_id=user_id, evaluated_at=at)
+        fields = evaluation.model_dump(include=set(DayEvaluation.model_fields))
+        return cls(**fields, account_id=account_id, user_id=user_id, evaluated_at=at)
 
     def same_result(self, other: SiteDay | None) -> bool:
         return other is not None and self.model_dump(exclude={"evaluated_at"}) == other.model_dump(
