@@ -125,3 +125,20 @@ def test_a_flush_that_changes_nothing_writes_nothing() -> None:
     evening = [p.model_copy(update={"t": datetime(2026, 3, 3, 1, tzinfo=T0.tzinfo)}) for p in pings[50:51]]
     deliver(evening, accounts, store, sites, days)  # another day: this one is not written again
     assert days.writes == writes + 1
+
+
+def test_the_site_days_arrays_are_not_indexed_and_no_query_needs_them() -> None:
+    """Every list (and the open state) of a stored day is excluded from the accounts container's indexing (infra
+    and the provisioned local containers share core/schema.py), and no query of the code filters on one."""
+    from pathlib import Path
+
+    from core.schema import ACCOUNTS
+
+    arrays = {name for name, info in SiteDay.model_fields.items() if "list[" in str(info.annotation)} | {"open"}
+    assert arrays == {"events", "visits", "stops", "trips", "inside_at_end", "open"}
+    assert {f"/{a}/*" for a in arrays} <= set(ACCOUNTS.excluded_paths)
+    assert ACCOUNTS.indexing_policy()["excludedPaths"] == [{"path": p} for p in ACCOUNTS.excluded_paths]
+    root = Path(__file__).resolve().parents[2]
+    for source in [*root.joinpath("core").rglob("*.py"), *root.joinpath("functions").rglob("*.py")]:
+        text = source.read_text()
+        assert not any(f"c.{a}" in text for a in arrays), source
