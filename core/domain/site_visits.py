@@ -1,8 +1,10 @@
 """Enter/exit events, visits, stops and trips of one member's local day, computed from that day's stored pings.
 
-Pure and deterministic: the same set of pings (in any delivery order) gives the same result, so the writer can
-re-evaluate a whole day whenever a ping of it arrives (late, re-delivered or out of order) and upsert the result
-under a fixed id. See docs/job-sites.md for the rules and their defaults.
+Pure and deterministic: the same set of pings (in any delivery order) gives the same result. The result carries
+its open day (`OpenDay`): `continue_day` takes later fixes from there and gives what evaluating all of the day's
+fixes at once gives (`evaluate_day` is `continue_day` from a day without fixes), so the writer does work in
+proportion to the new pings, and evaluates the whole day only for a late, re-delivered or out-of-order ping. See
+docs/job-sites.md for the rules, their defaults and "The open day".
 """
 
 from __future__ import annotations
@@ -128,7 +130,10 @@ class SiteIndex:
                     self._by_cell[cell].append(site_id)
 
     def near(self, lat: float, lon: float) -> list[str]:
-        return self._by_cell.get(geohash(lat, lon), [])
+        return self.in_cell(geohash(lat, lon))
+
+    def in_cell(self, cell: str) -> list[str]:
+        return self._by_cell.get(cell, [])
 
     def key(self, cells: Iterable[str]) -> str:
         """A digest of the sites reaching these cells as they are now (with the cells of each): equal digests,
@@ -416,8 +421,9 @@ def continue_day(
         for s in state.sites
     }
     events = list(before.events)
-    for p in fixes:
-        candidates = {s for s in index.near(p.lat, p.lon) if index.sites[s].applies_to(user_id)}
+    fix_cells = [geohash(p.lat, p.lon) for p in fixes]  # once per fix: the sites near it, the day's cells
+    for p, cell in zip(fixes, fix_cells, strict=True):
+        candidates = {s for s in index.in_cell(cell) if index.sites[s].applies_to(user_id)}
         candidates.update(s for s, st in states.items() if st.inside or st.run_start is not None)
         for site_id in sorted(candidates):
             st = states.setdefault(site_id, _SiteState(inside=False))
@@ -498,7 +504,7 @@ def continue_day(
         carried_trips.feed(f, _in_stop(f.t, all_stops), rules)
     carried_trips.close(rules)
 
-    cells = sorted({*state.cells, *(geohash(p.lat, p.lon) for p in fixes)})
+    cells = sorted({*state.cells, *fix_cells})
     newest = fixes[-1]
     return before.model_copy(
         update={
@@ -508,7 +514,7 @@ def continue_day(
             "trips": carried_trips.found,
             "inside_at_end": inside_at_end,
             "ping_count": before.ping_count + len(fixes),
-            "last_cell": geohash(newest.lat, newest.lon),
+            "last_cell": fix_cells[-1],
             "open": OpenDay(
                 last_t=newest.t,
                 last_id=newest.ping_id,
