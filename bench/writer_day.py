@@ -1,6 +1,6 @@
 """The pings writer's cost per flush through one member's day (docs/job-sites.md, "The open day").
 
-    .venv/bin/python -m bench.writer_day [FLUSHES] [PINGS]
+    .venv/bin/python -m bench.writer_day [FLUSHES] [PINGS] [PROFILE]
 
 Against the running emulators, in a scratch database: one member (time zone America/Chicago, so the local day
 spans two UTC ping partitions) and three job sites; a day from 06:00 to 22:00 local (home, drives, two sites, a
@@ -14,13 +14,17 @@ runs in its own), the Cosmos DB requests it sends (by kind) and their request un
 so request units are modelled from each request's kind and the sizes sent and answered (`charge` below: the
 project's RuModel of bench/lib/measure.py for writes, 1 RU per KB read, a query's base charge plus 1 RU per KB it
 returns). Printed: the 1st, 100th and last flush, the medians of the 9 flushes around each, and last/first.
-Runs with any build of the writer (the same script measured the build before the open day).
+Runs with any build of the writer (the same script measured the build before the open day). PROFILE = 1 also
+profiles the flushes after the 100th (cProfile) and prints where the writer's CPU goes, by own time and cumulative.
 """
 
 from __future__ import annotations
 
+import cProfile
+import io
 import json
 import math
+import pstats
 import statistics
 import threading
 import time
@@ -141,7 +145,9 @@ def position(hours: float, noise: float) -> tuple[float, float]:
     return HOME
 
 
-def run(flushes: int, per_flush: int, checkpoints: list[int]) -> dict[int, Flush]:
+def run(
+    flushes: int, per_flush: int, checkpoints: list[int], profile: cProfile.Profile | None = None
+) -> dict[int, Flush]:
     global _current
     from bench.lib.stack import scratch_settings
 
@@ -200,9 +206,16 @@ def run(flushes: int, per_flush: int, checkpoints: list[int]) -> dict[int, Flush
             m = message(users[0], k)
             flush = Flush()
             _current = flush
+            profiling = profile is not None and k >= 100
+            if profiling:
+                assert profile is not None
+                profile.enable()
             cpu = time.process_time()
             store_ping_messages(messages=[m], stores=stores)
             flush.cpu_ms = (time.process_time() - cpu) * 1000
+            if profiling:
+                assert profile is not None
+                profile.disable()
             _current = None
             if any(abs(k + 1 - cp) <= 4 for cp in checkpoints):
                 measured[k + 1] = flush
@@ -216,10 +229,11 @@ def run(flushes: int, per_flush: int, checkpoints: list[int]) -> dict[int, Flush
     return measured
 
 
-def report(flushes: int, per_flush: int) -> None:
+def report(flushes: int, per_flush: int, profiled: bool) -> None:
     checkpoints = sorted({1, min(100, flushes), flushes})
     started = time.perf_counter()
-    measured = run(flushes, per_flush, checkpoints)
+    profile = cProfile.Profile(time.process_time) if profiled else None  # CPU, not waiting on the emulator
+    measured = run(flushes, per_flush, checkpoints, profile)
     print(
         f"writer day: {flushes} flushes of {per_flush} ping(s), one member (America/Chicago); "
         f"{time.perf_counter() - started:.0f} s"
@@ -247,12 +261,20 @@ def report(flushes: int, per_flush: int) -> None:
         f"  last/first (medians): CPU {last[0] / first[0]:.2f}, requests {last[1] / first[1]:.2f}, "
         f"RU {last[2] / first[2]:.2f} (target at most 1.2)"
     )
+    if profile is not None:
+        views = [("tottime", (15,)), ("cumulative", (15,)), ("cumulative", (r"core[/\\](services|domain)", 15))]
+        for order, restrictions in views:
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats(order).print_stats(*restrictions)
+            what = "the project's services and domain" if len(restrictions) > 1 else "all"
+            print(f"  CPU profile of flushes 101-{flushes}, {what}, by {order}:")
+            print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip()))
 
 
 def main() -> None:
-    args = whole_numbers(__doc__, FLUSHES=960, PINGS=0)
+    args = whole_numbers(__doc__, FLUSHES=960, PINGS=0, PROFILE=0)
     for per_flush in [args.PINGS] if args.PINGS else [1, 30]:
-        report(args.FLUSHES, per_flush)
+        report(args.FLUSHES, per_flush, bool(args.PROFILE))
 
 
 if __name__ == "__main__":
