@@ -260,6 +260,7 @@ def report(flushes: int, per_flush: int, profiled: bool) -> None:
     print(
         f"  last/first (medians): CPU {last[0] / first[0]:.2f}, requests {last[1] / first[1]:.2f}, "
         f"RU {last[2] / first[2]:.2f} (target at most 1.2)"
+        + ("; the flushes after the 100th ran under the profiler: their CPU includes its overhead" if profiled else "")
     )
     if profile is not None:
         views = [("tottime", (15,)), ("cumulative", (15,)), ("cumulative", (r"core[/\\](services|domain)", 15))]
