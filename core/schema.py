@@ -27,10 +27,15 @@ class ContainerSpec:
         }
 
 
+# The arrays of a member's evaluated day (`site-day`: events, visits, stops, trips, the sites inside at its end and
+# its open state) are read whole by id or with the day, never queried on: not indexed (a day is written once per
+# flush; every indexed path costs request units on each write).
+SITE_DAY_UNINDEXED = ("/events/*", "/visits/*", "/stops/*", "/trips/*", "/inside_at_end/*", "/open/*")
 ACCOUNTS = ContainerSpec(
     name="accounts",
     default_ttl=EXPIRY_BY_ITEM,
     partition_key="/accountId",
+    excluded_paths=('/"_etag"/?', *SITE_DAY_UNINDEXED),
     purpose="Account, its members' profiles, invitations and account events; one partition per account.",
 )
 # Job sites (docs/job-sites.md) live in ACCOUNTS too: docTypes `job-site`, `job-site-cell` (one per geohash cell a

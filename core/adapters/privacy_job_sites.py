@@ -6,6 +6,8 @@ whose last assigned member was erased applies to nobody (`assignees_erased`), no
 chosen by the owner does. A closed account's sites go entirely with its data after the window.
 
 The members' evaluated days (`site-day`) are location data: aged with the location retention by the day's start.
+Each holds its open day (the last fixes' positions, the open stop's centre: what the writer continues from), which
+goes with it: exported, erased, aged and removed with the day, no kind of its own.
 The sites' cell entries are copies of the sites (no export, removed with a closed account).
 """
 
@@ -67,7 +69,8 @@ def job_site_kinds(database: DatabaseProxy) -> list[KeysetKind]:
             retention="location",
             time_field="day_start_utc",
             description="Your days at job sites: arrivals and departures, visits, stops elsewhere,"
-            " trips and distances, computed from your location pings.",
+            " trips and distances, computed from your location pings, with the last positions of a day"
+            " still being evaluated.",
         ),
         JobSiteKind(database),
         KeysetKind(

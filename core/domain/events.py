@@ -13,10 +13,11 @@ Events are small, frozen and carry identifiers, not records: a reaction reads wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.domain.accounts import AccountEvent
+from core.domain.tracking import Ping
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,17 @@ class RetentionChanged(Change):
 
 @dataclass(frozen=True)
 class PingsStored(Fact):
-    """The pings writer stored a member's pings (one flush): their times, and the member's time zone and name as
-    the writer read them (the member record is read once per flush)."""
+    """The pings writer stored a member's pings (one flush): their times (and the pings), and the member's time
+    zone and name as the writer read them (the member record is read once per flush)."""
 
     account_id: str
     user_id: str
     times: tuple[datetime, ...]
     time_zone: str
     member_name: str
+    # the stored pings themselves: the job-site step continues each day's open evaluation with them instead of
+    # reading the day back (not compared: the same flush is the same fact)
+    pings: tuple[Ping, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
 """Enter/exit events, visits, stops and trips of one member's local day, computed from that day's stored pings.
 
-Pure and deterministic: the same set of pings (in any delivery order) gives the same result, so the writer can
-re-evaluate a whole day whenever a ping of it arrives (late, re-delivered or out of order) and upsert the result
-under a fixed id. See docs/job-sites.md for the rules and their defaults.
+Pure and deterministic: the same set of pings (in any delivery order) gives the same result. The result carries
+its open day (`OpenDay`): `continue_day` takes later fixes from there and gives what evaluating all of the day's
+fixes at once gives (`evaluate_day` is `continue_day` from a day without fixes), so the writer does work in
+proportion to the new pings, and evaluates the whole day only for a late, re-delivered or out-of-order ping. See
+docs/job-sites.md for the rules, their defaults and "The open day".
 """
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,11 +17,11 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from core.domain.job_sites import JobSite, SiteGeometry, geohash
 from core.domain.tracking import Ping
-from core.domain.tracking_geo import detect_stops, distance_m
+from core.domain.tracking_geo import LONG_CLUSTER, distance_m
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class DayEvaluation(BaseModel):
     inside_at_end: list[str]
     last_cell: str | None = None  # cell of the day's last fix: the next day looks up the sites carried in there
     ping_count: int
+    open: OpenDay | None = None  # what the next flush continues from (None: stored before the open day existed)
 
 
 def local_day_bounds(day: date, time_zone: str) -> tuple[datetime, datetime]:
@@ -119,6 +122,7 @@ class SiteIndex:
     def __init__(self, sites: Sequence[JobSite], cells: dict[str, list[str]]) -> None:
         self.sites = {s.site_id: s for s in sites}
         self.geometry = {s.site_id: s.geometry() for s in sites}
+        self._cells = cells
         self._by_cell: dict[str, list[str]] = defaultdict(list)
         for site_id, site_cells in cells.items():
             if site_id in self.sites:
@@ -126,17 +130,32 @@ class SiteIndex:
                     self._by_cell[cell].append(site_id)
 
     def near(self, lat: float, lon: float) -> list[str]:
-        return self._by_cell.get(geohash(lat, lon), [])
+        return self.in_cell(geohash(lat, lon))
+
+    def in_cell(self, cell: str) -> list[str]:
+        return self._by_cell.get(cell, [])
+
+    def key(self, cells: Iterable[str]) -> str:
+        """A digest of the sites reaching these cells as they are now (with the cells of each): equal digests,
+        equal answers of `near` and of the sites there."""
+        wanted = set(cells)
+        digest = hashlib.sha256()
+        for site_id in sorted(self.sites):
+            reached = sorted(wanted.intersection(self._cells.get(site_id, ())))
+            if reached:
+                digest.update(self.sites[site_id].model_dump_json().encode())
+                digest.update(",".join(reached).encode() + b"\n")
+        return digest.hexdigest()[:32]
 
 
 @dataclass
 class _SiteState:
     inside: bool
-    run_start: Ping | None = None  # first fix of a run on the other side
+    run_start: datetime | None = None  # time of the first fix of a run on the other side
     run_count: int = 0
     visit_start: datetime | None = None
     carried: bool = False
-    visits: list[Visit] = field(default_factory=list)
+    visits: list[Visit] = field(default_factory=list)  # closed during this evaluation
 
 
 _IN, _EDGE, _OUT, _SKIP = 1, 0, -1, None
@@ -153,26 +172,258 @@ def _side(site: JobSite, geometry: SiteGeometry, p: Ping, rules: SiteRules) -> i
     return _OUT if d > geometry.exit_margin else _EDGE
 
 
-def evaluate_day(
+# ---------------------------------------------------------------- the open day (what a later flush continues from)
+
+
+class Fix(BaseModel):
+    """A fix the open day still needs: its time, id and position."""
+
+    t: datetime
+    id: str
+    lat: float
+    lon: float
+
+    @classmethod
+    def of(cls, p: Ping) -> Fix:
+        return cls(t=p.t, id=p.ping_id, lat=p.lat, lon=p.lon)
+
+
+class OpenSite(BaseModel):
+    """A site the member is inside of, or has a run of fixes on its other side (the enter/exit rules' state)."""
+
+    site_id: str
+    inside: bool
+    run_start: datetime | None = None
+    run_count: int = 0
+    visit_start: datetime | None = None
+    carried: bool = False
+
+
+class OpenStop(BaseModel):
+    """The stop the last fixes belong to (the stop detector's cluster reaching the last fix, long enough)."""
+
+    arrival: datetime
+    departure: datetime
+    lat_sum: float
+    lon_sum: float
+    count: int
+
+
+class TripRun(BaseModel):
+    """The run of moving fixes the trips continue: first and last time, last position, metres and fixes."""
+
+    start: datetime
+    end: datetime
+    lat: float
+    lon: float
+    distance: float
+    points: int
+
+
+class OpenDay(BaseModel):
+    """What continuing the day's evaluation with later fixes needs, so that the result is the evaluation of all of
+    the day's fixes at once (docs/job-sites.md, "The open day"). Holds positions: stored inside the member's
+    site-day document, which is location data (export, erasure, expiry with it)."""
+
+    last_t: datetime | None = None  # the last fix evaluated (time, id): an earlier one needs the whole day again
+    last_id: str = ""
+    cells: list[str] = Field(default_factory=list)  # the cells the sites are looked up in (the fixes' and carried)
+    sites_key: str = ""  # digest of the sites found in those cells: a change of them needs the whole day again
+    sites: list[OpenSite] = Field(default_factory=list)
+    stop_tail: list[Fix] = Field(default_factory=list)  # fixes from the detector's open start (no open stop)
+    open_stop: OpenStop | None = None
+    final_stops: int = 0  # how many of the day's first stops can no longer change
+    trip_prev: Fix | None = None  # the last fix the trips took for good
+    trip_run: TripRun | None = None
+    trip_pending: list[Fix] = Field(default_factory=list)  # fixes whose stop membership may still change
+    final_trips: int = 0  # how many of the day's first trips can no longer change
+
+
+DayEvaluation.model_rebuild()
+
+
+def _as_stop(stop: OpenStop) -> StopSummary:
+    return StopSummary(
+        arrival=stop.arrival,
+        departure=stop.departure,
+        latitude=stop.lat_sum / stop.count,
+        longitude=stop.lon_sum / stop.count,
+    )
+
+
+def _grow(stop: OpenStop, points: Sequence[Fix], radius_m: float) -> int:
+    """Add the points within the radius of the running centre to the stop; answers how many were added."""
+    k = 0
+    for p in points:
+        if distance_m(stop.lat_sum / stop.count, stop.lon_sum / stop.count, p.lat, p.lon) > radius_m:
+            break
+        stop.lat_sum, stop.lon_sum, stop.count = stop.lat_sum + p.lat, stop.lon_sum + p.lon, stop.count + 1
+        stop.departure = p.t
+        k += 1
+    return k
+
+
+def _detect(
+    state: OpenDay, points: Sequence[Fix], rules: SiteRules
+) -> tuple[list[StopSummary], list[Fix], OpenStop | None]:
+    """The track views' stop detector (core/domain/tracking_geo.py, detect_stops) continued with more points:
+    answers the stops closed by them, the fixes from the open start and the open stop. A cluster that does not
+    reach the last point is decided for good; the first one that does is what the next points continue."""
+    closed: list[StopSummary] = []
+    if state.open_stop is not None:
+        stop = state.open_stop.model_copy()
+        k = _grow(stop, points, rules.stop_radius_m)
+        if k == len(points):
+            return closed, [], stop
+        closed.append(_as_stop(stop))
+        pts = list(points[k:])
+    else:
+        pts = [*state.stop_tail, *points]
+    n, i = len(pts), 0
+    while i < n:
+        first = pts[i]
+        stop = OpenStop(arrival=first.t, departure=first.t, lat_sum=first.lat, lon_sum=first.lon, count=1)
+        j = i + 1 + _grow(stop, pts[i + 1 :], rules.stop_radius_m)
+        long_enough = stop.count > 1 and (stop.departure - stop.arrival).total_seconds() >= rules.stop_minutes * 60
+        if j == n:  # reaches the last point: open (no stop can start later within it while it is too short)
+            return (closed, [], stop) if long_enough else (closed, pts[i:], None)
+        if long_enough:
+            closed.append(_as_stop(stop))
+            i = j
+        elif stop.count > LONG_CLUSTER:
+            i += stop.count // 2
+        else:
+            i += 1
+    return closed, [], None
+
+
+@dataclass
+class _Trips:
+    """The trips' scan (movement between stops) over fixes in time order; see `trips_between_stops`."""
+
+    prev: Fix | None
+    run: TripRun | None
+    found: list[Trip]
+
+    def close(self, rules: SiteRules) -> None:
+        r, self.run = self.run, None
+        if r is None or r.points < 2:
+            return
+        if r.distance >= rules.trip_min_distance_m and (r.end - r.start).total_seconds() >= rules.trip_min_seconds:
+            self.found.append(Trip(start=r.start, end=r.end, distance_m=round(r.distance, 1), points=r.points))
+
+    def add(self, p: Fix) -> None:
+        r = self.run
+        assert r is not None
+        r.distance += distance_m(r.lat, r.lon, p.lat, p.lon)
+        r.end, r.lat, r.lon, r.points = p.t, p.lat, p.lon, r.points + 1
+
+    def feed(self, p: Fix, in_stop: bool, rules: SiteRules) -> None:
+        if self.run is not None and (p.t - self.run.end).total_seconds() > rules.trip_gap_seconds:
+            self.close(rules)
+        if in_stop:
+            if self.run is not None:
+                self.add(p)
+                self.close(rules)
+        else:
+            if self.run is None:
+                prev = self.prev
+                if prev is not None and (p.t - prev.t).total_seconds() <= rules.trip_gap_seconds:
+                    # leave from the last fix before (a stop's departure)
+                    self.run = TripRun(start=prev.t, end=prev.t, lat=prev.lat, lon=prev.lon, distance=0.0, points=1)
+                    self.add(p)
+                else:
+                    self.run = TripRun(start=p.t, end=p.t, lat=p.lat, lon=p.lon, distance=0.0, points=1)
+            else:
+                self.add(p)
+        self.prev = p
+
+
+def _in_stop(t: datetime, stops: Sequence[StopSummary]) -> bool:
+    for s in reversed(stops):  # in time order: only the last ones can hold a recent fix
+        if s.arrival <= t <= s.departure:
+            return True
+        if s.departure < t:
+            return False
+    return False
+
+
+def open_day(
     *,
-    pings: Iterable[Ping],
     index: SiteIndex,
     user_id: str,
     day: date,
     time_zone: str,
     carried_in: Iterable[str] = (),
-    rules: SiteRules = DEFAULT_RULES,
+    carried_cell: str | None = None,
 ) -> DayEvaluation:
-    """Run the enter/exit rules over the fixes of one local day, then derive visits, stops and trips."""
+    """The evaluation of a day without fixes yet: inside the carried sites since midnight."""
     day_start, day_end = local_day_bounds(day, time_zone)
-    fixes = [p for p in ordered(pings) if day_start <= p.t < day_end]
-    states: dict[str, _SiteState] = {}
-    for site_id in sorted(set(carried_in)):
-        if site_id in index.sites and index.sites[site_id].applies_to(user_id):
-            states[site_id] = _SiteState(inside=True, visit_start=day_start, carried=True)
-    events: list[SiteEvent] = []
-    for p in fixes:
-        candidates = {s for s in index.near(p.lat, p.lon) if index.sites[s].applies_to(user_id)}
+    carried = sorted(set(carried_in))
+    sites = [
+        OpenSite(site_id=s, inside=True, visit_start=day_start, carried=True)
+        for s in carried
+        if s in index.sites and index.sites[s].applies_to(user_id)
+    ]
+    cells = [carried_cell] if carried_cell and carried else []
+    return DayEvaluation(
+        day=day,
+        time_zone=time_zone,
+        day_start=day_start,
+        day_end=day_end,
+        events=[],
+        visits=[Visit(site_id=s.site_id, start=day_start, end=None, carried_in=True) for s in sites],
+        stops=[],
+        trips=[],
+        inside_at_end=[s.site_id for s in sites],
+        ping_count=0,
+        open=OpenDay(cells=cells, sites_key=index.key(cells), sites=sites),
+    )
+
+
+def continues(before: DayEvaluation, pings: Iterable[Ping]) -> bool:
+    """Whether `continue_day` can take these pings: every one is after the last fix evaluated (the same fix again
+    is fine)."""
+    state = before.open
+    if state is None:
+        return False
+    if state.last_t is None:
+        return True
+    last = (state.last_t, state.last_id)
+    return all((p.t, p.ping_id) >= last for p in pings)
+
+
+def continue_day(
+    before: DayEvaluation, pings: Iterable[Ping], *, index: SiteIndex, user_id: str, rules: SiteRules = DEFAULT_RULES
+) -> DayEvaluation:
+    """The evaluation of the day's fixes so far and these later ones: the same as `evaluate_day` of all of them
+    (`continues(before, pings)` must hold). `index` holds the sites of the cells of the state and of the new fixes."""
+    state = before.open
+    assert state is not None, "a day without its open state is evaluated whole"
+    last = (state.last_t, state.last_id) if state.last_t is not None else None
+    fixes = [
+        p
+        for p in ordered(pings)
+        if before.day_start <= p.t < before.day_end and (last is None or (p.t, p.ping_id) > last)
+    ]
+    if not fixes:
+        return before
+
+    # Enter/exit: the sites' states carry on fix by fix.
+    states: dict[str, _SiteState] = {
+        s.site_id: _SiteState(
+            inside=s.inside,
+            run_start=s.run_start,
+            run_count=s.run_count,
+            visit_start=s.visit_start,
+            carried=s.carried,
+        )
+        for s in state.sites
+    }
+    events = list(before.events)
+    fix_cells = [geohash(p.lat, p.lon) for p in fixes]  # once per fix: the sites near it, the day's cells
+    for p, cell in zip(fixes, fix_cells, strict=True):
+        candidates = {s for s in index.in_cell(cell) if index.sites[s].applies_to(user_id)}
         candidates.update(s for s, st in states.items() if st.inside or st.run_start is not None)
         for site_id in sorted(candidates):
             st = states.setdefault(site_id, _SiteState(inside=False))
@@ -184,15 +435,15 @@ def evaluate_day(
                 st.run_start, st.run_count = None, 0
                 continue
             if st.run_start is None:
-                st.run_start, st.run_count = p, 0
+                st.run_start, st.run_count = p.t, 0
             st.run_count += 1
-            span = (p.t - st.run_start.t).total_seconds()
+            span = (p.t - st.run_start).total_seconds()
             if not (
                 (st.run_count >= 2 and span >= rules.dwell_seconds)
                 or (rules.dwell_fixes > 0 and st.run_count >= rules.dwell_fixes)
             ):
                 continue
-            at = st.run_start.t
+            at = st.run_start
             kind = EventKind.EXIT if st.inside else EventKind.ENTER
             events.append(
                 SiteEvent(key=f"{site_id}:{kind.value}:{int(at.timestamp() * 1000)}", site_id=site_id, kind=kind, at=at)
@@ -205,80 +456,123 @@ def evaluate_day(
                 st.visit_start = at
             st.inside = not st.inside
             st.run_start, st.run_count = None, 0
-    visits: list[Visit] = []
+    visits: list[Visit] = [v for v in before.visits if v.end is not None]
     inside_at_end: list[str] = []
+    open_sites: list[OpenSite] = []
     for site_id, st in sorted(states.items()):
         visits.extend(st.visits)
         if st.inside and st.visit_start is not None:
             visits.append(Visit(site_id=site_id, start=st.visit_start, end=None, carried_in=st.carried))
             inside_at_end.append(site_id)
+        if st.inside or st.run_start is not None:
+            open_sites.append(
+                OpenSite(
+                    site_id=site_id,
+                    inside=st.inside,
+                    run_start=st.run_start,
+                    run_count=st.run_count,
+                    visit_start=st.visit_start,
+                    carried=st.carried,
+                )
+            )
     visits.sort(key=lambda v: (v.start, v.site_id))
     events.sort(key=lambda e: (e.at, e.site_id, e.kind.value))
-    accurate = [p for p in fixes if p.acc <= rules.max_accuracy_m]
-    stops = _stops(accurate, visits, rules)
-    return DayEvaluation(
-        day=day,
-        time_zone=time_zone,
-        day_start=day_start,
-        day_end=day_end,
-        events=events,
-        visits=visits,
-        stops=stops,
-        trips=trips_between_stops(accurate, stops, rules),
-        inside_at_end=inside_at_end,
-        ping_count=len(fixes),
-        last_cell=geohash(fixes[-1].lat, fixes[-1].lon) if fixes else None,
+
+    # Stops: the detector carries on from its open start; the stops before it are final.
+    accurate = [Fix.of(p) for p in fixes if p.acc <= rules.max_accuracy_m]
+    closed, tail, open_stop = _detect(state, accurate, rules)
+    final_stops = [*before.stops[: state.final_stops], *closed]
+    all_stops = [*final_stops, *([_as_stop(open_stop)] if open_stop is not None else [])]
+
+    # Trips: fixes before the detector's open start are in a stop or not for good; the later ones are taken again
+    # by every evaluation until they are.
+    pending = [*state.trip_pending, *accurate]
+    boundary = tail[0].t if tail else None
+    settled = [f for f in pending if boundary is None or f.t < boundary]
+    trips = _Trips(
+        prev=state.trip_prev,
+        run=state.trip_run.model_copy() if state.trip_run is not None else None,
+        found=list(before.trips[: state.final_trips]),
+    )
+    for f in settled:
+        trips.feed(f, _in_stop(f.t, all_stops), rules)
+    still = [f for f in pending if boundary is not None and f.t >= boundary]
+    carried_trips = _Trips(
+        prev=trips.prev, run=trips.run.model_copy() if trips.run is not None else None, found=list(trips.found)
+    )
+    for f in still:
+        carried_trips.feed(f, _in_stop(f.t, all_stops), rules)
+    carried_trips.close(rules)
+
+    cells = sorted({*state.cells, *fix_cells})
+    newest = fixes[-1]
+    return before.model_copy(
+        update={
+            "events": events,
+            "visits": visits,
+            "stops": [_with_site(s, visits) for s in all_stops],
+            "trips": carried_trips.found,
+            "inside_at_end": inside_at_end,
+            "ping_count": before.ping_count + len(fixes),
+            "last_cell": fix_cells[-1],
+            "open": OpenDay(
+                last_t=newest.t,
+                last_id=newest.ping_id,
+                cells=cells,
+                sites_key=index.key(cells),
+                sites=open_sites,
+                stop_tail=tail,
+                open_stop=open_stop,
+                final_stops=len(final_stops),
+                trip_prev=trips.prev,
+                trip_run=trips.run,
+                trip_pending=still,
+                final_trips=len(trips.found),
+            ),
+        }
     )
 
 
-def _stops(fixes: Sequence[Ping], visits: Sequence[Visit], rules: SiteRules) -> list[StopSummary]:
-    out: list[StopSummary] = []
-    for s in detect_stops(fixes, radius_m=rules.stop_radius_m, min_minutes=rules.stop_minutes):
-        site = next(
-            (v.site_id for v in visits if v.start <= s.departure and (v.end is None or v.end >= s.arrival)), None
-        )
-        out.append(StopSummary(arrival=s.arrival, departure=s.departure, latitude=s.lat, longitude=s.lon, site_id=site))
-    return out
+def evaluate_day(
+    *,
+    pings: Iterable[Ping],
+    index: SiteIndex,
+    user_id: str,
+    day: date,
+    time_zone: str,
+    carried_in: Iterable[str] = (),
+    carried_cell: str | None = None,
+    rules: SiteRules = DEFAULT_RULES,
+) -> DayEvaluation:
+    """Run the enter/exit rules over the fixes of one local day, then derive visits, stops and trips (with the
+    open state a later flush continues from)."""
+    start = open_day(
+        index=index, user_id=user_id, day=day, time_zone=time_zone, carried_in=carried_in, carried_cell=carried_cell
+    )
+    return continue_day(start, pings, index=index, user_id=user_id, rules=rules)
+
+
+def _with_site(stop: StopSummary, visits: Sequence[Visit]) -> StopSummary:
+    site = next(
+        (v.site_id for v in visits if v.start <= stop.departure and (v.end is None or v.end >= stop.arrival)), None
+    )
+    return stop if site == stop.site_id else stop.model_copy(update={"site_id": site})
 
 
 def trips_between_stops(fixes: Sequence[Ping], stops: Sequence[StopSummary], rules: SiteRules) -> list[Trip]:
     """Movement between stops: from a stop's last fix to the next stop's first fix. A gap without fixes longer
     than `trip_gap_seconds` splits a trip; trips shorter than the minimal distance or duration are dropped."""
-
-    def in_stop(p: Ping) -> bool:
-        return any(s.arrival <= p.t <= s.departure for s in stops)
-
-    runs: list[list[Ping]] = []
-    run: list[Ping] = []
-    for i, p in enumerate(fixes):
-        if run and (p.t - run[-1].t).total_seconds() > rules.trip_gap_seconds:
-            runs.append(run)
-            run = []
-        if in_stop(p):
-            if run:
-                run.append(p)
-                runs.append(run)
-                run = []
-            continue
-        if not run and i > 0 and (p.t - fixes[i - 1].t).total_seconds() <= rules.trip_gap_seconds:
-            run.append(fixes[i - 1])  # leave from the last fix before (a stop's departure)
-        run.append(p)
-    if run:
-        runs.append(run)
-    trips: list[Trip] = []
-    for r in runs:
-        if len(r) < 2:
-            continue
-        dist = sum(distance_m(a.lat, a.lon, b.lat, b.lon) for a, b in itertools.pairwise(r))
-        trip = Trip(start=r[0].t, end=r[-1].t, distance_m=round(dist, 1), points=len(r))
-        if dist >= rules.trip_min_distance_m and trip.seconds >= rules.trip_min_seconds:
-            trips.append(trip)
-    return trips
+    trips = _Trips(prev=None, run=None, found=[])
+    for p in fixes:
+        trips.feed(Fix.of(p), any(s.arrival <= p.t <= s.departure for s in stops), rules)
+    trips.close(rules)
+    return trips.found
 
 
 class SiteDay(DayEvaluation):
-    """Stored per (member, local day) in the account's partition (docType site-day, id site-day-{userId}-{day}).
-    Re-computed whole from the day's stored pings and upserted under its fixed id."""
+    """Stored per (member, local day) in the account's partition (docType site-day, id site-day-{userId}-{day}),
+    written over the version read (ETag). The writer continues its open day with each flush's later pings, and
+    computes it whole again from the day's stored pings when a ping is older than the last one evaluated."""
 
     account_id: str
     user_id: str
@@ -286,7 +580,8 @@ class SiteDay(DayEvaluation):
 
     @classmethod
     def of(cls, evaluation: DayEvaluation, *, account_id: str, user_id: str, at: datetime) -> SiteDay:
-        return cls(**evaluation.model_dump(), account_id=account_id, user_id=user_id, evaluated_at=at)
+        fields = evaluation.model_dump(include=set(DayEvaluation.model_fields))
+        return cls(**fields, account_id=account_id, user_id=user_id, evaluated_at=at)
 
     def same_result(self, other: SiteDay | None) -> bool:
         return other is not None and self.model_dump(exclude={"evaluated_at"}) == other.model_dump(

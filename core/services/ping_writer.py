@@ -167,6 +167,7 @@ def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage],
                 times=tuple(p.t for p in kept),
                 time_zone=member.time_zone,
                 member_name=member.full_name,
+                pings=tuple(kept),
             )
         )
     return len(kept)

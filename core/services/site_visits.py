@@ -1,9 +1,12 @@
 """Visits, stops and trips on the writer path, and the timesheets read from them. See docs/job-sites.md.
 
-After the pings writer stored a message, each local day (member's time zone) the message touched is evaluated
-again from all of that day's stored pings and upserted under a fixed id: redelivered, reordered and late pings
-give the same result as pings delivered once in order. The sites come from one query on the geohash cells of the
-day's fixes, so the cost does not grow with the number of sites in the account.
+After the pings writer stored a flush, each local day (member's time zone) it touched is brought up to date. The
+stored day carries its open state (core/domain/site_visits.py, OpenDay): when every new ping of the day is later
+than the last one evaluated, the day continues from that state with the new pings only (one point read, one sites
+query, at most one write, whatever the number of pings stored that day). A late, redelivered or reordered ping, a
+change of the sites, or a lost race evaluates the day whole from its stored pings, which gives the same result.
+The sites come from one query on the geohash cells of the day's fixes, so the cost does not grow with the number
+of sites in the account.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,9 +25,12 @@ from core.domain.identity import Principal
 from core.domain.job_sites import JobSite, geohash
 from core.domain.site_visits import (
     DEFAULT_RULES,
+    DayEvaluation,
     SiteDay,
     SiteIndex,
     SiteRules,
+    continue_day,
+    continues,
     evaluate_day,
     local_day,
     local_day_bounds,
@@ -49,13 +55,13 @@ MAX_CASCADE_DAYS = 7  # a late ping that changes whether the day ends on site re
 
 
 @dataclass(frozen=True)
-class _Pending:
-    day: date
-    pings: list[Ping]
-    carried: list[str]
-    cells: set[str]
+class _Day:
+    """One day's evaluation before it is written: the stored day and its version, the new result, the sites."""
+
     stored: SiteDay | None
     version: str | None
+    result: DayEvaluation
+    index: SiteIndex
 
 
 def _read_local_day(pings: PingStore, account_id: str, user_id: str, start: datetime, end: datetime) -> list[Ping]:
@@ -81,18 +87,71 @@ def _read_local_day(pings: PingStore, account_id: str, user_id: str, start: date
     return ordered(out)
 
 
-def _prepare(day: date, *, account_id: str, user_id: str, tz: str, pings: PingStore, days: SiteDayStore) -> _Pending:
-    # The stored day is read BEFORE the pings: a writer that stored more pings of this day and wrote its result
-    # after this read makes our write fail (version changed), and we evaluate again with its pings.
+def _continued(
+    day: date,
+    new: Sequence[Ping],
+    *,
+    account_id: str,
+    user_id: str,
+    tz: str,
+    sites: JobSiteStore,
+    days: SiteDayStore,
+    rules: SiteRules,
+) -> _Day | None:
+    """The stored day continued with these later pings: one point read and one sites query, whatever the number of
+    pings stored that day. None when it cannot be (no open state, an earlier ping, another time zone, or the
+    sites of the day's cells changed since): then the day is evaluated whole."""
+    stored, version = days.read_day(account_id, user_id, day)
+    if stored is None or stored.open is None or stored.time_zone != tz or not continues(stored, new):
+        return None
+    state = stored.open
+    cells = sorted({*state.cells, *(geohash(p.lat, p.lon) for p in new)})
+    found, in_cells = sites.sites_in_cells(account_id, cells)
+    index = SiteIndex(found, in_cells)
+    if index.key(state.cells) != state.sites_key:
+        log.info("the sites of the day's cells changed: the day is evaluated whole")
+        return None
+    result = continue_day(stored, new, index=index, user_id=user_id, rules=rules)
+    return _Day(stored=stored, version=version, result=result, index=index)
+
+
+def _whole(
+    day: date,
+    carry: list[str] | None,
+    *,
+    account_id: str,
+    user_id: str,
+    tz: str,
+    pings: PingStore,
+    sites: JobSiteStore,
+    days: SiteDayStore,
+    rules: SiteRules,
+) -> _Day:
+    """The day evaluated from all of its stored pings. The stored day is read BEFORE the pings: a writer that
+    stored more pings of this day and wrote its result after this read makes our write fail (version changed), and
+    we evaluate again with its pings. `carry`: the sites the day before ends inside of, when just evaluated."""
     stored, version = days.read_day(account_id, user_id, day)
     start, end = local_day_bounds(day, tz)
     fixes = _read_local_day(pings, account_id, user_id, start, end)
     previous = days.get_day(account_id, user_id, day - timedelta(days=1))
-    carried = previous.inside_at_end if previous else []
+    carried = carry if carry is not None else (previous.inside_at_end if previous else [])
+    carried_cell = previous.last_cell if previous else None
     cells = {geohash(p.lat, p.lon) for p in fixes}
-    if carried and previous and previous.last_cell:
-        cells.add(previous.last_cell)
-    return _Pending(day=day, pings=fixes, carried=carried, cells=cells, stored=stored, version=version)
+    if carried and carried_cell:
+        cells.add(carried_cell)
+    found, in_cells = sites.sites_in_cells(account_id, sorted(cells))
+    index = SiteIndex(found, in_cells)
+    result = evaluate_day(
+        pings=fixes,
+        index=index,
+        user_id=user_id,
+        day=day,
+        time_zone=tz,
+        carried_in=carried,
+        carried_cell=carried_cell,
+        rules=rules,
+    )
+    return _Day(stored=stored, version=version, result=result, index=index)
 
 
 OnChange = Callable[[SiteDay | None, SiteDay, SiteIndex], None]
@@ -110,38 +169,53 @@ def evaluate_days(
     clock: Clock,
     rules: SiteRules = DEFAULT_RULES,
     on_change: OnChange | None = None,
+    new: Mapping[date, Sequence[Ping]] | None = None,
 ) -> int:
-    """Evaluate these local days (one sites query for all of them); answers how many day documents changed. A day
-    whose end state (inside which sites) changed makes the next day, when already evaluated, be evaluated again
-    (at most MAX_CASCADE_DAYS such steps). `on_change(stored, new, index)` runs before a changed day is written
-    (the owner's e-mails: idempotent, so running again after a lost race or a retry is safe)."""
+    """Evaluate these local days; answers how many day documents changed. With `new` (the pings just stored, by
+    local day), a day whose stored open state they all follow is continued with them (its cost does not grow with
+    the pings stored that day); any other day is evaluated whole from its stored pings. A day whose end state
+    (inside which sites) changed makes the next day, when already evaluated, be evaluated again (at most
+    MAX_CASCADE_DAYS such steps). `on_change(stored, new, index)` runs before a changed day is written (the
+    owner's e-mails: idempotent, so running again after a lost race or a retry is safe). A day is written only
+    when its content changed, over the version read; a lost race evaluates that day whole again."""
     changed = cascaded = conflicts = 0
+    fresh = dict(new or {})
     batch = sorted(touched)
     while batch:
-        pending = [_prepare(d, account_id=account_id, user_id=user_id, tz=tz, pings=pings, days=days) for d in batch]
-        found, cells = sites.sites_in_cells(account_id, sorted(set().union(*(p.cells for p in pending))))
-        index = SiteIndex(found, cells)
         carry: list[str] | None = None
         following: list[date] = []
         retry: list[date] = []
-        for p in pending:
-            carried = p.carried if carry is None else carry
-            result = evaluate_day(
-                pings=p.pings, index=index, user_id=user_id, day=p.day, time_zone=tz, carried_in=carried, rules=rules
-            )
-            site_day = SiteDay.of(result, account_id=account_id, user_id=user_id, at=clock.now())
-            if not site_day.same_result(p.stored):
+        for day in batch:
+            step = None
+            added = fresh.pop(day, None)
+            if carry is None and added is not None:
+                step = _continued(
+                    day, added, account_id=account_id, user_id=user_id, tz=tz, sites=sites, days=days, rules=rules
+                )
+            if step is None:
+                step = _whole(
+                    day,
+                    carry,
+                    account_id=account_id,
+                    user_id=user_id,
+                    tz=tz,
+                    pings=pings,
+                    sites=sites,
+                    days=days,
+                    rules=rules,
+                )
+            site_day = SiteDay.of(step.result, account_id=account_id, user_id=user_id, at=clock.now())
+            carry = None
+            if not site_day.same_result(step.stored):
                 if on_change is not None:
-                    on_change(p.stored, site_day, index)
-                if not days.put_day(site_day, version=p.version):
-                    retry.append(p.day)  # another writer evaluated this day meanwhile: again, from the start
-                    carry = None
+                    on_change(step.stored, site_day, step.index)
+                if not days.put_day(site_day, version=step.version):
+                    retry.append(day)  # another writer evaluated this day meanwhile: again, whole
                     continue
                 changed += 1
-            carry = None
-            before = p.stored.inside_at_end if p.stored else []
+            before = step.stored.inside_at_end if step.stored else []
             if site_day.inside_at_end != before:
-                nxt = p.day + timedelta(days=1)
+                nxt = day + timedelta(days=1)
                 if nxt in batch:
                     carry = site_day.inside_at_end  # the next day of this batch starts from the new state
                 elif cascaded < MAX_CASCADE_DAYS and days.get_day(account_id, user_id, nxt) is not None:
@@ -167,10 +241,12 @@ def evaluate_message(
 ) -> int:
     """The writer's step after a message's pings are stored: re-evaluate each local day it touched. With
     `notices`, the Account Owner's opt-in e-mails about first arrivals and departures are queued too."""
+    stored = message.pings()
     return evaluate_member_days(
         account_id=message.account_id,
         user_id=message.user_id,
-        times=[p.t for p in message.pings()],
+        times=[p.t for p in stored],
+        new_pings=stored,
         member=accounts.get_member(message.account_id, message.user_id),
         pings=pings,
         sites=sites,
@@ -191,13 +267,15 @@ def evaluate_member_days(
     days: SiteDayStore,
     clock: Clock,
     notices: SiteNotices | None = None,
+    new_pings: Sequence[Ping] = (),
 ) -> int:
     """Re-evaluate each local day (in the member's time zone; UTC without a member record) holding one of `times`,
-    the times of pings just stored."""
+    the times of pings just stored (`new_pings`: those pings, to continue each day's open state with)."""
     return _evaluate_times(
         account_id=account_id,
         user_id=user_id,
         times=times,
+        new_pings=new_pings,
         tz=member.time_zone if member is not None else "UTC",
         name=member.full_name if member is not None else "",
         pings=pings,
@@ -223,6 +301,7 @@ def evaluate_stored_days(
         account_id=event.account_id,
         user_id=event.user_id,
         times=event.times,
+        new_pings=event.pings,
         tz=event.time_zone,
         name=event.member_name,
         pings=pings,
@@ -238,6 +317,7 @@ def _evaluate_times(
     account_id: str,
     user_id: str,
     times: Sequence[datetime],
+    new_pings: Sequence[Ping],
     tz: str,
     name: str,
     pings: PingStore,
@@ -247,6 +327,11 @@ def _evaluate_times(
     notices: SiteNotices | None,
 ) -> int:
     touched = {local_day(t, tz) for t in times}
+    new: dict[date, list[Ping]] | None = None
+    if new_pings:  # every stored ping is there: each touched day can be continued with its own
+        new = {day: [] for day in touched}
+        for p in new_pings:
+            new.setdefault(local_day(p.t, tz), []).append(p)
     on_change: OnChange | None = None
     if notices is not None:
 
@@ -263,6 +348,7 @@ def _evaluate_times(
         days=days,
         clock=clock,
         on_change=on_change,
+        new=new,
     )
     log.info("evaluated %d local day(s) for job sites; %d changed", len(touched), changed)
     return changed

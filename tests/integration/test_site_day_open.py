@@ -1,0 +1,125 @@
+"""The open day on the Cosmos DB emulator (docs/job-sites.md, "The open day"): a day written by the pings writer
+flush by flush (one flush late, one delivered twice) is stored exactly as the whole day evaluated from the pings
+read back, open state included (its floats survive the store), and the open state's positions go with the day
+in the privacy registry's export and erasure."""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bench.lib.stack import create_scratch_database
+from core.adapters.cosmos import build_cosmos_client
+from core.adapters.privacy_job_sites import job_site_kinds
+from core.bootstrap import Container
+from core.domain.accounts import Member
+from core.domain.identity import Role
+from core.domain.job_sites import CircleArea, JobSite, cells_covering, geohash
+from core.domain.site_visits import SiteIndex, evaluate_day, local_day_bounds
+from core.domain.tracking import Ping, PingSource
+from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
+from core.services.ping_writer import store_ping_messages
+from core.services.use_cases.tracking import TrackingUseCases
+from core.settings import Settings
+from tests.integration.conftest import Stack
+
+LAT, LON = 44.97, -93.26
+TZ = "America/Chicago"
+
+
+@pytest.fixture
+def scratch(stack: Stack) -> Iterator[Settings]:
+    settings = Settings(COSMOS_DATABASE=f"{os.environ['COSMOS_DATABASE']}-open-{uuid.uuid4().hex[:6]}")
+    client = build_cosmos_client(settings)
+    create_scratch_database(client, settings.cosmos_database)
+    try:
+        yield settings
+    finally:
+        client.delete_database(settings.cosmos_database)
+
+
+def at(dx: float, dy: float) -> tuple[float, float]:
+    return LAT + dy / 111_195.0, LON + dx / (111_195.0 * math.cos(math.radians(LAT)))
+
+
+def a_day(user_id: str, start: datetime) -> list[Ping]:
+    """Walk onto the site, an hour there, drive 3 km, half an hour there: a fix every 30 s, a little noise."""
+    path = [(-800 + 40 * i, 0.0) for i in range(20)] + [(0.0, 0.0)] * 120
+    path += [(150.0 * i, 0.0) for i in range(1, 21)] + [(3000.0, 0.0)] * 60
+    return [
+        Ping(
+            ping_id=f"{user_id}-{i:04d}",
+            t=start + timedelta(seconds=30 * i),
+            lat=at(dx + 3 * math.sin(i), dy + 3 * math.cos(i))[0],
+            lon=at(dx + 3 * math.sin(i), dy + 3 * math.cos(i))[1],
+            acc=8.0,
+            src=PingSource.GPS,
+        )
+        for i, (dx, dy) in enumerate(path)
+    ]
+
+
+def test_a_day_flush_by_flush_is_stored_as_the_whole_day_and_its_open_state_goes_with_it(scratch: Settings) -> None:
+    c = Container(scratch)
+    account_id, user_id = f"a-{uuid.uuid4().hex[:8]}", "w-1"
+    now = datetime.now(UTC).replace(microsecond=0)
+    c.accounts.put_member(
+        Member(
+            account_id=account_id,
+            user_id=user_id,
+            role=Role.MEMBER,
+            full_name="W",
+            email="w@example.com",
+            time_zone=TZ,
+            joined_at=now,
+            updated_at=now,
+        )
+    )
+    area = CircleArea.model_validate({"kind": "circle", "centre": {"latitude": LAT, "longitude": LON}, "radius": 150})
+    site = JobSite(site_id="s1", account_id=account_id, name="yard", area=area, created_at=now, updated_at=now)
+    c.job_sites.put_site(site, cells_covering(site.geometry()))
+    day = (now - timedelta(days=2)).astimezone(UTC).date()
+    day_start, day_end = local_day_bounds(day, TZ)
+    pings = a_day(user_id, day_start + timedelta(hours=15))  # 09:00 local; spans the UTC midnight
+
+    stores = c.use_case(TrackingUseCases).writer.stores
+    chunks = [pings[k : k + 15] for k in range(0, len(pings), 15)]
+    chunks[5], chunks[6] = chunks[6], chunks[5]  # a late flush
+    chunks.insert(10, chunks[3])  # a flush delivered again
+    for chunk in chunks:
+        [text] = encode_ping_messages(account_id, user_id, chunk)
+        store_ping_messages(messages=[decode_ping_message(text)], stores=stores)
+
+    stored = c.site_days.get_day(account_id, user_id, day)
+    assert stored is not None and stored.open is not None and stored.ping_count == len(pings)
+    back: list[Ping] = []
+    for utc_day in {day_start.date(), (day_end - timedelta(seconds=1)).date()}:
+        page = c.pings.read_day(
+            account_id=account_id,
+            user_id=user_id,
+            day=utc_day,
+            start=day_start,
+            end=day_end,
+            continuation=None,
+            limit=5000,
+        )
+        back += page.pings
+    assert len(back) == len(pings)
+    found, in_cells = c.job_sites.sites_in_cells(account_id, sorted({geohash(p.lat, p.lon) for p in back}))
+    whole = evaluate_day(pings=back, index=SiteIndex(found, in_cells), user_id=user_id, day=day, time_zone=TZ)
+    assert stored.model_dump(exclude={"account_id", "user_id", "evaluated_at"}) == whole.model_dump()
+    assert [v.site_id for v in stored.visits] == ["s1"] and len(stored.stops) == 2 and len(stored.trips) == 2
+
+    database = build_cosmos_client(scratch).get_database_client(scratch.cosmos_database)
+    kind = next(k for k in job_site_kinds(database) if k.name == "site-visits")
+    [exported] = list(kind.export(account_id=account_id, user_id=user_id))
+    assert exported["open"]["trip_prev"]["lat"] == pings[-1].lat  # the open state's positions are exported
+    for ref in kind.of_user(account_id=account_id, user_id=user_id, continuation=None, limit=10).items:
+        assert kind.delete(ref)
+    assert c.site_days.get_day(account_id, user_id, day) is None  # and erased with the day
+    assert isinstance(day, date)
