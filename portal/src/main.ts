@@ -24,6 +24,7 @@ import { renderUnsubscribe } from "./pages/unsubscribe/unsubscribe";
 import { startPrivacySignals, pageViewed } from "./privacy/analytics";
 import { renderZones } from "./pages/zones/zones";
 import { renderFormer } from "./pages/former/former";
+import { renderDevices } from "./pages/devices/devices";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
@@ -35,7 +36,7 @@ function nav(who: Member | null, admin = false): void {
   const top = document.getElementById("top")!;
   clear(top);
   const links: [string, string][] = who?.role === "owner"
-    ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"],
+    ? [["/map", "Live map"], ["/members", "Members"], ["/devices", "Devices"], ["/media", "Photos and notes"], ["/me", "My data"],
       ["/me/zones", "My private zones"]]
     : who ? [["/me", "My data"], ["/me/zones", "My private zones"]] : [];
   if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
@@ -115,6 +116,7 @@ async function route(): Promise<void> {
     else if (owner && path === "/members") leave = await renderMembers(ctx);
     else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
     else if (owner && path === "/media") leave = await renderMedia(ctx);
+    else if (owner && path === "/devices") leave = await renderDevices(ctx);
     else if (owner && path === "/billing") leave = await renderBilling(ctx);
     else if (path === "/me/zones") leave = await renderZones(ctx);
     else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
