@@ -26,6 +26,7 @@ import { renderZones } from "./pages/zones/zones";
 import { renderFormer } from "./pages/former/former";
 import { renderSites } from "./pages/sites/sites";
 import { renderTimesheets } from "./pages/timesheets/timesheets";
+import { renderDevices } from "./pages/devices/devices";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
@@ -38,7 +39,7 @@ function nav(who: Member | null, admin = false): void {
   clear(top);
   const links: [string, string][] = who?.role === "owner"
     ? [["/map", "Live map"], ["/members", "Members"], ["/sites", "Job sites"], ["/timesheets", "Timesheets"],
-      ["/media", "Photos and notes"], ["/me", "My data"],
+      ["/devices", "Devices"], ["/media", "Photos and notes"], ["/me", "My data"],
       ["/me/zones", "My private zones"]]
     : who ? [["/me", "My data"], ["/me/zones", "My private zones"]] : [];
   if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
@@ -120,6 +121,7 @@ async function route(): Promise<void> {
     else if (owner && path === "/media") leave = await renderMedia(ctx);
     else if (owner && path === "/sites") leave = await renderSites(ctx);
     else if (owner && path === "/timesheets") leave = await renderTimesheets(ctx);
+    else if (owner && path === "/devices") leave = await renderDevices(ctx);
     else if (owner && path === "/billing") leave = await renderBilling(ctx);
     else if (path === "/me/zones") leave = await renderZones(ctx);
     else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
