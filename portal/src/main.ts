@@ -24,6 +24,8 @@ import { renderUnsubscribe } from "./pages/unsubscribe/unsubscribe";
 import { startPrivacySignals, pageViewed } from "./privacy/analytics";
 import { renderZones } from "./pages/zones/zones";
 import { renderFormer } from "./pages/former/former";
+import { renderConnect } from "./pages/connect/connect";
+import { labelStackedTables } from "./ui/stack";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
@@ -36,8 +38,8 @@ function nav(who: Member | null, admin = false): void {
   clear(top);
   const links: [string, string][] = who?.role === "owner"
     ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"],
-      ["/me/zones", "My private zones"]]
-    : who ? [["/me", "My data"], ["/me/zones", "My private zones"]] : [];
+      ["/me/zones", "My private zones"], ["/me/connect", "Connect my phone"]]
+    : who ? [["/me", "My data"], ["/me/zones", "My private zones"], ["/me/connect", "Connect my phone"]] : [];
   if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
   if (who) links.push(["/privacy", "Privacy"]);
   if (admin) links.push(["/admin", "Platform admin"]);
@@ -117,6 +119,7 @@ async function route(): Promise<void> {
     else if (owner && path === "/media") leave = await renderMedia(ctx);
     else if (owner && path === "/billing") leave = await renderBilling(ctx);
     else if (path === "/me/zones") leave = await renderZones(ctx);
+    else if (path === "/me/connect") leave = await renderConnect(ctx);
     else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
     else if (path === "/privacy") leave = await renderPrivacy(ctx);
     else if (path === "/privacy/close-account") leave = await renderClosure(ctx);
@@ -134,6 +137,7 @@ async function start(): Promise<void> {
     document.getElementById("main")!.append(errorBox(e));
     return;
   }
+  labelStackedTables(document.getElementById("main")!); // phone widths: tables as labelled rows (styles.css)
   startPrivacySignals(); // cookies, optional analytics, Global Privacy Control (docs/privacy-signals.md)
   onNavigate(() => void route().then(() => pageViewed(currentPath())));
   await route();

@@ -3,9 +3,10 @@
 // (windows.ts, preview.ts), photos, notes and the access log of who looked at my data.
 
 import type { Context } from "../../main";
-import { get, type AccessLogPage, type Consents, type EmailPreferences, type Me, type NotePage, type PhotoPage,
+import { get, type AccessLogPage, type Consents, type EmailPreferences, type Me, type NotePage,
   type TrackCollection, type TrackingSchedule } from "../../api/client";
-import { h, timeText } from "../../ui/dom";
+import { h, clear, errorBox, timeText } from "../../ui/dom";
+import { captureForm, myPhotos } from "./capture";
 import { dayRange, showPrivateGaps } from "../day/day";
 import { createMap, webglAvailable } from "../map/maplib";
 import { consentsPanel } from "./consents";
@@ -16,7 +17,7 @@ import { zoneList } from "./zones";
 
 const CONTENTS: [string, string][] = [["my-track", "My track today"], ["my-information", "My information"],
   ["my-email", "E-mail I receive"], ["my-consents", "What I allowed"], ["my-windows", "When I am tracked"],
-  ["my-photos", "My photos"], ["my-notes", "My notes"], ["my-access-log", "Who looked at my data"]];
+  ["my-capture", "Send a photo or note"], ["my-photos", "My photos"], ["my-notes", "My notes"], ["my-access-log", "Who looked at my data"]];
 
 function section(id: string, title: string, ...content: (Node | string)[]): HTMLElement {
   return h("section", { "aria-labelledby": id }, h("h2", { id, tabindex: -1 }, title), ...content);
@@ -30,12 +31,18 @@ function jump(ev: Event, id: string): void {
   heading?.focus({ preventScroll: true });
 }
 
+function notesList(notes: NotePage): HTMLElement {
+  return notes.items.length
+    ? h("ul", { id: "my-note-list" }, ...notes.items.map((n) => h("li", {}, h("span", { class: "when" }, timeText(n.createdAt)), " ", h("span", { class: "note-text" }, n.text))))
+    : h("p", {}, "No notes.");
+}
+
 export async function renderMe(ctx: Context): Promise<() => void> {
   const me = ctx.me;
   const today = new Intl.DateTimeFormat("en-CA", { timeZone: me.timeZone }).format(new Date());
   const [track, photos, notes, consents, schedule, log, mine, prefs] = await Promise.all([
     get<TrackCollection>("/me/track", { ...dayRange(today, me.timeZone), limit: 10000 }),
-    get<PhotoPage>(`/accounts/${me.accountId}/photos`, { userId: me.userId, limit: 50 }),
+    myPhotos(me.accountId, me.userId, me.timeZone),
     get<NotePage>("/me/notes", { limit: 50 }),
     get<Consents>("/me/consents"),
     get<TrackingSchedule>("/me/tracking-schedule"),
@@ -43,6 +50,19 @@ export async function renderMe(ctx: Context): Promise<() => void> {
     get<Me>("/me"),
     get<EmailPreferences>("/me/email-preferences"),
   ]);
+  const photosBox = h("div", {}, photos);
+  const notesBox = h("div", {}, notesList(notes));
+  async function reloadMedia(): Promise<void> {
+    try {
+      const [p, n] = await Promise.all([myPhotos(me.accountId, me.userId, me.timeZone), get<NotePage>("/me/notes", { limit: 50 })]);
+      clear(photosBox);
+      clear(notesBox);
+      photosBox.append(p);
+      notesBox.append(notesList(n));
+    } catch (e) {
+      photosBox.append(errorBox(e));
+    }
+  }
   const pings = track.features.filter((f) => f.properties.kind === "ping");
   const mapBox = h("div", { class: "map small", id: "my-map", role: "region", "aria-label": "My track today" });
   const gaps = h("ul", { id: "my-private-gaps", class: "plain", "aria-label": "Private gaps today" });
@@ -57,17 +77,18 @@ export async function renderMe(ctx: Context): Promise<() => void> {
         ? `${pings.length} positions today, the last at ${timeText(String(pings[pings.length - 1].properties.time), me.timeZone)}.`
         : "No positions today."), gaps, pings.length ? mapBox : "",
       h("p", {}, h("a", { href: "/me/zones", "data-link": true, id: "my-zones-link" }, "My private zones"),
-        ": places such as home where no position of mine is stored.")),
+        ": places such as home where no position of mine is stored."),
+      h("p", {}, h("a", { href: "/me/connect", "data-link": true, id: "my-connect-link" }, "Connect my phone"),
+        ": set up a free tracking app on your phone in one tap.")),
     section("my-information", "My information", profileForm(mine)),
     section("my-email", "E-mail I receive", emailPreferencesForm(prefs)),
     section("my-consents", "What I allowed", consentsPanel(consents, me.timeZone)),
     section("my-windows", "When I am tracked", scheduleEditor(schedule, me.timeZone)),
-    section("my-photos", "My photos", photos.items.length
-      ? h("ul", { id: "my-photos" }, ...photos.items.map((p) => h("li", {}, `Taken ${timeText(p.capturedAt)} (${p.status})`)))
-      : h("p", {}, "No photos.")),
-    section("my-notes", "My notes", notes.items.length
-      ? h("ul", { id: "my-notes" }, ...notes.items.map((n) => h("li", {}, h("span", { class: "when" }, timeText(n.createdAt)), " ", h("span", { class: "note-text" }, n.text))))
-      : h("p", {}, "No notes.")),
+    section("my-capture", "Send a photo or note", h("p", { class: "note" },
+      "Photos need the camera allowed under \"What I allowed\"; the Account Owner sees what you send."),
+      captureForm(reloadMedia)),
+    section("my-photos", "My photos", photosBox),
+    section("my-notes", "My notes", notesBox),
     section("my-access-log", "Who looked at my data",
       h("table", { class: "grid", id: "access-log" }, h("caption", {}, "Reads of my data by others, newest first"),
         h("thead", {}, h("tr", {}, ...["When", "Who", "What"].map((t) => h("th", { scope: "col" }, t)))),
