@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     rate_limit_page_views_per_network: str = Field(
         default="600/m", validation_alias="RATE_LIMIT_PAGE_VIEWS_PER_NETWORK"
     )
+    rate_limit_invitation_links_per_network: str = Field(
+        default="300/h", validation_alias="RATE_LIMIT_INVITATION_LINKS_PER_NETWORK"
+    )
     rate_limit_ingest_per_device: str = Field(default="1200/m", validation_alias="RATE_LIMIT_INGEST_PER_DEVICE")
     rate_limit_ingest_per_member: str = Field(default="1200/m", validation_alias="RATE_LIMIT_INGEST_PER_MEMBER")
 

@@ -39,8 +39,10 @@ class LinkSigner:
         body = _b64(json.dumps(data, separators=(",", ":"), sort_keys=True).encode())
         return f"{body}.{self._mac(purpose, body)}"
 
-    def verify(self, purpose: str, token: str, *, now: datetime) -> dict[str, Any]:
-        """Answer the payload, or raise Gone for a token that is malformed, tampered, for another purpose or expired."""
+    def verify(self, purpose: str, token: str, *, now: datetime, allow_expired: bool = False) -> dict[str, Any]:
+        """Answer the payload, or raise Gone for a token that is malformed, tampered, for another purpose or expired.
+        With `allow_expired` a genuine but expired token is answered too (its `exp` tells), so that a caller can say
+        "expired" rather than "not valid"."""
         try:
             body, mac = token.split(".", 1)
             # bytes, not str: compare_digest raises TypeError on non-ASCII text (a crafted link would be a 500)
@@ -54,6 +56,6 @@ class LinkSigner:
         except (ValueError, UnicodeDecodeError) as exc:
             raise Gone("This link is not valid.") from exc
         exp = payload.get("exp")
-        if isinstance(exp, int) and now.timestamp() > exp:
+        if isinstance(exp, int) and now.timestamp() > exp and not allow_expired:
             raise Gone("This link has expired.")
         return payload

@@ -13,7 +13,7 @@ from core.domain.accounts import (
     MemberPublic,
 )
 from core.domain.privacy import MembershipEnded
-from core.domain.rate_limits import INVITATIONS
+from core.domain.rate_limits import INVITATION_LINKS, INVITATIONS
 from core.services.use_cases.members import MemberUseCases
 from functions._http import Auth, Call, endpoint, use_cases
 
@@ -45,8 +45,10 @@ def invite_member(call: Call) -> InvitationPublic:
     auth=Auth.NONE,
     response=InvitationPreview,
     extra_statuses=(410,),
-    summary="What the e-mailed invitation link opens: the invitation and how to accept it",
+    summary="What the e-mailed invitation link opens: the company, who invites, what joining means under the policy "
+    "in force, and how to accept (410 invitation-expired, invitation-revoked, invitation-used)",
     tag="members",
+    limits=(INVITATION_LINKS,),
 )
 def preview_invitation(call: Call) -> InvitationPreview:
     return members().preview_invitation(token=call.route["token"])
@@ -89,8 +91,9 @@ def revoke_invitation(call: Call) -> None:
     response=MemberPublic,
     status=201,
     extra_statuses=(409, 410),
-    summary="Join the inviting account as a member",
+    summary="Join the inviting account as a member (410 invitation-expired, invitation-revoked, invitation-used)",
     tag="members",
+    limits=(INVITATION_LINKS,),
 )
 def accept_invitation(call: Call) -> MemberPublic:
     return members().accept_invitation(identity=call.identity, token=call.route["token"], data=call.body)

@@ -33,6 +33,7 @@ class RateLimitPorts(Clients):
             limits.DATA_REQUESTS.name: Rate.parse(s.rate_limit_data_requests),
             limits.DEVICE_TOKENS.name: Rate.parse(s.rate_limit_device_tokens),
             limits.PAGE_VIEWS.name: Rate.parse(s.rate_limit_page_views_per_network),
+            limits.INVITATION_LINKS.name: Rate.parse(s.rate_limit_invitation_links_per_network),
             limits.INGEST_PER_DEVICE.name: Rate.parse(s.rate_limit_ingest_per_device),
             limits.INGEST_PER_MEMBER.name: Rate.parse(s.rate_limit_ingest_per_member),
         }

@@ -237,13 +237,78 @@ class InvitationList(PublicModel):
     items: list[InvitationPublic]
 
 
-class InvitationPreview(PublicModel):
-    """What the invitation link shows before anyone signs in: who is invited, until when, and how to accept."""
+class InvitationState(StrEnum):
+    """What an invitation link can still do, as the join page shows it. Only `valid` has a preview (200); the
+    others answer 410 with the problem types `invitation-expired`, `invitation-revoked` and `invitation-used`."""
 
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    USED = "used"
+
+
+class JoiningPoint(PublicModel):
+    """One thing joining an account means for the person invited, in plain words drawn from the privacy policy."""
+
+    topic: str = Field(
+        description="Stable key: location, photos-notes, metadata, who-sees, when, private-zones, rights."
+    )
+    text: str
+
+
+# What joining means, drawn from the privacy policy ("Contents", "GPS Data", "Metadata", "When do we collect",
+# "Accessing, Reviewing, and Changing") and from what the API enforces (tracking windows, private zones). Shown in
+# the invitation e-mail and by the join page before anybody accepts.
+JOINING_MEANS: tuple[tuple[str, str], ...] = (
+    (
+        "location",
+        "Location pings from a phone app you connect (time, position, accuracy, speed, battery), once you allow "
+        "location sharing.",
+    ),
+    ("photos-notes", "Photos and notes you capture or write in the app or the portal."),
+    ("metadata", "Metadata such as the time a photo was taken."),
+    (
+        "when",
+        "Only after you allow it, and location only inside your tracking windows; you can withdraw at any time and "
+        "the next ping is refused.",
+    ),
+    ("who-sees", "The account owner sees your location, photos, notes and their metadata."),
+    (
+        "private-zones",
+        "Places you mark as private zones stay private: no position inside them is stored or shown to anyone.",
+    ),
+    (
+        "rights",
+        "You can see who looked at your data, export it, have it erased and leave the account; the privacy policy "
+        "says how long data is kept.",
+    ),
+)
+
+
+def joining_points() -> list[JoiningPoint]:
+    return [JoiningPoint(topic=topic, text=text) for topic, text in JOINING_MEANS]
+
+
+class InvitationPreview(PublicModel):
+    """What the invitation link shows before anyone signs in: who invites whom to which account, what joining means
+    and under which privacy policy, until when, and how to accept."""
+
+    state: InvitationState = Field(
+        default=InvitationState.VALID,
+        description="Always `valid` here: an expired, revoked or used invitation answers 410 (problem types "
+        "invitation-expired, invitation-revoked, invitation-used; a forged or unreadable link: gone).",
+    )
     email: str = Field(description="The invited address; accept with a sign-in token of this address.")
     full_name: str | None = Field(default=None, alias="fullName")
     status: InvitationStatus
     expires_at: datetime = Field(alias="expiresAt")
+    account_name: str | None = Field(
+        default=None, alias="accountName", description="The inviting company as its owner named it (may be unset)."
+    )
+    inviter_name: str | None = Field(default=None, alias="inviterName", description="The owner who sent it.")
+    policy_version: str = Field(alias="policyVersion", description="The privacy policy version in force now.")
+    policy_path: str = Field(alias="policyPath", description="GET it for the policy's text (no sign-in).")
+    collected: list[JoiningPoint] = Field(description="What joining means, in plain words from the policy.")
     accept_method: str = Field(default="POST", alias="acceptMethod")
     accept_path: str = Field(
         alias="acceptPath",

@@ -23,6 +23,14 @@ class Capability(StrEnum):
     CAMERA = "camera"
 
 
+class ConsentSource(StrEnum):
+    """Where the decision was made: the phone app on the device, or the worker's portal page ("What I allowed").
+    Both are recorded alike; the ledger keeps which one it was."""
+
+    APP = "app"
+    PORTAL = "portal"
+
+
 DeviceId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), SINGLE_LINE]
 AppVersion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), SINGLE_LINE]
 
@@ -31,6 +39,10 @@ class ConsentUpdate(ApiModel):
     granted: bool
     device_id: DeviceId = Field(alias="deviceId")
     app_version: AppVersion = Field(alias="appVersion")
+    source: ConsentSource = Field(
+        default=ConsentSource.APP,
+        description="`portal` when the worker decided on the portal's page; the apps leave it out (`app`).",
+    )
 
 
 class ConsentEntry(BaseModel):
@@ -45,6 +57,7 @@ class ConsentEntry(BaseModel):
     device_id: str
     app_version: str
     policy_version: str
+    source: ConsentSource = ConsentSource.APP  # entries written before the field existed came from the apps
 
     def to_public(self) -> ConsentEntryPublic:
         return ConsentEntryPublic(
@@ -55,6 +68,7 @@ class ConsentEntry(BaseModel):
             device_id=self.device_id,
             app_version=self.app_version,
             policy_version=self.policy_version,
+            source=self.source,
         )
 
 
@@ -66,6 +80,7 @@ class ConsentEntryPublic(PublicModel):
     device_id: str = Field(alias="deviceId")
     app_version: str = Field(alias="appVersion")
     policy_version: str = Field(alias="policyVersion")
+    source: ConsentSource
 
 
 class ConsentStatePublic(PublicModel):

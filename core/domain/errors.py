@@ -83,6 +83,27 @@ class Gone(DomainError):
     title = "This link is no longer valid"
 
 
+class InvitationExpired(Gone):
+    """A genuine invitation link past its expiry (the owner can send a new one)."""
+
+    code = "invitation-expired"
+    title = "This invitation has expired"
+
+
+class InvitationRevoked(Gone):
+    """A genuine invitation link the owner withdrew."""
+
+    code = "invitation-revoked"
+    title = "This invitation was withdrawn"
+
+
+class InvitationUsed(Gone):
+    """A genuine invitation link that was already accepted."""
+
+    code = "invitation-used"
+    title = "This invitation has already been used"
+
+
 class PayloadTooLarge(DomainError):
     code = "payload-too-large"
     status = 413

@@ -228,9 +228,23 @@ class MyNotesQuery(ApiModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
+class PhotoListItem(PhotoPublic):
+    """A photo in a list, with its thumbnail's read link, so that a gallery costs one API request."""
+
+    thumbnail_url: str | None = Field(
+        default=None,
+        alias="thumbnailUrl",
+        description="Short-lived read-only link to the thumbnail (at most 320 px, JPEG, no metadata), made by the "
+        "photo pipeline; ready photos only. It expires at the page's `urlsExpireAt`.",
+    )
+
+
 class PhotoPage(PublicModel):
-    items: list[PhotoPublic] = Field(description="Newest capture first.")
+    items: list[PhotoListItem] = Field(description="Newest capture first.")
     continuation: str | None = Field(default=None, description="Pass as ?continuation= for the next page.")
+    urls_expire_at: datetime | None = Field(
+        default=None, alias="urlsExpireAt", description="When the items' thumbnail links stop working."
+    )
 
 
 class PhotoSlice(BaseModel):
@@ -302,6 +316,10 @@ class NotePublic(PublicModel):
     place: GeoPoint | None = None
     created_at: datetime = Field(alias="createdAt")
     updated_at: datetime = Field(alias="updatedAt")
+    written_at: datetime = Field(
+        alias="writtenAt",
+        description="When the note was written: `at` as the app gave it, else when it was stored. Every page shows this.",
+    )
 
     @classmethod
     def of(cls, note: Note) -> NotePublic:
@@ -314,6 +332,7 @@ class NotePublic(PublicModel):
             place=note.place,
             created_at=note.created_at,
             updated_at=note.updated_at,
+            written_at=note.at or note.created_at,
         )
 
 

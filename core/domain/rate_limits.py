@@ -72,6 +72,7 @@ EMAIL_CHANGES = LimitPolicy("email-changes", Per.CALLER, "changes of your profil
 DATA_REQUESTS = LimitPolicy("data-requests", Per.CALLER, "data requests")
 DEVICE_TOKENS = LimitPolicy("device-tokens", Per.CALLER, "new device tokens")
 PAGE_VIEWS = LimitPolicy("page-views", Per.NETWORK, "page views from your network")
+INVITATION_LINKS = LimitPolicy("invitation-links", Per.NETWORK, "invitation link look-ups from your network")
 INGEST_PER_DEVICE = LimitPolicy("ingest-device", Per.CALLER, "uploads from this device")
 INGEST_PER_MEMBER = LimitPolicy("ingest-member", Per.CALLER, "location uploads")
 
@@ -83,6 +84,7 @@ POLICIES: tuple[LimitPolicy, ...] = (
     DATA_REQUESTS,
     DEVICE_TOKENS,
     PAGE_VIEWS,
+    INVITATION_LINKS,
     INGEST_PER_DEVICE,
     INGEST_PER_MEMBER,
 )

@@ -68,8 +68,9 @@ def set_consent(
     clock: Clock,
     policy_version: str,
 ) -> ConsentStatePublic:
-    """Record a grant or revocation. Repeating the current state from the same device and app under the same
-    policy version records nothing new (PUT is idempotent); any change is appended."""
+    """Record a grant or revocation, from the app or the portal (`data.source`). Repeating the current state from
+    the same device, app and source under the same policy version records nothing new (PUT is idempotent); any
+    change is appended."""
     cap = parse_capability(capability)
     entries = consents.history(account_id=principal.account_id, user_id=principal.user_id)
     last = _current(entries, cap)
@@ -78,6 +79,7 @@ def set_consent(
         and last.granted == data.granted
         and last.device_id == data.device_id
         and last.app_version == data.app_version
+        and last.source is data.source
         and last.policy_version == policy_version
     ):
         return _state(entries, cap)
@@ -92,6 +94,7 @@ def set_consent(
         device_id=data.device_id,
         app_version=data.app_version,
         policy_version=policy_version,
+        source=data.source,
     )
     with reactions.changing(ConsentChanged(account_id=principal.account_id, user_id=principal.user_id)):
         consents.append(entry)

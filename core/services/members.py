@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from core.domain.accounts import (
+    JOINING_MEANS,
+    Account,
     AccountEvent,
     AccountEventType,
     AccountStatus,
@@ -15,15 +18,25 @@ from core.domain.accounts import (
     InvitationCreate,
     InvitationPreview,
     InvitationPublic,
+    InvitationState,
     InvitationStatus,
     Member,
     MemberList,
     MemberPublic,
     MemberStatus,
     UserRecord,
+    joining_points,
 )
 from core.domain.email import EmailCategory
-from core.domain.errors import Conflict, Forbidden, Gone, NotFound
+from core.domain.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    InvitationExpired,
+    InvitationRevoked,
+    InvitationUsed,
+    NotFound,
+)
 from core.domain.events import AccountEventRecorded
 from core.domain.identity import Identity, Principal, Role
 from core.domain.privacy import MembershipEnded
@@ -34,12 +47,14 @@ from core.ports import (
     EmailProfiles,
     EventPublisher,
     Outbox,
+    PolicyStore,
     PrivacyStore,
     Reactions,
     UserStore,
 )
 from core.services.email_verification import record_verified_by_invitation
 from core.services.outbox import enqueue_email
+from core.services.policy import current_policy_version
 from core.services.retention import audit
 from core.services.suspension import Addition, ensure_may_add
 from core.signing import LinkSigner
@@ -58,6 +73,7 @@ def invite_member(
     invitation_ttl: timedelta,
     outbox: Outbox,
     billing: BillingStore,
+    policy: PolicyStore,
 ) -> InvitationPublic:
     principal.require_owner_of(account_id)
     ensure_may_add(account_id=account_id, what=Addition.INVITATIONS, billing=billing)
@@ -82,11 +98,13 @@ def invite_member(
         category=EmailCategory.ACCOUNT,
         template="invitation",
         to_address=invitation.email,
-        context={
-            "token": token,
-            "full_name": invitation.full_name,
-            "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M"),
-        },
+        context=_invitation_email_context(
+            invitation=invitation,
+            token=token,
+            account=accounts.get_account(account_id),
+            inviter=accounts.get_member(account_id, principal.user_id),
+            policy_version=current_policy_version(policy=policy, clock=clock),
+        ),
         dedupe_key=f"invitation-{invitation.invitation_id}",
         clock=clock,
     )
@@ -100,33 +118,84 @@ def invite_member(
     )
 
 
+def _invitation_email_context(
+    *, invitation: Invitation, token: str, account: Account | None, inviter: Member | None, policy_version: str
+) -> dict[str, Any]:
+    """The invitation e-mail names the company and the owner who invites, says what joining means (the policy's
+    words) and links the policy version in force and the join link."""
+    return {
+        "token": token,
+        "full_name": invitation.full_name,
+        "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M"),
+        "account_name": account.company_name if account is not None else None,
+        "inviter_name": inviter.full_name if inviter is not None else None,
+        "policy_version": policy_version,
+        "policy_path": policy_path(policy_version).removeprefix("/api/"),
+        "joining": [text for _, text in JOINING_MEANS],
+    }
+
+
 def _pending_invitation(*, token: str, accounts: AccountStore, signer: LinkSigner, now: datetime) -> Invitation:
-    """The invitation a signed link names, while it can still be used; else 410 (forged, used, expired)."""
-    payload = signer.verify(INVITATION_PURPOSE, token, now=now)
+    """The invitation a signed link names, while it can still be used; else 410: `invitation-used`,
+    `invitation-revoked` or `invitation-expired` for a genuine link that can no longer be used, plain `gone` for a
+    forged or unreadable one (which reveals nothing)."""
+    payload = signer.verify(INVITATION_PURPOSE, token, now=now, allow_expired=True)
     invitation = accounts.get_invitation(str(payload.get("a", "")), str(payload.get("i", "")))
     if invitation is None:
         raise Gone("This invitation is not valid.")
-    if invitation.status is not InvitationStatus.PENDING or now > invitation.expires_at:
-        raise Gone("This invitation has already been used or has expired.")
+    state = invitation_state(invitation, now)
+    if state is InvitationState.USED:
+        raise InvitationUsed("This invitation has already been accepted. Sign in with the invited address.")
+    if state is InvitationState.REVOKED:
+        raise InvitationRevoked("The account owner withdrew this invitation. Ask them for a new one.")
+    if state is InvitationState.EXPIRED:
+        raise InvitationExpired("This invitation has expired. Ask the account owner for a new one.")
     return invitation
 
 
-def preview_invitation(*, token: str, accounts: AccountStore, signer: LinkSigner, clock: Clock) -> InvitationPreview:
-    """The e-mailed link's target (no login; reads only, so a mail scanner opening it changes nothing): the
-    invitation, and the documented call that accepts it. Used, expired, forged or closed-account links: 410."""
+def invitation_state(invitation: Invitation, now: datetime) -> InvitationState:
+    """Used and revoked win over expiry (they say more); a pending invitation past its time is expired even before
+    the daily timer marks it."""
+    if invitation.status is InvitationStatus.ACCEPTED:
+        return InvitationState.USED
+    if invitation.status is InvitationStatus.REVOKED:
+        return InvitationState.REVOKED
+    if invitation.status is InvitationStatus.EXPIRED or now > invitation.expires_at:
+        return InvitationState.EXPIRED
+    return InvitationState.VALID
+
+
+def preview_invitation(
+    *, token: str, accounts: AccountStore, signer: LinkSigner, clock: Clock, policy: PolicyStore
+) -> InvitationPreview:
+    """The e-mailed link's target (no login; reads only, so a mail scanner opening it changes nothing): who invites
+    whom to which account, what joining means under the policy in force, and the documented call that accepts it.
+    Used, revoked, expired: 410 with a problem type for each; forged or closed-account links: 410 `gone`."""
     now = clock.now()
     invitation = _pending_invitation(token=token, accounts=accounts, signer=signer, now=now)
     account_id = invitation.account_id
     account = accounts.get_account(account_id)
     if account is None or account.status is not AccountStatus.ACTIVE:
         raise Gone("This invitation is not valid.")
+    inviter = accounts.get_member(account_id, invitation.invited_by)
+    version = current_policy_version(policy=policy, clock=clock)
     return InvitationPreview(
+        state=InvitationState.VALID,
         email=invitation.email,
         full_name=invitation.full_name,
         status=invitation.status,
         expires_at=invitation.expires_at,
+        account_name=account.company_name,
+        inviter_name=inviter.full_name if inviter is not None else None,
+        policy_version=version,
+        policy_path=policy_path(version),
+        collected=joining_points(),
         accept_path=f"/api/invitations/{quote(token, safe='')}/accept",
     )
+
+
+def policy_path(version_id: str) -> str:
+    return f"/api/policy/versions/{quote(version_id, safe='')}"
 
 
 def accept_invitation(

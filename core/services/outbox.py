@@ -356,6 +356,7 @@ def compose(
         "link": link,
         "web_url": links.web,
         "invitation_url": links.invitation,
+        "api_url": links.api,
     }
     rendered = renderer.render(entry.template, context)
     return OutgoingEmail(

@@ -33,6 +33,7 @@ from core.domain.media import (
     PhotoCreate,
     PhotoDetail,
     PhotoJob,
+    PhotoListItem,
     PhotoPage,
     PhotoPublic,
     PhotoStatus,
@@ -434,7 +435,11 @@ def list_photos(
     access_log: AccessLog,
     clock: Clock,
     page_tokens: PageTokens,
+    photo_blobs: PhotoBlobs,
+    photo_limits: PhotoLimits,
 ) -> PhotoPage:
+    """A page of photos, each ready one with a short-lived link to its thumbnail (signed locally, no storage call):
+    a gallery is one request, and one read in the access log."""
     found, continuation = media_reads.listed_for(
         media_reads.PHOTOS,
         principal=principal,
@@ -445,7 +450,18 @@ def list_photos(
         clock=clock,
         page_tokens=page_tokens,
     )
-    return PhotoPage(items=[PhotoPublic.of(p) for p in found], continuation=continuation)
+    expires_at = clock.now() + photo_limits.read_ttl
+    items = [
+        PhotoListItem(
+            **PhotoPublic.of(p).model_dump(),
+            thumbnail_url=photo_blobs.read_url(p.thumbnail_blob, expires_at=expires_at)
+            if p.status is PhotoStatus.READY and p.thumbnail_blob
+            else None,
+        )
+        for p in found
+    ]
+    linked = any(i.thumbnail_url for i in items)
+    return PhotoPage(items=items, continuation=continuation, urls_expire_at=expires_at if linked else None)
 
 
 def get_photo(

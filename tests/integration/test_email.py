@@ -279,7 +279,7 @@ def test_invitation_email_arrives_with_the_invitation(api: httpx.Client, owner: 
         headers=owner.auth,
     )
     assert r.status_code == 201, r.text
-    [mail] = wait_for_mail(invited, subject="invited")
+    [mail] = wait_for_mail(invited, subject="invites you to join")
     # The link opens the portal's join page, which reads the invitation through the API's preview.
     [link] = mail.links("/join?invitation=")
     assert link in mail.html and link.startswith(PORTAL_URL)

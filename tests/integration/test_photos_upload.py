@@ -296,6 +296,45 @@ def test_owner_reads_are_in_the_workers_access_log(api: httpx.Client, owner: Use
     assert {e["viewerUserId"] for e in photo_reads} == {owner.user_id}
 
 
+def test_the_list_carries_thumbnails_so_a_gallery_is_one_request_and_erasure_removes_them(
+    api: httpx.Client, owner: User, blob_service: BlobServiceClient
+) -> None:
+    """Issues 29 and 30: the owner's and the worker's photo lists carry each ready photo's thumbnail link (the
+    pipeline's copy: at most 320 px, JPEG, no metadata); listing is one access-log entry and opening one photo one
+    more; the worker's erasure removes the thumbnails with the rest, and their links stop working."""
+    from tests.integration.test_data_requests_api import completed
+
+    member = worker(api, owner, "camera")
+    ids = [upload(api, member, images.jpeg(size=(1600, 1200))), upload(api, member, images.jpeg(size=(600, 900)))]
+    for photo_id in ids:
+        assert settled(api, owner, photo_id)["status"] == "ready"
+
+    def log_size() -> int:
+        return len(api.get("/me/access-log", headers=member.auth, params={"limit": 200}).json()["items"])
+
+    before = log_size()
+    listed = api.get(f"/accounts/{owner.account_id}/photos", params={"userId": member.user_id}, headers=owner.auth)
+    assert listed.status_code == 200, listed.text
+    assert log_size() == before + 1  # the list, whatever its length
+    page = listed.json()
+    assert {p["photoId"] for p in page["items"]} == set(ids) and page["urlsExpireAt"]
+    for item in page["items"]:
+        thumb = httpx.get(item["thumbnailUrl"], timeout=10)
+        assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+        picture = Image.open(io.BytesIO(thumb.content))
+        assert max(picture.size) == 320 and not picture.getexif()
+    own = api.get(f"/accounts/{owner.account_id}/photos", headers=member.auth).json()["items"]
+    assert all(p["thumbnailUrl"] for p in own) and len(own) == 2
+    assert api.get(f"/accounts/{owner.account_id}/photos/{ids[0]}", headers=owner.auth).status_code == 200
+    assert log_size() == before + 2  # opening one photo: one read
+
+    r = api.post("/me/data-requests", json={"type": "erasure"}, headers=member.auth)
+    assert r.status_code == 202, r.text
+    completed(api, member, r.json()["requestId"])
+    assert blob_names(blob_service, "photos", f"{owner.account_id}/{member.user_id}/") == []
+    assert httpx.get(page["items"][0]["thumbnailUrl"], timeout=10).status_code == 404
+
+
 def test_photos_list_pages_and_filters_by_capture_time(api: httpx.Client, owner: User) -> None:
     member = worker(api, owner, "camera")
     base = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

@@ -40,7 +40,7 @@ def join_through_the_emailed_invitation(api: httpx.Client, owner: User) -> User:
         headers=owner.auth,
     )
     assert r.status_code == 201, r.text
-    [mail] = wait_for_mail(member.email, subject="invited")
+    [mail] = wait_for_mail(member.email, subject="invites you to join")
     [link] = mail.links("/join?invitation=")  # the portal's join page, which shows the API's preview
     preview_path = f"/invitations/{quote(invitation_of(link), safe='')}"
     preview = api.get(preview_path)

@@ -119,6 +119,9 @@ def test_owner_opens_a_members_day_and_downloads_its_gpx(api: httpx.Client, page
 
 
 def test_owner_opens_a_photo_uploaded_through_the_upload_flow(api: httpx.Client, page: Page) -> None:
+    """Issue 30's photos page: thumbnails straight from the list answer (no request per photo), opening one photo
+    is one read in the worker's access log, the dialog shows the note written about the photo at its written time
+    and fits a 1280x900 screen and a 360 px phone."""
     owner = register_owner(api)
     worker = add_member(api, owner)
     _rename(api, worker, "Pat Photo")
@@ -127,7 +130,20 @@ def test_owner_opens_a_photo_uploaded_through_the_upload_flow(api: httpx.Client,
     taken = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)  # after the consent: place kept
     photo_id = upload(api, worker, images.jpeg(gps=(44.9778, -93.2650), taken=taken))
     assert settled(api, owner, photo_id)["status"] == "ready"
+    written = (taken - timedelta(hours=3)).replace(second=0)  # the app's time, hours before the note was stored
+    note = api.post(
+        "/me/notes",
+        json={"text": "Gate <b>B</b> was open", "photoId": photo_id, "at": written.isoformat()},
+        headers=worker.auth,
+    )
+    assert note.status_code == 201, note.text
 
+    def reads() -> int:
+        return len(api.get("/me/access-log", params={"limit": 200}, headers=worker.auth).json()["items"])
+
+    detail_calls: list[str] = []
+    page.on("request", lambda r: detail_calls.append(r.url) if f"/photos/{photo_id}" in r.url else None)
+    page.set_viewport_size({"width": 1280, "height": 900})
     sign_in(page, owner, "/media")
     thumb = page.locator(f'button[data-photo-id="{photo_id}"] img')
     expect(thumb).to_be_visible()
@@ -136,18 +152,34 @@ def test_owner_opens_a_photo_uploaded_through_the_upload_flow(api: httpx.Client,
         timeout=20,
         what="the thumbnail to load through its read link",
     )
+    assert "/thumbnail.jpg?" in str(thumb.get_attribute("src"))  # the pipeline's copy, from the list answer
+    assert [u for u in detail_calls if "/api/" in u] == []  # no API request per photo
+    shown = page.evaluate(
+        "iso => new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })", written.isoformat()
+    )
+    expect(page.locator(f'#notes tr[data-note-id="{note.json()["noteId"]}"]')).to_contain_text(shown)
     assert_accessible(page)
+    before = reads()
     page.locator(f'button[data-photo-id="{photo_id}"]').click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Photo by Pat Photo")
     expect(dialog).to_contain_text("44.97780, -93.26500")
+    expect(page.locator("#photo-note")).to_contain_text("Gate <b>B</b> was open")
+    expect(page.locator("#photo-note")).to_contain_text(f"Written {shown}")
     display = page.locator("#photo-display")
     wait_for(
         lambda: display.evaluate("img => img.complete && img.naturalWidth > 0"),
         timeout=20,
         what="the display copy to load",
     )
+    assert reads() == before + 1  # opening one photo: one read
+    fits = """d => { const r = d.getBoundingClientRect();
+        return r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight
+            && d.scrollWidth <= d.clientWidth + 1 && (innerWidth < 700 || d.scrollHeight <= d.clientHeight + 1); }"""
+    assert page.locator("#photo-viewer").evaluate(fits), "the dialog overflows 1280x900"
     assert_accessible(page)
+    page.set_viewport_size({"width": 360, "height": 740})
+    wait_for(lambda: page.locator("#photo-viewer").evaluate(fits), timeout=5, what="the dialog to fit 360 px")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
@@ -168,7 +200,7 @@ def test_owner_invites_a_worker_who_accepts_through_the_emailed_link(
     page.get_by_role("button", name=f"Revoke the invitation to {revoked.email}").click()
     expect(page.locator("#invitations")).not_to_contain_text(revoked.email)
 
-    [mail] = wait_for_mail(invitee.email, subject="invited")
+    [mail] = wait_for_mail(invitee.email, subject="invites you to join")
     [link] = mail.links("/join?invitation=")
     assert link.startswith(page.url.split("/members")[0])  # the e-mailed link opens the portal
     worker_context = browser.new_context(base_url=page.url.split("/members")[0])
@@ -189,7 +221,7 @@ def test_owner_invites_a_worker_who_accepts_through_the_emailed_link(
     page.reload()
     expect(page.locator(f'#members tr[data-user-id="{invitee.user_id}"]')).to_contain_text("Ivy Invited")
     expect(page.locator("#invitations")).to_contain_text("No pending invitations.")
-    [revoked_mail] = wait_for_mail(revoked.email, subject="invited")
+    [revoked_mail] = wait_for_mail(revoked.email, subject="invites you to join")
     token = revoked_mail.links("/join?invitation=")[0].split("invitation=")[1]
     assert api.post(f"/invitations/{token}/accept", json={}, headers=revoked.auth).status_code == 410
 

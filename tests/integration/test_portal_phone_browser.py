@@ -127,10 +127,16 @@ def test_a_worker_joins_and_connects_owntracks_from_a_phone(
         # The e-mail's link: who invites, to what, and what joining means, before any button.
         phone.goto(link)
         expect(phone.get_by_role("heading", level=1)).to_have_text("Join your team on IndusTrack")
+        expect(phone.locator("#join-who")).to_have_text(
+            "Ada Owner invited you to join Field Co on IndusTrack, the tracking service the company uses for its "
+            "field work."
+        )
         meaning = phone.get_by_role("heading", name="What joining means")
         expect(meaning).to_be_visible()
-        for fact in ("What is collected", "When", "Who sees it", "Privacy policy"):
+        for fact in ("What is collected", "When", "Who sees it", "Your rights", "Privacy policy"):
             expect(phone.locator("dl.facts")).to_contain_text(fact)
+        preview = api.get(f"/invitations/{parse_qs(urlsplit(link).query)['invitation'][0]}").json()
+        expect(phone.locator("#join-policy")).to_contain_text(f"version {preview['policyVersion']}")
         sign_in_link = phone.get_by_role("link", name="Sign in")
         above, below = meaning.bounding_box(), sign_in_link.bounding_box()
         assert above and below and above["y"] < below["y"]  # what joining means comes before the button
@@ -152,7 +158,7 @@ def test_a_worker_joins_and_connects_owntracks_from_a_phone(
         expect(phone.locator("#connect-consent")).to_contain_text("Location: allowed")
         ledger = api.get("/me/consents", headers=worker.auth).json()
         [entry] = ledger["history"]
-        assert (entry["capability"], entry["granted"], entry["deviceId"]) == ("location", True, "web-portal"), entry
+        assert (entry["capability"], entry["granted"], entry["source"]) == ("location", True, "portal"), entry
         assert entry["policyVersion"], entry
         journey.tap(phone.get_by_role("button", name="Set up OwnTracks"))
         open_app = phone.get_by_role("link", name="Open OwnTracks with these settings")
@@ -272,7 +278,7 @@ def test_an_invitation_that_ended_says_so_on_the_phone(api: httpx.Client, browse
     context, phone = _phone(browser, portal)
     try:
         phone.goto(link)
-        expect(phone.locator("#invitation-ended")).to_contain_text("no longer valid")
+        expect(phone.locator("#invitation-ended")).to_contain_text("This invitation was withdrawn by the company.")
         expect(phone.get_by_role("button", name="Accept the invitation")).to_have_count(0)
         assert_accessible(phone)
     finally:

@@ -44,6 +44,7 @@ LIMIT_SETTINGS = (
     "RATE_LIMIT_DATA_REQUESTS",
     "RATE_LIMIT_DEVICE_TOKENS",
     "RATE_LIMIT_PAGE_VIEWS_PER_NETWORK",
+    "RATE_LIMIT_INVITATION_LINKS_PER_NETWORK",
     "RATE_LIMIT_INGEST_PER_DEVICE",
     "RATE_LIMIT_INGEST_PER_MEMBER",
 )
@@ -175,6 +176,14 @@ def test_page_views_are_limited_per_network(low: httpx.Client) -> None:
 
 def _owntracks(t: datetime) -> dict[str, Any]:
     return {"_type": "location", "tst": int(t.timestamp()), "lat": 44.98, "lon": -93.27, "acc": 8}
+
+
+def test_invitation_links_are_limited_per_network(low: httpx.Client) -> None:
+    """The public join preview (issue 29) is read without a sign-in: a network trying tokens is stopped."""
+    _, xff = _network()
+    _refused_after_rate(lambda i: low.get(f"/invitations/guess-{i}.x", headers=xff), 410)
+    _, elsewhere = _network()
+    assert low.get("/invitations/guess.x", headers=elsewhere).status_code == 410
 
 
 def test_ingest_is_limited_per_device_and_per_member(api: httpx.Client, low: httpx.Client) -> None:

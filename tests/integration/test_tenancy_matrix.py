@@ -347,3 +347,44 @@ def test_page_views_name_no_one_else_and_their_counts_are_for_platform_admins(ap
     for caller in (a_owner, a_member, b_owner):
         r = api.get("/admin/analytics/page-views", headers=caller.auth)
         assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_an_invitation_link_reveals_only_its_own_invitation(api: httpx.Client) -> None:
+    """The public join preview and acceptance (issue 29) are keyed by a signed token: A's token re-written to name
+    B's account and invitation (the signature then fails) answers exactly like one naming ids that never existed,
+    and says nothing of B; B's genuine token shows B's invitation whoever asks, with or without a sign-in."""
+    import base64
+    import json
+    from urllib.parse import quote
+
+    a_owner, b_owner = register_owner(api), register_owner(api)
+    a_inv = api.post(
+        f"/accounts/{a_owner.account_id}/invitations", json={"email": "a@example.com"}, headers=a_owner.auth
+    )
+    b_inv = api.post(
+        f"/accounts/{b_owner.account_id}/invitations", json={"email": "b@example.com"}, headers=b_owner.auth
+    )
+    assert (a_inv.status_code, b_inv.status_code) == (201, 201), (a_inv.text, b_inv.text)
+    body, mac = a_inv.json()["token"].split(".", 1)
+    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+    def rewritten(account_id: str, invitation_id: str) -> str:
+        changed = {**payload, "a": account_id, "i": invitation_id}
+        text = base64.urlsafe_b64encode(json.dumps(changed, separators=(",", ":"), sort_keys=True).encode())
+        return quote(f"{text.decode().rstrip('=')}.{mac}", safe="")
+
+    foreign = rewritten(b_owner.account_id, b_inv.json()["invitationId"])
+    absent = rewritten(str(uuid.uuid4()), str(uuid.uuid4()))
+    for method, suffix in (("GET", ""), ("POST", "/accept")):
+        for headers in ({}, a_owner.auth):
+            if method == "POST" and not headers:
+                continue  # accepting needs a sign-in: 401 before the token is read
+            r_foreign = api.request(method, f"/invitations/{foreign}{suffix}", json={}, headers=headers)
+            r_absent = api.request(method, f"/invitations/{absent}{suffix}", json={}, headers=headers)
+            assert _comparable(r_foreign) == _comparable(r_absent) and r_foreign.status_code == 410, r_foreign.text
+            assert _headers(r_foreign) == _headers(r_absent)
+            assert "b@example.com" not in r_foreign.text and b_owner.account_id not in r_foreign.text
+    b_token = quote(b_inv.json()["token"], safe="")
+    seen = [api.get(f"/invitations/{b_token}", headers=h) for h in ({}, a_owner.auth, b_owner.auth)]
+    assert all(r.status_code == 200 for r in seen) and len({r.text for r in seen}) == 1
+    assert seen[0].json()["email"] == "b@example.com"

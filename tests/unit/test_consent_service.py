@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.domain.consent import Capability, ConsentUpdate
+from core.domain.consent import Capability, ConsentSource, ConsentUpdate
 from core.domain.errors import ValidationFailed
 from core.domain.identity import Principal, Role
 from core.services import consent
@@ -96,3 +96,38 @@ def test_unknown_capability_names_the_field() -> None:
     with pytest.raises(ValidationFailed) as err:
         _set(FakeConsentLedger(), FakeClock(), True, capability="microphone")
     assert err.value.errors[0].field == "capability"
+
+
+def test_a_decision_from_the_portal_is_recorded_with_its_source_and_the_policy_version() -> None:
+    ledger, clock = FakeConsentLedger(), FakeClock()
+    _set(ledger, clock, True)  # the app granted location
+    portal = ConsentUpdate.model_validate(
+        {"granted": True, "deviceId": "web-portal", "appVersion": "portal", "source": "portal"}
+    )
+    for capability, granted in (("location", True), ("camera", True), ("camera", False)):
+        clock.advance(minutes=1)
+        consent.set_consent(
+            principal=WORKER,
+            capability=capability,
+            data=portal.model_copy(update={"granted": granted}),
+            consents=ledger,
+            reactions=FakeReactions(),
+            clock=clock,
+            policy_version="2026-01-01",
+        )
+    # The same state from the portal is a new entry (another source); then camera allowed and withdrawn.
+    assert [(e.capability, e.granted, e.source, e.policy_version) for e in ledger.entries] == [
+        (Capability.LOCATION, True, ConsentSource.APP, "2023-06-15"),
+        (Capability.LOCATION, True, ConsentSource.PORTAL, "2026-01-01"),
+        (Capability.CAMERA, True, ConsentSource.PORTAL, "2026-01-01"),
+        (Capability.CAMERA, False, ConsentSource.PORTAL, "2026-01-01"),
+    ]
+    assert [h.source for h in consent.get_consents(principal=WORKER, consents=ledger).history][-1] == "portal"
+    assert not consent.consent_granted_at(
+        ledger=ledger, account_id="a1", user_id="u1", capability=Capability.CAMERA, at=clock.now()
+    )
+
+
+def test_an_unknown_source_is_refused() -> None:
+    with pytest.raises(ValueError, match="source"):
+        ConsentUpdate.model_validate({"granted": True, "deviceId": "d", "appVersion": "1", "source": "email"})

@@ -11,7 +11,7 @@ from core.services import members
 from core.signing import LinkSigner
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakePublisher, FakeUserStore
 from tests.unit.fakes_billing import FakeBillingStore
-from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
+from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox, FakePolicyStore
 from tests.unit.test_accounts_service import _register
 
 SIGNER = LinkSigner(b"unit-test-signing-key-0123456789")
@@ -34,6 +34,7 @@ def _invite(store: FakeAccountStore, clock: FakeClock, owner: Principal, email: 
         invitation_ttl=timedelta(hours=1),
         outbox=FakeOutbox(),
         billing=FakeBillingStore(),
+        policy=FakePolicyStore(),
     )
     assert inv.token
     return inv.token
@@ -112,6 +113,7 @@ def test_invitation_enqueues_one_invitation_email() -> None:
         invitation_ttl=timedelta(hours=1),
         outbox=outbox,
         billing=FakeBillingStore(),
+        policy=FakePolicyStore(),
     )
     [entry] = outbox.entries.values()
     assert entry.outbox_id == f"invitation-{inv.invitation_id}" and outbox.dispatched == [entry.outbox_id]

@@ -111,8 +111,9 @@ def test_edit_keeps_created_at_and_moves_updated_at(world: World) -> None:
     got = world.update(WORKER, note_id, text="changed")
     assert got.text == "changed" and got.created_at == created and got.updated_at == created + timedelta(minutes=5)
     assert got.at is not None  # untouched fields stay
+    assert got.written_at == got.at  # what every page shows: the time the app gave, not when it was stored
     cleared = world.update(WORKER, note_id, at=None)
-    assert cleared.at is None and cleared.text == "changed"
+    assert cleared.at is None and cleared.text == "changed" and cleared.written_at == created
     with pytest.raises(ValidationFailed) as refused:
         world.update(WORKER, note_id, text=None)
     assert [e.field for e in refused.value.errors] == ["text"]

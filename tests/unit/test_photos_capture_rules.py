@@ -44,6 +44,8 @@ def test_the_owners_photo_view_shows_the_exif_capture_time() -> None:
         access_log=w.log,
         clock=w.clock,
         page_tokens=page_tokens(),
+        photo_blobs=w.blobs,
+        photo_limits=photos.PhotoLimits(),
     ).items
     assert [(p.photo_id, p.captured_at, p.captured_at_source) for p in listed] == [
         (photo_id, taken, CaptureTimeSource.EXIF)

@@ -407,6 +407,8 @@ def test_owner_lists_everyones_photos_and_the_read_is_logged(world: World) -> No
             access_log=world.log,
             clock=world.clock,
             page_tokens=page_tokens(),
+            photo_blobs=world.blobs,
+            photo_limits=photos.PhotoLimits(),
         )
         return [p.photo_id for p in page.items]
 
@@ -428,9 +430,41 @@ def test_owner_lists_everyones_photos_and_the_read_is_logged(world: World) -> No
             access_log=world.log,
             clock=world.clock,
             page_tokens=page_tokens(),
+            photo_blobs=world.blobs,
+            photo_limits=photos.PhotoLimits(),
         )
     with pytest.raises(ValidationFailed):
         listing(OWNER, **{"from": "2026-06-02T00:00:00Z", "to": "2026-06-01T00:00:00Z"})
+
+
+def test_the_list_carries_each_ready_photos_thumbnail_link_and_logs_one_read(world: World) -> None:
+    """A gallery is one request (issue 30: no request per photo): each ready photo's short-lived thumbnail link is
+    in the list answer, a photo still processing has none, and the owner's list is one access-log entry."""
+    world.grant(COLLEAGUE, Capability.CAMERA)
+    ready = [world.send(WORKER, images.jpeg()), world.send(COLLEAGUE, images.jpeg())]
+    pending = world.request(WORKER, images.jpeg())
+    logged = len(world.log.entries)
+    page = photos.list_photos(
+        principal=OWNER,
+        account_id="a1",
+        query=MediaQuery(),
+        media=world.store,
+        access_log=world.log,
+        clock=world.clock,
+        page_tokens=page_tokens(),
+        photo_blobs=world.blobs,
+        photo_limits=LIMITS,
+    )
+    links = {p.photo_id: p.thumbnail_url for p in page.items}
+    assert set(links) == {*ready, pending} and links[pending] is None
+    for photo_id in ready:
+        photo = world.store.get_photo("a1", photo_id)
+        assert photo is not None and links[photo_id] is not None
+        assert f"{photo.user_id}/{photo_id}/thumbnail.jpg?" in str(links[photo_id])
+        data, content_type = world.blobs.photos[f"a1/{photo.user_id}/{photo_id}/thumbnail.jpg"]
+        assert (data[:2], content_type) == (b"\xff\xd8", "image/jpeg")
+    assert page.urls_expire_at == world.clock.now() + LIMITS.read_ttl
+    assert len(world.log.entries) == logged + 1 and world.log.entries[-1].resource_id is None
 
 
 def test_photo_detail_has_short_lived_links_only_when_ready(world: World) -> None:

@@ -91,6 +91,8 @@ DECLARED = {
     ("POST", "me/data-requests"): {"data-requests"},
     ("POST", "me/devices"): {"device-tokens"},
     ("POST", "analytics/page-views"): {"page-views"},
+    ("GET", "invitations/{token}"): {"invitation-links"},
+    ("POST", "invitations/{token}/accept"): {"invitation-links"},
     ("POST", "me/locations"): {"ingest-member"},
     ("POST", "ingest/owntracks"): {"ingest-device"},
     ("POST", "ingest/overland"): {"ingest-device"},

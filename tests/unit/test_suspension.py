@@ -19,7 +19,7 @@ from core.services import members, notes, photos, suspension
 from tests.fixtures import images
 from tests.unit.fakes import FakePublisher
 from tests.unit.fakes_billing import FakeBillingStore
-from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
+from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox, FakePolicyStore
 from tests.unit.fakes_paging import page_tokens
 from tests.unit.test_members_service import SIGNER, _setup
 from tests.unit.test_notes_service import World as NotesWorld
@@ -76,6 +76,8 @@ def test_photos_no_new_upload_but_reads_and_earlier_grants_go_on() -> None:
         access_log=w.log,
         clock=w.clock,
         page_tokens=page_tokens(),
+        photo_blobs=w.blobs,
+        photo_limits=photos.PhotoLimits(),
     )
     assert [p.photo_id for p in listed.items] == [earlier]
 
@@ -119,6 +121,7 @@ def test_no_invitation_and_no_joining_while_suspended() -> None:
             invitation_ttl=timedelta(hours=1),
             outbox=FakeOutbox(),
             billing=billing,
+            policy=FakePolicyStore(),
         )
         assert inv.token
         return inv.token

@@ -619,7 +619,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What the e-mailed invitation link opens: the invitation and how to accept it */
+        /** What the e-mailed invitation link opens: the company, who invites, what joining means under the policy in force, and how to accept (410 invitation-expired, invitation-revoked, invitation-used) */
         get: operations["preview_invitation"];
         put?: never;
         post?: never;
@@ -638,7 +638,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Join the inviting account as a member */
+        /** Join the inviting account as a member (410 invitation-expired, invitation-revoked, invitation-used) */
         post: operations["accept_invitation"];
         delete?: never;
         options?: never;
@@ -1711,7 +1711,15 @@ export interface components {
             appVersion: string;
             /** Policyversion */
             policyVersion: string;
+            source: components["schemas"]["ConsentSource"];
         };
+        /**
+         * ConsentSource
+         * @description Where the decision was made: the phone app on the device, or the worker's portal page ("What I allowed").
+         *     Both are recorded alike; the ledger keeps which one it was.
+         * @enum {string}
+         */
+        ConsentSource: "app" | "portal";
         /** ConsentStatePublic */
         ConsentStatePublic: {
             capability: components["schemas"]["Capability"];
@@ -1733,6 +1741,11 @@ export interface components {
             deviceId: string;
             /** Appversion */
             appVersion: string;
+            /**
+             * @description `portal` when the worker decided on the portal's page; the apps leave it out (`app`).
+             * @default app
+             */
+            source: components["schemas"]["ConsentSource"];
         };
         /** ConsentsPublic */
         ConsentsPublic: {
@@ -2239,9 +2252,15 @@ export interface components {
         };
         /**
          * InvitationPreview
-         * @description What the invitation link shows before anyone signs in: who is invited, until when, and how to accept.
+         * @description What the invitation link shows before anyone signs in: who invites whom to which account, what joining means
+         *     and under which privacy policy, until when, and how to accept.
          */
         InvitationPreview: {
+            /**
+             * @description Always `valid` here: an expired, revoked or used invitation answers 410 (problem types invitation-expired, invitation-revoked, invitation-used; a forged or unreadable link: gone).
+             * @default valid
+             */
+            state: components["schemas"]["InvitationState"];
             /**
              * Email
              * @description The invited address; accept with a sign-in token of this address.
@@ -2258,6 +2277,33 @@ export interface components {
              * Format: date-time
              */
             expiresAt: string;
+            /**
+             * Accountname
+             * @description The inviting company as its owner named it (may be unset).
+             * @default null
+             */
+            accountName: string | null;
+            /**
+             * Invitername
+             * @description The owner who sent it.
+             * @default null
+             */
+            inviterName: string | null;
+            /**
+             * Policyversion
+             * @description The privacy policy version in force now.
+             */
+            policyVersion: string;
+            /**
+             * Policypath
+             * @description GET it for the policy's text (no sign-in).
+             */
+            policyPath: string;
+            /**
+             * Collected
+             * @description What joining means, in plain words from the policy.
+             */
+            collected: components["schemas"]["JoiningPoint"][];
             /**
              * Acceptmethod
              * @default POST
@@ -2300,6 +2346,13 @@ export interface components {
              */
             createdAt: string | null;
         };
+        /**
+         * InvitationState
+         * @description What an invitation link can still do, as the join page shows it. Only `valid` has a preview (200); the
+         *     others answer 410 with the problem types `invitation-expired`, `invitation-revoked` and `invitation-used`.
+         * @enum {string}
+         */
+        InvitationState: "valid" | "expired" | "revoked" | "used";
         /**
          * InvitationStatus
          * @enum {string}
@@ -2398,6 +2451,19 @@ export interface components {
             assignedMemberIds: string[] | null;
             /** @default null */
             activeHours: components["schemas"]["ActiveHours"] | null;
+        };
+        /**
+         * JoiningPoint
+         * @description One thing joining an account means for the person invited, in plain words drawn from the privacy policy.
+         */
+        JoiningPoint: {
+            /**
+             * Topic
+             * @description Stable key: location, photos-notes, metadata, who-sees, when, private-zones, rights.
+             */
+            topic: string;
+            /** Text */
+            text: string;
         };
         /** KeptCategory */
         KeptCategory: {
@@ -2716,6 +2782,12 @@ export interface components {
              * Format: date-time
              */
             updatedAt: string;
+            /**
+             * Writtenat
+             * Format: date-time
+             * @description When the note was written: `at` as the app gave it, else when it was stored. Every page shows this.
+             */
+            writtenAt: string;
         };
         /**
          * NoteUpdate
@@ -2953,19 +3025,93 @@ export interface components {
              */
             urlsExpireAt: string | null;
         };
+        /**
+         * PhotoListItem
+         * @description A photo in a list, with its thumbnail's read link, so that a gallery costs one API request.
+         */
+        PhotoListItem: {
+            /** Photoid */
+            photoId: string;
+            /** Userid */
+            userId: string;
+            status: components["schemas"]["PhotoStatus"];
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            contentType: components["schemas"]["PhotoContentType"];
+            /** Sizebytes */
+            sizeBytes: number;
+            /**
+             * Capturedat
+             * Format: date-time
+             */
+            capturedAt: string;
+            capturedAtSource: components["schemas"]["CaptureTimeSource"];
+            /** @default null */
+            camera: components["schemas"]["Camera"] | null;
+            /**
+             * Orientation
+             * @default null
+             */
+            orientation: number | null;
+            /**
+             * Width
+             * @default null
+             */
+            width: number | null;
+            /**
+             * Height
+             * @default null
+             */
+            height: number | null;
+            /**
+             * @description Only when the worker had location consent.
+             * @default null
+             */
+            location: components["schemas"]["GeoPoint"] | null;
+            /**
+             * Noteid
+             * @default null
+             */
+            noteId: string | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Processedat
+             * @default null
+             */
+            processedAt: string | null;
+            /**
+             * Thumbnailurl
+             * @description Short-lived read-only link to the thumbnail (at most 320 px, JPEG, no metadata), made by the photo pipeline; ready photos only. It expires at the page's `urlsExpireAt`.
+             * @default null
+             */
+            thumbnailUrl: string | null;
+        };
         /** PhotoPage */
         PhotoPage: {
             /**
              * Items
              * @description Newest capture first.
              */
-            items: components["schemas"]["PhotoPublic"][];
+            items: components["schemas"]["PhotoListItem"][];
             /**
              * Continuation
              * @description Pass as ?continuation= for the next page.
              * @default null
              */
             continuation: string | null;
+            /**
+             * Urlsexpireat
+             * @description When the items' thumbnail links stop working.
+             * @default null
+             */
+            urlsExpireAt: string | null;
         };
         /** PhotoPublic */
         PhotoPublic: {
@@ -3785,6 +3931,7 @@ export type SchemaClosurePublic = components['schemas']['ClosurePublic'];
 export type SchemaClosureRequest = components['schemas']['ClosureRequest'];
 export type SchemaClosureTerms = components['schemas']['ClosureTerms'];
 export type SchemaConsentEntryPublic = components['schemas']['ConsentEntryPublic'];
+export type SchemaConsentSource = components['schemas']['ConsentSource'];
 export type SchemaConsentStatePublic = components['schemas']['ConsentStatePublic'];
 export type SchemaConsentUpdate = components['schemas']['ConsentUpdate'];
 export type SchemaConsentsPublic = components['schemas']['ConsentsPublic'];
@@ -3817,11 +3964,13 @@ export type SchemaInvitationCreate = components['schemas']['InvitationCreate'];
 export type SchemaInvitationList = components['schemas']['InvitationList'];
 export type SchemaInvitationPreview = components['schemas']['InvitationPreview'];
 export type SchemaInvitationPublic = components['schemas']['InvitationPublic'];
+export type SchemaInvitationState = components['schemas']['InvitationState'];
 export type SchemaInvitationStatus = components['schemas']['InvitationStatus'];
 export type SchemaJobSiteCreate = components['schemas']['JobSiteCreate'];
 export type SchemaJobSiteList = components['schemas']['JobSiteList'];
 export type SchemaJobSitePublic = components['schemas']['JobSitePublic'];
 export type SchemaJobSiteUpdate = components['schemas']['JobSiteUpdate'];
+export type SchemaJoiningPoint = components['schemas']['JoiningPoint'];
 export type SchemaKeptCategory = components['schemas']['KeptCategory'];
 export type SchemaKeptData = components['schemas']['KeptData'];
 export type SchemaKindProgressPublic = components['schemas']['KindProgressPublic'];
@@ -3850,6 +3999,7 @@ export type SchemaPaymentMethodPublic = components['schemas']['PaymentMethodPubl
 export type SchemaPhotoContentType = components['schemas']['PhotoContentType'];
 export type SchemaPhotoCreate = components['schemas']['PhotoCreate'];
 export type SchemaPhotoDetail = components['schemas']['PhotoDetail'];
+export type SchemaPhotoListItem = components['schemas']['PhotoListItem'];
 export type SchemaPhotoPage = components['schemas']['PhotoPage'];
 export type SchemaPhotoPublic = components['schemas']['PhotoPublic'];
 export type SchemaPhotoStatus = components['schemas']['PhotoStatus'];
@@ -7979,6 +8129,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests; abuse limits invitation-links (per network), docs/abuse-limits.md */
+            429: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unavailable */
             503: {
                 headers: {
@@ -8091,6 +8252,17 @@ export interface operations {
             /** @description Validation failed */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; abuse limits invitation-links (per network), docs/abuse-limits.md */
+            429: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {

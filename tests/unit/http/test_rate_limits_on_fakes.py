@@ -31,6 +31,7 @@ LOW = {
         "RATE_LIMIT_DATA_REQUESTS",
         "RATE_LIMIT_DEVICE_TOKENS",
         "RATE_LIMIT_PAGE_VIEWS_PER_NETWORK",
+        "RATE_LIMIT_INVITATION_LINKS_PER_NETWORK",
         "RATE_LIMIT_INGEST_PER_DEVICE",
         "RATE_LIMIT_INGEST_PER_MEMBER",
     )
@@ -44,7 +45,14 @@ def _request(spec: EndpointSpec, *, network: int, user: str, device_token: str |
         headers["Authorization"] = f"Bearer {device_token}"
         return http(spec.method, spec.route, raw=b"{}", headers=headers, params={"id": "x"})
     signed = None if spec.auth is Auth.OPTIONAL else user
-    return http(spec.method, spec.route, user=signed, body={}, headers=headers, route={"accountId": "acc-1"})
+    return http(
+        spec.method,
+        spec.route,
+        user=signed,
+        body={},
+        headers=headers,
+        route={"accountId": "acc-1", "token": "not.a-token"},
+    )
 
 
 @pytest.mark.parametrize(("spec", "policy"), LIMITED, ids=[f"{e.name}-{p.name}" for e, p in LIMITED])

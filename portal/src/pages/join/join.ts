@@ -15,42 +15,41 @@ import { policyDocument } from "../privacy/policytext";
 type Preview = components["schemas"]["InvitationPreview"];
 type Policy = components["schemas"]["PolicyVersionPublic"];
 
-// Fields the preview names when the API has them (company and inviter: issue 29).
-type Named = Preview & { companyName?: string | null; invitedByName?: string | null; state?: string };
-
+// The 410 problem types of an invitation that ended (docs: GET /api/invitations/{token}).
 const ENDED: Record<string, string> = {
-  expired: "This invitation has expired. Ask the person who invited you to send a new one.",
-  revoked: "This invitation was withdrawn by the company. Ask them if you should still join.",
-  accepted: "This invitation has already been used. If you accepted it, sign in to see your data.",
-  used: "This invitation has already been used. If you accepted it, sign in to see your data.",
+  "invitation-expired": "This invitation has expired. Ask the person who invited you to send a new one.",
+  "invitation-revoked": "This invitation was withdrawn by the company. Ask them whether you should still join.",
+  "invitation-used": "This invitation has already been used. If it was you who accepted it, sign in to see your data.",
 };
+const ENDED_OTHERWISE = "This invitation link is not valid any more. Ask the person who invited you to send a new one.";
+
+// What joining means, as the API words it (from the privacy policy), grouped under the questions a worker asks.
+const GROUPS: [string, string[]][] = [["What is collected", ["location", "photos-notes", "metadata"]],
+  ["When", ["when", "private-zones"]], ["Who sees it", ["who-sees"]], ["Your rights", ["rights"]]];
 
 function endedBox(text: string): HTMLElement {
   return h("div", { class: "ended", id: "invitation-ended" }, h("p", { role: "alert" }, text),
     h("p", {}, h("a", { href: "/signin", "data-link": true }, "Sign in"), " if you already have an account."));
 }
 
-function meaning(preview: Named, policy: Policy | null): HTMLElement {
-  const company = preview.companyName ?? "the company";
+function meaning(preview: Preview, policy: Policy | null): HTMLElement {
+  const facts = h("dl", { class: "facts" });
+  const shown = new Set<string>();
+  for (const [title, topics] of GROUPS) {
+    const points = preview.collected.filter((p) => topics.includes(p.topic));
+    if (!points.length) continue;
+    points.forEach((p) => shown.add(p.topic));
+    facts.append(h("dt", {}, title), h("dd", {}, ...points.map((p) => h("p", { "data-topic": p.topic }, p.text))));
+  }
+  const others = preview.collected.filter((p) => !shown.has(p.topic));
+  if (others.length) facts.append(h("dt", {}, "Also"), h("dd", {}, ...others.map((p) => h("p", {}, p.text))));
+  facts.append(h("dt", {}, "Privacy policy"), h("dd", { id: "join-policy" }, policy
+    ? h("details", { class: "policy-inline" },
+      h("summary", {}, `Read the privacy policy in force (version ${policy.versionId}, since ${timeText(policy.effectiveAt)})`),
+      policyDocument(policy.text, 3))
+    : `Version ${preview.policyVersion}; you can read it after signing in, under Privacy.`));
   return h("section", { "aria-labelledby": "join-meaning", class: "meaning" },
-    h("h2", { id: "join-meaning" }, "What joining means"),
-    h("dl", { class: "facts" },
-      h("dt", {}, "What is collected"),
-      h("dd", {}, "Your name and e-mail address. Your phone's position, only once you allow location. Photos and " +
-        "notes you choose to take, with the time they were taken, only once you allow the camera."),
-      h("dt", {}, "When"),
-      h("dd", {}, "Nothing is collected before you allow it, and you can withdraw it at any time. Positions are " +
-        "stored only inside the tracking windows you see on your page, and never inside the private zones you set " +
-        "(such as home)."),
-      h("dt", {}, "Who sees it"),
-      h("dd", {}, `The Account Owner of ${company} sees your positions, photos and notes. You see every time ` +
-        "someone looks at your data, and you can download or erase it."),
-      h("dt", {}, "Privacy policy"),
-      h("dd", {}, policy
-        ? h("details", { class: "policy-inline" },
-          h("summary", {}, `Read the privacy policy in force (version ${policy.versionId}, since ${timeText(policy.effectiveAt)})`),
-          policyDocument(policy.text, 3))
-        : "The privacy policy could not be loaded; you can read it after signing in, under Privacy.")));
+    h("h2", { id: "join-meaning" }, "What joining means"), facts);
 }
 
 export async function renderJoin(main: HTMLElement, params: URLSearchParams, joined: () => void): Promise<null> {
@@ -60,26 +59,23 @@ export async function renderJoin(main: HTMLElement, params: URLSearchParams, joi
     main.append(h("p", { role: "alert" }, "This link has no invitation in it."));
     return null;
   }
-  let preview: Named;
+  let preview: Preview;
   try {
-    preview = data(await api().GET("/api/invitations/{token}", { params: { path: { token } } })) as Named;
+    preview = data(await api().GET("/api/invitations/{token}", { params: { path: { token } } }));
   } catch (e) {
     if (e instanceof ApiError && (e.status === 410 || e.status === 404)) {
-      main.append(endedBox(e.status === 410 ? "This invitation is no longer valid: it has expired, was withdrawn or " +
-        "was already used. Ask the person who invited you to send a new one." : "This invitation link is not valid."));
+      const code = (e.problemType ?? "").split("/").pop() ?? "";
+      main.append(endedBox(ENDED[code] ?? ENDED_OTHERWISE));
       return null;
     }
     throw e;
   }
-  const state = preview.state ?? preview.status;
-  if (state !== "pending" && state !== "valid") {
-    main.append(endedBox(ENDED[state] ?? "This invitation is no longer valid."));
-    return null;
-  }
-  const policy = await api().GET("/api/policy").then((r) => data(r).current).catch(() => null);
-  const who = preview.invitedByName ? `${preview.invitedByName} invited you` : "You are invited";
+  // The policy the preview names (its path is the API's GET of that version, readable without signing in).
+  const policy = await api().GET("/api/policy/versions/{versionId}", { params: { path: { versionId: preview.policyVersion } } })
+    .then(data).catch(() => null);
+  const who = preview.inviterName ? `${preview.inviterName} invited you` : "You are invited";
   main.append(
-    h("p", { class: "lead", id: "join-who" }, `${who} to join `, h("strong", {}, preview.companyName ?? "a team"),
+    h("p", { class: "lead", id: "join-who" }, `${who} to join `, h("strong", {}, preview.accountName ?? "a team"),
       " on IndusTrack, the tracking service the company uses for its field work."),
     h("p", {}, `The invitation is for ${preview.email}`, preview.fullName ? ` (${preview.fullName})` : "",
       ` and is valid until ${timeText(preview.expiresAt)}.`),

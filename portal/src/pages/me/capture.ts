@@ -7,7 +7,7 @@ import type { components } from "../../api/schema";
 import { api, data } from "../../api/typed";
 import { h, clear, announce, errorBox, timeText } from "../../ui/dom";
 
-type Photo = components["schemas"]["PhotoPublic"] & { thumbnailUrl?: string | null };
+type Photo = components["schemas"]["PhotoListItem"];
 type ContentType = components["schemas"]["PhotoContentType"];
 
 const TYPES: ContentType[] = ["image/jpeg", "image/png", "image/heic", "image/heif"];
@@ -63,23 +63,16 @@ export function captureForm(sent: () => Promise<void>): HTMLElement {
   return form;
 }
 
-/** My photos with their thumbnails (a ready photo's small copy made by the pipeline). */
+/** My photos with their thumbnails (a ready photo's small copy made by the pipeline, linked from the list). */
 export async function myPhotos(accountId: string, userId: string, timeZone: string): Promise<HTMLElement> {
   const page = data(await api().GET("/api/accounts/{accountId}/photos", {
     params: { path: { accountId }, query: { userId, limit: 50 } } }));
-  const items = page.items as Photo[];
+  const items: Photo[] = page.items;
   if (!items.length) return h("p", { id: "my-photo-list" }, "No photos.");
-  // Lists that carry no thumbnail link yet: each ready photo's own read links.
-  const urls = await Promise.all(items.map(async (p) => {
-    if (p.thumbnailUrl !== undefined || p.status !== "ready") return p.thumbnailUrl ?? null;
-    const d = await api().GET("/api/accounts/{accountId}/photos/{photoId}", {
-      params: { path: { accountId, photoId: p.photoId } } }).then(data).catch(() => null);
-    return d?.thumbnailUrl ?? null;
-  }));
-  return h("ul", { class: "gallery mine", id: "my-photo-list" }, ...items.map((p, i) => {
+  return h("ul", { class: "gallery mine", id: "my-photo-list" }, ...items.map((p) => {
     const when = timeText(p.capturedAt, timeZone);
     return h("li", { "data-photo-id": p.photoId },
-      urls[i] ? h("img", { src: urls[i]!, alt: `My photo, taken ${when}`, class: "thumb-img" })
+      p.thumbnailUrl ? h("img", { src: p.thumbnailUrl, alt: `My photo, taken ${when}`, class: "thumb-img" })
         : h("span", { class: "thumb-none" }, "No preview"),
       h("span", { class: "caption" }, `${when}, ${STATUS[p.status] ?? p.status}`));
   }));

@@ -11,7 +11,7 @@ export type Capability = "location" | "camera";
 type ConsentState = Consents["current"][number];
 
 // How the portal names itself in the ledger's device and app fields (the ledger records where a change came from).
-const FROM_PORTAL = { deviceId: "web-portal", appVersion: "portal" };
+const FROM_PORTAL = { deviceId: "web-portal", appVersion: "portal", source: "portal" as const };
 const KIND: Record<string, string> = { location: "Location", camera: "Camera" };
 
 /** What the privacy policy in force says about each capability, in plain words (privacy policy of 2023-06-15:
@@ -112,7 +112,8 @@ export function consentsPanel(initial: Consents, timeZone: string): HTMLElement 
         h("td", { "data-label": "What" }, KIND[e.capability] ?? e.capability),
         h("td", { "data-label": "Decision" }, e.granted ? "granted" : "revoked"),
         h("td", { "data-label": "Privacy policy" }, e.policyVersion),
-        h("td", { "data-label": "From" }, `${e.deviceId}, ${e.appVersion}`)));
+        h("td", { "data-label": "From" }, `${e.deviceId}, ${e.appVersion}`,
+          e.source === "portal" ? " (portal page)" : " (phone app)")));
     }
   };
   const reload = async (): Promise<void> => draw(await loadConsents());

@@ -33,7 +33,7 @@ function jump(ev: Event, id: string): void {
 
 function notesList(notes: NotePage): HTMLElement {
   return notes.items.length
-    ? h("ul", { id: "my-note-list" }, ...notes.items.map((n) => h("li", {}, h("span", { class: "when" }, timeText(n.createdAt)), " ", h("span", { class: "note-text" }, n.text))))
+    ? h("ul", { id: "my-note-list" }, ...notes.items.map((n) => h("li", {}, h("span", { class: "when" }, timeText(n.writtenAt)), " ", h("span", { class: "note-text" }, n.text))))
     : h("p", {}, "No notes.");
 }
 
