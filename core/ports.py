@@ -660,6 +660,10 @@ class DeviceStore(Protocol):
     def lookup(self, token_hash: str) -> DeviceTokenLookup | None: ...
     def get(self, *, user_id: str, device_id: str) -> Device | None: ...
     def list_for_user(self, user_id: str) -> list[Device]: ...
+    def list_for_account(self, account_id: str, *, after: str | None, limit: int) -> tuple[list[Device], str | None]:
+        """The account's devices by device id, from just after `after`; the cursor of the next page or None."""
+        ...
+
     def revoke(self, device: Device) -> None:
         """Store the device (revoked) and delete its token lookup."""
         ...
@@ -673,9 +677,12 @@ class DeviceStore(Protocol):
         at: datetime,
         protocol: AppProtocol,
         waypoints_version: str | None = None,
+        battery: tuple[float, datetime] | None = None,
     ) -> bool:
-        """Add to the device's counters and move its last-seen time forward. With `waypoints_version`, record it
-        too, answering True only when this call changed it (of concurrent calls, exactly one sees the change)."""
+        """Add to the device's counters and move its last-seen time forward, in the one write the call makes. With
+        `battery` (percent, taken at), record it when it is newer than the one kept. With `waypoints_version`,
+        record it too, answering True only when this call changed it (of concurrent calls, exactly one sees the
+        change)."""
         ...
 
 

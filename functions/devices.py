@@ -6,24 +6,29 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import parse_qsl
 
 import azure.functions as func
 
 from core.domain import device_protocols as protocols
 from core.domain.accounts import PublicModel
 from core.domain.device_protocols import ParsedPings
-from core.domain.devices import AppProtocol, DeviceCreate, DeviceCreated, DeviceList
+from core.domain.devices import (
+    AccountDeviceList,
+    AccountDeviceQuery,
+    AppProtocol,
+    DeviceCreate,
+    DeviceCreated,
+    DeviceList,
+)
 from core.domain.errors import FieldError, ValidationFailed
 from core.domain.rate_limits import DEVICE_TOKENS, INGEST_PER_DEVICE
 from core.services.devices import DeviceIngest
 from core.services.use_cases.devices import DeviceUseCases
-from functions._http import Auth, Call, endpoint, use_cases
+from functions._http import Auth, Call, endpoint, json_response, use_cases
 
 bp = func.Blueprint()
 devices = use_cases(DeviceUseCases)
 log = logging.getLogger(__name__)
-MAX_FORM_FIELDS = 100
 
 
 class OverlandAnswer(PublicModel):
@@ -76,17 +81,33 @@ def revoke_my_device(call: Call) -> None:
     devices().revoke_mine(principal=call.principal, device_id=call.route["deviceId"])
 
 
+PAGE_HEADERS = (
+    (
+        "X-Continuation",
+        "Present when there is a next page: pass it unchanged as ?continuation="
+        " (opaque and signed; any other value is a 422)",
+    ),
+)
+
+
 @endpoint(
     bp,
     "GET",
     "accounts/{accountId}/devices",
     auth=Auth.PRINCIPAL,
-    response=DeviceList,
+    query=AccountDeviceQuery,
+    response=AccountDeviceList,
+    response_headers=PAGE_HEADERS,
     tag="devices",
-    summary="Every device token of the account's members (owner)",
+    summary="The devices of the account's members, with the member's name, last seen, battery and counts by"
+    " reason; by device id, paged: X-Continuation (owner)",
 )
-def list_account_devices(call: Call) -> DeviceList:
-    return devices().of_account(principal=call.principal, account_id=call.route["accountId"])
+def list_account_devices(call: Call) -> func.HttpResponse:
+    result = devices().of_account(principal=call.principal, account_id=call.route["accountId"], query=call.query)
+    response = json_response(result)
+    if result.continuation:
+        response.headers["X-Continuation"] = result.continuation
+    return response
 
 
 @endpoint(
@@ -133,14 +154,7 @@ def _is_json(call: Call) -> bool:
 def _params(call: Call, raw: bytes) -> dict[str, str]:
     """Query parameters, plus form fields of a POST body (form fields win)."""
     params = {k: v for k, v in call.req.params.items() if k != "token"}
-    if raw.strip():
-        try:
-            fields = parse_qsl(
-                raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True, max_num_fields=MAX_FORM_FIELDS
-            )
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationFailed(errors=[FieldError("body", "must be form fields (a=1&b=2)")]) from None
-        params.update({k: v for k, v in fields if k != "token"})
+    params.update({k: v for k, v in protocols.form_fields(raw) if k != "token"})
     return params
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from azure.cosmos import ContainerProxy, DatabaseProxy
@@ -20,7 +21,7 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
-from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup
+from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup, battery_update
 
 log = logging.getLogger(__name__)
 DEVICE_DOC_TYPE = "device"
@@ -78,6 +79,28 @@ class CosmosDeviceStore:
         )
         return sorted((Device.model_validate(strip_system(d)) for d in docs), key=lambda d: d.created_at)
 
+    def list_for_account(self, account_id: str, *, after: str | None, limit: int) -> tuple[list[Device], str | None]:
+        """One query across the members' partitions (the owner's device list), by device id, keyset-paged: its cost
+        follows the page and the container's physical partitions, not the number of members."""
+        docs = list(
+            islice(
+                self._c.query_items(  # nosemgrep: cosmos-query-without-partition-key - the owner's list spans members' partitions, paged by limit
+                    "SELECT * FROM c WHERE c.docType = @t AND c.account_id = @a AND c.device_id > @after"
+                    " ORDER BY c.device_id",
+                    parameters=[
+                        {"name": "@t", "value": DEVICE_DOC_TYPE},
+                        {"name": "@a", "value": account_id},
+                        {"name": "@after", "value": after or ""},
+                    ],
+                    enable_cross_partition_query=True,
+                    max_item_count=limit + 1,
+                ),
+                limit + 1,
+            )
+        )
+        devices = [Device.model_validate(strip_system(d)) for d in docs[:limit]]
+        return devices, (devices[-1].device_id if len(docs) > limit else None)
+
     def revoke(self, device: Device) -> None:
         """`device` carries revoked_at/by. Marked first, lookup deleted second (each step is idempotent)."""
         self._c.upsert_item(self._device_doc(device))
@@ -92,6 +115,7 @@ class CosmosDeviceStore:
         at: datetime,
         protocol: AppProtocol,
         waypoints_version: str | None = None,
+        battery: tuple[float, datetime] | None = None,
     ) -> bool:
         """Add to the device's counters and move last-seen forward; ETag-checked so concurrent calls add up (and
         of two calls bringing the same new waypoints version, only the one that wrote it answers True)."""
@@ -108,6 +132,7 @@ class CosmosDeviceStore:
                     "last_seen_at": seen,
                     "last_protocol": protocol,
                     "waypoints_version": waypoints_version if changed else device.waypoints_version,
+                    **battery_update(device, battery),
                 }
             )
             if compare_and_swap(self._c, self._device_doc(updated), etag=current["_etag"]):

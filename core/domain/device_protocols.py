@@ -19,16 +19,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from core.domain.errors import FieldError, ValidationFailed
 from core.domain.job_sites import JobSite
 from core.domain.tracking_geo import distance_m
 
 PING_ID_NAMESPACE = uuid.UUID("5d7c3a52-4f0e-4d53-9a51-6f1f2b0c9e11")  # fixed forever: ids must not change
-UNKNOWN_ACCURACY_M = 1_000.0  # an app that reports no accuracy: stored as a coarse fix, never as a precise one
+# An app that reports no accuracy, or an accuracy of 0 (Android's Location.getAccuracy() answers 0.0 when the fix has
+# none, and Traccar Client and GPSLogger send that value as it is; no real fix is exact): stored as a coarse fix,
+# never as a precise one.
+UNKNOWN_ACCURACY_M = 1_000.0
 KNOT_M_S = 1852 / 3600
 KMH_M_S = 1000 / 3600
 MAX_OVERLAND_BATCH = 1_000
+MAX_FORM_FIELDS = 100
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})$")
 
@@ -42,13 +47,33 @@ class PointProblem(ValueError):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class Heartbeat:
+    """A status report without a position (Traccar Client's heartbeat when no fix could be had): the time the app
+    stamped on it, if any, and the battery in percent, if any."""
+
+    t: datetime | None
+    battery: float | None
+
+
 @dataclass
 class ParsedPings:
-    """Pings in PingIn form, locations that could not be read, and messages that carry no location."""
+    """Pings in PingIn form, locations that could not be read, messages that carry no location, and the newest
+    status report without a position (heartbeats: counted, never stored as pings)."""
 
     pings: list[dict[str, Any]] = field(default_factory=list)
     problems: list[FieldError] = field(default_factory=list)
     ignored: int = 0
+    heartbeats: int = 0
+    heartbeat: Heartbeat | None = None
+
+    def add_heartbeat(self, beat: Heartbeat) -> None:
+        self.heartbeats += 1
+        newer = self.heartbeat is None or (
+            beat.t is not None and (self.heartbeat.t is None or beat.t >= self.heartbeat.t)
+        )
+        if newer:
+            self.heartbeat = beat
 
 
 def ping_id(device_id: str, t: datetime, lat: float, lon: float) -> str:
@@ -150,13 +175,25 @@ def make_ping(
         "timestamp": t.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "latitude": lat,
         "longitude": lon,
-        "horizontalAccuracy": UNKNOWN_ACCURACY_M if acc is None or acc < 0 else acc,
+        "horizontalAccuracy": UNKNOWN_ACCURACY_M if acc is None or acc <= 0 else acc,
         "source": source,
         "deviceId": device_id,
     }
     optional = {"altitude": alt, "speed": speed, "heading": heading, "batteryLevel": battery}
     ping.update({k: round(v, 3) for k, v in optional.items() if v is not None})
     return ping
+
+
+def form_fields(raw: bytes) -> list[tuple[str, str]]:
+    """The fields of a form body (`a=1&b=2`, UTF-8). Empty fields are skipped: GPSLogger's `%ALL` ends the body
+    with `&` (and a template may hold `&&`); a field without `=` or more than `MAX_FORM_FIELDS` fields is a 422."""
+    if not raw.strip():
+        return []
+    try:
+        text = "&".join(part for part in raw.decode("utf-8").strip().split("&") if part)
+        return parse_qsl(text, keep_blank_values=True, strict_parsing=True, max_num_fields=MAX_FORM_FIELDS)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed(errors=[FieldError("body", "must be form fields (a=1&b=2)")]) from None
 
 
 def _single(parse: Any) -> ParsedPings:
@@ -176,6 +213,10 @@ def parse_owntracks(body: Any, device_id: str) -> ParsedPings:
         return ParsedPings(ignored=1)
     if not isinstance(body, dict):
         raise ValidationFailed(errors=[FieldError("body", "must be a JSON object")])
+    if body.get("_type") == "encrypted":
+        # Payload encryption is not supported: a location may be inside, so it is counted as unreadable (the
+        # device list shows it) rather than ignored; the app still gets `[]`, or it would resend it forever.
+        return ParsedPings(problems=[FieldError("_type", "encrypted payloads are not supported; turn encryption off")])
     if body.get("_type") != "location":
         return ParsedPings(ignored=1)
 
@@ -231,6 +272,15 @@ def _overland_point(feature: Any, device_id: str) -> dict[str, Any]:
     )
 
 
+def _overland_not_a_fix(feature: Any) -> bool:
+    """Overland queues records other than fixes in the same `locations` array: the summary of a finished trip
+    (`properties.type: "trip"`, stamped with the time the trip ended and placed at the last fix) and, with tracking
+    stats or visit tracking on, `properties.action` records (`visit`, app events), some without a geometry. None of
+    them is a position taken at its timestamp."""
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    return isinstance(props, dict) and (props.get("type") == "trip" or "action" in props)
+
+
 def parse_overland(body: Any, device_id: str) -> ParsedPings:
     """`{"locations": [Feature, ...]}` (up to 1,000). A location that cannot be read is skipped and counted: the
     app resends the whole batch unless it gets `{"result": "ok"}`, so one bad point must not hold back the rest."""
@@ -241,6 +291,9 @@ def parse_overland(body: Any, device_id: str) -> ParsedPings:
         raise ValidationFailed(errors=[FieldError("locations", f"at most {MAX_OVERLAND_BATCH} per request")])
     result = ParsedPings()
     for index, feature in enumerate(locations):
+        if _overland_not_a_fix(feature):
+            result.ignored += 1
+            continue
         try:
             result.pings.append(_overland_point(feature, device_id))
         except PointProblem as exc:
@@ -253,64 +306,129 @@ def parse_overland(body: Any, device_id: str) -> ParsedPings:
 # ---------------------------------------------------------------- Traccar Client / OsmAnd protocol
 
 
-def parse_traccar_params(params: Mapping[str, str], device_id: str) -> ParsedPings:
+def _given(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _traccar_point(params: Mapping[str, Any], device_id: str) -> dict[str, Any]:
+    lat_value, lon_value = params.get("lat"), params.get("lon")
+    if (lat_value is None or lon_value is None) and isinstance(params.get("location"), str):
+        lat_value, _, lon_value = params["location"].partition(",")
+    lat = number(lat_value, "lat", required=True, from_text=True)
+    lon = number(lon_value, "lon", required=True, from_text=True)
+    assert lat is not None and lon is not None
+    knots = known(number(params.get("speed"), "speed", from_text=True))
+    bearing = params.get("bearing", params.get("heading"))
+    return make_ping(
+        device_id,
+        t=any_time(params.get("timestamp"), "timestamp", from_text=True),
+        lat=lat,
+        lon=lon,
+        acc=number(params.get("accuracy"), "accuracy", from_text=True),
+        alt=number(params.get("altitude"), "altitude", from_text=True),
+        speed=None if knots is None else knots * KNOT_M_S,
+        heading=known(number(bearing, "bearing", from_text=True)),
+        battery=battery_percent(number(params.get("batt"), "batt", from_text=True)),
+        source=source_of(params.get("provider")),
+    )
+
+
+def _traccar_heartbeat(params: Mapping[str, Any]) -> Heartbeat | None:
+    """A Traccar request without any position field is a heartbeat: Traccar Client sends one every heartbeat
+    interval while stationary, with only `id`, `timestamp` and the battery fields (`batt`, `charge`, ...) when no
+    fix could be had. None when the request carries a position."""
+    if any(_given(params.get(name)) for name in ("lat", "lon", "location")):
+        return None
+    stamp = params.get("timestamp")
+    return Heartbeat(
+        t=any_time(stamp, "timestamp", from_text=True) if _given(stamp) else None,
+        battery=battery_percent(number(params.get("batt"), "batt", from_text=True)),
+    )
+
+
+def parse_traccar_params(params: Mapping[str, Any], device_id: str) -> ParsedPings:
     """Query or form parameters: `lat`, `lon` (or `location=lat,lon`), `timestamp` (epoch s, ms or ISO), `speed`
-    in knots, `bearing`/`heading`, `altitude`, `accuracy`, `batt` (percent)."""
+    in knots, `bearing`/`heading`, `altitude`, `accuracy`, `batt` (percent). Without a position: a heartbeat."""
+    try:
+        beat = _traccar_heartbeat(params)
+    except PointProblem as exc:
+        raise ValidationFailed(errors=[FieldError(exc.field, exc.reason)]) from exc
+    if beat is not None:
+        parsed = ParsedPings()
+        parsed.add_heartbeat(beat)
+        return parsed
+    return _single(lambda: _traccar_point(params, device_id))
 
-    def parse() -> dict[str, Any]:
-        lat_text, lon_text = params.get("lat"), params.get("lon")
-        if (lat_text is None or lon_text is None) and params.get("location"):
-            lat_text, _, lon_text = params["location"].partition(",")
-        lat = number(lat_text, "lat", required=True, from_text=True)
-        lon = number(lon_text, "lon", required=True, from_text=True)
-        assert lat is not None and lon is not None
-        knots = known(number(params.get("speed"), "speed", from_text=True))
-        bearing = params.get("bearing", params.get("heading"))
-        return make_ping(
-            device_id,
-            t=any_time(params.get("timestamp"), "timestamp", from_text=True),
-            lat=lat,
-            lon=lon,
-            acc=number(params.get("accuracy"), "accuracy", from_text=True),
-            alt=number(params.get("altitude"), "altitude", from_text=True),
-            speed=None if knots is None else knots * KNOT_M_S,
-            heading=known(number(bearing, "bearing", from_text=True)),
-            battery=battery_percent(number(params.get("batt"), "batt", from_text=True)),
-            source=source_of(params.get("provider")),
-        )
 
-    return _single(parse)
+def _traccar_flat_list(items: list[Any], device_id: str) -> ParsedPings:
+    """The JSON mode of the Traccar Client SDK: an array of the same flat fields as the form, JSON-typed. Like an
+    Overland batch, an item that cannot be read is skipped and counted; the rest goes on."""
+    if len(items) > MAX_OVERLAND_BATCH:
+        raise ValidationFailed(errors=[FieldError("body", f"at most {MAX_OVERLAND_BATCH} positions per request")])
+    if not all(isinstance(item, dict) for item in items):
+        raise ValidationFailed(errors=[FieldError("body", "must be a JSON object or an array of objects")])
+    result = ParsedPings(ignored=0 if items else 1)
+    for index, item in enumerate(items):
+        try:
+            beat = _traccar_heartbeat(item)
+            if beat is not None:
+                result.add_heartbeat(beat)
+            else:
+                result.pings.append(_traccar_point(item, device_id))
+        except PointProblem as exc:
+            result.problems.append(FieldError(f"{index}.{exc.field}", exc.reason))
+    return result
+
+
+def _location_object(location: Any, device_id: str) -> dict[str, Any]:
+    if not isinstance(location, dict):
+        raise PointProblem("location", "must be an object")
+    coords = location.get("coords")
+    if not isinstance(coords, dict):
+        raise PointProblem("location.coords", "must be an object")
+    lat = number(coords.get("latitude"), "location.coords.latitude", required=True)
+    lon = number(coords.get("longitude"), "location.coords.longitude", required=True)
+    assert lat is not None and lon is not None
+    battery = location.get("battery")
+    level = number(battery.get("level"), "location.battery.level") if isinstance(battery, dict) else None
+    return make_ping(
+        device_id,
+        t=any_time(location.get("timestamp"), "location.timestamp", from_text=False),
+        lat=lat,
+        lon=lon,
+        acc=number(coords.get("accuracy"), "location.coords.accuracy"),
+        alt=number(coords.get("altitude"), "location.coords.altitude"),
+        speed=known(number(coords.get("speed"), "location.coords.speed")),
+        heading=known(number(coords.get("heading"), "location.coords.heading")),
+        battery=battery_percent(level, fraction=True),
+    )
 
 
 def parse_traccar_json(body: Any, device_id: str) -> ParsedPings:
-    """Traccar Client 9+: `{"location": {"timestamp", "coords": {latitude, longitude, accuracy, speed (m/s),
-    heading, altitude}, "battery": {"level": 0-1}}, "device_id"}`."""
-    location = body.get("location") if isinstance(body, dict) else None
-    if not isinstance(location, dict):
-        raise ValidationFailed(errors=[FieldError("location", "must be an object")])
-
-    def parse() -> dict[str, Any]:
-        coords = location.get("coords")
-        if not isinstance(coords, dict):
-            raise PointProblem("location.coords", "must be an object")
-        lat = number(coords.get("latitude"), "location.coords.latitude", required=True)
-        lon = number(coords.get("longitude"), "location.coords.longitude", required=True)
-        assert lat is not None and lon is not None
-        battery = location.get("battery")
-        level = number(battery.get("level"), "location.battery.level") if isinstance(battery, dict) else None
-        return make_ping(
-            device_id,
-            t=any_time(location.get("timestamp"), "location.timestamp", from_text=False),
-            lat=lat,
-            lon=lon,
-            acc=number(coords.get("accuracy"), "location.coords.accuracy"),
-            alt=number(coords.get("altitude"), "location.coords.altitude"),
-            speed=known(number(coords.get("speed"), "location.coords.speed")),
-            heading=known(number(coords.get("heading"), "location.coords.heading")),
-            battery=battery_percent(level, fraction=True),
-        )
-
-    return _single(parse)
+    """Traccar Client 9.x: `{"location": {"timestamp", "coords": {latitude, longitude, accuracy, speed (m/s),
+    heading, altitude}, "battery": {"level": 0-1}, ...}, "device_id"}`, or `"location": [...]` when its location
+    library batches. The Traccar Client SDK's JSON mode: an array of flat objects with the form's fields (`id`,
+    `lat`, `lon`, `timestamp`, `speed` in knots, `batt`, ...); one such object alone is read the same way."""
+    if isinstance(body, list):
+        return _traccar_flat_list(body, device_id)
+    if not isinstance(body, dict):
+        raise ValidationFailed(errors=[FieldError("body", "must be a JSON object or an array of objects")])
+    location = body.get("location")
+    if isinstance(location, list):
+        if len(location) > MAX_OVERLAND_BATCH:
+            raise ValidationFailed(errors=[FieldError("location", f"at most {MAX_OVERLAND_BATCH} per request")])
+        result = ParsedPings(ignored=0 if location else 1)
+        for index, item in enumerate(location):
+            try:
+                result.pings.append(_location_object(item, device_id))
+            except PointProblem as exc:
+                result.problems.append(
+                    FieldError(f"location.{index}.{exc.field.removeprefix('location.')}", exc.reason)
+                )
+        return result
+    if isinstance(location, dict):
+        return _single(lambda: _location_object(location, device_id))
+    return parse_traccar_params(body, device_id)
 
 
 # ---------------------------------------------------------------- GPSLogger for Android (custom URL)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from core.domain.accounts import ApiModel, PublicModel
-from core.domain.inputs import SINGLE_LINE
+from core.domain.inputs import CONTINUATION_DOC, SINGLE_LINE, ContinuationToken
 
 TOKEN_PREFIX = "itd_"  # noqa: S105  # nosec B105 - not a secret: a public prefix that lets a leaked token be recognised
 TOKEN_BYTES = 32  # 256 bits of randomness
@@ -47,8 +47,11 @@ class DeviceCounters(BaseModel):
     no_consent: int = 0
     outside_window: int = 0
     private_zone: int = 0  # inside the member's private zones (docs/private-zones.md)
-    rejected: int = 0  # invalid, too old (retention) or in the future
-    ignored: int = 0  # messages that carry no location (OwnTracks transition, waypoint, lwt, ...)
+    rejected: int = 0  # unreadable, too old (retention) or in the future: the total of the three
+    too_old: int = 0  # of `rejected`: older than the account's location retention
+    in_future: int = 0  # of `rejected`: ahead of the server clock by more than the allowed skew
+    ignored: int = 0  # messages that carry no location (OwnTracks transition, waypoint, lwt, Overland trip, ...)
+    heartbeats: int = 0  # status reports without a position (Traccar Client heartbeats)
 
     def plus(self, other: DeviceCounters) -> DeviceCounters:
         return DeviceCounters(**{k: getattr(self, k) + getattr(other, k) for k in DeviceCounters.model_fields})
@@ -70,10 +73,22 @@ class Device(BaseModel):
     last_protocol: AppProtocol | None = None
     counters: DeviceCounters = Field(default_factory=DeviceCounters)
     waypoints_version: str | None = None  # OwnTracks: digest of the job sites last sent as waypoints
+    last_battery: float | None = None  # percent, from the newest stored ping or allowed heartbeat that had one
+    last_battery_at: datetime | None = None  # the time of that ping or heartbeat
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+def battery_update(device: Device, battery: tuple[float, datetime] | None) -> dict[str, Any]:
+    """The device's last battery moves only forward in time (calls may arrive out of order)."""
+    if battery is None:
+        return {}
+    level, at = battery
+    if device.last_battery_at is not None and at <= device.last_battery_at:
+        return {}
+    return {"last_battery": level, "last_battery_at": at}
 
 
 class DeviceTokenLookup(BaseModel):
@@ -96,12 +111,21 @@ class DeviceCreate(ApiModel):
 
 
 class DroppedByReason(PublicModel):
-    no_consent: int = Field(alias="noConsent")
-    outside_window: int = Field(alias="outsideWindow")
+    no_consent: int = Field(
+        alias="noConsent", description="Taken while location access was not granted (never, or withdrawn)."
+    )
+    outside_window: int = Field(alias="outsideWindow", description="Taken outside the member's tracking windows.")
     private_zone: int = Field(
         default=0, alias="privateZone", description="Inside one of the member's private zones: no position stored."
     )
-    rejected: int = Field(description="Invalid, older than the account's retention, or in the future.")
+    rejected: int = Field(description="The total of tooOld, inFuture and unreadable.")
+    too_old: int = Field(default=0, alias="tooOld", description="Older than the account's location retention.")
+    in_future: int = Field(
+        default=0, alias="inFuture", description="Ahead of the server clock by more than the allowed skew."
+    )
+    unreadable: int = Field(
+        default=0, description="A location that could not be read (a missing or malformed field, an encrypted payload)."
+    )
     duplicates: int = Field(description="Re-sent by the app; stored once.")
 
 
@@ -118,7 +142,14 @@ class DevicePublic(PublicModel):
         description="Accepted for storage. A re-send that arrives before the writer stored the first"
         " copy is counted here again, and still stored once."
     )
-    ignored: int = Field(description="Messages without a location (e.g. OwnTracks transitions).")
+    ignored: int = Field(description="Messages without a location (e.g. OwnTracks transitions, Overland trips).")
+    heartbeats: int = Field(default=0, description="Status reports without a position (Traccar Client heartbeats).")
+    last_battery: float | None = Field(
+        default=None,
+        alias="lastBattery",
+        description="Battery percent of the newest stored ping or heartbeat that reported one.",
+    )
+    last_battery_at: datetime | None = Field(default=None, alias="lastBatteryAt")
     dropped: DroppedByReason
 
     @classmethod
@@ -135,11 +166,17 @@ class DevicePublic(PublicModel):
             received=c.received,
             stored=c.accepted,
             ignored=c.ignored,
+            heartbeats=c.heartbeats,
+            last_battery=device.last_battery,
+            last_battery_at=device.last_battery_at,
             dropped=DroppedByReason(
                 no_consent=c.no_consent,
                 outside_window=c.outside_window,
                 private_zone=c.private_zone,
                 rejected=c.rejected,
+                too_old=c.too_old,
+                in_future=c.in_future,
+                unreadable=max(c.rejected - c.too_old - c.in_future, 0),
                 duplicates=c.duplicates,
             ),
         )
@@ -151,3 +188,25 @@ class DeviceCreated(DevicePublic):
 
 class DeviceList(PublicModel):
     items: list[DevicePublic]
+
+
+class AccountDevice(DevicePublic):
+    """A device in the owner's list: the member it sends pings for, by name."""
+
+    member_name: str = Field(alias="memberName")
+
+    @classmethod
+    def of_member(cls, device: Device, member_name: str) -> AccountDevice:
+        return cls(**DevicePublic.of(device).model_dump(), member_name=member_name)
+
+
+class AccountDeviceList(PublicModel):
+    items: list[AccountDevice]
+    continuation: str | None = Field(
+        default=None, description="Also in X-Continuation: pass as ?continuation= for the next page."
+    )
+
+
+class AccountDeviceQuery(ApiModel):
+    limit: int = Field(default=100, ge=1, le=200)
+    continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)

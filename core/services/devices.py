@@ -9,16 +9,20 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.domain.accounts import MemberStatus
-from core.domain.device_protocols import ParsedPings, owntracks_waypoints, waypoints_version
+from core.domain.consent import Capability, state_in
+from core.domain.device_protocols import Heartbeat, ParsedPings, owntracks_waypoints, waypoints_version
 from core.domain.devices import (
     DEVICE_ID_PREFIX,
     MAX_DEVICES_PER_MEMBER,
     TOKEN_BYTES,
     TOKEN_PREFIX,
+    AccountDevice,
+    AccountDeviceList,
+    AccountDeviceQuery,
     AppProtocol,
     Device,
     DeviceCounters,
@@ -33,9 +37,10 @@ from core.domain.identity import Principal
 from core.domain.tracking import IngestResult, PingBatch
 from core.ports import AccountStore, Clock, DeviceStore, JobSiteStore, PingQueue
 from core.services.device_auth import DeviceCaller
-from core.services.ingest_gate import IngestGateKeeper
+from core.services.ingest_gate import IngestFacts, IngestGateKeeper
+from core.services.paging import PageTokens
 from core.services.retention import RetentionPolicy
-from core.services.tracking import ensure_may_ingest, ingest_pings
+from core.services.tracking import Screened, ensure_may_ingest, screen_pings
 
 log = logging.getLogger(__name__)
 
@@ -94,15 +99,25 @@ def revoke_my_device(*, principal: Principal, device_id: str, devices: DeviceSto
 
 
 def list_account_devices(
-    *, principal: Principal, account_id: str, accounts: AccountStore, devices: DeviceStore
-) -> DeviceList:
-    """The owner's view: every device of the account's current members."""
+    *,
+    principal: Principal,
+    account_id: str,
+    query: AccountDeviceQuery,
+    accounts: AccountStore,
+    devices: DeviceStore,
+    page_tokens: PageTokens,
+) -> AccountDeviceList:
+    """The owner's view: the devices of the account's current members with each member's name, by device id,
+    paged. Two requests a page whatever the number of members: the devices query across members' partitions and
+    the account's member list (for names, and to leave out removed members' devices)."""
     principal.require_owner_of(account_id)
-    items: list[DevicePublic] = []
-    for member in accounts.list_members(account_id):
-        if member.status is MemberStatus.ACTIVE:
-            items += [DevicePublic.of(d) for d in devices.list_for_user(member.user_id) if d.account_id == account_id]
-    return DeviceList(items=items)
+    scope = ("account-devices", account_id)
+    found, after = devices.list_for_account(
+        account_id, after=page_tokens.open(scope, query.continuation), limit=query.limit
+    )
+    names = {m.user_id: m.full_name for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE}
+    items = [AccountDevice.of_member(d, names[d.user_id]) for d in found if d.user_id in names]
+    return AccountDeviceList(items=items, continuation=page_tokens.seal(scope, after))
 
 
 def revoke_member_device(
@@ -126,6 +141,25 @@ def revoke_member_device(
 # ---------------------------------------------------------------- pings from an app
 
 
+def _battery(
+    screened: Screened | None, beat: Heartbeat | None, facts: IngestFacts | None, now: datetime
+) -> tuple[float, datetime] | None:
+    """The newest battery level this call may record: from the pings queued for storage, or from a heartbeat taken
+    while location access was granted and inside the member's windows (a heartbeat outside them tells nothing
+    new to anyone: it is counted, its battery is not kept)."""
+    best: tuple[float, datetime] | None = None
+    for ping in screened.kept if screened else []:
+        if ping.bat is not None and (best is None or ping.t > best[1]):
+            best = (float(ping.bat), ping.t)
+    if beat is not None and beat.battery is not None and facts is not None:
+        t = min(beat.t or now, now)
+        member = facts.member_facts
+        allowed = state_in(member.location_consents, capability=Capability.LOCATION, at=t) and member.windows_allow(t)
+        if allowed and (best is None or t > best[1]):
+            best = (beat.battery, t)
+    return best
+
+
 def ingest_from_device(
     *,
     caller: DeviceCaller,
@@ -139,16 +173,19 @@ def ingest_from_device(
     clock: Clock,
     future_skew: timedelta,
 ) -> DeviceIngest:
-    """Run the app's pings through the ingest use case and count what happened on the device's record. The app
-    is answered success whatever was dropped (it cannot act on a refusal); the member sees the counts. A call
-    without pings is refused like one with pings when the account may not send any.
+    """Run the app's pings through the ingest use case and count what happened on the device's record, in the one
+    write the call already makes (counters, last seen, last battery: no read or write per ping). The app is
+    answered success whatever was dropped (it cannot act on a refusal); the member and the owner see the counts. A
+    call without pings (a heartbeat, a message without a location) is refused like one with pings when the
+    account may not send any.
 
     OwnTracks: the job sites that apply to the member go back as a `setWaypoints` command, only when they differ
     from what this device last received (a digest on the device record; one sites query per call)."""
     principal = caller.principal
-    result: IngestResult | None = None
+    now = clock.now()
+    screened: Screened | None = None
     if parsed.pings:
-        result = ingest_pings(
+        screened = screen_pings(
             principal=principal,
             batch=PingBatch(pings=parsed.pings),
             ingest_gate=ingest_gate,
@@ -157,12 +194,17 @@ def ingest_from_device(
             clock=clock,
             future_skew=future_skew,
         )
+        facts = screened.facts
     else:
-        ensure_may_ingest(principal=principal, ingest_gate=ingest_gate)
+        facts = ensure_may_ingest(principal=principal, ingest_gate=ingest_gate)
     counters = DeviceCounters(
-        received=len(parsed.pings) + len(parsed.problems), ignored=parsed.ignored, rejected=len(parsed.problems)
+        received=len(parsed.pings) + len(parsed.problems),
+        ignored=parsed.ignored,
+        rejected=len(parsed.problems),
+        heartbeats=parsed.heartbeats,
     )
-    if result is not None:
+    result = screened.result if screened else None
+    if screened is not None and result is not None:
         counters = counters.plus(
             DeviceCounters(
                 accepted=result.accepted,
@@ -171,6 +213,8 @@ def ingest_from_device(
                 outside_window=result.dropped.outside_window,
                 private_zone=result.dropped.private_zone,
                 rejected=result.rejected_count,
+                too_old=screened.too_old,
+                in_future=screened.in_future,
             )
         )
     command: dict[str, Any] | None = None
@@ -182,9 +226,10 @@ def ingest_from_device(
         user_id=principal.user_id,
         device_id=caller.device_id,
         counters=counters,
-        at=clock.now(),
+        at=now,
         protocol=protocol,
         waypoints_version=waypoints_version(command) if command else None,
+        battery=_battery(screened, parsed.heartbeat, facts, now),
     )
     if command is not None and changed:
         log.info("job sites sent to an OwnTracks device as %d waypoint(s)", len(command["waypoints"]["waypoints"]))

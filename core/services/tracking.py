@@ -7,6 +7,7 @@ core/services/tracks.py. See docs/tracking.md.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +118,18 @@ def _to_millis(t: datetime) -> datetime:
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
+@dataclass(frozen=True)
+class Screened:
+    """What one ingest call decided, with what the device counters need beyond the public answer: the pings queued
+    for storage, how many were refused as older than retention or in the future, and the facts decided with."""
+
+    result: IngestResult
+    kept: list[Ping]
+    too_old: int
+    in_future: int
+    facts: IngestFacts
+
+
 def ingest_pings(
     *,
     principal: Principal,
@@ -127,6 +140,28 @@ def ingest_pings(
     clock: Clock,
     future_skew: timedelta,
 ) -> IngestResult:
+    """`POST /api/me/locations`: see `screen_pings`."""
+    return screen_pings(
+        principal=principal,
+        batch=batch,
+        ingest_gate=ingest_gate,
+        retention_policy=retention_policy,
+        ping_queue=ping_queue,
+        clock=clock,
+        future_skew=future_skew,
+    ).result
+
+
+def screen_pings(
+    *,
+    principal: Principal,
+    batch: PingBatch,
+    ingest_gate: IngestGateKeeper,
+    retention_policy: RetentionPolicy,
+    ping_queue: PingQueue,
+    clock: Clock,
+    future_skew: timedelta,
+) -> Screened:
     """Check each ping, keep only those taken while location access was granted and inside the worker's windows,
     and queue them for the writer. Nothing is stored here; the answer counts what happened to each ping. Pings
     inside the worker's private zones in force at their time are withheld (docs/private-zones.md): only their ids
@@ -143,6 +178,7 @@ def ingest_pings(
 
     rejected: list[PingRejection] = []
     valid: list[Ping] = []
+    too_old = in_future = 0
     for index, raw in enumerate(batch.pings):
         try:
             ping_in = PingIn.model_validate(raw)
@@ -151,9 +187,11 @@ def ingest_pings(
             continue
         t = _to_millis(ping_in.timestamp)
         if t > newest:
+            in_future += 1
             reason = f"is in the future (more than {int(future_skew.total_seconds())} s ahead of the server clock)"
             rejected.append(PingRejection(index=index, ping_id=str(ping_in.id), field="timestamp", reason=reason))
         elif t < oldest:
+            too_old += 1
             reason = f"is older than the account's location retention ({retention_days} days)"
             rejected.append(PingRejection(index=index, ping_id=str(ping_in.id), field="timestamp", reason=reason))
         else:
@@ -182,7 +220,7 @@ def ingest_pings(
     withheld.sort(key=lambda p: p.t)  # only their ids and times reach the queue: the writer records the gap
     for text in encode_ping_messages(principal.account_id, principal.user_id, kept, withheld=withheld):
         ping_queue.send(text)
-    return IngestResult(
+    result = IngestResult(
         received=len(batch.pings),
         accepted=len(kept),
         duplicates=duplicates,
@@ -190,3 +228,4 @@ def ingest_pings(
         rejected_count=len(rejected),
         rejected=rejected,
     )
+    return Screened(result=result, kept=kept, too_old=too_old, in_future=in_future, facts=facts)

@@ -26,6 +26,7 @@ import { renderZones } from "./pages/zones/zones";
 import { renderFormer } from "./pages/former/former";
 import { renderConnect } from "./pages/connect/connect";
 import { labelStackedTables } from "./ui/stack";
+import { renderDevices } from "./pages/devices/devices";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
@@ -37,7 +38,7 @@ function nav(who: Member | null, admin = false): void {
   const top = document.getElementById("top")!;
   clear(top);
   const links: [string, string][] = who?.role === "owner"
-    ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"],
+    ? [["/map", "Live map"], ["/members", "Members"], ["/devices", "Devices"], ["/media", "Photos and notes"], ["/me", "My data"],
       ["/me/zones", "My private zones"], ["/me/connect", "Connect my phone"]]
     : who ? [["/me", "My data"], ["/me/zones", "My private zones"], ["/me/connect", "Connect my phone"]] : [];
   if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
@@ -117,6 +118,7 @@ async function route(): Promise<void> {
     else if (owner && path === "/members") leave = await renderMembers(ctx);
     else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
     else if (owner && path === "/media") leave = await renderMedia(ctx);
+    else if (owner && path === "/devices") leave = await renderDevices(ctx);
     else if (owner && path === "/billing") leave = await renderBilling(ctx);
     else if (path === "/me/zones") leave = await renderZones(ctx);
     else if (path === "/me/connect") leave = await renderConnect(ctx);

@@ -400,6 +400,7 @@ def test_windows_old_and_future_timestamps_apply_as_for_the_api(api: httpx.Clien
         1,
         2,
     )
+    assert (shown["dropped"]["tooOld"], shown["dropped"]["inFuture"], shown["dropped"]["unreadable"]) == (1, 1, 0)
     assert api.delete("/me/tracking-schedule", headers=member.auth).status_code == 204
     later = soon()
     api.post(

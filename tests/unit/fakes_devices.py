@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup
+from core.domain.devices import AppProtocol, Device, DeviceCounters, DeviceTokenLookup, battery_update
 
 
 class FakeDeviceStore:
@@ -30,6 +30,12 @@ class FakeDeviceStore:
     def list_for_user(self, user_id: str) -> list[Device]:
         return sorted((d for (u, _), d in self.devices.items() if u == user_id), key=lambda d: d.created_at)
 
+    def list_for_account(self, account_id: str, *, after: str | None, limit: int) -> tuple[list[Device], str | None]:
+        mine = sorted((d for d in self.devices.values() if d.account_id == account_id), key=lambda d: d.device_id)
+        rest = [d for d in mine if d.device_id > (after or "")]
+        page = rest[:limit]
+        return page, (page[-1].device_id if len(rest) > limit else None)
+
     def revoke(self, device: Device) -> None:
         self.devices[(device.user_id, device.device_id)] = device
         self.lookups.pop(device.token_hash, None)
@@ -43,6 +49,7 @@ class FakeDeviceStore:
         at: datetime,
         protocol: AppProtocol,
         waypoints_version: str | None = None,
+        battery: tuple[float, datetime] | None = None,
     ) -> bool:
         device = self.devices.get((user_id, device_id))
         if device is None:
@@ -54,6 +61,7 @@ class FakeDeviceStore:
                 "last_seen_at": at,
                 "last_protocol": protocol,
                 "waypoints_version": waypoints_version if changed else device.waypoints_version,
+                **battery_update(device, battery),
             }
         )
         return changed

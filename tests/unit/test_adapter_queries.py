@@ -29,6 +29,8 @@ CROSS_PARTITION = {
     ("cosmos_page_views.py", "_query"): "page views: one person's events over the day partitions (export, erasure)",
     ("cosmos_page_views.py", "count"): "page views: an account's events over the day partitions (closure summary)",
     ("cosmos_page_views.py", "expired_page"): "page views: the purge's age sweep over old day partitions",
+    ("cosmos_devices.py", "list_for_account"): "the owner's device list: one account's devices across its members'"
+    " partitions, keyset-paged (one query a page instead of one per member)",
     ("privacy_pings.py", "count_of_user"): "an erasure's progress: one member's pings over their day partitions"
     " (one COUNT over a range of partition keys, once per erasure step)",
 }

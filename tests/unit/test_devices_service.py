@@ -12,15 +12,31 @@ import pytest
 from core.domain.accounts import Account, BillingAddress, Member, MemberStatus, UserRecord
 from core.domain.billing import BillingRecord, BillingStatus
 from core.domain.consent import ConsentUpdate
-from core.domain.device_protocols import ParsedPings, parse_overland
-from core.domain.devices import TOKEN_PREFIX, AppProtocol, DeviceCreate, token_hash
-from core.domain.errors import AccessEnded, AccountSuspended, Conflict, Forbidden, NotFound, Unauthenticated
+from core.domain.device_protocols import ParsedPings, parse_overland, parse_traccar_params
+from core.domain.devices import (
+    TOKEN_PREFIX,
+    AccountDeviceList,
+    AccountDeviceQuery,
+    AppProtocol,
+    DeviceCreate,
+    token_hash,
+)
+from core.domain.errors import (
+    AccessEnded,
+    AccountSuspended,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
 from core.domain.identity import Principal, Role
 from core.domain.job_sites import JobSite
 from core.services import consent, device_auth, devices
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
 from tests.unit.fakes_devices import FakeDeviceStore
+from tests.unit.fakes_paging import page_tokens
 from tests.unit.fakes_tracking import FakeIngestGate, FakePingQueue
 
 if TYPE_CHECKING:
@@ -71,6 +87,18 @@ class World:
             principal=who, data=DeviceCreate(name=name), devices=self.devices, clock=self.clock
         )
         return created.device_id, created.token
+
+    def account_devices(
+        self, who: Principal, account_id: str, limit: int = 100, continuation: str | None = None
+    ) -> AccountDeviceList:
+        return devices.list_account_devices(
+            principal=who,
+            account_id=account_id,
+            query=AccountDeviceQuery(limit=limit, continuation=continuation),
+            accounts=self.accounts,
+            devices=self.devices,
+            page_tokens=page_tokens(),
+        )
 
     def auth(self, authorization: str | None = None, query: str | None = None) -> device_auth.DeviceCaller:
         return device_auth.authenticate(
@@ -175,12 +203,12 @@ def test_owner_lists_and_revokes_members_devices_only_in_their_account() -> None
     w = World()
     device_id, token = w.make()
     w.make(OTHER_OWNER)
-    listed = devices.list_account_devices(principal=OWNER, account_id="a1", accounts=w.accounts, devices=w.devices)
-    assert [d.device_id for d in listed.items] == [device_id]
+    listed = w.account_devices(OWNER, "a1")
+    assert [(d.device_id, d.member_name) for d in listed.items] == [(device_id, "N")]
     with pytest.raises(NotFound):
-        devices.list_account_devices(principal=OTHER_OWNER, account_id="a1", accounts=w.accounts, devices=w.devices)
+        w.account_devices(OTHER_OWNER, "a1")
     with pytest.raises(Forbidden):
-        devices.list_account_devices(principal=WORKER, account_id="a1", accounts=w.accounts, devices=w.devices)
+        w.account_devices(WORKER, "a1")
     for who, account, user in ((OTHER_OWNER, "a2", "u1"), (OTHER_OWNER, "a1", "u1"), (OWNER, "a1", "o2")):
         with pytest.raises((NotFound, Forbidden)):
             devices.revoke_member_device(
@@ -337,3 +365,82 @@ def test_a_revocation_cut_between_its_writes_already_refuses_the_token_and_a_ret
     assert again is not None and (again.revoked_at, again.revoked_by) == (AT, "u1")
     with pytest.raises(Unauthenticated):
         w.auth(f"Bearer {token}")
+
+
+def _grant(w: World, device_id: str) -> None:
+    consent.set_consent(
+        principal=WORKER,
+        capability="location",
+        data=ConsentUpdate(granted=True, device_id=device_id, app_version="traccar"),
+        consents=w.gate.consents,
+        reactions=w.gate.reactions,
+        clock=w.clock,
+        policy_version="2023-06-15",
+    )
+    w.clock.advance(seconds=1)
+
+
+def test_a_heartbeat_moves_last_seen_and_battery_and_stores_no_ping() -> None:
+    w = World()
+    device_id, token = w.make()
+    caller = w.auth(f"Bearer {token}")
+    _grant(w, device_id)
+    beat = parse_traccar_params({"id": "48241179", "timestamp": str(int(w.clock.now().timestamp())), "batt": "64"}, "d")
+    w.ingest(caller, beat)
+    assert w.queue.messages == []
+    [shown] = devices.list_my_devices(principal=WORKER, devices=w.devices).items
+    assert (shown.heartbeats, shown.received, shown.stored, shown.last_battery) == (1, 0, 0, 64)
+    assert shown.last_seen_at == w.clock.now() and shown.last_battery_at == w.clock.now().replace(microsecond=0)
+
+
+def test_a_heartbeat_without_consent_is_counted_but_its_battery_is_not_kept() -> None:
+    w = World()
+    _, token = w.make()
+    w.ingest(w.auth(f"Bearer {token}"), parse_traccar_params({"batt": "64"}, "d"))
+    [shown] = devices.list_my_devices(principal=WORKER, devices=w.devices).items
+    assert (shown.heartbeats, shown.last_battery, shown.last_seen_at) == (1, None, AT)
+
+
+def test_battery_comes_from_the_newest_stored_ping_and_drops_are_split_by_reason() -> None:
+    w = World()
+    device_id, token = w.make()
+    caller = w.auth(f"Bearer {token}")
+    _grant(w, device_id)
+    now = w.clock.now()
+
+    def fix(t: datetime, battery: float) -> dict[str, Any]:
+        props = {"timestamp": t.isoformat(), "horizontal_accuracy": 5, "battery_level": battery}
+        return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.0, 1.0]}, "properties": props}
+
+    batch = [
+        fix(now + timedelta(seconds=5), 0.40),  # the newest stored fix
+        fix(now + timedelta(seconds=1), 0.90),
+        fix(now + timedelta(hours=1), 0.10),  # in the future
+        fix(now - timedelta(days=400), 0.20),  # older than retention
+        {"type": "Feature", "geometry": None, "properties": {}},  # unreadable
+    ]
+    w.ingest(caller, parse_overland({"locations": batch}, device_id))
+    [shown] = devices.list_my_devices(principal=WORKER, devices=w.devices).items
+    assert (shown.received, shown.stored, shown.last_battery) == (5, 2, 40)
+    d = shown.dropped
+    assert (d.rejected, d.too_old, d.in_future, d.unreadable) == (3, 1, 1, 1)
+    # an older battery arriving later does not move it back
+    w.ingest(caller, parse_overland({"locations": [fix(now + timedelta(seconds=2), 0.95)]}, device_id))
+    [shown] = devices.list_my_devices(principal=WORKER, devices=w.devices).items
+    assert (shown.stored, shown.last_battery) == (3, 40)
+
+
+def test_the_owners_list_is_paged_names_members_and_leaves_out_removed_ones() -> None:
+    w = World()
+    made = sorted(w.make(name=f"phone {i}")[0] for i in range(3))
+    w.make(OTHER_OWNER)
+    first = w.account_devices(OWNER, "a1", limit=2)
+    assert [d.device_id for d in first.items] == made[:2] and first.continuation
+    second = w.account_devices(OWNER, "a1", limit=2, continuation=first.continuation)
+    assert [d.device_id for d in second.items] == made[2:] and second.continuation is None
+    with pytest.raises(ValidationFailed):
+        w.account_devices(OTHER_OWNER, "a2", continuation=first.continuation)  # a token of another list
+    member = w.accounts.get_member("a1", "u1")
+    assert member is not None
+    w.accounts.put_member(member.model_copy(update={"status": MemberStatus.REMOVED}))
+    assert w.account_devices(OWNER, "a1").items == []

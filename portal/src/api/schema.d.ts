@@ -115,7 +115,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every device token of the account's members (owner) */
+        /** The devices of the account's members, with the member's name, last seen, battery and counts by reason; by device id, paged: X-Continuation (owner) */
         get: operations["list_account_devices"];
         put?: never;
         post?: never;
@@ -1364,6 +1364,81 @@ export interface components {
              */
             dateOfBirth: string;
         };
+        /**
+         * AccountDevice
+         * @description A device in the owner's list: the member it sends pings for, by name.
+         */
+        AccountDevice: {
+            /**
+             * Deviceid
+             * @description The user name for HTTP Basic authentication.
+             */
+            deviceId: string;
+            /** Userid */
+            userId: string;
+            /** Name */
+            name: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Revokedat
+             * @default null
+             */
+            revokedAt: string | null;
+            /**
+             * Lastseenat
+             * @default null
+             */
+            lastSeenAt: string | null;
+            /** @default null */
+            lastProtocol: components["schemas"]["AppProtocol"] | null;
+            /** Received */
+            received: number;
+            /**
+             * Stored
+             * @description Accepted for storage. A re-send that arrives before the writer stored the first copy is counted here again, and still stored once.
+             */
+            stored: number;
+            /**
+             * Ignored
+             * @description Messages without a location (e.g. OwnTracks transitions, Overland trips).
+             */
+            ignored: number;
+            /**
+             * Heartbeats
+             * @description Status reports without a position (Traccar Client heartbeats).
+             * @default 0
+             */
+            heartbeats: number;
+            /**
+             * Lastbattery
+             * @description Battery percent of the newest stored ping or heartbeat that reported one.
+             * @default null
+             */
+            lastBattery: number | null;
+            /**
+             * Lastbatteryat
+             * @default null
+             */
+            lastBatteryAt: string | null;
+            dropped: components["schemas"]["DroppedByReason"];
+            /** Membername */
+            memberName: string;
+        };
+        /** AccountDeviceList */
+        AccountDeviceList: {
+            /** Items */
+            items: components["schemas"]["AccountDevice"][];
+            /**
+             * Continuation
+             * @description Also in X-Continuation: pass as ?continuation= for the next page.
+             * @default null
+             */
+            continuation: string | null;
+        };
         /** AccountPublic */
         AccountPublic: {
             /** Accountid */
@@ -1931,9 +2006,26 @@ export interface components {
             stored: number;
             /**
              * Ignored
-             * @description Messages without a location (e.g. OwnTracks transitions).
+             * @description Messages without a location (e.g. OwnTracks transitions, Overland trips).
              */
             ignored: number;
+            /**
+             * Heartbeats
+             * @description Status reports without a position (Traccar Client heartbeats).
+             * @default 0
+             */
+            heartbeats: number;
+            /**
+             * Lastbattery
+             * @description Battery percent of the newest stored ping or heartbeat that reported one.
+             * @default null
+             */
+            lastBattery: number | null;
+            /**
+             * Lastbatteryat
+             * @default null
+             */
+            lastBatteryAt: string | null;
             dropped: components["schemas"]["DroppedByReason"];
             /**
              * Token
@@ -1983,9 +2075,26 @@ export interface components {
             stored: number;
             /**
              * Ignored
-             * @description Messages without a location (e.g. OwnTracks transitions).
+             * @description Messages without a location (e.g. OwnTracks transitions, Overland trips).
              */
             ignored: number;
+            /**
+             * Heartbeats
+             * @description Status reports without a position (Traccar Client heartbeats).
+             * @default 0
+             */
+            heartbeats: number;
+            /**
+             * Lastbattery
+             * @description Battery percent of the newest stored ping or heartbeat that reported one.
+             * @default null
+             */
+            lastBattery: number | null;
+            /**
+             * Lastbatteryat
+             * @default null
+             */
+            lastBatteryAt: string | null;
             dropped: components["schemas"]["DroppedByReason"];
         };
         /** DisclosedParty */
@@ -1997,9 +2106,15 @@ export interface components {
         };
         /** DroppedByReason */
         DroppedByReason: {
-            /** Noconsent */
+            /**
+             * Noconsent
+             * @description Taken while location access was not granted (never, or withdrawn).
+             */
             noConsent: number;
-            /** Outsidewindow */
+            /**
+             * Outsidewindow
+             * @description Taken outside the member's tracking windows.
+             */
             outsideWindow: number;
             /**
              * Privatezone
@@ -2009,9 +2124,27 @@ export interface components {
             privateZone: number;
             /**
              * Rejected
-             * @description Invalid, older than the account's retention, or in the future.
+             * @description The total of tooOld, inFuture and unreadable.
              */
             rejected: number;
+            /**
+             * Tooold
+             * @description Older than the account's location retention.
+             * @default 0
+             */
+            tooOld: number;
+            /**
+             * Infuture
+             * @description Ahead of the server clock by more than the allowed skew.
+             * @default 0
+             */
+            inFuture: number;
+            /**
+             * Unreadable
+             * @description A location that could not be read (a missing or malformed field, an encrypted payload).
+             * @default 0
+             */
+            unreadable: number;
             /**
              * Duplicates
              * @description Re-sent by the app; stored once.
@@ -3909,6 +4042,8 @@ export type SchemaAccessLogEntryPublic = components['schemas']['AccessLogEntryPu
 export type SchemaAccessLogPage = components['schemas']['AccessLogPage'];
 export type SchemaAccessedData = components['schemas']['AccessedData'];
 export type SchemaAccountCreate = components['schemas']['AccountCreate'];
+export type SchemaAccountDevice = components['schemas']['AccountDevice'];
+export type SchemaAccountDeviceList = components['schemas']['AccountDeviceList'];
 export type SchemaAccountPublic = components['schemas']['AccountPublic'];
 export type SchemaAccountStatus = components['schemas']['AccountStatus'];
 export type SchemaActiveHours = components['schemas']['ActiveHours'];
@@ -4720,7 +4855,10 @@ export interface operations {
     };
     list_account_devices: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                continuation?: string;
+            };
             header?: never;
             path: {
                 accountId: string;
@@ -4732,10 +4870,12 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Present when there is a next page: pass it unchanged as ?continuation= (opaque and signed; any other value is a 422) */
+                    "X-Continuation"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeviceList"];
+                    "application/json": components["schemas"]["AccountDeviceList"];
                 };
             };
             /** @description Bad request */

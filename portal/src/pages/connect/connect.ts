@@ -15,9 +15,9 @@ import { APPS, setupFor, trackerIdOf, type AppKey, type AppSetup } from "./setup
 
 type Device = components["schemas"]["DevicePublic"];
 
-const DROPPED: [keyof Device["dropped"], string][] = [["noConsent", "no location consent"],
-  ["outsideWindow", "outside my tracking windows"], ["privateZone", "in a private zone"], ["rejected", "unreadable"],
-  ["duplicates", "sent twice"]];
+const DROPPED: [keyof Device["dropped"], string][] = [["noConsent", "without location allowed"],
+  ["outsideWindow", "outside my tracking windows"], ["privateZone", "in a private zone"], ["tooOld", "too old"],
+  ["inFuture", "dated in the future"], ["unreadable", "unreadable"], ["duplicates", "sent twice (kept once)"]];
 const PROTOCOL: Record<string, string> = { owntracks: "OwnTracks", overland: "Overland", traccar: "Traccar Client",
   gpslogger: "GPSLogger" };
 
@@ -58,7 +58,7 @@ function setupView(s: AppSetup): HTMLElement {
 }
 
 function deviceRows(devices: Device[], timeZone: string, revoke: (d: Device, row: HTMLElement) => void): HTMLElement[] {
-  if (!devices.length) return [h("tr", {}, h("td", { colspan: 6 }, "No phone connected yet."))];
+  if (!devices.length) return [h("tr", {}, h("td", { colspan: 7 }, "No phone connected yet."))];
   return devices.map((d) => {
     const drops = DROPPED.filter(([k]) => d.dropped[k] > 0).map(([k, text]) => `${d.dropped[k]} ${text}`);
     const row = h("tr", { "data-device-id": d.deviceId },
@@ -69,6 +69,8 @@ function deviceRows(devices: Device[], timeZone: string, revoke: (d: Device, row
       h("td", { "data-label": "Received", class: "num" }, String(d.received)),
       h("td", { "data-label": "Stored", class: "num" }, String(d.stored)),
       h("td", { "data-label": "Not stored" }, drops.length ? drops.join(", ") : "none"),
+      h("td", { "data-label": "Battery" }, d.lastBattery !== null && d.lastBattery !== undefined
+        ? `${Math.round(d.lastBattery)} %` : "unknown"),
       h("td", { "data-label": "" }));
     const cell = row.lastElementChild as HTMLElement;
     if (d.revokedAt) cell.append(`Revoked ${timeText(d.revokedAt, timeZone)}`);
@@ -165,7 +167,7 @@ export async function renderConnect(ctx: Context): Promise<() => void> {
     h("section", { "aria-labelledby": "connect-devices" },
       h("h2", { id: "connect-devices" }, "My connected phones"),
       h("table", { class: "grid stack", id: "devices" }, h("caption", {}, `Devices and what they sent (times in ${me.timeZone})`),
-        h("thead", {}, h("tr", {}, ...["Device", "Last seen", "Received", "Stored", "Not stored", "Revoke"]
+        h("thead", {}, h("tr", {}, ...["Device", "Last seen", "Received", "Stored", "Not stored", "Battery", "Revoke"]
           .map((t) => h("th", { scope: "col" }, t)))),
         devicesBody),
       deviceMessages));
