@@ -118,7 +118,7 @@ def test_a_worker_joins_and_connects_owntracks_from_a_phone(
         headers=owner.auth,
     )
     assert r.status_code == 201, r.text
-    [mail] = wait_for_mail(worker.email, subject="invited")
+    [mail] = wait_for_mail(worker.email, subject="invites you to join")
     [link] = mail.links("/join?invitation=")
 
     phone_context, phone = _phone(browser, portal)
@@ -273,7 +273,7 @@ def test_an_invitation_that_ended_says_so_on_the_phone(api: httpx.Client, browse
     invitation = r.json()
     r = api.delete(f"/accounts/{owner.account_id}/invitations/{invitation['invitationId']}", headers=owner.auth)
     assert r.status_code == 204, r.text
-    [mail] = wait_for_mail(invitee.email, subject="invited")
+    [mail] = wait_for_mail(invitee.email, subject="invites you to join")
     [link] = mail.links("/join?invitation=")
     context, phone = _phone(browser, portal)
     try:

@@ -31,9 +31,9 @@ function jump(ev: Event, id: string): void {
   heading?.focus({ preventScroll: true });
 }
 
-function notesList(notes: NotePage): HTMLElement {
+function notesList(notes: NotePage, timeZone: string): HTMLElement {
   return notes.items.length
-    ? h("ul", { id: "my-note-list" }, ...notes.items.map((n) => h("li", {}, h("span", { class: "when" }, timeText(n.writtenAt)), " ", h("span", { class: "note-text" }, n.text))))
+    ? h("ul", { id: "my-note-list" }, ...notes.items.map((n) => h("li", {}, h("span", { class: "when" }, timeText(n.writtenAt, timeZone)), " ", h("span", { class: "note-text" }, n.text))))
     : h("p", {}, "No notes.");
 }
 
@@ -51,14 +51,14 @@ export async function renderMe(ctx: Context): Promise<() => void> {
     get<EmailPreferences>("/me/email-preferences"),
   ]);
   const photosBox = h("div", {}, photos);
-  const notesBox = h("div", {}, notesList(notes));
+  const notesBox = h("div", {}, notesList(notes, me.timeZone));
   async function reloadMedia(): Promise<void> {
     try {
       const [p, n] = await Promise.all([myPhotos(me.accountId, me.userId, me.timeZone), get<NotePage>("/me/notes", { limit: 50 })]);
       clear(photosBox);
       clear(notesBox);
       photosBox.append(p);
-      notesBox.append(notesList(n));
+      notesBox.append(notesList(n, me.timeZone));
     } catch (e) {
       photosBox.append(errorBox(e));
     }
@@ -90,9 +90,9 @@ export async function renderMe(ctx: Context): Promise<() => void> {
     section("my-photos", "My photos", photosBox),
     section("my-notes", "My notes", notesBox),
     section("my-access-log", "Who looked at my data",
-      h("table", { class: "grid", id: "access-log" }, h("caption", {}, "Reads of my data by others, newest first"),
+      h("table", { class: "grid", id: "access-log" }, h("caption", {}, `Reads of my data by others, newest first (times in ${me.timeZone})`),
         h("thead", {}, h("tr", {}, ...["When", "Who", "What"].map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", {}, ...(log.items.length ? log.items.map((e) => h("tr", {}, h("td", {}, timeText(e.at)),
+        h("tbody", {}, ...(log.items.length ? log.items.map((e) => h("tr", {}, h("td", {}, timeText(e.at, me.timeZone)),
           h("td", {}, `${e.viewerName ?? e.viewerUserId} (${e.viewerRole})`), h("td", {}, String(e.data))))
           : [h("tr", {}, h("td", { colspan: 3 }, "Nobody has looked at your data."))])))),
     zoneList());
