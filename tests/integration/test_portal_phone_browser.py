@@ -212,6 +212,17 @@ def test_a_worker_joins_and_connects_owntracks_from_a_phone(
         expect(page.locator("#live-map")).to_have_attribute("data-rendered-points", "1")
         assert_accessible(page)
 
+        # The same set-up page at a desktop width (the owner tracks a phone too): Overland's own set-up link.
+        page.get_by_role("link", name="Connect my phone").click()
+        page.get_by_role("button", name="Set up Overland").click()
+        overland = urlsplit(
+            page.get_by_role("link", name="Open Overland with these settings").get_attribute("href") or ""
+        )
+        assert (overland.scheme, overland.netloc) == ("overland", "setup"), overland
+        query = parse_qs(overland.query)
+        assert query["url"] == [f"{stack.base_url}/ingest/overland"] and query["token"][0].startswith("itd_"), query
+        assert_accessible(page)
+
         # A photo with a note from the phone: camera allowed first, then the camera input.
         phone.goto("/me")
         journey.tap(phone.get_by_role("button", name="Allow camera"))
@@ -281,5 +292,13 @@ def test_an_invitation_that_ended_says_so_on_the_phone(api: httpx.Client, browse
         expect(phone.locator("#invitation-ended")).to_contain_text("This invitation was withdrawn by the company.")
         expect(phone.get_by_role("button", name="Accept the invitation")).to_have_count(0)
         assert_accessible(phone)
+        # And at a desktop's width (the API's 410 is the expected answer here, so no console check).
+        desktop = browser.new_page(base_url=portal, viewport={"width": 1280, "height": 900})
+        try:
+            desktop.goto(link)
+            expect(desktop.locator("#invitation-ended")).to_contain_text("withdrawn by the company")
+            assert_accessible(desktop)
+        finally:
+            desktop.close()
     finally:
         context.close()
