@@ -2,7 +2,9 @@
 
 import "./styles.css";
 import { loadConfig } from "./config";
-import { ApiError, get, type Member } from "./api/client";
+import { ApiError, type Me } from "./api/client";
+import { api, data } from "./api/typed";
+import type { Context, Leave } from "./context";
 import { currentToken, isSignedIn, signOut, signedInEmail } from "./auth/session";
 import { h, append, clear, errorBox } from "./ui/dom";
 import { navigate, onNavigate, currentPath } from "./router";
@@ -25,14 +27,34 @@ import { startPrivacySignals, pageViewed } from "./privacy/analytics";
 import { renderZones } from "./pages/zones/zones";
 import { renderFormer } from "./pages/former/former";
 
-export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
+// Kept while pages still import the context type from here (import it from ./context: tests/imports.test.ts).
+export type { Context };
 
-let me: Member | null = null;
+let me: Me | null = null;
 let accessEnded = false; // signed in, but access to the account ended: only the limited view (pages/former)
-let leave: (() => void) | null = null;
+let leave: Leave = null;
 
-function nav(who: Member | null, admin = false): void {
-  const top = document.getElementById("top")!;
+const TITLES: Record<string, string> = {
+  "/map": "Live map", "/members": "Members", "/media": "Photos and notes", "/billing": "Billing",
+  "/me": "My data", "/me/zones": "My private zones", "/privacy": "Privacy centre",
+  "/privacy/close-account": "Close the account", "/signin": "Sign in", "/signup": "Register your company",
+  "/admin": "Platform administration", "/join": "Join your team", "/verify-email": "Confirm your e-mail address",
+  "/unsubscribe": "Unsubscribe",
+};
+
+/** The tab's title for what is shown: the page's name, then the product's. */
+function title(page: string | undefined): void {
+  document.title = page ? `${page} – IndusTrack` : "IndusTrack";
+}
+
+function element(id: string): HTMLElement {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`index.html lacks #${id}`);
+  return el;
+}
+
+function nav(who: Me | null, admin = false): void {
+  const top = element("top");
   clear(top);
   const links: [string, string][] = who?.role === "owner"
     ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"],
@@ -42,7 +64,7 @@ function nav(who: Member | null, admin = false): void {
   if (who) links.push(["/privacy", "Privacy"]);
   if (admin) links.push(["/admin", "Platform admin"]);
   const here = currentPath();
-  const current = links.map(([href]) => href).filter((href) => here === href || here.startsWith(href + "/"))
+  const current = links.map(([href]) => href).filter((href) => here === href || here.startsWith(`${href}/`))
     .sort((a, b) => b.length - a.length)[0];
   append(top,
     h("span", { class: "brand" }, "IndusTrack"),
@@ -53,12 +75,12 @@ function nav(who: Member | null, admin = false): void {
   );
 }
 
-async function whoAmI(): Promise<Member | null> {
+async function whoAmI(): Promise<Me | null> {
   if (me) return me;
   if (!(await isSignedIn())) return null;
   if (accessEnded) return null; // known already (e.g. just left the account): no need to ask /me again
   try {
-    me = await get<Member>("/me");
+    me = data(await api().GET("/api/me"));
     accessEnded = false;
     return me;
   } catch (e) {
@@ -71,10 +93,12 @@ async function whoAmI(): Promise<Member | null> {
 async function route(): Promise<void> {
   leave?.();
   leave = null;
-  const main = document.getElementById("main")!;
+  const main = element("main");
   clear(main);
   const path = currentPath();
   const params = new URLSearchParams(location.search);
+  title(TITLES[path] ?? (/^\/members\/[^/]+\/day$/.test(path) ? "A member's day" : "Not found"));
+  main.setAttribute("aria-busy", "true");
   void showPolicyBanner();
   try {
     if (path === "/join") {
@@ -95,14 +119,17 @@ async function route(): Promise<void> {
       return;
     }
     if ((path === "/admin" && (who || admin)) || (!who && admin)) {
+      title(TITLES["/admin"]);
       leave = await renderAdmin(main);
       return;
     }
     if (!who && accessEnded) {
+      title("Your access has ended");
       leave = await renderFormer(main, () => { signOut(); me = null; accessEnded = false; navigate("/signin"); });
       return;
     }
     if (!who) {
+      title(TITLES["/signin"]);
       if (path !== "/signin") sessionStorage.setItem("industrack.after", path + location.search);
       leave = await renderSignIn(main, () => { me = null; const after = sessionStorage.getItem("industrack.after");
         sessionStorage.removeItem("industrack.after"); navigate(after && after !== "/signin" ? after : "/"); });
@@ -111,6 +138,7 @@ async function route(): Promise<void> {
     const ctx: Context = { me: who, main, params };
     const owner = who.role === "owner";
     const day = path.match(/^\/members\/([^/]+)\/day$/);
+    if (path === "/" || path === "/signin") title(owner ? TITLES["/map"] : TITLES["/me"]);
     if (owner && (path === "/" || path === "/map" || path === "/signin")) leave = await renderLiveMap(ctx);
     else if (owner && path === "/members") leave = await renderMembers(ctx);
     else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
@@ -123,6 +151,8 @@ async function route(): Promise<void> {
     else main.append(h("h1", {}, "Not found"), h("p", {}, "There is no such page."));
   } catch (e) {
     main.append(errorBox(e));
+  } finally {
+    main.removeAttribute("aria-busy");
   }
   main.focus({ preventScroll: true });
 }
@@ -131,7 +161,7 @@ async function start(): Promise<void> {
   try {
     await loadConfig();
   } catch (e) {
-    document.getElementById("main")!.append(errorBox(e));
+    element("main").append(errorBox(e));
     return;
   }
   startPrivacySignals(); // cookies, optional analytics, Global Privacy Control (docs/privacy-signals.md)

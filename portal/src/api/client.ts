@@ -86,6 +86,7 @@ export function retryAfterSeconds(value: string | null, now: number = Date.now()
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  if (!/^[A-Za-z]{3},/.test(trimmed)) return undefined; // an HTTP date starts with its day's name ("Mon, 07 Dec ...")
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }

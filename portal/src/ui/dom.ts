@@ -1,6 +1,8 @@
 // The one way the portal builds DOM: elements and text nodes only. Nothing here parses HTML, so a name or a note
 // holding markup is shown as the characters it is.
 
+import { dateTimeText } from "./format";
+
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | EventListener | undefined>;
 
@@ -43,8 +45,9 @@ export function ageText(seconds: number): string {
   return `${Math.round(seconds / 86400)} d ago`;
 }
 
+/** Date and time of day in the browser's locale (ui/format.ts), in `timeZone` when given. */
 export function timeText(iso: string, timeZone?: string): string {
-  return new Date(iso).toLocaleString("en-GB", { timeZone, dateStyle: "medium", timeStyle: "short" });
+  return dateTimeText(iso, timeZone);
 }
 
 export function errorBox(error: unknown): HTMLElement {

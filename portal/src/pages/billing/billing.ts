@@ -5,7 +5,7 @@
 // The page's Content-Security-Policy (staticwebapp.config.json, route /billing) is the only one that lets Stripe.js
 // in, and a policy comes with the document: reached by in-app navigation from another page, the page reloads itself.
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import { config } from "../../config";
 import { ApiError, get, send, type Billing, type CardOnFile, type SetupIntent } from "../../api/client";
 import { h, announce, errorBox, timeText } from "../../ui/dom";

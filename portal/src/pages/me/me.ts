@@ -2,7 +2,7 @@
 // preferences (emailprefs.ts), consents and their history (consents.ts), tracking windows with a preview
 // (windows.ts, preview.ts), photos, notes and the access log of who looked at my data.
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import { get, type AccessLogPage, type Consents, type EmailPreferences, type Me, type NotePage, type PhotoPage,
   type TrackCollection, type TrackingSchedule } from "../../api/client";
 import { h, timeText } from "../../ui/dom";

@@ -2,7 +2,7 @@
 // /accounts/{id}/closure), and a typed confirmation: the owner types the company name. The API checks the typed
 // name too (422 on typedName) and closes only with its signed confirmation phrase.
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import { get, send, type Closure, type ClosureTerms } from "../../api/client";
 import { h, clear, announce, errorBox, timeText } from "../../ui/dom";
 

@@ -2,7 +2,7 @@
 // what changes (a line diff), acknowledgements, and my data-subject requests with status and due date. The owner
 // also finds the way to close the account here (closure.ts). The API enforces every rule.
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import { get, send, type DataRequest, type DataRequestList, type PolicyVersion } from "../../api/client";
 import { h, append, clear, announce, errorBox, timeText } from "../../ui/dom";
 import { dateText, policyNow } from "./banner";

@@ -2,7 +2,7 @@
 // (centre by clicking the map or typing coordinates, radius 100 m to 1 km), remove, and apply a zone to what is
 // stored already (irreversible: the worker types REMOVE). Only the worker ever sees where a zone is.
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import { get, send, type HistoryApplied, type PrivateZone, type PrivateZoneList } from "../../api/client";
 import { h, clear, announce, changeRunner, errorBox, timeText } from "../../ui/dom";
 import { createMap, webglAvailable, type PortalMap } from "../map/maplib";
