@@ -65,6 +65,14 @@ export interface Feature {
 }
 export interface TrackCollection { type: "FeatureCollection"; features: Feature[] }
 
+/** A track answer (GeoJSON, whose features the OpenAPI document leaves open) checked for the shape the portal reads. */
+export function isTrackCollection(body: unknown): body is TrackCollection {
+  if (typeof body !== "object" || body === null || !("features" in body) || !Array.isArray(body.features)) return false;
+  return body.features.every((f: unknown) =>
+    typeof f === "object" && f !== null && "geometry" in f && "properties" in f && typeof f.properties === "object"
+    && f.properties !== null && "kind" in f.properties && typeof f.properties.kind === "string");
+}
+
 export class ApiError extends Error {
   constructor(
     public status: number,

@@ -1,7 +1,8 @@
 // "E-mail I receive": the optional categories can be turned off (PUT /me/email-preferences); account and legal
 // e-mail is always sent, shown checked and disabled with the reason, as the API answers it.
 
-import { send, type EmailPreferences, type EmailPreferencesUpdate } from "../../api/client";
+import type { EmailPreferences } from "../../api/client";
+import { api, data } from "../../api/typed";
 import { h, clear, announce, errorBox } from "../../ui/dom";
 
 const NAMES: Record<string, string> = {
@@ -37,8 +38,7 @@ export function emailPreferencesForm(initial: EmailPreferences): HTMLElement {
     const categories: Record<string, boolean> = {};
     for (const box of list.querySelectorAll<HTMLInputElement>("input[type=checkbox]:not(:disabled)")) categories[box.value] = box.checked;
     try {
-      const saved = await send<EmailPreferences>("PUT", "/me/email-preferences", { categories } as EmailPreferencesUpdate);
-      if (saved) draw(saved);
+      draw(data(await api().PUT("/api/me/email-preferences", { body: { categories } })));
       messages.append(h("p", { class: "ok" }, "Saved."));
       announce("E-mail preferences saved.");
     } catch (e) {

@@ -1,7 +1,8 @@
 // "My information": name, e-mail address, phone and time zone, changed with PATCH /me. A new e-mail address is
 // not applied by the API until the link it sends there is used: the page shows it as waiting, with "send again".
 
-import { send, type Me, type MeUpdate, type VerificationPending } from "../../api/client";
+import type { Me, MeUpdate } from "../../api/client";
+import { api, data } from "../../api/typed";
 import { h, clear, announce, errorBox, timeText } from "../../ui/dom";
 import { ZONE_LIST_ID } from "./zones";
 
@@ -27,9 +28,9 @@ export function profileForm(initial: Me): HTMLElement {
     const again = h("button", { type: "button", id: "resend-link" }, "Send the link again");
     again.addEventListener("click", async () => {
       try {
-        const sent = await send<VerificationPending>("POST", "/me/email-verification");
-        announce(`A new link was sent to ${sent?.email ?? me.pendingEmail}.`);
-        again.after(h("span", { class: "ok" }, ` Sent to ${sent?.email ?? me.pendingEmail}.`));
+        const sent = data(await api().POST("/api/me/email-verification"));
+        announce(`A new link was sent to ${sent.email}.`);
+        again.after(h("span", { class: "ok" }, ` Sent to ${sent.email}.`));
       } catch (e) {
         status.append(errorBox(e));
       }
@@ -46,6 +47,8 @@ export function profileForm(initial: Me): HTMLElement {
     if (email.value.trim() !== me.email && email.value.trim() !== me.pendingEmail) body.email = email.value.trim();
     if (phone.value.trim() !== (me.phone ?? "")) body.phone = phone.value.trim() || null;
     if (zone.value.trim() !== me.timeZone) body.timeZone = zone.value.trim();
+    // Only the changed fields are sent (an absent field is left as it is; a null name is refused). The generated
+    // types mark every field with a default as present, which holds for answers but not for this request's body.
     return body as MeUpdate;
   };
 
@@ -64,8 +67,7 @@ export function profileForm(initial: Me): HTMLElement {
       return;
     }
     try {
-      const saved = await send<Me>("PATCH", "/me", body);
-      if (saved) me = saved;
+      me = data(await api().PATCH("/api/me", { body }));
       email.value = me.pendingEmail ?? me.email;
       showStatus();
       messages.append(h("p", { class: "ok" }, me.pendingEmail && body.email ? "Saved. Check your inbox to confirm the new address." : "Saved."));

@@ -2,14 +2,19 @@
 // in local time. The preview is the API's answer (POST /me/tracking-schedule/preview, the rule ingest applies,
 // clock changes included) laid out by the pure module preview.ts; the page computes no window itself.
 
-import { send, type TrackingPreview, type TrackingSchedule, type TrackingScheduleUpdate } from "../../api/client";
+import type { TrackingPreview, TrackingSchedule, TrackingScheduleUpdate } from "../../api/client";
+import { api, data } from "../../api/typed";
 import { h, clear, announce, errorBox } from "../../ui/dom";
 import { previewRows } from "./preview";
 import { ZONE_LIST_ID } from "./zones";
 
-const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
-type Day = (typeof DAYS)[number];
 type Window = TrackingScheduleUpdate["windows"][number];
+type Day = Window["days"][number];
+const DAYS: Day[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+function isDay(value: string): value is Day {
+  return DAYS.some((d) => d === value);
+}
 
 const RESTRICTED = "Tracked only inside these windows.";
 const OPEN = "Tracked whenever location is allowed (no windows).";
@@ -25,7 +30,7 @@ export function scheduleEditor(current: TrackingSchedule, fallbackZone: string):
     const start = h("input", { type: "time", id: `w${n}-start`, value: w.start, required: true });
     const end = h("input", { type: "time", id: `w${n}-end`, value: w.end === "24:00" ? "23:59" : w.end, required: true });
     const days = DAYS.map((d) => {
-      const box = h("input", { type: "checkbox", id: `w${n}-${d}`, value: d, checked: (w.days as string[]).includes(d) });
+      const box = h("input", { type: "checkbox", id: `w${n}-${d}`, value: d, checked: w.days.includes(d) });
       return h("span", { class: "day" }, box, h("label", { for: `w${n}-${d}` }, d));
     });
     const remove = h("button", { type: "button", "aria-label": `Remove window ${n}` }, "Remove");
@@ -35,14 +40,16 @@ export function scheduleEditor(current: TrackingSchedule, fallbackZone: string):
     remove.addEventListener("click", () => li.remove());
     rows.append(li);
   };
-  for (const w of current.windows ?? []) addRow(w as Window);
+  for (const w of current.windows ?? []) addRow(w);
 
   const read = (): TrackingScheduleUpdate => ({
     timeZone: zone.value.trim(),
     windows: Array.from(rows.querySelectorAll("li")).map((li) => ({
-      days: Array.from(li.querySelectorAll<HTMLInputElement>("input[type=checkbox]:checked")).map((b) => b.value as Day),
-      start: li.querySelector<HTMLInputElement>("input[id$=-start]")!.value,
-      end: li.querySelector<HTMLInputElement>("input[id$=-end]")!.value,
+      days: Array.from(li.querySelectorAll<HTMLInputElement>("input[type=checkbox]:checked"))
+        .map((b) => b.value)
+        .filter(isDay),
+      start: li.querySelector<HTMLInputElement>("input[id$=-start]")?.value ?? "",
+      end: li.querySelector<HTMLInputElement>("input[id$=-end]")?.value ?? "",
     })),
   });
 
@@ -60,10 +67,10 @@ export function scheduleEditor(current: TrackingSchedule, fallbackZone: string):
     clear(messages);
     try {
       const body = read();
-      const saved = body.windows.length
-        ? await send<TrackingSchedule>("PUT", "/me/tracking-schedule", body)
-        : (await send("DELETE", "/me/tracking-schedule"), { restricted: false } as TrackingSchedule);
-      state.textContent = saved?.restricted ? RESTRICTED : OPEN;
+      let restricted = false;
+      if (body.windows.length) restricted = data(await api().PUT("/api/me/tracking-schedule", { body })).restricted;
+      else await api().DELETE("/api/me/tracking-schedule");
+      state.textContent = restricted ? RESTRICTED : OPEN;
       messages.append(h("p", { class: "ok" }, "Saved."));
       announce("Tracking windows saved.");
       await preview.refresh();
@@ -86,9 +93,10 @@ function previewBox(read: () => TrackingScheduleUpdate): { element: HTMLElement;
       return;
     }
     try {
-      const answer = await send<TrackingPreview>("POST", "/me/tracking-schedule/preview",
-        { ...draft, from: from.value || null, days: 7 });
-      if (answer) output.append(previewTable(answer));
+      const answer = data(await api().POST("/api/me/tracking-schedule/preview", {
+        body: { ...draft, from: from.value || null, days: 7 },
+      }));
+      output.append(previewTable(answer));
     } catch (e) {
       output.append(errorBox(e));
     }
