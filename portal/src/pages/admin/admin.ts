@@ -1,12 +1,18 @@
 // Platform admin (the platform-admin role only; the API refuses everyone else with 403 and this page shows that):
 // post a privacy-policy version, place and lift legal holds, see the purge runs and the optional analytics counts.
 
-import { ApiError, get, send, type LegalHold, type LegalHoldList, type PageViewCounts, type PolicyVersion, type PurgeRunList } from "../../api/client";
-import { h, clear, announce, errorBox, timeText } from "../../ui/dom";
+import { ApiError, type LegalHold, type PageViewCounts, type PolicyVersion, type PurgeRunList } from "../../api/client";
+import { api, data } from "../../api/typed";
+import { announce, clear, errorBox, h, timeText } from "../../ui/dom";
+import { loadingSection } from "../../ui/section";
 import { dateText, policyNow } from "../privacy/banner";
 
 function section(id: string, title: string, ...content: (Node | string)[]): HTMLElement {
   return h("section", { "aria-labelledby": id }, h("h2", { id }, title), ...content);
+}
+
+function hasRoles(claims: unknown): claims is { roles: unknown[] } {
+  return typeof claims === "object" && claims !== null && "roles" in claims && Array.isArray(claims.roles);
 }
 
 /** Whether the signed-in token carries the platform-admin role (only to show the link; the API decides). */
@@ -14,8 +20,8 @@ export function tokenHasAdminRole(token: string | null): boolean {
   try {
     const payload = token?.split(".")[1];
     if (!payload) return false;
-    const claims = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as { roles?: unknown };
-    return Array.isArray(claims.roles) && claims.roles.includes("platform-admin");
+    const claims: unknown = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/")));
+    return hasRoles(claims) && claims.roles.includes("platform-admin");
   } catch {
     return false;
   }
@@ -25,7 +31,7 @@ export async function renderAdmin(main: HTMLElement): Promise<null> {
   main.append(h("h1", {}, "Platform administration"));
   let runs: PurgeRunList;
   try {
-    runs = await get<PurgeRunList>("/platform/purge-runs");
+    runs = data(await api().GET("/api/platform/purge-runs"));
   } catch (e) {
     if (e instanceof ApiError && (e.status === 403 || e.status === 401)) {
       main.append(h("p", { id: "admin-refused", role: "alert" }, "This page is for platform administrators. Your sign-in does not have that role."));
@@ -34,11 +40,11 @@ export async function renderAdmin(main: HTMLElement): Promise<null> {
     throw e;
   }
   main.append(
-    section("admin-policy", "Post a privacy-policy version", await policyForm()),
+    loadingSection("admin-policy", "Post a privacy-policy version", "the latest policy", policyForm),
     section("admin-holds", "Legal holds", holdsPanel()),
     section("admin-purge", "Purge runs", purgeTable(runs)),
-    section("admin-analytics", "Page views (optional analytics, last 30 days)",
-      pageViewTables(await get<PageViewCounts>("/admin/analytics/page-views?days=30"))));
+    loadingSection("admin-analytics", "Page views (optional analytics, last 30 days)", "the page-view counts", async () =>
+      pageViewTables(data(await api().GET("/api/admin/analytics/page-views", { params: { query: { days: 30 } } })))));
   return null;
 }
 
@@ -76,11 +82,12 @@ async function policyForm(): Promise<HTMLElement> {
     ev.preventDefault();
     clear(messages);
     try {
-      const body: Record<string, string> = { text: text.value, summary: summary.value.trim() };
-      if (effective.value) body.effectiveAt = new Date(`${effective.value}T00:00:00Z`).toISOString();
-      const posted = await send<PolicyVersion>("POST", "/admin/policy/versions", body);
+      const effectiveAt = effective.value ? new Date(`${effective.value}T00:00:00Z`).toISOString() : null;
+      const posted: PolicyVersion = data(await api().POST("/api/admin/policy/versions", {
+        body: { text: text.value, summary: summary.value.trim(), effectiveAt },
+      }));
       await policyNow(true);
-      const done = `Version ${posted?.versionId ?? ""} is posted; it takes effect on ${posted ? dateText(posted.effectiveAt) : ""}.`;
+      const done = `Version ${posted.versionId} is posted; it takes effect on ${dateText(posted.effectiveAt)}.`;
       messages.append(h("p", { class: "ok", id: "policy-posted", role: "status" }, done));
       announce(done);
     } catch (e) {
@@ -100,10 +107,12 @@ function holdsPanel(): HTMLElement {
 
   const load = async (accountId: string): Promise<void> => {
     shown = accountId;
-    const holds = await get<LegalHoldList>(`/platform/accounts/${encodeURIComponent(accountId)}/legal-holds`);
+    const holds = data(await api().GET("/api/platform/accounts/{accountId}/legal-holds", { params: { path: { accountId } } }));
     clear(listBox);
     listBox.append(holdTable(accountId, holds.items, (hold) => void act(async () => {
-      await send("DELETE", `/platform/accounts/${encodeURIComponent(accountId)}/legal-holds/${encodeURIComponent(hold.holdId)}`);
+      await api().DELETE("/api/platform/accounts/{accountId}/legal-holds/{holdId}", {
+        params: { path: { accountId, holdId: hold.holdId } },
+      });
     }, `The hold ${hold.holdId} is lifted.`)));
   };
   const act = async (what: () => Promise<unknown>, done: string): Promise<void> => {
@@ -126,10 +135,9 @@ function holdsPanel(): HTMLElement {
     h("button", { type: "submit" }, "Place the hold"), messages);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const body: Record<string, string> = { accountId: account.value.trim(), reason: reason.value.trim() };
-    if (user.value.trim()) body.userId = user.value.trim();
+    const body = { accountId: account.value.trim(), reason: reason.value.trim(), userId: user.value.trim() || null };
     void act(async () => {
-      await send<LegalHold>("POST", "/platform/legal-holds", body);
+      await api().POST("/api/platform/legal-holds", { body });
       reason.value = "";
       shown = body.accountId;
     }, `A hold is placed on ${body.userId ? `member ${body.userId} of ` : ""}account ${body.accountId}.`);

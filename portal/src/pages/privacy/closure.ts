@@ -3,8 +3,9 @@
 // name too (422 on typedName) and closes only with its signed confirmation phrase.
 
 import type { Context } from "../../context";
-import { get, send, type Closure, type ClosureTerms } from "../../api/client";
-import { h, clear, announce, errorBox, timeText } from "../../ui/dom";
+import type { ClosureTerms } from "../../api/client";
+import { api, data } from "../../api/typed";
+import { announce, clear, errorBox, h, timeText } from "../../ui/dom";
 
 const CATEGORY_NAMES: Record<string, string> = {
   "billing-records": "Billing records",
@@ -28,7 +29,9 @@ export async function renderClosure(ctx: Context): Promise<null> {
     ctx.main.append(h("p", {}, "Only the Account Owner can close the account."));
     return null;
   }
-  const terms = await get<ClosureTerms>(`/accounts/${ctx.me.accountId}/closure`);
+  const terms = data(
+    await api().GET("/api/accounts/{accountId}/closure", { params: { path: { accountId: ctx.me.accountId } } }),
+  );
   const result = h("div", { id: "closure-result" });
   const others = terms.membersLosingAccess - 1;
 
@@ -73,16 +76,21 @@ function confirmForm(ctx: Context, terms: ClosureTerms, result: HTMLElement): HT
     typed.removeAttribute("aria-invalid");
     button.disabled = true;
     try {
-      const path = `/accounts/${ctx.me.accountId}/closure`;
-      const asked = await send<Closure>("POST", path, { typedName: typed.value.trim() });
-      const body: Record<string, string> = { confirm: asked?.confirmationPhrase ?? "", typedName: typed.value.trim() };
-      if (reason.value.trim()) body.reason = reason.value.trim();
-      const closed = await send<Closure>("POST", path, body);
+      const path = { accountId: ctx.me.accountId };
+      const typedName = typed.value.trim();
+      const asked = data(await api().POST("/api/accounts/{accountId}/closure", { params: { path }, body: { typedName, confirm: null, reason: null } }));
+      const closed = data(await api().POST("/api/accounts/{accountId}/closure", {
+        params: { path },
+        body: { confirm: asked.confirmationPhrase ?? "", typedName, reason: reason.value.trim() || null },
+      }));
       form.remove();
+      const kept = h("button", { type: "button", id: "closure-see-kept" }, "See what is kept about you");
+      // The shell switches to the closed account's view: what is kept about you and until when (pages/former).
+      kept.addEventListener("click", () => window.dispatchEvent(new Event("industrack:access-ended")));
       result.append(h("p", { class: "ok", role: "status", id: "closure-done" },
-        `The account is closed${closed?.closedAt ? ` (${timeText(closed.closedAt)})` : ""}. Access has ended for everyone. `,
-        closed?.retentionDeadline ? `Personal data is deleted after ${timeText(closed.retentionDeadline)}.` : ""),
-        h("p", {}, "Your own access has ended with it: sign out to leave."));
+        `The account is closed${closed.closedAt ? ` (${timeText(closed.closedAt)})` : ""}. Access has ended for everyone. `,
+        closed.retentionDeadline ? `Personal data is deleted after ${timeText(closed.retentionDeadline)}.` : ""),
+        h("p", {}, "Your own access has ended with it. "), h("div", { class: "toolbar" }, kept));
       announce("The account is closed.");
     } catch (e) {
       button.disabled = false;
