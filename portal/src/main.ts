@@ -35,10 +35,19 @@ let accessEnded = false; // signed in, but access to the account ended: only the
 let leave: Leave = null;
 
 const TITLES: Record<string, string> = {
-  "/map": "Live map", "/members": "Members", "/media": "Photos and notes", "/billing": "Billing",
-  "/me": "My data", "/me/zones": "My private zones", "/privacy": "Privacy centre",
-  "/privacy/close-account": "Close the account", "/signin": "Sign in", "/signup": "Register your company",
-  "/admin": "Platform administration", "/join": "Join your team", "/verify-email": "Confirm your e-mail address",
+  "/map": "Live map",
+  "/members": "Members",
+  "/media": "Photos and notes",
+  "/billing": "Billing",
+  "/me": "My data",
+  "/me/zones": "My private zones",
+  "/privacy": "Privacy centre",
+  "/privacy/close-account": "Close the account",
+  "/signin": "Sign in",
+  "/signup": "Register your company",
+  "/admin": "Platform administration",
+  "/join": "Join your team",
+  "/verify-email": "Confirm your e-mail address",
   "/unsubscribe": "Unsubscribe",
 };
 
@@ -56,22 +65,70 @@ function element(id: string): HTMLElement {
 function nav(who: Me | null, admin = false): void {
   const top = element("top");
   clear(top);
-  const links: [string, string][] = who?.role === "owner"
-    ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"],
-      ["/me/zones", "My private zones"]]
-    : who ? [["/me", "My data"], ["/me/zones", "My private zones"]] : [];
+  const links: [string, string][] =
+    who?.role === "owner"
+      ? [
+          ["/map", "Live map"],
+          ["/members", "Members"],
+          ["/media", "Photos and notes"],
+          ["/me", "My data"],
+          ["/me/zones", "My private zones"],
+        ]
+      : who
+        ? [
+            ["/me", "My data"],
+            ["/me/zones", "My private zones"],
+          ]
+        : [];
   if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
   if (who) links.push(["/privacy", "Privacy"]);
   if (admin) links.push(["/admin", "Platform admin"]);
   const here = currentPath();
-  const current = links.map(([href]) => href).filter((href) => here === href || here.startsWith(`${href}/`))
+  const current = links
+    .map(([href]) => href)
+    .filter((href) => here === href || here.startsWith(`${href}/`))
     .sort((a, b) => b.length - a.length)[0];
-  append(top,
+  append(
+    top,
     h("span", { class: "brand" }, "IndusTrack"),
-    h("nav", { "aria-label": "Main" }, h("ul", {}, ...links.map(([href, text]) =>
-      h("li", {}, h("a", { href, "data-link": href !== "/billing", "aria-current": href === current ? "page" : undefined }, text))))),
-    who || admin ? h("span", { class: "who" }, h("span", { "data-testid": "signed-in-as" }, who?.fullName ?? "Platform administrator"),
-      h("button", { type: "button", onclick: () => { signOut(); me = null; navigate("/signin"); } }, "Sign out")) : null,
+    h(
+      "nav",
+      { "aria-label": "Main" },
+      h(
+        "ul",
+        {},
+        ...links.map(([href, text]) =>
+          h(
+            "li",
+            {},
+            h(
+              "a",
+              { href, "data-link": href !== "/billing", "aria-current": href === current ? "page" : undefined },
+              text,
+            ),
+          ),
+        ),
+      ),
+    ),
+    who || admin
+      ? h(
+          "span",
+          { class: "who" },
+          h("span", { "data-testid": "signed-in-as" }, who?.fullName ?? "Platform administrator"),
+          h(
+            "button",
+            {
+              type: "button",
+              onclick: () => {
+                signOut();
+                me = null;
+                navigate("/signin");
+              },
+            },
+            "Sign out",
+          ),
+        )
+      : null,
   );
 }
 
@@ -103,10 +160,13 @@ async function route(): Promise<void> {
   try {
     if (path === "/join") {
       nav(null);
-      leave = await renderJoin(main, params, () => { me = null; });
+      leave = await renderJoin(main, params, () => {
+        me = null;
+      });
       return;
     }
-    if (path === "/verify-email" || path === "/unsubscribe") { // e-mailed links: no sign-in needed
+    if (path === "/verify-email" || path === "/unsubscribe") {
+      // e-mailed links: no sign-in needed
       nav(null);
       leave = await (path === "/unsubscribe" ? renderUnsubscribe : renderVerifyEmail)(main, params);
       return;
@@ -115,7 +175,9 @@ async function route(): Promise<void> {
     const admin = (await isSignedIn()) && tokenHasAdminRole(await currentToken());
     nav(who, admin);
     if (path === "/signup") {
-      leave = await renderSignup(main, await signedInEmail(), who !== null, () => { me = null; });
+      leave = await renderSignup(main, await signedInEmail(), who !== null, () => {
+        me = null;
+      });
       return;
     }
     if ((path === "/admin" && (who || admin)) || (!who && admin)) {
@@ -125,14 +187,23 @@ async function route(): Promise<void> {
     }
     if (!who && accessEnded) {
       title("Your access has ended");
-      leave = await renderFormer(main, () => { signOut(); me = null; accessEnded = false; navigate("/signin"); });
+      leave = await renderFormer(main, () => {
+        signOut();
+        me = null;
+        accessEnded = false;
+        navigate("/signin");
+      });
       return;
     }
     if (!who) {
       title(TITLES["/signin"]);
       if (path !== "/signin") sessionStorage.setItem("industrack.after", path + location.search);
-      leave = await renderSignIn(main, () => { me = null; const after = sessionStorage.getItem("industrack.after");
-        sessionStorage.removeItem("industrack.after"); navigate(after && after !== "/signin" ? after : "/"); });
+      leave = await renderSignIn(main, () => {
+        me = null;
+        const after = sessionStorage.getItem("industrack.after");
+        sessionStorage.removeItem("industrack.after");
+        navigate(after && after !== "/signin" ? after : "/");
+      });
       return;
     }
     const ctx: Context = { me: who, main, params };
@@ -171,6 +242,10 @@ async function start(): Promise<void> {
 }
 
 // Leaving the account (pages/privacy) ends access at once: show the limited view without asking /me again.
-window.addEventListener("industrack:access-ended", () => { me = null; accessEnded = true; navigate("/"); });
+window.addEventListener("industrack:access-ended", () => {
+  me = null;
+  accessEnded = true;
+  navigate("/");
+});
 
 void start();

@@ -47,8 +47,18 @@ describe("diffLines", () => {
       .map((i) => (i % 17 ? `line ${i}` : `changed ${i}`))
       .join("\n");
     const lines = diffLines(before, after);
-    expect(lines.filter((l) => l.op !== "added").map((l) => l.text).join("\n")).toBe(before);
-    expect(lines.filter((l) => l.op !== "removed").map((l) => l.text).join("\n")).toBe(after);
+    expect(
+      lines
+        .filter((l) => l.op !== "added")
+        .map((l) => l.text)
+        .join("\n"),
+    ).toBe(before);
+    expect(
+      lines
+        .filter((l) => l.op !== "removed")
+        .map((l) => l.text)
+        .join("\n"),
+    ).toBe(after);
     expect(lines.filter((l) => l.op === "same").length).toBeGreaterThanOrEqual(150);
   });
 });

@@ -6,7 +6,11 @@ import { dateTimeText } from "./format";
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | EventListener | undefined>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === false) continue;
@@ -57,8 +61,10 @@ export function errorBox(error: unknown): HTMLElement {
 
 /** A page's change runner: clears `messages`, runs the change, then announces `done`, shows it and reloads the page's
  * data; a failure shows its error instead. */
-export function changeRunner(messages: HTMLElement, reload: () => Promise<void>):
-  (what: () => Promise<unknown>, done: string) => Promise<void> {
+export function changeRunner(
+  messages: HTMLElement,
+  reload: () => Promise<void>,
+): (what: () => Promise<unknown>, done: string) => Promise<void> {
   return async (what, done) => {
     clear(messages);
     try {

@@ -65,11 +65,17 @@ export function defaultUnits(locale?: Locales): Units {
 /** "850 m", "12.3 km"; imperial: "420 ft", "7.6 mi" (short distances in feet below a tenth of a mile). */
 export function distanceText(meters: number, units: Units, locale?: Locales): string {
   const unit = (value: number, name: "meter" | "kilometer" | "foot" | "mile", digits: number): string =>
-    new Intl.NumberFormat(pick(locale), { style: "unit", unit: name, unitDisplay: "short", maximumFractionDigits: digits })
-      .format(value);
+    new Intl.NumberFormat(pick(locale), {
+      style: "unit",
+      unit: name,
+      unitDisplay: "short",
+      maximumFractionDigits: digits,
+    }).format(value);
   if (units === "imperial") {
     const miles = meters / METERS_PER_MILE;
     return miles < 0.1 ? unit(Math.round(meters * FEET_PER_METER), "foot", 0) : unit(miles, "mile", miles < 10 ? 1 : 0);
   }
-  return meters < 1000 ? unit(Math.round(meters), "meter", 0) : unit(meters / 1000, "kilometer", meters < 10_000 ? 1 : 0);
+  return meters < 1000
+    ? unit(Math.round(meters), "meter", 0)
+    : unit(meters / 1000, "kilometer", meters < 10_000 ? 1 : 0);
 }

@@ -27,8 +27,13 @@ export async function fillSection(box: HTMLElement, what: string, load: () => Pr
 }
 
 /** A titled section whose body loads by itself (fillSection); the heading shows at once. */
-export function loadingSection(id: string, title: string, what: string, load: () => Promise<Content>,
-                               headingAttrs: Record<string, string | number> = {}): HTMLElement {
+export function loadingSection(
+  id: string,
+  title: string,
+  what: string,
+  load: () => Promise<Content>,
+  headingAttrs: Record<string, string | number> = {},
+): HTMLElement {
   const body = h("div", { class: "section-body" });
   void fillSection(body, what, load);
   return h("section", { "aria-labelledby": id }, h("h2", { id, ...headingAttrs }, title), body);

@@ -22,7 +22,12 @@ export function sheetDock(): HTMLElement {
   if (main?.parentNode) main.parentNode.insertBefore(dock, main);
   else document.body.append(dock);
   if (typeof ResizeObserver === "function") new ResizeObserver(keepRoom).observe(dock);
-  new MutationObserver(keepRoom).observe(dock, { childList: true, subtree: true, attributes: true, attributeFilter: ["hidden"] });
+  new MutationObserver(keepRoom).observe(dock, {
+    childList: true,
+    subtree: true,
+    attributes: true,
+    attributeFilter: ["hidden"],
+  });
   dock.addEventListener("keydown", (ev) => {
     if (ev.key !== "Escape") return;
     const sheet = ev.target instanceof Element ? ev.target.closest<HTMLElement>("[data-sheet]") : null;

@@ -20,23 +20,53 @@ function keptText(kind: HeldData["kinds"][number]): string {
 }
 
 function heldTable(held: HeldData): HTMLElement {
-  return h("table", { class: "grid", id: "held-data" }, h("caption", {}, "What is still kept about you"),
+  return h(
+    "table",
+    { class: "grid", id: "held-data" },
+    h("caption", {}, "What is still kept about you"),
     h("thead", {}, h("tr", {}, ...["What", "Items", "How long it is kept"].map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, ...(held.kinds.length ? held.kinds.map((k) => h("tr", { "data-kind": k.kind },
-      h("th", { scope: "row" }, k.description), h("td", {}, `${k.items}${k.itemsAtLeast ? " or more" : ""}`),
-      h("td", {}, keptText(k))))
-      : [h("tr", {}, h("td", { colspan: 3 }, "Nothing personal is kept about you any more."))])));
+    h(
+      "tbody",
+      {},
+      ...(held.kinds.length
+        ? held.kinds.map((k) =>
+            h(
+              "tr",
+              { "data-kind": k.kind },
+              h("th", { scope: "row" }, k.description),
+              h("td", {}, `${k.items}${k.itemsAtLeast ? " or more" : ""}`),
+              h("td", {}, keptText(k)),
+            ),
+          )
+        : [h("tr", {}, h("td", { colspan: 3 }, "Nothing personal is kept about you any more."))]),
+    ),
+  );
 }
 
 function why(held: HeldData): HTMLElement {
-  if (held.access !== "closed") return h("p", { id: "former-why" }, WHY[held.access] ?? "Your access to this account has ended.");
-  const deadlines = held.kinds.map((k) => k.keptUntil).filter((t): t is string => t !== null).sort();
-  return h("div", { id: "former-why" },
-    h("p", {}, `${WHY.closed}${held.accountClosedAt ? ` It was closed on ${timeText(held.accountClosedAt)}` : ""}; `,
-      "nobody can sign in to it or reach its data any more."),
-    h("p", { id: "former-kept-until" }, deadlines.length
-      ? `What is kept about you is listed below with how long it is kept: the last of it until ${timeText(deadlines[deadlines.length - 1])}, then it is deleted.`
-      : "What is kept about you is listed below with how long it is kept."));
+  if (held.access !== "closed")
+    return h("p", { id: "former-why" }, WHY[held.access] ?? "Your access to this account has ended.");
+  const deadlines = held.kinds
+    .map((k) => k.keptUntil)
+    .filter((t): t is string => t !== null)
+    .sort();
+  return h(
+    "div",
+    { id: "former-why" },
+    h(
+      "p",
+      {},
+      `${WHY.closed}${held.accountClosedAt ? ` It was closed on ${timeText(held.accountClosedAt)}` : ""}; `,
+      "nobody can sign in to it or reach its data any more.",
+    ),
+    h(
+      "p",
+      { id: "former-kept-until" },
+      deadlines.length
+        ? `What is kept about you is listed below with how long it is kept: the last of it until ${timeText(deadlines[deadlines.length - 1])}, then it is deleted.`
+        : "What is kept about you is listed below with how long it is kept.",
+    ),
+  );
 }
 
 export async function renderFormer(main: HTMLElement, signOut: () => void): Promise<() => void> {
@@ -75,7 +105,10 @@ export async function renderFormer(main: HTMLElement, signOut: () => void): Prom
     clear(messages);
     try {
       await api().POST("/api/me/data-requests", { body: { type, details: null } });
-      const text = type === "access" ? "Your export is being prepared; its download link appears below." : "Your erasure request is received.";
+      const text =
+        type === "access"
+          ? "Your export is being prepared; its download link appears below."
+          : "Your erasure request is received.";
       messages.append(h("p", { class: "ok" }, text));
       announce(text);
       await reloadRequests();
@@ -101,17 +134,45 @@ export async function renderFormer(main: HTMLElement, signOut: () => void): Prom
 
   main.append(
     heading,
-    h("p", {}, "You can no longer see anything of the account. What is kept about you, a copy of it and its erasure stay available here."),
-    h("section", { "aria-labelledby": "former-held" }, h("h2", { id: "former-held" }, "What is kept about you"), heldBox),
-    h("section", { "aria-labelledby": "former-actions" }, h("h2", { id: "former-actions" }, "Your data"),
+    h(
+      "p",
+      {},
+      "You can no longer see anything of the account. What is kept about you, a copy of it and its erasure stay available here.",
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "former-held" },
+      h("h2", { id: "former-held" }, "What is kept about you"),
+      heldBox,
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "former-actions" },
+      h("h2", { id: "former-actions" }, "Your data"),
       h("div", { class: "toolbar" }, exportButton),
-      h("div", { class: "choice" }, understood, h("label", { for: "former-erase-confirm" }, "I understand that erasure cannot be undone")),
-      h("div", { class: "toolbar" }, eraseButton), messages),
-    h("section", { "aria-labelledby": "former-requests-title" }, h("h2", { id: "former-requests-title" }, "Your requests"), requestsBox),
-    h("p", {}, out));
+      h(
+        "div",
+        { class: "choice" },
+        understood,
+        h("label", { for: "former-erase-confirm" }, "I understand that erasure cannot be undone"),
+      ),
+      h("div", { class: "toolbar" }, eraseButton),
+      messages,
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "former-requests-title" },
+      h("h2", { id: "former-requests-title" }, "Your requests"),
+      requestsBox,
+    ),
+    h("p", {}, out),
+  );
   await Promise.all([
     fillSection(heldBox, "what is kept about you", showHeld),
     fillSection(requestsBox, "your requests", showRequests),
   ]);
-  return () => { gone = true; window.clearTimeout(timer); };
+  return () => {
+    gone = true;
+    window.clearTimeout(timer);
+  };
 }

@@ -21,22 +21,43 @@ export function emailPreferencesForm(initial: EmailPreferences): HTMLElement {
     clear(list);
     for (const c of prefs.categories) {
       const id = `pref-${c.category}`;
-      const box = h("input", { type: "checkbox", id, value: c.category, checked: c.subscribed, disabled: c.transactional,
-        "aria-describedby": c.transactional ? `${id}-why` : undefined });
-      list.append(h("li", { "data-category": c.category }, box, " ", h("label", { for: id }, NAMES[c.category] ?? c.category),
-        c.transactional ? h("span", { class: "note", id: `${id}-why` }, " (always sent: it is needed to run your account)") : null));
+      const box = h("input", {
+        type: "checkbox",
+        id,
+        value: c.category,
+        checked: c.subscribed,
+        disabled: c.transactional,
+        "aria-describedby": c.transactional ? `${id}-why` : undefined,
+      });
+      list.append(
+        h(
+          "li",
+          { "data-category": c.category },
+          box,
+          " ",
+          h("label", { for: id }, NAMES[c.category] ?? c.category),
+          c.transactional
+            ? h("span", { class: "note", id: `${id}-why` }, " (always sent: it is needed to run your account)")
+            : null,
+        ),
+      );
     }
   };
   draw(initial);
 
-  const form = h("form", { id: "email-prefs-form", "aria-label": "E-mail preferences" },
+  const form = h(
+    "form",
+    { id: "email-prefs-form", "aria-label": "E-mail preferences" },
     h("fieldset", {}, h("legend", {}, "Send me"), list),
-    h("button", { type: "submit" }, "Save e-mail preferences"), messages);
+    h("button", { type: "submit" }, "Save e-mail preferences"),
+    messages,
+  );
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clear(messages);
     const categories: Record<string, boolean> = {};
-    for (const box of list.querySelectorAll<HTMLInputElement>("input[type=checkbox]:not(:disabled)")) categories[box.value] = box.checked;
+    for (const box of list.querySelectorAll<HTMLInputElement>("input[type=checkbox]:not(:disabled)"))
+      categories[box.value] = box.checked;
     try {
       draw(data(await api().PUT("/api/me/email-preferences", { body: { categories } })));
       messages.append(h("p", { class: "ok" }, "Saved."));

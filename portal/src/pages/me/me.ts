@@ -127,7 +127,11 @@ export async function renderMe(ctx: Context): Promise<() => void> {
       }),
     );
     return photos.items.length
-      ? h("ul", { id: "my-photos" }, ...photos.items.map((p) => h("li", {}, `Taken ${timeText(p.capturedAt)} (${p.status})`)))
+      ? h(
+          "ul",
+          { id: "my-photos" },
+          ...photos.items.map((p) => h("li", {}, `Taken ${timeText(p.capturedAt)} (${p.status})`)),
+        )
       : h("p", {}, "No photos.");
   });
   void fillSection(boxes["my-notes"], "your notes", async () => {
@@ -137,7 +141,13 @@ export async function renderMe(ctx: Context): Promise<() => void> {
           "ul",
           { id: "my-notes" },
           ...notes.items.map((n) =>
-            h("li", {}, h("span", { class: "when" }, timeText(n.createdAt)), " ", h("span", { class: "note-text" }, n.text)),
+            h(
+              "li",
+              {},
+              h("span", { class: "when" }, timeText(n.createdAt)),
+              " ",
+              h("span", { class: "note-text" }, n.text),
+            ),
           ),
         )
       : h("p", {}, "No notes.");
@@ -158,7 +168,11 @@ export async function renderMe(ctx: Context): Promise<() => void> {
                 "tr",
                 { "data-accessed": e.data },
                 h("td", {}, timeText(e.at)),
-                h("td", {}, `${e.viewerName ?? e.viewerUserId} (${e.viewerRole === "owner" ? "Account Owner" : e.viewerRole})`),
+                h(
+                  "td",
+                  {},
+                  `${e.viewerName ?? e.viewerUserId} (${e.viewerRole === "owner" ? "Account Owner" : e.viewerRole})`,
+                ),
                 h("td", {}, accessedText(e)),
               ),
             )

@@ -8,16 +8,39 @@ import { ZONE_LIST_ID } from "./zones";
 
 function field(id: string, label: string, input: HTMLInputElement, hint?: string): HTMLElement {
   if (hint) input.setAttribute("aria-describedby", `${id}-hint`);
-  return h("div", { class: "field" }, h("label", { for: id }, label), input,
-    hint ? h("span", { class: "note", id: `${id}-hint` }, hint) : null);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    input,
+    hint ? h("span", { class: "note", id: `${id}-hint` }, hint) : null,
+  );
 }
 
 export function profileForm(initial: Me): HTMLElement {
   let me = initial;
-  const name = h("input", { id: "profile-name", value: me.fullName, required: true, autocomplete: "name", maxlength: 200 });
-  const email = h("input", { id: "profile-email", type: "email", value: me.email, required: true, autocomplete: "email" });
+  const name = h("input", {
+    id: "profile-name",
+    value: me.fullName,
+    required: true,
+    autocomplete: "name",
+    maxlength: 200,
+  });
+  const email = h("input", {
+    id: "profile-email",
+    type: "email",
+    value: me.email,
+    required: true,
+    autocomplete: "email",
+  });
   const phone = h("input", { id: "profile-phone", type: "tel", value: me.phone ?? "", autocomplete: "tel" });
-  const zone = h("input", { id: "profile-tz", list: ZONE_LIST_ID, value: me.timeZone, required: true, autocomplete: "off" });
+  const zone = h("input", {
+    id: "profile-tz",
+    list: ZONE_LIST_ID,
+    value: me.timeZone,
+    required: true,
+    autocomplete: "off",
+  });
   const status = h("div", { id: "email-status" });
   const messages = h("div", {});
 
@@ -35,10 +58,15 @@ export function profileForm(initial: Me): HTMLElement {
         status.append(errorBox(e));
       }
     });
-    status.append(h("p", { id: "pending-email", role: "status" },
-      `Waiting for confirmation: ${me.pendingEmail}. We sent a link to that address; ${me.email} stays in use until `
-      + `the link is opened${me.pendingEmailExpiresAt ? ` (it expires ${timeText(me.pendingEmailExpiresAt)})` : ""}. `,
-      again));
+    status.append(
+      h(
+        "p",
+        { id: "pending-email", role: "status" },
+        `Waiting for confirmation: ${me.pendingEmail}. We sent a link to that address; ${me.email} stays in use until ` +
+          `the link is opened${me.pendingEmailExpiresAt ? ` (it expires ${timeText(me.pendingEmailExpiresAt)})` : ""}. `,
+        again,
+      ),
+    );
   };
 
   const changes = (): MeUpdate => {
@@ -52,12 +80,17 @@ export function profileForm(initial: Me): HTMLElement {
     return body as MeUpdate;
   };
 
-  const form = h("form", { id: "profile-form", class: "stack", "aria-label": "My information" },
+  const form = h(
+    "form",
+    { id: "profile-form", class: "stack", "aria-label": "My information" },
     field("profile-name", "Full name", name),
     field("profile-email", "E-mail address", email, "A new address is used once you open the link we send to it."),
     field("profile-phone", "Phone (optional)", phone),
     field("profile-tz", "My time zone", zone, "An IANA time zone such as Europe/Berlin."),
-    h("div", {}, h("button", { type: "submit" }, "Save my information")), status, messages);
+    h("div", {}, h("button", { type: "submit" }, "Save my information")),
+    status,
+    messages,
+  );
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clear(messages);
@@ -70,7 +103,13 @@ export function profileForm(initial: Me): HTMLElement {
       me = data(await api().PATCH("/api/me", { body }));
       email.value = me.pendingEmail ?? me.email;
       showStatus();
-      messages.append(h("p", { class: "ok" }, me.pendingEmail && body.email ? "Saved. Check your inbox to confirm the new address." : "Saved."));
+      messages.append(
+        h(
+          "p",
+          { class: "ok" },
+          me.pendingEmail && body.email ? "Saved. Check your inbox to confirm the new address." : "Saved.",
+        ),
+      );
       announce("My information saved.");
     } catch (e) {
       messages.append(errorBox(e));

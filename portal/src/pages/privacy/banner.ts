@@ -17,7 +17,9 @@ let policy: Promise<PolicyNow> | null = null;
 export function policyNow(fresh = false): Promise<PolicyNow> {
   if (fresh || !policy) {
     policy = api().GET("/api/policy").then(data);
-    policy.catch(() => { policy = null; });
+    policy.catch(() => {
+      policy = null;
+    });
   }
   return policy;
 }
@@ -56,11 +58,18 @@ export async function showPolicyBanner(): Promise<void> {
   if (!next || days === null || document.getElementById("policy-banner") || dismissed(next.versionId)) return;
   const when = days === 1 ? "within a day" : `in ${days} days`;
   const close = h("button", { type: "button", class: "secondary", "data-dismiss": "" }, "Dismiss");
-  const banner = h("section", { id: "policy-banner", class: "sheet policy-sheet", "aria-labelledby": "policy-banner-title" },
+  const banner = h(
+    "section",
+    { id: "policy-banner", class: "sheet policy-sheet", "aria-labelledby": "policy-banner-title" },
     h("h2", { id: "policy-banner-title" }, "Privacy policy update"),
-    h("p", {}, `An updated privacy policy (version ${next.versionId}) takes effect on ${dateText(next.effectiveAt)}, ${when}. `,
-      h("a", { href: "/privacy", "data-link": true }, "See what changes")),
-    h("div", { class: "toolbar" }, close));
+    h(
+      "p",
+      {},
+      `An updated privacy policy (version ${next.versionId}) takes effect on ${dateText(next.effectiveAt)}, ${when}. `,
+      h("a", { href: "/privacy", "data-link": true }, "See what changes"),
+    ),
+    h("div", { class: "toolbar" }, close),
+  );
   close.addEventListener("click", () => {
     try {
       sessionStorage.setItem(DISMISSED, next.versionId);
