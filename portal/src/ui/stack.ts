@@ -25,6 +25,9 @@ export function labelStackedTables(root: HTMLElement): void {
   new MutationObserver(() => {
     if (queued) return;
     queued = true;
-    queueMicrotask(() => { queued = false; labelAll(root); });
+    queueMicrotask(() => {
+      queued = false;
+      labelAll(root);
+    });
   }).observe(root, { childList: true, subtree: true });
 }

@@ -4,7 +4,7 @@
 // devices with what each sent (received, stored, dropped by reason) and a revoke button. Location consent is asked
 // first on this page: without it nothing a phone sends is stored.
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import type { components } from "../../api/schema";
 import { api, data } from "../../api/typed";
 import { config } from "../../config";
@@ -15,11 +15,21 @@ import { APPS, setupFor, trackerIdOf, type AppKey, type AppSetup } from "./setup
 
 type Device = components["schemas"]["DevicePublic"];
 
-const DROPPED: [keyof Device["dropped"], string][] = [["noConsent", "without location allowed"],
-  ["outsideWindow", "outside my tracking windows"], ["privateZone", "in a private zone"], ["tooOld", "too old"],
-  ["inFuture", "dated in the future"], ["unreadable", "unreadable"], ["duplicates", "sent twice (kept once)"]];
-const PROTOCOL: Record<string, string> = { owntracks: "OwnTracks", overland: "Overland", traccar: "Traccar Client",
-  gpslogger: "GPSLogger" };
+const DROPPED: [keyof Device["dropped"], string][] = [
+  ["noConsent", "without location allowed"],
+  ["outsideWindow", "outside my tracking windows"],
+  ["privateZone", "in a private zone"],
+  ["tooOld", "too old"],
+  ["inFuture", "dated in the future"],
+  ["unreadable", "unreadable"],
+  ["duplicates", "sent twice (kept once)"],
+];
+const PROTOCOL: Record<string, string> = {
+  owntracks: "OwnTracks",
+  overland: "Overland",
+  traccar: "Traccar Client",
+  gpslogger: "GPSLogger",
+};
 
 async function copy(text: string, button: HTMLButtonElement, what: string): Promise<void> {
   try {
@@ -35,24 +45,47 @@ function valueRow(label: string, value: string, id: string): HTMLElement {
   const field = h("input", { type: "text", readonly: true, value, id, class: "paste" });
   const button = h("button", { type: "button", class: "copy", "aria-label": `Copy: ${label}` }, "Copy");
   button.addEventListener("click", () => void copy(value, button, label));
-  return h("div", { class: "paste-row" }, h("label", { for: id }, label), h("div", { class: "paste-field" }, field, button));
+  return h(
+    "div",
+    { class: "paste-row" },
+    h("label", { for: id }, label),
+    h("div", { class: "paste-field" }, field, button),
+  );
 }
 
 function setupView(s: AppSetup): HTMLElement {
   const out = h("div", { class: "setup", id: `setup-${s.key}`, "data-app": s.key });
-  out.append(h("p", { class: "warning", role: "note" }, h("strong", {}, "Shown only this once. "),
-    "The password below lets anyone who has it send positions as you: keep it on your phone, do not share it. " +
-    "If it leaks, revoke the device below and make a new one."));
+  out.append(
+    h(
+      "p",
+      { class: "warning", role: "note" },
+      h("strong", {}, "Shown only this once. "),
+      "The password below lets anyone who has it send positions as you: keep it on your phone, do not share it. " +
+        "If it leaks, revoke the device below and make a new one.",
+    ),
+  );
   if (s.link) {
-    out.append(h("p", {}, h("a", { href: s.link.href, class: "button big", id: `open-${s.key}` }, s.link.text)),
-      h("p", { class: "note" }, "On this phone: tap the button. From a computer: scan the code with the phone."));
+    out.append(
+      h("p", {}, h("a", { href: s.link.href, class: "button big", id: `open-${s.key}` }, s.link.text)),
+      h("p", { class: "note" }, "On this phone: tap the button. From a computer: scan the code with the phone."),
+    );
   }
   const steps = h("ol", { class: "steps" }, ...s.steps.map((t) => h("li", {}, t)));
-  out.append(steps, h("figure", { class: "qr-box" }, qrSvg(s.qr, s.qrLabel, `qr-${s.key}`),
-    h("figcaption", {}, s.link ? "The same set-up link as a QR code" : "The URL as a QR code")));
-  const values = h("details", { class: "values", open: s.link ? undefined : true },
+  out.append(
+    steps,
+    h(
+      "figure",
+      { class: "qr-box" },
+      qrSvg(s.qr, s.qrLabel, `qr-${s.key}`),
+      h("figcaption", {}, s.link ? "The same set-up link as a QR code" : "The URL as a QR code"),
+    ),
+  );
+  const values = h(
+    "details",
+    { class: "values", open: s.link ? undefined : true },
     h("summary", {}, s.link ? "Or type the settings in the app yourself" : "Settings to paste in the app"),
-    ...s.values.map((v, i) => valueRow(v.label, v.value, `value-${s.key}-${i}`)));
+    ...s.values.map((v, i) => valueRow(v.label, v.value, `value-${s.key}-${i}`)),
+  );
   out.append(values);
   return out;
 }
@@ -61,17 +94,27 @@ function deviceRows(devices: Device[], timeZone: string, revoke: (d: Device, row
   if (!devices.length) return [h("tr", {}, h("td", { colspan: 7 }, "No phone connected yet."))];
   return devices.map((d) => {
     const drops = DROPPED.filter(([k]) => d.dropped[k] > 0).map(([k, text]) => `${d.dropped[k]} ${text}`);
-    const row = h("tr", { "data-device-id": d.deviceId },
+    const row = h(
+      "tr",
+      { "data-device-id": d.deviceId },
       h("th", { scope: "row", "data-label": "Device" }, d.name),
-      h("td", { "data-label": "Last seen" }, d.lastSeenAt
-        ? `${timeText(d.lastSeenAt, timeZone)}${d.lastProtocol ? ` (${PROTOCOL[d.lastProtocol] ?? d.lastProtocol})` : ""}`
-        : "never"),
+      h(
+        "td",
+        { "data-label": "Last seen" },
+        d.lastSeenAt
+          ? `${timeText(d.lastSeenAt, timeZone)}${d.lastProtocol ? ` (${PROTOCOL[d.lastProtocol] ?? d.lastProtocol})` : ""}`
+          : "never",
+      ),
       h("td", { "data-label": "Received", class: "num" }, String(d.received)),
       h("td", { "data-label": "Stored", class: "num" }, String(d.stored)),
       h("td", { "data-label": "Not stored" }, drops.length ? drops.join(", ") : "none"),
-      h("td", { "data-label": "Battery" }, d.lastBattery !== null && d.lastBattery !== undefined
-        ? `${Math.round(d.lastBattery)} %` : "unknown"),
-      h("td", { "data-label": "" }));
+      h(
+        "td",
+        { "data-label": "Battery" },
+        d.lastBattery !== null && d.lastBattery !== undefined ? `${Math.round(d.lastBattery)} %` : "unknown",
+      ),
+      h("td", { "data-label": "" }),
+    );
     const cell = row.lastElementChild as HTMLElement;
     if (d.revokedAt) cell.append(`Revoked ${timeText(d.revokedAt, timeZone)}`);
     else {
@@ -119,9 +162,20 @@ export async function renderConnect(ctx: Context): Promise<() => void> {
         deviceMessages.append(errorBox(e));
       }
     });
-    no.addEventListener("click", () => { clear(deviceMessages); (row.querySelector("button") as HTMLElement | null)?.focus(); });
-    deviceMessages.append(h("div", { class: "confirm", role: "group", "aria-label": `Confirm revoking ${d.name}` },
-      h("p", {}, `Revoke ${d.name}? The app on it can no longer send positions; its settings stop working.`), yes, " ", no));
+    no.addEventListener("click", () => {
+      clear(deviceMessages);
+      (row.querySelector("button") as HTMLElement | null)?.focus();
+    });
+    deviceMessages.append(
+      h(
+        "div",
+        { class: "confirm", role: "group", "aria-label": `Confirm revoking ${d.name}` },
+        h("p", {}, `Revoke ${d.name}? The app on it can no longer send positions; its settings stop working.`),
+        yes,
+        " ",
+        no,
+      ),
+    );
     yes.focus();
   };
 
@@ -131,8 +185,12 @@ export async function renderConnect(ctx: Context): Promise<() => void> {
     try {
       const name = `${PROTOCOL[app]} on my phone`;
       const device = data(await api().POST("/api/me/devices", { body: { name } }));
-      const setup = setupFor(app, { apiBase: config().apiBase, deviceId: device.deviceId, token: device.token,
-        trackerId: trackerIdOf(me.fullName) });
+      const setup = setupFor(app, {
+        apiBase: config().apiBase,
+        deviceId: device.deviceId,
+        token: device.token,
+        trackerId: trackerIdOf(me.fullName),
+      });
       const heading = h("h2", { id: "connect-setup-title", tabindex: -1 }, `Set up ${setup.name}`);
       made.append(h("section", { "aria-labelledby": "connect-setup-title" }, heading, setupView(setup)));
       announce(`A device for ${setup.name} is made.`);
@@ -145,32 +203,78 @@ export async function renderConnect(ctx: Context): Promise<() => void> {
     }
   };
 
-  const choices = h("ul", { class: "apps", id: "connect-apps" }, ...APPS.map((a) => {
-    const b = h("button", { type: "button", id: `connect-${a.key}` }, `Set up ${a.name}`);
-    b.addEventListener("click", () => void connect(a.key, b));
-    return h("li", { class: "app-card" }, h("h3", {}, a.name), h("p", { class: "note" }, `${a.platforms}. ${a.about}`), b);
-  }));
+  const choices = h(
+    "ul",
+    { class: "apps", id: "connect-apps" },
+    ...APPS.map((a) => {
+      const b = h("button", { type: "button", id: `connect-${a.key}` }, `Set up ${a.name}`);
+      b.addEventListener("click", () => void connect(a.key, b));
+      return h(
+        "li",
+        { class: "app-card" },
+        h("h3", {}, a.name),
+        h("p", { class: "note" }, `${a.platforms}. ${a.about}`),
+        b,
+      );
+    }),
+  );
 
-  ctx.main.append(h("h1", {}, "Connect my phone"),
-    h("p", {}, "Your phone sends its position with a free tracking app. Pick the app, tap its set-up link on the " +
-      "phone, and the first position appears within a minute."),
-    h("p", { class: "note", id: "server-rules" }, h("strong", {}, "Your rules hold whatever the phone sends: "),
+  ctx.main.append(
+    h("h1", {}, "Connect my phone"),
+    h(
+      "p",
+      {},
+      "Your phone sends its position with a free tracking app. Pick the app, tap its set-up link on the " +
+        "phone, and the first position appears within a minute.",
+    ),
+    h(
+      "p",
+      { class: "note", id: "server-rules" },
+      h("strong", {}, "Your rules hold whatever the phone sends: "),
       "the server stores nothing outside your tracking windows or inside your private zones, and nothing without " +
-      "your location permission, whatever the app is set to. ",
-      h("a", { href: "/me#my-windows", "data-link": true }, "When I am tracked"), ", ",
-      h("a", { href: "/me/zones", "data-link": true }, "My private zones"), "."),
-    h("section", { "aria-labelledby": "connect-step-consent" },
-      h("h2", { id: "connect-step-consent" }, "1. Allow location"), consentBox),
-    h("section", { "aria-labelledby": "connect-step-app" },
-      h("h2", { id: "connect-step-app" }, "2. Pick your app"), choices),
+        "your location permission, whatever the app is set to. ",
+      h("a", { href: "/me#my-windows", "data-link": true }, "When I am tracked"),
+      ", ",
+      h("a", { href: "/me/zones", "data-link": true }, "My private zones"),
+      ".",
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "connect-step-consent" },
+      h("h2", { id: "connect-step-consent" }, "1. Allow location"),
+      consentBox,
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "connect-step-app" },
+      h("h2", { id: "connect-step-app" }, "2. Pick your app"),
+      choices,
+    ),
     made,
-    h("section", { "aria-labelledby": "connect-devices" },
+    h(
+      "section",
+      { "aria-labelledby": "connect-devices" },
       h("h2", { id: "connect-devices" }, "My connected phones"),
-      h("table", { class: "grid stack", id: "devices" }, h("caption", {}, `Devices and what they sent (times in ${me.timeZone})`),
-        h("thead", {}, h("tr", {}, ...["Device", "Last seen", "Received", "Stored", "Not stored", "Battery", "Revoke"]
-          .map((t) => h("th", { scope: "col" }, t)))),
-        devicesBody),
-      deviceMessages));
+      h(
+        "table",
+        { class: "grid stack", id: "devices" },
+        h("caption", {}, `Devices and what they sent (times in ${me.timeZone})`),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ...["Device", "Last seen", "Received", "Stored", "Not stored", "Battery", "Revoke"].map((t) =>
+              h("th", { scope: "col" }, t),
+            ),
+          ),
+        ),
+        devicesBody,
+      ),
+      deviceMessages,
+    ),
+  );
   await Promise.all([drawConsent(), drawDevices()]);
   return () => undefined;
 }

@@ -5,9 +5,18 @@
 
 export type AppKey = "owntracks" | "overland" | "traccar" | "gpslogger";
 
-export interface Credentials { apiBase: string; deviceId: string; token: string; trackerId: string }
+export interface Credentials {
+  apiBase: string;
+  deviceId: string;
+  token: string;
+  trackerId: string;
+}
 
-export interface PasteValue { label: string; value: string; secret?: boolean }
+export interface PasteValue {
+  label: string;
+  value: string;
+  secret?: boolean;
+}
 
 export interface AppSetup {
   key: AppKey;
@@ -22,17 +31,38 @@ export interface AppSetup {
   steps: string[];
 }
 
-export interface AppInfo { key: AppKey; name: string; platforms: string; about: string }
+export interface AppInfo {
+  key: AppKey;
+  name: string;
+  platforms: string;
+  about: string;
+}
 
 export const APPS: AppInfo[] = [
-  { key: "owntracks", name: "OwnTracks", platforms: "Android and iPhone",
-    about: "Free and open source. One tap on the set-up link configures it." },
-  { key: "overland", name: "Overland", platforms: "iPhone",
-    about: "Free and open source; sends positions in batches. One tap on the set-up link configures it." },
-  { key: "traccar", name: "Traccar Client", platforms: "Android and iPhone",
-    about: "Free. Paste the server URL into its settings." },
-  { key: "gpslogger", name: "GPSLogger", platforms: "Android",
-    about: "Free and open source. Paste the URL and the sign-in into its custom URL settings." },
+  {
+    key: "owntracks",
+    name: "OwnTracks",
+    platforms: "Android and iPhone",
+    about: "Free and open source. One tap on the set-up link configures it.",
+  },
+  {
+    key: "overland",
+    name: "Overland",
+    platforms: "iPhone",
+    about: "Free and open source; sends positions in batches. One tap on the set-up link configures it.",
+  },
+  {
+    key: "traccar",
+    name: "Traccar Client",
+    platforms: "Android and iPhone",
+    about: "Free. Paste the server URL into its settings.",
+  },
+  {
+    key: "gpslogger",
+    name: "GPSLogger",
+    platforms: "Android",
+    about: "Free and open source. Paste the URL and the sign-in into its custom URL settings.",
+  },
 ];
 
 /** The API's ingest endpoint of an app (apiBase ends in /api). */
@@ -49,9 +79,12 @@ export function base64Utf8(text: string): string {
 
 /** A two-character OwnTracks tracker id from a person's name ("Field Worker" -> "FW"). */
 export function trackerIdOf(fullName: string): string {
-  const letters = fullName.split(/\s+/).map((w) => w.replace(/[^\p{L}\p{N}]/gu, "")).filter(Boolean)
+  const letters = fullName
+    .split(/\s+/)
+    .map((w) => w.replace(/[^\p{L}\p{N}]/gu, ""))
+    .filter(Boolean)
     .map((w) => w[0].toUpperCase());
-  const tid = letters.length >= 2 ? letters[0] + letters[letters.length - 1] : (letters[0] ?? "I") + "T";
+  const tid = letters.length >= 2 ? `${letters[0]}${letters[letters.length - 1]}` : `${letters[0] ?? "I"}T`;
   return tid.slice(0, 2);
 }
 
@@ -86,40 +119,81 @@ export function overlandLink(c: Credentials): string {
 const GPSLOGGER_QUERY = "lat=%LAT&lon=%LON&time=%TIME&acc=%ACC&alt=%ALT&spd=%SPD&dir=%DIR&batt=%BATT&prov=%PROV";
 
 export function setupFor(app: AppKey, c: Credentials): AppSetup {
-  const info = APPS.find((a) => a.key === app)!;
+  const info = APPS.find((a) => a.key === app) ?? APPS[0];
   const base = { key: app, name: info.name, platforms: info.platforms };
   if (app === "owntracks") {
     const link = owntracksLink(c);
-    return { ...base, link: { href: link, text: "Open OwnTracks with these settings" }, qr: link,
+    return {
+      ...base,
+      link: { href: link, text: "Open OwnTracks with these settings" },
+      qr: link,
       qrLabel: "QR code of the OwnTracks set-up link: scan it with the phone's camera",
-      values: [{ label: "Mode", value: "HTTP" }, { label: "URL", value: ingestUrl(c.apiBase, "owntracks") },
+      values: [
+        { label: "Mode", value: "HTTP" },
+        { label: "URL", value: ingestUrl(c.apiBase, "owntracks") },
         { label: "User name (Android: Identification > Username; iPhone: UserID)", value: c.deviceId },
-        { label: "Password", value: c.token, secret: true }],
-      steps: ["Install OwnTracks on the phone.", "Tap the set-up link on the phone (or scan the QR code from another screen).",
-        "OwnTracks asks to import the configuration: accept, then allow it to use the location."] };
+        { label: "Password", value: c.token, secret: true },
+      ],
+      steps: [
+        "Install OwnTracks on the phone.",
+        "Tap the set-up link on the phone (or scan the QR code from another screen).",
+        "OwnTracks asks to import the configuration: accept, then allow it to use the location.",
+      ],
+    };
   }
   if (app === "overland") {
     const link = overlandLink(c);
-    return { ...base, link: { href: link, text: "Open Overland with these settings" }, qr: link,
+    return {
+      ...base,
+      link: { href: link, text: "Open Overland with these settings" },
+      qr: link,
       qrLabel: "QR code of the Overland set-up link: scan it with the iPhone's camera",
-      values: [{ label: "Receiver endpoint", value: ingestUrl(c.apiBase, "overland") },
-        { label: "Access token", value: c.token, secret: true }],
-      steps: ["Install Overland on the iPhone.", "Tap the set-up link (or scan the QR code), then start tracking in Overland."] };
+      values: [
+        { label: "Receiver endpoint", value: ingestUrl(c.apiBase, "overland") },
+        { label: "Access token", value: c.token, secret: true },
+      ],
+      steps: [
+        "Install Overland on the iPhone.",
+        "Tap the set-up link (or scan the QR code), then start tracking in Overland.",
+      ],
+    };
   }
   if (app === "traccar") {
     const url = `${ingestUrl(c.apiBase, "traccar")}?token=${encodeURIComponent(c.token)}`;
-    return { ...base, link: null, qr: url, qrLabel: "QR code of the Traccar Client server URL",
-      values: [{ label: "Server URL", value: url, secret: true },
-        { label: "Device identifier", value: c.trackerId }],
-      steps: ["Install Traccar Client.", "In its settings, paste the server URL; the device identifier can be anything.",
-        "Turn the service on."] };
+    return {
+      ...base,
+      link: null,
+      qr: url,
+      qrLabel: "QR code of the Traccar Client server URL",
+      values: [
+        { label: "Server URL", value: url, secret: true },
+        { label: "Device identifier", value: c.trackerId },
+      ],
+      steps: [
+        "Install Traccar Client.",
+        "In its settings, paste the server URL; the device identifier can be anything.",
+        "Turn the service on.",
+      ],
+    };
   }
   const url = `${ingestUrl(c.apiBase, "gpslogger")}?${GPSLOGGER_QUERY}`;
-  return { ...base, link: null, qr: url, qrLabel: "QR code of the GPSLogger custom URL",
-    values: [{ label: "URL", value: url }, { label: "HTTP method", value: "GET" },
+  return {
+    ...base,
+    link: null,
+    qr: url,
+    qrLabel: "QR code of the GPSLogger custom URL",
+    values: [
+      { label: "URL", value: url },
+      { label: "HTTP method", value: "GET" },
       { label: "HTTP body", value: "(leave empty)" },
       { label: "Basic authentication user name", value: c.deviceId },
-      { label: "Basic authentication password", value: c.token, secret: true }],
-    steps: ["Install GPSLogger for Android.", "Logging details > Log to custom URL: turn it on, paste the URL, choose GET.",
-      "Under HTTP Basic authentication, paste the user name and password.", "Start logging."] };
+      { label: "Basic authentication password", value: c.token, secret: true },
+    ],
+    steps: [
+      "Install GPSLogger for Android.",
+      "Logging details > Log to custom URL: turn it on, paste the URL, choose GET.",
+      "Under HTTP Basic authentication, paste the user name and password.",
+      "Start logging.",
+    ],
+  };
 }

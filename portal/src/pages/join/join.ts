@@ -24,12 +24,20 @@ const ENDED: Record<string, string> = {
 const ENDED_OTHERWISE = "This invitation link is not valid any more. Ask the person who invited you to send a new one.";
 
 // What joining means, as the API words it (from the privacy policy), grouped under the questions a worker asks.
-const GROUPS: [string, string[]][] = [["What is collected", ["location", "photos-notes", "metadata"]],
-  ["When", ["when", "private-zones"]], ["Who sees it", ["who-sees"]], ["Your rights", ["rights"]]];
+const GROUPS: [string, string[]][] = [
+  ["What is collected", ["location", "photos-notes", "metadata"]],
+  ["When", ["when", "private-zones"]],
+  ["Who sees it", ["who-sees"]],
+  ["Your rights", ["rights"]],
+];
 
 function endedBox(text: string): HTMLElement {
-  return h("div", { class: "ended", id: "invitation-ended" }, h("p", { role: "alert" }, text),
-    h("p", {}, h("a", { href: "/signin", "data-link": true }, "Sign in"), " if you already have an account."));
+  return h(
+    "div",
+    { class: "ended", id: "invitation-ended" },
+    h("p", { role: "alert" }, text),
+    h("p", {}, h("a", { href: "/signin", "data-link": true }, "Sign in"), " if you already have an account."),
+  );
 }
 
 function meaning(preview: Preview, policy: Policy | null): HTMLElement {
@@ -38,18 +46,36 @@ function meaning(preview: Preview, policy: Policy | null): HTMLElement {
   for (const [title, topics] of GROUPS) {
     const points = preview.collected.filter((p) => topics.includes(p.topic));
     if (!points.length) continue;
-    points.forEach((p) => shown.add(p.topic));
+    for (const p of points) shown.add(p.topic);
     facts.append(h("dt", {}, title), h("dd", {}, ...points.map((p) => h("p", { "data-topic": p.topic }, p.text))));
   }
   const others = preview.collected.filter((p) => !shown.has(p.topic));
   if (others.length) facts.append(h("dt", {}, "Also"), h("dd", {}, ...others.map((p) => h("p", {}, p.text))));
-  facts.append(h("dt", {}, "Privacy policy"), h("dd", { id: "join-policy" }, policy
-    ? h("details", { class: "policy-inline" },
-      h("summary", {}, `Read the privacy policy in force (version ${policy.versionId}, since ${timeText(policy.effectiveAt)})`),
-      policyDocument(policy.text, 3))
-    : `Version ${preview.policyVersion}; you can read it after signing in, under Privacy.`));
-  return h("section", { "aria-labelledby": "join-meaning", class: "meaning" },
-    h("h2", { id: "join-meaning" }, "What joining means"), facts);
+  facts.append(
+    h("dt", {}, "Privacy policy"),
+    h(
+      "dd",
+      { id: "join-policy" },
+      policy
+        ? h(
+            "details",
+            { class: "policy-inline" },
+            h(
+              "summary",
+              {},
+              `Read the privacy policy in force (version ${policy.versionId}, since ${timeText(policy.effectiveAt)})`,
+            ),
+            policyDocument(policy.text, 3),
+          )
+        : `Version ${preview.policyVersion}; you can read it after signing in, under Privacy.`,
+    ),
+  );
+  return h(
+    "section",
+    { "aria-labelledby": "join-meaning", class: "meaning" },
+    h("h2", { id: "join-meaning" }, "What joining means"),
+    facts,
+  );
 }
 
 export async function renderJoin(main: HTMLElement, params: URLSearchParams, joined: () => void): Promise<null> {
@@ -71,27 +97,43 @@ export async function renderJoin(main: HTMLElement, params: URLSearchParams, joi
     throw e;
   }
   // The policy the preview names (its path is the API's GET of that version, readable without signing in).
-  const policy = await api().GET("/api/policy/versions/{versionId}", { params: { path: { versionId: preview.policyVersion } } })
-    .then(data).catch(() => null);
+  const policy = await api()
+    .GET("/api/policy/versions/{versionId}", { params: { path: { versionId: preview.policyVersion } } })
+    .then(data)
+    .catch(() => null);
   const who = preview.inviterName ? `${preview.inviterName} invited you` : "You are invited";
   main.append(
-    h("p", { class: "lead", id: "join-who" }, `${who} to join `, h("strong", {}, preview.accountName ?? "a team"),
-      " on IndusTrack, the tracking service the company uses for its field work."),
-    h("p", {}, `The invitation is for ${preview.email}`, preview.fullName ? ` (${preview.fullName})` : "",
-      ` and is valid until ${timeText(preview.expiresAt)}.`),
-    meaning(preview, policy));
+    h(
+      "p",
+      { class: "lead", id: "join-who" },
+      `${who} to join `,
+      h("strong", {}, preview.accountName ?? "a team"),
+      " on IndusTrack, the tracking service the company uses for its field work.",
+    ),
+    h(
+      "p",
+      {},
+      `The invitation is for ${preview.email}`,
+      preview.fullName ? ` (${preview.fullName})` : "",
+      ` and is valid until ${timeText(preview.expiresAt)}.`,
+    ),
+    meaning(preview, policy),
+  );
 
   if (!(await isSignedIn())) {
     const back = `/join?invitation=${encodeURIComponent(token)}`;
     main.append(h("p", {}, `Sign in with ${preview.email}, then accept.`));
-    if (config().auth.mode === "msal") { // straight to the issuer's sign-in page, which brings the visitor back here
+    if (config().auth.mode === "msal") {
+      // straight to the issuer's sign-in page, which brings the visitor back here
       const go = h("button", { type: "button", class: "big" }, "Sign in");
       go.addEventListener("click", () => {
         go.disabled = true;
-        import("../../auth/msal").then((m) => m.signIn(back)).catch((e: unknown) => {
-          go.disabled = false;
-          main.append(errorBox(e));
-        });
+        import("../../auth/msal")
+          .then((m) => m.signIn(back))
+          .catch((e: unknown) => {
+            go.disabled = false;
+            main.append(errorBox(e));
+          });
       });
       main.append(go);
     } else {
@@ -104,7 +146,12 @@ export async function renderJoin(main: HTMLElement, params: URLSearchParams, joi
   accept.addEventListener("click", async () => {
     accept.disabled = true;
     try {
-      data(await api().POST("/api/invitations/{token}/accept", { params: { path: { token } }, body: { fullName: null, timeZone: null } }));
+      data(
+        await api().POST("/api/invitations/{token}/accept", {
+          params: { path: { token } },
+          body: { fullName: null, timeZone: null },
+        }),
+      );
       joined();
       navigate("/me/connect");
     } catch (e) {
@@ -112,7 +159,14 @@ export async function renderJoin(main: HTMLElement, params: URLSearchParams, joi
       main.append(errorBox(e));
     }
   });
-  main.append(h("p", {}, "Accepting makes you a member of the company's account. Nothing is tracked until you " +
-    "allow location and connect your phone, on the next page."), accept);
+  main.append(
+    h(
+      "p",
+      {},
+      "Accepting makes you a member of the company's account. Nothing is tracked until you " +
+        "allow location and connect your phone, on the next page.",
+    ),
+    accept,
+  );
   return null;
 }

@@ -11,14 +11,21 @@ type Photo = components["schemas"]["PhotoListItem"];
 type ContentType = components["schemas"]["PhotoContentType"];
 
 const TYPES: ContentType[] = ["image/jpeg", "image/png", "image/heic", "image/heif"];
-const STATUS: Record<string, string> = { pending: "being checked", ready: "ready", rejected: "refused",
-  quarantined: "held for a malware check" };
+const STATUS: Record<string, string> = {
+  pending: "being checked",
+  ready: "ready",
+  rejected: "refused",
+  quarantined: "held for a malware check",
+};
 
 async function uploadPhoto(file: File): Promise<string> {
   const type = TYPES.find((t) => t === file.type.toLowerCase());
   if (!type) throw new Error("Only JPEG, PNG or HEIC photos can be sent.");
-  const grant = data(await api().POST("/api/me/photos", {
-    body: { contentType: type, sizeBytes: file.size, capturedAt: null, noteId: null } }));
+  const grant = data(
+    await api().POST("/api/me/photos", {
+      body: { contentType: type, sizeBytes: file.size, capturedAt: null, noteId: null },
+    }),
+  );
   // The file goes straight to storage with the granted URL and headers (not an API call: no token is sent).
   const put = await fetch(grant.uploadUrl, { method: "PUT", body: file, headers: grant.uploadHeaders });
   if (!put.ok) throw new Error(`The photo could not be sent (storage answered ${put.status}). Try again.`);
@@ -32,9 +39,16 @@ export function captureForm(sent: () => Promise<void>): HTMLElement {
   const file = h("input", { type: "file", id: "capture-photo", accept: "image/*", capture: "environment" });
   const note = h("textarea", { id: "capture-note", rows: 3, maxlength: 2000 });
   const send = h("button", { type: "submit", class: "big" }, "Send");
-  const form = h("form", { class: "capture", id: "capture-form" },
-    h("label", { for: "capture-photo" }, "Photo (opens the camera on a phone)"), file,
-    h("label", { for: "capture-note" }, "Note"), note, h("div", {}, send), messages);
+  const form = h(
+    "form",
+    { class: "capture", id: "capture-form" },
+    h("label", { for: "capture-photo" }, "Photo (opens the camera on a phone)"),
+    file,
+    h("label", { for: "capture-note" }, "Note"),
+    note,
+    h("div", {}, send),
+    messages,
+  );
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clear(messages);
@@ -50,8 +64,9 @@ export function captureForm(sent: () => Promise<void>): HTMLElement {
       if (text) data(await api().POST("/api/me/notes", { body: { text, photoId, at: null, place: null } }));
       form.reset();
       const done = picked ? (text ? "Photo and note sent." : "Photo sent.") : "Note sent.";
-      messages.append(h("p", { class: "ok", id: "capture-sent" }, done,
-        picked ? " The photo appears below once it is checked." : ""));
+      messages.append(
+        h("p", { class: "ok", id: "capture-sent" }, done, picked ? " The photo appears below once it is checked." : ""),
+      );
       announce(done);
       await sent();
     } catch (e) {
@@ -65,15 +80,26 @@ export function captureForm(sent: () => Promise<void>): HTMLElement {
 
 /** My photos with their thumbnails (a ready photo's small copy made by the pipeline, linked from the list). */
 export async function myPhotos(accountId: string, userId: string, timeZone: string): Promise<HTMLElement> {
-  const page = data(await api().GET("/api/accounts/{accountId}/photos", {
-    params: { path: { accountId }, query: { userId, limit: 50 } } }));
+  const page = data(
+    await api().GET("/api/accounts/{accountId}/photos", {
+      params: { path: { accountId }, query: { userId, limit: 50 } },
+    }),
+  );
   const items: Photo[] = page.items;
   if (!items.length) return h("p", { id: "my-photo-list" }, "No photos.");
-  return h("ul", { class: "gallery mine", id: "my-photo-list" }, ...items.map((p) => {
-    const when = timeText(p.capturedAt, timeZone);
-    return h("li", { "data-photo-id": p.photoId },
-      p.thumbnailUrl ? h("img", { src: p.thumbnailUrl, alt: `My photo, taken ${when}`, class: "thumb-img" })
-        : h("span", { class: "thumb-none" }, "No preview"),
-      h("span", { class: "caption" }, `${when}, ${STATUS[p.status] ?? p.status}`));
-  }));
+  return h(
+    "ul",
+    { class: "gallery mine", id: "my-photo-list" },
+    ...items.map((p) => {
+      const when = timeText(p.capturedAt, timeZone);
+      return h(
+        "li",
+        { "data-photo-id": p.photoId },
+        p.thumbnailUrl
+          ? h("img", { src: p.thumbnailUrl, alt: `My photo, taken ${when}`, class: "thumb-img" })
+          : h("span", { class: "thumb-none" }, "No preview"),
+        h("span", { class: "caption" }, `${when}, ${STATUS[p.status] ?? p.status}`),
+      );
+    }),
+  );
 }

@@ -17,10 +17,12 @@ const KIND: Record<string, string> = { location: "Location", camera: "Camera" };
 /** What the privacy policy in force says about each capability, in plain words (privacy policy of 2023-06-15:
  * "GPS Data", "GPS and WiFi signals", "Contents", "Metadata"). */
 export const POLICY_SAYS: Record<Capability, string> = {
-  location: "The privacy policy says: with your permission the position of your phone is tracked, and the Account " +
+  location:
+    "The privacy policy says: with your permission the position of your phone is tracked, and the Account " +
     "Owner can see your location data. You can take the permission back at any time, and you can limit tracking to " +
-    "set times (\"When I am tracked\"). Without it, positions your phone sends are not stored.",
-  camera: "The privacy policy says: photos, notes and other content you capture are available to the Account Owner, " +
+    'set times ("When I am tracked"). Without it, positions your phone sends are not stored.',
+  camera:
+    "The privacy policy says: photos, notes and other content you capture are available to the Account Owner, " +
     "with their metadata such as the time a photo was taken. Without this permission photos are refused.",
 };
 
@@ -35,8 +37,12 @@ const DONE: Record<string, string> = {
 
 /** One ledger entry through the API: granted or withdrawn, recorded with the policy version in force. */
 export async function setConsent(capability: Capability, granted: boolean): Promise<void> {
-  data(await api().PUT("/api/me/consents/{capability}", {
-    params: { path: { capability } }, body: { ...FROM_PORTAL, granted } }));
+  data(
+    await api().PUT("/api/me/consents/{capability}", {
+      params: { path: { capability } },
+      body: { ...FROM_PORTAL, granted },
+    }),
+  );
 }
 
 export async function loadConsents(): Promise<Consents> {
@@ -50,10 +56,14 @@ export function consentControl(state: ConsentState, timeZone: string, changed: (
   const name = KIND[capability] ?? capability;
   const messages = h("div", { class: "consent-messages" });
   const box = h("div", { class: "consent", "data-capability": capability, id: `consent-${capability}` });
-  const statusText = h("p", { class: "consent-state" }, h("strong", {}, `${name}: `),
+  const statusText = h(
+    "p",
+    { class: "consent-state" },
+    h("strong", {}, `${name}: `),
     state.granted ? "allowed" : "not allowed",
     state.since ? ` since ${timeText(state.since, timeZone)}` : "",
-    state.policyVersion ? ` (privacy policy ${state.policyVersion})` : "");
+    state.policyVersion ? ` (privacy policy ${state.policyVersion})` : "",
+  );
   const decide = async (granted: boolean, button: HTMLButtonElement): Promise<void> => {
     clear(messages);
     button.disabled = true;
@@ -62,7 +72,9 @@ export function consentControl(state: ConsentState, timeZone: string, changed: (
       const text = DONE[`${capability}:${granted}`];
       announce(text);
       await changed();
-      document.getElementById(`consent-${capability}`)?.querySelector(".consent-messages")
+      document
+        .getElementById(`consent-${capability}`)
+        ?.querySelector(".consent-messages")
         ?.append(h("p", { class: "ok", id: "consent-saved" }, text));
     } catch (e) {
       button.disabled = false;
@@ -78,15 +90,31 @@ export function consentControl(state: ConsentState, timeZone: string, changed: (
     const withdraw = h("button", { type: "button", class: "danger", id: `revoke-${capability}` }, WITHDRAW[capability]);
     withdraw.addEventListener("click", () => {
       clear(messages);
-      const yes = h("button", { type: "button", class: "danger", id: `confirm-revoke-${capability}` },
-        `Yes, withdraw ${name.toLowerCase()}`);
+      const yes = h(
+        "button",
+        { type: "button", class: "danger", id: `confirm-revoke-${capability}` },
+        `Yes, withdraw ${name.toLowerCase()}`,
+      );
       const no = h("button", { type: "button" }, "Keep it allowed");
-      const ask = h("div", { class: "confirm", role: "group", "aria-label": `Confirm withdrawing ${name.toLowerCase()}` },
-        h("p", {}, capability === "location"
-          ? "Withdraw location? Positions your phone sends are not stored from the next one on."
-          : "Withdraw camera? New photos are refused."), yes, " ", no);
+      const ask = h(
+        "div",
+        { class: "confirm", role: "group", "aria-label": `Confirm withdrawing ${name.toLowerCase()}` },
+        h(
+          "p",
+          {},
+          capability === "location"
+            ? "Withdraw location? Positions your phone sends are not stored from the next one on."
+            : "Withdraw camera? New photos are refused.",
+        ),
+        yes,
+        " ",
+        no,
+      );
       yes.addEventListener("click", () => void decide(false, yes));
-      no.addEventListener("click", () => { clear(messages); withdraw.focus(); });
+      no.addEventListener("click", () => {
+        clear(messages);
+        withdraw.focus();
+      });
       messages.append(ask);
       yes.focus();
     });
@@ -107,21 +135,47 @@ export function consentsPanel(initial: Consents, timeZone: string): HTMLElement 
     const entries = [...consents.history].reverse();
     if (!entries.length) history.append(h("tr", {}, h("td", { colspan: 5 }, "Nothing recorded yet.")));
     for (const e of entries) {
-      history.append(h("tr", { "data-entry": e.entryId },
-        h("td", { "data-label": "When" }, timeText(e.recordedAt, timeZone)),
-        h("td", { "data-label": "What" }, KIND[e.capability] ?? e.capability),
-        h("td", { "data-label": "Decision" }, e.granted ? "granted" : "revoked"),
-        h("td", { "data-label": "Privacy policy" }, e.policyVersion),
-        h("td", { "data-label": "From" }, `${e.deviceId}, ${e.appVersion}`,
-          e.source === "portal" ? " (portal page)" : " (phone app)")));
+      history.append(
+        h(
+          "tr",
+          { "data-entry": e.entryId },
+          h("td", { "data-label": "When" }, timeText(e.recordedAt, timeZone)),
+          h("td", { "data-label": "What" }, KIND[e.capability] ?? e.capability),
+          h("td", { "data-label": "Decision" }, e.granted ? "granted" : "revoked"),
+          h("td", { "data-label": "Privacy policy" }, e.policyVersion),
+          h(
+            "td",
+            { "data-label": "From" },
+            `${e.deviceId}, ${e.appVersion}`,
+            e.source === "portal" ? " (portal page)" : " (phone app)",
+          ),
+        ),
+      );
     }
   };
   const reload = async (): Promise<void> => draw(await loadConsents());
 
   draw(initial);
-  return h("div", {}, current,
-    h("table", { class: "grid stack", id: "consent-history" },
+  return h(
+    "div",
+    {},
+    current,
+    h(
+      "table",
+      { class: "grid stack", id: "consent-history" },
       h("caption", {}, `Consent history as recorded, newest first (times in ${timeZone})`),
-      h("thead", {}, h("tr", {}, ...["When", "What", "Decision", "Privacy policy", "From (device, app)"].map((t) => h("th", { scope: "col" }, t)))),
-      history));
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ...["When", "What", "Decision", "Privacy policy", "From (device, app)"].map((t) =>
+            h("th", { scope: "col" }, t),
+          ),
+        ),
+      ),
+      history,
+    ),
+  );
 }
