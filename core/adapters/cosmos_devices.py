@@ -12,6 +12,9 @@ nobody can reach yet or a lookup pointing at a revoked device, which authenticat
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -36,9 +39,34 @@ def lookup_doc_id(token_hash: str) -> str:
     return f"device-token-{token_hash}"
 
 
+RECENT_READS = 256  # device records remembered between a call's authentication and its counters' write
+RECENT_SECONDS = 30.0  # older than this, a remembered record is not worth trying
+
+
 class CosmosDeviceStore:
+    """An ingest call reads its device twice in sequence: authentication (`get`) and the counters' write
+    (`record_use`). The record `get` read is remembered (bounded, briefly) and `record_use` tries its ETag first,
+    so the call costs one read and one replace instead of two reads and a replace; when the record changed
+    meanwhile, the ETag check fails and it reads again, as before."""
+
     def __init__(self, database: DatabaseProxy) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.USERS.name)
+        self._recent: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _remember(self, user_id: str, device_id: str, doc: dict[str, Any]) -> None:
+        with self._lock:
+            self._recent[(user_id, device_id)] = (time.monotonic(), doc)
+            self._recent.move_to_end((user_id, device_id))
+            while len(self._recent) > RECENT_READS:
+                self._recent.popitem(last=False)
+
+    def _recalled(self, user_id: str, device_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._recent.pop((user_id, device_id), None)
+        if found is None or time.monotonic() - found[0] > RECENT_SECONDS:
+            return None
+        return found[1]
 
     def _read(self, doc_id: str, pk: str, doc_type: str) -> dict[str, Any] | None:
         try:
@@ -69,7 +97,10 @@ class CosmosDeviceStore:
 
     def get(self, *, user_id: str, device_id: str) -> Device | None:
         doc = self._read(device_doc_id(device_id), user_id, DEVICE_DOC_TYPE)
-        return Device.model_validate(strip_system(doc)) if doc else None
+        if doc is None:
+            return None
+        self._remember(user_id, device_id, doc)
+        return Device.model_validate(strip_system(doc))
 
     def list_for_user(self, user_id: str) -> list[Device]:
         docs = self._c.query_items(
@@ -119,8 +150,10 @@ class CosmosDeviceStore:
     ) -> bool:
         """Add to the device's counters and move last-seen forward; ETag-checked so concurrent calls add up (and
         of two calls bringing the same new waypoints version, only the one that wrote it answers True)."""
+        current = self._recalled(user_id, device_id)
         for _ in range(10):
-            current = self._read(device_doc_id(device_id), user_id, DEVICE_DOC_TYPE)
+            if current is None:
+                current = self._read(device_doc_id(device_id), user_id, DEVICE_DOC_TYPE)
             if current is None:
                 return False  # erased or deleted meanwhile: nothing to count on
             device = Device.model_validate(strip_system(current))
@@ -137,6 +170,7 @@ class CosmosDeviceStore:
             )
             if compare_and_swap(self._c, self._device_doc(updated), etag=current["_etag"]):
                 return changed
+            current = None  # changed meanwhile (or a remembered record was stale): read it again
         log.warning("device counters kept changing under ten attempts; this call's counts were not added")
         return False
 

@@ -5,12 +5,13 @@ member's name and the statistics, and the owner's revocation."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from tests.integration.conftest import add_member, register_owner
+from tests.integration.conftest import Stack, add_member, register_owner
 from tests.integration.test_devices_api import DAY, basic, make_device, my_device, soon, wait_stored
 from tests.integration.tracking_helpers import iso, set_location_consent
 
@@ -158,3 +159,22 @@ def test_owner_lists_devices_with_names_and_stats_paged_and_revokes(api: httpx.C
     assert gone.status_code == 204
     listed = api.get(url, headers=owner.auth).json()["items"]
     assert next(d for d in listed if d["deviceId"] == victim["deviceId"])["revokedAt"]
+
+
+def test_concurrent_calls_of_one_device_all_count(api: httpx.Client, stack: Stack) -> None:
+    """The counters' write tries the record authentication read (remembered by the adapter) and falls back to a
+    fresh read when another call changed it meanwhile: calls racing on one device still all add up."""
+    member = add_member(api, register_owner(api))
+    set_location_consent(api, member, True)
+    device_id, token = make_device(api, member)
+    t = int(soon().timestamp())
+
+    def send(i: int) -> int:
+        with httpx.Client(base_url=stack.base_url, timeout=30) as client:
+            location = {"_type": "location", "lat": 1.0 + i / 1000, "lon": 2.0, "tst": t + i, "batt": 50 + i}
+            return client.post("/ingest/owntracks", json=location, headers=basic(device_id, token)).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(send, range(12))) == [200] * 12
+    shown = my_device(api, member, device_id)
+    assert (shown["received"], shown["stored"], shown["lastBattery"]) == (12, 12, 61)  # the newest fix's battery
