@@ -8,8 +8,10 @@ let dock: HTMLElement | null = null;
 function keepRoom(): void {
   if (!dock) return;
   const open = Array.from(dock.children).some((c) => c instanceof HTMLElement && !c.hidden);
-  dock.hidden = !open;
-  document.body.style.paddingBottom = open ? `${dock.offsetHeight}px` : "";
+  // Only real changes are written: the observers below see every write, even of the same value.
+  if (dock.hidden !== !open) dock.hidden = !open;
+  const room = open ? `${dock.offsetHeight}px` : "";
+  if (document.body.style.paddingBottom !== room) document.body.style.paddingBottom = room;
 }
 
 /** The dock the sheets live in (made on first use, before #main). */
