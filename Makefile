@@ -77,12 +77,15 @@ test: install portal checkov
 	$(PY) -m scripts.stack up --record $$rec || { $(PY) -m scripts.stack down --only $$rec; exit 1; }; \
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	$(PY) -m scripts.stack down --only $$rec; rm -f $$rec; \
+	npm run --silent portal:unit || rc=1; \
 	$(MAKE) --no-print-directory static || rc=1; exit $$rc
 
 # The emulator-free tests only (core rules with in-memory fakes, the HTTP seam, the local host's queue and routing
-# logic): seconds, no emulators, no local host. `make test` runs these too, once, with everything else.
+# logic) and the portal's unit tests (vitest: day ranges, formats, line diff, no import circle): seconds, no
+# emulators, no local host. `make test` runs these too, once, with everything else.
 unit: install
 	$(PY) -m pytest tests/unit -p no:cacheprovider $(PYTEST_ARGS)
+	npm run --silent portal:unit
 
 stop:
 	@if [ -f $(RUN_DIR)/devhost.pid ]; then kill $$(cat $(RUN_DIR)/devhost.pid) 2>/dev/null || true; rm -f $(RUN_DIR)/devhost.pid; echo "  devhost      stopped"; fi
@@ -115,6 +118,8 @@ static: install .local/static-venv/.installed
 	@$(VENV)/bin/mypy --no-error-summary && echo "mypy: no findings"
 	@$(VENV)/bin/lint-imports --no-cache > .local/lint-imports.log 2>&1 && sed -n 's/^Contracts: /import-linter: layer contracts /p' .local/lint-imports.log || { cat .local/lint-imports.log; exit 1; }
 	@$(PY) -m scripts.static_checks
+	@npm run --silent portal:check && echo "tsc: portal and its tests type-check"
+	@node_modules/.bin/biome ci --colors=off --reporter=summary portal
 
 replay-poison: install
 	$(PY) -m scripts.replay_poison $(QUEUE)

@@ -16,6 +16,7 @@ from core.domain.billing import (
     StripeCustomer,
     StripeInvoice,
     StripePaymentMethod,
+    StripePlan,
     StripeSetupIntent,
     StripeSubscription,
 )
@@ -632,6 +633,10 @@ class StripeGateway(Protocol):
         ...
 
     def get_invoice(self, invoice_id: str) -> StripeInvoice | None: ...
+    def get_plan(self, plan_id: str) -> StripePlan | None:
+        """The plan (price per seat) subscriptions are made on; None when the provider has no such plan."""
+        ...
+
     def get_payment_method(self, payment_method_id: str) -> StripePaymentMethod | None: ...
     def create_setup_intent(self, *, customer_id: str, account_id: str) -> str:
         """Create a SetupIntent for saving a card off-session; answer its client secret."""

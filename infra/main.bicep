@@ -255,6 +255,8 @@ module storage 'modules/storage.bicep' = {
     deleteAfterDays: blobDeleteAfterDays
     malwareScanningCapGBPerMonth: malwareScanningCapGBPerMonth
     workspaceId: monitoring.outputs.workspaceId
+    // The portal's photo upload (issue 29): a PUT from the portal's pages to the upload grant's URL.
+    uploadCorsOrigins: empty(portalCustomDomain) ? [ 'https://${portal.outputs.defaultHostname}' ] : [ 'https://${portal.outputs.defaultHostname}', 'https://${portalCustomDomain}' ]
   }
 }
 

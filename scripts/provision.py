@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from azure.core.exceptions import ResourceExistsError
 from azure.cosmos import PartitionKey
@@ -16,6 +17,9 @@ from core import schema
 from core.adapters.cosmos import build_cosmos_client
 from core.adapters.queues import build_queue_service
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobServiceClient
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +60,29 @@ def provision(settings: Settings) -> None:
                 blobs.create_container(container_name)
             except ResourceExistsError:
                 pass
+        _allow_portal_uploads(blobs, settings)
     if settings.is_local:
         _ensure_local_stripe_plan(settings)
+
+
+def _allow_portal_uploads(blobs: BlobServiceClient, settings: Settings) -> None:
+    """The portal uploads a photo with a PUT to its upload grant's URL (issue 29): the blob service answers the
+    browser's CORS preflight for the portal's origins (PORTAL_ORIGINS). Rules of other origins already on the
+    service (a shared emulator) are kept; in Azure, infra/modules/storage.bicep sets the same rule."""
+    from azure.storage.blob import CorsRule
+
+    origins = sorted({o.strip().rstrip("/") for o in settings.portal_origins.split(",") if o.strip()})
+    if not origins:
+        return
+    kept = [r for r in blobs.get_service_properties().get("cors") or [] if r.allowed_origins != ",".join(origins)]
+    rule = CorsRule(
+        allowed_origins=origins,
+        allowed_methods=["PUT"],
+        allowed_headers=["content-type", "x-ms-blob-type", "x-ms-version", "x-ms-client-request-id"],
+        exposed_headers=["etag"],
+        max_age_in_seconds=3600,
+    )
+    blobs.set_service_properties(cors=[*kept, rule][-5:])  # the service keeps at most five rules
 
 
 def _ensure_local_stripe_plan(settings: Settings) -> None:

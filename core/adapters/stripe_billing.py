@@ -26,6 +26,7 @@ from core.domain.billing import (
     StripeCustomer,
     StripeInvoice,
     StripePaymentMethod,
+    StripePlan,
     StripeSetupIntent,
     StripeSubscription,
 )
@@ -273,6 +274,25 @@ class StripeBillingGateway:
             raise
         status = str(obj.get("status") or "")
         return "canceled" if status in _GONE_STATUSES else status
+
+    # ---- the plan (price per seat)
+    def get_plan(self, plan_id: str) -> StripePlan | None:
+        try:
+            obj = _d(self._s.v1.plans.retrieve(plan_id))
+        except stripe.StripeError as exc:
+            if _is_missing(exc):
+                return None
+            raise
+        product = obj.get("product")
+        name = obj.get("nickname") or (_get(product, "name") if isinstance(product, dict) else None)
+        return StripePlan(
+            plan_id=obj["id"],
+            name=name,
+            unit_amount=int(obj.get("amount") or 0),
+            currency=str(obj.get("currency") or ""),
+            interval=str(obj.get("interval") or "month"),
+            interval_count=int(obj.get("interval_count") or 1),
+        )
 
     # ---- invoices and payment methods
     def get_invoice(self, invoice_id: str) -> StripeInvoice | None:

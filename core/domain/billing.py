@@ -136,6 +136,17 @@ class StripeSubscription(BaseModel):
     latest_invoice_id: str | None = None
 
 
+class StripePlan(BaseModel):
+    """The price of a seat, as the payment provider holds it (a Stripe Plan)."""
+
+    plan_id: str
+    name: str | None
+    unit_amount: int  # in the currency's minor unit (cents)
+    currency: str  # ISO 4217, as Stripe writes it (lower case)
+    interval: str  # day, week, month or year
+    interval_count: int = 1
+
+
 class StripeInvoice(BaseModel):
     invoice_id: str
     customer_id: str
@@ -184,6 +195,18 @@ class PaymentMethodPublic(PublicModel):
     last4: str | None
 
 
+class PlanPublic(PublicModel):
+    """What a seat costs: the subscription's plan as the payment provider holds it."""
+
+    name: str | None = Field(description="The plan's name (its nickname at the payment provider)")
+    unit_amount: int = Field(
+        alias="unitAmount", description="Price of one seat per interval, in the currency's minor unit (e.g. cents)"
+    )
+    currency: str = Field(description="ISO 4217 currency code, upper case")
+    interval: str = Field(description="Billing interval: day, week, month or year")
+    interval_count: int = Field(alias="intervalCount", description="Intervals per billing period (usually 1)")
+
+
 class BillingPublic(PublicModel):
     account_id: str = Field(alias="accountId")
     status: BillingStatus
@@ -202,6 +225,11 @@ class BillingPublic(PublicModel):
     current_period_end: datetime | None = Field(alias="currentPeriodEnd")
     last_invoice_status: str | None = Field(alias="lastInvoiceStatus")
     payment_method: PaymentMethodPublic | None = Field(alias="paymentMethod")
+    plan: PlanPublic | None = Field(
+        default=None,
+        description="The plan each seat is billed on, with its price and currency; null when billing is not configured"
+        " here or the payment provider could not be reached",
+    )
 
 
 class SetupIntentPublic(PublicModel):

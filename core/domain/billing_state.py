@@ -19,6 +19,8 @@ from core.domain.billing import (
     BillingTransition,
     PaymentFailedNotice,
     PaymentMethodPublic,
+    PlanPublic,
+    StripePlan,
     StripeSnapshot,
 )
 
@@ -105,7 +107,21 @@ def apply_snapshot(record: BillingRecord, snapshot: StripeSnapshot, *, cause: st
     return moved
 
 
-def to_public(record: BillingRecord, *, grace: timedelta | None = None) -> BillingPublic:
+def plan_public(plan: StripePlan | None) -> PlanPublic | None:
+    if plan is None:
+        return None
+    return PlanPublic(
+        name=plan.name,
+        unit_amount=plan.unit_amount,
+        currency=plan.currency.upper(),
+        interval=plan.interval,
+        interval_count=plan.interval_count,
+    )
+
+
+def to_public(
+    record: BillingRecord, *, grace: timedelta | None = None, plan: PlanPublic | None = None
+) -> BillingPublic:
     pm = None
     if record.payment_method_brand or record.payment_method_last4:
         pm = PaymentMethodPublic(brand=record.payment_method_brand, last4=record.payment_method_last4)
@@ -121,6 +137,7 @@ def to_public(record: BillingRecord, *, grace: timedelta | None = None) -> Billi
         current_period_end=record.current_period_end,
         last_invoice_status=record.last_invoice_status,
         payment_method=pm,
+        plan=plan,
     )
 
 

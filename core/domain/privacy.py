@@ -416,6 +416,7 @@ class DataRequest(BaseModel):
     erased: dict[str, int] = Field(default_factory=dict)
     disclosure: CaliforniaDisclosure | None = None
     outcome: str | None = None
+    emailed: bool | None = None  # the answer's e-mail: True queued, False not sent, None not answered yet
     residual_copies: list[ResidualCopy] = Field(default_factory=list)
     step: int = 0  # erasure: the step the next queue message must carry (earlier ones are stale)
     progress: list[KindProgress] = Field(default_factory=list)
@@ -436,6 +437,7 @@ class DataRequest(BaseModel):
             erased=self.erased,
             disclosure=self.disclosure,
             outcome=self.outcome,
+            emailed=self.emailed,
             residual_copies=self.residual_copies,
             progress=[p.to_public() for p in self.progress],
             kept=self.kept,
@@ -455,7 +457,14 @@ class DataRequestPublic(PublicModel):
     retained: list[KeptCategory] = Field(default_factory=list, description="What legal retention keeps, and why.")
     erased: dict[str, int] = Field(default_factory=dict, description="Items erased, per kind of data.")
     disclosure: CaliforniaDisclosure | None = None
-    outcome: str | None = None
+    outcome: str | None = Field(
+        default=None, description="The answer in words, for a record (the fields of this model say the same in parts)."
+    )
+    emailed: bool | None = Field(
+        default=None,
+        description="Whether an e-mail telling you the answer was queued (false: none could be sent, e.g. the address"
+        " was erased); null until the request is answered.",
+    )
     residual_copies: list[ResidualCopy] = Field(
         default_factory=list,
         alias="residualCopies",

@@ -24,12 +24,21 @@ from core.domain.billing import (
     BillingTransition,
     CustomerDetails,
     GraceMarker,
+    PlanPublic,
     SetupIntentPublic,
     StripeSnapshot,
     StripeSubscription,
 )
-from core.domain.billing_state import ENDED, apply_snapshot, is_overdue, suspend_if_overdue, to_public, transition
-from core.domain.errors import Conflict, NotFound
+from core.domain.billing_state import (
+    ENDED,
+    apply_snapshot,
+    is_overdue,
+    plan_public,
+    suspend_if_overdue,
+    to_public,
+    transition,
+)
+from core.domain.errors import BillingNotConfigured, Conflict, NotFound
 from core.domain.events import BillingStatusChanged
 from core.domain.identity import Principal
 from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, Outbox, Reactions, StripeGateway
@@ -388,22 +397,35 @@ def handle_account_event(
 # ---------------------------------------------------------------- owner endpoints
 
 
+def plan_of(stripe: StripeGateway, policy: BillingPolicy) -> PlanPublic | None:
+    """The price per seat for the owner's view; None (the rest of the view still answers) when billing is not
+    configured in this deployment or the payment provider cannot be reached."""
+    try:
+        return plan_public(stripe.get_plan(policy.plan_id))
+    except (BillingNotConfigured, ConnectionError) as exc:
+        log.info("billing plan %s not shown: %s", policy.plan_id, type(exc).__name__)
+        return None
+
+
 def get_billing(
     *,
     principal: Principal,
     account_id: str,
     billing: BillingStore,
+    stripe: StripeGateway,
     clock: Clock,
     billing_policy: BillingPolicy,
 ) -> BillingPublic:
     principal.require_owner_of(account_id)
     record = billing.get(account_id)
+    plan = plan_of(stripe, billing_policy)
     if record is None:
         now = clock.now()
         return to_public(
-            BillingRecord(account_id=account_id, customer_id="", status_since=now, created_at=now, updated_at=now)
+            BillingRecord(account_id=account_id, customer_id="", status_since=now, created_at=now, updated_at=now),
+            plan=plan,
         )
-    return to_public(record, grace=billing_policy.grace)
+    return to_public(record, grace=billing_policy.grace, plan=plan)
 
 
 def setup_billing(
@@ -432,7 +454,7 @@ def setup_billing(
     )
     if record is None:
         raise Conflict("Billing cannot be set up for this account.")
-    return to_public(record, grace=billing_policy.grace)
+    return to_public(record, grace=billing_policy.grace, plan=plan_of(stripe, billing_policy))
 
 
 def create_setup_intent(

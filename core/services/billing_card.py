@@ -15,7 +15,7 @@ from core.domain.billing_state import to_public
 from core.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from core.domain.identity import Principal
 from core.ports import AccountStore, BillingNotifier, BillingStore, Clock, Reactions, StripeGateway
-from core.services.billing import ensure_subscription, reconcile
+from core.services.billing import ensure_subscription, plan_of, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -69,4 +69,4 @@ def put_card_on_file(
         notifier=billing_notifier,
     )
     log.info("billing %s: card of setup intent %s on file", account_id, intent.setup_intent_id)
-    return to_public(record, grace=billing_policy.grace)
+    return to_public(record, grace=billing_policy.grace, plan=plan_of(stripe, billing_policy))

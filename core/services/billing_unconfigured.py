@@ -12,6 +12,7 @@ from core.domain.billing import (
     StripeCustomer,
     StripeInvoice,
     StripePaymentMethod,
+    StripePlan,
     StripeSetupIntent,
     StripeSubscription,
 )
@@ -70,6 +71,9 @@ class UnconfiguredStripeGateway:
         _refuse()
 
     def create_setup_intent(self, *, customer_id: str, account_id: str) -> str:
+        _refuse()
+
+    def get_plan(self, plan_id: str) -> StripePlan | None:
         _refuse()
 
     def get_setup_intent(self, setup_intent_id: str) -> StripeSetupIntent | None:

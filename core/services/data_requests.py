@@ -225,7 +225,7 @@ def process_request(
             data=data,
         )
         email = "queued"
-    request = request.model_copy(update={"outcome": f"{request.outcome}; e-mail {email}"})
+    request = request.model_copy(update={"outcome": f"{request.outcome}; e-mail {email}", "emailed": email == "queued"})
     privacy.put_request(request)
     audit(
         privacy,

@@ -67,6 +67,9 @@ param malwareScanningCapGBPerMonth int
 @description('Log Analytics workspace that receives the blob and queue audit logs.')
 param workspaceId string
 
+@description('Origins of the portal, whose pages upload a photo with one PUT to its upload grant (a SAS URL): the blob service answers their CORS preflight for PUT only.')
+param uploadCorsOrigins array = []
+
 var containerNames = concat(blobContainers, [deploymentContainerName, deadLetterContainerName], hostContainerNames)
 
 var versionRule = {
@@ -194,6 +197,17 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   name: 'default'
   properties: {
     isVersioningEnabled: true // the literal, so the offline policy check (CKV2_INDUSTRACK_4) can read it; = versioningEnabled
+    cors: {
+      corsRules: empty(uploadCorsOrigins) ? [] : [
+        {
+          allowedOrigins: uploadCorsOrigins
+          allowedMethods: [ 'PUT' ]
+          allowedHeaders: [ 'content-type', 'x-ms-blob-type', 'x-ms-version', 'x-ms-client-request-id' ]
+          exposedHeaders: [ 'etag' ]
+          maxAgeInSeconds: 3600
+        }
+      ]
+    }
     deleteRetentionPolicy: {
       enabled: true
       days: softDeleteDays

@@ -25,11 +25,22 @@ export const AZURE_BUILD_REFUSAL = "This build of the portal is for Azure and si
 
 let loaded: PortalConfig | null = null;
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The shape checks config.json must pass before the portal trusts it (the rest is read where it is used). */
+function isPortalConfig(c: unknown): c is PortalConfig {
+  if (!isObject(c) || typeof c.apiBase !== "string" || !c.apiBase || !isObject(c.auth) || !isObject(c.map))
+    return false;
+  return c.auth.mode === "dev" || c.auth.mode === "msal";
+}
+
 export async function loadConfig(): Promise<PortalConfig> {
   const r = await fetch("/config.json", { cache: "no-store" });
   if (!r.ok) throw new Error(`config.json: HTTP ${r.status}`);
-  const c = (await r.json()) as PortalConfig;
-  if (!c.apiBase || !c.auth || !c.map) throw new Error("config.json lacks apiBase, auth or map");
+  const c: unknown = await r.json();
+  if (!isPortalConfig(c)) throw new Error("config.json lacks apiBase, auth (with mode dev or msal) or map");
   if (AZURE_BUILD && (c.auth.mode !== "msal" || !c.auth.msal)) {
     throw new Error(`${AZURE_BUILD_REFUSAL}: config.json must set auth.mode "msal" and auth.msal.`);
   }

@@ -2,7 +2,9 @@
 
 import "./styles.css";
 import { loadConfig } from "./config";
-import { ApiError, get, type Member } from "./api/client";
+import { ApiError, type Me } from "./api/client";
+import { api, data } from "./api/typed";
+import type { Context, Leave } from "./context";
 import { currentToken, isSignedIn, signOut, signedInEmail } from "./auth/session";
 import { h, append, clear, errorBox } from "./ui/dom";
 import { navigate, onNavigate, currentPath } from "./router";
@@ -26,43 +28,128 @@ import { renderZones } from "./pages/zones/zones";
 import { renderFormer } from "./pages/former/former";
 import { renderSites } from "./pages/sites/sites";
 import { renderTimesheets } from "./pages/timesheets/timesheets";
+import { renderConnect } from "./pages/connect/connect";
+import { labelStackedTables } from "./ui/stack";
 import { renderDevices } from "./pages/devices/devices";
 
-export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
+// Kept while pages still import the context type from here (import it from ./context: tests/imports.test.ts).
+export type { Context };
 
-let me: Member | null = null;
+let me: Me | null = null;
 let accessEnded = false; // signed in, but access to the account ended: only the limited view (pages/former)
-let leave: (() => void) | null = null;
+let leave: Leave = null;
 
-function nav(who: Member | null, admin = false): void {
-  const top = document.getElementById("top")!;
+const TITLES: Record<string, string> = {
+  "/map": "Live map",
+  "/members": "Members",
+  "/media": "Photos and notes",
+  "/billing": "Billing",
+  "/me": "My data",
+  "/me/zones": "My private zones",
+  "/me/connect": "Connect my phone",
+  "/devices": "Devices",
+  "/privacy": "Privacy centre",
+  "/privacy/close-account": "Close the account",
+  "/signin": "Sign in",
+  "/signup": "Register your company",
+  "/admin": "Platform administration",
+  "/join": "Join your team",
+  "/verify-email": "Confirm your e-mail address",
+  "/unsubscribe": "Unsubscribe",
+};
+
+/** The tab's title for what is shown: the page's name, then the product's. */
+function title(page: string | undefined): void {
+  document.title = page ? `${page} – IndusTrack` : "IndusTrack";
+}
+
+function element(id: string): HTMLElement {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`index.html lacks #${id}`);
+  return el;
+}
+
+function nav(who: Me | null, admin = false): void {
+  const top = element("top");
   clear(top);
-  const links: [string, string][] = who?.role === "owner"
-    ? [["/map", "Live map"], ["/members", "Members"], ["/sites", "Job sites"], ["/timesheets", "Timesheets"],
-      ["/devices", "Devices"], ["/media", "Photos and notes"], ["/me", "My data"],
-      ["/me/zones", "My private zones"]]
-    : who ? [["/me", "My data"], ["/me/zones", "My private zones"]] : [];
+  const links: [string, string][] =
+    who?.role === "owner"
+      ? [
+          ["/map", "Live map"],
+          ["/members", "Members"],
+          ["/sites", "Job sites"],
+          ["/timesheets", "Timesheets"],
+          ["/devices", "Devices"],
+          ["/media", "Photos and notes"],
+          ["/me", "My data"],
+          ["/me/zones", "My private zones"],
+          ["/me/connect", "Connect my phone"],
+        ]
+      : who
+        ? [
+            ["/me", "My data"],
+            ["/me/zones", "My private zones"],
+            ["/me/connect", "Connect my phone"],
+          ]
+        : [];
   if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
   if (who) links.push(["/privacy", "Privacy"]);
   if (admin) links.push(["/admin", "Platform admin"]);
   const here = currentPath();
-  const current = links.map(([href]) => href).filter((href) => here === href || here.startsWith(href + "/"))
+  const current = links
+    .map(([href]) => href)
+    .filter((href) => here === href || here.startsWith(`${href}/`))
     .sort((a, b) => b.length - a.length)[0];
-  append(top,
+  append(
+    top,
     h("span", { class: "brand" }, "IndusTrack"),
-    h("nav", { "aria-label": "Main" }, h("ul", {}, ...links.map(([href, text]) =>
-      h("li", {}, h("a", { href, "data-link": href !== "/billing", "aria-current": href === current ? "page" : undefined }, text))))),
-    who || admin ? h("span", { class: "who" }, h("span", { "data-testid": "signed-in-as" }, who?.fullName ?? "Platform administrator"),
-      h("button", { type: "button", onclick: () => { signOut(); me = null; navigate("/signin"); } }, "Sign out")) : null,
+    h(
+      "nav",
+      { "aria-label": "Main" },
+      h(
+        "ul",
+        {},
+        ...links.map(([href, text]) =>
+          h(
+            "li",
+            {},
+            h(
+              "a",
+              { href, "data-link": href !== "/billing", "aria-current": href === current ? "page" : undefined },
+              text,
+            ),
+          ),
+        ),
+      ),
+    ),
+    who || admin
+      ? h(
+          "span",
+          { class: "who" },
+          h("span", { "data-testid": "signed-in-as" }, who?.fullName ?? "Platform administrator"),
+          h(
+            "button",
+            {
+              type: "button",
+              onclick: () => {
+                signOut();
+                me = null;
+                navigate("/signin");
+              },
+            },
+            "Sign out",
+          ),
+        )
+      : null,
   );
 }
 
-async function whoAmI(): Promise<Member | null> {
+async function whoAmI(): Promise<Me | null> {
   if (me) return me;
   if (!(await isSignedIn())) return null;
   if (accessEnded) return null; // known already (e.g. just left the account): no need to ask /me again
   try {
-    me = await get<Member>("/me");
+    me = data(await api().GET("/api/me"));
     accessEnded = false;
     return me;
   } catch (e) {
@@ -75,18 +162,23 @@ async function whoAmI(): Promise<Member | null> {
 async function route(): Promise<void> {
   leave?.();
   leave = null;
-  const main = document.getElementById("main")!;
+  const main = element("main");
   clear(main);
   const path = currentPath();
   const params = new URLSearchParams(location.search);
+  title(TITLES[path] ?? (/^\/members\/[^/]+\/day$/.test(path) ? "A member's day" : "Not found"));
+  main.setAttribute("aria-busy", "true");
   void showPolicyBanner();
   try {
     if (path === "/join") {
       nav(null);
-      leave = await renderJoin(main, params, () => { me = null; });
+      leave = await renderJoin(main, params, () => {
+        me = null;
+      });
       return;
     }
-    if (path === "/verify-email" || path === "/unsubscribe") { // e-mailed links: no sign-in needed
+    if (path === "/verify-email" || path === "/unsubscribe") {
+      // e-mailed links: no sign-in needed
       nav(null);
       leave = await (path === "/unsubscribe" ? renderUnsubscribe : renderVerifyEmail)(main, params);
       return;
@@ -95,26 +187,41 @@ async function route(): Promise<void> {
     const admin = (await isSignedIn()) && tokenHasAdminRole(await currentToken());
     nav(who, admin);
     if (path === "/signup") {
-      leave = await renderSignup(main, await signedInEmail(), who !== null, () => { me = null; });
+      leave = await renderSignup(main, await signedInEmail(), who !== null, () => {
+        me = null;
+      });
       return;
     }
     if ((path === "/admin" && (who || admin)) || (!who && admin)) {
+      title(TITLES["/admin"]);
       leave = await renderAdmin(main);
       return;
     }
     if (!who && accessEnded) {
-      leave = await renderFormer(main, () => { signOut(); me = null; accessEnded = false; navigate("/signin"); });
+      title("Your access has ended");
+      leave = await renderFormer(main, () => {
+        signOut();
+        me = null;
+        accessEnded = false;
+        navigate("/signin");
+      });
       return;
     }
     if (!who) {
+      title(TITLES["/signin"]);
       if (path !== "/signin") sessionStorage.setItem("industrack.after", path + location.search);
-      leave = await renderSignIn(main, () => { me = null; const after = sessionStorage.getItem("industrack.after");
-        sessionStorage.removeItem("industrack.after"); navigate(after && after !== "/signin" ? after : "/"); });
+      leave = await renderSignIn(main, () => {
+        me = null;
+        const after = sessionStorage.getItem("industrack.after");
+        sessionStorage.removeItem("industrack.after");
+        navigate(after && after !== "/signin" ? after : "/");
+      });
       return;
     }
     const ctx: Context = { me: who, main, params };
     const owner = who.role === "owner";
     const day = path.match(/^\/members\/([^/]+)\/day$/);
+    if (path === "/" || path === "/signin") title(owner ? TITLES["/map"] : TITLES["/me"]);
     if (owner && (path === "/" || path === "/map" || path === "/signin")) leave = await renderLiveMap(ctx);
     else if (owner && path === "/members") leave = await renderMembers(ctx);
     else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
@@ -124,12 +231,15 @@ async function route(): Promise<void> {
     else if (owner && path === "/devices") leave = await renderDevices(ctx);
     else if (owner && path === "/billing") leave = await renderBilling(ctx);
     else if (path === "/me/zones") leave = await renderZones(ctx);
+    else if (path === "/me/connect") leave = await renderConnect(ctx);
     else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
     else if (path === "/privacy") leave = await renderPrivacy(ctx);
     else if (path === "/privacy/close-account") leave = await renderClosure(ctx);
     else main.append(h("h1", {}, "Not found"), h("p", {}, "There is no such page."));
   } catch (e) {
     main.append(errorBox(e));
+  } finally {
+    main.removeAttribute("aria-busy");
   }
   main.focus({ preventScroll: true });
 }
@@ -138,9 +248,10 @@ async function start(): Promise<void> {
   try {
     await loadConfig();
   } catch (e) {
-    document.getElementById("main")!.append(errorBox(e));
+    element("main").append(errorBox(e));
     return;
   }
+  labelStackedTables(element("main")); // phone widths: tables as labelled rows (styles.css)
   startPrivacySignals(); // cookies, optional analytics, Global Privacy Control (docs/privacy-signals.md)
   onNavigate(() => void route().then(() => pageViewed(currentPath())));
   await route();
@@ -148,6 +259,10 @@ async function start(): Promise<void> {
 }
 
 // Leaving the account (pages/privacy) ends access at once: show the limited view without asking /me again.
-window.addEventListener("industrack:access-ended", () => { me = null; accessEnded = true; navigate("/"); });
+window.addEventListener("industrack:access-ended", () => {
+  me = null;
+  accessEnded = true;
+  navigate("/");
+});
 
 void start();

@@ -15,8 +15,16 @@ export function onNavigate(fn: () => void): void {
   listener = fn;
   window.addEventListener("popstate", fn);
   document.addEventListener("click", (ev) => {
-    const a = (ev.target as Element | null)?.closest?.("a[data-link]") as HTMLAnchorElement | null;
-    if (!a || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
+    const a = ev.target instanceof Element ? ev.target.closest("a[data-link]") : null;
+    if (
+      !(a instanceof HTMLAnchorElement) ||
+      ev.defaultPrevented ||
+      ev.button !== 0 ||
+      ev.metaKey ||
+      ev.ctrlKey ||
+      ev.shiftKey
+    )
+      return;
     if (a.origin !== location.origin) return;
     ev.preventDefault();
     navigate(a.pathname + a.search);

@@ -160,6 +160,22 @@ def test_cors_allows_only_the_portal() -> None:
     assert "PORTAL_ORIGINS: join(allowedOrigins, ',')" in module_text("functionapp")
 
 
+def test_blob_cors_lets_only_the_portal_put_an_upload() -> None:
+    """Issue 29: the portal's pages PUT a photo to its upload grant; the blob service admits that one method from
+    the portal's origins, the same list the API's CORS uses, and nothing else."""
+    call = block_after(strip_comments(read(MAIN)), r"^module\s+storage\s+'")
+    origins = re.search(r"uploadCorsOrigins:\s*(.+)$", call, re.MULTILINE)
+    assert origins
+    assert re.findall(r"'(https://[^']*)'", origins.group(1)) == [
+        "https://${portal.outputs.defaultHostname}",
+        "https://${portal.outputs.defaultHostname}",
+        "https://${portalCustomDomain}",
+    ]
+    cors = block_after(module_text("storage"), r"^resource blobService ")
+    assert "allowedOrigins: uploadCorsOrigins" in cors
+    assert "allowedMethods: [ 'PUT' ]" in cors and "*" not in cors
+
+
 def test_the_portal_is_not_linked_as_a_static_web_apps_backend() -> None:
     """Issue 15: the /api proxy would replace the bearer token, and the link is not idempotent on redeploy."""
     assert "userProvidedFunctionApps" not in read(MAIN) + "".join(

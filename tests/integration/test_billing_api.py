@@ -246,6 +246,15 @@ def test_a_card_confirmed_against_localstripe_becomes_the_default_through_the_we
         "currentPeriodEnd",
         "lastInvoiceStatus",
         "paymentMethod",
+        "plan",
+    }
+    # The price per seat, as localstripe holds the provisioned plan (core/adapters/stripe_billing.py ensure_plan).
+    assert shown["plan"] == {
+        "name": "IndusTrack per-seat monthly",
+        "unitAmount": 900,
+        "currency": "USD",
+        "interval": "month",
+        "intervalCount": 1,
     }
     assert shown["trialEnd"] and shown["currentPeriodEnd"] and shown["status"] == "trialing"
 

@@ -231,7 +231,7 @@ def test_owner_invites_a_worker_who_accepts_through_the_emailed_link(
         worker_page.get_by_label("E-mail").fill(invitee.email)
         worker_page.get_by_role("button", name="Sign in", exact=True).click()
         worker_page.get_by_role("button", name="Accept the invitation").click()
-        expect(worker_page.get_by_role("heading", level=1)).to_have_text("Ivy Invited: my data")
+        expect(worker_page.get_by_role("heading", level=1)).to_have_text("Connect my phone")
     finally:
         worker_context.close()
 

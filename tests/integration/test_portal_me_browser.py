@@ -108,14 +108,16 @@ def test_consent_history_location_revoked_and_the_windows_preview_across_a_clock
     version = api.get("/me/consents", headers=worker.auth).json()["history"][0]["policyVersion"]
     expect(history.first).to_contain_text(version)
 
-    # Revoked from the portal: recorded in the ledger, and the very next ping is refused.
-    page.get_by_role("button", name="Stop sharing my location").click()
-    expect(page.locator("#consent-saved")).to_have_text("Location sharing is off from now on.")
+    # Withdrawn from the portal (after a confirmation): recorded in the ledger, and the very next ping is refused.
+    page.get_by_role("button", name="Withdraw location").click()
+    page.get_by_role("button", name="Yes, withdraw location").click()
+    expect(page.locator("#consent-saved")).to_contain_text("Location is withdrawn")
     expect(history).to_have_count(2)
     expect(history.first).to_contain_text("revoked")
     expect(history.first).to_contain_text("web-portal, portal")
     expect(page.locator("#consents")).to_contain_text("Location: not allowed")
-    expect(page.get_by_role("button", name="Stop sharing my location")).to_have_count(0)
+    expect(page.get_by_role("button", name="Withdraw location")).to_have_count(0)
+    expect(page.get_by_role("button", name="Allow location")).to_be_visible()
     ledger = api.get("/me/consents", headers=worker.auth).json()
     assert [(e["capability"], e["granted"]) for e in ledger["history"]] == [("location", True), ("location", False)]
     refused_ping = ping(datetime.now(UTC))

@@ -197,7 +197,7 @@ def test_msal_sign_in_keeps_the_join_link_calls_the_api_and_signs_out(
     assert claims["iss"] == provider.issuer and claims["aud"] == msal_site.provider.audience
     assert claims["sub"] == invitee.sub_for(provider.audience)
     expect(page.get_by_test_id("signed-in-as")).to_have_text(invitee.name)  # /me answered for the new member
-    assert page.url == f"{msal_site.portal}/me"
+    assert page.url == f"{msal_site.portal}/me/connect"  # joining leads on to connecting a phone (issue 29)
     members = api.get(f"/accounts/{owner.account_id}/members", headers=owner.auth)
     assert members.status_code == 200, members.text
     assert invitee.sub_for(provider.audience) in {m["userId"] for m in members.json()["items"]}

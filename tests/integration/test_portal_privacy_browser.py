@@ -182,6 +182,30 @@ def test_owner_downloads_an_export_then_closes_the_account_with_the_typed_name(a
         r = api.get("/me", headers=user.auth)
         assert r.status_code == 403 and r.json()["type"].endswith("/access-ended")
 
+    # Signing in again after the closure (issue 30), in a new tab: the page says the account is closed, when, and
+    # what is kept about the person and until when; it does not fall back to a bare sign-in page. The one console
+    # error allowed is the browser's note of the API's 403 access-ended answer to /me, which is how it finds out.
+    again = page.context.new_page()
+    refused: list[str] = []
+    again.on("console", lambda m: refused.append(m.location.get("url", "")) if m.type == "error" else None)
+    again.on("pageerror", lambda e: refused.append(f"uncaught: {e}"))
+    sign_in_page = again.goto(page.url.split("/privacy")[0] + "/signin")
+    assert sign_in_page is not None and sign_in_page.ok
+    again.get_by_label("User id").fill(owner.user_id)
+    again.get_by_label("E-mail").fill(owner.email)
+    again.get_by_role("button", name="Sign in", exact=True).click()
+    expect(again.get_by_role("heading", level=1)).to_have_text("This account is closed")
+    held = api.get("/me/held-data", headers=owner.auth).json()
+    assert held["access"] == "closed" and held["accountClosedAt"]
+    expect(again.locator("#former-why")).to_contain_text("It was closed on")
+    last = max(k["keptUntil"] for k in held["kinds"] if k["keptUntil"])
+    expect(again.locator("#former-kept-until")).to_contain_text(str(int(last[:4])))  # the last deadline's year
+    expect(again.locator("#held-data tbody tr[data-kind]")).to_have_count(len(held["kinds"]))
+    assert again.title() == "This account is closed \u2013 IndusTrack"
+    assert_accessible(again)
+    assert refused and all(url.endswith("/api/me") for url in refused), refused
+    again.close()
+
 
 def test_a_member_leaves_on_the_page_and_then_sees_only_what_is_kept_about_them(api: httpx.Client, page: Page) -> None:
     """Issue 28: a member leaves from the privacy centre; the portal then shows only the limited view (what is kept

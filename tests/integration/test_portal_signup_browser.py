@@ -164,6 +164,13 @@ def test_owner_signs_up_verifies_and_puts_a_card_on_file_that_reaches_only_strip
     assert refused == ["GET /me", "POST /accounts", "GET /me"]  # the owner, not registered before the form
     expect(page.locator("#billing-summary")).to_have_attribute("data-status", "trialing", timeout=SLOW)
     expect(page.locator("#billing-card")).to_have_text("No card on file")
+    # The plan, its price and currency, as the payment provider holds them (localstripe: 9.00 USD a seat a month).
+    plan = api.get(f"/accounts/{owner.account_id}/billing", headers=owner.auth).json()["plan"]
+    assert (plan["unitAmount"], plan["currency"], plan["interval"]) == (900, "USD", "month")
+    expect(page.locator("#billing-plan")).to_have_text(plan["name"])
+    expect(page.locator("#billing-price")).to_have_text("$9.00 per seat a month")
+    expect(page.locator("#billing-currency")).to_have_text("USD")
+    expect(page.locator("#billing-total")).to_have_text("$9.00 a month for 1 seat once the trial ends")
 
     # The e-mailed verification link opens the portal; opening it changes nothing, the button confirms.
     link = verification_link(wait_for_mail(owner.email, subject="Confirm your e-mail address")[0])
@@ -211,6 +218,9 @@ def test_owner_signs_up_verifies_and_puts_a_card_on_file_that_reaches_only_strip
     expect(page.locator("#billing-card")).to_have_text("visa ending 4242")
     expect(page.locator("#billing-summary")).to_contain_text("Trial ends")
     assert VISA not in page.locator("#main").inner_text()
+    # The card field is empty again after saving: the number typed does not stay on the screen.
+    expect(field.locator("input[placeholder=number]")).to_have_value("")
+    assert field.locator("input").evaluate_all("inputs => inputs.map(i => i.value)") == [""] * 5
     _accessible_but_the_card_field(page)
 
     # What to do when a payment failed, then when the grace period ended.

@@ -13,6 +13,7 @@ from core.domain.billing import (
     StripeCustomer,
     StripeInvoice,
     StripePaymentMethod,
+    StripePlan,
     StripeSetupIntent,
     StripeSubscription,
 )
@@ -83,6 +84,7 @@ class FakeStripe:
         self.invoices: dict[str, StripeInvoice] = {}
         self.payment_methods: dict[str, StripePaymentMethod] = {}
         self.setup_intents: dict[str, StripeSetupIntent] = {}
+        self.plans: dict[str, StripePlan] = {}
         self.by_key: dict[str, str] = {}
         self.calls: list[str] = []
         self.quantity_updates = 0
@@ -233,6 +235,10 @@ class FakeStripe:
             update={"status": "succeeded", "payment_method_id": pm.payment_method_id}
         )
         return pm.payment_method_id
+
+    def get_plan(self, plan_id: str) -> StripePlan | None:
+        self._call("get_plan")
+        return self.plans.get(plan_id)
 
     def get_setup_intent(self, setup_intent_id: str) -> StripeSetupIntent | None:
         self._call("get_setup_intent")

@@ -17,12 +17,20 @@ from core.domain.accounts import (
     Member,
     MemberStatus,
 )
-from core.domain.billing import BillingPolicy, BillingRecord, BillingStatus, StripeSubscription
+from core.domain.billing import (
+    BillingPolicy,
+    BillingPublic,
+    BillingRecord,
+    BillingStatus,
+    StripePlan,
+    StripeSubscription,
+)
 from core.domain.errors import AccountSuspended, Forbidden, NotFound
 from core.domain.events import BillingStatusChanged
 from core.domain.identity import Principal, Role
-from core.ports import BillingNotifier
+from core.ports import BillingNotifier, StripeGateway
 from core.services import billing, suspension
+from core.services.billing_unconfigured import UnconfiguredStripeGateway
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeReactions
 from tests.unit.fakes_billing import FakeBillingStore, FakeNotifier, FakeStripe
 
@@ -384,24 +392,30 @@ def test_canceled_subscription_and_closure_cancel() -> None:
     assert len(w.stripe.subscriptions) == 1 and w.status() is BillingStatus.CANCELED
 
 
+def _view(w: World, principal: Principal, stripe: StripeGateway | None = None) -> BillingPublic:
+    return billing.get_billing(
+        principal=principal,
+        account_id=w.account_id,
+        billing=w.store,
+        stripe=stripe or w.stripe,
+        clock=w.clock,
+        billing_policy=w.policy,
+    )
+
+
 def test_owner_endpoints_are_scoped_to_the_owner_of_the_account() -> None:
     w = World()
     w.register()
     owner = Principal("owner", None, w.account_id, Role.OWNER)
     member = Principal("m1", None, w.account_id, Role.MEMBER)
     stranger = Principal("x", None, "acc-2", Role.OWNER)
-    view = billing.get_billing(
-        principal=owner, account_id=w.account_id, billing=w.store, clock=w.clock, billing_policy=w.policy
-    )
+    view = _view(w, owner)
     assert view.status is BillingStatus.TRIALING and view.seats == 1 and view.trial_end is not None
+    assert view.plan is None  # the provider has no such plan: the rest of the view still answers
     with pytest.raises(Forbidden):
-        billing.get_billing(
-            principal=member, account_id=w.account_id, billing=w.store, clock=w.clock, billing_policy=w.policy
-        )
+        _view(w, member)
     with pytest.raises(NotFound):
-        billing.get_billing(
-            principal=stranger, account_id=w.account_id, billing=w.store, clock=w.clock, billing_policy=w.policy
-        )
+        _view(w, stranger)
     with pytest.raises(NotFound):
         billing.create_setup_intent(
             principal=stranger,
@@ -438,6 +452,7 @@ def test_the_public_view_shows_only_the_listed_fields() -> None:
         "currentPeriodEnd",
         "lastInvoiceStatus",
         "paymentMethod",
+        "plan",  # the price per seat, from the payment provider (never anything of the card)
     }
 
 
@@ -514,3 +529,24 @@ def test_only_a_new_record_or_a_status_change_is_a_change_the_ingest_gate_follow
     w.handle(w.event(AccountEventType.MEMBER_JOINED, "joined-m1", "m1"))
     assert w.subscription.quantity == 2 and w.record.seats == 2
     assert w.reactions.raised == gate_changes  # seats only: nothing the gate holds changed
+
+
+def test_the_owner_sees_the_price_per_seat_and_its_currency_unless_the_provider_is_away() -> None:
+    w = World()
+    w.register()
+    owner = Principal("owner", None, w.account_id, Role.OWNER)
+    w.stripe.plans[w.policy.plan_id] = StripePlan(
+        plan_id=w.policy.plan_id, name="IndusTrack per-seat monthly", unit_amount=900, currency="usd", interval="month"
+    )
+    view = _view(w, owner)
+    assert view.plan is not None
+    assert view.plan.model_dump(by_alias=True) == {
+        "name": "IndusTrack per-seat monthly",
+        "unitAmount": 900,
+        "currency": "USD",
+        "interval": "month",
+        "intervalCount": 1,
+    }
+    w.stripe.unreachable = True
+    assert _view(w, owner).plan is None
+    assert _view(w, owner, UnconfiguredStripeGateway()).plan is None

@@ -135,6 +135,8 @@ def test_erasure_then_export_shows_nothing_personal_left() -> None:
     w.work()
     done = data_requests.get_request(principal=ME, request_id=erasure.request_id, privacy=w.privacy)
     assert done.status == "completed" and done.erased == {"pings": 3, "profiles": 1}
+    assert done.emailed is True  # the answer's e-mail was queued, said in a field of its own (the portal's text)
+    assert erasure.emailed is None  # not answered yet
     assert {k.category for k in done.retained} == {"privacy-requests-and-audit"}  # a member has no billing record
     owners = w.ask(STRANGER, DataRequestType.ERASURE)
     w.work()

@@ -63,7 +63,26 @@ export interface Feature {
   geometry: { type: "Point" | "LineString"; coordinates: number[] | number[][] };
   properties: Record<string, unknown> & { kind: "track" | "ping" | "stop" | "private-gap" };
 }
-export interface TrackCollection { type: "FeatureCollection"; features: Feature[] }
+export interface TrackCollection {
+  type: "FeatureCollection";
+  features: Feature[];
+}
+
+/** A track answer (GeoJSON, whose features the OpenAPI document leaves open) checked for the shape the portal reads. */
+export function isTrackCollection(body: unknown): body is TrackCollection {
+  if (typeof body !== "object" || body === null || !("features" in body) || !Array.isArray(body.features)) return false;
+  return body.features.every(
+    (f: unknown) =>
+      typeof f === "object" &&
+      f !== null &&
+      "geometry" in f &&
+      "properties" in f &&
+      typeof f.properties === "object" &&
+      f.properties !== null &&
+      "kind" in f.properties &&
+      typeof f.properties.kind === "string",
+  );
+}
 
 export class ApiError extends Error {
   constructor(
@@ -86,6 +105,7 @@ export function retryAfterSeconds(value: string | null, now: number = Date.now()
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  if (!/^[A-Za-z]{3},/.test(trimmed)) return undefined; // an HTTP date starts with its day's name ("Mon, 07 Dec ...")
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
@@ -118,7 +138,13 @@ export async function guardedFetch(request: Request): Promise<Response> {
     }
     if (r.status === 429) {
       const again = retryAfterSeconds(r.headers.get("Retry-After"));
-      throw new ApiError(429, "Too many requests", again === undefined ? "try again later." : `try again in ${again} s.`, undefined, again);
+      throw new ApiError(
+        429,
+        "Too many requests",
+        again === undefined ? "try again later." : `try again in ${again} s.`,
+        undefined,
+        again,
+      );
     }
   }
   if (r.status === 401) signOut();
@@ -127,36 +153,58 @@ export async function guardedFetch(request: Request): Promise<Response> {
     let detail: string | undefined;
     let problemType: string | undefined;
     try {
-      const p = (await r.json()) as { title?: string; detail?: string; type?: string; errors?: { field: string; message: string }[] };
-      title = p.title ?? title;
-      // A refused field is named with the API's reason ("area.radius: ..."), not just "invalid fields".
-      detail = p.errors?.length ? p.errors.map((e) => `${e.field}: ${e.message}`).join("; ") : p.detail;
-      problemType = p.type;
-    } catch { /* not a problem document */ }
+      const p: unknown = await r.json();
+      if (typeof p === "object" && p !== null) {
+        if ("title" in p && typeof p.title === "string") title = p.title;
+        if ("detail" in p && typeof p.detail === "string") detail = p.detail;
+        if ("type" in p && typeof p.type === "string") problemType = p.type;
+        // A refused field is named with the API's reason ("area.radius: ..."), not just "invalid fields".
+        if ("errors" in p && Array.isArray(p.errors) && p.errors.length) {
+          detail = p.errors.map((e: { field?: unknown; message?: unknown }) => `${String(e.field)}: ${String(e.message)}`).join("; ");
+        }
+      }
+    } catch {
+      /* not a problem document */
+    }
     throw new ApiError(r.status, title, detail, problemType, retryAfterSeconds(r.headers.get("Retry-After")));
   }
   return r;
 }
 
-async function call(method: string, path: string, init: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+async function call(
+  method: string,
+  path: string,
+  init: { query?: Query; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   if (init.body !== undefined) headers["Content-Type"] = "application/json";
-  return guardedFetch(new Request(url(path, init.query), {
-    method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  }));
+  return guardedFetch(
+    new Request(url(path, init.query), {
+      method,
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    }),
+  );
 }
 
 export async function get<T>(path: string, query?: Query): Promise<T> {
   return (await (await call("GET", path, { query })).json()) as T;
 }
 
-export async function send<T>(method: "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T | null> {
+export async function send<T>(
+  method: "POST" | "PUT" | "PATCH" | "DELETE",
+  path: string,
+  body?: unknown,
+): Promise<T | null> {
   const r = await call(method, path, { body });
   return r.status === 204 ? null : ((await r.json()) as T);
 }
 
 /** GET with If-None-Match: null when the answer has not changed since `etag`. */
-export async function getIfChanged<T>(path: string, etag: string | null): Promise<{ body: T; etag: string | null } | null> {
+export async function getIfChanged<T>(
+  path: string,
+  etag: string | null,
+): Promise<{ body: T; etag: string | null } | null> {
   const r = await call("GET", path, { headers: etag ? { "If-None-Match": etag } : {} });
   if (r.status === 304) return null;
   return { body: (await r.json()) as T, etag: r.headers.get("ETag") };

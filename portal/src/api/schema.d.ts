@@ -1589,6 +1589,11 @@ export interface components {
             /** Lastinvoicestatus */
             lastInvoiceStatus: string | null;
             paymentMethod: components["schemas"]["PaymentMethodPublic"] | null;
+            /**
+             * @description The plan each seat is billed on, with its price and currency; null when billing is not configured here or the payment provider could not be reached
+             * @default null
+             */
+            plan: components["schemas"]["PlanPublic"] | null;
         };
         /**
          * BillingStatus
@@ -1928,9 +1933,16 @@ export interface components {
             disclosure: components["schemas"]["CaliforniaDisclosure"] | null;
             /**
              * Outcome
+             * @description The answer in words, for a record (the fields of this model say the same in parts).
              * @default null
              */
             outcome: string | null;
+            /**
+             * Emailed
+             * @description Whether an e-mail telling you the answer was queued (false: none could be sent, e.g. the address was erased); null until the request is answered.
+             * @default null
+             */
+            emailed: boolean | null;
             /**
              * Residualcopies
              * @description For a completed erasure: where deleted data may still exist, out of the app's reach, and until when at the latest (storage soft delete, database backup).
@@ -3397,6 +3409,37 @@ export interface components {
          * @enum {string}
          */
         PingSource: "gps" | "wifi" | "cell" | "fused";
+        /**
+         * PlanPublic
+         * @description What a seat costs: the subscription's plan as the payment provider holds it.
+         */
+        PlanPublic: {
+            /**
+             * Name
+             * @description The plan's name (its nickname at the payment provider)
+             */
+            name: string | null;
+            /**
+             * Unitamount
+             * @description Price of one seat per interval, in the currency's minor unit (e.g. cents)
+             */
+            unitAmount: number;
+            /**
+             * Currency
+             * @description ISO 4217 currency code, upper case
+             */
+            currency: string;
+            /**
+             * Interval
+             * @description Billing interval: day, week, month or year
+             */
+            interval: string;
+            /**
+             * Intervalcount
+             * @description Intervals per billing period (usually 1)
+             */
+            intervalCount: number;
+        };
         /** PolicyAcknowledgementCreate */
         PolicyAcknowledgementCreate: {
             /** Versionid */
@@ -4178,6 +4221,7 @@ export type SchemaPhotoUploadGrant = components['schemas']['PhotoUploadGrant'];
 export type SchemaPingBatch = components['schemas']['PingBatch'];
 export type SchemaPingRejection = components['schemas']['PingRejection'];
 export type SchemaPingSource = components['schemas']['PingSource'];
+export type SchemaPlanPublic = components['schemas']['PlanPublic'];
 export type SchemaPolicyAcknowledgementCreate = components['schemas']['PolicyAcknowledgementCreate'];
 export type SchemaPolicyAcknowledgementPublic = components['schemas']['PolicyAcknowledgementPublic'];
 export type SchemaPolicyNow = components['schemas']['PolicyNow'];

@@ -3,8 +3,9 @@
 // (navigator.globalPrivacyControl) turns optional analytics off whatever was chosen, and the page says so. The API
 // applies the same rule (and drops events sent with `Sec-GPC: 1`).
 
-import { send, type PageViewReceipt } from "../api/client";
-import { h, append, clear, announce } from "../ui/dom";
+import { api } from "../api/typed";
+import { announce, append, clear, h } from "../ui/dom";
+import { showSheet } from "../ui/sheet";
 
 export type Choice = "granted" | "denied";
 const KEY = "industrack.analytics";
@@ -15,7 +16,7 @@ export function shouldSend(choice: Choice | null, gpc: boolean): boolean {
 }
 
 export function gpcOn(): boolean {
-  return (navigator as Navigator & { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
+  return "globalPrivacyControl" in navigator && navigator.globalPrivacyControl === true;
 }
 
 function storedChoice(): Choice | null {
@@ -28,59 +29,109 @@ function storedChoice(): Choice | null {
 }
 
 function remember(choice: Choice): void {
-  try { localStorage.setItem(KEY, choice); } catch { /* storage blocked: the choice holds for this page only */ }
+  try {
+    localStorage.setItem(KEY, choice);
+  } catch {
+    /* storage blocked: the choice holds for this page only */
+  }
 }
 
 let choice: Choice | null = null;
 let lastSent = "";
 
 function statusText(): string {
-  if (gpcOn()) return "Optional analytics is off: your browser's Global Privacy Control signal is honoured as your opt-out.";
+  if (gpcOn())
+    return "Optional analytics is off: your browser's Global Privacy Control signal is honoured as your opt-out.";
   if (choice === "granted") return "Optional analytics is on (you allowed it).";
   if (choice === "denied") return "Optional analytics is off (you declined it).";
   return "Optional analytics is off until you choose.";
 }
 
 function explanation(): HTMLElement {
-  return h("p", {},
+  return h(
+    "p",
+    {},
     "This portal sets no cookies. Optional analytics, only if you allow it, tells IndusTrack (no one else) which ",
     "pages of this portal are viewed: the page's path, your browser and operating-system family, your network ",
     "with the last part of your address removed, and, when you are signed in, your account. It is kept for 90 days ",
-    "and is part of your data export. You can change your choice at any time under \"Cookies and analytics\" at ",
-    "the bottom of the page.");
+    'and is part of your data export. You can change your choice at any time under "Cookies and analytics" at ',
+    "the bottom of the page.",
+  );
 }
 
 function drawBanner(open: boolean): void {
-  const banner = document.getElementById("privacy-choices")!;
+  const banner = document.getElementById("privacy-choices");
+  if (!banner) return;
   clear(banner);
   banner.hidden = !open;
   if (!open) return;
   const gpc = gpcOn();
-  append(banner,
+  append(
+    banner,
     h("h2", { id: "privacy-choices-title", tabindex: -1 }, "Cookies and analytics"),
     explanation(),
     gpc
-      ? h("p", { class: "ok", "data-testid": "gpc-honoured" },
-        "Your browser sends a Global Privacy Control signal. We honour it as your opt-out: optional analytics is ",
-        "off and no page views are recorded.")
-      : h("div", { class: "toolbar" },
-        h("button", { type: "button", "data-testid": "analytics-allow", onclick: () => choose("granted") }, "Allow analytics"),
-        h("button", { type: "button", class: "secondary", "data-testid": "analytics-deny", onclick: () => choose("denied") }, "No thanks")),
-    gpc || choice ? h("button", { type: "button", class: "secondary", onclick: () => { drawBanner(false); } }, "Close") : null,
+      ? h(
+          "p",
+          { class: "ok", "data-testid": "gpc-honoured" },
+          "Your browser sends a Global Privacy Control signal. We honour it as your opt-out: optional analytics is ",
+          "off and no page views are recorded.",
+        )
+      : h(
+          "div",
+          { class: "toolbar" },
+          h(
+            "button",
+            { type: "button", "data-testid": "analytics-allow", onclick: () => choose("granted") },
+            "Allow analytics",
+          ),
+          h(
+            "button",
+            { type: "button", class: "secondary", "data-testid": "analytics-deny", onclick: () => choose("denied") },
+            "No thanks",
+          ),
+        ),
+    // Closing without a choice leaves analytics off; the sheet asks again on the next visit.
+    h(
+      "button",
+      {
+        type: "button",
+        class: "secondary",
+        "data-dismiss": "",
+        onclick: () => {
+          drawBanner(false);
+          document.getElementById("main")?.focus({ preventScroll: true });
+        },
+      },
+      gpc || choice ? "Close" : "Decide later",
+    ),
   );
 }
 
 function drawFooter(): void {
-  const foot = document.getElementById("foot")!;
+  const foot = document.getElementById("foot");
+  if (!foot) return;
   clear(foot);
-  append(foot,
+  append(
+    foot,
     h("p", { "data-testid": "analytics-status" }, statusText()),
-    h("p", {}, h("a", { href: "#privacy-choices", "data-testid": "privacy-choices-link", onclick: (ev: Event) => {
-      ev.preventDefault();
-      drawBanner(true);
-      document.getElementById("privacy-choices-title")?.focus?.();
-      document.getElementById("privacy-choices")?.scrollIntoView?.();
-    } }, "Cookies and analytics")),
+    h(
+      "p",
+      {},
+      h(
+        "a",
+        {
+          href: "#privacy-choices",
+          "data-testid": "privacy-choices-link",
+          onclick: (ev: Event) => {
+            ev.preventDefault();
+            drawBanner(true);
+            document.getElementById("privacy-choices-title")?.focus?.();
+          },
+        },
+        "Cookies and analytics",
+      ),
+    ),
   );
 }
 
@@ -97,10 +148,14 @@ function choose(c: Choice): void {
 /** Once, at start: the banner (open until a choice, and always under GPC) and the footer with the link. */
 export function startPrivacySignals(): void {
   choice = storedChoice();
-  const main = document.getElementById("main")!;
-  const banner = h("aside", { id: "privacy-choices", class: "privacy-choices", "aria-labelledby": "privacy-choices-title" });
-  main.parentNode!.insertBefore(banner, main);
-  main.parentNode!.insertBefore(h("footer", { id: "foot", class: "foot" }), main.nextSibling);
+  const banner = h("aside", {
+    id: "privacy-choices",
+    class: "sheet privacy-choices",
+    "aria-labelledby": "privacy-choices-title",
+  });
+  showSheet(banner);
+  const main = document.getElementById("main");
+  main?.after(h("footer", { id: "foot", class: "foot" }));
   // Under GPC it opens (offering no choice) to say that the opt-out is honoured, also over an earlier "Allow".
   drawBanner(choice === null || (gpcOn() && choice === "granted"));
   drawFooter();
@@ -110,5 +165,7 @@ export function startPrivacySignals(): void {
 export function pageViewed(path: string): void {
   if (!shouldSend(choice, gpcOn()) || path === lastSent) return;
   lastSent = path;
-  void send<PageViewReceipt>("POST", "/analytics/page-views", { path, consent: true }).catch(() => undefined);
+  void api()
+    .POST("/api/analytics/page-views", { body: { path, consent: true } })
+    .catch(() => undefined);
 }

@@ -1,10 +1,16 @@
 // The one way the portal builds DOM: elements and text nodes only. Nothing here parses HTML, so a name or a note
 // holding markup is shown as the characters it is.
 
+import { dateTimeText } from "./format";
+
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | EventListener | undefined>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === false) continue;
@@ -43,8 +49,9 @@ export function ageText(seconds: number): string {
   return `${Math.round(seconds / 86400)} d ago`;
 }
 
+/** Date and time of day in the browser's locale (ui/format.ts), in `timeZone` when given. */
 export function timeText(iso: string, timeZone?: string): string {
-  return new Date(iso).toLocaleString("en-GB", { timeZone, dateStyle: "medium", timeStyle: "short" });
+  return dateTimeText(iso, timeZone);
 }
 
 export function errorBox(error: unknown): HTMLElement {
@@ -54,8 +61,10 @@ export function errorBox(error: unknown): HTMLElement {
 
 /** A page's change runner: clears `messages`, runs the change, then announces `done`, shows it and reloads the page's
  * data; a failure shows its error instead. */
-export function changeRunner(messages: HTMLElement, reload: () => Promise<void>):
-  (what: () => Promise<unknown>, done: string) => Promise<void> {
+export function changeRunner(
+  messages: HTMLElement,
+  reload: () => Promise<void>,
+): (what: () => Promise<unknown>, done: string) => Promise<void> {
   return async (what, done) => {
     clear(messages);
     try {

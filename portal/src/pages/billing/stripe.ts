@@ -9,16 +9,24 @@ export interface CardElement {
 
 export interface StripeApi {
   elements(): { create(type: "card", options?: Record<string, unknown>): CardElement };
-  confirmCardSetup(clientSecret: string, data: { payment_method: { card: CardElement } }):
-    Promise<{ error?: { message?: string } | null; setupIntent?: { id: string; status: string } }>;
+  confirmCardSetup(
+    clientSecret: string,
+    data: { payment_method: { card: CardElement } },
+  ): Promise<{ error?: { message?: string } | null; setupIntent?: { id: string; status: string } }>;
 }
 
 type StripeFactory = (publishableKey: string) => StripeApi;
 
+declare global {
+  interface Window {
+    Stripe?: StripeFactory; // set by Stripe.js once its script has run
+  }
+}
+
 let loading: Promise<StripeFactory> | null = null;
 
 function loaded(): StripeFactory | undefined {
-  return (window as unknown as { Stripe?: StripeFactory }).Stripe;
+  return window.Stripe;
 }
 
 export function loadStripe(src: string): Promise<StripeFactory> {

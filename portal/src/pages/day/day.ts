@@ -1,7 +1,7 @@
 // A member's day (owner): the track with stops, a simplification control, a time slider replaying the day and a
 // GPX download. The day is the member's own calendar day, in their time zone.
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import type { components } from "../../api/schema";
 import { get, getText, type Feature, type MemberList, type TrackCollection } from "../../api/client";
 import { api, data } from "../../api/typed";

@@ -2,7 +2,7 @@
 // battery, received, stored and dropped by reason — and a revocation with confirmation. Paged by the server
 // (GET /api/accounts/{accountId}/devices); at phone widths the table's rows stack (styles.css, "Devices page").
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import { api, data } from "../../api/typed";
 import type { components } from "../../api/schema";
 import { h, clear, announce, ageText, errorBox, timeText } from "../../ui/dom";

@@ -4,7 +4,7 @@
 // when the page is left, also when that happens while the map library is still loading. On a 304 the ages and the
 // stale colour are still brought up to date: a phone that went silent turns grey without any new data.
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import { config } from "../../config";
 import { ApiError, type LatestPositions, type MemberPosition } from "../../api/client";
 import { api, changed, data } from "../../api/typed";

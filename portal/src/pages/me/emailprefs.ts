@@ -1,7 +1,8 @@
 // "E-mail I receive": the optional categories can be turned off (PUT /me/email-preferences); account and legal
 // e-mail is always sent, shown checked and disabled with the reason, as the API answers it.
 
-import { send, type EmailPreferences, type EmailPreferencesUpdate } from "../../api/client";
+import type { EmailPreferences } from "../../api/client";
+import { api, data } from "../../api/typed";
 import { h, clear, announce, errorBox } from "../../ui/dom";
 
 const NAMES: Record<string, string> = {
@@ -20,25 +21,45 @@ export function emailPreferencesForm(initial: EmailPreferences): HTMLElement {
     clear(list);
     for (const c of prefs.categories) {
       const id = `pref-${c.category}`;
-      const box = h("input", { type: "checkbox", id, value: c.category, checked: c.subscribed, disabled: c.transactional,
-        "aria-describedby": c.transactional ? `${id}-why` : undefined });
-      list.append(h("li", { "data-category": c.category }, box, " ", h("label", { for: id }, NAMES[c.category] ?? c.category),
-        c.transactional ? h("span", { class: "note", id: `${id}-why` }, " (always sent: it is needed to run your account)") : null));
+      const box = h("input", {
+        type: "checkbox",
+        id,
+        value: c.category,
+        checked: c.subscribed,
+        disabled: c.transactional,
+        "aria-describedby": c.transactional ? `${id}-why` : undefined,
+      });
+      list.append(
+        h(
+          "li",
+          { "data-category": c.category },
+          box,
+          " ",
+          h("label", { for: id }, NAMES[c.category] ?? c.category),
+          c.transactional
+            ? h("span", { class: "note", id: `${id}-why` }, " (always sent: it is needed to run your account)")
+            : null,
+        ),
+      );
     }
   };
   draw(initial);
 
-  const form = h("form", { id: "email-prefs-form", "aria-label": "E-mail preferences" },
+  const form = h(
+    "form",
+    { id: "email-prefs-form", "aria-label": "E-mail preferences" },
     h("fieldset", {}, h("legend", {}, "Send me"), list),
-    h("button", { type: "submit" }, "Save e-mail preferences"), messages);
+    h("button", { type: "submit" }, "Save e-mail preferences"),
+    messages,
+  );
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clear(messages);
     const categories: Record<string, boolean> = {};
-    for (const box of list.querySelectorAll<HTMLInputElement>("input[type=checkbox]:not(:disabled)")) categories[box.value] = box.checked;
+    for (const box of list.querySelectorAll<HTMLInputElement>("input[type=checkbox]:not(:disabled)"))
+      categories[box.value] = box.checked;
     try {
-      const saved = await send<EmailPreferences>("PUT", "/me/email-preferences", { categories } as EmailPreferencesUpdate);
-      if (saved) draw(saved);
+      draw(data(await api().PUT("/api/me/email-preferences", { body: { categories } })));
       messages.append(h("p", { class: "ok" }, "Saved."));
       announce("E-mail preferences saved.");
     } catch (e) {

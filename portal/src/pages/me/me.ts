@@ -1,25 +1,46 @@
 // My data (every signed-in person, the worker's page): my track today, my information (profile.ts), e-mail
 // preferences (emailprefs.ts), consents and their history (consents.ts), tracking windows with a preview
-// (windows.ts, preview.ts), photos, notes and the access log of who looked at my data.
+// (windows.ts, preview.ts), photos, notes and the access log of who looked at my data. Each section loads on its
+// own (ui/section.ts): one failed request shows its error in its section, the rest of the page still works.
 
-import type { Context } from "../../main";
-import { get, type AccessLogPage, type Consents, type EmailPreferences, type Me, type NotePage, type PhotoPage,
-  type TrackCollection, type TrackingSchedule } from "../../api/client";
+import { type AccessLogPage, type Feature, isTrackCollection } from "../../api/client";
+import { api, data } from "../../api/typed";
+import type { Context } from "../../context";
+import { dayRange, localDate } from "../../ui/days";
 import { h, timeText } from "../../ui/dom";
-import { dayRange, showPrivateGaps } from "../day/day";
-import { createMap, webglAvailable } from "../map/maplib";
+import { fillSection } from "../../ui/section";
+import { showPrivateGaps } from "../day/day";
+import { createMap, type PortalMap, webglAvailable } from "../map/maplib";
+import { captureForm, myPhotos } from "./capture";
 import { consentsPanel } from "./consents";
 import { emailPreferencesForm } from "./emailprefs";
 import { profileForm } from "./profile";
 import { scheduleEditor } from "./windows";
 import { zoneList } from "./zones";
 
-const CONTENTS: [string, string][] = [["my-track", "My track today"], ["my-information", "My information"],
-  ["my-email", "E-mail I receive"], ["my-consents", "What I allowed"], ["my-windows", "When I am tracked"],
-  ["my-photos", "My photos"], ["my-notes", "My notes"], ["my-access-log", "Who looked at my data"]];
+const CONTENTS: [string, string][] = [
+  ["my-track", "My track today"],
+  ["my-information", "My information"],
+  ["my-email", "E-mail I receive"],
+  ["my-consents", "What I allowed"],
+  ["my-windows", "When I am tracked"],
+  ["my-capture", "Send a photo or note"],
+  ["my-photos", "My photos"],
+  ["my-notes", "My notes"],
+  ["my-access-log", "Who looked at my data"],
+];
 
-function section(id: string, title: string, ...content: (Node | string)[]): HTMLElement {
-  return h("section", { "aria-labelledby": id }, h("h2", { id, tabindex: -1 }, title), ...content);
+/** The access log's kinds of data, in words (the API's AccessedData codes). */
+const ACCESSED: Record<AccessLogPage["items"][number]["data"], string> = {
+  "location-track": "Your track (locations over a time range)",
+  "latest-positions": "Your latest position, on the live map",
+  photo: "A photo of yours",
+  note: "A note of yours",
+  visits: "Your job-site visits and trips (timesheets)",
+};
+
+function section(id: string, title: string, body: HTMLElement): HTMLElement {
+  return h("section", { "aria-labelledby": id }, h("h2", { id, tabindex: -1 }, title), body);
 }
 
 /** In-page links move focus to the section without a history entry (the router re-renders on popstate). */
@@ -30,55 +51,162 @@ function jump(ev: Event, id: string): void {
   heading?.focus({ preventScroll: true });
 }
 
+function accessedText(e: AccessLogPage["items"][number]): string {
+  const what = ACCESSED[e.data] ?? e.data;
+  return e.from && e.to ? `${what}, from ${timeText(e.from)} to ${timeText(e.to)}` : what;
+}
+
 export async function renderMe(ctx: Context): Promise<() => void> {
   const me = ctx.me;
-  const today = new Intl.DateTimeFormat("en-CA", { timeZone: me.timeZone }).format(new Date());
-  const [track, photos, notes, consents, schedule, log, mine, prefs] = await Promise.all([
-    get<TrackCollection>("/me/track", { ...dayRange(today, me.timeZone), limit: 10000 }),
-    get<PhotoPage>(`/accounts/${me.accountId}/photos`, { userId: me.userId, limit: 50 }),
-    get<NotePage>("/me/notes", { limit: 50 }),
-    get<Consents>("/me/consents"),
-    get<TrackingSchedule>("/me/tracking-schedule"),
-    get<AccessLogPage>("/me/access-log", { limit: 100 }),
-    get<Me>("/me"),
-    get<EmailPreferences>("/me/email-preferences"),
-  ]);
-  const pings = track.features.filter((f) => f.properties.kind === "ping");
-  const mapBox = h("div", { class: "map small", id: "my-map", role: "region", "aria-label": "My track today" });
-  const gaps = h("ul", { id: "my-private-gaps", class: "plain", "aria-label": "Private gaps today" });
-  showPrivateGaps(gaps, track.features, me.timeZone);
+  const boxes = Object.fromEntries(CONTENTS.map(([id]) => [id, h("div", { class: "section-body" })]));
+  let map: PortalMap | null = null;
+  let gone = false;
 
-  ctx.main.append(h("h1", {}, `${me.fullName}: my data`),
+  ctx.main.append(
+    h("h1", {}, `${me.fullName}: my data`),
     h("p", {}, `${me.email}, ${me.role === "owner" ? "Account Owner" : "member"}. Time zone ${me.timeZone}.`),
-    h("nav", { "aria-label": "On this page" }, h("ul", { class: "toc" }, ...CONTENTS.map(([id, text]) =>
-      h("li", {}, h("a", { href: `#${id}`, onclick: (ev: Event) => jump(ev, id) }, text))))),
-    section("my-track", "My track today",
-      h("p", { id: "my-track-summary" }, pings.length
-        ? `${pings.length} positions today, the last at ${timeText(String(pings[pings.length - 1].properties.time), me.timeZone)}.`
-        : "No positions today."), gaps, pings.length ? mapBox : "",
-      h("p", {}, h("a", { href: "/me/zones", "data-link": true, id: "my-zones-link" }, "My private zones"),
-        ": places such as home where no position of mine is stored.")),
-    section("my-information", "My information", profileForm(mine)),
-    section("my-email", "E-mail I receive", emailPreferencesForm(prefs)),
-    section("my-consents", "What I allowed", consentsPanel(consents, me.timeZone)),
-    section("my-windows", "When I am tracked", scheduleEditor(schedule, me.timeZone)),
-    section("my-photos", "My photos", photos.items.length
-      ? h("ul", { id: "my-photos" }, ...photos.items.map((p) => h("li", {}, `Taken ${timeText(p.capturedAt)} (${p.status})`)))
-      : h("p", {}, "No photos.")),
-    section("my-notes", "My notes", notes.items.length
-      ? h("ul", { id: "my-notes" }, ...notes.items.map((n) => h("li", {}, h("span", { class: "when" }, timeText(n.writtenAt)), " ", h("span", { class: "note-text" }, n.text))))
-      : h("p", {}, "No notes.")),
-    section("my-access-log", "Who looked at my data",
-      h("table", { class: "grid", id: "access-log" }, h("caption", {}, "Reads of my data by others, newest first"),
-        h("thead", {}, h("tr", {}, ...["When", "Who", "What"].map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", {}, ...(log.items.length ? log.items.map((e) => h("tr", {}, h("td", {}, timeText(e.at)),
-          h("td", {}, `${e.viewerName ?? e.viewerUserId} (${e.viewerRole})`), h("td", {}, String(e.data))))
-          : [h("tr", {}, h("td", { colspan: 3 }, "Nobody has looked at your data."))])))),
-    zoneList());
-  if (!pings.length || !webglAvailable()) return () => undefined;
-  const map = await createMap(mapBox, "My track today");
-  const coords = pings.map((f) => f.geometry.coordinates as number[]);
-  map.fit(coords);
-  await map.setTrack(coords, []);
-  return () => map.remove();
+    h(
+      "nav",
+      { "aria-label": "On this page" },
+      h(
+        "ul",
+        { class: "toc" },
+        ...CONTENTS.map(([id, text]) =>
+          h("li", {}, h("a", { href: `#${id}`, onclick: (ev: Event) => jump(ev, id) }, text)),
+        ),
+      ),
+    ),
+    ...CONTENTS.map(([id, title]) => section(id, title, boxes[id])),
+    zoneList(),
+  );
+
+  const mapBox = h("div", { class: "map small", id: "my-map", role: "region", "aria-label": "My track today" });
+  let pings: Feature[] = [];
+  const track = fillSection(boxes["my-track"], "your track", async () => {
+    const range = dayRange(localDate(Date.now(), me.timeZone), me.timeZone);
+    const answer = data(
+      await api().GET("/api/me/track", { params: { query: { from: range.from, to: range.to, limit: 10000 } } }),
+    );
+    if (!isTrackCollection(answer)) throw new Error("The track answer is not the GeoJSON the page expects.");
+    pings = answer.features.filter((f) => f.properties.kind === "ping");
+    const gaps = h("ul", { id: "my-private-gaps", class: "plain", "aria-label": "Private gaps today" });
+    showPrivateGaps(gaps, answer.features, me.timeZone);
+    const last = pings[pings.length - 1];
+    return [
+      h(
+        "p",
+        { id: "my-track-summary" },
+        last
+          ? `${pings.length} positions today, the last at ${timeText(String(last.properties.time), me.timeZone)}.`
+          : "No positions today.",
+      ),
+      gaps,
+      pings.length ? mapBox : null,
+      h(
+        "p",
+        {},
+        h("a", { href: "/me/zones", "data-link": true, id: "my-zones-link" }, "My private zones"),
+        ": places such as home where no position of mine is stored.",
+      ),
+      h(
+        "p",
+        {},
+        h("a", { href: "/me/connect", "data-link": true, id: "my-connect-link" }, "Connect my phone"),
+        ": set up a free tracking app on your phone in one tap.",
+      ),
+    ];
+  });
+  void fillSection(boxes["my-information"], "your information", async () =>
+    profileForm(data(await api().GET("/api/me"))),
+  );
+  void fillSection(boxes["my-email"], "your e-mail preferences", async () =>
+    emailPreferencesForm(data(await api().GET("/api/me/email-preferences"))),
+  );
+  void fillSection(boxes["my-consents"], "your consents", async () =>
+    consentsPanel(data(await api().GET("/api/me/consents")), me.timeZone),
+  );
+  void fillSection(boxes["my-windows"], "your tracking windows", async () =>
+    scheduleEditor(data(await api().GET("/api/me/tracking-schedule")), me.timeZone),
+  );
+  // Photos and notes from the phone (capture.ts): sending one reloads both lists.
+  const loadPhotos = (): Promise<unknown> =>
+    fillSection(boxes["my-photos"], "your photos", () => myPhotos(me.accountId, me.userId, me.timeZone));
+  const loadNotes = (): Promise<unknown> =>
+    fillSection(boxes["my-notes"], "your notes", async () => {
+      const notes = data(await api().GET("/api/me/notes", { params: { query: { limit: 50 } } }));
+      return notes.items.length
+        ? h(
+            "ul",
+            { id: "my-note-list" },
+            ...notes.items.map((n) =>
+              h(
+                "li",
+                {},
+                h("span", { class: "when" }, timeText(n.writtenAt, me.timeZone)),
+                " ",
+                h("span", { class: "note-text" }, n.text),
+              ),
+            ),
+          )
+        : h("p", {}, "No notes.");
+    });
+  void fillSection(boxes["my-capture"], "the photo and note form", async () => [
+    h(
+      "p",
+      { class: "note" },
+      'Photos need the camera allowed under "What I allowed"; the Account Owner sees what you send.',
+    ),
+    captureForm(async () => {
+      await Promise.all([loadPhotos(), loadNotes()]);
+    }),
+  ]);
+  void loadPhotos();
+  void loadNotes();
+  void fillSection(boxes["my-access-log"], "who looked at your data", async () => {
+    const log = data(await api().GET("/api/me/access-log", { params: { query: { limit: 100 } } }));
+    return h(
+      "table",
+      { class: "grid", id: "access-log" },
+      h("caption", {}, `Reads of my data by others, newest first (times in ${me.timeZone})`),
+      h("thead", {}, h("tr", {}, ...["When", "Who", "What"].map((t) => h("th", { scope: "col" }, t)))),
+      h(
+        "tbody",
+        {},
+        ...(log.items.length
+          ? log.items.map((e) =>
+              h(
+                "tr",
+                { "data-accessed": e.data },
+                h("td", {}, timeText(e.at, me.timeZone)),
+                h(
+                  "td",
+                  {},
+                  `${e.viewerName ?? e.viewerUserId} (${e.viewerRole === "owner" ? "Account Owner" : e.viewerRole})`,
+                ),
+                h("td", {}, accessedText(e)),
+              ),
+            )
+          : [h("tr", {}, h("td", { colspan: 3 }, "Nobody has looked at your data."))]),
+      ),
+    );
+  });
+
+  if ((await track) && pings.length && webglAvailable() && !gone) {
+    try {
+      const shown = await createMap(mapBox, "My track today");
+      if (gone) shown.remove();
+      else {
+        map = shown;
+        const coords = pings.map((f) => f.geometry.coordinates.flat()); // a ping is a Point: [longitude, latitude]
+        map.fit(coords);
+        await map.setTrack(coords, []);
+      }
+    } catch (e) {
+      mapBox.replaceChildren(h("p", { class: "error", role: "alert" }, `The map could not be drawn: ${String(e)}`));
+    }
+  }
+  return () => {
+    gone = true;
+    map?.remove();
+  };
 }

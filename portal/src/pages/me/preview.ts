@@ -2,9 +2,23 @@
 // text, one per local day. The API decides which instants are tracked, clock changes included; this module only
 // reads the local times and UTC offsets written in its RFC 3339 answers, so the page shows what ingest will do.
 
-export interface PreviewSpan { start: string; end: string; minutes: number }
-export interface PreviewChange { at: string; offsetBefore: string; offsetAfter: string }
-export interface PreviewAnswer { timeZone: string; from: string; to: string; intervals: PreviewSpan[]; clockChanges: PreviewChange[] }
+export interface PreviewSpan {
+  start: string;
+  end: string;
+  minutes: number;
+}
+export interface PreviewChange {
+  at: string;
+  offsetBefore: string;
+  offsetAfter: string;
+}
+export interface PreviewAnswer {
+  timeZone: string;
+  from: string;
+  to: string;
+  intervals: PreviewSpan[];
+  clockChanges: PreviewChange[];
+}
 
 export interface PreviewRow {
   date: string; // YYYY-MM-DD, local
@@ -18,7 +32,11 @@ const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const STAMP = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
-export interface LocalStamp { date: string; time: string; offset: string }
+export interface LocalStamp {
+  date: string;
+  time: string;
+  offset: string;
+}
 
 /** The local date, wall-clock time and offset written in an RFC 3339 time ("Z" is +00:00). */
 export function localParts(iso: string): LocalStamp {
@@ -60,9 +78,10 @@ export function spanText(span: PreviewSpan): string {
   const a = localParts(span.start);
   const b = localParts(span.end);
   const next = b.date !== a.date ? (b.date === addDays(a.date, 1) ? " next day" : ` on ${dayLabel(b.date)}`) : "";
-  const times = a.offset === b.offset
-    ? `${a.time} to ${b.time}${next} (${utcText(a.offset)})`
-    : `${a.time} (${utcText(a.offset)}) to ${b.time}${next} (${utcText(b.offset)})`;
+  const times =
+    a.offset === b.offset
+      ? `${a.time} to ${b.time}${next} (${utcText(a.offset)})`
+      : `${a.time} (${utcText(a.offset)}) to ${b.time}${next} (${utcText(b.offset)})`;
   return `${times}, ${durationText(span.minutes)}`;
 }
 
@@ -88,7 +107,9 @@ export function previewRows(answer: PreviewAnswer): PreviewRow[] {
     const spans = answer.intervals.filter((s) => localParts(s.start).date === date);
     const changes = answer.clockChanges.filter((c) => localParts(c.at).date === date);
     rows.push({
-      date, day: dayLabel(date), spans: spans.map(spanText),
+      date,
+      day: dayLabel(date),
+      spans: spans.map(spanText),
       change: changes.length ? changes.map(changeText).join("; ") : null,
       minutes: spans.reduce((total, s) => total + s.minutes, 0),
     });

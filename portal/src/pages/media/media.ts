@@ -3,7 +3,7 @@
 // more read) and shows the display copy, the capture time and place, and the note written about it. Every note
 // shows its written time (`writtenAt`), as the worker's own page does. Texts and names are shown as text only.
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import { api, data } from "../../api/typed";
 import type { components } from "../../api/schema";
 import { h, append, clear, errorBox, timeText } from "../../ui/dom";

@@ -1,7 +1,7 @@
 // Members (owner): who is in the account and when each was last seen; invite by e-mail; pending invitations
 // (revoke); remove a member. The API enforces every rule (owner only, the owner cannot be removed).
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import { get, send, type InvitationList, type LatestPositions, type MemberList, type PrivateZoneCount } from "../../api/client";
 import { h, clear, ageText, changeRunner, errorBox, timeText } from "../../ui/dom";
 

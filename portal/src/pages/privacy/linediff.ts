@@ -3,7 +3,10 @@
 // what an upcoming policy version changes.
 
 export type DiffOp = "same" | "added" | "removed";
-export interface DiffLine { op: DiffOp; text: string }
+export interface DiffLine {
+  op: DiffOp;
+  text: string;
+}
 
 /** Above this many changed-region cells the LCS table is skipped: everything in the region is removed, then added. */
 const MAX_CELLS = 4_000_000;
@@ -31,14 +34,18 @@ function middle(a: string[], b: string[]): DiffLine[] {
   const n = a.length;
   const m = b.length;
   if (n * m > MAX_CELLS) {
-    return [...a.map((text): DiffLine => ({ op: "removed", text })), ...b.map((text): DiffLine => ({ op: "added", text }))];
+    return [
+      ...a.map((text): DiffLine => ({ op: "removed", text })),
+      ...b.map((text): DiffLine => ({ op: "added", text })),
+    ];
   }
   // lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..], row-major in one typed array.
   const w = m + 1;
   const lcs = new Uint32Array((n + 1) * w);
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      lcs[i * w + j] = a[i] === b[j] ? lcs[(i + 1) * w + j + 1] + 1 : Math.max(lcs[(i + 1) * w + j], lcs[i * w + j + 1]);
+      lcs[i * w + j] =
+        a[i] === b[j] ? lcs[(i + 1) * w + j + 1] + 1 : Math.max(lcs[(i + 1) * w + j], lcs[i * w + j + 1]);
     }
   }
   const out: DiffLine[] = [];

@@ -3,7 +3,7 @@
 // valid (corners, size, members of this account); this page draws and sends, then shows the API's answer or error.
 // Visits, timesheets and the arrival/departure notices are computed by the server from these sites.
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import type { components } from "../../api/schema";
 import { api, data } from "../../api/typed";
 import { h, clear, announce, errorBox } from "../../ui/dom";

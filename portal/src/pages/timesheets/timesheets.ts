@@ -3,7 +3,7 @@
 // (GET /api/accounts/{accountId}/timesheets, at most 31 days): the page adds up its rows and formats them, nothing
 // more. Days are each member's own local days.
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import type { components } from "../../api/schema";
 import { guardedFetch } from "../../api/client";
 import { api, data } from "../../api/typed";

@@ -2,7 +2,8 @@
 // through POST /api/email/unsubscribe/{token}, no sign-in. (Mail clients' one-click unsubscribe, RFC 8058, posts to
 // the API directly: the List-Unsubscribe header points there.)
 
-import { ApiError, send, type UnsubscribeResult } from "../../api/client";
+import { ApiError } from "../../api/client";
+import { api, data } from "../../api/typed";
 import { h, errorBox } from "../../ui/dom";
 import { takeToken } from "../verify/token";
 
@@ -19,18 +20,30 @@ export async function renderUnsubscribe(main: HTMLElement, params: URLSearchPara
   const button = h("button", { type: "button" }, "Unsubscribe");
   button.addEventListener("click", () => {
     button.disabled = true;
-    void send<UnsubscribeResult>("POST", `/email/unsubscribe/${encodeURIComponent(token)}`).then((r) => {
-      button.remove();
-      const kind = r ? NAMES[r.category] ?? r.category : "these";
-      outcome.replaceChildren(h("p", { class: "ok", role: "status" }, `Done: you will no longer receive ${kind} e-mails.`),
-        h("p", {}, "E-mails your account needs (and legal notices) still arrive. Change every choice on your profile ",
-          "page after signing in."));
-    }).catch((e: unknown) => {
-      button.remove();
-      outcome.replaceChildren(e instanceof ApiError && e.status === 410
-        ? h("p", { class: "error", role: "alert" }, e.detail ?? e.title)
-        : errorBox(e));
-    });
+    void api()
+      .POST("/api/email/unsubscribe/{token}", { params: { path: { token } } })
+      .then(data)
+      .then((r) => {
+        button.remove();
+        const kind = NAMES[r.category] ?? r.category;
+        outcome.replaceChildren(
+          h("p", { class: "ok", role: "status" }, `Done: you will no longer receive ${kind} e-mails.`),
+          h(
+            "p",
+            {},
+            "E-mails your account needs (and legal notices) still arrive. Change every choice on your profile ",
+            "page after signing in.",
+          ),
+        );
+      })
+      .catch((e: unknown) => {
+        button.remove();
+        outcome.replaceChildren(
+          e instanceof ApiError && e.status === 410
+            ? h("p", { class: "error", role: "alert" }, e.detail ?? e.title)
+            : errorBox(e),
+        );
+      });
   });
   main.append(h("p", {}, "Stop receiving this kind of e-mail from IndusTrack?"), button, outcome);
   return null;
