@@ -3,11 +3,12 @@
 // (windows.ts, preview.ts), photos, notes and the access log of who looked at my data.
 
 import type { Context } from "../../main";
-import { get, type AccessLogPage, type Consents, type EmailPreferences, type Me, type NotePage, type PhotoPage,
+import { get, type Consents, type EmailPreferences, type Me, type NotePage, type PhotoPage,
   type TrackCollection, type TrackingSchedule } from "../../api/client";
 import { h, timeText } from "../../ui/dom";
 import { dayRange, showPrivateGaps } from "../day/day";
 import { createMap, webglAvailable } from "../map/maplib";
+import { accessLogPanel } from "./accesslog";
 import { consentsPanel } from "./consents";
 import { emailPreferencesForm } from "./emailprefs";
 import { profileForm } from "./profile";
@@ -33,13 +34,12 @@ function jump(ev: Event, id: string): void {
 export async function renderMe(ctx: Context): Promise<() => void> {
   const me = ctx.me;
   const today = new Intl.DateTimeFormat("en-CA", { timeZone: me.timeZone }).format(new Date());
-  const [track, photos, notes, consents, schedule, log, mine, prefs] = await Promise.all([
+  const [track, photos, notes, consents, schedule, mine, prefs] = await Promise.all([
     get<TrackCollection>("/me/track", { ...dayRange(today, me.timeZone), limit: 10000 }),
     get<PhotoPage>(`/accounts/${me.accountId}/photos`, { userId: me.userId, limit: 50 }),
     get<NotePage>("/me/notes", { limit: 50 }),
     get<Consents>("/me/consents"),
     get<TrackingSchedule>("/me/tracking-schedule"),
-    get<AccessLogPage>("/me/access-log", { limit: 100 }),
     get<Me>("/me"),
     get<EmailPreferences>("/me/email-preferences"),
   ]);
@@ -68,12 +68,7 @@ export async function renderMe(ctx: Context): Promise<() => void> {
     section("my-notes", "My notes", notes.items.length
       ? h("ul", { id: "my-notes" }, ...notes.items.map((n) => h("li", {}, h("span", { class: "when" }, timeText(n.createdAt)), " ", h("span", { class: "note-text" }, n.text))))
       : h("p", {}, "No notes.")),
-    section("my-access-log", "Who looked at my data",
-      h("table", { class: "grid", id: "access-log" }, h("caption", {}, "Reads of my data by others, newest first"),
-        h("thead", {}, h("tr", {}, ...["When", "Who", "What"].map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", {}, ...(log.items.length ? log.items.map((e) => h("tr", {}, h("td", {}, timeText(e.at)),
-          h("td", {}, `${e.viewerName ?? e.viewerUserId} (${e.viewerRole})`), h("td", {}, String(e.data))))
-          : [h("tr", {}, h("td", { colspan: 3 }, "Nobody has looked at your data."))])))),
+    section("my-access-log", "Who looked at my data", accessLogPanel(me.timeZone)),
     zoneList());
   if (!pings.length || !webglAvailable()) return () => undefined;
   const map = await createMap(mapBox, "My track today");
