@@ -60,7 +60,9 @@ def _containers(database: DatabaseProxy) -> None:
         )
 
 
-def run_case(emu: PrivateCosmosEmulator, workers: int, moving: bool, minutes: int, poll_seconds: int) -> dict[str, float]:
+def run_case(
+    emu: PrivateCosmosEmulator, workers: int, moving: bool, minutes: int, poll_seconds: int
+) -> dict[str, float]:
     client = emu.client(read_timeout_seconds=60)
     db_name = f"bench-{uuid.uuid4().hex[:8]}"
     database = client.create_database(db_name)

@@ -46,12 +46,18 @@ def entry(data: str, at: str, last: str, count: int, viewer: str = "o1", resourc
 
 
 LIVE = "latest-positions"
+DASH = "\N{EN DASH}"  # between the first and last read
 CASES = (
     # an hour of the live map, newest first: three windows of one line
     [entry(LIVE, "14:40", "14:55", 4), entry(LIVE, "14:30", "14:39", 5), entry(LIVE, "14:02", "14:29", 3)],
     # a gap longer than 10 minutes splits; another kind and another viewer are lines of their own
-    [entry(LIVE, "16:00", "16:00", 1), entry("location-track", "15:00", "15:05", 2), entry(LIVE, "14:02", "14:20", 6)]
-    + [entry("photo", "13:00", "13:00", 1, resource="p1"), entry("note", "12:00", "12:09", 2, viewer="o2")],
+    [
+        entry(LIVE, "16:00", "16:00", 1),
+        entry("location-track", "15:00", "15:05", 2),
+        entry(LIVE, "14:02", "14:20", 6),
+        entry("photo", "13:00", "13:00", 1, resource="p1"),
+        entry("note", "12:00", "12:09", 2, viewer="o2"),
+    ],
     [entry("something-new", "10:00", "10:00", 1)],
 )
 
@@ -75,17 +81,17 @@ def _all() -> list[list[str]]:
 
 def test_the_windows_of_one_viewing_are_one_line_with_first_last_and_count() -> None:
     assert _all()[0] == [
-        "Ana Owner (Account Owner) viewed your location on the live map, 2026-12-07 14:02–14:55, 12 times"
+        f"Ana Owner (Account Owner) viewed your location on the live map, 2026-12-07 14:02{DASH}14:55, 12 times"
     ]
 
 
 def test_gaps_kinds_and_viewers_make_lines_of_their_own_in_words() -> None:
     assert _all()[1] == [
         "Ana Owner (Account Owner) viewed your location on the live map, 2026-12-07 16:00, once",
-        "Ana Owner (Account Owner) viewed your location history (track), 2026-12-07 15:00–15:05, 2 times",
-        "Ana Owner (Account Owner) viewed your location on the live map, 2026-12-07 14:02–14:20, 6 times",
+        f"Ana Owner (Account Owner) viewed your location history (track), 2026-12-07 15:00{DASH}15:05, 2 times",
+        f"Ana Owner (Account Owner) viewed your location on the live map, 2026-12-07 14:02{DASH}14:20, 6 times",
         "Ana Owner (Account Owner) viewed one of your photos, 2026-12-07 13:00, once",
-        "Someone no longer in the account (Account Owner) viewed your notes, 2026-12-07 12:00–12:09, 2 times",
+        f"Someone no longer in the account (Account Owner) viewed your notes, 2026-12-07 12:00{DASH}12:09, 2 times",
     ]
     assert not any(code in line for line in _all()[1] for code in ("latest-positions", "location-track"))
     assert _all()[2] == ["Ana Owner (Account Owner) viewed your data, 2026-12-07 10:00, once"]
