@@ -1,6 +1,6 @@
 """An owner keeps the live map open for an hour (issue 31): access-log entries and Cosmos DB requests per hour.
 
-    .venv/bin/python -m bench.access_log [--workers 10,50] [--minutes 60] [--poll-seconds 15]
+    .venv/bin/python -m bench.access_log [--workers 10] [--minutes 60] [--poll-seconds 15]
 
 Starts an emulator of its own (tools/cosmos-emulator.js on a free port) and runs the app's own code on it: the
 live map's use case (`core.services.tracks.latest_positions`) over the Cosmos adapters, the coalesced access log
@@ -155,7 +155,7 @@ def run_case(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--workers", default="10,50", help="crew sizes shown on the map, comma-separated")
+    parser.add_argument("--workers", default="10", help="crew sizes shown on the map, comma-separated")
     parser.add_argument("--minutes", type=int, default=60)
     parser.add_argument("--poll-seconds", type=int, default=15)
     args = parser.parse_args()
