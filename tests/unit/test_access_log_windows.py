@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,8 +18,10 @@ START = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=10)
 
 
-def read(log: AccessLogWindows, at: datetime, subjects: list[str], data: AccessedData, **extra: object) -> None:
-    entry = new_entry(principal=OWNER, subject_user_ids=subjects, data=data, at=at, **extra)  # type: ignore[arg-type]
+def read(
+    log: AccessLogWindows, at: datetime, subjects: list[str], data: AccessedData, resource_id: str | None = None
+) -> None:
+    entry = new_entry(principal=OWNER, subject_user_ids=subjects, data=data, at=at, resource_id=resource_id)
     assert entry is not None
     log.append(entry)
 
@@ -71,10 +74,10 @@ def test_a_failed_create_fails_the_read_and_the_next_read_logs_it() -> None:
     class Broken(FakeAccessLog):
         fail = True
 
-        def create_many(self, entries: object) -> list[bool]:
+        def create_many(self, entries: Sequence[AccessLogEntry]) -> list[bool]:
             if self.fail:
                 raise RuntimeError("store down")
-            return super().create_many(entries)  # type: ignore[arg-type]
+            return super().create_many(entries)
 
     store = Broken()
     log = AccessLogWindows(store, window=WINDOW)
