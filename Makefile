@@ -130,7 +130,7 @@ bench: install portal
 	@rm -f .local/bench/ingest.json .local/bench/capacity.json .local/bench/hot_partition.json; \
 	rc=0; $(PY) -m bench.ingest || rc=1; \
 	$(PY) -m bench.saturation --step-seconds $(BENCH_STEP_SECONDS) || rc=1; \
-	$(PY) -m bench.hot_partition || rc=1; \
+	$(PY) -m bench.hot_partition || rc=1; $(PY) -m bench.access_log || rc=1; \
 	$(PY) -m bench.load || rc=1; $(PY) -m bench.devices || rc=1; $(PY) -m bench.portal || rc=1; \
 	$(PY) -m bench.summary || rc=1; exit $$rc
 

@@ -274,6 +274,29 @@ class AccessLog(Protocol):
         ...
 
 
+class AccessLogStore(AccessLog, Protocol):
+    """The stored access log under the coalescing of core/services/access_log.py (`AccessLogWindows`)."""
+
+    def create_many(self, entries: Sequence[AccessLogEntry]) -> list[bool]:
+        """Create each entry by its id (one account's entries, in batches); per entry True when created, False when
+        an entry with its id existed (another process logged that window first)."""
+        ...
+
+    def add_reads(
+        self,
+        *,
+        account_id: str,
+        entry_id: str,
+        reads: int,
+        last_at: datetime,
+        range_from: datetime | None,
+        range_to: datetime | None,
+    ) -> bool:
+        """Add `reads` to the stored entry's count, move its last read to `last_at` if later and widen its range;
+        False when the entry is gone (erased or expired)."""
+        ...
+
+
 class TrackingScheduleStore(Protocol):
     """The current schedule. A put (in force from its `updated_at`) and a delete (from the store's clock) each keep
     the previous states as versions (`TrackingScheduleVersions`)."""
@@ -380,6 +403,15 @@ class PingStore(Protocol):
         self, *, account_id: str, user_id: str, day: date, south: float, west: float, north: float, east: float
     ) -> list[Ping]:
         """The member's stored pings of that day inside this latitude/longitude box (one partition)."""
+        ...
+
+
+class LiveMapVersions(Protocol):
+    """The account's live-map version (core/adapters/cosmos_live_map.py): a value that changes after any write that
+    may change the owner's live map (positions, members, consents, schedules)."""
+
+    def current(self, account_id: str) -> str | None:
+        """One point read; None while no change was ever recorded."""
         ...
 
 

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     retention_access_log_days: int = Field(default=365, ge=1, validation_alias="RETENTION_ACCESS_LOG_DAYS")
     retention_access_log_min_days: int = Field(default=90, ge=1, validation_alias="RETENTION_ACCESS_LOG_MIN_DAYS")
     retention_access_log_max_days: int = Field(default=1095, ge=1, validation_alias="RETENTION_ACCESS_LOG_MAX_DAYS")
+    # Reads of a worker's data by someone else are logged once per viewer, worker, kind and window of this many
+    # minutes, with the first and last read and a count (docs/tracking.md, "The access log").
+    access_log_window_minutes: int = Field(default=10, ge=1, le=24 * 60, validation_alias="ACCESS_LOG_WINDOW_MINUTES")
     retention_media_min_days: int = Field(default=30, ge=1, validation_alias="RETENTION_MEDIA_MIN_DAYS")
     retention_media_max_days: int = Field(default=3650, ge=1, validation_alias="RETENTION_MEDIA_MAX_DAYS")
     retention_closed_account_days: int = Field(default=90, ge=0, validation_alias="RETENTION_CLOSED_ACCOUNT_DAYS")

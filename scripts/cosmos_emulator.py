@@ -42,6 +42,26 @@ def emulator_key() -> str:
     return str(values["COSMOS_KEY"])
 
 
+def request_counts(endpoint: str, database: str) -> dict[tuple[str, str, str], int]:
+    """Document requests the emulator at `endpoint` served for `database` since it started, by (container,
+    partition-key header, operation): tools/cosmos-emulator/control.js, GET /_emulator/requests. Raises when the
+    emulator predates the counters (restart it from this checkout)."""
+    with httpx.Client(  # nosec B501 - the launcher's self-signed certificate, on 127.0.0.1 only
+        base_url=endpoint,
+        verify=False,  # noqa: S501 - the same self-signed local certificate
+        timeout=30,
+    ) as client:
+        response = client.get("/_emulator/requests", params={"database": database})
+    if response.status_code == 404:
+        raise RuntimeError(f"the emulator at {endpoint} has no request counters: restart it from this checkout")
+    response.raise_for_status()
+    counts: dict[tuple[str, str, str], int] = {}
+    for row in response.json()["requests"]:
+        key = (str(row["container"]), str(row["partitionKey"]), str(row["operation"]))
+        counts[key] = counts.get(key, 0) + int(row["count"])
+    return counts
+
+
 class PrivateCosmosEmulator:
     """`with PrivateCosmosEmulator(log_path=...) as emu:` starts the launcher and waits until it answers; leaving the
     block stops it. `sweep_ms` is how often expired items are removed; `node_args` go before the script (heap size)."""

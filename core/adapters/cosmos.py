@@ -12,6 +12,7 @@ from azure.cosmos import exceptions as cosmos_errors
 from pydantic import BaseModel
 
 from core import schema
+from core.adapters.cosmos_live_map import LiveMapBump
 from core.adapters.identity import shared_credential
 from core.adapters.telemetry import count_cosmos_request
 from core.adapters.transport import http_transport
@@ -90,6 +91,7 @@ class CosmosAccountStore:
 
     def __init__(self, database: DatabaseProxy) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+        self._live_map = LiveMapBump(database)  # a member's name and status are on the live map
 
     def _read(self, account_id: str, doc_id: str) -> dict[str, Any] | None:
         try:
@@ -115,6 +117,7 @@ class CosmosAccountStore:
         self._c.upsert_item(
             to_doc(member, doc_id=f"member-{member.user_id}", doc_type="member", accountId=member.account_id)
         )
+        self._live_map.bump(member.account_id)
 
     def list_members(self, account_id: str) -> list[Member]:
         docs = self._c.query_items(

@@ -20,6 +20,7 @@ from azure.cosmos import exceptions as cosmos_errors
 from core import schema
 from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
 from core.adapters.cosmos_expiry import Stamp
+from core.adapters.cosmos_live_map import LiveMapBump
 from core.adapters.cosmos_tracking import ping_doc, ping_from_doc, ping_partition, ping_ttl
 from core.adapters.privacy_kinds import delete_doc, first_page, iso
 from core.domain.coarse_history import CoarseDay, CoarseningCursor, CoarseningRun, day_start
@@ -43,6 +44,7 @@ class CosmosCoarseHistoryStore:
         self._pings: ContainerProxy = database.get_container_client(schema.PINGS.name)
         self._privacy: ContainerProxy = database.get_container_client(schema.PRIVACY.name)
         self._latest: ContainerProxy = database.get_container_client(schema.LATEST_POSITIONS.name)
+        self._live_map = LiveMapBump(database)
 
     # ---- the day's pings
     def day_pings(self, *, account_id: str, user_id: str, day: date) -> list[Ping]:
@@ -92,7 +94,10 @@ class CosmosCoarseHistoryStore:
             "coarse": True,
         }
         # False: the writer moved it meanwhile, to a newer ping, coarsened when it is old enough
-        return compare_and_swap(self._latest, changed, etag=doc["_etag"])
+        if not compare_and_swap(self._latest, changed, etag=doc["_etag"]):
+            return False
+        self._live_map.bump(account_id)
+        return True
 
     # ---- markers and watermarks (the account's partition of `privacy`)
     def get_marker(self, *, account_id: str, user_id: str, day: date) -> CoarseDay | None:

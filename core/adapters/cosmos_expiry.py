@@ -20,6 +20,7 @@ from azure.cosmos import DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
+from core.adapters.cosmos_live_map import LiveMapBump
 from core.domain.expiry import DAY, ExpiryPlan
 from core.ports import ExpiryPlans
 
@@ -152,6 +153,9 @@ class CosmosTtlRestamper:
             except cosmos_errors.CosmosResourceNotFoundError:
                 continue
             done += 1
+        if done and kind == "latest-positions":
+            # a position's expiry is part of what the live map's answer promises (its ETag's validity)
+            LiveMapBump(self._db).bump(str(docs[0]["accountId"]))
         return done
 
     def restamp_page(

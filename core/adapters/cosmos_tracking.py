@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from azure.cosmos import exceptions as cosmos_errors
 from core import schema
 from core.adapters.cosmos import compare_and_swap, strip_system, swap_version, to_doc
 from core.adapters.cosmos_expiry import Stamp
+from core.adapters.cosmos_live_map import LiveMapBump, is_version_doc
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import FieldError, ValidationFailed
 from core.domain.expiry import DAY
@@ -67,9 +68,11 @@ class CosmosConsentLedger:
 
     def __init__(self, database: DatabaseProxy) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.USERS.name)
+        self._live_map = LiveMapBump(database)
 
     def append(self, entry: ConsentEntry) -> None:
         self._c.create_item(to_doc(entry, doc_id=entry.entry_id, doc_type="consent", userId=entry.user_id))
+        self._live_map.bump(entry.account_id)
 
     def history(self, *, account_id: str, user_id: str) -> list[ConsentEntry]:
         docs = self._c.query_items(
@@ -84,6 +87,14 @@ class CosmosConsentLedger:
         return state_in(self.history(account_id=account_id, user_id=user_id), capability=capability, at=at)
 
 
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return min(a, b) if a is not None and b is not None else a or b
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max(a, b) if a is not None and b is not None else a or b
+
+
 class CosmosAccessLog:
     """The `access-log` container: one partition per account; entries name the workers whose data was read. Each
     entry carries its `ttl` (the account's access-log retention; never while a worker it names is held)."""
@@ -92,13 +103,74 @@ class CosmosAccessLog:
         self._c: ContainerProxy = database.get_container_client(schema.ACCESS_LOG.name)
         self._stamp = stamp
 
-    def append(self, entry: AccessLogEntry) -> None:
+    def _doc(self, entry: AccessLogEntry) -> dict[str, Any]:
         doc = to_doc(entry, doc_id=entry.entry_id, doc_type="access", accountId=entry.account_id)
         if self._stamp is not None:
             doc["ttl"] = self._stamp.plan(entry.account_id).access_log_ttl(
                 subject_user_ids=entry.subject_user_ids, at=entry.at, now=self._stamp.now()
             )
-        self._c.upsert_item(doc)
+        return doc
+
+    def append(self, entry: AccessLogEntry) -> None:
+        self._c.upsert_item(self._doc(entry))
+
+    def _create(self, entry: AccessLogEntry) -> bool:
+        try:
+            self._c.create_item(self._doc(entry))
+        except cosmos_errors.CosmosResourceExistsError:
+            return False
+        return True
+
+    def create_many(self, entries: Sequence[AccessLogEntry]) -> list[bool]:
+        """Transactional batches of at most 100 creates (one partition: the account). A batch that meets an entry
+        that exists fails; then that batch's entries are created one by one (Azure applied none of the batch; the
+        emulator kept the creates before the failure, which then answer "existed", and were created: either way
+        each entry is stored once)."""
+        created: list[bool] = []
+        for start in range(0, len(entries), BATCH_LIMIT):
+            chunk = entries[start : start + BATCH_LIMIT]
+            if len(chunk) > 1:
+                try:
+                    self._c.execute_item_batch(
+                        batch_operations=[("create", (self._doc(e),)) for e in chunk],
+                        partition_key=chunk[0].account_id,
+                    )
+                    created += [True] * len(chunk)
+                    continue
+                except cosmos_errors.CosmosBatchOperationError as exc:
+                    if exc.status_code != 409:
+                        raise
+            created += [self._create(e) for e in chunk]
+        return created
+
+    def add_reads(
+        self,
+        *,
+        account_id: str,
+        entry_id: str,
+        reads: int,
+        last_at: datetime,
+        range_from: datetime | None,
+        range_to: datetime | None,
+    ) -> bool:
+        for _ in range(20):
+            try:
+                doc: dict[str, Any] = self._c.read_item(item=entry_id, partition_key=account_id)
+            except cosmos_errors.CosmosResourceNotFoundError:
+                return False
+            stored = AccessLogEntry.model_validate(strip_system(doc))
+            merged = stored.model_copy(
+                update={
+                    "count": stored.count + reads,
+                    "last_at": max(stored.last_at or stored.at, last_at),
+                    "range_from": _earliest(stored.range_from, range_from),
+                    "range_to": _latest(stored.range_to, range_to),
+                }
+            )
+            # the ttl computed again from now: a replace restarts the expiry clock
+            if compare_and_swap(self._c, self._doc(merged), etag=doc["_etag"]):
+                return True
+        raise RuntimeError("the access-log entry kept changing; try again")
 
     def for_subject(self, *, account_id: str, user_id: str, continuation: str | None, limit: int) -> AccessLogSlice:
         query = self._c.query_items(
@@ -124,6 +196,7 @@ class CosmosTrackingScheduleStore:
     def __init__(self, database: DatabaseProxy, *, clock: Clock, keep: timedelta) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.USERS.name)
         self._clock, self._keep = clock, keep
+        self._live_map = LiveMapBump(database)
 
     def _read(self, account_id: str, user_id: str) -> dict[str, Any] | None:
         try:
@@ -172,6 +245,7 @@ class CosmosTrackingScheduleStore:
                 "versions": [v.model_dump(mode="json") for v in versions],
             }
             if compare_and_swap(self._c, body, etag=doc["_etag"] if doc else None):
+                self._live_map.bump(account_id)
                 return
         raise RuntimeError("the tracking schedule kept changing; try again")
 
@@ -358,6 +432,7 @@ class CosmosLatestPositionStore:
         self._stamp = stamp  # a position carries the ttl of its ping's day: it goes with the pings
         self._hints: dict[tuple[str, str], tuple[str, LatestPosition]] = {}
         self._hints_lock = threading.Lock()
+        self._live_map = LiveMapBump(database)  # after each move: the live map's version (cosmos_live_map.py)
 
     def _remember(self, position: LatestPosition, doc: dict[str, Any] | None) -> None:
         key = (position.account_id, position.user_id)
@@ -389,6 +464,12 @@ class CosmosLatestPositionStore:
     @staticmethod
     def _position(doc: dict[str, Any]) -> LatestPosition:
         src = doc.get("src")
+        ttl, written = doc.get("ttl"), doc.get("_ts")
+        expires = (
+            datetime.fromtimestamp(int(written) + int(ttl), tz=UTC)
+            if isinstance(ttl, int) and ttl > 0 and isinstance(written, int)
+            else None
+        )
         return LatestPosition(
             account_id=doc["accountId"],
             user_id=doc["user_id"],
@@ -399,6 +480,7 @@ class CosmosLatestPositionStore:
             acc=doc.get("acc"),
             src=PingSource(src) if src else None,
             updated_at=datetime.fromisoformat(doc["updated_at"]),
+            expires_at=expires,
         )
 
     def withhold_if(
@@ -414,6 +496,7 @@ class CosmosLatestPositionStore:
                 return False
             withheld = current.model_copy(update={"lat": None, "lon": None, "acc": None, "src": None, "updated_at": at})
             if compare_and_swap(self._c, self._doc(withheld), etag=doc["_etag"]):
+                self._live_map.bump(account_id)
                 return True
         raise RuntimeError("latest position kept changing; try again")
 
@@ -426,6 +509,7 @@ class CosmosLatestPositionStore:
             written = swap_version(self._c, self._doc(position), etag=hint[0])
             self._remember(position, written)
             if written is not None:
+                self._live_map.bump(position.account_id)
                 return True
         for _ in range(20):
             try:
@@ -440,6 +524,7 @@ class CosmosLatestPositionStore:
             written = swap_version(self._c, self._doc(position), etag=current["_etag"] if current else None)
             if written is not None:
                 self._remember(position, written)
+                self._live_map.bump(position.account_id)
                 return True
         raise RuntimeError("latest position kept changing under the writer; the message will be retried")
 
@@ -449,4 +534,4 @@ class CosmosLatestPositionStore:
             parameters=[{"name": "@a", "value": account_id}],
             partition_key=account_id,
         )
-        return [self._position(d) for d in docs]
+        return [self._position(d) for d in docs if not is_version_doc(d)]

@@ -15,6 +15,7 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import strip_system
+from core.adapters.cosmos_live_map import LiveMapBump
 from core.adapters.privacy_kinds import KeysetKind, delete_doc, first_page, iso
 from core.domain.privacy import ERASED_EMAIL_DOMAIN, ItemRef, Page
 
@@ -144,6 +145,7 @@ class ProfileKind(KeysetKind):
             export_file="profile.json",
             on_erasure="anonymize",
         )
+        self._database = database
 
     def anonymize(self, ref: ItemRef) -> bool:
         try:
@@ -163,6 +165,7 @@ class ProfileKind(KeysetKind):
                 "accountId": doc["accountId"],
             }
         )
+        LiveMapBump(self._database).bump(str(doc["accountId"]))  # the name on the live map changed
         return True
 
 

@@ -16,6 +16,7 @@ from azure.cosmos import DatabaseProxy
 
 from core.adapters.blob_privacy import BlobPrefixStore
 from core.adapters.cosmos_ingest_gate import ingest_gate_kinds
+from core.adapters.cosmos_live_map import LiveMapVersionKind
 from core.adapters.cosmos_page_views import AgedPageViewKind, PageViewKind
 from core.adapters.cosmos_privacy import (
     ExportLinkKind,
@@ -45,6 +46,7 @@ def registered_kinds(
         PingsKind(database, today=today),
         *consent_and_schedule_kinds(database),
         LatestPositionKind(database),
+        LiveMapVersionKind(database),
         AccessLogKind(database),
         DeviceKind(database),
         PrivateZoneKind(database),

@@ -13,6 +13,7 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
 from core.adapters.cosmos import strip_system
+from core.adapters.cosmos_live_map import LIVE_MAP_VERSION_ID, LiveMapBump
 from core.adapters.privacy_kinds import KeysetKind, Param, delete_doc, member_ids
 from core.domain.privacy import ItemRef, Page
 
@@ -64,6 +65,7 @@ class LatestPositionKind:
     def __init__(self, database: DatabaseProxy) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.LATEST_POSITIONS.name)
         self._accounts: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+        self._live_map = LiveMapBump(database)
 
     def _read(self, account_id: str, user_id: str) -> dict[str, Any] | None:
         try:
@@ -88,7 +90,10 @@ class LatestPositionKind:
         return Page(items=[] if continuation else self._refs(account_id, [user_id]))
 
     def delete(self, ref: ItemRef) -> bool:
-        return delete_doc(self._c, ref.doc_id, ref.partition_key)
+        if not delete_doc(self._c, ref.doc_id, ref.partition_key):
+            return False
+        self._live_map.bump(ref.partition_key)  # the position left the live map
+        return True
 
     def anonymize(self, ref: ItemRef) -> bool:
         return self.delete(ref)
@@ -99,11 +104,11 @@ class LatestPositionKind:
             yield strip_system(doc)
 
     def count(self, *, account_id: str) -> int:
-        """The account's positions (the partition holds one document per member, nothing else)."""
+        """The account's positions (one document per member; the partition's live-map version is not one)."""
         rows: list[Any] = list(
             self._c.query_items(
-                "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a",
-                parameters=[{"name": "@a", "value": account_id}],
+                "SELECT VALUE COUNT(1) FROM c WHERE c.accountId = @a AND c.id != @v",
+                parameters=[{"name": "@a", "value": account_id}, {"name": "@v", "value": LIVE_MAP_VERSION_ID}],
                 partition_key=account_id,
             )
         )

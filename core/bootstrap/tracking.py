@@ -5,6 +5,7 @@ schedules and private zones (whose changes the ingest gate follows: core/service
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from core.bootstrap.adapter import adapter
@@ -13,6 +14,7 @@ from core.bootstrap.clients import Clients
 if TYPE_CHECKING:
     from core.adapters.cosmos_coarse_history import CosmosCoarseHistoryStore
     from core.adapters.cosmos_devices import CosmosDeviceStore
+    from core.adapters.cosmos_live_map import CosmosLiveMapVersions
     from core.adapters.cosmos_page_views import CosmosPageViewStore
     from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore, CosmosWithheldPingStore
     from core.adapters.cosmos_tracking import (
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
         CosmosTrackingScheduleStore,
     )
     from core.adapters.queues import QueuePingSender
+    from core.services.access_log import AccessLogWindows
 
 
 class TrackingPorts(Clients):
@@ -48,12 +51,21 @@ class TrackingPorts(Clients):
         return CosmosPrivateZoneStore(self.database)
 
     @adapter
-    def access_log(self) -> CosmosAccessLog:
-        """Reads of a worker's location, photos and notes by someone else; append a core.domain.tracking
-        AccessLogEntry."""
+    def access_log_store(self) -> CosmosAccessLog:
+        """The stored access log (the `access-log` container)."""
         from core.adapters.cosmos_tracking import CosmosAccessLog
 
         return CosmosAccessLog(self.database, self.expiry_stamp)
+
+    @cached_property
+    def access_log(self) -> AccessLogWindows:
+        """Reads of a worker's location, photos and notes by someone else; append a core.domain.tracking
+        AccessLogEntry. Coalesced per viewer, worker, kind and window, in this process's memory between the window's
+        first read and its end (core/services/access_log.py): one object per process."""
+        from core.services.access_log import AccessLogWindows
+
+        window = timedelta(minutes=self.settings.access_log_window_minutes)
+        return AccessLogWindows(self.access_log_store, window=window)
 
     @adapter
     def withheld_pings(self) -> CosmosWithheldPingStore:
@@ -80,6 +92,13 @@ class TrackingPorts(Clients):
         from core.adapters.cosmos_tracking import CosmosLatestPositionStore
 
         return CosmosLatestPositionStore(self.database, self.expiry_stamp)
+
+    @adapter
+    def live_map_versions(self) -> CosmosLiveMapVersions:
+        """The live map's version: one point read per poll (core/adapters/cosmos_live_map.py)."""
+        from core.adapters.cosmos_live_map import CosmosLiveMapVersions
+
+        return CosmosLiveMapVersions(self.database)
 
     @adapter
     def page_views(self) -> CosmosPageViewStore:

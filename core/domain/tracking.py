@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -34,11 +35,16 @@ class AccessedData(StrEnum):
 
 
 class AccessLogEntry(BaseModel):
-    """One read of workers' data by someone else (normally the account owner).
+    """Reads of workers' data by someone else (normally the account owner).
 
     `subject_user_ids`: whose data was read (one worker for a track, a photo or a note; every member shown for the
-    latest-positions view). `range_from`/`range_to`: the time range read, when the read was of a range.
+    latest-positions view as a read is made; one worker per stored entry since reads are coalesced).
+    `range_from`/`range_to`: the time range read, when the read was of a range (the union of the window's reads).
     `resource_id`: the photo or note id, when one item was read.
+
+    Stored entries coalesce the reads of one viewer, worker, kind (and item) within a window
+    (core/services/access_log.py): `at` is the first read, `last_at` the last one recorded, `count` how many;
+    `window_start` names the window. Entries written before coalescing have none of the three (one read each).
     """
 
     entry_id: str
@@ -51,6 +57,9 @@ class AccessLogEntry(BaseModel):
     range_from: datetime | None = None
     range_to: datetime | None = None
     at: datetime
+    last_at: datetime | None = None
+    count: int = Field(default=1, ge=1)
+    window_start: datetime | None = None
 
 
 class AccessLogEntryPublic(PublicModel):
@@ -61,7 +70,13 @@ class AccessLogEntryPublic(PublicModel):
     resource_id: str | None = Field(default=None, alias="resourceId")
     range_from: datetime | None = Field(default=None, alias="from")
     range_to: datetime | None = Field(default=None, alias="to")
-    at: datetime
+    at: datetime = Field(description="The first read of this entry.")
+    last_at: datetime = Field(
+        alias="lastAt",
+        description="The last read recorded in this entry (reads are logged once per viewer, worker, kind of data and"
+        " window of ACCESS_LOG_WINDOW_MINUTES; the last read of a window may be recorded a little later).",
+    )
+    count: int = Field(description="How many reads this entry stands for (each answered read; a 304 is not one).")
 
 
 class AccessLogQuery(ApiModel):
@@ -353,6 +368,7 @@ class LatestPosition(BaseModel):
     acc: float | None
     src: PingSource | None
     updated_at: datetime
+    expires_at: datetime | None = None  # when the store's time-to-live removes it (read back, never written)
 
     @property
     def in_private_zone(self) -> bool:
@@ -386,21 +402,46 @@ class LatestPositionList(PublicModel):
     items: list[MemberPositionPublic]
     as_of: datetime = Field(alias="asOf")
 
-    def etag(self) -> str:
-        """A strong validator of what changes only with a new ping or a member change (not the ages, not asOf):
-        a poller sending it back as If-None-Match gets 304 while nothing moved (issue 15)."""
-        parts = [
-            (
-                i.user_id,
-                i.full_name,
-                i.position.timestamp.isoformat() if i.position else None,
-                i.position.latitude if i.position else None,
-                i.position.longitude if i.position else None,
-                i.position.horizontal_accuracy if i.position else None,
-            )
-            for i in self.items
-        ]
-        return '"' + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32] + '"'
+
+# What the answer holds, by version: change it with the answer's fields, so every ETag handed out before goes stale.
+LIVE_MAP_SHAPE = "live-map-2"
+
+
+def live_map_tag(*, account_id: str, viewer_user_id: str, version: str | None) -> str:
+    """The part of the live map's ETag that names the account's positions version (docs/tracking.md, "The live
+    map's version") and the viewer. None (no version recorded yet) is a version like any other."""
+    parts = [LIVE_MAP_SHAPE, account_id, viewer_user_id, version or ""]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+
+def live_map_etag(tag: str, valid_until: datetime | None) -> str:
+    """A strong ETag: the tag, and until when the answer holds without a write (the first stored position's
+    expiry by time-to-live; 0: no limit). Forging it only earns the forger a 304 with nothing in it."""
+    until = int(valid_until.timestamp()) if valid_until is not None else 0
+    return f'"{tag}.{until}"'
+
+
+def unchanged_etag(if_none_match: str | None, *, tag: str, now: datetime) -> str | None:
+    """The ETag of `If-None-Match` that still describes the answer (same version and viewer, not past its
+    validity), or None: then the answer must be read."""
+    for raw in (if_none_match or "").split(","):
+        value = raw.strip().removeprefix("W/")
+        if len(value) < 2 or not (value.startswith('"') and value.endswith('"')):
+            continue
+        digest, _, until = value[1:-1].partition(".")
+        if digest != tag or not until.isdigit():
+            continue
+        if int(until) == 0 or now.timestamp() < int(until):
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class LiveMapAnswer:
+    """The live map's answer: its ETag, and the positions, or None when the caller's If-None-Match still holds."""
+
+    etag: str
+    positions: LatestPositionList | None = None
 
 
 # ---------------------------------------------------------------- tracks

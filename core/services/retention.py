@@ -73,6 +73,7 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "withheld-pings",
     "ingest-gates",  # copies read by each location upload (docs/tracking.md, "The ingest gate")
     "ingest-gate-account",
+    "live-map-version",  # the live map's change counter, no personal data (docs/tracking.md)
 )
 
 

@@ -16,12 +16,16 @@ from core.domain.tracking import (
     MAX_TRACK_DAYS,
     AccessedData,
     LatestPositionList,
+    LiveMapAnswer,
     MemberPositionPublic,
     Ping,
     PositionPublic,
     Track,
     TrackDocument,
     TrackQuery,
+    live_map_etag,
+    live_map_tag,
+    unchanged_etag,
 )
 from core.domain.tracking_formats import GEOJSON_MEDIA_TYPE, GPX_MEDIA_TYPE, to_geojson, to_gpx
 from core.domain.tracking_geo import detect_stops, simplify
@@ -31,6 +35,7 @@ from core.ports import (
     Clock,
     CoarseHistoryStore,
     LatestPositionStore,
+    LiveMapVersions,
     PingStore,
     WithheldPingStore,
 )
@@ -248,23 +253,39 @@ def latest_positions(
     *,
     principal: Principal,
     account_id: str,
+    if_none_match: str | None,
     accounts: AccountStore,
     latest_positions: LatestPositionStore,
+    live_map_versions: LiveMapVersions,
     access_log: AccessLog,
     clock: Clock,
-) -> LatestPositionList:
-    """Every active member with their latest position and its age. Reads one document per member: the cost does
-    not depend on how much history is stored."""
+) -> LiveMapAnswer:
+    """Every active member with their latest position and its age, for the owner's live map.
+
+    First ONE point read: the account's live-map version (core/adapters/cosmos_live_map.py). When the caller's
+    If-None-Match names that version (and the caller), nothing moved: the answer is its ETag alone, with no other
+    read and no write (a 304; that read was logged when it was answered). Otherwise one query of the members and one
+    of the positions (one document per member: the cost does not depend on how much history is stored), and the
+    read is logged before it is answered. The version is read BEFORE the data, and every writer bumps it AFTER its
+    write, so an answer is never kept under a version newer than its data."""
     principal.require_owner_of(account_id)
+    version = live_map_versions.current(account_id)
     now = clock.now()
+    tag = live_map_tag(account_id=account_id, viewer_user_id=principal.user_id, version=version)
+    still = unchanged_etag(if_none_match, tag=tag, now=now)
+    if still is not None:
+        return LiveMapAnswer(etag=still)
     members = sorted(
         (m for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE),
         key=lambda m: (m.full_name.lower(), m.user_id),
     )
     latest = {p.user_id: p for p in latest_positions.list_for_account(account_id)}
     items: list[MemberPositionPublic] = []
+    expiries: list[datetime] = []
     for m in members:
         p = latest.get(m.user_id)
+        if p is not None and p.expires_at is not None:
+            expiries.append(p.expires_at)
         position = (
             None
             if p is None
@@ -285,4 +306,7 @@ def latest_positions(
             log=access_log,
             entry=new_entry(principal=principal, subject_user_ids=shown, data=AccessedData.LATEST_POSITIONS, at=now),
         )
-    return LatestPositionList(items=items, as_of=now)
+    return LiveMapAnswer(
+        etag=live_map_etag(tag, min(expiries) if expiries else None),
+        positions=LatestPositionList(items=items, as_of=now),
+    )

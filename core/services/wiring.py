@@ -43,6 +43,7 @@ from core.ports import (
     ImageCodec,
     JobSiteStore,
     LatestPositionStore,
+    LiveMapVersions,
     Mailer,
     MalwareScanner,
     MapTokens,
@@ -112,6 +113,7 @@ class Ports(TypedDict, total=False):
     coarse_history: CoarseHistoryStore
     pings: PingStore
     latest_positions: LatestPositionStore
+    live_map_versions: LiveMapVersions  # one point read per live-map poll (docs/tracking.md)
     ping_queue: PingQueue
     page_views: PageViewStore
     devices: DeviceStore

@@ -258,9 +258,9 @@ def test_worker_changes_tracking_windows_and_sees_the_owners_reads(api: httpx.Cl
     expect(page.locator("#my-map")).to_have_attribute("data-rendered-track", "3")
     expect(page.locator("#consents")).to_contain_text("Location: allowed")
     log = page.locator("#access-log")
-    expect(log).to_contain_text("Olive Owner (owner)")
-    expect(log).to_contain_text("location-track")
-    expect(log).to_contain_text("latest-positions")
+    expect(log).to_contain_text("Olive Owner (Account Owner) viewed your location history (track)")
+    expect(log).to_contain_text("Olive Owner (Account Owner) viewed your location on the live map")
+    expect(log).not_to_contain_text("latest-positions")  # words, not the API's codes (issue 30)
     assert_accessible(page)
 
     page.locator("#windows-form").get_by_label("Time zone").fill("Europe/Berlin")

@@ -4,7 +4,7 @@ ingest gate over in-memory sources (`FakeIngestGate`), what every ingest call de
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -96,6 +96,38 @@ class FakeAccessLog:
         page = mine[start : start + limit]
         more = start + limit < len(mine)
         return AccessLogSlice(entries=page, continuation=str(start + limit) if more else None)
+
+    # the stored log's side of the coalescing (core/ports.AccessLogStore); `writes` counts creates and updates
+    writes = 0
+
+    def create_many(self, entries: Sequence[AccessLogEntry]) -> list[bool]:
+        created = []
+        for entry in entries:
+            self.writes += 1
+            exists = any(e.entry_id == entry.entry_id for e in self.entries)
+            if not exists:
+                self.entries.append(entry)
+            created.append(not exists)
+        return created
+
+    def add_reads(
+        self,
+        *,
+        account_id: str,
+        entry_id: str,
+        reads: int,
+        last_at: datetime,
+        range_from: datetime | None,
+        range_to: datetime | None,
+    ) -> bool:
+        for i, e in enumerate(self.entries):
+            if e.entry_id == entry_id and e.account_id == account_id:
+                self.writes += 1
+                self.entries[i] = e.model_copy(
+                    update={"count": e.count + reads, "last_at": max(e.last_at or e.at, last_at)}
+                )
+                return True
+        return False
 
 
 class FakeScheduleStore:
@@ -230,6 +262,24 @@ class FakeLatestPositions:
             update={"lat": None, "lon": None, "acc": None, "src": None, "updated_at": at}
         )
         return True
+
+
+class FakeLiveMapVersions:
+    """The live map's version as a digest of what the map shows (the positions and members of the fakes it watches):
+    a perfect bumper, so unit tests see 304 exactly while nothing shown changed. `reads` counts the point reads."""
+
+    def __init__(self, positions: Any = None, accounts: Any = None) -> None:
+        self.positions, self.accounts = positions, accounts
+        self.reads = 0
+
+    def current(self, account_id: str) -> str | None:
+        self.reads += 1
+        seen: list[str] = []
+        if self.positions is not None:
+            seen += sorted(p.model_dump_json() for p in self.positions.list_for_account(account_id))
+        if self.accounts is not None:
+            seen += sorted(m.model_dump_json() for m in self.accounts.list_members(account_id))
+        return str(hash(tuple(seen))) if seen else None
 
 
 class FakePrivateZoneStore:

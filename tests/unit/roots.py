@@ -48,6 +48,7 @@ from tests.unit.fakes_tracking import (
     FakeConsentLedger,
     FakeIngestGateStore,
     FakeLatestPositions,
+    FakeLiveMapVersions,
     FakePageViews,
     FakePingQueue,
     FakePingStore,
@@ -144,6 +145,8 @@ def fake_root(settings: Settings | None = None, **ports: Unpack[Ports]) -> Conta
         "map_tokens": FakeMapTokens(clock),
     }
     fakes.update(ports)
+    if "live_map_versions" not in ports:
+        fakes["live_map_versions"] = FakeLiveMapVersions(fakes["latest_positions"], fakes["accounts"])
     fakes.update(
         {
             "ingest_gate": gate,

@@ -15,7 +15,15 @@ import pytest
 from core.domain.accounts import Member, MemberStatus
 from core.domain.errors import Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Principal, Role
-from core.domain.tracking import AccessedData, LatestPosition, Ping, PingSource, Track, TrackQuery
+from core.domain.tracking import (
+    AccessedData,
+    LatestPosition,
+    LiveMapAnswer,
+    Ping,
+    PingSource,
+    Track,
+    TrackQuery,
+)
 from core.domain.tracking_geo import detect_stops, distance_m, project, segment_distance, simplify
 from core.services import access_log, tracks
 from tests.unit.fakes import FakeAccountStore, FakeClock
@@ -24,6 +32,7 @@ from tests.unit.fakes_tracking import (
     FakeAccessLog,
     FakeCoarseHistory,
     FakeLatestPositions,
+    FakeLiveMapVersions,
     FakePingStore,
     FakeWithheldPingStore,
 )
@@ -33,6 +42,7 @@ OWNER = Principal(user_id="o1", email="o@example.com", account_id="a1", role=Rol
 WORKER = Principal(user_id="u1", email="u1@example.com", account_id="a1", role=Role.MEMBER)
 OTHER_WORKER = Principal(user_id="u2", email="u2@example.com", account_id="a1", role=Role.MEMBER)
 STRANGER = Principal(user_id="o9", email="o9@example.com", account_id="a9", role=Role.OWNER)
+ADMIN_OWNER = Principal(user_id="o2", email="o2@example.com", account_id="a1", role=Role.OWNER)  # another viewer
 GPX = "{http://www.topografix.com/GPX/1/1}"
 
 
@@ -178,6 +188,7 @@ class World:
         self.withheld = FakeWithheldPingStore()
         self.coarse = FakeCoarseHistory()
         self.clock = FakeClock(NOW)
+        self.versions: Any = FakeLiveMapVersions(self.positions, self.accounts)
 
     def store(self, user: str, points: list[Ping], account: str = "a1") -> None:
         for q in points:
@@ -327,6 +338,19 @@ def test_track_tenancy_and_access_log() -> None:
     )
 
 
+def live_map(w: World, principal: Principal, if_none_match: str | None = None) -> LiveMapAnswer:
+    return tracks.latest_positions(
+        principal=principal,
+        account_id="a1",
+        if_none_match=if_none_match,
+        accounts=w.accounts,
+        latest_positions=w.positions,
+        live_map_versions=w.versions,
+        access_log=w.log,
+        clock=w.clock,
+    )
+
+
 def test_latest_positions_for_the_owner_with_age_and_access_log() -> None:
     w = World()
     w.positions.advance(
@@ -350,14 +374,9 @@ def test_latest_positions_for_the_owner_with_age_and_access_log() -> None:
     removed = w.accounts.get_member("a1", "u2")
     assert removed is not None
     w.accounts.put_member(removed.model_copy(update={"status": MemberStatus.REMOVED}))
-    view = tracks.latest_positions(
-        principal=OWNER,
-        account_id="a1",
-        accounts=w.accounts,
-        latest_positions=w.positions,
-        access_log=w.log,
-        clock=w.clock,
-    )
+    answer = live_map(w, OWNER)
+    view = answer.positions
+    assert view is not None
     by_user = {i.user_id: i for i in view.items}
     assert set(by_user) == {"o1", "u1"}
     position = by_user["u1"].position
@@ -365,20 +384,91 @@ def test_latest_positions_for_the_owner_with_age_and_access_log() -> None:
     [entry] = w.log.entries
     assert entry.subject_user_ids == ["u1"] and entry.data is AccessedData.LATEST_POSITIONS
     with pytest.raises(Forbidden):
-        tracks.latest_positions(
-            principal=WORKER,
-            account_id="a1",
-            accounts=w.accounts,
-            latest_positions=w.positions,
-            access_log=w.log,
-            clock=w.clock,
-        )
+        live_map(w, WORKER)
     with pytest.raises(NotFound):
-        tracks.latest_positions(
-            principal=STRANGER,
+        live_map(w, STRANGER)
+
+
+class CountingMembers(FakeAccountStore):
+    def __init__(self, inner: FakeAccountStore) -> None:
+        super().__init__()
+        self.__dict__.update(inner.__dict__)
+        self.listed = 0
+
+    def list_members(self, account_id: str) -> list[Member]:
+        self.listed += 1
+        return super().list_members(account_id)
+
+
+class StoredVersion:
+    """The version document as the writers keep it: a value moved by `bump`, read with `current`."""
+
+    def __init__(self) -> None:
+        self.value: str | None = None
+        self.reads = 0
+
+    def current(self, account_id: str) -> str | None:
+        self.reads += 1
+        return self.value
+
+    def bump(self) -> None:
+        self.value = uuid.uuid4().hex
+
+
+def _moved(w: World, user: str, minutes: float, expires_at: datetime | None = None) -> None:
+    w.positions.advance(
+        LatestPosition(
             account_id="a1",
-            accounts=w.accounts,
-            latest_positions=w.positions,
-            access_log=w.log,
-            clock=w.clock,
+            user_id=user,
+            ping_id=f"p{minutes}",
+            t=NOW + timedelta(minutes=minutes),
+            lat=45,
+            lon=-93,
+            acc=5,
+            src=PingSource.GPS,
+            updated_at=NOW,
+            expires_at=expires_at,
         )
+    )
+
+
+def test_an_unchanged_live_map_is_one_version_read_no_member_read_and_no_log() -> None:
+    w = World()
+    w.accounts = members = CountingMembers(w.accounts)
+    w.versions = version = StoredVersion()
+    _moved(w, "u1", 0)
+    version.bump()
+    first = live_map(w, OWNER)
+    assert first.positions is not None and first.etag.startswith('"') and len(w.log.entries) == 1
+    reads, listed = version.reads, members.listed
+    w.clock.advance(seconds=15)
+    again = live_map(w, OWNER, if_none_match=first.etag)
+    assert again.positions is None and again.etag == first.etag
+    assert (version.reads - reads, members.listed - listed, len(w.log.entries)) == (1, 0, 1)
+    # a list of tags, a weak comparison, and the same tag with another viewer's or version's digest
+    assert live_map(w, OWNER, if_none_match=f'"x.0", W/{first.etag}').positions is None
+    assert live_map(w, ADMIN_OWNER, if_none_match=first.etag).positions is not None
+    _moved(w, "u1", 1)
+    version.bump()  # what the position's writer does after its write
+    moved = live_map(w, OWNER, if_none_match=first.etag)
+    assert moved.positions is not None and moved.etag != first.etag
+
+
+def test_the_live_maps_etag_lapses_when_a_shown_position_expires() -> None:
+    w = World()
+    _moved(w, "u1", 0, expires_at=NOW + timedelta(minutes=30))
+    first = live_map(w, OWNER)
+    w.clock.advance(minutes=29)
+    assert live_map(w, OWNER, if_none_match=first.etag).positions is None
+    w.clock.advance(minutes=1)
+    assert live_map(w, OWNER, if_none_match=first.etag).positions is not None
+
+
+def test_the_live_map_moves_with_members_on_the_fakes_digest() -> None:
+    w = World()
+    first = live_map(w, OWNER)
+    assert live_map(w, OWNER, if_none_match=first.etag).positions is None
+    u2 = w.accounts.get_member("a1", "u2")
+    assert u2 is not None
+    w.accounts.put_member(u2.model_copy(update={"full_name": "Renamed"}))
+    assert live_map(w, OWNER, if_none_match=first.etag).positions is not None

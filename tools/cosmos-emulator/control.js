@@ -7,6 +7,9 @@
 //   PUT    /_emulator/sweep   body {"paused": true | false}: holds or resumes the background removal
 //   GET    /_emulator/stats   the last query's scope, items scanned and time, sweep counters, memory, per-container
 //                             counts
+//   GET    /_emulator/requests?database=<id>   document requests served since start, counted per container,
+//                             partition-key header and operation (read, feed, query, create, upsert, replace,
+//                             delete, patch, batch): what a test counts to prove what one API call costs
 "use strict";
 
 const url = require("url");
@@ -50,6 +53,58 @@ async function putSweep(account, req, res) {
   return { paused: sweeper.state.paused };
 }
 
+// Document requests served, by "database\u0000container\u0000partition key\u0000operation" (GET /_emulator/requests).
+const requestCounts = new Map();
+const DOC_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/docs(\/[^/]+)?\/?$/;
+
+function header(req, name) {
+  return String(req.headers[name] || "").toLowerCase() === "true";
+}
+
+function operation(req, one) {
+  switch (req.method) {
+    case "GET":
+      return one ? "read" : "feed";
+    case "PUT":
+      return "replace";
+    case "DELETE":
+      return "delete";
+    case "PATCH":
+      return "patch";
+    case "POST":
+      if (header(req, "x-ms-documentdb-isquery") || req.headers["content-type"] === "application/query+json") {
+        return "query";
+      }
+      if (header(req, "x-ms-documentdb-is-upsert")) return "upsert";
+      if (header(req, "x-ms-cosmos-is-batch-request")) return "batch";
+      return "create";
+    default:
+      return req.method.toLowerCase();
+  }
+}
+
+function countRequest(req) {
+  const match = DOC_PATH.exec(url.parse(req.url).pathname || "");
+  if (!match) return;
+  const partition = String(req.headers["x-ms-documentdb-partitionkey"] || "");
+  const key = [decodeURIComponent(match[1]), decodeURIComponent(match[2]), partition, operation(req, !!match[3])].join(
+    "\u0000",
+  );
+  requestCounts.set(key, (requestCounts.get(key) || 0) + 1);
+}
+
+function requests(account, req) {
+  const wanted = url.parse(req.url, true).query.database;
+  const rows = [];
+  for (const [key, count] of requestCounts) {
+    const [database, container, partitionKey, op] = key.split("\u0000");
+    if (wanted === undefined || database === wanted) {
+      rows.push({ database, container, partitionKey, operation: op, count });
+    }
+  }
+  return { requests: rows };
+}
+
 function stats() {
   return {
     clock: clock.view(),
@@ -82,6 +137,7 @@ const ROUTES = {
   "GET /_emulator/sweep": () => ({ paused: sweeper.state.paused }),
   "PUT /_emulator/sweep": putSweep,
   "GET /_emulator/stats": () => stats(),
+  "GET /_emulator/requests": requests,
 };
 
 function notFound(account, req, res) {
@@ -102,7 +158,12 @@ function controlRoute(req) {
 function installControl() {
   const routesModule = require("@vercel/cosmosdb-server/lib/routes");
   const packageRoutes = routesModule.default;
-  routesModule.default = req => controlRoute(req) || packageRoutes(req);
+  routesModule.default = req => {
+    const control = controlRoute(req);
+    if (control) return control;
+    countRequest(req);
+    return packageRoutes(req);
+  };
 }
 
 module.exports = { installControl, stats };

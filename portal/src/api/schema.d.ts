@@ -1335,8 +1335,20 @@ export interface components {
             /**
              * At
              * Format: date-time
+             * @description The first read of this entry.
              */
             at: string;
+            /**
+             * Lastat
+             * Format: date-time
+             * @description The last read recorded in this entry (reads are logged once per viewer, worker, kind of data and window of ACCESS_LOG_WINDOW_MINUTES; the last read of a window may be recorded a little later).
+             */
+            lastAt: string;
+            /**
+             * Count
+             * @description How many reads this entry stands for (each answered read; a 304 is not one).
+             */
+            count: number;
         };
         /** AccessLogPage */
         AccessLogPage: {
@@ -5736,7 +5748,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description Changes only with a new position or member: send it back as If-None-Match to get 304 while nothing moved */
+                    /** @description Changes only with a new position or member: send it back as If-None-Match to get 304 while nothing moved (the 304 costs one point read and is not logged again) */
                     ETag?: string;
                     [name: string]: unknown;
                 };

@@ -3,7 +3,7 @@
 // (windows.ts, preview.ts), photos, notes and the access log of who looked at my data. Each section loads on its
 // own (ui/section.ts): one failed request shows its error in its section, the rest of the page still works.
 
-import { type AccessLogPage, type Feature, isTrackCollection } from "../../api/client";
+import { type Feature, isTrackCollection } from "../../api/client";
 import { api, data } from "../../api/typed";
 import type { Context } from "../../context";
 import { dayRange, localDate } from "../../ui/days";
@@ -12,6 +12,7 @@ import { fillSection } from "../../ui/section";
 import { showPrivateGaps } from "../day/day";
 import { createMap, type PortalMap, webglAvailable } from "../map/maplib";
 import { captureForm, myPhotos } from "./capture";
+import { accessLogPanel } from "./accesslog";
 import { consentsPanel } from "./consents";
 import { emailPreferencesForm } from "./emailprefs";
 import { profileForm } from "./profile";
@@ -30,15 +31,6 @@ const CONTENTS: [string, string][] = [
   ["my-access-log", "Who looked at my data"],
 ];
 
-/** The access log's kinds of data, in words (the API's AccessedData codes). */
-const ACCESSED: Record<AccessLogPage["items"][number]["data"], string> = {
-  "location-track": "Your track (locations over a time range)",
-  "latest-positions": "Your latest position, on the live map",
-  photo: "A photo of yours",
-  note: "A note of yours",
-  visits: "Your job-site visits and trips (timesheets)",
-};
-
 function section(id: string, title: string, body: HTMLElement): HTMLElement {
   return h("section", { "aria-labelledby": id }, h("h2", { id, tabindex: -1 }, title), body);
 }
@@ -49,11 +41,6 @@ function jump(ev: Event, id: string): void {
   const heading = document.getElementById(id);
   heading?.scrollIntoView();
   heading?.focus({ preventScroll: true });
-}
-
-function accessedText(e: AccessLogPage["items"][number]): string {
-  const what = ACCESSED[e.data] ?? e.data;
-  return e.from && e.to ? `${what}, from ${timeText(e.from)} to ${timeText(e.to)}` : what;
 }
 
 export async function renderMe(ctx: Context): Promise<() => void> {
@@ -162,34 +149,7 @@ export async function renderMe(ctx: Context): Promise<() => void> {
   ]);
   void loadPhotos();
   void loadNotes();
-  void fillSection(boxes["my-access-log"], "who looked at your data", async () => {
-    const log = data(await api().GET("/api/me/access-log", { params: { query: { limit: 100 } } }));
-    return h(
-      "table",
-      { class: "grid", id: "access-log" },
-      h("caption", {}, `Reads of my data by others, newest first (times in ${me.timeZone})`),
-      h("thead", {}, h("tr", {}, ...["When", "Who", "What"].map((t) => h("th", { scope: "col" }, t)))),
-      h(
-        "tbody",
-        {},
-        ...(log.items.length
-          ? log.items.map((e) =>
-              h(
-                "tr",
-                { "data-accessed": e.data },
-                h("td", {}, timeText(e.at, me.timeZone)),
-                h(
-                  "td",
-                  {},
-                  `${e.viewerName ?? e.viewerUserId} (${e.viewerRole === "owner" ? "Account Owner" : e.viewerRole})`,
-                ),
-                h("td", {}, accessedText(e)),
-              ),
-            )
-          : [h("tr", {}, h("td", { colspan: 3 }, "Nobody has looked at your data."))]),
-      ),
-    );
-  });
+  boxes["my-access-log"].replaceChildren(accessLogPanel(me.timeZone)); // coalesced reads, loaded by the panel
 
   if ((await track) && pings.length && webglAvailable() && !gone) {
     try {

@@ -1,0 +1,85 @@
+"""Issue 31: an unchanged live-map poll costs one point read and writes nothing, counted on the Cosmos DB emulator
+(its document-request counters, GET /_emulator/requests, tools/cosmos-emulator/control.js); a poll after a move
+reads again; the reads the owner was answered are one coalesced access-log entry with their count."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from scripts.cosmos_emulator import request_counts
+from tests.helpers import wait_for
+from tests.integration.conftest import Stack, User, add_member
+from tests.integration.tracking_helpers import latest, ping, post, set_location_consent
+
+WRITES = {"create", "upsert", "replace", "delete", "patch", "batch"}
+
+
+def _requests(stack: Stack, partitions: set[str]) -> Counter[tuple[str, str, str]]:
+    """The session database's document requests on the partitions of this account and its users."""
+    counts = request_counts(stack.settings.cosmos_endpoint, stack.settings.cosmos_database)
+    mine: Counter[tuple[str, str, str]] = Counter()
+    for (container, header, op), n in counts.items():
+        key = str(json.loads(header)[0]) if header.startswith("[") else header  # the SDK sends ["value"]
+        if key in partitions or key.startswith(tuple(f"{p}|" for p in partitions)):
+            mine[(container, key, op)] += n
+    return mine
+
+
+def _quiet(stack: Stack, partitions: set[str]) -> Counter[tuple[str, str, str]]:
+    """The counts once the writer's reactions to the last pings (job-site day, gate) have settled: unchanged for
+    a second."""
+
+    def settled() -> Counter[tuple[str, str, str]] | None:
+        first = _requests(stack, partitions)
+        time.sleep(1)
+        return first if _requests(stack, partitions) == first else None
+
+    return wait_for(settled, what="no more background requests on the account")
+
+
+def test_an_unchanged_live_map_poll_is_one_point_read_and_no_write(
+    api: httpx.Client, stack: Stack, owner: User
+) -> None:
+    member = add_member(api, owner)
+    set_location_consent(api, member, True)
+    post(api, member, [ping(datetime.now(UTC) + timedelta(milliseconds=50))])
+    wait_for(lambda: latest(api, owner)[member.user_id]["position"], what="the first position")
+    path = f"/accounts/{owner.account_id}/locations/latest"
+    first = api.get(path, headers=owner.auth)
+    assert first.status_code == 200 and first.headers["etag"]
+    tag = first.headers["etag"]
+    partitions = {owner.account_id, owner.user_id, member.user_id}
+
+    before = _quiet(stack, partitions)
+    polls = [api.get(path, headers={**owner.auth, "If-None-Match": tag}) for _ in range(3)]
+    spent = _requests(stack, partitions) - before
+    assert [(r.status_code, r.headers["etag"], r.content) for r in polls] == [(304, tag, b"")] * 3
+    reads = {k: n for k, n in spent.items() if k[2] not in WRITES}
+    assert not [k for k in spent if k[2] in WRITES], spent  # nothing written, in any container
+    # per poll: the live-map version (one point read) and the sign-in record every authenticated request reads
+    version = [n for (container, _, op), n in reads.items() if container == "latest-positions" and op == "read"]
+    assert version == [3], reads
+    assert sum(reads.values()) == 3 + 3, reads
+    assert {k[0] for k in reads} == {"latest-positions", "users"}, reads
+
+    post(api, member, [ping(datetime.now(UTC) + timedelta(milliseconds=50), 5)])  # the member moves
+
+    def answered() -> httpx.Response | None:
+        r = api.get(path, headers={**owner.auth, "If-None-Match": tag})
+        return r if r.status_code == 200 else None
+
+    moved = wait_for(answered, what="a 200 once the position moved")
+    assert moved.headers["etag"] != tag
+    was, now = ({i["userId"]: i for i in r.json()["items"]}[member.user_id] for r in (first, moved))
+    assert now["position"]["latitude"] != was["position"]["latitude"]
+
+    log = api.get("/me/access-log", headers=member.auth).json()["items"]
+    live = [e for e in log if e["data"] == "latest-positions"]
+    # the answered reads (the waits' 200s included), never the 304s: one entry while the window lasts
+    assert len(live) in (1, 2) and all(e["viewerUserId"] == owner.user_id for e in live), live
+    assert sum(e["count"] for e in live) >= 2 and all(e["lastAt"] >= e["at"] for e in live)
