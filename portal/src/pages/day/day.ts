@@ -5,6 +5,7 @@ import type { Context } from "../../context";
 import type { components } from "../../api/schema";
 import { get, getText, type Feature, type MemberList, type TrackCollection } from "../../api/client";
 import { api, data } from "../../api/typed";
+import { dayRange, localDate } from "../../ui/days";
 import { h, clear, errorBox, timeText } from "../../ui/dom";
 import { createMap, webglAvailable, type PortalMap } from "../map/maplib";
 import { ringOf } from "../sites/sites";
@@ -32,33 +33,6 @@ export function siteOf(point: number[], sites: Site[]): string | null {
 
 export const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
-/** The time zone's offset from UTC at an instant, in minutes (east positive). */
-function offsetMinutes(timeZone: string, at: number): number {
-  const parts = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit",
-    day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(new Date(at));
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const local = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
-  return Math.round((local - Math.floor(at / 1000) * 1000) / 60_000);
-}
-
-/** The UTC instant of a local wall-clock midnight: its own offset, found from the offset of a first guess and
- * checked once more (a midnight on a clock-change day has the offset of that instant, not of the day's noon). */
-export function localMidnight(date: string, timeZone: string): number {
-  const wall = Date.parse(`${date}T00:00:00Z`);
-  let guess = wall - offsetMinutes(timeZone, wall) * 60_000;
-  guess = wall - offsetMinutes(timeZone, guess) * 60_000;
-  return guess;
-}
-
-/** A member's local calendar day as UTC instants: 23 or 25 hours long on clock-change days. */
-export function dayRange(date: string, timeZone: string): { from: string; to: string } {
-  const next = new Date(Date.parse(`${date}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-  return { from: new Date(localMidnight(date, timeZone)).toISOString(), to: new Date(localMidnight(next, timeZone)).toISOString() };
-}
-
-function todayIn(timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
-}
 
 export async function renderDay(ctx: Context, userId: string): Promise<() => void> {
   const accountId = ctx.me.accountId;
@@ -69,7 +43,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     return () => undefined;
   }
   const tz = member.timeZone;
-  const date = h("input", { id: "day-date", type: "date", value: ctx.params.get("date") ?? todayIn(tz) });
+  const date = h("input", { id: "day-date", type: "date", value: ctx.params.get("date") ?? localDate(Date.now(), tz) });
   const simplify = h("select", { id: "day-simplify" },
     h("option", { value: "" }, "Every point"), h("option", { value: "10" }, "Simplified (10 m)"), h("option", { value: "50" }, "Simplified (50 m)"));
   const slider = h("input", { id: "day-replay", type: "range", min: 0, max: 0, value: 0, step: 1, disabled: true });
@@ -111,7 +85,8 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   const trackPath = `/accounts/${accountId}/members/${encodeURIComponent(userId)}/track`;
 
   const load = async (): Promise<void> => {
-    const range = dayRange(date.value, tz);
+    const { from, to } = dayRange(date.value, tz);
+    const range = { from, to };
     const features: Feature[] = [];
     let continuation: string | undefined;
     do {
@@ -179,7 +154,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   simplify.addEventListener("change", reload);
   gpx.addEventListener("click", async () => {
     try {
-      const text = await getText(trackPath, { ...dayRange(date.value, tz), format: "gpx", limit: 10000, simplify: simplify.value || undefined });
+      const text = await getText(trackPath, { from: dayRange(date.value, tz).from, to: dayRange(date.value, tz).to, format: "gpx", limit: 10000, simplify: simplify.value || undefined });
       const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "application/gpx+xml" })),
         download: `${member.fullName.replace(/[^\w.-]+/g, "_")}-${date.value}.gpx` });
       document.body.append(link);
