@@ -806,3 +806,25 @@ class RateLimiter(Protocol):
         holds `limit` calls: True when counted, False when refused (then nothing changes). Atomic across instances.
         The counter is deleted by the store about `expires_after_seconds` after its last change."""
         ...
+
+
+class MemberRowSource(Protocol):
+    """The owner's members page (core/services/member_rows.py): single-partition reads of the account's member
+    profiles, member ingest gates (`accounts`) and latest positions (`latest-positions`), each bounded by a page."""
+
+    def members_by_name(self, account_id: str, *, prefix: str | None, after: str | None, limit: int) -> list[Member]:
+        """Active members by their name sort key (core/domain/member_rows.py), after `after`, at most `limit`;
+        `prefix` (a search key) matches the start of the name key or of the lowercased e-mail."""
+        ...
+
+    def members_by_ids(self, account_id: str, user_ids: list[str]) -> list[Member]: ...
+    def member_gates(self, account_id: str, user_ids: list[str]) -> dict[str, GateDoc]:
+        """The members' ingest gate documents (copies of consent, windows and zones), by user id; absent: missing."""
+        ...
+
+    def positions_of(self, account_id: str, user_ids: list[str]) -> dict[str, LatestPosition]: ...
+    def positions_by_time(
+        self, account_id: str, *, cursor: str | None, limit: int
+    ) -> tuple[list[LatestPosition], str | None]:
+        """Latest positions newest first, one page of at most `limit`, and the store's cursor (None: the last)."""
+        ...

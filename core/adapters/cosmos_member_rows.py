@@ -1,0 +1,123 @@
+"""The owner's members page (core/services/member_rows.py): every query here names the account's partition and
+reads at most one page of items, so its cost follows the page size, not the number of members.
+
+* member profiles: `accounts` (partition /accountId), docType `member`, by `name_key` (the casefolded name and the
+  user id, written with each profile by CosmosAccountStore.put_member) with keyset paging (`name_key > @after`);
+  a search prefix matches the start of `name_key` or of `email_key` (range index, no scan);
+* member ingest gates: `accounts`, ids `ingest-gate-{userId}` (core/adapters/cosmos_ingest_gate.py);
+* latest positions: `latest-positions` (partition /accountId), id = userId, newest first by `t` (indexed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.cosmos import ContainerProxy, DatabaseProxy
+from azure.cosmos import exceptions as cosmos_errors
+
+from core import schema
+from core.adapters.cosmos import strip_system
+from core.adapters.cosmos_ingest_gate import MEMBER_DOC_TYPE, gate_doc_id, gate_from_doc
+from core.adapters.cosmos_tracking import CosmosLatestPositionStore
+from core.domain.accounts import Member
+from core.domain.errors import FieldError, ValidationFailed
+from core.domain.ingest_gate import GateDoc
+from core.domain.tracking import LatestPosition
+
+MEMBER_FIELDS = {"name_key", "email_key"}  # stored search keys, not part of the Member model
+
+
+def _member(doc: dict[str, Any]) -> Member:
+    return Member.model_validate({k: v for k, v in strip_system(doc).items() if k not in MEMBER_FIELDS})
+
+
+class CosmosMemberRowSource:
+    def __init__(self, database: DatabaseProxy) -> None:
+        self._accounts: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
+        self._latest: ContainerProxy = database.get_container_client(schema.LATEST_POSITIONS.name)
+
+    def members_by_name(self, account_id: str, *, prefix: str | None, after: str | None, limit: int) -> list[Member]:
+        clauses = ["c.accountId = @a", "c.docType = 'member'", "c.status = 'active'"]
+        params: list[dict[str, Any]] = [{"name": "@a", "value": account_id}]
+        if prefix:
+            clauses.append("(STARTSWITH(c.name_key, @q) OR STARTSWITH(c.email_key, @q))")
+            params.append({"name": "@q", "value": prefix})
+        if after is not None:
+            clauses.append("c.name_key > @after")
+            params.append({"name": "@after", "value": after})
+        docs = self._accounts.query_items(
+            "SELECT * FROM c WHERE " + " AND ".join(clauses) + " ORDER BY c.name_key",  # noqa: S608  # nosec B608 - fixed fragments, values are parameters
+            parameters=params,
+            partition_key=account_id,
+            max_item_count=limit,
+        )
+        found: list[Member] = []
+        for doc in docs:
+            found.append(_member(doc))
+            if len(found) >= limit:
+                break
+        return found
+
+    def members_by_ids(self, account_id: str, user_ids: list[str]) -> list[Member]:
+        if not user_ids:
+            return []
+        docs = self._accounts.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id) AND c.docType = 'member'",
+            parameters=[
+                {"name": "@a", "value": account_id},
+                {"name": "@ids", "value": [f"member-{u}" for u in user_ids]},
+            ],
+            partition_key=account_id,
+        )
+        return [_member(d) for d in docs]
+
+    def member_gates(self, account_id: str, user_ids: list[str]) -> dict[str, GateDoc]:
+        if not user_ids:
+            return {}
+        docs = self._accounts.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id) AND c.docType = @t",
+            parameters=[
+                {"name": "@a", "value": account_id},
+                {"name": "@ids", "value": [gate_doc_id(u) for u in user_ids]},
+                {"name": "@t", "value": MEMBER_DOC_TYPE},
+            ],
+            partition_key=account_id,
+        )
+        gates: dict[str, GateDoc] = {}
+        for doc in docs:
+            gate = gate_from_doc(doc)
+            if gate is not None and isinstance(doc.get("user_id"), str):
+                gates[doc["user_id"]] = gate
+        return gates
+
+    def positions_of(self, account_id: str, user_ids: list[str]) -> dict[str, LatestPosition]:
+        if not user_ids:
+            return {}
+        docs = self._latest.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id)",
+            parameters=[{"name": "@a", "value": account_id}, {"name": "@ids", "value": list(user_ids)}],
+            partition_key=account_id,
+        )
+        positions = [CosmosLatestPositionStore.position_of(d) for d in docs]
+        return {p.user_id: p for p in positions}
+
+    def positions_by_time(
+        self, account_id: str, *, cursor: str | None, limit: int
+    ) -> tuple[list[LatestPosition], str | None]:
+        query: Any = self._latest.query_items(  # its pager carries the continuation token
+            "SELECT * FROM c WHERE c.accountId = @a ORDER BY c.t DESC",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+            max_item_count=limit,
+        )
+        try:
+            pager = query.by_page(cursor)
+            docs = list(next(pager, []))
+        except (cosmos_errors.CosmosHttpResponseError, ValueError, TypeError, KeyError) as exc:
+            if cursor is not None and not (
+                isinstance(exc, cosmos_errors.CosmosHttpResponseError) and exc.status_code in (408, 429, 500, 503)
+            ):
+                raise ValidationFailed(errors=[FieldError("query.continuation", "is not from this list")]) from exc
+            raise
+        token = pager.continuation_token
+        return [CosmosLatestPositionStore.position_of(d) for d in docs], token if docs and token else None
