@@ -24,6 +24,7 @@ import { renderUnsubscribe } from "./pages/unsubscribe/unsubscribe";
 import { startPrivacySignals, pageViewed } from "./privacy/analytics";
 import { renderZones } from "./pages/zones/zones";
 import { renderFormer } from "./pages/former/former";
+import { renderRetention } from "./pages/retention/retention";
 
 export interface Context { me: Member; main: HTMLElement; params: URLSearchParams }
 
@@ -31,19 +32,28 @@ let me: Member | null = null;
 let accessEnded = false; // signed in, but access to the account ended: only the limited view (pages/former)
 let leave: (() => void) | null = null;
 
+// The nav item a route belongs to, named per route rather than guessed from the path: a member's day view
+// (/members/{id}/day) keeps the section it was opened from (the live map or the members list).
+let section: string | null = null;
+function sectionOf(here: string, hrefs: string[]): string | null {
+  if (/^\/members\/[^/]+\/day$/.test(here)) return section === "/map" || section === "/members" ? section : null;
+  const page = here === "/" || here === "/signin" ? (hrefs.includes("/map") ? "/map" : "/me") : here;
+  section = hrefs.includes(page) ? page
+    : hrefs.filter((href) => page.startsWith(href + "/")).sort((a, b) => b.length - a.length)[0] ?? null;
+  return section;
+}
+
 function nav(who: Member | null, admin = false): void {
   const top = document.getElementById("top")!;
   clear(top);
   const links: [string, string][] = who?.role === "owner"
     ? [["/map", "Live map"], ["/members", "Members"], ["/media", "Photos and notes"], ["/me", "My data"],
-      ["/me/zones", "My private zones"]]
+      ["/me/zones", "My private zones"], ["/settings/retention", "Retention"]]
     : who ? [["/me", "My data"], ["/me/zones", "My private zones"]] : [];
   if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
   if (who) links.push(["/privacy", "Privacy"]);
   if (admin) links.push(["/admin", "Platform admin"]);
-  const here = currentPath();
-  const current = links.map(([href]) => href).filter((href) => here === href || here.startsWith(href + "/"))
-    .sort((a, b) => b.length - a.length)[0];
+  const current = sectionOf(currentPath(), links.map(([href]) => href));
   append(top,
     h("span", { class: "brand" }, "IndusTrack"),
     h("nav", { "aria-label": "Main" }, h("ul", {}, ...links.map(([href, text]) =>
@@ -116,6 +126,7 @@ async function route(): Promise<void> {
     else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
     else if (owner && path === "/media") leave = await renderMedia(ctx);
     else if (owner && path === "/billing") leave = await renderBilling(ctx);
+    else if (owner && path === "/settings/retention") leave = await renderRetention(ctx);
     else if (path === "/me/zones") leave = await renderZones(ctx);
     else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
     else if (path === "/privacy") leave = await renderPrivacy(ctx);

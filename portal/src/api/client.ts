@@ -72,6 +72,8 @@ export class ApiError extends Error {
     public detail?: string,
     public problemType?: string,
     public retryAfter?: number,
+    /** The problem document's `errors`: each names the field it is about (e.g. `locationDays`, `body.email`). */
+    public fields: { field: string; message: string }[] = [],
   ) {
     super(detail ? `${title}: ${detail}` : title);
   }
@@ -126,13 +128,18 @@ export async function guardedFetch(request: Request): Promise<Response> {
     let title = `HTTP ${r.status}`;
     let detail: string | undefined;
     let problemType: string | undefined;
+    let fields: { field: string; message: string }[] = [];
     try {
-      const p = (await r.json()) as { title?: string; detail?: string; type?: string };
+      const p = (await r.json()) as { title?: string; detail?: string; type?: string; errors?: unknown };
       title = p.title ?? title;
       detail = p.detail;
       problemType = p.type;
+      if (Array.isArray(p.errors)) {
+        fields = p.errors.filter((e): e is { field: string; message: string } =>
+          typeof e === "object" && e !== null && typeof e.field === "string" && typeof e.message === "string");
+      }
     } catch { /* not a problem document */ }
-    throw new ApiError(r.status, title, detail, problemType);
+    throw new ApiError(r.status, title, detail, problemType, undefined, fields);
   }
   return r;
 }
