@@ -92,7 +92,7 @@ export async function renderRetention(ctx: Context): Promise<null> {
       box.append(h("div", { class: "check" }, toggle, h("label", { for: `${id}-on` }, f.optional.label)),
         h("p", { class: "muted" }, f.optional.meaning));
     }
-    box.append(h("div", { class: "days" }, h("label", { for: id }, "Days"), input), error);
+    box.append(h("div", { class: "days" }, h("label", { for: id }, "Days", h("span", { class: "sr-only" }, ` (${f.label.toLowerCase()})`)), input), error);
     form.append(box);
   }
   const save = h("button", { type: "submit" }, "Save retention settings");
