@@ -4,6 +4,7 @@ reads at most one page of items, so its cost follows the page size, not the numb
 * member profiles: `accounts` (partition /accountId), docType `member`, by `name_key` (the casefolded name and the
   user id, written with each profile by CosmosAccountStore.put_member) with keyset paging (`name_key > @after`);
   a search prefix matches the start of `name_key` or of `email_key` (range index, no scan);
+* pending invitations: `accounts`, docType `invitation`, status `pending`, oldest first (at most a page's worth);
 * member ingest gates: `accounts`, ids `ingest-gate-{userId}` (core/adapters/cosmos_ingest_gate.py);
 * latest positions: `latest-positions` (partition /accountId), id = userId, newest first by `t` (indexed).
 """
@@ -19,7 +20,7 @@ from core import schema
 from core.adapters.cosmos import strip_system
 from core.adapters.cosmos_ingest_gate import MEMBER_DOC_TYPE, gate_doc_id, gate_from_doc
 from core.adapters.cosmos_tracking import CosmosLatestPositionStore
-from core.domain.accounts import Member
+from core.domain.accounts import Invitation, Member
 from core.domain.errors import FieldError, ValidationFailed
 from core.domain.ingest_gate import GateDoc
 from core.domain.tracking import LatestPosition
@@ -70,6 +71,21 @@ class CosmosMemberRowSource:
             partition_key=account_id,
         )
         return [_member(d) for d in docs]
+
+    def pending_invitations(self, account_id: str, *, limit: int) -> list[Invitation]:
+        docs = self._accounts.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'invitation' AND c.status = 'pending'"
+            " ORDER BY c.created_at",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+            max_item_count=limit,
+        )
+        found: list[Invitation] = []
+        for doc in docs:
+            found.append(Invitation.model_validate(strip_system(doc)))
+            if len(found) >= limit:
+                break
+        return found
 
     def member_gates(self, account_id: str, user_ids: list[str]) -> dict[str, GateDoc]:
         if not user_ids:

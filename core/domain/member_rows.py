@@ -14,13 +14,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from core.domain.accounts import ApiModel, MemberStatus, PublicModel
+from core.domain.accounts import ApiModel, InvitationPublic, MemberStatus, PublicModel
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.identity import Role
 from core.domain.inputs import CONTINUATION_DOC, SINGLE_LINE, ContinuationToken
 from core.domain.tracking import ScheduleVersion, windows_allow
 
 MAX_PAGE = 100
+MAX_INVITATIONS = 200  # pending invitations answered with the first page (oldest first)
 DEFAULT_PAGE = 50
 NO_FIX_AFTER = timedelta(minutes=15)  # sharing, inside the tracking hours, but no fix for longer than this
 PLACE_DECIMALS = 3  # coordinates outside a job site are shown to about 100 m
@@ -38,11 +39,6 @@ def name_sort_key(full_name: str, user_id: str) -> str:
     return f"{search_key(full_name)}{KEY_SEPARATOR}{user_id}"
 
 
-class MemberSort(StrEnum):
-    NAME = "name"
-    LAST_SEEN = "lastSeen"
-
-
 class MemberOverviewQuery(ApiModel):
     q: Annotated[str, StringConstraints(max_length=100), SINGLE_LINE] | None = Field(
         default=None,
@@ -54,6 +50,11 @@ class MemberOverviewQuery(ApiModel):
     )
     limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
     continuation: ContinuationToken | None = Field(default=None, description=CONTINUATION_DOC)
+    invitations: bool = Field(
+        default=False,
+        description=f"Also answer the pending invitations (at most {MAX_INVITATIONS}, oldest first), so the page"
+        " loads in one request; ignored with `continuation`.",
+    )
 
 
 class SharingState(StrEnum):
@@ -127,3 +128,11 @@ class MemberOverview(PublicModel):
         default=None, description="Also in X-Continuation: pass as ?continuation= (same q and sort) for the next page."
     )
     as_of: datetime = Field(alias="asOf")
+    invitations: list[InvitationPublic] | None = Field(
+        default=None, description="With `invitations=true` on a first page: the pending invitations."
+    )
+    invitations_complete: bool | None = Field(
+        default=None,
+        alias="invitationsComplete",
+        description=f"false when more than {MAX_INVITATIONS} are pending (GET .../invitations lists them all).",
+    )

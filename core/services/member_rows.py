@@ -3,7 +3,8 @@ place), sharing state and private-zone count; searched, sorted and paged by the 
 
 Cost per page, whatever the number of members: by name, one query on the account's member profiles (keyset by the
 stored name key), one on their ingest gates (consent, windows and zones, copied there by the writes that change
-them), one on their latest positions, one on the job-site cells of those positions, and one access-log entry. By
+them), one on their latest positions, one on the job-site cells of those positions, and one access-log entry; with `invitations`, one more on the pending
+invitations (at most MAX_INVITATIONS). By
 last seen, the positions come first (newest first, the store's own paging), then the profiles of those members;
 members never seen follow, by name. Nothing reads the whole account. A member whose gate is missing or being
 rewritten is read from the sources (consent ledger, schedule, zones): bounded by the page too.
@@ -20,12 +21,12 @@ from core.domain.identity import Principal
 from core.domain.ingest_gate import GateDoc, MemberGateFacts
 from core.domain.job_sites import JobSite, geohash
 from core.domain.member_rows import (
+    MAX_INVITATIONS,
     PLACE_DECIMALS,
     LastSeenPublic,
     MemberOverview,
     MemberOverviewQuery,
     MemberRowPublic,
-    MemberSort,
     PlacePublic,
     SharingPublic,
     SharingState,
@@ -37,6 +38,7 @@ from core.domain.tracking import AccessedData, LatestPosition
 from core.ports import AccessLog, Clock, JobSiteStore, MemberRowSource
 from core.services.access_log import new_entry, record_read
 from core.services.ingest_gate import IngestGateKeeper
+from core.services.invitations import public_invitation
 from core.services.paging import PageTokens, invalid_token
 
 MAX_ROUNDS = 3  # store pages one request may read to fill a page sparse after filtering (by last seen)
@@ -179,7 +181,7 @@ def member_overview(
     prefix = search_key(query.q) if query.q else None
     scope = ("member-overview", account_id, query.sort, prefix)
     payload = page_tokens.open_payload(scope, query.continuation) if query.continuation else {}
-    if query.sort == MemberSort.NAME:
+    if query.sort == "name":
         after = payload.get("c")
         if not (after is None or isinstance(after, str)):
             raise invalid_token()
@@ -205,4 +207,9 @@ def member_overview(
             entry=new_entry(principal=principal, subject_user_ids=shown, data=AccessedData.LATEST_POSITIONS, at=now),
         )
     token = page_tokens.seal_payload(scope, next_payload) if next_payload is not None else None
-    return MemberOverview(items=rows, continuation=token, as_of=now)
+    overview = MemberOverview(items=rows, continuation=token, as_of=now)
+    if query.invitations and query.continuation is None:
+        pending = member_rows.pending_invitations(account_id, limit=MAX_INVITATIONS + 1)
+        overview.invitations = [public_invitation(i) for i in pending[:MAX_INVITATIONS] if i.expires_at > now]
+        overview.invitations_complete = len(pending) <= MAX_INVITATIONS
+    return overview

@@ -81,7 +81,13 @@ def test_members_page_search_sort_paging_and_states(api: httpx.Client, owner: Us
     assert [r["fullName"] for r in _all_pages(api, owner, q="robert")] == ["bob Young"]  # e-mail prefix
     assert [r["fullName"] for r in _all_pages(api, owner, q="ann z", sort="lastSeen")] == ["Ann Zeller"]
 
-    first = _overview(api, owner, limit="1").json()
+    invited = api.post(
+        f"/accounts/{owner.account_id}/invitations", json={"email": "later@example.com"}, headers=owner.auth
+    )
+    assert invited.status_code == 201, invited.text
+    first = _overview(api, owner, limit="1", invitations="true").json()
+    assert [i["email"] for i in first["invitations"]] == ["later@example.com"] and first["invitationsComplete"]
+    assert "token" not in first["invitations"][0] or first["invitations"][0]["token"] is None  # no link to reuse
     other = _overview(api, owner, limit="1", q="b", continuation=first["continuation"])
     assert other.status_code == 422 and "query.continuation" in other.text  # bound to its own filters
     assert _overview(api, owner, limit="101").status_code == 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.domain.accounts import Member, MemberStatus
+from core.domain.accounts import Invitation, InvitationStatus, Member, MemberStatus
 from core.domain.ingest_gate import GateDoc
 from core.domain.member_rows import name_sort_key, search_key
 from core.domain.tracking import LatestPosition
@@ -39,6 +39,15 @@ class FakeMemberRows:
     def members_by_ids(self, account_id: str, user_ids: list[str]) -> list[Member]:
         self.calls.append("members_by_ids")
         return [m for u in user_ids if (m := self.accounts.members.get((account_id, u))) is not None]
+
+    def pending_invitations(self, account_id: str, *, limit: int) -> list[Invitation]:
+        self.calls.append("pending_invitations")
+        pending = [
+            i
+            for (a, _), i in self.accounts.invitations.items()
+            if a == account_id and i.status is InvitationStatus.PENDING
+        ]
+        return sorted(pending, key=lambda i: i.created_at)[:limit]
 
     def member_gates(self, account_id: str, user_ids: list[str]) -> dict[str, GateDoc]:
         self.calls.append("member_gates")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.domain.accounts import Member
+from core.domain.accounts import InvitationCreate, Member
 from core.domain.consent import ConsentUpdate
 from core.domain.errors import Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Principal, Role
@@ -219,3 +219,14 @@ def test_store_requests_per_page_do_not_grow_with_the_account() -> None:
 
 def test_the_rule_of_sharing_states() -> None:
     assert sharing_state(location_consents=[], schedule_versions=[], last_fix=None, now=NOW) is SharingState.NOT_ASKED
+
+
+def test_the_first_page_can_carry_the_pending_invitations() -> None:
+    w = World()
+    w.add("u1", "Worker")
+    members = w.root.use_case(MemberUseCases)
+    members.invite(principal=OWNER, account_id=A, data=InvitationCreate.model_validate({"email": "new@example.com"}))
+    first = w.overview(limit=1, invitations=True)
+    assert [i.email for i in first.invitations or []] == ["new@example.com"] and first.invitations_complete
+    assert w.overview(limit=1).invitations is None
+    assert w.overview(limit=1, invitations=True, continuation=first.continuation).invitations is None

@@ -2634,6 +2634,18 @@ export interface components {
              * Format: date-time
              */
             asOf: string;
+            /**
+             * Invitations
+             * @description With `invitations=true` on a first page: the pending invitations.
+             * @default null
+             */
+            invitations: components["schemas"]["InvitationPublic"][] | null;
+            /**
+             * Invitationscomplete
+             * @description false when more than 200 are pending (GET .../invitations lists them all).
+             * @default null
+             */
+            invitationsComplete: boolean | null;
         };
         /** MemberPositionPublic */
         MemberPositionPublic: {
@@ -5571,6 +5583,7 @@ export interface operations {
                 sort?: "name" | "lastSeen";
                 limit?: number;
                 continuation?: string;
+                invitations?: boolean;
             };
             header?: never;
             path: {

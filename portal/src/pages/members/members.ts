@@ -1,6 +1,6 @@
 // Members (owner), built for 1,000 workers: one request answers a page of members with their last position, sharing
 // state and private-zone count (GET /api/accounts/{id}/member-overview, searched, sorted and paged by the server),
-// one more the pending invitations. Inviting, revoking and removing change the rows in place; nothing is reloaded.
+// and on load the pending invitations with it. Inviting, revoking and removing change the rows in place; nothing is reloaded.
 // The API enforces every rule (owner only, the owner cannot be removed).
 
 import type { Context } from "../../main";
@@ -165,7 +165,7 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
       " ", toggle, panel);
   }
 
-  async function loadMembers(append: boolean): Promise<void> {
+  async function loadMembers(append: boolean, withInvitations = false): Promise<void> {
     const mine = ++generation;
     if (!append) { clear(membersBody); shown = 0; next = null; }
     clear(list.state);
@@ -174,8 +174,15 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
     more.disabled = true;
     try {
       const page = data(await api().GET("/api/accounts/{accountId}/member-overview", {
-        params: { path, query: { sort, limit: PAGE, ...(query ? { q: query } : {}), ...(append && next ? { continuation: next } : {}) } },
+        params: { path, query: { sort, limit: PAGE, ...(query ? { q: query } : {}), ...(append && next ? { continuation: next } : {}),
+          ...(withInvitations ? { invitations: true } : {}) } },
       }));
+      if (withInvitations) {
+        // the pending invitations came with the first page (one request for the whole page); beyond the answer's
+        // limit they are listed by their own endpoint
+        if (page.invitations && page.invitationsComplete) showInvitations(page.invitations);
+        else void loadInvitations();
+      }
       if (mine !== generation) return; // a newer search or sort answered meanwhile
       clear(list.state);
       membersBody.append(...page.items.map(memberRow));
@@ -186,6 +193,7 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
       updateCount();
     } catch (e) {
       if (mine === generation) fail(list.state, e);
+      if (withInvitations) fail(pending.state, e);
     } finally {
       if (mine === generation) { table.removeAttribute("aria-busy"); more.disabled = false; }
     }
@@ -216,14 +224,16 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
     invitesBody.append(h("tr", { class: "empty" }, h("td", { colspan: 4 }, "No pending invitations.")));
   }
 
+  function showInvitations(items: Invitation[]): void {
+    clear(pending.state);
+    clear(invitesBody);
+    if (!items.length) showNoInvitations();
+    for (const i of items) invitesBody.append(inviteRow(i, i.fullName));
+  }
+
   async function loadInvitations(): Promise<void> {
-    pending.state.append(h("p", { class: "loading" }, "Loading invitations…"));
     try {
-      const invites = data(await api().GET("/api/accounts/{accountId}/invitations", { params: { path } }));
-      clear(pending.state);
-      clear(invitesBody);
-      if (!invites.items.length) showNoInvitations();
-      for (const i of invites.items) invitesBody.append(inviteRow(i, i.fullName));
+      showInvitations(data(await api().GET("/api/accounts/{accountId}/invitations", { params: { path } })).items);
     } catch (e) {
       fail(pending.state, e);
     }
@@ -267,6 +277,7 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
   });
   more.addEventListener("click", () => void loadMembers(true));
 
-  await Promise.all([loadMembers(false), loadInvitations()]); // each section shows its own error
+  pending.state.append(h("p", { class: "loading" }, "Loading invitations…"));
+  await loadMembers(false, true); // one request: the first page of members and the pending invitations
   return () => { window.clearTimeout(searchTimer); generation += 1; };
 }
