@@ -52,6 +52,9 @@ def build_cosmos_client(settings: Settings) -> CosmosClient:
     )
 
 
+MEMBER_SEARCH_KEYS = ("name_key", "email_key")
+
+
 def member_search_keys(full_name: str, email: str, user_id: str) -> dict[str, str]:
     """Stored with each member profile for the members page (core/adapters/cosmos_member_rows.py): the name sort key
     and the lowercased e-mail, both index-friendly prefixes. Derived from the profile, so written with it (and

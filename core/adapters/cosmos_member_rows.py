@@ -17,7 +17,7 @@ from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import strip_system
+from core.adapters.cosmos import MEMBER_SEARCH_KEYS, strip_system
 from core.adapters.cosmos_ingest_gate import MEMBER_DOC_TYPE, gate_doc_id, gate_from_doc
 from core.adapters.cosmos_tracking import CosmosLatestPositionStore
 from core.domain.accounts import Invitation, Member
@@ -25,11 +25,9 @@ from core.domain.errors import FieldError, ValidationFailed
 from core.domain.ingest_gate import GateDoc
 from core.domain.tracking import LatestPosition
 
-MEMBER_FIELDS = {"name_key", "email_key"}  # stored search keys, not part of the Member model
-
 
 def _member(doc: dict[str, Any]) -> Member:
-    return Member.model_validate({k: v for k, v in strip_system(doc).items() if k not in MEMBER_FIELDS})
+    return Member.model_validate({k: v for k, v in strip_system(doc).items() if k not in MEMBER_SEARCH_KEYS})
 
 
 class CosmosMemberRowSource:

@@ -14,7 +14,7 @@ from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import member_search_keys, strip_system
+from core.adapters.cosmos import MEMBER_SEARCH_KEYS, member_search_keys, strip_system
 from core.adapters.privacy_kinds import KeysetKind, delete_doc, first_page, iso
 from core.domain.privacy import ERASED_EMAIL_DOMAIN, ItemRef, Page
 
@@ -144,6 +144,11 @@ class ProfileKind(KeysetKind):
             export_file="profile.json",
             on_erasure="anonymize",
         )
+
+    def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
+        """The profile as the person knows it: the members page's search keys (derived from it) are left out."""
+        for doc in super().export(account_id=account_id, user_id=user_id):
+            yield {k: v for k, v in doc.items() if k not in MEMBER_SEARCH_KEYS}
 
     def anonymize(self, ref: ItemRef) -> bool:
         try:

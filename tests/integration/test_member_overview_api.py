@@ -4,6 +4,7 @@ of the profile (the erased name is no longer found)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 from scripts import dev_issuer
 from tests.helpers import rid, wait_for
 from tests.integration.conftest import User, add_member
+from tests.integration.test_data_requests_api import completed, export
 from tests.integration.tracking_helpers import latest, ping, post, set_location_consent
 
 
@@ -101,3 +103,17 @@ def test_a_removed_member_leaves_the_page(api: httpx.Client, owner: User) -> Non
     assert api.delete(f"/accounts/{owner.account_id}/members/{member.user_id}", headers=owner.auth).status_code == 204
     assert member.user_id not in {r["userId"] for r in _all_pages(api, owner)}
     assert member.user_id not in {r["userId"] for r in _all_pages(api, owner, sort="lastSeen")}
+
+
+def test_an_erased_profile_is_not_found_by_its_old_name(api: httpx.Client, owner: User) -> None:
+    """The stored search keys are derived from the name and e-mail: the erasure replaces them with the profile, and
+    the export leaves them out."""
+    member = _join(api, owner, "Quinn Erasable", "quinn")
+    assert [r["userId"] for r in _all_pages(api, owner, q="quinn e")] == [member.user_id]
+    r = api.post("/me/data-requests", json={"type": "erasure"}, headers=member.auth)
+    assert r.status_code == 202, r.text
+    assert completed(api, member, r.json()["requestId"])["erased"]["profiles"] == 1
+    assert _all_pages(api, owner, q="quinn") == []
+    assert member.user_id in {r["userId"] for r in _all_pages(api, owner, q="erased member")}
+    profile = json.loads(export(api, member).read("profile.json"))
+    assert profile and not {"name_key", "email_key"} & set(profile[0])
