@@ -24,7 +24,8 @@ const SHARING: Record<Row["sharing"]["state"], string> = {
 };
 
 export function sharingText(s: Row["sharing"]): string {
-  if (s.state === "no-fix") return s.noFixMinutes === null || s.noFixMinutes === undefined ? "No fix yet" : `No fix for ${s.noFixMinutes} min`;
+  if (s.state === "no-fix")
+    return s.noFixMinutes === null || s.noFixMinutes === undefined ? "No fix yet" : `No fix for ${s.noFixMinutes} min`;
   return SHARING[s.state];
 }
 
@@ -58,37 +59,76 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
   const email = h("input", { id: "invite-email", type: "email", required: true, autocomplete: "off" });
   const name = h("input", { id: "invite-name", autocomplete: "off" });
   const inviteButton = h("button", { type: "submit" }, "Send invitation");
-  const form = h("form", { class: "inline invite-form", "aria-labelledby": "invite-title" },
-    h("label", { for: "invite-email" }, "E-mail"), email,
-    h("label", { for: "invite-name" }, "Name (optional)"), name, inviteButton);
+  const form = h(
+    "form",
+    { class: "inline invite-form", "aria-labelledby": "invite-title" },
+    h("label", { for: "invite-email" }, "E-mail"),
+    email,
+    h("label", { for: "invite-name" }, "Name (optional)"),
+    name,
+    inviteButton,
+  );
   invite.box.append(form);
 
   // ---- pending invitations
   const pending = section("Pending invitations", "invitations-title");
   const invitesBody = h("tbody", {});
-  const invitesTable = h("table", { class: "grid stack", id: "invitations" },
+  const invitesTable = h(
+    "table",
+    { class: "grid stack", id: "invitations" },
     h("caption", { class: "sr-only" }, "Pending invitations"),
     h("thead", {}, h("tr", {}, ...["E-mail", "Name", "Expires", "Revoke"].map((t) => h("th", { scope: "col" }, t)))),
-    invitesBody);
+    invitesBody,
+  );
   pending.box.append(invitesTable);
 
   // ---- members
   const list = section("Active members", "members-title");
-  const search = h("input", { id: "member-search", type: "search", autocomplete: "off", placeholder: "Name or e-mail" });
-  const sortSelect = h("select", { id: "member-sort" },
-    h("option", { value: "name" }, "Name (A to Z)"), h("option", { value: "lastSeen" }, "Last seen (newest first)"));
+  const search = h("input", {
+    id: "member-search",
+    type: "search",
+    autocomplete: "off",
+    placeholder: "Name or e-mail",
+  });
+  const sortSelect = h(
+    "select",
+    { id: "member-sort" },
+    h("option", { value: "name" }, "Name (A to Z)"),
+    h("option", { value: "lastSeen" }, "Last seen (newest first)"),
+  );
   const count = h("p", { class: "muted", id: "members-count", "aria-live": "polite" });
   const membersBody = h("tbody", {});
-  const table = h("table", { class: "grid stack", id: "members", "aria-describedby": "members-count" },
+  const table = h(
+    "table",
+    { class: "grid stack", id: "members", "aria-describedby": "members-count" },
     h("caption", { class: "sr-only" }, "Active members"),
-    h("thead", {}, h("tr", {}, ...["Name", "Last seen", "Location sharing", "Private zones", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
-    membersBody);
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ...["Name", "Last seen", "Location sharing", "Private zones", "Actions"].map((t) =>
+          h("th", { scope: "col" }, t),
+        ),
+      ),
+    ),
+    membersBody,
+  );
   const more = h("button", { type: "button", id: "members-more", hidden: true }, "Show more");
   list.box.append(
-    h("div", { class: "members-tools", role: "search" },
-      h("label", { for: "member-search" }, "Search"), search,
-      h("label", { for: "member-sort" }, "Sort by"), sortSelect),
-    count, table, more);
+    h(
+      "div",
+      { class: "members-tools", role: "search" },
+      h("label", { for: "member-search" }, "Search"),
+      search,
+      h("label", { for: "member-sort" }, "Sort by"),
+      sortSelect,
+    ),
+    count,
+    table,
+    more,
+  );
 
   const messages = h("div", { class: "members-messages" });
   ctx.main.append(h("h1", {}, "Members"), messages, invite.box, pending.box, list.box);
@@ -114,19 +154,44 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
     if (m.role === "owner") actions.append(h("span", { class: "muted" }, "Account Owner"));
     else actions.append(rowMenu(m, tr));
     tr.append(
-      h("th", { scope: "row", "data-label": "Name" }, h("span", { class: "member-name" }, m.fullName), h("br", {}), h("span", { class: "muted" }, m.email)),
-      h("td", { "data-label": "Last seen" }, seen ? h("span", {}, ageText(seen.ageSeconds), h("br", {}), h("span", { class: "muted" }, placeText(m))) : "Never"),
-      h("td", { "data-label": "Location sharing", class: `sharing sharing-${m.sharing.state}` }, sharingText(m.sharing)),
+      h(
+        "th",
+        { scope: "row", "data-label": "Name" },
+        h("span", { class: "member-name" }, m.fullName),
+        h("br", {}),
+        h("span", { class: "muted" }, m.email),
+      ),
+      h(
+        "td",
+        { "data-label": "Last seen" },
+        seen
+          ? h("span", {}, ageText(seen.ageSeconds), h("br", {}), h("span", { class: "muted" }, placeText(m)))
+          : "Never",
+      ),
+      h(
+        "td",
+        { "data-label": "Location sharing", class: `sharing sharing-${m.sharing.state}` },
+        sharingText(m.sharing),
+      ),
       h("td", { "data-label": "Private zones", class: "zone-count" }, String(m.privateZones)),
-      actions);
+      actions,
+    );
     return tr;
   }
 
   function rowMenu(m: Row, tr: HTMLTableRowElement): HTMLElement {
     const panelId = `member-actions-${m.userId}`;
-    const toggle = h("button", { type: "button", class: "secondary", "aria-expanded": "false", "aria-controls": panelId }, "More", h("span", { class: "sr-only" }, ` actions for ${m.fullName}`));
+    const toggle = h(
+      "button",
+      { type: "button", class: "secondary", "aria-expanded": "false", "aria-controls": panelId },
+      "More",
+      h("span", { class: "sr-only" }, ` actions for ${m.fullName}`),
+    );
     const panel = h("div", { id: panelId, class: "row-menu", hidden: true });
-    const close = (): void => { panel.hidden = true; toggle.setAttribute("aria-expanded", "false"); };
+    const close = (): void => {
+      panel.hidden = true;
+      toggle.setAttribute("aria-expanded", "false");
+    };
     toggle.addEventListener("click", () => {
       const open = panel.hidden;
       panel.hidden = !open;
@@ -142,41 +207,79 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
       const yes = h("button", { type: "button", class: "danger" }, `Remove ${m.fullName}`);
       const no = h("button", { type: "button" }, "Cancel");
       const error = h("div", {});
-      yes.addEventListener("click", () => void (async () => {
-        yes.disabled = true;
-        try {
-          await api().DELETE("/api/accounts/{accountId}/members/{userId}", { params: { path: { accountId, userId: m.userId } } });
-          tr.remove();
-          shown -= 1;
-          updateCount();
-          say(`${m.fullName} is removed; their access has ended.`);
-          search.focus();
-        } catch (e) {
-          yes.disabled = false;
-          fail(error, e);
-        }
-      })());
-      no.addEventListener("click", () => { close(); toggle.focus(); });
-      panel.replaceChildren(h("p", {}, `Remove ${m.fullName}? Their access ends at once; their data follows the retention settings.`), yes, no, error);
+      yes.addEventListener(
+        "click",
+        () =>
+          void (async () => {
+            yes.disabled = true;
+            try {
+              await api().DELETE("/api/accounts/{accountId}/members/{userId}", {
+                params: { path: { accountId, userId: m.userId } },
+              });
+              tr.remove();
+              shown -= 1;
+              updateCount();
+              say(`${m.fullName} is removed; their access has ended.`);
+              search.focus();
+            } catch (e) {
+              yes.disabled = false;
+              fail(error, e);
+            }
+          })(),
+      );
+      no.addEventListener("click", () => {
+        close();
+        toggle.focus();
+      });
+      panel.replaceChildren(
+        h("p", {}, `Remove ${m.fullName}? Their access ends at once; their data follows the retention settings.`),
+        yes,
+        no,
+        error,
+      );
       yes.focus();
     };
-    return h("div", { class: "row-actions" },
-      h("a", { href: `/members/${encodeURIComponent(m.userId)}/day`, "data-link": true }, "Day view", h("span", { class: "sr-only" }, ` of ${m.fullName}`)),
-      " ", toggle, panel);
+    return h(
+      "div",
+      { class: "row-actions" },
+      h(
+        "a",
+        { href: `/members/${encodeURIComponent(m.userId)}/day`, "data-link": true },
+        "Day view",
+        h("span", { class: "sr-only" }, ` of ${m.fullName}`),
+      ),
+      " ",
+      toggle,
+      panel,
+    );
   }
 
   async function loadMembers(append: boolean, withInvitations = false): Promise<void> {
     const mine = ++generation;
-    if (!append) { clear(membersBody); shown = 0; next = null; }
+    if (!append) {
+      clear(membersBody);
+      shown = 0;
+      next = null;
+    }
     clear(list.state);
     list.state.append(h("p", { class: "loading" }, append ? "Loading more members…" : "Loading members…"));
     table.setAttribute("aria-busy", "true");
     more.disabled = true;
     try {
-      const page = data(await api().GET("/api/accounts/{accountId}/member-overview", {
-        params: { path, query: { sort, limit: PAGE, ...(query ? { q: query } : {}), ...(append && next ? { continuation: next } : {}),
-          ...(withInvitations ? { invitations: true } : {}) } },
-      }));
+      const page = data(
+        await api().GET("/api/accounts/{accountId}/member-overview", {
+          params: {
+            path,
+            query: {
+              sort,
+              limit: PAGE,
+              ...(query ? { q: query } : {}),
+              ...(append && next ? { continuation: next } : {}),
+              ...(withInvitations ? { invitations: true } : {}),
+            },
+          },
+        }),
+      );
       if (withInvitations) {
         // the pending invitations came with the first page (one request for the whole page); beyond the answer's
         // limit they are listed by their own endpoint
@@ -195,7 +298,10 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
       if (mine === generation) fail(list.state, e);
       if (withInvitations) fail(pending.state, e);
     } finally {
-      if (mine === generation) { table.removeAttribute("aria-busy"); more.disabled = false; }
+      if (mine === generation) {
+        table.removeAttribute("aria-busy");
+        more.disabled = false;
+      }
     }
   }
 
@@ -203,20 +309,30 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
   function inviteRow(i: Invitation, fullName: string | null | undefined): HTMLTableRowElement {
     const tr = h("tr", { "data-invitation-id": i.invitationId });
     const revoke = h("button", { type: "button", "aria-label": `Revoke the invitation to ${i.email}` }, "Revoke");
-    revoke.addEventListener("click", () => void (async () => {
-      revoke.disabled = true;
-      try {
-        await api().DELETE("/api/accounts/{accountId}/invitations/{invitationId}", { params: { path: { accountId, invitationId: i.invitationId } } });
-        tr.remove();
-        if (!invitesBody.querySelector("tr[data-invitation-id]")) showNoInvitations();
-        say(`The invitation to ${i.email} is revoked.`);
-      } catch (e) {
-        revoke.disabled = false;
-        fail(messages, e);
-      }
-    })());
-    tr.append(h("th", { scope: "row", "data-label": "E-mail" }, i.email), h("td", { "data-label": "Name" }, fullName ?? ""),
-      h("td", { "data-label": "Expires" }, timeText(i.expiresAt)), h("td", { "data-label": "Revoke" }, revoke));
+    revoke.addEventListener(
+      "click",
+      () =>
+        void (async () => {
+          revoke.disabled = true;
+          try {
+            await api().DELETE("/api/accounts/{accountId}/invitations/{invitationId}", {
+              params: { path: { accountId, invitationId: i.invitationId } },
+            });
+            tr.remove();
+            if (!invitesBody.querySelector("tr[data-invitation-id]")) showNoInvitations();
+            say(`The invitation to ${i.email} is revoked.`);
+          } catch (e) {
+            revoke.disabled = false;
+            fail(messages, e);
+          }
+        })(),
+    );
+    tr.append(
+      h("th", { scope: "row", "data-label": "E-mail" }, i.email),
+      h("td", { "data-label": "Name" }, fullName ?? ""),
+      h("td", { "data-label": "Expires" }, timeText(i.expiresAt)),
+      h("td", { "data-label": "Revoke" }, revoke),
+    );
     return tr;
   }
   function showNoInvitations(): void {
@@ -247,9 +363,12 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
       inviteButton.disabled = true;
       clear(invite.state);
       try {
-        const created = data(await api().POST("/api/accounts/{accountId}/invitations", {
-          params: { path }, body: { email: address, fullName: fullName ?? null },
-        }));
+        const created = data(
+          await api().POST("/api/accounts/{accountId}/invitations", {
+            params: { path },
+            body: { email: address, fullName: fullName ?? null },
+          }),
+        );
         invitesBody.querySelector("tr.empty")?.remove();
         invitesBody.prepend(inviteRow(created, fullName));
         form.reset();
@@ -279,5 +398,8 @@ export async function renderMembers(ctx: Context): Promise<() => void> {
 
   pending.state.append(h("p", { class: "loading" }, "Loading invitations…"));
   await loadMembers(false, true); // one request: the first page of members and the pending invitations
-  return () => { window.clearTimeout(searchTimer); generation += 1; };
+  return () => {
+    window.clearTimeout(searchTimer);
+    generation += 1;
+  };
 }
