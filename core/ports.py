@@ -812,6 +812,11 @@ class MemberRowSource(Protocol):
     """The owner's members page (core/services/member_rows.py): single-partition reads of the account's member
     profiles, member ingest gates (`accounts`) and latest positions (`latest-positions`), each bounded by a page."""
 
+    def ensure_search_keys(self, account_id: str) -> int:
+        """Profiles written before the search keys existed get them, once per account (a marker remembers it; one
+        point read on every later call). Answers how many profiles were rewritten."""
+        ...
+
     def members_by_name(self, account_id: str, *, prefix: str | None, after: str | None, limit: int) -> list[Member]:
         """Active members by their name sort key (core/domain/member_rows.py), after `after`, at most `limit`;
         `prefix` (a search key) matches the start of the name key or of the lowercased e-mail."""

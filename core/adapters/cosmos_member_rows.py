@@ -3,7 +3,8 @@ reads at most one page of items, so its cost follows the page size, not the numb
 
 * member profiles: `accounts` (partition /accountId), docType `member`, by `name_key` (the casefolded name and the
   user id, written with each profile by CosmosAccountStore.put_member) with keyset paging (`name_key > @after`);
-  a search prefix matches the start of `name_key` or of `email_key` (range index, no scan);
+  a search prefix matches the start of `name_key` or of `email_key` (range index, no scan); profiles written before
+  the keys existed get them once per account (`ensure_search_keys`, remembered by the `member-search-keys` marker);
 * pending invitations: `accounts`, docType `invitation`, status `pending`, oldest first (at most a page's worth);
 * member ingest gates: `accounts`, ids `ingest-gate-{userId}` (core/adapters/cosmos_ingest_gate.py);
 * latest positions: `latest-positions` (partition /accountId), id = userId, newest first by `t` (indexed).
@@ -13,17 +14,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import MEMBER_SEARCH_KEYS, strip_system
+from core.adapters.cosmos import MEMBER_SEARCH_KEYS, member_search_keys, strip_system
 from core.adapters.cosmos_ingest_gate import MEMBER_DOC_TYPE, gate_doc_id, gate_from_doc
 from core.adapters.cosmos_tracking import CosmosLatestPositionStore
 from core.domain.accounts import Invitation, Member
 from core.domain.errors import FieldError, ValidationFailed
 from core.domain.ingest_gate import GateDoc
 from core.domain.tracking import LatestPosition
+
+KEYS_MARKER = "member-search-keys"  # in the account's partition: every profile of the account has its search keys
+# The marker names only the account and expires by itself (the check then runs once more and finds nothing), so it
+# never outlives a closed account's window and needs no place in the privacy registry.
+KEYS_MARKER_TTL_S = 30 * 24 * 3600
 
 
 def _member(doc: dict[str, Any]) -> Member:
@@ -34,6 +41,32 @@ class CosmosMemberRowSource:
     def __init__(self, database: DatabaseProxy) -> None:
         self._accounts: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
         self._latest: ContainerProxy = database.get_container_client(schema.LATEST_POSITIONS.name)
+
+    def ensure_search_keys(self, account_id: str) -> int:
+        try:
+            self._accounts.read_item(item=KEYS_MARKER, partition_key=account_id)
+            return 0
+        except cosmos_errors.CosmosResourceNotFoundError:
+            pass
+        docs = self._accounts.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND c.docType = 'member' AND NOT IS_DEFINED(c.name_key)",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
+        rewritten = 0
+        for doc in docs:
+            keys = member_search_keys(str(doc.get("full_name", "")), str(doc.get("email", "")), str(doc["user_id"]))
+            body = {k: v for k, v in doc.items() if not k.startswith("_")} | keys
+            try:  # only the version read: a profile changed meanwhile was written with its keys already
+                self._accounts.replace_item(
+                    item=doc["id"], body=body, etag=doc["_etag"], match_condition=MatchConditions.IfNotModified
+                )
+                rewritten += 1
+            except cosmos_errors.CosmosAccessConditionFailedError:
+                continue
+        marker = {"id": KEYS_MARKER, "accountId": account_id, "docType": KEYS_MARKER, "ttl": KEYS_MARKER_TTL_S}
+        self._accounts.upsert_item(marker)
+        return rewritten
 
     def members_by_name(self, account_id: str, *, prefix: str | None, after: str | None, limit: int) -> list[Member]:
         clauses = ["c.accountId = @a", "c.docType = 'member'", "c.status = 'active'"]

@@ -181,6 +181,8 @@ def member_overview(
     prefix = search_key(query.q) if query.q else None
     scope = ("member-overview", account_id, query.sort, prefix)
     payload = page_tokens.open_payload(scope, query.continuation) if query.continuation else {}
+    if query.continuation is None:
+        member_rows.ensure_search_keys(account_id)  # one point read, once the account's profiles have their keys
     if query.sort == "name":
         after = payload.get("c")
         if not (after is None or isinstance(after, str)):

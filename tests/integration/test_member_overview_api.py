@@ -10,9 +10,12 @@ from typing import Any
 
 import httpx
 
+from core import schema
+from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
+from core.domain.accounts import Member
 from scripts import dev_issuer
 from tests.helpers import rid, wait_for
-from tests.integration.conftest import User, add_member
+from tests.integration.conftest import Stack, User, add_member, register_owner
 from tests.integration.test_data_requests_api import completed, export
 from tests.integration.tracking_helpers import latest, ping, post, set_location_consent
 
@@ -117,3 +120,31 @@ def test_an_erased_profile_is_not_found_by_its_old_name(api: httpx.Client, owner
     assert member.user_id in {r["userId"] for r in _all_pages(api, owner, q="erased member")}
     profile = json.loads(export(api, member).read("profile.json"))
     assert profile and not {"name_key", "email_key"} & set(profile[0])
+
+
+def test_a_profile_stored_before_the_search_keys_is_listed_and_found(stack: Stack, api: httpx.Client) -> None:
+    owner = register_owner(api)
+    accounts = build_cosmos_client(stack.settings).get_database_client(stack.settings.cosmos_database)
+    container = accounts.get_container_client(schema.ACCOUNTS.name)
+    CosmosAccountStore(accounts).put_member(
+        Member.model_validate(
+            {
+                "account_id": owner.account_id,
+                "user_id": rid("old-"),
+                "role": "member",
+                "full_name": "Olde Profile",
+                "email": "olde@example.com",
+                "time_zone": "UTC",
+                "joined_at": datetime.now(UTC),
+                "updated_at": datetime.now(UTC),
+            }
+        )
+    )
+    [old] = container.query_items(
+        "SELECT * FROM c WHERE c.accountId = @a AND c.full_name = 'Olde Profile'",
+        parameters=[{"name": "@a", "value": owner.account_id}],
+        partition_key=owner.account_id,
+    )
+    container.replace_item(old["id"], {k: v for k, v in old.items() if k not in ("name_key", "email_key")})  # as before
+    assert [r["fullName"] for r in _all_pages(api, owner, q="olde")] == ["Olde Profile"]
+    assert [r["fullName"] for r in _all_pages(api, owner)] == ["Ada Owner", "Olde Profile"]

@@ -21,6 +21,10 @@ class FakeMemberRows:
         self.latest = latest
         self.calls: list[str] = []
 
+    def ensure_search_keys(self, account_id: str) -> int:
+        self.calls.append("ensure_search_keys")  # the fake store derives its keys when asked: nothing to rewrite
+        return 0
+
     def members_by_name(self, account_id: str, *, prefix: str | None, after: str | None, limit: int) -> list[Member]:
         self.calls.append("members_by_name")
         keyed = sorted(
