@@ -7,6 +7,10 @@
 2. Time to first map render: from opening /map (signed in) to the map having drawn the members' positions (the
    page marks the map's first `idle` after the data), for an account with 2 members.
 3. Time to render 1,000 members: the same for an account with 1,000 members with a latest position each.
+4. `/members` with those 1,000 members: from opening /members (signed in) to the page being usable (the first page
+   of members drawn, the pending invitations listed), and the number of API requests the navigation made (the
+   shell's /me included). Each seeded member has a location consent, so their ingest gate (what the members page
+   reads consent, windows and zones from) exists, as in an account whose phones have been set up.
 
 The stack is the benchmarks' scratch one (bench/lib/stack.py) with the portal server in front; the 1,000 members
 and their positions are written through the app's own stores (the API has no bulk import), then read through the
@@ -70,6 +74,7 @@ def _seed(account_id: str, count: int) -> None:
     """`count` members with a latest position each, written through the app's stores."""
     from core.bootstrap import container
     from core.domain.accounts import Member
+    from core.domain.consent import Capability, ConsentEntry
     from core.domain.identity import Role
     from core.domain.tracking import LatestPosition, PingSource
 
@@ -102,6 +107,45 @@ def _seed(account_id: str, count: int) -> None:
                 updated_at=now,
             )
         )
+        deps.consents.append(
+            ConsentEntry(
+                entry_id=f"consent-location-bench-{uuid.uuid4().hex[:8]}",
+                account_id=account_id,
+                user_id=user_id,
+                capability=Capability.LOCATION,
+                granted=True,
+                recorded_at=now - timedelta(days=1),
+                device_id="bench-phone",
+                app_version="1.0",
+                policy_version="2023-06-15",
+            )
+        )
+        deps.ingest_gate.facts_for_ingest(account_id=account_id, user_id=user_id)  # builds the member's gate
+
+
+def _time_members(page: object, base: str) -> tuple[float, list[str]]:
+    """Navigation to /members until usable, and the API requests it made (method and path)."""
+    from playwright.sync_api import Page, Request
+
+    assert isinstance(page, Page)
+    calls: list[str] = []
+
+    def seen(request: Request) -> None:
+        if "/api/" in request.url and request.method != "OPTIONS":
+            calls.append(f"{request.method} {request.url.split('/api', 1)[1].split('?')[0]}")
+
+    page.on("request", seen)
+    started = time.perf_counter()
+    page.goto(f"{base}/members")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#members tbody tr').length >= 50"
+        " && !document.querySelector('#members[aria-busy]')"
+        " && document.querySelector('#invitations tbody tr') !== null",
+        timeout=60_000,
+    )
+    elapsed = time.perf_counter() - started
+    page.remove_listener("request", seen)
+    return elapsed, calls
 
 
 def _time_map(page: object, base: str, expected: int) -> float:
@@ -146,6 +190,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{portal_port}"
     try:
         results: list[tuple[str, float]] = []
+        members_page: list[tuple[float, list[str]]] = []
         with sync_playwright() as p, httpx.Client(base_url=api_base, timeout=30) as api:
             browser = p.chromium.launch(
                 executable_path=os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
@@ -180,10 +225,20 @@ def main() -> int:
                 page.wait_for_selector("[data-testid=signed-in-as]")
                 page.goto(f"{base}/members")  # signed in; the timed navigation below starts cold on /map
                 results.append((label, _time_map(page, base, members)))
+                if members == 1000:
+                    page.goto(f"{base}/me")  # the timed navigation below starts from another page
+                    members_page = [_time_members(page, base) for _ in range(3)]
                 context.close()
             browser.close()
         for label, seconds in results:
             print(f"portal {label}: {seconds * 1000:.0f} ms (navigation to the map drawn, headless Chromium)")
+        times = sorted(t for t, _ in members_page)
+        calls = members_page[-1][1]
+        print(
+            f"portal /members with 1,000 members: usable {times[len(times) // 2] * 1000:.0f} ms after navigation"
+            f" (median of {len(times)}; {', '.join(f'{t * 1000:.0f}' for t in times)} ms), {len(calls)} API"
+            f" requests ({'; '.join(calls)})"
+        )
     finally:
         server.shutdown()
         stop_host(proc)

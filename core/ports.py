@@ -859,3 +859,34 @@ class MapTokens(Protocol):
     def current(self) -> MapToken:
         """A token valid for at least a few more minutes (a cached one while it is)."""
         ...
+
+
+class MemberRowSource(Protocol):
+    """The owner's members page (core/services/member_rows.py): single-partition reads of the account's member
+    profiles, member ingest gates (`accounts`) and latest positions (`latest-positions`), each bounded by a page."""
+
+    def ensure_search_keys(self, account_id: str) -> int:
+        """Profiles written before the search keys existed get them, once per account (a marker remembers it; one
+        point read on every later call). Answers how many profiles were rewritten."""
+        ...
+
+    def members_by_name(self, account_id: str, *, prefix: str | None, after: str | None, limit: int) -> list[Member]:
+        """Active members by their name sort key (core/domain/member_rows.py), after `after`, at most `limit`;
+        `prefix` (a search key) matches the start of the name key or of the lowercased e-mail."""
+        ...
+
+    def members_by_ids(self, account_id: str, user_ids: list[str]) -> list[Member]: ...
+    def pending_invitations(self, account_id: str, *, limit: int) -> list[Invitation]:
+        """Invitations with status pending (also those past expiry: the caller drops them), oldest first."""
+        ...
+
+    def member_gates(self, account_id: str, user_ids: list[str]) -> dict[str, GateDoc]:
+        """The members' ingest gate documents (copies of consent, windows and zones), by user id; absent: missing."""
+        ...
+
+    def positions_of(self, account_id: str, user_ids: list[str]) -> dict[str, LatestPosition]: ...
+    def positions_by_time(
+        self, account_id: str, *, cursor: str | None, limit: int
+    ) -> tuple[list[LatestPosition], str | None]:
+        """Latest positions newest first, one page of at most `limit`, and the store's cursor (None: the last)."""
+        ...

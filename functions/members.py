@@ -12,10 +12,11 @@ from core.domain.accounts import (
     MemberList,
     MemberPublic,
 )
+from core.domain.member_rows import MemberOverview, MemberOverviewQuery
 from core.domain.privacy import MembershipEnded
 from core.domain.rate_limits import INVITATION_LINKS, INVITATIONS
 from core.services.use_cases.members import MemberUseCases
-from functions._http import Auth, Call, endpoint, use_cases
+from functions._http import Auth, Call, endpoint, json_response, use_cases
 
 bp = func.Blueprint()
 members = use_cases(MemberUseCases)
@@ -110,6 +111,31 @@ def accept_invitation(call: Call) -> MemberPublic:
 )
 def list_members(call: Call) -> MemberList:
     return members().list_members(principal=call.principal, account_id=call.route["accountId"])
+
+
+@endpoint(
+    bp,
+    "GET",
+    "accounts/{accountId}/member-overview",
+    auth=Auth.PRINCIPAL,
+    query=MemberOverviewQuery,
+    response=MemberOverview,
+    response_headers=(
+        (
+            "X-Continuation",
+            "Present when there is a next page: pass it unchanged as ?continuation= with the same q and sort",
+        ),
+    ),
+    summary="The members page in one request: each active member with last position (age, place), sharing state"
+    " and private-zone count; search, sort, paged by the server (owner; logged)",
+    tag="members",
+)
+def member_overview(call: Call) -> func.HttpResponse:
+    result = members().overview(principal=call.principal, account_id=call.route["accountId"], query=call.query)
+    response = json_response(result)
+    if result.continuation:
+        response.headers["X-Continuation"] = result.continuation
+    return response
 
 
 @endpoint(

@@ -17,6 +17,7 @@ from core.adapters.identity import shared_credential
 from core.adapters.telemetry import count_cosmos_request
 from core.adapters.transport import http_transport
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
+from core.domain.member_rows import name_sort_key, search_key
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,16 @@ def build_cosmos_client(settings: Settings) -> CosmosClient:
         raw_request_hook=count_cosmos_request,  # per invocation, in the request log line (docs/observability.md)
         transport=transport,
     )
+
+
+MEMBER_SEARCH_KEYS = ("name_key", "email_key")
+
+
+def member_search_keys(full_name: str, email: str, user_id: str) -> dict[str, str]:
+    """Stored with each member profile for the members page (core/adapters/cosmos_member_rows.py): the name sort key
+    and the lowercased e-mail, both index-friendly prefixes. Derived from the profile, so written with it (and
+    replaced with it by an erasure, core/adapters/privacy_accounts.py)."""
+    return {"name_key": name_sort_key(full_name, user_id), "email_key": search_key(email)}
 
 
 def strip_system(doc: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +126,13 @@ class CosmosAccountStore:
 
     def put_member(self, member: Member) -> None:
         self._c.upsert_item(
-            to_doc(member, doc_id=f"member-{member.user_id}", doc_type="member", accountId=member.account_id)
+            to_doc(
+                member,
+                doc_id=f"member-{member.user_id}",
+                doc_type="member",
+                accountId=member.account_id,
+                **member_search_keys(member.full_name, member.email, member.user_id),
+            )
         )
         self._live_map.bump(member.account_id)
 

@@ -32,7 +32,8 @@ def gate_doc_id(user_id: str | None) -> str:
     return ACCOUNT_DOC_TYPE if user_id is None else f"{ACCOUNT_DOC_TYPE}-{user_id}"
 
 
-def _gate(doc: dict[str, Any] | None) -> GateDoc | None:
+def gate_from_doc(doc: dict[str, Any] | None) -> GateDoc | None:
+    """A stored gate document as the domain reads it (also used by the members page's reads)."""
     if doc is None:
         return None
     pending = {str(k): datetime.fromisoformat(str(v)) for k, v in (doc.get("pending") or {}).items()}
@@ -64,14 +65,16 @@ class CosmosIngestGateStore:
             if account_doc is not None and account_doc.get("docType") == "account"
             else None
         )
-        return GateRead(account=account, account_gate=_gate(docs.get(ids[1])), member_gate=_gate(docs.get(ids[2])))
+        return GateRead(
+            account=account, account_gate=gate_from_doc(docs.get(ids[1])), member_gate=gate_from_doc(docs.get(ids[2]))
+        )
 
     def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None:
         try:
             doc: dict[str, Any] = self._c.read_item(item=gate_doc_id(user_id), partition_key=account_id)
         except cosmos_errors.CosmosResourceNotFoundError:
             return None
-        return _gate(doc)
+        return gate_from_doc(doc)
 
     def save(
         self,

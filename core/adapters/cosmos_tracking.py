@@ -439,7 +439,7 @@ class CosmosLatestPositionStore:
         with self._hints_lock:
             self._hints.pop(key, None)
             if doc is not None and doc.get("_etag"):
-                self._hints[key] = (str(doc["_etag"]), self._position(doc))
+                self._hints[key] = (str(doc["_etag"]), self.position_of(doc))
                 while len(self._hints) > HINTS:
                     del self._hints[next(iter(self._hints))]
 
@@ -462,7 +462,8 @@ class CosmosLatestPositionStore:
         return {**doc, "lat": p.lat, "lon": p.lon, "acc": p.acc, "src": p.src.value if p.src else None}
 
     @staticmethod
-    def _position(doc: dict[str, Any]) -> LatestPosition:
+    def position_of(doc: dict[str, Any]) -> LatestPosition:
+        """A stored latest-position document as the domain reads it (also used by the members page's reads)."""
         src = doc.get("src")
         ttl, written = doc.get("ttl"), doc.get("_ts")
         expires = (
@@ -491,7 +492,7 @@ class CosmosLatestPositionStore:
                 doc = self._c.read_item(item=user_id, partition_key=account_id)
             except cosmos_errors.CosmosResourceNotFoundError:
                 return False
-            current = self._position(doc)
+            current = self.position_of(doc)
             if current.lat is None or current.lon is None or not inside(current.lat, current.lon):
                 return False
             withheld = current.model_copy(update={"lat": None, "lon": None, "acc": None, "src": None, "updated_at": at})
@@ -518,7 +519,7 @@ class CosmosLatestPositionStore:
                 )
             except cosmos_errors.CosmosResourceNotFoundError:
                 current = None
-            if current is not None and not position.is_newer_than(self._position(current)):
+            if current is not None and not position.is_newer_than(self.position_of(current)):
                 self._remember(position, current)
                 return False
             written = swap_version(self._c, self._doc(position), etag=current["_etag"] if current else None)
@@ -534,4 +535,4 @@ class CosmosLatestPositionStore:
             parameters=[{"name": "@a", "value": account_id}],
             partition_key=account_id,
         )
-        return [self._position(d) for d in docs if not is_version_doc(d)]
+        return [self.position_of(d) for d in docs if not is_version_doc(d)]

@@ -14,7 +14,7 @@ from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import strip_system
+from core.adapters.cosmos import MEMBER_SEARCH_KEYS, member_search_keys, strip_system
 from core.adapters.cosmos_live_map import LiveMapBump
 from core.adapters.privacy_kinds import KeysetKind, delete_doc, first_page, iso
 from core.domain.privacy import ERASED_EMAIL_DOMAIN, ItemRef, Page
@@ -147,13 +147,24 @@ class ProfileKind(KeysetKind):
         )
         self._database = database
 
+    def export(self, *, account_id: str, user_id: str) -> Iterator[dict[str, Any]]:
+        """The profile as the person knows it: the members page's search keys (derived from it) are left out."""
+        for doc in super().export(account_id=account_id, user_id=user_id):
+            yield {k: v for k, v in doc.items() if k not in MEMBER_SEARCH_KEYS}
+
     def anonymize(self, ref: ItemRef) -> bool:
         try:
             doc: dict[str, Any] = self._c.read_item(item=ref.doc_id, partition_key=ref.partition_key)
         except cosmos_errors.CosmosResourceNotFoundError:
             return False
         marker = hashlib.sha256(str(ref.user_id).encode()).hexdigest()[:16]
-        replacement = {"full_name": "Erased member", "email": f"erased-{marker}@{ERASED_EMAIL_DOMAIN}", "phone": None}
+        replacement: dict[str, Any] = {
+            "full_name": "Erased member",
+            "email": f"erased-{marker}@{ERASED_EMAIL_DOMAIN}",
+            "phone": None,
+        }
+        # The members page's search keys are derived from the name and e-mail: they are replaced with them.
+        replacement |= member_search_keys(replacement["full_name"], replacement["email"], str(doc.get("user_id", "")))
         if all(doc.get(k) == v for k, v in replacement.items()):
             return False
         self._c.upsert_item(

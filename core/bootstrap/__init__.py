@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from core.bootstrap.clients import Clients
 from core.bootstrap.ingest_gate import IngestGatePorts
 from core.bootstrap.job_sites import JobSitePorts
+from core.bootstrap.member_rows import MemberRowPorts
 from core.bootstrap.overrides import Ports, root_with
 from core.bootstrap.photos import PhotoPorts
 from core.bootstrap.privacy import PrivacyPorts
@@ -38,7 +39,15 @@ U = TypeVar("U", bound=UseCases)
 
 
 class Container(
-    IngestGatePorts, PrivacyPorts, ReactionPorts, TrackingPorts, PhotoPorts, JobSitePorts, RateLimitPorts, Clients
+    IngestGatePorts,
+    PrivacyPorts,
+    ReactionPorts,
+    TrackingPorts,
+    PhotoPorts,
+    JobSitePorts,
+    RateLimitPorts,
+    MemberRowPorts,
+    Clients,
 ):
     """The root: the shared clients (core/bootstrap/clients.py) and each area's ports (core/bootstrap/<area>.py),
     each built on first use. Use cases take their ports from it by name (`port`, core/services/wiring.py); a trigger

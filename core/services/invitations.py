@@ -12,7 +12,7 @@ from core.domain.identity import Principal
 from core.ports import AccountStore, Clock
 
 
-def _public(invitation: Invitation) -> InvitationPublic:
+def public_invitation(invitation: Invitation) -> InvitationPublic:
     return InvitationPublic(
         invitation_id=invitation.invitation_id,
         account_id=invitation.account_id,
@@ -30,7 +30,7 @@ def list_pending(*, principal: Principal, account_id: str, accounts: AccountStor
     pending = [
         i for i in accounts.list_invitations(account_id) if i.status is InvitationStatus.PENDING and i.expires_at > now
     ]
-    return InvitationList(items=[_public(i) for i in sorted(pending, key=lambda i: i.created_at)])
+    return InvitationList(items=[public_invitation(i) for i in sorted(pending, key=lambda i: i.created_at)])
 
 
 def revoke(*, principal: Principal, account_id: str, invitation_id: str, accounts: AccountStore, clock: Clock) -> None:

@@ -48,6 +48,7 @@ from core.ports import (
     MalwareScanner,
     MapTokens,
     MediaStore,
+    MemberRowSource,
     Outbox,
     PageViewStore,
     PersonalDataKind,
@@ -118,6 +119,7 @@ class Ports(TypedDict, total=False):
     page_views: PageViewStore
     devices: DeviceStore
     job_sites: JobSiteStore
+    member_rows: MemberRowSource  # the owner's members page: one bounded read per store per page
     site_days: SiteDayStore
     site_notices: SiteNotices
     outbox: Outbox

@@ -31,6 +31,7 @@ import { renderTimesheets } from "./pages/timesheets/timesheets";
 import { renderConnect } from "./pages/connect/connect";
 import { labelStackedTables } from "./ui/stack";
 import { renderDevices } from "./pages/devices/devices";
+import { renderRetention } from "./pages/retention/retention";
 
 // Kept while pages still import the context type from here (import it from ./context: tests/imports.test.ts).
 export type { Context };
@@ -48,6 +49,9 @@ const TITLES: Record<string, string> = {
   "/me/zones": "My private zones",
   "/me/connect": "Connect my phone",
   "/devices": "Devices",
+  "/sites": "Job sites",
+  "/timesheets": "Timesheets",
+  "/settings/retention": "Retention",
   "/privacy": "Privacy centre",
   "/privacy/close-account": "Close the account",
   "/signin": "Sign in",
@@ -69,6 +73,18 @@ function element(id: string): HTMLElement {
   return el;
 }
 
+// The nav item a route belongs to, named per route rather than guessed from the path: a member's day view
+// (/members/{id}/day) keeps the section it was opened from (the live map or the members list).
+let section: string | null = null;
+function sectionOf(here: string, hrefs: string[]): string | null {
+  if (/^\/members\/[^/]+\/day$/.test(here)) return section === "/map" || section === "/members" ? section : null;
+  const page = here === "/" || here === "/signin" ? (hrefs.includes("/map") ? "/map" : "/me") : here;
+  section = hrefs.includes(page)
+    ? page
+    : (hrefs.filter((href) => page.startsWith(`${href}/`)).sort((a, b) => b.length - a.length)[0] ?? null);
+  return section;
+}
+
 function nav(who: Me | null, admin = false): void {
   const top = element("top");
   clear(top);
@@ -84,6 +100,7 @@ function nav(who: Me | null, admin = false): void {
           ["/me", "My data"],
           ["/me/zones", "My private zones"],
           ["/me/connect", "Connect my phone"],
+          ["/settings/retention", "Retention"],
         ]
       : who
         ? [
@@ -95,11 +112,10 @@ function nav(who: Me | null, admin = false): void {
   if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
   if (who) links.push(["/privacy", "Privacy"]);
   if (admin) links.push(["/admin", "Platform admin"]);
-  const here = currentPath();
-  const current = links
-    .map(([href]) => href)
-    .filter((href) => here === href || here.startsWith(`${href}/`))
-    .sort((a, b) => b.length - a.length)[0];
+  const current = sectionOf(
+    currentPath(),
+    links.map(([href]) => href),
+  );
   append(
     top,
     h("span", { class: "brand" }, "IndusTrack"),
@@ -230,6 +246,7 @@ async function route(): Promise<void> {
     else if (owner && path === "/timesheets") leave = await renderTimesheets(ctx);
     else if (owner && path === "/devices") leave = await renderDevices(ctx);
     else if (owner && path === "/billing") leave = await renderBilling(ctx);
+    else if (owner && path === "/settings/retention") leave = await renderRetention(ctx);
     else if (path === "/me/zones") leave = await renderZones(ctx);
     else if (path === "/me/connect") leave = await renderConnect(ctx);
     else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);

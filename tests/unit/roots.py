@@ -41,6 +41,7 @@ from tests.unit.fakes_devices import FakeDeviceStore
 from tests.unit.fakes_email import FakeEmailProfiles, FakeEmailRenderer, FakeMailer, FakeOutbox, FakePolicyStore
 from tests.unit.fakes_job_sites import FakeJobSiteStore, FakeSiteDayStore
 from tests.unit.fakes_media import FakeImageCodec, FakeMediaStore, FakePhotoBlobs, FakePhotoJobs, FakeScanner
+from tests.unit.fakes_member_rows import FakeMemberRows
 from tests.unit.fakes_privacy import FakeDataRequestQueue, FakeExportSink, FakePrivacyStore, FakeTtlRestamper
 from tests.unit.fakes_tracking import (
     FakeAccessLog,
@@ -106,6 +107,8 @@ def fake_root(settings: Settings | None = None, **ports: Unpack[Ports]) -> Conta
         clock=clock,
     )
     queue = FakeDataRequestQueue()
+    latest = ports.get("latest_positions") or FakeLatestPositions()
+    rows_of: Any = latest if isinstance(latest, FakeLatestPositions) else FakeLatestPositions()
     fakes: Ports = {
         "clock": clock,
         "token_verifier": FakeTokenVerifier(),
@@ -123,7 +126,8 @@ def fake_root(settings: Settings | None = None, **ports: Unpack[Ports]) -> Conta
         "withheld_pings": FakeWithheldPingStore(),
         "coarse_history": FakeCoarseHistory(),
         "pings": FakePingStore(),
-        "latest_positions": FakeLatestPositions(),
+        "latest_positions": latest,
+        "member_rows": FakeMemberRows(listed, gate.store, rows_of),
         "ping_queue": FakePingQueue(),
         "page_views": FakePageViews(),
         "devices": FakeDeviceStore(),

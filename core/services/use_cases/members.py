@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.services import invitations, members
+from core.services import invitations, member_rows, members
 from core.services.wiring import UseCases, inject
 
 
@@ -19,3 +19,5 @@ class MemberUseCases(UseCases):
     # Answers whether the event was new.
     record_account_event = inject(members.record_account_event)
     expire_invitations = inject(members.expire_invitations)
+    # The owner's members page in one request: members with last position, sharing state and zone count, paged.
+    overview = inject(member_rows.member_overview)

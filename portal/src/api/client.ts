@@ -91,6 +91,8 @@ export class ApiError extends Error {
     public detail?: string,
     public problemType?: string,
     public retryAfter?: number,
+    /** The problem document's `errors`: each names the field it is about (e.g. `locationDays`, `body.email`). */
+    public fields: { field: string; message: string }[] = [],
   ) {
     super(detail ? `${title}: ${detail}` : title);
   }
@@ -152,21 +154,26 @@ export async function guardedFetch(request: Request): Promise<Response> {
     let title = `HTTP ${r.status}`;
     let detail: string | undefined;
     let problemType: string | undefined;
+    let fields: { field: string; message: string }[] = [];
     try {
       const p: unknown = await r.json();
       if (typeof p === "object" && p !== null) {
         if ("title" in p && typeof p.title === "string") title = p.title;
         if ("detail" in p && typeof p.detail === "string") detail = p.detail;
         if ("type" in p && typeof p.type === "string") problemType = p.type;
-        // A refused field is named with the API's reason ("area.radius: ..."), not just "invalid fields".
-        if ("errors" in p && Array.isArray(p.errors) && p.errors.length) {
-          detail = p.errors.map((e: { field?: unknown; message?: unknown }) => `${String(e.field)}: ${String(e.message)}`).join("; ");
+        if ("errors" in p && Array.isArray(p.errors)) {
+          fields = p.errors.filter(
+            (e): e is { field: string; message: string } =>
+              typeof e === "object" && e !== null && typeof e.field === "string" && typeof e.message === "string",
+          );
         }
+        // A refused field is named with the API's reason ("area.radius: ..."), not just "invalid fields".
+        if (fields.length) detail = fields.map((e) => `${e.field}: ${e.message}`).join("; ");
       }
     } catch {
       /* not a problem document */
     }
-    throw new ApiError(r.status, title, detail, problemType, retryAfterSeconds(r.headers.get("Retry-After")));
+    throw new ApiError(r.status, title, detail, problemType, retryAfterSeconds(r.headers.get("Retry-After")), fields);
   }
   return r;
 }

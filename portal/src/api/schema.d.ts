@@ -214,6 +214,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/accounts/{accountId}/member-overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The members page in one request: each active member with last position (age, place), sharing state and private-zone count; search, sort, paged by the server (owner; logged) */
+        get: operations["member_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/accounts/{accountId}/members": {
         parameters: {
             query?: never;
@@ -2685,6 +2702,23 @@ export interface components {
              */
             finished: boolean;
         };
+        /** LastSeenPublic */
+        LastSeenPublic: {
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            /** Ageseconds */
+            ageSeconds: number;
+            /**
+             * Inprivatezone
+             * @description The newest fix was withheld: no place.
+             */
+            inPrivateZone: boolean;
+            /** @description null in a private zone */
+            place: components["schemas"]["PlacePublic"] | null;
+        };
         /** LatestPositionList */
         LatestPositionList: {
             /** Items */
@@ -2843,6 +2877,34 @@ export interface components {
             /** Items */
             items: components["schemas"]["MemberPublic"][];
         };
+        /** MemberOverview */
+        MemberOverview: {
+            /** Items */
+            items: components["schemas"]["MemberRowPublic"][];
+            /**
+             * Continuation
+             * @description Also in X-Continuation: pass as ?continuation= (same q and sort) for the next page.
+             * @default null
+             */
+            continuation: string | null;
+            /**
+             * Asof
+             * Format: date-time
+             */
+            asOf: string;
+            /**
+             * Invitations
+             * @description With `invitations=true` on a first page: the pending invitations.
+             * @default null
+             */
+            invitations: components["schemas"]["InvitationPublic"][] | null;
+            /**
+             * Invitationscomplete
+             * @description false when more than 200 are pending (GET .../invitations lists them all).
+             * @default null
+             */
+            invitationsComplete: boolean | null;
+        };
         /** MemberPositionPublic */
         MemberPositionPublic: {
             /** Userid */
@@ -2881,6 +2943,30 @@ export interface components {
              * Format: date-time
              */
             updatedAt: string;
+        };
+        /** MemberRowPublic */
+        MemberRowPublic: {
+            /** Userid */
+            userId: string;
+            /** Fullname */
+            fullName: string;
+            /** Email */
+            email: string;
+            role: components["schemas"]["Role"];
+            status: components["schemas"]["MemberStatus"];
+            /**
+             * Joinedat
+             * Format: date-time
+             */
+            joinedAt: string;
+            /** @description null until the member's first fix */
+            lastSeen: components["schemas"]["LastSeenPublic"] | null;
+            sharing: components["schemas"]["SharingPublic"];
+            /**
+             * Privatezones
+             * @description How many private zones are in force; never where.
+             */
+            privateZones: number;
         };
         /**
          * MemberStatus
@@ -3421,6 +3507,30 @@ export interface components {
          * @enum {string}
          */
         PingSource: "gps" | "wifi" | "cell" | "fused";
+        /** PlacePublic */
+        PlacePublic: {
+            /**
+             * Siteid
+             * @description The job site the position lies in.
+             * @default null
+             */
+            siteId: string | null;
+            /**
+             * Sitename
+             * @default null
+             */
+            siteName: string | null;
+            /**
+             * Latitude
+             * @description Rounded to 3 decimals (about 100 m).
+             */
+            latitude: number;
+            /**
+             * Longitude
+             * @description Rounded to 3 decimals (about 100 m).
+             */
+            longitude: number;
+        };
         /**
          * PlanPublic
          * @description What a seat costs: the subscription's plan as the payment provider holds it.
@@ -3825,6 +3935,27 @@ export interface components {
              */
             clientSecret: string;
         };
+        /** SharingPublic */
+        SharingPublic: {
+            state: components["schemas"]["SharingState"];
+            /**
+             * Since
+             * @description When the member last granted or revoked location; null if never.
+             */
+            since: string | null;
+            /**
+             * Nofixminutes
+             * @description With state `no-fix`: minutes since the newest fix (null: never had one).
+             * @default null
+             */
+            noFixMinutes: number | null;
+        };
+        /**
+         * SharingState
+         * @description What the owner is told about a member's location sharing, from the API (never guessed by the page).
+         * @enum {string}
+         */
+        SharingState: "sharing" | "not-asked" | "not-sharing" | "outside-hours" | "no-fix";
         /**
          * TestClockSet
          * @description Move the app's clock: to an instant (`now`), or by an offset from the real time (`offsetSeconds`);
@@ -4199,6 +4330,7 @@ export type SchemaJoiningPoint = components['schemas']['JoiningPoint'];
 export type SchemaKeptCategory = components['schemas']['KeptCategory'];
 export type SchemaKeptData = components['schemas']['KeptData'];
 export type SchemaKindProgressPublic = components['schemas']['KindProgressPublic'];
+export type SchemaLastSeenPublic = components['schemas']['LastSeenPublic'];
 export type SchemaLatestPositionList = components['schemas']['LatestPositionList'];
 export type SchemaLegalHoldCreate = components['schemas']['LegalHoldCreate'];
 export type SchemaLegalHoldList = components['schemas']['LegalHoldList'];
@@ -4207,8 +4339,10 @@ export type SchemaMapTokenPublic = components['schemas']['MapTokenPublic'];
 export type SchemaMePublic = components['schemas']['MePublic'];
 export type SchemaMeUpdate = components['schemas']['MeUpdate'];
 export type SchemaMemberList = components['schemas']['MemberList'];
+export type SchemaMemberOverview = components['schemas']['MemberOverview'];
 export type SchemaMemberPositionPublic = components['schemas']['MemberPositionPublic'];
 export type SchemaMemberPublic = components['schemas']['MemberPublic'];
+export type SchemaMemberRowPublic = components['schemas']['MemberRowPublic'];
 export type SchemaMemberStatus = components['schemas']['MemberStatus'];
 export type SchemaMembershipEnded = components['schemas']['MembershipEnded'];
 export type SchemaNoteCreate = components['schemas']['NoteCreate'];
@@ -4233,6 +4367,7 @@ export type SchemaPhotoUploadGrant = components['schemas']['PhotoUploadGrant'];
 export type SchemaPingBatch = components['schemas']['PingBatch'];
 export type SchemaPingRejection = components['schemas']['PingRejection'];
 export type SchemaPingSource = components['schemas']['PingSource'];
+export type SchemaPlacePublic = components['schemas']['PlacePublic'];
 export type SchemaPlanPublic = components['schemas']['PlanPublic'];
 export type SchemaPolicyAcknowledgementCreate = components['schemas']['PolicyAcknowledgementCreate'];
 export type SchemaPolicyAcknowledgementPublic = components['schemas']['PolicyAcknowledgementPublic'];
@@ -4259,6 +4394,8 @@ export type SchemaRetentionPublic = components['schemas']['RetentionPublic'];
 export type SchemaRetentionUpdate = components['schemas']['RetentionUpdate'];
 export type SchemaRole = components['schemas']['Role'];
 export type SchemaSetupIntentPublic = components['schemas']['SetupIntentPublic'];
+export type SchemaSharingPublic = components['schemas']['SharingPublic'];
+export type SchemaSharingState = components['schemas']['SharingState'];
 export type SchemaTestClockSet = components['schemas']['TestClockSet'];
 export type SchemaTestClockView = components['schemas']['TestClockView'];
 export type SchemaTimesheet = components['schemas']['Timesheet'];
@@ -5762,6 +5899,92 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    member_overview: {
+        parameters: {
+            query?: {
+                q?: string;
+                sort?: "name" | "lastSeen";
+                limit?: number;
+                continuation?: string;
+                invitations?: boolean;
+            };
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Present when there is a next page: pass it unchanged as ?continuation= with the same q and sort */
+                    "X-Continuation"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberOverview"];
+                };
             };
             /** @description Bad request */
             400: {
