@@ -2,7 +2,7 @@
 // looked at whose data, and whether old location history is coarsened. Each setting says what it means and what the
 // policy allows (the limits come from the API); a refusal is shown next to the field it names (problem+json).
 
-import type { Context } from "../../main";
+import type { Context } from "../../context";
 import type { components } from "../../api/schema";
 import { ApiError } from "../../api/client";
 import { api, data } from "../../api/typed";
