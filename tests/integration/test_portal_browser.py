@@ -209,9 +209,11 @@ def test_worker_changes_tracking_windows_and_sees_the_owners_reads(api: httpx.Cl
     expect(page.locator("#my-map")).to_have_attribute("data-rendered-track", "3")
     expect(page.locator("#consents")).to_contain_text("Location: allowed")
     log = page.locator("#access-log")
-    expect(log).to_contain_text("Olive Owner (owner)")
-    expect(log).to_contain_text("location-track")
-    expect(log).to_contain_text("latest-positions")
+    expect(log).to_contain_text("Olive Owner (Account Owner)")
+    expect(log).to_contain_text("Your track (locations over a time range)")  # in words, not the API's codes
+    expect(log).to_contain_text("Your latest position, on the live map")
+    expect(log.locator('tr[data-accessed="location-track"]')).not_to_have_count(0)
+    expect(log.locator('tr[data-accessed="latest-positions"]')).not_to_have_count(0)
     assert_accessible(page)
 
     page.locator("#windows-form").get_by_label("Time zone").fill("Europe/Berlin")
@@ -247,12 +249,11 @@ def test_markup_in_names_and_notes_renders_as_text(api: httpx.Client, page: Page
         "e => window.__ran.push(e.violatedDirective)); }"
     )
     for path, where in (("/map", "#main table"), ("/members", "#members"), ("/media", "#notes")):
-        page.get_by_role(
-            "link", name={"/map": "Live map", "/members": "Members", "/media": "Photos and notes"}[path]
-        ).click()
+        name = {"/map": "Live map", "/members": "Members", "/media": "Photos and notes"}[path]
+        page.get_by_role("link", name=name).click()
         expect(page.locator(where)).to_contain_text(evil_name if path != "/media" else evil_note)
         assert page.locator("img[src=x], #injected, #main script").count() == 0
-        assert page.title() == "IndusTrack"
+        assert page.title() == f"{name} \u2013 IndusTrack"  # the route's own title, whatever the data holds
     # No script ran, and none was even attempted (a CSP report would mean markup reached the DOM).
     assert page.evaluate("() => window.__ran") == []
 
