@@ -72,7 +72,11 @@ def test_nothing_is_stored_before_a_choice_and_allowing_records_page_views(api: 
     expect(page.get_by_test_id("analytics-status")).to_contain_text("on (you allowed it)")
     assert page.evaluate("() => localStorage.getItem('industrack.analytics')") == "granted"
     assert _browser_state(page)["cookies"] == []
-    page.get_by_role("link", name="My data").click()
+    # The page view is sent once the page is drawn; its sections may still be loading (each on its own).
+    with page.expect_request(
+        lambda r: r.url.endswith(EVENTS) and r.method == "POST" and r.post_data_json["path"] == "/me"
+    ):
+        page.get_by_role("link", name="My data").click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     wait_for(
         lambda: _path_count(_counts(api, admin), "/me") > _path_count(before, "/me"),
