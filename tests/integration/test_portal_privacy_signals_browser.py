@@ -60,6 +60,17 @@ def test_nothing_is_stored_before_a_choice_and_allowing_records_page_views(api: 
     expect(banner).to_contain_text("sets no cookies")
     expect(page.get_by_test_id("analytics-status")).to_have_text("Optional analytics is off until you choose.")
     assert_accessible(page)
+    # A bottom sheet (issue 30): fixed to the bottom of the window, it leaves the page where it is (the first
+    # heading stays at the top instead of being pushed down), and it comes before <main> for the keyboard.
+    layout = page.evaluate("""() => {
+        const sheet = document.getElementById('privacy-choices').getBoundingClientRect();
+        return { sheetBottom: sheet.bottom, sheetTop: sheet.top, height: window.innerHeight,
+                 headingTop: document.querySelector('#main h1').getBoundingClientRect().top,
+                 before: !!(document.getElementById('privacy-choices').compareDocumentPosition(
+                     document.getElementById('main')) & Node.DOCUMENT_POSITION_FOLLOWING) };
+    }""")
+    assert abs(layout["sheetBottom"] - layout["height"]) <= 2 and layout["sheetTop"] > layout["height"] / 2, layout
+    assert layout["headingTop"] < 150 and layout["before"], layout
     sign_in(page, owner)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     state = _browser_state(page)
@@ -72,7 +83,11 @@ def test_nothing_is_stored_before_a_choice_and_allowing_records_page_views(api: 
     expect(page.get_by_test_id("analytics-status")).to_contain_text("on (you allowed it)")
     assert page.evaluate("() => localStorage.getItem('industrack.analytics')") == "granted"
     assert _browser_state(page)["cookies"] == []
-    page.get_by_role("link", name="My data").click()
+    # The page view is sent once the page is drawn; its sections may still be loading (each on its own).
+    with page.expect_request(
+        lambda r: r.url.endswith(EVENTS) and r.method == "POST" and (r.post_data_json or {}).get("path") == "/me"
+    ):
+        page.get_by_role("link", name="My data").click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     wait_for(
         lambda: _path_count(_counts(api, admin), "/me") > _path_count(before, "/me"),

@@ -128,15 +128,18 @@ function url(path: string, query?: Query): string {
  * refusal becomes an ApiError carrying the problem document's title, detail and type. 304 passes through. */
 export async function guardedFetch(request: Request): Promise<Response> {
   const token = await currentToken();
-  const prepared = new Request(request, { cache: "no-store" });
-  if (token) prepared.headers.set("Authorization", `Bearer ${token}`);
-  const spare = prepared.clone(); // a body can be read once: the copy is for the one retry after a short 429
-  let r = await fetch(prepared);
+  const headers = new Headers(request.headers);
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  // The body is read into memory once and sent as bytes: the same bytes serve the one retry after a short 429, and
+  // the browser sends a plain body rather than a stream (which its developer tools and test drivers cannot show).
+  const body = request.body === null ? undefined : await request.arrayBuffer();
+  const init: RequestInit = { method: request.method, headers, body, cache: "no-store", signal: request.signal };
+  let r = await fetch(request.url, init);
   if (r.status === 429) {
     const seconds = retryAfterSeconds(r.headers.get("Retry-After"));
     if (seconds !== undefined && seconds <= RETRY_WAIT_MAX_SECONDS) {
       await wait(seconds);
-      r = await fetch(spare); // once: a second refusal is shown
+      r = await fetch(request.url, init); // once: a second refusal is shown
     }
     if (r.status === 429) {
       const again = retryAfterSeconds(r.headers.get("Retry-After"));

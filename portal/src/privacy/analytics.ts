@@ -66,6 +66,20 @@ function drawBanner(open: boolean): void {
   banner.hidden = !open;
   if (!open) return;
   const gpc = gpcOn();
+  // Closing without a choice leaves analytics off; the sheet asks again on the next visit.
+  const close = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary",
+      "data-dismiss": "",
+      onclick: () => {
+        drawBanner(false);
+        document.getElementById("main")?.focus({ preventScroll: true });
+      },
+    },
+    gpc || choice ? "Close" : "Decide later",
+  );
   append(
     banner,
     h("h2", { id: "privacy-choices-title", tabindex: -1 }, "Cookies and analytics"),
@@ -77,33 +91,25 @@ function drawBanner(open: boolean): void {
           "Your browser sends a Global Privacy Control signal. We honour it as your opt-out: optional analytics is ",
           "off and no page views are recorded.",
         )
-      : h(
-          "div",
-          { class: "toolbar" },
-          h(
+      : null,
+    h(
+      "div",
+      { class: "toolbar" },
+      gpc
+        ? null
+        : h(
             "button",
             { type: "button", "data-testid": "analytics-allow", onclick: () => choose("granted") },
             "Allow analytics",
           ),
-          h(
+      gpc
+        ? null
+        : h(
             "button",
             { type: "button", class: "secondary", "data-testid": "analytics-deny", onclick: () => choose("denied") },
             "No thanks",
           ),
-        ),
-    // Closing without a choice leaves analytics off; the sheet asks again on the next visit.
-    h(
-      "button",
-      {
-        type: "button",
-        class: "secondary",
-        "data-dismiss": "",
-        onclick: () => {
-          drawBanner(false);
-          document.getElementById("main")?.focus({ preventScroll: true });
-        },
-      },
-      gpc || choice ? "Close" : "Decide later",
+      close,
     ),
   );
 }
