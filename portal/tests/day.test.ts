@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { insideRing, plural, siteOf } from "../src/pages/day/day";
 
 describe("a stop's place", () => {
-  const square = [[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]];
+  const square = [
+    [0, 0],
+    [0.01, 0],
+    [0.01, 0.01],
+    [0, 0.01],
+    [0, 0],
+  ];
   it("is inside a polygon's ring or not", () => {
     expect(insideRing([0.005, 0.005], square)).toBe(true);
     expect(insideRing([0.015, 0.005], square)).toBe(false);

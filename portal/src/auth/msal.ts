@@ -20,7 +20,9 @@ let ready: Promise<PublicClientApplication> | null = null;
 function instance(): Promise<PublicClientApplication> {
   if (!ready) {
     ready = start();
-    ready.catch(() => { ready = null; }); // a failed start (shown by the caller) is tried again on the next call
+    ready.catch(() => {
+      ready = null;
+    }); // a failed start (shown by the caller) is tried again on the next call
   }
   return ready;
 }
@@ -54,7 +56,7 @@ function account(a: PublicClientApplication): AccountInfo | null {
 /** A path of this site (never another origin) as an absolute address, else the home page. */
 function samePage(path: string | null): string {
   const home = `${location.origin}/`;
-  if (!path || !path.startsWith("/") || path.startsWith("//")) return home;
+  if (!path?.startsWith("/") || path.startsWith("//")) return home;
   const u = new URL(path, location.origin);
   return u.origin === location.origin && u.pathname !== "/signin" ? u.href : home;
 }

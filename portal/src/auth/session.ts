@@ -6,8 +6,16 @@ import { config } from "../config";
 
 const KEY = "industrack.session";
 
-interface DevSession { token: string; expiresAt: number; email: string }
-export interface DevIdentity { sub: string; email: string; admin?: boolean }
+interface DevSession {
+  token: string;
+  expiresAt: number;
+  email: string;
+}
+export interface DevIdentity {
+  sub: string;
+  email: string;
+  admin?: boolean;
+}
 
 function readDev(): DevSession | null {
   const raw = sessionStorage.getItem(KEY);
@@ -50,11 +58,17 @@ export function signOut(): void {
 /** Local only: the portal server mints a development token (it answers only on loopback in APP_ENVIRONMENT=local). */
 export async function devSignIn(identity: DevIdentity): Promise<void> {
   const r = await fetch("/dev/token", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(identity),
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(identity),
   });
   if (!r.ok) throw new Error(`The development sign-in is not available here (HTTP ${r.status}).`);
   const body = (await r.json()) as { token: string; expiresIn: number };
-  const session: DevSession = { token: body.token, expiresAt: Date.now() + body.expiresIn * 1000, email: identity.email };
+  const session: DevSession = {
+    token: body.token,
+    expiresAt: Date.now() + body.expiresIn * 1000,
+    email: identity.email,
+  };
   sessionStorage.setItem(KEY, JSON.stringify(session));
 }
 

@@ -21,7 +21,7 @@ export function insideRing(point: number[], ring: number[][]): boolean {
   for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
     const [xi, yi] = ring[i];
     const [xj, yj] = ring[j];
-    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;
 }
@@ -33,7 +33,6 @@ export function siteOf(point: number[], sites: Site[]): string | null {
 
 export const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
-
 export async function renderDay(ctx: Context, userId: string): Promise<() => void> {
   const accountId = ctx.me.accountId;
   const members = await get<MemberList>(`/accounts/${accountId}/members`);
@@ -44,8 +43,13 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   }
   const tz = member.timeZone;
   const date = h("input", { id: "day-date", type: "date", value: ctx.params.get("date") ?? localDate(Date.now(), tz) });
-  const simplify = h("select", { id: "day-simplify" },
-    h("option", { value: "" }, "Every point"), h("option", { value: "10" }, "Simplified (10 m)"), h("option", { value: "50" }, "Simplified (50 m)"));
+  const simplify = h(
+    "select",
+    { id: "day-simplify" },
+    h("option", { value: "" }, "Every point"),
+    h("option", { value: "10" }, "Simplified (10 m)"),
+    h("option", { value: "50" }, "Simplified (50 m)"),
+  );
   const slider = h("input", { id: "day-replay", type: "range", min: 0, max: 0, value: 0, step: 1, disabled: true });
   const sliderText = h("output", { for: "day-replay", id: "day-replay-time" }, "");
   const gpx = h("button", { type: "button", id: "download-gpx" }, "Download GPX");
@@ -58,21 +62,53 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   ctx.main.append(
     h("h1", {}, `${member.fullName}: day view`),
     h("p", { class: "note" }, `Times in ${tz}.`),
-    h("div", { class: "toolbar" },
-      h("label", { for: "day-date" }, "Day"), date,
-      h("label", { for: "day-simplify" }, "Track detail"), simplify, gpx),
-    summary, mapBox,
+    h(
+      "div",
+      { class: "toolbar" },
+      h("label", { for: "day-date" }, "Day"),
+      date,
+      h("label", { for: "day-simplify" }, "Track detail"),
+      simplify,
+      gpx,
+    ),
+    summary,
+    mapBox,
     h("div", { class: "toolbar" }, h("label", { for: "day-replay" }, "Replay"), slider, sliderText),
-    coarseNote, privateList,
-    h("table", { class: "grid", id: "visits" }, h("caption", {}, "Visits to job sites"),
-      h("thead", {}, h("tr", {}, ...["Site", "Arrival", "Departure", "Time on site"].map((t) => h("th", { scope: "col" }, t)))), visitsBody),
-    h("table", { class: "grid", id: "stops" }, h("caption", {}, "Stops"),
-      h("thead", {}, h("tr", {}, ...["Place", "Arrival", "Departure", "Minutes"].map((t) => h("th", { scope: "col" }, t)))), stopsBody));
+    coarseNote,
+    privateList,
+    h(
+      "table",
+      { class: "grid", id: "visits" },
+      h("caption", {}, "Visits to job sites"),
+      h(
+        "thead",
+        {},
+        h("tr", {}, ...["Site", "Arrival", "Departure", "Time on site"].map((t) => h("th", { scope: "col" }, t))),
+      ),
+      visitsBody,
+    ),
+    h(
+      "table",
+      { class: "grid", id: "stops" },
+      h("caption", {}, "Stops"),
+      h(
+        "thead",
+        {},
+        h("tr", {}, ...["Place", "Arrival", "Departure", "Minutes"].map((t) => h("th", { scope: "col" }, t))),
+      ),
+      stopsBody,
+    ),
+  );
 
   // The map is created while the day's data is fetched; the track is drawn when both are there.
   let map: PortalMap | null = null;
   const mapReady: Promise<PortalMap | null> = webglAvailable()
-    ? createMap(mapBox, `Track of ${member.fullName}`).then((m) => (map = m)).catch((e) => { mapBox.append(errorBox(e)); return null; })
+    ? createMap(mapBox, `Track of ${member.fullName}`)
+        .then((m) => (map = m))
+        .catch((e) => {
+          mapBox.append(errorBox(e));
+          return null;
+        })
     : Promise.resolve(null);
   if (!webglAvailable()) {
     mapBox.append(h("p", { class: "note" }, "This browser cannot draw maps (no WebGL); the day is summarised below."));
@@ -80,8 +116,10 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
 
   let points: Feature[] = [];
   // The account's job sites name the stops inside them (one request for the page, not per day).
-  const sites: Site[] = await api().GET("/api/accounts/{accountId}/job-sites", { params: { path: { accountId }, query: { limit: 1000 } } })
-    .then((r) => data(r).items).catch(() => []);
+  const sites: Site[] = await api()
+    .GET("/api/accounts/{accountId}/job-sites", { params: { path: { accountId }, query: { limit: 1000 } } })
+    .then((r) => data(r).items)
+    .catch(() => []);
   const trackPath = `/accounts/${accountId}/members/${encodeURIComponent(userId)}/track`;
 
   const load = async (): Promise<void> => {
@@ -91,7 +129,13 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     let continuation: string | undefined;
     do {
       const page = await get<TrackCollection & { continuation?: string }>(trackPath, {
-        ...range, format: "geojson", stops: true, limit: 10000, simplify: simplify.value || undefined, continuation });
+        ...range,
+        format: "geojson",
+        stops: true,
+        limit: 10000,
+        simplify: simplify.value || undefined,
+        continuation,
+      });
       features.push(...page.features);
       continuation = page.continuation;
     } while (continuation);
@@ -100,12 +144,17 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     showPrivateGaps(privateList, features, tz);
     const coarse = points.filter((f) => f.properties.coarse === true).length;
     coarseNote.hidden = coarse === 0;
-    coarseNote.textContent = coarse ? `Coarsened history: ${plural(coarse, "point", "points")} of this day were kept ` +
-      "at reduced detail after the account's detailed-history period (see Retention)." : "";
+    coarseNote.textContent = coarse
+      ? `Coarsened history: ${plural(coarse, "point", "points")} of this day were kept ` +
+        "at reduced detail after the account's detailed-history period (see Retention)."
+      : "";
     const coords = points.map((f) => f.geometry.coordinates as number[]);
-    const sheet: SheetDay | undefined = await api().GET("/api/accounts/{accountId}/timesheets", {
-      params: { path: { accountId }, query: { from: date.value, to: date.value, memberId: userId } } })
-      .then((r) => data(r).days[0]).catch(() => undefined);
+    const sheet: SheetDay | undefined = await api()
+      .GET("/api/accounts/{accountId}/timesheets", {
+        params: { path: { accountId }, query: { from: date.value, to: date.value, memberId: userId } },
+      })
+      .then((r) => data(r).days[0])
+      .catch(() => undefined);
     const travelled = sheet ? `, ${distanceText(sheet.distanceMeters, unitsPreference())} travelled` : "";
     summary.textContent = points.length
       ? `${plural(points.length, "point", "points")} from ${timeText(String(points[0].properties.time), tz)} to ` +
@@ -115,17 +164,31 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     const visits = sheet?.sites ?? [];
     if (!visits.length) visitsBody.append(h("tr", {}, h("td", { colspan: 4 }, "No visits to job sites.")));
     for (const v of visits) {
-      visitsBody.append(h("tr", {}, h("th", { scope: "row" }, v.siteName ?? "A deleted site"),
-        h("td", {}, timeText(v.firstArrival, tz)), h("td", {}, v.lastDeparture ? timeText(v.lastDeparture, tz) : "Still there"),
-        h("td", {}, `${durationText(v.seconds)}${v.visits > 1 ? ` (${v.visits} visits)` : ""}`)));
+      visitsBody.append(
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row" }, v.siteName ?? "A deleted site"),
+          h("td", {}, timeText(v.firstArrival, tz)),
+          h("td", {}, v.lastDeparture ? timeText(v.lastDeparture, tz) : "Still there"),
+          h("td", {}, `${durationText(v.seconds)}${v.visits > 1 ? ` (${v.visits} visits)` : ""}`),
+        ),
+      );
     }
     clear(stopsBody);
     if (!stops.length) stopsBody.append(h("tr", {}, h("td", { colspan: 4 }, "No stops.")));
     for (const s of stops) {
       const at = s.geometry.coordinates as number[];
-      stopsBody.append(h("tr", {}, h("th", { scope: "row" }, siteOf(at, sites) ?? `${at[1].toFixed(4)}, ${at[0].toFixed(4)}`),
-        h("td", {}, timeText(String(s.properties.arrival), tz)),
-        h("td", {}, timeText(String(s.properties.departure), tz)), h("td", {}, String(s.properties.minutes))));
+      stopsBody.append(
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row" }, siteOf(at, sites) ?? `${at[1].toFixed(4)}, ${at[0].toFixed(4)}`),
+          h("td", {}, timeText(String(s.properties.arrival), tz)),
+          h("td", {}, timeText(String(s.properties.departure), tz)),
+          h("td", {}, String(s.properties.minutes)),
+        ),
+      );
     }
     slider.max = String(Math.max(0, points.length - 1));
     slider.value = slider.max;
@@ -136,7 +199,10 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     if (drawn) {
       drawn.fit(coords);
       drawn.setCursor(coords.length ? coords[coords.length - 1] : null);
-      await drawn.setTrack(coords, stops.map((s) => s.geometry.coordinates as number[]));
+      await drawn.setTrack(
+        coords,
+        stops.map((s) => s.geometry.coordinates as number[]),
+      );
     }
   };
 
@@ -154,9 +220,17 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   simplify.addEventListener("change", reload);
   gpx.addEventListener("click", async () => {
     try {
-      const text = await getText(trackPath, { from: dayRange(date.value, tz).from, to: dayRange(date.value, tz).to, format: "gpx", limit: 10000, simplify: simplify.value || undefined });
-      const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "application/gpx+xml" })),
-        download: `${member.fullName.replace(/[^\w.-]+/g, "_")}-${date.value}.gpx` });
+      const text = await getText(trackPath, {
+        from: dayRange(date.value, tz).from,
+        to: dayRange(date.value, tz).to,
+        format: "gpx",
+        limit: 10000,
+        simplify: simplify.value || undefined,
+      });
+      const link = h("a", {
+        href: URL.createObjectURL(new Blob([text], { type: "application/gpx+xml" })),
+        download: `${member.fullName.replace(/[^\w.-]+/g, "_")}-${date.value}.gpx`,
+      });
       document.body.append(link);
       link.click();
       link.remove();
@@ -175,7 +249,13 @@ export function showPrivateGaps(list: HTMLElement, features: Feature[], timeZone
   for (const g of features.filter((f) => f.properties.kind === "private-gap")) {
     const from = timeText(String(g.properties.from), timeZone);
     const to = timeText(String(g.properties.to), timeZone);
-    list.append(h("li", { class: "private-gap" }, `Private: no position stored from ${from} to ${to}`,
-      ` (${String(g.properties.withheld)} withheld)`));
+    list.append(
+      h(
+        "li",
+        { class: "private-gap" },
+        `Private: no position stored from ${from} to ${to}`,
+        ` (${String(g.properties.withheld)} withheld)`,
+      ),
+    );
   }
 }

@@ -12,7 +12,10 @@ type Dropped = components["schemas"]["DroppedByReason"];
 
 const PAGE = 100;
 const APPS: Record<string, string> = {
-  owntracks: "OwnTracks", overland: "Overland", traccar: "Traccar Client", gpslogger: "GPSLogger",
+  owntracks: "OwnTracks",
+  overland: "Overland",
+  traccar: "Traccar Client",
+  gpslogger: "GPSLogger",
 };
 // Each reason as the owner reads it; `rejected` is the total of tooOld, inFuture and unreadable, so it is not listed.
 const REASONS: [keyof Dropped, string][] = [
@@ -29,8 +32,9 @@ const COLUMNS = ["Member", "Device", "Last seen", "Battery", "Received", "Stored
 const count = (n: number): string => n.toLocaleString();
 
 export function droppedText(dropped: Dropped): string {
-  const parts = REASONS.filter(([key]) => Number(dropped[key] ?? 0) > 0)
-    .map(([key, label]) => `${count(Number(dropped[key]))} ${label}`);
+  const parts = REASONS.filter(([key]) => Number(dropped[key] ?? 0) > 0).map(
+    ([key, label]) => `${count(Number(dropped[key]))} ${label}`,
+  );
   return parts.length ? parts.join(", ") : "none";
 }
 
@@ -53,15 +57,30 @@ export async function renderDevices(ctx: Context): Promise<() => void> {
   const body = h("tbody", {});
   const more = h("button", { type: "button", id: "devices-more" }, "Show more devices");
   // `hidden` loses to the stylesheet's display rules for buttons and the stacked table: set display instead.
-  const show = (el: HTMLElement, visible: boolean): void => { el.style.display = visible ? "" : "none"; };
-  const table = h("table", { class: "grid devices", id: "devices", "aria-describedby": "devices-state" },
+  const show = (el: HTMLElement, visible: boolean): void => {
+    el.style.display = visible ? "" : "none";
+  };
+  const table = h(
+    "table",
+    { class: "grid devices", id: "devices", "aria-describedby": "devices-state" },
     h("caption", {}, "Devices of the account's members"),
-    h("thead", {}, h("tr", {}, ...COLUMNS.map((t) => h("th", { scope: "col" }, t)))), body);
-  ctx.main.append(h("h1", {}, "Devices"),
-    h("p", {}, "The tracking apps your members connected (OwnTracks, Overland, Traccar Client, GPSLogger). Each " +
-      "device counts what it sent since it was connected. Positions taken without the member's permission, outside " +
-      "their tracking hours or inside their private zones are dropped by the server and counted here, never stored."),
-    messages, state, table, more);
+    h("thead", {}, h("tr", {}, ...COLUMNS.map((t) => h("th", { scope: "col" }, t)))),
+    body,
+  );
+  ctx.main.append(
+    h("h1", {}, "Devices"),
+    h(
+      "p",
+      {},
+      "The tracking apps your members connected (OwnTracks, Overland, Traccar Client, GPSLogger). Each " +
+        "device counts what it sent since it was connected. Positions taken without the member's permission, outside " +
+        "their tracking hours or inside their private zones are dropped by the server and counted here, never stored.",
+    ),
+    messages,
+    state,
+    table,
+    more,
+  );
 
   let continuation: string | null = null;
   let shown = 0;
@@ -77,15 +96,24 @@ export async function renderDevices(ctx: Context): Promise<() => void> {
     revoke.addEventListener("click", () => {
       const yes = h("button", { type: "button", class: "danger" }, "Revoke the device");
       const no = h("button", { type: "button" }, "Cancel");
-      const confirm = h("div", { class: "toolbar", role: "group", "aria-label": `Confirm revoking ${label}` },
-        h("span", {}, `Revoke ${label}? The app is refused from its next request; what it sent stays.`), yes, no);
-      no.addEventListener("click", () => { cell.replaceChildren(revoke); revoke.focus(); });
+      const confirm = h(
+        "div",
+        { class: "toolbar", role: "group", "aria-label": `Confirm revoking ${label}` },
+        h("span", {}, `Revoke ${label}? The app is refused from its next request; what it sent stays.`),
+        yes,
+        no,
+      );
+      no.addEventListener("click", () => {
+        cell.replaceChildren(revoke);
+        revoke.focus();
+      });
       yes.addEventListener("click", async () => {
         yes.disabled = true;
         clear(messages);
         try {
-          await api().DELETE("/api/accounts/{accountId}/members/{userId}/devices/{deviceId}",
-            { params: { path: { accountId, userId: d.userId, deviceId: d.deviceId } } });
+          await api().DELETE("/api/accounts/{accountId}/members/{userId}/devices/{deviceId}", {
+            params: { path: { accountId, userId: d.userId, deviceId: d.deviceId } },
+          });
           const done = `${label} is revoked.`;
           announce(done);
           messages.append(h("p", { class: "ok" }, done));
@@ -102,30 +130,44 @@ export async function renderDevices(ctx: Context): Promise<() => void> {
     return cell;
   };
 
-  const row = (d: Device, now: number): HTMLElement => h("tr", { "data-device-id": d.deviceId },
-    h("th", { scope: "row", "data-label": "Member" }, d.memberName),
-    h("td", { "data-label": "Device" }, d.name, h("br", {}),
-      h("span", { class: "note" }, d.lastProtocol ? APPS[d.lastProtocol] ?? d.lastProtocol : "no app yet")),
-    h("td", { "data-label": "Last seen" }, seen(d.lastSeenAt, now)),
-    h("td", { "data-label": "Battery" }, battery(d)),
-    h("td", { "data-label": "Received", class: "num" }, count(d.received)),
-    h("td", { "data-label": "Stored", class: "num" }, count(d.stored)),
-    h("td", { "data-label": "Dropped" }, droppedText(d.dropped)),
-    revokeCell(d));
+  const row = (d: Device, now: number): HTMLElement =>
+    h(
+      "tr",
+      { "data-device-id": d.deviceId },
+      h("th", { scope: "row", "data-label": "Member" }, d.memberName),
+      h(
+        "td",
+        { "data-label": "Device" },
+        d.name,
+        h("br", {}),
+        h("span", { class: "note" }, d.lastProtocol ? (APPS[d.lastProtocol] ?? d.lastProtocol) : "no app yet"),
+      ),
+      h("td", { "data-label": "Last seen" }, seen(d.lastSeenAt, now)),
+      h("td", { "data-label": "Battery" }, battery(d)),
+      h("td", { "data-label": "Received", class: "num" }, count(d.received)),
+      h("td", { "data-label": "Stored", class: "num" }, count(d.stored)),
+      h("td", { "data-label": "Dropped" }, droppedText(d.dropped)),
+      revokeCell(d),
+    );
 
   const load = async (): Promise<void> => {
     more.disabled = true;
     try {
-      const page = data(await api().GET("/api/accounts/{accountId}/devices", {
-        params: { path: { accountId }, query: { limit: PAGE, ...(continuation ? { continuation } : {}) } },
-      }));
+      const page = data(
+        await api().GET("/api/accounts/{accountId}/devices", {
+          params: { path: { accountId }, query: { limit: PAGE, ...(continuation ? { continuation } : {}) } },
+        }),
+      );
       const now = Date.now();
-      const items = [...page.items].sort((a, b) => a.memberName.localeCompare(b.memberName) || a.name.localeCompare(b.name));
+      const items = [...page.items].sort(
+        (a, b) => a.memberName.localeCompare(b.memberName) || a.name.localeCompare(b.name),
+      );
       body.append(...items.map((d) => row(d, now)));
       shown += items.length;
       continuation = page.continuation ?? null;
       show(more, continuation !== null);
-      state.textContent = shown ? `${count(shown)} device${shown === 1 ? "" : "s"} shown.`
+      state.textContent = shown
+        ? `${count(shown)} device${shown === 1 ? "" : "s"} shown.`
         : "No devices yet: members connect their phone from their own page.";
       show(table, shown > 0);
     } catch (e) {

@@ -13,8 +13,7 @@ import landUrl from "world-atlas/land-50m.json?url";
 import countriesUrl from "world-atlas/countries-110m.json?url";
 
 export const AZURE_MAPS_HOST = "https://atlas.microsoft.com";
-const AZURE_MAPS_TILES =
-  `${AZURE_MAPS_HOST}/map/tile?api-version=2024-04-01&tilesetId=microsoft.base.road&zoom={z}&x={x}&y={y}&tileSize=256`;
+const AZURE_MAPS_TILES = `${AZURE_MAPS_HOST}/map/tile?api-version=2024-04-01&tilesetId=microsoft.base.road&zoom={z}&x={x}&y={y}&tileSize=256`;
 /** Azure Maps' terms require the data providers' attribution on every map that shows its tiles. */
 export const AZURE_MAPS_ATTRIBUTION = "© Microsoft Azure Maps, © TomTom";
 export const OFFLINE_ATTRIBUTION = "Natural Earth";
@@ -24,7 +23,11 @@ const WATER = "#cfe3ef";
 const LAND = "#f4f1ea";
 const BORDER = "#9aa5b1";
 
-export interface MapToken { accessToken: string; expiresOn: string; clientId: string }
+export interface MapToken {
+  accessToken: string;
+  expiresOn: string;
+  clientId: string;
+}
 
 export interface BaseMap {
   style: StyleSpecification | string;
@@ -48,7 +51,9 @@ function offlineShapes(): Promise<{ land: GeoJSON.GeoJSON; borders: GeoJSON.GeoJ
     land: feature(land, land.objects.land as GeometryCollection),
     borders: mesh(countries, countries.objects.countries as GeometryCollection, (a, b) => a !== b),
   }));
-  shapes.catch(() => { shapes = null; }); // a failed download is tried again by the next map
+  shapes.catch(() => {
+    shapes = null;
+  }); // a failed download is tried again by the next map
   return shapes;
 }
 
@@ -80,20 +85,32 @@ export async function azureMapsStyle(token: () => Promise<MapToken>): Promise<Ba
   const schedule = (): void => {
     const wait = Math.max(30_000, new Date(current.expiresOn).getTime() - Date.now() - RENEW_BEFORE_MS);
     timer = window.setTimeout(() => {
-      void token().then((t) => { current = t; }).catch(() => undefined).finally(schedule);
+      void token()
+        .then((t) => {
+          current = t;
+        })
+        .catch(() => undefined)
+        .finally(schedule);
     }, wait);
   };
   schedule();
   return {
     attribution: AZURE_MAPS_ATTRIBUTION,
     stop: () => window.clearTimeout(timer),
-    transformRequest: (url) => url.startsWith(`${AZURE_MAPS_HOST}/`)
-      ? { url, headers: { Authorization: `Bearer ${current.accessToken}`, "x-ms-client-id": current.clientId } }
-      : undefined,
+    transformRequest: (url) =>
+      url.startsWith(`${AZURE_MAPS_HOST}/`)
+        ? { url, headers: { Authorization: `Bearer ${current.accessToken}`, "x-ms-client-id": current.clientId } }
+        : undefined,
     style: {
       version: 8,
       sources: {
-        road: { type: "raster", tiles: [AZURE_MAPS_TILES], tileSize: 256, maxzoom: 19, attribution: AZURE_MAPS_ATTRIBUTION },
+        road: {
+          type: "raster",
+          tiles: [AZURE_MAPS_TILES],
+          tileSize: 256,
+          maxzoom: 19,
+          attribution: AZURE_MAPS_ATTRIBUTION,
+        },
       },
       layers: [
         { id: "water", type: "background", paint: { "background-color": WATER } },

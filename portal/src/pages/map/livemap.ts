@@ -18,7 +18,8 @@ type Site = components["schemas"]["JobSitePublic"];
 /** A place in words: the job site's name when the position is inside one, else coordinates to about 10 m. */
 function placeText(p: MemberPosition, sites: Site[]): string {
   const pos = located(p);
-  if (pos) return siteOf([pos.longitude, pos.latitude], sites) ?? `${pos.latitude.toFixed(4)}, ${pos.longitude.toFixed(4)}`;
+  if (pos)
+    return siteOf([pos.longitude, pos.latitude], sites) ?? `${pos.latitude.toFixed(4)}, ${pos.longitude.toFixed(4)}`;
   return p.position?.inPrivateZone ? `In a private zone (${timeText(p.position.timestamp)})` : "—";
 }
 
@@ -29,10 +30,13 @@ function ageOf(p: MemberPosition, now: number): number | null {
 }
 
 /** The position when it has one (a member in a private zone has only a time). */
-function located(p: MemberPosition): { latitude: number; longitude: number; horizontalAccuracy?: number | null } | null {
+function located(
+  p: MemberPosition,
+): { latitude: number; longitude: number; horizontalAccuracy?: number | null } | null {
   const pos = p.position;
   return pos && pos.latitude != null && pos.longitude != null
-    ? { latitude: pos.latitude, longitude: pos.longitude, horizontalAccuracy: pos.horizontalAccuracy } : null;
+    ? { latitude: pos.latitude, longitude: pos.longitude, horizontalAccuracy: pos.horizontalAccuracy }
+    : null;
 }
 
 function ageCell(p: MemberPosition, now: number): string {
@@ -44,14 +48,25 @@ function ageCell(p: MemberPosition, now: number): string {
 function row(p: MemberPosition, now: number, sites: Site[]): HTMLTableRowElement {
   const pos = located(p);
   const stale = (ageOf(p, now) ?? 0) > STALE_SECONDS;
-  return h("tr", { "data-user-id": p.userId, class: stale ? "stale" : undefined },
+  return h(
+    "tr",
+    { "data-user-id": p.userId, class: stale ? "stale" : undefined },
     h("th", { scope: "row" }, p.fullName),
     h("td", { class: "age" }, ageCell(p, now)),
     h("td", {}, pos?.horizontalAccuracy != null ? `± ${Math.round(pos.horizontalAccuracy)} m` : "—"),
     h("td", { class: "place" }, placeText(p, sites)),
     // No date: the day view opens the member's own today, in their time zone (not the viewer's UTC date).
-    h("td", {}, h("a", { href: `/members/${encodeURIComponent(p.userId)}/day`, "data-link": true },
-      h("span", {}, "Day view"), h("span", { class: "sr-only" }, ` of ${p.fullName}`))));
+    h(
+      "td",
+      {},
+      h(
+        "a",
+        { href: `/members/${encodeURIComponent(p.userId)}/day`, "data-link": true },
+        h("span", {}, "Day view"),
+        h("span", { class: "sr-only" }, ` of ${p.fullName}`),
+      ),
+    ),
+  );
 }
 
 function points(list: LatestPositions, now: number): Point[] {
@@ -59,8 +74,16 @@ function points(list: LatestPositions, now: number): Point[] {
     const pos = located(p);
     if (!pos) return [];
     const age = ageOf(p, now) ?? 0;
-    return [{ id: p.userId, lon: pos.longitude, lat: pos.latitude, accuracy: pos.horizontalAccuracy ?? undefined,
-      stale: age > STALE_SECONDS, label: `${p.fullName}, ${ageText(age)}` }];
+    return [
+      {
+        id: p.userId,
+        lon: pos.longitude,
+        lat: pos.latitude,
+        accuracy: pos.horizontalAccuracy ?? undefined,
+        stale: age > STALE_SECONDS,
+        label: `${p.fullName}, ${ageText(age)}`,
+      },
+    ];
   });
 }
 
@@ -68,20 +91,44 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
   const accountId = ctx.me.accountId;
   const drawMap = webglAvailable();
   if (drawMap) void preloadMapLibrary().catch(() => undefined); // in parallel with the first positions request
-  const mapBox = h("div", { class: "map", id: "live-map", role: "region", "aria-label": "Map of the crew's latest positions" });
+  const mapBox = h("div", {
+    class: "map",
+    id: "live-map",
+    role: "region",
+    "aria-label": "Map of the crew's latest positions",
+  });
   const body = h("tbody", {});
   const summary = h("p", { id: "map-summary", role: "status" }, "Loading positions…");
-  ctx.main.append(h("h1", {}, "Live map"), summary, mapBox,
-    h("table", { class: "grid", "aria-describedby": "map-summary" },
+  ctx.main.append(
+    h("h1", {}, "Live map"),
+    summary,
+    mapBox,
+    h(
+      "table",
+      { class: "grid", "aria-describedby": "map-summary" },
       h("caption", {}, "Latest position of every member"),
-      h("thead", {}, h("tr", {}, ...["Member", "Last position", "Accuracy", "Place", "Track"].map((t) => h("th", { scope: "col" }, t)))),
-      body));
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ...["Member", "Last position", "Accuracy", "Place", "Track"].map((t) => h("th", { scope: "col" }, t)),
+        ),
+      ),
+      body,
+    ),
+  );
 
   let left = false;
   let sites: Site[] = [];
   // The job sites name the places (one request beside the positions; the live map works without them).
-  const sitesLoaded = api().GET("/api/accounts/{accountId}/job-sites", { params: { path: { accountId }, query: { limit: 1000 } } })
-    .then((r) => { sites = data(r).items; }).catch(() => undefined);
+  const sitesLoaded = api()
+    .GET("/api/accounts/{accountId}/job-sites", { params: { path: { accountId }, query: { limit: 1000 } } })
+    .then((r) => {
+      sites = data(r).items;
+    })
+    .catch(() => undefined);
   // Left before this function returned its clean-up (the router clears the page): the map box is no longer shown.
   const gone = (): boolean => left || !mapBox.isConnected;
   let map: PortalMap | null = null;
@@ -101,7 +148,10 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
     mapBox.dataset.members = String(sharing.length);
     if (map) {
       const pts = points(last, now);
-      if (!fitted && pts.length) { map.fit(pts.map((p) => [p.lon, p.lat])); fitted = true; }
+      if (!fitted && pts.length) {
+        map.fit(pts.map((p) => [p.lon, p.lat]));
+        fitted = true;
+      }
       await map.setPoints(pts);
     }
   };
@@ -129,7 +179,9 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
     let wait = pollMs;
     try {
       const answer = await api().GET("/api/accounts/{accountId}/locations/latest", {
-        params: { path: { accountId } }, headers: etag ? { "If-None-Match": etag } : {} });
+        params: { path: { accountId } },
+        headers: etag ? { "If-None-Match": etag } : {},
+      });
       if (gone()) return;
       if (answer.response.ok) etag = answer.response.headers.get("ETag");
       const fresh = changed(answer);
@@ -164,12 +216,18 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
     try {
       const created = await createMap(mapBox, "Map of the crew's latest positions");
       if (gone()) created.remove();
-      else { map = created; await first; await draw(); }
+      else {
+        map = created;
+        await first;
+        await draw();
+      }
     } catch (e) {
       mapBox.append(errorBox(e));
     }
   } else {
-    mapBox.append(h("p", { class: "note" }, "This browser cannot draw maps (no WebGL); the positions are listed below."));
+    mapBox.append(
+      h("p", { class: "note" }, "This browser cannot draw maps (no WebGL); the positions are listed below."),
+    );
   }
   await first;
   return () => {

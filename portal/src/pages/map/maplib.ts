@@ -15,10 +15,22 @@ import { api, data } from "../../api/typed";
 const LABEL_LIMIT = 100; // name labels (DOM markers) up to this many points; beyond, clusters and names on click
 const CLUSTER_RADIUS = 40; // pixels
 
-export interface Point { id: string; lon: number; lat: number; accuracy?: number; label?: string; stale?: boolean }
+export interface Point {
+  id: string;
+  lon: number;
+  lat: number;
+  accuracy?: number;
+  label?: string;
+  stale?: boolean;
+}
 
 /** A job site's outline as one closed ring of [longitude, latitude] (a circle is drawn as a 48-corner ring). */
-export interface SiteShape { id: string; name: string; ring: number[][]; selected?: boolean }
+export interface SiteShape {
+  id: string;
+  name: string;
+  ring: number[][];
+  selected?: boolean;
+}
 
 export interface PortalMap {
   map: MlMap;
@@ -51,8 +63,11 @@ let library: Promise<MapLibre> | null = null;
 /** Starts downloading the map library (and its worker and CSS) without waiting: a page calls it first thing, so the
  * library loads while the page's data is requested. */
 export function preloadMapLibrary(): Promise<MapLibre> {
-  library ??= Promise.all([import("maplibre-gl"), import("maplibre-gl/dist/maplibre-gl-worker.mjs?url"),
-    import("maplibre-gl/dist/maplibre-gl.css")]).then(([maplibregl, worker]) => {
+  library ??= Promise.all([
+    import("maplibre-gl"),
+    import("maplibre-gl/dist/maplibre-gl-worker.mjs?url"),
+    import("maplibre-gl/dist/maplibre-gl.css"),
+  ]).then(([maplibregl, worker]) => {
     maplibregl.setWorkerUrl(worker.default); // the worker ships as its own file; the bundle would lose its URL
     return maplibregl;
   });
@@ -70,46 +85,130 @@ async function baseMap(): Promise<BaseMap> {
 
 export async function createMap(container: HTMLElement, label: string): Promise<PortalMap> {
   const [maplibregl, base] = await Promise.all([preloadMapLibrary(), baseMap()]);
-  const map = new maplibregl.Map({ container, style: base.style, center: [0, 20], zoom: 1, fadeDuration: 0,
-    attributionControl: false, transformRequest: base.transformRequest as ((url: string) => RequestParameters) | undefined });
-  map.addControl(new maplibregl.AttributionControl({ compact: false, customAttribution: base.attribution || undefined }), "bottom-right");
+  const map = new maplibregl.Map({
+    container,
+    style: base.style,
+    center: [0, 20],
+    zoom: 1,
+    fadeDuration: 0,
+    attributionControl: false,
+    transformRequest: base.transformRequest as ((url: string) => RequestParameters) | undefined,
+  });
+  map.addControl(
+    new maplibregl.AttributionControl({ compact: false, customAttribution: base.attribution || undefined }),
+    "bottom-right",
+  );
   map.getCanvas().setAttribute("aria-label", label);
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left"); // distances at street zoom
-  container.dataset.baseMap = config().map.provider === "azure-maps" ? "azure-maps" : config().map.style ? "style" : "offline";
+  container.dataset.baseMap =
+    config().map.provider === "azure-maps" ? "azure-maps" : config().map.style ? "style" : "offline";
   await new Promise<void>((resolve) => map.once("load", () => resolve()));
   map.addSource("accuracy", { type: "geojson", data: empty() });
-  map.addSource("points", { type: "geojson", data: empty(), cluster: true, clusterRadius: CLUSTER_RADIUS, clusterMaxZoom: 15 });
+  map.addSource("points", {
+    type: "geojson",
+    data: empty(),
+    cluster: true,
+    clusterRadius: CLUSTER_RADIUS,
+    clusterMaxZoom: 15,
+  });
   map.addSource("track", { type: "geojson", data: empty() });
   map.addSource("stops", { type: "geojson", data: empty() });
   map.addSource("start", { type: "geojson", data: empty() });
   map.addSource("cursor", { type: "geojson", data: empty() });
   map.addSource("sites", { type: "geojson", data: empty() });
   map.addSource("draft", { type: "geojson", data: empty() });
-  map.addLayer({ id: "sites", type: "fill", source: "sites", paint: {
-    "fill-color": ["case", ["get", "selected"], "#b3541e", "#0f7b3f"], "fill-opacity": 0.18 } });
-  map.addLayer({ id: "sites-outline", type: "line", source: "sites", paint: {
-    "line-color": ["case", ["get", "selected"], "#b3541e", "#0f7b3f"], "line-width": 2 } });
-  map.addLayer({ id: "draft-line", type: "line", source: "draft", filter: ["==", ["geometry-type"], "LineString"],
-    paint: { "line-color": "#b3541e", "line-width": 2, "line-dasharray": [2, 1] } });
-  map.addLayer({ id: "draft-corners", type: "circle", source: "draft", filter: ["==", ["geometry-type"], "Point"],
-    paint: { "circle-radius": 5, "circle-color": "#fff", "circle-stroke-color": "#b3541e", "circle-stroke-width": 2 } });
-  map.addLayer({ id: "accuracy", type: "fill", source: "accuracy", paint: { "fill-color": "#1b5e9a", "fill-opacity": 0.15 } });
-  map.addLayer({ id: "track", type: "line", source: "track", paint: { "line-color": "#1b5e9a", "line-width": 3 } });
-  map.addLayer({ id: "stops", type: "circle", source: "stops", paint: { "circle-radius": 8, "circle-color": "#b3541e", "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
-  map.addLayer({ id: "start", type: "circle", source: "start", paint: { "circle-radius": 7, "circle-color": "#fff", "circle-stroke-color": "#0f7b3f", "circle-stroke-width": 3 } });
-  map.addLayer({ id: "clusters", type: "circle", source: "points", filter: ["has", "point_count"], paint: {
-    "circle-color": "#1b5e9a", "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 2,
-    "circle-radius": ["step", ["get", "point_count"], 14, 10, 18, 100, 24, 1000, 30] } });
-  map.addLayer({ id: "points", type: "circle", source: "points", filter: ["!", ["has", "point_count"]], paint: {
-    "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 2,
-    "circle-color": ["case", ["get", "stale"], "#6b7280", "#1b5e9a"] } });
-  map.addLayer({ id: "cursor", type: "circle", source: "cursor", paint: { "circle-radius": 7, "circle-color": "#0f7b3f" } });
-
-  const rendered = (what: string, count: number): Promise<void> => new Promise((resolve) => {
-    map.once("idle", () => { container.dataset[what] = String(count); resolve(); });
-    map.triggerRepaint();
+  map.addLayer({
+    id: "sites",
+    type: "fill",
+    source: "sites",
+    paint: {
+      "fill-color": ["case", ["get", "selected"], "#b3541e", "#0f7b3f"],
+      "fill-opacity": 0.18,
+    },
   });
+  map.addLayer({
+    id: "sites-outline",
+    type: "line",
+    source: "sites",
+    paint: {
+      "line-color": ["case", ["get", "selected"], "#b3541e", "#0f7b3f"],
+      "line-width": 2,
+    },
+  });
+  map.addLayer({
+    id: "draft-line",
+    type: "line",
+    source: "draft",
+    filter: ["==", ["geometry-type"], "LineString"],
+    paint: { "line-color": "#b3541e", "line-width": 2, "line-dasharray": [2, 1] },
+  });
+  map.addLayer({
+    id: "draft-corners",
+    type: "circle",
+    source: "draft",
+    filter: ["==", ["geometry-type"], "Point"],
+    paint: { "circle-radius": 5, "circle-color": "#fff", "circle-stroke-color": "#b3541e", "circle-stroke-width": 2 },
+  });
+  map.addLayer({
+    id: "accuracy",
+    type: "fill",
+    source: "accuracy",
+    paint: { "fill-color": "#1b5e9a", "fill-opacity": 0.15 },
+  });
+  map.addLayer({ id: "track", type: "line", source: "track", paint: { "line-color": "#1b5e9a", "line-width": 3 } });
+  map.addLayer({
+    id: "stops",
+    type: "circle",
+    source: "stops",
+    paint: { "circle-radius": 8, "circle-color": "#b3541e", "circle-stroke-color": "#fff", "circle-stroke-width": 2 },
+  });
+  map.addLayer({
+    id: "start",
+    type: "circle",
+    source: "start",
+    paint: { "circle-radius": 7, "circle-color": "#fff", "circle-stroke-color": "#0f7b3f", "circle-stroke-width": 3 },
+  });
+  map.addLayer({
+    id: "clusters",
+    type: "circle",
+    source: "points",
+    filter: ["has", "point_count"],
+    paint: {
+      "circle-color": "#1b5e9a",
+      "circle-opacity": 0.85,
+      "circle-stroke-color": "#fff",
+      "circle-stroke-width": 2,
+      "circle-radius": ["step", ["get", "point_count"], 14, 10, 18, 100, 24, 1000, 30],
+    },
+  });
+  map.addLayer({
+    id: "points",
+    type: "circle",
+    source: "points",
+    filter: ["!", ["has", "point_count"]],
+    paint: {
+      "circle-radius": 6,
+      "circle-stroke-color": "#fff",
+      "circle-stroke-width": 2,
+      "circle-color": ["case", ["get", "stale"], "#6b7280", "#1b5e9a"],
+    },
+  });
+  map.addLayer({
+    id: "cursor",
+    type: "circle",
+    source: "cursor",
+    paint: { "circle-radius": 7, "circle-color": "#0f7b3f" },
+  });
+
+  const rendered = (what: string, count: number): Promise<void> =>
+    new Promise((resolve) => {
+      map.once("idle", () => {
+        container.dataset[what] = String(count);
+        resolve();
+      });
+      map.triggerRepaint();
+    });
   const source = (id: string): GeoJSONSource => map.getSource(id) as GeoJSONSource;
   let labels: Marker[] = [];
   let counts: Marker[] = [];
@@ -118,15 +217,20 @@ export async function createMap(container: HTMLElement, label: string): Promise<
   // A cluster's count as text beside it (the offline map has no font server for symbol layers), for the clusters
   // drawn now; clicking a cluster zooms in until it splits, clicking a member's dot shows their name.
   const showCounts = (): void => {
-    counts.forEach((m) => m.remove());
+    for (const m of counts) m.remove();
     counts = [];
     const seen = new Set<number>();
     for (const f of map.queryRenderedFeatures({ layers: ["clusters"] })) {
       const id = Number(f.properties?.cluster_id);
       if (seen.has(id) || f.geometry.type !== "Point") continue;
       seen.add(id);
-      counts.push(new maplibregl.Marker({ element: h("span", { class: "map-count", "aria-hidden": "true" }, String(f.properties?.point_count)) })
-        .setLngLat(f.geometry.coordinates as [number, number]).addTo(map));
+      counts.push(
+        new maplibregl.Marker({
+          element: h("span", { class: "map-count", "aria-hidden": "true" }, String(f.properties?.point_count)),
+        })
+          .setLngLat(f.geometry.coordinates as [number, number])
+          .addTo(map),
+      );
       if (counts.length >= 200) break;
     }
     container.dataset.clusters = String(seen.size);
@@ -134,68 +238,150 @@ export async function createMap(container: HTMLElement, label: string): Promise<
   map.on("moveend", showCounts);
   map.on("click", "clusters", (ev) => {
     const f = ev.features?.[0];
-    if (!f || f.geometry.type !== "Point") return;
+    if (f?.geometry.type !== "Point") return;
     const centre = f.geometry.coordinates as [number, number];
-    void source("points").getClusterExpansionZoom(Number(f.properties?.cluster_id))
+    void source("points")
+      .getClusterExpansionZoom(Number(f.properties?.cluster_id))
       .then((zoom) => map.easeTo({ center: centre, zoom, duration: 0 }));
   });
   map.on("click", "points", (ev) => {
     const f = ev.features?.[0];
-    if (!f || f.geometry.type !== "Point") return;
+    if (f?.geometry.type !== "Point") return;
     const text = names.get(String(f.properties?.id)) ?? "";
-    new maplibregl.Popup({ closeButton: true, offset: 10 }).setLngLat(f.geometry.coordinates as [number, number]).setText(text).addTo(map);
+    new maplibregl.Popup({ closeButton: true, offset: 10 })
+      .setLngLat(f.geometry.coordinates as [number, number])
+      .setText(text)
+      .addTo(map);
   });
   for (const layer of ["clusters", "points"]) {
-    map.on("mouseenter", layer, () => { map.getCanvas().style.cursor = "pointer"; });
-    map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
+    map.on("mouseenter", layer, () => {
+      map.getCanvas().style.cursor = "pointer";
+    });
+    map.on("mouseleave", layer, () => {
+      map.getCanvas().style.cursor = "";
+    });
   }
 
   return {
     map,
     async setPoints(points) {
       names = new Map(points.map((p) => [p.id, p.label ?? ""]));
-      source("points").setData({ type: "FeatureCollection", features: points.map((p) => ({ type: "Feature",
-        geometry: { type: "Point", coordinates: [p.lon, p.lat] }, properties: { id: p.id, stale: !!p.stale } })) });
-      source("accuracy").setData({ type: "FeatureCollection", features: points.filter((p) => p.accuracy).map((p) => ({
-        type: "Feature", geometry: { type: "Polygon", coordinates: [circle(p.lon, p.lat, p.accuracy!)] }, properties: {} })) });
-      labels.forEach((m) => m.remove());
-      labels = points.length > LABEL_LIMIT ? [] : points.filter((p) => p.label).map((p) =>
-        new maplibregl.Marker({ element: h("span", { class: "map-label", "aria-hidden": "true" }, p.label!), anchor: "left", offset: [10, 0] })
-          .setLngLat([p.lon, p.lat]).addTo(map));
+      source("points").setData({
+        type: "FeatureCollection",
+        features: points.map((p) => ({
+          type: "Feature",
+          geometry: { type: "Point", coordinates: [p.lon, p.lat] },
+          properties: { id: p.id, stale: !!p.stale },
+        })),
+      });
+      source("accuracy").setData({
+        type: "FeatureCollection",
+        features: points.flatMap((p) =>
+          p.accuracy
+            ? [
+                {
+                  type: "Feature" as const,
+                  geometry: { type: "Polygon" as const, coordinates: [circle(p.lon, p.lat, p.accuracy)] },
+                  properties: {},
+                },
+              ]
+            : [],
+        ),
+      });
+      for (const m of labels) m.remove();
+      labels =
+        points.length > LABEL_LIMIT
+          ? []
+          : points.flatMap((p) =>
+              !p.label
+                ? []
+                : new maplibregl.Marker({
+                    element: h("span", { class: "map-label", "aria-hidden": "true" }, p.label),
+                    anchor: "left",
+                    offset: [10, 0],
+                  })
+                    .setLngLat([p.lon, p.lat])
+                    .addTo(map),
+            );
       await rendered("renderedPoints", points.length);
       showCounts();
     },
     setSites(sites, draft) {
-      source("sites").setData({ type: "FeatureCollection", features: sites.map((site) => ({ type: "Feature",
-        geometry: { type: "Polygon", coordinates: [site.ring] }, properties: { id: site.id, selected: !!site.selected } })) });
+      source("sites").setData({
+        type: "FeatureCollection",
+        features: sites.map((site) => ({
+          type: "Feature",
+          geometry: { type: "Polygon", coordinates: [site.ring] },
+          properties: { id: site.id, selected: !!site.selected },
+        })),
+      });
       const corners = draft ?? [];
-      source("draft").setData({ type: "FeatureCollection", features: [
-        ...corners.map((c) => ({ type: "Feature" as const, geometry: { type: "Point" as const, coordinates: c }, properties: {} })),
-        ...(corners.length > 1 ? [{ type: "Feature" as const, properties: {},
-          geometry: { type: "LineString" as const, coordinates: [...corners, corners[0]] } }] : []),
-      ] });
+      source("draft").setData({
+        type: "FeatureCollection",
+        features: [
+          ...corners.map((c) => ({
+            type: "Feature" as const,
+            geometry: { type: "Point" as const, coordinates: c },
+            properties: {},
+          })),
+          ...(corners.length > 1
+            ? [
+                {
+                  type: "Feature" as const,
+                  properties: {},
+                  geometry: { type: "LineString" as const, coordinates: [...corners, corners[0]] },
+                },
+              ]
+            : []),
+        ],
+      });
       container.dataset.sites = String(sites.length);
       container.dataset.draftCorners = String(corners.length);
     },
     async setTrack(coords, stops) {
-      source("track").setData(coords.length > 1
-        ? { type: "Feature", geometry: { type: "LineString", coordinates: coords }, properties: {} } : empty());
-      source("stops").setData({ type: "FeatureCollection", features: stops.map((c) => ({ type: "Feature",
-        geometry: { type: "Point", coordinates: c }, properties: {} })) });
-      source("start").setData(coords.length ? { type: "Feature", geometry: { type: "Point", coordinates: coords[0] }, properties: {} } : empty());
+      source("track").setData(
+        coords.length > 1
+          ? { type: "Feature", geometry: { type: "LineString", coordinates: coords }, properties: {} }
+          : empty(),
+      );
+      source("stops").setData({
+        type: "FeatureCollection",
+        features: stops.map((c) => ({ type: "Feature", geometry: { type: "Point", coordinates: c }, properties: {} })),
+      });
+      source("start").setData(
+        coords.length
+          ? { type: "Feature", geometry: { type: "Point", coordinates: coords[0] }, properties: {} }
+          : empty(),
+      );
       await rendered("renderedTrack", coords.length);
     },
     setCursor(coord) {
-      source("cursor").setData(coord ? { type: "Feature", geometry: { type: "Point", coordinates: coord }, properties: {} } : empty());
+      source("cursor").setData(
+        coord ? { type: "Feature", geometry: { type: "Point", coordinates: coord }, properties: {} } : empty(),
+      );
     },
     fit(coords) {
       if (!coords.length) return;
       let [w, s, e, n] = [coords[0][0], coords[0][1], coords[0][0], coords[0][1]];
-      for (const [x, y] of coords) { w = Math.min(w, x); e = Math.max(e, x); s = Math.min(s, y); n = Math.max(n, y); }
+      for (const [x, y] of coords) {
+        w = Math.min(w, x);
+        e = Math.max(e, x);
+        s = Math.min(s, y);
+        n = Math.max(n, y);
+      }
       const pad = 0.002;
-      map.fitBounds([[w - pad, s - pad], [e + pad, n + pad]] as LngLatBoundsLike, { padding: 40, duration: 0, maxZoom: 16 });
+      map.fitBounds(
+        [
+          [w - pad, s - pad],
+          [e + pad, n + pad],
+        ] as LngLatBoundsLike,
+        { padding: 40, duration: 0, maxZoom: 16 },
+      );
     },
-    remove() { base.stop(); map.remove(); },
+    remove() {
+      base.stop();
+      map.remove();
+    },
   };
 }
 

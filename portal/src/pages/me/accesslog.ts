@@ -19,12 +19,21 @@ export function accessLogPanel(timeZone: string): HTMLElement {
       const page = data(await api().GET("/api/me/access-log", { params: { query: { limit: 200 } } }));
       const [when, clock] = formatters(timeZone);
       const lines = readLines(page.items);
-      box.replaceChildren(lines.length
-        ? h("ul", { class: "plain", "aria-label": "Reads of my data by others, newest first" },
-          ...lines.map((line) => h("li", {}, sentence(line, when, clock))))
-        : h("p", {}, "Nobody has looked at your data."),
-      h("p", { class: "hint" }, "Reads of the same data by the same person within 10 minutes of each other are"
-        + " shown as one line with how many times it was read."));
+      box.replaceChildren(
+        lines.length
+          ? h(
+              "ul",
+              { class: "plain", "aria-label": "Reads of my data by others, newest first" },
+              ...lines.map((line) => h("li", {}, sentence(line, when, clock))),
+            )
+          : h("p", {}, "Nobody has looked at your data."),
+        h(
+          "p",
+          { class: "hint" },
+          "Reads of the same data by the same person within 10 minutes of each other are" +
+            " shown as one line with how many times it was read.",
+        ),
+      );
     } catch (error) {
       box.replaceChildren(errorBox(error));
     } finally {

@@ -52,16 +52,26 @@ export function readLines(reads: Read[]): ReadLine[] {
   const lines: (ReadLine & { key: string })[] = [];
   for (const read of reads) {
     const key = [read.viewerUserId, read.data, read.resourceId ?? ""].join("\u0000");
-    const open = lines.find((l) => l.key === key && Date.parse(l.first) - Date.parse(read.lastAt) <= JOIN_GAP_MS
-      && Date.parse(read.at) <= Date.parse(l.first));
+    const open = lines.find(
+      (l) =>
+        l.key === key &&
+        Date.parse(l.first) - Date.parse(read.lastAt) <= JOIN_GAP_MS &&
+        Date.parse(read.at) <= Date.parse(l.first),
+    );
     if (open) {
       open.first = read.at;
       open.count += read.count;
       if (Date.parse(read.lastAt) > Date.parse(open.last)) open.last = read.lastAt;
       continue;
     }
-    lines.push({ key, viewer: viewerOf(read), what: whatWasRead(read.data, read.resourceId), first: read.at,
-      last: read.lastAt, count: read.count });
+    lines.push({
+      key,
+      viewer: viewerOf(read),
+      what: whatWasRead(read.data, read.resourceId),
+      first: read.at,
+      last: read.lastAt,
+      count: read.count,
+    });
   }
   return lines.map(({ key: _key, ...line }) => line);
 }

@@ -22,18 +22,31 @@ export async function renderMedia(ctx: Context): Promise<() => void> {
   const gallery = h("ul", { class: "gallery", id: "gallery" });
   const notesBody = h("tbody", {});
   const viewer = h("dialog", { id: "photo-viewer", "aria-labelledby": "photo-viewer-title" });
-  ctx.main.append(h("h1", {}, "Photos and notes"), h("h2", {}, "Photos"), gallery,
+  ctx.main.append(
+    h("h1", {}, "Photos and notes"),
+    h("h2", {}, "Photos"),
+    gallery,
     h("h2", {}, "Notes"),
-    h("table", { class: "grid", id: "notes" }, h("caption", {}, "Notes from the crew, newest first"),
-      h("thead", {}, h("tr", {}, ...["Member", "Written", "Note"].map((t) => h("th", { scope: "col" }, t)))), notesBody),
-    viewer);
+    h(
+      "table",
+      { class: "grid", id: "notes" },
+      h("caption", {}, "Notes from the crew, newest first"),
+      h("thead", {}, h("tr", {}, ...["Member", "Written", "Note"].map((t) => h("th", { scope: "col" }, t)))),
+      notesBody,
+    ),
+    viewer,
+  );
 
   let viewerMap: PortalMap | null = null;
   const path = { accountId };
   const [members, photos, notes] = await Promise.all([
     api().GET("/api/accounts/{accountId}/members", { params: { path } }).then(data),
-    api().GET("/api/accounts/{accountId}/photos", { params: { path, query: { limit: 100 } } }).then(data),
-    api().GET("/api/accounts/{accountId}/notes", { params: { path, query: { limit: 100 } } }).then(data),
+    api()
+      .GET("/api/accounts/{accountId}/photos", { params: { path, query: { limit: 100 } } })
+      .then(data),
+    api()
+      .GET("/api/accounts/{accountId}/notes", { params: { path, query: { limit: 100 } } })
+      .then(data),
   ]);
   const names = new Map(members.items.map((m) => [m.userId, m.fullName]));
   const nameOf = (id: string): string => names.get(id) ?? "Former member";
@@ -46,23 +59,53 @@ export async function renderMedia(ctx: Context): Promise<() => void> {
     close.addEventListener("click", () => viewer.close());
     viewer.addEventListener("close", () => opener.focus(), { once: true });
     try {
-      const d = data(await api().GET("/api/accounts/{accountId}/photos/{photoId}",
-        { params: { path: { accountId, photoId: photo.photoId } } }));
-      const place = d.location ? `${d.location.latitude.toFixed(5)}, ${d.location.longitude.toFixed(5)}` : "No place kept";
+      const d = data(
+        await api().GET("/api/accounts/{accountId}/photos/{photoId}", {
+          params: { path: { accountId, photoId: photo.photoId } },
+        }),
+      );
+      const place = d.location
+        ? `${d.location.latitude.toFixed(5)}, ${d.location.longitude.toFixed(5)}`
+        : "No place kept";
       const mapBox = h("div", { class: "map small", role: "region", "aria-label": "Where the photo was taken" });
       const note = noteAbout(d, notes.items);
-      const facts = h("dl", {}, h("dt", {}, "Taken"), h("dd", {}, timeText(d.capturedAt)), h("dt", {}, "Place"), h("dd", {}, place));
+      const facts = h(
+        "dl",
+        {},
+        h("dt", {}, "Taken"),
+        h("dd", {}, timeText(d.capturedAt)),
+        h("dt", {}, "Place"),
+        h("dd", {}, place),
+      );
       if (note) {
-        facts.append(h("dt", {}, "Note"), h("dd", { id: "photo-note" },
-          h("span", { class: "note-text" }, note.text), h("br", {}),
-          h("span", { class: "when" }, `Written ${timeText(note.writtenAt)}`)));
+        facts.append(
+          h("dt", {}, "Note"),
+          h(
+            "dd",
+            { id: "photo-note" },
+            h("span", { class: "note-text" }, note.text),
+            h("br", {}),
+            h("span", { class: "when" }, `Written ${timeText(note.writtenAt)}`),
+          ),
+        );
       }
-      append(viewer, h("h2", { id: "photo-viewer-title" }, `Photo by ${nameOf(d.userId)}`),
-        h("div", { class: "viewer-body" },
+      append(
+        viewer,
+        h("h2", { id: "photo-viewer-title" }, `Photo by ${nameOf(d.userId)}`),
+        h(
+          "div",
+          { class: "viewer-body" },
           d.displayUrl
-            ? h("img", { src: d.displayUrl, alt: `Photo by ${nameOf(d.userId)}, taken ${timeText(d.capturedAt)}`, class: "display", id: "photo-display" })
+            ? h("img", {
+                src: d.displayUrl,
+                alt: `Photo by ${nameOf(d.userId)}, taken ${timeText(d.capturedAt)}`,
+                class: "display",
+                id: "photo-display",
+              })
             : h("p", {}, "Not available."),
-          h("div", { class: "viewer-facts" }, facts, d.location ? mapBox : null, close)));
+          h("div", { class: "viewer-facts" }, facts, d.location ? mapBox : null, close),
+        ),
+      );
       viewer.showModal();
       close.focus();
       if (d.location && webglAvailable()) {
@@ -80,17 +123,29 @@ export async function renderMedia(ctx: Context): Promise<() => void> {
   if (!photos.items.length) gallery.append(h("li", {}, "No photos yet."));
   for (const p of photos.items) {
     const label = `Photo by ${nameOf(p.userId)}, taken ${timeText(p.capturedAt)}`;
-    const button = h("button", { type: "button", class: "thumb", "data-photo-id": p.photoId, "aria-label": `Open: ${label}` },
+    const button = h(
+      "button",
+      { type: "button", class: "thumb", "data-photo-id": p.photoId, "aria-label": `Open: ${label}` },
       p.thumbnailUrl
         ? h("img", { src: p.thumbnailUrl, alt: "", loading: "lazy", decoding: "async" })
-        : h("span", {}, p.status === "ready" ? "Photo" : `Photo (${p.status})`));
+        : h("span", {}, p.status === "ready" ? "Photo" : `Photo (${p.status})`),
+    );
     button.addEventListener("click", () => void open(p, button));
-    gallery.append(h("li", {}, button, h("span", { class: "caption" }, `${nameOf(p.userId)}, ${timeText(p.capturedAt)}`)));
+    gallery.append(
+      h("li", {}, button, h("span", { class: "caption" }, `${nameOf(p.userId)}, ${timeText(p.capturedAt)}`)),
+    );
   }
   if (!notes.items.length) notesBody.append(h("tr", {}, h("td", { colspan: 3 }, "No notes yet.")));
   for (const n of notes.items) {
-    notesBody.append(h("tr", { "data-note-id": n.noteId }, h("td", {}, nameOf(n.userId)), h("td", {}, timeText(n.writtenAt)),
-      h("td", { class: "note-text" }, n.text)));
+    notesBody.append(
+      h(
+        "tr",
+        { "data-note-id": n.noteId },
+        h("td", {}, nameOf(n.userId)),
+        h("td", {}, timeText(n.writtenAt)),
+        h("td", { class: "note-text" }, n.text),
+      ),
+    );
   }
   return () => viewerMap?.remove();
 }

@@ -11,8 +11,11 @@ export async function allMembers(accountId: string): Promise<MemberSummary[]> {
   const out: MemberSummary[] = [...page.items];
   let continuation = "continuation" in page ? (page as { continuation?: string | null }).continuation : undefined;
   while (continuation) {
-    const next = data(await api().GET("/api/accounts/{accountId}/members", {
-      params: { path: { accountId }, query: { continuation } as never } }));
+    const next = data(
+      await api().GET("/api/accounts/{accountId}/members", {
+        params: { path: { accountId }, query: { continuation } as never },
+      }),
+    );
     out.push(...next.items);
     continuation = "continuation" in next ? (next as { continuation?: string | null }).continuation : undefined;
   }

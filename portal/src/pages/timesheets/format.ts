@@ -8,7 +8,7 @@ const METRES_PER_MILE = 1609.344;
 export function unitsPreference(): Units {
   const saved = typeof localStorage === "undefined" ? null : localStorage.getItem("industrack.units");
   if (saved === "metric" || saved === "imperial") return saved;
-  const region = typeof navigator === "undefined" ? "" : new Intl.Locale(navigator.language).maximize().region ?? "";
+  const region = typeof navigator === "undefined" ? "" : (new Intl.Locale(navigator.language).maximize().region ?? "");
   return ["US", "GB", "LR", "MM"].includes(region) ? "imperial" : "metric";
 }
 
