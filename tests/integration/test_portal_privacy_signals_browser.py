@@ -60,10 +60,11 @@ def test_nothing_is_stored_before_a_choice_and_allowing_records_page_views(api: 
     expect(banner).to_contain_text("sets no cookies")
     expect(page.get_by_test_id("analytics-status")).to_have_text("Optional analytics is off until you choose.")
     assert_accessible(page)
-    # A bottom sheet (issue 30): fixed to the bottom of the window, it leaves the page where it is (the first
-    # heading stays at the top instead of being pushed down), and it comes before <main> for the keyboard.
+    # A bottom sheet (issue 30): its dock (with the policy notice too when a version is upcoming) is fixed to the
+    # bottom of the window, leaves the page where it is (the first heading stays at the top instead of being pushed
+    # down), and comes before <main> for the keyboard.
     layout = page.evaluate("""() => {
-        const sheet = document.getElementById('privacy-choices').getBoundingClientRect();
+        const sheet = document.getElementById('sheet-dock').getBoundingClientRect();
         return { sheetBottom: sheet.bottom, sheetTop: sheet.top, height: window.innerHeight,
                  headingTop: document.querySelector('#main h1').getBoundingClientRect().top,
                  before: !!(document.getElementById('privacy-choices').compareDocumentPosition(
