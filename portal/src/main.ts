@@ -9,32 +9,34 @@ import { currentToken, isSignedIn, signOut, signedInEmail } from "./auth/session
 import { h, append, clear, errorBox } from "./ui/dom";
 import { navigate, onNavigate, currentPath } from "./router";
 import { renderSignIn } from "./pages/signin/signin";
-import { renderJoin } from "./pages/join/join";
-import { renderLiveMap } from "./pages/map/livemap";
-import { renderMembers } from "./pages/members/members";
-import { renderDay } from "./pages/day/day";
-import { renderMedia } from "./pages/media/media";
-import { renderMe } from "./pages/me/me";
-import { renderPrivacy } from "./pages/privacy/privacy";
-import { renderClosure } from "./pages/privacy/closure";
 import { showPolicyBanner } from "./pages/privacy/banner";
 import { renderAdmin, tokenHasAdminRole } from "./pages/admin/admin";
-import { renderSignup } from "./pages/signup/signup";
-import { renderBilling } from "./pages/billing/billing";
-import { renderVerifyEmail } from "./pages/verify/verify";
-import { renderUnsubscribe } from "./pages/unsubscribe/unsubscribe";
 import { startPrivacySignals, pageViewed } from "./privacy/analytics";
-import { renderZones } from "./pages/zones/zones";
-import { renderFormer } from "./pages/former/former";
-import { renderSites } from "./pages/sites/sites";
-import { renderTimesheets } from "./pages/timesheets/timesheets";
-import { renderConnect } from "./pages/connect/connect";
 import { labelStackedTables } from "./ui/stack";
-import { renderDevices } from "./pages/devices/devices";
-import { renderRetention } from "./pages/retention/retention";
 
-// Kept while pages still import the context type from here (import it from ./context: tests/imports.test.ts).
-export type { Context };
+// Each page is its own chunk, loaded when its route is opened: the first visit downloads the shell only (the initial
+// JavaScript budget, bench/portal.py), and a page's code arrives with its first use.
+const pages = {
+  renderJoin: () => import("./pages/join/join").then((m) => m.renderJoin),
+  renderLiveMap: () => import("./pages/map/livemap").then((m) => m.renderLiveMap),
+  renderMembers: () => import("./pages/members/members").then((m) => m.renderMembers),
+  renderDay: () => import("./pages/day/day").then((m) => m.renderDay),
+  renderMedia: () => import("./pages/media/media").then((m) => m.renderMedia),
+  renderMe: () => import("./pages/me/me").then((m) => m.renderMe),
+  renderPrivacy: () => import("./pages/privacy/privacy").then((m) => m.renderPrivacy),
+  renderClosure: () => import("./pages/privacy/closure").then((m) => m.renderClosure),
+  renderSignup: () => import("./pages/signup/signup").then((m) => m.renderSignup),
+  renderBilling: () => import("./pages/billing/billing").then((m) => m.renderBilling),
+  renderVerifyEmail: () => import("./pages/verify/verify").then((m) => m.renderVerifyEmail),
+  renderUnsubscribe: () => import("./pages/unsubscribe/unsubscribe").then((m) => m.renderUnsubscribe),
+  renderZones: () => import("./pages/zones/zones").then((m) => m.renderZones),
+  renderFormer: () => import("./pages/former/former").then((m) => m.renderFormer),
+  renderSites: () => import("./pages/sites/sites").then((m) => m.renderSites),
+  renderTimesheets: () => import("./pages/timesheets/timesheets").then((m) => m.renderTimesheets),
+  renderConnect: () => import("./pages/connect/connect").then((m) => m.renderConnect),
+  renderDevices: () => import("./pages/devices/devices").then((m) => m.renderDevices),
+  renderRetention: () => import("./pages/retention/retention").then((m) => m.renderRetention),
+};
 
 let me: Me | null = null;
 let accessEnded = false; // signed in, but access to the account ended: only the limited view (pages/former)
@@ -188,7 +190,7 @@ async function route(): Promise<void> {
   try {
     if (path === "/join") {
       nav(null);
-      leave = await renderJoin(main, params, () => {
+      leave = await (await pages.renderJoin())(main, params, () => {
         me = null;
       });
       return;
@@ -196,14 +198,17 @@ async function route(): Promise<void> {
     if (path === "/verify-email" || path === "/unsubscribe") {
       // e-mailed links: no sign-in needed
       nav(null);
-      leave = await (path === "/unsubscribe" ? renderUnsubscribe : renderVerifyEmail)(main, params);
+      leave = await (await (path === "/unsubscribe" ? pages.renderUnsubscribe() : pages.renderVerifyEmail()))(
+        main,
+        params,
+      );
       return;
     }
     const who = await whoAmI();
     const admin = (await isSignedIn()) && tokenHasAdminRole(await currentToken());
     nav(who, admin);
     if (path === "/signup") {
-      leave = await renderSignup(main, await signedInEmail(), who !== null, () => {
+      leave = await (await pages.renderSignup())(main, await signedInEmail(), who !== null, () => {
         me = null;
       });
       return;
@@ -215,7 +220,7 @@ async function route(): Promise<void> {
     }
     if (!who && accessEnded) {
       title("Your access has ended");
-      leave = await renderFormer(main, () => {
+      leave = await (await pages.renderFormer())(main, () => {
         signOut();
         me = null;
         accessEnded = false;
@@ -238,20 +243,21 @@ async function route(): Promise<void> {
     const owner = who.role === "owner";
     const day = path.match(/^\/members\/([^/]+)\/day$/);
     if (path === "/" || path === "/signin") title(owner ? TITLES["/map"] : TITLES["/me"]);
-    if (owner && (path === "/" || path === "/map" || path === "/signin")) leave = await renderLiveMap(ctx);
-    else if (owner && path === "/members") leave = await renderMembers(ctx);
-    else if (owner && day) leave = await renderDay(ctx, decodeURIComponent(day[1]));
-    else if (owner && path === "/media") leave = await renderMedia(ctx);
-    else if (owner && path === "/sites") leave = await renderSites(ctx);
-    else if (owner && path === "/timesheets") leave = await renderTimesheets(ctx);
-    else if (owner && path === "/devices") leave = await renderDevices(ctx);
-    else if (owner && path === "/billing") leave = await renderBilling(ctx);
-    else if (owner && path === "/settings/retention") leave = await renderRetention(ctx);
-    else if (path === "/me/zones") leave = await renderZones(ctx);
-    else if (path === "/me/connect") leave = await renderConnect(ctx);
-    else if (path === "/me" || path === "/" || path === "/signin") leave = await renderMe(ctx);
-    else if (path === "/privacy") leave = await renderPrivacy(ctx);
-    else if (path === "/privacy/close-account") leave = await renderClosure(ctx);
+    if (owner && (path === "/" || path === "/map" || path === "/signin"))
+      leave = await (await pages.renderLiveMap())(ctx);
+    else if (owner && path === "/members") leave = await (await pages.renderMembers())(ctx);
+    else if (owner && day) leave = await (await pages.renderDay())(ctx, decodeURIComponent(day[1]));
+    else if (owner && path === "/media") leave = await (await pages.renderMedia())(ctx);
+    else if (owner && path === "/sites") leave = await (await pages.renderSites())(ctx);
+    else if (owner && path === "/timesheets") leave = await (await pages.renderTimesheets())(ctx);
+    else if (owner && path === "/devices") leave = await (await pages.renderDevices())(ctx);
+    else if (owner && path === "/billing") leave = await (await pages.renderBilling())(ctx);
+    else if (owner && path === "/settings/retention") leave = await (await pages.renderRetention())(ctx);
+    else if (path === "/me/zones") leave = await (await pages.renderZones())(ctx);
+    else if (path === "/me/connect") leave = await (await pages.renderConnect())(ctx);
+    else if (path === "/me" || path === "/" || path === "/signin") leave = await (await pages.renderMe())(ctx);
+    else if (path === "/privacy") leave = await (await pages.renderPrivacy())(ctx);
+    else if (path === "/privacy/close-account") leave = await (await pages.renderClosure())(ctx);
     else main.append(h("h1", {}, "Not found"), h("p", {}, "There is no such page."));
   } catch (e) {
     main.append(errorBox(e));
