@@ -1,5 +1,5 @@
 """The portal's base map in Azure: a short-lived Azure Maps token for a signed-in member's browser (docs/portal.md).
-404 where no Azure Maps account is configured (the local stack)."""
+The caller's token is checked first; then 404 where no Azure Maps account is configured (the local stack)."""
 
 import azure.functions as func
 
@@ -11,17 +11,12 @@ bp = func.Blueprint()
 maps = use_cases(MapUseCases)
 
 
-def _configured() -> bool:
-    return maps().configured()
-
-
 @endpoint(
     bp,
     "GET",
     "maps/token",
     auth=Auth.PRINCIPAL,
     response=MapTokenPublic,
-    available=_configured,
     extra_statuses=(404,),
     summary="A short-lived Azure Maps token for the portal's base map (Microsoft Entra ID, no key)",
     tag="maps",

@@ -10,14 +10,9 @@ from core.domain.maps import MapTokenPublic
 from core.ports import MapTokens
 
 
-def is_configured(*, maps_client_id: str | None) -> bool:
-    """Whether this deployment has an Azure Maps account (the local stack has none: the portal's offline map)."""
-    return bool(maps_client_id)
-
-
 def issue_map_token(*, principal: Principal, map_tokens: MapTokens, maps_client_id: str | None) -> MapTokenPublic:
     del principal  # any active member: the endpoint's authentication is the whole rule
-    if not maps_client_id:
+    if not maps_client_id:  # no Azure Maps account (the local stack): the portal draws its offline base map
         raise NotFound()
     token = map_tokens.current()
     return MapTokenPublic(access_token=token.access_token, expires_on=token.expires_on, client_id=maps_client_id)

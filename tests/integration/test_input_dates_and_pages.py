@@ -135,9 +135,12 @@ def _paged(owner: User, member: User) -> list[tuple[str, User]]:
         ("/me/access-log", member),
         (f"/accounts/{owner.account_id}/job-sites", owner),
         ("/me/job-sites", member),
+        (f"/accounts/{owner.account_id}/devices", owner),
+        (f"/accounts/{owner.account_id}/member-overview", owner),
         *_list_paths(owner, member),
     ]
-    assert len(routes) == len(paths) == 8, routes  # access log, both job-site lists, both note lists, photos, tracks
+    # access log, both job-site lists, the owner's devices, the members page, both note lists, photos, tracks
+    assert len(routes) == len(paths) == 10, routes
     return paths
 
 

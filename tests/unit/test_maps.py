@@ -11,7 +11,7 @@ from azure.core.exceptions import ClientAuthenticationError
 from core.adapters.azure_maps import AZURE_MAPS_SCOPE, EntraMapTokens
 from core.domain.errors import DependencyUnavailable, NotFound
 from core.domain.identity import Principal, Role
-from core.services.maps import is_configured, issue_map_token
+from core.services.maps import issue_map_token
 from tests.unit.fakes import FakeMapTokens
 
 WORKER = Principal(user_id="u1", email="w@example.com", account_id="a1", role=Role.MEMBER)
@@ -40,9 +40,9 @@ def test_a_member_gets_the_token_and_the_maps_account() -> None:
 
 def test_without_an_azure_maps_account_there_is_no_token() -> None:
     tokens = FakeMapTokens()
-    assert not is_configured(maps_client_id=None) and not is_configured(maps_client_id="")
-    with pytest.raises(NotFound):
-        issue_map_token(principal=WORKER, map_tokens=tokens, maps_client_id=None)
+    for unset in (None, ""):
+        with pytest.raises(NotFound):
+            issue_map_token(principal=WORKER, map_tokens=tokens, maps_client_id=unset)
     assert tokens.issued == 0  # the identity is never asked for a token nobody may use
 
 

@@ -7,5 +7,4 @@ from core.services.wiring import UseCases, inject
 
 
 class MapUseCases(UseCases):
-    configured = inject(maps.is_configured)
     token = inject(maps.issue_map_token)
