@@ -151,6 +151,24 @@ def problem_for(error: DomainError) -> func.HttpResponse:
     return response
 
 
+# The OpenAPI description of a paged list's header (every list endpoint paged with a sealed token).
+PAGE_HEADERS = (
+    (
+        "X-Continuation",
+        "Present when there is a next page: pass it unchanged as ?continuation="
+        " (opaque and signed; any other value is a 422)",
+    ),
+)
+
+
+def paged_response(page: BaseModel, continuation: str | None) -> func.HttpResponse:
+    """A page of a list as JSON, its continuation token also in X-Continuation (when there is a next page)."""
+    response = json_response(page)
+    if continuation:
+        response.headers["X-Continuation"] = continuation
+    return response
+
+
 def json_response(model: BaseModel | None, status: int = 200) -> func.HttpResponse:
     if model is None:
         return func.HttpResponse(status_code=204, headers={"Cache-Control": "no-store"})

@@ -24,7 +24,7 @@ from core.domain.errors import FieldError, ValidationFailed
 from core.domain.rate_limits import DEVICE_TOKENS, INGEST_PER_DEVICE
 from core.services.devices import DeviceIngest
 from core.services.use_cases.devices import DeviceUseCases
-from functions._http import Auth, Call, endpoint, json_response, use_cases
+from functions._http import PAGE_HEADERS, Auth, Call, endpoint, paged_response, use_cases
 
 bp = func.Blueprint()
 devices = use_cases(DeviceUseCases)
@@ -81,15 +81,6 @@ def revoke_my_device(call: Call) -> None:
     devices().revoke_mine(principal=call.principal, device_id=call.route["deviceId"])
 
 
-PAGE_HEADERS = (
-    (
-        "X-Continuation",
-        "Present when there is a next page: pass it unchanged as ?continuation="
-        " (opaque and signed; any other value is a 422)",
-    ),
-)
-
-
 @endpoint(
     bp,
     "GET",
@@ -104,10 +95,7 @@ PAGE_HEADERS = (
 )
 def list_account_devices(call: Call) -> func.HttpResponse:
     result = devices().of_account(principal=call.principal, account_id=call.route["accountId"], query=call.query)
-    response = json_response(result)
-    if result.continuation:
-        response.headers["X-Continuation"] = result.continuation
-    return response
+    return paged_response(result, result.continuation)
 
 
 @endpoint(

@@ -6,7 +6,7 @@ from core.domain.job_sites import JobSiteCreate, JobSiteList, JobSiteListQuery, 
 from core.domain.timesheets import Timesheet, TimesheetQuery
 from core.services import site_visits
 from core.services.use_cases.job_sites import JobSiteUseCases
-from functions._http import JSON, Auth, Call, endpoint, json_response, use_cases
+from functions._http import JSON, PAGE_HEADERS, Auth, Call, endpoint, paged_response, use_cases
 
 bp = func.Blueprint()
 job_sites = use_cases(JobSiteUseCases)
@@ -29,20 +29,8 @@ def create_job_site(call: Call) -> JobSitePublic:
     return job_sites().create(principal=call.principal, account_id=call.route["accountId"], data=call.body)
 
 
-PAGE_HEADERS = (
-    (
-        "X-Continuation",
-        "Present when there is a next page: pass it unchanged as ?continuation="
-        " (opaque and signed; any other value is a 422)",
-    ),
-)
-
-
 def _page(result: JobSiteList) -> func.HttpResponse:
-    response = json_response(result)
-    if result.continuation:
-        response.headers["X-Continuation"] = result.continuation
-    return response
+    return paged_response(result, result.continuation)
 
 
 @endpoint(

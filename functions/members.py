@@ -16,7 +16,7 @@ from core.domain.member_rows import MemberOverview, MemberOverviewQuery
 from core.domain.privacy import MembershipEnded
 from core.domain.rate_limits import INVITATION_LINKS, INVITATIONS
 from core.services.use_cases.members import MemberUseCases
-from functions._http import Auth, Call, endpoint, json_response, use_cases
+from functions._http import Auth, Call, endpoint, paged_response, use_cases
 
 bp = func.Blueprint()
 members = use_cases(MemberUseCases)
@@ -132,10 +132,7 @@ def list_members(call: Call) -> MemberList:
 )
 def member_overview(call: Call) -> func.HttpResponse:
     result = members().overview(principal=call.principal, account_id=call.route["accountId"], query=call.query)
-    response = json_response(result)
-    if result.continuation:
-        response.headers["X-Continuation"] = result.continuation
-    return response
+    return paged_response(result, result.continuation)
 
 
 @endpoint(
