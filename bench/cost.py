@@ -12,16 +12,17 @@ units by Cosmos DB's documented charges (`create_ru`, `replace_ru`, ...); functi
 Flex scale group (billed while an instance runs an execution, a second at least: `flex_instance_seconds`); queue
 operations and the host's polling; telemetry records; blobs; e-mail. Storage is priced at steady state: what
 the retention keeps (a year of pings), not one month's growth. Cosmos DB throughput is priced two ways: serverless
-(every RU, expiry deletes included) and the production parameters (infra/params/prod.bicepparam: autoscale with a
-4,000 RU/s maximum, zone redundant, continuous backup of 30 days; billed per hour at the highest RU/s, never below
+(every RU, expiry deletes included) and the production parameters (infra/params/prod.bicepparam, read by `prod_parameter`: autoscale with the
+maximum it sets, zone redundant, continuous backup of 30 days; billed per hour at the highest RU/s, never below
 a tenth of the maximum; expiry deletes use the throughput left over).
 
 Designs: `today` (main before issue 31), `issue31` (the writer carrying its day state, the live map's positions
-version and coalesced access log, telemetry sampled: each modelled from the code as issue 31 describes it), and
+version and coalesced access log, telemetry sampled, prod's autoscale maximum sized to the crew: each modelled from the
+code as issue 31 describes it), and
 `next` (issue31 plus every change in `LEVERS`, the ones this model points to: pings coarsened after 30 days, pings
-packed one document per call, the autoscale maximum sized to the crew, the host's span sampled, the live map's
-member list cached under a membership version, the rate limit counted per instance, 512 MB instances if offered
-and enough; none of them is built). The
+packed one document per call, the host's span sampled, the live map's
+member list cached under a membership version, the rate limit counted per instance, 512 MB instances; none of them
+is built). The
 target is at most 0.05 USD per worker-month, the goal 0.03. The crew is the whole platform's: its fixed floors (two
 Flex instances through the shift, the autoscale minimum) weigh per worker on a small platform.
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -95,17 +97,33 @@ MALWARE_SCAN_PER_GB = 0.15
 EMAIL_PER_MESSAGE, EMAIL_PER_MB = 0.00025, 0.00012
 
 # ---------------------------------------------------------------- production parameters (infra/params/prod.bicepparam)
-PROD_AUTOSCALE_MAX_RU_S = 4_000  # cosmosAutoscaleMaxThroughput
+PROD_PARAMS = ROOT / "infra" / "params" / "prod.bicepparam"
+
+
+def prod_parameter(name: str, path: Path = PROD_PARAMS) -> int:
+    """A whole-number parameter as infra/params/prod.bicepparam sets it: the model prices what is deployed."""
+    found = re.search(rf"^param {name} = (\d+)\s*$", path.read_text(), re.MULTILINE)
+    if found is None:
+        raise ValueError(f"{path.name} sets no whole number for {name}")
+    return int(found.group(1))
+
+
+PROD_AUTOSCALE_MAX_RU_S = prod_parameter("cosmosAutoscaleMaxThroughput")
 AUTOSCALE_MIN_MAX_RU_S = (
     1_000  # the smallest autoscale maximum (learn.microsoft.com/azure/cosmos-db/provision-throughput-autoscale)
 )
-PROD_FLEX_MAX_INSTANCES = 100  # functionMaximumInstanceCount
+PROD_FLEX_MAX_INSTANCES = prod_parameter("functionMaximumInstanceCount")
+PROD_INSTANCE_MB = prod_parameter("functionInstanceMemoryMB")
+# learn.microsoft.com/azure/azure-functions/flex-consumption-plan (MicrosoftDocs/azure-docs, read 2026-12-07): instance
+# memory 512 MB with 0.25 cores, 2,048 MB with 1 core, 4,096 MB with 2 cores ("typical allocations"). One execution
+# of this Python app runs on one core at most.
+CORES_BY_INSTANCE_MB = {512: 0.25, 2048: 1.0, 4096: 2.0}
 PROD_ALWAYS_READY = 0  # no alwaysReady in functionapp.bicep: on demand only
 # functionZoneRedundant true in prod: no separate Flex charge for it is modelled (NOT found in the sources here)
 # https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan (read 2026-12-07): an instance is billed
 # while it executes at least one function, "the minimum billable execution period ... is 1,000 ms", then rounded up
 # to 100 ms; all HTTP functions scale together, each other function on its own instances (per-function scaling);
-# instance memory 2,048 or 4,096 MB. Executions per instance: HTTP concurrency "depends on the instance memory size"
+# instance memory: CORES_BY_INSTANCE_MB above. Executions per instance: HTTP concurrency "depends on the instance memory size"
 # (figure not read here; assumption 16 at 2,048 MB); the writer takes host.json's batch of 16.
 FLEX_MIN_BILLED_S = 1.0
 FLEX_CONCURRENCY = {"http": 16, "writer": 16, "photos": 4}
@@ -210,11 +228,20 @@ class Design:
     # levers this model points to (not built): each one's effect is printed on its own
     coarsen_after_days: int | None = None  # docs/coarsened-history.md (an account setting, off by default)
     members_cached: bool = False  # the live map's member list kept under a membership version
-    autoscale_sized: bool = False  # the autoscale maximum sized to the crew, not prod's fixed 4,000 RU/s
+    autoscale_max_ru_s: int | None = None  # cosmosAutoscaleMaxThroughput; None: as prod.bicepparam sets it
     host_sampled: bool = False  # the host's invocation span sampled at the app's ratio
     packed_pings: bool = False  # one document per member and call holding its pings, not one per ping
     counter_in_memory: bool = False  # the ingest rate limit counted per instance, one shared write per 10 calls
-    instance_gb: float = 2.048  # functionInstanceMemoryMB
+    instance_mb: int = PROD_INSTANCE_MB  # functionInstanceMemoryMB
+
+    @property
+    def instance_gb(self) -> float:
+        return self.instance_mb / 1000
+
+    @property
+    def cores(self) -> float:
+        """The share of a core one execution gets: its CPU time stretches by 1 / cores on smaller instances."""
+        return min(1.0, CORES_BY_INSTANCE_MB[self.instance_mb])
 
 
 TODAY = Design(
@@ -226,6 +253,7 @@ TODAY = Design(
     records_per_ingest_call=11,
     records_per_writer_message=17,
     host_records_per_invocation=0,  # counted in the figures above (the host's copies)
+    autoscale_max_ru_s=4_000,  # prod.bicepparam before it was sized to the crew
 )
 ISSUE31 = Design(
     "issue31",
@@ -242,13 +270,13 @@ ISSUE31 = Design(
 LEVERS: dict[str, dict[str, Any]] = {
     "pings coarsened after 30 days": {"coarsen_after_days": 30},
     "live map: members cached": {"members_cached": True},
-    "autoscale maximum sized to the crew": {"autoscale_sized": True},
     "host invocation span sampled": {"host_sampled": True, "host_records_per_invocation": 0.05},
     "pings packed per call": {"packed_pings": True},
     "rate limit counted per instance": {"counter_in_memory": True},
-    # infra/README.md lists 512 MB for functionInstanceMemoryMB; the Flex page read here offers 2,048 and 4,096 MB:
-    # to verify, and to measure that the app (host and Python worker) fits
-    "512 MB instances (to verify)": {"instance_gb": 0.512},
+    # 512 MB instances get 0.25 cores (CPU time x4). The location load fits (bench.load: the app's process peaks
+    # at 163 MB with 100 members posting), but photo verification decodes 12 MP images (bench.photo_checks: ~390 MB
+    # peak for one) with up to host.json's batch of 16 at once: not built (docs/scaling.md)
+    "512 MB instances": {"instance_mb": 512},
 }
 NEXT = replace(ISSUE31, name="next", **{k: v for lever in LEVERS.values() for k, v in lever.items()})
 DESIGNS = (TODAY, ISSUE31, NEXT)
@@ -285,10 +313,12 @@ class Ledger:
     queue_ops: float = 0.0
     records: float = 0.0
     stored: dict[str, tuple[float, str]] = field(default_factory=dict)  # bytes, index kind
+    cores: float = 1.0  # the share of a core one execution gets (Design.cores)
 
-    def run(self, group: str, count: float, seconds_each: float) -> None:
-        """`count` executions of `seconds_each` in a Flex scale group (all HTTP functions share one; each queue
-        function has its own)."""
+    def run(self, group: str, count: float, *, cpu_s: float, requests: float = 0.0) -> None:
+        """`count` executions in a Flex scale group (all HTTP functions share one; each queue function has its own),
+        each `cpu_s` of CPU at one core (stretched on an instance with less) and `requests` backend round trips."""
+        seconds_each = cpu_s / self.cores + requests * AZURE_ROUND_TRIP_S
         self.executions += count
         self.execution_s += count * seconds_each
         self.by_group[group][0] += count
@@ -297,7 +327,7 @@ class Ledger:
 
 def ledger(crew: Crew, d: Design) -> Ledger:
     """Operations per worker-day (one worker of an account of `crew.account_size`)."""
-    out = Ledger()
+    out = Ledger(cores=d.cores)
     calls, pings, n = crew.calls_per_day, crew.pings_per_day, crew.account_size
     ping_bytes_each = PACKED_BYTES_PER_PING if d.packed_pings else PING_BYTES
 
@@ -307,7 +337,7 @@ def ledger(crew: Crew, d: Design) -> Ledger:
     counter_share = 0.1 if d.counter_in_memory else 1.0
     out.ru["ingest: rate-limit counter (patch)"] += calls * counter_share * patch_ru(RATE_COUNTER_BYTES, 1)
     ingest_requests = 3 + counter_share  # sign-in read, gate query, queue send; the counter
-    out.run("http", calls, CPU_INGEST_S + ingest_requests * AZURE_ROUND_TRIP_S)
+    out.run("http", calls, cpu_s=CPU_INGEST_S, requests=ingest_requests)
     out.queue_ops += calls * 3  # send; the writer's receive and delete
     out.records += calls * (d.records_per_ingest_call + d.host_records_per_invocation)
 
@@ -343,7 +373,7 @@ def ledger(crew: Crew, d: Design) -> Ledger:
         out.ru["writer: site day rewritten every flush"] += calls * replace_ru(SITE_DAY_BYTES, SITE_DAY_MODIFIED_TERMS)
         writer_requests += 5
         cpu += CPU_WRITER_PER_STORED_PING_S * stored_before
-    out.run("writer", calls, cpu + writer_requests * AZURE_ROUND_TRIP_S)
+    out.run("writer", calls, cpu_s=cpu, requests=writer_requests)
     out.records += calls * (d.records_per_writer_message + d.host_records_per_invocation)
 
     # ---- the owner's live map, shared by the account's n workers
@@ -370,12 +400,12 @@ def ledger(crew: Crew, d: Design) -> Ledger:
         map_requests += 1
         access_bytes_per_day = polls * entry
         access_terms = 2 + n
-    out.run("http", polls, CPU_MAP_POLL_S + map_requests * AZURE_ROUND_TRIP_S)
+    out.run("http", polls, cpu_s=CPU_MAP_POLL_S, requests=map_requests)
     # a traced answer: its SERVER span, 2 spans per request, the request log line (sent twice today)
     traced = 2 + 2 * map_requests + (1 if d.sampling_ratio == 1.0 else 0)
     out.records += polls * (d.host_records_per_invocation + d.sampling_ratio * traced)
-    out.run("http", crew.photos_per_day, 0.05)  # the upload's URL
-    out.run("photos", crew.photos_per_day, 2.0)  # verification: decode, strip, thumbnails (assumption)
+    out.run("http", crew.photos_per_day, cpu_s=0.04, requests=1)  # the upload's URL
+    out.run("photos", crew.photos_per_day, cpu_s=2.0)  # verification: decode, strip, thumbnails (assumption)
 
     # ---- expiry by ttl of what the day wrote (serverless: charged as deletes; provisioned: leftover throughput)
     if d.packed_pings:
@@ -416,11 +446,13 @@ class Bill:
         return sum(self.items.values())
 
 
-def autoscale_month(peak_ru_s: float, off_shift_ru_s: float, crew: Crew, *, sized: bool = False) -> tuple[float, float]:
-    """(USD a month for the whole crew, the maximum needed): the production maximum unless the peak needs more
-    (`sized`: the smallest maximum that holds the peak, at least 1,000 RU/s); each hour billed at its highest RU/s,
+def autoscale_month(
+    peak_ru_s: float, off_shift_ru_s: float, crew: Crew, *, maximum_ru_s: int = PROD_AUTOSCALE_MAX_RU_S
+) -> tuple[float, float]:
+    """(USD a month for the whole crew, the maximum needed): `maximum_ru_s` (prod's parameter) unless the peak needs
+    more, then the smallest maximum that holds it (the operator raises it when infra/modules/alerts.bicep fires); each hour billed at its highest RU/s,
     never below a tenth of the maximum; zone redundant."""
-    least = AUTOSCALE_MIN_MAX_RU_S if sized else PROD_AUTOSCALE_MAX_RU_S
+    least = max(AUTOSCALE_MIN_MAX_RU_S, maximum_ru_s)
     maximum = max(least, math.ceil(peak_ru_s / 1000) * 1000)
     floor = maximum / 10
     on = crew.active_hours * max(floor, peak_ru_s)
@@ -461,7 +493,9 @@ def bill(crew: Crew, d: Design, *, serverless: bool = False) -> Bill:
     else:
         peak = ru_day * w / shift_s
         off_shift = expiry_day * w * days / 30.4 / (24 * 3600 - shift_s)  # expiry spreads over the whole calendar
-        usd, maximum = autoscale_month(peak, off_shift, crew, sized=d.autoscale_sized)
+        usd, maximum = autoscale_month(
+            peak, off_shift, crew, maximum_ru_s=d.autoscale_max_ru_s or PROD_AUTOSCALE_MAX_RU_S
+        )
         items["Cosmos DB RU (autoscale, prod)"] = usd / w
     stored = sum(b * (1 + COSMOS_INDEX_OVERHEAD[kind]) for b, kind in led.stored.values())
     items["Cosmos DB storage at retention"] = stored / 1e9 * COSMOS_STORAGE_PER_GB_MONTH

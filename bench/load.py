@@ -37,7 +37,7 @@ import httpx
 
 from bench.lib.measure import paced, pct
 from bench.lib.people import Identity, Route, add_member, identity, iso, open_account, route_pings
-from bench.lib.stack import Stack, start_stack, stop_stack
+from bench.lib.stack import Stack, peak_rss_mb, start_stack, stop_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "bench/load.py"
@@ -300,6 +300,9 @@ def run(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: rando
         f" {unexpected}"
     )
     print(f"  errors: {errors} {dict(res.errors) if errors else ''}")
+    rss = peak_rss_mb(stack.proc)
+    if rss is not None:  # infra/params: functionInstanceMemoryMB is chosen against this figure (docs/scaling.md)
+        print(f"  local host peak resident memory: {rss:.0f} MB (the app's Python process, devhost included)")
     text = (
         f"{args.duration:.0f} s, {len(members)} members posting {args.batch}-ping batches while {len(teams)} owners"
         f" read: {offered:.0f} pings/s offered, {accepted_rate:.0f} accepted, {stored_rate:.0f} pings/s stored (all {stored_count} of"

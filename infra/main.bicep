@@ -59,6 +59,9 @@ param cosmosThroughputMode string = 'serverless'
 @description('Highest RU/s of the autoscale throughput (autoscale only).')
 param cosmosAutoscaleMaxThroughput int = 1000
 
+@description('E-mail address that receives the capacity alerts (infra/modules/alerts.bicep); empty: none is e-mailed.')
+param opsAlertEmail string = ''
+
 @description('Point-in-time restore window of the continuous backup.')
 @allowed([
   'Continuous7Days'
@@ -273,6 +276,17 @@ module cosmos 'modules/cosmos.bicep' = {
     backupTier: cosmosBackupTier
     zoneRedundant: cosmosZoneRedundant
     workspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    tags: allTags
+    baseName: baseName
+    cosmosAccountId: cosmos.outputs.id
+    provisioned: cosmosThroughputMode == 'autoscale'
+    opsAlertEmail: opsAlertEmail
   }
 }
 

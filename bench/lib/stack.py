@@ -97,6 +97,20 @@ def stop_host(proc: subprocess.Popen[bytes]) -> None:
             proc.kill()
 
 
+def peak_rss_mb(proc: subprocess.Popen[bytes]) -> float | None:
+    """The highest resident memory the local host's process has had so far (Linux VmHWM), in MB; None elsewhere or
+    once it has exited. The local host is one Python process running the product's app (as the Python worker does in
+    Azure) plus the small devhost front, so this is an upper bound of the worker's own memory."""
+    try:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    return None
+
+
 def create_scratch_database(client: Any, name: str) -> Any:
     """A database `name` with every container of core/schema.py, on the Cosmos DB client given."""
     from azure.cosmos import PartitionKey

@@ -14,7 +14,12 @@ param blobDeleteAfterDays = {
 param malwareScanningCapGBPerMonth = 1000
 
 param cosmosThroughputMode = 'autoscale'
-param cosmosAutoscaleMaxThroughput = 4000
+// Sized to the crew (docs/scaling.md, "Sizing the autoscale maximum"): 1,000 RU/s, the smallest autoscale maximum,
+// holds about 2,200 workers on shift at the measured 0.445 RU/s each; the alerts (infra/modules/alerts.bicep) say
+// when to raise it. Autoscale bills every hour at least a tenth of the maximum, so a maximum far above the crew is
+// paid for all month.
+param cosmosAutoscaleMaxThroughput = 1000
+param opsAlertEmail = readEnvironmentVariable('INDUSTRACK_OPS_ALERT_EMAIL', '')
 param cosmosBackupTier = 'Continuous30Days'
 param cosmosZoneRedundant = true
 

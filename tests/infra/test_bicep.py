@@ -285,3 +285,22 @@ def test_telemetry_has_one_export_path_and_a_daily_cap_per_environment() -> None
     for param_file in PARAM_FILES:
         cap = bicepparam_values(read(param_file)).get("logDailyCapGb")
         assert cap is not None and 1 <= int(cap) <= 20, f"{param_file.name}: logDailyCapGb {cap}"
+
+
+def test_production_autoscale_is_sized_to_the_crew_and_alerts_say_when_to_raise_it() -> None:
+    """prod.bicepparam's autoscale maximum is the smallest Cosmos DB offers (1,000 RU/s, docs/scaling.md), so the
+    capacity alerts must exist in every environment that is provisioned, watch the Cosmos DB account main creates,
+    and reach the operator named by the deployment."""
+    prod = bicepparam_values(read(INFRA / "params" / "prod.bicepparam"))
+    assert prod["cosmosThroughputMode"] == "'autoscale'"
+    assert 1_000 <= int(prod["cosmosAutoscaleMaxThroughput"]) <= 4_000
+    assert "INDUSTRACK_OPS_ALERT_EMAIL" in prod["opsAlertEmail"]
+    main = strip_comments(read(MAIN))
+    call = block_after(main, r"^module\s+alerts\s+'")
+    assert "cosmosAccountId: cosmos.outputs.id" in call
+    assert "provisioned: cosmosThroughputMode == 'autoscale'" in call
+    alerts = module_text("alerts")
+    for metric in ("NormalizedRUConsumption", "TotalRequests"):
+        assert f"metricName: '{metric}'" in alerts
+    assert "'429'" in alerts
+    assert alerts.count("actionGroupId: operators.id") == 2  # both alerts notify the operator

@@ -5,6 +5,7 @@ autoscale billing, and the itemised figure per worker-month. Pure: no emulator, 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -66,12 +67,30 @@ def test_storage_is_what_the_retention_keeps_not_a_months_growth() -> None:
 
 def test_autoscale_bills_each_hour_at_its_peak_never_below_a_tenth_of_the_maximum() -> None:
     crew = cost.Crew()
-    usd, maximum = cost.autoscale_month(445.0, 10.0, crew)
-    assert maximum == cost.PROD_AUTOSCALE_MAX_RU_S  # the production maximum holds the peak
+    usd, maximum = cost.autoscale_month(445.0, 10.0, crew, maximum_ru_s=4_000)
+    assert maximum == 4_000  # the maximum holds the peak
     billed = 176 * 445 + (730 - 176) * 400
     assert usd == pytest.approx(billed / 100 * 0.012 * cost.COSMOS_ZONE_REDUNDANT_FACTOR)
-    assert cost.autoscale_month(445.0, 10.0, crew, sized=True)[1] == 1_000
+    assert cost.autoscale_month(445.0, 10.0, crew, maximum_ru_s=1_000)[1] == 1_000
     assert cost.autoscale_month(44_500.0, 10.0, crew)[1] == 45_000  # past prod's maximum: raised
+
+
+def test_the_model_prices_the_production_parameters_as_deployed(tmp_path: Path) -> None:
+    assert cost.prod_parameter("cosmosAutoscaleMaxThroughput") == cost.PROD_AUTOSCALE_MAX_RU_S
+    assert cost.ISSUE31.instance_mb == cost.prod_parameter("functionInstanceMemoryMB")
+    other = tmp_path / "prod.bicepparam"
+    other.write_text("using '../main.bicep'\nparam cosmosAutoscaleMaxThroughput = 6000\nparam x = 'y'\n")
+    assert cost.prod_parameter("cosmosAutoscaleMaxThroughput", other) == 6_000
+    with pytest.raises(ValueError, match="functionInstanceMemoryMB"):
+        cost.prod_parameter("functionInstanceMemoryMB", other)
+
+
+def test_a_smaller_instance_stretches_cpu_time_but_not_round_trips() -> None:
+    crew = cost.Crew()
+    big, small = cost.ledger(crew, cost.ISSUE31), cost.ledger(crew, replace(cost.ISSUE31, instance_mb=512))
+    photos_big, photos_small = big.by_group["photos"][1], small.by_group["photos"][1]
+    assert photos_small == pytest.approx(4 * photos_big)  # verification is CPU only: 0.25 cores
+    assert 1 < small.by_group["http"][1] / big.by_group["http"][1] < 4  # ingest and map polls also wait on requests
 
 
 def test_serverless_pays_the_expiry_deletes_and_provisioned_does_not() -> None:
