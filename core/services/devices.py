@@ -35,7 +35,7 @@ from core.domain.devices import (
 from core.domain.errors import Conflict, NotFound
 from core.domain.identity import Principal
 from core.domain.tracking import IngestResult, PingBatch
-from core.ports import AccountStore, Clock, DeviceStore, JobSiteStore, PingQueue
+from core.ports import AccountStore, Clock, DeviceStore, JobSiteStore, MemberRowSource, PingQueue
 from core.services.device_auth import DeviceCaller
 from core.services.ingest_gate import IngestFacts, IngestGateKeeper
 from core.services.paging import PageTokens
@@ -103,19 +103,21 @@ def list_account_devices(
     principal: Principal,
     account_id: str,
     query: AccountDeviceQuery,
-    accounts: AccountStore,
     devices: DeviceStore,
+    member_rows: MemberRowSource,
     page_tokens: PageTokens,
 ) -> AccountDeviceList:
     """The owner's view: the devices of the account's current members with each member's name, by device id,
-    paged. Two requests a page whatever the number of members: the devices query across members' partitions and
-    the account's member list (for names, and to leave out removed members' devices)."""
+    paged. Two requests a page, each bounded by the page whatever the number of members: the devices query across
+    members' partitions and the profiles of the members the page names (for names, and to leave out removed
+    members' devices)."""
     principal.require_owner_of(account_id)
     scope = ("account-devices", account_id)
     found, after = devices.list_for_account(
         account_id, after=page_tokens.open(scope, query.continuation), limit=query.limit
     )
-    names = {m.user_id: m.full_name for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE}
+    named = member_rows.members_by_ids(account_id, sorted({d.user_id for d in found}))
+    names = {m.user_id: m.full_name for m in named if m.status is MemberStatus.ACTIVE}
     items = [AccountDevice.of_member(d, names[d.user_id]) for d in found if d.user_id in names]
     return AccountDeviceList(items=items, continuation=page_tokens.seal(scope, after))
 

@@ -36,8 +36,9 @@ from core.services import consent, device_auth, devices
 from core.services.retention import RetentionPolicy
 from tests.unit.fakes import FakeAccountStore, FakeClock, FakeUserStore
 from tests.unit.fakes_devices import FakeDeviceStore
+from tests.unit.fakes_member_rows import FakeMemberRows
 from tests.unit.fakes_paging import page_tokens
-from tests.unit.fakes_tracking import FakeIngestGate, FakePingQueue
+from tests.unit.fakes_tracking import FakeIngestGate, FakeLatestPositions, FakePingQueue
 
 if TYPE_CHECKING:
     from core.ports import JobSiteStore
@@ -81,6 +82,7 @@ class World:
         # The ingest gate over in-memory sources, as in production: consents and billing records are written
         # through `gate.consents` and `gate.billing` (the root's stores), and every ingest reads `gate.keeper`.
         self.gate = FakeIngestGate(accounts=self.accounts, clock=self.clock)
+        self.member_rows = FakeMemberRows(self.accounts, self.gate.store, FakeLatestPositions())
 
     def make(self, who: Principal = WORKER, name: str = "Pixel") -> tuple[str, str]:
         created = devices.create_device(
@@ -95,8 +97,8 @@ class World:
             principal=who,
             account_id=account_id,
             query=AccountDeviceQuery(limit=limit, continuation=continuation),
-            accounts=self.accounts,
             devices=self.devices,
+            member_rows=self.member_rows,
             page_tokens=page_tokens(),
         )
 
@@ -444,3 +446,4 @@ def test_the_owners_list_is_paged_names_members_and_leaves_out_removed_ones() ->
     assert member is not None
     w.accounts.put_member(member.model_copy(update={"status": MemberStatus.REMOVED}))
     assert w.account_devices(OWNER, "a1").items == []
+    assert w.member_rows.calls.count("members_by_ids") == 3  # one bounded read per page answered (not the refused one)
