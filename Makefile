@@ -139,7 +139,7 @@ screenshots: install portal
 	@mkdir -p $(RUN_DIR)
 	@rec=$(RUN_DIR)/shots-started-$$$$.json; \
 	$(PY) -m scripts.stack up --record $$rec || { $(PY) -m scripts.stack down --only $$rec; exit 1; }; \
-	PORTAL_SCREENSHOTS=1 $(PY) -m pytest tests/integration/test_portal_browser.py tests/integration/test_portal_sites_browser.py -q -k "screenshots or sites or timesheet"; rc=$$?; \
+	PORTAL_SCREENSHOTS=1 $(PY) -m pytest tests/integration/test_portal_browser.py tests/integration/test_portal_sites_browser.py tests/integration/test_portal_devices_browser.py -q -k "screenshots or sites or timesheet or devices"; rc=$$?; \
 	$(PY) -m scripts.stack down --only $$rec; rm -f $$rec; exit $$rc
 
 figures: install

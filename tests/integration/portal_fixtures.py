@@ -128,3 +128,17 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 def assert_accessible(page: Page) -> None:
     found = axe_violations(page)
     assert not found, f"axe-core: serious/critical violations on {page.url}: {found}"
+
+
+def screenshot(page: Page, name: str) -> None:
+    """`make screenshots` (PORTAL_SCREENSHOTS=1): the README's picture of this page as it is now, at the current
+    (desktop) width as docs/portal-<name>.png and at a phone's 360 px as docs/portal-<name>-360.png; nothing
+    otherwise. The viewport is put back afterwards."""
+    if not os.environ.get("PORTAL_SCREENSHOTS"):
+        return
+    page.screenshot(path=str(ROOT / "docs" / f"portal-{name}.png"), full_page=True)
+    size = page.viewport_size
+    page.set_viewport_size({"width": 360, "height": 780})
+    page.screenshot(path=str(ROOT / "docs" / f"portal-{name}-360.png"), full_page=True)
+    if size:
+        page.set_viewport_size(size)

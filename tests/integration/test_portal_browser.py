@@ -20,6 +20,7 @@ from tests.integration.portal_fixtures import (  # noqa: F401 - fixtures
     context_fixture,
     page_fixture,
     portal_fixture,
+    screenshot,
     sign_in,
 )
 from tests.integration.test_email import wait_for_mail
@@ -346,7 +347,7 @@ def test_screenshots_for_the_readme(api: httpx.Client, page: Page) -> None:
     page.set_viewport_size({"width": 1200, "height": 900})
     sign_in(page, owner)
     expect(page.locator("#live-map")).to_have_attribute("data-rendered-points", "3")
-    page.screenshot(path=str(ROOT / "docs" / "portal-map.png"), full_page=True)
+    screenshot(page, "map")
     page.get_by_role("link", name="Day view of Ana Field").click()
     expect(page.locator("#day-map")).to_have_attribute("data-rendered-track", "12")
     page.screenshot(path=str(ROOT / "docs" / "portal-day.png"), full_page=True)

@@ -17,6 +17,7 @@ from tests.integration.portal_fixtures import (  # noqa: F401 - fixtures
     context_fixture,
     page_fixture,
     portal_fixture,
+    screenshot,
     sign_in,
 )
 from tests.integration.test_devices_api import basic, make_device, my_device
@@ -48,6 +49,7 @@ def test_the_owner_sees_a_devices_stats_and_revokes_it_with_confirmation(api: ht
     expect(row.locator('[data-label="Last seen"]')).to_contain_text("ago")
     expect(page.get_by_role("button", name="Show more devices")).to_be_hidden()  # one page only
     assert_accessible(page)
+    screenshot(page, "devices")
 
     page.set_viewport_size({"width": 360, "height": 740})
     box = row.bounding_box()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,24 +21,11 @@ from tests.integration.portal_fixtures import (  # noqa: F401 - fixtures
     context_fixture,
     page_fixture,
     portal_fixture,
+    screenshot,
     sign_in,
 )
 from tests.integration.test_job_sites_api import CHICAGO, at, backdate_location_consent, circle, workday
 from tests.integration.tracking_helpers import post
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def shot(page: Page, name: str) -> None:
-    """`make screenshots` (PORTAL_SCREENSHOTS=1): the README's pictures of these pages, at desktop and phone width."""
-    if not os.environ.get("PORTAL_SCREENSHOTS"):
-        return
-    page.screenshot(path=str(ROOT / "docs" / f"portal-{name}.png"), full_page=True)
-    size = page.viewport_size
-    page.set_viewport_size({"width": 360, "height": 780})
-    page.screenshot(path=str(ROOT / "docs" / f"portal-{name}-360.png"), full_page=True)
-    if size:
-        page.set_viewport_size(size)
 
 
 def test_owner_draws_edits_and_deletes_job_sites(api: httpx.Client, page: Page) -> None:
@@ -95,7 +81,7 @@ def test_owner_draws_edits_and_deletes_job_sites(api: httpx.Client, page: Page) 
     listed = api.get(f"/accounts/{owner.account_id}/job-sites", headers=owner.auth).json()["items"]
     assert [(s["name"], s["area"]["radius"]) for s in listed] == [("North yard", 120.0)]
     assert_accessible(page)
-    shot(page, "sites")
+    screenshot(page, "sites")
 
 
 def test_owner_reads_a_workers_day_on_the_timesheet_and_downloads_it(
@@ -131,7 +117,7 @@ def test_owner_reads_a_workers_day_on_the_timesheet_and_downloads_it(
     expect(page.locator("#ts-sites tbody")).to_contain_text("Main site")
     expect(page.locator("#ts-members tbody")).to_contain_text("Wes Worker")
     assert_accessible(page)
-    shot(page, "timesheet")
+    screenshot(page, "timesheet")
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
