@@ -17,11 +17,12 @@ maximum it sets, zone redundant, continuous backup of 30 days; billed per hour a
 a tenth of the maximum; expiry deletes use the throughput left over).
 
 Designs: `today` (main before issue 31), `issue31` (the writer carrying its day state, the live map's positions
-version and coalesced access log, telemetry sampled, prod's autoscale maximum sized to the crew: each modelled from the
+version and coalesced access log, telemetry sampled, prod's autoscale maximum sized to the crew, the ingest
+rate limit leased ten calls at a time: each modelled from the
 code as issue 31 describes it), and
 `next` (issue31 plus every change in `LEVERS`, the ones this model points to: pings coarsened after 30 days, pings
 packed one document per call, the host's span sampled, the live map's
-member list cached under a membership version, the rate limit counted per instance, 512 MB instances; none of them
+member list cached under a membership version, 512 MB instances; none of them
 is built). The
 target is at most 0.05 USD per worker-month, the goal 0.03. The crew is the whole platform's: its fixed floors (two
 Flex instances through the shift, the autoscale minimum) weigh per worker on a small platform.
@@ -266,13 +267,13 @@ ISSUE31 = Design(
     records_per_writer_message=0.05 * 21,
     host_records_per_invocation=1,  # the host's invocation span, which the app's ratio does not sample
     sampling_ratio=0.05,
+    counter_in_memory=True,  # core/services/rate_limits.py LeasedRateLimiter: the counter's patch once in ten calls
 )
 LEVERS: dict[str, dict[str, Any]] = {
     "pings coarsened after 30 days": {"coarsen_after_days": 30},
     "live map: members cached": {"members_cached": True},
     "host invocation span sampled": {"host_sampled": True, "host_records_per_invocation": 0.05},
     "pings packed per call": {"packed_pings": True},
-    "rate limit counted per instance": {"counter_in_memory": True},
     # 512 MB instances get 0.25 cores (CPU time x4). The location load fits (bench.load: the app's process peaks
     # at 163 MB with 100 members posting), but photo verification decodes 12 MP images (bench.photo_checks: ~390 MB
     # peak for one) with up to host.json's batch of 16 at once: not built (docs/scaling.md)

@@ -846,10 +846,10 @@ class RateLimiter(Protocol):
     """Abuse limits' counters (docs/abuse-limits.md): one small document per key and window, which deletes itself
     (`ttl`) after its window."""
 
-    def take(self, *, key: str, limit: int, expires_after_seconds: int) -> bool:
-        """Count one call against the counter `key` (a policy, a window and a subject's digest) unless it already
-        holds `limit` calls: True when counted, False when refused (then nothing changes). Atomic across instances.
-        The counter is deleted by the store about `expires_after_seconds` after its last change."""
+    def take(self, *, key: str, limit: int, expires_after_seconds: int, count: int = 1) -> bool:
+        """Count `count` calls against the counter `key` (a policy, a window and a subject's digest) unless it
+        would then hold more than `limit`: True when counted, False when refused (then nothing changes). Atomic
+        across instances. The counter is deleted by the store about `expires_after_seconds` after its last change."""
         ...
 
 

@@ -13,6 +13,7 @@ from core.domain.rate_limits import Rate
 if TYPE_CHECKING:
     from core.adapters.azure_maps import EntraMapTokens
     from core.adapters.cosmos_rate_limits import CosmosRateLimiter
+    from core.services.rate_limits import LeasedRateLimiter
 
 
 class RateLimitPorts(Clients):
@@ -29,10 +30,19 @@ class RateLimitPorts(Clients):
         return self.settings.azure_maps_client_id
 
     @adapter
-    def rate_limiter(self) -> CosmosRateLimiter:
+    def rate_limit_store(self) -> CosmosRateLimiter:
+        """The shared counters (the `rate-limits` container)."""
         from core.adapters.cosmos_rate_limits import CosmosRateLimiter
 
         return CosmosRateLimiter(self.database)
+
+    @cached_property
+    def rate_limiter(self) -> LeasedRateLimiter:
+        """The counters as the use cases count on them: generous limits leased ten calls at a time by this process
+        (core/services/rate_limits.py), the others one by one: one object per process."""
+        from core.services.rate_limits import LeasedRateLimiter
+
+        return LeasedRateLimiter(self.rate_limit_store, clock=self.clock)
 
     @cached_property
     def rate_limits(self) -> dict[str, Rate]:

@@ -193,15 +193,18 @@ class FakeMapTokens:
 
 
 class FakeRateLimiter:
-    """Abuse limits' counters in memory: `calls[key]` counted calls, `expiries[key]` the seconds asked for."""
+    """Abuse limits' counters in memory: `calls[key]` counted calls (leases included), `expiries[key]` the seconds
+    asked for."""
 
     def __init__(self) -> None:
         self.calls: dict[str, int] = {}
         self.expiries: dict[str, int] = {}
+        self.requests = 0  # take() calls: what the shared store would be asked
 
-    def take(self, *, key: str, limit: int, expires_after_seconds: int) -> bool:
-        if self.calls.get(key, 0) >= limit:
+    def take(self, *, key: str, limit: int, expires_after_seconds: int, count: int = 1) -> bool:
+        self.requests += 1
+        if count < 1 or self.calls.get(key, 0) + count > limit:
             return False
-        self.calls[key] = self.calls.get(key, 0) + 1
+        self.calls[key] = self.calls.get(key, 0) + count
         self.expiries[key] = expires_after_seconds
         return True

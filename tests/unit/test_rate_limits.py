@@ -107,3 +107,39 @@ def test_the_limited_endpoints_are_the_ones_that_cost_money_or_reach_people() ->
     declared = {(e.method, e.route): {p.name for p in e.limits} for e in ENDPOINTS if e.limits}
     assert declared == DECLARED
     assert {name for names in DECLARED.values() for name in names} == {p.name for p in POLICIES}
+
+
+def test_a_generous_limit_is_leased_ten_calls_a_request_and_never_admits_more_than_the_limit() -> None:
+    store, clock = FakeRateLimiter(), FakeClock()
+    leased = rate_limits.LeasedRateLimiter(store, clock=clock)
+    taken = [leased.take(key="k", limit=205, expires_after_seconds=120) for _ in range(210)]
+    assert taken == [True] * 205 + [False] * 5
+    # 20 leases of ten, then the last five one by one (a lease no longer fits), then five refusals
+    assert store.requests == 20 + 1 + 5 + 5 and store.calls["k"] == 205
+
+
+def test_two_processes_share_the_counter_and_a_lease_left_unused_counts_against_the_subject() -> None:
+    store, clock = FakeRateLimiter(), FakeClock()
+    one, two = (rate_limits.LeasedRateLimiter(store, clock=clock) for _ in range(2))
+    assert one.take(key="k", limit=200, expires_after_seconds=120)  # leases ten, uses one
+    assert all(two.take(key="k", limit=200, expires_after_seconds=120) for _ in range(190))
+    assert not two.take(key="k", limit=200, expires_after_seconds=120)  # 191 used, but `one` holds nine
+    assert all(one.take(key="k", limit=200, expires_after_seconds=120) for _ in range(9))
+    assert not one.take(key="k", limit=200, expires_after_seconds=120)
+
+
+def test_small_limits_are_counted_one_by_one_exactly() -> None:
+    store, clock = FakeRateLimiter(), FakeClock()
+    leased = rate_limits.LeasedRateLimiter(store, clock=clock)
+    assert [leased.take(key="s", limit=3, expires_after_seconds=60) for _ in range(4)] == [True] * 3 + [False]
+    assert store.requests == 4 and store.calls["s"] == 3
+
+
+def test_leases_of_ended_windows_are_forgotten() -> None:
+    store, clock = FakeRateLimiter(), FakeClock()
+    leased = rate_limits.LeasedRateLimiter(store, clock=clock)
+    for window in range(5):
+        assert leased.take(key=f"w{window}", limit=1200, expires_after_seconds=120)
+        clock.advance(seconds=121)
+    leased.take(key="now", limit=1200, expires_after_seconds=120)
+    assert set(leased._left) == {"now"}  # the process keeps only the live windows in memory
