@@ -26,6 +26,8 @@ also a share of it. Finally one profiled pipeline step saves a CPU profile (cPro
 call and of the writer under .local/bench/profiles/ and prints the three biggest costs of each. Everything lands in
 `--out` for bench/cost.py and bench/summary.py. Figures on a shared 2-core machine are relative, not a capacity plan.
 
+The peak of a batch size is its knee: the least offered load storing within 5 % of the best rate (`peak`).
+
 A step that raises, or that has not finished `STEP_GRACE_S` after its load and drain, ends the ladder of its batch
 size (issue 31): it is printed, listed under `failedSteps` in `--out`, and the run goes on with the next batch size,
 the naive path, the profile and the ceiling after, so `make bench` always completes.
@@ -346,9 +348,18 @@ def assemble(
     }
 
 
+KNEE_SHARE = 0.95  # a step storing at least this share of the best rate has reached the peak
+
+
 def peak(steps: list[dict[str, Any]], batch: int | None = None) -> dict[str, Any] | None:
-    chosen = [s for s in steps if batch is None or s["batch"] == batch]
-    return max(chosen, key=lambda s: s["storedPerS"]) if chosen else None
+    """The saturation peak: the step of the LEAST offered load whose stored rate is within 5 % of the best one (the
+    knee). Past it more offered load only lengthens the queue, so the freshness of a later step measures how long
+    that step ran over capacity, not the pipeline; the peak's rate is the best one either way (within 5 %)."""
+    chosen = sorted((s for s in steps if batch is None or s["batch"] == batch), key=lambda s: s["workers"] * s["batch"])
+    if not chosen:
+        return None
+    best = max(s["storedPerS"] for s in chosen)
+    return next(s for s in chosen if s["storedPerS"] >= KNEE_SHARE * best)
 
 
 def print_peaks(result: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from bench import cost
 from bench.lib.cli import whole_numbers
+from bench.saturation import peak
 
 ROOT = Path(__file__).resolve().parents[1]
 DIR = ROOT / ".local" / "bench"
@@ -69,7 +70,8 @@ def capacity_lines(c: dict[str, Any]) -> list[str]:
         )
     )
     for b in sorted({s["batch"] for s in c["pipeline"]}):
-        p = max((s for s in c["pipeline"] if s["batch"] == b), key=lambda s: s["storedPerS"])
+        p = peak(c["pipeline"], b)
+        assert p is not None
         share = p["shareOfCeiling"] or 0.0
         fresh = p["freshnessP99Ms"] or float("nan")
         out.append(
@@ -84,7 +86,8 @@ def capacity_lines(c: dict[str, Any]) -> list[str]:
             f" rest of the host {cpu['host']:,.0f} ms (process total {cpu['process']:,.0f} ms)"
         )
     if c["naive"]:
-        n = max(c["naive"], key=lambda s: s["storedPerS"])
+        n = peak(c["naive"])
+        assert n is not None
         cpu = n["cpuMsPerThousand"]
         out.append(
             f"    naive peak: {n['storedPerS']:,.0f} pings/s stored ({100 * (n['shareOfCeiling'] or 0):.0f} % of the"

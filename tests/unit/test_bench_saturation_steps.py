@@ -85,3 +85,14 @@ def test_a_ladder_still_stops_when_the_stored_rate_stops_growing() -> None:
     results, failures, called = run(plan, list(plan))
     assert [(r.workers, r.batch) for r in results] == [(4, 30), (8, 30)] and failures == []
     assert (16, 30) not in called
+
+
+def test_the_peak_is_the_least_load_storing_within_five_percent_of_the_best_rate() -> None:
+    def step(workers: int, stored: float, p99: float) -> dict[str, object]:
+        return {"workers": workers, "batch": 30, "storedPerS": stored, "freshnessP99Ms": p99}
+
+    steps = [step(4, 200, 900), step(8, 331, 2430), step(16, 334, 6752), step(32, 300, 9000)]
+    chosen = saturation.peak(steps, 30)
+    assert chosen is not None and (chosen["workers"], chosen["freshnessP99Ms"]) == (8, 2430)
+    assert saturation.peak([step(4, 200, 900), step(8, 300, 1000)], 30) == step(8, 300, 1000)  # still growing
+    assert saturation.peak(steps, 10) is None
