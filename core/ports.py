@@ -810,9 +810,13 @@ class CoarseHistoryStore(Protocol):
 
 class ExpiryPlans(Protocol):
     """The expiry of an account's items (core/domain/expiry.py): its retention and active legal holds, read at
-    each call (a new hold applies to the next write)."""
+    each call (a new hold applies to the next write), or once per account inside `once()`."""
 
     def for_account(self, account_id: str) -> ExpiryPlan: ...
+    def once(self) -> AbstractContextManager[None]:
+        """A scope (on this thread) in which each account's plan is read at most once, at its first use: the pings
+        writer's scope of one member's flush (docs/privacy-and-retention.md, "When a new hold applies")."""
+        ...
 
 
 class StoreClock(Protocol):

@@ -17,7 +17,7 @@ from core.domain.tracking_formats import decode_ping_message, encode_ping_messag
 from core.services import ping_writer
 from core.services.site_notices import SiteNotices
 from core.settings import Settings
-from tests.unit.fakes import FakeAccountStore, FakeClock
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeExpiryPlans
 from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
 from tests.unit.fakes_tracking import (
     FakeLatestPositions,
@@ -124,6 +124,7 @@ def deliver(
             reactions=job_site_reactions(accounts, store, sites, days, clock),
             private_zones=FakePrivateZoneStore(),
             withheld_pings=FakeWithheldPingStore(),
+            expiry_plans=FakeExpiryPlans(),
         )
 
 
