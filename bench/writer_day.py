@@ -62,13 +62,18 @@ _send: Callable[..., Any] = requests.Session.send
 
 def _indexed_terms(doc: object) -> int:
     """The document's values the build's indexing policy indexes (top-level paths `/name/*` it excludes skipped:
-    the accounts container's site-day arrays since the open day)."""
+    the accounts container's site-day arrays since the open day, in both parts of a day since they exist)."""
     from core.schema import ACCOUNTS
 
     unindexed = {p.split("/")[1] for p in ACCOUNTS.excluded_paths if p.endswith("/*") and p.count("/") == 2}
-    if isinstance(doc, dict) and doc.get("docType") == "site-day":
+    if isinstance(doc, dict) and doc.get("docType") in ("site-day", "site-day-open"):
         return leaf_count({k: v for k, v in doc.items() if k not in unindexed})
     return leaf_count(doc)
+
+
+def _batch_terms(doc: dict[str, Any]) -> int:
+    """Indexed values of a batched document: a site day's parts as written alone; 10 for others (pings)."""
+    return _indexed_terms(doc) if doc.get("docType") in ("site-day", "site-day-open") else 10
 
 
 def charge(method: str, path: str, headers: dict[str, str], body: bytes, answered: int) -> tuple[str, float]:
@@ -76,7 +81,8 @@ def charge(method: str, path: str, headers: dict[str, str], body: bytes, answere
     kb_out = max(1.0, answered / 1024)
     if headers.get("x-ms-cosmos-is-batch-request", "").lower() == "true":
         ops = json.loads(body or b"[]")
-        return "batch", sum(MODEL.write(len(json.dumps(o.get("resourceBody", {}))), 10) for o in ops)
+        bodies = [o.get("resourceBody", {}) for o in ops]
+        return "batch", sum(MODEL.write(len(json.dumps(b)), _batch_terms(b)) for b in bodies)
     if method == "POST" and (
         headers.get("x-ms-documentdb-isquery", "").lower() == "true"
         or "query" in headers.get("Content-Type", "").lower()
