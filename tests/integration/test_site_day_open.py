@@ -20,7 +20,7 @@ from core.adapters.cosmos_tracking import ping_partition
 from core.adapters.privacy_job_sites import job_site_kinds
 from core.bootstrap import Container
 from core.domain.accounts import Member
-from core.domain.expiry import NEVER
+from core.domain.expiry import NEVER, ExpiryPlan
 from core.domain.identity import Role
 from core.domain.job_sites import CircleArea, JobSite, cells_covering, geohash
 from core.domain.privacy import LegalHold, RetentionSettings
@@ -125,6 +125,19 @@ def test_a_day_flush_by_flush_is_stored_as_the_whole_day_and_its_open_state_goes
     [opened] = list(kinds["site-visits-open"].export(account_id=account_id, user_id=user_id))
     assert [v["site_id"] for v in settled["visits"]] == ["s1"] and "open" not in settled  # the two parts
     assert opened["open"]["trip_prev"]["lat"] == pings[-1].lat  # the open state's positions are exported
+    open_id = f"open-day-{user_id}-{day.isoformat()}"
+    aged = kinds["site-visits-open"].expired(
+        account_id=account_id, before=day_end + timedelta(days=1), continuation=None, limit=10
+    )
+    assert kinds["site-visits-open"].retention == "location" and [r.doc_id for r in aged.items] == [open_id]
+    held = ExpiryPlan(
+        account_id=account_id, location_days=30, access_log_days=90, margin_days=1, held_users=frozenset({user_id})
+    )
+    done, _ = c.ttl_restamper.restamp_page(
+        kind="site-visits-open", plan=held, user_id=user_id, continuation=None, limit=10, now=now
+    )
+    accounts = database.get_container_client(schema.ACCOUNTS.name)
+    assert done == 1 and accounts.read_item(open_id, account_id)["ttl"] == NEVER  # a new hold reaches it
     for kind in (kinds["site-visits-open"], kinds["site-visits"]):  # erasure takes both parts
         for ref in kind.of_user(account_id=account_id, user_id=user_id, continuation=None, limit=10).items:
             assert kind.delete(ref)
