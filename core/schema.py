@@ -40,7 +40,7 @@ ACCOUNTS = ContainerSpec(
     purpose="Account, its members' profiles, invitations and account events; one partition per account.",
 )
 # Job sites (docs/job-sites.md) live in ACCOUNTS too: docTypes `job-site`, `job-site-cell` (one per geohash cell a
-# site reaches) and `site-day` (a member's evaluated local day: visits, stops, trips).
+# site reaches), `site-day` and `site-day-open` (the settled and open parts of a member's evaluated local day).
 USERS = ContainerSpec(
     name="users",
     default_ttl=EXPIRY_BY_ITEM,

@@ -223,8 +223,8 @@ class TripRun(BaseModel):
 
 class OpenDay(BaseModel):
     """What continuing the day's evaluation with later fixes needs, so that the result is the evaluation of all of
-    the day's fixes at once (docs/job-sites.md, "The open day"). Holds positions: stored inside the member's
-    site-day document, which is location data (export, erasure, expiry with it)."""
+    the day's fixes at once (docs/job-sites.md, "The open day"). Holds positions: stored in the day's open part
+    (`site-day-open`), which is location data (export, erasure, expiry with it)."""
 
     last_t: datetime | None = None  # the last fix evaluated (time, id): an earlier one needs the whole day again
     last_id: str = ""
@@ -647,9 +647,10 @@ def trips_between_stops(fixes: Sequence[Ping], stops: Sequence[StopSummary], rul
 
 
 class SiteDay(DayEvaluation):
-    """Stored per (member, local day) in the account's partition (docType site-day, id site-day-{userId}-{day}),
-    written over the version read (ETag). The writer continues its open day with each flush's later pings, and
-    computes it whole again from the day's stored pings when a ping is older than the last one evaluated."""
+    """Stored per (member, local day) in the account's partition in two parts (`settled_part` in docType
+    site-day, `open_part` in docType site-day-open), written over the version read (the open part's ETag). The
+    writer continues its open day with each flush's later pings, and computes it whole again from the day's
+    stored pings when a ping is older than the last one evaluated."""
 
     account_id: str
     user_id: str
