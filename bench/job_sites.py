@@ -32,6 +32,7 @@ from bench.lib.people import bare_account
 from bench.lib.stack import create_scratch_database, sample_settings_into_env
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
 from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore, site_docs
+from core.adapters.cosmos_privacy import CosmosPrivacyStore
 from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore, CosmosWithheldPingStore
 from core.adapters.cosmos_tracking import CosmosLatestPositionStore, CosmosPingStore
 from core.bootstrap import root_with
@@ -44,8 +45,10 @@ from core.domain.site_visits import SiteIndex, evaluate_day, local_day
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import PingMessage, decode_ping_message, encode_ping_messages
 from core.ports import AccountStore, Reactions
+from core.services.expiry import RetentionExpiry
 from core.services.ping_writer import store_ping_message
 from core.services.reactions import Dispatcher
+from core.services.retention import RetentionPolicy
 from core.services.site_visits import evaluate_message
 from core.settings import Settings
 
@@ -157,6 +160,7 @@ def writer_ports(database: Any, accounts: AccountStore, reactions: Reactions) ->
         "reactions": reactions,
         "private_zones": CosmosPrivateZoneStore(database),
         "withheld_pings": CosmosWithheldPingStore(database),
+        "expiry_plans": RetentionExpiry(privacy=CosmosPrivacyStore(database), policy=RetentionPolicy(), margin_days=1),
     }
 
 

@@ -13,8 +13,8 @@ Measured per flush: the writer process's CPU time (time.process_time: every thre
 runs in its own), the Cosmos DB requests it sends (by kind) and their request units. The emulator charges nothing,
 so request units are modelled from each request's kind and the sizes sent and answered (`charge` below: the
 project's RuModel of bench/lib/measure.py for writes, 1 RU per KB read, a query's base charge plus 1 RU per KB it
-returns). Printed: the 1st, 100th and last flush, the medians of the 9 flushes around each, and last/first.
-Runs with any build of the writer (the same script measured the build before the open day). PROFILE = 1 also
+returns). Printed: the 1st, 100th and last flush, the medians of the 9 flushes around each, last/first, and
+the whole day's writer CPU, requests and RU per 1,000 pings. Runs with any build of the writer (the same script measured the build before the open day). PROFILE = 1 also
 profiles the flushes after the 100th (cProfile) and prints where the writer's CPU goes, by own time and cumulative.
 """
 
@@ -62,13 +62,18 @@ _send: Callable[..., Any] = requests.Session.send
 
 def _indexed_terms(doc: object) -> int:
     """The document's values the build's indexing policy indexes (top-level paths `/name/*` it excludes skipped:
-    the accounts container's site-day arrays since the open day)."""
+    the accounts container's site-day arrays since the open day, in both parts of a day since they exist)."""
     from core.schema import ACCOUNTS
 
     unindexed = {p.split("/")[1] for p in ACCOUNTS.excluded_paths if p.endswith("/*") and p.count("/") == 2}
-    if isinstance(doc, dict) and doc.get("docType") == "site-day":
+    if isinstance(doc, dict) and doc.get("docType") in ("site-day", "site-day-open"):
         return leaf_count({k: v for k, v in doc.items() if k not in unindexed})
     return leaf_count(doc)
+
+
+def _batch_terms(doc: dict[str, Any]) -> int:
+    """Indexed values of a batched document: a site day's parts as written alone; 10 for others (pings)."""
+    return _indexed_terms(doc) if doc.get("docType") in ("site-day", "site-day-open") else 10
 
 
 def charge(method: str, path: str, headers: dict[str, str], body: bytes, answered: int) -> tuple[str, float]:
@@ -76,7 +81,8 @@ def charge(method: str, path: str, headers: dict[str, str], body: bytes, answere
     kb_out = max(1.0, answered / 1024)
     if headers.get("x-ms-cosmos-is-batch-request", "").lower() == "true":
         ops = json.loads(body or b"[]")
-        return "batch", sum(MODEL.write(len(json.dumps(o.get("resourceBody", {}))), 10) for o in ops)
+        bodies = [o.get("resourceBody", {}) for o in ops]
+        return "batch", sum(MODEL.write(len(json.dumps(b)), _batch_terms(b)) for b in bodies)
     if method == "POST" and (
         headers.get("x-ms-documentdb-isquery", "").lower() == "true"
         or "query" in headers.get("Content-Type", "").lower()
@@ -147,7 +153,8 @@ def position(hours: float, noise: float) -> tuple[float, float]:
 
 def run(
     flushes: int, per_flush: int, checkpoints: list[int], profile: cProfile.Profile | None = None
-) -> dict[int, Flush]:
+) -> tuple[dict[int, Flush], Flush]:
+    """The flushes around each checkpoint, and the sum over all of the day's flushes."""
     global _current
     from bench.lib.stack import scratch_settings
 
@@ -200,6 +207,7 @@ def run(
 
     store_ping_messages(messages=[message(users[1], 0)], stores=stores)  # warm clients and caches (not counted)
     measured: dict[int, Flush] = {}
+    total = Flush()
     requests.Session.send = _counting_send  # type: ignore[method-assign]  # counting only, in this process
     try:
         for k in range(flushes):
@@ -217,6 +225,9 @@ def run(
                 assert profile is not None
                 profile.disable()
             _current = None
+            total.cpu_ms += flush.cpu_ms
+            total.requests.update(flush.requests)
+            total.ru += flush.ru
             if any(abs(k + 1 - cp) <= 4 for cp in checkpoints):
                 measured[k + 1] = flush
     finally:
@@ -226,14 +237,14 @@ def run(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the emulator's self-signed certificate
             drop(settings)
-    return measured
+    return measured, total
 
 
 def report(flushes: int, per_flush: int, profiled: bool) -> None:
     checkpoints = sorted({1, min(100, flushes), flushes})
     started = time.perf_counter()
     profile = cProfile.Profile(time.process_time) if profiled else None  # CPU, not waiting on the emulator
-    measured = run(flushes, per_flush, checkpoints, profile)
+    measured, day = run(flushes, per_flush, checkpoints, profile)
     print(
         f"writer day: {flushes} flushes of {per_flush} ping(s), one member (America/Chicago); "
         f"{time.perf_counter() - started:.0f} s"
@@ -261,6 +272,13 @@ def report(flushes: int, per_flush: int, profiled: bool) -> None:
         f"  last/first (medians): CPU {last[0] / first[0]:.2f}, requests {last[1] / first[1]:.2f}, "
         f"RU {last[2] / first[2]:.2f} (target at most 1.2)"
         + ("; the flushes after the 100th ran under the profiler: their CPU includes its overhead" if profiled else "")
+    )
+    pings = flushes * per_flush
+    print(
+        f"  the whole day: {pings} pings, writer CPU {day.cpu_ms / 1000:.2f} s = "
+        f"{day.cpu_ms / pings:.2f} s per 1,000 pings, {sum(day.requests.values()) * 1000 / pings:.0f} requests "
+        f"and {day.ru * 1000 / pings:.0f} RU per 1,000 pings"
+        + (" (the profiler's overhead included)" if profiled else "")
     )
     if profile is not None:
         views = [("tottime", (15,)), ("cumulative", (15,)), ("cumulative", (r"core[/\\](services|domain)", 15))]

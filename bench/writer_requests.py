@@ -114,6 +114,7 @@ def main() -> None:
                 reactions=c.reactions,
                 private_zones=c.private_zones,
                 withheld_pings=c.withheld_pings,
+                expiry_plans=c.expiry_plans,
             )
 
         mode = "one store_ping_message per message"

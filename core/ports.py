@@ -754,15 +754,23 @@ class JobSiteStore(Protocol):
 
 
 class SiteDayStore(Protocol):
-    """Each member's evaluated local days (events, visits, stops, trips)."""
+    """Each member's evaluated local days (events, visits, stops, trips), each stored in two parts
+    (core/domain/site_visits.py `settled_part`, `open_part`): the day's version is its open part's."""
 
     def get_day(self, account_id: str, user_id: str, day: date) -> SiteDay | None: ...
     def read_day(self, account_id: str, user_id: str, day: date) -> tuple[SiteDay | None, str | None]:
-        """The day and its version (ETag), or (None, None)."""
+        """The whole day (both parts joined) and its version (ETag), or (None, None)."""
         ...
 
-    def put_day(self, site_day: SiteDay, *, version: str | None) -> bool:
-        """Write only over the version read (None: only if absent); False when someone wrote in between."""
+    def read_open(self, account_id: str, user_id: str, day: date) -> tuple[SiteDay | None, str | None]:
+        """The day's open part only (`open_part`: no events, no closed visits, no final stops or trips) and the
+        day's version, or (None, None): what a flush continues from, its size flat through the day."""
+        ...
+
+    def put_day(self, site_day: SiteDay, *, version: str | None, settled: bool) -> bool:
+        """Write the whole day `site_day` only over the version read (None: only if absent); False when someone
+        wrote in between. Its open part is always written; its settled part only with `settled` (the caller
+        says it changed, or the day is new), in the same transaction as the open part."""
         ...
 
     def list_days(self, account_id: str, *, user_id: str | None, first: date, last: date) -> list[SiteDay]: ...
@@ -810,9 +818,13 @@ class CoarseHistoryStore(Protocol):
 
 class ExpiryPlans(Protocol):
     """The expiry of an account's items (core/domain/expiry.py): its retention and active legal holds, read at
-    each call (a new hold applies to the next write)."""
+    each call (a new hold applies to the next write), or once per account inside `once()`."""
 
     def for_account(self, account_id: str) -> ExpiryPlan: ...
+    def once(self) -> AbstractContextManager[None]:
+        """A scope (on this thread) in which each account's plan is read at most once, at its first use: the pings
+        writer's scope of one member's flush (docs/privacy-and-retention.md, "When a new hold applies")."""
+        ...
 
 
 class StoreClock(Protocol):

@@ -27,9 +27,10 @@ class ContainerSpec:
         }
 
 
-# The arrays of a member's evaluated day (`site-day`: events, visits, stops, trips, the sites inside at its end and
-# its open state) are read whole by id or with the day, never queried on: not indexed (a day is written once per
-# flush; every indexed path costs request units on each write).
+# The arrays of a member's evaluated day, in both of its parts (`site-day`: events, closed visits, final stops and
+# trips; `site-day-open`: open visits, stops and trips still open, the sites inside at its end and the open state)
+# are read whole by id or with the day, never queried on: not indexed (the open part is written once per flush;
+# every indexed path costs request units on each write).
 SITE_DAY_UNINDEXED = ("/events/*", "/visits/*", "/stops/*", "/trips/*", "/inside_at_end/*", "/open/*")
 ACCOUNTS = ContainerSpec(
     name="accounts",
@@ -39,7 +40,7 @@ ACCOUNTS = ContainerSpec(
     purpose="Account, its members' profiles, invitations and account events; one partition per account.",
 )
 # Job sites (docs/job-sites.md) live in ACCOUNTS too: docTypes `job-site`, `job-site-cell` (one per geohash cell a
-# site reaches) and `site-day` (a member's evaluated local day: visits, stops, trips).
+# site reaches), `site-day` and `site-day-open` (the settled and open parts of a member's evaluated local day).
 USERS = ContainerSpec(
     name="users",
     default_ttl=EXPIRY_BY_ITEM,

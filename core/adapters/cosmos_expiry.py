@@ -2,7 +2,8 @@
 
 * `Stamp`: what a writer adapter needs to stamp `ttl` on the items it writes (the account's plan and the clock);
 * `CosmosTtlRestamper`: rewrites the `ttl` of the items already stored of an account or a member, a page at a time
-  (the re-stamp job, core/services/expiry.py): pings, withheld pings, site days, coarse days, access-log entries;
+  (the re-stamp job, core/services/expiry.py): pings, withheld pings, site days (both parts), coarse days,
+  access-log entries;
 * `EmulatorStoreClock`: local only, moves the local Cosmos DB server's clock (`/_emulator/clock` of
   tools/cosmos-emulator.js) with the app's test clock, so items expire under a moved test clock.
 """
@@ -92,6 +93,7 @@ class CosmosTtlRestamper:
         "pings": _Kind(schema.PINGS.name, _ping_ttl),
         "withheld-pings": _Kind(schema.USERS.name, _withheld_ttl),
         "site-visits": _Kind(schema.ACCOUNTS.name, _day_start_ttl),
+        "site-visits-open": _Kind(schema.ACCOUNTS.name, _day_start_ttl),
         "coarse-days": _Kind(schema.PRIVACY.name, _day_start_ttl),
         "access-log": _Kind(schema.ACCESS_LOG.name, _access_ttl),
         "latest-positions": _Kind(schema.LATEST_POSITIONS.name, _position_ttl),
@@ -120,6 +122,7 @@ class CosmosTtlRestamper:
             return members, int(index), token or None
         doc_type = {
             "site-visits": "site-day",
+            "site-visits-open": "site-day-open",
             "coarse-days": "coarse-day",
             "access-log": "access",
             "latest-positions": "latest-position",

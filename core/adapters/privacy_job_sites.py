@@ -5,9 +5,10 @@ of every site that names it, in the site and in its cell entries (the pings writ
 whose last assigned member was erased applies to nobody (`assignees_erased`), not to everyone as an empty list
 chosen by the owner does. A closed account's sites go entirely with its data after the window.
 
-The members' evaluated days (`site-day`) are location data: aged with the location retention by the day's start.
-Each holds its open day (the last fixes' positions, the open stop's centre: what the writer continues from), which
-goes with it: exported, erased, aged and removed with the day, no kind of its own.
+The members' evaluated days are location data, stored in two parts (core/adapters/cosmos_job_sites.py): the settled
+part (`site-day`, kind `site-visits`) and the open part (`site-day-open`, kind `site-visits-open`: the open visits,
+stop and trip, and the open day with the last fixes' positions, what the writer continues from). Both are aged with
+the location retention by the day's start, exported, erased and removed with a closed account's data.
 The sites' cell entries are copies of the sites (no export, removed with a closed account).
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from azure.cosmos import DatabaseProxy
 
-from core.adapters.cosmos_job_sites import SITE, CosmosJobSiteStore
+from core.adapters.cosmos_job_sites import OPEN, SITE, CosmosJobSiteStore
 from core.adapters.privacy_kinds import KeysetKind
 from core.domain.job_sites import cells_covering
 from core.domain.privacy import ItemRef, Page
@@ -69,8 +70,18 @@ def job_site_kinds(database: DatabaseProxy) -> list[KeysetKind]:
             retention="location",
             time_field="day_start_utc",
             description="Your days at job sites: arrivals and departures, visits, stops elsewhere,"
-            " trips and distances, computed from your location pings, with the last positions of a day"
-            " still being evaluated.",
+            " trips and distances, computed from your location pings (a day's open part: site-visits-open).",
+        ),
+        KeysetKind(
+            database,
+            name="site-visits-open",
+            doc_type=OPEN,
+            user_field="user_id",
+            export_file="job-site-visits-open.json",
+            retention="location",
+            time_field="day_start_utc",
+            description="The part of each of your days at job sites that is still open: the visits, stop and trip"
+            " in progress and the last positions the next upload continues from.",
         ),
         JobSiteKind(database),
         KeysetKind(

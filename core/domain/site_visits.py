@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -222,8 +223,8 @@ class TripRun(BaseModel):
 
 class OpenDay(BaseModel):
     """What continuing the day's evaluation with later fixes needs, so that the result is the evaluation of all of
-    the day's fixes at once (docs/job-sites.md, "The open day"). Holds positions: stored inside the member's
-    site-day document, which is location data (export, erasure, expiry with it)."""
+    the day's fixes at once (docs/job-sites.md, "The open day"). Holds positions: stored in the day's open part
+    (`site-day-open`), which is location data (export, erasure, expiry with it)."""
 
     last_t: datetime | None = None  # the last fix evaluated (time, id): an earlier one needs the whole day again
     last_id: str = ""
@@ -559,6 +560,82 @@ def _with_site(stop: StopSummary, visits: Sequence[Visit]) -> StopSummary:
     return stop if site == stop.site_id else stop.model_copy(update={"site_id": site})
 
 
+# ---------------------------------------------------------------- the day in two parts (what each flush rewrites)
+
+
+D = TypeVar("D", bound=DayEvaluation)
+
+
+class SettledDay(BaseModel):
+    """The part of a day that later fixes only add to: its events, its closed visits, and the stops and trips
+    before the open day's `final_stops` and `final_trips`. Stored apart from the open part (`open_part`), so a
+    flush that settles nothing rewrites only the open part, whose size does not grow with the day (docs/job-sites.md,
+    "The day in two documents")."""
+
+    events: list[SiteEvent] = Field(default_factory=list)
+    visits: list[Visit] = Field(default_factory=list)
+    stops: list[StopSummary] = Field(default_factory=list)
+    trips: list[Trip] = Field(default_factory=list)
+
+
+def settled_part(day: DayEvaluation) -> SettledDay:
+    """What of the day later fixes no longer change (all of it for a day without an open state)."""
+    final_stops = day.open.final_stops if day.open is not None else len(day.stops)
+    final_trips = day.open.final_trips if day.open is not None else len(day.trips)
+    return SettledDay(
+        events=day.events,
+        visits=[v for v in day.visits if v.end is not None],
+        stops=day.stops[:final_stops],
+        trips=day.trips[:final_trips],
+    )
+
+
+def open_part(day: D) -> D:
+    """The day without its settled part: the open visits, the stops and trips after the final ones, the end state
+    and the open day (counting no final stop or trip). `joined(settled_part(day), open_part(day))` is the day."""
+    assert day.open is not None, "a day without its open state is stored whole"
+    state = day.open
+    return day.model_copy(
+        update={
+            "events": [],
+            "visits": [v for v in day.visits if v.end is None],
+            "stops": day.stops[state.final_stops :],
+            "trips": day.trips[state.final_trips :],
+            "open": state.model_copy(update={"final_stops": 0, "final_trips": 0}),
+        }
+    )
+
+
+def joined(settled: SettledDay, day: D) -> D:
+    """The settled part followed by `day` (an open part, or `continue_day` of one): the whole day. The stops'
+    sites are taken again from all of the visits, as `continue_day` of the whole day takes them."""
+    assert day.open is not None, "only an open part joins a settled part"
+    state = day.open
+    visits = sorted([*settled.visits, *day.visits], key=lambda v: (v.start, v.site_id))
+    events = sorted([*settled.events, *day.events], key=lambda e: (e.at, e.site_id, e.kind.value))
+    return day.model_copy(
+        update={
+            "events": events,
+            "visits": visits,
+            "stops": [_with_site(s, visits) for s in [*settled.stops, *day.stops]],
+            "trips": [*settled.trips, *day.trips],
+            "open": state.model_copy(
+                update={
+                    "final_stops": len(settled.stops) + state.final_stops,
+                    "final_trips": len(settled.trips) + state.final_trips,
+                }
+            ),
+        }
+    )
+
+
+def settles(day: DayEvaluation) -> bool:
+    """Whether `day` (`continue_day` of an open part) adds to the settled part: an event (so a visit opened or
+    closed), a stop or a trip made final. When not, the settled part and the sites of its stops stay as stored."""
+    state = day.open
+    return bool(day.events) or (state is not None and (state.final_stops > 0 or state.final_trips > 0))
+
+
 def trips_between_stops(fixes: Sequence[Ping], stops: Sequence[StopSummary], rules: SiteRules) -> list[Trip]:
     """Movement between stops: from a stop's last fix to the next stop's first fix. A gap without fixes longer
     than `trip_gap_seconds` splits a trip; trips shorter than the minimal distance or duration are dropped."""
@@ -570,9 +647,10 @@ def trips_between_stops(fixes: Sequence[Ping], stops: Sequence[StopSummary], rul
 
 
 class SiteDay(DayEvaluation):
-    """Stored per (member, local day) in the account's partition (docType site-day, id site-day-{userId}-{day}),
-    written over the version read (ETag). The writer continues its open day with each flush's later pings, and
-    computes it whole again from the day's stored pings when a ping is older than the last one evaluated."""
+    """Stored per (member, local day) in the account's partition in two parts (`settled_part` in docType
+    site-day, `open_part` in docType site-day-open), written over the version read (the open part's ETag). The
+    writer continues its open day with each flush's later pings, and computes it whole again from the day's
+    stored pings when a ping is older than the last one evaluated."""
 
     account_id: str
     user_id: str

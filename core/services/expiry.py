@@ -11,7 +11,9 @@ a hold lifted meanwhile is seen by the pages still to come; a later change start
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from core.domain.expiry import ExpiryPlan, TtlRestampMessage
@@ -23,16 +25,48 @@ log = logging.getLogger(__name__)
 RESTAMP_PAGE = 200  # items re-stamped per queue message (one write each): well inside a queue message's time
 
 
+# The plans read in the current `once()` scope, per (plans object, account). A thread starts without a scope (Python
+# gives each new thread an empty context), so one flush's plans are never seen by another thread's flush.
+_SCOPE: ContextVar[dict[tuple[int, str], ExpiryPlan] | None] = ContextVar("expiry_plan_scope", default=None)
+
+
 @dataclass(frozen=True)
 class RetentionExpiry:
     """The `ExpiryPlans` port: the account's retention settings (or the platform defaults) and active holds, two
-    single-partition reads of the `privacy` container per call."""
+    single-partition reads of the `privacy` container per call, or per account and `once()` scope.
+
+    When a new hold applies (docs/privacy-and-retention.md): outside a scope, to every write after it is stored.
+    Inside a scope, the plan is read at the scope's first stamped write, so a hold stored before that read applies
+    to every item the scope writes; a hold stored while a scope runs reaches the items it wrote through the
+    re-stamp job that placing the hold starts, as it reaches every item stored before the hold. The pings writer
+    opens one scope per member of a flush, after it took the flush's messages from the queue: a hold placed
+    before a message is processed applies to all of that message's documents."""
 
     privacy: PrivacyStore
     policy: RetentionPolicy
     margin_days: int
 
+    @contextmanager
+    def once(self) -> Iterator[None]:
+        if _SCOPE.get() is not None:  # nested: the outer scope's reads stand
+            yield
+            return
+        token = _SCOPE.set({})
+        try:
+            yield
+        finally:
+            _SCOPE.reset(token)
+
     def for_account(self, account_id: str) -> ExpiryPlan:
+        scope = _SCOPE.get()
+        if scope is None:
+            return self._read(account_id)
+        key = (id(self), account_id)
+        if key not in scope:
+            scope[key] = self._read(account_id)
+        return scope[key]
+
+    def _read(self, account_id: str) -> ExpiryPlan:
         settings = effective_settings(account_id, self.privacy, self.policy)
         holds = [h for h in self.privacy.list_holds(account_id) if h.active]
         return ExpiryPlan(

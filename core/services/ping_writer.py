@@ -23,6 +23,7 @@ from core.domain.tracking_formats import PingMessage
 from core.ports import (
     AccountStore,
     Clock,
+    ExpiryPlans,
     LatestPositionStore,
     PingStore,
     PrivateZoneStore,
@@ -41,8 +42,9 @@ FULL_AT_ROWS = 100  # a member's group is flushed at once when it holds this man
 class WriterStores:
     """What the writer writes to and reads from: `accounts` for the erasure check and the member's time zone,
     `reactions` for PingsStored (the job-site step and the owner's visit e-mails react to it), `zones` for the
-    writer's own private-zone check, `withheld` for the records of withheld pings. Every one is required: a unit
-    test runs the steps production runs."""
+    writer's own private-zone check, `withheld` for the records of withheld pings, `expiry` for the scope in which
+    the plan the stores stamp `ttl` from (retention and legal holds) is read once per member and flush. Every one
+    is required: a unit test runs the steps production runs."""
 
     pings: PingStore
     positions: LatestPositionStore
@@ -51,6 +53,7 @@ class WriterStores:
     reactions: Reactions
     zones: PrivateZoneStore
     withheld: WithheldPingStore
+    expiry: ExpiryPlans
 
 
 class PingWriter:
@@ -86,6 +89,7 @@ def store_ping_message(
     reactions: Reactions,
     private_zones: PrivateZoneStore,
     withheld_pings: WithheldPingStore,
+    expiry_plans: ExpiryPlans,
 ) -> int:
     """One message on its own (what a flush of one does); answers how many pings it stored."""
     stores = WriterStores(
@@ -96,6 +100,7 @@ def store_ping_message(
         reactions=reactions,
         zones=private_zones,
         withheld=withheld_pings,
+        expiry=expiry_plans,
     )
     return store_ping_messages(messages=[message], stores=stores)
 
@@ -103,11 +108,20 @@ def store_ping_message(
 def store_ping_messages(*, messages: Sequence[PingMessage], stores: WriterStores) -> int:
     """Store the messages' pings, member by member; answers how many pings were stored. Safe to run again with any
     of the messages (creates by ping id; the latest position only moves forward). Errors propagate: the host
-    retries, then poisons the messages."""
+    retries, then poisons the messages.
+
+    The expiry plan (the account's retention and active legal holds) is read once per member and flush, at the
+    member's first stamped write, instead of once per document written: a hold placed before a message is
+    processed applies to every document of that message (docs/privacy-and-retention.md, "When a new hold
+    applies")."""
     by_member: dict[tuple[str, str], list[PingMessage]] = defaultdict(list)
     for message in messages:
         by_member[(message.account_id, message.user_id)].append(message)
-    return sum(_store_member(account_id=a, user_id=u, messages=ms, stores=stores) for (a, u), ms in by_member.items())
+    stored = 0
+    for (account_id, user_id), member_messages in by_member.items():
+        with stores.expiry.once():
+            stored += _store_member(account_id=account_id, user_id=user_id, messages=member_messages, stores=stores)
+    return stored
 
 
 def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage], stores: WriterStores) -> int:
@@ -223,6 +237,7 @@ def start_writer(
     reactions: Reactions,
     private_zones: PrivateZoneStore,
     withheld_pings: WithheldPingStore,
+    expiry_plans: ExpiryPlans,
 ) -> PingWriter:
     """The process's writer with every step on: the erasure check, private zones, withheld records and PingsStored
     (the job-site step with the owner's visit e-mails reacts to it; the root builds one writer per process:
@@ -236,5 +251,6 @@ def start_writer(
             reactions=reactions,
             zones=private_zones,
             withheld=withheld_pings,
+            expiry=expiry_plans,
         )
     )

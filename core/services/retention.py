@@ -57,6 +57,7 @@ EXPECTED_KINDS: tuple[str, ...] = (
     "consents",
     "access-log",
     "site-visits",  # job sites (docs/job-sites.md)
+    "site-visits-open",
     "job-sites",
     "job-site-cells",
     "photos",

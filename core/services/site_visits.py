@@ -32,9 +32,12 @@ from core.domain.site_visits import (
     continue_day,
     continues,
     evaluate_day,
+    joined,
     local_day,
     local_day_bounds,
     ordered,
+    settled_part,
+    settles,
 )
 from core.domain.timesheets import (
     MAX_TIMESHEET_DAYS,
@@ -56,12 +59,15 @@ MAX_CASCADE_DAYS = 7  # a late ping that changes whether the day ends on site re
 
 @dataclass(frozen=True)
 class _Day:
-    """One day's evaluation before it is written: the stored day and its version, the new result, the sites."""
+    """One day's evaluation before it is written: the stored day and its version, the new result, the sites, and
+    whether the day's settled part changed (else only its open part is written). `stored` and `result` are both
+    whole days, or both the open part only (a continued flush that settles nothing)."""
 
     stored: SiteDay | None
     version: str | None
     result: DayEvaluation
     index: SiteIndex
+    settled: bool
 
 
 def _read_local_day(pings: PingStore, account_id: str, user_id: str, start: datetime, end: datetime) -> list[Ping]:
@@ -98,10 +104,12 @@ def _continued(
     days: SiteDayStore,
     rules: SiteRules,
 ) -> _Day | None:
-    """The stored day continued with these later pings: one point read and one sites query, whatever the number of
-    pings stored that day. None when it cannot be (no open state, an earlier ping, another time zone, or the
-    sites of the day's cells changed since): then the day is evaluated whole."""
-    stored, version = days.read_day(account_id, user_id, day)
+    """The stored day continued with these later pings: one point read of its open part and one sites query,
+    whatever the number of pings stored that day. Only a flush that settles something (an event, a stop or trip
+    made final) reads the whole day too, to add to its settled part. None when it cannot be continued (no open
+    state, an earlier ping, another time zone, the sites of the day's cells changed since, or another writer
+    wrote the day meanwhile): then the day is evaluated whole."""
+    stored, version = days.read_open(account_id, user_id, day)
     if stored is None or stored.open is None or stored.time_zone != tz or not continues(stored, new):
         return None
     state = stored.open
@@ -112,7 +120,18 @@ def _continued(
         log.info("the sites of the day's cells changed: the day is evaluated whole")
         return None
     result = continue_day(stored, new, index=index, user_id=user_id, rules=rules)
-    return _Day(stored=stored, version=version, result=result, index=index)
+    if not settles(result):
+        return _Day(stored=stored, version=version, result=result, index=index, settled=False)
+    whole, again = days.read_day(account_id, user_id, day)
+    if whole is None or again != version:
+        return None
+    return _Day(
+        stored=whole,
+        version=version,
+        result=joined(settled_part(whole), result),
+        index=index,
+        settled=True,
+    )
 
 
 def _whole(
@@ -133,7 +152,7 @@ def _whole(
     stored, version = days.read_day(account_id, user_id, day)
     start, end = local_day_bounds(day, tz)
     fixes = _read_local_day(pings, account_id, user_id, start, end)
-    previous = days.get_day(account_id, user_id, day - timedelta(days=1))
+    previous, _ = days.read_open(account_id, user_id, day - timedelta(days=1))  # its end state
     carried = carry if carry is not None else (previous.inside_at_end if previous else [])
     carried_cell = previous.last_cell if previous else None
     cells = {geohash(p.lat, p.lon) for p in fixes}
@@ -151,7 +170,8 @@ def _whole(
         carried_cell=carried_cell,
         rules=rules,
     )
-    return _Day(stored=stored, version=version, result=result, index=index)
+    changed_settled = stored is None or settled_part(result) != settled_part(stored)
+    return _Day(stored=stored, version=version, result=result, index=index, settled=changed_settled)
 
 
 OnChange = Callable[[SiteDay | None, SiteDay, SiteIndex], None]
@@ -209,7 +229,7 @@ def evaluate_days(
             if not site_day.same_result(step.stored):
                 if on_change is not None:
                     on_change(step.stored, site_day, step.index)
-                if not days.put_day(site_day, version=step.version):
+                if not days.put_day(site_day, version=step.version, settled=step.settled):
                     retry.append(day)  # another writer evaluated this day meanwhile: again, whole
                     continue
                 changed += 1
@@ -218,7 +238,7 @@ def evaluate_days(
                 nxt = day + timedelta(days=1)
                 if nxt in batch:
                     carry = site_day.inside_at_end  # the next day of this batch starts from the new state
-                elif cascaded < MAX_CASCADE_DAYS and days.get_day(account_id, user_id, nxt) is not None:
+                elif cascaded < MAX_CASCADE_DAYS and days.read_open(account_id, user_id, nxt)[0] is not None:
                     following.append(nxt)
                     cascaded += 1
         if retry:

@@ -65,8 +65,8 @@ def test_site_visits_are_aged_exported_and_erased(scratch: Settings) -> None:
     today = datetime.now(UTC).date()
     for user_id in ("w-1", "w-2"):
         for age in (400, 10, 1):
-            assert days.put_day(site_day(account_id, user_id, today - timedelta(days=age)), version=None)
-    assert days.put_day(site_day(other_account, "w-1", today - timedelta(days=400)), version=None)
+            assert days.put_day(site_day(account_id, user_id, today - timedelta(days=age)), version=None, settled=True)
+    assert days.put_day(site_day(other_account, "w-1", today - timedelta(days=400)), version=None, settled=True)
 
     cutoff = datetime.now(UTC) - timedelta(days=365)
     expired = kind.expired(account_id=account_id, before=cutoff, continuation=None, limit=10).items

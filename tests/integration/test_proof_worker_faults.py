@@ -290,6 +290,7 @@ def test_one_message_handled_by_two_workers_at_once_is_stored_once_and_never_mov
             reactions=worker.reactions,
             private_zones=worker.private_zones,
             withheld_pings=worker.withheld_pings,
+            expiry_plans=worker.expiry_plans,
         )
 
     def docs_of(user: str) -> Counter[str]:

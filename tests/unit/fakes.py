@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
 from core.domain.errors import Unauthenticated
 from core.domain.events import Change, Fact
+from core.domain.expiry import ExpiryPlan
 from core.domain.identity import Identity
 from core.domain.maps import MapToken
 from core.ports import Clock
@@ -178,6 +179,34 @@ class FakeReactions:
 
     def happened(self, event: Fact) -> None:
         self.raised.append(event)
+
+
+class FakeExpiryPlans:
+    """The `expiry_plans` port: a plan without holds (365 days) per account; counts the reads (`reads`) and the
+    `once()` scopes entered (`scopes`), and reads once per account inside a scope, as the real one."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.scopes = 0
+        self._scope: dict[str, ExpiryPlan] | None = None
+
+    def for_account(self, account_id: str) -> ExpiryPlan:
+        if self._scope is not None and account_id in self._scope:
+            return self._scope[account_id]
+        self.reads += 1
+        plan = ExpiryPlan(account_id=account_id, location_days=365, access_log_days=365, margin_days=1)
+        if self._scope is not None:
+            self._scope[account_id] = plan
+        return plan
+
+    @contextmanager
+    def once(self) -> Iterator[None]:
+        self.scopes += 1
+        outer, self._scope = self._scope, self._scope if self._scope is not None else {}
+        try:
+            yield
+        finally:
+            self._scope = outer
 
 
 class FakeMapTokens:

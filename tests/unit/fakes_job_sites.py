@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from core.domain.job_sites import JobSite
-from core.domain.site_visits import SiteDay
+from core.domain.site_visits import SiteDay, joined, open_part, settled_part
 
 
 class FakeJobSiteStore:
@@ -59,6 +59,19 @@ class FakeJobSiteStore:
         return [s for s in self._of(account_id) if s.site_id in hits], hits
 
 
+def written(stored: SiteDay | None, site_day: SiteDay, *, settled: bool) -> SiteDay:
+    """The day a store holds after `put_day(site_day, settled=...)` over `stored`, as the two documents of the
+    Cosmos DB adapter make it: the open part always, the settled part only with `settled` or for a new day (a
+    caller that says nothing settled when something did loses it here too)."""
+    if stored is None or settled or site_day.open is None:
+        return site_day
+    return joined(settled_part(stored), open_part(site_day))
+
+
+def read_open_part(day: SiteDay | None) -> SiteDay | None:
+    return None if day is None else open_part(day) if day.open is not None else day
+
+
 class FakeSiteDayStore:
     """Evaluated days with a version each: a write over a version other than the one stored is refused."""
 
@@ -72,12 +85,17 @@ class FakeSiteDayStore:
         stored = self.days.get((account_id, user_id, day))
         return (None, None) if stored is None else (stored[1], str(stored[0]))
 
-    def put_day(self, site_day: SiteDay, *, version: str | None) -> bool:
+    def read_open(self, account_id: str, user_id: str, day: date) -> tuple[SiteDay | None, str | None]:
+        found, version = self.read_day(account_id, user_id, day)
+        return read_open_part(found), version
+
+    def put_day(self, site_day: SiteDay, *, version: str | None, settled: bool) -> bool:
         key = (site_day.account_id, site_day.user_id, site_day.day)
         stored = self.days.get(key)
         if (str(stored[0]) if stored else None) != version:
             return False
-        self.days[key] = ((stored[0] if stored else 0) + 1, site_day)
+        whole = written(stored[1] if stored else None, site_day, settled=settled)
+        self.days[key] = ((stored[0] if stored else 0) + 1, whole)
         return True
 
     def list_days(self, account_id: str, *, user_id: str | None, first: date, last: date) -> list[SiteDay]:

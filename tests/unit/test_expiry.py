@@ -3,6 +3,7 @@ from the retention settings and holds, and the re-stamp job's steps on the data-
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -128,3 +129,46 @@ def test_moving_the_test_clock_moves_the_stores_clock(tmp_path: Path) -> None:
     )
     test_clock.reset_test_clock(identity=admin, clock=clock, store_clock=store)
     assert store.offsets == [32 * 86400, 0]
+
+
+class CountingPrivacy(FakePrivacyStore):
+    def __init__(self) -> None:
+        super().__init__(FakeAccountStore())
+        self.hold_reads = 0
+
+    def list_holds(self, account_id: str) -> list[LegalHold]:
+        self.hold_reads += 1
+        return super().list_holds(account_id)
+
+
+def test_inside_a_scope_the_plan_is_read_once_per_account_and_a_hold_placed_before_the_scope_applies() -> None:
+    privacy = CountingPrivacy()
+    plans = expiry.RetentionExpiry(privacy=privacy, policy=RetentionPolicy(), margin_days=1)
+    hold = LegalHold(hold_id="h1", account_id="acc", user_id="u1", reason="r", placed_by="a", placed_at=NOW)
+    privacy.put_hold(hold)  # placed before the writer's scope: applies to everything the scope writes
+    with plans.once():
+        first = plans.for_account("acc")
+        with plans.once():  # nested: the outer scope's reads stand
+            again = [plans.for_account("acc") for _ in range(3)]
+        plans.for_account("other")
+        privacy.put_hold(hold.model_copy(update={"hold_id": "h2", "user_id": "u2"}))  # placed during the scope
+        during = plans.for_account("acc")
+    assert privacy.hold_reads == 2  # one per account of the scope
+    assert first.held_users == frozenset({"u1"}) and all(p is first for p in again) and during is first
+    with plans.once():  # the next scope (the next flush) reads the holds of now
+        assert plans.for_account("acc").held_users == frozenset({"u1", "u2"})
+    assert privacy.hold_reads == 3
+    plans.for_account("acc"), plans.for_account("acc")  # outside a scope: every call reads
+    assert privacy.hold_reads == 5
+
+
+def test_a_scope_is_its_threads_own() -> None:
+    privacy = CountingPrivacy()
+    plans = expiry.RetentionExpiry(privacy=privacy, policy=RetentionPolicy(), margin_days=1)
+    with plans.once():
+        plans.for_account("acc")
+        other = threading.Thread(target=lambda: [plans.for_account("acc") for _ in range(2)])
+        other.start()
+        other.join()
+        plans.for_account("acc")
+    assert privacy.hold_reads == 3  # once in this scope, twice on the thread without one

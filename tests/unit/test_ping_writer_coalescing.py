@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -21,7 +21,7 @@ from core.domain.tracking_formats import PingMessage, decode_ping_message, encod
 from core.services.coalescer import Coalescer
 from core.services.ping_writer import PingWriter, WriterStores, store_ping_messages
 from tests.helpers import wait_for
-from tests.unit.fakes import FakeAccountStore, FakeClock, FakeReactions
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeExpiryPlans, FakeReactions
 from tests.unit.fakes_tracking import (
     FakeLatestPositions,
     FakePingStore,
@@ -212,6 +212,7 @@ def writer_stores(store: FakePingStore, positions: FakeLatestPositions, accounts
         reactions=FakeReactions(),
         zones=FakePrivateZoneStore(),
         withheld=FakeWithheldPingStore(),
+        expiry=FakeExpiryPlans(),
     )
 
 
@@ -270,3 +271,49 @@ def test_nonsense_bounds_are_refused() -> None:
     for kwargs in cases:
         with pytest.raises(ValueError):
             Coalescer(Recorder(), key=key_of, **kwargs)
+
+
+class StampingPings(FakePingStore):
+    """Reads the expiry plan at each day written, as the Cosmos DB adapter stamps each batch's ttl."""
+
+    def __init__(self, plans: FakeExpiryPlans) -> None:
+        super().__init__()
+        self.plans = plans
+
+    def write_day(self, *, account_id: str, user_id: str, day: date, pings: list[Ping]) -> None:
+        self.plans.for_account(account_id)
+        super().write_day(account_id=account_id, user_id=user_id, day=day, pings=pings)
+
+
+class StampingPositions(CountingPositions):
+    def __init__(self, plans: FakeExpiryPlans) -> None:
+        super().__init__()
+        self.plans = plans
+
+    def advance(self, position: LatestPosition) -> bool:
+        self.plans.for_account(position.account_id)
+        return super().advance(position)
+
+
+def test_the_expiry_plan_is_read_once_per_member_and_flush_not_per_document() -> None:
+    plans, accounts = FakeExpiryPlans(), CountingAccounts()
+    store, positions = StampingPings(plans), StampingPositions(plans)
+    for u in ("u1", "u2"):
+        accounts.put_member(member(u))
+    stores = WriterStores(
+        pings=store,
+        positions=positions,
+        clock=FakeClock(),
+        accounts=accounts,
+        reactions=FakeReactions(),
+        zones=FakePrivateZoneStore(),
+        withheld=FakeWithheldPingStore(),
+        expiry=plans,
+    )
+    two_days = pings(30, T0 - timedelta(days=1)) + pings(30, T0)
+    msgs = [message("u1", two_days), message("u2", pings(30, T0))]
+    assert store_ping_messages(messages=msgs, stores=stores) == 90
+    # u1: two day partitions and a position, u2: one and a position; one read per member (one scope each)
+    assert (plans.scopes, plans.reads) == (2, 2)
+    store_ping_messages(messages=[message("u2", pings(30, T0 + timedelta(hours=2)))], stores=stores)
+    assert (plans.scopes, plans.reads) == (3, 3)  # the next flush reads again: a hold placed meanwhile applies

@@ -10,7 +10,7 @@ from datetime import timedelta
 from core.domain.private_zones import HistoryApplied, private_gaps
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services import ping_writer, private_zones
-from tests.unit.fakes import FakeClock, FakeReactions
+from tests.unit.fakes import FakeClock, FakeExpiryPlans, FakeReactions
 from tests.unit.fakes_tracking import (
     FakeLatestPositions,
     FakePingStore,
@@ -82,6 +82,7 @@ def test_withheld_pings_travel_without_position_and_the_latest_position_says_pri
             reactions=FakeReactions(),
             private_zones=zone_store,
             withheld_pings=withheld,
+            expiry_plans=FakeExpiryPlans(),
         )
     recorded = withheld.records[("a1", "u1")]
     assert list(recorded) == [home.ping_id] and recorded[home.ping_id].t == home.t

@@ -17,7 +17,7 @@ from core.domain.private_zones import MAX_ACTIVE_ZONES, PrivateZoneIn
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services import ping_writer, private_zones
-from tests.unit.fakes import FakeClock, FakeReactions
+from tests.unit.fakes import FakeClock, FakeExpiryPlans, FakeReactions
 from tests.unit.fakes_tracking import (
     FakeLatestPositions,
     FakePingStore,
@@ -126,6 +126,7 @@ def test_the_writer_withholds_pings_in_a_zone_in_force_at_their_time() -> None:
             reactions=FakeReactions(),
             private_zones=zones,
             withheld_pings=withheld,
+            expiry_plans=FakeExpiryPlans(),
         )
         assert stored == 2
     assert zones.reads == 2  # one read per message
@@ -146,6 +147,7 @@ def test_the_writer_withholds_pings_in_a_zone_in_force_at_their_time() -> None:
             reactions=FakeReactions(),
             private_zones=zones,
             withheld_pings=withheld,
+            expiry_plans=FakeExpiryPlans(),
         )
         == 0
     )
@@ -199,6 +201,7 @@ def test_a_zone_made_after_the_call_withholds_in_the_writer_what_the_call_kept()
         reactions=FakeReactions(),
         private_zones=world.zones,
         withheld_pings=FakeWithheldPingStore(),
+        expiry_plans=FakeExpiryPlans(),
     )
     assert stored == 0 and store.all() == []
     latest = positions.positions[("a1", "u1")]

@@ -35,7 +35,7 @@ from core.services.reactions import REACTIONS, Dispatcher
 from core.services.site_notices import SiteNotices
 from core.services.wiring import Ports
 from core.settings import Settings
-from tests.unit.fakes import FakeAccountStore, FakeClock, FakePublisher, FakeReactions
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeExpiryPlans, FakePublisher, FakeReactions
 from tests.unit.fakes_tracking import (
     FakeLatestPositions,
     FakePingStore,
@@ -159,6 +159,7 @@ def test_evaluate_stored_days_evaluates_the_days_of_the_stored_pings_and_e_mails
             reactions=stored_reactions,
             private_zones=FakePrivateZoneStore(),
             withheld_pings=FakeWithheldPingStore(),
+            expiry_plans=FakeExpiryPlans(),
         )
     assert w.days.writes == 0
     notices = SiteNotices(accounts=w.accounts, profiles=w.profiles, outbox=w.outbox, clock=w.clock)
@@ -191,6 +192,7 @@ def test_evaluate_stored_days_uses_the_members_time_zone_the_event_carries() -> 
             reactions=FakeReactions(),  # records PingsStored without reacting to it
             private_zones=FakePrivateZoneStore(),
             withheld_pings=FakeWithheldPingStore(),
+            expiry_plans=FakeExpiryPlans(),
         )
     job_site_reactions(accounts, store, sites, days, FakeClock()).happened(
         PingsStored(
@@ -308,6 +310,7 @@ def test_the_writer_raises_pings_stored_once_per_member_per_flush_with_the_membe
         reactions=reactions,
         zones=FakePrivateZoneStore(),
         withheld=FakeWithheldPingStore(),
+        expiry=FakeExpiryPlans(),
     )
     assert ping_writer.store_ping_messages(messages=messages, stores=stores) == 6
     [raised] = reactions.raised
@@ -334,6 +337,7 @@ def test_the_writer_raises_nothing_when_it_stored_nothing() -> None:
         reactions=reactions,
         private_zones=FakePrivateZoneStore(),
         withheld_pings=FakeWithheldPingStore(),
+        expiry_plans=FakeExpiryPlans(),
     )
     assert reactions.raised == []
 
@@ -355,6 +359,7 @@ def test_an_error_of_the_job_site_step_fails_the_write_so_the_message_is_retried
             reactions=FailingReactions(),
             zones=FakePrivateZoneStore(),
             withheld=FakeWithheldPingStore(),
+            expiry=FakeExpiryPlans(),
         ),
         max_wait=0,
     )

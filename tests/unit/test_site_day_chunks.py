@@ -12,7 +12,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.domain.job_sites import ActiveHours
-from core.domain.site_visits import DayEvaluation, SiteIndex, continue_day, continues, evaluate_day, open_day
+from core.domain.site_visits import (
+    DayEvaluation,
+    SiteIndex,
+    continue_day,
+    continues,
+    evaluate_day,
+    joined,
+    open_day,
+    open_part,
+    settled_part,
+    settles,
+)
 from core.domain.tracking import Ping
 from tests.unit.site_day_reference import reference_evaluate_day
 from tests.unit.test_site_visits import T0, circle_site, index, ping
@@ -140,3 +151,48 @@ def test_the_open_state_stays_small_through_a_long_day() -> None:
         day = continue_day(day, pings[k : k + 30], index=idx, user_id="u1")
         assert day.open is not None and len(day.open.stop_tail) + len(day.open.trip_pending) <= 70
     same(day, whole(pings, ()))
+
+
+def in_two_parts(pings: list[Ping], rnd: random.Random, carried: tuple[str, ...]) -> tuple[DayEvaluation, int]:
+    """What the writer does with the day stored in two parts: each flush continues the open part alone; only a
+    flush that settles something (`settles`) touches the settled part. Answers the day and how many flushes
+    rewrote the settled part."""
+    idx = sites()
+    order = sorted(pings, key=lambda p: (p.t, p.ping_id))
+    day = open_day(index=idx, user_id="u1", day=DAY, time_zone="UTC", carried_in=carried, carried_cell=None)
+    settled, stored_open, rewrites = settled_part(day), open_part(day), 0
+    i = 0
+    while i < len(order):
+        size = rnd.choice([1, 1, 1, 2, 5, 30])
+        after = continue_day(stored_open, order[i : i + size], index=idx, user_id="u1")
+        i += size
+        if settles(after):
+            whole_day = joined(settled, after)
+            settled, stored_open, rewrites = settled_part(whole_day), open_part(whole_day), rewrites + 1
+        else:
+            assert open_part(after) == after  # nothing to move to the settled part
+            stored_open = after
+    return joined(settled, stored_open), rewrites
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_open_part_continued_and_joined_to_the_settled_part_is_the_whole_day(seed: int) -> None:
+    rnd = random.Random(seed)
+    pings = random_day(rnd)
+    carried = ("s1",) if seed % 3 == 0 else ()
+    day, _ = in_two_parts(pings, rnd, carried)
+    once = evaluate_day(pings=pings, index=sites(), user_id="u1", day=DAY, time_zone="UTC", carried_in=carried)
+    assert day == once  # open state included
+    same(day, whole(pings, carried))
+    assert joined(settled_part(once), open_part(once)) == once
+
+
+def test_the_settled_part_is_rewritten_only_when_something_settles() -> None:
+    """A stay of 2,000 fixes, a drive, a stay: a handful of rewrites of the settled part, not one per flush."""
+    start = datetime(2026, 3, 2, 6, 0, tzinfo=T0.tzinfo)
+    pings = [ping(i, start + timedelta(seconds=10 * i), (i % 7) * 3.0, 0) for i in range(2000)]
+    pings += [ping(2000 + i, start + timedelta(seconds=20_000 + 10 * i), 50.0 * i, 0) for i in range(60)]
+    pings += [ping(3000 + i, start + timedelta(seconds=21_000 + 10 * i), 3000, (i % 5) * 2.0) for i in range(2000)]
+    day, rewrites = in_two_parts(pings, random.Random(1), ())
+    assert day == evaluate_day(pings=pings, index=sites(), user_id="u1", day=DAY, time_zone="UTC")
+    assert len(pings) > 3000 and rewrites <= 8

@@ -13,7 +13,7 @@ from core.domain.tracking import Ping
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services import ping_writer
 from core.services.site_notices import MAX_AGE, SiteNotices
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, FakeExpiryPlans
 from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
 from tests.unit.fakes_tracking import FakeLatestPositions, FakePrivateZoneStore, FakeWithheldPingStore
 from tests.unit.test_site_visits import T0, approach_stay_leave
@@ -55,6 +55,7 @@ class World:
                 reactions=job_site_reactions(self.accounts, self.pings, self.sites, self.days, self.clock, notices),
                 private_zones=FakePrivateZoneStore(),
                 withheld_pings=FakeWithheldPingStore(),
+                expiry_plans=FakeExpiryPlans(),
             )
 
 

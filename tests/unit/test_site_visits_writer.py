@@ -17,8 +17,9 @@ from core.domain.tracking_formats import decode_ping_message, encode_ping_messag
 from core.services import ping_writer
 from core.services.site_notices import SiteNotices
 from core.settings import Settings
-from tests.unit.fakes import FakeAccountStore, FakeClock
+from tests.unit.fakes import FakeAccountStore, FakeClock, FakeExpiryPlans
 from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
+from tests.unit.fakes_job_sites import read_open_part, written
 from tests.unit.fakes_tracking import (
     FakeLatestPositions,
     FakePingStore,
@@ -56,7 +57,11 @@ class FakeDays:
         found = self.days.get((user_id, day))
         return found, (None if found is None else str(self.versions[(user_id, day)]))
 
-    def put_day(self, site_day: SiteDay, *, version: str | None) -> bool:
+    def read_open(self, account_id: str, user_id: str, day: date) -> tuple[SiteDay | None, str | None]:
+        found, version = self.read_day(account_id, user_id, day)
+        return read_open_part(found), version
+
+    def put_day(self, site_day: SiteDay, *, version: str | None, settled: bool) -> bool:
         key = (site_day.user_id, site_day.day)
         current = None if key not in self.days else str(self.versions[key])
         if self.interfere is not None:  # another writer's result lands between our read and our write
@@ -66,7 +71,8 @@ class FakeDays:
         if version != current:
             return False
         self.writes += 1
-        self.days[key], self.versions[key] = site_day, self.versions.get(key, 0) + 1
+        whole = written(self.days.get(key), site_day, settled=settled)
+        self.days[key], self.versions[key] = whole, self.versions.get(key, 0) + 1
         return True
 
 
@@ -124,6 +130,7 @@ def deliver(
             reactions=job_site_reactions(accounts, store, sites, days, clock),
             private_zones=FakePrivateZoneStore(),
             withheld_pings=FakeWithheldPingStore(),
+            expiry_plans=FakeExpiryPlans(),
         )
 
 

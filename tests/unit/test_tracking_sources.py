@@ -11,7 +11,7 @@ from core.adapters.cosmos_tracking import ping_doc, ping_from_doc
 from core.domain.tracking import PingSource
 from core.domain.tracking_formats import decode_ping_message
 from core.services import ping_writer
-from tests.unit.fakes import FakeClock, FakeReactions
+from tests.unit.fakes import FakeClock, FakeExpiryPlans, FakeReactions
 from tests.unit.fakes_tracking import FakeLatestPositions, FakeWithheldPingStore, members_of
 from tests.unit.test_tracking_ingest import World, ping
 
@@ -41,6 +41,7 @@ def test_a_wifi_ping_is_accepted_queued_and_stored_with_its_source() -> None:
             reactions=FakeReactions(),
             private_zones=w.zones,
             withheld_pings=FakeWithheldPingStore(),
+            expiry_plans=FakeExpiryPlans(),
         )
     [stored] = w.pings.all()
     assert (stored.ping_id, stored.src) == (body["id"], PingSource.WIFI)

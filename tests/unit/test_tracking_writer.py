@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
 from core.services import ping_writer
-from tests.unit.fakes import FakeClock, FakeReactions
+from tests.unit.fakes import FakeClock, FakeExpiryPlans, FakeReactions
 from tests.unit.fakes_tracking import (
     FakeLatestPositions,
     FakePingStore,
@@ -41,6 +41,7 @@ def deliver(text: str, store: FakePingStore, positions: FakeLatestPositions) -> 
         reactions=FakeReactions(),
         private_zones=FakePrivateZoneStore(),
         withheld_pings=FakeWithheldPingStore(),
+        expiry_plans=FakeExpiryPlans(),
     )
 
 
