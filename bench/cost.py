@@ -289,8 +289,12 @@ COARSE_FACTOR = 37.2  # the same page: bytes as stored before / after coarsening
 LATEST_BYTES, LATEST_MODIFIED_TERMS = 310, 1  # latest-positions: /accountId and /t indexed; t changes
 MEMBER_BYTES = 1_200  # a member document (accounts container)
 SITE_DAY_BYTES, SITE_DAY_MODIFIED_TERMS = 10_000, 12  # 5-22 KB; the accounts container indexes every path
-DAY_STATE_BYTES, DAY_STATE_MODIFIED_TERMS = 3_000, 6  # writer31's carried state, arrays excluded from the index
-SITE_DAY_REWRITES_PER_DAY = 6  # writer31: a site day is rewritten only when a visit or a stop changes (assumption)
+# The day in two documents (docs/job-sites.md, `python -m bench.writer_day 960 0`, 2026-12-07): the open part is read
+# and replaced every flush (about 1.1 KB, arrays excluded from the index), the settled part (about 2.5 KB at the
+# day's end) written 15-17 times in a 16-hour day: 8 in the model's 8-hour day.
+DAY_STATE_BYTES, DAY_STATE_MODIFIED_TERMS = 1_100, 6
+SETTLED_DAY_BYTES, SETTLED_DAY_REWRITES_PER_DAY = 2_500, 8
+VERSION_BYTES = 300  # live-map-version: one small document per account, replaced when a latest position moves
 ACCESS_ENTRY_BYTES, ACCESS_BYTES_PER_SUBJECT = 250, 22  # bench/hot_partition.py: ~22 bytes per worker named
 PACKED_BYTES_PER_PING = 150  # packed: ~110 bytes of fields per ping plus the document's share (assumption)
 RATE_COUNTER_BYTES = 150  # rate-limits: nothing indexed, one `incr` patch per ingest call
@@ -345,7 +349,10 @@ def ledger(crew: Crew, d: Design) -> Ledger:
     # ---- writer flush (core/services/ping_writer.py), one member's message per flush at this pace
     out.ru["writer: member record read"] += calls * read_ru(MEMBER_BYTES)
     out.ru["writer: private zones read"] += calls * read_ru(500)
-    out.ru["writer: ttl stamping, 2 privacy reads"] += calls * 2 * read_ru(500)
+    if d.incremental_writer:  # the expiry plan once per member and flush: retention read + legal-hold query
+        out.ru["writer: expiry plan (retention read, holds query)"] += calls * (read_ru(500) + query_ru(0, 0))
+    else:
+        out.ru["writer: ttl stamping, 2 privacy reads"] += calls * 2 * read_ru(500)
     if d.packed_pings:
         packed = crew.pings_per_call * PACKED_BYTES_PER_PING
         out.ru["writer: ping documents (one per call)"] += calls * create_ru(packed, PING_TERMS + 1)
@@ -360,10 +367,13 @@ def ledger(crew: Crew, d: Design) -> Ledger:
         out.ru["writer: day state read + write"] += calls * (
             read_ru(DAY_STATE_BYTES) + replace_ru(DAY_STATE_BYTES, DAY_STATE_MODIFIED_TERMS)
         )
-        out.ru["writer: site day written when changed"] += SITE_DAY_REWRITES_PER_DAY * replace_ru(
-            SITE_DAY_BYTES, SITE_DAY_MODIFIED_TERMS
+        out.ru["writer: settled day written when it changes"] += SETTLED_DAY_REWRITES_PER_DAY * replace_ru(
+            SETTLED_DAY_BYTES, SITE_DAY_MODIFIED_TERMS
         )
         writer_requests += 2
+    if d.positions_version:
+        out.ru["writer: live-map version (replace)"] += calls * replace_ru(VERSION_BYTES, 1)
+        writer_requests += 1
     else:
         # the whole local day read back (two UTC partitions for a member not on UTC), stored and previous site day
         # read, the site day rewritten every flush (ping_count always changes)
@@ -413,7 +423,10 @@ def ledger(crew: Crew, d: Design) -> Ledger:
         out.expiry_ru["pings"] += calls * delete_ru(crew.pings_per_call * PACKED_BYTES_PER_PING, PING_TERMS + 1)
     else:
         out.expiry_ru["pings"] += pings * delete_ru(PING_BYTES, PING_TERMS)
-    out.expiry_ru["site day"] += delete_ru(SITE_DAY_BYTES, 300)
+    if d.incremental_writer:  # the two parts of the day
+        out.expiry_ru["site day"] += delete_ru(SETTLED_DAY_BYTES, 80) + delete_ru(DAY_STATE_BYTES, 6)
+    else:
+        out.expiry_ru["site day"] += delete_ru(SITE_DAY_BYTES, 300)
     entries = crew.map_open_hours * 6 if d.coalesced_access_log else polls
     out.expiry_ru["access log"] += entries * delete_ru(access_bytes_per_day / max(entries, 1), access_terms)
 
@@ -424,7 +437,8 @@ def ledger(crew: Crew, d: Design) -> Ledger:
         precise_days = min(days, d.coarsen_after_days * crew.days_per_month * 12 / 365)
         ping_bytes = (precise_days + (days - precise_days) / COARSE_FACTOR) * pings * ping_bytes_each
     out.stored["pings"] = (ping_bytes, "narrow")
-    out.stored["site days"] = (days * SITE_DAY_BYTES, "all paths")
+    day_bytes = SETTLED_DAY_BYTES + DAY_STATE_BYTES if d.incremental_writer else SITE_DAY_BYTES
+    out.stored["site days"] = (days * day_bytes, "all paths")
     out.stored["access log"] = (crew.access_log_days * crew.days_per_month * 12 / 365 * access_bytes_per_day, "narrow")
     out.stored["member, latest position, consents"] = (MEMBER_BYTES + LATEST_BYTES + 3_000, "all paths")
     return out

@@ -36,14 +36,15 @@ def test_the_crew() -> None:
     assert crew.working_days_kept == pytest.approx(264)  # a year of 22-day months
 
 
-def test_one_ingest_call_in_ten_pays_the_rate_limit_counter_and_every_flush_the_two_stamping_reads() -> None:
+def test_one_ingest_call_in_ten_pays_the_rate_limit_counter_and_every_flush_its_expiry_plan_once() -> None:
     crew = cost.Crew()
     led = cost.ledger(crew, cost.ISSUE31)
     assert led.ru["ingest: rate-limit counter (patch)"] == pytest.approx(9.6 * cost.patch_ru(150, 1))  # leased
     assert cost.ledger(crew, cost.TODAY).ru["ingest: rate-limit counter (patch)"] == pytest.approx(
         96 * cost.patch_ru(150, 1)
     )
-    assert led.ru["writer: ttl stamping, 2 privacy reads"] == pytest.approx(96 * 2 * 1.0)
+    assert led.ru["writer: expiry plan (retention read, holds query)"] == pytest.approx(96 * (1.0 + cost.QUERY_BASE_RU))
+    assert cost.ledger(crew, cost.TODAY).ru["writer: ttl stamping, 2 privacy reads"] == pytest.approx(96 * 2 * 1.0)
     assert led.ru["writer: ping documents (batch creates)"] == pytest.approx(960 * cost.create_ru(432, 2))
 
 
