@@ -2913,6 +2913,8 @@ export interface components {
             fullName: string;
             /** @description null until the member's first stored ping */
             position: components["schemas"]["PositionPublic"] | null;
+            /** @description The member's location sharing as of `asOf` (the members page's rule): the answer's ETag lapses when a shown state changes by the clock alone (a tracking window opening or closing, a fix growing old), so an unchanged poll never keeps an old state. */
+            sharing: components["schemas"]["SharingPublic"];
         };
         /** MemberPublic */
         MemberPublic: {
