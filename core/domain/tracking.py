@@ -234,7 +234,7 @@ def _next_mark(time_zone: str, marks: frozenset[time], now: datetime) -> datetim
     zone = ZoneInfo(time_zone)
     today = now.astimezone(zone).date()
     found: list[datetime] = []
-    for offset in range(3):  # midnight is a mark: today's or tomorrow's marks hold the next one
+    for offset in range(3):  # each mark on each day (early on a weekday without the window): today or tomorrow
         day = today + timedelta(days=offset)
         found.extend(at for mark in marks for at in _instants(datetime.combine(day, mark), zone) if at > now)
         if found and offset > 0:  # a day more than the first with a mark: clock changes may mix their order
@@ -244,15 +244,15 @@ def _next_mark(time_zone: str, marks: frozenset[time], now: datetime) -> datetim
 
 def next_window_change(versions: list[ScheduleVersion], now: datetime) -> datetime | None:
     """The earliest instant after `now` at which `windows_allow` may answer otherwise (never later than the real
-    change; it may come early, e.g. at local midnight, where nothing changes): a window's start or end, a change of
-    day, a clock change, or a recorded version taking effect. None: nothing changes with the clock alone."""
+    change; it may come early, where nothing changes): a window's start or end (`TrackingWindow.contains` changes
+    nowhere else, not at midnight either), a clock change across one of them, or a recorded version taking effect. None: nothing changes with the clock alone."""
     found = [v.since for v in versions if v.since is not None and v.since > now]
     version = version_in_force(versions, now)  # a later version's windows count only from its `since`, found above
     if version is not None and version.time_zone is not None and version.windows:
         marks = frozenset(
             time(0, 0) if t == "24:00" else time.fromisoformat(t) for w in version.windows for t in (w.start, w.end)
         )
-        found.append(_next_mark(version.time_zone, marks | {time(0, 0)}, now))
+        found.append(_next_mark(version.time_zone, marks, now))
     return min(found, default=None)
 
 

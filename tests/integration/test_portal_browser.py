@@ -61,6 +61,7 @@ def test_owner_sees_two_members_on_the_live_map(api: httpx.Client, page: Page) -
     _rename(api, ben, "Ben Yard")
     quiet = add_member(api, owner)
     _rename(api, quiet, "Quinn Quiet")
+    set_location_consent(api, quiet, False)  # turned location sharing off
     # Ana's last ping (the 6th of her route) is inside a job site: the place is named after it.
     site = {
         "kind": "circle",
@@ -88,6 +89,10 @@ def test_owner_sees_two_members_on_the_live_map(api: httpx.Client, page: Page) -
     expect(page.locator(f'tr[data-user-id="{ben.user_id}"] .place')).to_contain_text("44.99")  # no site: coordinates
     expect(page.locator(f'tr[data-user-id="{ben.user_id}"]')).to_contain_text("s ago")
     expect(page.locator(f'tr[data-user-id="{quiet.user_id}"]')).to_contain_text("No position yet")
+    # Sharing in words, from the API's state: the owner (no app) is not "not sharing" (issue 30).
+    expect(page.locator(f'tr[data-user-id="{ana.user_id}"] .sharing')).to_have_text("Sharing location")
+    expect(page.locator(f'tr[data-user-id="{quiet.user_id}"] .sharing')).to_have_text("Not sharing location")
+    expect(page.locator(f'tr[data-user-id="{owner.user_id}"] .sharing')).to_have_text("You (not tracked)")
     expect(page.locator("#live-map")).to_have_attribute("data-rendered-points", "2")
     # The offline base map (Natural Earth land and borders, shipped with the portal) is drawn, not a grey canvas.
     expect(page.locator("#live-map")).to_have_attribute("data-base-map", "offline")

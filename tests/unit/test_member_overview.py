@@ -4,7 +4,6 @@ counts, places, the access log, tenancy, and a cost that follows the page size, 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -294,8 +293,14 @@ def test_the_next_window_change_never_comes_after_a_real_one_also_across_clock_c
         ("America/Chicago", [date(2027, 3, 14), date(2027, 11, 7)]),
         ("Europe/Berlin", [date(2027, 3, 28), date(2027, 10, 31)]),
     ):
-        for start, end in (("02:30", "09:00"), ("01:30", "02:15"), ("22:00", "02:30")):
-            hours = _hours(zone, start, end)
+        for start, end, on in (
+            ("02:30", "09:00", None),
+            ("01:30", "02:15", None),
+            ("22:00", "02:30", None),
+            ("22:00", "02:30", ["sat"]),  # into the night of the clock change, not the next (no change at midnight)
+            ("00:00", "24:00", ["sun"]),
+        ):
+            hours = _hours(zone, start, end, on)
             for day in days:
                 first = datetime.combine(day, datetime.min.time(), UTC) - timedelta(hours=6)
                 minutes = [first + timedelta(minutes=m) for m in range(26 * 60)]
