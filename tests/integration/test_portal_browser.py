@@ -84,7 +84,7 @@ def test_owner_sees_two_members_on_the_live_map(api: httpx.Client, page: Page) -
     rows = page.locator("#main table tbody tr")
     expect(rows).to_have_count(4)  # the owner and three members
     expect(page.locator(f'tr[data-user-id="{ana.user_id}"]')).to_contain_text("Ana Field")
-    expect(page.locator(f'tr[data-user-id="{ana.user_id}"]')).to_contain_text("± 25 m")
+    expect(page.locator(f'tr[data-user-id="{ana.user_id}"]')).to_contain_text("± 82 ft")  # a US account's units
     expect(page.locator(f'tr[data-user-id="{ana.user_id}"] .place')).to_have_text("Riverside yard")
     expect(page.locator(f'tr[data-user-id="{ben.user_id}"] .place')).to_contain_text("44.99")  # no site: coordinates
     expect(page.locator(f'tr[data-user-id="{ben.user_id}"]')).to_contain_text("s ago")

@@ -9,7 +9,8 @@ import { dayRange, localDate } from "../../ui/days";
 import { h, clear, errorBox, timeText } from "../../ui/dom";
 import { createMap, webglAvailable, type PortalMap } from "../map/maplib";
 import { ringOf } from "../sites/sites";
-import { distanceText, durationText, unitsPreference } from "../timesheets/format";
+import { durationText } from "../timesheets/format";
+import { distanceText } from "../../ui/format";
 
 type Site = components["schemas"]["JobSitePublic"];
 type SheetDay = components["schemas"]["TimesheetDay"];
@@ -103,7 +104,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   // The map is created while the day's data is fetched; the track is drawn when both are there.
   let map: PortalMap | null = null;
   const mapReady: Promise<PortalMap | null> = webglAvailable()
-    ? createMap(mapBox, `Track of ${member.fullName}`)
+    ? createMap(mapBox, `Track of ${member.fullName}`, ctx.me.units)
         .then((m) => (map = m))
         .catch((e) => {
           mapBox.append(errorBox(e));
@@ -155,7 +156,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
       })
       .then((r) => data(r).days[0])
       .catch(() => undefined);
-    const travelled = sheet ? `, ${distanceText(sheet.distanceMeters, unitsPreference())} travelled` : "";
+    const travelled = sheet ? `, ${distanceText(sheet.distanceMeters, ctx.me.units)} travelled` : "";
     summary.textContent = points.length
       ? `${plural(points.length, "point", "points")} from ${timeText(String(points[0].properties.time), tz)} to ` +
         `${timeText(String(points[points.length - 1].properties.time), tz)}, ${plural(stops.length, "stop", "stops")}${travelled}.`

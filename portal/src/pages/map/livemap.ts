@@ -13,6 +13,7 @@ import { createMap, preloadMapLibrary, webglAvailable, type PortalMap, type Poin
 import type { components } from "../../api/schema";
 import { siteOf } from "../day/day";
 import { liveSharingText } from "../../ui/sharing";
+import { distanceText, type Units } from "../../ui/format";
 
 type Site = components["schemas"]["JobSitePublic"];
 
@@ -51,7 +52,7 @@ function sharingCell(p: MemberPosition, now: number, me: string): string {
   return liveSharingText(p.sharing, p.position?.timestamp, now, p.userId === me);
 }
 
-function row(p: MemberPosition, now: number, sites: Site[], me: string): HTMLTableRowElement {
+function row(p: MemberPosition, now: number, sites: Site[], me: string, units: Units): HTMLTableRowElement {
   const pos = located(p);
   const stale = (ageOf(p, now) ?? 0) > STALE_SECONDS;
   return h(
@@ -60,7 +61,7 @@ function row(p: MemberPosition, now: number, sites: Site[], me: string): HTMLTab
     h("th", { scope: "row" }, p.fullName),
     h("td", { class: `sharing sharing-${p.sharing.state}` }, sharingCell(p, now, me)),
     h("td", { class: "age" }, ageCell(p, now)),
-    h("td", {}, pos?.horizontalAccuracy != null ? `± ${Math.round(pos.horizontalAccuracy)} m` : "—"),
+    h("td", {}, pos?.horizontalAccuracy != null ? `± ${distanceText(pos.horizontalAccuracy, units)}` : "—"),
     h("td", { class: "place" }, placeText(p, sites)),
     // No date: the day view opens the member's own today, in their time zone (not the viewer's UTC date).
     h(
@@ -152,7 +153,7 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
     if (!last) return;
     const now = Date.now();
     clear(body);
-    body.append(...last.items.map((p) => row(p, now, sites, me)));
+    body.append(...last.items.map((p) => row(p, now, sites, me, ctx.me.units)));
     const withPosition = last.items.filter((p) => p.position);
     const sharing = last.items.filter((p) => p.sharing.state === "sharing");
     summary.textContent = `${last.items.length} members, ${sharing.length} sharing their location now.`;
@@ -227,7 +228,7 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
   const first = poll();
   if (drawMap) {
     try {
-      const created = await createMap(mapBox, "Map of the crew's latest positions");
+      const created = await createMap(mapBox, "Map of the crew's latest positions", ctx.me.units);
       if (gone()) created.remove();
       else {
         map = created;
