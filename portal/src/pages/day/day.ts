@@ -3,7 +3,7 @@
 
 import type { Context } from "../../context";
 import type { components } from "../../api/schema";
-import { get, getText, type Feature, type MemberList, type TrackCollection } from "../../api/client";
+import { type Feature, isTrackCollection } from "../../api/client";
 import { api, data } from "../../api/typed";
 import { dayRange, localDate } from "../../ui/days";
 import { h, clear, errorBox, timeText } from "../../ui/dom";
@@ -36,7 +36,7 @@ export const plural = (n: number, one: string, many: string): string => `${n} ${
 
 export async function renderDay(ctx: Context, userId: string): Promise<() => void> {
   const accountId = ctx.me.accountId;
-  const members = await get<MemberList>(`/accounts/${accountId}/members`);
+  const members = data(await api().GET("/api/accounts/{accountId}/members", { params: { path: { accountId } } }));
   const member = members.items.find((m) => m.userId === userId);
   if (!member) {
     ctx.main.append(h("h1", {}, "Not found"), h("p", {}, "There is no such member in your account."));
@@ -121,7 +121,10 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     .GET("/api/accounts/{accountId}/job-sites", { params: { path: { accountId }, query: { limit: 1000 } } })
     .then((r) => data(r).items)
     .catch(() => []);
-  const trackPath = `/accounts/${accountId}/members/${encodeURIComponent(userId)}/track`;
+  const trackPath = { accountId, userId }; // the typed client encodes each path parameter
+
+  /** The simplification chosen, in metres (none: every point). */
+  const tolerance = (): number | undefined => (simplify.value ? Number(simplify.value) : undefined);
 
   const load = async (): Promise<void> => {
     const { from, to } = dayRange(date.value, tz);
@@ -129,16 +132,19 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     const features: Feature[] = [];
     let continuation: string | undefined;
     do {
-      const page = await get<TrackCollection & { continuation?: string }>(trackPath, {
-        ...range,
-        format: "geojson",
-        stops: true,
-        limit: 10000,
-        simplify: simplify.value || undefined,
-        continuation,
-      });
+      const page = data(
+        await api().GET("/api/accounts/{accountId}/members/{userId}/track", {
+          params: {
+            path: trackPath,
+            query: { ...range, format: "geojson", stops: true, limit: 10000, simplify: tolerance(), continuation },
+          },
+        }),
+      );
+      // The OpenAPI document leaves a GeoJSON feature's geometry and properties open: checked here, not cast.
+      if (typeof page === "string" || !isTrackCollection(page))
+        throw new Error("The track answer is not the GeoJSON the page expects.");
+      continuation = "continuation" in page && typeof page.continuation === "string" ? page.continuation : undefined;
       features.push(...page.features);
-      continuation = page.continuation;
     } while (continuation);
     points = features.filter((f) => f.properties.kind === "ping");
     const stops = features.filter((f) => f.properties.kind === "stop");
@@ -221,13 +227,13 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   simplify.addEventListener("change", reload);
   gpx.addEventListener("click", async () => {
     try {
-      const text = await getText(trackPath, {
-        from: dayRange(date.value, tz).from,
-        to: dayRange(date.value, tz).to,
-        format: "gpx",
-        limit: 10000,
-        simplify: simplify.value || undefined,
-      });
+      const { from, to } = dayRange(date.value, tz);
+      const text = data(
+        await api().GET("/api/accounts/{accountId}/members/{userId}/track", {
+          params: { path: trackPath, query: { from, to, format: "gpx", limit: 10000, simplify: tolerance() } },
+          parseAs: "text",
+        }),
+      );
       const link = h("a", {
         href: URL.createObjectURL(new Blob([text], { type: "application/gpx+xml" })),
         download: `${member.fullName.replace(/[^\w.-]+/g, "_")}-${date.value}.gpx`,

@@ -5,9 +5,7 @@
 
 import type { Context } from "../../context";
 import type { components } from "../../api/schema";
-import { guardedFetch } from "../../api/client";
 import { api, data } from "../../api/typed";
-import { config } from "../../config";
 import { h, clear, announce, errorBox } from "../../ui/dom";
 import { distanceText, type Units } from "../../ui/format";
 import { allMembers } from "../sites/members";
@@ -254,16 +252,15 @@ export async function renderTimesheets(ctx: Context): Promise<() => void> {
     () =>
       void (async () => {
         try {
-          const q = new URLSearchParams(
-            Object.entries(query()).filter((e): e is [string, string] => e[1] !== undefined),
-          );
-          const r = await guardedFetch(
-            new Request(`${config().apiBase}/accounts/${encodeURIComponent(accountId)}/timesheets?${q}`, {
-              headers: { Accept: "text/csv" },
+          const text = data(
+            await api().GET("/api/accounts/{accountId}/timesheets", {
+              params: { path: { accountId }, query: query() },
+              headers: { Accept: "text/csv" }, // the server's CSV of the same rows
+              parseAs: "text",
             }),
           );
           const link = h("a", {
-            href: URL.createObjectURL(new Blob([await r.text()], { type: "text/csv" })),
+            href: URL.createObjectURL(new Blob([text], { type: "text/csv" })),
             download: `timesheet-${from.value}-${to.value}.csv`,
           });
           document.body.append(link);
