@@ -245,7 +245,8 @@ def _next_mark(time_zone: str, marks: frozenset[time], now: datetime) -> datetim
 def next_window_change(versions: list[ScheduleVersion], now: datetime) -> datetime | None:
     """The earliest instant after `now` at which `windows_allow` may answer otherwise (never later than the real
     change; it may come early, where nothing changes): a window's start or end (`TrackingWindow.contains` changes
-    nowhere else, not at midnight either), a clock change across one of them, or a recorded version taking effect. None: nothing changes with the clock alone."""
+    nowhere else, not at midnight either), a clock change across one of them, or a recorded version taking effect.
+    None: nothing changes with the clock alone."""
     found = [v.since for v in versions if v.since is not None and v.since > now]
     version = version_in_force(versions, now)  # a later version's windows count only from its `since`, found above
     if version is not None and version.time_zone is not None and version.windows:

@@ -18,6 +18,7 @@ from tests.integration.portal_fixtures import (  # noqa: F401 - fixtures
     assert_accessible,
     browser_fixture,
     context_fixture,
+    nav_link,
     page_fixture,
     portal_fixture,
     sign_in,
@@ -324,7 +325,7 @@ def test_one_accounts_owner_sees_nothing_of_another_account(api: httpx.Client, p
 
     sign_in(page, a_owner)
     for name in ("Live map", "Members", "Photos and notes", "My data"):
-        page.get_by_role("link", name=name).click()
+        nav_link(page, name).click()
         expect(page.locator("#main")).to_contain_text("Alma Ours" if name != "My data" else "Who looked at my data")
         page.wait_for_load_state("networkidle")
         text = page.locator("body").inner_text()
