@@ -156,7 +156,8 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
     body.append(...last.items.map((p) => row(p, now, sites, me, ctx.me.units)));
     const withPosition = last.items.filter((p) => p.position);
     const sharing = last.items.filter((p) => p.sharing.state === "sharing");
-    summary.textContent = `${last.items.length} members, ${sharing.length} sharing their location now.`;
+    const n = last.items.length;
+    summary.textContent = `${n} ${n === 1 ? "member" : "members"}, ${sharing.length} sharing their location now.`;
     mapBox.dataset.members = String(withPosition.length);
     if (map) {
       const pts = points(last, now, me);
