@@ -29,12 +29,23 @@ from azure.cosmos import DatabaseProxy, PartitionKey
 
 from core import schema
 from core.adapters.cosmos import CosmosAccountStore
+from core.adapters.cosmos_billing import CosmosBillingStore
+from core.adapters.cosmos_ingest_gate import CosmosIngestGateStore
 from core.adapters.cosmos_live_map import CosmosLiveMapVersions
-from core.adapters.cosmos_tracking import CosmosAccessLog, CosmosLatestPositionStore
+from core.adapters.cosmos_member_rows import CosmosMemberRowSource
+from core.adapters.cosmos_privacy import CosmosPrivacyStore
+from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore
+from core.adapters.cosmos_tracking import (
+    CosmosAccessLog,
+    CosmosConsentLedger,
+    CosmosLatestPositionStore,
+    CosmosTrackingScheduleStore,
+)
 from core.domain.accounts import Member
 from core.domain.identity import Principal, Role
 from core.domain.tracking import AccessedData, LatestPosition, PingSource
 from core.services.access_log import AccessLogWindows, new_entry
+from core.services.ingest_gate import IngestGateKeeper
 from core.services.tracks import latest_positions
 from scripts.cosmos_emulator import PrivateCosmosEmulator, request_counts
 
@@ -51,7 +62,14 @@ class SimulatedClock:
 
 
 def _containers(database: DatabaseProxy) -> None:
-    for spec in (schema.ACCOUNTS, schema.LATEST_POSITIONS, schema.ACCESS_LOG):
+    for spec in (
+        schema.ACCOUNTS,
+        schema.USERS,
+        schema.BILLING,
+        schema.PRIVACY,
+        schema.LATEST_POSITIONS,
+        schema.ACCESS_LOG,
+    ):
         database.create_container(
             id=spec.name,
             partition_key=PartitionKey(path=spec.partition_key),
@@ -72,6 +90,15 @@ def run_case(
     versions, store = CosmosLiveMapVersions(database), CosmosAccessLog(database)
     log = AccessLogWindows(store, window=timedelta(minutes=10))
     clock = SimulatedClock(START)
+    gate = IngestGateKeeper(  # the sharing states: gates built on the first answer, one query per answer after
+        store=CosmosIngestGateStore(database),
+        billing=CosmosBillingStore(database),
+        privacy=CosmosPrivacyStore(database),
+        consents=CosmosConsentLedger(database),
+        schedules=CosmosTrackingScheduleStore(database, clock=clock, keep=timedelta(days=365)),
+        zones=CosmosPrivateZoneStore(database),
+        clock=clock,
+    )
     owner = Principal(user_id="owner", email="o@example.com", account_id=account, role=Role.OWNER)
     for i in range(workers + 1):
         accounts.put_member(
@@ -120,6 +147,8 @@ def run_case(
             accounts=accounts,
             latest_positions=positions,
             live_map_versions=versions,
+            member_rows=CosmosMemberRowSource(database),
+            ingest_gate=gate,
             access_log=log,
             clock=clock,
         )

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import IO, Any, Protocol
 
-from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
+from core.domain.accounts import Account, AccountEvent, Invitation, Member, Units, UserRecord
 from core.domain.billing import (
     BillingRecord,
     CustomerDetails,
@@ -72,6 +72,11 @@ class AccountStore(Protocol):
 
     def get_account(self, account_id: str) -> Account | None: ...
     def put_account(self, account: Account) -> None: ...
+    def set_units(self, account_id: str, units: Units) -> Account | None:
+        """Change the account's units alone (a partial update: a closure written meanwhile is kept); the account
+        as stored after it, or None when there is none."""
+        ...
+
     def get_member(self, account_id: str, user_id: str) -> Member | None: ...
     def put_member(self, member: Member) -> None: ...
     def list_members(self, account_id: str) -> list[Member]: ...

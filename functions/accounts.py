@@ -1,6 +1,6 @@
 import azure.functions as func
 
-from core.domain.accounts import AccountCreate, MePublic, MeUpdate, RegistrationResult
+from core.domain.accounts import AccountCreate, AccountPublic, AccountUpdate, MePublic, MeUpdate, RegistrationResult
 from core.domain.rate_limits import EMAIL_CHANGES, SIGN_UP_PER_IDENTITY, SIGN_UP_PER_NETWORK
 from core.services.use_cases.accounts import AccountUseCases
 from functions._http import Auth, Call, endpoint, use_cases
@@ -44,3 +44,17 @@ def get_me(call: Call) -> MePublic:
 )
 def update_me(call: Call) -> MePublic:
     return accounts().update_me(principal=call.principal, changes=call.body)
+
+
+@endpoint(
+    bp,
+    "PATCH",
+    "accounts/{accountId}",
+    auth=Auth.PRINCIPAL,
+    body=AccountUpdate,
+    response=AccountPublic,
+    summary="Change the account's settings (Account Owner): the units every member's portal writes distances in",
+    tag="accounts",
+)
+def update_account(call: Call) -> AccountPublic:
+    return accounts().update_account(principal=call.principal, account_id=call.route["accountId"], changes=call.body)

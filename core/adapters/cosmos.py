@@ -16,7 +16,7 @@ from core.adapters.cosmos_live_map import LiveMapBump
 from core.adapters.identity import shared_credential
 from core.adapters.telemetry import count_cosmos_request
 from core.adapters.transport import http_transport
-from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
+from core.domain.accounts import Account, AccountEvent, Invitation, Member, Units, UserRecord
 from core.domain.member_rows import name_sort_key, search_key
 from core.settings import Settings
 
@@ -119,6 +119,17 @@ class CosmosAccountStore:
         self._c.upsert_item(
             to_doc(account, doc_id=f"account-{account.account_id}", doc_type="account", accountId=account.account_id)
         )
+
+    def set_units(self, account_id: str, units: Units) -> Account | None:
+        try:
+            doc = self._c.patch_item(
+                item=f"account-{account_id}",
+                partition_key=account_id,
+                patch_operations=[{"op": "set", "path": "/units", "value": units.value}],
+            )
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return Account.model_validate(strip_system(doc)) if doc.get("docType") == "account" else None
 
     def get_member(self, account_id: str, user_id: str) -> Member | None:
         doc = self._read(account_id, f"member-{user_id}")

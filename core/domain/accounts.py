@@ -61,6 +61,25 @@ class MemberStatus(StrEnum):
     CLOSED = "closed"  # the whole account was closed: access ended for every user at once
 
 
+class Units(StrEnum):
+    """How the portal writes distances for everyone in the account (chosen by the Account Owner)."""
+
+    METRIC = "metric"  # metres and kilometres
+    IMPERIAL = "imperial"  # feet and miles
+
+
+IMPERIAL_COUNTRIES = frozenset({"US", "GB", "LR", "MM"})  # where road distances are read in miles
+UNITS_DOC = (
+    "Distances in the portal for everyone in the account: `metric` (m, km) or `imperial` (ft, mi). Until the"
+    " Account Owner chooses, imperial when the billing address is in the United States, the United Kingdom,"
+    " Liberia or Myanmar, else metric."
+)
+
+
+def default_units(country: str) -> Units:
+    return Units.IMPERIAL if country.upper() in IMPERIAL_COUNTRIES else Units.METRIC
+
+
 class AccountCreate(ApiModel):
     full_legal_name: Name = Field(alias="fullLegalName")
     company_name: Name | None = Field(default=None, alias="companyName")
@@ -68,6 +87,13 @@ class AccountCreate(ApiModel):
     billing_address: BillingAddress = Field(alias="billingAddress")
     time_zone: TimeZoneName = Field(alias="timeZone")
     date_of_birth: date = Field(alias="dateOfBirth")
+    units: Units | None = Field(default=None, description=UNITS_DOC)
+
+
+class AccountUpdate(ApiModel):
+    """The account's settings the Account Owner may change; a field left out stays as it is."""
+
+    units: Units | None = Field(default=None, description=UNITS_DOC)
 
 
 class AccountPublic(PublicModel):
@@ -77,6 +103,7 @@ class AccountPublic(PublicModel):
     status: AccountStatus
     time_zone: str = Field(alias="timeZone")
     created_at: datetime = Field(alias="createdAt")
+    units: Units = Field(description=UNITS_DOC)
 
 
 class Account(BaseModel):
@@ -90,6 +117,11 @@ class Account(BaseModel):
     status: AccountStatus = AccountStatus.ACTIVE
     created_at: datetime
     closed_at: datetime | None = None
+    units: Units | None = None  # None: never chosen (accounts older than the setting), see `effective_units`
+
+    @property
+    def effective_units(self) -> Units:
+        return self.units or default_units(self.billing_address.country)
 
     def to_public(self) -> AccountPublic:
         return AccountPublic(
@@ -99,6 +131,7 @@ class Account(BaseModel):
             status=self.status,
             time_zone=self.time_zone,
             created_at=self.created_at,
+            units=self.effective_units,
         )
 
 
@@ -164,6 +197,7 @@ class MePublic(MemberPublic):
         "is used.",
     )
     pending_email_expires_at: datetime | None = Field(default=None, alias="pendingEmailExpiresAt")
+    units: Units = Field(default=Units.METRIC, description="The account's units. " + UNITS_DOC)
 
 
 class MemberList(PublicModel):

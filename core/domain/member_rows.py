@@ -9,7 +9,6 @@ sharing state from their consent entries, tracking windows and the age of their 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
@@ -17,8 +16,10 @@ from pydantic import Field, StringConstraints
 from core.domain.accounts import ApiModel, InvitationPublic, MemberStatus, PublicModel
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.identity import Role
+from core.domain.ingest_gate import MemberGateFacts
 from core.domain.inputs import CONTINUATION_DOC, SINGLE_LINE, ContinuationToken
-from core.domain.tracking import ScheduleVersion, windows_allow
+from core.domain.sharing import SharingPublic, SharingState
+from core.domain.tracking import ScheduleVersion, next_window_change, windows_allow
 
 MAX_PAGE = 100
 MAX_INVITATIONS = 200  # pending invitations answered with the first page (oldest first)
@@ -57,16 +58,6 @@ class MemberOverviewQuery(ApiModel):
     )
 
 
-class SharingState(StrEnum):
-    """What the owner is told about a member's location sharing, from the API (never guessed by the page)."""
-
-    SHARING = "sharing"
-    NOT_ASKED = "not-asked"  # the app never recorded a location consent
-    NOT_SHARING = "not-sharing"  # the member turned location sharing off
-    OUTSIDE_HOURS = "outside-hours"  # sharing, but now is outside the member's tracking hours
-    NO_FIX = "no-fix"  # sharing, inside the hours, but no fix for longer than NO_FIX_AFTER (or never)
-
-
 def sharing_state(
     *,
     location_consents: list[ConsentEntry],
@@ -86,6 +77,26 @@ def sharing_state(
     return SharingState.SHARING
 
 
+def next_sharing_change(
+    *,
+    location_consents: list[ConsentEntry],
+    schedule_versions: list[ScheduleVersion],
+    last_fix: datetime | None,
+    now: datetime,
+) -> datetime | None:
+    """The earliest instant after `now` at which `sharing_state` may name another state with nothing written, only
+    because time passed (never later than the real change): an entry recorded ahead of `now`, and while location
+    is granted, the next tracking-window boundary and the moment the newest fix becomes too old. None: the state
+    holds until something is written (a write moves the live map's version)."""
+    found = [e.recorded_at for e in location_consents if e.recorded_at > now]
+    if state_in(location_consents, capability=Capability.LOCATION, at=now):
+        if (boundary := next_window_change(schedule_versions, now)) is not None:
+            found.append(boundary)
+        if last_fix is not None and last_fix + NO_FIX_AFTER >= now:
+            found.append(last_fix + NO_FIX_AFTER + timedelta(microseconds=1))
+    return min((t for t in found if t > now), default=None)
+
+
 class PlacePublic(PublicModel):
     site_id: str | None = Field(default=None, alias="siteId", description="The job site the position lies in.")
     site_name: str | None = Field(default=None, alias="siteName")
@@ -100,13 +111,19 @@ class LastSeenPublic(PublicModel):
     place: PlacePublic | None = Field(description="null in a private zone")
 
 
-class SharingPublic(PublicModel):
-    state: SharingState
-    since: datetime | None = Field(description="When the member last granted or revoked location; null if never.")
-    no_fix_minutes: int | None = Field(
-        default=None,
-        alias="noFixMinutes",
-        description="With state `no-fix`: minutes since the newest fix (null: never had one).",
+def sharing_public(facts: MemberGateFacts, *, last_fix: datetime | None, now: datetime) -> SharingPublic:
+    """What the owner is told of a member's sharing now (the members page and the live map), from the member's
+    gate facts and the time of their newest fix."""
+    location = [e for e in facts.location_consents if e.capability is Capability.LOCATION]
+    state = sharing_state(
+        location_consents=location, schedule_versions=facts.schedule_versions, last_fix=last_fix, now=now
+    )
+    last = max(location, key=lambda e: (e.recorded_at, e.entry_id)) if location else None
+    age = max(0, int((now - last_fix).total_seconds())) if last_fix is not None else None
+    return SharingPublic(
+        state=state,
+        since=last.recorded_at if last else None,
+        no_fix_minutes=(age // 60 if age is not None else None) if state is SharingState.NO_FIX else None,
     )
 
 

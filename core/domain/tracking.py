@@ -9,8 +9,9 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator, Field, Strict, StringConstraint
 from core.domain.accounts import ApiModel, PublicModel, TimeZoneName
 from core.domain.inputs import CONTINUATION_DOC, SINGLE_LINE, ApiDatetime, ContinuationToken
 from core.domain.private_zones import PrivateGap
+from core.domain.sharing import SharingPublic
 
 # ---------------------------------------------------------------- access log (shared with photos and notes)
 
@@ -209,6 +211,52 @@ def windows_allow(versions: list[ScheduleVersion], at: datetime) -> bool:
     return version is None or version.allows(at)
 
 
+def _instants(local: datetime, zone: ZoneInfo) -> list[datetime]:
+    """When the wall clock passes a local time: one instant, or around a clock change (the time skipped in spring
+    or repeated in autumn) both readings of it and the change itself, found by halving whole seconds (the wall
+    clock jumps across the time there)."""
+    readings = sorted({local.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)})
+    if len(readings) == 1:
+        return readings
+    low, high = (int(r.timestamp()) for r in readings)
+    offset = readings[0].astimezone(zone).utcoffset()
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, UTC).astimezone(zone).utcoffset() == offset:
+            low = middle
+        else:
+            high = middle
+    return [*readings, datetime.fromtimestamp(high, UTC)]
+
+
+@lru_cache(maxsize=256)  # one entry per time zone and set of times within a request: members share schedules
+def _next_mark(time_zone: str, marks: frozenset[time], now: datetime) -> datetime:
+    zone = ZoneInfo(time_zone)
+    today = now.astimezone(zone).date()
+    found: list[datetime] = []
+    for offset in range(3):  # each mark on each day (early on a weekday without the window): today or tomorrow
+        day = today + timedelta(days=offset)
+        found.extend(at for mark in marks for at in _instants(datetime.combine(day, mark), zone) if at > now)
+        if found and offset > 0:  # a day more than the first with a mark: clock changes may mix their order
+            break
+    return min(found)
+
+
+def next_window_change(versions: list[ScheduleVersion], now: datetime) -> datetime | None:
+    """The earliest instant after `now` at which `windows_allow` may answer otherwise (never later than the real
+    change; it may come early, where nothing changes): a window's start or end (`TrackingWindow.contains` changes
+    nowhere else, not at midnight either), a clock change across one of them, or a recorded version taking effect.
+    None: nothing changes with the clock alone."""
+    found = [v.since for v in versions if v.since is not None and v.since > now]
+    version = version_in_force(versions, now)  # a later version's windows count only from its `since`, found above
+    if version is not None and version.time_zone is not None and version.windows:
+        marks = frozenset(
+            time(0, 0) if t == "24:00" else time.fromisoformat(t) for w in version.windows for t in (w.start, w.end)
+        )
+        found.append(_next_mark(version.time_zone, marks, now))
+    return min(found, default=None)
+
+
 def with_change(
     versions: list[ScheduleVersion], change: ScheduleVersion, *, keep_since: datetime
 ) -> list[ScheduleVersion]:
@@ -396,6 +444,11 @@ class MemberPositionPublic(PublicModel):
     user_id: str = Field(alias="userId")
     full_name: str = Field(alias="fullName")
     position: PositionPublic | None = Field(description="null until the member's first stored ping")
+    sharing: SharingPublic = Field(
+        description="The member's location sharing as of `asOf` (the members page's rule): the answer's ETag"
+        " lapses when a shown state changes by the clock alone (a tracking window opening or closing, a fix"
+        " growing old), so an unchanged poll never keeps an old state."
+    )
 
 
 class LatestPositionList(PublicModel):
@@ -404,7 +457,7 @@ class LatestPositionList(PublicModel):
 
 
 # What the answer holds, by version: change it with the answer's fields, so every ETag handed out before goes stale.
-LIVE_MAP_SHAPE = "live-map-2"
+LIVE_MAP_SHAPE = "live-map-3"
 
 
 def live_map_tag(*, account_id: str, viewer_user_id: str, version: str | None) -> str:

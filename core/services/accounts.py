@@ -11,10 +11,13 @@ from core.domain.accounts import (
     AccountCreate,
     AccountEvent,
     AccountEventType,
+    AccountPublic,
+    AccountUpdate,
     Member,
     MePublic,
     MeUpdate,
     RegistrationResult,
+    Units,
     UserRecord,
 )
 from core.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -86,6 +89,7 @@ def register_account(
         billing_address=data.billing_address,
         time_zone=data.time_zone,
         created_at=record.created_at,
+        units=data.units,
     )
     owner = Member(
         account_id=account.account_id,
@@ -124,14 +128,16 @@ def register_account(
     return RegistrationResult(account=account.to_public(), me=owner.to_public())
 
 
-def _me(member: Member, profiles: EmailProfiles) -> MePublic:
+def _me(member: Member, profiles: EmailProfiles, accounts: AccountStore) -> MePublic:
     status = profiles.get_status(member.user_id)
     same = status is not None and status.address.lower() == member.email.lower()
+    account = accounts.get_account(member.account_id)
     return MePublic(
         **member.to_public().model_dump(),
         email_verified=bool(status and same and status.verified),
         pending_email=status.pending_address if status else None,
         pending_email_expires_at=status.pending_expires_at if status and status.pending_address else None,
+        units=account.effective_units if account is not None else Units.METRIC,
     )
 
 
@@ -139,7 +145,20 @@ def get_me(*, principal: Principal, accounts: AccountStore, email_profiles: Emai
     member = accounts.get_member(principal.account_id, principal.user_id)
     if member is None:
         raise NotFound()
-    return _me(member, email_profiles)
+    return _me(member, email_profiles, accounts)
+
+
+def update_account(
+    *, principal: Principal, account_id: str, changes: AccountUpdate, accounts: AccountStore
+) -> AccountPublic:
+    """The Account Owner changes the account's settings (today its units, which every member's portal uses)."""
+    principal.require_owner_of(account_id)
+    account = (
+        accounts.set_units(account_id, changes.units) if changes.units is not None else accounts.get_account(account_id)
+    )
+    if account is None:
+        raise NotFound()
+    return account.to_public()
 
 
 def update_me(
@@ -179,7 +198,7 @@ def update_me(
             )
         else:
             email_verification.cancel_change(user_id=principal.user_id, clock=clock)
-    return _me(updated, email_verification.profiles)
+    return _me(updated, email_verification.profiles, accounts)
 
 
 def _alias(model: type[MeUpdate], name: str) -> str:

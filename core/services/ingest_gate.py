@@ -120,6 +120,15 @@ class IngestGateKeeper:
             account=read.account, account_facts=account_facts, member_facts=member_facts, from_gate=from_gate
         )
 
+    def member_facts_read(self, account_id: str, user_id: str, doc: GateDoc | None) -> MemberGateFacts:
+        """The member's facts from the gate `doc` already read when it is usable; otherwise from the sources, and a
+        missing or abandoned gate is rebuilt (once: the members page and the live map read the gates next time)."""
+        facts: MemberGateFacts | None = _parse(MemberGateFacts, doc)
+        if facts is None:
+            facts = self.member_facts(account_id, user_id)
+            self._repair(account_id, user_id, doc, facts.model_dump(mode="json"))
+        return facts
+
     def _repair(self, account_id: str, user_id: str | None, doc: GateDoc | None, facts: dict[str, Any]) -> None:
         """Not while a write is under way (a fresh mark); otherwise (missing, abandoned marks, facts this code
         cannot read) conditional on the version read before the sources, so a newer write wins."""

@@ -16,9 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from core.domain.accounts import Member, MemberStatus
-from core.domain.consent import Capability
 from core.domain.identity import Principal
-from core.domain.ingest_gate import GateDoc, MemberGateFacts
+from core.domain.ingest_gate import MemberGateFacts
 from core.domain.job_sites import JobSite, geohash
 from core.domain.member_rows import (
     MAX_INVITATIONS,
@@ -28,11 +27,9 @@ from core.domain.member_rows import (
     MemberOverviewQuery,
     MemberRowPublic,
     PlacePublic,
-    SharingPublic,
-    SharingState,
     name_sort_key,
     search_key,
-    sharing_state,
+    sharing_public,
 )
 from core.domain.tracking import AccessedData, LatestPosition
 from core.ports import AccessLog, Clock, JobSiteStore, MemberRowSource
@@ -50,13 +47,13 @@ def _matches(member: Member, prefix: str | None) -> bool:
     )
 
 
-def _facts(gate: GateDoc | None) -> MemberGateFacts | None:
-    if gate is None or not gate.usable:
-        return None
-    try:
-        return MemberGateFacts.model_validate(gate.facts)
-    except ValueError:
-        return None
+def gate_facts(
+    account_id: str, user_ids: list[str], *, member_rows: MemberRowSource, ingest_gate: IngestGateKeeper
+) -> dict[str, MemberGateFacts]:
+    """The members' consent, windows and zones: their gates in one query; a member whose gate is missing or being
+    rewritten is read from the sources, and a missing one is rebuilt (the members page and the live map)."""
+    gates = member_rows.member_gates(account_id, user_ids)
+    return {u: ingest_gate.member_facts_read(account_id, u, gates.get(u)) for u in user_ids}
 
 
 def _place(position: LatestPosition, sites: list[JobSite]) -> PlacePublic | None:
@@ -93,14 +90,7 @@ def _row(
     sites: list[JobSite],
     now: datetime,
 ) -> MemberRowPublic:
-    location = [e for e in facts.location_consents if e.capability is Capability.LOCATION]
-    state = sharing_state(
-        location_consents=location,
-        schedule_versions=facts.schedule_versions,
-        last_fix=position.t if position else None,
-        now=now,
-    )
-    last = max(location, key=lambda e: (e.recorded_at, e.entry_id)) if location else None
+    sharing = sharing_public(facts, last_fix=position.t if position else None, now=now)
     age = max(0, int((now - position.t).total_seconds())) if position else None
     return MemberRowPublic(
         user_id=member.user_id,
@@ -117,11 +107,7 @@ def _row(
             in_private_zone=position.in_private_zone,
             place=_place(position, sites),
         ),
-        sharing=SharingPublic(
-            state=state,
-            since=last.recorded_at if last else None,
-            no_fix_minutes=(age // 60 if age is not None else None) if state is SharingState.NO_FIX else None,
-        ),
+        sharing=sharing,
         private_zones=len(facts.zones.active()),
     )
 
@@ -196,12 +182,9 @@ def member_overview(
     else:
         members, positions, next_payload = _by_last_seen(account_id, prefix, query.limit, payload, member_rows)
     ids = [m.user_id for m in members]
-    gates = member_rows.member_gates(account_id, ids)
+    facts = gate_facts(account_id, ids, member_rows=member_rows, ingest_gate=ingest_gate)
     sites = _sites_near(account_id, [positions[u] for u in ids if u in positions], job_sites)
-    rows: list[MemberRowPublic] = []
-    for m in members:
-        facts = _facts(gates.get(m.user_id)) or ingest_gate.member_facts(account_id, m.user_id)
-        rows.append(_row(m, positions.get(m.user_id), facts, sites.get(m.user_id, []), now))
+    rows = [_row(m, positions.get(m.user_id), facts[m.user_id], sites.get(m.user_id, []), now) for m in members]
     shown = [r.user_id for r in rows if r.last_seen is not None]
     if shown:
         record_read(

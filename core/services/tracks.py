@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from core.domain.accounts import MemberStatus
 from core.domain.errors import FieldError, NotFound, ValidationFailed
 from core.domain.identity import Principal
+from core.domain.member_rows import next_sharing_change, sharing_public
 from core.domain.private_zones import PrivateGap, private_gaps
 from core.domain.tracking import (
     MAX_TRACK_DAYS,
@@ -36,10 +37,13 @@ from core.ports import (
     CoarseHistoryStore,
     LatestPositionStore,
     LiveMapVersions,
+    MemberRowSource,
     PingStore,
     WithheldPingStore,
 )
 from core.services.access_log import new_entry, record_read
+from core.services.ingest_gate import IngestGateKeeper
+from core.services.member_rows import gate_facts
 from core.services.paging import PageTokens, invalid_token
 
 DEFAULT_RANGE = timedelta(hours=24)
@@ -257,6 +261,8 @@ def latest_positions(
     accounts: AccountStore,
     latest_positions: LatestPositionStore,
     live_map_versions: LiveMapVersions,
+    member_rows: MemberRowSource,
+    ingest_gate: IngestGateKeeper,
     access_log: AccessLog,
     clock: Clock,
 ) -> LiveMapAnswer:
@@ -267,7 +273,11 @@ def latest_positions(
     read and no write (a 304; that read was logged when it was answered). Otherwise one query of the members and one
     of the positions (one document per member: the cost does not depend on how much history is stored), and the
     read is logged before it is answered. The version is read BEFORE the data, and every writer bumps it AFTER its
-    write, so an answer is never kept under a version newer than its data."""
+    write, so an answer is never kept under a version newer than its data.
+
+    Each member's sharing state (the members page's rule) needs one more query, of their ingest gates. A state may
+    also change with nothing written (a tracking window opens or closes, a fix grows old): the ETag lapses at the
+    earliest such moment of the members shown, as it lapses when a shown position expires."""
     principal.require_owner_of(account_id)
     version = live_map_versions.current(account_id)
     now = clock.now()
@@ -280,12 +290,19 @@ def latest_positions(
         key=lambda m: (m.full_name.lower(), m.user_id),
     )
     latest = {p.user_id: p for p in latest_positions.list_for_account(account_id)}
+    facts = gate_facts(account_id, [m.user_id for m in members], member_rows=member_rows, ingest_gate=ingest_gate)
     items: list[MemberPositionPublic] = []
     expiries: list[datetime] = []
     for m in members:
         p = latest.get(m.user_id)
         if p is not None and p.expires_at is not None:
             expiries.append(p.expires_at)
+        f, last_fix = facts[m.user_id], p.t if p is not None else None
+        change = next_sharing_change(
+            location_consents=f.location_consents, schedule_versions=f.schedule_versions, last_fix=last_fix, now=now
+        )
+        if change is not None:
+            expiries.append(change)
         position = (
             None
             if p is None
@@ -299,7 +316,14 @@ def latest_positions(
                 in_private_zone=p.in_private_zone,
             )
         )
-        items.append(MemberPositionPublic(user_id=m.user_id, full_name=m.full_name, position=position))
+        items.append(
+            MemberPositionPublic(
+                user_id=m.user_id,
+                full_name=m.full_name,
+                position=position,
+                sharing=sharing_public(f, last_fix=last_fix, now=now),
+            )
+        )
     shown = [i.user_id for i in items if i.position is not None]
     if shown:
         record_read(

@@ -13,6 +13,7 @@ import { showPolicyBanner } from "./pages/privacy/banner";
 import { renderAdmin, tokenHasAdminRole } from "./pages/admin/admin";
 import { startPrivacySignals, pageViewed } from "./privacy/analytics";
 import { labelStackedTables } from "./ui/stack";
+import { mainNav, type NavLink } from "./ui/nav";
 
 // Each page is its own chunk, loaded when its route is opened: the first visit downloads the shell only (the initial
 // JavaScript budget, bench/portal.py), and a page's code arrives with its first use.
@@ -90,56 +91,39 @@ function sectionOf(here: string, hrefs: string[]): string | null {
 function nav(who: Me | null, admin = false): void {
   const top = element("top");
   clear(top);
-  const links: [string, string][] =
+  const links: NavLink[] =
     who?.role === "owner"
       ? [
-          ["/map", "Live map"],
-          ["/members", "Members"],
-          ["/sites", "Job sites"],
-          ["/timesheets", "Timesheets"],
-          ["/devices", "Devices"],
-          ["/media", "Photos and notes"],
-          ["/me", "My data"],
-          ["/me/zones", "My private zones"],
-          ["/me/connect", "Connect my phone"],
-          ["/settings/retention", "Retention"],
+          { href: "/map", text: "Live map", place: "always" },
+          { href: "/members", text: "Members", place: "always" },
+          { href: "/sites", text: "Job sites", place: "wide" },
+          { href: "/timesheets", text: "Timesheets", place: "wide" },
+          { href: "/devices", text: "Devices", place: "wide" },
+          { href: "/media", text: "Photos and notes", place: "wide" },
+          { href: "/me", text: "My data", place: "more" },
+          { href: "/me/zones", text: "My private zones", place: "more" },
+          { href: "/me/connect", text: "Connect my phone", place: "more" },
+          { href: "/settings/retention", text: "Retention", place: "more" },
+          { href: "/billing", text: "Billing", place: "more" },
+          { href: "/privacy", text: "Privacy", place: "more" },
         ]
       : who
         ? [
-            ["/me", "My data"],
-            ["/me/zones", "My private zones"],
-            ["/me/connect", "Connect my phone"],
+            { href: "/me", text: "My data", place: "always" },
+            { href: "/me/zones", text: "My private zones", place: "always" },
+            { href: "/me/connect", text: "Connect my phone", place: "wide" },
+            { href: "/privacy", text: "Privacy", place: "wide" },
           ]
         : [];
-  if (who?.role === "owner") links.push(["/billing", "Billing"]); // a full page load: its CSP admits Stripe.js
-  if (who) links.push(["/privacy", "Privacy"]);
-  if (admin) links.push(["/admin", "Platform admin"]);
+  if (admin) links.push({ href: "/admin", text: "Platform admin", place: who ? "more" : "always" });
   const current = sectionOf(
     currentPath(),
-    links.map(([href]) => href),
+    links.map((l) => l.href),
   );
   append(
     top,
     h("span", { class: "brand" }, "IndusTrack"),
-    h(
-      "nav",
-      { "aria-label": "Main" },
-      h(
-        "ul",
-        {},
-        ...links.map(([href, text]) =>
-          h(
-            "li",
-            {},
-            h(
-              "a",
-              { href, "data-link": href !== "/billing", "aria-current": href === current ? "page" : undefined },
-              text,
-            ),
-          ),
-        ),
-      ),
-    ),
+    mainNav(links, current),
     who || admin
       ? h(
           "span",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { clockText, dateText, dateTimeText, defaultUnits, distanceText, moneyText, numberText } from "../src/ui/format";
+import { liveSharingText, type Sharing, sharingText } from "../src/ui/sharing";
 
 const AT = "2026-12-08T15:44:40.477898+00:00";
 
@@ -61,5 +62,29 @@ describe("distances", () => {
     expect(defaultUnits("en")).toBe("imperial"); // "en" is most likely the United States
     expect(defaultUnits("de-DE")).toBe("metric");
     expect(defaultUnits("fr-CA")).toBe("metric");
+  });
+});
+
+describe("sharing states in words", () => {
+  const now = Date.parse("2026-12-07T15:00:00Z");
+  const state = (s: Sharing["state"], noFixMinutes: number | null = null): Sharing => ({
+    state: s,
+    since: "2026-12-01T08:00:00Z",
+    noFixMinutes,
+  });
+
+  it("count the minutes without a fix from the newest fix, so a 304 still counts on", () => {
+    expect(liveSharingText(state("no-fix", 15), "2026-12-07T14:35:00Z", now, false)).toBe("No fix for 25 min");
+    expect(liveSharingText(state("no-fix", 15), "2026-12-07T09:00:00Z", now, false)).toBe("No fix for 6 h");
+    expect(liveSharingText(state("no-fix"), null, now, false)).toBe("No fix yet");
+    expect(sharingText(state("no-fix", 90))).toBe("No fix for 90 min");
+  });
+
+  it("name the other states, and never call the owner without the app 'not sharing'", () => {
+    expect(liveSharingText(state("outside-hours"), "2026-12-07T14:35:00Z", now, false)).toBe("Outside tracking hours");
+    expect(liveSharingText(state("not-sharing"), null, now, false)).toBe("Not sharing location");
+    expect(liveSharingText(state("not-asked"), null, now, true)).toBe("You (not tracked)");
+    expect(liveSharingText(state("not-asked"), null, now, false)).toBe("Not asked yet (app not set up)");
+    expect(sharingText(state("sharing"))).toBe("Sharing location");
   });
 });

@@ -10,6 +10,7 @@ e-mails link to its join page whether or not browser tests run.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
 from tests.integration.conftest import Stack, User
 from tests.integration.portal_address import PORTAL_PORT, PORTAL_URL
@@ -110,6 +111,17 @@ def sign_in(page: Page, user: User, path: str = "/") -> None:
     page.get_by_label("E-mail").fill(user.email)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_test_id("signed-in-as").wait_for()
+
+
+def nav_link(page: Page, name: str) -> Locator:
+    """A link of the main navigation, opening its "More" disclosure first when the link is listed there (ui/nav.ts:
+    the pages used every day are in the bar, the others under More)."""
+    nav = page.get_by_role("navigation", name="Main")
+    link = nav.get_by_role("link", name=name, exact=True)
+    more = nav.get_by_role("button", name=re.compile(r"^More"))
+    if link.count() == 0 and more.count() == 1 and more.get_attribute("aria-expanded") != "true":
+        more.click()
+    return link
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:

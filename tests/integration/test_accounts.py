@@ -8,7 +8,7 @@ import httpx
 
 from core.adapters.cosmos import build_cosmos_client
 from core.services.accounts import refusal_marker_id
-from tests.integration.conftest import Stack, User, new_identity, registration_body
+from tests.integration.conftest import Stack, User, add_member, new_identity, registration_body
 
 
 def _fields(r: httpx.Response) -> set[str]:
@@ -95,3 +95,18 @@ def test_me_update_changes_only_editable_fields(api: httpx.Client, owner: User) 
     r = api.patch("/me", json={"email": "nope", "timeZone": "Nowhere/City"}, headers=owner.auth)
     assert {"email", "timeZone"} <= _fields(r)
     assert api.get("/me", headers=owner.auth).json() == before
+
+
+def test_the_owner_sets_the_accounts_units_that_members_read_in_me(api: httpx.Client, owner: User) -> None:
+    member = add_member(api, owner)
+    assert api.get("/me", headers=member.auth).json()["units"] == api.get("/me", headers=owner.auth).json()["units"]
+    path = f"/accounts/{owner.account_id}"
+    for units in ("imperial", "metric"):
+        r = api.patch(path, json={"units": units}, headers=owner.auth)
+        assert r.status_code == 200 and r.json()["units"] == units, r.text
+        assert api.get("/me", headers=member.auth).json()["units"] == units
+    r = api.patch(path, json={"units": "furlongs"}, headers=owner.auth)
+    assert r.status_code == 422 and "units" in _fields(r)
+    assert api.patch(path, json={"status": "closed"}, headers=owner.auth).status_code == 422  # nothing else
+    assert api.patch(path, json={"units": "imperial"}, headers=member.auth).status_code == 403
+    assert api.get("/me", headers=member.auth).json()["units"] == "metric"

@@ -18,6 +18,7 @@ from tests.integration.portal_fixtures import (  # noqa: F401 - fixtures
     assert_accessible,
     browser_fixture,
     context_fixture,
+    nav_link,
     page_fixture,
     portal_fixture,
     screenshot,
@@ -62,6 +63,7 @@ def test_owner_sees_two_members_on_the_live_map(api: httpx.Client, page: Page) -
     _rename(api, ben, "Ben Yard")
     quiet = add_member(api, owner)
     _rename(api, quiet, "Quinn Quiet")
+    set_location_consent(api, quiet, False)  # turned location sharing off
     # Ana's last ping (the 6th of her route) is inside a job site: the place is named after it.
     site = {
         "kind": "circle",
@@ -84,11 +86,15 @@ def test_owner_sees_two_members_on_the_live_map(api: httpx.Client, page: Page) -
     rows = page.locator("#main table tbody tr")
     expect(rows).to_have_count(4)  # the owner and three members
     expect(page.locator(f'tr[data-user-id="{ana.user_id}"]')).to_contain_text("Ana Field")
-    expect(page.locator(f'tr[data-user-id="{ana.user_id}"]')).to_contain_text("± 25 m")
+    expect(page.locator(f'tr[data-user-id="{ana.user_id}"]')).to_contain_text("± 82 ft")  # a US account's units
     expect(page.locator(f'tr[data-user-id="{ana.user_id}"] .place')).to_have_text("Riverside yard")
     expect(page.locator(f'tr[data-user-id="{ben.user_id}"] .place')).to_contain_text("44.99")  # no site: coordinates
     expect(page.locator(f'tr[data-user-id="{ben.user_id}"]')).to_contain_text("s ago")
     expect(page.locator(f'tr[data-user-id="{quiet.user_id}"]')).to_contain_text("No position yet")
+    # Sharing in words, from the API's state: the owner (no app) is not "not sharing" (issue 30).
+    expect(page.locator(f'tr[data-user-id="{ana.user_id}"] .sharing')).to_have_text("Sharing location")
+    expect(page.locator(f'tr[data-user-id="{quiet.user_id}"] .sharing')).to_have_text("Not sharing location")
+    expect(page.locator(f'tr[data-user-id="{owner.user_id}"] .sharing')).to_have_text("You (not tracked)")
     expect(page.locator("#live-map")).to_have_attribute("data-rendered-points", "2")
     # The offline base map (Natural Earth land and borders, shipped with the portal) is drawn, not a grey canvas.
     expect(page.locator("#live-map")).to_have_attribute("data-base-map", "offline")
@@ -320,7 +326,7 @@ def test_one_accounts_owner_sees_nothing_of_another_account(api: httpx.Client, p
 
     sign_in(page, a_owner)
     for name in ("Live map", "Members", "Photos and notes", "My data"):
-        page.get_by_role("link", name=name).click()
+        nav_link(page, name).click()
         expect(page.locator("#main")).to_contain_text("Alma Ours" if name != "My data" else "Who looked at my data")
         page.wait_for_load_state("networkidle")
         text = page.locator("body").inner_text()

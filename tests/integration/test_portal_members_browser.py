@@ -20,6 +20,7 @@ from tests.integration.portal_fixtures import (  # noqa: F401 - fixtures
     assert_accessible,
     browser_fixture,
     context_fixture,
+    nav_link,
     portal_fixture,
     sign_in,
 )
@@ -142,12 +143,58 @@ def test_owner_searches_sorts_pages_invites_and_removes_members(api: httpx.Clien
     assert_accessible(page)
 
 
+def _one_line(page: Page) -> None:
+    """The main navigation's shown items on one row, and the header no taller than one line of it."""
+    middles = page.evaluate("""() => [...document.querySelectorAll('nav[aria-label="Main"] > ul > li')]
+        .filter(e => e.getClientRects().length)
+        .map(e => { const r = e.getBoundingClientRect(); return Math.round((r.top + r.bottom) / 2); })""")
+    assert len(middles) >= 3 and max(middles) - min(middles) <= 4, middles
+    assert page.evaluate("() => document.querySelector('nav[aria-label=\"Main\"]').getBoundingClientRect().height") < 50
+
+
+def _focused(page: Page) -> str:
+    """The text of the element with the keyboard focus (document.activeElement: a headless page that shares its
+    browser with others may not be the focused window, which Playwright's to_be_focused also asks for)."""
+    text: str = page.evaluate("() => document.activeElement ? document.activeElement.textContent.trim() : ''")
+    return text
+
+
 def test_owner_changes_retention_with_the_refusal_next_to_its_field(api: httpx.Client, page: Page) -> None:
     owner = register_owner(api)
     sign_in(page, owner, "/map")
-    page.get_by_role("link", name="Retention").click()
+    # The owner's twelve links: the daily ones in one line at 1280 px, the others under a "More" disclosure that
+    # the keyboard opens and Escape closes (focus back on the button), axe-clean while open.
+    nav = page.get_by_role("navigation", name="Main")
+    expect(page.locator("#main:not([aria-busy])")).to_have_count(1)  # drawn: the shell has moved focus to <main>
+    _one_line(page)
+    more = nav.get_by_role("button", name="More")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    expect(nav.get_by_role("link", name="Retention")).to_be_hidden()
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(more).to_have_attribute("aria-expanded", "true")
+    expect(nav.get_by_role("link", name="Retention")).to_be_visible()
+    expect(nav.get_by_role("link", name="Job sites")).to_have_count(1)  # in the bar, not again under More
+    page.keyboard.press("Tab")
+    assert _focused(page) == "My data"  # the panel follows its button
+    assert_accessible(page)
+    page.keyboard.press("Escape")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    assert _focused(page) == "More"
+    # A phone: two links and More in one line; the rest, the daily pages first, under More.
+    page.set_viewport_size({"width": 360, "height": 740})
+    _one_line(page)
+    expect(nav.get_by_role("link", name="Job sites")).to_be_hidden()
+    more.click()
+    expect(nav.get_by_role("link", name="Job sites")).to_be_visible()
+    _fits(page, 360)
+    assert_accessible(page)
+    page.mouse.click(300, 700)  # a click elsewhere closes it
+    expect(more).to_have_attribute("aria-expanded", "false")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    nav_link(page, "Retention").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Retention")
-    expect(page.get_by_role("link", name="Retention")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("button", name="More: Retention")).to_be_visible()  # where you are, under More
     expect(page.locator("#retention-coarsenAfterDays-allowed")).to_contain_text("Allowed: 30 to 365 days")
     assert_accessible(page)
 

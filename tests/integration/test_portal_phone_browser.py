@@ -28,6 +28,7 @@ from tests.integration.portal_fixtures import (  # noqa: F401 - fixtures
     assert_accessible,
     browser_fixture,
     context_fixture,
+    nav_link,
     page_fixture,
     portal_fixture,
     sign_in,
@@ -213,7 +214,7 @@ def test_a_worker_joins_and_connects_owntracks_from_a_phone(
         assert_accessible(page)
 
         # The same set-up page at a desktop width (the owner tracks a phone too): Overland's own set-up link.
-        page.get_by_role("link", name="Connect my phone").click()
+        nav_link(page, "Connect my phone").click()
         page.get_by_role("button", name="Set up Overland").click()
         overland = urlsplit(
             page.get_by_role("link", name="Open Overland with these settings").get_attribute("href") or ""

@@ -17,6 +17,7 @@ from tests.integration.portal_fixtures import (  # noqa: F401 - fixtures
     assert_accessible,
     browser_fixture,
     context_fixture,
+    nav_link,
     page_fixture,
     portal_fixture,
     sign_in,
@@ -105,7 +106,7 @@ def test_admin_posts_a_version_that_owners_see_as_a_banner_and_a_diff(
         assert_accessible(owner_page)
 
         # A non-admin does not get the admin page, and the API refuses them.
-        owner_page.get_by_role("link", name="Privacy").wait_for()
+        nav_link(owner_page, "Privacy").wait_for()
         assert owner_page.get_by_role("link", name="Platform admin").count() == 0
         owner_page.goto("/admin")
         expect(owner_page.locator("#admin-refused")).to_be_visible()

@@ -17,6 +17,7 @@ from tests.integration.portal_fixtures import (  # noqa: F401 - fixtures
     assert_accessible,
     browser_fixture,
     context_fixture,
+    nav_link,
     page_fixture,
     portal_fixture,
     sign_in,
@@ -88,7 +89,7 @@ def test_nothing_is_stored_before_a_choice_and_allowing_records_page_views(api: 
     with page.expect_request(
         lambda r: r.url.endswith(EVENTS) and r.method == "POST" and (r.post_data_json or {}).get("path") == "/me"
     ):
-        page.get_by_role("link", name="My data").click()
+        nav_link(page, "My data").click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     wait_for(
         lambda: _path_count(_counts(api, admin), "/me") > _path_count(before, "/me"),
@@ -136,7 +137,7 @@ def test_global_privacy_control_is_honoured_in_the_page_and_by_the_api(
         expect(page.get_by_test_id("analytics-status")).to_contain_text("Global Privacy Control signal is honoured")
         expect(page.get_by_test_id("analytics-allow")).to_have_count(0)  # no choice offered against the signal
         assert_accessible(page)
-        page.get_by_role("link", name="My data").click()
+        nav_link(page, "My data").click()
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert sent == []
 

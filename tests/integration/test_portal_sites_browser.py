@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -108,12 +109,15 @@ def test_owner_reads_a_workers_day_on_the_timesheet_and_downloads_it(
     wait_for(evaluated, timeout=60, interval=0.5, what="the evaluated day")
 
     sign_in(page, owner, f"/timesheets?from={day.isoformat()}&to={day.isoformat()}")
-    page.get_by_label("Distances in").select_option("metric")
     line = page.locator(f'#ts-days tr[data-member-id="{worker.user_id}"]')
+    expect(line).to_contain_text(re.compile(r"5\.\d mi"))  # never chosen: miles, the billing address is in the US
+    # The owner's choice is the account's (PATCH /api/accounts/{id}): every member's portal reads it in /me.
+    page.get_by_label("Distances in").select_option("metric")
     expect(line).to_contain_text("Wes Worker")
     expect(line).to_contain_text("30 min")
     expect(line).to_contain_text("Main site (30 min)")
-    expect(line).to_contain_text("9.0 km")
+    expect(line).to_contain_text(re.compile(r"9(\.\d)? km"))
+    wait_for(lambda: api.get("/me", headers=worker.auth).json()["units"] == "metric", what="the account's units")
     expect(page.locator("#ts-sites tbody")).to_contain_text("Main site")
     expect(page.locator("#ts-members tbody")).to_contain_text("Wes Worker")
     assert_accessible(page)

@@ -140,6 +140,29 @@ def test_a_journey_across_a_30_day_policy_effective_date_and_the_march_dst_chang
     assert position["timestamp"].startswith("2027-03-15T22:30")
     assert position["ageSeconds"] == 2.5 * 3600  # measured on the frozen app clock (01:00Z on the 16th)
 
+    # The live map names the worker "outside the tracking hours" at 20:00 CDT (the owner, who never set up the
+    # app, "not asked"), and its ETag holds only until the window opens at 07:00 CDT: an unchanged poll is a 304
+    # until then, and the first poll after it is answered again, with nothing written in between.
+    route = f"/accounts/{owner.account_id}/locations/latest"
+    evening = api.get(route, headers=owner.auth)
+    sharing = {i["userId"]: i["sharing"] for i in evening.json()["items"]}
+    assert sharing[worker.user_id]["state"] == "outside-hours" and sharing[owner.user_id]["state"] == "not-asked"
+    opens = local(2027, 3, 16, 7, 0, CDT)
+    tag = evening.headers["etag"]
+    assert tag.endswith(f'.{int(opens.timestamp())}"'), tag
+    clock(opens - timedelta(seconds=1))
+    assert api.get(route, headers={**owner.auth, "If-None-Match": tag}).status_code == 304
+    clock(opens)
+    morning = api.get(route, headers={**owner.auth, "If-None-Match": tag})
+    assert morning.status_code == 200 and morning.headers["etag"] != tag
+    [now_sharing] = [i["sharing"] for i in morning.json()["items"] if i["userId"] == worker.user_id]
+    assert now_sharing == {"state": "no-fix", "since": now_sharing["since"], "noFixMinutes": 13 * 60 + 30}
+    set_location_consent(api, worker, False)  # a withdrawal moves the live map's version: no 304 on the old tag
+    withdrawn = api.get(route, headers={**owner.auth, "If-None-Match": morning.headers["etag"]})
+    assert withdrawn.status_code == 200, withdrawn.status_code
+    [now_sharing] = [i["sharing"] for i in withdrawn.json()["items"] if i["userId"] == worker.user_id]
+    assert now_sharing["state"] == "not-sharing" and datetime.fromisoformat(now_sharing["since"]) == opens
+
     # Back to the real time: the version is upcoming again, and a ping of the moved days is in the future.
     assert api.delete(CLOCK, headers=admin.auth).json()["offsetSeconds"] == pytest.approx(0, abs=1)
     assert api.get(f"/policy/versions/{version_id}").json()["state"] == "upcoming"

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from core.domain.accounts import Account, AccountEvent, Invitation, Member, UserRecord
+from core.domain.accounts import Account, AccountEvent, Invitation, Member, Units, UserRecord
 from core.domain.errors import Unauthenticated
 from core.domain.events import Change, Fact
 from core.domain.expiry import ExpiryPlan
@@ -43,6 +43,13 @@ class FakeAccountStore:
 
     def put_account(self, account: Account) -> None:
         self.accounts[account.account_id] = account
+
+    def set_units(self, account_id: str, units: Units) -> Account | None:
+        account = self.accounts.get(account_id)
+        if account is None:
+            return None
+        self.accounts[account_id] = account = account.model_copy(update={"units": units})
+        return account
 
     def get_member(self, account_id: str, user_id: str) -> Member | None:
         return self.members.get((account_id, user_id))

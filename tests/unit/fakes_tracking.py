@@ -265,11 +265,15 @@ class FakeLatestPositions:
 
 
 class FakeLiveMapVersions:
-    """The live map's version as a digest of what the map shows (the positions and members of the fakes it watches):
-    a perfect bumper, so unit tests see 304 exactly while nothing shown changed. `reads` counts the point reads."""
+    """The live map's version as a digest of what the map shows (the positions, members, consent entries and
+    schedules of the fakes it watches): a perfect bumper, so unit tests see 304 exactly while nothing shown changed.
+    `reads` counts the point reads."""
 
-    def __init__(self, positions: Any = None, accounts: Any = None) -> None:
+    def __init__(
+        self, positions: Any = None, accounts: Any = None, consents: Any = None, schedules: Any = None
+    ) -> None:
         self.positions, self.accounts = positions, accounts
+        self.consents, self.schedules = consents, schedules
         self.reads = 0
 
     def current(self, account_id: str) -> str | None:
@@ -279,6 +283,10 @@ class FakeLiveMapVersions:
             seen += sorted(p.model_dump_json() for p in self.positions.list_for_account(account_id))
         if self.accounts is not None:
             seen += sorted(m.model_dump_json() for m in self.accounts.list_members(account_id))
+        if self.consents is not None:
+            seen += sorted(e.model_dump_json() for e in self.consents.entries if e.account_id == account_id)
+        if self.schedules is not None:
+            seen += sorted(repr(v) for (a, _), v in self.schedules.versions.items() if a == account_id)
         return str(hash(tuple(seen))) if seen else None
 
 

@@ -150,7 +150,12 @@ def fake_root(settings: Settings | None = None, **ports: Unpack[Ports]) -> Conta
     }
     fakes.update(ports)
     if "live_map_versions" not in ports:
-        fakes["live_map_versions"] = FakeLiveMapVersions(fakes["latest_positions"], fakes["accounts"])
+        fakes["live_map_versions"] = FakeLiveMapVersions(
+            fakes["latest_positions"],
+            fakes["accounts"],
+            consents if isinstance(consents, FakeConsentLedger) else None,
+            schedules if isinstance(schedules, FakeScheduleStore) else None,
+        )
     fakes.update(
         {
             "ingest_gate": gate,

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.domain.accounts import AccountCreate, MeUpdate, RegistrationResult
+from core.domain.accounts import AccountCreate, AccountUpdate, MeUpdate, RegistrationResult, Units
 from core.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Identity, Principal, Role
 from core.services import accounts
@@ -126,3 +126,35 @@ def test_principal_never_reaches_another_account() -> None:
         m.require_owner_of("acc-a")
     with pytest.raises(NotFound):
         m.require_self_or_owner("acc-a", "u3")
+
+
+def test_the_owner_chooses_the_accounts_units_and_every_member_reads_them() -> None:
+    users, store, clock = FakeUserStore(), FakeAccountStore(), FakeClock()
+    result = _register(users, store, FakePublisher(), clock)
+    account_id = result.account.account_id
+    assert result.account.units is Units.IMPERIAL  # never chosen: a billing address in the United States
+    owner = Principal("u1", "ada@example.com", account_id, Role.OWNER)
+    worker = Principal("w1", "w@example.com", account_id, Role.MEMBER)
+    member = store.get_member(account_id, "u1")
+    assert member is not None
+    store.put_member(member.model_copy(update={"user_id": "w1", "role": Role.MEMBER}))
+    metric = AccountUpdate.model_validate({"units": "metric"})
+    assert (
+        accounts.update_account(principal=owner, account_id=account_id, changes=metric, accounts=store).units
+        == "metric"
+    )
+    assert store.accounts[account_id].units is Units.METRIC
+    me = accounts.get_me(principal=worker, accounts=store, email_profiles=FakeEmailProfiles())
+    assert me.units is Units.METRIC  # a member reads the account's choice
+    unchanged = accounts.update_account(
+        principal=owner, account_id=account_id, changes=AccountUpdate.model_validate({}), accounts=store
+    )
+    assert unchanged.units is Units.METRIC
+    with pytest.raises(Forbidden):
+        accounts.update_account(principal=worker, account_id=account_id, changes=metric, accounts=store)
+    with pytest.raises(NotFound):
+        accounts.update_account(
+            principal=Principal("o9", None, "acct-9", Role.OWNER), account_id=account_id, changes=metric, accounts=store
+        )
+    with pytest.raises(ValueError):
+        AccountUpdate.model_validate({"units": "furlongs"})

@@ -3,18 +3,28 @@ counts, places, the access log, tenancy, and a cost that follows the page size, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from core.domain.accounts import InvitationCreate, Member
-from core.domain.consent import ConsentUpdate
+from core.domain.consent import Capability, ConsentEntry, ConsentUpdate
 from core.domain.errors import Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Principal, Role
 from core.domain.job_sites import JobSiteCreate
-from core.domain.member_rows import MemberOverview, MemberOverviewQuery, SharingState, sharing_state
+from core.domain.member_rows import MemberOverview, MemberOverviewQuery, next_sharing_change, sharing_state
 from core.domain.private_zones import PrivateZoneIn
-from core.domain.tracking import LatestPosition, PingSource, TrackingScheduleUpdate
+from core.domain.sharing import SharingState
+from core.domain.tracking import (
+    WEEKDAYS,
+    LatestPosition,
+    PingSource,
+    ScheduleVersion,
+    TrackingScheduleUpdate,
+    TrackingWindow,
+    next_window_change,
+    windows_allow,
+)
 from core.services import consent
 from core.services.use_cases.job_sites import JobSiteUseCases
 from core.services.use_cases.members import MemberUseCases
@@ -219,6 +229,90 @@ def test_store_requests_per_page_do_not_grow_with_the_account() -> None:
 
 def test_the_rule_of_sharing_states() -> None:
     assert sharing_state(location_consents=[], schedule_versions=[], last_fix=None, now=NOW) is SharingState.NOT_ASKED
+
+
+def _entry(at: datetime, granted: bool = True) -> ConsentEntry:
+    return ConsentEntry(
+        entry_id=f"e-{at.isoformat()}",
+        account_id=A,
+        user_id="u1",
+        capability=Capability.LOCATION,
+        granted=granted,
+        recorded_at=at,
+        device_id="d1",
+        app_version="1.0",
+        policy_version="2023-06-15",
+    )
+
+
+def _hours(zone: str, start: str, end: str, days: list[str] | None = None) -> list[ScheduleVersion]:
+    window = TrackingWindow.model_validate({"days": days or list(WEEKDAYS), "start": start, "end": end})
+    return [ScheduleVersion(since=None, time_zone=zone, windows=[window])]
+
+
+def _state_and_change(
+    consents: list[ConsentEntry], hours: list[ScheduleVersion], last_fix: datetime | None, now: datetime
+) -> tuple[SharingState, datetime | None]:
+    kw = {"location_consents": consents, "schedule_versions": hours, "last_fix": last_fix, "now": now}
+    return sharing_state(**kw), next_sharing_change(**kw)  # type: ignore[arg-type]  # the same four arguments
+
+
+def test_the_next_change_of_a_state_by_the_clock_alone_and_that_no_state_changes_before_it() -> None:
+    granted = [_entry(NOW - timedelta(days=1))]
+    berlin = _hours("Europe/Berlin", "08:00", "16:30")  # NOW is 16:00 in Berlin (CET, UTC+1) on a Monday
+    cases = [
+        # inside the hours with a fresh fix: the fix grows old (15 minutes) before the window closes (30 minutes)
+        (granted, berlin, NOW - timedelta(minutes=5), SharingState.SHARING, NOW + timedelta(minutes=10)),
+        # no fix: the window closing is the next change; then the window opening the next morning
+        (granted, berlin, None, SharingState.NO_FIX, NOW + timedelta(minutes=30)),
+        # no consent entry: nothing changes with the clock; a withdrawal likewise (only a new entry changes it)
+        ([], berlin, None, SharingState.NOT_ASKED, None),
+        ([*granted, _entry(NOW - timedelta(hours=1), False)], berlin, None, SharingState.NOT_SHARING, None),
+        # an entry recorded ahead of now (a device clock) takes effect at its time
+        ([_entry(NOW + timedelta(minutes=3))], berlin, None, SharingState.NOT_SHARING, NOW + timedelta(minutes=3)),
+        # no schedule: sharing turns into no fix and stays so
+        (granted, [], NOW - timedelta(minutes=1), SharingState.SHARING, NOW + timedelta(minutes=14)),
+        (granted, [], NOW - timedelta(hours=1), SharingState.NO_FIX, None),
+    ]
+    for consents, hours, fix, state, change in cases:
+        got_state, got_change = _state_and_change(consents, hours, fix, NOW)
+        assert got_state is state
+        if change is None:
+            assert got_change is None
+            continue
+        assert got_change is not None and change <= got_change < change + timedelta(seconds=1)
+        before = _state_and_change(consents, hours, fix, got_change - timedelta(seconds=1))[0]
+        after = _state_and_change(consents, hours, fix, got_change + timedelta(seconds=1))[0]
+        assert before is state and after is not state, (state, got_change)
+
+
+def test_the_next_window_change_never_comes_after_a_real_one_also_across_clock_changes() -> None:
+    """Walks minute by minute through the March and November clock changes of Chicago and Berlin with windows that
+    start or end in the skipped or repeated hour: between `now` and the answer, the windows never answer otherwise."""
+    for zone, days in (
+        ("America/Chicago", [date(2027, 3, 14), date(2027, 11, 7)]),
+        ("Europe/Berlin", [date(2027, 3, 28), date(2027, 10, 31)]),
+    ):
+        for start, end, on in (
+            ("02:30", "09:00", None),
+            ("01:30", "02:15", None),
+            ("22:00", "02:30", None),
+            ("22:00", "02:30", ["sat"]),  # into the night of the clock change, not the next (no change at midnight)
+            ("00:00", "24:00", ["sun"]),
+        ):
+            hours = _hours(zone, start, end, on)
+            for day in days:
+                first = datetime.combine(day, datetime.min.time(), UTC) - timedelta(hours=6)
+                minutes = [first + timedelta(minutes=m) for m in range(26 * 60)]
+                flips = [
+                    t for t in minutes[1:] if windows_allow(hours, t) != windows_allow(hours, t - timedelta(minutes=1))
+                ]
+                for at in minutes[: 20 * 60 : 7]:
+                    change = next_window_change(hours, at)
+                    real = min((t for t in flips if t > at), default=datetime.max.replace(tzinfo=UTC))
+                    assert change is not None and at < change <= real, (zone, start, end, at, change, real)
+    assert next_window_change([], NOW) is None
+    assert next_window_change([ScheduleVersion(since=NOW + timedelta(hours=2))], NOW) == NOW + timedelta(hours=2)
 
 
 def test_the_first_page_can_carry_the_pending_invitations() -> None:

@@ -13,29 +13,34 @@ from typing import Any
 import pytest
 
 from core.domain.accounts import Member, MemberStatus
+from core.domain.consent import ConsentUpdate
 from core.domain.errors import Forbidden, NotFound, ValidationFailed
 from core.domain.identity import Principal, Role
+from core.domain.sharing import SharingState
 from core.domain.tracking import (
+    WEEKDAYS,
     AccessedData,
     LatestPosition,
     LiveMapAnswer,
     Ping,
     PingSource,
     Track,
+    TrackingScheduleUpdate,
     TrackQuery,
 )
 from core.domain.tracking_geo import detect_stops, distance_m, project, segment_distance, simplify
-from core.services import access_log, tracks
+from core.services import access_log, consent, tracks
+from core.services.use_cases.tracking import TrackingUseCases
 from tests.unit.fakes import FakeAccountStore, FakeClock
 from tests.unit.fakes_paging import page_tokens
 from tests.unit.fakes_tracking import (
     FakeAccessLog,
     FakeCoarseHistory,
     FakeLatestPositions,
-    FakeLiveMapVersions,
     FakePingStore,
     FakeWithheldPingStore,
 )
+from tests.unit.roots import fake_root
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 OWNER = Principal(user_id="o1", email="o@example.com", account_id="a1", role=Role.OWNER)
@@ -188,7 +193,9 @@ class World:
         self.withheld = FakeWithheldPingStore()
         self.coarse = FakeCoarseHistory()
         self.clock = FakeClock(NOW)
-        self.versions: Any = FakeLiveMapVersions(self.positions, self.accounts)
+        self.root = fake_root(clock=self.clock, accounts=self.accounts, latest_positions=self.positions)
+        self.member_rows, self.ingest_gate = self.root.port("member_rows"), self.root.port("ingest_gate")
+        self.versions: Any = self.root.port("live_map_versions")  # also moved by consents and schedules
 
     def store(self, user: str, points: list[Ping], account: str = "a1") -> None:
         for q in points:
@@ -346,6 +353,8 @@ def live_map(w: World, principal: Principal, if_none_match: str | None = None) -
         accounts=w.accounts,
         latest_positions=w.positions,
         live_map_versions=w.versions,
+        member_rows=w.member_rows,
+        ingest_gate=w.ingest_gate,
         access_log=w.log,
         clock=w.clock,
     )
@@ -472,3 +481,62 @@ def test_the_live_map_moves_with_members_on_the_fakes_digest() -> None:
     assert u2 is not None
     w.accounts.put_member(u2.model_copy(update={"full_name": "Renamed"}))
     assert live_map(w, OWNER, if_none_match=first.etag).positions is not None
+
+
+def _consent(w: World, user: str, granted: bool) -> None:
+    consent.set_consent(
+        principal=Principal(user_id=user, email=f"{user}@example.com", account_id="a1", role=Role.MEMBER),
+        capability="location",
+        data=ConsentUpdate(granted=granted, device_id="d1", app_version="1.0"),
+        consents=w.root.port("consents"),
+        reactions=w.root.port("reactions"),
+        clock=w.clock,
+        policy_version="2023-06-15",
+    )
+
+
+def test_each_member_has_a_sharing_state_and_the_etag_lapses_when_a_tracking_window_closes() -> None:
+    w = World()
+    _consent(w, "u1", True)
+    w.root.use_case(TrackingUseCases).put_schedule(
+        principal=WORKER,  # NOW is 14:00 in Berlin (CEST): inside 08:00-14:30 on every day
+        data=TrackingScheduleUpdate.model_validate(
+            {"timeZone": "Europe/Berlin", "windows": [{"days": list(WEEKDAYS), "start": "08:00", "end": "14:30"}]}
+        ),
+    )
+    first = live_map(w, OWNER)
+    assert first.positions is not None
+    states = {i.user_id: i.sharing.state for i in first.positions.items}
+    assert states == {"o1": SharingState.NOT_ASKED, "u1": SharingState.NO_FIX, "u2": SharingState.NOT_ASKED}
+    w.clock.advance(minutes=29, seconds=59)
+    assert live_map(w, OWNER, if_none_match=first.etag).positions is None  # still inside the window
+    w.clock.advance(seconds=1)  # 14:30 in Berlin: the window closed, with nothing written
+    closed = live_map(w, OWNER, if_none_match=first.etag)
+    assert closed.positions is not None and closed.etag != first.etag
+    assert {i.user_id: i.sharing.state for i in closed.positions.items}["u1"] is SharingState.OUTSIDE_HOURS
+    w.clock.advance(hours=2)
+    assert live_map(w, OWNER, if_none_match=closed.etag).positions is None  # nothing changes until the next boundary
+
+    _moved(w, "u1", 150)  # a fix at 14:30 UTC, now (16:30 in Berlin) outside the window: the map moves
+    _consent(w, "u1", False)  # a withdrawal moves the version too
+    withdrawn = live_map(w, OWNER, if_none_match=closed.etag)
+    assert withdrawn.positions is not None
+    [u1] = [i for i in withdrawn.positions.items if i.user_id == "u1"]
+    assert u1.sharing.state is SharingState.NOT_SHARING and u1.sharing.since == w.clock.now()
+
+
+def test_the_etag_lapses_when_a_shown_fix_grows_old() -> None:
+    w = World()
+    _consent(w, "u1", True)  # no schedule: sharing while the fix is fresh, then no fix
+    _moved(w, "u1", -5)
+    first = live_map(w, OWNER)
+    assert first.positions is not None
+    [u1] = [i for i in first.positions.items if i.user_id == "u1"]
+    assert u1.sharing.state is SharingState.SHARING and u1.sharing.no_fix_minutes is None
+    w.clock.advance(minutes=9, seconds=59)
+    assert live_map(w, OWNER, if_none_match=first.etag).positions is None
+    w.clock.advance(seconds=2)
+    old = live_map(w, OWNER, if_none_match=first.etag).positions
+    assert old is not None
+    [u1] = [i for i in old.items if i.user_id == "u1"]
+    assert u1.sharing.state is SharingState.NO_FIX and u1.sharing.no_fix_minutes == 15

@@ -1,4 +1,4 @@
-"""Registration and the caller's own personal information (functions/accounts.py)."""
+"""Registration, the account's settings and the caller's own personal information (functions/accounts.py)."""
 
 from __future__ import annotations
 
@@ -10,3 +10,4 @@ class AccountUseCases(UseCases):
     register = inject(accounts.register_account)
     me = inject(accounts.get_me)
     update_me = inject(accounts.update_me)
+    update_account = inject(accounts.update_account)

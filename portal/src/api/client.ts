@@ -1,8 +1,8 @@
-// The portal's one API client: bearer token, JSON, problem+json errors, conditional GET, and the API's abuse limits
-// (429 with Retry-After, docs/abuse-limits.md). Types are generated from the API's OpenAPI document (schema.d.ts,
-// `python -m scripts.portal_types`).
+// The guard under the typed client (api/typed.ts): bearer token, problem+json errors as ApiError, and the API's abuse
+// limits (429 with Retry-After, docs/abuse-limits.md); the answer types named from the API's OpenAPI document
+// (schema.d.ts, `python -m scripts.portal_types`). Every call goes through `api()` of typed.ts: no untyped helper
+// is left.
 
-import { config } from "../config";
 import { currentToken, signOut } from "../auth/session";
 import type { components } from "./schema";
 
@@ -116,14 +116,6 @@ function wait(seconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 }
 
-type Query = Record<string, string | number | boolean | undefined>;
-
-function url(path: string, query?: Query): string {
-  const u = new URL(config().apiBase + path);
-  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
-  return u.toString();
-}
-
 /** Sends `request` with the signed-in person's token: a short 429 is waited out once, a 401 signs out, and any other
  * refusal becomes an ApiError carrying the problem document's title, detail and type. 304 passes through. */
 export async function guardedFetch(request: Request): Promise<Response> {
@@ -179,47 +171,4 @@ export async function guardedFetch(request: Request): Promise<Response> {
     throw new ApiError(r.status, title, detail, problemType, retryAfterSeconds(r.headers.get("Retry-After")), fields);
   }
   return r;
-}
-
-async function call(
-  method: string,
-  path: string,
-  init: { query?: Query; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = { ...(init.headers ?? {}) };
-  if (init.body !== undefined) headers["Content-Type"] = "application/json";
-  return guardedFetch(
-    new Request(url(path, init.query), {
-      method,
-      headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    }),
-  );
-}
-
-export async function get<T>(path: string, query?: Query): Promise<T> {
-  return (await (await call("GET", path, { query })).json()) as T;
-}
-
-export async function send<T>(
-  method: "POST" | "PUT" | "PATCH" | "DELETE",
-  path: string,
-  body?: unknown,
-): Promise<T | null> {
-  const r = await call(method, path, { body });
-  return r.status === 204 ? null : ((await r.json()) as T);
-}
-
-/** GET with If-None-Match: null when the answer has not changed since `etag`. */
-export async function getIfChanged<T>(
-  path: string,
-  etag: string | null,
-): Promise<{ body: T; etag: string | null } | null> {
-  const r = await call("GET", path, { headers: etag ? { "If-None-Match": etag } : {} });
-  if (r.status === 304) return null;
-  return { body: (await r.json()) as T, etag: r.headers.get("ETag") };
-}
-
-export async function getText(path: string, query?: Query): Promise<string> {
-  return (await call("GET", path, { query })).text();
 }

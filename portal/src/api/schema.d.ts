@@ -22,6 +22,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/accounts/{accountId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the account's settings (Account Owner): the units every member's portal writes distances in */
+        patch: operations["update_account"];
+        trace?: never;
+    };
     "/api/accounts/{accountId}/billing": {
         parameters: {
             query?: never;
@@ -1409,6 +1426,11 @@ export interface components {
              * Format: date
              */
             dateOfBirth: string;
+            /**
+             * @description Distances in the portal for everyone in the account: `metric` (m, km) or `imperial` (ft, mi). Until the Account Owner chooses, imperial when the billing address is in the United States, the United Kingdom, Liberia or Myanmar, else metric.
+             * @default null
+             */
+            units: components["schemas"]["Units"] | null;
         };
         /**
          * AccountDevice
@@ -1504,12 +1526,25 @@ export interface components {
              * Format: date-time
              */
             createdAt: string;
+            /** @description Distances in the portal for everyone in the account: `metric` (m, km) or `imperial` (ft, mi). Until the Account Owner chooses, imperial when the billing address is in the United States, the United Kingdom, Liberia or Myanmar, else metric. */
+            units: components["schemas"]["Units"];
         };
         /**
          * AccountStatus
          * @enum {string}
          */
         AccountStatus: "active" | "closed";
+        /**
+         * AccountUpdate
+         * @description The account's settings the Account Owner may change; a field left out stays as it is.
+         */
+        AccountUpdate: {
+            /**
+             * @description Distances in the portal for everyone in the account: `metric` (m, km) or `imperial` (ft, mi). Until the Account Owner chooses, imperial when the billing address is in the United States, the United Kingdom, Liberia or Myanmar, else metric.
+             * @default null
+             */
+            units: components["schemas"]["Units"] | null;
+        };
         /**
          * ActiveHours
          * @description When the site applies, as local wall-clock windows (the tracking-window format).
@@ -2845,6 +2880,11 @@ export interface components {
              * @default null
              */
             pendingEmailExpiresAt: string | null;
+            /**
+             * @description The account's units. Distances in the portal for everyone in the account: `metric` (m, km) or `imperial` (ft, mi). Until the Account Owner chooses, imperial when the billing address is in the United States, the United Kingdom, Liberia or Myanmar, else metric.
+             * @default metric
+             */
+            units: components["schemas"]["Units"];
         };
         /**
          * MeUpdate
@@ -2913,6 +2953,8 @@ export interface components {
             fullName: string;
             /** @description null until the member's first stored ping */
             position: components["schemas"]["PositionPublic"] | null;
+            /** @description The member's location sharing as of `asOf` (the members page's rule): the answer's ETag lapses when a shown state changes by the clock alone (a tracking window opening or closing, a fix growing old), so an unchanged poll never keeps an old state. */
+            sharing: components["schemas"]["SharingPublic"];
         };
         /** MemberPublic */
         MemberPublic: {
@@ -4195,6 +4237,12 @@ export interface components {
              */
             end: string;
         };
+        /**
+         * Units
+         * @description How the portal writes distances for everyone in the account (chosen by the Account Owner).
+         * @enum {string}
+         */
+        Units: "metric" | "imperial";
         /** UnsubscribeResult */
         UnsubscribeResult: {
             /**
@@ -4267,6 +4315,7 @@ export type SchemaAccountDevice = components['schemas']['AccountDevice'];
 export type SchemaAccountDeviceList = components['schemas']['AccountDeviceList'];
 export type SchemaAccountPublic = components['schemas']['AccountPublic'];
 export type SchemaAccountStatus = components['schemas']['AccountStatus'];
+export type SchemaAccountUpdate = components['schemas']['AccountUpdate'];
 export type SchemaActiveHours = components['schemas']['ActiveHours'];
 export type SchemaAdminAccountView = components['schemas']['AdminAccountView'];
 export type SchemaAppProtocol = components['schemas']['AppProtocol'];
@@ -4408,6 +4457,7 @@ export type SchemaTrackingPreviewRequest = components['schemas']['TrackingPrevie
 export type SchemaTrackingSchedulePublic = components['schemas']['TrackingSchedulePublic'];
 export type SchemaTrackingScheduleUpdate = components['schemas']['TrackingScheduleUpdate'];
 export type SchemaTrackingWindow = components['schemas']['TrackingWindow'];
+export type SchemaUnits = components['schemas']['Units'];
 export type SchemaUnsubscribeResult = components['schemas']['UnsubscribeResult'];
 export type SchemaVerificationPending = components['schemas']['VerificationPending'];
 export type SchemaVerificationResult = components['schemas']['VerificationResult'];
@@ -4515,6 +4565,106 @@ export interface operations {
                 headers: {
                     /** @description Seconds after which the same call may succeed */
                     "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds after which the same call may succeed */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountPublic"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -3,13 +3,14 @@
 
 import type { Context } from "../../context";
 import type { components } from "../../api/schema";
-import { get, getText, type Feature, type MemberList, type TrackCollection } from "../../api/client";
+import { type Feature, isTrackCollection } from "../../api/client";
 import { api, data } from "../../api/typed";
 import { dayRange, localDate } from "../../ui/days";
 import { h, clear, errorBox, timeText } from "../../ui/dom";
 import { createMap, webglAvailable, type PortalMap } from "../map/maplib";
 import { ringOf } from "../sites/sites";
-import { distanceText, durationText, unitsPreference } from "../timesheets/format";
+import { durationText } from "../timesheets/format";
+import { distanceText } from "../../ui/format";
 
 type Site = components["schemas"]["JobSitePublic"];
 type SheetDay = components["schemas"]["TimesheetDay"];
@@ -35,7 +36,7 @@ export const plural = (n: number, one: string, many: string): string => `${n} ${
 
 export async function renderDay(ctx: Context, userId: string): Promise<() => void> {
   const accountId = ctx.me.accountId;
-  const members = await get<MemberList>(`/accounts/${accountId}/members`);
+  const members = data(await api().GET("/api/accounts/{accountId}/members", { params: { path: { accountId } } }));
   const member = members.items.find((m) => m.userId === userId);
   if (!member) {
     ctx.main.append(h("h1", {}, "Not found"), h("p", {}, "There is no such member in your account."));
@@ -103,7 +104,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   // The map is created while the day's data is fetched; the track is drawn when both are there.
   let map: PortalMap | null = null;
   const mapReady: Promise<PortalMap | null> = webglAvailable()
-    ? createMap(mapBox, `Track of ${member.fullName}`)
+    ? createMap(mapBox, `Track of ${member.fullName}`, ctx.me.units)
         .then((m) => (map = m))
         .catch((e) => {
           mapBox.append(errorBox(e));
@@ -120,7 +121,10 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     .GET("/api/accounts/{accountId}/job-sites", { params: { path: { accountId }, query: { limit: 1000 } } })
     .then((r) => data(r).items)
     .catch(() => []);
-  const trackPath = `/accounts/${accountId}/members/${encodeURIComponent(userId)}/track`;
+  const trackPath = { accountId, userId }; // the typed client encodes each path parameter
+
+  /** The simplification chosen, in metres (none: every point). */
+  const tolerance = (): number | undefined => (simplify.value ? Number(simplify.value) : undefined);
 
   const load = async (): Promise<void> => {
     const { from, to } = dayRange(date.value, tz);
@@ -128,16 +132,19 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
     const features: Feature[] = [];
     let continuation: string | undefined;
     do {
-      const page = await get<TrackCollection & { continuation?: string }>(trackPath, {
-        ...range,
-        format: "geojson",
-        stops: true,
-        limit: 10000,
-        simplify: simplify.value || undefined,
-        continuation,
-      });
+      const page = data(
+        await api().GET("/api/accounts/{accountId}/members/{userId}/track", {
+          params: {
+            path: trackPath,
+            query: { ...range, format: "geojson", stops: true, limit: 10000, simplify: tolerance(), continuation },
+          },
+        }),
+      );
+      // The OpenAPI document leaves a GeoJSON feature's geometry and properties open: checked here, not cast.
+      if (typeof page === "string" || !isTrackCollection(page))
+        throw new Error("The track answer is not the GeoJSON the page expects.");
+      continuation = "continuation" in page && typeof page.continuation === "string" ? page.continuation : undefined;
       features.push(...page.features);
-      continuation = page.continuation;
     } while (continuation);
     points = features.filter((f) => f.properties.kind === "ping");
     const stops = features.filter((f) => f.properties.kind === "stop");
@@ -155,7 +162,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
       })
       .then((r) => data(r).days[0])
       .catch(() => undefined);
-    const travelled = sheet ? `, ${distanceText(sheet.distanceMeters, unitsPreference())} travelled` : "";
+    const travelled = sheet ? `, ${distanceText(sheet.distanceMeters, ctx.me.units)} travelled` : "";
     summary.textContent = points.length
       ? `${plural(points.length, "point", "points")} from ${timeText(String(points[0].properties.time), tz)} to ` +
         `${timeText(String(points[points.length - 1].properties.time), tz)}, ${plural(stops.length, "stop", "stops")}${travelled}.`
@@ -220,13 +227,13 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   simplify.addEventListener("change", reload);
   gpx.addEventListener("click", async () => {
     try {
-      const text = await getText(trackPath, {
-        from: dayRange(date.value, tz).from,
-        to: dayRange(date.value, tz).to,
-        format: "gpx",
-        limit: 10000,
-        simplify: simplify.value || undefined,
-      });
+      const { from, to } = dayRange(date.value, tz);
+      const text = data(
+        await api().GET("/api/accounts/{accountId}/members/{userId}/track", {
+          params: { path: trackPath, query: { from, to, format: "gpx", limit: 10000, simplify: tolerance() } },
+          parseAs: "text",
+        }),
+      );
       const link = h("a", {
         href: URL.createObjectURL(new Blob([text], { type: "application/gpx+xml" })),
         download: `${member.fullName.replace(/[^\w.-]+/g, "_")}-${date.value}.gpx`,

@@ -12,6 +12,8 @@ import { h, clear, ageText, announce, errorBox, timeText } from "../../ui/dom";
 import { createMap, preloadMapLibrary, webglAvailable, type PortalMap, type Point } from "./maplib";
 import type { components } from "../../api/schema";
 import { siteOf } from "../day/day";
+import { liveSharingText } from "../../ui/sharing";
+import { distanceText, type Units } from "../../ui/format";
 
 type Site = components["schemas"]["JobSitePublic"];
 
@@ -45,15 +47,21 @@ function ageCell(p: MemberPosition, now: number): string {
   return age > STALE_SECONDS ? `${ageText(age)} (no fix since)` : ageText(age);
 }
 
-function row(p: MemberPosition, now: number, sites: Site[]): HTMLTableRowElement {
+/** The member's sharing state in words (issue 30), counted on from the newest fix while polls answer 304. */
+function sharingCell(p: MemberPosition, now: number, me: string): string {
+  return liveSharingText(p.sharing, p.position?.timestamp, now, p.userId === me);
+}
+
+function row(p: MemberPosition, now: number, sites: Site[], me: string, units: Units): HTMLTableRowElement {
   const pos = located(p);
   const stale = (ageOf(p, now) ?? 0) > STALE_SECONDS;
   return h(
     "tr",
     { "data-user-id": p.userId, class: stale ? "stale" : undefined },
     h("th", { scope: "row" }, p.fullName),
+    h("td", { class: `sharing sharing-${p.sharing.state}` }, sharingCell(p, now, me)),
     h("td", { class: "age" }, ageCell(p, now)),
-    h("td", {}, pos?.horizontalAccuracy != null ? `± ${Math.round(pos.horizontalAccuracy)} m` : "—"),
+    h("td", {}, pos?.horizontalAccuracy != null ? `± ${distanceText(pos.horizontalAccuracy, units)}` : "—"),
     h("td", { class: "place" }, placeText(p, sites)),
     // No date: the day view opens the member's own today, in their time zone (not the viewer's UTC date).
     h(
@@ -69,7 +77,7 @@ function row(p: MemberPosition, now: number, sites: Site[]): HTMLTableRowElement
   );
 }
 
-function points(list: LatestPositions, now: number): Point[] {
+function points(list: LatestPositions, now: number, me: string): Point[] {
   return list.items.flatMap((p) => {
     const pos = located(p);
     if (!pos) return [];
@@ -81,7 +89,7 @@ function points(list: LatestPositions, now: number): Point[] {
         lat: pos.latitude,
         accuracy: pos.horizontalAccuracy ?? undefined,
         stale: age > STALE_SECONDS,
-        label: `${p.fullName}, ${ageText(age)}`,
+        label: `${p.fullName}, ${ageText(age)}, ${sharingCell(p, now, me)}`,
       },
     ];
   });
@@ -89,6 +97,7 @@ function points(list: LatestPositions, now: number): Point[] {
 
 export async function renderLiveMap(ctx: Context): Promise<() => void> {
   const accountId = ctx.me.accountId;
+  const me = ctx.me.userId;
   const drawMap = webglAvailable();
   if (drawMap) void preloadMapLibrary().catch(() => undefined); // in parallel with the first positions request
   const mapBox = h("div", {
@@ -113,7 +122,9 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
         h(
           "tr",
           {},
-          ...["Member", "Last position", "Accuracy", "Place", "Track"].map((t) => h("th", { scope: "col" }, t)),
+          ...["Member", "Location sharing", "Last position", "Accuracy", "Place", "Track"].map((t) =>
+            h("th", { scope: "col" }, t),
+          ),
         ),
       ),
       body,
@@ -142,12 +153,14 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
     if (!last) return;
     const now = Date.now();
     clear(body);
-    body.append(...last.items.map((p) => row(p, now, sites)));
-    const sharing = last.items.filter((p) => p.position);
-    summary.textContent = `${last.items.length} members, ${sharing.length} sharing their location.`;
-    mapBox.dataset.members = String(sharing.length);
+    body.append(...last.items.map((p) => row(p, now, sites, me, ctx.me.units)));
+    const withPosition = last.items.filter((p) => p.position);
+    const sharing = last.items.filter((p) => p.sharing.state === "sharing");
+    const n = last.items.length;
+    summary.textContent = `${n} ${n === 1 ? "member" : "members"}, ${sharing.length} sharing their location now.`;
+    mapBox.dataset.members = String(withPosition.length);
     if (map) {
-      const pts = points(last, now);
+      const pts = points(last, now, me);
       if (!fitted && pts.length) {
         map.fit(pts.map((p) => [p.lon, p.lat]));
         fitted = true;
@@ -165,9 +178,11 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
       if (!p) continue;
       const cell = tr.querySelector(".age");
       if (cell) cell.textContent = ageCell(p, now);
+      const sharing = tr.querySelector(".sharing");
+      if (sharing) sharing.textContent = sharingCell(p, now, me);
       tr.classList.toggle("stale", (ageOf(p, now) ?? 0) > STALE_SECONDS);
     }
-    if (map) await map.setPoints(points(last, now));
+    if (map) await map.setPoints(points(last, now, me));
   };
 
   const schedule = (ms: number): void => {
@@ -214,7 +229,7 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
   const first = poll();
   if (drawMap) {
     try {
-      const created = await createMap(mapBox, "Map of the crew's latest positions");
+      const created = await createMap(mapBox, "Map of the crew's latest positions", ctx.me.units);
       if (gone()) created.remove();
       else {
         map = created;

@@ -11,6 +11,7 @@ import { config } from "../../config";
 import { h } from "../../ui/dom";
 import { offlineStyle, azureMapsStyle, type BaseMap } from "./basemap";
 import { api, data } from "../../api/typed";
+import type { Units } from "../../ui/format";
 
 const LABEL_LIMIT = 100; // name labels (DOM markers) up to this many points; beyond, clusters and names on click
 const CLUSTER_RADIUS = 40; // pixels
@@ -83,7 +84,8 @@ async function baseMap(): Promise<BaseMap> {
   return offlineStyle();
 }
 
-export async function createMap(container: HTMLElement, label: string): Promise<PortalMap> {
+/** `units`: the scale bar's, the account's choice (`me.units`). */
+export async function createMap(container: HTMLElement, label: string, units: Units = "metric"): Promise<PortalMap> {
   const [maplibregl, base] = await Promise.all([preloadMapLibrary(), baseMap()]);
   const map = new maplibregl.Map({
     container,
@@ -100,7 +102,7 @@ export async function createMap(container: HTMLElement, label: string): Promise<
   );
   map.getCanvas().setAttribute("aria-label", label);
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left"); // distances at street zoom
+  map.addControl(new maplibregl.ScaleControl({ unit: units }), "bottom-left"); // distances at street zoom
   container.dataset.baseMap =
     config().map.provider === "azure-maps" ? "azure-maps" : config().map.style ? "style" : "offline";
   await new Promise<void>((resolve) => map.once("load", () => resolve()));

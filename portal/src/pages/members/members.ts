@@ -7,6 +7,7 @@ import type { Context } from "../../context";
 import type { components } from "../../api/schema";
 import { api, data } from "../../api/typed";
 import { h, clear, ageText, announce, errorBox, timeText } from "../../ui/dom";
+import { sharingText } from "../../ui/sharing";
 
 type Row = components["schemas"]["MemberRowPublic"];
 type Invitation = components["schemas"]["InvitationPublic"];
@@ -14,20 +15,6 @@ type Sort = "name" | "lastSeen";
 
 const PAGE = 50;
 const SEARCH_DELAY_MS = 250;
-
-const SHARING: Record<Row["sharing"]["state"], string> = {
-  sharing: "Sharing location",
-  "not-asked": "Not asked yet (app not set up)",
-  "not-sharing": "Not sharing location",
-  "outside-hours": "Outside tracking hours",
-  "no-fix": "No fix",
-};
-
-export function sharingText(s: Row["sharing"]): string {
-  if (s.state === "no-fix")
-    return s.noFixMinutes === null || s.noFixMinutes === undefined ? "No fix yet" : `No fix for ${s.noFixMinutes} min`;
-  return SHARING[s.state];
-}
 
 function placeText(row: Row): string {
   const seen = row.lastSeen;

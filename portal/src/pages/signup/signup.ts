@@ -141,6 +141,7 @@ export async function renderSignup(
       },
       timeZone: zone.value,
       dateOfBirth: inputs.birth.value,
+      units: null, // by the billing country until the owner chooses (on the timesheets page)
     };
     submit.disabled = true;
     outcome.replaceChildren();

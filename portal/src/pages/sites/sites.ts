@@ -223,7 +223,11 @@ export async function renderSites(ctx: Context): Promise<() => void> {
 
   if (webglAvailable()) {
     try {
-      map = await createMap(mapBox, "Map of the job sites: click to place a circle's centre or a polygon's corners");
+      map = await createMap(
+        mapBox,
+        "Map of the job sites: click to place a circle's centre or a polygon's corners",
+        ctx.me.units,
+      );
       map.map.on("click", (ev) => {
         if (polygonKind.checked) {
           corners.push([Number(ev.lngLat.lng.toFixed(6)), Number(ev.lngLat.lat.toFixed(6))]);

@@ -5,12 +5,11 @@
 
 import type { Context } from "../../context";
 import type { components } from "../../api/schema";
-import { guardedFetch } from "../../api/client";
 import { api, data } from "../../api/typed";
-import { config } from "../../config";
-import { h, clear, errorBox } from "../../ui/dom";
+import { h, clear, announce, errorBox } from "../../ui/dom";
+import { distanceText, type Units } from "../../ui/format";
 import { allMembers } from "../sites/members";
-import { distanceText, durationText, unitsPreference, type Units } from "./format";
+import { durationText } from "./format";
 
 type Sheet = components["schemas"]["Timesheet"];
 type Day = components["schemas"]["TimesheetDay"];
@@ -86,7 +85,9 @@ export async function renderTimesheets(ctx: Context): Promise<() => void> {
     h("option", { value: "metric" }, "Kilometres"),
     h("option", { value: "imperial" }, "Miles"),
   );
-  units.value = unitsPreference();
+  units.value = ctx.me.units;
+  const unitsNote = h("span", { id: "ts-units-note", class: "muted" }, "for everyone in the account");
+  units.setAttribute("aria-describedby", "ts-units-note");
   const csv = h("button", { type: "button", id: "ts-csv" }, "Download CSV");
   const print = h("button", { type: "button", id: "ts-print" }, "Print");
   const status = h("p", { id: "ts-status", role: "status" }, "Loading the timesheet…");
@@ -106,6 +107,7 @@ export async function renderTimesheets(ctx: Context): Promise<() => void> {
     site,
     h("label", { for: "ts-units" }, "Distances in"),
     units,
+    unitsNote,
     h("button", { type: "submit" }, "Show"),
     csv,
     print,
@@ -143,7 +145,7 @@ export async function renderTimesheets(ctx: Context): Promise<() => void> {
 
   const draw = (): void => {
     if (!sheet) return;
-    const u = units.value as Units;
+    const u = ctx.me.units;
     const t = totals(sheet.days);
     clear(memberBody);
     clear(siteBody);
@@ -217,26 +219,48 @@ export async function renderTimesheets(ctx: Context): Promise<() => void> {
     ev.preventDefault();
     void load();
   });
-  units.addEventListener("change", () => {
-    localStorage.setItem("industrack.units", units.value);
-    draw();
-  });
+  // The account's setting (PATCH /api/accounts/{accountId}): the day view, the live map and every member's portal
+  // write distances in it. Refused or failed: the select shows the account's units again, with the error.
+  units.addEventListener(
+    "change",
+    () =>
+      void (async () => {
+        const chosen: Units = units.value === "imperial" ? "imperial" : "metric";
+        units.disabled = true;
+        try {
+          const saved = data(
+            await api().PATCH("/api/accounts/{accountId}", {
+              params: { path: { accountId } },
+              body: { units: chosen },
+            }),
+          );
+          ctx.me.units = saved.units;
+          unitsNote.textContent = "for everyone in the account";
+          announce(`Distances in ${saved.units === "imperial" ? "miles" : "kilometres"} for everyone in the account.`);
+        } catch (e) {
+          units.value = ctx.me.units;
+          unitsNote.replaceChildren(errorBox(e));
+        } finally {
+          units.disabled = false;
+          draw();
+        }
+      })(),
+  );
   print.addEventListener("click", () => window.print());
   csv.addEventListener(
     "click",
     () =>
       void (async () => {
         try {
-          const q = new URLSearchParams(
-            Object.entries(query()).filter((e): e is [string, string] => e[1] !== undefined),
-          );
-          const r = await guardedFetch(
-            new Request(`${config().apiBase}/accounts/${encodeURIComponent(accountId)}/timesheets?${q}`, {
-              headers: { Accept: "text/csv" },
+          const text = data(
+            await api().GET("/api/accounts/{accountId}/timesheets", {
+              params: { path: { accountId }, query: query() },
+              headers: { Accept: "text/csv" }, // the server's CSV of the same rows
+              parseAs: "text",
             }),
           );
           const link = h("a", {
-            href: URL.createObjectURL(new Blob([await r.text()], { type: "text/csv" })),
+            href: URL.createObjectURL(new Blob([text], { type: "text/csv" })),
             download: `timesheet-${from.value}-${to.value}.csv`,
           });
           document.body.append(link);
