@@ -6,14 +6,24 @@
 // - otherwise an offline base map shipped with the portal: Natural Earth land and country borders (world-atlas), so
 //   the local portal and its screenshots are never blank.
 
-import type { Map as MlMap, GeoJSONSource, LngLatBoundsLike, Marker, RequestParameters } from "maplibre-gl";
+import type {
+  CircleLayerSpecification,
+  FillLayerSpecification,
+  GeoJSONSource,
+  LineLayerSpecification,
+  LngLatBoundsLike,
+  Map as MlMap,
+  Marker,
+  RequestParameters,
+} from "maplibre-gl";
 import { config } from "../../config";
 import { h } from "../../ui/dom";
-import { offlineStyle, azureMapsStyle, type BaseMap } from "./basemap";
+import { offlineStyle, azureMapsStyle, preloadOfflineStyle, type BaseMap } from "./basemap";
 import { api, data } from "../../api/typed";
 
 const LABEL_LIMIT = 100; // name labels (DOM markers) up to this many points; beyond, clusters and names on click
 const CLUSTER_RADIUS = 40; // pixels
+const METRES_PER_PIXEL_Z22 = 40_075_016.686 / (512 * 2 ** 22); // at the equator, at zoom 22 (512-pixel tiles)
 
 export interface Point {
   id: string;
@@ -45,6 +55,12 @@ export interface PortalMap {
 
 type MapLibre = typeof import("maplibre-gl");
 
+/** A moment of the first map render of this page load, as a mark "map:<name>" on the browser's performance timeline
+ * (bench/portal.py reads them); only the first of each name is kept (polls would add them without end). */
+export function mark(name: string): void {
+  if (!performance.getEntriesByName(`map:${name}`, "mark").length) performance.mark(`map:${name}`);
+}
+
 export function circle(lon: number, lat: number, metres: number, steps = 24): number[][] {
   const out: number[][] = [];
   const dLat = metres / 111_320;
@@ -69,9 +85,18 @@ export function preloadMapLibrary(): Promise<MapLibre> {
     import("maplibre-gl/dist/maplibre-gl.css"),
   ]).then(([maplibregl, worker]) => {
     maplibregl.setWorkerUrl(worker.default); // the worker ships as its own file; the bundle would lose its URL
+    maplibregl.prewarm(); // the worker starts now, while the page's data loads (and stays for the next map pages)
+    mark("library");
     return maplibregl;
   });
   return library;
+}
+
+/** Starts loading what a map needs without waiting: the library (with its worker and CSS) and the offline base
+ * map's shapes when that is the base map. */
+export function preloadMap(): void {
+  void preloadMapLibrary().catch(() => undefined);
+  if (config().map.provider !== "azure-maps" && !config().map.style) preloadOfflineStyle();
 }
 
 async function baseMap(): Promise<BaseMap> {
@@ -83,13 +108,33 @@ async function baseMap(): Promise<BaseMap> {
   return offlineStyle();
 }
 
-export async function createMap(container: HTMLElement, label: string): Promise<PortalMap> {
-  const [maplibregl, base] = await Promise.all([preloadMapLibrary(), baseMap()]);
+/** The padded bounding box of `coords` (at least one). */
+function boundsOf(coords: number[][]): LngLatBoundsLike {
+  let [w, s, e, n] = [coords[0][0], coords[0][1], coords[0][0], coords[0][1]];
+  for (const [x, y] of coords) {
+    w = Math.min(w, x);
+    e = Math.max(e, x);
+    s = Math.min(s, y);
+    n = Math.max(n, y);
+  }
+  const pad = 0.002;
+  return [
+    [w - pad, s - pad],
+    [e + pad, n + pad],
+  ];
+}
+
+const FIT = { padding: 40, duration: 0, maxZoom: 16 };
+
+/** The map, resolved as soon as its style is there (before its first frame): a page sets its data at once, so the
+ * first frame drawn and the first `idle` already show it. `fit`: coordinates the first view frames (when the page
+ * has its data before the map); otherwise the whole world, until the page calls fit(). */
+export async function createMap(container: HTMLElement, label: string, fit?: number[][]): Promise<PortalMap> {
+  const [maplibregl, base] = await Promise.all([preloadMapLibrary(), baseMap().finally(() => mark("base"))]);
   const map = new maplibregl.Map({
     container,
     style: base.style,
-    center: [0, 20],
-    zoom: 1,
+    ...(fit?.length ? { bounds: boundsOf(fit), fitBoundsOptions: FIT } : { center: [0, 20], zoom: 1 }),
     fadeDuration: 0,
     attributionControl: false,
     transformRequest: base.transformRequest as ((url: string) => RequestParameters) | undefined,
@@ -103,7 +148,22 @@ export async function createMap(container: HTMLElement, label: string): Promise<
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left"); // distances at street zoom
   container.dataset.baseMap =
     config().map.provider === "azure-maps" ? "azure-maps" : config().map.style ? "style" : "offline";
-  await new Promise<void>((resolve) => map.once("load", () => resolve()));
+  await new Promise<void>((resolve) => map.once("style.load", () => resolve()));
+  mark("created");
+  if (base.refine) map.once("idle", () => base.refine?.(map)); // after the first view is drawn
+  // The page's layers, each hidden until its page first gives its source data: a hidden layer's source loads no
+  // tiles, so the map's worker spends nothing on the sources a page does not use (the live map has no track).
+  const hidden = new Map<string, string[]>(); // source -> its layers not shown yet
+  const overlay = (layer: CircleLayerSpecification | FillLayerSpecification | LineLayerSpecification): void => {
+    map.addLayer({ ...layer, layout: { ...layer.layout, visibility: "none" } });
+    hidden.set(layer.source, [...(hidden.get(layer.source) ?? []), layer.id]);
+  };
+  const show = (...sources: string[]): void => {
+    for (const source of sources) {
+      for (const id of hidden.get(source) ?? []) map.setLayoutProperty(id, "visibility", "visible");
+      hidden.delete(source);
+    }
+  };
   map.addSource("accuracy", { type: "geojson", data: empty() });
   map.addSource("points", {
     type: "geojson",
@@ -118,7 +178,7 @@ export async function createMap(container: HTMLElement, label: string): Promise<
   map.addSource("cursor", { type: "geojson", data: empty() });
   map.addSource("sites", { type: "geojson", data: empty() });
   map.addSource("draft", { type: "geojson", data: empty() });
-  map.addLayer({
+  overlay({
     id: "sites",
     type: "fill",
     source: "sites",
@@ -127,7 +187,7 @@ export async function createMap(container: HTMLElement, label: string): Promise<
       "fill-opacity": 0.18,
     },
   });
-  map.addLayer({
+  overlay({
     id: "sites-outline",
     type: "line",
     source: "sites",
@@ -136,40 +196,55 @@ export async function createMap(container: HTMLElement, label: string): Promise<
       "line-width": 2,
     },
   });
-  map.addLayer({
+  overlay({
     id: "draft-line",
     type: "line",
     source: "draft",
     filter: ["==", ["geometry-type"], "LineString"],
     paint: { "line-color": "#b3541e", "line-width": 2, "line-dasharray": [2, 1] },
   });
-  map.addLayer({
+  overlay({
     id: "draft-corners",
     type: "circle",
     source: "draft",
     filter: ["==", ["geometry-type"], "Point"],
     paint: { "circle-radius": 5, "circle-color": "#fff", "circle-stroke-color": "#b3541e", "circle-stroke-width": 2 },
   });
-  map.addLayer({
+  // Accuracy: a disc of the fix's radius in metres around each position, drawn as a circle whose radius in pixels
+  // doubles with each zoom level (`r22`: the radius at zoom 22), not as a polygon the worker has to cut into tiles.
+  overlay({
     id: "accuracy",
-    type: "fill",
+    type: "circle",
     source: "accuracy",
-    paint: { "fill-color": "#1b5e9a", "fill-opacity": 0.15 },
+    paint: {
+      "circle-radius": [
+        "interpolate",
+        ["exponential", 2],
+        ["zoom"],
+        0,
+        ["*", ["get", "r22"], 2 ** -22],
+        22,
+        ["get", "r22"],
+      ],
+      "circle-color": "#1b5e9a",
+      "circle-opacity": 0.15,
+      "circle-pitch-alignment": "map",
+    },
   });
-  map.addLayer({ id: "track", type: "line", source: "track", paint: { "line-color": "#1b5e9a", "line-width": 3 } });
-  map.addLayer({
+  overlay({ id: "track", type: "line", source: "track", paint: { "line-color": "#1b5e9a", "line-width": 3 } });
+  overlay({
     id: "stops",
     type: "circle",
     source: "stops",
     paint: { "circle-radius": 8, "circle-color": "#b3541e", "circle-stroke-color": "#fff", "circle-stroke-width": 2 },
   });
-  map.addLayer({
+  overlay({
     id: "start",
     type: "circle",
     source: "start",
     paint: { "circle-radius": 7, "circle-color": "#fff", "circle-stroke-color": "#0f7b3f", "circle-stroke-width": 3 },
   });
-  map.addLayer({
+  overlay({
     id: "clusters",
     type: "circle",
     source: "points",
@@ -182,7 +257,7 @@ export async function createMap(container: HTMLElement, label: string): Promise<
       "circle-radius": ["step", ["get", "point_count"], 14, 10, 18, 100, 24, 1000, 30],
     },
   });
-  map.addLayer({
+  overlay({
     id: "points",
     type: "circle",
     source: "points",
@@ -194,7 +269,7 @@ export async function createMap(container: HTMLElement, label: string): Promise<
       "circle-color": ["case", ["get", "stale"], "#6b7280", "#1b5e9a"],
     },
   });
-  map.addLayer({
+  overlay({
     id: "cursor",
     type: "circle",
     source: "cursor",
@@ -266,6 +341,7 @@ export async function createMap(container: HTMLElement, label: string): Promise<
     map,
     async setPoints(points) {
       names = new Map(points.map((p) => [p.id, p.label ?? ""]));
+      show("points", "accuracy");
       source("points").setData({
         type: "FeatureCollection",
         features: points.map((p) => ({
@@ -281,8 +357,8 @@ export async function createMap(container: HTMLElement, label: string): Promise<
             ? [
                 {
                   type: "Feature" as const,
-                  geometry: { type: "Polygon" as const, coordinates: [circle(p.lon, p.lat, p.accuracy)] },
-                  properties: {},
+                  geometry: { type: "Point" as const, coordinates: [p.lon, p.lat] },
+                  properties: { r22: p.accuracy / (METRES_PER_PIXEL_Z22 * Math.cos((p.lat * Math.PI) / 180)) },
                 },
               ]
             : [],
@@ -303,10 +379,13 @@ export async function createMap(container: HTMLElement, label: string): Promise<
                     .setLngLat([p.lon, p.lat])
                     .addTo(map),
             );
+      mark("points");
       await rendered("renderedPoints", points.length);
+      mark("drawn");
       showCounts();
     },
     setSites(sites, draft) {
+      show("sites", "draft");
       source("sites").setData({
         type: "FeatureCollection",
         features: sites.map((site) => ({
@@ -339,6 +418,7 @@ export async function createMap(container: HTMLElement, label: string): Promise<
       container.dataset.draftCorners = String(corners.length);
     },
     async setTrack(coords, stops) {
+      show("track", "stops", "start");
       source("track").setData(
         coords.length > 1
           ? { type: "Feature", geometry: { type: "LineString", coordinates: coords }, properties: {} }
@@ -356,27 +436,13 @@ export async function createMap(container: HTMLElement, label: string): Promise<
       await rendered("renderedTrack", coords.length);
     },
     setCursor(coord) {
+      show("cursor");
       source("cursor").setData(
         coord ? { type: "Feature", geometry: { type: "Point", coordinates: coord }, properties: {} } : empty(),
       );
     },
     fit(coords) {
-      if (!coords.length) return;
-      let [w, s, e, n] = [coords[0][0], coords[0][1], coords[0][0], coords[0][1]];
-      for (const [x, y] of coords) {
-        w = Math.min(w, x);
-        e = Math.max(e, x);
-        s = Math.min(s, y);
-        n = Math.max(n, y);
-      }
-      const pad = 0.002;
-      map.fitBounds(
-        [
-          [w - pad, s - pad],
-          [e + pad, n + pad],
-        ] as LngLatBoundsLike,
-        { padding: 40, duration: 0, maxZoom: 16 },
-      );
+      if (coords.length) map.fitBounds(boundsOf(coords), FIT);
     },
     remove() {
       base.stop();
