@@ -24,6 +24,7 @@ const RENEW_BEFORE_MS = 5 * 60_000;
  * made for maps of the world and of continents; from city zoom on, both are kilometres away from the real coast
  * (the 1:50m one a little less), so a map opened on a crew never downloads the finer shapes. */
 const FINE_UP_TO_ZOOM = 7;
+const BORDERS_BELOW_ZOOM = 9;
 
 const WATER = "#cfe3ef";
 const LAND = "#f4f1ea";
@@ -118,8 +119,17 @@ export async function offlineStyle(): Promise<BaseMap> {
       },
       layers: [
         { id: "water", type: "background", paint: { "background-color": WATER } },
-        { id: "land", type: "fill", source: "land", paint: { "fill-color": LAND } },
-        { id: "borders", type: "line", source: "borders", paint: { "line-color": BORDER, "line-width": 0.8 } },
+        // no outline pass (a second shader and draw per frame): at most a slightly rough coast in world views
+        { id: "land", type: "fill", source: "land", paint: { "fill-color": LAND, "fill-antialias": false } },
+        // The 1:110m borders are kilometres off at city zoom: drawn in wide views only (and their tiles are then
+        // not even made for a map opened on a crew).
+        {
+          id: "borders",
+          type: "line",
+          source: "borders",
+          maxzoom: BORDERS_BELOW_ZOOM,
+          paint: { "line-color": BORDER, "line-width": 0.8 },
+        },
       ],
     },
   };

@@ -10,6 +10,7 @@ import type {
   CircleLayerSpecification,
   FillLayerSpecification,
   GeoJSONSource,
+  GeoJSONSourceSpecification,
   LineLayerSpecification,
   LngLatBoundsLike,
   Map as MlMap,
@@ -108,6 +109,115 @@ async function baseMap(): Promise<BaseMap> {
   return offlineStyle();
 }
 
+/** Options of the page sources beyond their data. */
+const SOURCES: Record<string, Partial<GeoJSONSourceSpecification>> = {
+  // No buffer: a position near a tile's edge is in one tile only (circles are not clipped to their tile, and the
+  // translucent disc drawn from two tiles would look twice as dark).
+  accuracy: { buffer: 0 },
+  points: { cluster: true, clusterRadius: CLUSTER_RADIUS, clusterMaxZoom: 15 },
+};
+
+/** The page layers, bottom to top, each drawing one source (added with its source). */
+const OVERLAYS: (CircleLayerSpecification | FillLayerSpecification | LineLayerSpecification)[] = [
+  {
+    id: "sites",
+    type: "fill",
+    source: "sites",
+    paint: {
+      "fill-color": ["case", ["get", "selected"], "#b3541e", "#0f7b3f"],
+      "fill-opacity": 0.18,
+    },
+  },
+  {
+    id: "sites-outline",
+    type: "line",
+    source: "sites",
+    paint: {
+      "line-color": ["case", ["get", "selected"], "#b3541e", "#0f7b3f"],
+      "line-width": 2,
+    },
+  },
+  {
+    id: "draft-line",
+    type: "line",
+    source: "draft",
+    filter: ["==", ["geometry-type"], "LineString"],
+    paint: { "line-color": "#b3541e", "line-width": 2, "line-dasharray": [2, 1] },
+  },
+  {
+    id: "draft-corners",
+    type: "circle",
+    source: "draft",
+    filter: ["==", ["geometry-type"], "Point"],
+    paint: { "circle-radius": 5, "circle-color": "#fff", "circle-stroke-color": "#b3541e", "circle-stroke-width": 2 },
+  },
+  // Accuracy: a disc of the fix's radius in metres around each position, drawn as a circle whose radius in pixels
+  // doubles with each zoom level (`r22`: the radius at zoom 22), not as a polygon the worker has to cut into tiles.
+  {
+    id: "accuracy",
+    type: "circle",
+    source: "accuracy",
+    paint: {
+      "circle-radius": [
+        "interpolate",
+        ["exponential", 2],
+        ["zoom"],
+        0,
+        ["*", ["get", "r22"], 2 ** -22],
+        22,
+        ["get", "r22"],
+      ],
+      "circle-color": "#1b5e9a",
+      "circle-opacity": 0.15,
+      "circle-pitch-alignment": "map",
+    },
+  },
+  { id: "track", type: "line", source: "track", paint: { "line-color": "#1b5e9a", "line-width": 3 } },
+  {
+    id: "stops",
+    type: "circle",
+    source: "stops",
+    paint: { "circle-radius": 8, "circle-color": "#b3541e", "circle-stroke-color": "#fff", "circle-stroke-width": 2 },
+  },
+  {
+    id: "start",
+    type: "circle",
+    source: "start",
+    paint: { "circle-radius": 7, "circle-color": "#fff", "circle-stroke-color": "#0f7b3f", "circle-stroke-width": 3 },
+  },
+  {
+    id: "clusters",
+    type: "circle",
+    source: "points",
+    filter: ["has", "point_count"],
+    paint: {
+      "circle-color": "#1b5e9a",
+      "circle-opacity": 0.85,
+      "circle-stroke-color": "#fff",
+      "circle-stroke-width": 2,
+      "circle-radius": ["step", ["get", "point_count"], 14, 10, 18, 100, 24, 1000, 30],
+    },
+  },
+  {
+    id: "points",
+    type: "circle",
+    source: "points",
+    filter: ["!", ["has", "point_count"]],
+    paint: {
+      "circle-radius": 6,
+      "circle-stroke-color": "#fff",
+      "circle-stroke-width": 2,
+      "circle-color": ["case", ["get", "stale"], "#6b7280", "#1b5e9a"],
+    },
+  },
+  {
+    id: "cursor",
+    type: "circle",
+    source: "cursor",
+    paint: { "circle-radius": 7, "circle-color": "#0f7b3f" },
+  },
+];
+
 /** The padded bounding box of `coords` (at least one). */
 function boundsOf(coords: number[][]): LngLatBoundsLike {
   let [w, s, e, n] = [coords[0][0], coords[0][1], coords[0][0], coords[0][1]];
@@ -151,131 +261,22 @@ export async function createMap(container: HTMLElement, label: string, fit?: num
   await new Promise<void>((resolve) => map.once("style.load", () => resolve()));
   mark("created");
   if (base.refine) map.once("idle", () => base.refine?.(map)); // after the first view is drawn
-  // The page's layers, each hidden until its page first gives its source data: a hidden layer's source loads no
-  // tiles, so the map's worker spends nothing on the sources a page does not use (the live map has no track).
-  const hidden = new Map<string, string[]>(); // source -> its layers not shown yet
-  const overlay = (layer: CircleLayerSpecification | FillLayerSpecification | LineLayerSpecification): void => {
-    map.addLayer({ ...layer, layout: { ...layer.layout, visibility: "none" } });
-    hidden.set(layer.source, [...(hidden.get(layer.source) ?? []), layer.id]);
-  };
-  const show = (...sources: string[]): void => {
-    for (const source of sources) {
-      for (const id of hidden.get(source) ?? []) map.setLayoutProperty(id, "visibility", "visible");
-      hidden.delete(source);
+  // The page's sources and their layers are added when the page first gives the source data (`put`): a map has
+  // only what its page uses, and a source's first tiles are made from its data (an empty source given data at once
+  // had its tiles made twice).
+  const put = (id: string, data: GeoJSON.GeoJSON): void => {
+    const existing = map.getSource(id) as GeoJSONSource | undefined;
+    if (existing) {
+      existing.setData(data);
+      return;
     }
+    map.addSource(id, { type: "geojson", data, ...SOURCES[id] });
+    OVERLAYS.forEach((layer, i) => {
+      if (layer.source !== id) return;
+      map.addLayer(layer, OVERLAYS.slice(i + 1).find((later) => map.getLayer(later.id))?.id); // in OVERLAYS' order
+    });
+    if (id === "points") pointEvents();
   };
-  map.addSource("accuracy", { type: "geojson", data: empty() });
-  map.addSource("points", {
-    type: "geojson",
-    data: empty(),
-    cluster: true,
-    clusterRadius: CLUSTER_RADIUS,
-    clusterMaxZoom: 15,
-  });
-  map.addSource("track", { type: "geojson", data: empty() });
-  map.addSource("stops", { type: "geojson", data: empty() });
-  map.addSource("start", { type: "geojson", data: empty() });
-  map.addSource("cursor", { type: "geojson", data: empty() });
-  map.addSource("sites", { type: "geojson", data: empty() });
-  map.addSource("draft", { type: "geojson", data: empty() });
-  overlay({
-    id: "sites",
-    type: "fill",
-    source: "sites",
-    paint: {
-      "fill-color": ["case", ["get", "selected"], "#b3541e", "#0f7b3f"],
-      "fill-opacity": 0.18,
-    },
-  });
-  overlay({
-    id: "sites-outline",
-    type: "line",
-    source: "sites",
-    paint: {
-      "line-color": ["case", ["get", "selected"], "#b3541e", "#0f7b3f"],
-      "line-width": 2,
-    },
-  });
-  overlay({
-    id: "draft-line",
-    type: "line",
-    source: "draft",
-    filter: ["==", ["geometry-type"], "LineString"],
-    paint: { "line-color": "#b3541e", "line-width": 2, "line-dasharray": [2, 1] },
-  });
-  overlay({
-    id: "draft-corners",
-    type: "circle",
-    source: "draft",
-    filter: ["==", ["geometry-type"], "Point"],
-    paint: { "circle-radius": 5, "circle-color": "#fff", "circle-stroke-color": "#b3541e", "circle-stroke-width": 2 },
-  });
-  // Accuracy: a disc of the fix's radius in metres around each position, drawn as a circle whose radius in pixels
-  // doubles with each zoom level (`r22`: the radius at zoom 22), not as a polygon the worker has to cut into tiles.
-  overlay({
-    id: "accuracy",
-    type: "circle",
-    source: "accuracy",
-    paint: {
-      "circle-radius": [
-        "interpolate",
-        ["exponential", 2],
-        ["zoom"],
-        0,
-        ["*", ["get", "r22"], 2 ** -22],
-        22,
-        ["get", "r22"],
-      ],
-      "circle-color": "#1b5e9a",
-      "circle-opacity": 0.15,
-      "circle-pitch-alignment": "map",
-    },
-  });
-  overlay({ id: "track", type: "line", source: "track", paint: { "line-color": "#1b5e9a", "line-width": 3 } });
-  overlay({
-    id: "stops",
-    type: "circle",
-    source: "stops",
-    paint: { "circle-radius": 8, "circle-color": "#b3541e", "circle-stroke-color": "#fff", "circle-stroke-width": 2 },
-  });
-  overlay({
-    id: "start",
-    type: "circle",
-    source: "start",
-    paint: { "circle-radius": 7, "circle-color": "#fff", "circle-stroke-color": "#0f7b3f", "circle-stroke-width": 3 },
-  });
-  overlay({
-    id: "clusters",
-    type: "circle",
-    source: "points",
-    filter: ["has", "point_count"],
-    paint: {
-      "circle-color": "#1b5e9a",
-      "circle-opacity": 0.85,
-      "circle-stroke-color": "#fff",
-      "circle-stroke-width": 2,
-      "circle-radius": ["step", ["get", "point_count"], 14, 10, 18, 100, 24, 1000, 30],
-    },
-  });
-  overlay({
-    id: "points",
-    type: "circle",
-    source: "points",
-    filter: ["!", ["has", "point_count"]],
-    paint: {
-      "circle-radius": 6,
-      "circle-stroke-color": "#fff",
-      "circle-stroke-width": 2,
-      "circle-color": ["case", ["get", "stale"], "#6b7280", "#1b5e9a"],
-    },
-  });
-  overlay({
-    id: "cursor",
-    type: "circle",
-    source: "cursor",
-    paint: { "circle-radius": 7, "circle-color": "#0f7b3f" },
-  });
-
   const rendered = (what: string, count: number): Promise<void> =>
     new Promise((resolve) => {
       map.once("idle", () => {
@@ -295,7 +296,7 @@ export async function createMap(container: HTMLElement, label: string, fit?: num
     for (const m of counts) m.remove();
     counts = [];
     const seen = new Set<number>();
-    for (const f of map.queryRenderedFeatures({ layers: ["clusters"] })) {
+    for (const f of map.getLayer("clusters") ? map.queryRenderedFeatures({ layers: ["clusters"] }) : []) {
       const id = Number(f.properties?.cluster_id);
       if (seen.has(id) || f.geometry.type !== "Point") continue;
       seen.add(id);
@@ -311,38 +312,41 @@ export async function createMap(container: HTMLElement, label: string, fit?: num
     container.dataset.clusters = String(seen.size);
   };
   map.on("moveend", showCounts);
-  map.on("click", "clusters", (ev) => {
-    const f = ev.features?.[0];
-    if (f?.geometry.type !== "Point") return;
-    const centre = f.geometry.coordinates as [number, number];
-    void source("points")
-      .getClusterExpansionZoom(Number(f.properties?.cluster_id))
-      .then((zoom) => map.easeTo({ center: centre, zoom, duration: 0 }));
-  });
-  map.on("click", "points", (ev) => {
-    const f = ev.features?.[0];
-    if (f?.geometry.type !== "Point") return;
-    const text = names.get(String(f.properties?.id)) ?? "";
-    new maplibregl.Popup({ closeButton: true, offset: 10 })
-      .setLngLat(f.geometry.coordinates as [number, number])
-      .setText(text)
-      .addTo(map);
-  });
-  for (const layer of ["clusters", "points"]) {
-    map.on("mouseenter", layer, () => {
-      map.getCanvas().style.cursor = "pointer";
+
+  /** Clicks and the pointer on the members' dots and clusters (once their layers exist). */
+  function pointEvents(): void {
+    map.on("click", "clusters", (ev) => {
+      const f = ev.features?.[0];
+      if (f?.geometry.type !== "Point") return;
+      const centre = f.geometry.coordinates as [number, number];
+      void source("points")
+        .getClusterExpansionZoom(Number(f.properties?.cluster_id))
+        .then((zoom) => map.easeTo({ center: centre, zoom, duration: 0 }));
     });
-    map.on("mouseleave", layer, () => {
-      map.getCanvas().style.cursor = "";
+    map.on("click", "points", (ev) => {
+      const f = ev.features?.[0];
+      if (f?.geometry.type !== "Point") return;
+      const text = names.get(String(f.properties?.id)) ?? "";
+      new maplibregl.Popup({ closeButton: true, offset: 10 })
+        .setLngLat(f.geometry.coordinates as [number, number])
+        .setText(text)
+        .addTo(map);
     });
+    for (const layer of ["clusters", "points"]) {
+      map.on("mouseenter", layer, () => {
+        map.getCanvas().style.cursor = "pointer";
+      });
+      map.on("mouseleave", layer, () => {
+        map.getCanvas().style.cursor = "";
+      });
+    }
   }
 
   return {
     map,
     async setPoints(points) {
       names = new Map(points.map((p) => [p.id, p.label ?? ""]));
-      show("points", "accuracy");
-      source("points").setData({
+      put("points", {
         type: "FeatureCollection",
         features: points.map((p) => ({
           type: "Feature",
@@ -350,7 +354,7 @@ export async function createMap(container: HTMLElement, label: string, fit?: num
           properties: { id: p.id, stale: !!p.stale },
         })),
       });
-      source("accuracy").setData({
+      put("accuracy", {
         type: "FeatureCollection",
         features: points.flatMap((p) =>
           p.accuracy
@@ -385,8 +389,7 @@ export async function createMap(container: HTMLElement, label: string, fit?: num
       showCounts();
     },
     setSites(sites, draft) {
-      show("sites", "draft");
-      source("sites").setData({
+      put("sites", {
         type: "FeatureCollection",
         features: sites.map((site) => ({
           type: "Feature",
@@ -395,7 +398,7 @@ export async function createMap(container: HTMLElement, label: string, fit?: num
         })),
       });
       const corners = draft ?? [];
-      source("draft").setData({
+      put("draft", {
         type: "FeatureCollection",
         features: [
           ...corners.map((c) => ({
@@ -418,17 +421,18 @@ export async function createMap(container: HTMLElement, label: string, fit?: num
       container.dataset.draftCorners = String(corners.length);
     },
     async setTrack(coords, stops) {
-      show("track", "stops", "start");
-      source("track").setData(
+      put(
+        "track",
         coords.length > 1
           ? { type: "Feature", geometry: { type: "LineString", coordinates: coords }, properties: {} }
           : empty(),
       );
-      source("stops").setData({
+      put("stops", {
         type: "FeatureCollection",
         features: stops.map((c) => ({ type: "Feature", geometry: { type: "Point", coordinates: c }, properties: {} })),
       });
-      source("start").setData(
+      put(
+        "start",
         coords.length
           ? { type: "Feature", geometry: { type: "Point", coordinates: coords[0] }, properties: {} }
           : empty(),
@@ -436,8 +440,8 @@ export async function createMap(container: HTMLElement, label: string, fit?: num
       await rendered("renderedTrack", coords.length);
     },
     setCursor(coord) {
-      show("cursor");
-      source("cursor").setData(
+      put(
+        "cursor",
         coord ? { type: "Feature", geometry: { type: "Point", coordinates: coord }, properties: {} } : empty(),
       );
     },
