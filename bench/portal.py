@@ -4,8 +4,15 @@
 
 1. The production bundle: the initial JavaScript and CSS a first visit downloads, gzipped, and the map library's
    chunk, which only the map pages load.
-2. Time to first map render: from opening /map (signed in) to the map having drawn the members' positions (the
-   page marks the map's first `idle` after the data), for an account with 2 members.
+2. Time to first map render: from opening /map (signed in, from another page: the owner signs in on /members) to the
+   map having drawn the members' positions (`data-rendered-points`, set at the map's first `idle` after the points
+   were given to it: every tile of the base map and the points drawn; timed in the page by a MutationObserver, the
+   harness's own later sight of it printed beside), for an account with 2 members. It is the first live-map read
+   of the access-log window (the read's entries are created before it is answered) and the first load of the map
+   library in that browser context. Then the same again (from /members, in the same window).
+   Where the first render's time goes is printed from the page's performance marks (`map:*`, portal/src/pages/map)
+   and resource timings: the shell (config, /me) until the live-map page starts, the map library, the offline base
+   map, the positions answer, the map created, the points drawn.
 3. Time to render 1,000 members: the same for an account with 1,000 members with a latest position each.
 4. `/members` with those 1,000 members: from opening /members (signed in) to the page being usable (the first page
    of members drawn, the pending invitations listed), and the number of API requests the navigation made (the
@@ -52,13 +59,15 @@ def _gz(path: Path) -> int:
 
 def bundle_figures() -> dict[str, int]:
     """Gzipped bytes: what a first visit downloads (with the sign-in library, which MSAL mode loads at start), and
-    what the map pages add: MapLibre's code, its worker and CSS, and the offline base map's two shape files."""
+    what the map pages add: MapLibre's code, its worker and CSS, and the offline base map's shape files (those of
+    the first view: land and borders at 1:110m; then land at 1:50m)."""
     html = (DIST / "index.html").read_text()
     initial_js = re.findall(r'<(?:script[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="/([^"]+\.js)"', html)
     initial_css = re.findall(r'<link[^>]*rel="stylesheet"[^>]*href="/([^"]+\.css)"', html)
     assets = list((DIST / "assets").iterdir())
     map_code = [p for p in assets if p.name.startswith("maplibre-gl") and p.suffix in (".js", ".mjs", ".css")]
     base_map = [p for p in assets if p.name.startswith(("land-", "countries-")) and p.suffix == ".json"]
+    first_view = [p for p in base_map if p.name.startswith(("land-110m-", "countries-110m-"))]
     msal = [p for p in assets if p.name.startswith("msal") and p.suffix == ".js"]
     return {
         "initial_js_gzip": sum(_gz(DIST / p) for p in initial_js),
@@ -67,6 +76,7 @@ def bundle_figures() -> dict[str, int]:
         "map_js_gzip": sum(_gz(p) for p in map_code if p.suffix == ".js"),
         "map_all_gzip": sum(_gz(p) for p in map_code),
         "base_map_gzip": sum(_gz(p) for p in base_map),
+        "base_map_first_gzip": sum(_gz(p) for p in first_view),
     }
 
 
@@ -148,14 +158,57 @@ def _time_members(page: object, base: str) -> tuple[float, list[str]]:
     return elapsed, calls
 
 
-def _time_map(page: object, base: str, expected: int) -> float:
+_TIMELINE = """() => {
+  const at = (e) => Math.round(e.startTime);
+  const end = (part) => {
+    const e = performance.getEntriesByType("resource").filter((r) => r.name.includes(part))[0];
+    return e ? `${Math.round(e.startTime)}-${Math.round(e.responseEnd)}` : "-";
+  };
+  const marks = Object.fromEntries(performance.getEntriesByType("mark").map((m) => [m.name.slice(4), at(m)]));
+  return { marks, me: end("/api/me"), positions: end("/locations/latest"), library: end("/maplibre-gl-") };
+}"""
+
+
+# Installed in each browser context: the moment (performance.now()) each value of `data-rendered-points` first
+# appears, so the time is the page's own, without the harness's round trips (Playwright -> driver -> browser ->
+# page and back: 0.1-0.4 s on a busy 2-core machine).
+DRAWN_OBSERVER = """
+window.__drawnAt = {};
+new MutationObserver((changes) => {
+  for (const c of changes) {
+    const n = c.target.id === "live-map" ? c.target.dataset.renderedPoints : undefined;
+    if (n !== undefined && !(n in window.__drawnAt)) window.__drawnAt[n] = performance.now();
+  }
+}).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-rendered-points"] });
+"""
+
+
+def _time_map(page: object, base: str, expected: int) -> tuple[float, float, str]:
+    """Navigation to /map until the points are drawn: seconds until the page set `data-rendered-points` (from the
+    navigation's request), seconds until the harness saw it, and where the time went (ms from the navigation's
+    start)."""
     from playwright.sync_api import Page
 
     assert isinstance(page, Page)
+    wall = time.time()
     started = time.perf_counter()
     page.goto(f"{base}/map")
-    page.wait_for_selector(f'#live-map[data-rendered-points="{expected}"]', timeout=120_000)
-    return time.perf_counter() - started
+    page.wait_for_function(
+        "n => document.querySelector('#live-map')?.dataset.renderedPoints === n",
+        arg=str(expected),
+        polling="raf",
+        timeout=120_000,
+    )
+    seen = time.perf_counter() - started
+    drawn = page.evaluate("n => performance.timeOrigin + window.__drawnAt[n]", str(expected)) / 1000 - wall
+    t = page.evaluate(_TIMELINE)
+    m = t["marks"]
+    steps = (
+        f"page started {m.get('start')} (/me {t['me']}), map library {m.get('library')} (fetched {t['library']}),"
+        f" base map {m.get('base')}, positions answered {m.get('data')} (request {t['positions']}), map created"
+        f" {m.get('created')}, points handed over {m.get('points')}, drawn {m.get('drawn')}"
+    )
+    return drawn, seen, steps
 
 
 def main() -> int:
@@ -169,7 +222,8 @@ def main() -> int:
         f"({kib['initial_js_msal_gzip']:.1f} KiB with the MSAL sign-in library), initial CSS "
         f"{kib['initial_css_gzip']:.1f} KiB; map pages add {kib['map_all_gzip']:.1f} KiB of map library (code "
         f"{kib['map_js_gzip']:.1f} KiB, worker and CSS included) and {kib['base_map_gzip']:.1f} KiB of offline base "
-        "map (locally; Azure Maps tiles in Azure), all gzipped"
+        f"map ({kib['base_map_first_gzip']:.1f} KiB before the first view; locally; Azure Maps tiles in Azure), all "
+        "gzipped"
     )
 
     from bench.lib.stack import free_port, scratch_settings, start_host, stop_host
@@ -189,7 +243,7 @@ def main() -> int:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{portal_port}"
     try:
-        results: list[tuple[str, float]] = []
+        results: list[tuple[str, tuple[float, float], tuple[float, float], str]] = []
         members_page: list[tuple[float, list[str]]] = []
         with sync_playwright() as p, httpx.Client(base_url=api_base, timeout=30) as api:
             browser = p.chromium.launch(
@@ -217,21 +271,32 @@ def main() -> int:
                 r.raise_for_status()
                 _seed(r.json()["account"]["accountId"], members)
                 context = browser.new_context(base_url=base)
+                context.add_init_script(DRAWN_OBSERVER)
                 page = context.new_page()
-                page.goto(f"{base}/signin")
+                # Signed out, /members shows the sign-in and leads back to /members: the owner's landing page (the
+                # live map) is not opened before the timed navigation, which reads the map cold.
+                page.goto(f"{base}/members")
                 page.fill("#dev-sub", sub)
                 page.fill("#dev-email", email)
                 page.click("form button[type=submit]")
-                page.wait_for_selector("[data-testid=signed-in-as]")
-                page.goto(f"{base}/members")  # signed in; the timed navigation below starts cold on /map
-                results.append((label, _time_map(page, base, members)))
+                page.wait_for_selector("#members tbody tr")
+                drawn, seen, steps = _time_map(page, base, members)
+                page.goto(f"{base}/members")
+                page.wait_for_selector("#members tbody tr")
+                drawn_again, seen_again, _ = _time_map(page, base, members)
+                results.append((label, (drawn, seen), (drawn_again, seen_again), steps))
                 if members == 1000:
                     page.goto(f"{base}/me")  # the timed navigation below starts from another page
                     members_page = [_time_members(page, base) for _ in range(3)]
                 context.close()
             browser.close()
-        for label, seconds in results:
-            print(f"portal {label}: {seconds * 1000:.0f} ms (navigation to the map drawn, headless Chromium)")
+        for label, first, again, steps in results:
+            print(
+                f"portal {label}: {first[0] * 1000:.0f} ms (navigation to the map drawn, headless Chromium; the"
+                f" first read of the access-log window); {again[0] * 1000:.0f} ms again in the same window (seen by"
+                f" the harness at {first[1] * 1000:.0f} and {again[1] * 1000:.0f} ms)"
+            )
+            print(f"  where the first went (ms): {steps}")
         times = sorted(t for t, _ in members_page)
         calls = members_page[-1][1]
         print(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from core.adapters.cosmos_expiry import Stamp
 from core.adapters.cosmos_live_map import LiveMapBump, is_version_doc
 from core.domain.consent import Capability, ConsentEntry, state_in
 from core.domain.errors import FieldError, ValidationFailed
-from core.domain.expiry import DAY
+from core.domain.expiry import DAY, ExpiryPlan
 from core.domain.tracking import (
     AccessLogEntry,
     AccessLogSlice,
@@ -103,10 +104,13 @@ class CosmosAccessLog:
         self._c: ContainerProxy = database.get_container_client(schema.ACCESS_LOG.name)
         self._stamp = stamp
 
-    def _doc(self, entry: AccessLogEntry) -> dict[str, Any]:
+    def _doc(self, entry: AccessLogEntry, plan: ExpiryPlan | None = None) -> dict[str, Any]:
+        """The stored document; `plan` is the account's expiry plan when the caller has it already (it costs a
+        read of the retention settings and a query of the holds)."""
         doc = to_doc(entry, doc_id=entry.entry_id, doc_type="access", accountId=entry.account_id)
         if self._stamp is not None:
-            doc["ttl"] = self._stamp.plan(entry.account_id).access_log_ttl(
+            plan = plan or self._stamp.plan(entry.account_id)
+            doc["ttl"] = plan.access_log_ttl(
                 subject_user_ids=entry.subject_user_ids, at=entry.at, now=self._stamp.now()
             )
         return doc
@@ -114,33 +118,55 @@ class CosmosAccessLog:
     def append(self, entry: AccessLogEntry) -> None:
         self._c.upsert_item(self._doc(entry))
 
-    def _create(self, entry: AccessLogEntry) -> bool:
+    def _create(self, entry: AccessLogEntry, plan: ExpiryPlan | None = None) -> bool:
         try:
-            self._c.create_item(self._doc(entry))
+            self._c.create_item(self._doc(entry, plan))
         except cosmos_errors.CosmosResourceExistsError:
             return False
         return True
 
     def create_many(self, entries: Sequence[AccessLogEntry]) -> list[bool]:
-        """Transactional batches of at most 100 creates (one partition: the account). A batch that meets an entry
-        that exists fails; then that batch's entries are created one by one (Azure applied none of the batch; the
-        emulator kept the creates before the failure, which then answer "existed", and were created: either way
-        each entry is stored once)."""
-        created: list[bool] = []
-        for start in range(0, len(entries), BATCH_LIMIT):
-            chunk = entries[start : start + BATCH_LIMIT]
+        """Transactional batches of at most 100 creates, each within one partition (an account), up to
+        BATCH_THREADS batches at a time; the account's expiry plan is looked up once, not per entry. A batch that
+        meets an entry that exists fails; then that batch's entries are created one by one (Azure applied none of
+        the batch; the emulator kept the creates before the failure, which then answer "existed", and were
+        created: either way each entry is stored once). An error in any batch propagates once the others ended."""
+        plans: dict[str, ExpiryPlan | None] = {
+            a: self._stamp.plan(a) if self._stamp is not None else None for a in {e.account_id for e in entries}
+        }
+        by_account: dict[str, list[int]] = {}
+        for i, e in enumerate(entries):
+            by_account.setdefault(e.account_id, []).append(i)
+        chunks = [
+            indices[start : start + BATCH_LIMIT]
+            for indices in by_account.values()
+            for start in range(0, len(indices), BATCH_LIMIT)
+        ]
+
+        def batch(chunk: list[int]) -> list[bool]:
+            account_id = entries[chunk[0]].account_id
+            plan = plans[account_id]
             if len(chunk) > 1:
                 try:
                     self._c.execute_item_batch(
-                        batch_operations=[("create", (self._doc(e),)) for e in chunk],
-                        partition_key=chunk[0].account_id,
+                        batch_operations=[("create", (self._doc(entries[i], plan),)) for i in chunk],
+                        partition_key=account_id,
                     )
-                    created += [True] * len(chunk)
-                    continue
+                    return [True] * len(chunk)
                 except cosmos_errors.CosmosBatchOperationError as exc:
                     if exc.status_code != 409:
                         raise
-            created += [self._create(e) for e in chunk]
+            return [self._create(entries[i], plan) for i in chunk]
+
+        created = [False] * len(entries)
+        if len(chunks) <= 1:
+            answers = [batch(c) for c in chunks]
+        else:
+            with ThreadPoolExecutor(min(BATCH_THREADS, len(chunks)), thread_name_prefix="access-log") as pool:
+                answers = list(pool.map(batch, chunks))
+        for chunk, answer in zip(chunks, answers, strict=True):
+            for i, new in zip(chunk, answer, strict=True):
+                created[i] = new
         return created
 
     def add_reads(
@@ -260,6 +286,7 @@ class CosmosTrackingScheduleStore:
 # ---------------------------------------------------------------- pings
 
 BATCH_LIMIT = 100  # operations per transactional batch
+BATCH_THREADS = 4  # transactional batches of one call sent at once (the access log's first read of a window)
 _OPTIONAL = ("alt", "spd", "hdg", "bat", "dev")
 
 

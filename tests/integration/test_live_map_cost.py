@@ -1,16 +1,22 @@
 """Issue 31: an unchanged live-map poll costs one point read and writes nothing, counted on the Cosmos DB emulator
 (its document-request counters, GET /_emulator/requests, tools/cosmos-emulator/control.js); a poll after a move
-reads again; the reads the owner was answered are one coalesced access-log entry with their count."""
+reads again; the reads the owner was answered are one coalesced access-log entry with their count. The first read of
+a window for a large crew creates its entries in a few transactional batches and looks the account's retention and
+holds up once, not once per worker."""
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from core.bootstrap import Container
+from core.domain.privacy import LegalHold
+from core.domain.tracking import AccessedData, AccessLogEntry
 from scripts.cosmos_emulator import request_counts
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack, User, add_member
@@ -83,3 +89,52 @@ def test_an_unchanged_live_map_poll_is_one_point_read_and_no_write(
     # the answered reads (the waits' 200s included), never the 304s: one entry while the window lasts
     assert len(live) in (1, 2) and all(e["viewerUserId"] == owner.user_id for e in live), live
     assert sum(e["count"] for e in live) >= 2 and all(e["lastAt"] >= e["at"] for e in live)
+
+
+def test_a_crews_first_read_of_a_window_is_a_few_batches_and_one_plan(stack: Stack) -> None:
+    deps = Container(stack.settings)
+    account_id = f"acct-{uuid.uuid4().hex[:10]}"
+    now = datetime.now(UTC)
+    workers = [f"w-{i:03d}" for i in range(250)]
+    deps.privacy.put_hold(
+        LegalHold(hold_id="h1", account_id=account_id, user_id="w-123", reason="r", placed_by="platform", placed_at=now)
+    )
+    entries = [
+        AccessLogEntry(
+            entry_id=f"e-{w}",
+            account_id=account_id,
+            viewer_user_id="owner",
+            viewer_role="owner",
+            subject_user_ids=[w],
+            data=AccessedData.LATEST_POSITIONS,
+            at=now,
+        )
+        for w in workers
+    ]
+    store = deps.access_log_store
+    assert store.create_many([entries[150]]) == [True]  # another process created this one first
+    before = _requests(stack, {account_id})
+
+    created = store.create_many(entries)
+
+    spent = _requests(stack, {account_id}) - before
+    # entries 100-149 answer "existed" on the emulator, which keeps a failed batch's creates before the conflict
+    # (Azure applies none of them): stored once either way
+    assert created[:100] == [True] * 100 and created[150:] == [False] + [True] * 99
+    # three batches of at most 100 (the one meeting the existing entry created one by one), and the account's
+    # retention settings and holds read once for all 250 entries
+    assert spent[("access-log", account_id, "batch")] == 3, spent
+    assert spent[("access-log", account_id, "create")] == 100, spent
+    assert sum(n for (container, _, _), n in spent.items() if container == "privacy") == 2, spent
+    docs = list(
+        deps.database.get_container_client("access-log").query_items(
+            "SELECT c.id, c.ttl FROM c WHERE c.accountId = @a",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
+    )
+    ttl = {d["id"]: d["ttl"] for d in docs}
+    assert sorted(ttl) == sorted(e.entry_id for e in entries)
+    assert ttl["e-w-123"] == -1  # the held worker's entry never expires
+    others = [t for i, t in ttl.items() if i != "e-w-123"]
+    assert min(others) > 0 and max(others) - min(others) <= 2  # the account's plan, counted from each write

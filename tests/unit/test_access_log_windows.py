@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -105,3 +106,37 @@ def test_the_workers_page_counts_the_reads_not_saved_yet() -> None:
     assert [e.count for e in store.entries] == [1]  # stored: the window's first read only
     [shown] = log.for_subject(account_id="a1", user_id="u1", continuation=None, limit=10).entries
     assert (shown.count, shown.last_at) == (3, START + timedelta(minutes=3))
+
+
+def test_the_ended_windows_a_read_closes_are_saved_at_the_same_time() -> None:
+    class Together(FakeAccessLog):
+        """Each update waits (5 s at most) for another one to be under way: one after the other, they fail."""
+
+        meet = threading.Barrier(2, timeout=5)
+
+        def add_reads(
+            self,
+            *,
+            account_id: str,
+            entry_id: str,
+            reads: int,
+            last_at: datetime,
+            range_from: datetime | None,
+            range_to: datetime | None,
+        ) -> bool:
+            self.meet.wait()
+            return super().add_reads(
+                account_id=account_id,
+                entry_id=entry_id,
+                reads=reads,
+                last_at=last_at,
+                range_from=range_from,
+                range_to=range_to,
+            )
+
+    store = Together()
+    log = AccessLogWindows(store, window=WINDOW)
+    for seconds in (0, 15):
+        read(log, START + timedelta(seconds=seconds), ["u1", "u2"], AccessedData.LATEST_POSITIONS)
+    read(log, START + WINDOW, ["u1", "u2"], AccessedData.LATEST_POSITIONS)  # ends both workers' first windows
+    assert sorted(e.count for e in store.entries if e.window_start == START) == [2, 2]

@@ -104,7 +104,7 @@ export async function renderDay(ctx: Context, userId: string): Promise<() => voi
   // The map is created while the day's data is fetched; the track is drawn when both are there.
   let map: PortalMap | null = null;
   const mapReady: Promise<PortalMap | null> = webglAvailable()
-    ? createMap(mapBox, `Track of ${member.fullName}`, ctx.me.units)
+    ? createMap(mapBox, `Track of ${member.fullName}`, undefined, ctx.me.units)
         .then((m) => (map = m))
         .catch((e) => {
           mapBox.append(errorBox(e));

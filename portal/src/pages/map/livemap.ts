@@ -1,5 +1,7 @@
 // Live map (owner): every member's latest position with its age and accuracy circle, polled with If-None-Match.
-// The map library starts loading before the first positions request, both in parallel. Polling pauses while the
+// The map library and base map start loading with the first positions request, in parallel; the map is created
+// once the positions are there, on the crew (no frame of the whole world is drawn first: in software WebGL those cost
+// a second), and the table of members is built while the map's worker prepares the points. Polling pauses while the
 // tab is hidden (one poll when it shows again), waits as long as a 429 or 503 asks (Retry-After), and stops for good
 // when the page is left, also when that happens while the map library is still loading. On a 304 the ages and the
 // stale colour are still brought up to date: a phone that went silent turns grey without any new data.
@@ -9,7 +11,7 @@ import { config } from "../../config";
 import { ApiError, type LatestPositions, type MemberPosition } from "../../api/client";
 import { api, changed, data } from "../../api/typed";
 import { h, clear, ageText, announce, errorBox, timeText } from "../../ui/dom";
-import { createMap, preloadMapLibrary, webglAvailable, type PortalMap, type Point } from "./maplib";
+import { createMap, mark, preloadMap, webglAvailable, type PortalMap, type Point } from "./maplib";
 import type { components } from "../../api/schema";
 import { siteOf } from "../day/day";
 import { liveSharingText } from "../../ui/sharing";
@@ -96,10 +98,11 @@ function points(list: LatestPositions, now: number, me: string): Point[] {
 }
 
 export async function renderLiveMap(ctx: Context): Promise<() => void> {
+  mark("start");
   const accountId = ctx.me.accountId;
   const me = ctx.me.userId;
   const drawMap = webglAvailable();
-  if (drawMap) void preloadMapLibrary().catch(() => undefined); // in parallel with the first positions request
+  if (drawMap) preloadMap(); // in parallel with the first positions request
   const mapBox = h("div", {
     class: "map",
     id: "live-map",
@@ -149,9 +152,21 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
   let timer = 0;
   const pollMs = (config().map.pollSeconds ?? 15) * 1000;
 
+  // Until the map exists (or failed), the first positions wait for it: the map draws them with the table.
+  let mapPending = drawMap;
+
   const draw = async (): Promise<void> => {
     if (!last) return;
     const now = Date.now();
+    let drawn: Promise<void> = Promise.resolve();
+    if (map) {
+      const pts = points(last, now, me);
+      if (!fitted && pts.length) {
+        map.fit(pts.map((p) => [p.lon, p.lat]));
+        fitted = true;
+      }
+      drawn = map.setPoints(pts); // hands the points to the map's worker, then the table is built meanwhile
+    }
     clear(body);
     body.append(...last.items.map((p) => row(p, now, sites, me, ctx.me.units)));
     const withPosition = last.items.filter((p) => p.position);
@@ -159,14 +174,7 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
     const n = last.items.length;
     summary.textContent = `${n} ${n === 1 ? "member" : "members"}, ${sharing.length} sharing their location now.`;
     mapBox.dataset.members = String(withPosition.length);
-    if (map) {
-      const pts = points(last, now, me);
-      if (!fitted && pts.length) {
-        map.fit(pts.map((p) => [p.lon, p.lat]));
-        fitted = true;
-      }
-      await map.setPoints(pts);
-    }
+    await drawn;
   };
 
   /** Nothing moved (304): the ages, the "no fix since" marks and the dots' stale colour still follow the clock. */
@@ -200,11 +208,14 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
       if (gone()) return;
       if (answer.response.ok) etag = answer.response.headers.get("ETag");
       const fresh = changed(answer);
+      if (!last) mark("data");
       if (fresh) {
         await sitesLoaded;
         last = fresh;
-        await draw();
-        announce("Positions updated.");
+        if (!mapPending) {
+          await draw();
+          announce("Positions updated.");
+        }
       } else {
         await refreshAges();
       }
@@ -229,15 +240,21 @@ export async function renderLiveMap(ctx: Context): Promise<() => void> {
   const first = poll();
   if (drawMap) {
     try {
-      const created = await createMap(mapBox, "Map of the crew's latest positions", ctx.me.units);
-      if (gone()) created.remove();
+      await first;
+      const crew = last ? points(last, Date.now(), me).map((p): number[] => [p.lon, p.lat]) : [];
+      const created = gone() ? null : await createMap(mapBox, "Map of the crew's latest positions", crew, ctx.me.units);
+      if (gone()) created?.remove();
       else {
         map = created;
-        await first;
-        await draw();
+        fitted = crew.length > 0;
       }
     } catch (e) {
       mapBox.append(errorBox(e));
+    }
+    mapPending = false;
+    if (!gone() && last) {
+      await draw();
+      announce("Positions updated.");
     }
   } else {
     mapBox.append(

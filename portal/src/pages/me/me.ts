@@ -153,7 +153,7 @@ export async function renderMe(ctx: Context): Promise<() => void> {
 
   if ((await track) && pings.length && webglAvailable() && !gone) {
     try {
-      const shown = await createMap(mapBox, "My track today", ctx.me.units);
+      const shown = await createMap(mapBox, "My track today", undefined, ctx.me.units);
       if (gone) shown.remove();
       else {
         map = shown;

@@ -226,6 +226,7 @@ export async function renderSites(ctx: Context): Promise<() => void> {
       map = await createMap(
         mapBox,
         "Map of the job sites: click to place a circle's centre or a polygon's corners",
+        undefined,
         ctx.me.units,
       );
       map.map.on("click", (ev) => {

@@ -96,7 +96,7 @@ export async function renderZones(ctx: Context): Promise<() => void> {
   let map: PortalMap | null = null;
   if (webglAvailable()) {
     try {
-      map = await createMap(mapBox, "Map of my private zones: click to set a zone's centre", ctx.me.units);
+      map = await createMap(mapBox, "Map of my private zones: click to set a zone's centre", undefined, ctx.me.units);
       map.map.on("click", (ev) => {
         lat.value = ev.lngLat.lat.toFixed(6);
         lon.value = ev.lngLat.lng.toFixed(6);
