@@ -5,7 +5,9 @@ Every read by someone else than the worker appends to the access log before the 
 
 from __future__ import annotations
 
+import contextvars
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 from core.domain.accounts import MemberStatus
@@ -285,12 +287,34 @@ def latest_positions(
     still = unchanged_etag(if_none_match, tag=tag, now=now)
     if still is not None:
         return LiveMapAnswer(etag=still)
-    members = sorted(
-        (m for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE),
-        key=lambda m: (m.full_name.lower(), m.user_id),
-    )
-    latest = {p.user_id: p for p in latest_positions.list_for_account(account_id)}
-    facts = gate_facts(account_id, [m.user_id for m in members], member_rows=member_rows, ingest_gate=ingest_gate)
+    # Independent reads overlap, each in the invocation's context (its requests counted and traced with it): the
+    # positions query (its own container) beside the members query; then the members' gates query beside the
+    # access-log write of the workers shown, which is stored before anything is answered.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-map") as pool:
+        positions = pool.submit(contextvars.copy_context().run, latest_positions.list_for_account, account_id)
+        members = sorted(
+            (m for m in accounts.list_members(account_id) if m.status is MemberStatus.ACTIVE),
+            key=lambda m: (m.full_name.lower(), m.user_id),
+        )
+        ids = [m.user_id for m in members]
+        latest = {p.user_id: p for p in positions.result()}
+        gates = pool.submit(
+            contextvars.copy_context().run,
+            gate_facts,
+            account_id,
+            ids,
+            member_rows=member_rows,
+            ingest_gate=ingest_gate,
+        )
+        shown = [u for u in ids if u in latest]
+        if shown:
+            record_read(
+                log=access_log,
+                entry=new_entry(
+                    principal=principal, subject_user_ids=shown, data=AccessedData.LATEST_POSITIONS, at=now
+                ),
+            )
+        facts = gates.result()
     items: list[MemberPositionPublic] = []
     expiries: list[datetime] = []
     for m in members:
@@ -323,12 +347,6 @@ def latest_positions(
                 position=position,
                 sharing=sharing_public(f, last_fix=last_fix, now=now),
             )
-        )
-    shown = [i.user_id for i in items if i.position is not None]
-    if shown:
-        record_read(
-            log=access_log,
-            entry=new_entry(principal=principal, subject_user_ids=shown, data=AccessedData.LATEST_POSITIONS, at=now),
         )
     return LiveMapAnswer(
         etag=live_map_etag(tag, min(expiries) if expiries else None),
