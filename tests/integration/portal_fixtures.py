@@ -148,6 +148,9 @@ def screenshot(page: Page, name: str) -> None:
     otherwise. The viewport is put back afterwards."""
     if not os.environ.get("PORTAL_SCREENSHOTS"):
         return
+    later = page.get_by_role("button", name="Decide later")
+    if later.is_visible():  # the consent banner is a bottom sheet: the picture shows the page
+        later.click()
     page.screenshot(path=str(ROOT / "docs" / f"portal-{name}.png"), full_page=True)
     size = page.viewport_size
     page.set_viewport_size({"width": 360, "height": 780})

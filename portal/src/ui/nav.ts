@@ -67,6 +67,8 @@ export function mainNav(links: NavLink[], current: string | null): HTMLElement {
   if (under.length) {
     listen();
     const here = under.find((l) => l.href === current);
+    // A "wide" page is in the bar on a wide screen: only a phone finds it under More.
+    const hereClass = here?.place === "wide" ? " here-phone" : here ? " here" : "";
     // The "wide" links are listed under More on a phone only; with no "more" link, More itself is a phone's only.
     const panel = h(
       "ul",
@@ -77,13 +79,13 @@ export function mainNav(links: NavLink[], current: string | null): HTMLElement {
       "button",
       {
         type: "button",
-        class: here ? "nav-more-button here" : "nav-more-button",
+        class: `nav-more-button${hereClass}`,
         "aria-expanded": "false",
         "aria-controls": PANEL_ID,
       },
       "More",
       // Where you are, when it is under More (a link's aria-current is only in the closed panel).
-      here ? h("span", { class: "nav-here" }, `: ${here.text}`) : null,
+      here ? h("span", { class: here.place === "wide" ? "nav-here on-phone" : "nav-here" }, `: ${here.text}`) : null,
     );
     button.addEventListener("click", () => setOpen(button, panel, panel.hidden));
     const onlyPhone = !under.some((l) => l.place === "more");

@@ -195,7 +195,8 @@ export async function renderTimesheets(ctx: Context): Promise<() => void> {
       );
     }
     const total = t.members.reduce((n, m) => n + m.seconds, 0);
-    status.textContent = `${sheet.from} to ${sheet.to}: ${t.members.length} members, ${durationText(total)} on sites.`;
+    const n = t.members.length;
+    status.textContent = `${sheet.from} to ${sheet.to}: ${n} ${n === 1 ? "member" : "members"}, ${durationText(total)} on sites.`;
   };
 
   const load = async (): Promise<void> => {
