@@ -4,7 +4,8 @@ A hit is a run of 13 to 19 digits that passes the Luhn check and starts with a c
 2 to 6: Mastercard 2-series and 5, Amex/Diners/JCB 3, Visa 4, Discover/UnionPay 6). The digits are written solid
 ("4242424242424242") or in groups joined by single spaces or dashes ("4242 4242 4242 4242", "3782-822463-10005";
 groups of 4 to 6 digits, any window of consecutive groups counts). No letter, digit, underscore or decimal point may
-touch the run, so the digits inside hex ids, UUIDs, hashes, base64 and the fraction of a coordinate do not count.
+touch the run, so the digits inside hex ids, UUIDs, hashes, base64 and the fraction of a coordinate do not count; a
+grouped run may not begin right after "<letter or digit>-" either (a UUID cut by a line break).
 
 Why the prefix rule: epoch milliseconds (13 digits, "17..."), epoch nanoseconds and Cosmos `_ts`-like counters
 start with 1, and one in ten of any digit run passes Luhn by chance; no card number starts with 0, 1, 7, 8 or 9
@@ -27,7 +28,9 @@ MAX_ZIP_ENTRIES = 10_000
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 
 _SOLID = re.compile(r"(?<![0-9A-Za-z_.])[0-9]{13,19}(?![0-9A-Za-z_])")
-_GROUPED = re.compile(r"(?<![0-9A-Za-z_.])[0-9]+(?:[ \-][0-9]+)+(?![0-9A-Za-z_])")
+# A grouped run may not start right after "<letter or digit>-": the groups of a UUID or another dashed id, whose
+# tail a wrapped line (an e-mail body) can cut from its letters, are not a card written in groups.
+_GROUPED = re.compile(r"(?<![0-9A-Za-z_.])(?<![0-9A-Za-z]-)[0-9]+(?:[ \-][0-9]+)+(?![0-9A-Za-z_])")
 
 
 @dataclass(frozen=True)

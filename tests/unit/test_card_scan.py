@@ -62,3 +62,10 @@ def test_cards_inside_bytes_and_zip_entries_are_found_and_reported_by_last_four_
     assert [(h.where, h.last4) for h in hits] == [("exports/a.zip!profile.json", "4444")]
     assert "5555555555554444" not in str(hits[0])
     assert card_scan.scan_bytes("blob", b"\xff\xd8\xff\x00" + b"4242424242424242" + b"\x00") != []
+
+
+def test_the_groups_of_a_uuid_cut_by_a_line_break_are_not_a_card() -> None:
+    # 4359 8498 39036 passes Luhn (13 digits from 4): inside a wrapped invitation link it is still an id's tail
+    wrapped = "join?invitation=814294cc-4702-4359-8498-39036\nab80aa2"
+    assert card_scan.card_numbers(wrapped) == []
+    assert card_scan.card_numbers("card 4359-8498-39036\n") == ["4359849839036"]  # the same digits alone count
