@@ -13,7 +13,7 @@ Flex scale group (billed while an instance runs an execution, a second at least:
 operations and the host's polling; telemetry records; blobs; e-mail. Storage is priced at steady state: what
 the retention keeps (a year of pings), not one month's growth. Cosmos DB throughput is priced two ways: serverless
 (every RU, expiry deletes included) and the production parameters (infra/params/prod.bicepparam, read by `prod_parameter`: autoscale with the
-maximum it sets, zone redundant, continuous backup of 30 days; billed per hour at the highest RU/s, never below
+maximum it sets, zone redundant, continuous backup in the tier it sets; billed per hour at the highest RU/s, never below
 a tenth of the maximum; expiry deletes use the throughput left over).
 
 Designs: `today` (main before issue 31), `issue31` (the writer carrying its day state, the live map's positions
@@ -72,6 +72,10 @@ COSMOS_ZONE_REDUNDANT_FACTOR = 1.25  # availability zones on a single-region pro
 #   official page not read)
 COSMOS_STORAGE_PER_GB_MONTH = 0.25  # transactional storage, data and index (assumption: official page not read)
 COSMOS_CONTINUOUS_30D_PER_GB_MONTH = 0.20  # continuous backup, 30 days (assumption: official page not read)
+# Continuous backup, 7 days: no charge. learn.microsoft.com/training/modules/implement-backup-restore-for-azure-
+# cosmos-db-sql-api/3-configure-continuous-backup-recovery (read 2026-12-08): Continuous (30 days) "will incur
+# additional cost", Continuous (7 days) "is free".
+COSMOS_BACKUP_PER_GB_MONTH = {"Continuous7Days": 0.0, "Continuous30Days": COSMOS_CONTINUOUS_30D_PER_GB_MONTH}
 COSMOS_INDEX_OVERHEAD = {"narrow": 0.10, "all paths": 0.30}  # index storage over data (assumption)
 # Functions Flex Consumption, on demand: https://azure.microsoft.com/pricing/details/functions/ NOT reachable from
 # here; as quoted by https://modal.com/blog/azure-function-pricing-guide (2025-05-22).
@@ -109,7 +113,16 @@ def prod_parameter(name: str, path: Path = PROD_PARAMS) -> int:
     return int(found.group(1))
 
 
+def prod_string_parameter(name: str, path: Path = PROD_PARAMS) -> str:
+    """A quoted string parameter as infra/params/prod.bicepparam sets it."""
+    found = re.search(rf"^param {name} = '([^']*)'\s*$", path.read_text(), re.MULTILINE)
+    if found is None:
+        raise ValueError(f"{path.name} sets no string for {name}")
+    return found.group(1)
+
+
 PROD_AUTOSCALE_MAX_RU_S = prod_parameter("cosmosAutoscaleMaxThroughput")
+PROD_BACKUP_TIER = prod_string_parameter("cosmosBackupTier")
 AUTOSCALE_MIN_MAX_RU_S = (
     1_000  # the smallest autoscale maximum (learn.microsoft.com/azure/cosmos-db/provision-throughput-autoscale)
 )
@@ -234,6 +247,7 @@ class Design:
     packed_pings: bool = False  # one document per member and call holding its pings, not one per ping
     counter_in_memory: bool = False  # the ingest rate limit counted per instance, one shared write per 10 calls
     instance_mb: int = PROD_INSTANCE_MB  # functionInstanceMemoryMB
+    backup_tier: str = PROD_BACKUP_TIER  # cosmosBackupTier
 
     @property
     def instance_gb(self) -> float:
@@ -255,6 +269,7 @@ TODAY = Design(
     records_per_writer_message=17,
     host_records_per_invocation=0,  # counted in the figures above (the host's copies)
     autoscale_max_ru_s=4_000,  # prod.bicepparam before it was sized to the crew
+    backup_tier="Continuous30Days",  # prod.bicepparam before the 7-day tier (no charge)
 )
 ISSUE31 = Design(
     "issue31",
@@ -515,7 +530,7 @@ def bill(crew: Crew, d: Design, *, serverless: bool = False) -> Bill:
     stored = sum(b * (1 + COSMOS_INDEX_OVERHEAD[kind]) for b, kind in led.stored.values())
     items["Cosmos DB storage at retention"] = stored / 1e9 * COSMOS_STORAGE_PER_GB_MONTH
     if not serverless:
-        items["Cosmos DB continuous backup 30 d"] = stored / 1e9 * COSMOS_CONTINUOUS_30D_PER_GB_MONTH
+        items["Cosmos DB continuous backup"] = stored / 1e9 * COSMOS_BACKUP_PER_GB_MONTH[d.backup_tier]
     gb_s = (
         sum(
             flex_instance_seconds(n * w / shift_s, secs / n, FLEX_CONCURRENCY.get(group, 16), shift_s)

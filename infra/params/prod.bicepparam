@@ -20,7 +20,10 @@ param cosmosThroughputMode = 'autoscale'
 // paid for all month.
 param cosmosAutoscaleMaxThroughput = 1000
 param opsAlertEmail = readEnvironmentVariable('INDUSTRACK_OPS_ALERT_EMAIL', '')
-param cosmosBackupTier = 'Continuous30Days'
+// Point-in-time restore for 7 days (docs/scaling.md, "Cost per worker-month"): the 7-day tier has no charge, the
+// 30-day tier bills its storage (about 0.025 USD per worker-month with a year of pings). Erased data also leaves the
+// backup 23 days sooner; the deletion notice states the deployed window (COSMOS_BACKUP_RETENTION_DAYS).
+param cosmosBackupTier = 'Continuous7Days'
 param cosmosZoneRedundant = true
 
 param functionMaximumInstanceCount = 100

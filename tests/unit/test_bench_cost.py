@@ -141,3 +141,30 @@ def test_the_report_itemises_both_crew_sizes() -> None:
     assert "1,000 workers" in text and "100,000 workers" in text
     for item in ("Cosmos DB storage at retention", "Queue polling", "Telemetry ingestion", "Blob: photos kept"):
         assert text.count(item) == 2, item
+
+
+def test_the_backup_is_priced_in_the_tier_prod_deploys() -> None:
+    """The 7-day continuous backup has no charge, the 30-day tier bills the stored bytes (bench/cost.py sources);
+    the model reads the tier from infra/params/prod.bicepparam, and `today` keeps the 30 days it had."""
+    crew = cost.Crew()
+    assert cost.PROD_BACKUP_TIER in cost.COSMOS_BACKUP_PER_GB_MONTH
+    for design in cost.DESIGNS:
+        billed = cost.bill(crew, design)
+        backup = billed.items["Cosmos DB continuous backup"]
+        stored_gb = billed.stored_mb_per_worker / 1000
+        assert backup == pytest.approx(stored_gb * cost.COSMOS_BACKUP_PER_GB_MONTH[design.backup_tier])
+    assert (
+        cost.TODAY.backup_tier == "Continuous30Days"
+        and cost.bill(crew, cost.TODAY).items["Cosmos DB continuous backup"] > 0
+    )
+    assert "cosmosBackupTier" in cost.PROD_PARAMS.read_text()
+
+
+def test_a_string_parameter_is_read_from_the_prod_file(tmp_path: Path) -> None:
+    params = tmp_path / "p.bicepparam"
+    params.write_text("param cosmosBackupTier = 'Continuous30Days'\nparam other = 3\n")
+    empty = tmp_path / "empty.bicepparam"
+    empty.write_text("param other = 3\n")
+    assert cost.prod_string_parameter("cosmosBackupTier", params) == "Continuous30Days"
+    with pytest.raises(ValueError, match="cosmosBackupTier"):
+        cost.prod_string_parameter("cosmosBackupTier", empty)
