@@ -48,10 +48,12 @@ class PhotoPorts(Clients):
 
     @cached_property
     def image_codec(self) -> PillowImageCodec:
-        """Pure computation on bytes (no SDK, no I/O): nothing to wrap into DependencyUnavailable."""
+        """Pure computation on bytes (no SDK, no I/O): nothing to wrap into DependencyUnavailable. Its decode budget
+        (PHOTO_DECODE_BUDGET_MB) is the process's one: the root is built once per process."""
+        from core.adapters.images.budget import DecodeBudget
         from core.adapters.images.codec import PillowImageCodec
 
-        return PillowImageCodec()
+        return PillowImageCodec(DecodeBudget(self.settings.photo_decode_budget_mb * 1024 * 1024))
 
     @cached_property
     def photo_limits(self) -> PhotoLimits:
