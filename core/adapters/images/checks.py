@@ -28,8 +28,8 @@ DISPLAY_QUALITY = 85
 # Pillow resizes an RGBA picture through; libheif's planes for HEIC), plus the display copy and the JPEG encoders.
 # Fitted above the figures of `python -m bench.photo_checks` (each case in a fresh process, docs/scaling.md
 # "Instance memory"); HEIF also keeps a copy of the file while it decodes.
-PEAK_PER_DECODED_BYTE = 2.25
-RENDERING_BYTES = 12 * 1024 * 1024
+PEAK_PER_DECODED_BYTE = 2.3
+RENDERING_BYTES = 16 * 1024 * 1024
 
 
 # ---------------------------------------------------------------- decoding
