@@ -19,6 +19,12 @@ over the baseline, that growth per megapixel of the file, what the decode budget
 (`checks.decode_cost`, which must not be below the growth), the resident memory after the repeats, the EICAR scan's
 time, and the outcome. Timings on a shared machine
 are noisy; memory figures are not.
+
+Then a queue batch: 24 photos (host.json's batchSize 16 and newBatchThreshold 8), the 12 MP JPEG and HEIC in turn,
+through the codec (`PillowImageCodec`, with its `DecodeBudget`) on 6 threads, in a fresh process per row: with a
+budget of 160 MB and of 768 MB (the default), each with glibc's default allocator and with freed blocks given back
+(`return_large_blocks_on_free`, as the composition root sets it). Printed: the most the budget granted at once, the
+growth of the peak resident memory, what the process kept after the batch, and the wall time.
 """
 
 from __future__ import annotations
@@ -32,20 +38,28 @@ import subprocess  # nosec B404 - the benchmark's own child processes
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pillow_heif
 from PIL import Image
 
 from bench.lib.measure import reset_peak, status_kb
 from core.adapters.images import checks
+from core.adapters.images.budget import DecodeBudget, return_large_blocks_on_free
+from core.adapters.images.codec import PillowImageCodec
 from core.adapters.images.formats import sniff
 from core.domain.media import PhotoContentType, signature_verdict
 from core.settings import Settings
 from tests.fixtures import images
 
 MB = 1024 * 1024
+BATCH, THREADS = (
+    24,
+    6,
+)  # host.json's batchSize 16 + newBatchThreshold 8; the Python worker's threads on a small instance
 
 
 def child(path: str, declared_value: str, max_pixels: int, repeat: int) -> None:
@@ -79,6 +93,36 @@ def child(path: str, declared_value: str, max_pixels: int, repeat: int) -> None:
                 "median_s": statistics.median(runs),
                 "scan_s": scan,
                 "outcome": str(getattr(result, "reason", None) or "verified"),
+            }
+        )
+    )
+
+
+def batch_child(budget_mb: int, threads: int, freed: str, paths: list[str]) -> None:
+    """A queue batch in this (fresh) process: BATCH photos (the files in turn) through the codec on `threads`
+    threads, with a decode budget of `budget_mb`, and freed blocks given back when `freed` is "on" (as the
+    composition root does); prints one JSON line."""
+    if freed == "on":
+        return_large_blocks_on_free()
+    files = [
+        (Path(path).read_bytes(), PhotoContentType(declared))
+        for path, declared in zip(paths[::2], paths[1::2], strict=True)
+    ]
+    codec = PillowImageCodec(DecodeBudget(budget_mb * MB))
+    jobs = [files[i % len(files)] for i in range(BATCH)]
+    baseline_kb = status_kb("VmRSS")
+    reset_peak()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(lambda job: codec.inspect(job[0], declared=job[1], max_pixels=50_000_000), jobs))
+    print(
+        json.dumps(
+            {
+                "growth_mb": (status_kb("VmHWM") - baseline_kb) / 1024,
+                "most_held_mb": codec.budget.most_held / MB,
+                "kept_mb": (status_kb("VmRSS") - baseline_kb) / 1024,
+                "seconds": time.perf_counter() - started,
+                "verified": sum(1 for r in results if not hasattr(r, "reason")),
             }
         )
     )
@@ -151,17 +195,41 @@ def cases(max_pixels: int, quick: bool) -> list[tuple[str, bytes, str]]:
     return listed
 
 
-def measure(data: bytes, declared: str, max_pixels: int, repeat: int, workdir: str) -> dict[str, object]:
+def _in_child(*args: str) -> dict[str, Any]:
+    done = subprocess.run(  # nosec B603 - this interpreter and module, arguments built here
+        [sys.executable, "-m", "bench.photo_checks", *args], check=True, capture_output=True, text=True
+    )
+    measured: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return measured
+
+
+def measure(data: bytes, declared: str, max_pixels: int, repeat: int, workdir: str) -> dict[str, Any]:
     path = os.path.join(workdir, "input")
     Path(path).write_bytes(data)
-    done = subprocess.run(  # nosec B603 - this interpreter and module, arguments built here
-        [sys.executable, "-m", "bench.photo_checks", "--child", path, declared, str(max_pixels), str(repeat)],
-        check=True,
-        capture_output=True,
-        text=True,
+    return _in_child("--child", path, declared, str(max_pixels), str(repeat))
+
+
+def batches(listed: list[tuple[str, bytes, str]], workdir: str) -> None:
+    """The 12 MP JPEG and HEIC in turn, as a queue batch on the worker's threads, with and without the budget's
+    allocator setting."""
+    paths: list[str] = []
+    for index, (_, data, declared) in enumerate(listed[:2]):
+        path = os.path.join(workdir, f"batch-{index}")
+        Path(path).write_bytes(data)
+        paths += [path, declared]
+    print(
+        f"\na queue batch: {BATCH} photos (the 12 MP JPEG and HEIC in turn) on {THREADS} threads, each batch in a fresh"
+        " process"
     )
-    measured: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return measured
+    print(
+        f"{'decode budget':>13} {'freed blocks':>12} {'most held':>9} {'growth':>7} {'kept':>6} {'wall':>7}  verified"
+    )
+    for budget_mb, freed in ((160, "off"), (160, "on"), (768, "off"), (768, "on")):
+        m = _in_child("--batch", str(budget_mb), str(THREADS), freed, *paths)
+        print(
+            f"{budget_mb:>10} MB {('given back' if freed == 'on' else 'glibc default'):>12} {m['most_held_mb']:>9.0f}"
+            f" {m['growth_mb']:>7.0f} {m['kept_mb']:>6.0f} {m['seconds']:>5.1f} s  {m['verified']}"
+        )
 
 
 def main() -> None:
@@ -169,10 +237,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="leave out the cases at the pixel limit")
     parser.add_argument("--child", nargs=4, metavar=("PATH", "TYPE", "MAX_PIXELS", "REPEAT"), help=argparse.SUPPRESS)
+    parser.add_argument("--batch", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         path, declared, max_pixels, repeat = args.child
         child(path, declared, int(max_pixels), int(repeat))
+        return
+    if args.batch:
+        budget_mb, threads, freed, *paths = args.batch
+        batch_child(int(budget_mb), int(threads), freed, paths)
         return
     max_pixels = int(Settings.model_fields["photo_max_pixels"].default)
     print(f"PHOTO_MAX_PIXELS (default) = {max_pixels:,}; each case in a fresh process; MB = MiB")
@@ -181,16 +254,18 @@ def main() -> None:
         f"{'MB/MP':>6} {'budget':>6} {'after':>6} {'EICAR':>8}  outcome"
     )
     with tempfile.TemporaryDirectory() as workdir:
-        for label, data, declared in cases(max_pixels, args.quick):
+        listed = cases(max_pixels, args.quick)
+        for label, data, declared in listed:
             m = measure(data, declared, max_pixels, args.repeat, workdir)
             pixels = _pixels(data)
             need = checks.decode_cost(data, declared=PhotoContentType(declared), max_pixels=max_pixels) / MB
-            per_mp = f"{m['growth_mb'] / (pixels / 1e6):6.1f}" if pixels and m["outcome"] == "verified" else "     -"  # type: ignore[operator]  # JSON numbers
+            per_mp = f"{m['growth_mb'] / (pixels / 1e6):6.1f}" if pixels and m["outcome"] == "verified" else "     -"
             print(
-                f"{label:<27} {len(data):>11,} {m['best_s'] * 1000:>5.0f} ms {m['median_s'] * 1000:>5.0f} ms "  # type: ignore[operator]  # JSON numbers
+                f"{label:<27} {len(data):>11,} {m['best_s'] * 1000:>5.0f} ms {m['median_s'] * 1000:>5.0f} ms "
                 f"{m['after_imports_mb']:>11.0f} {m['peak_mb']:>6.0f} {m['growth_mb']:>7.0f} {per_mp} {need:>6.0f} "
-                f"{m['after_repeats_mb']:>6.0f} {m['scan_s'] * 1000:>5.2f} ms  {m['outcome']}"  # type: ignore[operator]  # JSON numbers
+                f"{m['after_repeats_mb']:>6.0f} {m['scan_s'] * 1000:>5.2f} ms  {m['outcome']}"
             )
+        batches(listed, workdir)
 
 
 def _pixels(data: bytes) -> int:

@@ -4,12 +4,16 @@ rendering without metadata, and the process's decode memory budget."""
 from __future__ import annotations
 
 import io
+import os
 import random
+import subprocess  # nosec B404 - a fresh interpreter measures its own memory
+import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -21,6 +25,7 @@ from core.domain.images import ExifInfo, Rejection, Verified
 from core.domain.media import PhotoContentType, RejectReason, ScanVerdict, signature_verdict
 from tests.fixtures import images
 
+ROOT = Path(__file__).resolve().parents[2]
 TAKEN = datetime(2026, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=-5)))
 
 
@@ -329,3 +334,48 @@ def test_the_codec_verifies_concurrent_photos_within_its_budget() -> None:
         )
     assert [type(result) for result in results] == [Verified] * 8
     assert codec.budget.most_held == need and codec.budget.held == 0
+
+
+_FREED_SCRIPT = """
+import io, sys
+from concurrent.futures import ThreadPoolExecutor
+from PIL import Image
+from core.adapters.images import checks
+from core.adapters.images.budget import DecodeBudget, return_large_blocks_on_free
+from core.adapters.images.codec import PillowImageCodec
+from core.domain.media import PhotoContentType
+
+def kb(field):
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(field + ":"))
+
+if sys.argv[1] == "on":
+    assert return_large_blocks_on_free()
+buf = io.BytesIO()
+Image.effect_noise((1600, 1200), 60).convert("RGB").save(buf, format="JPEG", quality=95)
+data, jpeg = buf.getvalue(), PhotoContentType.JPEG
+codec = PillowImageCodec(DecodeBudget(checks.decode_cost(data, declared=jpeg, max_pixels=50_000_000)))
+base = kb("VmRSS")
+open("/proc/self/clear_refs", "w").write("5")
+with ThreadPoolExecutor(4) as pool:
+    assert all(pool.map(lambda _: codec.inspect(data, declared=jpeg, max_pixels=50_000_000), range(12)))
+print(codec.budget.capacity // 1024, kb("VmHWM") - base, kb("VmRSS") - base)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="measures the Linux kernel's peak RSS")
+def test_decodes_add_no_more_than_the_budget_to_the_process_and_give_it_back() -> None:
+    """A fresh process verifies 12 photos on 4 threads, one at a time (the budget holds one): with freed blocks given
+    back (as the root sets it) its peak grows by about the budget and it ends where it started; with glibc's
+    default, the threads' heaps keep the freed decode buffers."""
+
+    def run(mode: str) -> tuple[int, int, int]:
+        done = subprocess.run(  # nosec B603 - this interpreter, the script above
+            [sys.executable, "-c", _FREED_SCRIPT, mode], check=True, capture_output=True, text=True, cwd=ROOT
+        )
+        budget_kb, growth_kb, kept_kb = (int(v) for v in done.stdout.split())
+        return budget_kb, growth_kb, kept_kb
+
+    budget_kb, growth_kb, kept_kb = run("on")
+    assert growth_kb <= budget_kb + 8 * 1024 and kept_kb < 16 * 1024, (budget_kb, growth_kb, kept_kb)
+    _, default_growth_kb, default_kept_kb = run("off")
+    assert default_kept_kb > kept_kb + 16 * 1024, (default_growth_kb, default_kept_kb)  # what the setting changes

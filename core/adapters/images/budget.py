@@ -7,10 +7,18 @@ by a stream of small ones. A photo that needs more than the whole budget is gran
 until nothing else is held and then runs alone. Threads of one process share it (the Functions Python worker runs
 synchronous functions on a thread pool, and a queue trigger takes a batch of messages at once); the composition root
 (core/bootstrap/photos.py) builds one per process.
+
+The budget bounds the memory decodes hold; what the process's resident size does also depends on the C allocator
+giving freed memory back. glibc's does not by default: it raises its mmap threshold after the first large block is
+freed, so later decode buffers come from per-thread heaps that keep them (measured: 24 photos on 6 threads, one
+at a time, left the worker 380 MB larger; docs/scaling.md, "Instance memory"). `return_large_blocks_on_free`, which
+the root calls once with the budget, fixes the threshold at 1 MiB: every block that large is mapped on its own and
+unmapped when freed.
 """
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -72,3 +80,19 @@ class DecodeBudget:
             with self._changed:
                 self._held -= granted
                 self._changed.notify_all()
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+LARGE_BLOCK_BYTES = 1024 * 1024
+
+
+def return_large_blocks_on_free(threshold: int = LARGE_BLOCK_BYTES) -> bool:
+    """Have the C allocator (glibc) map every block of `threshold` bytes or more on its own, so that freeing it gives
+    the memory back to the system; setting it also stops glibc moving the threshold up. Process-wide, once, by the
+    composition root. False where the C library has no `mallopt` (not glibc): nothing changes there."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the process's own C library
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, threshold))

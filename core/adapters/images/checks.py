@@ -25,11 +25,12 @@ DISPLAY_QUALITY = 85
 
 # Memory one verification holds at its peak, over the bytes of the decoded picture (Pillow keeps 4 bytes a pixel
 # for RGB, RGBA and LA, 1 for L and P): the decoded picture and one full-size copy (the premultiplied-alpha copy
-# Pillow resizes an RGBA picture through; libheif's planes for HEIC), plus the display copy and the JPEG encoders.
-# Fitted above the figures of `python -m bench.photo_checks` (each case in a fresh process, docs/scaling.md
-# "Instance memory"); HEIF also keeps a copy of the file while it decodes.
+# Pillow resizes an RGBA picture through; libheif's planes for HEIC), plus up to 32 MiB for the display copy (at
+# most 2048 px a side), its RGB conversion and the JPEG encoders (a noisy 1600x1200 JPEG, shown at full size,
+# adds 48 MiB in all). Fitted above the figures of `python -m bench.photo_checks` (each case in a fresh process,
+# docs/scaling.md "Instance memory"); HEIF also keeps a copy of the file while it decodes.
 PEAK_PER_DECODED_BYTE = 2.3
-RENDERING_BYTES = 16 * 1024 * 1024
+RENDERING_BYTES = 32 * 1024 * 1024
 
 
 # ---------------------------------------------------------------- decoding
