@@ -290,8 +290,9 @@ LEVERS: dict[str, dict[str, Any]] = {
     "host invocation span sampled": {"host_sampled": True, "host_records_per_invocation": 0.05},
     "pings packed per call": {"packed_pings": True},
     # 512 MB instances get 0.25 cores (CPU time x4). The location load fits (bench.load: the app's process peaks
-    # at 163 MB with 100 members posting), but photo verification decodes 12 MP images (bench.photo_checks: ~390 MB
-    # peak for one) with up to host.json's batch of 16 at once: not built (docs/scaling.md)
+    # at 168 MB with 100 members posting; the worker cold 104), but photo verification at the pixel limit does not
+    # (bench.photo_checks, each case in a fresh process: a 50 MP RGBA PNG +442 MB, a 35.5 MP HEIC +267): not built;
+    # it needs photo verification in an app of its own (docs/scaling.md, "Instance memory")
     "512 MB instances": {"instance_mb": 512},
 }
 NEXT = replace(ISSUE31, name="next", **{k: v for lever in LEVERS.values() for k, v in lever.items()})

@@ -128,6 +128,10 @@ class Settings(BaseSettings):
         default=20 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024, validation_alias="PHOTO_MAX_BYTES"
     )
     photo_max_pixels: int = Field(default=50_000_000, ge=10_000, le=200_000_000, validation_alias="PHOTO_MAX_PIXELS")
+    # Memory the photo verifications of one process may hold at once for decoding (MiB; core/adapters/images/
+    # budget.py): each waits until its decode's need, estimated from the header, is free; one that needs more than
+    # the whole budget runs alone. Sized against functionInstanceMemoryMB (docs/scaling.md, "Instance memory").
+    photo_decode_budget_mb: int = Field(default=768, ge=16, le=16_384, validation_alias="PHOTO_DECODE_BUDGET_MB")
     photo_upload_url_ttl_seconds: int = Field(
         default=600, ge=1, le=600, validation_alias="PHOTO_UPLOAD_URL_TTL_SECONDS"
     )

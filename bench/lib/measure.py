@@ -1,4 +1,4 @@
-"""What the benchmarks measure and how they price it: percentiles, paced sending, the local host's backend-request
+"""What the benchmarks measure and how they price it: resident memory and its peak, percentiles, paced sending, the local host's backend-request
 counters (bench/ingest_app.py), the calls and modelled request units of the pipeline and of the naive baseline."""
 
 from __future__ import annotations
@@ -16,6 +16,21 @@ PIPELINE = ("ingest_locations", "write_pings")  # the product's ingest call and 
 BASELINE = ("bench_naive_ping", "bench_naive_writer")  # bench/ingest_app.py's naive one-ping-per-call baseline
 NAIVE_CONTAINER = "bench-naive-pings"  # where the baseline stores its pings (partition /accountId)
 SYSTEM = ("_rid", "_self", "_etag", "_attachments", "_ts")  # Cosmos DB's own properties, not stored by the app
+
+
+def status_kb(field: str) -> int:
+    """A `Vm...` line of this process's /proc/self/status (Linux), in kB: `VmRSS` now, `VmHWM` the peak."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise LookupError(field)
+
+
+def reset_peak() -> None:
+    """Make the kernel's peak resident size of this process (VmHWM) start again from its current size (Linux)."""
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+        refs.write("5")
 
 
 def pct(values: list[float], q: float) -> float:

@@ -3,6 +3,7 @@ verification queue, the malware scanner, the image codec and the upload limits."
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     from core.adapters.cosmos_media import CosmosMediaStore
     from core.adapters.images.codec import PillowImageCodec
     from core.services.photos import PhotoLimits
+
+log = logging.getLogger(__name__)
 
 
 class PhotoPorts(Clients):
@@ -48,10 +51,15 @@ class PhotoPorts(Clients):
 
     @cached_property
     def image_codec(self) -> PillowImageCodec:
-        """Pure computation on bytes (no SDK, no I/O): nothing to wrap into DependencyUnavailable."""
+        """Pure computation on bytes (no SDK, no I/O): nothing to wrap into DependencyUnavailable. Its decode budget
+        (PHOTO_DECODE_BUDGET_MB) is the process's one: the root is built once per process. Freed decode buffers go
+        back to the system (budget.py), so the budget also bounds what decoding adds to the worker's memory."""
+        from core.adapters.images.budget import DecodeBudget, return_large_blocks_on_free
         from core.adapters.images.codec import PillowImageCodec
 
-        return PillowImageCodec()
+        if not return_large_blocks_on_free():
+            log.warning("the C library has no mallopt: freed decode buffers may stay in the process")
+        return PillowImageCodec(DecodeBudget(self.settings.photo_decode_budget_mb * 1024 * 1024))
 
     @cached_property
     def photo_limits(self) -> PhotoLimits:

@@ -1,19 +1,31 @@
 """The image codec's checks (core/adapters/images/): magic bytes, decoding within a pixel budget, EICAR, EXIF,
-rendering without metadata."""
+rendering without metadata, and the process's decode memory budget."""
 
 from __future__ import annotations
 
 import io
+import os
+import random
+import subprocess  # nosec B404 - a fresh interpreter measures its own memory
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from core.adapters.images import checks, exif, formats
+from core.adapters.images.budget import DecodeBudget
+from core.adapters.images.codec import PillowImageCodec
 from core.domain.images import ExifInfo, Rejection, Verified
 from core.domain.media import PhotoContentType, RejectReason, ScanVerdict, signature_verdict
 from tests.fixtures import images
 
+ROOT = Path(__file__).resolve().parents[2]
 TAKEN = datetime(2026, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=-5)))
 
 
@@ -203,3 +215,167 @@ def test_damaged_exif_is_no_metadata_instead_of_a_crash() -> None:
             raise KeyError("IFD pointer to nowhere")
 
     assert exif.read_exif(Broken()) == ExifInfo()  # type: ignore[arg-type]  # a file-like object that fails every read, not a real file
+
+
+# ---------------------------------------------------------------- the decode budget (budget.py, codec.py)
+
+MIB = 1024 * 1024
+
+
+def test_decode_cost_is_read_from_the_header_and_covers_the_decoded_pixels() -> None:
+    png = images.png((1000, 800), "RGBA")
+    cost = checks.decode_cost(png, declared=PhotoContentType.PNG, max_pixels=50_000_000)
+    assert cost == int(1000 * 800 * 4 * checks.PEAK_PER_DECODED_BYTE) + checks.RENDERING_BYTES
+    # A JPEG is decoded at a reduced scale (half the display size is enough): 4000x3000 costs what 2000x1500 does.
+    big_jpeg = images.jpeg(size=(4000, 3000))
+    assert checks.decode_cost(big_jpeg, declared=PhotoContentType.JPEG, max_pixels=50_000_000) == (
+        int(2000 * 1500 * 4 * checks.PEAK_PER_DECODED_BYTE) + checks.RENDERING_BYTES
+    )
+    heic = images.heic((256, 192))
+    assert checks.decode_cost(heic, declared=PhotoContentType.HEIC, max_pixels=50_000_000) == (
+        int(256 * 192 * 4 * checks.PEAK_PER_DECODED_BYTE) + checks.RENDERING_BYTES + len(heic)
+    )
+    # What `inspect` refuses before decoding costs nothing.
+    assert checks.decode_cost(images.png_bomb(8000, 8000), declared=PhotoContentType.PNG, max_pixels=50_000_000) == 0
+    assert checks.decode_cost(png, declared=PhotoContentType.JPEG, max_pixels=50_000_000) == 0
+    assert checks.decode_cost(b"%PDF-1.7 not an image", declared=PhotoContentType.PNG, max_pixels=50_000_000) == 0
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in 10 s"
+        time.sleep(0.001)
+
+
+def _hold_in_thread(budget: DecodeBudget, need: int, release: threading.Event, entered: list[int]) -> threading.Thread:
+    def run() -> None:
+        with budget.holding(need) as granted:
+            entered.append(need)
+            assert budget.held <= budget.capacity and granted <= budget.capacity
+            assert release.wait(10)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_decode_budget_waits_in_line_and_runs_a_photo_larger_than_the_budget_alone() -> None:
+    budget, entered = DecodeBudget(100), list[int]()
+    releases = {name: threading.Event() for name in ("small", "big", "later")}
+    first = _hold_in_thread(budget, 30, releases["small"], entered)
+    _wait_until(lambda: budget.held == 30)
+    big = _hold_in_thread(budget, 500, releases["big"], entered)  # more than the whole budget: waits to run alone
+    _wait_until(lambda: budget.waiting == 1)
+    later = _hold_in_thread(budget, 10, releases["later"], entered)  # would fit, but waits behind the big one
+    _wait_until(lambda: budget.waiting == 2)
+    assert entered == [30] and budget.held == 30
+    releases["small"].set()
+    _wait_until(lambda: entered == [30, 500])
+    assert budget.held == 100 and budget.waiting == 1  # the big one alone, granted the whole budget
+    releases["big"].set()
+    _wait_until(lambda: entered == [30, 500, 10])
+    releases["later"].set()
+    for thread in (first, big, later):
+        thread.join(10)
+        assert not thread.is_alive()
+    assert budget.held == 0 and budget.most_held == 100
+
+
+def test_decode_budget_gives_its_share_back_when_the_decode_fails() -> None:
+    budget = DecodeBudget(100)
+    with pytest.raises(RuntimeError), budget.holding(80):
+        raise RuntimeError("the decoder crashed")
+    assert budget.held == 0
+    with budget.holding(100) as granted:  # the whole budget is free again at once
+        assert granted == 100
+
+
+def test_concurrent_decodes_never_hold_more_than_the_budget_and_none_is_lost() -> None:
+    """A fake decode on 24 threads at once, needs drawn between 1 % and 150 % of the budget: the bytes of the decodes
+    running at any moment stay within the budget, a decode above it runs alone, and every one finishes."""
+    budget, lock = DecodeBudget(1000), threading.Lock()
+    running: list[int] = []
+    most, most_running, done = 0, 0, []
+    draw = random.Random(31)
+    needs = [draw.randint(10, 1500) for _ in range(24)]
+
+    def fake_decode(index: int, need: int) -> None:
+        nonlocal most, most_running
+        with budget.holding(need) as granted:
+            with lock:
+                running.append(granted)
+                most, most_running = max(most, sum(running)), max(most_running, len(running))
+                assert need <= budget.capacity or running == [budget.capacity], running  # alone when too large
+            time.sleep(0.002)  # the decode's work
+            with lock:
+                running.remove(granted)
+        done.append(index)
+
+    threads = [threading.Thread(target=fake_decode, args=(i, need), daemon=True) for i, need in enumerate(needs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads), "a decode never got its share"
+    assert sorted(done) == list(range(24)) and budget.held == 0 and budget.waiting == 0
+    assert most <= budget.capacity and budget.most_held == most
+    assert most_running >= 2  # decodes did run side by side
+
+
+def test_the_codec_verifies_concurrent_photos_within_its_budget() -> None:
+    """The real codec on 8 threads, with a budget of one and a half photos: one verification at a time, all done."""
+    photo = images.jpeg(size=(1200, 900), taken=TAKEN)
+    need = checks.decode_cost(photo, declared=PhotoContentType.JPEG, max_pixels=50_000_000)
+    codec = PillowImageCodec(DecodeBudget(need + need // 2))
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(lambda _: codec.inspect(photo, declared=PhotoContentType.JPEG, max_pixels=50_000_000), range(8))
+        )
+    assert [type(result) for result in results] == [Verified] * 8
+    assert codec.budget.most_held == need and codec.budget.held == 0
+
+
+_FREED_SCRIPT = """
+import io, sys
+from concurrent.futures import ThreadPoolExecutor
+from PIL import Image
+from core.adapters.images import checks
+from core.adapters.images.budget import DecodeBudget, return_large_blocks_on_free
+from core.adapters.images.codec import PillowImageCodec
+from core.domain.media import PhotoContentType
+
+def kb(field):
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(field + ":"))
+
+if sys.argv[1] == "on":
+    assert return_large_blocks_on_free()
+buf = io.BytesIO()
+Image.effect_noise((1600, 1200), 60).convert("RGB").save(buf, format="JPEG", quality=95)
+data, jpeg = buf.getvalue(), PhotoContentType.JPEG
+codec = PillowImageCodec(DecodeBudget(checks.decode_cost(data, declared=jpeg, max_pixels=50_000_000)))
+base = kb("VmRSS")
+open("/proc/self/clear_refs", "w").write("5")
+with ThreadPoolExecutor(4) as pool:
+    assert all(pool.map(lambda _: codec.inspect(data, declared=jpeg, max_pixels=50_000_000), range(12)))
+print(codec.budget.capacity // 1024, kb("VmHWM") - base, kb("VmRSS") - base)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="measures the Linux kernel's peak RSS")
+def test_decodes_add_no_more_than_the_budget_to_the_process_and_give_it_back() -> None:
+    """A fresh process verifies 12 photos on 4 threads, one at a time (the budget holds one): with freed blocks given
+    back (as the root sets it) its peak grows by about the budget and it ends where it started; with glibc's
+    default, the threads' heaps keep the freed decode buffers."""
+
+    def run(mode: str) -> tuple[int, int, int]:
+        done = subprocess.run(  # nosec B603 - this interpreter, the script above
+            [sys.executable, "-c", _FREED_SCRIPT, mode], check=True, capture_output=True, text=True, cwd=ROOT
+        )
+        budget_kb, growth_kb, kept_kb = (int(v) for v in done.stdout.split())
+        return budget_kb, growth_kb, kept_kb
+
+    budget_kb, growth_kb, kept_kb = run("on")
+    assert growth_kb <= budget_kb + 8 * 1024 and kept_kb < 16 * 1024, (budget_kb, growth_kb, kept_kb)
+    _, default_growth_kb, default_kept_kb = run("off")
+    assert default_kept_kb > kept_kb + 16 * 1024, (default_growth_kb, default_kept_kb)  # what the setting changes

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from core.adapters.images.budget import DecodeBudget
 from core.adapters.images.codec import PillowImageCodec
 from core.domain.consent import Capability, ConsentEntry
 from core.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -45,7 +46,7 @@ class World:
         self.store, self.blobs, self.jobs = FakeMediaStore(), FakePhotoBlobs(), FakePhotoJobs()
         self.scanner, self.ledger, self.log = FakeScanner(), FakeConsentLedger(), FakeAccessLog()
         self.clock, self.billing, self.zones = FakeClock(), FakeBillingStore(), FakePrivateZoneStore()
-        self.codec = PillowImageCodec()  # the real codec: pure computation on bytes, and what these tests check
+        self.codec = PillowImageCodec(DecodeBudget(256 * 1024 * 1024))  # the real codec: what these tests check
 
     def grant(self, who: Principal, capability: Capability, granted: bool = True, at: datetime | None = None) -> None:
         self.ledger.append(

@@ -23,7 +23,51 @@ THUMBNAIL_QUALITY = 80
 DISPLAY_QUALITY = 85
 
 
+# Memory one verification holds at its peak, over the bytes of the decoded picture (Pillow keeps 4 bytes a pixel
+# for RGB, RGBA and LA, 1 for L and P): the decoded picture and one full-size copy (the premultiplied-alpha copy
+# Pillow resizes an RGBA picture through; libheif's planes for HEIC), plus up to 32 MiB for the display copy (at
+# most 2048 px a side), its RGB conversion and the JPEG encoders (a noisy 1600x1200 JPEG, shown at full size,
+# adds 48 MiB in all). Fitted above the figures of `python -m bench.photo_checks` (each case in a fresh process,
+# docs/scaling.md "Instance memory"); HEIF also keeps a copy of the file while it decodes.
+PEAK_PER_DECODED_BYTE = 2.3
+RENDERING_BYTES = 32 * 1024 * 1024
+
+
 # ---------------------------------------------------------------- decoding
+
+
+def decode_cost(data: bytes, *, declared: PhotoContentType, max_pixels: int) -> int:
+    """The memory, in bytes, `inspect` will hold at its peak for these bytes, from the header alone (nothing is
+    decoded): 0 when `inspect` refuses the file before decoding it. For the decode budget (budget.py)."""
+    found = sniff(data)
+    if found not in ("jpeg", "png", "heif") or found != declared.family:
+        return 0
+    try:
+        if found == "heif":
+            import pillow_heif
+
+            heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
+            (width, height), mode, copied = heif.size, heif.mode, len(data)
+        else:
+            image = Image.open(io.BytesIO(data), formats=["JPEG" if found == "jpeg" else "PNG"])
+            width, height = image.size
+            if _too_many(width, height, max_pixels) is None and found == "jpeg":
+                _draft(image)  # the size the decoder will produce (configures the decoder, decodes nothing)
+            (width, height), mode, copied = image.size, image.mode, 0
+    except (
+        Image.DecompressionBombError,
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        RuntimeError,
+    ):
+        return 0  # `inspect` refuses it from the same header
+    if _too_many(width, height, max_pixels) is not None:
+        return 0
+    pixel_bytes = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    return int(width * height * pixel_bytes * PEAK_PER_DECODED_BYTE) + RENDERING_BYTES + copied
 
 
 def inspect(data: bytes, *, declared: PhotoContentType, max_pixels: int) -> Verified | Rejection:
@@ -81,15 +125,19 @@ def _open(data: bytes, family: str, max_pixels: int) -> tuple[Image.Image, int, 
             if (refused := _too_many(width, height, max_pixels)) is not None:
                 return refused
             if family == "jpeg":
-                # Decode at a reduced DCT scale when that still leaves at least half the display size on the
-                # short side: every byte is still read (damage is still found), at a fraction of the cost.
-                image.draft("RGB", (DISPLAY_PX // 2, DISPLAY_PX // 2))
+                _draft(image)
             image.load()
     except Image.DecompressionBombError:
         return Rejection(RejectReason.TOO_MANY_PIXELS, "more pixels than Pillow allows (decompression bomb)")
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, RuntimeError) as exc:
         return Rejection(RejectReason.UNDECODABLE, f"the file does not decode as {family} ({type(exc).__name__})")
     return image, width, height
+
+
+def _draft(image: Image.Image) -> None:
+    """Have a JPEG decoded at a reduced DCT scale when that still leaves at least half the display size on the short
+    side: every byte is still read (damage is still found), at a fraction of the cost."""
+    image.draft("RGB", (DISPLAY_PX // 2, DISPLAY_PX // 2))
 
 
 # ---------------------------------------------------------------- rendering
