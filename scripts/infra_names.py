@@ -79,6 +79,10 @@ SET_BY_INFRA: dict[str, str] = {
     "LOG_FORMAT": "'json' (JSON log lines with invocation id and trace context, docs/observability.md)",
     "PYTHON_ENABLE_OPENTELEMETRY": "'true': the worker exports its own logs and spans (host.json telemetryMode "
     "OpenTelemetry), so the host does not forward them a second time (docs/observability.md)",
+    "OTEL_TRACES_SAMPLER": "'microsoft.fixed_percentage': the host samples its own invocation spans by trace id, as "
+    "the worker's distro does (docs/observability.md)",
+    "OTEL_TRACES_SAMPLER_ARG": "TELEMETRY_SAMPLING_RATIO as the environment sets it: host and worker keep the same "
+    "traces",
     "PHOTO_MALWARE_SCAN": "'defender': only Defender for Storage's 'No threats found' verdict releases a photo",
     "PORTAL_ORIGINS": "the owner portal's https origins (Static Web App host name, custom domain)",
     "PORTAL_BASE_URL": "the first portal origin: e-mailed invitation links open the portal's join page",

@@ -127,6 +127,9 @@ param cosmosBackupRetentionDays int
 @description('Client id (uniqueId) of the Azure Maps account of the portal\'s base map.')
 param mapsClientId string
 
+// The app's sampling ratio as this environment sets it (the sample's value unless appSettingOverrides changes it).
+var telemetrySamplingRatio = union(copiedSettings, appSettingOverrides).TELEMETRY_SAMPLING_RATIO
+
 var infraSettings = {
   APP_ENVIRONMENT: 'azure'
   AzureWebJobsStorage__accountName: storageAccountName
@@ -149,6 +152,11 @@ var infraSettings = {
   // One export path (host.json telemetryMode OpenTelemetry): the worker exports its own logs and spans through the
   // distro the app configures (sampled by TELEMETRY_SAMPLING_RATIO), and the host stops forwarding them as well.
   PYTHON_ENABLE_OPENTELEMETRY: 'true'
+  // The host's own invocation spans sampled at the app's ratio (host 4.1048.100 and later read these, Azure/azure-
+  // functions-host#11568). The worker's distro reads the same two and gets the same ratio, and Application Insights'
+  // sampler decides by trace id in both, so a trace is kept or dropped whole (docs/observability.md).
+  OTEL_TRACES_SAMPLER: 'microsoft.fixed_percentage'
+  OTEL_TRACES_SAMPLER_ARG: telemetrySamplingRatio
   PORTAL_ORIGINS: join(allowedOrigins, ',')
   PORTAL_BASE_URL: portalBaseUrl
   // What deleted data leaves behind (issue 28): the erasure answer, the export's README and the privacy centre say it.

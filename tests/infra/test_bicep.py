@@ -271,11 +271,20 @@ def test_the_app_is_told_the_deployed_soft_delete_versioning_and_backup_values()
 def test_telemetry_has_one_export_path_and_a_daily_cap_per_environment() -> None:
     """Issue 31: the host in OpenTelemetry mode with the worker exporting its own records (no second copy through
     the host), no sampler override in infra (TELEMETRY_SAMPLING_RATIO, copied from the sample, decides), and the
-    workspace capped per day by a parameter every environment sets."""
+    workspace capped per day by a parameter every environment sets. The host's invocation spans are sampled at
+    the app's own ratio: OTEL_TRACES_SAMPLER_ARG is TELEMETRY_SAMPLING_RATIO as the environment sets it."""
     host = json.loads((INFRA.parent / "host.json").read_text(encoding="utf-8"))
     assert host["telemetryMode"] == "OpenTelemetry" and "applicationInsights" not in host["logging"]
     app = module_text("functionapp")
-    assert "PYTHON_ENABLE_OPENTELEMETRY: 'true'" in app and "OTEL_TRACES_SAMPLER" not in app
+    assert "PYTHON_ENABLE_OPENTELEMETRY: 'true'" in app
+    settings = block_after(app, r"^var infraSettings ")
+    assert re.search(r"^\s*OTEL_TRACES_SAMPLER: 'microsoft\.fixed_percentage'$", settings, re.MULTILINE)
+    assert re.search(r"^\s*OTEL_TRACES_SAMPLER_ARG: telemetrySamplingRatio$", settings, re.MULTILINE)
+    assert re.search(
+        r"^var telemetrySamplingRatio = union\(copiedSettings, appSettingOverrides\)\.TELEMETRY_SAMPLING_RATIO$",
+        app,
+        re.MULTILINE,
+    )
     assert "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY" not in app, "the worker would configure a second distro"
     names = json.loads((INFRA / "names.json").read_text(encoding="utf-8"))
     assert float(names["appSettings"]["TELEMETRY_SAMPLING_RATIO"]) <= 0.1
