@@ -312,7 +312,7 @@ def run(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: rando
     print(
         f"  pings: offered {offered:.0f}/s; sent {res.sent}, accepted {res.accepted} ({accepted_rate:.0f}/s over"
         f" {args.duration:.0f} s), not accepted {res.not_accepted}; stored {stored_count} of {accepted_ids}"
-        f" ({stored_rate:.0f}/s, all stored {all_stored:.1f} s after the start); lost {lost}, unexpected"
+        f" ({stored_rate:.0f}/s, all stored {all_stored:.1f} s after the start); not stored in the window {lost}, unexpected"
         f" {unexpected}"
     )
     print(f"  errors: {errors} {dict(res.errors) if errors else ''}")
@@ -322,7 +322,7 @@ def run(stack: Stack, client: httpx.Client, args: argparse.Namespace, rng: rando
     text = (
         f"{args.duration:.0f} s, {len(members)} members posting {args.batch}-ping batches while {len(teams)} owners"
         f" read: {offered:.0f} pings/s offered, {accepted_rate:.0f} accepted, {stored_rate:.0f} pings/s stored (all {stored_count} of"
-        f" {accepted_ids} accepted stored {all_stored:.0f} s after the start), {lost} lost; ingest p50/p95/p99"
+        f" {accepted_ids} accepted stored {all_stored:.0f} s after the start), {lost} not stored in the window; ingest p50/p95/p99"
         f" {ms['ingest_p50_ms']:.0f}/{ms['ingest_p95_ms']:.0f}/{ms['ingest_p99_ms']:.0f} ms over"
         f" {len(res.ingest)} calls, owner reads p50/p95/p99 {ms['reads_p50_ms']:.0f}/{ms['reads_p95_ms']:.0f}/"
         f"{ms['reads_p99_ms']:.0f} ms over {len(reads)} calls; {errors} errors"
