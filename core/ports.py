@@ -329,6 +329,11 @@ class IngestGateStore(Protocol):
         """The account record, the account's gate and the member's gate: ONE request."""
         ...
 
+    def read_member(self, *, account_id: str, user_id: str) -> tuple[Member | None, GateDoc | None]:
+        """The member record (as `AccountStore.get_member` answers it) and the member's gate: ONE request (the
+        pings writer's erasure check, time zone and private zones)."""
+        ...
+
     def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None: ...
     def save(
         self,
