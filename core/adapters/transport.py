@@ -8,6 +8,7 @@ from typing import Any
 
 import requests
 from azure.core.pipeline.transport import RequestsTransport
+from requests.adapters import HTTPAdapter
 from requests.hooks import default_hooks
 from requests.models import PreparedRequest
 from requests.structures import CaseInsensitiveDict
@@ -84,15 +85,23 @@ class LeanSession(requests.Session):
         )
 
 
+# Connections kept open per host. requests keeps 10; a worker process runs up to host.json's batch of 16 writer
+# invocations next to its HTTP calls on ONE client per service, so under load every connection beyond the tenth was
+# closed after its request and the next one opened anew (TCP and TLS handshake, a new SSL context): 338 times in
+# one saturation run (issue 31), a visible part of the host's CPU. A pool this size only keeps what was needed.
+POOL_SIZE = 64
+
+
 def http_transport(*, verify_tls: bool = True) -> tuple[RequestsTransport, bool | str]:
     """A transport for one client, and the `connection_verify` value to give that client. Without per-request
-    environment lookups, its session is a `LeanSession`."""
+    environment lookups, its session is a `LeanSession`; either way its pools keep up to POOL_SIZE connections."""
     per_request, verify = transport_verify(os.environ, verify_tls=verify_tls)
-    if per_request:
-        return RequestsTransport(use_env_settings=True), verify
-    session = LeanSession()
-    transport = RequestsTransport(session=session, session_owner=True, use_env_settings=False)
+    session = requests.Session() if per_request else LeanSession()
+    transport = RequestsTransport(session=session, session_owner=True, use_env_settings=per_request)
     # What RequestsTransport does to the session it makes itself (mounts its adapters without urllib3 retries,
     # sets trust_env); a session handed in is used as it is, so it is done here.
     transport._init_session(session)  # azure-core's own session setup, public in effect
+    for prefix, adapter in list(session.adapters.items()):  # the same adapters, with wider pools
+        if isinstance(adapter, HTTPAdapter):
+            session.mount(prefix, type(adapter)(max_retries=adapter.max_retries, pool_maxsize=POOL_SIZE))
     return transport, verify

@@ -9,7 +9,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest
 
-from core.adapters.transport import LeanSession, http_transport, transport_verify
+from core.adapters.transport import POOL_SIZE, LeanSession, http_transport, transport_verify
 
 
 def test_no_proxy_variable_switches_the_per_request_lookup_off_and_keeps_the_ca_bundle() -> None:
@@ -116,3 +116,13 @@ def test_without_a_proxy_variable_the_sdk_transport_uses_the_lean_session(monkey
     transport.open()
     assert type(transport.session) is requests.Session
     assert transport.session.trust_env is True
+
+
+def test_the_sdk_transports_keep_a_connection_per_concurrent_invocation() -> None:
+    transport, _ = http_transport()
+    assert transport.session is not None
+    for prefix in ("https://", "http://"):
+        adapter = transport.session.get_adapter(prefix + "db.example")
+        assert isinstance(adapter, HTTPAdapter)
+        assert adapter.poolmanager.connection_pool_kw["maxsize"] == POOL_SIZE >= 32  # host batch 16 + HTTP calls
+        assert adapter.max_retries.total is False  # azure-core's: the SDK's own retry policy retries
