@@ -246,6 +246,9 @@ class Design:
     host_sampled: bool = False  # the host's invocation span sampled at the app's ratio
     packed_pings: bool = False  # one document per member and call holding its pings, not one per ping
     counter_in_memory: bool = False  # the ingest rate limit counted per instance, one shared write per 10 calls
+    # cpu31: the member record with the member's ingest gate in one query (the gate's copy of the private zones), the
+    # retention settings and legal holds in one query, the latest position and the live map's version in one batch
+    joined_writer_reads: bool = False
     instance_mb: int = PROD_INSTANCE_MB  # functionInstanceMemoryMB
     backup_tier: str = PROD_BACKUP_TIER  # cosmosBackupTier
 
@@ -286,6 +289,7 @@ ISSUE31 = Design(
     host_sampled=True,
     sampling_ratio=0.05,
     counter_in_memory=True,  # core/services/rate_limits.py LeasedRateLimiter: the counter's patch once in ten calls
+    joined_writer_reads=True,  # 7 requests per flush (python -m bench.writer_day, 2026-12-08), 10 before
 )
 LEVERS: dict[str, dict[str, Any]] = {
     "pings coarsened after 30 days": {"coarsen_after_days": 30},
@@ -310,6 +314,7 @@ PING_TERMS = 2  # pings: /pk and /t only (core/schema.py)
 COARSE_FACTOR = 37.2  # the same page: bytes as stored before / after coarsening
 LATEST_BYTES, LATEST_MODIFIED_TERMS = 310, 1  # latest-positions: /accountId and /t indexed; t changes
 MEMBER_BYTES = 1_200  # a member document (accounts container)
+GATE_BYTES = 1_500  # a member's ingest gate: location consents, schedule versions, private zones (assumption)
 SITE_DAY_BYTES, SITE_DAY_MODIFIED_TERMS = 10_000, 12  # 5-22 KB; the accounts container indexes every path
 # The day in two documents (docs/job-sites.md, `python -m bench.writer_day 960 0`, 2026-12-07): the open part is read
 # and replaced every flush (about 1.1 KB, arrays excluded from the index), the settled part (about 2.5 KB at the
@@ -369,12 +374,18 @@ def ledger(crew: Crew, d: Design) -> Ledger:
     out.records += calls * (d.records_per_ingest_call + d.host_records_per_invocation)
 
     # ---- writer flush (core/services/ping_writer.py), one member's message per flush at this pace
-    out.ru["writer: member record read"] += calls * read_ru(MEMBER_BYTES)
-    out.ru["writer: private zones read"] += calls * read_ru(500)
-    if d.incremental_writer:  # the expiry plan once per member and flush: retention read + legal-hold query
-        out.ru["writer: expiry plan (retention read, holds query)"] += calls * (read_ru(500) + query_ru(0, 0))
+    writer_requests = 7  # member, zones, two privacy reads, the pings' batch, the position, the sites query
+    if d.joined_writer_reads:  # one query each: the member record and gate; the retention and holds
+        out.ru["writer: member record and gate (one query)"] += calls * query_ru(1, MEMBER_BYTES + GATE_BYTES)
+        out.ru["writer: expiry plan (retention and holds, one query)"] += calls * query_ru(1, 500)
+        writer_requests -= 2
     else:
-        out.ru["writer: ttl stamping, 2 privacy reads"] += calls * 2 * read_ru(500)
+        out.ru["writer: member record read"] += calls * read_ru(MEMBER_BYTES)
+        out.ru["writer: private zones read"] += calls * read_ru(500)
+        if d.incremental_writer:  # the expiry plan once per member and flush: retention read + legal-hold query
+            out.ru["writer: expiry plan (retention read, holds query)"] += calls * (read_ru(500) + query_ru(0, 0))
+        else:
+            out.ru["writer: ttl stamping, 2 privacy reads"] += calls * 2 * read_ru(500)
     if d.packed_pings:
         packed = crew.pings_per_call * PACKED_BYTES_PER_PING
         out.ru["writer: ping documents (one per call)"] += calls * create_ru(packed, PING_TERMS + 1)
@@ -382,7 +393,6 @@ def ledger(crew: Crew, d: Design) -> Ledger:
         out.ru["writer: ping documents (batch creates)"] += pings * create_ru(PING_BYTES, PING_TERMS)
     out.ru["writer: latest position (compare-and-swap)"] += calls * replace_ru(LATEST_BYTES, LATEST_MODIFIED_TERMS)
     out.ru["writer: job sites query"] += calls * query_ru(2, 600)
-    writer_requests = 7
     stored_before = pings / 2  # pings already stored that day, on average over the day's flushes
     cpu = CPU_WRITER_BASE_S
     if d.incremental_writer:
@@ -395,7 +405,7 @@ def ledger(crew: Crew, d: Design) -> Ledger:
         writer_requests += 2
     if d.positions_version:
         out.ru["writer: live-map version (replace)"] += calls * replace_ru(VERSION_BYTES, 1)
-        writer_requests += 1
+        writer_requests += 0 if d.joined_writer_reads else 1  # in the position's batch, or a request of its own
     else:
         # the whole local day read back (two UTC partitions for a member not on UTC), stored and previous site day
         # read, the site day rewritten every flush (ping_count always changes)

@@ -31,10 +31,17 @@ from bench.lib.cli import whole_numbers
 from bench.lib.people import bare_account
 from bench.lib.stack import create_scratch_database, sample_settings_into_env
 from core.adapters.cosmos import CosmosAccountStore, build_cosmos_client
+from core.adapters.cosmos_billing import CosmosBillingStore
+from core.adapters.cosmos_ingest_gate import CosmosIngestGateStore
 from core.adapters.cosmos_job_sites import CosmosJobSiteStore, CosmosSiteDayStore, site_docs
 from core.adapters.cosmos_privacy import CosmosPrivacyStore
 from core.adapters.cosmos_private_zones import CosmosPrivateZoneStore, CosmosWithheldPingStore
-from core.adapters.cosmos_tracking import CosmosLatestPositionStore, CosmosPingStore
+from core.adapters.cosmos_tracking import (
+    CosmosConsentLedger,
+    CosmosLatestPositionStore,
+    CosmosPingStore,
+    CosmosTrackingScheduleStore,
+)
 from core.bootstrap import root_with
 from core.clock import SystemClock
 from core.domain.accounts import Member
@@ -44,8 +51,9 @@ from core.domain.job_sites import CircleArea, JobSite, cells_covering
 from core.domain.site_visits import SiteIndex, evaluate_day, local_day
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import PingMessage, decode_ping_message, encode_ping_messages
-from core.ports import AccountStore, Reactions
+from core.ports import Reactions
 from core.services.expiry import RetentionExpiry
+from core.services.ingest_gate import IngestGateKeeper
 from core.services.ping_writer import store_ping_message
 from core.services.reactions import Dispatcher
 from core.services.retention import RetentionPolicy
@@ -152,11 +160,19 @@ def store_only(root: Any) -> Reactions:
     return Dispatcher(root, table={PingsStored: ()})
 
 
-def writer_ports(database: Any, accounts: AccountStore, reactions: Reactions) -> dict[str, Any]:
+def writer_ports(database: Any, reactions: Reactions) -> dict[str, Any]:
     """The writer's stores beyond the pings, on the scratch database: every step production runs."""
     return {
         "latest_positions": CosmosLatestPositionStore(database),
-        "accounts": accounts,
+        "ingest_gate": IngestGateKeeper(  # the writer's member read (member record and gate in one request)
+            store=CosmosIngestGateStore(database),
+            billing=CosmosBillingStore(database),
+            privacy=CosmosPrivacyStore(database),
+            consents=CosmosConsentLedger(database),
+            schedules=CosmosTrackingScheduleStore(database, clock=SystemClock(), keep=timedelta(days=400)),
+            zones=CosmosPrivateZoneStore(database),
+            clock=SystemClock(),
+        ),
         "reactions": reactions,
         "private_zones": CosmosPrivateZoneStore(database),
         "withheld_pings": CosmosWithheldPingStore(database),
@@ -186,7 +202,7 @@ def run(database: Any, count: int, per_day: int, per_message: int, now: datetime
     seed_s = time.perf_counter() - seeded
     pings, clock = CosmosPingStore(database), SystemClock()
     job_sites, days = CosmosJobSiteStore(database), CosmosSiteDayStore(database)
-    ports = writer_ports(database, accounts, store_only(root_with(Settings(), accounts=accounts)))
+    ports = writer_ports(database, store_only(root_with(Settings(), accounts=accounts)))
     start = datetime.combine(now.date() - timedelta(days=2), datetime.min.time(), tzinfo=UTC) + timedelta(hours=14)
     day = day_of_pings(start, per_day)
     msgs = messages(account_id, user_id, day, per_message)
@@ -257,7 +273,7 @@ def throughput(database: Any, per_day: int, per_message: int, now: datetime) -> 
             site_days=CosmosSiteDayStore(database),
             clock=clock,
         )
-        ports = writer_ports(database, accounts, root.reactions if evaluate else store_only(root))
+        ports = writer_ports(database, root.reactions if evaluate else store_only(root))
         started = time.perf_counter()
         for m in msgs:
             store_ping_message(message=m, pings=pings, clock=clock, **ports)

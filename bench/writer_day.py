@@ -191,6 +191,10 @@ def run(
                 updated_at=now,
             )
         )
+    gate = getattr(c, "ingest_gate", None)  # a build with the ingest gate: each member's gate exists, as the
+    for u in users:  # ingest call builds it before any of the member's pings reaches the queue
+        if gate is not None:
+            gate.facts_for_ingest(account_id=account, user_id=u)
     stores = c.use_case(TrackingUseCases).writer.stores
     local = ZoneInfo("America/Chicago")
     day_start = (now.astimezone(local) - timedelta(days=1)).replace(hour=6, minute=0, second=0).astimezone(UTC)

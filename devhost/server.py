@@ -29,6 +29,7 @@ from aiohttp import web
 from azure.functions.queue import QueueMessage
 from azure.storage.queue import QueueServiceClient
 
+from core.adapters.transport import http_transport
 from devhost.config import QueueOptions, apply_host_overrides, function_disabled, resolve_setting_expressions
 from devhost.faults import KillBeforeDelete
 from devhost.invoker import Invoker
@@ -75,7 +76,12 @@ class Host:
             elif kind == "queueTrigger":
                 connection = os.environ[binding.get("connection") or "AzureWebJobsStorage"]
                 if service is None:
-                    service = QueueServiceClient.from_connection_string(connection)
+                    # the app's transport (core/adapters/transport.py): without it every poll and delete scanned
+                    # the environment for proxies, a cost the Functions host's own polling does not have
+                    transport, verify = http_transport()
+                    service = QueueServiceClient.from_connection_string(
+                        connection, transport=transport, connection_verify=verify
+                    )
                 queue_name = resolve_setting_expressions(binding["queueName"])
                 listener = QueueListener(
                     name,

@@ -83,6 +83,7 @@ class Route:
         self.heading = rng.uniform(0, 360)
         self.mode, self.left = "walk", 0
         self.battery = rng.uniform(40, 100)
+        self.last_t: datetime | None = None  # the newest ping time sent on this route (route_pings)
 
     def step(self, seconds: float = 10.0) -> dict[str, Any]:
         if self.left <= 0:
@@ -122,17 +123,20 @@ def iso(t: datetime) -> str:
 
 def route_pings(route: Route, device_id: str, count: int, *, apart_ms: int) -> list[dict[str, Any]]:
     """`count` API pings along the route ending now, `apart_ms` apart in time while the route advances 10 s per
-    ping (a compressed field day)."""
+    ping (a compressed field day). A phone's pings never go back in time: when the route's previous call reaches
+    into that span (calls closer than `count` x `apart_ms`), the pings are spread over the time since its newest
+    ping instead, at least 1 ms apart (issue 31: overlapping calls made every flush a late ping that re-evaluated
+    the member's whole day in the writer, a cost no phone causes)."""
     now = datetime.now(UTC)
-    return [
-        {
-            "id": str(uuid.uuid4()),
-            "timestamp": iso(now - timedelta(milliseconds=apart_ms * (count - i))),
-            **route.step(),
-            "deviceId": device_id,
-        }
-        for i in range(count)
-    ]
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as sent: milliseconds
+    times = [now - timedelta(milliseconds=apart_ms * (count - i)) for i in range(count)]
+    last = route.last_t
+    if last is not None and times[0] <= last:
+        step = max(timedelta(milliseconds=1), (now - last) / (count + 1))
+        step = timedelta(milliseconds=max(1, int(step.total_seconds() * 1000)))
+        times = [last + step * (i + 1) for i in range(count)]
+    route.last_t = times[-1]
+    return [{"id": str(uuid.uuid4()), "timestamp": iso(t), **route.step(), "deviceId": device_id} for t in times]
 
 
 def setup_workers(client: httpx.Client, n: int, rng: random.Random) -> tuple[Worker, list[Worker], str]:

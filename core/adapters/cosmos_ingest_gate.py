@@ -3,7 +3,8 @@
 * `ingest-gate` (docType `ingest-gate`): the account's gate;
 * `ingest-gate-{userId}` (docType `ingest-gate-member`, field `user_id`): a member's gate.
 
-`read` answers them with the account record (`account-{accountId}`) in ONE single-partition query. Writes are
+`read` answers them with the account record (`account-{accountId}`) in ONE single-partition query; `read_member`
+answers the member's gate with the member record (`member-{userId}`), also in one (the pings writer's read). Writes are
 conditional: create when absent, replace only the version read (ETag), so two writers never overwrite each other.
 The privacy registry's view of the member gates is `IngestGateKind` (a copy of consent entries, schedule and
 private zones: deleted on erasure and with a closed account; not exported, the originals are).
@@ -21,7 +22,7 @@ from azure.cosmos import exceptions as cosmos_errors
 from core import schema
 from core.adapters.cosmos import strip_system
 from core.adapters.privacy_kinds import KeysetKind
-from core.domain.accounts import Account
+from core.domain.accounts import Account, Member
 from core.domain.ingest_gate import GateDoc, GateRead
 
 ACCOUNT_DOC_TYPE = "ingest-gate"
@@ -68,6 +69,24 @@ class CosmosIngestGateStore:
         return GateRead(
             account=account, account_gate=gate_from_doc(docs.get(ids[1])), member_gate=gate_from_doc(docs.get(ids[2]))
         )
+
+    def read_member(self, *, account_id: str, user_id: str) -> tuple[Member | None, GateDoc | None]:
+        ids = [f"member-{user_id}", gate_doc_id(user_id)]
+        docs = {
+            str(d["id"]): d
+            for d in self._c.query_items(
+                "SELECT * FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id)",
+                parameters=[{"name": "@a", "value": account_id}, {"name": "@ids", "value": ids}],
+                partition_key=account_id,
+            )
+        }
+        member_doc = docs.get(ids[0])
+        member = (
+            Member.model_validate(strip_system(member_doc))
+            if member_doc is not None and member_doc.get("docType") == "member"
+            else None
+        )
+        return member, gate_from_doc(docs.get(ids[1]))
 
     def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None:
         try:

@@ -2,11 +2,13 @@
 the account's partition of `latest-positions` (id LIVE_MAP_VERSION_ID), whose field `v` takes a new random value
 each time something the owner's live map shows may have changed.
 
-Who bumps it, always AFTER their own write (so a reader that reads the version first, then the data, never keeps
-an old answer under a new version): the latest position moving forward, withheld in a private zone, coarsened or
-deleted (erasure, purge, re-stamped expiry); a member profile written (added, removed, renamed, erased); a consent
-entry or a tracking schedule written (rare; they belong to what the map may say of a member). A bump is one upsert
-of a document under 200 bytes whose paths are not indexed (the container indexes /accountId and /t only).
+Who bumps it, always AFTER their own write or in the same transactional batch as that write (so a reader that reads
+the version first, then the data, never keeps an old answer under a new version): the latest position moving
+forward (in one batch with the move, `CosmosLatestPositionStore._swap_and_bump`), withheld in a private zone,
+coarsened or deleted (erasure, purge, re-stamped expiry); a member profile written (added, removed, renamed,
+erased); a consent entry or a tracking schedule written (rare; they belong to what the map may say of a member). A
+bump is one upsert of a document under 200 bytes whose paths are not indexed (the container indexes /accountId and
+/t only).
 
 Reading it is one point read: the live-map poll's whole cost while nothing moved.
 """
@@ -35,15 +37,19 @@ class LiveMapBump:
         self._c: ContainerProxy = database.get_container_client(schema.LATEST_POSITIONS.name)
 
     def bump(self, account_id: str) -> None:
-        self._c.upsert_item(
-            {
-                "id": LIVE_MAP_VERSION_ID,
-                "accountId": account_id,
-                "docType": DOC_TYPE,
-                "v": uuid.uuid4().hex,
-                "at": datetime.now(UTC).isoformat(),
-            }
-        )
+        self._c.upsert_item(self.next_version(account_id))
+
+    @staticmethod
+    def next_version(account_id: str) -> dict[str, Any]:
+        """The version document a bump writes: also the upsert a writer of `latest-positions` puts in the same
+        transactional batch as its own write (the account's partition), so both land together."""
+        return {
+            "id": LIVE_MAP_VERSION_ID,
+            "accountId": account_id,
+            "docType": DOC_TYPE,
+            "v": uuid.uuid4().hex,
+            "at": datetime.now(UTC).isoformat(),
+        }
 
 
 class CosmosLiveMapVersions:

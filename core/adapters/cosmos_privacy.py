@@ -77,6 +77,24 @@ class CosmosPrivacyStore:
     def list_holds(self, account_id: str) -> list[LegalHold]:
         return [LegalHold.model_validate(d) for d in self._query(account_id, "hold")]
 
+    def retention_and_holds(self, account_id: str) -> tuple[RetentionSettings | None, list[LegalHold]]:
+        """One single-partition query for both (the expiry plan, read by every writer flush): the retention
+        document and the holds, as `get_retention` and `list_holds` answer them."""
+        docs = self._c.query_items(
+            "SELECT * FROM c WHERE c.accountId = @a AND (c.docType = 'hold' OR (c.docType = 'retention' "
+            "AND c.id = 'retention'))",
+            parameters=[{"name": "@a", "value": account_id}],
+            partition_key=account_id,
+        )
+        retention: RetentionSettings | None = None
+        holds: list[LegalHold] = []
+        for doc in docs:
+            if doc.get("docType") == "hold":
+                holds.append(LegalHold.model_validate(strip_system(doc)))
+            else:
+                retention = RetentionSettings.model_validate(strip_system(doc))
+        return retention, holds
+
     def get_cursor(self) -> PurgeCursor | None:
         doc = self._read(PLATFORM_PARTITION, "purge-cursor", "purge-cursor")
         return PurgeCursor.model_validate(doc) if doc else None

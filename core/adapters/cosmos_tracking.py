@@ -23,7 +23,7 @@ from azure.cosmos import ContainerProxy, DatabaseProxy
 from azure.cosmos import exceptions as cosmos_errors
 
 from core import schema
-from core.adapters.cosmos import compare_and_swap, strip_system, swap_version, to_doc
+from core.adapters.cosmos import compare_and_swap, strip_system, to_doc
 from core.adapters.cosmos_expiry import Stamp
 from core.adapters.cosmos_live_map import LiveMapBump, is_version_doc
 from core.domain.consent import Capability, ConsentEntry, state_in
@@ -459,7 +459,7 @@ class CosmosLatestPositionStore:
         self._stamp = stamp  # a position carries the ttl of its ping's day: it goes with the pings
         self._hints: dict[tuple[str, str], tuple[str, LatestPosition]] = {}
         self._hints_lock = threading.Lock()
-        self._live_map = LiveMapBump(database)  # after each move: the live map's version (cosmos_live_map.py)
+        self._live_map = LiveMapBump(database)  # after a withhold: the live map's version (cosmos_live_map.py)
 
     def _remember(self, position: LatestPosition, doc: dict[str, Any] | None) -> None:
         key = (position.account_id, position.user_id)
@@ -534,10 +534,9 @@ class CosmosLatestPositionStore:
         once per member per flush."""
         hint = self._hints.get((position.account_id, position.user_id))
         if hint is not None and position.is_newer_than(hint[1]):
-            written = swap_version(self._c, self._doc(position), etag=hint[0])
+            written = self._swap_and_bump(position, etag=hint[0])
             self._remember(position, written)
             if written is not None:
-                self._live_map.bump(position.account_id)
                 return True
         for _ in range(20):
             try:
@@ -549,12 +548,34 @@ class CosmosLatestPositionStore:
             if current is not None and not position.is_newer_than(self.position_of(current)):
                 self._remember(position, current)
                 return False
-            written = swap_version(self._c, self._doc(position), etag=current["_etag"] if current else None)
+            written = self._swap_and_bump(position, etag=current["_etag"] if current else None)
             if written is not None:
                 self._remember(position, written)
-                self._live_map.bump(position.account_id)
                 return True
         raise RuntimeError("latest position kept changing under the writer; the message will be retried")
+
+    def _swap_and_bump(self, position: LatestPosition, *, etag: str | None) -> dict[str, Any] | None:
+        """The compare-and-swap of `compare_and_swap` (create when `etag` is None, else replace only that version)
+        and the live map's bump, in one transactional batch of the account's partition: one request instead of
+        two, and the version moves exactly when the position does. The swap is the batch's first operation, so
+        when it loses (the document exists already, changed or was deleted: 409, 412, 404) nothing is written,
+        in Azure (atomic) and on the emulator (it stops at the first failure). Answers the position written (with
+        its new `_etag`), or None when it lost."""
+        body = self._doc(position)
+        swap: tuple[Any, ...] = (
+            ("create", (body,)) if etag is None else ("replace", (body["id"], body), {"if_match_etag": etag})
+        )
+        try:
+            results = self._c.execute_item_batch(
+                batch_operations=[swap, ("upsert", (LiveMapBump.next_version(position.account_id),))],
+                partition_key=position.account_id,
+            )
+        except cosmos_errors.CosmosBatchOperationError as exc:
+            if exc.error_index == 0 and exc.status_code in (404, 409, 412):
+                return None
+            raise
+        written: dict[str, Any] = results[0]["resourceBody"]
+        return written
 
     def list_for_account(self, account_id: str) -> list[LatestPosition]:
         docs = self._c.query_items(

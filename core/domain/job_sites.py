@@ -7,6 +7,7 @@ See docs/job-sites.md.
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import datetime
 from typing import Annotated, Literal
@@ -312,8 +313,11 @@ class SiteGeometry:
 # ---------------------------------------------------------------- geohash cells (spatial buckets)
 
 
+@functools.lru_cache(maxsize=8192)
 def geohash(lat: float, lon: float, precision: int = CELL_PRECISION) -> str:
-    """The geohash cell of a point at the job sites' bucket precision (the one encoder: core/domain/geohash.py)."""
+    """The geohash cell of a point at the job sites' bucket precision (the one encoder: core/domain/geohash.py).
+    Remembered for the last points (a pure function): the writer's job-site step asks twice per fix, once for the
+    cells to look the sites up in and once to evaluate the fix."""
     return encode(lat, lon, precision)
 
 

@@ -253,14 +253,19 @@ def _as_stop(stop: OpenStop) -> StopSummary:
 
 
 def _grow(stop: OpenStop, points: Sequence[Fix], radius_m: float) -> int:
-    """Add the points within the radius of the running centre to the stop; answers how many were added."""
+    """Add the points within the radius of the running centre to the stop; answers how many were added. (The sums
+    run in locals and are set on the model once: a pydantic attribute write per fix was a visible part of the
+    writer's CPU.)"""
+    lat_sum, lon_sum, count = stop.lat_sum, stop.lon_sum, stop.count
     k = 0
     for p in points:
-        if distance_m(stop.lat_sum / stop.count, stop.lon_sum / stop.count, p.lat, p.lon) > radius_m:
+        if distance_m(lat_sum / count, lon_sum / count, p.lat, p.lon) > radius_m:
             break
-        stop.lat_sum, stop.lon_sum, stop.count = stop.lat_sum + p.lat, stop.lon_sum + p.lon, stop.count + 1
-        stop.departure = p.t
+        lat_sum, lon_sum, count = lat_sum + p.lat, lon_sum + p.lon, count + 1
         k += 1
+    if k:
+        stop.lat_sum, stop.lon_sum, stop.count = lat_sum, lon_sum, count
+        stop.departure = points[k - 1].t
     return k
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from core.domain.expiry import ExpiryPlan, TtlRestampMessage
 from core.ports import Clock, ExpiryPlans, PrivacyStore, TtlRestamper
-from core.services.retention import RetentionPolicy, effective_settings
+from core.services.retention import RetentionPolicy, default_settings
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,8 @@ _SCOPE: ContextVar[dict[tuple[int, str], ExpiryPlan] | None] = ContextVar("expir
 
 @dataclass(frozen=True)
 class RetentionExpiry:
-    """The `ExpiryPlans` port: the account's retention settings (or the platform defaults) and active holds, two
-    single-partition reads of the `privacy` container per call, or per account and `once()` scope.
+    """The `ExpiryPlans` port: the account's retention settings (or the platform defaults) and active holds, one
+    single-partition query of the `privacy` container per call, or per account and `once()` scope.
 
     When a new hold applies (docs/privacy-and-retention.md): outside a scope, to every write after it is stored.
     Inside a scope, the plan is read at the scope's first stamped write, so a hold stored before that read applies
@@ -67,8 +67,9 @@ class RetentionExpiry:
         return scope[key]
 
     def _read(self, account_id: str) -> ExpiryPlan:
-        settings = effective_settings(account_id, self.privacy, self.policy)
-        holds = [h for h in self.privacy.list_holds(account_id) if h.active]
+        stored, all_holds = self.privacy.retention_and_holds(account_id)  # one request
+        settings = stored or default_settings(account_id, self.policy)
+        holds = [h for h in all_holds if h.active]
         return ExpiryPlan(
             account_id=account_id,
             location_days=settings.location_days,

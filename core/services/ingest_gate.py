@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.domain.accounts import Account
+from core.domain.accounts import Account, Member
 from core.domain.billing import INGEST_REFUSED
 from core.domain.consent import Capability
 from core.domain.events import (
@@ -39,6 +39,7 @@ from core.domain.events import (
     TrackingScheduleChanged,
 )
 from core.domain.ingest_gate import AccountGateFacts, GateDoc, MemberGateFacts
+from core.domain.private_zones import PrivateZones
 from core.ports import (
     BillingStore,
     Clock,
@@ -120,6 +121,17 @@ class IngestGateKeeper:
             account=read.account, account_facts=account_facts, member_facts=member_facts, from_gate=from_gate
         )
 
+    def for_writer(self, *, account_id: str, user_id: str) -> tuple[Member | None, PrivateZones | None]:
+        """The pings writer's read, ONE request: the member record (erasure check, time zone) and, when the
+        member's gate can be trusted (`usable_member_facts`), its copy of the private zones; None when it cannot
+        (missing, a write under way, unreadable): then the writer reads the zones themselves. A usable gate holds
+        the zones of the moment it was read: every save of the zones marks the gate pending before it writes and
+        rebuilds it after (`changing`), so a gate without marks never lags the zones it copies (docs/tracking.md,
+        "Private zones: decided at ingest and again by the writer"). Nothing is repaired here."""
+        member, doc = self.store.read_member(account_id=account_id, user_id=user_id)
+        facts = usable_member_facts(doc)
+        return member, (facts.zones if facts is not None else None)
+
     def member_facts_read(self, account_id: str, user_id: str, doc: GateDoc | None) -> MemberGateFacts:
         """The member's facts from the gate `doc` already read when it is usable; otherwise from the sources, and a
         missing or abandoned gate is rebuilt (once: the members page and the live map read the gates next time)."""
@@ -184,6 +196,13 @@ class IngestGateKeeper:
     def forget_member(self, *, account_id: str, user_id: str) -> None:
         """Member removed or erased: the copy goes (rebuilt from the sources if they ever send again)."""
         self.store.delete(account_id=account_id, user_id=user_id)
+
+
+def usable_member_facts(doc: GateDoc | None) -> MemberGateFacts | None:
+    """The member's facts of a gate document when they can be trusted: built, no write under way (not pending),
+    readable by this code. None otherwise: then only the sources can tell."""
+    facts: MemberGateFacts | None = _parse(MemberGateFacts, doc)
+    return facts
 
 
 def _parse(model: type[Any], doc: GateDoc | None) -> Any:

@@ -4,8 +4,9 @@ forward, records pings withheld in private zones and raises PingsStored, to whic
 
 The messages of one delivery batch that arrive together are written together (`PingWriter`, a group commit built
 once per process by the composition root: `TrackingUseCases.writer`): per member, one read of the member record
-and of the private zones, full transactional batches per day partition, one conditional move of the latest position
-and one PingsStored (one job-site evaluation) per flush, instead of one of each per message.
+with the member's ingest gate (its copy of the private zones; the zones themselves only when it cannot be trusted),
+full transactional batches per day partition, one conditional move of the latest position and one PingsStored (one
+job-site evaluation) per flush, instead of one of each per message.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from core.domain.private_zones import WithheldPing
 from core.domain.tracking import LatestPosition, Ping
 from core.domain.tracking_formats import PingMessage
 from core.ports import (
-    AccountStore,
     Clock,
     ExpiryPlans,
     LatestPositionStore,
@@ -31,6 +31,7 @@ from core.ports import (
     WithheldPingStore,
 )
 from core.services.coalescer import Coalescer
+from core.services.ingest_gate import IngestGateKeeper
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +41,17 @@ FULL_AT_ROWS = 100  # a member's group is flushed at once when it holds this man
 
 @dataclass(frozen=True)
 class WriterStores:
-    """What the writer writes to and reads from: `accounts` for the erasure check and the member's time zone,
-    `reactions` for PingsStored (the job-site step and the owner's visit e-mails react to it), `zones` for the
-    writer's own private-zone check, `withheld` for the records of withheld pings, `expiry` for the scope in which
-    the plan the stores stamp `ttl` from (retention and legal holds) is read once per member and flush. Every one
-    is required: a unit test runs the steps production runs."""
+    """What the writer writes to and reads from: `gate` for the member record (the erasure check, the member's
+    time zone) read with the member's ingest gate in one request, whose copy of the private zones decides when it
+    can be trusted, `reactions` for PingsStored (the job-site step and the owner's visit e-mails react to it),
+    `zones` for the writer's own private-zone check when the gate cannot tell, `withheld` for the records of
+    withheld pings, `expiry` for the scope in which the plan the stores stamp `ttl` from (retention and legal holds)
+    is read once per member and flush. Every one is required: a unit test runs the steps production runs."""
 
     pings: PingStore
     positions: LatestPositionStore
     clock: Clock
-    accounts: AccountStore
+    gate: IngestGateKeeper
     reactions: Reactions
     zones: PrivateZoneStore
     withheld: WithheldPingStore
@@ -85,7 +87,7 @@ def store_ping_message(
     pings: PingStore,
     latest_positions: LatestPositionStore,
     clock: Clock,
-    accounts: AccountStore,
+    ingest_gate: IngestGateKeeper,
     reactions: Reactions,
     private_zones: PrivateZoneStore,
     withheld_pings: WithheldPingStore,
@@ -96,7 +98,7 @@ def store_ping_message(
         pings=pings,
         positions=latest_positions,
         clock=clock,
-        accounts=accounts,
+        gate=ingest_gate,
         reactions=reactions,
         zones=private_zones,
         withheld=withheld_pings,
@@ -135,8 +137,9 @@ def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage],
             withheld.setdefault(ping_id, WithheldPing(ping_id=ping_id, t=t))
     kept, held = list(items.values()), list(withheld.values())
 
-    # One point read: the erasure check, then the member's time zone for PingsStored.
-    member = stores.accounts.get_member(account_id, user_id)
+    # One request: the member record (the erasure check, then the time zone for PingsStored) with the member's
+    # ingest gate, whose copy of the private zones is the zones of now when it can be trusted
+    member, gate_zones = stores.gate.for_writer(account_id=account_id, user_id=user_id)
     if member is None:
         log.warning("member record gone (removed account); %d queued ping(s) not stored", len(kept) + len(held))
         return 0
@@ -150,9 +153,10 @@ def _store_member(*, account_id: str, user_id: str, messages: list[PingMessage],
                 "%d queued ping(s) taken before the member's erasure not stored", before - len(kept) - len(held)
             )
 
-    if kept:  # one point read; the ingest call's decision, made again with the zones
-        # of now (docs/tracking.md, "Private zones: decided at ingest and again by the writer")
-        kept, inside = stores.zones.get_zones(account_id=account_id, user_id=user_id).split(kept)
+    if kept:  # the ingest call's decision, made again with the zones of now (docs/tracking.md, "Private zones:
+        # decided at ingest and again by the writer"): the gate's copy, or one point read when it cannot tell
+        zones = gate_zones if gate_zones is not None else stores.zones.get_zones(account_id=account_id, user_id=user_id)
+        kept, inside = zones.split(kept)
         if inside:
             log.info("withheld %d ping(s) inside private zones", len(inside))
             held += [WithheldPing(ping_id=p.ping_id, t=p.t) for p in inside]
@@ -233,7 +237,7 @@ def start_writer(
     pings: PingStore,
     latest_positions: LatestPositionStore,
     clock: Clock,
-    accounts: AccountStore,
+    ingest_gate: IngestGateKeeper,
     reactions: Reactions,
     private_zones: PrivateZoneStore,
     withheld_pings: WithheldPingStore,
@@ -247,7 +251,7 @@ def start_writer(
             pings=pings,
             positions=latest_positions,
             clock=clock,
-            accounts=accounts,
+            gate=ingest_gate,
             reactions=reactions,
             zones=private_zones,
             withheld=withheld_pings,

@@ -186,13 +186,18 @@ def audit(
 # ---------------------------------------------------------------- settings
 
 
-def effective_settings(account_id: str, privacy: PrivacyStore, policy: RetentionPolicy) -> RetentionSettings:
-    return privacy.get_retention(account_id) or RetentionSettings(
+def default_settings(account_id: str, policy: RetentionPolicy) -> RetentionSettings:
+    """The platform's defaults, for an account that never saved its own."""
+    return RetentionSettings(
         account_id=account_id,
         location_days=policy.location_days,
         media_days=None,
         access_log_days=policy.access_log_days,
     )
+
+
+def effective_settings(account_id: str, privacy: PrivacyStore, policy: RetentionPolicy) -> RetentionSettings:
+    return privacy.get_retention(account_id) or default_settings(account_id, policy)
 
 
 def _public(settings: RetentionSettings, policy: RetentionPolicy) -> RetentionPublic:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,6 +26,7 @@ from core.domain.identity import Role
 from core.domain.privacy import ItemRef
 from core.domain.tracking import LatestPosition, PingSource, TrackingSchedule, TrackingWindow, Weekday
 from core.settings import Settings
+from scripts.cosmos_emulator import request_counts
 from tests.integration.conftest import Stack
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -90,10 +91,31 @@ def test_each_writer_of_the_live_map_moves_its_version(database: DatabaseProxy) 
     accounts.put_member(member)
     moved("a member joining")
     positions = CosmosLatestPositionStore(database)
-    assert positions.advance(_position(account, 10))
+    endpoint, db = database.client_connection.url_connection, database.id
+
+    def spent_on_positions(write: Callable[[], bool]) -> tuple[bool, dict[str, int]]:
+        before = request_counts(endpoint, db)
+        done = write()
+        after = request_counts(endpoint, db)
+        ops: dict[str, int] = {}
+        for key, n in after.items():
+            if key[0] == "latest-positions" and n - before.get(key, 0):
+                ops[key[2]] = ops.get(key[2], 0) + n - before.get(key, 0)
+        return done, ops
+
+    # the move and the version in one transactional batch (a create here: nobody had a position)
+    assert spent_on_positions(lambda: positions.advance(_position(account, 10))) == (True, {"read": 1, "batch": 1})
     moved("the position moving")
     assert not positions.advance(_position(account, 5))
     still("an older position refused")
+    # another process moves it on; this one's remembered version is stale: its batch loses (the replace is
+    # refused, so the batch's bump is not written), it reads and refuses its older position
+    assert CosmosLatestPositionStore(database).advance(_position(account, 15))
+    moved("another process moving the position")
+    done, ops = spent_on_positions(lambda: positions.advance(_position(account, 12)))
+    assert (done, ops) == (False, {"batch": 1, "read": 1})
+    still("a swap that lost")
+    assert positions.list_for_account(account)[0].ping_id == "p15"
     coarse = CosmosCoarseHistoryStore(database)
     assert coarse.coarsen_latest(account_id=account, user_id="w1", before=NOW)
     moved("the position coarsened")

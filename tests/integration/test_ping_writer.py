@@ -18,9 +18,11 @@ from core.adapters.cosmos_tracking import ping_partition
 from core.adapters.queues import build_queue_service, queue_client
 from core.domain.tracking import Ping, PingSource
 from core.domain.tracking_formats import encode_ping_messages
+from scripts.cosmos_emulator import request_counts
 from tests.helpers import wait_for
 from tests.integration.conftest import Stack, User, add_member
 from tests.integration.test_data_requests_api import completed
+from tests.integration.tracking_helpers import set_location_consent
 
 MEMBERS = 4
 PINGS = 30  # per message, as a phone's 30-ping call makes one message
@@ -171,3 +173,55 @@ def test_a_latest_position_hint_gone_stale_never_moves_the_position_backwards(st
     database.get_container_client(schema.LATEST_POSITIONS.name).delete_item(item=user, partition_key=account)
     assert mine.advance(at(50))  # hinted version deleted (as by an erasure): read again, created
     assert _latest_ping_id(database, account, user) == "p0050"
+
+
+def test_a_zone_made_after_the_call_withholds_in_the_writer_deciding_with_the_members_gate(
+    api: httpx.Client, owner: User, stack: Stack
+) -> None:
+    """docs/tracking.md, "Private zones: decided at ingest and again by the writer", case 2 on the real stores: the
+    writer's one member read answers the member's ingest gate, rebuilt by the zone's save, and its copy of the zones
+    withholds the ping a call made before the zone kept; the zones document itself is not read."""
+    member = add_member(api, owner)
+    set_location_consent(api, member, True)  # the member's gate is built
+    home = (44.9778, -93.2650)
+    r = api.post(
+        "/me/private-zones",
+        json={"latitude": home[0], "longitude": home[1], "radiusMeters": 300},
+        headers=member.auth,
+    )
+    assert r.status_code == 201, r.text
+    created = datetime.fromisoformat(r.json()["createdAt"])
+    away = Ping(
+        ping_id=str(uuid.uuid4()),
+        t=created + timedelta(seconds=1),
+        lat=home[0] + 0.02,
+        lon=home[1],
+        acc=6.0,
+        src=PingSource.GPS,
+    )
+    inside = Ping(
+        ping_id=str(uuid.uuid4()),
+        t=created + timedelta(seconds=2),
+        lat=home[0],
+        lon=home[1],
+        acc=6.0,
+        src=PingSource.GPS,
+    )
+    database = _database(stack)
+    queue = queue_client(build_queue_service(stack.settings), stack.settings.queue_location_pings)
+    before = request_counts(stack.settings.cosmos_endpoint, stack.settings.cosmos_database)
+    for text in encode_ping_messages(owner.account_id, member.user_id, [away, inside]):  # as the call queued it
+        queue.send_message(text)
+    wait_for(
+        lambda: _latest_ping_id(database, owner.account_id, member.user_id) == inside.ping_id,
+        timeout=30,
+        what="the latest position at the newest ping, withheld",
+    )
+    assert set(_stored(database, owner.account_id, member.user_id, {away.t})) == {away.ping_id}
+    after = request_counts(stack.settings.cosmos_endpoint, stack.settings.cosmos_database)
+    zone_reads = sum(
+        n - before.get(key, 0)
+        for key, n in after.items()
+        if key[0] == schema.USERS.name and member.user_id in key[1] and key[2] == "read"
+    )
+    assert zone_reads == 0  # decided with the gate's copy of the zones

@@ -286,7 +286,7 @@ def test_one_message_handled_by_two_workers_at_once_is_stored_once_and_never_mov
             pings=worker.pings,
             latest_positions=worker.latest_positions,
             clock=worker.clock,
-            accounts=worker.accounts,
+            ingest_gate=worker.ingest_gate,
             reactions=worker.reactions,
             private_zones=worker.private_zones,
             withheld_pings=worker.withheld_pings,

@@ -172,20 +172,17 @@ def test_a_hold_placed_before_a_message_applies_to_every_document_it_writes_read
     c.privacy.put_hold(
         LegalHold(hold_id="h1", account_id=account_id, user_id="held", reason="r", placed_by="admin", placed_at=now)
     )
+    # the account's own retention (30 days, not the default 365): read in the same request as the holds
+    c.privacy.put_retention(RetentionSettings(account_id=account_id, location_days=30, access_log_days=365))
     holds = c.expiry_plans.privacy
     reads: list[str] = []
-    list_holds, get_retention = holds.list_holds, holds.get_retention
+    both = holds.retention_and_holds
 
-    def counted_holds(account: str) -> list[LegalHold]:
-        reads.append("holds")
-        return list_holds(account)
+    def counted(account: str) -> tuple[RetentionSettings | None, list[LegalHold]]:
+        reads.append("retention and holds")
+        return both(account)
 
-    def counted_retention(account: str) -> RetentionSettings | None:
-        reads.append("retention")
-        return get_retention(account)
-
-    monkeypatch.setattr(holds, "list_holds", counted_holds)
-    monkeypatch.setattr(holds, "get_retention", counted_retention)
+    monkeypatch.setattr(holds, "retention_and_holds", counted)
 
     stores = c.use_case(TrackingUseCases).writer.stores
     start = datetime.combine(now.date() - timedelta(days=1), datetime.min.time(), tzinfo=UTC) + timedelta(hours=8)
@@ -196,7 +193,7 @@ def test_a_hold_placed_before_a_message_applies_to_every_document_it_writes_read
             [text] = encode_ping_messages(account_id, user_id, chunk)
             reads.clear()
             store_ping_messages(messages=[decode_ping_message(text)], stores=stores)
-            assert sorted(reads) == ["holds", "retention"]  # once for the flush, not per document
+            assert reads == ["retention and holds"]  # once for the flush, not per document
         pk = ping_partition(account_id, user_id, start.date())
         pings = c.database.get_container_client(schema.PINGS.name)
         accounts = c.database.get_container_client(schema.ACCOUNTS.name)
@@ -213,7 +210,8 @@ def test_a_hold_placed_before_a_message_applies_to_every_document_it_writes_read
         ]
         ttls[user_id] = found | {int(latest["ttl"])} | {int(d["ttl"]) for d in parts}
     assert ttls["held"] == {NEVER}
-    assert all(t > 0 for t in ttls["free"])
+    margin = scratch.retention_ttl_margin_days
+    assert all(0 < t <= (30 + margin + 2) * 86400 for t in ttls["free"])  # the account's 30 days
 
     # the day's version is its open part's: a write over a stale version changes neither part
     stored, version = c.site_days.read_day(account_id, "free", start.date())

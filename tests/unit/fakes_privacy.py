@@ -51,6 +51,9 @@ class FakePrivacyStore:
     def list_holds(self, account_id: str) -> list[LegalHold]:
         return [h for (a, _), h in self.holds.items() if a == account_id]
 
+    def retention_and_holds(self, account_id: str) -> tuple[RetentionSettings | None, list[LegalHold]]:
+        return self.get_retention(account_id), self.list_holds(account_id)
+
     def get_cursor(self) -> PurgeCursor | None:
         return self.cursor
 

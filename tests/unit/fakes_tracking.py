@@ -321,6 +321,7 @@ class FakeIngestGateStore:
         self.accounts = accounts
         self.docs: dict[tuple[str, str | None], tuple[str, dict[str, Any] | None, dict[str, datetime]]] = {}
         self.reads = 0
+        self.member_reads = 0  # the pings writer's reads (read_member)
         self.before_save: list[Callable[[], object]] = []
 
     def _doc(self, key: tuple[str, str | None]) -> GateDoc | None:
@@ -334,6 +335,10 @@ class FakeIngestGateStore:
             account_gate=self._doc((account_id, None)),
             member_gate=self._doc((account_id, user_id)),
         )
+
+    def read_member(self, *, account_id: str, user_id: str) -> tuple[Member | None, GateDoc | None]:
+        self.member_reads += 1
+        return self.accounts.get_member(account_id, user_id), self._doc((account_id, user_id))
 
     def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None:
         return self._doc((account_id, user_id))
@@ -527,3 +532,22 @@ class FakeCoarseHistory:
 
     def snapshot(self) -> dict[tuple[str, str, date], list[tuple[str, datetime, float, float]]]:
         return {k: sorted((p.ping_id, p.t, p.lat, p.lon) for p in v.values()) for k, v in self.pings.items() if v}
+
+
+def writer_gate(accounts: FakeAccountStore, clock: Clock | None = None) -> IngestGateKeeper:
+    """An ingest gate for a writer built by hand: its own empty gate store (the writer then reads the zones store it
+    is given, as with a member whose gate cannot be trusted); the member record comes from `accounts`."""
+    from tests.unit.fakes import FakeClock
+    from tests.unit.fakes_billing import FakeBillingStore
+    from tests.unit.fakes_privacy import FakePrivacyStore
+
+    at = clock if clock is not None else FakeClock()
+    return IngestGateKeeper(
+        store=FakeIngestGateStore(accounts),
+        billing=FakeBillingStore(),
+        privacy=FakePrivacyStore(accounts),
+        consents=FakeConsentLedger(),
+        schedules=FakeScheduleStore(at),
+        zones=FakePrivateZoneStore(),
+        clock=at,
+    )

@@ -43,7 +43,13 @@ def test_one_ingest_call_in_ten_pays_the_rate_limit_counter_and_every_flush_its_
     assert cost.ledger(crew, cost.TODAY).ru["ingest: rate-limit counter (patch)"] == pytest.approx(
         96 * cost.patch_ru(150, 1)
     )
-    assert led.ru["writer: expiry plan (retention read, holds query)"] == pytest.approx(96 * (1.0 + cost.QUERY_BASE_RU))
+    assert led.ru["writer: expiry plan (retention and holds, one query)"] == pytest.approx(96 * cost.query_ru(1, 500))
+    unjoined = cost.ledger(crew, replace(cost.ISSUE31, joined_writer_reads=False))
+    assert unjoined.ru["writer: expiry plan (retention read, holds query)"] == pytest.approx(
+        96 * (1.0 + cost.QUERY_BASE_RU)
+    )
+    assert led.ru["writer: member record and gate (one query)"] == pytest.approx(96 * cost.query_ru(1, 2_700))
+    assert "writer: private zones read" not in led.ru and "writer: private zones read" in unjoined.ru
     assert cost.ledger(crew, cost.TODAY).ru["writer: ttl stamping, 2 privacy reads"] == pytest.approx(96 * 2 * 1.0)
     assert led.ru["writer: ping documents (batch creates)"] == pytest.approx(960 * cost.create_ru(432, 2))
 

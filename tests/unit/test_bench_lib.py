@@ -3,10 +3,11 @@ host's counters sorted by function, and pings along a route. Pure: no emulator, 
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -90,6 +91,16 @@ def test_route_pings_end_now_in_order_with_every_field_the_app_reads() -> None:
     assert len({p["id"] for p in pings}) == 5
     assert {p["deviceId"] for p in pings} == {"dev-1"}
     assert {"latitude", "longitude", "horizontalAccuracy", "source"} <= set(pings[0])
+
+
+def test_route_pings_of_calls_closer_than_their_span_never_go_back_in_time() -> None:
+    route = Route(random.Random(2))
+    stamps: list[datetime] = []
+    for _ in range(4):  # back to back: each call's usual span (30 x 10 ms) reaches into the previous one's
+        pings = route_pings(route, "dev-1", 30, apart_ms=10)
+        stamps += [datetime.fromisoformat(p["timestamp"].replace("Z", "+00:00")) for p in pings]
+    assert all(a < b for a, b in itertools.pairwise(stamps))  # strictly later, call after call
+    assert stamps[-1] - datetime.now(UTC) < timedelta(seconds=1)  # at most a few ms ahead of the clock
 
 
 def test_iso_is_utc_with_milliseconds_and_a_z() -> None:

@@ -172,3 +172,38 @@ def test_a_scope_is_its_threads_own() -> None:
         other.join()
         plans.for_account("acc")
     assert privacy.hold_reads == 3  # once in this scope, twice on the thread without one
+
+
+class PlanReads(FakePrivacyStore):
+    """Counts the requests a plan costs: `retention_and_holds` is one, each separate read another."""
+
+    def __init__(self) -> None:
+        super().__init__(FakeAccountStore())
+        self.reads: list[str] = []
+
+    def retention_and_holds(self, account_id: str) -> tuple[RetentionSettings | None, list[LegalHold]]:
+        self.reads.append("retention and holds")
+        return self.retention.get(account_id), [h for (a, _), h in self.holds.items() if a == account_id]
+
+    def get_retention(self, account_id: str) -> RetentionSettings | None:
+        self.reads.append("retention")
+        return super().get_retention(account_id)
+
+    def list_holds(self, account_id: str) -> list[LegalHold]:
+        self.reads.append("holds")
+        return super().list_holds(account_id)
+
+
+def test_a_plan_is_one_request_for_the_retention_and_the_holds_together() -> None:
+    privacy = PlanReads()
+    plans = expiry.RetentionExpiry(privacy=privacy, policy=RetentionPolicy(), margin_days=1)
+    default = plans.for_account("acc")  # nothing stored: the platform's defaults
+    assert default.location_days == RetentionPolicy().location_days and not default.held_users
+    privacy.put_retention(RetentionSettings(account_id="acc", location_days=30, access_log_days=90))
+    privacy.put_hold(LegalHold(hold_id="h1", account_id="acc", user_id="u1", reason="r", placed_by="a", placed_at=NOW))
+    lifted = LegalHold(hold_id="h2", account_id="acc", user_id=None, reason="r", placed_by="a", placed_at=NOW)
+    privacy.put_hold(lifted.model_copy(update={"lifted_at": NOW}))
+    plan = plans.for_account("acc")
+    assert (plan.location_days, plan.access_log_days) == (30, 90)
+    assert plan.held_users == frozenset({"u1"}) and not plan.account_held  # a lifted hold holds nothing
+    assert privacy.reads == ["retention and holds"] * 2

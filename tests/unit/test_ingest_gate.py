@@ -59,6 +59,10 @@ class FakeGateStore:
             member_gate=self._doc((account_id, user_id)),
         )
 
+    def read_member(self, *, account_id: str, user_id: str) -> tuple[Member | None, GateDoc | None]:
+        self.reads += 1
+        return self.world.accounts.get_member(account_id, user_id), self._doc((account_id, user_id))
+
     def get(self, *, account_id: str, user_id: str | None) -> GateDoc | None:
         return self._doc((account_id, user_id))
 

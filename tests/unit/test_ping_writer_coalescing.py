@@ -27,6 +27,7 @@ from tests.unit.fakes_tracking import (
     FakePingStore,
     FakePrivateZoneStore,
     FakeWithheldPingStore,
+    writer_gate,
 )
 
 T0 = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
@@ -208,7 +209,7 @@ def writer_stores(store: FakePingStore, positions: FakeLatestPositions, accounts
         pings=store,
         positions=positions,
         clock=FakeClock(),
-        accounts=accounts,
+        gate=writer_gate(accounts),
         reactions=FakeReactions(),
         zones=FakePrivateZoneStore(),
         withheld=FakeWithheldPingStore(),
@@ -304,7 +305,7 @@ def test_the_expiry_plan_is_read_once_per_member_and_flush_not_per_document() ->
         pings=store,
         positions=positions,
         clock=FakeClock(),
-        accounts=accounts,
+        gate=writer_gate(accounts),
         reactions=FakeReactions(),
         zones=FakePrivateZoneStore(),
         withheld=FakeWithheldPingStore(),

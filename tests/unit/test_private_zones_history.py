@@ -17,6 +17,7 @@ from tests.unit.fakes_tracking import (
     FakePrivateZoneStore,
     FakeWithheldPingStore,
     members_of,
+    writer_gate,
 )
 from tests.unit.test_private_zones import HOME, T0, offset, zone, zones
 from tests.unit.test_private_zones_service import HOME as AT_HOME
@@ -78,7 +79,7 @@ def test_withheld_pings_travel_without_position_and_the_latest_position_says_pri
             pings=store,
             latest_positions=positions,
             clock=FakeClock(START),
-            accounts=members_of("u1"),
+            ingest_gate=writer_gate(members_of("u1")),
             reactions=FakeReactions(),
             private_zones=zone_store,
             withheld_pings=withheld,

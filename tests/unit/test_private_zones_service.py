@@ -24,6 +24,7 @@ from tests.unit.fakes_tracking import (
     FakePrivateZoneStore,
     FakeWithheldPingStore,
     members_of,
+    writer_gate,
 )
 from tests.unit.test_tracking_ingest import WORKER, World, ping
 
@@ -122,7 +123,7 @@ def test_the_writer_withholds_pings_in_a_zone_in_force_at_their_time() -> None:
             pings=store,
             latest_positions=positions,
             clock=FakeClock(T0),
-            accounts=accounts,
+            ingest_gate=writer_gate(accounts),
             reactions=FakeReactions(),
             private_zones=zones,
             withheld_pings=withheld,
@@ -143,7 +144,7 @@ def test_the_writer_withholds_pings_in_a_zone_in_force_at_their_time() -> None:
             pings=store,
             latest_positions=positions,
             clock=FakeClock(T0),
-            accounts=accounts,
+            ingest_gate=writer_gate(accounts),
             reactions=FakeReactions(),
             private_zones=zones,
             withheld_pings=withheld,
@@ -197,7 +198,7 @@ def test_a_zone_made_after_the_call_withholds_in_the_writer_what_the_call_kept()
         pings=store,
         latest_positions=positions,
         clock=world.clock,
-        accounts=members_of("u1"),
+        ingest_gate=writer_gate(members_of("u1")),
         reactions=FakeReactions(),
         private_zones=world.zones,
         withheld_pings=FakeWithheldPingStore(),
@@ -206,3 +207,63 @@ def test_a_zone_made_after_the_call_withholds_in_the_writer_what_the_call_kept()
     assert stored == 0 and store.all() == []
     latest = positions.positions[("a1", "u1")]
     assert (latest.lat, latest.lon) == (None, None)  # no position inside the zone
+
+
+def test_the_writer_decides_with_the_gates_copy_of_the_zones_and_reads_them_while_a_save_is_under_way() -> None:
+    """The writer's member read also answers the member's ingest gate (one request): its copy of the zones decides
+    when the gate can be trusted (every save of the zones marks it pending first and rebuilds it after), and the
+    zones themselves are read when it cannot: here a save between its mark and its rebuild."""
+    world = World(at=T0 - timedelta(hours=1))
+    world.accounts.put_member(
+        Member(
+            account_id="a1",
+            user_id="u1",
+            role=Role.MEMBER,
+            full_name="W",
+            email="u1@example.com",
+            time_zone="UTC",
+            joined_at=T0 - timedelta(days=1),
+            updated_at=T0 - timedelta(days=1),
+        )
+    )
+    world.consent(True)
+    world.clock.advance(hours=1)
+    store, positions = FakePingStore(), FakeLatestPositions()
+    second_home = (HOME[0] + 0.05, HOME[1])
+
+    def write(text: str) -> int:
+        return ping_writer.store_ping_message(
+            message=decode_ping_message(text),
+            pings=store,
+            latest_positions=positions,
+            clock=world.clock,
+            ingest_gate=world.gate.keeper,  # the gate the ingest call and the zone saves keep
+            reactions=FakeReactions(),
+            private_zones=world.zones,
+            withheld_pings=FakeWithheldPingStore(),
+            expiry_plans=FakeExpiryPlans(),
+        )
+
+    ahead = ping(T0 + timedelta(minutes=4), latitude=HOME[0], longitude=HOME[1])
+    assert world.ingest([ahead]).accepted == 1  # no zone yet
+    private_zones.add_zone(  # through the service: the gate is marked, the zone saved, the gate rebuilt
+        principal=WORKER, data=zone_in(), private_zones=world.zones, reactions=world.reactions, clock=FakeClock(T0)
+    )
+    reads = world.zones.reads
+    assert write(world.queue.messages[-1]) == 0  # withheld by the zone made after the call
+    assert world.zones.reads == reads  # decided with the gate's copy: no read of the zones
+
+    later = ping(T0 + timedelta(minutes=5), latitude=second_home[0], longitude=second_home[1])
+    assert world.ingest([later]).accepted == 1
+    with world.gate.keeper.changing(account_id="a1", user_id="u1"):  # a save under way: marked, not yet rebuilt
+        private_zones.add_zone(
+            principal=WORKER,
+            data=zone_in(*second_home),
+            private_zones=world.zones,
+            reactions=FakeReactions(),  # the mark around it is the one above
+            clock=FakeClock(T0),
+        )
+        reads = world.zones.reads
+        assert write(world.queue.messages[-1]) == 0  # the gate is pending: the zones are read and decide
+        assert world.zones.reads == reads + 1
+    assert store.all() == []

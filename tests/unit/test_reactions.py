@@ -41,6 +41,7 @@ from tests.unit.fakes_tracking import (
     FakePingStore,
     FakePrivateZoneStore,
     FakeWithheldPingStore,
+    writer_gate,
 )
 from tests.unit.test_ingest_gate import GateWorld, granted_world
 from tests.unit.test_site_notices import World as NoticeWorld
@@ -155,7 +156,7 @@ def test_evaluate_stored_days_evaluates_the_days_of_the_stored_pings_and_e_mails
             pings=w.pings,
             latest_positions=FakeLatestPositions(),
             clock=w.clock,
-            accounts=w.accounts,
+            ingest_gate=writer_gate(w.accounts),
             reactions=stored_reactions,
             private_zones=FakePrivateZoneStore(),
             withheld_pings=FakeWithheldPingStore(),
@@ -188,7 +189,7 @@ def test_evaluate_stored_days_uses_the_members_time_zone_the_event_carries() -> 
             pings=store,
             latest_positions=FakeLatestPositions(),
             clock=FakeClock(),
-            accounts=accounts,
+            ingest_gate=writer_gate(accounts),
             reactions=FakeReactions(),  # records PingsStored without reacting to it
             private_zones=FakePrivateZoneStore(),
             withheld_pings=FakeWithheldPingStore(),
@@ -306,7 +307,7 @@ def test_the_writer_raises_pings_stored_once_per_member_per_flush_with_the_membe
         pings=store,
         positions=FakeLatestPositions(),
         clock=FakeClock(),
-        accounts=accounts,
+        gate=writer_gate(accounts),
         reactions=reactions,
         zones=FakePrivateZoneStore(),
         withheld=FakeWithheldPingStore(),
@@ -333,7 +334,7 @@ def test_the_writer_raises_nothing_when_it_stored_nothing() -> None:
         pings=store,
         latest_positions=FakeLatestPositions(),
         clock=FakeClock(),
-        accounts=accounts,
+        ingest_gate=writer_gate(accounts),
         reactions=reactions,
         private_zones=FakePrivateZoneStore(),
         withheld_pings=FakeWithheldPingStore(),
@@ -355,7 +356,7 @@ def test_an_error_of_the_job_site_step_fails_the_write_so_the_message_is_retried
             pings=store,
             positions=FakeLatestPositions(),
             clock=FakeClock(),
-            accounts=accounts,
+            gate=writer_gate(accounts),
             reactions=FailingReactions(),
             zones=FakePrivateZoneStore(),
             withheld=FakeWithheldPingStore(),

@@ -15,7 +15,7 @@ from core.services import ping_writer
 from core.services.site_notices import MAX_AGE, SiteNotices
 from tests.unit.fakes import FakeClock, FakeExpiryPlans
 from tests.unit.fakes_email import FakeEmailProfiles, FakeOutbox
-from tests.unit.fakes_tracking import FakeLatestPositions, FakePrivateZoneStore, FakeWithheldPingStore
+from tests.unit.fakes_tracking import FakeLatestPositions, FakePrivateZoneStore, FakeWithheldPingStore, writer_gate
 from tests.unit.test_site_visits import T0, approach_stay_leave
 from tests.unit.test_site_visits_writer import job_site_reactions, setup
 
@@ -51,7 +51,7 @@ class World:
                 pings=self.pings,
                 latest_positions=FakeLatestPositions(),
                 clock=self.clock,
-                accounts=self.accounts,
+                ingest_gate=writer_gate(self.accounts),
                 reactions=job_site_reactions(self.accounts, self.pings, self.sites, self.days, self.clock, notices),
                 private_zones=FakePrivateZoneStore(),
                 withheld_pings=FakeWithheldPingStore(),

@@ -25,6 +25,7 @@ from tests.unit.fakes_tracking import (
     FakePingStore,
     FakePrivateZoneStore,
     FakeWithheldPingStore,
+    writer_gate,
 )
 from tests.unit.test_site_visits import circle_site, track
 
@@ -126,7 +127,7 @@ def deliver(
             pings=store,
             latest_positions=FakeLatestPositions(),
             clock=clock,
-            accounts=accounts,
+            ingest_gate=writer_gate(accounts),
             reactions=job_site_reactions(accounts, store, sites, days, clock),
             private_zones=FakePrivateZoneStore(),
             withheld_pings=FakeWithheldPingStore(),

@@ -12,7 +12,7 @@ from core.domain.tracking import PingSource
 from core.domain.tracking_formats import decode_ping_message
 from core.services import ping_writer
 from tests.unit.fakes import FakeClock, FakeExpiryPlans, FakeReactions
-from tests.unit.fakes_tracking import FakeLatestPositions, FakeWithheldPingStore, members_of
+from tests.unit.fakes_tracking import FakeLatestPositions, FakeWithheldPingStore, members_of, writer_gate
 from tests.unit.test_tracking_ingest import World, ping
 
 
@@ -37,7 +37,7 @@ def test_a_wifi_ping_is_accepted_queued_and_stored_with_its_source() -> None:
             pings=w.pings,
             latest_positions=positions,
             clock=FakeClock(),
-            accounts=members_of("u1"),
+            ingest_gate=writer_gate(members_of("u1")),
             reactions=FakeReactions(),
             private_zones=w.zones,
             withheld_pings=FakeWithheldPingStore(),

@@ -19,6 +19,7 @@ from tests.unit.fakes_tracking import (
     FakePrivateZoneStore,
     FakeWithheldPingStore,
     members_of,
+    writer_gate,
 )
 
 T0 = datetime(2026, 5, 4, 23, 58, tzinfo=UTC)
@@ -37,7 +38,7 @@ def deliver(text: str, store: FakePingStore, positions: FakeLatestPositions) -> 
         pings=store,
         latest_positions=positions,
         clock=FakeClock(),
-        accounts=members_of("u1"),
+        ingest_gate=writer_gate(members_of("u1")),
         reactions=FakeReactions(),
         private_zones=FakePrivateZoneStore(),
         withheld_pings=FakeWithheldPingStore(),
