@@ -127,8 +127,11 @@ param cosmosBackupRetentionDays int
 @description('Client id (uniqueId) of the Azure Maps account of the portal\'s base map.')
 param mapsClientId string
 
-// The app's sampling ratio as this environment sets it (the sample's value unless appSettingOverrides changes it).
-var telemetrySamplingRatio = union(copiedSettings, appSettingOverrides).TELEMETRY_SAMPLING_RATIO
+// The app's sampling ratio as this environment sets it (the sample's value unless appSettingOverrides changes it;
+// the app's default if neither names it). tests/infra checks every value set is a ratio from 0 to 1: the host and
+// the distro read a bad OTEL_TRACES_SAMPLER_ARG as 1 (every trace), where the app falls back to its default.
+var appSettingsBeforeInfra = union(copiedSettings, appSettingOverrides)
+var telemetrySamplingRatio = contains(appSettingsBeforeInfra, 'TELEMETRY_SAMPLING_RATIO') ? appSettingsBeforeInfra.TELEMETRY_SAMPLING_RATIO : '0.05'
 
 var infraSettings = {
   APP_ENVIRONMENT: 'azure'

@@ -280,14 +280,20 @@ def test_telemetry_has_one_export_path_and_a_daily_cap_per_environment() -> None
     settings = block_after(app, r"^var infraSettings ")
     assert re.search(r"^\s*OTEL_TRACES_SAMPLER: 'microsoft\.fixed_percentage'$", settings, re.MULTILINE)
     assert re.search(r"^\s*OTEL_TRACES_SAMPLER_ARG: telemetrySamplingRatio$", settings, re.MULTILINE)
+    assert re.search(r"^var appSettingsBeforeInfra = union\(copiedSettings, appSettingOverrides\)$", app, re.MULTILINE)
     assert re.search(
-        r"^var telemetrySamplingRatio = union\(copiedSettings, appSettingOverrides\)\.TELEMETRY_SAMPLING_RATIO$",
+        r"^var telemetrySamplingRatio = contains\(appSettingsBeforeInfra, 'TELEMETRY_SAMPLING_RATIO'\)\s*"
+        r"\? appSettingsBeforeInfra\.TELEMETRY_SAMPLING_RATIO\s*: '0\.05'$",
         app,
         re.MULTILINE,
     )
     assert "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY" not in app, "the worker would configure a second distro"
     names = json.loads((INFRA / "names.json").read_text(encoding="utf-8"))
     assert float(names["appSettings"]["TELEMETRY_SAMPLING_RATIO"]) <= 0.1
+    # an environment's override is a ratio too: the host reads a bad OTEL_TRACES_SAMPLER_ARG as every trace
+    for param_file in PARAM_FILES:
+        for value in re.findall(r"TELEMETRY_SAMPLING_RATIO\W+([^\s,}]+)", strip_comments(read(param_file))):
+            assert 0.0 <= float(value.strip("'\"")) <= 1.0, f"{param_file.name}: TELEMETRY_SAMPLING_RATIO {value}"
     workspace = block_after(module_text("monitoring"), r"^resource workspace ")
     assert re.search(r"workspaceCapping:\s*\{\s*dailyQuotaGb: dailyCapGb\s*\}", workspace), workspace
     assert "dailyCapGb: logDailyCapGb" in strip_comments(read(MAIN))

@@ -35,7 +35,7 @@ class _Recorder(HTTPAdapter):
         super().__init__()
         self.sent: list[tuple[PreparedRequest, dict[str, Any]]] = []
 
-    def send(self, request: PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # records instead of sending: the test double takes any keywords
         self.sent.append((request, kwargs))
         response = requests.Response()
         response.status_code = 200
@@ -99,7 +99,7 @@ def test_the_lean_session_leaves_anything_else_to_requests() -> None:
         lean.cookies.clear()
         _sdk_call(lean, "GET", None)  # no cookie: the lean path, requests' preparation not used
     finally:
-        requests.Session.prepare_request = original  # type: ignore[method-assign]
+        requests.Session.prepare_request = original  # type: ignore[method-assign]  # puts back the method the test replaced
     assert len(prepared) == 1
     assert sent.sent[0][0].headers["Cookie"] == "affinity=1"
     assert "Cookie" not in sent.sent[1][0].headers
