@@ -50,9 +50,9 @@ class CosmosIngestGateStore:
     def __init__(self, database: DatabaseProxy) -> None:
         self._c: ContainerProxy = database.get_container_client(schema.ACCOUNTS.name)
 
-    def read(self, *, account_id: str, user_id: str) -> GateRead:
-        ids = [f"account-{account_id}", gate_doc_id(None), gate_doc_id(user_id)]
-        docs = {
+    def _by_ids(self, account_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The documents of the account's partition with these ids, in ONE single-partition query."""
+        return {
             str(d["id"]): d
             for d in self._c.query_items(
                 "SELECT * FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id)",
@@ -60,6 +60,10 @@ class CosmosIngestGateStore:
                 partition_key=account_id,
             )
         }
+
+    def read(self, *, account_id: str, user_id: str) -> GateRead:
+        ids = [f"account-{account_id}", gate_doc_id(None), gate_doc_id(user_id)]
+        docs = self._by_ids(account_id, ids)
         account_doc = docs.get(ids[0])
         account = (
             Account.model_validate(strip_system(account_doc))
@@ -72,14 +76,7 @@ class CosmosIngestGateStore:
 
     def read_member(self, *, account_id: str, user_id: str) -> tuple[Member | None, GateDoc | None]:
         ids = [f"member-{user_id}", gate_doc_id(user_id)]
-        docs = {
-            str(d["id"]): d
-            for d in self._c.query_items(
-                "SELECT * FROM c WHERE c.accountId = @a AND ARRAY_CONTAINS(@ids, c.id)",
-                parameters=[{"name": "@a", "value": account_id}, {"name": "@ids", "value": ids}],
-                partition_key=account_id,
-            )
-        }
+        docs = self._by_ids(account_id, ids)
         member_doc = docs.get(ids[0])
         member = (
             Member.model_validate(strip_system(member_doc))
