@@ -41,6 +41,7 @@ import requests
 
 from bench.lib.cli import whole_numbers
 from bench.lib.measure import RuModel, leaf_count
+from bench.lib.people import put_store_members
 
 M_PER_DEG = 111_195.0
 HOME = (44.9000, -93.2000)
@@ -160,8 +161,6 @@ def run(
 
     settings, _ = scratch_settings("writer-day")
     from core.bootstrap import Container
-    from core.domain.accounts import Member
-    from core.domain.identity import Role
     from core.domain.job_sites import CircleArea, JobSite, cells_covering
     from core.domain.tracking import Ping, PingSource
     from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
@@ -178,23 +177,7 @@ def run(
         site = JobSite(site_id=f"s{n}", account_id=account, name=f"Site {n}", area=area, created_at=now, updated_at=now)
         c.job_sites.put_site(site, cells_covering(site.geometry()))
     users = [f"u-{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    for u in users:
-        c.accounts.put_member(
-            Member(
-                account_id=account,
-                user_id=u,
-                role=Role.MEMBER,
-                full_name="Worker",
-                email=f"{u}@example.com",
-                time_zone="America/Chicago",
-                joined_at=now,
-                updated_at=now,
-            )
-        )
-    gate = getattr(c, "ingest_gate", None)  # a build with the ingest gate: each member's gate exists, as the
-    for u in users:  # ingest call builds it before any of the member's pings reaches the queue
-        if gate is not None:
-            gate.facts_for_ingest(account_id=account, user_id=u)
+    put_store_members(c, account, users, time_zone="America/Chicago", now=now)
     stores = c.use_case(TrackingUseCases).writer.stores
     local = ZoneInfo("America/Chicago")
     day_start = (now.astimezone(local) - timedelta(days=1)).replace(hour=6, minute=0, second=0).astimezone(UTC)

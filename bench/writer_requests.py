@@ -47,12 +47,11 @@ def main() -> None:
     parser.add_argument("--pings", type=int, default=30, help="pings per message")
     args = parser.parse_args()
 
+    from bench.lib.people import put_store_members
     from bench.lib.stack import scratch_settings
 
     settings, _ = scratch_settings("writer-requests")
     from core.bootstrap import Container
-    from core.domain.accounts import Member
-    from core.domain.identity import Role
     from core.domain.tracking import Ping, PingSource
     from core.domain.tracking_formats import decode_ping_message, encode_ping_messages
     from core.services.use_cases.tracking import TrackingUseCases
@@ -61,23 +60,7 @@ def main() -> None:
     account = f"a-{uuid.uuid4().hex[:8]}"
     now = datetime.now(UTC).replace(microsecond=0)
     users = [f"u-{uuid.uuid4().hex[:8]}" for _ in range(args.members)]
-    for u in users:
-        c.accounts.put_member(
-            Member(
-                account_id=account,
-                user_id=u,
-                role=Role.MEMBER,
-                full_name="Worker",
-                email=f"{u}@example.com",
-                time_zone="UTC",
-                joined_at=now,
-                updated_at=now,
-            )
-        )
-    gate = getattr(c, "ingest_gate", None)  # a build with the ingest gate: each member's gate exists, as the
-    for u in users:  # ingest call builds it before any of the member's pings reaches the queue
-        if gate is not None:
-            gate.facts_for_ingest(account_id=account, user_id=u)
+    put_store_members(c, account, users, time_zone="UTC", now=now)
     start = now - timedelta(hours=2)
     queue: list[str] = []
     for k in range(args.messages):  # round-robin: every member's k-th call, then the next

@@ -175,6 +175,31 @@ def bare_account(
     )
 
 
+def put_store_members(container: Any, account_id: str, users: list[str], *, time_zone: str, now: datetime) -> None:
+    """Members put straight into the store (the writer benchmarks), each with its ingest gate built as the ingest
+    call builds it before any of the member's pings reaches the queue (when the build has the ingest gate)."""
+    from core.domain.accounts import Member
+    from core.domain.identity import Role
+
+    for user_id in users:
+        container.accounts.put_member(
+            Member(
+                account_id=account_id,
+                user_id=user_id,
+                role=Role.MEMBER,
+                full_name="Worker",
+                email=f"{user_id}@example.com",
+                time_zone=time_zone,
+                joined_at=now,
+                updated_at=now,
+            )
+        )
+    gate = getattr(container, "ingest_gate", None)
+    for user_id in users:
+        if gate is not None:
+            gate.facts_for_ingest(account_id=account_id, user_id=user_id)
+
+
 def write_in_batches(container: Any, pk: str, docs: list[dict[str, Any]]) -> None:
     """Create the documents of one partition, BATCH_OPS per transactional batch."""
     for start in range(0, len(docs), BATCH_OPS):
